@@ -1,0 +1,120 @@
+// Advanced trigger adjustments: the seven rules of the original spec §3.2, in their order, reading
+// a typed feature set and made direction-aware (the original's BUG 10: a stretch or trend in favour
+// of the trade tightened exactly like one against it).
+//
+// Direction choices (a trader's reading; written down in the closing note):
+// 1. RMAG: "stretched" = price has run far from its mean IN THE TRADE'S FAVOUR (a buy far above
+//    EMA200/VWAP, a sell far below): reversion threatens open profit, so exits tighten. A stretch
+//    against the trade (a buy bought 5 ATR below EMA200) is a mean-reversion entry that reversion
+//    helps, so it does not tighten. This is how the seed's two examples both hold: BTCUSD (T = 4.0)
+//    at -5.0 sigma on a buy does not tighten; XAUUSD (T = 2.0) at -2.5 sigma on a sell does.
+// 2/5. Quality trend and MTF alignment count only in the trade's direction (they widen).
+// 4. Fake momentum: momentum in the trade's direction (RSI > 50 for a buy, < 50 for a sell) with
+//    RSI-in-direction / ADX > 3 and ADX < 20 (openai.yaml's definition).
+// 6. Liquidity risk: a previous-day extreme or equal highs/lows lying in the trade's path
+//    (above a buy, below a sell) within 0.5 ATR.
+// 7. VWAP outer zone on the trade's favourable side.
+import type { Side } from '../domain/types.ts';
+import { VWAP_ZONE_OUTER, type MarketFeatures } from '../features/snapshot.ts';
+
+export const TRIGGER_FACTORS = {
+  rmag_stretched: 1,
+  quality_trend: 2,
+  squeeze: 4,
+  fake_momentum: 8,
+  mtf_aligned: 16,
+  liquidity_risk: 32,
+  vwap_outer: 64,
+} as const;
+export type TriggerFactor = keyof typeof TRIGGER_FACTORS;
+
+export function factorNames(mask: number): TriggerFactor[] {
+  const out: TriggerFactor[] = [];
+  for (const [k, bit] of Object.entries(TRIGGER_FACTORS) as [TriggerFactor, number][]) if (mask & bit) out.push(k);
+  return out;
+}
+
+export interface TriggerParams {
+  rmagThreshold: number;
+  vwapFactor: number;
+  tightenBreakevenPct: number;
+  tightenPartialPct: number;
+  mtfMinAligned: number;
+}
+
+export interface TriggerResult {
+  breakevenPct: number;
+  partialPct: number;
+  /** Bitmask of TRIGGER_FACTORS that fired. */
+  factors: number;
+}
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+const gt = (x: number, y: number): boolean => x > y; // NaN compares false: missing data never fires a rule
+
+/** Pure: the seven rules applied to the trade-type base percentages. Writes into `out` (no allocation). */
+export function advancedTriggers(
+  side: Side,
+  f: MarketFeatures,
+  baseBreakevenPct: number,
+  basePartialPct: number,
+  p: TriggerParams,
+  out: TriggerResult,
+): TriggerResult {
+  const s = side === 'buy' ? 1 : -1;
+  let be = baseBreakevenPct;
+  let pa = basePartialPct;
+  let factors = 0;
+
+  // 1. RMAG stretched in the trade's favour.
+  const stretched = gt(s * f.ema200Atr, p.rmagThreshold) || gt(s * f.vwapAtr, p.vwapFactor * p.rmagThreshold);
+  if (stretched) {
+    be = p.tightenBreakevenPct;
+    pa = p.tightenPartialPct;
+    factors |= TRIGGER_FACTORS.rmag_stretched;
+  }
+  // 2. Quality trend in the trade's direction, not stretched.
+  if (!stretched && gt(s * f.ema50Slope, 0.15) && gt(s * f.ema200Slope, 0.05) && Math.abs(f.ema200Atr) < 1.5) {
+    be = Math.max(be, 40);
+    pa = Math.max(pa, 70);
+    factors |= TRIGGER_FACTORS.quality_trend;
+  }
+  // 3. Volatility squeeze (breakout risk either way), not stretched.
+  if (!stretched && f.squeeze === 1) {
+    be = Math.min(be, 25);
+    pa = Math.min(pa, 50);
+    factors |= TRIGGER_FACTORS.squeeze;
+  }
+  // 4. Fake momentum in the trade's direction.
+  const rsiDir = s === 1 ? f.rsi : 100 - f.rsi;
+  if (gt(rsiDir, 50) && f.adx < 20 && gt(rsiDir / Math.max(f.adx, 1), 3)) {
+    be = Math.min(be, 20);
+    pa = Math.min(pa, 40);
+    factors |= TRIGGER_FACTORS.fake_momentum;
+  }
+  // 5. Multi-timeframe alignment in the trade's direction, on top of a quality trend.
+  const aligned = s === 1 ? f.mtfUp : f.mtfDown;
+  if (aligned >= p.mtfMinAligned && factors & TRIGGER_FACTORS.quality_trend) {
+    be = Math.max(be, 40);
+    pa = Math.max(pa, 80);
+    factors |= TRIGGER_FACTORS.mtf_aligned;
+  }
+  // 6. Liquidity in the trade's path.
+  const pathLevelAtr = s === 1 ? (f.pdh - f.price) / f.atr : (f.price - f.pdl) / f.atr;
+  const equalInPath = s === 1 ? f.equalHighsAbove === 1 : f.equalLowsBelow === 1;
+  if ((pathLevelAtr >= 0 && pathLevelAtr < 0.5) || equalInPath) {
+    be = Math.min(be, 25);
+    pa = Math.min(pa, 50);
+    factors |= TRIGGER_FACTORS.liquidity_risk;
+  }
+  // 7. VWAP outer zone on the favourable side.
+  if (f.vwapZone === VWAP_ZONE_OUTER && gt(s * f.vwapAtr, 0)) {
+    be = Math.min(be, 25);
+    pa = Math.min(pa, 45);
+    factors |= TRIGGER_FACTORS.vwap_outer;
+  }
+  out.breakevenPct = round1(be);
+  out.partialPct = round1(pa);
+  out.factors = factors;
+  return out;
+}

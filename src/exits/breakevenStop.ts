@@ -1,0 +1,91 @@
+// Breakeven (seed phase 3; warden.md §2): at breakeven % progress, move the SL to
+// entry + spread - buffer for a buy (mirror for a sell), buffer = ATR x buffer multiplier
+// (symbol- and session-specific), or 0.1% of entry when ATR is unavailable. `lock` mode:
+// entry + spread + offset. Never loosens; done only when the broker confirms.
+import type { Instrument, Intent, Position } from '../domain/types.ts';
+import { isTighterStop, roundStop } from '../domain/rounding.ts';
+import type { MarketFeatures } from '../features/snapshot.ts';
+import { beginRecord, emitRecord, type EvalContext } from './evalContext.ts';
+import { BREAKEVEN_DONE, type ExitPlan } from './exitPlan.ts';
+import { bufferMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
+import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
+
+/** The breakeven stop price before broker constraints (pure; exported for tests and the API). */
+export function breakevenTarget(
+  plan: ExitPlan,
+  inst: Instrument,
+  atr: number,
+  bufferMultiplier: number,
+  spread: number,
+  ctx: EvalContext,
+): { sl: number; buffer: number } {
+  const s = plan.side === 'buy' ? 1 : -1;
+  if (ctx.exits.breakevenMode === 'lock') {
+    const offset = ctx.exits.lockOffsetPoints * inst.point;
+    return { sl: roundStop(plan.side, plan.entry + s * (spread + offset), inst.tickSize), buffer: -offset };
+  }
+  const buffer = Number.isFinite(atr) && atr > 0 ? atr * bufferMultiplier : (plan.entry * ctx.exits.fallbackBufferPct) / 100;
+  return { sl: roundStop(plan.side, plan.entry + s * (spread - buffer), inst.tickSize), buffer };
+}
+
+export function decideBreakeven(
+  plan: ExitPlan,
+  pos: Position,
+  inst: Instrument,
+  params: ResolvedSymbolParams,
+  f: MarketFeatures,
+  ctx: EvalContext,
+  out: Intent[],
+): boolean {
+  const r = beginRecord(ctx, plan, 'breakeven');
+  r.trigger = plan.breakevenPct;
+  r.atr = f.atr;
+  r.oldSl = pos.sl ?? NaN;
+  if (!(ctx.progress >= plan.breakevenPct / 100)) {
+    emitRecord(ctx, plan, 'wait', Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached');
+    return false;
+  }
+  const mult = bufferMultiplierFor(params, ctx.session);
+  // The seed's `r.multiplier` is the buffer multiplier; `distance` the buffer in price units.
+  const bufferMultiplier = mult;
+  r.multiplier = bufferMultiplier;
+  const target = breakevenTarget(plan, inst, f.atr, bufferMultiplier, ctx.spread, ctx);
+  r.distance = target.buffer;
+  r.newSl = target.sl;
+
+  if (!isTighterStop(plan.side, target.sl, pos.sl)) {
+    // The current stop already protects at least as much as breakeven would: nothing to send.
+    plan.breakevenState = BREAKEVEN_DONE;
+    plan.breakevenReason = 'already_protected';
+    emitRecord(ctx, plan, 'done', 'already_protected');
+    return false;
+  }
+  if (!respectsStopsLevel(plan.side, target.sl, stopLimit(plan.side, inst, ctx.bid, ctx.ask))) {
+    emitRecord(ctx, plan, 'skip', 'stops_level');
+    return false;
+  }
+  if (frozen(inst, ctx.price, pos.sl)) {
+    emitRecord(ctx, plan, 'skip', 'freeze_level');
+    return false;
+  }
+  const episode = plan.breakevenEpisode + 1;
+  const id = `${plan.positionId}:breakeven:${episode}`;
+  r.intentId = id;
+  out.push({
+    id,
+    positionId: plan.positionId,
+    symbol: plan.symbol,
+    kind: 'move_stop',
+    rule: 'breakeven',
+    episode,
+    newSl: target.sl,
+    oldSl: pos.sl,
+    volume: 0,
+    time: ctx.now,
+    price: ctx.price,
+    reason: `breakeven at ${(ctx.progress * 100).toFixed(1)}% progress (trigger ${plan.breakevenPct}%)`,
+  });
+  plan.pending = { id, kind: 'move_stop', rule: 'breakeven', newSl: target.sl, volume: 0, volumeBefore: pos.volume, time: ctx.now };
+  emitRecord(ctx, plan, 'intent', 'intent_sent');
+  return true;
+}

@@ -1,0 +1,90 @@
+// One evaluation of one position's exit plan: state + market in, intents + decision records out.
+// Pure: no I/O, no clock (ctx.now), no randomness. Order: reconcile the intent in flight with the
+// broker's view of the position, refresh the advanced triggers (before breakeven only, throttled),
+// then breakeven, partial, trailing. Single flight: at most one intent per position at a time.
+import type { Instrument, Intent, Position } from '../domain/types.ts';
+import { isTighterStop } from '../domain/rounding.ts';
+import type { MarketFeatures } from '../features/snapshot.ts';
+import { decideBreakeven } from './breakevenStop.ts';
+import { beginRecord, emitRecord, type EvalContext } from './evalContext.ts';
+import { applyTriggers, BREAKEVEN_DONE, PARTIAL_PENDING, resolveIntent, type ExitPlan } from './exitPlan.ts';
+import type { TriggerParams } from './advancedTriggers.ts';
+import { decidePartial } from './partialClose.ts';
+import type { ResolvedSymbolParams } from './symbolParams.ts';
+import { decideTrailing } from './trailingStop.ts';
+import type { GateParams } from './trailingGates.ts';
+
+/** Per-symbol constants the evaluation needs, computed once per symbol (not per position). */
+export interface SymbolRuleSet {
+  params: ResolvedSymbolParams;
+  triggers: TriggerParams;
+  gates: GateParams;
+}
+
+/**
+ * Sets ctx.price / progress / rAchieved for this position. Progress is the favourable move as a
+ * fraction of the distance from entry to TP; with no TP, of 2R (R = |entry - initial SL|).
+ */
+export function measurePosition(plan: ExitPlan, pos: Position, ctx: EvalContext): void {
+  const buy = plan.side === 'buy';
+  const price = buy ? ctx.bid : ctx.ask;
+  const move = buy ? price - plan.entry : plan.entry - price;
+  let ref = NaN;
+  if (pos.tp !== null) {
+    const tpDist = buy ? pos.tp - plan.entry : plan.entry - pos.tp;
+    if (tpDist > 0) ref = tpDist;
+  }
+  if (Number.isNaN(ref) && plan.risk > 0) ref = 2 * plan.risk;
+  ctx.price = price;
+  ctx.progress = move / ref;
+  ctx.rAchieved = plan.risk > 0 ? move / plan.risk : NaN;
+}
+
+/**
+ * Tells whether the broker's view of the position shows the pending intent took effect (the
+ * position's SL reached the new stop, or its volume dropped by the partial), and resolves it.
+ * This is how a restart or an "unknown" answer is settled without applying anything twice.
+ */
+export function reconcilePending(plan: ExitPlan, pos: Position): boolean {
+  const p = plan.pending;
+  if (p === null) return false;
+  if (p.kind === 'move_stop') {
+    if (pos.sl !== null && !isTighterStop(plan.side, p.newSl, pos.sl)) return resolveIntent(plan, p.id, 'applied');
+  } else if (p.kind === 'close_partial') {
+    if (pos.volume <= p.volumeBefore - p.volume + 1e-9) return resolveIntent(plan, p.id, 'applied');
+  }
+  return false;
+}
+
+export function evaluateExitPlan(
+  plan: ExitPlan,
+  pos: Position,
+  inst: Instrument,
+  rules: SymbolRuleSet,
+  f: MarketFeatures,
+  ctx: EvalContext,
+  out: Intent[],
+): void {
+  if (!plan.enabled) return;
+  measurePosition(plan, pos, ctx);
+  reconcilePending(plan, pos);
+  if (plan.pending !== null) {
+    const r = beginRecord(ctx, plan, plan.pending.rule);
+    r.intentId = plan.pending.id;
+    r.newSl = plan.pending.newSl;
+    r.volume = plan.pending.volume;
+    r.oldSl = pos.sl ?? NaN;
+    emitRecord(ctx, plan, 'wait', 'intent_in_flight');
+    return;
+  }
+  if (plan.breakevenState !== BREAKEVEN_DONE) {
+    if (ctx.now - plan.triggersAt >= ctx.exits.refreshIntervalSec * 1000) {
+      applyTriggers(plan, f, rules.triggers, ctx.now, ctx, 'triggers_refreshed');
+    }
+    if (decideBreakeven(plan, pos, inst, rules.params, f, ctx, out)) return;
+  }
+  if (plan.partialState === PARTIAL_PENDING) {
+    if (decidePartial(plan, pos, inst, ctx, out)) return;
+  }
+  decideTrailing(plan, pos, inst, rules.params, rules.gates, f, ctx, out);
+}

@@ -1,0 +1,255 @@
+// The per-position exit plan (the seed's ExitRule), its registration and how intent outcomes
+// change it. Plain data: numbers, booleans and interned strings, so it persists as JSON and stays
+// small (the benchmark measures bytes per open position).
+import type { ExitRule, Instrument, IntentKind, Position, Side } from '../domain/types.ts';
+import type { ExitsConfig } from '../config/schema.ts';
+import type { MarketFeatures } from '../features/snapshot.ts';
+import { advancedTriggers, factorNames, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
+import type { ResolvedSymbolParams } from './symbolParams.ts';
+import { TradeTypeClassifier, type TradeType } from './tradeType.ts';
+import { resetRecord, type DecisionRecord, type DecisionReason, type DecisionSink } from './decisionRecord.ts';
+
+export const BREAKEVEN_PENDING = 0;
+export const BREAKEVEN_DONE = 1;
+export const PARTIAL_PENDING = 0;
+export const PARTIAL_DONE = 1;
+export const PARTIAL_SKIPPED = 2;
+
+/** The one intent in flight for a position (single flight): nothing else is decided until it resolves. */
+export interface PendingIntent {
+  id: string;
+  kind: IntentKind;
+  rule: ExitRule;
+  newSl: number;
+  volume: number;
+  /** Position volume when the intent was decided (tells a partial close took effect). */
+  volumeBefore: number;
+  time: number;
+}
+
+export interface ExitPlan {
+  positionId: string;
+  symbol: string;
+  canonical: string;
+  side: Side;
+  entry: number;
+  /** Initial stop; NaN when the position had none. */
+  initialSl: number;
+  initialVolume: number;
+  /** R = |entry - initial SL|; NaN without a stop. */
+  risk: number;
+  enabled: boolean;
+
+  tradeType: TradeType;
+  tradeTypeConfidence: number;
+  tradeTypeReason: string;
+
+  baseBreakevenPct: number;
+  basePartialPct: number;
+  partialClosePct: number;
+  breakevenPct: number;
+  partialPct: number;
+  triggerFactors: number;
+  triggersAt: number;
+
+  breakevenState: number;
+  /** Why breakeven is done: 'confirmed' (our intent applied) or 'already_protected'. */
+  breakevenReason: DecisionReason | '';
+  partialState: number;
+  partialSkipReason: DecisionReason | '';
+  /** Per-plan switch (the API's "disable trailing" and legacy `trailing_enabled`). */
+  trailingEnabled: boolean;
+  trailingActive: boolean;
+  /** Multiplier used by the latest trailing evaluation (legacy plans start at 1.5). */
+  trailingMultiplier: number;
+  trailMoves: number;
+
+  /** Per-rule episode counters: an intent of a rule carries episode + 1; resolving it increments. */
+  breakevenEpisode: number;
+  partialEpisode: number;
+  trailEpisode: number;
+  pending: PendingIntent | null;
+
+  /** Last outcome+reason per rule, so records carry `changed` and journals keep only changes. */
+  lastBreakeven: string;
+  lastPartial: string;
+  lastTrail: string;
+  lastTriggers: string;
+}
+
+export function triggerParamsFor(exits: ExitsConfig, params: ResolvedSymbolParams): TriggerParams {
+  return {
+    rmagThreshold: params.rmagThreshold,
+    vwapFactor: exits.rmag.vwapFactor,
+    tightenBreakevenPct: exits.rmag.tightenBreakevenPct,
+    tightenPartialPct: exits.rmag.tightenPartialPct,
+    mtfMinAligned: exits.trailing.mtfMinAligned,
+  };
+}
+
+export interface RegisterContext {
+  exits: ExitsConfig;
+  classifier: TradeTypeClassifier;
+  sink: DecisionSink;
+  rec: DecisionRecord;
+  trig: TriggerResult;
+}
+
+/**
+ * Registers a plan for a position Warden sees for the first time: classify the trade type, take
+ * its base triggers, apply the advanced adjustments. Records both decisions.
+ */
+export function createExitPlan(
+  position: Position,
+  instrument: Instrument,
+  params: ResolvedSymbolParams,
+  features: MarketFeatures,
+  now: number,
+  ctx: RegisterContext,
+): ExitPlan {
+  const cls = ctx.classifier.classify({
+    comment: position.comment,
+    entryPrice: position.entryPrice,
+    sl: position.sl,
+    atrH1: features.atrH1,
+    openTime: position.openTime || now,
+    now,
+    crypto: instrument.crypto,
+  });
+  const base = ctx.exits.tradeTypes[cls.type];
+  const initialSl = position.sl ?? NaN;
+  const risk = position.sl === null ? NaN : Math.abs(position.entryPrice - position.sl);
+  const plan: ExitPlan = {
+    positionId: position.id,
+    symbol: position.symbol,
+    canonical: instrument.canonical,
+    side: position.side,
+    entry: position.entryPrice,
+    initialSl,
+    initialVolume: position.volume,
+    risk: risk > 0 ? risk : NaN,
+    enabled: ctx.exits.autoEnable,
+    tradeType: cls.type,
+    tradeTypeConfidence: cls.confidence,
+    tradeTypeReason: cls.reason,
+    baseBreakevenPct: base.breakevenPct,
+    basePartialPct: base.partialPct,
+    partialClosePct: base.partialClosePct,
+    breakevenPct: base.breakevenPct,
+    partialPct: base.partialPct,
+    triggerFactors: 0,
+    triggersAt: now,
+    breakevenState: BREAKEVEN_PENDING,
+    breakevenReason: '',
+    partialState: PARTIAL_PENDING,
+    partialSkipReason: '',
+    trailingEnabled: true,
+    trailingActive: false,
+    trailingMultiplier: params.trailingMultiplier,
+    trailMoves: 0,
+    breakevenEpisode: 0,
+    partialEpisode: 0,
+    trailEpisode: 0,
+    pending: null,
+    lastBreakeven: '',
+    lastPartial: '',
+    lastTrail: '',
+    lastTriggers: '',
+  };
+
+  const r = ctx.rec;
+  resetRecord(r);
+  r.time = now;
+  r.positionId = plan.positionId;
+  r.symbol = plan.symbol;
+  r.side = plan.side;
+  r.rule = 'classify';
+  r.outcome = 'info';
+  r.reason = 'classified';
+  r.changed = true;
+  r.note = `${cls.type} (confidence ${cls.confidence}): ${cls.reason}; base breakeven ${base.breakevenPct}% / partial ${base.partialPct}% closing ${base.partialClosePct}%`;
+  ctx.sink.record(r);
+
+  applyTriggers(plan, features, triggerParamsFor(ctx.exits, params), now, ctx, 'triggers_set');
+  return plan;
+}
+
+/**
+ * Recomputes the advanced triggers from the trade-type BASE (not from the current values: the
+ * original used the current values, which made every tightening sticky). Never after breakeven.
+ */
+export function applyTriggers(
+  plan: ExitPlan,
+  features: MarketFeatures,
+  tp: TriggerParams,
+  now: number,
+  ctx: { sink: DecisionSink; rec: DecisionRecord; trig: TriggerResult },
+  reason: 'triggers_set' | 'triggers_refreshed',
+): void {
+  const t = advancedTriggers(plan.side, features, plan.baseBreakevenPct, plan.basePartialPct, tp, ctx.trig);
+  const changedValues = t.breakevenPct !== plan.breakevenPct || t.partialPct !== plan.partialPct || t.factors !== plan.triggerFactors;
+  plan.breakevenPct = t.breakevenPct;
+  plan.partialPct = t.partialPct;
+  plan.triggerFactors = t.factors;
+  plan.triggersAt = now;
+  const effective: DecisionReason = reason === 'triggers_set' ? 'triggers_set' : changedValues ? 'triggers_refreshed' : 'triggers_unchanged';
+  const key = `${t.breakevenPct}/${t.partialPct}/${t.factors}`;
+  const changed = key !== plan.lastTriggers;
+  plan.lastTriggers = key;
+
+  const r = ctx.rec;
+  resetRecord(r);
+  r.time = now;
+  r.positionId = plan.positionId;
+  r.symbol = plan.symbol;
+  r.side = plan.side;
+  r.rule = 'triggers';
+  r.outcome = 'info';
+  r.reason = effective;
+  r.changed = changed;
+  r.price = features.price;
+  r.atr = features.atr;
+  r.threshold = tp.rmagThreshold;
+  r.rmag = features.ema200Atr;
+  r.breakevenPct = t.breakevenPct;
+  r.partialPct = t.partialPct;
+  r.factors = t.factors;
+  if (changed) {
+    const names = factorNames(t.factors);
+    r.note = `${names.length ? names.join(', ') : 'no adjustment'} (base ${plan.baseBreakevenPct}/${plan.basePartialPct}; RMAG ${Number.isFinite(features.ema200Atr) ? features.ema200Atr.toFixed(2) : 'n/a'} vs threshold ${tp.rmagThreshold} in the trade's direction)`;
+  }
+  ctx.sink.record(r);
+}
+
+export type IntentOutcome = 'applied' | 'rejected';
+
+/**
+ * The broker's answer to the plan's pending intent. An answer for any other id (a duplicate, a late
+ * answer for an intent already resolved) changes nothing and returns false: one decision is applied
+ * at most once.
+ */
+export function resolveIntent(plan: ExitPlan, intentId: string, outcome: IntentOutcome): boolean {
+  const p = plan.pending;
+  if (p === null || p.id !== intentId) return false;
+  plan.pending = null;
+  switch (p.rule) {
+    case 'breakeven':
+      plan.breakevenEpisode++;
+      if (outcome === 'applied') {
+        plan.breakevenState = BREAKEVEN_DONE;
+        plan.breakevenReason = 'confirmed';
+      }
+      break;
+    case 'partial':
+      plan.partialEpisode++;
+      if (outcome === 'applied') plan.partialState = PARTIAL_DONE;
+      break;
+    case 'trail':
+      plan.trailEpisode++;
+      if (outcome === 'applied') plan.trailMoves++;
+      break;
+    default:
+      break;
+  }
+  return true;
+}
