@@ -1,0 +1,104 @@
+// A seeded, generated market: M1 bid bars with trending, ranging and volatile stretches, tick
+// volume and a spread. Deterministic for a given seed, so demos, tests and the benchmark are
+// reproducible without any data files.
+import type { Bar } from '../domain/types.ts';
+
+/** mulberry32: small, fast, good enough for simulation (not for anything secret). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal from two uniforms (Box-Muller). */
+export function gaussian(rand: () => number): number {
+  const u = Math.max(rand(), 1e-12);
+  const v = rand();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+export type Regime = 'trend_up' | 'trend_down' | 'range' | 'volatile';
+
+export interface SampleMarketOptions {
+  seed: number;
+  bars: number;
+  /** Epoch ms of the first bar's open; default Monday 2024-01-01 00:00 UTC. */
+  start?: number;
+  startPrice: number;
+  /** Typical one-minute volatility as a fraction of price (e.g. 0.0004). */
+  volatility: number;
+  /** Spread in price units. */
+  spread: number;
+  /** Price decimals. */
+  digits: number;
+  /** Minutes per regime stretch (mean). */
+  regimeMinutes?: number;
+  /** Skip weekends (Fri 21:00 to Sun 22:00 UTC) like a forex/CFD feed; false for crypto. */
+  weekends?: boolean;
+}
+
+const MINUTE = 60_000;
+
+function inWeekendGap(t: number): boolean {
+  const d = new Date(t);
+  const day = d.getUTCDay();
+  const h = d.getUTCHours();
+  return (day === 5 && h >= 21) || day === 6 || (day === 0 && h < 22);
+}
+
+/** Generates the bars. Each regime lasts an exponential number of minutes around `regimeMinutes`. */
+export function generateSampleMarket(o: SampleMarketOptions): { bars: Bar[]; regimes: { start: number; regime: Regime }[] } {
+  const rand = seededRandom(o.seed);
+  const bars: Bar[] = [];
+  const regimes: { start: number; regime: Regime }[] = [];
+  const regimeMinutes = o.regimeMinutes ?? 600;
+  const order: Regime[] = ['trend_up', 'range', 'volatile', 'trend_down', 'range', 'trend_up', 'volatile', 'trend_down'];
+  let regimeIdx = Math.floor(rand() * order.length);
+  let regimeLeft = 0;
+  let regime: Regime = order[regimeIdx]!;
+  let price = o.startPrice;
+  let anchor = price;
+  let t = o.start ?? Date.UTC(2024, 0, 1);
+  const scale = 10 ** o.digits;
+  const round = (x: number) => Math.round(x * scale) / scale;
+  while (bars.length < o.bars) {
+    if (o.weekends !== false && inWeekendGap(t)) {
+      t += MINUTE;
+      continue;
+    }
+    if (regimeLeft <= 0) {
+      regimeIdx = (regimeIdx + 1 + Math.floor(rand() * 3)) % order.length;
+      regime = order[regimeIdx]!;
+      regimeLeft = Math.max(30, Math.round(-Math.log(Math.max(rand(), 1e-9)) * regimeMinutes));
+      anchor = price;
+      regimes.push({ start: t, regime });
+    }
+    regimeLeft--;
+    const vol = o.volatility * (regime === 'volatile' ? 2.5 : regime === 'range' ? 0.6 : 1);
+    let drift = 0;
+    if (regime === 'trend_up') drift = 0.25 * o.volatility;
+    else if (regime === 'trend_down') drift = -0.25 * o.volatility;
+    else if (regime === 'range') drift = (-0.02 * (price - anchor)) / price; // pull back to the range's anchor
+    const open = price;
+    const steps = 4;
+    let high = open;
+    let low = open;
+    let p = open;
+    for (let i = 0; i < steps; i++) {
+      p *= 1 + drift / steps + (vol / Math.sqrt(steps)) * gaussian(rand);
+      if (p > high) high = p;
+      if (p < low) low = p;
+    }
+    const close = p;
+    price = close;
+    const volume = Math.max(1, Math.round((regime === 'volatile' ? 160 : 60) * (0.5 + rand())));
+    bars.push({ time: t, open: round(open), high: round(high), low: round(low), close: round(close), volume, spread: o.spread });
+    t += MINUTE;
+  }
+  return { bars, regimes };
+}
