@@ -81,7 +81,7 @@ export function decideTrailing(
     volume: 0,
     time: ctx.now,
     price: ctx.price,
-    reason: `trail ${mult.toFixed(3)} x ATR ${f.atr} (${failures} advisory gate failures)`,
+    reason: `trail ${mult.toFixed(3)} x ATR ${f.atr.toPrecision(6)} (${failures} advisory gate failure${failures === 1 ? '' : 's'})`,
   });
   plan.pending = { id, kind: 'move_stop', rule: 'trail', newSl: sl, volume: 0, volumeBefore: pos.volume, time: ctx.now };
   emitRecord(ctx, plan, 'intent', 'intent_sent');

@@ -81,8 +81,8 @@ export function generateSampleMarket(o: SampleMarketOptions): { bars: Bar[]; reg
     regimeLeft--;
     const vol = o.volatility * (regime === 'volatile' ? 2.5 : regime === 'range' ? 0.6 : 1);
     let drift = 0;
-    if (regime === 'trend_up') drift = 0.25 * o.volatility;
-    else if (regime === 'trend_down') drift = -0.25 * o.volatility;
+    if (regime === 'trend_up') drift = 0.06 * o.volatility;
+    else if (regime === 'trend_down') drift = -0.06 * o.volatility;
     else if (regime === 'range') drift = (-0.02 * (price - anchor)) / price; // pull back to the range's anchor
     const open = price;
     const steps = 4;

@@ -1,0 +1,61 @@
+// `warden demo`: the exit engine on the embedded sample market (what `npm start` runs for now).
+import type { Command } from 'commander';
+import { defaultConfig, loadConfigFile } from '../../config/load.ts';
+import { formatConfigErrors } from '../../config/errors.ts';
+import { explainPosition, runSampleSession } from '../../demo/sampleSession.ts';
+import { CliError } from '../errors.ts';
+import { writeOut } from '../io.ts';
+
+interface DemoOptions {
+  symbol: string;
+  seed: string;
+  bars: string;
+  every: string;
+  config?: string;
+  quiet?: boolean;
+}
+
+const positiveInt = (name: string, v: string, min: number): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new CliError(`--${name} must be an integer >= ${min} (got "${v}")`);
+  return n;
+};
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description('run the exit engine on the embedded sample market with demo positions and print every decision')
+    .option('--symbol <symbol>', 'XAUUSDc, EURUSD, GBPUSD, USDJPY or BTCUSDc', 'XAUUSDc')
+    .option('--seed <n>', 'sample market seed', '42')
+    .option('--bars <n>', 'M1 bars to generate', '12000')
+    .option('--every <n>', 'open a demo position every N bars', '240')
+    .option('--config <file>', 'a Warden config file (YAML or JSON)')
+    .option('--quiet', 'print only the summary')
+    .action((o: DemoOptions, cmd: Command) => {
+      let config = defaultConfig();
+      if (o.config !== undefined) {
+        const r = loadConfigFile(o.config);
+        if (!r.ok) throw new CliError(`${o.config} is not a valid Warden config:\n${formatConfigErrors(r.errors)}`);
+        config = r.config;
+      }
+      let result;
+      try {
+        result = runSampleSession(config, {
+          symbol: o.symbol,
+          seed: positiveInt('seed', o.seed, 0),
+          bars: positiveInt('bars', o.bars, 3000),
+          every: positiveInt('every', o.every, 1),
+        });
+      } catch (err) {
+        if (err instanceof CliError) throw err;
+        if (err instanceof Error && err.message.startsWith('no sample market')) throw new CliError(err.message);
+        throw err;
+      }
+      if (o.quiet !== true) {
+        writeOut(cmd, result.lines.join('\n'));
+        const first = result.plans[0];
+        if (first) writeOut(cmd, `\nwhy, for #${first.positionId} (decision journal):\n  ${explainPosition(result, first.positionId).join('\n  ')}`);
+      }
+      writeOut(cmd, `\n${result.summary.join('\n')}`);
+    });
+}
