@@ -193,9 +193,8 @@ export function applyTriggers(
   plan.triggerFactors = t.factors;
   plan.triggersAt = now;
   const effective: DecisionReason = reason === 'triggers_set' ? 'triggers_set' : changedValues ? 'triggers_refreshed' : 'triggers_unchanged';
-  const key = `${t.breakevenPct}/${t.partialPct}/${t.factors}`;
-  const changed = key !== plan.lastTriggers;
-  plan.lastTriggers = key;
+  const changed = reason === 'triggers_set' || changedValues;
+  plan.lastTriggers = effective;
 
   const r = ctx.rec;
   resetRecord(r);
