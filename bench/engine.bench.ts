@@ -61,7 +61,7 @@ function engineRun(data: ReturnType<typeof markets>): void {
     const side: Side = rand() < 0.5 ? 'buy' : 'sell';
     const s = side === 'buy' ? 1 : -1;
     const entry = side === 'buy' ? bar.close + m.spread : bar.close;
-    const dist = entry * m.stop * (0.5 + rand());
+    const dist = entry * m.stop * (1 + 2 * rand());
     const p: Position = {
       id: String(nextId++),
       symbol: m.symbol,

@@ -150,3 +150,41 @@ describe('ExitEngine on generated bars', () => {
     );
   });
 });
+
+describe('ExitEngine with the forming bar (live)', () => {
+  it('evaluates positions at the forming price without committing the bar: closing it afterwards gives the same features as never seeing it forming', () => {
+    const bars = generateSampleMarket({ seed: 21, bars: 2200, startPrice: 2000, volatility: 0.0004, spread: 0.3, digits: 3 }).bars;
+    const mk = () => {
+      const e = new ExitEngine(config, { baseTimeframe: 'M1', sink: new ArraySink() });
+      e.addInstrument(instrumentFromConfig(config, 'XAUUSDc'));
+      return e;
+    };
+    const a = mk();
+    const b = mk();
+    const out: Intent[] = [];
+    for (const bar of bars.slice(0, 2000)) {
+      a.onBar('XAUUSDc', bar, out);
+      b.onBar('XAUUSDc', bar, out);
+    }
+    const last = bars[1999]!;
+    const entry = last.close + 0.3;
+    const atr = a.features('XAUUSDc').atr;
+    const pos = (): Position => ({ id: 'live-1', symbol: 'XAUUSDc', side: 'buy', volume: 0.1, entryPrice: entry, sl: entry - 2 * atr, tp: entry + 4 * atr, openTime: last.time + 60_000, comment: '' });
+    a.track(pos(), last.time + 60_000);
+    b.track(pos(), last.time + 60_000);
+    // A forming bar that jumps 1.5 ATR up (37.5% progress): breakeven is decided intrabar on `a`.
+    const next = bars[2000]!;
+    const forming = { ...next, high: entry + 1.6 * atr, close: entry + 1.5 * atr };
+    out.length = 0;
+    a.onFormingBar('XAUUSDc', forming, next.time + 30_000, out);
+    expect(out.map((i) => i.rule)).toEqual(['breakeven']);
+    // Both engines then see the real closed bar: their features are identical.
+    out.length = 0;
+    a.onBar('XAUUSDc', next, out);
+    b.onBar('XAUUSDc', next, []);
+    expect(JSON.stringify(a.features('XAUUSDc'))).toBe(JSON.stringify(b.features('XAUUSDc')));
+    // The breakeven intent is still in flight on `a` (no answer yet): nothing new is sent for it.
+    expect(out).toEqual([]);
+    expect(a.plan('live-1')!.pending?.rule).toBe('breakeven');
+  });
+});
