@@ -1,7 +1,8 @@
 // Hand-written streaming indicators for the features layer.
 //
 // Every indicator has:
-//   update(...)  commit one CLOSED bar;
+//   update(...)  commit one CLOSED bar (returns nothing: read `value`; a double returned from a call V8
+//                does not inline is boxed, i.e. allocated, even when the caller ignores it);
 //   peek(...)    the value as if that bar were the next closed bar, WITHOUT mutating state (used for the
 //                still-forming bar). Secondary outputs of a peek land in `peek*` fields (no allocation);
 //   value        NaN until ready;  ready;  reset().
@@ -9,16 +10,20 @@
 // Float64Array rings only.
 //
 // Why not trading-signals: it has no side-effect-free peek (its replace() mutates and structuredClones
-// state), it allocates per update, and it is slower. It is the cross-check oracle in the tests.
+// state), it allocates per update (arrays, result objects), and its ATR and Bollinger are much slower (its
+// EMA is not). It is the cross-check oracle in the tests.
 //
-// Measured (bench/features.bench.ts: 1,000,000 seeded random-walk bars, median of 7 passes; Node 20.20.2,
-// 2 vCPU VM; millions of bars per second, higher is better):
-//                          this module   trading-signals add()
-//   WilderAtr(14)              ~105 M/s        ~3.8 M/s   (~27x)
-//   Ema(200)                   ~205 M/s       ~29.7 M/s   (~7x)
-//   Bollinger(20, 2)           ~60 M/s         ~1.0 M/s   (~60x)
-//   SymbolFeatures.onBar (M1 base, full feature set): ~3.7 M bars/s; heap growth after 1M bars
-//   with --expose-gc: ~0 MB (no per-bar garbage).
+// Measured with bench/features.bench.ts (1,000,000 seeded random-walk bars; each pass a fresh indicator;
+// median pass; Node 20.20.2 on the project's 2 vCPU VM, shared with other jobs; ranges over 5 runs),
+// millions of bars per second:
+//                      this module    trading-signals 8.3.0 add()
+//   WilderAtr(14)       112 - 122        13 - 21      (6 - 9x)
+//   Ema(200)            172 - 193       130 - 190     (1.0 - 1.4x: its EMA is already a tight loop)
+//   Bollinger(20, 2)     56 - 105       2.4 - 4.7     (~20 - 35x: it re-averages the window per add)
+//   SymbolFeatures.onBar, M1 base, full feature set: 3.2 - 4.2 M bars/s; ~19 bytes/bar of short-lived V8
+//   HeapNumber boxes (doubles crossing non-inlined calls), nothing retained (see the bench).
+// Speed is not why these exist (every option does millions of bars per second); peek() and the exact
+// conventions below are.
 //
 // Conventions (each checked against the reference files in test/shared/features):
 // - WilderAtr: TR0 = high - low; first ATR = mean of the first `period` TRs; then
@@ -68,7 +73,7 @@ export class WilderAtr {
     this.seedSum = 0;
   }
 
-  private trueRange(high: number, low: number): number {
+  update(high: number, low: number, close: number): void {
     const pc = this.prevClose;
     let tr = high - low;
     if (this.count > 0) {
@@ -77,11 +82,6 @@ export class WilderAtr {
       if (a > tr) tr = a;
       if (b > tr) tr = b;
     }
-    return tr;
-  }
-
-  update(high: number, low: number, close: number): number {
-    const tr = this.trueRange(high, low);
     const p = this.period;
     if (this.count < p) {
       this.seedSum += tr;
@@ -92,11 +92,17 @@ export class WilderAtr {
       this.count++;
     }
     this.prevClose = close;
-    return this.value;
   }
 
   peek(high: number, low: number, _close: number): number {
-    const tr = this.trueRange(high, low);
+    const pc = this.prevClose;
+    let tr = high - low;
+    if (this.count > 0) {
+      const a = high - pc;
+      const b = pc - low;
+      if (a > tr) tr = a;
+      if (b > tr) tr = b;
+    }
     const p = this.period;
     if (this.count < p) return this.count + 1 === p ? (this.seedSum + tr) / p : NaN;
     return (this.value * (p - 1) + tr) / p;
@@ -140,7 +146,7 @@ export class Ema {
     this.seedSum = 0;
   }
 
-  update(x: number): number {
+  update(x: number): void {
     const n = this.count + 1;
     this.count = n;
     if (this.seed === 'sma') {
@@ -157,7 +163,6 @@ export class Ema {
     } else {
       this.ema += this.k * (x - this.ema);
     }
-    return this.value;
   }
 
   peek(x: number): number {
@@ -242,7 +247,7 @@ export class Bollinger {
     this.sinceRecompute = 0;
   }
 
-  update(x: number): number {
+  update(x: number): void {
     const p = this.period;
     if (this.count === 0) this.shift = x;
     const d = x - this.shift;
@@ -271,7 +276,6 @@ export class Bollinger {
       this.lower = mid - this.mult * sd;
       this.width = this.upper - this.lower;
     }
-    return this.value;
   }
 
   /** Returns the middle band; upper/lower/width of the peek go to peekUpper/peekLower/peekWidth. */
@@ -333,17 +337,12 @@ export class Rsi {
     this.avgLoss = 0;
   }
 
-  private static rsiOf(g: number, l: number): number {
-    if (l === 0) return g === 0 ? 50 : 100;
-    return 100 - 100 / (1 + g / l);
-  }
-
-  update(close: number): number {
+  update(close: number): void {
     const n = this.count; // changes seen so far = n - 1 (n >= 1)
     this.count = n + 1;
     if (n === 0) {
       this.prev = close;
-      return this.value;
+      return;
     }
     const ch = close - this.prev;
     this.prev = close;
@@ -362,8 +361,12 @@ export class Rsi {
       this.avgGain += (gain - this.avgGain) / p;
       this.avgLoss += (loss - this.avgLoss) / p;
     }
-    if (n >= p) this.value = Rsi.rsiOf(this.avgGain, this.avgLoss);
-    return this.value;
+    if (n >= p) {
+      const g = this.avgGain;
+      const l = this.avgLoss;
+      // RSI = 100 - 100 / (1 + avgGain / avgLoss); no movement at all is 50, no losses 100
+      this.value = l === 0 ? (g === 0 ? 50 : 100) : 100 - 100 / (1 + g / l);
+    }
   }
 
   peek(close: number): number {
@@ -382,7 +385,7 @@ export class Rsi {
       g = this.avgGain + (gain - this.avgGain) / p;
       l = this.avgLoss + (loss - this.avgLoss) / p;
     }
-    return Rsi.rsiOf(g, l);
+    return l === 0 ? (g === 0 ? 50 : 100) : 100 - 100 / (1 + g / l);
   }
 }
 
@@ -477,7 +480,7 @@ export class Adx {
     }
   }
 
-  update(high: number, low: number, close: number): number {
+  update(high: number, low: number, close: number): void {
     const n = this.count;
     if (n > 0) {
       this.step(high, low, n);
@@ -495,7 +498,6 @@ export class Adx {
     this.prevClose = close;
     this.count = n + 1;
     this.value = this.count >= 2 * this.period ? this.adx : NaN;
-    return this.value;
   }
 
   /** Returns the ADX; +DI/-DI of the peek go to peekPlusDi/peekMinusDi. */
@@ -552,7 +554,7 @@ export class Macd {
     this.ef = this.es = this.sig = NaN;
   }
 
-  update(close: number): number {
+  update(close: number): void {
     const n = this.count + 1;
     this.count = n;
     if (n === 1) {
@@ -562,7 +564,7 @@ export class Macd {
       this.ef += this.kf * (close - this.ef);
       this.es += this.ks * (close - this.es);
     }
-    if (n < this.slow) return this.value;
+    if (n < this.slow) return;
     const line = this.ef - this.es;
     this.value = line;
     this.sig = n === this.slow ? line : this.sig + this.kg * (line - this.sig);
@@ -570,7 +572,6 @@ export class Macd {
       this.signal = this.sig;
       this.histogram = line - this.sig;
     }
-    return line;
   }
 
   /** Returns the MACD line; signal/histogram of the peek go to peekSignal/peekHistogram. */

@@ -63,8 +63,8 @@ export class SessionVwap {
     this.sumPv = this.sumV = this.sumP = 0;
   }
 
-  update(bar: Readonly<Bar>): number {
-    const s = this.sessionOf(bar.time);
+  update(bar: Readonly<Bar>): void {
+    const s = Math.floor((bar.time - this.anchorMs) / DAY_MS);
     if (s !== this.session) {
       this.session = s;
       this.bars = 0;
@@ -76,14 +76,13 @@ export class SessionVwap {
     this.sumV += v;
     this.sumP += tp;
     this.bars++;
-    return this.value;
   }
 
   /** The VWAP as if `bar` were the next committed bar (no mutation). */
   peek(bar: Readonly<Bar>): number {
     const tp = (bar.high + bar.low + bar.close) / 3;
     const v = bar.volume > 0 ? bar.volume : 0;
-    if (this.sessionOf(bar.time) !== this.session) return tp;
+    if (Math.floor((bar.time - this.anchorMs) / DAY_MS) !== this.session) return tp;
     const sv = this.sumV + v;
     return sv > 0 ? (this.sumPv + tp * v) / sv : (this.sumP + tp) / (this.bars + 1);
   }
@@ -91,7 +90,7 @@ export class SessionVwap {
   /** Whether peek(bar) is time-weighted. */
   peekTimeWeighted(bar: Readonly<Bar>): boolean {
     const v = bar.volume > 0 ? bar.volume : 0;
-    if (this.sessionOf(bar.time) !== this.session) return v === 0;
+    if (Math.floor((bar.time - this.anchorMs) / DAY_MS) !== this.session) return v === 0;
     return this.sumV + v === 0;
   }
 }

@@ -2,10 +2,14 @@
 // the still-forming base bar (onFormingBar). snapshot(out) fills a caller-owned MarketFeatures.
 //
 // Pure: no I/O, no clock, no randomness; time comes from bar.time (bar OPEN time, epoch ms UTC).
-// Hot path: onBar/onFormingBar/snapshot are O(1) amortised and allocate nothing (numbers, Float64Array
-// rings and preallocated Bar objects only). The volume profile is rebuilt when a bar of its timeframe
-// closes (see volumeProfile.ts); the squeeze percentile counts over a ring of 100 when a features bar
-// closes. Both are bounded constants per closed higher-timeframe bar.
+// Hot path: onBar/onFormingBar/snapshot are O(1) amortised and create no objects, arrays or closures
+// (numbers, Float64Array rings and preallocated Bar objects only; see bench/features.bench.ts for what V8
+// itself still boxes). The volume profile updates when a bar of its timeframe closes (incrementally, with
+// a bounded rebuild when its bin grid changes: volumeProfile.ts); the squeeze counts over a ring of 100
+// widths when a features bar closes. Both are bounded constants per closed higher-timeframe bar.
+//
+// squeeze = 1 when fewer than 20 of the last 100 Bollinger widths (the current one included) are below
+// the current width, i.e. the current width is among the lowest 20%: below the 20th percentile.
 //
 // Which bars feed what:
 // - atr: WilderAtr(14) on closed bars of the ATR timeframe; atrH1: WilderAtr(14) on closed H1 bars.
@@ -18,6 +22,9 @@
 //   pending features-timeframe bar built from the closed base bars of the current bucket plus the forming
 //   base bar, whose close is the current price). So they move with price, and they are computed the same
 //   way whether the newest price came from onBar or from onFormingBar. Nothing is committed by a peek.
+//   (Rare edge: if a forming base bar already belongs to a LATER features bucket while the previous bucket
+//   is still open because its last base bar never came, the peek sees the forming bar only; the open
+//   bucket is committed by the next onBar as usual.)
 // - mtf*: per M5 / M15 / H1, from that timeframe's closed bars: EMA200 (SMA-seeded), MACD(12, 26, 9)
 //   histogram, ADX(14), and that bar's close.
 // - pdh/pdl: previous UTC calendar day (of bar open times) from base bars; the first day seen counts only
@@ -56,6 +63,7 @@ export interface EffectiveTimeframes {
   readonly base: Timeframe;
   readonly features: Timeframe;
   readonly atr: Timeframe;
+  /** H1, or the base when the base is coarser (H4). */
   readonly atrH1: Timeframe;
   readonly volumeProfile: Timeframe;
   /**

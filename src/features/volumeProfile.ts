@@ -101,35 +101,39 @@ export class VolumeProfile {
     const nh = bar.high;
     const nl = bar.low;
     const nv = bar.volume > 0 ? bar.volume : 0;
+    const volumeBars = this.volumeBars - (evicts && ov > 0 ? 1 : 0) + (nv > 0 ? 1 : 0);
+    // Incremental (move the evicted and the new bar only) while the bin grid and the weighting stay the
+    // same; a full rebuild otherwise, and every `windowBars` updates to wash out float residue.
+    const incremental =
+      this.rangeLow <= this.rangeHigh &&
+      (volumeBars === 0) === this.timeWeighted &&
+      nl >= this.rangeLow &&
+      nh <= this.rangeHigh &&
+      !(evicts && (ol <= this.rangeLow || oh >= this.rangeHigh)) &&
+      this.sinceRebuild + 1 < this.windowBars;
+    if (incremental && evicts) this.spreadSlot(slot, -1); // before the slot is overwritten
     this.highs[slot] = nh;
     this.lows[slot] = nl;
     this.vols[slot] = nv;
     this.head = slot + 1 === this.windowBars ? 0 : slot + 1;
     this.count++;
-    if (evicts && ov > 0) this.volumeBars--;
-    if (nv > 0) this.volumeBars++;
+    this.volumeBars = volumeBars;
     if (this.count < this.minBars) return;
-    const timeWeighted = this.volumeBars === 0;
-    // Full rebuild when the bin grid or the weighting changes, and every `windowBars` updates to wash out
-    // the float residue of incremental add/subtract; otherwise move the evicted and the new bar only.
-    if (
-      !(this.rangeLow <= this.rangeHigh) ||
-      timeWeighted !== this.timeWeighted ||
-      nl < this.rangeLow ||
-      nh > this.rangeHigh ||
-      (evicts && (ol <= this.rangeLow || oh >= this.rangeHigh)) ||
-      ++this.sinceRebuild >= this.windowBars
-    ) {
+    if (incremental) {
+      this.sinceRebuild++;
+      this.spreadSlot(slot, 1);
+      this.pickHvns();
+    } else {
       this.rebuild();
-      return;
     }
-    if (evicts) this.spread(oh, ol, timeWeighted ? 1 : ov, -1);
-    this.spread(nh, nl, timeWeighted ? 1 : nv, 1);
-    this.pickHvns();
   }
 
-  /** Adds (sign 1) or removes (sign -1) one bar's weight, split evenly over the bins it overlaps. */
-  private spread(high: number, low: number, weight: number, sign: 1 | -1): void {
+  /**
+   * Adds (sign 1) or removes (sign -1) the weight of the bar in ring slot `i`, split evenly over the bins
+   * it overlaps. (Takes a slot, not prices: doubles passed to a call that is not inlined get boxed.)
+   */
+  private spreadSlot(i: number, sign: 1 | -1): void {
+    const weight = this.timeWeighted ? 1 : this.vols[i]!;
     if (weight === 0) return;
     const nb = this.bins;
     const lo = this.rangeLow;
@@ -138,8 +142,8 @@ export class VolumeProfile {
     let last = 0;
     if (span > 0) {
       const binW = span / nb;
-      first = Math.floor((low - lo) / binW);
-      last = Math.floor((high - lo) / binW);
+      first = Math.floor((this.lows[i]! - lo) / binW);
+      last = Math.floor((this.highs[i]! - lo) / binW);
       if (first > nb - 1) first = nb - 1;
       if (last > nb - 1) last = nb - 1;
       if (first < 0) first = 0;
@@ -153,7 +157,6 @@ export class VolumeProfile {
     const n = this.size;
     const highs = this.highs;
     const lows = this.lows;
-    const vols = this.vols;
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = 0; i < n; i++) {
@@ -168,8 +171,7 @@ export class VolumeProfile {
     this.sinceRebuild = 0;
     this.rebuilds++;
     this.binWeight.fill(0);
-    const tw = this.timeWeighted;
-    for (let i = 0; i < n; i++) this.spread(highs[i]!, lows[i]!, tw ? 1 : vols[i]!, 1);
+    for (let i = 0; i < n; i++) this.spreadSlot(i, 1);
     this.pickHvns();
   }
 

@@ -1,17 +1,10 @@
 // Test helpers for the features suites: a tiny seeded PRNG and random-walk bars.
 import type { Bar } from '../../src/domain/types.ts';
 
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../src/market/sampleMarket.ts';
+
+/** mulberry32, the project's seeded PRNG (floats in [0, 1)). */
+export const mulberry32 = seededRandom;
 
 export interface WalkOptions {
   seed?: number;

@@ -56,11 +56,12 @@ describe('VolumeProfile', () => {
   });
 
   for (const [N, bins, volume] of [
-    [50, 7, true],
-    [200, 20, true],
-    [200, 20, false],
+    [50, 7, 'volume'],
+    [200, 20, 'volume'],
+    [200, 20, 'no volume'],
+    [50, 20, 'volume, then none, then volume'],
   ] as const) {
-    it(`matches a naive rebuild after every update (window ${N}, ${bins} bins, ${volume ? 'volume' : 'no volume'})`, () => {
+    it(`matches a naive rebuild after every update (window ${N}, ${bins} bins, ${volume})`, () => {
       const rnd = mulberry32(11 + N);
       const vp = new VolumeProfile(N, bins);
       const hist: { h: number; l: number; v: number }[] = [];
@@ -70,7 +71,8 @@ describe('VolumeProfile', () => {
         p += (rnd() - 0.5) * 2;
         const h = p + rnd();
         const l = p - rnd();
-        const v = !volume || i % 97 === 0 ? 0 : Math.floor(rnd() * 50);
+        const none = volume === 'no volume' || (volume !== 'volume' && Math.floor(i / 400) % 2 === 1) || i % 97 === 0;
+        const v = none ? 0 : Math.floor(rnd() * 50);
         vp.update(bar(T + i * MIN, p, h, l, p, v));
         hist.push({ h, l, v });
         if (hist.length < N) continue;

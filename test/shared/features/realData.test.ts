@@ -8,7 +8,7 @@ import { WilderAtr } from '../../../src/features/indicators.ts';
 import { SymbolFeatures } from '../../../src/features/symbolFeatures.ts';
 import { emptyMarketFeatures } from '../../../src/features/snapshot.ts';
 import type { MarketFeatures } from '../../../src/features/snapshot.ts';
-import { SHARED_DATA_DIR, readBars, sharedDataAvailable } from './sharedData.ts';
+import { SHARED_DATA_DIR, readBars, sharedDataAvailable } from '../../support/sharedData.ts';
 
 const exists = sharedDataAvailable(SHARED_DATA_DIR, 'features over real market data');
 const data = (f: string): Bar[] => readBars(path.join(SHARED_DATA_DIR, f));
