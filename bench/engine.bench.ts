@@ -3,7 +3,7 @@
 //
 //   N positions x M bars through features + exit decisions (records built for every rule looked at)
 //
-// Options (env): BENCH_POSITIONS (1000), BENCH_BARS (20000 per symbol), BENCH_SEED (7).
+// Options (env): BENCH_POSITIONS ("100,1000": one run each), BENCH_BARS (20000 per symbol), BENCH_SEED (7).
 import { configSchema } from '../src/config/schema.ts';
 import { instrumentFromConfig } from '../src/domain/instruments.ts';
 import type { Bar, Intent, Position, Side } from '../src/domain/types.ts';
@@ -13,7 +13,7 @@ import { SymbolFeatures } from '../src/features/symbolFeatures.ts';
 import { emptyMarketFeatures } from '../src/features/snapshot.ts';
 import { generateSampleMarket, seededRandom } from '../src/market/sampleMarket.ts';
 
-const N = Number(process.env.BENCH_POSITIONS ?? 1000);
+const POSITIONS = (process.env.BENCH_POSITIONS ?? '100,1000').split(',').map(Number);
 const M = Number(process.env.BENCH_BARS ?? 20_000);
 const SEED = Number(process.env.BENCH_SEED ?? 7);
 const WARMUP = 3_000;
@@ -33,7 +33,7 @@ function markets(bars: number) {
   return MARKETS.map((m, i) => ({ ...m, bars: generateSampleMarket({ seed: SEED * 100 + i, bars, ...m }).bars }));
 }
 
-function featuresOnly(data: ReturnType<typeof markets>): void {
+function featuresOnly(data: ReturnType<typeof markets>, report: boolean): void {
   const t0 = process.hrtime.bigint();
   let n = 0;
   const out = emptyMarketFeatures();
@@ -46,10 +46,10 @@ function featuresOnly(data: ReturnType<typeof markets>): void {
     }
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`features: ${data.length} symbols x ${fmt(data[0]!.bars.length, 0)} M1 bars (M5/M15/H1 built from them) = ${fmt(n, 0)} bars in ${fmt(s, 3)} s: ${fmt(n / s / 1e6)} M bars/s`);
+  if (report) console.log(`features: ${data.length} symbols x ${fmt(data[0]!.bars.length, 0)} M1 bars (M5/M15/H1 built from them) = ${fmt(n, 0)} bars in ${fmt(s, 3)} s: ${fmt(n / s / 1e6)} M bars/s`);
 }
 
-function engineRun(data: ReturnType<typeof markets>): void {
+function engineRun(data: ReturnType<typeof markets>, N: number): void {
   const sink = new CountingSink();
   const engine = new ExitEngine(config, { baseTimeframe: 'M1', sink });
   const rand = seededRandom(SEED);
@@ -161,6 +161,7 @@ function memoryPerPosition(count: number): void {
 
 console.log(`warden bench: node ${process.version}, single core, seed ${SEED}`);
 const data = markets(M);
-featuresOnly(data);
-engineRun(data);
+featuresOnly(data, false); // JIT warm-up pass
+featuresOnly(data, true);
+for (const n of POSITIONS) engineRun(data, n);
 memoryPerPosition(100_000);
