@@ -18,19 +18,11 @@ import type { Bar } from '../src/domain/types.ts';
 import { Bollinger, Ema, WilderAtr } from '../src/features/indicators.ts';
 import { SymbolFeatures } from '../src/features/symbolFeatures.ts';
 import { emptyMarketFeatures } from '../src/features/snapshot.ts';
+import { seededRandom } from '../src/market/sampleMarket.ts';
 
 const N = 1_000_000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seededRandom;
 
 // geometric random walk around 1300 (gold-like), seeded
 const rnd = mulberry32(20240501);

@@ -5,7 +5,7 @@
 import type { Instrument, Intent, Position } from '../domain/types.ts';
 import { isTighterStop, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
-import { beginRecord, emitRecord, type EvalContext } from './evalContext.ts';
+import { beginRecord, emitRecord, sendIntent, type EvalContext } from './evalContext.ts';
 import { BREAKEVEN_DONE, type ExitPlan } from './exitPlan.ts';
 import { bufferMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
 import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
@@ -68,24 +68,6 @@ export function decideBreakeven(
     emitRecord(ctx, plan, 'skip', 'freeze_level');
     return false;
   }
-  const episode = plan.breakevenEpisode + 1;
-  const id = `${plan.positionId}:breakeven:${episode}`;
-  r.intentId = id;
-  out.push({
-    id,
-    positionId: plan.positionId,
-    symbol: plan.symbol,
-    kind: 'move_stop',
-    rule: 'breakeven',
-    episode,
-    newSl: target.sl,
-    oldSl: pos.sl,
-    volume: 0,
-    time: ctx.now,
-    price: ctx.price,
-    reason: `breakeven at ${(ctx.progress * 100).toFixed(1)}% progress (trigger ${plan.breakevenPct}%)`,
-  });
-  plan.pending = { id, kind: 'move_stop', rule: 'breakeven', newSl: target.sl, volume: 0, volumeBefore: pos.volume, time: ctx.now };
-  emitRecord(ctx, plan, 'intent', 'intent_sent');
+  sendIntent(ctx, plan, pos, out, 'move_stop', 'breakeven', plan.breakevenEpisode + 1, target.sl, 0, `breakeven at ${(ctx.progress * 100).toFixed(1)}% progress (trigger ${plan.breakevenPct}%)`);
   return true;
 }

@@ -145,6 +145,22 @@ export function resetRecord(r: DecisionRecord): void {
   r.note = '';
 }
 
+/** Resets `r` and fills who and when: the start of every record. */
+export function startRecord(
+  r: DecisionRecord,
+  time: number,
+  who: { positionId: string; symbol: string; side: Side },
+  rule: ExitRule,
+): DecisionRecord {
+  resetRecord(r);
+  r.time = time;
+  r.positionId = who.positionId;
+  r.symbol = who.symbol;
+  r.side = who.side;
+  r.rule = rule;
+  return r;
+}
+
 export function copyRecord(r: DecisionRecord): DecisionRecord {
   return { ...r };
 }

@@ -1,10 +1,10 @@
 // The per-evaluation context: shared scratch objects and the market view of the current position.
 // One instance per engine, reused for every position-bar so the hot loop allocates nothing.
-import type { ExitRule } from '../domain/types.ts';
+import type { ExitRule, Intent, IntentKind, Position } from '../domain/types.ts';
 import type { Session } from '../domain/sessions.ts';
 import type { ExitsConfig } from '../config/schema.ts';
 import type { TriggerResult } from './advancedTriggers.ts';
-import { newDecisionRecord, resetRecord, type DecisionOutcome, type DecisionReason, type DecisionRecord, type DecisionSink } from './decisionRecord.ts';
+import { newDecisionRecord, startRecord, type DecisionOutcome, type DecisionReason, type DecisionRecord, type DecisionSink } from './decisionRecord.ts';
 import type { ExitPlan } from './exitPlan.ts';
 
 export interface EvalContext {
@@ -46,19 +46,36 @@ export function newEvalContext(exits: ExitsConfig, sink: DecisionSink): EvalCont
 
 /** Starts the scratch record for one rule of one plan, with the common inputs filled in. */
 export function beginRecord(ctx: EvalContext, plan: ExitPlan, rule: ExitRule): DecisionRecord {
-  const r = ctx.rec;
-  resetRecord(r);
-  r.time = ctx.now;
-  r.positionId = plan.positionId;
-  r.symbol = plan.symbol;
-  r.side = plan.side;
-  r.rule = rule;
+  const r = startRecord(ctx.rec, ctx.now, plan, rule);
   r.session = ctx.session;
   r.price = ctx.price;
   r.spread = ctx.spread;
   r.progress = ctx.progress;
   r.rAchieved = ctx.rAchieved;
   return r;
+}
+
+/**
+ * Emits the one intent of this evaluation: its id is (position, rule, episode) so re-deciding before
+ * the broker answers can never produce a second id, and it becomes the plan's pending intent.
+ */
+export function sendIntent(
+  ctx: EvalContext,
+  plan: ExitPlan,
+  pos: Position,
+  out: Intent[],
+  kind: IntentKind,
+  rule: 'breakeven' | 'partial' | 'trail',
+  episode: number,
+  newSl: number,
+  volume: number,
+  reason: string,
+): void {
+  const id = `${plan.positionId}:${rule}:${episode}`;
+  ctx.rec.intentId = id;
+  out.push({ id, positionId: plan.positionId, symbol: plan.symbol, kind, rule, episode, newSl, oldSl: pos.sl, volume, time: ctx.now, price: ctx.price, reason });
+  plan.pending = { id, kind, rule, newSl, volume, volumeBefore: pos.volume, time: ctx.now };
+  emitRecord(ctx, plan, 'intent', 'intent_sent');
 }
 
 /** Finishes the record: marks whether the rule's outcome changed since last time, hands it to the sink. */

@@ -7,7 +7,7 @@ import type { MarketFeatures } from '../features/snapshot.ts';
 import { advancedTriggers, factorNames, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
 import type { ResolvedSymbolParams } from './symbolParams.ts';
 import { TradeTypeClassifier, type TradeType } from './tradeType.ts';
-import { resetRecord, type DecisionRecord, type DecisionReason, type DecisionSink } from './decisionRecord.ts';
+import { startRecord, type DecisionRecord, type DecisionReason, type DecisionSink } from './decisionRecord.ts';
 
 export const BREAKEVEN_PENDING = 0;
 export const BREAKEVEN_DONE = 1;
@@ -77,6 +77,30 @@ export interface ExitPlan {
   lastTriggers: string;
 }
 
+/** The progress fields of a plan nothing has happened to yet. */
+export function freshPlanProgress(now: number, trailingMultiplier: number) {
+  return {
+    triggerFactors: 0,
+    triggersAt: now,
+    breakevenState: BREAKEVEN_PENDING,
+    breakevenReason: '' as DecisionReason | '',
+    partialState: PARTIAL_PENDING,
+    partialSkipReason: '' as DecisionReason | '',
+    trailingEnabled: true,
+    trailingActive: false,
+    trailingMultiplier,
+    trailMoves: 0,
+    breakevenEpisode: 0,
+    partialEpisode: 0,
+    trailEpisode: 0,
+    pending: null as PendingIntent | null,
+    lastBreakeven: '',
+    lastPartial: '',
+    lastTrail: '',
+    lastTriggers: '',
+  };
+}
+
 export function triggerParamsFor(exits: ExitsConfig, params: ResolvedSymbolParams): TriggerParams {
   return {
     rmagThreshold: params.rmagThreshold,
@@ -137,33 +161,10 @@ export function createExitPlan(
     partialClosePct: base.partialClosePct,
     breakevenPct: base.breakevenPct,
     partialPct: base.partialPct,
-    triggerFactors: 0,
-    triggersAt: now,
-    breakevenState: BREAKEVEN_PENDING,
-    breakevenReason: '',
-    partialState: PARTIAL_PENDING,
-    partialSkipReason: '',
-    trailingEnabled: true,
-    trailingActive: false,
-    trailingMultiplier: params.trailingMultiplier,
-    trailMoves: 0,
-    breakevenEpisode: 0,
-    partialEpisode: 0,
-    trailEpisode: 0,
-    pending: null,
-    lastBreakeven: '',
-    lastPartial: '',
-    lastTrail: '',
-    lastTriggers: '',
+    ...freshPlanProgress(now, params.trailingMultiplier),
   };
 
-  const r = ctx.rec;
-  resetRecord(r);
-  r.time = now;
-  r.positionId = plan.positionId;
-  r.symbol = plan.symbol;
-  r.side = plan.side;
-  r.rule = 'classify';
+  const r = startRecord(ctx.rec, now, plan, 'classify');
   r.outcome = 'info';
   r.reason = 'classified';
   r.changed = true;
@@ -196,13 +197,7 @@ export function applyTriggers(
   const changed = reason === 'triggers_set' || changedValues;
   plan.lastTriggers = effective;
 
-  const r = ctx.rec;
-  resetRecord(r);
-  r.time = now;
-  r.positionId = plan.positionId;
-  r.symbol = plan.symbol;
-  r.side = plan.side;
-  r.rule = 'triggers';
+  const r = startRecord(ctx.rec, now, plan, 'triggers');
   r.outcome = 'info';
   r.reason = effective;
   r.changed = changed;

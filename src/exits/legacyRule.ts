@@ -5,7 +5,7 @@
 // is rejected with its reason rather than imported with a negative risk.
 import { z } from 'zod';
 import type { Instrument } from '../domain/types.ts';
-import { BREAKEVEN_DONE, BREAKEVEN_PENDING, PARTIAL_DONE, PARTIAL_PENDING, type ExitPlan } from './exitPlan.ts';
+import { BREAKEVEN_DONE, BREAKEVEN_PENDING, freshPlanProgress, PARTIAL_DONE, PARTIAL_PENDING, type ExitPlan } from './exitPlan.ts';
 import type { TradeType } from './tradeType.ts';
 
 const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
@@ -98,23 +98,11 @@ export function planFromLegacy(rule: LegacyRule, instrument: Instrument, volume:
     partialClosePct: rule.partial_close_pct ?? 50,
     breakevenPct: be,
     partialPct: pa,
-    triggerFactors: 0,
-    triggersAt: now,
+    ...freshPlanProgress(now, rule.trailing_multiplier ?? 1.5),
     breakevenState: breakevenDone ? BREAKEVEN_DONE : BREAKEVEN_PENDING,
     breakevenReason: breakevenDone ? 'confirmed' : '',
     partialState: rule.partial_triggered === true ? PARTIAL_DONE : PARTIAL_PENDING,
-    partialSkipReason: '',
     trailingEnabled: rule.trailing_enabled !== false,
     trailingActive: breakevenDone && rule.trailing_active === true,
-    trailingMultiplier: rule.trailing_multiplier ?? 1.5,
-    trailMoves: 0,
-    breakevenEpisode: 0,
-    partialEpisode: 0,
-    trailEpisode: 0,
-    pending: null,
-    lastBreakeven: '',
-    lastPartial: '',
-    lastTrail: '',
-    lastTriggers: '',
   };
 }

@@ -3,7 +3,7 @@
 // lot, the skip is recorded once with its reason and not retried every tick.
 import type { Instrument, Intent, Position } from '../domain/types.ts';
 import { roundVolumeDown } from '../domain/rounding.ts';
-import { beginRecord, emitRecord, type EvalContext } from './evalContext.ts';
+import { beginRecord, emitRecord, sendIntent, type EvalContext } from './evalContext.ts';
 import { PARTIAL_SKIPPED, type ExitPlan } from './exitPlan.ts';
 
 /** Volume the partial would close, or the reason it cannot (pure). */
@@ -34,24 +34,7 @@ export function decidePartial(plan: ExitPlan, pos: Position, inst: Instrument, c
     emitRecord(ctx, plan, 'skip', v.skip);
     return false;
   }
-  const episode = plan.partialEpisode + 1;
-  const id = `${plan.positionId}:partial:${episode}`;
-  r.intentId = id;
-  out.push({
-    id,
-    positionId: plan.positionId,
-    symbol: plan.symbol,
-    kind: 'close_partial',
-    rule: 'partial',
-    episode,
-    newSl: NaN,
-    oldSl: pos.sl,
-    volume: v.volume,
-    time: ctx.now,
-    price: ctx.price,
-    reason: `partial ${plan.partialClosePct}% of ${plan.initialVolume} lots at ${(ctx.progress * 100).toFixed(1)}% progress (trigger ${plan.partialPct}%)`,
-  });
-  plan.pending = { id, kind: 'close_partial', rule: 'partial', newSl: NaN, volume: v.volume, volumeBefore: pos.volume, time: ctx.now };
-  emitRecord(ctx, plan, 'intent', 'intent_sent');
+  const reason = `partial ${plan.partialClosePct}% of ${plan.initialVolume} lots at ${(ctx.progress * 100).toFixed(1)}% progress (trigger ${plan.partialPct}%)`;
+  sendIntent(ctx, plan, pos, out, 'close_partial', 'partial', plan.partialEpisode + 1, NaN, v.volume, reason);
   return true;
 }

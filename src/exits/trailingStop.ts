@@ -5,7 +5,7 @@
 import type { Instrument, Intent, Position } from '../domain/types.ts';
 import { isTighterStop, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
-import { beginRecord, emitRecord, type EvalContext } from './evalContext.ts';
+import { beginRecord, emitRecord, sendIntent, type EvalContext } from './evalContext.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from './exitPlan.ts';
 import { trailingMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
 import { evaluateTrailingGates, type GateParams } from './trailingGates.ts';
@@ -66,24 +66,7 @@ export function decideTrailing(
     emitRecord(ctx, plan, 'skip', 'freeze_level');
     return false;
   }
-  const episode = plan.trailEpisode + 1;
-  const id = `${plan.positionId}:trail:${episode}`;
-  r.intentId = id;
-  out.push({
-    id,
-    positionId: plan.positionId,
-    symbol: plan.symbol,
-    kind: 'move_stop',
-    rule: 'trail',
-    episode,
-    newSl: sl,
-    oldSl: pos.sl,
-    volume: 0,
-    time: ctx.now,
-    price: ctx.price,
-    reason: `trail ${mult.toFixed(3)} x ATR ${f.atr.toPrecision(6)} (${failures} advisory gate failure${failures === 1 ? '' : 's'})`,
-  });
-  plan.pending = { id, kind: 'move_stop', rule: 'trail', newSl: sl, volume: 0, volumeBefore: pos.volume, time: ctx.now };
-  emitRecord(ctx, plan, 'intent', 'intent_sent');
+  const reason = `trail ${mult.toFixed(3)} x ATR ${f.atr.toPrecision(6)} (${failures} advisory gate failure${failures === 1 ? '' : 's'})`;
+  sendIntent(ctx, plan, pos, out, 'move_stop', 'trail', plan.trailEpisode + 1, sl, 0, reason);
   return true;
 }
