@@ -31,9 +31,9 @@ export function sharedDataAvailable(dir: string, suite: string): boolean {
   return exists;
 }
 
-/** describe() that runs only when ../shared/data exists (see sharedDataAvailable). */
+/** describe() that runs only when ../shared/data exists, and is reported as skipped otherwise (see sharedDataAvailable). */
 export function describeShared(name: string, fn: () => void): void {
-  if (sharedDataAvailable(SHARED_DATA_DIR, name)) describe(name, fn);
+  describe.skipIf(!sharedDataAvailable(SHARED_DATA_DIR, name))(name, fn);
 }
 
 export const sharedFile = (name: string): string => path.join(SHARED_DATA_DIR, name);
