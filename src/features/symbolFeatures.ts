@@ -27,7 +27,8 @@
 //   bucket is committed by the next onBar as usual.)
 // - mtf*: per M5 / M15 / H1, from that timeframe's closed bars: EMA200 (SMA-seeded), MACD(12, 26, 9)
 //   histogram, ADX(14), and that bar's close.
-// - pdh/pdl: previous UTC calendar day (of bar open times) from base bars; the first day seen counts only
+// - pdh/pdl: previous UTC calendar day (of bar open times) from base bars, skipping days with under 6 h of
+//   bars (forex's Sunday evening: Monday's previous day is Friday); the first day seen counts only
 //   if its first bar opens at 00:00 UTC (otherwise it may be partial and is skipped).
 //
 // onFormingBar stores an overlay (price, spread, the forming bar) that onBar discards, so any number of
@@ -42,6 +43,8 @@ import { SessionVwap } from './sessionVwap.ts';
 import { VolumeProfile } from './volumeProfile.ts';
 
 const DAY_MS = 86_400_000;
+/** A UTC day with less than this span of bars (forex's Sunday evening reopen) is not a previous day. */
+const MIN_TRADING_DAY_MS = 6 * 3_600_000;
 const ATR_PERIOD = 14;
 const SLOPE_BARS = 20;
 const SQUEEZE_WINDOW = 100;
@@ -157,6 +160,9 @@ export class SymbolFeatures {
   private curDayHigh = NaN;
   private curDayLow = NaN;
   private curDayFull = false;
+  /** Open time of the current day's first base bar and end of its last one. */
+  private curDayFirst = NaN;
+  private curDayEnd = NaN;
   private pdh = NaN;
   private pdl = NaN;
 
@@ -234,6 +240,7 @@ export class SymbolFeatures {
     this.swingHighHead = this.swingHighCount = this.swingLowHead = this.swingLowCount = 0;
     this.curDay = this.curDayHigh = this.curDayLow = this.pdh = this.pdl = NaN;
     this.curDayFull = false;
+    this.curDayFirst = this.curDayEnd = NaN;
     this.clearForming();
   }
 
@@ -301,7 +308,7 @@ export class SymbolFeatures {
   private updateDay(bar: Readonly<Bar>): void {
     const day = Math.floor(bar.time / DAY_MS);
     if (day !== this.curDay) {
-      if (this.curDayFull) {
+      if (this.dayCounts()) {
         this.pdh = this.curDayHigh;
         this.pdl = this.curDayLow;
       }
@@ -311,10 +318,20 @@ export class SymbolFeatures {
       this.curDay = day;
       this.curDayHigh = bar.high;
       this.curDayLow = bar.low;
+      this.curDayFirst = bar.time;
     } else {
       if (bar.high > this.curDayHigh) this.curDayHigh = bar.high;
       if (bar.low < this.curDayLow) this.curDayLow = bar.low;
     }
+    this.curDayEnd = bar.time + this.baseMs;
+  }
+
+  /**
+   * Whether the current day can serve as "the previous day": complete, and a trading day rather than
+   * a stub such as forex's Sunday 22:00-24:00 reopen (Monday's previous day is then Friday).
+   */
+  private dayCounts(): boolean {
+    return this.curDayFull && this.curDayEnd - this.curDayFirst >= MIN_TRADING_DAY_MS;
   }
 
   private onTfClose(s: TimeframeState, b: Readonly<Bar>): void {
@@ -481,7 +498,7 @@ export class SymbolFeatures {
 
     // previous day: when the newest bar (forming) opens on a later day, the committed day has ended
     const newestDay = Math.floor((forming ? fb.time : this.lastBarTime) / DAY_MS);
-    if (newestDay !== this.curDay && this.curDayFull) {
+    if (newestDay !== this.curDay && this.dayCounts()) {
       out.pdh = this.curDayHigh;
       out.pdl = this.curDayLow;
     } else {

@@ -363,6 +363,17 @@ describe('SymbolFeatures: previous day high/low', () => {
     expect(snap(sf).pdl).toBe(109.8);
   });
 
+  it("forex's Sunday evening reopen (22:00-24:00) is not a previous day: Monday's previous day stays Friday", () => {
+    const sf = new SymbolFeatures(CFG, 'M15', 'H1');
+    for (let h = 0; h < 24; h++) sf.onBar(hourBar(2, h)); // a full Friday (from 00:00)
+    sf.onBar(hourBar(4, 22)); // Sunday 22:00 and 23:00
+    sf.onBar(hourBar(4, 23));
+    expect(snap(sf).pdh).toBe(120.23); // Friday
+    sf.onBar(hourBar(5, 0)); // Monday
+    expect(snap(sf).pdh).toBe(120.23);
+    expect(snap(sf).pdl).toBe(109.77);
+  });
+
   it('a first day that starts at 00:00 counts', () => {
     const sf = new SymbolFeatures(CFG, 'M15', 'H1');
     for (let h = 0; h < 24; h++) sf.onBar(hourBar(1, h));
