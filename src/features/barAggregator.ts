@@ -103,13 +103,8 @@ export class BarAggregator {
       f.volume += bar.volume;
       f.spread = bar.spread;
     } else {
+      copyBar(bar, f);
       f.time = bucket;
-      f.open = bar.open;
-      f.high = bar.high;
-      f.low = bar.low;
-      f.close = bar.close;
-      f.volume = bar.volume;
-      f.spread = bar.spread;
       this.hasFormingBar = true;
       this.formingBucketEnd = bucket + this.tfMs;
     }

@@ -37,7 +37,7 @@ import type { Bar, Timeframe } from '../domain/types.ts';
 import { TIMEFRAME_MS } from '../domain/types.ts';
 import type { FeaturesConfig } from '../config/schema.ts';
 import type { MarketFeatures, VwapZone } from './snapshot.ts';
-import { BarAggregator, newBar } from './barAggregator.ts';
+import { BarAggregator, copyBar, newBar } from './barAggregator.ts';
 import { Adx, Bollinger, Ema, Macd, Rsi, WilderAtr } from './indicators.ts';
 import { SessionVwap } from './sessionVwap.ts';
 import { VolumeProfile } from './volumeProfile.ts';
@@ -293,14 +293,7 @@ export class SymbolFeatures {
    */
   onFormingBar(bar: Readonly<Bar>): boolean {
     if (!SymbolFeatures.validBar(bar) || !(bar.time > this.lastBarTime || this.barsSeen === 0)) return false;
-    const f = this.formingBar;
-    f.time = bar.time;
-    f.open = bar.open;
-    f.high = bar.high;
-    f.low = bar.low;
-    f.close = bar.close;
-    f.volume = bar.volume;
-    f.spread = bar.spread;
+    copyBar(bar, this.formingBar);
     this.formingActive = true;
     return true;
   }
