@@ -14,6 +14,7 @@
 // trading-signals) so the harness allocates nothing while timing.
 import v8 from 'node:v8';
 import { ATR, BollingerBands, EMA } from 'trading-signals';
+import { configSchema } from '../src/config/schema.ts';
 import type { Bar } from '../src/domain/types.ts';
 import { Bollinger, Ema, WilderAtr } from '../src/features/indicators.ts';
 import { SymbolFeatures } from '../src/features/symbolFeatures.ts';
@@ -116,7 +117,7 @@ compare(
 
 // SymbolFeatures on M1 bars: one caller-owned Bar mutated per bar, a snapshot every 15 bars.
 const gc = (globalThis as { gc?: () => void }).gc;
-const cfg = { timeframe: 'M15', volumeProfileTimeframe: 'M5', volumeProfileBars: 200, volumeProfileBins: 20, vwapAnchorHourUtc: 0 } as const;
+const cfg = configSchema.parse({}).features;
 const t0 = Date.UTC(2024, 0, 1);
 const bar: Bar = { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, spread: 0.3 };
 const out = emptyMarketFeatures();

@@ -1,18 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Bar, Timeframe } from '../../src/domain/types.ts';
+import { configSchema } from '../../src/config/schema.ts';
 import type { FeaturesConfig } from '../../src/config/schema.ts';
 import { SymbolFeatures } from '../../src/features/symbolFeatures.ts';
 import { emptyMarketFeatures } from '../../src/features/snapshot.ts';
 import type { MarketFeatures } from '../../src/features/snapshot.ts';
 import { DAY, HOUR, MIN, bar, mulberry32, randomWalkBars, same } from './helpers.ts';
 
-const CFG: FeaturesConfig = {
-  timeframe: 'M15',
-  volumeProfileTimeframe: 'M5',
-  volumeProfileBars: 200,
-  volumeProfileBins: 20,
-  vwapAnchorHourUtc: 0,
-};
+/** The built-in defaults (M15 features, M5 volume profile of 200 bars x 20 bins, VWAP from 00:00 UTC). */
+const CFG: FeaturesConfig = configSchema.parse({}).features;
 
 const KEYS = Object.keys(emptyMarketFeatures()) as (keyof MarketFeatures)[];
 

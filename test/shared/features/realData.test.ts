@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Bar } from '../../../src/domain/types.ts';
+import { configSchema } from '../../../src/config/schema.ts';
 import type { FeaturesConfig } from '../../../src/config/schema.ts';
 import { BarAggregator } from '../../../src/features/barAggregator.ts';
 import { WilderAtr } from '../../../src/features/indicators.ts';
@@ -13,13 +14,8 @@ import { SHARED_DATA_DIR, readBars, sharedDataAvailable } from '../../support/sh
 const exists = sharedDataAvailable(SHARED_DATA_DIR, 'features over real market data');
 const data = (f: string): Bar[] => readBars(path.join(SHARED_DATA_DIR, f));
 
-const CFG: FeaturesConfig = {
-  timeframe: 'M15',
-  volumeProfileTimeframe: 'M5',
-  volumeProfileBars: 200,
-  volumeProfileBins: 20,
-  vwapAnchorHourUtc: 0,
-};
+/** The built-in defaults (M15 features, M5 volume profile of 200 bars x 20 bins, VWAP from 00:00 UTC). */
+const CFG: FeaturesConfig = configSchema.parse({}).features;
 
 const NUMERIC: (keyof MarketFeatures)[] = [
   'price',
