@@ -11,6 +11,7 @@ import { processIO } from './io.ts';
 import type { CliIO } from './io.ts';
 import * as configCommand from './commands/config.ts';
 import * as demoCommand from './commands/demo.ts';
+import * as replayCommand from './commands/replay.ts';
 // A new command: import it like the ones above, then list it in COMMANDS.
 
 /** A command module: registers its command(s) on the program. */
@@ -22,6 +23,7 @@ export interface CommandModule {
 export const COMMANDS: readonly CommandModule[] = [
   configCommand,
   demoCommand,
+  replayCommand,
 ];
 
 /** The version in package.json. */

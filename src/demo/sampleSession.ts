@@ -8,7 +8,7 @@ import type { Intent, Position, Side } from '../domain/types.ts';
 import { ExitEngine } from '../engine/exitEngine.ts';
 import { DecisionJournal, explainDecision } from '../exits/decisionRecord.ts';
 import { BREAKEVEN_DONE, type ExitPlan } from '../exits/exitPlan.ts';
-import { generateSampleMarket } from '../market/sampleMarket.ts';
+import { generateSampleMarket, SAMPLE_SHAPES } from '../market/sampleMarket.ts';
 
 export interface SampleSessionOptions {
   symbol: string;
@@ -18,14 +18,6 @@ export interface SampleSessionOptions {
   every: number;
 }
 
-/** Sample-market shapes per canonical symbol (price, one-minute volatility, spread, digits). */
-const SHAPES: Record<string, { startPrice: number; volatility: number; spread: number; digits: number; weekends: boolean }> = {
-  XAUUSD: { startPrice: 2000, volatility: 0.0004, spread: 0.3, digits: 3, weekends: true },
-  EURUSD: { startPrice: 1.1, volatility: 0.00015, spread: 0.00012, digits: 5, weekends: true },
-  GBPUSD: { startPrice: 1.27, volatility: 0.00018, spread: 0.00015, digits: 5, weekends: true },
-  USDJPY: { startPrice: 150, volatility: 0.00015, spread: 0.012, digits: 3, weekends: true },
-  BTCUSD: { startPrice: 40000, volatility: 0.0008, spread: 8, digits: 2, weekends: false },
-};
 
 export interface SampleSessionResult {
   lines: string[];
@@ -40,8 +32,8 @@ const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
 
 export function runSampleSession(config: WardenConfig, o: SampleSessionOptions): SampleSessionResult {
   const instrument = instrumentFromConfig(config, o.symbol);
-  const shape = SHAPES[instrument.canonical];
-  if (!shape) throw new Error(`no sample market for ${instrument.canonical}: use one of ${Object.keys(SHAPES).join(', ')}`);
+  const shape = SAMPLE_SHAPES[instrument.canonical];
+  if (!shape) throw new Error(`no sample market for ${instrument.canonical}: use one of ${Object.keys(SAMPLE_SHAPES).join(', ')}`);
   const { bars } = generateSampleMarket({ seed: o.seed, bars: o.bars, ...shape });
   const journal = new DecisionJournal();
   const engine = new ExitEngine(config, { baseTimeframe: 'M1', sink: journal });

@@ -8,7 +8,7 @@ import { canonicalSymbol } from '../domain/symbols.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
 import type { DecisionSink } from '../exits/decisionRecord.ts';
 import { newEvalContext, type EvalContext } from '../exits/evalContext.ts';
-import { evaluateExitPlan, type SymbolRuleSet } from '../exits/evaluateExitPlan.ts';
+import { evaluateExitPlan, reconcilePending, type SymbolRuleSet } from '../exits/evaluateExitPlan.ts';
 import { createExitPlan, resolveIntent, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext } from '../exits/exitPlan.ts';
 import { resolveSymbolParams } from '../exits/symbolParams.ts';
 import { TradeTypeClassifier } from '../exits/tradeType.ts';
@@ -84,6 +84,16 @@ export class ExitEngine {
     });
   }
 
+  /**
+   * Forgets a symbol's market history (indicators, higher-timeframe bars, VWAP): for a data boundary
+   * (a recorded series that jumps months ahead), where continuing the indicators would be fiction.
+   */
+  resetFeatures(symbol: string): void {
+    const sym = this.symbol(symbol);
+    sym.features = new SymbolFeatures(this.config.features, sym.rules.params.atrTimeframe, this.options.baseTimeframe);
+    sym.snapshot = emptyMarketFeatures();
+  }
+
   private symbol(symbol: string): SymbolState {
     const s = this.symbols.get(symbol);
     if (!s) throw new Error(`unknown instrument ${symbol}: call addInstrument first`);
@@ -138,6 +148,23 @@ export class ExitEngine {
   resolve(positionId: string, intentId: string, outcome: IntentOutcome): boolean {
     const slot = this.slots.get(positionId);
     return slot ? resolveIntent(slot.plan, intentId, outcome) : false;
+  }
+
+  /**
+   * After an "unknown" answer (timeout): takes the broker's fresh view of the position and settles the
+   * pending intent from it: applied when the position shows its effect, rejected when it does not (the
+   * broker has answered every earlier request, so nothing of it is still in flight). Returns the
+   * outcome, or null when the position had no pending intent.
+   */
+  reconcile(position: Position): IntentOutcome | null {
+    const slot = this.slots.get(position.id);
+    if (!slot) return null;
+    slot.position = position;
+    const pending = slot.plan.pending;
+    if (pending === null) return null;
+    if (reconcilePending(slot.plan, position)) return 'applied';
+    resolveIntent(slot.plan, pending.id, 'rejected');
+    return 'rejected';
   }
 
   plan(positionId: string): ExitPlan | undefined {

@@ -2,6 +2,7 @@
 // volume and a spread. Deterministic for a given seed, so demos, tests and the benchmark are
 // reproducible without any data files.
 import type { Bar } from '../domain/types.ts';
+import { BarSeries } from './barSeries.ts';
 
 /** mulberry32: small, fast, good enough for simulation (not for anything secret). */
 export function seededRandom(seed: number): () => number {
@@ -53,8 +54,25 @@ function inWeekendGap(t: number): boolean {
 
 /** Generates the bars. Each regime lasts an exponential number of minutes around `regimeMinutes`. */
 export function generateSampleMarket(o: SampleMarketOptions): { bars: Bar[]; regimes: { start: number; regime: Regime }[] } {
-  const rand = seededRandom(o.seed);
   const bars: Bar[] = [];
+  const regimes = generate(o, (time, open, high, low, close, volume, spread) => {
+    bars.push({ time, open, high, low, close, volume, spread });
+  });
+  return { bars, regimes };
+}
+
+/** The same market, stored column by column (a million bars without a million objects). */
+export function generateSampleSeries(o: SampleMarketOptions): { series: BarSeries; regimes: { start: number; regime: Regime }[] } {
+  const series = new BarSeries(o.bars);
+  const regimes = generate(o, (time, open, high, low, close, volume, spread) => series.push(time, open, high, low, close, volume, spread));
+  return { series, regimes };
+}
+
+type PushBar = (time: number, open: number, high: number, low: number, close: number, volume: number, spread: number) => void;
+
+function generate(o: SampleMarketOptions, push: PushBar): { start: number; regime: Regime }[] {
+  const rand = seededRandom(o.seed);
+  let count = 0;
   const regimes: { start: number; regime: Regime }[] = [];
   const regimeMinutes = o.regimeMinutes ?? 600;
   const order: Regime[] = ['trend_up', 'range', 'volatile', 'trend_down', 'range', 'trend_up', 'volatile', 'trend_down'];
@@ -66,7 +84,7 @@ export function generateSampleMarket(o: SampleMarketOptions): { bars: Bar[]; reg
   let t = o.start ?? Date.UTC(2024, 0, 1);
   const scale = 10 ** o.digits;
   const round = (x: number) => Math.round(x * scale) / scale;
-  while (bars.length < o.bars) {
+  while (count < o.bars) {
     if (o.weekends !== false && inWeekendGap(t)) {
       t += MINUTE;
       continue;
@@ -97,8 +115,18 @@ export function generateSampleMarket(o: SampleMarketOptions): { bars: Bar[]; reg
     const close = p;
     price = close;
     const volume = Math.max(1, Math.round((regime === 'volatile' ? 160 : 60) * (0.5 + rand())));
-    bars.push({ time: t, open: round(open), high: round(high), low: round(low), close: round(close), volume, spread: o.spread });
+    push(t, round(open), round(high), round(low), round(close), volume, o.spread);
+    count++;
     t += MINUTE;
   }
-  return { bars, regimes };
+  return regimes;
 }
+
+/** Sample-market shapes per canonical symbol (price, one-minute volatility, spread, digits). */
+export const SAMPLE_SHAPES: Readonly<Record<string, { startPrice: number; volatility: number; spread: number; digits: number; weekends: boolean }>> = {
+  XAUUSD: { startPrice: 2000, volatility: 0.0004, spread: 0.3, digits: 3, weekends: true },
+  EURUSD: { startPrice: 1.1, volatility: 0.00015, spread: 0.00012, digits: 5, weekends: true },
+  GBPUSD: { startPrice: 1.27, volatility: 0.00018, spread: 0.00015, digits: 5, weekends: true },
+  USDJPY: { startPrice: 150, volatility: 0.00015, spread: 0.012, digits: 3, weekends: true },
+  BTCUSD: { startPrice: 40000, volatility: 0.0008, spread: 8, digits: 2, weekends: false },
+};

@@ -1,0 +1,610 @@
+// The paper broker: a deterministic, MT5-like simulated account for one instrument, used by replay
+// (and later as the service's embedded default broker). No I/O, no clock (time comes with each
+// quote or bar), no Math.random (faults draw from a seeded generator).
+//
+// Rules (brokers.md §5.1; MT5 retcodes from brokerAnswer.ts):
+// - Quotes. setQuote(time, bid, spread): ask = bid + spread, where spread is the bar's spread in
+//   price units, or spreadPoints x point when it is unknown (NaN) or spreadMode is 'fixed'. The ask
+//   is normalised to `digits` so prices stay on the broker's grid. Market orders fill at the quote:
+//   a buy at the ask, a sell at the bid; a buy position exits at the bid, a sell at the ask.
+// - Stops (open / modify). SL and TP must be tick multiples, else INVALID_STOPS. Distances follow MT5:
+//   a buy is measured from the bid (bid - SL >= stops level, TP - bid >= stops level), a sell from the
+//   ask (SL - ask >= level, ask - TP >= level). Exactly the level is allowed; a level of 0 still needs
+//   the stop strictly on its side of the price. A modify validates only the levels it changes, so an
+//   unchanged TP close to the price does not block a stop move (the freeze level covers that case).
+//   The broker does NOT refuse a loosening stop (real brokers don't), but counts it in audit.loosened.
+// - Modify to the same SL and TP: NO_CHANGES, reported as applied (checked first, so a retried modify
+//   that already went through is not refused for being near a level now).
+// - Freeze level. Modify, partial close and close are refused with FROZEN while the exit-side price is
+//   within freezeLevel x point of the position's current SL or TP (MT5 wants strictly more).
+// - Unknown or closed position: POSITION_CLOSED. None of the validation refusals is retryable.
+// - Volumes. Orders: lot-step multiple, >= minLot, <= maxLot, else INVALID_VOLUME. Partial closes:
+//   lot-step multiple and >= minLot (INVALID_VOLUME); more than is open is INVALID_CLOSE_VOLUME
+//   (counted in audit.overClose); the remainder must be 0 or >= minLot (INVALID_VOLUME). Volumes are
+//   kept as integer counts of lot steps, so 0.1 - 0.05 never leaves 0.04999999.
+// - Hedging account: every order opens its own position (an opposite one is a hedge).
+//   Netting account: one position per symbol. Same side adds (volume-weighted entry; the order's SL/TP,
+//   when given, replace the position's). Opposite side reduces or closes it ('net' deals, keeping its
+//   stops) or reverses it: the old ticket closes and the remainder opens a NEW ticket with the order's
+//   SL/TP (MT5 gives a reversed position the reversing order's id). The order's stops are validated
+//   for the order's side even when it only reduces. As with partial closes, an order that would leave
+//   (or reverse into) a position below the min lot is INVALID_VOLUME.
+// - Tickets are sequential strings from firstTicket; only new positions take one.
+// - Bar fills (fillBar, once per bar before the engine sees it). A buy's SL/TP are compared with the
+//   bid range (low..high), a sell's with the ask range (low+spread..high+spread). A bar that OPENS
+//   beyond a level fills at the open (gap: true; a gapped TP gets the better price). Only one level in
+//   the bar: filled at that level. Both: with fineBars, the fine bars inside [bar.time, bar.time +
+//   timeframeMs) are walked in order and the first touch wins (same rules; a fine bar touching both
+//   uses the intrabar rule; no fine bar touching either falls back to the rule on the whole bar).
+//   Intrabar rule: 'stop_first' (default, pessimistic), 'target_first', or 'ohlc_path' (a bar closing up
+//   goes O->L->H->C, else O->H->L->C: the first level met along that path). A fill's time is the open
+//   time of the bar (or fine bar) that decided it. Stops fill at their level: no slippage model.
+// - Faults (optional). Every request draws from the seeded generator before it is validated; with
+//   probability `rate` it fails as reject (REJECT, not retryable), requote (REQUOTE, retryable) or
+//   timeout (TIMEOUT, outcome unknown; with probability timeoutApplied it took effect anyway, so callers
+//   must reconcile from positions()). Same seed + same request sequence = same outcomes.
+// - Profit in quote currency per deal: sign x (price - entry) x volume x contractSize; every open, add,
+//   net, partial, close and fill is a deal. Fills carry requestId '' (no request made them).
+// - Request ids: a repeated id is processed like any request (a broker does not deduplicate) but is
+//   counted in audit.duplicateIds when the id had already taken effect.
+// - Exempt requests (`exempt: true` on open, the third argument of close) are the harness's own
+//   actions, e.g. replay's recorded entries and its end-of-data close: they draw no fault (so they do
+//   not shift the fault sequence of the requests under test) and are left out of the audit. An
+//   exempt close also ignores the freeze level: it is bookkeeping, not a trading request.
+import { floorToStep, isStepMultiple, isTighterStop } from '../domain/rounding.ts';
+import type { Bar, Instrument, Intent, Position, Side } from '../domain/types.ts';
+import type { BarSeries } from '../market/barSeries.ts';
+import { seededRandom } from '../market/sampleMarket.ts';
+import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
+
+export type AccountMode = 'hedging' | 'netting';
+export type IntrabarRule = 'stop_first' | 'target_first' | 'ohlc_path';
+
+export interface PaperFaults {
+  /** 0..1: share of requests that fail. */
+  rate: number;
+  seed: number;
+  /** Relative weights of the failure kinds; default equal. */
+  weights?: { reject: number; requote: number; timeout: number };
+  /** Share of timeouts whose request took effect anyway; default 0.5. */
+  timeoutApplied?: number;
+}
+
+export interface PaperBrokerOptions {
+  accountMode: AccountMode;
+  /** Which of SL/TP fills first when one bar touches both. Default 'stop_first'. */
+  intrabar?: IntrabarRule;
+  /** Finer-timeframe bars (e.g. M1 under H1 replay) used to resolve a bar that touches both SL and TP. */
+  fineBars?: BarSeries;
+  /** The replay bars' timeframe in ms (to find the fine bars inside a bar). */
+  timeframeMs: number;
+  /** Spread in POINTS used when a bar has none (NaN), or always when spreadMode is 'fixed'. Default 0. */
+  spreadPoints?: number;
+  spreadMode?: 'data' | 'fixed';
+  faults?: PaperFaults;
+  /** First ticket number; tickets are sequential strings. Default 100001. */
+  firstTicket?: number;
+}
+
+export interface PaperFill {
+  positionId: string;
+  time: number;
+  price: number;
+  volume: number;
+  reason: 'sl' | 'tp';
+  /** The bar (or fine bar) opened beyond the level: filled at its open, not at the level. */
+  gap: boolean;
+}
+
+export type PaperDealReason = 'open' | 'sl' | 'tp' | 'partial' | 'close' | 'net';
+
+export interface PaperDeal {
+  positionId: string;
+  time: number;
+  /** The position's side (not the side of the order that closed it). */
+  side: Side;
+  volume: number;
+  price: number;
+  reason: PaperDealReason;
+  /** Quote currency: sign x (price - entry) x volume x contractSize; 0 for opens. */
+  profit: number;
+  /** The request that made the deal; '' for SL/TP fills. */
+  requestId: string;
+}
+
+export interface PaperAudit {
+  requests: number;
+  applied: number;
+  duplicateIds: number;
+  loosened: number;
+  overClose: number;
+  faults: { reject: number; requote: number; timeout: number };
+}
+
+/** An open position as the broker keeps it: volume as an integer count of lot steps. */
+interface Book {
+  id: string;
+  side: Side;
+  lots: number;
+  entry: number;
+  sl: number | null;
+  tp: number | null;
+  openTime: number;
+  comment: string;
+}
+
+type FaultKind = 'reject' | 'requote' | 'timeout';
+
+// Shared result of fillBar when nothing fills: no allocation on the common path.
+const NO_FILLS: readonly PaperFill[] = Object.freeze([]);
+
+export interface PaperOrder {
+  requestId: string;
+  side: Side;
+  volume: number;
+  sl: number | null;
+  tp: number | null;
+  comment: string;
+  /** A harness order (e.g. replay's recorded entry): no fault, not audited. Validation still applies. */
+  exempt?: boolean;
+}
+
+export class PaperBroker {
+  readonly deals: PaperDeal[] = [];
+  readonly audit: PaperAudit = {
+    requests: 0,
+    applied: 0,
+    duplicateIds: 0,
+    loosened: 0,
+    overClose: 0,
+    faults: { reject: 0, requote: 0, timeout: 0 },
+  };
+
+  private readonly inst: Instrument;
+  private readonly netting: boolean;
+  private readonly intrabar: IntrabarRule;
+  private readonly fineBars: BarSeries | undefined;
+  private readonly timeframeMs: number;
+  private readonly fixedSpread: boolean;
+  private readonly defaultSpread: number;
+  private readonly minSteps: number;
+  private readonly maxSteps: number;
+  /** Price tolerance: far below a point, far above binary floating-point noise. */
+  private readonly priceEps: number;
+  private readonly digitsScale: number;
+  private readonly faultRate: number;
+  private readonly faultRand: (() => number) | null;
+  private readonly faultCut: { reject: number; requote: number };
+  private readonly timeoutApplied: number;
+
+  private nextTicket: number;
+  private qTime = NaN;
+  private qBid = NaN;
+  private qAsk = NaN;
+  /** Open positions in ticket order (tickets only grow, so pushing keeps the order). */
+  private readonly book: Book[] = [];
+  private readonly byId = new Map<string, Book>();
+  private readonly realized = new Map<string, number>();
+  private readonly appliedIds = new Set<string>();
+
+  // Result of the last touch() that filled (scalars, so fillBar allocates nothing while it searches).
+  private hitPrice = NaN;
+  private hitReason: 'sl' | 'tp' = 'sl';
+  private hitGap = false;
+  private hitTime = NaN;
+  private readonly fineBar: Bar = { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, spread: NaN };
+
+  constructor(instrument: Instrument, options: PaperBrokerOptions) {
+    if (!(options.timeframeMs > 0)) throw new RangeError(`timeframeMs must be > 0, got ${options.timeframeMs}`);
+    if (!(instrument.lotStep > 0) || !(instrument.tickSize > 0)) throw new RangeError('instrument lotStep and tickSize must be > 0');
+    this.inst = instrument;
+    this.netting = options.accountMode === 'netting';
+    this.intrabar = options.intrabar ?? 'stop_first';
+    this.fineBars = options.fineBars;
+    this.timeframeMs = options.timeframeMs;
+    this.fixedSpread = options.spreadMode === 'fixed';
+    this.defaultSpread = (options.spreadPoints ?? 0) * instrument.point;
+    this.nextTicket = options.firstTicket ?? 100001;
+    this.minSteps = Math.max(1, Math.ceil(instrument.minLot / instrument.lotStep - 1e-7));
+    this.maxSteps = Math.floor(instrument.maxLot / instrument.lotStep + 1e-7);
+    this.priceEps = (instrument.point > 0 ? instrument.point : instrument.tickSize) * 1e-3;
+    this.digitsScale = Number.isInteger(instrument.digits) && instrument.digits >= 0 && instrument.digits <= 15 ? 10 ** instrument.digits : 0;
+
+    const f = options.faults;
+    if (f && !(f.rate >= 0 && f.rate <= 1)) throw new RangeError(`faults.rate must be within 0..1, got ${f.rate}`);
+    if (f && f.rate > 0) {
+      const w = f.weights ?? { reject: 1, requote: 1, timeout: 1 };
+      const total = w.reject + w.requote + w.timeout;
+      if (!(total > 0) || w.reject < 0 || w.requote < 0 || w.timeout < 0) throw new RangeError('faults.weights must be >= 0 with a positive sum');
+      this.faultRate = f.rate;
+      this.faultRand = seededRandom(f.seed);
+      this.faultCut = { reject: w.reject / total, requote: (w.reject + w.requote) / total };
+      this.timeoutApplied = f.timeoutApplied ?? 0.5;
+    } else {
+      this.faultRate = 0;
+      this.faultRand = null;
+      this.faultCut = { reject: 0, requote: 0 };
+      this.timeoutApplied = 0;
+    }
+  }
+
+  // ---------------------------------------------------------------- quotes
+
+  /** Sets the current quote: bid, and ask = bid + the bar's spread (or spreadPoints x point). */
+  setQuote(time: number, bid: number, spread: number): void {
+    this.qTime = time;
+    this.qBid = bid;
+    this.qAsk = this.onGrid(bid + this.spreadOf(spread));
+  }
+
+  quote(): { time: number; bid: number; ask: number } {
+    return { time: this.qTime, bid: this.qBid, ask: this.qAsk };
+  }
+
+  // -------------------------------------------------------------- requests
+
+  /**
+   * Market order at the current quote (buy at the ask, sell at the bid). Hedging: a new position.
+   * Netting: adds to, reduces, closes or reverses the symbol's position (see the file header).
+   */
+  open(req: PaperOrder): BrokerAnswer {
+    if (req.exempt === true) return this.doOpen(req);
+    return this.request(req.requestId, () => this.doOpen(req));
+  }
+
+  modifyStops(requestId: string, positionId: string, sl: number | null, tp: number | null): BrokerAnswer {
+    return this.request(requestId, () => this.doModify(positionId, sl, tp));
+  }
+
+  closePartial(requestId: string, positionId: string, volume: number): BrokerAnswer {
+    return this.request(requestId, () => this.doClosePartial(requestId, positionId, volume));
+  }
+
+  /** Closes the whole position at the current exit-side price. `exempt`: a harness close (see the header). */
+  close(requestId: string, positionId: string, exempt = false): BrokerAnswer {
+    if (exempt) return this.doClose(requestId, positionId, true);
+    return this.request(requestId, () => this.doClose(requestId, positionId, false));
+  }
+
+  /** Dispatches an engine Intent: move_stop -> modifyStops (keeping TP), close_partial, close; requestId = intent.id. */
+  apply(intent: Intent): BrokerAnswer {
+    switch (intent.kind) {
+      case 'move_stop': {
+        // An unknown position passes tp null; modifyStops answers POSITION_CLOSED for it.
+        const tp = this.byId.get(intent.positionId)?.tp ?? null;
+        return this.modifyStops(intent.id, intent.positionId, intent.newSl, tp);
+      }
+      case 'close_partial':
+        return this.closePartial(intent.id, intent.positionId, intent.volume);
+      case 'close':
+        return this.close(intent.id, intent.positionId);
+    }
+  }
+
+  // ----------------------------------------------------------------- fills
+
+  /**
+   * Fills the SL/TP touched by this bar and closes those positions, in ticket order. Call once per
+   * bar, before the engine sees it. Returns a shared empty array when nothing fills.
+   */
+  fillBar(bar: Bar): readonly PaperFill[] {
+    const book = this.book;
+    const n = book.length;
+    if (n === 0) return NO_FILLS;
+    const spread = this.spreadOf(bar.spread);
+    let fills: PaperFill[] | null = null;
+    let keep = 0;
+    for (let i = 0; i < n; i++) {
+      const p = book[i]!;
+      if ((p.sl === null && p.tp === null) || !this.touch(p, bar.open, bar.high, bar.low, bar.close, spread, bar.time, true)) {
+        book[keep++] = p;
+        continue;
+      }
+      const volume = this.volumeOf(p.lots);
+      const price = this.hitPrice;
+      this.deal(p, this.hitTime, volume, price, this.hitReason, '');
+      this.byId.delete(p.id);
+      (fills ??= []).push({ positionId: p.id, time: this.hitTime, price, volume, reason: this.hitReason, gap: this.hitGap });
+    }
+    book.length = keep;
+    return fills ?? NO_FILLS;
+  }
+
+  // ------------------------------------------------------------- read side
+
+  /** Copies of the open positions, in ticket order. */
+  positions(): Position[] {
+    return this.book.map((p) => this.toPosition(p));
+  }
+
+  /** A copy of one open position. */
+  position(id: string): Position | undefined {
+    const p = this.byId.get(id);
+    return p ? this.toPosition(p) : undefined;
+  }
+
+  /** Sum of the profits of every deal of this position (0 when it has none). */
+  realizedProfit(positionId: string): number {
+    return this.realized.get(positionId) ?? 0;
+  }
+
+  // ------------------------------------------------------------ internals
+
+  /** Counts the request, draws its fault, runs it, and records its id when it took effect. */
+  private request(requestId: string, run: () => BrokerAnswer): BrokerAnswer {
+    this.audit.requests++;
+    if (this.appliedIds.has(requestId)) this.audit.duplicateIds++;
+    const fault = this.drawFault();
+    if (fault === 'reject') return { outcome: 'rejected', retryable: false, code: RETCODE.REJECT, reason: 'request rejected (simulated fault)' };
+    if (fault === 'requote') return { outcome: 'rejected', retryable: true, code: RETCODE.REQUOTE, reason: 'requote (simulated fault)' };
+    if (fault === 'timeout') {
+      // Always drawn, so the sequence of draws does not depend on the book's state.
+      const tookEffect = this.faultRand!() < this.timeoutApplied;
+      if (tookEffect) this.settle(requestId, run());
+      return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: 'request timed out (simulated fault); reconcile from positions()' };
+    }
+    return this.settle(requestId, run());
+  }
+
+  private settle(requestId: string, answer: BrokerAnswer): BrokerAnswer {
+    if (answer.outcome === 'applied') {
+      this.audit.applied++;
+      this.appliedIds.add(requestId);
+    }
+    return answer;
+  }
+
+  private drawFault(): FaultKind | null {
+    const rand = this.faultRand;
+    if (rand === null) return null;
+    if (rand() >= this.faultRate) return null;
+    const u = rand();
+    const kind: FaultKind = u < this.faultCut.reject ? 'reject' : u < this.faultCut.requote ? 'requote' : 'timeout';
+    this.audit.faults[kind]++;
+    return kind;
+  }
+
+  private doOpen(req: PaperOrder): BrokerAnswer {
+    if (!this.hasQuote()) return rejected(RETCODE.INVALID_PRICE, 'no quote yet');
+    const lots = this.lotsOf(req.volume);
+    if (lots === null || lots < this.minSteps) return rejected(RETCODE.INVALID_VOLUME, `volume ${req.volume} is not a lot-step multiple >= min lot`);
+    if (lots > this.maxSteps) return rejected(RETCODE.INVALID_VOLUME, `volume ${req.volume} is above the max lot ${this.inst.maxLot}`);
+    const bad = this.checkStop(req.side, 'sl', req.sl) ?? this.checkStop(req.side, 'tp', req.tp);
+    if (bad !== null) return rejected(RETCODE.INVALID_STOPS, bad);
+    const price = req.side === 'buy' ? this.qAsk : this.qBid;
+
+    const held = this.netting ? this.book[0] : undefined;
+    if (held === undefined) return this.applied(price, this.openNew(req, lots, price));
+
+    if (held.side === req.side) {
+      // Netting add: one position at the volume-weighted entry.
+      const total = held.lots + lots;
+      held.entry = (held.entry * held.lots + price * lots) / total;
+      held.lots = total;
+      if (req.sl !== null) held.sl = req.sl;
+      if (req.tp !== null) held.tp = req.tp;
+      this.deal(held, this.qTime, this.volumeOf(lots), price, 'open', req.requestId, 0);
+      return this.applied(price, held.id);
+    }
+
+    // Netting opposite order: reduce, close or reverse; the exit side of the held position is this order's price.
+    const closing = Math.min(lots, held.lots);
+    // Same rule as a partial close: what stays open (either way round) is 0 or >= min lot.
+    const left = Math.abs(held.lots - lots);
+    if (left > 0 && left < this.minSteps) return rejected(RETCODE.INVALID_VOLUME, `the resulting ${this.volumeOf(left)} would be below the min lot ${this.inst.minLot}`);
+    if (this.isFrozen(held)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
+    this.deal(held, this.qTime, this.volumeOf(closing), price, 'net', req.requestId);
+    held.lots -= closing;
+    if (held.lots > 0) return this.applied(price, held.id);
+    this.remove(held);
+    const rest = lots - closing;
+    if (rest === 0) return this.applied(price, held.id);
+    return this.applied(price, this.openNew(req, rest, price));
+  }
+
+  private openNew(req: PaperOrder, lots: number, price: number): string {
+    const p: Book = {
+      id: String(this.nextTicket++),
+      side: req.side,
+      lots,
+      entry: price,
+      sl: req.sl,
+      tp: req.tp,
+      openTime: this.qTime,
+      comment: req.comment,
+    };
+    this.book.push(p);
+    this.byId.set(p.id, p);
+    this.deal(p, this.qTime, this.volumeOf(lots), price, 'open', req.requestId, 0);
+    return p.id;
+  }
+
+  private doModify(positionId: string, sl: number | null, tp: number | null): BrokerAnswer {
+    const p = this.byId.get(positionId);
+    if (!p) return rejected(RETCODE.POSITION_CLOSED, `position ${positionId} is not open`);
+    const price = this.exitPrice(p);
+    const slChanged = !this.samePrice(sl, p.sl);
+    const tpChanged = !this.samePrice(tp, p.tp);
+    if (!slChanged && !tpChanged) return { outcome: 'applied', code: RETCODE.NO_CHANGES, price, positionId };
+    if (!this.hasQuote()) return rejected(RETCODE.INVALID_PRICE, 'no quote yet');
+    const bad = (slChanged ? this.checkStop(p.side, 'sl', sl) : null) ?? (tpChanged ? this.checkStop(p.side, 'tp', tp) : null);
+    if (bad !== null) return rejected(RETCODE.INVALID_STOPS, bad);
+    if (this.isFrozen(p)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
+    // Removing a stop, or moving it towards the loss, loosens it: allowed, but audited.
+    if (slChanged && p.sl !== null && (sl === null || !isTighterStop(p.side, sl, p.sl))) this.audit.loosened++;
+    p.sl = sl;
+    p.tp = tp;
+    return this.applied(price, p.id);
+  }
+
+  private doClosePartial(requestId: string, positionId: string, volume: number): BrokerAnswer {
+    const p = this.byId.get(positionId);
+    if (!p) return rejected(RETCODE.POSITION_CLOSED, `position ${positionId} is not open`);
+    const lots = this.lotsOf(volume);
+    if (lots === null || lots < this.minSteps) return rejected(RETCODE.INVALID_VOLUME, `volume ${volume} is not a lot-step multiple >= min lot`);
+    if (lots > p.lots) {
+      this.audit.overClose++;
+      return rejected(RETCODE.INVALID_CLOSE_VOLUME, `close volume ${volume} is more than the open ${this.volumeOf(p.lots)}`);
+    }
+    const rest = p.lots - lots;
+    if (rest > 0 && rest < this.minSteps) return rejected(RETCODE.INVALID_VOLUME, `the remaining ${this.volumeOf(rest)} would be below the min lot ${this.inst.minLot}`);
+    if (!this.hasQuote()) return rejected(RETCODE.INVALID_PRICE, 'no quote yet');
+    if (this.isFrozen(p)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
+    const price = this.exitPrice(p);
+    this.deal(p, this.qTime, this.volumeOf(lots), price, 'partial', requestId);
+    p.lots = rest;
+    if (rest === 0) this.remove(p);
+    return this.applied(price, p.id);
+  }
+
+  private doClose(requestId: string, positionId: string, exempt: boolean): BrokerAnswer {
+    const p = this.byId.get(positionId);
+    if (!p) return rejected(RETCODE.POSITION_CLOSED, `position ${positionId} is not open`);
+    if (!this.hasQuote()) return rejected(RETCODE.INVALID_PRICE, 'no quote yet');
+    if (!exempt && this.isFrozen(p)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
+    const price = this.exitPrice(p);
+    this.deal(p, this.qTime, this.volumeOf(p.lots), price, 'close', requestId);
+    p.lots = 0;
+    this.remove(p);
+    return this.applied(price, p.id);
+  }
+
+  /**
+   * Whether the position's SL or TP is touched by a bar given in bid prices (sell levels are compared
+   * with bid + spread). On a fill, sets hitPrice/hitReason/hitGap/hitTime.
+   */
+  private touch(p: Book, open: number, high: number, low: number, close: number, spread: number, time: number, useFine: boolean): boolean {
+    const buy = p.side === 'buy';
+    const shift = buy ? 0 : spread;
+    const o = open + shift;
+    const eps = this.priceEps;
+    const sl = p.sl;
+    const tp = p.tp;
+    // Signed distances: <= 0 means the level is reached (buy: SL below, TP above; sell mirrored).
+    if (sl !== null && (buy ? o - sl : sl - o) <= eps) return this.hit(buy ? o - sl < -eps : sl - o < -eps, 'sl', sl, o, time);
+    if (tp !== null && (buy ? tp - o : o - tp) <= eps) return this.hit(buy ? tp - o < -eps : o - tp < -eps, 'tp', tp, o, time);
+    const h = high + shift;
+    const l = low + shift;
+    const slHit = sl !== null && (buy ? l - sl : sl - h) <= eps;
+    const tpHit = tp !== null && (buy ? tp - h : l - tp) <= eps;
+    if (!slHit && !tpHit) return false;
+    if (!tpHit) return this.hit(false, 'sl', sl!, o, time);
+    if (!slHit) return this.hit(false, 'tp', tp!, o, time);
+    if (useFine && this.fineBars !== undefined && this.walkFine(p, time)) return true;
+    let stopFirst: boolean;
+    if (this.intrabar === 'stop_first') stopFirst = true;
+    else if (this.intrabar === 'target_first') stopFirst = false;
+    // ohlc_path: an up bar visits the low first (a buy's SL, a sell's TP), a down bar the high first.
+    else stopFirst = close > open === buy;
+    return stopFirst ? this.hit(false, 'sl', sl!, o, time) : this.hit(false, 'tp', tp!, o, time);
+  }
+
+  /** First fine bar inside [time, time + timeframeMs) that reaches a level decides the fill. */
+  private walkFine(p: Book, time: number): boolean {
+    const fine = this.fineBars!;
+    const end = time + this.timeframeMs;
+    const b = this.fineBar;
+    for (let j = fine.lowerBound(time); j < fine.length && fine.time[j]! < end; j++) {
+      fine.read(j, b);
+      if (this.touch(p, b.open, b.high, b.low, b.close, this.spreadOf(b.spread), b.time, false)) return true;
+    }
+    return false;
+  }
+
+  private hit(gap: boolean, reason: 'sl' | 'tp', level: number, openExit: number, time: number): true {
+    this.hitGap = gap;
+    this.hitReason = reason;
+    this.hitPrice = gap ? this.onGrid(openExit) : level;
+    this.hitTime = time;
+    return true;
+  }
+
+  /** Why a stop is invalid for a position of `side` at the current quote, or null when it is fine. */
+  private checkStop(side: Side, kind: 'sl' | 'tp', level: number | null): string | null {
+    if (level === null) return null;
+    if (!Number.isFinite(level) || !isStepMultiple(level, this.inst.tickSize)) return `${kind} ${level} is not a multiple of the tick ${this.inst.tickSize}`;
+    const buy = side === 'buy';
+    // Buys are measured from the bid, sells from the ask (both levels trigger on the exit side).
+    const distance = kind === 'sl' ? (buy ? this.qBid - level : level - this.qAsk) : buy ? level - this.qBid : this.qAsk - level;
+    const min = this.inst.stopsLevelPoints * this.inst.point;
+    if (!(distance > this.priceEps) || distance < min - this.priceEps) {
+      return `${kind} ${level} is inside the stops level (${this.inst.stopsLevelPoints} points) of the ${buy ? 'bid' : 'ask'}`;
+    }
+    return null;
+  }
+
+  private isFrozen(p: Book): boolean {
+    const freeze = this.inst.freezeLevelPoints * this.inst.point;
+    if (!(freeze > 0)) return false;
+    const price = this.exitPrice(p);
+    return (p.sl !== null && Math.abs(price - p.sl) <= freeze + this.priceEps) || (p.tp !== null && Math.abs(price - p.tp) <= freeze + this.priceEps);
+  }
+
+  /** Records a deal against `p` (at its current entry) and adds its profit to the position's total. */
+  private deal(p: Book, time: number, volume: number, price: number, reason: PaperDealReason, requestId: string, profit?: number): void {
+    const pnl = profit ?? (p.side === 'buy' ? 1 : -1) * (price - p.entry) * volume * this.inst.contractSize;
+    this.deals.push({ positionId: p.id, time, side: p.side, volume, price, reason, profit: pnl, requestId });
+    this.realized.set(p.id, (this.realized.get(p.id) ?? 0) + pnl);
+  }
+
+  private remove(p: Book): void {
+    this.byId.delete(p.id);
+    const i = this.book.indexOf(p);
+    if (i >= 0) this.book.splice(i, 1);
+  }
+
+  private applied(price: number, positionId: string): BrokerAnswer {
+    return { outcome: 'applied', code: RETCODE.DONE, price, positionId };
+  }
+
+  private hasQuote(): boolean {
+    return Number.isFinite(this.qBid) && Number.isFinite(this.qAsk);
+  }
+
+  private exitPrice(p: Book): number {
+    return p.side === 'buy' ? this.qBid : this.qAsk;
+  }
+
+  private spreadOf(barSpread: number): number {
+    // NaN (unknown) and negative spreads fail the comparison and fall back to the configured one.
+    return !this.fixedSpread && barSpread >= 0 ? barSpread : this.defaultSpread;
+  }
+
+  /** bid + spread lands off the grid in binary (2000.1 + 0.2); brokers quote on it. */
+  private onGrid(price: number): number {
+    return this.digitsScale > 0 ? Math.round(price * this.digitsScale) / this.digitsScale : price;
+  }
+
+  private samePrice(a: number | null, b: number | null): boolean {
+    if (a === null || b === null) return a === b;
+    return Math.abs(a - b) <= this.priceEps;
+  }
+
+  /** Volume as a count of lot steps, or null when it is not a positive lot-step multiple. */
+  private lotsOf(volume: number): number | null {
+    if (!Number.isFinite(volume) || volume <= 0 || !isStepMultiple(volume, this.inst.lotStep)) return null;
+    return Math.round(volume / this.inst.lotStep);
+  }
+
+  private volumeOf(lots: number): number {
+    return floorToStep(lots * this.inst.lotStep, this.inst.lotStep);
+  }
+
+  private toPosition(p: Book): Position {
+    return {
+      id: p.id,
+      symbol: this.inst.symbol,
+      side: p.side,
+      volume: this.volumeOf(p.lots),
+      entryPrice: p.entry,
+      sl: p.sl,
+      tp: p.tp,
+      openTime: p.openTime,
+      comment: p.comment,
+    };
+  }
+}
+
+function rejected(code: number, reason: string): BrokerAnswer {
+  return { outcome: 'rejected', retryable: false, code, reason };
+}

@@ -1,0 +1,234 @@
+// `warden replay`: the engine over recorded bars (or the sample market) with the paper broker;
+// writes decisions.jsonl, report.json, trades.csv and report.html, and prints a one-line summary.
+// `--compare A B ...` runs several configs on the same bars and entries and prints them side by side.
+import path from 'node:path';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { defaultConfig, loadConfigFile } from '../../config/load.ts';
+import type { WardenConfig } from '../../config/schema.ts';
+import { formatConfigErrors } from '../../config/errors.ts';
+import type { AccountMode, IntrabarRule, PaperBrokerOptions } from '../../brokers/paperBroker.ts';
+import { instrumentFromConfig } from '../../domain/instruments.ts';
+import { DEFAULT_GENERATED, generateEntries, readEntriesCsv, type ReplayEntry } from '../../replay/entries.ts';
+import { loadBarFiles, ReplayInputError, sampleBars, formatRowErrors, type LoadedBars } from '../../replay/replayInputs.ts';
+import { compareTable, runReplayJob, summaryLine } from '../../replay/replayRun.ts';
+import { TIMEFRAMES, type Timeframe } from '../../domain/types.ts';
+import { CliError } from '../errors.ts';
+import { writeErr, writeOut } from '../io.ts';
+import { readVersion } from '../main.ts';
+
+interface ReplayOptions {
+  bars: string[];
+  symbol?: string;
+  entries?: string;
+  entryEvery?: string;
+  seed?: string;
+  side: string;
+  slAtr: string;
+  rr: string;
+  volume?: string;
+  atrTimeframe: string;
+  warmup: string;
+  config?: string;
+  compare?: string[];
+  out?: string;
+  tz?: string;
+  fillBars?: string;
+  account: string;
+  intrabar: string;
+  spreadPoints: string;
+  fixedSpread?: boolean;
+  faults: string;
+  faultSeed: string;
+  balance: string;
+  maxGapHours: string;
+  skipBadRows?: boolean;
+  sample?: boolean;
+  sampleBars: string;
+  progress: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+function number(name: string, v: string, min: number, max = Infinity, integer = false): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new CliError(`--${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max} (got "${v}")`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(name: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new CliError(`--${name} must be one of ${allowed.join(', ')} (got "${v}")`);
+  return v as T;
+}
+
+/** A config file, or `defaults` for the built-in settings. */
+export function loadConfigArg(file: string | undefined): WardenConfig {
+  if (file === undefined || file === 'defaults') return defaultConfig();
+  const r = loadConfigFile(file);
+  if (!r.ok) throw new CliError(`${file} is not a valid Warden config:\n${formatConfigErrors(r.errors)}`);
+  return r.config;
+}
+
+const configName = (file: string) => (file === 'defaults' ? 'defaults' : path.basename(file).replace(/\.(ya?ml|json)$/i, ''));
+
+export function register(program: Command): void {
+  program
+    .command('replay')
+    .description('replay recorded bars through the exit engine and the paper broker; write decisions.jsonl, report.json, trades.csv and report.html')
+    .option('--bars <file>', 'bar file: uniform CSV, MT5 "Export bars", MT5 copy_rates CSV or Binance klines (repeat for consecutive files)', collect, [])
+    .option('--symbol <symbol>', 'the instrument the bars are for, as your broker spells it (e.g. XAUUSDc)')
+    .option('--entries <file>', 'entries CSV: time,symbol,side,volume,sl,tp,comment (opens at the next bar open)')
+    .option('--entry-every <n>', 'generate an entry every N bars (with --seed)')
+    .option('--seed <n>', 'seed of the generated entries (and of the sample market)')
+    .option('--side <mode>', 'generated entries: alternate or random', 'alternate')
+    .option('--sl-atr <k>', 'generated entries: SL = k x ATR', String(DEFAULT_GENERATED.slAtr))
+    .option('--rr <x>', 'generated entries: TP = RR x SL distance', String(DEFAULT_GENERATED.rr))
+    .option('--volume <lots>', 'generated entries: volume in lots (default: 10 x the minimum lot)')
+    .option('--atr-timeframe <tf>', 'generated entries: timeframe of the ATR', DEFAULT_GENERATED.atrTimeframe)
+    .option('--warmup <n>', 'generated entries: bars before the first entry', String(DEFAULT_GENERATED.warmupBars))
+    .option('--config <file>', 'a Warden config file (YAML or JSON)')
+    .option('--compare <configs...>', 'run each config (a file, or "defaults") on the same bars and entries; print the metrics side by side')
+    .option('--out <dir>', 'output directory')
+    .option('--tz <zone>', 'time zone of MT5 server-time files, e.g. Etc/GMT-3 or Europe/Athens')
+    .option('--fill-bars <file>', 'finer bars (e.g. M1 under H1) to decide which of SL/TP a bar touched first')
+    .option('--account <mode>', 'hedging or netting', 'hedging')
+    .option('--intrabar <rule>', 'when one bar touches SL and TP: stop_first, target_first or ohlc_path', 'stop_first')
+    .option('--spread-points <n>', 'spread in points where the data has none', '0')
+    .option('--fixed-spread', 'use --spread-points for every bar, ignoring the data')
+    .option('--faults <rate>', 'share of broker requests that fail (reject, requote, timeout), 0..1', '0')
+    .option('--fault-seed <n>', 'seed of the broker faults', '1')
+    .option('--balance <amount>', 'starting balance for the equity curve and drawdown', '10000')
+    .option('--max-gap-hours <h>', 'a hole between bars longer than this is a data boundary: positions close before it, indicators restart after it', '96')
+    .option('--skip-bad-rows', 'replay without the bad rows of the bar files (they are listed)')
+    .option('--sample', 'replay the generated sample market (trending, ranging and volatile stretches)')
+    .option('--sample-bars <n>', 'M1 bars of the sample market', '30000')
+    .option('--no-progress', 'no progress bar')
+    .action((o: ReplayOptions, cmd: Command) => {
+      try {
+        replayAction(o, cmd);
+      } catch (err) {
+        if (err instanceof ReplayInputError) throw new CliError(err.message);
+        throw err;
+      }
+    });
+}
+
+function replayAction(o: ReplayOptions, cmd: Command): void {
+  const symbol = o.symbol ?? (o.sample ? 'XAUUSDc' : undefined);
+  if (symbol === undefined) throw new CliError('--symbol is required: the instrument the bars are for (e.g. XAUUSDc)');
+  if (o.sample && o.bars.length > 0) throw new CliError('--sample replays the generated market: leave out --bars');
+  if (!o.sample && o.bars.length === 0) throw new CliError('--bars FILE is required (or --sample for the generated market)');
+  if (o.entries !== undefined && o.entryEvery !== undefined) throw new CliError('use either --entries FILE or --entry-every N --seed S, not both');
+  if (o.config !== undefined && o.compare !== undefined) throw new CliError('--config and --compare exclude each other: list every config after --compare');
+  if (o.compare === undefined && o.out === undefined) throw new CliError('--out DIR is required: where decisions.jsonl, report.json, trades.csv and report.html go');
+
+  if (o.entries === undefined && o.entryEvery === undefined && !o.sample) throw new CliError('entries are required: --entries FILE, or --entry-every N --seed S');
+  if (o.entryEvery !== undefined && o.seed === undefined && !o.sample) throw new CliError('--entry-every needs --seed S (the generated entries are reproducible from it)');
+
+  const configs = o.compare ?? [o.config ?? 'defaults'];
+  if (o.compare !== undefined && o.compare.length < 2) throw new CliError('--compare needs at least two configs (a file, or "defaults")');
+  const loaded = configs.map((c) => ({ name: configName(c), config: loadConfigArg(c) }));
+  const names = loaded.map((l) => l.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new CliError(`--compare: two configs are named "${dup}"; give the files different names`);
+  const base = loaded[0]!.config;
+
+  const account = oneOf<AccountMode>('account', o.account, ['hedging', 'netting']);
+  const instrument = instrumentFromConfig(base, symbol, account === 'hedging');
+  const seedGiven = o.seed !== undefined;
+  const seed = seedGiven ? number('seed', o.seed!, 0, 2 ** 31, true) : 42;
+
+  let bars: LoadedBars & { fine?: import('../../market/barSeries.ts').BarSeries | null };
+  if (o.sample) bars = sampleBars(instrument, seed, number('sample-bars', o.sampleBars, 3000, 5_000_000, true));
+  else bars = loadBarFiles(o.bars, { tz: o.tz, instrument, skipBadRows: o.skipBadRows === true, fillFile: o.fillBars });
+  if (bars.skipped.length > 0) writeErr(cmd, `warden: skipped ${bars.skipped.length} bad row(s):\n${formatRowErrors(bars.skipped)}`);
+
+  const maxGapMs = number('max-gap-hours', o.maxGapHours, 1, 1e6) * 3_600_000;
+  let entries: ReplayEntry[];
+  let entriesSource: string;
+  if (o.entries !== undefined) {
+    let parsed;
+    try {
+      parsed = readEntriesCsv(o.entries, instrument, base.symbols);
+    } catch (err) {
+      if (err instanceof Error && 'code' in err && err.code === 'ENOENT') throw new CliError(`${o.entries}: no such file`);
+      throw err;
+    }
+    if (parsed.errors.length > 0) throw new CliError(`${parsed.errors.length} bad row(s) in the entries file:\n${formatRowErrors(parsed.errors)}`);
+    entries = parsed.entries;
+    entriesSource = `file ${path.basename(o.entries)}`;
+  } else {
+    const every = o.entryEvery === undefined ? 240 : number('entry-every', o.entryEvery, 1, 1e9, true);
+    const atrTimeframe = oneOf<Timeframe>('atr-timeframe', o.atrTimeframe, TIMEFRAMES);
+    const volume = o.volume === undefined ? Number((instrument.minLot * 10).toFixed(8)) : number('volume', o.volume, instrument.minLot, instrument.maxLot);
+    const gen = {
+      every,
+      seed,
+      side: oneOf<'alternate' | 'random'>('side', o.side, ['alternate', 'random']),
+      slAtr: number('sl-atr', o.slAtr, 0.1, 50),
+      rr: number('rr', o.rr, 0.1, 50),
+      volume,
+      atrTimeframe,
+      warmupBars: number('warmup', o.warmup, 0, 1e9, true),
+      maxGapMs,
+    };
+    entries = generateEntries(bars.series, bars.timeframe, gen);
+    entriesSource = `generated: every ${every} bars, seed ${seed}, ${gen.side} sides, SL ${gen.slAtr} x ATR(${gen.atrTimeframe}), TP ${gen.rr} x SL, ${volume} lots`;
+  }
+
+  const rate = number('faults', o.faults, 0, 1);
+  const broker: Omit<PaperBrokerOptions, 'timeframeMs'> = {
+    accountMode: account,
+    intrabar: oneOf<IntrabarRule>('intrabar', o.intrabar, ['stop_first', 'target_first', 'ohlc_path']),
+    spreadPoints: number('spread-points', o.spreadPoints, 0, 1e6),
+    spreadMode: o.fixedSpread ? 'fixed' : 'data',
+    ...(bars.fine ? { fineBars: bars.fine } : {}),
+    ...(rate > 0 ? { faults: { rate, seed: number('fault-seed', o.faultSeed, 0, 2 ** 31, true) } } : {}),
+  };
+  const balance = number('balance', o.balance, 1);
+  const version = readVersion();
+  const showProgress = o.progress && process.stderr.isTTY === true;
+
+  const results = loaded.map(({ name, config }) => {
+    const outDir = o.out === undefined ? null : o.compare !== undefined ? path.join(o.out, name) : o.out;
+    const bar = showProgress ? new cliProgress.SingleBar({ format: `replay ${name} [{bar}] {percentage}% {value}/{total} bars`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+    bar?.start(bars.series.length, 0);
+    try {
+      const inst = instrumentFromConfig(config, symbol, account === 'hedging');
+      return {
+        name,
+        run: runReplayJob({
+          config,
+          instrument: inst,
+          series: bars.series,
+          timeframe: bars.timeframe,
+          data: bars.data,
+          gaps: bars.gaps,
+          entries,
+          entriesSource,
+          broker,
+          startingBalance: balance,
+          maxGapMs,
+          outDir,
+          version,
+          onProgress: bar ? (done) => bar.update(done) : undefined,
+        }),
+        outDir,
+      };
+    } finally {
+      bar?.stop();
+    }
+  });
+
+  if (o.compare === undefined) {
+    const r = results[0]!;
+    writeOut(cmd, summaryLine(r.run.report, r.outDir ? path.resolve(r.outDir, 'report.html') : null));
+    if (r.outDir) writeOut(cmd, `decisions.jsonl, report.json and trades.csv are beside it in ${path.resolve(r.outDir)}`);
+    return;
+  }
+  writeOut(cmd, `${bars.data.files.join(', ')}: ${bars.series.length} ${bars.timeframe} bars, ${entries.length} entries (${entriesSource})`);
+  writeOut(cmd, compareTable(names, results.map((r) => r.run.report.metrics)));
+  if (o.out !== undefined) writeOut(cmd, `reports: ${results.map((r) => path.resolve(r.outDir!, 'report.html')).join(', ')}`);
+}

@@ -1,0 +1,80 @@
+// decisions.jsonl: one JSON object per line for every entry, every intent sent (with the broker's
+// answer), every skip worth knowing (a rule that would act but a constraint stopped it, recorded when
+// its reason changes) and every close. Lines are built with a fixed key order and numbers rounded to
+// the instrument's digits, so two runs with the same inputs write the same bytes.
+import { closeSync, openSync, writeSync } from 'node:fs';
+
+export type DecisionKind = 'open' | 'breakeven' | 'partial' | 'trail' | 'close';
+export type DecisionResult = 'applied' | 'rejected' | 'skipped' | 'unknown';
+
+export interface DecisionLine {
+  time: string;
+  positionId: string;
+  symbol: string;
+  side: string;
+  kind: DecisionKind;
+  intentId: string;
+  oldSl: number | null;
+  newSl: number | null;
+  /** Volume the line is about (entry, partial or close volume). */
+  volume: number | null;
+  /** Volume open before this line took effect. */
+  openVolume: number | null;
+  price: number | null;
+  reason: string;
+  result: DecisionResult;
+  /** Broker return code for intents (MT5 retcodes), 0 otherwise. */
+  code: number;
+  /** The decision explained: inputs, thresholds, gates (see explainDecision). */
+  detail: string;
+}
+
+/** Buffered line sink: a file, or memory (tests, --compare). */
+export class LineWriter {
+  private fd: number | null;
+  private buf: string[] = [];
+  private size = 0;
+  readonly lines: string[] | null;
+  count = 0;
+
+  constructor(path: string | null) {
+    this.fd = path === null ? null : openSync(path, 'w');
+    this.lines = path === null ? [] : null;
+  }
+
+  write(line: string): void {
+    this.count++;
+    if (this.lines) {
+      this.lines.push(line);
+      return;
+    }
+    this.buf.push(line);
+    this.size += line.length + 1;
+    if (this.size > 1 << 20) this.flush();
+  }
+
+  private flush(): void {
+    if (this.fd === null || this.buf.length === 0) return;
+    writeSync(this.fd, this.buf.join('\n') + '\n');
+    this.buf = [];
+    this.size = 0;
+  }
+
+  close(): void {
+    this.flush();
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+export const isoTime = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
+
+/** Rounds to `digits` decimals; NaN/undefined -> null (JSON has no NaN). */
+export function rounded(x: number | null | undefined, digits: number): number | null {
+  if (x === null || x === undefined || !Number.isFinite(x)) return null;
+  return Number(x.toFixed(digits));
+}
+
+export function formatDecisionLine(l: DecisionLine): string {
+  return JSON.stringify(l);
+}

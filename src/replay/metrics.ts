@@ -1,0 +1,95 @@
+// Trade statistics and the seed's success metrics over a replay's trades. Shares are 0..1.
+//   rmagTriggerRate         trades whose triggers were tightened by RMAG stretch at any refresh
+//   breakevenRate           trades whose plan reached breakeven
+//   trailingActivationRate  of those, trades whose stop actually trailed (at least one applied move)
+//   breakevenHitRate        trades closed by the stop breakeven set (no trail after it)
+//   dtmsActionRate          0 until DTMS exists
+import type { ReplayMetrics, TradeRow } from './reportModel.ts';
+
+export interface TradeFacts {
+  breakeven: boolean;
+  trailMoves: number;
+  rmag: boolean;
+  exitReason: string | null;
+  /** Account currency realized at each close: [time, profit]. */
+  closes: [number, number][];
+}
+
+/** The account currency profits are reported in: USD when the quote or the base is USD, else the quote currency. */
+export function accountCurrency(canonical: string): string {
+  if (/^[A-Z]{6}$/.test(canonical)) {
+    const base = canonical.slice(0, 3);
+    const quote = canonical.slice(3);
+    return quote === 'USD' || base === 'USD' ? 'USD' : quote;
+  }
+  return 'quote currency';
+}
+
+/** Profit in the quote currency to the account currency: a USD-base pair (USDJPY) divides by the price. */
+export function toAccountCurrency(profitQuote: number, price: number, canonical: string): number {
+  if (/^USD[A-Z]{3}$/.test(canonical) && canonical !== 'USDUSD' && price > 0) return profitQuote / price;
+  return profitQuote;
+}
+
+const r6 = (x: number) => Number(x.toFixed(6));
+const r2 = (x: number) => Number(x.toFixed(2));
+
+export function computeMetrics(facts: readonly TradeFacts[], rows: readonly TradeRow[], startingBalance: number): { metrics: ReplayMetrics; equity: [number, number][] } {
+  const n = rows.length;
+  let wins = 0;
+  let losses = 0;
+  let gp = 0;
+  let gl = 0;
+  let rSum = 0;
+  let rN = 0;
+  for (const row of rows) {
+    if (row.profit > 0) {
+      wins++;
+      gp += row.profit;
+    } else if (row.profit < 0) {
+      losses++;
+      gl -= row.profit;
+    }
+    if (row.r !== null) {
+      rSum += row.r;
+      rN++;
+    }
+  }
+  const closes: [number, number, number][] = [];
+  facts.forEach((f, i) => f.closes.forEach((c, k) => closes.push([c[0], i * 1e6 + k, c[1]])));
+  // Time order; same-time closes in trade order, so the curve is deterministic.
+  closes.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const equity: [number, number][] = [];
+  let eq = startingBalance;
+  let peak = startingBalance;
+  let maxDd = 0;
+  let maxDdPct = 0;
+  for (const [t, , p] of closes) {
+    eq += p;
+    equity.push([t, r2(eq)]);
+    if (eq > peak) peak = eq;
+    const dd = peak - eq;
+    if (dd > maxDd) maxDd = dd;
+    if (peak > 0 && dd / peak > maxDdPct) maxDdPct = dd / peak;
+  }
+  const be = facts.filter((f) => f.breakeven);
+  const metrics: ReplayMetrics = {
+    trades: n,
+    wins,
+    losses,
+    winRate: n ? r6(wins / n) : 0,
+    expectancyR: rN ? r6(rSum / rN) : null,
+    profitFactor: gl > 0 ? r6(gp / gl) : null,
+    maxDrawdown: r2(maxDd),
+    maxDrawdownPct: r6(maxDdPct),
+    netProfit: r2(gp - gl),
+    grossProfit: r2(gp),
+    grossLoss: r2(gl),
+    rmagTriggerRate: n ? r6(facts.filter((f) => f.rmag).length / n) : 0,
+    breakevenRate: n ? r6(be.length / n) : 0,
+    trailingActivationRate: be.length ? r6(be.filter((f) => f.trailMoves > 0).length / be.length) : 0,
+    breakevenHitRate: n ? r6(facts.filter((f) => f.exitReason === 'breakeven_stop').length / n) : 0,
+    dtmsActionRate: 0,
+  };
+  return { metrics, equity };
+}

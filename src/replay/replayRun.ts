@@ -1,0 +1,193 @@
+// One replay job from bars and entries to the files a trader reads: decisions.jsonl (written while
+// the replay runs), report.json, trades.csv and report.html. Also the one-line summary and the
+// side-by-side table of `--compare`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { WardenConfig } from '../config/schema.ts';
+import type { PaperBrokerOptions } from '../brokers/paperBroker.ts';
+import type { Instrument, Timeframe } from '../domain/types.ts';
+import type { BarSeries } from '../market/barSeries.ts';
+import { LineWriter, isoTime } from './decisionLog.ts';
+import type { ReplayEntry } from './entries.ts';
+import { renderReportHtml } from './reportHtml.ts';
+import type { DataSummary, GapSummary, ReplayMetrics, ReplayReport, TradeRow } from './reportModel.ts';
+import { runReplay, tradeChart, type ReplayResult } from './replaySession.ts';
+
+export interface ReplayJob {
+  config: WardenConfig;
+  instrument: Instrument;
+  series: BarSeries;
+  timeframe: Timeframe;
+  data: DataSummary;
+  gaps: GapSummary;
+  entries: readonly ReplayEntry[];
+  entriesSource: string;
+  broker: Omit<PaperBrokerOptions, 'timeframeMs'>;
+  startingBalance: number;
+  /** Data boundary threshold (see ReplayInput.maxGapMs). */
+  maxGapMs?: number;
+  /** Where the files go; null keeps everything in memory (tests, --compare without --out). */
+  outDir: string | null;
+  version: string;
+  /** Trades drawn in report.html (the first ones). */
+  maxTradeCharts?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ReplayRunResult {
+  report: ReplayReport;
+  result: ReplayResult;
+  /** decisions.jsonl lines (kept in memory only when outDir is null). */
+  decisions: LineWriter;
+  files: string[];
+}
+
+export const REPLAY_FILES = ['decisions.jsonl', 'report.json', 'trades.csv', 'report.html'] as const;
+
+function brokerSummary(b: ReplayJob['broker'], inst: Instrument): ReplayReport['broker'] {
+  const sp = b.spreadPoints ?? 0;
+  const spread = b.spreadMode === 'fixed' ? `fixed ${sp} points` : `from the data (${sp} points where it has none)`;
+  const f = b.faults;
+  const faults = f && f.rate > 0 ? `${(f.rate * 100).toFixed(1)}% of requests fail (reject/requote/timeout), seed ${f.seed}` : 'off';
+  return { accountMode: b.accountMode, intrabar: `${b.intrabar ?? 'stop_first'}${b.fineBars ? ', resolved on finer bars' : ''}`, spread: `${spread}; point ${inst.point}`, faults };
+}
+
+export function runReplayJob(job: ReplayJob): ReplayRunResult {
+  if (job.outDir !== null) mkdirSync(job.outDir, { recursive: true });
+  const decisions = new LineWriter(job.outDir === null ? null : path.join(job.outDir, 'decisions.jsonl'));
+  let result: ReplayResult;
+  try {
+    result = runReplay({
+      config: job.config,
+      instrument: job.instrument,
+      series: job.series,
+      timeframe: job.timeframe,
+      entries: job.entries,
+      broker: job.broker,
+      decisions,
+      startingBalance: job.startingBalance,
+      maxGapMs: job.maxGapMs,
+      onProgress: job.onProgress,
+    });
+  } finally {
+    decisions.close();
+  }
+  const report: ReplayReport = {
+    generatedBy: `warden ${job.version}`,
+    symbol: job.instrument.symbol,
+    canonical: job.instrument.canonical,
+    currency: result.currency,
+    startingBalance: job.startingBalance,
+    data: job.data,
+    gaps: job.gaps,
+    entries: { source: job.entriesSource, count: job.entries.length, rejected: result.entriesRejected },
+    broker: brokerSummary(job.broker, job.instrument),
+    metrics: result.metrics,
+    counts: sortedCounts(result.counts, decisions.count),
+    equity: result.equity,
+    trades: result.rows,
+  };
+  const files: string[] = [];
+  if (job.outDir !== null) {
+    const dir = job.outDir;
+    const maxCharts = job.maxTradeCharts ?? 300;
+    const charts = result.trades.slice(0, maxCharts).map((t) => tradeChart(t, job.series));
+    writeFileSync(path.join(dir, 'report.json'), reportJson(report));
+    writeFileSync(path.join(dir, 'trades.csv'), tradesCsv(report.trades, job.instrument.digits));
+    writeFileSync(path.join(dir, 'report.html'), renderReportHtml(report, charts, { maxTradeCharts: maxCharts }));
+    for (const f of REPLAY_FILES) files.push(path.join(dir, f));
+  }
+  return { report, result, decisions, files };
+}
+
+function sortedCounts(c: Record<string, number>, lines: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(c).sort()) out[k] = c[k]!;
+  out['decisions.lines'] = lines;
+  return out;
+}
+
+/** report.json: times as ISO-8601 UTC; everything else as computed. */
+export function reportJson(r: ReplayReport): string {
+  const iso = (t: number) => (Number.isFinite(t) ? isoTime(t) : null);
+  const doc = {
+    ...r,
+    data: { ...r.data, first: iso(r.data.first), last: iso(r.data.last) },
+    gaps: {
+      ...r.gaps,
+      longest: r.gaps.longest.map((g) => ({ ...g, from: iso(g.from), to: iso(g.to) })),
+      list: r.gaps.list.map((g) => ({ ...g, from: iso(g.from), to: iso(g.to) })),
+    },
+    equity: r.equity.map(([t, e]) => [iso(t), e]),
+    trades: r.trades.map((t) => ({ ...t, entryTime: iso(t.entryTime), exitTime: iso(t.exitTime) })),
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+export const TRADES_CSV_HEADER = 'positionId,side,volume,entryTime,entryPrice,initialSl,tp,exitTime,exitPrice,exitReason,r,profit,tradeType,trailMoves,flags,comment';
+
+export function tradesCsv(rows: readonly TradeRow[], digits: number): string {
+  const px = (x: number | null) => (x === null || !Number.isFinite(x) ? '' : String(Number(x.toFixed(digits + 2))));
+  const lines = [TRADES_CSV_HEADER];
+  for (const t of rows) {
+    lines.push(
+      [
+        t.positionId,
+        t.side,
+        String(t.volume),
+        Number.isFinite(t.entryTime) ? isoTime(t.entryTime) : '',
+        px(t.entryPrice),
+        px(t.initialSl),
+        px(t.tp),
+        Number.isFinite(t.exitTime) ? isoTime(t.exitTime) : '',
+        px(t.exitPrice),
+        t.exitReason,
+        t.r === null ? '' : t.r.toFixed(4),
+        t.profit.toFixed(2),
+        t.tradeType,
+        String(t.trailMoves),
+        t.flags.join(';'),
+        csvCell(t.comment),
+      ].join(','),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const num = (x: number | null, d = 2) => (x === null ? 'n/a' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+
+/** The one-line summary printed at the end of a replay. */
+export function summaryLine(r: ReplayReport, where: string | null): string {
+  const m = r.metrics;
+  return (
+    `${r.symbol} ${r.data.timeframe}, ${r.data.bars.toLocaleString('en-US')} bars: ${m.trades} trades, win ${pct(m.winRate)}, ` +
+    `expectancy ${num(m.expectancyR)} R, PF ${num(m.profitFactor)}, net ${num(m.netProfit)} ${r.currency}, max DD ${pct(m.maxDrawdownPct)}; ` +
+    `RMAG ${pct(m.rmagTriggerRate)}, breakeven ${pct(m.breakevenRate)}, trailing ${pct(m.trailingActivationRate)}, BE hit ${pct(m.breakevenHitRate)}` +
+    (where ? `; report: ${where}` : '')
+  );
+}
+
+const COMPARE_ROWS: [keyof ReplayMetrics, string, (x: number | null) => string][] = [
+  ['trades', 'trades', (x) => String(x)],
+  ['winRate', 'win rate', (x) => pct(x ?? 0)],
+  ['expectancyR', 'expectancy (R)', (x) => num(x, 3)],
+  ['profitFactor', 'profit factor', (x) => num(x, 2)],
+  ['netProfit', 'net profit', (x) => num(x, 2)],
+  ['maxDrawdown', 'max drawdown', (x) => num(x, 2)],
+  ['maxDrawdownPct', 'max drawdown %', (x) => pct(x ?? 0)],
+  ['rmagTriggerRate', 'RMAG trigger rate (< 50%)', (x) => pct(x ?? 0)],
+  ['breakevenRate', 'breakeven rate', (x) => pct(x ?? 0)],
+  ['trailingActivationRate', 'trailing activation (> 80%)', (x) => pct(x ?? 0)],
+  ['breakevenHitRate', 'breakeven hit rate (< 30%)', (x) => pct(x ?? 0)],
+  ['dtmsActionRate', 'DTMS action rate (> 0%)', (x) => pct(x ?? 0)],
+];
+
+/** Metrics of several runs side by side, one column per config. */
+export function compareTable(names: readonly string[], metrics: readonly ReplayMetrics[]): string {
+  const rows = [['metric', ...names], ...COMPARE_ROWS.map(([k, label, f]) => [label, ...metrics.map((m) => f(m[k]))])];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+}

@@ -1,0 +1,119 @@
+// What a replay produces, as data: report.json is `ReplayReport` as written; report.html renders it
+// with the per-trade charts. Times are epoch ms here and ISO-8601 UTC strings in the files.
+import type { Side } from '../domain/types.ts';
+
+/** How a position ended. `breakeven_stop`/`trailing_stop`: the SL that filled was set by that rule. */
+/** `data_gap`: closed at the last bar before a data boundary (a hole longer than the replay's max gap). */
+export type ExitReason = 'initial_stop' | 'breakeven_stop' | 'trailing_stop' | 'take_profit' | 'closed' | 'data_gap' | 'end_of_data';
+
+export interface ReplayMetrics {
+  trades: number;
+  wins: number;
+  losses: number;
+  /** Share of trades with profit > 0 (0..1). */
+  winRate: number;
+  /** Mean R over trades with an initial stop; null when none has one. */
+  expectancyR: number | null;
+  /** Gross profit / gross loss; null when there is no loss. */
+  profitFactor: number | null;
+  /** Largest peak-to-trough fall of the realized equity curve, account currency (>= 0). */
+  maxDrawdown: number;
+  /** maxDrawdown as a share (0..1) of the equity peak it fell from. */
+  maxDrawdownPct: number;
+  netProfit: number;
+  grossProfit: number;
+  grossLoss: number;
+  /** Seed success metrics, shares in 0..1. */
+  rmagTriggerRate: number;
+  breakevenRate: number;
+  trailingActivationRate: number;
+  breakevenHitRate: number;
+  dtmsActionRate: number;
+}
+
+export interface TradeRow {
+  positionId: string;
+  side: Side;
+  volume: number;
+  entryTime: number;
+  entryPrice: number;
+  initialSl: number | null;
+  tp: number | null;
+  exitTime: number;
+  /** Volume-weighted exit price over all closes (partials included). */
+  exitPrice: number;
+  exitReason: ExitReason;
+  /** Profit / (initial risk x volume x contract size); null without an initial stop. */
+  r: number | null;
+  /** Account currency, partial closes included. */
+  profit: number;
+  tradeType: string;
+  /** e.g. breakeven, partial, trailed, rmag, gap_fill, partial_skipped. */
+  flags: string[];
+  trailMoves: number;
+  comment: string;
+}
+
+export interface Gap {
+  /** Open time of the last bar before the gap and of the first bar after it. */
+  from: number;
+  to: number;
+  minutes: number;
+  kind: 'weekend' | 'intra_week';
+}
+
+export interface GapSummary {
+  count: number;
+  weekend: number;
+  intraWeek: number;
+  /** The longest gaps first (at most 10). */
+  longest: Gap[];
+  /** Every gap, in time order. */
+  list: Gap[];
+}
+
+export interface DataSummary {
+  files: string[];
+  format: string;
+  timeframe: string;
+  bars: number;
+  first: number;
+  last: number;
+  /** The finer-timeframe file used for intrabar fills, if any. */
+  fillFile: string | null;
+}
+
+export interface ReplayReport {
+  generatedBy: string;
+  symbol: string;
+  canonical: string;
+  currency: string;
+  startingBalance: number;
+  data: DataSummary;
+  gaps: GapSummary;
+  entries: { source: string; count: number; rejected: number };
+  broker: { accountMode: 'hedging' | 'netting'; intrabar: string; spread: string; faults: string };
+  metrics: ReplayMetrics;
+  /** Intents by kind and result, skips by reason, closes by reason. */
+  counts: Record<string, number>;
+  /** Realized equity after each close: [time, equity]. */
+  equity: [number, number][];
+  trades: TradeRow[];
+}
+
+/** What report.html draws for one trade. Series are already downsampled by the replay. */
+export interface TradeChart {
+  positionId: string;
+  side: Side;
+  /** Price around the trade: bar open times and high/low/close (same length). */
+  time: number[];
+  high: number[];
+  low: number[];
+  close: number[];
+  entry: { time: number; price: number };
+  tp: number | null;
+  /** Stop after each change, from the initial stop: a step line. Null entries: no stop. */
+  stopPath: [number, number | null][];
+  /** Stop moves, partial closes and the final exit, as markers. */
+  events: { time: number; kind: 'breakeven' | 'trail' | 'partial' | 'exit'; price: number; label: string }[];
+}

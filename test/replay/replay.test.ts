@@ -1,0 +1,172 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../src/config/load.ts';
+import { instrumentFromConfig } from '../../src/domain/instruments.ts';
+import { DEFAULT_GENERATED, generateEntries, parseEntriesCsv } from '../../src/replay/entries.ts';
+import { sampleBars } from '../../src/replay/replayInputs.ts';
+import { REPLAY_FILES, runReplayJob, TRADES_CSV_HEADER, type ReplayJob } from '../../src/replay/replayRun.ts';
+import { checkDecisionInvariants } from '../support/decisionInvariants.ts';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'warden-replay-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const config = defaultConfig();
+
+function job(symbol: string, over: Partial<ReplayJob> = {}, bars = 20_000, every = 90): ReplayJob {
+  const instrument = instrumentFromConfig(config, symbol);
+  const data = sampleBars(instrument, 11, bars);
+  const entries = generateEntries(data.series, 'M1', { ...DEFAULT_GENERATED, every, seed: 5, side: 'random' });
+  return {
+    config,
+    instrument,
+    series: data.series,
+    timeframe: 'M1',
+    data: data.data,
+    gaps: data.gaps,
+    entries,
+    entriesSource: 'generated',
+    broker: { accountMode: 'hedging' },
+    startingBalance: 10_000,
+    outDir: null,
+    version: 'test',
+    ...over,
+  };
+}
+
+const lines = (run: ReturnType<typeof runReplayJob>, dir: string | null): string[] =>
+  dir === null ? run.decisions.lines! : readFileSync(path.join(dir, 'decisions.jsonl'), 'utf8').trimEnd().split('\n');
+
+describe('replay on the generated sample market', () => {
+  it('writes the four files, and the decisions keep every money-safety invariant', () => {
+    const dir = tmp();
+    const j = job('XAUUSDc', { outDir: dir });
+    const run = runReplayJob(j);
+    expect(run.files.map((f) => path.basename(f))).toEqual([...REPLAY_FILES]);
+    const ls = lines(run, dir);
+    const inv = checkDecisionInvariants(ls, j.instrument);
+    expect(inv.violations).toEqual([]);
+    expect(inv.positions).toBe(run.report.metrics.trades);
+    expect(inv.applied).toBeGreaterThan(10);
+    const m = run.report.metrics;
+    expect(m.trades).toBeGreaterThan(50);
+    for (const k of ['winRate', 'rmagTriggerRate', 'breakevenRate', 'trailingActivationRate', 'breakevenHitRate', 'dtmsActionRate', 'maxDrawdownPct'] as const) {
+      expect(m[k]).toBeGreaterThanOrEqual(0);
+      expect(m[k]).toBeLessThanOrEqual(1);
+    }
+    expect(m.breakevenRate).toBeGreaterThan(0);
+    expect(m.trailingActivationRate).toBeGreaterThan(0);
+    const kinds = new Set(ls.map((l) => (JSON.parse(l) as { kind: string }).kind));
+    for (const k of ['open', 'breakeven', 'partial', 'trail', 'close']) expect(kinds).toContain(k);
+    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { metrics: typeof m; trades: unknown[]; data: { first: string } };
+    expect(report.metrics).toEqual(m);
+    expect(report.data.first).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    const csv = readFileSync(path.join(dir, 'trades.csv'), 'utf8').trimEnd().split('\n');
+    expect(csv[0]).toBe(TRADES_CSV_HEADER);
+    expect(csv.length - 1).toBe(m.trades);
+    const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
+    expect(html).toMatch(/<svg/);
+    expect(html).not.toMatch(/https?:\/\//);
+    // Net profit is the sum of the trades, and the equity curve ends there.
+    const sum = run.report.trades.reduce((a, t) => a + t.profit, 0);
+    expect(m.netProfit).toBeCloseTo(sum, 1);
+    expect(run.report.equity.at(-1)![1]).toBeCloseTo(10_000 + sum, 0);
+  });
+
+  it('is byte-identical when run twice with the same inputs', () => {
+    const a = tmp();
+    const b = tmp();
+    runReplayJob(job('BTCUSDc', { outDir: a }));
+    runReplayJob(job('BTCUSDc', { outDir: b }));
+    for (const f of REPLAY_FILES) expect(readFileSync(path.join(b, f)).equals(readFileSync(path.join(a, f))), f).toBe(true);
+  });
+
+  it('with 20% broker faults: nothing applied twice, every unknown answer reconciled, no loosened stop', () => {
+    const j = job('EURUSD', { broker: { accountMode: 'hedging', faults: { rate: 0.2, seed: 9 } } }, 20_000, 60);
+    const run = runReplayJob(j);
+    const ls = lines(run, null);
+    const inv = checkDecisionInvariants(ls, j.instrument);
+    expect(inv.violations).toEqual([]);
+    const results = ls.map((l) => JSON.parse(l) as { result: string; intentId: string; reason: string });
+    expect(results.filter((r) => r.result === 'unknown').length).toBeGreaterThan(0);
+    expect(results.filter((r) => r.result === 'rejected' && r.intentId).length).toBeGreaterThan(0);
+    expect(results.some((r) => r.reason.startsWith('reconciled: the position shows the change took effect'))).toBe(true);
+    const audit = run.result.broker.audit;
+    expect(audit.duplicateIds).toBe(0);
+    expect(audit.loosened).toBe(0);
+    expect(audit.overClose).toBe(0);
+    expect(audit.faults.timeout).toBeGreaterThan(0);
+  });
+
+  it('runs a netting account and a fixed spread', () => {
+    const j = job('GBPUSD', { broker: { accountMode: 'netting', spreadMode: 'fixed', spreadPoints: 20 } }, 12_000, 400);
+    const run = runReplayJob(j);
+    expect(checkDecisionInvariants(lines(run, null), j.instrument).violations).toEqual([]);
+    expect(run.report.broker.spread).toMatch(/fixed 20 points/);
+    expect(run.report.metrics.trades).toBeGreaterThan(5);
+  });
+});
+
+describe('entries', () => {
+  const inst = instrumentFromConfig(config, 'XAUUSDc');
+  it('opens a file entry at the open of the next bar at or after its time', () => {
+    const data = sampleBars(inst, 3, 4000);
+    const t = data.series.time[2500]! + 30_000; // between bars 2500 and 2501
+    const csv = `time,symbol,side,volume,sl,tp,comment\n${new Date(t).toISOString()},XAUUSD,buy,0.10,1,99999,"my, trade"\n`;
+    const { entries, errors } = parseEntriesCsv(csv, 'e.csv', inst, config.symbols);
+    expect(errors).toEqual([]);
+    expect(entries[0]!.comment).toBe('my, trade');
+    const run = runReplayJob({ ...job('XAUUSDc'), series: data.series, data: data.data, gaps: data.gaps, entries });
+    const open = JSON.parse(run.decisions.lines![0]!) as { kind: string; time: string; price: number; reason: string };
+    expect(open.kind).toBe('open');
+    expect(Date.parse(open.time)).toBe(data.series.time[2501]);
+    expect(open.price).toBeCloseTo(data.series.open[2501]! + data.series.spread[2501]!, 6);
+    expect(open.reason).toContain('e.csv:2');
+  });
+
+  it('reports every bad row with its line and reason', () => {
+    const csv = [
+      'time,symbol,side,volume,sl,tp,comment',
+      '2024-01-02T10:00:00Z,EURUSD,buy,0.1,1,2,',
+      '2024-01-02 10:00:00,XAUUSD,buy,0.1,1,2,',
+      '2024-01-02T10:00:00Z,XAUUSD,hold,0.1,1,2,',
+      '2024-01-02T10:00:00Z,XAUUSD,buy,0.015,1,2,',
+      '2024-01-02T10:00:00Z,XAUUSD,sell,0.1,1,2,',
+      '2024-01-02T10:00:00Z,XAUUSD,buy,0.1,abc,2,',
+      '2024-01-02T11:00:00Z,XAUUSDc,buy,0.1,,,ok',
+      '2024-01-02T10:00:00Z,XAUUSD,buy,0.1,,,late',
+    ].join('\n');
+    const { entries, errors } = parseEntriesCsv(csv, 'e.csv', inst, config.symbols);
+    expect(entries).toHaveLength(1);
+    expect(errors.map((e) => e.line)).toEqual([2, 3, 4, 5, 6, 7, 9]);
+    expect(errors[0]!.reason).toMatch(/not the replayed instrument/);
+    expect(errors[1]!.reason).toMatch(/with a zone/);
+    expect(errors[2]!.reason).toMatch(/buy or sell/);
+    expect(errors[3]!.reason).toMatch(/lot step/);
+    expect(errors[4]!.reason).toMatch(/sl 1 must be above its tp 2/);
+    expect(errors[5]!.reason).toMatch(/positive price/);
+    expect(errors[6]!.reason).toMatch(/sort the file/);
+    expect(parseEntriesCsv('a,b\n', 'x.csv', inst, config.symbols).errors[0]!.reason).toMatch(/expected header/);
+  });
+
+  it('generates reproducible entries: SL = k x ATR, TP = RR x SL, from the fill price', () => {
+    const data = sampleBars(inst, 3, 8000);
+    const o = { ...DEFAULT_GENERATED, every: 200, seed: 1, side: 'random' as const };
+    const a = generateEntries(data.series, 'M1', o);
+    expect(generateEntries(data.series, 'M1', o)).toEqual(a);
+    expect(a.length).toBeGreaterThan(20);
+    expect(new Set(a.map((e) => e.side)).size).toBe(2);
+    for (const e of a) expect(e.tpDistance / e.slDistance).toBeCloseTo(2, 9);
+    expect(generateEntries(data.series, 'M1', { ...o, seed: 2 }).map((e) => e.side)).not.toEqual(a.map((e) => e.side));
+    const alt = generateEntries(data.series, 'M1', { ...o, side: 'alternate' });
+    expect(alt.slice(0, 4).map((e) => e.side)).toEqual(['buy', 'sell', 'buy', 'sell']);
+  });
+});
