@@ -2,7 +2,9 @@
 // a time, all features, every output file written (decisions.jsonl, report.json, trades.csv,
 // report.html). A benchmark, not a test: it prints figures and asserts nothing.
 //
-// Options (env): BENCH_REPLAY_BARS (1000000), BENCH_SEED (7), BENCH_ENTRY_EVERY (40).
+// Two books: an entry every hour held for hours (SL 2 x ATR(H1), TP 2R: ~8-10 open at a time), and
+// a churning one (an entry every 10 minutes, SL 1.5 x ATR(M15): ~10 open, ten times the trades and
+// decision lines). Options (env): BENCH_REPLAY_BARS (1000000), BENCH_SEED (7).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +19,6 @@ import { runReplayJob } from '../src/replay/replayRun.ts';
 
 const BARS = Number(process.env.BENCH_REPLAY_BARS ?? 1_000_000);
 const SEED = Number(process.env.BENCH_SEED ?? 7);
-const EVERY = Number(process.env.BENCH_ENTRY_EVERY ?? 40);
 const fmt = (x: number, d = 2) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const mb = (b: number) => `${fmt(b / 1048576, 0)} MB`;
 
@@ -31,8 +32,19 @@ const sample = () => {
   if (r > peakRss) peakRss = r;
 };
 
-function replay(outDir: string) {
-  const entries = generateEntries(series, 'M1', { ...DEFAULT_GENERATED, every: EVERY, seed: SEED, side: 'random' });
+interface Book {
+  name: string;
+  every: number;
+  atrTimeframe: 'M15' | 'H1';
+  slAtr: number;
+}
+const BOOKS: Book[] = [
+  { name: 'hourly entries, SL 2 x ATR(H1)', every: 60, atrTimeframe: 'H1', slAtr: 2 },
+  { name: 'an entry every 10 bars, SL 1.5 x ATR(M15)', every: 10, atrTimeframe: 'M15', slAtr: 1.5 },
+];
+
+function replay(outDir: string, book: Book) {
+  const entries = generateEntries(series, 'M1', { ...DEFAULT_GENERATED, every: book.every, seed: SEED, side: 'random', atrTimeframe: book.atrTimeframe, slAtr: book.slAtr });
   const gaps = findGaps(series, 60_000);
   return runReplayJob({
     config,
@@ -51,20 +63,20 @@ function replay(outDir: string) {
   });
 }
 
-console.log(`warden replay bench: node ${process.version}, single core, ${fmt(BARS, 0)} M1 bars (generated XAUUSD), entry every ${EVERY} bars, seed ${SEED}`);
-// JIT warm-up on a short copy would change nothing measurable; the first run is the measured one.
-(globalThis as { gc?: () => void }).gc?.();
-const rssBefore = process.memoryUsage().rss;
-const t0 = process.hrtime.bigint();
-const run = replay(path.join(dir, 'run'));
-const s = Number(process.hrtime.bigint() - t0) / 1e9;
-sample();
-const res = run.result;
-console.log(
-  `replay: ${fmt(BARS, 0)} bars in ${fmt(s, 3)} s = ${fmt(BARS / s / 1e6)} M bars/s (features + exit decisions + paper broker + all four output files); ` +
-    `${fmt(res.trades.length, 0)} trades, mean ${fmt(res.positionBars / res.bars, 1)} positions open per bar, ${fmt(run.decisions.count, 0)} decision lines`,
-);
-console.log(`replay memory: peak RSS ${mb(peakRss)} (${mb(rssBefore)} before the run, bars held as columns: ${mb(series.length * 56)})`);
+console.log(`warden replay bench: node ${process.version}, single core, ${fmt(BARS, 0)} M1 bars (generated XAUUSD), seed ${SEED}`);
+for (const book of BOOKS) {
+  (globalThis as { gc?: () => void }).gc?.();
+  const t0 = process.hrtime.bigint();
+  const run = replay(path.join(dir, String(book.every)), book);
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  sample();
+  const res = run.result;
+  console.log(
+    `replay (${book.name}): ${fmt(BARS, 0)} bars in ${fmt(s, 3)} s = ${fmt(BARS / s / 1e6)} M bars/s, features + exit decisions + paper broker + all four output files; ` +
+      `mean ${fmt(res.positionBars / res.bars, 1)} positions open per bar, ${fmt(res.trades.length, 0)} trades, ${fmt(run.decisions.count, 0)} decision lines`,
+  );
+}
+console.log(`replay memory: peak RSS ${mb(peakRss)} over both runs (bars held as columns: ${mb(series.length * 56)})`);
 
 // Import speed: the same bars as a uniform CSV file, parsed back.
 const csv = path.join(dir, 'bars.csv');
@@ -74,5 +86,5 @@ writeFileSync(csv, rows.join('\n') + '\n');
 const t1 = process.hrtime.bigint();
 const imported = importBarsFile(csv);
 const s1 = Number(process.hrtime.bigint() - t1) / 1e9;
-console.log(`import: ${fmt(imported.series.length, 0)} uniform CSV rows in ${fmt(s1, 3)} s = ${fmt(imported.series.length / s1 / 1e6)} M rows/s; import + replay = ${fmt(s1 + s, 3)} s`);
+console.log(`import: ${fmt(imported.series.length, 0)} uniform CSV rows (file read included) in ${fmt(s1, 3)} s = ${fmt(imported.series.length / s1 / 1e6)} M rows/s`);
 rmSync(dir, { recursive: true, force: true });

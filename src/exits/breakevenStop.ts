@@ -5,7 +5,7 @@
 import type { Instrument, Intent, Position } from '../domain/types.ts';
 import { isTighterStop, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
-import { beginRecord, emitRecord, sendIntent, type EvalContext } from './evalContext.ts';
+import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
 import { BREAKEVEN_DONE, type ExitPlan } from './exitPlan.ts';
 import { bufferMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
 import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
@@ -37,11 +37,13 @@ export function decideBreakeven(
   ctx: EvalContext,
   out: Intent[],
 ): boolean {
+  const reached = ctx.progress >= plan.breakevenPct / 100;
+  if (!reached && repeatsDropped(ctx, plan.lastBreakeven, Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached')) return false;
   const r = beginRecord(ctx, plan, 'breakeven');
   r.trigger = plan.breakevenPct;
   r.atr = f.atr;
   r.oldSl = pos.sl ?? NaN;
-  if (!(ctx.progress >= plan.breakevenPct / 100)) {
+  if (!reached) {
     emitRecord(ctx, plan, 'wait', Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached');
     return false;
   }

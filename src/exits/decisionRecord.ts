@@ -168,6 +168,11 @@ export function copyRecord(r: DecisionRecord): DecisionRecord {
 /** Where decision records go. The record passed in is reused by the engine: copy it to keep it. */
 export interface DecisionSink {
   record(r: DecisionRecord): void;
+  /**
+   * False when the sink keeps only records whose outcome changed (and intents): the rules may then
+   * skip building a record that repeats the last outcome. Undefined counts as true (every record).
+   */
+  readonly keepsUnchanged?: boolean;
 }
 
 /** Counts records and keeps none: the benchmark's sink (records are still built for every rule). */
@@ -194,6 +199,7 @@ export class ArraySink implements DecisionSink {
  * position and by recency; bounded (oldest dropped first).
  */
 export class DecisionJournal implements DecisionSink {
+  readonly keepsUnchanged = false;
   private readonly items: DecisionRecord[] = [];
   private readonly byPos = new Map<string, DecisionRecord[]>();
   constructor(private readonly capacity = 100_000) {}

@@ -44,6 +44,14 @@ export function newEvalContext(exits: ExitsConfig, sink: DecisionSink): EvalCont
   };
 }
 
+/**
+ * True when this rule's outcome repeats its last one and the sink would drop the record anyway:
+ * the rule can return without building it (most evaluations of a waiting plan end here).
+ */
+export function repeatsDropped(ctx: EvalContext, last: string, reason: DecisionReason): boolean {
+  return last === reason && ctx.sink.keepsUnchanged === false;
+}
+
 /** Starts the scratch record for one rule of one plan, with the common inputs filled in. */
 export function beginRecord(ctx: EvalContext, plan: ExitPlan, rule: ExitRule): DecisionRecord {
   const r = startRecord(ctx.rec, ctx.now, plan, rule);

@@ -3,7 +3,7 @@
 // lot, the skip is recorded once with its reason and not retried every tick.
 import type { Instrument, Intent, Position } from '../domain/types.ts';
 import { roundVolumeDown } from '../domain/rounding.ts';
-import { beginRecord, emitRecord, sendIntent, type EvalContext } from './evalContext.ts';
+import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
 import { PARTIAL_SKIPPED, type ExitPlan } from './exitPlan.ts';
 
 /** Volume the partial would close, or the reason it cannot (pure). */
@@ -20,9 +20,11 @@ export function partialVolume(
 }
 
 export function decidePartial(plan: ExitPlan, pos: Position, inst: Instrument, ctx: EvalContext, out: Intent[]): boolean {
+  const reached = ctx.progress >= plan.partialPct / 100;
+  if (!reached && repeatsDropped(ctx, plan.lastPartial, Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached')) return false;
   const r = beginRecord(ctx, plan, 'partial');
   r.trigger = plan.partialPct;
-  if (!(ctx.progress >= plan.partialPct / 100)) {
+  if (!reached) {
     emitRecord(ctx, plan, 'wait', Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached');
     return false;
   }

@@ -5,7 +5,7 @@
 import type { Instrument, Intent, Position } from '../domain/types.ts';
 import { isTighterStop, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
-import { beginRecord, emitRecord, sendIntent, type EvalContext } from './evalContext.ts';
+import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from './exitPlan.ts';
 import { trailingMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
 import { evaluateTrailingGates, type GateParams } from './trailingGates.ts';
@@ -21,10 +21,13 @@ export function decideTrailing(
   ctx: EvalContext,
   out: Intent[],
 ): boolean {
+  const disabled = !ctx.exits.trailing.enabled || !plan.trailingEnabled;
+  if (disabled && repeatsDropped(ctx, plan.lastTrail, 'trailing_disabled')) return false;
+  if (!disabled && plan.breakevenState !== BREAKEVEN_DONE && repeatsDropped(ctx, plan.lastTrail, 'breakeven_pending')) return false;
   const r = beginRecord(ctx, plan, 'trail');
   r.atr = f.atr;
   r.oldSl = pos.sl ?? NaN;
-  if (!ctx.exits.trailing.enabled || !plan.trailingEnabled) {
+  if (disabled) {
     emitRecord(ctx, plan, 'wait', 'trailing_disabled');
     return false;
   }

@@ -67,6 +67,7 @@ export function runReplayJob(job: ReplayJob): ReplayRunResult {
       decisions,
       startingBalance: job.startingBalance,
       maxGapMs: job.maxGapMs,
+      chartTrades: job.maxTradeCharts ?? 300,
       onProgress: job.onProgress,
     });
   } finally {
@@ -91,7 +92,7 @@ export function runReplayJob(job: ReplayJob): ReplayRunResult {
   if (job.outDir !== null) {
     const dir = job.outDir;
     const maxCharts = job.maxTradeCharts ?? 300;
-    const charts = result.trades.slice(0, maxCharts).map((t) => tradeChart(t, job.series));
+    const charts = result.trades.filter((t) => t.charted).map((t) => tradeChart(t, job.series));
     writeFileSync(path.join(dir, 'report.json'), reportJson(report));
     writeFileSync(path.join(dir, 'trades.csv'), tradesCsv(report.trades, job.instrument.digits));
     writeFileSync(path.join(dir, 'report.html'), renderReportHtml(report, charts, { maxTradeCharts: maxCharts }));

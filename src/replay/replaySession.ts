@@ -36,6 +36,8 @@ export interface ReplayInput {
    * afresh after it, and a file entry inside it is refused. Default 96 h (a weekend with a holiday).
    */
   maxGapMs?: number;
+  /** Trades whose stop path and events are kept for report.html (the first ones); default 300. */
+  chartTrades?: number;
   /** Called every `progressEvery` bars and at the end. */
   onProgress?: (done: number, total: number) => void;
   progressEvery?: number;
@@ -69,6 +71,8 @@ export interface TradeState {
   trailMoves: number;
   rmag: boolean;
   gapFill: boolean;
+  /** Stop path and events are kept for the charted trades only (memory and time on long replays). */
+  charted: boolean;
   stopPath: [number, number | null][];
   events: TradeChart['events'];
   /** Account currency realized at each close: [time, profit]. */
@@ -91,10 +95,16 @@ export interface ReplayResult {
 
 export const DEFAULT_MAX_GAP_MS = 96 * 3_600_000;
 
-const SKIP_WORTH_KNOWING = new Set(['partial_below_min_lot', 'remainder_below_min_lot', 'already_protected']);
+/**
+ * Skips written to decisions.jsonl: a broker constraint or missing data stopped a rule that would
+ * have acted. Routine trailing outcomes (candidate not tighter, or below the minimum change) are not
+ * written: they flip bar by bar and would be a third of the file (they stay in the live journal).
+ */
+const SKIP_WORTH_KNOWING = new Set(['stops_level', 'freeze_level', 'atr_unavailable', 'partial_below_min_lot', 'remainder_below_min_lot', 'already_protected']);
 
 /** Writes the skips worth knowing, marks RMAG-tightened trades, keeps intent explanations. */
 class ReplaySink implements DecisionSink {
+  readonly keepsUnchanged = false;
   readonly explained = new Map<string, string>();
   constructor(
     private readonly trades: Map<string, TradeState>,
@@ -114,8 +124,7 @@ class ReplaySink implements DecisionSink {
       this.explained.set(r.intentId, explainDecision(r));
       return;
     }
-    if (!r.changed) return;
-    if (r.outcome !== 'skip' && !(r.outcome === 'done' && SKIP_WORTH_KNOWING.has(r.reason))) return;
+    if (!r.changed || !SKIP_WORTH_KNOWING.has(r.reason)) return;
     if (r.rule !== 'breakeven' && r.rule !== 'partial' && r.rule !== 'trail') return;
     const t = this.trades.get(r.positionId);
     const d = this.digits;
@@ -172,6 +181,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
   let entriesRejected = 0;
   let positionBars = 0;
   const progressEvery = input.progressEvery ?? 65_536;
+  const chartLimit = input.chartTrades ?? 300;
 
   const line = (t: TradeState, time: number, kind: DecisionKind, result: DecisionResult, fields: Partial<DecisionLine>): void => {
     write({
@@ -282,6 +292,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
       trailMoves: 0,
       rmag: false,
       gapFill: false,
+      charted: all.length < chartLimit,
       stopPath: [[bar.time, p.sl]],
       events: [],
       closes: [],
@@ -307,16 +318,16 @@ export function runReplay(input: ReplayInput): ReplayResult {
     if (it.kind === 'move_stop') {
       t.sl = it.newSl;
       t.slSetBy = it.rule === 'breakeven' ? 'breakeven' : 'trail';
-      t.stopPath.push([time, it.newSl]);
       if (it.rule === 'breakeven') t.breakeven = true;
       else t.trailMoves++;
-      t.events.push({ time, kind: it.rule === 'breakeven' ? 'breakeven' : 'trail', price: it.newSl, label: `${it.rule}: SL ${it.oldSl ?? 'none'} -> ${it.newSl}` });
+      if (t.charted) t.stopPath.push([time, it.newSl]);
+      if (t.charted) t.events.push({ time, kind: it.rule === 'breakeven' ? 'breakeven' : 'trail', price: it.newSl, label: `${it.rule}: SL ${it.oldSl ?? 'none'} -> ${it.newSl}` });
       count(`applied.${it.rule}`);
     } else {
       recordClose(t, time, a.price, it.volume, broker.realizedProfit(t.id) - t.realized);
       t.partial = true;
       t.openVolume = p ? p.volume : 0;
-      t.events.push({ time, kind: 'partial', price: a.price, label: `partial: closed ${it.volume} at ${a.price}` });
+      if (t.charted) t.events.push({ time, kind: 'partial', price: a.price, label: `partial: closed ${it.volume} at ${a.price}` });
       count(`applied.${it.rule}`);
     }
     if (p) engine.track(p, time);
@@ -330,7 +341,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
       if (a.outcome !== 'applied') throw new Error(`replay: the paper broker refused the ${reason} close of #${t.id}: ${'reason' in a ? a.reason : ''}`);
       recordClose(t, time, a.price, before, broker.realizedProfit(t.id) - t.realized);
       const label = reason === 'data_gap' ? 'data boundary ahead' : 'end of data';
-      t.events.push({ time, kind: 'exit', price: a.price, label: `${label}: closed at ${a.price}` });
+      if (t.charted) t.events.push({ time, kind: 'exit', price: a.price, label: `${label}: closed at ${a.price}` });
       line(t, time, 'close', 'applied', { oldSl: rounded(t.sl, digits), volume: rounded(before, 8), openVolume: rounded(before, 8), price: rounded(a.price, digits), reason, code: a.code });
       finish(t, idx, time, reason);
     }
@@ -374,7 +385,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
         recordClose(t, f.time, f.price, f.volume, broker.realizedProfit(t.id) - t.realized);
         if (f.gap) t.gapFill = true;
         const reason: ExitReason = f.reason === 'tp' ? 'take_profit' : t.slSetBy === 'breakeven' ? 'breakeven_stop' : t.slSetBy === 'trail' ? 'trailing_stop' : 'initial_stop';
-        t.events.push({ time: f.time, kind: 'exit', price: f.price, label: `${reason.replace('_', ' ')}${f.gap ? ' (gap: filled at the open)' : ''} at ${f.price}` });
+        if (t.charted) t.events.push({ time: f.time, kind: 'exit', price: f.price, label: `${reason.replace('_', ' ')}${f.gap ? ' (gap: filled at the open)' : ''} at ${f.price}` });
         line(t, f.time, 'close', 'applied', {
           oldSl: rounded(t.sl, digits),
           volume: rounded(f.volume, 8),
