@@ -28,9 +28,11 @@ export const TRIGGER_FACTORS = {
 } as const;
 export type TriggerFactor = keyof typeof TRIGGER_FACTORS;
 
+const FACTOR_ENTRIES = Object.entries(TRIGGER_FACTORS) as [TriggerFactor, number][];
+
 export function factorNames(mask: number): TriggerFactor[] {
   const out: TriggerFactor[] = [];
-  for (const [k, bit] of Object.entries(TRIGGER_FACTORS) as [TriggerFactor, number][]) if (mask & bit) out.push(k);
+  for (const [k, bit] of FACTOR_ENTRIES) if (mask & bit) out.push(k);
   return out;
 }
 

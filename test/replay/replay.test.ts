@@ -6,6 +6,7 @@ import { defaultConfig } from '../../src/config/load.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { DEFAULT_GENERATED, generateEntries, parseEntriesCsv } from '../../src/replay/entries.ts';
 import { sampleBars } from '../../src/replay/replayInputs.ts';
+import { renderReportHtml } from '../../src/replay/reportHtml.ts';
 import { REPLAY_FILES, runReplayJob, TRADES_CSV_HEADER, type ReplayJob } from '../../src/replay/replayRun.ts';
 import { checkDecisionInvariants } from '../support/decisionInvariants.ts';
 
@@ -75,6 +76,9 @@ describe('replay on the generated sample market', () => {
     const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
     expect(html).toMatch(/<svg/);
     expect(html).not.toMatch(/https?:\/\//);
+    const short = renderReportHtml(run.report, [], { maxTradeRows: 10 });
+    expect(short.match(/<tr id="trade-/g)).toHaveLength(10);
+    expect(short).toContain(`The first 10 trades are listed; ${m.trades - 10} more are in trades.csv`);
     // Net profit is the sum of the trades, and the equity curve ends there.
     const sum = run.report.trades.reduce((a, t) => a + t.profit, 0);
     expect(m.netProfit).toBeCloseTo(sum, 1);
