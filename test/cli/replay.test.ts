@@ -43,6 +43,32 @@ describe('warden replay', () => {
     expect(csv[1]).toContain('swing');
   });
 
+  it('reads an MT5 "Export bars" file in server time with --tz, and refuses it without', () => {
+    const rows = ['<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>'];
+    let p = 1.1;
+    for (let i = 0; i < 2500; i++) {
+      const d = new Date(Date.UTC(2024, 0, 2, 2) + i * 60_000); // server time UTC+2
+      const ymd = `${d.getUTCFullYear()}.${String(d.getUTCMonth() + 1).padStart(2, '0')}.${String(d.getUTCDate()).padStart(2, '0')}`;
+      const hms = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}:00`;
+      const o = p;
+      p = Number((p + Math.sin(i / 40) * 0.0002).toFixed(5));
+      rows.push([ymd, hms, o.toFixed(5), (Math.max(o, p) + 0.0001).toFixed(5), (Math.min(o, p) - 0.0001).toFixed(5), p.toFixed(5), '50', '0', '12'].join('\t'));
+    }
+    const file = path.join(dir, 'EURUSD_M1.csv');
+    writeFileSync(file, rows.join('\r\n') + '\r\n');
+    const out = path.join(dir, 'mt5');
+    const args = ['--bars', file, '--symbol', 'EURUSD', '--entry-every', '200', '--seed', '3', '--warmup', '300', '--out', out];
+    const bad = warden(...args);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--tz/);
+    const ok = warden(...args, '--tz', 'Etc/GMT-2');
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { data: { format: string; first: string } };
+    expect(report.data.format).toBe('mt5_export');
+    expect(report.data.first).toBe('2024-01-02T00:00:00Z');
+  });
+
   it('compares configs side by side on the same entries', () => {
     const r = warden('--sample', '--sample-bars', '8000', '--compare', 'examples/seed-before.yaml', 'defaults');
     expect(r.stderr).toBe('');

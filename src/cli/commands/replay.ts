@@ -12,7 +12,7 @@ import { instrumentFromConfig } from '../../domain/instruments.ts';
 import { DEFAULT_GENERATED, generateEntries, readEntriesCsv, type ReplayEntry } from '../../replay/entries.ts';
 import { loadBarFiles, ReplayInputError, sampleBars, formatRowErrors, type LoadedBars } from '../../replay/replayInputs.ts';
 import { compareTable, runReplayJob, summaryLine } from '../../replay/replayRun.ts';
-import { TIMEFRAMES, type Timeframe } from '../../domain/types.ts';
+import { TIMEFRAME_MS, TIMEFRAMES, type Timeframe } from '../../domain/types.ts';
 import { CliError } from '../errors.ts';
 import { writeErr, writeOut } from '../io.ts';
 import { readVersion } from '../main.ts';
@@ -175,7 +175,9 @@ function replayAction(o: ReplayOptions, cmd: Command): void {
       maxGapMs,
     };
     entries = generateEntries(bars.series, bars.timeframe, gen);
-    entriesSource = `generated: every ${every} bars, seed ${seed}, ${gen.side} sides, SL ${gen.slAtr} x ATR(${gen.atrTimeframe}), TP ${gen.rr} x SL, ${volume} lots`;
+    // ATR of a timeframe finer than the bars is not available: the bars' own timeframe is used.
+    const atrTf = TIMEFRAME_MS[atrTimeframe] < TIMEFRAME_MS[bars.timeframe] ? bars.timeframe : atrTimeframe;
+    entriesSource = `generated: every ${every} bars, seed ${seed}, ${gen.side} sides, SL ${gen.slAtr} x ATR(${atrTf}), TP ${gen.rr} x SL, ${volume} lots`;
   }
 
   const rate = number('faults', o.faults, 0, 1);
