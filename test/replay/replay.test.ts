@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/load.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { DEFAULT_GENERATED, generateEntries, parseEntriesCsv } from '../../src/replay/entries.ts';
-import { sampleBars } from '../../src/replay/replayInputs.ts';
+import { loadBarFiles, sampleBars } from '../../src/replay/replayInputs.ts';
 import { renderReportHtml } from '../../src/replay/reportHtml.ts';
 import { REPLAY_FILES, runReplayJob, TRADES_CSV_HEADER, type ReplayJob } from '../../src/replay/replayRun.ts';
 import { checkDecisionInvariants } from '../support/decisionInvariants.ts';
@@ -172,5 +172,44 @@ describe('entries', () => {
     expect(generateEntries(data.series, 'M1', { ...o, seed: 2 }).map((e) => e.side)).not.toEqual(a.map((e) => e.side));
     const alt = generateEntries(data.series, 'M1', { ...o, side: 'alternate' });
     expect(alt.slice(0, 4).map((e) => e.side)).toEqual(['buy', 'sell', 'buy', 'sell']);
+  });
+});
+
+describe('replay inputs', () => {
+  const inst = instrumentFromConfig(config, 'XAUUSDc');
+  const write = (file: string, bars: { time: number; open: number; high: number; low: number; close: number }[]) =>
+    writeFileSync(file, ['time,open,high,low,close,volume,spread', ...bars.map((b) => `${new Date(b.time).toISOString()},${b.open},${b.high},${b.low},${b.close},1,0.3`)].join('\n') + '\n');
+
+  it('replays H1 bars with M1 bars deciding which of SL/TP came first, and joins consecutive files', () => {
+    const dir = tmp();
+    const m1 = sampleBars(inst, 21, 30_000).series;
+    const h1: { time: number; open: number; high: number; low: number; close: number }[] = [];
+    for (let i = 0; i < m1.length; i++) {
+      const t = Math.floor(m1.time[i]! / 3_600_000) * 3_600_000;
+      const last = h1[h1.length - 1];
+      if (last && last.time === t) {
+        last.high = Math.max(last.high, m1.high[i]!);
+        last.low = Math.min(last.low, m1.low[i]!);
+        last.close = m1.close[i]!;
+      } else h1.push({ time: t, open: m1.open[i]!, high: m1.high[i]!, low: m1.low[i]!, close: m1.close[i]! });
+    }
+    write(path.join(dir, 'h1a.csv'), h1.slice(0, 250));
+    write(path.join(dir, 'h1b.csv'), h1.slice(250));
+    write(path.join(dir, 'm1.csv'), m1.toBars());
+    const bars = loadBarFiles([path.join(dir, 'h1b.csv'), path.join(dir, 'h1a.csv')], { instrument: inst, fillFile: path.join(dir, 'm1.csv') });
+    expect(bars.timeframe).toBe('H1');
+    expect(bars.series.length).toBe(h1.length);
+    expect(bars.fine!.length).toBe(m1.length);
+    const entries = generateEntries(bars.series, 'H1', { ...DEFAULT_GENERATED, every: 3, seed: 2, warmupBars: 30 });
+    const base = { ...job('XAUUSDc'), series: bars.series, timeframe: 'H1' as const, data: bars.data, gaps: bars.gaps, entries };
+    const fine = runReplayJob({ ...base, broker: { accountMode: 'hedging', fineBars: bars.fine! } });
+    const coarse = runReplayJob({ ...base, broker: { accountMode: 'hedging' } });
+    expect(checkDecisionInvariants(fine.decisions.lines!, inst).violations).toEqual([]);
+    expect(fine.report.broker.intrabar).toContain('resolved on finer bars');
+    // Stop-first on whole H1 bars is the pessimistic bound: finer bars can only turn some stops into targets.
+    expect(fine.report.metrics.trades).toBe(coarse.report.metrics.trades);
+    expect(fine.report.counts['close.take_profit'] ?? 0).toBeGreaterThanOrEqual(coarse.report.counts['close.take_profit'] ?? 0);
+    expect(() => loadBarFiles([path.join(dir, 'h1a.csv'), path.join(dir, 'h1a.csv')], { instrument: inst })).toThrow(/overlaps/);
+    expect(() => loadBarFiles([path.join(dir, 'h1a.csv'), path.join(dir, 'm1.csv')], { instrument: inst })).toThrow(/--fill-bars/);
   });
 });
