@@ -438,7 +438,10 @@ export function runReplay(input: ReplayInput): ReplayResult {
           const p = broker.position(t.id);
           const outcome = p ? engine.reconcile(p) : null;
           if (outcome === 'applied') {
-            applied(t, it, { outcome: 'applied', code: a.code, price: bar.close, positionId: t.id }, now);
+            // The fill price is the broker's: its last deal for this position (a stop move has none: the quote).
+            const deal = broker.deals[broker.deals.length - 1];
+            const price = it.kind !== 'move_stop' && deal !== undefined && deal.positionId === t.id ? deal.price : it.price;
+            applied(t, it, { outcome: 'applied', code: a.code, price, positionId: t.id }, now);
             line(t, now, kind, 'applied', { ...base, openVolume: rounded(before, 8), reason: 'reconciled: the position shows the change took effect', code: a.code });
           } else {
             count(`rejected.${it.rule}`);
