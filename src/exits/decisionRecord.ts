@@ -231,7 +231,14 @@ export class DecisionJournal implements DecisionSink {
   }
 }
 
-const fmt = (x: number, d = 5): string => (Number.isFinite(x) ? String(Number(x.toFixed(d))) : 'n/a');
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6];
+// One number-to-string conversion instead of two (toFixed, then back through Number): replay explains
+// every intent it writes, about 15 numbers each.
+const fmt = (x: number, d = 5): string => {
+  if (!Number.isFinite(x)) return 'n/a';
+  const p = POW10[d] ?? 10 ** d;
+  return String(Math.round(x * p) / p);
+};
 const gate = (g: GateValue): string => (g === 1 ? 'ok' : g === 0 ? 'FAIL' : 'no data');
 
 /** One human sentence for a record: why the stop did or did not move. Built only when asked. */
