@@ -40,3 +40,9 @@ export function findGaps(series: BarSeries, timeframeMs: number): GapSummary {
   const longest = [...list].sort((a, b) => b.to - b.from - (a.to - a.from)).slice(0, LONGEST);
   return { count: list.length, weekend, intraWeek: list.length - weekend, longest, list };
 }
+
+/**
+ * A hole between bars longer than this is a data boundary (separate recordings), not a market
+ * closure: 96 h covers a weekend with a holiday. Replay and its entry generator restart there.
+ */
+export const DEFAULT_MAX_GAP_MS = 96 * 3_600_000;

@@ -9,6 +9,7 @@ import { TIMEFRAME_MS, type Instrument, type Side, type Timeframe } from '../dom
 import { BarAggregator } from '../features/barAggregator.ts';
 import { WilderAtr } from '../features/indicators.ts';
 import type { BarSeries } from '../market/barSeries.ts';
+import { DEFAULT_MAX_GAP_MS } from '../market/gaps.ts';
 import { seededRandom } from '../market/sampleMarket.ts';
 import type { RowError } from '../market/uniformCsv.ts';
 
@@ -150,7 +151,7 @@ export function generateEntries(series: BarSeries, baseTimeframe: Timeframe, o: 
   const atrTf = TIMEFRAME_MS[o.atrTimeframe] >= baseMs ? o.atrTimeframe : baseTimeframe;
   let agg = new BarAggregator(atrTf, baseTimeframe);
   let atr = new WilderAtr(14);
-  const maxGap = o.maxGapMs ?? 96 * 3_600_000;
+  const maxGap = o.maxGapMs ?? DEFAULT_MAX_GAP_MS;
   let segmentStart = 0;
   const rand = seededRandom(o.seed);
   const entries: ReplayEntry[] = [];

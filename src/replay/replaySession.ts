@@ -16,6 +16,7 @@ import { TRIGGER_FACTORS } from '../exits/advancedTriggers.ts';
 import { explainDecision, type DecisionRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { BREAKEVEN_DONE, PARTIAL_SKIPPED } from '../exits/exitPlan.ts';
 import type { BarSeries } from '../market/barSeries.ts';
+import { DEFAULT_MAX_GAP_MS } from '../market/gaps.ts';
 import { formatDecisionLine, isoTime, rounded, type DecisionKind, type DecisionLine, type DecisionResult, type LineWriter } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
 import { accountCurrency, computeMetrics, toAccountCurrency } from './metrics.ts';
@@ -92,8 +93,6 @@ export interface ReplayResult {
   /** Sum over bars of the positions open at the bar (mean concurrency = positionBars / bars). */
   positionBars: number;
 }
-
-export const DEFAULT_MAX_GAP_MS = 96 * 3_600_000;
 
 /**
  * Skips written to decisions.jsonl: a broker constraint or missing data stopped a rule that would

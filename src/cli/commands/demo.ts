@@ -1,8 +1,7 @@
 // `warden demo`: the exit engine on the embedded sample market (what `npm start` runs for now).
 import type { Command } from 'commander';
-import { defaultConfig, loadConfigFile } from '../../config/load.ts';
-import { formatConfigErrors } from '../../config/errors.ts';
 import { explainPosition, runSampleSession } from '../../demo/sampleSession.ts';
+import { loadConfigOption } from '../configArg.ts';
 import { CliError } from '../errors.ts';
 import { writeOut } from '../io.ts';
 
@@ -32,12 +31,7 @@ export function register(program: Command): void {
     .option('--config <file>', 'a Warden config file (YAML or JSON)')
     .option('--quiet', 'print only the summary')
     .action((o: DemoOptions, cmd: Command) => {
-      let config = defaultConfig();
-      if (o.config !== undefined) {
-        const r = loadConfigFile(o.config);
-        if (!r.ok) throw new CliError(`${o.config} is not a valid Warden config:\n${formatConfigErrors(r.errors)}`);
-        config = r.config;
-      }
+      const config = loadConfigOption(o.config);
       let result;
       try {
         result = runSampleSession(config, {

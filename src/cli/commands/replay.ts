@@ -4,15 +4,15 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { defaultConfig, loadConfigFile } from '../../config/load.ts';
 import type { WardenConfig } from '../../config/schema.ts';
-import { formatConfigErrors } from '../../config/errors.ts';
 import type { AccountMode, IntrabarRule, PaperBrokerOptions } from '../../brokers/paperBroker.ts';
 import { instrumentFromConfig } from '../../domain/instruments.ts';
 import { DEFAULT_GENERATED, generateEntries, readEntriesCsv, type ReplayEntry } from '../../replay/entries.ts';
 import { loadBarFiles, ReplayInputError, sampleBars, formatRowErrors, type LoadedBars } from '../../replay/replayInputs.ts';
 import { compareTable, runReplayJob, summaryLine } from '../../replay/replayRun.ts';
 import { TIMEFRAME_MS, TIMEFRAMES, type Timeframe } from '../../domain/types.ts';
+import { DEFAULT_MAX_GAP_MS } from '../../market/gaps.ts';
+import { loadConfigOption } from '../configArg.ts';
 import { CliError } from '../errors.ts';
 import { writeErr, writeOut } from '../io.ts';
 import { readVersion } from '../main.ts';
@@ -65,10 +65,7 @@ function oneOf<T extends string>(name: string, v: string, allowed: readonly T[])
 
 /** A config file, or `defaults` for the built-in settings. */
 export function loadConfigArg(file: string | undefined): WardenConfig {
-  if (file === undefined || file === 'defaults') return defaultConfig();
-  const r = loadConfigFile(file);
-  if (!r.ok) throw new CliError(`${file} is not a valid Warden config:\n${formatConfigErrors(r.errors)}`);
-  return r.config;
+  return loadConfigOption(file === 'defaults' ? undefined : file);
 }
 
 const configName = (file: string) => (file === 'defaults' ? 'defaults' : path.basename(file).replace(/\.(ya?ml|json)$/i, ''));
@@ -100,7 +97,7 @@ export function register(program: Command): void {
     .option('--faults <rate>', 'share of broker requests that fail (reject, requote, timeout), 0..1', '0')
     .option('--fault-seed <n>', 'seed of the broker faults', '1')
     .option('--balance <amount>', 'starting balance for the equity curve and drawdown', '10000')
-    .option('--max-gap-hours <h>', 'a hole between bars longer than this is a data boundary: positions close before it, indicators restart after it', '96')
+    .option('--max-gap-hours <h>', 'a hole between bars longer than this is a data boundary: positions close before it, indicators restart after it', String(DEFAULT_MAX_GAP_MS / 3_600_000))
     .option('--skip-bad-rows', 'replay without the bad rows of the bar files (they are listed)')
     .option('--sample', 'replay the generated sample market (trending, ranging and volatile stretches)')
     .option('--sample-bars <n>', 'M1 bars of the sample market', '30000')
