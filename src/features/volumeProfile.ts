@@ -170,8 +170,30 @@ export class VolumeProfile {
     this.timeWeighted = this.volumeBars === 0;
     this.sinceRebuild = 0;
     this.rebuilds++;
-    this.binWeight.fill(0);
-    for (let i = 0; i < n; i++) this.spreadSlot(i, 1);
+    const w = this.binWeight;
+    w.fill(0);
+    // spreadSlot(i, 1) for every slot, with the loop invariants hoisted (the same arithmetic, so the
+    // same weights): rebuilds were 5% of a replay.
+    const nb = this.bins;
+    const span = hi - lo;
+    const binW = span / nb;
+    const vols = this.vols;
+    const timeWeighted = this.timeWeighted;
+    for (let i = 0; i < n; i++) {
+      const weight = timeWeighted ? 1 : vols[i]!;
+      if (weight === 0) continue;
+      let first = 0;
+      let last = 0;
+      if (span > 0) {
+        first = Math.floor((lows[i]! - lo) / binW);
+        last = Math.floor((highs[i]! - lo) / binW);
+        if (first > nb - 1) first = nb - 1;
+        if (last > nb - 1) last = nb - 1;
+        if (first < 0) first = 0;
+      }
+      const share = weight / (last - first + 1);
+      for (let b = first; b <= last; b++) w[b] = w[b]! + share;
+    }
     this.pickHvns();
   }
 

@@ -78,7 +78,41 @@ export class LineWriter {
   }
 }
 
-export const isoTime = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
+const TWO: string[] = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const DAY_MS = 86_400_000;
+/** 9999-12-31T23:59:59.999Z + 1 ms: toISOString switches to six-digit years from here. */
+const ISO_END = 253_402_300_800_000;
+let isoDay = NaN;
+let isoDayPrefix = '';
+let isoLastT = NaN;
+let isoLast = '';
+
+/**
+ * UTC ISO-8601 time, without milliseconds when they are zero: `2024-01-02T03:04:05Z`. Same text as
+ * `new Date(t).toISOString()` minus `.000`, but the date part is cached per day and the last result
+ * is reused (several lines share a bar's close time): a Date, toISOString and replace per line were
+ * 0.1 s of a 1M-bar replay.
+ */
+export function isoTime(t: number): string {
+  if (t === isoLastT) return isoLast;
+  if (!Number.isInteger(t) || t < 0 || t >= ISO_END) return new Date(t).toISOString().replace('.000Z', 'Z');
+  const day = Math.floor(t / DAY_MS);
+  if (day !== isoDay) {
+    isoDay = day;
+    isoDayPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+  }
+  let ms = t - day * DAY_MS;
+  const h = Math.floor(ms / 3_600_000);
+  ms -= h * 3_600_000;
+  const m = Math.floor(ms / 60_000);
+  ms -= m * 60_000;
+  const s = Math.floor(ms / 1000);
+  ms -= s * 1000;
+  const text = `${isoDayPrefix}${TWO[h]}:${TWO[m]}:${TWO[s]}${ms === 0 ? 'Z' : `.${String(ms).padStart(3, '0')}Z`}`;
+  isoLastT = t;
+  isoLast = text;
+  return text;
+}
 
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12];
 
@@ -95,13 +129,74 @@ export function rounded(x: number | null | undefined, digits: number): number | 
 
 const str = (s: string): string => JSON.stringify(s);
 
+/** A line being written: DecisionLine with its time still a number (formatted once, when written). */
+export type DecisionLineDraft = Omit<DecisionLine, 'time'> & { time: number };
+
+export function newDecisionLineDraft(): DecisionLineDraft {
+  return {
+    time: 0,
+    positionId: '',
+    symbol: '',
+    side: '',
+    kind: 'open',
+    intentId: '',
+    oldSl: null,
+    newSl: null,
+    volume: null,
+    openVolume: null,
+    price: null,
+    reason: '',
+    result: 'applied',
+    code: 0,
+    detail: '',
+  };
+}
+
+/**
+ * Writes decision lines through one reused draft: `begin` resets it, the caller sets what the line is
+ * about, `emit` formats and writes it. No object per line (spreading a partial line into a fresh one
+ * per intent was 0.1 s of a 1M-bar replay).
+ */
+export class DecisionLineBuilder {
+  private readonly draft = newDecisionLineDraft();
+  constructor(
+    private readonly writer: LineWriter,
+    private readonly symbol: string,
+  ) {}
+
+  begin(time: number, positionId: string, side: string, kind: DecisionKind, result: DecisionResult): DecisionLineDraft {
+    const l = this.draft;
+    l.time = time;
+    l.positionId = positionId;
+    l.symbol = this.symbol;
+    l.side = side;
+    l.kind = kind;
+    l.intentId = '';
+    l.oldSl = null;
+    l.newSl = null;
+    l.volume = null;
+    l.openVolume = null;
+    l.price = null;
+    l.reason = '';
+    l.result = result;
+    l.code = 0;
+    l.detail = '';
+    return l;
+  }
+
+  emit(): void {
+    this.writer.write(formatDecisionLine(this.draft));
+  }
+}
+
 /**
  * One line, keys in DecisionLine's order. Built by hand: JSON.stringify on an object per line was
  * the largest cost of writing the file (1.8 us against ~0.6 us per line here, measured on 200k lines).
  */
-export function formatDecisionLine(l: DecisionLine): string {
+export function formatDecisionLine(l: DecisionLine | DecisionLineDraft): string {
+  const time = typeof l.time === 'number' ? isoTime(l.time) : l.time;
   return (
-    `{"time":"${l.time}","positionId":${str(l.positionId)},"symbol":${str(l.symbol)},"side":"${l.side}","kind":"${l.kind}",` +
+    `{"time":"${time}","positionId":${str(l.positionId)},"symbol":${str(l.symbol)},"side":"${l.side}","kind":"${l.kind}",` +
     `"intentId":${str(l.intentId)},"oldSl":${l.oldSl},"newSl":${l.newSl},"volume":${l.volume},"openVolume":${l.openVolume},` +
     `"price":${l.price},"reason":${str(l.reason)},"result":"${l.result}","code":${l.code},"detail":${str(l.detail)}}`
   );

@@ -17,7 +17,7 @@ import { explainDecision, type DecisionRecord, type DecisionSink } from '../exit
 import { BREAKEVEN_DONE, PARTIAL_SKIPPED } from '../exits/exitPlan.ts';
 import type { BarSeries } from '../market/barSeries.ts';
 import { DEFAULT_MAX_GAP_MS } from '../market/gaps.ts';
-import { formatDecisionLine, isoTime, rounded, type DecisionKind, type DecisionLine, type DecisionResult, type LineWriter } from './decisionLog.ts';
+import { DecisionLineBuilder, rounded, type DecisionKind, type DecisionResult, type LineWriter } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
 import { accountCurrency, computeMetrics, toAccountCurrency } from './metrics.ts';
 import type { ExitReason, TradeChart, TradeRow } from './reportModel.ts';
@@ -107,7 +107,7 @@ class ReplaySink implements DecisionSink {
   readonly explained = new Map<string, string>();
   constructor(
     private readonly trades: Map<string, TradeState>,
-    private readonly write: (l: DecisionLine) => void,
+    private readonly lines: DecisionLineBuilder,
     private readonly digits: number,
   ) {}
 
@@ -127,23 +127,15 @@ class ReplaySink implements DecisionSink {
     if (r.rule !== 'breakeven' && r.rule !== 'partial' && r.rule !== 'trail') return;
     const t = this.trades.get(r.positionId);
     const d = this.digits;
-    this.write({
-      time: isoTime(r.time),
-      positionId: r.positionId,
-      symbol: r.symbol,
-      side: r.side,
-      kind: r.rule,
-      intentId: '',
-      oldSl: rounded(r.oldSl, d),
-      newSl: rounded(r.newSl, d),
-      volume: rounded(r.volume, 8),
-      openVolume: t ? rounded(t.openVolume, 8) : null,
-      price: rounded(r.price, d),
-      reason: r.reason,
-      result: 'skipped',
-      code: 0,
-      detail: explainDecision(r),
-    });
+    const l = this.lines.begin(r.time, r.positionId, r.side, r.rule, 'skipped');
+    l.oldSl = rounded(r.oldSl, d);
+    l.newSl = rounded(r.newSl, d);
+    l.volume = rounded(r.volume, 8);
+    l.openVolume = t ? rounded(t.openVolume, 8) : null;
+    l.price = rounded(r.price, d);
+    l.reason = r.reason;
+    l.detail = explainDecision(r);
+    this.lines.emit();
   }
 }
 
@@ -166,8 +158,8 @@ export function runReplay(input: ReplayInput): ReplayResult {
   const count = (k: string) => {
     counts[k] = (counts[k] ?? 0) + 1;
   };
-  const write = (l: DecisionLine) => input.decisions.write(formatDecisionLine(l));
-  const sink = new ReplaySink(trades, write, digits);
+  const lines = new DecisionLineBuilder(input.decisions, inst.symbol);
+  const sink = new ReplaySink(trades, lines, digits);
   const engine = new ExitEngine(config, { baseTimeframe: input.timeframe, sink });
   engine.addInstrument(inst);
   const broker = new PaperBroker(inst, { ...input.broker, timeframeMs: tfMs });
@@ -182,25 +174,11 @@ export function runReplay(input: ReplayInput): ReplayResult {
   const progressEvery = input.progressEvery ?? 65_536;
   const chartLimit = input.chartTrades ?? 300;
 
-  const line = (t: TradeState, time: number, kind: DecisionKind, result: DecisionResult, fields: Partial<DecisionLine>): void => {
-    write({
-      time: isoTime(time),
-      positionId: t.id,
-      symbol,
-      side: t.side,
-      kind,
-      intentId: '',
-      oldSl: null,
-      newSl: null,
-      volume: null,
-      openVolume: rounded(t.openVolume, 8),
-      price: null,
-      reason: '',
-      result,
-      code: 0,
-      detail: '',
-      ...fields,
-    });
+  /** Starts a line about trade `t`; set what it says, then `lines.emit()`. */
+  const line = (t: TradeState, time: number, kind: DecisionKind, result: DecisionResult) => {
+    const l = lines.begin(time, t.id, t.side, kind, result);
+    l.openVolume = rounded(t.openVolume, 8);
+    return l;
   };
 
   const recordClose = (t: TradeState, time: number, price: number, volume: number, profitQuote: number): void => {
@@ -228,23 +206,13 @@ export function runReplay(input: ReplayInput): ReplayResult {
   const refuseEntry = (e: ReplayEntry, why: string, sl: number | null = e.sl, price = NaN, code = 0): void => {
     entriesRejected++;
     count('entries.rejected');
-    write({
-      time: isoTime(bar.time),
-      positionId: '',
-      symbol,
-      side: e.side,
-      kind: 'open',
-      intentId: '',
-      oldSl: null,
-      newSl: rounded(sl, digits),
-      volume: rounded(e.volume, 8),
-      openVolume: null,
-      price: rounded(price, digits),
-      reason: `entry ${e.source} ${why}`,
-      result: 'rejected',
-      code,
-      detail: '',
-    });
+    const l = lines.begin(bar.time, '', e.side, 'open', 'rejected');
+    l.newSl = rounded(sl, digits);
+    l.volume = rounded(e.volume, 8);
+    l.price = rounded(price, digits);
+    l.reason = `entry ${e.source} ${why}`;
+    l.code = code;
+    lines.emit();
   };
 
   const openEntry = (e: ReplayEntry, idx: number): void => {
@@ -301,14 +269,14 @@ export function runReplay(input: ReplayInput): ReplayResult {
     count('entries.opened');
     const plan = engine.track(p, bar.time);
     t.tradeType = plan.tradeType;
-    line(t, bar.time, 'open', 'applied', {
-      newSl: rounded(p.sl, digits),
-      volume: rounded(p.volume, 8),
-      price: rounded(p.entryPrice, digits),
-      reason: `entry ${e.source}${e.comment ? ` (${e.comment})` : ''}`,
-      code: a.code,
-      detail: `${plan.tradeType} (${plan.tradeTypeReason}); breakeven at ${plan.breakevenPct}%, partial ${plan.partialClosePct}% at ${plan.partialPct}%`,
-    });
+    const l = line(t, bar.time, 'open', 'applied');
+    l.newSl = rounded(p.sl, digits);
+    l.volume = rounded(p.volume, 8);
+    l.price = rounded(p.entryPrice, digits);
+    l.reason = `entry ${e.source}${e.comment ? ` (${e.comment})` : ''}`;
+    l.code = a.code;
+    l.detail = `${plan.tradeType} (${plan.tradeTypeReason}); breakeven at ${plan.breakevenPct}%, partial ${plan.partialClosePct}% at ${plan.partialPct}%`;
+    lines.emit();
   };
 
   /** An intent's effect, as the broker applied it, on replay's view of the trade. */
@@ -341,7 +309,13 @@ export function runReplay(input: ReplayInput): ReplayResult {
       recordClose(t, time, a.price, before, broker.realizedProfit(t.id) - t.realized);
       const label = reason === 'data_gap' ? 'data boundary ahead' : 'end of data';
       if (t.charted) t.events.push({ time, kind: 'exit', price: a.price, label: `${label}: closed at ${a.price}` });
-      line(t, time, 'close', 'applied', { oldSl: rounded(t.sl, digits), volume: rounded(before, 8), openVolume: rounded(before, 8), price: rounded(a.price, digits), reason, code: a.code });
+      const l = line(t, time, 'close', 'applied');
+      l.oldSl = rounded(t.sl, digits);
+      l.volume = rounded(before, 8);
+      l.price = rounded(a.price, digits);
+      l.reason = reason;
+      l.code = a.code;
+      lines.emit();
       finish(t, idx, time, reason);
     }
   };
@@ -385,13 +359,13 @@ export function runReplay(input: ReplayInput): ReplayResult {
         if (f.gap) t.gapFill = true;
         const reason: ExitReason = f.reason === 'tp' ? 'take_profit' : t.slSetBy === 'breakeven' ? 'breakeven_stop' : t.slSetBy === 'trail' ? 'trailing_stop' : 'initial_stop';
         if (t.charted) t.events.push({ time: f.time, kind: 'exit', price: f.price, label: `${reason.replace('_', ' ')}${f.gap ? ' (gap: filled at the open)' : ''} at ${f.price}` });
-        line(t, f.time, 'close', 'applied', {
-          oldSl: rounded(t.sl, digits),
-          volume: rounded(f.volume, 8),
-          openVolume: rounded(before, 8),
-          price: rounded(f.price, digits),
-          reason: `${reason}${f.gap ? ', gap fill at the open' : ''}`,
-        });
+        const l = line(t, f.time, 'close', 'applied');
+        l.oldSl = rounded(t.sl, digits);
+        l.volume = rounded(f.volume, 8);
+        l.openVolume = rounded(before, 8);
+        l.price = rounded(f.price, digits);
+        l.reason = f.gap ? `${reason}, gap fill at the open` : reason;
+        lines.emit();
         finish(t, i, f.time, reason);
       }
     }
@@ -412,27 +386,32 @@ export function runReplay(input: ReplayInput): ReplayResult {
         const kind = KIND_OF_RULE[it.rule] ?? 'close';
         const detail = sink.explained.get(it.id) ?? it.reason;
         sink.explained.delete(it.id);
-        const base: Partial<DecisionLine> = {
-          intentId: it.id,
-          oldSl: rounded(it.oldSl, digits),
-          newSl: it.kind === 'move_stop' ? rounded(it.newSl, digits) : null,
-          volume: it.kind === 'move_stop' ? null : rounded(it.volume, 8),
-          openVolume: rounded(before, 8),
-          price: rounded(it.price, digits),
-          detail,
+        // The line about this intent and the broker's answer (written after the answer is applied).
+        const intentLine = (result: DecisionResult, reason: string): void => {
+          const l = lines.begin(now, t.id, t.side, kind, result);
+          l.intentId = it.id;
+          l.oldSl = rounded(it.oldSl, digits);
+          if (it.kind === 'move_stop') l.newSl = rounded(it.newSl, digits);
+          else l.volume = rounded(it.volume, 8);
+          l.openVolume = rounded(before, 8);
+          l.price = rounded(it.price, digits);
+          l.reason = reason;
+          l.code = a.code;
+          l.detail = detail;
+          lines.emit();
         };
         count(`intents.${it.rule}`);
         if (a.outcome === 'applied') {
           engine.resolve(it.positionId, it.id, 'applied');
           applied(t, it, a, now);
-          line(t, now, kind, 'applied', { ...base, reason: it.reason, code: a.code });
+          intentLine('applied', it.reason);
         } else if (a.outcome === 'rejected') {
           engine.resolve(it.positionId, it.id, 'rejected');
           count(`rejected.${it.rule}`);
-          line(t, now, kind, 'rejected', { ...base, reason: `${a.reason}${a.retryable ? ' (retryable)' : ''}`, code: a.code });
+          intentLine('rejected', a.retryable ? `${a.reason} (retryable)` : a.reason);
         } else {
           count(`unknown.${it.rule}`);
-          line(t, now, kind, 'unknown', { ...base, reason: a.reason, code: a.code });
+          intentLine('unknown', a.reason);
           // Reconcile with the broker's view before anything else is decided for this position.
           const p = broker.position(t.id);
           const outcome = p ? engine.reconcile(p) : null;
@@ -441,10 +420,10 @@ export function runReplay(input: ReplayInput): ReplayResult {
             const deal = broker.deals[broker.deals.length - 1];
             const price = it.kind !== 'move_stop' && deal !== undefined && deal.positionId === t.id ? deal.price : it.price;
             applied(t, it, { outcome: 'applied', code: a.code, price, positionId: t.id }, now);
-            line(t, now, kind, 'applied', { ...base, openVolume: rounded(before, 8), reason: 'reconciled: the position shows the change took effect', code: a.code });
+            intentLine('applied', 'reconciled: the position shows the change took effect');
           } else {
             count(`rejected.${it.rule}`);
-            line(t, now, kind, 'rejected', { ...base, reason: 'reconciled: the position shows no change; the decision will be taken afresh', code: a.code });
+            intentLine('rejected', 'reconciled: the position shows no change; the decision will be taken afresh');
           }
         }
       }

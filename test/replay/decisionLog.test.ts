@@ -1,0 +1,43 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DecisionLineBuilder, formatDecisionLine, isoTime, LineWriter } from '../../src/replay/decisionLog.ts';
+
+const reference = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
+
+describe('isoTime', () => {
+  it('matches toISOString without zero milliseconds, across days, years and odd inputs', () => {
+    for (const t of [0, 1, 999, 1000, 59_999, 60_000, 86_399_999, 86_400_000, 951_782_400_000, 1_700_000_000_123, 253_402_300_799_999, 253_402_300_800_000, -1, -86_400_000, 1.5]) {
+      expect(isoTime(t)).toBe(reference(t));
+    }
+    // the per-day cache and the last-result reuse must not leak between calls
+    expect(isoTime(86_400_000 + 61_000)).toBe('1970-01-02T00:01:01Z');
+    expect(isoTime(86_400_000 + 61_000)).toBe('1970-01-02T00:01:01Z');
+    expect(isoTime(61_000)).toBe('1970-01-01T00:01:01Z');
+  });
+
+  it('matches toISOString for any time from 1970 to 9999 (property)', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 253_402_300_799_999 }), (t) => isoTime(t) === reference(t)), { numRuns: 5000 });
+  });
+});
+
+describe('DecisionLineBuilder', () => {
+  it('starts every line from the defaults, so nothing of the previous line leaks into the next', () => {
+    const w = new LineWriter(null);
+    const b = new DecisionLineBuilder(w, 'XAUUSD');
+    const l = b.begin(60_000, '7', 'buy', 'trail', 'applied');
+    l.intentId = '7:trail:1';
+    l.oldSl = 1.5;
+    l.newSl = 1.6;
+    l.detail = 'why "quoted"';
+    b.emit();
+    b.begin(120_000, '8', 'sell', 'close', 'applied');
+    b.emit();
+    const [first, second] = w.lines!.map((s) => JSON.parse(s) as Record<string, unknown>);
+    expect(first).toMatchObject({ time: '1970-01-01T00:01:00Z', positionId: '7', symbol: 'XAUUSD', intentId: '7:trail:1', oldSl: 1.5, newSl: 1.6, detail: 'why "quoted"' });
+    expect(second).toEqual({
+      time: '1970-01-01T00:02:00Z', positionId: '8', symbol: 'XAUUSD', side: 'sell', kind: 'close', intentId: '', oldSl: null, newSl: null,
+      volume: null, openVolume: null, price: null, reason: '', result: 'applied', code: 0, detail: '',
+    });
+    expect(Object.keys(second!)).toEqual(Object.keys(JSON.parse(formatDecisionLine({ ...second!, time: 0 } as never)) as object));
+  });
+});
