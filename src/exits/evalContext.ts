@@ -6,12 +6,15 @@ import type { ExitsConfig } from '../config/schema.ts';
 import type { TriggerResult } from './advancedTriggers.ts';
 import { newDecisionRecord, startRecord, type DecisionOutcome, type DecisionReason, type DecisionRecord, type DecisionSink } from './decisionRecord.ts';
 import type { ExitPlan } from './exitPlan.ts';
+import { newTrailingGateFields, type TrailingGateFields } from './trailingGates.ts';
 
 export interface EvalContext {
   exits: ExitsConfig;
   sink: DecisionSink;
   rec: DecisionRecord;
   trig: TriggerResult;
+  /** Trailing gates of the current evaluation (copied into `rec` when a trail record is kept). */
+  gates: TrailingGateFields;
   /** Engine clock, epoch ms. */
   now: number;
   session: Session;
@@ -33,6 +36,7 @@ export function newEvalContext(exits: ExitsConfig, sink: DecisionSink): EvalCont
     sink,
     rec: newDecisionRecord(),
     trig: { breakevenPct: 0, partialPct: 0, factors: 0 },
+    gates: newTrailingGateFields(),
     now: 0,
     session: 'ASIAN',
     bid: NaN,

@@ -196,6 +196,8 @@ export function applyTriggers(
   const effective: DecisionReason = reason === 'triggers_set' ? 'triggers_set' : changedValues ? 'triggers_refreshed' : 'triggers_unchanged';
   const changed = reason === 'triggers_set' || changedValues;
   plan.lastTriggers = effective;
+  // An unchanged refresh is not worth a record when the sink keeps changes only (every 5 min per plan).
+  if (!changed && ctx.sink.keepsUnchanged === false) return;
 
   const r = startRecord(ctx.rec, now, plan, 'triggers');
   r.outcome = 'info';

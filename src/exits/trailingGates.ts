@@ -16,8 +16,48 @@ export interface GateParams {
 
 const g = (ok: boolean, known: boolean): GateValue => (!known ? -1 : ok ? 1 : 0);
 
+/** The gate fields of a DecisionRecord: gates are evaluated into a scratch of this shape, copied into a record only when one is kept. */
+export type TrailingGateFields = Pick<
+  DecisionRecord,
+  'criticalGate' | 'trigger' | 'threshold' | 'gateVolatility' | 'mtfAligned' | 'gateMtf' | 'rmag' | 'gateRmag' | 'vwapZone' | 'gateVwap' | 'hvnDistAtr' | 'gateHvn' | 'advisoryFailures'
+>;
+
+export function newTrailingGateFields(): TrailingGateFields {
+  return {
+    criticalGate: -1,
+    trigger: NaN,
+    threshold: NaN,
+    gateVolatility: -1,
+    mtfAligned: NaN,
+    gateMtf: -1,
+    rmag: NaN,
+    gateRmag: -1,
+    vwapZone: -1,
+    gateVwap: -1,
+    hvnDistAtr: NaN,
+    gateHvn: -1,
+    advisoryFailures: 0,
+  };
+}
+
+export function copyTrailingGates(from: TrailingGateFields, to: DecisionRecord): void {
+  to.criticalGate = from.criticalGate;
+  to.trigger = from.trigger;
+  to.threshold = from.threshold;
+  to.gateVolatility = from.gateVolatility;
+  to.mtfAligned = from.mtfAligned;
+  to.gateMtf = from.gateMtf;
+  to.rmag = from.rmag;
+  to.gateRmag = from.gateRmag;
+  to.vwapZone = from.vwapZone;
+  to.gateVwap = from.gateVwap;
+  to.hvnDistAtr = from.hvnDistAtr;
+  to.gateHvn = from.gateHvn;
+  to.advisoryFailures = from.advisoryFailures;
+}
+
 /**
- * Fills the gate fields of `r` and returns the number of advisory failures, or -1 when the
+ * Fills the gate fields of `r` (a record, or the engine's gate scratch) and returns the number of advisory failures, or -1 when the
  * critical gate fails (trailing must not start / continue).
  */
 export function evaluateTrailingGates(
@@ -26,7 +66,7 @@ export function evaluateTrailingGates(
   rAchieved: number,
   f: MarketFeatures,
   p: GateParams,
-  r: DecisionRecord,
+  r: TrailingGateFields,
 ): number {
   const critical = partialDone || rAchieved >= p.criticalRAchieved;
   r.criticalGate = critical ? 1 : 0;
