@@ -308,7 +308,7 @@ export class PaperBroker {
       this.byId.delete(p.id);
       (fills ??= []).push({ positionId: p.id, time: this.hitTime, price, volume, reason: this.hitReason, gap: this.hitGap });
     }
-    book.length = keep;
+    if (keep !== n) book.length = keep;
     return fills ?? NO_FILLS;
   }
 

@@ -2,6 +2,7 @@
 // inputs, the gate values, thresholds and multiplier, and the chosen action or why none (seed phase 5,
 // made queryable). Records are flat (numbers and string literals) so the engine can fill one reused
 // scratch object per rule without allocating; a sink that keeps records copies them (`copyRecord`).
+import { decimalText } from '../domain/decimalText.ts';
 import type { ExitRule, Side } from '../domain/types.ts';
 
 /** What happened to a rule this evaluation. */
@@ -231,14 +232,9 @@ export class DecisionJournal implements DecisionSink {
   }
 }
 
-const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6];
-// One number-to-string conversion instead of two (toFixed, then back through Number): replay explains
-// every intent it writes, about 15 numbers each.
-const fmt = (x: number, d = 5): string => {
-  if (!Number.isFinite(x)) return 'n/a';
-  const p = POW10[d] ?? 10 ** d;
-  return String(Math.round(x * p) / p);
-};
+// Each number formatted once, as decimal digits (decimalText): replay explains every intent it writes,
+// about 15 numbers each.
+const fmt = (x: number, d = 5): string => (Number.isFinite(x) ? decimalText(x, d) : 'n/a');
 const gate = (g: GateValue): string => (g === 1 ? 'ok' : g === 0 ? 'FAIL' : 'no data');
 
 /** One human sentence for a record: why the stop did or did not move. Built only when asked. */

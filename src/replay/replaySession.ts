@@ -154,9 +154,13 @@ export function runReplay(input: ReplayInput): ReplayResult {
   const digits = inst.digits;
   const trades = new Map<string, TradeState>();
   const all: TradeState[] = [];
-  const counts: Record<string, number> = {};
-  const count = (k: string) => {
-    counts[k] = (counts[k] ?? 0) + 1;
+  // Tallies by prefix then name ('intents' -> 'trail' -> n), flattened to 'intents.trail' at the end:
+  // building the joined key per event cost a string and a hash lookup each time.
+  const tallies = new Map<string, Record<string, number>>();
+  const count = (prefix: string, name: string) => {
+    let t = tallies.get(prefix);
+    if (t === undefined) tallies.set(prefix, (t = {}));
+    t[name] = (t[name] ?? 0) + 1;
   };
   const lines = new DecisionLineBuilder(input.decisions, inst.symbol);
   const sink = new ReplaySink(trades, lines, digits);
@@ -200,12 +204,12 @@ export function runReplay(input: ReplayInput): ReplayResult {
       t.tradeType = plan.tradeType;
     }
     trades.delete(t.id);
-    count(`close.${reason}`);
+    count('close', reason);
   };
 
   const refuseEntry = (e: ReplayEntry, why: string, sl: number | null = e.sl, price = NaN, code = 0): void => {
     entriesRejected++;
-    count('entries.rejected');
+    count('entries', 'rejected');
     const l = lines.begin(bar.time, '', e.side, 'open', 'rejected');
     l.newSl = rounded(sl, digits);
     l.volume = rounded(e.volume, 8);
@@ -266,7 +270,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
     };
     trades.set(t.id, t);
     all.push(t);
-    count('entries.opened');
+    count('entries', 'opened');
     const plan = engine.track(p, bar.time);
     t.tradeType = plan.tradeType;
     const l = line(t, bar.time, 'open', 'applied');
@@ -289,13 +293,13 @@ export function runReplay(input: ReplayInput): ReplayResult {
       else t.trailMoves++;
       if (t.charted) t.stopPath.push([time, it.newSl]);
       if (t.charted) t.events.push({ time, kind: it.rule === 'breakeven' ? 'breakeven' : 'trail', price: it.newSl, label: `${it.rule}: SL ${it.oldSl ?? 'none'} -> ${it.newSl}` });
-      count(`applied.${it.rule}`);
+      count('applied', it.rule);
     } else {
       recordClose(t, time, a.price, it.volume, broker.realizedProfit(t.id) - t.realized);
       t.partial = true;
       t.openVolume = p ? p.volume : 0;
       if (t.charted) t.events.push({ time, kind: 'partial', price: a.price, label: `partial: closed ${it.volume} at ${a.price}` });
-      count(`applied.${it.rule}`);
+      count('applied', it.rule);
     }
     if (p) engine.track(p, time);
   };
@@ -334,7 +338,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
         closeAll(i - 1, prevClose, 'data_gap');
       }
       engine.resetFeatures(symbol);
-      count('data.boundaries');
+      count('data', 'boundaries');
     }
 
     // 1. Entries due at this bar's open (one inside a data hole is refused: there was no market to enter).
@@ -372,7 +376,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
 
     // 3. The engine at the bar's close; intents answered at that close.
     positionBars += trades.size;
-    out.length = 0;
+    if (out.length !== 0) out.length = 0;
     engine.onBar(symbol, bar, out);
     if (out.length > 0) {
       const now = bar.time + tfMs;
@@ -400,17 +404,17 @@ export function runReplay(input: ReplayInput): ReplayResult {
           l.detail = detail;
           lines.emit();
         };
-        count(`intents.${it.rule}`);
+        count('intents', it.rule);
         if (a.outcome === 'applied') {
           engine.resolve(it.positionId, it.id, 'applied');
           applied(t, it, a, now);
           intentLine('applied', it.reason);
         } else if (a.outcome === 'rejected') {
           engine.resolve(it.positionId, it.id, 'rejected');
-          count(`rejected.${it.rule}`);
+          count('rejected', it.rule);
           intentLine('rejected', a.retryable ? `${a.reason} (retryable)` : a.reason);
         } else {
-          count(`unknown.${it.rule}`);
+          count('unknown', it.rule);
           intentLine('unknown', a.reason);
           // Reconcile with the broker's view before anything else is decided for this position.
           const p = broker.position(t.id);
@@ -422,7 +426,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
             applied(t, it, { outcome: 'applied', code: a.code, price, positionId: t.id }, now);
             intentLine('applied', 'reconciled: the position shows the change took effect');
           } else {
-            count(`rejected.${it.rule}`);
+            count('rejected', it.rule);
             intentLine('rejected', 'reconciled: the position shows no change; the decision will be taken afresh');
           }
         }
@@ -439,6 +443,8 @@ export function runReplay(input: ReplayInput): ReplayResult {
   }
   input.onProgress?.(n, n);
 
+  const counts: Record<string, number> = {};
+  for (const [prefix, t] of tallies) for (const name of Object.keys(t)) counts[`${prefix}.${name}`] = t[name]!;
   const rows = all.map((t) => tradeRow(t, inst));
   const { metrics, equity } = computeMetrics(all, rows, input.startingBalance);
   return { trades: all, rows, metrics, equity, counts, currency: ccy, entriesRejected, broker, bars: n, positionBars };
