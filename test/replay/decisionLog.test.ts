@@ -41,3 +41,53 @@ describe('DecisionLineBuilder', () => {
     expect(Object.keys(second!)).toEqual(Object.keys(JSON.parse(formatDecisionLine({ ...second!, time: 0 } as never)) as object));
   });
 });
+
+describe('LineWriter.writeDraft', () => {
+  it('writes the same bytes as formatDecisionLine for any text and numbers (property)', async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'warden-lines-'));
+    try {
+      // any UTF-16 units, lone surrogates and control characters included
+      const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }));
+      const price = fc.oneof(
+        fc.constant(null),
+        fc.double({ min: -1e7, max: 1e7, noNaN: true }).map((x) => Math.round(x * 1e5) / 1e5),
+        fc.integer({ min: -1e9, max: 1e9 }).map((n) => n / 1e8),
+        fc.constantFrom(0, -0, 1e-7, 5e-9, 1e20, 10009),
+      );
+      const line = fc.record({
+        time: fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        positionId: text,
+        symbol: text,
+        side: fc.constantFrom('buy', 'sell'),
+        kind: fc.constantFrom('open', 'breakeven', 'partial', 'trail', 'close'),
+        intentId: text,
+        oldSl: price,
+        newSl: price,
+        volume: price,
+        openVolume: price,
+        price,
+        reason: text,
+        result: fc.constantFrom('applied', 'rejected', 'skipped', 'unknown'),
+        code: fc.oneof(fc.integer({ min: 0, max: 20_000 }), fc.constant(-1)),
+        detail: text,
+      });
+      let run = 0;
+      fc.assert(
+        fc.property(fc.array(line, { minLength: 1, maxLength: 20 }), (lines) => {
+          const file = path.join(dir, `${run++}.jsonl`);
+          const w = new LineWriter(file);
+          for (const l of lines) w.writeDraft(l as never);
+          w.close();
+          const expected = lines.map((l) => `${formatDecisionLine(l as never)}\n`).join('');
+          return readFileSync(file).equals(Buffer.from(expected, 'utf8')) && w.count === lines.length;
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
