@@ -50,7 +50,17 @@ describe('LineWriter.writeDraft', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'warden-lines-'));
     try {
       // any UTF-16 units, lone surrogates and control characters included
-      const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }));
+      const anyUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
+      const long = { minLength: 30, maxLength: 120 };
+      const text = fc.oneof(
+        fc.string(),
+        fc.string({ unit: 'binary' }),
+        fc.string({ unit: anyUnit }),
+        // long strings take the native path when nothing needs escaping
+        fc.string(long),
+        fc.string({ ...long, unit: 'binary' }),
+        fc.tuple(fc.string(long), fc.string({ unit: anyUnit, maxLength: 2 })).map(([a, b]) => a + b),
+      );
       const price = fc.oneof(
         fc.constant(null),
         fc.double({ min: -1e7, max: 1e7, noNaN: true }).map((x) => Math.round(x * 1e5) / 1e5),
