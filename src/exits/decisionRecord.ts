@@ -3,6 +3,7 @@
 // made queryable). Records are flat (numbers and string literals) so the engine can fill one reused
 // scratch object per rule without allocating; a sink that keeps records copies them (`copyRecord`).
 import { decimalText } from '../domain/decimalText.ts';
+import { factorNames } from './advancedTriggers.ts';
 import type { ExitRule, Side } from '../domain/types.ts';
 
 /** What happened to a rule this evaluation. */
@@ -91,10 +92,12 @@ export interface DecisionRecord {
   vwapZone: number;
   hvnDistAtr: number;
 
-  /** Trigger rules: resulting percentages and the factor bitmask (see TRIGGER_FACTORS). */
+  /** Trigger rules: resulting percentages, the factor bitmask (see TRIGGER_FACTORS) and the trade-type base they adjust. */
   breakevenPct: number;
   partialPct: number;
   factors: number;
+  baseBreakevenPct: number;
+  basePartialPct: number;
   /** Free text only for rare records (classification reason); '' otherwise. */
   note: string;
 }
@@ -143,6 +146,8 @@ export function resetRecord(r: DecisionRecord): void {
   r.breakevenPct = NaN;
   r.partialPct = NaN;
   r.factors = 0;
+  r.baseBreakevenPct = NaN;
+  r.basePartialPct = NaN;
   r.note = '';
 }
 
@@ -253,8 +258,15 @@ export function explainDecision(r: DecisionRecord): string {
         `hvn ${gate(r.gateHvn)} (${fmt(r.hvnDistAtr, 2)} ATR), failures ${r.advisoryFailures} -> x${fmt(r.multiplier, 3)}, ` +
         `distance ${fmt(r.distance)}, SL ${fmt(r.oldSl)} -> ${fmt(r.newSl)}`
       );
-    case 'triggers':
-      return `${head}; breakeven ${fmt(r.breakevenPct, 1)}%, partial ${fmt(r.partialPct, 1)}%${r.note ? `; ${r.note}` : ''}`;
+    case 'triggers': {
+      // Built here, not when the record is made: most trigger records are never read.
+      const names = factorNames(r.factors);
+      const rmag = Number.isFinite(r.rmag) ? r.rmag.toFixed(2) : 'n/a';
+      return (
+        `${head}; breakeven ${fmt(r.breakevenPct, 1)}%, partial ${fmt(r.partialPct, 1)}%; ${names.length ? names.join(', ') : 'no adjustment'} ` +
+        `(base ${r.baseBreakevenPct}/${r.basePartialPct}; RMAG ${rmag} vs threshold ${r.threshold} in the trade's direction)`
+      );
+    }
     case 'classify':
       return `${head}; ${r.note}`;
   }

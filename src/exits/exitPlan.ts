@@ -4,7 +4,7 @@
 import type { ExitRule, Instrument, IntentKind, Position, Side } from '../domain/types.ts';
 import type { ExitsConfig } from '../config/schema.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
-import { advancedTriggers, factorNames, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
+import { advancedTriggers, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
 import type { ResolvedSymbolParams } from './symbolParams.ts';
 import { TradeTypeClassifier, type TradeType } from './tradeType.ts';
 import { startRecord, type DecisionRecord, type DecisionReason, type DecisionSink } from './decisionRecord.ts';
@@ -210,10 +210,8 @@ export function applyTriggers(
   r.breakevenPct = t.breakevenPct;
   r.partialPct = t.partialPct;
   r.factors = t.factors;
-  if (changed) {
-    const names = factorNames(t.factors);
-    r.note = `${names.length ? names.join(', ') : 'no adjustment'} (base ${plan.baseBreakevenPct}/${plan.basePartialPct}; RMAG ${Number.isFinite(features.ema200Atr) ? features.ema200Atr.toFixed(2) : 'n/a'} vs threshold ${tp.rmagThreshold} in the trade's direction)`;
-  }
+  r.baseBreakevenPct = plan.baseBreakevenPct;
+  r.basePartialPct = plan.basePartialPct;
   ctx.sink.record(r);
 }
 

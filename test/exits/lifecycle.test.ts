@@ -71,7 +71,7 @@ describe('seed e2e test 2: complete trade lifecycle, XAUUSD', () => {
     const f = neutralFeatures({ atr: 4, ema200Atr: -2.5 });
     const h = new ExitHarness({ symbol: 'XAUUSDc', side: 'sell', entry: 2400, sl: 2420, tp: 2360, volume: 0.1, features: f });
     expect([h.plan.breakevenPct, h.plan.partialPct]).toEqual([20, 40]);
-    expect(h.last('triggers').note).toMatch(/rmag_stretched/);
+    expect(explainDecision(h.last('triggers'))).toMatch(/rmag_stretched \(base 30\/60; RMAG -2.50 vs threshold 2 in the trade's direction\)/);
     // Breakeven at 20% (ask <= 2392): 2400 - 0.3 + 0.3 x 4 = 2400.9.
     walk(h, [2395, 2391.6], 0.3);
     expect(h.position.sl).toBe(2400.9);
