@@ -7,7 +7,10 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 export function utcHour(timeMs: number): number {
-  return Math.floor((((timeMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
+  // Hours since the epoch fit a small integer, so the modulo is an integer one (a double fmod per
+  // bar was 2% of a replay).
+  const h = Math.floor(timeMs / HOUR_MS) % 24;
+  return h < 0 ? h + 24 : h;
 }
 
 export function sessionAt(timeMs: number): Session {

@@ -147,6 +147,24 @@ let isoLastT = NaN;
 let isoLast = '';
 
 /**
+ * `YYYY-MM-DDT` of a day number since 1970-01-01 (>= 0, year <= 9999), by arithmetic: trade rows
+ * alternate entry and exit days, and a Date per day change was most of isoTime there.
+ * (Days to civil date: H. Hinnant's algorithm, March-based years.)
+ */
+function datePrefix(day: number): string {
+  const z = day + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return `${String(y).padStart(4, '0')}-${TWO[m]}-${TWO[d]}T`;
+}
+
+/**
  * UTC ISO-8601 time, without milliseconds when they are zero: `2024-01-02T03:04:05Z`. Same text as
  * `new Date(t).toISOString()` minus `.000`, but the date part is cached per day and the last result
  * is reused (several lines share a bar's close time): a Date, toISOString and replace per line were
@@ -158,7 +176,7 @@ export function isoTime(t: number): string {
   const day = Math.floor(t / DAY_MS);
   if (day !== isoDay) {
     isoDay = day;
-    isoDayPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    isoDayPrefix = datePrefix(day);
   }
   let ms = t - day * DAY_MS;
   const h = Math.floor(ms / 3_600_000);
