@@ -15,6 +15,8 @@ export interface EvalContext {
   trig: TriggerResult;
   /** Trailing gates of the current evaluation (copied into `rec` when a trail record is kept). */
   gates: TrailingGateFields;
+  /** What the trail rule computed this evaluation (for its record). */
+  trail: TrailComputation;
   /** Engine clock, epoch ms. */
   now: number;
   session: Session;
@@ -30,6 +32,20 @@ export interface EvalContext {
   rAchieved: number;
 }
 
+/** What one trail evaluation computed, for its record (doubles kept on an object: no boxing across calls). */
+export interface TrailComputation {
+  /** Gates were evaluated (into ctx.gates). */
+  gated: boolean;
+  multiplier: number;
+  distance: number;
+  newSl: number;
+  failures: number;
+}
+
+export function newTrailComputation(): TrailComputation {
+  return { gated: false, multiplier: NaN, distance: NaN, newSl: NaN, failures: 0 };
+}
+
 export function newEvalContext(exits: ExitsConfig, sink: DecisionSink): EvalContext {
   return {
     exits,
@@ -37,6 +53,7 @@ export function newEvalContext(exits: ExitsConfig, sink: DecisionSink): EvalCont
     rec: newDecisionRecord(),
     trig: { breakevenPct: 0, partialPct: 0, factors: 0 },
     gates: newTrailingGateFields(),
+    trail: newTrailComputation(),
     now: 0,
     session: 'ASIAN',
     bid: NaN,

@@ -5,7 +5,7 @@
 import type { Instrument, Intent, Position } from '../domain/types.ts';
 import { isTighterStop, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
-import type { DecisionOutcome, DecisionReason } from './decisionRecord.ts';
+import type { DecisionOutcome } from './decisionRecord.ts';
 import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from './exitPlan.ts';
 import { trailingMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
@@ -22,59 +22,84 @@ export function decideTrailing(
   ctx: EvalContext,
   out: Intent[],
 ): boolean {
-  // Every outcome goes through trailRecord, which builds the record only when the sink keeps it: most
-  // evaluations of a trailing position repeat "not tighter" bar after bar.
-  if (!ctx.exits.trailing.enabled || !plan.trailingEnabled) return trailRecord(ctx, plan, pos, f, 'wait', 'trailing_disabled', false, NaN, NaN, NaN);
-  if (plan.breakevenState !== BREAKEVEN_DONE) return trailRecord(ctx, plan, pos, f, 'wait', 'breakeven_pending', false, NaN, NaN, NaN);
+  const reason = trailDecision(plan, pos, inst, params, gates, f, ctx);
+  const c = ctx.trail;
+  if (reason !== 'intent_sent') {
+    // Built only when the sink keeps it: most evaluations repeat "not tighter" bar after bar.
+    if (!repeatsDropped(ctx, plan.lastTrail, reason)) {
+      trailRecord(ctx, plan, pos, f);
+      emitRecord(ctx, plan, TRAIL_OUTCOME[reason], reason);
+    }
+    return false;
+  }
+  trailRecord(ctx, plan, pos, f);
+  const failures = c.failures;
+  const why = `trail ${c.multiplier.toFixed(3)} x ATR ${f.atr.toPrecision(6)} (${failures} advisory gate failure${failures === 1 ? '' : 's'})`;
+  sendIntent(ctx, plan, pos, out, 'move_stop', 'trail', plan.trailEpisode + 1, c.newSl, 0, why);
+  return true;
+}
+
+type TrailReason = 'trailing_disabled' | 'breakeven_pending' | 'critical_gate_failed' | 'atr_unavailable' | 'not_tighter' | 'below_min_change' | 'freeze_level' | 'intent_sent';
+
+const TRAIL_OUTCOME: Readonly<Record<Exclude<TrailReason, 'intent_sent'>, DecisionOutcome>> = {
+  trailing_disabled: 'wait',
+  breakeven_pending: 'wait',
+  critical_gate_failed: 'wait',
+  atr_unavailable: 'skip',
+  not_tighter: 'wait',
+  below_min_change: 'skip',
+  freeze_level: 'skip',
+};
+
+/** The trail rule's decision; what it computed is left in ctx.trail (and the gates in ctx.gates). */
+function trailDecision(
+  plan: ExitPlan,
+  pos: Position,
+  inst: Instrument,
+  params: ResolvedSymbolParams,
+  gates: GateParams,
+  f: MarketFeatures,
+  ctx: EvalContext,
+): TrailReason {
+  const c = ctx.trail;
+  c.gated = false;
+  c.multiplier = NaN;
+  c.distance = NaN;
+  c.newSl = NaN;
+  if (!ctx.exits.trailing.enabled || !plan.trailingEnabled) return 'trailing_disabled';
+  if (plan.breakevenState !== BREAKEVEN_DONE) return 'breakeven_pending';
   const failures = evaluateTrailingGates(plan.side, plan.partialState === PARTIAL_DONE, ctx.rAchieved, f, gates, ctx.gates);
-  if (failures < 0) return trailRecord(ctx, plan, pos, f, 'wait', 'critical_gate_failed', true, NaN, NaN, NaN);
+  c.gated = true;
+  c.failures = failures;
+  if (failures < 0) return 'critical_gate_failed';
   plan.trailingActive = true;
   const base = trailingMultiplierFor(params, ctx.session);
   const mult = failures <= ctx.exits.trailing.maxAdvisoryFailures ? base : base * ctx.exits.trailing.wideFactor;
   plan.trailingMultiplier = mult;
-  if (!(f.atr > 0)) return trailRecord(ctx, plan, pos, f, 'skip', 'atr_unavailable', true, mult, NaN, NaN);
+  c.multiplier = mult;
+  if (!(f.atr > 0)) return 'atr_unavailable';
   const distance = f.atr * mult;
+  c.distance = distance;
   const s = plan.side === 'buy' ? 1 : -1;
   let sl = roundStop(plan.side, ctx.price - s * distance, inst.tickSize);
   const limit = stopLimit(plan.side, inst, ctx.bid, ctx.ask);
   // Closer than the broker allows: trail to the nearest allowed level instead (further from price is safe).
   if (!respectsStopsLevel(plan.side, sl, limit)) sl = roundStop(plan.side, limit, inst.tickSize);
-  if (!isTighterStop(plan.side, sl, pos.sl)) return trailRecord(ctx, plan, pos, f, 'wait', 'not_tighter', true, mult, distance, sl);
-  if (pos.sl !== null && Math.abs(sl - pos.sl) < (ctx.price * params.minSlChangePct) / 100) {
-    return trailRecord(ctx, plan, pos, f, 'skip', 'below_min_change', true, mult, distance, sl);
-  }
-  if (frozen(inst, ctx.price, pos.sl)) return trailRecord(ctx, plan, pos, f, 'skip', 'freeze_level', true, mult, distance, sl);
-  trailRecord(ctx, plan, pos, f, 'intent', 'intent_sent', true, mult, distance, sl);
-  const reason = `trail ${mult.toFixed(3)} x ATR ${f.atr.toPrecision(6)} (${failures} advisory gate failure${failures === 1 ? '' : 's'})`;
-  sendIntent(ctx, plan, pos, out, 'move_stop', 'trail', plan.trailEpisode + 1, sl, 0, reason);
-  return true;
+  c.newSl = sl;
+  if (!isTighterStop(plan.side, sl, pos.sl)) return 'not_tighter';
+  if (pos.sl !== null && Math.abs(sl - pos.sl) < (ctx.price * params.minSlChangePct) / 100) return 'below_min_change';
+  if (frozen(inst, ctx.price, pos.sl)) return 'freeze_level';
+  return 'intent_sent';
 }
 
-/**
- * The trail rule's record for this outcome, built only when the sink keeps it (a change, an intent, or
- * a sink that keeps everything); an intent's record is left for sendIntent to emit. Returns false (no
- * intent) so a decision can `return trailRecord(...)`.
- */
-function trailRecord(
-  ctx: EvalContext,
-  plan: ExitPlan,
-  pos: Position,
-  f: MarketFeatures,
-  outcome: DecisionOutcome,
-  reason: DecisionReason,
-  gated: boolean,
-  multiplier: number,
-  distance: number,
-  newSl: number,
-): false {
-  if (outcome !== 'intent' && repeatsDropped(ctx, plan.lastTrail, reason)) return false;
+/** Fills the trail rule's record from ctx.trail / ctx.gates (an intent's is emitted by sendIntent). */
+function trailRecord(ctx: EvalContext, plan: ExitPlan, pos: Position, f: MarketFeatures): void {
+  const c = ctx.trail;
   const r = beginRecord(ctx, plan, 'trail');
   r.atr = f.atr;
   r.oldSl = pos.sl ?? NaN;
-  if (gated) copyTrailingGates(ctx.gates, r);
-  r.multiplier = multiplier;
-  r.distance = distance;
-  r.newSl = newSl;
-  if (outcome !== 'intent') emitRecord(ctx, plan, outcome, reason);
-  return false;
+  if (c.gated) copyTrailingGates(ctx.gates, r);
+  r.multiplier = c.multiplier;
+  r.distance = c.distance;
+  r.newSl = c.newSl;
 }
