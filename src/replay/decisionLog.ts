@@ -3,6 +3,7 @@
 // its reason changes) and every close. Lines are built with a fixed key order and numbers rounded to
 // the instrument's digits, so two runs with the same inputs write the same bytes.
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { BackgroundFileWriter } from './backgroundFileWriter.ts';
 import { decimalText } from '../domain/decimalText.ts';
 
 export type DecisionKind = 'open' | 'breakeven' | 'partial' | 'trail' | 'close';
@@ -30,21 +31,26 @@ export interface DecisionLine {
   detail: string;
 }
 
+/** Bytes per write buffer (each one its own ArrayBuffer, so it can be handed to the writer thread). */
+const BUFFER_BYTES = 1 << 20;
+
 /** Buffered line sink: a file, or memory (tests, --compare). */
 export class LineWriter {
   private fd: number | null;
-  // Each line is encoded straight into one reused 1 MB buffer, written when full. Appending lines to
-  // a string and writing it spent most of its time flattening that string (writeSync was 10% of a
-  // replay); this encodes each short line once.
-  private readonly buf: Buffer | null;
+  // Each line is encoded straight into a 1 MB buffer; a full buffer goes to a writer thread and a
+  // fresh one takes its place. Appending lines to a string and writing it spent most of its time
+  // flattening that string, and waiting on the writes was another 5% of a replay.
+  private buf: Buffer | null;
   private used = 0;
+  private readonly writer: BackgroundFileWriter | null;
   readonly lines: string[] | null;
   count = 0;
 
   constructor(path: string | null) {
     this.fd = path === null ? null : openSync(path, 'w');
     this.lines = path === null ? [] : null;
-    this.buf = path === null ? null : Buffer.allocUnsafe(1 << 20);
+    this.buf = path === null ? null : Buffer.allocUnsafe(BUFFER_BYTES);
+    this.writer = this.fd === null ? null : new BackgroundFileWriter(this.fd, path ?? '');
   }
 
   write(line: string): void {
@@ -53,15 +59,16 @@ export class LineWriter {
       this.lines.push(line);
       return;
     }
-    const buf = this.buf!;
     // A UTF-8 character takes at most 3 bytes per UTF-16 unit; +1 for the newline.
-    if (this.used + line.length * 3 + 1 > buf.length) {
+    if (this.used + line.length * 3 + 1 > this.buf!.length) {
       this.flush();
-      if (line.length * 3 + 1 > buf.length) {
-        writeSync(this.fd!, `${line}\n`);
+      if (line.length * 3 + 1 > this.buf!.length) {
+        const bytes = Buffer.from(`${line}\n`, 'utf8');
+        this.writer!.write((bytes.buffer as ArrayBuffer).slice(bytes.byteOffset, bytes.byteOffset + bytes.length), bytes.length);
         return;
       }
     }
+    const buf = this.buf!;
     this.used += buf.write(line, this.used, 'utf8');
     buf[this.used++] = 10;
   }
@@ -77,16 +84,16 @@ export class LineWriter {
       this.write(formatDecisionLine(l));
       return;
     }
-    const buf = this.buf!;
     // Keys, time and numbers take < 400 bytes; a string's UTF-16 unit at most 6 (a \u00XX escape).
     const max = 400 + 6 * (l.positionId.length + l.symbol.length + l.side.length + l.intentId.length + l.reason.length + l.detail.length);
-    if (this.used + max > buf.length) {
-      this.flush();
-      if (max > buf.length) {
+    if (this.used + max > BUFFER_BYTES) {
+      this.flush(); // hands the buffer over: take this.buf only after this
+      if (max > BUFFER_BYTES) {
         this.write(formatDecisionLine(l));
         return;
       }
     }
+    const buf = this.buf!;
     this.count++;
     let p = this.used;
     p = putAscii(buf, p, '{"time":"');
@@ -126,14 +133,28 @@ export class LineWriter {
 
   private flush(): void {
     if (this.fd === null || this.used === 0) return;
-    writeSync(this.fd, this.buf!, 0, this.used);
+    const full = this.buf!;
+    // allocUnsafe of 1 MB is never a slice of Node's small-buffer pool: the whole ArrayBuffer is ours to
+    // hand over (checked all the same: a slice would hand over its neighbours).
+    const whole = full.byteOffset === 0 && full.buffer.byteLength === full.length;
+    const ab = full.buffer as ArrayBuffer;
+    this.writer!.write(whole ? ab : ab.slice(full.byteOffset, full.byteOffset + this.used), this.used);
+    this.buf = Buffer.allocUnsafe(BUFFER_BYTES);
     this.used = 0;
   }
 
+  /** Writes what is buffered, waits for the writer thread, closes the file (throws a write error). */
   close(): void {
-    this.flush();
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
+    if (this.fd === null) return;
+    try {
+      // A file that fits one buffer is written here: no thread for it.
+      if (this.writer!.started) this.flush();
+      else if (this.used > 0) writeSync(this.fd, this.buf!, 0, this.used);
+      this.writer!.finish();
+    } finally {
+      closeSync(this.fd);
+      this.fd = null;
+    }
   }
 }
 

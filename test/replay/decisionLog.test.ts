@@ -101,3 +101,49 @@ describe('LineWriter.writeDraft', () => {
     }
   });
 });
+
+describe('LineWriter files larger than its buffer (written by a thread)', () => {
+  it('writes every line in order, and close() returns only when the file is complete', async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'warden-big-'));
+    try {
+      const file = path.join(dir, 'big.jsonl');
+      const w = new LineWriter(file);
+      const b = new DecisionLineBuilder(w, 'EURUSD');
+      const expected: string[] = [];
+      for (let i = 0; i < 30_000; i++) {
+        if (i % 1000 === 999) {
+          const long = `{"huge":"${'é'.repeat(400_000 + i)}"}`; // bigger than the 1 MB buffer once encoded
+          w.write(long);
+          expected.push(long);
+          continue;
+        }
+        const l = b.begin(1_700_000_000_000 + i * 60_000, String(i), 'buy', 'trail', 'applied');
+        l.newSl = 1.1 + i / 1e5;
+        l.detail = `line ${i} ${'x'.repeat(i % 300)}`;
+        b.emit();
+        expected.push(formatDecisionLine(l));
+      }
+      w.close();
+      const text = readFileSync(file, 'utf8');
+      expect(text.length).toBeGreaterThan(10_000_000);
+      expect(text).toBe(`${expected.join('\n')}\n`);
+      expect(w.count).toBe(30_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a write error at close (a full disk), not silently', () => {
+    const w = new LineWriter('/dev/full');
+    const b = new DecisionLineBuilder(w, 'EURUSD');
+    for (let i = 0; i < 20_000; i++) {
+      const l = b.begin(i * 60_000, String(i), 'buy', 'trail', 'applied');
+      l.detail = 'x'.repeat(100);
+      b.emit();
+    }
+    expect(() => w.close()).toThrow(/writing \/dev\/full: .*(ENOSPC|no space)/i);
+  });
+});
