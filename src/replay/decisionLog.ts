@@ -73,62 +73,9 @@ export class LineWriter {
     buf[this.used++] = 10;
   }
 
-  /**
-   * Writes a draft line: the same bytes as `formatDecisionLine(l)` + newline, encoded straight into
-   * the buffer (JSON escapes, UTF-8 and number digits by hand). Building the line as a string and
-   * encoding it allocated ~2 KB per line (pieces, escaped copies, flattening): 40% of a 1M-bar
-   * replay's garbage.
-   */
+  /** Writes a draft line (its time formatted here). */
   writeDraft(l: DecisionLineDraft): void {
-    if (this.lines) {
-      this.write(formatDecisionLine(l));
-      return;
-    }
-    // Keys, time and numbers take < 400 bytes; a string's UTF-16 unit at most 6 (a \u00XX escape).
-    const max = 400 + 6 * (l.positionId.length + l.symbol.length + l.side.length + l.intentId.length + l.reason.length + l.detail.length);
-    if (this.used + max > BUFFER_BYTES) {
-      this.flush(); // hands the buffer over: take this.buf only after this
-      if (max > BUFFER_BYTES) {
-        this.write(formatDecisionLine(l));
-        return;
-      }
-    }
-    const buf = this.buf!;
-    this.count++;
-    let p = this.used;
-    p = putAscii(buf, p, '{"time":"');
-    p = putAscii(buf, p, isoTime(l.time));
-    p = putAscii(buf, p, '","positionId":');
-    p = putJsonString(buf, p, l.positionId);
-    p = putAscii(buf, p, ',"symbol":');
-    p = putJsonString(buf, p, l.symbol);
-    p = putAscii(buf, p, ',"side":"');
-    p = putAscii(buf, p, l.side);
-    p = putAscii(buf, p, '","kind":"');
-    p = putAscii(buf, p, l.kind);
-    p = putAscii(buf, p, '","intentId":');
-    p = putJsonString(buf, p, l.intentId);
-    p = putAscii(buf, p, ',"oldSl":');
-    p = putNumber(buf, p, l.oldSl);
-    p = putAscii(buf, p, ',"newSl":');
-    p = putNumber(buf, p, l.newSl);
-    p = putAscii(buf, p, ',"volume":');
-    p = putNumber(buf, p, l.volume);
-    p = putAscii(buf, p, ',"openVolume":');
-    p = putNumber(buf, p, l.openVolume);
-    p = putAscii(buf, p, ',"price":');
-    p = putNumber(buf, p, l.price);
-    p = putAscii(buf, p, ',"reason":');
-    p = putJsonString(buf, p, l.reason);
-    p = putAscii(buf, p, ',"result":"');
-    p = putAscii(buf, p, l.result);
-    p = putAscii(buf, p, '","code":');
-    p = Number.isInteger(l.code) && l.code >= 0 && l.code < 1e15 ? putUint(buf, p, l.code) : putAscii(buf, p, String(l.code));
-    p = putAscii(buf, p, ',"detail":');
-    p = putJsonString(buf, p, l.detail);
-    buf[p++] = 125; // }
-    buf[p++] = 10;
-    this.used = p;
+    this.write(formatDecisionLine(l));
   }
 
   private flush(): void {
@@ -225,141 +172,11 @@ export function rounded(x: number | null | undefined, digits: number): number | 
   return Math.round(x * p) / p;
 }
 
-const str = (s: string): string => JSON.stringify(s);
-
-// ---- direct encoders for writeDraft: each writes at buf[p] and returns the next position ----
-
-/** Characters known to be ASCII (keys, times, number text, side/kind/result). */
-function putAscii(buf: Buffer, p: number, s: string): number {
-  for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
-  return p;
-}
-
-const HEX = '0123456789abcdef';
-
-/** `\u` + four lowercase hex digits, as JSON.stringify escapes control characters and lone surrogates. */
-function putUnicodeEscape(buf: Buffer, p: number, c: number): number {
-  buf[p++] = 92;
-  buf[p++] = 117;
-  buf[p++] = HEX.charCodeAt((c >> 12) & 15);
-  buf[p++] = HEX.charCodeAt((c >> 8) & 15);
-  buf[p++] = HEX.charCodeAt((c >> 4) & 15);
-  buf[p++] = HEX.charCodeAt(c & 15);
-  return p;
-}
-
 /** A character JSON.stringify escapes, or any surrogate (a lone one is escaped; pairs take the slow path too). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** JSON.stringify(s), without its copy when nothing needs escaping (nearly every id, reason and explanation). */
+const str = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
 
-/** JSON.stringify(s), UTF-8 encoded. */
-function putJsonString(buf: Buffer, p: number, s: string): number {
-  const n = s.length;
-  // A long string with nothing to escape (an explanation): one native UTF-8 copy beats the loop below
-  // (~3 ns a character); the call costs ~0.1 us, so short ids stay in the loop.
-  if (n > 32 && !NEEDS_ESCAPE.test(s)) {
-    buf[p++] = 34;
-    p += buf.write(s, p, 'utf8');
-    buf[p++] = 34;
-    return p;
-  }
-  buf[p++] = 34;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) {
-      if (c >= 0x20 && c !== 34 && c !== 92) {
-        buf[p++] = c;
-      } else if (c === 34 || c === 92) {
-        buf[p++] = 92;
-        buf[p++] = c;
-      } else if (c === 10) {
-        buf[p++] = 92;
-        buf[p++] = 110;
-      } else if (c === 13) {
-        buf[p++] = 92;
-        buf[p++] = 114;
-      } else if (c === 9) {
-        buf[p++] = 92;
-        buf[p++] = 116;
-      } else if (c === 8) {
-        buf[p++] = 92;
-        buf[p++] = 98;
-      } else if (c === 12) {
-        buf[p++] = 92;
-        buf[p++] = 102;
-      } else {
-        p = putUnicodeEscape(buf, p, c);
-      }
-    } else if (c < 0x800) {
-      buf[p++] = 0xc0 | (c >> 6);
-      buf[p++] = 0x80 | (c & 63);
-    } else if (c < 0xd800 || c > 0xdfff) {
-      buf[p++] = 0xe0 | (c >> 12);
-      buf[p++] = 0x80 | ((c >> 6) & 63);
-      buf[p++] = 0x80 | (c & 63);
-    } else {
-      const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
-      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-        const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        buf[p++] = 0xf0 | (cp >> 18);
-        buf[p++] = 0x80 | ((cp >> 12) & 63);
-        buf[p++] = 0x80 | ((cp >> 6) & 63);
-        buf[p++] = 0x80 | (cp & 63);
-        i++;
-      } else {
-        p = putUnicodeEscape(buf, p, c); // a lone surrogate: escaped, as well-formed JSON.stringify does
-      }
-    }
-  }
-  buf[p++] = 34;
-  return p;
-}
-
-/** Decimal digits of an integer 0 <= v < 1e15. */
-function putUint(buf: Buffer, p: number, v: number): number {
-  let len = 1;
-  for (let t = v; t >= 10; t = Math.floor(t / 10)) len++;
-  const end = p + len;
-  let q = end;
-  while (v >= 10) {
-    const t = Math.floor(v / 10);
-    buf[--q] = 48 + (v - t * 10);
-    v = t;
-  }
-  buf[--q] = 48 + v;
-  return end;
-}
-
-/** num(x): 'null', or decimalText(x, 8) written digit by digit. */
-function putNumber(buf: Buffer, p: number, x: number | null): number {
-  if (x === null) return putAscii(buf, p, 'null');
-  const n = Math.round(x * 1e8);
-  const a = n < 0 ? -n : n;
-  if (!(a < 1e15) || (a !== 0 && a < 100)) return putAscii(buf, p, decimalText(x, 8));
-  if (a === 0) {
-    buf[p++] = 48;
-    return p;
-  }
-  if (n < 0) buf[p++] = 45;
-  const whole = Math.floor(a / 1e8);
-  let frac = a - whole * 1e8;
-  p = putUint(buf, p, whole);
-  if (frac !== 0) {
-    let d = 8;
-    while (frac % 10 === 0) {
-      frac /= 10;
-      d--;
-    }
-    buf[p++] = 46;
-    let q = p + d;
-    p = q;
-    while (d-- > 0) {
-      const t = Math.floor(frac / 10);
-      buf[--q] = 48 + (frac - t * 10);
-      frac = t;
-    }
-  }
-  return p;
-}
 /** Line numbers are already rounded (rounded(): price digits, volumes 8): their text without a shortest-double search. */
 const num = (x: number | null): string => (x === null ? 'null' : decimalText(x, 8));
 
@@ -424,8 +241,9 @@ export class DecisionLineBuilder {
 }
 
 /**
- * One line, keys in DecisionLine's order; numbers with at most 8 decimals (they come rounded). Built by hand: JSON.stringify on an object per line was
- * the largest cost of writing the file (1.8 us against ~0.6 us per line here, measured on 200k lines).
+ * One line, keys in DecisionLine's order; numbers with at most 8 decimals (they come rounded). Built
+ * as one string and encoded by one Buffer.write: JSON.stringify of an object per line cost 1.8 us;
+ * encoding the pieces into the buffer by hand in JS was slower than this (1.6 against 1.3 us a line).
  */
 export function formatDecisionLine(l: DecisionLine | DecisionLineDraft): string {
   const time = typeof l.time === 'number' ? isoTime(l.time) : l.time;

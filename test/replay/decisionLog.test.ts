@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecisionLineBuilder, formatDecisionLine, isoTime, LineWriter } from '../../src/replay/decisionLog.ts';
+import { DecisionLineBuilder, formatDecisionLine, isoTime, LineWriter, type DecisionLineDraft } from '../../src/replay/decisionLog.ts';
 
 const reference = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
 
@@ -42,8 +42,16 @@ describe('DecisionLineBuilder', () => {
   });
 });
 
+// JSON.stringify of the line object (numbers as written: rounded to 8 decimals).
+const r8 = (x: number | null) => (x === null ? null : Math.round(x * 1e8) / 1e8);
+const referenceLine = (l: DecisionLineDraft) =>
+  JSON.stringify({
+    time: isoTime(l.time), positionId: l.positionId, symbol: l.symbol, side: l.side, kind: l.kind, intentId: l.intentId, oldSl: r8(l.oldSl),
+    newSl: r8(l.newSl), volume: r8(l.volume), openVolume: r8(l.openVolume), price: r8(l.price), reason: l.reason, result: l.result, code: l.code, detail: l.detail,
+  });
+
 describe('LineWriter.writeDraft', () => {
-  it('writes the same bytes as formatDecisionLine for any text and numbers (property)', async () => {
+  it('writes each line as JSON.stringify would, for any text and numbers, across buffer boundaries (property)', async () => {
     const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
@@ -91,7 +99,7 @@ describe('LineWriter.writeDraft', () => {
           const w = new LineWriter(file);
           for (const l of lines) w.writeDraft(l as never);
           w.close();
-          const expected = lines.map((l) => `${formatDecisionLine(l as never)}\n`).join('');
+          const expected = lines.map((l) => `${referenceLine(l as DecisionLineDraft)}\n`).join('');
           return readFileSync(file).equals(Buffer.from(expected, 'utf8')) && w.count === lines.length;
         }),
         { numRuns: 300 },
