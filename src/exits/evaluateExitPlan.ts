@@ -6,7 +6,7 @@ import type { Instrument, Intent, Position } from '../domain/types.ts';
 import { isTighterStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import { decideBreakeven } from './breakevenStop.ts';
-import { beginRecord, emitRecord, type EvalContext } from './evalContext.ts';
+import { beginRecord, emitRecord, repeatsDropped, type EvalContext } from './evalContext.ts';
 import { applyTriggers, BREAKEVEN_DONE, PARTIAL_PENDING, resolveIntent, type ExitPlan } from './exitPlan.ts';
 import type { TriggerParams } from './advancedTriggers.ts';
 import { decidePartial } from './partialClose.ts';
@@ -86,5 +86,7 @@ export function evaluateExitPlan(
   if (plan.partialState === PARTIAL_PENDING) {
     if (decidePartial(plan, pos, inst, ctx, out)) return;
   }
+  // Before breakeven, trailing only repeats "breakeven pending": skip the call when that record would be dropped.
+  if (plan.breakevenState !== BREAKEVEN_DONE && repeatsDropped(ctx, plan.lastTrail, 'breakeven_pending') && plan.trailingEnabled && ctx.exits.trailing.enabled) return;
   decideTrailing(plan, pos, inst, rules.params, rules.gates, f, ctx, out);
 }
