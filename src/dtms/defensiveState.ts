@@ -1,0 +1,243 @@
+// The DTMS state machine of one position (original-dtms.md §2; warden.md §3), pure: a deep check's
+// score and the engine's clock in, at most one transition and the actions it asks for out. The
+// original's defects fixed here: timers start and stop inside the machine and really resolve
+// (HEDGED and RECOVERING are not absorbing); a minimum time in each state; the hedge trigger is
+// "VWAP flip and volume flip against the trade" for buys and sells alike; each action is asked for at
+// most once per defensive episode (an episode runs from leaving HEALTHY to coming back), so bouncing
+// between WARNING_L1 and WARNING_L2 never repeats the 50% close.
+//
+// Not here (the engine's DTMS step, next): turning actions into broker intents with volumes rounded to
+// the instrument, the safety rails, and the decision records of each transition and stop hand-over.
+
+export type DtmsState = 'HEALTHY' | 'WARNING_L1' | 'WARNING_L2' | 'HEDGED' | 'RECOVERING' | 'CLOSED';
+
+/** What entering a state asks the engine to do (each at most once per episode). */
+export type DtmsActionKind =
+  /** WARNING_L1: move the stop to `tightenR` x R behind price (never loosening it). */
+  | 'tighten_stop'
+  /** WARNING_L2: close 50% of the open volume... */
+  | 'partial_close'
+  /** ...and move the stop to breakeven. */
+  | 'stop_to_breakeven'
+  /** HEDGED on a hedging account: open the opposite side, half the open volume. */
+  | 'open_hedge'
+  /** HEDGED on a netting account (no hedge possible): close the position instead. */
+  | 'close_instead_of_hedge'
+  /** RECOVERING: close the hedge. */
+  | 'close_hedge'
+  /** Back to HEALTHY from RECOVERING: re-add half the volume closed defensively. */
+  | 're_add'
+  /** CLOSED: close the position (and the hedge, if one is open). */
+  | 'close_all';
+
+export const DTMS_ACTION_BITS: Readonly<Record<DtmsActionKind, number>> = {
+  tighten_stop: 1,
+  partial_close: 2,
+  stop_to_breakeven: 4,
+  open_hedge: 8,
+  close_instead_of_hedge: 16,
+  close_hedge: 32,
+  re_add: 64,
+  close_all: 128,
+};
+
+export interface DtmsMachineParams {
+  /** Enter WARNING_L1 at score <= -2, leave it back to HEALTHY at >= 0. */
+  l1Enter: number;
+  l1Exit: number;
+  /** Enter WARNING_L2 at <= -4, back to WARNING_L1 at >= -2. */
+  l2Enter: number;
+  l2Exit: number;
+  /** Hedge at <= -6 (or VWAP and volume both flipped against the trade). */
+  hedgeEnter: number;
+  /** Recovery (hedged) and a healthy finish of the recovery need >= +1. */
+  recoverScore: number;
+  /** Hedged this long without recovering: close everything (5 x M15). */
+  flatTimerMs: number;
+  /** Recovery lasts this long before it is judged (2 x M15). */
+  recoveryTimerMs: number;
+  /** No transition out of a state sooner than this after entering it (CLOSED excepted). */
+  minTimeInStateMs: number;
+  /** The account can hold opposite positions (hedging) or not (netting). */
+  hedging: boolean;
+}
+
+export const DEFAULT_MACHINE_PARAMS: DtmsMachineParams = {
+  l1Enter: -2,
+  l1Exit: 0,
+  l2Enter: -4,
+  l2Exit: -2,
+  hedgeEnter: -6,
+  recoverScore: 1,
+  flatTimerMs: 4_500_000,
+  recoveryTimerMs: 1_800_000,
+  minTimeInStateMs: 900_000,
+  hedging: true,
+};
+
+/** Per-position defensive state (flat; persisted with the exit plan later). */
+export interface DefensiveState {
+  positionId: string;
+  state: DtmsState;
+  /** When the current state was entered (engine clock, ms). */
+  since: number;
+  /** Last deep-check score (NaN before the first). */
+  score: number;
+  /** Defensive episodes started (leaving HEALTHY starts one). */
+  episode: number;
+  /** Actions already asked for in the current episode (DTMS_ACTION_BITS). */
+  actionsThisEpisode: number;
+  /** Timers: start time or NaN when not running. */
+  flatTimerStart: number;
+  recoveryTimerStart: number;
+  /**
+   * DTMS owns the position's stop (warden.md §4): taken on entering WARNING_L2 or HEDGED, handed back to
+   * the exit plan on returning to HEALTHY (which then continues from the current stop, never loosening it).
+   */
+  ownsStop: boolean;
+  /** Transitions so far. */
+  transitions: number;
+}
+
+export function newDefensiveState(positionId: string, now: number): DefensiveState {
+  return {
+    positionId,
+    state: 'HEALTHY',
+    since: now,
+    score: NaN,
+    episode: 0,
+    actionsThisEpisode: 0,
+    flatTimerStart: NaN,
+    recoveryTimerStart: NaN,
+    ownsStop: false,
+    transitions: 0,
+  };
+}
+
+/** One deep check's inputs beyond the clock. */
+export interface DeepCheckInput {
+  score: number;
+  /** The VWAP flipped against the trade and order-flow volume flipped against it (the hedge confluence). */
+  vwapFlipAgainst: boolean;
+  volumeFlipAgainst: boolean;
+  /** Structure broke in the trade's direction again (a BOS for the trade): recovery may start. */
+  structureResumed: boolean;
+}
+
+export interface DeepCheckResult {
+  from: DtmsState;
+  to: DtmsState;
+  /** Why the state changed, or why it stayed (for the decision record). */
+  reason: string;
+  /** Actions to carry out now (new this episode only). */
+  actions: DtmsActionKind[];
+}
+
+/**
+ * Applies one deep check: records the score, then makes at most one transition (the first rule that
+ * holds, de-escalation before escalation) and returns the actions it asks for. Mutates `s`.
+ */
+export function deepCheck(s: DefensiveState, input: DeepCheckInput, now: number, p: DtmsMachineParams = DEFAULT_MACHINE_PARAMS): DeepCheckResult {
+  const from = s.state;
+  s.score = input.score;
+  if (from === 'CLOSED') return { from, to: from, reason: 'closed', actions: [] };
+  const inState = now - s.since;
+  if (inState < p.minTimeInStateMs) return { from, to: from, reason: `in ${from} for ${Math.round(inState / 1000)} s, minimum ${p.minTimeInStateMs / 1000} s`, actions: [] };
+  const sc = input.score;
+  switch (from) {
+    case 'HEALTHY':
+      if (sc <= p.l1Enter) return enter(s, 'WARNING_L1', now, `score ${fmt(sc)} <= ${p.l1Enter}`, p);
+      break;
+    case 'WARNING_L1':
+      if (sc >= p.l1Exit) return enter(s, 'HEALTHY', now, `score ${fmt(sc)} >= ${p.l1Exit}`, p);
+      if (sc <= p.l2Enter) return enter(s, 'WARNING_L2', now, `score ${fmt(sc)} <= ${p.l2Enter}`, p);
+      break;
+    case 'WARNING_L2': {
+      if (sc >= p.l2Exit) return enter(s, 'WARNING_L1', now, `score ${fmt(sc)} >= ${p.l2Exit}`, p);
+      const confluence = input.vwapFlipAgainst && input.volumeFlipAgainst;
+      if (sc <= p.hedgeEnter || confluence) {
+        const why = sc <= p.hedgeEnter ? `score ${fmt(sc)} <= ${p.hedgeEnter}` : 'VWAP and volume flipped against the trade';
+        return enter(s, 'HEDGED', now, why, p);
+      }
+      break;
+    }
+    case 'HEDGED':
+      if (input.structureResumed && sc >= p.recoverScore) return enter(s, 'RECOVERING', now, `structure resumed in the trade's direction, score ${fmt(sc)}`, p);
+      if (now - s.flatTimerStart >= p.flatTimerMs) return enter(s, 'CLOSED', now, `hedged ${p.flatTimerMs / 60_000} min without recovery`, p);
+      break;
+    case 'RECOVERING':
+      if (now - s.recoveryTimerStart >= p.recoveryTimerMs) {
+        return sc >= p.recoverScore
+          ? enter(s, 'HEALTHY', now, `recovered: score ${fmt(sc)} >= ${p.recoverScore} after ${p.recoveryTimerMs / 60_000} min`, p)
+          : enter(s, 'CLOSED', now, `recovery failed: score ${fmt(sc)} < ${p.recoverScore} after ${p.recoveryTimerMs / 60_000} min`, p);
+      }
+      break;
+  }
+  return { from, to: from, reason: `score ${fmt(sc)}: stays ${from}`, actions: [] };
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? String(Math.round(x * 100) / 100) : 'n/a';
+}
+
+/** Moves to `to`, runs its timers and episode bookkeeping, and returns the actions not yet taken this episode. */
+function enter(s: DefensiveState, to: DtmsState, now: number, reason: string, p: DtmsMachineParams): DeepCheckResult {
+  const from = s.state;
+  s.state = to;
+  s.since = now;
+  s.transitions++;
+  if (from === 'HEALTHY') {
+    s.episode++;
+    s.actionsThisEpisode = 0;
+  }
+  if (to === 'WARNING_L2' || to === 'HEDGED') s.ownsStop = true;
+  else if (to === 'HEALTHY' || to === 'CLOSED') s.ownsStop = false;
+  // Timers live and die with their states.
+  s.flatTimerStart = to === 'HEDGED' ? now : NaN;
+  s.recoveryTimerStart = to === 'RECOVERING' ? now : NaN;
+  const wanted: DtmsActionKind[] = [];
+  switch (to) {
+    case 'WARNING_L1':
+      if (from === 'HEALTHY') wanted.push('tighten_stop');
+      break;
+    case 'WARNING_L2':
+      wanted.push('partial_close', 'stop_to_breakeven');
+      break;
+    case 'HEDGED':
+      wanted.push(p.hedging ? 'open_hedge' : 'close_instead_of_hedge');
+      break;
+    case 'RECOVERING':
+      wanted.push('close_hedge');
+      break;
+    case 'HEALTHY':
+      if (from === 'RECOVERING') wanted.push('re_add');
+      break;
+    case 'CLOSED':
+      wanted.push('close_all');
+      break;
+  }
+  const actions: DtmsActionKind[] = [];
+  for (const a of wanted) {
+    const bit = DTMS_ACTION_BITS[a];
+    if ((s.actionsThisEpisode & bit) !== 0) continue;
+    s.actionsThisEpisode |= bit;
+    actions.push(a);
+  }
+  // Back to HEALTHY ends the episode (the next warning starts a new one).
+  if (to === 'HEALTHY') s.actionsThisEpisode = 0;
+  return { from, to, reason, actions };
+}
+
+/**
+ * The position is gone at the broker (closed by its stop, its target, or by hand): the machine ends
+ * there, without asking for anything.
+ */
+export function positionGone(s: DefensiveState, now: number): void {
+  if (s.state === 'CLOSED') return;
+  s.state = 'CLOSED';
+  s.since = now;
+  s.transitions++;
+  s.flatTimerStart = NaN;
+  s.recoveryTimerStart = NaN;
+  s.ownsStop = false;
+}
