@@ -20,7 +20,7 @@ export interface DtmsSignals {
   /** Highest high / lowest low of the 15 M15 bars before the current one (change of character). */
   priorHigh: number;
   priorLow: number;
-  /** Session VWAP and its slope (relative change per M15 bar). */
+  /** Session VWAP, and the original's "VWAP slope": the relative change of the M5 typical price over two bars. */
   vwap: number;
   vwapSlope: number;
   /** The trade's count of closes on the wrong side of VWAP (state kept per trade, before this check). */

@@ -1,0 +1,246 @@
+// The market inputs of the DTMS score for one symbol (original-dtms.md §3, §5, §6), built
+// incrementally from closed base bars (M1 in replay): M5 and M15 bars are aggregated here, each closed
+// bar is folded in once (the original froze forming bars and counted VWAP bars twice). `signals()`
+// fills a DtmsSignals view at a deep check; the trade's own VWAP cross count is the caller's.
+//
+// Definitions (the original's, with its defects fixed):
+// - structure: swings are M15 pivots (a high above the 2 bars before it and not below the 2 after),
+//   confirmed 2 bars later;
+//   the price is tested against the last confirmed swing and against the 15 closed bars before it,
+//   never against a window that includes the price's own bar;
+// - RSI(14) is Cutler's (simple means of gains and losses) on M15 closes, now and two bars before;
+// - MACD(12, 26, 9) and EMA50/200 are pandas `ewm(span, adjust=True)` (bias-corrected) on M15 closes;
+//   EMA slopes are (EMA now - EMA 9 bars ago) / EMA 9 bars ago;
+// - VWAP: session VWAP of M5 typical prices weighted by volume, from the UTC anchor hour (not the
+//   host's local midnight); its "slope" is the original's: the relative change of the M5 typical
+//   price over the last two M5 bars;
+// - regime inputs: ATR ratio = mean true range of the last 14 M15 bars / the mean of that ATR over
+//   the last 280 bars; Bollinger(20, 2) width with the population standard deviation.
+// No order flow here: those layers report "no data" until a feed provides it.
+import type { Bar, Timeframe } from '../domain/types.ts';
+import { BarAggregator } from '../features/barAggregator.ts';
+import { SessionVwap } from '../features/sessionVwap.ts';
+import { effectiveTimeframe } from '../features/symbolFeatures.ts';
+import { emptyDtmsSignals, type DtmsSignals } from './signalScore.ts';
+
+const M15_KEPT = 300;
+const PIVOT_SIDE = 2;
+const PRIOR_RANGE_BARS = 15;
+const RSI_PERIOD = 14;
+const ATR_PERIOD = 14;
+const ATR_MEAN_BARS = 280;
+const BOLL_PERIOD = 20;
+const EMA_SLOPE_BARS = 9;
+
+/** pandas ewm(span, adjust=True): weights (1 - a)^i normalised, updated in O(1). */
+class AdjustedEwm {
+  private readonly keep: number;
+  private num = 0;
+  private den = 0;
+  count = 0;
+  value = NaN;
+  constructor(span: number) {
+    this.keep = 1 - 2 / (span + 1);
+  }
+  update(x: number): number {
+    this.num = x + this.keep * this.num;
+    this.den = 1 + this.keep * this.den;
+    this.count++;
+    this.value = this.num / this.den;
+    return this.value;
+  }
+}
+
+/** A ring of the last `size` numbers; at(0) is the newest. */
+class Ring {
+  private readonly data: Float64Array;
+  private head = 0;
+  length = 0;
+  constructor(readonly size: number) {
+    this.data = new Float64Array(size);
+  }
+  push(x: number): void {
+    this.data[this.head] = x;
+    this.head = this.head + 1 === this.size ? 0 : this.head + 1;
+    if (this.length < this.size) this.length++;
+  }
+  /** The k-th newest value (0 = newest); NaN beyond what is kept. */
+  at(k: number): number {
+    if (k < 0 || k >= this.length) return NaN;
+    let i = this.head - 1 - k;
+    if (i < 0) i += this.size;
+    return this.data[i]!;
+  }
+}
+
+export class DtmsFeatures {
+  private readonly m5: BarAggregator;
+  private readonly m15: BarAggregator;
+  private readonly vwap: SessionVwap;
+  private readonly highs = new Ring(M15_KEPT);
+  private readonly lows = new Ring(M15_KEPT);
+  private readonly closes = new Ring(M15_KEPT);
+  private readonly trueRanges = new Ring(M15_KEPT);
+  private readonly atr14 = new Ring(ATR_MEAN_BARS);
+  private readonly ema50 = new AdjustedEwm(50);
+  private readonly ema200 = new AdjustedEwm(200);
+  private readonly ema50s = new Ring(EMA_SLOPE_BARS + 1);
+  private readonly ema200s = new Ring(EMA_SLOPE_BARS + 1);
+  private readonly ema12 = new AdjustedEwm(12);
+  private readonly ema26 = new AdjustedEwm(26);
+  private readonly macdSignal = new AdjustedEwm(9);
+  private readonly hist = new Ring(3);
+  private swingHigh = NaN;
+  private swingLow = NaN;
+  /** The last three M5 typical prices (newest first) and the last closed M5 bar. */
+  private readonly typical = new Ring(3);
+  private readonly lastM5: Bar = { time: 0, open: NaN, high: NaN, low: NaN, close: NaN, volume: 0, spread: NaN };
+  private lastPrice = NaN;
+
+  /** On a base coarser than M5 or M15 (an H1 replay), the base bars stand in for them. */
+  constructor(baseTimeframe: Timeframe = 'M1', vwapAnchorHourUtc = 0) {
+    this.m5 = new BarAggregator(effectiveTimeframe('M5', baseTimeframe), baseTimeframe);
+    this.m15 = new BarAggregator(effectiveTimeframe('M15', baseTimeframe), baseTimeframe);
+    this.vwap = new SessionVwap(vwapAnchorHourUtc);
+  }
+
+  /** M15 bars folded in so far (capped at what is kept). */
+  get m15Bars(): number {
+    return this.closes.length;
+  }
+
+  /** One closed base bar. */
+  onBar(bar: Readonly<Bar>): void {
+    this.lastPrice = bar.close;
+    const n5 = this.m5.update(bar);
+    for (let j = 0; j < n5; j++) this.onM5(this.m5.closed(j));
+    const n15 = this.m15.update(bar);
+    for (let j = 0; j < n15; j++) this.onM15(this.m15.closed(j));
+  }
+
+  private onM5(b: Readonly<Bar>): void {
+    this.vwap.update(b);
+    this.typical.push((b.high + b.low + b.close) / 3);
+    const m = this.lastM5;
+    m.time = b.time;
+    m.open = b.open;
+    m.high = b.high;
+    m.low = b.low;
+    m.close = b.close;
+    m.volume = b.volume;
+  }
+
+  private onM15(b: Readonly<Bar>): void {
+    const prevClose = this.closes.at(0);
+    const tr = Number.isNaN(prevClose) ? b.high - b.low : Math.max(b.high, prevClose) - Math.min(b.low, prevClose);
+    this.highs.push(b.high);
+    this.lows.push(b.low);
+    this.closes.push(b.close);
+    this.trueRanges.push(tr);
+    if (this.trueRanges.length >= ATR_PERIOD) this.atr14.push(this.mean(this.trueRanges, ATR_PERIOD));
+    this.ema50s.push(this.ema50.update(b.close));
+    this.ema200s.push(this.ema200.update(b.close));
+    const macd = this.ema12.update(b.close) - this.ema26.update(b.close);
+    const signal = this.macdSignal.update(macd);
+    if (this.ema26.count >= 26) this.hist.push(macd - signal);
+    // A pivot PIVOT_SIDE bars back is confirmed now that PIVOT_SIDE bars followed it.
+    const span = 2 * PIVOT_SIDE + 1;
+    if (this.highs.length >= span) {
+      const h = this.highs.at(PIVOT_SIDE);
+      const l = this.lows.at(PIVOT_SIDE);
+      let isHigh = true;
+      let isLow = true;
+      // Strictly beyond the older bars, at least equal to the newer ones: a flat top counts once, at its first bar.
+      for (let k = 0; k < span; k++) {
+        if (k === PIVOT_SIDE) continue;
+        const older = k > PIVOT_SIDE;
+        const hk = this.highs.at(k);
+        const lk = this.lows.at(k);
+        if (older ? hk >= h : hk > h) isHigh = false;
+        if (older ? lk <= l : lk < l) isLow = false;
+      }
+      if (isHigh) this.swingHigh = h;
+      if (isLow) this.swingLow = l;
+    }
+  }
+
+  private mean(r: Ring, n: number): number {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += r.at(k);
+    return s / n;
+  }
+
+  /** Cutler's RSI over the `period` changes ending `back` closed bars ago; NaN without enough bars. */
+  private rsi(back: number): number {
+    if (this.closes.length < RSI_PERIOD + 1 + back) return NaN;
+    let gain = 0;
+    let loss = 0;
+    for (let k = back; k < back + RSI_PERIOD; k++) {
+      const d = this.closes.at(k) - this.closes.at(k + 1);
+      if (d > 0) gain += d;
+      else loss -= d;
+    }
+    if (loss === 0) return gain > 0 ? 100 : 50;
+    return 100 - 100 / (1 + gain / loss);
+  }
+
+  /** ATR(14) now / its mean over the kept bars (regime volatility); NaN with fewer than 10 values. */
+  atrRatio(): number {
+    const n = this.atr14.length;
+    if (n < 10) return NaN;
+    return this.atr14.at(0) / this.mean(this.atr14, n);
+  }
+
+  /** Bollinger(20, 2) width / middle on M15 closes (population standard deviation); NaN before 20 bars. */
+  bollingerWidth(): number {
+    if (this.closes.length < BOLL_PERIOD) return NaN;
+    const m = this.mean(this.closes, BOLL_PERIOD);
+    let v = 0;
+    for (let k = 0; k < BOLL_PERIOD; k++) {
+      const d = this.closes.at(k) - m;
+      v += d * d;
+    }
+    return (4 * Math.sqrt(v / BOLL_PERIOD)) / m;
+  }
+
+  /** Fills `out` for a deep check at the latest price (vwapCrosses and order flow are left to the caller). */
+  signals(out: DtmsSignals = emptyDtmsSignals()): DtmsSignals {
+    out.price = this.lastPrice;
+    out.swingHigh = this.swingHigh;
+    out.swingLow = this.swingLow;
+    if (this.highs.length >= PRIOR_RANGE_BARS) {
+      let hi = -Infinity;
+      let lo = Infinity;
+      for (let k = 0; k < PRIOR_RANGE_BARS; k++) {
+        hi = Math.max(hi, this.highs.at(k));
+        lo = Math.min(lo, this.lows.at(k));
+      }
+      out.priorHigh = hi;
+      out.priorLow = lo;
+    } else {
+      out.priorHigh = NaN;
+      out.priorLow = NaN;
+    }
+    out.vwap = this.vwap.ready ? this.vwap.value : NaN;
+    const t0 = this.typical.at(0);
+    const t2 = this.typical.at(2);
+    out.vwapSlope = t2 > 0 ? (t0 - t2) / t2 : NaN;
+    out.rsi = this.rsi(0);
+    out.rsiTwoBarsAgo = this.rsi(2);
+    out.macdHist1 = this.hist.at(0);
+    out.macdHist2 = this.hist.at(1);
+    out.macdHist3 = this.hist.at(2);
+    const slope = (r: Ring, count: number, needed: number) => (count >= needed && r.length > EMA_SLOPE_BARS ? (r.at(0) - r.at(EMA_SLOPE_BARS)) / r.at(EMA_SLOPE_BARS) : NaN);
+    out.ema50Slope = slope(this.ema50s, this.ema50.count, 50);
+    out.ema200Slope = slope(this.ema200s, this.ema200.count, 200 + EMA_SLOPE_BARS);
+    const m = this.lastM5;
+    out.m5Open = m.open;
+    out.m5High = m.high;
+    out.m5Low = m.low;
+    out.m5Close = m.close;
+    out.buyVolume = NaN;
+    out.sellVolume = NaN;
+    out.deltaZ = NaN;
+    return out;
+  }
+}
