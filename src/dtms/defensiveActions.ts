@@ -1,0 +1,118 @@
+// What each DTMS action means as broker orders for one position (original-dtms.md §7, its intended
+// behaviour), pure: the position, the instrument's rules and the quote in, orders or a skip with its
+// reason out. The original's defects fixed here: the data an action needs is passed in (entry, R,
+// volume, stop, hedge id); a stop only ever tightens, respects the stops level and the tick; volumes
+// are rounded down to the lot step and a close or hedge that would fall below the minimum lot is
+// skipped (0.01 lot is never "half closed" to nothing, nor hedged 100%); the hedge id is kept.
+import { floorToStep, isTighterStop, roundStop, roundVolumeDown } from '../domain/rounding.ts';
+import type { Instrument, Position, Side } from '../domain/types.ts';
+import { partialVolume } from '../exits/partialClose.ts';
+import { frozen, respectsStopsLevel, stopLimit } from '../exits/stopRules.ts';
+import type { DtmsActionKind } from './defensiveState.ts';
+
+export type DefensiveOrder =
+  /** Move the position's stop (TP kept). */
+  | { kind: 'move_stop'; newSl: number }
+  /** Close part of the position. */
+  | { kind: 'close_partial'; volume: number }
+  /** Close a whole position: the main one, or the hedge (`hedge` true). */
+  | { kind: 'close'; hedge: boolean; positionId: string; volume: number }
+  /** Open a market order: the hedge (opposite side) or a re-add (same side). */
+  | { kind: 'open'; purpose: 'hedge' | 're_add'; side: Side; volume: number; sl: number | null; comment: string };
+
+export type DefensivePlan = { orders: DefensiveOrder[]; skip: null } | { orders: []; skip: string };
+
+export interface DefensiveParams {
+  /** WARNING_L1's stop: this many R behind the exit-side price (0.3). */
+  tightenR: number;
+  /** WARNING_L2 closes this share of the open volume (50%). */
+  partialClosePct: number;
+  /** The hedge: this share of the open volume (0.5), its stop this many ATR away (0.5). */
+  hedgeShare: number;
+  hedgeStopAtr: number;
+  /** A recovery re-adds this share of the volume closed defensively (0.5). */
+  reAddShare: number;
+}
+
+export const DEFAULT_DEFENSIVE_PARAMS: DefensiveParams = { tightenR: 0.3, partialClosePct: 50, hedgeShare: 0.5, hedgeStopAtr: 0.5, reAddShare: 0.5 };
+
+export interface DefensiveContext {
+  position: Position;
+  instrument: Instrument;
+  bid: number;
+  ask: number;
+  /** |entry - initial stop| in price units; NaN when the position had no stop. */
+  initialRisk: number;
+  /** ATR of the symbol (the hedge's stop distance); NaN when unknown. */
+  atr: number;
+  /** Volume closed by DTMS in this episode (what a recovery re-adds half of). */
+  closedVolume: number;
+  /** The open hedge, if any. */
+  hedgeId: string | null;
+  hedgeVolume: number;
+}
+
+/** MT5 limits comments to 31 characters. */
+const comment = (text: string): string => text.slice(0, 31);
+
+const skip = (reason: string): DefensivePlan => ({ orders: [], skip: reason });
+const plan = (...orders: DefensiveOrder[]): DefensivePlan => ({ orders, skip: null });
+
+/** A stop move to `target` (before rounding), if it is real: tighter, on the tick, allowed by the stops and freeze levels. */
+function stopMove(ctx: DefensiveContext, target: number): DefensivePlan {
+  const { position: pos, instrument: inst } = ctx;
+  if (!Number.isFinite(target)) return skip('no_stop_target');
+  const sl = roundStop(pos.side, target, inst.tickSize);
+  if (!isTighterStop(pos.side, sl, pos.sl)) return skip('not_tighter');
+  if (!respectsStopsLevel(pos.side, sl, stopLimit(pos.side, inst, ctx.bid, ctx.ask))) return skip('stops_level');
+  const price = pos.side === 'buy' ? ctx.bid : ctx.ask;
+  if (frozen(inst, price, pos.sl)) return skip('freeze_level');
+  return plan({ kind: 'move_stop', newSl: sl });
+}
+
+/** The orders for one action, or why there are none. */
+export function planDefensiveAction(kind: DtmsActionKind, ctx: DefensiveContext, p: DefensiveParams = DEFAULT_DEFENSIVE_PARAMS): DefensivePlan {
+  const { position: pos, instrument: inst } = ctx;
+  const buy = pos.side === 'buy';
+  const s = buy ? 1 : -1;
+  const exitPrice = buy ? ctx.bid : ctx.ask;
+  switch (kind) {
+    case 'tighten_stop':
+      if (!(ctx.initialRisk > 0)) return skip('no_initial_risk');
+      return stopMove(ctx, exitPrice - s * p.tightenR * ctx.initialRisk);
+    case 'stop_to_breakeven':
+      return stopMove(ctx, pos.entryPrice);
+    case 'partial_close': {
+      const v = partialVolume(pos.volume, pos.volume, p.partialClosePct, inst);
+      if (v.skip !== null) return skip(v.skip);
+      return plan({ kind: 'close_partial', volume: v.volume });
+    }
+    case 'open_hedge': {
+      if (!inst.hedging) return skip('netting_account');
+      if (ctx.hedgeId !== null) return skip('hedge_already_open');
+      const volume = roundVolumeDown(pos.volume * p.hedgeShare, inst.lotStep);
+      if (volume < inst.minLot - 1e-9) return skip('hedge_below_min_lot');
+      const side: Side = buy ? 'sell' : 'buy';
+      // The hedge's own stop, on its side of the price it opens at.
+      const open = side === 'buy' ? ctx.ask : ctx.bid;
+      const sl = ctx.atr > 0 ? roundStop(side, side === 'buy' ? open - p.hedgeStopAtr * ctx.atr : open + p.hedgeStopAtr * ctx.atr, inst.tickSize) : null;
+      return plan({ kind: 'open', purpose: 'hedge', side, volume, sl, comment: comment(`DTMS_HEDGE_${pos.id}`) });
+    }
+    case 'close_hedge':
+      if (ctx.hedgeId === null) return skip('no_hedge');
+      return plan({ kind: 'close', hedge: true, positionId: ctx.hedgeId, volume: ctx.hedgeVolume });
+    case 're_add': {
+      const volume = floorToStep(ctx.closedVolume * p.reAddShare, inst.lotStep);
+      if (volume < inst.minLot - 1e-9) return skip('re_add_below_min_lot');
+      // Re-added risk is protected by the position's own stop (the original sent none).
+      return plan({ kind: 'open', purpose: 're_add', side: pos.side, volume, sl: pos.sl, comment: comment(`DTMS_READD_${pos.id}`) });
+    }
+    case 'close_instead_of_hedge':
+      return plan({ kind: 'close', hedge: false, positionId: pos.id, volume: pos.volume });
+    case 'close_all': {
+      const orders: DefensiveOrder[] = [{ kind: 'close', hedge: false, positionId: pos.id, volume: pos.volume }];
+      if (ctx.hedgeId !== null) orders.push({ kind: 'close', hedge: true, positionId: ctx.hedgeId, volume: ctx.hedgeVolume });
+      return plan(...orders);
+    }
+  }
+}
