@@ -184,6 +184,11 @@ export class DtmsFeatures {
     return 100 - 100 / (1 + gain / loss);
   }
 
+  /** Mean true range of the last 14 M15 bars (the hedge's stop distance); NaN before 14 bars. */
+  atr(): number {
+    return this.atr14.at(0);
+  }
+
   /** ATR(14) now / its mean over the kept bars (regime volatility); NaN with fewer than 10 values. */
   atrRatio(): number {
     const n = this.atr14.length;

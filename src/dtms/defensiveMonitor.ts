@@ -1,0 +1,324 @@
+// The DTMS step of the engine (original-dtms.md §4), pure and clock-driven: features per symbol fed
+// by closed bars, a defensive state per position, and on each evaluation the checks that are due:
+// - a deep check every 15 min from registration: regime, score, the trade's VWAP crosses, one
+//   state-machine step, and the orders of the actions it asks for;
+// - a fast check every 30 s (60 s hedged): a VWAP flip against the trade (steep slope after two
+//   crosses) brings the deep check forward, but never sooner than the cooldown (10 min) after the
+//   last one (the original's event path skipped the cooldown and could walk HEALTHY -> HEDGED in 90 s).
+// Safety rails the original only configured: no check at all on stale bars or a spread spike (the
+// decision says so); no new risk (hedge, re-add) past the daily or hourly loss limit.
+// Turning the orders into broker intents, and the stop hand-over with the exit plan, is the engine's.
+import type { Bar, Instrument, Position, Timeframe } from '../domain/types.ts';
+import { planDefensiveAction, DEFAULT_DEFENSIVE_PARAMS, type DefensiveOrder, type DefensiveParams } from './defensiveActions.ts';
+import { deepCheck, DEFAULT_MACHINE_PARAMS, newDefensiveState, positionGone, type DefensiveState, type DtmsActionKind, type DtmsMachineParams, type DtmsState } from './defensiveState.ts';
+import { DtmsFeatures } from './dtmsFeatures.ts';
+import { adaptiveThresholds, classifyRegime, DEFAULT_REGIME_PARAMS, type DtmsRegime, type RegimeParams } from './regime.ts';
+import { DEFAULT_SCORE_PARAMS, emptyDtmsSignals, newDtmsScore, scoreDtmsSignals, type DtmsScore, type DtmsScoreParams } from './signalScore.ts';
+
+export interface DefensiveMonitorParams {
+  deepCheckMs: number;
+  fastCheckMs: number;
+  hedgedFastCheckMs: number;
+  /** After a deep check, an event-triggered one waits at least this long. */
+  cooldownMs: number;
+  /** No check on data older than this (the last bar's close is this far behind the clock). */
+  staleBarMs: number;
+  /** No check while the spread is above this multiple of its recent median. */
+  spreadSpikeFactor: number;
+  /** No new risk (hedge, re-add) past these losses, in % of the balance. */
+  dailyLossLimitPct: number;
+  hourlyLossLimitPct: number;
+  machine: DtmsMachineParams;
+  defensive: DefensiveParams;
+  regime: RegimeParams;
+  score: DtmsScoreParams;
+}
+
+export const DEFAULT_MONITOR_PARAMS: DefensiveMonitorParams = {
+  deepCheckMs: 900_000,
+  fastCheckMs: 30_000,
+  hedgedFastCheckMs: 60_000,
+  cooldownMs: 600_000,
+  staleBarMs: 300_000,
+  spreadSpikeFactor: 2,
+  dailyLossLimitPct: 2,
+  hourlyLossLimitPct: 1,
+  machine: DEFAULT_MACHINE_PARAMS,
+  defensive: DEFAULT_DEFENSIVE_PARAMS,
+  regime: DEFAULT_REGIME_PARAMS,
+  score: DEFAULT_SCORE_PARAMS,
+};
+
+/** Account losses so far, for the loss-limit rails (positive = a loss), in % of the balance. */
+export interface AccountRisk {
+  dailyLossPct: number;
+  hourlyLossPct: number;
+}
+
+/** One deep check's outcome, for the engine (orders) and the decision journal (everything). */
+export interface DefensiveDecision {
+  positionId: string;
+  time: number;
+  trigger: 'scheduled' | 'vwap_flip';
+  from: DtmsState;
+  to: DtmsState;
+  reason: string;
+  regime: DtmsRegime;
+  /** A copy of the score with its breakdown. */
+  score: DtmsScore;
+  orders: { action: DtmsActionKind; order: DefensiveOrder }[];
+  /** Actions the transition asked for that produce no order, and why. */
+  skipped: { action: DtmsActionKind; reason: string }[];
+}
+
+/** A check that did not run because the data could not be trusted (reported, not silent). */
+export interface DefensiveHold {
+  positionId: string;
+  time: number;
+  reason: 'stale_data' | 'spread_spike' | 'no_data';
+  detail: string;
+}
+
+interface Tracked {
+  position: Position;
+  state: DefensiveState;
+  instrument: Instrument;
+  initialRisk: number;
+  vwapCrosses: number;
+  lastFast: number;
+  lastDeep: number;
+  cooldownUntil: number;
+  closedVolume: number;
+  hedgeId: string | null;
+  hedgeVolume: number;
+}
+
+interface SymbolData {
+  features: DtmsFeatures;
+  /** Recent bar spreads (a ring) for the spread-spike rail. */
+  spreads: Float64Array;
+  spreadCount: number;
+  spreadHead: number;
+  lastBarEnd: number;
+  lastSpread: number;
+  bid: number;
+  ask: number;
+}
+
+const SPREADS_KEPT = 240;
+
+export class DefensiveMonitor {
+  private readonly symbols = new Map<string, SymbolData>();
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly baseMs: number;
+  private readonly signals = emptyDtmsSignals();
+  private readonly scratchScore = newDtmsScore();
+
+  constructor(
+    private readonly baseTimeframe: Timeframe,
+    baseTimeframeMs: number,
+    private readonly p: DefensiveMonitorParams = DEFAULT_MONITOR_PARAMS,
+    private readonly vwapAnchorHourUtc = 0,
+  ) {
+    this.baseMs = baseTimeframeMs;
+  }
+
+  private symbol(symbol: string): SymbolData {
+    let s = this.symbols.get(symbol);
+    if (!s) {
+      s = {
+        features: new DtmsFeatures(this.baseTimeframe, this.vwapAnchorHourUtc),
+        spreads: new Float64Array(SPREADS_KEPT),
+        spreadCount: 0,
+        spreadHead: 0,
+        lastBarEnd: NaN,
+        lastSpread: NaN,
+        bid: NaN,
+        ask: NaN,
+      };
+      this.symbols.set(symbol, s);
+    }
+    return s;
+  }
+
+  /** A closed base bar of `symbol` (quotes at its close: bid = close, ask = close + spread). */
+  onBar(symbol: string, bar: Readonly<Bar>): void {
+    const s = this.symbol(symbol);
+    s.features.onBar(bar);
+    s.lastBarEnd = bar.time + this.baseMs;
+    const spread = Number.isFinite(bar.spread) && bar.spread >= 0 ? bar.spread : NaN;
+    s.lastSpread = spread;
+    s.bid = bar.close;
+    s.ask = bar.close + (Number.isNaN(spread) ? 0 : spread);
+    if (!Number.isNaN(spread)) {
+      s.spreads[s.spreadHead] = spread;
+      s.spreadHead = (s.spreadHead + 1) % SPREADS_KEPT;
+      if (s.spreadCount < SPREADS_KEPT) s.spreadCount++;
+    }
+  }
+
+  /** Starts defending a position (auto-enable): its state, and its schedule from now. */
+  track(position: Position, instrument: Instrument, initialRisk: number, now: number): DefensiveState {
+    const existing = this.tracked.get(position.id);
+    if (existing) {
+      existing.position = position;
+      return existing.state;
+    }
+    const t: Tracked = {
+      position,
+      state: newDefensiveState(position.id, now),
+      instrument,
+      initialRisk,
+      vwapCrosses: 0,
+      lastFast: now,
+      lastDeep: now,
+      cooldownUntil: now,
+      closedVolume: 0,
+      hedgeId: null,
+      hedgeVolume: 0,
+    };
+    this.tracked.set(position.id, t);
+    return t.state;
+  }
+
+  /** The broker's fresh view of the position (volume after a defensive close is counted for a re-add). */
+  refresh(position: Position): void {
+    const t = this.tracked.get(position.id);
+    if (!t) return;
+    if (position.volume < t.position.volume - 1e-9 && t.state.state !== 'HEALTHY') t.closedVolume += t.position.volume - position.volume;
+    t.position = position;
+  }
+
+  /** The hedge's ticket once the broker opened it (or null when it is closed). */
+  setHedge(positionId: string, hedgeId: string | null, volume: number): void {
+    const t = this.tracked.get(positionId);
+    if (!t) return;
+    t.hedgeId = hedgeId;
+    t.hedgeVolume = hedgeId === null ? 0 : volume;
+  }
+
+  /** The position is gone at the broker: its machine ends; returns its final state. */
+  untrack(positionId: string, now: number): DefensiveState | undefined {
+    const t = this.tracked.get(positionId);
+    if (!t) return undefined;
+    positionGone(t.state, now);
+    this.tracked.delete(positionId);
+    return t.state;
+  }
+
+  state(positionId: string): DefensiveState | undefined {
+    return this.tracked.get(positionId)?.state;
+  }
+
+  /**
+   * Runs the checks due for one position at `now`. A deep check's outcome goes to `decisions`, a check
+   * held back by bad data to `holds`.
+   */
+  evaluate(positionId: string, now: number, risk: AccountRisk, decisions: DefensiveDecision[], holds: DefensiveHold[]): void {
+    const t = this.tracked.get(positionId);
+    if (!t || t.state.state === 'CLOSED') return;
+    const sym = this.symbols.get(t.position.symbol);
+    if (!sym) return;
+    const p = this.p;
+    let trigger: DefensiveDecision['trigger'] | null = null;
+    if (now - t.lastDeep >= p.deepCheckMs) trigger = 'scheduled';
+    else {
+      const fastEvery = t.state.state === 'HEDGED' ? p.hedgedFastCheckMs : p.fastCheckMs;
+      if (now - t.lastFast >= fastEvery) {
+        t.lastFast = now;
+        if (now >= t.cooldownUntil && this.vwapFlipAgainst(t, sym, now)) trigger = 'vwap_flip';
+      }
+    }
+    if (trigger === null) return;
+
+    // Rails: never act on data that cannot be trusted; say so.
+    const hold = this.dataHold(sym, now);
+    if (hold !== null) {
+      t.lastDeep = now; // retried at the next scheduled check, not every bar
+      holds.push({ positionId, time: now, reason: hold.reason, detail: hold.detail });
+      return;
+    }
+
+    t.lastDeep = now;
+    t.lastFast = now;
+    t.cooldownUntil = now + p.cooldownMs;
+    const side = t.position.side;
+    const s = sym.features.signals(this.signals);
+    s.vwapCrosses = t.vwapCrosses;
+    const regime = classifyRegime(now, sym.features.atrRatio(), sym.features.bollingerWidth(), p.regime);
+    const thresholds = adaptiveThresholds(t.instrument.canonical, regime, p.regime);
+    const score = scoreDtmsSignals(side, s, regime, thresholds, this.scratchScore, p.score);
+    // The trade's VWAP crosses, after scoring (the scorer saw the count from before this check).
+    if (Number.isFinite(s.vwap) && Number.isFinite(s.price)) {
+      const wrongSide = side === 'buy' ? s.price < s.vwap : s.price > s.vwap;
+      t.vwapCrosses = wrongSide ? t.vwapCrosses + 1 : Math.max(0, t.vwapCrosses - 1);
+    }
+    const step = deepCheck(
+      t.state,
+      { score: score.total, vwapFlipAgainst: score.vwapFlipAgainst, volumeFlipAgainst: score.volumeFlipAgainst, structureResumed: score.structure > 0 },
+      now,
+      { ...p.machine, hedging: t.instrument.hedging },
+    );
+    if (step.to === 'HEALTHY' && step.from !== 'HEALTHY') t.closedVolume = 0;
+    const orders: DefensiveDecision['orders'] = [];
+    const skipped: DefensiveDecision['skipped'] = [];
+    const lossLimited =
+      risk.dailyLossPct >= p.dailyLossLimitPct ? `daily loss ${risk.dailyLossPct.toFixed(2)}% >= ${p.dailyLossLimitPct}%` : risk.hourlyLossPct >= p.hourlyLossLimitPct ? `hourly loss ${risk.hourlyLossPct.toFixed(2)}% >= ${p.hourlyLossLimitPct}%` : null;
+    for (const action of step.actions) {
+      if (lossLimited !== null && (action === 'open_hedge' || action === 're_add')) {
+        skipped.push({ action, reason: `loss_limit: ${lossLimited}` });
+        continue;
+      }
+      const planned = planDefensiveAction(
+        action,
+        {
+          position: t.position,
+          instrument: t.instrument,
+          bid: sym.bid,
+          ask: sym.ask,
+          initialRisk: t.initialRisk,
+          atr: sym.features.atr(),
+          closedVolume: t.closedVolume,
+          hedgeId: t.hedgeId,
+          hedgeVolume: t.hedgeVolume,
+        },
+        p.defensive,
+      );
+      if (planned.skip !== null) skipped.push({ action, reason: planned.skip });
+      for (const order of planned.orders) orders.push({ action, order });
+    }
+    decisions.push({ positionId, time: now, trigger, from: step.from, to: step.to, reason: step.reason, regime, score: { ...score }, orders, skipped });
+  }
+
+  /** The fast check's trigger: a steep VWAP slope against the trade after two crosses (counting this price). */
+  private vwapFlipAgainst(t: Tracked, sym: SymbolData, now: number): boolean {
+    const s = sym.features.signals(this.signals);
+    if (!Number.isFinite(s.vwap) || !Number.isFinite(s.vwapSlope)) return false;
+    const side = t.position.side;
+    const wrongSide = side === 'buy' ? s.price < s.vwap : s.price > s.vwap;
+    const crosses = wrongSide ? t.vwapCrosses + 1 : Math.max(0, t.vwapCrosses - 1);
+    const regime = classifyRegime(now, sym.features.atrRatio(), sym.features.bollingerWidth(), this.p.regime);
+    const th = adaptiveThresholds(t.instrument.canonical, regime, this.p.regime).vwapSlope;
+    const against = side === 'buy' ? s.vwapSlope < 0 : s.vwapSlope > 0;
+    return against && Math.abs(s.vwapSlope) >= th && crosses >= 2;
+  }
+
+  private dataHold(sym: SymbolData, now: number): { reason: DefensiveHold['reason']; detail: string } | null {
+    if (!Number.isFinite(sym.lastBarEnd)) return { reason: 'no_data', detail: 'no bar yet' };
+    const age = now - sym.lastBarEnd;
+    if (age > this.p.staleBarMs) return { reason: 'stale_data', detail: `last bar closed ${Math.round(age / 1000)} s ago (limit ${this.p.staleBarMs / 1000} s)` };
+    if (sym.spreadCount >= 10 && Number.isFinite(sym.lastSpread)) {
+      const median = medianOf(sym.spreads, sym.spreadCount);
+      if (median > 0 && sym.lastSpread > this.p.spreadSpikeFactor * median) {
+        return { reason: 'spread_spike', detail: `spread ${sym.lastSpread} > ${this.p.spreadSpikeFactor} x median ${median}` };
+      }
+    }
+    return null;
+  }
+}
+
+function medianOf(values: Float64Array, count: number): number {
+  const sorted = Array.from(values.subarray(0, count)).sort((a, b) => a - b);
+  const mid = count >> 1;
+  return count % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
