@@ -12,7 +12,7 @@ import type { Bar, Instrument, Position, Timeframe } from '../domain/types.ts';
 import { planDefensiveAction, DEFAULT_DEFENSIVE_PARAMS, type DefensiveOrder, type DefensiveParams } from './defensiveActions.ts';
 import { deepCheck, DEFAULT_MACHINE_PARAMS, newDefensiveState, positionGone, type DefensiveState, type DtmsActionKind, type DtmsMachineParams, type DtmsState } from './defensiveState.ts';
 import { DtmsFeatures } from './dtmsFeatures.ts';
-import { adaptiveThresholds, classifyRegime, DEFAULT_REGIME_PARAMS, type DtmsRegime, type RegimeParams } from './regime.ts';
+import { adaptiveThresholds, classifyRegime, DEFAULT_REGIME_PARAMS, type DtmsRegime, type DtmsThresholds, type RegimeParams } from './regime.ts';
 import { DEFAULT_SCORE_PARAMS, emptyDtmsSignals, newDtmsScore, scoreDtmsSignals, type DtmsScore, type DtmsScoreParams } from './signalScore.ts';
 
 export interface DefensiveMonitorParams {
@@ -55,7 +55,7 @@ export interface AccountRisk {
   hourlyLossPct: number;
 }
 
-/** One deep check's outcome, for the engine (orders) and the decision journal (everything). */
+/** A deep check that changed the state: for the engine (orders) and the decision journal (everything). */
 export interface DefensiveDecision {
   positionId: string;
   time: number;
@@ -95,14 +95,17 @@ interface Tracked {
 
 interface SymbolData {
   features: DtmsFeatures;
-  /** Recent bar spreads (a ring) for the spread-spike rail. */
-  spreads: Float64Array;
-  spreadCount: number;
-  spreadHead: number;
+  /** Median of the recent bar spreads, for the spread-spike rail. */
+  spreads: SlidingMedian;
   lastBarEnd: number;
   lastSpread: number;
   bid: number;
   ask: number;
+  /** Regime and thresholds, cached until an M15 bar closes or the hour changes (fast checks run every bar). */
+  regimeM15: number;
+  regimeHour: number;
+  regime: DtmsRegime;
+  thresholds: DtmsThresholds;
 }
 
 const SPREADS_KEPT = 240;
@@ -113,6 +116,10 @@ export class DefensiveMonitor {
   private readonly baseMs: number;
   private readonly signals = emptyDtmsSignals();
   private readonly scratchScore = newDtmsScore();
+  private readonly machineHedging: DtmsMachineParams;
+  private readonly machineNetting: DtmsMachineParams;
+  /** Deep checks run (every one; only those that change something become decisions). */
+  deepChecks = 0;
 
   constructor(
     private readonly baseTimeframe: Timeframe,
@@ -121,6 +128,8 @@ export class DefensiveMonitor {
     private readonly vwapAnchorHourUtc = 0,
   ) {
     this.baseMs = baseTimeframeMs;
+    this.machineHedging = { ...p.machine, hedging: true };
+    this.machineNetting = { ...p.machine, hedging: false };
   }
 
   private symbol(symbol: string): SymbolData {
@@ -128,13 +137,15 @@ export class DefensiveMonitor {
     if (!s) {
       s = {
         features: new DtmsFeatures(this.baseTimeframe, this.vwapAnchorHourUtc),
-        spreads: new Float64Array(SPREADS_KEPT),
-        spreadCount: 0,
-        spreadHead: 0,
+        spreads: new SlidingMedian(SPREADS_KEPT),
         lastBarEnd: NaN,
         lastSpread: NaN,
         bid: NaN,
         ask: NaN,
+        regimeM15: -1,
+        regimeHour: NaN,
+        regime: { session: 'ASIAN', volatility: 'NORMAL', structure: 'TREND' },
+        thresholds: { vwapSlope: NaN, rsi: NaN, volumeFlipShare: NaN },
       };
       this.symbols.set(symbol, s);
     }
@@ -150,11 +161,7 @@ export class DefensiveMonitor {
     s.lastSpread = spread;
     s.bid = bar.close;
     s.ask = bar.close + (Number.isNaN(spread) ? 0 : spread);
-    if (!Number.isNaN(spread)) {
-      s.spreads[s.spreadHead] = spread;
-      s.spreadHead = (s.spreadHead + 1) % SPREADS_KEPT;
-      if (s.spreadCount < SPREADS_KEPT) s.spreadCount++;
-    }
+    if (!Number.isNaN(spread)) s.spreads.push(spread);
   }
 
   /** Starts defending a position (auto-enable): its state, and its schedule from now. */
@@ -211,8 +218,8 @@ export class DefensiveMonitor {
   }
 
   /**
-   * Runs the checks due for one position at `now`. A deep check's outcome goes to `decisions`, a check
-   * held back by bad data to `holds`.
+   * Runs the checks due for one position at `now`. A deep check that changes the state goes to
+   * `decisions` (with its score, regime and orders); a check held back by bad data to `holds`.
    */
   evaluate(positionId: string, now: number, risk: AccountRisk, decisions: DefensiveDecision[], holds: DefensiveHold[]): void {
     const t = this.tracked.get(positionId);
@@ -245,8 +252,7 @@ export class DefensiveMonitor {
     const side = t.position.side;
     const s = sym.features.signals(this.signals);
     s.vwapCrosses = t.vwapCrosses;
-    const regime = classifyRegime(now, sym.features.atrRatio(), sym.features.bollingerWidth(), p.regime);
-    const thresholds = adaptiveThresholds(t.instrument.canonical, regime, p.regime);
+    const { regime, thresholds } = this.regimeOf(sym, t.instrument.canonical, now);
     const score = scoreDtmsSignals(side, s, regime, thresholds, this.scratchScore, p.score);
     // The trade's VWAP crosses, after scoring (the scorer saw the count from before this check).
     if (Number.isFinite(s.vwap) && Number.isFinite(s.price)) {
@@ -257,8 +263,10 @@ export class DefensiveMonitor {
       t.state,
       { score: score.total, vwapFlipAgainst: score.vwapFlipAgainst, volumeFlipAgainst: score.volumeFlipAgainst, structureResumed: score.structure > 0 },
       now,
-      { ...p.machine, hedging: t.instrument.hedging },
+      t.instrument.hedging ? this.machineHedging : this.machineNetting,
     );
+    this.deepChecks++;
+    if (step.to === step.from) return; // the score is kept on the state; nothing to decide
     if (step.to === 'HEALTHY' && step.from !== 'HEALTHY') t.closedVolume = 0;
     const orders: DefensiveDecision['orders'] = [];
     const skipped: DefensiveDecision['skipped'] = [];
@@ -290,25 +298,37 @@ export class DefensiveMonitor {
     decisions.push({ positionId, time: now, trigger, from: step.from, to: step.to, reason: step.reason, regime, score: { ...score }, orders, skipped });
   }
 
+  private regimeOf(sym: SymbolData, canonical: string, now: number): { regime: DtmsRegime; thresholds: DtmsThresholds } {
+    const hour = Math.floor(now / 3_600_000);
+    if (sym.regimeM15 !== sym.features.m15Closed || sym.regimeHour !== hour) {
+      sym.regimeM15 = sym.features.m15Closed;
+      sym.regimeHour = hour;
+      sym.regime = classifyRegime(now, sym.features.atrRatio(), sym.features.bollingerWidth(), this.p.regime);
+      sym.thresholds = adaptiveThresholds(canonical, sym.regime, this.p.regime);
+    }
+    return sym;
+  }
+
   /** The fast check's trigger: a steep VWAP slope against the trade after two crosses (counting this price). */
   private vwapFlipAgainst(t: Tracked, sym: SymbolData, now: number): boolean {
-    const s = sym.features.signals(this.signals);
-    if (!Number.isFinite(s.vwap) || !Number.isFinite(s.vwapSlope)) return false;
+    const f = sym.features;
+    const slope = f.vwapSlope;
     const side = t.position.side;
-    const wrongSide = side === 'buy' ? s.price < s.vwap : s.price > s.vwap;
+    if (!(side === 'buy' ? slope < 0 : slope > 0)) return false; // false for NaN too
+    const vwap = f.vwapValue;
+    const price = f.price;
+    if (!Number.isFinite(vwap)) return false;
+    const wrongSide = side === 'buy' ? price < vwap : price > vwap;
     const crosses = wrongSide ? t.vwapCrosses + 1 : Math.max(0, t.vwapCrosses - 1);
-    const regime = classifyRegime(now, sym.features.atrRatio(), sym.features.bollingerWidth(), this.p.regime);
-    const th = adaptiveThresholds(t.instrument.canonical, regime, this.p.regime).vwapSlope;
-    const against = side === 'buy' ? s.vwapSlope < 0 : s.vwapSlope > 0;
-    return against && Math.abs(s.vwapSlope) >= th && crosses >= 2;
+    return crosses >= 2 && Math.abs(slope) >= this.regimeOf(sym, t.instrument.canonical, now).thresholds.vwapSlope;
   }
 
   private dataHold(sym: SymbolData, now: number): { reason: DefensiveHold['reason']; detail: string } | null {
     if (!Number.isFinite(sym.lastBarEnd)) return { reason: 'no_data', detail: 'no bar yet' };
     const age = now - sym.lastBarEnd;
     if (age > this.p.staleBarMs) return { reason: 'stale_data', detail: `last bar closed ${Math.round(age / 1000)} s ago (limit ${this.p.staleBarMs / 1000} s)` };
-    if (sym.spreadCount >= 10 && Number.isFinite(sym.lastSpread)) {
-      const median = medianOf(sym.spreads, sym.spreadCount);
+    if (sym.spreads.count >= 10 && Number.isFinite(sym.lastSpread)) {
+      const median = sym.spreads.median();
       if (median > 0 && sym.lastSpread > this.p.spreadSpikeFactor * median) {
         return { reason: 'spread_spike', detail: `spread ${sym.lastSpread} > ${this.p.spreadSpikeFactor} x median ${median}` };
       }
@@ -317,8 +337,53 @@ export class DefensiveMonitor {
   }
 }
 
-function medianOf(values: Float64Array, count: number): number {
-  const sorted = Array.from(values.subarray(0, count)).sort((a, b) => a - b);
-  const mid = count >> 1;
-  return count % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/**
+ * Median of the last `size` values: a ring for the order of arrival plus a sorted copy kept by binary
+ * search and one memmove per value (sorting the window at every check was most of the DTMS time).
+ */
+export class SlidingMedian {
+  private readonly ring: Float64Array;
+  private readonly sorted: Float64Array;
+  private head = 0;
+  count = 0;
+  constructor(readonly size: number) {
+    this.ring = new Float64Array(size);
+    this.sorted = new Float64Array(size);
+  }
+
+  push(x: number): void {
+    const sorted = this.sorted;
+    let n = this.count;
+    if (n === this.size) {
+      // drop the oldest value from the sorted copy
+      const old = this.ring[this.head]!;
+      const i = lowerBound(sorted, n, old);
+      sorted.copyWithin(i, i + 1, n);
+      n--;
+    }
+    const j = lowerBound(sorted, n, x);
+    sorted.copyWithin(j + 1, j, n);
+    sorted[j] = x;
+    this.ring[this.head] = x;
+    this.head = this.head + 1 === this.size ? 0 : this.head + 1;
+    this.count = n + 1;
+  }
+
+  median(): number {
+    const n = this.count;
+    if (n === 0) return NaN;
+    const mid = n >> 1;
+    return n % 2 === 1 ? this.sorted[mid]! : (this.sorted[mid - 1]! + this.sorted[mid]!) / 2;
+  }
+}
+
+function lowerBound(a: Float64Array, n: number, x: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -124,13 +124,15 @@ export interface DeepCheckInput {
   structureResumed: boolean;
 }
 
+const NO_ACTIONS: readonly DtmsActionKind[] = Object.freeze([]);
+
 export interface DeepCheckResult {
   from: DtmsState;
   to: DtmsState;
-  /** Why the state changed, or why it stayed (for the decision record). */
+  /** Why the state changed; or 'no_transition' / 'minimum_time_in_state' / 'closed' when it did not. */
   reason: string;
   /** Actions to carry out now (new this episode only). */
-  actions: DtmsActionKind[];
+  actions: readonly DtmsActionKind[];
 }
 
 /**
@@ -140,9 +142,9 @@ export interface DeepCheckResult {
 export function deepCheck(s: DefensiveState, input: DeepCheckInput, now: number, p: DtmsMachineParams = DEFAULT_MACHINE_PARAMS): DeepCheckResult {
   const from = s.state;
   s.score = input.score;
-  if (from === 'CLOSED') return { from, to: from, reason: 'closed', actions: [] };
+  if (from === 'CLOSED') return { from, to: from, reason: 'closed', actions: NO_ACTIONS };
   const inState = now - s.since;
-  if (inState < p.minTimeInStateMs) return { from, to: from, reason: `in ${from} for ${Math.round(inState / 1000)} s, minimum ${p.minTimeInStateMs / 1000} s`, actions: [] };
+  if (inState < p.minTimeInStateMs) return { from, to: from, reason: 'minimum_time_in_state', actions: NO_ACTIONS };
   const sc = input.score;
   switch (from) {
     case 'HEALTHY':
@@ -173,7 +175,7 @@ export function deepCheck(s: DefensiveState, input: DeepCheckInput, now: number,
       }
       break;
   }
-  return { from, to: from, reason: `score ${fmt(sc)}: stays ${from}`, actions: [] };
+  return { from, to: from, reason: 'no_transition', actions: NO_ACTIONS };
 }
 
 function fmt(x: number): string {

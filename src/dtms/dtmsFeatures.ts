@@ -96,6 +96,12 @@ export class DtmsFeatures {
   private readonly typical = new Ring(3);
   private readonly lastM5: Bar = { time: 0, open: NaN, high: NaN, low: NaN, close: NaN, volume: 0, spread: NaN };
   private lastPrice = NaN;
+  /** Regime inputs, recomputed when an M15 bar closes (they read only closed M15 bars). */
+  private cachedAtrRatio = NaN;
+  private atr14Sum = 0;
+  private cachedBollingerWidth = NaN;
+  /** M15 bars closed so far (the regime cache key). */
+  m15Closed = 0;
 
   /** On a base coarser than M5 or M15 (an H1 replay), the base bars stand in for them. */
   constructor(baseTimeframe: Timeframe = 'M1', vwapAnchorHourUtc = 0) {
@@ -137,7 +143,16 @@ export class DtmsFeatures {
     this.lows.push(b.low);
     this.closes.push(b.close);
     this.trueRanges.push(tr);
-    if (this.trueRanges.length >= ATR_PERIOD) this.atr14.push(this.mean(this.trueRanges, ATR_PERIOD));
+    if (this.trueRanges.length >= ATR_PERIOD) {
+      const atr = this.mean(this.trueRanges, ATR_PERIOD);
+      // A running sum of the kept ATR values: their mean is read at every M15 close.
+      if (this.atr14.length === this.atr14.size) this.atr14Sum -= this.atr14.at(this.atr14.size - 1);
+      this.atr14.push(atr);
+      this.atr14Sum += atr;
+    }
+    this.m15Closed++;
+    this.cachedAtrRatio = this.computeAtrRatio();
+    this.cachedBollingerWidth = this.computeBollingerWidth();
     this.ema50s.push(this.ema50.update(b.close));
     this.ema200s.push(this.ema200.update(b.close));
     const macd = this.ema12.update(b.close) - this.ema26.update(b.close);
@@ -189,15 +204,38 @@ export class DtmsFeatures {
     return this.atr14.at(0);
   }
 
+  /** The latest price and the session VWAP and its slope (what a fast check reads), without the rest of signals(). */
+  get price(): number {
+    return this.lastPrice;
+  }
+
+  get vwapValue(): number {
+    return this.vwap.ready ? this.vwap.value : NaN;
+  }
+
+  get vwapSlope(): number {
+    const t0 = this.typical.at(0);
+    const t2 = this.typical.at(2);
+    return t2 > 0 ? (t0 - t2) / t2 : NaN;
+  }
+
   /** ATR(14) now / its mean over the kept bars (regime volatility); NaN with fewer than 10 values. */
   atrRatio(): number {
-    const n = this.atr14.length;
-    if (n < 10) return NaN;
-    return this.atr14.at(0) / this.mean(this.atr14, n);
+    return this.cachedAtrRatio;
   }
 
   /** Bollinger(20, 2) width / middle on M15 closes (population standard deviation); NaN before 20 bars. */
   bollingerWidth(): number {
+    return this.cachedBollingerWidth;
+  }
+
+  private computeAtrRatio(): number {
+    const n = this.atr14.length;
+    if (n < 10) return NaN;
+    return this.atr14.at(0) / (this.atr14Sum / n);
+  }
+
+  private computeBollingerWidth(): number {
     if (this.closes.length < BOLL_PERIOD) return NaN;
     const m = this.mean(this.closes, BOLL_PERIOD);
     let v = 0;
@@ -226,18 +264,15 @@ export class DtmsFeatures {
       out.priorHigh = NaN;
       out.priorLow = NaN;
     }
-    out.vwap = this.vwap.ready ? this.vwap.value : NaN;
-    const t0 = this.typical.at(0);
-    const t2 = this.typical.at(2);
-    out.vwapSlope = t2 > 0 ? (t0 - t2) / t2 : NaN;
+    out.vwap = this.vwapValue;
+    out.vwapSlope = this.vwapSlope;
     out.rsi = this.rsi(0);
     out.rsiTwoBarsAgo = this.rsi(2);
     out.macdHist1 = this.hist.at(0);
     out.macdHist2 = this.hist.at(1);
     out.macdHist3 = this.hist.at(2);
-    const slope = (r: Ring, count: number, needed: number) => (count >= needed && r.length > EMA_SLOPE_BARS ? (r.at(0) - r.at(EMA_SLOPE_BARS)) / r.at(EMA_SLOPE_BARS) : NaN);
-    out.ema50Slope = slope(this.ema50s, this.ema50.count, 50);
-    out.ema200Slope = slope(this.ema200s, this.ema200.count, 200 + EMA_SLOPE_BARS);
+    out.ema50Slope = emaSlope(this.ema50s, this.ema50.count, 50);
+    out.ema200Slope = emaSlope(this.ema200s, this.ema200.count, 200 + EMA_SLOPE_BARS);
     const m = this.lastM5;
     out.m5Open = m.open;
     out.m5High = m.high;
@@ -248,4 +283,9 @@ export class DtmsFeatures {
     out.deltaZ = NaN;
     return out;
   }
+}
+
+/** (EMA now - EMA 9 bars ago) / EMA 9 bars ago, once the EMA has seen `needed` closes; NaN before. */
+function emaSlope(r: Ring, count: number, needed: number): number {
+  return count >= needed && r.length > EMA_SLOPE_BARS ? (r.at(0) - r.at(EMA_SLOPE_BARS)) / r.at(EMA_SLOPE_BARS) : NaN;
 }

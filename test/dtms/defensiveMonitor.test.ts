@@ -31,6 +31,7 @@ function run(side: Side, path: (i: number) => number, opts: { warm?: number; aft
   const all = bars(warm + after, path);
   if (opts.spreadAt) all.forEach((b, i) => (b.spread = opts.spreadAt!(i)));
   let pos: Position | null = null;
+  const checkTimes: number[] = [];
   for (let i = 0; i < all.length; i++) {
     const b = all[i]!;
     m.onBar('XAUUSDc', b);
@@ -39,9 +40,11 @@ function run(side: Side, path: (i: number) => number, opts: { warm?: number; aft
       pos = { id: '1', symbol: 'XAUUSDc', side, volume: 0.1, entryPrice: b.close, sl: side === 'buy' ? b.close - 20 : b.close + 20, tp: null, openTime: now, comment: '' };
       m.track(pos, xau, 20, now);
     }
+    const before = m.deepChecks;
     if (pos) m.evaluate('1', now, opts.risk ?? NO_LOSS, decisions, holds);
+    if (m.deepChecks > before) checkTimes.push(now);
   }
-  return { m, decisions, holds };
+  return { m, decisions, holds, checkTimes };
 }
 
 // A slow wave for the warm-up, then a steady slide of 0.1 per minute (or a rally, mirrored).
@@ -51,9 +54,8 @@ const rally = (i: number) => (i < 600 ? 4000 - wave(i) : 4000 - wave(600) + 0.1 
 
 describe('DTMS monitor', () => {
   it('runs a deep check every 15 minutes from registration', () => {
-    const { decisions } = run('buy', wave, { after: 121 });
-    expect(decisions.map((d) => (d.time - decisions[0]!.time) / MIN)).toEqual([0, 15, 30, 45, 60, 75, 90, 105]);
-    expect(decisions.every((d) => d.trigger === 'scheduled')).toBe(true);
+    const { checkTimes } = run('buy', wave, { after: 121 });
+    expect(checkTimes.map((t) => (t - (T0 + 600 * MIN)) / MIN)).toEqual([15, 30, 45, 60, 75, 90, 105, 120]);
   });
 
   it('a buy in a slide escalates one level per check: tighten, then half close and breakeven, then hedge', () => {
@@ -101,17 +103,34 @@ describe('DTMS monitor', () => {
 
   it('a steep VWAP slope against the trade after two crosses brings the deep check forward, never within the 10 min cooldown', () => {
     const plunge = (i: number) => (i < 600 ? wave(i) : wave(600) - 1.5 * (i - 600));
-    const { decisions } = run('buy', plunge, { after: 50 });
+    const { checkTimes, decisions } = run('buy', plunge, { after: 50 });
     const start = T0 + 600 * MIN;
-    expect(decisions.map((d) => [(d.time - start) / MIN, d.trigger])).toEqual([
-      [15, 'scheduled'], // finds the price under the VWAP: one cross
-      [25, 'vwap_flip'], // the next fast check sees the second cross; waited out the cooldown
-      [35, 'vwap_flip'],
-      [45, 'vwap_flip'],
-    ]);
+    // 15: scheduled, finds the price under the VWAP (one cross); 25, 35, 45: the fast check sees the
+    // second cross and the steep slope, and each time waits out the 10 min cooldown
+    expect(checkTimes.map((t) => (t - start) / MIN)).toEqual([15, 25, 35, 45]);
+    expect(decisions.map((d) => d.trigger)).toEqual(decisions.map((d) => ((d.time - start) / MIN === 15 ? 'scheduled' : 'vwap_flip')));
   });
 
   it('the defaults are the original cadence', () => {
     expect([DEFAULT_MONITOR_PARAMS.fastCheckMs, DEFAULT_MONITOR_PARAMS.hedgedFastCheckMs, DEFAULT_MONITOR_PARAMS.deepCheckMs, DEFAULT_MONITOR_PARAMS.cooldownMs]).toEqual([30_000, 60_000, 900_000, 600_000]);
+  });
+});
+
+describe('SlidingMedian', () => {
+  it('is the median of the last N values (property, against sorting the window)', async () => {
+    const { SlidingMedian } = await import('../../src/dtms/defensiveMonitor.ts');
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 60 }), (size, xs) => {
+        const m = new SlidingMedian(size);
+        xs.forEach((x, i) => {
+          m.push(x);
+          const w = xs.slice(Math.max(0, i + 1 - size), i + 1).sort((a, b) => a - b);
+          const mid = w.length >> 1;
+          expect(m.median()).toBe(w.length % 2 ? w[mid] : (w[mid - 1]! + w[mid]!) / 2);
+        });
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
