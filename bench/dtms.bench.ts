@@ -13,11 +13,13 @@ const inst = instrumentFromConfig(config, 'XAUUSDc');
 const { series } = generateSampleSeries({ seed: 7, bars: BARS, ...SAMPLE_SHAPES.XAUUSD! });
 const fmt = (x: number, d = 2) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
+const NO_LOSS = { dailyLossPct: 0, hourlyLossPct: 0 };
 for (const when of ['cold', 'warm']) {
   const m = new DefensiveMonitor('M1', 60_000);
   const decisions: DefensiveDecision[] = [];
   const holds: DefensiveHold[] = [];
   const ids: string[] = [];
+  const handles: ReturnType<DefensiveMonitor['track']>[] = [];
   const bar: Bar = { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, spread: 0 };
   let next = 1;
   let transitions = 0;
@@ -28,13 +30,16 @@ for (const when of ['cold', 'warm']) {
     m.onBar(inst.symbol, bar);
     const now = bar.time + 60_000;
     if (i >= 3000 && i % 150 === 0) {
-      if (ids.length === 10) m.untrack(ids.shift()!, now);
+      if (ids.length === 10) {
+        m.untrack(ids.shift()!, now);
+        handles.shift();
+      }
       const side = next % 2 === 0 ? 'buy' : 'sell';
       const p: Position = { id: String(next++), symbol: inst.symbol, side, volume: 0.1, entryPrice: bar.close, sl: side === 'buy' ? bar.close - 10 : bar.close + 10, tp: null, openTime: now, comment: '' };
-      m.track(p, inst, 10, now);
+      handles.push(m.track(p, inst, 10, now));
       ids.push(p.id);
     }
-    for (let k = 0; k < ids.length; k++) m.evaluate(ids[k]!, now, { dailyLossPct: 0, hourlyLossPct: 0 }, decisions, holds);
+    for (let k = 0; k < handles.length; k++) m.evaluateTracked(handles[k]!, now, NO_LOSS, decisions, holds);
     if (decisions.length > 10_000) {
       for (const d of decisions) {
         if (d.from !== d.to) transitions++;

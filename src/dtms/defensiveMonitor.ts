@@ -79,8 +79,10 @@ export interface DefensiveHold {
   detail: string;
 }
 
-interface Tracked {
+/** A defended position, as `track` returns it: pass it to `evaluateTracked` to skip the lookups. */
+export interface Tracked {
   position: Position;
+  sym: SymbolData;
   state: DefensiveState;
   instrument: Instrument;
   initialRisk: number;
@@ -93,7 +95,7 @@ interface Tracked {
   hedgeVolume: number;
 }
 
-interface SymbolData {
+export interface SymbolData {
   features: DtmsFeatures;
   /** Median of the recent bar spreads, for the spread-spike rail. */
   spreads: SlidingMedian;
@@ -165,14 +167,15 @@ export class DefensiveMonitor {
   }
 
   /** Starts defending a position (auto-enable): its state, and its schedule from now. */
-  track(position: Position, instrument: Instrument, initialRisk: number, now: number): DefensiveState {
+  track(position: Position, instrument: Instrument, initialRisk: number, now: number): Tracked {
     const existing = this.tracked.get(position.id);
     if (existing) {
       existing.position = position;
-      return existing.state;
+      return existing;
     }
     const t: Tracked = {
       position,
+      sym: this.symbol(position.symbol),
       state: newDefensiveState(position.id, now),
       instrument,
       initialRisk,
@@ -185,7 +188,7 @@ export class DefensiveMonitor {
       hedgeVolume: 0,
     };
     this.tracked.set(position.id, t);
-    return t.state;
+    return t;
   }
 
   /** The broker's fresh view of the position (volume after a defensive close is counted for a re-add). */
@@ -223,9 +226,14 @@ export class DefensiveMonitor {
    */
   evaluate(positionId: string, now: number, risk: AccountRisk, decisions: DefensiveDecision[], holds: DefensiveHold[]): void {
     const t = this.tracked.get(positionId);
-    if (!t || t.state.state === 'CLOSED') return;
-    const sym = this.symbols.get(t.position.symbol);
-    if (!sym) return;
+    if (t) this.evaluateTracked(t, now, risk, decisions, holds);
+  }
+
+  /** evaluate() for a handle from track() (the engine's per-bar path: no map lookups). */
+  evaluateTracked(t: Tracked, now: number, risk: AccountRisk, decisions: DefensiveDecision[], holds: DefensiveHold[]): void {
+    if (t.state.state === 'CLOSED') return;
+    const sym = t.sym;
+    const positionId = t.position.id;
     const p = this.p;
     let trigger: DefensiveDecision['trigger'] | null = null;
     if (now - t.lastDeep >= p.deepCheckMs) trigger = 'scheduled';

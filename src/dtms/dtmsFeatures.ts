@@ -99,6 +99,9 @@ export class DtmsFeatures {
   /** Regime inputs, recomputed when an M15 bar closes (they read only closed M15 bars). */
   private cachedAtrRatio = NaN;
   private atr14Sum = 0;
+  /** Signal fields that read only closed M15 bars, recomputed on the first signals() after an M15 close. */
+  private readonly m15Signals: DtmsSignals = emptyDtmsSignals();
+  private m15SignalsStale = true;
   private cachedBollingerWidth = NaN;
   /** M15 bars closed so far (the regime cache key). */
   m15Closed = 0;
@@ -153,6 +156,7 @@ export class DtmsFeatures {
     this.m15Closed++;
     this.cachedAtrRatio = this.computeAtrRatio();
     this.cachedBollingerWidth = this.computeBollingerWidth();
+    this.m15SignalsStale = true;
     this.ema50s.push(this.ema50.update(b.close));
     this.ema200s.push(this.ema200.update(b.close));
     const macd = this.ema12.update(b.close) - this.ema26.update(b.close);
@@ -248,31 +252,44 @@ export class DtmsFeatures {
 
   /** Fills `out` for a deep check at the latest price (vwapCrosses and order flow are left to the caller). */
   signals(out: DtmsSignals = emptyDtmsSignals()): DtmsSignals {
+    const c = this.m15Signals;
+    if (this.m15SignalsStale) {
+      this.m15SignalsStale = false;
+      if (this.highs.length >= PRIOR_RANGE_BARS) {
+        let hi = -Infinity;
+        let lo = Infinity;
+        for (let k = 0; k < PRIOR_RANGE_BARS; k++) {
+          hi = Math.max(hi, this.highs.at(k));
+          lo = Math.min(lo, this.lows.at(k));
+        }
+        c.priorHigh = hi;
+        c.priorLow = lo;
+      } else {
+        c.priorHigh = NaN;
+        c.priorLow = NaN;
+      }
+      c.rsi = this.rsi(0);
+      c.rsiTwoBarsAgo = this.rsi(2);
+      c.macdHist1 = this.hist.at(0);
+      c.macdHist2 = this.hist.at(1);
+      c.macdHist3 = this.hist.at(2);
+      c.ema50Slope = emaSlope(this.ema50s, this.ema50.count, 50);
+      c.ema200Slope = emaSlope(this.ema200s, this.ema200.count, 200 + EMA_SLOPE_BARS);
+    }
     out.price = this.lastPrice;
     out.swingHigh = this.swingHigh;
     out.swingLow = this.swingLow;
-    if (this.highs.length >= PRIOR_RANGE_BARS) {
-      let hi = -Infinity;
-      let lo = Infinity;
-      for (let k = 0; k < PRIOR_RANGE_BARS; k++) {
-        hi = Math.max(hi, this.highs.at(k));
-        lo = Math.min(lo, this.lows.at(k));
-      }
-      out.priorHigh = hi;
-      out.priorLow = lo;
-    } else {
-      out.priorHigh = NaN;
-      out.priorLow = NaN;
-    }
+    out.priorHigh = c.priorHigh;
+    out.priorLow = c.priorLow;
     out.vwap = this.vwapValue;
     out.vwapSlope = this.vwapSlope;
-    out.rsi = this.rsi(0);
-    out.rsiTwoBarsAgo = this.rsi(2);
-    out.macdHist1 = this.hist.at(0);
-    out.macdHist2 = this.hist.at(1);
-    out.macdHist3 = this.hist.at(2);
-    out.ema50Slope = emaSlope(this.ema50s, this.ema50.count, 50);
-    out.ema200Slope = emaSlope(this.ema200s, this.ema200.count, 200 + EMA_SLOPE_BARS);
+    out.rsi = c.rsi;
+    out.rsiTwoBarsAgo = c.rsiTwoBarsAgo;
+    out.macdHist1 = c.macdHist1;
+    out.macdHist2 = c.macdHist2;
+    out.macdHist3 = c.macdHist3;
+    out.ema50Slope = c.ema50Slope;
+    out.ema200Slope = c.ema200Slope;
     const m = this.lastM5;
     out.m5Open = m.open;
     out.m5High = m.high;
