@@ -113,11 +113,6 @@ export class DtmsFeatures {
     this.vwap = new SessionVwap(vwapAnchorHourUtc);
   }
 
-  /** M15 bars folded in so far (capped at what is kept). */
-  get m15Bars(): number {
-    return this.closes.length;
-  }
-
   /** One closed base bar. */
   onBar(bar: Readonly<Bar>): void {
     this.lastPrice = bar.close;

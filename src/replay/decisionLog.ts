@@ -73,11 +73,6 @@ export class LineWriter {
     buf[this.used++] = 10;
   }
 
-  /** Writes a draft line (its time formatted here). */
-  writeDraft(l: DecisionLineDraft): void {
-    this.write(formatDecisionLine(l));
-  }
-
   private flush(): void {
     if (this.fd === null || this.used === 0) return;
     const full = this.buf!;
@@ -236,7 +231,7 @@ export class DecisionLineBuilder {
   }
 
   emit(): void {
-    this.writer.writeDraft(this.draft);
+    this.writer.write(formatDecisionLine(this.draft));
   }
 }
 

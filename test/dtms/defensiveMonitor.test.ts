@@ -111,6 +111,41 @@ describe('DTMS monitor', () => {
     expect(decisions.map((d) => d.trigger)).toEqual(decisions.map((d) => ((d.time - start) / MIN === 15 ? 'scheduled' : 'vwap_flip')));
   });
 
+  it('follows the broker: a refreshed volume sizes the hedge and the final close, and a set hedge is closed with the position', () => {
+    const m = new DefensiveMonitor('M1', MIN);
+    const decisions: DefensiveDecision[] = [];
+    const all = bars(600 + 240, slide);
+    let pos: Position | null = null;
+    for (let i = 0; i < all.length; i++) {
+      const b = all[i]!;
+      m.onBar('XAUUSDc', b);
+      const now = b.time + MIN;
+      if (i === 599) {
+        pos = { id: '1', symbol: 'XAUUSDc', side: 'buy', volume: 0.1, entryPrice: b.close, sl: b.close - 20, tp: null, openTime: now, comment: '' };
+        m.track(pos, xau, 20, now);
+      }
+      if (!pos) continue;
+      const n = decisions.length;
+      m.evaluate('1', now, NO_LOSS, decisions, []);
+      for (const d of decisions.slice(n)) {
+        for (const { order } of d.orders) {
+          // what the broker would report after each order
+          if (order.kind === 'close_partial') m.refresh((pos = { ...pos, volume: Math.round((pos.volume - order.volume) * 100) / 100 }));
+          if (order.kind === 'open' && order.purpose === 'hedge') m.setHedge('1', 'h9', order.volume);
+        }
+      }
+    }
+    const hedge = decisions.find((d) => d.to === 'HEDGED')!;
+    expect(hedge.orders[0]!.order).toMatchObject({ kind: 'open', purpose: 'hedge', volume: 0.02 }); // half of 0.05, rounded down
+    const closed = decisions.find((d) => d.to === 'CLOSED')!;
+    expect(closed.orders.map((o) => o.order)).toEqual([
+      { kind: 'close', hedge: false, positionId: '1', volume: 0.05 },
+      { kind: 'close', hedge: true, positionId: 'h9', volume: 0.02 },
+    ]);
+    expect(m.untrack('1', closed.time + MIN)?.state).toBe('CLOSED');
+    expect(m.state('1')).toBeUndefined();
+  });
+
   it('the defaults are the original cadence', () => {
     expect([DEFAULT_MONITOR_PARAMS.fastCheckMs, DEFAULT_MONITOR_PARAMS.hedgedFastCheckMs, DEFAULT_MONITOR_PARAMS.deepCheckMs, DEFAULT_MONITOR_PARAMS.cooldownMs]).toEqual([30_000, 60_000, 900_000, 600_000]);
   });

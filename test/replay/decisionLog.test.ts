@@ -50,7 +50,7 @@ const referenceLine = (l: DecisionLineDraft) =>
     newSl: r8(l.newSl), volume: r8(l.volume), openVolume: r8(l.openVolume), price: r8(l.price), reason: l.reason, result: l.result, code: l.code, detail: l.detail,
   });
 
-describe('LineWriter.writeDraft', () => {
+describe('formatDecisionLine through LineWriter', () => {
   it('writes each line as JSON.stringify would, for any text and numbers, across buffer boundaries (property)', async () => {
     const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
@@ -97,7 +97,7 @@ describe('LineWriter.writeDraft', () => {
         fc.property(fc.array(line, { minLength: 1, maxLength: 20 }), (lines) => {
           const file = path.join(dir, `${run++}.jsonl`);
           const w = new LineWriter(file);
-          for (const l of lines) w.writeDraft(l as never);
+          for (const l of lines) w.write(formatDecisionLine(l as DecisionLineDraft));
           w.close();
           const expected = lines.map((l) => `${referenceLine(l as DecisionLineDraft)}\n`).join('');
           return readFileSync(file).equals(Buffer.from(expected, 'utf8')) && w.count === lines.length;
