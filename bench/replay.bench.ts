@@ -8,7 +8,8 @@
 // - a busier book: ~8 open, held ~8 h (hourly entries, SL 2 x ATR(H1)): 2.5x the trades;
 // - a churning one: an entry every 10 bars, SL 1.5 x ATR(M15): ~10 open, 15x the trades.
 // Time grows with open positions x bars (~85 ns each here) and with trades (~60 us each: the entry,
-// ~3 intents and ~6 decision lines, the close, and the trade's rows in the reports).
+// ~3 intents and ~6 decision lines, the close, and the trade's rows in the reports). The target book
+// also runs with DTMS off, to show what defending every position costs.
 // Options (env): BENCH_REPLAY_BARS (1000000), BENCH_SEED (7).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,8 @@ const fmt = (x: number, d = 2) => x.toLocaleString('en-US', { maximumFractionDig
 const mb = (b: number) => `${fmt(b / 1048576, 0)} MB`;
 
 const config = configSchema.parse({});
+// DTMS defends every position by default; the same book without it shows what DTMS costs (issue 4: at most +50%).
+const configNoDtms = configSchema.parse({ dtms: { enabled: false } });
 const instrument = instrumentFromConfig(config, 'XAUUSDc');
 const { series } = generateSampleSeries({ seed: SEED, bars: BARS, ...SAMPLE_SHAPES.XAUUSD! });
 const dir = mkdtempSync(path.join(tmpdir(), 'warden-bench-'));
@@ -49,11 +52,11 @@ const BOOKS: Book[] = [
   { name: 'churn: an entry every 10 bars, SL 1.5 x ATR(M15)', every: 10, atrTimeframe: 'M15', slAtr: 1.5 },
 ];
 
-function replay(outDir: string, book: Book) {
+function replay(outDir: string, book: Book, cfg = config) {
   const entries = generateEntries(series, 'M1', { ...DEFAULT_GENERATED, every: book.every, seed: SEED, side: 'random', atrTimeframe: book.atrTimeframe, slAtr: book.slAtr });
   const gaps = findGaps(series, 60_000);
   return runReplayJob({
-    config,
+    config: cfg,
     instrument,
     series,
     timeframe: 'M1',
@@ -72,23 +75,26 @@ function replay(outDir: string, book: Book) {
 console.log(`warden replay bench: node ${process.version}, single core, ${fmt(BARS, 0)} M1 bars (generated XAUUSD), seed ${SEED}`);
 // The target book runs cold (what one `warden replay` costs, JIT warm-up included), then twice warm
 // (the machine is shared: two warm runs show the spread).
-const RUNS: [Book, string][] = [
-  [BOOKS[0]!, 'cold'],
-  [BOOKS[0]!, 'warm'],
-  [BOOKS[0]!, 'warm'],
-  [BOOKS[1]!, 'warm'],
-  [BOOKS[2]!, 'warm'],
+const RUNS: [Book, string, boolean][] = [
+  [BOOKS[0]!, 'cold', true],
+  [BOOKS[0]!, 'warm', true],
+  [BOOKS[0]!, 'warm', true],
+  [BOOKS[0]!, 'warm, DTMS off', false],
+  [BOOKS[0]!, 'warm, DTMS off', false],
+  [BOOKS[1]!, 'warm', true],
+  [BOOKS[2]!, 'warm', true],
 ];
-for (const [book, when] of RUNS) {
+for (const [book, when, dtms] of RUNS) {
   (globalThis as { gc?: () => void }).gc?.();
   const t0 = process.hrtime.bigint();
-  const run = replay(path.join(dir, String(book.every)), book);
+  const run = replay(path.join(dir, String(book.every)), book, dtms ? config : configNoDtms);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   sample();
   const res = run.result;
   console.log(
     `replay (${book.name}; ${when}): ${fmt(BARS, 0)} bars in ${fmt(s, 3)} s = ${fmt(BARS / s / 1e6)} M bars/s, features + exit decisions + paper broker + all four output files; ` +
-      `mean ${fmt(res.positionBars / res.bars, 1)} positions open per bar, ${fmt(res.trades.length, 0)} trades, ${fmt(run.decisions.count, 0)} decision lines`,
+      `mean ${fmt(res.positionBars / res.bars, 1)} positions open per bar, ${fmt(res.trades.length, 0)} trades, ${fmt(run.decisions.count, 0)} decision lines` +
+      (dtms ? `; DTMS: ${fmt(res.dtms.deepChecks, 0)} deep checks, ${fmt(Object.values(res.dtms.transitions).reduce((a, b) => a + b, 0), 0)} transitions, ${fmt(Object.values(res.dtms.actions).reduce((a, b) => a + b, 0), 0)} actions applied` : ''),
   );
 }
 console.log(`replay memory: peak RSS ${mb(peakRss)} over all runs (bars held as columns: ${mb(series.length * 56)})`);

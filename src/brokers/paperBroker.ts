@@ -268,7 +268,11 @@ export class PaperBroker {
     return this.request(requestId, () => this.doClose(requestId, positionId, false));
   }
 
-  /** Dispatches an engine Intent: move_stop -> modifyStops (keeping TP), close_partial, close; requestId = intent.id. */
+  /**
+   * Dispatches an engine Intent (requestId = intent.id): move_stop -> modifyStops (keeping TP),
+   * close_partial, close (of `targetId`: the position or its DTMS hedge), open (a DTMS hedge or
+   * re-add: `side`, `volume`, stop `newSl` (NaN: none), `comment`).
+   */
   apply(intent: Intent): BrokerAnswer {
     switch (intent.kind) {
       case 'move_stop': {
@@ -279,7 +283,9 @@ export class PaperBroker {
       case 'close_partial':
         return this.closePartial(intent.id, intent.positionId, intent.volume);
       case 'close':
-        return this.close(intent.id, intent.positionId);
+        return this.close(intent.id, intent.targetId || intent.positionId);
+      case 'open':
+        return this.open({ requestId: intent.id, side: intent.side, volume: intent.volume, sl: Number.isFinite(intent.newSl) ? intent.newSl : null, tp: null, comment: intent.comment });
     }
   }
 

@@ -182,10 +182,99 @@ export const featuresSchema = z
   })
   .prefault({});
 
+/** DTMS score thresholds (original §2.2); the ordering below is what the state machine needs to make sense. */
+const dtmsScores = z
+  .strictObject({
+    /** Enter WARNING_L1 at a score at or below this. */
+    warningL1: range(-30, 30).default(-2),
+    /** Leave WARNING_L1 back to HEALTHY at or above this. */
+    healthyFromL1: range(-30, 30).default(0),
+    /** Enter WARNING_L2 at or below this. */
+    warningL2: range(-30, 30).default(-4),
+    /** Leave WARNING_L2 back to WARNING_L1 at or above this. */
+    l1FromL2: range(-30, 30).default(-2),
+    /** Hedge (or close, on a netting account) at or below this. */
+    hedge: range(-30, 30).default(-6),
+    /** Recovery (from HEDGED) and a healthy end of the recovery need at least this. */
+    recover: range(-30, 30).default(1),
+  })
+  .superRefine((s, ctx) => {
+    // Escalation goes down the scale, and each way back sits strictly above its way in (hysteresis).
+    // A value already refused (wrong type, out of range) is reported once, by its own field.
+    if (!Object.values(s).every((v) => typeof v === 'number' && v >= -30 && v <= 30)) return;
+    const rules: [lower: keyof typeof s, upper: keyof typeof s, why: string][] = [
+      ['hedge', 'warningL2', 'escalation order hedge < warningL2 < warningL1'],
+      ['warningL2', 'warningL1', 'escalation order hedge < warningL2 < warningL1'],
+      ['warningL1', 'healthyFromL1', 'hysteresis: leaving WARNING_L1 needs a better score than entering it'],
+      ['warningL2', 'l1FromL2', 'hysteresis: leaving WARNING_L2 needs a better score than entering it'],
+    ];
+    for (const [lower, upper, why] of rules) {
+      if (!(s[lower] < s[upper])) {
+        ctx.addIssue({ code: 'custom', input: s, message: `${lower} (${s[lower]}) must be less than ${upper} (${s[upper]}) (${why})` });
+      }
+    }
+  });
+
+export const dtmsSchema = z
+  .strictObject({
+    /** Defend every position Warden sees (auto-enable), as the original's auto-registration intends. */
+    enabled: z.boolean().default(true),
+    /** Deep check (regime, score, one state-machine step) every this many seconds (original: 900). */
+    deepCheckSec: z.number().int().min(60).max(3600).default(900),
+    /** Fast check (VWAP flip) every this many seconds, and when hedged (original: 30 and 60). */
+    fastCheckSec: z.number().int().min(5).max(900).default(30),
+    hedgedFastCheckSec: z.number().int().min(5).max(900).default(60),
+    /** An event-triggered deep check waits at least this long after the last one (original: 600). */
+    cooldownSec: z.number().int().min(0).max(3600).default(600),
+    /** No check on data older than this many seconds (original rail: bar age 300 s). */
+    staleDataSec: z.number().int().min(10).max(86_400).default(300),
+    /** No check while the spread is above this multiple of its recent median (original rail: 2x). */
+    spreadSpikeFactor: range(1, 20).default(2),
+    /** No new risk (hedge, re-add) past these losses, % of the balance (original rails: 2% a day, 1% an hour). */
+    dailyLossLimitPct: percent().default(2),
+    hourlyLossLimitPct: percent().default(1),
+    /** No new risk after this many stops in a row (original rail: 3); 0 = no limit. */
+    maxConsecutiveStops: z.number().int().min(0).max(100).default(3),
+    scores: dtmsScores.prefault({}),
+    /** Hedged this many minutes without recovering: close everything (original: 75 = 5 x M15). */
+    hedgedFlatMinutes: range(1, 1440).default(75),
+    /** A recovery is judged after this many minutes (original: 30 = 2 x M15). */
+    recoveryMinutes: range(1, 1440).default(30),
+    /** No transition out of a state sooner than this many minutes after entering it (CLOSED excepted). */
+    minTimeInStateMinutes: range(0, 1440).default(15),
+    actions: z
+      .strictObject({
+        /** WARNING_L1 tightens the stop to this many R behind the price (original: 0.3). */
+        tightenR: range(0, 5).default(0.3),
+        /** WARNING_L2 closes this % of the open volume (original: 50). */
+        partialClosePct: percent().default(50),
+        /** The hedge is this share of the open volume (original: 0.5) ... */
+        hedgeShare: range(0.01, 1).default(0.5),
+        /** ... with its stop this many ATR away (original: 0.5). */
+        hedgeStopAtr: range(0.1, 10).default(0.5),
+        /** A recovery re-adds this share of the volume closed defensively (original: 0.5). */
+        reAddShare: range(0, 1).default(0.5),
+      })
+      .prefault({}),
+    /** Base VWAP slope threshold per symbol (original §6), scaled by session, volatility and structure. */
+    vwapSlopeBase: symbolTable(range(0.000001, 0.1)).default({
+      XAUUSD: 0.001,
+      BTCUSD: 0.002,
+      EURUSD: 0.0005,
+      GBPUSD: 0.0005,
+      USDJPY: 0.0007,
+      GBPJPY: 0.0007,
+      EURJPY: 0.0007,
+      DEFAULT: 0.001,
+    }),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   symbols: symbolsSchema,
   exits: exitsSchema,
   features: featuresSchema,
+  dtms: dtmsSchema,
   instruments: symbolTable(instrumentRules).prefault(DEFAULT_INSTRUMENTS as never),
 });
 
@@ -195,3 +284,4 @@ export type SymbolExitParams = z.infer<typeof symbolExitParams>;
 export type TradeTypeBase = z.infer<typeof tradeTypeBase>;
 export type InstrumentRules = z.infer<typeof instrumentRules>;
 export type FeaturesConfig = WardenConfig['features'];
+export type DtmsConfig = WardenConfig['dtms'];

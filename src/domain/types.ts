@@ -78,10 +78,11 @@ export interface Quote {
   ask: number;
 }
 
-export type IntentKind = 'move_stop' | 'close_partial' | 'close';
+/** open: a new market order (DTMS hedge or re-add); the others act on an existing position. */
+export type IntentKind = 'move_stop' | 'close_partial' | 'close' | 'open';
 
-/** The rule that produced an intent or a decision record. */
-export type ExitRule = 'classify' | 'triggers' | 'breakeven' | 'partial' | 'trail';
+/** The rule that produced an intent or a decision record ('dtms': the defensive state machine). */
+export type ExitRule = 'classify' | 'triggers' | 'breakeven' | 'partial' | 'trail' | 'dtms';
 
 /**
  * An instruction for the execution layer. `id` is derived from (position, rule, episode) so that the
@@ -105,6 +106,17 @@ export interface Intent {
   /** Price (bid for a buy, ask for a sell) the decision saw. */
   price: number;
   reason: string;
+  /**
+   * The position the request acts on: `positionId` itself, or its DTMS hedge (a hedge close); '' for
+   * an open. `positionId` is always the managed position the answer goes back to.
+   */
+  targetId: string;
+  /** For open: the new order's side, and its stop in `newSl` (NaN: none). Else the position's side. */
+  side: Side;
+  /** For open: the new position's comment (names the managed position and the episode). */
+  comment: string;
+  /** The DTMS action this intent carries out ('' for the exit plan's rules). */
+  action: string;
 }
 
 export const sideSign = (side: Side): 1 | -1 => (side === 'buy' ? 1 : -1);

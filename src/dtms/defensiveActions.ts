@@ -64,6 +64,8 @@ function stopMove(ctx: DefensiveContext, target: number): DefensivePlan {
   if (!Number.isFinite(target)) return skip('no_stop_target');
   const sl = roundStop(pos.side, target, inst.tickSize);
   if (!isTighterStop(pos.side, sl, pos.sl)) return skip('not_tighter');
+  // Breakeven on a losing trade: the entry is on the wrong side of the price (no broker takes that stop).
+  if (pos.side === 'buy' ? sl >= ctx.bid : sl <= ctx.ask) return skip('beyond_price');
   if (!respectsStopsLevel(pos.side, sl, stopLimit(pos.side, inst, ctx.bid, ctx.ask))) return skip('stops_level');
   const price = pos.side === 'buy' ? ctx.bid : ctx.ask;
   if (frozen(inst, price, pos.sl)) return skip('freeze_level');
@@ -110,8 +112,10 @@ export function planDefensiveAction(kind: DtmsActionKind, ctx: DefensiveContext,
     case 'close_instead_of_hedge':
       return plan({ kind: 'close', hedge: false, positionId: pos.id, volume: pos.volume });
     case 'close_all': {
-      const orders: DefensiveOrder[] = [{ kind: 'close', hedge: false, positionId: pos.id, volume: pos.volume }];
+      // The hedge first: once the position is closed, nothing would be left to close its hedge for.
+      const orders: DefensiveOrder[] = [];
       if (ctx.hedgeId !== null) orders.push({ kind: 'close', hedge: true, positionId: ctx.hedgeId, volume: ctx.hedgeVolume });
+      orders.push({ kind: 'close', hedge: false, positionId: pos.id, volume: pos.volume });
       return plan(...orders);
     }
   }

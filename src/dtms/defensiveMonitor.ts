@@ -7,9 +7,10 @@
 //   last one (the original's event path skipped the cooldown and could walk HEALTHY -> HEDGED in 90 s).
 // Safety rails the original only configured: no check at all on stale bars or a spread spike (the
 // decision says so); no new risk (hedge, re-add) past the daily or hourly loss limit.
-// Turning the orders into broker intents, and the stop hand-over with the exit plan, is the engine's.
+// Turning the orders into broker intents, and the stop hand-over with the exit plan, is the engine's
+// (defensiveIntents.ts).
 import type { Bar, Instrument, Position, Timeframe } from '../domain/types.ts';
-import { planDefensiveAction, DEFAULT_DEFENSIVE_PARAMS, type DefensiveOrder, type DefensiveParams } from './defensiveActions.ts';
+import { planDefensiveAction, DEFAULT_DEFENSIVE_PARAMS, type DefensiveOrder, type DefensivePlan, type DefensiveParams } from './defensiveActions.ts';
 import { deepCheck, DEFAULT_MACHINE_PARAMS, newDefensiveState, positionGone, type DefensiveState, type DtmsActionKind, type DtmsMachineParams, type DtmsState } from './defensiveState.ts';
 import { DtmsFeatures } from './dtmsFeatures.ts';
 import { adaptiveThresholds, classifyRegime, DEFAULT_REGIME_PARAMS, type DtmsRegime, type DtmsThresholds, type RegimeParams } from './regime.ts';
@@ -28,6 +29,7 @@ export interface DefensiveMonitorParams {
   /** No new risk (hedge, re-add) past these losses, in % of the balance. */
   dailyLossLimitPct: number;
   hourlyLossLimitPct: number;
+  maxConsecutiveStops: number; // no new risk after this many stops in a row; 0 = no limit
   machine: DtmsMachineParams;
   defensive: DefensiveParams;
   regime: RegimeParams;
@@ -43,6 +45,7 @@ export const DEFAULT_MONITOR_PARAMS: DefensiveMonitorParams = {
   spreadSpikeFactor: 2,
   dailyLossLimitPct: 2,
   hourlyLossLimitPct: 1,
+  maxConsecutiveStops: 3,
   machine: DEFAULT_MACHINE_PARAMS,
   defensive: DEFAULT_DEFENSIVE_PARAMS,
   regime: DEFAULT_REGIME_PARAMS,
@@ -53,6 +56,8 @@ export const DEFAULT_MONITOR_PARAMS: DefensiveMonitorParams = {
 export interface AccountRisk {
   dailyLossPct: number;
   hourlyLossPct: number;
+  /** Trades closed by their stop at a loss in a row, most recent first (0 when unknown). */
+  consecutiveStops?: number;
 }
 
 /** A deep check that changed the state: for the engine (orders) and the decision journal (everything). */
@@ -278,32 +283,57 @@ export class DefensiveMonitor {
     if (step.to === 'HEALTHY' && step.from !== 'HEALTHY') t.closedVolume = 0;
     const orders: DefensiveDecision['orders'] = [];
     const skipped: DefensiveDecision['skipped'] = [];
+    const stops = risk.consecutiveStops ?? 0;
     const lossLimited =
-      risk.dailyLossPct >= p.dailyLossLimitPct ? `daily loss ${risk.dailyLossPct.toFixed(2)}% >= ${p.dailyLossLimitPct}%` : risk.hourlyLossPct >= p.hourlyLossLimitPct ? `hourly loss ${risk.hourlyLossPct.toFixed(2)}% >= ${p.hourlyLossLimitPct}%` : null;
+      risk.dailyLossPct >= p.dailyLossLimitPct
+        ? `daily loss ${risk.dailyLossPct.toFixed(2)}% >= ${p.dailyLossLimitPct}%`
+        : risk.hourlyLossPct >= p.hourlyLossLimitPct
+          ? `hourly loss ${risk.hourlyLossPct.toFixed(2)}% >= ${p.hourlyLossLimitPct}%`
+          : p.maxConsecutiveStops > 0 && stops >= p.maxConsecutiveStops
+            ? `${stops} stops in a row >= ${p.maxConsecutiveStops}`
+            : null;
     for (const action of step.actions) {
       if (lossLimited !== null && (action === 'open_hedge' || action === 're_add')) {
         skipped.push({ action, reason: `loss_limit: ${lossLimited}` });
         continue;
       }
-      const planned = planDefensiveAction(
-        action,
-        {
-          position: t.position,
-          instrument: t.instrument,
-          bid: sym.bid,
-          ask: sym.ask,
-          initialRisk: t.initialRisk,
-          atr: sym.features.atr(),
-          closedVolume: t.closedVolume,
-          hedgeId: t.hedgeId,
-          hedgeVolume: t.hedgeVolume,
-        },
-        p.defensive,
-      );
+      const planned = this.planOrders(t, action);
       if (planned.skip !== null) skipped.push({ action, reason: planned.skip });
       for (const order of planned.orders) orders.push({ action, order });
     }
     decisions.push({ positionId, time: now, trigger, from: step.from, to: step.to, reason: step.reason, regime, score: { ...score }, orders, skipped });
+  }
+
+  /** The orders of one action for a defended position, at the symbol's latest quote (or why there are none). */
+  planOrders(t: Tracked, action: DtmsActionKind): DefensivePlan {
+    const sym = t.sym;
+    return planDefensiveAction(
+      action,
+      {
+        position: t.position,
+        instrument: t.instrument,
+        bid: sym.bid,
+        ask: sym.ask,
+        initialRisk: t.initialRisk,
+        atr: sym.features.atr(),
+        closedVolume: t.closedVolume,
+        hedgeId: t.hedgeId,
+        hedgeVolume: t.hedgeVolume,
+      },
+      this.p.defensive,
+    );
+  }
+
+  /** Forgets a symbol's market history (a data boundary): the defended positions keep their states. */
+  resetSymbol(symbol: string): void {
+    const s = this.symbols.get(symbol);
+    if (!s) return;
+    s.features = new DtmsFeatures(this.baseTimeframe, this.vwapAnchorHourUtc);
+    s.spreads = new SlidingMedian(SPREADS_KEPT);
+    s.lastBarEnd = NaN;
+    s.lastSpread = NaN;
+    s.regimeM15 = -1;
+    s.regimeHour = NaN;
   }
 
   private regimeOf(sym: SymbolData, canonical: string, now: number): { regime: DtmsRegime; thresholds: DtmsThresholds } {

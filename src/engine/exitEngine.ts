@@ -1,7 +1,9 @@
 // The engine: for each market event, updates the symbol's features once, then evaluates every open
-// position on that symbol. Deterministic: the clock is the bar's close time; no I/O. The same
-// engine runs live, on paper and in replay. Callers own execution: they send the intents, then tell
-// the engine the outcome (`resolve`) or hand it the broker's fresh view of the position (`track`).
+// position on that symbol: its DTMS defence first (checks due, transitions, the stop's owner), then
+// its exit plan, with one intent in flight per position whoever decided it. Deterministic: the clock
+// is the bar's close time; no I/O. The same engine runs live, on paper and in replay. Callers own
+// execution: they send the intents, then tell the engine the outcome (`resolve`) or hand it the
+// broker's fresh view of the position (`track`, `reconcile`, `untrack`).
 import type { WardenConfig } from '../config/schema.ts';
 import { sessionAt } from '../domain/sessions.ts';
 import { canonicalSymbol } from '../domain/symbols.ts';
@@ -14,6 +16,11 @@ import { resolveSymbolParams } from '../exits/symbolParams.ts';
 import { TradeTypeClassifier } from '../exits/tradeType.ts';
 import { emptyMarketFeatures, type MarketFeatures } from '../features/snapshot.ts';
 import { SymbolFeatures } from '../features/symbolFeatures.ts';
+import { newDefence, recordHold, recordOwnership, resolveDefensive, sendDefensiveIntent, takeTransition, type Defence } from '../dtms/defensiveIntents.ts';
+import { DefensiveMonitor, type AccountRisk, type DefensiveDecision, type DefensiveHold } from '../dtms/defensiveMonitor.ts';
+import type { DefensiveState } from '../dtms/defensiveState.ts';
+import { monitorParamsFromConfig } from '../dtms/dtmsParams.ts';
+import { measurePosition } from '../exits/evaluateExitPlan.ts';
 
 export interface ExitEngineOptions {
   /** Timeframe of the bars fed to onBar (higher timeframes are built from them). */
@@ -24,7 +31,26 @@ export interface ExitEngineOptions {
 interface PositionSlot {
   position: Position;
   plan: ExitPlan;
+  /** DTMS bookkeeping; null when DTMS is disabled. */
+  defence: Defence | null;
 }
+
+/**
+ * A DTMS hedge whose position closed before it (by its stop, its target or by hand): nothing protects
+ * anything with it any more, so the engine closes it.
+ */
+interface OrphanHedge {
+  hedgeId: string;
+  parentId: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  volume: number;
+  pending: string;
+  attempts: number;
+}
+
+/** Sends of an orphan hedge's close before giving up (it is then the trader's to close). */
+const ORPHAN_CLOSE_ATTEMPTS = 3;
 
 interface SymbolState {
   instrument: Instrument;
@@ -32,6 +58,7 @@ interface SymbolState {
   snapshot: MarketFeatures;
   rules: SymbolRuleSet;
   slots: PositionSlot[];
+  orphans: OrphanHedge[];
   lastBid: number;
   lastAsk: number;
 }
@@ -42,6 +69,14 @@ export class ExitEngine {
   private readonly ctx: EvalContext;
   private readonly register: RegisterContext;
   private readonly baseMs: number;
+  private readonly monitor: DefensiveMonitor | null;
+  /** DTMS hedge ticket -> the position it hedges. */
+  private readonly hedges = new Map<string, string>();
+  private risk: AccountRisk = { dailyLossPct: 0, hourlyLossPct: 0, consecutiveStops: 0 };
+  private readonly decisions: DefensiveDecision[] = [];
+  private readonly holds: DefensiveHold[] = [];
+  /** The engine's clock: the latest evaluation time. */
+  private now = 0;
 
   constructor(
     readonly config: WardenConfig,
@@ -56,6 +91,14 @@ export class ExitEngine {
       trig: this.ctx.trig,
     };
     this.baseMs = TIMEFRAME_MS[options.baseTimeframe];
+    this.monitor = config.dtms.enabled
+      ? new DefensiveMonitor(options.baseTimeframe, this.baseMs, monitorParamsFromConfig(config.dtms), config.features.vwapAnchorHourUtc)
+      : null;
+  }
+
+  /** Account losses for DTMS's loss-limit rails (no new hedge or re-add past them); the caller keeps them current. */
+  setAccountRisk(risk: AccountRisk): void {
+    this.risk = risk;
   }
 
   /** Declares an instrument (broker rules). Must come before its bars and positions. */
@@ -79,6 +122,7 @@ export class ExitEngine {
         },
       },
       slots: [],
+      orphans: [],
       lastBid: NaN,
       lastAsk: NaN,
     });
@@ -92,6 +136,7 @@ export class ExitEngine {
     const sym = this.symbol(symbol);
     sym.features = new SymbolFeatures(this.config.features, sym.rules.params.atrTimeframe, this.options.baseTimeframe);
     sym.snapshot = emptyMarketFeatures();
+    this.monitor?.resetSymbol(symbol);
   }
 
   private symbol(symbol: string): SymbolState {
@@ -109,27 +154,56 @@ export class ExitEngine {
     if (existing) {
       // The symbol's slot list holds the same slot object, so it sees the fresh view too.
       existing.position = position;
+      this.monitor?.refresh(position);
       return existing.plan;
     }
     const sym = this.symbol(position.symbol);
     sym.features.snapshot(sym.snapshot);
     const plan = createExitPlan(position, sym.instrument, sym.rules.params, sym.snapshot, now, this.register);
-    const slot = { position, plan };
-    this.slots.set(position.id, slot);
-    sym.slots.push(slot);
+    this.addSlot(sym, position, plan, now);
     return plan;
   }
 
   /** Registers a plan restored from storage (or imported) for a position. */
-  restore(position: Position, plan: ExitPlan): void {
-    const sym = this.symbol(position.symbol);
-    const slot = { position, plan };
+  restore(position: Position, plan: ExitPlan, now: number = this.now): void {
+    this.addSlot(this.symbol(position.symbol), position, plan, now);
+  }
+
+  private addSlot(sym: SymbolState, position: Position, plan: ExitPlan, now: number): void {
+    // Auto-enable: every managed position is defended from registration, its checks scheduled from now.
+    const defence = this.monitor ? newDefence(this.monitor.track(position, sym.instrument, plan.risk, now)) : null;
+    const slot: PositionSlot = { position, plan, defence };
     this.slots.set(position.id, slot);
     sym.slots.push(slot);
   }
 
-  /** The position is gone at the broker: stop managing it. */
+  /** True for a hedge DTMS opened (it is part of its position's defence, not a position to manage). */
+  isHedge(positionId: string): boolean {
+    return this.hedges.has(positionId);
+  }
+
+  /** The position that `hedgeId` hedges, if it is a DTMS hedge. */
+  hedgedPosition(hedgeId: string): string | undefined {
+    return this.hedges.get(hedgeId);
+  }
+
+  /**
+   * The position is gone at the broker: stop managing it (its DTMS machine ends there). A DTMS hedge
+   * that is gone (its own stop) is forgotten by its position's defence. A position that leaves an
+   * open hedge behind hands it to the engine, which closes it.
+   */
   untrack(positionId: string): ExitPlan | undefined {
+    const parent = this.hedges.get(positionId);
+    if (parent !== undefined) {
+      this.hedges.delete(positionId);
+      this.monitor?.setHedge(parent, null, 0);
+      const sym = this.symbols.get(this.slots.get(parent)?.position.symbol ?? '');
+      for (const s of sym ? [sym] : this.symbols.values()) {
+        const i = s.orphans.findIndex((o) => o.hedgeId === positionId);
+        if (i >= 0) s.orphans.splice(i, 1);
+      }
+      return undefined;
+    }
     const slot = this.slots.get(positionId);
     if (!slot) return undefined;
     this.slots.delete(positionId);
@@ -141,30 +215,108 @@ export class ExitEngine {
         sym.slots.pop();
       }
     }
+    if (slot.defence && this.monitor) {
+      const t = slot.defence.tracked;
+      if (t.hedgeId !== null && sym) {
+        sym.orphans.push({ hedgeId: t.hedgeId, parentId: positionId, symbol: slot.position.symbol, side: slot.position.side === 'buy' ? 'sell' : 'buy', volume: t.hedgeVolume, pending: '', attempts: 0 });
+      }
+      this.monitor.untrack(positionId, this.now);
+    }
     return slot.plan;
   }
 
-  /** The broker answered an intent. Returns false when it was not the plan's pending intent. */
-  resolve(positionId: string, intentId: string, outcome: IntentOutcome): boolean {
+  /**
+   * The broker answered an intent. Returns false when it was not the pending intent. `openedId`: the
+   * ticket an open created (a DTMS hedge); `refusal`: the broker's reason, for DTMS's records.
+   */
+  resolve(positionId: string, intentId: string, outcome: IntentOutcome, openedId = '', refusal = ''): boolean {
     const slot = this.slots.get(positionId);
-    return slot ? resolveIntent(slot.plan, intentId, outcome) : false;
+    if (!slot) return this.resolveOrphan(positionId, intentId, outcome);
+    const pending = slot.plan.pending;
+    if (pending === null || !resolveIntent(slot.plan, intentId, outcome)) return false;
+    if (pending.rule === 'dtms' && slot.defence && this.monitor) {
+      resolveDefensive(slot.defence, this.monitor, pending, outcome, openedId, refusal);
+      if (outcome === 'applied') {
+        if (pending.action === 'open_hedge' && openedId !== '') this.hedges.set(openedId, positionId);
+        if (pending.kind === 'close' && pending.targetId !== positionId) this.hedges.delete(pending.targetId);
+      }
+    }
+    return true;
+  }
+
+  private resolveOrphan(parentId: string, intentId: string, outcome: IntentOutcome): boolean {
+    for (const sym of this.symbols.values()) {
+      for (let i = 0; i < sym.orphans.length; i++) {
+        const o = sym.orphans[i]!;
+        if (o.parentId !== parentId || o.pending !== intentId) continue;
+        o.pending = '';
+        if (outcome === 'applied') {
+          sym.orphans.splice(i, 1);
+          this.hedges.delete(o.hedgeId);
+        } else o.attempts++;
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
-   * After an "unknown" answer (timeout): takes the broker's fresh view of the position and settles the
-   * pending intent from it: applied when the position shows its effect, rejected when it does not (the
-   * broker has answered every earlier request, so nothing of it is still in flight). Returns the
-   * outcome, or null when the position had no pending intent.
+   * After an "unknown" answer (timeout): takes the broker's fresh view of the account (`positions`:
+   * every open position on the symbol) and settles the pending intent of `positionId` from it: applied
+   * when the positions show its effect, rejected when they do not (the broker has answered every
+   * earlier request, so nothing of it is still in flight). A stop move shows in the position's SL, a
+   * partial close in its volume, a close in its absence, a DTMS hedge's close in the hedge's absence,
+   * a DTMS open as a new position carrying the intent's comment (which names the episode). Returns the
+   * outcome, or null when nothing was pending. A position closed this way is the caller's to untrack.
    */
-  reconcile(position: Position): IntentOutcome | null {
-    const slot = this.slots.get(position.id);
-    if (!slot) return null;
-    slot.position = position;
+  reconcile(positionId: string, positions: readonly Position[]): IntentOutcome | null {
+    const slot = this.slots.get(positionId);
+    if (!slot) return this.reconcileOrphan(positionId, positions);
+    const position = positions.find((q) => q.id === positionId);
     const pending = slot.plan.pending;
+    if (position) {
+      slot.position = position;
+      this.monitor?.refresh(position);
+    }
     if (pending === null) return null;
-    if (reconcilePending(slot.plan, position)) return 'applied';
-    resolveIntent(slot.plan, pending.id, 'rejected');
-    return 'rejected';
+    let applied = false;
+    let opened = '';
+    if (pending.kind === 'open') {
+      const p = positions.find((q) => q.comment === pending.comment && !this.hedges.has(q.id) && !this.slots.has(q.id));
+      if (p) {
+        applied = true;
+        opened = p.id;
+      }
+    } else if (pending.kind === 'close') {
+      applied = !positions.some((q) => q.id === pending.targetId);
+    } else if (position) {
+      applied = reconcilePending({ ...slot.plan }, position);
+    }
+    const outcome: IntentOutcome = applied ? 'applied' : 'rejected';
+    this.resolve(positionId, pending.id, outcome, opened, applied ? '' : 'no effect at the broker');
+    return outcome;
+  }
+
+  private reconcileOrphan(parentId: string, positions: readonly Position[]): IntentOutcome | null {
+    for (const sym of this.symbols.values()) {
+      for (const o of sym.orphans) {
+        if (o.parentId !== parentId || o.pending === '') continue;
+        const outcome: IntentOutcome = positions.some((q) => q.id === o.hedgeId) ? 'rejected' : 'applied';
+        this.resolveOrphan(parentId, o.pending, outcome);
+        return outcome;
+      }
+    }
+    return null;
+  }
+
+  /** The DTMS state of a managed position (undefined when DTMS is off or the position unknown). */
+  defensiveState(positionId: string): DefensiveState | undefined {
+    return this.monitor?.state(positionId);
+  }
+
+  /** Deep checks DTMS ran so far (the benchmark's and the report's figure). */
+  get deepChecks(): number {
+    return this.monitor?.deepChecks ?? 0;
   }
 
   plan(positionId: string): ExitPlan | undefined {
@@ -195,6 +347,7 @@ export class ExitEngine {
   onBar(symbol: string, bar: Bar, out: Intent[]): void {
     const sym = this.symbol(symbol);
     sym.features.onBar(bar);
+    this.monitor?.onBar(symbol, bar);
     const spread = Number.isFinite(bar.spread) && bar.spread > 0 ? bar.spread : 0;
     this.evaluateSymbol(sym, bar.time + this.baseMs, bar.close, bar.close + spread, out);
   }
@@ -213,6 +366,8 @@ export class ExitEngine {
   private evaluateSymbol(sym: SymbolState, now: number, bid: number, ask: number, out: Intent[]): void {
     sym.lastBid = bid;
     sym.lastAsk = ask;
+    this.now = now;
+    if (sym.orphans.length > 0) this.closeOrphans(sym, now, bid, ask, out);
     const slots = sym.slots;
     if (slots.length === 0) return;
     const f = sym.features.snapshot(sym.snapshot);
@@ -224,7 +379,62 @@ export class ExitEngine {
     ctx.spread = ask - bid;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
+      const def = slot.defence;
+      if (def !== null) {
+        this.defend(slot, def, out);
+        ctx.dtmsOwnsStop = def.tracked.state.ownsStop;
+      } else ctx.dtmsOwnsStop = false;
       evaluateExitPlan(slot.plan, slot.position, sym.instrument, sym.rules, f, ctx, out);
+    }
+  }
+
+  /** One position's DTMS step: the checks due, their records, the stop's owner, the next action's intent. */
+  private defend(slot: PositionSlot, def: Defence, out: Intent[]): void {
+    const monitor = this.monitor!;
+    const plan = slot.plan;
+    const decisions = this.decisions;
+    const holds = this.holds;
+    monitor.evaluateTracked(def.tracked, this.ctx.now, this.risk, decisions, holds);
+    if (decisions.length === 0 && holds.length === 0 && def.queue.length === 0 && def.ownsStop === def.tracked.state.ownsStop) return;
+    const ctx = this.ctx;
+    measurePosition(plan, slot.position, ctx);
+    for (let k = 0; k < holds.length; k++) recordHold(ctx, plan, def, holds[k]!);
+    for (let k = 0; k < decisions.length; k++) takeTransition(ctx, plan, def, decisions[k]!);
+    holds.length = 0;
+    decisions.length = 0;
+    recordOwnership(ctx, plan, def);
+    if (def.queue.length > 0) {
+      if (plan.pending !== null) reconcilePending(plan, slot.position);
+      sendDefensiveIntent(ctx, plan, slot.position, def, monitor, out);
+    }
+  }
+
+  /** Closes the hedges their positions left behind, one request in flight each. */
+  private closeOrphans(sym: SymbolState, now: number, bid: number, ask: number, out: Intent[]): void {
+    for (let i = 0; i < sym.orphans.length; i++) {
+      const o = sym.orphans[i]!;
+      if (o.pending !== '') continue;
+      if (o.attempts >= ORPHAN_CLOSE_ATTEMPTS) continue; // reported by the caller's records of each refusal
+      const id = `${o.parentId}:dtms:orphan_hedge:${o.hedgeId}${o.attempts > 0 ? `:${o.attempts + 1}` : ''}`;
+      o.pending = id;
+      out.push({
+        id,
+        positionId: o.parentId,
+        symbol: o.symbol,
+        kind: 'close',
+        rule: 'dtms',
+        episode: 0,
+        newSl: NaN,
+        oldSl: null,
+        volume: o.volume,
+        time: now,
+        price: o.side === 'buy' ? bid : ask,
+        reason: `close_orphan_hedge: its position #${o.parentId} is closed; close hedge #${o.hedgeId} (${o.volume})`,
+        targetId: o.hedgeId,
+        side: o.side,
+        comment: '',
+        action: 'close_orphan_hedge',
+      });
     }
   }
 }

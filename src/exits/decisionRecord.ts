@@ -41,7 +41,20 @@ export type DecisionReason =
   | 'classified'
   | 'triggers_set'
   | 'triggers_refreshed'
-  | 'triggers_unchanged';
+  | 'triggers_unchanged'
+  /** The exit plan leaves the stop alone: DTMS owns it (warden.md §4). */
+  | 'dtms_owns_stop'
+  /** DTMS: a deep check changed the state (from, to, score breakdown, regime, actions in the note). */
+  | 'dtms_transition'
+  /** DTMS: a due check did not run because the data could not be trusted (stale, spread spike). */
+  | 'dtms_hold'
+  /** DTMS: an action asked for produced no order (not tighter, below min lot, loss limit...). */
+  | 'dtms_action_skipped'
+  /** DTMS: the broker refused an action's order too many times; it is given up. */
+  | 'dtms_action_abandoned'
+  /** Stop ownership hand-overs, both ways. */
+  | 'stop_to_dtms'
+  | 'stop_to_exit_plan';
 
 /** Advisory gate results: 1 pass, 0 fail, -1 no data (counts as pass, shown as unknown). */
 export type GateValue = -1 | 0 | 1;
@@ -98,7 +111,11 @@ export interface DecisionRecord {
   factors: number;
   baseBreakevenPct: number;
   basePartialPct: number;
-  /** Free text only for rare records (classification reason); '' otherwise. */
+  /** DTMS: the state before and after the record ('' for the exit plan's rules) and the last deep-check score. */
+  dtmsFrom: string;
+  dtmsState: string;
+  score: number;
+  /** Free text only for rare records (classification reason, DTMS transitions); '' otherwise. */
   note: string;
 }
 
@@ -148,6 +165,9 @@ export function resetRecord(r: DecisionRecord): void {
   r.factors = 0;
   r.baseBreakevenPct = NaN;
   r.basePartialPct = NaN;
+  r.dtmsFrom = '';
+  r.dtmsState = '';
+  r.score = NaN;
   r.note = '';
 }
 
@@ -268,6 +288,8 @@ export function explainDecision(r: DecisionRecord): string {
       );
     }
     case 'classify':
+      return `${head}; ${r.note}`;
+    case 'dtms':
       return `${head}; ${r.note}`;
   }
 }

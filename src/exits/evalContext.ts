@@ -30,6 +30,8 @@ export interface EvalContext {
   progress: number;
   /** Favourable move / R; NaN without an initial stop. */
   rAchieved: number;
+  /** DTMS owns the current position's stop (warden.md §4): breakeven and trailing stand aside. */
+  dtmsOwnsStop: boolean;
 }
 
 /** What one trail evaluation computed, for its record (doubles kept on an object: no boxing across calls). */
@@ -62,6 +64,7 @@ export function newEvalContext(exits: ExitsConfig, sink: DecisionSink): EvalCont
     price: NaN,
     progress: NaN,
     rAchieved: NaN,
+    dtmsOwnsStop: false,
   };
 }
 
@@ -102,8 +105,25 @@ export function sendIntent(
 ): void {
   const id = `${plan.positionId}:${rule}:${episode}`;
   ctx.rec.intentId = id;
-  out.push({ id, positionId: plan.positionId, symbol: plan.symbol, kind, rule, episode, newSl, oldSl: pos.sl, volume, time: ctx.now, price: ctx.price, reason });
-  plan.pending = { id, kind, rule, newSl, volume, volumeBefore: pos.volume, time: ctx.now };
+  out.push({
+    id,
+    positionId: plan.positionId,
+    symbol: plan.symbol,
+    kind,
+    rule,
+    episode,
+    newSl,
+    oldSl: pos.sl,
+    volume,
+    time: ctx.now,
+    price: ctx.price,
+    reason,
+    targetId: plan.positionId,
+    side: plan.side,
+    comment: '',
+    action: '',
+  });
+  plan.pending = { id, kind, rule, newSl, volume, volumeBefore: pos.volume, time: ctx.now, targetId: plan.positionId, comment: '', action: '' };
   emitRecord(ctx, plan, 'intent', 'intent_sent');
 }
 

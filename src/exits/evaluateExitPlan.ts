@@ -69,12 +69,27 @@ export function evaluateExitPlan(
   measurePosition(plan, pos, ctx);
   reconcilePending(plan, pos);
   if (plan.pending !== null) {
+    if (plan.pending.rule === 'dtms') return; // DTMS's intent has its own records
     const r = beginRecord(ctx, plan, plan.pending.rule);
     r.intentId = plan.pending.id;
     r.newSl = plan.pending.newSl;
     r.volume = plan.pending.volume;
     r.oldSl = pos.sl ?? NaN;
     emitRecord(ctx, plan, 'wait', 'intent_in_flight');
+    return;
+  }
+  if (ctx.dtmsOwnsStop) {
+    // The stop is DTMS's until it hands it back: no breakeven or trail move fights it (a partial
+    // close is not a stop move and still runs).
+    if (plan.partialState === PARTIAL_PENDING && decidePartial(plan, pos, inst, ctx, out)) return;
+    if (plan.breakevenState !== BREAKEVEN_DONE && !repeatsDropped(ctx, plan.lastBreakeven, 'dtms_owns_stop')) {
+      beginRecord(ctx, plan, 'breakeven');
+      emitRecord(ctx, plan, 'wait', 'dtms_owns_stop');
+    }
+    if (!repeatsDropped(ctx, plan.lastTrail, 'dtms_owns_stop')) {
+      beginRecord(ctx, plan, 'trail');
+      emitRecord(ctx, plan, 'wait', 'dtms_owns_stop');
+    }
     return;
   }
   if (plan.breakevenState !== BREAKEVEN_DONE) {

@@ -25,6 +25,12 @@ export interface PendingIntent {
   /** Position volume when the intent was decided (tells a partial close took effect). */
   volumeBefore: number;
   time: number;
+  /** The position the request acts on (the managed one, or its DTMS hedge); '' for an open. */
+  targetId: string;
+  /** For an open: the new position's comment (how a restart finds whether it went through). */
+  comment: string;
+  /** The DTMS action ('' for the exit plan's rules). */
+  action: string;
 }
 
 export interface ExitPlan {

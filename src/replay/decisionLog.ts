@@ -6,8 +6,9 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { BackgroundFileWriter } from './backgroundFileWriter.ts';
 import { decimalText } from '../domain/decimalText.ts';
 
-export type DecisionKind = 'open' | 'breakeven' | 'partial' | 'trail' | 'close';
-export type DecisionResult = 'applied' | 'rejected' | 'skipped' | 'unknown';
+export type DecisionKind = 'open' | 'breakeven' | 'partial' | 'trail' | 'dtms' | 'close';
+/** `info`: a DTMS transition or a stop hand-over (a decision that is not a broker request). */
+export type DecisionResult = 'applied' | 'rejected' | 'skipped' | 'unknown' | 'info';
 
 export interface DecisionLine {
   time: string;

@@ -3,13 +3,14 @@
 //   breakevenRate           trades whose plan reached breakeven
 //   trailingActivationRate  of those, trades whose stop actually trailed (at least one applied move)
 //   breakevenHitRate        trades closed by the stop breakeven set (no trail after it)
-//   dtmsActionRate          0 until DTMS exists
+//   dtmsActionRate          trades with at least one DTMS action applied at the broker
 import type { ReplayMetrics, TradeRow } from './reportModel.ts';
 
 export interface TradeFacts {
   breakeven: boolean;
   trailMoves: number;
   rmag: boolean;
+  dtmsActions: number;
   exitReason: string | null;
   /** Account currency realized at each close: [time, profit]. */
   closes: [number, number][];
@@ -89,7 +90,7 @@ export function computeMetrics(facts: readonly TradeFacts[], rows: readonly Trad
     breakevenRate: n ? r6(be.length / n) : 0,
     trailingActivationRate: be.length ? r6(be.filter((f) => f.trailMoves > 0).length / be.length) : 0,
     breakevenHitRate: n ? r6(facts.filter((f) => f.exitReason === 'breakeven_stop').length / n) : 0,
-    dtmsActionRate: 0,
+    dtmsActionRate: n ? r6(facts.filter((f) => f.dtmsActions > 0).length / n) : 0,
   };
   return { metrics, equity };
 }

@@ -86,6 +86,7 @@ export function runReplayJob(job: ReplayJob): ReplayRunResult {
     broker: brokerSummary(job.broker, job.instrument),
     metrics: result.metrics,
     counts: sortedCounts(result.counts, decisions.count),
+    dtms: result.dtms,
     equity: result.equity,
     trades: result.rows,
   };

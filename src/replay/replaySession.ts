@@ -3,11 +3,15 @@
 //   1. entries due at this bar open at its open price;
 //   2. the broker fills SLs/TPs the bar touched (gaps fill at the open); those positions close;
 //   3. the engine folds the closed bar into the features and evaluates every open position at the
-//      bar's close; each intent goes to the broker at that close, and its answer goes back to the
-//      engine (an "unknown" answer is reconciled from the broker's view of the position at once).
+//      bar's close (DTMS, then the exit plan); each intent goes to the broker at that close, and its
+//      answer goes back to the engine (an "unknown" answer is reconciled from the broker's view of the
+//      positions at once).
+// DTMS hedges are broker positions of their own, booked to the trade they hedge (their profit counts in
+// its R and profit); a DTMS re-add is a trade of its own. The loss-limit rails see the account's
+// realized losses of the day and of the last hour, and the stops in a row.
 // Deterministic: the same bars, entries, config and broker options give byte-identical outputs.
 import type { WardenConfig } from '../config/schema.ts';
-import { PaperBroker, type PaperBrokerOptions } from '../brokers/paperBroker.ts';
+import { PaperBroker, type PaperBrokerOptions, type PaperFill } from '../brokers/paperBroker.ts';
 import type { BrokerAnswer } from '../brokers/brokerAnswer.ts';
 import { ceilToStep, floorToStep, roundStop } from '../domain/rounding.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
@@ -20,7 +24,8 @@ import { DEFAULT_MAX_GAP_MS } from '../market/gaps.ts';
 import { DecisionLineBuilder, rounded, type DecisionKind, type DecisionResult, type LineWriter } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
 import { accountCurrency, computeMetrics, toAccountCurrency } from './metrics.ts';
-import type { ExitReason, TradeChart, TradeRow } from './reportModel.ts';
+import type { DtmsSummary, ExitReason, TradeChart, TradeRow } from './reportModel.ts';
+import type { AccountRisk } from '../dtms/defensiveMonitor.ts';
 
 export interface ReplayInput {
   config: WardenConfig;
@@ -57,9 +62,11 @@ export interface TradeState {
   initialSl: number | null;
   tp: number | null;
   sl: number | null;
-  slSetBy: 'initial' | 'breakeven' | 'trail';
-  /** Quote currency, partial closes included. */
+  slSetBy: 'initial' | 'breakeven' | 'trail' | 'dtms';
+  /** Quote currency, partial closes and DTMS hedges included. */
   realized: number;
+  /** The part of `realized` from the trade's own position (the broker's realized profit for its ticket). */
+  ownRealized: number;
   exitValue: number;
   exitVolume: number;
   exitIdx: number;
@@ -72,6 +79,11 @@ export interface TradeState {
   trailMoves: number;
   rmag: boolean;
   gapFill: boolean;
+  /** DTMS actions applied at the broker for this trade, and whether it was hedged. */
+  dtmsActions: number;
+  hedged: boolean;
+  /** Set for a DTMS re-add: the trade it re-adds to. */
+  reAddOf: string;
   /** Stop path and events are kept for the charted trades only (memory and time on long replays). */
   charted: boolean;
   stopPath: [number, number | null][];
@@ -92,6 +104,7 @@ export interface ReplayResult {
   bars: number;
   /** Sum over bars of the positions open at the bar (mean concurrency = positionBars / bars). */
   positionBars: number;
+  dtms: DtmsSummary;
 }
 
 /**
@@ -101,7 +114,7 @@ export interface ReplayResult {
  */
 const SKIP_WORTH_KNOWING = new Set(['stops_level', 'freeze_level', 'atr_unavailable', 'partial_below_min_lot', 'remainder_below_min_lot', 'already_protected']);
 
-/** Writes the skips worth knowing, marks RMAG-tightened trades, keeps intent explanations. */
+/** Writes the skips worth knowing and DTMS's decisions, marks RMAG-tightened trades, keeps intent explanations. */
 class ReplaySink implements DecisionSink {
   readonly keepsUnchanged = false;
   readonly explained = new Map<string, string>();
@@ -109,9 +122,14 @@ class ReplaySink implements DecisionSink {
     private readonly trades: Map<string, TradeState>,
     private readonly lines: DecisionLineBuilder,
     private readonly digits: number,
+    private readonly count: (prefix: string, name: string) => void,
   ) {}
 
   record(r: DecisionRecord): void {
+    if (r.rule === 'dtms' && r.outcome !== 'intent') {
+      this.dtms(r);
+      return;
+    }
     if (r.rule === 'triggers') {
       if ((r.factors & TRIGGER_FACTORS.rmag_stretched) !== 0) {
         const t = this.trades.get(r.positionId);
@@ -137,9 +155,42 @@ class ReplaySink implements DecisionSink {
     l.detail = explainDecision(r);
     this.lines.emit();
   }
+
+  /** A DTMS transition, hold, skip or stop hand-over: one line each, tallied for the report. */
+  private dtms(r: DecisionRecord): void {
+    const t = this.trades.get(r.positionId);
+    let reason: string;
+    if (r.reason === 'dtms_transition') {
+      reason = `${r.dtmsFrom} -> ${r.dtmsState}`;
+      this.count('dtms_transitions', `${r.dtmsFrom}->${r.dtmsState}`);
+      if (t?.charted) t.events.push({ time: r.time, kind: 'dtms', price: r.price, label: `DTMS ${reason} (score ${Number.isFinite(r.score) ? r.score.toFixed(2) : 'n/a'})` });
+    } else if (r.reason === 'dtms_hold') {
+      reason = `dtms_hold: ${r.note.slice(0, r.note.indexOf(':'))}`;
+      this.count('dtms_holds', r.note.slice(0, r.note.indexOf(':')));
+    } else if (r.reason === 'dtms_action_skipped' || r.reason === 'dtms_action_abandoned') {
+      reason = `${r.reason}: ${r.note}`;
+      // Tallied by action and reason code ('open_hedge: loss_limit'), not by the figures in the detail.
+      const action = r.note.slice(0, r.note.indexOf(':'));
+      const code = r.note.slice(action.length + 2).split(':', 1)[0]!;
+      this.count('dtms_skipped', r.reason === 'dtms_action_abandoned' ? `${action}: given up` : `${action}: ${code}`);
+      // A stop already tighter than DTMS's target is routine (tallied, and named in the transition's line).
+      if (r.note.endsWith(': not_tighter')) return;
+    } else reason = r.reason;
+    const l = this.lines.begin(r.time, r.positionId, r.side, 'dtms', r.outcome === 'skip' ? 'skipped' : 'info');
+    l.openVolume = t ? rounded(t.openVolume, 8) : null;
+    l.oldSl = rounded(r.oldSl, this.digits);
+    l.price = rounded(r.price, this.digits);
+    l.reason = reason;
+    l.detail = r.note;
+    this.lines.emit();
+  }
 }
 
-const KIND_OF_RULE: Record<string, DecisionKind> = { breakeven: 'breakeven', partial: 'partial', trail: 'trail' };
+const KIND_OF_RULE: Record<string, DecisionKind> = { breakeven: 'breakeven', partial: 'partial', trail: 'trail', dtms: 'dtms' };
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** Exit reasons that are a stop filling (the consecutive-stops rail counts those closed at a loss). */
+const STOP_EXITS = new Set<ExitReason>(['initial_stop', 'breakeven_stop', 'trailing_stop', 'dtms_stop']);
 
 /** Spread the whole replay uses for a bar: the data's, or the configured one (fixed, or when the data has none). */
 function spreadOf(bar: Bar, inst: Instrument, o: ReplayInput['broker']): number {
@@ -163,9 +214,50 @@ export function runReplay(input: ReplayInput): ReplayResult {
     t[name] = (t[name] ?? 0) + 1;
   };
   const lines = new DecisionLineBuilder(input.decisions, inst.symbol);
-  const sink = new ReplaySink(trades, lines, digits);
+  const sink = new ReplaySink(trades, lines, digits, count);
   const engine = new ExitEngine(config, { baseTimeframe: input.timeframe, sink });
   engine.addInstrument(inst);
+  /** Open DTMS hedges: ticket -> the trade they hedge (whose R and profit include them). */
+  const hedgeOf = new Map<string, TradeState>();
+  let hedgesOpened = 0;
+  let hedgeProfit = 0;
+
+  // The loss-limit rails' view of the account (realized, account currency), kept current as closes happen.
+  const risk: AccountRisk = { dailyLossPct: 0, hourlyLossPct: 0, consecutiveStops: 0 };
+  engine.setAccountRisk(risk);
+  let balance = input.startingBalance;
+  let riskDay = NaN;
+  let dayStartBalance = balance;
+  let dayProfit = 0;
+  const hourCloses: number[] = []; // time, profit pairs of the last hour
+  let hourStart = 0;
+  let hourProfit = 0;
+  const bookProfit = (time: number, profit: number): void => {
+    balance += profit;
+    dayProfit += profit;
+    hourProfit += profit;
+    hourCloses.push(time, profit);
+  };
+  /** Rolls the day and the hour window to `now` and sets the losses the engine sees. */
+  const updateRisk = (now: number): void => {
+    const day = Math.floor(now / DAY_MS);
+    if (day !== riskDay) {
+      riskDay = day;
+      dayStartBalance = balance;
+      dayProfit = 0;
+    }
+    while (hourStart < hourCloses.length && hourCloses[hourStart]! <= now - HOUR_MS) {
+      hourProfit -= hourCloses[hourStart + 1]!;
+      hourStart += 2;
+    }
+    if (hourStart > 1024 && hourStart * 2 > hourCloses.length) {
+      hourCloses.splice(0, hourStart);
+      hourStart = 0;
+    }
+    risk.dailyLossPct = dayStartBalance > 0 && dayProfit < 0 ? (-dayProfit / dayStartBalance) * 100 : 0;
+    const hourStartBalance = balance - hourProfit;
+    risk.hourlyLossPct = hourStartBalance > 0 && hourProfit < 0 ? (-hourProfit / hourStartBalance) * 100 : 0;
+  };
   const broker = new PaperBroker(inst, { ...input.broker, timeframeMs: tfMs });
   const symbol = inst.symbol;
   const ccy = accountCurrency(inst.canonical);
@@ -185,11 +277,30 @@ export function runReplay(input: ReplayInput): ReplayResult {
     return l;
   };
 
-  const recordClose = (t: TradeState, time: number, price: number, volume: number, profitQuote: number): void => {
+  /** A close of the trade's own position (its profit: the broker's realized for it, less what is booked). */
+  const recordClose = (t: TradeState, time: number, price: number, volume: number): void => {
+    const profitQuote = broker.realizedProfit(t.id) - t.ownRealized;
+    t.ownRealized += profitQuote;
     t.realized += profitQuote;
     t.exitValue += price * volume;
     t.exitVolume += volume;
-    t.closes.push([time, toAccountCurrency(profitQuote, price, inst.canonical)]);
+    const p = toAccountCurrency(profitQuote, price, inst.canonical);
+    t.closes.push([time, p]);
+    bookProfit(time, p);
+  };
+
+  /** A close of the trade's DTMS hedge: its profit is the trade's. */
+  const recordHedgeClose = (hedgeId: string, time: number, price: number): TradeState | undefined => {
+    const t = hedgeOf.get(hedgeId);
+    if (!t) return undefined;
+    hedgeOf.delete(hedgeId);
+    const profitQuote = broker.realizedProfit(hedgeId);
+    t.realized += profitQuote;
+    const p = toAccountCurrency(profitQuote, price, inst.canonical);
+    t.closes.push([time, p]);
+    hedgeProfit += p;
+    bookProfit(time, p);
+    return t;
   };
 
   const finish = (t: TradeState, idx: number, time: number, reason: ExitReason): void => {
@@ -197,6 +308,8 @@ export function runReplay(input: ReplayInput): ReplayResult {
     t.exitTime = time;
     t.exitReason = reason;
     t.openVolume = 0;
+    if (STOP_EXITS.has(reason) && t.realized < 0) risk.consecutiveStops = (risk.consecutiveStops ?? 0) + 1;
+    else if (t.realized > 0) risk.consecutiveStops = 0;
     const plan = engine.untrack(t.id);
     if (plan) {
       t.breakeven = plan.breakevenState === BREAKEVEN_DONE;
@@ -219,6 +332,47 @@ export function runReplay(input: ReplayInput): ReplayResult {
     lines.emit();
   };
 
+  const newTrade = (p: Position, idx: number, time: number, comment: string): TradeState => {
+    const t: TradeState = {
+      id: p.id,
+      side: p.side,
+      comment,
+      entryIdx: idx,
+      entryTime: time,
+      entryPrice: p.entryPrice,
+      volume: p.volume,
+      openVolume: p.volume,
+      initialSl: p.sl,
+      tp: p.tp,
+      sl: p.sl,
+      slSetBy: 'initial',
+      realized: 0,
+      ownRealized: 0,
+      exitValue: 0,
+      exitVolume: 0,
+      exitIdx: -1,
+      exitTime: NaN,
+      exitReason: null,
+      tradeType: '',
+      breakeven: false,
+      partial: false,
+      partialSkipped: false,
+      trailMoves: 0,
+      rmag: false,
+      gapFill: false,
+      dtmsActions: 0,
+      hedged: false,
+      reAddOf: '',
+      charted: all.length < chartLimit,
+      stopPath: [[time, p.sl]],
+      events: [],
+      closes: [],
+    };
+    trades.set(t.id, t);
+    all.push(t);
+    return t;
+  };
+
   const openEntry = (e: ReplayEntry, idx: number): void => {
     const buy = e.side === 'buy';
     const q = broker.quote();
@@ -237,39 +391,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
       return;
     }
     const p = broker.position(a.positionId)!;
-    const t: TradeState = {
-      id: p.id,
-      side: p.side,
-      comment: e.comment,
-      entryIdx: idx,
-      entryTime: bar.time,
-      entryPrice: p.entryPrice,
-      volume: p.volume,
-      openVolume: p.volume,
-      initialSl: p.sl,
-      tp: p.tp,
-      sl: p.sl,
-      slSetBy: 'initial',
-      realized: 0,
-      exitValue: 0,
-      exitVolume: 0,
-      exitIdx: -1,
-      exitTime: NaN,
-      exitReason: null,
-      tradeType: '',
-      breakeven: false,
-      partial: false,
-      partialSkipped: false,
-      trailMoves: 0,
-      rmag: false,
-      gapFill: false,
-      charted: all.length < chartLimit,
-      stopPath: [[bar.time, p.sl]],
-      events: [],
-      closes: [],
-    };
-    trades.set(t.id, t);
-    all.push(t);
+    const t = newTrade(p, idx, bar.time, e.comment);
     count('entries', 'opened');
     const plan = engine.track(p, bar.time);
     t.tradeType = plan.tradeType;
@@ -283,35 +405,188 @@ export function runReplay(input: ReplayInput): ReplayResult {
     lines.emit();
   };
 
-  /** An intent's effect, as the broker applied it, on replay's view of the trade. */
-  const applied = (t: TradeState, it: Intent, a: Extract<BrokerAnswer, { outcome: 'applied' }>, time: number): void => {
-    const p = broker.position(t.id);
-    if (it.kind === 'move_stop') {
-      t.sl = it.newSl;
-      t.slSetBy = it.rule === 'breakeven' ? 'breakeven' : 'trail';
-      if (it.rule === 'breakeven') t.breakeven = true;
-      else t.trailMoves++;
-      if (t.charted) t.stopPath.push([time, it.newSl]);
-      if (t.charted) t.events.push({ time, kind: it.rule === 'breakeven' ? 'breakeven' : 'trail', price: it.newSl, label: `${it.rule}: SL ${it.oldSl ?? 'none'} -> ${it.newSl}` });
-      count('applied', it.rule);
-    } else {
-      recordClose(t, time, a.price, it.volume, broker.realizedProfit(t.id) - t.realized);
-      t.partial = true;
-      t.openVolume = p ? p.volume : 0;
-      if (t.charted) t.events.push({ time, kind: 'partial', price: a.price, label: `partial: closed ${it.volume} at ${a.price}` });
-      count('applied', it.rule);
-    }
-    if (p) engine.track(p, time);
+  /** The price of the broker's last deal for a position (an "unknown" answer that took effect), else `fallback`. */
+  const lastDealPrice = (positionId: string, fallback: number): number => {
+    const deals = broker.deals;
+    for (let k = deals.length - 1; k >= 0 && k >= deals.length - 8; k--) if (deals[k]!.positionId === positionId) return deals[k]!.price;
+    return fallback;
   };
 
-  /** Closes every open position at the current quote (end of data, data boundary). */
+  /** The line about an intent and the broker's answer (written after the answer is applied). */
+  const intentLine = (it: Intent, positionId: string, side: string, kind: DecisionKind, result: DecisionResult, before: number | null, reason: string, code: number, detail: string, time: number): void => {
+    const l = lines.begin(time, positionId, side, kind, result);
+    l.intentId = it.id;
+    l.oldSl = rounded(it.oldSl, digits);
+    if (it.kind === 'move_stop' || it.kind === 'open') l.newSl = rounded(it.newSl, digits);
+    if (it.kind !== 'move_stop') l.volume = rounded(it.volume, 8);
+    l.openVolume = rounded(before, 8);
+    l.price = rounded(it.price, digits);
+    l.reason = reason;
+    l.code = code;
+    l.detail = detail;
+    lines.emit();
+  };
+
+  const dtmsApplied = (t: TradeState, it: Intent): void => {
+    if (it.rule !== 'dtms') return;
+    t.dtmsActions++;
+    count('dtms_actions', it.action);
+  };
+
+  /**
+   * An intent the broker applied (the engine already knows): its effect on replay's view of the trade,
+   * and its line. `price`: the fill, or the quote for a stop move; `openedId`: the ticket an open created.
+   */
+  const applied = (t: TradeState, it: Intent, price: number, openedId: string, code: number, reason: string, detail: string, before: number, time: number, idx: number): void => {
+    const chart = t.charted;
+    switch (it.kind) {
+      case 'move_stop': {
+        t.sl = it.newSl;
+        t.slSetBy = it.rule === 'breakeven' ? 'breakeven' : it.rule === 'dtms' ? 'dtms' : 'trail';
+        if (it.rule === 'breakeven') t.breakeven = true;
+        else if (it.rule === 'trail') t.trailMoves++;
+        dtmsApplied(t, it);
+        if (chart) t.stopPath.push([time, it.newSl]);
+        if (chart) t.events.push({ time, kind: it.rule === 'breakeven' ? 'breakeven' : it.rule === 'dtms' ? 'dtms' : 'trail', price: it.newSl, label: `${it.rule === 'dtms' ? it.action : it.rule}: SL ${it.oldSl ?? 'none'} -> ${it.newSl}` });
+        intentLine(it, t.id, t.side, KIND_OF_RULE[it.rule]!, 'applied', before, reason, code, detail, time);
+        break;
+      }
+      case 'close_partial': {
+        recordClose(t, time, price, it.volume);
+        if (it.rule === 'partial') t.partial = true;
+        dtmsApplied(t, it);
+        const p = broker.position(t.id);
+        t.openVolume = p ? p.volume : 0;
+        if (chart) t.events.push({ time, kind: it.rule === 'dtms' ? 'dtms' : 'partial', price, label: `${it.rule === 'dtms' ? it.action : 'partial'}: closed ${it.volume} at ${price}` });
+        intentLine(it, t.id, t.side, KIND_OF_RULE[it.rule]!, 'applied', before, reason, code, detail, time);
+        break;
+      }
+      case 'close': {
+        dtmsApplied(t, it);
+        if (it.targetId === t.id) {
+          // DTMS closed the position itself (netting account instead of a hedge, or CLOSED).
+          recordClose(t, time, price, before);
+          if (chart) t.events.push({ time, kind: 'exit', price, label: `${it.action}: closed at ${price}` });
+          intentLine(it, t.id, t.side, 'close', 'applied', before, reason, code, detail, time);
+          finish(t, idx, time, 'dtms_close');
+        } else {
+          recordHedgeClose(it.targetId, time, price);
+          if (chart) t.events.push({ time, kind: 'dtms', price, label: `${it.action}: hedge #${it.targetId} closed at ${price}` });
+          intentLine(it, it.targetId, it.side, 'close', 'applied', it.volume, reason, code, detail, time);
+        }
+        break;
+      }
+      case 'open': {
+        dtmsApplied(t, it);
+        const p = broker.position(openedId);
+        if (it.action === 'open_hedge') {
+          hedgeOf.set(openedId, t);
+          hedgesOpened++;
+          t.hedged = true;
+          if (chart) t.events.push({ time, kind: 'dtms', price, label: `open_hedge: ${it.side} ${it.volume} (#${openedId}) at ${price}` });
+          intentLine(it, openedId, it.side, 'open', 'applied', null, reason, code, detail, time);
+        } else if (p) {
+          // A re-add is a trade of its own, managed (and defended) like any other.
+          const nt = newTrade(p, idx, time, it.comment);
+          nt.reAddOf = t.id;
+          count('entries', 're_add');
+          if (chart) t.events.push({ time, kind: 'dtms', price, label: `re_add: ${it.side} ${it.volume} (#${openedId}) at ${price}` });
+          intentLine(it, openedId, it.side, 'open', 'applied', null, reason, code, detail, time);
+          const plan = engine.track(p, time);
+          nt.tradeType = plan.tradeType;
+        }
+        break;
+      }
+    }
+    if (it.kind === 'move_stop' || it.kind === 'close_partial') {
+      const p = broker.position(t.id);
+      if (p) engine.track(p, time);
+    }
+  };
+
+  /** The line's position for a refused or unsettled intent: the hedge for a hedge close, '' for an open. */
+  const subjectOf = (t: TradeState, it: Intent): [string, string, DecisionKind] =>
+    it.kind === 'open' ? ['', it.side, 'open'] : it.kind === 'close' ? (it.targetId === t.id ? [t.id, t.side, 'close'] : [it.targetId, it.side, 'close']) : [t.id, t.side, KIND_OF_RULE[it.rule]!];
+
+  /** Sends one intent to the broker and settles its answer with the engine (reconciling an unknown one). */
+  const execute = (it: Intent, now: number, idx: number): void => {
+    // An orphaned hedge's close names its (closed) position: the trade is found through the hedge.
+    const t = trades.get(it.positionId) ?? hedgeOf.get(it.targetId);
+    if (!t) return;
+    const before = t.openVolume;
+    const a = broker.apply(it);
+    const detail = sink.explained.get(it.id) ?? it.reason;
+    sink.explained.delete(it.id);
+    count('intents', it.rule);
+    if (a.outcome === 'applied') {
+      engine.resolve(it.positionId, it.id, 'applied', it.kind === 'open' ? a.positionId : '');
+      applied(t, it, a.price, a.positionId, a.code, it.reason, detail, before, now, idx);
+      return;
+    }
+    const [subject, side, kind] = subjectOf(t, it);
+    if (a.outcome === 'rejected') {
+      const why = a.retryable ? `${a.reason} (retryable)` : a.reason;
+      engine.resolve(it.positionId, it.id, 'rejected', '', why);
+      count('rejected', it.rule);
+      intentLine(it, subject, side, kind, 'rejected', it.kind === 'close' && it.targetId !== t.id ? it.volume : before, why, a.code, detail, now);
+      return;
+    }
+    count('unknown', it.rule);
+    intentLine(it, subject, side, kind, 'unknown', it.kind === 'close' && it.targetId !== t.id ? it.volume : before, a.reason, a.code, detail, now);
+    // Reconcile with the broker's view before anything else is decided for this position.
+    const positions = broker.positions();
+    const outcome = engine.reconcile(it.positionId, positions);
+    if (outcome === 'applied') {
+      let opened = '';
+      if (it.kind === 'open') opened = positions.find((q) => q.comment === it.comment && !trades.has(q.id) && !hedgeOf.has(q.id))?.id ?? '';
+      // The fill price is the broker's: its last deal for the position (a stop move has none: the quote).
+      const dealOf = it.kind === 'open' ? opened : it.kind === 'move_stop' ? '' : it.targetId || t.id;
+      const price = dealOf === '' ? it.price : lastDealPrice(dealOf, it.price);
+      applied(t, it, price, opened, a.code, 'reconciled: the broker shows the change took effect', detail, before, now, idx);
+    } else {
+      count('rejected', it.rule);
+      intentLine(it, subject, side, kind, 'rejected', it.kind === 'close' && it.targetId !== t.id ? it.volume : before, 'reconciled: the broker shows no change; the decision will be taken afresh', a.code, detail, now);
+    }
+  };
+
+  /** A DTMS hedge that left the book (its own stop or target, inside the bar): booked to its trade. */
+  const hedgeFilled = (f: PaperFill): void => {
+    const owner = recordHedgeClose(f.positionId, f.time, f.price);
+    if (!owner) return;
+    const reason = f.reason === 'tp' ? 'hedge take_profit' : 'hedge stop';
+    if (owner.charted) owner.events.push({ time: f.time, kind: 'dtms', price: f.price, label: `${reason}: #${f.positionId} closed at ${f.price}` });
+    const l = lines.begin(f.time, f.positionId, owner.side === 'buy' ? 'sell' : 'buy', 'close', 'applied');
+    l.volume = rounded(f.volume, 8);
+    l.openVolume = rounded(f.volume, 8);
+    l.price = rounded(f.price, digits);
+    l.reason = `${reason}${f.gap ? ', gap fill at the open' : ''} (hedge of #${owner.id})`;
+    lines.emit();
+    engine.untrack(f.positionId);
+  };
+
+  /** Closes every open position at the current quote (end of data, data boundary): hedges first. */
   const closeAll = (idx: number, time: number, reason: ExitReason): void => {
+    const label = reason === 'data_gap' ? 'data boundary ahead' : 'end of data';
+    for (const [hedgeId, owner] of [...hedgeOf]) {
+      const volume = broker.position(hedgeId)?.volume ?? 0;
+      const a = broker.close(`${reason}:${hedgeId}`, hedgeId, true);
+      if (a.outcome !== 'applied') throw new Error(`replay: the paper broker refused the ${reason} close of hedge #${hedgeId}: ${'reason' in a ? a.reason : ''}`);
+      recordHedgeClose(hedgeId, time, a.price);
+      if (owner.charted) owner.events.push({ time, kind: 'dtms', price: a.price, label: `${label}: hedge #${hedgeId} closed at ${a.price}` });
+      const l = lines.begin(time, hedgeId, owner.side === 'buy' ? 'sell' : 'buy', 'close', 'applied');
+      l.volume = rounded(volume, 8);
+      l.openVolume = rounded(volume, 8);
+      l.price = rounded(a.price, digits);
+      l.reason = `${reason} (hedge of #${owner.id})`;
+      l.code = a.code;
+      lines.emit();
+      engine.untrack(hedgeId);
+    }
     for (const t of [...trades.values()]) {
       const before = t.openVolume;
       const a = broker.close(`${reason}:${t.id}`, t.id, true);
       if (a.outcome !== 'applied') throw new Error(`replay: the paper broker refused the ${reason} close of #${t.id}: ${'reason' in a ? a.reason : ''}`);
-      recordClose(t, time, a.price, before, broker.realizedProfit(t.id) - t.realized);
-      const label = reason === 'data_gap' ? 'data boundary ahead' : 'end of data';
+      recordClose(t, time, a.price, before);
       if (t.charted) t.events.push({ time, kind: 'exit', price: a.price, label: `${label}: closed at ${a.price}` });
       const l = line(t, time, 'close', 'applied');
       l.oldSl = rounded(t.sl, digits);
@@ -333,7 +608,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
     if (i > 0 && bar.time - series.time[i - 1]! > maxGap) {
       // Data boundary: close at the previous bar's close, then start the features afresh.
       const prevClose = series.time[i - 1]! + tfMs;
-      if (trades.size > 0) {
+      if (trades.size > 0 || hedgeOf.size > 0) {
         broker.setQuote(prevClose, series.close[i - 1]!, spreadOf(series.bar(i - 1), inst, input.broker));
         closeAll(i - 1, prevClose, 'data_gap');
       }
@@ -352,16 +627,20 @@ export function runReplay(input: ReplayInput): ReplayResult {
     }
 
     // 2. Stops and targets inside the bar.
-    if (trades.size > 0) {
+    if (trades.size > 0 || hedgeOf.size > 0) {
       const fills = broker.fillBar(bar);
       for (let k = 0; k < fills.length; k++) {
         const f = fills[k]!;
         const t = trades.get(f.positionId);
-        if (!t) continue;
+        if (!t) {
+          hedgeFilled(f);
+          continue;
+        }
         const before = t.openVolume;
-        recordClose(t, f.time, f.price, f.volume, broker.realizedProfit(t.id) - t.realized);
+        recordClose(t, f.time, f.price, f.volume);
         if (f.gap) t.gapFill = true;
-        const reason: ExitReason = f.reason === 'tp' ? 'take_profit' : t.slSetBy === 'breakeven' ? 'breakeven_stop' : t.slSetBy === 'trail' ? 'trailing_stop' : 'initial_stop';
+        const reason: ExitReason =
+          f.reason === 'tp' ? 'take_profit' : t.slSetBy === 'breakeven' ? 'breakeven_stop' : t.slSetBy === 'trail' ? 'trailing_stop' : t.slSetBy === 'dtms' ? 'dtms_stop' : 'initial_stop';
         if (t.charted) t.events.push({ time: f.time, kind: 'exit', price: f.price, label: `${reason.replace('_', ' ')}${f.gap ? ' (gap: filled at the open)' : ''} at ${f.price}` });
         const l = line(t, f.time, 'close', 'applied');
         l.oldSl = rounded(t.sl, digits);
@@ -377,66 +656,18 @@ export function runReplay(input: ReplayInput): ReplayResult {
     // 3. The engine at the bar's close; intents answered at that close.
     positionBars += trades.size;
     if (out.length !== 0) out.length = 0;
+    const now = bar.time + tfMs;
+    if (hourStart < hourCloses.length || Math.floor(now / DAY_MS) !== riskDay) updateRisk(now);
     engine.onBar(symbol, bar, out);
     if (out.length > 0) {
-      const now = bar.time + tfMs;
       broker.setQuote(now, bar.close, bar.spread);
-      for (let k = 0; k < out.length; k++) {
-        const it = out[k]!;
-        const t = trades.get(it.positionId);
-        if (!t) continue;
-        const before = t.openVolume;
-        const a = broker.apply(it);
-        const kind = KIND_OF_RULE[it.rule] ?? 'close';
-        const detail = sink.explained.get(it.id) ?? it.reason;
-        sink.explained.delete(it.id);
-        // The line about this intent and the broker's answer (written after the answer is applied).
-        const intentLine = (result: DecisionResult, reason: string): void => {
-          const l = lines.begin(now, t.id, t.side, kind, result);
-          l.intentId = it.id;
-          l.oldSl = rounded(it.oldSl, digits);
-          if (it.kind === 'move_stop') l.newSl = rounded(it.newSl, digits);
-          else l.volume = rounded(it.volume, 8);
-          l.openVolume = rounded(before, 8);
-          l.price = rounded(it.price, digits);
-          l.reason = reason;
-          l.code = a.code;
-          l.detail = detail;
-          lines.emit();
-        };
-        count('intents', it.rule);
-        if (a.outcome === 'applied') {
-          engine.resolve(it.positionId, it.id, 'applied');
-          applied(t, it, a, now);
-          intentLine('applied', it.reason);
-        } else if (a.outcome === 'rejected') {
-          engine.resolve(it.positionId, it.id, 'rejected');
-          count('rejected', it.rule);
-          intentLine('rejected', a.retryable ? `${a.reason} (retryable)` : a.reason);
-        } else {
-          count('unknown', it.rule);
-          intentLine('unknown', a.reason);
-          // Reconcile with the broker's view before anything else is decided for this position.
-          const p = broker.position(t.id);
-          const outcome = p ? engine.reconcile(p) : null;
-          if (outcome === 'applied') {
-            // The fill price is the broker's: its last deal for this position (a stop move has none: the quote).
-            const deal = broker.deals[broker.deals.length - 1];
-            const price = it.kind !== 'move_stop' && deal !== undefined && deal.positionId === t.id ? deal.price : it.price;
-            applied(t, it, { outcome: 'applied', code: a.code, price, positionId: t.id }, now);
-            intentLine('applied', 'reconciled: the position shows the change took effect');
-          } else {
-            count('rejected', it.rule);
-            intentLine('rejected', 'reconciled: the position shows no change; the decision will be taken afresh');
-          }
-        }
-      }
+      for (let k = 0; k < out.length; k++) execute(out[k]!, now, i);
     }
     if (input.onProgress && (i + 1) % progressEvery === 0) input.onProgress(i + 1, n);
   }
 
   // End of data: whatever is still open is closed at the last close, and says so.
-  if (n > 0 && trades.size > 0) {
+  if (n > 0 && (trades.size > 0 || hedgeOf.size > 0)) {
     const lastTime = series.time[n - 1]! + tfMs;
     broker.setQuote(lastTime, bar.close, bar.spread);
     closeAll(n - 1, lastTime, 'end_of_data');
@@ -444,10 +675,31 @@ export function runReplay(input: ReplayInput): ReplayResult {
   input.onProgress?.(n, n);
 
   const counts: Record<string, number> = {};
-  for (const [prefix, t] of tallies) for (const name of Object.keys(t)) counts[`${prefix}.${name}`] = t[name]!;
+  const dtmsTallies = new Set(['dtms_transitions', 'dtms_actions', 'dtms_holds', 'dtms_skipped']);
+  for (const [prefix, t] of tallies) {
+    if (dtmsTallies.has(prefix)) continue; // in the DTMS summary
+    for (const name of Object.keys(t)) counts[`${prefix}.${name}`] = t[name]!;
+  }
   const rows = all.map((t) => tradeRow(t, inst));
   const { metrics, equity } = computeMetrics(all, rows, input.startingBalance);
-  return { trades: all, rows, metrics, equity, counts, currency: ccy, entriesRejected, broker, bars: n, positionBars };
+  const sorted = (prefix: string): Record<string, number> => {
+    const t = tallies.get(prefix) ?? {};
+    const o: Record<string, number> = {};
+    for (const k of Object.keys(t).sort()) o[k] = t[k]!;
+    return o;
+  };
+  const dtms: DtmsSummary = {
+    enabled: config.dtms.enabled,
+    deepChecks: engine.deepChecks,
+    actionRate: metrics.dtmsActionRate,
+    transitions: sorted('dtms_transitions'),
+    actions: sorted('dtms_actions'),
+    holds: sorted('dtms_holds'),
+    skipped: sorted('dtms_skipped'),
+    hedges: hedgesOpened,
+    hedgeProfit: Number(hedgeProfit.toFixed(2)),
+  };
+  return { trades: all, rows, metrics, equity, counts, currency: ccy, entriesRejected, broker, bars: n, positionBars, dtms };
 }
 
 function tradeRow(t: TradeState, inst: Instrument): TradeRow {
@@ -459,6 +711,9 @@ function tradeRow(t: TradeState, inst: Instrument): TradeRow {
   if (t.trailMoves > 0) flags.push('trailed');
   if (t.rmag) flags.push('rmag');
   if (t.gapFill) flags.push('gap_fill');
+  if (t.dtmsActions > 0) flags.push('dtms');
+  if (t.hedged) flags.push('hedged');
+  if (t.reAddOf !== '') flags.push('re_add');
   const exitPrice = t.exitVolume > 0 ? t.exitValue / t.exitVolume : NaN;
   const lastPrice = t.closes.length > 0 ? exitPrice : t.entryPrice;
   return {

@@ -1,7 +1,7 @@
 // report.html: a replay's report as ONE self-contained page (inline CSS, inline SVG, no external
 // URL) that a trader can open from disk, mail or archive. Deterministic: the same inputs give the
 // same bytes, so two reports can be diffed and a stored report can be checked against a rerun.
-import type { Gap, ReplayReport, TradeChart, TradeRow } from './reportModel.ts';
+import type { DtmsSummary, Gap, ReplayReport, TradeChart, TradeRow } from './reportModel.ts';
 
 export interface ReportHtmlOptions {
   /** Trade charts drawn, from the start of `charts` (default 300); the rest are counted, not drawn. */
@@ -481,6 +481,12 @@ function tradeChartSvg(ch: TradeChart, dp: number): string {
       case 'partial':
         parts.push(`<rect class="pa" x="${c(x - 4)}" y="${c(y - 4)}" width="8" height="8">${title}</rect>`);
         break;
+      case 'dtms':
+        // A DTMS transition or applied action: a pointy-top hexagon.
+        parts.push(
+          `<polygon class="dt" points="${c(x)},${c(y - 5.5)} ${c(x + 4.8)},${c(y - 2.8)} ${c(x + 4.8)},${c(y + 2.8)} ${c(x)},${c(y + 5.5)} ${c(x - 4.8)},${c(y + 2.8)} ${c(x - 4.8)},${c(y - 2.8)}">${title}</polygon>`,
+        );
+        break;
       default:
         // exit (and any kind this renderer does not know): a diamond.
         parts.push(`<polygon class="ex" points="${c(x)},${c(y - 6)} ${c(x + 6)},${c(y)} ${c(x)},${c(y + 6)} ${c(x - 6)},${c(y)}">${title}</polygon>`);
@@ -504,7 +510,8 @@ const CSS = [
   '.grid{stroke:#eaeef2}.tick{stroke:#8c959f}.base{stroke:#8c959f;stroke-dasharray:4 3}.eq{fill:none;stroke:#0969da;stroke-width:1.5}',
   '.band{fill:#dde6f2}.cl{fill:none;stroke:#24292f;stroke-width:1.1}.en{stroke:#0969da;stroke-dasharray:6 3}.tp{stroke:#1a7f37;stroke-dasharray:6 3}',
   'svg text.tpl{fill:#1a7f37}.sl{fill:none;stroke:#cf222e;stroke-width:1.6}.mb{fill:#1a7f37}.ms{fill:#8250df}',
-  '.be{fill:#0969da}.tr{fill:#bf8700}.pa{fill:#8250df}.ex{fill:#24292f}',
+  '.be{fill:#0969da}.tr{fill:#bf8700}.pa{fill:#8250df}.ex{fill:#24292f}.dt{fill:#e16f24;stroke:#953800;stroke-width:.8}',
+  'h3{font-size:14px;margin:10px 0 2px}.tbls{display:flex;flex-wrap:wrap;gap:0 28px}',
   'details{margin:6px 0;border:1px solid #d0d7de;border-radius:4px;padding:4px 8px}summary{cursor:pointer}',
   '.lg span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:14px;height:4px;vertical-align:middle;margin-right:4px}',
 ].join('\n');
@@ -571,18 +578,11 @@ interface Target {
 
 function targetsSection(r: ReplayReport): string {
   const m = r.metrics;
-  const dtmsCounted = Object.keys(r.counts).some((k) => /dtms/i.test(k));
   const targets: Target[] = [
     { name: 'RMAG trigger rate', share: m.rmagTriggerRate, op: '<', target: 0.5 },
     { name: 'Trailing activation rate (after breakeven)', share: m.trailingActivationRate, op: '>', target: 0.8 },
     { name: 'Breakeven hit rate', share: m.breakevenHitRate, op: '<', target: 0.3 },
-    {
-      name: 'DTMS action rate',
-      share: m.dtmsActionRate,
-      op: '>',
-      target: 0,
-      ...(m.dtmsActionRate === 0 && !dtmsCounted ? { note: 'DTMS not built yet' } : {}),
-    },
+    { name: 'DTMS action rate', share: m.dtmsActionRate, op: '>', target: 0, ...(r.dtms?.enabled === false ? { note: 'DTMS off' } : {}) },
     { name: 'Breakeven rate', share: m.breakevenRate },
   ];
   const rows = targets.map((t) => {
@@ -598,6 +598,45 @@ function targetsSection(r: ReplayReport): string {
     return row([t.name, `<span class="n">${pct(t.share)}</span>`, target, mark + note]);
   });
   return `<section id="targets"><h2>Success metrics</h2><table>${row(['Metric', 'Value', 'Target', 'Result'], 'th')}${rows.join('')}</table></section>`;
+}
+
+/** A DTMS tally as a two-column table, largest count first, then by name; "none" when empty. */
+function tallyTable(title: string, head: string, tally: Readonly<Record<string, number>>, label: (key: string) => string = escapeHtml): string {
+  const size = (k: string): number => {
+    const v = tally[k];
+    return v !== undefined && Number.isFinite(v) ? v : -Infinity;
+  };
+  // Plain code-unit order for ties: locale-independent, so the page stays byte-stable.
+  const keys = Object.keys(tally).sort((a, b) => size(b) - size(a) || (a < b ? -1 : a > b ? 1 : 0));
+  const body =
+    keys.length === 0
+      ? '<p class="note">none</p>'
+      : `<table>${row([head, 'Count'], 'th')}${keys.map((k) => `<tr><td>${label(k)}</td><td class="n">${count(tally[k] ?? NaN)}</td></tr>`).join('')}</table>`;
+  return `<div><h3>${title}</h3>${body}</div>`;
+}
+
+/** 'HEALTHY->WARNING_L1' as "HEALTHY -> WARNING_L1", escaped. */
+function transitionLabel(key: string): string {
+  const at = key.indexOf('->');
+  return at < 0 ? escapeHtml(key) : `${escapeHtml(key.slice(0, at))} -&gt; ${escapeHtml(key.slice(at + 2))}`;
+}
+
+function dtmsSection(r: ReplayReport): string {
+  const d: DtmsSummary | undefined = r.dtms;
+  const open = '<section id="dtms"><h2>DTMS</h2>';
+  if (d === undefined) return `${open}<p class="note">No DTMS summary in this report.</p></section>`;
+  if (!d.enabled) return `${open}<p class="note">DTMS was off for this replay.</p></section>`;
+  const cur = escapeHtml(r.currency);
+  const pl = d.hedgeProfit > 0 ? 'pos' : d.hedgeProfit < 0 ? 'neg' : '';
+  const line =
+    `<p>Enabled: yes. Deep checks: ${count(d.deepChecks)}. Action rate: ${pct(d.actionRate)}. ` +
+    `Hedges: ${count(d.hedges)} (profit <span class="${pl}">${money(d.hedgeProfit)} ${cur}</span>).</p>`;
+  const tables =
+    tallyTable('Transitions', 'From -&gt; to', d.transitions ?? {}, transitionLabel) +
+    tallyTable('Actions applied', 'Action', d.actions ?? {}) +
+    tallyTable('Holds', 'Reason', d.holds ?? {}) +
+    tallyTable('Skipped', 'Reason', d.skipped ?? {});
+  return `${open}${line}<div class="tbls">${tables}</div></section>`;
 }
 
 function equitySection(r: ReplayReport): string {
@@ -655,7 +694,7 @@ const LEGEND =
   '<span><i class="sw" style="background:#1a7f37;height:2px"></i>TP</span>' +
   '<span><i class="sw" style="background:#cf222e"></i>stop (gap: no stop)</span>' +
   '<span style="color:#0969da">&#9679; breakeven</span><span style="color:#bf8700">&#9679; trail</span>' +
-  '<span style="color:#8250df">&#9632; partial</span><span>&#9670; exit</span></p>';
+  '<span style="color:#8250df">&#9632; partial</span><span style="color:#e16f24">&#11042; DTMS</span><span>&#9670; exit</span></p>';
 
 function chartsSection(r: ReplayReport, drawn: readonly TradeChart[], total: number, dp: number, anchors: readonly string[]): string {
   const tradeIndex = new Map<string, number>();
@@ -699,6 +738,7 @@ export function renderReportHtml(report: ReplayReport, charts: readonly TradeCha
     headerSection(report, report.trades.length),
     metricsSection(report),
     targetsSection(report),
+    dtmsSection(report),
     equitySection(report),
     countsSection(report),
     gapsSection(report),

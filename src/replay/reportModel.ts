@@ -4,7 +4,8 @@ import type { Side } from '../domain/types.ts';
 
 /** How a position ended. `breakeven_stop`/`trailing_stop`: the SL that filled was set by that rule. */
 /** `data_gap`: closed at the last bar before a data boundary (a hole longer than the replay's max gap). */
-export type ExitReason = 'initial_stop' | 'breakeven_stop' | 'trailing_stop' | 'take_profit' | 'closed' | 'data_gap' | 'end_of_data';
+/** `dtms_stop`: the SL that filled was set by DTMS; `dtms_close`: DTMS closed the position (netting hedge, CLOSED). */
+export type ExitReason = 'initial_stop' | 'breakeven_stop' | 'trailing_stop' | 'dtms_stop' | 'take_profit' | 'closed' | 'dtms_close' | 'data_gap' | 'end_of_data';
 
 export interface ReplayMetrics {
   trades: number;
@@ -48,7 +49,7 @@ export interface TradeRow {
   /** Account currency, partial closes included. */
   profit: number;
   tradeType: string;
-  /** e.g. breakeven, partial, trailed, rmag, gap_fill, partial_skipped. */
+  /** e.g. breakeven, partial, trailed, rmag, gap_fill, partial_skipped, dtms, hedged, re_add. */
   flags: string[];
   trailMoves: number;
   comment: string;
@@ -96,9 +97,30 @@ export interface ReplayReport {
   metrics: ReplayMetrics;
   /** Intents by kind and result, skips by reason, closes by reason. */
   counts: Record<string, number>;
+  dtms: DtmsSummary;
   /** Realized equity after each close: [time, equity]. */
   equity: [number, number][];
   trades: TradeRow[];
+}
+
+/** What DTMS did over the replay. */
+export interface DtmsSummary {
+  enabled: boolean;
+  /** Deep checks run (every 15 min of engine time per defended position by default). */
+  deepChecks: number;
+  /** Trades with at least one DTMS action applied at the broker / trades (the seed's DTMS action rate). */
+  actionRate: number;
+  /** State changes by 'FROM->TO', e.g. 'HEALTHY->WARNING_L1'. */
+  transitions: Record<string, number>;
+  /** Actions applied at the broker, by action (tighten_stop, partial_close, open_hedge, ... close_orphan_hedge). */
+  actions: Record<string, number>;
+  /** Checks held back by bad data, by reason (stale_data, spread_spike). */
+  holds: Record<string, number>;
+  /** Actions that produced no order, or were given up after refusals, by reason. */
+  skipped: Record<string, number>;
+  /** Hedges opened, and their realized profit in the account currency (booked to the hedged trade). */
+  hedges: number;
+  hedgeProfit: number;
 }
 
 /** What report.html draws for one trade. Series are already downsampled by the replay. */
@@ -114,6 +136,6 @@ export interface TradeChart {
   tp: number | null;
   /** Stop after each change, from the initial stop: a step line. Null entries: no stop. */
   stopPath: [number, number | null][];
-  /** Stop moves, partial closes and the final exit, as markers. */
-  events: { time: number; kind: 'breakeven' | 'trail' | 'partial' | 'exit'; price: number; label: string }[];
+  /** Stop moves, partial closes, DTMS transitions and actions, and the final exit, as markers. */
+  events: { time: number; kind: 'breakeven' | 'trail' | 'partial' | 'dtms' | 'exit'; price: number; label: string }[];
 }

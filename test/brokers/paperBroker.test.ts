@@ -455,6 +455,10 @@ describe('PaperBroker intents and audit', () => {
     time: T0,
     price: 2000,
     reason: '',
+    targetId: over.positionId ?? '100001',
+    side: 'buy',
+    comment: '',
+    action: '',
     ...over,
   });
 
@@ -471,6 +475,21 @@ describe('PaperBroker intents and audit', () => {
       ['close', 'c1'],
     ]);
     expect(b.apply(intent({ id: 'm2', positionId: id, kind: 'move_stop', newSl: 1996 }))).toMatchObject({ outcome: 'rejected', code: RETCODE.POSITION_CLOSED });
+  });
+
+  it('apply: open (a DTMS hedge or re-add) and close of another position (targetId)', () => {
+    const b = broker();
+    const id = openedId(open(b, 'buy', 0.3, 1990, 2010));
+    const h = b.apply(intent({ id: 'h1', positionId: id, targetId: '', kind: 'open', side: 'sell', volume: 0.1, newSl: 2003, comment: 'DTMS_HEDGE_x_1' }));
+    const hid = openedId(h);
+    expect(hid).not.toBe(id);
+    expect(b.position(hid)).toMatchObject({ side: 'sell', volume: 0.1, sl: 2003, tp: null, comment: 'DTMS_HEDGE_x_1', entryPrice: 2000 });
+    expect(b.apply(intent({ id: 'hc', positionId: id, targetId: hid, kind: 'close', volume: 0.1 })).outcome).toBe('applied');
+    expect(b.position(hid)).toBeUndefined();
+    expect(b.position(id)).toMatchObject({ volume: 0.3 });
+    // NaN stop: the order goes without one
+    const r = openedId(b.apply(intent({ id: 'r1', positionId: id, targetId: '', kind: 'open', side: 'buy', volume: 0.1, newSl: NaN, comment: 'r' })));
+    expect(b.position(r)).toMatchObject({ sl: null, side: 'buy', entryPrice: 2000.2 });
   });
 
   it('counts requests, applied requests and ids that had already been applied', () => {

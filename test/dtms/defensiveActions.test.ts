@@ -30,7 +30,10 @@ describe('DTMS actions as orders', () => {
     expect(planDefensiveAction('partial_close', ctx('buy', { volume: 0.01 })).skip).toBe('partial_below_min_lot');
     expect(planDefensiveAction('stop_to_breakeven', ctx('buy', {}, { bid: 2410, ask: 2410.3 }))).toEqual({ orders: [{ kind: 'move_stop', newSl: 2400 }], skip: null });
     // price below the entry: the entry is above a buy's allowed stop, so no stop there
-    expect(planDefensiveAction('stop_to_breakeven', ctx('buy', {}, { bid: 2390, ask: 2390.3 })).skip).toBe('stops_level');
+    expect(planDefensiveAction('stop_to_breakeven', ctx('buy', {}, { bid: 2390, ask: 2390.3 })).skip).toBe('beyond_price');
+    expect(planDefensiveAction('stop_to_breakeven', ctx('sell', { sl: 2420 }, { bid: 2409.7, ask: 2410 })).skip).toBe('beyond_price');
+    // on the right side, but inside the stops level (50 points = 0.05)
+    expect(planDefensiveAction('stop_to_breakeven', ctx('buy', {}, { bid: 2400.03, ask: 2400.33, instrument: { ...xau, stopsLevelPoints: 50 } })).skip).toBe('stops_level');
   });
 
   it('the hedge: opposite side, half the volume, its own stop 0.5 ATR away; none on 0.01 lot, on netting, or twice', () => {
@@ -47,8 +50,9 @@ describe('DTMS actions as orders', () => {
     expect(planDefensiveAction('close_hedge', ctx('buy')).skip).toBe('no_hedge');
     expect(planDefensiveAction('close_hedge', ctx('buy', {}, { hedgeId: '9', hedgeVolume: 0.05 })).orders).toEqual([{ kind: 'close', hedge: true, positionId: '9', volume: 0.05 }]);
     expect(planDefensiveAction('close_all', ctx('sell', {}, { hedgeId: '9', hedgeVolume: 0.05 })).orders).toEqual([
-      { kind: 'close', hedge: false, positionId: '7', volume: 0.1 },
+      // the hedge first: once the position is gone nothing would close it
       { kind: 'close', hedge: true, positionId: '9', volume: 0.05 },
+      { kind: 'close', hedge: false, positionId: '7', volume: 0.1 },
     ]);
     expect(planDefensiveAction('close_instead_of_hedge', ctx('buy')).orders).toEqual([{ kind: 'close', hedge: false, positionId: '7', volume: 0.1 }]);
     expect(planDefensiveAction('re_add', ctx('buy', {}, { closedVolume: 0.05 })).orders).toEqual([

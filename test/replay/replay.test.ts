@@ -55,8 +55,17 @@ describe('replay on the generated sample market', () => {
     const ls = lines(run, dir);
     const inv = checkDecisionInvariants(ls, j.instrument);
     expect(inv.violations).toEqual([]);
-    expect(inv.positions).toBe(run.report.metrics.trades);
+    // Every position is a trade, except DTMS hedges (booked to the trade they hedge).
+    expect(inv.positions - inv.hedges).toBe(run.report.metrics.trades);
     expect(inv.applied).toBeGreaterThan(10);
+    // DTMS defends every trade: its transitions and applied actions are in the report and the lines.
+    const d = run.report.dtms;
+    expect(d.enabled).toBe(true);
+    expect(d.deepChecks).toBeGreaterThan(100);
+    expect(Object.values(d.transitions).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(inv.dtmsApplied).toBe(Object.values(d.actions).reduce((a, b) => a + b, 0));
+    expect(d.actionRate).toBe(run.report.metrics.dtmsActionRate);
+    expect(run.report.trades.filter((t) => t.flags.includes('dtms')).length).toBe(Math.round(d.actionRate * run.report.metrics.trades));
     const m = run.report.metrics;
     expect(m.trades).toBeGreaterThan(50);
     for (const k of ['winRate', 'rmagTriggerRate', 'breakevenRate', 'trailingActivationRate', 'breakevenHitRate', 'dtmsActionRate', 'maxDrawdownPct'] as const) {
@@ -66,7 +75,7 @@ describe('replay on the generated sample market', () => {
     expect(m.breakevenRate).toBeGreaterThan(0);
     expect(m.trailingActivationRate).toBeGreaterThan(0);
     const kinds = new Set(ls.map((l) => (JSON.parse(l) as { kind: string }).kind));
-    for (const k of ['open', 'breakeven', 'partial', 'trail', 'close']) expect(kinds).toContain(k);
+    for (const k of ['open', 'breakeven', 'partial', 'trail', 'dtms', 'close']) expect(kinds).toContain(k);
     const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { metrics: typeof m; trades: unknown[]; data: { first: string } };
     expect(report.metrics).toEqual(m);
     expect(report.data.first).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
@@ -102,7 +111,7 @@ describe('replay on the generated sample market', () => {
     const results = ls.map((l) => JSON.parse(l) as { result: string; intentId: string; reason: string });
     expect(results.filter((r) => r.result === 'unknown').length).toBeGreaterThan(0);
     expect(results.filter((r) => r.result === 'rejected' && r.intentId).length).toBeGreaterThan(0);
-    expect(results.some((r) => r.reason.startsWith('reconciled: the position shows the change took effect'))).toBe(true);
+    expect(results.some((r) => r.reason.startsWith('reconciled: the broker shows the change took effect'))).toBe(true);
     const audit = run.result.broker.audit;
     expect(audit.duplicateIds).toBe(0);
     expect(audit.loosened).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { downsampleMinMax, MAX_EQUITY_POINTS, renderReportHtml } from '../../src/replay/reportHtml.ts';
-import type { ReplayMetrics, ReplayReport, TradeChart, TradeRow } from '../../src/replay/reportModel.ts';
+import type { DtmsSummary, ReplayMetrics, ReplayReport, TradeChart, TradeRow } from '../../src/replay/reportModel.ts';
 
 const T0 = Date.UTC(2024, 0, 2, 8, 0); // Tue 2024-01-02 08:00 UTC
 const MIN = 60_000;
@@ -23,6 +23,21 @@ function metrics(over: Partial<ReplayMetrics> = {}): ReplayMetrics {
     trailingActivationRate: 0.9,
     breakevenHitRate: 0.1,
     dtmsActionRate: 0,
+    ...over,
+  };
+}
+
+function dtms(over: Partial<DtmsSummary> = {}): DtmsSummary {
+  return {
+    enabled: true,
+    deepChecks: 1234,
+    actionRate: 0.25,
+    transitions: { 'HEALTHY->WARNING_L1': 4, 'WARNING_L1->HEALTHY': 2, 'WARNING_L1->WARNING_L2': 2, 'WARNING_L2->HEDGED': 7 },
+    actions: { tighten_stop: 3, open_hedge: 1 },
+    holds: { stale_data: 2 },
+    skipped: {},
+    hedges: 1,
+    hedgeProfit: -1234.5,
     ...over,
   };
 }
@@ -67,6 +82,7 @@ function report(over: Partial<ReplayReport> = {}): ReplayReport {
     broker: { accountMode: 'hedging', intrabar: 'worst_case', spread: 'from data', faults: 'none' },
     metrics: metrics(),
     counts: { 'skip.gate': 5, 'close.take_profit': 1, 'intent.modify_sl.ok': 7 },
+    dtms: dtms(),
     equity: [
       [T0 + 60 * MIN, 10_107.5],
       [T0 + 200 * MIN, 9_900],
@@ -123,6 +139,7 @@ const CHARTS: TradeChart[] = [
       { time: T0 + 30 * MIN, kind: 'breakeven', price: 2030.5, label: 'BE <moved>' },
       { time: T0 + 45 * MIN, kind: 'trail', price: 2033, label: 'trail ATR' },
       { time: T0 + 50 * MIN, kind: 'partial', price: 2036, label: 'partial 50%' },
+      { time: T0 + 55 * MIN, kind: 'dtms', price: 2034, label: 'HEALTHY->WARNING_L1' },
       { time: T0 + 60 * MIN, kind: 'exit', price: 2041.25, label: 'TP hit' },
     ],
   },
@@ -210,7 +227,8 @@ describe('renderReportHtml', () => {
     expect(mark(html, 'Trailing activation rate (after breakeven)')).toBe('pass');
     expect(mark(html, 'Breakeven hit rate')).toBe('pass');
     expect(mark(html, 'DTMS action rate')).toBe('fail');
-    expect(html).toContain('DTMS not built yet');
+    expect(html).toContain('<tr><td>DTMS action rate</td><td><span class="n">0.0%</span></td><td>&gt; 0.0%</td>');
+    expect(html).not.toContain('not built');
 
     const bad = renderReportHtml(
       report({ metrics: metrics({ rmagTriggerRate: 0.5, trailingActivationRate: 0.8, breakevenHitRate: 0.31, dtmsActionRate: 0.05 }) }),
@@ -220,15 +238,70 @@ describe('renderReportHtml', () => {
     expect(mark(bad, 'Trailing activation rate (after breakeven)')).toBe('fail'); // 80% is not > 80%
     expect(mark(bad, 'Breakeven hit rate')).toBe('fail');
     expect(mark(bad, 'DTMS action rate')).toBe('pass');
-    expect(bad).not.toContain('DTMS not built yet');
     expect(bad).toContain('&lt; 50.0%');
     expect(bad).toContain('&gt; 80.0%');
     expect(bad).toContain('31.0%');
 
-    // DTMS at 0 but with DTMS counts: built, and failing, so no "not built" note.
-    const built = renderReportHtml(report({ counts: { 'dtms.actions': 0 } }), CHARTS);
-    expect(mark(built, 'DTMS action rate')).toBe('fail');
-    expect(built).not.toContain('DTMS not built yet');
+    // DTMS off: still judged, with a note saying why it is 0.
+    const off = renderReportHtml(report({ dtms: dtms({ enabled: false }) }), CHARTS);
+    expect(mark(off, 'DTMS action rate')).toBe('fail');
+    expect(off).toContain('<span class="note">(DTMS off)</span>');
+    expect(html).not.toContain('(DTMS off)');
+  });
+
+  it('has a DTMS section after the success metrics with the counts', () => {
+    const sec = /<section id="dtms">.*?<\/section>/.exec(html)?.[0] ?? '';
+    expect(sec).toContain('<h2>DTMS</h2>');
+    expect(html.indexOf('id="targets"')).toBeLessThan(html.indexOf('id="dtms"'));
+    expect(html.indexOf('id="dtms"')).toBeLessThan(html.indexOf('id="equity"'));
+    expect(sec).toContain('Enabled: yes. Deep checks: 1,234. Action rate: 25.0%.');
+    expect(sec).toContain('Hedges: 1 (profit <span class="neg">-1,234.50 USD</span>)');
+    // Transitions: count desc, then name.
+    const rows = [...sec.matchAll(/<tr><td>([^<]*-&gt;[^<]*)<\/td><td class="n">(\d+)<\/td><\/tr>/g)].map((m) => `${m[1]}=${m[2]}`);
+    expect(rows).toEqual(['WARNING_L2 -&gt; HEDGED=7', 'HEALTHY -&gt; WARNING_L1=4', 'WARNING_L1 -&gt; HEALTHY=2', 'WARNING_L1 -&gt; WARNING_L2=2']);
+    expect(sec).toContain('<tr><td>tighten_stop</td><td class="n">3</td></tr><tr><td>open_hedge</td><td class="n">1</td></tr>');
+    expect(sec).toContain('<tr><td>stale_data</td><td class="n">2</td></tr>');
+    expect(sec).toContain('<h3>Skipped</h3><p class="note">none</p>');
+    expect(sec).not.toContain('was off');
+  });
+
+  it('says when DTMS was off', () => {
+    const h = renderReportHtml(report({ dtms: dtms({ enabled: false, deepChecks: 0, actionRate: 0, transitions: {}, actions: {}, holds: {}, hedges: 0, hedgeProfit: 0 }) }), CHARTS);
+    const sec = /<section id="dtms">.*?<\/section>/.exec(h)?.[0] ?? '';
+    expect(sec).toContain('DTMS was off for this replay');
+    expect(sec).not.toContain('<table>');
+  });
+
+  it('escapes DTMS labels, reasons and transitions', () => {
+    const evil = '<img onerror=x>&"\'';
+    const chart: TradeChart = { ...CHARTS[0]!, events: [{ time: T0 + 55 * MIN, kind: 'dtms', price: 2034, label: evil }] };
+    const h = renderReportHtml(
+      report({ dtms: dtms({ transitions: { [`${evil}->HEDGED`]: 1 }, actions: { [evil]: 1 }, holds: { [evil]: 1 }, skipped: { [evil]: 1 } }) }),
+      [chart],
+    );
+    expect(h).not.toContain('<img');
+    const esc = '&lt;img onerror=x&gt;&amp;&quot;&#39;';
+    expect(h).toContain(`<tr><td>${esc} -&gt; HEDGED</td><td class="n">1</td></tr>`);
+    expect(h.split(`<tr><td>${esc}</td>`).length - 1).toBe(3);
+    expect(h).toContain(`<title>${esc} (dtms 2034.00 at 2024-01-02T08:55:00Z)</title></polygon>`);
+  });
+
+  it('shows the DTMS exit reasons and flags', () => {
+    const h = renderReportHtml(
+      report({
+        trades: [
+          trade({ positionId: 'P1', exitReason: 'dtms_stop', flags: ['dtms', 'hedged'] }),
+          trade({ positionId: 'P2', exitReason: 'dtms_close', flags: ['dtms', 're_add'] }),
+        ],
+      }),
+      CHARTS.slice(0, 2),
+    );
+    expect(h).toContain('<td>dtms_stop</td>');
+    expect(h).toContain('<td>dtms_close</td>');
+    expect(h).toContain('<td>dtms, hedged</td>');
+    expect(h).toContain('<td>dtms, re_add</td>');
+    expect(h).toContain('<b>P1</b>: buy 0.1, dtms_stop,');
+    expect(h).toContain('<b>P2</b>: buy 0.1, dtms_close,');
   });
 
   it('escapes data and references nothing outside the page', () => {
@@ -274,7 +347,11 @@ describe('renderReportHtml', () => {
     expect(p2).toContain('class="ms"'); // sell: down triangle
     expect(p1).toContain('class="tp"');
     expect(p2).not.toContain('class="tp"');
-    for (const cls of ['be', 'tr', 'pa', 'ex']) expect(p1).toContain(`class="${cls}"`);
+    for (const cls of ['be', 'tr', 'pa', 'dt', 'ex']) expect(p1).toContain(`class="${cls}"`);
+    expect(p2).not.toContain('class="dt"');
+    // The DTMS marker: a hexagon with the event's tooltip, and a legend entry.
+    expect(p1).toMatch(/<polygon class="dt" points="(?:[\d.]+,[\d.]+ ){5}[\d.]+,[\d.]+"><title>HEALTHY-&gt;WARNING_L1 \(dtms 2034\.00 at 2024-01-02T08:55:00Z\)<\/title><\/polygon>/);
+    expect(html).toContain('&#11042; DTMS</span>');
     expect(p1).toContain('<title>TP hit (exit 2041.25 at 2024-01-02T09:00:00Z)</title>');
     // P1's stop: one connected step line; P2's null stop: two pieces; P3 has none.
     const stop = (svg: string): string => /class="sl" d="([^"]*)"/.exec(svg)?.[1] ?? '';
