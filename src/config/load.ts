@@ -141,6 +141,13 @@ function mergeOverDefaults(raw: Json, errors: ConfigError[]): Json {
   if (isPlainObject(out.instruments)) {
     out.instruments = mergeTable(out.instruments, DEFAULTS.instruments, ['instruments'], ctx, 'entries');
   }
+  if (isPlainObject(out.dtms)) {
+    const dtms: Json = { ...out.dtms };
+    if (isPlainObject(dtms.vwapSlopeBase)) {
+      dtms.vwapSlopeBase = mergeTable(dtms.vwapSlopeBase, DEFAULTS.dtms.vwapSlopeBase, ['dtms', 'vwapSlopeBase'], ctx, 'values');
+    }
+    out.dtms = dtms;
+  }
   return out;
 }
 

@@ -62,13 +62,13 @@ function describeOrder(o: DefensiveOrder): string {
   }
 }
 
-/** One line for a transition: what changed, why, on which score and regime, and what it asks for. */
+/** One line for a transition (its states are the record's): why, on which score and regime, and what it asks for. */
 export function describeTransition(d: DefensiveDecision): string {
   const r = d.regime;
   const asked = d.orders.map((o) => `${o.action} (${describeOrder(o.order)})`);
   const skipped = d.skipped.map((s) => `${s.action} skipped: ${s.reason}`);
   return (
-    `${d.from} -> ${d.to} (${d.trigger === 'vwap_flip' ? 'VWAP flip check' : 'deep check'}): ${d.reason}; ${describeScore(d.score)}; ` +
+    `${d.trigger === 'vwap_flip' ? 'VWAP flip check' : 'deep check'}: ${d.reason}; ${describeScore(d.score)}; ` +
     `regime ${r.session}/${r.volatility}/${r.structure}; ` +
     `actions: ${asked.length > 0 ? asked.join(', ') : 'none'}${skipped.length > 0 ? `; ${skipped.join('; ')}` : ''}`
   );

@@ -102,8 +102,10 @@ export interface Tracked {
 
 export interface SymbolData {
   features: DtmsFeatures;
-  /** Median of the recent bar spreads, for the spread-spike rail. */
+  /** Median of the spreads at the last M15 closes, for the spread-spike rail. */
   spreads: SlidingMedian;
+  /** m15Closed when the last spread was sampled. */
+  spreadM15: number;
   lastBarEnd: number;
   lastSpread: number;
   bid: number;
@@ -115,7 +117,12 @@ export interface SymbolData {
   thresholds: DtmsThresholds;
 }
 
-const SPREADS_KEPT = 240;
+/**
+ * The spread-spike rail's reference: the median spread at the last 480 M15 closes (5 trading days;
+ * the original's rail spoke of a 30-day median). One sample per M15 bar, not per base bar: the
+ * sorted window cost ~0.1 s per million M1 bars when fed every bar.
+ */
+const SPREADS_KEPT = 480;
 
 export class DefensiveMonitor {
   private readonly symbols = new Map<string, SymbolData>();
@@ -145,6 +152,7 @@ export class DefensiveMonitor {
       s = {
         features: new DtmsFeatures(this.baseTimeframe, this.vwapAnchorHourUtc),
         spreads: new SlidingMedian(SPREADS_KEPT),
+        spreadM15: -1,
         lastBarEnd: NaN,
         lastSpread: NaN,
         bid: NaN,
@@ -168,7 +176,10 @@ export class DefensiveMonitor {
     s.lastSpread = spread;
     s.bid = bar.close;
     s.ask = bar.close + (Number.isNaN(spread) ? 0 : spread);
-    if (!Number.isNaN(spread)) s.spreads.push(spread);
+    if (!Number.isNaN(spread) && s.features.m15Closed !== s.spreadM15) {
+      s.spreadM15 = s.features.m15Closed;
+      s.spreads.push(spread);
+    }
   }
 
   /** Starts defending a position (auto-enable): its state, and its schedule from now. */
@@ -330,6 +341,7 @@ export class DefensiveMonitor {
     if (!s) return;
     s.features = new DtmsFeatures(this.baseTimeframe, this.vwapAnchorHourUtc);
     s.spreads = new SlidingMedian(SPREADS_KEPT);
+    s.spreadM15 = -1;
     s.lastBarEnd = NaN;
     s.lastSpread = NaN;
     s.regimeM15 = -1;

@@ -290,6 +290,6 @@ export function explainDecision(r: DecisionRecord): string {
     case 'classify':
       return `${head}; ${r.note}`;
     case 'dtms':
-      return `${head}; ${r.note}`;
+      return r.reason === 'dtms_transition' ? `${head} ${r.dtmsFrom} -> ${r.dtmsState}; ${r.note}` : `${head}; ${r.note}`;
   }
 }

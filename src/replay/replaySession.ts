@@ -156,11 +156,17 @@ class ReplaySink implements DecisionSink {
     this.lines.emit();
   }
 
+  // The last transition written: the skips it names in its detail are not written again.
+  private transitionTime = NaN;
+  private transitionOf = '';
+
   /** A DTMS transition, hold, skip or stop hand-over: one line each, tallied for the report. */
   private dtms(r: DecisionRecord): void {
     const t = this.trades.get(r.positionId);
     let reason: string;
     if (r.reason === 'dtms_transition') {
+      this.transitionTime = r.time;
+      this.transitionOf = r.positionId;
       reason = `${r.dtmsFrom} -> ${r.dtmsState}`;
       this.count('dtms_transitions', `${r.dtmsFrom}->${r.dtmsState}`);
       if (t?.charted) t.events.push({ time: r.time, kind: 'dtms', price: r.price, label: `DTMS ${reason} (score ${Number.isFinite(r.score) ? r.score.toFixed(2) : 'n/a'})` });
@@ -173,8 +179,8 @@ class ReplaySink implements DecisionSink {
       const action = r.note.slice(0, r.note.indexOf(':'));
       const code = r.note.slice(action.length + 2).split(':', 1)[0]!;
       this.count('dtms_skipped', r.reason === 'dtms_action_abandoned' ? `${action}: given up` : `${action}: ${code}`);
-      // A stop already tighter than DTMS's target is routine (tallied, and named in the transition's line).
-      if (r.note.endsWith(': not_tighter')) return;
+      // Skipped when the transition asked for it: its line names it already (tallied all the same).
+      if (r.reason === 'dtms_action_skipped' && r.time === this.transitionTime && r.positionId === this.transitionOf) return;
     } else reason = r.reason;
     const l = this.lines.begin(r.time, r.positionId, r.side, 'dtms', r.outcome === 'skip' ? 'skipped' : 'info');
     l.openVolume = t ? rounded(t.openVolume, 8) : null;

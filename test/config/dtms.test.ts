@@ -144,9 +144,13 @@ describe('dtms unknown keys', () => {
     expect(errors[0]?.message).toContain(`unknown key "${path.split('.').pop() ?? ''}"`);
   });
 
-  it('a vwapSlopeBase table without DEFAULT is refused', () => {
-    const errors = errs(parseConfig(at('dtms.vwapSlopeBase', { XAUUSD: 0.002 }), 'test'));
-    expect(errors).toEqual([{ path: 'dtms.vwapSlopeBase', message: 'must have a DEFAULT entry' }]);
+  it('a vwapSlopeBase entry is merged over the built-in table (like exits.rmag.thresholds); broker spellings are refused', () => {
+    const cfg = ok(parseConfig(at('dtms.vwapSlopeBase', { XAUUSD: 0.002 }), 'test'));
+    expect(cfg.dtms.vwapSlopeBase).toEqual({ ...DEFAULT_MONITOR_PARAMS.regime.vwapSlopeBase, XAUUSD: 0.002 });
+    const errors = errs(parseConfig(at('dtms.vwapSlopeBase', { XAUUSDc: 0.002 }), 'test'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.path).toBe('dtms.vwapSlopeBase.XAUUSDc');
+    expect(errors[0]!.message).toContain('XAUUSD');
   });
 });
 
@@ -199,7 +203,7 @@ describe('custom values map through', () => {
       hedging: DEFAULT_MONITOR_PARAMS.machine.hedging,
     });
     expect(p.defensive).toEqual({ tightenR: 0.5, partialClosePct: 30, hedgeShare: 0.25, hedgeStopAtr: 1, reAddShare: 0 });
-    expect(p.regime).toEqual({ ...DEFAULT_MONITOR_PARAMS.regime, vwapSlopeBase: { XAUUSD: 0.0015, DEFAULT: 0.002 } });
+    expect(p.regime).toEqual({ ...DEFAULT_MONITOR_PARAMS.regime, vwapSlopeBase: { ...DEFAULT_MONITOR_PARAMS.regime.vwapSlopeBase, XAUUSD: 0.0015, DEFAULT: 0.002 } });
     expect(p.score).toEqual(DEFAULT_MONITOR_PARAMS.score);
   });
 
