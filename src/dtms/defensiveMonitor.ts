@@ -98,6 +98,11 @@ export interface Tracked {
   closedVolume: number;
   hedgeId: string | null;
   hedgeVolume: number;
+  /** The last deep check's score with its per-layer breakdown, and the regime it was weighted for. */
+  score: DtmsScore;
+  regime: DtmsRegime | null;
+  /** Engine time of the last deep check that ran (NaN before the first). */
+  checkedAt: number;
 }
 
 export interface SymbolData {
@@ -129,7 +134,6 @@ export class DefensiveMonitor {
   private readonly tracked = new Map<string, Tracked>();
   private readonly baseMs: number;
   private readonly signals = emptyDtmsSignals();
-  private readonly scratchScore = newDtmsScore();
   private readonly machineHedging: DtmsMachineParams;
   private readonly machineNetting: DtmsMachineParams;
   /** Deep checks run (every one; only those that change something become decisions). */
@@ -167,6 +171,11 @@ export class DefensiveMonitor {
     return s;
   }
 
+  /** The defended position's handle (state, last score and regime, hedge), or undefined. */
+  defended(positionId: string): Readonly<Tracked> | undefined {
+    return this.tracked.get(positionId);
+  }
+
   /** A closed base bar of `symbol` (quotes at its close: bid = close, ask = close + spread). */
   onBar(symbol: string, bar: Readonly<Bar>): void {
     const s = this.symbol(symbol);
@@ -202,6 +211,9 @@ export class DefensiveMonitor {
       closedVolume: 0,
       hedgeId: null,
       hedgeVolume: 0,
+      score: newDtmsScore(),
+      regime: null,
+      checkedAt: NaN,
     };
     this.tracked.set(position.id, t);
     return t;
@@ -277,7 +289,10 @@ export class DefensiveMonitor {
     const s = sym.features.signals(this.signals);
     s.vwapCrosses = t.vwapCrosses;
     const { regime, thresholds } = this.regimeOf(sym, t.instrument.canonical, now);
-    const score = scoreDtmsSignals(side, s, regime, thresholds, this.scratchScore, p.score);
+    // Scored into the position's own object: its latest breakdown stays readable (API, dashboard) without a copy per check.
+    const score = scoreDtmsSignals(side, s, regime, thresholds, t.score, p.score);
+    t.regime = regime;
+    t.checkedAt = now;
     // The trade's VWAP crosses, after scoring (the scorer saw the count from before this check).
     if (Number.isFinite(s.vwap) && Number.isFinite(s.price)) {
       const wrongSide = side === 'buy' ? s.price < s.vwap : s.price > s.vwap;

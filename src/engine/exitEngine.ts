@@ -309,6 +309,14 @@ export class ExitEngine {
     return null;
   }
 
+  /**
+   * A managed position's defence: its machine (`tracked.state`), last score with the per-layer breakdown
+   * and regime, hedge, and the actions still queued (undefined when DTMS is off or the position unknown).
+   */
+  defence(positionId: string): Readonly<Defence> | undefined {
+    return this.slots.get(positionId)?.defence ?? undefined;
+  }
+
   /** The DTMS state of a managed position (undefined when DTMS is off or the position unknown). */
   defensiveState(positionId: string): DefensiveState | undefined {
     return this.monitor?.state(positionId);

@@ -172,13 +172,16 @@ export function tradesCsv(rows: readonly TradeRow[], digits: number): string {
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const num = (x: number | null, d = 2) => (x === null ? 'n/a' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
 
+const sum = (t: Record<string, number>): number => Object.values(t).reduce((a, b) => a + b, 0);
+
 /** The one-line summary printed at the end of a replay. */
 export function summaryLine(r: ReplayReport, where: string | null): string {
   const m = r.metrics;
   return (
     `${r.symbol} ${r.data.timeframe}, ${r.data.bars.toLocaleString('en-US')} bars: ${m.trades} trades, win ${pct(m.winRate)}, ` +
     `expectancy ${num(m.expectancyR)} R, PF ${num(m.profitFactor)}, net ${num(m.netProfit)} ${r.currency}, max DD ${pct(m.maxDrawdownPct)}; ` +
-    `RMAG ${pct(m.rmagTriggerRate)}, breakeven ${pct(m.breakevenRate)}, trailing ${pct(m.trailingActivationRate)}, BE hit ${pct(m.breakevenHitRate)}` +
+    `RMAG ${pct(m.rmagTriggerRate)}, breakeven ${pct(m.breakevenRate)}, trailing ${pct(m.trailingActivationRate)}, BE hit ${pct(m.breakevenHitRate)}, ` +
+    (r.dtms.enabled ? `DTMS ${pct(m.dtmsActionRate)} (${sum(r.dtms.transitions)} transitions, ${sum(r.dtms.actions)} actions, ${r.dtms.hedges} hedges)` : 'DTMS off') +
     (where ? `; report: ${where}` : '')
   );
 }

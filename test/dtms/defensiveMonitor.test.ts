@@ -72,6 +72,18 @@ describe('DTMS monitor', () => {
     expect(hedge.orders[0]!.order.kind === 'open' && hedge.orders[0]!.order.sl! > 0).toBe(true); // its own stop (0.5 ATR)
   });
 
+  it("keeps each position's latest score with its breakdown and regime (the last deep check's)", () => {
+    const { m, decisions, checkTimes } = run('buy', slide, { after: 60 });
+    const t = m.defended('1')!;
+    expect(t.checkedAt).toBe(checkTimes.at(-1));
+    expect(t.score.knownLayers).not.toBe(0);
+    expect(t.score.total).toBe(m.state('1')!.score);
+    expect(t.regime).not.toBeNull();
+    // a decision carries a copy: later checks do not rewrite it
+    const first = decisions[0]!;
+    expect(first.score).not.toBe(t.score);
+  });
+
   it('a sell in the mirrored rally walks the same states', () => {
     const buy = run('buy', slide).decisions.filter((d) => d.from !== d.to).map((d) => d.to);
     const sell = run('sell', rally).decisions.filter((d) => d.from !== d.to).map((d) => d.to);
