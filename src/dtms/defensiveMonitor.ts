@@ -306,7 +306,9 @@ export class DefensiveMonitor {
     );
     this.deepChecks++;
     if (step.to === step.from) return; // the score is kept on the state; nothing to decide
-    if (step.to === 'HEALTHY' && step.from !== 'HEALTHY') t.closedVolume = 0;
+    // A new episode starts counting what DTMS closes afresh. (Not reset on the way back to HEALTHY: the
+    // re-add that transition asks for is half of it, planned now and again when it is sent.)
+    if (step.from === 'HEALTHY') t.closedVolume = 0;
     const orders: DefensiveDecision['orders'] = [];
     const skipped: DefensiveDecision['skipped'] = [];
     const stops = risk.consecutiveStops ?? 0;

@@ -8,7 +8,7 @@ import type { WardenConfig } from '../config/schema.ts';
 import { sessionAt } from '../domain/sessions.ts';
 import { canonicalSymbol } from '../domain/symbols.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
-import type { DecisionSink } from '../exits/decisionRecord.ts';
+import { startRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { newEvalContext, type EvalContext } from '../exits/evalContext.ts';
 import { evaluateExitPlan, reconcilePending, type SymbolRuleSet } from '../exits/evaluateExitPlan.ts';
 import { createExitPlan, resolveIntent, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext } from '../exits/exitPlan.ts';
@@ -425,6 +425,17 @@ export class ExitEngine {
       if (o.attempts >= ORPHAN_CLOSE_ATTEMPTS) continue; // reported by the caller's records of each refusal
       const id = `${o.parentId}:dtms:orphan_hedge:${o.hedgeId}${o.attempts > 0 ? `:${o.attempts + 1}` : ''}`;
       o.pending = id;
+      // Its own record (the position's plan is gone): every intent is explained.
+      const r = startRecord(this.ctx.rec, now, { positionId: o.parentId, symbol: o.symbol, side: o.side === 'buy' ? 'sell' : 'buy' }, 'dtms');
+      r.outcome = 'intent';
+      r.reason = 'intent_sent';
+      r.changed = true;
+      r.intentId = id;
+      r.volume = o.volume;
+      r.price = o.side === 'buy' ? bid : ask;
+      r.dtmsState = 'CLOSED';
+      r.note = `close_orphan_hedge: position #${o.parentId} is closed; its hedge #${o.hedgeId} (${o.side} ${o.volume}) protects nothing now`;
+      this.options.sink.record(r);
       out.push({
         id,
         positionId: o.parentId,

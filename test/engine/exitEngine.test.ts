@@ -1,95 +1,53 @@
 // The engine end to end on generated bars: features built from M1 bars, every open position
-// evaluated at each bar close, intents applied by a simulated broker that also fills stops and
-// targets inside bars. Checks the invariants on every intent, over random bar paths (property),
-// and that two runs with the same inputs produce identical decisions.
+// evaluated at each bar close (exit plan and DTMS), intents applied by a simulated book
+// (test/support/simBook.ts) that also fills stops and targets inside bars and checks the
+// money-safety invariants on every intent, over random bar paths (property), and that two runs with
+// the same inputs produce identical decisions.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
-import { isStepMultiple, isTighterStop } from '../../src/domain/rounding.ts';
 import type { Bar, Intent, Position, Side } from '../../src/domain/types.ts';
 import { ExitEngine } from '../../src/engine/exitEngine.ts';
 import { ArraySink, DecisionJournal, explainDecision, type DecisionSink } from '../../src/exits/decisionRecord.ts';
 import { BREAKEVEN_DONE } from '../../src/exits/exitPlan.ts';
 import { generateSampleMarket, seededRandom } from '../../src/market/sampleMarket.ts';
+import { SimBook, spreadOf, type ClosedTrade } from '../support/simBook.ts';
 
 const config = configSchema.parse({});
 
 interface RunResult {
   intents: Intent[];
-  closed: { id: string; exit: number; reason: string }[];
+  closed: ClosedTrade[];
   violations: string[];
   engine: ExitEngine;
+  book: SimBook;
 }
 
-/** Runs `bars` through a fresh engine; opens a position every `every` bars after warm-up. */
+/** Runs `bars` through a fresh engine and a simulated book; opens a position every `every` bars after warm-up. */
 function run<S extends DecisionSink = ArraySink>(symbol: string, bars: Bar[], seed: number, every = 240, warmup = 1500, sink: S = new ArraySink() as unknown as S): RunResult & { sink: S } {
   const engine = new ExitEngine(config, { baseTimeframe: 'M1', sink });
   const inst = instrumentFromConfig(config, symbol);
   engine.addInstrument(inst);
+  const book = new SimBook(engine, inst);
   const rand = seededRandom(seed);
-  const open = new Map<string, Position>();
-  const initialVolume = new Map<string, number>();
-  const intents: Intent[] = [];
-  const closed: RunResult['closed'] = [];
-  const violations: string[] = [];
-  const seen = new Set<string>();
   let n = 0;
-  const out: Intent[] = [];
   for (let i = 0; i < bars.length; i++) {
     const bar = bars[i]!;
-    const spread = Number.isFinite(bar.spread) ? bar.spread : 0;
-    // Broker fills inside the bar, stop first when both are touched (the pessimistic rule).
-    for (const p of [...open.values()]) {
-      const s = p.side === 'buy' ? 1 : -1;
-      const lowExit = p.side === 'buy' ? bar.low : bar.low + spread;
-      const highExit = p.side === 'buy' ? bar.high : bar.high + spread;
-      const adverse = s === 1 ? lowExit : highExit;
-      const favourable = s === 1 ? highExit : lowExit;
-      if (p.sl !== null && s * (adverse - p.sl) <= 0) {
-        closed.push({ id: p.id, exit: p.sl, reason: 'sl' });
-        open.delete(p.id);
-        engine.untrack(p.id);
-      } else if (p.tp !== null && s * (favourable - p.tp) >= 0) {
-        closed.push({ id: p.id, exit: p.tp, reason: 'tp' });
-        open.delete(p.id);
-        engine.untrack(p.id);
-      }
-    }
-    out.length = 0;
-    engine.onBar(symbol, bar, out);
-    const ask = bar.close + spread;
-    for (const it of out) {
-      intents.push(it);
-      const p = open.get(it.positionId)!;
-      if (seen.has(it.id)) violations.push(`intent ${it.id} sent twice`);
-      seen.add(it.id);
-      if (it.kind === 'move_stop') {
-        if (!isTighterStop(p.side, it.newSl, p.sl)) violations.push(`${it.id} loosens ${p.sl} -> ${it.newSl}`);
-        if (!isStepMultiple(it.newSl, inst.tickSize)) violations.push(`${it.id} off tick: ${it.newSl}`);
-        if (p.side === 'buy' ? it.newSl >= bar.close : it.newSl <= ask) violations.push(`${it.id} on the wrong side of price`);
-        p.sl = it.newSl;
-      } else {
-        if (!isStepMultiple(it.volume, inst.lotStep) || it.volume < inst.minLot) violations.push(`${it.id} bad volume ${it.volume}`);
-        if (it.volume > p.volume - inst.minLot + 1e-9) violations.push(`${it.id} closes ${it.volume} of ${p.volume}`);
-        p.volume = Number((p.volume - it.volume).toFixed(8));
-      }
-      engine.resolve(it.positionId, it.id, 'applied');
-    }
+    // Fills inside the bar (stop first), the engine at the bar's close, its intents applied at the close.
+    book.step(bar);
     if (i >= warmup && (i - warmup) % every === 0) {
       const side: Side = rand() < 0.5 ? 'buy' : 'sell';
       const s = side === 'buy' ? 1 : -1;
-      const entry = side === 'buy' ? ask : bar.close;
+      const entry = side === 'buy' ? bar.close + spreadOf(bar) : bar.close;
       const f = engine.features(symbol);
       const dist = (Number.isFinite(f.atr) ? f.atr : entry * 0.001) * (1 + rand() * 2);
       const vol = Number((0.01 * (1 + Math.floor(rand() * 30))).toFixed(2));
       const p: Position = { id: `p${++n}`, symbol, side, volume: vol, entryPrice: entry, sl: entry - s * dist, tp: entry + s * dist * 2, openTime: bar.time + 60_000, comment: '' };
-      open.set(p.id, p);
-      initialVolume.set(p.id, vol);
-      engine.track(p, bar.time + 60_000);
+      book.open(p, bar.time + 60_000);
     }
   }
-  return { intents, closed, violations, engine, sink };
+  return { intents: book.intents, closed: book.closed, violations: book.violations, engine, book, sink };
 }
 
 describe('ExitEngine on generated bars', () => {
@@ -99,11 +57,16 @@ describe('ExitEngine on generated bars', () => {
     const r = run('XAUUSDc', market, 5);
     expect(r.violations).toEqual([]);
     const kinds = new Set(r.intents.map((i) => i.rule));
-    expect(kinds).toEqual(new Set(['breakeven', 'partial', 'trail']));
+    // The exit plan's three rules all act; DTMS (on by default) may act too, and nothing else does.
+    for (const k of ['breakeven', 'partial', 'trail'] as const) expect(kinds.has(k), k).toBe(true);
+    for (const k of kinds) expect(['breakeven', 'partial', 'trail', 'dtms']).toContain(k);
     expect(r.closed.length).toBeGreaterThan(20);
-    // Records explain every intent.
+    expect(r.book.counts.refused).toBe(0);
+    // DTMS defends the same book (on by default): on this path it tightens, closes part and hedges.
+    expect(r.book.counts.byRule.dtms ?? 0).toBeGreaterThan(0);
+    // Records explain every intent, the close of a hedge its position left behind included.
     const intentRecords = r.sink.records.filter((x) => x.outcome === 'intent');
-    expect(intentRecords.length).toBe(r.intents.length);
+    expect(intentRecords.map((x) => x.intentId)).toEqual(r.intents.map((i) => i.id));
     for (const rec of intentRecords.slice(0, 20)) expect(explainDecision(rec)).toMatch(/intent \(intent_sent\)/);
   });
 
