@@ -1,7 +1,8 @@
 // `npm run bench`: how fast the decision core runs, single core, and how much memory an open
 // position costs. A benchmark, not a test: it prints figures and asserts nothing.
 //
-//   N positions x M bars through features + exit decisions (records built for every rule looked at)
+//   N positions x M bars through features + DTMS + exit decisions (records built for every rule looked at),
+//   and the same with DTMS off (what defending every position costs per evaluation)
 //
 // Options (env): BENCH_POSITIONS ("100,1000": one run each), BENCH_BARS (20000 per symbol), BENCH_SEED (7).
 import { configSchema } from '../src/config/schema.ts';
@@ -28,6 +29,7 @@ const MARKETS = [
 
 const fmt = (x: number, d = 2) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const config = configSchema.parse({});
+const configNoDtms = configSchema.parse({ dtms: { enabled: false } });
 
 function markets(bars: number) {
   return MARKETS.map((m, i) => ({ ...m, bars: generateSampleMarket({ seed: SEED * 100 + i, bars, ...m }).bars }));
@@ -49,9 +51,9 @@ function featuresOnly(data: ReturnType<typeof markets>, report: boolean): void {
   if (report) console.log(`features: ${data.length} symbols x ${fmt(data[0]!.bars.length, 0)} M1 bars (M5/M15/H1 built from them) = ${fmt(n, 0)} bars in ${fmt(s, 3)} s: ${fmt(n / s / 1e6)} M bars/s`);
 }
 
-function engineRun(data: ReturnType<typeof markets>, N: number): void {
+function engineRun(data: ReturnType<typeof markets>, N: number, cfg = config): void {
   const sink = new CountingSink();
-  const engine = new ExitEngine(config, { baseTimeframe: 'M1', sink });
+  const engine = new ExitEngine(cfg, { baseTimeframe: 'M1', sink });
   const rand = seededRandom(SEED);
   for (const m of data) engine.addInstrument(instrumentFromConfig(config, m.symbol));
   const positions: Position[] = [];
@@ -116,20 +118,40 @@ function engineRun(data: ReturnType<typeof markets>, N: number): void {
       engineNs += process.hrtime.bigint() - t0;
       evaluations += book.length;
       for (const it of out) {
-        const p = engine.position(it.positionId)!;
+        intents++;
+        const p = engine.position(it.positionId);
+        if (it.kind === 'open') {
+          // A DTMS hedge or re-add: filled, but not simulated further (the book stays at N).
+          engine.resolve(it.positionId, it.id, 'applied', `x${nextId++}`);
+          continue;
+        }
+        if (it.kind === 'close' && it.targetId !== it.positionId) {
+          engine.resolve(it.positionId, it.id, 'applied'); // a hedge's close
+          continue;
+        }
+        if (!p) continue;
+        if (it.kind === 'close') {
+          // DTMS closed the position: replaced, like a stop-out.
+          engine.resolve(it.positionId, it.id, 'applied');
+          engine.untrack(p.id);
+          const k = book.indexOf(p);
+          if (k >= 0) book[k] = open(mi, bar, bar.time + 60_000);
+          stopOuts++;
+          continue;
+        }
         if (it.kind === 'move_stop') p.sl = it.newSl;
         else p.volume = Number((p.volume - it.volume).toFixed(2));
         engine.resolve(it.positionId, it.id, 'applied');
-        intents++;
       }
     }
   }
   const engineS = Number(engineNs) / 1e9;
   const totalS = Number(process.hrtime.bigint() - totalT0) / 1e9;
   const bars = (M - WARMUP) * data.length;
+  const dtms = cfg.dtms.enabled ? 'features + DTMS + exit decisions + decision records' : 'DTMS off: features + exit decisions + decision records';
   console.log(
     `engine: ${fmt(N, 0)} positions x ${fmt(M - WARMUP, 0)} bars on ${data.length} symbols = ${fmt(evaluations, 0)} position-bar evaluations ` +
-      `(features + exit decisions + decision records) in ${fmt(engineS, 3)} s: ${fmt(evaluations / engineS / 1e6)} M evaluations/s`,
+      `(${dtms}) in ${fmt(engineS, 3)} s: ${fmt(evaluations / engineS / 1e6)} M evaluations/s`,
   );
   console.log(`engine: ${fmt(bars, 0)} symbol-bars, ${fmt(intents, 0)} intents (${fmt(sink.count - sinkBefore, 0)} decision records), ${fmt(stopOuts, 0)} positions closed and replaced; whole loop incl. simulated broker ${fmt(totalS, 3)} s`);
 }
@@ -156,7 +178,7 @@ function memoryPerPosition(count: number): void {
   gc();
   gc();
   const after = process.memoryUsage().heapUsed;
-  console.log(`memory: ${fmt((after - before) / count, 0)} bytes per open position (exit plan + position + engine slot, ${fmt(count, 0)} positions, heap delta after GC)`);
+  console.log(`memory: ${fmt((after - before) / count, 0)} bytes per open position (exit plan + DTMS state + position + engine slot, ${fmt(count, 0)} positions, heap delta after GC)`);
 }
 
 console.log(`warden bench: node ${process.version}, single core, seed ${SEED}`);
@@ -164,4 +186,5 @@ const data = markets(M);
 featuresOnly(data, false); // JIT warm-up pass
 featuresOnly(data, true);
 for (const n of POSITIONS) engineRun(data, n);
+engineRun(data, POSITIONS[0]!, configNoDtms);
 memoryPerPosition(100_000);
