@@ -14,7 +14,7 @@ import { planDefensiveAction, DEFAULT_DEFENSIVE_PARAMS, type DefensiveOrder, typ
 import { deepCheck, DEFAULT_MACHINE_PARAMS, newDefensiveState, positionGone, type DefensiveState, type DtmsActionKind, type DtmsMachineParams, type DtmsState } from './defensiveState.ts';
 import { DtmsFeatures } from './dtmsFeatures.ts';
 import { adaptiveThresholds, classifyRegime, DEFAULT_REGIME_PARAMS, type DtmsRegime, type DtmsThresholds, type RegimeParams } from './regime.ts';
-import { DEFAULT_SCORE_PARAMS, emptyDtmsSignals, newDtmsScore, scoreDtmsSignals, type DtmsScore, type DtmsScoreParams } from './signalScore.ts';
+import { DEFAULT_SCORE_PARAMS, emptyDtmsSignals, newDtmsScore, scoreDtmsSignals, type DtmsScore, type DtmsScoreParams, type DtmsSignals } from './signalScore.ts';
 
 export interface DefensiveMonitorParams {
   deepCheckMs: number;
@@ -120,6 +120,9 @@ export interface SymbolData {
   regimeHour: number;
   regime: DtmsRegime;
   thresholds: DtmsThresholds;
+  /** The signals read at `signalsAt` (engine time; a bar changes them only through onBar, which resets it). */
+  signals: DtmsSignals;
+  signalsAt: number;
 }
 
 /**
@@ -133,7 +136,6 @@ export class DefensiveMonitor {
   private readonly symbols = new Map<string, SymbolData>();
   private readonly tracked = new Map<string, Tracked>();
   private readonly baseMs: number;
-  private readonly signals = emptyDtmsSignals();
   private readonly machineHedging: DtmsMachineParams;
   private readonly machineNetting: DtmsMachineParams;
   /** Deep checks run (every one; only those that change something become decisions). */
@@ -165,6 +167,8 @@ export class DefensiveMonitor {
         regimeHour: NaN,
         regime: { session: 'ASIAN', volatility: 'NORMAL', structure: 'TREND' },
         thresholds: { vwapSlope: NaN, rsi: NaN, volumeFlipShare: NaN },
+        signals: emptyDtmsSignals(),
+        signalsAt: NaN,
       };
       this.symbols.set(symbol, s);
     }
@@ -180,6 +184,7 @@ export class DefensiveMonitor {
   onBar(symbol: string, bar: Readonly<Bar>): void {
     const s = this.symbol(symbol);
     s.features.onBar(bar);
+    s.signalsAt = NaN;
     s.lastBarEnd = bar.time + this.baseMs;
     const spread = Number.isFinite(bar.spread) && bar.spread >= 0 ? bar.spread : NaN;
     s.lastSpread = spread;
@@ -286,7 +291,12 @@ export class DefensiveMonitor {
     t.lastFast = now;
     t.cooldownUntil = now + p.cooldownMs;
     const side = t.position.side;
-    const s = sym.features.signals(this.signals);
+    // Signals are the symbol's: positions checked at the same instant share one read of them.
+    if (sym.signalsAt !== now) {
+      sym.features.signals(sym.signals);
+      sym.signalsAt = now;
+    }
+    const s = sym.signals;
     s.vwapCrosses = t.vwapCrosses;
     const { regime, thresholds } = this.regimeOf(sym, t.instrument.canonical, now);
     // Scored into the position's own object: its latest breakdown stays readable (API, dashboard) without a copy per check.
@@ -363,6 +373,7 @@ export class DefensiveMonitor {
     s.lastSpread = NaN;
     s.regimeM15 = -1;
     s.regimeHour = NaN;
+    s.signalsAt = NaN;
   }
 
   private regimeOf(sym: SymbolData, canonical: string, now: number): { regime: DtmsRegime; thresholds: DtmsThresholds } {
