@@ -10,7 +10,7 @@ import { canonicalSymbol } from '../domain/symbols.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
 import { startRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { newEvalContext, type EvalContext } from '../exits/evalContext.ts';
-import { evaluateExitPlan, reconcilePending, type SymbolRuleSet } from '../exits/evaluateExitPlan.ts';
+import { evaluateExitPlan, measurePosition, reconcilePending, type SymbolRuleSet } from '../exits/evaluateExitPlan.ts';
 import { createExitPlan, resolveIntent, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext } from '../exits/exitPlan.ts';
 import { resolveSymbolParams } from '../exits/symbolParams.ts';
 import { TradeTypeClassifier } from '../exits/tradeType.ts';
@@ -20,7 +20,6 @@ import { newDefence, recordHold, recordOwnership, resolveDefensive, sendDefensiv
 import { DefensiveMonitor, type AccountRisk, type DefensiveDecision, type DefensiveHold } from '../dtms/defensiveMonitor.ts';
 import type { DefensiveState } from '../dtms/defensiveState.ts';
 import { monitorParamsFromConfig } from '../dtms/dtmsParams.ts';
-import { measurePosition } from '../exits/evaluateExitPlan.ts';
 
 export interface ExitEngineOptions {
   /** Timeframe of the bars fed to onBar (higher timeframes are built from them). */

@@ -12,7 +12,6 @@
 // Deterministic: the same bars, entries, config and broker options give byte-identical outputs.
 import type { WardenConfig } from '../config/schema.ts';
 import { PaperBroker, type PaperBrokerOptions, type PaperFill } from '../brokers/paperBroker.ts';
-import type { BrokerAnswer } from '../brokers/brokerAnswer.ts';
 import { ceilToStep, floorToStep, roundStop } from '../domain/rounding.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
 import { ExitEngine } from '../engine/exitEngine.ts';

@@ -1,26 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, formatConfigErrors, parseConfig } from '../../src/config/load.ts';
-import type { ConfigError, LoadResult } from '../../src/config/load.ts';
-import type { WardenConfig } from '../../src/config/schema.ts';
 import { DEFAULT_MONITOR_PARAMS } from '../../src/dtms/defensiveMonitor.ts';
 import { monitorParamsFromConfig } from '../../src/dtms/dtmsParams.ts';
-
-function ok(result: LoadResult): WardenConfig {
-  if (!result.ok) throw new Error(`expected a valid config, got:\n${formatConfigErrors(result.errors)}`);
-  return result.config;
-}
-
-function errs(result: LoadResult): ConfigError[] {
-  if (result.ok) throw new Error('expected the config to be refused');
-  return result.errors;
-}
-
-/** A config with one value set at a dotted path, e.g. `at('dtms.deepCheckSec', 300)`. */
-function at(path: string, value: unknown): Record<string, unknown> {
-  let out: unknown = value;
-  for (const key of path.split('.').reverse()) out = { [key]: out };
-  return out as Record<string, unknown>;
-}
+import { at, errs, ok } from './helpers.ts';
 
 describe('dtms config defaults', () => {
   const cfg = ok(parseConfig({}, 'test'));

@@ -1,30 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { defaultConfig, formatConfigErrors, loadConfigFile, parseConfig } from '../../src/config/load.ts';
-import type { ConfigError, LoadResult } from '../../src/config/load.ts';
-import type { WardenConfig } from '../../src/config/schema.ts';
-import { tempDir } from './helpers.ts';
+import { at, errs, ok, tempDir } from './helpers.ts';
 
 const tmp = tempDir();
 afterAll(() => tmp.remove());
-
-function ok(result: LoadResult): WardenConfig {
-  if (!result.ok) throw new Error(`expected a valid config, got:\n${formatConfigErrors(result.errors)}`);
-  return result.config;
-}
-
-function errs(result: LoadResult): ConfigError[] {
-  if (result.ok) throw new Error('expected the config to be refused');
-  return result.errors;
-}
-
-/** A config with one value set at a dotted path, e.g. `at('exits.rmag.vwapFactor', 1)`. */
-function at(path: string, value: unknown): Record<string, unknown> {
-  const keys = path.split('.');
-  let out: unknown = value;
-  for (const key of keys.reverse()) out = { [key]: out };
-  return out as Record<string, unknown>;
-}
 
 describe('defaults (warden.md)', () => {
   const cfg = ok(parseConfig({}, 'test'));
