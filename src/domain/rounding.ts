@@ -34,6 +34,11 @@ export function floorToStep(value: number, step: number): number {
   return steps(Math.floor(value / step + EPS), step);
 }
 
+/** A price on the step grid moved by `n` steps (n may be negative). */
+export function offsetSteps(value: number, n: number, step: number): number {
+  return steps(Math.round(value / step) + n, step);
+}
+
 export function ceilToStep(value: number, step: number): number {
   return steps(Math.ceil(value / step - EPS), step);
 }

@@ -3,7 +3,7 @@
 // the symbol's minimum change (% of price), respects the stops and freeze levels, and is rounded
 // to the tick on the safe side. A stop never loosens.
 import type { Instrument, Intent, Position } from '../domain/types.ts';
-import { isTighterStop, roundStop } from '../domain/rounding.ts';
+import { isTighterStop, offsetSteps, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import type { DecisionOutcome } from './decisionRecord.ts';
 import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
@@ -84,7 +84,12 @@ function trailDecision(
   let sl = roundStop(plan.side, ctx.price - s * distance, inst.tickSize);
   const limit = stopLimit(plan.side, inst, ctx.bid, ctx.ask);
   // Closer than the broker allows: trail to the nearest allowed level instead (further from price is safe).
-  if (!respectsStopsLevel(plan.side, sl, limit)) sl = roundStop(plan.side, limit, inst.tickSize);
+  if (!respectsStopsLevel(plan.side, sl, limit)) {
+    sl = roundStop(plan.side, limit, inst.tickSize);
+    // A price a hair off the tick grid can round onto the wrong side of its limit (the rounding's
+    // tolerance): one tick further from the price then.
+    if (!respectsStopsLevel(plan.side, sl, limit)) sl = offsetSteps(sl, -s, inst.tickSize);
+  }
   c.newSl = sl;
   if (!isTighterStop(plan.side, sl, pos.sl)) return 'not_tighter';
   if (pos.sl !== null && Math.abs(sl - pos.sl) < (ctx.price * params.minSlChangePct) / 100) return 'below_min_change';
@@ -103,3 +108,4 @@ function trailRecord(ctx: EvalContext, plan: ExitPlan, pos: Position, f: MarketF
   r.distance = c.distance;
   r.newSl = c.newSl;
 }
+

@@ -152,7 +152,30 @@ describe('exit decisions: money-safety invariants (property)', () => {
           expect(h.position.volume).toBeGreaterThanOrEqual(minLot - 1e-9);
         }
       }),
-      { numRuns: 400 },
+      {
+        numRuns: 400,
+        examples: [
+          // Found by CI: a bid a hair off a 1-point tick grid; the trail's fallback to the stops-level limit
+          // rounded (within the rounding's tolerance) onto the wrong side of that limit.
+          [
+            {
+              side: 'buy',
+              symbol: 'XAUUSDc',
+              volumeSteps: 1,
+              slDist: 0.5,
+              tpDist: null,
+              inst: { tickSize: 1, lotStep: 0.01, minLotSteps: 1, stopsLevelPoints: 0, freezeLevelPoints: 0 },
+              features: { atr: 0.05, ema200Atr: 0, vwapAtr: 0, vwapZone: -1, squeeze: -1, mtfUp: 0, mtfDown: 0, hvnDistAtr: 0, ema50Slope: 0, ema200Slope: 0, rsi: 0, adx: 0 },
+              breakevenMode: 'buffered',
+              comment: '',
+              steps: [
+                { move: 2.999999899999999, spread: 0, broker: 'apply', atrScale: 0.5, advanceMs: 60000 },
+                { move: 0, spread: 0, broker: 'apply', atrScale: 0.5, advanceMs: 60000 },
+              ],
+            },
+          ],
+        ],
+      },
     );
   });
 });
