@@ -11,7 +11,7 @@ import type { Intent, IntentKind, Position } from '../domain/types.ts';
 import { beginRecord, type EvalContext } from '../exits/evalContext.ts';
 import type { ExitPlan, IntentOutcome } from '../exits/exitPlan.ts';
 import type { DefensiveOrder } from './defensiveActions.ts';
-import type { DefensiveDecision, DefensiveHold, DefensiveMonitor, Tracked } from './defensiveMonitor.ts';
+import { snapshotTracked, type DefensiveDecision, type DefensiveHold, type DefensiveMonitor, type Tracked, type TrackedSnapshot } from './defensiveMonitor.ts';
 import type { DtmsActionKind } from './defensiveState.ts';
 import { missingLayers, type DtmsScore } from './signalScore.ts';
 
@@ -33,6 +33,24 @@ export interface Defence {
 
 export function newDefence(tracked: Tracked): Defence {
   return { tracked, queue: [], attempts: 0, lastRefusal: '', ownsStop: false };
+}
+
+/** A position's defence as plain data, for storage (the monitor's handle becomes its snapshot). */
+export interface DefenceSnapshot {
+  tracked: TrackedSnapshot;
+  queue: DtmsActionKind[];
+  attempts: number;
+  lastRefusal: string;
+  ownsStop: boolean;
+}
+
+export function snapshotDefence(d: Defence): DefenceSnapshot {
+  return { tracked: snapshotTracked(d.tracked), queue: [...d.queue], attempts: d.attempts, lastRefusal: d.lastRefusal, ownsStop: d.ownsStop };
+}
+
+/** Puts a stored defence back on a handle the monitor restored. */
+export function restoreDefence(tracked: Tracked, snap: DefenceSnapshot): Defence {
+  return { tracked, queue: [...snap.queue], attempts: snap.attempts, lastRefusal: snap.lastRefusal, ownsStop: snap.ownsStop };
 }
 
 const num = (x: number, d = 2): string => (Number.isFinite(x) ? decimalText(x, d) : 'n/a');

@@ -105,6 +105,40 @@ export interface Tracked {
   checkedAt: number;
 }
 
+/** What of a defended position outlives a restart (plain data; the caller persists it). */
+export interface TrackedSnapshot {
+  state: DefensiveState;
+  initialRisk: number;
+  vwapCrosses: number;
+  lastFast: number;
+  lastDeep: number;
+  cooldownUntil: number;
+  closedVolume: number;
+  hedgeId: string | null;
+  hedgeVolume: number;
+  score: DtmsScore;
+  regime: DtmsRegime | null;
+  checkedAt: number;
+}
+
+/** A copy of the defended position's lasting state. */
+export function snapshotTracked(t: Tracked): TrackedSnapshot {
+  return {
+    state: { ...t.state },
+    initialRisk: t.initialRisk,
+    vwapCrosses: t.vwapCrosses,
+    lastFast: t.lastFast,
+    lastDeep: t.lastDeep,
+    cooldownUntil: t.cooldownUntil,
+    closedVolume: t.closedVolume,
+    hedgeId: t.hedgeId,
+    hedgeVolume: t.hedgeVolume,
+    score: { ...t.score },
+    regime: t.regime === null ? null : { ...t.regime },
+    checkedAt: t.checkedAt,
+  };
+}
+
 export interface SymbolData {
   features: DtmsFeatures;
   /** Median of the spreads at the last M15 closes, for the spread-spike rail. */
@@ -221,6 +255,27 @@ export class DefensiveMonitor {
       checkedAt: NaN,
     };
     this.tracked.set(position.id, t);
+    return t;
+  }
+
+  /**
+   * A defended position picked up again from storage (after a restart): its machine, schedule, hedge
+   * and last score as they were. The symbol's market state comes from the bars, not from storage.
+   */
+  restoreTracked(position: Position, instrument: Instrument, snap: TrackedSnapshot): Tracked {
+    const t = this.track(position, instrument, snap.initialRisk, snap.lastDeep);
+    t.state = { ...snap.state, positionId: position.id };
+    t.initialRisk = snap.initialRisk;
+    t.vwapCrosses = snap.vwapCrosses;
+    t.lastFast = snap.lastFast;
+    t.lastDeep = snap.lastDeep;
+    t.cooldownUntil = snap.cooldownUntil;
+    t.closedVolume = snap.closedVolume;
+    t.hedgeId = snap.hedgeId;
+    t.hedgeVolume = snap.hedgeVolume;
+    Object.assign(t.score, snap.score);
+    t.regime = snap.regime === null ? null : { ...snap.regime };
+    t.checkedAt = snap.checkedAt;
     return t;
   }
 

@@ -16,7 +16,18 @@ import { resolveSymbolParams } from '../exits/symbolParams.ts';
 import { TradeTypeClassifier } from '../exits/tradeType.ts';
 import { emptyMarketFeatures, type MarketFeatures } from '../features/snapshot.ts';
 import { SymbolFeatures } from '../features/symbolFeatures.ts';
-import { newDefence, recordHold, recordOwnership, resolveDefensive, sendDefensiveIntent, takeTransition, type Defence } from '../dtms/defensiveIntents.ts';
+import {
+  newDefence,
+  recordHold,
+  recordOwnership,
+  resolveDefensive,
+  restoreDefence,
+  sendDefensiveIntent,
+  snapshotDefence,
+  takeTransition,
+  type Defence,
+  type DefenceSnapshot,
+} from '../dtms/defensiveIntents.ts';
 import { DefensiveMonitor, type AccountRisk, type DefensiveDecision, type DefensiveHold } from '../dtms/defensiveMonitor.ts';
 import type { DefensiveState } from '../dtms/defensiveState.ts';
 import { monitorParamsFromConfig } from '../dtms/dtmsParams.ts';
@@ -38,7 +49,7 @@ interface PositionSlot {
  * A DTMS hedge whose position closed before it (by its stop, its target or by hand): nothing protects
  * anything with it any more, so the engine closes it.
  */
-interface OrphanHedge {
+export interface OrphanHedge {
   hedgeId: string;
   parentId: string;
   symbol: string;
@@ -46,6 +57,25 @@ interface OrphanHedge {
   volume: number;
   pending: string;
   attempts: number;
+}
+
+/** One managed position as plain data: what a restart needs besides the bars (features are rebuilt from them). */
+export interface PositionSnapshot {
+  position: Position;
+  plan: ExitPlan;
+  defence: DefenceSnapshot | null;
+}
+
+/**
+ * The engine's lasting state: every managed position (in evaluation order, so a restored engine decides
+ * in the same order), the DTMS hedges and the orphaned hedges still to close. Market state is not in it:
+ * feeding the same bars rebuilds the features exactly.
+ */
+export interface EngineSnapshot {
+  time: number;
+  positions: PositionSnapshot[];
+  hedges: [hedgeId: string, positionId: string][];
+  orphans: OrphanHedge[];
 }
 
 /** Sends of an orphan hedge's close before giving up (it is then the trader's to close). */
@@ -174,6 +204,40 @@ export class ExitEngine {
     const slot: PositionSlot = { position, plan, defence };
     this.slots.set(position.id, slot);
     sym.slots.push(slot);
+  }
+
+  /** The engine's lasting state (copies): see EngineSnapshot. */
+  snapshot(): EngineSnapshot {
+    const positions: PositionSnapshot[] = [];
+    const orphans: OrphanHedge[] = [];
+    for (const sym of this.symbols.values()) {
+      for (const slot of sym.slots) {
+        positions.push({ position: { ...slot.position }, plan: structuredClone(slot.plan), defence: slot.defence ? snapshotDefence(slot.defence) : null });
+      }
+      for (const o of sym.orphans) orphans.push({ ...o });
+    }
+    return { time: this.now, positions, hedges: [...this.hedges], orphans };
+  }
+
+  /**
+   * Picks up a snapshot (after a restart): positions, plans, defences, hedges, orphans. Call it after the
+   * instruments are added and the bars up to the snapshot's time are fed, on an engine with no positions.
+   * Positions the snapshot defends are defended as they were; with DTMS off here, they are not.
+   */
+  restoreSnapshot(snap: EngineSnapshot): void {
+    if (this.slots.size > 0) throw new Error('restoreSnapshot: the engine already manages positions');
+    this.now = snap.time;
+    for (const p of snap.positions) {
+      const sym = this.symbol(p.position.symbol);
+      const position = { ...p.position };
+      this.addSlot(sym, position, structuredClone(p.plan), snap.time);
+      const slot = this.slots.get(position.id)!;
+      if (slot.defence && this.monitor && p.defence) {
+        slot.defence = restoreDefence(this.monitor.restoreTracked(position, sym.instrument, p.defence.tracked), p.defence);
+      }
+    }
+    for (const [hedgeId, positionId] of snap.hedges) this.hedges.set(hedgeId, positionId);
+    for (const o of snap.orphans) this.symbol(o.symbol).orphans.push({ ...o });
   }
 
   /** True for a hedge DTMS opened (it is part of its position's defence, not a position to manage). */

@@ -85,6 +85,19 @@ export class SimBook {
     this.stopGap = Math.max(inst.stopsLevelPoints * inst.point, inst.tickSize);
   }
 
+  /**
+   * The same book (open positions, hedges, ids seen, tickets) answering another engine: for a restart
+   * test, where a restored engine must go on deciding exactly as the original one.
+   */
+  cloneFor(engine: ExitEngine): SimBook {
+    const c = new SimBook(engine, this.inst, { barMs: this.barMs });
+    for (const [id, h] of this.held) c.held.set(id, { pos: { ...h.pos }, hedgeOf: h.hedgeOf });
+    for (const [k, v] of this.openHedge) c.openHedge.set(k, v);
+    for (const id of this.seen) c.seen.add(id);
+    c.tickets = this.tickets;
+    return c;
+  }
+
   /** Opens a managed position (as the trader would) and tracks it in the engine. */
   open(position: Position, now: number): void {
     if (position.symbol !== this.inst.symbol) throw new Error(`${position.id}: symbol ${position.symbol} is not this book's ${this.inst.symbol}`);
