@@ -54,7 +54,7 @@
 import { floorToStep, isStepMultiple, isTighterStop } from '../domain/rounding.ts';
 import type { Bar, Instrument, Intent, Position, Side } from '../domain/types.ts';
 import type { BarSeries } from '../market/barSeries.ts';
-import { seededRandom } from '../market/sampleMarket.ts';
+import { SeededRng } from '../market/sampleMarket.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
 
 export type AccountMode = 'hedging' | 'netting';
@@ -121,7 +121,24 @@ export interface PaperAudit {
   faults: { reject: number; requote: number; timeout: number };
 }
 
+/**
+ * The paper account's lasting state, for a restart (plain data): open positions, tickets, realized
+ * profits, the ids that took effect, the audit, the deals, the quote and the fault generator's state.
+ * The options (instrument, account mode, faults, fine bars) are the caller's to give again.
+ */
+export interface PaperBrokerSnapshot {
+  nextTicket: number;
+  quote: { time: number; bid: number; ask: number };
+  book: PaperPosition[];
+  realized: [string, number][];
+  appliedIds: string[];
+  audit: PaperAudit;
+  deals: PaperDeal[];
+  faultState: number | null;
+}
+
 /** An open position as the broker keeps it: volume as an integer count of lot steps. */
+export type PaperPosition = Book;
 interface Book {
   id: string;
   side: Side;
@@ -173,7 +190,7 @@ export class PaperBroker {
   private readonly priceEps: number;
   private readonly digitsScale: number;
   private readonly faultRate: number;
-  private readonly faultRand: (() => number) | null;
+  private readonly faultRng: SeededRng | null;
   private readonly faultCut: { reject: number; requote: number };
   private readonly timeoutApplied: number;
 
@@ -219,12 +236,12 @@ export class PaperBroker {
       const total = w.reject + w.requote + w.timeout;
       if (!(total > 0) || w.reject < 0 || w.requote < 0 || w.timeout < 0) throw new RangeError('faults.weights must be >= 0 with a positive sum');
       this.faultRate = f.rate;
-      this.faultRand = seededRandom(f.seed);
+      this.faultRng = new SeededRng(f.seed);
       this.faultCut = { reject: w.reject / total, requote: (w.reject + w.requote) / total };
       this.timeoutApplied = f.timeoutApplied ?? 0.5;
     } else {
       this.faultRate = 0;
-      this.faultRand = null;
+      this.faultRng = null;
       this.faultCut = { reject: 0, requote: 0 };
       this.timeoutApplied = 0;
     }
@@ -318,6 +335,41 @@ export class PaperBroker {
     return fills ?? NO_FILLS;
   }
 
+  // -------------------------------------------------------------- restart
+
+  snapshot(): PaperBrokerSnapshot {
+    return {
+      nextTicket: this.nextTicket,
+      quote: { time: this.qTime, bid: this.qBid, ask: this.qAsk },
+      book: this.book.map((p) => ({ ...p })),
+      realized: [...this.realized],
+      appliedIds: [...this.appliedIds],
+      audit: structuredClone(this.audit),
+      deals: this.deals.map((d) => ({ ...d })),
+      faultState: this.faultRng === null ? null : this.faultRng.state,
+    };
+  }
+
+  /** Picks a snapshot up on a broker built with the same options and nothing done yet. */
+  restore(s: PaperBrokerSnapshot): void {
+    if (this.book.length > 0 || this.deals.length > 0) throw new Error('PaperBroker.restore: the broker has already traded');
+    if ((s.faultState === null) !== (this.faultRng === null)) throw new Error('PaperBroker.restore: the snapshot and this broker disagree on faults');
+    this.nextTicket = s.nextTicket;
+    this.qTime = s.quote.time;
+    this.qBid = s.quote.bid;
+    this.qAsk = s.quote.ask;
+    for (const p of s.book) {
+      const copy = { ...p };
+      this.book.push(copy);
+      this.byId.set(copy.id, copy);
+    }
+    for (const [id, v] of s.realized) this.realized.set(id, v);
+    for (const id of s.appliedIds) this.appliedIds.add(id);
+    Object.assign(this.audit, structuredClone(s.audit));
+    for (const d of s.deals) this.deals.push({ ...d });
+    if (this.faultRng !== null && s.faultState !== null) this.faultRng.state = s.faultState;
+  }
+
   // ------------------------------------------------------------- read side
 
   /** Copies of the open positions, in ticket order. */
@@ -347,7 +399,7 @@ export class PaperBroker {
     if (fault === 'requote') return { outcome: 'rejected', retryable: true, code: RETCODE.REQUOTE, reason: 'requote (simulated fault)' };
     if (fault === 'timeout') {
       // Always drawn, so the sequence of draws does not depend on the book's state.
-      const tookEffect = this.faultRand!() < this.timeoutApplied;
+      const tookEffect = this.faultRng!.next() < this.timeoutApplied;
       if (tookEffect) this.settle(requestId, run());
       return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: 'request timed out (simulated fault); reconcile from positions()' };
     }
@@ -363,10 +415,10 @@ export class PaperBroker {
   }
 
   private drawFault(): FaultKind | null {
-    const rand = this.faultRand;
-    if (rand === null) return null;
-    if (rand() >= this.faultRate) return null;
-    const u = rand();
+    const rng = this.faultRng;
+    if (rng === null) return null;
+    if (rng.next() >= this.faultRate) return null;
+    const u = rng.next();
     const kind: FaultKind = u < this.faultCut.reject ? 'reject' : u < this.faultCut.requote ? 'requote' : 'timeout';
     this.audit.faults[kind]++;
     return kind;

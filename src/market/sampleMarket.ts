@@ -5,6 +5,25 @@ import type { Bar } from '../domain/types.ts';
 import { BarSeries } from './barSeries.ts';
 
 /** mulberry32: small, fast, good enough for simulation (not for anything secret). */
+/**
+ * The same generator as seededRandom, with its state readable and settable: for a component that must
+ * resume its sequence after a restart (the paper broker's faults).
+ */
+export class SeededRng {
+  state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+}
+
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -3,6 +3,7 @@ import { RETCODE, type BrokerAnswer } from '../../src/brokers/brokerAnswer.ts';
 import { PaperBroker, type PaperBrokerOptions } from '../../src/brokers/paperBroker.ts';
 import type { Bar, Instrument, Intent, Side } from '../../src/domain/types.ts';
 import { BarSeries } from '../../src/market/barSeries.ts';
+import { SeededRng, seededRandom } from '../../src/market/sampleMarket.ts';
 
 // Gold-like: 2 digits, stops level 0.50, freeze level 0.20, 100 oz per lot.
 const GOLD: Instrument = {
@@ -595,5 +596,45 @@ describe('PaperBroker faults', () => {
     const b = broker({ faults: { rate: 1, seed: 3, weights: { reject: 0, requote: 1, timeout: 0 } } });
     expect(open(b, 'buy', 0.1)).toMatchObject({ outcome: 'rejected', code: RETCODE.REQUOTE, retryable: true });
     expect(b.positions()).toEqual([]);
+  });
+});
+
+describe('PaperBroker restart', () => {
+  it('a snapshot taken mid-way (through JSON) and restored on a fresh broker answers the rest exactly as the one that never stopped, faults included', () => {
+    const steps = (b: PaperBroker, from: number, to: number, answers: BrokerAnswer[]) => {
+      for (let i = from; i < to; i++) {
+        b.setQuote(T0 + i * 60_000, 2000 + Math.sin(i / 5) * 3, 0.2);
+        answers.push(b.open({ requestId: `o${i}`, side: i % 2 ? 'buy' : 'sell', volume: 0.02, sl: null, tp: null, comment: `c${i}` }));
+        const ids = b.positions().map((p) => p.id);
+        if (ids.length > 3) answers.push(b.closePartial(`p${i}`, ids[0]!, 0.01), b.close(`c${i}`, ids[1]!), b.modifyStops(`m${i}`, ids[2]!, 1980, null));
+        b.fillBar(bar(T0 + i * 60_000, 2000, 2004, 1996, 2000));
+      }
+    };
+    const opts = { faults: { rate: 0.3, seed: 5 } };
+    const a = broker(opts);
+    const whole: BrokerAnswer[] = [];
+    steps(a, 0, 40, whole);
+    const snap = JSON.parse(JSON.stringify(a.snapshot())) as ReturnType<PaperBroker['snapshot']>;
+    const mark = whole.length;
+    steps(a, 40, 80, whole);
+
+    const b = broker(opts);
+    expect(() => broker().restore(snap)).toThrow(/disagree on faults/);
+    b.restore(snap);
+    const rest: BrokerAnswer[] = [];
+    steps(b, 40, 80, rest);
+    expect(rest).toEqual(whole.slice(mark));
+    expect(b.snapshot()).toEqual(a.snapshot());
+    expect(a.audit.faults.timeout + a.audit.faults.reject + a.audit.faults.requote).toBeGreaterThan(5);
+    expect(() => b.restore(snap)).toThrow(/already traded/);
+  });
+
+  it('SeededRng is seededRandom with a readable state', () => {
+    const f = seededRandom(42);
+    const g = new SeededRng(42);
+    for (let i = 0; i < 100; i++) expect(g.next()).toBe(f());
+    const h = new SeededRng(0);
+    h.state = g.state;
+    expect(h.next()).toBe(g.next());
   });
 });
