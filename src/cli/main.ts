@@ -11,6 +11,7 @@ import { processIO } from './io.ts';
 import type { CliIO } from './io.ts';
 import * as configCommand from './commands/config.ts';
 import * as demoCommand from './commands/demo.ts';
+import * as importLegacyCommand from './commands/importLegacy.ts';
 import * as replayCommand from './commands/replay.ts';
 // A new command: import it like the ones above, then list it in COMMANDS.
 
@@ -24,6 +25,7 @@ export const COMMANDS: readonly CommandModule[] = [
   configCommand,
   demoCommand,
   replayCommand,
+  importLegacyCommand,
 ];
 
 /** The version in package.json. */

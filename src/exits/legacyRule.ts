@@ -34,13 +34,20 @@ export type LegacyParse =
   | { ok: true; rule: LegacyRule; notes: string[] }
   | { ok: false; key: string; reason: string };
 
+/** The keys the original loader required (§1.4); an entry without one is skipped. */
+const REQUIRED_KEYS = ['ticket', 'symbol', 'entry_price', 'direction', 'initial_sl', 'initial_tp'] as const;
+
 /** Validates one entry of the legacy file (keyed by ticket string). */
 export function parseLegacyRule(key: string, value: unknown): LegacyParse {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, key, reason: 'entry is not an object' };
+  const missing = REQUIRED_KEYS.filter((k) => !(k in value));
+  if (missing.length > 0) return { ok: false, key, reason: `missing ${missing.join(', ')} (required: ${REQUIRED_KEYS.join(', ')})` };
   const parsed = legacyRuleSchema.safeParse(value);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
-    return { ok: false, key, reason: `${i.path.join('.') || '(entry)'}: ${i.message}` };
+    const field = i.path[0];
+    const got = typeof field === 'string' && field in value ? ` (got ${JSON.stringify((value as Record<string, unknown>)[field])})` : '';
+    return { ok: false, key, reason: `${i.path.join('.') || '(entry)'}: ${i.message}${got}` };
   }
   const rule = parsed.data;
   const notes: string[] = [];

@@ -1,0 +1,294 @@
+// How stored records are written and read back: JSON that keeps NaN and the infinities (plans and
+// decision records use NaN for "none"; plain JSON would turn them into null: domain/plainJson.ts), and a zod schema per
+// record type that every row read back goes through. A row that fails is reported with its table and
+// key (StoreError 'invalid_row'), never skipped.
+//
+// The schemas are checked against the TypeScript types at compile time (`satisfies`, and `allOf` for
+// the string unions): a field or a reason added to ExitPlan, DecisionRecord or Intent without its
+// schema here fails `tsc`, and stored data older than the change then needs a migration
+// (sqliteMigrations.ts) rather than being misread.
+import { z } from 'zod';
+import { fromPlainJson, toPlainJson } from '../domain/plainJson.ts';
+import type { ExitRule, Intent, IntentKind, Side } from '../domain/types.ts';
+import type { DecisionOutcome, DecisionReason, DecisionRecord } from '../exits/decisionRecord.ts';
+import type { ExitPlan, PendingIntent } from '../exits/exitPlan.ts';
+import { legacyRuleSchema } from '../exits/legacyRule.ts';
+import type { TradeType } from '../exits/tradeType.ts';
+import { DTMS_ACTION_BITS, type DefensiveState, type DtmsActionKind, type DtmsState } from '../dtms/defensiveState.ts';
+import type { TrackedSnapshot } from '../dtms/defensiveMonitor.ts';
+import type { DtmsRegime, DtmsSession, DtmsStructure, DtmsVolatility } from '../dtms/regime.ts';
+import type { DtmsConfluence, DtmsScore } from '../dtms/signalScore.ts';
+import { StoreError, type IntentStatus, type StoredDefence } from './store.ts';
+
+/** `values` must list every member of the union T (a missing one is a compile error naming it). */
+function allOf<T extends string>() {
+  return <const A extends readonly [T, ...T[]]>(values: A & ([Exclude<T, A[number]>] extends [never] ? unknown : { missing: Exclude<T, A[number]> })): A =>
+    values;
+}
+
+const SIDES = allOf<Side>()(['buy', 'sell']);
+const EXIT_RULES = allOf<ExitRule>()(['classify', 'triggers', 'breakeven', 'partial', 'trail', 'dtms']);
+const INTENT_KINDS = allOf<IntentKind>()(['move_stop', 'close_partial', 'close', 'open']);
+const TRADE_TYPES = allOf<TradeType>()(['SCALP', 'INTRADAY', 'WEEKEND']);
+const OUTCOMES = allOf<DecisionOutcome>()(['intent', 'wait', 'skip', 'done', 'info']);
+const DTMS_STATES = allOf<DtmsState>()(['HEALTHY', 'WARNING_L1', 'WARNING_L2', 'HEDGED', 'RECOVERING', 'CLOSED']);
+export const INTENT_STATUSES = allOf<IntentStatus>()(['pending', 'applied', 'rejected', 'unknown']);
+const DTMS_ACTIONS = Object.keys(DTMS_ACTION_BITS) as [DtmsActionKind, ...DtmsActionKind[]];
+const REASONS = allOf<DecisionReason>()([
+  'disabled',
+  'no_reference',
+  'intent_in_flight',
+  'trigger_not_reached',
+  'intent_sent',
+  'confirmed',
+  'already_protected',
+  'stops_level',
+  'freeze_level',
+  'not_tighter',
+  'below_min_change',
+  'atr_unavailable',
+  'partial_below_min_lot',
+  'remainder_below_min_lot',
+  'after_breakeven',
+  'breakeven_pending',
+  'critical_gate_failed',
+  'trailing_disabled',
+  'classified',
+  'triggers_set',
+  'triggers_refreshed',
+  'triggers_unchanged',
+  'dtms_owns_stop',
+  'dtms_transition',
+  'dtms_hold',
+  'dtms_action_skipped',
+  'dtms_action_abandoned',
+  'stop_to_dtms',
+  'stop_to_exit_plan',
+]);
+
+// ---- JSON that keeps NaN and the infinities (domain/plainJson.ts) ----------------------------------------
+
+/** JSON text of a record; non-finite numbers are kept (plainJson's tagged form). */
+export function encodeRecord(value: unknown): string {
+  return toPlainJson(value);
+}
+
+/** A number field: any number, NaN and the infinities included (they mean "not known" in the state). */
+const num = z.custom<number>((v) => typeof v === 'number', { message: 'expected a number' });
+const str = z.string();
+const bool = z.boolean();
+const reason = z.enum(REASONS);
+const gate = z.union([z.literal(-1), z.literal(0), z.literal(1)]);
+
+// ---- Schemas -----------------------------------------------------------------------------------------
+
+const pendingIntentSchema = z.strictObject({
+  id: str,
+  kind: z.enum(INTENT_KINDS),
+  rule: z.enum(EXIT_RULES),
+  newSl: num,
+  volume: num,
+  volumeBefore: num,
+  time: num,
+  targetId: str,
+  comment: str,
+  action: str,
+}) satisfies z.ZodType<PendingIntent>;
+
+export const exitPlanSchema = z.strictObject({
+  positionId: str,
+  symbol: str,
+  canonical: str,
+  side: z.enum(SIDES),
+  entry: num,
+  initialSl: num,
+  initialVolume: num,
+  risk: num,
+  enabled: bool,
+  tradeType: z.enum(TRADE_TYPES),
+  tradeTypeConfidence: num,
+  tradeTypeReason: str,
+  baseBreakevenPct: num,
+  basePartialPct: num,
+  partialClosePct: num,
+  breakevenPct: num,
+  partialPct: num,
+  triggerFactors: num,
+  triggersAt: num,
+  breakevenState: num,
+  breakevenReason: z.union([reason, z.literal('')]),
+  partialState: num,
+  partialSkipReason: z.union([reason, z.literal('')]),
+  trailingEnabled: bool,
+  trailingActive: bool,
+  trailingMultiplier: num,
+  trailMoves: num,
+  breakevenEpisode: num,
+  partialEpisode: num,
+  trailEpisode: num,
+  pending: pendingIntentSchema.nullable(),
+  lastBreakeven: str,
+  lastPartial: str,
+  lastTrail: str,
+  lastTriggers: str,
+}) satisfies z.ZodType<ExitPlan>;
+
+const defensiveStateSchema = z.strictObject({
+  positionId: str,
+  state: z.enum(DTMS_STATES),
+  since: num,
+  score: num,
+  episode: num,
+  actionsThisEpisode: num,
+  flatTimerStart: num,
+  recoveryTimerStart: num,
+  ownsStop: bool,
+  transitions: num,
+}) satisfies z.ZodType<DefensiveState>;
+
+const dtmsScoreSchema = z.strictObject({
+  total: num,
+  structure: num,
+  vwapVolume: num,
+  momentum: num,
+  emaAlignment: num,
+  deltaPressure: num,
+  candleConviction: num,
+  weightedStructure: num,
+  weightedVwapVolume: num,
+  weightedMomentum: num,
+  weightedEmaAlignment: num,
+  weightedDeltaPressure: num,
+  weightedCandleConviction: num,
+  knownLayers: num,
+  structuralWarnings: num,
+  vwapWarnings: num,
+  momentumWarnings: num,
+  vwapFlipAgainst: bool,
+  volumeFlipAgainst: bool,
+  confluence: z.enum(allOf<DtmsConfluence>()(['FAVOURABLE', 'ADVERSE', 'MIXED', 'NEUTRAL'])),
+  confluenceRatio: num,
+}) satisfies z.ZodType<DtmsScore>;
+
+const dtmsRegimeSchema = z.strictObject({
+  session: z.enum(allOf<DtmsSession>()(['ASIAN', 'LONDON', 'OVERLAP', 'NY'])),
+  volatility: z.enum(allOf<DtmsVolatility>()(['LOW', 'NORMAL', 'HIGH'])),
+  structure: z.enum(allOf<DtmsStructure>()(['RANGE', 'TREND'])),
+}) satisfies z.ZodType<DtmsRegime>;
+
+const trackedSnapshotSchema = z.strictObject({
+  state: defensiveStateSchema,
+  initialRisk: num,
+  vwapCrosses: num,
+  lastFast: num,
+  lastDeep: num,
+  cooldownUntil: num,
+  closedVolume: num,
+  hedgeId: str.nullable(),
+  hedgeVolume: num,
+  score: dtmsScoreSchema,
+  regime: dtmsRegimeSchema.nullable(),
+  checkedAt: num,
+}) satisfies z.ZodType<TrackedSnapshot>;
+
+export const storedDefenceSchema = z.strictObject({
+  tracked: trackedSnapshotSchema,
+  queue: z.array(z.enum(DTMS_ACTIONS)),
+  attempts: num,
+  lastRefusal: str,
+  ownsStop: bool,
+}) satisfies z.ZodType<StoredDefence>;
+
+export const decisionRecordSchema = z.strictObject({
+  time: num,
+  positionId: str,
+  symbol: str,
+  side: z.enum(SIDES),
+  rule: z.enum(EXIT_RULES),
+  outcome: z.enum(OUTCOMES),
+  reason,
+  changed: bool,
+  session: str,
+  price: num,
+  spread: num,
+  progress: num,
+  rAchieved: num,
+  trigger: num,
+  atr: num,
+  distance: num,
+  multiplier: num,
+  threshold: num,
+  oldSl: num,
+  newSl: num,
+  volume: num,
+  intentId: str,
+  criticalGate: gate,
+  gateVolatility: gate,
+  gateMtf: gate,
+  gateRmag: gate,
+  gateVwap: gate,
+  gateHvn: gate,
+  advisoryFailures: num,
+  mtfAligned: num,
+  rmag: num,
+  vwapZone: num,
+  hvnDistAtr: num,
+  breakevenPct: num,
+  partialPct: num,
+  factors: num,
+  baseBreakevenPct: num,
+  basePartialPct: num,
+  dtmsFrom: str,
+  dtmsState: str,
+  score: num,
+  note: str,
+}) satisfies z.ZodType<DecisionRecord>;
+
+export const intentSchema = z.strictObject({
+  id: str,
+  positionId: str,
+  symbol: str,
+  kind: z.enum(INTENT_KINDS),
+  rule: z.enum(EXIT_RULES),
+  episode: num,
+  newSl: num,
+  oldSl: num.nullable(),
+  volume: num,
+  time: num,
+  price: num,
+  reason: str,
+  targetId: str,
+  side: z.enum(SIDES),
+  comment: str,
+  action: str,
+}) satisfies z.ZodType<Intent>;
+
+/** The legacy rule as `parseLegacyRule` returned it (its output is valid input of its own schema). */
+export const storedLegacyRuleSchema = legacyRuleSchema;
+export const notesSchema = z.array(z.string());
+
+/**
+ * Parses a stored JSON column with `schema`; anything wrong (not JSON, a field missing or of the
+ * wrong type) is a StoreError 'invalid_row' naming the table, the key and the first problem.
+ */
+export function decodeRecord<S extends z.ZodType>(schema: S, text: unknown, location: string, table: string, key: string): z.output<S> {
+  if (typeof text !== 'string') throw invalidRow(location, table, key, `the stored value is ${text === null ? 'NULL' : typeof text}, not JSON text`);
+  let value: unknown;
+  try {
+    value = fromPlainJson(text);
+  } catch (err) {
+    throw invalidRow(location, table, key, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const n = parsed.error.issues.length;
+    const i = parsed.error.issues[0]!;
+    const more = n > 1 ? ` (and ${n - 1} more problem${n > 2 ? 's' : ''})` : '';
+    throw invalidRow(location, table, key, `${i.path.join('.') || '(record)'}: ${i.message}${more}`);
+  }
+  return parsed.data;
+}
+
+function invalidRow(location: string, table: string, key: string, what: string): StoreError {
+  return new StoreError('invalid_row', location, `${location}: ${table} row ${key} is not valid: ${what}`);
+}

@@ -1,0 +1,76 @@
+// The SQLite store's schema, as an ordered list of migrations. Migration N (1-based) takes a store at
+// schema N-1 to N; the version is the database's `user_version`, set in the same transaction as the
+// migration's changes, so a store is always exactly at one version. Never edit a released migration:
+// append a new one (and, when a stored record's shape changes, rewrite the JSON rows in it, so the
+// schemas in records.ts keep matching every row).
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  /** What it changes, for the record. */
+  description: string;
+  up(db: Database.Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    description: 'meta, plans, dtms_state, decisions, intents, legacy_rules',
+    up(db) {
+      db.exec(`
+        CREATE TABLE meta (
+          key   TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        -- One exit plan per position (ExitPlan as JSON).
+        CREATE TABLE plans (
+          position_id TEXT PRIMARY KEY,
+          symbol      TEXT NOT NULL,
+          plan        TEXT NOT NULL
+        );
+
+        -- One DTMS record per position (StoredDefence as JSON).
+        CREATE TABLE dtms_state (
+          position_id TEXT PRIMARY KEY,
+          state       TEXT NOT NULL
+        );
+
+        -- The decision journal, append-only; seq gives the order.
+        CREATE TABLE decisions (
+          seq         INTEGER PRIMARY KEY,
+          time        INTEGER NOT NULL,
+          position_id TEXT NOT NULL,
+          rule        TEXT NOT NULL,
+          outcome     TEXT NOT NULL,
+          reason      TEXT NOT NULL,
+          record      TEXT NOT NULL
+        );
+        CREATE INDEX decisions_by_position ON decisions (position_id, seq);
+
+        -- The intent journal: written before the intent is sent; id is unique (never sent twice).
+        CREATE TABLE intents (
+          seq         INTEGER PRIMARY KEY,
+          id          TEXT NOT NULL UNIQUE,
+          position_id TEXT NOT NULL,
+          status      TEXT NOT NULL CHECK (status IN ('pending', 'applied', 'rejected', 'unknown')),
+          code        TEXT,
+          reason      TEXT NOT NULL DEFAULT '',
+          recorded_at INTEGER NOT NULL,
+          resolved_at INTEGER,
+          intent      TEXT NOT NULL
+        );
+        CREATE INDEX intents_by_position ON intents (position_id, seq);
+        CREATE INDEX intents_unresolved ON intents (seq) WHERE status IN ('pending', 'unknown');
+
+        -- Rules imported from the Python bot's intelligent_exits.json, waiting for their position.
+        CREATE TABLE legacy_rules (
+          position_id TEXT PRIMARY KEY,
+          symbol      TEXT NOT NULL,
+          source      TEXT NOT NULL,
+          imported_at INTEGER NOT NULL,
+          notes       TEXT NOT NULL,
+          rule        TEXT NOT NULL
+        );
+      `);
+    },
+  },
+];

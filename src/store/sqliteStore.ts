@@ -1,0 +1,569 @@
+// The embedded store: one SQLite file through better-sqlite3 (WAL), schema migrations from
+// sqliteMigrations.ts applied at open, every JSON column validated on read (records.ts).
+//
+// Opening never harms a file that is not a healthy Warden store. In order:
+//   - missing (or empty) file: a new store is built in a temporary file beside it and linked into
+//     place complete, so a crash while creating never leaves a half-made store at the path;
+//   - not SQLite (random bytes, JSON, a header cut short): refused, file untouched ('not_sqlite');
+//   - SQLite without Warden's application id and meta table: refused, file untouched ('foreign');
+//   - a schema version this build does not know: refused, file untouched ('newer_schema');
+//   - fails `PRAGMA quick_check`: refused, a copy saved as `<file>.corrupt-<time>` ('corrupt').
+// These checks read the header bytes, then a read-only connection (which neither rolls back nor
+// checkpoints anything); only a store that passes them is opened for writing and migrated.
+import { closeSync, copyFileSync, constants as fsConstants, existsSync, linkSync, openSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Intent } from '../domain/types.ts';
+import type { DecisionRecord } from '../exits/decisionRecord.ts';
+import type { ExitPlan } from '../exits/exitPlan.ts';
+import { MIGRATIONS, type Migration } from './sqliteMigrations.ts';
+import {
+  decisionRecordSchema,
+  decodeRecord,
+  encodeRecord,
+  exitPlanSchema,
+  INTENT_STATUSES,
+  intentSchema,
+  notesSchema,
+  storedDefenceSchema,
+  storedLegacyRuleSchema,
+} from './records.ts';
+import {
+  StoreError,
+  type IntentAnswer,
+  type IntentStatus,
+  type StoredDefence,
+  type StoredIntent,
+  type StoredLegacyRule,
+  type StoreMeta,
+  type WardenStore,
+} from './store.ts';
+
+/** `PRAGMA application_id` of a Warden store: 'WARD' (bytes 68-71 of the file header). */
+export const WARDEN_APPLICATION_ID = 0x57415244;
+/** The value of the meta row `application`. */
+const APPLICATION = 'warden';
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+const HEADER_BYTES = 100;
+
+export interface OpenSqliteStoreOptions {
+  /** The caller's clock (epoch ms): a new store's created_at, and the name of a corrupt file's copy. */
+  now: number;
+  /** Written into a new store's meta, e.g. `warden 0.1.0`. */
+  createdBy?: string;
+  /** Open for reading only: nothing is created, migrated or written (a missing file is an 'io' error). */
+  readonly?: boolean;
+  /**
+   * `normal` (default): commits survive the process being killed; the last ones may be lost (never
+   * half-applied) if the machine itself crashes. `full`: every commit is fsync'ed (survives power
+   * loss) at about a millisecond per commit. See the comment at the pragma below.
+   */
+  durability?: 'normal' | 'full';
+  /** The schema (tests pass their own list to exercise migrations); default MIGRATIONS. */
+  migrations?: readonly Migration[];
+}
+
+/** Opens (or creates) the store in `file`; refuses, with a StoreError, anything that is not a healthy Warden store. */
+export function openSqliteStore(file: string, options: OpenSqliteStoreOptions): SqliteStore {
+  const migrations = options.migrations ?? MIGRATIONS;
+  const readonly = options.readonly === true;
+  const size = fileSize(file);
+  if (size === null || size === 0) {
+    if (readonly) throw new StoreError('io', file, `${file}: no store there (${size === null ? 'the file does not exist' : 'the file is empty'})`);
+    createStore(file, size === 0, options, migrations);
+  } else {
+    checkHeader(file);
+  }
+  inspect(file, migrations.length, options.now);
+  return new SqliteStore(file, readonly, options.durability ?? 'normal', migrations);
+}
+
+// ---- Opening: the checks ------------------------------------------------------------------------------
+
+function fileSize(file: string): number | null {
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new StoreError('io', file, `${file}: cannot open the store: it is not a regular file`);
+    return st.size;
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    if (isErrno(err, 'ENOENT')) return null;
+    throw ioError(file, err);
+  }
+}
+
+const isErrno = (err: unknown, code: string): boolean => typeof err === 'object' && err !== null && 'code' in err && err.code === code;
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const ioError = (file: string, err: unknown): StoreError => new StoreError('io', file, `${file}: cannot open the store: ${messageOf(err)}`);
+
+const UNTOUCHED = 'refusing to open it; the file was left untouched';
+
+/** The file's first bytes must be a SQLite header carrying Warden's application id. */
+function checkHeader(file: string): void {
+  const head = Buffer.alloc(HEADER_BYTES);
+  let n: number;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      n = readSync(fd, head, 0, HEADER_BYTES, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    throw ioError(file, err);
+  }
+  const got = head.subarray(0, n);
+  if (n < SQLITE_MAGIC.length || !got.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) {
+    throw new StoreError('not_sqlite', file, `${file} is not a Warden store: it is not a SQLite database (${describeBytes(got)}); ${UNTOUCHED}`);
+  }
+  if (n < HEADER_BYTES) {
+    throw new StoreError('not_sqlite', file, `${file} is not a Warden store: its SQLite header is cut short (${n} of ${HEADER_BYTES} bytes); ${UNTOUCHED}`);
+  }
+  const appId = head.readUInt32BE(68);
+  if (appId !== WARDEN_APPLICATION_ID) {
+    const id = appId === 0 ? 'no application id' : `application id 0x${appId.toString(16).padStart(8, '0')}`;
+    const tables = foreignTables(file, head);
+    throw new StoreError('foreign', file, `${file} is a SQLite database but not a Warden store (${id}${tables}); ${UNTOUCHED}`);
+  }
+}
+
+/** What the start of a non-SQLite file looks like, for the message. */
+function describeBytes(b: Buffer): string {
+  if (b.length === 0) return 'it is empty';
+  const text = b.toString('utf8').trimStart();
+  if (text.startsWith('{') || text.startsWith('[')) return 'it looks like a JSON file';
+  if (SQLITE_MAGIC.subarray(0, b.length).equals(b)) return `it is cut short after ${b.length} bytes`;
+  const printable = /^[\x09\x0a\x0d\x20-\x7e]+$/.test(b.toString('latin1'));
+  if (printable) return `it is a text file starting "${b.toString('latin1').slice(0, 24).replace(/\s+/g, ' ')}"`;
+  return `it starts with the bytes ${[...b.subarray(0, 8)].map((x) => x.toString(16).padStart(2, '0')).join(' ')}`;
+}
+
+/**
+ * The tables of a foreign database, to say what it is, when they can be read without side effects:
+ * a rollback-journal database without a hot journal (a read-only connection to a WAL database would
+ * create a -shm file beside it, and one with a hot journal would need a rollback).
+ */
+function foreignTables(file: string, head: Buffer): string {
+  if (head[18] !== 1 || head[19] !== 1 || existsSync(`${file}-journal`)) return '';
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    if (names.length === 0) return ', no tables';
+    return `, tables: ${names.slice(0, 6).join(', ')}${names.length > 6 ? `, ... (${names.length})` : ''}`;
+  } catch {
+    return '';
+  } finally {
+    db?.close();
+  }
+}
+
+const CORRUPTION_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_VTAB']);
+const sqliteCode = (err: unknown): string => (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : '');
+
+/**
+ * Read-only look at a file with Warden's header: the meta table, the schema version, and SQLite's
+ * quick_check. A damaged store is copied beside itself before the error is thrown.
+ */
+function inspect(file: string, known: number, now: number): void {
+  let problem: string | null = null;
+  let db: Database.Database | undefined;
+  // A read-only connection to a WAL database creates an empty -wal and a -shm; they are removed after.
+  const hadWal = existsSync(`${file}-wal`);
+  const hadShm = existsSync(`${file}-shm`);
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+    const app = hasMeta ? (db.prepare("SELECT value FROM meta WHERE key = 'application'").get() as { value: string } | undefined) : undefined;
+    if (app?.value !== APPLICATION) {
+      throw new StoreError(
+        'foreign',
+        file,
+        `${file} is a SQLite database but not a Warden store (Warden's application id, but ${hasMeta ? 'no Warden meta row' : 'no meta table'}); ${UNTOUCHED}`,
+      );
+    }
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > known) {
+      throw new StoreError('newer_schema', file, `${file} was created by a newer Warden (schema ${version}, this build knows up to ${known}); ${UNTOUCHED}`);
+    }
+    const rows = db.pragma('quick_check(5)') as { quick_check: string }[];
+    const findings = rows
+      .flatMap((r) => r.quick_check.split('\n'))
+      .map((s) => s.trim())
+      .filter((s) => s !== 'ok' && s !== '' && !s.startsWith('***'));
+    if (rows.some((r) => r.quick_check !== 'ok')) problem = `integrity check: ${findings.join('; ') || 'failed'}`;
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    if (!CORRUPTION_CODES.has(sqliteCode(err))) throw ioError(file, err);
+    problem = messageOf(err);
+  } finally {
+    db?.close();
+    removeSideFiles(file, hadWal, hadShm);
+  }
+  if (problem === null) return;
+  const backup = saveCopy(file, now);
+  throw new StoreError(
+    'corrupt',
+    file,
+    `${file} is damaged (${problem}); refusing to open it. A copy was saved as ${backup}; the file was left as it is. Restore it from a backup, or move it away to start a new store`,
+    backup,
+  );
+}
+
+/** Removes the -wal (if empty) and -shm that a read-only look created, never ones that were there before. */
+function removeSideFiles(file: string, hadWal: boolean, hadShm: boolean): void {
+  try {
+    if (!hadWal && existsSync(`${file}-wal`) && statSync(`${file}-wal`).size === 0) unlinkSync(`${file}-wal`);
+    if (!hadWal && !hadShm && !existsSync(`${file}-wal`)) rmSync(`${file}-shm`, { force: true });
+  } catch {
+    // best effort: an empty -wal and a -shm are harmless
+  }
+}
+
+/** Copies a damaged store (and its -wal, which holds the latest commits) to `<file>.corrupt-<time>`. */
+function saveCopy(file: string, now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+  for (let i = 1; ; i++) {
+    const backup = `${file}.corrupt-${stamp}${i > 1 ? `-${i}` : ''}`;
+    try {
+      copyFileSync(file, backup, fsConstants.COPYFILE_EXCL);
+      if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${backup}-wal`);
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) continue;
+      throw new StoreError('corrupt', file, `${file} is damaged, and a copy could not be saved (${messageOf(err)}); refusing to open it, the file was left as it is`);
+    }
+    return backup;
+  }
+}
+
+/**
+ * Builds a new store in `<file>.creating-<pid>` (rollback journal: it is complete in the one file once
+ * committed), then puts it at `file`: linked (which fails rather than replace a file that appeared in
+ * the meantime), or renamed over an empty file.
+ */
+function createStore(file: string, replaceEmpty: boolean, options: OpenSqliteStoreOptions, migrations: readonly Migration[]): void {
+  if (existsSync(`${file}-wal`)) {
+    throw new StoreError('io', file, `${file}: refusing to create a store: a ${file}-wal from another database is beside it (move it away first)`);
+  }
+  const tmp = `${file}.creating-${process.pid}`;
+  try {
+    rmSync(tmp, { force: true });
+    rmSync(`${tmp}-journal`, { force: true });
+    const db = new Database(tmp);
+    try {
+      db.transaction(() => {
+        applyMigrations(db, 0, migrations);
+        db.pragma(`application_id = ${WARDEN_APPLICATION_ID}`);
+        const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+        put.run('application', APPLICATION);
+        put.run('created_by', options.createdBy ?? 'warden');
+        put.run('created_at', new Date(options.now).toISOString());
+      })();
+    } finally {
+      db.close();
+    }
+    if (replaceEmpty) {
+      renameSync(tmp, file);
+      return;
+    }
+    try {
+      linkSync(tmp, file);
+      unlinkSync(tmp);
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) {
+        unlinkSync(tmp); // another process created it first: it is checked like any existing file
+        checkHeader(file);
+        return;
+      }
+      renameSync(tmp, file); // a file system without hard links
+    }
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    if (err instanceof StoreError) throw err;
+    throw new StoreError('io', file, `${file}: cannot create the store: ${messageOf(err)}`);
+  }
+}
+
+function applyMigrations(db: Database.Database, from: number, migrations: readonly Migration[]): void {
+  for (let v = from + 1; v <= migrations.length; v++) {
+    migrations[v - 1]!.up(db);
+    db.pragma(`user_version = ${v}`);
+  }
+}
+
+// ---- The store -------------------------------------------------------------------------------------------
+
+interface IntentRow {
+  id: string;
+  status: IntentStatus;
+  code: string | null;
+  reason: string;
+  recorded_at: number;
+  resolved_at: number | null;
+  intent: string;
+}
+
+const INTENT_COLUMNS = 'id, status, code, reason, recorded_at, resolved_at, intent';
+const LEGACY_COLUMNS = 'position_id, source, imported_at, notes, rule';
+
+export class SqliteStore implements WardenStore {
+  readonly location: string;
+  readonly readonly: boolean;
+  private readonly db: Database.Database;
+  private closed = false;
+  /** Read-only: whether the -wal and -shm existed before (those the connection creates are removed at close). */
+  private readonly sideFiles: { wal: boolean; shm: boolean } | null;
+
+  // Prepared once; better-sqlite3 statements are reusable and synchronous.
+  private readonly st: ReturnType<typeof prepareStatements>;
+
+  /** Use `openSqliteStore` (it checks the file first). */
+  constructor(file: string, readonly: boolean, durability: 'normal' | 'full', migrations: readonly Migration[]) {
+    this.location = file;
+    this.readonly = readonly;
+    this.sideFiles = readonly ? { wal: existsSync(`${file}-wal`), shm: existsSync(`${file}-shm`) } : null;
+    try {
+      this.db = new Database(file, { readonly, fileMustExist: true });
+    } catch (err) {
+      throw ioError(file, err);
+    }
+    try {
+      if (!readonly) {
+        // WAL: readers never block the writer, and a commit appends to the -wal file instead of
+        // rewriting pages in place, so a process killed mid-commit leaves the last commit simply absent.
+        const mode = this.db.pragma('journal_mode = WAL', { simple: true });
+        if (mode !== 'wal') throw new Error(`the file system does not support WAL (journal_mode stays ${String(mode)})`);
+        // synchronous=NORMAL in WAL mode: a commit is written to the -wal before it returns (so a killed
+        // process, Warden's crash case, loses nothing committed) but fsync'ed only at checkpoints. An
+        // OS crash or power loss may lose the last commits, never corrupt the file. FULL would fsync every
+        // commit (about a millisecond each), which the replay's per-bar transactions cannot afford; a
+        // live executor that must survive power loss between journaling and sending opens with 'full'.
+        this.db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      }
+      this.migrate(migrations);
+      this.st = prepareStatements(this.db);
+    } catch (err) {
+      this.db.close();
+      if (err instanceof StoreError) throw err;
+      throw ioError(file, err);
+    }
+  }
+
+  private migrate(migrations: readonly Migration[]): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    if (current === migrations.length) return;
+    if (current > migrations.length) {
+      throw new StoreError('newer_schema', this.location, `${this.location} was created by a newer Warden (schema ${current}, this build knows up to ${migrations.length}); ${UNTOUCHED}`);
+    }
+    if (this.readonly) {
+      throw new StoreError('io', this.location, `${this.location}: the store is at schema ${current} and needs migrating to ${migrations.length}; open it once for writing`);
+    }
+    // IMMEDIATE: takes the write lock first, then reads the version again (another process may have migrated).
+    this.db
+      .transaction(() => {
+        const v = this.db.pragma('user_version', { simple: true }) as number;
+        if (v < migrations.length) applyMigrations(this.db, v, migrations);
+      })
+      .immediate();
+  }
+
+  meta(): StoreMeta {
+    const rows = this.st.metaAll.all() as { key: string; value: string }[];
+    const m = new Map(rows.map((r) => [r.key, r.value]));
+    return {
+      schemaVersion: this.db.pragma('user_version', { simple: true }) as number,
+      createdBy: m.get('created_by') ?? '',
+      createdAt: m.get('created_at') ?? '',
+    };
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // ---- plans
+
+  savePlan(plan: ExitPlan): void {
+    this.st.planPut.run(plan.positionId, plan.symbol, encodeRecord(plan));
+  }
+
+  plan(positionId: string): ExitPlan | null {
+    const row = this.st.planGet.get(positionId) as { plan: string } | undefined;
+    return row === undefined ? null : decodeRecord(exitPlanSchema, row.plan, this.location, 'plans', positionId);
+  }
+
+  plans(): ExitPlan[] {
+    const rows = this.st.planAll.all() as { position_id: string; plan: string }[];
+    return rows.map((r) => decodeRecord(exitPlanSchema, r.plan, this.location, 'plans', r.position_id));
+  }
+
+  deletePlan(positionId: string): boolean {
+    return this.st.planDelete.run(positionId).changes > 0;
+  }
+
+  // ---- DTMS
+
+  saveDefence(positionId: string, defence: StoredDefence): void {
+    this.st.defencePut.run(positionId, encodeRecord(defence));
+  }
+
+  defence(positionId: string): StoredDefence | null {
+    const row = this.st.defenceGet.get(positionId) as { state: string } | undefined;
+    return row === undefined ? null : decodeRecord(storedDefenceSchema, row.state, this.location, 'dtms_state', positionId);
+  }
+
+  defences(): Map<string, StoredDefence> {
+    const rows = this.st.defenceAll.all() as { position_id: string; state: string }[];
+    return new Map(rows.map((r) => [r.position_id, decodeRecord(storedDefenceSchema, r.state, this.location, 'dtms_state', r.position_id)]));
+  }
+
+  deleteDefence(positionId: string): boolean {
+    return this.st.defenceDelete.run(positionId).changes > 0;
+  }
+
+  // ---- decision journal
+
+  appendDecision(r: DecisionRecord): void {
+    this.st.decisionAdd.run(r.time, r.positionId, r.rule, r.outcome, r.reason, encodeRecord(r));
+  }
+
+  decisionsFor(positionId: string, limit = -1): DecisionRecord[] {
+    return this.decodeDecisions(this.st.decisionsFor.all(positionId, limit) as { seq: number; record: string }[]);
+  }
+
+  recentDecisions(limit: number): DecisionRecord[] {
+    return this.decodeDecisions(this.st.decisionsRecent.all(limit) as { seq: number; record: string }[]);
+  }
+
+  decisionCount(): number {
+    return (this.st.decisionCount.get() as { n: number }).n;
+  }
+
+  private decodeDecisions(rows: { seq: number; record: string }[]): DecisionRecord[] {
+    return rows.map((r) => decodeRecord(decisionRecordSchema, r.record, this.location, 'decisions', `seq ${r.seq}`));
+  }
+
+  // ---- intent journal
+
+  recordIntent(intent: Intent, at: number = intent.time): void {
+    try {
+      this.st.intentAdd.run(intent.id, intent.positionId, at, encodeRecord(intent));
+    } catch (err) {
+      if (sqliteCode(err) !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
+      const prior = this.st.intentStatus.get(intent.id) as { status: string } | undefined;
+      throw new StoreError(
+        'duplicate_intent',
+        this.location,
+        `intent ${intent.id} is already in the journal (${prior?.status ?? 'unknown status'}): refusing to record it twice`,
+      );
+    }
+  }
+
+  markIntent(id: string, status: IntentAnswer, code: string | null, reason: string, at: number): boolean {
+    return this.transaction(() => {
+      const row = this.st.intentStatus.get(id) as { status: IntentStatus } | undefined;
+      if (row === undefined) throw new StoreError('unknown_intent', this.location, `intent ${id} is not in the journal: an answer for it cannot be recorded`);
+      if (row.status === 'applied' || row.status === 'rejected') {
+        if (row.status === status) return false;
+        throw new StoreError('intent_conflict', this.location, `intent ${id} is already ${row.status}: refusing to mark it ${status}`);
+      }
+      this.st.intentMark.run(status, code, reason, at, id);
+      return true;
+    });
+  }
+
+  intent(id: string): StoredIntent | null {
+    const row = this.st.intentGet.get(id) as IntentRow | undefined;
+    return row === undefined ? null : this.decodeIntent(row);
+  }
+
+  unresolvedIntents(): StoredIntent[] {
+    return (this.st.intentsUnresolved.all() as IntentRow[]).map((r) => this.decodeIntent(r));
+  }
+
+  intentsFor(positionId: string): StoredIntent[] {
+    return (this.st.intentsFor.all(positionId) as IntentRow[]).map((r) => this.decodeIntent(r));
+  }
+
+  private decodeIntent(row: IntentRow): StoredIntent {
+    const intent = decodeRecord(intentSchema, row.intent, this.location, 'intents', row.id);
+    if (!(INTENT_STATUSES as readonly string[]).includes(row.status)) {
+      throw new StoreError('invalid_row', this.location, `${this.location}: intents row ${row.id} is not valid: status ${row.status}`);
+    }
+    return { intent, status: row.status, code: row.code, reason: row.reason, recordedAt: row.recorded_at, resolvedAt: row.resolved_at };
+  }
+
+  // ---- legacy rules
+
+  saveLegacyRule(r: StoredLegacyRule): void {
+    this.st.legacyPut.run(r.positionId, r.rule.symbol, r.source, r.importedAt, JSON.stringify(r.notes), encodeRecord(r.rule));
+  }
+
+  legacyRule(positionId: string): StoredLegacyRule | null {
+    const row = this.st.legacyGet.get(positionId) as LegacyRow | undefined;
+    return row === undefined ? null : this.decodeLegacy(row);
+  }
+
+  legacyRules(): StoredLegacyRule[] {
+    return (this.st.legacyAll.all() as LegacyRow[]).map((r) => this.decodeLegacy(r));
+  }
+
+  deleteLegacyRule(positionId: string): boolean {
+    return this.st.legacyDelete.run(positionId).changes > 0;
+  }
+
+  private decodeLegacy(row: LegacyRow): StoredLegacyRule {
+    return {
+      positionId: row.position_id,
+      rule: decodeRecord(storedLegacyRuleSchema, row.rule, this.location, 'legacy_rules', row.position_id),
+      notes: decodeRecord(notesSchema, row.notes, this.location, 'legacy_rules', row.position_id),
+      source: row.source,
+      importedAt: row.imported_at,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+    if (this.sideFiles !== null) removeSideFiles(this.location, this.sideFiles.wal, this.sideFiles.shm);
+  }
+}
+
+interface LegacyRow {
+  position_id: string;
+  source: string;
+  imported_at: number;
+  notes: string;
+  rule: string;
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    metaAll: db.prepare('SELECT key, value FROM meta'),
+    planPut: db.prepare('INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?) ON CONFLICT (position_id) DO UPDATE SET symbol = excluded.symbol, plan = excluded.plan'),
+    planGet: db.prepare('SELECT plan FROM plans WHERE position_id = ?'),
+    planAll: db.prepare('SELECT position_id, plan FROM plans ORDER BY position_id'),
+    planDelete: db.prepare('DELETE FROM plans WHERE position_id = ?'),
+    defencePut: db.prepare('INSERT INTO dtms_state (position_id, state) VALUES (?, ?) ON CONFLICT (position_id) DO UPDATE SET state = excluded.state'),
+    defenceGet: db.prepare('SELECT state FROM dtms_state WHERE position_id = ?'),
+    defenceAll: db.prepare('SELECT position_id, state FROM dtms_state ORDER BY position_id'),
+    defenceDelete: db.prepare('DELETE FROM dtms_state WHERE position_id = ?'),
+    decisionAdd: db.prepare('INSERT INTO decisions (time, position_id, rule, outcome, reason, record) VALUES (?, ?, ?, ?, ?, ?)'),
+    decisionsFor: db.prepare('SELECT seq, record FROM (SELECT seq, record FROM decisions WHERE position_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
+    decisionsRecent: db.prepare('SELECT seq, record FROM (SELECT seq, record FROM decisions ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
+    decisionCount: db.prepare('SELECT count(*) AS n FROM decisions'),
+    intentAdd: db.prepare("INSERT INTO intents (id, position_id, status, recorded_at, intent) VALUES (?, ?, 'pending', ?, ?)"),
+    intentStatus: db.prepare('SELECT status FROM intents WHERE id = ?'),
+    intentMark: db.prepare('UPDATE intents SET status = ?, code = ?, reason = ?, resolved_at = ? WHERE id = ?'),
+    intentGet: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE id = ?`),
+    intentsUnresolved: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE status IN ('pending', 'unknown') ORDER BY seq`),
+    intentsFor: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE position_id = ? ORDER BY seq`),
+    legacyPut: db.prepare(
+      `INSERT INTO legacy_rules (position_id, symbol, source, imported_at, notes, rule) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (position_id) DO UPDATE SET symbol = excluded.symbol, source = excluded.source, imported_at = excluded.imported_at, notes = excluded.notes, rule = excluded.rule`,
+    ),
+    legacyGet: db.prepare(`SELECT ${LEGACY_COLUMNS} FROM legacy_rules WHERE position_id = ?`),
+    legacyAll: db.prepare(`SELECT ${LEGACY_COLUMNS} FROM legacy_rules ORDER BY position_id`),
+    legacyDelete: db.prepare('DELETE FROM legacy_rules WHERE position_id = ?'),
+  };
+}

@@ -1,0 +1,150 @@
+// What Warden keeps across restarts (issue 5), as its callers see it: exit plans, DTMS state, the
+// decision journal, the intent journal and the imported legacy rules, one record per key, plain data
+// in and out. Nothing here names SQLite: `sqliteStore.ts` is the embedded implementation, and a server
+// database would be another file implementing the same interface.
+//
+// Synchronous on purpose: the engine is synchronous and deterministic, the embedded store answers in
+// microseconds, and `transaction(fn)` groups the writes of one step (an intent journaled with the plan
+// that sent it) without an await inside a transaction. A server backend would keep this shape by
+// writing through a local journal, or the interface grows an async twin; the core never sees either.
+import type { DecisionRecord } from '../exits/decisionRecord.ts';
+import type { ExitPlan } from '../exits/exitPlan.ts';
+import type { LegacyRule } from '../exits/legacyRule.ts';
+import type { DefenceSnapshot } from '../dtms/defensiveIntents.ts';
+import type { Intent } from '../domain/types.ts';
+
+/**
+ * A position's DTMS bookkeeping beside its exit plan: the engine's own snapshot of it (the machine,
+ * its schedule, hedge, last score and regime, the queue of actions), plain JSON-able data.
+ */
+export type StoredDefence = DefenceSnapshot;
+
+/**
+ * An intent's life in the journal: `pending` from before it is sent; then the broker's answer:
+ * `applied`, `rejected`, or `unknown` (a timeout: reconcile with the broker's positions, then mark it
+ * applied or rejected). `applied` and `rejected` are final.
+ */
+export type IntentStatus = 'pending' | 'applied' | 'rejected' | 'unknown';
+export type IntentAnswer = Exclude<IntentStatus, 'pending'>;
+
+export interface StoredIntent {
+  intent: Intent;
+  status: IntentStatus;
+  /** The broker's code (MT5 retcode, exchange error) of the last answer; null before one. */
+  code: string | null;
+  /** Why (the broker's message, or how reconciliation decided); '' before an answer. */
+  reason: string;
+  /** When it was journaled (before sending) and when it was last marked (null: not yet). Epoch ms. */
+  recordedAt: number;
+  resolvedAt: number | null;
+}
+
+/** A rule of the Python bot's intelligent_exits.json, validated and migrated (src/exits/legacyRule.ts). */
+export interface StoredLegacyRule {
+  /** The position's ticket (the rule's `ticket`). */
+  positionId: string;
+  rule: LegacyRule;
+  /** What the import changed or noticed (fractions migrated, key differing from the ticket). */
+  notes: string[];
+  /** The file it came from, and when it was imported (epoch ms). */
+  source: string;
+  importedAt: number;
+}
+
+export interface StoreMeta {
+  schemaVersion: number;
+  /** The program that created the store, e.g. `warden 0.1.0`, and when (ISO 8601, UTC). */
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface WardenStore {
+  /** Where the store is (a file path for the embedded store). */
+  readonly location: string;
+  readonly readonly: boolean;
+  meta(): StoreMeta;
+
+  /** Runs `fn` in one transaction: all its writes are kept, or none (it throws). Nests. */
+  transaction<T>(fn: () => T): T;
+
+  // Exit plans, by position id (plan.positionId).
+  savePlan(plan: ExitPlan): void;
+  plan(positionId: string): ExitPlan | null;
+  plans(): ExitPlan[];
+  deletePlan(positionId: string): boolean;
+
+  // DTMS state, by position id.
+  saveDefence(positionId: string, defence: StoredDefence): void;
+  defence(positionId: string): StoredDefence | null;
+  defences(): Map<string, StoredDefence>;
+  deleteDefence(positionId: string): boolean;
+
+  // Decision journal (append-only), oldest first.
+  appendDecision(record: DecisionRecord): void;
+  decisionsFor(positionId: string, limit?: number): DecisionRecord[];
+  /** The latest `limit` records, oldest first. */
+  recentDecisions(limit: number): DecisionRecord[];
+  decisionCount(): number;
+
+  // Intent journal.
+  /**
+   * Journals an intent as `pending`, BEFORE it is sent. An id already in the journal is refused
+   * (StoreError 'duplicate_intent'): the same decision is never sent twice. `at` defaults to intent.time.
+   */
+  recordIntent(intent: Intent, at?: number): void;
+  /**
+   * Records the broker's answer (or reconciliation's verdict). Returns false when nothing changed (the
+   * same final answer again). Throws StoreError 'unknown_intent' for an id never journaled, and
+   * 'intent_conflict' when a final answer would be replaced by a different one.
+   */
+  markIntent(id: string, status: IntentAnswer, code: string | null, reason: string, at: number): boolean;
+  intent(id: string): StoredIntent | null;
+  /** Intents `pending` or `unknown`, in the order they were journaled: reconcile these before acting. */
+  unresolvedIntents(): StoredIntent[];
+  intentsFor(positionId: string): StoredIntent[];
+
+  // Legacy rules imported from the Python bot, by ticket: the plan is built from one (planFromLegacy)
+  // when the position is first seen, because the legacy file lacks the volume and instrument.
+  saveLegacyRule(rule: StoredLegacyRule): void;
+  legacyRule(positionId: string): StoredLegacyRule | null;
+  legacyRules(): StoredLegacyRule[];
+  deleteLegacyRule(positionId: string): boolean;
+
+  /** Closes the store; further calls fail. Calling it again does nothing. */
+  close(): void;
+}
+
+export type StoreErrorCode =
+  /** Opening: the file is not a SQLite database (random bytes, JSON, truncated header). Left untouched. */
+  | 'not_sqlite'
+  /** Opening: a SQLite database of another application (no Warden meta / another application id). Left untouched. */
+  | 'foreign'
+  /** Opening: written by a newer Warden (a schema version this build does not know). Left untouched. */
+  | 'newer_schema'
+  /** Opening: fails SQLite's integrity check; a copy is made beside it, the file is left as it is. */
+  | 'corrupt'
+  /** Opening or using: the file system or SQLite failed (permissions, missing directory, disk full). */
+  | 'io'
+  /** Reading: a stored record failed validation (the message names the table and key). */
+  | 'invalid_row'
+  /** Intent journal: an id journaled twice, an answer for an unknown id, or a final answer changed. */
+  | 'duplicate_intent'
+  | 'unknown_intent'
+  | 'intent_conflict';
+
+/** A store problem the user can act on: `message` is the whole story (file, what is wrong), no stack needed. */
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+  /** The file (or location) concerned. */
+  readonly location: string;
+  /** For 'corrupt': where the copy of the damaged file was saved. */
+  readonly backup: string | undefined;
+
+  constructor(code: StoreErrorCode, location: string, message: string, backup?: string) {
+    super(message);
+    this.name = 'StoreError';
+    this.code = code;
+    this.location = location;
+    this.backup = backup;
+  }
+}
