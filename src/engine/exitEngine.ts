@@ -76,6 +76,8 @@ export interface EngineSnapshot {
   positions: PositionSnapshot[];
   hedges: [hedgeId: string, positionId: string][];
   orphans: OrphanHedge[];
+  /** DTMS deep checks run so far (a counter the reports show). */
+  deepChecks: number;
 }
 
 /** Sends of an orphan hedge's close before giving up (it is then the trader's to close). */
@@ -216,7 +218,7 @@ export class ExitEngine {
       }
       for (const o of sym.orphans) orphans.push({ ...o });
     }
-    return { time: this.now, positions, hedges: [...this.hedges], orphans };
+    return { time: this.now, positions, hedges: [...this.hedges], orphans, deepChecks: this.deepChecks };
   }
 
   /**
@@ -238,6 +240,7 @@ export class ExitEngine {
     }
     for (const [hedgeId, positionId] of snap.hedges) this.hedges.set(hedgeId, positionId);
     for (const o of snap.orphans) this.symbol(o.symbol).orphans.push({ ...o });
+    if (this.monitor) this.monitor.deepChecks = snap.deepChecks;
   }
 
   /** True for a hedge DTMS opened (it is part of its position's defence, not a position to manage). */

@@ -11,10 +11,10 @@
 // realized losses of the day and of the last hour, and the stops in a row.
 // Deterministic: the same bars, entries, config and broker options give byte-identical outputs.
 import type { WardenConfig } from '../config/schema.ts';
-import { PaperBroker, type PaperBrokerOptions, type PaperFill } from '../brokers/paperBroker.ts';
+import { PaperBroker, type PaperBrokerOptions, type PaperBrokerSnapshot, type PaperFill } from '../brokers/paperBroker.ts';
 import { ceilToStep, floorToStep, roundStop } from '../domain/rounding.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
-import { ExitEngine } from '../engine/exitEngine.ts';
+import { ExitEngine, type EngineSnapshot } from '../engine/exitEngine.ts';
 import { TRIGGER_FACTORS } from '../exits/advancedTriggers.ts';
 import { explainDecision, type DecisionRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { BREAKEVEN_DONE, PARTIAL_SKIPPED } from '../exits/exitPlan.ts';
@@ -46,6 +46,42 @@ export interface ReplayInput {
   /** Called every `progressEvery` bars and at the end. */
   onProgress?: (done: number, total: number) => void;
   progressEvery?: number;
+  /** Go on from a checkpoint of an earlier run with the same inputs (its decision lines are not written again). */
+  resume?: ReplayCheckpoint;
+  /** Take a checkpoint before each of these bar indexes, and hand it to `onCheckpoint` (a copy: keep or persist it). */
+  checkpointAt?: readonly number[];
+  onCheckpoint?: (checkpoint: ReplayCheckpoint) => void;
+}
+
+/**
+ * Everything a replay has built before bar `next`, as plain data (JSON through plainJson): the trades,
+ * the tallies, the loss-limit rails' view, and the engine's and the paper broker's lasting state. The
+ * market state is not in it: a resumed replay feeds bars 0..next-1 to a fresh engine (features only,
+ * the same data boundaries), which rebuilds it exactly. `lines`: decision lines written before `next`.
+ */
+export interface ReplayCheckpoint {
+  next: number;
+  lines: number;
+  nextEntry: number;
+  entriesRejected: number;
+  positionBars: number;
+  trades: TradeState[];
+  /** Open trades' ids, in the order replay holds them. */
+  open: string[];
+  /** Open DTMS hedges: [ticket, trade id], in order. */
+  hedgeOf: [string, string][];
+  hedgesOpened: number;
+  hedgeProfit: number;
+  tallies: [string, Record<string, number>][];
+  risk: { dailyLossPct: number; hourlyLossPct: number; consecutiveStops: number };
+  balance: number;
+  riskDay: number;
+  dayStartBalance: number;
+  dayProfit: number;
+  hourCloses: number[];
+  hourProfit: number;
+  engine: EngineSnapshot;
+  broker: PaperBrokerSnapshot;
 }
 
 /** Everything replay learns about one position. */
@@ -155,7 +191,8 @@ class ReplaySink implements DecisionSink {
     this.lines.emit();
   }
 
-  // The last transition written: the skips it names in its detail are not written again.
+  // The last transition written: the skips it names in its detail (same bar, same position) are not
+  // written again. Only ever compared within one bar, so a checkpoint between bars needs none of it.
   private transitionTime = NaN;
   private transitionOf = '';
 
@@ -606,7 +643,67 @@ export function runReplay(input: ReplayInput): ReplayResult {
 
   const maxGap = input.maxGapMs ?? DEFAULT_MAX_GAP_MS;
   const n = series.length;
-  for (let i = 0; i < n; i++) {
+  const linesBefore = input.decisions.count;
+
+  const checkpoint = (next: number): ReplayCheckpoint => ({
+    next,
+    lines: input.decisions.count - linesBefore + (input.resume?.lines ?? 0),
+    nextEntry,
+    entriesRejected,
+    positionBars,
+    trades: structuredClone(all),
+    open: [...trades.keys()],
+    hedgeOf: [...hedgeOf].map(([h, t]) => [h, t.id]),
+    hedgesOpened,
+    hedgeProfit,
+    tallies: [...tallies].map(([k, v]) => [k, { ...v }]),
+    risk: { dailyLossPct: risk.dailyLossPct, hourlyLossPct: risk.hourlyLossPct, consecutiveStops: risk.consecutiveStops ?? 0 },
+    balance,
+    riskDay,
+    dayStartBalance,
+    dayProfit,
+    hourCloses: hourCloses.slice(hourStart),
+    hourProfit,
+    engine: engine.snapshot(),
+    broker: broker.snapshot(),
+  });
+
+  let from = 0;
+  const cp = input.resume;
+  if (cp) {
+    // The market as it was: the same bars and data boundaries through a fresh engine (no positions yet).
+    const scratch: Intent[] = [];
+    for (let k = 0; k < cp.next && k < n; k++) {
+      series.read(k, bar);
+      bar.spread = spreadOf(bar, inst, input.broker);
+      if (k > 0 && bar.time - series.time[k - 1]! > maxGap) engine.resetFeatures(symbol);
+      engine.onBar(symbol, bar, scratch);
+    }
+    for (const t of structuredClone(cp.trades)) all.push(t);
+    const byId = new Map(all.map((t) => [t.id, t]));
+    for (const id of cp.open) trades.set(id, byId.get(id)!);
+    for (const [h, id] of cp.hedgeOf) hedgeOf.set(h, byId.get(id)!);
+    for (const [k, v] of cp.tallies) tallies.set(k, { ...v });
+    nextEntry = cp.nextEntry;
+    entriesRejected = cp.entriesRejected;
+    positionBars = cp.positionBars;
+    hedgesOpened = cp.hedgesOpened;
+    hedgeProfit = cp.hedgeProfit;
+    Object.assign(risk, cp.risk);
+    balance = cp.balance;
+    riskDay = cp.riskDay;
+    dayStartBalance = cp.dayStartBalance;
+    dayProfit = cp.dayProfit;
+    hourCloses.push(...cp.hourCloses);
+    hourProfit = cp.hourProfit;
+    engine.restoreSnapshot(cp.engine);
+    broker.restore(cp.broker);
+    from = cp.next;
+  }
+  const checkpoints = new Set(input.checkpointAt ?? []);
+
+  for (let i = from; i < n; i++) {
+    if (checkpoints.size > 0 && checkpoints.has(i)) input.onCheckpoint?.(checkpoint(i));
     series.read(i, bar);
     bar.spread = spreadOf(bar, inst, input.broker);
 
