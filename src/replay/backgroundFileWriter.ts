@@ -63,9 +63,18 @@ export class BackgroundFileWriter {
     this.worker.postMessage({ buffer, length }, [buffer]);
   }
 
-  /** Waits until every queued chunk is written; throws the first write error. Does not close the fd. */
-  finish(): void {
+  /** Blocks until every chunk queued so far is written (the thread keeps running); throws the first write error. */
+  drain(): void {
     if (this.worker === null) return;
+    this.waitWritten();
+    if (Atomics.load(this.state, 1) === 1) {
+      const message = this.errors ? receiveMessageOnPort(this.errors)?.message : undefined;
+      this.stop();
+      throw new Error(`writing ${this.what}: ${String(message ?? 'write failed')}`);
+    }
+  }
+
+  private waitWritten(): void {
     const deadline = Date.now() + CLOSE_TIMEOUT_MS;
     for (;;) {
       const done = Atomics.load(this.state, 0);
@@ -73,6 +82,18 @@ export class BackgroundFileWriter {
       if (Date.now() > deadline) throw new Error(`writing ${this.what}: the writer thread did not finish within ${CLOSE_TIMEOUT_MS / 1000} s`);
       Atomics.wait(this.state, 0, done, 1000);
     }
+  }
+
+  private stop(): void {
+    void this.worker?.terminate();
+    this.errors?.close();
+    this.worker = null;
+  }
+
+  /** Waits until every queued chunk is written; throws the first write error. Does not close the fd. */
+  finish(): void {
+    if (this.worker === null) return;
+    this.waitWritten();
     const failed = Atomics.load(this.state, 1) === 1;
     const message = failed && this.errors ? receiveMessageOnPort(this.errors)?.message : undefined;
     void this.worker.terminate();

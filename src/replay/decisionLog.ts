@@ -2,7 +2,7 @@
 // answer), every skip worth knowing (a rule that would act but a constraint stopped it, recorded when
 // its reason changes) and every close. Lines are built with a fixed key order and numbers rounded to
 // the instrument's digits, so two runs with the same inputs write the same bytes.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { BackgroundFileWriter } from './backgroundFileWriter.ts';
 import { decimalText } from '../domain/decimalText.ts';
 
@@ -46,9 +46,32 @@ export class LineWriter {
   private readonly writer: BackgroundFileWriter | null;
   readonly lines: string[] | null;
   count = 0;
+  /** Bytes handed to the file (written, or queued for the writer thread), the current buffer not included. */
+  private handed = 0;
 
-  constructor(path: string | null) {
-    this.fd = path === null ? null : openSync(path, 'w');
+  /**
+   * `path` null: lines kept in memory. `resume`: go on with an existing file (a replay resumed from a
+   * checkpoint): it is cut to `bytes` (what `sync()` returned at the checkpoint), lines are appended
+   * after it, and `count` starts at `lines`.
+   */
+  constructor(path: string | null, resume?: { bytes: number; lines: number }) {
+    if (path !== null && resume !== undefined) {
+      const fd = openSync(path, 'r+');
+      try {
+        const size = fstatSync(fd).size;
+        if (size < resume.bytes) throw new Error(`${path}: ${size} bytes, shorter than the ${resume.bytes} bytes to go on from`);
+        ftruncateSync(fd, resume.bytes);
+      } finally {
+        closeSync(fd);
+      }
+      // O_APPEND: every write goes to the end, after the kept bytes.
+      this.fd = openSync(path, 'a');
+      this.count = resume.lines;
+      this.handed = resume.bytes;
+    } else {
+      this.fd = path === null ? null : openSync(path, 'w');
+      if (resume !== undefined) this.count = resume.lines;
+    }
     this.lines = path === null ? [] : null;
     this.buf = path === null ? null : Buffer.allocUnsafe(BUFFER_BYTES);
     this.writer = this.fd === null ? null : new BackgroundFileWriter(this.fd, path ?? '');
@@ -65,6 +88,7 @@ export class LineWriter {
       this.flush();
       if (line.length * 3 + 1 > this.buf!.length) {
         const bytes = Buffer.from(`${line}\n`, 'utf8');
+        this.handed += bytes.length;
         this.writer!.write((bytes.buffer as ArrayBuffer).slice(bytes.byteOffset, bytes.byteOffset + bytes.length), bytes.length);
         return;
       }
@@ -82,8 +106,30 @@ export class LineWriter {
     const whole = full.byteOffset === 0 && full.buffer.byteLength === full.length;
     const ab = full.buffer as ArrayBuffer;
     this.writer!.write(whole ? ab : ab.slice(full.byteOffset, full.byteOffset + this.used), this.used);
+    this.handed += this.used;
     this.buf = Buffer.allocUnsafe(BUFFER_BYTES);
     this.used = 0;
+  }
+
+  /**
+   * Writes what is buffered and waits until every line so far is in the file (handed to the OS: it
+   * survives the process being killed); returns the file's length in bytes. For a checkpoint: the
+   * bytes first, then the checkpoint that says how far they go. In memory: 0.
+   */
+  sync(): number {
+    if (this.fd === null) return 0;
+    if (this.used > 0) {
+      if (this.writer!.started) this.flush();
+      else {
+        // No thread yet: written here, in order (nothing is queued before it).
+        let off = 0;
+        while (off < this.used) off += writeSync(this.fd, this.buf!, off, this.used - off);
+        this.handed += this.used;
+        this.used = 0;
+      }
+    }
+    this.writer!.drain();
+    return this.handed;
   }
 
   /** Writes what is buffered, waits for the writer thread, closes the file (throws a write error). */

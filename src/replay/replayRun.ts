@@ -1,18 +1,20 @@
 // One replay job from bars and entries to the files a trader reads: decisions.jsonl (written while
 // the replay runs), report.json, trades.csv and report.html. Also the one-line summary and the
 // side-by-side table of `--compare`.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WardenConfig } from '../config/schema.ts';
 import type { PaperBrokerOptions } from '../brokers/paperBroker.ts';
 import type { Instrument, Timeframe } from '../domain/types.ts';
 import type { BarSeries } from '../market/barSeries.ts';
 import { decimalText } from '../domain/decimalText.ts';
+import { fromPlainJson, toPlainJson } from '../domain/plainJson.ts';
+import type { StoredReplayCheckpoint, WardenStore } from '../store/store.ts';
 import { LineWriter, isoTime } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
 import { renderReportHtml } from './reportHtml.ts';
 import type { DataSummary, GapSummary, ReplayMetrics, ReplayReport, TradeRow } from './reportModel.ts';
-import { runReplay, tradeChart, type ReplayResult } from './replaySession.ts';
+import { runReplay, tradeChart, type ReplayCheckpoint, type ReplayResult } from './replaySession.ts';
 
 export interface ReplayJob {
   config: WardenConfig;
@@ -33,6 +35,20 @@ export interface ReplayJob {
   /** Trades drawn in report.html (the first ones). */
   maxTradeCharts?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Resumable run (`--store`): checkpoints saved in the store, picked up by the next run with the same key. */
+  checkpoints?: ReplayCheckpointing;
+}
+
+export interface ReplayCheckpointing {
+  store: WardenStore;
+  /** replayRunKey(job): the checkpoint belongs to this exact run. */
+  runKey: string;
+  /** Bars between checkpoints. */
+  every: number;
+  /** Clock for the checkpoints' saved_at (epoch ms). */
+  now: () => number;
+  /** Called when the run goes on from a checkpoint (before the replay starts). */
+  onResume?: (checkpoint: StoredReplayCheckpoint, totalBars: number) => void;
 }
 
 export interface ReplayRunResult {
@@ -53,9 +69,51 @@ function brokerSummary(b: ReplayJob['broker'], inst: Instrument): ReplayReport['
   return { accountMode: b.accountMode, intrabar: `${b.intrabar ?? 'stop_first'}${b.fineBars ? ', resolved on finer bars' : ''}`, spread: `${spread}; point ${inst.point}`, faults };
 }
 
+/** Length of a file, or -1 when it is missing. */
+function fileLength(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * The checkpoint to go on from: the store's one for this run, when decisions.jsonl still holds every
+ * byte it counts on (a shorter or missing file: the run starts afresh and the stale one is dropped).
+ */
+function findResume(ck: ReplayCheckpointing, decisionsFile: string): { stored: StoredReplayCheckpoint; checkpoint: ReplayCheckpoint } | null {
+  const stored = ck.store.replayCheckpoint(ck.runKey);
+  if (stored === null) return null;
+  if (fileLength(decisionsFile) >= stored.bytes) {
+    const checkpoint = fromPlainJson(stored.checkpointJson) as ReplayCheckpoint;
+    if (checkpoint.next === stored.next && checkpoint.lines === stored.lines) return { stored, checkpoint };
+  }
+  ck.store.deleteReplayCheckpoint(ck.runKey);
+  return null;
+}
+
 export function runReplayJob(job: ReplayJob): ReplayRunResult {
   if (job.outDir !== null) mkdirSync(job.outDir, { recursive: true });
-  const decisions = new LineWriter(job.outDir === null ? null : path.join(job.outDir, 'decisions.jsonl'));
+  const decisionsFile = job.outDir === null ? null : path.join(job.outDir, 'decisions.jsonl');
+  const ck = decisionsFile === null ? undefined : job.checkpoints;
+  const resume = ck === undefined ? null : findResume(ck, decisionsFile!);
+  if (resume) ck!.onResume?.(resume.stored, job.series.length);
+  const decisions = new LineWriter(decisionsFile, resume ? { bytes: resume.stored.bytes, lines: resume.stored.lines } : undefined);
+  let checkpointAt: number[] | undefined;
+  let onCheckpoint: ((c: ReplayCheckpoint) => void) | undefined;
+  if (ck !== undefined) {
+    const every = Math.max(1, Math.floor(ck.every));
+    checkpointAt = [];
+    for (let i = (Math.floor((resume?.checkpoint.next ?? 0) / every) + 1) * every; i < job.series.length; i += every) checkpointAt.push(i);
+    onCheckpoint = (c) => {
+      // The bytes first, then the row that counts on them: killed in between, the file holds at least
+      // what the previous checkpoint says (the surplus is cut off when it is picked up).
+      const bytes = decisions.sync();
+      const record = { next: c.next, lines: c.lines, bytes, checkpointJson: toPlainJson(c) };
+      ck.store.transaction(() => ck.store.saveReplayCheckpoint(ck.runKey, record, ck.now()));
+    };
+  }
   let result: ReplayResult;
   try {
     result = runReplay({
@@ -70,6 +128,8 @@ export function runReplayJob(job: ReplayJob): ReplayRunResult {
       maxGapMs: job.maxGapMs,
       chartTrades: job.maxTradeCharts ?? 300,
       onProgress: job.onProgress,
+      ...(resume ? { resume: resume.checkpoint } : {}),
+      ...(checkpointAt ? { checkpointAt, onCheckpoint } : {}),
     });
   } finally {
     decisions.close();
@@ -100,6 +160,9 @@ export function runReplayJob(job: ReplayJob): ReplayRunResult {
     writeFileSync(path.join(dir, 'report.html'), renderReportHtml(report, charts, { maxTradeCharts: maxCharts }));
     for (const f of REPLAY_FILES) files.push(path.join(dir, f));
   }
+  // Every file is written: nothing to go on from any more (killed before this, the next run resumes
+  // from the last checkpoint and writes the reports again).
+  ck?.store.deleteReplayCheckpoint(ck.runKey);
   return { report, result, decisions, files };
 }
 

@@ -73,4 +73,22 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'replay_checkpoints: where an interrupted `warden replay --store` goes on from',
+    up(db) {
+      db.exec(`
+        -- One checkpoint per replay run (run_key: a hash of everything that determines its output).
+        -- next: the bar it goes on from; lines and bytes: decisions.jsonl written before that bar;
+        -- checkpoint: the replay's ReplayCheckpoint as plain JSON.
+        CREATE TABLE replay_checkpoints (
+          run_key    TEXT PRIMARY KEY,
+          next       INTEGER NOT NULL,
+          lines      INTEGER NOT NULL,
+          bytes      INTEGER NOT NULL,
+          saved_at   INTEGER NOT NULL,
+          checkpoint TEXT NOT NULL
+        );
+      `);
+    },
+  },
 ];

@@ -34,6 +34,8 @@ import {
   type StoredDefence,
   type StoredIntent,
   type StoredLegacyRule,
+  type ReplayCheckpointRecord,
+  type StoredReplayCheckpoint,
   type StoreMeta,
   type WardenStore,
 } from './store.ts';
@@ -315,6 +317,10 @@ export class SqliteStore implements WardenStore {
 
   // Prepared once; better-sqlite3 statements are reusable and synchronous.
   private readonly st: ReturnType<typeof prepareStatements>;
+  private cpStatements: ReturnType<typeof prepareCheckpointStatements> | null = null;
+  private get cp(): ReturnType<typeof prepareCheckpointStatements> {
+    return (this.cpStatements ??= prepareCheckpointStatements(this.db));
+  }
 
   /** Use `openSqliteStore` (it checks the file first). */
   constructor(file: string, readonly: boolean, durability: 'normal' | 'full', migrations: readonly Migration[]) {
@@ -521,12 +527,56 @@ export class SqliteStore implements WardenStore {
     };
   }
 
+  // ---- replay checkpoints
+
+  saveReplayCheckpoint(runKey: string, c: ReplayCheckpointRecord, at: number): void {
+    for (const [k, v] of [['next', c.next], ['lines', c.lines], ['bytes', c.bytes]] as const) {
+      if (!Number.isSafeInteger(v) || v < 0) throw new StoreError('invalid_row', this.location, `replay checkpoint ${runKey}: ${k} must be a non-negative integer (got ${v})`);
+    }
+    this.cp.put.run(runKey, c.next, c.lines, c.bytes, at, c.checkpointJson);
+  }
+
+  replayCheckpoint(runKey: string): StoredReplayCheckpoint | null {
+    const row = this.cp.get.get(runKey) as CheckpointRow | undefined;
+    if (row === undefined) return null;
+    for (const k of ['next', 'lines', 'bytes', 'saved_at'] as const) {
+      if (typeof row[k] !== 'number' || !Number.isSafeInteger(row[k]) || row[k] < 0) {
+        throw new StoreError('invalid_row', this.location, `${this.location}: replay_checkpoints row ${runKey} is not valid: ${k} ${String(row[k])}`);
+      }
+    }
+    return { runKey, next: row.next, lines: row.lines, bytes: row.bytes, savedAt: row.saved_at, checkpointJson: row.checkpoint };
+  }
+
+  deleteReplayCheckpoint(runKey: string): boolean {
+    return this.cp.del.run(runKey).changes > 0;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
     if (this.sideFiles !== null) removeSideFiles(this.location, this.sideFiles.wal, this.sideFiles.shm);
   }
+}
+
+/** Statements of the replay_checkpoints table (schema 2), prepared on first use: a store opened with an older schema list (tests of migrations) has no such table. */
+function prepareCheckpointStatements(db: Database.Database) {
+  return {
+    put: db.prepare(
+      `INSERT INTO replay_checkpoints (run_key, next, lines, bytes, saved_at, checkpoint) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_key) DO UPDATE SET next = excluded.next, lines = excluded.lines, bytes = excluded.bytes, saved_at = excluded.saved_at, checkpoint = excluded.checkpoint`,
+    ),
+    get: db.prepare('SELECT next, lines, bytes, saved_at, checkpoint FROM replay_checkpoints WHERE run_key = ?'),
+    del: db.prepare('DELETE FROM replay_checkpoints WHERE run_key = ?'),
+  };
+}
+
+interface CheckpointRow {
+  next: number;
+  lines: number;
+  bytes: number;
+  saved_at: number;
+  checkpoint: string;
 }
 
 interface LegacyRow {

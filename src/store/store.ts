@@ -51,6 +51,24 @@ export interface StoredLegacyRule {
   importedAt: number;
 }
 
+/**
+ * Where an interrupted replay goes on from (`warden replay --store`): the bar, the decisions.jsonl
+ * lines and bytes written before it (those bytes were on disk before the row was saved), and the
+ * replay's checkpoint as plain JSON (src/domain/plainJson.ts).
+ */
+export interface ReplayCheckpointRecord {
+  next: number;
+  lines: number;
+  bytes: number;
+  checkpointJson: string;
+}
+
+export interface StoredReplayCheckpoint extends ReplayCheckpointRecord {
+  runKey: string;
+  /** When it was saved (epoch ms). */
+  savedAt: number;
+}
+
 export interface StoreMeta {
   schemaVersion: number;
   /** The program that created the store, e.g. `warden 0.1.0`, and when (ISO 8601, UTC). */
@@ -109,6 +127,11 @@ export interface WardenStore {
   legacyRule(positionId: string): StoredLegacyRule | null;
   legacyRules(): StoredLegacyRule[];
   deleteLegacyRule(positionId: string): boolean;
+
+  // Replay checkpoints, by run key (one per run: saving replaces the previous one).
+  saveReplayCheckpoint(runKey: string, checkpoint: ReplayCheckpointRecord, at: number): void;
+  replayCheckpoint(runKey: string): StoredReplayCheckpoint | null;
+  deleteReplayCheckpoint(runKey: string): boolean;
 
   /** Closes the store; further calls fail. Calling it again does nothing. */
   close(): void;

@@ -9,7 +9,10 @@ import type { AccountMode, IntrabarRule, PaperBrokerOptions } from '../../broker
 import { instrumentFromConfig } from '../../domain/instruments.ts';
 import { DEFAULT_GENERATED, generateEntries, readEntriesCsv, type ReplayEntry } from '../../replay/entries.ts';
 import { loadBarFiles, ReplayInputError, sampleBars, formatRowErrors, type LoadedBars } from '../../replay/replayInputs.ts';
-import { compareTable, runReplayJob, summaryLine } from '../../replay/replayRun.ts';
+import { compareTable, runReplayJob, summaryLine, type ReplayJob } from '../../replay/replayRun.ts';
+import { replayRunKey } from '../../replay/runKey.ts';
+import { openSqliteStore } from '../../store/sqliteStore.ts';
+import { StoreError, type WardenStore } from '../../store/store.ts';
 import { TIMEFRAME_MS, TIMEFRAMES, type Timeframe } from '../../domain/types.ts';
 import { DEFAULT_MAX_GAP_MS } from '../../market/gaps.ts';
 import { loadConfigOption } from '../configArg.ts';
@@ -46,7 +49,11 @@ interface ReplayOptions {
   sample?: boolean;
   sampleBars: string;
   progress: boolean;
+  store?: string;
+  checkpointEvery?: string;
 }
+
+const DEFAULT_CHECKPOINT_EVERY = 20_000;
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -101,12 +108,15 @@ export function register(program: Command): void {
     .option('--skip-bad-rows', 'replay without the bad rows of the bar files (they are listed)')
     .option('--sample', 'replay the generated sample market (trending, ranging and volatile stretches)')
     .option('--sample-bars <n>', 'M1 bars of the sample market', '30000')
+    .option('--store <file>', 'a Warden store (SQLite): checkpoints saved there; a run killed part-way goes on from its last one when started again with the same arguments')
+    .option('--checkpoint-every <n>', `with --store: bars between checkpoints (default ${DEFAULT_CHECKPOINT_EVERY})`)
     .option('--no-progress', 'no progress bar')
     .action((o: ReplayOptions, cmd: Command) => {
       try {
         replayAction(o, cmd);
       } catch (err) {
         if (err instanceof ReplayInputError) throw new CliError(err.message);
+        if (err instanceof StoreError) throw new CliError(err.message);
         throw err;
       }
     });
@@ -188,6 +198,34 @@ function replayAction(o: ReplayOptions, cmd: Command): void {
   };
   const balance = number('balance', o.balance, 1);
   const version = readVersion();
+  if (o.checkpointEvery !== undefined && o.store === undefined) throw new CliError('--checkpoint-every needs --store FILE (where the checkpoints go)');
+  const checkpointEvery = o.checkpointEvery === undefined ? DEFAULT_CHECKPOINT_EVERY : number('checkpoint-every', o.checkpointEvery, 1, 1e9, true);
+  const store: WardenStore | null = o.store === undefined ? null : openSqliteStore(o.store, { now: Date.now(), createdBy: `warden ${version}` });
+  try {
+    replayRuns(o, cmd, { symbol, account, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery });
+  } finally {
+    store?.close();
+  }
+}
+
+interface ReplayRunsArgs {
+  symbol: string;
+  account: AccountMode;
+  loaded: { name: string; config: WardenConfig }[];
+  names: string[];
+  bars: LoadedBars;
+  entries: ReplayEntry[];
+  entriesSource: string;
+  broker: Omit<PaperBrokerOptions, 'timeframeMs'>;
+  balance: number;
+  maxGapMs: number;
+  version: string;
+  store: WardenStore | null;
+  checkpointEvery: number;
+}
+
+function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): void {
+  const { symbol, account, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery } = a;
   const showProgress = o.progress && process.stderr.isTTY === true;
 
   const results = loaded.map(({ name, config }) => {
@@ -196,26 +234,33 @@ function replayAction(o: ReplayOptions, cmd: Command): void {
     bar?.start(bars.series.length, 0);
     try {
       const inst = instrumentFromConfig(config, symbol, account === 'hedging');
-      return {
-        name,
-        run: runReplayJob({
-          config,
-          instrument: inst,
-          series: bars.series,
-          timeframe: bars.timeframe,
-          data: bars.data,
-          gaps: bars.gaps,
-          entries,
-          entriesSource,
-          broker,
-          startingBalance: balance,
-          maxGapMs,
-          outDir,
-          version,
-          onProgress: bar ? (done) => bar.update(done) : undefined,
-        }),
+      const job: ReplayJob = {
+        config,
+        instrument: inst,
+        series: bars.series,
+        timeframe: bars.timeframe,
+        data: bars.data,
+        gaps: bars.gaps,
+        entries,
+        entriesSource,
+        broker,
+        startingBalance: balance,
+        maxGapMs,
         outDir,
+        version,
+        onProgress: bar ? (done) => bar.update(done) : undefined,
       };
+      if (store !== null && outDir !== null) {
+        job.checkpoints = {
+          store,
+          runKey: replayRunKey(job),
+          every: checkpointEvery,
+          now: () => Date.now(),
+          onResume: (cp, total) =>
+            writeOut(cmd, `${o.compare !== undefined ? `${name}: ` : ''}resuming from bar ${cp.next.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} (checkpoint saved at ${new Date(cp.savedAt).toISOString()})`),
+        };
+      }
+      return { name, run: runReplayJob(job), outDir };
     } finally {
       bar?.stop();
     }

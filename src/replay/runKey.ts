@@ -1,0 +1,46 @@
+// The identity of a replay run for `warden replay --store`: a SHA-256 of everything that determines its
+// output files, so a checkpoint is only ever picked up by a run that would write the same bytes. Two
+// runs with the same key write the same decisions.jsonl and report.json; anything that changes them
+// (a bar, the config, an entry, a broker option, the Warden version, the output directory) changes it.
+import { createHash, type Hash } from 'node:crypto';
+import path from 'node:path';
+import { toPlainJson } from '../domain/plainJson.ts';
+import type { BarSeries } from '../market/barSeries.ts';
+import type { ReplayJob } from './replayRun.ts';
+
+const FORMAT = 'warden-replay-run/1';
+
+function hashSeries(h: Hash, s: BarSeries | undefined): void {
+  if (s === undefined) {
+    h.update('no series\n');
+    return;
+  }
+  h.update(`series ${s.length}\n`);
+  for (const col of [s.time, s.open, s.high, s.low, s.close, s.volume, s.spread]) {
+    h.update(new Uint8Array(col.buffer, col.byteOffset, s.length * Float64Array.BYTES_PER_ELEMENT));
+  }
+}
+
+/** Hex SHA-256 run key of a replay job (see the file comment for what goes in). */
+export function replayRunKey(job: ReplayJob): string {
+  const h = createHash('sha256');
+  const part = (name: string, value: unknown) => h.update(`${name} ${toPlainJson(value) ?? 'undefined'}\n`);
+  part('format', FORMAT);
+  part('version', job.version);
+  part('out', job.outDir === null ? null : path.resolve(job.outDir));
+  part('instrument', job.instrument);
+  part('timeframe', job.timeframe);
+  part('config', job.config);
+  part('entriesSource', job.entriesSource);
+  part('entries', job.entries);
+  const { fineBars, ...broker } = job.broker;
+  part('broker', broker);
+  part('startingBalance', job.startingBalance);
+  part('maxGapMs', job.maxGapMs ?? null);
+  part('maxTradeCharts', job.maxTradeCharts ?? null);
+  part('data', job.data);
+  part('gaps', job.gaps);
+  hashSeries(h, job.series);
+  hashSeries(h, fineBars);
+  return h.digest('hex');
+}
