@@ -4,7 +4,7 @@
 // volume, stop, hedge id); a stop only ever tightens, respects the stops level and the tick; volumes
 // are rounded down to the lot step and a close or hedge that would fall below the minimum lot is
 // skipped (0.01 lot is never "half closed" to nothing, nor hedged 100%); the hedge id is kept.
-import { floorToStep, isTighterStop, roundStop, roundVolumeDown } from '../domain/rounding.ts';
+import { floorToStep, isTighterStop, offsetSteps, roundStop, roundVolumeDown } from '../domain/rounding.ts';
 import type { Instrument, Position, Side } from '../domain/types.ts';
 import { partialVolume } from '../exits/partialClose.ts';
 import { frozen, respectsStopsLevel, stopLimit } from '../exits/stopRules.ts';
@@ -95,9 +95,14 @@ export function planDefensiveAction(kind: DtmsActionKind, ctx: DefensiveContext,
       const volume = roundVolumeDown(pos.volume * p.hedgeShare, inst.lotStep);
       if (volume < inst.minLot - 1e-9) return skip('hedge_below_min_lot');
       const side: Side = buy ? 'sell' : 'buy';
-      // The hedge's own stop, on its side of the price it opens at.
+      // The hedge's own stop, on its side of the price it opens at, never closer than the broker allows.
       const open = side === 'buy' ? ctx.ask : ctx.bid;
-      const sl = ctx.atr > 0 ? roundStop(side, side === 'buy' ? open - p.hedgeStopAtr * ctx.atr : open + p.hedgeStopAtr * ctx.atr, inst.tickSize) : null;
+      let sl = ctx.atr > 0 ? roundStop(side, side === 'buy' ? open - p.hedgeStopAtr * ctx.atr : open + p.hedgeStopAtr * ctx.atr, inst.tickSize) : null;
+      if (sl !== null) {
+        const limit = stopLimit(side, inst, ctx.bid, ctx.ask);
+        if (!respectsStopsLevel(side, sl, limit)) sl = roundStop(side, limit, inst.tickSize);
+        if (!respectsStopsLevel(side, sl, limit)) sl = offsetSteps(sl, side === 'buy' ? -1 : 1, inst.tickSize);
+      }
       return plan({ kind: 'open', purpose: 'hedge', side, volume, sl, comment: comment(`DTMS_HEDGE_${pos.id}`) });
     }
     case 'close_hedge':
@@ -106,8 +111,11 @@ export function planDefensiveAction(kind: DtmsActionKind, ctx: DefensiveContext,
     case 're_add': {
       const volume = floorToStep(ctx.closedVolume * p.reAddShare, inst.lotStep);
       if (volume < inst.minLot - 1e-9) return skip('re_add_below_min_lot');
-      // Re-added risk is protected by the position's own stop (the original sent none).
-      return plan({ kind: 'open', purpose: 're_add', side: pos.side, volume, sl: pos.sl, comment: comment(`DTMS_READD_${pos.id}`) });
+      // Re-added risk is protected by the position's own stop (the original sent none), on the tick and
+      // where the broker accepts it now; a stop the price has come too close to gets no re-add.
+      const sl = pos.sl === null ? null : roundStop(pos.side, pos.sl, inst.tickSize);
+      if (sl !== null && !respectsStopsLevel(pos.side, sl, stopLimit(pos.side, inst, ctx.bid, ctx.ask))) return skip('re_add_stop_too_close');
+      return plan({ kind: 'open', purpose: 're_add', side: pos.side, volume, sl, comment: comment(`DTMS_READD_${pos.id}`) });
     }
     case 'close_instead_of_hedge':
       return plan({ kind: 'close', hedge: false, positionId: pos.id, volume: pos.volume });

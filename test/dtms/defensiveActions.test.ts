@@ -60,6 +60,18 @@ describe('DTMS actions as orders', () => {
     ]);
     expect(planDefensiveAction('re_add', ctx('buy', {}, { closedVolume: 0.01 })).skip).toBe('re_add_below_min_lot');
   });
+
+  it("new orders' stops are on the tick and where the broker accepts them now", () => {
+    // The re-add takes the position's stop, rounded on the tick (a buy's down)...
+    expect(planDefensiveAction('re_add', ctx('buy', { sl: 2379.6098245 }, { closedVolume: 0.05 })).orders[0]).toMatchObject({ sl: 2379.609 });
+    expect(planDefensiveAction('re_add', ctx('sell', { sl: 2420.0001 }, { closedVolume: 0.05, bid: 2410, ask: 2410.3 })).orders[0]).toMatchObject({ sl: 2420.001 });
+    // ...and is not sent when the price has come within the stops level of that stop (50 points = 0.05).
+    const near = ctx('buy', { sl: 2389.98 }, { closedVolume: 0.05, bid: 2390, ask: 2390.3, instrument: { ...xau, stopsLevelPoints: 50 } });
+    expect(planDefensiveAction('re_add', near).skip).toBe('re_add_stop_too_close');
+    // The hedge's stop (0.5 ATR = 0.02 here) is widened to the stops level when it would sit inside it.
+    const hedge = planDefensiveAction('open_hedge', ctx('buy', {}, { atr: 0.04, instrument: { ...xau, stopsLevelPoints: 50 } }));
+    expect(hedge.orders[0]).toMatchObject({ side: 'sell', sl: 2390.35 }); // ask 2390.3 + 0.05
+  });
 });
 
 describe('DTMS action invariants (property)', () => {
