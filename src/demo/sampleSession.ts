@@ -255,7 +255,7 @@ export function runSampleSession(config: WardenConfig, o: SampleSessionOptions):
           if (owner) hedgeOwner.set(a.positionId, owner);
           hedgesOpened++;
         } else if (p) {
-          // A re-add is a trade of its own, managed (and defended) like any other.
+          // A re-add is a trade of its own, managed (and defended) like every other.
           reAdds++;
           newBook(p, it.positionId);
           const plan = engine.track(p, now);

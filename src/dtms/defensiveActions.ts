@@ -47,7 +47,7 @@ export interface DefensiveContext {
   atr: number;
   /** Volume closed by DTMS in this episode (what a recovery re-adds half of). */
   closedVolume: number;
-  /** The open hedge, if any. */
+  /** The open hedge (null when none). */
   hedgeId: string | null;
   hedgeVolume: number;
 }

@@ -157,7 +157,7 @@ const INTENT_KIND: Readonly<Record<DefensiveOrder['kind'], IntentKind>> = { move
 
 /**
  * Sends the next queued action when nothing is in flight for the position: planned now, at this
- * evaluation's quote. An action without an order any more is dropped with its reason; one the broker
+ * evaluation's quote. An action left without an order is dropped with its reason; one the broker
  * refused MAX_ACTION_ATTEMPTS times is given up, and both say so.
  */
 export function sendDefensiveIntent(ctx: EvalContext, plan: ExitPlan, pos: Position, def: Defence, monitor: DefensiveMonitor, out: Intent[]): void {

@@ -105,21 +105,11 @@ export interface Tracked {
   checkedAt: number;
 }
 
-/** What of a defended position outlives a restart (plain data; the caller persists it). */
-export interface TrackedSnapshot {
-  state: DefensiveState;
-  initialRisk: number;
-  vwapCrosses: number;
-  lastFast: number;
-  lastDeep: number;
-  cooldownUntil: number;
-  closedVolume: number;
-  hedgeId: string | null;
-  hedgeVolume: number;
-  score: DtmsScore;
-  regime: DtmsRegime | null;
-  checkedAt: number;
-}
+/**
+ * What of a defended position outlives a restart (plain data; the caller persists it): everything but
+ * the broker's view of the position, its instrument and the symbol's market state.
+ */
+export type TrackedSnapshot = Omit<Tracked, 'position' | 'sym' | 'instrument'>;
 
 /** A copy of the defended position's lasting state. */
 export function snapshotTracked(t: Tracked): TrackedSnapshot {

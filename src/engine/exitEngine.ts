@@ -47,7 +47,7 @@ interface PositionSlot {
 
 /**
  * A DTMS hedge whose position closed before it (by its stop, its target or by hand): nothing protects
- * anything with it any more, so the engine closes it.
+ * anything with it now, so the engine closes it.
  */
 export interface OrphanHedge {
   hedgeId: string;

@@ -160,7 +160,7 @@ export function runReplayJob(job: ReplayJob): ReplayRunResult {
     writeFileSync(path.join(dir, 'report.html'), renderReportHtml(report, charts, { maxTradeCharts: maxCharts }));
     for (const f of REPLAY_FILES) files.push(path.join(dir, f));
   }
-  // Every file is written: nothing to go on from any more (killed before this, the next run resumes
+  // Every file is written: nothing left to go on from (killed before this, the next run resumes
   // from the last checkpoint and writes the reports again).
   ck?.store.deleteReplayCheckpoint(ck.runKey);
   return { report, result, decisions, files };

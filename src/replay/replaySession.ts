@@ -528,7 +528,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
           if (chart) t.events.push({ time, kind: 'dtms', price, label: `open_hedge: ${it.side} ${it.volume} (#${openedId}) at ${price}` });
           intentLine(it, openedId, it.side, 'open', 'applied', null, reason, code, detail, time);
         } else if (p) {
-          // A re-add is a trade of its own, managed (and defended) like any other.
+          // A re-add is a trade of its own, managed (and defended) like every other.
           const nt = newTrade(p, idx, time, it.comment);
           nt.reAddOf = t.id;
           count('entries', 're_add');

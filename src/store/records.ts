@@ -73,7 +73,7 @@ export function encodeRecord(value: unknown): string {
   return toPlainJson(value);
 }
 
-/** A number field: any number, NaN and the infinities included (they mean "not known" in the state). */
+/** A number field: every number, NaN and the infinities included (they mean "not known" in the state). */
 const num = z.custom<number>((v) => typeof v === 'number', { message: 'expected a number' });
 const str = z.string();
 const bool = z.boolean();

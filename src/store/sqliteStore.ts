@@ -272,7 +272,7 @@ function createStore(file: string, replaceEmpty: boolean, options: OpenSqliteSto
       unlinkSync(tmp);
     } catch (err) {
       if (isErrno(err, 'EEXIST')) {
-        unlinkSync(tmp); // another process created it first: it is checked like any existing file
+        unlinkSync(tmp); // another process created it first: it is checked like every existing file
         checkHeader(file);
         return;
       }
