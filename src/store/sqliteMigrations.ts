@@ -91,4 +91,26 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'positions, session_state: what a live session needs to restart where it stopped',
+    up(db) {
+      db.exec(`
+        -- The broker's view of each managed position (Position as JSON) and its place in the engine's
+        -- evaluation order (ord), so a restarted engine decides in the same order.
+        CREATE TABLE positions (
+          position_id TEXT PRIMARY KEY,
+          symbol      TEXT NOT NULL,
+          ord         INTEGER NOT NULL,
+          position    TEXT NOT NULL
+        );
+
+        -- Account-wide state of a live session, one JSON value per key: 'engine' (the engine's clock,
+        -- DTMS hedges, orphaned hedges, counters) and 'health' (the latest health report).
+        CREATE TABLE session_state (
+          key   TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];

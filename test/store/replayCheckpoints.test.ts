@@ -28,7 +28,7 @@ describe('SqliteStore: replay checkpoints', () => {
   it('saves, replaces, reads back after a reopen, and deletes a checkpoint by run key', () => {
     const file = fresh();
     const s = openSqliteStore(file, { now: NOW });
-    expect(s.meta().schemaVersion).toBe(2);
+    expect(s.meta().schemaVersion).toBe(MIGRATIONS.length);
     expect(s.replayCheckpoint('k1')).toBeNull();
     s.saveReplayCheckpoint('k1', { next: 500, lines: 120, bytes: 40_000, checkpointJson: '{"next":500}' }, NOW);
     s.transaction(() => s.saveReplayCheckpoint('k1', { next: 1000, lines: 260, bytes: 91_234, checkpointJson: '{"next":1000}' }, NOW + 5));
