@@ -9,7 +9,9 @@
 // - a churning one: an entry every 10 bars, SL 1.5 x ATR(M15): ~10 open, 15x the trades.
 // Time grows with open positions x bars (~85 ns each here) and with trades (~60 us each: the entry,
 // ~3 intents and ~6 decision lines, the close, and the trade's rows in the reports). The target book
-// also runs with DTMS off, to show what defending every position costs.
+// also runs with DTMS off, to show what defending every position costs, and with `--store` (a
+// checkpoint in a SQLite store every 20,000 bars, as `warden replay --store` does; issue 5's target:
+// at most 2x the time in memory).
 // Options (env): BENCH_REPLAY_BARS (1000000), BENCH_SEED (7).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,12 +23,16 @@ import { importBarsFile } from '../src/market/importers.ts';
 import { generateSampleSeries, SAMPLE_SHAPES } from '../src/market/sampleMarket.ts';
 import { isoTime } from '../src/replay/decisionLog.ts';
 import { DEFAULT_GENERATED, generateEntries } from '../src/replay/entries.ts';
-import { runReplayJob } from '../src/replay/replayRun.ts';
+import { runReplayJob, type ReplayCheckpointing, type ReplayJob } from '../src/replay/replayRun.ts';
+import { replayRunKey } from '../src/replay/runKey.ts';
+import { openSqliteStore } from '../src/store/sqliteStore.ts';
 
 const BARS = Number(process.env.BENCH_REPLAY_BARS ?? 1_000_000);
 const SEED = Number(process.env.BENCH_SEED ?? 7);
 const fmt = (x: number, d = 2) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const mb = (b: number) => `${fmt(b / 1048576, 0)} MB`;
+/** `warden replay --checkpoint-every`'s default. */
+const CHECKPOINT_EVERY = 20_000;
 
 const config = configSchema.parse({});
 // DTMS defends every position by default; the same book without it shows what DTMS costs (issue 4: at most +50%).
@@ -52,10 +58,14 @@ const BOOKS: Book[] = [
   { name: 'churn: an entry every 10 bars, SL 1.5 x ATR(M15)', every: 10, atrTimeframe: 'M15', slAtr: 1.5 },
 ];
 
-function replay(outDir: string, book: Book, cfg = config) {
+/** The checkpoints of a `--store` run: what the last one saved (its row, and the parts it wrote). */
+const saved = { checkpoints: 0, rowBytes: 0, partBytes: 0, totalBytes: 0 };
+
+/** One replay job; with `storeFile`, resumable as `warden replay --store FILE` runs it (run key included). */
+function replay(outDir: string, book: Book, cfg = config, storeFile?: string) {
   const entries = generateEntries(series, 'M1', { ...DEFAULT_GENERATED, every: book.every, seed: SEED, side: 'random', atrTimeframe: book.atrTimeframe, slAtr: book.slAtr });
   const gaps = findGaps(series, 60_000);
-  return runReplayJob({
+  const job: ReplayJob = {
     config: cfg,
     instrument,
     series,
@@ -69,40 +79,70 @@ function replay(outDir: string, book: Book, cfg = config) {
     outDir,
     version: 'bench',
     onProgress: sample,
-  });
+  };
+  if (storeFile === undefined) return runReplayJob(job);
+  const store = openSqliteStore(storeFile, { now: Date.now(), createdBy: 'warden bench' });
+  try {
+    // Sizes of what each checkpoint writes, seen on the way to the store.
+    const save = store.saveReplayCheckpoint.bind(store);
+    Object.assign(saved, { checkpoints: 0, totalBytes: 0 });
+    store.saveReplayCheckpoint = (key, c, at) => {
+      save(key, c, at);
+      saved.checkpoints++;
+      saved.rowBytes = c.checkpointJson.length;
+      saved.partBytes = (c.parts ?? []).reduce((a, p) => a + p.itemsJson.length, 0);
+      saved.totalBytes += saved.rowBytes + saved.partBytes;
+    };
+    const checkpoints: ReplayCheckpointing = { store, runKey: replayRunKey(job), every: CHECKPOINT_EVERY, now: () => Date.now() };
+    return runReplayJob({ ...job, checkpoints });
+  } finally {
+    store.close();
+  }
 }
 
 console.log(`warden replay bench: node ${process.version}, single core, ${fmt(BARS, 0)} M1 bars (generated XAUUSD), seed ${SEED}`);
-// The target book runs cold (what one `warden replay` costs, JIT warm-up included), then twice warm
-// (the machine is shared: two warm runs show the spread).
-// DTMS on and off alternate, so a busy moment of the shared machine does not land on one side only.
-const RUNS: [Book, string, boolean][] = [
-  [BOOKS[0]!, 'cold', true],
-  [BOOKS[0]!, 'warm, DTMS off', false],
-  [BOOKS[0]!, 'warm', true],
-  [BOOKS[0]!, 'warm, DTMS off', false],
-  [BOOKS[0]!, 'warm', true],
-  [BOOKS[0]!, 'warm, DTMS off', false],
-  [BOOKS[0]!, 'warm', true],
-  [BOOKS[1]!, 'warm', true],
-  [BOOKS[2]!, 'warm', true],
+// The target book runs cold (what one `warden replay` costs, JIT warm-up included), then warm three
+// times each way: DTMS on, off, and on with the store (the machine is shared: the best of three, and
+// the ways alternate, so a busy moment of the machine does not land on one side only).
+type Mode = 'on' | 'off' | 'store';
+const RUNS: [Book, string, Mode][] = [
+  [BOOKS[0]!, 'cold', 'on'],
+  [BOOKS[0]!, 'warm, DTMS off', 'off'],
+  [BOOKS[0]!, 'warm', 'on'],
+  [BOOKS[0]!, 'warm, --store', 'store'],
+  [BOOKS[0]!, 'warm, DTMS off', 'off'],
+  [BOOKS[0]!, 'warm', 'on'],
+  [BOOKS[0]!, 'warm, --store', 'store'],
+  [BOOKS[0]!, 'warm, DTMS off', 'off'],
+  [BOOKS[0]!, 'warm', 'on'],
+  [BOOKS[0]!, 'warm, --store', 'store'],
+  [BOOKS[1]!, 'warm', 'on'],
+  [BOOKS[2]!, 'warm', 'on'],
 ];
-const best = { on: Infinity, off: Infinity };
-for (const [book, when, dtms] of RUNS) {
+const best: Record<Mode, number> = { on: Infinity, off: Infinity, store: Infinity };
+let storeRuns = 0;
+for (const [book, when, mode] of RUNS) {
   (globalThis as { gc?: () => void }).gc?.();
   const t0 = process.hrtime.bigint();
-  const run = replay(path.join(dir, String(book.every)), book, dtms ? config : configNoDtms);
+  const run = replay(path.join(dir, String(book.every)), book, mode === 'off' ? configNoDtms : config, mode === 'store' ? path.join(dir, `store${++storeRuns}.db`) : undefined);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   sample();
-  if (book === BOOKS[0] && when !== 'cold') best[dtms ? 'on' : 'off'] = Math.min(best[dtms ? 'on' : 'off'], s);
+  if (book === BOOKS[0] && when !== 'cold') best[mode] = Math.min(best[mode], s);
   const res = run.result;
+  const dtms = mode !== 'off';
   console.log(
-    `replay (${book.name}; ${when}): ${fmt(BARS, 0)} bars in ${fmt(s, 3)} s = ${fmt(BARS / s / 1e6)} M bars/s, features + exit decisions + paper broker + all four output files; ` +
+    `replay (${book.name}; ${when}): ${fmt(BARS, 0)} bars in ${fmt(s, 3)} s = ${fmt(BARS / s / 1e6)} M bars/s, features + exit decisions + paper broker + all four output files` +
+      (mode === 'store' ? ` + ${saved.checkpoints} checkpoints (the last: ${fmt(saved.rowBytes / 1024, 0)} KB row + ${fmt(saved.partBytes / 1024, 0)} KB of parts; ${fmt(saved.totalBytes / 1048576, 1)} MB in all)` : '') +
+      '; ' +
       `mean ${fmt(res.positionBars / res.bars, 1)} positions open per bar, ${fmt(res.trades.length, 0)} trades, ${fmt(run.decisions.count, 0)} decision lines` +
       (dtms ? `; DTMS: ${fmt(res.dtms.deepChecks, 0)} deep checks, ${fmt(Object.values(res.dtms.transitions).reduce((a, b) => a + b, 0), 0)} transitions, ${fmt(Object.values(res.dtms.actions).reduce((a, b) => a + b, 0), 0)} actions applied` : ''),
   );
 }
 console.log(`replay, target book, best warm run: DTMS on ${fmt(best.on, 3)} s, off ${fmt(best.off, 3)} s: DTMS adds ${fmt((best.on / best.off - 1) * 100, 0)}%`);
+console.log(
+  `replay --store (checkpoint every ${fmt(CHECKPOINT_EVERY, 0)} bars), target book, best warm run: in memory ${fmt(BARS / best.on / 1e6)} M bars/s, ` +
+    `with the store ${fmt(BARS / best.store / 1e6)} M bars/s: ${fmt(best.store / best.on)}x the time (target: at most 2x)`,
+);
 console.log(`replay memory: peak RSS ${mb(peakRss)} over all runs (bars held as columns: ${mb(series.length * 56)})`);
 
 // Import speed: the same bars as a uniform CSV file, parsed back.

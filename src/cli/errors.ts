@@ -4,9 +4,12 @@
 export const EXIT_OK = 0;
 export const EXIT_UNEXPECTED = 1;
 export const EXIT_BAD_INPUT = 2;
+/** `warden health`: the report says degraded (the report itself is on stdout). */
+export const EXIT_DEGRADED = 3;
 
 /**
- * Thrown by a command for a problem the user caused and can fix. `run()` prints `message` (which may span
+ * Thrown by a command for a problem the user caused and can fix (or, with an empty message, to end
+ * with `exitCode` after the command has said everything itself). `run()` prints `message` (which may span
  * several lines, e.g. one per config error) to stderr and exits with `exitCode`; never a stack trace.
  */
 export class CliError extends Error {

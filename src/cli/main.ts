@@ -11,6 +11,7 @@ import { processIO } from './io.ts';
 import type { CliIO } from './io.ts';
 import * as configCommand from './commands/config.ts';
 import * as demoCommand from './commands/demo.ts';
+import * as healthCommand from './commands/health.ts';
 import * as importLegacyCommand from './commands/importLegacy.ts';
 import * as replayCommand from './commands/replay.ts';
 // A new command: import it like the ones above, then list it in COMMANDS.
@@ -26,6 +27,7 @@ export const COMMANDS: readonly CommandModule[] = [
   demoCommand,
   replayCommand,
   importLegacyCommand,
+  healthCommand,
 ];
 
 /** The version in package.json. */
@@ -99,7 +101,7 @@ function reportError(err: unknown, io: CliIO): number {
     return exitCodeOfCommanderError(err);
   }
   if (err instanceof CliError) {
-    io.err(`warden: ${err.message}\n`);
+    if (err.message !== '') io.err(`warden: ${err.message}\n`);
     return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);

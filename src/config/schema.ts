@@ -270,11 +270,32 @@ export const dtmsSchema = z
   })
   .prefault({});
 
+/** How intents reach the broker, and how a live session copes with failing market data (warden.md §5). */
+export const executionSchema = z
+  .strictObject({
+    /** Sends of one intent at most when the broker refuses it as retryable (requote, price changed, rate limit). */
+    maxSends: z.number().int().min(1).max(10).default(3),
+    /** Wait before the first retry, ms; it doubles at each further one. */
+    retryBaseMs: z.number().int().min(0).max(60_000).default(500),
+    /** Wait before the first retry after "too many requests" when the venue gives none, ms. */
+    rateLimitWaitMs: z.number().int().min(0).max(300_000).default(2_000),
+    /** No wait between sends is longer than this, ms (a venue's Retry-After included). */
+    retryMaxWaitMs: z.number().int().min(0).max(600_000).default(10_000),
+    /** Feature failures in a row that open a symbol's circuit breaker (seed: 5). */
+    breakerFailures: z.number().int().min(1).max(100).default(5),
+    /** How long an open breaker holds the last good feature values, seconds (seed: 300). */
+    breakerOpenSec: z.number().int().min(1).max(86_400).default(300),
+    /** Health calls a feed stale when its last bar closed longer ago than this, seconds. */
+    staleFeedSec: z.number().int().min(10).max(86_400).default(300),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   symbols: symbolsSchema,
   exits: exitsSchema,
   features: featuresSchema,
   dtms: dtmsSchema,
+  execution: executionSchema,
   instruments: symbolTable(instrumentRules).prefault(DEFAULT_INSTRUMENTS as never),
 });
 
@@ -285,3 +306,4 @@ export type TradeTypeBase = z.infer<typeof tradeTypeBase>;
 export type InstrumentRules = z.infer<typeof instrumentRules>;
 export type FeaturesConfig = WardenConfig['features'];
 export type DtmsConfig = WardenConfig['dtms'];
+export type ExecutionConfig = WardenConfig['execution'];

@@ -243,6 +243,27 @@ export class ExitEngine {
     if (this.monitor) this.monitor.deepChecks = snap.deepChecks;
   }
 
+  /** Every managed position's id (DTMS hedges are not managed positions). */
+  positionIds(): string[] {
+    return [...this.slots.keys()];
+  }
+
+  /** Every DTMS hedge's ticket, open or left behind by its closed position. */
+  hedgeIds(): string[] {
+    return [...this.hedges.keys()];
+  }
+
+  /**
+   * The intents the engine waits on: each managed position's pending one, and each orphaned hedge's
+   * close (under its closed position's id). What a restart settles before deciding again.
+   */
+  pendingIntents(): { positionId: string; intentId: string }[] {
+    const out: { positionId: string; intentId: string }[] = [];
+    for (const [id, slot] of this.slots) if (slot.plan.pending !== null) out.push({ positionId: id, intentId: slot.plan.pending.id });
+    for (const sym of this.symbols.values()) for (const o of sym.orphans) if (o.pending !== '') out.push({ positionId: o.parentId, intentId: o.pending });
+    return out;
+  }
+
   /** True for a hedge DTMS opened (it is part of its position's defence, not a position to manage). */
   isHedge(positionId: string): boolean {
     return this.hedges.has(positionId);
@@ -435,6 +456,14 @@ export class ExitEngine {
     sym.features.onFormingBar(bar);
     const spread = Number.isFinite(bar.spread) && bar.spread > 0 ? bar.spread : 0;
     this.evaluateSymbol(sym, now, bar.close, bar.close + spread, out);
+  }
+
+  /**
+   * A quote with no bar to fold in (live, while the symbol's features are held by their circuit
+   * breaker): every position on the symbol is evaluated at it with the last good feature values.
+   */
+  onQuote(symbol: string, now: number, bid: number, ask: number, out: Intent[]): void {
+    this.evaluateSymbol(this.symbol(symbol), now, bid, ask, out);
   }
 
   private evaluateSymbol(sym: SymbolState, now: number, bid: number, ask: number, out: Intent[]): void {

@@ -8,12 +8,12 @@ import type { PaperBrokerOptions } from '../brokers/paperBroker.ts';
 import type { Instrument, Timeframe } from '../domain/types.ts';
 import type { BarSeries } from '../market/barSeries.ts';
 import { decimalText } from '../domain/decimalText.ts';
-import { fromPlainJson, toPlainJson } from '../domain/plainJson.ts';
 import type { StoredReplayCheckpoint, WardenStore } from '../store/store.ts';
 import { LineWriter, isoTime } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
 import { renderReportHtml } from './reportHtml.ts';
 import type { DataSummary, GapSummary, ReplayMetrics, ReplayReport, TradeRow } from './reportModel.ts';
+import { loadReplayCheckpoint, ReplayCheckpointWriter } from './replayCheckpointStore.ts';
 import { runReplay, tradeChart, type ReplayCheckpoint, type ReplayResult } from './replaySession.ts';
 
 export interface ReplayJob {
@@ -78,26 +78,13 @@ function fileLength(file: string): number {
   }
 }
 
-/**
- * The checkpoint to go on from: the store's one for this run, when decisions.jsonl still holds every
- * byte it counts on (a shorter or missing file: the run starts afresh and the stale one is dropped).
- */
-function findResume(ck: ReplayCheckpointing, decisionsFile: string): { stored: StoredReplayCheckpoint; checkpoint: ReplayCheckpoint } | null {
-  const stored = ck.store.replayCheckpoint(ck.runKey);
-  if (stored === null) return null;
-  if (fileLength(decisionsFile) >= stored.bytes) {
-    const checkpoint = fromPlainJson(stored.checkpointJson) as ReplayCheckpoint;
-    if (checkpoint.next === stored.next && checkpoint.lines === stored.lines) return { stored, checkpoint };
-  }
-  ck.store.deleteReplayCheckpoint(ck.runKey);
-  return null;
-}
-
 export function runReplayJob(job: ReplayJob): ReplayRunResult {
   if (job.outDir !== null) mkdirSync(job.outDir, { recursive: true });
   const decisionsFile = job.outDir === null ? null : path.join(job.outDir, 'decisions.jsonl');
   const ck = decisionsFile === null ? undefined : job.checkpoints;
-  const resume = ck === undefined ? null : findResume(ck, decisionsFile!);
+  // The checkpoint to go on from: the store's one for this run, when decisions.jsonl still holds every
+  // byte it counts on (a shorter or missing file: the run starts afresh and the stale one is dropped).
+  const resume = ck === undefined ? null : loadReplayCheckpoint(ck.store, ck.runKey, fileLength(decisionsFile!));
   if (resume) ck!.onResume?.(resume.stored, job.series.length);
   const decisions = new LineWriter(decisionsFile, resume ? { bytes: resume.stored.bytes, lines: resume.stored.lines } : undefined);
   let checkpointAt: number[] | undefined;
@@ -106,12 +93,12 @@ export function runReplayJob(job: ReplayJob): ReplayRunResult {
     const every = Math.max(1, Math.floor(ck.every));
     checkpointAt = [];
     for (let i = (Math.floor((resume?.checkpoint.next ?? 0) / every) + 1) * every; i < job.series.length; i += every) checkpointAt.push(i);
+    const writer = new ReplayCheckpointWriter(ck.store, ck.runKey, resume?.written);
     onCheckpoint = (c) => {
-      // The bytes first, then the row that counts on them: killed in between, the file holds at least
+      // The bytes first, then the rows that count on them: killed in between, the file holds at least
       // what the previous checkpoint says (the surplus is cut off when it is picked up).
       const bytes = decisions.sync();
-      const record = { next: c.next, lines: c.lines, bytes, checkpointJson: toPlainJson(c) };
-      ck.store.transaction(() => ck.store.saveReplayCheckpoint(ck.runKey, record, ck.now()));
+      writer.save(c, bytes, ck.now());
     };
   }
   let result: ReplayResult;

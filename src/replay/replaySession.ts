@@ -48,7 +48,7 @@ export interface ReplayInput {
   progressEvery?: number;
   /** Go on from a checkpoint of an earlier run with the same inputs (its decision lines are not written again). */
   resume?: ReplayCheckpoint;
-  /** Take a checkpoint before each of these bar indexes, and hand it to `onCheckpoint` (a copy: keep or persist it). */
+  /** Take a checkpoint before each of these bar indexes, and hand it to `onCheckpoint` (keep or persist it; see ReplayCheckpoint). */
   checkpointAt?: readonly number[];
   onCheckpoint?: (checkpoint: ReplayCheckpoint) => void;
 }
@@ -58,6 +58,7 @@ export interface ReplayInput {
  * the tallies, the loss-limit rails' view, and the engine's and the paper broker's lasting state. The
  * market state is not in it: a resumed replay feeds bars 0..next-1 to a fresh engine (features only,
  * the same data boundaries), which rebuilds it exactly. `lines`: decision lines written before `next`.
+ * Everything is a copy except the settled trades, which never change again: shared, to be read only.
  */
 export interface ReplayCheckpoint {
   next: number;
@@ -65,7 +66,15 @@ export interface ReplayCheckpoint {
   nextEntry: number;
   entriesRejected: number;
   positionBars: number;
-  trades: TradeState[];
+  /** Trades so far; each trade is in `settled` or `unsettled` with its place in the replay's trade list. */
+  tradeCount: number;
+  /**
+   * Trades that can no longer change (closed, and no DTMS hedge of theirs open), in the order they
+   * settled: a later checkpoint of the same run (resumed or not) holds these first, then the newer ones.
+   */
+  settled: PlacedTrade[];
+  /** The others: open, or closed with a hedge still open (its close is booked to the trade). */
+  unsettled: PlacedTrade[];
   /** Open trades' ids, in the order replay holds them. */
   open: string[];
   /** Open DTMS hedges: [ticket, trade id], in order. */
@@ -82,6 +91,12 @@ export interface ReplayCheckpoint {
   hourProfit: number;
   engine: EngineSnapshot;
   broker: PaperBrokerSnapshot;
+}
+
+/** A trade and its place in the replay's list of trades (the order trades opened). */
+export interface PlacedTrade {
+  index: number;
+  trade: TradeState;
 }
 
 /** Everything replay learns about one position. */
@@ -247,6 +262,10 @@ export function runReplay(input: ReplayInput): ReplayResult {
   const digits = inst.digits;
   const trades = new Map<string, TradeState>();
   const all: TradeState[] = [];
+  // Places in `all` of the trades that may still change, and the trades that cannot (in the order
+  // checkpoints found them settled): a checkpoint copies the former and shares the latter.
+  let unsettled: number[] = [];
+  const settled: PlacedTrade[] = [];
   // Tallies by prefix then name ('intents' -> 'trail' -> n), flattened to 'intents.trail' at the end:
   // building the joined key per event cost a string and a hash lookup each time.
   const tallies = new Map<string, Record<string, number>>();
@@ -411,6 +430,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
       closes: [],
     };
     trades.set(t.id, t);
+    unsettled.push(all.length);
     all.push(t);
     return t;
   };
@@ -645,28 +665,45 @@ export function runReplay(input: ReplayInput): ReplayResult {
   const n = series.length;
   const linesBefore = input.decisions.count;
 
-  const checkpoint = (next: number): ReplayCheckpoint => ({
-    next,
-    lines: input.decisions.count - linesBefore + (input.resume?.lines ?? 0),
-    nextEntry,
-    entriesRejected,
-    positionBars,
-    trades: structuredClone(all),
-    open: [...trades.keys()],
-    hedgeOf: [...hedgeOf].map(([h, t]) => [h, t.id]),
-    hedgesOpened,
-    hedgeProfit,
-    tallies: [...tallies].map(([k, v]) => [k, { ...v }]),
-    risk: { dailyLossPct: risk.dailyLossPct, hourlyLossPct: risk.hourlyLossPct, consecutiveStops: risk.consecutiveStops ?? 0 },
-    balance,
-    riskDay,
-    dayStartBalance,
-    dayProfit,
-    hourCloses: hourCloses.slice(hourStart),
-    hourProfit,
-    engine: engine.snapshot(),
-    broker: broker.snapshot(),
-  });
+  /** Moves the trades that can no longer change (closed, no hedge of theirs open) to `settled`. */
+  const settle = (): void => {
+    const hedged = new Set(hedgeOf.values());
+    const still: number[] = [];
+    for (const k of unsettled) {
+      const t = all[k]!;
+      if (trades.get(t.id) === t || hedged.has(t)) still.push(k);
+      else settled.push({ index: k, trade: t });
+    }
+    unsettled = still;
+  };
+
+  const checkpoint = (next: number): ReplayCheckpoint => {
+    settle();
+    return {
+      next,
+      lines: input.decisions.count - linesBefore + (input.resume?.lines ?? 0),
+      nextEntry,
+      entriesRejected,
+      positionBars,
+      tradeCount: all.length,
+      settled: settled.slice(),
+      unsettled: unsettled.map((k) => ({ index: k, trade: structuredClone(all[k]!) })),
+      open: [...trades.keys()],
+      hedgeOf: [...hedgeOf].map(([h, t]) => [h, t.id]),
+      hedgesOpened,
+      hedgeProfit,
+      tallies: [...tallies].map(([k, v]) => [k, { ...v }]),
+      risk: { dailyLossPct: risk.dailyLossPct, hourlyLossPct: risk.hourlyLossPct, consecutiveStops: risk.consecutiveStops ?? 0 },
+      balance,
+      riskDay,
+      dayStartBalance,
+      dayProfit,
+      hourCloses: hourCloses.slice(hourStart),
+      hourProfit,
+      engine: engine.snapshot(),
+      broker: broker.snapshot(),
+    };
+  };
 
   let from = 0;
   const cp = input.resume;
@@ -679,8 +716,30 @@ export function runReplay(input: ReplayInput): ReplayResult {
       if (k > 0 && bar.time - series.time[k - 1]! > maxGap) engine.resetFeatures(symbol);
       engine.onBar(symbol, bar, scratch);
     }
-    for (const t of structuredClone(cp.trades)) all.push(t);
-    const byId = new Map(all.map((t) => [t.id, t]));
+    // The settled trades are shared with the checkpoint (neither side changes them); the others are copied.
+    const placed: (TradeState | undefined)[] = new Array<TradeState | undefined>(cp.tradeCount).fill(undefined);
+    const place = (p: PlacedTrade, t: TradeState): void => {
+      if (!Number.isSafeInteger(p.index) || p.index < 0 || p.index >= cp.tradeCount || placed[p.index] !== undefined) {
+        throw new Error(`replay: the checkpoint places trade #${t.id} at ${p.index}, outside its ${cp.tradeCount} trades or on another one`);
+      }
+      placed[p.index] = t;
+    };
+    for (const p of cp.settled) {
+      place(p, p.trade);
+      settled.push(p);
+    }
+    const byId = new Map<string, TradeState>();
+    for (const p of cp.unsettled) {
+      const t = structuredClone(p.trade);
+      place(p, t);
+      unsettled.push(p.index);
+      byId.set(t.id, t);
+    }
+    unsettled.sort((a, b) => a - b);
+    for (let k = 0; k < placed.length; k++) {
+      if (placed[k] === undefined) throw new Error(`replay: the checkpoint has no trade at ${k} of its ${cp.tradeCount}`);
+      all.push(placed[k]!);
+    }
     for (const id of cp.open) trades.set(id, byId.get(id)!);
     for (const [h, id] of cp.hedgeOf) hedgeOf.set(h, byId.get(id)!);
     for (const [k, v] of cp.tallies) tallies.set(k, { ...v });

@@ -18,7 +18,10 @@ import { DTMS_ACTION_BITS, type DefensiveState, type DtmsActionKind, type DtmsSt
 import type { TrackedSnapshot } from '../dtms/defensiveMonitor.ts';
 import type { DtmsRegime, DtmsSession, DtmsStructure, DtmsVolatility } from '../dtms/regime.ts';
 import type { DtmsConfluence, DtmsScore } from '../dtms/signalScore.ts';
-import { StoreError, type IntentStatus, type StoredDefence } from './store.ts';
+import type { Position } from '../domain/types.ts';
+import type { OrphanHedge } from '../engine/exitEngine.ts';
+import type { BreakerHealth, FeedHealth, HealthReport, HealthStatus, IntentHealth } from '../execution/health.ts';
+import { StoreError, type IntentStatus, type SessionOwner, type StoredDefence, type StoredSessionState } from './store.ts';
 
 /** `values` must list every member of the union T (a missing one is a compile error naming it). */
 function allOf<T extends string>() {
@@ -262,6 +265,53 @@ export const intentSchema = z.strictObject({
   comment: str,
   action: str,
 }) satisfies z.ZodType<Intent>;
+
+export const positionSchema = z.strictObject({
+  id: str,
+  account: str.optional(),
+  symbol: str,
+  side: z.enum(SIDES),
+  volume: num,
+  entryPrice: num,
+  sl: num.nullable(),
+  tp: num.nullable(),
+  openTime: num,
+  comment: str,
+  strategyType: str.optional(),
+}) satisfies z.ZodType<Position>;
+
+const orphanHedgeSchema = z.strictObject({
+  hedgeId: str,
+  parentId: str,
+  symbol: str,
+  side: z.enum(SIDES),
+  volume: num,
+  pending: str,
+  attempts: num,
+}) satisfies z.ZodType<OrphanHedge>;
+
+export const sessionStateSchema = z.strictObject({
+  time: num,
+  hedges: z.array(z.tuple([str, str])),
+  orphans: z.array(orphanHedgeSchema),
+  deepChecks: num,
+}) satisfies z.ZodType<StoredSessionState>;
+
+export const sessionOwnerSchema = z.strictObject({ pid: num, host: str, startedAt: num }) satisfies z.ZodType<SessionOwner>;
+
+const intentHealthSchema = z.strictObject({ id: str, positionId: str, status: str, at: num, code: str.nullable(), reason: str }) satisfies z.ZodType<IntentHealth>;
+
+export const healthReportSchema = z.strictObject({
+  status: z.enum(allOf<HealthStatus>()(['healthy', 'degraded', 'idle'])),
+  reasons: z.array(str),
+  at: num,
+  positions: num,
+  hedges: num,
+  breakers: z.array(z.strictObject({ symbol: str, failures: num, openedAt: num, reopensAt: num, lastError: str }) satisfies z.ZodType<BreakerHealth>),
+  feeds: z.array(z.strictObject({ symbol: str, lastBarAt: num, ageMs: num, stale: bool }) satisfies z.ZodType<FeedHealth>),
+  unresolvedIntents: z.array(intentHealthSchema),
+  recentRejections: z.array(intentHealthSchema),
+}) satisfies z.ZodType<HealthReport>;
 
 /** The legacy rule as `parseLegacyRule` returned it (its output is valid input of its own schema). */
 export const storedLegacyRuleSchema = legacyRuleSchema;

@@ -113,4 +113,25 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'replay_checkpoint_parts: what grows with a replay (settled trades, the paper broker\'s deals...) written once, not in every checkpoint',
+    up(db) {
+      db.exec(`
+        -- The lists of a replay checkpoint that grow with the run (list: trades, deals, realized,
+        -- applied_ids), as parts: items is a JSON array of the list's elements from index start on.
+        -- By start, a list's parts follow each other from 0 without a hole; a part is rewritten only
+        -- when one of its elements changed. Saved and deleted with their run's replay_checkpoints row.
+        CREATE TABLE replay_checkpoint_parts (
+          run_key TEXT NOT NULL,
+          list    TEXT NOT NULL,
+          start   INTEGER NOT NULL,
+          items   TEXT NOT NULL,
+          PRIMARY KEY (run_key, list, start)
+        );
+        -- Checkpoints saved before this schema hold those lists inline, a form no longer read: the
+        -- interrupted replay starts afresh (a checkpoint only saves time).
+        DELETE FROM replay_checkpoints;
+      `);
+    },
+  },
 ];

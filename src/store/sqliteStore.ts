@@ -12,7 +12,8 @@
 // checkpoints anything); only a store that passes them is opened for writing and migrated.
 import { closeSync, copyFileSync, constants as fsConstants, existsSync, linkSync, openSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { Intent } from '../domain/types.ts';
+import type { Intent, Position } from '../domain/types.ts';
+import type { HealthReport } from '../execution/health.ts';
 import type { DecisionRecord } from '../exits/decisionRecord.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
 import { MIGRATIONS, type Migration } from './sqliteMigrations.ts';
@@ -21,9 +22,13 @@ import {
   decodeRecord,
   encodeRecord,
   exitPlanSchema,
+  healthReportSchema,
   INTENT_STATUSES,
   intentSchema,
   notesSchema,
+  positionSchema,
+  sessionOwnerSchema,
+  sessionStateSchema,
   storedDefenceSchema,
   storedLegacyRuleSchema,
 } from './records.ts';
@@ -34,6 +39,12 @@ import {
   type StoredDefence,
   type StoredIntent,
   type StoredLegacyRule,
+  type StoredPosition,
+  type StoredSessionState,
+  type SessionOwner,
+  REPLAY_CHECKPOINT_LISTS,
+  type ReplayCheckpointList,
+  type ReplayCheckpointPart,
   type ReplayCheckpointRecord,
   type StoredReplayCheckpoint,
   type StoreMeta,
@@ -318,6 +329,7 @@ export class SqliteStore implements WardenStore {
   // Prepared once; better-sqlite3 statements are reusable and synchronous.
   private readonly st: ReturnType<typeof prepareStatements>;
   private cpStatements: ReturnType<typeof prepareCheckpointStatements> | null = null;
+  private ssStatements: ReturnType<typeof prepareSessionStatements> | null = null;
   private get cp(): ReturnType<typeof prepareCheckpointStatements> {
     return (this.cpStatements ??= prepareCheckpointStatements(this.db));
   }
@@ -498,6 +510,54 @@ export class SqliteStore implements WardenStore {
     return { intent, status: row.status, code: row.code, reason: row.reason, recordedAt: row.recorded_at, resolvedAt: row.resolved_at };
   }
 
+  // ---- live session state (schema 3)
+
+  private get ss(): ReturnType<typeof prepareSessionStatements> {
+    this.ssStatements ??= prepareSessionStatements(this.db);
+    return this.ssStatements;
+  }
+
+  savePosition(position: Position, order: number): void {
+    this.ss.positionPut.run(position.id, position.symbol, order, encodeRecord(position));
+  }
+
+  positions(): StoredPosition[] {
+    const rows = this.ss.positionAll.all() as { position_id: string; ord: number; position: string }[];
+    return rows.map((r) => ({ position: decodeRecord(positionSchema, r.position, this.location, 'positions', r.position_id), order: r.ord }));
+  }
+
+  deletePosition(positionId: string): boolean {
+    return this.ss.positionDelete.run(positionId).changes > 0;
+  }
+
+  saveSessionState(state: StoredSessionState): void {
+    this.ss.statePut.run('engine', encodeRecord(state));
+  }
+
+  sessionState(): StoredSessionState | null {
+    const row = this.ss.stateGet.get('engine') as { value: string } | undefined;
+    return row === undefined ? null : decodeRecord(sessionStateSchema, row.value, this.location, 'session_state', 'engine');
+  }
+
+  saveHealth(report: HealthReport): void {
+    this.ss.statePut.run('health', encodeRecord(report));
+  }
+
+  health(): HealthReport | null {
+    const row = this.ss.stateGet.get('health') as { value: string } | undefined;
+    return row === undefined ? null : decodeRecord(healthReportSchema, row.value, this.location, 'session_state', 'health');
+  }
+
+  saveSessionOwner(owner: SessionOwner | null): void {
+    if (owner === null) this.ss.stateDelete.run('owner');
+    else this.ss.statePut.run('owner', encodeRecord(owner));
+  }
+
+  sessionOwner(): SessionOwner | null {
+    const row = this.ss.stateGet.get('owner') as { value: string } | undefined;
+    return row === undefined ? null : decodeRecord(sessionOwnerSchema, row.value, this.location, 'session_state', 'owner');
+  }
+
   // ---- legacy rules
 
   saveLegacyRule(r: StoredLegacyRule): void {
@@ -529,11 +589,27 @@ export class SqliteStore implements WardenStore {
 
   // ---- replay checkpoints
 
+  private cpPartStatements: ReturnType<typeof prepareCheckpointPartStatements> | null = null;
+  private get cpParts(): ReturnType<typeof prepareCheckpointPartStatements> {
+    return (this.cpPartStatements ??= prepareCheckpointPartStatements(this.db));
+  }
+
   saveReplayCheckpoint(runKey: string, c: ReplayCheckpointRecord, at: number): void {
     for (const [k, v] of [['next', c.next], ['lines', c.lines], ['bytes', c.bytes]] as const) {
       if (!Number.isSafeInteger(v) || v < 0) throw new StoreError('invalid_row', this.location, `replay checkpoint ${runKey}: ${k} must be a non-negative integer (got ${v})`);
     }
-    this.cp.put.run(runKey, c.next, c.lines, c.bytes, at, c.checkpointJson);
+    const parts = c.parts ?? [];
+    for (const part of parts) {
+      if (!(REPLAY_CHECKPOINT_LISTS as readonly string[]).includes(part.list)) throw new StoreError('invalid_row', this.location, `replay checkpoint ${runKey}: no list ${String(part.list)}`);
+      if (!Number.isSafeInteger(part.start) || part.start < 0) throw new StoreError('invalid_row', this.location, `replay checkpoint ${runKey}: part ${part.list} start must be a non-negative integer (got ${part.start})`);
+    }
+    const cpp = this.cpParts;
+    this.transaction(() => {
+      // A run's first checkpoint: parts of an earlier run under the same key (left by hand) are not its own.
+      if (this.cp.has.get(runKey) === undefined) cpp.clear.run(runKey);
+      this.cp.put.run(runKey, c.next, c.lines, c.bytes, at, c.checkpointJson);
+      for (const part of parts) cpp.put.run(runKey, part.list, part.start, part.itemsJson);
+    });
   }
 
   replayCheckpoint(runKey: string): StoredReplayCheckpoint | null {
@@ -547,8 +623,22 @@ export class SqliteStore implements WardenStore {
     return { runKey, next: row.next, lines: row.lines, bytes: row.bytes, savedAt: row.saved_at, checkpointJson: row.checkpoint };
   }
 
+  replayCheckpointParts(runKey: string): ReplayCheckpointPart[] {
+    const rows = this.cpParts.all.all(runKey) as { list: unknown; start: unknown; items: unknown }[];
+    return rows.map((r) => {
+      const bad = (what: string) => new StoreError('invalid_row', this.location, `${this.location}: replay_checkpoint_parts row ${runKey} ${String(r.list)}@${String(r.start)} is not valid: ${what}`);
+      if (typeof r.list !== 'string' || !(REPLAY_CHECKPOINT_LISTS as readonly string[]).includes(r.list)) throw bad(`list ${String(r.list)}`);
+      if (typeof r.start !== 'number' || !Number.isSafeInteger(r.start) || r.start < 0) throw bad(`start ${String(r.start)}`);
+      if (typeof r.items !== 'string') throw bad(`items is ${r.items === null ? 'NULL' : typeof r.items}, not JSON text`);
+      return { list: r.list as ReplayCheckpointList, start: r.start, itemsJson: r.items };
+    });
+  }
+
   deleteReplayCheckpoint(runKey: string): boolean {
-    return this.cp.del.run(runKey).changes > 0;
+    return this.transaction(() => {
+      this.cpParts.clear.run(runKey);
+      return this.cp.del.run(runKey).changes > 0;
+    });
   }
 
   close(): void {
@@ -567,7 +657,31 @@ function prepareCheckpointStatements(db: Database.Database) {
        ON CONFLICT (run_key) DO UPDATE SET next = excluded.next, lines = excluded.lines, bytes = excluded.bytes, saved_at = excluded.saved_at, checkpoint = excluded.checkpoint`,
     ),
     get: db.prepare('SELECT next, lines, bytes, saved_at, checkpoint FROM replay_checkpoints WHERE run_key = ?'),
+    has: db.prepare('SELECT 1 FROM replay_checkpoints WHERE run_key = ?'),
     del: db.prepare('DELETE FROM replay_checkpoints WHERE run_key = ?'),
+  };
+}
+
+/** Statements of the replay_checkpoint_parts table (schema 4), prepared on first use like the above. */
+function prepareCheckpointPartStatements(db: Database.Database) {
+  return {
+    put: db.prepare('INSERT INTO replay_checkpoint_parts (run_key, list, start, items) VALUES (?, ?, ?, ?) ON CONFLICT (run_key, list, start) DO UPDATE SET items = excluded.items'),
+    all: db.prepare('SELECT list, start, items FROM replay_checkpoint_parts WHERE run_key = ? ORDER BY list, start'),
+    clear: db.prepare('DELETE FROM replay_checkpoint_parts WHERE run_key = ?'),
+  };
+}
+
+/** Statements of the positions and session_state tables (schema 3), prepared on first use (see above). */
+function prepareSessionStatements(db: Database.Database) {
+  return {
+    positionPut: db.prepare(
+      'INSERT INTO positions (position_id, symbol, ord, position) VALUES (?, ?, ?, ?) ON CONFLICT (position_id) DO UPDATE SET symbol = excluded.symbol, ord = excluded.ord, position = excluded.position',
+    ),
+    positionAll: db.prepare('SELECT position_id, ord, position FROM positions ORDER BY ord, position_id'),
+    positionDelete: db.prepare('DELETE FROM positions WHERE position_id = ?'),
+    statePut: db.prepare('INSERT INTO session_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    stateGet: db.prepare('SELECT value FROM session_state WHERE key = ?'),
+    stateDelete: db.prepare('DELETE FROM session_state WHERE key = ?'),
   };
 }
 

@@ -11,7 +11,9 @@ import type { DecisionRecord } from '../exits/decisionRecord.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
 import type { LegacyRule } from '../exits/legacyRule.ts';
 import type { DefenceSnapshot } from '../dtms/defensiveIntents.ts';
-import type { Intent } from '../domain/types.ts';
+import type { Intent, Position } from '../domain/types.ts';
+import type { OrphanHedge } from '../engine/exitEngine.ts';
+import type { HealthReport } from '../execution/health.ts';
 
 /**
  * A position's DTMS bookkeeping beside its exit plan: the engine's own snapshot of it (the machine,
@@ -39,6 +41,32 @@ export interface StoredIntent {
   resolvedAt: number | null;
 }
 
+/**
+ * A live session's engine-wide state beside the per-position rows (plans, DTMS state, positions): the
+ * engine's clock, which tickets are DTMS hedges of which position, the hedges left behind by closed
+ * positions still to close, and the deep-check counter. With those rows it is the engine's snapshot.
+ */
+export interface StoredSessionState {
+  time: number;
+  hedges: [hedgeId: string, positionId: string][];
+  orphans: OrphanHedge[];
+  deepChecks: number;
+}
+
+/** The process running a live session on this store (one at a time). */
+export interface SessionOwner {
+  pid: number;
+  host: string;
+  /** Epoch ms. */
+  startedAt: number;
+}
+
+/** The broker's view of a managed position as last seen, and its place in the engine's evaluation order. */
+export interface StoredPosition {
+  position: Position;
+  order: number;
+}
+
 /** A rule of the Python bot's intelligent_exits.json, validated and migrated (src/exits/legacyRule.ts). */
 export interface StoredLegacyRule {
   /** The position's ticket (the rule's `ticket`). */
@@ -61,9 +89,25 @@ export interface ReplayCheckpointRecord {
   lines: number;
   bytes: number;
   checkpointJson: string;
+  /**
+   * Parts of the lists that grow with the run, saved with the checkpoint: each replaces the stored
+   * part of its list with the same start, the others stay (they hold what has not changed).
+   */
+  parts?: ReplayCheckpointPart[];
 }
 
-export interface StoredReplayCheckpoint extends ReplayCheckpointRecord {
+/** The lists of a replay checkpoint kept as parts (replaySession.ts: ReplayCheckpoint, replayCheckpointStore.ts). */
+export const REPLAY_CHECKPOINT_LISTS = ['trades', 'deals', 'realized', 'applied_ids'] as const;
+export type ReplayCheckpointList = (typeof REPLAY_CHECKPOINT_LISTS)[number];
+
+/** Elements `start`.. of one list, as a plain-JSON array. */
+export interface ReplayCheckpointPart {
+  list: ReplayCheckpointList;
+  start: number;
+  itemsJson: string;
+}
+
+export interface StoredReplayCheckpoint extends Omit<ReplayCheckpointRecord, 'parts'> {
   runKey: string;
   /** When it was saved (epoch ms). */
   savedAt: number;
@@ -121,6 +165,20 @@ export interface WardenStore {
   unresolvedIntents(): StoredIntent[];
   intentsFor(positionId: string): StoredIntent[];
 
+  // A live session's restart state (schema 3): the managed positions as the broker last showed them,
+  // the engine-wide state, and the latest health report (what `warden health` reads).
+  savePosition(position: Position, order: number): void;
+  /** Every managed position, in evaluation order. */
+  positions(): StoredPosition[];
+  deletePosition(positionId: string): boolean;
+  saveSessionState(state: StoredSessionState): void;
+  sessionState(): StoredSessionState | null;
+  saveHealth(report: HealthReport): void;
+  health(): HealthReport | null;
+  /** Who runs a live session on this store; null to release. */
+  saveSessionOwner(owner: SessionOwner | null): void;
+  sessionOwner(): SessionOwner | null;
+
   // Legacy rules imported from the Python bot, by ticket: the plan is built from one (planFromLegacy)
   // when the position is first seen, because the legacy file lacks the volume and instrument.
   saveLegacyRule(rule: StoredLegacyRule): void;
@@ -128,9 +186,13 @@ export interface WardenStore {
   legacyRules(): StoredLegacyRule[];
   deleteLegacyRule(positionId: string): boolean;
 
-  // Replay checkpoints, by run key (one per run: saving replaces the previous one).
+  // Replay checkpoints, by run key (one per run: saving replaces the previous one). Saving is one
+  // transaction; the first checkpoint of a run key drops parts left without their checkpoint.
   saveReplayCheckpoint(runKey: string, checkpoint: ReplayCheckpointRecord, at: number): void;
   replayCheckpoint(runKey: string): StoredReplayCheckpoint | null;
+  /** The checkpoint's parts, by list then start (read both in one transaction for a consistent view). */
+  replayCheckpointParts(runKey: string): ReplayCheckpointPart[];
+  /** Deletes the checkpoint and its parts. */
   deleteReplayCheckpoint(runKey: string): boolean;
 
   /** Closes the store; further calls fail. Calling it again does nothing. */

@@ -71,3 +71,58 @@ describe('replay resumed from a checkpoint', () => {
     expect(summary(resumed)).toBe(summary(full));
   });
 });
+
+describe('replay checkpoints: settled trades shared, unsettled ones copied', () => {
+  it('a later checkpoint holds the earlier settled trades first (the same objects), and only open or hedged trades as copies', () => {
+    const cps: ReplayCheckpoint[] = [];
+    const full = runReplay({ ...input('XAUUSDc', 0, new LineWriter(null)), checkpointAt: [3000, 8000, 12_000], onCheckpoint: (c) => cps.push(c) });
+    const [a, b, c] = cps as [ReplayCheckpoint, ReplayCheckpoint, ReplayCheckpoint];
+    expect(a.settled.length).toBeGreaterThan(10);
+    expect(b.settled.slice(0, a.settled.length)).toEqual(a.settled);
+    for (let k = 0; k < b.settled.length; k++) expect(c.settled[k]!.trade).toBe(b.settled[k]!.trade);
+    for (const cp of cps) {
+      expect(cp.settled.length + cp.unsettled.length).toBe(cp.tradeCount);
+      expect(cp.unsettled.length).toBeLessThanOrEqual(cp.open.length + cp.hedgeOf.length);
+      for (const { trade } of cp.settled) expect(trade.exitReason).not.toBeNull();
+    }
+    // Every trade of the run, in the run's order: the settled ones are the result's own objects.
+    for (const { index, trade } of c.settled) expect(full.trades[index]).toBe(trade);
+  });
+
+  // EURUSD with half of the requests failing: a hedged trade stops out and the close of its hedge is
+  // refused, so at bar 4426 the hedge is still open after its trade closed (an orphan hedge).
+  it('a trade whose hedge outlives it stays unsettled until the hedge closes; resumed there, the same lines and results', () => {
+    const whole = new LineWriter(null);
+    const cps = new Map<number, string>();
+    const at = [4426, 4500, 9000];
+    const full = runReplay({ ...input('EURUSD', 0.5, whole), checkpointAt: at, onCheckpoint: (c) => cps.set(c.next, toPlainJson(c)) });
+    const orphaned = fromPlainJson(cps.get(4426)!) as ReplayCheckpoint;
+    const owners = orphaned.hedgeOf.map(([, id]) => id).filter((id) => !orphaned.open.includes(id));
+    expect(owners.length, 'an orphan hedge at bar 4426').toBeGreaterThan(0);
+    const owner = orphaned.unsettled.find((p) => p.trade.id === owners[0])!;
+    expect(owner.trade.exitReason).not.toBeNull();
+    expect(orphaned.settled.some((p) => p.trade.id === owners[0])).toBe(false);
+    // Settled once its hedge is closed, with the hedge's close booked to it.
+    const later = fromPlainJson(cps.get(9000)!) as ReplayCheckpoint;
+    const settledLater = later.settled.find((p) => p.trade.id === owners[0])!;
+    expect(settledLater.index).toBe(owner.index);
+    expect(settledLater.trade.closes.length).toBeGreaterThan(owner.trade.closes.length);
+    expect(full.trades[owner.index]).toEqual(settledLater.trade);
+
+    for (const next of at) {
+      const cp = fromPlainJson(cps.get(next)!) as ReplayCheckpoint;
+      const rest = new LineWriter(null);
+      const resumed = runReplay({ ...input('EURUSD', 0.5, rest), resume: cp });
+      expect(whole.lines!.slice(0, cp.lines).concat(rest.lines!)).toEqual(whole.lines);
+      expect(summary(resumed)).toBe(summary(full));
+    }
+  });
+
+  it('refuses a checkpoint whose trades do not fill the trade list', () => {
+    let cp: ReplayCheckpoint | null = null;
+    runReplay({ ...input('XAUUSDc', 0, new LineWriter(null)), checkpointAt: [6000], onCheckpoint: (c) => (cp = c) });
+    const holed = fromPlainJson(toPlainJson(cp)) as ReplayCheckpoint;
+    holed.settled.splice(3, 1);
+    expect(() => runReplay({ ...input('XAUUSDc', 0, new LineWriter(null)), resume: holed })).toThrow(/the checkpoint has no trade at \d+ of its \d+/);
+  });
+});

@@ -1,0 +1,60 @@
+// `warden health --store FILE`: is Warden looking after the positions in this store right now?
+// healthy / degraded / idle with the reasons (open circuit breakers, stale feeds, intents not settled
+// with the broker, recent refusals, a session that stopped reporting), from the report the live
+// session writes at each step and the intent journal read afresh. Read-only: the store is not changed.
+// Exit code 0 for healthy and idle, 3 for degraded (for monitors), 2 for a store that cannot be read.
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { healthFromStore } from '../../execution/health.ts';
+import { openSqliteStore } from '../../store/sqliteStore.ts';
+import { StoreError, type WardenStore } from '../../store/store.ts';
+import { CliError, EXIT_DEGRADED } from '../errors.ts';
+import { writeOut } from '../io.ts';
+
+interface HealthOptions {
+  store: string;
+  json?: boolean;
+  silentAfter?: string;
+}
+
+/** A session reports at every bar; three M1 bars without a report, and nobody is watching. */
+const DEFAULT_SILENT_AFTER_SEC = 180;
+
+export function register(program: Command): void {
+  program
+    .command('health')
+    .description('healthy / degraded / idle for the positions in a store, with the reasons (exit code 3 when degraded)')
+    .requiredOption('--store <file>', 'the Warden store (SQLite) the live session writes to')
+    .option('--json', 'the whole report as JSON')
+    .option('--silent-after <sec>', `degraded when the session has not reported for this long while positions are open (default ${DEFAULT_SILENT_AFTER_SEC})`)
+    .action((options: HealthOptions, cmd: Command) => health(options, cmd));
+}
+
+function health(o: HealthOptions, cmd: Command): void {
+  let silentAfterSec = DEFAULT_SILENT_AFTER_SEC;
+  if (o.silentAfter !== undefined) {
+    silentAfterSec = Number(o.silentAfter);
+    if (!Number.isInteger(silentAfterSec) || silentAfterSec < 1 || silentAfterSec > 86_400) throw new CliError(`--silent-after must be a whole number of seconds within 1..86400, got "${o.silentAfter}"`);
+  }
+  if (!existsSync(o.store)) throw new CliError(`${o.store}: no store there (the file does not exist)`);
+  let store: WardenStore | undefined;
+  try {
+    store = openSqliteStore(o.store, { now: Date.now(), readonly: true });
+    const now = Date.now();
+    const h = healthFromStore(store, now, silentAfterSec * 1000);
+    if (o.json === true) writeOut(cmd, JSON.stringify({ ...h, reportAgeMs: Number.isFinite(h.reportAgeMs) ? h.reportAgeMs : null }, null, 2));
+    else {
+      const age = Number.isFinite(h.reportAgeMs) ? `, report ${Math.round(h.reportAgeMs / 1000)} s old` : '';
+      const lines = [`${h.status}: ${h.positions} position(s), ${h.hedges} hedge(s) under management${age}`];
+      for (const r of h.reasons) lines.push(`  - ${r}`);
+      for (const f of h.feeds) lines.push(`  feed ${f.symbol}: ${Number.isFinite(f.lastBarAt) ? `last bar closed ${new Date(f.lastBarAt).toISOString()}` : 'no bar yet'}${f.stale ? ' (stale)' : ''}`);
+      writeOut(cmd, lines.join('\n'));
+    }
+    if (h.status === 'degraded') throw new CliError('', EXIT_DEGRADED);
+  } catch (err) {
+    if (err instanceof StoreError) throw new CliError(err.message);
+    throw err;
+  } finally {
+    store?.close();
+  }
+}

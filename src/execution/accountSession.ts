@@ -1,0 +1,454 @@
+// One trading account, managed live: the engine, the store, the broker and the executor wired so that
+// a crash at any instant loses no decision and applies none twice (issue 5, warden.md §5).
+//
+// Each market step (a closed bar of one symbol):
+//   1. the engine folds the bar into the symbol's features (unless its circuit breaker holds them)
+//      and decides for every position on the symbol;
+//   2. one transaction keeps the decision records, the intents (journaled `pending`, before they are
+//      sent) and the state they came from (plans, DTMS, positions, engine-wide state);
+//   3. the executor sends the intents (one in flight per position, retryable refusals retried);
+//      unknown outcomes are reconciled from the broker's positions before anything else is decided;
+//   4. the broker's fresh positions update the engine (fills, closes, new positions), and a second
+//      transaction keeps the answers with the state they produced, and the health report.
+// On start: the bars before now rebuild the features, the stored state is restored, every intent the
+// engine still waits on is settled (from the journal when the broker had answered, else from the
+// broker's positions), then the broker's positions are taken as they are. A crash between 2 and 4
+// leaves intents `pending` or `unknown` with the plans that sent them: the start settles them.
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { BrokerPort } from '../brokers/brokerPort.ts';
+import type { WardenConfig } from '../config/schema.ts';
+import { toPlainJson } from '../domain/plainJson.ts';
+import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
+import { ExitEngine, type EngineSnapshot } from '../engine/exitEngine.ts';
+import type { DecisionRecord, DecisionSink } from '../exits/decisionRecord.ts';
+import { planFromLegacy } from '../exits/legacyRule.ts';
+import { FeatureBreakers } from '../features/featureBreaker.ts';
+import type { StoredSessionState, WardenStore } from '../store/store.ts';
+import { assessHealth, REJECTION_WINDOW_MS, type HealthReport, type IntentHealth } from './health.ts';
+import { IntentExecutor, type ExecutionResult } from './intentExecutor.ts';
+import type { RetryPolicy } from './retryPolicy.ts';
+
+export interface AccountSessionOptions {
+  config: WardenConfig;
+  /** Timeframe of the bars fed to `onBar`. */
+  baseTimeframe: Timeframe;
+  instruments: readonly Instrument[];
+  broker: BrokerPort;
+  store: WardenStore;
+  /** Wall clock (epoch ms): journal stamps, breakers, health. The engine runs on the bars' time. */
+  clock: () => number;
+  /** Waits between retries; default a real timer. */
+  sleep?: (ms: number) => Promise<void>;
+  log?: Logger;
+  /** Called with each decision record once it is stored (notifications, live views). */
+  onDecision?: (r: DecisionRecord) => void;
+  /** This process, to keep a second one off the store (default: the real pid and host). */
+  owner?: { pid: number; host: string; alive: (pid: number) => boolean };
+}
+
+/** Another live session runs on the store: two would both manage (and send for) the same positions. */
+export class StoreInUseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreInUseError';
+  }
+}
+
+/** How long a session on another machine counts as running after its last report. */
+const OTHER_HOST_SILENT_MS = 180_000;
+
+const pidAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to another user.
+    return typeof err === 'object' && err !== null && 'code' in err && err.code === 'EPERM';
+  }
+};
+
+/** What the start found and did. */
+export interface StartReport {
+  /** Positions restored from the store with their plans and DTMS state. */
+  restored: number;
+  /** Intents the engine was waiting on, and how each was settled. */
+  settled: { intentId: string; positionId: string; outcome: 'applied' | 'rejected'; how: 'journal' | 'reconciled' }[];
+  /** Positions at the broker seen for the first time (a plan created, or built from an imported legacy rule). */
+  adopted: string[];
+  fromLegacy: string[];
+  /** Managed positions the broker no longer has (closed while Warden was away). */
+  closedWhileAway: string[];
+}
+
+/** What one market step did. */
+export interface StepReport {
+  intents: ExecutionResult[];
+  /** The symbol's features were held (breaker open, or this bar failed). */
+  featuresHeld: boolean;
+  /** Why this bar was refused, '' when it was taken. */
+  barProblem: string;
+}
+
+/** Keeps only the records whose outcome changed and the intents (as replay's log does), copied: the engine reuses its record. */
+class BufferedSink implements DecisionSink {
+  readonly keepsUnchanged = false;
+  readonly buffer: DecisionRecord[] = [];
+  record(r: DecisionRecord): void {
+    this.buffer.push({ ...r });
+  }
+}
+
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class AccountSession {
+  readonly engine: ExitEngine;
+  readonly executor: IntentExecutor;
+  readonly breakers: FeatureBreakers;
+  private readonly sink = new BufferedSink();
+  private readonly baseMs: number;
+  private readonly staleAfterMs: number;
+  /** Close time of the last bar folded into each symbol's features. */
+  private readonly lastBarAt = new Map<string, number>();
+  /** What was last saved per position (plan, DTMS state, position, order as JSON): only changes are written. */
+  private readonly saved = new Map<string, string>();
+  private savedState = '';
+  private readonly rejections: IntentHealth[] = [];
+  /** Legacy rules turned into plans since the last save: deleted with that save. */
+  private readonly legacyUsed: string[] = [];
+  /** Some intent's outcome is still unknown (the broker could not be read): settle before deciding. */
+  private unsettled = false;
+  private steps: Promise<unknown> = Promise.resolve();
+  private started = false;
+
+  constructor(private readonly o: AccountSessionOptions) {
+    this.engine = new ExitEngine(o.config, { baseTimeframe: o.baseTimeframe, sink: this.sink });
+    const x = o.config.execution;
+    const retry: RetryPolicy = { maxSends: x.maxSends, baseDelayMs: x.retryBaseMs, rateLimitDelayMs: x.rateLimitWaitMs, maxDelayMs: x.retryMaxWaitMs };
+    this.executor = new IntentExecutor(o.broker, o.store, { retry, clock: o.clock, sleep: o.sleep ?? realSleep, ...(o.log ? { log: o.log } : {}) });
+    this.breakers = new FeatureBreakers({ maxFailures: x.breakerFailures, openMs: x.breakerOpenSec * 1000 });
+    this.baseMs = TIMEFRAME_MS[o.baseTimeframe];
+    this.staleAfterMs = x.staleFeedSec * 1000;
+    for (const inst of o.instruments) this.engine.addInstrument(inst);
+  }
+
+  /**
+   * Starts (or restarts) the session: `history` (closed bars per symbol, oldest first, up to now)
+   * rebuilds the features; then the stored state is restored and settled with the broker. Throws when
+   * the broker's positions cannot be read: nothing is decided blind.
+   */
+  async start(history: ReadonlyMap<string, readonly Bar[]> = new Map()): Promise<StartReport> {
+    if (this.started) throw new Error('AccountSession.start: already started');
+    this.claimStore();
+    this.started = true;
+    const scratch: Intent[] = [];
+    let time = Number.NEGATIVE_INFINITY;
+    for (const [symbol, bars] of history) {
+      if (this.engine.instrument(symbol) === undefined) continue;
+      for (const bar of bars) {
+        if (barProblem(bar, this.lastBarAt.get(symbol) ?? Number.NaN, this.baseMs) !== '') continue;
+        this.engine.onBar(symbol, bar, scratch);
+        this.lastBarAt.set(symbol, bar.time + this.baseMs);
+        time = Math.max(time, bar.time + this.baseMs);
+      }
+    }
+    const restored = this.restore(Number.isFinite(time) ? time : this.o.clock());
+    const positions = await this.o.broker.positions();
+    const report: StartReport = { restored, settled: [], adopted: [], fromLegacy: [], closedWhileAway: [] };
+    this.settleOutstanding(positions, 'at start', report.settled);
+    const now = this.engineTime();
+    const before = new Set(this.engine.positionIds());
+    this.syncWith(positions, now, report);
+    for (const id of before) if (this.engine.plan(id) === undefined) report.closedWhileAway.push(id);
+    this.persist([]);
+    this.o.log?.info({ restored, settled: report.settled.length, adopted: report.adopted.length, closed: report.closedWhileAway.length }, 'session started');
+    return report;
+  }
+
+  /** Waits for the step under way, then releases the store for another session. */
+  async close(): Promise<void> {
+    await this.steps;
+    if (this.started) this.o.store.saveSessionOwner(null);
+    this.started = false;
+  }
+
+  /**
+   * One live session per store: refuses when another process on this machine that is still alive
+   * holds it, or a session on another machine reported within the last 3 minutes. A holder that died
+   * (killed, crashed) is taken over: its state is what this session restarts from.
+   */
+  private claimStore(): void {
+    const me = this.o.owner ?? { pid: process.pid, host: hostname(), alive: pidAlive };
+    const store = this.o.store;
+    store.transaction(() => {
+      const holder = store.sessionOwner();
+      if (holder !== null && !(holder.pid === me.pid && holder.host === me.host)) {
+        const since = new Date(holder.startedAt).toISOString();
+        if (holder.host === me.host && me.alive(holder.pid)) {
+          throw new StoreInUseError(`${store.location} is in use by another Warden session (process ${holder.pid}, started ${since}); stop it first, or use another store`);
+        }
+        const last = store.health()?.at ?? Number.NEGATIVE_INFINITY;
+        if (holder.host !== me.host && this.o.clock() - last < OTHER_HOST_SILENT_MS) {
+          throw new StoreInUseError(`${store.location} is in use by a Warden session on ${holder.host} (process ${holder.pid}, started ${since}, last report ${Math.round((this.o.clock() - last) / 1000)} s ago)`);
+        }
+        this.o.log?.warn({ holder }, 'taking over the store from a session that is no longer running');
+      }
+      store.saveSessionOwner({ pid: me.pid, host: me.host, startedAt: this.o.clock() });
+    });
+  }
+
+  /** A closed bar of `symbol`. Steps run one at a time, in call order. */
+  onBar(symbol: string, bar: Bar): Promise<StepReport> {
+    const step = this.steps.then(() => this.step(symbol, bar));
+    this.steps = step.catch(() => undefined);
+    return step;
+  }
+
+  /** The market data of `symbol` could not be had (a feed error): counts toward its breaker. */
+  feedFailed(symbol: string, error: string): void {
+    if (this.breakers.failure(symbol, this.o.clock(), error)) this.o.log?.warn({ symbol, error }, 'feature circuit breaker open: holding the last good values');
+  }
+
+  /** Health now: breakers, feeds, unsettled intents, recent refusals. */
+  health(): HealthReport {
+    const now = this.o.clock();
+    while (this.rejections.length > 0 && this.rejections[0]!.at < now - REJECTION_WINDOW_MS) this.rejections.shift();
+    return assessHealth({
+      now,
+      positions: this.engine.openPositions,
+      hedges: this.engine.hedgeIds().length,
+      breakers: this.breakers.open(now),
+      feeds: this.o.instruments.map((i) => ({ symbol: i.symbol, lastBarAt: this.lastBarAt.get(i.symbol) ?? Number.NaN, crypto: i.crypto })),
+      staleAfterMs: this.staleAfterMs,
+      unresolvedIntents: this.o.store.unresolvedIntents().map((i) => ({ id: i.intent.id, positionId: i.intent.positionId, status: i.status, at: i.recordedAt, code: i.code, reason: i.reason })),
+      recentRejections: [...this.rejections],
+    });
+  }
+
+  // ---------------------------------------------------------------- a step
+
+  private async step(symbol: string, bar: Bar): Promise<StepReport> {
+    if (!this.started) throw new Error('AccountSession: call start() first');
+    const closeTime = bar.time + this.baseMs;
+    // The broker's view first: stops and targets filled since the last step, positions opened or
+    // closed by hand, intents still unsettled. Unreadable: decide on the last view (the broker refuses
+    // what no longer fits), but never settle blind.
+    const before = await this.readPositions();
+    if (before !== null) {
+      if (this.unsettled) this.settleOutstanding(before, 'after an unknown answer', []);
+      this.syncWith(before, closeTime, null);
+    }
+    const out: Intent[] = [];
+    let problem = barProblem(bar, this.lastBarAt.get(symbol) ?? Number.NaN, this.baseMs);
+    let held = !this.breakers.allows(symbol, this.o.clock());
+    if (!held && problem === '') {
+      try {
+        this.engine.onBar(symbol, bar, out);
+        this.lastBarAt.set(symbol, closeTime);
+        if (this.breakers.success(symbol)) this.o.log?.info({ symbol }, 'feature circuit breaker closed');
+      } catch (err) {
+        problem = `feature update failed: ${err instanceof Error ? err.message : String(err)}`;
+        out.length = 0;
+      }
+    }
+    if (problem !== '') {
+      if (!held) this.feedFailed(symbol, problem);
+      held = true;
+    }
+    if (held && Number.isFinite(bar.close) && bar.close > 0) {
+      // Positions are still looked after at this price, with the last good feature values.
+      const spread = Number.isFinite(bar.spread) && bar.spread > 0 ? bar.spread : 0;
+      this.engine.onQuote(symbol, closeTime, bar.close, bar.close + spread, out);
+    }
+    this.persist(out);
+    const results = await Promise.all(out.map((it) => this.executor.execute(it)));
+    for (const r of results) {
+      const it = r.intent;
+      if (r.outcome === 'applied' && !r.duplicate) {
+        this.engine.resolve(it.positionId, it.id, 'applied', it.kind === 'open' && r.answer?.outcome === 'applied' ? r.answer.positionId : '');
+      } else if (r.outcome === 'rejected' && !r.duplicate) {
+        this.engine.resolve(it.positionId, it.id, 'rejected', '', r.reason);
+        this.rejections.push({ id: it.id, positionId: it.positionId, status: 'rejected', at: this.o.clock(), code: r.code, reason: r.reason });
+      } else {
+        this.unsettled = true;
+      }
+    }
+    // Reconcile unknown answers now, before the next decision; the fresh view also shows the new SL and volume.
+    const after = this.unsettled || results.length > 0 ? await this.readPositions() : null;
+    if (after !== null) {
+      if (this.unsettled) this.settleOutstanding(after, 'after an unknown answer', []);
+      this.syncWith(after, closeTime, null);
+    }
+    this.persist([]);
+    return { intents: results, featuresHeld: held, barProblem: problem };
+  }
+
+  /** The broker's positions, or null (logged) when it cannot be read now. */
+  private async readPositions(): Promise<Position[] | null> {
+    try {
+      return await this.o.broker.positions();
+    } catch (err) {
+      this.o.log?.warn({ broker: this.o.broker.name, error: err instanceof Error ? err.message : String(err) }, 'cannot read the broker positions');
+      return null;
+    }
+  }
+
+  /**
+   * Settles the intents the engine waits on: a final answer in the journal (the broker answered; the
+   * process stopped before the engine heard it) is taken as it is; otherwise (pending: perhaps never
+   * sent; unknown: timed out) the broker's positions tell whether it took effect.
+   */
+  private settleOutstanding(positions: readonly Position[], when: string, settled: StartReport['settled']): void {
+    for (const { positionId, intentId } of this.engine.pendingIntents()) this.settleOne(positionId, intentId, positions, when, settled);
+    this.unsettled = false;
+  }
+
+  private settleOne(positionId: string, intentId: string, positions: readonly Position[], when: string, settled: StartReport['settled']): void {
+    const j = this.o.store.intent(intentId);
+    if (j !== null && (j.status === 'applied' || j.status === 'rejected')) {
+      const it = j.intent;
+      const opened = it.kind === 'open' && j.status === 'applied' ? (positions.find((p) => p.comment === it.comment && !this.engine.isHedge(p.id) && this.engine.plan(p.id) === undefined)?.id ?? '') : '';
+      this.engine.resolve(positionId, intentId, j.status, opened, j.reason);
+      settled.push({ intentId, positionId, outcome: j.status, how: 'journal' });
+      return;
+    }
+    const outcome = this.engine.reconcile(positionId, positions);
+    if (outcome === null) return;
+    const reason = outcome === 'applied' ? `reconciled ${when}: the broker's positions show it took effect` : `reconciled ${when}: the broker's positions show no effect; decided afresh`;
+    if (j !== null) {
+      this.executor.settle(intentId, outcome, reason);
+      if (outcome === 'rejected') this.rejections.push({ id: intentId, positionId, status: 'rejected', at: this.o.clock(), code: j.code, reason });
+    } else this.o.log?.warn({ intent: intentId, positionId }, 'an intent the engine waited on is not in the journal');
+    settled.push({ intentId, positionId, outcome, how: 'reconciled' });
+  }
+
+  /**
+   * Takes the broker's positions as they are: fresh SL/TP/volume for managed positions, a plan for a
+   * new one (from its imported legacy rule when there is one), and managed positions or hedges the
+   * broker no longer has are let go (a position leaving a hedge behind hands it to the engine to close).
+   */
+  private syncWith(positions: readonly Position[], now: number, report: StartReport | null): void {
+    const present = new Set<string>();
+    for (const p of positions) {
+      present.add(p.id);
+      if (this.engine.isHedge(p.id)) continue;
+      const inst = this.engine.instrument(p.symbol);
+      if (inst === undefined) continue; // not an instrument this session manages
+      if (this.engine.plan(p.id) !== undefined) {
+        this.engine.track(p, now);
+        continue;
+      }
+      const legacy = this.o.store.legacyRule(p.id);
+      if (legacy !== null && legacy.rule.symbol === p.symbol) {
+        this.engine.restore(p, planFromLegacy(legacy.rule, inst, p.volume, now), now);
+        this.legacyUsed.push(p.id);
+        report?.fromLegacy.push(p.id);
+      } else this.engine.track(p, now);
+      report?.adopted.push(p.id);
+    }
+    for (const id of this.engine.positionIds()) {
+      if (present.has(id)) continue;
+      // Its pending intent first: a close shows as the absence, a stop move did not happen.
+      const pending = this.engine.plan(id)?.pending;
+      if (pending) this.settleOne(id, pending.id, positions, 'as the position left the broker', report?.settled ?? []);
+      this.engine.untrack(id);
+    }
+    for (const h of this.engine.hedgeIds()) if (!present.has(h)) this.engine.untrack(h);
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /** The engine's clock after a restore (the stored time, or the last history bar's close). */
+  private engineTime(): number {
+    let t = Number.NEGATIVE_INFINITY;
+    for (const v of this.lastBarAt.values()) t = Math.max(t, v);
+    const stored = this.o.store.sessionState()?.time ?? Number.NEGATIVE_INFINITY;
+    t = Math.max(t, stored);
+    return Number.isFinite(t) ? t : this.o.clock();
+  }
+
+  /** Rebuilds the engine's positions, plans, DTMS state, hedges and orphans from the store. Returns the positions restored. */
+  private restore(time: number): number {
+    const store = this.o.store;
+    const plans = new Map(store.plans().map((p) => [p.positionId, p]));
+    const defences = store.defences();
+    const state: StoredSessionState | null = store.sessionState();
+    const snap: EngineSnapshot = {
+      time: Math.max(time, state?.time ?? Number.NEGATIVE_INFINITY),
+      positions: [],
+      hedges: [],
+      orphans: [],
+      deepChecks: state?.deepChecks ?? 0,
+    };
+    for (const { position } of store.positions()) {
+      // Rows of a position are deleted together; a row left alone is dropped at the next save.
+      this.saved.set(position.id, '');
+      const plan = plans.get(position.id);
+      if (plan === undefined || this.engine.instrument(position.symbol) === undefined) {
+        this.o.log?.warn({ positionId: position.id, symbol: position.symbol }, plan === undefined ? 'stored position without a plan: dropped' : 'stored position on an instrument this session does not manage: dropped');
+        continue;
+      }
+      snap.positions.push({ position, plan, defence: defences.get(position.id) ?? null });
+    }
+    for (const id of plans.keys()) if (!this.saved.has(id)) this.saved.set(id, '');
+    if (state !== null) {
+      snap.hedges = state.hedges;
+      snap.orphans = state.orphans.filter((o) => this.engine.instrument(o.symbol) !== undefined);
+    }
+    this.engine.restoreSnapshot(snap);
+    return snap.positions.length;
+  }
+
+  /**
+   * One transaction: the buffered decision records, `intents` journaled as pending, every position whose
+   * plan, DTMS state or broker view changed, positions gone, the engine-wide state and the health report.
+   * The records reach `onDecision` once they are stored.
+   */
+  private persist(intents: readonly Intent[]): void {
+    const store = this.o.store;
+    const records = this.sink.buffer.splice(0);
+    store.transaction(() => {
+      for (const r of records) store.appendDecision(r);
+      for (const it of intents) this.executor.journal(it);
+      const snap = this.engine.snapshot();
+      const live = new Set<string>();
+      snap.positions.forEach((p, order) => {
+        const id = p.position.id;
+        live.add(id);
+        const json = toPlainJson([p.plan, p.defence, p.position, order]);
+        if (this.saved.get(id) === json) return;
+        store.savePlan(p.plan);
+        if (p.defence !== null) store.saveDefence(id, p.defence);
+        else store.deleteDefence(id);
+        store.savePosition(p.position, order);
+        this.saved.set(id, json);
+      });
+      for (const id of [...this.saved.keys()]) {
+        if (live.has(id)) continue;
+        store.deletePlan(id);
+        store.deleteDefence(id);
+        store.deletePosition(id);
+        this.saved.delete(id);
+      }
+      for (const id of this.legacyUsed.splice(0)) store.deleteLegacyRule(id);
+      const state: StoredSessionState = { time: snap.time, hedges: snap.hedges, orphans: snap.orphans, deepChecks: snap.deepChecks };
+      const stateJson = toPlainJson(state);
+      if (stateJson !== this.savedState) {
+        store.saveSessionState(state);
+        this.savedState = stateJson;
+      }
+      store.saveHealth(this.health());
+    });
+    if (this.o.onDecision) for (const r of records) this.o.onDecision(r);
+  }
+}
+
+/** Why a bar cannot be folded into the features ('' when it can): not a price, not a bar, or not after the last one. */
+export function barProblem(bar: Bar, lastCloseTime: number, baseMs: number): string {
+  const { open, high, low, close } = bar;
+  if (!Number.isFinite(bar.time)) return `bar time ${bar.time} is not a time`;
+  if (![open, high, low, close].every((x) => Number.isFinite(x) && x > 0)) return `bar at ${new Date(bar.time).toISOString()} has a price that is not a positive number (${open}/${high}/${low}/${close})`;
+  if (high < low || high < Math.max(open, close) || low > Math.min(open, close)) return `bar at ${new Date(bar.time).toISOString()} is not a bar (high ${high}, low ${low}, open ${open}, close ${close})`;
+  if (bar.time + baseMs <= lastCloseTime) return `bar at ${new Date(bar.time).toISOString()} is not after the last one (closed ${new Date(lastCloseTime).toISOString()})`;
+  return '';
+}

@@ -1,0 +1,131 @@
+// Is Warden doing its job right now? healthy / degraded / idle, with the reasons (warden.md §5):
+// open feature circuit breakers, stale feeds, intents whose outcome is still unknown, and orders the
+// broker refused lately. A live session writes its report into the store at every step; `warden
+// health` (and later the API) reads it, checks the journal afresh and says how old the report is.
+import type { WardenStore } from '../store/store.ts';
+import { isWeekendWindow } from '../domain/sessions.ts';
+
+export type HealthStatus = 'healthy' | 'degraded' | 'idle';
+
+export interface BreakerHealth {
+  symbol: string;
+  /** Consecutive feature failures. */
+  failures: number;
+  /** Epoch ms it opened, and when it lets the next bar through (half-open). */
+  openedAt: number;
+  reopensAt: number;
+  lastError: string;
+}
+
+export interface FeedHealth {
+  symbol: string;
+  /** Close time of the last bar folded into the features (NaN: none yet). */
+  lastBarAt: number;
+  ageMs: number;
+  stale: boolean;
+}
+
+export interface IntentHealth {
+  id: string;
+  positionId: string;
+  status: string;
+  /** When it was journaled (unresolved) or refused (rejections). */
+  at: number;
+  /** The broker's code and reason (rejections). */
+  code: string | null;
+  reason: string;
+}
+
+export interface HealthReport {
+  status: HealthStatus;
+  /** Why it is degraded (or idle); empty when healthy. */
+  reasons: string[];
+  /** When the report was made (epoch ms, the session's clock). */
+  at: number;
+  positions: number;
+  hedges: number;
+  breakers: BreakerHealth[];
+  feeds: FeedHealth[];
+  /** Intents journaled but not known to be applied or rejected: no new decision for their position until settled. */
+  unresolvedIntents: IntentHealth[];
+  /** Intents the broker refused in the last REJECTION_WINDOW_MS. */
+  recentRejections: IntentHealth[];
+}
+
+/** How far back refused intents count against health. */
+export const REJECTION_WINDOW_MS = 15 * 60_000;
+
+export interface HealthInputs {
+  now: number;
+  positions: number;
+  hedges: number;
+  breakers: BreakerHealth[];
+  feeds: { symbol: string; lastBarAt: number; crypto: boolean }[];
+  /** A feed is stale when its last bar closed longer ago than this. */
+  staleAfterMs: number;
+  unresolvedIntents: IntentHealth[];
+  recentRejections: IntentHealth[];
+}
+
+/**
+ * The status from the facts. Idle: nothing under management and nothing unsettled. Degraded: an open
+ * breaker, a stale feed (FX and metals are not stale over their weekend close), an unsettled intent
+ * or a recent refusal. Healthy otherwise.
+ */
+export function assessHealth(h: HealthInputs): HealthReport {
+  const reasons: string[] = [];
+  const feeds: FeedHealth[] = h.feeds.map((f) => {
+    const ageMs = Number.isFinite(f.lastBarAt) ? Math.max(0, h.now - f.lastBarAt) : Number.POSITIVE_INFINITY;
+    const closed = !f.crypto && isWeekendWindow(h.now);
+    return { symbol: f.symbol, lastBarAt: f.lastBarAt, ageMs, stale: !closed && ageMs > h.staleAfterMs };
+  });
+  for (const b of h.breakers) reasons.push(`circuit breaker open for ${b.symbol} after ${b.failures} feature failures (${b.lastError}); last good values in use until ${new Date(b.reopensAt).toISOString()}`);
+  for (const f of feeds) {
+    if (f.stale) reasons.push(Number.isFinite(f.lastBarAt) ? `feed ${f.symbol} is stale: last bar closed ${Math.round(f.ageMs / 1000)} s ago` : `feed ${f.symbol} has delivered no bar yet`);
+  }
+  if (h.unresolvedIntents.length > 0) reasons.push(`${h.unresolvedIntents.length} intent(s) not settled with the broker: ${h.unresolvedIntents.map((i) => `${i.id} (${i.status})`).join(', ')}`);
+  if (h.recentRejections.length > 0) reasons.push(`${h.recentRejections.length} intent(s) refused by the broker in the last ${REJECTION_WINDOW_MS / 60_000} min: ${h.recentRejections.map((i) => `${i.id} (${i.code ?? '?'} ${i.reason})`).join(', ')}`);
+  let status: HealthStatus;
+  if (reasons.length > 0) status = 'degraded';
+  else if (h.positions === 0 && h.hedges === 0) {
+    status = 'idle';
+    reasons.push('no open position under management');
+  } else status = 'healthy';
+  return {
+    status,
+    reasons,
+    at: h.now,
+    positions: h.positions,
+    hedges: h.hedges,
+    breakers: h.breakers,
+    feeds,
+    unresolvedIntents: h.unresolvedIntents,
+    recentRejections: h.recentRejections,
+  };
+}
+
+/**
+ * Health as a store shows it (`warden health`): the last report a session wrote, with the journal's
+ * unsettled intents read afresh. A report older than `silentAfterMs` while positions are managed means
+ * nothing is watching them: degraded.
+ */
+export function healthFromStore(store: WardenStore, now: number, silentAfterMs: number): HealthReport & { reportAgeMs: number } {
+  const last = store.health();
+  const unresolved: IntentHealth[] = store.unresolvedIntents().map((i) => ({ id: i.intent.id, positionId: i.intent.positionId, status: i.status, at: i.recordedAt, code: i.code, reason: i.reason }));
+  if (last === null) {
+    const positions = store.positions().length;
+    const reasons = positions > 0 || unresolved.length > 0 ? ['no live session has reported to this store yet'] : ['no live session has reported to this store yet; nothing under management'];
+    if (unresolved.length > 0) reasons.push(`${unresolved.length} intent(s) not settled with the broker`);
+    const status: HealthStatus = positions > 0 || unresolved.length > 0 ? 'degraded' : 'idle';
+    return { status, reasons, at: now, positions, hedges: 0, breakers: [], feeds: [], unresolvedIntents: unresolved, recentRejections: [], reportAgeMs: Number.POSITIVE_INFINITY };
+  }
+  const reportAgeMs = Math.max(0, now - last.at);
+  const reasons = last.reasons.filter((r) => !/not settled with the broker/.test(r));
+  if (unresolved.length > 0) reasons.push(`${unresolved.length} intent(s) not settled with the broker: ${unresolved.map((i) => `${i.id} (${i.status})`).join(', ')}`);
+  const silent = reportAgeMs > silentAfterMs && (last.positions > 0 || last.hedges > 0);
+  if (silent) reasons.push(`the session's last report is ${Math.round(reportAgeMs / 1000)} s old: nothing is managing the ${last.positions} open position(s)`);
+  const degraded = silent || unresolved.length > 0 || last.breakers.length > 0 || last.feeds.some((f) => f.stale) || last.recentRejections.length > 0;
+  const status: HealthStatus = degraded ? 'degraded' : last.status === 'degraded' ? 'healthy' : last.status;
+  const kept = status === 'idle' ? reasons : reasons.filter((r) => r !== 'no open position under management');
+  return { ...last, status, reasons: kept, unresolvedIntents: unresolved, reportAgeMs };
+}
