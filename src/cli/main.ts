@@ -14,6 +14,7 @@ import * as demoCommand from './commands/demo.ts';
 import * as healthCommand from './commands/health.ts';
 import * as importLegacyCommand from './commands/importLegacy.ts';
 import * as replayCommand from './commands/replay.ts';
+import * as serveCommand from './commands/serve.ts';
 // A new command: import it like the ones above, then list it in COMMANDS.
 
 /** A command module: registers its command(s) on the program. */
@@ -28,6 +29,7 @@ export const COMMANDS: readonly CommandModule[] = [
   replayCommand,
   importLegacyCommand,
   healthCommand,
+  serveCommand,
 ];
 
 /** The version in package.json. */

@@ -290,12 +290,39 @@ export const executionSchema = z
   })
   .prefault({});
 
+/** `warden serve`: the HTTP server, the store, and the played market of the embedded default. */
+export const serviceSchema = z
+  .strictObject({
+    /** Address to listen on: loopback unless told otherwise. */
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(8080),
+    /** Bearer token of the mutating endpoints (or WARDEN_API_TOKEN); none: one is made and written beside the store. */
+    token: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** The store file (SQLite). */
+    store: z.string().min(1).default('warden.db'),
+    /** Requests per minute per client address. */
+    rateLimitPerMinute: z.number().int().min(10).max(1_000_000).default(1200),
+    /** The embedded default's market: generated bars per symbol, played at `speed` bars per second. */
+    market: z
+      .strictObject({
+        symbols: z.array(z.string().min(1)).min(1).max(20).default(['XAUUSDc', 'EURUSD', 'BTCUSDc']),
+        seed: z.number().int().min(0).default(1),
+        speed: range(0.1, 10_000).default(20),
+        warmupMinutes: z.number().int().min(0).max(100_000).default(1500),
+        /** Demo positions kept open per symbol (0: none). */
+        demoPositions: z.number().int().min(0).max(50).default(2),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   symbols: symbolsSchema,
   exits: exitsSchema,
   features: featuresSchema,
   dtms: dtmsSchema,
   execution: executionSchema,
+  service: serviceSchema,
   instruments: symbolTable(instrumentRules).prefault(DEFAULT_INSTRUMENTS as never),
 });
 

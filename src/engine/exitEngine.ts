@@ -426,6 +426,12 @@ export class ExitEngine {
     return this.symbols.get(symbol)?.instrument;
   }
 
+  /** The last price the symbol's positions were evaluated at (NaN before the first one). */
+  quote(symbol: string): { bid: number; ask: number } {
+    const sym = this.symbol(symbol);
+    return { bid: sym.lastBid, ask: sym.lastAsk };
+  }
+
   features(symbol: string): MarketFeatures {
     const sym = this.symbol(symbol);
     return sym.features.snapshot(emptyMarketFeatures());

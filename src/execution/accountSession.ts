@@ -36,8 +36,10 @@ export interface AccountSessionOptions {
   instruments: readonly Instrument[];
   broker: BrokerPort;
   store: WardenStore;
-  /** Wall clock (epoch ms): journal stamps, breakers, health. The engine runs on the bars' time. */
+  /** The session's clock (epoch ms): journal stamps, breakers, feed staleness. The engine runs on the bars' time. */
   clock: () => number;
+  /** The wall clock, when `clock` is a played market's time: stamps the health report (default `clock`). */
+  wallClock?: () => number;
   /** Waits between retries; default a real timer. */
   sleep?: (ms: number) => Promise<void>;
   log?: Logger;
@@ -165,6 +167,20 @@ export class AccountSession {
     return report;
   }
 
+  /**
+   * Changes the engine's state from outside the market (the API: disable a plan, change its
+   * parameters) between two steps, then stores it. Returns what `change` returns.
+   */
+  act<T>(change: () => T): Promise<T> {
+    const run = this.steps.then(() => {
+      const result = change();
+      this.persist([]);
+      return result;
+    });
+    this.steps = run.catch(() => undefined);
+    return run;
+  }
+
   /** Waits for the step under way, then releases the store for another session. */
   async close(): Promise<void> {
     await this.steps;
@@ -215,6 +231,7 @@ export class AccountSession {
     while (this.rejections.length > 0 && this.rejections[0]!.at < now - REJECTION_WINDOW_MS) this.rejections.shift();
     return assessHealth({
       now,
+      reportedAt: this.o.wallClock?.() ?? now,
       positions: this.engine.openPositions,
       hedges: this.engine.hedgeIds().length,
       breakers: this.breakers.open(now),

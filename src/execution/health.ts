@@ -40,8 +40,10 @@ export interface HealthReport {
   status: HealthStatus;
   /** Why it is degraded (or idle); empty when healthy. */
   reasons: string[];
-  /** When the report was made (epoch ms, the session's clock). */
+  /** When the report was made (epoch ms, the session's clock: the market's time on a played market). */
   at: number;
+  /** When it was written, on the wall clock (epoch ms): how `warden health` tells a session stopped. */
+  reportedAt: number;
   positions: number;
   hedges: number;
   breakers: BreakerHealth[];
@@ -57,6 +59,8 @@ export const REJECTION_WINDOW_MS = 15 * 60_000;
 
 export interface HealthInputs {
   now: number;
+  /** Wall-clock time of the report; default `now`. */
+  reportedAt?: number;
   positions: number;
   hedges: number;
   breakers: BreakerHealth[];
@@ -95,6 +99,7 @@ export function assessHealth(h: HealthInputs): HealthReport {
     status,
     reasons,
     at: h.now,
+    reportedAt: h.reportedAt ?? h.now,
     positions: h.positions,
     hedges: h.hedges,
     breakers: h.breakers,
@@ -117,9 +122,9 @@ export function healthFromStore(store: WardenStore, now: number, silentAfterMs: 
     const reasons = positions > 0 || unresolved.length > 0 ? ['no live session has reported to this store yet'] : ['no live session has reported to this store yet; nothing under management'];
     if (unresolved.length > 0) reasons.push(`${unresolved.length} intent(s) not settled with the broker`);
     const status: HealthStatus = positions > 0 || unresolved.length > 0 ? 'degraded' : 'idle';
-    return { status, reasons, at: now, positions, hedges: 0, breakers: [], feeds: [], unresolvedIntents: unresolved, recentRejections: [], reportAgeMs: Number.POSITIVE_INFINITY };
+    return { status, reasons, at: now, reportedAt: now, positions, hedges: 0, breakers: [], feeds: [], unresolvedIntents: unresolved, recentRejections: [], reportAgeMs: Number.POSITIVE_INFINITY };
   }
-  const reportAgeMs = Math.max(0, now - last.at);
+  const reportAgeMs = Math.max(0, now - last.reportedAt);
   const reasons = last.reasons.filter((r) => !/not settled with the broker/.test(r));
   if (unresolved.length > 0) reasons.push(`${unresolved.length} intent(s) not settled with the broker: ${unresolved.map((i) => `${i.id} (${i.status})`).join(', ')}`);
   const silent = reportAgeMs > silentAfterMs && (last.positions > 0 || last.hedges > 0);

@@ -305,6 +305,7 @@ export const healthReportSchema = z.strictObject({
   status: z.enum(allOf<HealthStatus>()(['healthy', 'degraded', 'idle'])),
   reasons: z.array(str),
   at: num,
+  reportedAt: num,
   positions: num,
   hedges: num,
   breakers: z.array(z.strictObject({ symbol: str, failures: num, openedAt: num, reopensAt: num, lastError: str }) satisfies z.ZodType<BreakerHealth>),

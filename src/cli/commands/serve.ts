@@ -1,0 +1,84 @@
+// `warden serve [--config FILE]`: the live engine loop, the store, the HTTP API and its docs, on the
+// embedded default (the paper broker over a played, generated market with a few demo positions).
+// Prints where the API is and where the token is; stops cleanly on SIGINT / SIGTERM (the bar under
+// way is finished and stored first).
+import path from 'node:path';
+import type { Command } from 'commander';
+import { startService } from '../../service/service.ts';
+import { createLogger } from '../../log.ts';
+import { openSqliteStore } from '../../store/sqliteStore.ts';
+import { StoreError, type WardenStore } from '../../store/store.ts';
+import { StoreInUseError } from '../../execution/accountSession.ts';
+import { loadConfigOption } from '../configArg.ts';
+import { CliError } from '../errors.ts';
+import { writeOut } from '../io.ts';
+import { readVersion } from '../main.ts';
+
+interface ServeOptions {
+  config?: string;
+  store?: string;
+  port?: string;
+  host?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('run Warden: the engine loop on the paper broker and a played market, the store, and the HTTP API (/docs, /openapi.json)')
+    .option('--config <file>', 'a Warden config file (YAML or JSON); its service: section sets host, port, store, token and market')
+    .option('--store <file>', 'the store file (default: service.store, warden.db)')
+    .option('--port <n>', 'the port (default: service.port, 8080; 0 picks a free one)')
+    .option('--host <addr>', 'the address to listen on (default: service.host, 127.0.0.1)')
+    .action((o: ServeOptions, cmd: Command) => serve(o, cmd));
+}
+
+async function serve(o: ServeOptions, cmd: Command): Promise<void> {
+  const config = loadConfigOption(o.config);
+  if (o.port !== undefined) {
+    const port = Number(o.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError(`--port must be a whole number within 0..65535, got "${o.port}"`);
+    config.service.port = port;
+  }
+  if (o.host !== undefined) config.service.host = o.host;
+  const storeFile = o.store ?? config.service.store;
+  const envToken = process.env.WARDEN_API_TOKEN === '' ? undefined : process.env.WARDEN_API_TOKEN;
+  if (envToken !== undefined && envToken.length < 16) throw new CliError('WARDEN_API_TOKEN must be at least 16 characters');
+  const log = createLogger({ name: 'warden' });
+  const version = readVersion();
+  let store: WardenStore;
+  try {
+    store = openSqliteStore(storeFile, { now: Date.now(), createdBy: `warden ${version}` });
+  } catch (err) {
+    if (err instanceof StoreError) throw new CliError(err.message);
+    throw err;
+  }
+  let service: Awaited<ReturnType<typeof startService>>;
+  try {
+    service = await startService({ config, store, log, version, token: config.service.token ?? envToken, tokenFile: `${path.resolve(storeFile)}.token` });
+  } catch (err) {
+    store.close();
+    if (err instanceof StoreInUseError) throw new CliError(err.message);
+    if (typeof err === 'object' && err !== null && 'code' in err && (err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
+      throw new CliError(`cannot listen on ${config.service.host}:${config.service.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'} (service.port, or --port)`);
+    }
+    throw err;
+  }
+  writeOut(cmd, `Warden is running: dashboard and API at ${service.url} (API docs ${service.url}docs)`);
+  writeOut(cmd, service.tokenFile !== '' ? `API token for the mutating endpoints: in ${service.tokenFile}` : 'API token: from the config or WARDEN_API_TOKEN');
+  writeOut(cmd, `store: ${path.resolve(storeFile)}; market: ${config.service.market.symbols.join(', ')} played at ${config.service.market.speed} bars/s. Ctrl-C stops.`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping');
+      void service
+        .stop()
+        .catch((err: unknown) => log.error({ err }, 'error while stopping'))
+        .finally(() => {
+          store.close();
+          resolve();
+        });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  writeOut(cmd, 'Warden stopped.');
+}

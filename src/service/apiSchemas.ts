@@ -1,0 +1,108 @@
+// The HTTP API's request and response schemas (zod): fastify validates requests and serializes
+// responses with them, and the OpenAPI document (/openapi.json) is generated from them.
+import { z } from 'zod';
+
+export const errorSchema = z.object({ error: z.string(), message: z.string() }).meta({ id: 'Error' });
+
+export const ticketParams = z.object({ ticket: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a ticket is 1 to 64 letters, digits, _ . or -') });
+export const limitQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+
+const nullableNumber = z.number().nullable();
+
+export const positionSchema = z
+  .object({
+    ticket: z.string(),
+    symbol: z.string(),
+    side: z.enum(['buy', 'sell']),
+    volume: z.number(),
+    entry: z.number(),
+    sl: nullableNumber,
+    tp: nullableNumber,
+    price: nullableNumber,
+    profit: nullableNumber,
+    rAchieved: nullableNumber,
+    progressPct: nullableNumber,
+    stopOwner: z.enum(['exit_plan', 'dtms']),
+    exits: z.object({
+      enabled: z.boolean(),
+      tradeType: z.string(),
+      breakevenPct: z.number(),
+      partialPct: z.number(),
+      partialClosePct: z.number(),
+      breakevenDone: z.boolean(),
+      partialDone: z.boolean(),
+      trailingEnabled: z.boolean(),
+      trailingActive: z.boolean(),
+      trailMoves: z.number(),
+      pending: z.string().nullable(),
+    }),
+    dtms: z
+      .object({ state: z.string(), since: z.number(), score: nullableNumber, episode: z.number(), hedgeId: z.string().nullable(), queued: z.array(z.string()) })
+      .nullable(),
+  })
+  .meta({ id: 'Position' });
+
+export const decisionSchema = z
+  .object({
+    time: z.string(),
+    positionId: z.string(),
+    symbol: z.string(),
+    rule: z.string(),
+    outcome: z.string(),
+    reason: z.string(),
+    intentId: z.string(),
+    oldSl: nullableNumber,
+    newSl: nullableNumber,
+    volume: nullableNumber,
+    price: nullableNumber,
+    dtmsState: z.string(),
+    score: nullableNumber,
+    note: z.string(),
+  })
+  .meta({ id: 'Decision' });
+
+export const healthSchema = z
+  .object({
+    status: z.enum(['healthy', 'degraded', 'idle']),
+    reasons: z.array(z.string()),
+    at: z.string(),
+    positions: z.number(),
+    hedges: z.number(),
+    breakers: z.array(z.object({ symbol: z.string(), failures: z.number(), reopensAt: z.string(), lastError: z.string() })),
+    feeds: z.array(z.object({ symbol: z.string(), lastBarAt: z.string().nullable(), stale: z.boolean() })),
+    unresolvedIntents: z.array(z.object({ id: z.string(), positionId: z.string(), status: z.string() })),
+    recentRejections: z.array(z.object({ id: z.string(), positionId: z.string(), code: z.string().nullable(), reason: z.string() })),
+  })
+  .meta({ id: 'Health' });
+
+export const dtmsTradeSchema = z
+  .object({
+    success: z.literal(true),
+    summary: z.string(),
+    trade_info: z.object({
+      ticket: z.union([z.number(), z.string()]),
+      symbol: z.string(),
+      type: z.enum(['BUY', 'SELL']),
+      volume: z.number(),
+      open_price: z.number(),
+      current_price: nullableNumber,
+      profit: nullableNumber,
+      sl: nullableNumber,
+      tp: nullableNumber,
+      state: z.string(),
+      current_score: nullableNumber,
+      state_entry_time: z.string().nullable(),
+      warnings: z.object({ structural: z.number(), vwap: z.number(), momentum: z.number() }),
+      actions_taken: z.array(z.object({ time: z.string(), action: z.string(), kind: z.string(), status: z.string(), reason: z.string() })),
+      performance: z.object({ r_achieved: nullableNumber, progress_pct: nullableNumber, profit: nullableNumber }),
+      protection_active: z.boolean(),
+      intelligent_exits: z.object({ breakeven_triggered: z.boolean(), partial_profit_triggered: z.boolean(), trailing_stop_active: z.boolean() }),
+    }),
+  })
+  .meta({ id: 'DtmsTrade' });
+
+export const dtmsStatusSchema = z
+  .object({ enabled: z.boolean(), positions: z.number(), byState: z.record(z.string(), z.number()), hedges: z.number(), deepChecks: z.number() })
+  .meta({ id: 'DtmsStatus' });
+
+export const exitsSwitchSchema = z.object({ ticket: z.string(), enabled: z.boolean() }).meta({ id: 'ExitsSwitch' });

@@ -1,0 +1,104 @@
+// The live engine loop of `warden serve` on the embedded default: a played market (paperMarket.ts)
+// feeds the paper account (stops and targets fill inside each bar) and the account session (decisions,
+// journal, execution), at `speed` bars per second. A few demo positions are kept open per symbol, as a
+// trader would open them by hand, so there is always something to manage. Stops between two bars.
+import type { Logger } from 'pino';
+import type { PaperAccount } from '../brokers/paperAccount.ts';
+import { ceilToStep, floorToStep, roundStop, roundVolumeDown } from '../domain/rounding.ts';
+import type { Instrument, Side } from '../domain/types.ts';
+import type { AccountSession, StepReport } from '../execution/accountSession.ts';
+import type { PaperMarket } from './paperMarket.ts';
+
+export interface EngineLoopOptions {
+  market: PaperMarket;
+  account: PaperAccount;
+  session: AccountSession;
+  instruments: readonly Instrument[];
+  /** Bars played per second (all symbols together). */
+  speed: number;
+  /** Demo positions kept open per symbol (0: none), each opened at least `reopenBars` bars after the last. */
+  demoPositions: number;
+  reopenBars?: number;
+  log?: Logger;
+  /** Called with each bar's close time before its step (the session's clock follows the market). */
+  beforeStep?: (symbol: string, closeTime: number) => void;
+  /** Called after every step (live views). */
+  onStep?: (symbol: string, report: StepReport) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class EngineLoop {
+  private stopping = false;
+  private done: Promise<void> | null = null;
+  private readonly barsSinceOpen = new Map<string, number>();
+  private opened = 0;
+  /** Bars played so far. */
+  played = 0;
+
+  constructor(private readonly o: EngineLoopOptions) {
+    if (!(o.speed > 0)) throw new RangeError(`speed must be > 0 bars per second, got ${o.speed}`);
+  }
+
+  /** Starts playing (the session must be started). Resolves when the market ends or `stop` is called. */
+  run(): Promise<void> {
+    this.done ??= this.loop();
+    return this.done;
+  }
+
+  /** Finishes the bar under way, then stops. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.done;
+  }
+
+  private async loop(): Promise<void> {
+    const sleep = this.o.sleep ?? realSleep;
+    const gap = 1000 / this.o.speed;
+    for (const inst of this.o.instruments) this.topUp(inst);
+    while (!this.stopping) {
+      const e = this.o.market.nextBar();
+      if (e === null) {
+        this.o.log?.info({ played: this.played }, 'the played market has ended');
+        return;
+      }
+      const t0 = Date.now();
+      this.o.beforeStep?.(e.symbol, e.bar.time + 60_000);
+      this.o.account.onBar(e.symbol, e.bar, e.bar.time + 60_000);
+      const report = await this.o.session.onBar(e.symbol, e.bar);
+      this.played++;
+      this.o.onStep?.(e.symbol, report);
+      const inst = this.o.instruments.find((i) => i.symbol === e.symbol);
+      if (inst) {
+        this.barsSinceOpen.set(e.symbol, (this.barsSinceOpen.get(e.symbol) ?? Number.POSITIVE_INFINITY) + 1);
+        this.topUp(inst);
+      }
+      const wait = gap - (Date.now() - t0);
+      if (wait > 0 && !this.stopping) await sleep(wait);
+    }
+  }
+
+  /** Opens a demo position on the symbol when fewer than `demoPositions` are open and the last one is old enough. */
+  private topUp(inst: Instrument): void {
+    const want = this.o.demoPositions;
+    if (want <= 0) return;
+    const broker = this.o.account.broker(inst.symbol);
+    const open = broker.positions().filter((p) => !p.comment.startsWith('DTMS_')).length;
+    if (open >= want || (this.barsSinceOpen.get(inst.symbol) ?? Number.POSITIVE_INFINITY) < (this.o.reopenBars ?? 30)) return;
+    const q = broker.quote();
+    if (!Number.isFinite(q.bid)) return;
+    const atr = this.o.session.engine.features(inst.symbol).atr;
+    const side: Side = this.opened % 2 === 0 ? 'buy' : 'sell';
+    const entry = side === 'buy' ? q.ask : q.bid;
+    const dist = atr > 0 ? 1.5 * atr : entry * 0.003;
+    const s = side === 'buy' ? 1 : -1;
+    const sl = roundStop(side, entry - s * dist, inst.tickSize);
+    const tp = side === 'buy' ? floorToStep(entry + 2 * dist, inst.tickSize) : ceilToStep(entry - 2 * dist, inst.tickSize);
+    const volume = Math.max(inst.minLot, roundVolumeDown(inst.minLot * 10, inst.lotStep));
+    const a = broker.open({ requestId: `demo:${inst.symbol}:${this.opened}`, side, volume, sl, tp, comment: this.opened % 3 === 0 ? 'scalp' : 'demo', exempt: true });
+    this.opened++;
+    this.barsSinceOpen.set(inst.symbol, 0);
+    if (a.outcome === 'applied') this.o.log?.info({ symbol: inst.symbol, side, volume, sl, tp, ticket: a.positionId }, 'demo position opened');
+  }
+}

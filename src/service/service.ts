@@ -1,0 +1,104 @@
+// `warden serve` put together: the store, the paper account over the played market, the account
+// session, the engine loop and the HTTP server. `startService` returns once the server listens and
+// the loop plays; `stop()` finishes the bar under way, closes the server, releases and closes the store.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { PaperAccount } from '../brokers/paperAccount.ts';
+import type { WardenConfig } from '../config/schema.ts';
+import { instrumentFromConfig } from '../domain/instruments.ts';
+import { AccountSession } from '../execution/accountSession.ts';
+import type { WardenStore } from '../store/store.ts';
+import { EngineLoop } from './engineLoop.ts';
+import { PaperMarket } from './paperMarket.ts';
+import { buildServer } from './server.ts';
+
+export interface ServiceOptions {
+  config: WardenConfig;
+  store: WardenStore;
+  log: Logger;
+  version: string;
+  /** The API token: config, then environment; undefined: made and written to `tokenFile`. */
+  token: string | undefined;
+  tokenFile: string;
+  /** Epoch ms the played market's history ends (default now). */
+  now?: number;
+}
+
+export interface RunningService {
+  url: string;
+  token: string;
+  /** Where a made-up token was written ('' when it came from config or the environment). */
+  tokenFile: string;
+  session: AccountSession;
+  loop: EngineLoop;
+  stop(): Promise<void>;
+}
+
+/** The token from config or environment, else the one written beside the store, else a new one written there (mode 600). */
+function apiToken(given: string | undefined, file: string): { token: string; file: string } {
+  if (given !== undefined) return { token: given, file: '' };
+  if (existsSync(file)) {
+    const t = readFileSync(file, 'utf8').trim();
+    if (t.length >= 16) return { token: t, file };
+  }
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { token, file };
+}
+
+export async function startService(o: ServiceOptions): Promise<RunningService> {
+  const { config, store, log } = o;
+  const m = config.service.market;
+  const instruments = m.symbols.map((s) => instrumentFromConfig(config, s, true));
+  const now = o.now ?? Date.now();
+  const start = Math.floor(now / 60_000) * 60_000 - m.warmupMinutes * 60_000;
+  const market = new PaperMarket({ symbols: instruments.map((i) => ({ symbol: i.symbol, canonical: i.canonical })), seed: m.seed, start, warmupMinutes: m.warmupMinutes, minutes: 14 * 1440 });
+  const account = new PaperAccount(instruments, { accountMode: 'hedging', timeframeMs: 60_000 });
+  // The session runs on the market's clock (played faster than real time); the health report is stamped on the wall clock.
+  let marketTime = start + m.warmupMinutes * 60_000;
+  const session = new AccountSession({ config, baseTimeframe: 'M1', instruments, broker: account, store, clock: () => marketTime, wallClock: Date.now, log });
+  const history = market.warmup();
+  for (const inst of instruments) {
+    const bars = history.get(inst.symbol) ?? [];
+    const last = bars[bars.length - 1];
+    if (last) account.onBar(inst.symbol, last, last.time + 60_000);
+  }
+  const started = await session.start(history);
+  if (started.closedWhileAway.length > 0) log.info({ positions: started.closedWhileAway }, 'positions in the store are not at the paper broker (a new paper account each start): let go');
+  const loop = new EngineLoop({
+    market,
+    account,
+    session,
+    instruments,
+    speed: m.speed,
+    demoPositions: m.demoPositions,
+    log,
+    beforeStep: (_symbol, closeTime) => {
+      marketTime = Math.max(marketTime, closeTime);
+    },
+  });
+  const { token, file } = apiToken(o.token, o.tokenFile);
+  const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => ({ bars_played: loop.played }) });
+  await app.listen({ host: config.service.host, port: config.service.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : config.service.port;
+  const host = config.service.host.includes(':') ? `[${config.service.host}]` : config.service.host;
+  void loop.run().catch((err: unknown) => log.error({ err }, 'the engine loop stopped on an error'));
+  let stopped = false;
+  return {
+    url: `http://${host}:${port}/`,
+    token,
+    tokenFile: file,
+    session,
+    loop,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await loop.stop();
+      await app.close();
+      await session.close();
+    },
+  };
+}

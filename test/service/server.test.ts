@@ -1,0 +1,166 @@
+// The service through its real HTTP server on a real port (loopback, port 0), with the engine loop
+// playing the generated market into a real SQLite store: statuses and JSON bodies, the token on the
+// mutating endpoints, 400 / 404 with messages, the seed's DTMS trade JSON, the OpenAPI document,
+// /metrics, and a clean stop. Then `warden serve` as a real process stopped with SIGTERM.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.ts';
+import { createLogger } from '../../src/log.ts';
+import { dtmsTradeSchema, healthSchema, positionSchema } from '../../src/service/apiSchemas.ts';
+import { startService, type RunningService } from '../../src/service/service.ts';
+import { openSqliteStore } from '../../src/store/sqliteStore.ts';
+import type { WardenStore } from '../../src/store/store.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'warden-service-'));
+const BIN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
+let service: RunningService;
+let store: WardenStore;
+const TOKEN = 'test-token-0123456789abcdef';
+
+beforeAll(async () => {
+  const config = configSchema.parse({ service: { port: 0, market: { speed: 400, warmupMinutes: 1500, demoPositions: 2 } } });
+  store = openSqliteStore(join(dir, 'api.db'), { now: Date.now() });
+  service = await startService({ config, store, log: createLogger({ level: 'silent' }), version: 'test', token: TOKEN, tokenFile: join(dir, 'unused.token') });
+  // Let the loop play a few hundred bars, so positions have plans, decisions and DTMS checks.
+  while (service.loop.played < 300) await new Promise((r) => setTimeout(r, 50));
+}, 60_000);
+
+afterAll(async () => {
+  await service?.stop();
+  store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const get = (path: string, init?: RequestInit) => fetch(new URL(path, service.url), init);
+
+describe('the HTTP API on a real port', () => {
+  it('GET /api/health: the health report', async () => {
+    const r = await get('/api/health');
+    expect([200, 503]).toContain(r.status);
+    const body = healthSchema.parse(await r.json());
+    expect(r.status).toBe(body.status === 'degraded' ? 503 : 200);
+    expect(body.feeds.map((f) => f.symbol)).toEqual(['XAUUSDc', 'EURUSD', 'BTCUSDc']);
+  });
+
+  it('GET /api/positions and /api/positions/{ticket}: plans and DTMS state; 404 with a message for an unknown ticket', async () => {
+    const r = await get('/api/positions');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+    const list = (await r.json()) as unknown[];
+    expect(list.length).toBeGreaterThan(0);
+    const first = positionSchema.parse(list[0]);
+    const one = await get(`/api/positions/${first.ticket}`);
+    expect(positionSchema.parse(await one.json()).ticket).toBe(first.ticket);
+    const missing = await get('/api/positions/424242');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'not_found', message: 'no position 424242 under management' });
+  });
+
+  it('400 with a message for a malformed ticket or query', async () => {
+    const bad = await get('/api/positions/not%20a%20ticket!');
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { error: string; message: string };
+    expect(body.error).toBe('bad_request');
+    expect(body.message).toContain('a ticket is 1 to 64 letters, digits, _ . or -');
+    const limit = await get('/api/decisions/recent?limit=0');
+    expect(limit.status).toBe(400);
+    expect(((await limit.json()) as { message: string }).message).toMatch(/^querystring\.limit: /);
+    const route = await get('/api/nothing-here');
+    expect(route.status).toBe(404);
+    expect(await route.json()).toEqual({ error: 'not_found', message: 'no route GET /api/nothing-here' });
+  });
+
+  it('mutating endpoints need the bearer token: 401 without it or with a wrong one; with it, the plan is switched and stored', async () => {
+    const ticket = positionSchema.parse(((await (await get('/api/positions')).json()) as unknown[])[0]).ticket;
+    const path = `/api/positions/${ticket}/exits/disable`;
+    const none = await get(path, { method: 'POST' });
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as { message: string }).message).toBe('this endpoint needs the API token: Authorization: Bearer <token>');
+    const wrong = await get(path, { method: 'POST', headers: { authorization: 'Bearer not-the-token-at-all' } });
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { message: string }).message).toBe('the API token is not valid');
+    const ok = await get(path, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ ticket, enabled: false });
+    expect(positionSchema.parse(await (await get(`/api/positions/${ticket}`)).json()).exits.enabled).toBe(false);
+    expect(store.plan(ticket)?.enabled).toBe(false);
+    const back = await get(`/api/positions/${ticket}/exits/enable`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(await back.json()).toEqual({ ticket, enabled: true });
+    const unknown = await get('/api/positions/424242/exits/enable', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(unknown.status).toBe(404);
+  });
+
+  it("GET /api/dtms/trade/{ticket}: the seed's JSON shape; 404 for an unknown ticket", async () => {
+    const ticket = positionSchema.parse(((await (await get('/api/positions')).json()) as unknown[])[0]).ticket;
+    const r = await get(`/api/dtms/trade/${ticket}`);
+    expect(r.status).toBe(200);
+    const body = dtmsTradeSchema.parse(await r.json());
+    expect(body.summary).toBe(`Trade ${ticket} is in ${body.trade_info.state} state`);
+    expect(Object.keys(body.trade_info).sort()).toEqual(
+      ['actions_taken', 'current_price', 'current_score', 'intelligent_exits', 'open_price', 'performance', 'profit', 'protection_active', 'sl', 'state', 'state_entry_time', 'symbol', 'ticket', 'tp', 'type', 'volume', 'warnings'].sort(),
+    );
+    expect((await get('/api/dtms/trade/424242')).status).toBe(404);
+    const status = (await (await get('/api/dtms/status')).json()) as { enabled: boolean; deepChecks: number };
+    expect(status.enabled).toBe(true);
+    expect(status.deepChecks).toBeGreaterThan(0);
+  });
+
+  it('decision history per position and recent decisions, with reasons', async () => {
+    const recent = (await (await get('/api/decisions/recent?limit=50')).json()) as { positionId: string; reason: string }[];
+    expect(recent.length).toBeGreaterThan(0);
+    expect(recent.length).toBeLessThanOrEqual(50);
+    const ticket = recent[recent.length - 1]!.positionId;
+    const history = (await (await get(`/api/positions/${encodeURIComponent(ticket)}/decisions?limit=5`)).json()) as { positionId: string }[];
+    expect(history.every((d) => d.positionId === ticket)).toBe(true);
+  });
+
+  it('/openapi.json is an OpenAPI 3 document with every operation; /docs serves the UI; /metrics is Prometheus text', async () => {
+    const doc = (await (await get('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, { operationId?: string; security?: unknown }>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((op) => op.operationId));
+    expect(ops.sort()).toEqual(['disableExits', 'enableExits', 'getDtmsActions', 'getDtmsStatus', 'getDtmsTrade', 'getHealth', 'getPosition', 'listPositions', 'positionHistory', 'recentDecisions'].sort());
+    expect(doc.paths['/api/positions/{ticket}/exits/disable']?.post?.security).toEqual([{ bearer: [] }]);
+    expect((await get('/docs')).status).toBeLessThan(400);
+    const m = await get('/metrics');
+    expect(m.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await m.text();
+    expect(text).toMatch(/^warden_positions \d+$/m);
+    expect(text).toMatch(/^warden_bars_played \d+$/m);
+  });
+});
+
+describe('warden serve as a process', () => {
+  it('prints where it runs, answers, and stops cleanly on SIGTERM, releasing the store', async () => {
+    const storeFile = join(dir, 'serve.db');
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', storeFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_API_TOKEN: '' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no start line: ${out}`)), 30_000);
+      child.stdout.on('data', () => {
+        const m = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]!);
+        }
+      });
+    });
+    expect(out).toContain(`API token for the mutating endpoints: in ${storeFile}.token`);
+    expect(readFileSync(`${storeFile}.token`, 'utf8').trim().length).toBeGreaterThanOrEqual(16);
+    const h = await fetch(new URL('api/health', url));
+    expect([200, 503]).toContain(h.status);
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('exit', (c) => resolve(c));
+      child.kill('SIGTERM');
+    });
+    expect(code).toBe(0);
+    expect(out).toContain('Warden stopped.');
+    const s = openSqliteStore(storeFile, { now: Date.now() });
+    expect(s.sessionOwner()).toBeNull();
+    s.close();
+  }, 60_000);
+});
