@@ -25,6 +25,7 @@ import {
   positionSchema,
   ticketParams,
 } from './apiSchemas.ts';
+import type { EventHub } from './eventHub.ts';
 import { dtmsStatusView, dtmsTradeView, positionView, positionViews } from './views.ts';
 
 export interface ServerOptions {
@@ -38,7 +39,12 @@ export interface ServerOptions {
   rateLimitPerMinute?: number;
   /** Extra lines for /metrics (the engine loop's counters). */
   metrics?: () => Record<string, number>;
+  /** Live updates for /api/events (server-sent events). */
+  hub?: EventHub;
 }
+
+/** A stream whose socket buffer holds more than this is too slow: it is closed. */
+const SSE_MAX_BUFFERED = 1 << 20;
 
 const iso = (t: number): string | null => (Number.isFinite(t) ? new Date(t).toISOString() : null);
 const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -214,6 +220,37 @@ export async function buildServer(o: ServerOptions) {
       .slice(-req.query.limit)
       .map(decisionJson),
   );
+
+  if (o.hub) {
+    const hub = o.hub;
+    const streams = new Set<{ destroy(): void }>();
+    app.get('/api/events', { schema: { hide: true } }, (req, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      streams.add(res);
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.write(': connected\n\n');
+      const unsubscribe = hub.subscribe((e) => {
+        if (res.writableLength > SSE_MAX_BUFFERED) {
+          res.destroy();
+          return;
+        }
+        res.write(`event: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
+      });
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      const end = () => {
+        clearInterval(keepAlive);
+        unsubscribe();
+        streams.delete(res);
+      };
+      req.raw.on('close', end);
+      res.on('close', end);
+    });
+    app.addHook('preClose', () => {
+      // Streams end with the server: a graceful stop does not wait for open pages.
+      for (const r of streams) r.destroy();
+    });
+  }
 
   app.get('/metrics', { schema: { hide: true } }, (_req, reply) => {
     const h = session.health();

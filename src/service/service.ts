@@ -10,6 +10,7 @@ import { instrumentFromConfig } from '../domain/instruments.ts';
 import { AccountSession } from '../execution/accountSession.ts';
 import type { WardenStore } from '../store/store.ts';
 import { EngineLoop } from './engineLoop.ts';
+import { EventHub } from './eventHub.ts';
 import { PaperMarket } from './paperMarket.ts';
 import { buildServer } from './server.ts';
 
@@ -32,6 +33,7 @@ export interface RunningService {
   tokenFile: string;
   session: AccountSession;
   loop: EngineLoop;
+  hub: EventHub;
   stop(): Promise<void>;
 }
 
@@ -58,7 +60,20 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const account = new PaperAccount(instruments, { accountMode: 'hedging', timeframeMs: 60_000 });
   // The session runs on the market's clock (played faster than real time); the health report is stamped on the wall clock.
   let marketTime = start + m.warmupMinutes * 60_000;
-  const session = new AccountSession({ config, baseTimeframe: 'M1', instruments, broker: account, store, clock: () => marketTime, wallClock: Date.now, log });
+  const hub = new EventHub();
+  const session = new AccountSession({
+    config,
+    baseTimeframe: 'M1',
+    instruments,
+    broker: account,
+    store,
+    clock: () => marketTime,
+    wallClock: Date.now,
+    log,
+    onDecision: (r) => {
+      if (hub.clients > 0) hub.publish('decision', { time: r.time, positionId: r.positionId, symbol: r.symbol, rule: r.rule, outcome: r.outcome, reason: r.reason, dtmsState: r.dtmsState, note: r.note });
+    },
+  });
   const history = market.warmup();
   for (const inst of instruments) {
     const bars = history.get(inst.symbol) ?? [];
@@ -78,9 +93,12 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     beforeStep: (_symbol, closeTime) => {
       marketTime = Math.max(marketTime, closeTime);
     },
+    onStep: (symbol, report) => {
+      if (hub.clients > 0) hub.publish('step', { symbol, time: marketTime, positions: session.engine.openPositions, intents: report.intents.map((r) => ({ id: r.intent.id, outcome: r.outcome })) });
+    },
   });
   const { token, file } = apiToken(o.token, o.tokenFile);
-  const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => ({ bars_played: loop.played }) });
+  const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => ({ bars_played: loop.played, sse_clients: hub.clients }), hub });
   await app.listen({ host: config.service.host, port: config.service.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.service.port;
@@ -93,6 +111,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     tokenFile: file,
     session,
     loop,
+    hub,
     async stop() {
       if (stopped) return;
       stopped = true;

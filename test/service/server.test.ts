@@ -133,6 +133,25 @@ describe('the HTTP API on a real port', () => {
   });
 });
 
+describe('live updates', () => {
+  it('GET /api/events streams step and decision events as the market plays', async () => {
+    const ac = new AbortController();
+    const r = await get('/api/events', { signal: ac.signal });
+    expect(r.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = r.body!.getReader();
+    let text = '';
+    const until = Date.now() + 10_000;
+    while (Date.now() < until && !(text.includes('event: step') && text.includes('event: decision'))) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    ac.abort();
+    expect(text).toMatch(/event: step\ndata: \{"symbol":"(XAUUSDc|EURUSD|BTCUSDc)","time":\d+,"positions":\d+,"intents":\[/);
+    expect(text).toMatch(/event: decision\ndata: \{"time":\d+,"positionId":"/);
+  });
+});
+
 describe('warden serve as a process', () => {
   it('prints where it runs, answers, and stops cleanly on SIGTERM, releasing the store', async () => {
     const storeFile = join(dir, 'serve.db');
