@@ -106,3 +106,35 @@ export const dtmsStatusSchema = z
   .meta({ id: 'DtmsStatus' });
 
 export const exitsSwitchSchema = z.object({ ticket: z.string(), enabled: z.boolean() }).meta({ id: 'ExitsSwitch' });
+
+export const symbolParams = z.object({ symbol: z.string().regex(/^[A-Za-z0-9_.#-]{1,32}$/, 'a symbol is 1 to 32 letters, digits, _ . # or -') });
+
+export const barSchema = z.object({ time: z.number(), open: z.number(), high: z.number(), low: z.number(), close: z.number() }).meta({ id: 'Bar' });
+
+export const stopPathSchema = z
+  .object({
+    ticket: z.string(),
+    symbol: z.string(),
+    side: z.enum(['buy', 'sell']),
+    entry: z.number(),
+    openTime: z.number(),
+    tp: nullableNumber,
+    /** The stop over time: the initial one, then every applied move (breakeven, trail, DTMS). */
+    stops: z.array(z.object({ time: z.number(), sl: z.number(), by: z.string() })),
+  })
+  .meta({ id: 'StopPath' });
+
+export const dtmsEngineSchema = z
+  .object({
+    enabled: z.boolean(),
+    deepCheckSec: z.number(),
+    fastCheckSec: z.number(),
+    hedgedFastCheckSec: z.number(),
+    cooldownSec: z.number(),
+    scores: z.record(z.string(), z.number()),
+    rails: z.object({ dailyLossLimitPct: z.number(), hourlyLossLimitPct: z.number(), maxConsecutiveStops: z.number(), spreadSpikeFactor: z.number(), staleDataSec: z.number() }),
+    deepChecks: z.number(),
+    positions: z.number(),
+    hedges: z.number(),
+  })
+  .meta({ id: 'DtmsEngine' });

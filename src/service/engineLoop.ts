@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { PaperAccount } from '../brokers/paperAccount.ts';
 import { ceilToStep, floorToStep, roundStop, roundVolumeDown } from '../domain/rounding.ts';
-import type { Instrument, Side } from '../domain/types.ts';
+import type { Bar, Instrument, Side } from '../domain/types.ts';
 import type { AccountSession, StepReport } from '../execution/accountSession.ts';
 import type { PaperMarket } from './paperMarket.ts';
 
@@ -22,6 +22,8 @@ export interface EngineLoopOptions {
   log?: Logger;
   /** Called with each bar's close time before its step (the session's clock follows the market). */
   beforeStep?: (symbol: string, closeTime: number) => void;
+  /** Called with each bar as it is played (before its step). */
+  onBar?: (symbol: string, bar: Bar) => void;
   /** Called after every step (live views). */
   onStep?: (symbol: string, report: StepReport) => void;
   sleep?: (ms: number) => Promise<void>;
@@ -65,6 +67,7 @@ export class EngineLoop {
       }
       const t0 = Date.now();
       this.o.beforeStep?.(e.symbol, e.bar.time + 60_000);
+      this.o.onBar?.(e.symbol, e.bar);
       this.o.account.onBar(e.symbol, e.bar, e.bar.time + 60_000);
       const report = await this.o.session.onBar(e.symbol, e.bar);
       this.played++;

@@ -15,7 +15,11 @@ import type { AccountSession } from '../execution/accountSession.ts';
 import type { HealthReport } from '../execution/health.ts';
 import type { WardenStore } from '../store/store.ts';
 import {
+  barSchema,
   decisionSchema,
+  dtmsEngineSchema,
+  stopPathSchema,
+  symbolParams,
   dtmsStatusSchema,
   dtmsTradeSchema,
   errorSchema,
@@ -41,6 +45,8 @@ export interface ServerOptions {
   metrics?: () => Record<string, number>;
   /** Live updates for /api/events (server-sent events). */
   hub?: EventHub;
+  /** Recent closed bars of a symbol, oldest first (the price chart); undefined for an unknown symbol. */
+  recentBars?: (symbol: string, limit: number) => { time: number; open: number; high: number; low: number; close: number }[] | undefined;
 }
 
 /** A stream whose socket buffer holds more than this is too slow: it is closed. */
@@ -210,6 +216,52 @@ export async function buildServer(o: ServerOptions) {
       return v === null ? notFound(reply, req.params.ticket) : v;
     },
   );
+
+  api.get(
+    '/api/positions/:ticket/stops',
+    { schema: { operationId: 'stopPath', summary: "a position's stop over time: the initial stop, then every applied move", params: ticketParams, response: { 200: stopPathSchema, 404: errorSchema } } },
+    (req, reply) => {
+      const t = req.params.ticket;
+      const plan = session.engine.plan(t);
+      const pos = session.engine.position(t);
+      if (!plan || !pos) return notFound(reply, t);
+      const stops: { time: number; sl: number; by: string }[] = [];
+      if (Number.isFinite(plan.initialSl)) stops.push({ time: pos.openTime, sl: plan.initialSl, by: 'initial' });
+      for (const i of store.intentsFor(t)) {
+        if (i.status === 'applied' && i.intent.kind === 'move_stop' && i.intent.targetId === t) stops.push({ time: i.intent.time, sl: i.intent.newSl, by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule });
+      }
+      return { ticket: t, symbol: pos.symbol, side: pos.side, entry: pos.entryPrice, openTime: pos.openTime, tp: pos.tp, stops };
+    },
+  );
+
+  api.get(
+    '/api/market/:symbol/bars',
+    { schema: { operationId: 'recentBars', summary: 'recent closed M1 bars of a symbol, oldest first', params: symbolParams, querystring: limitQuery, response: { 200: z.array(barSchema), 404: errorSchema } } },
+    (req, reply) => {
+      const bars = o.recentBars?.(req.params.symbol, req.query.limit);
+      if (bars === undefined) {
+        reply.code(404);
+        return { error: 'not_found', message: `no market data for ${req.params.symbol}` };
+      }
+      return bars;
+    },
+  );
+
+  api.get('/api/dtms/engine', { schema: { operationId: 'getDtmsEngine', summary: "DTMS's cadence, score thresholds and safety rails, and its counters", response: { 200: dtmsEngineSchema } } }, () => {
+    const d = session.engine.config.dtms;
+    return {
+      enabled: d.enabled,
+      deepCheckSec: d.deepCheckSec,
+      fastCheckSec: d.fastCheckSec,
+      hedgedFastCheckSec: d.hedgedFastCheckSec,
+      cooldownSec: d.cooldownSec,
+      scores: { ...d.scores },
+      rails: { dailyLossLimitPct: d.dailyLossLimitPct, hourlyLossLimitPct: d.hourlyLossLimitPct, maxConsecutiveStops: d.maxConsecutiveStops, spreadSpikeFactor: d.spreadSpikeFactor, staleDataSec: d.staleDataSec },
+      deepChecks: session.engine.deepChecks,
+      positions: session.engine.openPositions,
+      hedges: session.engine.hedgeIds().length,
+    };
+  });
 
   api.get('/api/dtms/status', { schema: { operationId: 'getDtmsStatus', summary: 'DTMS over the account: positions per state, hedges, deep checks', response: { 200: dtmsStatusSchema } } }, () => dtmsStatusView(session));
 

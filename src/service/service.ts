@@ -11,6 +11,7 @@ import { AccountSession } from '../execution/accountSession.ts';
 import type { WardenStore } from '../store/store.ts';
 import { EngineLoop } from './engineLoop.ts';
 import { EventHub } from './eventHub.ts';
+import { RecentBars } from './recentBars.ts';
 import { PaperMarket } from './paperMarket.ts';
 import { buildServer } from './server.ts';
 
@@ -61,6 +62,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   // The session runs on the market's clock (played faster than real time); the health report is stamped on the wall clock.
   let marketTime = start + m.warmupMinutes * 60_000;
   const hub = new EventHub();
+  const recent = new RecentBars(instruments.map((i) => i.symbol), 2000);
+  for (const [symbol, bars] of market.warmup()) for (const b of bars.slice(-2000)) recent.add(symbol, b);
   const session = new AccountSession({
     config,
     baseTimeframe: 'M1',
@@ -93,12 +96,13 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     beforeStep: (_symbol, closeTime) => {
       marketTime = Math.max(marketTime, closeTime);
     },
+    onBar: (symbol, bar) => recent.add(symbol, bar),
     onStep: (symbol, report) => {
       if (hub.clients > 0) hub.publish('step', { symbol, time: marketTime, positions: session.engine.openPositions, intents: report.intents.map((r) => ({ id: r.intent.id, outcome: r.outcome })) });
     },
   });
   const { token, file } = apiToken(o.token, o.tokenFile);
-  const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => ({ bars_played: loop.played, sse_clients: hub.clients }), hub });
+  const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => ({ bars_played: loop.played, sse_clients: hub.clients }), hub, recentBars: (symbol, limit) => recent.last(symbol, limit) });
   await app.listen({ host: config.service.host, port: config.service.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.service.port;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
-import { dtmsTradeSchema, healthSchema, positionSchema } from '../../src/service/apiSchemas.ts';
+import { dtmsTradeSchema, healthSchema, positionSchema, stopPathSchema } from '../../src/service/apiSchemas.ts';
 import { startService, type RunningService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import type { WardenStore } from '../../src/store/store.ts';
@@ -122,7 +122,7 @@ describe('the HTTP API on a real port', () => {
     const doc = (await (await get('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, { operationId?: string; security?: unknown }>> };
     expect(doc.openapi).toMatch(/^3\./);
     const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((op) => op.operationId));
-    expect(ops.sort()).toEqual(['disableExits', 'enableExits', 'getDtmsActions', 'getDtmsStatus', 'getDtmsTrade', 'getHealth', 'getPosition', 'listPositions', 'positionHistory', 'recentDecisions'].sort());
+    expect(ops.sort()).toEqual(['disableExits', 'enableExits', 'getDtmsActions', 'getDtmsEngine', 'getDtmsStatus', 'getDtmsTrade', 'getHealth', 'getPosition', 'listPositions', 'positionHistory', 'recentBars', 'recentDecisions', 'stopPath'].sort());
     expect(doc.paths['/api/positions/{ticket}/exits/disable']?.post?.security).toEqual([{ bearer: [] }]);
     expect((await get('/docs')).status).toBeLessThan(400);
     const m = await get('/metrics');
@@ -130,6 +130,26 @@ describe('the HTTP API on a real port', () => {
     const text = await m.text();
     expect(text).toMatch(/^warden_positions \d+$/m);
     expect(text).toMatch(/^warden_bars_played \d+$/m);
+  });
+});
+
+describe('chart data and DTMS engine', () => {
+  it('the stop path starts at the initial stop and follows the applied moves; recent bars per symbol; 404s', async () => {
+    const list = ((await (await get('/api/positions')).json()) as unknown[]).map((p) => positionSchema.parse(p));
+    const p = list[0]!;
+    const path = stopPathSchema.parse(await (await get(`/api/positions/${p.ticket}/stops`)).json());
+    expect(path.stops[0]!.by).toBe('initial');
+    expect(path.stops[path.stops.length - 1]!.sl).toBe(p.sl);
+    expect((await get('/api/positions/424242/stops')).status).toBe(404);
+    const bars = (await (await get(`/api/market/${p.symbol}/bars?limit=120`)).json()) as { time: number }[];
+    expect(bars).toHaveLength(120);
+    for (let i = 1; i < bars.length; i++) expect(bars[i]!.time).toBeGreaterThan(bars[i - 1]!.time);
+    const none = await get('/api/market/NOPE/bars');
+    expect(none.status).toBe(404);
+    expect(await none.json()).toEqual({ error: 'not_found', message: 'no market data for NOPE' });
+    const engine = (await (await get('/api/dtms/engine')).json()) as { deepCheckSec: number; rails: { dailyLossLimitPct: number } };
+    expect(engine.deepCheckSec).toBe(900);
+    expect(engine.rails.dailyLossLimitPct).toBe(2);
   });
 });
 
