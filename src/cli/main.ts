@@ -13,6 +13,7 @@ import * as configCommand from './commands/config.ts';
 import * as demoCommand from './commands/demo.ts';
 import * as healthCommand from './commands/health.ts';
 import * as importLegacyCommand from './commands/importLegacy.ts';
+import * as openapiCommand from './commands/openapi.ts';
 import * as replayCommand from './commands/replay.ts';
 import * as serveCommand from './commands/serve.ts';
 // A new command: import it like the ones above, then list it in COMMANDS.
@@ -30,6 +31,7 @@ export const COMMANDS: readonly CommandModule[] = [
   importLegacyCommand,
   healthCommand,
   serveCommand,
+  openapiCommand,
 ];
 
 /** The version in package.json. */

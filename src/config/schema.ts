@@ -1,6 +1,7 @@
 // Warden's configuration: one zod schema, the defaults of warden.md, and the seed's phase 11 ranges.
 // An out-of-range value is refused with its field path and the allowed range; nothing is silently replaced.
 import { z } from 'zod';
+import { notifySchema } from '../notify/notifyConfig.ts';
 
 const range = (min: number, max: number) =>
   z
@@ -323,6 +324,7 @@ export const configSchema = z.strictObject({
   dtms: dtmsSchema,
   execution: executionSchema,
   service: serviceSchema,
+  notify: notifySchema.prefault({}),
   instruments: symbolTable(instrumentRules).prefault(DEFAULT_INSTRUMENTS as never),
 });
 

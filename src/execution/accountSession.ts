@@ -181,6 +181,22 @@ export class AccountSession {
     return run;
   }
 
+  /**
+   * Takes the broker's positions now, between two steps (the API's "register a trade": a position
+   * opened a moment ago is managed at once instead of at the next bar). Throws when the broker cannot
+   * be read.
+   */
+  refreshFromBroker(): Promise<void> {
+    const run = this.steps.then(async () => {
+      const positions = await this.o.broker.positions();
+      if (this.unsettled) this.settleOutstanding(positions, 'after an unknown answer', []);
+      this.syncWith(positions, this.engineTime(), null);
+      this.persist([]);
+    });
+    this.steps = run.catch(() => undefined);
+    return run;
+  }
+
   /** Waits for the step under way, then releases the store for another session. */
   async close(): Promise<void> {
     await this.steps;

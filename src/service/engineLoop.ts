@@ -49,9 +49,31 @@ export class EngineLoop {
     return this.done;
   }
 
+  private gate: Promise<void> | null = null;
+  private openGate: (() => void) | null = null;
+  private idle: (() => void) | null = null;
+
+  /** Holds the market after the bar under way (resolves once it is done); `resume` plays on. */
+  pause(): Promise<void> {
+    if (this.gate === null) this.gate = new Promise((resolve) => (this.openGate = resolve));
+    return new Promise((resolve) => {
+      if (this.busy) this.idle = resolve;
+      else resolve();
+    });
+  }
+
+  resume(): void {
+    this.openGate?.();
+    this.gate = null;
+    this.openGate = null;
+  }
+
+  private busy = false;
+
   /** Finishes the bar under way, then stops. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.resume();
     await this.done;
   }
 
@@ -60,16 +82,25 @@ export class EngineLoop {
     const gap = 1000 / this.o.speed;
     for (const inst of this.o.instruments) this.topUp(inst);
     while (!this.stopping) {
+      if (this.gate !== null) {
+        await this.gate;
+        continue;
+      }
       const e = this.o.market.nextBar();
       if (e === null) {
         this.o.log?.info({ played: this.played }, 'the played market has ended');
         return;
       }
       const t0 = Date.now();
+      this.busy = true;
       this.o.beforeStep?.(e.symbol, e.bar.time + 60_000);
       this.o.onBar?.(e.symbol, e.bar);
       this.o.account.onBar(e.symbol, e.bar, e.bar.time + 60_000);
-      const report = await this.o.session.onBar(e.symbol, e.bar);
+      const report = await this.o.session.onBar(e.symbol, e.bar).finally(() => {
+        this.busy = false;
+        this.idle?.();
+        this.idle = null;
+      });
       this.played++;
       this.o.onStep?.(e.symbol, report);
       const inst = this.o.instruments.find((i) => i.symbol === e.symbol);

@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -29,7 +29,9 @@ import {
   positionSchema,
   ticketParams,
 } from './apiSchemas.ts';
+import { registerDashboard } from './dashboard.ts';
 import type { EventHub } from './eventHub.ts';
+import { registerPlanRoutes } from './planRoutes.ts';
 import { dtmsStatusView, dtmsTradeView, positionView, positionViews } from './views.ts';
 
 export interface ServerOptions {
@@ -96,7 +98,7 @@ function tokenMatches(sent: string, expected: string): boolean {
 }
 
 export async function buildServer(o: ServerOptions) {
-  const app = Fastify({ loggerInstance: o.log as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 64 * 1024 });
+  const app = Fastify({ loggerInstance: o.log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -207,6 +209,8 @@ export async function buildServer(o: ServerOptions) {
       },
     );
   }
+
+  registerPlanRoutes(app, { session, store, requireToken });
 
   api.get(
     '/api/dtms/trade/:ticket',
@@ -333,5 +337,6 @@ export async function buildServer(o: ServerOptions) {
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${lines.join('\n')}\n`);
   });
 
+  await registerDashboard(app);
   return app;
 }

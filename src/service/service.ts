@@ -9,6 +9,9 @@ import type { WardenConfig } from '../config/schema.ts';
 import { instrumentFromConfig } from '../domain/instruments.ts';
 import { AccountSession } from '../execution/accountSession.ts';
 import type { WardenStore } from '../store/store.ts';
+import { eventFromDecision, eventFromExecution } from '../notify/notificationEvent.ts';
+import { createNotifier, notifyFromEnv } from '../notify/notifyConfig.ts';
+import type { Notifier } from '../notify/notifier.ts';
 import { EngineLoop } from './engineLoop.ts';
 import { EventHub } from './eventHub.ts';
 import { RecentBars } from './recentBars.ts';
@@ -25,6 +28,8 @@ export interface ServiceOptions {
   tokenFile: string;
   /** Epoch ms the played market's history ends (default now). */
   now?: number;
+  /** Where notification credentials may come from (default process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 export interface RunningService {
@@ -33,8 +38,11 @@ export interface RunningService {
   /** Where a made-up token was written ('' when it came from config or the environment). */
   tokenFile: string;
   session: AccountSession;
+  /** The paper account (the embedded default's broker). */
+  account: PaperAccount;
   loop: EngineLoop;
   hub: EventHub;
+  notifier: Notifier;
   stop(): Promise<void>;
 }
 
@@ -61,6 +69,10 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const account = new PaperAccount(instruments, { accountMode: 'hedging', timeframeMs: 60_000 });
   // The session runs on the market's clock (played faster than real time); the health report is stamped on the wall clock.
   let marketTime = start + m.warmupMinutes * 60_000;
+  // Notifications are queued and sent in the background: the engine never waits on Discord or Telegram.
+  const notifier = createNotifier(notifyFromEnv(config.notify, o.env ?? process.env), log);
+  const digits = new Map(instruments.map((i) => [i.symbol, i.digits]));
+  const eventOptions = { priceDigits: (symbol: string) => digits.get(symbol) };
   const hub = new EventHub();
   const recent = new RecentBars(instruments.map((i) => i.symbol), 2000);
   for (const [symbol, bars] of market.warmup()) for (const b of bars.slice(-2000)) recent.add(symbol, b);
@@ -74,6 +86,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     wallClock: Date.now,
     log,
     onDecision: (r) => {
+      const e = eventFromDecision(r, eventOptions);
+      if (e !== null) notifier.notify(e);
       if (hub.clients > 0) hub.publish('decision', { time: r.time, positionId: r.positionId, symbol: r.symbol, rule: r.rule, outcome: r.outcome, reason: r.reason, dtmsState: r.dtmsState, note: r.note });
     },
   });
@@ -98,11 +112,26 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     },
     onBar: (symbol, bar) => recent.add(symbol, bar),
     onStep: (symbol, report) => {
+      for (const r of report.intents) {
+        const e = eventFromExecution(r, marketTime, eventOptions);
+        if (e !== null) notifier.notify(e);
+      }
       if (hub.clients > 0) hub.publish('step', { symbol, time: marketTime, positions: session.engine.openPositions, intents: report.intents.map((r) => ({ id: r.intent.id, outcome: r.outcome })) });
     },
   });
   const { token, file } = apiToken(o.token, o.tokenFile);
-  const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => ({ bars_played: loop.played, sse_clients: hub.clients }), hub, recentBars: (symbol, limit) => recent.last(symbol, limit) });
+  const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => {
+      const n = notifier.stats();
+      let sent = 0;
+      let failed = 0;
+      let dropped = 0;
+      for (const c of Object.values(n.channels)) {
+        sent += c.sent;
+        failed += c.failed;
+        dropped += c.dropped;
+      }
+      return { bars_played: loop.played, sse_clients: hub.clients, notifications_sent: sent, notifications_failed: failed, notifications_dropped: dropped };
+    }, hub, recentBars: (symbol, limit) => recent.last(symbol, limit) });
   await app.listen({ host: config.service.host, port: config.service.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.service.port;
@@ -114,14 +143,17 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     token,
     tokenFile: file,
     session,
+    account,
     loop,
     hub,
+    notifier,
     async stop() {
       if (stopped) return;
       stopped = true;
       await loop.stop();
       await app.close();
       await session.close();
+      await notifier.close(5_000);
     },
   };
 }

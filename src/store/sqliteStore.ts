@@ -502,6 +502,10 @@ export class SqliteStore implements WardenStore {
     return (this.st.intentsFor.all(positionId) as IntentRow[]).map((r) => this.decodeIntent(r));
   }
 
+  intentsSince(at: number): StoredIntent[] {
+    return (this.st.intentsSince.all(at) as IntentRow[]).map((r) => this.decodeIntent(r));
+  }
+
   private decodeIntent(row: IntentRow): StoredIntent {
     const intent = decodeRecord(intentSchema, row.intent, this.location, 'intents', row.id);
     if (!(INTENT_STATUSES as readonly string[]).includes(row.status)) {
@@ -722,6 +726,8 @@ function prepareStatements(db: Database.Database) {
     intentGet: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE id = ?`),
     intentsUnresolved: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE status IN ('pending', 'unknown') ORDER BY seq`),
     intentsFor: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE position_id = ? ORDER BY seq`),
+    // Journal order follows time, so the newest rows are scanned from the end of seq.
+    intentsSince: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE recorded_at >= ? ORDER BY seq`),
     legacyPut: db.prepare(
       `INSERT INTO legacy_rules (position_id, symbol, source, imported_at, notes, rule) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (position_id) DO UPDATE SET symbol = excluded.symbol, source = excluded.source, imported_at = excluded.imported_at, notes = excluded.notes, rule = excluded.rule`,

@@ -164,6 +164,8 @@ export interface WardenStore {
   /** Intents `pending` or `unknown`, in the order they were journaled: reconcile these before acting. */
   unresolvedIntents(): StoredIntent[];
   intentsFor(positionId: string): StoredIntent[];
+  /** Intents journaled at or after `at` (epoch ms), oldest first. */
+  intentsSince(at: number): StoredIntent[];
 
   // A live session's restart state (schema 3): the managed positions as the broker last showed them,
   // the engine-wide state, and the latest health report (what `warden health` reads).

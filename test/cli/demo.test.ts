@@ -8,7 +8,7 @@ const bin = path.resolve('bin/warden.js');
 /** What `warden demo` runs without options. */
 const DEFAULT_DEMO = { symbol: 'XAUUSDc', seed: 42, bars: 12000, every: 240 };
 
-describe('warden demo (npm start)', () => {
+describe('warden demo', () => {
   it('runs the engine on the sample market and prints a summary', () => {
     const r = spawnSync(process.execPath, [bin, 'demo', '--quiet', '--bars', '6000'], { encoding: 'utf8' });
     expect(r.status).toBe(0);

@@ -10,7 +10,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const warden = (...args: string[]) => spawnSync(process.execPath, [bin, 'replay', ...args], { encoding: 'utf8' });
 
 describe('warden replay', () => {
-  it('replays the sample market (what npm start runs) and says where the report is', () => {
+  it('replays the sample market (npm run sample-replay) and says where the report is', () => {
     const out = path.join(dir, 'sample');
     const r = warden('--sample', '--sample-bars', '8000', '--out', out);
     expect(r.stderr).toBe('');

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
@@ -121,8 +122,9 @@ describe('the HTTP API on a real port', () => {
   it('/openapi.json is an OpenAPI 3 document with every operation; /docs serves the UI; /metrics is Prometheus text', async () => {
     const doc = (await (await get('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, { operationId?: string; security?: unknown }>> };
     expect(doc.openapi).toMatch(/^3\./);
+    expect(await new Validator().validate(doc as unknown as Parameters<Validator["validate"]>[0])).toEqual({ valid: true });
     const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((op) => op.operationId));
-    expect(ops.sort()).toEqual(['disableExits', 'enableExits', 'getDtmsActions', 'getDtmsEngine', 'getDtmsStatus', 'getDtmsTrade', 'getHealth', 'getPosition', 'listPositions', 'positionHistory', 'recentBars', 'recentDecisions', 'stopPath'].sort());
+    expect(ops.sort()).toEqual(['disableExits', 'enableExits', 'getDtmsActions', 'getDtmsEngine', 'getDtmsStatus', 'getDtmsTrade', 'getHealth', 'getPosition', 'getStatistics', 'listPositions', 'positionHistory', 'recentBars', 'recentDecisions', 'registerTrade', 'stopPath', 'updatePlan'].sort());
     expect(doc.paths['/api/positions/{ticket}/exits/disable']?.post?.security).toEqual([{ bearer: [] }]);
     expect((await get('/docs')).status).toBeLessThan(400);
     const m = await get('/metrics');
@@ -130,6 +132,67 @@ describe('the HTTP API on a real port', () => {
     const text = await m.text();
     expect(text).toMatch(/^warden_positions \d+$/m);
     expect(text).toMatch(/^warden_bars_played \d+$/m);
+  });
+});
+
+describe('plan changes, trade registration, statistics', () => {
+  const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+
+  it('PATCH /api/positions/{ticket}/plan changes the base triggers, partial size and trailing; refuses what cannot apply', async () => {
+    const list = ((await (await get('/api/positions')).json()) as unknown[]).map((p) => positionSchema.parse(p));
+    const p = list.find((x) => !x.exits.breakevenDone && !x.exits.partialDone);
+    expect(p, 'a position before breakeven and partial').toBeDefined();
+    const path = `/api/positions/${p!.ticket}/plan`;
+    expect((await get(path, { method: 'PATCH', body: JSON.stringify({ partialClosePct: 40 }), headers: { 'content-type': 'application/json' } })).status).toBe(401);
+    const ok = await get(path, { method: 'PATCH', body: JSON.stringify({ breakevenPct: 35, partialPct: 90, partialClosePct: 40, trailingEnabled: false }), headers: auth });
+    expect(ok.status).toBe(200);
+    const v = positionSchema.parse(await ok.json());
+    expect(v.exits.partialClosePct).toBe(40);
+    expect(v.exits.trailingEnabled).toBe(false);
+    const stored = store.plan(p!.ticket)!;
+    expect([stored.baseBreakevenPct, stored.basePartialPct, stored.partialClosePct, stored.trailingEnabled]).toEqual([35, 90, 40, false]);
+    const order = await get(path, { method: 'PATCH', body: JSON.stringify({ partialPct: 30 }), headers: auth });
+    expect(order.status).toBe(409);
+    expect(await order.json()).toEqual({ error: 'conflict', message: 'partialPct (30) must be above breakevenPct (35): the partial close comes after breakeven' });
+    const empty = await get(path, { method: 'PATCH', body: '{}', headers: auth });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { message: string }).message).toContain('give at least one of breakevenPct, partialPct, partialClosePct, trailingEnabled');
+    const unknownField = await get(path, { method: 'PATCH', body: JSON.stringify({ stopLoss: 1 }), headers: auth });
+    expect(unknownField.status).toBe(400);
+    const notJson = await get(path, { method: 'PATCH', body: '{oops', headers: auth });
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { error: string }).error).toBe('bad_request');
+  });
+
+  it('POST /api/trades manages a position just opened at the broker at once (201), then answers 200; 404 when the broker has no such position', async () => {
+    // The market holds still meanwhile, so the next bar does not pick the position up first.
+    await service.loop.pause();
+    const broker = service.account.broker('EURUSD');
+    const q = broker.quote();
+    const a = broker.open({ requestId: 'hand:register', side: 'buy', volume: 0.2, sl: Number((q.ask - 0.005).toFixed(5)), tp: Number((q.ask + 0.01).toFixed(5)), comment: '', exempt: true });
+    expect(a.outcome).toBe('applied');
+    const ticket = a.outcome === 'applied' ? a.positionId : '';
+    const first = await get('/api/trades', { method: 'POST', body: JSON.stringify({ ticket, partialClosePct: 30 }), headers: auth });
+    expect(first.status).toBe(201);
+    const v = positionSchema.parse(await first.json());
+    expect([v.ticket, v.symbol, v.exits.partialClosePct]).toEqual([ticket, 'EURUSD', 30]);
+    const again = await get('/api/trades', { method: 'POST', body: JSON.stringify({ ticket }), headers: auth });
+    expect(again.status).toBe(200);
+    service.loop.resume();
+    const missing = await get('/api/trades', { method: 'POST', body: JSON.stringify({ ticket: '99999999' }), headers: auth });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'not_found', message: 'no open position 99999999 at the broker on a managed symbol' });
+  });
+
+  it('GET /api/statistics adds up over the intent journal', async () => {
+    const s = (await (await get('/api/statistics?days=30')).json()) as { intents: number; applied: number; rejected: number; unsettled: number; successRate: number | null; breakevens: number };
+    expect(s.intents).toBeGreaterThan(0);
+    expect(s.applied + s.rejected + s.unsettled).toBe(s.intents);
+    expect(s.successRate).toBe(s.applied + s.rejected > 0 ? Math.round((s.applied / (s.applied + s.rejected)) * 1000) / 1000 : null);
+    const xau = (await (await get('/api/statistics?symbol=XAUUSDc')).json()) as { intents: number; symbol: string };
+    expect(xau.symbol).toBe('XAUUSDc');
+    expect(xau.intents).toBeLessThanOrEqual(s.intents);
+    expect((await get('/api/statistics?days=0')).status).toBe(400);
   });
 });
 
@@ -182,7 +245,7 @@ describe('warden serve as a process', () => {
       const t = setTimeout(() => reject(new Error(`no start line: ${out}`)), 30_000);
       child.stdout.on('data', () => {
         const m = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-        if (m) {
+        if (m && out.includes('Ctrl-C stops.')) {
           clearTimeout(t);
           resolve(m[1]!);
         }

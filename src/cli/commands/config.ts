@@ -11,7 +11,18 @@ interface FormatOptions {
   json?: boolean;
 }
 
-function render(config: WardenConfig, header: string, options: FormatOptions): string {
+/** Secrets set in the file are shown as set, never printed (the output may be pasted into a chat or an issue). */
+function redacted(config: WardenConfig): WardenConfig {
+  const c = structuredClone(config);
+  const hidden = '(set; hidden)';
+  if (c.service.token !== undefined) c.service.token = hidden;
+  if (c.notify.discord?.webhookUrl !== undefined) c.notify.discord.webhookUrl = hidden;
+  if (c.notify.telegram?.botToken !== undefined) c.notify.telegram.botToken = hidden;
+  return c;
+}
+
+function render(full: WardenConfig, header: string, options: FormatOptions): string {
+  const config = redacted(full);
   if (options.json === true) return `${JSON.stringify(config, null, 2)}\n`;
   const body = stringify(config, { lineWidth: 0 });
   return `${header

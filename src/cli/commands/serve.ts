@@ -9,6 +9,7 @@ import { createLogger } from '../../log.ts';
 import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
 import { StoreInUseError } from '../../execution/accountSession.ts';
+import { NotifyConfigError, notifyFromEnv } from '../../notify/notifyConfig.ts';
 import { loadConfigOption } from '../configArg.ts';
 import { CliError } from '../errors.ts';
 import { writeOut } from '../io.ts';
@@ -43,6 +44,12 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   const storeFile = o.store ?? config.service.store;
   const envToken = process.env.WARDEN_API_TOKEN === '' ? undefined : process.env.WARDEN_API_TOKEN;
   if (envToken !== undefined && envToken.length < 16) throw new CliError('WARDEN_API_TOKEN must be at least 16 characters');
+  try {
+    notifyFromEnv(config.notify, process.env);
+  } catch (err) {
+    if (err instanceof NotifyConfigError) throw new CliError(`notifications cannot start:\n${err.message}`);
+    throw err;
+  }
   const log = createLogger({ name: 'warden' });
   const version = readVersion();
   let store: WardenStore;

@@ -1,0 +1,186 @@
+// Shared by the dashboard's pages: escaping, formatting, the API and live updates. The pages are served
+// by the API's own server, so every URL here is relative to it ('/api/...'): never a host or a port.
+
+const HTML_ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Text safe inside HTML (element content or a quoted attribute): data never becomes markup. */
+export function esc(value) {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+}
+
+/** UTC ISO time without milliseconds, from epoch ms or an ISO string; a dash when unknown. */
+export function utc(t) {
+  if (t === null || t === undefined || t === '') return '—';
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? '—' : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** A number as the API gave it (prices keep their tick digits), or with `digits` decimals; a dash for null. */
+export function num(x, digits) {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return '—';
+  return digits === undefined ? String(x) : x.toFixed(digits);
+}
+
+/** A signed number (+1.20 / -0.35) with its sign class, as HTML. */
+export function signed(x, digits = 2, suffix = '') {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return '<span class="muted">—</span>';
+  const cls = x > 0 ? 'pos' : x < 0 ? 'neg' : '';
+  return `<span class="${cls}">${x > 0 ? '+' : ''}${esc(x.toFixed(digits))}${esc(suffix)}</span>`;
+}
+
+export const yesNo = (b) => (b ? 'yes' : 'no');
+
+/** A DTMS state as a coloured badge (the class only takes the state's letters). */
+export function stateBadge(state) {
+  const s = String(state ?? '');
+  return `<span class="badge state-${esc(s.replace(/[^A-Z0-9_]/gi, ''))}">${esc(s || '—')}</span>`;
+}
+
+export function sideBadge(side) {
+  const s = String(side ?? '').toLowerCase();
+  return `<span class="badge ${s === 'buy' ? 'buy' : 'sell'}">${esc(s.toUpperCase())}</span>`;
+}
+
+/** The trade page of a ticket. */
+export const tradeHref = (ticket) => `/dtms/trade/${encodeURIComponent(String(ticket))}`;
+
+/** An answer of the API that was not what the page asked for: the status and the server's message. */
+export class ApiError extends Error {
+  constructor(status, body, path) {
+    const message = body && typeof body === 'object' && typeof body.message === 'string' ? body.message : `HTTP ${status}`;
+    super(message);
+    this.status = status;
+    this.body = body;
+    this.path = path;
+  }
+}
+
+/**
+ * GET an API path and its JSON body. `okStatuses` are answers the page expects besides 2xx (the health
+ * report is 503 when degraded); every other status throws an ApiError with the server's message.
+ */
+export async function getJson(path, okStatuses = []) {
+  if (!path.startsWith('/api/')) throw new Error(`not an API path: ${path}`);
+  const r = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
+  let body = null;
+  try {
+    body = await r.json();
+  } catch {
+    body = null;
+  }
+  if (r.ok || okStatuses.includes(r.status)) return { status: r.status, body };
+  throw new ApiError(r.status, body, path);
+}
+
+/** Shows (or, with null, hides) the page's error banner. */
+export function showError(message) {
+  const el = document.getElementById('error');
+  if (!el) return;
+  el.hidden = message === null;
+  el.textContent = message === null ? '' : message;
+}
+
+export function errorText(err) {
+  if (err instanceof ApiError) return err.status === 429 ? `rate limited: ${err.message}` : `the API answered ${err.status}: ${err.message}`;
+  return `the API cannot be reached (${err instanceof Error ? err.message : String(err)}); retrying`;
+}
+
+let marketTime = null;
+
+/** The market's clock as the page's data shows it (the played market runs ahead of the wall clock). */
+export function noteMarketTime(t) {
+  if (typeof t === 'number' && Number.isFinite(t) && (marketTime === null || t > marketTime)) marketTime = t;
+}
+
+/** Stamps the page with when its data was refreshed (wall clock) and the market's time (UTC ISO). */
+export function stampUpdated() {
+  const el = document.getElementById('updated');
+  if (el) el.textContent = utc(Date.now());
+  const m = document.getElementById('market-time');
+  if (m) m.textContent = marketTime === null ? '—' : utc(marketTime);
+}
+
+function setLive(state, text) {
+  const el = document.getElementById('live');
+  if (!el) return;
+  el.dataset.live = state;
+  const label = el.querySelector('.text');
+  if (label) label.textContent = text;
+}
+
+/**
+ * Live updates from /api/events (server-sent events: `step` per played bar, `decision` per stored
+ * decision). Each event `relevant(type, data)` accepts asks for a refresh; refreshes run one at a time,
+ * at most once per `minGapMs`, and wait while the tab is hidden. When the stream is down, the page is
+ * polled every 10 s instead. `immediate`: refresh at once (false when the page has just loaded its data).
+ */
+export function live({ refresh, relevant = () => true, minGapMs = 1000, immediate = true }) {
+  let last = immediate ? 0 : Date.now();
+  let timer = null;
+  let running = false;
+  let wanted = false;
+  let stopped = false;
+
+  const run = async () => {
+    timer = null;
+    if (document.hidden) return; // visibilitychange resumes
+    wanted = false;
+    running = true;
+    last = Date.now();
+    try {
+      await refresh();
+    } catch (err) {
+      showError(errorText(err));
+    } finally {
+      running = false;
+    }
+    if (wanted) schedule();
+  };
+  const schedule = () => {
+    wanted = true;
+    if (timer !== null || running || stopped) return;
+    timer = setTimeout(run, Math.max(0, last + minGapMs - Date.now()));
+  };
+
+  const source = new EventSource('/api/events');
+  source.addEventListener('open', () => setLive('live', 'live'));
+  source.addEventListener('error', () => {
+    if (source.readyState === EventSource.CLOSED) setLive('offline', 'no live stream: polling every 10 s');
+    else setLive('reconnecting', 'reconnecting…');
+  });
+  for (const type of ['step', 'decision']) {
+    source.addEventListener(type, (e) => {
+      let data;
+      try {
+        data = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      if (type === 'step') noteMarketTime(data?.time);
+      if (relevant(type, data)) schedule();
+    });
+  }
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && wanted) schedule();
+  });
+  const poll = setInterval(() => {
+    if (source.readyState !== EventSource.OPEN) schedule();
+  }, 10_000);
+  // Pages closing end their stream at once (the server also drops streams it cannot write to).
+  window.addEventListener('pagehide', () => source.close());
+  window.addEventListener('pageshow', (e) => {
+    if (e.persisted) location.reload(); // back from the page cache with a closed stream
+  });
+
+  if (immediate) schedule();
+  return {
+    refreshSoon: schedule,
+    /** Ends the live updates for good (the page has nothing left to follow). */
+    close() {
+      stopped = true;
+      clearInterval(poll);
+      if (timer !== null) clearTimeout(timer);
+      source.close();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// The overview: every open position under management (its exit plan, stop owner and DTMS state) and the
+// health banner, refreshed live from /api/events.
+import { esc, getJson, live, num, showError, sideBadge, signed, stampUpdated, stateBadge, tradeHref, utc } from './common.js';
+
+const COLUMNS = 16;
+
+function flag(on, label, title) {
+  return `<span class="flag${on ? ' on' : ''}" title="${esc(title)}: ${on ? 'yes' : 'no'}">${esc(label)}</span>`;
+}
+
+/** Progress toward the take profit; the fill's width is set through the DOM (the CSP forbids inline styles). */
+function progress(pct) {
+  if (typeof pct !== 'number' || !Number.isFinite(pct)) return '<span class="muted">—</span>';
+  const width = Math.min(100, Math.abs(pct));
+  return `<div class="progress${pct < 0 ? ' neg' : ''}" data-width="${esc(width)}" title="${esc(pct.toFixed(1))}% of the way from entry to TP"><div class="fill"></div><span class="label">${esc(pct.toFixed(1))}%</span></div>`;
+}
+
+function row(p) {
+  const x = p.exits;
+  const d = p.dtms;
+  const owner = p.stopOwner === 'dtms' ? 'dtms' : 'exit_plan';
+  const hedge = d && d.hedgeId ? ` <span class="muted" title="the DTMS hedge of this position">hedge ${esc(d.hedgeId)}</span>` : '';
+  return `<tr data-ticket="${esc(p.ticket)}">
+<td class="c-ticket"><a class="mono" href="${esc(tradeHref(p.ticket))}">${esc(p.ticket)}</a></td>
+<td class="c-symbol">${esc(p.symbol)}</td>
+<td class="c-side">${sideBadge(p.side)}</td>
+<td class="num c-volume">${esc(num(p.volume))}</td>
+<td class="num c-entry">${esc(num(p.entry))}</td>
+<td class="num c-sl">${esc(num(p.sl))}</td>
+<td class="num c-tp">${esc(num(p.tp))}</td>
+<td class="num c-price">${esc(num(p.price))}</td>
+<td class="num c-profit">${signed(p.profit, 2)}</td>
+<td class="num c-r">${signed(p.rAchieved, 2)}</td>
+<td class="c-progress">${progress(p.progressPct)}</td>
+<td class="c-owner"><span class="badge owner-${owner}">${owner === 'dtms' ? 'DTMS' : 'exit plan'}</span></td>
+<td class="c-flags">${flag(x.breakevenDone, 'BE', 'stop at breakeven')}${flag(x.partialDone, 'partial', 'partial profit taken')}${flag(x.trailingActive, 'trailing', 'ATR trailing active')}</td>
+<td class="c-exits"><span class="on-off ${x.enabled ? 'on' : 'off'}" title="intelligent exits (${esc(x.tradeType)})">${x.enabled ? 'on' : 'off'}</span></td>
+<td class="c-dtms" title="in this state since ${esc(d ? utc(d.since) : '—')}">${d ? stateBadge(d.state) : '<span class="muted">not defended</span>'}${hedge}</td>
+<td class="num c-score">${d ? signed(d.score, 1) : '<span class="muted">—</span>'}</td>
+</tr>`;
+}
+
+function renderPositions(positions) {
+  const body = document.querySelector('#positions tbody');
+  body.innerHTML = positions.length === 0 ? `<tr><td colspan="${COLUMNS}" class="empty">No open positions under management.</td></tr>` : positions.map(row).join('');
+  for (const bar of body.querySelectorAll('.progress[data-width]')) bar.querySelector('.fill').style.width = `${Number(bar.dataset.width)}%`;
+  const hedges = positions.filter((p) => p.dtms && p.dtms.hedgeId).length;
+  document.getElementById('counts').textContent = `${positions.length} position${positions.length === 1 ? '' : 's'}, ${hedges} hedged`;
+}
+
+function renderHealth(h) {
+  const el = document.getElementById('health');
+  const status = ['healthy', 'degraded', 'idle'].includes(h.status) ? h.status : 'error';
+  el.className = `banner ${status}`;
+  el.dataset.status = h.status;
+  const stale = h.feeds.filter((f) => f.stale).map((f) => f.symbol);
+  const parts = [
+    `${h.positions} position${h.positions === 1 ? '' : 's'}`,
+    `${h.hedges} hedge${h.hedges === 1 ? '' : 's'}`,
+    `feeds ${h.feeds.length - stale.length}/${h.feeds.length} fresh`,
+    `reported ${utc(h.at)}`,
+  ];
+  const reasons = h.reasons.length > 0 ? `<ul class="reasons">${h.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : '';
+  el.innerHTML = `Health: <strong class="status">${esc(h.status)}</strong> <span class="muted">· ${parts.map(esc).join(' · ')}</span>${reasons}`;
+}
+
+async function refresh() {
+  const [positions, health] = await Promise.all([getJson('/api/positions'), getJson('/api/health', [503])]);
+  renderPositions(positions.body);
+  renderHealth(health.body);
+  showError(null);
+  stampUpdated();
+}
+
+// Prices move on every played bar: each step is worth a (throttled) refresh.
+live({ refresh });

@@ -1,0 +1,348 @@
+// A trade's page: the seed's /api/dtms/trade/{ticket} JSON, the exit plan, the price with the stop path
+// (lightweight-charts), the DTMS actions and the decision history with reasons, refreshed live. A ticket
+// Warden does not manage gets a clear message; a position that closes while shown keeps its last data.
+import { errorText, esc, getJson, live, noteMarketTime, num, showError, sideBadge, signed, stampUpdated, stateBadge, utc, yesNo } from './common.js';
+
+function ticketFromPath() {
+  const last = location.pathname.split('/').filter(Boolean).pop() ?? '';
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last;
+  }
+}
+
+const ticket = ticketFromPath();
+const enc = encodeURIComponent(ticket);
+const api = {
+  trade: `/api/dtms/trade/${enc}`,
+  position: `/api/positions/${enc}`,
+  stops: `/api/positions/${enc}/stops`,
+  decisions: `/api/positions/${enc}/decisions?limit=200`,
+  bars: (symbol) => `/api/market/${encodeURIComponent(symbol)}/bars?limit=600`,
+};
+
+/** 'loading' until the first answer, 'open' while managed, 'gone' once the API no longer knows the ticket. */
+let phase = 'loading';
+let symbol = null;
+let side = 'buy';
+let stream = null;
+
+const $ = (id) => document.getElementById(id);
+const onOff = (b) => `<span class="on-off ${b ? 'on' : 'off'}">${b ? 'on' : 'off'}</span>`;
+
+/** A definition list; every value is HTML built from escaped data, tagged with the JSON field it shows. */
+function fields(id, rows) {
+  $(id).innerHTML = rows.map(([label, field, html]) => `<dt>${esc(label)}</dt><dd data-field="${esc(field)}">${html}</dd>`).join('');
+}
+
+function renderTrade(body) {
+  const t = body.trade_info;
+  symbol = t.symbol;
+  side = t.type === 'SELL' ? 'sell' : 'buy';
+  document.title = `Trade ${ticket} ${t.symbol} · Warden`;
+  $('symbol').textContent = t.symbol;
+  $('side').innerHTML = sideBadge(t.type);
+  $('state').innerHTML = stateBadge(t.state);
+  $('summary').textContent = body.summary;
+  fields('f-position', [
+    ['Ticket', 'trade_info.ticket', esc(t.ticket)],
+    ['Type', 'trade_info.type', esc(t.type)],
+    ['Volume', 'trade_info.volume', esc(num(t.volume))],
+    ['Open price', 'trade_info.open_price', esc(num(t.open_price))],
+    ['Current price', 'trade_info.current_price', esc(num(t.current_price))],
+    ['Stop loss', 'trade_info.sl', esc(num(t.sl))],
+    ['Take profit', 'trade_info.tp', esc(num(t.tp))],
+    ['Profit', 'trade_info.profit', signed(t.profit, 2)],
+  ]);
+  fields('f-dtms', [
+    ['State', 'trade_info.state', stateBadge(t.state)],
+    ['Score', 'trade_info.current_score', signed(t.current_score, 1)],
+    ['In state since', 'trade_info.state_entry_time', `<span class="mono">${esc(utc(t.state_entry_time))}</span>`],
+    ['Protection active', 'trade_info.protection_active', esc(yesNo(t.protection_active))],
+    ['Structural warnings', 'trade_info.warnings.structural', esc(t.warnings.structural)],
+    ['VWAP warnings', 'trade_info.warnings.vwap', esc(t.warnings.vwap)],
+    ['Momentum warnings', 'trade_info.warnings.momentum', esc(t.warnings.momentum)],
+  ]);
+  fields('f-performance', [
+    ['R achieved', 'trade_info.performance.r_achieved', signed(t.performance.r_achieved, 2)],
+    ['Progress to TP', 'trade_info.performance.progress_pct', signed(t.performance.progress_pct, 1, '%')],
+    ['Profit', 'trade_info.performance.profit', signed(t.performance.profit, 2)],
+  ]);
+  const ie = t.intelligent_exits;
+  renderExits(ie, null);
+  const actions = [...t.actions_taken].reverse();
+  $('actions').querySelector('tbody').innerHTML =
+    actions.length === 0
+      ? '<tr><td colspan="5" class="empty">No DTMS action on this trade yet.</td></tr>'
+      : actions
+          .map(
+            (a) => `<tr data-action="${esc(a.action)}"><td class="time">${esc(utc(a.time))}</td><td>${esc(a.action)}</td><td>${esc(a.kind)}</td><td>${esc(a.status)}</td><td>${esc(a.reason)}</td></tr>`,
+          )
+          .join('');
+  $('raw-path').textContent = api.trade;
+  $('raw').textContent = JSON.stringify(body, null, 2);
+}
+
+let lastPosition = null;
+
+/** The seed's three intelligent-exit flags, and the exit plan behind them when /api/positions/{ticket} answered. */
+function renderExits(ie, p) {
+  if (p !== null) lastPosition = p;
+  const plan = lastPosition;
+  const rows = [
+    ['Breakeven triggered', 'trade_info.intelligent_exits.breakeven_triggered', esc(yesNo(ie.breakeven_triggered))],
+    ['Partial profit triggered', 'trade_info.intelligent_exits.partial_profit_triggered', esc(yesNo(ie.partial_profit_triggered))],
+    ['Trailing stop active', 'trade_info.intelligent_exits.trailing_stop_active', esc(yesNo(ie.trailing_stop_active))],
+  ];
+  if (plan !== null) {
+    const x = plan.exits;
+    rows.push(
+      ['Intelligent exits', 'exits.enabled', onOff(x.enabled)],
+      ['Trade type', 'exits.tradeType', esc(x.tradeType)],
+      ['Triggers', 'exits.triggers', esc(`breakeven at ${x.breakevenPct}%, partial at ${x.partialPct}% (closes ${x.partialClosePct}%)`)],
+      ['Stop owner', 'stopOwner', `<span class="badge owner-${plan.stopOwner === 'dtms' ? 'dtms' : 'exit_plan'}">${plan.stopOwner === 'dtms' ? 'DTMS' : 'exit plan'}</span>`],
+      ['Trail moves', 'exits.trailMoves', esc(x.trailMoves)],
+      ['Intent in flight', 'exits.pending', x.pending === null ? '<span class="muted">none</span>' : `<span class="mono">${esc(x.pending)}</span>`],
+    );
+    if (plan.dtms && plan.dtms.hedgeId) rows.push(['DTMS hedge', 'dtms.hedgeId', `<span class="mono">${esc(plan.dtms.hedgeId)}</span>`]);
+  }
+  fields('f-exits', rows);
+}
+
+function renderDecisions(list) {
+  const rows = [...list].reverse();
+  $('decisions').querySelector('tbody').innerHTML =
+    rows.length === 0
+      ? '<tr><td colspan="7" class="empty">No decision recorded yet.</td></tr>'
+      : rows
+          .map(
+            (d) => `<tr data-rule="${esc(d.rule)}" data-outcome="${esc(d.outcome)}">
+<td class="time">${esc(utc(d.time))}</td><td>${esc(d.rule)}</td><td>${esc(d.outcome)}</td><td>${esc(d.reason)}</td>
+<td class="num">${esc(num(d.oldSl))}</td><td class="num">${esc(num(d.newSl))}</td><td class="note">${esc(d.note)}</td></tr>`,
+          )
+          .join('');
+}
+
+// ---- the price chart ------------------------------------------------------------------------------
+
+let chart = null;
+
+function chartNote(text) {
+  const el = $('chart-note');
+  el.hidden = text === null;
+  el.textContent = text ?? '';
+}
+
+function ensureChart() {
+  if (chart !== null) return chart;
+  const LC = window.LightweightCharts;
+  if (!LC) {
+    chartNote('The price chart is unavailable: the chart library did not load (is lightweight-charts installed? npm ci).');
+    return null;
+  }
+  const c = LC.createChart($('chart'), {
+    autoSize: true,
+    // The attribution logo stays on (layout.attributionLogo defaults to true), as the library's notice asks.
+    layout: { background: { type: 'solid', color: '#ffffff' }, textColor: '#1d232b', fontSize: 12 },
+    grid: { vertLines: { color: '#f0f2f5' }, horzLines: { color: '#f0f2f5' } },
+    rightPriceScale: { borderColor: '#dde1e6' },
+    timeScale: { borderColor: '#dde1e6', timeVisible: true, secondsVisible: false },
+    crosshair: { mode: LC.CrosshairMode.Normal },
+    localization: { timeFormatter: (t) => (typeof t === 'number' ? utc(t * 1000) : String(t)) },
+  });
+  const levels = []; // entry, stop and take profit: always inside the price scale, however far from the bars
+  const candles = c.addSeries(LC.CandlestickSeries, {
+    autoscaleInfoProvider: (original) => {
+      const r = original();
+      if (r === null || r.priceRange === null || levels.length === 0) return r;
+      return { ...r, priceRange: { minValue: Math.min(r.priceRange.minValue, ...levels), maxValue: Math.max(r.priceRange.maxValue, ...levels) } };
+    },
+    upColor: '#26a69a',
+    downColor: '#ef5350',
+    borderVisible: false,
+    wickUpColor: '#26a69a',
+    wickDownColor: '#ef5350',
+    priceLineVisible: false,
+  });
+  const stop = c.addSeries(LC.LineSeries, {
+    color: '#d64545',
+    lineWidth: 2,
+    lineType: LC.LineType.WithSteps,
+    priceLineVisible: false,
+    crosshairMarkerVisible: false,
+    title: 'SL',
+  });
+  chart = { LC, c, candles, stop, levels, markers: LC.createSeriesMarkers(candles, []), lines: new Map(), precision: -1, framed: false };
+  return chart;
+}
+
+const decimals = (x) => (Number.isFinite(x) ? (String(x).split('.')[1] ?? '').length : 0);
+
+/** The last bar time (seconds) at or before `sec`; null before the first bar. */
+function snap(times, sec) {
+  let lo = 0;
+  let hi = times.length - 1;
+  if (hi < 0 || sec < times[0]) return null;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (times[mid] <= sec) lo = mid;
+    else hi = mid - 1;
+  }
+  return times[lo];
+}
+
+/** The stop in force at each bar where it changed, as a step line over the bars shown. */
+function stopLine(path, times) {
+  if (times.length === 0 || path.stops.length === 0) return [];
+  const at = new Map();
+  let before = null;
+  for (const s of path.stops) {
+    const t = snap(times, Math.floor(s.time / 1000));
+    if (t === null) before = s.sl;
+    else at.set(t, s.sl); // later moves in the same bar win
+  }
+  if (before !== null && !at.has(times[0])) at.set(times[0], before);
+  const points = [...at.entries()].sort((a, b) => a[0] - b[0]).map(([time, value]) => ({ time, value }));
+  const lastBar = times[times.length - 1];
+  const tail = points[points.length - 1];
+  if (tail !== undefined && tail.time < lastBar) points.push({ time: lastBar, value: tail.value }); // the stop in force now
+  return points;
+}
+
+const STATE_COLORS = { HEALTHY: '#1a7f4b', WARNING_L1: '#b7791f', WARNING_L2: '#c05600', HEDGED: '#6a2fae', RECOVERING: '#1f5ea8', CLOSED: '#4a525c' };
+
+function markersFor(path, decisions, times) {
+  const out = [];
+  const buy = side === 'buy';
+  const entry = snap(times, Math.floor(path.openTime / 1000));
+  if (entry !== null && path.openTime / 1000 >= times[0]) out.push({ time: entry, position: buy ? 'belowBar' : 'aboveBar', shape: buy ? 'arrowUp' : 'arrowDown', color: '#2457c5', text: 'entry' });
+  for (const s of path.stops) {
+    if (s.by === 'initial' || s.by === 'trail') continue; // trail moves show as steps; labels would crowd them
+    const t = snap(times, Math.floor(s.time / 1000));
+    if (t !== null && s.time / 1000 >= times[0]) out.push({ time: t, position: buy ? 'belowBar' : 'aboveBar', shape: 'circle', color: '#d64545', text: s.by });
+  }
+  for (const d of decisions) {
+    if (d.reason !== 'dtms_transition') continue;
+    const sec = Date.parse(d.time) / 1000;
+    const t = snap(times, sec);
+    if (t !== null && sec >= times[0]) out.push({ time: t, position: buy ? 'aboveBar' : 'belowBar', shape: 'square', color: STATE_COLORS[d.dtmsState] ?? '#4a525c', text: d.dtmsState });
+  }
+  return out.sort((a, b) => a.time - b.time);
+}
+
+function priceLine(ch, key, price, options) {
+  const old = ch.lines.get(key);
+  if (old && old.price === price) return;
+  if (old) ch.candles.removePriceLine(old.line);
+  ch.lines.delete(key);
+  if (typeof price === 'number' && Number.isFinite(price)) ch.lines.set(key, { price, line: ch.candles.createPriceLine({ price, ...options }) });
+}
+
+function renderChart(bars, path, decisions) {
+  const ch = ensureChart();
+  if (ch === null) return;
+  const { LC } = ch;
+  const data = bars.map((b) => ({ time: Math.floor(b.time / 1000), open: b.open, high: b.high, low: b.low, close: b.close }));
+  const times = data.map((b) => b.time);
+  // Prices keep the instrument's digits (XAUUSD 3, EURUSD 5...): taken from the data itself.
+  let precision = 0;
+  for (const b of data.slice(-100)) precision = Math.max(precision, decimals(b.open), decimals(b.high), decimals(b.low), decimals(b.close));
+  if (path !== null) precision = Math.max(precision, decimals(path.entry));
+  precision = Math.min(8, precision);
+  if (precision !== ch.precision) {
+    const priceFormat = { type: 'price', precision, minMove: 10 ** -precision };
+    ch.candles.applyOptions({ priceFormat });
+    ch.stop.applyOptions({ priceFormat });
+    ch.precision = precision;
+  }
+  ch.candles.setData(data);
+  if (bars.length > 0) noteMarketTime(bars[bars.length - 1].time + 60_000); // the last closed M1 bar's close
+  $('chart').dataset.bars = String(data.length);
+  if (path !== null) {
+    const line = stopLine(path, times);
+    ch.stop.setData(line);
+    $('chart').dataset.stops = String(line.length);
+    const current = path.stops.length > 0 ? path.stops[path.stops.length - 1].sl : null;
+    ch.levels.splice(0, ch.levels.length, ...[path.entry, path.tp, current].filter((x) => typeof x === 'number' && Number.isFinite(x)));
+    priceLine(ch, 'entry', path.entry, { color: '#2457c5', lineWidth: 1, lineStyle: LC.LineStyle.Dashed, axisLabelVisible: true, title: 'entry' });
+    priceLine(ch, 'tp', path.tp, { color: '#1a7f4b', lineWidth: 1, lineStyle: LC.LineStyle.Dashed, axisLabelVisible: true, title: 'TP' });
+    ch.markers.setMarkers(markersFor(path, decisions ?? [], times));
+  }
+  if (!ch.framed && data.length > 0) {
+    // First view: from a little before the entry (at least the last 150 bars) to the latest bar.
+    const open = path === null ? null : snap(times, Math.floor(path.openTime / 1000));
+    const openIndex = open === null ? 0 : times.indexOf(open);
+    const from = Math.max(0, Math.min(openIndex - 30, data.length - 150));
+    ch.c.timeScale().setVisibleLogicalRange({ from, to: data.length + 2 });
+    ch.framed = true;
+  }
+  chartNote(data.length === 0 ? `No bars of ${symbol} yet.` : null);
+}
+
+// ---- loading and live refresh ---------------------------------------------------------------------
+
+/** The ticket is unknown to the API: never managed (a clear message) or closed while shown (last data kept). */
+async function gone(err) {
+  const before = phase;
+  phase = 'gone';
+  stream?.close();
+  const liveEl = $('live');
+  liveEl.dataset.live = 'offline';
+  liveEl.querySelector('.text').textContent = 'not live: the position is not managed';
+  if (before === 'loading') {
+    $('content').hidden = true;
+    document.title = `Trade ${ticket} not under management · Warden`;
+    $('missing').hidden = false;
+    $('missing').innerHTML = `<strong>Trade ${esc(ticket)} is not under management.</strong>
+<p>Warden has no open position with this ticket: it may have closed, or it was never managed here. <span class="muted">The API says: ${esc(err.message)}</span></p>
+<p><a href="/">Back to the open positions</a></p>`;
+    return;
+  }
+  $('closed').hidden = false;
+  $('closed').innerHTML = `<strong>Position ${esc(ticket)} is no longer under management</strong> (closed or let go; noticed at ${esc(utc(Date.now()))}). What is shown below is its last known state. <a href="/">Open positions</a>`;
+  // Its last decisions (the close among them) are still in the journal.
+  try {
+    renderDecisions((await getJson(api.decisions)).body);
+  } catch {
+    // The history shown stays as it was.
+  }
+}
+
+const isGone = (err) => err && (err.status === 404 || err.status === 400);
+
+async function refresh() {
+  if (phase === 'gone') return;
+  let trade;
+  try {
+    trade = await getJson(api.trade);
+  } catch (err) {
+    if (isGone(err)) return gone(err);
+    throw err;
+  }
+  phase = 'open';
+  renderTrade(trade.body);
+  const [position, stops, decisions, bars] = await Promise.allSettled([getJson(api.position), getJson(api.stops), getJson(api.decisions), getJson(api.bars(symbol))]);
+  // A 404 here means the position closed in between: the next refresh says so.
+  const problems = [position, stops, decisions, bars].filter((r) => r.status === 'rejected' && !isGone(r.reason)).map((r) => errorText(r.reason));
+  if (position.status === 'fulfilled') renderExits(trade.body.trade_info.intelligent_exits, position.value.body);
+  const decisionList = decisions.status === 'fulfilled' ? decisions.value.body : null;
+  if (decisionList !== null) renderDecisions(decisionList);
+  if (bars.status === 'fulfilled') renderChart(bars.value.body, stops.status === 'fulfilled' ? stops.value.body : null, decisionList);
+  showError(problems.length > 0 ? problems[0] : null);
+  stampUpdated();
+}
+
+$('ticket').textContent = ticket;
+// The first load decides: a ticket the API does not know never opens the live stream.
+refresh()
+  .catch((err) => showError(errorText(err)))
+  .then(() => {
+    if (phase === 'gone') return;
+    stream = live({
+      refresh,
+      immediate: false,
+      // This trade's own decisions, and the bars of its symbol (price, profit and the chart move with them).
+      relevant: (type, data) => (type === 'decision' ? data.positionId === ticket : symbol === null || data.symbol === symbol),
+    });
+  });

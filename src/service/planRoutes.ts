@@ -1,0 +1,208 @@
+// The API's plan operations beside the read views: change a plan's parameters, register a trade
+// (the seed's auto-registration path: a position just opened is managed at once, with the given
+// parameters), and statistics over the intent journal. Mutations run between two engine steps
+// (AccountSession.act) and are stored before the answer.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from '../exits/exitPlan.ts';
+import type { AccountSession } from '../execution/accountSession.ts';
+import type { WardenStore } from '../store/store.ts';
+import { errorSchema, positionSchema, ticketParams } from './apiSchemas.ts';
+import { positionView } from './views.ts';
+
+const pct = (lo: number, hi: number) => z.number().min(lo).max(hi);
+
+/** What a trader may change in a plan: the base triggers (the advanced triggers adjust from them), the partial size, trailing. */
+export const planPatchSchema = z
+  .strictObject({
+    breakevenPct: pct(5, 300).optional().describe('breakeven trigger, % of R (the advanced triggers adjust from it)'),
+    partialPct: pct(5, 500).optional().describe('partial-profit trigger, % of R'),
+    partialClosePct: pct(5, 95).optional().describe('share of the volume the partial close takes, %'),
+    trailingEnabled: z.boolean().optional(),
+  })
+  .refine((p) => Object.keys(p).length > 0, 'give at least one of breakevenPct, partialPct, partialClosePct, trailingEnabled')
+  .meta({ id: 'PlanPatch' });
+
+export const registerTradeSchema = z
+  .strictObject({
+    ticket: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a ticket is 1 to 64 letters, digits, _ . or -'),
+    breakevenPct: pct(5, 300).optional(),
+    partialPct: pct(5, 500).optional(),
+    partialClosePct: pct(5, 95).optional(),
+    trailingEnabled: z.boolean().optional(),
+  })
+  .meta({ id: 'RegisterTrade' });
+
+const statisticsQuery = z.object({
+  days: z.coerce.number().int().min(1).max(365).default(30),
+  symbol: z.string().regex(/^[A-Za-z0-9_.#-]{1,32}$/).optional(),
+});
+
+export const statisticsSchema = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    symbol: z.string().nullable(),
+    intents: z.number(),
+    applied: z.number(),
+    rejected: z.number(),
+    unsettled: z.number(),
+    /** Applied / (applied + rejected); null without answers. */
+    successRate: z.number().nullable(),
+    breakevens: z.number(),
+    partials: z.number(),
+    trailMoves: z.number(),
+    dtmsActions: z.record(z.string(), z.number()),
+    positionsManaged: z.number(),
+  })
+  .meta({ id: 'Statistics' });
+
+type Patch = z.infer<typeof planPatchSchema>;
+
+/** Why a patch cannot apply to this plan now ('' when it can). */
+function patchProblem(plan: ExitPlan, p: Patch): string {
+  if (p.breakevenPct !== undefined && plan.breakevenState === BREAKEVEN_DONE) return 'breakeven is already done for this position: its trigger can no longer change';
+  if ((p.partialPct !== undefined || p.partialClosePct !== undefined) && plan.partialState === PARTIAL_DONE) return 'the partial close is already done for this position';
+  const be = p.breakevenPct ?? plan.baseBreakevenPct;
+  const pa = p.partialPct ?? plan.basePartialPct;
+  if (!(pa > be)) return `partialPct (${pa}) must be above breakevenPct (${be}): the partial close comes after breakeven`;
+  return '';
+}
+
+function applyPatch(plan: ExitPlan, p: Patch): void {
+  // The base moves, and the current trigger with it; the next refresh adjusts it again from the new base.
+  if (p.breakevenPct !== undefined) {
+    plan.breakevenPct = p.breakevenPct + (plan.breakevenPct - plan.baseBreakevenPct);
+    plan.baseBreakevenPct = p.breakevenPct;
+  }
+  if (p.partialPct !== undefined) {
+    plan.partialPct = p.partialPct + (plan.partialPct - plan.basePartialPct);
+    plan.basePartialPct = p.partialPct;
+  }
+  if (p.partialClosePct !== undefined) plan.partialClosePct = p.partialClosePct;
+  if (p.trailingEnabled !== undefined) plan.trailingEnabled = p.trailingEnabled;
+}
+
+export function registerPlanRoutes(
+  app: FastifyInstance,
+  o: { session: AccountSession; store: WardenStore; requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void> },
+): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const { session, store, requireToken } = o;
+
+  /** Applies a patch between two steps: null when applied, else [status, message]. */
+  const patch = (ticket: string, p: Patch): Promise<[404 | 409, string] | null> =>
+    session.act(() => {
+      const plan = session.engine.plan(ticket);
+      if (!plan) return [404, `no position ${ticket} under management`] as [404 | 409, string];
+      const problem = patchProblem(plan, p);
+      if (problem !== '') return [409, problem] as [404 | 409, string];
+      applyPatch(plan, p);
+      return null;
+    });
+
+  api.patch(
+    '/api/positions/:ticket/plan',
+    {
+      preHandler: requireToken,
+      schema: {
+        operationId: 'updatePlan',
+        summary: "change a position's exit parameters (breakeven and partial triggers, partial size, trailing)",
+        security: [{ bearer: [] }],
+        params: ticketParams,
+        body: planPatchSchema,
+        response: { 200: positionSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const failed = await patch(req.params.ticket, req.body);
+      if (failed !== null) {
+        reply.code(failed[0]);
+        return { error: failed[0] === 404 ? 'not_found' : 'conflict', message: failed[1] };
+      }
+      req.log.info({ ticket: req.params.ticket, patch: req.body }, 'plan changed through the API');
+      return positionView(session, req.params.ticket)!;
+    },
+  );
+
+  api.post(
+    '/api/trades',
+    {
+      preHandler: requireToken,
+      schema: {
+        operationId: 'registerTrade',
+        summary: 'manage an open position now (it is at the broker), optionally with its own exit parameters; 201 when newly managed, 200 when it already was',
+        security: [{ bearer: [] }],
+        body: registerTradeSchema,
+        response: { 200: positionSchema, 201: positionSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const { ticket, ...params } = req.body;
+      const already = session.engine.plan(ticket) !== undefined;
+      if (!already) {
+        try {
+          await session.refreshFromBroker();
+        } catch (err) {
+          reply.code(503);
+          return { error: 'broker_unavailable', message: `cannot read the broker's positions: ${err instanceof Error ? err.message : String(err)}` };
+        }
+      }
+      if (session.engine.plan(ticket) === undefined) {
+        reply.code(404);
+        return { error: 'not_found', message: `no open position ${ticket} at the broker on a managed symbol` };
+      }
+      if (Object.keys(params).length > 0) {
+        const failed = await patch(ticket, params);
+        if (failed !== null) {
+          reply.code(failed[0]);
+          return { error: failed[0] === 404 ? 'not_found' : 'conflict', message: failed[1] };
+        }
+      }
+      reply.code(already ? 200 : 201);
+      return positionView(session, ticket)!;
+    },
+  );
+
+  api.get(
+    '/api/statistics',
+    { schema: { operationId: 'getStatistics', summary: 'what the exits and DTMS did over the last days: intents, answers, breakevens, partials, trail moves, DTMS actions', querystring: statisticsQuery, response: { 200: statisticsSchema } } },
+    (req) => {
+      const to = session.health().at;
+      const from = to - req.query.days * 86_400_000;
+      const symbol = req.query.symbol ?? null;
+      const rows = store.intentsSince(from).filter((i) => symbol === null || i.intent.symbol === symbol);
+      let applied = 0;
+      let rejected = 0;
+      let breakevens = 0;
+      let partials = 0;
+      let trailMoves = 0;
+      const dtmsActions: Record<string, number> = {};
+      for (const i of rows) {
+        if (i.status === 'applied') applied++;
+        else if (i.status === 'rejected') rejected++;
+        if (i.status !== 'applied') continue;
+        if (i.intent.rule === 'breakeven') breakevens++;
+        else if (i.intent.rule === 'partial') partials++;
+        else if (i.intent.rule === 'trail') trailMoves++;
+        else if (i.intent.rule === 'dtms') dtmsActions[i.intent.action] = (dtmsActions[i.intent.action] ?? 0) + 1;
+      }
+      return {
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        symbol,
+        intents: rows.length,
+        applied,
+        rejected,
+        unsettled: rows.length - applied - rejected,
+        successRate: applied + rejected > 0 ? Math.round((applied / (applied + rejected)) * 1000) / 1000 : null,
+        breakevens,
+        partials,
+        trailMoves,
+        dtmsActions,
+        positionsManaged: session.engine.openPositions,
+      };
+    },
+  );
+}

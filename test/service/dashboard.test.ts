@@ -1,0 +1,410 @@
+// The web dashboard, served by the service's own server: first without a browser (every page source uses
+// relative URLs only; every route answers 200 with its content type and the strict CSP), then in a real
+// headless Chromium against the real service playing its market: the overview lists the open positions
+// with the health banner and DTMS states, a trade page shows the seed's JSON, the price chart with the stop
+// path and the decision history, an unknown ticket says it is not under management, the DTMS pages show
+// their data, live updates arrive, and no request goes elsewhere or fails. Screenshots go to out/screenshots/.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.ts';
+import { createLogger } from '../../src/log.ts';
+import { CHART_LIBRARY_URL, PAGE_ROUTES, PAGES_DIR, readChartLibrary } from '../../src/service/dashboard.ts';
+import { startService, type RunningService } from '../../src/service/service.ts';
+import { openSqliteStore } from '../../src/store/sqliteStore.ts';
+import type { WardenStore } from '../../src/store/store.ts';
+
+const CHROMIUM = process.env.WARDEN_CHROMIUM ?? '/usr/bin/chromium';
+const HAVE_BROWSER = existsSync(CHROMIUM);
+const REQUIRE_BROWSER = process.env.WARDEN_REQUIRE_BROWSER === '1';
+const SCREENSHOTS = fileURLToPath(new URL('../../out/screenshots/', import.meta.url));
+const DTMS_STATES = ['HEALTHY', 'WARNING_L1', 'WARNING_L2', 'HEDGED', 'RECOVERING', 'CLOSED'];
+const UTC_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+/** Absolute URLs the page sources may hold: the chart library's attribution link, and the SVG namespace (never fetched). */
+const ALLOWED_ABSOLUTE = new Set(['https://www.tradingview.com/', 'http://www.w3.org/2000/svg']);
+
+if (!HAVE_BROWSER && !REQUIRE_BROWSER) {
+  console.warn(`dashboard browser tests SKIPPED: no Chromium at ${CHROMIUM} (install chromium or set WARDEN_CHROMIUM; WARDEN_REQUIRE_BROWSER=1 makes this a failure)`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'warden-dashboard-'));
+let service: RunningService;
+let store: WardenStore;
+
+beforeAll(async () => {
+  const config = configSchema.parse({ service: { port: 0, market: { speed: 400 } } });
+  store = openSqliteStore(join(dir, 'dashboard.db'), { now: Date.now() });
+  service = await startService({ config, store, log: createLogger({ level: 'silent' }), version: 'test', token: 'dashboard-test-token-0123456789', tokenFile: join(dir, 'unused.token') });
+  // Let the loop play a few hundred bars, so positions have plans, decisions and DTMS checks.
+  while (service.loop.played < 300) await new Promise((r) => setTimeout(r, 50));
+}, 60_000);
+
+afterAll(async () => {
+  await service?.stop();
+  store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const get = (path: string, init?: RequestInit) => fetch(new URL(path, service.url), init);
+const pageFiles = () => readdirSync(PAGES_DIR).filter((f) => /\.(html|js|css|svg)$/.test(f));
+const read = (name: string) => readFileSync(join(PAGES_DIR, name), 'utf8');
+
+describe('dashboard sources and routes (no browser)', () => {
+  it('every page source uses relative URLs only: no host, no port, API paths from the root', () => {
+    const files = pageFiles();
+    expect(files).toEqual(expect.arrayContaining(['overview.html', 'trade.html', 'status.html', 'actions.html', 'engine.html', 'common.js', 'dashboard.css']));
+    for (const name of files) {
+      const text = read(name);
+      const absolute = [...text.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>)]*/gi)].map((m) => m[0]).filter((u) => !ALLOWED_ABSOLUTE.has(u));
+      expect(absolute, name).toEqual([]);
+      expect(text, name).not.toMatch(/localhost|127\.0\.0\.1|\[::1\]|:\d{4,5}\//);
+      // Protocol-relative URLs ("//host/...") in strings or attributes.
+      expect(text, name).not.toMatch(/["'`(=]\s*\/\/[a-z0-9]/i);
+      // API paths in string literals start at the root (the trade page lives under /dtms/trade/).
+      for (const m of text.matchAll(/(['"`])((?:\.{0,2}\/)*api\/[^'"`\n]*)\1/g)) expect(m[2], `${name}: ${m[2]}`).toMatch(/^\/api\//);
+      // Links, scripts and styles of the HTML point into this server.
+      for (const m of text.matchAll(/\b(?:src|href)="([^"$]*)"/g)) if (!ALLOWED_ABSOLUTE.has(m[1]!)) expect(m[1], `${name}: ${m[1]}`).toMatch(/^\/(?!\/)/);
+      // Only common.js talks to the network, and only through getJson (which refuses a path outside /api/).
+      if (name !== 'common.js') expect(text, name).not.toMatch(/\bfetch\(|XMLHttpRequest|WebSocket|new EventSource/);
+    }
+    expect(read('common.js')).toContain("if (!path.startsWith('/api/')) throw");
+  });
+
+  it('each route answers 200 with its content type, the strict CSP and an ETag (304 when unchanged); hidden from OpenAPI', async () => {
+    const ticket = ((await (await get('/api/positions')).json()) as { ticket: string }[])[0]?.ticket ?? '1';
+    const routes: [string, RegExp][] = [
+      ['/', /^text\/html; charset=utf-8$/],
+      [`/dtms/trade/${ticket}`, /^text\/html; charset=utf-8$/],
+      ['/dtms/trade/424242', /^text\/html; charset=utf-8$/],
+      ['/dtms/status', /^text\/html; charset=utf-8$/],
+      ['/dtms/actions', /^text\/html; charset=utf-8$/],
+      ['/dtms/engine', /^text\/html; charset=utf-8$/],
+      ['/assets/dashboard.css', /^text\/css; charset=utf-8$/],
+      ['/assets/favicon.svg', /^image\/svg\+xml/],
+      [CHART_LIBRARY_URL, /^text\/javascript; charset=utf-8$/],
+      ...pageFiles()
+        .filter((f) => f.endsWith('.js'))
+        .map((f): [string, RegExp] => [`/assets/${f}`, /^text\/javascript; charset=utf-8$/]),
+    ];
+    expect(Object.keys(PAGE_ROUTES)).toHaveLength(5);
+    for (const [path, type] of routes) {
+      const r = await get(path);
+      expect(r.status, path).toBe(200);
+      expect(r.headers.get('content-type'), path).toMatch(type);
+      const csp = r.headers.get('content-security-policy') ?? '';
+      expect(csp, path).toContain("default-src 'self'");
+      expect(csp, path).toContain("script-src 'self'");
+      expect(csp, path).toContain("connect-src 'self'");
+      expect(csp, path).not.toMatch(/unsafe-inline|unsafe-eval|\*|https?:/);
+      expect(r.headers.get('x-content-type-options'), path).toBe('nosniff');
+      const etag = r.headers.get('etag');
+      expect(etag, path).toMatch(/^"[\w-]+"$/);
+      await r.arrayBuffer();
+      expect((await get(path, { headers: { 'if-none-match': etag! } })).status, path).toBe(304);
+    }
+    // The chart library is the package's own file, license header and all.
+    const lib = Buffer.from(await (await get(CHART_LIBRARY_URL)).arrayBuffer());
+    expect(lib.equals(readChartLibrary()!)).toBe(true);
+    expect(lib.subarray(0, 200).toString()).toContain('TradingView Lightweight Charts');
+    // Every asset the HTML refers to is served.
+    for (const html of pageFiles().filter((f) => f.endsWith('.html'))) {
+      for (const m of read(html).matchAll(/\b(?:src|href)="(\/assets\/[^"]+)"/g)) {
+        const r = await get(m[1]!);
+        await r.arrayBuffer(); // an unread body would keep the connection busy and the server from closing
+        expect(r.status, `${html}: ${m[1]}`).toBe(200);
+      }
+    }
+    const doc = (await (await get('/openapi.json')).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths).filter((p) => !p.startsWith('/api/'))).toEqual([]);
+  });
+});
+
+describe.runIf(!HAVE_BROWSER && REQUIRE_BROWSER)('the dashboard in Chromium', () => {
+  it('needs Chromium (WARDEN_REQUIRE_BROWSER=1)', () => {
+    throw new Error(`WARDEN_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM}: install it (apt-get install chromium) or point WARDEN_CHROMIUM at one`);
+  });
+});
+
+/** A page under watch: every request must stay on the service, succeed, and log no error (CSP violations included). */
+interface Watched {
+  page: Page;
+  problems: string[];
+  /** Requests that failed while the page was open. */
+  failed: { url: string; error: string }[];
+  /** 4xx answers of the API, kept apart: some pages expect them (an unknown ticket, a position that closed). */
+  apiErrors: { url: string; status: number }[];
+  /** JSON bodies of the API answers the page received, by path. */
+  bodies: Map<string, unknown[]>;
+  closing: boolean;
+}
+
+describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the dashboard in Chromium (SKIPPED: no Chromium at ${CHROMIUM})`, () => {
+  let browser: Browser;
+  let origin: string;
+
+  beforeAll(async () => {
+    origin = new URL(service.url).origin;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  }, 30_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function open(path: string): Promise<Watched> {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(10_000);
+    const w: Watched = { page, problems: [], failed: [], apiErrors: [], bodies: new Map(), closing: false };
+    page.on('request', (r) => {
+      if (!r.url().startsWith(`${origin}/`)) w.problems.push(`request to an absolute URL elsewhere: ${r.url()}`);
+    });
+    page.on('requestfailed', (r) => {
+      if (!w.closing) w.failed.push({ url: new URL(r.url()).pathname, error: r.failure()?.errorText ?? '?' });
+    });
+    page.on('response', (r) => {
+      const url = new URL(r.url());
+      const status = r.status();
+      // The health report answers 503 when degraded: a valid report, shown in the banner.
+      if (status >= 400 && !(url.pathname === '/api/health' && status === 503)) {
+        if (url.pathname.startsWith('/api/') && status < 500) w.apiErrors.push({ url: url.pathname, status });
+        else w.problems.push(`${status} for ${r.url()}`);
+      }
+      if (url.pathname.startsWith('/api/') && url.pathname !== '/api/events' && status < 500) {
+        r.json().then(
+          (body: unknown) => w.bodies.set(url.pathname, [...(w.bodies.get(url.pathname) ?? []), body]),
+          () => undefined,
+        );
+      }
+    });
+    page.on('console', (m) => {
+      // Chrome logs each 4xx fetch too; those are judged from the responses above.
+      if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (4\d\d|503)/.test(m.text())) w.problems.push(`console error: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => w.problems.push(`page error: ${e.message}`));
+    const r = await page.goto(`${origin}${path}`);
+    expect(r?.status()).toBe(200);
+    return w;
+  }
+
+  async function close(w: Watched, expected4xx: (e: { url: string; status: number }) => boolean = () => false): Promise<void> {
+    expect(w.problems).toEqual([]);
+    // A page ends its own live stream only when it says so (a position that closed while shown).
+    const offline = (await w.page.locator('#live').getAttribute('data-live')) === 'offline';
+    expect(w.failed.filter((f) => !(offline && f.url === '/api/events' && f.error === 'net::ERR_ABORTED'))).toEqual([]);
+    expect(w.apiErrors.filter((e) => !expected4xx(e))).toEqual([]);
+    w.closing = true;
+    await w.page.close();
+  }
+
+  const texts = (page: Page, selector: string) => page.locator(selector).allInnerTexts();
+
+  async function expectPng(file: string): Promise<void> {
+    const png = readFileSync(file);
+    expect(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
+    expect(png.length).toBeGreaterThan(20_000);
+  }
+
+  it('the overview lists the open positions (the tickets /api/positions gave it) with their DTMS states, the health banner, and updates live', async () => {
+    const w = await open('/');
+    const { page } = w;
+    await page.locator('#positions tbody tr[data-ticket]').first().waitFor();
+    await page.locator('#health[data-status]:not([data-status=""])').waitFor();
+    // The market plays on: the rows must be exactly one of the lists the API gave the page.
+    type Listed = { ticket: string; dtms: { state: string } | null };
+    await expect
+      .poll(
+        async () => {
+          const shown = await page.locator('#positions tbody tr[data-ticket]').evaluateAll((rows) =>
+            rows.map((r) => ({ ticket: r.getAttribute('data-ticket') ?? '', state: r.querySelector('.c-dtms .badge')?.textContent ?? '' })),
+          );
+          const lists = (w.bodies.get('/api/positions') ?? []) as Listed[][];
+          return lists.some((l) => l.length === shown.length && l.every((p, i) => p.ticket === shown[i]!.ticket && (p.dtms?.state ?? '') === shown[i]!.state));
+        },
+        { timeout: 5000, interval: 100 },
+      )
+      .toBe(true);
+    for (const state of await texts(page, '#positions tbody .c-dtms .badge')) expect(DTMS_STATES).toContain(state);
+    const links = await page.locator('#positions tbody .c-ticket a').evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.textContent]));
+    for (const [href, ticket] of links) expect(href).toBe(`/dtms/trade/${ticket}`);
+    expect(await page.locator('#positions tbody tr[data-ticket]').first().locator('.c-owner .badge').innerText()).toMatch(/^(exit plan|DTMS)$/);
+    expect(await page.locator('#positions tbody tr[data-ticket]').first().locator('.c-flags .flag').allInnerTexts()).toEqual(['BE', 'partial', 'trailing']);
+    expect(await page.locator('#positions tbody tr[data-ticket]').first().locator('.c-exits').innerText()).toMatch(/^(on|off)$/);
+    // The health banner: the status and its reasons as the API reported them.
+    const status = await page.locator('#health').getAttribute('data-status');
+    expect(['healthy', 'degraded', 'idle']).toContain(status);
+    expect(await page.locator('#health .status').textContent()).toBe(status);
+    await expect
+      .poll(async () => {
+        const shown = { status: await page.locator('#health').getAttribute('data-status'), reasons: await texts(page, '#health .reasons li') };
+        const reports = (w.bodies.get('/api/health') ?? []) as { status: string; reasons: string[] }[];
+        return reports.some((h) => h.status === shown.status && JSON.stringify(h.reasons) === JSON.stringify(shown.reasons));
+      })
+      .toBe(true);
+
+    // Live: the stream is open and the page refreshes as the market plays, at most about once a second.
+    await page.locator('#live[data-live="live"]').waitFor();
+    const before = await page.locator('#updated').innerText();
+    const marketBefore = await page.locator('#market-time').innerText();
+    expect(before).toMatch(UTC_ISO);
+    await expect.poll(() => page.locator('#updated').innerText(), { timeout: 5000 }).not.toBe(before);
+    expect(await page.locator('#market-time').innerText()).not.toBe(marketBefore);
+    expect(await page.locator('#market-time').innerText()).toMatch(UTC_ISO);
+    // Hundreds of step events a second, yet the positions are asked for about once a second.
+    const asked = () => (w.bodies.get('/api/positions') ?? []).length;
+    const n0 = asked();
+    await page.waitForTimeout(3000);
+    expect(asked() - n0).toBeGreaterThanOrEqual(2);
+    expect(asked() - n0).toBeLessThanOrEqual(4);
+
+    await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
+    await expectPng(join(SCREENSHOTS, 'overview.png'));
+    await close(w);
+  });
+
+  it('a trade page shows the DTMS JSON, the chart with candles and the stop path, the actions and the decision history', async () => {
+    // Positions open and close within a second or two at this speed: the market holds still while the page
+    // loads and is checked (then plays on, and the page must follow).
+    await service.loop.pause();
+    let resumed = false;
+    try {
+      // The position with the longest stop path makes the most telling chart.
+      const list = (await (await get('/api/positions')).json()) as { ticket: string }[];
+      const paths = await Promise.all(list.map(async (p) => ((await (await get(`/api/positions/${p.ticket}/stops`)).json()) as { ticket: string; stops: unknown[] })));
+      const ticket = paths.reduce((a, b) => (b.stops.length > a.stops.length ? b : a)).ticket;
+      const w = await open(`/dtms/trade/${ticket}`);
+      await checkTradePage(w, ticket);
+      // Live: once the market plays on, the page refreshes (or says the position closed meanwhile).
+      const before = await w.page.locator('#updated').innerText();
+      service.loop.resume();
+      resumed = true;
+      await expect.poll(async () => (await w.page.locator('#updated').innerText()) !== before || (await w.page.locator('#closed').isVisible()), { timeout: 5000 }).toBe(true);
+      // A position that closed while shown keeps its last data and says so; its 404s are expected then.
+      const closedShown = await w.page.locator('#closed').isVisible();
+      await close(w, (e) => closedShown && e.status === 404 && e.url.includes(`/${ticket}`));
+    } finally {
+      if (!resumed) service.loop.resume();
+    }
+  });
+
+  async function checkTradePage(w: Watched, ticket: string): Promise<void> {
+    const { page } = w;
+    await expect.poll(async () => Number(await page.locator('#chart').getAttribute('data-bars')), { timeout: 10_000 }).toBeGreaterThanOrEqual(100);
+    await page.locator('#decisions tbody tr[data-rule]').first().waitFor();
+
+    // The seed's JSON, field by field, as one of the answers the page received.
+    const field = (f: string) => page.locator(`[data-field="${f}"]`).innerText();
+    expect(await field('trade_info.ticket')).toBe(ticket);
+    const state = await field('trade_info.state');
+    expect(DTMS_STATES).toContain(state);
+    const trades = (w.bodies.get(`/api/dtms/trade/${ticket}`) ?? []) as { summary: string; trade_info: { state: string } }[];
+    expect(trades.some((t) => t.trade_info.state === state)).toBe(true);
+    expect(await field('summary')).toMatch(new RegExp(`^Trade ${ticket} is in (${DTMS_STATES.join('|')}) state$`));
+    expect(await field('trade_info.current_score')).toMatch(/^([+-]?\d+\.\d|—)$/);
+    expect(await field('trade_info.state_entry_time')).toMatch(UTC_ISO);
+    for (const f of ['breakeven_triggered', 'partial_profit_triggered', 'trailing_stop_active']) expect(await field(`trade_info.intelligent_exits.${f}`)).toMatch(/^(yes|no)$/);
+    for (const f of ['structural', 'vwap', 'momentum']) expect(await field(`trade_info.warnings.${f}`)).toMatch(/^\d+$/);
+    expect(await field('trade_info.protection_active')).toMatch(/^(yes|no)$/);
+    expect(await field('trade_info.type')).toMatch(/^(BUY|SELL)$/);
+    expect(await page.locator('#raw').textContent()).toContain('"intelligent_exits"');
+
+    // The chart: candles and the stop path drawn on a real canvas (pixels of their colours).
+    expect(Number(await page.locator('#chart').getAttribute('data-stops'))).toBeGreaterThanOrEqual(1);
+    // Structural types for the page's objects: the project compiles without the DOM library.
+    type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
+    const painted = await page.locator('#chart canvas').evaluateAll((canvases) => {
+      const near = (d: Uint8ClampedArray, i: number, [r, g, b]: number[]) => Math.abs(d[i]! - r!) + Math.abs(d[i + 1]! - g!) + Math.abs(d[i + 2]! - b!) < 40 && d[i + 3]! > 200;
+      const count = { candles: 0, stop: 0 };
+      for (const c of canvases as unknown as Canvas[]) {
+        const ctx = c.getContext('2d');
+        if (!ctx || c.width === 0 || c.height === 0) continue;
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        for (let i = 0; i < d.length; i += 4) {
+          if (near(d, i, [0x26, 0xa6, 0x9a]) || near(d, i, [0xef, 0x53, 0x50])) count.candles++;
+          if (near(d, i, [0xd6, 0x45, 0x45])) count.stop++;
+        }
+      }
+      return count;
+    });
+    expect(painted.candles).toBeGreaterThan(500);
+    expect(painted.stop).toBeGreaterThan(50);
+    // The library's attribution logo is in place (its positioning style is allowed by its hash in the CSP).
+    type Styles = { getComputedStyle(e: unknown): { position: string } };
+    await expect.poll(() => page.locator('#chart a#tv-attr-logo').evaluate((a) => (globalThis as unknown as Styles).getComputedStyle(a).position)).toBe('absolute');
+    expect(await page.locator('footer a[href="https://www.tradingview.com/"]').innerText()).toContain('TradingView Lightweight Charts');
+
+    // The decision history: time, rule, outcome, reason, old/new SL, note.
+    const rows = page.locator('#decisions tbody tr[data-rule]');
+    expect(await rows.count()).toBeGreaterThan(0);
+    expect(await rows.count()).toBeLessThanOrEqual(200);
+    const cells = await rows.first().locator('td').allInnerTexts();
+    expect(cells).toHaveLength(7);
+    expect(cells[0]).toMatch(UTC_ISO);
+    expect(['classify', 'triggers', 'breakeven', 'partial', 'trail', 'dtms']).toContain(cells[1]);
+    expect(cells[3]).toMatch(/^[a-z_]+$/);
+
+    await page.screenshot({ path: join(SCREENSHOTS, 'trade.png'), fullPage: true });
+    await expectPng(join(SCREENSHOTS, 'trade.png'));
+  }
+
+  it('an unknown ticket shows "not under management"; a ticket with markup in it is shown as text', async () => {
+    const w = await open('/dtms/trade/424242');
+    await w.page.locator('#missing').waitFor();
+    expect(await w.page.locator('#missing strong').innerText()).toBe('Trade 424242 is not under management.');
+    expect(await w.page.locator('#missing').innerText()).toContain('The API says: no position 424242 under management');
+    expect(await w.page.locator('#content').isHidden()).toBe(true);
+    expect(await w.page.locator('#live').getAttribute('data-live')).toBe('offline');
+    await close(w, (e) => e.url === '/api/dtms/trade/424242' && e.status === 404);
+
+    const evil = '<img src=x onerror=alert(1)>';
+    const x = await open(`/dtms/trade/${encodeURIComponent(evil)}`);
+    await x.page.locator('#missing').waitFor();
+    expect(await x.page.locator('#missing strong').innerText()).toBe(`Trade ${evil} is not under management.`);
+    expect(await x.page.locator('#missing img').count()).toBe(0);
+    expect(await x.page.locator('#missing').innerText()).toContain('a ticket is 1 to 64 letters');
+    // As source text: the test runner would rewrite an import() inside a function.
+    const esc = await x.page.evaluate<string>(`import('/assets/common.js').then((m) => m.esc('<a href="x">&\\'</a>'))`);
+    expect(esc).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;');
+    await close(x, (e) => e.url.startsWith('/api/dtms/trade/') && e.status === 400);
+  });
+
+  it('the DTMS status, actions and engine pages show their data', async () => {
+    const status = await open('/dtms/status');
+    await status.page.locator('#states tbody tr[data-state]').first().waitFor();
+    expect(await status.page.locator('[data-field="enabled"]').innerText()).toBe('yes');
+    expect(Number(await status.page.locator('[data-field="deepChecks"]').innerText())).toBeGreaterThan(0);
+    expect(await status.page.locator('#states tbody tr[data-state]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))).toEqual(expect.arrayContaining(DTMS_STATES));
+    const counts = (await texts(status.page, '#states tbody .count')).map(Number);
+    const positions = Number(await status.page.locator('[data-field="positions"]').innerText());
+    const answers = (status.bodies.get('/api/dtms/status') ?? []) as { positions: number; byState: Record<string, number> }[];
+    expect(answers.some((s) => s.positions === positions)).toBe(true);
+    expect(counts.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(positions);
+    await close(status);
+
+    const actions = await open('/dtms/actions');
+    await actions.page.locator('#actions tbody tr[data-ticket]').first().waitFor();
+    const rows = actions.page.locator('#actions tbody tr[data-ticket]');
+    expect(await rows.count()).toBeGreaterThan(0);
+    expect(await rows.count()).toBeLessThanOrEqual(100);
+    const first = await rows.first().locator('td').allInnerTexts();
+    expect(first[0]).toMatch(UTC_ISO);
+    expect(await rows.first().locator('a').getAttribute('href')).toBe(`/dtms/trade/${first[1]}`);
+    expect(first[4]).toMatch(/^(dtms_|stop_to_|intent_|confirmed)/);
+    await close(actions);
+
+    const engine = await open('/dtms/engine');
+    await engine.page.locator('[data-field="deepCheckSec"]').waitFor();
+    expect(await engine.page.locator('[data-field="deepCheckSec"]').innerText()).toBe('900 s (15 min)');
+    expect(await engine.page.locator('[data-field="scores.warningL1"]').innerText()).toBe('-2');
+    expect(await engine.page.locator('[data-field="scores.hedge"]').innerText()).toBe('-6');
+    expect(await engine.page.locator('[data-field="rails.dailyLossLimitPct"]').innerText()).toBe('2%');
+    expect(Number(await engine.page.locator('[data-field="deepChecks"]').innerText())).toBeGreaterThan(0);
+    await close(engine);
+  });
+});
