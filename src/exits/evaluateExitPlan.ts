@@ -102,6 +102,6 @@ export function evaluateExitPlan(
     if (decidePartial(plan, pos, inst, ctx, out)) return;
   }
   // Before breakeven, trailing only repeats "breakeven pending": skip the call when that record would be dropped.
-  if (plan.breakevenState !== BREAKEVEN_DONE && repeatsDropped(ctx, plan.lastTrail, 'breakeven_pending') && plan.trailingEnabled && ctx.exits.trailing.enabled) return;
+  if (plan.breakevenState !== BREAKEVEN_DONE && !plan.trailNow && repeatsDropped(ctx, plan.lastTrail, 'breakeven_pending') && plan.trailingEnabled && ctx.exits.trailing.enabled) return;
   decideTrailing(plan, pos, inst, rules.params, rules.gates, f, ctx, out);
 }

@@ -66,6 +66,11 @@ export interface ExitPlan {
   /** Per-plan switch (the API's "disable trailing" and legacy `trailing_enabled`). */
   trailingEnabled: boolean;
   trailingActive: boolean;
+  /**
+   * The trader asked to trail now (the API's "start trailing"): trailing runs before breakeven and
+   * without the critical gate; the stop still only tightens, within the broker's levels.
+   */
+  trailNow: boolean;
   /** Multiplier used by the latest trailing evaluation (legacy plans start at 1.5). */
   trailingMultiplier: number;
   trailMoves: number;
@@ -94,6 +99,7 @@ export function freshPlanProgress(now: number, trailingMultiplier: number) {
     partialSkipReason: '' as DecisionReason | '',
     trailingEnabled: true,
     trailingActive: false,
+    trailNow: false,
     trailingMultiplier,
     trailMoves: 0,
     breakevenEpisode: 0,

@@ -1,4 +1,4 @@
-// ATR trailing, only after breakeven is confirmed: trail distance = ATR x multiplier (symbol and
+// ATR trailing, only after breakeven is confirmed (or when the trader asks to trail now): trail distance = ATR x multiplier (symbol and
 // session specific, widened by the gates). A move is sent only if it tightens the stop by at least
 // the symbol's minimum change (% of price), respects the stops and freeze levels, and is rounded
 // to the tick on the safe side. A stop never loosens.
@@ -67,11 +67,11 @@ function trailDecision(
   c.distance = NaN;
   c.newSl = NaN;
   if (!ctx.exits.trailing.enabled || !plan.trailingEnabled) return 'trailing_disabled';
-  if (plan.breakevenState !== BREAKEVEN_DONE) return 'breakeven_pending';
+  if (plan.breakevenState !== BREAKEVEN_DONE && !plan.trailNow) return 'breakeven_pending';
   const failures = evaluateTrailingGates(plan.side, plan.partialState === PARTIAL_DONE, ctx.rAchieved, f, gates, ctx.gates);
   c.gated = true;
   c.failures = failures;
-  if (failures < 0) return 'critical_gate_failed';
+  if (failures < 0 && !plan.trailNow) return 'critical_gate_failed';
   plan.trailingActive = true;
   const base = trailingMultiplierFor(params, ctx.session);
   const mult = failures <= ctx.exits.trailing.maxAdvisoryFailures ? base : base * ctx.exits.trailing.wideFactor;

@@ -33,6 +33,7 @@ export const positionSchema = z
       partialDone: z.boolean(),
       trailingEnabled: z.boolean(),
       trailingActive: z.boolean(),
+      trailNow: z.boolean(),
       trailMoves: z.number(),
       pending: z.string().nullable(),
     }),

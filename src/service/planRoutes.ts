@@ -127,6 +127,37 @@ export function registerPlanRoutes(
   );
 
   api.post(
+    '/api/positions/:ticket/trailing/start',
+    {
+      preHandler: requireToken,
+      schema: {
+        operationId: 'startTrailing',
+        summary: 'start ATR trailing now, before breakeven (the stop still only tightens, within the broker levels)',
+        security: [{ bearer: [] }],
+        params: ticketParams,
+        response: { 200: positionSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const t = req.params.ticket;
+      const failed = await session.act((): [404 | 409, string] | null => {
+        const plan = session.engine.plan(t);
+        if (!plan) return [404, `no position ${t} under management`];
+        if (!session.engine.config.exits.trailing.enabled) return [409, 'trailing is disabled in the config (exits.trailing.enabled)'];
+        if (!plan.trailingEnabled) return [409, 'trailing is off for this position: turn it on first (PATCH its plan with trailingEnabled: true)'];
+        plan.trailNow = true;
+        return null;
+      });
+      if (failed !== null) {
+        reply.code(failed[0]);
+        return { error: failed[0] === 404 ? 'not_found' : 'conflict', message: failed[1] };
+      }
+      req.log.info({ ticket: t }, 'trailing started through the API');
+      return positionView(session, t)!;
+    },
+  );
+
+  api.post(
     '/api/trades',
     {
       preHandler: requireToken,

@@ -35,6 +35,8 @@ export interface PositionView {
     partialDone: boolean;
     trailingEnabled: boolean;
     trailingActive: boolean;
+    /** The trader asked to trail before breakeven. */
+    trailNow: boolean;
     trailMoves: number;
     /** The intent in flight, if one is. */
     pending: string | null;
@@ -78,6 +80,7 @@ export function positionView(session: AccountSession, ticket: string): PositionV
       partialDone: plan.partialState === PARTIAL_DONE,
       trailingEnabled: plan.trailingEnabled,
       trailingActive: plan.trailingActive,
+      trailNow: plan.trailNow,
       trailMoves: plan.trailMoves,
       pending: plan.pending?.id ?? null,
     },

@@ -124,6 +124,7 @@ export const exitPlanSchema = z.strictObject({
   partialSkipReason: z.union([reason, z.literal('')]),
   trailingEnabled: bool,
   trailingActive: bool,
+  trailNow: bool,
   trailingMultiplier: num,
   trailMoves: num,
   breakevenEpisode: num,

@@ -134,4 +134,10 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'plans: trailNow (the trader asked to trail before breakeven), false in every existing plan',
+    up(db) {
+      db.exec(`UPDATE plans SET plan = json_set(plan, '$.trailNow', json('false')) WHERE json_extract(plan, '$.trailNow') IS NULL;`);
+    },
+  },
 ];

@@ -124,7 +124,7 @@ describe('the HTTP API on a real port', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(await new Validator().validate(doc as unknown as Parameters<Validator["validate"]>[0])).toEqual({ valid: true });
     const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((op) => op.operationId));
-    expect(ops.sort()).toEqual(['disableExits', 'enableExits', 'getDtmsActions', 'getDtmsEngine', 'getDtmsStatus', 'getDtmsTrade', 'getHealth', 'getPosition', 'getStatistics', 'listPositions', 'positionHistory', 'recentBars', 'recentDecisions', 'registerTrade', 'stopPath', 'updatePlan'].sort());
+    expect(ops.sort()).toEqual(['disableExits', 'enableExits', 'getDtmsActions', 'getDtmsEngine', 'getDtmsStatus', 'getDtmsTrade', 'getHealth', 'getPosition', 'getStatistics', 'listPositions', 'positionHistory', 'recentBars', 'recentDecisions', 'registerTrade', 'startTrailing', 'stopPath', 'updatePlan'].sort());
     expect(doc.paths['/api/positions/{ticket}/exits/disable']?.post?.security).toEqual([{ bearer: [] }]);
     expect((await get('/docs')).status).toBeLessThan(400);
     const m = await get('/metrics');
@@ -182,6 +182,27 @@ describe('plan changes, trade registration, statistics', () => {
     const missing = await get('/api/trades', { method: 'POST', body: JSON.stringify({ ticket: '99999999' }), headers: auth });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'not_found', message: 'no open position 99999999 at the broker on a managed symbol' });
+  });
+
+  it('POST /api/positions/{ticket}/trailing/start lets the plan trail before breakeven; 409 when trailing is off', async () => {
+    await service.loop.pause();
+    try {
+      const list = ((await (await get('/api/positions')).json()) as unknown[]).map((p) => positionSchema.parse(p));
+      const p = list.find((x) => x.exits.trailingEnabled)!;
+      expect((await get(`/api/positions/${p.ticket}/trailing/start`, { method: 'POST' })).status).toBe(401);
+      const ok = await get(`/api/positions/${p.ticket}/trailing/start`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(ok.status).toBe(200);
+      expect(positionSchema.parse(await ok.json()).exits.trailNow).toBe(true);
+      expect(store.plan(p.ticket)?.trailNow).toBe(true);
+      const off = list.find((x) => x.ticket !== p.ticket)!;
+      await get(`/api/positions/${off.ticket}/plan`, { method: 'PATCH', body: JSON.stringify({ trailingEnabled: false }), headers: auth });
+      const refused = await get(`/api/positions/${off.ticket}/trailing/start`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(refused.status).toBe(409);
+      expect(await refused.json()).toEqual({ error: 'conflict', message: 'trailing is off for this position: turn it on first (PATCH its plan with trailingEnabled: true)' });
+      expect((await get('/api/positions/424242/trailing/start', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    } finally {
+      service.loop.resume();
+    }
   });
 
   it('GET /api/statistics adds up over the intent journal', async () => {

@@ -8,6 +8,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Position } from '../../src/domain/types.ts';
 import { assessHealth } from '../../src/execution/health.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
+import { MIGRATIONS } from '../../src/store/sqliteMigrations.ts';
+import { parseLegacyRule, planFromLegacy } from '../../src/exits/legacyRule.ts';
+import { instrumentFromConfig } from '../../src/domain/instruments.ts';
+import { defaultConfig } from '../../src/config/load.ts';
+import { encodeRecord } from '../../src/store/records.ts';
 import type { StoredSessionState } from '../../src/store/store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'warden-session-state-'));
@@ -67,5 +72,22 @@ describe('SqliteStore: live session state (schema 3)', () => {
     expect(() => r.positions()).toThrow(`${file}: positions row 100 is not valid: side: Invalid option: expected one of "buy"|"sell"`);
     expect(() => r.sessionState()).toThrow(new RegExp(`${file}: session_state row engine is not valid: hedges: `));
     r.close();
+  });
+
+  it('migration 5 gives every stored plan trailNow: false', () => {
+    const file = join(root, 'c.db');
+    const old = openSqliteStore(file, { now: 0, migrations: MIGRATIONS.slice(0, 4) });
+    const r = parseLegacyRule('7', { ticket: 7, symbol: 'XAUUSDc', entry_price: 2400, direction: 'buy', initial_sl: 2390, initial_tp: 2420 });
+    if (!r.ok) throw new Error(r.reason);
+    const { trailNow, ...before } = planFromLegacy(r.rule, instrumentFromConfig(defaultConfig(), 'XAUUSDc'), 0.3, 0);
+    expect(trailNow).toBe(false);
+    old.close();
+    const db = new Database(file);
+    db.prepare('INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?)').run('7', 'XAUUSDc', encodeRecord(before));
+    db.close();
+    const s = openSqliteStore(file, { now: 0 });
+    expect(s.meta().schemaVersion).toBe(MIGRATIONS.length);
+    expect(s.plan('7')).toEqual({ ...before, trailNow: false });
+    s.close();
   });
 });

@@ -32,6 +32,7 @@ export const CHATGPT_OPERATIONS = [
   'listPositions',
   'getPosition',
   'updatePlan',
+  'startTrailing',
   'positionHistory',
   'recentDecisions',
   'getStatistics',
