@@ -293,7 +293,10 @@ export class AccountSession {
       const spread = Number.isFinite(bar.spread) && bar.spread > 0 ? bar.spread : 0;
       this.engine.onQuote(symbol, closeTime, bar.close, bar.close + spread, out);
     }
-    this.persist(out);
+    // An id the journal already holds is a decision an earlier run took: it is not journaled or sent
+    // again (the executor answers with the journal's outcome, which settles the engine below).
+    const fresh = out.filter((it) => this.o.store.intent(it.id) === null);
+    this.persist(fresh);
     const results = await Promise.all(out.map((it) => this.executor.execute(it)));
     for (const r of results) {
       const it = r.intent;

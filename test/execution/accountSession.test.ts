@@ -146,4 +146,22 @@ describe('AccountSession: a live paper account with a store', () => {
     expect(b.store.sessionOwner()).toBeNull();
     for (const x of [a, b, c]) x.store.close();
   });
+
+  it('an intent id already in the journal (an earlier run decided it) is neither journaled nor sent again, and the engine moves on', async () => {
+    const first = await runLive({ seed: 3, bars: 1500, every: 90, warmup: 600, storeFile: storeFile() });
+    const id = first.sent[0]!;
+    const original = first.store.intent(id)!.intent;
+    first.store.close();
+    const file = storeFile();
+    const pre = openSqliteStore(file, { now: 0 });
+    pre.recordIntent(original, original.time);
+    pre.markIntent(id, 'rejected', '10006', 'refused in an earlier run', original.time);
+    pre.close();
+    const again = await runLive({ seed: 3, bars: 1500, every: 90, warmup: 600, storeFile: file });
+    expect(again.sent).not.toContain(id);
+    expect(again.store.intent(id)).toMatchObject({ status: 'rejected', reason: 'refused in an earlier run' });
+    expect(again.sent.length).toBeGreaterThan(0);
+    expect(again.store.unresolvedIntents()).toEqual([]);
+    again.store.close();
+  });
 });
