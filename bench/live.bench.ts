@@ -1,4 +1,4 @@
-// `npm run bench` (last part): a live account session step by step, with the store on a real file:
+// `npm run bench` (fourth part): a live account session step by step, with the store on a real file:
 // the broker's positions read, the engine's decisions, two transactions (decisions + intents journaled
 // + changed state, then answers + health), the paper account's answers. One symbol, M1 bars, a book
 // of N open positions held open (wide stops, no targets, refilled by hand when one closes). Reports
