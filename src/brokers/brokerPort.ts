@@ -2,8 +2,21 @@
 // request per intent answered as applied, rejected or unknown (brokerAnswer.ts). Asynchronous: real
 // venues answer over the network. Adapters (paper, ccxt, MetaApi) implement it; nothing above the
 // execution layer sees a venue's API.
-import type { Intent, Position } from '../domain/types.ts';
+import type { Instrument, Intent, Position } from '../domain/types.ts';
 import type { BrokerAnswer } from './brokerAnswer.ts';
+
+/** Hedging: a position per order, opposite positions side by side. Netting: one position per symbol. */
+export type AccountMode = 'hedging' | 'netting';
+
+export interface BrokerQuote {
+  /** Epoch ms of the quote. */
+  time: number;
+  bid: number;
+  ask: number;
+}
+
+/** What execution needs of a broker: its positions, and requests answered (the executor and the live session take only this). */
+export type OrderGateway = Pick<BrokerPort, 'name' | 'positions' | 'send'>;
 
 export interface BrokerPort {
   /** A short name for logs and records, e.g. `paper`. */
@@ -16,4 +29,14 @@ export interface BrokerPort {
    * request may have reached the venue.
    */
   send(intent: Intent): Promise<BrokerAnswer>;
+  /**
+   * The venue's rules for a symbol (tick size, digits, lot step, min and max lot, contract size, stops
+   * and freeze levels), as the account reports them: never derived from the symbol's name. Throws for
+   * a symbol the account cannot trade.
+   */
+  instrument(symbol: string): Promise<Instrument>;
+  /** Hedging or netting: on netting, a DTMS hedge is a close instead. */
+  accountMode(): Promise<AccountMode>;
+  /** The latest quote of a symbol. Throws for a symbol the account cannot trade. */
+  quote(symbol: string): Promise<BrokerQuote>;
 }

@@ -3,8 +3,8 @@
 // numbers from its own block of a million. The market is fed by the caller (`onBar`), which fills
 // the stops and targets a bar touched before the engine sees it, as in replay.
 import type { Bar, Instrument, Intent, Position } from '../domain/types.ts';
-import type { BrokerAnswer } from './brokerAnswer.ts';
-import type { BrokerPort } from './brokerPort.ts';
+import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
+import type { AccountMode, BrokerPort, BrokerQuote } from './brokerPort.ts';
 import { PaperBroker, type PaperBrokerOptions, type PaperFill } from './paperBroker.ts';
 
 const TICKET_BLOCK = 1_000_000;
@@ -12,9 +12,11 @@ const TICKET_BLOCK = 1_000_000;
 export class PaperAccount implements BrokerPort {
   readonly name = 'paper';
   private readonly brokers = new Map<string, PaperBroker>();
+  private readonly mode: AccountMode;
 
   /** `options.faults.seed` is offset per symbol, so each symbol draws its own faults. */
   constructor(instruments: readonly Instrument[], options: Omit<PaperBrokerOptions, 'firstTicket'>) {
+    this.mode = options.accountMode;
     instruments.forEach((inst, i) => {
       const faults = options.faults ? { ...options.faults, seed: options.faults.seed + i } : undefined;
       this.brokers.set(inst.symbol, new PaperBroker(inst, { ...options, ...(faults ? { faults } : {}), firstTicket: 100_001 + i * TICKET_BLOCK }));
@@ -45,7 +47,21 @@ export class PaperAccount implements BrokerPort {
 
   send(intent: Intent): Promise<BrokerAnswer> {
     const b = this.brokers.get(intent.symbol);
-    if (!b) return Promise.resolve({ outcome: 'rejected', retryable: false, code: 10013, reason: `paper account: no instrument ${intent.symbol}` });
+    if (!b) return Promise.resolve({ outcome: 'rejected', retryable: false, code: RETCODE.INVALID, reason: `paper account: no instrument ${intent.symbol}` });
     return Promise.resolve(b.apply(intent));
+  }
+
+  instrument(symbol: string): Promise<Instrument> {
+    const b = this.brokers.get(symbol);
+    return b ? Promise.resolve({ ...b.instrument }) : Promise.reject(new Error(`paper account: no instrument ${symbol}`));
+  }
+
+  accountMode(): Promise<AccountMode> {
+    return Promise.resolve(this.mode);
+  }
+
+  quote(symbol: string): Promise<BrokerQuote> {
+    const b = this.brokers.get(symbol);
+    return b ? Promise.resolve(b.quote()) : Promise.reject(new Error(`paper account: no instrument ${symbol}`));
   }
 }

@@ -57,7 +57,11 @@ import type { BarSeries } from '../market/barSeries.ts';
 import { SeededRng } from '../market/sampleMarket.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
 
-export type AccountMode = 'hedging' | 'netting';
+import type { AccountMode } from './brokerPort.ts';
+export type { AccountMode } from './brokerPort.ts';
+
+/** A failure a test makes the next request meet (the broker contract suite): see PaperBroker.failNext. */
+export type InjectedFault = 'reject' | 'requote' | 'timeout_applied' | 'timeout_lost';
 export type IntrabarRule = 'stop_first' | 'target_first' | 'ohlc_path';
 
 export interface PaperFaults {
@@ -195,6 +199,8 @@ export class PaperBroker {
   private readonly timeoutApplied: number;
 
   private nextTicket: number;
+  /** Failures the next requests meet, in order, before the random faults are drawn. */
+  private readonly injected: InjectedFault[] = [];
   private qTime = NaN;
   private qBid = NaN;
   private qAsk = NaN;
@@ -258,6 +264,24 @@ export class PaperBroker {
 
   quote(): { time: number; bid: number; ask: number } {
     return { time: this.qTime, bid: this.qBid, ask: this.qAsk };
+  }
+
+  /** The rules this broker trades the symbol by. */
+  get instrument(): Instrument {
+    return this.inst;
+  }
+
+  /** Hedging or netting. */
+  get accountMode(): AccountMode {
+    return this.netting ? 'netting' : 'hedging';
+  }
+
+  /**
+   * The next request (an audited one) meets this failure instead of a random draw: a refusal, a
+   * requote, or a timeout that did or did not take effect. For tests of what drives a broker.
+   */
+  failNext(kind: InjectedFault): void {
+    this.injected.push(kind);
   }
 
   // -------------------------------------------------------------- requests
@@ -394,7 +418,12 @@ export class PaperBroker {
   private request(requestId: string, run: () => BrokerAnswer): BrokerAnswer {
     this.audit.requests++;
     if (this.appliedIds.has(requestId)) this.audit.duplicateIds++;
-    const fault = this.drawFault();
+    const forced = this.injected.length > 0 ? this.injected.shift()! : null;
+    if (forced === 'timeout_applied' || forced === 'timeout_lost') {
+      if (forced === 'timeout_applied') this.settle(requestId, run());
+      return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: 'request timed out (injected); reconcile from positions()' };
+    }
+    const fault = forced ?? this.drawFault();
     if (fault === 'reject') return { outcome: 'rejected', retryable: false, code: RETCODE.REJECT, reason: 'request rejected (simulated fault)' };
     if (fault === 'requote') return { outcome: 'rejected', retryable: true, code: RETCODE.REQUOTE, reason: 'requote (simulated fault)' };
     if (fault === 'timeout') {

@@ -16,7 +16,7 @@
 // leaves intents `pending` or `unknown` with the plans that sent them: the start settles them.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { BrokerPort } from '../brokers/brokerPort.ts';
+import type { OrderGateway } from '../brokers/brokerPort.ts';
 import type { WardenConfig } from '../config/schema.ts';
 import { toPlainJson } from '../domain/plainJson.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
@@ -34,7 +34,7 @@ export interface AccountSessionOptions {
   /** Timeframe of the bars fed to `onBar`. */
   baseTimeframe: Timeframe;
   instruments: readonly Instrument[];
-  broker: BrokerPort;
+  broker: OrderGateway;
   store: WardenStore;
   /** The session's clock (epoch ms): journal stamps, breakers, feed staleness. The engine runs on the bars' time. */
   clock: () => number;

@@ -8,7 +8,7 @@
 //     adapter error). Unknown is the caller's to reconcile from the broker's positions (`settle`).
 import type { Logger } from 'pino';
 import type { BrokerAnswer } from '../brokers/brokerAnswer.ts';
-import type { BrokerPort } from '../brokers/brokerPort.ts';
+import type { OrderGateway } from '../brokers/brokerPort.ts';
 import type { Intent } from '../domain/types.ts';
 import type { IntentAnswer, WardenStore } from '../store/store.ts';
 import { retryDelay, type RetryPolicy } from './retryPolicy.ts';
@@ -45,7 +45,7 @@ export class IntentExecutor {
   readonly inFlight = new Map<string, number>();
 
   constructor(
-    private readonly broker: BrokerPort,
+    private readonly broker: OrderGateway,
     private readonly store: WardenStore,
     private readonly options: IntentExecutorOptions,
   ) {}

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { classifyRetcode, RETCODE, type BrokerAnswer } from '../../src/brokers/brokerAnswer.ts';
-import type { BrokerPort } from '../../src/brokers/brokerPort.ts';
+import type { OrderGateway } from '../../src/brokers/brokerPort.ts';
 import type { Intent, Position } from '../../src/domain/types.ts';
 import { IntentExecutor } from '../../src/execution/intentExecutor.ts';
 import { DEFAULT_RETRY, retryDelay } from '../../src/execution/retryPolicy.ts';
@@ -44,7 +44,7 @@ const INVALID_STOPS: BrokerAnswer = { outcome: 'rejected', retryable: false, cod
 const TIMEOUT: BrokerAnswer = { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: 'timeout' };
 
 /** Answers from a script; records what the journal said about each request when it arrived. */
-class ScriptedBroker implements BrokerPort {
+class ScriptedBroker implements OrderGateway {
   readonly name = 'scripted';
   readonly seen: { id: string; journaled: string | null }[] = [];
   constructor(
@@ -61,7 +61,7 @@ class ScriptedBroker implements BrokerPort {
   }
 }
 
-function executor(s: WardenStore, broker: BrokerPort, waits: number[] = []) {
+function executor(s: WardenStore, broker: OrderGateway, waits: number[] = []) {
   return new IntentExecutor(broker, s, { retry: DEFAULT_RETRY, clock: () => 5_000, sleep: async (ms) => void waits.push(ms) });
 }
 
@@ -142,7 +142,7 @@ describe('IntentExecutor', () => {
         let inFlight = new Map<string, number>();
         let maxTogether = 0;
         let overlapSame = 0;
-        const broker: BrokerPort = {
+        const broker: OrderGateway = {
           name: 'slow',
           positions: () => Promise.resolve([]),
           send: async (it) => {

@@ -3,7 +3,7 @@
 // opening a position every `every` bars by hand. `CrashingBroker` makes the process "die" at a chosen
 // request: the step never finishes, the test drops the session and starts a new one from the store.
 import type { BrokerAnswer } from '../../src/brokers/brokerAnswer.ts';
-import type { BrokerPort } from '../../src/brokers/brokerPort.ts';
+import type { OrderGateway } from '../../src/brokers/brokerPort.ts';
 import { PaperAccount } from '../../src/brokers/paperAccount.ts';
 import type { PaperFaults } from '../../src/brokers/paperBroker.ts';
 import { configSchema, type WardenConfig } from '../../src/config/schema.ts';
@@ -29,7 +29,7 @@ export function sampleBars(seed: number, bars: number): Bar[] {
 /** What happens at the request that crashes: it never leaves, or the broker applies it and the answer is lost. */
 export type CrashMode = 'before_send' | 'after_apply';
 
-export class CrashingBroker implements BrokerPort {
+export class CrashingBroker implements OrderGateway {
   readonly name = 'paper';
   sends = 0;
   crashed = false;

@@ -1,0 +1,230 @@
+// The broker contract (issue 7, brokers.md §6.2): what every adapter must do, whatever the venue. The
+// paper account runs it always; each real adapter runs it against its recorded fixtures or its SDK
+// fake. A harness gives the suite a venue it can set up: open a position as a trader would, move the
+// market, make the next request fail a given way.
+import { describe, expect, it } from 'vitest';
+import { RETCODE, type BrokerAnswer } from '../../src/brokers/brokerAnswer.ts';
+import type { AccountMode, BrokerPort } from '../../src/brokers/brokerPort.ts';
+import { isStepMultiple } from '../../src/domain/rounding.ts';
+import type { Intent, IntentKind, Side } from '../../src/domain/types.ts';
+
+export type ContractFault = 'reject' | 'requote' | 'timeout_applied' | 'timeout_lost';
+
+export interface ContractHarness {
+  broker: BrokerPort;
+  symbol: string;
+  /** Opens a position the way a trader would (outside Warden); its ticket. */
+  open(side: Side, volume: number, sl: number | null, tp: number | null): Promise<string>;
+  /** Moves the market: the bid (the ask follows at the symbol's spread). */
+  setBid(bid: number): Promise<void>;
+  /** The next request meets this failure. */
+  failNext(kind: ContractFault): void;
+  close(): Promise<void>;
+}
+
+export interface ContractVenue {
+  mode: AccountMode;
+  /** The symbol's stops and freeze levels, in points. */
+  stopsLevelPoints?: number;
+  freezeLevelPoints?: number;
+}
+
+let seq = 0;
+function intent(kind: IntentKind, positionId: string, symbol: string, o: { newSl?: number; volume?: number; side?: Side; targetId?: string; comment?: string } = {}): Intent {
+  seq++;
+  return {
+    id: `contract:${kind}:${seq}`,
+    positionId,
+    symbol,
+    kind,
+    rule: kind === 'open' || kind === 'close' ? 'dtms' : kind === 'close_partial' ? 'partial' : 'trail',
+    episode: seq,
+    newSl: o.newSl ?? Number.NaN,
+    oldSl: null,
+    volume: o.volume ?? 0,
+    time: 0,
+    price: 0,
+    reason: 'contract test',
+    targetId: o.targetId ?? (kind === 'open' ? '' : positionId),
+    side: o.side ?? 'buy',
+    comment: o.comment ?? '',
+    action: kind === 'open' ? 'open_hedge' : '',
+  };
+}
+
+const refused = (a: BrokerAnswer, code: number, retryable: boolean) => {
+  expect(a.outcome).toBe('rejected');
+  if (a.outcome !== 'rejected') return;
+  expect(a.code).toBe(code);
+  expect(a.retryable).toBe(retryable);
+  expect(a.reason.length).toBeGreaterThan(0);
+};
+
+/** Runs the contract against the venue `make` builds (a fresh one per case). */
+export function brokerContract(name: string, make: (venue: ContractVenue) => Promise<ContractHarness>): void {
+  const withVenue = async (venue: ContractVenue, body: (h: ContractHarness) => Promise<void>) => {
+    const h = await make(venue);
+    try {
+      await body(h);
+    } finally {
+      await h.close();
+    }
+  };
+
+  describe(`broker contract: ${name}`, () => {
+    it('reports the account mode, the symbol rules and a quote; refuses an unknown symbol', async () => {
+      for (const mode of ['hedging', 'netting'] as const) {
+        await withVenue({ mode, stopsLevelPoints: 50 }, async (h) => {
+          expect(await h.broker.accountMode()).toBe(mode);
+          const inst = await h.broker.instrument(h.symbol);
+          expect(inst.symbol).toBe(h.symbol);
+          expect(inst.tickSize).toBeGreaterThan(0);
+          expect(inst.lotStep).toBeGreaterThan(0);
+          expect(inst.minLot).toBeGreaterThanOrEqual(inst.lotStep);
+          expect(inst.stopsLevelPoints).toBe(50);
+          await h.setBid(2000);
+          const q = await h.broker.quote(h.symbol);
+          expect(q.bid).toBe(2000);
+          expect(q.ask).toBeGreaterThanOrEqual(q.bid);
+          await expect(h.broker.instrument('NOSUCHSYMBOL')).rejects.toThrow();
+          const a = await h.broker.send(intent('move_stop', '1', 'NOSUCHSYMBOL', { newSl: 1 }));
+          expect(a.outcome).toBe('rejected');
+          if (a.outcome === 'rejected') expect(a.retryable).toBe(false);
+        });
+      }
+    });
+
+    it('lists a position as opened, and moves its stop (long and short); a tighter stop shows in positions()', async () => {
+      await withVenue({ mode: 'hedging' }, async (h) => {
+        await h.setBid(2000);
+        const long = await h.open('buy', 0.3, 1990, 2030);
+        const short = await h.open('sell', 0.2, 2010, 1970);
+        const listed = await h.broker.positions();
+        expect(listed.find((p) => p.id === long)).toMatchObject({ symbol: h.symbol, side: 'buy', volume: 0.3, sl: 1990, tp: 2030 });
+        expect(listed.find((p) => p.id === short)).toMatchObject({ side: 'sell', volume: 0.2, sl: 2010, tp: 1970 });
+        const a = await h.broker.send(intent('move_stop', long, h.symbol, { newSl: 1995.5 }));
+        expect(a).toMatchObject({ outcome: 'applied', positionId: long });
+        const b = await h.broker.send(intent('move_stop', short, h.symbol, { newSl: 2004.25, side: 'sell' }));
+        expect(b.outcome).toBe('applied');
+        const after = await h.broker.positions();
+        expect(after.find((p) => p.id === long)?.sl).toBe(1995.5);
+        expect(after.find((p) => p.id === short)?.sl).toBe(2004.25);
+        expect(after.find((p) => p.id === long)?.tp).toBe(2030); // the target is kept
+      });
+    });
+
+    it('refuses a stop inside the stops level or off the tick grid, not retryable, and changes nothing', async () => {
+      await withVenue({ mode: 'hedging', stopsLevelPoints: 500 }, async (h) => {
+        await h.setBid(2000);
+        const inst = await h.broker.instrument(h.symbol);
+        const id = await h.open('buy', 0.1, 1990, null);
+        const tooClose = 2000 - (inst.stopsLevelPoints * inst.point) / 2;
+        refused(await h.broker.send(intent('move_stop', id, h.symbol, { newSl: tooClose })), RETCODE.INVALID_STOPS, false);
+        const offGrid = 1992 + inst.tickSize / 3;
+        expect(isStepMultiple(offGrid, inst.tickSize)).toBe(false);
+        refused(await h.broker.send(intent('move_stop', id, h.symbol, { newSl: offGrid })), RETCODE.INVALID_STOPS, false);
+        expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1990);
+      });
+    });
+
+    it('refuses to touch a position within the freeze level of its stop (frozen), not retryable', async () => {
+      await withVenue({ mode: 'hedging', freezeLevelPoints: 1000 }, async (h) => {
+        await h.setBid(2000);
+        const inst = await h.broker.instrument(h.symbol);
+        const id = await h.open('buy', 0.1, 1995, null);
+        await h.setBid(1995 + (inst.freezeLevelPoints * inst.point) / 2);
+        refused(await h.broker.send(intent('move_stop', id, h.symbol, { newSl: 1994 })), RETCODE.FROZEN, false);
+        refused(await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.05 })), RETCODE.FROZEN, false);
+      });
+    });
+
+    it('closes part of a position in lot steps; refuses a remainder below the min lot or more than is open', async () => {
+      await withVenue({ mode: 'hedging' }, async (h) => {
+        await h.setBid(2000);
+        const inst = await h.broker.instrument(h.symbol);
+        const id = await h.open('buy', 0.5, 1990, null);
+        const a = await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.2 }));
+        expect(a.outcome).toBe('applied');
+        expect((await h.broker.positions()).find((p) => p.id === id)?.volume).toBeCloseTo(0.3, 9);
+        refused(await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.3 - inst.minLot / 2 })), RETCODE.INVALID_VOLUME, false);
+        const over = await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.4 }));
+        expect(over.outcome).toBe('rejected');
+        if (over.outcome === 'rejected') expect(over.retryable).toBe(false);
+        expect((await h.broker.positions()).find((p) => p.id === id)?.volume).toBeCloseTo(0.3, 9);
+      });
+    });
+
+    it('closes a position; closing it again is refused (already closed), not retryable', async () => {
+      await withVenue({ mode: 'hedging' }, async (h) => {
+        await h.setBid(2000);
+        const id = await h.open('sell', 0.1, 2010, null);
+        expect((await h.broker.send(intent('close', id, h.symbol))).outcome).toBe('applied');
+        expect((await h.broker.positions()).some((p) => p.id === id)).toBe(false);
+        refused(await h.broker.send(intent('close', id, h.symbol)), RETCODE.POSITION_CLOSED, false);
+      });
+    });
+
+    it('opens a hedge on a hedging account as a separate opposite position carrying the comment; nets on a netting account', async () => {
+      await withVenue({ mode: 'hedging' }, async (h) => {
+        await h.setBid(2000);
+        const id = await h.open('buy', 0.4, 1990, null);
+        const a = await h.broker.send(intent('open', id, h.symbol, { side: 'sell', volume: 0.2, newSl: 2006, comment: `DTMS_HEDGE_${id}_1` }));
+        expect(a.outcome).toBe('applied');
+        const positions = await h.broker.positions();
+        const hedge = positions.find((p) => p.comment === `DTMS_HEDGE_${id}_1`);
+        expect(hedge).toMatchObject({ side: 'sell', volume: 0.2, sl: 2006 });
+        expect(a.outcome === 'applied' && a.positionId).toBe(hedge?.id);
+        expect(positions.find((p) => p.id === id)?.volume).toBe(0.4);
+      });
+      await withVenue({ mode: 'netting' }, async (h) => {
+        await h.setBid(2000);
+        const id = await h.open('buy', 0.4, 1990, null);
+        const a = await h.broker.send(intent('open', id, h.symbol, { side: 'sell', volume: 0.2, comment: 'DTMS_HEDGE_x_1' }));
+        expect(a.outcome).toBe('applied');
+        const positions = await h.broker.positions();
+        expect(positions).toHaveLength(1);
+        expect(positions[0]).toMatchObject({ side: 'buy', volume: 0.2 });
+      });
+    });
+
+    it('a requote is a retryable refusal that changed nothing; the same request then goes through', async () => {
+      await withVenue({ mode: 'hedging' }, async (h) => {
+        await h.setBid(2000);
+        const id = await h.open('buy', 0.1, 1990, null);
+        const it = intent('move_stop', id, h.symbol, { newSl: 1993 });
+        h.failNext('requote');
+        refused(await h.broker.send(it), RETCODE.REQUOTE, true);
+        expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1990);
+        expect((await h.broker.send(it)).outcome).toBe('applied');
+        expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1993);
+      });
+    });
+
+    it('a plain refusal is not retryable', async () => {
+      await withVenue({ mode: 'hedging' }, async (h) => {
+        await h.setBid(2000);
+        const id = await h.open('buy', 0.1, 1990, null);
+        h.failNext('reject');
+        const a = await h.broker.send(intent('move_stop', id, h.symbol, { newSl: 1993 }));
+        expect(a.outcome).toBe('rejected');
+        if (a.outcome === 'rejected') expect(a.retryable).toBe(false);
+      });
+    });
+
+    it('a timeout is unknown; the positions then tell whether it took effect (a close after a timeout is never sent twice blind)', async () => {
+      await withVenue({ mode: 'hedging' }, async (h) => {
+        await h.setBid(2000);
+        const a = await h.open('buy', 0.2, 1990, null);
+        const b = await h.open('buy', 0.2, 1990, null);
+        h.failNext('timeout_applied');
+        const r1 = await h.broker.send(intent('close_partial', a, h.symbol, { volume: 0.1 }));
+        expect(r1.outcome).toBe('unknown');
+        expect((await h.broker.positions()).find((p) => p.id === a)?.volume).toBeCloseTo(0.1, 9);
+        h.failNext('timeout_lost');
+        const r2 = await h.broker.send(intent('close', b, h.symbol));
+        expect(r2.outcome).toBe('unknown');
+        expect((await h.broker.positions()).some((p) => p.id === b)).toBe(true);
+      });
+    });
+  });
+}
