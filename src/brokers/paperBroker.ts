@@ -61,7 +61,7 @@ import type { AccountMode } from './brokerPort.ts';
 export type { AccountMode } from './brokerPort.ts';
 
 /** A failure a test makes the next request meet (the broker contract suite): see PaperBroker.failNext. */
-export type InjectedFault = 'reject' | 'requote' | 'timeout_applied' | 'timeout_lost';
+export type InjectedFault = 'reject' | 'requote' | 'rate_limit' | 'timeout_applied' | 'timeout_lost';
 export type IntrabarRule = 'stop_first' | 'target_first' | 'ohlc_path';
 
 export interface PaperFaults {
@@ -423,6 +423,7 @@ export class PaperBroker {
       if (forced === 'timeout_applied') this.settle(requestId, run());
       return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: 'request timed out (injected); reconcile from positions()' };
     }
+    if (forced === 'rate_limit') return { outcome: 'rejected', retryable: true, code: RETCODE.TOO_MANY_REQUESTS, reason: 'too many requests (injected)', retryAfterMs: 1000 };
     const fault = forced ?? this.drawFault();
     if (fault === 'reject') return { outcome: 'rejected', retryable: false, code: RETCODE.REJECT, reason: 'request rejected (simulated fault)' };
     if (fault === 'requote') return { outcome: 'rejected', retryable: true, code: RETCODE.REQUOTE, reason: 'requote (simulated fault)' };

@@ -8,7 +8,24 @@ import type { AccountMode, BrokerPort } from '../../src/brokers/brokerPort.ts';
 import { isStepMultiple } from '../../src/domain/rounding.ts';
 import type { Intent, IntentKind, Side } from '../../src/domain/types.ts';
 
-export type ContractFault = 'reject' | 'requote' | 'timeout_applied' | 'timeout_lost';
+export type ContractFault = 'reject' | 'requote' | 'rate_limit' | 'timeout_applied' | 'timeout_lost';
+
+/**
+ * What a venue has, for the cases that cannot apply everywhere (each defaults to true). A case a venue
+ * lacks is reported as skipped with the reason, never silently weakened.
+ */
+export interface ContractCapabilities {
+  /** The venue has a stops level (MT5); crypto venues have none and report 0. */
+  stopsLevel?: boolean;
+  /** The venue has a freeze level (MT5). */
+  freezeLevel?: boolean;
+  /** The venue requotes (MT5 dealing desks); exchanges do not. */
+  requote?: boolean;
+  /** The harness can inject a rate limit ('rate_limit'). */
+  rateLimit?: boolean;
+  /** One position per order on a hedging account (MT5); Binance hedge mode holds one per symbol and side. */
+  positionPerOrder?: boolean;
+}
 
 export interface ContractHarness {
   broker: BrokerPort;
@@ -61,7 +78,9 @@ const refused = (a: BrokerAnswer, code: number, retryable: boolean) => {
 };
 
 /** Runs the contract against the venue `make` builds (a fresh one per case). */
-export function brokerContract(name: string, make: (venue: ContractVenue) => Promise<ContractHarness>): void {
+export function brokerContract(name: string, make: (venue: ContractVenue) => Promise<ContractHarness>, capabilities: ContractCapabilities = {}): void {
+  const has = { stopsLevel: true, freezeLevel: true, requote: true, rateLimit: true, positionPerOrder: true, ...capabilities };
+  const lacking = (cap: boolean, reason: string) => (cap ? '' : ` [skipped: ${reason}]`);
   const withVenue = async (venue: ContractVenue, body: (h: ContractHarness) => Promise<void>) => {
     const h = await make(venue);
     try {
@@ -81,7 +100,7 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
           expect(inst.tickSize).toBeGreaterThan(0);
           expect(inst.lotStep).toBeGreaterThan(0);
           expect(inst.minLot).toBeGreaterThanOrEqual(inst.lotStep);
-          expect(inst.stopsLevelPoints).toBe(50);
+          expect(inst.stopsLevelPoints).toBe(has.stopsLevel ? 50 : 0);
           await h.setBid(2000);
           const q = await h.broker.quote(h.symbol);
           expect(q.bid).toBe(2000);
@@ -113,13 +132,15 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
       });
     });
 
-    it('refuses a stop inside the stops level or off the tick grid, not retryable, and changes nothing', async () => {
+    it(`refuses a stop inside the stops level or off the tick grid, not retryable, and changes nothing${has.stopsLevel ? '' : ' (off the grid only: the venue has no stops level)'}`, async () => {
       await withVenue({ mode: 'hedging', stopsLevelPoints: 500 }, async (h) => {
         await h.setBid(2000);
         const inst = await h.broker.instrument(h.symbol);
         const id = await h.open('buy', 0.1, 1990, null);
-        const tooClose = 2000 - (inst.stopsLevelPoints * inst.point) / 2;
-        refused(await h.broker.send(intent('move_stop', id, h.symbol, { newSl: tooClose })), RETCODE.INVALID_STOPS, false);
+        if (has.stopsLevel) {
+          const tooClose = 2000 - (inst.stopsLevelPoints * inst.point) / 2;
+          refused(await h.broker.send(intent('move_stop', id, h.symbol, { newSl: tooClose })), RETCODE.INVALID_STOPS, false);
+        }
         const offGrid = 1992 + inst.tickSize / 3;
         expect(isStepMultiple(offGrid, inst.tickSize)).toBe(false);
         refused(await h.broker.send(intent('move_stop', id, h.symbol, { newSl: offGrid })), RETCODE.INVALID_STOPS, false);
@@ -127,7 +148,7 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
       });
     });
 
-    it('refuses to touch a position within the freeze level of its stop (frozen), not retryable', async () => {
+    it.skipIf(!has.freezeLevel)(`refuses to touch a position within the freeze level of its stop (frozen), not retryable${lacking(has.freezeLevel, 'the venue has no freeze level')}`, async () => {
       await withVenue({ mode: 'hedging', freezeLevelPoints: 1000 }, async (h) => {
         await h.setBid(2000);
         const inst = await h.broker.instrument(h.symbol);
@@ -187,13 +208,26 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
       });
     });
 
-    it('a requote is a retryable refusal that changed nothing; the same request then goes through', async () => {
+    it.skipIf(!has.requote)(`a requote is a retryable refusal that changed nothing; the same request then goes through${lacking(has.requote, 'the venue does not requote')}`, async () => {
       await withVenue({ mode: 'hedging' }, async (h) => {
         await h.setBid(2000);
         const id = await h.open('buy', 0.1, 1990, null);
         const it = intent('move_stop', id, h.symbol, { newSl: 1993 });
         h.failNext('requote');
         refused(await h.broker.send(it), RETCODE.REQUOTE, true);
+        expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1990);
+        expect((await h.broker.send(it)).outcome).toBe('applied');
+        expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1993);
+      });
+    });
+
+    it.skipIf(!has.rateLimit)(`a rate limit is a retryable refusal that changed nothing; the same request then goes through${lacking(has.rateLimit, 'the harness cannot inject a rate limit')}`, async () => {
+      await withVenue({ mode: 'hedging' }, async (h) => {
+        await h.setBid(2000);
+        const id = await h.open('buy', 0.1, 1990, null);
+        const it = intent('move_stop', id, h.symbol, { newSl: 1993 });
+        h.failNext('rate_limit');
+        refused(await h.broker.send(it), RETCODE.TOO_MANY_REQUESTS, true);
         expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1990);
         expect((await h.broker.send(it)).outcome).toBe('applied');
         expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1993);
@@ -211,11 +245,12 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
       });
     });
 
-    it('a timeout is unknown; the positions then tell whether it took effect (a close after a timeout is never sent twice blind)', async () => {
+    it(`a timeout is unknown; the positions then tell whether it took effect (a close after a timeout is never sent twice blind)${has.positionPerOrder ? '' : ' (one position: the venue holds one per symbol and side)'}`, async () => {
       await withVenue({ mode: 'hedging' }, async (h) => {
         await h.setBid(2000);
         const a = await h.open('buy', 0.2, 1990, null);
-        const b = await h.open('buy', 0.2, 1990, null);
+        // Where one position per side is all there is, the close after the timeout acts on the same one.
+        const b = has.positionPerOrder ? await h.open('buy', 0.2, 1990, null) : a;
         h.failNext('timeout_applied');
         const r1 = await h.broker.send(intent('close_partial', a, h.symbol, { volume: 0.1 }));
         expect(r1.outcome).toBe('unknown');

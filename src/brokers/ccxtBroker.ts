@@ -1,0 +1,478 @@
+// A ccxt adapter (issue 7, brokers.md §3, §5.2): BrokerPort for crypto derivatives, first Binance USD-M
+// futures (`binanceusdm`). The exchange id comes from the options so other venues can follow, but the
+// order shapes below (algo STOP_MARKET, closePosition, positionSide) are Binance's.
+//
+// Choices, where Binance differs from MetaTrader:
+// - Position id: Binance holds one position per symbol and side (one per symbol in one-way mode), so the
+//   id is `${symbol}:long` or `${symbol}:short` (ccxt unified symbol, e.g. `BTC/USDT:USDT:long`). A
+//   position that flips side in one-way mode is a new id. A position closed and reopened on the same side
+//   gets the same id again (Binance has no ticket).
+// - Volume: Warden's volume is ccxt's `contracts` (on binanceusdm one contract is one unit of the base
+//   asset; `contractSize` is reported in the instrument for venues where it is not 1).
+// - Stop and target: the position's open conditional (algo) orders: STOP_MARKET and TAKE_PROFIT_MARKET
+//   with closePosition (or reduceOnly) on the closing side. Moving a stop is cancel, then create: Binance
+//   keeps one closePosition stop per side (-4130), and editOrder works for LIMIT orders only. When the
+//   new stop is refused the old one is put back (best effort) and the refusal is answered.
+// - Request ids: the intent id, sanitised to Binance's client id alphabet and 36 characters, is the new
+//   order's client id; an open stop already carrying it means the move was applied (a retry after a
+//   timeout is recognised).
+// - Comment: Binance positions carry none. The adapter remembers the comment of positions it opened in
+//   this process; otherwise the comment is ''.
+// - Stops and freeze levels do not exist on crypto venues: 0. The stop must still be on the tick grid
+//   and on the right side of the mark price (else Binance triggers it at once, -2021).
+// - Partial closes: a lot-step multiple of at least the min amount, leaving zero or at least the min
+//   amount, and worth at least the min notional (Warden's policy: Binance exempts reduce-only orders).
+//
+// Error mapping (raw Binance codes first, then ccxt's error classes; brokers.md §3.4):
+// | Binance code / ccxt class                          | Answer                  | RETCODE              |
+// |----------------------------------------------------|-------------------------|----------------------|
+// | -1003, -4005 (HTTP 429/418), RateLimitExceeded, DDoSProtection | rejected, retryable (Retry-After) | TOO_MANY_REQUESTS |
+// | -1021 (timestamp outside recvWindow), InvalidNonce | rejected, retryable     | REJECT               |
+// | ExchangeNotAvailable, OnMaintenance                | rejected, retryable     | TRADE_DISABLED       |
+// | RequestTimeout                                     | unknown                 | TIMEOUT              |
+// | NetworkError (other)                               | unknown                 | CONNECTION           |
+// | -2021 (stop would trigger at once)                 | rejected                | INVALID_STOPS        |
+// | -4014 (price off the tick grid)                    | rejected                | INVALID_PRICE        |
+// | -4164 (min notional), -4003, -1111, -4005 qty      | rejected                | INVALID_VOLUME       |
+// | -2022 (reduce-only refused)                        | rejected                | INVALID_CLOSE_VOLUME |
+// | -2019, InsufficientFunds                           | rejected                | NO_MONEY             |
+// | -2011, -2013, OrderNotFound                        | rejected                | REJECT               |
+// | -1106, -1121, -4061, -4120, InvalidOrder, BadRequest, BadSymbol | rejected   | INVALID              |
+// | AuthenticationError, other ExchangeError           | rejected                | REJECT               |
+// | an error not from ccxt                             | unknown                 | ERROR                |
+// Every rejection above is not retryable unless the table says so.
+import { createHash } from 'node:crypto';
+import type { Exchange, Market as MaybeMarket, Order, Position as CcxtPosition } from 'ccxt';
+import { z } from 'zod';
+import { isStepMultiple } from '../domain/rounding.ts';
+import type { Instrument, Intent, Position, Side } from '../domain/types.ts';
+import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
+import type { AccountMode, BrokerPort, BrokerQuote } from './brokerPort.ts';
+
+type Market = NonNullable<MaybeMarket>;
+
+export interface CcxtBrokerOptions {
+  exchangeId: 'binanceusdm';
+  apiKey?: string;
+  secret?: string;
+  /** Binance demo trading (demo-fapi.binance.com); the futures testnet is gone from ccxt. */
+  demo?: boolean;
+  /** The account's position mode; read from the venue (fetchPositionMode) when not given. */
+  hedgeMode?: boolean;
+  /** The HTTP transport (tests pass a fake exchange). */
+  fetchImplementation?: typeof fetch;
+  /** Markets preloaded (ccxt unified markets, keyed by symbol): no exchangeInfo request. */
+  markets?: Record<string, Market>;
+  /** ccxt's own throttle; on unless turned off (tests). */
+  enableRateLimit?: boolean;
+  /** ccxt's request timeout, ms. */
+  timeoutMs?: number;
+}
+
+// Raw exchange payloads (ccxt's `info`), narrowed to what the adapter reads.
+const algoOrderInfo = z.object({
+  symbol: z.string(),
+  side: z.string(),
+  positionSide: z.string().optional(),
+  orderType: z.string().optional(),
+  type: z.string().optional(),
+  triggerPrice: z.union([z.string(), z.number()]).optional(),
+  stopPrice: z.union([z.string(), z.number()]).optional(),
+  closePosition: z.boolean().optional(),
+  reduceOnly: z.boolean().optional(),
+  algoId: z.union([z.string(), z.number()]).optional(),
+  clientAlgoId: z.string().optional(),
+});
+type AlgoOrderInfo = z.infer<typeof algoOrderInfo>;
+
+const positionInfo = z.object({ positionSide: z.string().optional() }).passthrough();
+
+/** Binance's client order id alphabet and length. */
+const CLIENT_ID = /^[.A-Z:/a-z0-9_-]{1,36}$/;
+
+/** The intent id as a Binance client order id: the same intent always gives the same client id. */
+export function clientOrderId(intentId: string): string {
+  const clean = intentId.replace(/[^.A-Z:/a-z0-9_-]/g, '_');
+  if (CLIENT_ID.test(clean)) return clean;
+  const hash = createHash('sha256').update(intentId).digest('hex').slice(0, 10);
+  return `${clean.slice(0, 25)}-${hash}`;
+}
+
+export function positionIdOf(symbol: string, side: Side): string {
+  return `${symbol}:${side === 'buy' ? 'long' : 'short'}`;
+}
+
+/** `BTC/USDT:USDT:long` -> symbol and side; null when the id is not one of this adapter's. */
+export function parsePositionId(id: string): { symbol: string; side: Side } | null {
+  const at = id.lastIndexOf(':');
+  if (at <= 0) return null;
+  const tail = id.slice(at + 1);
+  if (tail !== 'long' && tail !== 'short') return null;
+  return { symbol: id.slice(0, at), side: tail === 'long' ? 'buy' : 'sell' };
+}
+
+/** The ccxt error class names of an error, most specific first (ccxt's classes extend each other). */
+function errorClasses(err: unknown): string[] {
+  const names: string[] = [];
+  let proto: unknown = err !== null && typeof err === 'object' ? Object.getPrototypeOf(err) : null;
+  while (proto !== null && proto !== Object.prototype) {
+    const ctor = (proto as { constructor?: { name?: string } }).constructor;
+    if (ctor?.name) names.push(ctor.name);
+    proto = Object.getPrototypeOf(proto);
+  }
+  return names;
+}
+
+const RAW_CODES: Readonly<Record<number, { code: number; retryable: boolean }>> = {
+  [-1003]: { code: RETCODE.TOO_MANY_REQUESTS, retryable: true },
+  [-1021]: { code: RETCODE.REJECT, retryable: true },
+  [-1106]: { code: RETCODE.INVALID, retryable: false },
+  [-1111]: { code: RETCODE.INVALID_VOLUME, retryable: false },
+  [-1121]: { code: RETCODE.INVALID, retryable: false },
+  [-2011]: { code: RETCODE.REJECT, retryable: false },
+  [-2013]: { code: RETCODE.REJECT, retryable: false },
+  [-2019]: { code: RETCODE.NO_MONEY, retryable: false },
+  [-2021]: { code: RETCODE.INVALID_STOPS, retryable: false },
+  [-2022]: { code: RETCODE.INVALID_CLOSE_VOLUME, retryable: false },
+  [-4003]: { code: RETCODE.INVALID_VOLUME, retryable: false },
+  [-4005]: { code: RETCODE.INVALID_VOLUME, retryable: false },
+  [-4014]: { code: RETCODE.INVALID_PRICE, retryable: false },
+  [-4061]: { code: RETCODE.INVALID, retryable: false },
+  [-4120]: { code: RETCODE.INVALID, retryable: false },
+  [-4164]: { code: RETCODE.INVALID_VOLUME, retryable: false },
+};
+
+/** Removes what must never reach a log: query strings (signatures) and the credentials themselves. */
+function redact(text: string, secrets: readonly string[]): string {
+  let out = text.replace(/\?[^\s"']*/g, '?…');
+  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('***');
+  return out.length > 400 ? `${out.slice(0, 400)}…` : out;
+}
+
+/** A ccxt (or transport) error as the executor's answer: see the table in the header. */
+export function answerForError(err: unknown, secrets: readonly string[] = [], retryAfterMs?: number): BrokerAnswer {
+  const message = redact(err instanceof Error ? err.message : String(err), secrets);
+  const classes = errorClasses(err);
+  const is = (name: string) => classes.includes(name);
+  const raw = /"code"\s*:\s*(-\d+)/.exec(message);
+  const rawCode = raw ? Number(raw[1]) : null;
+  const mapped = rawCode !== null ? RAW_CODES[rawCode] : undefined;
+  const rejected = (code: number, retryable: boolean): BrokerAnswer => ({
+    outcome: 'rejected',
+    retryable,
+    code,
+    reason: message || 'refused by the exchange',
+    ...(retryable && retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  });
+  if (mapped) return rejected(mapped.code, mapped.retryable);
+  if (is('RateLimitExceeded') || is('DDoSProtection')) return rejected(RETCODE.TOO_MANY_REQUESTS, true);
+  if (is('ExchangeNotAvailable')) return rejected(RETCODE.TRADE_DISABLED, true);
+  if (is('InvalidNonce')) return rejected(RETCODE.REJECT, true);
+  if (is('RequestTimeout')) return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: message };
+  if (is('NetworkError')) return { outcome: 'unknown', code: RETCODE.CONNECTION, reason: message };
+  if (is('InsufficientFunds')) return rejected(RETCODE.NO_MONEY, false);
+  if (is('OrderNotFound')) return rejected(RETCODE.REJECT, false);
+  if (is('InvalidOrder') || is('BadRequest') || is('NotSupported')) return rejected(RETCODE.INVALID, false);
+  if (is('ExchangeError')) return rejected(RETCODE.REJECT, false);
+  return { outcome: 'unknown', code: RETCODE.ERROR, reason: message };
+}
+
+const refuse = (code: number, reason: string): BrokerAnswer => ({ outcome: 'rejected', retryable: false, code, reason });
+
+interface Exits {
+  stop: AlgoOrderInfo | null;
+  target: AlgoOrderInfo | null;
+}
+
+interface Held {
+  position: Position;
+  mark: number;
+}
+
+type CcxtModule = { default: Record<string, unknown> };
+
+export class CcxtBroker implements BrokerPort {
+  readonly name: string;
+  private exchange: Exchange | null = null;
+  private loading: Promise<Exchange> | null = null;
+  private hedge: boolean | null;
+  /** Comments of positions this process opened (Binance positions carry none). */
+  private readonly comments = new Map<string, string>();
+
+  constructor(private readonly options: CcxtBrokerOptions) {
+    this.name = `ccxt:${options.exchangeId}`;
+    this.hedge = options.hedgeMode ?? null;
+  }
+
+  /** ccxt loaded on first use (a heavy module), markets loaded once. */
+  private async venue(): Promise<Exchange> {
+    if (this.exchange) return this.exchange;
+    this.loading ??= (async () => {
+      const mod = (await import('ccxt')) as unknown as CcxtModule;
+      const Ctor = mod.default[this.options.exchangeId] as (new (config: Record<string, unknown>) => Exchange) | undefined;
+      if (typeof Ctor !== 'function') throw new Error(`ccxt has no exchange ${this.options.exchangeId}`);
+      const o = this.options;
+      const ex = new Ctor({
+        ...(o.apiKey !== undefined ? { apiKey: o.apiKey } : {}),
+        ...(o.secret !== undefined ? { secret: o.secret } : {}),
+        ...(o.fetchImplementation ? { fetchImplementation: o.fetchImplementation } : {}),
+        enableRateLimit: o.enableRateLimit ?? true,
+        ...(o.timeoutMs !== undefined ? { timeout: o.timeoutMs } : {}),
+        // Futures only: no spot currency endpoints, no warning for account-wide open orders.
+        options: { fetchCurrencies: false, warnOnFetchOpenOrdersWithoutSymbol: false, adjustForTimeDifference: false },
+      });
+      if (o.demo) ex.enableDemoTrading(true);
+      if (o.markets) ex.setMarkets(o.markets);
+      else await ex.loadMarkets();
+      this.exchange = ex;
+      return ex;
+    })();
+    try {
+      return await this.loading;
+    } catch (err) {
+      this.loading = null;
+      throw err;
+    }
+  }
+
+  private secrets(): string[] {
+    return [this.options.apiKey ?? '', this.options.secret ?? ''];
+  }
+
+  private market(ex: Exchange, symbol: string): Market {
+    const m = ex.markets?.[symbol];
+    if (!m) throw new Error(`${this.name}: no market ${symbol} (ccxt unified symbol, e.g. BTC/USDT:USDT)`);
+    return m;
+  }
+
+  private async hedgeMode(ex: Exchange): Promise<boolean> {
+    if (this.hedge === null) {
+      const mode = (await ex.fetchPositionMode()) as { hedged?: unknown };
+      this.hedge = mode.hedged === true;
+    }
+    return this.hedge;
+  }
+
+  async accountMode(): Promise<AccountMode> {
+    return (await this.hedgeMode(await this.venue())) ? 'hedging' : 'netting';
+  }
+
+  async instrument(symbol: string): Promise<Instrument> {
+    const ex = await this.venue();
+    const m = this.market(ex, symbol);
+    const tickSize = Number(m.precision.price);
+    const lotStep = Number(m.precision.amount);
+    if (!(tickSize > 0) || !(lotStep > 0)) throw new Error(`${this.name}: market ${symbol} has no tick size or lot step`);
+    return {
+      symbol,
+      canonical: `${m.base}${m.quote === 'USDT' || m.quote === 'USDC' ? 'USD' : m.quote}`,
+      tickSize,
+      digits: decimals(tickSize),
+      point: tickSize,
+      lotStep,
+      minLot: m.limits.amount?.min ?? lotStep,
+      maxLot: m.limits.amount?.max ?? Number.MAX_SAFE_INTEGER,
+      contractSize: m.contractSize ?? 1,
+      stopsLevelPoints: 0,
+      freezeLevelPoints: 0,
+      hedging: await this.hedgeMode(ex),
+      crypto: true,
+    };
+  }
+
+  async quote(symbol: string): Promise<BrokerQuote> {
+    const ex = await this.venue();
+    this.market(ex, symbol);
+    const book = await ex.fetchBidsAsks([symbol]);
+    const t = book[symbol];
+    if (!t || t.bid === undefined || t.ask === undefined) throw new Error(`${this.name}: no bid/ask for ${symbol}`);
+    return { time: t.timestamp ?? Date.now(), bid: Number(t.bid), ask: Number(t.ask) };
+  }
+
+  async positions(): Promise<Position[]> {
+    const ex = await this.venue();
+    return [...(await this.held(ex)).values()].map((h) => h.position);
+  }
+
+  /** Open positions by id, with their stops and targets from the open conditional orders. */
+  private async held(ex: Exchange): Promise<Map<string, Held>> {
+    const [raw, orders] = await Promise.all([ex.fetchPositions(), ex.fetchOpenOrders(undefined, undefined, undefined, { trigger: true })]);
+    const algo = orders.map((o: Order) => algoOrderInfo.safeParse(o.info)).flatMap((r) => (r.success ? [r.data] : []));
+    const out = new Map<string, Held>();
+    for (const p of raw as CcxtPosition[]) {
+      const contracts = Number(p.contracts ?? 0);
+      if (!(contracts > 0) || (p.side !== 'long' && p.side !== 'short') || !p.symbol) continue;
+      const side: Side = p.side === 'long' ? 'buy' : 'sell';
+      const id = positionIdOf(p.symbol, side);
+      const m = ex.markets?.[p.symbol];
+      const exits = this.exitsOf(algo, m?.id ?? p.symbol, side, positionInfo.safeParse(p.info).data?.positionSide ?? 'BOTH');
+      out.set(id, {
+        mark: Number(p.markPrice ?? p.entryPrice ?? 0),
+        position: {
+          id,
+          symbol: p.symbol,
+          side,
+          volume: contracts,
+          entryPrice: Number(p.entryPrice ?? 0),
+          sl: exits.stop ? triggerOf(exits.stop) : null,
+          tp: exits.target ? triggerOf(exits.target) : null,
+          openTime: p.timestamp ?? 0,
+          comment: this.comments.get(id) ?? '',
+        },
+      });
+    }
+    for (const id of this.comments.keys()) if (!out.has(id)) this.comments.delete(id);
+    return out;
+  }
+
+  /** The closing-side conditional orders of a position (hedge mode: its positionSide; one-way: BOTH). */
+  private exitsOf(algo: readonly AlgoOrderInfo[], marketId: string, side: Side, positionSide: string): Exits {
+    const closing = side === 'buy' ? 'SELL' : 'BUY';
+    const mine = algo.filter((o) => o.symbol === marketId && o.side === closing && (o.positionSide ?? 'BOTH') === positionSide && (o.closePosition === true || o.reduceOnly === true || positionSide !== 'BOTH'));
+    const kind = (o: AlgoOrderInfo) => o.orderType ?? o.type ?? '';
+    return { stop: mine.find((o) => kind(o) === 'STOP_MARKET') ?? null, target: mine.find((o) => kind(o) === 'TAKE_PROFIT_MARKET') ?? null };
+  }
+
+  async send(intent: Intent): Promise<BrokerAnswer> {
+    let ex: Exchange;
+    try {
+      ex = await this.venue();
+    } catch (err) {
+      return answerForError(err, this.secrets());
+    }
+    if (!ex.markets?.[intent.symbol]) return refuse(RETCODE.INVALID, `${this.name}: no market ${intent.symbol}`);
+    try {
+      switch (intent.kind) {
+        case 'move_stop':
+          return await this.moveStop(ex, intent);
+        case 'close_partial':
+          return await this.closeVolume(ex, intent, false);
+        case 'close':
+          return await this.closeVolume(ex, intent, true);
+        case 'open':
+          return await this.open(ex, intent);
+      }
+    } catch (err) {
+      return answerForError(err, this.secrets(), this.retryAfterMs(ex));
+    }
+  }
+
+  /** The Retry-After of the last response, when the venue gave one (seconds). */
+  private retryAfterMs(ex: Exchange): number | undefined {
+    const headers = (ex as unknown as { last_response_headers?: Record<string, string> }).last_response_headers;
+    if (!headers) return undefined;
+    const key = Object.keys(headers).find((k) => k.toLowerCase() === 'retry-after');
+    const seconds = key ? Number(headers[key]) : Number.NaN;
+    return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+  }
+
+  private async target(ex: Exchange, intent: Intent): Promise<Held | BrokerAnswer> {
+    const id = intent.targetId || intent.positionId;
+    const parsed = parsePositionId(id);
+    if (!parsed || parsed.symbol !== intent.symbol) return refuse(RETCODE.POSITION_CLOSED, `${this.name}: ${id} is not a position of ${intent.symbol}`);
+    const held = (await this.held(ex)).get(id);
+    return held ?? refuse(RETCODE.POSITION_CLOSED, `${this.name}: position ${id} is not open`);
+  }
+
+  private async moveStop(ex: Exchange, intent: Intent): Promise<BrokerAnswer> {
+    const inst = await this.instrument(intent.symbol);
+    const sl = intent.newSl;
+    if (!Number.isFinite(sl) || sl <= 0) return refuse(RETCODE.INVALID_STOPS, `stop ${sl} is not a price`);
+    if (!isStepMultiple(sl, inst.tickSize)) return refuse(RETCODE.INVALID_STOPS, `stop ${sl} is off the tick grid (${inst.tickSize})`);
+    const found = await this.target(ex, intent);
+    if ('outcome' in found) return found;
+    const { position, mark } = found;
+    const cid = clientOrderId(intent.id);
+    const m = this.market(ex, intent.symbol);
+    const algo = (await ex.fetchOpenOrders(intent.symbol, undefined, undefined, { trigger: true })).map((o: Order) => algoOrderInfo.safeParse(o.info)).flatMap((r) => (r.success ? [r.data] : []));
+    const hedged = await this.hedgeMode(ex);
+    const exits = this.exitsOf(algo, m.id ?? intent.symbol, position.side, hedged ? (position.side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH');
+    // A retry of a move that went through: the open stop already carries this intent's client id.
+    if (exits.stop?.clientAlgoId === cid) return { outcome: 'applied', code: RETCODE.NO_CHANGES, price: mark, positionId: position.id };
+    const wrongSide = position.side === 'buy' ? sl >= mark : sl <= mark;
+    if (wrongSide) return refuse(RETCODE.INVALID_STOPS, `stop ${sl} is on the wrong side of the mark price ${mark} (it would trigger at once)`);
+    if (exits.stop) await ex.cancelOrder(String(exits.stop.algoId), intent.symbol, { trigger: true });
+    try {
+      await this.placeStop(ex, position, sl, cid, hedged);
+    } catch (err) {
+      // Not left unprotected: the old stop goes back when the new one was refused.
+      if (exits.stop) {
+        const old = triggerOf(exits.stop);
+        await this.placeStop(ex, position, old, clientOrderId(`${intent.id}:restore`), hedged).catch(() => undefined);
+      }
+      throw err;
+    }
+    return { outcome: 'applied', code: RETCODE.DONE, price: mark, positionId: position.id };
+  }
+
+  /** A closePosition STOP_MARKET on the closing side (implicitly reduce-only), triggered by the mark price. */
+  private async placeStop(ex: Exchange, position: Position, sl: number, cid: string, hedged: boolean): Promise<void> {
+    const closing = position.side === 'buy' ? 'sell' : 'buy';
+    await ex.createOrder(position.symbol, 'market', closing, position.volume, undefined, {
+      stopLossPrice: sl,
+      closePosition: true,
+      workingType: 'MARK_PRICE',
+      clientOrderId: cid,
+      ...(hedged ? { positionSide: position.side === 'buy' ? 'LONG' : 'SHORT' } : {}),
+    });
+  }
+
+  private async closeVolume(ex: Exchange, intent: Intent, whole: boolean): Promise<BrokerAnswer> {
+    const inst = await this.instrument(intent.symbol);
+    const found = await this.target(ex, intent);
+    if ('outcome' in found) return found;
+    const { position, mark } = found;
+    const volume = whole ? position.volume : intent.volume;
+    if (!whole) {
+      if (!(volume > 0) || !isStepMultiple(volume, inst.lotStep)) return refuse(RETCODE.INVALID_VOLUME, `volume ${volume} is not a multiple of the lot step ${inst.lotStep}`);
+      if (volume < inst.minLot) return refuse(RETCODE.INVALID_VOLUME, `volume ${volume} is below the min amount ${inst.minLot}`);
+      if (volume > position.volume + inst.lotStep / 2) return refuse(RETCODE.INVALID_CLOSE_VOLUME, `volume ${volume} is more than the ${position.volume} open`);
+      const rest = position.volume - volume;
+      if (rest > inst.lotStep / 2 && rest < inst.minLot - inst.lotStep / 2) return refuse(RETCODE.INVALID_VOLUME, `the remainder ${rest} would be below the min amount ${inst.minLot}`);
+      const minNotional = this.market(ex, intent.symbol).limits.cost?.min;
+      if (minNotional !== undefined && volume * inst.contractSize * mark < minNotional) return refuse(RETCODE.INVALID_VOLUME, `volume ${volume} is worth ${(volume * mark).toFixed(2)}, below the min notional ${minNotional}`);
+    }
+    const hedged = await this.hedgeMode(ex);
+    const closing = position.side === 'buy' ? 'sell' : 'buy';
+    const amount = Number(ex.amountToPrecision(intent.symbol, volume));
+    // One-way: reduceOnly, so an exit never opens or flips. Hedge: ccxt sends positionSide instead (-1106 otherwise).
+    const order = await ex.createOrder(intent.symbol, 'market', closing, amount, undefined, { reduceOnly: true, clientOrderId: clientOrderId(intent.id), ...(hedged ? { hedged: true } : {}) });
+    return { outcome: 'applied', code: RETCODE.DONE, price: Number(order.average ?? order.price ?? mark), positionId: position.id };
+  }
+
+  private async open(ex: Exchange, intent: Intent): Promise<BrokerAnswer> {
+    const inst = await this.instrument(intent.symbol);
+    const volume = intent.volume;
+    if (!(volume >= inst.minLot) || !isStepMultiple(volume, inst.lotStep) || volume > inst.maxLot) return refuse(RETCODE.INVALID_VOLUME, `volume ${volume} is not a lot-step multiple within [${inst.minLot}, ${inst.maxLot}]`);
+    const hedged = await this.hedgeMode(ex);
+    const id = positionIdOf(intent.symbol, intent.side);
+    const order = await ex.createOrder(intent.symbol, 'market', intent.side, Number(ex.amountToPrecision(intent.symbol, volume)), undefined, { clientOrderId: clientOrderId(intent.id), ...(hedged ? { hedged: true } : {}) });
+    const price = Number(order.average ?? order.price ?? intent.price);
+    if (!hedged) {
+      // One-way (no stop placed: the stop of the symbol's netted position stays the owner's): the order netted into the symbol's position, whatever side it is on now.
+      const net = [...(await this.held(ex)).values()].find((h) => h.position.symbol === intent.symbol);
+      return { outcome: 'applied', code: RETCODE.DONE, price, positionId: net?.position.id ?? id };
+    }
+    if (intent.comment) this.comments.set(id, intent.comment);
+    if (Number.isFinite(intent.newSl)) {
+      const position: Position = { id, symbol: intent.symbol, side: intent.side, volume, entryPrice: price, sl: null, tp: null, openTime: 0, comment: intent.comment };
+      try {
+        await this.placeStop(ex, position, intent.newSl, clientOrderId(`${intent.id}:sl`), true);
+      } catch {
+        // The position is open either way: answered as applied, and positions() shows it without a stop.
+        return { outcome: 'applied', code: RETCODE.DONE, price, positionId: id };
+      }
+    }
+    return { outcome: 'applied', code: RETCODE.DONE, price, positionId: id };
+  }
+}
+
+function triggerOf(o: AlgoOrderInfo): number {
+  return Number(o.triggerPrice ?? o.stopPrice);
+}
+
+function decimals(step: number): number {
+  let d = 0;
+  while (d < 12 && Math.abs(Math.round(step * 10 ** d) - step * 10 ** d) > 1e-9) d++;
+  return d;
+}

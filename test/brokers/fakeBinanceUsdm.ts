@@ -1,0 +1,234 @@
+// An in-memory Binance USD-M futures REST API for the ccxt adapter's tests, served through ccxt's
+// `fetchImplementation` (brokers.md §3.5). It knows one test market, XAUUSDT (`XAU/USDT:USDT`, listed
+// on Binance USD-M; gold-like prices fit the contract's 2000), positions per symbol and side, open
+// conditional (algo) orders, a book ticker, and the order rules the adapter must respect: lot size,
+// tick size, min notional unless reduce-only, reduce-only never flipping, positionSide in hedge mode
+// and never together with reduceOnly, one closePosition stop per side, a stop that would trigger at
+// once. A request it does not know is recorded and throws: `unexpected` must stay empty.
+import type { ContractFault } from './brokerContract.ts';
+
+export const XAU = 'XAU/USDT:USDT';
+const XAU_ID = 'XAUUSDT';
+const TICK = 0.01;
+const STEP = 0.001;
+const MIN_QTY = 0.001;
+const MIN_NOTIONAL = 5;
+const SPREAD = 0.1;
+
+const xauMarket = {
+  symbol: XAU_ID, pair: XAU_ID, contractType: 'PERPETUAL', deliveryDate: 4133404800000, onboardDate: 1700000000000, status: 'TRADING',
+  baseAsset: 'XAU', quoteAsset: 'USDT', marginAsset: 'USDT', pricePrecision: 2, quantityPrecision: 3, baseAssetPrecision: 8, quotePrecision: 8,
+  underlyingType: 'COMMODITY', triggerProtect: '0.0500',
+  filters: [
+    { filterType: 'PRICE_FILTER', minPrice: '100', maxPrice: '100000', tickSize: String(TICK) },
+    { filterType: 'LOT_SIZE', stepSize: String(STEP), maxQty: '1000', minQty: String(MIN_QTY) },
+    { filterType: 'MARKET_LOT_SIZE', stepSize: String(STEP), maxQty: '100', minQty: String(MIN_QTY) },
+    { filterType: 'MIN_NOTIONAL', notional: String(MIN_NOTIONAL) },
+  ],
+  orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'],
+  timeInForce: ['GTC', 'IOC', 'FOK', 'GTX'],
+};
+
+type PositionSide = 'LONG' | 'SHORT' | 'BOTH';
+interface FakePosition { symbol: string; positionSide: PositionSide; amt: number; entry: number }
+interface AlgoOrder {
+  algoId: number; clientAlgoId: string; symbol: string; side: 'BUY' | 'SELL'; positionSide: PositionSide; orderType: string;
+  triggerPrice: number; quantity: number; closePosition: boolean; reduceOnly: boolean; workingType: string;
+}
+export interface SeenRequest { method: string; path: string; params: Record<string, string> }
+
+class BinanceError extends Error {
+  constructor(readonly status: number, readonly code: number, msg: string) {
+    super(msg);
+  }
+}
+
+const onGrid = (v: number, step: number) => Math.abs(v / step - Math.round(v / step)) < 1e-7;
+const round = (v: number) => Number(v.toFixed(8));
+const VOLATILE = new Set(['timestamp', 'signature', 'recvWindow']);
+
+export class FakeBinanceUsdm {
+  dualSide = false;
+  bid = 2000;
+  readonly positions = new Map<string, FakePosition>();
+  readonly algo: AlgoOrder[] = [];
+  /** Every request, volatile fields (timestamp, signature, recvWindow) left out. */
+  readonly seen: SeenRequest[] = [];
+  readonly unexpected: string[] = [];
+  private fault: ContractFault | null = null;
+  private nextId = 1000;
+
+  failNext(kind: ContractFault): void {
+    this.fault = kind;
+  }
+
+  /** A position opened by the trader outside Warden, with its stop and target as conditional orders. */
+  traderOpen(side: 'buy' | 'sell', volume: number, sl: number | null, tp: number | null): string {
+    const positionSide: PositionSide = this.dualSide ? (side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH';
+    this.fill(XAU_ID, side === 'buy' ? 'BUY' : 'SELL', positionSide, volume);
+    const closing = side === 'buy' ? 'SELL' : 'BUY';
+    const exit = (orderType: string, triggerPrice: number) =>
+      this.algo.push({ algoId: this.nextId++, clientAlgoId: `trader_${this.nextId}`, symbol: XAU_ID, side: closing, positionSide, orderType, triggerPrice, quantity: 0, closePosition: true, reduceOnly: false, workingType: 'MARK_PRICE' });
+    if (sl !== null) exit('STOP_MARKET', sl);
+    if (tp !== null) exit('TAKE_PROFIT_MARKET', tp);
+    return `${XAU}:${side === 'buy' ? 'long' : 'short'}`;
+  }
+
+  readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    const method = (init?.method ?? 'GET').toUpperCase();
+    const params: Record<string, string> = {};
+    const collect = (q: URLSearchParams) => q.forEach((v, k) => { if (!VOLATILE.has(k)) params[k] = v; });
+    collect(url.searchParams);
+    if (typeof init?.body === 'string' && init.body.length > 0) collect(new URLSearchParams(init.body));
+    this.seen.push({ method, path: url.pathname, params });
+    const write = method === 'POST' || method === 'DELETE';
+    const fault = write ? this.fault : null;
+    if (write) this.fault = null;
+    if (fault === 'rate_limit') return json(429, { code: -1003, msg: 'Too many requests; current limit of IP is 2400 requests per minute.' }, { 'Retry-After': '2' });
+    if (fault === 'reject') {
+      return method === 'DELETE' ? json(400, { code: -2011, msg: 'Unknown order sent.' }) : json(400, { code: -4164, msg: "Order's notional must be no smaller than 5 (unless you choose reduce only)." });
+    }
+    if (fault === 'requote') throw new Error('fake binance: Binance does not requote (the contract skips this case)');
+    if (fault === 'timeout_lost') throw timeoutError();
+    let body: unknown;
+    try {
+      body = this.route(method, url.pathname, params);
+    } catch (err) {
+      if (err instanceof BinanceError) return json(err.status, { code: err.code, msg: err.message });
+      throw err;
+    }
+    if (fault === 'timeout_applied') throw timeoutError();
+    return json(200, body);
+  };
+
+  private route(method: string, path: string, p: Record<string, string>): unknown {
+    const key = `${method} ${path}`;
+    switch (key) {
+      case 'GET /fapi/v1/exchangeInfo':
+        return { timezone: 'UTC', serverTime: Date.now(), rateLimits: [], exchangeFilters: [], assets: [], symbols: [xauMarket] };
+      case 'GET /fapi/v1/leverageBracket':
+        return [{ symbol: XAU_ID, notionalCoef: 1, brackets: [{ bracket: 1, initialLeverage: 20, notionalCap: 1000000, notionalFloor: 0, maintMarginRatio: 0.01, cum: 0 }] }];
+      case 'GET /fapi/v1/positionSide/dual':
+        return { dualSidePosition: this.dualSide };
+      case 'GET /fapi/v1/ticker/bookTicker': {
+        const one = { symbol: XAU_ID, bidPrice: String(this.bid), bidQty: '10', askPrice: String(round(this.bid + SPREAD)), askQty: '10', time: Date.now() };
+        return p['symbol'] ? one : [one];
+      }
+      case 'GET /fapi/v3/positionRisk':
+        return [...this.positions.values()].filter((x) => x.amt !== 0).map((x) => this.positionRisk(x));
+      case 'GET /fapi/v1/openAlgoOrders':
+        return this.algo.filter((o) => !p['symbol'] || o.symbol === p['symbol']).map((o) => this.algoJson(o));
+      case 'DELETE /fapi/v1/algoOrder': {
+        const at = this.algo.findIndex((o) => String(o.algoId) === p['algoId'] || o.clientAlgoId === p['clientAlgoId']);
+        if (at < 0) throw new BinanceError(400, -2011, 'Unknown order sent.');
+        const [o] = this.algo.splice(at, 1);
+        return { algoId: o!.algoId, clientAlgoId: o!.clientAlgoId, code: '200', msg: 'success' };
+      }
+      case 'POST /fapi/v1/algoOrder':
+        return this.algoJson(this.placeAlgo(p));
+      case 'POST /fapi/v1/order':
+        return this.placeMarket(p);
+    }
+    this.unexpected.push(key);
+    throw new Error(`fake binance: unexpected request ${key}`);
+  }
+
+  private positionSideOf(p: Record<string, string>): PositionSide {
+    const ps = (p['positionSide'] ?? 'BOTH') as PositionSide;
+    if (this.dualSide && ps === 'BOTH') throw new BinanceError(400, -4061, "Order's position side does not match user's setting.");
+    if (!this.dualSide && ps !== 'BOTH') throw new BinanceError(400, -4061, "Order's position side does not match user's setting.");
+    if (this.dualSide && p['reduceOnly'] !== undefined) throw new BinanceError(400, -1106, "Parameter 'reduceonly' sent when not required.");
+    return ps;
+  }
+
+  private placeMarket(p: Record<string, string>): unknown {
+    if (p['symbol'] !== XAU_ID) throw new BinanceError(400, -1121, 'Invalid symbol.');
+    if (p['type'] !== 'MARKET') throw new BinanceError(400, -1116, 'Invalid orderType.');
+    const side = p['side'] as 'BUY' | 'SELL';
+    const qty = Number(p['quantity']);
+    if (!onGrid(qty, STEP)) throw new BinanceError(400, -1111, 'Precision is over the maximum defined for this asset.');
+    if (qty < MIN_QTY) throw new BinanceError(400, -4003, 'Quantity less than or equal to zero.');
+    const ps = this.positionSideOf(p);
+    const reduceOnly = p['reduceOnly'] === 'true';
+    const held = this.positions.get(`${XAU_ID}:${ps}`)?.amt ?? 0;
+    const sign = side === 'BUY' ? 1 : -1;
+    const reduces = ps === 'BOTH' ? held * sign < 0 : (ps === 'LONG') === (side === 'SELL');
+    if (reduceOnly && (!reduces || qty > Math.abs(held) + 1e-9)) throw new BinanceError(400, -2022, 'ReduceOnly Order is rejected.');
+    if (ps !== 'BOTH' && reduces && qty > Math.abs(held) + 1e-9) throw new BinanceError(400, -2022, 'ReduceOnly Order is rejected.');
+    const price = side === 'BUY' ? round(this.bid + SPREAD) : this.bid;
+    if (!reduceOnly && !reduces && qty * price < MIN_NOTIONAL) throw new BinanceError(400, -4164, `Order's notional must be no smaller than ${MIN_NOTIONAL} (unless you choose reduce only).`);
+    this.fill(XAU_ID, side, ps, qty);
+    return {
+      orderId: this.nextId++, symbol: XAU_ID, status: 'FILLED', clientOrderId: p['newClientOrderId'] ?? '', price: '0', avgPrice: String(price), origQty: String(qty),
+      executedQty: String(qty), cumQuote: String(round(qty * price)), timeInForce: 'GTC', type: 'MARKET', reduceOnly, closePosition: false, side, positionSide: ps,
+      stopPrice: '0', workingType: 'CONTRACT_PRICE', priceProtect: false, origType: 'MARKET', updateTime: Date.now(),
+    };
+  }
+
+  private placeAlgo(p: Record<string, string>): AlgoOrder {
+    if (p['algoType'] !== 'CONDITIONAL') throw new BinanceError(400, -1102, 'Mandatory parameter algoType was not sent.');
+    if (p['symbol'] !== XAU_ID) throw new BinanceError(400, -1121, 'Invalid symbol.');
+    const orderType = p['type'] ?? '';
+    if (orderType !== 'STOP_MARKET' && orderType !== 'TAKE_PROFIT_MARKET') throw new BinanceError(400, -1116, 'Invalid orderType.');
+    const closePosition = p['closePosition'] === 'true';
+    if (closePosition && (p['reduceOnly'] !== undefined || p['quantity'] !== undefined)) throw new BinanceError(400, -1106, "Parameter 'reduceonly' sent when not required.");
+    const trigger = Number(p['triggerPrice']);
+    if (!onGrid(trigger, TICK)) throw new BinanceError(400, -4014, 'Price not increased by tick size.');
+    const side = p['side'] as 'BUY' | 'SELL';
+    const ps = this.positionSideOf(p);
+    const mark = this.bid;
+    const isStop = orderType === 'STOP_MARKET';
+    // A SELL stop below the mark, a BUY stop above it; targets the other way round.
+    const immediate = (side === 'SELL') === isStop ? trigger >= mark : trigger <= mark;
+    if (immediate) throw new BinanceError(400, -2021, 'Order would immediately trigger.');
+    if (closePosition && this.algo.some((o) => o.closePosition && o.symbol === XAU_ID && o.side === side && o.positionSide === ps && o.orderType === orderType)) {
+      throw new BinanceError(400, -4130, 'An open stop or take profit order with GTE and closePosition in the direction is existing.');
+    }
+    const o: AlgoOrder = {
+      algoId: this.nextId++, clientAlgoId: p['clientAlgoId'] ?? `auto_${this.nextId}`, symbol: XAU_ID, side, positionSide: ps, orderType,
+      triggerPrice: trigger, quantity: Number(p['quantity'] ?? 0), closePosition, reduceOnly: p['reduceOnly'] === 'true', workingType: p['workingType'] ?? 'CONTRACT_PRICE',
+    };
+    this.algo.push(o);
+    return o;
+  }
+
+  private fill(symbol: string, side: 'BUY' | 'SELL', ps: PositionSide, qty: number): void {
+    const key = `${symbol}:${ps}`;
+    const pos = this.positions.get(key) ?? { symbol, positionSide: ps, amt: 0, entry: 0 };
+    const price = side === 'BUY' ? round(this.bid + SPREAD) : this.bid;
+    const delta = side === 'BUY' ? qty : -qty;
+    const next = round(pos.amt + delta);
+    if (pos.amt === 0 || Math.sign(next) !== Math.sign(pos.amt)) pos.entry = price;
+    else if (Math.abs(next) > Math.abs(pos.amt)) pos.entry = round((pos.entry * Math.abs(pos.amt) + price * qty) / Math.abs(next));
+    pos.amt = next;
+    this.positions.set(key, pos);
+  }
+
+  private positionRisk(x: FakePosition): unknown {
+    return {
+      symbol: x.symbol, positionSide: x.positionSide, positionAmt: String(x.amt), entryPrice: String(x.entry), breakEvenPrice: String(x.entry), markPrice: String(this.bid),
+      unRealizedProfit: String(round((this.bid - x.entry) * x.amt)), liquidationPrice: '0', isolatedMargin: '0', notional: String(round(x.amt * this.bid)), marginAsset: 'USDT',
+      isolatedWallet: '0', initialMargin: '0', maintMargin: '0', positionInitialMargin: '0', openOrderInitialMargin: '0', adl: 1, bidNotional: '0', askNotional: '0', updateTime: 1715853600000,
+    };
+  }
+
+  private algoJson(o: AlgoOrder): unknown {
+    return {
+      algoId: o.algoId, clientAlgoId: o.clientAlgoId, algoType: 'CONDITIONAL', orderType: o.orderType, symbol: o.symbol, side: o.side, positionSide: o.positionSide,
+      timeInForce: 'GTC', quantity: String(o.quantity), algoStatus: 'NEW', triggerPrice: String(o.triggerPrice), price: '0', workingType: o.workingType, priceMatch: 'NONE',
+      closePosition: o.closePosition, priceProtect: false, reduceOnly: o.reduceOnly, createTime: 1715853600000, updateTime: 1715853600000, triggerTime: 0, goodTillDate: 0,
+    };
+  }
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+/** What a transport's timeout looks like to ccxt (it maps TimeoutError and AbortError to RequestTimeout). */
+function timeoutError(): Error {
+  const e = new Error('The operation was aborted due to timeout');
+  e.name = 'TimeoutError';
+  return e;
+}
