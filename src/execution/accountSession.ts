@@ -1,5 +1,5 @@
 // One trading account, managed live: the engine, the store, the broker and the executor wired so that
-// a crash at any instant loses no decision and applies none twice (issue 5, warden.md §5).
+// a crash at whatever instant loses no decision and applies none twice (issue 5, warden.md §5).
 //
 // Each market step (a closed bar of one symbol):
 //   1. the engine folds the bar into the symbol's features (unless its circuit breaker holds them)
