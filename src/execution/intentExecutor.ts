@@ -41,8 +41,6 @@ export class IntentExecutor {
   private readonly journaled = new Set<string>();
   /** The tail of each position's chain of requests. */
   private readonly flights = new Map<string, Promise<unknown>>();
-  /** Requests in flight now, per position (for the single-flight invariant's tests). */
-  readonly inFlight = new Map<string, number>();
 
   constructor(
     private readonly broker: OrderGateway,
@@ -92,21 +90,15 @@ export class IntentExecutor {
       }
       this.store.recordIntent(intent, this.options.clock());
     }
-    const key = intent.positionId;
     let sends = 0;
     for (;;) {
       sends++;
       let answer: BrokerAnswer;
-      this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
       try {
         answer = await this.broker.send(intent);
       } catch (err) {
         // The request may have reached the venue: only its positions can tell.
         answer = { outcome: 'unknown', code: 0, reason: `${this.broker.name}: ${err instanceof Error ? err.message : String(err)}` };
-      } finally {
-        const n = (this.inFlight.get(key) ?? 1) - 1;
-        if (n === 0) this.inFlight.delete(key);
-        else this.inFlight.set(key, n);
       }
       const code = String(answer.code);
       if (answer.outcome === 'applied') {

@@ -11,7 +11,6 @@ export type HubListener = (e: HubEvent) => void;
 
 export class EventHub {
   private readonly listeners = new Set<HubListener>();
-  published = 0;
 
   subscribe(listener: HubListener): () => void {
     this.listeners.add(listener);
@@ -19,7 +18,6 @@ export class EventHub {
   }
 
   publish(type: HubEvent['type'], data: unknown): void {
-    this.published++;
     for (const l of this.listeners) l({ type, data });
   }
 
