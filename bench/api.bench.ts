@@ -28,7 +28,7 @@ try {
   await service.loop.pause();
   const symbols = config.service.market.symbols;
   for (let k = 0; k < POSITIONS; k++) {
-    const broker = service.account.broker(symbols[k % symbols.length]!);
+    const broker = service.paper!.broker(symbols[k % symbols.length]!);
     const q = broker.quote();
     const buy = k % 2 === 0;
     const entry = buy ? q.ask : q.bid;

@@ -2,7 +2,7 @@
 // request per intent answered as applied, rejected or unknown (brokerAnswer.ts). Asynchronous: real
 // venues answer over the network. Adapters (paper, ccxt, MetaApi) implement it; nothing above the
 // execution layer sees a venue's API.
-import type { Instrument, Intent, Position } from '../domain/types.ts';
+import type { Bar, Instrument, Intent, Position, Timeframe } from '../domain/types.ts';
 import type { BrokerAnswer } from './brokerAnswer.ts';
 
 /** Hedging: a position per order, opposite positions side by side. Netting: one position per symbol. */
@@ -39,4 +39,12 @@ export interface BrokerPort {
   accountMode(): Promise<AccountMode>;
   /** The latest quote of a symbol. Throws for a symbol the account cannot trade. */
   quote(symbol: string): Promise<BrokerQuote>;
+  /**
+   * The symbol's last `limit` closed bars of `timeframe`, oldest first (a bar still forming is left
+   * out). The live feed of `warden serve` on a real account: history to build the features, then the
+   * bars closed since. Throws for a symbol the account cannot trade or a timeframe the venue lacks.
+   */
+  candles(symbol: string, timeframe: Timeframe, limit: number): Promise<Bar[]>;
+  /** Releases the venue's connections (streams, sockets); the paper account has none. */
+  close?(): Promise<void>;
 }

@@ -10,18 +10,38 @@
 // - Volume: Warden's volume is ccxt's `contracts` (on binanceusdm one contract is one unit of the base
 //   asset; `contractSize` is reported in the instrument for venues where it is not 1).
 // - Stop and target: the position's open conditional (algo) orders: STOP_MARKET and TAKE_PROFIT_MARKET
-//   with closePosition (or reduceOnly) on the closing side. Moving a stop is cancel, then create: Binance
-//   keeps one closePosition stop per side (-4130), and editOrder works for LIMIT orders only. When the
-//   new stop is refused the old one is put back (best effort) and the refusal is answered.
-// - Request ids: the intent id, sanitised to Binance's client id alphabet and 36 characters, is the new
-//   order's client id; an open stop already carrying it means the move was applied (a retry after a
-//   timeout is recognised).
+//   with closePosition (or reduceOnly) on the closing side. Warden's own stops are closePosition
+//   STOP_MARKET, triggered by the mark price: they follow the position's size through partial closes.
+// - Moving a stop is cancel, then create. brokers.md §3.3 prefers "create the new stop, then cancel the
+//   old", but Binance keeps one closePosition stop per side (-4130 while one is open), so the new one
+//   can only go in after the old one is gone. Placing first would need quantity stops instead, which
+//   every partial close and fill would have to resize (a window of their own); editOrder is LIMIT-only.
+//   The window is one request; when the new stop is refused the old one is put back (best effort) and
+//   the refusal is answered; after a crash in the window the retried move finds no stop and places it.
+// - Request ids: the intent id, sanitised to Binance's client id alphabet and 36 characters, is the
+//   order's client id: the same intent always gives the same one, in any process.
+//   - Stop moves: an open stop already carrying it means the move was applied (NO_CHANGES).
+//   - Market orders (close, partial close, open): before sending, the venue is asked for an order with
+//     that client id (GET /fapi/v1/order?origClientOrderId, weight 1). Filled: applied, nothing sent
+//     (NO_CHANGES; DONE_PARTIAL when only part filled: the positions show how much). Still working
+//     (NEW, nothing filled): unknown, nothing sent. None (-2013), or ended with nothing filled: sent.
+//     Always asked, not only for intents this process has seen: after a restart the process has seen
+//     nothing, and Binance takes a client id again once its order is no longer open, so only the venue
+//     knows. The cost is one GET (one round trip) per market order, and market orders are the rare
+//     requests (partials, closes, hedges; stop moves are the frequent ones and need no extra query).
 // - Comment: Binance positions carry none. The adapter remembers the comment of positions it opened in
 //   this process; otherwise the comment is ''.
 // - Stops and freeze levels do not exist on crypto venues: 0. The stop must still be on the tick grid
 //   and on the right side of the mark price (else Binance triggers it at once, -2021).
 // - Partial closes: a lot-step multiple of at least the min amount, leaving zero or at least the min
-//   amount, and worth at least the min notional (Warden's policy: Binance exempts reduce-only orders).
+//   amount. Min notional is left to Binance: in one-way mode the exit is reduceOnly, which Binance
+//   exempts ("… unless you choose reduce only", brokers.md §5.2); in hedge mode (positionSide, no
+//   reduceOnly) neither brokers.md nor ccxt says whether a closing order is exempt, so the venue answers
+//   and -4164 is a volume refusal. Opens are not exempt either way (-4164 from the venue).
+// - Candles: fetchOHLCV, one more than asked (the last is usually still forming: left out by
+//   `options.clock`), in pages of 1,000 going back (ccxt's cap) when more are wanted.
+// - close(): ccxt's exchange.close() (its websocket clients; REST holds nothing); idempotent. A closed
+//   adapter refuses requests (nothing sent) and its reads throw.
 //
 // Error mapping (raw Binance codes first, then ccxt's error classes; brokers.md §3.4):
 // | Binance code / ccxt class                          | Answer                  | RETCODE              |
@@ -40,12 +60,25 @@
 // | -1106, -1121, -4061, -4120, InvalidOrder, BadRequest, BadSymbol | rejected   | INVALID              |
 // | AuthenticationError, other ExchangeError           | rejected                | REJECT               |
 // | an error not from ccxt                             | unknown                 | ERROR                |
-// Every rejection above is not retryable unless the table says so.
+// | (the client-id lookup) -2013 / OrderNotFound       | not an error: the order is sent                |
+// | (the client-id lookup) order NEW, nothing filled   | unknown                 | TIMEOUT              |
+// Every rejection above is not retryable unless the table says so. A lookup that fails otherwise
+// answers as its error does (a timeout: unknown), and nothing is sent.
+//
+// Remaining gaps:
+// - Comments are remembered in-process only: after a restart a hedge's comment is ''.
+// - The stop-move window above (cancel, then create).
+// - A recognised partial fill answers DONE_PARTIAL with no words: BrokerAnswer's applied has no reason.
+// - Binance forgets orders (Query Order: ended unfilled + 3 days, any + 90 days); a retry that late is
+//   sent again. Retries come within seconds or minutes.
+// - Whether Binance exempts hedge-mode closing orders from min notional is unconfirmed (a demo run tells).
+// - A fresh market order is answered applied as soon as Binance accepts it, whatever its fill status.
+// - REST polling only: no ccxt Pro streams yet.
 import { createHash } from 'node:crypto';
 import type { Exchange, Market as MaybeMarket, Order, Position as CcxtPosition } from 'ccxt';
 import { z } from 'zod';
 import { isStepMultiple } from '../domain/rounding.ts';
-import type { Instrument, Intent, Position, Side } from '../domain/types.ts';
+import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Side, type Timeframe } from '../domain/types.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
 import type { AccountMode, BrokerPort, BrokerQuote } from './brokerPort.ts';
 
@@ -67,7 +100,15 @@ export interface CcxtBrokerOptions {
   enableRateLimit?: boolean;
   /** ccxt's request timeout, ms. */
   timeoutMs?: number;
+  /** Wall clock (epoch ms): tells a closed bar from the one still forming (default Date.now). */
+  clock?: () => number;
 }
+
+/** The most candles ccxt's binance fetchOHLCV asks for in one request. */
+const OHLCV_PAGE = 1000;
+
+/** ccxt's timeframe names. */
+const CCXT_TIMEFRAME: Readonly<Record<Timeframe, string>> = { M1: '1m', M5: '5m', M15: '15m', M30: '30m', H1: '1h', H4: '4h' };
 
 // Raw exchange payloads (ccxt's `info`), narrowed to what the adapter reads.
 const algoOrderInfo = z.object({
@@ -189,6 +230,17 @@ interface Held {
   mark: number;
 }
 
+/** An earlier market order of the same intent that the venue filled (wholly or in part). */
+interface Filled {
+  /** Its average fill price (NaN when the venue gave none). */
+  price: number;
+  /** All of it filled. */
+  whole: boolean;
+}
+
+/** A partial fill is applied all the same (MT5's DONE_PARTIAL): the positions show how much. */
+const filledCode = (f: Filled): number => (f.whole ? RETCODE.NO_CHANGES : RETCODE.DONE_PARTIAL);
+
 type CcxtModule = { default: Record<string, unknown> };
 
 export class CcxtBroker implements BrokerPort {
@@ -198,6 +250,7 @@ export class CcxtBroker implements BrokerPort {
   private hedge: boolean | null;
   /** Comments of positions this process opened (Binance positions carry none). */
   private readonly comments = new Map<string, string>();
+  private closed = false;
 
   constructor(private readonly options: CcxtBrokerOptions) {
     this.name = `ccxt:${options.exchangeId}`;
@@ -206,6 +259,7 @@ export class CcxtBroker implements BrokerPort {
 
   /** ccxt loaded on first use (a heavy module), markets loaded once. */
   private async venue(): Promise<Exchange> {
+    if (this.closed) throw new Error(`${this.name}: the adapter is closed`);
     if (this.exchange) return this.exchange;
     this.loading ??= (async () => {
       const mod = (await import('ccxt')) as unknown as CcxtModule;
@@ -289,6 +343,34 @@ export class CcxtBroker implements BrokerPort {
     return { time: t.timestamp ?? Date.now(), bid: Number(t.bid), ask: Number(t.ask) };
   }
 
+  async candles(symbol: string, timeframe: Timeframe, limit: number): Promise<Bar[]> {
+    const ex = await this.venue();
+    this.market(ex, symbol);
+    const n = Math.max(0, Math.floor(limit));
+    if (!(n > 0)) return [];
+    // One more than asked: the venue's last candle is usually the one still forming. ccxt caps a
+    // request at 1,000 candles, so longer histories are read in pages going back (`until` = endTime).
+    const want = n + 1;
+    const tf = CCXT_TIMEFRAME[timeframe];
+    let rows = await ex.fetchOHLCV(symbol, tf, undefined, Math.min(want, OHLCV_PAGE));
+    let full = rows.length === Math.min(want, OHLCV_PAGE);
+    while (full && rows.length < want) {
+      const oldest = Number(rows[0]?.[0]);
+      const ask = Math.min(want - rows.length, OHLCV_PAGE);
+      const older = (await ex.fetchOHLCV(symbol, tf, undefined, ask, { until: oldest - 1 })).filter((r) => Number(r[0]) < oldest);
+      full = older.length === ask;
+      rows = [...older, ...rows];
+    }
+    const closedBy = (this.options.clock ?? Date.now)() - TIMEFRAME_MS[timeframe];
+    const bars: Bar[] = [];
+    for (const r of rows) {
+      const [time, open, high, low, close, volume] = r;
+      if (typeof time !== 'number' || time > closedBy) continue;
+      bars.push({ time, open: Number(open), high: Number(high), low: Number(low), close: Number(close), volume: Number(volume ?? 0), spread: Number.NaN });
+    }
+    return bars.slice(Math.max(0, bars.length - n));
+  }
+
   async positions(): Promise<Position[]> {
     const ex = await this.venue();
     return [...(await this.held(ex)).values()].map((h) => h.position);
@@ -334,6 +416,7 @@ export class CcxtBroker implements BrokerPort {
   }
 
   async send(intent: Intent): Promise<BrokerAnswer> {
+    if (this.closed) return refuse(RETCODE.REJECT, `${this.name}: the adapter is closed; nothing was sent`);
     let ex: Exchange;
     try {
       ex = await this.venue();
@@ -342,19 +425,37 @@ export class CcxtBroker implements BrokerPort {
     }
     if (!ex.markets?.[intent.symbol]) return refuse(RETCODE.INVALID, `${this.name}: no market ${intent.symbol}`);
     try {
-      switch (intent.kind) {
-        case 'move_stop':
-          return await this.moveStop(ex, intent);
-        case 'close_partial':
-          return await this.closeVolume(ex, intent, false);
-        case 'close':
-          return await this.closeVolume(ex, intent, true);
-        case 'open':
-          return await this.open(ex, intent);
-      }
+      if (intent.kind === 'move_stop') return await this.moveStop(ex, intent);
+      // Market orders: this intent's order may already be at the venue (sent before an unknown answer, maybe by a previous process).
+      const earlier = await this.earlierOrder(ex, intent);
+      if (earlier !== null && 'outcome' in earlier) return earlier;
+      if (intent.kind === 'open') return await this.open(ex, intent, earlier);
+      return await this.closeVolume(ex, intent, intent.kind === 'close', earlier);
     } catch (err) {
       return answerForError(err, this.secrets(), this.retryAfterMs(ex));
     }
+  }
+
+  /**
+   * The market order the venue already holds under this intent's client id (GET /fapi/v1/order by
+   * origClientOrderId): filled (wholly or in part) is the earlier send's fill; still working is
+   * unknown (a second order would double it); none (-2013), or ended with nothing filled: null, send.
+   */
+  private async earlierOrder(ex: Exchange, intent: Intent): Promise<Filled | BrokerAnswer | null> {
+    const cid = clientOrderId(intent.id);
+    let order: Order;
+    try {
+      order = await ex.fetchOrder(cid, intent.symbol, { origClientOrderId: cid });
+    } catch (err) {
+      if (errorClasses(err).includes('OrderNotFound') || /"code"\s*:\s*-2013\b/.test(err instanceof Error ? err.message : '')) return null;
+      throw err;
+    }
+    const filled = Number(order.filled ?? 0);
+    const amount = Number(order.amount ?? filled);
+    const price = [order.average, order.price].map(Number).find((v) => v > 0) ?? Number.NaN;
+    if (filled > 0) return { price, whole: filled >= amount - 1e-12 };
+    if (order.status === 'open') return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: `${this.name}: order ${cid} of this intent is still working at the venue (nothing filled yet); not sent again` };
+    return null;
   }
 
   /** The Retry-After of the last response, when the venue gave one (seconds). */
@@ -417,7 +518,11 @@ export class CcxtBroker implements BrokerPort {
     });
   }
 
-  private async closeVolume(ex: Exchange, intent: Intent, whole: boolean): Promise<BrokerAnswer> {
+  private async closeVolume(ex: Exchange, intent: Intent, whole: boolean, earlier: Filled | null): Promise<BrokerAnswer> {
+    if (earlier) {
+      // Applied before: the position may be gone already, so it is not looked up.
+      return { outcome: 'applied', code: filledCode(earlier), price: Number.isFinite(earlier.price) ? earlier.price : intent.price, positionId: intent.targetId || intent.positionId };
+    }
     const inst = await this.instrument(intent.symbol);
     const found = await this.target(ex, intent);
     if ('outcome' in found) return found;
@@ -429,8 +534,7 @@ export class CcxtBroker implements BrokerPort {
       if (volume > position.volume + inst.lotStep / 2) return refuse(RETCODE.INVALID_CLOSE_VOLUME, `volume ${volume} is more than the ${position.volume} open`);
       const rest = position.volume - volume;
       if (rest > inst.lotStep / 2 && rest < inst.minLot - inst.lotStep / 2) return refuse(RETCODE.INVALID_VOLUME, `the remainder ${rest} would be below the min amount ${inst.minLot}`);
-      const minNotional = this.market(ex, intent.symbol).limits.cost?.min;
-      if (minNotional !== undefined && volume * inst.contractSize * mark < minNotional) return refuse(RETCODE.INVALID_VOLUME, `volume ${volume} is worth ${(volume * mark).toFixed(2)}, below the min notional ${minNotional}`);
+      // No min-notional check here: Binance exempts reduce-only orders (one-way), and in hedge mode the venue decides (-4164 mapped).
     }
     const hedged = await this.hedgeMode(ex);
     const closing = position.side === 'buy' ? 'sell' : 'buy';
@@ -440,30 +544,47 @@ export class CcxtBroker implements BrokerPort {
     return { outcome: 'applied', code: RETCODE.DONE, price: Number(order.average ?? order.price ?? mark), positionId: position.id };
   }
 
-  private async open(ex: Exchange, intent: Intent): Promise<BrokerAnswer> {
+  private async open(ex: Exchange, intent: Intent, earlier: Filled | null): Promise<BrokerAnswer> {
     const inst = await this.instrument(intent.symbol);
     const volume = intent.volume;
-    if (!(volume >= inst.minLot) || !isStepMultiple(volume, inst.lotStep) || volume > inst.maxLot) return refuse(RETCODE.INVALID_VOLUME, `volume ${volume} is not a lot-step multiple within [${inst.minLot}, ${inst.maxLot}]`);
+    if (!earlier && (!(volume >= inst.minLot) || !isStepMultiple(volume, inst.lotStep) || volume > inst.maxLot)) return refuse(RETCODE.INVALID_VOLUME, `volume ${volume} is not a lot-step multiple within [${inst.minLot}, ${inst.maxLot}]`);
     const hedged = await this.hedgeMode(ex);
     const id = positionIdOf(intent.symbol, intent.side);
-    const order = await ex.createOrder(intent.symbol, 'market', intent.side, Number(ex.amountToPrecision(intent.symbol, volume)), undefined, { clientOrderId: clientOrderId(intent.id), ...(hedged ? { hedged: true } : {}) });
-    const price = Number(order.average ?? order.price ?? intent.price);
+    let price: number;
+    let code: number = RETCODE.DONE;
+    if (earlier) {
+      price = Number.isFinite(earlier.price) ? earlier.price : intent.price;
+      code = filledCode(earlier);
+    } else {
+      const order = await ex.createOrder(intent.symbol, 'market', intent.side, Number(ex.amountToPrecision(intent.symbol, volume)), undefined, { clientOrderId: clientOrderId(intent.id), ...(hedged ? { hedged: true } : {}) });
+      price = Number(order.average ?? order.price ?? intent.price);
+    }
     if (!hedged) {
       // One-way (no stop placed: the stop of the symbol's netted position stays the owner's): the order netted into the symbol's position, whatever side it is on now.
       const net = [...(await this.held(ex)).values()].find((h) => h.position.symbol === intent.symbol);
-      return { outcome: 'applied', code: RETCODE.DONE, price, positionId: net?.position.id ?? id };
+      return { outcome: 'applied', code, price, positionId: net?.position.id ?? id };
     }
     if (intent.comment) this.comments.set(id, intent.comment);
     if (Number.isFinite(intent.newSl)) {
-      const position: Position = { id, symbol: intent.symbol, side: intent.side, volume, entryPrice: price, sl: null, tp: null, openTime: 0, comment: intent.comment };
-      try {
-        await this.placeStop(ex, position, intent.newSl, clientOrderId(`${intent.id}:sl`), true);
-      } catch {
-        // The position is open either way: answered as applied, and positions() shows it without a stop.
-        return { outcome: 'applied', code: RETCODE.DONE, price, positionId: id };
+      // A retry of an open that filled: its stop may never have been placed (the answer was lost before it).
+      const held = earlier ? (await this.held(ex)).get(id) : undefined;
+      const position: Position = held?.position ?? { id, symbol: intent.symbol, side: intent.side, volume, entryPrice: price, sl: null, tp: null, openTime: 0, comment: intent.comment };
+      if (!earlier || (held && held.position.sl === null)) {
+        // Best effort: the position is open either way, answered as applied; positions() shows it without a stop when this fails.
+        await this.placeStop(ex, position, intent.newSl, clientOrderId(`${intent.id}:sl`), true).catch(() => undefined);
       }
     }
-    return { outcome: 'applied', code: RETCODE.DONE, price, positionId: id };
+    return { outcome: 'applied', code, price, positionId: id };
+  }
+
+  /** Releases ccxt's connections (its websocket clients, if any were opened). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const ex = this.exchange ?? (this.loading ? await this.loading.catch(() => null) : null);
+    this.exchange = null;
+    this.loading = null;
+    if (ex && typeof ex.close === 'function') await ex.close();
   }
 }
 

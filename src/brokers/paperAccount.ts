@@ -2,21 +2,26 @@
 // rules and faults), one account. Tickets are unique across the account: each symbol's broker
 // numbers from its own block of a million. The market is fed by the caller (`onBar`), which fills
 // the stops and targets a bar touched before the engine sees it, as in replay.
-import type { Bar, Instrument, Intent, Position } from '../domain/types.ts';
+import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
 import type { AccountMode, BrokerPort, BrokerQuote } from './brokerPort.ts';
 import { PaperBroker, type PaperBrokerOptions, type PaperFill } from './paperBroker.ts';
 
 const TICKET_BLOCK = 1_000_000;
+/** Closed bars kept per symbol for `candles` (about 3.5 days of M1). */
+const KEPT_BARS = 5000;
 
 export class PaperAccount implements BrokerPort {
   readonly name = 'paper';
   private readonly brokers = new Map<string, PaperBroker>();
   private readonly mode: AccountMode;
+  private readonly timeframeMs: number;
+  private readonly bars = new Map<string, Bar[]>();
 
   /** `options.faults.seed` is offset per symbol, so each symbol draws its own faults. */
   constructor(instruments: readonly Instrument[], options: Omit<PaperBrokerOptions, 'firstTicket'>) {
     this.mode = options.accountMode;
+    this.timeframeMs = options.timeframeMs;
     instruments.forEach((inst, i) => {
       const faults = options.faults ? { ...options.faults, seed: options.faults.seed + i } : undefined;
       this.brokers.set(inst.symbol, new PaperBroker(inst, { ...options, ...(faults ? { faults } : {}), firstTicket: 100_001 + i * TICKET_BLOCK }));
@@ -36,7 +41,24 @@ export class PaperAccount implements BrokerPort {
     b.setQuote(bar.time, bar.open, bar.spread);
     const fills = b.fillBar(bar);
     b.setQuote(closeTime, bar.close, bar.spread);
+    this.keep(symbol, bar);
     return fills;
+  }
+
+  /** Closed bars from before the account opened (history `candles` reports; nothing fills). */
+  addHistory(symbol: string, bars: readonly Bar[]): void {
+    this.broker(symbol);
+    for (const bar of bars) this.keep(symbol, bar);
+  }
+
+  private keep(symbol: string, bar: Bar): void {
+    let kept = this.bars.get(symbol);
+    if (!kept) this.bars.set(symbol, (kept = []));
+    const last = kept[kept.length - 1];
+    if (last && bar.time <= last.time) return;
+    kept.push(bar);
+    // Trimmed in blocks so a bar does not shift the whole array.
+    if (kept.length > KEPT_BARS + 500) kept.splice(0, kept.length - KEPT_BARS);
   }
 
   positions(): Promise<Position[]> {
@@ -63,5 +85,13 @@ export class PaperAccount implements BrokerPort {
   quote(symbol: string): Promise<BrokerQuote> {
     const b = this.brokers.get(symbol);
     return b ? Promise.resolve(b.quote()) : Promise.reject(new Error(`paper account: no instrument ${symbol}`));
+  }
+
+  /** The bars fed so far (the paper feed's timeframe only). */
+  async candles(symbol: string, timeframe: Timeframe, limit: number): Promise<Bar[]> {
+    this.broker(symbol);
+    if (TIMEFRAME_MS[timeframe] !== this.timeframeMs) throw new Error(`paper account: bars of ${timeframe} are not kept (the feed is ${this.timeframeMs / 60_000} min)`);
+    const kept = this.bars.get(symbol) ?? [];
+    return kept.slice(Math.max(0, kept.length - Math.max(0, Math.floor(limit))));
   }
 }

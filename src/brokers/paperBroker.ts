@@ -284,6 +284,13 @@ export class PaperBroker {
     this.injected.push(kind);
   }
 
+  private marketOpen = true;
+
+  /** Opens or closes the market (a session break): while closed every request is MARKET_CLOSED. */
+  setMarketOpen(open: boolean): void {
+    this.marketOpen = open;
+  }
+
   // -------------------------------------------------------------- requests
 
   /**
@@ -418,6 +425,8 @@ export class PaperBroker {
   private request(requestId: string, run: () => BrokerAnswer): BrokerAnswer {
     this.audit.requests++;
     if (this.appliedIds.has(requestId)) this.audit.duplicateIds++;
+    // Not retryable now: the engine decides afresh on a later bar, once the session opens.
+    if (!this.marketOpen) return rejected(RETCODE.MARKET_CLOSED, 'market closed: no trading until the session opens');
     const forced = this.injected.length > 0 ? this.injected.shift()! : null;
     if (forced === 'timeout_applied' || forced === 'timeout_lost') {
       if (forced === 'timeout_applied') this.settle(requestId, run());

@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED } from './errors.ts';
 import { processIO } from './io.ts';
 import type { CliIO } from './io.ts';
+import * as brokerCommand from './commands/broker.ts';
 import * as configCommand from './commands/config.ts';
 import * as demoCommand from './commands/demo.ts';
 import * as healthCommand from './commands/health.ts';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly CommandModule[] = [
   healthCommand,
   serveCommand,
   openapiCommand,
+  brokerCommand,
 ];
 
 /** The version in package.json. */

@@ -317,6 +317,64 @@ export const serviceSchema = z
   })
   .prefault({});
 
+/** Environment variables the broker credentials come from (never from the config file). */
+export const BROKER_ENV = {
+  ccxtApiKey: 'WARDEN_CCXT_API_KEY',
+  ccxtSecret: 'WARDEN_CCXT_SECRET',
+  metaApiToken: 'WARDEN_METAAPI_TOKEN',
+  metaApiAccountId: 'WARDEN_METAAPI_ACCOUNT_ID',
+} as const;
+
+/** A credential written in the file is refused, naming the variable it belongs in. */
+// A custom issue: the config error prints its message only, never the value (a secret).
+const fromEnvOnly = (variable: string) =>
+  z
+    .unknown()
+    .refine(() => false, { error: `credentials are read from the environment only: remove it here and set ${variable}` })
+    .optional();
+
+/**
+ * Which account `warden serve` and `warden broker check` drive. `paper` (the default): the embedded
+ * paper account over a played market (service.market). `ccxt`: a crypto futures account (Binance
+ * USD-M; demo trading unless `demo: false`). `metaapi`: an MT4/MT5 account through MetaApi.
+ */
+export const brokerSchema = z
+  .strictObject({
+    kind: z.enum(['paper', 'ccxt', 'metaapi']).default('paper'),
+    /** Symbols to manage on a real account, as the venue spells them (XAUUSDc; BTC/USDT:USDT). */
+    symbols: z.array(z.string().min(1)).max(50).default([]),
+    /** How often the live feed asks the venue for bars closed since the last, seconds. */
+    pollSec: range(1, 300).default(5),
+    /** M1 bars read at start to build the features (MetaApi and Binance give up to 1,000-1,500 per request). */
+    historyBars: z.number().int().min(100).max(1500).default(1000),
+    ccxt: z
+      .strictObject({
+        exchange: z.enum(['binanceusdm']).default('binanceusdm'),
+        /** Binance demo trading (demo-fapi.binance.com). Set false only to trade real funds. */
+        demo: z.boolean().default(true),
+        /** The account's position mode; read from the venue when not set. */
+        hedgeMode: z.boolean().optional(),
+        apiKey: fromEnvOnly(BROKER_ENV.ccxtApiKey),
+        secret: fromEnvOnly(BROKER_ENV.ccxtSecret),
+      })
+      .prefault({}),
+    metaapi: z
+      .strictObject({
+        /** The MetaApi account id (app.metaapi.cloud); or WARDEN_METAAPI_ACCOUNT_ID. */
+        accountId: z.string().min(1).optional(),
+        /** Seconds to wait for the account to deploy, connect and synchronize. */
+        connectTimeoutSec: z.number().int().min(5).max(600).default(60),
+        token: fromEnvOnly(BROKER_ENV.metaApiToken),
+      })
+      .prefault({}),
+  })
+  .superRefine((b, ctx) => {
+    if (b.kind !== 'paper' && b.symbols.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['symbols'], message: `list the symbols to manage on the ${b.kind} account, as the venue spells them (e.g. ${b.kind === 'ccxt' ? 'BTC/USDT:USDT' : 'XAUUSDc'})` });
+    }
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   symbols: symbolsSchema,
   exits: exitsSchema,
@@ -325,6 +383,7 @@ export const configSchema = z.strictObject({
   execution: executionSchema,
   service: serviceSchema,
   notify: notifySchema.prefault({}),
+  broker: brokerSchema,
   instruments: symbolTable(instrumentRules).prefault(DEFAULT_INSTRUMENTS as never),
 });
 
@@ -336,3 +395,4 @@ export type InstrumentRules = z.infer<typeof instrumentRules>;
 export type FeaturesConfig = WardenConfig['features'];
 export type DtmsConfig = WardenConfig['dtms'];
 export type ExecutionConfig = WardenConfig['execution'];
+export type BrokerConfig = WardenConfig['broker'];

@@ -29,9 +29,21 @@ export interface EngineLoopOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** What the service drives and the API pauses: the played market here, the venue's bars on a real account (brokerFeed.ts). */
+export interface MarketLoop {
+  /** Bars fed so far. */
+  readonly played: number;
+  run(): Promise<void>;
+  /** Holds after the bar under way (resolves once it is done). */
+  pause(): Promise<void>;
+  resume(): void;
+  /** Finishes the bar under way, then stops. */
+  stop(): Promise<void>;
+}
+
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class EngineLoop {
+export class EngineLoop implements MarketLoop {
   private stopping = false;
   private done: Promise<void> | null = null;
   private readonly barsSinceOpen = new Map<string, number>();

@@ -1,18 +1,22 @@
-// `warden serve` put together: the store, the paper account over the played market, the account
-// session, the engine loop and the HTTP server. `startService` returns once the server listens and
+// `warden serve` put together: the store, the account (the paper account over the played market, or a
+// real one fed by its own bars), the account session, the loop and the HTTP server. `startService` returns once the server listens and
 // the loop plays; `stop()` finishes the bar under way, closes the server, releases and closes the store.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { PaperAccount } from '../brokers/paperAccount.ts';
+import { brokerFromConfig, BrokerSetupError, type ConfiguredBroker } from '../brokers/brokerFromConfig.ts';
+import type { BrokerPort } from '../brokers/brokerPort.ts';
+import type { PaperAccount } from '../brokers/paperAccount.ts';
 import type { WardenConfig } from '../config/schema.ts';
+import type { Bar, Instrument } from '../domain/types.ts';
 import { instrumentFromConfig } from '../domain/instruments.ts';
-import { AccountSession } from '../execution/accountSession.ts';
+import { AccountSession, type StepReport } from '../execution/accountSession.ts';
 import type { WardenStore } from '../store/store.ts';
 import { eventFromDecision, eventFromExecution } from '../notify/notificationEvent.ts';
 import { createNotifier, notifyFromEnv } from '../notify/notifyConfig.ts';
 import type { Notifier } from '../notify/notifier.ts';
-import { EngineLoop } from './engineLoop.ts';
+import { BrokerFeed, brokerHistory } from './brokerFeed.ts';
+import { EngineLoop, type MarketLoop } from './engineLoop.ts';
 import { EventHub } from './eventHub.ts';
 import { RecentBars } from './recentBars.ts';
 import { PaperMarket } from './paperMarket.ts';
@@ -28,8 +32,10 @@ export interface ServiceOptions {
   tokenFile: string;
   /** Epoch ms the played market's history ends (default now). */
   now?: number;
-  /** Where notification credentials may come from (default process.env). */
+  /** Where notification and broker credentials may come from (default process.env). */
   env?: Record<string, string | undefined>;
+  /** The account to drive (default: the config's `broker:`); tests pass a fake venue. */
+  broker?: ConfiguredBroker;
 }
 
 export interface RunningService {
@@ -38,9 +44,13 @@ export interface RunningService {
   /** Where a made-up token was written ('' when it came from config or the environment). */
   tokenFile: string;
   session: AccountSession;
-  /** The paper account (the embedded default's broker). */
-  account: PaperAccount;
-  loop: EngineLoop;
+  /** The account driven. */
+  broker: BrokerPort;
+  /** The embedded paper account, when that is the account (null on a real one). */
+  paper: PaperAccount | null;
+  /** Which account, for a person (no secret in it). */
+  describe: string;
+  loop: MarketLoop;
   hub: EventHub;
   notifier: Notifier;
   stop(): Promise<void>;
@@ -61,28 +71,40 @@ function apiToken(given: string | undefined, file: string): { token: string; fil
 
 export async function startService(o: ServiceOptions): Promise<RunningService> {
   const { config, store, log } = o;
+  const configured = o.broker ?? brokerFromConfig(config, o.env ?? process.env);
+  const live = configured.paper === null ? await openVenue(configured, config, log) : null;
   const m = config.service.market;
-  const instruments = m.symbols.map((s) => instrumentFromConfig(config, s, true));
   const now = o.now ?? Date.now();
   const start = Math.floor(now / 60_000) * 60_000 - m.warmupMinutes * 60_000;
-  const market = new PaperMarket({ symbols: instruments.map((i) => ({ symbol: i.symbol, canonical: i.canonical })), seed: m.seed, start, warmupMinutes: m.warmupMinutes, minutes: 14 * 1440 });
-  const account = new PaperAccount(instruments, { accountMode: 'hedging', timeframeMs: 60_000 });
-  // The session runs on the market's clock (played faster than real time); the health report is stamped on the wall clock.
+  let market: PaperMarket | null = null;
+  let instruments: Instrument[];
+  let history: Map<string, Bar[]>;
+  if (live) {
+    instruments = live.instruments;
+    history = live.history;
+  } else {
+    instruments = configured.symbols.map((s) => instrumentFromConfig(config, s, true));
+    market = new PaperMarket({ symbols: instruments.map((i) => ({ symbol: i.symbol, canonical: i.canonical })), seed: m.seed, start, warmupMinutes: m.warmupMinutes, minutes: 14 * 1440 });
+    history = market.warmup();
+  }
+  // The played market runs on its own clock (faster than real time); a real account on the wall clock.
+  // The health report is stamped on the wall clock either way.
   let marketTime = start + m.warmupMinutes * 60_000;
+  const clock = live ? Date.now : () => marketTime;
   // Notifications are queued and sent in the background: the engine never waits on Discord or Telegram.
   const notifier = createNotifier(notifyFromEnv(config.notify, o.env ?? process.env), log);
   const digits = new Map(instruments.map((i) => [i.symbol, i.digits]));
   const eventOptions = { priceDigits: (symbol: string) => digits.get(symbol) };
   const hub = new EventHub();
   const recent = new RecentBars(instruments.map((i) => i.symbol), 2000);
-  for (const [symbol, bars] of market.warmup()) for (const b of bars.slice(-2000)) recent.add(symbol, b);
+  for (const [symbol, bars] of history) for (const b of bars.slice(-2000)) recent.add(symbol, b);
   const session = new AccountSession({
     config,
     baseTimeframe: 'M1',
     instruments,
-    broker: account,
+    broker: configured.broker,
     store,
-    clock: () => marketTime,
+    clock,
     wallClock: Date.now,
     log,
     onDecision: (r) => {
@@ -91,34 +113,46 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       if (hub.clients > 0) hub.publish('decision', { time: r.time, positionId: r.positionId, symbol: r.symbol, rule: r.rule, outcome: r.outcome, reason: r.reason, dtmsState: r.dtmsState, note: r.note });
     },
   });
-  const history = market.warmup();
-  for (const inst of instruments) {
-    const bars = history.get(inst.symbol) ?? [];
-    const last = bars[bars.length - 1];
-    if (last) account.onBar(inst.symbol, last, last.time + 60_000);
+  const paper = configured.paper;
+  if (paper) {
+    for (const inst of instruments) {
+      const bars = history.get(inst.symbol) ?? [];
+      paper.addHistory(inst.symbol, bars.slice(-2000));
+      const last = bars[bars.length - 1];
+      if (last) paper.onBar(inst.symbol, last, last.time + 60_000);
+    }
   }
   const started = await session.start(history);
-  if (started.closedWhileAway.length > 0) log.info({ positions: started.closedWhileAway }, 'positions in the store are not at the paper broker (a new paper account each start): let go');
-  const loop = new EngineLoop({
-    market,
-    account,
-    session,
-    instruments,
-    speed: m.speed,
-    demoPositions: m.demoPositions,
-    log,
-    beforeStep: (_symbol, closeTime) => {
-      marketTime = Math.max(marketTime, closeTime);
-    },
-    onBar: (symbol, bar) => recent.add(symbol, bar),
-    onStep: (symbol, report) => {
-      for (const r of report.intents) {
-        const e = eventFromExecution(r, marketTime, eventOptions);
-        if (e !== null) notifier.notify(e);
-      }
-      if (hub.clients > 0) hub.publish('step', { symbol, time: marketTime, positions: session.engine.openPositions, intents: report.intents.map((r) => ({ id: r.intent.id, outcome: r.outcome })) });
-    },
-  });
+  if (started.closedWhileAway.length > 0) {
+    if (paper) log.info({ positions: started.closedWhileAway }, 'positions in the store are not at the paper broker (a new paper account each start): let go');
+    else log.info({ positions: started.closedWhileAway }, 'positions in the store were closed at the broker while Warden was away');
+  }
+  const onStep = (symbol: string, report: StepReport) => {
+    const at = clock();
+    for (const r of report.intents) {
+      const e = eventFromExecution(r, at, eventOptions);
+      if (e !== null) notifier.notify(e);
+    }
+    if (hub.clients > 0) hub.publish('step', { symbol, time: at, positions: session.engine.openPositions, intents: report.intents.map((r) => ({ id: r.intent.id, outcome: r.outcome })) });
+  };
+  const onBar = (symbol: string, bar: Bar) => recent.add(symbol, bar);
+  const loop: MarketLoop =
+    paper && market
+      ? new EngineLoop({
+          market,
+          account: paper,
+          session,
+          instruments,
+          speed: m.speed,
+          demoPositions: m.demoPositions,
+          log,
+          beforeStep: (_symbol, closeTime) => {
+            marketTime = Math.max(marketTime, closeTime);
+          },
+          onBar,
+          onStep,
+        })
+      : new BrokerFeed({ broker: configured.broker, session, symbols: configured.symbols, pollMs: config.broker.pollSec * 1000, log, onBar, onStep }, history);
   const { token, file } = apiToken(o.token, o.tokenFile);
   const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => {
       const n = notifier.stats();
@@ -132,7 +166,13 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       }
       return { bars_played: loop.played, sse_clients: hub.clients, notifications_sent: sent, notifications_failed: failed, notifications_dropped: dropped };
     }, hub, recentBars: (symbol, limit) => recent.last(symbol, limit) });
-  await app.listen({ host: config.service.host, port: config.service.port });
+  try {
+    await app.listen({ host: config.service.host, port: config.service.port });
+  } catch (err) {
+    await session.close();
+    await configured.broker.close?.();
+    throw err;
+  }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.service.port;
   const host = config.service.host.includes(':') ? `[${config.service.host}]` : config.service.host;
@@ -143,7 +183,9 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     token,
     tokenFile: file,
     session,
-    account,
+    broker: configured.broker,
+    paper,
+    describe: configured.describe,
     loop,
     hub,
     notifier,
@@ -154,6 +196,22 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       await app.close();
       await session.close();
       await notifier.close(5_000);
+      await configured.broker.close?.();
     },
   };
+}
+
+/** A real account: its rules per symbol and the history that warms the features, read before anything runs. */
+async function openVenue(c: ConfiguredBroker, config: WardenConfig, log: Logger): Promise<{ instruments: Instrument[]; history: Map<string, Bar[]> }> {
+  try {
+    const mode = await c.broker.accountMode();
+    const instruments: Instrument[] = [];
+    for (const s of c.symbols) instruments.push(await c.broker.instrument(s));
+    const history = await brokerHistory(c.broker, c.symbols, config.broker.historyBars);
+    log.info({ broker: c.describe, mode, symbols: c.symbols, bars: [...history.values()].map((b) => b.length) }, 'connected to the broker');
+    return { instruments, history };
+  } catch (err) {
+    await c.broker.close?.();
+    throw new BrokerSetupError(`cannot open ${c.describe}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

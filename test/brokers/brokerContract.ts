@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { RETCODE, type BrokerAnswer } from '../../src/brokers/brokerAnswer.ts';
 import type { AccountMode, BrokerPort } from '../../src/brokers/brokerPort.ts';
 import { isStepMultiple } from '../../src/domain/rounding.ts';
-import type { Intent, IntentKind, Side } from '../../src/domain/types.ts';
+import type { Bar, Intent, IntentKind, Side } from '../../src/domain/types.ts';
 
 export type ContractFault = 'reject' | 'requote' | 'rate_limit' | 'timeout_applied' | 'timeout_lost';
 
@@ -25,6 +25,13 @@ export interface ContractCapabilities {
   rateLimit?: boolean;
   /** One position per order on a hedging account (MT5); Binance hedge mode holds one per symbol and side. */
   positionPerOrder?: boolean;
+  /** The market closes (FX and metals at the weekend); crypto venues trade around the clock. */
+  marketClosed?: boolean;
+  /**
+   * An opposite open on a netting account: the venue nets it ('net', the default), or the adapter
+   * refuses it as HEDGE_PROHIBITED before it can net ('refuse': a hedge that would close instead).
+   */
+  nettingOpposite?: 'net' | 'refuse';
 }
 
 export interface ContractHarness {
@@ -36,6 +43,13 @@ export interface ContractHarness {
   setBid(bid: number): Promise<void>;
   /** The next request meets this failure. */
   failNext(kind: ContractFault): void;
+  /**
+   * The venue holds these M1 bars of the symbol (oldest first; the last may still be forming at
+   * `now`), and the adapter's clock reads `now`.
+   */
+  feedBars(bars: readonly Bar[], now: number): Promise<void>;
+  /** Closes the market (a session break); only where `marketClosed` is a capability. */
+  closeMarket?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,7 +93,7 @@ const refused = (a: BrokerAnswer, code: number, retryable: boolean) => {
 
 /** Runs the contract against the venue `make` builds (a fresh one per case). */
 export function brokerContract(name: string, make: (venue: ContractVenue) => Promise<ContractHarness>, capabilities: ContractCapabilities = {}): void {
-  const has = { stopsLevel: true, freezeLevel: true, requote: true, rateLimit: true, positionPerOrder: true, ...capabilities };
+  const has = { stopsLevel: true, freezeLevel: true, requote: true, rateLimit: true, positionPerOrder: true, marketClosed: true, nettingOpposite: 'net' as 'net' | 'refuse', ...capabilities };
   const lacking = (cap: boolean, reason: string) => (cap ? '' : ` [skipped: ${reason}]`);
   const withVenue = async (venue: ContractVenue, body: (h: ContractHarness) => Promise<void>) => {
     const h = await make(venue);
@@ -185,7 +199,7 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
       });
     });
 
-    it('opens a hedge on a hedging account as a separate opposite position carrying the comment; nets on a netting account', async () => {
+    it(`opens a hedge on a hedging account as a separate opposite position carrying the comment; ${has.nettingOpposite === 'net' ? 'nets' : 'is refused (HEDGE_PROHIBITED, not retryable)'} on a netting account`, async () => {
       await withVenue({ mode: 'hedging' }, async (h) => {
         await h.setBid(2000);
         const id = await h.open('buy', 0.4, 1990, null);
@@ -201,10 +215,15 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
         await h.setBid(2000);
         const id = await h.open('buy', 0.4, 1990, null);
         const a = await h.broker.send(intent('open', id, h.symbol, { side: 'sell', volume: 0.2, comment: 'DTMS_HEDGE_x_1' }));
-        expect(a.outcome).toBe('applied');
         const positions = await h.broker.positions();
         expect(positions).toHaveLength(1);
-        expect(positions[0]).toMatchObject({ side: 'buy', volume: 0.2 });
+        if (has.nettingOpposite === 'net') {
+          expect(a.outcome).toBe('applied');
+          expect(positions[0]).toMatchObject({ side: 'buy', volume: 0.2 });
+        } else {
+          refused(a, RETCODE.HEDGE_PROHIBITED, false);
+          expect(positions[0]).toMatchObject({ side: 'buy', volume: 0.4 });
+        }
       });
     });
 
@@ -259,6 +278,37 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
         const r2 = await h.broker.send(intent('close', b, h.symbol));
         expect(r2.outcome).toBe('unknown');
         expect((await h.broker.positions()).some((p) => p.id === b)).toBe(true);
+      });
+    });
+
+    it('reports closed M1 bars oldest first, the last `limit` of them, leaving out the bar still forming', async () => {
+      await withVenue({ mode: 'hedging' }, async (h) => {
+        const t0 = Date.UTC(2024, 4, 16, 9, 0);
+        const bars: Bar[] = [];
+        for (let i = 0; i < 8; i++) {
+          const open = 2000 + i;
+          bars.push({ time: t0 + i * 60_000, open, high: open + 1.5, low: open - 0.75, close: open + 0.5, volume: 10 + i, spread: Number.NaN });
+        }
+        // 30 s into the 8th bar: it is still forming.
+        await h.feedBars(bars, t0 + 7 * 60_000 + 30_000);
+        const got = await h.broker.candles(h.symbol, 'M1', 5);
+        expect(got.map((b) => b.time)).toEqual(bars.slice(2, 7).map((b) => b.time));
+        for (const [i, b] of got.entries()) expect(b).toMatchObject({ open: bars[i + 2]!.open, high: bars[i + 2]!.high, low: bars[i + 2]!.low, close: bars[i + 2]!.close });
+        expect((await h.broker.candles(h.symbol, 'M1', 100)).length).toBe(7);
+        await expect(h.broker.candles('NOSUCHSYMBOL', 'M1', 5)).rejects.toThrow();
+      });
+    });
+
+    it.skipIf(!has.marketClosed)(`refuses every request while the market is closed (MARKET_CLOSED, not retryable) and changes nothing${lacking(has.marketClosed, 'the venue trades around the clock')}`, async () => {
+      await withVenue({ mode: 'hedging' }, async (h) => {
+        await h.setBid(2000);
+        const id = await h.open('buy', 0.2, 1990, 2030);
+        if (!h.closeMarket) throw new Error('the harness must close the market when marketClosed is a capability');
+        await h.closeMarket();
+        refused(await h.broker.send(intent('move_stop', id, h.symbol, { newSl: 1995 })), RETCODE.MARKET_CLOSED, false);
+        refused(await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.1 })), RETCODE.MARKET_CLOSED, false);
+        refused(await h.broker.send(intent('close', id, h.symbol)), RETCODE.MARKET_CLOSED, false);
+        expect((await h.broker.positions()).find((p) => p.id === id)).toMatchObject({ volume: 0.2, sl: 1990, tp: 2030 });
       });
     });
   });

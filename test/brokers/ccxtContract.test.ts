@@ -1,6 +1,7 @@
 // The broker contract against the ccxt adapter (Binance USD-M), wired to an in-memory Binance REST API
 // through ccxt's fetchImplementation: no network. Cases that cannot apply to Binance (stops and freeze
-// levels, requotes, several positions per side) are reported as skipped by the contract itself.
+// levels, requotes, several positions per side, a market that closes) are reported as skipped by the
+// contract itself.
 import * as ccxt from 'ccxt';
 import { describe, expect, it } from 'vitest';
 import { RETCODE } from '../../src/brokers/brokerAnswer.ts';
@@ -15,7 +16,8 @@ const SECRET = 'test-secret-9876543210';
 function venue(hedge: boolean): { fake: FakeBinanceUsdm; broker: CcxtBroker } {
   const fake = new FakeBinanceUsdm();
   fake.dualSide = hedge;
-  const broker = new CcxtBroker({ exchangeId: 'binanceusdm', apiKey: API_KEY, secret: SECRET, fetchImplementation: fake.fetch, enableRateLimit: false, timeoutMs: 2_000 });
+  // The adapter's clock is the fake venue's: a bar forming at `fake.now` is told from a closed one.
+  const broker = new CcxtBroker({ exchangeId: 'binanceusdm', apiKey: API_KEY, secret: SECRET, fetchImplementation: fake.fetch, enableRateLimit: false, timeoutMs: 2_000, clock: () => fake.now });
   return { fake, broker };
 }
 
@@ -35,12 +37,16 @@ brokerContract(
       failNext(kind) {
         fake.failNext(kind);
       },
+      async feedBars(bars, now) {
+        fake.feedBars(bars, now);
+      },
       async close() {
+        await broker.close();
         expect(fake.unexpected).toEqual([]);
       },
     };
   },
-  { stopsLevel: false, freezeLevel: false, requote: false, positionPerOrder: false },
+  { stopsLevel: false, freezeLevel: false, requote: false, positionPerOrder: false, marketClosed: false },
 );
 
 const intent = (o: Partial<Intent> & Pick<Intent, 'id' | 'kind' | 'positionId'>): Intent => ({
@@ -83,13 +89,34 @@ describe('ccxt adapter: Binance USD-M specifics', () => {
     expect(clientOrderId(long)).not.toBe(clientOrderId(`${long}9`));
   });
 
-  it('refuses a partial close below the min notional without sending it', async () => {
+  it('one-way: a reduce-only partial close below the min notional is sent (Binance exempts it); an open below it is the venue\'s -4164', async () => {
     const { fake, broker } = venue(false);
     const id = fake.traderOpen('buy', 0.5, 1990, null);
     fake.seen.length = 0;
+    // 0.002 at 2000 is 4 USDT, under the market's 5.
     const a = await broker.send(intent({ id: 'p1', kind: 'close_partial', positionId: id, volume: 0.002, rule: 'partial' }));
+    expect(a).toMatchObject({ outcome: 'applied', code: RETCODE.DONE, positionId: id });
+    expect(fake.seen.filter((r) => r.method === 'POST')).toEqual([{ method: 'POST', path: '/fapi/v1/order', params: expect.objectContaining({ side: 'SELL', quantity: '0.002', reduceOnly: 'true' }) }]);
+    expect((await broker.positions())[0]?.volume).toBeCloseTo(0.498, 9);
+    const o = await broker.send(intent({ id: 'o1', kind: 'open', positionId: id, targetId: '', volume: 0.002, side: 'sell' }));
+    expect(o).toMatchObject({ outcome: 'rejected', retryable: false, code: RETCODE.INVALID_VOLUME });
+    if (o.outcome === 'rejected') expect(o.reason).toContain('-4164');
+  });
+
+  it('hedge mode: a partial close below the min notional is sent (no local check) and the venue answers; -4164 is a refusal of the volume', async () => {
+    const { fake, broker } = venue(true);
+    const id = fake.traderOpen('buy', 0.5, 1990, null);
+    fake.seen.length = 0;
+    const a = await broker.send(intent({ id: 'h1', kind: 'close_partial', positionId: id, volume: 0.002, rule: 'partial' }));
     expect(a).toMatchObject({ outcome: 'rejected', retryable: false, code: RETCODE.INVALID_VOLUME });
-    expect(fake.seen.filter((r) => r.method !== 'GET')).toEqual([]);
+    const posts = fake.seen.filter((r) => r.method === 'POST');
+    expect(posts).toEqual([{ method: 'POST', path: '/fapi/v1/order', params: expect.objectContaining({ side: 'SELL', positionSide: 'LONG', quantity: '0.002' }) }]);
+    expect(posts[0]!.params).not.toHaveProperty('reduceOnly');
+    expect((await broker.positions())[0]?.volume).toBe(0.5);
+    // Were Binance to exempt hedge-mode closing orders too, the same request goes through.
+    fake.hedgeCloseMinNotional = false;
+    expect(await broker.send(intent({ id: 'h2', kind: 'close_partial', positionId: id, volume: 0.002, rule: 'partial' }))).toMatchObject({ outcome: 'applied', positionId: id });
+    expect((await broker.positions())[0]?.volume).toBeCloseTo(0.498, 9);
   });
 
   it('closes part of a one-way position with a reduce-only MARKET order; in hedge mode with positionSide and no reduceOnly', async () => {
@@ -151,5 +178,96 @@ describe('ccxt adapter: Binance USD-M specifics', () => {
       expect({ name: err.constructor.name, outcome: a.outcome, code: a.code }).toEqual({ name: err.constructor.name, outcome, code });
       if (a.outcome === 'rejected') expect(a.retryable).toBe(retryable);
     }
+  });
+
+  it('a close answered by a timeout after the fill, resent with the same intent id (by a restarted adapter), is recognised by its client id: one POST only', async () => {
+    for (const hedge of [false, true]) {
+      const { fake, broker } = venue(hedge);
+      const id = fake.traderOpen('buy', 0.2, 1990, null);
+      const it = intent({ id: `close|dtms#${hedge}`, kind: 'close', positionId: id, rule: 'dtms' });
+      fake.failNext('timeout_applied');
+      expect(await broker.send(it)).toMatchObject({ outcome: 'unknown', code: RETCODE.TIMEOUT });
+      expect(await broker.positions()).toEqual([]);
+      // A new adapter on the same account: nothing remembered in-process.
+      const restarted = new CcxtBroker({ exchangeId: 'binanceusdm', apiKey: API_KEY, secret: SECRET, fetchImplementation: fake.fetch, enableRateLimit: false });
+      const again = await restarted.send(it);
+      expect(again).toMatchObject({ outcome: 'applied', code: RETCODE.NO_CHANGES, positionId: id, price: 2000 });
+      expect(fake.seen.filter((r) => r.method === 'POST' && r.path === '/fapi/v1/order')).toHaveLength(1);
+      const lookups = fake.seen.filter((r) => r.method === 'GET' && r.path === '/fapi/v1/order');
+      expect(lookups.at(-1)!.params).toEqual({ symbol: 'XAUUSDT', origClientOrderId: clientOrderId(it.id) });
+      expect(fake.orders).toHaveLength(1);
+      expect(fake.unexpected).toEqual([]);
+    }
+  });
+
+  it('a partial close after a timeout is not closed twice; a hedge open after a timeout is recognised and gets its stop', async () => {
+    const { fake, broker } = venue(true);
+    const id = fake.traderOpen('buy', 0.5, 1990, null);
+    const part = intent({ id: 'part|partial#1', kind: 'close_partial', positionId: id, volume: 0.2, rule: 'partial' });
+    fake.failNext('timeout_applied');
+    expect((await broker.send(part)).outcome).toBe('unknown');
+    expect(await broker.send(part)).toMatchObject({ outcome: 'applied', code: RETCODE.NO_CHANGES });
+    expect((await broker.positions()).find((p) => p.id === id)?.volume).toBeCloseTo(0.3, 9);
+    const hedge = intent({ id: 'hedge|dtms#1', kind: 'open', positionId: id, targetId: '', volume: 0.1, side: 'sell', newSl: 2006, comment: 'DTMS_HEDGE_x_1', rule: 'dtms' });
+    fake.failNext('timeout_applied');
+    expect((await broker.send(hedge)).outcome).toBe('unknown');
+    const short = `${XAU}:short`;
+    expect((await broker.positions()).find((p) => p.id === short)).toMatchObject({ volume: 0.1, sl: null });
+    expect(await broker.send(hedge)).toMatchObject({ outcome: 'applied', code: RETCODE.NO_CHANGES, positionId: short });
+    expect((await broker.positions()).find((p) => p.id === short)).toMatchObject({ volume: 0.1, sl: 2006, comment: 'DTMS_HEDGE_x_1' });
+    expect(fake.seen.filter((r) => r.method === 'POST' && r.path === '/fapi/v1/order')).toHaveLength(2);
+  });
+
+  it('an earlier order of the intent: partly filled is applied (DONE_PARTIAL), still working is unknown, ended unfilled is sent again', async () => {
+    const { fake, broker } = venue(false);
+    const id = fake.traderOpen('buy', 0.5, 1990, null);
+    const send = (n: string) => broker.send(intent({ id: n, kind: 'close_partial', positionId: id, volume: 0.2, rule: 'partial' }));
+    fake.pastOrder({ clientOrderId: 'partly', side: 'SELL', status: 'EXPIRED', origQty: 0.2, executedQty: 0.1 });
+    fake.pastOrder({ clientOrderId: 'working', side: 'SELL', status: 'NEW', origQty: 0.2, executedQty: 0 });
+    fake.pastOrder({ clientOrderId: 'expired', side: 'SELL', status: 'EXPIRED', origQty: 0.2, executedQty: 0 });
+    fake.seen.length = 0;
+    expect(await send('partly')).toMatchObject({ outcome: 'applied', code: RETCODE.DONE_PARTIAL, positionId: id });
+    expect(await send('working')).toMatchObject({ outcome: 'unknown', code: RETCODE.TIMEOUT, reason: expect.stringContaining('still working') });
+    expect(fake.seen.filter((r) => r.method === 'POST')).toEqual([]);
+    expect(await send('expired')).toMatchObject({ outcome: 'applied', code: RETCODE.DONE });
+    expect(fake.seen.filter((r) => r.method === 'POST')).toEqual([{ method: 'POST', path: '/fapi/v1/order', params: expect.objectContaining({ newClientOrderId: 'expired', quantity: '0.2' }) }]);
+  });
+
+  it('reads candles through GET /fapi/v1/klines, in pages of 1,000 going back for a longer history, and rolls M1 up for longer timeframes', async () => {
+    const { fake, broker } = venue(false);
+    const t0 = Date.UTC(2024, 4, 14, 0, 0);
+    const bars = Array.from({ length: 1600 }, (_, i) => ({ time: t0 + i * 60_000, open: 2000 + i, high: 2001 + i, low: 1999 + i, close: 2000.5 + i, volume: 1, spread: Number.NaN }));
+    fake.feedBars(bars, t0 + 1599 * 60_000 + 10_000);
+    fake.seen.length = 0;
+    const got = await broker.candles(XAU, 'M1', 1500);
+    expect(got).toHaveLength(1500);
+    expect(got[0]!.time).toBe(bars[99]!.time);
+    expect(got.at(-1)!.time).toBe(bars[1598]!.time);
+    expect(got.every((b, i) => i === 0 || b.time - got[i - 1]!.time === 60_000)).toBe(true);
+    const klines = fake.seen.filter((r) => r.path === '/fapi/v1/klines');
+    expect(klines.map((r) => r.params)).toEqual([
+      { symbol: 'XAUUSDT', interval: '1m', limit: '1000' },
+      { symbol: 'XAUUSDT', interval: '1m', limit: '501', endTime: String(bars[600]!.time - 1) },
+    ]);
+    // M5: the last two closed 5-minute bars (the one opened at bar 1595 is still forming).
+    const m5 = await broker.candles(XAU, 'M5', 2);
+    expect(m5.map((b) => b.time)).toEqual([bars[1585]!.time, bars[1590]!.time]);
+    expect(m5[1]).toMatchObject({ open: bars[1590]!.open, high: bars[1594]!.high, low: bars[1590]!.low, close: bars[1594]!.close, volume: 5 });
+    expect(await broker.candles(XAU, 'M1', 0)).toEqual([]);
+    expect(fake.unexpected).toEqual([]);
+  });
+
+  it('close() is idempotent; a closed adapter sends nothing', async () => {
+    const { fake, broker } = venue(false);
+    const id = fake.traderOpen('buy', 0.2, 1990, null);
+    expect(await broker.positions()).toHaveLength(1);
+    await broker.close();
+    await broker.close();
+    fake.seen.length = 0;
+    expect(await broker.send(intent({ id: 'c1', kind: 'close', positionId: id }))).toMatchObject({ outcome: 'rejected', retryable: false, code: RETCODE.REJECT });
+    await expect(broker.positions()).rejects.toThrow(/closed/);
+    expect(fake.seen).toEqual([]);
+    // Never used: closing costs nothing.
+    await venue(false).broker.close();
   });
 });

@@ -1,10 +1,13 @@
 // An in-memory Binance USD-M futures REST API for the ccxt adapter's tests, served through ccxt's
 // `fetchImplementation` (brokers.md §3.5). It knows one test market, XAUUSDT (`XAU/USDT:USDT`, listed
 // on Binance USD-M; gold-like prices fit the contract's 2000), positions per symbol and side, open
-// conditional (algo) orders, a book ticker, and the order rules the adapter must respect: lot size,
-// tick size, min notional unless reduce-only, reduce-only never flipping, positionSide in hedge mode
-// and never together with reduceOnly, one closePosition stop per side, a stop that would trigger at
-// once. A request it does not know is recorded and throws: `unexpected` must stay empty.
+// conditional (algo) orders, the market orders it filled (queryable by client id, as GET
+// /fapi/v1/order is), M1 klines fed by the test (served per interval), a book ticker, and the order
+// rules the adapter must respect: lot size, tick size, min notional (one-way: unless reduce-only;
+// hedge mode: see `hedgeCloseMinNotional`), reduce-only never flipping, positionSide in hedge mode and
+// never together with reduceOnly, one closePosition stop per side, a stop that would trigger at once.
+// A request it does not know is recorded and throws: `unexpected` must stay empty.
+import type { Bar } from '../../src/domain/types.ts';
 import type { ContractFault } from './brokerContract.ts';
 
 export const XAU = 'XAU/USDT:USDT';
@@ -36,6 +39,15 @@ interface AlgoOrder {
   triggerPrice: number; quantity: number; closePosition: boolean; reduceOnly: boolean; workingType: string;
 }
 export interface SeenRequest { method: string; path: string; params: Record<string, string> }
+/** A market order as GET /fapi/v1/order reports it (the fields ccxt's parseOrder reads). */
+export interface FakeOrder {
+  orderId: number; clientOrderId: string; symbol: string; side: 'BUY' | 'SELL'; positionSide: PositionSide; status: string;
+  origQty: number; executedQty: number; avgPrice: number; reduceOnly: boolean; time: number;
+}
+
+/** Binance's kline intervals the fake serves, ms. */
+const INTERVAL_MS: Readonly<Record<string, number>> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000, '1h': 3_600_000, '4h': 14_400_000 };
+const KLINES_MAX = 1500;
 
 class BinanceError extends Error {
   constructor(readonly status: number, readonly code: number, msg: string) {
@@ -55,11 +67,35 @@ export class FakeBinanceUsdm {
   /** Every request, volatile fields (timestamp, signature, recvWindow) left out. */
   readonly seen: SeenRequest[] = [];
   readonly unexpected: string[] = [];
+  /** Market orders the venue took, oldest first (a timeout after the fill still records it). */
+  readonly orders: FakeOrder[] = [];
+  /** The venue's clock (epoch ms): klines after it do not exist yet. */
+  now = Date.UTC(2024, 4, 16, 10);
+  /**
+   * Whether a hedge-mode closing order (positionSide, no reduceOnly: Binance refuses the flag there)
+   * must still meet MIN_NOTIONAL. Binance's -4164 text exempts only orders flagged reduce-only, and
+   * no recorded or live run has told either way, so the fake can play both (default: enforced).
+   */
+  hedgeCloseMinNotional = true;
+  private bars: Bar[] = [];
   private fault: ContractFault | null = null;
   private nextId = 1000;
 
   failNext(kind: ContractFault): void {
     this.fault = kind;
+  }
+
+  /** The venue holds these M1 bars of XAUUSDT (oldest first; the last may be forming at `now`). */
+  feedBars(bars: readonly Bar[], now: number): void {
+    this.bars = [...bars].sort((a, b) => a.time - b.time);
+    this.now = now;
+  }
+
+  /** An order the venue already holds under this client id (sent before the adapter's retry). */
+  pastOrder(o: Pick<FakeOrder, 'clientOrderId' | 'side' | 'status' | 'origQty' | 'executedQty'> & Partial<FakeOrder>): FakeOrder {
+    const order: FakeOrder = { orderId: this.nextId++, symbol: XAU_ID, positionSide: this.dualSide ? (o.side === 'SELL' ? 'LONG' : 'SHORT') : 'BOTH', avgPrice: this.bid, reduceOnly: !this.dualSide, time: this.now, ...o };
+    this.orders.push(order);
+    return order;
   }
 
   /** A position opened by the trader outside Warden, with its stop and target as conditional orders. */
@@ -129,6 +165,10 @@ export class FakeBinanceUsdm {
         return this.algoJson(this.placeAlgo(p));
       case 'POST /fapi/v1/order':
         return this.placeMarket(p);
+      case 'GET /fapi/v1/order':
+        return this.orderJson(this.queryOrder(p));
+      case 'GET /fapi/v1/klines':
+        return this.klines(p);
     }
     this.unexpected.push(key);
     throw new Error(`fake binance: unexpected request ${key}`);
@@ -157,13 +197,61 @@ export class FakeBinanceUsdm {
     if (reduceOnly && (!reduces || qty > Math.abs(held) + 1e-9)) throw new BinanceError(400, -2022, 'ReduceOnly Order is rejected.');
     if (ps !== 'BOTH' && reduces && qty > Math.abs(held) + 1e-9) throw new BinanceError(400, -2022, 'ReduceOnly Order is rejected.');
     const price = side === 'BUY' ? round(this.bid + SPREAD) : this.bid;
-    if (!reduceOnly && !reduces && qty * price < MIN_NOTIONAL) throw new BinanceError(400, -4164, `Order's notional must be no smaller than ${MIN_NOTIONAL} (unless you choose reduce only).`);
+    // One-way: only the reduce-only flag exempts (a plain order that happens to reduce does not). Hedge mode: a closing order, if the switch says so.
+    const exempt = ps === 'BOTH' ? reduceOnly : reduces && !this.hedgeCloseMinNotional;
+    if (!exempt && qty * price < MIN_NOTIONAL) throw new BinanceError(400, -4164, `Order's notional must be no smaller than ${MIN_NOTIONAL} (unless you choose reduce only).`);
     this.fill(XAU_ID, side, ps, qty);
+    const order: FakeOrder = { orderId: this.nextId++, clientOrderId: p['newClientOrderId'] ?? `auto_${this.nextId}`, symbol: XAU_ID, side, positionSide: ps, status: 'FILLED', origQty: qty, executedQty: qty, avgPrice: price, reduceOnly, time: this.now };
+    this.orders.push(order);
+    return this.orderJson(order);
+  }
+
+  /** GET /fapi/v1/order: by orderId or origClientOrderId (the latest with it), else -2013. */
+  private queryOrder(p: Record<string, string>): FakeOrder {
+    if (!p['symbol']) throw new BinanceError(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
+    if (p['symbol'] !== XAU_ID) throw new BinanceError(400, -1121, 'Invalid symbol.');
+    const byClient = p['origClientOrderId'];
+    if (byClient === undefined && p['orderId'] === undefined) throw new BinanceError(400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!");
+    const found = this.orders.filter((o) => (byClient !== undefined ? o.clientOrderId === byClient : String(o.orderId) === p['orderId'])).at(-1);
+    if (!found) throw new BinanceError(400, -2013, 'Order does not exist.');
+    return found;
+  }
+
+  private orderJson(o: FakeOrder): unknown {
     return {
-      orderId: this.nextId++, symbol: XAU_ID, status: 'FILLED', clientOrderId: p['newClientOrderId'] ?? '', price: '0', avgPrice: String(price), origQty: String(qty),
-      executedQty: String(qty), cumQuote: String(round(qty * price)), timeInForce: 'GTC', type: 'MARKET', reduceOnly, closePosition: false, side, positionSide: ps,
-      stopPrice: '0', workingType: 'CONTRACT_PRICE', priceProtect: false, origType: 'MARKET', updateTime: Date.now(),
+      orderId: o.orderId, symbol: o.symbol, status: o.status, clientOrderId: o.clientOrderId, price: '0', avgPrice: String(o.avgPrice), origQty: String(o.origQty),
+      executedQty: String(o.executedQty), cumQuote: String(round(o.executedQty * o.avgPrice)), timeInForce: 'GTC', type: 'MARKET', reduceOnly: o.reduceOnly, closePosition: false,
+      side: o.side, positionSide: o.positionSide, stopPrice: '0', workingType: 'CONTRACT_PRICE', priceProtect: false, origType: 'MARKET', time: o.time, updateTime: o.time,
     };
+  }
+
+  /**
+   * GET /fapi/v1/klines: the fed M1 bars rolled up to `interval`, none opening after `now`. With
+   * startTime the first `limit` from it, else the last `limit` up to endTime (or now); rows as Binance
+   * sends them: [openTime, open, high, low, close, volume, closeTime, quoteVolume, trades, takerBuyBase, takerBuyQuote, ignore].
+   */
+  private klines(p: Record<string, string>): unknown {
+    if (p['symbol'] !== XAU_ID) throw new BinanceError(400, -1121, 'Invalid symbol.');
+    const ms = INTERVAL_MS[p['interval'] ?? ''];
+    if (ms === undefined) throw new BinanceError(400, -1120, 'Invalid interval.');
+    const limit = p['limit'] === undefined ? 500 : Number(p['limit']);
+    if (!Number.isInteger(limit) || limit < 1 || limit > KLINES_MAX) throw new BinanceError(400, -1130, "Data sent for parameter 'limit' is not valid.");
+    const start = p['startTime'] === undefined ? -Infinity : Number(p['startTime']);
+    const end = Math.min(p['endTime'] === undefined ? Infinity : Number(p['endTime']), this.now);
+    const rolled: Bar[] = [];
+    for (const b of this.bars) {
+      const open = Math.floor(b.time / ms) * ms;
+      const last = rolled.at(-1);
+      if (last && last.time === open) {
+        last.high = Math.max(last.high, b.high);
+        last.low = Math.min(last.low, b.low);
+        last.close = b.close;
+        last.volume += b.volume;
+      } else rolled.push({ ...b, time: open });
+    }
+    const inRange = rolled.filter((b) => b.time >= start && b.time <= end);
+    const rows = p['startTime'] !== undefined ? inRange.slice(0, limit) : inRange.slice(Math.max(0, inRange.length - limit));
+    return rows.map((b) => [b.time, String(b.open), String(b.high), String(b.low), String(b.close), String(b.volume), b.time + ms - 1, String(round(b.volume * b.close)), 1, '0', '0', '0']);
   }
 
   private placeAlgo(p: Record<string, string>): AlgoOrder {

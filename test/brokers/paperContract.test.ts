@@ -24,6 +24,13 @@ brokerContract('paper account', async (venue) => {
     failNext(kind) {
       broker.failNext(kind);
     },
+    async feedBars(bars, now) {
+      // The paper account keeps the bars fed to it; one still forming at `now` has not been fed yet.
+      account.addHistory(inst.symbol, bars.filter((b) => b.time + 60_000 <= now));
+    },
+    async closeMarket() {
+      broker.setMarketOpen(false);
+    },
     async close() {},
   };
 });

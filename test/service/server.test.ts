@@ -167,7 +167,7 @@ describe('plan changes, trade registration, statistics', () => {
   it('POST /api/trades manages a position just opened at the broker at once (201), then answers 200; 404 when the broker has no such position', async () => {
     // The market holds still meanwhile, so the next bar does not pick the position up first.
     await service.loop.pause();
-    const broker = service.account.broker('EURUSD');
+    const broker = service.paper!.broker('EURUSD');
     const q = broker.quote();
     const a = broker.open({ requestId: 'hand:register', side: 'buy', volume: 0.2, sl: Number((q.ask - 0.005).toFixed(5)), tp: Number((q.ask + 0.01).toFixed(5)), comment: '', exempt: true });
     expect(a.outcome).toBe('applied');

@@ -1,5 +1,6 @@
-// `warden serve [--config FILE]`: the live engine loop, the store, the HTTP API and its docs, on the
-// embedded default (the paper broker over a played, generated market with a few demo positions).
+// `warden serve [--config FILE]`: the live engine loop, the store, the HTTP API and its docs: on the
+// embedded default (the paper broker over a played, generated market with a few demo positions), or
+// on the real account the config's `broker:` names (fed by the venue's own bars).
 // Prints where the API is and where the token is; stops cleanly on SIGINT / SIGTERM (the bar under
 // way is finished and stored first).
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
 import { StoreInUseError } from '../../execution/accountSession.ts';
 import { NotifyConfigError, notifyFromEnv } from '../../notify/notifyConfig.ts';
+import { brokerFromConfig, BrokerSetupError, type ConfiguredBroker } from '../../brokers/brokerFromConfig.ts';
 import { loadConfigOption } from '../configArg.ts';
 import { CliError } from '../errors.ts';
 import { writeOut } from '../io.ts';
@@ -25,7 +27,7 @@ interface ServeOptions {
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('run Warden: the engine loop on the paper broker and a played market, the store, and the HTTP API (/docs, /openapi.json)')
+    .description('run Warden: the engine loop on the account of broker: (default: the paper broker and a played market), the store, and the HTTP API (/docs, /openapi.json)')
     .option('--config <file>', 'a Warden config file (YAML or JSON); its service: section sets host, port, store, token and market')
     .option('--store <file>', 'the store file (default: service.store, warden.db)')
     .option('--port <n>', 'the port (default: service.port, 8080; 0 picks a free one)')
@@ -50,6 +52,13 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
     if (err instanceof NotifyConfigError) throw new CliError(`notifications cannot start:\n${err.message}`);
     throw err;
   }
+  let broker: ConfiguredBroker;
+  try {
+    broker = brokerFromConfig(config, process.env);
+  } catch (err) {
+    if (err instanceof BrokerSetupError) throw new CliError(`the broker cannot start: ${err.message}`);
+    throw err;
+  }
   const log = createLogger({ name: 'warden' });
   const version = readVersion();
   let store: WardenStore;
@@ -61,10 +70,10 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   }
   let service: Awaited<ReturnType<typeof startService>>;
   try {
-    service = await startService({ config, store, log, version, token: config.service.token ?? envToken, tokenFile: `${path.resolve(storeFile)}.token` });
+    service = await startService({ config, store, log, version, token: config.service.token ?? envToken, tokenFile: `${path.resolve(storeFile)}.token`, broker });
   } catch (err) {
     store.close();
-    if (err instanceof StoreInUseError) throw new CliError(err.message);
+    if (err instanceof StoreInUseError || err instanceof BrokerSetupError) throw new CliError(err.message);
     if (typeof err === 'object' && err !== null && 'code' in err && (err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
       throw new CliError(`cannot listen on ${config.service.host}:${config.service.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'} (service.port, or --port)`);
     }
@@ -72,7 +81,8 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   }
   writeOut(cmd, `Warden is running: dashboard and API at ${service.url} (API docs ${service.url}docs)`);
   writeOut(cmd, service.tokenFile !== '' ? `API token for the mutating endpoints: in ${service.tokenFile}` : 'API token: from the config or WARDEN_API_TOKEN');
-  writeOut(cmd, `store: ${path.resolve(storeFile)}; market: ${config.service.market.symbols.join(', ')} played at ${config.service.market.speed} bars/s. Ctrl-C stops.`);
+  if (service.paper) writeOut(cmd, `store: ${path.resolve(storeFile)}; market: ${config.service.market.symbols.join(', ')} played at ${config.service.market.speed} bars/s. Ctrl-C stops.`);
+  else writeOut(cmd, `store: ${path.resolve(storeFile)}; account: ${service.describe}; managing ${broker.symbols.join(', ')} (bars polled every ${config.broker.pollSec} s). Ctrl-C stops.`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping');

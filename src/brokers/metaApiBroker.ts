@@ -1,0 +1,645 @@
+// The MetaApi adapter (issue 7, brokers.md §1, §5.1): BrokerPort for an MT4/MT5 account run by
+// metaapi.cloud, through the MetaApiGateway (metaApiGateway.ts). The SDK is an optional peer
+// dependency, loaded on first use; tests inject a fake gateway.
+//
+// Choices:
+// - Faithful, not clever: the venue checks its own rules (stops and freeze levels, tick grid, lot
+//   step, market hours) and its refusal is answered. The adapter refuses locally only what is
+//   nonsense whatever the venue (a stop or volume that is not a number, a position that is not open,
+//   a position of another symbol) and, on a netting account, an 'open' against the symbol's
+//   position: it would net instead of hedging (§5.1; HEDGE_PROHIBITED, not retryable). The option
+//   `nettingOpposite: 'send'` sends it anyway and answers what the venue did.
+// - Stop moves send ABSOLUTE prices and keep the target: modifyPosition(id, newSl, current TP), the TP
+//   read from the positions just before (MT5's SLTP request sets both levels).
+// - Request ids: every close, partial close and open carries a clientId derived from the intent id
+//   (clientIdFor: 'WD_' + base62 of its SHA-256, deterministic). MetaApi allows 26 characters for the
+//   comment and the clientId together (the SDK's TradeOptions; its position model says 30, the
+//   smaller is kept), letters, digits and '_' as in its examples; the comment (which names a DTMS hedge, and the engine finds
+//   its hedge by it) keeps its full length and the clientId takes what is left, from 8 to 16
+//   characters, or is left out when less than 8 remain.
+// - Retries after an unknown answer: an intent id this process sent before and did not see refused
+//   is looked up before it is sent again. Closes, partial closes and opens: the deals of the time
+//   since the first attempt (getDealsByTimeRange) are searched for its clientId (an open without one:
+//   its comment, also among the open positions); found means applied, and nothing is sent. While
+//   MetaApi still synchronizes the history, or when the search fails, the answer stays unknown.
+//   Stop moves are sent again: a modify to the same levels answers NO_CHANGES (applied). Ids sent by
+//   an earlier process are not looked up: the executor's journal never sends those again.
+// - Prices in answers: the trade response carries no fill price. Closes answer the position's
+//   current (exit-side) price read just before; opens the quote read just before (ask for a buy,
+//   bid for a sell); stop moves the position's current price.
+// - Quotes and candles: the `symbols` are subscribed to quotes and M1 candles on first use (a
+//   streaming connection); their streamed price is used while the stream is connected, else
+//   getSymbolPrice. Closed bars come from the streamed candles when they hold enough, else from
+//   account.getHistoricalCandles (pages of 1,000, backwards). The stream does not see a gap while it
+//   was down: only the history does.
+// - Instruments: the symbol specification, the margin mode (hedging), the canonical symbol by the
+//   project's symbol rules, crypto from the instrument table (as instrumentFromConfig decides).
+//
+// Error mapping (SDK errors are told apart by `name`: the SDK is optional, so no instanceof):
+// | SDK error                               | Answer                         | RETCODE                   |
+// |-----------------------------------------|--------------------------------|---------------------------|
+// | TradeError, MT5 numericCode (>= 10000)  | classifyRetcode(numericCode)   | numericCode               |
+// | TradeError, MT4 code (MQL4 ERR_*)       | as the MT5 code it matches     | see MT4_CODES             |
+// | TradeError, stringCode only             | TRADE_RETCODE_<NAME> -> code   | RETCODE[NAME], else REJECT|
+// | TooManyRequestsError                    | rejected, retryable, retryAfterMs from metadata.recommendedRetryTime | TOO_MANY_REQUESTS |
+// | TimeoutError                            | unknown                        | TIMEOUT                   |
+// | NotConnectedError, NotSynchronizedError, 'MetaApi connection closed' | unknown | CONNECTION        |
+// | NotFoundError                           | rejected                       | POSITION_CLOSED (open: INVALID) |
+// | ValidationError                         | rejected                       | INVALID                   |
+// | UnauthorizedError, ForbiddenError       | rejected                       | REJECT                    |
+// | anything else (InternalError, ...)      | unknown                        | ERROR                     |
+// classifyRetcode: retry -> rejected retryable; unknown -> unknown; refused -> rejected not retryable.
+// A failure before anything was sent (connecting, reading the positions) is a rejection, retryable
+// unless it is the SDK missing or the token refused; for a retry of an unknown request it stays unknown.
+// The token is never put in a reason or a message: removed from every SDK message, with query strings.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { DEFAULT_INSTRUMENTS, symbolsSchema } from '../config/schema.ts';
+import { bySymbol, canonicalSymbol, type SymbolRules } from '../domain/symbols.ts';
+import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Side, type Timeframe } from '../domain/types.ts';
+import { classifyRetcode, RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
+import type { AccountMode, BrokerPort, BrokerQuote } from './brokerPort.ts';
+import { connectMetaApi, METAAPI_INSTALL_HINT, type ConnectMetaApiOptions, type MetaApiGateway, type MetaApiTradeOptions, type MetatraderCandle } from './metaApiGateway.ts';
+
+export interface MetaApiBrokerOptions {
+  /** The MetaApi token (app.metaapi.cloud); needed unless a gateway is given. */
+  token?: string;
+  accountId: string;
+  /** The SDK connection (tests pass a fake); else connectMetaApi on first use. */
+  gateway?: MetaApiGateway;
+  /** Broker symbols to stream quotes and M1 candles for. */
+  symbols?: string[];
+  /** Wall clock (epoch ms): tells a closed bar from the one forming (default Date.now). */
+  clock?: () => number;
+  /** Deploy, connect and synchronize, each bounded by this (default 60 s). */
+  connectTimeoutMs?: number;
+  /** Canonical symbols (default: the config's default decorations). */
+  symbolRules?: SymbolRules;
+  /** Which canonical symbols are crypto (default: the config's default instrument table). */
+  instruments?: Readonly<Record<string, { crypto: boolean }>>;
+  /** An 'open' against the symbol's position on a netting account: refused (default) or sent. */
+  nettingOpposite?: 'refuse' | 'send';
+  /** How the gateway is made (default connectMetaApi): tests replace the SDK loader. */
+  connect?: (options: ConnectMetaApiOptions) => Promise<MetaApiGateway>;
+}
+
+/** MetaApi's timeframe names. */
+export const METAAPI_TIMEFRAME: Readonly<Record<Timeframe, string>> = { M1: '1m', M5: '5m', M15: '15m', M30: '30m', H1: '1h', H4: '4h' };
+
+/** Candles per getHistoricalCandles request (MetaApi's maximum). */
+const HISTORY_PAGE = 1000;
+/** Ids remembered for reconciliation. */
+const SENT_KEPT = 5000;
+/** Wait before subscribing again to a symbol whose subscription failed. */
+const RESUBSCRIBE_MS = 60_000;
+/** Margin around the deal search window (broker and local clocks differ). */
+const DEAL_WINDOW_MS = 5 * 60_000;
+
+// ------------------------------------------------------------------ client ids
+
+/** MetaApi: comment + clientId <= 26 characters. */
+export const CLIENT_ID_ROOM = 26;
+const CLIENT_ID_MAX = 16;
+const CLIENT_ID_MIN = 8;
+const CLIENT_ID_PREFIX = 'WD_';
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/**
+ * The clientId of an intent's request: 'WD_' + base62 of the id's SHA-256, as long as the comment
+ * leaves room for (at most 16); undefined when fewer than 8 characters are left.
+ */
+export function clientIdFor(intentId: string, comment = ''): string | undefined {
+  const room = Math.min(CLIENT_ID_MAX, CLIENT_ID_ROOM - comment.length);
+  if (room < CLIENT_ID_MIN) return undefined;
+  const digest = createHash('sha256').update(intentId, 'utf8').digest();
+  let body = '';
+  for (const byte of digest) {
+    if (body.length >= room - CLIENT_ID_PREFIX.length) break;
+    body += BASE62[byte % 62];
+  }
+  return CLIENT_ID_PREFIX + body;
+}
+
+// ------------------------------------------------------------------ SDK objects, parsed
+
+const time = z.union([z.date(), z.string(), z.number()]).transform((v, ctx) => {
+  const ms = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v);
+  if (!Number.isFinite(ms)) ctx.addIssue({ code: 'custom', message: `not a time: ${String(v)}` });
+  return ms;
+});
+const price = z.number();
+/** 0 is MT5's "no level". */
+const level = z.number().optional().transform((v) => (v === undefined || v === 0 ? null : v));
+
+const positionSchema = z.object({
+  id: z.union([z.string().min(1), z.number()]).transform(String),
+  type: z.enum(['POSITION_TYPE_BUY', 'POSITION_TYPE_SELL']),
+  symbol: z.string().min(1),
+  time,
+  openPrice: price,
+  currentPrice: price.optional(),
+  stopLoss: level,
+  takeProfit: level,
+  volume: z.number().positive(),
+  comment: z.string().optional(),
+  brokerComment: z.string().optional(),
+});
+type ParsedPosition = z.infer<typeof positionSchema>;
+
+const specSchema = z.object({
+  symbol: z.string().min(1),
+  tickSize: z.number().nonnegative(),
+  minVolume: z.number().positive(),
+  maxVolume: z.number().positive(),
+  volumeStep: z.number().positive(),
+  contractSize: z.number().positive(),
+  digits: z.number().int().nonnegative(),
+  point: z.number().positive(),
+  stopsLevel: z.number().nonnegative(),
+  freezeLevel: z.number().nonnegative(),
+});
+type ParsedSpec = z.infer<typeof specSchema>;
+
+const priceSchema = z.object({ bid: price, ask: price, time });
+const accountSchema = z.object({ marginMode: z.string().min(1) });
+const candleSchema = z.object({
+  time,
+  open: price,
+  high: price,
+  low: price,
+  close: price,
+  tickVolume: z.number().optional(),
+  volume: z.number().optional(),
+  spread: z.number().optional(),
+});
+const dealSchema = z.object({
+  id: z.union([z.string(), z.number()]).transform(String),
+  type: z.string(),
+  entryType: z.string().optional(),
+  symbol: z.string().optional(),
+  price: z.number().optional(),
+  positionId: z.union([z.string(), z.number()]).transform(String).optional(),
+  comment: z.string().optional(),
+  clientId: z.string().optional(),
+});
+const dealsSchema = z.object({ deals: z.array(dealSchema), synchronizing: z.boolean().optional() });
+const tradeResponseSchema = z.object({
+  numericCode: z.number(),
+  stringCode: z.string().optional(),
+  orderId: z.union([z.string(), z.number()]).transform(String).optional(),
+  positionId: z.union([z.string(), z.number()]).transform(String).optional(),
+});
+
+function parsed<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new Error(`metaapi: malformed ${what} from MetaApi: ${z.prettifyError(r.error).replace(/\s+/g, ' ')}`);
+  return r.data;
+}
+
+// ------------------------------------------------------------------ errors
+
+/** MQL4 error codes (MetaApi on MT4) as the MT5 retcode of the same meaning; any other is REJECT. */
+const MT4_CODES: Readonly<Record<number, number>> = {
+  6: RETCODE.CONNECTION, // ERR_NO_CONNECTION
+  128: RETCODE.TIMEOUT, // ERR_TRADE_TIMEOUT
+  129: RETCODE.INVALID_PRICE,
+  130: RETCODE.INVALID_STOPS,
+  131: RETCODE.INVALID_VOLUME,
+  132: RETCODE.MARKET_CLOSED,
+  133: RETCODE.TRADE_DISABLED,
+  134: RETCODE.NO_MONEY,
+  135: RETCODE.PRICE_CHANGED,
+  136: RETCODE.PRICE_OFF, // ERR_OFF_QUOTES
+  138: RETCODE.REQUOTE,
+  141: RETCODE.TOO_MANY_REQUESTS,
+  145: RETCODE.FROZEN, // ERR_TRADE_MODIFY_DENIED: too close to the market
+  149: RETCODE.HEDGE_PROHIBITED,
+  4108: RETCODE.POSITION_CLOSED, // ERR_INVALID_TICKET
+};
+
+interface SdkErrorShape {
+  name?: unknown;
+  message?: unknown;
+  numericCode?: unknown;
+  stringCode?: unknown;
+  metadata?: { recommendedRetryTime?: unknown } | null;
+}
+
+/** Removes the secrets (and query strings, which may carry them) from a message. */
+function redact(text: string, secrets: readonly string[]): string {
+  let out = text.replace(/\?[^\s"']*/g, '?…');
+  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('***');
+  return out.length > 400 ? `${out.slice(0, 400)}…` : out;
+}
+
+function describeError(err: unknown, secrets: readonly string[]): string {
+  const e = (err !== null && typeof err === 'object' ? err : {}) as SdkErrorShape;
+  const name = typeof e.name === 'string' ? e.name : '';
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  return redact(name && name !== 'Error' ? `${name}: ${message}` : message, secrets);
+}
+
+/** The MT5 retcode a TradeError stands for (see the table in the header). */
+function tradeErrorCode(numericCode: unknown, stringCode: unknown): number {
+  const n = typeof numericCode === 'number' ? numericCode : Number(numericCode);
+  if (Number.isInteger(n) && n >= 10000) return n;
+  if (Number.isInteger(n) && n > 0) return MT4_CODES[n] ?? RETCODE.REJECT;
+  if (typeof stringCode === 'string' && stringCode.startsWith('TRADE_RETCODE_')) {
+    const known = (RETCODE as Readonly<Record<string, number>>)[stringCode.slice('TRADE_RETCODE_'.length)];
+    if (known !== undefined) return known;
+  }
+  return RETCODE.REJECT;
+}
+
+/** An SDK error (from a request that was sent) as the executor's answer: see the table in the header. */
+export function answerForMetaApiError(err: unknown, options: { secrets?: readonly string[]; now?: number; opening?: boolean } = {}): BrokerAnswer {
+  const secrets = options.secrets ?? [];
+  const e = (err !== null && typeof err === 'object' ? err : {}) as SdkErrorShape;
+  const name = typeof e.name === 'string' ? e.name : '';
+  const reason = describeError(err, secrets) || 'MetaApi failed without a message';
+  const rejected = (code: number, retryable: boolean, retryAfterMs?: number): BrokerAnswer => ({ outcome: 'rejected', retryable, code, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  switch (name) {
+    case 'TradeError': {
+      const code = tradeErrorCode(e.numericCode, e.stringCode);
+      const codeName = typeof e.stringCode === 'string' && e.stringCode ? e.stringCode : `code ${String(e.numericCode)}`;
+      const why = `${codeName}: ${typeof e.message === 'string' && e.message ? redact(e.message, secrets) : 'trade refused'}`;
+      const cls = classifyRetcode(code);
+      if (cls === 'retry' || cls === 'refused') return { outcome: 'rejected', retryable: cls === 'retry', code, reason: why };
+      // 'unknown', and a success code (the SDK never throws one): reconcile.
+      return { outcome: 'unknown', code, reason: why };
+    }
+    case 'TooManyRequestsError': {
+      const at = e.metadata?.recommendedRetryTime;
+      const when = at instanceof Date ? at.getTime() : typeof at === 'string' || typeof at === 'number' ? new Date(at).getTime() : Number.NaN;
+      const now = options.now ?? Date.now();
+      return rejected(RETCODE.TOO_MANY_REQUESTS, true, Number.isFinite(when) ? Math.max(0, when - now) : undefined);
+    }
+    case 'TimeoutError':
+      return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason };
+    case 'NotConnectedError':
+    case 'NotSynchronizedError':
+      return { outcome: 'unknown', code: RETCODE.CONNECTION, reason };
+    case 'NotFoundError':
+      // An open acts on no position: what was not found is the symbol.
+      return rejected(options.opening === true ? RETCODE.INVALID : RETCODE.POSITION_CLOSED, false);
+    case 'ValidationError':
+      return rejected(RETCODE.INVALID, false);
+    case 'UnauthorizedError':
+    case 'ForbiddenError':
+      return rejected(RETCODE.REJECT, false);
+  }
+  if (/connection closed|disconnect|socket/i.test(reason)) return { outcome: 'unknown', code: RETCODE.CONNECTION, reason };
+  return { outcome: 'unknown', code: RETCODE.ERROR, reason };
+}
+
+const refuse = (code: number, reason: string): BrokerAnswer => ({ outcome: 'rejected', retryable: false, code, reason });
+
+/** What was sent in this process, for reconciliation. */
+interface Sent {
+  /** First attempt (epoch ms). */
+  at: number;
+  /** The last answer: a retry of 'unknown' or 'applied' is looked up before it is sent. */
+  outcome: 'unknown' | 'applied';
+}
+
+export class MetaApiBroker implements BrokerPort {
+  readonly name = 'metaapi';
+  private gw: MetaApiGateway | null;
+  private loading: Promise<MetaApiGateway> | null = null;
+  private marginMode: Promise<string> | null = null;
+  private readonly points = new Map<string, number>();
+  private readonly streamSymbols: ReadonlySet<string>;
+  private readonly subscribed = new Map<string, Promise<boolean>>();
+  private readonly subscribeFailedAt = new Map<string, number>();
+  private readonly sent = new Map<string, Sent>();
+  private readonly rules: SymbolRules;
+  private readonly table: Readonly<Record<string, { crypto: boolean }>>;
+
+  constructor(private readonly options: MetaApiBrokerOptions) {
+    this.gw = options.gateway ?? null;
+    this.streamSymbols = new Set(options.symbols ?? []);
+    this.rules = options.symbolRules ?? symbolsSchema.parse({});
+    this.table = options.instruments ?? DEFAULT_INSTRUMENTS;
+  }
+
+  private now(): number {
+    return (this.options.clock ?? Date.now)();
+  }
+
+  private secrets(): string[] {
+    return [this.options.token ?? ''];
+  }
+
+  /** The gateway: the injected one, or the SDK connected on first use (again after a failure). */
+  private async gateway(): Promise<MetaApiGateway> {
+    if (this.gw) return this.gw;
+    const token = this.options.token;
+    if (token === undefined || token.trim() === '') throw new Error('metaapi: no token (set WARDEN_METAAPI_TOKEN) and no gateway given');
+    this.loading ??= (this.options.connect ?? connectMetaApi)({
+      token,
+      accountId: this.options.accountId,
+      ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
+    }).then((g) => (this.gw = g));
+    try {
+      return await this.loading;
+    } catch (err) {
+      this.loading = null;
+      if (err instanceof Error && err.message === METAAPI_INSTALL_HINT) throw err;
+      throw new Error(`metaapi: cannot connect to account ${this.options.accountId}: ${describeError(err, this.secrets())}`);
+    }
+  }
+
+  /** Streams a managed symbol on first use; false (RPC reads instead) when it is not one or subscribing failed. */
+  private async streaming(gw: MetaApiGateway, symbol: string): Promise<boolean> {
+    if (!this.streamSymbols.has(symbol)) return false;
+    let done = this.subscribed.get(symbol);
+    if (!done) {
+      if (this.now() - (this.subscribeFailedAt.get(symbol) ?? Number.NEGATIVE_INFINITY) < RESUBSCRIBE_MS) return false;
+      done = gw.subscribeToMarketData(symbol, [{ type: 'quotes' }, { type: 'candles', timeframe: '1m' }]).then(
+        () => true,
+        () => {
+          // Tried again a minute later; meanwhile the RPC calls answer.
+          this.subscribed.delete(symbol);
+          this.subscribeFailedAt.set(symbol, this.now());
+          return false;
+        },
+      );
+      this.subscribed.set(symbol, done);
+    }
+    return done;
+  }
+
+  async accountMode(): Promise<AccountMode> {
+    const gw = await this.gateway();
+    this.marginMode ??= gw.getAccountInformation().then((info) => parsed(accountSchema, info, 'account information').marginMode);
+    try {
+      return (await this.marginMode) === 'ACCOUNT_MARGIN_MODE_RETAIL_HEDGING' ? 'hedging' : 'netting';
+    } catch (err) {
+      this.marginMode = null;
+      throw new Error(`metaapi: cannot read the account information: ${describeError(err, this.secrets())}`);
+    }
+  }
+
+  private async spec(gw: MetaApiGateway, symbol: string): Promise<ParsedSpec> {
+    let raw: unknown;
+    try {
+      raw = await gw.getSymbolSpecification(symbol);
+    } catch (err) {
+      throw new Error(`metaapi: no symbol ${symbol} on account ${this.options.accountId}: ${describeError(err, this.secrets())}`);
+    }
+    if (raw === undefined || raw === null) throw new Error(`metaapi: no symbol ${symbol} on account ${this.options.accountId}`);
+    const spec = parsed(specSchema, raw, `specification of ${symbol}`);
+    this.points.set(symbol, spec.point);
+    return spec;
+  }
+
+  async instrument(symbol: string): Promise<Instrument> {
+    const gw = await this.gateway();
+    const spec = await this.spec(gw, symbol);
+    const canonical = canonicalSymbol(symbol, this.rules);
+    return {
+      symbol,
+      canonical,
+      // Some servers report no tick size: the point is the grid then.
+      tickSize: spec.tickSize > 0 ? spec.tickSize : spec.point,
+      digits: spec.digits,
+      point: spec.point,
+      lotStep: spec.volumeStep,
+      minLot: spec.minVolume,
+      maxLot: spec.maxVolume,
+      contractSize: spec.contractSize,
+      stopsLevelPoints: spec.stopsLevel,
+      freezeLevelPoints: spec.freezeLevel,
+      hedging: (await this.accountMode()) === 'hedging',
+      crypto: bySymbol(this.table, canonical).crypto,
+    };
+  }
+
+  async quote(symbol: string): Promise<BrokerQuote> {
+    const gw = await this.gateway();
+    const streamed = (await this.streaming(gw, symbol)) ? gw.terminalPrice(symbol) : undefined;
+    let raw: unknown = streamed;
+    if (raw === undefined) {
+      try {
+        raw = await gw.getSymbolPrice(symbol, false);
+      } catch (err) {
+        throw new Error(`metaapi: no price for ${symbol}: ${describeError(err, this.secrets())}`);
+      }
+    }
+    const p = parsed(priceSchema, raw, `price of ${symbol}`);
+    return { time: p.time, bid: p.bid, ask: p.ask };
+  }
+
+  async candles(symbol: string, timeframe: Timeframe, limit: number): Promise<Bar[]> {
+    const gw = await this.gateway();
+    const tf = METAAPI_TIMEFRAME[timeframe];
+    if (tf === undefined) throw new Error(`metaapi: no timeframe ${String(timeframe)}`);
+    const point = this.points.get(symbol) ?? (await this.spec(gw, symbol)).point;
+    const n = Math.max(0, Math.floor(limit));
+    if (n === 0) return [];
+    const closedBy = this.now() - TIMEFRAME_MS[timeframe];
+    const toBar = (raw: unknown): Bar => {
+      const c = parsed(candleSchema, raw, `candle of ${symbol}`);
+      // Rounded: 16 x 0.001 is 0.016000000000000004 in binary.
+      const spread = c.spread !== undefined && Number.isFinite(c.spread) && c.spread >= 0 ? Math.round(c.spread * point * 1e10) / 1e10 : Number.NaN;
+      return { time: c.time, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.tickVolume ?? c.volume ?? 0, spread };
+    };
+    if (tf === '1m' && (await this.streaming(gw, symbol))) {
+      const streamed = gw.streamedCandles(symbol, tf).map(toBar).filter((b) => b.time <= closedBy);
+      if (streamed.length >= n) return streamed.slice(streamed.length - n);
+    }
+    const byTime = new Map<number, Bar>();
+    let closed = 0;
+    let start: Date | undefined;
+    for (;;) {
+      // One more than missing: the latest candle is usually the one forming.
+      const want = Math.min(HISTORY_PAGE, n - closed + 1);
+      let page: MetatraderCandle[];
+      try {
+        page = await gw.getHistoricalCandles(symbol, tf, start, want);
+      } catch (err) {
+        throw new Error(`metaapi: no ${tf} candles for ${symbol}: ${describeError(err, this.secrets())}`);
+      }
+      let oldest = Number.POSITIVE_INFINITY;
+      let added = 0;
+      for (const raw of page) {
+        const bar = toBar(raw);
+        oldest = Math.min(oldest, bar.time);
+        if (byTime.has(bar.time)) continue;
+        byTime.set(bar.time, bar);
+        added++;
+        if (bar.time <= closedBy) closed++;
+      }
+      if (closed >= n || added === 0 || page.length < want) break;
+      start = new Date(oldest - 1);
+    }
+    const bars = [...byTime.values()].filter((b) => b.time <= closedBy).sort((a, b) => a.time - b.time);
+    return bars.slice(Math.max(0, bars.length - n));
+  }
+
+  async positions(): Promise<Position[]> {
+    const gw = await this.gateway();
+    return (await this.readPositions(gw)).map((p) => this.toPosition(p));
+  }
+
+  private async readPositions(gw: MetaApiGateway): Promise<ParsedPosition[]> {
+    const raw = await gw.getPositions();
+    if (!Array.isArray(raw)) throw new Error('metaapi: malformed positions from MetaApi: not a list');
+    return raw.map((p, i) => parsed(positionSchema, p, `position #${i}`));
+  }
+
+  private toPosition(p: ParsedPosition): Position {
+    return {
+      id: p.id,
+      account: this.options.accountId,
+      symbol: p.symbol,
+      side: p.type === 'POSITION_TYPE_BUY' ? 'buy' : 'sell',
+      volume: p.volume,
+      entryPrice: p.openPrice,
+      sl: p.stopLoss,
+      tp: p.takeProfit,
+      openTime: p.time,
+      comment: p.comment ?? p.brokerComment ?? '',
+    };
+  }
+
+  async send(intent: Intent): Promise<BrokerAnswer> {
+    let gw: MetaApiGateway;
+    try {
+      gw = await this.gateway();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      // Nothing was sent. The SDK missing or no token: sending again will not help.
+      const permanent = reason === METAAPI_INSTALL_HINT || /no token|Unauthorized|Forbidden/.test(reason);
+      return { outcome: 'rejected', retryable: !permanent, code: permanent ? RETCODE.REJECT : RETCODE.CONNECTION, reason };
+    }
+    const invalid = this.nonsense(intent);
+    if (invalid) return invalid;
+    let held: ParsedPosition[];
+    try {
+      held = await this.readPositions(gw);
+    } catch (err) {
+      return this.notSent(intent, err);
+    }
+    if (intent.kind === 'open') return this.open(gw, intent, held);
+    const targetId = intent.kind === 'close' ? intent.targetId || intent.positionId : intent.positionId;
+    if (intent.kind !== 'move_stop' && this.sent.has(intent.id)) {
+      const earlier = await this.reconcile(gw, intent, held, targetId);
+      if (earlier) return earlier;
+    }
+    const target = held.find((p) => p.id === targetId);
+    if (!target) return refuse(RETCODE.POSITION_CLOSED, `metaapi: position ${targetId} is not open`);
+    if (target.symbol !== intent.symbol) return refuse(RETCODE.INVALID, `metaapi: position ${targetId} is on ${target.symbol}, not ${intent.symbol}`);
+    const exitPrice = target.currentPrice ?? Number.NaN;
+    switch (intent.kind) {
+      case 'move_stop':
+        return this.trade(intent, exitPrice, target.id, () => gw.modifyPosition(target.id, intent.newSl, target.takeProfit ?? undefined));
+      case 'close_partial': {
+        const clientId = clientIdFor(intent.id);
+        return this.trade(intent, exitPrice, target.id, () => gw.closePositionPartially(target.id, intent.volume, clientId ? { clientId } : {}));
+      }
+      case 'close': {
+        const clientId = clientIdFor(intent.id);
+        return this.trade(intent, exitPrice, target.id, () => gw.closePosition(target.id, clientId ? { clientId } : {}));
+      }
+    }
+  }
+
+  /** Refusals whatever the venue: not a price, not a volume, no symbol. */
+  private nonsense(intent: Intent): BrokerAnswer | null {
+    if (!intent.symbol) return refuse(RETCODE.INVALID, 'metaapi: the request names no symbol');
+    if (intent.kind === 'move_stop' && !(Number.isFinite(intent.newSl) && intent.newSl > 0)) return refuse(RETCODE.INVALID_STOPS, `metaapi: stop ${intent.newSl} is not a price`);
+    if ((intent.kind === 'close_partial' || intent.kind === 'open') && !(Number.isFinite(intent.volume) && intent.volume > 0)) return refuse(RETCODE.INVALID_VOLUME, `metaapi: volume ${intent.volume} is not a volume`);
+    if (intent.kind === 'open' && Number.isFinite(intent.newSl) && !(intent.newSl > 0)) return refuse(RETCODE.INVALID_STOPS, `metaapi: stop ${intent.newSl} is not a price`);
+    if (intent.kind === 'open' && intent.side !== 'buy' && intent.side !== 'sell') return refuse(RETCODE.INVALID, `metaapi: side ${String(intent.side)} is neither buy nor sell`);
+    return null;
+  }
+
+  /** A read before sending failed: nothing was sent now (a retry of an unknown request stays unknown). */
+  private notSent(intent: Intent, err: unknown): BrokerAnswer {
+    const reason = `metaapi: not sent, the account could not be read: ${describeError(err, this.secrets())}`;
+    if (this.sent.get(intent.id)?.outcome === 'unknown') return { outcome: 'unknown', code: RETCODE.CONNECTION, reason };
+    return { outcome: 'rejected', retryable: true, code: RETCODE.CONNECTION, reason };
+  }
+
+  private async open(gw: MetaApiGateway, intent: Intent, held: ParsedPosition[]): Promise<BrokerAnswer> {
+    if (this.sent.has(intent.id)) {
+      const earlier = await this.reconcile(gw, intent, held, '');
+      if (earlier) return earlier;
+    }
+    let mode: AccountMode;
+    let q: BrokerQuote;
+    try {
+      mode = await this.accountMode();
+      q = await this.quote(intent.symbol);
+    } catch (err) {
+      return this.notSent(intent, err);
+    }
+    const side: Side = intent.side;
+    if (mode === 'netting' && (this.options.nettingOpposite ?? 'refuse') === 'refuse') {
+      const against = held.find((p) => p.symbol === intent.symbol && (p.type === 'POSITION_TYPE_BUY' ? 'buy' : 'sell') !== side);
+      if (against) return refuse(RETCODE.HEDGE_PROHIBITED, `metaapi: netting account: a ${side} on ${intent.symbol} would net against position ${against.id} instead of hedging it`);
+    }
+    const clientId = clientIdFor(intent.id, intent.comment);
+    const options: MetaApiTradeOptions = { ...(intent.comment ? { comment: intent.comment } : {}), ...(clientId ? { clientId } : {}) };
+    const sl = Number.isFinite(intent.newSl) ? intent.newSl : undefined;
+    const fill = side === 'buy' ? q.ask : q.bid;
+    return this.trade(intent, fill, '', () => (side === 'buy' ? gw.createMarketBuyOrder(intent.symbol, intent.volume, sl, undefined, options) : gw.createMarketSellOrder(intent.symbol, intent.volume, sl, undefined, options)));
+  }
+
+  /** Sends one trade request and answers it; remembers what may have taken effect. */
+  private async trade(intent: Intent, price: number, positionId: string, call: () => Promise<unknown>): Promise<BrokerAnswer> {
+    const at = this.sent.get(intent.id)?.at ?? this.now();
+    let answer: BrokerAnswer;
+    try {
+      const r = parsed(tradeResponseSchema, await call(), 'trade response');
+      // MT4 answers 0 (ERR_NO_ERROR) for done.
+      const code = r.numericCode >= 10000 ? r.numericCode : RETCODE.DONE;
+      answer = { outcome: 'applied', code, price, positionId: r.positionId || positionId || r.orderId || '' };
+    } catch (err) {
+      answer = answerForMetaApiError(err, { secrets: this.secrets(), now: this.now(), opening: intent.kind === 'open' });
+    }
+    if (answer.outcome !== 'rejected') this.remember(intent.id, { at, outcome: answer.outcome });
+    return answer;
+  }
+
+  private remember(id: string, s: Sent): void {
+    this.sent.delete(id);
+    this.sent.set(id, s);
+    if (this.sent.size > SENT_KEPT) this.sent.delete(this.sent.keys().next().value!);
+  }
+
+  /**
+   * Whether an earlier attempt of this intent took effect: its deal (by clientId; an open without one
+   * by its comment, also among the open positions). Null when not found: send it.
+   */
+  private async reconcile(gw: MetaApiGateway, intent: Intent, held: ParsedPosition[], targetId: string): Promise<BrokerAnswer | null> {
+    const since = this.sent.get(intent.id)!.at;
+    const clientId = clientIdFor(intent.id, intent.kind === 'open' ? intent.comment : '');
+    const byComment = intent.kind === 'open' && clientId === undefined && intent.comment !== '';
+    if (byComment) {
+      const open = held.find((p) => p.symbol === intent.symbol && p.comment === intent.comment);
+      if (open) return { outcome: 'applied', code: RETCODE.DONE, price: open.openPrice, positionId: open.id };
+    }
+    if (clientId === undefined && !byComment) return null;
+    let deals: z.infer<typeof dealsSchema>;
+    try {
+      deals = parsed(dealsSchema, await gw.getDealsByTimeRange(new Date(since - DEAL_WINDOW_MS), new Date(this.now() + DEAL_WINDOW_MS), 0, HISTORY_PAGE), 'deals');
+    } catch (err) {
+      return { outcome: 'unknown', code: RETCODE.CONNECTION, reason: `metaapi: an earlier attempt of ${intent.id} may have gone through, and the deals cannot be read: ${describeError(err, this.secrets())}` };
+    }
+    const deal = deals.deals.find((d) => (clientId !== undefined ? d.clientId === clientId : d.comment === intent.comment && d.symbol === intent.symbol && d.entryType === 'DEAL_ENTRY_IN'));
+    if (deal) return { outcome: 'applied', code: RETCODE.DONE, price: deal.price ?? Number.NaN, positionId: deal.positionId ?? targetId };
+    if (deals.synchronizing === true) return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: `metaapi: an earlier attempt of ${intent.id} may have gone through, and MetaApi is still synchronizing the deals` };
+    return null;
+  }
+
+  /** Closes the connection. One this adapter made is made again on the next call; a given one stays closed. */
+  async close(): Promise<void> {
+    const gw = this.gw ?? (this.loading ? await this.loading.catch(() => null) : null);
+    this.gw = this.options.gateway ?? null;
+    this.loading = null;
+    this.subscribed.clear();
+    if (gw) await gw.close();
+  }
+}

@@ -1,0 +1,161 @@
+// The live loop of `warden serve` on a real account: the venue's own bars drive the session. Every
+// `pollMs` it asks the broker for each symbol's M1 bars closed since the last one it fed, and steps
+// the session on each, in time order. Polling closed bars (rather than streaming ticks) is what the
+// engine needs, since it decides on closed bars, and it recovers from a dropped connection by asking
+// again: a bar missed while the venue was unreachable is fetched on the next poll (up to 1,000).
+// A venue that cannot be read counts as a feed failure (the symbol's circuit breaker; health).
+import type { Logger } from 'pino';
+import type { BrokerPort } from '../brokers/brokerPort.ts';
+import type { Bar } from '../domain/types.ts';
+import type { AccountSession, StepReport } from '../execution/accountSession.ts';
+import type { MarketLoop } from './engineLoop.ts';
+
+const MINUTE = 60_000;
+/** Most bars asked for in one poll (after a long outage the features re-warm from what comes). */
+const MAX_CATCH_UP = 1000;
+
+export interface BrokerFeedOptions {
+  broker: Pick<BrokerPort, 'candles'>;
+  session: AccountSession;
+  symbols: readonly string[];
+  /** Wait between polls, ms. */
+  pollMs: number;
+  /** Epoch ms (default Date.now): how many bars to ask for after a pause. */
+  clock?: () => number;
+  log?: Logger;
+  /** Called with each bar before its step. */
+  onBar?: (symbol: string, bar: Bar) => void;
+  /** Called after every step. */
+  onStep?: (symbol: string, report: StepReport) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Each symbol's last `bars` closed M1 bars: the history that builds the features before the session starts. */
+export async function brokerHistory(broker: Pick<BrokerPort, 'candles'>, symbols: readonly string[], bars: number): Promise<Map<string, Bar[]>> {
+  const out = new Map<string, Bar[]>();
+  for (const s of symbols) out.set(s, await broker.candles(s, 'M1', bars));
+  return out;
+}
+
+export class BrokerFeed implements MarketLoop {
+  private stopping = false;
+  private done: Promise<void> | null = null;
+  private readonly lastFed = new Map<string, number>();
+  private readonly failing = new Map<string, number>();
+  private gate: Promise<void> | null = null;
+  private openGate: (() => void) | null = null;
+  private idle: (() => void) | null = null;
+  private busy = false;
+  private wake: (() => void) | null = null;
+  /** Bars fed so far. */
+  played = 0;
+
+  constructor(
+    private readonly o: BrokerFeedOptions,
+    history: ReadonlyMap<string, readonly Bar[]> = new Map(),
+  ) {
+    if (!(o.pollMs > 0)) throw new RangeError(`pollMs must be > 0, got ${o.pollMs}`);
+    for (const [symbol, bars] of history) {
+      const last = bars[bars.length - 1];
+      if (last) this.lastFed.set(symbol, last.time);
+    }
+  }
+
+  run(): Promise<void> {
+    this.done ??= this.loop();
+    return this.done;
+  }
+
+  pause(): Promise<void> {
+    if (this.gate === null) this.gate = new Promise((resolve) => (this.openGate = resolve));
+    return new Promise((resolve) => {
+      if (this.busy) this.idle = resolve;
+      else resolve();
+    });
+  }
+
+  resume(): void {
+    this.openGate?.();
+    this.gate = null;
+    this.openGate = null;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.resume();
+    this.wake?.();
+    await this.done;
+  }
+
+  /** One poll of every symbol (the loop's body; tests call it directly). */
+  async poll(): Promise<number> {
+    let fed = 0;
+    const now = (this.o.clock ?? Date.now)();
+    for (const symbol of this.o.symbols) {
+      if (this.stopping) break;
+      const last = this.lastFed.get(symbol);
+      const want = last === undefined ? 3 : Math.min(MAX_CATCH_UP, Math.max(3, Math.ceil((now - last) / MINUTE)));
+      let bars: Bar[];
+      try {
+        bars = await this.o.broker.candles(symbol, 'M1', want);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        const n = (this.failing.get(symbol) ?? 0) + 1;
+        this.failing.set(symbol, n);
+        // Logged on the first failure and then every 10th, so an outage does not flood the log.
+        if (n === 1 || n % 10 === 0) this.o.log?.warn({ symbol, failures: n, err: message }, 'cannot read bars from the broker');
+        this.o.session.feedFailed(symbol, `bars unreadable: ${message}`);
+        continue;
+      }
+      if (this.failing.delete(symbol)) this.o.log?.info({ symbol }, 'bars readable again');
+      for (const bar of bars) {
+        const seen = this.lastFed.get(symbol);
+        if (seen !== undefined && bar.time <= seen) continue;
+        if (this.stopping) break;
+        this.busy = true;
+        try {
+          this.o.onBar?.(symbol, bar);
+          const report = await this.o.session.onBar(symbol, bar);
+          this.lastFed.set(symbol, bar.time);
+          this.played++;
+          fed++;
+          this.o.onStep?.(symbol, report);
+        } finally {
+          this.busy = false;
+          this.idle?.();
+          this.idle = null;
+        }
+        if (this.gate !== null) await this.gate;
+      }
+    }
+    return fed;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      if (this.gate !== null) {
+        await this.gate;
+        continue;
+      }
+      try {
+        await this.poll();
+      } catch (err) {
+        this.o.log?.error({ err }, 'a step of the live feed failed');
+      }
+      if (this.stopping) break;
+      await this.nap(this.o.pollMs);
+    }
+  }
+
+  /** Sleeps, but `stop` wakes it at once. */
+  private nap(ms: number): Promise<void> {
+    if (this.o.sleep) return this.o.sleep(ms);
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}

@@ -1,0 +1,502 @@
+// A fake of MetaApi's SDK connection (MetaApiGateway) for the MetaApi adapter's tests: an MT5 account
+// with MT5's trade rules (brokers.md §5.1) answering the way the SDK does. Success resolves with
+// {numericCode, stringCode, message, orderId, positionId}; a refusal throws an error shaped like the
+// SDK's TradeError (name 'TradeError', numericCode, stringCode), and the other SDK errors likewise by
+// name (TooManyRequestsError with metadata.recommendedRetryTime, TimeoutError, NotFoundError,
+// ValidationError, NotConnectedError).
+//
+// What it models (the paper broker's semantics, the project's reference):
+// - One symbol by default, XAUUSDc (3 digits, tick 0.001, lots 0.01..200 by 0.01, contract 100), a
+//   quote set by the test (ask = bid + spread), streamed once subscribed (quotes, 1m candles).
+// - Stops: SL and TP on the tick grid, else 10016 INVALID_STOPS; stops level from the bid for a buy
+//   and the ask for a sell (exactly the level is allowed, 0 still needs the level on its side). A
+//   modify checks only the levels it changes; an omitted level is removed (MT5's SLTP request sets
+//   both); the same levels answer 10025 NO_CHANGES (a success).
+// - Freeze level: modify, partial close and close within it of the SL or TP: 10029 FROZEN.
+// - Volumes: lot-step multiples within min..max (10014 INVALID_VOLUME); a partial close of more than
+//   is open: 10038 INVALID_CLOSE_VOLUME; a remainder below the min lot: 10014.
+// - A position that is not open: 10036 POSITION_CLOSED (what MT5 answers for a closed ticket; the
+//   adapter checks the positions first, so this is the race).
+// - Hedging: a position per order. Netting: one per symbol; same side adds (weighted price), the
+//   opposite side reduces, closes or reverses (a new ticket), as the paper broker does.
+// - Market closed (closeMarket): every trade 10018 MARKET_CLOSED.
+// - MetaApi's limit of 26 characters for comment + clientId: ValidationError beyond.
+// - Deals with clientId and comment for every open, partial close and close (getDealsByTimeRange).
+// - Faults for the next trade: rate_limit (TooManyRequestsError, before anything else, as MetaApi's
+//   server refuses it), then market closed, then reject (10006), requote (10004), timeout_applied
+//   (applied, then TimeoutError), timeout_lost (TimeoutError, nothing applied); or any error given.
+//
+// What it does not model: fills at other prices than the quote (no slippage), SL/TP triggering (the
+// market only moves when the test says), margin, sessions by the clock, filling modes, candles of other
+// timeframes than 1m, paging of deals, MT4. A call outside what it models is recorded in
+// `unexpected` and throws: the test must check `unexpected` stays empty.
+import { RETCODE } from '../../src/brokers/brokerAnswer.ts';
+import type {
+  MarketDataSubscription,
+  MetaApiGateway,
+  MetaApiTradeOptions,
+  MetatraderAccountInformation,
+  MetatraderCandle,
+  MetatraderDeal,
+  MetatraderDeals,
+  MetatraderPosition,
+  MetatraderSymbolPrice,
+  MetatraderSymbolSpecification,
+  MetatraderTradeResponse,
+} from '../../src/brokers/metaApiGateway.ts';
+import { isStepMultiple } from '../../src/domain/rounding.ts';
+import type { Bar, Side } from '../../src/domain/types.ts';
+import type { ContractFault } from './brokerContract.ts';
+
+export const XAU = 'XAUUSDc';
+
+/** The SDK's error shape: class told apart by `name`. */
+export class FakeSdkError extends Error {
+  numericCode?: number;
+  stringCode?: string;
+  metadata?: { periodInMinutes?: number; requestsPerPeriodAllowed?: number; recommendedRetryTime: Date | string; type?: string };
+  details?: unknown;
+  constructor(name: string, message: string, extra: Partial<Pick<FakeSdkError, 'numericCode' | 'stringCode' | 'metadata' | 'details'>> = {}) {
+    super(message);
+    this.name = name;
+    Object.assign(this, extra);
+  }
+}
+
+const RETCODE_NAME = new Map<number, string>(Object.entries(RETCODE).map(([k, v]) => [v, `TRADE_RETCODE_${k}`]));
+
+export function tradeError(code: number, message: string): FakeSdkError {
+  return new FakeSdkError('TradeError', message, { numericCode: code, stringCode: RETCODE_NAME.get(code) ?? `TRADE_RETCODE_${code}` });
+}
+
+/** The spec MetaApi reports, with fields the adapter does not read (as a real one has them). */
+export type FakeSpec = MetatraderSymbolSpecification & { fillingModes: string[]; deal: string; tradeMode: string; marginCurrency: string; baseCurrency: string; profitCurrency: string };
+
+export function xauSpec(over: Partial<FakeSpec> = {}): FakeSpec {
+  return {
+    symbol: XAU, tickSize: 0.001, minVolume: 0.01, maxVolume: 200, volumeStep: 0.01, contractSize: 100, digits: 3, point: 0.001,
+    stopsLevel: 0, freezeLevel: 0, path: 'Metals\\XAUUSDc', description: 'Gold vs US Dollar', fillingModes: ['SYMBOL_FILLING_FOK', 'SYMBOL_FILLING_IOC'],
+    deal: 'SYMBOL_TRADE_EXECUTION_MARKET', tradeMode: 'SYMBOL_TRADE_MODE_FULL', marginCurrency: 'XAU', baseCurrency: 'XAU', profitCurrency: 'USD', ...over,
+  };
+}
+
+interface Book {
+  id: string;
+  side: Side;
+  symbol: string;
+  lots: number;
+  openPrice: number;
+  sl: number | null;
+  tp: number | null;
+  time: number;
+  updateTime: number;
+  comment: string;
+  clientId: string;
+}
+
+interface Quote {
+  bid: number;
+  ask: number;
+  time: number;
+}
+
+export interface FakeCall {
+  method: string;
+  args: unknown[];
+}
+
+const MARGIN_MODE = { hedging: 'ACCOUNT_MARGIN_MODE_RETAIL_HEDGING', netting: 'ACCOUNT_MARGIN_MODE_RETAIL_NETTING' } as const;
+const TRADE_CALLS = new Set(['modifyPosition', 'closePositionPartially', 'closePosition', 'createMarketBuyOrder', 'createMarketSellOrder']);
+
+export class FakeMetaApi implements MetaApiGateway {
+  /** The account's clock (epoch ms): quotes, deals and positions are stamped with it. */
+  now = Date.UTC(2024, 4, 16, 10, 0);
+  /** Ask minus bid, price units. */
+  spread = 0.2;
+  marketOpen = true;
+  /** False: the streaming connection is down (terminalPrice answers undefined). */
+  streamConnected = true;
+  readonly specs = new Map<string, FakeSpec>();
+  readonly calls: FakeCall[] = [];
+  readonly unexpected: string[] = [];
+  readonly deals: MetatraderDeal[] = [];
+  closed = false;
+  private readonly book = new Map<string, Book>();
+  private readonly quotes = new Map<string, Quote>();
+  private readonly history = new Map<string, MetatraderCandle[]>();
+  private readonly streamed = new Map<string, MetatraderCandle[]>();
+  private readonly subscriptions = new Map<string, MarketDataSubscription[]>();
+  private readonly faults: (ContractFault | Error)[] = [];
+  private nextTicket = 80_000_001;
+  private nextDeal = 90_000_001;
+
+  constructor(private readonly mode: 'hedging' | 'netting', specs: FakeSpec[] = [xauSpec()]) {
+    for (const s of specs) {
+      this.specs.set(s.symbol, s);
+      this.setBid(2000, s.symbol);
+    }
+  }
+
+  // ------------------------------------------------------------ test controls
+
+  failNext(kind: ContractFault | Error): void {
+    this.faults.push(kind);
+  }
+
+  setBid(bid: number, symbol = XAU): void {
+    const spec = this.specOf(symbol);
+    this.quotes.set(symbol, { bid, ask: round(bid + this.spread, spec.digits), time: this.now });
+  }
+
+  /** M1 bars the venue holds (the last may be forming); streamed too once subscribed to 1m candles. */
+  feedBars(bars: readonly Bar[], symbol = XAU): void {
+    const spec = this.specOf(symbol);
+    const hist = this.history.get(symbol) ?? [];
+    this.history.set(symbol, hist);
+    const streaming = this.subscriptions.get(symbol)?.some((s) => s.type === 'candles' && s.timeframe === '1m') === true;
+    for (const b of bars) {
+      const candle: MetatraderCandle & { brokerTime: string } = {
+        symbol, timeframe: '1m', time: new Date(b.time), brokerTime: brokerTime(b.time), open: b.open, high: b.high, low: b.low, close: b.close,
+        tickVolume: b.volume, volume: 0, ...(Number.isFinite(b.spread) ? { spread: Math.round(b.spread / spec.point) } : {}),
+      };
+      hist.push(candle);
+      if (streaming) {
+        const s = this.streamed.get(symbol) ?? [];
+        s.push(candle);
+        this.streamed.set(symbol, s);
+      }
+    }
+    hist.sort((a, b) => +a.time - +b.time);
+  }
+
+  /** A position the trader opens outside Warden (no fault, not logged as a call); its ticket. */
+  traderOpen(side: Side, volume: number, sl: number | null, tp: number | null, comment = '', symbol = XAU): string {
+    const r = this.doOpen(symbol, side, volume, sl, tp, { comment });
+    if (!r.positionId) throw new Error('fake metaapi: the trader position was not opened');
+    return r.positionId;
+  }
+
+  /** Trade calls made so far (the adapter's requests), in order. */
+  tradeCalls(): FakeCall[] {
+    return this.calls.filter((c) => TRADE_CALLS.has(c.method));
+  }
+
+  // ------------------------------------------------------------ reads
+
+  async getAccountInformation(): Promise<MetatraderAccountInformation> {
+    this.enter('getAccountInformation', []);
+    const info: MetatraderAccountInformation & Record<string, unknown> = {
+      platform: 'mt5', broker: 'Fake Broker Ltd', currency: 'USD', server: 'FakeBroker-Demo', balance: 10_000, equity: 10_000, margin: 0, freeMargin: 10_000,
+      leverage: 100, marginLevel: 0, tradeAllowed: true, marginMode: MARGIN_MODE[this.mode], name: 'Test', login: 1234567, credit: 0, type: 'ACCOUNT_TRADE_MODE_DEMO', currencyDigits: 2,
+    };
+    return info;
+  }
+
+  async getPositions(): Promise<MetatraderPosition[]> {
+    this.enter('getPositions', []);
+    return [...this.book.values()].map((p) => this.toSdk(p));
+  }
+
+  async getSymbolSpecification(symbol: string): Promise<MetatraderSymbolSpecification> {
+    this.enter('getSymbolSpecification', [symbol]);
+    return { ...this.known(symbol) };
+  }
+
+  async getSymbolPrice(symbol: string, keepSubscription?: boolean): Promise<MetatraderSymbolPrice> {
+    this.enter('getSymbolPrice', [symbol, keepSubscription]);
+    this.known(symbol);
+    return this.price(symbol);
+  }
+
+  async subscribeToMarketData(symbol: string, subscriptions: MarketDataSubscription[]): Promise<void> {
+    this.enter('subscribeToMarketData', [symbol, subscriptions]);
+    this.known(symbol);
+    for (const s of subscriptions) {
+      if (s.type !== 'quotes' && !(s.type === 'candles' && s.timeframe === '1m')) this.unexpectedCall(`subscribeToMarketData ${symbol} ${JSON.stringify(s)}`);
+    }
+    this.subscriptions.set(symbol, [...(this.subscriptions.get(symbol) ?? []), ...subscriptions]);
+  }
+
+  terminalPrice(symbol: string): MetatraderSymbolPrice | undefined {
+    if (this.closed || !this.streamConnected) return undefined;
+    if (!this.subscriptions.get(symbol)?.some((s) => s.type === 'quotes')) return undefined;
+    return this.price(symbol);
+  }
+
+  streamedCandles(symbol: string, timeframe: string): readonly MetatraderCandle[] {
+    if (timeframe !== '1m') return [];
+    return [...(this.streamed.get(symbol) ?? [])];
+  }
+
+  async getHistoricalCandles(symbol: string, timeframe: string, startTime?: Date, limit = 1000): Promise<MetatraderCandle[]> {
+    this.enter('getHistoricalCandles', [symbol, timeframe, startTime, limit]);
+    this.known(symbol);
+    if (timeframe !== '1m') this.unexpectedCall(`getHistoricalCandles ${symbol} ${timeframe}`);
+    if (!(limit > 0 && limit <= 1000)) throw new FakeSdkError('ValidationError', 'Validation failed: limit must be within 1..1000');
+    // Backwards from startTime (inclusive), the latest `limit`.
+    const until = startTime ? startTime.getTime() : Number.POSITIVE_INFINITY;
+    const upTo = (this.history.get(symbol) ?? []).filter((c) => +c.time <= until);
+    return upTo.slice(Math.max(0, upTo.length - limit)).map((c) => ({ ...c }));
+  }
+
+  async getDealsByTimeRange(startTime: Date, endTime: Date, offset = 0, limit = 1000): Promise<MetatraderDeals> {
+    this.enter('getDealsByTimeRange', [startTime, endTime, offset, limit]);
+    if (offset !== 0) this.unexpectedCall(`getDealsByTimeRange offset ${offset}`);
+    const deals = this.deals.filter((d) => +d.time >= startTime.getTime() && +d.time < endTime.getTime()).slice(0, limit);
+    return { deals: deals.map((d) => ({ ...d })), synchronizing: false };
+  }
+
+  async close(): Promise<void> {
+    this.calls.push({ method: 'close', args: [] });
+    this.closed = true;
+  }
+
+  // ------------------------------------------------------------ trades
+
+  async modifyPosition(positionId: string, stopLoss?: number, takeProfit?: number): Promise<MetatraderTradeResponse> {
+    return this.trade('modifyPosition', [positionId, stopLoss, takeProfit], () => {
+      const p = this.book.get(positionId);
+      if (!p) throw tradeError(RETCODE.POSITION_CLOSED, "Position doesn't exist");
+      const sl = stopLoss ?? null;
+      const tp = takeProfit ?? null;
+      const spec = this.specOf(p.symbol);
+      const slChanged = !samePrice(sl, p.sl, spec);
+      const tpChanged = !samePrice(tp, p.tp, spec);
+      if (!slChanged && !tpChanged) return { numericCode: RETCODE.NO_CHANGES, stringCode: 'TRADE_RETCODE_NO_CHANGES', message: 'No changes in request', positionId: p.id };
+      const bad = (slChanged ? this.checkStop(p.symbol, p.side, 'sl', sl) : null) ?? (tpChanged ? this.checkStop(p.symbol, p.side, 'tp', tp) : null);
+      if (bad) throw tradeError(RETCODE.INVALID_STOPS, `Invalid stops: ${bad}`);
+      if (this.frozen(p)) throw tradeError(RETCODE.FROZEN, 'Order or position frozen');
+      p.sl = sl;
+      p.tp = tp;
+      p.updateTime = this.now;
+      // A modify places no order: no orderId.
+      return { numericCode: RETCODE.DONE, stringCode: 'TRADE_RETCODE_DONE', message: 'Request completed', positionId: p.id };
+    });
+  }
+
+  async closePositionPartially(positionId: string, volume: number, options: MetaApiTradeOptions = {}): Promise<MetatraderTradeResponse> {
+    return this.trade('closePositionPartially', [positionId, volume, options], () => {
+      this.checkOptions(options);
+      const p = this.book.get(positionId);
+      if (!p) throw tradeError(RETCODE.POSITION_CLOSED, "Position doesn't exist");
+      const spec = this.specOf(p.symbol);
+      const lots = lotsOf(volume, spec);
+      const min = minLots(spec);
+      if (lots === null || lots < min) throw tradeError(RETCODE.INVALID_VOLUME, 'Invalid volume in the request');
+      if (lots > p.lots) throw tradeError(RETCODE.INVALID_CLOSE_VOLUME, 'Close volume exceeds the current position volume');
+      const rest = p.lots - lots;
+      if (rest > 0 && rest < min) throw tradeError(RETCODE.INVALID_VOLUME, 'Invalid volume in the request (the remainder would be below the minimum)');
+      if (this.frozen(p)) throw tradeError(RETCODE.FROZEN, 'Order or position frozen');
+      this.deal(p, 'DEAL_ENTRY_OUT', lots, this.exitPrice(p), options);
+      p.lots = rest;
+      if (rest === 0) this.book.delete(p.id);
+      return done(p.id);
+    });
+  }
+
+  async closePosition(positionId: string, options: MetaApiTradeOptions = {}): Promise<MetatraderTradeResponse> {
+    return this.trade('closePosition', [positionId, options], () => {
+      this.checkOptions(options);
+      const p = this.book.get(positionId);
+      if (!p) throw tradeError(RETCODE.POSITION_CLOSED, "Position doesn't exist");
+      if (this.frozen(p)) throw tradeError(RETCODE.FROZEN, 'Order or position frozen');
+      this.deal(p, 'DEAL_ENTRY_OUT', p.lots, this.exitPrice(p), options);
+      this.book.delete(p.id);
+      return done(p.id);
+    });
+  }
+
+  async createMarketBuyOrder(symbol: string, volume: number, stopLoss?: number, takeProfit?: number, options: MetaApiTradeOptions = {}): Promise<MetatraderTradeResponse> {
+    return this.trade('createMarketBuyOrder', [symbol, volume, stopLoss, takeProfit, options], () => this.doOpen(symbol, 'buy', volume, stopLoss ?? null, takeProfit ?? null, options));
+  }
+
+  async createMarketSellOrder(symbol: string, volume: number, stopLoss?: number, takeProfit?: number, options: MetaApiTradeOptions = {}): Promise<MetatraderTradeResponse> {
+    return this.trade('createMarketSellOrder', [symbol, volume, stopLoss, takeProfit, options], () => this.doOpen(symbol, 'sell', volume, stopLoss ?? null, takeProfit ?? null, options));
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private enter(method: string, args: unknown[]): void {
+    this.calls.push({ method, args });
+    if (this.closed) throw new FakeSdkError('NotConnectedError', 'the connection was closed');
+  }
+
+  private unexpectedCall(what: string): never {
+    this.unexpected.push(what);
+    throw new Error(`fake metaapi: unexpected call ${what}`);
+  }
+
+  private trade(method: string, args: unknown[], run: () => MetatraderTradeResponse): MetatraderTradeResponse {
+    this.enter(method, args);
+    const fault = this.faults.shift() ?? null;
+    if (fault instanceof Error) throw fault;
+    if (fault === 'rate_limit') {
+      throw new FakeSdkError('TooManyRequestsError', 'You have used all your account subscriptions quota. Please wait before retrying', {
+        metadata: { periodInMinutes: 60, requestsPerPeriodAllowed: 1000, recommendedRetryTime: new Date(this.now + 1500), type: 'LIMIT_REQUEST_RATE_PER_ACCOUNT' },
+      });
+    }
+    if (!this.marketOpen) throw tradeError(RETCODE.MARKET_CLOSED, 'Market is closed');
+    if (fault === 'reject') throw tradeError(RETCODE.REJECT, 'Request rejected');
+    if (fault === 'requote') throw tradeError(RETCODE.REQUOTE, 'Requote');
+    if (fault === 'timeout_applied' || fault === 'timeout_lost') {
+      if (fault === 'timeout_applied') {
+        try {
+          run();
+        } catch {
+          // Refused: it did not take effect, and the caller hears only the timeout anyway.
+        }
+      }
+      throw new FakeSdkError('TimeoutError', `MetaApi websocket client request of type trade timed out. Please make sure your account is connected to broker before retrying your request.`);
+    }
+    return run();
+  }
+
+  private checkOptions(options: MetaApiTradeOptions): void {
+    const length = (options.comment ?? '').length + (options.clientId ?? '').length;
+    if (length > 26) throw new FakeSdkError('ValidationError', 'Validation failed: the sum of the lengths of comment and clientId must be at most 26', { details: [{ parameter: 'comment' }] });
+  }
+
+  private doOpen(symbol: string, side: Side, volume: number, sl: number | null, tp: number | null, options: MetaApiTradeOptions): MetatraderTradeResponse {
+    this.checkOptions(options);
+    const spec = this.specs.get(symbol);
+    if (!spec) throw tradeError(RETCODE.INVALID, 'Invalid request: unknown symbol');
+    const lots = lotsOf(volume, spec);
+    if (lots === null || lots < minLots(spec) || lots > Math.floor(spec.maxVolume / spec.volumeStep + 1e-7)) throw tradeError(RETCODE.INVALID_VOLUME, 'Invalid volume in the request');
+    const bad = this.checkStop(symbol, side, 'sl', sl) ?? this.checkStop(symbol, side, 'tp', tp);
+    if (bad) throw tradeError(RETCODE.INVALID_STOPS, `Invalid stops: ${bad}`);
+    const q = this.quotes.get(symbol)!;
+    const fill = side === 'buy' ? q.ask : q.bid;
+    const held = this.mode === 'netting' ? [...this.book.values()].find((p) => p.symbol === symbol) : undefined;
+    if (!held) return done(this.openNew(symbol, side, lots, fill, sl, tp, options));
+    if (held.side === side) {
+      const total = held.lots + lots;
+      held.openPrice = round((held.openPrice * held.lots + fill * lots) / total, spec.digits + 2);
+      held.lots = total;
+      if (sl !== null) held.sl = sl;
+      if (tp !== null) held.tp = tp;
+      this.deal(held, 'DEAL_ENTRY_IN', lots, fill, options);
+      return done(held.id);
+    }
+    const left = Math.abs(held.lots - lots);
+    if (left > 0 && left < minLots(spec)) throw tradeError(RETCODE.INVALID_VOLUME, 'Invalid volume in the request (the rest would be below the minimum)');
+    if (this.frozen(held)) throw tradeError(RETCODE.FROZEN, 'Order or position frozen');
+    const closing = Math.min(lots, held.lots);
+    this.deal(held, lots > held.lots ? 'DEAL_ENTRY_INOUT' : 'DEAL_ENTRY_OUT', closing, fill, options);
+    held.lots -= closing;
+    if (held.lots > 0) return done(held.id);
+    this.book.delete(held.id);
+    if (lots === closing) return done(held.id);
+    return done(this.openNew(symbol, side, lots - closing, fill, sl, tp, options));
+  }
+
+  private openNew(symbol: string, side: Side, lots: number, fill: number, sl: number | null, tp: number | null, options: MetaApiTradeOptions): string {
+    const p: Book = { id: String(this.nextTicket++), side, symbol, lots, openPrice: fill, sl, tp, time: this.now, updateTime: this.now, comment: options.comment ?? '', clientId: options.clientId ?? '' };
+    this.book.set(p.id, p);
+    this.deal(p, 'DEAL_ENTRY_IN', lots, fill, options);
+    return p.id;
+  }
+
+  private deal(p: Book, entryType: string, lots: number, price: number, options: MetaApiTradeOptions): void {
+    const spec = this.specOf(p.symbol);
+    const buying = entryType === 'DEAL_ENTRY_IN' ? p.side === 'buy' : p.side === 'sell';
+    const volume = volumeOf(lots, spec);
+    const profit = entryType === 'DEAL_ENTRY_IN' ? 0 : (p.side === 'buy' ? 1 : -1) * (price - p.openPrice) * volume * spec.contractSize;
+    const deal: MetatraderDeal & Record<string, unknown> = {
+      id: String(this.nextDeal++), type: buying ? 'DEAL_TYPE_BUY' : 'DEAL_TYPE_SELL', entryType, symbol: p.symbol, time: new Date(this.now), brokerTime: brokerTime(this.now),
+      volume, price, positionId: p.id, orderId: String(this.nextDeal), profit: round(profit, 2), commission: 0, swap: 0, platform: 'mt5', reason: 'DEAL_REASON_EXPERT',
+      ...(options.comment ? { comment: options.comment } : {}), ...(options.clientId ? { clientId: options.clientId } : {}),
+    };
+    this.deals.push(deal);
+  }
+
+  private checkStop(symbol: string, side: Side, kind: 'sl' | 'tp', value: number | null): string | null {
+    if (value === null) return null;
+    const spec = this.specOf(symbol);
+    const q = this.quotes.get(symbol)!;
+    if (!Number.isFinite(value) || !isStepMultiple(value, spec.tickSize)) return `${kind} ${value} is not a multiple of the tick ${spec.tickSize}`;
+    const buy = side === 'buy';
+    const distance = kind === 'sl' ? (buy ? q.bid - value : value - q.ask) : buy ? value - q.bid : q.ask - value;
+    const eps = spec.point * 1e-3;
+    if (!(distance > eps) || distance < spec.stopsLevel * spec.point - eps) return `${kind} ${value} is within the stops level (${spec.stopsLevel} points) of the ${buy ? 'bid' : 'ask'}`;
+    return null;
+  }
+
+  private frozen(p: Book): boolean {
+    const spec = this.specOf(p.symbol);
+    const freeze = spec.freezeLevel * spec.point;
+    if (!(freeze > 0)) return false;
+    const price = this.exitPrice(p);
+    const eps = spec.point * 1e-3;
+    return (p.sl !== null && Math.abs(price - p.sl) <= freeze + eps) || (p.tp !== null && Math.abs(price - p.tp) <= freeze + eps);
+  }
+
+  private exitPrice(p: Book): number {
+    const q = this.quotes.get(p.symbol)!;
+    return p.side === 'buy' ? q.bid : q.ask;
+  }
+
+  private price(symbol: string): MetatraderSymbolPrice {
+    const q = this.quotes.get(symbol)!;
+    const out: MetatraderSymbolPrice & Record<string, unknown> = { symbol, bid: q.bid, ask: q.ask, profitTickValue: 0.1, lossTickValue: 0.1, time: new Date(q.time), brokerTime: brokerTime(q.time) };
+    return out;
+  }
+
+  private toSdk(p: Book): MetatraderPosition {
+    const spec = this.specOf(p.symbol);
+    const volume = volumeOf(p.lots, spec);
+    const current = this.exitPrice(p);
+    const out: MetatraderPosition & Record<string, unknown> = {
+      id: p.id, type: p.side === 'buy' ? 'POSITION_TYPE_BUY' : 'POSITION_TYPE_SELL', symbol: p.symbol, magic: 0, time: new Date(p.time), brokerTime: brokerTime(p.time),
+      updateTime: new Date(p.updateTime), openPrice: p.openPrice, currentPrice: current, currentTickValue: 0.1, volume, swap: 0, realizedSwap: 0, unrealizedSwap: 0,
+      profit: round((p.side === 'buy' ? 1 : -1) * (current - p.openPrice) * volume * spec.contractSize, 2), unrealizedProfit: 0, realizedProfit: 0, commission: 0,
+      realizedCommission: 0, unrealizedCommission: 0, reason: 'POSITION_REASON_EXPERT',
+      ...(p.sl !== null ? { stopLoss: p.sl } : {}), ...(p.tp !== null ? { takeProfit: p.tp } : {}),
+      ...(p.comment ? { comment: p.comment, brokerComment: p.comment } : {}), ...(p.clientId ? { clientId: p.clientId } : {}),
+    };
+    return out;
+  }
+
+  private specOf(symbol: string): FakeSpec {
+    const s = this.specs.get(symbol);
+    if (!s) throw new Error(`fake metaapi: no spec for ${symbol}`);
+    return s;
+  }
+
+  /** The spec of a symbol the account has, else the SDK's NotFoundError. */
+  private known(symbol: string): FakeSpec {
+    const s = this.specs.get(symbol);
+    if (!s) throw new FakeSdkError('NotFoundError', `Specification for ${symbol} symbol not found`);
+    return s;
+  }
+}
+
+function done(positionId: string): MetatraderTradeResponse {
+  return { numericCode: RETCODE.DONE, stringCode: 'TRADE_RETCODE_DONE', message: 'Request completed', orderId: String(Number(positionId) + 1_000_000), positionId };
+}
+
+function lotsOf(volume: number, spec: MetatraderSymbolSpecification): number | null {
+  if (!Number.isFinite(volume) || volume <= 0 || !isStepMultiple(volume, spec.volumeStep)) return null;
+  return Math.round(volume / spec.volumeStep);
+}
+
+function minLots(spec: MetatraderSymbolSpecification): number {
+  return Math.max(1, Math.ceil(spec.minVolume / spec.volumeStep - 1e-7));
+}
+
+function volumeOf(lots: number, spec: MetatraderSymbolSpecification): number {
+  return round(lots * spec.volumeStep, 8);
+}
+
+function samePrice(a: number | null, b: number | null, spec: MetatraderSymbolSpecification): boolean {
+  if (a === null || b === null) return a === b;
+  return Math.abs(a - b) <= spec.point * 1e-3;
+}
+
+function round(v: number, digits: number): number {
+  return Number(v.toFixed(digits));
+}
+
+/** The broker's clock as MetaApi writes it (the fake's broker runs on UTC). */
+function brokerTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}

@@ -1,0 +1,108 @@
+// The live feed of a real account (brokerFeed.ts): each poll feeds the bars closed since the last one,
+// once each and in order, catches up after a pause, and counts an unreadable venue as a feed failure
+// (five in a row open the symbol's circuit breaker, which health reports).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PaperAccount } from '../../src/brokers/paperAccount.ts';
+import { instrumentFromConfig } from '../../src/domain/instruments.ts';
+import type { Bar, Timeframe } from '../../src/domain/types.ts';
+import { AccountSession } from '../../src/execution/accountSession.ts';
+import { BrokerFeed, brokerHistory } from '../../src/service/brokerFeed.ts';
+import { openSqliteStore } from '../../src/store/sqliteStore.ts';
+import { BAR_MS, liveConfig, sampleBars, SYMBOL } from '../support/liveHarness.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'warden-feed-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+/** A venue whose closed bars are the first `closed` of `bars`; `down` makes it unreadable. */
+class Venue {
+  closed = 0;
+  down = false;
+  readonly asked: number[] = [];
+  constructor(private readonly bars: Bar[]) {}
+  async candles(symbol: string, _tf: Timeframe, limit: number): Promise<Bar[]> {
+    this.asked.push(limit);
+    if (this.down) throw new Error('connection reset');
+    if (symbol !== SYMBOL) throw new Error(`no symbol ${symbol}`);
+    return this.bars.slice(Math.max(0, this.closed - limit), this.closed);
+  }
+}
+
+async function setup() {
+  const config = liveConfig();
+  const instrument = instrumentFromConfig(config, SYMBOL, true);
+  const bars = sampleBars(21, 1400);
+  const account = new PaperAccount([instrument], { accountMode: 'hedging', timeframeMs: BAR_MS });
+  const store = openSqliteStore(join(dir, `feed${++n}.db`), { now: bars[0]!.time });
+  let now = bars[1199]!.time + BAR_MS;
+  const venue = new Venue(bars);
+  venue.closed = 1200;
+  const fed: number[] = [];
+  const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => now });
+  const history = await brokerHistory(venue, [SYMBOL], 1000);
+  await session.start(history);
+  const feed = new BrokerFeed({ broker: venue, session, symbols: [SYMBOL], pollMs: 1000, clock: () => now, onBar: (_s, b) => fed.push(b.time) }, history);
+  const advance = (to: number) => {
+    venue.closed = to;
+    now = bars[to - 1]!.time + BAR_MS;
+  };
+  return { bars, venue, feed, fed, session, store, advance, history };
+}
+
+describe('BrokerFeed', () => {
+  it('warms up from the venue history, then feeds each newly closed bar once, in order', async () => {
+    const s = await setup();
+    expect(s.history.get(SYMBOL)!.length).toBe(1000);
+    expect(await s.feed.poll()).toBe(0); // nothing closed since the history
+    s.advance(1201);
+    expect(await s.feed.poll()).toBe(1);
+    expect(await s.feed.poll()).toBe(0); // the same bar is not fed twice
+    s.advance(1204);
+    expect(await s.feed.poll()).toBe(3);
+    expect(s.fed).toEqual([1200, 1201, 1202, 1203].map((i) => s.bars[i]!.time));
+    expect(s.feed.played).toBe(4);
+    expect(s.session.health().feeds[0]!.lastBarAt).toBe(s.bars[1203]!.time + BAR_MS);
+    s.store.close();
+  });
+
+  it('after a pause asks for enough bars to catch up (up to 1,000) and feeds them all', async () => {
+    const s = await setup();
+    s.advance(1290);
+    expect(await s.feed.poll()).toBe(90);
+    // 90 bars closed since the last one fed: it asked for 91 (one spare for the bar still forming).
+    expect(s.venue.asked[s.venue.asked.length - 1]).toBe(91);
+    expect(s.fed[0]).toBe(s.bars[1200]!.time);
+    expect(s.fed[s.fed.length - 1]).toBe(s.bars[1289]!.time);
+    s.store.close();
+  });
+
+  it('an unreadable venue is a feed failure: five in a row open the circuit breaker, reported by health; the bars are fed once it answers', async () => {
+    const s = await setup();
+    s.venue.down = true;
+    s.advance(1202);
+    for (let i = 0; i < 5; i++) expect(await s.feed.poll()).toBe(0);
+    const h = s.session.health();
+    expect(h.status).toBe('degraded');
+    expect(h.reasons.join(' ')).toMatch(/circuit breaker/);
+    expect(h.reasons.join(' ')).toMatch(/connection reset/);
+    s.venue.down = false;
+    expect(await s.feed.poll()).toBe(2);
+    s.store.close();
+  });
+
+  it('run() polls until stop(), which wakes it from its wait at once', async () => {
+    const s = await setup();
+    const running = s.feed.run();
+    s.advance(1203);
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(s.feed.played).toBe(3);
+    await s.feed.stop();
+    await running;
+    expect(Date.now() - t0).toBeLessThan(1900);
+    s.store.close();
+  });
+});
