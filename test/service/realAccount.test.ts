@@ -1,63 +1,122 @@
-// `warden serve` on a real account (not the played paper market): the account's rules and history are
-// read from the venue, the position a trader opened there is adopted, the venue's newly closed bars
-// drive the session, and the intents go to the venue, all through the real HTTP server and a real
-// SQLite file. The venue here is a paper account standing in for a remote one: it is reached only
-// through BrokerPort, as ccxt's and MetaApi's adapters are.
+// `warden serve` on a real account (not the played paper market), through each adapter: the account's
+// rules and history are read from the venue, the position a trader opened there is adopted, the
+// venue's newly closed bars drive the session, and the intents go to the venue, all through the real
+// HTTP server and a real SQLite file. The venues: the ccxt adapter over the fake Binance REST API, the
+// MetaApi adapter over the fake SDK connection, and a paper account standing in for a remote venue
+// (reached only through BrokerPort).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ConfiguredBroker } from '../../src/brokers/brokerFromConfig.ts';
+import { CcxtBroker } from '../../src/brokers/ccxtBroker.ts';
+import { MetaApiBroker } from '../../src/brokers/metaApiBroker.ts';
 import { PaperAccount } from '../../src/brokers/paperAccount.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
-import type { Bar } from '../../src/domain/types.ts';
+import type { Bar, Position, Side } from '../../src/domain/types.ts';
 import { createLogger } from '../../src/log.ts';
 import { healthSchema, positionSchema } from '../../src/service/apiSchemas.ts';
 import { startService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
-import { BAR_MS, sampleBars, SYMBOL } from '../support/liveHarness.ts';
+import { FakeBinanceUsdm, XAU as BINANCE_XAU } from '../brokers/fakeBinanceUsdm.ts';
+import { FakeMetaApi, XAU as MT5_XAU } from '../brokers/fakeMetaApi.ts';
+import { BAR_MS, profitableEntry, sampleBars, SYMBOL } from '../support/liveHarness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-real-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('serve on a real account (venue bars, venue positions)', () => {
-  it('adopts the venue position, steps on the venue bars as they close, and sends its intents to the venue', async () => {
-    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'ccxt', symbols: [SYMBOL], pollSec: 1, historyBars: 1000 } });
-    const instrument = instrumentFromConfig(config, SYMBOL, true);
-    const raw = sampleBars(5, 1260);
-    // The history ends a few seconds ago, as a live venue's would (health judges feeds on the wall clock).
-    const shift = Date.now() - 3_000 - (raw[1199]!.time + BAR_MS);
-    const bars: Bar[] = raw.map((b) => ({ ...b, time: b.time + shift }));
-    // A trader's position opened at bar i0, with its stop and target beyond every price since: pick
-    // the bar and side furthest in profit at the last bar, so breakeven is due when the session starts.
-    let best = { i0: 0, side: 'buy' as 'buy' | 'sell', sl: 0, tp: 0, progress: -1 };
-    for (let i0 = 1000; i0 < 1190; i0++) {
-      let hi = -Infinity;
-      let lo = Infinity;
-      for (let k = i0 + 1; k < 1200; k++) {
-        hi = Math.max(hi, bars[k]!.high);
-        lo = Math.min(lo, bars[k]!.low);
-      }
-      const e = bars[i0]!.close;
-      const c = bars[1199]!.close;
-      const up = { i0, side: 'buy' as const, sl: Math.floor(lo - 2), tp: Math.ceil(hi + 2), progress: (c - e) / (Math.ceil(hi + 2) - e) };
-      const down = { i0, side: 'sell' as const, sl: Math.ceil(hi + 3), tp: Math.floor(lo - 2), progress: (e - c) / (e - Math.floor(lo - 2)) };
-      for (const cand of [up, down]) if (cand.progress > best.progress) best = cand;
-    }
-    expect(best.progress).toBeGreaterThan(0.35);
-    const venue = new PaperAccount([instrument], { accountMode: 'hedging', timeframeMs: BAR_MS });
-    venue.addHistory(SYMBOL, bars.slice(0, best.i0));
-    venue.onBar(SYMBOL, bars[best.i0]!, bars[best.i0]!.time + BAR_MS);
-    const opened = venue.broker(SYMBOL).open({ requestId: 'hand', side: best.side, volume: 1, sl: best.sl, tp: best.tp, comment: '', exempt: true });
-    if (opened.outcome !== 'applied') throw new Error('the venue refused the test position');
-    const ticket = opened.positionId;
-    const { side, sl } = best;
-    for (let k = best.i0 + 1; k < 1200; k++) venue.onBar(SYMBOL, bars[k]!, bars[k]!.time + BAR_MS);
-    expect((await venue.positions()).map((p) => p.id)).toEqual([ticket]);
+/** A venue under test: set up with history and a trader's position, then bars close there. */
+interface Venue {
+  symbol: string;
+  broker: ConfiguredBroker['broker'];
+  /** The venue holds bars [0, upTo) closed (the clock just past the last) and quotes its close. */
+  closeBars(upTo: number): void;
+  /** The trader opens a position at the current quote; its id. */
+  open(side: Side, sl: number, tp: number): string;
+  /** Checked at the end: the fake saw nothing it does not know. */
+  unexpected(): string[];
+}
 
-    const configured: ConfiguredBroker = { kind: 'ccxt', broker: venue, symbols: [SYMBOL], paper: null, describe: 'test venue' };
-    const store = openSqliteStore(join(dir, 'real.db'), { now: Date.now() });
+const closeOf = (b: Bar) => b.time + BAR_MS;
+
+function paperVenue(bars: Bar[]): Venue {
+  const config = configSchema.parse({});
+  const venue = new PaperAccount([instrumentFromConfig(config, SYMBOL, true)], { accountMode: 'hedging', timeframeMs: BAR_MS });
+  let fed = 0;
+  return {
+    symbol: SYMBOL,
+    broker: venue,
+    closeBars(upTo) {
+      for (; fed < upTo; fed++) venue.onBar(SYMBOL, bars[fed]!, closeOf(bars[fed]!));
+    },
+    open(side, sl, tp) {
+      const a = venue.broker(SYMBOL).open({ requestId: `hand${side}`, side, volume: 1, sl, tp, comment: '', exempt: true });
+      if (a.outcome !== 'applied') throw new Error('the venue refused the test position');
+      return a.positionId;
+    },
+    unexpected: () => [],
+  };
+}
+
+function binanceVenue(bars: Bar[]): Venue {
+  const fake = new FakeBinanceUsdm();
+  const broker = new CcxtBroker({ exchangeId: 'binanceusdm', apiKey: 'k-0123456789', secret: 's-0123456789', fetchImplementation: fake.fetch, enableRateLimit: false, timeoutMs: 2_000, clock: () => fake.now });
+  return {
+    symbol: BINANCE_XAU,
+    broker,
+    closeBars(upTo) {
+      fake.feedBars(bars.slice(0, upTo), closeOf(bars[upTo - 1]!) + 1_000);
+      fake.bid = bars[upTo - 1]!.close;
+    },
+    open: (side, sl, tp) => fake.traderOpen(side, 1, sl, tp),
+    unexpected: () => fake.unexpected,
+  };
+}
+
+function metaApiVenue(bars: Bar[]): Venue {
+  const fake = new FakeMetaApi('hedging');
+  const broker = new MetaApiBroker({ accountId: 'test-account', gateway: fake, symbols: [MT5_XAU], clock: () => fake.now });
+  let fed = 0;
+  return {
+    symbol: MT5_XAU,
+    broker,
+    closeBars(upTo) {
+      fake.now = closeOf(bars[upTo - 1]!) + 1_000;
+      fake.feedBars(bars.slice(fed, upTo));
+      fed = upTo;
+      fake.setBid(bars[upTo - 1]!.close);
+    },
+    open: (side, sl, tp) => fake.traderOpen(side, 1, sl, tp),
+    unexpected: () => fake.unexpected,
+  };
+}
+
+describe.each([
+  ['a paper account standing in for a remote venue', paperVenue],
+  ['the ccxt adapter over the fake Binance USD-M API', binanceVenue],
+  ['the MetaApi adapter over the fake SDK connection', metaApiVenue],
+])('serve on a real account: %s', (name, make) => {
+  it('adopts the venue position, steps on the venue bars as they close, and sends its intents to the venue', async () => {
+    const raw = sampleBars(5, 1260);
+    // Bar 1201 closed within the last minute, on the minute grid, as a live venue's would (health
+    // judges feeds on the wall clock).
+    const shift = Math.floor((Date.now() - 3_000 - closeOf(raw[1201]!)) / BAR_MS) * BAR_MS;
+    const bars: Bar[] = raw.map((b) => ({ ...b, time: b.time + shift }));
+    // A trader's position opened earlier, with its stop and target beyond every price since and well
+    // toward the target now: breakeven is due when the session starts.
+    const best = profitableEntry(bars, 1000, 1190, 1201);
+    expect(best.progress).toBeGreaterThan(0.35);
+    const venue = make(bars);
+    venue.closeBars(best.i0 + 1);
+    const ticket = venue.open(best.side, best.sl, best.tp);
+    venue.closeBars(1200);
+    const atVenue = async (): Promise<Position | undefined> => (await venue.broker.positions()).find((p) => p.id === ticket);
+    expect(await atVenue()).toMatchObject({ sl: best.sl, tp: best.tp });
+
+    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'ccxt', symbols: [venue.symbol], pollSec: 1, historyBars: 1000 } });
+    const configured: ConfiguredBroker = { kind: 'ccxt', broker: venue.broker, symbols: [venue.symbol], paper: null, describe: name };
+    const store = openSqliteStore(join(dir, `real-${venue.symbol.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}.db`), { now: Date.now() });
     const service = await startService({ config, store, log: createLogger({ level: 'silent' }), version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: configured });
     try {
       expect(service.paper).toBeNull();
@@ -65,21 +124,24 @@ describe('serve on a real account (venue bars, venue positions)', () => {
       const listed = positionSchema.array().parse(await get('/api/positions'));
       expect(listed.map((p) => p.ticket)).toEqual([ticket]);
       // Two bars close at the venue; the loop polls every second.
-      venue.onBar(SYMBOL, bars[1200]!, bars[1200]!.time + BAR_MS);
-      venue.onBar(SYMBOL, bars[1201]!, bars[1201]!.time + BAR_MS);
+      venue.closeBars(1202);
       const deadline = Date.now() + 10_000;
       while (service.loop.played < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(service.loop.played).toBe(2);
       const health = healthSchema.parse(await get('/api/health'));
-      expect(health.feeds.map((f) => f.symbol)).toEqual([SYMBOL]);
-      expect(health.feeds[0]!.lastBarAt).toBe(new Date(bars[1201]!.time + BAR_MS).toISOString());
-      // What the session decided went to the venue, and the venue shows it.
+      expect(health.feeds.map((f) => f.symbol)).toEqual([venue.symbol]);
+      expect(health.feeds[0]!.lastBarAt).toBe(new Date(closeOf(bars[1201]!)).toISOString());
+      // What the session decided went to the venue, was applied there, and the venue shows it.
       const sent = store.intentsSince(0);
-      expect(sent.length).toBeGreaterThan(0);
-      expect(sent.every((i) => i.status === 'applied')).toBe(true);
-      const atVenue = (await venue.positions()).find((p) => p.id === ticket)!;
-      const tightened = side === 'buy' ? atVenue.sl! > sl : atVenue.sl! < sl;
-      expect(tightened || atVenue.volume < 1).toBe(true);
+      // The same engine on the same bars decides the same on every venue: the partial (70% of 1 lot)
+      // and a trailing stop, both applied.
+      expect(sent.map((i) => `${i.intent.kind}:${i.intent.rule}:${i.status}`)).toEqual(['close_partial:partial:applied', 'move_stop:trail:applied']);
+      const now = await atVenue();
+      expect(now?.volume).toBeCloseTo(0.3, 9);
+      expect(now?.tp).toBe(best.tp);
+      expect(best.side === 'buy' ? now!.sl! > best.sl : now!.sl! < best.sl).toBe(true);
+      expect(now!.sl).toBe(sent[1]!.intent.newSl);
+      expect(venue.unexpected()).toEqual([]);
     } finally {
       await service.stop();
       store.close();

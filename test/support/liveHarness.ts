@@ -9,7 +9,7 @@ import type { PaperFaults } from '../../src/brokers/paperBroker.ts';
 import { configSchema, type WardenConfig } from '../../src/config/schema.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { ceilToStep, floorToStep, roundStop } from '../../src/domain/rounding.ts';
-import type { Bar, Instrument, Intent, Position } from '../../src/domain/types.ts';
+import type { Bar, Instrument, Intent, Position, Side } from '../../src/domain/types.ts';
 import { AccountSession } from '../../src/execution/accountSession.ts';
 import { generateSampleMarket, SAMPLE_SHAPES } from '../../src/market/sampleMarket.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
@@ -24,6 +24,40 @@ export function liveConfig(extra: Record<string, unknown> = {}): WardenConfig {
 
 export function sampleBars(seed: number, bars: number): Bar[] {
   return generateSampleMarket({ seed, bars, ...SAMPLE_SHAPES.XAUUSD! }).bars;
+}
+
+export interface ProfitableEntry {
+  i0: number;
+  side: Side;
+  sl: number;
+  tp: number;
+  /** How far the price at `last` has gone from the entry (bar i0's close) to the target, 0..1. */
+  progress: number;
+}
+
+/**
+ * A trader's position for tests that need the engine to act at once: opened at the close of a bar in
+ * [from, to), with its stop and target beyond every price from there to bar `last`, choosing the bar
+ * and side furthest toward the target at `last` (so breakeven, and often the partial, are due).
+ */
+export function profitableEntry(bars: readonly Bar[], from: number, to: number, last: number): ProfitableEntry {
+  let best: ProfitableEntry = { i0: from, side: 'buy', sl: 0, tp: 0, progress: -1 };
+  for (let i0 = from; i0 < to; i0++) {
+    let hi = -Infinity;
+    let lo = Infinity;
+    for (let k = i0 + 1; k <= last; k++) {
+      hi = Math.max(hi, bars[k]!.high);
+      lo = Math.min(lo, bars[k]!.low);
+    }
+    const e = bars[i0]!.close;
+    const c = bars[last]!.close;
+    const upTp = Math.ceil(hi + 2);
+    const downTp = Math.floor(lo - 2);
+    const up: ProfitableEntry = { i0, side: 'buy', sl: Math.floor(lo - 2), tp: upTp, progress: (c - e) / (upTp - e) };
+    const down: ProfitableEntry = { i0, side: 'sell', sl: Math.ceil(hi + 3), tp: downTp, progress: (e - c) / (e - downTp) };
+    for (const cand of [up, down]) if (cand.progress > best.progress) best = cand;
+  }
+  return best;
 }
 
 /** What happens at the request that crashes: it never leaves, or the broker applies it and the answer is lost. */
