@@ -257,6 +257,59 @@ describe('ccxt adapter: Binance USD-M specifics', () => {
     expect(fake.unexpected).toEqual([]);
   });
 
+  it("sends the requests ccxt's recorded Binance traffic has for the same unified calls (ccxt/ccxt ts/src/test/static/request/binance.json)", async () => {
+    for (const hedge of [false, true]) {
+      const { fake, broker } = venue(hedge);
+      const id = fake.traderOpen('buy', 0.5, 1990, 2030);
+      await broker.quote(XAU);
+      await broker.positions();
+      await broker.send(intent({ id: `mv-${hedge}`, kind: 'move_stop', positionId: id, newSl: 1995 }));
+      await broker.send(intent({ id: `pc-${hedge}`, kind: 'close_partial', positionId: id, volume: 0.1 }));
+      const one = (method: string, path: string) => fake.seen.filter((r) => r.method === method && r.path === path).map((r) => r.params);
+      // fetchPositionMode, fetchPositions, fetchBidsAsks([symbol]): as recorded.
+      expect(one('GET', '/fapi/v1/positionSide/dual')).toEqual([{}]);
+      expect(new Set(one('GET', '/fapi/v3/positionRisk').map((p) => JSON.stringify(p)))).toEqual(new Set(['{}']));
+      expect(one('GET', '/fapi/v1/ticker/bookTicker')).toEqual([{ symbol: 'XAUUSDT' }]);
+      // fetchOpenOrders(symbol, …, {trigger:true}) as recorded; the account-wide read is the same path without symbol.
+      expect(one('GET', '/fapi/v1/openAlgoOrders')).toContainEqual({ symbol: 'XAUUSDT' });
+      expect(one('GET', '/fapi/v1/openAlgoOrders')).toContainEqual({});
+      // cancelOrder(id, symbol, {trigger:true}) as recorded: symbol and algoId only.
+      expect(one('DELETE', '/fapi/v1/algoOrder')).toEqual([{ symbol: 'XAUUSDT', algoId: expect.stringMatching(/^\d+$/) }]);
+      // createOrder conditional: the recorded keys (newOrderRespType=RESULT, type, triggerPrice, algoType=CONDITIONAL);
+      // the client id goes as clientAlgoId (ccxt 4.5.84; the recording, made before that change, has newClientOrderId).
+      const [stop] = one('POST', '/fapi/v1/algoOrder');
+      expect(stop).toMatchObject({ symbol: 'XAUUSDT', side: 'SELL', newOrderRespType: 'RESULT', type: 'STOP_MARKET', triggerPrice: '1995', algoType: 'CONDITIONAL', clientAlgoId: `mv-${hedge}` });
+      expect(stop).not.toHaveProperty('newClientOrderId');
+      // fetchOrder by client id (fetchOrderWithClientOrderId) and the market close as recorded; hedged: positionSide, no reduceOnly.
+      expect(one('GET', '/fapi/v1/order')).toEqual([{ symbol: 'XAUUSDT', origClientOrderId: `pc-${hedge}` }]);
+      expect(one('POST', '/fapi/v1/order')).toEqual([
+        { symbol: 'XAUUSDT', side: 'SELL', newClientOrderId: `pc-${hedge}`, newOrderRespType: 'RESULT', type: 'MARKET', quantity: '0.1', ...(hedge ? { positionSide: 'LONG' } : { reduceOnly: 'true' }) },
+      ]);
+      expect(fake.unexpected).toEqual([]);
+    }
+  });
+
+  it("reads Binance's integers served as strings, as ccxt's older recorded responses have them", async () => {
+    for (const hedge of [false, true]) {
+      const { fake, broker } = venue(hedge);
+      fake.integersAsStrings = true;
+      const t0 = fake.now - 5 * 60_000;
+      fake.feedBars(Array.from({ length: 5 }, (_, i) => ({ time: t0 + i * 60_000, open: 2000, high: 2001, low: 1999, close: 2000.5, volume: 1, spread: Number.NaN })), fake.now);
+      const id = fake.traderOpen('buy', 0.5, 1990, 2030);
+      expect(await broker.instrument(XAU)).toMatchObject({ tickSize: 0.01, lotStep: 0.001, minLot: 0.001 });
+      expect((await broker.candles(XAU, 'M1', 2)).map((b) => b.time)).toEqual([t0 + 3 * 60_000, t0 + 4 * 60_000]);
+      expect(await broker.positions()).toMatchObject([{ id, volume: 0.5, sl: 1990, tp: 2030, openTime: 1715853600000 }]);
+      expect(await broker.send(intent({ id: `s-${hedge}`, kind: 'move_stop', positionId: id, newSl: 1995.5 }))).toMatchObject({ outcome: 'applied', code: RETCODE.DONE });
+      expect((await broker.positions())[0]).toMatchObject({ sl: 1995.5, tp: 2030 });
+      // A close answered by a timeout after the fill is recognised by its client id all the same.
+      const close = intent({ id: `c-${hedge}`, kind: 'close', positionId: id });
+      fake.failNext('timeout_applied');
+      expect((await broker.send(close)).outcome).toBe('unknown');
+      expect(await broker.send(close)).toMatchObject({ outcome: 'applied', code: RETCODE.NO_CHANGES });
+      expect(fake.unexpected).toEqual([]);
+    }
+  });
+
   it('close() is idempotent; a closed adapter sends nothing', async () => {
     const { fake, broker } = venue(false);
     const id = fake.traderOpen('buy', 0.2, 1990, null);

@@ -7,6 +7,35 @@
 // hedge mode: see `hedgeCloseMinNotional`), reduce-only never flipping, positionSide in hedge mode and
 // never together with reduceOnly, one closePosition stop per side, a stop that would trigger at once.
 // A request it does not know is recorded and throws: `unexpected` must stay empty.
+//
+// Checked against ccxt's recorded Binance data (repository ccxt/ccxt, read as reference, nothing copied).
+// There is no ts/src/test/static/response/binanceusdm.json, and request/binanceusdm.json holds only
+// cancelOrders: the USD-M recordings sit in the `binance` files (swap markets go to fapi).
+// - Responses, static/response/binance.json: fetchPositions (raw GET /fapi/v3/positionRisk: same 20
+//   fields, decimal strings; margins, mark, PnL and notional to 8 places), fetchOHLCV swap (klines rows:
+//   ms times and trade count as numbers, prices and volumes as strings, 12 columns), createOrders /
+//   editOrders / fetchOpenOrder / fetchOrders swap (the order object: GET has `time`, the POST answer has
+//   `cumQty` and no `time`; priceMatch, selfTradePreventionMode, goodTillDate; quantities and prices as
+//   padded decimal strings; booleans as booleans). static/markets/binance.json: the raw exchangeInfo entry
+//   of linear perpetuals (margin percents, MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS / PERCENT_PRICE filters,
+//   GTD). Fixed here: the order, position and algo decimals, the missing order, market and filter
+//   fields, the POST order answer (had `time`, lacked `cumQty`), an unfilled order's avgPrice (0, not
+//   the bid), quantity with closePosition (-4137, was -1106).
+// - Integer types are not settled by the data: ccxt's older recordings have integers as strings
+//   ("orderId", "updateTime", "adl", "deliveryDate"), its 2025 ones and Binance's docs numbers. The
+//   fake sends numbers; `integersAsStrings` serves the other variant (the adapter reads both).
+// - Requests, static/request/binance.json (createOrder swap market / reduceOnly / hedged reduceOnly /
+//   conditional, cancelOrder {trigger:true}, fetchOpenOrders {trigger:true}, fetchOrder by client id,
+//   fetchPositions, fetchPositionMode, fetchBidsAsks, fetchOHLCV with until, fetchLeverageTiers): same
+//   paths and parameter names as the adapter sends through ccxt 4.5.84, except the algo order's client
+//   id: recorded (Nov 2025, demo-fapi) as newClientOrderId, a key ccxt's own request test skips; 4.5.84
+//   sends clientAlgoId, Binance's name on /fapi/v1/algoOrder. The fake reads clientAlgoId.
+// Not verified (no recording): the algo order responses (the shapes here, open order and cancel answer,
+// are the examples in ccxt 4.5.84's binance.js parseOrder notes; quantity and reduceOnly of a
+// closePosition order; algoStatus values other than NEW), the unknown-algo-order error, every error
+// body (codes and texts from ccxt's error table), GET /fapi/v1/positionSide/dual, bookTicker,
+// leverageBracket and the exchangeInfo wrapper (Binance's docs), whether hedge-mode positionRisk lists
+// the empty side too, klines paging with only endTime, the hedge-mode min-notional question below.
 import type { Bar } from '../../src/domain/types.ts';
 import type { ContractFault } from './brokerContract.ts';
 
@@ -21,16 +50,25 @@ const SPREAD = 0.1;
 const xauMarket = {
   symbol: XAU_ID, pair: XAU_ID, contractType: 'PERPETUAL', deliveryDate: 4133404800000, onboardDate: 1700000000000, status: 'TRADING',
   baseAsset: 'XAU', quoteAsset: 'USDT', marginAsset: 'USDT', pricePrecision: 2, quantityPrecision: 3, baseAssetPrecision: 8, quotePrecision: 8,
-  underlyingType: 'COMMODITY', triggerProtect: '0.0500',
+  maintMarginPercent: '2.5000', requiredMarginPercent: '5.0000', underlyingType: 'COMMODITY', underlyingSubType: [], settlePlan: 0, triggerProtect: '0.0500',
+  liquidationFee: '0.012500', marketTakeBound: '0.05', maxMoveOrderLimit: 10000,
   filters: [
     { filterType: 'PRICE_FILTER', minPrice: '100', maxPrice: '100000', tickSize: String(TICK) },
     { filterType: 'LOT_SIZE', stepSize: String(STEP), maxQty: '1000', minQty: String(MIN_QTY) },
     { filterType: 'MARKET_LOT_SIZE', stepSize: String(STEP), maxQty: '100', minQty: String(MIN_QTY) },
+    { filterType: 'MAX_NUM_ORDERS', limit: 200 },
+    { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
     { filterType: 'MIN_NOTIONAL', notional: String(MIN_NOTIONAL) },
+    { filterType: 'PERCENT_PRICE', multiplierUp: '1.0500', multiplierDown: '0.9500', multiplierDecimal: '4' },
   ],
   orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'],
-  timeInForce: ['GTC', 'IOC', 'FOK', 'GTX'],
+  timeInForce: ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'],
 };
+
+/** Binance's decimal strings: quantities to the lot step, prices to the tick, averages and quote sums to 5 places, margins to 8. */
+const fmtQty = (v: number) => v.toFixed(3);
+const fmtPx = (v: number) => v.toFixed(2);
+const fmtDec = (v: number, places: number) => v.toFixed(places);
 
 type PositionSide = 'LONG' | 'SHORT' | 'BOTH';
 interface FakePosition { symbol: string; positionSide: PositionSide; amt: number; entry: number }
@@ -77,6 +115,12 @@ export class FakeBinanceUsdm {
    * no recorded or live run has told either way, so the fake can play both (default: enforced).
    */
   hedgeCloseMinNotional = true;
+  /**
+   * Serve the integer fields of objects as strings ("orderId": "3397148653", "updateTime": "1722161166529"),
+   * as ccxt's older recorded Binance responses have them; its 2025 recordings and Binance's docs have
+   * numbers (the default). Booleans, kline rows and error bodies stay as they are in both.
+   */
+  integersAsStrings = false;
   private bars: Bar[] = [];
   private fault: ContractFault | null = null;
   private nextId = 1000;
@@ -135,7 +179,7 @@ export class FakeBinanceUsdm {
       throw err;
     }
     if (fault === 'timeout_applied') throw timeoutError();
-    return json(200, body);
+    return json(200, this.integersAsStrings ? stringifyIntegers(body) : body);
   };
 
   private route(method: string, path: string, p: Record<string, string>): unknown {
@@ -203,7 +247,7 @@ export class FakeBinanceUsdm {
     this.fill(XAU_ID, side, ps, qty);
     const order: FakeOrder = { orderId: this.nextId++, clientOrderId: p['newClientOrderId'] ?? `auto_${this.nextId}`, symbol: XAU_ID, side, positionSide: ps, status: 'FILLED', origQty: qty, executedQty: qty, avgPrice: price, reduceOnly, time: this.now };
     this.orders.push(order);
-    return this.orderJson(order);
+    return this.orderJson(order, 'placed');
   }
 
   /** GET /fapi/v1/order: by orderId or origClientOrderId (the latest with it), else -2013. */
@@ -217,11 +261,17 @@ export class FakeBinanceUsdm {
     return found;
   }
 
-  private orderJson(o: FakeOrder): unknown {
+  /**
+   * An order as Binance answers it: `queried` is GET /fapi/v1/order (with `time`), `placed` is the
+   * POST /fapi/v1/order answer with newOrderRespType=RESULT (ccxt always asks for it): `cumQty`, no `time`.
+   */
+  private orderJson(o: FakeOrder, as: 'queried' | 'placed' = 'queried'): unknown {
+    const filled = o.executedQty > 0;
     return {
-      orderId: o.orderId, symbol: o.symbol, status: o.status, clientOrderId: o.clientOrderId, price: '0', avgPrice: String(o.avgPrice), origQty: String(o.origQty),
-      executedQty: String(o.executedQty), cumQuote: String(round(o.executedQty * o.avgPrice)), timeInForce: 'GTC', type: 'MARKET', reduceOnly: o.reduceOnly, closePosition: false,
-      side: o.side, positionSide: o.positionSide, stopPrice: '0', workingType: 'CONTRACT_PRICE', priceProtect: false, origType: 'MARKET', time: o.time, updateTime: o.time,
+      orderId: o.orderId, symbol: o.symbol, status: o.status, clientOrderId: o.clientOrderId, price: fmtPx(0), avgPrice: fmtDec(filled ? o.avgPrice : 0, 5), origQty: fmtQty(o.origQty),
+      executedQty: fmtQty(o.executedQty), ...(as === 'placed' ? { cumQty: fmtQty(o.executedQty) } : {}), cumQuote: fmtDec(o.executedQty * o.avgPrice, 5), timeInForce: 'GTC', type: 'MARKET',
+      reduceOnly: o.reduceOnly, closePosition: false, side: o.side, positionSide: o.positionSide, stopPrice: fmtPx(0), workingType: 'CONTRACT_PRICE', priceProtect: false, origType: 'MARKET',
+      priceMatch: 'NONE', selfTradePreventionMode: 'NONE', goodTillDate: 0, ...(as === 'queried' ? { time: o.time } : {}), updateTime: o.time,
     };
   }
 
@@ -260,7 +310,8 @@ export class FakeBinanceUsdm {
     const orderType = p['type'] ?? '';
     if (orderType !== 'STOP_MARKET' && orderType !== 'TAKE_PROFIT_MARKET') throw new BinanceError(400, -1116, 'Invalid orderType.');
     const closePosition = p['closePosition'] === 'true';
-    if (closePosition && (p['reduceOnly'] !== undefined || p['quantity'] !== undefined)) throw new BinanceError(400, -1106, "Parameter 'reduceonly' sent when not required.");
+    if (closePosition && p['reduceOnly'] !== undefined) throw new BinanceError(400, -1106, "Parameter 'reduceonly' sent when not required.");
+    if (closePosition && Number(p['quantity'] ?? 0) !== 0) throw new BinanceError(400, -4137, 'Quantity must be zero with closePosition equals true.');
     const trigger = Number(p['triggerPrice']);
     if (!onGrid(trigger, TICK)) throw new BinanceError(400, -4014, 'Price not increased by tick size.');
     const side = p['side'] as 'BUY' | 'SELL';
@@ -293,21 +344,34 @@ export class FakeBinanceUsdm {
     this.positions.set(key, pos);
   }
 
+  /** GET /fapi/v3/positionRisk, one row: cross margin at the bracket's 20x and 1% maintenance. */
   private positionRisk(x: FakePosition): unknown {
+    const notional = x.amt * this.bid;
+    const initial = fmtDec(Math.abs(notional) / 20, 8);
     return {
-      symbol: x.symbol, positionSide: x.positionSide, positionAmt: String(x.amt), entryPrice: String(x.entry), breakEvenPrice: String(x.entry), markPrice: String(this.bid),
-      unRealizedProfit: String(round((this.bid - x.entry) * x.amt)), liquidationPrice: '0', isolatedMargin: '0', notional: String(round(x.amt * this.bid)), marginAsset: 'USDT',
-      isolatedWallet: '0', initialMargin: '0', maintMargin: '0', positionInitialMargin: '0', openOrderInitialMargin: '0', adl: 1, bidNotional: '0', askNotional: '0', updateTime: 1715853600000,
+      symbol: x.symbol, positionSide: x.positionSide, positionAmt: fmtQty(x.amt), entryPrice: String(x.entry), breakEvenPrice: String(x.entry), markPrice: fmtDec(this.bid, 8),
+      unRealizedProfit: fmtDec((this.bid - x.entry) * x.amt, 8), liquidationPrice: '0', isolatedMargin: '0', notional: fmtDec(notional, 8), marginAsset: 'USDT',
+      isolatedWallet: '0', initialMargin: initial, maintMargin: fmtDec(Math.abs(notional) * 0.01, 8), positionInitialMargin: initial, openOrderInitialMargin: '0', adl: 1,
+      bidNotional: '0', askNotional: '0', updateTime: 1715853600000,
     };
   }
 
+  /** An open conditional order as POST /fapi/v1/algoOrder and GET /fapi/v1/openAlgoOrders give it (the shape in ccxt 4.5.84's parseOrder notes). */
   private algoJson(o: AlgoOrder): unknown {
     return {
       algoId: o.algoId, clientAlgoId: o.clientAlgoId, algoType: 'CONDITIONAL', orderType: o.orderType, symbol: o.symbol, side: o.side, positionSide: o.positionSide,
-      timeInForce: 'GTC', quantity: String(o.quantity), algoStatus: 'NEW', triggerPrice: String(o.triggerPrice), price: '0', workingType: o.workingType, priceMatch: 'NONE',
-      closePosition: o.closePosition, priceProtect: false, reduceOnly: o.reduceOnly, createTime: 1715853600000, updateTime: 1715853600000, triggerTime: 0, goodTillDate: 0,
+      timeInForce: 'GTC', quantity: fmtQty(o.quantity), algoStatus: 'NEW', triggerPrice: fmtPx(o.triggerPrice), price: fmtPx(0), icebergQuantity: null, selfTradePreventionMode: 'EXPIRE_MAKER',
+      workingType: o.workingType, priceMatch: 'NONE', closePosition: o.closePosition, priceProtect: false, reduceOnly: o.reduceOnly,
+      createTime: 1715853600000, updateTime: 1715853600000, triggerTime: 0, goodTillDate: 0,
     };
   }
+}
+
+/** Integer-valued object fields as strings (array elements, as in kline rows, are left alone). */
+function stringifyIntegers(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => (x !== null && typeof x === 'object' ? stringifyIntegers(x) : x));
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'number' && Number.isInteger(x) ? String(x) : stringifyIntegers(x)]));
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
