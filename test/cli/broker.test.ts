@@ -89,6 +89,14 @@ describe('warden broker check', () => {
     expect(r.stderr).not.toContain('token-value-123');
   });
 
+  it('warden serve refuses to start on a real account without its credentials, naming the variable (no store is made)', async () => {
+    const store = join(dir, 'never.db');
+    const r = await warden('serve', '--config', configFile('broker:\n  kind: ccxt\n  symbols: [BTC/USDT:USDT]\n'), '--store', store, '--port', '0');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/the broker cannot start: the binanceusdm account needs its API key: set the environment variable WARDEN_CCXT_API_KEY/);
+    expect(existsSync(store)).toBe(false);
+  });
+
   it('a real account needs its symbols listed', async () => {
     const r = await warden('broker', 'check', '--config', configFile('broker:\n  kind: metaapi\n'));
     expect(r.code).toBe(2);
