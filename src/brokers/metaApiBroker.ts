@@ -40,10 +40,11 @@
 // |-----------------------------------------|--------------------------------|---------------------------|
 // | TradeError, MT5 numericCode (>= 10000)  | classifyRetcode(numericCode)   | numericCode               |
 // | TradeError, MT4 code (MQL4 ERR_*)       | as the MT5 code it matches     | see MT4_CODES             |
+// | TradeError, MetaApi's own code (< 0, 4753, 4754: ERR_TRADE_TIMED_OUT, ERR_TRADE_POSITION_NOT_FOUND, ...) | as the MT5 code it matches | see METAAPI_CODES |
 // | TradeError, stringCode only             | TRADE_RETCODE_<NAME> -> code   | RETCODE[NAME], else REJECT|
 // | TooManyRequestsError                    | rejected, retryable, retryAfterMs from metadata.recommendedRetryTime | TOO_MANY_REQUESTS |
 // | TimeoutError                            | unknown                        | TIMEOUT                   |
-// | NotConnectedError, NotSynchronizedError, 'MetaApi connection closed' | unknown | CONNECTION        |
+// | NotConnectedError, NotSynchronizedError, 'MetaApi connection closed', 'This connection has been closed' | unknown | CONNECTION |
 // | NotFoundError                           | rejected                       | POSITION_CLOSED (open: INVALID) |
 // | ValidationError                         | rejected                       | INVALID                   |
 // | UnauthorizedError, ForbiddenError       | rejected                       | REJECT                    |
@@ -217,6 +218,33 @@ const MT4_CODES: Readonly<Record<number, number>> = {
   4108: RETCODE.POSITION_CLOSED, // ERR_INVALID_TICKET
 };
 
+/**
+ * MetaApi's own trade result codes (its MetatraderTradeResponse model, "MT5 error codes", next to the
+ * MT5 retcodes) as the MT5 retcode of the same meaning, by numericCode and by stringCode. A trade
+ * that timed out at MetaApi may have been executed: unknown, reconcile. -1 (a return code MetaApi
+ * does not know) likewise.
+ */
+const METAAPI_CODES: Readonly<Record<string, number>> = {
+  '-9': RETCODE.INVALID, // ERR_PIP_SIZE_NOT_DEFINED (relative stops in pips only)
+  '-8': RETCODE.TRADE_DISABLED, // ERR_INVESTOR: connected with the investor password
+  '-7': RETCODE.TIMEOUT, // ERR_TRADE_TIMED_OUT
+  '-6': RETCODE.PRICE_OFF, // ERR_NO_QUOTES
+  '-5': RETCODE.CONNECTION, // ERR_NOT_SYNCHRONIZED
+  '-4': RETCODE.INVALID, // TRADE_RETCODE_ORDER_TYPE_NOT_SUPPORTED
+  '-1': RETCODE.ERROR, // TRADE_RETCODE_UNKNOWN
+  '4753': RETCODE.POSITION_CLOSED, // ERR_TRADE_POSITION_NOT_FOUND
+  '4754': RETCODE.INVALID, // ERR_TRADE_ORDER_NOT_FOUND
+  ERR_PIP_SIZE_NOT_DEFINED: RETCODE.INVALID,
+  ERR_INVESTOR: RETCODE.TRADE_DISABLED,
+  ERR_TRADE_TIMED_OUT: RETCODE.TIMEOUT,
+  ERR_NO_QUOTES: RETCODE.PRICE_OFF,
+  ERR_NOT_SYNCHRONIZED: RETCODE.CONNECTION,
+  TRADE_RETCODE_ORDER_TYPE_NOT_SUPPORTED: RETCODE.INVALID,
+  TRADE_RETCODE_UNKNOWN: RETCODE.ERROR,
+  ERR_TRADE_POSITION_NOT_FOUND: RETCODE.POSITION_CLOSED,
+  ERR_TRADE_ORDER_NOT_FOUND: RETCODE.INVALID,
+};
+
 interface SdkErrorShape {
   name?: unknown;
   message?: unknown;
@@ -243,6 +271,8 @@ function describeError(err: unknown, secrets: readonly string[]): string {
 function tradeErrorCode(numericCode: unknown, stringCode: unknown): number {
   const n = typeof numericCode === 'number' ? numericCode : Number(numericCode);
   if (Number.isInteger(n) && n >= 10000) return n;
+  const own = (Number.isInteger(n) ? METAAPI_CODES[String(n)] : undefined) ?? (typeof stringCode === 'string' && Object.hasOwn(METAAPI_CODES, stringCode) ? METAAPI_CODES[stringCode] : undefined);
+  if (own !== undefined) return own;
   if (Number.isInteger(n) && n > 0) return MT4_CODES[n] ?? RETCODE.REJECT;
   if (typeof stringCode === 'string' && stringCode.startsWith('TRADE_RETCODE_')) {
     const known = (RETCODE as Readonly<Record<string, number>>)[stringCode.slice('TRADE_RETCODE_'.length)];
@@ -288,7 +318,8 @@ export function answerForMetaApiError(err: unknown, options: { secrets?: readonl
     case 'ForbiddenError':
       return rejected(RETCODE.REJECT, false);
   }
-  if (/connection closed|disconnect|socket/i.test(reason)) return { outcome: 'unknown', code: RETCODE.CONNECTION, reason };
+  // 'MetaApi connection closed' (the socket went while waiting), 'This connection has been closed...' (a call on a closed connection).
+  if (/connection closed|connection has been closed|disconnect|socket/i.test(reason)) return { outcome: 'unknown', code: RETCODE.CONNECTION, reason };
   return { outcome: 'unknown', code: RETCODE.ERROR, reason };
 }
 

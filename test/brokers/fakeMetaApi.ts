@@ -3,7 +3,52 @@
 // {numericCode, stringCode, message, orderId, positionId}; a refusal throws an error shaped like the
 // SDK's TradeError (name 'TradeError', numericCode, stringCode), and the other SDK errors likewise by
 // name (TooManyRequestsError with metadata.recommendedRetryTime, TimeoutError, NotFoundError,
-// ValidationError, NotConnectedError).
+// ValidationError with details); a call after close() throws the SDK's plain Error.
+//
+// Checked against metaapi.cloud-sdk 29.3.3 (installed outside the project; nothing of it is copied):
+// - Sources: docs/metaApi/rpcApi.md and streamingApi.md (calls and options; they show no outputs);
+//   lib/clients/metaApi/metaApiWebsocket.client.schemas.ts (field names and types);
+//   metaApiWebsocket.client.ts (responses pass through _convertIsoTimeToDate: every string field
+//   named *time / *Time becomes a Date, *brokerTime stays a string; trade() resolves only for
+//   ERR_NO_ERROR, TRADE_RETCODE_PLACED/DONE/DONE_PARTIAL/NO_CHANGES and otherwise throws TradeError(message,
+//   numericCode, stringCode); processingError packets become errors by name without date conversion);
+//   metaApiWebsocket.client.spec.ts (its example positions, deals, prices, specification, candle and
+//   trade responses); clients/errorHandler.ts, timeoutError.ts, tradeError.ts (error classes);
+//   metaApi/metaApiConnectionInstance.es6 (trade argument order, options merged into the request,
+//   numeric stops sent as ABSOLUTE_PRICE, _checkIsConnectionActive); metaApi/terminalState.es6
+//   (price(symbol), a position's currentPrice = bid for a buy, ask for a sell); metaApi/
+//   metatraderAccount.ts, historicalMarketData.client.ts and examples/node/historical/getCandles.js
+//   (getHistoricalCandles loads backwards from startTime, oldest first in the page, the next page
+//   from the first candle's time minus one bar; time made a Date); and MetaApi's web page for
+//   MetatraderTradeResponse (its MetaApi-specific codes: -9..-1, 4753, 4754).
+// - Matched: ids (position, deal, order) are strings; time/updateTime are Dates and brokerTime a
+//   'YYYY-MM-DD HH:mm:ss.SSS' string on positions, deals, prices and candles; positions carry magic,
+//   currentPrice, currentTickValue, profit, swap, commission, reason and the realized/unrealized
+//   parts; deals carry entryType, platform, reason, magic; candle spread in points; prices carry
+//   profitTickValue/lossTickValue; the specification has the .d.ts's required fields (fillingModes
+//   SYMBOL_FILLING_*, execution mode in `deal`, stopsLevel/freezeLevel in points); deal search is
+//   [startTime, endTime).
+// - Fixed here (the fake was wrong): recommendedRetryTime is an ISO string, not a Date (it arrives in a
+//   processingError packet as JSON and is not converted); a closed ticket answers MetaApi's 4753
+//   ERR_TRADE_POSITION_NOT_FOUND, not MT5's 10036; an open's orderId is the new position's ticket (MT5),
+//   a close's a new ticket, where the fake made up unrelated numbers; a call after close() throws the
+//   SDK's plain Error ('This connection has been closed...'), not NotConnectedError; TimeoutError's and
+//   ValidationError's messages and details have the SDK's shape; the specification's missing required
+//   fields were added. That showed an adapter bug: MetaApi's own codes (4753, and -9..-1 with
+//   ERR_TRADE_TIMED_OUT among them: a trade that may have been executed) were answered as a plain
+//   refusal; fixed in metaApiBroker.ts (METAAPI_CODES), tested in metaApiContract.test.ts.
+// - Not verified (nothing recorded from a live account): whether an omitted TP in modifyPosition removes
+//   it or keeps it (the adapter always sends the current TP, so either holds); whether the trade
+//   response carries positionId (the .d.ts says so, the SDK's own test example has orderId only:
+//   `tradeResponse: 'orderIdOnly'` plays that) and whether its ids are strings or numbers (the web
+//   page's example has numbers: 'numericIds'); which code a real server gives for a closed ticket
+//   (4753 or MT5's 10036: both map to POSITION_CLOSED); getSymbolSpecification for an unknown symbol
+//   (NotFoundError assumed; the adapter also takes undefined); the content of brokerComment when a
+//   clientId is set; MT4 (no margin mode in the SDK's example account information, MT4 codes); the
+//   comment + clientId limit (TradeOptions and the web MetatraderTrade page say 26, the .d.ts trade and
+//   position models 30/31: the fake and the adapter keep 26) and any character rule for clientId (the
+//   docs state none but latin1 on MT4; the adapter sends [A-Za-z0-9_]); rpcApi.md says historical
+//   candles are available "on G1 and MT4 G2 only" — an MT5 G2 account may refuse getHistoricalCandles.
 //
 // What it models (the paper broker's semantics, the project's reference):
 // - One symbol by default, XAUUSDc (3 digits, tick 0.001, lots 0.01..200 by 0.01, contract 100), a
@@ -15,8 +60,10 @@
 // - Freeze level: modify, partial close and close within it of the SL or TP: 10029 FROZEN.
 // - Volumes: lot-step multiples within min..max (10014 INVALID_VOLUME); a partial close of more than
 //   is open: 10038 INVALID_CLOSE_VOLUME; a remainder below the min lot: 10014.
-// - A position that is not open: 10036 POSITION_CLOSED (what MT5 answers for a closed ticket; the
+// - A position that is not open: TradeError 4753 ERR_TRADE_POSITION_NOT_FOUND (MetaApi's code; the
 //   adapter checks the positions first, so this is the race).
+// - Tickets: orders and positions share one ticket counter (MT5: a position's id is the ticket of the
+//   order that opened it); deals have their own.
 // - Hedging: a position per order. Netting: one per symbol; same side adds (weighted price), the
 //   opposite side reduces, closes or reverses (a new ticket), as the paper broker does.
 // - Market closed (closeMarket): every trade 10018 MARKET_CLOSED.
@@ -54,9 +101,12 @@ export const XAU = 'XAUUSDc';
 export class FakeSdkError extends Error {
   numericCode?: number;
   stringCode?: string;
+  /** TooManyRequestsError: recommendedRetryTime arrives as an ISO string (see the header). */
   metadata?: { periodInMinutes?: number; requestsPerPeriodAllowed?: number; recommendedRetryTime: Date | string; type?: string };
   details?: unknown;
-  constructor(name: string, message: string, extra: Partial<Pick<FakeSdkError, 'numericCode' | 'stringCode' | 'metadata' | 'details'>> = {}) {
+  /** ApiError's HTTP status (404, 400, 429, ...). */
+  status?: number;
+  constructor(name: string, message: string, extra: Partial<Pick<FakeSdkError, 'numericCode' | 'stringCode' | 'metadata' | 'details' | 'status'>> = {}) {
     super(message);
     this.name = name;
     Object.assign(this, extra);
@@ -69,14 +119,31 @@ export function tradeError(code: number, message: string): FakeSdkError {
   return new FakeSdkError('TradeError', message, { numericCode: code, stringCode: RETCODE_NAME.get(code) ?? `TRADE_RETCODE_${code}` });
 }
 
-/** The spec MetaApi reports, with fields the adapter does not read (as a real one has them). */
-export type FakeSpec = MetatraderSymbolSpecification & { fillingModes: string[]; deal: string; tradeMode: string; marginCurrency: string; baseCurrency: string; profitCurrency: string };
+/** A TradeError with one of MetaApi's own codes (its MetatraderTradeResponse page), e.g. -7 ERR_TRADE_TIMED_OUT. */
+export function metaApiTradeError(numericCode: number, stringCode: string, message: string): FakeSdkError {
+  return new FakeSdkError('TradeError', message, { numericCode, stringCode });
+}
+
+const positionNotFound = () => metaApiTradeError(4753, 'ERR_TRADE_POSITION_NOT_FOUND', 'Position not found');
+
+/** The spec MetaApi reports, with the .d.ts's other required fields the adapter does not read (as a real one has them). */
+export type FakeSpec = MetatraderSymbolSpecification & {
+  fillingModes: string[]; deal: string; tradeMode: string; marginCurrency: string; baseCurrency: string; profitCurrency: string; pipSize: number;
+  quoteSessions: Record<string, { from: string; to: string }[]>; tradeSessions: Record<string, { from: string; to: string }[]>; initialMargin: number;
+  maintenanceMargin: number; priceCalculationMode: string; swapMode: string; allowedExpirationModes: string[]; allowedOrderTypes: string[];
+};
+
+const WEEKDAYS = { MONDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }], TUESDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }], WEDNESDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }], THURSDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }], FRIDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }] };
 
 export function xauSpec(over: Partial<FakeSpec> = {}): FakeSpec {
   return {
-    symbol: XAU, tickSize: 0.001, minVolume: 0.01, maxVolume: 200, volumeStep: 0.01, contractSize: 100, digits: 3, point: 0.001,
+    symbol: XAU, tickSize: 0.001, minVolume: 0.01, maxVolume: 200, volumeStep: 0.01, contractSize: 100, digits: 3, point: 0.001, pipSize: 0.01,
     stopsLevel: 0, freezeLevel: 0, path: 'Metals\\XAUUSDc', description: 'Gold vs US Dollar', fillingModes: ['SYMBOL_FILLING_FOK', 'SYMBOL_FILLING_IOC'],
-    deal: 'SYMBOL_TRADE_EXECUTION_MARKET', tradeMode: 'SYMBOL_TRADE_MODE_FULL', marginCurrency: 'XAU', baseCurrency: 'XAU', profitCurrency: 'USD', ...over,
+    deal: 'SYMBOL_TRADE_EXECUTION_MARKET', tradeMode: 'SYMBOL_TRADE_MODE_FULL', marginCurrency: 'XAU', baseCurrency: 'XAU', profitCurrency: 'USD',
+    quoteSessions: WEEKDAYS, tradeSessions: WEEKDAYS, initialMargin: 0, maintenanceMargin: 0, priceCalculationMode: 'SYMBOL_CALC_MODE_CFDLEVERAGE',
+    swapMode: 'SYMBOL_SWAP_MODE_POINTS', allowedExpirationModes: ['SYMBOL_EXPIRATION_GTC', 'SYMBOL_EXPIRATION_DAY', 'SYMBOL_EXPIRATION_SPECIFIED', 'SYMBOL_EXPIRATION_SPECIFIED_DAY'],
+    allowedOrderTypes: ['SYMBOL_ORDER_MARKET', 'SYMBOL_ORDER_LIMIT', 'SYMBOL_ORDER_STOP', 'SYMBOL_ORDER_STOP_LIMIT', 'SYMBOL_ORDER_SL', 'SYMBOL_ORDER_TP', 'SYMBOL_ORDER_CLOSEBY'],
+    ...over,
   };
 }
 
@@ -116,6 +183,12 @@ export class FakeMetaApi implements MetaApiGateway {
   marketOpen = true;
   /** False: the streaming connection is down (terminalPrice answers undefined). */
   streamConnected = true;
+  /**
+   * The trade response's shape: 'typed' as the SDK's .d.ts (string orderId and positionId);
+   * 'orderIdOnly' as the SDK's own trade test example (no positionId); 'numericIds' as the example on
+   * MetaApi's MetatraderTradeResponse page (numbers).
+   */
+  tradeResponse: 'typed' | 'orderIdOnly' | 'numericIds' = 'typed';
   readonly specs = new Map<string, FakeSpec>();
   readonly calls: FakeCall[] = [];
   readonly unexpected: string[] = [];
@@ -127,6 +200,7 @@ export class FakeMetaApi implements MetaApiGateway {
   private readonly streamed = new Map<string, MetatraderCandle[]>();
   private readonly subscriptions = new Map<string, MarketDataSubscription[]>();
   private readonly faults: (ContractFault | Error)[] = [];
+  /** Orders and positions (a position's id is its opening order's ticket). */
   private nextTicket = 80_000_001;
   private nextDeal = 90_000_001;
 
@@ -171,9 +245,15 @@ export class FakeMetaApi implements MetaApiGateway {
 
   /** A position the trader opens outside Warden (no fault, not logged as a call); its ticket. */
   traderOpen(side: Side, volume: number, sl: number | null, tp: number | null, comment = '', symbol = XAU): string {
-    const r = this.doOpen(symbol, side, volume, sl, tp, { comment });
-    if (!r.positionId) throw new Error('fake metaapi: the trader position was not opened');
-    return r.positionId;
+    const style = this.tradeResponse;
+    this.tradeResponse = 'typed';
+    try {
+      const r = this.doOpen(symbol, side, volume, sl, tp, { comment });
+      if (!r.positionId) throw new Error('fake metaapi: the trader position was not opened');
+      return r.positionId;
+    } finally {
+      this.tradeResponse = style;
+    }
   }
 
   /** Trade calls made so far (the adapter's requests), in order. */
@@ -232,8 +312,8 @@ export class FakeMetaApi implements MetaApiGateway {
     this.enter('getHistoricalCandles', [symbol, timeframe, startTime, limit]);
     this.known(symbol);
     if (timeframe !== '1m') this.unexpectedCall(`getHistoricalCandles ${symbol} ${timeframe}`);
-    if (!(limit > 0 && limit <= 1000)) throw new FakeSdkError('ValidationError', 'Validation failed: limit must be within 1..1000');
-    // Backwards from startTime (inclusive), the latest `limit`.
+    if (!(limit > 0 && limit <= 1000)) throw new FakeSdkError('ValidationError', 'Validation failed', { status: 400, details: [{ parameter: 'limit', message: 'Must be within 1..1000.' }] });
+    // Backwards from startTime (inclusive), the latest `limit`, oldest first (as the SDK's paging example reads them).
     const until = startTime ? startTime.getTime() : Number.POSITIVE_INFINITY;
     const upTo = (this.history.get(symbol) ?? []).filter((c) => +c.time <= until);
     return upTo.slice(Math.max(0, upTo.length - limit)).map((c) => ({ ...c }));
@@ -256,13 +336,13 @@ export class FakeMetaApi implements MetaApiGateway {
   async modifyPosition(positionId: string, stopLoss?: number, takeProfit?: number): Promise<MetatraderTradeResponse> {
     return this.trade('modifyPosition', [positionId, stopLoss, takeProfit], () => {
       const p = this.book.get(positionId);
-      if (!p) throw tradeError(RETCODE.POSITION_CLOSED, "Position doesn't exist");
+      if (!p) throw positionNotFound();
       const sl = stopLoss ?? null;
       const tp = takeProfit ?? null;
       const spec = this.specOf(p.symbol);
       const slChanged = !samePrice(sl, p.sl, spec);
       const tpChanged = !samePrice(tp, p.tp, spec);
-      if (!slChanged && !tpChanged) return { numericCode: RETCODE.NO_CHANGES, stringCode: 'TRADE_RETCODE_NO_CHANGES', message: 'No changes in request', positionId: p.id };
+      if (!slChanged && !tpChanged) return this.response(RETCODE.NO_CHANGES, 'TRADE_RETCODE_NO_CHANGES', 'No changes in request', p.id);
       const bad = (slChanged ? this.checkStop(p.symbol, p.side, 'sl', sl) : null) ?? (tpChanged ? this.checkStop(p.symbol, p.side, 'tp', tp) : null);
       if (bad) throw tradeError(RETCODE.INVALID_STOPS, `Invalid stops: ${bad}`);
       if (this.frozen(p)) throw tradeError(RETCODE.FROZEN, 'Order or position frozen');
@@ -270,7 +350,7 @@ export class FakeMetaApi implements MetaApiGateway {
       p.tp = tp;
       p.updateTime = this.now;
       // A modify places no order: no orderId.
-      return { numericCode: RETCODE.DONE, stringCode: 'TRADE_RETCODE_DONE', message: 'Request completed', positionId: p.id };
+      return this.response(RETCODE.DONE, 'TRADE_RETCODE_DONE', 'Request completed', p.id);
     });
   }
 
@@ -278,7 +358,7 @@ export class FakeMetaApi implements MetaApiGateway {
     return this.trade('closePositionPartially', [positionId, volume, options], () => {
       this.checkOptions(options);
       const p = this.book.get(positionId);
-      if (!p) throw tradeError(RETCODE.POSITION_CLOSED, "Position doesn't exist");
+      if (!p) throw positionNotFound();
       const spec = this.specOf(p.symbol);
       const lots = lotsOf(volume, spec);
       const min = minLots(spec);
@@ -287,10 +367,11 @@ export class FakeMetaApi implements MetaApiGateway {
       const rest = p.lots - lots;
       if (rest > 0 && rest < min) throw tradeError(RETCODE.INVALID_VOLUME, 'Invalid volume in the request (the remainder would be below the minimum)');
       if (this.frozen(p)) throw tradeError(RETCODE.FROZEN, 'Order or position frozen');
-      this.deal(p, 'DEAL_ENTRY_OUT', lots, this.exitPrice(p), options);
+      const order = this.ticket();
+      this.deal(p, 'DEAL_ENTRY_OUT', lots, this.exitPrice(p), options, order);
       p.lots = rest;
       if (rest === 0) this.book.delete(p.id);
-      return done(p.id);
+      return this.done(p.id, order);
     });
   }
 
@@ -298,11 +379,12 @@ export class FakeMetaApi implements MetaApiGateway {
     return this.trade('closePosition', [positionId, options], () => {
       this.checkOptions(options);
       const p = this.book.get(positionId);
-      if (!p) throw tradeError(RETCODE.POSITION_CLOSED, "Position doesn't exist");
+      if (!p) throw positionNotFound();
       if (this.frozen(p)) throw tradeError(RETCODE.FROZEN, 'Order or position frozen');
-      this.deal(p, 'DEAL_ENTRY_OUT', p.lots, this.exitPrice(p), options);
+      const order = this.ticket();
+      this.deal(p, 'DEAL_ENTRY_OUT', p.lots, this.exitPrice(p), options, order);
       this.book.delete(p.id);
-      return done(p.id);
+      return this.done(p.id, order);
     });
   }
 
@@ -318,7 +400,8 @@ export class FakeMetaApi implements MetaApiGateway {
 
   private enter(method: string, args: unknown[]): void {
     this.calls.push({ method, args });
-    if (this.closed) throw new FakeSdkError('NotConnectedError', 'the connection was closed');
+    // The SDK's _checkIsConnectionActive: a plain Error (thrown synchronously there, a rejection here).
+    if (this.closed) throw new Error('This connection has been closed, please create a new connection');
   }
 
   private unexpectedCall(what: string): never {
@@ -331,8 +414,9 @@ export class FakeMetaApi implements MetaApiGateway {
     const fault = this.faults.shift() ?? null;
     if (fault instanceof Error) throw fault;
     if (fault === 'rate_limit') {
-      throw new FakeSdkError('TooManyRequestsError', 'You have used all your account subscriptions quota. Please wait before retrying', {
-        metadata: { periodInMinutes: 60, requestsPerPeriodAllowed: 1000, recommendedRetryTime: new Date(this.now + 1500), type: 'LIMIT_REQUEST_RATE_PER_ACCOUNT' },
+      // Trades are not retried by the SDK: the error reaches the caller. The metadata came as JSON.
+      throw new FakeSdkError('TooManyRequestsError', 'The API allows 1000 requests per 60 minutes to avoid overloading our servers.', {
+        status: 429, metadata: { periodInMinutes: 60, requestsPerPeriodAllowed: 1000, recommendedRetryTime: new Date(this.now + 1500).toISOString(), type: 'LIMIT_REQUEST_RATE_PER_ACCOUNT' },
       });
     }
     if (!this.marketOpen) throw tradeError(RETCODE.MARKET_CLOSED, 'Market is closed');
@@ -346,14 +430,14 @@ export class FakeMetaApi implements MetaApiGateway {
           // Refused: it did not take effect, and the caller hears only the timeout anyway.
         }
       }
-      throw new FakeSdkError('TimeoutError', `MetaApi websocket client request of type trade timed out. Please make sure your account is connected to broker before retrying your request.`);
+      throw new FakeSdkError('TimeoutError', `MetaApi websocket client request ${requestId()} of type trade timed out. Please make sure your account is connected to broker before retrying your request.`);
     }
     return run();
   }
 
   private checkOptions(options: MetaApiTradeOptions): void {
     const length = (options.comment ?? '').length + (options.clientId ?? '').length;
-    if (length > 26) throw new FakeSdkError('ValidationError', 'Validation failed: the sum of the lengths of comment and clientId must be at most 26', { details: [{ parameter: 'comment' }] });
+    if (length > 26) throw new FakeSdkError('ValidationError', 'Validation failed', { status: 400, details: [{ parameter: 'comment', message: 'The sum of the lengths of comment and clientId must be at most 26.' }] });
   }
 
   private doOpen(symbol: string, side: Side, volume: number, sl: number | null, tp: number | null, options: MetaApiTradeOptions): MetatraderTradeResponse {
@@ -367,43 +451,64 @@ export class FakeMetaApi implements MetaApiGateway {
     const q = this.quotes.get(symbol)!;
     const fill = side === 'buy' ? q.ask : q.bid;
     const held = this.mode === 'netting' ? [...this.book.values()].find((p) => p.symbol === symbol) : undefined;
-    if (!held) return done(this.openNew(symbol, side, lots, fill, sl, tp, options));
+    const order = this.ticket();
+    if (!held) return this.done(this.openNew(order, symbol, side, lots, fill, sl, tp, options), order);
     if (held.side === side) {
       const total = held.lots + lots;
       held.openPrice = round((held.openPrice * held.lots + fill * lots) / total, spec.digits + 2);
       held.lots = total;
       if (sl !== null) held.sl = sl;
       if (tp !== null) held.tp = tp;
-      this.deal(held, 'DEAL_ENTRY_IN', lots, fill, options);
-      return done(held.id);
+      this.deal(held, 'DEAL_ENTRY_IN', lots, fill, options, order);
+      return this.done(held.id, order);
     }
     const left = Math.abs(held.lots - lots);
     if (left > 0 && left < minLots(spec)) throw tradeError(RETCODE.INVALID_VOLUME, 'Invalid volume in the request (the rest would be below the minimum)');
     if (this.frozen(held)) throw tradeError(RETCODE.FROZEN, 'Order or position frozen');
     const closing = Math.min(lots, held.lots);
-    this.deal(held, lots > held.lots ? 'DEAL_ENTRY_INOUT' : 'DEAL_ENTRY_OUT', closing, fill, options);
+    this.deal(held, lots > held.lots ? 'DEAL_ENTRY_INOUT' : 'DEAL_ENTRY_OUT', closing, fill, options, order);
     held.lots -= closing;
-    if (held.lots > 0) return done(held.id);
+    if (held.lots > 0) return this.done(held.id, order);
     this.book.delete(held.id);
-    if (lots === closing) return done(held.id);
-    return done(this.openNew(symbol, side, lots - closing, fill, sl, tp, options));
+    if (lots === closing) return this.done(held.id, order);
+    // A reversal: the rest opens a new position under the order's ticket (recorded as an INOUT deal for the
+    // closed part and an IN deal for the rest, where MT5 books one INOUT deal: not modelled closer).
+    return this.done(this.openNew(order, symbol, side, lots - closing, fill, sl, tp, options), order);
   }
 
-  private openNew(symbol: string, side: Side, lots: number, fill: number, sl: number | null, tp: number | null, options: MetaApiTradeOptions): string {
-    const p: Book = { id: String(this.nextTicket++), side, symbol, lots, openPrice: fill, sl, tp, time: this.now, updateTime: this.now, comment: options.comment ?? '', clientId: options.clientId ?? '' };
+  /** A new position: its id is the ticket of the order that opened it (MT5). */
+  private openNew(order: string, symbol: string, side: Side, lots: number, fill: number, sl: number | null, tp: number | null, options: MetaApiTradeOptions): string {
+    const p: Book = { id: order, side, symbol, lots, openPrice: fill, sl, tp, time: this.now, updateTime: this.now, comment: options.comment ?? '', clientId: options.clientId ?? '' };
     this.book.set(p.id, p);
-    this.deal(p, 'DEAL_ENTRY_IN', lots, fill, options);
+    this.deal(p, 'DEAL_ENTRY_IN', lots, fill, options, order);
     return p.id;
   }
 
-  private deal(p: Book, entryType: string, lots: number, price: number, options: MetaApiTradeOptions): void {
+  private ticket(): string {
+    return String(this.nextTicket++);
+  }
+
+  /** A success as the SDK resolves it, in the shape `tradeResponse` chooses. */
+  private response(numericCode: number, stringCode: string, message: string, positionId: string, orderId?: string): MetatraderTradeResponse {
+    const ids: Record<string, unknown> =
+      this.tradeResponse === 'numericIds'
+        ? { ...(orderId !== undefined ? { orderId: Number(orderId) } : {}), positionId: Number(positionId) }
+        : { ...(orderId !== undefined ? { orderId } : {}), ...(this.tradeResponse === 'typed' || orderId === undefined ? { positionId } : {}) };
+    return { numericCode, stringCode, message, ...ids } as MetatraderTradeResponse;
+  }
+
+  private done(positionId: string, orderId: string): MetatraderTradeResponse {
+    return this.response(RETCODE.DONE, 'TRADE_RETCODE_DONE', 'Request completed', positionId, orderId);
+  }
+
+  private deal(p: Book, entryType: string, lots: number, price: number, options: MetaApiTradeOptions, orderId: string): void {
     const spec = this.specOf(p.symbol);
     const buying = entryType === 'DEAL_ENTRY_IN' ? p.side === 'buy' : p.side === 'sell';
     const volume = volumeOf(lots, spec);
     const profit = entryType === 'DEAL_ENTRY_IN' ? 0 : (p.side === 'buy' ? 1 : -1) * (price - p.openPrice) * volume * spec.contractSize;
     const deal: MetatraderDeal & Record<string, unknown> = {
       id: String(this.nextDeal++), type: buying ? 'DEAL_TYPE_BUY' : 'DEAL_TYPE_SELL', entryType, symbol: p.symbol, time: new Date(this.now), brokerTime: brokerTime(this.now),
-      volume, price, positionId: p.id, orderId: String(this.nextDeal), profit: round(profit, 2), commission: 0, swap: 0, platform: 'mt5', reason: 'DEAL_REASON_EXPERT',
+      volume, price, positionId: p.id, orderId, magic: 0, profit: round(profit, 2), commission: 0, swap: 0, platform: 'mt5', reason: 'DEAL_REASON_EXPERT',
       ...(options.comment ? { comment: options.comment } : {}), ...(options.clientId ? { clientId: options.clientId } : {}),
     };
     this.deals.push(deal);
@@ -470,8 +575,10 @@ export class FakeMetaApi implements MetaApiGateway {
   }
 }
 
-function done(positionId: string): MetatraderTradeResponse {
-  return { numericCode: RETCODE.DONE, stringCode: 'TRADE_RETCODE_DONE', message: 'Request completed', orderId: String(Number(positionId) + 1_000_000), positionId };
+let requests = 0;
+/** The SDK's request ids are 32 random characters; these are deterministic. */
+function requestId(): string {
+  return `fakeRequest${String(++requests).padStart(21, '0')}`;
 }
 
 function lotsOf(volume: number, spec: MetatraderSymbolSpecification): number | null {

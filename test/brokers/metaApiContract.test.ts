@@ -9,7 +9,7 @@ import { answerForMetaApiError, clientIdFor, MetaApiBroker, type MetaApiBrokerOp
 import { connectMetaApi, loadMetaApiSdk, METAAPI_INSTALL_HINT, type MetaApiGateway } from '../../src/brokers/metaApiGateway.ts';
 import type { Bar, Intent } from '../../src/domain/types.ts';
 import { brokerContract } from './brokerContract.ts';
-import { FakeMetaApi, FakeSdkError, tradeError, XAU, xauSpec } from './fakeMetaApi.ts';
+import { FakeMetaApi, FakeSdkError, metaApiTradeError, tradeError, XAU, xauSpec } from './fakeMetaApi.ts';
 
 const TOKEN = 'test-metaapi-token-0123456789abcdef';
 const ACCOUNT = 'fake-account-id';
@@ -147,6 +147,16 @@ describe('MetaApi adapter: MetaApi specifics', () => {
       [new FakeSdkError('TradeError', 'Invalid stops', { numericCode: 130, stringCode: 'ERR_INVALID_STOPS' }), 'rejected', RETCODE.INVALID_STOPS, false],
       [new FakeSdkError('TradeError', 'Common error', { numericCode: 2, stringCode: 'ERR_COMMON_ERROR' }), 'rejected', RETCODE.REJECT, false],
       [new FakeSdkError('TradeError', 'Frozen', { stringCode: 'TRADE_RETCODE_FROZEN' }), 'rejected', RETCODE.FROZEN, false],
+      // MetaApi's own codes (its MetatraderTradeResponse page): a trade timed out at MetaApi may have gone through.
+      [metaApiTradeError(-7, 'ERR_TRADE_TIMED_OUT', 'Trade timed out'), 'unknown', RETCODE.TIMEOUT, null],
+      [new FakeSdkError('TradeError', 'Trade timed out', { stringCode: 'ERR_TRADE_TIMED_OUT' }), 'unknown', RETCODE.TIMEOUT, null],
+      [metaApiTradeError(-6, 'ERR_NO_QUOTES', 'Failed to retrieve quotes for trading'), 'rejected', RETCODE.PRICE_OFF, true],
+      [metaApiTradeError(-5, 'ERR_NOT_SYNCHRONIZED', 'Server-side synchronization required'), 'unknown', RETCODE.CONNECTION, null],
+      [metaApiTradeError(-8, 'ERR_INVESTOR', 'Trading is not allowed with investor password'), 'rejected', RETCODE.TRADE_DISABLED, false],
+      [metaApiTradeError(-4, 'TRADE_RETCODE_ORDER_TYPE_NOT_SUPPORTED', 'Order type not supported'), 'rejected', RETCODE.INVALID, false],
+      [metaApiTradeError(-1, 'TRADE_RETCODE_UNKNOWN', 'Unknown trade return code'), 'unknown', RETCODE.ERROR, null],
+      [metaApiTradeError(4753, 'ERR_TRADE_POSITION_NOT_FOUND', 'Position not found'), 'rejected', RETCODE.POSITION_CLOSED, false],
+      [new Error('This connection has been closed, please create a new connection'), 'unknown', RETCODE.CONNECTION, null],
       [new FakeSdkError('TimeoutError', 'timed out'), 'unknown', RETCODE.TIMEOUT, null],
       [new FakeSdkError('NotConnectedError', 'not connected'), 'unknown', RETCODE.CONNECTION, null],
       [new FakeSdkError('NotSynchronizedError', 'not synchronized'), 'unknown', RETCODE.CONNECTION, null],
@@ -312,6 +322,96 @@ describe('MetaApi adapter: MetaApi specifics', () => {
     expect(again.outcome === 'applied' && again.positionId).toBe((await broker.positions()).find((p) => p.comment === hedge.comment)!.id);
     expect(fake.tradeCalls()).toHaveLength(3);
     expect(fake.unexpected).toEqual([]);
+  });
+
+  it("the fake answers in the SDK's shapes: string ids, Date times, brokerTime strings, enum strings", async () => {
+    const { fake } = venue('hedging');
+    fake.feedBars(minutes(Date.UTC(2024, 4, 16, 9, 0), 3, 0.25));
+    const id = fake.traderOpen('buy', 0.1, 1990, 2030, 'note');
+    const brokerTime = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/;
+    const [p] = await fake.getPositions();
+    expect(p).toMatchObject({ id, type: 'POSITION_TYPE_BUY', magic: 0, currentPrice: 2000, currentTickValue: 0.1, swap: 0, commission: 0, reason: 'POSITION_REASON_EXPERT', comment: 'note' });
+    expect(p!.time).toBeInstanceOf(Date);
+    expect((p as unknown as { updateTime: unknown }).updateTime).toBeInstanceOf(Date);
+    expect((p as unknown as { brokerTime: string }).brokerTime).toMatch(brokerTime);
+    const price = await fake.getSymbolPrice(XAU, false);
+    expect(price).toMatchObject({ bid: 2000, ask: 2000.2, profitTickValue: 0.1, lossTickValue: 0.1 });
+    expect(price.time).toBeInstanceOf(Date);
+    const [deal] = (await fake.getDealsByTimeRange(new Date(0), new Date(fake.now + 1))).deals;
+    expect(deal).toMatchObject({ type: 'DEAL_TYPE_BUY', entryType: 'DEAL_ENTRY_IN', positionId: id, orderId: id, platform: 'mt5' });
+    expect(deal!.time).toBeInstanceOf(Date);
+    const [candle] = await fake.getHistoricalCandles(XAU, '1m', undefined, 1);
+    expect(candle).toMatchObject({ timeframe: '1m', tickVolume: 12, spread: 250, volume: 0 });
+    expect(candle!.time).toBeInstanceOf(Date);
+    expect((await fake.getAccountInformation()).marginMode).toBe('ACCOUNT_MARGIN_MODE_RETAIL_HEDGING');
+    // An open's order ticket is the new position's id (MT5); a close places a new order.
+    const opened = await fake.createMarketSellOrder(XAU, 0.1, undefined, undefined, {});
+    expect(opened).toMatchObject({ numericCode: RETCODE.DONE, stringCode: 'TRADE_RETCODE_DONE', message: 'Request completed' });
+    expect(opened.orderId).toBe(opened.positionId);
+    const closed = await fake.closePosition(opened.positionId!, {});
+    expect(closed.positionId).toBe(opened.positionId);
+    expect(closed.orderId).not.toBe(opened.positionId);
+    // The SDK's errors: a closed ticket is MetaApi's 4753, a rate limit's retry time an ISO string.
+    await expect(fake.closePosition(opened.positionId!, {})).rejects.toMatchObject({ name: 'TradeError', numericCode: 4753, stringCode: 'ERR_TRADE_POSITION_NOT_FOUND' });
+    fake.failNext('rate_limit');
+    const limited = (await fake.closePosition(id, {}).catch((e: unknown) => e)) as FakeSdkError;
+    expect(limited).toMatchObject({ name: 'TooManyRequestsError', status: 429 });
+    expect(typeof limited.metadata!.recommendedRetryTime).toBe('string');
+    await fake.close();
+    await expect(fake.getPositions()).rejects.toMatchObject({ name: 'Error', message: 'This connection has been closed, please create a new connection' });
+  });
+
+  it("trade responses without positionId (the SDK's example) or with numeric ids: the position is still named", async () => {
+    for (const style of ['orderIdOnly', 'numericIds'] as const) {
+      const { fake, broker } = venue('hedging');
+      fake.tradeResponse = style;
+      const held = fake.traderOpen('buy', 0.3, 1990, null);
+      const opened = await broker.send(intent({ kind: 'open', positionId: held, side: 'sell', volume: 0.1, comment: 're' }));
+      expect(opened.outcome).toBe('applied');
+      const newId = (await broker.positions()).find((p) => p.id !== held)!.id;
+      expect(opened).toMatchObject({ positionId: newId, price: 2000 });
+      expect(await broker.send(intent({ kind: 'close_partial', positionId: held, volume: 0.1 }))).toMatchObject({ outcome: 'applied', positionId: held });
+      expect(await broker.send(intent({ kind: 'move_stop', positionId: held, newSl: 1991 }))).toMatchObject({ outcome: 'applied', positionId: held });
+      expect(fake.unexpected).toEqual([]);
+    }
+  });
+
+  it("MetaApi's ERR_TRADE_TIMED_OUT (-7) is an unknown outcome: a retry finds the deal and sends nothing", async () => {
+    const { fake, broker } = venue('hedging');
+    const a = fake.traderOpen('buy', 0.5, 1990, null);
+    const partial = intent({ kind: 'close_partial', positionId: a, volume: 0.2 });
+    const real = fake.closePositionPartially.bind(fake);
+    fake.closePositionPartially = async (id, volume, options) => {
+      await real(id, volume, options);
+      throw metaApiTradeError(-7, 'ERR_TRADE_TIMED_OUT', 'Trade timed out');
+    };
+    expect(await broker.send(partial)).toMatchObject({ outcome: 'unknown', code: RETCODE.TIMEOUT, reason: expect.stringMatching(/^ERR_TRADE_TIMED_OUT: /) });
+    expect(await broker.send(partial)).toEqual({ outcome: 'applied', code: RETCODE.DONE, price: 2000, positionId: a });
+    expect(fake.tradeCalls()).toHaveLength(1);
+    expect((await broker.positions())[0]!.volume).toBeCloseTo(0.3, 9);
+  });
+
+  it("a position closed between the read and the trade: MetaApi's 4753 answers POSITION_CLOSED", async () => {
+    const { fake, broker } = venue('hedging');
+    const a = fake.traderOpen('buy', 0.2, 1990, null);
+    const stale = await fake.getPositions();
+    fake.getPositions = async () => stale;
+    const real = fake.closePosition.bind(fake);
+    await real(a, {}); // the trader closes it
+    expect(await broker.send(intent({ kind: 'close', positionId: a }))).toMatchObject({ outcome: 'rejected', retryable: false, code: RETCODE.POSITION_CLOSED, reason: expect.stringMatching(/^ERR_TRADE_POSITION_NOT_FOUND: /) });
+  });
+
+  it("historical candles in either order within a page are taken the same (the SDK's example reads the oldest first)", async () => {
+    const { fake, broker } = venue('hedging');
+    const t0 = Date.UTC(2024, 4, 16, 8, 0);
+    fake.feedBars(minutes(t0, 1500, 0.25));
+    fake.now = t0 + 1500 * 60_000;
+    const oldestFirst = await broker.candles(XAU, 'M1', 1200);
+    const real = fake.getHistoricalCandles.bind(fake);
+    fake.getHistoricalCandles = async (...args) => (await real(...args)).reverse();
+    expect(await broker.candles(XAU, 'M1', 1200)).toEqual(oldestFirst);
+    expect(oldestFirst.at(-1)!.time).toBe(t0 + 1499 * 60_000);
+    expect(oldestFirst[0]!.time).toBe(t0 + 300 * 60_000);
   });
 
   it('a retry after a timeout that was lost is sent again, once', async () => {
