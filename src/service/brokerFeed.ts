@@ -30,13 +30,6 @@ export interface BrokerFeedOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Each symbol's last `bars` closed M1 bars: the history that builds the features before the session starts. */
-export async function brokerHistory(broker: Pick<BrokerPort, 'candles'>, symbols: readonly string[], bars: number): Promise<Map<string, Bar[]>> {
-  const out = new Map<string, Bar[]>();
-  for (const s of symbols) out.set(s, await broker.candles(s, 'M1', bars));
-  return out;
-}
-
 export class BrokerFeed implements MarketLoop {
   private stopping = false;
   private done: Promise<void> | null = null;

@@ -15,7 +15,7 @@ import type { WardenStore } from '../store/store.ts';
 import { eventFromDecision, eventFromExecution } from '../notify/notificationEvent.ts';
 import { createNotifier, notifyFromEnv } from '../notify/notifyConfig.ts';
 import type { Notifier } from '../notify/notifier.ts';
-import { BrokerFeed, brokerHistory } from './brokerFeed.ts';
+import { BrokerFeed } from './brokerFeed.ts';
 import { EngineLoop, type MarketLoop } from './engineLoop.ts';
 import { EventHub } from './eventHub.ts';
 import { RecentBars } from './recentBars.ts';
@@ -207,7 +207,18 @@ async function openVenue(c: ConfiguredBroker, config: WardenConfig, log: Logger)
     const mode = await c.broker.accountMode();
     const instruments: Instrument[] = [];
     for (const s of c.symbols) instruments.push(await c.broker.instrument(s));
-    const history = await brokerHistory(c.broker, c.symbols, config.broker.historyBars);
+    const history = new Map<string, Bar[]>();
+    for (const s of c.symbols) {
+      try {
+        history.set(s, await c.broker.candles(s, 'M1', config.broker.historyBars));
+      } catch (err) {
+        // The account answers (mode and rules were read) but gives no history (MetaApi documents
+        // historical candles as unavailable on some account types): the features warm up from the
+        // live bars instead, and the rules that need them wait until then.
+        log.warn({ symbol: s, err: err instanceof Error ? err.message : String(err) }, 'no bar history from the broker: the features warm up from live bars');
+        history.set(s, []);
+      }
+    }
     log.info({ broker: c.describe, mode, symbols: c.symbols, bars: [...history.values()].map((b) => b.length) }, 'connected to the broker');
     return { instruments, history };
   } catch (err) {

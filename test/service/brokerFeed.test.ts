@@ -9,7 +9,7 @@ import { PaperAccount } from '../../src/brokers/paperAccount.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import type { Bar, Timeframe } from '../../src/domain/types.ts';
 import { AccountSession } from '../../src/execution/accountSession.ts';
-import { BrokerFeed, brokerHistory } from '../../src/service/brokerFeed.ts';
+import { BrokerFeed } from '../../src/service/brokerFeed.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import { BAR_MS, liveConfig, sampleBars, SYMBOL } from '../support/liveHarness.ts';
 
@@ -42,7 +42,7 @@ async function setup() {
   venue.closed = 1200;
   const fed: number[] = [];
   const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => now });
-  const history = await brokerHistory(venue, [SYMBOL], 1000);
+  const history = new Map([[SYMBOL, await venue.candles(SYMBOL, 'M1', 1000)]]);
   await session.start(history);
   const feed = new BrokerFeed({ broker: venue, session, symbols: [SYMBOL], pollMs: 1000, clock: () => now, onBar: (_s, b) => fed.push(b.time) }, history);
   const advance = (to: number) => {

@@ -148,3 +148,42 @@ describe.each([
     }
   }, 30_000);
 });
+
+describe('serve on a real account that gives no bar history', () => {
+  it('starts anyway (the mode and rules were read), warns, and warms the features from the live bars', async () => {
+    const raw = sampleBars(9, 1210);
+    const shift = Math.floor((Date.now() - 3_000 - closeOf(raw[1202]!)) / BAR_MS) * BAR_MS;
+    const bars: Bar[] = raw.map((b) => ({ ...b, time: b.time + shift }));
+    const venue = paperVenue(bars);
+    venue.closeBars(1200);
+    const ticket = venue.open('buy', Math.floor(bars[1199]!.close - 30), Math.ceil(bars[1199]!.close + 60));
+    // History requests (1,000 bars) are refused, as MetaApi documents for some account types; polls work.
+    const broker: ConfiguredBroker['broker'] = Object.assign(Object.create(venue.broker) as ConfiguredBroker['broker'], {
+      candles: (symbol: string, tf: 'M1', limit: number) => (limit >= 1000 ? Promise.reject(new Error('historical candles are not supported for this account')) : venue.broker.candles(symbol, tf, limit)),
+    });
+    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'metaapi', symbols: [SYMBOL], pollSec: 1 } });
+    const store = openSqliteStore(join(dir, 'nohistory.db'), { now: Date.now() });
+    const warnings: string[] = [];
+    const log = createLogger({ level: 'warn', destination: { write: (line: string) => void warnings.push(line) } });
+    const service = await startService({ config, store, log, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: { kind: 'metaapi', broker, symbols: [SYMBOL], paper: null, describe: 'no-history venue' } });
+    try {
+      expect(warnings.join('')).toMatch(/no bar history from the broker: the features warm up from live bars/);
+      expect(service.session.engine.positionIds()).toEqual([ticket]);
+      const until = async (n: number) => {
+        const deadline = Date.now() + 10_000;
+        while (service.loop.played < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      };
+      // No history: the first poll feeds the last 3 closed bars, then each one as it closes.
+      await until(3);
+      expect(service.loop.played).toBe(3);
+      expect(service.session.health().feeds[0]!.lastBarAt).toBe(closeOf(bars[1199]!));
+      venue.closeBars(1203);
+      await until(6);
+      expect(service.loop.played).toBe(6);
+      expect(service.session.health().feeds[0]!.lastBarAt).toBe(closeOf(bars[1202]!));
+    } finally {
+      await service.stop();
+      store.close();
+    }
+  }, 30_000);
+});
