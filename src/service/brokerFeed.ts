@@ -9,6 +9,7 @@ import type { BrokerPort } from '../brokers/brokerPort.ts';
 import type { Bar } from '../domain/types.ts';
 import type { AccountSession, StepReport } from '../execution/accountSession.ts';
 import type { MarketLoop } from './engineLoop.ts';
+import { StepGate } from './stepGate.ts';
 
 const MINUTE = 60_000;
 /** Most bars asked for in one poll (after a long outage the features re-warm from what comes). */
@@ -35,10 +36,7 @@ export class BrokerFeed implements MarketLoop {
   private done: Promise<void> | null = null;
   private readonly lastFed = new Map<string, number>();
   private readonly failing = new Map<string, number>();
-  private gate: Promise<void> | null = null;
-  private openGate: (() => void) | null = null;
-  private idle: (() => void) | null = null;
-  private busy = false;
+  private readonly gate = new StepGate();
   private wake: (() => void) | null = null;
   /** Bars fed so far. */
   played = 0;
@@ -60,17 +58,11 @@ export class BrokerFeed implements MarketLoop {
   }
 
   pause(): Promise<void> {
-    if (this.gate === null) this.gate = new Promise((resolve) => (this.openGate = resolve));
-    return new Promise((resolve) => {
-      if (this.busy) this.idle = resolve;
-      else resolve();
-    });
+    return this.gate.pause();
   }
 
   resume(): void {
-    this.openGate?.();
-    this.gate = null;
-    this.openGate = null;
+    this.gate.resume();
   }
 
   async stop(): Promise<void> {
@@ -105,20 +97,15 @@ export class BrokerFeed implements MarketLoop {
         const seen = this.lastFed.get(symbol);
         if (seen !== undefined && bar.time <= seen) continue;
         if (this.stopping) break;
-        this.busy = true;
-        try {
+        await this.gate.step(async () => {
           this.o.onBar?.(symbol, bar);
           const report = await this.o.session.onBar(symbol, bar);
           this.lastFed.set(symbol, bar.time);
           this.played++;
           fed++;
           this.o.onStep?.(symbol, report);
-        } finally {
-          this.busy = false;
-          this.idle?.();
-          this.idle = null;
-        }
-        if (this.gate !== null) await this.gate;
+        });
+        await this.gate.passed();
       }
     }
     return fed;
@@ -126,8 +113,9 @@ export class BrokerFeed implements MarketLoop {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
-      if (this.gate !== null) {
-        await this.gate;
+      const held = this.gate.passed();
+      if (held !== null) {
+        await held;
         continue;
       }
       try {

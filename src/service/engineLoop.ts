@@ -8,6 +8,7 @@ import { ceilToStep, floorToStep, roundStop, roundVolumeDown } from '../domain/r
 import type { Bar, Instrument, Side } from '../domain/types.ts';
 import type { AccountSession, StepReport } from '../execution/accountSession.ts';
 import type { PaperMarket } from './paperMarket.ts';
+import { StepGate } from './stepGate.ts';
 
 export interface EngineLoopOptions {
   market: PaperMarket;
@@ -61,26 +62,16 @@ export class EngineLoop implements MarketLoop {
     return this.done;
   }
 
-  private gate: Promise<void> | null = null;
-  private openGate: (() => void) | null = null;
-  private idle: (() => void) | null = null;
+  private readonly gate = new StepGate();
 
   /** Holds the market after the bar under way (resolves once it is done); `resume` plays on. */
   pause(): Promise<void> {
-    if (this.gate === null) this.gate = new Promise((resolve) => (this.openGate = resolve));
-    return new Promise((resolve) => {
-      if (this.busy) this.idle = resolve;
-      else resolve();
-    });
+    return this.gate.pause();
   }
 
   resume(): void {
-    this.openGate?.();
-    this.gate = null;
-    this.openGate = null;
+    this.gate.resume();
   }
-
-  private busy = false;
 
   /** Finishes the bar under way, then stops. */
   async stop(): Promise<void> {
@@ -94,8 +85,9 @@ export class EngineLoop implements MarketLoop {
     const gap = 1000 / this.o.speed;
     for (const inst of this.o.instruments) this.topUp(inst);
     while (!this.stopping) {
-      if (this.gate !== null) {
-        await this.gate;
+      const held = this.gate.passed();
+      if (held !== null) {
+        await held;
         continue;
       }
       const e = this.o.market.nextBar();
@@ -104,14 +96,11 @@ export class EngineLoop implements MarketLoop {
         return;
       }
       const t0 = Date.now();
-      this.busy = true;
-      this.o.beforeStep?.(e.symbol, e.bar.time + 60_000);
-      this.o.onBar?.(e.symbol, e.bar);
-      this.o.account.onBar(e.symbol, e.bar, e.bar.time + 60_000);
-      const report = await this.o.session.onBar(e.symbol, e.bar).finally(() => {
-        this.busy = false;
-        this.idle?.();
-        this.idle = null;
+      const report = await this.gate.step(() => {
+        this.o.beforeStep?.(e.symbol, e.bar.time + 60_000);
+        this.o.onBar?.(e.symbol, e.bar);
+        this.o.account.onBar(e.symbol, e.bar, e.bar.time + 60_000);
+        return this.o.session.onBar(e.symbol, e.bar);
       });
       this.played++;
       this.o.onStep?.(e.symbol, report);
