@@ -122,7 +122,14 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       if (last) paper.onBar(inst.symbol, last, last.time + 60_000);
     }
   }
-  const started = await session.start(history);
+  let started: Awaited<ReturnType<AccountSession['start']>>;
+  try {
+    started = await session.start(history);
+  } catch (err) {
+    // e.g. the store is in use: let the venue's connections go, or they keep the process alive.
+    await configured.broker.close?.();
+    throw err;
+  }
   if (started.closedWhileAway.length > 0) {
     if (paper) log.info({ positions: started.closedWhileAway }, 'positions in the store are not at the paper broker (a new paper account each start): let go');
     else log.info({ positions: started.closedWhileAway }, 'positions in the store were closed at the broker while Warden was away');
