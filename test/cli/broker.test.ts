@@ -6,21 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/main.ts';
-import type { CliIO } from '../../src/cli/io.ts';
+import { wardenCli } from '../support/cliRun.ts';
 
 const sdkInstalled = existsSync(fileURLToPath(new URL('../../node_modules/metaapi.cloud-sdk/package.json', import.meta.url)));
 const dir = mkdtempSync(join(tmpdir(), 'warden-broker-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-async function warden(...args: string[]) {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t) };
-  const code = await run(['node', 'warden', ...args], io);
-  return { code, stdout: out, stderr: err };
-}
+const warden = wardenCli;
 
 function configFile(yaml: string): string {
   const f = join(dir, `c${++n}.yaml`);

@@ -5,25 +5,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/main.ts';
-import type { CliIO } from '../../src/cli/io.ts';
 import { PaperAccount } from '../../src/brokers/paperAccount.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { AccountSession } from '../../src/execution/accountSession.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
+import { wardenCli } from '../support/cliRun.ts';
 import { BAR_MS, liveConfig, sampleBars, SYMBOL } from '../support/liveHarness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-health-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-async function warden(...args: string[]) {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t) };
-  const code = await run(['node', 'warden', ...args], io);
-  return { code, stdout: out, stderr: err };
-}
+const warden = wardenCli;
 
 /** A live session over sample bars whose last bar closes just now, with one hand-opened position (ticket 100001). */
 async function liveStore(options: { legacy?: boolean } = {}) {
