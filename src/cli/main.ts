@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED } from './errors.ts';
-import { processIO } from './io.ts';
+import { processIO, setClock } from './io.ts';
 import type { CliIO } from './io.ts';
 import * as brokerCommand from './commands/broker.ts';
 import * as configCommand from './commands/config.ts';
@@ -58,6 +58,7 @@ export function buildProgram(io: CliIO = processIO): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  setClock(program, io.now ?? Date.now);
   // Settings above are inherited by the subcommands the modules create with `program.command(...)`.
   for (const mod of COMMANDS) mod.register(program);
   return program;

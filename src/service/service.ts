@@ -30,8 +30,14 @@ export interface ServiceOptions {
   /** The API token: config, then environment; undefined: made and written to `tokenFile`. */
   token: string | undefined;
   tokenFile: string;
-  /** Epoch ms the played market's history ends (default now). */
+  /** Epoch ms the played market's history ends (default: the clock's now). */
   now?: number;
+  /**
+   * The wall clock (epoch ms, default Date.now): a real account's session time, the health report's
+   * stamp, the bar feed's catch-up and the notifier. Tests pin it, so nothing they check depends on the
+   * day or hour they run.
+   */
+  clock?: () => number;
   /** Where notification and broker credentials may come from (default process.env). */
   env?: Record<string, string | undefined>;
   /** The account to drive (default: the config's `broker:`); tests pass a fake venue. */
@@ -74,7 +80,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const configured = o.broker ?? brokerFromConfig(config, o.env ?? process.env);
   const live = configured.paper === null ? await openVenue(configured, config, log) : null;
   const m = config.service.market;
-  const now = o.now ?? Date.now();
+  const wallClock = o.clock ?? Date.now;
+  const now = o.now ?? wallClock();
   const start = Math.floor(now / 60_000) * 60_000 - m.warmupMinutes * 60_000;
   let market: PaperMarket | null = null;
   let instruments: Instrument[];
@@ -90,9 +97,9 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   // The played market runs on its own clock (faster than real time); a real account on the wall clock.
   // The health report is stamped on the wall clock either way.
   let marketTime = start + m.warmupMinutes * 60_000;
-  const clock = live ? Date.now : () => marketTime;
+  const clock = live ? wallClock : () => marketTime;
   // Notifications are queued and sent in the background: the engine never waits on Discord or Telegram.
-  const notifier = createNotifier(notifyFromEnv(config.notify, o.env ?? process.env), log);
+  const notifier = createNotifier(notifyFromEnv(config.notify, o.env ?? process.env), log, { now: wallClock });
   const digits = new Map(instruments.map((i) => [i.symbol, i.digits]));
   const eventOptions = { priceDigits: (symbol: string) => digits.get(symbol) };
   const hub = new EventHub();
@@ -105,7 +112,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     broker: configured.broker,
     store,
     clock,
-    wallClock: Date.now,
+    wallClock,
     log,
     onDecision: (r) => {
       const e = eventFromDecision(r, eventOptions);
@@ -159,7 +166,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
           onBar,
           onStep,
         })
-      : new BrokerFeed({ broker: configured.broker, session, symbols: configured.symbols, pollMs: config.broker.pollSec * 1000, log, onBar, onStep }, history);
+      : new BrokerFeed({ broker: configured.broker, session, symbols: configured.symbols, pollMs: config.broker.pollSec * 1000, clock: wallClock, log, onBar, onStep }, history);
   const { token, file } = apiToken(o.token, o.tokenFile);
   const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => {
       const n = notifier.stats();

@@ -9,8 +9,8 @@ import { PaperAccount } from '../../src/brokers/paperAccount.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { AccountSession } from '../../src/execution/accountSession.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
-import { wardenCli } from '../support/cliRun.ts';
-import { BAR_MS, liveConfig, sampleBars, SYMBOL } from '../support/liveHarness.ts';
+import { wardenCli, wardenCliAt } from '../support/cliRun.ts';
+import { BAR_MS, liveConfig, PINNED_NOW, sampleBars, SYMBOL } from '../support/liveHarness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-health-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,14 +18,15 @@ let n = 0;
 
 const warden = wardenCli;
 
-/** A live session over sample bars whose last bar closes just now, with one hand-opened position (ticket 100001). */
+/** A live session over sample bars whose last bar closes just before PINNED_NOW (the session's and the CLI's clock), with one hand-opened position (ticket 100001). */
 async function liveStore(options: { legacy?: boolean } = {}) {
   const file = join(dir, `live${++n}.db`);
   const config = liveConfig();
   const instrument = instrumentFromConfig(config, SYMBOL, true);
   const all = sampleBars(13, 1200);
-  // Shift the sample so its last bar closes a few seconds ago (health judges feeds on the wall clock).
-  const shift = Date.now() - 5_000 - (all[all.length - 1]!.time + BAR_MS);
+  // Shift the sample so its last bar closes a few seconds before the pinned instant (health judges
+  // feeds on the session's clock).
+  const shift = PINNED_NOW - 5_000 - (all[all.length - 1]!.time + BAR_MS);
   const bars = all.map((b) => ({ ...b, time: b.time + shift }));
   const account = new PaperAccount([instrument], { accountMode: 'hedging', timeframeMs: BAR_MS });
   account.onBar(SYMBOL, bars[1099]!, bars[1099]!.time + BAR_MS);
@@ -37,8 +38,8 @@ async function liveStore(options: { legacy?: boolean } = {}) {
     const imp = await warden('import-legacy', legacy, '--store', file);
     expect(imp.code, imp.stderr).toBe(0);
   }
-  const store = openSqliteStore(file, { now: Date.now() });
-  const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => Date.now() });
+  const store = openSqliteStore(file, { now: PINNED_NOW });
+  const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => PINNED_NOW });
   const started = await session.start(new Map([[SYMBOL, bars.slice(0, 1100)]]));
   for (let i = 1100; i < bars.length; i++) {
     account.onBar(SYMBOL, bars[i]!, bars[i]!.time + BAR_MS);
@@ -65,15 +66,15 @@ describe('warden health', () => {
     const { file, store, session } = await liveStore();
     // An intent journaled and never answered (the process died before sending it).
     const id = `${session.engine.positionIds()[0]}:breakeven:99`;
-    store.recordIntent({ id, positionId: '100001', symbol: SYMBOL, kind: 'move_stop', rule: 'breakeven', episode: 99, newSl: 1, oldSl: null, volume: 0, time: Date.now(), price: 1, reason: 'test', targetId: '100001', side: 'buy', comment: '', action: '' });
+    store.recordIntent({ id, positionId: '100001', symbol: SYMBOL, kind: 'move_stop', rule: 'breakeven', episode: 99, newSl: 1, oldSl: null, volume: 0, time: PINNED_NOW, price: 1, reason: 'test', targetId: '100001', side: 'buy', comment: '', action: '' });
     store.close();
     const r = await warden('health', '--store', file);
     expect(r.code).toBe(3);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain(`degraded: 1 position(s)`);
     expect(r.stdout).toContain(`  - 1 intent(s) not settled with the broker: ${id} (pending)`);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const silent = await warden('health', '--store', file, '--silent-after', '1');
+    // Two seconds later, nothing has reported: with --silent-after 1 the positions are unwatched.
+    const silent = await wardenCliAt(PINNED_NOW + 2_000, 'health', '--store', file, '--silent-after', '1');
     expect(silent.code).toBe(3);
     expect(silent.stdout).toMatch(/the session's last report is \d+ s old: nothing is managing the 1 open position\(s\)/);
   });

@@ -119,19 +119,14 @@ describe('uniform CSV', () => {
     expect(r.series.bar(0)).toEqual({ time: utc('2024-01-02T00:00:00.250Z'), open: 1.31927, high: 1.31955, low: 1.3187, close: 1.31935, volume: 1000, spread: 0.001 });
   });
 
-  it('parses a large file fast', () => {
-    // A throughput floor far below the measured ~2 M rows/s (importers/uniform.ts), to catch a slow path
-    // sneaking in without failing on a busy machine.
+  it('parses a large file (its speed is the benchmark\'s to measure: npm run bench)', () => {
     const n = 200_000;
     const rows = ['time,open,high,low,close,volume,spread'];
     for (let i = 0; i < n; i++) rows.push(`${new Date(utc('2020-01-01T00:00:00Z') + i * 60_000).toISOString().slice(0, 19)}Z,1.1042${i % 10},1.10450,1.10400,1.10440,${i % 500},0.00012`);
     const text = rows.join('\n');
-    const t0 = performance.now();
     const r = importBarsText(text, 'big.csv');
-    const ms = performance.now() - t0;
     expect(r.series.length).toBe(n);
     expect(r.errors).toEqual([]);
-    expect(n / ms).toBeGreaterThan(200); // rows per ms
   });
 });
 

@@ -98,9 +98,9 @@ describe('Discord webhook', () => {
     const svc = await service();
     svc.setFallback('hang');
     const ch = new DiscordWebhookChannel({ webhookUrl: `${svc.base}${DISCORD_PATH}`, timeoutMs: 150 });
-    const t0 = Date.now();
     const err = await failure(ch.send(event()));
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
+    // It reached the server and waited for the answer that never came (not a refused connection).
+    expect(svc.received).toHaveLength(1);
     expect(err.message).toBe('discord: no answer within 150 ms');
     expect(err.retryable).toBe(true);
     expect(err.status).toBeNull();

@@ -61,8 +61,8 @@ export class FakeService {
     for (const res of this.held.splice(0)) this.answer(res, answer);
   }
 
-  /** Resolves once `n` requests have arrived. */
-  waitFor(n: number, timeoutMs = 5000): Promise<void> {
+  /** Resolves once `n` requests have arrived (rejects after `timeoutMs`: a wait, not a speed check). */
+  waitFor(n: number, timeoutMs = 20_000): Promise<void> {
     if (this.received.length >= n) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`expected ${n} requests, got ${this.received.length}`)), timeoutMs);

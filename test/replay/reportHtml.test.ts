@@ -422,7 +422,7 @@ describe('renderReportHtml', () => {
     expect(h).not.toMatch(/NaN|Infinity|undefined/);
   });
 
-  it('renders 300 charts in a small page, quickly', () => {
+  it('renders 300 charts in a small page', () => {
     const many: TradeChart[] = [];
     const trades: TradeRow[] = [];
     for (let k = 0; k < 300; k++) {
@@ -432,12 +432,10 @@ describe('renderReportHtml', () => {
       for (let j = 0; j < 20; j++) stopPath.push([T0 + j * 50 * MIN, 2020 + j * 0.5]);
       many.push({ ...CHARTS[0]!, positionId: id, ...series(200, T0, 2030), stopPath });
     }
-    const start = performance.now();
     const h = renderReportHtml(report({ trades }), many);
-    const ms = performance.now() - start;
     expect(svgCount(h)).toBe(301);
     expect(h.length).toBeLessThan(5_000_000);
     expect(h.length / 300).toBeLessThan(15_000);
-    expect(ms).toBeLessThan(2_000); // generous for CI; measured well under this
+    // Its speed is the benchmark's to measure (npm run bench, replay part), not a test's.
   });
 });

@@ -12,6 +12,7 @@ import { AccountSession } from '../../src/execution/accountSession.ts';
 import { BrokerFeed } from '../../src/service/brokerFeed.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import { BAR_MS, liveConfig, sampleBars, SYMBOL } from '../support/liveHarness.ts';
+import { waitUntil } from '../support/waitUntil.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-feed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,7 +32,7 @@ class Venue {
   }
 }
 
-async function setup() {
+async function setup(pollMs = 1000) {
   const config = liveConfig();
   const instrument = instrumentFromConfig(config, SYMBOL, true);
   const bars = sampleBars(21, 1400);
@@ -44,7 +45,7 @@ async function setup() {
   const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => now });
   const history = new Map([[SYMBOL, await venue.candles(SYMBOL, 'M1', 1000)]]);
   await session.start(history);
-  const feed = new BrokerFeed({ broker: venue, session, symbols: [SYMBOL], pollMs: 1000, clock: () => now, onBar: (_s, b) => fed.push(b.time) }, history);
+  const feed = new BrokerFeed({ broker: venue, session, symbols: [SYMBOL], pollMs, clock: () => now, onBar: (_s, b) => fed.push(b.time) }, history);
   const advance = (to: number) => {
     venue.closed = to;
     now = bars[to - 1]!.time + BAR_MS;
@@ -94,15 +95,15 @@ describe('BrokerFeed', () => {
   });
 
   it('run() polls until stop(), which wakes it from its wait at once', async () => {
-    const s = await setup();
-    const running = s.feed.run();
+    // Polls an hour apart: stop() resolving at all is the proof that it woke the wait (unwoken, the
+    // test would time out).
+    const s = await setup(3_600_000);
     s.advance(1203);
-    const t0 = Date.now();
-    await new Promise((r) => setTimeout(r, 1100));
-    expect(s.feed.played).toBe(3);
+    const running = s.feed.run();
+    expect(await waitUntil(() => s.feed.played === 3)).toBe(true);
     await s.feed.stop();
     await running;
-    expect(Date.now() - t0).toBeLessThan(1900);
+    expect(s.feed.played).toBe(3);
     s.store.close();
   });
 });

@@ -16,6 +16,7 @@ import { CHART_LIBRARY_URL, PAGE_ROUTES, PAGES_DIR, readChartLibrary } from '../
 import { startService, type RunningService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import type { WardenStore } from '../../src/store/store.ts';
+import { PINNED_NOW } from '../support/liveHarness.ts';
 
 const CHROMIUM = process.env.WARDEN_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_BROWSER = existsSync(CHROMIUM);
@@ -36,8 +37,8 @@ let store: WardenStore;
 
 beforeAll(async () => {
   const config = configSchema.parse({ service: { port: 0, market: { speed: 400 } } });
-  store = openSqliteStore(join(dir, 'dashboard.db'), { now: Date.now() });
-  service = await startService({ config, store, log: createLogger({ level: 'silent' }), version: 'test', token: 'dashboard-test-token-0123456789', tokenFile: join(dir, 'unused.token') });
+  store = openSqliteStore(join(dir, 'dashboard.db'), { now: PINNED_NOW });
+  service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'dashboard-test-token-0123456789', tokenFile: join(dir, 'unused.token') });
   // Let the loop play a few hundred bars, so positions have plans, decisions and DTMS checks.
   while (service.loop.played < 300) await new Promise((r) => setTimeout(r, 50));
 }, 60_000);

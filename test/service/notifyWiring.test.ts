@@ -12,6 +12,8 @@ import { configSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
 import { startService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
+import { PINNED_NOW } from '../support/liveHarness.ts';
+import { waitUntil } from '../support/waitUntil.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-notify-wiring-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,11 +37,10 @@ describe('notifications from the running service', () => {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     const port = (hook.address() as AddressInfo).port;
     const config = configSchema.parse({ service: { port: 0, market: { speed: 500 } }, notify: { discord: { webhookUrl: `http://127.0.0.1:${port}/api/webhooks/1/secret-token` } } });
-    const store = openSqliteStore(join(dir, 'n.db'), { now: Date.now() });
-    const service = await startService({ config, store, log: createLogger({ level: 'silent' }), version: 'test', token: 'x'.repeat(20), tokenFile: join(dir, 't'), env: {} });
+    const store = openSqliteStore(join(dir, 'n.db'), { now: PINNED_NOW });
+    const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'x'.repeat(20), tokenFile: join(dir, 't'), env: {} });
     try {
-      const until = Date.now() + 20_000;
-      while (Date.now() < until && received.length < 5) await new Promise((r) => setTimeout(r, 50));
+      await waitUntil(() => received.length >= 5, 800);
       expect(received.length).toBeGreaterThanOrEqual(5);
       expect(received.every((r) => r.path === '/api/webhooks/1/secret-token')).toBe(true);
       expect(received.every((r) => typeof r.payload.embeds?.[0]?.title === 'string')).toBe(true);

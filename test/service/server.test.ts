@@ -15,6 +15,7 @@ import { dtmsTradeSchema, healthSchema, positionSchema, stopPathSchema } from '.
 import { startService, type RunningService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import type { WardenStore } from '../../src/store/store.ts';
+import { PINNED_NOW } from '../support/liveHarness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-service-'));
 const BIN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
@@ -24,8 +25,8 @@ const TOKEN = 'test-token-0123456789abcdef';
 
 beforeAll(async () => {
   const config = configSchema.parse({ service: { port: 0, market: { speed: 400, warmupMinutes: 1500, demoPositions: 2 } } });
-  store = openSqliteStore(join(dir, 'api.db'), { now: Date.now() });
-  service = await startService({ config, store, log: createLogger({ level: 'silent' }), version: 'test', token: TOKEN, tokenFile: join(dir, 'unused.token') });
+  store = openSqliteStore(join(dir, 'api.db'), { now: PINNED_NOW });
+  service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: TOKEN, tokenFile: join(dir, 'unused.token') });
   // Let the loop play a few hundred bars, so positions have plans, decisions and DTMS checks.
   while (service.loop.played < 300) await new Promise((r) => setTimeout(r, 50));
 }, 60_000);
@@ -244,8 +245,8 @@ describe('live updates', () => {
     expect(r.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const reader = r.body!.getReader();
     let text = '';
-    const until = Date.now() + 10_000;
-    while (Date.now() < until && !(text.includes('event: step') && text.includes('event: decision'))) {
+    // Reads until both kinds came (the test's timeout bounds it: no clock is read).
+    while (!(text.includes('event: step') && text.includes('event: decision'))) {
       const { value, done } = await reader.read();
       if (done) break;
       text += new TextDecoder().decode(value);
@@ -282,7 +283,7 @@ describe('warden serve as a process', () => {
     });
     expect(code).toBe(0);
     expect(out).toContain('Warden stopped.');
-    const s = openSqliteStore(storeFile, { now: Date.now() });
+    const s = openSqliteStore(storeFile, { now: PINNED_NOW });
     expect(s.sessionOwner()).toBeNull();
     s.close();
   }, 60_000);

@@ -18,6 +18,13 @@ import type { WardenStore } from '../../src/store/store.ts';
 export const BAR_MS = 60_000;
 export const SYMBOL = 'XAUUSDc';
 
+/**
+ * The instant tests that need a "now" pin it to: a Wednesday morning (UTC), in the London session,
+ * far from the crypto weekend window, the FX weekend close and a day's roll. A test never
+ * reads the wall clock: its outcome must not depend on the day or hour it runs.
+ */
+export const PINNED_NOW = Date.parse('2026-03-11T10:00:00Z');
+
 export function liveConfig(extra: Record<string, unknown> = {}): WardenConfig {
   return configSchema.parse(extra);
 }

@@ -9,7 +9,7 @@ import { healthFromStore } from '../../execution/health.ts';
 import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
 import { CliError, EXIT_DEGRADED } from '../errors.ts';
-import { writeOut } from '../io.ts';
+import { clockOf, writeOut } from '../io.ts';
 
 interface HealthOptions {
   store: string;
@@ -39,8 +39,8 @@ function health(o: HealthOptions, cmd: Command): void {
   if (!existsSync(o.store)) throw new CliError(`${o.store}: no store there (the file does not exist)`);
   let store: WardenStore | undefined;
   try {
-    store = openSqliteStore(o.store, { now: Date.now(), readonly: true });
-    const now = Date.now();
+    const now = clockOf(cmd)();
+    store = openSqliteStore(o.store, { now, readonly: true });
     const h = healthFromStore(store, now, silentAfterSec * 1000);
     if (o.json === true) writeOut(cmd, JSON.stringify({ ...h, reportAgeMs: Number.isFinite(h.reportAgeMs) ? h.reportAgeMs : null }, null, 2));
     else {

@@ -10,7 +10,7 @@ import { parseLegacyRule, type LegacyRule } from '../../exits/legacyRule.ts';
 import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type StoredLegacyRule, type WardenStore } from '../../store/store.ts';
 import { CliError } from '../errors.ts';
-import { writeOut } from '../io.ts';
+import { clockOf, writeOut } from '../io.ts';
 import { readVersion } from '../main.ts';
 
 interface ImportOptions {
@@ -67,7 +67,7 @@ function conflict(store: WardenStore | null, ticket: string, seen: Map<string, s
 function importLegacy(file: string, options: ImportOptions, cmd: Command): void {
   const entries = readLegacyFile(file);
   const dryRun = options.dryRun === true;
-  const now = Date.now();
+  const now = clockOf(cmd)();
   let store: WardenStore | null = null;
   try {
     // A dry run writes nothing: it reads an existing store (to report what is already there) read-only.

@@ -14,7 +14,7 @@ import { NotifyConfigError, notifyFromEnv } from '../../notify/notifyConfig.ts';
 import { brokerFromConfig, BrokerSetupError, type ConfiguredBroker } from '../../brokers/brokerFromConfig.ts';
 import { loadConfigOption } from '../configArg.ts';
 import { CliError } from '../errors.ts';
-import { writeOut } from '../io.ts';
+import { clockOf, writeOut } from '../io.ts';
 import { readVersion } from '../main.ts';
 
 interface ServeOptions {
@@ -63,14 +63,14 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   const version = readVersion();
   let store: WardenStore;
   try {
-    store = openSqliteStore(storeFile, { now: Date.now(), createdBy: `warden ${version}` });
+    store = openSqliteStore(storeFile, { now: clockOf(cmd)(), createdBy: `warden ${version}` });
   } catch (err) {
     if (err instanceof StoreError) throw new CliError(err.message);
     throw err;
   }
   let service: Awaited<ReturnType<typeof startService>>;
   try {
-    service = await startService({ config, store, log, version, token: config.service.token ?? envToken, tokenFile: `${path.resolve(storeFile)}.token`, broker });
+    service = await startService({ config, store, log, clock: clockOf(cmd), version, token: config.service.token ?? envToken, tokenFile: `${path.resolve(storeFile)}.token`, broker });
   } catch (err) {
     store.close();
     if (err instanceof StoreInUseError || err instanceof BrokerSetupError) throw new CliError(err.message);
