@@ -398,7 +398,10 @@ export class CcxtBroker implements BrokerPort {
           entryPrice: Number(p.entryPrice ?? 0),
           sl: exits.stop ? triggerOf(exits.stop) : null,
           tp: exits.target ? triggerOf(exits.target) : null,
-          openTime: p.timestamp ?? 0,
+          // Binance keeps no open time for a position, only its last update (which every fill,
+          // margin change and funding moves): 0, "unknown". The live session then tells a position
+          // closed and opened again by its entry price (execution/positionLifetimes.ts).
+          openTime: 0,
           comment: this.comments.get(id) ?? '',
         },
       });

@@ -553,7 +553,7 @@ export class MetaApiBroker implements BrokerPort {
       return this.notSent(intent, err);
     }
     if (intent.kind === 'open') return this.open(gw, intent, held);
-    const targetId = intent.kind === 'close' ? intent.targetId || intent.positionId : intent.positionId;
+    const targetId = intent.targetId || intent.positionId;
     if (intent.kind !== 'move_stop' && this.sent.has(intent.id)) {
       const earlier = await this.reconcile(gw, intent, held, targetId);
       if (earlier) return earlier;

@@ -5,11 +5,21 @@
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
 import type { AccountMode, BrokerPort, BrokerQuote } from './brokerPort.ts';
-import { PaperBroker, type PaperBrokerOptions, type PaperFill } from './paperBroker.ts';
+import { PaperBroker, type PaperBrokerOptions, type PaperBrokerSnapshot, type PaperFill } from './paperBroker.ts';
 
 const TICKET_BLOCK = 1_000_000;
 /** Closed bars kept per symbol for `candles` (about 3.5 days of M1). */
 const KEPT_BARS = 5000;
+/** Every this many bars fed, each symbol's broker forgets old deals and request ids (trimHistory). */
+const TRIM_EVERY_BARS = 5000;
+
+/**
+ * The paper account as a restart needs it, per symbol: the broker's book, ticket counter, quote and
+ * fault generator (its deals and request ids trimmed), and the realized profit of closed positions.
+ */
+export interface PaperAccountSnapshot {
+  symbols: { symbol: string; broker: PaperBrokerSnapshot; closedProfit: number }[];
+}
 
 export class PaperAccount implements BrokerPort {
   readonly name = 'paper';
@@ -17,6 +27,7 @@ export class PaperAccount implements BrokerPort {
   private readonly mode: AccountMode;
   private readonly timeframeMs: number;
   private readonly bars = new Map<string, Bar[]>();
+  private fed = 0;
 
   /** `options.faults.seed` is offset per symbol, so each symbol draws its own faults. */
   constructor(instruments: readonly Instrument[], options: Omit<PaperBrokerOptions, 'firstTicket'>) {
@@ -42,7 +53,36 @@ export class PaperAccount implements BrokerPort {
     const fills = b.fillBar(bar);
     b.setQuote(closeTime, bar.close, bar.spread);
     this.keep(symbol, bar);
+    if (++this.fed % TRIM_EVERY_BARS === 0) for (const x of this.brokers.values()) x.trimHistory();
     return fills;
+  }
+
+  /** The account's lasting state (a copy): see PaperAccountSnapshot. */
+  snapshot(): PaperAccountSnapshot {
+    const symbols: PaperAccountSnapshot['symbols'] = [];
+    for (const [symbol, b] of this.brokers) {
+      const s = b.snapshot();
+      const open = new Set(s.book.map((p) => p.id));
+      symbols.push({
+        symbol,
+        broker: { ...s, deals: [], appliedIds: s.appliedIds.slice(-200), realized: s.realized.filter(([id]) => open.has(id)) },
+        closedProfit: b.closedProfit(),
+      });
+    }
+    return { symbols };
+  }
+
+  /**
+   * Picks the account up where a snapshot left it (a restart), on an account made for the same
+   * symbols that has not traded yet. A symbol the snapshot lacks starts afresh; one it has that this
+   * account lacks is an error (the caller checks the configured symbols first).
+   */
+  restore(s: PaperAccountSnapshot): void {
+    for (const { symbol, broker, closedProfit } of s.symbols) {
+      const b = this.broker(symbol);
+      b.restore(broker);
+      b.carryClosedProfit(closedProfit);
+    }
   }
 
   /** Closed bars from before the account opened (history `candles` reports; nothing fills). */

@@ -209,6 +209,8 @@ export class PaperBroker {
   private readonly byId = new Map<string, Book>();
   private readonly realized = new Map<string, number>();
   private readonly appliedIds = new Set<string>();
+  /** Realized profit of the positions `trimHistory` let go of (quote currency). */
+  private closedRealized = 0;
 
   /** Spread (price units) of the bar being filled; set by fillBar / walkFine. */
   private barSpread = 0;
@@ -325,11 +327,12 @@ export class PaperBroker {
     switch (intent.kind) {
       case 'move_stop': {
         // An unknown position passes tp null; modifyStops answers POSITION_CLOSED for it.
-        const tp = this.byId.get(intent.positionId)?.tp ?? null;
-        return this.modifyStops(intent.id, intent.positionId, intent.newSl, tp);
+        const ticket = intent.targetId || intent.positionId;
+        const tp = this.byId.get(ticket)?.tp ?? null;
+        return this.modifyStops(intent.id, ticket, intent.newSl, tp);
       }
       case 'close_partial':
-        return this.closePartial(intent.id, intent.positionId, intent.volume);
+        return this.closePartial(intent.id, intent.targetId || intent.positionId, intent.volume);
       case 'close':
         return this.close(intent.id, intent.targetId || intent.positionId);
       case 'open':
@@ -412,6 +415,40 @@ export class PaperBroker {
   position(id: string): Position | undefined {
     const p = this.byId.get(id);
     return p ? this.toPosition(p) : undefined;
+  }
+
+  /**
+   * Forgets what a long-running account no longer needs (the service's paper account runs for days):
+   * deals but the last `keep`, the ids of requests but the last `keep`, and the realized profit of
+   * each closed position, folded into one sum (`closedProfit`). Replay never calls it: its reports
+   * read every deal.
+   */
+  trimHistory(keep = 200): void {
+    if (this.deals.length > keep) this.deals.splice(0, this.deals.length - keep);
+    if (this.appliedIds.size > keep) {
+      let drop = this.appliedIds.size - keep;
+      for (const id of this.appliedIds) {
+        if (drop-- <= 0) break;
+        this.appliedIds.delete(id);
+      }
+    }
+    for (const [id, v] of this.realized) {
+      if (this.byId.has(id)) continue;
+      this.closedRealized += v;
+      this.realized.delete(id);
+    }
+  }
+
+  /** Realized profit of every position that is no longer open (quote currency). */
+  closedProfit(): number {
+    let sum = this.closedRealized;
+    for (const [id, v] of this.realized) if (!this.byId.has(id)) sum += v;
+    return sum;
+  }
+
+  /** Sets the realized profit carried over from before a restart (see trimHistory). */
+  carryClosedProfit(profit: number): void {
+    this.closedRealized = profit;
   }
 
   /** Sum of the profits of every deal of this position (0 when it has none). */

@@ -10,6 +10,7 @@ import type { WardenConfig } from '../config/schema.ts';
 import { PaperBroker, type PaperFill } from '../brokers/paperBroker.ts';
 import type { BrokerAnswer } from '../brokers/brokerAnswer.ts';
 import { instrumentFromConfig } from '../domain/instruments.ts';
+import { closesHedge } from '../domain/lifetime.ts';
 import { ceilToStep, floorToStep, roundStop } from '../domain/rounding.ts';
 import type { Intent, Position, Side } from '../domain/types.ts';
 import { ExitEngine } from '../engine/exitEngine.ts';
@@ -206,7 +207,7 @@ export function runSampleSession(config: WardenConfig, o: SampleSessionOptions):
       case 'close_partial':
         return `${it.action}: close ${it.volume} lots${at}`;
       case 'close':
-        return (it.targetId || it.positionId) === it.positionId ? `${it.action}: close ${it.volume} lots${at}` : `${it.action} #${it.targetId}${at}`;
+        return !closesHedge(it) ? `${it.action}: close ${it.volume} lots${at}` : `${it.action} #${it.targetId}${at}`;
       case 'open':
         return `${it.action}: ${it.side} ${it.volume}${done ? ` (#${done.positionId}) at ${done.price}` : ''}${Number.isFinite(it.newSl) ? `, SL ${it.newSl}` : ''}`;
     }

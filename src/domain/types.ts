@@ -50,10 +50,17 @@ export interface Instrument {
   crypto: boolean;
 }
 
-/** An open position as the broker reports it (warden.md §1). */
+/**
+ * An open position. As a venue reports it, `id` is the venue's ticket. A live session manages each
+ * position as a lifetime (from open to close: the same ticket may come back later as another
+ * position) and hands the engine the position with `id` = the lifetime's key and `ticket` = the
+ * venue's id; requests always address `ticket` (see `ticketOf`).
+ */
 export interface Position {
-  /** Broker ticket. */
+  /** The venue's ticket, or the lifetime's key when `ticket` is set. */
   id: string;
+  /** The venue's ticket when `id` is a lifetime key; absent when `id` is the ticket itself. */
+  ticket?: string;
   account?: string;
   /** Broker symbol. */
   symbol: string;
@@ -81,12 +88,18 @@ export interface Quote {
 /** open: a new market order (DTMS hedge or re-add); the others act on an existing position. */
 export type IntentKind = 'move_stop' | 'close_partial' | 'close' | 'open';
 
-/** The rule that produced an intent or a decision record ('dtms': the defensive state machine). */
-export type ExitRule = 'classify' | 'triggers' | 'breakeven' | 'partial' | 'trail' | 'dtms';
+/**
+ * The rule that produced an intent or a decision record ('dtms': the defensive state machine;
+ * 'lifetime': the live session telling positions apart: a lifetime began or ended, a ticket came back,
+ * a venue gave no open time, a journal row belongs to another lifetime, the clock jumped).
+ */
+export type ExitRule = 'classify' | 'triggers' | 'breakeven' | 'partial' | 'trail' | 'dtms' | 'lifetime';
 
 /**
  * An instruction for the execution layer. `id` is derived from (position, rule, episode) so that the
  * same decision always carries the same id: the executor journals it and never applies an id twice.
+ * The position part is the managed position's key: in a live session a lifetime key, which never
+ * repeats in a store, so two positions that share a ticket never share an intent id.
  */
 export interface Intent {
   id: string;
@@ -107,8 +120,8 @@ export interface Intent {
   price: number;
   reason: string;
   /**
-   * The position the request acts on: `positionId` itself, or its DTMS hedge (a hedge close); '' for
-   * an open. `positionId` is always the managed position the answer goes back to.
+   * The venue's ticket the request acts on: the managed position's own ticket, or its DTMS hedge's (a
+   * hedge close); '' for an open. `positionId` is always the managed position the answer goes back to.
    */
   targetId: string;
   /** For open: the new order's side, and its stop in `newSl` (NaN: none). Else the position's side. */
@@ -120,3 +133,6 @@ export interface Intent {
 }
 
 export const sideSign = (side: Side): 1 | -1 => (side === 'buy' ? 1 : -1);
+
+/** The venue's ticket of a position (what every request to the venue addresses). */
+export const ticketOf = (p: Pick<Position, 'id' | 'ticket'>): string => p.ticket ?? p.id;

@@ -5,7 +5,7 @@
 // are rounded down to the lot step and a close or hedge that would fall below the minimum lot is
 // skipped (0.01 lot is never "half closed" to nothing, nor hedged 100%); the hedge id is kept.
 import { floorToStep, isTighterStop, offsetSteps, roundStop, roundVolumeDown } from '../domain/rounding.ts';
-import type { Instrument, Position, Side } from '../domain/types.ts';
+import { ticketOf, type Instrument, type Position, type Side } from '../domain/types.ts';
 import { partialVolume } from '../exits/partialClose.ts';
 import { frozen, respectsStopsLevel, stopLimit } from '../exits/stopRules.ts';
 import type { DtmsActionKind } from './defensiveState.ts';
@@ -16,7 +16,7 @@ export type DefensiveOrder =
   /** Close part of the position. */
   | { kind: 'close_partial'; volume: number }
   /** Close a whole position: the main one, or the hedge (`hedge` true). */
-  | { kind: 'close'; hedge: boolean; positionId: string; volume: number }
+  | { kind: 'close'; hedge: boolean; /** The venue's ticket to close: the position's own, or its hedge's. */ ticket: string; volume: number }
   /** Open a market order: the hedge (opposite side) or a re-add (same side). */
   | { kind: 'open'; purpose: 'hedge' | 're_add'; side: Side; volume: number; sl: number | null; comment: string };
 
@@ -53,7 +53,24 @@ export interface DefensiveContext {
 }
 
 /** MT5 limits comments to 31 characters. */
-const comment = (text: string): string => text.slice(0, 31);
+const MAX_COMMENT = 31;
+
+/**
+ * The comment of a DTMS open: `base` (purpose and the defended position's key) and `suffix` (the
+ * episode), so a restart finds THIS open among the venue's positions. When both do not fit in 31
+ * characters, the base is cut and a hash of it keeps it unique (the same text gives the same comment).
+ */
+export function fitComment(base: string, suffix: string): string {
+  if (base.length + suffix.length <= MAX_COMMENT) return base + suffix;
+  // FNV-1a, 32 bits: enough to tell the positions of one account apart in a comment.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < base.length; i++) {
+    h ^= base.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  const tag = `~${h.toString(16).padStart(8, '0')}`;
+  return base.slice(0, Math.max(0, MAX_COMMENT - suffix.length - tag.length)) + tag + suffix;
+}
 
 const skip = (reason: string): DefensivePlan => ({ orders: [], skip: reason });
 const plan = (...orders: DefensiveOrder[]): DefensivePlan => ({ orders, skip: null });
@@ -103,11 +120,11 @@ export function planDefensiveAction(kind: DtmsActionKind, ctx: DefensiveContext,
         if (!respectsStopsLevel(side, sl, limit)) sl = roundStop(side, limit, inst.tickSize);
         if (!respectsStopsLevel(side, sl, limit)) sl = offsetSteps(sl, side === 'buy' ? -1 : 1, inst.tickSize);
       }
-      return plan({ kind: 'open', purpose: 'hedge', side, volume, sl, comment: comment(`DTMS_HEDGE_${pos.id}`) });
+      return plan({ kind: 'open', purpose: 'hedge', side, volume, sl, comment: `DTMS_HEDGE_${pos.id}` });
     }
     case 'close_hedge':
       if (ctx.hedgeId === null) return skip('no_hedge');
-      return plan({ kind: 'close', hedge: true, positionId: ctx.hedgeId, volume: ctx.hedgeVolume });
+      return plan({ kind: 'close', hedge: true, ticket: ctx.hedgeId, volume: ctx.hedgeVolume });
     case 're_add': {
       const volume = floorToStep(ctx.closedVolume * p.reAddShare, inst.lotStep);
       if (volume < inst.minLot - 1e-9) return skip('re_add_below_min_lot');
@@ -115,15 +132,15 @@ export function planDefensiveAction(kind: DtmsActionKind, ctx: DefensiveContext,
       // where the broker accepts it now; a stop the price has come too close to gets no re-add.
       const sl = pos.sl === null ? null : roundStop(pos.side, pos.sl, inst.tickSize);
       if (sl !== null && !respectsStopsLevel(pos.side, sl, stopLimit(pos.side, inst, ctx.bid, ctx.ask))) return skip('re_add_stop_too_close');
-      return plan({ kind: 'open', purpose: 're_add', side: pos.side, volume, sl, comment: comment(`DTMS_READD_${pos.id}`) });
+      return plan({ kind: 'open', purpose: 're_add', side: pos.side, volume, sl, comment: `DTMS_READD_${pos.id}` });
     }
     case 'close_instead_of_hedge':
-      return plan({ kind: 'close', hedge: false, positionId: pos.id, volume: pos.volume });
+      return plan({ kind: 'close', hedge: false, ticket: ticketOf(pos), volume: pos.volume });
     case 'close_all': {
       // The hedge first: once the position is closed, nothing would be left to close its hedge for.
       const orders: DefensiveOrder[] = [];
-      if (ctx.hedgeId !== null) orders.push({ kind: 'close', hedge: true, positionId: ctx.hedgeId, volume: ctx.hedgeVolume });
-      orders.push({ kind: 'close', hedge: false, positionId: pos.id, volume: pos.volume });
+      if (ctx.hedgeId !== null) orders.push({ kind: 'close', hedge: true, ticket: ctx.hedgeId, volume: ctx.hedgeVolume });
+      orders.push({ kind: 'close', hedge: false, ticket: ticketOf(pos), volume: pos.volume });
       return plan(...orders);
     }
   }

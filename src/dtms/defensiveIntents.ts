@@ -7,10 +7,10 @@
 // asked for it: an action that waited behind another intent acts on the market as it is (a stop
 // target from a stale price could be a loosening or sit inside the stops level by now).
 import { decimalText } from '../domain/decimalText.ts';
-import type { Intent, IntentKind, Position } from '../domain/types.ts';
+import { ticketOf, type Intent, type IntentKind, type Position } from '../domain/types.ts';
 import { beginRecord, type EvalContext } from '../exits/evalContext.ts';
 import type { ExitPlan, IntentOutcome } from '../exits/exitPlan.ts';
-import type { DefensiveOrder } from './defensiveActions.ts';
+import { fitComment, type DefensiveOrder } from './defensiveActions.ts';
 import { snapshotTracked, type DefensiveDecision, type DefensiveHold, type DefensiveMonitor, type Tracked, type TrackedSnapshot } from './defensiveMonitor.ts';
 import type { DtmsActionKind } from './defensiveState.ts';
 import { missingLayers, type DtmsScore } from './signalScore.ts';
@@ -74,7 +74,7 @@ function describeOrder(o: DefensiveOrder): string {
     case 'close_partial':
       return `close ${o.volume}`;
     case 'close':
-      return o.hedge ? `close hedge #${o.positionId} (${o.volume})` : `close ${o.volume}`;
+      return o.hedge ? `close hedge #${o.ticket} (${o.volume})` : `close ${o.volume}`;
     case 'open':
       return `open ${o.purpose} ${o.side} ${o.volume}${o.sl === null ? '' : ` SL ${o.sl}`}`;
   }
@@ -184,9 +184,9 @@ export function sendDefensiveIntent(ctx: EvalContext, plan: ExitPlan, pos: Posit
     const kind = INTENT_KIND[order.kind];
     const newSl = order.kind === 'move_stop' ? order.newSl : order.kind === 'open' ? (order.sl ?? NaN) : NaN;
     const volume = order.kind === 'move_stop' ? NaN : order.volume;
-    const targetId = order.kind === 'open' ? '' : order.kind === 'close' ? order.positionId : plan.positionId;
+    const targetId = order.kind === 'open' ? '' : order.kind === 'close' ? order.ticket : plan.ticket;
     // The episode in the comment: a restart finds THIS open among the broker's positions, not an older one.
-    const comment = order.kind === 'open' ? `${order.comment}_${state.episode}`.slice(0, 31) : '';
+    const comment = order.kind === 'open' ? fitComment(order.comment, `_${state.episode}`) : '';
     const side = order.kind === 'open' ? order.side : plan.side;
     out.push({
       id,
@@ -241,7 +241,7 @@ export function resolveDefensive(
   const positionId = def.tracked.position.id;
   if (outcome === 'applied') {
     if (action === 'open_hedge') monitor.setHedge(positionId, openedId, pending.volume);
-    const hedgeClosed = pending.kind === 'close' && pending.targetId !== positionId;
+    const hedgeClosed = pending.kind === 'close' && pending.targetId !== ticketOf(def.tracked.position);
     if (hedgeClosed) monitor.setHedge(positionId, null, 0);
     def.attempts = 0;
     // close_all: after its hedge, the position itself (planned again at the next evaluation).

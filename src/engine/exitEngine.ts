@@ -7,7 +7,7 @@
 import type { WardenConfig } from '../config/schema.ts';
 import { sessionAt } from '../domain/sessions.ts';
 import { canonicalSymbol } from '../domain/symbols.ts';
-import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
+import { ticketOf, TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
 import { startRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { newEvalContext, type EvalContext } from '../exits/evalContext.ts';
 import { evaluateExitPlan, measurePosition, reconcilePending, type SymbolRuleSet } from '../exits/evaluateExitPlan.ts';
@@ -325,7 +325,7 @@ export class ExitEngine {
       resolveDefensive(slot.defence, this.monitor, pending, outcome, openedId, refusal);
       if (outcome === 'applied') {
         if (pending.action === 'open_hedge' && openedId !== '') this.hedges.set(openedId, positionId);
-        if (pending.kind === 'close' && pending.targetId !== positionId) this.hedges.delete(pending.targetId);
+        if (pending.kind === 'close' && pending.targetId !== ticketOf(slot.position)) this.hedges.delete(pending.targetId);
       }
     }
     return true;
@@ -375,7 +375,7 @@ export class ExitEngine {
         opened = p.id;
       }
     } else if (pending.kind === 'close') {
-      applied = !positions.some((q) => q.id === pending.targetId);
+      applied = !positions.some((q) => ticketOf(q) === pending.targetId);
     } else if (position) {
       applied = reconcilePending({ ...slot.plan }, position);
     }

@@ -21,12 +21,13 @@ import type { WardenConfig } from '../config/schema.ts';
 import { toPlainJson } from '../domain/plainJson.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
 import { ExitEngine, type EngineSnapshot } from '../engine/exitEngine.ts';
-import type { DecisionRecord, DecisionSink } from '../exits/decisionRecord.ts';
+import { newDecisionRecord, type DecisionRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { planFromLegacy } from '../exits/legacyRule.ts';
 import { FeatureBreakers } from '../features/featureBreaker.ts';
 import type { StoredSessionState, WardenStore } from '../store/store.ts';
 import { assessHealth, REJECTION_WINDOW_MS, type HealthReport, type IntentHealth } from './health.ts';
 import { IntentExecutor, type ExecutionResult } from './intentExecutor.ts';
+import { PositionLifetimes, type LifetimeChange } from './positionLifetimes.ts';
 import type { RetryPolicy } from './retryPolicy.ts';
 
 export interface AccountSessionOptions {
@@ -45,6 +46,11 @@ export interface AccountSessionOptions {
   log?: Logger;
   /** Called with each decision record once it is stored (notifications, live views). */
   onDecision?: (r: DecisionRecord) => void;
+  /**
+   * Saves what must stay in step with the session's state, inside each of its transactions (the
+   * embedded paper account, which is the venue: after a crash both restart from the same instant).
+   */
+  alongside?: (store: WardenStore) => void;
   /** This process, to keep a second one off the store (default: the real pid and host). */
   owner?: { pid: number; host: string; alive: (pid: number) => boolean };
 }
@@ -59,6 +65,10 @@ export class StoreInUseError extends Error {
 
 /** How long a session on another machine counts as running after its last report. */
 const OTHER_HOST_SILENT_MS = 180_000;
+/** The session's clock going back more than this between two steps is a clock jump (recorded). */
+const CLOCK_BACK_TOLERANCE_MS = 1_000;
+/** ...and moving this much more than the market did between two steps. */
+const CLOCK_AHEAD_TOLERANCE_MS = 10 * 60_000;
 
 const pidAlive = (pid: number): boolean => {
   try {
@@ -70,7 +80,7 @@ const pidAlive = (pid: number): boolean => {
   }
 };
 
-/** What the start found and did. */
+/** What the start found and did. Positions are named by their lifetime key (`<ticket>#<n>`). */
 export interface StartReport {
   /** Positions restored from the store with their plans and DTMS state. */
   restored: number;
@@ -79,7 +89,7 @@ export interface StartReport {
   /** Positions at the broker seen for the first time (a plan created, or built from an imported legacy rule). */
   adopted: string[];
   fromLegacy: string[];
-  /** Managed positions the broker no longer has (closed while Warden was away). */
+  /** Managed positions the broker no longer has (closed while Warden was away, or their ticket holds another position now). */
   closedWhileAway: string[];
 }
 
@@ -122,6 +132,11 @@ export class AccountSession {
   private unsettled = false;
   private steps: Promise<unknown> = Promise.resolve();
   private started = false;
+  /** Which lifetime each venue position is (made at start, from the store). */
+  private lifetimes: PositionLifetimes | null = null;
+  /** The session's clock at the last step, and the last bar close it stepped on (a clock jump is recorded). */
+  private lastClock = Number.NaN;
+  private lastClose = Number.NaN;
 
   constructor(private readonly o: AccountSessionOptions) {
     this.engine = new ExitEngine(o.config, { baseTimeframe: o.baseTimeframe, sink: this.sink });
@@ -143,6 +158,7 @@ export class AccountSession {
     if (this.started) throw new Error('AccountSession.start: already started');
     this.claimStore();
     this.started = true;
+    this.lifetimes = new PositionLifetimes(this.o.store);
     const scratch: Intent[] = [];
     let time = Number.NEGATIVE_INFINITY;
     for (const [symbol, bars] of history) {
@@ -155,10 +171,16 @@ export class AccountSession {
       }
     }
     const restored = this.restore(Number.isFinite(time) ? time : this.o.clock());
+    const now = this.engineTime();
+    // Lifetimes left open by a position the restore dropped: nothing manages them any more.
+    for (const l of this.book.open()) {
+      if (this.engine.plan(l.key) !== undefined) continue;
+      const change = this.book.end(l.ticket, now, 'not restored at start (its plan or instrument is not in this session)');
+      if (change) this.recordLifetime(change, now);
+    }
     const positions = await this.o.broker.positions();
     const report: StartReport = { restored, settled: [], adopted: [], fromLegacy: [], closedWhileAway: [] };
-    this.settleOutstanding(positions, 'at start', report.settled);
-    const now = this.engineTime();
+    this.settleOutstanding(this.asManaged(positions), 'at start', report.settled);
     const before = new Set(this.engine.positionIds());
     this.syncWith(positions, now, report);
     for (const id of before) if (this.engine.plan(id) === undefined) report.closedWhileAway.push(id);
@@ -189,12 +211,21 @@ export class AccountSession {
   refreshFromBroker(): Promise<void> {
     const run = this.steps.then(async () => {
       const positions = await this.o.broker.positions();
-      if (this.unsettled) this.settleOutstanding(positions, 'after an unknown answer', []);
+      if (this.unsettled) this.settleOutstanding(this.asManaged(positions), 'after an unknown answer', []);
       this.syncWith(positions, this.engineTime(), null);
       this.persist([]);
     });
     this.steps = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The key of the lifetime Warden manages now under the venue's `ticket` (undefined: none). The API
+   * and pages name positions by ticket; everything kept about a position is under its lifetime key.
+   */
+  managedKey(ticket: string): string | undefined {
+    const l = this.lifetimes?.of(ticket);
+    return l !== undefined && this.engine.plan(l.key) !== undefined ? l.key : undefined;
   }
 
   /** Waits for the step under way, then releases the store for another session. */
@@ -266,9 +297,10 @@ export class AccountSession {
     // The broker's view first: stops and targets filled since the last step, positions opened or
     // closed by hand, intents still unsettled. Unreadable: decide on the last view (the broker refuses
     // what no longer fits), but never settle blind.
+    this.noteClock(closeTime);
     const before = await this.readPositions();
     if (before !== null) {
-      if (this.unsettled) this.settleOutstanding(before, 'after an unknown answer', []);
+      if (this.unsettled) this.settleOutstanding(this.asManaged(before), 'after an unknown answer', []);
       this.syncWith(before, closeTime, null);
     }
     const out: Intent[] = [];
@@ -293,11 +325,24 @@ export class AccountSession {
       const spread = Number.isFinite(bar.spread) && bar.spread > 0 ? bar.spread : 0;
       this.engine.onQuote(symbol, closeTime, bar.close, bar.close + spread, out);
     }
-    // An id the journal already holds is a decision an earlier run took: it is not journaled or sent
-    // again (the executor answers with the journal's outcome, which settles the engine below).
-    const fresh = out.filter((it) => this.o.store.intent(it.id) === null);
+    // Intent ids carry the lifetime key, so a new decision never meets an id the journal holds. One
+    // that does (a store older than lifetimes, or a fault) belongs to another decision: it is neither
+    // sent nor allowed to settle this one. The engine takes it as refused and decides afresh (the
+    // rule's next episode has a new id), and the conflict is recorded.
+    const fresh: Intent[] = [];
+    for (const it of out) {
+      const prior = this.o.store.intent(it.id);
+      if (prior === null) {
+        fresh.push(it);
+        continue;
+      }
+      const why = `intent id ${it.id} is already in the journal (${prior.status}, journaled ${new Date(prior.recordedAt).toISOString()}): it is another decision's; not sent, decided afresh`;
+      this.engine.resolve(it.positionId, it.id, 'rejected', '', why);
+      this.recordNote(closeTime, it.positionId, it.symbol, it.side, 'journal_conflict', why, it.id);
+      this.o.log?.warn({ intent: it.id, status: prior.status }, 'intent id already in the journal for another decision: not sent, decided afresh');
+    }
     this.persist(fresh);
-    const results = await Promise.all(out.map((it) => this.executor.execute(it)));
+    const results = await Promise.all(fresh.map((it) => this.executor.execute(it)));
     for (const r of results) {
       const it = r.intent;
       if (r.outcome === 'applied' && !r.duplicate) {
@@ -312,7 +357,7 @@ export class AccountSession {
     // Reconcile unknown answers now, before the next decision; the fresh view also shows the new SL and volume.
     const after = this.unsettled || results.length > 0 ? await this.readPositions() : null;
     if (after !== null) {
-      if (this.unsettled) this.settleOutstanding(after, 'after an unknown answer', []);
+      if (this.unsettled) this.settleOutstanding(this.asManaged(after), 'after an unknown answer', []);
       this.syncWith(after, closeTime, null);
     }
     this.persist([]);
@@ -335,6 +380,7 @@ export class AccountSession {
    * sent; unknown: timed out) the broker's positions tell whether it took effect.
    */
   private settleOutstanding(positions: readonly Position[], when: string, settled: StartReport['settled']): void {
+    // `positions`: the venue's, with the managed ones under their lifetime key (asManaged).
     for (const { positionId, intentId } of this.engine.pendingIntents()) this.settleOne(positionId, intentId, positions, when, settled);
     this.unsettled = false;
   }
@@ -358,38 +404,123 @@ export class AccountSession {
     settled.push({ intentId, positionId, outcome, how: 'reconciled' });
   }
 
+  /** The lifetime book (made at start). */
+  private get book(): PositionLifetimes {
+    if (this.lifetimes === null) throw new Error('AccountSession: call start() first');
+    return this.lifetimes;
+  }
+
   /**
-   * Takes the broker's positions as they are: fresh SL/TP/volume for managed positions, a plan for a
-   * new one (from its imported legacy rule when there is one), and managed positions or hedges the
-   * broker no longer has are let go (a position leaving a hedge behind hands it to the engine to close).
+   * The venue's positions with each managed one under its lifetime key (`id` the key, `ticket` the
+   * venue's): what the engine's reconciliation compares with. Hedges, positions of other instruments
+   * and positions that are not (or no longer) a managed lifetime keep the venue's id.
    */
-  private syncWith(positions: readonly Position[], now: number, report: StartReport | null): void {
+  private asManaged(venue: readonly Position[]): Position[] {
+    return venue.map((p) => {
+      if (this.engine.isHedge(p.id)) return p;
+      const l = this.book.of(p.id);
+      return l !== undefined && this.engine.plan(l.key) !== undefined && this.book.isSame(l, this.engine.position(l.key), p) ? PositionLifetimes.managed(p, l.key) : p;
+    });
+  }
+
+  /**
+   * Takes the broker's positions as they are: fresh SL/TP/volume for the managed lifetimes, a new
+   * lifetime and plan for a position seen for the first time (from its imported legacy rule when there
+   * is one), and lifetimes the venue no longer shows end (a position leaving a hedge behind hands it to
+   * the engine to close). A ticket that holds another position than its lifetime's ends that lifetime
+   * and starts a new one: the two never share a plan, a decision or an intent.
+   */
+  private syncWith(venue: readonly Position[], now: number, report: StartReport | null): void {
+    const managed = this.asManaged(venue);
     const present = new Set<string>();
-    for (const p of positions) {
-      present.add(p.id);
-      if (this.engine.isHedge(p.id)) continue;
-      const inst = this.engine.instrument(p.symbol);
-      if (inst === undefined) continue; // not an instrument this session manages
-      if (this.engine.plan(p.id) !== undefined) {
-        this.engine.track(p, now);
+    const fresh: Position[] = [];
+    for (let i = 0; i < venue.length; i++) {
+      const p = venue[i]!;
+      const m = managed[i]!;
+      if (this.engine.isHedge(p.id)) {
+        present.add(p.id);
         continue;
       }
-      const legacy = this.o.store.legacyRule(p.id);
-      if (legacy !== null && legacy.rule.symbol === p.symbol) {
-        this.engine.restore(p, planFromLegacy(legacy.rule, inst, p.volume, now), now);
-        this.legacyUsed.push(p.id);
-        report?.fromLegacy.push(p.id);
-      } else this.engine.track(p, now);
-      report?.adopted.push(p.id);
+      if (this.engine.instrument(p.symbol) === undefined) continue; // not an instrument this session manages
+      if (m !== p) {
+        this.engine.track(m, now);
+        present.add(m.id);
+      } else fresh.push(p);
     }
-    for (const id of this.engine.positionIds()) {
-      if (present.has(id)) continue;
+    for (const key of this.engine.positionIds()) {
+      if (present.has(key)) continue;
+      const plan = this.engine.plan(key)!;
       // Its pending intent first: a close shows as the absence, a stop move did not happen.
-      const pending = this.engine.plan(id)?.pending;
-      if (pending) this.settleOne(id, pending.id, positions, 'as the position left the broker', report?.settled ?? []);
-      this.engine.untrack(id);
+      if (plan.pending) this.settleOne(key, plan.pending.id, managed, 'as the position left the venue', report?.settled ?? []);
+      this.engine.untrack(key);
+      const reused = fresh.some((p) => p.id === plan.ticket);
+      const change = this.book.end(plan.ticket, now, reused ? `ticket ${plan.ticket} holds another position now` : 'gone from the venue (closed)');
+      if (change) this.recordLifetime(change, now);
+    }
+    for (const p of fresh) {
+      const stale = this.book.of(p.id);
+      if (stale !== undefined) {
+        const change = this.book.end(p.id, now, `ticket ${p.id} holds another position now`);
+        if (change) this.recordLifetime(change, now);
+      }
+      const { lifetime, changes } = this.book.begin(p, now);
+      const m = PositionLifetimes.managed(p, lifetime.key);
+      for (const c of changes) this.recordLifetime(c, now);
+      const legacy = lifetime.n <= 1 ? this.o.store.legacyRule(p.id) : null;
+      const inst = this.engine.instrument(p.symbol)!;
+      if (legacy !== null && legacy.rule.symbol === p.symbol) {
+        this.engine.restore(m, planFromLegacy(legacy.rule, inst, p.volume, now, lifetime.key), now);
+        this.legacyUsed.push(p.id);
+        report?.fromLegacy.push(lifetime.key);
+      } else this.engine.track(m, now);
+      report?.adopted.push(lifetime.key);
     }
     for (const h of this.engine.hedgeIds()) if (!present.has(h)) this.engine.untrack(h);
+  }
+
+  /** A lifetime change as a decision record of its position. */
+  private recordLifetime(c: LifetimeChange, now: number): void {
+    this.recordNote(now, c.lifetime.key, c.lifetime.symbol, c.lifetime.side, c.reason, c.note, '', c.lifetime.entryPrice);
+  }
+
+  /** A 'lifetime' record (the session's own: lifetimes, journal conflicts, clock jumps). */
+  private recordNote(time: number, positionId: string, symbol: string, side: Position['side'], reason: DecisionRecord['reason'], note: string, intentId = '', price = Number.NaN): void {
+    const r = newDecisionRecord();
+    r.time = time;
+    r.positionId = positionId;
+    r.symbol = symbol;
+    r.side = side;
+    r.rule = 'lifetime';
+    r.outcome = 'info';
+    r.reason = reason;
+    r.changed = true;
+    r.intentId = intentId;
+    r.price = price;
+    r.note = note;
+    this.sink.record(r);
+  }
+
+  /**
+   * Records a jump of the session's clock (a step whose clock went back, or moved far more than the
+   * market did since the last step: a suspended machine, a corrected clock). The step goes on: the
+   * engine runs on the bars' time; journal stamps and health read the session's clock.
+   */
+  private noteClock(closeTime: number): void {
+    const now = this.o.clock();
+    const dClock = now - this.lastClock;
+    const dMarket = closeTime - this.lastClose;
+    if (Number.isFinite(dClock)) {
+      let what = '';
+      if (dClock < -CLOCK_BACK_TOLERANCE_MS) what = `went back ${Math.round(-dClock / 1000)} s`;
+      else if (Number.isFinite(dMarket) && dClock - Math.max(0, dMarket) > CLOCK_AHEAD_TOLERANCE_MS) what = `moved ${Math.round(dClock / 1000)} s while the market moved ${Math.round(dMarket / 1000)} s`;
+      if (what !== '') {
+        const note = `the session clock ${what} (from ${new Date(this.lastClock).toISOString()} to ${new Date(now).toISOString()}): journal and health times around here follow the clock; decisions follow the bars`;
+        this.recordNote(closeTime, '', '', 'buy', 'clock_jump', note);
+        this.o.log?.warn({ from: this.lastClock, to: now, marketMs: dMarket }, 'the session clock jumped');
+      }
+    }
+    this.lastClock = now;
+    this.lastClose = Math.max(Number.isFinite(this.lastClose) ? this.lastClose : closeTime, closeTime);
   }
 
   // ---------------------------------------------------------------- state
@@ -467,6 +598,8 @@ export class AccountSession {
         this.saved.delete(id);
       }
       for (const id of this.legacyUsed.splice(0)) store.deleteLegacyRule(id);
+      for (const l of this.book.takeChanged()) store.saveLifetime(l);
+      this.o.alongside?.(store);
       const state: StoredSessionState = { time: snap.time, hedges: snap.hedges, orphans: snap.orphans, deepChecks: snap.deepChecks };
       const stateJson = toPlainJson(state);
       if (stateJson !== this.savedState) {

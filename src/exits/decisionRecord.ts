@@ -54,7 +54,19 @@ export type DecisionReason =
   | 'dtms_action_abandoned'
   /** Stop ownership hand-overs, both ways. */
   | 'stop_to_dtms'
-  | 'stop_to_exit_plan';
+  | 'stop_to_exit_plan'
+  /** Lifetimes (the live session): Warden sees a position open for the first time (adopted, opened by DTMS, or back after it closed). */
+  | 'lifetime_started'
+  /** The position is gone at the venue (closed, or its ticket now holds another position). */
+  | 'lifetime_ended'
+  /** The venue's ticket of a lifetime that ended holds a new position: a new lifetime, its history apart from the old one's. */
+  | 'ticket_reused'
+  /** The venue gives no open time for the position: its lifetime starts when Warden first saw it. */
+  | 'open_time_unknown'
+  /** The engine's intent id is already in the journal for another decision: not sent, decided afresh. */
+  | 'journal_conflict'
+  /** The session's clock went back, or jumped far ahead: recorded, the step goes on with the bar's time. */
+  | 'clock_jump';
 
 /** Advisory gate results: 1 pass, 0 fail, -1 no data (counts as pass, shown as unknown). */
 export type GateValue = -1 | 0 | 1;
@@ -291,5 +303,7 @@ export function explainDecision(r: DecisionRecord): string {
       return `${head}; ${r.note}`;
     case 'dtms':
       return r.reason === 'dtms_transition' ? `${head} ${r.dtmsFrom} -> ${r.dtmsState}; ${r.note}` : `${head}; ${r.note}`;
+    case 'lifetime':
+      return `${head}; ${r.note}`;
   }
 }

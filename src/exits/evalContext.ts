@@ -118,12 +118,12 @@ export function sendIntent(
     time: ctx.now,
     price: ctx.price,
     reason,
-    targetId: plan.positionId,
+    targetId: plan.ticket,
     side: plan.side,
     comment: '',
     action: '',
   });
-  plan.pending = { id, kind, rule, newSl, volume, volumeBefore: pos.volume, time: ctx.now, targetId: plan.positionId, comment: '', action: '' };
+  plan.pending = { id, kind, rule, newSl, volume, volumeBefore: pos.volume, time: ctx.now, targetId: plan.ticket, comment: '', action: '' };
   emitRecord(ctx, plan, 'intent', 'intent_sent');
 }
 

@@ -1,7 +1,7 @@
 // The per-position exit plan (the seed's ExitRule), its registration and how intent outcomes
 // change it. Plain data: numbers, booleans and interned strings, so it persists as JSON and stays
 // small (the benchmark measures bytes per open position).
-import type { ExitRule, Instrument, IntentKind, Position, Side } from '../domain/types.ts';
+import { ticketOf, type ExitRule, type Instrument, type IntentKind, type Position, type Side } from '../domain/types.ts';
 import type { ExitsConfig } from '../config/schema.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import { advancedTriggers, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
@@ -34,7 +34,10 @@ export interface PendingIntent {
 }
 
 export interface ExitPlan {
+  /** The managed position's key (a live session's lifetime key; the ticket in replay). */
   positionId: string;
+  /** The venue's ticket: what the plan's requests address. */
+  ticket: string;
   symbol: string;
   canonical: string;
   side: Side;
@@ -42,6 +45,11 @@ export interface ExitPlan {
   /** Initial stop; NaN when the position had none. */
   initialSl: number;
   initialVolume: number;
+  /**
+   * Volume this plan's requests closed, as the venue confirmed them (partials, DTMS's half close):
+   * counted when the venue's answer (or its positions, after an unknown answer) shows it done.
+   */
+  closedVolume: number;
   /** R = |entry - initial SL|; NaN without a stop. */
   risk: number;
   enabled: boolean;
@@ -157,12 +165,14 @@ export function createExitPlan(
   const risk = position.sl === null ? NaN : Math.abs(position.entryPrice - position.sl);
   const plan: ExitPlan = {
     positionId: position.id,
+    ticket: ticketOf(position),
     symbol: position.symbol,
     canonical: instrument.canonical,
     side: position.side,
     entry: position.entryPrice,
     initialSl,
     initialVolume: position.volume,
+    closedVolume: 0,
     risk: risk > 0 ? risk : NaN,
     enabled: ctx.exits.autoEnable,
     tradeType: cls.type,
@@ -238,6 +248,7 @@ export function resolveIntent(plan: ExitPlan, intentId: string, outcome: IntentO
   const p = plan.pending;
   if (p === null || p.id !== intentId) return false;
   plan.pending = null;
+  if (outcome === 'applied' && p.kind === 'close_partial' && p.targetId === plan.ticket && Number.isFinite(p.volume)) plan.closedVolume = Number((plan.closedVolume + p.volume).toFixed(8));
   switch (p.rule) {
     case 'breakeven':
       plan.breakevenEpisode++;

@@ -79,8 +79,11 @@ export function parseLegacyRule(key: string, value: unknown): LegacyParse {
 
 const TRADE_TYPES: readonly TradeType[] = ['SCALP', 'INTRADAY', 'WEEKEND'];
 
-/** Builds the Warden plan for an imported legacy rule. The position's current volume is the plan's initial volume. */
-export function planFromLegacy(rule: LegacyRule, instrument: Instrument, volume: number, now: number): ExitPlan {
+/**
+ * Builds the Warden plan for an imported legacy rule. The position's current volume is the plan's
+ * initial volume; `key` is the managed position's key (a live session's lifetime key; the ticket by default).
+ */
+export function planFromLegacy(rule: LegacyRule, instrument: Instrument, volume: number, now: number, key: string = rule.ticket): ExitPlan {
   const sl = rule.initial_sl > 0 ? rule.initial_sl : NaN;
   const risk = Number.isNaN(sl) ? NaN : Math.abs(rule.entry_price - sl);
   const type = TRADE_TYPES.find((t) => t === rule.original_trade_type?.toUpperCase()) ?? 'INTRADAY';
@@ -88,13 +91,15 @@ export function planFromLegacy(rule: LegacyRule, instrument: Instrument, volume:
   const pa = rule.partial_profit_pct ?? 60;
   const breakevenDone = rule.breakeven_triggered === true;
   return {
-    positionId: rule.ticket,
+    positionId: key,
+    ticket: rule.ticket,
     symbol: rule.symbol,
     canonical: instrument.canonical,
     side: rule.direction,
     entry: rule.entry_price,
     initialSl: sl,
     initialVolume: volume,
+    closedVolume: 0,
     risk: risk > 0 ? risk : NaN,
     enabled: true,
     tradeType: type,

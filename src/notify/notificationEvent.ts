@@ -2,6 +2,7 @@
 // session produces. Only the records worth a message become events (intents, DTMS state changes, stop
 // hand-overs); waits, skips and holds repeat far too often for a phone. Pure functions: no clock, no I/O.
 import { decimalText } from '../domain/decimalText.ts';
+import { closesHedge, ticketOfKey } from '../domain/lifetime.ts';
 import type { ExitRule, Intent } from '../domain/types.ts';
 import type { ExecutionResult } from '../execution/intentExecutor.ts';
 import type { DecisionRecord } from '../exits/decisionRecord.ts';
@@ -85,7 +86,8 @@ function stateSeverity(to: string): Severity {
   return 'info';
 }
 
-const who = (r: { symbol: string; side: string; positionId: string }): string => `${r.symbol} ${r.side} #${r.positionId}`;
+// The venue's ticket, as the trader knows the position (a lifetime key names it with its lifetime).
+const who = (r: { symbol: string; side: string; positionId: string }): string => `${r.symbol} ${r.side} #${ticketOfKey(r.positionId)}`;
 
 /**
  * The event for one decision record, or null when the record is not worth a message: only intents
@@ -174,6 +176,7 @@ export function eventFromDecision(r: DecisionRecord, opts: EventOptions = {}): N
     }
     case 'classify':
     case 'triggers':
+    case 'lifetime':
       // These rules never send an intent; a record that says so is not a trader's business.
       return null;
   }
@@ -188,7 +191,7 @@ export function describeIntent(intent: Intent, opts: EventOptions = {}): string 
     case 'close_partial':
       return `close ${lots(intent.volume)}`;
     case 'close':
-      return intent.targetId !== '' && intent.targetId !== intent.positionId ? `close hedge #${intent.targetId} (${lots(intent.volume)})` : `close ${lots(intent.volume)}`;
+      return closesHedge(intent) ? `close hedge #${intent.targetId} (${lots(intent.volume)})` : `close ${lots(intent.volume)}`;
     case 'open':
       return `open ${intent.side} ${lots(intent.volume)}${Number.isFinite(intent.newSl) ? ` SL ${px(intent.newSl)}` : ''}`;
   }
@@ -221,7 +224,7 @@ export function eventFromExecution(result: ExecutionResult, now: number = result
   const px = priceFormatter(it.symbol, opts);
   const base = { time: now, positionId: it.positionId, symbol: it.symbol, rule: it.rule, intentId: it.id };
   // An open's side is the new order's and a hedge close's the hedge's: the managed position's side is shown only when it is the intent's.
-  const ownSide = it.kind !== 'open' && (it.targetId === '' || it.targetId === it.positionId);
+  const ownSide = it.kind !== 'open' && !closesHedge(it);
   const head = `${it.symbol}${ownSide ? ` ${it.side}` : ''} #${it.positionId}: ${intentLabel(it)}`;
   const what = describeIntent(it, opts);
   const sends = result.sends > 1 ? ` after ${result.sends} sends` : '';

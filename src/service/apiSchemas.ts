@@ -11,7 +11,8 @@ const nullableNumber = z.number().nullable();
 
 export const positionSchema = z
   .object({
-    ticket: z.string(),
+    ticket: z.string().describe("the venue's ticket"),
+    lifetime: z.string().describe("the lifetime Warden manages under the ticket ('<ticket>#<n>'): a ticket a venue reuses for a later position is another lifetime, with its own history"),
     symbol: z.string(),
     side: z.enum(['buy', 'sell']),
     volume: z.number(),
@@ -29,6 +30,8 @@ export const positionSchema = z
       breakevenPct: z.number(),
       partialPct: z.number(),
       partialClosePct: z.number(),
+      initialVolume: z.number().describe('the volume when Warden started managing the position'),
+      closedVolume: z.number().describe("the volume Warden's requests closed since (partials, DTMS), as the venue confirmed"),
       breakevenDone: z.boolean(),
       partialDone: z.boolean(),
       trailingEnabled: z.boolean(),
@@ -46,7 +49,8 @@ export const positionSchema = z
 export const decisionSchema = z
   .object({
     time: z.string(),
-    positionId: z.string(),
+    positionId: z.string().describe("the venue's ticket ('' for a record of the whole account)"),
+    lifetime: z.string().describe("the position's lifetime under that ticket ('<ticket>#<n>')"),
     symbol: z.string(),
     rule: z.string(),
     outcome: z.string(),

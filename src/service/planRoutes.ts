@@ -9,7 +9,7 @@ import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from '../exits/exitPlan.t
 import type { AccountSession } from '../execution/accountSession.ts';
 import type { WardenStore } from '../store/store.ts';
 import { errorSchema, positionSchema, ticketParams } from './apiSchemas.ts';
-import { positionView } from './views.ts';
+import { positionViewOfTicket } from './views.ts';
 
 const pct = (lo: number, hi: number) => z.number().min(lo).max(hi);
 
@@ -94,7 +94,8 @@ export function registerPlanRoutes(
   /** Applies a patch between two steps: null when applied, else [status, message]. */
   const patch = (ticket: string, p: Patch): Promise<[404 | 409, string] | null> =>
     session.act(() => {
-      const plan = session.engine.plan(ticket);
+      const key = session.managedKey(ticket);
+      const plan = key === undefined ? undefined : session.engine.plan(key);
       if (!plan) return [404, `no position ${ticket} under management`] as [404 | 409, string];
       const problem = patchProblem(plan, p);
       if (problem !== '') return [409, problem] as [404 | 409, string];
@@ -122,7 +123,7 @@ export function registerPlanRoutes(
         return { error: failed[0] === 404 ? 'not_found' : 'conflict', message: failed[1] };
       }
       req.log.info({ ticket: req.params.ticket, patch: req.body }, 'plan changed through the API');
-      return positionView(session, req.params.ticket)!;
+      return positionViewOfTicket(session, req.params.ticket)!;
     },
   );
 
@@ -141,7 +142,8 @@ export function registerPlanRoutes(
     async (req, reply) => {
       const t = req.params.ticket;
       const failed = await session.act((): [404 | 409, string] | null => {
-        const plan = session.engine.plan(t);
+        const key = session.managedKey(t);
+        const plan = key === undefined ? undefined : session.engine.plan(key);
         if (!plan) return [404, `no position ${t} under management`];
         if (!session.engine.config.exits.trailing.enabled) return [409, 'trailing is disabled in the config (exits.trailing.enabled)'];
         if (!plan.trailingEnabled) return [409, 'trailing is off for this position: turn it on first (PATCH its plan with trailingEnabled: true)'];
@@ -153,7 +155,7 @@ export function registerPlanRoutes(
         return { error: failed[0] === 404 ? 'not_found' : 'conflict', message: failed[1] };
       }
       req.log.info({ ticket: t }, 'trailing started through the API');
-      return positionView(session, t)!;
+      return positionViewOfTicket(session, t)!;
     },
   );
 
@@ -171,7 +173,7 @@ export function registerPlanRoutes(
     },
     async (req, reply) => {
       const { ticket, ...params } = req.body;
-      const already = session.engine.plan(ticket) !== undefined;
+      const already = session.managedKey(ticket) !== undefined;
       if (!already) {
         try {
           await session.refreshFromBroker();
@@ -180,7 +182,7 @@ export function registerPlanRoutes(
           return { error: 'broker_unavailable', message: `cannot read the broker's positions: ${err instanceof Error ? err.message : String(err)}` };
         }
       }
-      if (session.engine.plan(ticket) === undefined) {
+      if (session.managedKey(ticket) === undefined) {
         reply.code(404);
         return { error: 'not_found', message: `no open position ${ticket} at the broker on a managed symbol` };
       }
@@ -192,7 +194,7 @@ export function registerPlanRoutes(
         }
       }
       reply.code(already ? 200 : 201);
-      return positionView(session, ticket)!;
+      return positionViewOfTicket(session, ticket)!;
     },
   );
 

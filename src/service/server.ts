@@ -32,7 +32,8 @@ import {
 import { registerDashboard } from './dashboard.ts';
 import type { EventHub } from './eventHub.ts';
 import { registerPlanRoutes } from './planRoutes.ts';
-import { dtmsStatusView, dtmsTradeView, positionView, positionViews } from './views.ts';
+import { dtmsStatusView, dtmsTradeView, positionViewOfTicket, positionViews } from './views.ts';
+import { ticketOfKey } from '../domain/lifetime.ts';
 
 export interface ServerOptions {
   session: AccountSession;
@@ -60,7 +61,8 @@ const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
 function decisionJson(r: DecisionRecord) {
   return {
     time: iso(r.time) ?? '',
-    positionId: r.positionId,
+    positionId: ticketOfKey(r.positionId),
+    lifetime: r.positionId,
     symbol: r.symbol,
     rule: r.rule,
     outcome: r.outcome,
@@ -163,17 +165,28 @@ export async function buildServer(o: ServerOptions) {
     '/api/positions/:ticket',
     { schema: { operationId: 'getPosition', summary: 'one position with its exit plan and DTMS state', params: ticketParams, response: { 200: positionSchema, 404: errorSchema } } },
     (req, reply) => {
-      const v = positionView(session, req.params.ticket);
+      const v = positionViewOfTicket(session, req.params.ticket);
       return v === null ? notFound(reply, req.params.ticket) : v;
     },
   );
 
   api.get(
     '/api/positions/:ticket/decisions',
-    { schema: { operationId: 'positionHistory', summary: "a position's decisions, oldest first, with their reasons", params: ticketParams, querystring: limitQuery, response: { 200: z.array(decisionSchema), 404: errorSchema } } },
+    {
+      schema: {
+        operationId: 'positionHistory',
+        summary: "a ticket's decisions, oldest first, with their reasons; each names its lifetime (a ticket the venue reused for a later position has one history per lifetime)",
+        params: ticketParams,
+        querystring: limitQuery,
+        response: { 200: z.array(decisionSchema), 404: errorSchema },
+      },
+    },
     (req, reply) => {
-      const records = store.decisionsFor(req.params.ticket, req.query.limit);
-      if (records.length === 0 && session.engine.plan(req.params.ticket) === undefined) return notFound(reply, req.params.ticket);
+      const t = req.params.ticket;
+      // The bare ticket: the rows of a store older than lifetimes.
+      const keys = [t, ...store.lifetimesOf(t).map((l) => l.key)];
+      const records = store.decisionsOf(keys, req.query.limit);
+      if (records.length === 0 && session.managedKey(t) === undefined) return notFound(reply, t);
       return records.map(decisionJson);
     },
   );
@@ -198,7 +211,8 @@ export async function buildServer(o: ServerOptions) {
       async (req, reply) => {
         const t = req.params.ticket;
         const done = await session.act(() => {
-          const plan = session.engine.plan(t);
+          const key = session.managedKey(t);
+          const plan = key === undefined ? undefined : session.engine.plan(key);
           if (!plan) return false;
           plan.enabled = enabled;
           return true;
@@ -226,13 +240,14 @@ export async function buildServer(o: ServerOptions) {
     { schema: { operationId: 'stopPath', summary: "a position's stop over time: the initial stop, then every applied move", params: ticketParams, response: { 200: stopPathSchema, 404: errorSchema } } },
     (req, reply) => {
       const t = req.params.ticket;
-      const plan = session.engine.plan(t);
-      const pos = session.engine.position(t);
-      if (!plan || !pos) return notFound(reply, t);
+      const key = session.managedKey(t);
+      const plan = key === undefined ? undefined : session.engine.plan(key);
+      const pos = key === undefined ? undefined : session.engine.position(key);
+      if (key === undefined || !plan || !pos) return notFound(reply, t);
       const stops: { time: number; sl: number; by: string }[] = [];
       if (Number.isFinite(plan.initialSl)) stops.push({ time: pos.openTime, sl: plan.initialSl, by: 'initial' });
-      for (const i of store.intentsFor(t)) {
-        if (i.status === 'applied' && i.intent.kind === 'move_stop' && i.intent.targetId === t) stops.push({ time: i.intent.time, sl: i.intent.newSl, by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule });
+      for (const i of store.intentsFor(key)) {
+        if (i.status === 'applied' && i.intent.kind === 'move_stop' && i.intent.targetId === plan.ticket) stops.push({ time: i.intent.time, sl: i.intent.newSl, by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule });
       }
       return { ticket: t, symbol: pos.symbol, side: pos.side, entry: pos.entryPrice, openTime: pos.openTime, tp: pos.tp, stops };
     },

@@ -10,8 +10,9 @@ import type { PaperAccount } from '../brokers/paperAccount.ts';
 import type { WardenConfig } from '../config/schema.ts';
 import type { Bar, Instrument } from '../domain/types.ts';
 import { instrumentFromConfig } from '../domain/instruments.ts';
+import { ticketOfKey } from '../domain/lifetime.ts';
 import { AccountSession, type StepReport } from '../execution/accountSession.ts';
-import type { WardenStore } from '../store/store.ts';
+import type { StoredPaperAccount, WardenStore } from '../store/store.ts';
 import { eventFromDecision, eventFromExecution } from '../notify/notificationEvent.ts';
 import { createNotifier, notifyFromEnv } from '../notify/notifyConfig.ts';
 import type { Notifier } from '../notify/notifier.ts';
@@ -82,29 +83,48 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const m = config.service.market;
   const wallClock = o.clock ?? Date.now;
   const now = o.now ?? wallClock();
-  const start = Math.floor(now / 60_000) * 60_000 - m.warmupMinutes * 60_000;
+  let start = Math.floor(now / 60_000) * 60_000 - m.warmupMinutes * 60_000;
   let market: PaperMarket | null = null;
   let instruments: Instrument[];
   let history: Map<string, Bar[]>;
+  // The played market runs on its own clock (faster than real time); a real account on the wall clock.
+  // The health report is stamped on the wall clock either way.
+  let marketTime = start + m.warmupMinutes * 60_000;
+  /** The embedded paper account goes on from the store (below); false: a new one. */
+  let resumed = false;
   if (live) {
     instruments = live.instruments;
     history = live.history;
   } else {
     instruments = configured.symbols.map((s) => instrumentFromConfig(config, s, true));
-    market = new PaperMarket({ symbols: instruments.map((i) => ({ symbol: i.symbol, canonical: i.canonical })), seed: m.seed, start, warmupMinutes: m.warmupMinutes, minutes: 14 * 1440 });
-    history = market.warmup();
+    const symbols = instruments.map((i) => ({ symbol: i.symbol, canonical: i.canonical }));
+    const stored = configured.paper ? store.paperAccount() : null;
+    const differs = stored === null ? '' : paperSettingsDiffer(stored, m.seed, configured.symbols, m.warmupMinutes);
+    if (stored !== null && differs === '' && configured.paper) {
+      // The account and its market go on where they stopped: same positions, tickets and market clock.
+      start = stored.market.start;
+      market = new PaperMarket({ symbols, seed: m.seed, start, warmupMinutes: m.warmupMinutes });
+      history = market.resume(stored.market.position, KEPT_HISTORY);
+      configured.paper.restore(stored.account);
+      marketTime = stored.market.clock;
+      resumed = true;
+      log.info({ played: stored.market.position, marketTime: new Date(marketTime).toISOString(), positions: stored.account.symbols.reduce((n, s) => n + s.broker.book.length, 0) }, 'paper account: going on where it stopped');
+    } else {
+      if (stored !== null) log.warn({ differs }, `the stored paper account was made with other market settings (${differs}): a new paper account`);
+      market = new PaperMarket({ symbols, seed: m.seed, start, warmupMinutes: m.warmupMinutes });
+      history = market.warmup();
+    }
   }
-  // The played market runs on its own clock (faster than real time); a real account on the wall clock.
-  // The health report is stamped on the wall clock either way.
-  let marketTime = start + m.warmupMinutes * 60_000;
   const clock = live ? wallClock : () => marketTime;
   // Notifications are queued and sent in the background: the engine never waits on Discord or Telegram.
   const notifier = createNotifier(notifyFromEnv(config.notify, o.env ?? process.env), log, { now: wallClock });
   const digits = new Map(instruments.map((i) => [i.symbol, i.digits]));
   const eventOptions = { priceDigits: (symbol: string) => digits.get(symbol) };
   const hub = new EventHub();
-  const recent = new RecentBars(instruments.map((i) => i.symbol), 2000);
-  for (const [symbol, bars] of history) for (const b of bars.slice(-2000)) recent.add(symbol, b);
+  const recent = new RecentBars(instruments.map((i) => i.symbol), KEPT_HISTORY);
+  for (const [symbol, bars] of history) for (const b of bars.slice(-KEPT_HISTORY)) recent.add(symbol, b);
+  const paper = configured.paper;
+  const paperMarket = market;
   const session = new AccountSession({
     config,
     baseTimeframe: 'M1',
@@ -114,19 +134,28 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     clock,
     wallClock,
     log,
+    ...(paper && paperMarket
+      ? {
+          alongside: (s: WardenStore) =>
+            s.savePaperAccount({
+              account: paper.snapshot(),
+              market: { seed: m.seed, symbols: [...configured.symbols], start, warmupMinutes: m.warmupMinutes, position: paperMarket.position, clock: marketTime },
+            }),
+        }
+      : {}),
     onDecision: (r) => {
       const e = eventFromDecision(r, eventOptions);
       if (e !== null) notifier.notify(e);
-      if (hub.clients > 0) hub.publish('decision', { time: r.time, positionId: r.positionId, symbol: r.symbol, rule: r.rule, outcome: r.outcome, reason: r.reason, dtmsState: r.dtmsState, note: r.note });
+      if (hub.clients > 0) hub.publish('decision', { time: r.time, positionId: ticketOfKey(r.positionId), lifetime: r.positionId, symbol: r.symbol, rule: r.rule, outcome: r.outcome, reason: r.reason, dtmsState: r.dtmsState, note: r.note });
     },
   });
-  const paper = configured.paper;
   if (paper) {
     for (const inst of instruments) {
       const bars = history.get(inst.symbol) ?? [];
-      paper.addHistory(inst.symbol, bars.slice(-2000));
+      paper.addHistory(inst.symbol, bars.slice(-KEPT_HISTORY));
+      // A new account's quote is the last history bar's close; a resumed one has its own.
       const last = bars[bars.length - 1];
-      if (last) paper.onBar(inst.symbol, last, last.time + 60_000);
+      if (last && !resumed) paper.onBar(inst.symbol, last, last.time + 60_000);
     }
   }
   let started: Awaited<ReturnType<AccountSession['start']>>;
@@ -138,7 +167,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     throw err;
   }
   if (started.closedWhileAway.length > 0) {
-    if (paper) log.info({ positions: started.closedWhileAway }, 'positions in the store are not at the paper broker (a new paper account each start): let go');
+    if (paper && !resumed) log.info({ positions: started.closedWhileAway }, 'positions in the store are not in the new paper account: let go');
     else log.info({ positions: started.closedWhileAway }, 'positions in the store were closed at the broker while Warden was away');
   }
   const onStep = (symbol: string, report: StepReport) => {
@@ -208,6 +237,9 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       stopped = true;
       await loop.stop();
       await app.close();
+      // The paper account as it stopped (a demo position opened after the last step included): the
+      // next start goes on from exactly here.
+      if (paper) await session.act(() => undefined).catch((err: unknown) => log.error({ err }, 'could not store the paper account at stop'));
       await session.close();
       await notifier.close(5_000);
       await configured.broker.close?.();
@@ -239,4 +271,16 @@ async function openVenue(c: ConfiguredBroker, config: WardenConfig, log: Logger)
     await c.broker.close?.();
     throw new BrokerSetupError(`cannot open ${c.describe}: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** Closed bars kept per symbol at start (features, the paper account's candles, the pages' charts). */
+const KEPT_HISTORY = 2000;
+
+/** Why a stored paper account cannot go on under the current settings ('' when it can). */
+function paperSettingsDiffer(stored: StoredPaperAccount, seed: number, symbols: readonly string[], warmupMinutes: number): string {
+  const had = stored.market.symbols.join(', ');
+  if (had !== symbols.join(', ')) return `symbols ${had}, now ${symbols.join(', ')}`;
+  if (stored.market.seed !== seed) return `seed ${stored.market.seed}, now ${seed}`;
+  if (stored.market.warmupMinutes !== warmupMinutes) return `warm-up ${stored.market.warmupMinutes} min, now ${warmupMinutes}`;
+  return '';
 }

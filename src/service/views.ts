@@ -9,7 +9,10 @@ const known = (x: number | null | undefined): number | null => (x === null || x 
 const round = (x: number, digits: number): number | null => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
 
 export interface PositionView {
+  /** The venue's ticket. */
   ticket: string;
+  /** The lifetime Warden manages under it (`<ticket>#<n>`): what its history and intents are kept under. */
+  lifetime: string;
   symbol: string;
   side: 'buy' | 'sell';
   volume: number;
@@ -31,6 +34,9 @@ export interface PositionView {
     breakevenPct: number;
     partialPct: number;
     partialClosePct: number;
+    /** The volume when Warden started managing the position, and what its requests closed since (as the venue confirmed). */
+    initialVolume: number;
+    closedVolume: number;
     breakevenDone: boolean;
     partialDone: boolean;
     trailingEnabled: boolean;
@@ -44,10 +50,17 @@ export interface PositionView {
   dtms: { state: string; since: number; score: number | null; episode: number; hedgeId: string | null; queued: string[] } | null;
 }
 
-export function positionView(session: AccountSession, ticket: string): PositionView | null {
+/** The view of the position Warden manages now under the venue's `ticket` (null: none). */
+export function positionViewOfTicket(session: AccountSession, ticket: string): PositionView | null {
+  const key = session.managedKey(ticket);
+  return key === undefined ? null : positionView(session, key);
+}
+
+/** The view of the managed position whose lifetime key is `key`. */
+export function positionView(session: AccountSession, key: string): PositionView | null {
   const engine = session.engine;
-  const plan = engine.plan(ticket);
-  const pos = engine.position(ticket);
+  const plan = engine.plan(key);
+  const pos = engine.position(key);
   if (!plan || !pos) return null;
   const inst = engine.instrument(pos.symbol);
   const q = engine.quote(pos.symbol);
@@ -55,10 +68,11 @@ export function positionView(session: AccountSession, ticket: string): PositionV
   const price = buy ? q.bid : q.ask;
   const move = buy ? price - pos.entryPrice : pos.entryPrice - price;
   const ref = pos.tp !== null && Math.abs(pos.tp - pos.entryPrice) > 0 ? Math.abs(pos.tp - pos.entryPrice) : 2 * plan.risk;
-  const def = engine.defence(ticket);
+  const def = engine.defence(key);
   const digits = inst?.digits ?? 5;
   return {
-    ticket,
+    ticket: plan.ticket,
+    lifetime: key,
     symbol: pos.symbol,
     side: pos.side,
     volume: pos.volume,
@@ -76,6 +90,8 @@ export function positionView(session: AccountSession, ticket: string): PositionV
       breakevenPct: plan.breakevenPct,
       partialPct: plan.partialPct,
       partialClosePct: plan.partialClosePct,
+      initialVolume: plan.initialVolume,
+      closedVolume: plan.closedVolume,
       breakevenDone: plan.breakevenState === BREAKEVEN_DONE,
       partialDone: plan.partialState === PARTIAL_DONE,
       trailingEnabled: plan.trailingEnabled,
@@ -106,13 +122,13 @@ export function positionViews(session: AccountSession): PositionView[] {
 
 /** The seed's JSON for /api/dtms/trade/{ticket} (phase 6 item 6), for a ticket Warden manages. */
 export function dtmsTradeView(session: AccountSession, store: WardenStore, ticket: string) {
-  const v = positionView(session, ticket);
+  const v = positionViewOfTicket(session, ticket);
   if (v === null) return null;
-  const def = session.engine.defence(ticket);
+  const def = session.engine.defence(v.lifetime);
   const s = def?.tracked.score;
   const state = v.dtms?.state ?? 'NOT_DEFENDED';
   const actions = store
-    .intentsFor(ticket)
+    .intentsFor(v.lifetime)
     .filter((i) => i.intent.rule === 'dtms')
     .map((i) => ({ time: new Date(i.intent.time).toISOString(), action: i.intent.action, kind: i.intent.kind, status: i.status, reason: i.reason || i.intent.reason }));
   return {

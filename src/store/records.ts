@@ -21,7 +21,8 @@ import type { DtmsConfluence, DtmsScore } from '../dtms/signalScore.ts';
 import type { Position } from '../domain/types.ts';
 import type { OrphanHedge } from '../engine/exitEngine.ts';
 import type { BreakerHealth, FeedHealth, HealthReport, HealthStatus, IntentHealth } from '../execution/health.ts';
-import { StoreError, type IntentStatus, type SessionOwner, type StoredDefence, type StoredSessionState } from './store.ts';
+import { StoreError, type IntentStatus, type SessionOwner, type StoredDefence, type StoredLifetime, type StoredPaperAccount, type StoredSessionState } from './store.ts';
+import type { PaperBrokerSnapshot } from '../brokers/paperBroker.ts';
 
 /** `values` must list every member of the union T (a missing one is a compile error naming it). */
 function allOf<T extends string>() {
@@ -30,7 +31,7 @@ function allOf<T extends string>() {
 }
 
 const SIDES = allOf<Side>()(['buy', 'sell']);
-const EXIT_RULES = allOf<ExitRule>()(['classify', 'triggers', 'breakeven', 'partial', 'trail', 'dtms']);
+const EXIT_RULES = allOf<ExitRule>()(['classify', 'triggers', 'breakeven', 'partial', 'trail', 'dtms', 'lifetime']);
 const INTENT_KINDS = allOf<IntentKind>()(['move_stop', 'close_partial', 'close', 'open']);
 const TRADE_TYPES = allOf<TradeType>()(['SCALP', 'INTRADAY', 'WEEKEND']);
 const OUTCOMES = allOf<DecisionOutcome>()(['intent', 'wait', 'skip', 'done', 'info']);
@@ -67,6 +68,12 @@ const REASONS = allOf<DecisionReason>()([
   'dtms_action_abandoned',
   'stop_to_dtms',
   'stop_to_exit_plan',
+  'lifetime_started',
+  'lifetime_ended',
+  'ticket_reused',
+  'open_time_unknown',
+  'journal_conflict',
+  'clock_jump',
 ]);
 
 // ---- JSON that keeps NaN and the infinities (domain/plainJson.ts) ----------------------------------------
@@ -100,12 +107,14 @@ const pendingIntentSchema = z.strictObject({
 
 export const exitPlanSchema = z.strictObject({
   positionId: str,
+  ticket: str,
   symbol: str,
   canonical: str,
   side: z.enum(SIDES),
   entry: num,
   initialSl: num,
   initialVolume: num,
+  closedVolume: num,
   risk: num,
   enabled: bool,
   tradeType: z.enum(TRADE_TYPES),
@@ -269,6 +278,7 @@ export const intentSchema = z.strictObject({
 
 export const positionSchema = z.strictObject({
   id: str,
+  ticket: str.optional(),
   account: str.optional(),
   symbol: str,
   side: z.enum(SIDES),
@@ -280,6 +290,19 @@ export const positionSchema = z.strictObject({
   comment: str,
   strategyType: str.optional(),
 }) satisfies z.ZodType<Position>;
+
+export const lifetimeSchema = z.strictObject({
+  key: str,
+  ticket: str,
+  n: num,
+  symbol: str,
+  side: z.enum(SIDES),
+  openTime: num,
+  entryPrice: num,
+  startedAt: num,
+  endedAt: num.nullable(),
+  endReason: str,
+}) satisfies z.ZodType<StoredLifetime>;
 
 const orphanHedgeSchema = z.strictObject({
   hedgeId: str,
@@ -297,6 +320,24 @@ export const sessionStateSchema = z.strictObject({
   orphans: z.array(orphanHedgeSchema),
   deepChecks: num,
 }) satisfies z.ZodType<StoredSessionState>;
+
+const paperBrokerSnapshotSchema = z.strictObject({
+  nextTicket: num,
+  quote: z.strictObject({ time: num, bid: num, ask: num }),
+  book: z.array(z.strictObject({ id: str, side: z.enum(SIDES), lots: num, entry: num, sl: num.nullable(), tp: num.nullable(), openTime: num, comment: str })),
+  realized: z.array(z.tuple([str, num])),
+  appliedIds: z.array(str),
+  audit: z.strictObject({ requests: num, applied: num, duplicateIds: num, loosened: num, overClose: num, faults: z.strictObject({ reject: num, requote: num, timeout: num }) }),
+  deals: z.array(
+    z.strictObject({ positionId: str, time: num, side: z.enum(SIDES), volume: num, price: num, reason: z.enum(['open', 'sl', 'tp', 'partial', 'close', 'net']), profit: num, requestId: str }),
+  ),
+  faultState: num.nullable(),
+}) satisfies z.ZodType<PaperBrokerSnapshot>;
+
+export const paperAccountSchema = z.strictObject({
+  account: z.strictObject({ symbols: z.array(z.strictObject({ symbol: str, broker: paperBrokerSnapshotSchema, closedProfit: num })) }),
+  market: z.strictObject({ seed: num, symbols: z.array(str), start: num, warmupMinutes: num, position: num, clock: num }),
+}) satisfies z.ZodType<StoredPaperAccount>;
 
 export const sessionOwnerSchema = z.strictObject({ pid: num, host: str, startedAt: num }) satisfies z.ZodType<SessionOwner>;
 

@@ -140,4 +140,38 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`UPDATE plans SET plan = json_set(plan, '$.trailNow', json('false')) WHERE json_extract(plan, '$.trailNow') IS NULL;`);
     },
   },
+  {
+    description: 'lifetimes: a managed position from the time Warden first saw it open to the time it saw it gone; plans gain ticket and closedVolume',
+    up(db) {
+      db.exec(`
+        -- One row per lifetime (StoredLifetime as JSON). key: '<ticket>#<n>', n counting the ticket's
+        -- lifetimes in this store; ended_at is NULL while the position is open.
+        CREATE TABLE lifetimes (
+          key      TEXT PRIMARY KEY,
+          ticket   TEXT NOT NULL,
+          n        INTEGER NOT NULL,
+          ended_at INTEGER,
+          lifetime TEXT NOT NULL
+        );
+        CREATE INDEX lifetimes_by_ticket ON lifetimes (ticket, n);
+        CREATE INDEX lifetimes_open ON lifetimes (key) WHERE ended_at IS NULL;
+
+        -- The positions this store already manages keep their key (the bare ticket) as a lifetime of
+        -- their own (n = 0); their ticket's next lifetime is '<ticket>#1'.
+        INSERT INTO lifetimes (key, ticket, n, ended_at, lifetime)
+        SELECT position_id, position_id, 0, NULL, json_object(
+          'key', position_id, 'ticket', position_id, 'n', 0, 'symbol', symbol,
+          'side', json_extract(position, '$.side'), 'openTime', json_extract(position, '$.openTime'),
+          'entryPrice', json_extract(position, '$.entryPrice'), 'startedAt', json_extract(position, '$.openTime'),
+          'endedAt', json('null'), 'endReason', '')
+        FROM positions;
+
+        -- A plan's ticket is its key; the volume it closed is what the venue no longer holds of a
+        -- position whose partial is done (the only closes a plan of this schema could have made).
+        UPDATE plans SET plan = json_set(plan,
+          '$.ticket', position_id,
+          '$.closedVolume', CASE WHEN json_extract(plan, '$.partialState') = 1 THEN coalesce(max(0, round(json_extract(plan, '$.initialVolume') - (SELECT json_extract(p.position, '$.volume') FROM positions p WHERE p.position_id = plans.position_id), 8)), 0) ELSE 0 END);
+      `);
+    },
+  },
 ];

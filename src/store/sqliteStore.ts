@@ -25,7 +25,9 @@ import {
   healthReportSchema,
   INTENT_STATUSES,
   intentSchema,
+  lifetimeSchema,
   notesSchema,
+  paperAccountSchema,
   positionSchema,
   sessionOwnerSchema,
   sessionStateSchema,
@@ -39,6 +41,8 @@ import {
   type StoredDefence,
   type StoredIntent,
   type StoredLegacyRule,
+  type StoredLifetime,
+  type StoredPaperAccount,
   type StoredPosition,
   type StoredSessionState,
   type SessionOwner,
@@ -448,6 +452,10 @@ export class SqliteStore implements WardenStore {
     return this.decodeDecisions(this.st.decisionsFor.all(positionId, limit) as { seq: number; record: string }[]);
   }
 
+  decisionsOf(positionIds: readonly string[], limit = -1): DecisionRecord[] {
+    return this.decodeDecisions(this.st.decisionsOf.all(JSON.stringify(positionIds), limit) as { seq: number; record: string }[]);
+  }
+
   recentDecisions(limit: number): DecisionRecord[] {
     return this.decodeDecisions(this.st.decisionsRecent.all(limit) as { seq: number; record: string }[]);
   }
@@ -552,6 +560,15 @@ export class SqliteStore implements WardenStore {
     return row === undefined ? null : decodeRecord(healthReportSchema, row.value, this.location, 'session_state', 'health');
   }
 
+  savePaperAccount(state: StoredPaperAccount): void {
+    this.ss.statePut.run('paper', encodeRecord(state));
+  }
+
+  paperAccount(): StoredPaperAccount | null {
+    const row = this.ss.stateGet.get('paper') as { value: string } | undefined;
+    return row === undefined ? null : decodeRecord(paperAccountSchema, row.value, this.location, 'session_state', 'paper');
+  }
+
   saveSessionOwner(owner: SessionOwner | null): void {
     if (owner === null) this.ss.stateDelete.run('owner');
     else this.ss.statePut.run('owner', encodeRecord(owner));
@@ -560,6 +577,30 @@ export class SqliteStore implements WardenStore {
   sessionOwner(): SessionOwner | null {
     const row = this.ss.stateGet.get('owner') as { value: string } | undefined;
     return row === undefined ? null : decodeRecord(sessionOwnerSchema, row.value, this.location, 'session_state', 'owner');
+  }
+
+  // ---- lifetimes (schema 6)
+
+  private ltStatements: ReturnType<typeof prepareLifetimeStatements> | null = null;
+  private get lt(): ReturnType<typeof prepareLifetimeStatements> {
+    return (this.ltStatements ??= prepareLifetimeStatements(this.db));
+  }
+
+  saveLifetime(l: StoredLifetime): void {
+    this.lt.put.run(l.key, l.ticket, l.n, l.endedAt, encodeRecord(l));
+  }
+
+  lifetime(key: string): StoredLifetime | null {
+    const row = this.lt.get.get(key) as { key: string; lifetime: string } | undefined;
+    return row === undefined ? null : decodeRecord(lifetimeSchema, row.lifetime, this.location, 'lifetimes', row.key);
+  }
+
+  lifetimesOf(ticket: string): StoredLifetime[] {
+    return (this.lt.ofTicket.all(ticket) as { key: string; lifetime: string }[]).map((r) => decodeRecord(lifetimeSchema, r.lifetime, this.location, 'lifetimes', r.key));
+  }
+
+  openLifetimes(): StoredLifetime[] {
+    return (this.lt.open.all() as { key: string; lifetime: string }[]).map((r) => decodeRecord(lifetimeSchema, r.lifetime, this.location, 'lifetimes', r.key));
   }
 
   // ---- legacy rules
@@ -675,6 +716,16 @@ function prepareCheckpointPartStatements(db: Database.Database) {
   };
 }
 
+/** Statements of the lifetimes table (schema 6), prepared on first use (see above). */
+function prepareLifetimeStatements(db: Database.Database) {
+  return {
+    put: db.prepare('INSERT INTO lifetimes (key, ticket, n, ended_at, lifetime) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET ticket = excluded.ticket, n = excluded.n, ended_at = excluded.ended_at, lifetime = excluded.lifetime'),
+    get: db.prepare('SELECT key, lifetime FROM lifetimes WHERE key = ?'),
+    ofTicket: db.prepare('SELECT key, lifetime FROM lifetimes WHERE ticket = ? ORDER BY n, key'),
+    open: db.prepare('SELECT key, lifetime FROM lifetimes WHERE ended_at IS NULL ORDER BY rowid'),
+  };
+}
+
 /** Statements of the positions and session_state tables (schema 3), prepared on first use (see above). */
 function prepareSessionStatements(db: Database.Database) {
   return {
@@ -718,6 +769,7 @@ function prepareStatements(db: Database.Database) {
     defenceDelete: db.prepare('DELETE FROM dtms_state WHERE position_id = ?'),
     decisionAdd: db.prepare('INSERT INTO decisions (time, position_id, rule, outcome, reason, record) VALUES (?, ?, ?, ?, ?, ?)'),
     decisionsFor: db.prepare('SELECT seq, record FROM (SELECT seq, record FROM decisions WHERE position_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
+    decisionsOf: db.prepare('SELECT seq, record FROM (SELECT seq, record FROM decisions WHERE position_id IN (SELECT value FROM json_each(?)) ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
     decisionsRecent: db.prepare('SELECT seq, record FROM (SELECT seq, record FROM decisions ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
     decisionCount: db.prepare('SELECT count(*) AS n FROM decisions'),
     intentAdd: db.prepare("INSERT INTO intents (id, position_id, status, recorded_at, intent) VALUES (?, ?, 'pending', ?, ?)"),

@@ -11,8 +11,9 @@ import type { DecisionRecord } from '../exits/decisionRecord.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
 import type { LegacyRule } from '../exits/legacyRule.ts';
 import type { DefenceSnapshot } from '../dtms/defensiveIntents.ts';
-import type { Intent, Position } from '../domain/types.ts';
+import type { Intent, Position, Side } from '../domain/types.ts';
 import type { OrphanHedge } from '../engine/exitEngine.ts';
+import type { PaperAccountSnapshot } from '../brokers/paperAccount.ts';
 import type { HealthReport } from '../execution/health.ts';
 
 /**
@@ -51,6 +52,47 @@ export interface StoredSessionState {
   hedges: [hedgeId: string, positionId: string][];
   orphans: OrphanHedge[];
   deepChecks: number;
+}
+
+/**
+ * A managed position's lifetime (domain/lifetime.ts): from the first time a live session saw it open at
+ * the venue to the time it saw it gone. Plans, DTMS state, decisions and intents key on `key`.
+ */
+export interface StoredLifetime {
+  /** `<ticket>#<n>`; a bare ticket for a position a store older than schema 6 already managed. */
+  key: string;
+  ticket: string;
+  /** The how-manieth lifetime of the ticket in this store (0 for such an older position). */
+  n: number;
+  symbol: string;
+  side: Side;
+  /** The venue's open time (epoch ms); 0 when the venue gives none. */
+  openTime: number;
+  entryPrice: number;
+  /** When the session first saw it (the session's clock, epoch ms). */
+  startedAt: number;
+  /** When the session saw it gone (null while open), and why. */
+  endedAt: number | null;
+  endReason: string;
+}
+
+/**
+ * The embedded paper account of `warden serve` and the position of its played market, kept with each
+ * step so that a restart goes on where the account stopped (same positions, tickets, realized profit,
+ * market clock) instead of opening a new account on the same store.
+ */
+export interface StoredPaperAccount {
+  account: PaperAccountSnapshot;
+  market: {
+    /** What made the market (a restart with other settings starts a new paper account). */
+    seed: number;
+    symbols: string[];
+    start: number;
+    warmupMinutes: number;
+    /** Bars played since the warm-up, and the market's clock (the last bar's close, epoch ms). */
+    position: number;
+    clock: number;
+  };
 }
 
 /** The process running a live session on this store (one at a time). */
@@ -144,6 +186,8 @@ export interface WardenStore {
   // Decision journal (append-only), oldest first.
   appendDecision(record: DecisionRecord): void;
   decisionsFor(positionId: string, limit?: number): DecisionRecord[];
+  /** The latest `limit` records of any of `positionIds` (the lifetimes of one ticket), oldest first. */
+  decisionsOf(positionIds: readonly string[], limit?: number): DecisionRecord[];
   /** The latest `limit` records, oldest first. */
   recentDecisions(limit: number): DecisionRecord[];
   decisionCount(): number;
@@ -177,9 +221,20 @@ export interface WardenStore {
   sessionState(): StoredSessionState | null;
   saveHealth(report: HealthReport): void;
   health(): HealthReport | null;
+  /** The embedded paper account (`warden serve` on the default), saved with each step. */
+  savePaperAccount(state: StoredPaperAccount): void;
+  paperAccount(): StoredPaperAccount | null;
   /** Who runs a live session on this store; null to release. */
   saveSessionOwner(owner: SessionOwner | null): void;
   sessionOwner(): SessionOwner | null;
+
+  // Lifetimes (schema 6), by key. Saving replaces the row with the same key.
+  saveLifetime(lifetime: StoredLifetime): void;
+  lifetime(key: string): StoredLifetime | null;
+  /** The lifetimes of a venue ticket, oldest first. */
+  lifetimesOf(ticket: string): StoredLifetime[];
+  /** The lifetimes not ended, oldest first. */
+  openLifetimes(): StoredLifetime[];
 
   // Legacy rules imported from the Python bot, by ticket: the plan is built from one (planFromLegacy)
   // when the position is first seen, because the legacy file lacks the volume and instrument.

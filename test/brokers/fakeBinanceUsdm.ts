@@ -154,6 +154,16 @@ export class FakeBinanceUsdm {
     return `${XAU}:${side === 'buy' ? 'long' : 'short'}`;
   }
 
+  /** The trader closes a position outside Warden (a market order for all of it); its stop and target orders go with it. */
+  traderClose(side: 'buy' | 'sell'): void {
+    const positionSide: PositionSide = this.dualSide ? (side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH';
+    const pos = this.positions.get(`${XAU_ID}:${positionSide}`);
+    if (!pos || pos.amt === 0) throw new Error(`fake binance: no ${side} position to close`);
+    this.fill(XAU_ID, pos.amt > 0 ? 'SELL' : 'BUY', positionSide, Math.abs(pos.amt));
+    const closing = side === 'buy' ? 'SELL' : 'BUY';
+    for (let i = this.algo.length - 1; i >= 0; i--) if (this.algo[i]!.side === closing && this.algo[i]!.positionSide === positionSide) this.algo.splice(i, 1);
+  }
+
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const method = (init?.method ?? 'GET').toUpperCase();
@@ -186,13 +196,13 @@ export class FakeBinanceUsdm {
     const key = `${method} ${path}`;
     switch (key) {
       case 'GET /fapi/v1/exchangeInfo':
-        return { timezone: 'UTC', serverTime: Date.now(), rateLimits: [], exchangeFilters: [], assets: [], symbols: [xauMarket] };
+        return { timezone: 'UTC', serverTime: this.now, rateLimits: [], exchangeFilters: [], assets: [], symbols: [xauMarket] };
       case 'GET /fapi/v1/leverageBracket':
         return [{ symbol: XAU_ID, notionalCoef: 1, brackets: [{ bracket: 1, initialLeverage: 20, notionalCap: 1000000, notionalFloor: 0, maintMarginRatio: 0.01, cum: 0 }] }];
       case 'GET /fapi/v1/positionSide/dual':
         return { dualSidePosition: this.dualSide };
       case 'GET /fapi/v1/ticker/bookTicker': {
-        const one = { symbol: XAU_ID, bidPrice: String(this.bid), bidQty: '10', askPrice: String(round(this.bid + SPREAD)), askQty: '10', time: Date.now() };
+        const one = { symbol: XAU_ID, bidPrice: String(this.bid), bidQty: '10', askPrice: String(round(this.bid + SPREAD)), askQty: '10', time: this.now };
         return p['symbol'] ? one : [one];
       }
       case 'GET /fapi/v3/positionRisk':

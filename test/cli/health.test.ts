@@ -51,7 +51,8 @@ async function liveStore(options: { legacy?: boolean } = {}) {
 describe('warden health', () => {
   it('healthy (exit 0) for a store a session just reported to, with the JSON report', async () => {
     const { file, store, started } = await liveStore();
-    expect(started.adopted).toEqual(['100001']);
+    // Ticket 100001's first lifetime in this store.
+    expect(started.adopted).toEqual(['100001#1']);
     store.close();
     const r = await warden('health', '--store', file);
     expect(r.stderr).toBe('');
@@ -66,7 +67,7 @@ describe('warden health', () => {
     const { file, store, session } = await liveStore();
     // An intent journaled and never answered (the process died before sending it).
     const id = `${session.engine.positionIds()[0]}:breakeven:99`;
-    store.recordIntent({ id, positionId: '100001', symbol: SYMBOL, kind: 'move_stop', rule: 'breakeven', episode: 99, newSl: 1, oldSl: null, volume: 0, time: PINNED_NOW, price: 1, reason: 'test', targetId: '100001', side: 'buy', comment: '', action: '' });
+    store.recordIntent({ id, positionId: '100001#1', symbol: SYMBOL, kind: 'move_stop', rule: 'breakeven', episode: 99, newSl: 1, oldSl: null, volume: 0, time: PINNED_NOW, price: 1, reason: 'test', targetId: '100001', side: 'buy', comment: '', action: '' });
     store.close();
     const r = await warden('health', '--store', file);
     expect(r.code).toBe(3);
@@ -98,12 +99,13 @@ describe('warden health', () => {
 describe('import-legacy, then a live session', () => {
   it('builds the position plan from its imported rule when the session first sees the ticket, and uses the rule once', async () => {
     const { store, started, session } = await liveStore({ legacy: true });
-    expect(started.fromLegacy).toEqual(['100001']);
-    const plan = session.engine.plan('100001');
-    expect(plan?.breakevenPct).toBe(20);
-    expect(plan?.partialPct).toBe(50);
+    // The rule is keyed by ticket; the plan built from it by the ticket's lifetime.
+    expect(started.fromLegacy).toEqual(['100001#1']);
+    expect(session.managedKey('100001')).toBe('100001#1');
+    const plan = session.engine.plan('100001#1');
+    expect(plan).toMatchObject({ positionId: '100001#1', ticket: '100001', breakevenPct: 20, partialPct: 50 });
     expect(store.legacyRule('100001')).toBeNull();
-    expect(store.plan('100001')).toEqual(plan);
+    expect(store.plan('100001#1')).toEqual(plan);
     store.close();
   });
 });

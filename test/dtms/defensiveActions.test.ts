@@ -48,13 +48,13 @@ describe('DTMS actions as orders', () => {
 
   it('close_hedge, close_all (with the hedge), close instead of hedging, re-add half of what was closed', () => {
     expect(planDefensiveAction('close_hedge', ctx('buy')).skip).toBe('no_hedge');
-    expect(planDefensiveAction('close_hedge', ctx('buy', {}, { hedgeId: '9', hedgeVolume: 0.05 })).orders).toEqual([{ kind: 'close', hedge: true, positionId: '9', volume: 0.05 }]);
+    expect(planDefensiveAction('close_hedge', ctx('buy', {}, { hedgeId: '9', hedgeVolume: 0.05 })).orders).toEqual([{ kind: 'close', hedge: true, ticket: '9', volume: 0.05 }]);
     expect(planDefensiveAction('close_all', ctx('sell', {}, { hedgeId: '9', hedgeVolume: 0.05 })).orders).toEqual([
       // the hedge first: once the position is gone nothing would close it
-      { kind: 'close', hedge: true, positionId: '9', volume: 0.05 },
-      { kind: 'close', hedge: false, positionId: '7', volume: 0.1 },
+      { kind: 'close', hedge: true, ticket: '9', volume: 0.05 },
+      { kind: 'close', hedge: false, ticket: '7', volume: 0.1 },
     ]);
-    expect(planDefensiveAction('close_instead_of_hedge', ctx('buy')).orders).toEqual([{ kind: 'close', hedge: false, positionId: '7', volume: 0.1 }]);
+    expect(planDefensiveAction('close_instead_of_hedge', ctx('buy')).orders).toEqual([{ kind: 'close', hedge: false, ticket: '7', volume: 0.1 }]);
     expect(planDefensiveAction('re_add', ctx('buy', {}, { closedVolume: 0.05 })).orders).toEqual([
       { kind: 'open', purpose: 're_add', side: 'buy', volume: 0.02, sl: 2380, comment: 'DTMS_READD_7' },
     ]);

@@ -151,8 +151,8 @@ describe('DTMS monitor', () => {
     expect(hedge.orders[0]!.order).toMatchObject({ kind: 'open', purpose: 'hedge', volume: 0.02 }); // half of 0.05, rounded down
     const closed = decisions.find((d) => d.to === 'CLOSED')!;
     expect(closed.orders.map((o) => o.order)).toEqual([
-      { kind: 'close', hedge: true, positionId: 'h9', volume: 0.02 },
-      { kind: 'close', hedge: false, positionId: '1', volume: 0.05 },
+      { kind: 'close', hedge: true, ticket: 'h9', volume: 0.02 },
+      { kind: 'close', hedge: false, ticket: '1', volume: 0.05 },
     ]);
     expect(m.untrack('1', closed.time + MIN)?.state).toBe('CLOSED');
     expect(m.state('1')).toBeUndefined();

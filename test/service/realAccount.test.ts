@@ -170,7 +170,7 @@ describe('serve on a real account that gives no bar history', () => {
     const service = await startService({ config, store, log, clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: { kind: 'metaapi', broker, symbols: [SYMBOL], paper: null, describe: 'no-history venue' } });
     try {
       expect(warnings.join('')).toMatch(/no bar history from the broker: the features warm up from live bars/);
-      expect(service.session.engine.positionIds()).toEqual([ticket]);
+      expect(service.session.engine.positionIds()).toEqual([`${ticket}#1`]);
       const until = async (n: number) => {
         await waitUntil(() => service.loop.played >= n);
       };

@@ -89,7 +89,7 @@ describe('the HTTP API on a real port', () => {
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ ticket, enabled: false });
     expect(positionSchema.parse(await (await get(`/api/positions/${ticket}`)).json()).exits.enabled).toBe(false);
-    expect(store.plan(ticket)?.enabled).toBe(false);
+    expect(store.plan(service.session.managedKey(ticket)!)?.enabled).toBe(false);
     const back = await get(`/api/positions/${ticket}/exits/enable`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(await back.json()).toEqual({ ticket, enabled: true });
     const unknown = await get('/api/positions/424242/exits/enable', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
@@ -150,7 +150,7 @@ describe('plan changes, trade registration, statistics', () => {
     const v = positionSchema.parse(await ok.json());
     expect(v.exits.partialClosePct).toBe(40);
     expect(v.exits.trailingEnabled).toBe(false);
-    const stored = store.plan(p!.ticket)!;
+    const stored = store.plan(p!.lifetime)!;
     expect([stored.baseBreakevenPct, stored.basePartialPct, stored.partialClosePct, stored.trailingEnabled]).toEqual([35, 90, 40, false]);
     const order = await get(path, { method: 'PATCH', body: JSON.stringify({ partialPct: 30 }), headers: auth });
     expect(order.status).toBe(409);
@@ -194,7 +194,7 @@ describe('plan changes, trade registration, statistics', () => {
       const ok = await get(`/api/positions/${p.ticket}/trailing/start`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
       expect(ok.status).toBe(200);
       expect(positionSchema.parse(await ok.json()).exits.trailNow).toBe(true);
-      expect(store.plan(p.ticket)?.trailNow).toBe(true);
+      expect(store.plan(p.lifetime)?.trailNow).toBe(true);
       const off = list.find((x) => x.ticket !== p.ticket)!;
       await get(`/api/positions/${off.ticket}/plan`, { method: 'PATCH', body: JSON.stringify({ trailingEnabled: false }), headers: auth });
       const refused = await get(`/api/positions/${off.ticket}/trailing/start`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });

@@ -106,7 +106,7 @@ describe('SqliteStore: opening and meta', () => {
     const db = new Database(file, { readonly: true });
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
     db.close();
-    expect(tables).toEqual(['decisions', 'dtms_state', 'intents', 'legacy_rules', 'meta', 'plans', 'positions', 'replay_checkpoint_parts', 'replay_checkpoints', 'session_state']);
+    expect(tables).toEqual(['decisions', 'dtms_state', 'intents', 'legacy_rules', 'lifetimes', 'meta', 'plans', 'positions', 'replay_checkpoint_parts', 'replay_checkpoints', 'session_state']);
   });
 
   it('read-only: a missing file is not created; an existing store is read, not written, and nothing is left beside it', () => {
@@ -306,6 +306,80 @@ describe('SqliteStore: records round trip', () => {
     expect(s.legacyRules()).toHaveLength(1);
     expect(s.deleteLegacyRule('42')).toBe(true);
     expect(s.legacyRules()).toEqual([]);
+    s.close();
+  });
+
+  it('lifetimes: by key, by ticket in order, the open ones; decisions of several lifetimes of a ticket', () => {
+    const s = openSqliteStore(fresh(), { now: NOW });
+    const base = { ticket: '9', symbol: 'XAUUSDc', side: 'buy' as const, openTime: NOW, entryPrice: 2400, startedAt: NOW, endReason: '' };
+    s.saveLifetime({ ...base, key: '9#1', n: 1, endedAt: null });
+    s.saveLifetime({ ...base, key: '9#1', n: 1, endedAt: NOW + 5, endReason: 'gone from the venue (closed)' });
+    s.saveLifetime({ ...base, key: '9#2', n: 2, endedAt: null, openTime: NOW + 9 });
+    expect(s.lifetime('9#1')).toMatchObject({ endedAt: NOW + 5, endReason: 'gone from the venue (closed)' });
+    expect(s.lifetimesOf('9').map((l) => l.key)).toEqual(['9#1', '9#2']);
+    expect(s.openLifetimes().map((l) => l.key)).toEqual(['9#2']);
+    expect(s.lifetime('nope')).toBeNull();
+    s.appendDecision(decision('9#1', NOW));
+    s.appendDecision(decision('8#1', NOW + 1));
+    s.appendDecision(decision('9#2', NOW + 2));
+    s.appendDecision(decision('9#2', NOW + 3));
+    expect(s.decisionsOf(['9#1', '9#2']).map((r) => [r.positionId, r.time - NOW])).toEqual([['9#1', 0], ['9#2', 2], ['9#2', 3]]);
+    expect(s.decisionsOf(['9#1', '9#2'], 2).map((r) => r.time - NOW)).toEqual([2, 3]);
+    s.close();
+  });
+
+  it('a store at schema 5 with managed positions: each becomes a lifetime under its bare ticket, its plan gains ticket and closed volume', () => {
+    const file = fresh();
+    openSqliteStore(file, { now: NOW, migrations: MIGRATIONS.slice(0, 5) }).close();
+    // Rows as a schema-5 build wrote them: plans without ticket or closedVolume.
+    const db = new Database(file);
+    const old = (id: string, partialState: number) => {
+      const { ticket: _t, closedVolume: _c, ...p } = plan(id, { partialState, initialVolume: 1 });
+      return JSON.stringify(p);
+    };
+    db.prepare('INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?)').run('501', 'XAUUSDc', old('501', 1));
+    db.prepare('INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?)').run('502', 'XAUUSDc', old('502', 0));
+    const position = (id: string, volume: number) => JSON.stringify({ id, symbol: 'XAUUSDc', side: 'buy', volume, entryPrice: 2400, sl: 2390, tp: 2420, openTime: NOW - 60_000, comment: '' });
+    db.prepare('INSERT INTO positions (position_id, symbol, ord, position) VALUES (?, ?, ?, ?)').run('501', 'XAUUSDc', 0, position('501', 0.3));
+    db.prepare('INSERT INTO positions (position_id, symbol, ord, position) VALUES (?, ?, ?, ?)').run('502', 'XAUUSDc', 1, position('502', 1));
+    db.close();
+    const s = openSqliteStore(file, { now: NOW });
+    expect(s.meta().schemaVersion).toBe(MIGRATIONS.length);
+    expect(s.openLifetimes()).toEqual([
+      { key: '501', ticket: '501', n: 0, symbol: 'XAUUSDc', side: 'buy', openTime: NOW - 60_000, entryPrice: 2400, startedAt: NOW - 60_000, endedAt: null, endReason: '' },
+      { key: '502', ticket: '502', n: 0, symbol: 'XAUUSDc', side: 'buy', openTime: NOW - 60_000, entryPrice: 2400, startedAt: NOW - 60_000, endedAt: null, endReason: '' },
+    ]);
+    expect(s.plan('501')).toMatchObject({ positionId: '501', ticket: '501', closedVolume: 0.7 });
+    expect(s.plan('502')).toMatchObject({ positionId: '502', ticket: '502', closedVolume: 0 });
+    s.close();
+  });
+
+  it('the paper account of `warden serve` round-trips', () => {
+    const s = openSqliteStore(fresh(), { now: NOW });
+    expect(s.paperAccount()).toBeNull();
+    const state = {
+      account: {
+        symbols: [
+          {
+            symbol: 'XAUUSDc',
+            closedProfit: 12.5,
+            broker: {
+              nextTicket: 100004,
+              quote: { time: NOW, bid: 2400, ask: 2400.3 },
+              book: [{ id: '100003', side: 'buy' as const, lots: 30, entry: 2399, sl: 2390, tp: null, openTime: NOW - 60_000, comment: 'demo' }],
+              realized: [['100003', -1.5]] as [string, number][],
+              appliedIds: ['100003#1:partial:1'],
+              audit: { requests: 3, applied: 3, duplicateIds: 0, loosened: 0, overClose: 0, faults: { reject: 0, requote: 0, timeout: 0 } },
+              deals: [],
+              faultState: null,
+            },
+          },
+        ],
+      },
+      market: { seed: 1, symbols: ['XAUUSDc'], start: NOW - 3_600_000, warmupMinutes: 60, position: 1234, clock: NOW },
+    };
+    s.savePaperAccount(state);
+    expect(s.paperAccount()).toEqual(state);
     s.close();
   });
 });
