@@ -288,6 +288,8 @@ export const executionSchema = z
     breakerOpenSec: z.number().int().min(1).max(86_400).default(300),
     /** Health calls a feed stale when its last bar closed longer ago than this, seconds. */
     staleFeedSec: z.number().int().min(10).max(86_400).default(300),
+    /** Health is degraded when the engine is further behind the market than this (a bar waiting this long to be stepped), seconds. */
+    maxLagSec: z.number().int().min(1).max(3_600).default(60),
   })
   .prefault({});
 

@@ -80,6 +80,12 @@ export interface EngineSnapshot {
   deepChecks: number;
 }
 
+/** What reconciliation found: whether the pending intent took effect, and the ticket an open created. */
+export interface Reconciled {
+  outcome: IntentOutcome;
+  openedId: string;
+}
+
 /** Sends of an orphan hedge's close before giving up (it is then the trader's to close). */
 const ORPHAN_CLOSE_ATTEMPTS = 3;
 
@@ -354,11 +360,15 @@ export class ExitEngine {
    * earlier request, so nothing of it is still in flight). A stop move shows in the position's SL, a
    * partial close in its volume, a close in its absence, a DTMS hedge's close in the hedge's absence,
    * a DTMS open as a new position carrying the intent's comment (which names the episode). Returns the
-   * outcome, or null when nothing was pending. A position closed this way is the caller's to untrack.
+   * outcome and the ticket an open created, or null when nothing was pending. A position closed this
+   * way is the caller's to untrack.
    */
-  reconcile(positionId: string, positions: readonly Position[]): IntentOutcome | null {
+  reconcile(positionId: string, positions: readonly Position[]): Reconciled | null {
     const slot = this.slots.get(positionId);
-    if (!slot) return this.reconcileOrphan(positionId, positions);
+    if (!slot) {
+      const outcome = this.reconcileOrphan(positionId, positions);
+      return outcome === null ? null : { outcome, openedId: '' };
+    }
     const position = positions.find((q) => q.id === positionId);
     const pending = slot.plan.pending;
     if (position) {
@@ -375,13 +385,15 @@ export class ExitEngine {
         opened = p.id;
       }
     } else if (pending.kind === 'close') {
-      applied = !positions.some((q) => ticketOf(q) === pending.targetId);
+      // The position's own close shows as its absence (another position on its ticket is not it); a
+      // hedge's close, as the hedge's ticket gone.
+      applied = pending.targetId === ticketOf(slot.position) ? position === undefined : !positions.some((q) => ticketOf(q) === pending.targetId);
     } else if (position) {
       applied = reconcilePending({ ...slot.plan }, position);
     }
     const outcome: IntentOutcome = applied ? 'applied' : 'rejected';
     this.resolve(positionId, pending.id, outcome, opened, applied ? '' : 'no effect at the broker');
-    return outcome;
+    return { outcome, openedId: opened };
   }
 
   private reconcileOrphan(parentId: string, positions: readonly Position[]): IntentOutcome | null {

@@ -10,6 +10,11 @@
 //      unknown outcomes are reconciled from the broker's positions before anything else is decided;
 //   4. the broker's fresh positions update the engine (fills, closes, new positions), and a second
 //      transaction keeps the answers with the state they produced, and the health report.
+// A store that cannot be written (full disk, a lock held by another program, an I/O error) does not
+// stop the session: the transaction is tried again with backoff until the store answers, health is
+// degraded with the reason meanwhile, and nothing decided in the step is sent before it is kept.
+// Decisions kept only after a long outage are not sent at all: they are refused, recorded, and the
+// engine decides afresh on fresh prices.
 // On start: the bars before now rebuild the features, the stored state is restored, every intent the
 // engine still waits on is settled (from the journal when the broker had answered, else from the
 // broker's positions), then the broker's positions are taken as they are. A crash between 2 and 4
@@ -24,9 +29,9 @@ import { ExitEngine, type EngineSnapshot } from '../engine/exitEngine.ts';
 import { newDecisionRecord, type DecisionRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { planFromLegacy } from '../exits/legacyRule.ts';
 import { FeatureBreakers } from '../features/featureBreaker.ts';
-import type { StoredSessionState, WardenStore } from '../store/store.ts';
+import { StoreError, type StoredSessionState, type WardenStore } from '../store/store.ts';
 import { assessHealth, REJECTION_WINDOW_MS, type HealthReport, type IntentHealth } from './health.ts';
-import { IntentExecutor, type ExecutionResult } from './intentExecutor.ts';
+import { IntentExecutor, type SettledIntent } from './intentExecutor.ts';
 import { PositionLifetimes, type LifetimeChange } from './positionLifetimes.ts';
 import type { RetryPolicy } from './retryPolicy.ts';
 
@@ -43,6 +48,8 @@ export interface AccountSessionOptions {
   wallClock?: () => number;
   /** Waits between retries; default a real timer. */
   sleep?: (ms: number) => Promise<void>;
+  /** Waits between tries of a store that cannot be written; default a real timer (which close() cuts short). */
+  storeSleep?: (ms: number) => Promise<void>;
   log?: Logger;
   /** Called with each decision record once it is stored (notifications, live views). */
   onDecision?: (r: DecisionRecord) => void;
@@ -55,6 +62,14 @@ export interface AccountSessionOptions {
   owner?: { pid: number; host: string; alive: (pid: number) => boolean };
 }
 
+/** The store could not be written and the session was closed while it waited for it. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 /** Another live session runs on the store: two would both manage (and send for) the same positions. */
 export class StoreInUseError extends Error {
   constructor(message: string) {
@@ -65,6 +80,11 @@ export class StoreInUseError extends Error {
 
 /** How long a session on another machine counts as running after its last report. */
 const OTHER_HOST_SILENT_MS = 180_000;
+/** Waits between tries of a store that cannot be written: doubling from the first to the last. */
+const STORE_RETRY_FIRST_MS = 250;
+const STORE_RETRY_MAX_MS = 15_000;
+/** Decisions kept this long after they were made (a store outage) are not sent: prices have moved on. */
+const STALE_DECISION_BARS = 2;
 /** The session's clock going back more than this between two steps is a clock jump (recorded). */
 const CLOCK_BACK_TOLERANCE_MS = 1_000;
 /** ...and moving this much more than the market did between two steps. */
@@ -95,7 +115,8 @@ export interface StartReport {
 
 /** What one market step did. */
 export interface StepReport {
-  intents: ExecutionResult[];
+  /** The step's intents, settled (or left unknown while the venue could not be read). */
+  intents: SettledIntent[];
   /** The symbol's features were held (breaker open, or this bar failed). */
   featuresHeld: boolean;
   /** Why this bar was refused, '' when it was taken. */
@@ -137,6 +158,17 @@ export class AccountSession {
   /** The session's clock at the last step, and the last bar close it stepped on (a clock jump is recorded). */
   private lastClock = Number.NaN;
   private lastClose = Number.NaN;
+  /** The store cannot be written since `since` (the session's clock): health says so until it can. */
+  private storeTrouble: { since: number; reason: string; attempts: number } | null = null;
+  /** The last step that failed (an error that is not the store's), until a step succeeds. */
+  private stepFailure: { at: number; message: string } | null = null;
+  /** The wall clock at the end of the last completed step (NaN: none yet). */
+  private lastStepAt = Number.NaN;
+  /** How far the market loop feeding this session is behind (health), when one is plugged in. */
+  private lagSource: (() => EngineLag) | null = null;
+  /** Set by close(): a wait on the store gives up. */
+  private closing = false;
+  private wakeClosing: (() => void) | null = null;
 
   constructor(private readonly o: AccountSessionOptions) {
     this.engine = new ExitEngine(o.config, { baseTimeframe: o.baseTimeframe, sink: this.sink });
@@ -194,9 +226,20 @@ export class AccountSession {
    * parameters) between two steps, then stores it. Returns what `change` returns.
    */
   act<T>(change: () => T): Promise<T> {
+    // Refused at once while the store cannot be written (the step under way waits for it, and so
+    // would this change): nothing is changed.
+    if (this.storeTrouble !== null) return Promise.reject(new StoreUnavailableError(`the store cannot be written (${this.storeTrouble.reason}): nothing is changed until it can`));
     const run = this.steps.then(() => {
+      if (this.storeTrouble !== null) throw new StoreUnavailableError(`the store cannot be written (${this.storeTrouble.reason}): nothing is changed until it can`);
       const result = change();
-      this.persist([]);
+      try {
+        this.persist([]);
+      } catch (err) {
+        if (!isStoreOutage(err)) throw err;
+        this.noteStoreTrouble(err, 1);
+        // The change is made in memory and goes into the store with the next step that can write it.
+        throw new StoreUnavailableError(`the change is made, but the store cannot be written (${messageOf(err)}): it is kept with the next step that can write; a restart before then loses it`);
+      }
       return result;
     });
     this.steps = run.catch(() => undefined);
@@ -213,7 +256,7 @@ export class AccountSession {
       const positions = await this.o.broker.positions();
       if (this.unsettled) this.settleOutstanding(this.asManaged(positions), 'after an unknown answer', []);
       this.syncWith(positions, this.engineTime(), null);
-      this.persist([]);
+      await this.commit(() => this.persist([]));
     });
     this.steps = run.catch(() => undefined);
     return run;
@@ -228,11 +271,43 @@ export class AccountSession {
     return l !== undefined && this.engine.plan(l.key) !== undefined ? l.key : undefined;
   }
 
-  /** Waits for the step under way, then releases the store for another session. */
+  /**
+   * Stops waiting for a store that cannot be written: the step waiting gives up (what it decided is
+   * not kept, and nothing of it was sent), and no step waits again. For a stop that must end.
+   */
+  interrupt(): void {
+    this.closing = true;
+    this.wakeClosing?.();
+  }
+
+  /**
+   * Waits for the step under way (see interrupt), stores the session's state once more (an API
+   * change, the paper account as it stopped), then releases the store for another session. A store
+   * that cannot be written is said in the log, never a reason not to close.
+   */
   async close(): Promise<void> {
+    this.interrupt();
     await this.steps;
-    if (this.started) this.o.store.saveSessionOwner(null);
+    if (this.started) {
+      try {
+        this.persist([]);
+      } catch (err) {
+        this.o.log?.warn({ error: messageOf(err) }, 'could not store the session state at close');
+      }
+      try {
+        this.o.store.saveSessionOwner(null);
+      } catch (err) {
+        // A store that cannot be written keeps this session as its owner: the next one takes over
+        // from a process that is gone (claimStore).
+        this.o.log?.warn({ error: messageOf(err) }, 'could not release the store at close');
+      }
+    }
     this.started = false;
+  }
+
+  /** Plugs in how far the market loop feeding this session is behind (reported by health). */
+  setLagSource(lag: () => EngineLag): void {
+    this.lagSource = lag;
   }
 
   /**
@@ -272,27 +347,70 @@ export class AccountSession {
     if (this.breakers.failure(symbol, this.o.clock(), error)) this.o.log?.warn({ symbol, error }, 'feature circuit breaker open: holding the last good values');
   }
 
-  /** Health now: breakers, feeds, unsettled intents, recent refusals. */
+  /** Health now: breakers, feeds, unsettled intents, recent refusals, the store, the engine's lag. */
   health(): HealthReport {
+    return this.assess(true);
+  }
+
+  private assess(withStore: boolean): HealthReport {
     const now = this.o.clock();
     while (this.rejections.length > 0 && this.rejections[0]!.at < now - REJECTION_WINDOW_MS) this.rejections.shift();
+    const problems: string[] = [];
+    if (withStore && this.storeTrouble !== null) {
+      const t = this.storeTrouble;
+      problems.push(`the store cannot be written since ${new Date(t.since).toISOString()} (${t.reason}; ${t.attempts} tries): nothing is decided or sent until it can`);
+    }
+    if (this.stepFailure !== null) problems.push(`the last step failed at ${new Date(this.stepFailure.at).toISOString()}: ${this.stepFailure.message}`);
+    const lag = this.lagSource?.() ?? null;
+    const maxLagMs = this.o.config.execution.maxLagSec * 1000;
+    if (lag !== null && lag.lagMs > maxLagMs) {
+      problems.push(`the engine is ${Math.round(lag.lagMs / 1000)} s behind the market (${lag.barsBehind} bar(s) waiting; limit ${maxLagMs / 1000} s)`);
+    }
     return assessHealth({
       now,
+      problems,
+      lag: { lagMs: lag?.lagMs ?? 0, barsBehind: lag?.barsBehind ?? 0, lastStepAt: this.lastStepAt },
       reportedAt: this.o.wallClock?.() ?? now,
       positions: this.engine.openPositions,
       hedges: this.engine.hedgeIds().length,
       breakers: this.breakers.open(now),
       feeds: this.o.instruments.map((i) => ({ symbol: i.symbol, lastBarAt: this.lastBarAt.get(i.symbol) ?? Number.NaN, crypto: i.crypto })),
       staleAfterMs: this.staleAfterMs,
-      unresolvedIntents: this.o.store.unresolvedIntents().map((i) => ({ id: i.intent.id, positionId: i.intent.positionId, status: i.status, at: i.recordedAt, code: i.code, reason: i.reason })),
+      unresolvedIntents: this.unresolvedNow(),
       recentRejections: [...this.rejections],
     });
+  }
+
+  /** The journal's unsettled intents (the last ones read while the store cannot be read). */
+  private unresolved: IntentHealth[] = [];
+  private unresolvedNow(): IntentHealth[] {
+    try {
+      this.unresolved = this.o.store.unresolvedIntents().map((i) => ({ id: i.intent.id, positionId: i.intent.positionId, status: i.status, at: i.recordedAt, code: i.code, reason: i.reason }));
+    } catch (err) {
+      if (!isStoreOutage(err)) throw err;
+    }
+    return this.unresolved;
   }
 
   // ---------------------------------------------------------------- a step
 
   private async step(symbol: string, bar: Bar): Promise<StepReport> {
     if (!this.started) throw new Error('AccountSession: call start() first');
+    try {
+      const report = await this.stepOn(symbol, bar);
+      this.stepFailure = null;
+      this.lastStepAt = this.o.wallClock?.() ?? this.o.clock();
+      return report;
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) {
+        this.stepFailure = { at: this.o.clock(), message: messageOf(err) };
+        this.o.log?.error({ symbol, err }, 'a step failed');
+      }
+      throw err;
+    }
+  }
+
+  private async stepOn(symbol: string, bar: Bar): Promise<StepReport> {
     const closeTime = bar.time + this.baseMs;
     // The broker's view first: stops and targets filled since the last step, positions opened or
     // closed by hand, intents still unsettled. Unreadable: decide on the last view (the broker refuses
@@ -341,27 +459,91 @@ export class AccountSession {
       this.recordNote(closeTime, it.positionId, it.symbol, it.side, 'journal_conflict', why, it.id);
       this.o.log?.warn({ intent: it.id, status: prior.status }, 'intent id already in the journal for another decision: not sent, decided afresh');
     }
-    this.persist(fresh);
-    const results = await Promise.all(fresh.map((it) => this.executor.execute(it)));
-    for (const r of results) {
-      const it = r.intent;
-      if (r.outcome === 'applied' && !r.duplicate) {
-        this.engine.resolve(it.positionId, it.id, 'applied', it.kind === 'open' && r.answer?.outcome === 'applied' ? r.answer.positionId : '');
-      } else if (r.outcome === 'rejected' && !r.duplicate) {
-        this.engine.resolve(it.positionId, it.id, 'rejected', '', r.reason);
-        this.rejections.push({ id: it.id, positionId: it.positionId, status: 'rejected', at: this.o.clock(), code: r.code, reason: r.reason });
-      } else {
-        this.unsettled = true;
+    // Nothing leaves before it is kept: the decisions, the intents (pending) and their state.
+    const decidedAt = this.o.wallClock?.() ?? this.o.clock();
+    await this.commit(() => this.persist(fresh));
+    const keptAfterMs = (this.o.wallClock?.() ?? this.o.clock()) - decidedAt;
+    let results: SettledIntent[] = [];
+    if (fresh.length > 0 && keptAfterMs > STALE_DECISION_BARS * this.baseMs) {
+      // Kept only after a store outage: the prices these were decided on are gone. Refused unsent,
+      // recorded, and the engine decides afresh at the next bar.
+      const why = `decided ${Math.round(keptAfterMs / 1000)} s ago, before the store could keep it (a store outage): not sent; decided afresh on fresh prices`;
+      for (const it of fresh) {
+        this.executor.settle(it.id, 'rejected', why);
+        this.engine.resolve(it.positionId, it.id, 'rejected', '', why);
+        this.recordNote(closeTime, it.positionId, it.symbol, it.side, 'stale_decision', why, it.id);
+      }
+      this.o.log?.warn({ intents: fresh.map((i) => i.id), keptAfterMs }, 'decisions kept only after a store outage: not sent, decided afresh');
+    } else if (fresh.length > 0) {
+      results = await this.executor.executeStep(fresh, this.engine, { readPositions: async () => this.asManaged(await this.o.broker.positions()) });
+      for (const r of results) {
+        if (r.settled === 'rejected' && r.how === 'answer') {
+          this.rejections.push({ id: r.intent.id, positionId: r.intent.positionId, status: 'rejected', at: this.o.clock(), code: r.code, reason: r.reason });
+        } else if (r.settled === 'rejected') {
+          this.rejections.push({ id: r.intent.id, positionId: r.intent.positionId, status: 'rejected', at: this.o.clock(), code: r.code, reason: "reconciled: the venue's positions show no effect" });
+        } else if (r.settled === 'unknown') this.unsettled = true;
       }
     }
-    // Reconcile unknown answers now, before the next decision; the fresh view also shows the new SL and volume.
+    // The fresh view shows the new SL and volume (and settles what the positions could not settle above).
     const after = this.unsettled || results.length > 0 ? await this.readPositions() : null;
     if (after !== null) {
       if (this.unsettled) this.settleOutstanding(this.asManaged(after), 'after an unknown answer', []);
       this.syncWith(after, closeTime, null);
     }
-    this.persist([]);
+    await this.commit(() => this.persist([]));
     return { intents: results, featuresHeld: held, barProblem: problem };
+  }
+
+  // ---------------------------------------------------------------- the store, kept working
+
+  /**
+   * Runs one of the session's writes. A store that cannot be written (a full disk, a lock held by
+   * another program, an I/O error) is tried again with backoff until it answers: meanwhile health is
+   * degraded with the reason and the step waits here, so nothing more is decided or sent. `close()`
+   * ends the wait: the step gives up (StoreUnavailableError), and what it decided was not kept.
+   */
+  private async commit(write: () => void): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        write();
+        if (this.storeTrouble !== null) {
+          const t = this.storeTrouble;
+          this.storeTrouble = null;
+          this.o.log?.info({ since: new Date(t.since).toISOString(), attempts: t.attempts }, 'the store can be written again: the session goes on');
+        }
+        return;
+      } catch (err) {
+        if (!isStoreOutage(err)) throw err;
+        this.noteStoreTrouble(err, attempt);
+        if (this.closing) throw new StoreUnavailableError(`the store cannot be written (${messageOf(err)}) and the session is closing: the step under way is not kept`);
+        await this.pause(Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_FIRST_MS * 2 ** Math.min(attempt - 1, 16)));
+      }
+    }
+  }
+
+  private noteStoreTrouble(err: unknown, attempt: number): void {
+    const reason = messageOf(err);
+    if (this.storeTrouble === null) {
+      this.storeTrouble = { since: this.o.clock(), reason, attempts: attempt };
+      this.o.log?.error({ store: this.o.store.location, error: reason }, 'the store cannot be written: waiting for it, nothing is sent meanwhile');
+    } else {
+      this.storeTrouble.reason = reason;
+      this.storeTrouble.attempts = Math.max(this.storeTrouble.attempts + 1, attempt);
+    }
+  }
+
+  /** Waits `ms` before the store's next try; `close()` cuts it short. */
+  private pause(ms: number): Promise<void> {
+    const sleep = this.o.storeSleep;
+    if (sleep) return sleep(ms);
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeClosing = done;
+    });
   }
 
   /** The broker's positions, or null (logged) when it cannot be read now. */
@@ -394,7 +576,7 @@ export class AccountSession {
       settled.push({ intentId, positionId, outcome: j.status, how: 'journal' });
       return;
     }
-    const outcome = this.engine.reconcile(positionId, positions);
+    const outcome = this.engine.reconcile(positionId, positions)?.outcome ?? null;
     if (outcome === null) return;
     const reason = outcome === 'applied' ? `reconciled ${when}: the broker's positions show it took effect` : `reconciled ${when}: the broker's positions show no effect; decided afresh`;
     if (j !== null) {
@@ -568,48 +750,85 @@ export class AccountSession {
 
   /**
    * One transaction: the buffered decision records, `intents` journaled as pending, every position whose
-   * plan, DTMS state or broker view changed, positions gone, the engine-wide state and the health report.
-   * The records reach `onDecision` once they are stored.
+   * plan, DTMS state or broker view changed, positions gone, lifetimes, the engine-wide state and the
+   * health report. All of it is kept, or none: when the store refuses, nothing here counts as written
+   * (the records stay buffered, the caches unchanged) and the same call can be made again. The records
+   * reach `onDecision` once they are stored.
    */
   private persist(intents: readonly Intent[]): void {
     const store = this.o.store;
-    const records = this.sink.buffer.splice(0);
-    store.transaction(() => {
-      for (const r of records) store.appendDecision(r);
-      for (const it of intents) this.executor.journal(it);
-      const snap = this.engine.snapshot();
-      const live = new Set<string>();
-      snap.positions.forEach((p, order) => {
-        const id = p.position.id;
-        live.add(id);
-        const json = toPlainJson([p.plan, p.defence, p.position, order]);
-        if (this.saved.get(id) === json) return;
-        store.savePlan(p.plan);
-        if (p.defence !== null) store.saveDefence(id, p.defence);
-        else store.deleteDefence(id);
-        store.savePosition(p.position, order);
-        this.saved.set(id, json);
-      });
-      for (const id of [...this.saved.keys()]) {
-        if (live.has(id)) continue;
-        store.deletePlan(id);
-        store.deleteDefence(id);
-        store.deletePosition(id);
-        this.saved.delete(id);
-      }
-      for (const id of this.legacyUsed.splice(0)) store.deleteLegacyRule(id);
-      for (const l of this.book.takeChanged()) store.saveLifetime(l);
-      this.o.alongside?.(store);
-      const state: StoredSessionState = { time: snap.time, hedges: snap.hedges, orphans: snap.orphans, deepChecks: snap.deepChecks };
-      const stateJson = toPlainJson(state);
-      if (stateJson !== this.savedState) {
-        store.saveSessionState(state);
-        this.savedState = stateJson;
-      }
-      store.saveHealth(this.health());
+    const records = this.sink.buffer.slice();
+    const lifetimes = this.book.changedRows();
+    const legacy = this.legacyUsed.slice();
+    const snap = this.engine.snapshot();
+    const live = new Set<string>();
+    const writes: { p: EngineSnapshot['positions'][number]; order: number; json: string }[] = [];
+    snap.positions.forEach((p, order) => {
+      const id = p.position.id;
+      live.add(id);
+      const json = toPlainJson([p.plan, p.defence, p.position, order]);
+      if (this.saved.get(id) !== json) writes.push({ p, order, json });
     });
+    const gone = [...this.saved.keys()].filter((id) => !live.has(id));
+    const state: StoredSessionState = { time: snap.time, hedges: snap.hedges, orphans: snap.orphans, deepChecks: snap.deepChecks };
+    const stateJson = toPlainJson(state);
+    // The report of a store that is being written: its own trouble is over if this commits.
+    const health = this.assess(false);
+    try {
+      store.transaction(() => {
+        for (const r of records) store.appendDecision(r);
+        for (const it of intents) this.executor.journal(it);
+        for (const { p, order } of writes) {
+          const id = p.position.id;
+          store.savePlan(p.plan);
+          if (p.defence !== null) store.saveDefence(id, p.defence);
+          else store.deleteDefence(id);
+          store.savePosition(p.position, order);
+        }
+        for (const id of gone) {
+          store.deletePlan(id);
+          store.deleteDefence(id);
+          store.deletePosition(id);
+        }
+        for (const id of legacy) store.deleteLegacyRule(id);
+        for (const l of lifetimes) store.saveLifetime(l);
+        this.o.alongside?.(store);
+        if (stateJson !== this.savedState) store.saveSessionState(state);
+        store.saveHealth(health);
+      });
+    } catch (err) {
+      this.executor.unjournal(intents.map((i) => i.id));
+      throw err;
+    }
+    // Kept: the caches follow the store.
+    this.sink.buffer.splice(0, records.length);
+    this.book.committed(lifetimes);
+    this.legacyUsed.splice(0, legacy.length);
+    for (const w of writes) this.saved.set(w.p.position.id, w.json);
+    for (const id of gone) this.saved.delete(id);
+    this.savedState = stateJson;
     if (this.o.onDecision) for (const r of records) this.o.onDecision(r);
   }
+}
+
+/** How far a market loop is behind: the wall-clock time its oldest waiting bar has waited, and how many wait. */
+export interface EngineLag {
+  lagMs: number;
+  barsBehind: number;
+}
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * A store that cannot be written now but may be later: a full disk, a lock held by another program,
+ * an I/O error, a file made read-only (SQLite's codes, as better-sqlite3 reports them, or the store's
+ * own 'io'). Anything else (a bug, a row that fails validation, a journal conflict) is not retried.
+ */
+export function isStoreOutage(err: unknown): boolean {
+  if (err instanceof StoreError) return err.code === 'io';
+  if (typeof err !== 'object' || err === null || !('code' in err) || typeof err.code !== 'string') return false;
+  const code = err.code;
+  return code === 'SQLITE_FULL' || code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_LOCKED_') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PROTOCOL';
 }
 
 /** Why a bar cannot be folded into the features ('' when it can): not a price, not a bar, or not after the last one. */

@@ -1,7 +1,9 @@
-// Is Warden doing its job right now? healthy / degraded / idle, with the reasons (warden.md §5):
-// open feature circuit breakers, stale feeds, intents whose outcome is still unknown, and orders the
-// broker refused lately. A live session writes its report into the store at every step; `warden
-// health` (and later the API) reads it, checks the journal afresh and says how old the report is.
+// Is Warden doing its job right now? healthy / degraded / idle, with the reasons: open feature
+// circuit breakers, stale feeds, intents whose outcome is still unknown, orders the broker refused
+// lately, a store that cannot be written, a step that failed, an engine behind the market. A live
+// session writes its report into the store with every step; `warden health` reads it, checks the
+// journal afresh and judges by the time of the session's last completed step whether anything is
+// still watching the positions (an API call that stores a change is not a step).
 import type { WardenStore } from '../store/store.ts';
 import { isWeekendWindow } from '../domain/sessions.ts';
 
@@ -52,6 +54,17 @@ export interface HealthReport {
   unresolvedIntents: IntentHealth[];
   /** Intents the broker refused in the last REJECTION_WINDOW_MS. */
   recentRejections: IntentHealth[];
+  /**
+   * The engine's pace: how long its oldest waiting bar has waited (ms) and how many wait, and when
+   * its last step ended (the wall clock, epoch ms; NaN before the first).
+   */
+  lag: EngineLagHealth;
+}
+
+export interface EngineLagHealth {
+  lagMs: number;
+  barsBehind: number;
+  lastStepAt: number;
 }
 
 /** How far back refused intents count against health. */
@@ -69,6 +82,9 @@ export interface HealthInputs {
   staleAfterMs: number;
   unresolvedIntents: IntentHealth[];
   recentRejections: IntentHealth[];
+  /** Problems the session found itself (the store, a failed step, lag), in words; each degrades. */
+  problems?: string[];
+  lag?: EngineLagHealth;
 }
 
 /**
@@ -77,7 +93,7 @@ export interface HealthInputs {
  * or a recent refusal. Healthy otherwise.
  */
 export function assessHealth(h: HealthInputs): HealthReport {
-  const reasons: string[] = [];
+  const reasons: string[] = [...(h.problems ?? [])];
   const feeds: FeedHealth[] = h.feeds.map((f) => {
     const ageMs = Number.isFinite(f.lastBarAt) ? Math.max(0, h.now - f.lastBarAt) : Number.POSITIVE_INFINITY;
     const closed = !f.crypto && isWeekendWindow(h.now);
@@ -106,6 +122,7 @@ export function assessHealth(h: HealthInputs): HealthReport {
     feeds,
     unresolvedIntents: h.unresolvedIntents,
     recentRejections: h.recentRejections,
+    lag: h.lag ?? { lagMs: 0, barsBehind: 0, lastStepAt: Number.NaN },
   };
 }
 
@@ -122,14 +139,20 @@ export function healthFromStore(store: WardenStore, now: number, silentAfterMs: 
     const reasons = positions > 0 || unresolved.length > 0 ? ['no live session has reported to this store yet'] : ['no live session has reported to this store yet; nothing under management'];
     if (unresolved.length > 0) reasons.push(`${unresolved.length} intent(s) not settled with the broker`);
     const status: HealthStatus = positions > 0 || unresolved.length > 0 ? 'degraded' : 'idle';
-    return { status, reasons, at: now, reportedAt: now, positions, hedges: 0, breakers: [], feeds: [], unresolvedIntents: unresolved, recentRejections: [], reportAgeMs: Number.POSITIVE_INFINITY };
+    return { status, reasons, at: now, reportedAt: now, positions, hedges: 0, breakers: [], feeds: [], unresolvedIntents: unresolved, recentRejections: [], lag: { lagMs: 0, barsBehind: 0, lastStepAt: Number.NaN }, reportAgeMs: Number.POSITIVE_INFINITY };
   }
   const reportAgeMs = Math.max(0, now - last.reportedAt);
   const reasons = last.reasons.filter((r) => !/not settled with the broker/.test(r));
   if (unresolved.length > 0) reasons.push(`${unresolved.length} intent(s) not settled with the broker: ${unresolved.map((i) => `${i.id} (${i.status})`).join(', ')}`);
-  const silent = reportAgeMs > silentAfterMs && (last.positions > 0 || last.hedges > 0);
-  if (silent) reasons.push(`the session's last report is ${Math.round(reportAgeMs / 1000)} s old: nothing is managing the ${last.positions} open position(s)`);
-  const degraded = silent || unresolved.length > 0 || last.breakers.length > 0 || last.feeds.some((f) => f.stale) || last.recentRejections.length > 0;
+  // Judged by the last completed step, not by the last report: a report stored by an API call while
+  // the engine loop stands still says nothing about the positions being watched.
+  const lastStep = Number.isFinite(last.lag.lastStepAt) ? last.lag.lastStepAt : last.reportedAt;
+  const quietMs = Math.max(0, now - lastStep);
+  const silent = quietMs > silentAfterMs && (last.positions > 0 || last.hedges > 0);
+  if (silent) reasons.push(`the session's last step ended ${Math.round(quietMs / 1000)} s ago: nothing is managing the ${last.positions} open position(s)`);
+  // What degraded the report, but for the intents (read afresh above), still stands.
+  const stillDegraded = last.status === 'degraded' && last.reasons.some((r) => !/not settled with the broker/.test(r));
+  const degraded = silent || unresolved.length > 0 || stillDegraded;
   const status: HealthStatus = degraded ? 'degraded' : last.status === 'degraded' ? 'healthy' : last.status;
   const kept = status === 'idle' ? reasons : reasons.filter((r) => r !== 'no open position under management');
   return { ...last, status, reasons: kept, unresolvedIntents: unresolved, reportAgeMs };

@@ -1,16 +1,26 @@
-// Sends intents to the broker so that none is ever applied twice and none is lost (warden.md §5):
-//   - journal first: an intent is in the store (`pending`) before its request leaves; an id already
-//     in the journal from an earlier life is never sent again (its stored outcome is returned);
+// The one execution path: every intent the engine decides, live, on the demo or in replay, goes
+// through here, so that none is ever applied twice and none is lost:
+//   - journal first: an intent is in the journal (`pending`) before its request leaves; an id already
+//     in the journal (another decision's) is never sent again;
 //   - single flight: one request in flight per position; a second intent for the position waits for
 //     the first one's answer;
-//   - retries: only for a refusal the broker calls retryable, with backoff (retryPolicy.ts);
+//   - retries: only for a refusal the venue calls retryable, with backoff (retryPolicy.ts);
 //   - the answer is journaled: applied, rejected, or unknown (a timeout, a dropped connection, an
-//     adapter error). Unknown is the caller's to reconcile from the broker's positions (`settle`).
+//     adapter error); then the engine is told (`executeStep`): an applied or refused answer resolves
+//     its pending intent, and an unknown one is reconciled from the venue's positions before anything
+//     else is decided for its position.
+// What differs between a live account, the demo and replay is only what is plugged in: the venue (an
+// OrderGateway: the paper broker answers at once, a real one over the network), the journal (the
+// store, or memory for a run that keeps none), the retry policy (replay sends once: a refused request
+// is decided afresh at the next bar) and whether a step's intents go out together (live: one in flight
+// per position) or one after the other (replay and the demo: the same order every run).
 import type { Logger } from 'pino';
 import type { BrokerAnswer } from '../brokers/brokerAnswer.ts';
 import type { OrderGateway } from '../brokers/brokerPort.ts';
-import type { Intent } from '../domain/types.ts';
-import type { IntentAnswer, WardenStore } from '../store/store.ts';
+import type { Intent, Position } from '../domain/types.ts';
+import type { Reconciled } from '../engine/exitEngine.ts';
+import type { IntentOutcome } from '../exits/exitPlan.ts';
+import type { IntentAnswer, IntentStatus, StoredIntent, WardenStore } from '../store/store.ts';
 import { retryDelay, type RetryPolicy } from './retryPolicy.ts';
 
 export interface ExecutionResult {
@@ -20,16 +30,82 @@ export interface ExecutionResult {
   answer: BrokerAnswer | null;
   /** Requests sent by this call. */
   sends: number;
-  /** The id was in the journal already (an earlier run sent or settled it): nothing was sent. */
+  /** The id was in the journal already (another decision's): nothing was sent. */
   duplicate: boolean;
   /** The broker's code and reason, or what the journal says. */
   code: string | null;
   reason: string;
 }
 
+/** An executed intent, settled with the engine. */
+export interface SettledIntent extends ExecutionResult {
+  /** Applied or rejected, after reconciliation for an unknown answer; 'unknown' while the venue's positions could not be read. */
+  settled: IntentOutcome | 'unknown';
+  /** By the venue's answer, or by its positions after an unknown answer (or not yet). */
+  how: 'answer' | 'reconciled' | 'unsettled';
+  /** The ticket an open created ('' otherwise). */
+  openedId: string;
+}
+
+/** Where intents are journaled: the store (a live account), or memory (replay, the demo). */
+export type IntentJournal = Pick<WardenStore, 'recordIntent' | 'markIntent' | 'intent'>;
+
+/**
+ * A journal in memory, for runs that keep no store: the same rules as the store's (an id journaled
+ * once, a final answer never changed), so the executor behaves the same everywhere.
+ */
+export class MemoryJournal implements IntentJournal {
+  private readonly rows = new Map<string, StoredIntent>();
+
+  recordIntent(intent: Intent, at: number = intent.time): void {
+    if (this.rows.has(intent.id)) throw new Error(`intent ${intent.id} is already in the journal: refusing to record it twice`);
+    this.rows.set(intent.id, { intent, status: 'pending', code: null, reason: '', recordedAt: at, resolvedAt: null });
+  }
+
+  markIntent(id: string, status: IntentAnswer, code: string | null, reason: string, at: number): boolean {
+    const row = this.rows.get(id);
+    if (row === undefined) throw new Error(`intent ${id} is not in the journal: an answer for it cannot be recorded`);
+    if (row.status === 'applied' || row.status === 'rejected') {
+      if (row.status === status) return false;
+      throw new Error(`intent ${id} is already ${row.status}: refusing to mark it ${status}`);
+    }
+    row.status = status;
+    row.code = code;
+    row.reason = reason;
+    row.resolvedAt = at;
+    return true;
+  }
+
+  intent(id: string): StoredIntent | null {
+    return this.rows.get(id) ?? null;
+  }
+
+  /** How many intents stand at each status. */
+  counts(): Record<IntentStatus, number> {
+    const c: Record<IntentStatus, number> = { pending: 0, applied: 0, rejected: 0, unknown: 0 };
+    for (const r of this.rows.values()) c[r.status]++;
+    return c;
+  }
+}
+
+/** What the executor settles answers with: the engine. */
+export interface SettlingEngine {
+  resolve(positionId: string, intentId: string, outcome: IntentOutcome, openedId?: string, refusal?: string): boolean;
+  reconcile(positionId: string, positions: readonly Position[]): Reconciled | null;
+}
+
+export interface StepOptions {
+  /** The venue's positions as the engine knows them (a live session maps them to lifetime keys). Throws when unreadable. */
+  readPositions: () => Promise<readonly Position[]>;
+  /** One intent at a time, each unknown answer reconciled before the next is sent (replay, the demo); default together. */
+  sequential?: boolean;
+  /** Called with each intent as soon as it is settled (or left unsettled), in the intents' order. */
+  onSettled?: (s: SettledIntent) => void;
+}
+
 export interface IntentExecutorOptions {
   retry: RetryPolicy;
-  /** The wall clock for journal stamps (epoch ms). */
+  /** The clock for journal stamps (epoch ms). */
   clock: () => number;
   /** Waits between retries (tests pass one that only counts). */
   sleep: (ms: number) => Promise<void>;
@@ -44,7 +120,7 @@ export class IntentExecutor {
 
   constructor(
     private readonly broker: OrderGateway,
-    private readonly store: WardenStore,
+    private readonly store: IntentJournal,
     private readonly options: IntentExecutorOptions,
   ) {}
 
@@ -55,6 +131,11 @@ export class IntentExecutor {
   journal(intent: Intent): void {
     this.store.recordIntent(intent, this.options.clock());
     this.journaled.add(intent.id);
+  }
+
+  /** Forgets that `journal` was called for these (the transaction that journaled them did not commit). */
+  unjournal(ids: readonly string[]): void {
+    for (const id of ids) this.journaled.delete(id);
   }
 
   /**
@@ -81,12 +162,75 @@ export class IntentExecutor {
     this.store.markIntent(intentId, outcome, code, reason, this.options.clock());
   }
 
+  /**
+   * Sends a step's intents and settles each with the engine (see the header). Returns them settled,
+   * in the order given. An unknown answer whose venue cannot be read stays unknown in the journal
+   * and the engine (how: 'unsettled'): the caller settles it when the positions can be read.
+   */
+  async executeStep(intents: readonly Intent[], engine: SettlingEngine, o: StepOptions): Promise<SettledIntent[]> {
+    const out: SettledIntent[] = [];
+    if (o.sequential === true) {
+      for (const it of intents) {
+        const r = await this.execute(it);
+        const s = r.outcome === 'unknown' ? await this.reconcileUnknown([r], engine, o.readPositions).then((x) => x[0]!) : this.settleAnswer(r, engine);
+        out.push(s);
+        o.onSettled?.(s);
+      }
+      return out;
+    }
+    const results = await Promise.all(intents.map((it) => this.execute(it)));
+    const unknown: ExecutionResult[] = [];
+    for (const r of results) {
+      if (r.outcome === 'unknown' || r.outcome === 'pending') unknown.push(r);
+      else out.push(this.settleAnswer(r, engine));
+    }
+    if (unknown.length > 0) out.push(...(await this.reconcileUnknown(unknown, engine, o.readPositions)));
+    // Back in the intents' order.
+    const order = new Map(intents.map((it, i) => [it.id, i]));
+    out.sort((a, b) => order.get(a.intent.id)! - order.get(b.intent.id)!);
+    if (o.onSettled) for (const s of out) o.onSettled(s);
+    return out;
+  }
+
+  /** An applied or refused answer resolves the engine's pending intent. */
+  private settleAnswer(r: ExecutionResult, engine: SettlingEngine): SettledIntent {
+    const it = r.intent;
+    const a = r.answer;
+    if (r.outcome === 'applied') {
+      const openedId = it.kind === 'open' && a?.outcome === 'applied' ? a.positionId : '';
+      engine.resolve(it.positionId, it.id, 'applied', openedId);
+      return { ...r, settled: 'applied', how: 'answer', openedId };
+    }
+    engine.resolve(it.positionId, it.id, 'rejected', '', r.reason);
+    return { ...r, settled: 'rejected', how: 'answer', openedId: '' };
+  }
+
+  /** Unknown answers: the venue's positions tell whether each took effect. */
+  private async reconcileUnknown(unknown: readonly ExecutionResult[], engine: SettlingEngine, readPositions: () => Promise<readonly Position[]>): Promise<SettledIntent[]> {
+    let positions: readonly Position[];
+    try {
+      positions = await readPositions();
+    } catch (err) {
+      this.options.log?.warn({ intents: unknown.map((r) => r.intent.id), error: err instanceof Error ? err.message : String(err) }, 'cannot read the positions to reconcile: the intents stay unknown until they can be read');
+      return unknown.map((r) => ({ ...r, settled: 'unknown', how: 'unsettled', openedId: '' }));
+    }
+    return unknown.map((r) => {
+      const found = engine.reconcile(r.intent.positionId, positions);
+      if (found === null) return { ...r, settled: 'unknown', how: 'unsettled', openedId: '' };
+      const reason = found.outcome === 'applied' ? "reconciled: the venue's positions show it took effect" : "reconciled: the venue's positions show no effect; decided afresh";
+      this.settle(r.intent.id, found.outcome, reason);
+      return { ...r, settled: found.outcome, how: 'reconciled', openedId: found.openedId };
+    });
+  }
+
   private async run(intent: Intent): Promise<ExecutionResult> {
     if (!this.journaled.delete(intent.id)) {
       const prior = this.store.intent(intent.id);
       if (prior !== null) {
-        this.options.log?.warn({ intent: intent.id, status: prior.status }, 'intent already in the journal: not sent again');
-        return { intent, outcome: prior.status, answer: null, sends: 0, duplicate: true, code: prior.code, reason: prior.reason };
+        // Another decision's row: this one is not sent, and the row does not settle it.
+        const reason = `intent id ${intent.id} is already in the journal (${prior.status}): another decision's; not sent`;
+        this.options.log?.warn({ intent: intent.id, status: prior.status }, 'intent id already in the journal: not sent');
+        return { intent, outcome: 'rejected', answer: null, sends: 0, duplicate: true, code: null, reason };
       }
       this.store.recordIntent(intent, this.options.clock());
     }
@@ -113,7 +257,7 @@ export class IntentExecutor {
       }
       const wait = retryDelay(this.options.retry, answer, sends);
       if (wait === null) {
-        const reason = sends > 1 ? `${answer.reason} (after ${sends} sends)` : answer.reason;
+        const reason = `${answer.reason}${answer.retryable ? ' (retryable)' : ''}${sends > 1 ? ` (after ${sends} sends)` : ''}`;
         this.store.markIntent(intent.id, 'rejected', code, reason, this.options.clock());
         return { intent, outcome: 'rejected', answer, sends, duplicate: false, code, reason };
       }

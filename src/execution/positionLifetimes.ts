@@ -128,16 +128,14 @@ export class PositionLifetimes {
     return { reason: 'lifetime_ended', lifetime: ended, note: `lifetime ${l.key} of ticket ${ticket} ended: ${why}` };
   }
 
-  /** The rows changed since the last call, for the session's next transaction. */
-  takeChanged(): StoredLifetime[] {
-    const rows = [...this.changed.values()];
-    this.changed.clear();
-    return rows;
+  /** The rows changed and not yet stored, for the session's next transaction. */
+  changedRows(): StoredLifetime[] {
+    return [...this.changed.values()];
   }
 
-  /** Puts rows back after a transaction that did not commit (they are saved with the next one). */
-  putBack(rows: readonly StoredLifetime[]): void {
-    for (const r of rows) if (!this.changed.has(r.key)) this.changed.set(r.key, r);
+  /** These rows are stored (a row changed again since is kept for the next transaction). */
+  committed(rows: readonly StoredLifetime[]): void {
+    for (const r of rows) if (this.changed.get(r.key) === r) this.changed.delete(r.key);
   }
 
   private nextNumber(ticket: string): number {

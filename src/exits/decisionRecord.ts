@@ -66,7 +66,9 @@ export type DecisionReason =
   /** The engine's intent id is already in the journal for another decision: not sent, decided afresh. */
   | 'journal_conflict'
   /** The session's clock went back, or jumped far ahead: recorded, the step goes on with the bar's time. */
-  | 'clock_jump';
+  | 'clock_jump'
+  /** An intent kept only after a store outage: not sent (its prices are gone), decided afresh. */
+  | 'stale_decision';
 
 /** Advisory gate results: 1 pass, 0 fail, -1 no data (counts as pass, shown as unknown). */
 export type GateValue = -1 | 0 | 1;

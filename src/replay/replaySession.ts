@@ -597,7 +597,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
     intentLine(it, subject, side, kind, 'unknown', it.kind === 'close' && it.targetId !== t.id ? it.volume : before, a.reason, a.code, detail, now);
     // Reconcile with the broker's view before anything else is decided for this position.
     const positions = broker.positions();
-    const outcome = engine.reconcile(it.positionId, positions);
+    const outcome = engine.reconcile(it.positionId, positions)?.outcome ?? null;
     if (outcome === 'applied') {
       let opened = '';
       if (it.kind === 'open') opened = positions.find((q) => q.comment === it.comment && !trades.has(q.id) && !hedgeOf.has(q.id))?.id ?? '';

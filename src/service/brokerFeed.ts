@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { BrokerPort } from '../brokers/brokerPort.ts';
 import type { Bar } from '../domain/types.ts';
-import type { AccountSession, StepReport } from '../execution/accountSession.ts';
+import type { AccountSession, EngineLag, StepReport } from '../execution/accountSession.ts';
 import type { MarketLoop } from './engineLoop.ts';
 import { StepGate } from './stepGate.ts';
 
@@ -40,6 +40,11 @@ export class BrokerFeed implements MarketLoop {
   private wake: (() => void) | null = null;
   /** Bars fed so far. */
   played = 0;
+  /** Close times of the bars fetched and not yet stepped, oldest first. */
+  private readonly waiting: number[] = [];
+  /** The wall clock when the last poll ended (NaN before the first). */
+  private lastPollEnd = Number.NaN;
+  private failingStep = '';
 
   constructor(
     private readonly o: BrokerFeedOptions,
@@ -63,6 +68,18 @@ export class BrokerFeed implements MarketLoop {
 
   resume(): void {
     this.gate.resume();
+  }
+
+  /**
+   * The oldest bar fetched and not yet stepped has waited since it closed; a feed that has not polled
+   * for longer than its interval (a step that does not end) is that much behind too.
+   */
+  lag(): EngineLag {
+    const now = (this.o.clock ?? Date.now)();
+    const oldest = this.waiting[0];
+    const byBars = oldest === undefined ? 0 : Math.max(0, now - oldest);
+    const byPolls = Number.isFinite(this.lastPollEnd) && this.gate.passed() === null ? Math.max(0, now - this.lastPollEnd - this.o.pollMs) : 0;
+    return { lagMs: Math.max(byBars, byPolls), barsBehind: this.waiting.length };
   }
 
   async stop(): Promise<void> {
@@ -93,21 +110,43 @@ export class BrokerFeed implements MarketLoop {
         continue;
       }
       if (this.failing.delete(symbol)) this.o.log?.info({ symbol }, 'bars readable again');
-      for (const bar of bars) {
-        const seen = this.lastFed.get(symbol);
-        if (seen !== undefined && bar.time <= seen) continue;
+      const fresh = bars.filter((b) => b.time > (this.lastFed.get(symbol) ?? Number.NEGATIVE_INFINITY));
+      for (const b of fresh) this.waiting.push(b.time + MINUTE);
+      this.waiting.sort((a, b) => a - b);
+      for (const bar of fresh) {
         if (this.stopping) break;
         await this.gate.step(async () => {
           this.o.onBar?.(symbol, bar);
-          const report = await this.o.session.onBar(symbol, bar);
+          try {
+            const report = await this.o.session.onBar(symbol, bar);
+            this.o.onStep?.(symbol, report);
+            if (this.failingStep !== '') this.o.log?.info({ symbol }, 'steps succeed again');
+            this.failingStep = '';
+          } catch (err) {
+            // The session says so in its health; the feed goes on with the next bar (a step that
+            // failed sent nothing it had not kept). Logged once per kind of failure.
+            const message = err instanceof Error ? err.message : String(err);
+            if (message !== this.failingStep) this.o.log?.error({ symbol, err: message }, 'a step failed: the feed goes on');
+            this.failingStep = message;
+          }
           this.lastFed.set(symbol, bar.time);
+          const at = this.waiting.indexOf(bar.time + MINUTE);
+          if (at >= 0) this.waiting.splice(at, 1);
           this.played++;
           fed++;
-          this.o.onStep?.(symbol, report);
         });
         await this.gate.passed();
       }
+      // A stop part-way: what is left of this symbol is fetched again by the next run.
+      if (this.stopping) {
+        for (const b of fresh) {
+          if (b.time <= (this.lastFed.get(symbol) ?? Number.NEGATIVE_INFINITY)) continue;
+          const k = this.waiting.indexOf(b.time + MINUTE);
+          if (k >= 0) this.waiting.splice(k, 1);
+        }
+      }
     }
+    this.lastPollEnd = (this.o.clock ?? Date.now)();
     return fed;
   }
 

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { PaperAccount } from '../brokers/paperAccount.ts';
 import { ceilToStep, floorToStep, roundStop, roundVolumeDown } from '../domain/rounding.ts';
 import type { Bar, Instrument, Side } from '../domain/types.ts';
-import type { AccountSession, StepReport } from '../execution/accountSession.ts';
+import type { AccountSession, EngineLag, StepReport } from '../execution/accountSession.ts';
 import type { PaperMarket } from './paperMarket.ts';
 import { StepGate } from './stepGate.ts';
 
@@ -28,6 +28,8 @@ export interface EngineLoopOptions {
   /** Called after every step (live views). */
   onStep?: (symbol: string, report: StepReport) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** The wall clock that paces the market (epoch ms; default Date.now). */
+  now?: () => number;
 }
 
 /** What the service drives and the API pauses: the played market here, the venue's bars on a real account (brokerFeed.ts). */
@@ -40,6 +42,8 @@ export interface MarketLoop {
   resume(): void;
   /** Finishes the bar under way, then stops. */
   stop(): Promise<void>;
+  /** How far behind the market the engine is: how long the oldest bar waiting to be stepped has waited, and how many wait. */
+  lag(): EngineLag;
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -51,9 +55,29 @@ export class EngineLoop implements MarketLoop {
   private opened = 0;
   /** Bars played so far. */
   played = 0;
+  /** The schedule: bars played and the wall clock when it last started (run, or resume after a pause). */
+  private scheduleAt = Number.NaN;
+  private scheduledFrom = 0;
+  private readonly now: () => number;
+  /** The last step's error, logged once until a step succeeds again. */
+  private failing = '';
 
   constructor(private readonly o: EngineLoopOptions) {
     if (!(o.speed > 0)) throw new RangeError(`speed must be > 0 bars per second, got ${o.speed}`);
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Behind the schedule of `speed` bars a second since the loop last started: those bars are waiting. */
+  lag(): EngineLag {
+    if (!Number.isFinite(this.scheduleAt) || this.gate.passed() !== null) return { lagMs: 0, barsBehind: 0 };
+    const due = Math.floor(((this.now() - this.scheduleAt) * this.o.speed) / 1000);
+    const barsBehind = Math.max(0, due - (this.played - this.scheduledFrom));
+    return { lagMs: Math.round((barsBehind * 1000) / this.o.speed), barsBehind };
+  }
+
+  private restartSchedule(): void {
+    this.scheduleAt = this.now();
+    this.scheduledFrom = this.played;
   }
 
   /** Starts playing (the session must be started). Resolves when the market ends or `stop` is called. */
@@ -71,6 +95,8 @@ export class EngineLoop implements MarketLoop {
 
   resume(): void {
     this.gate.resume();
+    // A pause is not lag: the schedule starts again from here.
+    if (Number.isFinite(this.scheduleAt)) this.restartSchedule();
   }
 
   /** Finishes the bar under way, then stops. */
@@ -84,6 +110,7 @@ export class EngineLoop implements MarketLoop {
     const sleep = this.o.sleep ?? realSleep;
     const gap = 1000 / this.o.speed;
     for (const inst of this.o.instruments) this.topUp(inst);
+    this.restartSchedule();
     while (!this.stopping) {
       const held = this.gate.passed();
       if (held !== null) {
@@ -95,21 +122,32 @@ export class EngineLoop implements MarketLoop {
         this.o.log?.info({ played: this.played }, 'the played market has ended');
         return;
       }
-      const t0 = Date.now();
-      const report = await this.gate.step(() => {
-        this.o.beforeStep?.(e.symbol, e.bar.time + 60_000);
-        this.o.onBar?.(e.symbol, e.bar);
-        this.o.account.onBar(e.symbol, e.bar, e.bar.time + 60_000);
-        return this.o.session.onBar(e.symbol, e.bar);
-      });
+      const t0 = this.now();
+      let report: StepReport | null = null;
+      try {
+        report = await this.gate.step(() => {
+          this.o.beforeStep?.(e.symbol, e.bar.time + 60_000);
+          this.o.onBar?.(e.symbol, e.bar);
+          this.o.account.onBar(e.symbol, e.bar, e.bar.time + 60_000);
+          return this.o.session.onBar(e.symbol, e.bar);
+        });
+        if (this.failing !== '') this.o.log?.info({ symbol: e.symbol }, 'steps succeed again');
+        this.failing = '';
+      } catch (err) {
+        // The session said so in its health; the market plays on (a step that failed decided nothing
+        // that was sent). Logged once per kind of failure, not at every bar.
+        const message = err instanceof Error ? err.message : String(err);
+        if (message !== this.failing) this.o.log?.error({ symbol: e.symbol, err: message }, 'a step failed: the market plays on');
+        this.failing = message;
+      }
       this.played++;
-      this.o.onStep?.(e.symbol, report);
+      if (report !== null) this.o.onStep?.(e.symbol, report);
       const inst = this.o.instruments.find((i) => i.symbol === e.symbol);
       if (inst) {
         this.barsSinceOpen.set(e.symbol, (this.barsSinceOpen.get(e.symbol) ?? Number.POSITIVE_INFINITY) + 1);
         this.topUp(inst);
       }
-      const wait = gap - (Date.now() - t0);
+      const wait = gap - (this.now() - t0);
       if (wait > 0 && !this.stopping) await sleep(wait);
     }
   }

@@ -196,6 +196,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
           onStep,
         })
       : new BrokerFeed({ broker: configured.broker, session, symbols: configured.symbols, pollMs: config.broker.pollSec * 1000, clock: wallClock, log, onBar, onStep }, history);
+  session.setLagSource(() => loop.lag());
   const { token, file } = apiToken(o.token, o.tokenFile);
   const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => {
       const n = notifier.stats();
@@ -235,14 +236,24 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      await loop.stop();
-      await app.close();
-      // The paper account as it stopped (a demo position opened after the last step included): the
-      // next start goes on from exactly here.
-      if (paper) await session.act(() => undefined).catch((err: unknown) => log.error({ err }, 'could not store the paper account at stop'));
-      await session.close();
-      await notifier.close(5_000);
-      await configured.broker.close?.();
+      // Every part is stopped whatever the others do: a store that cannot be written, a venue that
+      // does not answer or a failed step must never keep the process (and its port) alive.
+      const attempt = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+        try {
+          await fn();
+        } catch (err) {
+          log.error({ err: err instanceof Error ? err.message : String(err) }, `stopping: ${what} failed`);
+        }
+      };
+      // A step waiting for the store gives up first (nothing it decided was sent), so the loop can end.
+      session.interrupt();
+      await attempt('the market loop', () => loop.stop());
+      await attempt('the HTTP server', () => app.close());
+      // Stores the state once more (the paper account as it stopped, a demo position opened after the
+      // last step included: the next start goes on from exactly here) and releases the store.
+      await attempt('the session', () => session.close());
+      await attempt('the notifier', () => notifier.close(5_000));
+      await attempt('the broker connection', async () => configured.broker.close?.());
     },
   };
 }

@@ -74,6 +74,7 @@ const REASONS = allOf<DecisionReason>()([
   'open_time_unknown',
   'journal_conflict',
   'clock_jump',
+  'stale_decision',
 ]);
 
 // ---- JSON that keeps NaN and the infinities (domain/plainJson.ts) ----------------------------------------
@@ -354,6 +355,8 @@ export const healthReportSchema = z.strictObject({
   feeds: z.array(z.strictObject({ symbol: str, lastBarAt: num, ageMs: num, stale: bool }) satisfies z.ZodType<FeedHealth>),
   unresolvedIntents: z.array(intentHealthSchema),
   recentRejections: z.array(intentHealthSchema),
+  // Reports stored before the engine's lag was reported have none: no lag, no step time known.
+  lag: z.strictObject({ lagMs: num, barsBehind: num, lastStepAt: num }).default({ lagMs: 0, barsBehind: 0, lastStepAt: Number.NaN }),
 }) satisfies z.ZodType<HealthReport>;
 
 /** The legacy rule as `parseLegacyRule` returned it (its output is valid input of its own schema). */

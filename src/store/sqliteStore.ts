@@ -55,6 +55,14 @@ import {
   type WardenStore,
 } from './store.ts';
 
+/**
+ * How long a statement waits for a lock another program holds before SQLite says "database is
+ * locked". better-sqlite3 waits synchronously, holding the whole process (the engine and the API), so
+ * the wait is short; a live session tries again with backoff (accountSession.ts) for as long as the
+ * lock lasts, answering the API meanwhile.
+ */
+const BUSY_TIMEOUT_MS = 250;
+
 /** `PRAGMA application_id` of a Warden store: 'WARD' (bytes 68-71 of the file header). */
 export const WARDEN_APPLICATION_ID = 0x57415244;
 /** The value of the meta row `application`. */
@@ -344,7 +352,7 @@ export class SqliteStore implements WardenStore {
     this.readonly = readonly;
     this.sideFiles = readonly ? { wal: existsSync(`${file}-wal`), shm: existsSync(`${file}-shm`) } : null;
     try {
-      this.db = new Database(file, { readonly, fileMustExist: true });
+      this.db = new Database(file, { readonly, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
     } catch (err) {
       throw ioError(file, err);
     }

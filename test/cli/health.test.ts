@@ -77,7 +77,7 @@ describe('warden health', () => {
     // Two seconds later, nothing has reported: with --silent-after 1 the positions are unwatched.
     const silent = await wardenCliAt(PINNED_NOW + 2_000, 'health', '--store', file, '--silent-after', '1');
     expect(silent.code).toBe(3);
-    expect(silent.stdout).toMatch(/the session's last report is \d+ s old: nothing is managing the 1 open position\(s\)/);
+    expect(silent.stdout).toMatch(/the session's last step ended \d+ s ago: nothing is managing the 1 open position\(s\)/);
   });
 
   it('idle for a store no session has reported to; clear refusals for a missing store and a bad option', async () => {

@@ -142,7 +142,8 @@ describe('health', () => {
     expect(healthFromStore(s, base.now + 60_000, 120_000)).toMatchObject({ status: 'healthy', reportAgeMs: 60_000 });
     const late = healthFromStore(s, base.now + 600_000, 120_000);
     expect(late.status).toBe('degraded');
-    expect(late.reasons).toEqual(["the session's last report is 600 s old: nothing is managing the 2 open position(s)"]);
+    // No step time in this report: the report's own time stands for it.
+    expect(late.reasons).toEqual(["the session's last step ended 600 s ago: nothing is managing the 2 open position(s)"]);
     s.close();
   });
 });

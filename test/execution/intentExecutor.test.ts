@@ -83,7 +83,7 @@ describe('IntentExecutor', () => {
     const r = await executor(s, b, waits).execute(intent('a'));
     expect(waits).toEqual([500, 1000]);
     expect(b.seen.map((x) => x.id)).toEqual(['a', 'a', 'a']);
-    expect(r).toMatchObject({ outcome: 'rejected', sends: 3, reason: 'requote (after 3 sends)' });
+    expect(r).toMatchObject({ outcome: 'rejected', sends: 3, reason: 'requote (retryable) (after 3 sends)' });
     expect(s.intent('a')?.status).toBe('rejected');
     s.close();
   });
@@ -124,14 +124,17 @@ describe('IntentExecutor', () => {
     s.close();
   });
 
-  it('an id already in the journal (an earlier run) is not sent again', async () => {
+  it('an id already in the journal (another decision) is not sent again, and its row does not answer for this one', async () => {
     const s = store();
     const first = executor(s, new ScriptedBroker(s, [APPLIED]));
     await first.execute(intent('a'));
     const b = new ScriptedBroker(s, [APPLIED]);
     const r = await executor(s, b).execute(intent('a'));
-    expect(r).toMatchObject({ outcome: 'applied', duplicate: true, sends: 0 });
+    // Refused unsent: the engine decides afresh under a new id; the earlier row stays as it was.
+    expect(r).toMatchObject({ outcome: 'rejected', duplicate: true, sends: 0 });
+    expect(r.reason).toMatch(/already in the journal \(applied\): another decision's; not sent/);
     expect(b.seen).toEqual([]);
+    expect(s.intent('a')?.status).toBe('applied');
     s.close();
   });
 

@@ -42,15 +42,31 @@ async function setup(pollMs = 1000) {
   const venue = new Venue(bars);
   venue.closed = 1200;
   const fed: number[] = [];
+  const hooks = { onBar: (_b: Bar): void => undefined };
   const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => now });
   const history = new Map([[SYMBOL, await venue.candles(SYMBOL, 'M1', 1000)]]);
   await session.start(history);
-  const feed = new BrokerFeed({ broker: venue, session, symbols: [SYMBOL], pollMs, clock: () => now, onBar: (_s, b) => fed.push(b.time) }, history);
+  const feed = new BrokerFeed({ broker: venue, session, symbols: [SYMBOL], pollMs, clock: () => now, onBar: (_s, b) => {
+    fed.push(b.time);
+    hooks.onBar(b);
+  } }, history);
   const advance = (to: number) => {
     venue.closed = to;
     now = bars[to - 1]!.time + BAR_MS;
   };
-  return { bars, venue, feed, fed, session, store, advance, history };
+  return {
+    bars,
+    venue,
+    feed,
+    fed,
+    session,
+    store,
+    advance,
+    history,
+    set onBar(f: (b: Bar) => void) {
+      hooks.onBar = f;
+    },
+  };
 }
 
 describe('BrokerFeed', () => {
@@ -72,7 +88,19 @@ describe('BrokerFeed', () => {
   it('after a pause asks for enough bars to catch up (up to 1,000) and feeds them all', async () => {
     const s = await setup();
     s.advance(1290);
+    // While it catches up, it is behind the market: health says by how much, until the last bar is stepped.
+    s.session.setLagSource(() => s.feed.lag());
+    const seen: { lagMs: number; barsBehind: number; degraded: boolean }[] = [];
+    s.onBar = () => {
+      const lag = s.feed.lag();
+      seen.push({ ...lag, degraded: s.session.health().reasons.some((r) => /behind the market/.test(r)) });
+    };
     expect(await s.feed.poll()).toBe(90);
+    // The first bar stepped had waited since it closed, 89 minutes before the venue's now; then fewer.
+    expect(seen[0]).toEqual({ lagMs: 89 * BAR_MS, barsBehind: 90, degraded: true });
+    expect(seen[89]).toEqual({ lagMs: 0, barsBehind: 1, degraded: false });
+    expect(s.feed.lag()).toEqual({ lagMs: 0, barsBehind: 0 });
+    expect(s.session.health().reasons.join('\n')).not.toMatch(/behind the market/);
     // 90 bars closed since the last one fed: it asked for 91 (one spare for the bar still forming).
     expect(s.venue.asked[s.venue.asked.length - 1]).toBe(91);
     expect(s.fed[0]).toBe(s.bars[1200]!.time);

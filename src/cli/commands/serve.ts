@@ -84,18 +84,42 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   if (service.paper) writeOut(cmd, `store: ${path.resolve(storeFile)}; market: ${config.service.market.symbols.join(', ')} played at ${config.service.market.speed} bars/s. Ctrl-C stops.`);
   else writeOut(cmd, `store: ${path.resolve(storeFile)}; account: ${service.describe}; managing ${broker.symbols.join(', ')} (bars polled every ${config.broker.pollSec} s). Ctrl-C stops.`);
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) {
+        // A second signal: the trader wants out now. What the last step kept is in the store.
+        log.warn({ signal }, 'second signal: exiting now');
+        process.exit(EXIT_STOPPED_HARD);
+      }
+      stopping = true;
       log.info({ signal }, 'stopping');
+      // A stop that cannot finish (a venue or a store that never answers) still ends the process.
+      const deadline = setTimeout(() => {
+        log.error({ waitedMs: STOP_DEADLINE_MS }, 'stopping takes too long: exiting now');
+        process.exit(EXIT_STOPPED_HARD);
+      }, STOP_DEADLINE_MS);
+      deadline.unref();
       void service
         .stop()
         .catch((err: unknown) => log.error({ err }, 'error while stopping'))
         .finally(() => {
-          store.close();
+          try {
+            store.close();
+          } catch (err) {
+            log.error({ err }, 'error while closing the store');
+          }
           resolve();
         });
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
   writeOut(cmd, 'Warden stopped.');
+  // Whatever a library left open (a socket, a timer) must not keep a stopped service alive.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
 }
+
+/** How long a stop may take before the process exits anyway, ms. */
+const STOP_DEADLINE_MS = 20_000;
+/** Exit code of a stop that had to be cut short. */
+const EXIT_STOPPED_HARD = 1;
