@@ -62,7 +62,7 @@ const BOOKS: Book[] = [
 const saved = { checkpoints: 0, rowBytes: 0, partBytes: 0, totalBytes: 0 };
 
 /** One replay job; with `storeFile`, resumable as `warden replay --store FILE` runs it (run key included). */
-function replay(outDir: string, book: Book, cfg = config, storeFile?: string) {
+async function replay(outDir: string, book: Book, cfg = config, storeFile?: string) {
   const entries = generateEntries(series, 'M1', { ...DEFAULT_GENERATED, every: book.every, seed: SEED, side: 'random', atrTimeframe: book.atrTimeframe, slAtr: book.slAtr });
   const gaps = findGaps(series, 60_000);
   const job: ReplayJob = {
@@ -80,7 +80,7 @@ function replay(outDir: string, book: Book, cfg = config, storeFile?: string) {
     version: 'bench',
     onProgress: sample,
   };
-  if (storeFile === undefined) return runReplayJob(job);
+  if (storeFile === undefined) return await runReplayJob(job);
   const store = openSqliteStore(storeFile, { now: Date.now(), createdBy: 'warden bench' });
   try {
     // Sizes of what each checkpoint writes, seen on the way to the store.
@@ -94,7 +94,7 @@ function replay(outDir: string, book: Book, cfg = config, storeFile?: string) {
       saved.totalBytes += saved.rowBytes + saved.partBytes;
     };
     const checkpoints: ReplayCheckpointing = { store, runKey: replayRunKey(job), every: CHECKPOINT_EVERY, now: () => Date.now() };
-    return runReplayJob({ ...job, checkpoints });
+    return await runReplayJob({ ...job, checkpoints });
   } finally {
     store.close();
   }
@@ -124,7 +124,7 @@ let storeRuns = 0;
 for (const [book, when, mode] of RUNS) {
   (globalThis as { gc?: () => void }).gc?.();
   const t0 = process.hrtime.bigint();
-  const run = replay(path.join(dir, String(book.every)), book, mode === 'off' ? configNoDtms : config, mode === 'store' ? path.join(dir, `store${++storeRuns}.db`) : undefined);
+  const run = await replay(path.join(dir, String(book.every)), book, mode === 'off' ? configNoDtms : config, mode === 'store' ? path.join(dir, `store${++storeRuns}.db`) : undefined);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   sample();
   if (book === BOOKS[0] && when !== 'cold') best[mode] = Math.min(best[mode], s);

@@ -9,6 +9,9 @@
 import type { WardenConfig } from '../config/schema.ts';
 import { PaperBroker, type PaperFill } from '../brokers/paperBroker.ts';
 import type { BrokerAnswer } from '../brokers/brokerAnswer.ts';
+import type { OrderGateway } from '../brokers/brokerPort.ts';
+import { IntentExecutor, MemoryJournal, type SettledIntent } from '../execution/intentExecutor.ts';
+import type { RetryPolicy } from '../execution/retryPolicy.ts';
 import { instrumentFromConfig } from '../domain/instruments.ts';
 import { closesHedge } from '../domain/lifetime.ts';
 import { ceilToStep, floorToStep, roundStop } from '../domain/rounding.ts';
@@ -74,6 +77,8 @@ export interface SampleSessionResult {
 }
 
 const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
+/** The demo sends each intent once: a refused one is decided afresh at the next bar (as replay does). */
+const SEND_ONCE: RetryPolicy = { maxSends: 1, baseDelayMs: 0, rateLimitDelayMs: 0, maxDelayMs: 0 };
 const BAR_MS = 60_000;
 
 /** The journal, plus a tally of DTMS's state transitions (which the journal may drop when full). */
@@ -106,7 +111,7 @@ const tally = (m: Map<string, number>, k: string): void => {
 const listed = (m: Map<string, number>): string => (m.size === 0 ? 'none' : [...m].map(([k, v]) => `${k} ${v}`).join(', '));
 const sortedRecord = (m: Map<string, number>): Record<string, number> => Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
-export function runSampleSession(config: WardenConfig, o: SampleSessionOptions): SampleSessionResult {
+export async function runSampleSession(config: WardenConfig, o: SampleSessionOptions): Promise<SampleSessionResult> {
   const instrument = instrumentFromConfig(config, o.symbol, true);
   const shape = SAMPLE_SHAPES[instrument.canonical];
   if (!shape) throw new Error(`no sample market for ${instrument.canonical}: use one of ${Object.keys(SAMPLE_SHAPES).join(', ')}`);
@@ -219,20 +224,24 @@ export function runSampleSession(config: WardenConfig, o: SampleSessionOptions):
     return it.reason.slice(it.action.length).replace(/^:?\s*/, '');
   };
 
-  /** Sends one intent to the broker, settles its answer with the engine, and prints it (and what it closed). */
-  const execute = (it: Intent, now: number): void => {
+  // The paper broker behind the order gateway every venue implements: the demo's intents take the
+  // same execution path as a live account's (journal, send, settle with the engine).
+  const gateway: OrderGateway = { name: 'paper', positions: () => Promise.resolve(broker.positions()), send: (it) => Promise.resolve(broker.apply(it)) };
+  const executor = new IntentExecutor(gateway, new MemoryJournal(), { retry: SEND_ONCE, clock: () => broker.quote().time, sleep: () => Promise.resolve() });
+
+  /** What the demo prints for an intent the executor settled (it told the engine already), and what it closed. */
+  const printed = (s: SettledIntent, now: number): void => {
+    const it = s.intent;
     intents.push(it);
     const dtms = it.rule === 'dtms';
     if (dtms) tally(dtmsIntents, it.action);
-    const a = broker.apply(it);
-    if (a.outcome === 'unknown') throw new Error(`demo: the paper broker answered "unknown" without faults (${a.reason})`);
+    const a = s.answer;
+    if (a === null || a.outcome === 'unknown') throw new Error(`demo: the paper broker answered "unknown" without faults (${s.reason})`);
     const follow: string[] = [];
     if (a.outcome === 'rejected') {
-      engine.resolve(it.positionId, it.id, 'rejected', '', a.reason);
       rejected++;
       if (dtms) dtmsRejected++;
     } else {
-      engine.resolve(it.positionId, it.id, 'applied', it.kind === 'open' ? a.positionId : '');
       if (dtms) dtmsApplied++;
       const target = it.targetId || it.positionId;
       if (it.kind === 'move_stop' || it.kind === 'close_partial') {
@@ -269,6 +278,10 @@ export function runSampleSession(config: WardenConfig, o: SampleSessionOptions):
     for (const l of follow) lines.push(l);
   };
 
+  /** A bar's intents, one at a time in the engine's order, each printed as it settles. */
+  const execute = (out: readonly Intent[], now: number): Promise<unknown> =>
+    executor.executeStep(out, engine, { sequential: true, readPositions: () => Promise.resolve(broker.positions()), onSettled: (s) => printed(s, now) });
+
   for (let i = 0; i < bars.length; i++) {
     const bar = bars[i]!;
     const fills = broker.fillBar(bar);
@@ -277,7 +290,7 @@ export function runSampleSession(config: WardenConfig, o: SampleSessionOptions):
     engine.onBar(o.symbol, bar, out);
     const now = bar.time + BAR_MS;
     broker.setQuote(now, bar.close, bar.spread);
-    for (let k = 0; k < out.length; k++) execute(out[k]!, now);
+    if (out.length > 0) await execute(out, now);
     if (i >= warmup && (i - warmup) % o.every === 0 && i < bars.length - o.every) {
       const f = engine.features(o.symbol);
       const side: Side = n % 2 === 0 ? 'buy' : 'sell';

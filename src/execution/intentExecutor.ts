@@ -20,7 +20,7 @@ import type { OrderGateway } from '../brokers/brokerPort.ts';
 import type { Intent, Position } from '../domain/types.ts';
 import type { Reconciled } from '../engine/exitEngine.ts';
 import type { IntentOutcome } from '../exits/exitPlan.ts';
-import type { IntentAnswer, IntentStatus, StoredIntent, WardenStore } from '../store/store.ts';
+import type { IntentAnswer, IntentStatus, WardenStore } from '../store/store.ts';
 import { retryDelay, type RetryPolicy } from './retryPolicy.ts';
 
 export interface ExecutionResult {
@@ -47,22 +47,28 @@ export interface SettledIntent extends ExecutionResult {
   openedId: string;
 }
 
-/** Where intents are journaled: the store (a live account), or memory (replay, the demo). */
-export type IntentJournal = Pick<WardenStore, 'recordIntent' | 'markIntent' | 'intent'>;
+/**
+ * Where intents are journaled: the store (a live account), or memory (replay, the demo). The executor
+ * reads back only an id's status and the venue's code.
+ */
+export type IntentJournal = Pick<WardenStore, 'recordIntent' | 'markIntent'> & {
+  intent(id: string): { status: IntentStatus; code: string | null } | null;
+};
 
 /**
  * A journal in memory, for runs that keep no store: the same rules as the store's (an id journaled
- * once, a final answer never changed), so the executor behaves the same everywhere.
+ * once, a final answer never changed), so the executor behaves the same everywhere. It keeps each
+ * id's status and code, not the intent (a long replay journals tens of thousands).
  */
 export class MemoryJournal implements IntentJournal {
-  private readonly rows = new Map<string, StoredIntent>();
+  private readonly rows = new Map<string, { status: IntentStatus; code: string | null }>();
 
-  recordIntent(intent: Intent, at: number = intent.time): void {
+  recordIntent(intent: Intent): void {
     if (this.rows.has(intent.id)) throw new Error(`intent ${intent.id} is already in the journal: refusing to record it twice`);
-    this.rows.set(intent.id, { intent, status: 'pending', code: null, reason: '', recordedAt: at, resolvedAt: null });
+    this.rows.set(intent.id, { status: 'pending', code: null });
   }
 
-  markIntent(id: string, status: IntentAnswer, code: string | null, reason: string, at: number): boolean {
+  markIntent(id: string, status: IntentAnswer, code: string | null): boolean {
     const row = this.rows.get(id);
     if (row === undefined) throw new Error(`intent ${id} is not in the journal: an answer for it cannot be recorded`);
     if (row.status === 'applied' || row.status === 'rejected') {
@@ -71,12 +77,10 @@ export class MemoryJournal implements IntentJournal {
     }
     row.status = status;
     row.code = code;
-    row.reason = reason;
-    row.resolvedAt = at;
     return true;
   }
 
-  intent(id: string): StoredIntent | null {
+  intent(id: string): { status: IntentStatus; code: string | null } | null {
     return this.rows.get(id) ?? null;
   }
 
@@ -171,7 +175,8 @@ export class IntentExecutor {
     const out: SettledIntent[] = [];
     if (o.sequential === true) {
       for (const it of intents) {
-        const r = await this.execute(it);
+        // One at a time: nothing else is in flight, so no position's chain is needed.
+        const r = await this.run(it);
         const s = r.outcome === 'unknown' ? await this.reconcileUnknown([r], engine, o.readPositions).then((x) => x[0]!) : this.settleAnswer(r, engine);
         out.push(s);
         o.onSettled?.(s);

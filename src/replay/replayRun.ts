@@ -78,7 +78,7 @@ function fileLength(file: string): number {
   }
 }
 
-export function runReplayJob(job: ReplayJob): ReplayRunResult {
+export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
   if (job.outDir !== null) mkdirSync(job.outDir, { recursive: true });
   const decisionsFile = job.outDir === null ? null : path.join(job.outDir, 'decisions.jsonl');
   const ck = decisionsFile === null ? undefined : job.checkpoints;
@@ -103,7 +103,7 @@ export function runReplayJob(job: ReplayJob): ReplayRunResult {
   }
   let result: ReplayResult;
   try {
-    result = runReplay({
+    result = await runReplay({
       config: job.config,
       instrument: job.instrument,
       series: job.series,

@@ -10,21 +10,27 @@
 // its R and profit); a DTMS re-add is a trade of its own. The loss-limit rails see the account's
 // realized losses of the day and of the last hour, and the stops in a row.
 // Deterministic: the same bars, entries, config and broker options give byte-identical outputs.
+import type { OrderGateway } from '../brokers/brokerPort.ts';
 import type { WardenConfig } from '../config/schema.ts';
 import { PaperBroker, type PaperBrokerOptions, type PaperBrokerSnapshot, type PaperFill } from '../brokers/paperBroker.ts';
 import { ceilToStep, floorToStep, roundStop } from '../domain/rounding.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
 import { ExitEngine, type EngineSnapshot } from '../engine/exitEngine.ts';
+import { IntentExecutor, MemoryJournal, type SettledIntent } from '../execution/intentExecutor.ts';
+import type { RetryPolicy } from '../execution/retryPolicy.ts';
 import { TRIGGER_FACTORS } from '../exits/advancedTriggers.ts';
 import { explainDecision, type DecisionRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { BREAKEVEN_DONE, PARTIAL_SKIPPED } from '../exits/exitPlan.ts';
 import type { BarSeries } from '../market/barSeries.ts';
 import { DEFAULT_MAX_GAP_MS } from '../market/gaps.ts';
+import { AccountRiskBook } from './accountRiskBook.ts';
 import { DecisionLineBuilder, rounded, type DecisionKind, type DecisionResult, type LineWriter } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
 import { accountCurrency, computeMetrics, toAccountCurrency } from './metrics.ts';
 import type { DtmsSummary, ExitReason, TradeChart, TradeRow } from './reportModel.ts';
-import type { AccountRisk } from '../dtms/defensiveMonitor.ts';
+import { TradeBook, type PlacedTrade, type TradeState } from './tradeBook.ts';
+
+export type { PlacedTrade, TradeState } from './tradeBook.ts';
 
 export interface ReplayInput {
   config: WardenConfig;
@@ -91,55 +97,6 @@ export interface ReplayCheckpoint {
   hourProfit: number;
   engine: EngineSnapshot;
   broker: PaperBrokerSnapshot;
-}
-
-/** A trade and its place in the replay's list of trades (the order trades opened). */
-export interface PlacedTrade {
-  index: number;
-  trade: TradeState;
-}
-
-/** Everything replay learns about one position. */
-export interface TradeState {
-  id: string;
-  side: 'buy' | 'sell';
-  comment: string;
-  entryIdx: number;
-  entryTime: number;
-  entryPrice: number;
-  volume: number;
-  openVolume: number;
-  initialSl: number | null;
-  tp: number | null;
-  sl: number | null;
-  slSetBy: 'initial' | 'breakeven' | 'trail' | 'dtms';
-  /** Quote currency, partial closes and DTMS hedges included. */
-  realized: number;
-  /** The part of `realized` from the trade's own position (the broker's realized profit for its ticket). */
-  ownRealized: number;
-  exitValue: number;
-  exitVolume: number;
-  exitIdx: number;
-  exitTime: number;
-  exitReason: ExitReason | null;
-  tradeType: string;
-  breakeven: boolean;
-  partial: boolean;
-  partialSkipped: boolean;
-  trailMoves: number;
-  rmag: boolean;
-  gapFill: boolean;
-  /** DTMS actions applied at the broker for this trade, and whether it was hedged. */
-  dtmsActions: number;
-  hedged: boolean;
-  /** Set for a DTMS re-add: the trade it re-adds to. */
-  reAddOf: string;
-  /** Stop path and events are kept for the charted trades only (memory and time on long replays). */
-  charted: boolean;
-  stopPath: [number, number | null][];
-  events: TradeChart['events'];
-  /** Account currency realized at each close: [time, profit]. */
-  closes: [number, number][];
 }
 
 export interface ReplayResult {
@@ -244,10 +201,13 @@ class ReplaySink implements DecisionSink {
 }
 
 const KIND_OF_RULE: Record<string, DecisionKind> = { breakeven: 'breakeven', partial: 'partial', trail: 'trail', dtms: 'dtms' };
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 /** Exit reasons that are a stop filling (the consecutive-stops rail counts those closed at a loss). */
 const STOP_EXITS = new Set<ExitReason>(['initial_stop', 'breakeven_stop', 'trailing_stop', 'dtms_stop']);
+/**
+ * Replay sends each intent once: a refused one (requote included) is decided afresh at the next bar,
+ * on that bar's prices, as a bar is the finest time replay has. No wait is ever taken.
+ */
+const SEND_ONCE: RetryPolicy = { maxSends: 1, baseDelayMs: 0, rateLimitDelayMs: 0, maxDelayMs: 0 };
 
 /** Spread the whole replay uses for a bar: the data's, or the configured one (fixed, or when the data has none). */
 function spreadOf(bar: Bar, inst: Instrument, o: ReplayInput['broker']): number {
@@ -256,16 +216,22 @@ function spreadOf(bar: Bar, inst: Instrument, o: ReplayInput['broker']): number 
   return Number.isFinite(bar.spread) && bar.spread >= 0 ? bar.spread : cfg;
 }
 
-export function runReplay(input: ReplayInput): ReplayResult {
+/**
+ * The paper broker as the order gateway every venue implements: replay's intents take the same
+ * execution path as a live account's (journal, send, settle, reconcile), answered at once.
+ */
+function paperGateway(broker: PaperBroker): OrderGateway {
+  return {
+    name: 'paper',
+    positions: () => Promise.resolve(broker.positions()),
+    send: (intent) => Promise.resolve(broker.apply(intent)),
+  };
+}
+
+export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   const { config, instrument: inst, series, entries } = input;
   const tfMs = TIMEFRAME_MS[input.timeframe];
   const digits = inst.digits;
-  const trades = new Map<string, TradeState>();
-  const all: TradeState[] = [];
-  // Places in `all` of the trades that may still change, and the trades that cannot (in the order
-  // checkpoints found them settled): a checkpoint copies the former and shares the latter.
-  let unsettled: number[] = [];
-  const settled: PlacedTrade[] = [];
   // Tallies by prefix then name ('intents' -> 'trail' -> n), flattened to 'intents.trail' at the end:
   // building the joined key per event cost a string and a hash lookup each time.
   const tallies = new Map<string, Record<string, number>>();
@@ -274,52 +240,20 @@ export function runReplay(input: ReplayInput): ReplayResult {
     if (t === undefined) tallies.set(prefix, (t = {}));
     t[name] = (t[name] ?? 0) + 1;
   };
+  const broker = new PaperBroker(inst, { ...input.broker, timeframeMs: tfMs });
+  const risk = new AccountRiskBook(input.startingBalance);
+  const book = new TradeBook(broker, risk, inst.canonical, input.chartTrades ?? 300);
   const lines = new DecisionLineBuilder(input.decisions, inst.symbol);
-  const sink = new ReplaySink(trades, lines, digits, count);
+  const sink = new ReplaySink(book.open, lines, digits, count);
   const engine = new ExitEngine(config, { baseTimeframe: input.timeframe, sink });
   engine.addInstrument(inst);
-  /** Open DTMS hedges: ticket -> the trade they hedge (whose R and profit include them). */
-  const hedgeOf = new Map<string, TradeState>();
-  let hedgesOpened = 0;
-  let hedgeProfit = 0;
-
-  // The loss-limit rails' view of the account (realized, account currency), kept current as closes happen.
-  const risk: AccountRisk = { dailyLossPct: 0, hourlyLossPct: 0, consecutiveStops: 0 };
-  engine.setAccountRisk(risk);
-  let balance = input.startingBalance;
-  let riskDay = NaN;
-  let dayStartBalance = balance;
-  let dayProfit = 0;
-  const hourCloses: number[] = []; // time, profit pairs of the last hour
-  let hourStart = 0;
-  let hourProfit = 0;
-  const bookProfit = (time: number, profit: number): void => {
-    balance += profit;
-    dayProfit += profit;
-    hourProfit += profit;
-    hourCloses.push(time, profit);
-  };
-  /** Rolls the day and the hour window to `now` and sets the losses the engine sees. */
-  const updateRisk = (now: number): void => {
-    const day = Math.floor(now / DAY_MS);
-    if (day !== riskDay) {
-      riskDay = day;
-      dayStartBalance = balance;
-      dayProfit = 0;
-    }
-    while (hourStart < hourCloses.length && hourCloses[hourStart]! <= now - HOUR_MS) {
-      hourProfit -= hourCloses[hourStart + 1]!;
-      hourStart += 2;
-    }
-    if (hourStart > 1024 && hourStart * 2 > hourCloses.length) {
-      hourCloses.splice(0, hourStart);
-      hourStart = 0;
-    }
-    risk.dailyLossPct = dayStartBalance > 0 && dayProfit < 0 ? (-dayProfit / dayStartBalance) * 100 : 0;
-    const hourStartBalance = balance - hourProfit;
-    risk.hourlyLossPct = hourStartBalance > 0 && hourProfit < 0 ? (-hourProfit / hourStartBalance) * 100 : 0;
-  };
-  const broker = new PaperBroker(inst, { ...input.broker, timeframeMs: tfMs });
+  // The loss-limit rails see the account's realized losses of the day and of the last hour, and the stops in a row.
+  engine.setAccountRisk(risk.risk);
+  const executor = new IntentExecutor(paperGateway(broker), new MemoryJournal(), {
+    retry: SEND_ONCE,
+    clock: () => broker.quote().time,
+    sleep: () => Promise.resolve(),
+  });
   const symbol = inst.symbol;
   const ccy = accountCurrency(inst.canonical);
 
@@ -329,7 +263,6 @@ export function runReplay(input: ReplayInput): ReplayResult {
   let entriesRejected = 0;
   let positionBars = 0;
   const progressEvery = input.progressEvery ?? 65_536;
-  const chartLimit = input.chartTrades ?? 300;
 
   /** Starts a line about trade `t`; set what it says, then `lines.emit()`. */
   const line = (t: TradeState, time: number, kind: DecisionKind, result: DecisionResult) => {
@@ -338,46 +271,15 @@ export function runReplay(input: ReplayInput): ReplayResult {
     return l;
   };
 
-  /** A close of the trade's own position (its profit: the broker's realized for it, less what is booked). */
-  const recordClose = (t: TradeState, time: number, price: number, volume: number): void => {
-    const profitQuote = broker.realizedProfit(t.id) - t.ownRealized;
-    t.ownRealized += profitQuote;
-    t.realized += profitQuote;
-    t.exitValue += price * volume;
-    t.exitVolume += volume;
-    const p = toAccountCurrency(profitQuote, price, inst.canonical);
-    t.closes.push([time, p]);
-    bookProfit(time, p);
-  };
-
-  /** A close of the trade's DTMS hedge: its profit is the trade's. */
-  const recordHedgeClose = (hedgeId: string, time: number, price: number): TradeState | undefined => {
-    const t = hedgeOf.get(hedgeId);
-    if (!t) return undefined;
-    hedgeOf.delete(hedgeId);
-    const profitQuote = broker.realizedProfit(hedgeId);
-    t.realized += profitQuote;
-    const p = toAccountCurrency(profitQuote, price, inst.canonical);
-    t.closes.push([time, p]);
-    hedgeProfit += p;
-    bookProfit(time, p);
-    return t;
-  };
-
+  /** The trade's own position is closed: the book, the engine, and the tally. */
   const finish = (t: TradeState, idx: number, time: number, reason: ExitReason): void => {
-    t.exitIdx = idx;
-    t.exitTime = time;
-    t.exitReason = reason;
-    t.openVolume = 0;
-    if (STOP_EXITS.has(reason) && t.realized < 0) risk.consecutiveStops = (risk.consecutiveStops ?? 0) + 1;
-    else if (t.realized > 0) risk.consecutiveStops = 0;
+    book.finish(t, idx, time, reason, STOP_EXITS.has(reason));
     const plan = engine.untrack(t.id);
     if (plan) {
       t.breakeven = plan.breakevenState === BREAKEVEN_DONE;
       t.partialSkipped = plan.partialState === PARTIAL_SKIPPED;
       t.tradeType = plan.tradeType;
     }
-    trades.delete(t.id);
     count('close', reason);
   };
 
@@ -391,48 +293,6 @@ export function runReplay(input: ReplayInput): ReplayResult {
     l.reason = `entry ${e.source} ${why}`;
     l.code = code;
     lines.emit();
-  };
-
-  const newTrade = (p: Position, idx: number, time: number, comment: string): TradeState => {
-    const t: TradeState = {
-      id: p.id,
-      side: p.side,
-      comment,
-      entryIdx: idx,
-      entryTime: time,
-      entryPrice: p.entryPrice,
-      volume: p.volume,
-      openVolume: p.volume,
-      initialSl: p.sl,
-      tp: p.tp,
-      sl: p.sl,
-      slSetBy: 'initial',
-      realized: 0,
-      ownRealized: 0,
-      exitValue: 0,
-      exitVolume: 0,
-      exitIdx: -1,
-      exitTime: NaN,
-      exitReason: null,
-      tradeType: '',
-      breakeven: false,
-      partial: false,
-      partialSkipped: false,
-      trailMoves: 0,
-      rmag: false,
-      gapFill: false,
-      dtmsActions: 0,
-      hedged: false,
-      reAddOf: '',
-      charted: all.length < chartLimit,
-      stopPath: [[time, p.sl]],
-      events: [],
-      closes: [],
-    };
-    trades.set(t.id, t);
-    unsettled.push(all.length);
-    all.push(t);
-    return t;
   };
 
   const openEntry = (e: ReplayEntry, idx: number): void => {
@@ -453,7 +313,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
       return;
     }
     const p = broker.position(a.positionId)!;
-    const t = newTrade(p, idx, bar.time, e.comment);
+    const t = book.add(p, idx, bar.time, e.comment);
     count('entries', 'opened');
     const plan = engine.track(p, bar.time);
     t.tradeType = plan.tradeType;
@@ -514,7 +374,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
         break;
       }
       case 'close_partial': {
-        recordClose(t, time, price, it.volume);
+        book.recordClose(t, time, price, it.volume);
         if (it.rule === 'partial') t.partial = true;
         dtmsApplied(t, it);
         const p = broker.position(t.id);
@@ -527,12 +387,12 @@ export function runReplay(input: ReplayInput): ReplayResult {
         dtmsApplied(t, it);
         if (it.targetId === t.id) {
           // DTMS closed the position itself (netting account instead of a hedge, or CLOSED).
-          recordClose(t, time, price, before);
+          book.recordClose(t, time, price, before);
           if (chart) t.events.push({ time, kind: 'exit', price, label: `${it.action}: closed at ${price}` });
           intentLine(it, t.id, t.side, 'close', 'applied', before, reason, code, detail, time);
           finish(t, idx, time, 'dtms_close');
         } else {
-          recordHedgeClose(it.targetId, time, price);
+          book.recordHedgeClose(it.targetId, time, price);
           if (chart) t.events.push({ time, kind: 'dtms', price, label: `${it.action}: hedge #${it.targetId} closed at ${price}` });
           intentLine(it, it.targetId, it.side, 'close', 'applied', it.volume, reason, code, detail, time);
         }
@@ -542,14 +402,12 @@ export function runReplay(input: ReplayInput): ReplayResult {
         dtmsApplied(t, it);
         const p = broker.position(openedId);
         if (it.action === 'open_hedge') {
-          hedgeOf.set(openedId, t);
-          hedgesOpened++;
-          t.hedged = true;
+          book.hedgeOpened(openedId, t);
           if (chart) t.events.push({ time, kind: 'dtms', price, label: `open_hedge: ${it.side} ${it.volume} (#${openedId}) at ${price}` });
           intentLine(it, openedId, it.side, 'open', 'applied', null, reason, code, detail, time);
         } else if (p) {
           // A re-add is a trade of its own, managed (and defended) like every other.
-          const nt = newTrade(p, idx, time, it.comment);
+          const nt = book.add(p, idx, time, it.comment);
           nt.reAddOf = t.id;
           count('entries', 're_add');
           if (chart) t.events.push({ time, kind: 'dtms', price, label: `re_add: ${it.side} ${it.volume} (#${openedId}) at ${price}` });
@@ -570,50 +428,71 @@ export function runReplay(input: ReplayInput): ReplayResult {
   const subjectOf = (t: TradeState, it: Intent): [string, string, DecisionKind] =>
     it.kind === 'open' ? ['', it.side, 'open'] : it.kind === 'close' ? (it.targetId === t.id ? [t.id, t.side, 'close'] : [it.targetId, it.side, 'close']) : [t.id, t.side, KIND_OF_RULE[it.rule]!];
 
-  /** Sends one intent to the broker and settles its answer with the engine (reconciling an unknown one). */
-  const execute = (it: Intent, now: number, idx: number): void => {
-    // An orphaned hedge's close names its (closed) position: the trade is found through the hedge.
-    const t = trades.get(it.positionId) ?? hedgeOf.get(it.targetId);
-    if (!t) return;
-    const before = t.openVolume;
-    const a = broker.apply(it);
+  /** The trade an intent is about (an orphaned hedge's close names its closed position: found through the hedge). */
+  const tradeOf = (it: Intent): TradeState | undefined => book.open.get(it.positionId) ?? book.hedgeOf.get(it.targetId);
+
+  /**
+   * What replay writes and books for an intent the executor settled (it told the engine already): the
+   * answer's line, and for an unknown answer the line saying so, then reconciliation's verdict.
+   */
+  const written = (s: SettledIntent, t: TradeState, before: number, now: number, idx: number): void => {
+    const it = s.intent;
     const detail = sink.explained.get(it.id) ?? it.reason;
     sink.explained.delete(it.id);
     count('intents', it.rule);
-    if (a.outcome === 'applied') {
-      engine.resolve(it.positionId, it.id, 'applied', it.kind === 'open' ? a.positionId : '');
+    const a = s.answer!;
+    if (s.how === 'answer' && a.outcome === 'applied') {
       applied(t, it, a.price, a.positionId, a.code, it.reason, detail, before, now, idx);
       return;
     }
     const [subject, side, kind] = subjectOf(t, it);
-    if (a.outcome === 'rejected') {
-      const why = a.retryable ? `${a.reason} (retryable)` : a.reason;
-      engine.resolve(it.positionId, it.id, 'rejected', '', why);
+    const onHedge = it.kind === 'close' && it.targetId !== t.id;
+    if (s.how === 'answer') {
       count('rejected', it.rule);
-      intentLine(it, subject, side, kind, 'rejected', it.kind === 'close' && it.targetId !== t.id ? it.volume : before, why, a.code, detail, now);
+      intentLine(it, subject, side, kind, 'rejected', onHedge ? it.volume : before, s.reason, a.code, detail, now);
       return;
     }
     count('unknown', it.rule);
-    intentLine(it, subject, side, kind, 'unknown', it.kind === 'close' && it.targetId !== t.id ? it.volume : before, a.reason, a.code, detail, now);
-    // Reconcile with the broker's view before anything else is decided for this position.
-    const positions = broker.positions();
-    const outcome = engine.reconcile(it.positionId, positions)?.outcome ?? null;
-    if (outcome === 'applied') {
-      let opened = '';
-      if (it.kind === 'open') opened = positions.find((q) => q.comment === it.comment && !trades.has(q.id) && !hedgeOf.has(q.id))?.id ?? '';
+    intentLine(it, subject, side, kind, 'unknown', onHedge ? it.volume : before, a.outcome === 'unknown' ? a.reason : s.reason, a.code, detail, now);
+    if (s.settled === 'applied') {
       // The fill price is the broker's: its last deal for the position (a stop move has none: the quote).
-      const dealOf = it.kind === 'open' ? opened : it.kind === 'move_stop' ? '' : it.targetId || t.id;
+      const dealOf = it.kind === 'open' ? s.openedId : it.kind === 'move_stop' ? '' : it.targetId || t.id;
       const price = dealOf === '' ? it.price : lastDealPrice(dealOf, it.price);
-      applied(t, it, price, opened, a.code, 'reconciled: the broker shows the change took effect', detail, before, now, idx);
+      applied(t, it, price, s.openedId, a.code, 'reconciled: the broker shows the change took effect', detail, before, now, idx);
     } else {
       count('rejected', it.rule);
-      intentLine(it, subject, side, kind, 'rejected', it.kind === 'close' && it.targetId !== t.id ? it.volume : before, 'reconciled: the broker shows no change; the decision will be taken afresh', a.code, detail, now);
+      intentLine(it, subject, side, kind, 'rejected', onHedge ? it.volume : before, 'reconciled: the broker shows no change; the decision will be taken afresh', a.code, detail, now);
     }
+  };
+
+  /** A step's intents through the executor, one at a time in the engine's order, each written as it settles. */
+  const execute = async (intents: readonly Intent[], now: number, idx: number): Promise<void> => {
+    // Only intents about a trade replay holds are sent (the same ones replay always sent).
+    const sendable: Intent[] = [];
+    const trades: TradeState[] = [];
+    for (const it of intents) {
+      const t = tradeOf(it);
+      if (!t) continue;
+      sendable.push(it);
+      trades.push(t);
+    }
+    if (sendable.length === 0) return;
+    // Each trade's open volume as it was when its intent was decided (its line shows it).
+    const before = trades.map((t) => t.openVolume);
+    let k = 0;
+    await executor.executeStep(sendable, engine, {
+      sequential: true,
+      readPositions: () => Promise.resolve(broker.positions()),
+      onSettled: (s) => {
+        const j = k++;
+        written(s, trades[j]!, before[j]!, now, idx);
+      },
+    });
   };
 
   /** A DTMS hedge that left the book (its own stop or target, inside the bar): booked to its trade. */
   const hedgeFilled = (f: PaperFill): void => {
-    const owner = recordHedgeClose(f.positionId, f.time, f.price);
+    const owner = book.recordHedgeClose(f.positionId, f.time, f.price);
     if (!owner) return;
     const reason = f.reason === 'tp' ? 'hedge take_profit' : 'hedge stop';
     if (owner.charted) owner.events.push({ time: f.time, kind: 'dtms', price: f.price, label: `${reason}: #${f.positionId} closed at ${f.price}` });
@@ -629,11 +508,11 @@ export function runReplay(input: ReplayInput): ReplayResult {
   /** Closes every open position at the current quote (end of data, data boundary): hedges first. */
   const closeAll = (idx: number, time: number, reason: ExitReason): void => {
     const label = reason === 'data_gap' ? 'data boundary ahead' : 'end of data';
-    for (const [hedgeId, owner] of [...hedgeOf]) {
+    for (const [hedgeId, owner] of [...book.hedgeOf]) {
       const volume = broker.position(hedgeId)?.volume ?? 0;
       const a = broker.close(`${reason}:${hedgeId}`, hedgeId, true);
       if (a.outcome !== 'applied') throw new Error(`replay: the paper broker refused the ${reason} close of hedge #${hedgeId}: ${'reason' in a ? a.reason : ''}`);
-      recordHedgeClose(hedgeId, time, a.price);
+      book.recordHedgeClose(hedgeId, time, a.price);
       if (owner.charted) owner.events.push({ time, kind: 'dtms', price: a.price, label: `${label}: hedge #${hedgeId} closed at ${a.price}` });
       const l = lines.begin(time, hedgeId, owner.side === 'buy' ? 'sell' : 'buy', 'close', 'applied');
       l.volume = rounded(volume, 8);
@@ -644,11 +523,11 @@ export function runReplay(input: ReplayInput): ReplayResult {
       lines.emit();
       engine.untrack(hedgeId);
     }
-    for (const t of [...trades.values()]) {
+    for (const t of [...book.open.values()]) {
       const before = t.openVolume;
       const a = broker.close(`${reason}:${t.id}`, t.id, true);
       if (a.outcome !== 'applied') throw new Error(`replay: the paper broker refused the ${reason} close of #${t.id}: ${'reason' in a ? a.reason : ''}`);
-      recordClose(t, time, a.price, before);
+      book.recordClose(t, time, a.price, before);
       if (t.charted) t.events.push({ time, kind: 'exit', price: a.price, label: `${label}: closed at ${a.price}` });
       const l = line(t, time, 'close', 'applied');
       l.oldSl = rounded(t.sl, digits);
@@ -661,45 +540,61 @@ export function runReplay(input: ReplayInput): ReplayResult {
     }
   };
 
+  /** The stops and targets a bar touched: those trades close (a hedge's fill is booked to its trade). */
+  const fillBar = (idx: number): void => {
+    const fills = broker.fillBar(bar);
+    for (let k = 0; k < fills.length; k++) {
+      const f = fills[k]!;
+      const t = book.open.get(f.positionId);
+      if (!t) {
+        hedgeFilled(f);
+        continue;
+      }
+      const before = t.openVolume;
+      book.recordClose(t, f.time, f.price, f.volume);
+      if (f.gap) t.gapFill = true;
+      const reason: ExitReason =
+        f.reason === 'tp' ? 'take_profit' : t.slSetBy === 'breakeven' ? 'breakeven_stop' : t.slSetBy === 'trail' ? 'trailing_stop' : t.slSetBy === 'dtms' ? 'dtms_stop' : 'initial_stop';
+      if (t.charted) t.events.push({ time: f.time, kind: 'exit', price: f.price, label: `${reason.replace('_', ' ')}${f.gap ? ' (gap: filled at the open)' : ''} at ${f.price}` });
+      const l = line(t, f.time, 'close', 'applied');
+      l.oldSl = rounded(t.sl, digits);
+      l.volume = rounded(f.volume, 8);
+      l.openVolume = rounded(before, 8);
+      l.price = rounded(f.price, digits);
+      l.reason = f.gap ? `${reason}, gap fill at the open` : reason;
+      lines.emit();
+      finish(t, idx, f.time, reason);
+    }
+  };
+
   const maxGap = input.maxGapMs ?? DEFAULT_MAX_GAP_MS;
   const n = series.length;
   const linesBefore = input.decisions.count;
 
-  /** Moves the trades that can no longer change (closed, no hedge of theirs open) to `settled`. */
-  const settle = (): void => {
-    const hedged = new Set(hedgeOf.values());
-    const still: number[] = [];
-    for (const k of unsettled) {
-      const t = all[k]!;
-      if (trades.get(t.id) === t || hedged.has(t)) still.push(k);
-      else settled.push({ index: k, trade: t });
-    }
-    unsettled = still;
-  };
-
   const checkpoint = (next: number): ReplayCheckpoint => {
-    settle();
+    const b = book.state();
+    const r = risk.state();
     return {
       next,
       lines: input.decisions.count - linesBefore + (input.resume?.lines ?? 0),
       nextEntry,
       entriesRejected,
       positionBars,
-      tradeCount: all.length,
-      settled: settled.slice(),
-      unsettled: unsettled.map((k) => ({ index: k, trade: structuredClone(all[k]!) })),
-      open: [...trades.keys()],
-      hedgeOf: [...hedgeOf].map(([h, t]) => [h, t.id]),
-      hedgesOpened,
-      hedgeProfit,
+      tradeCount: b.tradeCount,
+      settled: b.settled,
+      unsettled: b.unsettled,
+      open: b.open,
+      hedgeOf: b.hedgeOf,
+      hedgesOpened: b.hedgesOpened,
+      hedgeProfit: b.hedgeProfit,
       tallies: [...tallies].map(([k, v]) => [k, { ...v }]),
-      risk: { dailyLossPct: risk.dailyLossPct, hourlyLossPct: risk.hourlyLossPct, consecutiveStops: risk.consecutiveStops ?? 0 },
-      balance,
-      riskDay,
-      dayStartBalance,
-      dayProfit,
-      hourCloses: hourCloses.slice(hourStart),
-      hourProfit,
+      risk: r.risk,
+      balance: r.balance,
+      riskDay: r.riskDay,
+      dayStartBalance: r.dayStartBalance,
+      dayProfit: r.dayProfit,
+      hourCloses: r.hourCloses,
+      hourProfit: r.hourProfit,
       engine: engine.snapshot(),
       broker: broker.snapshot(),
     };
@@ -717,44 +612,12 @@ export function runReplay(input: ReplayInput): ReplayResult {
       engine.onBar(symbol, bar, scratch);
     }
     // The settled trades are shared with the checkpoint (neither side changes them); the others are copied.
-    const placed: (TradeState | undefined)[] = new Array<TradeState | undefined>(cp.tradeCount).fill(undefined);
-    const place = (p: PlacedTrade, t: TradeState): void => {
-      if (!Number.isSafeInteger(p.index) || p.index < 0 || p.index >= cp.tradeCount || placed[p.index] !== undefined) {
-        throw new Error(`replay: the checkpoint places trade #${t.id} at ${p.index}, outside its ${cp.tradeCount} trades or on another one`);
-      }
-      placed[p.index] = t;
-    };
-    for (const p of cp.settled) {
-      place(p, p.trade);
-      settled.push(p);
-    }
-    const byId = new Map<string, TradeState>();
-    for (const p of cp.unsettled) {
-      const t = structuredClone(p.trade);
-      place(p, t);
-      unsettled.push(p.index);
-      byId.set(t.id, t);
-    }
-    unsettled.sort((a, b) => a - b);
-    for (let k = 0; k < placed.length; k++) {
-      if (placed[k] === undefined) throw new Error(`replay: the checkpoint has no trade at ${k} of its ${cp.tradeCount}`);
-      all.push(placed[k]!);
-    }
-    for (const id of cp.open) trades.set(id, byId.get(id)!);
-    for (const [h, id] of cp.hedgeOf) hedgeOf.set(h, byId.get(id)!);
+    book.restore(cp);
     for (const [k, v] of cp.tallies) tallies.set(k, { ...v });
     nextEntry = cp.nextEntry;
     entriesRejected = cp.entriesRejected;
     positionBars = cp.positionBars;
-    hedgesOpened = cp.hedgesOpened;
-    hedgeProfit = cp.hedgeProfit;
-    Object.assign(risk, cp.risk);
-    balance = cp.balance;
-    riskDay = cp.riskDay;
-    dayStartBalance = cp.dayStartBalance;
-    dayProfit = cp.dayProfit;
-    hourCloses.push(...cp.hourCloses);
-    hourProfit = cp.hourProfit;
+    risk.restore(cp);
     engine.restoreSnapshot(cp.engine);
     broker.restore(cp.broker);
     from = cp.next;
@@ -769,7 +632,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
     if (i > 0 && bar.time - series.time[i - 1]! > maxGap) {
       // Data boundary: close at the previous bar's close, then start the features afresh.
       const prevClose = series.time[i - 1]! + tfMs;
-      if (trades.size > 0 || hedgeOf.size > 0) {
+      if (book.open.size > 0 || book.hedgeOf.size > 0) {
         broker.setQuote(prevClose, series.close[i - 1]!, spreadOf(series.bar(i - 1), inst, input.broker));
         closeAll(i - 1, prevClose, 'data_gap');
       }
@@ -788,47 +651,23 @@ export function runReplay(input: ReplayInput): ReplayResult {
     }
 
     // 2. Stops and targets inside the bar.
-    if (trades.size > 0 || hedgeOf.size > 0) {
-      const fills = broker.fillBar(bar);
-      for (let k = 0; k < fills.length; k++) {
-        const f = fills[k]!;
-        const t = trades.get(f.positionId);
-        if (!t) {
-          hedgeFilled(f);
-          continue;
-        }
-        const before = t.openVolume;
-        recordClose(t, f.time, f.price, f.volume);
-        if (f.gap) t.gapFill = true;
-        const reason: ExitReason =
-          f.reason === 'tp' ? 'take_profit' : t.slSetBy === 'breakeven' ? 'breakeven_stop' : t.slSetBy === 'trail' ? 'trailing_stop' : t.slSetBy === 'dtms' ? 'dtms_stop' : 'initial_stop';
-        if (t.charted) t.events.push({ time: f.time, kind: 'exit', price: f.price, label: `${reason.replace('_', ' ')}${f.gap ? ' (gap: filled at the open)' : ''} at ${f.price}` });
-        const l = line(t, f.time, 'close', 'applied');
-        l.oldSl = rounded(t.sl, digits);
-        l.volume = rounded(f.volume, 8);
-        l.openVolume = rounded(before, 8);
-        l.price = rounded(f.price, digits);
-        l.reason = f.gap ? `${reason}, gap fill at the open` : reason;
-        lines.emit();
-        finish(t, i, f.time, reason);
-      }
-    }
+    if (book.open.size > 0 || book.hedgeOf.size > 0) fillBar(i);
 
     // 3. The engine at the bar's close; intents answered at that close.
-    positionBars += trades.size;
+    positionBars += book.open.size;
     if (out.length !== 0) out.length = 0;
     const now = bar.time + tfMs;
-    if (hourStart < hourCloses.length || Math.floor(now / DAY_MS) !== riskDay) updateRisk(now);
+    risk.update(now);
     engine.onBar(symbol, bar, out);
     if (out.length > 0) {
       broker.setQuote(now, bar.close, bar.spread);
-      for (let k = 0; k < out.length; k++) execute(out[k]!, now, i);
+      await execute(out, now, i);
     }
     if (input.onProgress && (i + 1) % progressEvery === 0) input.onProgress(i + 1, n);
   }
 
   // End of data: whatever is still open is closed at the last close, and says so.
-  if (n > 0 && (trades.size > 0 || hedgeOf.size > 0)) {
+  if (n > 0 && (book.open.size > 0 || book.hedgeOf.size > 0)) {
     const lastTime = series.time[n - 1]! + tfMs;
     broker.setQuote(lastTime, bar.close, bar.spread);
     closeAll(n - 1, lastTime, 'end_of_data');
@@ -841,6 +680,7 @@ export function runReplay(input: ReplayInput): ReplayResult {
     if (dtmsTallies.has(prefix)) continue; // in the DTMS summary
     for (const name of Object.keys(t)) counts[`${prefix}.${name}`] = t[name]!;
   }
+  const all = book.all;
   const rows = all.map((t) => tradeRow(t, inst));
   const { metrics, equity } = computeMetrics(all, rows, input.startingBalance);
   const sorted = (prefix: string): Record<string, number> => {
@@ -857,8 +697,8 @@ export function runReplay(input: ReplayInput): ReplayResult {
     actions: sorted('dtms_actions'),
     holds: sorted('dtms_holds'),
     skipped: sorted('dtms_skipped'),
-    hedges: hedgesOpened,
-    hedgeProfit: Number(hedgeProfit.toFixed(2)),
+    hedges: book.hedgesOpened,
+    hedgeProfit: Number(book.hedgeProfit.toFixed(2)),
   };
   return { trades: all, rows, metrics, equity, counts, currency: ccy, entriesRejected, broker, bars: n, positionBars, dtms };
 }

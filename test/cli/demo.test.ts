@@ -9,7 +9,7 @@ const bin = path.resolve('bin/warden.js');
 const DEFAULT_DEMO = { symbol: 'XAUUSDc', seed: 42, bars: 12000, every: 240 };
 
 describe('warden demo', () => {
-  it('runs the engine on the sample market and prints a summary', () => {
+  it('runs the engine on the sample market and prints a summary', async () => {
     const r = spawnSync(process.execPath, [bin, 'demo', '--quiet', '--bars', '6000'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/positions: \d+ opened/);
@@ -18,7 +18,7 @@ describe('warden demo', () => {
     expect(r.stdout).toMatch(/DTMS: \d+ transitions \(.*\); \d+ intents \(.*\), \d+ applied, \d+ rejected; \d+ hedges? opened/);
   });
 
-  it('refuses an unknown symbol or a bad number with a clear message and exit 2', () => {
+  it('refuses an unknown symbol or a bad number with a clear message and exit 2', async () => {
     const a = spawnSync(process.execPath, [bin, 'demo', '--symbol', 'FOO'], { encoding: 'utf8' });
     expect(a.status).toBe(2);
     expect(a.stderr).toMatch(/no sample market for FOO/);
@@ -28,16 +28,16 @@ describe('warden demo', () => {
     expect(b.stderr).toMatch(/--bars must be an integer/);
   });
 
-  it('is deterministic and its decisions are explained', () => {
-    const a = runSampleSession(defaultConfig(), { symbol: 'BTCUSDc', seed: 3, bars: 6000, every: 120 });
-    const b = runSampleSession(defaultConfig(), { symbol: 'BTCUSDc', seed: 3, bars: 6000, every: 120 });
+  it('is deterministic and its decisions are explained', async () => {
+    const a = await runSampleSession(defaultConfig(), { symbol: 'BTCUSDc', seed: 3, bars: 6000, every: 120 });
+    const b = await runSampleSession(defaultConfig(), { symbol: 'BTCUSDc', seed: 3, bars: 6000, every: 120 });
     expect(a.lines).toEqual(b.lines);
     expect(a.intents.length).toBeGreaterThan(0);
     expect(a.journal.size).toBeGreaterThan(a.intents.length);
   });
 
-  it('sends DTMS actions to the paper broker, which applies them (the default demo)', () => {
-    const a = runSampleSession(defaultConfig(), DEFAULT_DEMO);
+  it('sends DTMS actions to the paper broker, which applies them (the default demo)', async () => {
+    const a = await runSampleSession(defaultConfig(), DEFAULT_DEMO);
     const dtmsLines = a.lines.filter((l) => / #\d+ dtms {6}/.test(l));
     expect(a.intents.some((it) => it.rule === 'dtms')).toBe(true);
     expect(dtmsLines.length).toBe(a.intents.filter((it) => it.rule === 'dtms').length);
@@ -59,7 +59,7 @@ describe('warden demo', () => {
     expect(a.summary.some((l) => /intents: \d+ \(.*, [1-9]\d* dtms\), 0 rejected by the broker/.test(l))).toBe(true);
 
     // Deterministic: a second run prints the very same lines and summary.
-    const b = runSampleSession(defaultConfig(), DEFAULT_DEMO);
+    const b = await runSampleSession(defaultConfig(), DEFAULT_DEMO);
     expect(b.lines).toEqual(a.lines);
     expect(b.summary).toEqual(a.summary);
   });

@@ -44,7 +44,7 @@ function result(it: Intent, fill: Partial<ExecutionResult>): ExecutionResult {
 }
 
 describe('events from decision records', () => {
-  it('a breakeven intent: the stop move, progress, buffer and intent id; prices rounded', () => {
+  it('a breakeven intent: the stop move, progress, buffer and intent id; prices rounded', async () => {
     const e = eventFromDecision(
       record({ rule: 'breakeven', outcome: 'intent', reason: 'intent_sent', changed: true, oldSl: 2390, newSl: 2401.5000000002, progress: 0.31234, trigger: 30, atr: 6.0987654, distance: 1.8296296, multiplier: 0.3, intentId: '1001:breakeven:1' }),
     );
@@ -61,21 +61,21 @@ describe('events from decision records', () => {
     });
   });
 
-  it("the symbol's digits, when known, set the decimals shown", () => {
+  it("the symbol's digits, when known, set the decimals shown", async () => {
     const r = record({ rule: 'trail', outcome: 'intent', reason: 'intent_sent', oldSl: 2401.5, newSl: 2405.123456, rAchieved: 1.456, atr: 6.1, distance: 9.15, multiplier: 1.5, advisoryFailures: 3, intentId: '1001:trail:1' });
     const e = eventFromDecision(r, { priceDigits: (s) => (s === 'XAUUSDc' ? 2 : undefined) });
     expect(e?.title).toBe('XAUUSDc buy #1001: trailing SL 2401.5 -> 2405.12 sent');
     expect(e?.text).toBe('Trailing stop at 1.46 R, price 2410.25\ndistance 9.15 = ATR 6.1 x 1.5 (3 advisory gates failed)\nintent 1001:trail:1');
   });
 
-  it('a partial close: the volume and where it triggered', () => {
+  it('a partial close: the volume and where it triggered', async () => {
     const e = eventFromDecision(record({ rule: 'partial', outcome: 'intent', reason: 'intent_sent', volume: 0.05, progress: 0.6012, trigger: 60, rAchieved: 1.2, intentId: '1001:partial:1' }));
     expect(e?.kind).toBe('action');
     expect(e?.title).toBe('XAUUSDc buy #1001: partial close 0.05 lots sent');
     expect(e?.text).toContain('at 60.1% of the way to target (trigger 60%)');
   });
 
-  it('DTMS actions: named in trading words; a hedge or a close is a warning', () => {
+  it('DTMS actions: named in trading words; a hedge or a close is a warning', async () => {
     const tighten = eventFromDecision(
       record({ rule: 'dtms', outcome: 'intent', reason: 'intent_sent', dtmsState: 'WARNING_L1', oldSl: 2390, newSl: 2396.969, intentId: '1001:dtms:1:tighten_stop', note: 'tighten_stop in WARNING_L1 (episode 1): SL -> 2396.969' }),
     );
@@ -93,7 +93,7 @@ describe('events from decision records', () => {
     expect(orphan?.title).toBe('XAUUSDc buy #1001: DTMS close a hedge left behind (0.05 lots) sent');
   });
 
-  it('state changes: FROM -> TO with the score; HEDGED and WARNING_L2 warn, CLOSED is critical', () => {
+  it('state changes: FROM -> TO with the score; HEDGED and WARNING_L2 warn, CLOSED is critical', async () => {
     const note = 'deep check: score -6.5 <= -6; score -6.5 = structure -3, ...; actions: open_hedge (open hedge sell 0.05 SL 2415.5)';
     const hedged = eventFromDecision(record({ rule: 'dtms', outcome: 'info', reason: 'dtms_transition', changed: true, dtmsFrom: 'WARNING_L2', dtmsState: 'HEDGED', score: -6.5, note }));
     expect(hedged).toEqual({
@@ -116,7 +116,7 @@ describe('events from decision records', () => {
     expect(sev('RECOVERING', 'HEALTHY')).toBe('info');
   });
 
-  it('stop hand-overs both ways', () => {
+  it('stop hand-overs both ways', async () => {
     const toDtms = eventFromDecision(record({ rule: 'dtms', outcome: 'info', reason: 'stop_to_dtms', dtmsState: 'WARNING_L2', score: -4.5, oldSl: 2390, note: 'DTMS takes the stop in WARNING_L2: breakeven and trailing stand aside' }));
     expect(toDtms).toMatchObject({ kind: 'ownership', severity: 'info', title: 'XAUUSDc buy #1001: DTMS takes the stop (WARNING_L2)' });
     expect(toDtms?.text).toBe('SL 2390, price 2410.25, DTMS score -4.5\nDTMS takes the stop in WARNING_L2: breakeven and trailing stand aside');
@@ -124,7 +124,7 @@ describe('events from decision records', () => {
     expect(back).toMatchObject({ kind: 'ownership', title: 'XAUUSDc buy #1001: stop back to the exit plan (HEALTHY)' });
   });
 
-  it('waits, skips, done, classifications, holds and skipped DTMS actions are not messages', () => {
+  it('waits, skips, done, classifications, holds and skipped DTMS actions are not messages', async () => {
     const quiet: Partial<DecisionRecord>[] = [
       { rule: 'breakeven', outcome: 'wait', reason: 'trigger_not_reached' },
       { rule: 'breakeven', outcome: 'wait', reason: 'intent_in_flight' },
@@ -142,7 +142,7 @@ describe('events from decision records', () => {
 });
 
 describe('events from execution results', () => {
-  it('applied: the action confirmed, with the broker price', () => {
+  it('applied: the action confirmed, with the broker price', async () => {
     const e = eventFromExecution(result(intent({}), {}), T + 500);
     expect(e).toEqual({
       kind: 'action',
@@ -157,7 +157,7 @@ describe('events from execution results', () => {
     });
   });
 
-  it('a hedge opened: the new ticket, no side of the managed position in the title', () => {
+  it('a hedge opened: the new ticket, no side of the managed position in the title', async () => {
     const it = intent({ id: '1001:dtms:2:open_hedge', kind: 'open', rule: 'dtms', action: 'open_hedge', side: 'sell', volume: 0.05, newSl: 2415.5, targetId: '', reason: 'open_hedge in HEDGED: open hedge sell 0.05 SL 2415.5' });
     const e = eventFromExecution(result(it, { answer: { outcome: 'applied', code: RETCODE.DONE, price: 2410.1, positionId: '2002' } }));
     expect(e?.title).toBe('XAUUSDc #1001: DTMS open a hedge done: open sell 0.05 lots SL 2415.5');
@@ -165,7 +165,7 @@ describe('events from execution results', () => {
     expect(e?.time).toBe(T);
   });
 
-  it('rejected: a failed intent with the code and reason; a refused protective DTMS action is critical', () => {
+  it('rejected: a failed intent with the code and reason; a refused protective DTMS action is critical', async () => {
     const e = eventFromExecution(result(intent({}), { outcome: 'rejected', answer: { outcome: 'rejected', retryable: false, code: RETCODE.INVALID_STOPS, reason: 'invalid stops' }, code: '10016', reason: 'invalid stops' }));
     expect(e).toMatchObject({ kind: 'failed_intent', severity: 'warning', title: 'XAUUSDc buy #1001: breakeven REJECTED: SL 2390 -> 2401.5' });
     expect(e?.text.split('\n')[0]).toBe('Refused by the broker: code 10016: invalid stops');
@@ -176,22 +176,22 @@ describe('events from execution results', () => {
     expect(c?.text).toContain('Refused by the broker after 3 sends: code 10018: market closed (after 3 sends)');
   });
 
-  it('unknown: a failed intent that Warden reconciles', () => {
+  it('unknown: a failed intent that Warden reconciles', async () => {
     const hedgeClose = intent({ id: '1001:dtms:2:close_hedge', kind: 'close', rule: 'dtms', action: 'close_hedge', volume: 0.05, newSl: NaN, targetId: '2002' });
     const e = eventFromExecution(result(hedgeClose, { outcome: 'unknown', code: '10012', reason: 'timeout', answer: { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: 'timeout' } }));
     expect(e).toMatchObject({ kind: 'failed_intent', severity: 'warning', title: 'XAUUSDc #1001: DTMS close the hedge outcome UNKNOWN: close hedge #2002 (0.05 lots)' });
     expect(e?.text).toContain("reads the broker's positions");
   });
 
-  it('pending and duplicates (settled in an earlier run) are not messages', () => {
+  it('pending and duplicates (settled in an earlier run) are not messages', async () => {
     expect(eventFromExecution(result(intent({}), { outcome: 'pending', answer: null }))).toBeNull();
     expect(eventFromExecution(result(intent({}), { duplicate: true, sends: 0, answer: null }))).toBeNull();
   });
 });
 
 describe('events over a real sample session', () => {
-  it('every intent, state change and hand-over the engine records is a one-line event', () => {
-    const session = runSampleSession(defaultConfig(), { symbol: 'XAUUSDc', seed: 1, bars: 12_000, every: 240 });
+  it('every intent, state change and hand-over the engine records is a one-line event', async () => {
+    const session = await runSampleSession(defaultConfig(), { symbol: 'XAUUSDc', seed: 1, bars: 12_000, every: 240 });
     const records = session.journal.recent(1_000_000);
     let intents = 0;
     let transitions = 0;
@@ -215,7 +215,7 @@ describe('events over a real sample session', () => {
 });
 
 describe('severity order', () => {
-  it('atLeast compares info < warning < critical', () => {
+  it('atLeast compares info < warning < critical', async () => {
     expect(atLeast('critical', 'warning')).toBe(true);
     expect(atLeast('warning', 'warning')).toBe(true);
     expect(atLeast('info', 'warning')).toBe(false);

@@ -43,14 +43,14 @@ function job(symbol: string, over: Partial<ReplayJob> = {}, bars = 20_000, every
   };
 }
 
-const lines = (run: ReturnType<typeof runReplayJob>, dir: string | null): string[] =>
+const lines = (run: Awaited<ReturnType<typeof runReplayJob>>, dir: string | null): string[] =>
   dir === null ? run.decisions.lines! : readFileSync(path.join(dir, 'decisions.jsonl'), 'utf8').trimEnd().split('\n');
 
 describe('replay on the generated sample market', () => {
-  it('writes the four files, and the decisions keep every money-safety invariant', () => {
+  it('writes the four files, and the decisions keep every money-safety invariant', async () => {
     const dir = tmp();
     const j = job('XAUUSDc', { outDir: dir });
-    const run = runReplayJob(j);
+    const run = await runReplayJob(j);
     expect(run.files.map((f) => path.basename(f))).toEqual([...REPLAY_FILES]);
     const ls = lines(run, dir);
     const inv = checkDecisionInvariants(ls, j.instrument);
@@ -94,17 +94,17 @@ describe('replay on the generated sample market', () => {
     expect(run.report.equity.at(-1)![1]).toBeCloseTo(10_000 + sum, 0);
   });
 
-  it('is byte-identical when run twice with the same inputs', () => {
+  it('is byte-identical when run twice with the same inputs', async () => {
     const a = tmp();
     const b = tmp();
-    runReplayJob(job('BTCUSDc', { outDir: a }));
-    runReplayJob(job('BTCUSDc', { outDir: b }));
+    await runReplayJob(job('BTCUSDc', { outDir: a }));
+    await runReplayJob(job('BTCUSDc', { outDir: b }));
     for (const f of REPLAY_FILES) expect(readFileSync(path.join(b, f)).equals(readFileSync(path.join(a, f))), f).toBe(true);
   });
 
-  it('with 20% broker faults: nothing applied twice, every unknown answer reconciled, no loosened stop', () => {
+  it('with 20% broker faults: nothing applied twice, every unknown answer reconciled, no loosened stop', async () => {
     const j = job('EURUSD', { broker: { accountMode: 'hedging', faults: { rate: 0.2, seed: 9 } } }, 20_000, 60);
-    const run = runReplayJob(j);
+    const run = await runReplayJob(j);
     const ls = lines(run, null);
     const inv = checkDecisionInvariants(ls, j.instrument);
     expect(inv.violations).toEqual([]);
@@ -119,9 +119,9 @@ describe('replay on the generated sample market', () => {
     expect(audit.faults.timeout).toBeGreaterThan(0);
   });
 
-  it('runs a netting account and a fixed spread', () => {
+  it('runs a netting account and a fixed spread', async () => {
     const j = job('GBPUSD', { broker: { accountMode: 'netting', spreadMode: 'fixed', spreadPoints: 20 } }, 12_000, 400);
-    const run = runReplayJob(j);
+    const run = await runReplayJob(j);
     expect(checkDecisionInvariants(lines(run, null), j.instrument).violations).toEqual([]);
     expect(run.report.broker.spread).toMatch(/fixed 20 points/);
     expect(run.report.metrics.trades).toBeGreaterThan(5);
@@ -130,14 +130,14 @@ describe('replay on the generated sample market', () => {
 
 describe('entries', () => {
   const inst = instrumentFromConfig(config, 'XAUUSDc');
-  it('opens a file entry at the open of the next bar at or after its time', () => {
+  it('opens a file entry at the open of the next bar at or after its time', async () => {
     const data = sampleBars(inst, 3, 4000);
     const t = data.series.time[2500]! + 30_000; // between bars 2500 and 2501
     const csv = `time,symbol,side,volume,sl,tp,comment\n${new Date(t).toISOString()},XAUUSD,buy,0.10,1,99999,"my, trade"\n`;
     const { entries, errors } = parseEntriesCsv(csv, 'e.csv', inst, config.symbols);
     expect(errors).toEqual([]);
     expect(entries[0]!.comment).toBe('my, trade');
-    const run = runReplayJob({ ...job('XAUUSDc'), series: data.series, data: data.data, gaps: data.gaps, entries });
+    const run = await runReplayJob({ ...job('XAUUSDc'), series: data.series, data: data.data, gaps: data.gaps, entries });
     const open = JSON.parse(run.decisions.lines![0]!) as { kind: string; time: string; price: number; reason: string };
     expect(open.kind).toBe('open');
     expect(Date.parse(open.time)).toBe(data.series.time[2501]);
@@ -145,7 +145,7 @@ describe('entries', () => {
     expect(open.reason).toContain('e.csv:2');
   });
 
-  it('reports every bad row with its line and reason', () => {
+  it('reports every bad row with its line and reason', async () => {
     const csv = [
       'time,symbol,side,volume,sl,tp,comment',
       '2024-01-02T10:00:00Z,EURUSD,buy,0.1,1,2,',
@@ -170,7 +170,7 @@ describe('entries', () => {
     expect(parseEntriesCsv('a,b\n', 'x.csv', inst, config.symbols).errors[0]!.reason).toMatch(/expected header/);
   });
 
-  it('generates reproducible entries: SL = k x ATR, TP = RR x SL, from the fill price', () => {
+  it('generates reproducible entries: SL = k x ATR, TP = RR x SL, from the fill price', async () => {
     const data = sampleBars(inst, 3, 8000);
     const o = { ...DEFAULT_GENERATED, every: 200, seed: 1, side: 'random' as const };
     const a = generateEntries(data.series, 'M1', o);
@@ -189,7 +189,7 @@ describe('replay inputs', () => {
   const write = (file: string, bars: { time: number; open: number; high: number; low: number; close: number }[]) =>
     writeFileSync(file, ['time,open,high,low,close,volume,spread', ...bars.map((b) => `${new Date(b.time).toISOString()},${b.open},${b.high},${b.low},${b.close},1,0.3`)].join('\n') + '\n');
 
-  it('replays H1 bars with M1 bars deciding which of SL/TP came first, and joins consecutive files', () => {
+  it('replays H1 bars with M1 bars deciding which of SL/TP came first, and joins consecutive files', async () => {
     const dir = tmp();
     const m1 = sampleBars(inst, 21, 30_000).series;
     const h1: { time: number; open: number; high: number; low: number; close: number }[] = [];
@@ -211,8 +211,8 @@ describe('replay inputs', () => {
     expect(bars.fine!.length).toBe(m1.length);
     const entries = generateEntries(bars.series, 'H1', { ...DEFAULT_GENERATED, every: 3, seed: 2, warmupBars: 30 });
     const base = { ...job('XAUUSDc'), series: bars.series, timeframe: 'H1' as const, data: bars.data, gaps: bars.gaps, entries };
-    const fine = runReplayJob({ ...base, broker: { accountMode: 'hedging', fineBars: bars.fine! } });
-    const coarse = runReplayJob({ ...base, broker: { accountMode: 'hedging' } });
+    const fine = await runReplayJob({ ...base, broker: { accountMode: 'hedging', fineBars: bars.fine! } });
+    const coarse = await runReplayJob({ ...base, broker: { accountMode: 'hedging' } });
     expect(checkDecisionInvariants(fine.decisions.lines!, inst).violations).toEqual([]);
     expect(fine.report.broker.intrabar).toContain('resolved on finer bars');
     // Stop-first on whole H1 bars is the pessimistic bound: finer bars can only turn some stops into targets.

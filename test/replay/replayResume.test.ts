@@ -28,54 +28,54 @@ function input(symbol: string, faults: number, decisions: LineWriter): ReplayInp
   };
 }
 
-const summary = (r: ReturnType<typeof runReplay>) => JSON.stringify({ rows: r.rows, metrics: r.metrics, equity: r.equity, counts: r.counts, dtms: r.dtms, bars: r.bars, positionBars: r.positionBars, rejected: r.entriesRejected, audit: r.broker.audit });
+const summary = (r: Awaited<ReturnType<typeof runReplay>>) => JSON.stringify({ rows: r.rows, metrics: r.metrics, equity: r.equity, counts: r.counts, dtms: r.dtms, bars: r.bars, positionBars: r.positionBars, rejected: r.entriesRejected, audit: r.broker.audit });
 
 describe('replay resumed from a checkpoint', () => {
   for (const [symbol, faults] of [
     ['XAUUSDc', 0],
     ['EURUSD', 0.2],
   ] as const) {
-    it(`${symbol}${faults ? ' with 20% broker faults' : ''}: the same lines and results as the run that never stopped`, () => {
+    it(`${symbol}${faults ? ' with 20% broker faults' : ''}: the same lines and results as the run that never stopped`, async () => {
       const whole = new LineWriter(null);
       const cps = new Map<number, string>();
       const at = [2000, 5555, 9000, 15_999];
-      const full = runReplay({ ...input(symbol, faults, whole), checkpointAt: at, onCheckpoint: (c) => cps.set(c.next, toPlainJson(c)) });
+      const full = await runReplay({ ...input(symbol, faults, whole), checkpointAt: at, onCheckpoint: (c) => cps.set(c.next, toPlainJson(c)) });
       expect([...cps.keys()]).toEqual(at);
       expect(full.metrics.trades).toBeGreaterThan(50);
       expect(full.dtms.transitions).not.toEqual({});
       for (const next of at) {
         const cp = fromPlainJson(cps.get(next)!) as ReplayCheckpoint;
         const rest = new LineWriter(null);
-        const resumed = runReplay({ ...input(symbol, faults, rest), resume: cp });
+        const resumed = await runReplay({ ...input(symbol, faults, rest), resume: cp });
         expect(whole.lines!.slice(0, cp.lines).concat(rest.lines!)).toEqual(whole.lines);
         expect(summary(resumed)).toBe(summary(full));
       }
     });
   }
 
-  it('a checkpoint holds open trades, DTMS machines and the broker: picked up twice in a row it still matches', () => {
+  it('a checkpoint holds open trades, DTMS machines and the broker: picked up twice in a row it still matches', async () => {
     const whole = new LineWriter(null);
     let first: ReplayCheckpoint | null = null;
-    const full = runReplay({ ...input('XAUUSDc', 0.1, whole), checkpointAt: [4000], onCheckpoint: (c) => (first = c) });
+    const full = await runReplay({ ...input('XAUUSDc', 0.1, whole), checkpointAt: [4000], onCheckpoint: (c) => (first = c) });
     const cp = fromPlainJson(toPlainJson(first)) as ReplayCheckpoint;
     expect(cp.open.length).toBeGreaterThan(0);
     expect(cp.engine.positions.some((p) => p.defence !== null)).toBe(true);
     // Resume, take a second checkpoint later, resume from that one.
     const mid = new LineWriter(null);
     let second: ReplayCheckpoint | null = null;
-    runReplay({ ...input('XAUUSDc', 0.1, mid), resume: cp, checkpointAt: [11_000], onCheckpoint: (c) => (second = c) });
+    await runReplay({ ...input('XAUUSDc', 0.1, mid), resume: cp, checkpointAt: [11_000], onCheckpoint: (c) => (second = c) });
     const cp2 = fromPlainJson(toPlainJson(second)) as ReplayCheckpoint;
     const tail = new LineWriter(null);
-    const resumed = runReplay({ ...input('XAUUSDc', 0.1, tail), resume: cp2 });
+    const resumed = await runReplay({ ...input('XAUUSDc', 0.1, tail), resume: cp2 });
     expect(whole.lines!.slice(0, cp2.lines).concat(tail.lines!)).toEqual(whole.lines);
     expect(summary(resumed)).toBe(summary(full));
   });
 });
 
 describe('replay checkpoints: settled trades shared, unsettled ones copied', () => {
-  it('a later checkpoint holds the earlier settled trades first (the same objects), and only open or hedged trades as copies', () => {
+  it('a later checkpoint holds the earlier settled trades first (the same objects), and only open or hedged trades as copies', async () => {
     const cps: ReplayCheckpoint[] = [];
-    const full = runReplay({ ...input('XAUUSDc', 0, new LineWriter(null)), checkpointAt: [3000, 8000, 12_000], onCheckpoint: (c) => cps.push(c) });
+    const full = await runReplay({ ...input('XAUUSDc', 0, new LineWriter(null)), checkpointAt: [3000, 8000, 12_000], onCheckpoint: (c) => cps.push(c) });
     const [a, b, c] = cps as [ReplayCheckpoint, ReplayCheckpoint, ReplayCheckpoint];
     expect(a.settled.length).toBeGreaterThan(10);
     expect(b.settled.slice(0, a.settled.length)).toEqual(a.settled);
@@ -91,11 +91,11 @@ describe('replay checkpoints: settled trades shared, unsettled ones copied', () 
 
   // EURUSD with half of the requests failing: a hedged trade stops out and the close of its hedge is
   // refused, so at bar 4426 the hedge is still open after its trade closed (an orphan hedge).
-  it('a trade whose hedge outlives it stays unsettled until the hedge closes; resumed there, the same lines and results', () => {
+  it('a trade whose hedge outlives it stays unsettled until the hedge closes; resumed there, the same lines and results', async () => {
     const whole = new LineWriter(null);
     const cps = new Map<number, string>();
     const at = [4426, 4500, 9000];
-    const full = runReplay({ ...input('EURUSD', 0.5, whole), checkpointAt: at, onCheckpoint: (c) => cps.set(c.next, toPlainJson(c)) });
+    const full = await runReplay({ ...input('EURUSD', 0.5, whole), checkpointAt: at, onCheckpoint: (c) => cps.set(c.next, toPlainJson(c)) });
     const orphaned = fromPlainJson(cps.get(4426)!) as ReplayCheckpoint;
     const owners = orphaned.hedgeOf.map(([, id]) => id).filter((id) => !orphaned.open.includes(id));
     expect(owners.length, 'an orphan hedge at bar 4426').toBeGreaterThan(0);
@@ -112,17 +112,17 @@ describe('replay checkpoints: settled trades shared, unsettled ones copied', () 
     for (const next of at) {
       const cp = fromPlainJson(cps.get(next)!) as ReplayCheckpoint;
       const rest = new LineWriter(null);
-      const resumed = runReplay({ ...input('EURUSD', 0.5, rest), resume: cp });
+      const resumed = await runReplay({ ...input('EURUSD', 0.5, rest), resume: cp });
       expect(whole.lines!.slice(0, cp.lines).concat(rest.lines!)).toEqual(whole.lines);
       expect(summary(resumed)).toBe(summary(full));
     }
   });
 
-  it('refuses a checkpoint whose trades do not fill the trade list', () => {
+  it('refuses a checkpoint whose trades do not fill the trade list', async () => {
     let cp: ReplayCheckpoint | null = null;
-    runReplay({ ...input('XAUUSDc', 0, new LineWriter(null)), checkpointAt: [6000], onCheckpoint: (c) => (cp = c) });
+    await runReplay({ ...input('XAUUSDc', 0, new LineWriter(null)), checkpointAt: [6000], onCheckpoint: (c) => (cp = c) });
     const holed = fromPlainJson(toPlainJson(cp)) as ReplayCheckpoint;
     holed.settled.splice(3, 1);
-    expect(() => runReplay({ ...input('XAUUSDc', 0, new LineWriter(null)), resume: holed })).toThrow(/the checkpoint has no trade at \d+ of its \d+/);
+    await expect(runReplay({ ...input('XAUUSDc', 0, new LineWriter(null)), resume: holed })).rejects.toThrow(/the checkpoint has no trade at \d+ of its \d+/);
   });
 });

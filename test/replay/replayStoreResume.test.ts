@@ -51,9 +51,9 @@ function job(outDir: string): ReplayJob {
 const files = (dir: string) => ({ decisions: readFileSync(path.join(dir, 'decisions.jsonl')), report: readFileSync(path.join(dir, 'report.json')) });
 
 /** The uninterrupted run's files (no store). */
-const reference = (() => {
+const reference = await (async () => {
   const dir = fresh('ref');
-  runReplayJob(job(dir));
+  await runReplayJob(job(dir));
   return files(dir);
 })();
 
@@ -62,7 +62,7 @@ const reference = (() => {
  * stopAt-th checkpoint of this attempt is about to be saved (the previous one is the store's last).
  * Returns the bars the attempt resumed from (at most one) and whether it finished.
  */
-function attempt(store: SqliteStore, out: string, every: number, stopAt = Infinity): { resumedFrom: number[]; finished: boolean } {
+async function attempt(store: SqliteStore, out: string, every: number, stopAt = Infinity): Promise<{ resumedFrom: number[]; finished: boolean }> {
   const j = job(out);
   const resumedFrom: number[] = [];
   let saves = 0;
@@ -77,7 +77,7 @@ function attempt(store: SqliteStore, out: string, every: number, stopAt = Infini
     onResume: (cp) => resumedFrom.push(cp.next),
   };
   try {
-    runReplayJob(j);
+    await runReplayJob(j);
     return { resumedFrom, finished: true };
   } catch (err) {
     if (!(err instanceof Error) || err.message !== 'stopped') throw err;
@@ -88,13 +88,13 @@ function attempt(store: SqliteStore, out: string, every: number, stopAt = Infini
 const decisionsBytes = (out: string) => statSync(path.join(out, 'decisions.jsonl')).size;
 
 describe('replay --store: checkpoints with parts', () => {
-  it('stopped twice and started again, the same files as the run that never stopped; one stop right after a checkpoint with an orphan hedge', () => {
+  it('stopped twice and started again, the same files as the run that never stopped; one stop right after a checkpoint with an orphan hedge', async () => {
     const store = openSqliteStore(fresh('s.db'), { now: NOW });
     const out = fresh('out');
     const key = replayRunKey(job(out));
     const save = vi.spyOn(ReplayCheckpointWriter.prototype, 'save');
     const asSaved = () => fromPlainJson(toPlainJson(save.mock.calls.at(-1)![0]));
-    expect(attempt(store, out, 4426, 2)).toEqual({ resumedFrom: [], finished: false });
+    expect(await attempt(store, out, 4426, 2)).toEqual({ resumedFrom: [], finished: false });
 
     // The store's checkpoint (bar 4426): the closed trade whose hedge is still open is in its row, not in a part.
     const point = loadReplayCheckpoint(store, key, decisionsBytes(out))!;
@@ -109,7 +109,7 @@ describe('replay --store: checkpoints with parts', () => {
     expect(point.written.deals.items.length).toBe(cp.broker.deals.length);
     expect(store.replayCheckpointParts(key).map((p) => p.list)).toEqual(['applied_ids', 'deals', 'realized', 'trades']);
 
-    expect(attempt(store, out, 4426, 2)).toEqual({ resumedFrom: [4426], finished: false });
+    expect(await attempt(store, out, 4426, 2)).toEqual({ resumedFrom: [4426], finished: false });
     expect(store.replayCheckpoint(key)?.next).toBe(8852);
     // The orphaned trade settled since, with its hedge's close: the store holds it as the replay does.
     expect(loadReplayCheckpoint(store, key, decisionsBytes(out))!.checkpoint).toEqual(asSaved());
@@ -117,7 +117,7 @@ describe('replay --store: checkpoints with parts', () => {
     // One part per list and checkpoint: the second appended to the first.
     expect(store.replayCheckpointParts(key).filter((p) => p.list === 'trades').map((p) => p.start)).toEqual([0, cp.settled.length]);
 
-    expect(attempt(store, out, 4426)).toEqual({ resumedFrom: [8852], finished: true });
+    expect(await attempt(store, out, 4426)).toEqual({ resumedFrom: [8852], finished: true });
     expect(files(out).decisions.equals(reference.decisions)).toBe(true);
     expect(files(out).report.equals(reference.report)).toBe(true);
     // Done: the checkpoint and its parts are gone.
@@ -126,14 +126,14 @@ describe('replay --store: checkpoints with parts', () => {
     store.close();
   });
 
-  it('frequent checkpoints: the row stays small, the parts grow by what changed; read back, the checkpoint as saved; resumed, the same files', () => {
+  it('frequent checkpoints: the row stays small, the parts grow by what changed; read back, the checkpoint as saved; resumed, the same files', async () => {
     const store = openSqliteStore(fresh('s.db'), { now: NOW });
     const out = fresh('out');
     const key = replayRunKey(job(out));
     const rowSize: number[] = [];
     const save = vi.spyOn(ReplayCheckpointWriter.prototype, 'save');
     for (const stopAt of [3, 10]) {
-      attempt(store, out, 500, stopAt);
+      await attempt(store, out, 500, stopAt);
       rowSize.push(store.replayCheckpoint(key)!.checkpointJson.length);
       // The whole state rebuilt: trades, the broker's deals, realized profits (changed since they were first written) and ids.
       const saved = save.mock.calls.at(-1)![0];
@@ -147,18 +147,18 @@ describe('replay --store: checkpoints with parts', () => {
     const trades = parts.filter((p) => p.list === 'trades');
     expect(trades.length).toBeGreaterThan(5);
     expect(trades.every((p, k) => k === 0 || p.start > trades[k - 1]!.start)).toBe(true);
-    expect(attempt(store, out, 500)).toEqual({ resumedFrom: [5500], finished: true });
+    expect(await attempt(store, out, 500)).toEqual({ resumedFrom: [5500], finished: true });
     expect(files(out).decisions.equals(reference.decisions)).toBe(true);
     expect(files(out).report.equals(reference.report)).toBe(true);
     store.close();
   });
 
-  it('a damaged part is refused with its table, run key, list and start; a missing one too', () => {
+  it('a damaged part is refused with its table, run key, list and start; a missing one too', async () => {
     const file = fresh('s.db');
     const out = fresh('out');
     const key = replayRunKey(job(out));
     let store = openSqliteStore(file, { now: NOW });
-    attempt(store, out, 2000, 4);
+    await attempt(store, out, 2000, 4);
     store.close();
     const db = new Database(file);
     const deal = db.prepare("SELECT items FROM replay_checkpoint_parts WHERE run_key = ? AND list = 'deals' AND start = 0").get(key) as { items: string };
@@ -189,11 +189,11 @@ describe('replay --store: checkpoints with parts', () => {
     store.close();
   });
 
-  it('a decisions.jsonl shorter than the checkpoint counts on: the checkpoint and its parts are dropped', () => {
+  it('a decisions.jsonl shorter than the checkpoint counts on: the checkpoint and its parts are dropped', async () => {
     const store = openSqliteStore(fresh('s.db'), { now: NOW });
     const out = fresh('out');
     const key = replayRunKey(job(out));
-    attempt(store, out, 3000, 3);
+    await attempt(store, out, 3000, 3);
     expect(store.replayCheckpointParts(key).length).toBeGreaterThan(0);
     expect(loadReplayCheckpoint(store, key, 10)).toBeNull();
     expect(store.replayCheckpoint(key)).toBeNull();

@@ -30,11 +30,11 @@ export function register(program: Command): void {
     .option('--every <n>', 'open a demo position every N bars', '240')
     .option('--config <file>', 'a Warden config file (YAML or JSON)')
     .option('--quiet', 'print only the summary')
-    .action((o: DemoOptions, cmd: Command) => {
+    .action(async (o: DemoOptions, cmd: Command) => {
       const config = loadConfigOption(o.config);
       let result;
       try {
-        result = runSampleSession(config, {
+        result = await runSampleSession(config, {
           symbol: o.symbol,
           seed: positiveInt('seed', o.seed, 0),
           bars: positiveInt('bars', o.bars, 3000),

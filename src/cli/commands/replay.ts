@@ -17,7 +17,7 @@ import { TIMEFRAME_MS, TIMEFRAMES, type Timeframe } from '../../domain/types.ts'
 import { DEFAULT_MAX_GAP_MS } from '../../market/gaps.ts';
 import { loadConfigOption } from '../configArg.ts';
 import { CliError } from '../errors.ts';
-import { writeErr, writeOut } from '../io.ts';
+import { clockOf, writeErr, writeOut } from '../io.ts';
 import { readVersion } from '../main.ts';
 
 interface ReplayOptions {
@@ -111,9 +111,9 @@ export function register(program: Command): void {
     .option('--store <file>', 'a Warden store (SQLite): checkpoints saved there; a run killed part-way goes on from its last one when started again with the same arguments')
     .option('--checkpoint-every <n>', `with --store: bars between checkpoints (default ${DEFAULT_CHECKPOINT_EVERY})`)
     .option('--no-progress', 'no progress bar')
-    .action((o: ReplayOptions, cmd: Command) => {
+    .action(async (o: ReplayOptions, cmd: Command) => {
       try {
-        replayAction(o, cmd);
+        await replayAction(o, cmd);
       } catch (err) {
         if (err instanceof ReplayInputError) throw new CliError(err.message);
         if (err instanceof StoreError) throw new CliError(err.message);
@@ -122,7 +122,7 @@ export function register(program: Command): void {
     });
 }
 
-function replayAction(o: ReplayOptions, cmd: Command): void {
+async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
   const symbol = o.symbol ?? (o.sample ? 'XAUUSDc' : undefined);
   if (symbol === undefined) throw new CliError('--symbol is required: the instrument the bars are for (e.g. XAUUSDc)');
   if (o.sample && o.bars.length > 0) throw new CliError('--sample replays the generated market: leave out --bars');
@@ -200,9 +200,9 @@ function replayAction(o: ReplayOptions, cmd: Command): void {
   const version = readVersion();
   if (o.checkpointEvery !== undefined && o.store === undefined) throw new CliError('--checkpoint-every needs --store FILE (where the checkpoints go)');
   const checkpointEvery = o.checkpointEvery === undefined ? DEFAULT_CHECKPOINT_EVERY : number('checkpoint-every', o.checkpointEvery, 1, 1e9, true);
-  const store: WardenStore | null = o.store === undefined ? null : openSqliteStore(o.store, { now: Date.now(), createdBy: `warden ${version}` });
+  const store: WardenStore | null = o.store === undefined ? null : openSqliteStore(o.store, { now: clockOf(cmd)(), createdBy: `warden ${version}` });
   try {
-    replayRuns(o, cmd, { symbol, account, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery });
+    await replayRuns(o, cmd, { symbol, account, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery });
   } finally {
     store?.close();
   }
@@ -224,11 +224,13 @@ interface ReplayRunsArgs {
   checkpointEvery: number;
 }
 
-function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): void {
+async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Promise<void> {
   const { symbol, account, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery } = a;
   const showProgress = o.progress && process.stderr.isTTY === true;
 
-  const results = loaded.map(({ name, config }) => {
+  // One after the other (each replay holds its own market state): the same order as the configs given.
+  const results: { name: string; run: Awaited<ReturnType<typeof runReplayJob>>; outDir: string | null }[] = [];
+  for (const { name, config } of loaded) {
     const outDir = o.out === undefined ? null : o.compare !== undefined ? path.join(o.out, name) : o.out;
     const bar = showProgress ? new cliProgress.SingleBar({ format: `replay ${name} [{bar}] {percentage}% {value}/{total} bars`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
     bar?.start(bars.series.length, 0);
@@ -255,16 +257,16 @@ function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): void {
           store,
           runKey: replayRunKey(job),
           every: checkpointEvery,
-          now: () => Date.now(),
+          now: clockOf(cmd),
           onResume: (cp, total) =>
             writeOut(cmd, `${o.compare !== undefined ? `${name}: ` : ''}resuming from bar ${cp.next.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} (checkpoint saved at ${new Date(cp.savedAt).toISOString()})`),
         };
       }
-      return { name, run: runReplayJob(job), outDir };
+      results.push({ name, run: await runReplayJob(job), outDir });
     } finally {
       bar?.stop();
     }
-  });
+  }
 
   if (o.compare === undefined) {
     const r = results[0]!;

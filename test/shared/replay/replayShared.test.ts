@@ -71,26 +71,26 @@ const row = (file: string, bars: number, m: ReplayMetrics) => {
 
 describeShared('replay over the real market data in ../shared/data', () => {
   for (const [file, symbol, every] of FILES) {
-    it(`${file}: invariants hold on every decision line, and a second run writes identical bytes`, () => {
+    it(`${file}: invariants hold on every decision line, and a second run writes identical bytes`, async () => {
       const a = mkdtempSync(path.join(tmpdir(), 'warden-shared-replay-'));
       const b = mkdtempSync(path.join(tmpdir(), 'warden-shared-replay-'));
       dirs.push(a, b);
       const j = job(file, symbol, every, a);
-      const run = runReplayJob(j);
+      const run = await runReplayJob(j);
       const lines = readFileSync(path.join(a, 'decisions.jsonl'), 'utf8').trimEnd().split('\n');
       const inv = checkDecisionInvariants(lines, j.instrument);
       expect(inv.violations.slice(0, 5)).toEqual([]);
       expect(run.report.metrics.trades).toBeGreaterThan(30);
       expect(run.report.gaps.list.length).toBe(run.report.gaps.count);
-      runReplayJob(job(file, symbol, every, b));
+      await runReplayJob(job(file, symbol, every, b));
       for (const f of REPLAY_FILES) expect(readFileSync(path.join(b, f)).equals(readFileSync(path.join(a, f))), f).toBe(true);
       rows.push(row(file, run.report.data.bars, run.report.metrics));
     });
   }
 
-  it('xauusd M1 with 20% broker faults: invariants hold, nothing applied twice, every unknown reconciled', () => {
+  it('xauusd M1 with 20% broker faults: invariants hold, nothing applied twice, every unknown reconciled', async () => {
     const j = job('xauusd_oanda_m1_2014-05.csv', 'XAUUSD', 60, null, 0.2);
-    const run = runReplayJob(j);
+    const run = await runReplayJob(j);
     const inv = checkDecisionInvariants(run.decisions.lines!, j.instrument);
     expect(inv.violations.slice(0, 5)).toEqual([]);
     expect(run.result.broker.audit.duplicateIds).toBe(0);
