@@ -48,6 +48,7 @@ function health(o: HealthOptions, cmd: Command): void {
       const lines = [`${h.status}: ${h.positions} position(s), ${h.hedges} hedge(s) under management${age}`];
       for (const r of h.reasons) lines.push(`  - ${r}`);
       for (const f of h.feeds) lines.push(`  feed ${f.symbol}: ${Number.isFinite(f.lastBarAt) ? `last bar closed ${new Date(f.lastBarAt).toISOString()}` : 'no bar yet'}${f.stale ? ' (stale)' : ''}`);
+      if (Number.isFinite(h.lag.lastStepAt)) lines.push(`  engine: last step ended ${new Date(h.lag.lastStepAt).toISOString()}, ${Math.round(h.lag.lagMs / 1000)} s behind the market (${h.lag.barsBehind} bar(s) waiting) when it reported`);
       writeOut(cmd, lines.join('\n'));
     }
     if (h.status === 'degraded') throw new CliError('', EXIT_DEGRADED);
