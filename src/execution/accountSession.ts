@@ -26,7 +26,7 @@ import type { WardenConfig } from '../config/schema.ts';
 import { toPlainJson } from '../domain/plainJson.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
 import { ExitEngine, type EngineSnapshot } from '../engine/exitEngine.ts';
-import { newDecisionRecord, type DecisionRecord, type DecisionSink } from '../exits/decisionRecord.ts';
+import { newDecisionRecord, startRecord, type DecisionRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { planFromLegacy } from '../exits/legacyRule.ts';
 import { FeatureBreakers } from '../features/featureBreaker.ts';
 import { StoreError, type StoredSessionState, type WardenStore } from '../store/store.ts';
@@ -667,12 +667,7 @@ export class AccountSession {
 
   /** A 'lifetime' record (the session's own: lifetimes, journal conflicts, clock jumps). */
   private recordNote(time: number, positionId: string, symbol: string, side: Position['side'], reason: DecisionRecord['reason'], note: string, intentId = '', price = Number.NaN): void {
-    const r = newDecisionRecord();
-    r.time = time;
-    r.positionId = positionId;
-    r.symbol = symbol;
-    r.side = side;
-    r.rule = 'lifetime';
+    const r = startRecord(newDecisionRecord(), time, { positionId, symbol, side }, 'lifetime');
     r.outcome = 'info';
     r.reason = reason;
     r.changed = true;

@@ -23,12 +23,12 @@ import { explainDecision, type DecisionRecord, type DecisionSink } from '../exit
 import { BREAKEVEN_DONE, PARTIAL_SKIPPED } from '../exits/exitPlan.ts';
 import type { BarSeries } from '../market/barSeries.ts';
 import { DEFAULT_MAX_GAP_MS } from '../market/gaps.ts';
-import { AccountRiskBook } from './accountRiskBook.ts';
+import { AccountRiskBook, type AccountRiskState } from './accountRiskBook.ts';
 import { DecisionLineBuilder, rounded, type DecisionKind, type DecisionResult, type LineWriter } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
 import { accountCurrency, computeMetrics, toAccountCurrency } from './metrics.ts';
 import type { DtmsSummary, ExitReason, TradeChart, TradeRow } from './reportModel.ts';
-import { TradeBook, type PlacedTrade, type TradeState } from './tradeBook.ts';
+import { TradeBook, type TradeBookState, type TradeState } from './tradeBook.ts';
 
 export type { PlacedTrade, TradeState } from './tradeBook.ts';
 
@@ -66,35 +66,13 @@ export interface ReplayInput {
  * the same data boundaries), which rebuilds it exactly. `lines`: decision lines written before `next`.
  * Everything is a copy except the settled trades, which never change again: shared, to be read only.
  */
-export interface ReplayCheckpoint {
+export interface ReplayCheckpoint extends TradeBookState, AccountRiskState {
   next: number;
   lines: number;
   nextEntry: number;
   entriesRejected: number;
   positionBars: number;
-  /** Trades so far; each trade is in `settled` or `unsettled` with its place in the replay's trade list. */
-  tradeCount: number;
-  /**
-   * Trades that can no longer change (closed, and no DTMS hedge of theirs open), in the order they
-   * settled: a later checkpoint of the same run (resumed or not) holds these first, then the newer ones.
-   */
-  settled: PlacedTrade[];
-  /** The others: open, or closed with a hedge still open (its close is booked to the trade). */
-  unsettled: PlacedTrade[];
-  /** Open trades' ids, in the order replay holds them. */
-  open: string[];
-  /** Open DTMS hedges: [ticket, trade id], in order. */
-  hedgeOf: [string, string][];
-  hedgesOpened: number;
-  hedgeProfit: number;
   tallies: [string, Record<string, number>][];
-  risk: { dailyLossPct: number; hourlyLossPct: number; consecutiveStops: number };
-  balance: number;
-  riskDay: number;
-  dayStartBalance: number;
-  dayProfit: number;
-  hourCloses: number[];
-  hourProfit: number;
   engine: EngineSnapshot;
   broker: PaperBrokerSnapshot;
 }

@@ -63,10 +63,18 @@ export interface RealizedProfits {
 
 /** The book as a replay checkpoint keeps it (see ReplayCheckpoint). */
 export interface TradeBookState {
+  /** Trades so far; each trade is in `settled` or `unsettled` with its place in the replay's trade list. */
   tradeCount: number;
+  /**
+   * Trades that can no longer change (closed, and no DTMS hedge of theirs open), in the order they
+   * settled: a later checkpoint of the same run (resumed or not) holds these first, then the newer ones.
+   */
   settled: PlacedTrade[];
+  /** The others: open, or closed with a hedge still open (its close is booked to the trade). */
   unsettled: PlacedTrade[];
+  /** Open trades' ids, in the order replay holds them. */
   open: string[];
+  /** Open DTMS hedges: [ticket, trade id], in order. */
   hedgeOf: [string, string][];
   hedgesOpened: number;
   hedgeProfit: number;
