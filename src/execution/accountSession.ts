@@ -459,10 +459,12 @@ export class AccountSession {
       this.recordNote(closeTime, it.positionId, it.symbol, it.side, 'journal_conflict', why, it.id);
       this.o.log?.warn({ intent: it.id, status: prior.status }, 'intent id already in the journal for another decision: not sent, decided afresh');
     }
-    // Nothing leaves before it is kept: the decisions, the intents (pending) and their state.
-    const decidedAt = this.o.wallClock?.() ?? this.o.clock();
+    // Nothing leaves before it is kept: the decisions, the intents (pending) and their state. How long
+    // that took is read on the session's clock: the market's time (a real account's wall clock; a
+    // played market waits for its step, so nothing it decided goes stale).
+    const decidedAt = this.o.clock();
     await this.commit(() => this.persist(fresh));
-    const keptAfterMs = (this.o.wallClock?.() ?? this.o.clock()) - decidedAt;
+    const keptAfterMs = this.o.clock() - decidedAt;
     let results: SettledIntent[] = [];
     if (fresh.length > 0 && keptAfterMs > STALE_DECISION_BARS * this.baseMs) {
       // Kept only after a store outage: the prices these were decided on are gone. Refused unsent,
