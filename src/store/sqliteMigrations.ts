@@ -174,4 +174,10 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'decisions_by_rule: a rule\'s latest decisions (the DTMS actions) read as one index range',
+    up(db) {
+      db.exec(`CREATE INDEX decisions_by_rule ON decisions (rule, seq);`);
+    },
+  },
 ];
