@@ -1,6 +1,11 @@
 // What the API shows of the live session, as plain JSON: a position with its exit plan and DTMS
 // state, the seed's /api/dtms/trade/{ticket} shape, the DTMS status, actions and engine. Built from
 // the engine's and the store's current state; NaN ("not known yet") becomes null, as JSON has no NaN.
+//
+// The engine and the HTTP handlers share one thread, so the hot views (the positions list, one
+// position, a trade's DTMS JSON and stop path, the DTMS status) are built at most once per change of
+// the session's state and served as the JSON text built then (LiveViews): a read between two steps
+// costs a lookup, however many clients ask.
 import { BREAKEVEN_DONE, PARTIAL_DONE } from '../exits/exitPlan.ts';
 import type { AccountSession } from '../execution/accountSession.ts';
 import type { WardenStore } from '../store/store.ts';
@@ -128,8 +133,7 @@ export function dtmsTradeView(session: AccountSession, store: WardenStore, ticke
   const s = def?.tracked.score;
   const state = v.dtms?.state ?? 'NOT_DEFENDED';
   const actions = store
-    .intentsFor(v.lifetime)
-    .filter((i) => i.intent.rule === 'dtms')
+    .intentsFor(v.lifetime, { rule: 'dtms' })
     .map((i) => ({ time: new Date(i.intent.time).toISOString(), action: i.intent.action, kind: i.intent.kind, status: i.status, reason: i.reason || i.intent.reason }));
   return {
     success: true as const,
@@ -164,10 +168,28 @@ export function dtmsTradeView(session: AccountSession, store: WardenStore, ticke
   };
 }
 
+/** A position's stop over time: the initial stop, then every move the venue applied (null: no such position). */
+export function stopPathView(session: AccountSession, store: WardenStore, ticket: string) {
+  const key = session.managedKey(ticket);
+  const plan = key === undefined ? undefined : session.engine.plan(key);
+  const pos = key === undefined ? undefined : session.engine.position(key);
+  if (key === undefined || !plan || !pos) return null;
+  const stops: { time: number; sl: number; by: string }[] = [];
+  if (Number.isFinite(plan.initialSl)) stops.push({ time: pos.openTime, sl: plan.initialSl, by: 'initial' });
+  for (const i of store.intentsFor(key, { kind: 'move_stop', status: 'applied' })) {
+    if (i.intent.kind === 'move_stop' && i.intent.targetId === plan.ticket) stops.push({ time: i.intent.time, sl: i.intent.newSl, by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule });
+  }
+  return { ticket, symbol: pos.symbol, side: pos.side, entry: pos.entryPrice, openTime: pos.openTime, tp: pos.tp, stops };
+}
+
 /** DTMS over the account: positions per state, hedges, deep checks. */
 export function dtmsStatusView(session: AccountSession) {
   const byState: Record<string, number> = {};
-  for (const v of positionViews(session)) if (v.dtms) byState[v.dtms.state] = (byState[v.dtms.state] ?? 0) + 1;
+  for (const key of session.engine.positionIds()) {
+    if (!session.engine.plan(key) || !session.engine.position(key)) continue;
+    const state = session.engine.defence(key)?.tracked.state.state;
+    if (state !== undefined) byState[state] = (byState[state] ?? 0) + 1;
+  }
   return {
     enabled: session.engine.config.dtms.enabled,
     positions: session.engine.openPositions,
@@ -175,4 +197,191 @@ export function dtmsStatusView(session: AccountSession) {
     hedges: session.engine.hedgeIds().length,
     deepChecks: session.engine.deepChecks,
   };
+}
+
+/**
+ * Counts the changes of a live session's state, so that a view built from it is rebuilt only after
+ * one. The engine's state changes only inside the session's steps (`onBar`), `act` (the API's
+ * changes) and `refreshFromBroker`, which the session runs one at a time; the count goes up as each of
+ * them settles, so a view built before or while one runs is never served after it. AccountSession
+ * keeps no such count itself: these three methods of the session object are wrapped, once per session,
+ * keeping what they do and return.
+ */
+export class SessionChanges {
+  private static readonly watched = new WeakMap<AccountSession, SessionChanges>();
+  private count = 0;
+
+  private constructor(session: AccountSession) {
+    const counted = <T>(p: Promise<T>): Promise<T> => p.finally(() => void this.count++);
+    const onBar = session.onBar.bind(session);
+    const act = session.act.bind(session);
+    const refresh = session.refreshFromBroker.bind(session);
+    session.onBar = (symbol, bar) => counted(onBar(symbol, bar));
+    session.act = <T>(change: () => T) => counted(act(change));
+    session.refreshFromBroker = () => counted(refresh());
+  }
+
+  static of(session: AccountSession): SessionChanges {
+    let c = SessionChanges.watched.get(session);
+    if (c === undefined) {
+      c = new SessionChanges(session);
+      SessionChanges.watched.set(session, c);
+    }
+    return c;
+  }
+
+  /** Rises with every settled step, change or refresh. */
+  get version(): number {
+    return this.count;
+  }
+}
+
+/**
+ * The order the positions list pages in, by the venue's ticket: numeric tickets by value, then the
+ * others (e.g. Binance's `BTC/USDT:USDT:long`) by text. A cursor `after=<ticket>` stays valid when
+ * that position closes: the page goes on with the tickets that sort after it.
+ */
+export function compareTickets(a: string, b: string): number {
+  const da = /^\d+$/.test(a);
+  const db = /^\d+$/.test(b);
+  if (da !== db) return da ? -1 : 1;
+  if (da) {
+    const x = a.replace(/^0+(?=\d)/, '');
+    const y = b.replace(/^0+(?=\d)/, '');
+    if (x.length !== y.length) return x.length - y.length;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A page of the positions list: its JSON text, how many it holds, and the last ticket in it (the next page's cursor). */
+export interface PositionsPage {
+  json: string;
+  count: number;
+  last: string | null;
+}
+
+/** Entries a map of views may hold before it starts afresh (within one state version: distinct cursors or tickets asked). */
+const MAX_VIEWS_PER_VERSION = 4096;
+
+/**
+ * The hot views of a live session as JSON text, built at most once per version of its state
+ * (SessionChanges) and per what was asked (a page, a ticket). Between two changes, every read of the
+ * same thing is a map lookup; a change drops them all, and each is built again when next asked.
+ */
+export class LiveViews {
+  private readonly changes: SessionChanges;
+  private at = -1;
+  /** The managed positions in ticket order: [ticket, lifetime key]. */
+  private order: [string, string][] | null = null;
+  private readonly positionJson = new Map<string, string | null>();
+  private readonly pages = new Map<string, PositionsPage>();
+  private readonly trades = new Map<string, string | null>();
+  private readonly stops = new Map<string, string | null>();
+  private status: ReturnType<typeof dtmsStatusView> | null = null;
+
+  constructor(
+    private readonly session: AccountSession,
+    private readonly store: WardenStore,
+  ) {
+    this.changes = SessionChanges.of(session);
+  }
+
+  /** The positions after `after` in ticket order (from the first without it), at most `limit`. */
+  positionsPage(after: string | undefined, limit: number): PositionsPage {
+    this.sync();
+    const cacheKey = `${limit}|${after ?? ''}`;
+    const cached = this.pages.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const order = this.ticketOrder();
+    let lo = 0;
+    if (after !== undefined) {
+      // The first ticket sorting after the cursor (binary search: the order is sorted).
+      let hi = order.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareTickets(order[mid]![0], after) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const parts: string[] = [];
+    let last: string | null = null;
+    for (let i = lo; i < order.length && parts.length < limit; i++) {
+      const json = this.positionJsonOf(order[i]![1]);
+      if (json === null) continue;
+      parts.push(json);
+      last = order[i]![0];
+    }
+    const page: PositionsPage = { json: `[${parts.join(',')}]`, count: parts.length, last };
+    remember(this.pages, cacheKey, page);
+    return page;
+  }
+
+  /** One position's JSON, by the venue's ticket (null: not managed). */
+  position(ticket: string): string | null {
+    this.sync();
+    const key = this.session.managedKey(ticket);
+    return key === undefined ? null : this.positionJsonOf(key);
+  }
+
+  /** The seed's DTMS trade JSON of a ticket (null: not managed). */
+  dtmsTrade(ticket: string): string | null {
+    this.sync();
+    return cachedText(this.trades, ticket, () => dtmsTradeView(this.session, this.store, ticket));
+  }
+
+  /** A ticket's stop path JSON (null: not managed). */
+  stopPath(ticket: string): string | null {
+    this.sync();
+    return cachedText(this.stops, ticket, () => stopPathView(this.session, this.store, ticket));
+  }
+
+  dtmsStatus(): ReturnType<typeof dtmsStatusView> {
+    this.sync();
+    this.status ??= dtmsStatusView(this.session);
+    return this.status;
+  }
+
+  private sync(): void {
+    const v = this.changes.version;
+    if (v === this.at) return;
+    this.at = v;
+    this.order = null;
+    this.positionJson.clear();
+    this.pages.clear();
+    this.trades.clear();
+    this.stops.clear();
+    this.status = null;
+  }
+
+  private ticketOrder(): [string, string][] {
+    if (this.order === null) {
+      const engine = this.session.engine;
+      const order: [string, string][] = [];
+      for (const key of engine.positionIds()) {
+        const plan = engine.plan(key);
+        if (plan) order.push([plan.ticket, key]);
+      }
+      order.sort((a, b) => compareTickets(a[0], b[0]) || compareTickets(a[1], b[1]));
+      this.order = order;
+    }
+    return this.order;
+  }
+
+  private positionJsonOf(key: string): string | null {
+    return cachedText(this.positionJson, key, () => positionView(this.session, key));
+  }
+}
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= MAX_VIEWS_PER_VERSION) map.clear();
+  map.set(key, value);
+}
+
+function cachedText(map: Map<string, string | null>, key: string, build: () => unknown): string | null {
+  const hit = map.get(key);
+  if (hit !== undefined) return hit;
+  const view = build();
+  const text = view === null ? null : JSON.stringify(view);
+  remember(map, key, text);
+  return text;
 }
