@@ -13,8 +13,8 @@ export const limitQuery = z.object({ limit: z.coerce.number().int().min(1).max(1
  */
 export const DECISIONS_PAGE_MAX = 500;
 export const POSITIONS_PAGE_MAX = 500;
-/** The positions a list answers without `limit`: a dashboard's worth; more pages through `after`. */
-export const POSITIONS_PAGE_DEFAULT = 200;
+/** The positions a list answers without `limit`; more pages through `after` (the overview asks for pages of the cap). */
+export const POSITIONS_PAGE_DEFAULT = 100;
 
 const pageLimit = (max: number, fallback: number, cursor: string) =>
   z.coerce

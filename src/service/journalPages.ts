@@ -12,9 +12,9 @@
 import { ticketOfKey } from '../domain/lifetime.ts';
 import type { JournalDecision, JournalFilter, WardenStore } from '../store/store.ts';
 
-/** A page of decisions as the API answers it: the JSON array, how many it holds, and the seq of its oldest (the next page's cursor). */
+/** A page of decisions as the API answers it: the JSON array (UTF-8, as sent), how many it holds, and the seq of its oldest (the next page's cursor). */
 export interface DecisionsPage {
-  json: string;
+  json: Buffer;
   count: number;
   oldestSeq: number | null;
 }
@@ -55,28 +55,32 @@ interface Kept {
   /** A latest page's records one by one (what the next update starts from); none for an older page. */
   rows: Row[];
   page: DecisionsPage;
-  /** What it holds, in characters of JSON. */
-  chars: number;
+  /** What it holds, in bytes. */
+  bytes: number;
 }
 
 export interface JournalPagesOptions {
-  /** Pages kept at most, and their total JSON size (characters). */
+  /** Pages kept at most, and their total size (bytes). */
   maxPages?: number;
-  maxChars?: number;
+  maxBytes?: number;
+  /** The journal's last seq now (default: asked of the store each time). */
+  head?: () => number;
 }
 
 export class JournalPages {
   private readonly kept = new Map<string, Kept>();
-  private chars = 0;
+  private bytes = 0;
   private readonly maxPages: number;
-  private readonly maxChars: number;
+  private readonly maxBytes: number;
+  private readonly head: () => number;
 
   constructor(
     private readonly store: WardenStore,
     o: JournalPagesOptions = {},
   ) {
     this.maxPages = o.maxPages ?? 512;
-    this.maxChars = o.maxChars ?? 32 << 20;
+    this.maxBytes = o.maxBytes ?? 32 << 20;
+    this.head = o.head ?? (() => store.lastDecisionSeq());
   }
 
   /**
@@ -85,7 +89,7 @@ export class JournalPages {
    * the journal must be read, and names the positions as they are then (a ticket's lifetimes grow).
    */
   page(name: string, filter: () => JournalFilter, limit: number, before?: number): DecisionsPage {
-    const head = this.store.lastDecisionSeq();
+    const head = this.head();
     // A cursor past the head reads what the latest page reads, which appends will change.
     const fixed = before !== undefined && before <= head + 1;
     const key = fixed ? `${name}|${limit}|<${before}` : `${name}|${limit}|latest`;
@@ -106,19 +110,21 @@ export class JournalPages {
   }
 
   private keep(key: string, head: number | null, rows: Row[], previous: Kept | undefined): void {
-    const json = `[${rows.map((r) => r.json).join(',')}]`;
+    // Kept as the bytes sent: encoding the text again on every request would cost more than the rest of it.
+    const json = Buffer.from(`[${rows.map((r) => r.json).join(',')}]`);
     const page: DecisionsPage = { json, count: rows.length, oldestSeq: rows[0]?.seq ?? null };
-    const chars = head === null ? json.length : 2 * json.length;
-    if (previous !== undefined) this.chars -= previous.chars;
+    // A latest page also keeps its records as text (two bytes a character) for its next update.
+    const bytes = head === null ? json.length : 3 * json.length;
+    if (previous !== undefined) this.bytes -= previous.bytes;
     this.kept.delete(key);
-    this.kept.set(key, { head, rows: head === null ? [] : rows, page, chars });
-    this.chars += chars;
+    this.kept.set(key, { head, rows: head === null ? [] : rows, page, bytes });
+    this.bytes += bytes;
     // The least recently asked go first (a Map keeps insertion order; an asked page is moved to the end).
     for (const [k, v] of this.kept) {
-      if (this.kept.size <= this.maxPages && this.chars <= this.maxChars) break;
+      if (this.kept.size <= this.maxPages && this.bytes <= this.maxBytes) break;
       if (k === key) continue;
       this.kept.delete(k);
-      this.chars -= v.chars;
+      this.bytes -= v.bytes;
     }
   }
 }

@@ -253,9 +253,9 @@ export function compareTickets(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A page of the positions list: its JSON text, how many it holds, and the last ticket in it (the next page's cursor). */
+/** A page of the positions list: its JSON (UTF-8, as sent), how many it holds, and the last ticket in it (the next page's cursor). */
 export interface PositionsPage {
-  json: string;
+  json: Buffer;
   count: number;
   last: string | null;
 }
@@ -278,6 +278,7 @@ export class LiveViews {
   private readonly trades = new Map<string, string | null>();
   private readonly stops = new Map<string, string | null>();
   private status: ReturnType<typeof dtmsStatusView> | null = null;
+  private head: number | null = null;
 
   constructor(
     private readonly session: AccountSession,
@@ -311,7 +312,8 @@ export class LiveViews {
       parts.push(json);
       last = order[i]![0];
     }
-    const page: PositionsPage = { json: `[${parts.join(',')}]`, count: parts.length, last };
+    // Kept as the bytes sent: encoding the text again on every request would cost more than the rest of it.
+    const page: PositionsPage = { json: Buffer.from(`[${parts.join(',')}]`), count: parts.length, last };
     remember(this.pages, cacheKey, page);
     return page;
   }
@@ -335,6 +337,16 @@ export class LiveViews {
     return cachedText(this.stops, ticket, () => stopPathView(this.session, this.store, ticket));
   }
 
+  /**
+   * The decision journal's last seq. Only the session appends to the journal, inside the steps and
+   * changes SessionChanges counts, so it is asked of the store once per version.
+   */
+  journalHead(): number {
+    this.sync();
+    this.head ??= this.store.lastDecisionSeq();
+    return this.head;
+  }
+
   dtmsStatus(): ReturnType<typeof dtmsStatusView> {
     this.sync();
     this.status ??= dtmsStatusView(this.session);
@@ -351,6 +363,7 @@ export class LiveViews {
     this.trades.clear();
     this.stops.clear();
     this.status = null;
+    this.head = null;
   }
 
   private ticketOrder(): [string, string][] {
