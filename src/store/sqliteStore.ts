@@ -39,6 +39,7 @@ import {
 import {
   StoreError,
   type IntentAnswer,
+  type IntentCount,
   type IntentFilter,
   type IntentStatus,
   type JournalDecision,
@@ -343,6 +344,14 @@ interface JournalRow {
 }
 
 const { shape: d } = decisionRecordSchema;
+
+/** A row of intentCounts: the status column, the intent's rule and action as SQLite extracted them, the count. */
+const intentCountSchema = z.object({
+  status: z.enum(INTENT_STATUSES),
+  rule: d.rule,
+  action: z.string().nullable(),
+  n: z.number().int().min(1),
+});
 /** A journal row after its fields array is parsed: the same checks as a whole record's, for the fields read. */
 const journalRowSchema = z.object({
   seq: z.number().int(),
@@ -601,6 +610,18 @@ export class SqliteStore implements WardenStore {
 
   intentsSince(at: number): StoredIntent[] {
     return (this.st.intentsSince.all(at) as IntentRow[]).map((r) => this.decodeIntent(r));
+  }
+
+  intentCounts(at: number, symbol?: string): IntentCount[] {
+    const rows = this.st.intentCounts.all({ at, symbol: symbol ?? null }) as unknown[];
+    return rows.map((row) => {
+      const parsed = intentCountSchema.safeParse(row);
+      if (!parsed.success) {
+        const i = parsed.error.issues[0]!;
+        throw new StoreError('invalid_row', this.location, `${this.location}: an intents row is not valid: ${i.path.join('.') || 'intent'}: ${i.message}`);
+      }
+      return { status: parsed.data.status, rule: parsed.data.rule, action: parsed.data.action ?? '', count: parsed.data.n };
+    });
   }
 
   private decodeIntent(row: IntentRow): StoredIntent {
@@ -879,6 +900,12 @@ function prepareStatements(db: Database.Database) {
     ),
     // Journal order follows time, so the newest rows are scanned from the end of seq.
     intentsSince: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE recorded_at >= ? ORDER BY seq`),
+    // The window is an index range on recorded_at (schema 7); only its rows are read, in SQLite.
+    intentCounts: db.prepare(
+      `SELECT status, json_extract(intent, '$.rule') AS rule, json_extract(intent, '$.action') AS action, count(*) AS n FROM intents
+       WHERE recorded_at >= @at AND (@symbol IS NULL OR json_extract(intent, '$.symbol') = @symbol)
+       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    ),
     legacyPut: db.prepare(
       `INSERT INTO legacy_rules (position_id, symbol, source, imported_at, notes, rule) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (position_id) DO UPDATE SET symbol = excluded.symbol, source = excluded.source, imported_at = excluded.imported_at, notes = excluded.notes, rule = excluded.rule`,

@@ -50,6 +50,14 @@ export interface IntentFilter {
   status?: IntentStatus;
 }
 
+/** How many intents of one status, rule and DTMS action ('' for the exit plan's rules) a window of the journal holds. */
+export interface IntentCount {
+  status: IntentStatus;
+  rule: ExitRule;
+  action: string;
+  count: number;
+}
+
 /**
  * An intent's life in the journal: `pending` from before it is sent; then the broker's answer:
  * `applied`, `rejected`, or `unknown` (a timeout: reconcile with the broker's positions, then mark it
@@ -250,6 +258,11 @@ export interface WardenStore {
   intentsFor(positionId: string, only?: IntentFilter): StoredIntent[];
   /** Intents journaled at or after `at` (epoch ms), oldest first. */
   intentsSince(at: number): StoredIntent[];
+  /**
+   * The intents journaled at or after `at` (of `symbol` when given), counted by status, rule and action
+   * in the store: a window's statistics without decoding its intents.
+   */
+  intentCounts(at: number, symbol?: string): IntentCount[];
 
   // A live session's restart state (schema 3): the managed positions as the broker last showed them,
   // the engine-wide state, and the latest health report (what `warden health` reads).

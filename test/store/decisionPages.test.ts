@@ -164,8 +164,44 @@ describe("a position's intents of one rule, kind or status", () => {
   });
 });
 
+describe('intent counts of a window', () => {
+  it('by status, rule and action, of one symbol or all, as decoding the window and counting would', () => {
+    const s = openSqliteStore(fresh(), { now: NOW });
+    const base: Intent = { id: '', positionId: '7#1', symbol: 'XAUUSDc', kind: 'move_stop', rule: 'trail', episode: 1, newSl: 2400, oldSl: null, volume: 0, time: NOW, price: 2405, reason: 'trail', targetId: '7', side: 'buy', comment: '', action: '' };
+    const rules: Intent['rule'][] = ['trail', 'breakeven', 'dtms', 'partial'];
+    for (let i = 0; i < 200; i++) {
+      const rule = rules[i % 4]!;
+      const intent: Intent = { ...base, id: `i${i}`, rule, symbol: i % 3 === 0 ? 'EURUSD' : 'XAUUSDc', action: rule === 'dtms' ? (['tighten_stop', 'partial_close'] as const)[i % 2]! : '' };
+      s.recordIntent(intent, NOW + i * 60_000);
+      if (i % 5 === 0) s.markIntent(intent.id, 'rejected', '10016', 'invalid stops', NOW + i * 60_000 + 1);
+      else if (i % 5 !== 4) s.markIntent(intent.id, 'applied', null, '', NOW + i * 60_000 + 1);
+    }
+    const reference = (at: number, symbol?: string) => {
+      const counts = new Map<string, number>();
+      for (const i of s.intentsSince(at)) {
+        if (symbol !== undefined && i.intent.symbol !== symbol) continue;
+        const k = `${i.status}|${i.intent.rule}|${i.intent.action}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      return [...counts].map(([k, count]) => ({ k, count })).sort((a, b) => (a.k < b.k ? -1 : 1));
+    };
+    const counted = (at: number, symbol?: string) =>
+      s
+        .intentCounts(at, symbol)
+        .map((c) => ({ k: `${c.status}|${c.rule}|${c.action}`, count: c.count }))
+        .sort((a, b) => (a.k < b.k ? -1 : 1));
+    for (const at of [0, NOW + 50 * 60_000, NOW + 199 * 60_000, NOW + 500 * 60_000]) {
+      expect(counted(at)).toEqual(reference(at));
+      expect(counted(at, 'EURUSD')).toEqual(reference(at, 'EURUSD'));
+    }
+    expect(counted(0).reduce((n, c) => n + c.count, 0)).toBe(200);
+    expect(counted(NOW + 500 * 60_000)).toEqual([]);
+    s.close();
+  });
+});
+
 describe('schema 7: decisions by rule', () => {
-  it('a schema-6 store gains the (rule, seq) index, its journal unchanged, and a rule page is one index range', () => {
+  it('a schema-6 store gains the (rule, seq) and intent time indexes, its journal unchanged; a rule page and a window of intents are one index range each', () => {
     const file = fresh();
     const six = openSqliteStore(file, { now: NOW, migrations: MIGRATIONS.slice(0, 6) });
     six.transaction(() => {
@@ -182,6 +218,7 @@ describe('schema 7: decisions by rule', () => {
     const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
     expect(plan("SELECT seq FROM decisions WHERE rule = 'dtms' AND seq > 0 AND seq < 1000 ORDER BY seq DESC LIMIT 10")).toMatch(/USING (COVERING )?INDEX decisions_by_rule \(rule=\? AND seq>\? AND seq<\?\)/);
     expect(plan("SELECT seq FROM decisions WHERE position_id = '1#1' AND seq > 0 AND seq < 1000 ORDER BY seq DESC LIMIT 10")).toMatch(/USING (COVERING )?INDEX decisions_by_position \(position_id=\? AND seq>\? AND seq<\?\)/);
+    expect(plan('SELECT status, count(*) FROM intents WHERE recorded_at >= 5 GROUP BY 1')).toMatch(/USING INDEX intents_by_time \(recorded_at>\?\)/);
     db.close();
   });
 });
