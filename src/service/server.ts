@@ -265,7 +265,7 @@ export async function buildServer(o: ServerOptions) {
     );
   }
 
-  registerPlanRoutes(app, { session, store, requireToken });
+  registerPlanRoutes(app, { session, store, views, requireToken });
 
   api.get(
     '/api/dtms/trade/:ticket',
@@ -293,12 +293,19 @@ export async function buildServer(o: ServerOptions) {
     '/api/market/:symbol/bars',
     { schema: { operationId: 'recentBars', summary: 'recent closed M1 bars of a symbol, oldest first', params: symbolParams, querystring: limitQuery, response: { 200: z.array(barSchema), 404: errorSchema } } },
     (req, reply) => {
-      const bars = o.recentBars?.(req.params.symbol, req.query.limit);
-      if (bars === undefined) {
+      const { symbol } = req.params;
+      const { limit } = req.query;
+      // A bar comes with each step: the same chart is built once per step, however many pages ask.
+      const json = views.memo(`bars:${symbol}:${limit}`, () => {
+        const bars = o.recentBars?.(symbol, limit);
+        return bars === undefined ? null : Buffer.from(JSON.stringify(bars.map((b) => ({ time: b.time, open: b.open, high: b.high, low: b.low, close: b.close }))));
+      });
+      if (json === null) {
         reply.code(404);
-        return { error: 'not_found', message: `no market data for ${req.params.symbol}` };
+        return { error: 'not_found', message: `no market data for ${symbol}` };
       }
-      return bars;
+      sendJson(reply, json);
+      return undefined;
     },
   );
 

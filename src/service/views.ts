@@ -200,25 +200,40 @@ export function dtmsStatusView(session: AccountSession) {
 }
 
 /**
- * Counts the changes of a live session's state, so that a view built from it is rebuilt only after
- * one. The engine's state changes only inside the session's steps (`onBar`), `act` (the API's
- * changes) and `refreshFromBroker`, which the session runs one at a time; the count goes up as each of
- * them settles, so a view built before or while one runs is never served after it. AccountSession
- * keeps no such count itself: these three methods of the session object are wrapped, once per session,
- * keeping what they do and return.
+ * Follows the changes of a live session's state, so that a view built from it is kept only while it
+ * holds. The engine's state changes only inside the session's steps (`onBar`), `act` (the API's
+ * changes) and `refreshFromBroker`, which the session runs one at a time. `version` rises as each of
+ * them settles; `changing` is true from the call until it settles (a step waiting on a venue's answer
+ * has changed part of the state, not all of it). AccountSession keeps no such count itself: these three
+ * methods of the session object are wrapped, once per session, keeping what they do and return.
  */
 export class SessionChanges {
   private static readonly watched = new WeakMap<AccountSession, SessionChanges>();
-  private count = 0;
+  private settled = 0;
+  private underWay = 0;
 
   private constructor(session: AccountSession) {
-    const counted = <T>(p: Promise<T>): Promise<T> => p.finally(() => void this.count++);
+    const done = () => {
+      this.underWay--;
+      this.settled++;
+    };
+    const counted = <T>(run: () => Promise<T>): Promise<T> => {
+      this.underWay++;
+      let p: Promise<T>;
+      try {
+        p = run();
+      } catch (err) {
+        done();
+        throw err;
+      }
+      return p.finally(done);
+    };
     const onBar = session.onBar.bind(session);
     const act = session.act.bind(session);
     const refresh = session.refreshFromBroker.bind(session);
-    session.onBar = (symbol, bar) => counted(onBar(symbol, bar));
-    session.act = <T>(change: () => T) => counted(act(change));
-    session.refreshFromBroker = () => counted(refresh());
+    session.onBar = (symbol, bar) => counted(() => onBar(symbol, bar));
+    session.act = <T>(change: () => T) => counted(() => act(change));
+    session.refreshFromBroker = () => counted(refresh);
   }
 
   static of(session: AccountSession): SessionChanges {
@@ -232,7 +247,12 @@ export class SessionChanges {
 
   /** Rises with every settled step, change or refresh. */
   get version(): number {
-    return this.count;
+    return this.settled;
+  }
+
+  /** A step, change or refresh is under way (called and not settled). */
+  get changing(): boolean {
+    return this.underWay > 0;
   }
 }
 
@@ -266,17 +286,21 @@ const MAX_VIEWS_PER_VERSION = 4096;
 /**
  * The hot views of a live session as JSON text, built at most once per version of its state
  * (SessionChanges) and per what was asked (a page, a ticket). Between two changes, every read of the
- * same thing is a map lookup; a change drops them all, and each is built again when next asked.
+ * same thing is a map lookup; a change drops them all, and each is built again when next asked. While
+ * a change is under way (a step waiting on the venue), views are built for each request and none is
+ * kept: the state is half-way, and what is kept must be the state as a change left it.
  */
 export class LiveViews {
   private readonly changes: SessionChanges;
-  private at = -1;
+  /** The version the kept views were built at; null: none kept (a change is under way). */
+  private at: number | null = null;
   /** The managed positions in ticket order: [ticket, lifetime key]. */
   private order: [string, string][] | null = null;
   private readonly positionJson = new Map<string, string | null>();
   private readonly pages = new Map<string, PositionsPage>();
   private readonly trades = new Map<string, string | null>();
   private readonly stops = new Map<string, string | null>();
+  private readonly others = new Map<string, unknown>();
   private status: ReturnType<typeof dtmsStatusView> | null = null;
   private head: number | null = null;
 
@@ -289,112 +313,115 @@ export class LiveViews {
 
   /** The positions after `after` in ticket order (from the first without it), at most `limit`. */
   positionsPage(after: string | undefined, limit: number): PositionsPage {
-    this.sync();
-    const cacheKey = `${limit}|${after ?? ''}`;
-    const cached = this.pages.get(cacheKey);
-    if (cached !== undefined) return cached;
-    const order = this.ticketOrder();
-    let lo = 0;
-    if (after !== undefined) {
-      // The first ticket sorting after the cursor (binary search: the order is sorted).
-      let hi = order.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareTickets(order[mid]![0], after) <= 0) lo = mid + 1;
-        else hi = mid;
+    return this.kept(this.pages, `${limit}|${after ?? ''}`, () => {
+      const order = this.ticketOrder();
+      let lo = 0;
+      if (after !== undefined) {
+        // The first ticket sorting after the cursor (binary search: the order is sorted).
+        let hi = order.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (compareTickets(order[mid]![0], after) <= 0) lo = mid + 1;
+          else hi = mid;
+        }
       }
-    }
-    const parts: string[] = [];
-    let last: string | null = null;
-    for (let i = lo; i < order.length && parts.length < limit; i++) {
-      const json = this.positionJsonOf(order[i]![1]);
-      if (json === null) continue;
-      parts.push(json);
-      last = order[i]![0];
-    }
-    // Kept as the bytes sent: encoding the text again on every request would cost more than the rest of it.
-    const page: PositionsPage = { json: Buffer.from(`[${parts.join(',')}]`), count: parts.length, last };
-    remember(this.pages, cacheKey, page);
-    return page;
+      const parts: string[] = [];
+      let last: string | null = null;
+      for (let i = lo; i < order.length && parts.length < limit; i++) {
+        const json = this.positionJsonOf(order[i]![1]);
+        if (json === null) continue;
+        parts.push(json);
+        last = order[i]![0];
+      }
+      // Kept as the bytes sent: encoding the text again on every request would cost more than the rest of it.
+      return { json: Buffer.from(`[${parts.join(',')}]`), count: parts.length, last };
+    });
   }
 
   /** One position's JSON, by the venue's ticket (null: not managed). */
   position(ticket: string): string | null {
-    this.sync();
     const key = this.session.managedKey(ticket);
     return key === undefined ? null : this.positionJsonOf(key);
   }
 
   /** The seed's DTMS trade JSON of a ticket (null: not managed). */
   dtmsTrade(ticket: string): string | null {
-    this.sync();
-    return cachedText(this.trades, ticket, () => dtmsTradeView(this.session, this.store, ticket));
+    return this.kept(this.trades, ticket, () => jsonOf(dtmsTradeView(this.session, this.store, ticket)));
   }
 
   /** A ticket's stop path JSON (null: not managed). */
   stopPath(ticket: string): string | null {
-    this.sync();
-    return cachedText(this.stops, ticket, () => stopPathView(this.session, this.store, ticket));
+    return this.kept(this.stops, ticket, () => jsonOf(stopPathView(this.session, this.store, ticket)));
   }
 
   /**
    * The decision journal's last seq. Only the session appends to the journal, inside the steps and
-   * changes SessionChanges counts, so it is asked of the store once per version.
+   * changes SessionChanges follows, so it is asked of the store once per version.
    */
   journalHead(): number {
-    this.sync();
+    if (!this.current()) return this.store.lastDecisionSeq();
     this.head ??= this.store.lastDecisionSeq();
     return this.head;
   }
 
+  /**
+   * Anything else built from the session's state (a symbol's recent bars, statistics), kept under
+   * `key` until the next change. A key names one thing, built by one caller: what it returns is that
+   * caller's `build`'s.
+   */
+  memo<T>(key: string, build: () => T): T {
+    return this.kept(this.others, key, build) as T;
+  }
+
   dtmsStatus(): ReturnType<typeof dtmsStatusView> {
-    this.sync();
+    if (!this.current()) return dtmsStatusView(this.session);
     this.status ??= dtmsStatusView(this.session);
     return this.status;
   }
 
-  private sync(): void {
-    const v = this.changes.version;
-    if (v === this.at) return;
-    this.at = v;
+  /** Whether views may be kept now; drops those of an older version (or of before a change under way). */
+  private current(): boolean {
+    const at = this.changes.changing ? null : this.changes.version;
+    if (at !== null && at === this.at) return true;
+    this.at = at;
     this.order = null;
     this.positionJson.clear();
     this.pages.clear();
     this.trades.clear();
     this.stops.clear();
+    this.others.clear();
     this.status = null;
     this.head = null;
+    return at !== null;
+  }
+
+  /** `map[key]`, built and kept when missing (built and not kept while a change is under way). */
+  private kept<V>(map: Map<string, V>, key: string, build: () => V): V {
+    if (!this.current()) return build();
+    if (map.has(key)) return map.get(key)!;
+    const value = build();
+    // A flood of distinct cursors or tickets within one version starts the map afresh rather than grow it.
+    if (map.size >= MAX_VIEWS_PER_VERSION) map.clear();
+    map.set(key, value);
+    return value;
   }
 
   private ticketOrder(): [string, string][] {
-    if (this.order === null) {
-      const engine = this.session.engine;
-      const order: [string, string][] = [];
-      for (const key of engine.positionIds()) {
-        const plan = engine.plan(key);
-        if (plan) order.push([plan.ticket, key]);
-      }
-      order.sort((a, b) => compareTickets(a[0], b[0]) || compareTickets(a[1], b[1]));
-      this.order = order;
+    if (this.order !== null) return this.order;
+    const engine = this.session.engine;
+    const order: [string, string][] = [];
+    for (const key of engine.positionIds()) {
+      const plan = engine.plan(key);
+      if (plan) order.push([plan.ticket, key]);
     }
-    return this.order;
+    order.sort((a, b) => compareTickets(a[0], b[0]) || compareTickets(a[1], b[1]));
+    if (this.current()) this.order = order;
+    return order;
   }
 
   private positionJsonOf(key: string): string | null {
-    return cachedText(this.positionJson, key, () => positionView(this.session, key));
+    return this.kept(this.positionJson, key, () => jsonOf(positionView(this.session, key)));
   }
 }
 
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  if (map.size >= MAX_VIEWS_PER_VERSION) map.clear();
-  map.set(key, value);
-}
-
-function cachedText(map: Map<string, string | null>, key: string, build: () => unknown): string | null {
-  const hit = map.get(key);
-  if (hit !== undefined) return hit;
-  const view = build();
-  const text = view === null ? null : JSON.stringify(view);
-  remember(map, key, text);
-  return text;
-}
+const jsonOf = (view: unknown): string | null => (view === null ? null : JSON.stringify(view));
