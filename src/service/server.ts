@@ -59,9 +59,9 @@ const SSE_MAX_BUFFERED = 1 << 20;
 const iso = (t: number): string | null => (Number.isFinite(t) ? new Date(t).toISOString() : null);
 
 /**
- * Sends JSON text built earlier (the views and pages kept between changes) as it is: the response
- * schemas describe it in /openapi.json, and it was made from the same shapes, so it is not
- * validated and serialized again on every request.
+ * Sends JSON built earlier (the views and pages kept between changes) as it is. It skips the response
+ * schema's validation and serialization, which would redo per request what was built once: the
+ * schemas still describe it in /openapi.json, and the tests parse these answers with them.
  */
 function sendJson(reply: FastifyReply, json: string | Buffer): void {
   void reply.type('application/json; charset=utf-8').send(json);
