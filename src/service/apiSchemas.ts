@@ -7,6 +7,33 @@ export const errorSchema = z.object({ error: z.string(), message: z.string() }).
 export const ticketParams = z.object({ ticket: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a ticket is 1 to 64 letters, digits, _ . or -') });
 export const limitQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
+/**
+ * Pages of the decision journal and of the positions list are bounded: a request above the cap is
+ * refused (400, naming it) rather than cut short, so a client never takes a capped page for the whole.
+ */
+export const DECISIONS_PAGE_MAX = 500;
+export const POSITIONS_PAGE_MAX = 500;
+/** The positions a list answers without `limit`; more pages through `after` (the overview asks for pages of the cap). */
+export const POSITIONS_PAGE_DEFAULT = 100;
+
+const pageLimit = (max: number, fallback: number, cursor: string) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(max, `at most ${max} a page; ask for the next page with ${cursor}`)
+    .default(fallback);
+
+export const decisionsPageQuery = z.object({
+  limit: pageLimit(DECISIONS_PAGE_MAX, 100, 'before=<seq of the oldest record received>').describe(`records a page, 1 to ${DECISIONS_PAGE_MAX} (default 100)`),
+  before: z.coerce.number().int().min(1).optional().describe('only records older than this journal seq (the `seq` of the oldest record of the previous page); left out: the latest'),
+});
+
+export const positionsPageQuery = z.object({
+  limit: pageLimit(POSITIONS_PAGE_MAX, POSITIONS_PAGE_DEFAULT, 'after=<last ticket received>').describe(`positions a page, 1 to ${POSITIONS_PAGE_MAX} (default ${POSITIONS_PAGE_DEFAULT})`),
+  after: z.string().min(1).max(128).optional().describe('only positions whose ticket comes after this one (numeric tickets by value, then the others by text): the last ticket of the previous page'),
+});
+
 const nullableNumber = z.number().nullable();
 
 export const positionSchema = z
@@ -48,6 +75,7 @@ export const positionSchema = z
 
 export const decisionSchema = z
   .object({
+    seq: z.number().int().describe("the record's place in the decision journal (rising): the cursor of the next, older page (before=<seq>)"),
     time: z.string(),
     positionId: z.string().describe("the venue's ticket ('' for a record of the whole account)"),
     lifetime: z.string().describe("the position's lifetime under that ticket ('<ticket>#<n>')"),

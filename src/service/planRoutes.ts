@@ -9,7 +9,7 @@ import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from '../exits/exitPlan.t
 import type { AccountSession } from '../execution/accountSession.ts';
 import type { WardenStore } from '../store/store.ts';
 import { errorSchema, positionSchema, ticketParams } from './apiSchemas.ts';
-import { positionViewOfTicket } from './views.ts';
+import { positionViewOfTicket, type LiveViews } from './views.ts';
 
 const pct = (lo: number, hi: number) => z.number().min(lo).max(hi);
 
@@ -86,10 +86,10 @@ function applyPatch(plan: ExitPlan, p: Patch): void {
 
 export function registerPlanRoutes(
   app: FastifyInstance,
-  o: { session: AccountSession; store: WardenStore; requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void> },
+  o: { session: AccountSession; store: WardenStore; views: LiveViews; requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void> },
 ): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const { session, store, requireToken } = o;
+  const { session, store, views, requireToken } = o;
 
   /** Applies a patch between two steps: null when applied, else [status, message]. */
   const patch = (ticket: string, p: Patch): Promise<[404 | 409, string] | null> =>
@@ -202,40 +202,45 @@ export function registerPlanRoutes(
     '/api/statistics',
     { schema: { operationId: 'getStatistics', summary: 'what the exits and DTMS did over the last days: intents, answers, breakevens, partials, trail moves, DTMS actions', querystring: statisticsQuery, response: { 200: statisticsSchema } } },
     (req) => {
-      const to = session.health().at;
-      const from = to - req.query.days * 86_400_000;
       const symbol = req.query.symbol ?? null;
-      const rows = store.intentsSince(from).filter((i) => symbol === null || i.intent.symbol === symbol);
-      let applied = 0;
-      let rejected = 0;
-      let breakevens = 0;
-      let partials = 0;
-      let trailMoves = 0;
-      const dtmsActions: Record<string, number> = {};
-      for (const i of rows) {
-        if (i.status === 'applied') applied++;
-        else if (i.status === 'rejected') rejected++;
-        if (i.status !== 'applied') continue;
-        if (i.intent.rule === 'breakeven') breakevens++;
-        else if (i.intent.rule === 'partial') partials++;
-        else if (i.intent.rule === 'trail') trailMoves++;
-        else if (i.intent.rule === 'dtms') dtmsActions[i.intent.action] = (dtmsActions[i.intent.action] ?? 0) + 1;
-      }
-      return {
-        from: new Date(from).toISOString(),
-        to: new Date(to).toISOString(),
-        symbol,
-        intents: rows.length,
-        applied,
-        rejected,
-        unsettled: rows.length - applied - rejected,
-        successRate: applied + rejected > 0 ? Math.round((applied / (applied + rejected)) * 1000) / 1000 : null,
-        breakevens,
-        partials,
-        trailMoves,
-        dtmsActions,
-        positionsManaged: session.engine.openPositions,
-      };
+      // Counted in the store over the window's index range, once per change of the session's state
+      // (the journal changes only then): a window of months is not decoded on every request.
+      return views.memo(`statistics:${req.query.days}:${symbol ?? ''}`, () => {
+        const to = session.health().at;
+        const from = to - req.query.days * 86_400_000;
+        let intents = 0;
+        let applied = 0;
+        let rejected = 0;
+        let breakevens = 0;
+        let partials = 0;
+        let trailMoves = 0;
+        const dtmsActions: Record<string, number> = {};
+        for (const c of store.intentCounts(from, symbol ?? undefined)) {
+          intents += c.count;
+          if (c.status === 'applied') applied += c.count;
+          else if (c.status === 'rejected') rejected += c.count;
+          if (c.status !== 'applied') continue;
+          if (c.rule === 'breakeven') breakevens += c.count;
+          else if (c.rule === 'partial') partials += c.count;
+          else if (c.rule === 'trail') trailMoves += c.count;
+          else if (c.rule === 'dtms') dtmsActions[c.action] = (dtmsActions[c.action] ?? 0) + c.count;
+        }
+        return {
+          from: new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
+          symbol,
+          intents,
+          applied,
+          rejected,
+          unsettled: intents - applied - rejected,
+          successRate: applied + rejected > 0 ? Math.round((applied / (applied + rejected)) * 1000) / 1000 : null,
+          breakevens,
+          partials,
+          trailMoves,
+          dtmsActions,
+          positionsManaged: session.engine.openPositions,
+        };
+      });
     },
   );
 }

@@ -10,13 +10,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { DecisionRecord } from '../exits/decisionRecord.ts';
 import type { AccountSession } from '../execution/accountSession.ts';
 import type { HealthReport } from '../execution/health.ts';
 import type { WardenStore } from '../store/store.ts';
 import {
   barSchema,
   decisionSchema,
+  decisionsPageQuery,
   dtmsEngineSchema,
   stopPathSchema,
   symbolParams,
@@ -27,13 +27,14 @@ import {
   healthSchema,
   limitQuery,
   positionSchema,
+  positionsPageQuery,
   ticketParams,
 } from './apiSchemas.ts';
 import { registerDashboard } from './dashboard.ts';
 import type { EventHub } from './eventHub.ts';
 import { registerPlanRoutes } from './planRoutes.ts';
-import { dtmsStatusView, dtmsTradeView, positionViewOfTicket, positionViews } from './views.ts';
-import { ticketOfKey } from '../domain/lifetime.ts';
+import { JournalPages, type DecisionsPage } from './journalPages.ts';
+import { LiveViews } from './views.ts';
 
 export interface ServerOptions {
   session: AccountSession;
@@ -56,26 +57,26 @@ export interface ServerOptions {
 const SSE_MAX_BUFFERED = 1 << 20;
 
 const iso = (t: number): string | null => (Number.isFinite(t) ? new Date(t).toISOString() : null);
-const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-function decisionJson(r: DecisionRecord) {
-  return {
-    time: iso(r.time) ?? '',
-    positionId: ticketOfKey(r.positionId),
-    lifetime: r.positionId,
-    symbol: r.symbol,
-    rule: r.rule,
-    outcome: r.outcome,
-    reason: r.reason,
-    intentId: r.intentId,
-    oldSl: num(r.oldSl),
-    newSl: num(r.newSl),
-    volume: num(r.volume),
-    price: num(r.price),
-    dtmsState: r.dtmsState,
-    score: num(r.score),
-    note: r.note,
-  };
+/**
+ * Sends JSON built earlier (the views and pages kept between changes) as it is. It skips the response
+ * schema's validation and serialization, which would redo per request what was built once: the
+ * schemas still describe it in /openapi.json, and the tests parse these answers with them.
+ */
+function sendJson(reply: FastifyReply, json: string | Buffer): void {
+  void reply.type('application/json; charset=utf-8').send(json);
+}
+
+/** A full page has a next one (RFC 8288 Link header, relative to the server): the body stays a plain JSON array. */
+function linkNext(reply: FastifyReply, path: string, query: Record<string, string | number>): void {
+  const q = new URLSearchParams(Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])));
+  reply.header('link', `<${path}?${q.toString()}>; rel="next"`);
+}
+
+/** A page of decisions, with the Link to the older page when it is full. */
+function sendDecisions(reply: FastifyReply, path: string, page: DecisionsPage, limit: number): void {
+  if (page.count === limit && page.oldestSeq !== null) linkNext(reply, path, { before: page.oldestSeq, limit });
+  sendJson(reply, page.json);
 }
 
 function healthJson(h: HealthReport) {
@@ -100,7 +101,15 @@ function tokenMatches(sent: string, expected: string): boolean {
 }
 
 export async function buildServer(o: ServerOptions) {
-  const app = Fastify({ loggerInstance: o.log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 });
+  const app = Fastify({
+    loggerInstance: o.log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    // Handlers log with the server's own logger: a child per request would run the secret redaction
+    // over its bindings on every request (a tenth of a cached read's cost), for a request id no line
+    // needs (requests are not logged; the lines that are name the ticket or the URL).
+    childLoggerFactory: (logger) => logger,
+    bodyLimit: 64 * 1024,
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -150,6 +159,8 @@ export async function buildServer(o: ServerOptions) {
 
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { session, store } = o;
+  const views = new LiveViews(session, store);
+  const journal = new JournalPages(store, { head: () => views.journalHead() });
 
   api.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
@@ -159,14 +170,32 @@ export async function buildServer(o: ServerOptions) {
     return healthJson(h);
   });
 
-  api.get('/api/positions', { schema: { operationId: 'listPositions', summary: 'open positions under management with their exit plan and DTMS state', response: { 200: z.array(positionSchema) } } }, () => positionViews(session));
+  api.get(
+    '/api/positions',
+    {
+      schema: {
+        operationId: 'listPositions',
+        summary: 'open positions under management with their exit plan and DTMS state, by ticket; a full page has a Link header (rel="next") to the next one (after=<last ticket>)',
+        querystring: positionsPageQuery,
+        response: { 200: z.array(positionSchema) },
+      },
+    },
+    (req, reply) => {
+      const { after, limit } = req.query;
+      const page = views.positionsPage(after, limit);
+      if (page.count === limit && page.last !== null) linkNext(reply, '/api/positions', { after: page.last, limit });
+      sendJson(reply, page.json);
+    },
+  );
 
   api.get(
     '/api/positions/:ticket',
     { schema: { operationId: 'getPosition', summary: 'one position with its exit plan and DTMS state', params: ticketParams, response: { 200: positionSchema, 404: errorSchema } } },
     (req, reply) => {
-      const v = positionViewOfTicket(session, req.params.ticket);
-      return v === null ? notFound(reply, req.params.ticket) : v;
+      const v = views.position(req.params.ticket);
+      if (v === null) return notFound(reply, req.params.ticket);
+      sendJson(reply, v);
+      return undefined;
     },
   );
 
@@ -175,24 +204,36 @@ export async function buildServer(o: ServerOptions) {
     {
       schema: {
         operationId: 'positionHistory',
-        summary: "a ticket's decisions, oldest first, with their reasons; each names its lifetime (a ticket the venue reused for a later position has one history per lifetime)",
+        summary:
+          "a ticket's latest decisions (or those before=<seq>), oldest first, with their reasons; each names its lifetime (a ticket the venue reused for a later position has one history per lifetime); a full page has a Link header (rel=\"next\") to the older one",
         params: ticketParams,
-        querystring: limitQuery,
+        querystring: decisionsPageQuery,
         response: { 200: z.array(decisionSchema), 404: errorSchema },
       },
     },
     (req, reply) => {
       const t = req.params.ticket;
+      const { limit, before } = req.query;
       // The bare ticket: the rows of a store older than lifetimes.
-      const keys = [t, ...store.lifetimesOf(t).map((l) => l.key)];
-      const records = store.decisionsOf(keys, req.query.limit);
-      if (records.length === 0 && session.managedKey(t) === undefined) return notFound(reply, t);
-      return records.map(decisionJson);
+      const ofTicket = () => ({ positionIds: [t, ...store.lifetimesOf(t).map((l) => l.key)] });
+      const page = journal.page(`ticket:${t}`, ofTicket, limit, before);
+      if (page.count === 0 && session.managedKey(t) === undefined && (before === undefined || journal.page(`ticket:${t}`, ofTicket, 1).count === 0)) return notFound(reply, t);
+      sendDecisions(reply, `/api/positions/${encodeURIComponent(t)}/decisions`, page, limit);
+      return undefined;
     },
   );
 
-  api.get('/api/decisions/recent', { schema: { operationId: 'recentDecisions', summary: 'the latest decisions of every position, oldest first', querystring: limitQuery, response: { 200: z.array(decisionSchema) } } }, (req) =>
-    store.recentDecisions(req.query.limit).map(decisionJson),
+  api.get(
+    '/api/decisions/recent',
+    {
+      schema: {
+        operationId: 'recentDecisions',
+        summary: 'the latest decisions of every position (or those before=<seq>), oldest first; a full page has a Link header (rel="next") to the older one',
+        querystring: decisionsPageQuery,
+        response: { 200: z.array(decisionSchema) },
+      },
+    },
+    (req, reply) => sendDecisions(reply, '/api/decisions/recent', journal.page('all', () => null, req.query.limit, req.query.before), req.query.limit),
   );
 
   for (const enabled of [true, false]) {
@@ -224,14 +265,16 @@ export async function buildServer(o: ServerOptions) {
     );
   }
 
-  registerPlanRoutes(app, { session, store, requireToken });
+  registerPlanRoutes(app, { session, store, views, requireToken });
 
   api.get(
     '/api/dtms/trade/:ticket',
     { schema: { operationId: 'getDtmsTrade', summary: "a trade's DTMS state, score, warnings and actions (the seed's JSON)", params: ticketParams, response: { 200: dtmsTradeSchema, 404: errorSchema } } },
     (req, reply) => {
-      const v = dtmsTradeView(session, store, req.params.ticket);
-      return v === null ? notFound(reply, req.params.ticket) : v;
+      const v = views.dtmsTrade(req.params.ticket);
+      if (v === null) return notFound(reply, req.params.ticket);
+      sendJson(reply, v);
+      return undefined;
     },
   );
 
@@ -239,17 +282,10 @@ export async function buildServer(o: ServerOptions) {
     '/api/positions/:ticket/stops',
     { schema: { operationId: 'stopPath', summary: "a position's stop over time: the initial stop, then every applied move", params: ticketParams, response: { 200: stopPathSchema, 404: errorSchema } } },
     (req, reply) => {
-      const t = req.params.ticket;
-      const key = session.managedKey(t);
-      const plan = key === undefined ? undefined : session.engine.plan(key);
-      const pos = key === undefined ? undefined : session.engine.position(key);
-      if (key === undefined || !plan || !pos) return notFound(reply, t);
-      const stops: { time: number; sl: number; by: string }[] = [];
-      if (Number.isFinite(plan.initialSl)) stops.push({ time: pos.openTime, sl: plan.initialSl, by: 'initial' });
-      for (const i of store.intentsFor(key)) {
-        if (i.status === 'applied' && i.intent.kind === 'move_stop' && i.intent.targetId === plan.ticket) stops.push({ time: i.intent.time, sl: i.intent.newSl, by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule });
-      }
-      return { ticket: t, symbol: pos.symbol, side: pos.side, entry: pos.entryPrice, openTime: pos.openTime, tp: pos.tp, stops };
+      const v = views.stopPath(req.params.ticket);
+      if (v === null) return notFound(reply, req.params.ticket);
+      sendJson(reply, v);
+      return undefined;
     },
   );
 
@@ -257,12 +293,19 @@ export async function buildServer(o: ServerOptions) {
     '/api/market/:symbol/bars',
     { schema: { operationId: 'recentBars', summary: 'recent closed M1 bars of a symbol, oldest first', params: symbolParams, querystring: limitQuery, response: { 200: z.array(barSchema), 404: errorSchema } } },
     (req, reply) => {
-      const bars = o.recentBars?.(req.params.symbol, req.query.limit);
-      if (bars === undefined) {
+      const { symbol } = req.params;
+      const { limit } = req.query;
+      // A bar comes with each step: the same chart is built once per step, however many pages ask.
+      const json = views.memo(`bars:${symbol}:${limit}`, () => {
+        const bars = o.recentBars?.(symbol, limit);
+        return bars === undefined ? null : Buffer.from(JSON.stringify(bars.map((b) => ({ time: b.time, open: b.open, high: b.high, low: b.low, close: b.close }))));
+      });
+      if (json === null) {
         reply.code(404);
-        return { error: 'not_found', message: `no market data for ${req.params.symbol}` };
+        return { error: 'not_found', message: `no market data for ${symbol}` };
       }
-      return bars;
+      sendJson(reply, json);
+      return undefined;
     },
   );
 
@@ -282,14 +325,19 @@ export async function buildServer(o: ServerOptions) {
     };
   });
 
-  api.get('/api/dtms/status', { schema: { operationId: 'getDtmsStatus', summary: 'DTMS over the account: positions per state, hedges, deep checks', response: { 200: dtmsStatusSchema } } }, () => dtmsStatusView(session));
+  api.get('/api/dtms/status', { schema: { operationId: 'getDtmsStatus', summary: 'DTMS over the account: positions per state, hedges, deep checks', response: { 200: dtmsStatusSchema } } }, () => views.dtmsStatus());
 
-  api.get('/api/dtms/actions', { schema: { operationId: 'getDtmsActions', summary: 'the latest DTMS decisions (transitions, actions, holds)', querystring: limitQuery, response: { 200: z.array(decisionSchema) } } }, (req) =>
-    store
-      .recentDecisions(Math.min(5000, req.query.limit * 20))
-      .filter((r) => r.rule === 'dtms')
-      .slice(-req.query.limit)
-      .map(decisionJson),
+  api.get(
+    '/api/dtms/actions',
+    {
+      schema: {
+        operationId: 'getDtmsActions',
+        summary: 'the latest DTMS decisions (transitions, actions, holds), or those before=<seq>, oldest first; a full page has a Link header (rel="next") to the older one',
+        querystring: decisionsPageQuery,
+        response: { 200: z.array(decisionSchema) },
+      },
+    },
+    (req, reply) => sendDecisions(reply, '/api/dtms/actions', journal.page('rule:dtms', () => ({ rule: 'dtms' }), req.query.limit, req.query.before), req.query.limit),
   );
 
   if (o.hub) {
@@ -341,9 +389,11 @@ export async function buildServer(o: ServerOptions) {
       '# HELP warden_unresolved_intents Intents not settled with the broker.',
       '# TYPE warden_unresolved_intents gauge',
       `warden_unresolved_intents ${h.unresolvedIntents.length}`,
-      '# HELP warden_decisions_total Decision records stored.',
+      '# HELP warden_decisions_total Decision records appended to the journal.',
       '# TYPE warden_decisions_total counter',
-      `warden_decisions_total ${store.decisionCount()}`,
+      // The journal's last seq: records are only appended, one seq each, so it counts them without
+      // counting the table's rows (which reads all of them) on every scrape.
+      `warden_decisions_total ${views.journalHead()}`,
       '# HELP warden_dtms_deep_checks_total DTMS deep checks run.',
       '# TYPE warden_dtms_deep_checks_total counter',
       `warden_dtms_deep_checks_total ${session.engine.deepChecks}`,

@@ -1,6 +1,11 @@
 // What the API shows of the live session, as plain JSON: a position with its exit plan and DTMS
 // state, the seed's /api/dtms/trade/{ticket} shape, the DTMS status, actions and engine. Built from
 // the engine's and the store's current state; NaN ("not known yet") becomes null, as JSON has no NaN.
+//
+// The engine and the HTTP handlers share one thread, so the hot views (the positions list, one
+// position, a trade's DTMS JSON and stop path, the DTMS status) are built at most once per change of
+// the session's state and served as the JSON text built then (LiveViews): a read between two steps
+// costs a lookup, however many clients ask.
 import { BREAKEVEN_DONE, PARTIAL_DONE } from '../exits/exitPlan.ts';
 import type { AccountSession } from '../execution/accountSession.ts';
 import type { WardenStore } from '../store/store.ts';
@@ -128,8 +133,7 @@ export function dtmsTradeView(session: AccountSession, store: WardenStore, ticke
   const s = def?.tracked.score;
   const state = v.dtms?.state ?? 'NOT_DEFENDED';
   const actions = store
-    .intentsFor(v.lifetime)
-    .filter((i) => i.intent.rule === 'dtms')
+    .intentsFor(v.lifetime, { rule: 'dtms' })
     .map((i) => ({ time: new Date(i.intent.time).toISOString(), action: i.intent.action, kind: i.intent.kind, status: i.status, reason: i.reason || i.intent.reason }));
   return {
     success: true as const,
@@ -164,10 +168,28 @@ export function dtmsTradeView(session: AccountSession, store: WardenStore, ticke
   };
 }
 
+/** A position's stop over time: the initial stop, then every move the venue applied (null: no such position). */
+export function stopPathView(session: AccountSession, store: WardenStore, ticket: string) {
+  const key = session.managedKey(ticket);
+  const plan = key === undefined ? undefined : session.engine.plan(key);
+  const pos = key === undefined ? undefined : session.engine.position(key);
+  if (key === undefined || !plan || !pos) return null;
+  const stops: { time: number; sl: number; by: string }[] = [];
+  if (Number.isFinite(plan.initialSl)) stops.push({ time: pos.openTime, sl: plan.initialSl, by: 'initial' });
+  for (const i of store.intentsFor(key, { kind: 'move_stop', status: 'applied' })) {
+    if (i.intent.kind === 'move_stop' && i.intent.targetId === plan.ticket) stops.push({ time: i.intent.time, sl: i.intent.newSl, by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule });
+  }
+  return { ticket, symbol: pos.symbol, side: pos.side, entry: pos.entryPrice, openTime: pos.openTime, tp: pos.tp, stops };
+}
+
 /** DTMS over the account: positions per state, hedges, deep checks. */
 export function dtmsStatusView(session: AccountSession) {
   const byState: Record<string, number> = {};
-  for (const v of positionViews(session)) if (v.dtms) byState[v.dtms.state] = (byState[v.dtms.state] ?? 0) + 1;
+  for (const key of session.engine.positionIds()) {
+    if (!session.engine.plan(key) || !session.engine.position(key)) continue;
+    const state = session.engine.defence(key)?.tracked.state.state;
+    if (state !== undefined) byState[state] = (byState[state] ?? 0) + 1;
+  }
   return {
     enabled: session.engine.config.dtms.enabled,
     positions: session.engine.openPositions,
@@ -176,3 +198,230 @@ export function dtmsStatusView(session: AccountSession) {
     deepChecks: session.engine.deepChecks,
   };
 }
+
+/**
+ * Follows the changes of a live session's state, so that a view built from it is kept only while it
+ * holds. The engine's state changes only inside the session's steps (`onBar`), `act` (the API's
+ * changes) and `refreshFromBroker`, which the session runs one at a time. `version` rises as each of
+ * them settles; `changing` is true from the call until it settles (a step waiting on a venue's answer
+ * has changed part of the state, not all of it). AccountSession keeps no such count itself: these three
+ * methods of the session object are wrapped, once per session, keeping what they do and return.
+ */
+export class SessionChanges {
+  private static readonly watched = new WeakMap<AccountSession, SessionChanges>();
+  private settled = 0;
+  private underWay = 0;
+
+  private constructor(session: AccountSession) {
+    const done = () => {
+      this.underWay--;
+      this.settled++;
+    };
+    const counted = <T>(run: () => Promise<T>): Promise<T> => {
+      this.underWay++;
+      let p: Promise<T>;
+      try {
+        p = run();
+      } catch (err) {
+        done();
+        throw err;
+      }
+      return p.finally(done);
+    };
+    const onBar = session.onBar.bind(session);
+    const act = session.act.bind(session);
+    const refresh = session.refreshFromBroker.bind(session);
+    session.onBar = (symbol, bar) => counted(() => onBar(symbol, bar));
+    session.act = <T>(change: () => T) => counted(() => act(change));
+    session.refreshFromBroker = () => counted(refresh);
+  }
+
+  static of(session: AccountSession): SessionChanges {
+    let c = SessionChanges.watched.get(session);
+    if (c === undefined) {
+      c = new SessionChanges(session);
+      SessionChanges.watched.set(session, c);
+    }
+    return c;
+  }
+
+  /** Rises with every settled step, change or refresh. */
+  get version(): number {
+    return this.settled;
+  }
+
+  /** A step, change or refresh is under way (called and not settled). */
+  get changing(): boolean {
+    return this.underWay > 0;
+  }
+}
+
+/**
+ * The order the positions list pages in, by the venue's ticket: numeric tickets by value, then the
+ * others (e.g. Binance's `BTC/USDT:USDT:long`) by text. A cursor `after=<ticket>` stays valid when
+ * that position closes: the page goes on with the tickets that sort after it.
+ */
+export function compareTickets(a: string, b: string): number {
+  const da = /^\d+$/.test(a);
+  const db = /^\d+$/.test(b);
+  if (da !== db) return da ? -1 : 1;
+  if (da) {
+    const x = a.replace(/^0+(?=\d)/, '');
+    const y = b.replace(/^0+(?=\d)/, '');
+    if (x.length !== y.length) return x.length - y.length;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A page of the positions list: its JSON (UTF-8, as sent), how many it holds, and the last ticket in it (the next page's cursor). */
+export interface PositionsPage {
+  json: Buffer;
+  count: number;
+  last: string | null;
+}
+
+/** Entries a map of views may hold before it starts afresh (within one state version: distinct cursors or tickets asked). */
+const MAX_VIEWS_PER_VERSION = 4096;
+
+/**
+ * The hot views of a live session as JSON text, built at most once per version of its state
+ * (SessionChanges) and per what was asked (a page, a ticket). Between two changes, every read of the
+ * same thing is a map lookup; a change drops them all, and each is built again when next asked. While
+ * a change is under way (a step waiting on the venue), views are built for each request and none is
+ * kept: the state is half-way, and what is kept must be the state as a change left it.
+ */
+export class LiveViews {
+  private readonly changes: SessionChanges;
+  /** The version the kept views were built at; null: none kept (a change is under way). */
+  private at: number | null = null;
+  /** The managed positions in ticket order: [ticket, lifetime key]. */
+  private order: [string, string][] | null = null;
+  private readonly positionJson = new Map<string, string | null>();
+  private readonly pages = new Map<string, PositionsPage>();
+  private readonly trades = new Map<string, string | null>();
+  private readonly stops = new Map<string, string | null>();
+  private readonly others = new Map<string, unknown>();
+  private status: ReturnType<typeof dtmsStatusView> | null = null;
+  private head: number | null = null;
+
+  constructor(
+    private readonly session: AccountSession,
+    private readonly store: WardenStore,
+  ) {
+    this.changes = SessionChanges.of(session);
+  }
+
+  /** The positions after `after` in ticket order (from the first without it), at most `limit`. */
+  positionsPage(after: string | undefined, limit: number): PositionsPage {
+    return this.kept(this.pages, `${limit}|${after ?? ''}`, () => {
+      const order = this.ticketOrder();
+      let lo = 0;
+      if (after !== undefined) {
+        // The first ticket sorting after the cursor (binary search: the order is sorted).
+        let hi = order.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (compareTickets(order[mid]![0], after) <= 0) lo = mid + 1;
+          else hi = mid;
+        }
+      }
+      const parts: string[] = [];
+      let last: string | null = null;
+      for (let i = lo; i < order.length && parts.length < limit; i++) {
+        const json = this.positionJsonOf(order[i]![1]);
+        if (json === null) continue;
+        parts.push(json);
+        last = order[i]![0];
+      }
+      // Kept as the bytes sent: encoding the text again on every request would cost more than the rest of it.
+      return { json: Buffer.from(`[${parts.join(',')}]`), count: parts.length, last };
+    });
+  }
+
+  /** One position's JSON, by the venue's ticket (null: not managed). */
+  position(ticket: string): string | null {
+    const key = this.session.managedKey(ticket);
+    return key === undefined ? null : this.positionJsonOf(key);
+  }
+
+  /** The seed's DTMS trade JSON of a ticket (null: not managed). */
+  dtmsTrade(ticket: string): string | null {
+    return this.kept(this.trades, ticket, () => jsonOf(dtmsTradeView(this.session, this.store, ticket)));
+  }
+
+  /** A ticket's stop path JSON (null: not managed). */
+  stopPath(ticket: string): string | null {
+    return this.kept(this.stops, ticket, () => jsonOf(stopPathView(this.session, this.store, ticket)));
+  }
+
+  /**
+   * The decision journal's last seq. Only the session appends to the journal, inside the steps and
+   * changes SessionChanges follows, so it is asked of the store once per version.
+   */
+  journalHead(): number {
+    if (!this.current()) return this.store.lastDecisionSeq();
+    this.head ??= this.store.lastDecisionSeq();
+    return this.head;
+  }
+
+  /**
+   * Anything else built from the session's state (a symbol's recent bars, statistics), kept under
+   * `key` until the next change. A key names one thing, built by one caller: what it returns is that
+   * caller's `build`'s.
+   */
+  memo<T>(key: string, build: () => T): T {
+    return this.kept(this.others, key, build) as T;
+  }
+
+  dtmsStatus(): ReturnType<typeof dtmsStatusView> {
+    if (!this.current()) return dtmsStatusView(this.session);
+    this.status ??= dtmsStatusView(this.session);
+    return this.status;
+  }
+
+  /** Whether views may be kept now; drops those of an older version (or of before a change under way). */
+  private current(): boolean {
+    const at = this.changes.changing ? null : this.changes.version;
+    if (at !== null && at === this.at) return true;
+    this.at = at;
+    this.order = null;
+    this.positionJson.clear();
+    this.pages.clear();
+    this.trades.clear();
+    this.stops.clear();
+    this.others.clear();
+    this.status = null;
+    this.head = null;
+    return at !== null;
+  }
+
+  /** `map[key]`, built and kept when missing (built and not kept while a change is under way). */
+  private kept<V>(map: Map<string, V>, key: string, build: () => V): V {
+    if (!this.current()) return build();
+    if (map.has(key)) return map.get(key)!;
+    const value = build();
+    // A flood of distinct cursors or tickets within one version starts the map afresh rather than grow it.
+    if (map.size >= MAX_VIEWS_PER_VERSION) map.clear();
+    map.set(key, value);
+    return value;
+  }
+
+  private ticketOrder(): [string, string][] {
+    if (this.order !== null) return this.order;
+    const engine = this.session.engine;
+    const order: [string, string][] = [];
+    for (const key of engine.positionIds()) {
+      const plan = engine.plan(key);
+      if (plan) order.push([plan.ticket, key]);
+    }
+    order.sort((a, b) => compareTickets(a[0], b[0]) || compareTickets(a[1], b[1]));
+    if (this.current()) this.order = order;
+    return order;
+  }
+
+  private positionJsonOf(key: string): string | null {
+    return this.kept(this.positionJson, key, () => jsonOf(positionView(this.session, key)));
+  }
+}
+
+const jsonOf = (view: unknown): string | null => (view === null ? null : JSON.stringify(view));

@@ -174,4 +174,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'decisions_by_rule, intents_by_time: a rule\'s latest decisions (the DTMS actions) and the intents of a time window (statistics) read as one index range each',
+    up(db) {
+      db.exec(`
+        CREATE INDEX decisions_by_rule ON decisions (rule, seq);
+        CREATE INDEX intents_by_time ON intents (recorded_at);
+      `);
+    },
+  },
 ];

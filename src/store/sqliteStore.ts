@@ -12,6 +12,8 @@
 // checkpoints anything); only a store that passes them is opened for writing and migrated.
 import { closeSync, copyFileSync, constants as fsConstants, existsSync, linkSync, openSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { fromPlainJson } from '../domain/plainJson.ts';
 import type { Intent, Position } from '../domain/types.ts';
 import type { HealthReport } from '../execution/health.ts';
 import type { DecisionRecord } from '../exits/decisionRecord.ts';
@@ -37,7 +39,12 @@ import {
 import {
   StoreError,
   type IntentAnswer,
+  type IntentCount,
+  type IntentFilter,
   type IntentStatus,
+  type JournalDecision,
+  type JournalFilter,
+  type JournalRange,
   type StoredDefence,
   type StoredIntent,
   type StoredLegacyRule,
@@ -328,6 +335,41 @@ interface IntentRow {
 }
 
 const INTENT_COLUMNS = 'id, status, code, reason, recorded_at, resolved_at, intent';
+
+/** What a journal page reads of a decision: its columns, and the other listed fields in one json_extract (in JournalRow's order). */
+const JOURNAL_COLUMNS = `seq, time, position_id, rule, outcome, reason,
+  json_extract(record, '$.symbol', '$.intentId', '$.oldSl', '$.newSl', '$.volume', '$.price', '$.dtmsState', '$.score', '$.note') AS fields`;
+
+interface JournalRow {
+  seq: number;
+  time: number;
+  position_id: string;
+  rule: string;
+  outcome: string;
+  reason: string;
+  /** JSON array: symbol, intentId, oldSl, newSl, volume, price, dtmsState, score, note. */
+  fields: unknown;
+}
+
+const { shape: d } = decisionRecordSchema;
+
+/** A row of intentCounts: the status column, the intent's rule and action as SQLite extracted them, the count. */
+const intentCountSchema = z.object({
+  status: z.enum(INTENT_STATUSES),
+  rule: d.rule,
+  action: z.string().nullable(),
+  n: z.number().int().min(1),
+});
+/** A journal row after its fields array is parsed: the same checks as a whole record's, for the fields read. */
+const journalRowSchema = z.object({
+  seq: z.number().int(),
+  time: d.time,
+  position_id: d.positionId,
+  rule: d.rule,
+  outcome: d.outcome,
+  reason: d.reason,
+  fields: z.tuple([d.symbol, d.intentId, d.oldSl, d.newSl, d.volume, d.price, d.dtmsState, d.score, d.note]),
+});
 const LEGACY_COLUMNS = 'position_id, source, imported_at, notes, rule';
 
 export class SqliteStore implements WardenStore {
@@ -472,6 +514,59 @@ export class SqliteStore implements WardenStore {
     return (this.st.decisionCount.get() as { n: number }).n;
   }
 
+  lastDecisionSeq(): number {
+    return (this.st.decisionLast.get() as { seq: number | null }).seq ?? 0;
+  }
+
+  decisionPage(filter: JournalFilter, range: JournalRange): JournalDecision[] {
+    const limit = Math.max(0, Math.floor(range.limit));
+    if (limit === 0) return [];
+    const after = range.after ?? 0;
+    const before = range.before ?? Number.MAX_SAFE_INTEGER;
+    const rows: JournalRow[] = [];
+    this.readJournal(() => {
+      if (filter === null) rows.push(...(this.st.journalAll.all(after, before, limit) as JournalRow[]));
+      else if ('rule' in filter) rows.push(...(this.st.journalOfRule.all(filter.rule, after, before, limit) as JournalRow[]));
+      else {
+        // One index range per position (each reads at most `limit` rows), newest first; then the newest
+        // `limit` of them together. A ticket has a few lifetimes, so this is a few short reads.
+        for (const id of new Set(filter.positionIds)) rows.push(...(this.st.journalOfPosition.all(id, after, before, limit) as JournalRow[]));
+        rows.sort((a, b) => b.seq - a.seq);
+        rows.splice(limit);
+      }
+    });
+    const out: JournalDecision[] = [];
+    for (let i = rows.length - 1; i >= 0; i--) out.push(this.decodeJournalRow(rows[i]!));
+    return out;
+  }
+
+  /** Runs a journal read; a record SQLite cannot read as JSON is reported like every invalid row. */
+  private readJournal(read: () => void): void {
+    try {
+      read();
+    } catch (err) {
+      if (sqliteCode(err) === 'SQLITE_ERROR' && /malformed JSON/i.test(messageOf(err))) {
+        throw new StoreError('invalid_row', this.location, `${this.location}: a decisions row is not valid: its record is not valid JSON (${messageOf(err)})`);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * A journal row's listed fields: the indexed columns, and the rest extracted by SQLite from the record
+   * in one pass (a JSON array, non-finite numbers tagged as plainJson writes them), checked here.
+   */
+  private decodeJournalRow(row: JournalRow): JournalDecision {
+    const parsed = journalRowSchema.safeParse({ ...row, fields: typeof row.fields === 'string' ? fromPlainJson(row.fields) : row.fields });
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!;
+      throw new StoreError('invalid_row', this.location, `${this.location}: decisions row seq ${row.seq} is not valid: ${i.path.join('.') || 'record'}: ${i.message}`);
+    }
+    const r = parsed.data;
+    const [symbol, intentId, oldSl, newSl, volume, price, dtmsState, score, note] = r.fields;
+    return { seq: r.seq, time: r.time, positionId: r.position_id, symbol, rule: r.rule, outcome: r.outcome, reason: r.reason, intentId, oldSl, newSl, volume, price, dtmsState, score, note };
+  }
+
   private decodeDecisions(rows: { seq: number; record: string }[]): DecisionRecord[] {
     return rows.map((r) => decodeRecord(decisionRecordSchema, r.record, this.location, 'decisions', `seq ${r.seq}`));
   }
@@ -514,12 +609,27 @@ export class SqliteStore implements WardenStore {
     return (this.st.intentsUnresolved.all() as IntentRow[]).map((r) => this.decodeIntent(r));
   }
 
-  intentsFor(positionId: string): StoredIntent[] {
-    return (this.st.intentsFor.all(positionId) as IntentRow[]).map((r) => this.decodeIntent(r));
+  intentsFor(positionId: string, only: IntentFilter = {}): StoredIntent[] {
+    // The filter runs in SQLite, so only the intents asked for are decoded (a long-lived position has
+    // hundreds of trailing moves beside a few DTMS actions).
+    const rows = this.st.intentsFor.all({ positionId, rule: only.rule ?? null, kind: only.kind ?? null, status: only.status ?? null }) as IntentRow[];
+    return rows.map((r) => this.decodeIntent(r));
   }
 
   intentsSince(at: number): StoredIntent[] {
     return (this.st.intentsSince.all(at) as IntentRow[]).map((r) => this.decodeIntent(r));
+  }
+
+  intentCounts(at: number, symbol?: string): IntentCount[] {
+    const rows = this.st.intentCounts.all({ at, symbol: symbol ?? null }) as unknown[];
+    return rows.map((row) => {
+      const parsed = intentCountSchema.safeParse(row);
+      if (!parsed.success) {
+        const i = parsed.error.issues[0]!;
+        throw new StoreError('invalid_row', this.location, `${this.location}: an intents row is not valid: ${i.path.join('.') || 'intent'}: ${i.message}`);
+      }
+      return { status: parsed.data.status, rule: parsed.data.rule, action: parsed.data.action ?? '', count: parsed.data.n };
+    });
   }
 
   private decodeIntent(row: IntentRow): StoredIntent {
@@ -780,14 +890,30 @@ function prepareStatements(db: Database.Database) {
     decisionsOf: db.prepare('SELECT seq, record FROM (SELECT seq, record FROM decisions WHERE position_id IN (SELECT value FROM json_each(?)) ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
     decisionsRecent: db.prepare('SELECT seq, record FROM (SELECT seq, record FROM decisions ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
     decisionCount: db.prepare('SELECT count(*) AS n FROM decisions'),
+    decisionLast: db.prepare('SELECT max(seq) AS seq FROM decisions'),
+    // Pages of the journal, newest first, each an index range read no further than `limit` rows: seq
+    // (the primary key), (position_id, seq) and (rule, seq) (schema 7).
+    journalAll: db.prepare(`SELECT ${JOURNAL_COLUMNS} FROM decisions WHERE seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
+    journalOfPosition: db.prepare(`SELECT ${JOURNAL_COLUMNS} FROM decisions WHERE position_id = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
+    journalOfRule: db.prepare(`SELECT ${JOURNAL_COLUMNS} FROM decisions WHERE rule = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
     intentAdd: db.prepare("INSERT INTO intents (id, position_id, status, recorded_at, intent) VALUES (?, ?, 'pending', ?, ?)"),
     intentStatus: db.prepare('SELECT status FROM intents WHERE id = ?'),
     intentMark: db.prepare('UPDATE intents SET status = ?, code = ?, reason = ?, resolved_at = ? WHERE id = ?'),
     intentGet: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE id = ?`),
     intentsUnresolved: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE status IN ('pending', 'unknown') ORDER BY seq`),
-    intentsFor: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE position_id = ? ORDER BY seq`),
+    intentsFor: db.prepare(
+      `SELECT ${INTENT_COLUMNS} FROM intents WHERE position_id = @positionId
+         AND (@rule IS NULL OR json_extract(intent, '$.rule') = @rule) AND (@kind IS NULL OR json_extract(intent, '$.kind') = @kind) AND (@status IS NULL OR status = @status)
+       ORDER BY seq`,
+    ),
     // Journal order follows time, so the newest rows are scanned from the end of seq.
     intentsSince: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE recorded_at >= ? ORDER BY seq`),
+    // The window is an index range on recorded_at (schema 7); only its rows are read, in SQLite.
+    intentCounts: db.prepare(
+      `SELECT status, json_extract(intent, '$.rule') AS rule, json_extract(intent, '$.action') AS action, count(*) AS n FROM intents
+       WHERE recorded_at >= @at AND (@symbol IS NULL OR json_extract(intent, '$.symbol') = @symbol)
+       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    ),
     legacyPut: db.prepare(
       `INSERT INTO legacy_rules (position_id, symbol, source, imported_at, notes, rule) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (position_id) DO UPDATE SET symbol = excluded.symbol, source = excluded.source, imported_at = excluded.imported_at, notes = excluded.notes, rule = excluded.rule`,

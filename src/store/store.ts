@@ -11,7 +11,7 @@ import type { DecisionRecord } from '../exits/decisionRecord.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
 import type { LegacyRule } from '../exits/legacyRule.ts';
 import type { DefenceSnapshot } from '../dtms/defensiveIntents.ts';
-import type { Intent, Position, Side } from '../domain/types.ts';
+import type { ExitRule, Intent, IntentKind, Position, Side } from '../domain/types.ts';
 import type { OrphanHedge } from '../engine/exitEngine.ts';
 import type { PaperAccountSnapshot } from '../brokers/paperAccount.ts';
 import type { HealthReport } from '../execution/health.ts';
@@ -21,6 +21,42 @@ import type { HealthReport } from '../execution/health.ts';
  * its schedule, hedge, last score and regime, the queue of actions), plain JSON-able data.
  */
 export type StoredDefence = DefenceSnapshot;
+
+/**
+ * A decision as a reader of the journal sees it (the API's history pages): its place in the journal
+ * (`seq`, rising with every record appended) and the fields a person reads, without the rule's inputs.
+ * Reading these is a fraction of decoding whole records, so a page of them stays cheap.
+ */
+export interface JournalDecision
+  extends Pick<DecisionRecord, 'time' | 'positionId' | 'symbol' | 'rule' | 'outcome' | 'reason' | 'intentId' | 'oldSl' | 'newSl' | 'volume' | 'price' | 'dtmsState' | 'score' | 'note'> {
+  seq: number;
+}
+
+/**
+ * Which part of the journal a page reads: the newest `limit` records with `after < seq < before`
+ * (either bound left out: no bound), of the positions named or of one rule, or of all.
+ */
+export interface JournalRange {
+  before?: number;
+  after?: number;
+  limit: number;
+}
+export type JournalFilter = { positionIds: readonly string[] } | { rule: ExitRule } | null;
+
+/** Which intents of a position to read (every one when left out). */
+export interface IntentFilter {
+  rule?: ExitRule;
+  kind?: IntentKind;
+  status?: IntentStatus;
+}
+
+/** How many intents of one status, rule and DTMS action ('' for the exit plan's rules) a window of the journal holds. */
+export interface IntentCount {
+  status: IntentStatus;
+  rule: ExitRule;
+  action: string;
+  count: number;
+}
 
 /**
  * An intent's life in the journal: `pending` from before it is sent; then the broker's answer:
@@ -191,6 +227,17 @@ export interface WardenStore {
   /** The latest `limit` records, oldest first. */
   recentDecisions(limit: number): DecisionRecord[];
   decisionCount(): number;
+  /**
+   * The seq of the last record appended (0 for an empty journal). Records are only ever appended, with
+   * a higher seq each: a page read with `before` at most this + 1 never changes.
+   */
+  lastDecisionSeq(): number;
+  /**
+   * One page of the journal, oldest first: the newest `range.limit` records of `filter` inside the
+   * range. An index range per position (or for the rule, or of seq): it reads at most `limit` rows per
+   * position named, whatever the journal's size.
+   */
+  decisionPage(filter: JournalFilter, range: JournalRange): JournalDecision[];
 
   // Intent journal.
   /**
@@ -207,9 +254,15 @@ export interface WardenStore {
   intent(id: string): StoredIntent | null;
   /** Intents `pending` or `unknown`, in the order they were journaled: reconcile these before acting. */
   unresolvedIntents(): StoredIntent[];
-  intentsFor(positionId: string): StoredIntent[];
+  /** A position's intents in journal order; `only`: those of a rule, kind or status. */
+  intentsFor(positionId: string, only?: IntentFilter): StoredIntent[];
   /** Intents journaled at or after `at` (epoch ms), oldest first. */
   intentsSince(at: number): StoredIntent[];
+  /**
+   * The intents journaled at or after `at` (of `symbol` when given), counted by status, rule and action
+   * in the store: a window's statistics without decoding its intents.
+   */
+  intentCounts(at: number, symbol?: string): IntentCount[];
 
   // A live session's restart state (schema 3): the managed positions as the broker last showed them,
   // the engine-wide state, and the latest health report (what `warden health` reads).

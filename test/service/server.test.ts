@@ -220,9 +220,13 @@ describe('plan changes, trade registration, statistics', () => {
 
 describe('chart data and DTMS engine', () => {
   it('the stop path starts at the initial stop and follows the applied moves; recent bars per symbol; 404s', async () => {
+    // The market holds still while the position and its stop path are read: a step between the two
+    // may move the stop.
+    await service.loop.pause();
     const list = ((await (await get('/api/positions')).json()) as unknown[]).map((p) => positionSchema.parse(p));
     const p = list[0]!;
     const path = stopPathSchema.parse(await (await get(`/api/positions/${p.ticket}/stops`)).json());
+    service.loop.resume();
     expect(path.stops[0]!.by).toBe('initial');
     expect(path.stops[path.stops.length - 1]!.sl).toBe(p.sl);
     expect((await get('/api/positions/424242/stops')).status).toBe(404);

@@ -64,9 +64,23 @@ function renderHealth(h) {
   el.innerHTML = `Health: <strong class="status">${esc(h.status)}</strong> <span class="muted">· ${parts.map(esc).join(' · ')}</span>${reasons}`;
 }
 
+/** Positions a page of /api/positions holds at most (the API refuses more). */
+const PAGE = 500;
+
+/** Every open position: the list's pages in ticket order, each after the last ticket of the one before. */
+async function allPositions() {
+  const all = [];
+  for (let after = null; ; ) {
+    const page = (await getJson(`/api/positions?limit=${PAGE}${after === null ? '' : `&after=${encodeURIComponent(after)}`}`)).body;
+    all.push(...page);
+    if (page.length < PAGE) return all;
+    after = page[page.length - 1].ticket;
+  }
+}
+
 async function refresh() {
-  const [positions, health] = await Promise.all([getJson('/api/positions'), getJson('/api/health', [503])]);
-  renderPositions(positions.body);
+  const [positions, health] = await Promise.all([allPositions(), getJson('/api/health', [503])]);
+  renderPositions(positions);
   renderHealth(health.body);
   showError(null);
   stampUpdated();
