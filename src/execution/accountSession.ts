@@ -229,7 +229,7 @@ export class AccountSession {
     // Refused at once while the store cannot be written (the step under way waits for it, and so
     // would this change): nothing is changed.
     if (this.storeTrouble !== null) return Promise.reject(new StoreUnavailableError(`the store cannot be written (${this.storeTrouble.reason}): nothing is changed until it can`));
-    const run = this.steps.then(() => {
+    return this.queue(() => {
       if (this.storeTrouble !== null) throw new StoreUnavailableError(`the store cannot be written (${this.storeTrouble.reason}): nothing is changed until it can`);
       const result = change();
       try {
@@ -242,8 +242,6 @@ export class AccountSession {
       }
       return result;
     });
-    this.steps = run.catch(() => undefined);
-    return run;
   }
 
   /**
@@ -252,11 +250,37 @@ export class AccountSession {
    * be read.
    */
   refreshFromBroker(): Promise<void> {
-    const run = this.steps.then(async () => {
+    return this.queue(async () => {
       const positions = await this.o.broker.positions();
       if (this.unsettled) this.settleOutstanding(this.asManaged(positions), 'after an unknown answer', []);
       this.syncWith(positions, this.engineTime(), null);
       await this.commit(() => this.persist([]));
+    });
+  }
+
+  /**
+   * Rises each time a step, an API change or a refresh from the broker has ended: what the session
+   * shows (positions, plans, DTMS state, the journal) may have changed then, and only then. Views
+   * built from the session keep their result until it rises.
+   */
+  get version(): number {
+    return this.ended;
+  }
+
+  /** A step, change or refresh is queued or under way: what the session shows is about to change. */
+  get changing(): boolean {
+    return this.queued > 0;
+  }
+
+  private ended = 0;
+  private queued = 0;
+
+  /** Runs `work` after what is queued, one at a time in call order, and counts it for `version`. */
+  private queue<T>(work: () => T | Promise<T>): Promise<T> {
+    this.queued++;
+    const run = this.steps.then(work).finally(() => {
+      this.queued--;
+      this.ended++;
     });
     this.steps = run.catch(() => undefined);
     return run;
@@ -337,9 +361,7 @@ export class AccountSession {
 
   /** A closed bar of `symbol`. Steps run one at a time, in call order. */
   onBar(symbol: string, bar: Bar): Promise<StepReport> {
-    const step = this.steps.then(() => this.step(symbol, bar));
-    this.steps = step.catch(() => undefined);
-    return step;
+    return this.queue(() => this.step(symbol, bar));
   }
 
   /** The market data of `symbol` could not be had (a feed error): counts toward its breaker. */

@@ -47,6 +47,8 @@ export interface MarketLoop {
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Lets what waits on I/O and timers run (setImmediate: after them, unlike a resolved promise). */
+const yieldToOthers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class EngineLoop implements MarketLoop {
   private stopping = false;
@@ -149,6 +151,9 @@ export class EngineLoop implements MarketLoop {
       }
       const wait = gap - (this.now() - t0);
       if (wait > 0 && !this.stopping) await sleep(wait);
+      // Behind its schedule the loop would start the next step at once, every time, and the API, the
+      // event stream and the timers would never get the thread: it hands it over after every step.
+      else await yieldToOthers();
     }
   }
 

@@ -200,63 +200,6 @@ export function dtmsStatusView(session: AccountSession) {
 }
 
 /**
- * Follows the changes of a live session's state, so that a view built from it is kept only while it
- * holds. The engine's state changes only inside the session's steps (`onBar`), `act` (the API's
- * changes) and `refreshFromBroker`, which the session runs one at a time. `version` rises as each of
- * them settles; `changing` is true from the call until it settles (a step waiting on a venue's answer
- * has changed part of the state, not all of it). AccountSession keeps no such count itself: these three
- * methods of the session object are wrapped, once per session, keeping what they do and return.
- */
-export class SessionChanges {
-  private static readonly watched = new WeakMap<AccountSession, SessionChanges>();
-  private settled = 0;
-  private underWay = 0;
-
-  private constructor(session: AccountSession) {
-    const done = () => {
-      this.underWay--;
-      this.settled++;
-    };
-    const counted = <T>(run: () => Promise<T>): Promise<T> => {
-      this.underWay++;
-      let p: Promise<T>;
-      try {
-        p = run();
-      } catch (err) {
-        done();
-        throw err;
-      }
-      return p.finally(done);
-    };
-    const onBar = session.onBar.bind(session);
-    const act = session.act.bind(session);
-    const refresh = session.refreshFromBroker.bind(session);
-    session.onBar = (symbol, bar) => counted(() => onBar(symbol, bar));
-    session.act = <T>(change: () => T) => counted(() => act(change));
-    session.refreshFromBroker = () => counted(refresh);
-  }
-
-  static of(session: AccountSession): SessionChanges {
-    let c = SessionChanges.watched.get(session);
-    if (c === undefined) {
-      c = new SessionChanges(session);
-      SessionChanges.watched.set(session, c);
-    }
-    return c;
-  }
-
-  /** Rises with every settled step, change or refresh. */
-  get version(): number {
-    return this.settled;
-  }
-
-  /** A step, change or refresh is under way (called and not settled). */
-  get changing(): boolean {
-    return this.underWay > 0;
-  }
-}
-
-/**
  * The order the positions list pages in, by the venue's ticket: numeric tickets by value, then the
  * others (e.g. Binance's `BTC/USDT:USDT:long`) by text. A cursor `after=<ticket>` stays valid when
  * that position closes: the page goes on with the tickets that sort after it.
@@ -285,13 +228,13 @@ const MAX_VIEWS_PER_VERSION = 4096;
 
 /**
  * The hot views of a live session as JSON text, built at most once per version of its state
- * (SessionChanges) and per what was asked (a page, a ticket). Between two changes, every read of the
+ * (AccountSession.version: it rises as each step, API change or refresh ends) and per what was asked
+ * (a page, a ticket). Between two changes, every read of the
  * same thing is a map lookup; a change drops them all, and each is built again when next asked. While
  * a change is under way (a step waiting on the venue), views are built for each request and none is
  * kept: the state is half-way, and what is kept must be the state as a change left it.
  */
 export class LiveViews {
-  private readonly changes: SessionChanges;
   /** The version the kept views were built at; null: none kept (a change is under way). */
   private at: number | null = null;
   /** The managed positions in ticket order: [ticket, lifetime key]. */
@@ -308,7 +251,6 @@ export class LiveViews {
     private readonly session: AccountSession,
     private readonly store: WardenStore,
   ) {
-    this.changes = SessionChanges.of(session);
   }
 
   /** The positions after `after` in ticket order (from the first without it), at most `limit`. */
@@ -356,7 +298,7 @@ export class LiveViews {
 
   /**
    * The decision journal's last seq. Only the session appends to the journal, inside the steps and
-   * changes SessionChanges follows, so it is asked of the store once per version.
+   * changes the session's version follows, so it is asked of the store once per version.
    */
   journalHead(): number {
     if (!this.current()) return this.store.lastDecisionSeq();
@@ -381,7 +323,7 @@ export class LiveViews {
 
   /** Whether views may be kept now; drops those of an older version (or of before a change under way). */
   private current(): boolean {
-    const at = this.changes.changing ? null : this.changes.version;
+    const at = this.session.changing ? null : this.session.version;
     if (at !== null && at === this.at) return true;
     this.at = at;
     this.order = null;

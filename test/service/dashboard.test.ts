@@ -228,7 +228,7 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
           const lists = (w.bodies.get('/api/positions') ?? []) as Listed[][];
           return lists.some((l) => l.length === shown.length && l.every((p, i) => p.ticket === shown[i]!.ticket && (p.dtms?.state ?? '') === shown[i]!.state));
         },
-        { timeout: 5000, interval: 100 },
+        { timeout: 20_000, interval: 100 },
       )
       .toBe(true);
     for (const state of await texts(page, '#positions tbody .c-dtms .badge')) expect(DTMS_STATES).toContain(state);
@@ -254,7 +254,7 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
     const before = await page.locator('#updated').innerText();
     const marketBefore = await page.locator('#market-time').innerText();
     expect(before).toMatch(UTC_ISO);
-    await expect.poll(() => page.locator('#updated').innerText(), { timeout: 5000 }).not.toBe(before);
+    await expect.poll(() => page.locator('#updated').innerText(), { timeout: 20_000 }).not.toBe(before);
     expect(await page.locator('#market-time').innerText()).not.toBe(marketBefore);
     expect(await page.locator('#market-time').innerText()).toMatch(UTC_ISO);
     // Hundreds of step events a second, yet the positions are asked for about once a second.
@@ -285,7 +285,7 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
       const before = await w.page.locator('#updated').innerText();
       service.loop.resume();
       resumed = true;
-      await expect.poll(async () => (await w.page.locator('#updated').innerText()) !== before || (await w.page.locator('#closed').isVisible()), { timeout: 5000 }).toBe(true);
+      await expect.poll(async () => (await w.page.locator('#updated').innerText()) !== before || (await w.page.locator('#closed').isVisible()), { timeout: 20_000 }).toBe(true);
       // A position that closed while shown keeps its last data and says so; its 404s are expected then.
       const closedShown = await w.page.locator('#closed').isVisible();
       await close(w, (e) => closedShown && e.status === 404 && e.url.includes(`/${ticket}`));
@@ -296,7 +296,7 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
 
   async function checkTradePage(w: Watched, ticket: string): Promise<void> {
     const { page } = w;
-    await expect.poll(async () => Number(await page.locator('#chart').getAttribute('data-bars')), { timeout: 10_000 }).toBeGreaterThanOrEqual(100);
+    await expect.poll(async () => Number(await page.locator('#chart').getAttribute('data-bars')), { timeout: 20_000 }).toBeGreaterThanOrEqual(100);
     await page.locator('#decisions tbody tr[data-rule]').first().waitFor();
 
     // The seed's JSON, field by field, as one of the answers the page received.
