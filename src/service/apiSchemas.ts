@@ -105,6 +105,13 @@ export const healthSchema = z
     feeds: z.array(z.object({ symbol: z.string(), lastBarAt: z.string().nullable(), stale: z.boolean() })),
     unresolvedIntents: z.array(z.object({ id: z.string(), positionId: z.string(), status: z.string() })),
     recentRejections: z.array(z.object({ id: z.string(), positionId: z.string(), code: z.string().nullable(), reason: z.string() })),
+    engine: z
+      .object({
+        lagSeconds: z.number().describe('how long the oldest bar waiting to be stepped has waited'),
+        barsBehind: z.number(),
+        lastStepAt: z.string().nullable().describe('when the last step ended (null before the first)'),
+      })
+      .describe("the engine's pace: degraded past execution.maxLagSec"),
   })
   .meta({ id: 'Health' });
 

@@ -10,7 +10,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { AccountSession } from '../execution/accountSession.ts';
+import { StoreUnavailableError, type AccountSession } from '../execution/accountSession.ts';
 import type { HealthReport } from '../execution/health.ts';
 import type { WardenStore } from '../store/store.ts';
 import {
@@ -90,6 +90,7 @@ function healthJson(h: HealthReport) {
     feeds: h.feeds.map((f) => ({ symbol: f.symbol, lastBarAt: iso(f.lastBarAt), stale: f.stale })),
     unresolvedIntents: h.unresolvedIntents.map((i) => ({ id: i.id, positionId: i.positionId, status: i.status })),
     recentRejections: h.recentRejections.map((i) => ({ id: i.id, positionId: i.positionId, code: i.code, reason: i.reason })),
+    engine: { lagSeconds: Math.round(h.lag.lagMs / 100) / 10, barsBehind: h.lag.barsBehind, lastStepAt: iso(h.lag.lastStepAt) },
   };
 }
 
@@ -119,6 +120,8 @@ export async function buildServer(o: ServerOptions) {
       const where = first?.instancePath ? `${err.validationContext ?? 'request'}${first.instancePath.replaceAll('/', '.')}` : (err.validationContext ?? 'request');
       return reply.code(400).send({ error: 'bad_request', message: `${where}: ${first?.message ?? 'invalid'}` });
     }
+    // The store cannot be written now (a full disk, a lock): nothing was changed, and it may work later.
+    if (err instanceof StoreUnavailableError) return reply.code(503).send({ error: 'store_unavailable', message: err.message });
     const status = typeof err === 'object' && err !== null && 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {
       const message = err instanceof Error ? err.message : 'bad request';
@@ -383,6 +386,9 @@ export async function buildServer(o: ServerOptions) {
       '# HELP warden_health 1 when healthy or idle, 0 when degraded.',
       '# TYPE warden_health gauge',
       `warden_health ${h.status === 'degraded' ? 0 : 1}`,
+      '# HELP warden_engine_lag_seconds How long the oldest bar waiting to be stepped has waited.',
+      '# TYPE warden_engine_lag_seconds gauge',
+      `warden_engine_lag_seconds ${(h.lag.lagMs / 1000).toFixed(1)}`,
       '# HELP warden_breakers_open Feature circuit breakers open.',
       '# TYPE warden_breakers_open gauge',
       `warden_breakers_open ${h.breakers.length}`,

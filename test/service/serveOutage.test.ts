@@ -3,7 +3,7 @@
 // /metrics says so, the engine goes on by itself when the lock is released, and SIGTERM ends the
 // process even while the lock is held (it used to print "Warden stopped." and stay, holding the port).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,13 @@ describe('warden serve with its store locked by another program', () => {
       expect(h.status).toBe('degraded');
       expect(h.reasons.join('\n')).toMatch(/the store cannot be written since .*database is locked/);
       expect(await (await fetch(new URL('metrics', url))).text()).toMatch(/^warden_health 0$/m);
+      // A change through the API is refused, saying why (nothing is changed).
+      const token = readFileSync(`${storeFile}.token`, 'utf8').trim();
+      const positions = (await (await fetch(new URL('api/positions', url))).json()) as { ticket: string }[];
+      expect(positions.length).toBeGreaterThan(0); // the demo positions of the played market
+      const r = await fetch(new URL(`api/positions/${positions[0]!.ticket}/exits/disable`, url), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      expect(r.status).toBe(503);
+      expect(await r.json()).toMatchObject({ error: 'store_unavailable', message: expect.stringMatching(/the store cannot be written \(database is locked\): nothing is changed until it can/) });
       // The engine waits for its store: no bar is stepped meanwhile.
       const held = await played();
       await new Promise((r) => setTimeout(r, 300));
