@@ -5,12 +5,15 @@
 //
 //   node --import tsx scripts/soak.ts [--venue binance|metaapi|both] [--days 5] [--kills 20] [--faults 0.1]
 //                                     [--seed 1] [--data FILE] [--offset BARS] [--keep DIR] [--json]
+//                                     [--kill-kinds after_write,before_write,mid_step,between_steps,during_start]
+//                                     [--keep-going] (count violations instead of stopping at the first)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readUniformCsv } from '../src/market/uniformCsv.ts';
 import { runSoak, SoakFailure, type SoakFigures } from '../test/soak/soakRun.ts';
+import { KILL_KINDS, type KillKind } from '../test/soak/serveProcess.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     keep: { type: 'string' },
     json: { type: 'boolean', default: false },
     'keep-going': { type: 'boolean', default: false },
+    'kill-kinds': { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -46,6 +50,11 @@ const seed = Math.round(number('seed', values.seed, 0, 2 ** 31));
 const offset = Math.round(number('offset', values.offset, 0, 10_000_000));
 const historyBars = Math.round(number('history', values.history, 100, 1500));
 const pollSec = number('poll', values.poll, 0.01, 5);
+const killKinds = values['kill-kinds'] === undefined ? undefined : (values['kill-kinds'].split(',') as KillKind[]);
+if (killKinds?.some((k) => !KILL_KINDS.includes(k))) {
+  console.error(`--kill-kinds takes a comma-separated list of ${KILL_KINDS.join(', ')}`);
+  process.exit(2);
+}
 const venues = values.venue === 'both' ? (['binance', 'metaapi'] as const) : values.venue === 'binance' || values.venue === 'metaapi' ? ([values.venue] as const) : null;
 if (venues === null) {
   console.error(`--venue must be binance, metaapi or both, got ${String(values.venue)}`);
@@ -94,7 +103,7 @@ for (const [k, venue] of venues.entries()) {
   let figures: SoakFigures;
   try {
     figures = await runSoak({
-      venue, bars, historyBars, playBars, kills, faultRate, seed: seed + k, dir, pollSec, stopOnViolation: !values['keep-going'],
+      venue, bars, historyBars, playBars, kills, faultRate, seed: seed + k, dir, pollSec, stopOnViolation: !values['keep-going'], ...(killKinds ? { killKinds } : {}),
       progress: (line) => console.error(line),
       ...(values.verbose ? { onChildLog: (line: string) => console.error(`  [serve] ${line}`) } : {}),
     });

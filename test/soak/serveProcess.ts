@@ -15,7 +15,7 @@ export type KillKind = 'between_steps' | 'before_write' | 'after_write' | 'mid_s
 export const KILL_KINDS: readonly KillKind[] = ['after_write', 'before_write', 'mid_step', 'between_steps', 'during_start'];
 
 /** A kill waiting for its moment. */
-export type ArmedKill = { kind: 'before_write' | 'after_write' } | { kind: 'mid_step'; at: number } | { kind: 'during_start'; at: number };
+export type ArmedKill = { kind: 'before_write' | 'after_write' } | { kind: 'mid_step'; at: number; instead?: string } | { kind: 'during_start'; at: number };
 
 const CHILD = fileURLToPath(new URL('./serveChild.ts', import.meta.url));
 /** A child that says nothing for this long is stuck (a harness guard, not a measure: it only ends a hung run). */
@@ -183,6 +183,7 @@ export class ServeProcess {
     const c = this.child;
     if (!c) return;
     this.kills[kind] = (this.kills[kind] ?? 0) + 1;
+    this.o.audit.kills.push({ step: this.step, kind });
     this.sse?.abort();
     c.kill('SIGKILL');
     await this.exited;
@@ -224,7 +225,7 @@ export class ServeProcess {
       void this.kill(kind);
     };
     if (k?.kind === 'during_start' && !this.ready && this.startRequests >= k.at) return killNow('during_start');
-    if (k?.kind === 'mid_step' && this.ready && !poll && this.stepRequests >= k.at) return killNow('mid_step');
+    if (k?.kind === 'mid_step' && this.ready && !poll && this.stepRequests >= k.at) return killNow(k.instead ? `mid_step (instead of ${k.instead}: no write came)` : 'mid_step');
     if (k?.kind === 'before_write' && write) return killNow('before_write');
     let fault: ContractFault | null = null;
     if (write) {

@@ -41,6 +41,8 @@ export class SoakChecks {
   private readonly appliedByClientId = new Map<string, AppliedWrite[]>();
   /** Stop moves the venue applied without a client id, by the intent they carried out. */
   private readonly stopsApplied = new Set<string>();
+  /** Market orders the venue applied without a client id, by the intent they carried out. */
+  private readonly marketApplied = new Set<string>();
   /** Intents whose journal row was final and checked against the venue. */
   private readonly checkedFinal = new Set<string>();
 
@@ -109,11 +111,23 @@ export class SoakChecks {
       const w = this.applied[this.appliedSeen]!;
       this.ran('applied_once');
       if (w.clientId === '') {
-        // A stop move without a client id (MetaTrader's modify): a journaled move of that position to that stop.
+        // Requests without a client id: a stop move (MetaTrader's modify) is known by its position and stop,
+        // an open whose comment leaves no room for a client id by its comment.
         this.ran('journaled_before_sent');
-        const of = [...this.journal.values()].reverse().find((r) => r.intent.kind === 'move_stop' && r.intent.targetId === w.positionId && samePrice(r.intent.newSl, w.sl));
-        if (!of) this.fail('journaled_before_sent', `the venue moved the stop of ${w.positionId} to ${w.sl} for Warden (step ${w.step}); no journaled move_stop of that position to that stop`);
-        else this.stopsApplied.add(of.intent.id);
+        const rows = [...this.journal.values()].reverse();
+        const of =
+          w.what === 'stop'
+            ? rows.find((r) => r.intent.kind === 'move_stop' && r.intent.targetId === w.positionId && samePrice(r.intent.newSl, w.sl))
+            : rows.find((r) => r.intent.kind === 'open' && w.comment !== '' && r.intent.comment === w.comment);
+        if (!of) this.fail('journaled_before_sent', `the venue applied a ${w.what === 'stop' ? `stop move of ${w.positionId} to ${w.sl}` : `market order on ${w.positionId} with comment '${w.comment}' and no client id`} for Warden (step ${w.step}); no journaled intent is that request`);
+        else if (w.what === 'stop') this.stopsApplied.add(of.intent.id);
+        else {
+          const seen = this.appliedByClientId.get(`comment:${w.comment}`) ?? [];
+          seen.push(w);
+          this.appliedByClientId.set(`comment:${w.comment}`, seen);
+          this.marketApplied.add(of.intent.id);
+          if (seen.length > 1) this.fail('applied_once', `the open with comment '${w.comment}' (intent ${of.intent.id}) was applied ${seen.length} times at the venue (steps ${seen.map((x) => x.step).join(', ')})`);
+        }
         continue;
       }
       const seen = this.appliedByClientId.get(w.clientId) ?? [];
@@ -138,7 +152,7 @@ export class SoakChecks {
       this.checkedFinal.add(id);
       const it = row.intent;
       const mine = this.venue.clientIdsOf(it).filter((c) => c.role !== 'restore');
-      const appliedHere = mine.some((c) => (this.appliedByClientId.get(c.id)?.length ?? 0) > 0) || this.stopsApplied.has(id);
+      const appliedHere = mine.some((c) => (this.appliedByClientId.get(c.id)?.length ?? 0) > 0) || this.stopsApplied.has(id) || this.marketApplied.has(id);
       this.ran('journal_equals_venue');
       if (row.status === 'rejected') {
         // The venue did it: the journal must not say it did not (the engine would decide it again).
@@ -149,7 +163,7 @@ export class SoakChecks {
       switch (it.kind) {
         case 'close_partial':
         case 'open':
-          if (!appliedHere && mine.length > 0) this.fail('journal_equals_venue', `intent ${id} (${it.kind} ${it.rule} of ${it.positionId}, ${it.volume}) is journaled applied (${row.reason}) but the venue never filled its client id ${mine[0]!.id}`);
+          if (!appliedHere) this.fail('journal_equals_venue', `intent ${id} (${it.kind} ${it.rule} of ${it.positionId}, ${it.volume}) is journaled applied (${row.reason}) but the venue never filled it (${mine[0] ? `client id ${mine[0].id}` : `comment '${it.comment}'`})`);
           break;
         case 'close': {
           // Applied without a fill of its own: the position was gone already (the absence is the close).

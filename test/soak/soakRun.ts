@@ -28,6 +28,8 @@ export interface SoakOptions {
   historyBars: number;
   playBars: number;
   kills: number;
+  /** The kinds of kill, in turn (default: all of them). */
+  killKinds?: readonly KillKind[];
   /** Share of the venue's write requests that fail (0.1: 10%). */
   faultRate: number;
   seed: number;
@@ -107,10 +109,10 @@ export interface PlannedKill {
  * the run after the first few steps, at a random step of it; seeded. A kill during the start happens at
  * the start that follows the kill before it (or at the first start).
  */
-export function killPlan(kills: number, steps: number, random: () => number): PlannedKill[] {
-  if (kills <= 0) return [];
+export function killPlan(kills: number, steps: number, random: () => number, only: readonly KillKind[] = KILL_KINDS): PlannedKill[] {
+  if (kills <= 0 || only.length === 0) return [];
   const kinds: KillKind[] = [];
-  while (kinds.length < kills) kinds.push(...KILL_KINDS);
+  while (kinds.length < kills) kinds.push(...only);
   kinds.length = kills;
   for (let i = kinds.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -154,7 +156,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
 
   const proc = new ServeProcess({ venue, audit, store, config, faultRate: o.faultRate, random, ...(o.onChildLog ? { onLog: o.onChildLog } : {}) });
   const checks = new SoakChecks(venue, audit, store, proc.applied);
-  const plan = killPlan(o.kills, played.length, random);
+  const plan = killPlan(o.kills, played.length, random, o.killKinds);
   let exitsFilled = 0;
   let armedAt = -1;
   let violationsSeen = 0;
@@ -207,13 +209,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       else await checks.afterStep(proc.url);
       stopIfBroken();
       if (proc.armed === null) armedAt = -1;
-      // A kill at a write waits for one; after a long stretch without any, it happens between steps.
-      if (proc.armed !== null && armedAt >= 0 && i - armedAt >= 120) {
-        proc.armed = null;
-        killAfter = true;
+      // A kill at a write waits for one; after a long stretch without any, it happens in the next step.
+      if (proc.armed !== null && armedAt >= 0 && i - armedAt >= 200 && proc.armed.kind !== 'mid_step') {
+        proc.armed = { kind: 'mid_step', at: 1, instead: proc.armed.kind };
       }
       if (killAfter) {
-        await proc.kill(armedAt === i ? 'between_steps' : 'between_steps (no write came)');
+        await proc.kill('between_steps');
         armedAt = -1;
         await startChild();
       }

@@ -32,6 +32,8 @@ export interface AppliedWrite {
   positionId: string;
   /** For a stop: its price. */
   sl: number;
+  /** The order's comment (MetaTrader: an open whose comment leaves no room for a client id is known by it). */
+  comment: string;
   step: number;
 }
 
@@ -185,10 +187,10 @@ export class BinanceSoakVenue implements SoakVenue {
 
   appliedBy(req: VenueRequest, before: VenueSnapshot, step: number): AppliedWrite[] {
     const out: AppliedWrite[] = [];
-    for (const o of this.fake.orders.slice(before.orders)) if (o.executedQty > 0) out.push({ what: 'market', clientId: o.clientOrderId, positionId: `${BINANCE_XAU}:${(o.side === 'SELL') === o.reduceOnly ? 'long' : 'short'}`, sl: Number.NaN, step });
+    for (const o of this.fake.orders.slice(before.orders)) if (o.executedQty > 0) out.push({ what: 'market', clientId: o.clientOrderId, positionId: `${BINANCE_XAU}:${(o.side === 'SELL') === o.reduceOnly ? 'long' : 'short'}`, sl: Number.NaN, comment: '', step });
     for (const o of this.fake.algo) {
       if (before.algoIds.has(o.algoId) || o.orderType !== 'STOP_MARKET') continue;
-      out.push({ what: 'stop', clientId: o.clientAlgoId, positionId: `${BINANCE_XAU}:${o.side === 'SELL' ? 'long' : 'short'}`, sl: o.triggerPrice, step });
+      out.push({ what: 'stop', clientId: o.clientAlgoId, positionId: `${BINANCE_XAU}:${o.side === 'SELL' ? 'long' : 'short'}`, sl: o.triggerPrice, comment: '', step });
     }
     void req;
     return out;
@@ -308,12 +310,12 @@ export class MetaApiSoakVenue implements SoakVenue {
 
   appliedBy(req: VenueRequest, before: VenueSnapshot, step: number): AppliedWrite[] {
     const out: AppliedWrite[] = [];
-    for (const d of this.fake.deals.slice(before.deals)) out.push({ what: 'market', clientId: d.clientId ?? '', positionId: d.positionId ?? '', sl: Number.NaN, step });
+    for (const d of this.fake.deals.slice(before.deals)) out.push({ what: 'market', clientId: d.clientId ?? '', positionId: d.positionId ?? '', sl: Number.NaN, comment: d.comment ?? '', step });
     if (req.t === 'gateway' && req.method === 'modifyPosition') {
       const id = String(req.args[0]);
       const now = this.fake.heldPositions().find((p) => p.id === id);
       const was = before.book.get(id);
-      if (now && was && now.sl !== was.sl && now.sl !== null) out.push({ what: 'stop', clientId: '', positionId: id, sl: now.sl, step });
+      if (now && was && now.sl !== was.sl && now.sl !== null) out.push({ what: 'stop', clientId: '', positionId: id, sl: now.sl, comment: '', step });
     }
     return out;
   }

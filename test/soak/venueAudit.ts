@@ -186,8 +186,13 @@ export class VenueAudit {
     seg.removedAtStep = null;
   }
 
+  /** SIGKILLs of `warden serve`, by step (a violation names the ones just before it). */
+  readonly kills: { step: number; kind: string }[] = [];
+
   flag(check: string, message: string): void {
-    this.violations.push({ check, step: this.step, message });
+    const recent = this.kills.filter((k) => k.step >= this.step - 3);
+    const killed = recent.length === 0 ? '' : ` [warden serve was SIGKILLed ${recent.map((k) => `at step ${k.step} (${k.kind})`).join(', ')}]`;
+    this.violations.push({ check, step: this.step, message: `${message}${killed}` });
   }
 }
 
