@@ -205,8 +205,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       proc.barClosed();
       if (venue.now !== clockAfter(bar)) throw new Error('the venue clock is not a second past the bar');
       const r = await proc.stepAfter(before);
-      if (r === 'killed') await startChild();
-      else await checks.afterStep(proc.url);
+      if (r === 'killed') {
+        await startChild();
+        await checks.afterStart(proc.url);
+      } else await checks.afterStep(proc.url);
       stopIfBroken();
       if (proc.armed === null) armedAt = -1;
       // A kill at a write waits for one; after a long stretch without any, it happens in the next step.
@@ -217,6 +219,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
         await proc.kill('between_steps');
         armedAt = -1;
         await startChild();
+        await checks.afterStart(proc.url);
       }
       if (o.progress && (i + 1) % 500 === 0) o.progress(`${o.venue}: ${i + 1}/${played.length} bars, ${proc.steps} steps, ${Object.values(proc.kills).reduce((a, b) => a + b, 0)} kills, ${audit.violations.length} violations`);
     }
