@@ -4,7 +4,7 @@
 // (opens, closes, reopens of the same side, stop moves), SIGKILLs and restarts on the same store, and a
 // tenth of the venue's write requests failing. After every step: nothing applied twice, every intent
 // settled, every flag true at the venue, no stop loosened, the venue's stop equal to Warden's view
-// (test/soak/soakChecks.ts). The long run is `node --import tsx scripts/soak.ts` (README, Tests).
+// (test/soak/soakChecks.ts). The long run: `node --import tsx scripts/soak.ts` (5 days per venue, 20 kills).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

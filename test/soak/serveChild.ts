@@ -52,6 +52,10 @@ function ask(m: { t: 'fetch'; url: string; method: string; body: string | null }
 /** The MetaApi connection of this process (made below, once its class is defined). */
 let gateway: IpcGateway | null = null;
 
+// The venue is the parent's: without it nothing can be read or sent, so the process goes with it (a
+// driver that died, or ended its run, leaves no `warden serve` behind).
+process.on('disconnect', () => process.exit(process.exitCode ?? 0));
+
 process.on('message', (raw: unknown) => {
   const m = raw as ParentMessage;
   venueNow = Math.max(venueNow, m.now);
