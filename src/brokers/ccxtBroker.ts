@@ -16,8 +16,13 @@
 //   old", but Binance keeps one closePosition stop per side (-4130 while one is open), so the new one
 //   can only go in after the old one is gone. Placing first would need quantity stops instead, which
 //   every partial close and fill would have to resize (a window of their own); editOrder is LIMIT-only.
-//   The window is one request; when the new stop is refused the old one is put back (best effort) and
-//   the refusal is answered; after a crash in the window the retried move finds no stop and places it.
+//   The window is one request, and an error in it never leaves the position without a stop when the
+//   venue can tell: a cancel whose answer is lost (a timeout after it took effect) is looked up, and with
+//   the old stop gone the new one is placed; a new stop whose answer is lost is looked up (there: applied);
+//   a new stop that is not there puts the old one back, looked up and tried again up to 3 times, and the
+//   error is answered. A crash in the window (the process dies between the two requests) leaves the
+//   position without a stop: the restarted session settles the move as not done and does not send it
+//   again, so the stop comes back only when the engine next decides to move it.
 // - Request ids: the intent id, sanitised to Binance's client id alphabet and 36 characters, is the
 //   order's client id: the same intent always gives the same one, in any process.
 //   - Stop moves: an open stop already carrying it means the move was applied (NO_CHANGES).
@@ -67,7 +72,8 @@
 //
 // Remaining gaps:
 // - Comments are remembered in-process only: after a restart a hedge's comment is ''.
-// - The stop-move window above (cancel, then create).
+// - The stop-move window above (cancel, then create): a crash inside it, or an old stop that cannot be
+//   put back after 3 tries, leaves the position without a stop until the next decision.
 // - A recognised partial fill answers DONE_PARTIAL with no words: BrokerAnswer's applied has no reason.
 // - Binance forgets orders (Query Order: ended unfilled + 3 days, any + 90 days); a retry that late is
 //   sent again. Retries come within seconds or minutes.
@@ -488,25 +494,58 @@ export class CcxtBroker implements BrokerPort {
     const { position, mark } = found;
     const cid = clientOrderId(intent.id);
     const m = this.market(ex, intent.symbol);
-    const algo = (await ex.fetchOpenOrders(intent.symbol, undefined, undefined, { trigger: true })).map((o: Order) => algoOrderInfo.safeParse(o.info)).flatMap((r) => (r.success ? [r.data] : []));
     const hedged = await this.hedgeMode(ex);
-    const exits = this.exitsOf(algo, m.id ?? intent.symbol, position.side, hedged ? (position.side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH');
+    /** The position's open stop at the venue now (null: none). */
+    const stopNow = async (): Promise<AlgoOrderInfo | null> => {
+      const algo = (await ex.fetchOpenOrders(intent.symbol, undefined, undefined, { trigger: true })).map((o: Order) => algoOrderInfo.safeParse(o.info)).flatMap((r) => (r.success ? [r.data] : []));
+      return this.exitsOf(algo, m.id ?? intent.symbol, position.side, hedged ? (position.side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH').stop;
+    };
+    const before = await stopNow();
+    const applied: BrokerAnswer = { outcome: 'applied', code: RETCODE.DONE, price: mark, positionId: position.id };
     // A retry of a move that went through: the open stop already carries this intent's client id.
-    if (exits.stop?.clientAlgoId === cid) return { outcome: 'applied', code: RETCODE.NO_CHANGES, price: mark, positionId: position.id };
+    if (before?.clientAlgoId === cid) return { ...applied, code: RETCODE.NO_CHANGES };
     const wrongSide = position.side === 'buy' ? sl >= mark : sl <= mark;
     if (wrongSide) return refuse(RETCODE.INVALID_STOPS, `stop ${sl} is on the wrong side of the mark price ${mark} (it would trigger at once)`);
-    if (exits.stop) await ex.cancelOrder(String(exits.stop.algoId), intent.symbol, { trigger: true });
+    if (before) {
+      try {
+        await ex.cancelOrder(String(before.algoId), intent.symbol, { trigger: true });
+      } catch (err) {
+        // The answer is read before the venue is asked again (its Retry-After goes with the next response).
+        const failed = answerForError(err, this.secrets(), this.retryAfterMs(ex));
+        // The answer may be lost after the cancel took effect: answering the error would leave the
+        // position without a stop. The old stop still there (or the venue unreadable): nothing changed.
+        const after = await stopNow().catch(() => undefined);
+        if (after !== null) return failed;
+      }
+    }
     try {
       await this.placeStop(ex, position, sl, cid, hedged);
     } catch (err) {
-      // Not left unprotected: the old stop goes back when the new one was refused.
-      if (exits.stop) {
-        const old = triggerOf(exits.stop);
-        await this.placeStop(ex, position, old, clientOrderId(`${intent.id}:restore`), hedged).catch(() => undefined);
-      }
-      throw err;
+      const failed = answerForError(err, this.secrets(), this.retryAfterMs(ex));
+      // The new stop's answer may be lost after it went in; if it is not there, the old one goes back.
+      const after = await stopNow().catch(() => undefined);
+      if (after?.clientAlgoId === cid) return applied;
+      if (before && after !== undefined && after === null) await this.restoreStop(ex, position, triggerOf(before), clientOrderId(`${intent.id}:restore`), hedged, stopNow);
+      else if (before && after === undefined) await this.placeStop(ex, position, triggerOf(before), clientOrderId(`${intent.id}:restore`), hedged).catch(() => undefined);
+      return failed;
     }
-    return { outcome: 'applied', code: RETCODE.DONE, price: mark, positionId: position.id };
+    return applied;
+  }
+
+  /**
+   * Puts a stop the move cancelled back (best effort): up to 3 tries, each after looking whether the
+   * venue holds a stop already (an earlier try whose answer was lost), so it is never placed twice.
+   */
+  private async restoreStop(ex: Exchange, position: Position, sl: number, cid: string, hedged: boolean, stopNow: () => Promise<AlgoOrderInfo | null>): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (attempt > 0 && (await stopNow().catch(() => null)) !== null) return;
+      try {
+        await this.placeStop(ex, position, sl, cid, hedged);
+        return;
+      } catch {
+        // Looked up before the next try.
+      }
+    }
   }
 
   /** A closePosition STOP_MARKET on the closing side (implicitly reduce-only), triggered by the mark price. */

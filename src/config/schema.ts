@@ -345,8 +345,12 @@ export const brokerSchema = z
     kind: z.enum(['paper', 'ccxt', 'metaapi']).default('paper'),
     /** Symbols to manage on a real account, as the venue spells them (XAUUSDc; BTC/USDT:USDT). */
     symbols: z.array(z.string().min(1)).max(50).default([]),
-    /** How often the live feed asks the venue for bars closed since the last, seconds. */
-    pollSec: range(1, 300).default(5),
+    /**
+     * How often the live feed asks the venue for bars closed since the last, seconds. Below 1 s is for
+     * a venue you run yourself (a simulator on this machine, played faster than real time): Binance and
+     * MetaApi count requests per minute, and their bars close once a minute.
+     */
+    pollSec: range(0.01, 300).default(5),
     /** M1 bars read at start to build the features (MetaApi and Binance give up to 1,000-1,500 per request). */
     historyBars: z.number().int().min(100).max(1500).default(1000),
     ccxt: z

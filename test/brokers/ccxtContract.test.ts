@@ -82,6 +82,45 @@ describe('ccxt adapter: Binance USD-M specifics', () => {
     expect(fake.unexpected).toEqual([]);
   });
 
+  it('a stop move whose cancel answer is lost after the cancel took effect still places the new stop (the position is not left without one)', async () => {
+    const { fake, broker } = venue(false);
+    const id = fake.traderOpen('buy', 0.3, 1990, 2030);
+    fake.failWrites(['timeout_applied']);
+    const a = await broker.send(intent({ id: 'XAU/USDT:USDT:long|trail#8', kind: 'move_stop', positionId: id, newSl: 1994 }));
+    expect(a).toMatchObject({ outcome: 'applied', positionId: id });
+    expect(fake.algo.filter((o) => o.orderType === 'STOP_MARKET').map((o) => [o.triggerPrice, o.clientAlgoId])).toEqual([[1994, 'XAU/USDT:USDT:long_trail_8']]);
+    // A cancel that did not take effect (its request lost) leaves the old stop, and the answer is the timeout's.
+    fake.failWrites(['timeout_lost']);
+    const b = await broker.send(intent({ id: 'XAU/USDT:USDT:long|trail#9', kind: 'move_stop', positionId: id, newSl: 1996 }));
+    expect(b).toMatchObject({ outcome: 'unknown', code: RETCODE.TIMEOUT });
+    expect(fake.algo.filter((o) => o.orderType === 'STOP_MARKET').map((o) => o.triggerPrice)).toEqual([1994]);
+    expect(fake.unexpected).toEqual([]);
+  });
+
+  it('a refused new stop puts the old one back, trying again when the first try is lost, and never twice', async () => {
+    const { fake, broker } = venue(false);
+    const id = fake.traderOpen('buy', 0.3, 1990, 2030);
+    const stops = () => fake.algo.filter((o) => o.orderType === 'STOP_MARKET').map((o) => o.triggerPrice);
+    // The cancel goes through, the new stop is refused (-4164), the first restore is lost on the way.
+    fake.failWrites([null, 'reject', 'timeout_lost']);
+    const a = await broker.send(intent({ id: 'XAU/USDT:USDT:long|trail#10', kind: 'move_stop', positionId: id, newSl: 1994 }));
+    expect(a).toMatchObject({ outcome: 'rejected', code: RETCODE.INVALID_VOLUME });
+    expect(stops()).toEqual([1990]);
+    // The first restore went in but its answer was lost: looked up, not placed again.
+    fake.failWrites([null, 'reject', 'timeout_applied']);
+    const b = await broker.send(intent({ id: 'XAU/USDT:USDT:long|trail#11', kind: 'move_stop', positionId: id, newSl: 1994 }));
+    expect(b).toMatchObject({ outcome: 'rejected' });
+    expect(stops()).toEqual([1990]);
+    // The new stop went in but its answer was lost: looked up, applied, nothing restored.
+    fake.failWrites([null, 'timeout_applied']);
+    fake.seen.length = 0;
+    const c = await broker.send(intent({ id: 'XAU/USDT:USDT:long|trail#12', kind: 'move_stop', positionId: id, newSl: 1994 }));
+    expect(c).toMatchObject({ outcome: 'applied', code: RETCODE.DONE });
+    expect(stops()).toEqual([1994]);
+    expect(fake.seen.filter((r) => r.method !== 'GET').map((r) => r.method)).toEqual(['DELETE', 'POST']);
+    expect(fake.unexpected).toEqual([]);
+  });
+
   it('client ids stay within Binance alphabet and 36 characters, the same for the same intent', () => {
     const long = 'BTC/USDT:USDT:long:dtms:tighten:episode:12345678';
     expect(clientOrderId(long)).toMatch(/^[.A-Z:/a-z0-9_-]{1,36}$/);

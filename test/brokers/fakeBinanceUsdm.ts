@@ -30,6 +30,11 @@
 //   paths and parameter names as the adapter sends through ccxt 4.5.84, except the algo order's client
 //   id: recorded (Nov 2025, demo-fapi) as newClientOrderId, a key ccxt's own request test skips; 4.5.84
 //   sends clientAlgoId, Binance's name on /fapi/v1/algoOrder. The fake reads clientAlgoId.
+// For the live soak (test/soak/): `walkMark` plays a bar's path on the mark price and fills the
+// closePosition stops and targets it reaches, `traderMoveStop` moves a stop by hand, and
+// `cancelExitsWhenFlat` cancels a position's closePosition orders once it is flat, as the UI's
+// position TP/SL go with the position (off by default: whether Binance cancels closePosition orders placed
+// through the API when the position closes another way is not verified either).
 // Not verified (no recording): the algo order responses (the shapes here, open order and cancel answer,
 // are the examples in ccxt 4.5.84's binance.js parseOrder notes; quantity and reduceOnly of a
 // closePosition order; algoStatus values other than NEW), the unknown-algo-order error, every error
@@ -77,6 +82,8 @@ interface AlgoOrder {
   triggerPrice: number; quantity: number; closePosition: boolean; reduceOnly: boolean; workingType: string;
 }
 export interface SeenRequest { method: string; path: string; params: Record<string, string> }
+/** A closePosition stop or target the mark reached (walkMark): it closed the whole position. */
+export interface ExitFill { positionId: string; kind: 'stop' | 'target'; trigger: number; price: number; volume: number; clientAlgoId: string }
 /** A market order as GET /fapi/v1/order reports it (the fields ccxt's parseOrder reads). */
 export interface FakeOrder {
   orderId: number; clientOrderId: string; symbol: string; side: 'BUY' | 'SELL'; positionSide: PositionSide; status: string;
@@ -121,12 +128,20 @@ export class FakeBinanceUsdm {
    * numbers (the default). Booleans, kline rows and error bodies stay as they are in both.
    */
   integersAsStrings = false;
+  /** A position going flat (or flipping) cancels its closePosition stop and target (see the header). */
+  cancelExitsWhenFlat = false;
   private bars: Bar[] = [];
-  private fault: ContractFault | null = null;
+  /** Faults of the next write requests (POST, DELETE), in order; null: that one goes through. */
+  private faults: (ContractFault | null)[] = [];
   private nextId = 1000;
 
   failNext(kind: ContractFault): void {
-    this.fault = kind;
+    this.faults = [kind];
+  }
+
+  /** Faults of the next few write requests in turn (null: that one goes through). */
+  failWrites(kinds: readonly (ContractFault | null)[]): void {
+    this.faults = [...kinds];
   }
 
   /** The venue holds these M1 bars of XAUUSDT (oldest first; the last may be forming at `now`). */
@@ -164,6 +179,64 @@ export class FakeBinanceUsdm {
     for (let i = this.algo.length - 1; i >= 0; i--) if (this.algo[i]!.side === closing && this.algo[i]!.positionSide === positionSide) this.algo.splice(i, 1);
   }
 
+  /**
+   * The trader moves a position's stop by hand (cancel and place, as the UI does): a closePosition
+   * STOP_MARKET at `sl`. Throws when it would trigger at once (Binance's -2021).
+   */
+  traderMoveStop(side: 'buy' | 'sell', sl: number): void {
+    const positionSide: PositionSide = this.dualSide ? (side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH';
+    const closing = side === 'buy' ? 'SELL' : 'BUY';
+    if (closing === 'SELL' ? sl >= this.bid : sl <= this.bid) throw new Error(`fake binance: a ${side} stop at ${sl} would trigger at once (mark ${this.bid})`);
+    for (let i = this.algo.length - 1; i >= 0; i--) {
+      const o = this.algo[i]!;
+      if (o.side === closing && o.positionSide === positionSide && o.orderType === 'STOP_MARKET' && o.closePosition) this.algo.splice(i, 1);
+    }
+    this.algo.push({ algoId: this.nextId++, clientAlgoId: `trader_${this.nextId}`, symbol: XAU_ID, side: closing, positionSide, orderType: 'STOP_MARKET', triggerPrice: sl, quantity: 0, closePosition: true, reduceOnly: false, workingType: 'MARK_PRICE' });
+  }
+
+  /**
+   * The mark price walks `path` (a bar's open, its extremes in the order they came, its close) and
+   * stays at its last point. A closePosition stop or target the walk reaches closes its position
+   * there: at the trigger price, or at the point the walk stood when it was already beyond (a gap).
+   * Of two orders reached in one leg, the one nearer the leg's start fills first. Returns the fills.
+   */
+  walkMark(path: readonly number[]): ExitFill[] {
+    const fills: ExitFill[] = [];
+    let from = path[0] ?? this.bid;
+    for (const to of path) {
+      for (;;) {
+        let best: { o: AlgoOrder; price: number; pos: FakePosition } | null = null;
+        for (const o of this.algo) {
+          if (!o.closePosition || o.symbol !== XAU_ID) continue;
+          const pos = this.positions.get(`${XAU_ID}:${o.positionSide}`);
+          if (!pos || pos.amt === 0 || (pos.amt > 0) !== (o.side === 'SELL')) continue;
+          // A SELL stop and a BUY target trigger at or below their price; the others at or above.
+          const below = (o.side === 'SELL') === (o.orderType === 'STOP_MARKET');
+          const beyondAtStart = below ? from <= o.triggerPrice : from >= o.triggerPrice;
+          const reached = beyondAtStart || (below ? Math.min(from, to) <= o.triggerPrice : Math.max(from, to) >= o.triggerPrice);
+          if (!reached) continue;
+          const price = beyondAtStart ? from : o.triggerPrice;
+          if (best === null || Math.abs(price - from) < Math.abs(best.price - from)) best = { o, price, pos };
+        }
+        if (best === null) break;
+        const { o, price, pos } = best;
+        const qty = Math.abs(pos.amt);
+        const side = pos.amt > 0 ? 'long' : 'short';
+        this.bid = price;
+        this.fill(XAU_ID, o.side, o.positionSide, qty);
+        // The triggered order and the rest of the position's closePosition orders are done with.
+        for (let i = this.algo.length - 1; i >= 0; i--) {
+          const x = this.algo[i]!;
+          if (x.closePosition && x.symbol === XAU_ID && x.positionSide === o.positionSide && x.side === o.side) this.algo.splice(i, 1);
+        }
+        fills.push({ positionId: `${XAU}:${side}`, kind: o.orderType === 'STOP_MARKET' ? 'stop' : 'target', trigger: o.triggerPrice, price, volume: qty, clientAlgoId: o.clientAlgoId });
+      }
+      from = to;
+    }
+    this.bid = path[path.length - 1] ?? this.bid;
+    return fills;
+  }
+
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const method = (init?.method ?? 'GET').toUpperCase();
@@ -173,8 +246,7 @@ export class FakeBinanceUsdm {
     if (typeof init?.body === 'string' && init.body.length > 0) collect(new URLSearchParams(init.body));
     this.seen.push({ method, path: url.pathname, params });
     const write = method === 'POST' || method === 'DELETE';
-    const fault = write ? this.fault : null;
-    if (write) this.fault = null;
+    const fault = write ? (this.faults.shift() ?? null) : null;
     if (fault === 'rate_limit') return json(429, { code: -1003, msg: 'Too many requests; current limit of IP is 2400 requests per minute.' }, { 'Retry-After': '2' });
     if (fault === 'reject') {
       return method === 'DELETE' ? json(400, { code: -2011, msg: 'Unknown order sent.' }) : json(400, { code: -4164, msg: "Order's notional must be no smaller than 5 (unless you choose reduce only)." });
@@ -350,8 +422,16 @@ export class FakeBinanceUsdm {
     const next = round(pos.amt + delta);
     if (pos.amt === 0 || Math.sign(next) !== Math.sign(pos.amt)) pos.entry = price;
     else if (Math.abs(next) > Math.abs(pos.amt)) pos.entry = round((pos.entry * Math.abs(pos.amt) + price * qty) / Math.abs(next));
+    const was = pos.amt;
     pos.amt = next;
     this.positions.set(key, pos);
+    if (this.cancelExitsWhenFlat && was !== 0 && (next === 0 || Math.sign(next) !== Math.sign(was))) {
+      const closing = was > 0 ? 'SELL' : 'BUY';
+      for (let i = this.algo.length - 1; i >= 0; i--) {
+        const o = this.algo[i]!;
+        if (o.closePosition && o.symbol === symbol && o.positionSide === ps && o.side === closing) this.algo.splice(i, 1);
+      }
+    }
   }
 
   /** GET /fapi/v3/positionRisk, one row: cross margin at the bracket's 20x and 1% maintenance. */

@@ -73,8 +73,12 @@
 //   server refuses it), then market closed, then reject (10006), requote (10004), timeout_applied
 //   (applied, then TimeoutError), timeout_lost (TimeoutError, nothing applied); or any error given.
 //
-// What it does not model: fills at other prices than the quote (no slippage), SL/TP triggering (the
-// market only moves when the test says), margin, sessions by the clock, filling modes, candles of other
+// For the live soak (test/soak/): `walkQuote` plays a bar's path on the bid and closes the positions
+// whose SL or TP it reaches (deals with reason DEAL_REASON_SL / DEAL_REASON_TP), `traderClose` and
+// `traderModify` are the trader's hands outside Warden, and `heldPositions` reads the positions without a call.
+//
+// What it does not model: fills at other prices than the quote (no slippage), SL/TP triggering other
+// than through `walkQuote` (the market only moves when the test says), margin, sessions by the clock, filling modes, candles of other
 // timeframes than 1m, paging of deals, MT4. A call outside what it models is recorded in
 // `unexpected` and throws: the test must check `unexpected` stays empty.
 import { RETCODE } from '../../src/brokers/brokerAnswer.ts';
@@ -254,6 +258,72 @@ export class FakeMetaApi implements MetaApiGateway {
     } finally {
       this.tradeResponse = style;
     }
+  }
+
+  /** The trader closes a position outside Warden (no fault, not logged as a call). */
+  traderClose(positionId: string): void {
+    const p = this.book.get(positionId);
+    if (!p) throw new Error(`fake metaapi: no position ${positionId} to close`);
+    this.deal(p, 'DEAL_ENTRY_OUT', p.lots, this.exitPrice(p), {}, this.ticket(), 'DEAL_REASON_CLIENT');
+    this.book.delete(p.id);
+  }
+
+  /** The trader moves a position's stop by hand (the target stays); throws when MT5 would refuse it. */
+  traderModify(positionId: string, sl: number | null): void {
+    const p = this.book.get(positionId);
+    if (!p) throw new Error(`fake metaapi: no position ${positionId} to modify`);
+    const bad = this.checkStop(p.symbol, p.side, 'sl', sl);
+    if (bad) throw new Error(`fake metaapi: ${bad}`);
+    p.sl = sl;
+    p.updateTime = this.now;
+  }
+
+  /** The open positions as the account holds them (read without a call: the test's own view). */
+  heldPositions(): { id: string; symbol: string; side: Side; volume: number; openPrice: number; sl: number | null; tp: number | null; time: number; comment: string; clientId: string }[] {
+    return [...this.book.values()].map((p) => ({ id: p.id, symbol: p.symbol, side: p.side, volume: volumeOf(p.lots, this.specOf(p.symbol)), openPrice: p.openPrice, sl: p.sl, tp: p.tp, time: p.time, comment: p.comment, clientId: p.clientId }));
+  }
+
+  /**
+   * The bid walks `path` (a bar's open, its extremes in the order they came, its close) and stays at
+   * its last point (the ask `spread` above). A position whose SL or TP the walk reaches (a buy's on
+   * the bid, a sell's on the ask) closes there: at its level, or where the walk stood when it was
+   * already beyond (a gap). Of two levels reached in one leg, the nearer to the leg's start goes
+   * first. Returns the closes.
+   */
+  walkQuote(path: readonly number[], symbol = XAU): { positionId: string; kind: 'sl' | 'tp'; level: number; price: number; volume: number }[] {
+    const spec = this.specOf(symbol);
+    const closes: { positionId: string; kind: 'sl' | 'tp'; level: number; price: number; volume: number }[] = [];
+    let from = path[0] ?? this.quotes.get(symbol)!.bid;
+    for (const to of path) {
+      for (;;) {
+        let best: { p: Book; kind: 'sl' | 'tp'; level: number; price: number; dist: number } | null = null;
+        for (const p of this.book.values()) {
+          if (p.symbol !== symbol) continue;
+          // A buy exits on the bid, a sell on the ask: the walk is on the bid.
+          const shift = p.side === 'buy' ? 0 : this.spread;
+          const a = from + shift;
+          const b = to + shift;
+          for (const [kind, level] of [['sl', p.sl], ['tp', p.tp]] as const) {
+            if (level === null) continue;
+            const below = (p.side === 'buy') === (kind === 'sl');
+            const beyondAtStart = below ? a <= level : a >= level;
+            const reached = beyondAtStart || (below ? Math.min(a, b) <= level : Math.max(a, b) >= level);
+            if (!reached) continue;
+            const price = round(beyondAtStart ? a : level, spec.digits);
+            const dist = Math.abs(price - a);
+            if (best === null || dist < best.dist) best = { p, kind, level, price, dist };
+          }
+        }
+        if (best === null) break;
+        const { p, kind, level, price } = best;
+        this.deal(p, 'DEAL_ENTRY_OUT', p.lots, price, {}, this.ticket(), kind === 'sl' ? 'DEAL_REASON_SL' : 'DEAL_REASON_TP');
+        this.book.delete(p.id);
+        closes.push({ positionId: p.id, kind, level, price, volume: volumeOf(p.lots, spec) });
+      }
+      from = to;
+    }
+    this.setBid(path[path.length - 1] ?? from, symbol);
+    return closes;
   }
 
   /** Trade calls made so far (the adapter's requests), in order. */
@@ -501,14 +571,14 @@ export class FakeMetaApi implements MetaApiGateway {
     return this.response(RETCODE.DONE, 'TRADE_RETCODE_DONE', 'Request completed', positionId, orderId);
   }
 
-  private deal(p: Book, entryType: string, lots: number, price: number, options: MetaApiTradeOptions, orderId: string): void {
+  private deal(p: Book, entryType: string, lots: number, price: number, options: MetaApiTradeOptions, orderId: string, reason = 'DEAL_REASON_EXPERT'): void {
     const spec = this.specOf(p.symbol);
     const buying = entryType === 'DEAL_ENTRY_IN' ? p.side === 'buy' : p.side === 'sell';
     const volume = volumeOf(lots, spec);
     const profit = entryType === 'DEAL_ENTRY_IN' ? 0 : (p.side === 'buy' ? 1 : -1) * (price - p.openPrice) * volume * spec.contractSize;
     const deal: MetatraderDeal & Record<string, unknown> = {
       id: String(this.nextDeal++), type: buying ? 'DEAL_TYPE_BUY' : 'DEAL_TYPE_SELL', entryType, symbol: p.symbol, time: new Date(this.now), brokerTime: brokerTime(this.now),
-      volume, price, positionId: p.id, orderId, magic: 0, profit: round(profit, 2), commission: 0, swap: 0, platform: 'mt5', reason: 'DEAL_REASON_EXPERT',
+      volume, price, positionId: p.id, orderId, magic: 0, profit: round(profit, 2), commission: 0, swap: 0, platform: 'mt5', reason,
       ...(options.comment ? { comment: options.comment } : {}), ...(options.clientId ? { clientId: options.clientId } : {}),
     };
     this.deals.push(deal);

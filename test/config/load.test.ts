@@ -124,6 +124,11 @@ describe('phase 11 ranges', () => {
     }
   });
 
+  it('broker.pollSec: down to 0.01 s (a venue run on this machine, played fast), up to 300 s', () => {
+    for (const v of [0.01, 0.02, 1, 300]) expect(ok(parseConfig(at('broker.pollSec', v), 'test')).broker.pollSec).toBe(v);
+    for (const v of [0.009, 0, -1, 301]) refused('broker.pollSec', v, 'between 0.01 and 300');
+  });
+
   it('RMAG tighten percents 0..100', () => {
     refused('exits.rmag.tightenBreakevenPct', 101, 'between 0 and 100');
     refused('exits.rmag.tightenPartialPct', -5, 'between 0 and 100');

@@ -1,0 +1,78 @@
+// The live soak, short: `warden serve` in a child process driving the real adapters (ccxt over the fake
+// Binance USD-M API, MetaApi over the fake SDK connection) whose venue lives in the test process, fed a
+// day of real XAUUSD M1 bars from ../shared/data a bar at a time, with a trader's hand at the venue
+// (opens, closes, reopens of the same side, stop moves), SIGKILLs and restarts on the same store, and a
+// tenth of the venue's write requests failing. After every step: nothing applied twice, every intent
+// settled, every flag true at the venue, no stop loosened, the venue's stop equal to Warden's view
+// (test/soak/soakChecks.ts). The long run: `node --import tsx scripts/soak.ts` (5 days per venue, 20 kills).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { readBars, sharedFile, describeShared } from '../support/sharedData.ts';
+import { runSoak, SoakFailure, type SoakFigures } from '../soak/soakRun.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'warden-soak-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A day of market time per venue, after 1,000 bars of history. */
+const HISTORY = 1000;
+const PLAY = 1440;
+
+async function soak(venue: 'binance' | 'metaapi', seed: number, offset: number): Promise<SoakFigures> {
+  const bars = readBars(sharedFile('xauusd_oanda_m1_2014-05.csv')).slice(offset);
+  try {
+    return await runSoak({ venue, bars, historyBars: HISTORY, playBars: PLAY, kills: 5, faultRate: 0.1, seed, dir: join(dir, venue), stopOnViolation: true });
+  } catch (err) {
+    // The failure says what the checks saw; the figures say how far the run got.
+    if (err instanceof SoakFailure) throw new Error(`${err.message}\nfigures: ${JSON.stringify({ ...err.figures, violations: undefined })}`);
+    throw err;
+  }
+}
+
+function expectSound(f: SoakFigures): void {
+  expect(f.violations).toEqual([]);
+  expect(f.barsPlayed).toBe(PLAY);
+  // Five kills, every one followed by a start that came up; a step cut short by a kill is not counted.
+  expect(f.killsTotal).toBe(5);
+  expect(f.restarts).toBe(5);
+  expect(f.steps).toBeGreaterThanOrEqual(PLAY - 5);
+  expect(f.cleanStopExitCode).toBe(0);
+  expect(f.intents.stillOpen).toBe(0);
+  // The soak did soak: the trader traded, Warden decided and sent, the venue failed some of it.
+  expect(f.trader.opens).toBeGreaterThan(10);
+  expect(f.trader.reopens).toBeGreaterThan(0);
+  expect(f.intents.applied).toBeGreaterThan(10);
+  expect(f.faultsTotal).toBeGreaterThan(0);
+  expect(f.checks['flags']).toBeGreaterThan(PLAY / 2);
+  expect(f.checks['view_equals_venue']).toBeGreaterThan(PLAY);
+}
+
+describeShared('live soak through the real adapters (short: a day per venue, 5 kills each, 10% faults)', () => {
+  it.concurrent('ccxt over the fake Binance USD-M API', async () => {
+    const f = await soak('binance', 11, 0);
+    expectSound(f);
+    // Binance: one position per symbol and side, so a reopen is the same position id, a new lifetime.
+    expect(f.lifetimes.reusedTicket).toBeGreaterThan(0);
+  }, 240_000);
+
+  // KNOWN BUG, reported and not fixed here (the fix belongs to the live session's settling or the engine).
+  // On Binance a stop move is cancel, then place. `warden serve` killed between the two leaves the position
+  // without a stop; the restarted session settles the move as not done (the venue shows no stop at its
+  // price), never sends it again, and the next decision is made against no stop at all: here, at the
+  // settling step, a DTMS tighten places 1281.41 where the trader's stop was 1281.78 (a buy: looser).
+  // Elsewhere the position just stays without a stop until the engine next moves it. Once fixed, this
+  // test fails: make it expect no violations.
+  it.concurrent('known bug: a kill between the cancel and the new stop of a Binance stop move leaves a looser stop', async () => {
+    const bars = readBars(sharedFile('xauusd_oanda_m1_2014-05.csv'));
+    const f = await runSoak({ venue: 'binance', bars, historyBars: HISTORY, playBars: 144, kills: 2, killKinds: ['after_write'], faultRate: 0, seed: 5, dir: join(dir, 'window'), stopOnViolation: false });
+    expect(f.violations.map((v) => v.check)).toEqual(['stop_loosened']);
+    expect(f.violations[0]!.message).toMatch(/Warden set the stop to 1281\.41, looser than 1281\.78 .*1281\.78->none \(warden DELETE .*SIGKILLed at step \d+ \(after_write\)/);
+  }, 240_000);
+
+  it.concurrent('MetaApi over the fake SDK connection', async () => {
+    const f = await soak('metaapi', 12, 3000);
+    expectSound(f);
+    expect(f.lifetimes.total).toBeGreaterThan(10);
+  }, 240_000);
+});
