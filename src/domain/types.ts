@@ -91,9 +91,10 @@ export type IntentKind = 'move_stop' | 'close_partial' | 'close' | 'open';
 /**
  * The rule that produced an intent or a decision record ('dtms': the defensive state machine;
  * 'lifetime': the live session telling positions apart: a lifetime began or ended, a ticket came back,
- * a venue gave no open time, a journal row belongs to another lifetime, the clock jumped).
+ * a venue gave no open time, a journal row belongs to another lifetime, the clock jumped; 'restore':
+ * a stop Warden was moving went missing at the venue, and Warden puts one back).
  */
-export type ExitRule = 'classify' | 'triggers' | 'breakeven' | 'partial' | 'trail' | 'dtms' | 'lifetime';
+export type ExitRule = 'classify' | 'triggers' | 'breakeven' | 'partial' | 'trail' | 'dtms' | 'lifetime' | 'restore';
 
 /**
  * An instruction for the execution layer. `id` is derived from (position, rule, episode) so that the

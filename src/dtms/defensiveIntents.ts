@@ -206,7 +206,7 @@ export function sendDefensiveIntent(ctx: EvalContext, plan: ExitPlan, pos: Posit
       comment,
       action,
     });
-    plan.pending = { id, kind, rule: 'dtms', newSl, volume, volumeBefore: pos.volume, time: ctx.now, targetId, comment, action };
+    plan.pending = { id, kind, rule: 'dtms', newSl, oldSl: pos.sl, volume, volumeBefore: pos.volume, time: ctx.now, targetId, comment, action };
     const r = beginRecord(ctx, plan, 'dtms');
     r.intentId = id;
     r.newSl = newSl;

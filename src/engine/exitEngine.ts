@@ -12,6 +12,7 @@ import { startRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { newEvalContext, type EvalContext } from '../exits/evalContext.ts';
 import { evaluateExitPlan, measurePosition, reconcilePending, type SymbolRuleSet } from '../exits/evaluateExitPlan.ts';
 import { createExitPlan, resolveIntent, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext } from '../exits/exitPlan.ts';
+import { restoreStop } from '../exits/restoreStop.ts';
 import { resolveSymbolParams } from '../exits/symbolParams.ts';
 import { TradeTypeClassifier } from '../exits/tradeType.ts';
 import { emptyMarketFeatures, type MarketFeatures } from '../features/snapshot.ts';
@@ -391,8 +392,13 @@ export class ExitEngine {
     } else if (position) {
       applied = reconcilePending({ ...slot.plan }, position);
     }
+    // A stop move that left the position with no stop, where it had one: a venue that moves a stop as a
+    // cancel and a new order was interrupted between the two. The new stop is not there (not applied),
+    // and the plan puts the decided one back at its next evaluation (rule 'restore').
+    const cutShort = !applied && pending.kind === 'move_stop' && pending.targetId === ticketOf(slot.position) && position !== undefined && position.sl === null && pending.oldSl !== null && pending.oldSl !== undefined;
+    if (cutShort) slot.plan.restoreSl = pending.newSl;
     const outcome: IntentOutcome = applied ? 'applied' : 'rejected';
-    this.resolve(positionId, pending.id, outcome, opened, applied ? '' : 'no effect at the broker');
+    this.resolve(positionId, pending.id, outcome, opened, applied ? '' : cutShort ? 'cut short at the venue: the old stop is gone, the new one is not there' : 'no effect at the broker');
     return { outcome, openedId: opened };
   }
 
@@ -500,6 +506,8 @@ export class ExitEngine {
     ctx.spread = ask - bid;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
+      // A stop Warden was moving went missing at the venue: it goes back before anything else (DTMS included) is decided.
+      if (Number.isFinite(slot.plan.restoreSl) && restoreStop(slot.plan, slot.position, sym.instrument, ctx, out)) continue;
       const def = slot.defence;
       if (def !== null) {
         this.defend(slot, def, out);

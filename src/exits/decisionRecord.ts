@@ -68,7 +68,9 @@ export type DecisionReason =
   /** The session's clock went back, or jumped far ahead: recorded, the step goes on with the bar's time. */
   | 'clock_jump'
   /** An intent kept only after a store outage: not sent (its prices are gone), decided afresh. */
-  | 'stale_decision';
+  | 'stale_decision'
+  /** A stop move of Warden's was cut short at the venue (old stop gone, new one not there): the stop is put back. */
+  | 'stop_cut_short';
 
 /** Advisory gate results: 1 pass, 0 fail, -1 no data (counts as pass, shown as unknown). */
 export type GateValue = -1 | 0 | 1;
@@ -306,6 +308,7 @@ export function explainDecision(r: DecisionRecord): string {
     case 'dtms':
       return r.reason === 'dtms_transition' ? `${head} ${r.dtmsFrom} -> ${r.dtmsState}; ${r.note}` : `${head}; ${r.note}`;
     case 'lifetime':
+    case 'restore':
       return `${head}; ${r.note}`;
   }
 }

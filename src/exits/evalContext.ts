@@ -97,7 +97,7 @@ export function sendIntent(
   pos: Position,
   out: Intent[],
   kind: IntentKind,
-  rule: 'breakeven' | 'partial' | 'trail',
+  rule: 'breakeven' | 'partial' | 'trail' | 'restore',
   episode: number,
   newSl: number,
   volume: number,
@@ -123,7 +123,7 @@ export function sendIntent(
     comment: '',
     action: '',
   });
-  plan.pending = { id, kind, rule, newSl, volume, volumeBefore: pos.volume, time: ctx.now, targetId: plan.ticket, comment: '', action: '' };
+  plan.pending = { id, kind, rule, newSl, oldSl: pos.sl, volume, volumeBefore: pos.volume, time: ctx.now, targetId: plan.ticket, comment: '', action: '' };
   emitRecord(ctx, plan, 'intent', 'intent_sent');
 }
 

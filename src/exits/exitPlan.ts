@@ -21,6 +21,8 @@ export interface PendingIntent {
   kind: IntentKind;
   rule: ExitRule;
   newSl: number;
+  /** For a stop move: the stop it was decided against (null: none). */
+  oldSl: number | null;
   volume: number;
   /** Position volume when the intent was decided (tells a partial close took effect). */
   volumeBefore: number;
@@ -87,6 +89,13 @@ export interface ExitPlan {
   breakevenEpisode: number;
   partialEpisode: number;
   trailEpisode: number;
+  restoreEpisode: number;
+  /**
+   * A stop move of Warden's was cut short at the venue (a venue that moves a stop as a cancel and a
+   * new order, interrupted between the two): the old stop is gone, the new one not there. The stop to
+   * put back (the one that was decided); NaN when nothing is missing.
+   */
+  restoreSl: number;
   pending: PendingIntent | null;
 
   /** Last outcome+reason per rule, so records carry `changed` and journals keep only changes. */
@@ -113,6 +122,8 @@ export function freshPlanProgress(now: number, trailingMultiplier: number) {
     breakevenEpisode: 0,
     partialEpisode: 0,
     trailEpisode: 0,
+    restoreEpisode: 0,
+    restoreSl: NaN,
     pending: null as PendingIntent | null,
     lastBreakeven: '',
     lastPartial: '',
@@ -264,6 +275,10 @@ export function resolveIntent(plan: ExitPlan, intentId: string, outcome: IntentO
     case 'trail':
       plan.trailEpisode++;
       if (outcome === 'applied') plan.trailMoves++;
+      break;
+    case 'restore':
+      plan.restoreEpisode++;
+      if (outcome === 'applied') plan.restoreSl = NaN;
       break;
     default:
       break;

@@ -174,6 +174,15 @@ export function eventFromDecision(r: DecisionRecord, opts: EventOptions = {}): N
         text: [`${r.dtmsState ? `DTMS ${r.dtmsState}, ` : ''}${at}`, r.note].filter((l) => l !== '').join('\n') + id,
       };
     }
+    case 'restore':
+      return {
+        ...base,
+        kind: 'action',
+        severity: 'warning',
+        intentId: r.intentId,
+        title: `${who(r)}: stop missing at the venue, SL ${px(r.newSl)} sent`,
+        text: [`${at}`, r.note].filter((l) => l !== '').join('\n') + id,
+      };
     case 'classify':
     case 'triggers':
     case 'lifetime':

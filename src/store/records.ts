@@ -31,7 +31,7 @@ function allOf<T extends string>() {
 }
 
 const SIDES = allOf<Side>()(['buy', 'sell']);
-const EXIT_RULES = allOf<ExitRule>()(['classify', 'triggers', 'breakeven', 'partial', 'trail', 'dtms', 'lifetime']);
+const EXIT_RULES = allOf<ExitRule>()(['classify', 'triggers', 'breakeven', 'partial', 'trail', 'dtms', 'lifetime', 'restore']);
 const INTENT_KINDS = allOf<IntentKind>()(['move_stop', 'close_partial', 'close', 'open']);
 const TRADE_TYPES = allOf<TradeType>()(['SCALP', 'INTRADAY', 'WEEKEND']);
 const OUTCOMES = allOf<DecisionOutcome>()(['intent', 'wait', 'skip', 'done', 'info']);
@@ -75,6 +75,7 @@ const REASONS = allOf<DecisionReason>()([
   'journal_conflict',
   'clock_jump',
   'stale_decision',
+  'stop_cut_short',
 ]);
 
 // ---- JSON that keeps NaN and the infinities (domain/plainJson.ts) ----------------------------------------
@@ -98,6 +99,8 @@ const pendingIntentSchema = z.strictObject({
   kind: z.enum(INTENT_KINDS),
   rule: z.enum(EXIT_RULES),
   newSl: num,
+  // Intents pending in a store older than this field: their old stop is not known.
+  oldSl: num.nullable().default(null),
   volume: num,
   volumeBefore: num,
   time: num,
@@ -140,6 +143,9 @@ export const exitPlanSchema = z.strictObject({
   breakevenEpisode: num,
   partialEpisode: num,
   trailEpisode: num,
+  // Plans stored before a cut-short stop move was put back: none is missing.
+  restoreEpisode: num.default(0),
+  restoreSl: num.default(Number.NaN),
   pending: pendingIntentSchema.nullable(),
   lastBreakeven: str,
   lastPartial: str,

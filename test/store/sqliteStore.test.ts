@@ -177,7 +177,7 @@ describe('SqliteStore: records round trip', () => {
     const b = plan('200', {
       breakevenState: 1,
       breakevenReason: 'confirmed',
-      pending: { id: '200:trail:1', kind: 'move_stop', rule: 'trail', newSl: 2410, volume: 0, volumeBefore: 0.3, time: NOW, targetId: '200', comment: '', action: '' },
+      pending: { id: '200:trail:1', kind: 'move_stop', rule: 'trail', oldSl: null, newSl: 2410, volume: 0, volumeBefore: 0.3, time: NOW, targetId: '200', comment: '', action: '' },
     });
     s.savePlan(a);
     s.savePlan(b);
@@ -334,7 +334,7 @@ describe('SqliteStore: records round trip', () => {
     // Rows as a schema-5 build wrote them: plans without ticket or closedVolume.
     const db = new Database(file);
     const old = (id: string, partialState: number) => {
-      const { ticket: _t, closedVolume: _c, ...p } = plan(id, { partialState, initialVolume: 1 });
+      const { ticket: _t, closedVolume: _c, restoreSl: _r, restoreEpisode: _e, ...p } = plan(id, { partialState, initialVolume: 1 });
       return JSON.stringify(p);
     };
     db.prepare('INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?)').run('501', 'XAUUSDc', old('501', 1));
