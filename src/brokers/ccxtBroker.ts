@@ -21,8 +21,8 @@
 //   the old stop gone the new one is placed; a new stop whose answer is lost is looked up (there: applied);
 //   a new stop that is not there puts the old one back, looked up and tried again up to 3 times, and the
 //   error is answered. A crash in the window (the process dies between the two requests) leaves the
-//   position without a stop: the restarted session settles the move as not done and does not send it
-//   again, so the stop comes back only when the engine next decides to move it.
+//   position without a stop: the restarted session finds the move cut short (no stop where there was
+//   one) and puts the decided stop back before anything else is decided (exits/restoreStop.ts).
 // - Request ids: the intent id, sanitised to Binance's client id alphabet and 36 characters, is the
 //   order's client id: the same intent always gives the same one, in any process.
 //   - Stop moves: an open stop already carrying it means the move was applied (NO_CHANGES).
