@@ -4,20 +4,12 @@
 // tighter or looser. Warden never learns of any of it but from the venue. Seeded: the same seed and
 // bars make the same trader.
 import type { Bar, Side } from '../../src/domain/types.ts';
+import { seededRandom } from '../../src/market/sampleMarket.ts';
 import type { SoakVenue } from './soakVenues.ts';
 import type { VenueAudit } from './venueAudit.ts';
 
-/** A small seeded generator (mulberry32): the soak's randomness is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The soak's randomness is reproducible: the seeded generator of the sample market (mulberry32). */
+export const rng = seededRandom;
 
 export interface TraderFigures {
   opens: number;
