@@ -10,7 +10,7 @@ import type { WardenConfig } from '../config/schema.ts';
 import { PaperBroker, type PaperFill } from '../brokers/paperBroker.ts';
 import type { BrokerAnswer } from '../brokers/brokerAnswer.ts';
 import type { OrderGateway } from '../brokers/brokerPort.ts';
-import { IntentExecutor, MemoryJournal, type SettledIntent } from '../execution/intentExecutor.ts';
+import { IntentExecutor, MemoryJournal, type ImmediateVenue, type SettledIntent } from '../execution/intentExecutor.ts';
 import type { RetryPolicy } from '../execution/retryPolicy.ts';
 import { instrumentFromConfig } from '../domain/instruments.ts';
 import { closesHedge } from '../domain/lifetime.ts';
@@ -226,8 +226,14 @@ export async function runSampleSession(config: WardenConfig, o: SampleSessionOpt
 
   // The paper broker behind the order gateway every venue implements: the demo's intents take the
   // same execution path as a live account's (journal, send, settle with the engine).
-  const gateway: OrderGateway = { name: 'paper', positions: () => Promise.resolve(broker.positions()), send: (it) => Promise.resolve(broker.apply(it)) };
-  const executor = new IntentExecutor(gateway, new MemoryJournal(), { retry: SEND_ONCE, clock: () => broker.quote().time, sleep: () => Promise.resolve() });
+  const gateway: OrderGateway & ImmediateVenue = {
+    name: 'paper',
+    positions: () => Promise.resolve(broker.positions()),
+    send: (it) => Promise.resolve(broker.apply(it)),
+    sendNow: (it) => broker.apply(it),
+    positionsNow: () => broker.positions(),
+  };
+  const executor = new IntentExecutor(gateway, new MemoryJournal({ forgetSettled: true }), { retry: SEND_ONCE, clock: () => broker.quote().time, sleep: () => Promise.resolve() });
 
   /** What the demo prints for an intent the executor settled (it told the engine already), and what it closed. */
   const printed = (s: SettledIntent, now: number): void => {
@@ -279,8 +285,7 @@ export async function runSampleSession(config: WardenConfig, o: SampleSessionOpt
   };
 
   /** A bar's intents, one at a time in the engine's order, each printed as it settles. */
-  const execute = (out: readonly Intent[], now: number): Promise<unknown> =>
-    executor.executeStep(out, engine, { sequential: true, readPositions: () => Promise.resolve(broker.positions()), onSettled: (s) => printed(s, now) });
+  const execute = (out: readonly Intent[], now: number): unknown => executor.executeStepNow(out, engine, gateway, (s) => printed(s, now));
 
   for (let i = 0; i < bars.length; i++) {
     const bar = bars[i]!;
@@ -290,7 +295,7 @@ export async function runSampleSession(config: WardenConfig, o: SampleSessionOpt
     engine.onBar(o.symbol, bar, out);
     const now = bar.time + BAR_MS;
     broker.setQuote(now, bar.close, bar.spread);
-    if (out.length > 0) await execute(out, now);
+    if (out.length > 0) execute(out, now);
     if (i >= warmup && (i - warmup) % o.every === 0 && i < bars.length - o.every) {
       const f = engine.features(o.symbol);
       const side: Side = n % 2 === 0 ? 'buy' : 'sell';

@@ -246,6 +246,7 @@ export class ExitEngine {
       }
     }
     for (const [hedgeId, positionId] of snap.hedges) this.hedges.set(hedgeId, positionId);
+    for (const p of snap.positions) if (Number.isFinite(p.plan.restoreSl)) this.restoring++;
     for (const o of snap.orphans) this.symbol(o.symbol).orphans.push({ ...o });
     if (this.monitor) this.monitor.deepChecks = snap.deepChecks;
   }
@@ -396,7 +397,10 @@ export class ExitEngine {
     // cancel and a new order was interrupted between the two. The new stop is not there (not applied),
     // and the plan puts the decided one back at its next evaluation (rule 'restore').
     const cutShort = !applied && pending.kind === 'move_stop' && pending.targetId === ticketOf(slot.position) && position !== undefined && position.sl === null && pending.oldSl !== null && pending.oldSl !== undefined;
-    if (cutShort) slot.plan.restoreSl = pending.newSl;
+    if (cutShort) {
+      slot.plan.restoreSl = pending.newSl;
+      this.restoring++;
+    }
     const outcome: IntentOutcome = applied ? 'applied' : 'rejected';
     this.resolve(positionId, pending.id, outcome, opened, applied ? '' : cutShort ? 'cut short at the venue: the old stop is gone, the new one is not there' : 'no effect at the broker');
     return { outcome, openedId: opened };
@@ -504,10 +508,12 @@ export class ExitEngine {
     ctx.bid = bid;
     ctx.ask = ask;
     ctx.spread = ask - bid;
+    // A stop Warden was moving went missing at the venue: it goes back before anything else (DTMS
+    // included) is decided for the position (its intent is then the one in flight). A pass of its own,
+    // taken only while some plan has a stop to put back, so the loop below stays as lean as it was.
+    if (this.restoring > 0) this.restoreMissingStops(sym, out);
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
-      // A stop Warden was moving went missing at the venue: it goes back before anything else (DTMS included) is decided.
-      if (Number.isFinite(slot.plan.restoreSl) && restoreStop(slot.plan, slot.position, sym.instrument, ctx, out)) continue;
       const def = slot.defence;
       if (def !== null) {
         this.defend(slot, def, out);
@@ -515,6 +521,19 @@ export class ExitEngine {
       } else ctx.dtmsOwnsStop = false;
       evaluateExitPlan(slot.plan, slot.position, sym.instrument, sym.rules, f, ctx, out);
     }
+  }
+
+  /** Plans with a stop to put back (restoreSl), counted again at each pass: see evaluateSymbol. */
+  private restoring = 0;
+
+  private restoreMissingStops(sym: SymbolState, out: Intent[]): void {
+    let left = 0;
+    for (const s of this.slots.values()) {
+      if (!Number.isFinite(s.plan.restoreSl)) continue;
+      if (s.position.symbol === sym.instrument.symbol) restoreStop(s.plan, s.position, sym.instrument, this.ctx, out);
+      if (Number.isFinite(s.plan.restoreSl)) left++;
+    }
+    this.restoring = left;
   }
 
   /** One position's DTMS step: the checks due, their records, the stop's owner, the next action's intent. */

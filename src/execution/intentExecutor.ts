@@ -10,10 +10,13 @@
 //     its pending intent, and an unknown one is reconciled from the venue's positions before anything
 //     else is decided for its position.
 // What differs between a live account, the demo and replay is only what is plugged in: the venue (an
-// OrderGateway: the paper broker answers at once, a real one over the network), the journal (the
-// store, or memory for a run that keeps none), the retry policy (replay sends once: a refused request
-// is decided afresh at the next bar) and whether a step's intents go out together (live: one in flight
-// per position) or one after the other (replay and the demo: the same order every run).
+// OrderGateway: a real one over the network; the paper broker, which answers at once, driven without a
+// promise per request by `executeStepNow`), the journal (the store, or memory for a run that keeps
+// none), the retry policy (replay sends once: a refused request is decided afresh at the next bar) and
+// whether a step's intents go out together (live: one in flight per position) or one after the other
+// (replay and the demo: the same order every run). Measured on a million-bar replay: a promise per
+// request and a journal that kept every id made replay 10-20% slower; without them it is within the
+// machine's noise (about 2%) of the code before the one path.
 import type { Logger } from 'pino';
 import type { BrokerAnswer } from '../brokers/brokerAnswer.ts';
 import type { OrderGateway } from '../brokers/brokerPort.ts';
@@ -63,6 +66,13 @@ export type IntentJournal = Pick<WardenStore, 'recordIntent' | 'markIntent'> & {
 export class MemoryJournal implements IntentJournal {
   private readonly rows = new Map<string, { status: IntentStatus; code: string | null }>();
 
+  /**
+   * `forgetSettled`: an intent applied or refused leaves the journal (replay and the demo, whose ids
+   * can never come back: a ticket, a rule and an episode are never reused within a run); a run of a
+   * million bars then holds only what is in flight.
+   */
+  constructor(private readonly options: { forgetSettled?: boolean } = {}) {}
+
   recordIntent(intent: Intent): void {
     if (this.rows.has(intent.id)) throw new Error(`intent ${intent.id} is already in the journal: refusing to record it twice`);
     this.rows.set(intent.id, { status: 'pending', code: null });
@@ -77,6 +87,7 @@ export class MemoryJournal implements IntentJournal {
     }
     row.status = status;
     row.code = code;
+    if (this.options.forgetSettled === true && status !== 'unknown') this.rows.delete(id);
     return true;
   }
 
@@ -98,11 +109,16 @@ export interface SettlingEngine {
   reconcile(positionId: string, positions: readonly Position[]): Reconciled | null;
 }
 
+/** A venue that answers at once, without I/O (the paper broker): what `executeStepNow` drives. */
+export interface ImmediateVenue {
+  sendNow(intent: Intent): BrokerAnswer;
+  /** Its positions as the engine knows them. */
+  positionsNow(): readonly Position[];
+}
+
 export interface StepOptions {
   /** The venue's positions as the engine knows them (a live session maps them to lifetime keys). Throws when unreadable. */
   readPositions: () => Promise<readonly Position[]>;
-  /** One intent at a time, each unknown answer reconciled before the next is sent (replay, the demo); default together. */
-  sequential?: boolean;
   /** Called with each intent as soon as it is settled (or left unsettled), in the intents' order. */
   onSettled?: (s: SettledIntent) => void;
 }
@@ -146,7 +162,7 @@ export class IntentExecutor {
    * Sends a journaled intent (journaling it first when the caller has not), after the position's
    * previous request has its answer. Resolves with the final journal status, or 'unknown'.
    */
-  execute(intent: Intent): Promise<ExecutionResult> {
+  execute(intent: Intent): Promise<SettledIntent> {
     const key = intent.positionId;
     const prev = this.flights.get(key) ?? Promise.resolve();
     const run = prev.then(
@@ -173,18 +189,8 @@ export class IntentExecutor {
    */
   async executeStep(intents: readonly Intent[], engine: SettlingEngine, o: StepOptions): Promise<SettledIntent[]> {
     const out: SettledIntent[] = [];
-    if (o.sequential === true) {
-      for (const it of intents) {
-        // One at a time: nothing else is in flight, so no position's chain is needed.
-        const r = await this.run(it);
-        const s = r.outcome === 'unknown' ? await this.reconcileUnknown([r], engine, o.readPositions).then((x) => x[0]!) : this.settleAnswer(r, engine);
-        out.push(s);
-        o.onSettled?.(s);
-      }
-      return out;
-    }
     const results = await Promise.all(intents.map((it) => this.execute(it)));
-    const unknown: ExecutionResult[] = [];
+    const unknown: SettledIntent[] = [];
     for (const r of results) {
       if (r.outcome === 'unknown' || r.outcome === 'pending') unknown.push(r);
       else out.push(this.settleAnswer(r, engine));
@@ -197,77 +203,141 @@ export class IntentExecutor {
     return out;
   }
 
-  /** An applied or refused answer resolves the engine's pending intent. */
-  private settleAnswer(r: ExecutionResult, engine: SettlingEngine): SettledIntent {
-    const it = r.intent;
-    const a = r.answer;
-    if (r.outcome === 'applied') {
-      const openedId = it.kind === 'open' && a?.outcome === 'applied' ? a.positionId : '';
-      engine.resolve(it.positionId, it.id, 'applied', openedId);
-      return { ...r, settled: 'applied', how: 'answer', openedId };
+  /**
+   * `executeStep` for a venue that answers at once (the paper broker: replay, the demo), one intent
+   * at a time in the order given: the same journal, answers, settlement and reconciliation, with no
+   * promise per request (a replay sends hundreds of thousands). Needs a policy that sends once.
+   */
+  executeStepNow(intents: readonly Intent[], engine: SettlingEngine, venue: ImmediateVenue, onSettled?: (s: SettledIntent) => void): SettledIntent[] {
+    if (this.options.retry.maxSends !== 1) throw new Error('IntentExecutor.executeStepNow: only with a policy that sends once (no waiting between sends)');
+    const out: SettledIntent[] = [];
+    for (const it of intents) {
+      const r = this.runNow(it, venue.sendNow);
+      if (r.outcome === 'unknown') this.reconcileWith([r], engine, venue.positionsNow());
+      else this.settleAnswer(r, engine);
+      out.push(r);
+      onSettled?.(r);
     }
-    engine.resolve(it.positionId, it.id, 'rejected', '', r.reason);
-    return { ...r, settled: 'rejected', how: 'answer', openedId: '' };
+    return out;
   }
 
-  /** Unknown answers: the venue's positions tell whether each took effect. */
-  private async reconcileUnknown(unknown: readonly ExecutionResult[], engine: SettlingEngine, readPositions: () => Promise<readonly Position[]>): Promise<SettledIntent[]> {
+  /** An applied or refused answer resolves the engine's pending intent (the result is completed in place: a replay settles hundreds of thousands). */
+  private settleAnswer(r: SettledIntent, engine: SettlingEngine): SettledIntent {
+    const it = r.intent;
+    const a = r.answer;
+    r.how = 'answer';
+    if (r.outcome === 'applied') {
+      r.openedId = it.kind === 'open' && a?.outcome === 'applied' ? a.positionId : '';
+      r.settled = 'applied';
+      engine.resolve(it.positionId, it.id, 'applied', r.openedId);
+      return r;
+    }
+    r.settled = 'rejected';
+    engine.resolve(it.positionId, it.id, 'rejected', '', r.reason);
+    return r;
+  }
+
+  /** Unknown answers: the venue's positions tell whether each took effect (left unsettled when they cannot be read). */
+  private async reconcileUnknown(unknown: readonly SettledIntent[], engine: SettlingEngine, readPositions: () => Promise<readonly Position[]>): Promise<SettledIntent[]> {
     let positions: readonly Position[];
     try {
       positions = await readPositions();
     } catch (err) {
       this.options.log?.warn({ intents: unknown.map((r) => r.intent.id), error: err instanceof Error ? err.message : String(err) }, 'cannot read the positions to reconcile: the intents stay unknown until they can be read');
-      return unknown.map((r) => ({ ...r, settled: 'unknown', how: 'unsettled', openedId: '' }));
+      return [...unknown];
     }
-    return unknown.map((r) => {
-      const found = engine.reconcile(r.intent.positionId, positions);
-      if (found === null) return { ...r, settled: 'unknown', how: 'unsettled', openedId: '' };
-      const reason = found.outcome === 'applied' ? "reconciled: the venue's positions show it took effect" : "reconciled: the venue's positions show no effect; decided afresh";
-      this.settle(r.intent.id, found.outcome, reason);
-      return { ...r, settled: found.outcome, how: 'reconciled', openedId: found.openedId };
-    });
+    this.reconcileWith(unknown, engine, positions);
+    return [...unknown];
   }
 
-  private async run(intent: Intent): Promise<ExecutionResult> {
-    if (!this.journaled.delete(intent.id)) {
-      const prior = this.store.intent(intent.id);
-      if (prior !== null) {
-        // Another decision's row: this one is not sent, and the row does not settle it.
-        const reason = `intent id ${intent.id} is already in the journal (${prior.status}): another decision's; not sent`;
-        this.options.log?.warn({ intent: intent.id, status: prior.status }, 'intent id already in the journal: not sent');
-        return { intent, outcome: 'rejected', answer: null, sends: 0, duplicate: true, code: null, reason };
-      }
-      this.store.recordIntent(intent, this.options.clock());
+  /** Settles unknown answers from the venue's positions (completed in place). */
+  private reconcileWith(unknown: readonly SettledIntent[], engine: SettlingEngine, positions: readonly Position[]): void {
+    for (const r of unknown) {
+      const found = engine.reconcile(r.intent.positionId, positions);
+      if (found === null) continue;
+      const reason = found.outcome === 'applied' ? "reconciled: the venue's positions show it took effect" : "reconciled: the venue's positions show no effect; decided afresh";
+      this.settle(r.intent.id, found.outcome, reason);
+      r.settled = found.outcome;
+      r.how = 'reconciled';
+      r.openedId = found.openedId;
     }
-    let sends = 0;
-    for (;;) {
-      sends++;
+  }
+
+  /** Sends one intent until it has an answer (the result is settled with the engine by the caller, in place). */
+  private async run(intent: Intent): Promise<SettledIntent> {
+    const duplicate = this.begin(intent);
+    if (duplicate !== null) return duplicate;
+    for (let sends = 1; ; sends++) {
       let answer: BrokerAnswer;
       try {
         answer = await this.broker.send(intent);
       } catch (err) {
-        // The request may have reached the venue: only its positions can tell.
-        answer = { outcome: 'unknown', code: 0, reason: `${this.broker.name}: ${err instanceof Error ? err.message : String(err)}` };
+        answer = this.thrown(err);
       }
-      const code = String(answer.code);
-      if (answer.outcome === 'applied') {
-        const reason = sends > 1 ? `applied at send ${sends}` : 'applied';
-        this.store.markIntent(intent.id, 'applied', code, reason, this.options.clock());
-        return { intent, outcome: 'applied', answer, sends, duplicate: false, code, reason };
-      }
-      if (answer.outcome === 'unknown') {
-        this.store.markIntent(intent.id, 'unknown', code, answer.reason, this.options.clock());
-        this.options.log?.warn({ intent: intent.id, code: answer.code, reason: answer.reason }, 'intent outcome unknown: reconciling with the broker');
-        return { intent, outcome: 'unknown', answer, sends, duplicate: false, code, reason: answer.reason };
-      }
-      const wait = retryDelay(this.options.retry, answer, sends);
-      if (wait === null) {
-        const reason = `${answer.reason}${answer.retryable ? ' (retryable)' : ''}${sends > 1 ? ` (after ${sends} sends)` : ''}`;
-        this.store.markIntent(intent.id, 'rejected', code, reason, this.options.clock());
-        return { intent, outcome: 'rejected', answer, sends, duplicate: false, code, reason };
-      }
-      this.options.log?.info({ intent: intent.id, code: answer.code, reason: answer.reason, waitMs: wait, send: sends }, 'retryable refusal: sending again');
-      await this.options.sleep(wait);
+      const next = this.answered(intent, answer, sends);
+      if (typeof next !== 'number') return next;
+      await this.options.sleep(next);
     }
+  }
+
+  /**
+   * `run` for a venue that answers at once (`sendNow`): the same journal and the same handling of the
+   * answer, without a promise per request. Only with a policy that sends once (there is no waiting
+   * between sends here).
+   */
+  private runNow(intent: Intent, sendNow: (intent: Intent) => BrokerAnswer): SettledIntent {
+    const duplicate = this.begin(intent);
+    if (duplicate !== null) return duplicate;
+    let answer: BrokerAnswer;
+    try {
+      answer = sendNow(intent);
+    } catch (err) {
+      answer = this.thrown(err);
+    }
+    const next = this.answered(intent, answer, 1);
+    if (typeof next === 'number') throw new Error('IntentExecutor: a venue answering at once is driven only with a policy that sends once');
+    return next;
+  }
+
+  /** Journals the intent before its first send; another decision's row under its id: the refusal to return. */
+  private begin(intent: Intent): SettledIntent | null {
+    if (this.journaled.delete(intent.id)) return null;
+    const prior = this.store.intent(intent.id);
+    if (prior !== null) {
+      // Another decision's row: this one is not sent, and the row does not settle it.
+      const reason = `intent id ${intent.id} is already in the journal (${prior.status}): another decision's; not sent`;
+      this.options.log?.warn({ intent: intent.id, status: prior.status }, 'intent id already in the journal: not sent');
+      return { intent, outcome: 'rejected', answer: null, sends: 0, duplicate: true, code: null, reason, settled: 'unknown', how: 'unsettled', openedId: '' };
+    }
+    this.store.recordIntent(intent, this.options.clock());
+    return null;
+  }
+
+  /** An adapter that threw: the request may have reached the venue, only its positions can tell. */
+  private thrown(err: unknown): BrokerAnswer {
+    return { outcome: 'unknown', code: 0, reason: `${this.broker.name}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+
+  /** The venue's answer to send number `sends`, journaled: the result, or the wait before sending again. */
+  private answered(intent: Intent, answer: BrokerAnswer, sends: number): SettledIntent | number {
+    const code = String(answer.code);
+    if (answer.outcome === 'applied') {
+      const reason = sends > 1 ? `applied at send ${sends}` : 'applied';
+      this.store.markIntent(intent.id, 'applied', code, reason, this.options.clock());
+      return { intent, outcome: 'applied', answer, sends, duplicate: false, code, reason, settled: 'unknown', how: 'unsettled', openedId: '' };
+    }
+    if (answer.outcome === 'unknown') {
+      this.store.markIntent(intent.id, 'unknown', code, answer.reason, this.options.clock());
+      this.options.log?.warn({ intent: intent.id, code: answer.code, reason: answer.reason }, 'intent outcome unknown: reconciling with the broker');
+      return { intent, outcome: 'unknown', answer, sends, duplicate: false, code, reason: answer.reason, settled: 'unknown', how: 'unsettled', openedId: '' };
+    }
+    const wait = retryDelay(this.options.retry, answer, sends);
+    if (wait === null) {
+      const reason = `${answer.reason}${answer.retryable ? ' (retryable)' : ''}${sends > 1 ? ` (after ${sends} sends)` : ''}`;
+      this.store.markIntent(intent.id, 'rejected', code, reason, this.options.clock());
+      return { intent, outcome: 'rejected', answer, sends, duplicate: false, code, reason, settled: 'unknown', how: 'unsettled', openedId: '' };
+    }
+    this.options.log?.info({ intent: intent.id, code: answer.code, reason: answer.reason, waitMs: wait, send: sends }, 'retryable refusal: sending again');
+    return wait;
   }
 }

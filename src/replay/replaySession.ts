@@ -16,7 +16,7 @@ import { PaperBroker, type PaperBrokerOptions, type PaperBrokerSnapshot, type Pa
 import { ceilToStep, floorToStep, roundStop } from '../domain/rounding.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
 import { ExitEngine, type EngineSnapshot } from '../engine/exitEngine.ts';
-import { IntentExecutor, MemoryJournal, type SettledIntent } from '../execution/intentExecutor.ts';
+import { IntentExecutor, MemoryJournal, type ImmediateVenue, type SettledIntent } from '../execution/intentExecutor.ts';
 import type { RetryPolicy } from '../execution/retryPolicy.ts';
 import { TRIGGER_FACTORS } from '../exits/advancedTriggers.ts';
 import { explainDecision, type DecisionRecord, type DecisionSink } from '../exits/decisionRecord.ts';
@@ -195,14 +195,17 @@ function spreadOf(bar: Bar, inst: Instrument, o: ReplayInput['broker']): number 
 }
 
 /**
- * The paper broker as the order gateway every venue implements: replay's intents take the same
- * execution path as a live account's (journal, send, settle, reconcile), answered at once.
+ * The paper broker as the order gateway every venue implements, and as a venue that answers at once:
+ * replay's intents take the same execution path as a live account's (journal, send, settle,
+ * reconcile), without a promise per request.
  */
-function paperGateway(broker: PaperBroker): OrderGateway {
+function paperGateway(broker: PaperBroker): OrderGateway & ImmediateVenue {
   return {
     name: 'paper',
     positions: () => Promise.resolve(broker.positions()),
     send: (intent) => Promise.resolve(broker.apply(intent)),
+    sendNow: (intent) => broker.apply(intent),
+    positionsNow: () => broker.positions(),
   };
 }
 
@@ -227,7 +230,8 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   engine.addInstrument(inst);
   // The loss-limit rails see the account's realized losses of the day and of the last hour, and the stops in a row.
   engine.setAccountRisk(risk.risk);
-  const executor = new IntentExecutor(paperGateway(broker), new MemoryJournal(), {
+  const venue = paperGateway(broker);
+  const executor = new IntentExecutor(venue, new MemoryJournal({ forgetSettled: true }), {
     retry: SEND_ONCE,
     clock: () => broker.quote().time,
     sleep: () => Promise.resolve(),
@@ -444,7 +448,7 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   };
 
   /** A step's intents through the executor, one at a time in the engine's order, each written as it settles. */
-  const execute = async (intents: readonly Intent[], now: number, idx: number): Promise<void> => {
+  const execute = (intents: readonly Intent[], now: number, idx: number): void => {
     // Only intents about a trade replay holds are sent (the same ones replay always sent).
     const sendable: Intent[] = [];
     const trades: TradeState[] = [];
@@ -458,13 +462,9 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
     // Each trade's open volume as it was when its intent was decided (its line shows it).
     const before = trades.map((t) => t.openVolume);
     let k = 0;
-    await executor.executeStep(sendable, engine, {
-      sequential: true,
-      readPositions: () => Promise.resolve(broker.positions()),
-      onSettled: (s) => {
-        const j = k++;
-        written(s, trades[j]!, before[j]!, now, idx);
-      },
+    executor.executeStepNow(sendable, engine, venue, (s) => {
+      const j = k++;
+      written(s, trades[j]!, before[j]!, now, idx);
     });
   };
 
@@ -602,46 +602,63 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   }
   const checkpoints = new Set(input.checkpointAt ?? []);
 
-  for (let i = from; i < n; i++) {
-    if (checkpoints.size > 0 && checkpoints.has(i)) input.onCheckpoint?.(checkpoint(i));
-    series.read(i, bar);
-    bar.spread = spreadOf(bar, inst, input.broker);
+  /**
+   * The bar loop, synchronous: plays bars from `i` until one leaves intents to send (in `out`), and
+   * returns the bar after it (n at the end of the data), for its intents to be sent.
+   */
+  const playUntilIntents = (from: number): number => {
+    for (let i = from; i < n; i++) {
+      if (checkpoints.size > 0 && checkpoints.has(i)) input.onCheckpoint?.(checkpoint(i));
+      series.read(i, bar);
+      bar.spread = spreadOf(bar, inst, input.broker);
 
-    if (i > 0 && bar.time - series.time[i - 1]! > maxGap) {
-      // Data boundary: close at the previous bar's close, then start the features afresh.
-      const prevClose = series.time[i - 1]! + tfMs;
-      if (book.open.size > 0 || book.hedgeOf.size > 0) {
-        broker.setQuote(prevClose, series.close[i - 1]!, spreadOf(series.bar(i - 1), inst, input.broker));
-        closeAll(i - 1, prevClose, 'data_gap');
+      if (i > 0 && bar.time - series.time[i - 1]! > maxGap) {
+        // Data boundary: close at the previous bar's close, then start the features afresh.
+        const prevClose = series.time[i - 1]! + tfMs;
+        if (book.open.size > 0 || book.hedgeOf.size > 0) {
+          broker.setQuote(prevClose, series.close[i - 1]!, spreadOf(series.bar(i - 1), inst, input.broker));
+          closeAll(i - 1, prevClose, 'data_gap');
+        }
+        engine.resetFeatures(symbol);
+        count('data', 'boundaries');
       }
-      engine.resetFeatures(symbol);
-      count('data', 'boundaries');
-    }
 
-    // 1. Entries due at this bar's open (one inside a data hole is refused: there was no market to enter).
-    if (nextEntry < entries.length && entries[nextEntry]!.time <= bar.time) {
-      broker.setQuote(bar.time, bar.open, bar.spread);
-      while (nextEntry < entries.length && entries[nextEntry]!.time <= bar.time) {
-        const e = entries[nextEntry++]!;
-        if (bar.time - e.time > maxGap) refuseEntry(e, `no market data within ${maxGap / 3_600_000} h after the entry time (data boundary)`);
-        else openEntry(e, i);
+      // 1. Entries due at this bar's open (one inside a data hole is refused: there was no market to enter).
+      if (nextEntry < entries.length && entries[nextEntry]!.time <= bar.time) {
+        broker.setQuote(bar.time, bar.open, bar.spread);
+        while (nextEntry < entries.length && entries[nextEntry]!.time <= bar.time) {
+          const e = entries[nextEntry++]!;
+          if (bar.time - e.time > maxGap) refuseEntry(e, `no market data within ${maxGap / 3_600_000} h after the entry time (data boundary)`);
+          else openEntry(e, i);
+        }
       }
+
+      // 2. Stops and targets inside the bar.
+      if (book.open.size > 0 || book.hedgeOf.size > 0) fillBar(i);
+
+      // 3. The engine at the bar's close; its intents are answered at that close (by the caller).
+      positionBars += book.open.size;
+      if (out.length !== 0) out.length = 0;
+      const now = bar.time + tfMs;
+      risk.update(now);
+      engine.onBar(symbol, bar, out);
+      if (out.length > 0) {
+        broker.setQuote(now, bar.close, bar.spread);
+        return i + 1;
+      }
+      if (input.onProgress && (i + 1) % progressEvery === 0) input.onProgress(i + 1, n);
     }
+    return n;
+  };
 
-    // 2. Stops and targets inside the bar.
-    if (book.open.size > 0 || book.hedgeOf.size > 0) fillBar(i);
-
-    // 3. The engine at the bar's close; intents answered at that close.
-    positionBars += book.open.size;
-    if (out.length !== 0) out.length = 0;
-    const now = bar.time + tfMs;
-    risk.update(now);
-    engine.onBar(symbol, bar, out);
+  for (let i = from; i < n; ) {
+    i = playUntilIntents(i);
     if (out.length > 0) {
-      broker.setQuote(now, bar.close, bar.spread);
-      await execute(out, now, i);
+      const at = i - 1;
+      execute(out, bar.time + tfMs, at);
+      out.length = 0;
+      if (input.onProgress && i % progressEvery === 0) input.onProgress(i, n);
     }
-    if (input.onProgress && (i + 1) % progressEvery === 0) input.onProgress(i + 1, n);
   }
 
   // End of data: whatever is still open is closed at the last close, and says so.

@@ -53,7 +53,7 @@ describe('a stop move cut short at the venue', () => {
     s.engine.onQuote(SYMBOL, s.close + 120_000, s.bid, s.bid + 0.3, out);
     expect(out).toHaveLength(1);
     expect(out[0]).toMatchObject({ id: 'T1#1:restore:1', kind: 'move_stop', rule: 'restore', newSl: move.newSl, targetId: 'T1' });
-    const record = s.sink.records.filter((r) => r.rule === 'restore').at(-1)!;
+    const record = s.sink.records.filter((r) => r.rule === 'restore' && r.outcome === 'intent').at(-1)!;
     expect(record.note).toMatch(/a stop move was cut short at the venue \(the old stop cancelled, the new one not placed\): the decided stop .* is put back/);
     // Applied: nothing missing any more, and the plan goes on as usual.
     expect(s.engine.resolve('T1#1', 'T1#1:restore:1', 'applied')).toBe(true);
