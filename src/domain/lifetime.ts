@@ -18,13 +18,6 @@ export function ticketOfKey(key: string): string {
   return at > 0 && /^\d+$/.test(key.slice(at + 1)) ? key.slice(0, at) : key;
 }
 
-/** The lifetime's number within its ticket (0 for a bare ticket from an older store). */
-export function lifetimeNumber(key: string): number {
-  const at = key.lastIndexOf('#');
-  const n = at > 0 ? Number(key.slice(at + 1)) : Number.NaN;
-  return Number.isSafeInteger(n) && n > 0 ? n : 0;
-}
-
 /** True for a close of the managed position's DTMS hedge (its target is not the position's own ticket). */
 export function closesHedge(intent: { kind: string; positionId: string; targetId: string }): boolean {
   return intent.kind === 'close' && intent.targetId !== '' && intent.targetId !== ticketOfKey(intent.positionId);

@@ -501,10 +501,9 @@ export class AccountSession {
     } else if (fresh.length > 0) {
       results = await this.executor.executeStep(fresh, this.engine, { readPositions: async () => this.asManaged(await this.o.broker.positions()) });
       for (const r of results) {
-        if (r.settled === 'rejected' && r.how === 'answer') {
-          this.rejections.push({ id: r.intent.id, positionId: r.intent.positionId, status: 'rejected', at: this.o.clock(), code: r.code, reason: r.reason });
-        } else if (r.settled === 'rejected') {
-          this.rejections.push({ id: r.intent.id, positionId: r.intent.positionId, status: 'rejected', at: this.o.clock(), code: r.code, reason: "reconciled: the venue's positions show no effect" });
+        if (r.settled === 'rejected') {
+          const reason = r.how === 'answer' ? r.reason : "reconciled: the venue's positions show no effect";
+          this.rejections.push({ id: r.intent.id, positionId: r.intent.positionId, status: 'rejected', at: this.o.clock(), code: r.code, reason });
         } else if (r.settled === 'unknown') this.unsettled = true;
       }
     }

@@ -94,13 +94,6 @@ export class MemoryJournal implements IntentJournal {
   intent(id: string): { status: IntentStatus; code: string | null } | null {
     return this.rows.get(id) ?? null;
   }
-
-  /** How many intents stand at each status. */
-  counts(): Record<IntentStatus, number> {
-    const c: Record<IntentStatus, number> = { pending: 0, applied: 0, rejected: 0, unknown: 0 };
-    for (const r of this.rows.values()) c[r.status]++;
-    return c;
-  }
 }
 
 /** What the executor settles answers with: the engine. */
@@ -188,19 +181,16 @@ export class IntentExecutor {
    * and the engine (how: 'unsettled'): the caller settles it when the positions can be read.
    */
   async executeStep(intents: readonly Intent[], engine: SettlingEngine, o: StepOptions): Promise<SettledIntent[]> {
-    const out: SettledIntent[] = [];
+    // Each result is settled in place, so `results` stays in the intents' order.
     const results = await Promise.all(intents.map((it) => this.execute(it)));
     const unknown: SettledIntent[] = [];
     for (const r of results) {
       if (r.outcome === 'unknown' || r.outcome === 'pending') unknown.push(r);
-      else out.push(this.settleAnswer(r, engine));
+      else this.settleAnswer(r, engine);
     }
-    if (unknown.length > 0) out.push(...(await this.reconcileUnknown(unknown, engine, o.readPositions)));
-    // Back in the intents' order.
-    const order = new Map(intents.map((it, i) => [it.id, i]));
-    out.sort((a, b) => order.get(a.intent.id)! - order.get(b.intent.id)!);
-    if (o.onSettled) for (const s of out) o.onSettled(s);
-    return out;
+    if (unknown.length > 0) await this.reconcileUnknown(unknown, engine, o.readPositions);
+    if (o.onSettled) for (const s of results) o.onSettled(s);
+    return results;
   }
 
   /**
@@ -238,16 +228,15 @@ export class IntentExecutor {
   }
 
   /** Unknown answers: the venue's positions tell whether each took effect (left unsettled when they cannot be read). */
-  private async reconcileUnknown(unknown: readonly SettledIntent[], engine: SettlingEngine, readPositions: () => Promise<readonly Position[]>): Promise<SettledIntent[]> {
+  private async reconcileUnknown(unknown: readonly SettledIntent[], engine: SettlingEngine, readPositions: () => Promise<readonly Position[]>): Promise<void> {
     let positions: readonly Position[];
     try {
       positions = await readPositions();
     } catch (err) {
       this.options.log?.warn({ intents: unknown.map((r) => r.intent.id), error: err instanceof Error ? err.message : String(err) }, 'cannot read the positions to reconcile: the intents stay unknown until they can be read');
-      return [...unknown];
+      return;
     }
     this.reconcileWith(unknown, engine, positions);
-    return [...unknown];
   }
 
   /** Settles unknown answers from the venue's positions (completed in place). */

@@ -9,7 +9,7 @@ import type { BrokerPort } from '../brokers/brokerPort.ts';
 import type { Bar } from '../domain/types.ts';
 import type { AccountSession, EngineLag, StepReport } from '../execution/accountSession.ts';
 import type { MarketLoop } from './engineLoop.ts';
-import { StepGate } from './stepGate.ts';
+import { StepFailures, StepGate } from './stepGate.ts';
 
 const MINUTE = 60_000;
 /** Most bars asked for in one poll (after a long outage the features re-warm from what comes). */
@@ -44,13 +44,14 @@ export class BrokerFeed implements MarketLoop {
   private readonly waiting: number[] = [];
   /** The wall clock when the last poll ended (NaN before the first). */
   private lastPollEnd = Number.NaN;
-  private failingStep = '';
+  private readonly failures: StepFailures;
 
   constructor(
     private readonly o: BrokerFeedOptions,
     history: ReadonlyMap<string, readonly Bar[]> = new Map(),
   ) {
     if (!(o.pollMs > 0)) throw new RangeError(`pollMs must be > 0, got ${o.pollMs}`);
+    this.failures = new StepFailures(o.log, 'the feed goes on');
     for (const [symbol, bars] of history) {
       const last = bars[bars.length - 1];
       if (last) this.lastFed.set(symbol, last.time);
@@ -120,14 +121,9 @@ export class BrokerFeed implements MarketLoop {
           try {
             const report = await this.o.session.onBar(symbol, bar);
             this.o.onStep?.(symbol, report);
-            if (this.failingStep !== '') this.o.log?.info({ symbol }, 'steps succeed again');
-            this.failingStep = '';
+            this.failures.succeeded(symbol);
           } catch (err) {
-            // The session says so in its health; the feed goes on with the next bar (a step that
-            // failed sent nothing it had not kept). Logged once per kind of failure.
-            const message = err instanceof Error ? err.message : String(err);
-            if (message !== this.failingStep) this.o.log?.error({ symbol, err: message }, 'a step failed: the feed goes on');
-            this.failingStep = message;
+            this.failures.failed(symbol, err);
           }
           this.lastFed.set(symbol, bar.time);
           const at = this.waiting.indexOf(bar.time + MINUTE);

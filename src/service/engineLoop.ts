@@ -8,7 +8,7 @@ import { ceilToStep, floorToStep, roundStop, roundVolumeDown } from '../domain/r
 import type { Bar, Instrument, Side } from '../domain/types.ts';
 import type { AccountSession, EngineLag, StepReport } from '../execution/accountSession.ts';
 import type { PaperMarket } from './paperMarket.ts';
-import { StepGate } from './stepGate.ts';
+import { StepFailures, StepGate } from './stepGate.ts';
 
 export interface EngineLoopOptions {
   market: PaperMarket;
@@ -61,12 +61,12 @@ export class EngineLoop implements MarketLoop {
   private scheduleAt = Number.NaN;
   private scheduledFrom = 0;
   private readonly now: () => number;
-  /** The last step's error, logged once until a step succeeds again. */
-  private failing = '';
+  private readonly failures: StepFailures;
 
   constructor(private readonly o: EngineLoopOptions) {
     if (!(o.speed > 0)) throw new RangeError(`speed must be > 0 bars per second, got ${o.speed}`);
     this.now = o.now ?? Date.now;
+    this.failures = new StepFailures(o.log, 'the market plays on');
   }
 
   /** Behind the schedule of `speed` bars a second since the loop last started: those bars are waiting. */
@@ -133,14 +133,9 @@ export class EngineLoop implements MarketLoop {
           this.o.account.onBar(e.symbol, e.bar, e.bar.time + 60_000);
           return this.o.session.onBar(e.symbol, e.bar);
         });
-        if (this.failing !== '') this.o.log?.info({ symbol: e.symbol }, 'steps succeed again');
-        this.failing = '';
+        this.failures.succeeded(e.symbol);
       } catch (err) {
-        // The session said so in its health; the market plays on (a step that failed decided nothing
-        // that was sent). Logged once per kind of failure, not at every bar.
-        const message = err instanceof Error ? err.message : String(err);
-        if (message !== this.failing) this.o.log?.error({ symbol: e.symbol, err: message }, 'a step failed: the market plays on');
-        this.failing = message;
+        this.failures.failed(e.symbol, err);
       }
       this.played++;
       if (report !== null) this.o.onStep?.(e.symbol, report);

@@ -1,6 +1,8 @@
 // Holding a market loop between two steps (the API pauses it to act on a consistent book): `pause`
 // resolves once the step under way is done, and no step starts until `resume`. Shared by the played
 // market's loop and a real account's bar feed.
+import type { Logger } from 'pino';
+
 export class StepGate {
   private gate: Promise<void> | null = null;
   private openGate: (() => void) | null = null;
@@ -37,5 +39,31 @@ export class StepGate {
       this.idle?.();
       this.idle = null;
     }
+  }
+}
+
+/**
+ * A market loop goes on after a step that failed (the session's health says so, and a step that failed
+ * sent nothing it had not kept); the log says so once per kind of failure, not at every bar, and once
+ * when steps succeed again. Shared by the played market's loop and a real account's bar feed.
+ */
+export class StepFailures {
+  private last = '';
+
+  constructor(
+    private readonly log: Logger | undefined,
+    /** What goes on after a failure, for the log line ('the market plays on'). */
+    private readonly goesOn: string,
+  ) {}
+
+  failed(symbol: string, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (message !== this.last) this.log?.error({ symbol, err: message }, `a step failed: ${this.goesOn}`);
+    this.last = message;
+  }
+
+  succeeded(symbol: string): void {
+    if (this.last !== '') this.log?.info({ symbol }, 'steps succeed again');
+    this.last = '';
   }
 }
