@@ -2,13 +2,19 @@
 //   rmagTriggerRate         trades whose triggers were tightened by RMAG stretch at any refresh
 //   breakevenRate           trades whose plan reached breakeven
 //   trailingActivationRate  of those, trades whose stop actually trailed (at least one applied move)
-//   breakevenHitRate        trades closed by the stop breakeven set (no trail after it)
+//   trailingGateRate        of those, trades whose trail's critical gate passed (the seed's own reading)
+//   breakevenHitRate        trades that reached breakeven and then closed at a stop before any trail
+//                           move, whoever set that stop (the breakeven rule, or DTMS tightening it)
 //   dtmsActionRate          trades with at least one DTMS action applied at the broker
+//   dtmsFirstHourRate       trades whose stop DTMS moved within the trade's first hour
 import type { ReplayMetrics, TradeRow } from './reportModel.ts';
 
 export interface TradeFacts {
   breakeven: boolean;
   trailMoves: number;
+  trailGatePassed: boolean;
+  entryTime: number;
+  dtmsStopTime: number;
   rmag: boolean;
   dtmsActions: number;
   exitReason: string | null;
@@ -31,6 +37,13 @@ export function toAccountCurrency(profitQuote: number, price: number, canonical:
   if (/^USD[A-Z]{3}$/.test(canonical) && canonical !== 'USDUSD' && price > 0) return profitQuote / price;
   return profitQuote;
 }
+
+const HOUR_MS = 3_600_000;
+const STOPS_AFTER_BREAKEVEN = new Set(['breakeven_stop', 'dtms_stop']);
+
+/** Reached breakeven, then closed at a stop before the trail ever moved it. */
+export const breakevenHit = (f: Pick<TradeFacts, 'breakeven' | 'trailMoves' | 'exitReason'>): boolean =>
+  f.breakeven && f.trailMoves === 0 && f.exitReason !== null && STOPS_AFTER_BREAKEVEN.has(f.exitReason);
 
 const r6 = (x: number) => Number(x.toFixed(6));
 const r2 = (x: number) => Number(x.toFixed(2));
@@ -89,7 +102,9 @@ export function computeMetrics(facts: readonly TradeFacts[], rows: readonly Trad
     rmagTriggerRate: n ? r6(facts.filter((f) => f.rmag).length / n) : 0,
     breakevenRate: n ? r6(be.length / n) : 0,
     trailingActivationRate: be.length ? r6(be.filter((f) => f.trailMoves > 0).length / be.length) : 0,
-    breakevenHitRate: n ? r6(facts.filter((f) => f.exitReason === 'breakeven_stop').length / n) : 0,
+    trailingGateRate: be.length ? r6(be.filter((f) => f.trailGatePassed).length / be.length) : 0,
+    breakevenHitRate: n ? r6(facts.filter(breakevenHit).length / n) : 0,
+    dtmsFirstHourRate: n ? r6(facts.filter((f) => f.dtmsStopTime - f.entryTime < HOUR_MS).length / n) : 0,
     dtmsActionRate: n ? r6(facts.filter((f) => f.dtmsActions > 0).length / n) : 0,
   };
   return { metrics, equity };

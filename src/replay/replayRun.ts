@@ -247,8 +247,10 @@ const COMPARE_ROWS: [keyof ReplayMetrics, string, (x: number | null) => string][
   ['rmagTriggerRate', 'RMAG trigger rate (< 50%)', (x) => pct(x ?? 0)],
   ['breakevenRate', 'breakeven rate', (x) => pct(x ?? 0)],
   ['trailingActivationRate', 'trailing activation (> 80%)', (x) => pct(x ?? 0)],
+  ['trailingGateRate', 'trail gate passed', (x) => pct(x ?? 0)],
   ['breakevenHitRate', 'breakeven hit rate (< 30%)', (x) => pct(x ?? 0)],
   ['dtmsActionRate', 'DTMS action rate (> 0%)', (x) => pct(x ?? 0)],
+  ['dtmsFirstHourRate', 'DTMS stop move in 1st hour (< 20%)', (x) => pct(x ?? 0)],
 ];
 
 /** Metrics of several runs side by side, one column per config. */

@@ -122,6 +122,10 @@ class ReplaySink implements DecisionSink {
       }
       return;
     }
+    if (r.rule === 'trail' && r.criticalGate === 1) {
+      const t = this.trades.get(r.positionId);
+      if (t) t.trailGatePassed = true;
+    }
     if (r.outcome === 'intent') {
       this.explained.set(r.intentId, explainDecision(r));
       return;
@@ -155,6 +159,7 @@ class ReplaySink implements DecisionSink {
       this.transitionOf = r.positionId;
       reason = `${r.dtmsFrom} -> ${r.dtmsState}`;
       this.count('dtms_transitions', `${r.dtmsFrom}->${r.dtmsState}`);
+      if (t && r.dtmsFrom === 'HEALTHY' && Number.isNaN(t.dtmsWarningTime)) t.dtmsWarningTime = r.time;
       if (t?.charted) t.events.push({ time: r.time, kind: 'dtms', price: r.price, label: `DTMS ${reason} (score ${Number.isFinite(r.score) ? r.score.toFixed(2) : 'n/a'})` });
     } else if (r.reason === 'dtms_hold') {
       reason = `dtms_hold: ${r.note.slice(0, r.note.indexOf(':'))}`;
@@ -347,8 +352,13 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
       case 'move_stop': {
         t.sl = it.newSl;
         t.slSetBy = it.rule === 'breakeven' ? 'breakeven' : it.rule === 'dtms' ? 'dtms' : 'trail';
-        if (it.rule === 'breakeven') t.breakeven = true;
-        else if (it.rule === 'trail') t.trailMoves++;
+        if (it.rule === 'breakeven') {
+          t.breakeven = true;
+          if (Number.isNaN(t.breakevenTime)) t.breakevenTime = time;
+        } else if (it.rule === 'trail') {
+          if (t.trailMoves === 0) t.firstTrailTime = time;
+          t.trailMoves++;
+        } else if (it.rule === 'dtms' && Number.isNaN(t.dtmsStopTime)) t.dtmsStopTime = time;
         dtmsApplied(t, it);
         if (chart) t.stopPath.push([time, it.newSl]);
         if (chart) t.events.push({ time, kind: it.rule === 'breakeven' ? 'breakeven' : it.rule === 'dtms' ? 'dtms' : 'trail', price: it.newSl, label: `${it.rule === 'dtms' ? it.action : it.rule}: SL ${it.oldSl ?? 'none'} -> ${it.newSl}` });
@@ -676,7 +686,7 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
     for (const name of Object.keys(t)) counts[`${prefix}.${name}`] = t[name]!;
   }
   const all = book.all;
-  const rows = all.map((t) => tradeRow(t, inst));
+  const rows = all.map((t) => tradeRow(t, inst, series));
   const { metrics, equity } = computeMetrics(all, rows, input.startingBalance);
   const sorted = (prefix: string): Record<string, number> => {
     const t = tallies.get(prefix) ?? {};
@@ -698,8 +708,32 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   return { trades: all, rows, metrics, equity, counts, currency: ccy, entriesRejected, broker, bars: n, positionBars, dtms };
 }
 
-function tradeRow(t: TradeState, inst: Instrument): TradeRow {
-  const risk = t.initialSl === null ? NaN : Math.abs(t.entryPrice - t.initialSl) * t.volume * inst.contractSize;
+/**
+ * The largest favourable and adverse moves from the entry price while the trade was open, in price
+ * units: bar highs and lows from the entry bar to the exit bar, both included (the exit bar's far
+ * side may lie after the fill: a bar is the finest time replay has).
+ */
+export function tradeExcursions(t: Pick<TradeState, 'side' | 'entryPrice' | 'entryIdx' | 'exitIdx'>, series: BarSeries): { favourable: number; adverse: number } {
+  const to = t.exitIdx >= 0 ? t.exitIdx : series.length - 1;
+  let hi = -Infinity;
+  let lo = Infinity;
+  for (let k = Math.max(0, t.entryIdx); k <= to; k++) {
+    if (series.high[k]! > hi) hi = series.high[k]!;
+    if (series.low[k]! < lo) lo = series.low[k]!;
+  }
+  if (hi === -Infinity) return { favourable: 0, adverse: 0 };
+  const up = Math.max(0, hi - t.entryPrice);
+  const down = Math.max(0, t.entryPrice - lo);
+  return t.side === 'buy' ? { favourable: up, adverse: down } : { favourable: down, adverse: up };
+}
+
+const timeOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+function tradeRow(t: TradeState, inst: Instrument, series: BarSeries): TradeRow {
+  const riskPrice = t.initialSl === null ? NaN : Math.abs(t.entryPrice - t.initialSl);
+  const risk = riskPrice * t.volume * inst.contractSize;
+  const ex = tradeExcursions(t, series);
+  const inR = (x: number) => (riskPrice > 0 ? Number((x / riskPrice).toFixed(4)) : null);
   const flags: string[] = [];
   if (t.breakeven) flags.push('breakeven');
   if (t.partial) flags.push('partial');
@@ -729,6 +763,13 @@ function tradeRow(t: TradeState, inst: Instrument): TradeRow {
     flags,
     trailMoves: t.trailMoves,
     comment: t.comment,
+    mfeR: inR(ex.favourable),
+    maeR: inR(ex.adverse),
+    breakevenTime: timeOrNull(t.breakevenTime),
+    firstTrailTime: timeOrNull(t.firstTrailTime),
+    trailGatePassed: t.trailGatePassed,
+    dtmsWarningTime: timeOrNull(t.dtmsWarningTime),
+    dtmsStopTime: timeOrNull(t.dtmsStopTime),
   };
 }
 

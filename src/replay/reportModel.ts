@@ -28,8 +28,12 @@ export interface ReplayMetrics {
   rmagTriggerRate: number;
   breakevenRate: number;
   trailingActivationRate: number;
+  /** Of the breakeven trades, those whose trail's critical gate passed at least once. */
+  trailingGateRate: number;
   breakevenHitRate: number;
   dtmsActionRate: number;
+  /** Trades whose stop DTMS moved within their first hour. */
+  dtmsFirstHourRate: number;
 }
 
 export interface TradeRow {
@@ -53,6 +57,17 @@ export interface TradeRow {
   flags: string[];
   trailMoves: number;
   comment: string;
+  /** Largest favourable / adverse move from entry while open, in R (bar extremes, entry to exit bar); null without an initial stop. */
+  mfeR: number | null;
+  maeR: number | null;
+  /** When breakeven and the first trail move were applied; null: never. */
+  breakevenTime: number | null;
+  firstTrailTime: number | null;
+  /** The trail's critical gate passed at least once (the seed's reading of "trailing activated"). */
+  trailGatePassed: boolean;
+  /** When DTMS first left HEALTHY for the trade, and first moved its stop; null: never. */
+  dtmsWarningTime: number | null;
+  dtmsStopTime: number | null;
 }
 
 export interface Gap {

@@ -35,6 +35,14 @@ export interface TradeState {
   partial: boolean;
   partialSkipped: boolean;
   trailMoves: number;
+  /** When breakeven and the first trail move were applied at the broker (NaN: never). */
+  breakevenTime: number;
+  firstTrailTime: number;
+  /** The trail rule's critical gate passed at least once (the seed's "trailing activated" reading). */
+  trailGatePassed: boolean;
+  /** When DTMS first left HEALTHY for this trade, and first moved its stop (NaN: never). */
+  dtmsWarningTime: number;
+  dtmsStopTime: number;
   rmag: boolean;
   gapFill: boolean;
   /** DTMS actions applied at the broker for this trade, and whether it was hedged. */
@@ -129,6 +137,11 @@ export class TradeBook {
       partial: false,
       partialSkipped: false,
       trailMoves: 0,
+      breakevenTime: Number.NaN,
+      firstTrailTime: Number.NaN,
+      trailGatePassed: false,
+      dtmsWarningTime: Number.NaN,
+      dtmsStopTime: Number.NaN,
       rmag: false,
       gapFill: false,
       dtmsActions: 0,

@@ -21,8 +21,10 @@ function metrics(over: Partial<ReplayMetrics> = {}): ReplayMetrics {
     rmagTriggerRate: 0.2,
     breakevenRate: 0.6543,
     trailingActivationRate: 0.9,
+    trailingGateRate: 0.95,
     breakevenHitRate: 0.1,
     dtmsActionRate: 0,
+    dtmsFirstHourRate: 0,
     ...over,
   };
 }
@@ -58,6 +60,13 @@ function trade(over: Partial<TradeRow> & Pick<TradeRow, 'positionId'>): TradeRow
     tradeType: 'INTRADAY',
     flags: ['breakeven', 'trailed'],
     trailMoves: 2,
+    mfeR: 2.1,
+    maeR: 0.3,
+    breakevenTime: T0 + 30 * MIN,
+    firstTrailTime: T0 + 40 * MIN,
+    trailGatePassed: true,
+    dtmsWarningTime: null,
+    dtmsStopTime: null,
     comment: '',
     ...over,
   };
