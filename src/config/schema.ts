@@ -89,13 +89,19 @@ export const DEFAULT_SESSION_ADJUSTMENTS = {
   },
 } as const;
 
+/**
+ * The seed's per-symbol table, except `minSlChangePct`: the seed's 0.05-0.1% of price is 0.4-1.8 x
+ * ATR(M15) on these instruments (most on FX), and on real data it kept 40-80% of breakeven trades from
+ * ever trailing. The minimum change is `exits.trailing.minChangeAtr` now; a % of price can still be
+ * set per symbol (the larger of the two applies).
+ */
 export const DEFAULT_SYMBOL_PARAMS = {
-  BTCUSD: { trailingMultiplier: 2.0, bufferMultiplier: 0.5, minSlChangePct: 0.1, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.BTCUSD },
-  XAUUSD: { trailingMultiplier: 1.5, bufferMultiplier: 0.3, minSlChangePct: 0.08, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.XAUUSD },
-  EURUSD: { trailingMultiplier: 1.2, bufferMultiplier: 0.2, minSlChangePct: 0.05, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.EURUSD },
-  GBPUSD: { trailingMultiplier: 1.3, bufferMultiplier: 0.25, minSlChangePct: 0.06, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.GBPUSD },
-  USDJPY: { trailingMultiplier: 1.2, bufferMultiplier: 0.2, minSlChangePct: 0.05, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.USDJPY },
-  DEFAULT: { trailingMultiplier: 1.5, bufferMultiplier: 0.3, minSlChangePct: 0.05, atrTimeframe: 'M15', sessions: {} },
+  BTCUSD: { trailingMultiplier: 2.0, bufferMultiplier: 0.5, minSlChangePct: 0, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.BTCUSD },
+  XAUUSD: { trailingMultiplier: 1.5, bufferMultiplier: 0.3, minSlChangePct: 0, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.XAUUSD },
+  EURUSD: { trailingMultiplier: 1.2, bufferMultiplier: 0.2, minSlChangePct: 0, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.EURUSD },
+  GBPUSD: { trailingMultiplier: 1.3, bufferMultiplier: 0.25, minSlChangePct: 0, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.GBPUSD },
+  USDJPY: { trailingMultiplier: 1.2, bufferMultiplier: 0.2, minSlChangePct: 0, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.USDJPY },
+  DEFAULT: { trailingMultiplier: 1.5, bufferMultiplier: 0.3, minSlChangePct: 0, atrTimeframe: 'M15', sessions: {} },
 } as const;
 
 /** Instrument rules for the paper broker and replay when the broker does not supply them. */
@@ -151,6 +157,38 @@ export const exitsSchema = z
         tightenPartialPct: percent().default(40),
       })
       .prefault({}),
+    /**
+     * Each advanced trigger rule can be switched off (a classic policy such as "breakeven at exactly
+     * 1R" has none of them). A rule that is off never changes the trade-type percentages.
+     */
+    triggers: z
+      .strictObject({
+        rmagStretched: z.boolean().default(true),
+        qualityTrend: z.boolean().default(true),
+        squeeze: z.boolean().default(true),
+        fakeMomentum: z.boolean().default(true),
+        mtfAligned: z.boolean().default(true),
+        liquidityRisk: z.boolean().default(true),
+        vwapOuter: z.boolean().default(true),
+      })
+      .prefault({}),
+    breakeven: z
+      .strictObject({
+        /** Off: the stop is never moved to breakeven (trailing then starts from the trail's critical gate alone). */
+        enabled: z.boolean().default(true),
+        /**
+         * Trigger breakeven at this many R of profit instead of the trade type's % of the way to TP
+         * (and the advanced rules' adjustments of it). Unset: the trade-type percentages decide.
+         */
+        atR: range(0.05, 20).optional(),
+      })
+      .prefault({}),
+    partial: z
+      .strictObject({
+        /** Off: no partial profit is taken. */
+        enabled: z.boolean().default(true),
+      })
+      .prefault({}),
     /** Advanced trigger refresh cadence before breakeven, seconds of engine time. */
     refreshIntervalSec: z.number().int().min(0).max(86_400).default(300),
     trailing: z
@@ -164,6 +202,41 @@ export const exitsSchema = z
         wideFactor: range(1, 3).default(4 / 3),
         mtfMinAligned: z.number().int().min(0).max(3).default(2),
         hvnMinDistAtr: range(0, 10).default(0.3),
+        /**
+         * The smallest stop improvement worth a trail move, in ATR of the symbol's ATR timeframe (0: any
+         * tick). Measured in ATR because the old minimum, a % of price, was 0.4-1.8 ATR(M15) depending on
+         * the instrument and kept FX trades from ever trailing (USDJPY trailed on 7% of breakeven trades).
+         * At 0.05 ATR a stop moves at most 20 times per ATR of favourable move, not every tick (0.1
+         * left 19-21% of breakeven trades untrailed on XAUUSD and EURUSD, 0.05 16-19%).
+         */
+        minChangeAtr: range(0, 2).default(0.05),
+        /**
+         * After breakeven, the trail's distance is at most the distance the breakeven stop had from
+         * price when breakeven triggered (the profit at the trigger + the breakeven buffer): every further
+         * favourable move steps the stop up from the breakeven stop, instead of waiting for price to get
+         * a full ATR trail distance beyond it. Without it, 40-60% of breakeven trades never trailed.
+         */
+        fromBreakevenStop: z.boolean().default(true),
+        /**
+         * The trail distance shrinks by this share for each R of profit beyond 1R, down to half
+         * (0: a constant distance): a trade far in profit gives back less of it.
+         */
+        tightenPerR: range(0, 1).default(0.2),
+        /**
+         * Each gate can be switched off (an off gate always passes and is reported as passed). The
+         * critical gate's R threshold is never above the R at which breakeven triggered: a breakeven
+         * pulled early by the advanced rules (0.4-0.5R) no longer leaves the trail waiting for 0.6R.
+         */
+        gates: z
+          .strictObject({
+            critical: z.boolean().default(true),
+            volatility: z.boolean().default(true),
+            mtf: z.boolean().default(true),
+            rmag: z.boolean().default(true),
+            vwap: z.boolean().default(true),
+            hvn: z.boolean().default(true),
+          })
+          .prefault({}),
       })
       .prefault({}),
     symbolParams: symbolTable(symbolExitParams).prefault(DEFAULT_SYMBOL_PARAMS as never),
@@ -186,16 +259,20 @@ export const featuresSchema = z
 /** DTMS score thresholds (original §2.2); the ordering below is what the state machine needs to make sense. */
 const dtmsScores = z
   .strictObject({
-    /** Enter WARNING_L1 at a score at or below this. */
-    warningL1: range(-30, 30).default(-2),
+    /** Enter WARNING_L1 at a score at or below this (the original's -2 moved the stop on ~65% of random entries, half in their first hour). */
+    warningL1: range(-30, 30).default(-5),
     /** Leave WARNING_L1 back to HEALTHY at or above this. */
     healthyFromL1: range(-30, 30).default(0),
-    /** Enter WARNING_L2 at or below this. */
-    warningL2: range(-30, 30).default(-4),
-    /** Leave WARNING_L2 back to WARNING_L1 at or above this. */
-    l1FromL2: range(-30, 30).default(-2),
-    /** Hedge (or close, on a netting account) at or below this. */
-    hedge: range(-30, 30).default(-6),
+    /** Enter WARNING_L2 at or below this (original: -4). */
+    warningL2: range(-30, 30).default(-8),
+    /** Leave WARNING_L2 back to WARNING_L1 at or above this (original: -2). */
+    l1FromL2: range(-30, 30).default(-5),
+    /**
+     * Hedge (or close, on a netting account) at or below this (original: -6); also the score that
+     * lets DTMS act inside the grace period. At -6 to -9 a structure break plus a momentum reading
+     * against a 15-minute-old trade (routine on BTC) tightened it on 21-27% of trades in their first hour.
+     */
+    hedge: range(-30, 30).default(-12),
     /** Recovery (from HEDGED) and a healthy end of the recovery need at least this. */
     recover: range(-30, 30).default(1),
   })
@@ -243,6 +320,18 @@ export const dtmsSchema = z
     recoveryMinutes: range(1, 1440).default(30),
     /** No transition out of a state sooner than this many minutes after entering it (CLOSED excepted). */
     minTimeInStateMinutes: range(0, 1440).default(15),
+    /**
+     * No warning in a trade's first this-many minutes unless the score reaches the hedge threshold.
+     * Measured on random entries: half of the stop moves came in the first hour, from momentum and EMA
+     * layers that point against any fresh entry, and the trade's remaining result after such a warning
+     * was the same as without it.
+     */
+    graceMinutes: range(0, 1440).default(30),
+    /**
+     * Layers that must score against the trade before DTMS escalates: with 1, one momentum reading
+     * alone warned; with 2 a momentum reading and the slightest tick-volume delta still did.
+     */
+    minAdverseLayers: z.number().int().min(1).max(6).default(3),
     actions: z
       .strictObject({
         /** WARNING_L1 tightens the stop to this many R behind the price (original: 0.3). */

@@ -355,7 +355,14 @@ export class DefensiveMonitor {
     }
     const step = deepCheck(
       t.state,
-      { score: score.total, vwapFlipAgainst: score.vwapFlipAgainst, volumeFlipAgainst: score.volumeFlipAgainst, structureResumed: score.structure > 0 },
+      {
+        score: score.total,
+        vwapFlipAgainst: score.vwapFlipAgainst,
+        volumeFlipAgainst: score.volumeFlipAgainst,
+        structureResumed: score.structure > 0,
+        adverseLayers: score.adverseLayers,
+        ageMs: t.position.openTime > 0 ? now - t.position.openTime : Infinity,
+      },
       now,
       t.instrument.hedging ? this.machineHedging : this.machineNetting,
     );

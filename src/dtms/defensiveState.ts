@@ -42,13 +42,13 @@ export const DTMS_ACTION_BITS: Readonly<Record<DtmsActionKind, number>> = {
 };
 
 export interface DtmsMachineParams {
-  /** Enter WARNING_L1 at score <= -2, leave it back to HEALTHY at >= 0. */
+  /** Enter WARNING_L1 at score <= -5 (default), leave it back to HEALTHY at >= 0. */
   l1Enter: number;
   l1Exit: number;
-  /** Enter WARNING_L2 at <= -4, back to WARNING_L1 at >= -2. */
+  /** Enter WARNING_L2 at <= -8, back to WARNING_L1 at >= -5. */
   l2Enter: number;
   l2Exit: number;
-  /** Hedge at <= -6 (or VWAP and volume both flipped against the trade). */
+  /** Hedge at <= -12 (or VWAP and volume both flipped against the trade). */
   hedgeEnter: number;
   /** Recovery (hedged) and a healthy finish of the recovery need >= +1. */
   recoverScore: number;
@@ -60,19 +60,29 @@ export interface DtmsMachineParams {
   minTimeInStateMs: number;
   /** The account can hold opposite positions (hedging) or not (netting). */
   hedging: boolean;
+  /**
+   * No escalation in a trade's first this-many ms unless the score reaches the hedge threshold: a
+   * fresh entry has momentum and EMA layers pointing against it by construction, and a warning then
+   * forecasts nothing.
+   */
+  graceMs: number;
+  /** Escalation (a warning, a hedge) needs at least this many layers scoring against the trade: one layer alone never warns. */
+  minAdverseLayers: number;
 }
 
 export const DEFAULT_MACHINE_PARAMS: DtmsMachineParams = {
-  l1Enter: -2,
+  l1Enter: -5,
   l1Exit: 0,
-  l2Enter: -4,
-  l2Exit: -2,
-  hedgeEnter: -6,
+  l2Enter: -8,
+  l2Exit: -5,
+  hedgeEnter: -12,
   recoverScore: 1,
   flatTimerMs: 4_500_000,
   recoveryTimerMs: 1_800_000,
   minTimeInStateMs: 900_000,
   hedging: true,
+  graceMs: 1_800_000,
+  minAdverseLayers: 3,
 };
 
 /** Per-position defensive state (flat; persisted with the exit plan later). */
@@ -122,6 +132,10 @@ export interface DeepCheckInput {
   volumeFlipAgainst: boolean;
   /** Structure broke in the trade's direction again (a BOS for the trade): recovery may start. */
   structureResumed: boolean;
+  /** Layers scoring against the trade at this check. */
+  adverseLayers: number;
+  /** Time since the position opened, ms (Infinity when the venue does not say). */
+  ageMs: number;
 }
 
 const NO_ACTIONS: readonly DtmsActionKind[] = Object.freeze([]);
@@ -146,18 +160,22 @@ export function deepCheck(s: DefensiveState, input: DeepCheckInput, now: number,
   const inState = now - s.since;
   if (inState < p.minTimeInStateMs) return { from, to: from, reason: 'minimum_time_in_state', actions: NO_ACTIONS };
   const sc = input.score;
+  // Escalation needs confluence (two layers or more against the trade), and in the grace period after
+  // entry a score at the hedge threshold; de-escalation needs neither.
+  const confirmed = input.adverseLayers >= p.minAdverseLayers;
+  const mayEscalate = confirmed && (input.ageMs >= p.graceMs || sc <= p.hedgeEnter);
   switch (from) {
     case 'HEALTHY':
-      if (sc <= p.l1Enter) return enter(s, 'WARNING_L1', now, `score ${fmt(sc)} <= ${p.l1Enter}`, p);
+      if (sc <= p.l1Enter && mayEscalate) return enter(s, 'WARNING_L1', now, `score ${fmt(sc)} <= ${p.l1Enter} (${input.adverseLayers} layers against the trade)`, p);
       break;
     case 'WARNING_L1':
       if (sc >= p.l1Exit) return enter(s, 'HEALTHY', now, `score ${fmt(sc)} >= ${p.l1Exit}`, p);
-      if (sc <= p.l2Enter) return enter(s, 'WARNING_L2', now, `score ${fmt(sc)} <= ${p.l2Enter}`, p);
+      if (sc <= p.l2Enter && mayEscalate) return enter(s, 'WARNING_L2', now, `score ${fmt(sc)} <= ${p.l2Enter} (${input.adverseLayers} layers against the trade)`, p);
       break;
     case 'WARNING_L2': {
       if (sc >= p.l2Exit) return enter(s, 'WARNING_L1', now, `score ${fmt(sc)} >= ${p.l2Exit}`, p);
       const confluence = input.vwapFlipAgainst && input.volumeFlipAgainst;
-      if (sc <= p.hedgeEnter || confluence) {
+      if ((sc <= p.hedgeEnter || confluence) && mayEscalate) {
         const why = sc <= p.hedgeEnter ? `score ${fmt(sc)} <= ${p.hedgeEnter}` : 'VWAP and volume flipped against the trade';
         return enter(s, 'HEDGED', now, why, p);
       }

@@ -16,7 +16,12 @@
 //   price over the last two M5 bars;
 // - regime inputs: ATR ratio = mean true range of the last 14 M15 bars / the mean of that ATR over
 //   the last 280 bars; Bollinger(20, 2) width with the population standard deviation.
-// No order flow here: those layers report "no data" until a feed provides it.
+// - order flow from the bars' tick volume (no venue here gives real trades per side): each base bar's
+//   volume is split by where it closed in its range (close at the high: all buying; at the low: all
+//   selling; a bar without range: half each). Buy and sell volume are the sums over the last 15 base
+//   bars, and the delta z-score is their net over those bars against the spread of one bar's net
+//   delta over the last 300 bars (scaled by the square root of 15). Bars without volume are left out;
+//   with fewer than 15 bars of volume the order-flow inputs are "no data".
 import type { Bar, Timeframe } from '../domain/types.ts';
 import { BarAggregator } from '../features/barAggregator.ts';
 import { SessionVwap } from '../features/sessionVwap.ts';
@@ -31,6 +36,8 @@ const ATR_PERIOD = 14;
 const ATR_MEAN_BARS = 280;
 const BOLL_PERIOD = 20;
 const EMA_SLOPE_BARS = 9;
+const FLOW_WINDOW = 15;
+const FLOW_SPREAD_BARS = 300;
 
 /** pandas ewm(span, adjust=True): weights (1 - a)^i normalised, updated in O(1). */
 class AdjustedEwm {
@@ -96,6 +103,12 @@ export class DtmsFeatures {
   private readonly typical = new Ring(3);
   private readonly lastM5: Bar = { time: 0, open: NaN, high: NaN, low: NaN, close: NaN, volume: 0, spread: NaN };
   private lastPrice = NaN;
+  /** Order flow: per base bar buy volume and net delta (buy - sell), and running sums over the kept bars. */
+  private readonly flowBuy = new Ring(FLOW_WINDOW);
+  private readonly flowVolume = new Ring(FLOW_WINDOW);
+  private readonly flowDelta = new Ring(FLOW_SPREAD_BARS);
+  private flowDeltaSum = 0;
+  private flowDeltaSq = 0;
   /** Regime inputs, recomputed when an M15 bar closes (they read only closed M15 bars). */
   private cachedAtrRatio = NaN;
   private atr14Sum = 0;
@@ -116,10 +129,51 @@ export class DtmsFeatures {
   /** One closed base bar. */
   onBar(bar: Readonly<Bar>): void {
     this.lastPrice = bar.close;
+    if (bar.volume > 0) this.foldFlow(bar);
     const n5 = this.m5.update(bar);
     for (let j = 0; j < n5; j++) this.onM5(this.m5.closed(j));
     const n15 = this.m15.update(bar);
     for (let j = 0; j < n15; j++) this.onM15(this.m15.closed(j));
+  }
+
+  private foldFlow(bar: Readonly<Bar>): void {
+    const range = bar.high - bar.low;
+    const buyShare = range > 0 ? (bar.close - bar.low) / range : 0.5;
+    const buy = bar.volume * buyShare;
+    const delta = 2 * buy - bar.volume;
+    this.flowBuy.push(buy);
+    this.flowVolume.push(bar.volume);
+    if (this.flowDelta.length === this.flowDelta.size) {
+      const old = this.flowDelta.at(this.flowDelta.size - 1);
+      this.flowDeltaSum -= old;
+      this.flowDeltaSq -= old * old;
+    }
+    this.flowDelta.push(delta);
+    this.flowDeltaSum += delta;
+    this.flowDeltaSq += delta * delta;
+  }
+
+  /** Fills the order-flow inputs of `out` (NaN with fewer than FLOW_WINDOW bars of volume). */
+  private flowSignals(out: DtmsSignals): void {
+    if (this.flowVolume.length < FLOW_WINDOW) {
+      out.buyVolume = NaN;
+      out.sellVolume = NaN;
+      out.deltaZ = NaN;
+      return;
+    }
+    let buy = 0;
+    let volume = 0;
+    for (let k = 0; k < FLOW_WINDOW; k++) {
+      buy += this.flowBuy.at(k);
+      volume += this.flowVolume.at(k);
+    }
+    out.buyVolume = buy;
+    out.sellVolume = volume - buy;
+    const n = this.flowDelta.length;
+    const mean = this.flowDeltaSum / n;
+    const variance = Math.max(0, this.flowDeltaSq / n - mean * mean);
+    const sd = Math.sqrt(variance) * Math.sqrt(FLOW_WINDOW);
+    out.deltaZ = sd > 0 ? (2 * buy - volume) / sd : 0;
   }
 
   private onM5(b: Readonly<Bar>): void {
@@ -290,9 +344,7 @@ export class DtmsFeatures {
     out.m5High = m.high;
     out.m5Low = m.low;
     out.m5Close = m.close;
-    out.buyVolume = NaN;
-    out.sellVolume = NaN;
-    out.deltaZ = NaN;
+    this.flowSignals(out);
     return out;
   }
 }

@@ -38,6 +38,8 @@ export function monitorParamsFromConfig(dtms: DtmsConfig): DefensiveMonitorParam
       recoveryTimerMs: dtms.recoveryMinutes * MINUTE,
       minTimeInStateMs: dtms.minTimeInStateMinutes * MINUTE,
       hedging: DEFAULT_MACHINE_PARAMS.hedging,
+      graceMs: dtms.graceMinutes * MINUTE,
+      minAdverseLayers: dtms.minAdverseLayers,
     },
     defensive: {
       tightenR: actions.tightenR,

@@ -126,6 +126,8 @@ export interface DtmsScore {
   weightedCandleConviction: number;
   /** Bit per layer (order of DTMS_LAYERS) that had the data it needs. */
   knownLayers: number;
+  /** Layers whose weighted score is against the trade (< 0). */
+  adverseLayers: number;
   /** Warning counts of the original: structural, vwap, momentum. */
   structuralWarnings: number;
   vwapWarnings: number;
@@ -154,6 +156,7 @@ export function newDtmsScore(): DtmsScore {
     weightedDeltaPressure: 0,
     weightedCandleConviction: 0,
     knownLayers: 0,
+    adverseLayers: 0,
     structuralWarnings: 0,
     vwapWarnings: 0,
     momentumWarnings: 0,
@@ -379,6 +382,13 @@ export function scoreDtmsSignals(
     Math.max(0, -out.weightedDeltaPressure) +
     Math.max(0, -out.weightedCandleConviction);
   out.total = favourable - adverse;
+  out.adverseLayers =
+    (out.weightedStructure < 0 ? 1 : 0) +
+    (out.weightedVwapVolume < 0 ? 1 : 0) +
+    (out.weightedMomentum < 0 ? 1 : 0) +
+    (out.weightedEmaAlignment < 0 ? 1 : 0) +
+    (out.weightedDeltaPressure < 0 ? 1 : 0) +
+    (out.weightedCandleConviction < 0 ? 1 : 0);
   if (favourable + adverse === 0) {
     out.confluence = 'NEUTRAL';
     out.confluenceRatio = 0;

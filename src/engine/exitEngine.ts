@@ -4,6 +4,7 @@
 // is the bar's close time; no I/O. The same engine runs live, on paper and in replay. Callers own
 // execution: they send the intents, then tell the engine the outcome (`resolve`) or hand it the
 // broker's fresh view of the position (`track`, `reconcile`, `untrack`).
+import { gateParamsFor } from '../exits/trailingGates.ts';
 import type { WardenConfig } from '../config/schema.ts';
 import { sessionAt } from '../domain/sessions.ts';
 import { canonicalSymbol } from '../domain/symbols.ts';
@@ -144,7 +145,6 @@ export class ExitEngine {
     if (this.symbols.has(instrument.symbol)) return;
     const canonical = instrument.canonical || canonicalSymbol(instrument.symbol, this.config.symbols);
     const params = resolveSymbolParams(this.config.exits, canonical);
-    const t = this.config.exits.trailing;
     this.symbols.set(instrument.symbol, {
       instrument: { ...instrument, canonical },
       features: new SymbolFeatures(this.config.features, params.atrTimeframe, this.options.baseTimeframe),
@@ -152,12 +152,7 @@ export class ExitEngine {
       rules: {
         params,
         triggers: triggerParamsFor(this.config.exits, params),
-        gates: {
-          criticalRAchieved: t.criticalRAchieved,
-          mtfMinAligned: t.mtfMinAligned,
-          rmagThreshold: params.rmagThreshold,
-          hvnMinDistAtr: t.hvnMinDistAtr,
-        },
+        gates: gateParamsFor(this.config.exits, params.rmagThreshold),
       },
       slots: [],
       orphans: [],

@@ -30,6 +30,22 @@ export type TriggerFactor = keyof typeof TRIGGER_FACTORS;
 
 const FACTOR_ENTRIES = Object.entries(TRIGGER_FACTORS) as [TriggerFactor, number][];
 
+/** Every rule on (the default). */
+export const ALL_TRIGGERS = FACTOR_ENTRIES.reduce((m, [, bit]) => m | bit, 0);
+
+/** The config's `exits.triggers` switches as a TRIGGER_FACTORS mask. */
+export function enabledTriggers(t: { rmagStretched: boolean; qualityTrend: boolean; squeeze: boolean; fakeMomentum: boolean; mtfAligned: boolean; liquidityRisk: boolean; vwapOuter: boolean }): number {
+  return (
+    (t.rmagStretched ? TRIGGER_FACTORS.rmag_stretched : 0) |
+    (t.qualityTrend ? TRIGGER_FACTORS.quality_trend : 0) |
+    (t.squeeze ? TRIGGER_FACTORS.squeeze : 0) |
+    (t.fakeMomentum ? TRIGGER_FACTORS.fake_momentum : 0) |
+    (t.mtfAligned ? TRIGGER_FACTORS.mtf_aligned : 0) |
+    (t.liquidityRisk ? TRIGGER_FACTORS.liquidity_risk : 0) |
+    (t.vwapOuter ? TRIGGER_FACTORS.vwap_outer : 0)
+  );
+}
+
 export function factorNames(mask: number): TriggerFactor[] {
   const out: TriggerFactor[] = [];
   for (const [k, bit] of FACTOR_ENTRIES) if (mask & bit) out.push(k);
@@ -37,6 +53,8 @@ export function factorNames(mask: number): TriggerFactor[] {
 }
 
 export interface TriggerParams {
+  /** Bitmask of TRIGGER_FACTORS switched on in config (a rule that is off never fires). */
+  enabled: number;
   rmagThreshold: number;
   vwapFactor: number;
   tightenBreakevenPct: number;
@@ -69,34 +87,35 @@ export function advancedTriggers(
   let factors = 0;
 
   // 1. RMAG stretched in the trade's favour.
-  const stretched = gt(s * f.ema200Atr, p.rmagThreshold) || gt(s * f.vwapAtr, p.vwapFactor * p.rmagThreshold);
+  const on = p.enabled;
+  const stretched = (on & TRIGGER_FACTORS.rmag_stretched) !== 0 && (gt(s * f.ema200Atr, p.rmagThreshold) || gt(s * f.vwapAtr, p.vwapFactor * p.rmagThreshold));
   if (stretched) {
     be = p.tightenBreakevenPct;
     pa = p.tightenPartialPct;
     factors |= TRIGGER_FACTORS.rmag_stretched;
   }
   // 2. Quality trend in the trade's direction, not stretched.
-  if (!stretched && gt(s * f.ema50Slope, 0.15) && gt(s * f.ema200Slope, 0.05) && Math.abs(f.ema200Atr) < 1.5) {
+  if ((on & TRIGGER_FACTORS.quality_trend) !== 0 && !stretched && gt(s * f.ema50Slope, 0.15) && gt(s * f.ema200Slope, 0.05) && Math.abs(f.ema200Atr) < 1.5) {
     be = Math.max(be, 40);
     pa = Math.max(pa, 70);
     factors |= TRIGGER_FACTORS.quality_trend;
   }
   // 3. Volatility squeeze (breakout risk either way), not stretched.
-  if (!stretched && f.squeeze === 1) {
+  if ((on & TRIGGER_FACTORS.squeeze) !== 0 && !stretched && f.squeeze === 1) {
     be = Math.min(be, 25);
     pa = Math.min(pa, 50);
     factors |= TRIGGER_FACTORS.squeeze;
   }
   // 4. Fake momentum in the trade's direction.
   const rsiDir = s === 1 ? f.rsi : 100 - f.rsi;
-  if (gt(rsiDir, 50) && f.adx < 20 && gt(rsiDir / Math.max(f.adx, 1), 3)) {
+  if ((on & TRIGGER_FACTORS.fake_momentum) !== 0 && gt(rsiDir, 50) && f.adx < 20 && gt(rsiDir / Math.max(f.adx, 1), 3)) {
     be = Math.min(be, 20);
     pa = Math.min(pa, 40);
     factors |= TRIGGER_FACTORS.fake_momentum;
   }
   // 5. Multi-timeframe alignment in the trade's direction, on top of a quality trend.
   const aligned = s === 1 ? f.mtfUp : f.mtfDown;
-  if (aligned >= p.mtfMinAligned && factors & TRIGGER_FACTORS.quality_trend) {
+  if ((on & TRIGGER_FACTORS.mtf_aligned) !== 0 && aligned >= p.mtfMinAligned && factors & TRIGGER_FACTORS.quality_trend) {
     be = Math.max(be, 40);
     pa = Math.max(pa, 80);
     factors |= TRIGGER_FACTORS.mtf_aligned;
@@ -104,13 +123,13 @@ export function advancedTriggers(
   // 6. Liquidity in the trade's path.
   const pathLevelAtr = s === 1 ? (f.pdh - f.price) / f.atr : (f.price - f.pdl) / f.atr;
   const equalInPath = s === 1 ? f.equalHighsAbove === 1 : f.equalLowsBelow === 1;
-  if ((pathLevelAtr >= 0 && pathLevelAtr < 0.5) || equalInPath) {
+  if ((on & TRIGGER_FACTORS.liquidity_risk) !== 0 && ((pathLevelAtr >= 0 && pathLevelAtr < 0.5) || equalInPath)) {
     be = Math.min(be, 25);
     pa = Math.min(pa, 50);
     factors |= TRIGGER_FACTORS.liquidity_risk;
   }
   // 7. VWAP outer zone on the favourable side.
-  if (f.vwapZone === VWAP_ZONE_OUTER && gt(s * f.vwapAtr, 0)) {
+  if ((on & TRIGGER_FACTORS.vwap_outer) !== 0 && f.vwapZone === VWAP_ZONE_OUTER && gt(s * f.vwapAtr, 0)) {
     be = Math.min(be, 25);
     pa = Math.min(pa, 45);
     factors |= TRIGGER_FACTORS.vwap_outer;

@@ -37,10 +37,12 @@ export function decideBreakeven(
   ctx: EvalContext,
   out: Intent[],
 ): boolean {
-  const reached = ctx.progress >= plan.breakevenPct / 100;
+  // A configured R replaces the trade type's % of the way to TP (classic "breakeven at 1R").
+  const atR = ctx.exits.breakeven.atR;
+  const reached = atR !== undefined ? ctx.rAchieved >= atR : ctx.progress >= plan.breakevenPct / 100;
   if (!reached && repeatsDropped(ctx, plan.lastBreakeven, Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached')) return false;
   const r = beginRecord(ctx, plan, 'breakeven');
-  r.trigger = plan.breakevenPct;
+  r.trigger = atR !== undefined ? atR : plan.breakevenPct;
   r.atr = f.atr;
   r.oldSl = pos.sl ?? NaN;
   if (!reached) {
@@ -70,6 +72,6 @@ export function decideBreakeven(
     emitRecord(ctx, plan, 'skip', 'freeze_level');
     return false;
   }
-  sendIntent(ctx, plan, pos, out, 'move_stop', 'breakeven', plan.breakevenEpisode + 1, target.sl, 0, `breakeven at ${(ctx.progress * 100).toFixed(1)}% progress (trigger ${plan.breakevenPct}%)`);
+  sendIntent(ctx, plan, pos, out, 'move_stop', 'breakeven', plan.breakevenEpisode + 1, target.sl, 0, atR !== undefined ? `breakeven at ${ctx.rAchieved.toFixed(2)}R (trigger ${atR}R)` : `breakeven at ${(ctx.progress * 100).toFixed(1)}% progress (trigger ${plan.breakevenPct}%)`);
   return true;
 }

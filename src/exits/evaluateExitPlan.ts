@@ -81,7 +81,7 @@ export function evaluateExitPlan(
   if (ctx.dtmsOwnsStop) {
     // The stop is DTMS's until it hands it back: no breakeven or trail move fights it (a partial
     // close is not a stop move and still runs).
-    if (plan.partialState === PARTIAL_PENDING && decidePartial(plan, pos, inst, ctx, out)) return;
+    if (plan.partialState === PARTIAL_PENDING && ctx.exits.partial.enabled && decidePartial(plan, pos, inst, ctx, out)) return;
     if (plan.breakevenState !== BREAKEVEN_DONE && !repeatsDropped(ctx, plan.lastBreakeven, 'dtms_owns_stop')) {
       beginRecord(ctx, plan, 'breakeven');
       emitRecord(ctx, plan, 'wait', 'dtms_owns_stop');
@@ -92,16 +92,17 @@ export function evaluateExitPlan(
     }
     return;
   }
-  if (plan.breakevenState !== BREAKEVEN_DONE) {
-    if (ctx.now - plan.triggersAt >= ctx.exits.refreshIntervalSec * 1000) {
+  const exits = ctx.exits;
+  if (plan.breakevenState !== BREAKEVEN_DONE && exits.breakeven.enabled) {
+    if (ctx.now - plan.triggersAt >= exits.refreshIntervalSec * 1000) {
       applyTriggers(plan, f, rules.triggers, ctx.now, ctx, 'triggers_refreshed');
     }
     if (decideBreakeven(plan, pos, inst, rules.params, f, ctx, out)) return;
   }
-  if (plan.partialState === PARTIAL_PENDING) {
+  if (plan.partialState === PARTIAL_PENDING && exits.partial.enabled) {
     if (decidePartial(plan, pos, inst, ctx, out)) return;
   }
   // Before breakeven, trailing only repeats "breakeven pending": skip the call when that record would be dropped.
-  if (plan.breakevenState !== BREAKEVEN_DONE && !plan.trailNow && repeatsDropped(ctx, plan.lastTrail, 'breakeven_pending') && plan.trailingEnabled && ctx.exits.trailing.enabled) return;
+  if (plan.breakevenState !== BREAKEVEN_DONE && exits.breakeven.enabled && !plan.trailNow && repeatsDropped(ctx, plan.lastTrail, 'breakeven_pending') && plan.trailingEnabled && exits.trailing.enabled) return;
   decideTrailing(plan, pos, inst, rules.params, rules.gates, f, ctx, out);
 }

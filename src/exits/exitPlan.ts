@@ -4,7 +4,7 @@
 import { ticketOf, type ExitRule, type Instrument, type IntentKind, type Position, type Side } from '../domain/types.ts';
 import type { ExitsConfig } from '../config/schema.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
-import { advancedTriggers, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
+import { advancedTriggers, enabledTriggers, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
 import type { ResolvedSymbolParams } from './symbolParams.ts';
 import { TradeTypeClassifier, type TradeType } from './tradeType.ts';
 import { startRecord, type DecisionRecord, type DecisionReason, type DecisionSink } from './decisionRecord.ts';
@@ -134,6 +134,7 @@ export function freshPlanProgress(now: number, trailingMultiplier: number) {
 
 export function triggerParamsFor(exits: ExitsConfig, params: ResolvedSymbolParams): TriggerParams {
   return {
+    enabled: enabledTriggers(exits.triggers),
     rmagThreshold: params.rmagThreshold,
     vwapFactor: exits.rmag.vwapFactor,
     tightenBreakevenPct: exits.rmag.tightenBreakevenPct,

@@ -2,7 +2,9 @@
 // Advisory: not in a squeeze, MTF alignment in the trade's direction >= 2, |RMAG| <= T, VWAP zone
 // not outer, nearest high-volume node >= 0.3 ATR away. Advisory failures never block trailing:
 // up to two keep the symbol's multiplier, three or more use the wide one (4/3 of it: 1.5 -> 2.0).
-// A gate without data passes (as in the original) and is reported as "no data".
+// A gate without data passes (as in the original) and is reported as "no data". A gate switched off
+// in config passes and is reported as passed.
+import type { ExitsConfig } from '../config/schema.ts';
 import type { Side } from '../domain/types.ts';
 import { VWAP_ZONE_OUTER, type MarketFeatures } from '../features/snapshot.ts';
 import type { DecisionRecord, GateValue } from './decisionRecord.ts';
@@ -12,6 +14,30 @@ export interface GateParams {
   mtfMinAligned: number;
   rmagThreshold: number;
   hvnMinDistAtr: number;
+  /** Bitmask of GATE_BITS switched on (an off gate always passes). */
+  enabled: number;
+}
+
+export const GATE_BITS = { critical: 1, volatility: 2, mtf: 4, rmag: 8, vwap: 16, hvn: 32 } as const;
+export const ALL_GATES = 63;
+
+/** The config's trailing gate settings for a symbol whose RMAG threshold is `rmagThreshold`. */
+export function gateParamsFor(exits: ExitsConfig, rmagThreshold: number): GateParams {
+  const t = exits.trailing;
+  const on = t.gates;
+  return {
+    criticalRAchieved: t.criticalRAchieved,
+    mtfMinAligned: t.mtfMinAligned,
+    rmagThreshold,
+    hvnMinDistAtr: t.hvnMinDistAtr,
+    enabled:
+      (on.critical ? GATE_BITS.critical : 0) |
+      (on.volatility ? GATE_BITS.volatility : 0) |
+      (on.mtf ? GATE_BITS.mtf : 0) |
+      (on.rmag ? GATE_BITS.rmag : 0) |
+      (on.vwap ? GATE_BITS.vwap : 0) |
+      (on.hvn ? GATE_BITS.hvn : 0),
+  };
 }
 
 const g = (ok: boolean, known: boolean): GateValue => (!known ? -1 : ok ? 1 : 0);
@@ -58,35 +84,38 @@ export function copyTrailingGates(from: TrailingGateFields, to: DecisionRecord):
 
 /**
  * Fills the gate fields of `r` (a record, or the engine's gate scratch) and returns the number of advisory failures, or -1 when the
- * critical gate fails (trailing must not start / continue).
+ * critical gate fails (trailing must not start / continue). `criticalR`: the R the critical gate asks
+ * for (the config's, or less: see trailDecision).
  */
 export function evaluateTrailingGates(
   side: Side,
   partialDone: boolean,
   rAchieved: number,
+  criticalR: number,
   f: MarketFeatures,
   p: GateParams,
   r: TrailingGateFields,
 ): number {
-  const critical = partialDone || rAchieved >= p.criticalRAchieved;
+  const on = p.enabled;
+  const critical = (on & GATE_BITS.critical) === 0 || partialDone || rAchieved >= criticalR;
   r.criticalGate = critical ? 1 : 0;
-  r.trigger = p.criticalRAchieved;
+  r.trigger = criticalR;
   r.threshold = p.rmagThreshold;
 
-  r.gateVolatility = g(f.squeeze !== 1, f.squeeze !== -1);
+  r.gateVolatility = (on & GATE_BITS.volatility) === 0 ? 1 : g(f.squeeze !== 1, f.squeeze !== -1);
 
   const aligned = side === 'buy' ? f.mtfUp : f.mtfDown;
   r.mtfAligned = f.mtfAvailable > 0 ? aligned : NaN;
-  r.gateMtf = g(aligned >= p.mtfMinAligned, f.mtfAvailable >= p.mtfMinAligned);
+  r.gateMtf = (on & GATE_BITS.mtf) === 0 ? 1 : g(aligned >= p.mtfMinAligned, f.mtfAvailable >= p.mtfMinAligned);
 
   r.rmag = f.ema200Atr;
-  r.gateRmag = g(Math.abs(f.ema200Atr) <= p.rmagThreshold, !Number.isNaN(f.ema200Atr));
+  r.gateRmag = (on & GATE_BITS.rmag) === 0 ? 1 : g(Math.abs(f.ema200Atr) <= p.rmagThreshold, !Number.isNaN(f.ema200Atr));
 
   r.vwapZone = f.vwapZone;
-  r.gateVwap = g(f.vwapZone !== VWAP_ZONE_OUTER, f.vwapZone >= 0);
+  r.gateVwap = (on & GATE_BITS.vwap) === 0 ? 1 : g(f.vwapZone !== VWAP_ZONE_OUTER, f.vwapZone >= 0);
 
   r.hvnDistAtr = f.hvnDistAtr;
-  r.gateHvn = g(f.hvnDistAtr >= p.hvnMinDistAtr, !Number.isNaN(f.hvnDistAtr));
+  r.gateHvn = (on & GATE_BITS.hvn) === 0 ? 1 : g(f.hvnDistAtr >= p.hvnMinDistAtr, !Number.isNaN(f.hvnDistAtr));
 
   const failures =
     (r.gateVolatility === 0 ? 1 : 0) +

@@ -1,14 +1,16 @@
-// ATR trailing, only after breakeven is confirmed (or when the trader asks to trail now): trail distance = ATR x multiplier (symbol and
-// session specific, widened by the gates). A move is sent only if it tightens the stop by at least
-// the symbol's minimum change (% of price), respects the stops and freeze levels, and is rounded
-// to the tick on the safe side. A stop never loosens.
+// ATR trailing, only after breakeven is confirmed (or when the trader asks to trail now, or with
+// breakeven switched off): trail distance = ATR x multiplier (symbol and session specific, widened by
+// the gates), at most the breakeven stop's distance when breakeven triggered (the first trail step is
+// measured from the breakeven stop), shrinking as the profit grows beyond 1R. A move is sent only if
+// it tightens the stop by at least the minimum change (ATR units, and the symbol's % of price),
+// respects the stops and freeze levels, and is rounded to the tick on the safe side. A stop never loosens.
 import type { Instrument, Intent, Position } from '../domain/types.ts';
 import { isTighterStop, offsetSteps, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import type { DecisionOutcome } from './decisionRecord.ts';
 import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from './exitPlan.ts';
-import { trailingMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
+import { bufferMultiplierFor, trailingMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
 import { copyTrailingGates, evaluateTrailingGates, type GateParams } from './trailingGates.ts';
 import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
 
@@ -66,9 +68,16 @@ function trailDecision(
   c.multiplier = NaN;
   c.distance = NaN;
   c.newSl = NaN;
-  if (!ctx.exits.trailing.enabled || !plan.trailingEnabled) return 'trailing_disabled';
-  if (plan.breakevenState !== BREAKEVEN_DONE && !plan.trailNow) return 'breakeven_pending';
-  const failures = evaluateTrailingGates(plan.side, plan.partialState === PARTIAL_DONE, ctx.rAchieved, f, gates, ctx.gates);
+  const tr = ctx.exits.trailing;
+  if (!tr.enabled || !plan.trailingEnabled) return 'trailing_disabled';
+  const breakevenOn = ctx.exits.breakeven.enabled;
+  const breakevenDone = plan.breakevenState === BREAKEVEN_DONE;
+  if (breakevenOn && !breakevenDone && !plan.trailNow) return 'breakeven_pending';
+  // The critical gate asks for no more profit than breakeven did: a breakeven the advanced rules
+  // pulled early (0.4-0.5R) would otherwise leave the trail waiting for 0.6R after it.
+  const beR = breakevenOn ? breakevenTriggerR(plan, pos, ctx) : NaN;
+  const criticalR = beR < gates.criticalRAchieved ? beR : gates.criticalRAchieved;
+  const failures = evaluateTrailingGates(plan.side, plan.partialState === PARTIAL_DONE, ctx.rAchieved, criticalR, f, gates, ctx.gates);
   c.gated = true;
   c.failures = failures;
   if (failures < 0 && !plan.trailNow) return 'critical_gate_failed';
@@ -78,7 +87,15 @@ function trailDecision(
   plan.trailingMultiplier = mult;
   c.multiplier = mult;
   if (!(f.atr > 0)) return 'atr_unavailable';
-  const distance = f.atr * mult;
+  let distance = f.atr * mult;
+  if (tr.fromBreakevenStop && breakevenDone && beR > 0 && plan.risk > 0) {
+    // The breakeven stop's distance from price when breakeven triggered: the profit at the trigger,
+    // plus the buffer below entry (buffered mode) or less the lock offset, less the spread it adds.
+    const buffer = ctx.exits.breakevenMode === 'lock' ? -ctx.exits.lockOffsetPoints * inst.point : f.atr * bufferMultiplierFor(params, ctx.session);
+    const fromBreakeven = beR * plan.risk + buffer - ctx.spread;
+    if (fromBreakeven > 0 && fromBreakeven < distance) distance = fromBreakeven;
+  }
+  if (tr.tightenPerR > 0 && ctx.rAchieved > 1) distance *= Math.max(0.5, 1 - tr.tightenPerR * (ctx.rAchieved - 1));
   c.distance = distance;
   const s = plan.side === 'buy' ? 1 : -1;
   let sl = roundStop(plan.side, ctx.price - s * distance, inst.tickSize);
@@ -92,7 +109,10 @@ function trailDecision(
   }
   c.newSl = sl;
   if (!isTighterStop(plan.side, sl, pos.sl)) return 'not_tighter';
-  if (pos.sl !== null && Math.abs(sl - pos.sl) < (ctx.price * params.minSlChangePct) / 100) return 'below_min_change';
+  if (pos.sl !== null) {
+    const minChange = Math.max((ctx.price * params.minSlChangePct) / 100, f.atr * tr.minChangeAtr);
+    if (Math.abs(sl - pos.sl) < minChange) return 'below_min_change';
+  }
   if (frozen(inst, ctx.price, pos.sl)) return 'freeze_level';
   return 'intent_sent';
 }
@@ -109,3 +129,19 @@ function trailRecord(ctx: EvalContext, plan: ExitPlan, pos: Position, f: MarketF
   r.newSl = c.newSl;
 }
 
+
+/**
+ * The profit, in R, at which this plan's breakeven triggers: the configured R, or the trade type's %
+ * of the way to TP (2R without a TP) as the advanced rules left it. NaN without an initial stop.
+ */
+export function breakevenTriggerR(plan: ExitPlan, pos: Position, ctx: EvalContext): number {
+  const atR = ctx.exits.breakeven.atR;
+  if (atR !== undefined) return atR;
+  if (!(plan.risk > 0)) return NaN;
+  let refR = 2;
+  if (pos.tp !== null) {
+    const tpDist = plan.side === 'buy' ? pos.tp - plan.entry : plan.entry - pos.tp;
+    if (tpDist > 0) refR = tpDist / plan.risk;
+  }
+  return (plan.breakevenPct / 100) * refR;
+}

@@ -181,6 +181,8 @@ const dtmsScoreSchema = z.strictObject({
   weightedDeltaPressure: num,
   weightedCandleConviction: num,
   knownLayers: num,
+  // Absent in snapshots written before it was scored; recomputed at the next deep check.
+  adverseLayers: num.default(0),
   structuralWarnings: num,
   vwapWarnings: num,
   momentumWarnings: num,

@@ -77,17 +77,17 @@ describe('dtms ranges', () => {
 
 describe('dtms score ordering', () => {
   it('warningL2 >= warningL1 is refused, naming both fields', () => {
-    const errors = errs(parseConfig(at('dtms.scores.warningL1', -5), 'test'));
+    const errors = errs(parseConfig(at('dtms.scores.warningL1', -8), 'test'));
     expect(errors).toHaveLength(1);
     expect(errors[0]?.path).toBe('dtms.scores');
-    expect(errors[0]?.message).toContain('warningL2 (-4) must be less than warningL1 (-5)');
-    expect(formatConfigErrors(errors)).toBe('dtms.scores: warningL2 (-4) must be less than warningL1 (-5) (escalation order hedge < warningL2 < warningL1)');
+    expect(errors[0]?.message).toContain('warningL2 (-8) must be less than warningL1 (-8)');
+    expect(formatConfigErrors(errors)).toBe('dtms.scores: warningL2 (-8) must be less than warningL1 (-8) (escalation order hedge < warningL2 < warningL1)');
   });
 
   it.each([
-    [{ hedge: -4 }, 'hedge (-4) must be less than warningL2 (-4)'],
-    [{ healthyFromL1: -2 }, 'warningL1 (-2) must be less than healthyFromL1 (-2)'],
-    [{ l1FromL2: -5 }, 'warningL2 (-4) must be less than l1FromL2 (-5)'],
+    [{ hedge: -8 }, 'hedge (-8) must be less than warningL2 (-8)'],
+    [{ healthyFromL1: -5 }, 'warningL1 (-5) must be less than healthyFromL1 (-5)'],
+    [{ l1FromL2: -9 }, 'warningL2 (-8) must be less than l1FromL2 (-9)'],
   ])('%j is refused: %s', (scores, text) => {
     const errors = errs(parseConfig({ dtms: { scores } }, 'test'));
     expect(errors).toHaveLength(1);
@@ -96,10 +96,10 @@ describe('dtms score ordering', () => {
   });
 
   it('every broken pair is reported', () => {
-    const errors = errs(parseConfig(at('dtms.scores.warningL2', -2), 'test'));
+    const errors = errs(parseConfig(at('dtms.scores.warningL2', -5), 'test'));
     expect(errors.map((e) => e.message)).toEqual([
-      expect.stringContaining('warningL2 (-2) must be less than warningL1 (-2)'),
-      expect.stringContaining('warningL2 (-2) must be less than l1FromL2 (-2)'),
+      expect.stringContaining('warningL2 (-5) must be less than warningL1 (-5)'),
+      expect.stringContaining('warningL2 (-5) must be less than l1FromL2 (-5)'),
     ]);
   });
 
@@ -155,6 +155,8 @@ describe('custom values map through', () => {
             hedgedFlatMinutes: 60,
             recoveryMinutes: 45,
             minTimeInStateMinutes: 0,
+            graceMinutes: 10,
+            minAdverseLayers: 2,
             actions: { tightenR: 0.5, partialClosePct: 30, hedgeShare: 0.25, hedgeStopAtr: 1, reAddShare: 0 },
             vwapSlopeBase: { XAUUSD: 0.0015, DEFAULT: 0.002 },
           },
@@ -183,6 +185,8 @@ describe('custom values map through', () => {
       recoveryTimerMs: 2_700_000,
       minTimeInStateMs: 0,
       hedging: DEFAULT_MONITOR_PARAMS.machine.hedging,
+      graceMs: 600_000,
+      minAdverseLayers: 2,
     });
     expect(p.defensive).toEqual({ tightenR: 0.5, partialClosePct: 30, hedgeShare: 0.25, hedgeStopAtr: 1, reAddShare: 0 });
     expect(p.regime).toEqual({ ...DEFAULT_MONITOR_PARAMS.regime, vwapSlopeBase: { ...DEFAULT_MONITOR_PARAMS.regime.vwapSlopeBase, XAUUSD: 0.0015, DEFAULT: 0.002 } });

@@ -10,12 +10,13 @@ describe('defaults (warden.md)', () => {
   const cfg = ok(parseConfig({}, 'test'));
 
   it.each([
-    ['BTCUSD', 2.0, 0.5, 0.1],
-    ['XAUUSD', 1.5, 0.3, 0.08],
-    ['EURUSD', 1.2, 0.2, 0.05],
-    ['GBPUSD', 1.3, 0.25, 0.06],
-    ['USDJPY', 1.2, 0.2, 0.05],
-    ['DEFAULT', 1.5, 0.3, 0.05],
+    // The seed's table, but no % of price minimum: the trail's minimum change is in ATR (exits.trailing.minChangeAtr).
+    ['BTCUSD', 2.0, 0.5, 0],
+    ['XAUUSD', 1.5, 0.3, 0],
+    ['EURUSD', 1.2, 0.2, 0],
+    ['GBPUSD', 1.3, 0.25, 0],
+    ['USDJPY', 1.2, 0.2, 0],
+    ['DEFAULT', 1.5, 0.3, 0],
   ])('%s: trailing %d, buffer %d, min SL change %d%%', (symbol, trailing, buffer, minChange) => {
     const p = cfg.exits.symbolParams[symbol];
     expect(p).toBeDefined();
@@ -224,7 +225,7 @@ describe('merge over the built-in tables', () => {
     expect(cfg.exits.symbolParams.US30).toEqual({
       trailingMultiplier: 1.5,
       bufferMultiplier: 0.4,
-      minSlChangePct: 0.05,
+      minSlChangePct: 0,
       atrTimeframe: 'M15',
       sessions: {},
     });

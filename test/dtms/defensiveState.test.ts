@@ -13,10 +13,16 @@ import {
 
 const MIN = 60_000;
 const DEEP = 15 * MIN;
-const calm = (score: number, extra: Partial<DeepCheckInput> = {}): DeepCheckInput => ({ score, vwapFlipAgainst: false, volumeFlipAgainst: false, structureResumed: false, ...extra });
+const calm = (score: number, extra: Partial<DeepCheckInput> = {}): DeepCheckInput => ({ score, vwapFlipAgainst: false, volumeFlipAgainst: false, structureResumed: false, adverseLayers: 3, ageMs: Infinity, ...extra });
 
 /** A machine and a clock that advances one deep check per step. */
-function machine(p = DEFAULT_MACHINE_PARAMS) {
+/**
+ * The original's thresholds, no grace and no confluence requirement: the mechanics below (hysteresis,
+ * one step per check, timers, one action per episode) are the same at any scale.
+ */
+const ORIGINAL: typeof DEFAULT_MACHINE_PARAMS = { ...DEFAULT_MACHINE_PARAMS, l1Enter: -2, l1Exit: 0, l2Enter: -4, l2Exit: -2, hedgeEnter: -6, graceMs: 0, minAdverseLayers: 1 };
+
+function machine(p = ORIGINAL) {
   const s = newDefensiveState('7', 0);
   let now = 0;
   return {
@@ -78,7 +84,7 @@ describe('DTMS state machine: transitions and their actions', () => {
   });
 
   it('a netting account closes instead of hedging', () => {
-    const m = machine({ ...DEFAULT_MACHINE_PARAMS, hedging: false });
+    const m = machine({ ...ORIGINAL, hedging: false });
     m.step(-3);
     m.step(-5);
     expect(m.step(-7)).toMatchObject({ to: 'HEDGED', actions: ['close_instead_of_hedge'] });
@@ -139,10 +145,12 @@ describe('DTMS state machine invariants (property)', () => {
       volumeFlipAgainst: fc.boolean(),
       structureResumed: fc.boolean(),
       advanceMin: fc.constantFrom(1, 5, 15, 15, 15, 30),
+      adverseLayers: fc.integer({ min: 0, max: 6 }),
+      ageMs: fc.constantFrom(0, 10 * MIN, Infinity),
     });
     fc.assert(
       fc.property(fc.array(input, { minLength: 1, maxLength: 80 }), fc.boolean(), (steps, hedging) => {
-        const p = { ...DEFAULT_MACHINE_PARAMS, hedging };
+        const p = { ...ORIGINAL, hedging };
         const s: DefensiveState = newDefensiveState('1', 0);
         let now = 0;
         const seen = new Map<number, number>(); // episode -> action bits asked for
@@ -169,6 +177,56 @@ describe('DTMS state machine invariants (property)', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('DTMS calibrated: a grace period after entry, and no warning from one layer alone', () => {
+  const MIN30 = 30 * MIN;
+  it('defaults: WARNING_L1 at -5, WARNING_L2 at -8, hedge at -12, a 30-minute grace, three layers against the trade', () => {
+    expect(DEFAULT_MACHINE_PARAMS).toMatchObject({ l1Enter: -5, l2Enter: -8, hedgeEnter: -12, graceMs: MIN30, minAdverseLayers: 3 });
+  });
+
+  it('in the grace period a warning-level score does nothing; a hedge-level one escalates; after it the same score warns', () => {
+    const p = DEFAULT_MACHINE_PARAMS;
+    const s = newDefensiveState('9', 0);
+    expect(deepCheck(s, calm(-7, { ageMs: 15 * MIN }), 15 * MIN, p)).toMatchObject({ to: 'HEALTHY', actions: [] });
+    expect(deepCheck(s, calm(-7, { ageMs: MIN30 - 1 }), MIN30 - 1, p).to).toBe('HEALTHY');
+    expect(deepCheck(s, calm(-7, { ageMs: MIN30 }), MIN30, p)).toMatchObject({ from: 'HEALTHY', to: 'WARNING_L1', actions: ['tighten_stop'] });
+    const young = newDefensiveState('10', 0);
+    expect(deepCheck(young, calm(-12, { ageMs: 15 * MIN }), 15 * MIN, p)).toMatchObject({ to: 'WARNING_L1', actions: ['tighten_stop'] });
+  });
+
+  it('fewer layers against the trade than required never escalate, whatever the score; recovery needs no confluence', () => {
+    const p = DEFAULT_MACHINE_PARAMS;
+    const s = newDefensiveState('11', 0);
+    expect(deepCheck(s, calm(-20, { adverseLayers: 2 }), 15 * MIN, p).to).toBe('HEALTHY');
+    expect(deepCheck(s, calm(-6, { adverseLayers: 3 }), 30 * MIN, p).to).toBe('WARNING_L1');
+    expect(deepCheck(s, calm(-20, { adverseLayers: 1 }), 45 * MIN, p).to).toBe('WARNING_L1');
+    expect(deepCheck(s, calm(0, { adverseLayers: 0 }), 60 * MIN, p).to).toBe('HEALTHY');
+  });
+
+  it('property: no escalation with fewer adverse layers than required, none in the grace period above the hedge score', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ score: fc.double({ min: -30, max: 5, noNaN: true }), adverseLayers: fc.integer({ min: 0, max: 6 }), ageMin: fc.integer({ min: 0, max: 120 }) }), { minLength: 1, maxLength: 40 }),
+        (steps) => {
+          const p = DEFAULT_MACHINE_PARAMS;
+          const s = newDefensiveState('12', 0);
+          let now = 0;
+          const rank: Record<string, number> = { HEALTHY: 0, WARNING_L1: 1, WARNING_L2: 2, HEDGED: 3, RECOVERING: 3, CLOSED: 4 };
+          for (const st of steps) {
+            now += DEEP;
+            const r = deepCheck(s, calm(st.score, { adverseLayers: st.adverseLayers, ageMs: st.ageMin * MIN }), now, p);
+            const escalated = rank[r.to]! > rank[r.from]! && r.to !== 'CLOSED' && r.to !== 'RECOVERING';
+            if (escalated) {
+              expect(st.adverseLayers).toBeGreaterThanOrEqual(p.minAdverseLayers);
+              if (st.ageMin * MIN < p.graceMs) expect(st.score).toBeLessThanOrEqual(p.hedgeEnter);
+            }
+          }
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

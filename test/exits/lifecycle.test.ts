@@ -4,7 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { explainDecision } from '../../src/exits/decisionRecord.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE } from '../../src/exits/exitPlan.ts';
-import { ExitHarness, neutralFeatures } from '../support/exitHarness.ts';
+
+/** The seed's trail (distance = ATR x multiplier, no step from the breakeven stop, no tightening with R): its worked figures. */
+const SEED_TRAIL = config({ exits: { trailing: { fromBreakevenStop: false, tightenPerR: 0 } } });
+import { config, ExitHarness, neutralFeatures } from '../support/exitHarness.ts';
 
 /** Walks the price through `path` (bar closes), the stop filled when a bar's low/high crosses it. */
 function walk(h: ExitHarness, path: number[], spread = 0): { exit: number | null; reason: 'sl' | 'tp' | null } {
@@ -24,7 +27,7 @@ describe('seed e2e test 1: complete trade lifecycle, BTCUSD', () => {
     const atr = 200;
     const f = neutralFeatures({ atr, ema200Atr: -5.0, vwapAtr: -3.0, mtfUp: 1, vwapZone: 2 });
     // Wednesday 10:00 UTC (LONDON): BTCUSD buffer 0.5, trailing 2.0.
-    const h = new ExitHarness({ symbol: 'BTCUSDc', side: 'buy', entry: 92000, sl: 91000, tp: 94000, volume: 0.2, features: f, time: Date.UTC(2024, 4, 15, 10) });
+    const h = new ExitHarness({ config: SEED_TRAIL, symbol: 'BTCUSDc', side: 'buy', entry: 92000, sl: 91000, tp: 94000, volume: 0.2, features: f, time: Date.UTC(2024, 4, 15, 10) });
     // 2-3. Registered with the asset threshold: -5.0 sigma against a buy does not tighten.
     expect(h.plan.breakevenPct).toBe(30);
     expect(h.plan.partialPct).toBe(60);
@@ -90,7 +93,7 @@ describe('seed e2e test 2: complete trade lifecycle, XAUUSD', () => {
 
 describe('seed integration test 2: trailing activation through the gates', () => {
   it('activates after breakeven, is held by the critical gate until partial or 0.6 R, then moves the stop', () => {
-    const h = new ExitHarness({ symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: 1990, tp: 2050, features: neutralFeatures({ atr: 2 }) });
+    const h = new ExitHarness({ config: SEED_TRAIL, symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: 1990, tp: 2050, features: neutralFeatures({ atr: 2 }) });
     walk(h, [2015.2]); // 30.4% progress, R 1.52: breakeven
     expect(h.last('breakeven').outcome).toBe('intent');
     expect(h.plan.trailingActive).toBe(false);

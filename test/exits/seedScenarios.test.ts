@@ -6,10 +6,13 @@ import { resolveSymbolParams, trailingMultiplierFor, bufferMultiplierFor } from 
 import { advancedTriggers, TRIGGER_FACTORS } from '../../src/exits/advancedTriggers.ts';
 import { breakevenTarget } from '../../src/exits/breakevenStop.ts';
 import { parseLegacyRule, planFromLegacy } from '../../src/exits/legacyRule.ts';
-import { evaluateTrailingGates } from '../../src/exits/trailingGates.ts';
+import { ALL_GATES, evaluateTrailingGates } from '../../src/exits/trailingGates.ts';
 import { newDecisionRecord } from '../../src/exits/decisionRecord.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE, triggerParamsFor } from '../../src/exits/exitPlan.ts';
+
+/** The seed's trail (distance = ATR x multiplier, no step from the breakeven stop, no tightening with R): its worked figures. */
+const SEED_TRAIL = config({ exits: { trailing: { fromBreakevenStop: false, tightenPerR: 0 } } });
 import { config, ExitHarness, LONDON_TIME, neutralFeatures } from '../support/exitHarness.ts';
 
 const cfg = config();
@@ -41,13 +44,13 @@ describe('seed unit test 1: RMAG threshold is asset-specific', () => {
 describe('seed unit test 2: trailing gates are tiered, advisory gates never block', () => {
   const gates = (symbol: string) => {
     const p = resolveSymbolParams(cfg.exits, canon(symbol));
-    return { criticalRAchieved: 0.6, mtfMinAligned: 2, rmagThreshold: p.rmagThreshold, hvnMinDistAtr: 0.3 };
+    return { criticalRAchieved: 0.6, mtfMinAligned: 2, rmagThreshold: p.rmagThreshold, hvnMinDistAtr: 0.3, enabled: ALL_GATES };
   };
 
   it('BTCUSD at -5.0 sigma with low MTF alignment and VWAP outer: three failures, trailing allowed (wide)', () => {
     const r = newDecisionRecord();
     const f = neutralFeatures({ ema200Atr: -5.0, mtfUp: 1, vwapZone: 2, vwapAtr: -2 });
-    const failures = evaluateTrailingGates('buy', true, 0.7, f, gates('BTCUSDc'), r);
+    const failures = evaluateTrailingGates('buy', true, 0.7, 0.6, f, gates('BTCUSDc'), r);
     expect(failures).toBe(3);
     expect(r.gateRmag).toBe(0);
     expect(r.gateMtf).toBe(0);
@@ -98,9 +101,9 @@ describe('seed unit test 2: trailing gates are tiered, advisory gates never bloc
   it('trailing activates for BTCUSD at 3.0 sigma (above the old flat 2.0, below BTC 4.0): RMAG gate passes', () => {
     const r = newDecisionRecord();
     const f = neutralFeatures({ ema200Atr: 3.0 });
-    expect(evaluateTrailingGates('buy', true, 1, f, gates('BTCUSD'), r)).toBe(0);
+    expect(evaluateTrailingGates('buy', true, 1, 0.6, f, gates('BTCUSD'), r)).toBe(0);
     expect(r.gateRmag).toBe(1);
-    expect(evaluateTrailingGates('buy', true, 1, f, gates('XAUUSD'), r)).toBe(1);
+    expect(evaluateTrailingGates('buy', true, 1, 0.6, f, gates('XAUUSD'), r)).toBe(1);
     expect(r.gateRmag).toBe(0);
   });
 });
@@ -298,12 +301,13 @@ describe('seed phase 8: trade type decides the base triggers', () => {
 
 describe('seed phase 11: symbol-specific parameters with session adjustments', () => {
   it.each([
-    ['BTCUSDc', 2.0, 0.5, 0.1],
-    ['XAUUSDc', 1.5, 0.3, 0.08],
-    ['EURUSDc', 1.2, 0.2, 0.05],
-    ['GBPUSDc', 1.3, 0.25, 0.06],
-    ['USDJPYc', 1.2, 0.2, 0.05],
-    ['AUDCADc', 1.5, 0.3, 0.05],
+    // The seed's multipliers; its % of price minimum change is 0 by default (the minimum is in ATR now).
+    ['BTCUSDc', 2.0, 0.5, 0],
+    ['XAUUSDc', 1.5, 0.3, 0],
+    ['EURUSDc', 1.2, 0.2, 0],
+    ['GBPUSDc', 1.3, 0.25, 0],
+    ['USDJPYc', 1.2, 0.2, 0],
+    ['AUDCADc', 1.5, 0.3, 0],
   ])('%s: trailing %s, buffer %s, min change %s%%', (symbol, trail, buffer, minChange) => {
     const p = resolveSymbolParams(cfg.exits, canon(symbol));
     expect([p.trailingMultiplier, p.bufferMultiplier, p.minSlChangePct]).toEqual([trail, buffer, minChange]);
@@ -384,7 +388,8 @@ describe('seed regression test 2: backward compatibility with old rules', () => 
 
 describe('seed regression test 1: breakeven and partial profits still work', () => {
   it('breakeven then partial then trailing, each once, with lot-step volumes', () => {
-    const h = new ExitHarness({ symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: 1990, tp: 2020, volume: 0.3, features: neutralFeatures({ atr: 2 }) });
+    // The minimum change in ATR: 0.3 x ATR 2 = 0.6 (the seed's 0.08% of price was 1.6 here).
+    const h = new ExitHarness({ config: config({ exits: { trailing: { fromBreakevenStop: false, tightenPerR: 0, minChangeAtr: 0.3 } } }), symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: 1990, tp: 2020, volume: 0.3, features: neutralFeatures({ atr: 2 }) });
     expect(h.step(2006.1)[0]!.rule).toBe('breakeven');
     const partial = h.step(2012.1);
     expect(partial[0]!.rule).toBe('partial');
@@ -394,7 +399,7 @@ describe('seed regression test 1: breakeven and partial profits still work', () 
     const trail = h.step(2015);
     expect(trail[0]!.rule).toBe('trail');
     expect(trail[0]!.newSl).toBe(2012); // 2015 - 2 x 1.5
-    expect(h.step(2015.5)).toHaveLength(0); // 0.5 improvement < 0.08% of price (1.61)
+    expect(h.step(2015.5)).toHaveLength(0); // 0.5 improvement < 0.6 (0.3 ATR)
     expect(h.last('trail').reason).toBe('below_min_change');
     expect(h.step(2017)[0]!.newSl).toBe(2014);
     expect(h.sent.filter((i) => i.rule === 'partial')).toHaveLength(1);

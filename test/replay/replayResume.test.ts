@@ -3,6 +3,7 @@
 // the same trades, metrics, counts and DTMS summary as the run that never stopped, broker faults included.
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/load.ts';
+import { configSchema } from '../../src/config/schema.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { fromPlainJson, toPlainJson } from '../../src/domain/plainJson.ts';
 import { LineWriter } from '../../src/replay/decisionLog.ts';
@@ -11,13 +12,15 @@ import { sampleBars } from '../../src/replay/replayInputs.ts';
 import { runReplay, type ReplayCheckpoint, type ReplayInput } from '../../src/replay/replaySession.ts';
 
 const config = defaultConfig();
+/** DTMS at the original's thresholds (no grace, one layer enough): hedges are frequent, so an orphan hedge exists to resume at. */
+const hedgingConfig = configSchema.parse({ dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } } });
 
-function input(symbol: string, faults: number, decisions: LineWriter): ReplayInput {
-  const instrument = instrumentFromConfig(config, symbol);
+function input(symbol: string, faults: number, decisions: LineWriter, cfg = config): ReplayInput {
+  const instrument = instrumentFromConfig(cfg, symbol);
   const data = sampleBars(instrument, 13, 16_000);
   const entries = generateEntries(data.series, 'M1', { ...DEFAULT_GENERATED, every: 70, seed: 4, side: 'random' });
   return {
-    config,
+    config: cfg,
     instrument,
     series: data.series,
     timeframe: 'M1',
@@ -90,20 +93,20 @@ describe('replay checkpoints: settled trades shared, unsettled ones copied', () 
   });
 
   // EURUSD with half of the requests failing: a hedged trade stops out and the close of its hedge is
-  // refused, so at bar 4426 the hedge is still open after its trade closed (an orphan hedge).
+  // refused, so at bar 9818 the hedge is still open after its trade closed (an orphan hedge).
   it('a trade whose hedge outlives it stays unsettled until the hedge closes; resumed there, the same lines and results', async () => {
     const whole = new LineWriter(null);
     const cps = new Map<number, string>();
-    const at = [4426, 4500, 9000];
-    const full = await runReplay({ ...input('EURUSD', 0.5, whole), checkpointAt: at, onCheckpoint: (c) => cps.set(c.next, toPlainJson(c)) });
-    const orphaned = fromPlainJson(cps.get(4426)!) as ReplayCheckpoint;
+    const at = [9818, 9900, 12000];
+    const full = await runReplay({ ...input('EURUSD', 0.5, whole, hedgingConfig), checkpointAt: at, onCheckpoint: (c) => cps.set(c.next, toPlainJson(c)) });
+    const orphaned = fromPlainJson(cps.get(9818)!) as ReplayCheckpoint;
     const owners = orphaned.hedgeOf.map(([, id]) => id).filter((id) => !orphaned.open.includes(id));
-    expect(owners.length, 'an orphan hedge at bar 4426').toBeGreaterThan(0);
+    expect(owners.length, 'an orphan hedge at bar 9818').toBeGreaterThan(0);
     const owner = orphaned.unsettled.find((p) => p.trade.id === owners[0])!;
     expect(owner.trade.exitReason).not.toBeNull();
     expect(orphaned.settled.some((p) => p.trade.id === owners[0])).toBe(false);
     // Settled once its hedge is closed, with the hedge's close booked to it.
-    const later = fromPlainJson(cps.get(9000)!) as ReplayCheckpoint;
+    const later = fromPlainJson(cps.get(12000)!) as ReplayCheckpoint;
     const settledLater = later.settled.find((p) => p.trade.id === owners[0])!;
     expect(settledLater.index).toBe(owner.index);
     expect(settledLater.trade.closes.length).toBeGreaterThan(owner.trade.closes.length);
@@ -112,7 +115,7 @@ describe('replay checkpoints: settled trades shared, unsettled ones copied', () 
     for (const next of at) {
       const cp = fromPlainJson(cps.get(next)!) as ReplayCheckpoint;
       const rest = new LineWriter(null);
-      const resumed = await runReplay({ ...input('EURUSD', 0.5, rest), resume: cp });
+      const resumed = await runReplay({ ...input('EURUSD', 0.5, rest, hedgingConfig), resume: cp });
       expect(whole.lines!.slice(0, cp.lines).concat(rest.lines!)).toEqual(whole.lines);
       expect(summary(resumed)).toBe(summary(full));
     }

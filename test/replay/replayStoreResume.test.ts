@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { defaultConfig } from '../../src/config/load.ts';
+import { configSchema } from '../../src/config/schema.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { DEFAULT_GENERATED, generateEntries } from '../../src/replay/entries.ts';
 import { fromPlainJson, toPlainJson } from '../../src/domain/plainJson.ts';
@@ -24,11 +24,11 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const fresh = (name: string) => path.join(root, `${name}${++n}`);
 const NOW = Date.UTC(2025, 2, 14, 9, 30);
-const config = defaultConfig();
-
-// EURUSD with half of the requests failing: at bar 4426 a hedge is open after its trade stopped out.
+// DTMS at the original's thresholds (no grace, one layer enough): hedges are frequent. EURUSD with half
+// of the requests failing: at bar 9818 a hedge is open after its trade stopped out.
+const config = configSchema.parse({ dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } } });
 const instrument = instrumentFromConfig(config, 'EURUSD');
-const data = sampleBars(instrument, 13, 16_000);
+const data = sampleBars(instrument, 13, 30_000);
 const entries = generateEntries(data.series, 'M1', { ...DEFAULT_GENERATED, every: 70, seed: 4, side: 'random' });
 
 function job(outDir: string): ReplayJob {
@@ -94,30 +94,30 @@ describe('replay --store: checkpoints with parts', () => {
     const key = replayRunKey(job(out));
     const save = vi.spyOn(ReplayCheckpointWriter.prototype, 'save');
     const asSaved = () => fromPlainJson(toPlainJson(save.mock.calls.at(-1)![0]));
-    expect(await attempt(store, out, 4426, 2)).toEqual({ resumedFrom: [], finished: false });
+    expect(await attempt(store, out, 9818, 2)).toEqual({ resumedFrom: [], finished: false });
 
-    // The store's checkpoint (bar 4426): the closed trade whose hedge is still open is in its row, not in a part.
+    // The store's checkpoint (bar 9818): the closed trade whose hedge is still open is in its row, not in a part.
     const point = loadReplayCheckpoint(store, key, decisionsBytes(out))!;
     const cp = point.checkpoint;
     expect(cp).toEqual(asSaved());
-    expect(cp.next).toBe(4426);
+    expect(cp.next).toBe(9818);
     const owners = cp.hedgeOf.map(([, id]) => id).filter((id) => !cp.open.includes(id));
-    expect(owners.length, 'an orphan hedge at bar 4426').toBeGreaterThan(0);
+    expect(owners.length, 'an orphan hedge at bar 9818').toBeGreaterThan(0);
     expect(cp.unsettled.find((p) => p.trade.id === owners[0])?.trade.exitReason).not.toBeNull();
     expect(cp.settled.some((p) => p.trade.id === owners[0])).toBe(false);
     expect(cp.settled.length).toBeGreaterThan(30);
     expect(point.written.deals.items.length).toBe(cp.broker.deals.length);
     expect(store.replayCheckpointParts(key).map((p) => p.list)).toEqual(['applied_ids', 'deals', 'realized', 'trades']);
 
-    expect(await attempt(store, out, 4426, 2)).toEqual({ resumedFrom: [4426], finished: false });
-    expect(store.replayCheckpoint(key)?.next).toBe(8852);
+    expect(await attempt(store, out, 9818, 2)).toEqual({ resumedFrom: [9818], finished: false });
+    expect(store.replayCheckpoint(key)?.next).toBe(19636);
     // The orphaned trade settled since, with its hedge's close: the store holds it as the replay does.
     expect(loadReplayCheckpoint(store, key, decisionsBytes(out))!.checkpoint).toEqual(asSaved());
     save.mockRestore();
     // One part per list and checkpoint: the second appended to the first.
     expect(store.replayCheckpointParts(key).filter((p) => p.list === 'trades').map((p) => p.start)).toEqual([0, cp.settled.length]);
 
-    expect(await attempt(store, out, 4426)).toEqual({ resumedFrom: [8852], finished: true });
+    expect(await attempt(store, out, 9818)).toEqual({ resumedFrom: [19636], finished: true });
     expect(files(out).decisions.equals(reference.decisions)).toBe(true);
     expect(files(out).report.equals(reference.report)).toBe(true);
     // Done: the checkpoint and its parts are gone.

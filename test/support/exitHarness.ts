@@ -1,5 +1,6 @@
 // Test harness for the pure exit decisions: one position, a hand-set feature snapshot, and a broker
 // stand-in that applies intents to the position and reports the outcome back to the plan.
+import { gateParamsFor } from '../../src/exits/trailingGates.ts';
 import { configSchema, type WardenConfig } from '../../src/config/schema.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import type { Instrument, Intent, Position, Side } from '../../src/domain/types.ts';
@@ -79,11 +80,10 @@ export class ExitHarness {
     this.inst = { ...instrumentFromConfig(this.cfg, o.symbol), ...o.instrument };
     this.ctx = newEvalContext(this.cfg.exits, this.sink);
     const params = resolveSymbolParams(this.cfg.exits, this.inst.canonical);
-    const t = this.cfg.exits.trailing;
     this.rules = {
       params,
       triggers: triggerParamsFor(this.cfg.exits, params),
-      gates: { criticalRAchieved: t.criticalRAchieved, mtfMinAligned: t.mtfMinAligned, rmagThreshold: params.rmagThreshold, hvnMinDistAtr: t.hvnMinDistAtr },
+      gates: gateParamsFor(this.cfg.exits, params.rmagThreshold),
     };
     this.now = o.time ?? LONDON_TIME;
     this.features = o.features ?? neutralFeatures();
