@@ -102,6 +102,7 @@ describe('warden study', () => {
       [['--sample', '--variants', '0'], /--variants must be at least 1/],
       [['--sample', '--workers', 'two'], /--workers must be a whole number/],
       [['--shared', path.join(dir, 'nowhere')], /no such directory/],
+      [['--bars', path.join(dir, 'nowhere.csv'), '--symbol', 'XAUUSD', '--workers', '1'], /nowhere\.csv: no such file/],
       [[], /bars are required/],
     ];
     for (const [args, re] of cases) {
