@@ -17,6 +17,7 @@ import * as importLegacyCommand from './commands/importLegacy.ts';
 import * as openapiCommand from './commands/openapi.ts';
 import * as replayCommand from './commands/replay.ts';
 import * as serveCommand from './commands/serve.ts';
+import * as studyCommand from './commands/study.ts';
 // A new command: import it like the ones above, then list it in COMMANDS.
 
 /** A command module: registers its command(s) on the program. */
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CommandModule[] = [
   configCommand,
   demoCommand,
   replayCommand,
+  studyCommand,
   importLegacyCommand,
   healthCommand,
   serveCommand,

@@ -11,6 +11,7 @@ import { DEFAULT_GENERATED, generateEntries, readEntriesCsv, type ReplayEntry } 
 import { loadBarFiles, ReplayInputError, sampleBars, formatRowErrors, type LoadedBars } from '../../replay/replayInputs.ts';
 import { compareTable, runReplayJob, summaryLine, type ReplayJob } from '../../replay/replayRun.ts';
 import { replayRunKey } from '../../replay/runKey.ts';
+import { writeCompareStudyPage } from '../../study/study.ts';
 import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
 import { TIMEFRAME_MS, TIMEFRAMES, type Timeframe } from '../../domain/types.ts';
@@ -277,4 +278,9 @@ async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Pr
   writeOut(cmd, `${bars.data.files.join(', ')}: ${bars.series.length} ${bars.timeframe} bars, ${entries.length} entries (${entriesSource})`);
   writeOut(cmd, compareTable(names, results.map((r) => r.run.report.metrics)));
   if (o.out !== undefined) writeOut(cmd, `reports: ${results.map((r) => path.resolve(r.outDir!, 'report.html')).join(', ')}`);
+  // The paired comparison of these runs, as `warden study` draws it: one page beside the reports.
+  if (o.out !== undefined) {
+    const page = writeCompareStudyPage(o.out, { version, configs: loaded, reports: results.map((r) => r.run.report), entries, entriesSource, series: bars.series, timeframe: bars.timeframe });
+    writeOut(cmd, `paired comparison: ${path.resolve(page)}`);
+  }
 }
