@@ -48,7 +48,7 @@ export interface DtmsMachineParams {
   /** Enter WARNING_L2 at <= -8, back to WARNING_L1 at >= -5. */
   l2Enter: number;
   l2Exit: number;
-  /** Hedge at <= -12 (or VWAP and volume both flipped against the trade). */
+  /** Hedge at <= -14 (or VWAP and volume both flipped against the trade). */
   hedgeEnter: number;
   /** Recovery (hedged) and a healthy finish of the recovery need >= +1. */
   recoverScore: number;
@@ -75,7 +75,7 @@ export const DEFAULT_MACHINE_PARAMS: DtmsMachineParams = {
   l1Exit: 0,
   l2Enter: -8,
   l2Exit: -5,
-  hedgeEnter: -12,
+  hedgeEnter: -14,
   recoverScore: 1,
   flatTimerMs: 4_500_000,
   recoveryTimerMs: 1_800_000,

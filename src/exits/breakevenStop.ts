@@ -37,12 +37,14 @@ export function decideBreakeven(
   ctx: EvalContext,
   out: Intent[],
 ): boolean {
-  // A configured R replaces the trade type's % of the way to TP (classic "breakeven at 1R").
-  const atR = ctx.exits.breakeven.atR;
-  const reached = atR !== undefined ? ctx.rAchieved >= atR : ctx.progress >= plan.breakevenPct / 100;
+  // A configured R replaces the trade type's % of the way to TP (scaled by the advanced rules); a
+  // position without a stop has no R, and keeps the % of the way to its TP.
+  const atR = ctx.exits.breakeven.atR === null || !(plan.risk > 0) ? NaN : breakevenTriggerR(plan, pos, ctx);
+  const byR = !Number.isNaN(atR);
+  const reached = byR ? ctx.rAchieved >= atR : ctx.progress >= plan.breakevenPct / 100;
   if (!reached && repeatsDropped(ctx, plan.lastBreakeven, Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached')) return false;
   const r = beginRecord(ctx, plan, 'breakeven');
-  r.trigger = atR !== undefined ? atR : plan.breakevenPct;
+  r.trigger = byR ? atR : plan.breakevenPct;
   r.atr = f.atr;
   r.oldSl = pos.sl ?? NaN;
   if (!reached) {
@@ -72,6 +74,24 @@ export function decideBreakeven(
     emitRecord(ctx, plan, 'skip', 'freeze_level');
     return false;
   }
-  sendIntent(ctx, plan, pos, out, 'move_stop', 'breakeven', plan.breakevenEpisode + 1, target.sl, 0, atR !== undefined ? `breakeven at ${ctx.rAchieved.toFixed(2)}R (trigger ${atR}R)` : `breakeven at ${(ctx.progress * 100).toFixed(1)}% progress (trigger ${plan.breakevenPct}%)`);
+  sendIntent(ctx, plan, pos, out, 'move_stop', 'breakeven', plan.breakevenEpisode + 1, target.sl, 0, byR ? `breakeven at ${ctx.rAchieved.toFixed(2)}R (trigger ${atR.toFixed(2)}R)` : `breakeven at ${(ctx.progress * 100).toFixed(1)}% progress (trigger ${plan.breakevenPct}%)`);
   return true;
+}
+
+/**
+ * The profit, in R, at which this plan's breakeven triggers. With `exits.breakeven.atR`: that R,
+ * scaled as the advanced rules scaled the trade type's percent (RMAG stretched on an INTRADAY trade:
+ * 20/30 of it; a quality trend: 40/30). Otherwise the trade type's % of the way to TP (2R without a
+ * TP) as the advanced rules left it. NaN without an initial stop.
+ */
+export function breakevenTriggerR(plan: ExitPlan, pos: Position, ctx: EvalContext): number {
+  const atR = ctx.exits.breakeven.atR;
+  if (atR !== null) return plan.baseBreakevenPct > 0 ? (atR * plan.breakevenPct) / plan.baseBreakevenPct : atR;
+  if (!(plan.risk > 0)) return NaN;
+  let refR = 2;
+  if (pos.tp !== null) {
+    const tpDist = plan.side === 'buy' ? pos.tp - plan.entry : plan.entry - pos.tp;
+    if (tpDist > 0) refR = tpDist / plan.risk;
+  }
+  return (plan.breakevenPct / 100) * refR;
 }

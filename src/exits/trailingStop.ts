@@ -10,6 +10,7 @@ import type { MarketFeatures } from '../features/snapshot.ts';
 import type { DecisionOutcome } from './decisionRecord.ts';
 import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from './exitPlan.ts';
+import { breakevenTriggerR } from './breakevenStop.ts';
 import { bufferMultiplierFor, trailingMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
 import { copyTrailingGates, evaluateTrailingGates, type GateParams } from './trailingGates.ts';
 import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
@@ -130,18 +131,3 @@ function trailRecord(ctx: EvalContext, plan: ExitPlan, pos: Position, f: MarketF
 }
 
 
-/**
- * The profit, in R, at which this plan's breakeven triggers: the configured R, or the trade type's %
- * of the way to TP (2R without a TP) as the advanced rules left it. NaN without an initial stop.
- */
-export function breakevenTriggerR(plan: ExitPlan, pos: Position, ctx: EvalContext): number {
-  const atR = ctx.exits.breakeven.atR;
-  if (atR !== undefined) return atR;
-  if (!(plan.risk > 0)) return NaN;
-  let refR = 2;
-  if (pos.tp !== null) {
-    const tpDist = plan.side === 'buy' ? pos.tp - plan.entry : plan.entry - pos.tp;
-    if (tpDist > 0) refR = tpDist / plan.risk;
-  }
-  return (plan.breakevenPct / 100) * refR;
-}

@@ -108,6 +108,8 @@ class ReplaySink implements DecisionSink {
     private readonly lines: DecisionLineBuilder,
     private readonly digits: number,
     private readonly count: (prefix: string, name: string) => void,
+    /** Plans are enabled (exits.autoEnable): an RMAG tightening of a plan that manages nothing changes nothing, and is not counted. */
+    private readonly plansEnabled: boolean,
   ) {}
 
   record(r: DecisionRecord): void {
@@ -116,7 +118,7 @@ class ReplaySink implements DecisionSink {
       return;
     }
     if (r.rule === 'triggers') {
-      if ((r.factors & TRIGGER_FACTORS.rmag_stretched) !== 0) {
+      if (this.plansEnabled && (r.factors & TRIGGER_FACTORS.rmag_stretched) !== 0) {
         const t = this.trades.get(r.positionId);
         if (t) t.rmag = true;
       }
@@ -230,7 +232,7 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   const risk = new AccountRiskBook(input.startingBalance);
   const book = new TradeBook(broker, risk, inst.canonical, input.chartTrades ?? 300);
   const lines = new DecisionLineBuilder(input.decisions, inst.symbol);
-  const sink = new ReplaySink(book.open, lines, digits, count);
+  const sink = new ReplaySink(book.open, lines, digits, count, config.exits.autoEnable);
   const engine = new ExitEngine(config, { baseTimeframe: input.timeframe, sink });
   engine.addInstrument(inst);
   // The loss-limit rails see the account's realized losses of the day and of the last hour, and the stops in a row.
@@ -293,6 +295,12 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
       // A target rounds toward the entry: never promise more than was decided.
       const rawTp = buy ? fill + e.tpDistance : fill - e.tpDistance;
       tp = buy ? floorToStep(rawTp, inst.tickSize) : ceilToStep(rawTp, inst.tickSize);
+    }
+    // A netting account holds one position per symbol: an entry while it is open would be netted into
+    // it (added, reduced or reversed), which is not a trade of its own. Such an entry is not taken, and says why.
+    if (input.broker.accountMode === 'netting' && book.open.size > 0) {
+      refuseEntry(e, 'not taken: a netting account already holds a position in the symbol, and the entry would net into it', sl, fill);
+      return;
     }
     const a = broker.open({ requestId: `entry:${e.source}`, side: e.side, volume: e.volume, sl, tp, comment: e.comment, exempt: true });
     if (a.outcome !== 'applied') {

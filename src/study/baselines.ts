@@ -15,23 +15,22 @@ export const BRACKET_OVERRIDES = {
   dtms: { enabled: false },
 } as const;
 
-// Breakeven at 50% of the way to a 2R target is 1R. The config cannot switch the advanced triggers
-// off yet: RMAG's tightening is neutralised by tightening to the same percents, but the squeeze,
-// liquidity, fake-momentum and VWAP-zone rules can still pull breakeven earlier (to 20-25%).
-// partialClosePct 0 closes nothing (the partial is skipped as below the minimum lot). Every gate is
-// made to pass (critical R 0, advisory failures never widen: wide factor 1), and the multiplier is
-// 1.5 in every session of every symbol, moving the stop by any amount (minimum change 0).
+// Breakeven at exactly 1R (a lock at entry + spread), no advanced trigger rule, no partial, no gate,
+// then a 1.5 x ATR trail in every session of every symbol that moves the stop by any amount and keeps
+// its distance (no step from the breakeven stop, no tightening with R).
 const CHANDELIER_SYMBOL = { trailingMultiplier: 1.5, minSlChangePct: 0, sessions: {} };
-const CHANDELIER_TRADE_TYPE = { breakevenPct: 50, partialPct: 100, partialClosePct: 0 };
+const ALL_OFF = { rmagStretched: false, qualityTrend: false, squeeze: false, fakeMomentum: false, mtfAligned: false, liquidityRisk: false, vwapOuter: false };
+const NO_GATES = { critical: false, volatility: false, mtf: false, rmag: false, vwap: false, hvn: false };
 
 export const CHANDELIER_OVERRIDES = {
   exits: {
     autoEnable: true,
     breakevenMode: 'lock',
     lockOffsetPoints: 0,
-    tradeTypes: { SCALP: CHANDELIER_TRADE_TYPE, INTRADAY: CHANDELIER_TRADE_TYPE, WEEKEND: CHANDELIER_TRADE_TYPE },
-    rmag: { tightenBreakevenPct: 50, tightenPartialPct: 100 },
-    trailing: { enabled: true, criticalRAchieved: 0, maxAdvisoryFailures: 5, wideFactor: 1, mtfMinAligned: 0, hvnMinDistAtr: 0 },
+    triggers: ALL_OFF,
+    breakeven: { enabled: true, atR: 1 },
+    partial: { enabled: false },
+    trailing: { enabled: true, minChangeAtr: 0, fromBreakevenStop: false, tightenPerR: 0, gates: NO_GATES },
     symbolParams: Object.fromEntries(Object.keys(DEFAULT_SYMBOL_PARAMS).map((s) => [s, CHANDELIER_SYMBOL])),
   },
   dtms: { enabled: false },

@@ -36,7 +36,7 @@ describe('defaults (warden.md)', () => {
 
   it('RMAG thresholds BTCUSD 4.0, XAUUSD 2.0, DEFAULT 2.0; stretched tightens to 20/40', () => {
     expect(cfg.exits.rmag.thresholds).toEqual({ BTCUSD: 4.0, XAUUSD: 2.0, DEFAULT: 2.0 });
-    expect(cfg.exits.rmag.vwapFactor).toBe(0.9);
+    expect(cfg.exits.rmag.vwapFactor).toBe(1.5);
     expect(cfg.exits.rmag.tightenBreakevenPct).toBe(20);
     expect(cfg.exits.rmag.tightenPartialPct).toBe(40);
   });
@@ -266,7 +266,7 @@ describe('merge over the built-in tables', () => {
   it('RMAG thresholds merge over the built-in table', () => {
     const cfg = ok(parseConfig({ exits: { rmag: { thresholds: { XAUUSD: 2.5, US30: 3 } } } }, 'test'));
     expect(cfg.exits.rmag.thresholds).toEqual({ BTCUSD: 4.0, XAUUSD: 2.5, DEFAULT: 2.0, US30: 3 });
-    expect(cfg.exits.rmag.vwapFactor).toBe(0.9);
+    expect(cfg.exits.rmag.vwapFactor).toBe(1.5);
     const errors = errs(parseConfig({ exits: { rmag: { thresholds: { BTCUSD: 25 } } } }, 'test'));
     expect(errors).toEqual([{ path: 'exits.rmag.thresholds.BTCUSD', message: '25 is out of range: must be between 0.5 and 20' }]);
   });

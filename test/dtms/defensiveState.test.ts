@@ -183,8 +183,8 @@ describe('DTMS state machine invariants (property)', () => {
 
 describe('DTMS calibrated: a grace period after entry, and no warning from one layer alone', () => {
   const MIN30 = 30 * MIN;
-  it('defaults: WARNING_L1 at -5, WARNING_L2 at -8, hedge at -12, a 30-minute grace, three layers against the trade', () => {
-    expect(DEFAULT_MACHINE_PARAMS).toMatchObject({ l1Enter: -5, l2Enter: -8, hedgeEnter: -12, graceMs: MIN30, minAdverseLayers: 3 });
+  it('defaults: WARNING_L1 at -5, WARNING_L2 at -8, hedge at -14, a 30-minute grace, three layers against the trade', () => {
+    expect(DEFAULT_MACHINE_PARAMS).toMatchObject({ l1Enter: -5, l2Enter: -8, hedgeEnter: -14, graceMs: MIN30, minAdverseLayers: 3 });
   });
 
   it('in the grace period a warning-level score does nothing; a hedge-level one escalates; after it the same score warns', () => {
@@ -194,7 +194,7 @@ describe('DTMS calibrated: a grace period after entry, and no warning from one l
     expect(deepCheck(s, calm(-7, { ageMs: MIN30 - 1 }), MIN30 - 1, p).to).toBe('HEALTHY');
     expect(deepCheck(s, calm(-7, { ageMs: MIN30 }), MIN30, p)).toMatchObject({ from: 'HEALTHY', to: 'WARNING_L1', actions: ['tighten_stop'] });
     const young = newDefensiveState('10', 0);
-    expect(deepCheck(young, calm(-12, { ageMs: 15 * MIN }), 15 * MIN, p)).toMatchObject({ to: 'WARNING_L1', actions: ['tighten_stop'] });
+    expect(deepCheck(young, calm(-14, { ageMs: 15 * MIN }), 15 * MIN, p)).toMatchObject({ to: 'WARNING_L1', actions: ['tighten_stop'] });
   });
 
   it('fewer layers against the trade than required never escalate, whatever the score; recovery needs no confluence', () => {

@@ -140,9 +140,9 @@ describe('ExitEngine with the forming bar (live)', () => {
     const pos = (): Position => ({ id: 'live-1', symbol: 'XAUUSDc', side: 'buy', volume: 0.1, entryPrice: entry, sl: entry - 2 * atr, tp: entry + 4 * atr, openTime: last.time + 60_000, comment: '' });
     a.track(pos(), last.time + 60_000);
     b.track(pos(), last.time + 60_000);
-    // A forming bar that jumps 1.5 ATR up (37.5% progress): breakeven is decided intrabar on `a`.
+    // A forming bar that jumps 2.8 ATR up (1.4R, 70% progress): breakeven (1R, or 1.33R in a quality trend) is decided intrabar on `a`.
     const next = bars[2000]!;
-    const forming = { ...next, high: entry + 1.6 * atr, close: entry + 1.5 * atr };
+    const forming = { ...next, high: entry + 2.9 * atr, close: entry + 2.8 * atr };
     out.length = 0;
     a.onFormingBar('XAUUSDc', forming, next.time + 30_000, out);
     expect(out.map((i) => i.rule)).toEqual(['breakeven']);

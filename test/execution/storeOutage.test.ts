@@ -44,7 +44,9 @@ function fillable(store: WardenStore): { store: WardenStore; full: { on: boolean
 
 /** A session over the sample bars with a trader's position far toward its target (intents due at once). */
 async function rig() {
-  const config = liveConfig();
+  // Breakeven at the trade type's % of the way to TP: the position below is far toward its target (its
+  // stop, under the window's low, is too far for 1R to be reached).
+  const config = liveConfig({ exits: { breakeven: { atR: null } } });
   const instrument = instrumentFromConfig(config, SYMBOL, true);
   const bars: Bar[] = sampleBars(5, 1300);
   const account = new PaperAccount([instrument], { accountMode: 'hedging', timeframeMs: BAR_MS });

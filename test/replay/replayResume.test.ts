@@ -12,8 +12,11 @@ import { sampleBars } from '../../src/replay/replayInputs.ts';
 import { runReplay, type ReplayCheckpoint, type ReplayInput } from '../../src/replay/replaySession.ts';
 
 const config = defaultConfig();
-/** DTMS at the original's thresholds (no grace, one layer enough): hedges are frequent, so an orphan hedge exists to resume at. */
-const hedgingConfig = configSchema.parse({ dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } } });
+/** The seed's breakeven and DTMS at the original's thresholds (no grace, one layer enough): hedges are frequent, so an orphan hedge exists to resume at. */
+const hedgingConfig = configSchema.parse({
+  exits: { breakeven: { atR: null }, rmag: { vwapFactor: 0.9 } },
+  dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } },
+});
 
 function input(symbol: string, faults: number, decisions: LineWriter, cfg = config): ReplayInput {
   const instrument = instrumentFromConfig(cfg, symbol);

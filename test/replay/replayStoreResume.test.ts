@@ -24,9 +24,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const fresh = (name: string) => path.join(root, `${name}${++n}`);
 const NOW = Date.UTC(2025, 2, 14, 9, 30);
-// DTMS at the original's thresholds (no grace, one layer enough): hedges are frequent. EURUSD with half
+// The seed's breakeven and DTMS at the original's thresholds (no grace, one layer enough): hedges are frequent. EURUSD with half
 // of the requests failing: at bar 9818 a hedge is open after its trade stopped out.
-const config = configSchema.parse({ dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } } });
+const config = configSchema.parse({
+  exits: { breakeven: { atR: null }, rmag: { vwapFactor: 0.9 } },
+  dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } },
+});
 const instrument = instrumentFromConfig(config, 'EURUSD');
 const data = sampleBars(instrument, 13, 30_000);
 const entries = generateEntries(data.series, 'M1', { ...DEFAULT_GENERATED, every: 70, seed: 4, side: 'random' });

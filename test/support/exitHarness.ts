@@ -16,8 +16,20 @@ import { sessionAt } from '../../src/domain/sessions.ts';
 /** Thursday 2024-05-16 10:00 UTC: LONDON session, not a weekend. */
 export const LONDON_TIME = Date.UTC(2024, 4, 16, 10, 0, 0);
 
+/**
+ * The seed's exit settings: breakeven at the trade type's % of the way to TP (not at 1R) and the VWAP
+ * stretch at 0.9 x the RMAG threshold. The seed's worked examples are written in these terms; `raw`
+ * goes over them (a test of today's defaults parses `{}` with configSchema itself).
+ */
+export const SEED_EXITS = { breakeven: { atR: null }, rmag: { vwapFactor: 0.9 } } as const;
+
 export function config(raw: unknown = {}): WardenConfig {
-  return configSchema.parse(raw);
+  const r = (raw ?? {}) as { exits?: { breakeven?: object; rmag?: object } & Record<string, unknown> } & Record<string, unknown>;
+  const exits = r.exits ?? {};
+  return configSchema.parse({
+    ...r,
+    exits: { ...exits, breakeven: { ...SEED_EXITS.breakeven, ...exits.breakeven }, rmag: { ...SEED_EXITS.rmag, ...exits.rmag } },
+  });
 }
 
 /** A neutral, fully-warmed feature set: every gate passes, no trigger rule fires. */
