@@ -660,7 +660,9 @@ function gapsSection(r: ReplayReport): string {
       ? ''
       : `<table>${row(['From', 'To', 'Minutes', 'Kind'], 'th')}${longest.map((x) => `<tr><td>${iso(x.from)}</td><td>${iso(x.to)}</td><td class="n">${count(x.minutes)}</td><td>${escapeHtml(x.kind)}</td></tr>`).join('')}</table>`;
   return (
-    `<section id="gaps"><h2>Data gaps</h2><p>${count(g.count)} gaps: ${count(g.weekend)} weekend, ${count(g.intraWeek)} intra-week.` +
+    `<section id="gaps"><h2>Data gaps</h2><p>${count(g.count)} gaps: ${count(g.weekend)} weekend, ${count(g.intraWeek)} intra-week` +
+    // Reports written before outages were told apart have no count: their long holes are in the other two.
+    `${g.outage === undefined ? '' : `, ${count(g.outage)} outage (over a day without bars outside a weekend: a holiday closure or a feed outage)`}.` +
     `${longest.length > 0 ? ' Longest:' : ''}</p>${table}</section>`
   );
 }

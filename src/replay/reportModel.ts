@@ -75,13 +75,17 @@ export interface Gap {
   from: number;
   to: number;
   minutes: number;
-  kind: 'weekend' | 'intra_week';
+  /** See src/market/gaps.ts: weekend (over a Saturday, at most 4 days), outage (over a day otherwise), intra_week. */
+  kind: 'weekend' | 'intra_week' | 'outage';
 }
 
 export interface GapSummary {
   count: number;
   weekend: number;
+  /** Gaps of a day or less that are not a weekend (trading breaks, missing minutes). */
   intraWeek: number;
+  /** Gaps longer than a day that are not a weekend: a holiday closure or a feed outage. */
+  outage: number;
   /** The longest gaps first (at most 10). */
   longest: Gap[];
   /** Every gap, in time order. */

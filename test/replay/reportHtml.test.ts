@@ -84,6 +84,7 @@ function report(over: Partial<ReplayReport> = {}): ReplayReport {
       count: 3,
       weekend: 1,
       intraWeek: 2,
+      outage: 0,
       longest: [{ from: T0 + 100 * MIN, to: T0 + 190 * MIN, minutes: 90, kind: 'intra_week' }],
       list: [],
     },
