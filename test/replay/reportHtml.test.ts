@@ -332,7 +332,7 @@ describe('renderReportHtml', () => {
     expect(a).toBeGreaterThan(0);
     expect(a).toBeLessThan(b);
     expect(b).toBeLessThan(c);
-    expect(html).toContain('3 gaps: 1 weekend, 2 intra-week.');
+    expect(html).toContain('3 gaps: 1 weekend, 2 intra-week, 0 outage (over a day without bars outside a weekend: a holiday closure or a feed outage).');
     expect(html).toContain('<td>2024-01-02T09:40:00Z</td><td>2024-01-02T11:10:00Z</td><td class="n">90</td>');
     for (const [i, id] of ['P1', 'P2', 'P3'].entries()) {
       expect(html).toContain(`<a href="#chart-${i + 1}">${id}</a>`);
