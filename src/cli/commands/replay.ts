@@ -95,7 +95,7 @@ export function register(program: Command): void {
     .option('--config <file>', 'a Warden config file (YAML or JSON)')
     .option('--compare <configs...>', 'run each config (a file, or "defaults") on the same bars and entries; print the metrics side by side')
     .option('--out <dir>', 'output directory')
-    .option('--tz <zone>', 'time zone of MT5 server-time files, e.g. Etc/GMT-3 or Europe/Athens')
+    .option('--tz <zone>', 'time zone of MT5 server-time files: mt5-ny (UTC+2, UTC+3 while New York is on summer time: most MT5 servers), or an IANA zone such as Etc/GMT-3 (fixed UTC+3) or Europe/Athens')
     .option('--fill-bars <file>', 'finer bars (e.g. M1 under H1) to decide which of SL/TP a bar touched first')
     .option('--account <mode>', 'hedging or netting', 'hedging')
     .option('--intrabar <rule>', 'when one bar touches SL and TP: stop_first, target_first or ohlc_path', 'stop_first')
