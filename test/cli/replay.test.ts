@@ -81,7 +81,8 @@ describe('warden replay', () => {
     const cases: [string[], RegExp][] = [
       [['--sample'], /--out DIR is required/],
       [['--bars', 'nope.csv', '--symbol', 'XAUUSD', '--entry-every', '10', '--seed', '1', '--out', dir], /nope\.csv: no such file/],
-      [['--bars', 'x.csv', '--symbol', 'XAUUSD', '--entry-every', '10', '--out', dir], /needs --seed/],
+      // --seed defaults to 1: --entry-every alone is enough (here the file is what is missing).
+      [['--bars', 'x.csv', '--symbol', 'XAUUSD', '--entry-every', '10', '--out', dir], /x\.csv: no such file/],
       [['--bars', 'x.csv', '--symbol', 'XAUUSD', '--out', dir], /entries are required/],
       [['--sample', '--out', dir, '--intrabar', 'coin'], /--intrabar must be one of stop_first, target_first, ohlc_path/],
       [['--sample', '--out', dir, '--faults', '2'], /--faults must be a number between 0 and 1/],

@@ -182,6 +182,17 @@ describe('entries', () => {
     const alt = generateEntries(data.series, 'M1', { ...o, side: 'alternate' });
     expect(alt.slice(0, 4).map((e) => e.side)).toEqual(['buy', 'sell', 'buy', 'sell']);
   });
+
+  it('alternate sides: the seed picks the first side (odd: buy, even: sell); the entries are otherwise the same', () => {
+    const data = sampleBars(inst, 3, 8000);
+    const o = { ...DEFAULT_GENERATED, every: 200, side: 'alternate' as const };
+    const odd = generateEntries(data.series, 'M1', { ...o, seed: 7 });
+    const even = generateEntries(data.series, 'M1', { ...o, seed: 2 });
+    expect(odd.slice(0, 3).map((e) => e.side)).toEqual(['buy', 'sell', 'buy']);
+    expect(even.slice(0, 3).map((e) => e.side)).toEqual(['sell', 'buy', 'sell']);
+    expect(even.map((e) => e.time)).toEqual(odd.map((e) => e.time));
+    expect(even.map((e) => e.slDistance)).toEqual(odd.map((e) => e.slDistance));
+  });
 });
 
 describe('replay inputs', () => {

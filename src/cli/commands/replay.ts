@@ -7,7 +7,7 @@ import cliProgress from 'cli-progress';
 import type { WardenConfig } from '../../config/schema.ts';
 import type { AccountMode, IntrabarRule, PaperBrokerOptions } from '../../brokers/paperBroker.ts';
 import { instrumentFromConfig } from '../../domain/instruments.ts';
-import { DEFAULT_GENERATED, generateEntries, readEntriesCsv, type ReplayEntry } from '../../replay/entries.ts';
+import { DEFAULT_GENERATED, firstAlternateSide, generateEntries, readEntriesCsv, type ReplayEntry } from '../../replay/entries.ts';
 import { loadBarFiles, ReplayInputError, sampleBars, formatRowErrors, type LoadedBars } from '../../replay/replayInputs.ts';
 import { compareTable, runReplayJob, summaryLine, type ReplayJob } from '../../replay/replayRun.ts';
 import { replayRunKey } from '../../replay/runKey.ts';
@@ -25,7 +25,7 @@ interface ReplayOptions {
   symbol?: string;
   entries?: string;
   entryEvery?: string;
-  seed?: string;
+  seed: string;
   side: string;
   slAtr: string;
   rr: string;
@@ -84,9 +84,9 @@ export function register(program: Command): void {
     .option('--bars <file>', 'bar file: uniform CSV, MT5 "Export bars", MT5 copy_rates CSV or Binance klines (repeat for consecutive files)', collect, [])
     .option('--symbol <symbol>', 'the instrument the bars are for, as your broker spells it (e.g. XAUUSDc)')
     .option('--entries <file>', 'entries CSV: time,symbol,side,volume,sl,tp,comment (opens at the next bar open)')
-    .option('--entry-every <n>', 'generate an entry every N bars (with --seed)')
-    .option('--seed <n>', 'seed of the generated entries (and of the sample market)')
-    .option('--side <mode>', 'generated entries: alternate or random', 'alternate')
+    .option('--entry-every <n>', 'generate an entry every N bars (sides from --side and --seed)')
+    .option('--seed <n>', 'seed of the generated entries (random sides are drawn from it; alternate sides start with a buy for an odd seed, a sell for an even one) and of the sample market', '1')
+    .option('--side <mode>', 'generated entries: alternate (from the side --seed picks) or random (drawn from --seed)', 'alternate')
     .option('--sl-atr <k>', 'generated entries: SL = k x ATR', String(DEFAULT_GENERATED.slAtr))
     .option('--rr <x>', 'generated entries: TP = RR x SL distance', String(DEFAULT_GENERATED.rr))
     .option('--volume <lots>', 'generated entries: volume in lots (default: 10 x the minimum lot)')
@@ -127,12 +127,11 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
   if (symbol === undefined) throw new CliError('--symbol is required: the instrument the bars are for (e.g. XAUUSDc)');
   if (o.sample && o.bars.length > 0) throw new CliError('--sample replays the generated market: leave out --bars');
   if (!o.sample && o.bars.length === 0) throw new CliError('--bars FILE is required (or --sample for the generated market)');
-  if (o.entries !== undefined && o.entryEvery !== undefined) throw new CliError('use either --entries FILE or --entry-every N --seed S, not both');
+  if (o.entries !== undefined && o.entryEvery !== undefined) throw new CliError('use either --entries FILE or --entry-every N, not both');
   if (o.config !== undefined && o.compare !== undefined) throw new CliError('--config and --compare exclude each other: list every config after --compare');
   if (o.compare === undefined && o.out === undefined) throw new CliError('--out DIR is required: where decisions.jsonl, report.json, trades.csv and report.html go');
 
-  if (o.entries === undefined && o.entryEvery === undefined && !o.sample) throw new CliError('entries are required: --entries FILE, or --entry-every N --seed S');
-  if (o.entryEvery !== undefined && o.seed === undefined && !o.sample) throw new CliError('--entry-every needs --seed S (the generated entries are reproducible from it)');
+  if (o.entries === undefined && o.entryEvery === undefined && !o.sample) throw new CliError('entries are required: --entries FILE, or --entry-every N (generated; --seed S picks their sides, default 1)');
 
   const configs = o.compare ?? [o.config ?? 'defaults'];
   if (o.compare !== undefined && o.compare.length < 2) throw new CliError('--compare needs at least two configs (a file, or "defaults")');
@@ -144,8 +143,7 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
 
   const account = oneOf<AccountMode>('account', o.account, ['hedging', 'netting']);
   const instrument = instrumentFromConfig(base, symbol, account === 'hedging');
-  const seedGiven = o.seed !== undefined;
-  const seed = seedGiven ? number('seed', o.seed!, 0, 2 ** 31, true) : 42;
+  const seed = number('seed', o.seed, 0, 2 ** 31, true);
 
   let bars: LoadedBars & { fine?: import('../../market/barSeries.ts').BarSeries | null };
   if (o.sample) bars = sampleBars(instrument, seed, number('sample-bars', o.sampleBars, 3000, 5_000_000, true));
@@ -184,7 +182,7 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
     entries = generateEntries(bars.series, bars.timeframe, gen);
     // ATR of a timeframe finer than the bars is not available: the bars' own timeframe is used.
     const atrTf = TIMEFRAME_MS[atrTimeframe] < TIMEFRAME_MS[bars.timeframe] ? bars.timeframe : atrTimeframe;
-    entriesSource = `generated: every ${every} bars, seed ${seed}, ${gen.side} sides, SL ${gen.slAtr} x ATR(${atrTf}), TP ${gen.rr} x SL, ${volume} lots`;
+    entriesSource = `generated: every ${every} bars, seed ${seed}, ${gen.side === 'alternate' ? `alternate sides from a ${firstAlternateSide(seed)}` : 'random sides'}, SL ${gen.slAtr} x ATR(${atrTf}), TP ${gen.rr} x SL, ${volume} lots`;
   }
 
   const rate = number('faults', o.faults, 0, 1);
