@@ -6,14 +6,14 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { WardenConfig } from '../../config/schema.ts';
 import type { AccountMode, IntrabarRule, PaperBrokerOptions } from '../../brokers/paperBroker.ts';
-import { instrumentFromConfig } from '../../domain/instruments.ts';
+import { parseInstrumentFlag, replayInstrument, type InstrumentOverrides } from '../../replay/replayInstrument.ts';
 import { DEFAULT_GENERATED, firstAlternateSide, generateEntries, readEntriesCsv, type ReplayEntry } from '../../replay/entries.ts';
 import { loadBarFiles, ReplayInputError, sampleBars, formatRowErrors, type LoadedBars } from '../../replay/replayInputs.ts';
 import { compareTable, runReplayJob, summaryLine, type ReplayJob } from '../../replay/replayRun.ts';
 import { replayRunKey } from '../../replay/runKey.ts';
 import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
-import { TIMEFRAME_MS, TIMEFRAMES, type Timeframe } from '../../domain/types.ts';
+import { TIMEFRAME_MS, TIMEFRAMES, type Instrument, type Timeframe } from '../../domain/types.ts';
 import { DEFAULT_MAX_GAP_MS } from '../../market/gaps.ts';
 import { loadConfigOption } from '../configArg.ts';
 import { CliError } from '../errors.ts';
@@ -23,6 +23,7 @@ import { readVersion } from '../main.ts';
 interface ReplayOptions {
   bars: string[];
   symbol?: string;
+  instrument?: string;
   entries?: string;
   entryEvery?: string;
   seed: string;
@@ -83,6 +84,7 @@ export function register(program: Command): void {
     .description('replay recorded bars through the exit engine and the paper broker; write decisions.jsonl, report.json, trades.csv and report.html')
     .option('--bars <file>', 'bar file: uniform CSV, MT5 "Export bars", MT5 copy_rates CSV or Binance klines (repeat for consecutive files)', collect, [])
     .option('--symbol <symbol>', 'the instrument the bars are for, as your broker spells it (e.g. XAUUSDc)')
+    .option('--instrument <fields>', 'the contract of a symbol the config does not know, or changes to a known one: key=value,... (tickSize, digits, lotStep, contractSize; also minLot, maxLot, stopsLevelPoints, freezeLevelPoints, crypto, defaultSpreadPoints)')
     .option('--entries <file>', 'entries CSV: time,symbol,side,volume,sl,tp,comment (opens at the next bar open)')
     .option('--entry-every <n>', 'generate an entry every N bars (sides from --side and --seed)')
     .option('--seed <n>', 'seed of the generated entries (random sides are drawn from it; alternate sides start with a buy for an odd seed, a sell for an even one) and of the sample market', '1')
@@ -142,7 +144,10 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
   const base = loaded[0]!.config;
 
   const account = oneOf<AccountMode>('account', o.account, ['hedging', 'netting']);
-  const instrument = instrumentFromConfig(base, symbol, account === 'hedging');
+  const overrides: InstrumentOverrides = o.instrument === undefined ? {} : parseInstrumentFlag(o.instrument);
+  // Every config must know the instrument (with --compare too): refused before any bar is read.
+  const instruments = loaded.map((l) => replayInstrument(l.config, symbol, account === 'hedging', overrides));
+  const instrument = instruments[0]!;
   const seed = number('seed', o.seed, 0, 2 ** 31, true);
 
   let bars: LoadedBars & { fine?: import('../../market/barSeries.ts').BarSeries | null };
@@ -200,7 +205,7 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
   const checkpointEvery = o.checkpointEvery === undefined ? DEFAULT_CHECKPOINT_EVERY : number('checkpoint-every', o.checkpointEvery, 1, 1e9, true);
   const store: WardenStore | null = o.store === undefined ? null : openSqliteStore(o.store, { now: clockOf(cmd)(), createdBy: `warden ${version}` });
   try {
-    await replayRuns(o, cmd, { symbol, account, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery });
+    await replayRuns(o, cmd, { symbol, instruments, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery });
   } finally {
     store?.close();
   }
@@ -208,7 +213,8 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
 
 interface ReplayRunsArgs {
   symbol: string;
-  account: AccountMode;
+  /** The instrument of each config, in the order of `loaded`. */
+  instruments: Instrument[];
   loaded: { name: string; config: WardenConfig }[];
   names: string[];
   bars: LoadedBars;
@@ -223,17 +229,17 @@ interface ReplayRunsArgs {
 }
 
 async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Promise<void> {
-  const { symbol, account, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery } = a;
+  const { instruments, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery } = a;
   const showProgress = o.progress && process.stderr.isTTY === true;
 
   // One after the other (each replay holds its own market state): the same order as the configs given.
   const results: { name: string; run: Awaited<ReturnType<typeof runReplayJob>>; outDir: string | null }[] = [];
-  for (const { name, config } of loaded) {
+  for (const [k, { name, config }] of loaded.entries()) {
     const outDir = o.out === undefined ? null : o.compare !== undefined ? path.join(o.out, name) : o.out;
     const bar = showProgress ? new cliProgress.SingleBar({ format: `replay ${name} [{bar}] {percentage}% {value}/{total} bars`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
     bar?.start(bars.series.length, 0);
     try {
-      const inst = instrumentFromConfig(config, symbol, account === 'hedging');
+      const inst = instruments[k]!;
       const job: ReplayJob = {
         config,
         instrument: inst,
