@@ -26,6 +26,8 @@ export interface ReplayJob {
   entries: readonly ReplayEntry[];
   entriesSource: string;
   broker: Omit<PaperBrokerOptions, 'timeframeMs'>;
+  /** What bar files without spreads were replayed with (their series already carry it), for the report. */
+  spreadNote?: string;
   startingBalance: number;
   /** Data boundary threshold (see ReplayInput.maxGapMs). */
   maxGapMs?: number;
@@ -61,9 +63,10 @@ export interface ReplayRunResult {
 
 export const REPLAY_FILES = ['decisions.jsonl', 'report.json', 'trades.csv', 'report.html'] as const;
 
-function brokerSummary(b: ReplayJob['broker'], inst: Instrument): ReplayReport['broker'] {
+function brokerSummary(b: ReplayJob['broker'], inst: Instrument, spreadNote: string | undefined): ReplayReport['broker'] {
   const sp = b.spreadPoints ?? 0;
-  const spread = b.spreadMode === 'fixed' ? `fixed ${sp} points` : `from the data (${sp} points where it has none)`;
+  const fromData = `from the data (${sp} points where it has none)`;
+  const spread = b.spreadMode === 'fixed' ? `fixed ${sp} points` : spreadNote === undefined ? fromData : `${fromData}; ${spreadNote}`;
   const f = b.faults;
   const faults = f && f.rate > 0 ? `${(f.rate * 100).toFixed(1)}% of requests fail (reject/requote/timeout), seed ${f.seed}` : 'off';
   return { accountMode: b.accountMode, intrabar: `${b.intrabar ?? 'stop_first'}${b.fineBars ? ', resolved on finer bars' : ''}`, spread: `${spread}; point ${inst.point}`, faults };
@@ -130,7 +133,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
     data: job.data,
     gaps: job.gaps,
     entries: { source: job.entriesSource, count: job.entries.length, rejected: result.entriesRejected },
-    broker: brokerSummary(job.broker, job.instrument),
+    broker: brokerSummary(job.broker, job.instrument, job.spreadNote),
     metrics: result.metrics,
     counts: sortedCounts(result.counts, decisions.count),
     dtms: result.dtms,

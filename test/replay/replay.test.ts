@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/load.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { DEFAULT_GENERATED, generateEntries, parseEntriesCsv } from '../../src/replay/entries.ts';
-import { loadBarFiles, sampleBars } from '../../src/replay/replayInputs.ts';
+import { fillSpreadless, loadBarFiles, sampleBars, spreadlessKind } from '../../src/replay/replayInputs.ts';
+import { BarSeries } from '../../src/market/barSeries.ts';
 import { renderReportHtml } from '../../src/replay/reportHtml.ts';
 import { REPLAY_FILES, runReplayJob, TRADES_CSV_HEADER, type ReplayJob } from '../../src/replay/replayRun.ts';
 import { checkDecisionInvariants } from '../support/decisionInvariants.ts';
@@ -231,5 +232,35 @@ describe('replay inputs', () => {
     expect(fine.report.counts['close.take_profit'] ?? 0).toBeGreaterThanOrEqual(coarse.report.counts['close.take_profit'] ?? 0);
     expect(() => loadBarFiles([path.join(dir, 'h1a.csv'), path.join(dir, 'h1a.csv')], { instrument: inst })).toThrow(/overlaps/);
     expect(() => loadBarFiles([path.join(dir, 'h1a.csv'), path.join(dir, 'm1.csv')], { instrument: inst })).toThrow(/--fill-bars/);
+  });
+});
+
+describe('spread-less bar files', () => {
+  const series = (spreads: number[]) => {
+    const s = new BarSeries(spreads.length);
+    spreads.forEach((sp, i) => s.push(i * 60_000, 1, 1, 1, 1, 0, sp));
+    return s;
+  };
+
+  it('a file is spread-less when no bar has a spread above 0', () => {
+    expect(spreadlessKind(series([0, 0, 0]))).toBe('zero');
+    expect(spreadlessKind(series([NaN, 0, NaN]))).toBe('zero');
+    expect(spreadlessKind(series([NaN, NaN]))).toBe('missing');
+    // Crossed (negative) and zero spreads beside real ones: the file has spreads.
+    expect(spreadlessKind(series([-0.0001, 0, 0.0002]))).toBeNull();
+    expect(spreadlessKind(series([NaN, 0.01]))).toBeNull();
+  });
+
+  it('of joined files only the spread-less one is listed, at its place in the series, and filled', () => {
+    const dir = tmp();
+    const rows = (from: number, n: number, spread: string) =>
+      Array.from({ length: n }, (_, i) => `${new Date(Date.UTC(2024, 0, 2) + (from + i) * 60_000).toISOString()},1900,1901,1899,1900,1,${spread}`);
+    const head = 'time,open,high,low,close,volume,spread';
+    writeFileSync(path.join(dir, 'a.csv'), [head, ...rows(0, 5, '0.3')].join('\n') + '\n');
+    writeFileSync(path.join(dir, 'b.csv'), [head, ...rows(5, 4, '0')].join('\n') + '\n');
+    const bars = loadBarFiles([path.join(dir, 'b.csv'), path.join(dir, 'a.csv')], { instrument: instrumentFromConfig(config, 'XAUUSD') });
+    expect(bars.spreadless).toEqual([{ file: 'b.csv', spreads: 'zero', from: 5, to: 8 }]);
+    fillSpreadless(bars.series, bars.spreadless, 0.25);
+    expect(Array.from(bars.series.spread.subarray(0, bars.series.length))).toEqual([0.3, 0.3, 0.3, 0.3, 0.3, 0.25, 0.25, 0.25, 0.25]);
   });
 });

@@ -6,14 +6,15 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { WardenConfig } from '../../config/schema.ts';
 import type { AccountMode, IntrabarRule, PaperBrokerOptions } from '../../brokers/paperBroker.ts';
-import { parseInstrumentFlag, replayInstrument, type InstrumentOverrides } from '../../replay/replayInstrument.ts';
+import { parseInstrumentFlag, replayInstrument, replayInstrumentRules, type InstrumentOverrides } from '../../replay/replayInstrument.ts';
 import { DEFAULT_GENERATED, firstAlternateSide, generateEntries, readEntriesCsv, type ReplayEntry } from '../../replay/entries.ts';
-import { loadBarFiles, ReplayInputError, sampleBars, formatRowErrors, type LoadedBars } from '../../replay/replayInputs.ts';
+import { fillSpreadless, loadBarFiles, ReplayInputError, sampleBars, formatRowErrors, type LoadedBars, type SpreadlessFile } from '../../replay/replayInputs.ts';
 import { compareTable, runReplayJob, summaryLine, type ReplayJob } from '../../replay/replayRun.ts';
 import { replayRunKey } from '../../replay/runKey.ts';
 import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
 import { TIMEFRAME_MS, TIMEFRAMES, type Instrument, type Timeframe } from '../../domain/types.ts';
+import type { BarSeries } from '../../market/barSeries.ts';
 import { DEFAULT_MAX_GAP_MS } from '../../market/gaps.ts';
 import { loadConfigOption } from '../configArg.ts';
 import { CliError } from '../errors.ts';
@@ -40,7 +41,7 @@ interface ReplayOptions {
   fillBars?: string;
   account: string;
   intrabar: string;
-  spreadPoints: string;
+  spreadPoints?: string;
   fixedSpread?: boolean;
   faults: string;
   faultSeed: string;
@@ -101,7 +102,7 @@ export function register(program: Command): void {
     .option('--fill-bars <file>', 'finer bars (e.g. M1 under H1) to decide which of SL/TP a bar touched first')
     .option('--account <mode>', 'hedging or netting', 'hedging')
     .option('--intrabar <rule>', 'when one bar touches SL and TP: stop_first, target_first or ohlc_path', 'stop_first')
-    .option('--spread-points <n>', 'spread in points where the data has none', '0')
+    .option('--spread-points <n>', 'spread in points where the data has none: bars without one, and every bar of a file whose spreads are all 0 or missing (default there: the instrument\'s defaultSpreadPoints)')
     .option('--fixed-spread', 'use --spread-points for every bar, ignoring the data')
     .option('--faults <rate>', 'share of broker requests that fail (reject, requote, timeout), 0..1', '0')
     .option('--fault-seed <n>', 'seed of the broker faults', '1')
@@ -150,10 +151,16 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
   const instrument = instruments[0]!;
   const seed = number('seed', o.seed, 0, 2 ** 31, true);
 
-  let bars: LoadedBars & { fine?: import('../../market/barSeries.ts').BarSeries | null };
+  let bars: LoadedBars & { fine?: BarSeries | null; fineSpreadless?: SpreadlessFile | null };
   if (o.sample) bars = sampleBars(instrument, seed, number('sample-bars', o.sampleBars, 3000, 5_000_000, true));
   else bars = loadBarFiles(o.bars, { tz: o.tz, instrument, skipBadRows: o.skipBadRows === true, fillFile: o.fillBars });
   if (bars.skipped.length > 0) writeErr(cmd, `warden: skipped ${bars.skipped.length} bad row(s):\n${formatRowErrors(bars.skipped)}`);
+  const spreadPoints = o.spreadPoints === undefined ? undefined : number('spread-points', o.spreadPoints, 0, 1e6);
+  const defaultSpread = replayInstrumentRules(base, symbol, overrides).defaultSpreadPoints;
+  if (o.fixedSpread && spreadPoints === undefined) {
+    throw new CliError(`--fixed-spread uses --spread-points N for every bar: pass it${defaultSpread === undefined ? '' : ` (e.g. --spread-points ${defaultSpread}, the ${instrument.canonical} default)`}`);
+  }
+  const spreadNote = o.fixedSpread ? null : spreadlessSpread(cmd, bars, instrument, spreadPoints, defaultSpread);
 
   const maxGapMs = number('max-gap-hours', o.maxGapHours, 1, 1e6) * 3_600_000;
   let entries: ReplayEntry[];
@@ -194,7 +201,7 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
   const broker: Omit<PaperBrokerOptions, 'timeframeMs'> = {
     accountMode: account,
     intrabar: oneOf<IntrabarRule>('intrabar', o.intrabar, ['stop_first', 'target_first', 'ohlc_path']),
-    spreadPoints: number('spread-points', o.spreadPoints, 0, 1e6),
+    spreadPoints: spreadPoints ?? 0,
     spreadMode: o.fixedSpread ? 'fixed' : 'data',
     ...(bars.fine ? { fineBars: bars.fine } : {}),
     ...(rate > 0 ? { faults: { rate, seed: number('fault-seed', o.faultSeed, 0, 2 ** 31, true) } } : {}),
@@ -205,14 +212,15 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
   const checkpointEvery = o.checkpointEvery === undefined ? DEFAULT_CHECKPOINT_EVERY : number('checkpoint-every', o.checkpointEvery, 1, 1e9, true);
   const store: WardenStore | null = o.store === undefined ? null : openSqliteStore(o.store, { now: clockOf(cmd)(), createdBy: `warden ${version}` });
   try {
-    await replayRuns(o, cmd, { symbol, instruments, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery });
+    await replayRuns(o, cmd, { spreadNote, instruments, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery });
   } finally {
     store?.close();
   }
 }
 
 interface ReplayRunsArgs {
-  symbol: string;
+  /** What the spread-less files were replayed with (report's broker summary), or null. */
+  spreadNote: string | null;
   /** The instrument of each config, in the order of `loaded`. */
   instruments: Instrument[];
   loaded: { name: string; config: WardenConfig }[];
@@ -229,7 +237,7 @@ interface ReplayRunsArgs {
 }
 
 async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Promise<void> {
-  const { instruments, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery } = a;
+  const { spreadNote, instruments, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery } = a;
   const showProgress = o.progress && process.stderr.isTTY === true;
 
   // One after the other (each replay holds its own market state): the same order as the configs given.
@@ -250,6 +258,7 @@ async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Pr
         entries,
         entriesSource,
         broker,
+        ...(spreadNote === null ? {} : { spreadNote }),
         startingBalance: balance,
         maxGapMs,
         outDir,
@@ -281,4 +290,33 @@ async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Pr
   writeOut(cmd, `${bars.data.files.join(', ')}: ${bars.series.length} ${bars.timeframe} bars, ${entries.length} entries (${entriesSource})`);
   writeOut(cmd, compareTable(names, results.map((r) => r.run.report.metrics)));
   if (o.out !== undefined) writeOut(cmd, `reports: ${results.map((r) => path.resolve(r.outDir!, 'report.html')).join(', ')}`);
+}
+
+/**
+ * Bar files without a single positive spread (MT5 exports often write 0) would replay every trade free
+ * of costs. Their bars get --spread-points, or else the instrument's defaultSpreadPoints, with a loud
+ * warning; with neither the replay is refused. Files with real spreads are left as they are. Returns
+ * what the report's broker summary says about it (null: no such file).
+ */
+function spreadlessSpread(cmd: Command, bars: LoadedBars & { fine?: BarSeries | null; fineSpreadless?: SpreadlessFile | null }, inst: Instrument, given: number | undefined, fallback: number | undefined): string | null {
+  const files = [...bars.spreadless, ...(bars.fineSpreadless ? [bars.fineSpreadless] : [])];
+  if (files.length === 0) return null;
+  const what = files.map((f) => `${f.file} (${f.spreads === 'zero' ? 'every spread is 0' : 'no spread column values'})`).join(', ');
+  const points = given ?? fallback;
+  if (points === undefined) {
+    throw new CliError(
+      `${what}: no spread to replay with, so every trade would be free of costs. Pass --spread-points N (your broker's usual spread in points of ${inst.point}), ` +
+        `or set instruments.${inst.canonical}.defaultSpreadPoints in a config`,
+    );
+  }
+  const spread = Number((points * inst.point).toFixed(inst.digits + 2));
+  fillSpreadless(bars.series, bars.spreadless, spread);
+  if (bars.fine && bars.fineSpreadless) fillSpreadless(bars.fine, [bars.fineSpreadless], spread);
+  const source = given !== undefined ? '--spread-points' : `the ${inst.canonical} default, instruments.${inst.canonical}.defaultSpreadPoints`;
+  writeErr(
+    cmd,
+    `warden: WARNING: ${what}: replayed as it is, every trade would be free of costs. ` +
+      `Using ${points} points (${spread}) for ${files.length === 1 ? 'its' : 'their'} bars (${source})${given === undefined ? '; pass --spread-points N for your broker\'s spread' : ''}.`,
+  );
+  return `${files.map((f) => f.file).join(', ')}: no spreads in the data, ${points} points (${spread}) from ${source}`;
 }
