@@ -11,7 +11,7 @@ import { decimalText } from '../domain/decimalText.ts';
 import type { StoredReplayCheckpoint, WardenStore } from '../store/store.ts';
 import { LineWriter, isoTime } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
-import { renderReportHtml } from './reportHtml.ts';
+import { balanceGoneText, renderReportHtml } from './reportHtml.ts';
 import type { DataSummary, GapSummary, ReplayMetrics, ReplayReport, TradeRow } from './reportModel.ts';
 import { loadReplayCheckpoint, ReplayCheckpointWriter } from './replayCheckpointStore.ts';
 import { runReplay, tradeChart, type ReplayCheckpoint, type ReplayResult } from './replaySession.ts';
@@ -133,6 +133,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
     data: job.data,
     gaps: job.gaps,
     entries: { source: job.entriesSource, count: job.entries.length, rejected: result.entriesRejected },
+    ...(result.balanceGone === null ? {} : { balanceGone: result.balanceGone }),
     broker: brokerSummary(job.broker, job.instrument, job.spreadNote),
     metrics: result.metrics,
     counts: sortedCounts(result.counts, decisions.count),
@@ -173,6 +174,7 @@ export function reportJson(r: ReplayReport): string {
   const head = {
     ...r,
     data: { ...r.data, first: iso(r.data.first), last: iso(r.data.last) },
+    ...(r.balanceGone === undefined ? {} : { balanceGone: { ...r.balanceGone, time: iso(r.balanceGone.time) } }),
     gaps: {
       ...r.gaps,
       longest: r.gaps.longest.map((g) => ({ ...g, from: iso(g.from), to: iso(g.to) })),
@@ -234,6 +236,7 @@ export function summaryLine(r: ReplayReport, where: string | null): string {
     `${r.symbol} ${r.data.timeframe}, ${r.data.bars.toLocaleString('en-US')} bars: ${m.trades} trades, win ${pct(m.winRate)}, ` +
     `expectancy ${num(m.expectancyR)} R, PF ${num(m.profitFactor)}, net ${num(m.netProfit)} ${r.currency}, max DD ${pct(m.maxDrawdownPct)}; ` +
     `RMAG ${pct(m.rmagTriggerRate)}, breakeven ${pct(m.breakevenRate)}, trailing ${pct(m.trailingActivationRate)}, BE hit ${pct(m.breakevenHitRate)}, ` +
+    (r.balanceGone === undefined ? '' : `${balanceGoneText(r.balanceGone)}; `) +
     (r.dtms.enabled ? `DTMS ${pct(m.dtmsActionRate)} (${sum(r.dtms.transitions)} transitions, ${sum(r.dtms.actions)} actions, ${r.dtms.hedges} hedges)` : 'DTMS off') +
     (where ? `; report: ${where}` : '')
   );

@@ -1,7 +1,7 @@
 // report.html: a replay's report as ONE self-contained page (inline CSS, inline SVG, no external
 // URL) that a trader can open from disk, mail or archive. Deterministic: the same inputs give the
 // same bytes, so two reports can be diffed and a stored report can be checked against a rerun.
-import type { DtmsSummary, Gap, ReplayReport, TradeChart, TradeRow } from './reportModel.ts';
+import type { BalanceGone, DtmsSummary, Gap, ReplayReport, TradeChart, TradeRow } from './reportModel.ts';
 
 export interface ReportHtmlOptions {
   /** Trade charts drawn, from the start of `charts` (default 300); the rest are counted, not drawn. */
@@ -116,6 +116,11 @@ function iso(t: number): string {
 }
 
 const DAY_MS = 86_400_000;
+
+/** "balance gone at <time>: replay stopped, N entries not taken" (the summary line and the page say it alike). */
+export function balanceGoneText(b: BalanceGone): string {
+  return `balance gone at ${iso(b.time)}: replay stopped, ${count(b.entriesNotTaken)} ${b.entriesNotTaken === 1 ? 'entry' : 'entries'} not taken`;
+}
 
 /** Axis label: the date over long spans, month-day and minute over short ones (the date at midnight). */
 function axisTime(t: number, step: number): string {
@@ -544,8 +549,9 @@ function headerSection(r: ReplayReport, tradeCount: number): string {
     ['Trades', count(tradeCount)],
     ['Starting balance', `${money(r.startingBalance)} ${escapeHtml(r.currency)}`],
   ];
+  const gone = r.balanceGone === undefined ? '' : `<p class="gone" style="color:#cf222e;border:2px solid #cf222e;border-radius:4px;padding:6px 10px"><strong>${escapeHtml(balanceGoneText(r.balanceGone))}</strong>: what was open closed at that bar's close.</p>`;
   return (
-    `<header><h1>Warden replay: ${escapeHtml(r.symbol)}</h1>` +
+    `<header><h1>Warden replay: ${escapeHtml(r.symbol)}</h1>${gone}` +
     `<dl class="meta">${items.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl></header>`
   );
 }

@@ -8,7 +8,7 @@ import { DEFAULT_GENERATED, generateEntries, parseEntriesCsv } from '../../src/r
 import { fillSpreadless, loadBarFiles, sampleBars, spreadlessKind } from '../../src/replay/replayInputs.ts';
 import { BarSeries } from '../../src/market/barSeries.ts';
 import { renderReportHtml } from '../../src/replay/reportHtml.ts';
-import { REPLAY_FILES, runReplayJob, TRADES_CSV_HEADER, type ReplayJob } from '../../src/replay/replayRun.ts';
+import { REPLAY_FILES, runReplayJob, summaryLine, TRADES_CSV_HEADER, type ReplayJob } from '../../src/replay/replayRun.ts';
 import { checkDecisionInvariants } from '../support/decisionInvariants.ts';
 
 const dirs: string[] = [];
@@ -262,5 +262,40 @@ describe('spread-less bar files', () => {
     expect(bars.spreadless).toEqual([{ file: 'b.csv', spreads: 'zero', from: 5, to: 8 }]);
     fillSpreadless(bars.series, bars.spreadless, 0.25);
     expect(Array.from(bars.series.spread.subarray(0, bars.series.length))).toEqual([0.3, 0.3, 0.3, 0.3, 0.3, 0.25, 0.25, 0.25, 0.25]);
+  });
+});
+
+describe('balance gone', () => {
+  it('stops opening entries when the realized balance is 0 or below, closes what is open at that bar, and says so', async () => {
+    const dir = tmp();
+    const j = job('XAUUSDc', { outDir: dir, startingBalance: 150 }, 20_000, 60);
+    const run = await runReplayJob(j);
+    const gone = run.report.balanceGone!;
+    expect(gone).toBeDefined();
+    const last = run.report.equity[run.report.equity.length - 1]!;
+    expect(last[1]).toBeLessThanOrEqual(0);
+    expect(last[0]).toBeLessThanOrEqual(gone.time);
+    // Nothing opened or closed after it; the entries after it are counted, not taken.
+    for (const t of run.report.trades) {
+      expect(t.entryTime).toBeLessThanOrEqual(gone.time);
+      expect(t.exitTime).toBeLessThanOrEqual(gone.time);
+    }
+    expect(gone.entriesNotTaken).toBeGreaterThan(0);
+    expect(gone.entriesNotTaken + (run.report.counts['entries.opened'] ?? 0) + run.report.entries.rejected).toBe(j.entries.length);
+    expect(j.entries.filter((e) => e.time > gone.time).length).toBeLessThanOrEqual(gone.entriesNotTaken);
+    const text = `balance gone at ${new Date(gone.time).toISOString().replace('.000Z', 'Z')}: replay stopped, ${gone.entriesNotTaken} entries not taken`;
+    expect(summaryLine(run.report, null)).toContain(text);
+    expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain(text);
+    const json = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { balanceGone: { time: string; entriesNotTaken: number } };
+    expect(json.balanceGone).toEqual({ time: new Date(gone.time).toISOString().replace('.000Z', 'Z'), entriesNotTaken: gone.entriesNotTaken });
+    expect(checkDecisionInvariants(lines(run, dir), j.instrument).violations).toEqual([]);
+  });
+
+  it('a run that keeps its balance says nothing about it', async () => {
+    const dir = tmp();
+    const run = await runReplayJob(job('XAUUSDc', { outDir: dir }, 8000, 120));
+    expect(run.report.balanceGone).toBeUndefined();
+    expect(readFileSync(path.join(dir, 'report.json'), 'utf8')).not.toContain('balanceGone');
+    expect(summaryLine(run.report, null)).not.toContain('balance gone');
   });
 });
