@@ -11,7 +11,7 @@ import { decimalText } from '../domain/decimalText.ts';
 import type { StoredReplayCheckpoint, WardenStore } from '../store/store.ts';
 import { LineWriter, isoTime } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
-import { balanceGoneText, renderReportHtml } from './reportHtml.ts';
+import { balanceGoneText, DEFAULT_MAX_TRADE_CHARTS, renderReportHtml } from './reportHtml.ts';
 import type { DataSummary, GapSummary, ReplayMetrics, ReplayReport, TradeRow } from './reportModel.ts';
 import { loadReplayCheckpoint, ReplayCheckpointWriter } from './replayCheckpointStore.ts';
 import { runReplay, tradeChart, type ReplayCheckpoint, type ReplayResult } from './replaySession.ts';
@@ -34,7 +34,7 @@ export interface ReplayJob {
   /** Where the files go; null keeps everything in memory (tests, --compare without --out). */
   outDir: string | null;
   version: string;
-  /** Trades drawn in report.html (the first ones). */
+  /** Trades drawn in report.html (the first ones; default DEFAULT_MAX_TRADE_CHARTS). */
   maxTradeCharts?: number;
   onProgress?: (done: number, total: number) => void;
   /** Resumable run (`--store`): checkpoints saved in the store, picked up by the next run with the same key. */
@@ -116,7 +116,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
       decisions,
       startingBalance: job.startingBalance,
       maxGapMs: job.maxGapMs,
-      chartTrades: job.maxTradeCharts ?? 300,
+      chartTrades: job.maxTradeCharts ?? DEFAULT_MAX_TRADE_CHARTS,
       onProgress: job.onProgress,
       ...(resume ? { resume: resume.checkpoint } : {}),
       ...(checkpointAt ? { checkpointAt, onCheckpoint } : {}),
@@ -144,7 +144,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
   const files: string[] = [];
   if (job.outDir !== null) {
     const dir = job.outDir;
-    const maxCharts = job.maxTradeCharts ?? 300;
+    const maxCharts = job.maxTradeCharts ?? DEFAULT_MAX_TRADE_CHARTS;
     const charts = result.trades.filter((t) => t.charted).map((t) => tradeChart(t, job.series));
     writeFileSync(path.join(dir, 'report.json'), reportJson(report));
     writeFileSync(path.join(dir, 'trades.csv'), tradesCsv(report.trades, job.instrument.digits));
@@ -193,7 +193,8 @@ const TRADES_SLOT = '\u0000trades';
 
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
-export const TRADES_CSV_HEADER = 'positionId,side,volume,entryTime,entryPrice,initialSl,tp,exitTime,exitPrice,exitReason,r,profit,tradeType,trailMoves,flags,comment';
+// Columns are only ever added at the end, so a reader of the older file keeps working.
+export const TRADES_CSV_HEADER = 'positionId,side,volume,entryTime,entryPrice,initialSl,tp,exitTime,exitPrice,exitReason,r,profit,tradeType,trailMoves,flags,comment,mfeR,maeR';
 
 export function tradesCsv(rows: readonly TradeRow[], digits: number): string {
   // Prices come on the tick grid or rounded to digits + 2 (exit averages): decimal text, no shortest-double search.
@@ -218,6 +219,8 @@ export function tradesCsv(rows: readonly TradeRow[], digits: number): string {
         String(t.trailMoves),
         t.flags.join(';'),
         csvCell(t.comment),
+        t.mfeR === null ? '' : t.mfeR.toFixed(4),
+        t.maeR === null ? '' : t.maeR.toFixed(4),
       ].join(','),
     );
   }

@@ -31,6 +31,7 @@ import type { ReplayEntry } from './entries.ts';
 import { accountCurrency, computeMetrics, toAccountCurrency } from './metrics.ts';
 import type { BalanceGone, DtmsSummary, ExitReason, TradeChart, TradeRow } from './reportModel.ts';
 import { TradeBook, type TradeBookState, type TradeState } from './tradeBook.ts';
+import { DEFAULT_MAX_TRADE_CHARTS } from './reportHtml.ts';
 
 export type { PlacedTrade, TradeState } from './tradeBook.ts';
 
@@ -49,7 +50,7 @@ export interface ReplayInput {
    * afresh after it, and a file entry inside it is refused. Default 96 h (a weekend with a holiday).
    */
   maxGapMs?: number;
-  /** Trades whose stop path and events are kept for report.html (the first ones); default 300. */
+  /** Trades whose stop path and events are kept for report.html (the first ones); default DEFAULT_MAX_TRADE_CHARTS. */
   chartTrades?: number;
   /** Called every `progressEvery` bars and at the end. */
   onProgress?: (done: number, total: number) => void;
@@ -232,7 +233,7 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   };
   const broker = new PaperBroker(inst, { ...input.broker, timeframeMs: tfMs });
   const risk = new AccountRiskBook(input.startingBalance);
-  const book = new TradeBook(broker, risk, inst.canonical, input.chartTrades ?? 300);
+  const book = new TradeBook(broker, risk, inst.canonical, input.chartTrades ?? DEFAULT_MAX_TRADE_CHARTS);
   const lines = new DecisionLineBuilder(input.decisions, inst.symbol);
   const sink = new ReplaySink(book.open, lines, digits, count);
   const engine = new ExitEngine(config, { baseTimeframe: input.timeframe, sink });

@@ -83,6 +83,15 @@ describe('replay on the generated sample market', () => {
     const csv = readFileSync(path.join(dir, 'trades.csv'), 'utf8').trimEnd().split('\n');
     expect(csv[0]).toBe(TRADES_CSV_HEADER);
     expect(csv.length - 1).toBe(m.trades);
+    // MFE and MAE in R come last (older readers of the first 16 columns keep working), as report.json has them.
+    expect(TRADES_CSV_HEADER.split(',').slice(0, 16).join(',')).toBe('positionId,side,volume,entryTime,entryPrice,initialSl,tp,exitTime,exitPrice,exitReason,r,profit,tradeType,trailMoves,flags,comment');
+    expect(TRADES_CSV_HEADER.split(',').slice(16)).toEqual(['mfeR', 'maeR']);
+    const rows = run.report.trades;
+    csv.slice(1).forEach((line, k) => {
+      const cells = line.split(',');
+      const [mfe, mae] = cells.slice(-2).map((x) => (x === '' ? null : Number(x)));
+      expect([mfe, mae]).toEqual([rows[k]!.mfeR, rows[k]!.maeR]);
+    });
     const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
     expect(html).toMatch(/<svg/);
     expect(html).not.toMatch(/https?:\/\//);
