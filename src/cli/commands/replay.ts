@@ -106,7 +106,7 @@ export function register(program: Command): void {
     .option('--fixed-spread', 'use --spread-points for every bar, ignoring the data')
     .option('--faults <rate>', 'share of broker requests that fail (reject, requote, timeout), 0..1', '0')
     .option('--fault-seed <n>', 'seed of the broker faults', '1')
-    .option('--balance <amount>', 'starting balance for the equity curve and drawdown', '10000')
+    .option('--balance <amount>', 'starting balance for the equity curve and drawdown; the replay stops when the realized balance falls to 0 or below', '10000')
     .option('--max-gap-hours <h>', 'a hole between bars longer than this is a data boundary: positions close before it, indicators restart after it', String(DEFAULT_MAX_GAP_MS / 3_600_000))
     .option('--skip-bad-rows', 'replay without the bad rows of the bar files (they are listed)')
     .option('--sample', 'replay the generated sample market (trending, ranging and volatile stretches)')
