@@ -54,7 +54,7 @@ function unknownSymbolMessage(brokerSymbol: string, canonical: string, config: W
   const known = Object.keys(config.instruments).filter((k) => k !== 'DEFAULT');
   const head =
     `${brokerSymbol}${canonical !== brokerSymbol ? ` (canonical ${canonical})` : ''} has no instrument rules: the config's instruments table knows ${known.join(', ')}, ` +
-    `and replaying on the DEFAULT rules (an FX contract of ${config.instruments['DEFAULT']?.contractSize ?? 100_000} units) would get its profits, lots and stops wrong.`;
+    `and replaying on the DEFAULT rules (an FX contract of ${(config.instruments['DEFAULT']?.contractSize ?? 100_000).toLocaleString('en-US')} units) would get its profits, lots and stops wrong.`;
   const define =
     ` Define it under instruments.${canonical} in a config (${CONTRACT_FIELDS.join(', ')}; minLot, maxLot, stopsLevelPoints, freezeLevelPoints, crypto and ` +
     `defaultSpreadPoints come from instruments.DEFAULT when left out), or with --instrument, e.g. --instrument tickSize=0.01,digits=2,lotStep=0.01,contractSize=100. ` +

@@ -123,7 +123,7 @@ describe('warden replay', () => {
     const contract = ['--instrument', 'tickSize=0.01,digits=2,contractSize=100,lotStep=0.01'];
     const noSpread = warden('--bars', file, '--symbol', 'GOLD', ...contract, ...gen, '--out', path.join(dir, 'gold'));
     expect(noSpread.status).toBe(2);
-    expect(noSpread.stderr).toMatch(/gold-missing\.csv \(no spread column values\): no spread to replay with.*Pass --spread-points N .*instruments\.GOLD\.defaultSpreadPoints/s);
+    expect(noSpread.stderr).toMatch(/gold-missing\.csv \(no row has a spread\): no spread to replay with.*Pass --spread-points N .*instruments\.GOLD\.defaultSpreadPoints/s);
     const out = path.join(dir, 'gold');
     const ok = warden('--bars', file, '--symbol', 'GOLD', ...contract, '--spread-points', '30', ...gen, '--out', out);
     expect(ok.status, ok.stderr).toBe(0);

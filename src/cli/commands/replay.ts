@@ -301,7 +301,7 @@ async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Pr
 function spreadlessSpread(cmd: Command, bars: LoadedBars & { fine?: BarSeries | null; fineSpreadless?: SpreadlessFile | null }, inst: Instrument, given: number | undefined, fallback: number | undefined): string | null {
   const files = [...bars.spreadless, ...(bars.fineSpreadless ? [bars.fineSpreadless] : [])];
   if (files.length === 0) return null;
-  const what = files.map((f) => `${f.file} (${f.spreads === 'zero' ? 'every spread is 0' : 'no spread column values'})`).join(', ');
+  const what = files.map((f) => `${f.file} (${f.spreads === 'zero' ? 'every spread is 0' : 'no row has a spread'})`).join(', ');
   const points = given ?? fallback;
   if (points === undefined) {
     throw new CliError(
