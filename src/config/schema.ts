@@ -40,7 +40,7 @@ const tradeTypeBase = z.strictObject({
   partialClosePct: percent(),
 });
 
-const instrumentRules = z.strictObject({
+export const instrumentRules = z.strictObject({
   tickSize: z.number().positive({ error: 'must be greater than 0' }),
   digits: z.number().int().min(0).max(10),
   lotStep: z.number().positive({ error: 'must be greater than 0' }),
@@ -50,6 +50,11 @@ const instrumentRules = z.strictObject({
   stopsLevelPoints: z.number().min(0, { error: 'must be 0 or more' }),
   freezeLevelPoints: z.number().min(0, { error: 'must be 0 or more' }),
   crypto: z.boolean(),
+  /**
+   * Replay only: the spread (in points) of a bar file whose spreads are all 0 or missing, as MT5 exports
+   * often are; replay without it then needs --spread-points. A typical retail spread, not a best case.
+   */
+  defaultSpreadPoints: z.number().min(0, { error: 'must be 0 or more' }).optional(),
 });
 
 /** A table keyed by canonical symbol that must hold a DEFAULT entry. */
@@ -105,19 +110,23 @@ export const DEFAULT_SYMBOL_PARAMS = {
 } as const;
 
 /** Instrument rules for the paper broker and replay when the broker does not supply them. */
+// Default spreads (points; a point is 10^-digits): gold 0.25 USD (the Oanda 2014 M1 median is 0.26),
+// EURUSD 1.0 pip, GBPUSD 1.2 pips, USDJPY 1.0 pip, BTCUSD 10 USD: a standard retail account's usual
+// spread, so a replay of spread-less data is not free. DEFAULT has none: an instrument Warden does not
+// know has no sensible guess.
 export const DEFAULT_INSTRUMENTS = {
-  XAUUSD: { tickSize: 0.001, digits: 3, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false },
-  EURUSD: { tickSize: 0.00001, digits: 5, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100_000, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false },
-  GBPUSD: { tickSize: 0.00001, digits: 5, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100_000, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false },
-  USDJPY: { tickSize: 0.001, digits: 3, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100_000, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false },
-  BTCUSD: { tickSize: 0.01, digits: 2, lotStep: 0.01, minLot: 0.01, maxLot: 50, contractSize: 1, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: true },
+  XAUUSD: { tickSize: 0.001, digits: 3, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false, defaultSpreadPoints: 250 },
+  EURUSD: { tickSize: 0.00001, digits: 5, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100_000, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false, defaultSpreadPoints: 10 },
+  GBPUSD: { tickSize: 0.00001, digits: 5, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100_000, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false, defaultSpreadPoints: 12 },
+  USDJPY: { tickSize: 0.001, digits: 3, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100_000, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false, defaultSpreadPoints: 10 },
+  BTCUSD: { tickSize: 0.01, digits: 2, lotStep: 0.01, minLot: 0.01, maxLot: 50, contractSize: 1, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: true, defaultSpreadPoints: 1000 },
   DEFAULT: { tickSize: 0.00001, digits: 5, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100_000, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false },
 } as const;
 
 export const symbolsSchema = z
   .strictObject({
     /** Broker decorations stripped to get the canonical symbol (suffixes, matched case-sensitively). */
-    decorations: z.array(z.string().min(1)).default(['c', 'm', '.pro', '.raw', '.ecn', '-ecn', '.a']),
+    decorations: z.array(z.string().min(1)).default(['c', 'm', '.pro', '.raw', '.ecn', '-ecn', '.a', '.r']),
     /** Symbols that pass through unchanged (indices). */
     passthrough: z.array(z.string().min(1)).default(['DXY', 'VIX', 'US10Y', 'SPX']),
   })

@@ -1,17 +1,30 @@
 // Gaps in a bar series: steps between consecutive bar open times longer than 1.5 bars.
 //
-// Weekend rule: a gap is `weekend` when no bar opens during one whole UTC Saturday (00:00 to 24:00)
-// inside it; every other gap is `intra_week`. The FX/CFD weekend (Friday ~21:00 to Sunday ~22:00 UTC)
-// covers Saturday in every broker zone, and so do the Friday-to-Sunday/Monday steps of H4 and daily
-// bars, while a few missing minutes of a 24/7 crypto market on a Saturday are not a weekend. This
-// reproduces the weekend / intra-week counts of every file in ../shared/data/SOURCES.md. (A step over a
-// whole Saturday that is really a hole in the data, such as the months between btcusd_coinbase_m1.csv's
-// separate days, is counted as weekend too: the bars cannot tell them apart.)
+// Kinds:
+// - `weekend`: no bar opens during one whole UTC Saturday (00:00 to 24:00) inside the gap, and the gap
+//   lasts at most WEEKEND_MAX_MS (4 days). The FX/CFD weekend (Friday ~21:00 to Sunday ~22:00 UTC, about
+//   49 h) covers Saturday in every broker zone, and so do the Friday-to-Sunday/Monday steps of H4 and
+//   daily bars; a holiday next to it makes it longer (real hourly gold and EURUSD data has weekends of
+//   72-77 h around Christmas, New Year and Good Friday), so the cap is 4 days, not 3.
+// - `outage`: longer than a day and not a weekend: a weekday without bars (a holiday closure or a feed
+//   outage), or a hole over a weekend much longer than one (a 13-day hole is not a weekend).
+// - `intra_week`: every other gap (daily trading breaks, minutes without a quote; a few missing minutes
+//   of a 24/7 crypto market on a Saturday do not cover the whole Saturday).
 import type { BarSeries } from './barSeries.ts';
 import type { Gap, GapSummary } from '../replay/reportModel.ts';
 
 const DAY = 86_400_000;
 const LONGEST = 10;
+/** A weekend with a holiday on one or both sides fits in this; a longer hole over a Saturday is an outage. */
+export const WEEKEND_MAX_MS = 4 * DAY;
+/** A gap longer than this that is not a weekend is an outage. */
+export const OUTAGE_MIN_MS = DAY;
+
+export function gapKind(from: number, to: number): Gap['kind'] {
+  const span = to - from;
+  if (span <= WEEKEND_MAX_MS && coversSaturday(from, to)) return 'weekend';
+  return span > OUTAGE_MIN_MS ? 'outage' : 'intra_week';
+}
 
 /** Whether a whole UTC Saturday lies in (from, to]: the first Saturday 00:00 after `from` ends by `to`. */
 export function coversSaturday(from: number, to: number): boolean {
@@ -24,6 +37,7 @@ export function coversSaturday(from: number, to: number): boolean {
 export function findGaps(series: BarSeries, timeframeMs: number): GapSummary {
   const list: Gap[] = [];
   let weekend = 0;
+  let outage = 0;
   if (timeframeMs > 0) {
     const t = series.time;
     const limit = 1.5 * timeframeMs;
@@ -31,14 +45,15 @@ export function findGaps(series: BarSeries, timeframeMs: number): GapSummary {
       const from = t[i - 1]!;
       const to = t[i]!;
       if (to - from <= limit) continue;
-      const kind = coversSaturday(from, to) ? 'weekend' : 'intra_week';
+      const kind = gapKind(from, to);
       if (kind === 'weekend') weekend++;
+      else if (kind === 'outage') outage++;
       list.push({ from, to, minutes: (to - from) / 60_000, kind });
     }
   }
   // Longest first; equal lengths in time order (sort is stable and `list` is in time order).
   const longest = [...list].sort((a, b) => b.to - b.from - (a.to - a.from)).slice(0, LONGEST);
-  return { count: list.length, weekend, intraWeek: list.length - weekend, longest, list };
+  return { count: list.length, weekend, intraWeek: list.length - weekend - outage, outage, longest, list };
 }
 
 /**

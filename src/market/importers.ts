@@ -19,7 +19,7 @@ export type BarFormat = 'uniform' | 'mt5_export' | 'mt5_rates' | 'binance';
 export const BAR_FORMATS: readonly BarFormat[] = ['uniform', 'mt5_export', 'mt5_rates', 'binance'];
 
 export interface ImportOptions {
-  /** IANA time zone of broker-server-time files (MT5 formats), e.g. 'Etc/GMT-3' or 'Europe/Athens' (DST). */
+  /** Zone of broker-server-time files (MT5 formats): 'mt5-ny' (see timezone.ts) or an IANA name, e.g. 'Etc/GMT-3' or 'Europe/Athens' (DST). */
   tz?: string;
   /** Price of one point, to convert MT5 spreads given in points into price units. */
   point?: number;
@@ -70,12 +70,12 @@ function zoneFor(file: string, format: BarFormat, tz: string | undefined): ZoneC
     }
     return null;
   }
-  if (tz === undefined) throw new ImportError(`${file}: MT5 files are in broker server time: pass --tz, e.g. Etc/GMT-2, Europe/Athens, or UTC`);
+  if (tz === undefined) throw new ImportError(`${file}: MT5 files are in broker server time: pass --tz, e.g. mt5-ny (UTC+2/+3 with New York's DST, the usual MT5 server clock), Etc/GMT-2, Europe/Athens, or UTC`);
   try {
     return new ZoneClock(tz);
   } catch (err) {
     if (err instanceof UnknownZoneError) {
-      throw new ImportError(`${file}: unknown time zone "${tz}": pass an IANA zone name, e.g. Etc/GMT-2 (fixed UTC+2), Europe/Athens (UTC+2/+3 with EU DST), or UTC`);
+      throw new ImportError(`${file}: unknown time zone "${tz}": pass mt5-ny (UTC+2/+3 with New York's DST) or an IANA zone name, e.g. Etc/GMT-2 (fixed UTC+2), Europe/Athens (UTC+2/+3 with EU DST), or UTC`);
     }
     throw err;
   }

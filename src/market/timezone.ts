@@ -1,6 +1,6 @@
 // Broker server time -> UTC. MT5 stamps bars with the wall clock of the broker's server, usually
-// UTC+2 in winter and UTC+3 in summer (following New York's DST so that the week opens at 00:00), or
-// a fixed UTC+2/+3. The zone is an IANA name: `Etc/GMT-3` is a fixed UTC+3 (POSIX sign: inverted),
+// UTC+2 in winter and UTC+3 in summer (following New York's DST so that the week opens at 00:00: the
+// named zone `mt5-ny` below), or a fixed UTC+2/+3. Otherwise the zone is an IANA name: `Etc/GMT-3` is a fixed UTC+3 (POSIX sign: inverted),
 // `Europe/Athens` follows EU DST, `UTC` is no shift.
 //
 // Offsets come from Intl.DateTimeFormat (no dependency). Calling it per row would cost ~2 µs, so
@@ -9,6 +9,14 @@
 // bucket is memoized, so consecutive bars convert with a compare and a subtraction. The buckets assume
 // transitions on 15-minute boundaries and offsets in whole quarter hours, which holds for every zone
 // since 1970; other offsets are resolved without the wall-bucket memo.
+//
+// Named zone `mt5-ny`: the MT5 servers whose day rolls at 17:00 New York (UTC+2 while New York is on
+// standard time, UTC+3 while it is on daylight time), so that the FX week opens at 00:00 server time. That
+// clock is New York's wall clock plus 7 hours at every instant, so it is New York's zone shifted by +7 h:
+// its transitions are New York's, at 09:00 server time (02:00 New York) on the same Sundays. In March
+// 09:00-09:59 server time does not exist (07:00 UTC: 09:00 at +2 becomes 10:00 at +3); in November
+// 08:00-08:59 happens twice (06:00 UTC: 09:00 at +3 becomes 08:00 at +2). Both fall on a Sunday morning,
+// when FX and metals are closed; a broker's weekend crypto bars there are resolved as below.
 //
 // Wall times around a transition:
 // - Spring forward (e.g. Athens 03:00 -> 04:00 on the last Sunday of March): 03:00-03:59 does not exist.
@@ -22,6 +30,11 @@
 const MINUTE = 60_000;
 const BUCKET = 15 * MINUTE;
 const DAY = 86_400_000;
+
+/** Named broker-server zones: the IANA zone they follow, and their constant shift from it. */
+export const NAMED_ZONES: Readonly<Record<string, { follows: string; shiftMs: number; about: string }>> = {
+  'mt5-ny': { follows: 'America/New_York', shiftMs: 7 * 3_600_000, about: 'UTC+2 in New York winter, UTC+3 in New York summer (day rolls at 17:00 New York)' },
+};
 
 /** Thrown for a zone name Intl does not know. */
 export class UnknownZoneError extends RangeError {
@@ -75,12 +88,16 @@ export class ZoneClock {
   private readonly buckets = new Map<number, number>();
   private memoBucket = NaN;
   private memoRule: WallRule = { early: NaN, late: NaN };
+  /** Added to the followed zone's offset (a named zone such as mt5-ny); 0 for an IANA zone. */
+  private readonly shiftMs: number;
 
-  /** @throws UnknownZoneError when Intl does not know `tz`. */
+  /** @throws UnknownZoneError when `tz` is neither a named zone (NAMED_ZONES) nor one Intl knows. */
   constructor(tz: string) {
+    const named = Object.hasOwn(NAMED_ZONES, tz) ? NAMED_ZONES[tz] : undefined;
+    this.shiftMs = named?.shiftMs ?? 0;
     try {
       this.fmt = new Intl.DateTimeFormat('en-US', {
-        timeZone: tz,
+        timeZone: named?.follows ?? tz,
         hourCycle: 'h23',
         year: 'numeric',
         month: 'numeric',
@@ -173,6 +190,6 @@ export class ZoneClock {
       else if (p.type === 'minute') mi = Number(p.value);
       else if (p.type === 'second') s = Number(p.value);
     }
-    return wallMs(y, mo, d, h, mi, s) - Math.floor(utc / 1000) * 1000;
+    return wallMs(y, mo, d, h, mi, s) - Math.floor(utc / 1000) * 1000 + this.shiftMs;
   }
 }

@@ -29,6 +29,11 @@ export class AccountRiskBook {
   private hourStart = 0;
   private hourProfit = 0;
 
+  /** The realized balance (starting balance plus every realized profit so far). */
+  get realizedBalance(): number {
+    return this.balance;
+  }
+
   constructor(startingBalance: number) {
     this.balance = startingBalance;
     this.dayStartBalance = startingBalance;

@@ -119,6 +119,7 @@ export function readEntriesCsv(path: string, instrument: Instrument, symbols: Sy
 export interface GeneratedEntriesOptions {
   /** One entry every this many bars after warm-up. */
   every: number;
+  /** Random sides are drawn from it; alternate sides start with a buy for an odd seed, a sell for an even one. */
   seed: number;
   side: 'alternate' | 'random';
   /** SL = slAtr x ATR(14) of `atrTimeframe`; TP = rr x SL distance. */
@@ -141,10 +142,14 @@ export const DEFAULT_GENERATED: Omit<GeneratedEntriesOptions, 'every' | 'seed'> 
   warmupBars: 1500,
 };
 
+/** The first side of alternating entries: a buy for an odd seed (1, the default), a sell for an even one. */
+export const firstAlternateSide = (seed: number): Side => (seed % 2 === 1 ? 'buy' : 'sell');
+
 /**
  * Reproducible entries: every N bars (after warm-up and once ATR is ready) an entry at that bar's
- * close, i.e. the next bar's open; side alternating or drawn from the seed; SL = k x ATR from the
- * fill price, TP = RR x SL. Independent of the exit config, so `--compare` runs see the same trades.
+ * close, i.e. the next bar's open; sides alternating from the seed's first side (see
+ * firstAlternateSide) or drawn from the seed; SL = k x ATR from the fill price, TP = RR x SL.
+ * Independent of the exit config, so `--compare` runs see the same trades.
  */
 export function generateEntries(series: BarSeries, baseTimeframe: Timeframe, o: GeneratedEntriesOptions): ReplayEntry[] {
   const baseMs = TIMEFRAME_MS[baseTimeframe];
@@ -154,6 +159,8 @@ export function generateEntries(series: BarSeries, baseTimeframe: Timeframe, o: 
   const maxGap = o.maxGapMs ?? DEFAULT_MAX_GAP_MS;
   let segmentStart = 0;
   const rand = seededRandom(o.seed);
+  const first = firstAlternateSide(o.seed);
+  const second: Side = first === 'buy' ? 'sell' : 'buy';
   const entries: ReplayEntry[] = [];
   const bar = { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, spread: NaN };
   let n = 0;
@@ -171,7 +178,7 @@ export function generateEntries(series: BarSeries, baseTimeframe: Timeframe, o: 
     }
     const k = i - segmentStart - o.warmupBars;
     if (k < 0 || k % o.every !== 0 || !atr.ready || i === series.length - 1) continue;
-    const side: Side = o.side === 'alternate' ? (n % 2 === 0 ? 'buy' : 'sell') : rand() < 0.5 ? 'buy' : 'sell';
+    const side: Side = o.side === 'alternate' ? (n % 2 === 0 ? first : second) : rand() < 0.5 ? 'buy' : 'sell';
     n++;
     const dist = o.slAtr * atr.value;
     entries.push({ time: bar.time + baseMs, side, volume: o.volume, sl: null, tp: null, slDistance: dist, tpDistance: o.rr * dist, comment: '', source: `generated #${n}` });

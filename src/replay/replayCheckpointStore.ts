@@ -44,6 +44,7 @@ const EXIT_REASONS = membersOf<ExitReason>({
   dtms_close: true,
   data_gap: true,
   end_of_data: true,
+  balance_gone: true,
 });
 const EVENT_KINDS = membersOf<TradeChart['events'][number]['kind']>({ breakeven: true, trail: true, partial: true, dtms: true, exit: true });
 const DEAL_REASONS = membersOf<PaperDealReason>({ open: true, sl: true, tp: true, partial: true, close: true, net: true });

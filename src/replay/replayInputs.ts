@@ -33,6 +33,36 @@ export interface LoadedBars {
   gaps: GapSummary;
   /** Bad rows skipped (only with skipBadRows; otherwise they are an error). */
   skipped: RowError[];
+  /** Files without a single positive spread, and where their bars are in `series` (see spreadlessRange). */
+  spreadless: SpreadlessFile[];
+}
+
+/**
+ * A bar file whose spreads are all 0 or missing (MT5 exports often write 0): replayed as it is, every
+ * trade would be free of costs. `from`..`to` (inclusive) are its bars' indexes in the joined series.
+ */
+export interface SpreadlessFile {
+  file: string;
+  /** 'zero': every spread is 0 (or unknown); 'missing': none is given at all. */
+  spreads: 'zero' | 'missing';
+  from: number;
+  to: number;
+}
+
+/** Why a file counts as spreadless: no bar has a spread above 0 (negative crossed ones included). */
+export function spreadlessKind(series: BarSeries): SpreadlessFile['spreads'] | null {
+  let given = false;
+  for (let i = 0; i < series.length; i++) {
+    const sp = series.spread[i]!;
+    if (sp > 0) return null;
+    if (Number.isFinite(sp)) given = true;
+  }
+  return given ? 'zero' : 'missing';
+}
+
+/** Sets the spread (price units) of every bar of the spreadless files: what the paper broker then quotes. */
+export function fillSpreadless(series: BarSeries, files: readonly SpreadlessFile[], spread: number): void {
+  for (const f of files) series.spread.fill(spread, f.from, f.to + 1);
 }
 
 export interface LoadBarsOptions {
@@ -53,7 +83,7 @@ function importOne(file: string, o: LoadBarsOptions) {
 }
 
 /** Reads and joins the bar files; refuses bad rows unless told to skip them (then reports them). */
-export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): LoadedBars & { fine: BarSeries | null } {
+export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): LoadedBars & { fine: BarSeries | null; fineSpreadless: SpreadlessFile | null } {
   if (files.length === 0) throw new ReplayInputError('no bar file: pass --bars FILE (or --sample)');
   const parts = files.map((f) => importOne(f, o));
   const errors = parts.flatMap((p) => p.errors);
@@ -70,6 +100,13 @@ export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): Load
   const timeframe = timeframeOfMs(tfMs, parts[0]!.file);
   const ordered = [...parts].sort((a, b) => a.series.time[0]! - b.series.time[0]!);
   let series = ordered[0]!.series;
+  const spreadless: SpreadlessFile[] = [];
+  let at = 0;
+  for (const p of ordered) {
+    const kind = spreadlessKind(p.series);
+    if (kind !== null) spreadless.push({ file: path.basename(p.file), spreads: kind, from: at, to: at + p.series.length - 1 });
+    at += p.series.length;
+  }
   if (ordered.length > 1) {
     series = new BarSeries(ordered.reduce((n, p) => n + p.series.length, 0));
     let last = -Infinity;
@@ -83,6 +120,7 @@ export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): Load
     }
   }
   let fine: BarSeries | null = null;
+  let fineSpreadless: SpreadlessFile | null = null;
   if (o.fillFile !== undefined) {
     const f = importOne(o.fillFile, o);
     if (f.errors.length > 0 && !o.skipBadRows) throw new ReplayInputError(`${f.errors.length} bad row(s) in ${o.fillFile}:\n${formatRowErrors(f.errors)}`);
@@ -90,11 +128,14 @@ export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): Load
       throw new ReplayInputError(`--fill-bars ${o.fillFile}: its ${f.timeframeMs / 60_000}-minute bars must be finer than the replayed ${timeframe} bars and divide them`);
     }
     fine = f.series;
+    const kind = spreadlessKind(fine);
+    if (kind !== null) fineSpreadless = { file: path.basename(o.fillFile), spreads: kind, from: 0, to: fine.length - 1 };
   }
   const formats = [...new Set(parts.map((p) => p.format))];
   return {
     series,
     fine,
+    fineSpreadless,
     timeframe,
     format: parts[0]!.format,
     data: {
@@ -108,6 +149,7 @@ export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): Load
     },
     gaps: findGaps(series, tfMs),
     skipped: errors,
+    spreadless,
   };
 }
 
@@ -123,5 +165,6 @@ export function sampleBars(instrument: Instrument, seed: number, bars: number): 
     data: { files: [`sample market (${instrument.canonical}, seed ${seed})`], format: 'generated', timeframe: 'M1', bars: series.length, first: series.time[0]!, last: series.time[series.length - 1]!, fillFile: null },
     gaps: findGaps(series, 60_000),
     skipped: [],
+    spreadless: [],
   };
 }

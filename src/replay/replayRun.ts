@@ -11,7 +11,7 @@ import { decimalText } from '../domain/decimalText.ts';
 import type { StoredReplayCheckpoint, WardenStore } from '../store/store.ts';
 import { LineWriter, isoTime } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
-import { renderReportHtml } from './reportHtml.ts';
+import { balanceGoneText, DEFAULT_MAX_TRADE_CHARTS, renderReportHtml } from './reportHtml.ts';
 import type { DataSummary, GapSummary, ReplayMetrics, ReplayReport, TradeRow } from './reportModel.ts';
 import { loadReplayCheckpoint, ReplayCheckpointWriter } from './replayCheckpointStore.ts';
 import { runReplay, tradeChart, type ReplayCheckpoint, type ReplayResult } from './replaySession.ts';
@@ -26,13 +26,15 @@ export interface ReplayJob {
   entries: readonly ReplayEntry[];
   entriesSource: string;
   broker: Omit<PaperBrokerOptions, 'timeframeMs'>;
+  /** What bar files without spreads were replayed with (their series already carry it), for the report. */
+  spreadNote?: string;
   startingBalance: number;
   /** Data boundary threshold (see ReplayInput.maxGapMs). */
   maxGapMs?: number;
   /** Where the files go; null keeps everything in memory (tests, --compare without --out). */
   outDir: string | null;
   version: string;
-  /** Trades drawn in report.html (the first ones). */
+  /** Trades drawn in report.html (the first ones; default DEFAULT_MAX_TRADE_CHARTS). */
   maxTradeCharts?: number;
   onProgress?: (done: number, total: number) => void;
   /** Resumable run (`--store`): checkpoints saved in the store, picked up by the next run with the same key. */
@@ -61,9 +63,10 @@ export interface ReplayRunResult {
 
 export const REPLAY_FILES = ['decisions.jsonl', 'report.json', 'trades.csv', 'report.html'] as const;
 
-function brokerSummary(b: ReplayJob['broker'], inst: Instrument): ReplayReport['broker'] {
+function brokerSummary(b: ReplayJob['broker'], inst: Instrument, spreadNote: string | undefined): ReplayReport['broker'] {
   const sp = b.spreadPoints ?? 0;
-  const spread = b.spreadMode === 'fixed' ? `fixed ${sp} points` : `from the data (${sp} points where it has none)`;
+  const fromData = `from the data (${sp} points where it has none)`;
+  const spread = b.spreadMode === 'fixed' ? `fixed ${sp} points` : spreadNote === undefined ? fromData : `${fromData}; ${spreadNote}`;
   const f = b.faults;
   const faults = f && f.rate > 0 ? `${(f.rate * 100).toFixed(1)}% of requests fail (reject/requote/timeout), seed ${f.seed}` : 'off';
   return { accountMode: b.accountMode, intrabar: `${b.intrabar ?? 'stop_first'}${b.fineBars ? ', resolved on finer bars' : ''}`, spread: `${spread}; point ${inst.point}`, faults };
@@ -113,7 +116,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
       decisions,
       startingBalance: job.startingBalance,
       maxGapMs: job.maxGapMs,
-      chartTrades: job.maxTradeCharts ?? 300,
+      chartTrades: job.maxTradeCharts ?? DEFAULT_MAX_TRADE_CHARTS,
       onProgress: job.onProgress,
       ...(resume ? { resume: resume.checkpoint } : {}),
       ...(checkpointAt ? { checkpointAt, onCheckpoint } : {}),
@@ -130,7 +133,8 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
     data: job.data,
     gaps: job.gaps,
     entries: { source: job.entriesSource, count: job.entries.length, rejected: result.entriesRejected },
-    broker: brokerSummary(job.broker, job.instrument),
+    ...(result.balanceGone === null ? {} : { balanceGone: result.balanceGone }),
+    broker: brokerSummary(job.broker, job.instrument, job.spreadNote),
     metrics: result.metrics,
     counts: sortedCounts(result.counts, decisions.count),
     dtms: result.dtms,
@@ -140,7 +144,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
   const files: string[] = [];
   if (job.outDir !== null) {
     const dir = job.outDir;
-    const maxCharts = job.maxTradeCharts ?? 300;
+    const maxCharts = job.maxTradeCharts ?? DEFAULT_MAX_TRADE_CHARTS;
     const charts = result.trades.filter((t) => t.charted).map((t) => tradeChart(t, job.series));
     writeFileSync(path.join(dir, 'report.json'), reportJson(report));
     writeFileSync(path.join(dir, 'trades.csv'), tradesCsv(report.trades, job.instrument.digits));
@@ -170,6 +174,7 @@ export function reportJson(r: ReplayReport): string {
   const head = {
     ...r,
     data: { ...r.data, first: iso(r.data.first), last: iso(r.data.last) },
+    ...(r.balanceGone === undefined ? {} : { balanceGone: { ...r.balanceGone, time: iso(r.balanceGone.time) } }),
     gaps: {
       ...r.gaps,
       longest: r.gaps.longest.map((g) => ({ ...g, from: iso(g.from), to: iso(g.to) })),
@@ -188,7 +193,8 @@ const TRADES_SLOT = '\u0000trades';
 
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
-export const TRADES_CSV_HEADER = 'positionId,side,volume,entryTime,entryPrice,initialSl,tp,exitTime,exitPrice,exitReason,r,profit,tradeType,trailMoves,flags,comment';
+// Columns are only ever added at the end, so a reader of the older file keeps working.
+export const TRADES_CSV_HEADER = 'positionId,side,volume,entryTime,entryPrice,initialSl,tp,exitTime,exitPrice,exitReason,r,profit,tradeType,trailMoves,flags,comment,mfeR,maeR';
 
 export function tradesCsv(rows: readonly TradeRow[], digits: number): string {
   // Prices come on the tick grid or rounded to digits + 2 (exit averages): decimal text, no shortest-double search.
@@ -213,6 +219,8 @@ export function tradesCsv(rows: readonly TradeRow[], digits: number): string {
         String(t.trailMoves),
         t.flags.join(';'),
         csvCell(t.comment),
+        t.mfeR === null ? '' : t.mfeR.toFixed(4),
+        t.maeR === null ? '' : t.maeR.toFixed(4),
       ].join(','),
     );
   }
@@ -231,6 +239,7 @@ export function summaryLine(r: ReplayReport, where: string | null): string {
     `${r.symbol} ${r.data.timeframe}, ${r.data.bars.toLocaleString('en-US')} bars: ${m.trades} trades, win ${pct(m.winRate)}, ` +
     `expectancy ${num(m.expectancyR)} R, PF ${num(m.profitFactor)}, net ${num(m.netProfit)} ${r.currency}, max DD ${pct(m.maxDrawdownPct)}; ` +
     `RMAG ${pct(m.rmagTriggerRate)}, breakeven ${pct(m.breakevenRate)}, trailing ${pct(m.trailingActivationRate)}, BE hit ${pct(m.breakevenHitRate)}, ` +
+    (r.balanceGone === undefined ? '' : `${balanceGoneText(r.balanceGone)}; `) +
     (r.dtms.enabled ? `DTMS ${pct(m.dtmsActionRate)} (${sum(r.dtms.transitions)} transitions, ${sum(r.dtms.actions)} actions, ${r.dtms.hedges} hedges)` : 'DTMS off') +
     (where ? `; report: ${where}` : '')
   );

@@ -9,6 +9,8 @@
 // DTMS hedges are broker positions of their own, booked to the trade they hedge (their profit counts in
 // its R and profit); a DTMS re-add is a trade of its own. The loss-limit rails see the account's
 // realized losses of the day and of the last hour, and the stops in a row.
+// When the realized balance is 0 or below at the end of a bar, the account is gone: what is open closes
+// at that bar's close (`balance_gone`) and the replay stops; the entries still to come are not taken.
 // Deterministic: the same bars, entries, config and broker options give byte-identical outputs.
 import type { OrderGateway } from '../brokers/brokerPort.ts';
 import type { WardenConfig } from '../config/schema.ts';
@@ -27,8 +29,9 @@ import { AccountRiskBook, type AccountRiskState } from './accountRiskBook.ts';
 import { DecisionLineBuilder, rounded, type DecisionKind, type DecisionResult, type LineWriter } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
 import { accountCurrency, computeMetrics, toAccountCurrency } from './metrics.ts';
-import type { DtmsSummary, ExitReason, TradeChart, TradeRow } from './reportModel.ts';
+import type { BalanceGone, DtmsSummary, ExitReason, TradeChart, TradeRow } from './reportModel.ts';
 import { TradeBook, type TradeBookState, type TradeState } from './tradeBook.ts';
+import { DEFAULT_MAX_TRADE_CHARTS } from './reportHtml.ts';
 
 export type { PlacedTrade, TradeState } from './tradeBook.ts';
 
@@ -47,7 +50,7 @@ export interface ReplayInput {
    * afresh after it, and a file entry inside it is refused. Default 96 h (a weekend with a holiday).
    */
   maxGapMs?: number;
-  /** Trades whose stop path and events are kept for report.html (the first ones); default 300. */
+  /** Trades whose stop path and events are kept for report.html (the first ones); default DEFAULT_MAX_TRADE_CHARTS. */
   chartTrades?: number;
   /** Called every `progressEvery` bars and at the end. */
   onProgress?: (done: number, total: number) => void;
@@ -90,6 +93,8 @@ export interface ReplayResult {
   /** Sum over bars of the positions open at the bar (mean concurrency = positionBars / bars). */
   positionBars: number;
   dtms: DtmsSummary;
+  /** Set when the balance went (see the file comment); null otherwise. */
+  balanceGone: BalanceGone | null;
 }
 
 /**
@@ -230,7 +235,7 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   };
   const broker = new PaperBroker(inst, { ...input.broker, timeframeMs: tfMs });
   const risk = new AccountRiskBook(input.startingBalance);
-  const book = new TradeBook(broker, risk, inst.canonical, input.chartTrades ?? 300);
+  const book = new TradeBook(broker, risk, inst.canonical, input.chartTrades ?? DEFAULT_MAX_TRADE_CHARTS);
   const lines = new DecisionLineBuilder(input.decisions, inst.symbol);
   const sink = new ReplaySink(book.open, lines, digits, count, config.exits.autoEnable);
   const engine = new ExitEngine(config, { baseTimeframe: input.timeframe, sink });
@@ -503,7 +508,7 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
 
   /** Closes every open position at the current quote (end of data, data boundary): hedges first. */
   const closeAll = (idx: number, time: number, reason: ExitReason): void => {
-    const label = reason === 'data_gap' ? 'data boundary ahead' : 'end of data';
+    const label = reason === 'data_gap' ? 'data boundary ahead' : reason === 'balance_gone' ? 'balance gone' : 'end of data';
     for (const [hedgeId, owner] of [...book.hedgeOf]) {
       const volume = broker.position(hedgeId)?.volume ?? 0;
       const a = broker.close(`${reason}:${hedgeId}`, hedgeId, true);
@@ -620,6 +625,21 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   }
   const checkpoints = new Set(input.checkpointAt ?? []);
 
+  let balanceGone: BalanceGone | null = null;
+  /**
+   * At the end of bar `idx` (quotes at `time`, its close): when the realized balance is 0 or below, what
+   * is open closes there and the run ends. True when it did.
+   */
+  const accountGone = (idx: number, time: number, close: number, spread: number): boolean => {
+    if (risk.realizedBalance > 0) return false;
+    if (book.open.size > 0 || book.hedgeOf.size > 0) {
+      broker.setQuote(time, close, spread);
+      closeAll(idx, time, 'balance_gone');
+    }
+    balanceGone = { time, entriesNotTaken: entries.length - nextEntry };
+    return true;
+  };
+
   /**
    * The bar loop, synchronous: plays bars from `i` until one leaves intents to send (in `out`), and
    * returns the bar after it (n at the end of the data), for its intents to be sent.
@@ -636,6 +656,7 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
         if (book.open.size > 0 || book.hedgeOf.size > 0) {
           broker.setQuote(prevClose, series.close[i - 1]!, spreadOf(series.bar(i - 1), inst, input.broker));
           closeAll(i - 1, prevClose, 'data_gap');
+          if (accountGone(i - 1, prevClose, series.close[i - 1]!, NaN)) return n;
         }
         engine.resetFeatures(symbol);
         count('data', 'boundaries');
@@ -664,6 +685,7 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
         broker.setQuote(now, bar.close, bar.spread);
         return i + 1;
       }
+      if (accountGone(i, now, bar.close, bar.spread)) return n;
       if (input.onProgress && (i + 1) % progressEvery === 0) input.onProgress(i + 1, n);
     }
     return n;
@@ -675,6 +697,7 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
       const at = i - 1;
       execute(out, bar.time + tfMs, at);
       out.length = 0;
+      if (accountGone(at, bar.time + tfMs, bar.close, bar.spread)) break;
       if (input.onProgress && i % progressEvery === 0) input.onProgress(i, n);
     }
   }
@@ -713,7 +736,7 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
     hedges: book.hedgesOpened,
     hedgeProfit: Number(book.hedgeProfit.toFixed(2)),
   };
-  return { trades: all, rows, metrics, equity, counts, currency: ccy, entriesRejected, broker, bars: n, positionBars, dtms };
+  return { trades: all, rows, metrics, equity, counts, currency: ccy, entriesRejected, broker, bars: n, positionBars, dtms, balanceGone };
 }
 
 /**

@@ -5,7 +5,15 @@ import type { Side } from '../domain/types.ts';
 /** How a position ended. `breakeven_stop`/`trailing_stop`: the SL that filled was set by that rule. */
 /** `data_gap`: closed at the last bar before a data boundary (a hole longer than the replay's max gap). */
 /** `dtms_stop`: the SL that filled was set by DTMS; `dtms_close`: DTMS closed the position (netting hedge, CLOSED). */
-export type ExitReason = 'initial_stop' | 'breakeven_stop' | 'trailing_stop' | 'dtms_stop' | 'take_profit' | 'closed' | 'dtms_close' | 'data_gap' | 'end_of_data';
+/** `balance_gone`: closed when the realized balance fell to 0 or below (the replay stops there). */
+export type ExitReason = 'initial_stop' | 'breakeven_stop' | 'trailing_stop' | 'dtms_stop' | 'take_profit' | 'closed' | 'dtms_close' | 'data_gap' | 'end_of_data' | 'balance_gone';
+
+/** The realized balance fell to 0 or below: what was open closed at that bar's close and the replay stopped. */
+export interface BalanceGone {
+  time: number;
+  /** Entries after that point that were never taken. */
+  entriesNotTaken: number;
+}
 
 export interface ReplayMetrics {
   trades: number;
@@ -75,13 +83,17 @@ export interface Gap {
   from: number;
   to: number;
   minutes: number;
-  kind: 'weekend' | 'intra_week';
+  /** See src/market/gaps.ts: weekend (over a Saturday, at most 4 days), outage (over a day otherwise), intra_week. */
+  kind: 'weekend' | 'intra_week' | 'outage';
 }
 
 export interface GapSummary {
   count: number;
   weekend: number;
+  /** Gaps of a day or less that are not a weekend (trading breaks, missing minutes). */
   intraWeek: number;
+  /** Gaps longer than a day that are not a weekend: a holiday closure or a feed outage. */
+  outage: number;
   /** The longest gaps first (at most 10). */
   longest: Gap[];
   /** Every gap, in time order. */
@@ -108,6 +120,8 @@ export interface ReplayReport {
   data: DataSummary;
   gaps: GapSummary;
   entries: { source: string; count: number; rejected: number };
+  /** Present only when the balance went: a run that never lost it writes exactly what it always wrote. */
+  balanceGone?: BalanceGone;
   broker: { accountMode: 'hedging' | 'netting'; intrabar: string; spread: string; faults: string };
   metrics: ReplayMetrics;
   /** Intents by kind and result, skips by reason, closes by reason. */

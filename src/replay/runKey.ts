@@ -35,6 +35,8 @@ export function replayRunKey(job: ReplayJob): string {
   part('entries', job.entries);
   const { fineBars, ...broker } = job.broker;
   part('broker', broker);
+  // Only when set, so the keys of runs without spread-less files stay as they were.
+  if (job.spreadNote !== undefined) part('spreadNote', job.spreadNote);
   part('startingBalance', job.startingBalance);
   part('maxGapMs', job.maxGapMs ?? null);
   part('maxTradeCharts', job.maxTradeCharts ?? null);

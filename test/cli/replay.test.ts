@@ -77,11 +77,69 @@ describe('warden replay', () => {
     expect(r.stdout).toMatch(/RMAG trigger rate \(< 50%\)\s+[\d.]+%\s+[\d.]+%/);
   });
 
+  /** M1 gold-like bars from 2024-01-02 with the given spread column text ('' = missing). */
+  function goldBars(name: string, spread: string, n = 4000): string {
+    const rows = ['time,open,high,low,close,volume,spread'];
+    let p = 1900;
+    for (let i = 0; i < n; i++) {
+      const t = Date.UTC(2024, 0, 2) + i * 60_000;
+      const o = p;
+      p = Number((p + Math.sin(i / 50) * 0.4 + (i % 7) * 0.01 - 0.03).toFixed(2));
+      rows.push(`${new Date(t).toISOString().replace('.000Z', 'Z')},${o},${(Math.max(o, p) + 0.2).toFixed(2)},${(Math.min(o, p) - 0.2).toFixed(2)},${p},10,${spread}`);
+    }
+    const file = path.join(dir, name);
+    writeFileSync(file, rows.join('\n') + '\n');
+    return file;
+  }
+  const reportOf = (out: string) => JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as { broker: { spread: string }; metrics: { trades: number; netProfit: number } };
+
+  it('a file whose spreads are all 0 replays with the instrument default spread (or --spread-points), loudly', () => {
+    const file = goldBars('zero.csv', '0');
+    const gen = ['--entry-every', '150', '--warmup', '300'];
+    const out = path.join(dir, 'zero-default');
+    const r = warden('--bars', file, '--symbol', 'XAUUSDc', ...gen, '--out', out);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^warden: WARNING: zero\.csv \(every spread is 0\): replayed as it is, every trade would be free of costs\. Using 250 points \(0\.25\) for its bars \(the XAUUSD default, instruments\.XAUUSD\.defaultSpreadPoints\); pass --spread-points N/);
+    expect(reportOf(out).broker.spread).toContain('zero.csv: no spreads in the data, 250 points (0.25) from the XAUUSD default');
+    const given = path.join(dir, 'zero-given');
+    const g = warden('--bars', file, '--symbol', 'XAUUSDc', ...gen, '--spread-points', '0', '--out', given);
+    expect(g.status, g.stderr).toBe(0);
+    expect(g.stderr).toMatch(/Using 0 points \(0\) for its bars \(--spread-points\)\./);
+    // The same trades; the default spread costs money that a zero spread does not.
+    expect(reportOf(out).metrics.trades).toBe(reportOf(given).metrics.trades);
+    expect(reportOf(out).metrics.netProfit).toBeLessThan(reportOf(given).metrics.netProfit);
+    // --fixed-spread still means --spread-points on every bar, and needs it.
+    const fixed = warden('--bars', file, '--symbol', 'XAUUSDc', ...gen, '--fixed-spread', '--out', path.join(dir, 'zero-fixed'));
+    expect(fixed.status).toBe(2);
+    expect(fixed.stderr).toMatch(/--fixed-spread uses --spread-points N for every bar: pass it \(e\.g\. --spread-points 250, the XAUUSD default\)/);
+  });
+
+  it('an unknown symbol is refused; --instrument defines it; a spread-less file then needs --spread-points', () => {
+    const file = goldBars('gold-missing.csv', '', 3000);
+    const gen = ['--entry-every', '150', '--warmup', '300'];
+    const unknown = warden('--bars', file, '--symbol', 'GOLD', ...gen, '--out', path.join(dir, 'gold'));
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/GOLD has no instrument rules.*instruments\.GOLD in a config \(tickSize, digits, lotStep, contractSize;.*--instrument tickSize=/s);
+    const contract = ['--instrument', 'tickSize=0.01,digits=2,contractSize=100,lotStep=0.01'];
+    const noSpread = warden('--bars', file, '--symbol', 'GOLD', ...contract, ...gen, '--out', path.join(dir, 'gold'));
+    expect(noSpread.status).toBe(2);
+    expect(noSpread.stderr).toMatch(/gold-missing\.csv \(no row has a spread\): no spread to replay with.*Pass --spread-points N .*instruments\.GOLD\.defaultSpreadPoints/s);
+    const out = path.join(dir, 'gold');
+    const ok = warden('--bars', file, '--symbol', 'GOLD', ...contract, '--spread-points', '30', ...gen, '--out', out);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/WARNING: gold-missing\.csv .*Using 30 points \(0\.3\) for its bars \(--spread-points\)\./);
+    expect(reportOf(out).metrics.trades).toBeGreaterThan(5);
+    const badField = warden('--bars', file, '--symbol', 'GOLD', '--instrument', 'tickSize=0.01,digits=two', ...gen, '--out', out);
+    expect(badField.status).toBe(2);
+    expect(badField.stderr).toMatch(/--instrument digits: .*\(got "two"\)/);
+  });
+
   it('refuses bad input with one clear message and exit 2', () => {
     const cases: [string[], RegExp][] = [
       [['--sample'], /--out DIR is required/],
       [['--bars', 'nope.csv', '--symbol', 'XAUUSD', '--entry-every', '10', '--seed', '1', '--out', dir], /nope\.csv: no such file/],
-      [['--bars', 'x.csv', '--symbol', 'XAUUSD', '--entry-every', '10', '--out', dir], /needs --seed/],
+      // --seed defaults to 1: --entry-every alone is enough (here the file is what is missing).
+      [['--bars', 'x.csv', '--symbol', 'XAUUSD', '--entry-every', '10', '--out', dir], /x\.csv: no such file/],
       [['--bars', 'x.csv', '--symbol', 'XAUUSD', '--out', dir], /entries are required/],
       [['--sample', '--out', dir, '--intrabar', 'coin'], /--intrabar must be one of stop_first, target_first, ohlc_path/],
       [['--sample', '--out', dir, '--faults', '2'], /--faults must be a number between 0 and 1/],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BarSeries } from '../../src/market/barSeries.ts';
-import { coversSaturday, findGaps } from '../../src/market/gaps.ts';
+import { coversSaturday, findGaps, gapKind } from '../../src/market/gaps.ts';
 
 const M1 = 60_000;
 const t = (iso: string) => Date.parse(iso);
@@ -78,8 +78,29 @@ describe('findGaps', () => {
   });
 
   it('no gaps with fewer than 2 bars or an unknown timeframe', () => {
-    expect(findGaps(seriesAt([]), M1)).toEqual({ count: 0, weekend: 0, intraWeek: 0, longest: [], list: [] });
+    expect(findGaps(seriesAt([]), M1)).toEqual({ count: 0, weekend: 0, intraWeek: 0, outage: 0, longest: [], list: [] });
     expect(findGaps(seriesAt([0]), M1).count).toBe(0);
     expect(findGaps(seriesAt([0, 10 * M1]), 0).count).toBe(0);
+  });
+
+  it('a weekday without bars for over a day is an outage, not intra-week', () => {
+    // Tuesday 23:00 -> Friday 00:00 (49 h, as in hourly gold in October 2008).
+    expect(gapKind(t('2008-10-28T23:00:00Z'), t('2008-10-31T00:00:00Z'))).toBe('outage');
+    // Exactly a day is still intra-week; a minute more is an outage.
+    expect(gapKind(t('2024-01-02T10:00:00Z'), t('2024-01-03T10:00:00Z'))).toBe('intra_week');
+    expect(gapKind(t('2024-01-02T10:00:00Z'), t('2024-01-03T10:01:00Z'))).toBe('outage');
+  });
+
+  it('a weekend with a holiday (up to 4 days) is a weekend; a longer hole over a Saturday is an outage', () => {
+    // Good Friday: Thursday 21:00 -> Sunday 22:00 (73 h).
+    expect(gapKind(t('2024-03-28T21:00:00Z'), t('2024-03-31T22:00:00Z'))).toBe('weekend');
+    // Thursday 20:00 -> Monday 20:00: exactly 4 days.
+    expect(gapKind(t('2024-03-28T20:00:00Z'), t('2024-04-01T20:00:00Z'))).toBe('weekend');
+    expect(gapKind(t('2024-03-28T20:00:00Z'), t('2024-04-01T20:01:00Z'))).toBe('outage');
+    // A 13-day hole from one Friday to the Thursday after next.
+    const times = [...minutes('2024-01-05T21:00:00Z', '2024-01-05T22:00:00Z'), ...minutes('2024-01-18T22:00:00Z', '2024-01-18T22:10:00Z')];
+    const g = findGaps(seriesAt(times), M1);
+    expect(g).toMatchObject({ count: 1, weekend: 0, intraWeek: 0, outage: 1 });
+    expect(g.list[0]!.kind).toBe('outage');
   });
 });

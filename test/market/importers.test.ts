@@ -186,6 +186,26 @@ describe('MT5 "Export bars"', () => {
     ]);
   });
 
+  it('--tz mt5-ny: a week of server-time bars either side of the US clock change converts at +2 then +3', () => {
+    const bar = (date: string, time: string) => tsv(date, time, '1.1', '1.2', '1.0', '1.1', 10, 0, 5);
+    const r = importBarsText(
+      lines(
+        MT5_EXPORT_HEADER,
+        bar('2024.03.08', '23:59'), // Friday's last bar, UTC+2 -> 21:59Z
+        bar('2024.03.11', '00:00'), // Monday's first bar, UTC+3 -> Sunday 21:00Z (17:00 New York)
+        bar('2024.03.11', '00:01'),
+      ),
+      'mt5ny.csv',
+      { tz: 'mt5-ny', point: 0.00001 },
+    );
+    expect(r.errors).toEqual([]);
+    expect(Array.from(r.series.time.subarray(0, r.series.length), (t) => new Date(t).toISOString())).toEqual([
+      '2024-03-08T21:59:00.000Z',
+      '2024-03-10T21:00:00.000Z',
+      '2024-03-10T21:01:00.000Z',
+    ]);
+  });
+
   it('reports bad rows with their line and reason', () => {
     const ok = (time: string) => tsv('2024.01.02', time, '1.1', '1.2', '1.0', '1.1', 10, 0, 5);
     const r = importBarsText(
@@ -324,7 +344,7 @@ describe('ImportError: whole-file problems name the file and say what to do', ()
   });
 
   it('MT5 files need --tz; UTC files refuse it; an unknown zone is named', () => {
-    fails(() => importBarsText(MT5_EXPORT, 'm.csv', { point: 0.00001 }), /^m\.csv: MT5 files are in broker server time: pass --tz, e.g. Etc\/GMT-2, Europe\/Athens, or UTC$/);
+    fails(() => importBarsText(MT5_EXPORT, 'm.csv', { point: 0.00001 }), /^m\.csv: MT5 files are in broker server time: pass --tz, e.g. mt5-ny \(UTC\+2\/\+3 with New York's DST, the usual MT5 server clock\), Etc\/GMT-2, Europe\/Athens, or UTC$/);
     fails(() => importBarsText(MT5_RATES, 'r.csv', { point: 0.00001 }), /MT5 files are in broker server time: pass --tz/);
     fails(() => importBarsText(UNIFORM, 'u.csv', { tz: 'UTC' }), /^u\.csv: uniform CSV files are in UTC already: remove --tz/);
     fails(() => importBarsText(BINANCE, 'b.csv', { tz: 'Etc/GMT-2' }), /^b\.csv: Binance kline files are in UTC already/);

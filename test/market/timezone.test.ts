@@ -72,6 +72,54 @@ describe('ZoneClock: broker server time -> UTC', () => {
     }
   });
 
+  describe('mt5-ny: UTC+2, UTC+3 while New York is on daylight time (the server day rolls at 17:00 New York)', () => {
+    const ny = new ZoneClock('mt5-ny');
+
+    it('is New York wall time + 7 h: the server midnight is 17:00 New York in both seasons', () => {
+      expect(ny.toUtc(2024, 1, 16, 0, 0, 0)).toBe(utc('2024-01-15T22:00:00Z'));
+      expect(ny.toUtc(2024, 7, 16, 0, 0, 0)).toBe(utc('2024-07-15T21:00:00Z'));
+      // Between the US change (10 March) and the EU one (31 March) it is UTC+3, unlike Europe/Athens.
+      expect(ny.toUtc(2024, 3, 15, 12, 0, 0)).toBe(utc('2024-03-15T09:00:00Z'));
+      expect(new ZoneClock('Europe/Athens').toUtc(2024, 3, 15, 12, 0, 0)).toBe(utc('2024-03-15T10:00:00Z'));
+      // Between the EU change (27 October) and the US one (3 November) still UTC+3.
+      expect(ny.toUtc(2024, 10, 30, 12, 0, 0)).toBe(utc('2024-10-30T09:00:00Z'));
+    });
+
+    it('spring forward (Sunday 2024-03-10, 07:00 UTC): server 09:00-09:59 does not exist, its edges convert', () => {
+      expect(ny.wallToUtc(wall('2024-03-10 08:59'))).toBe(utc('2024-03-10T06:59:00Z'));
+      for (const t of ['2024-03-10 09:00', '2024-03-10 09:59']) {
+        expect(ny.wallToUtc(wall(t))).toEqual({ error: expect.stringMatching(/does not exist in mt5-ny/) });
+      }
+      expect(ny.wallToUtc(wall('2024-03-10 10:00'))).toBe(utc('2024-03-10T07:00:00Z'));
+      // The FX week around it: Friday's close at +2, Monday's open at +3.
+      expect(ny.toUtc(2024, 3, 8, 23, 59, 0)).toBe(utc('2024-03-08T21:59:00Z'));
+      expect(ny.toUtc(2024, 3, 11, 0, 0, 0)).toBe(utc('2024-03-10T21:00:00Z'));
+    });
+
+    it('fall back (Sunday 2024-11-03, 06:00 UTC): server 08:00-08:59 happens twice, taken in row order', () => {
+      expect(ny.wallToUtc(wall('2024-11-03 07:59'))).toBe(utc('2024-11-03T04:59:00Z'));
+      const first = ny.wallToUtc(wall('2024-11-03 08:00'), utc('2024-11-03T04:59:00Z'));
+      expect(first).toBe(utc('2024-11-03T05:00:00Z'));
+      const last = ny.wallToUtc(wall('2024-11-03 08:59'), first as number);
+      expect(last).toBe(utc('2024-11-03T05:59:00Z'));
+      expect(ny.wallToUtc(wall('2024-11-03 08:00'), last as number)).toBe(utc('2024-11-03T06:00:00Z'));
+      expect(ny.wallToUtc(wall('2024-11-03 09:00'), utc('2024-11-03T06:59:00Z'))).toBe(utc('2024-11-03T07:00:00Z'));
+      expect(ny.toUtc(2024, 11, 4, 0, 0, 0)).toBe(utc('2024-11-03T22:00:00Z'));
+    });
+
+    it('round-trips every hour of two years: the offset is +2 h or +3 h, +3 h exactly while New York is on daylight time', () => {
+      const nyFmt = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', timeZoneName: 'short' });
+      let prev = -Infinity;
+      for (let u = utc('2024-01-01T00:00:00Z'); u < utc('2026-01-01T00:00:00Z'); u += 3_600_000) {
+        const offset = ny.offsetAt(u);
+        const daylight = nyFmt.formatToParts(u).find((p) => p.type === 'timeZoneName')!.value === 'EDT';
+        expect(offset).toBe(daylight ? 3 * 3_600_000 : 2 * 3_600_000);
+        expect(ny.wallToUtc(u + offset, prev)).toBe(u);
+        prev = u;
+      }
+    });
+  });
+
   it('refuses an unknown zone, naming it', () => {
     expect(() => new ZoneClock('Europe/Atlantis')).toThrow(UnknownZoneError);
     expect(() => new ZoneClock('Europe/Atlantis')).toThrow(/Europe\/Atlantis/);

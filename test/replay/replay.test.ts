@@ -5,9 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/load.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { DEFAULT_GENERATED, generateEntries, parseEntriesCsv } from '../../src/replay/entries.ts';
-import { loadBarFiles, sampleBars } from '../../src/replay/replayInputs.ts';
+import { fillSpreadless, loadBarFiles, sampleBars, spreadlessKind } from '../../src/replay/replayInputs.ts';
+import { BarSeries } from '../../src/market/barSeries.ts';
 import { renderReportHtml } from '../../src/replay/reportHtml.ts';
-import { REPLAY_FILES, runReplayJob, TRADES_CSV_HEADER, type ReplayJob } from '../../src/replay/replayRun.ts';
+import { REPLAY_FILES, runReplayJob, summaryLine, TRADES_CSV_HEADER, type ReplayJob } from '../../src/replay/replayRun.ts';
 import { checkDecisionInvariants } from '../support/decisionInvariants.ts';
 
 const dirs: string[] = [];
@@ -82,6 +83,15 @@ describe('replay on the generated sample market', () => {
     const csv = readFileSync(path.join(dir, 'trades.csv'), 'utf8').trimEnd().split('\n');
     expect(csv[0]).toBe(TRADES_CSV_HEADER);
     expect(csv.length - 1).toBe(m.trades);
+    // MFE and MAE in R come last (older readers of the first 16 columns keep working), as report.json has them.
+    expect(TRADES_CSV_HEADER.split(',').slice(0, 16).join(',')).toBe('positionId,side,volume,entryTime,entryPrice,initialSl,tp,exitTime,exitPrice,exitReason,r,profit,tradeType,trailMoves,flags,comment');
+    expect(TRADES_CSV_HEADER.split(',').slice(16)).toEqual(['mfeR', 'maeR']);
+    const rows = run.report.trades;
+    csv.slice(1).forEach((line, k) => {
+      const cells = line.split(',');
+      const [mfe, mae] = cells.slice(-2).map((x) => (x === '' ? null : Number(x)));
+      expect([mfe, mae]).toEqual([rows[k]!.mfeR, rows[k]!.maeR]);
+    });
     const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
     expect(html).toMatch(/<svg/);
     expect(html).not.toMatch(/https?:\/\//);
@@ -182,6 +192,17 @@ describe('entries', () => {
     const alt = generateEntries(data.series, 'M1', { ...o, side: 'alternate' });
     expect(alt.slice(0, 4).map((e) => e.side)).toEqual(['buy', 'sell', 'buy', 'sell']);
   });
+
+  it('alternate sides: the seed picks the first side (odd: buy, even: sell); the entries are otherwise the same', () => {
+    const data = sampleBars(inst, 3, 8000);
+    const o = { ...DEFAULT_GENERATED, every: 200, side: 'alternate' as const };
+    const odd = generateEntries(data.series, 'M1', { ...o, seed: 7 });
+    const even = generateEntries(data.series, 'M1', { ...o, seed: 2 });
+    expect(odd.slice(0, 3).map((e) => e.side)).toEqual(['buy', 'sell', 'buy']);
+    expect(even.slice(0, 3).map((e) => e.side)).toEqual(['sell', 'buy', 'sell']);
+    expect(even.map((e) => e.time)).toEqual(odd.map((e) => e.time));
+    expect(even.map((e) => e.slDistance)).toEqual(odd.map((e) => e.slDistance));
+  });
 });
 
 describe('replay inputs', () => {
@@ -220,5 +241,70 @@ describe('replay inputs', () => {
     expect(fine.report.counts['close.take_profit'] ?? 0).toBeGreaterThanOrEqual(coarse.report.counts['close.take_profit'] ?? 0);
     expect(() => loadBarFiles([path.join(dir, 'h1a.csv'), path.join(dir, 'h1a.csv')], { instrument: inst })).toThrow(/overlaps/);
     expect(() => loadBarFiles([path.join(dir, 'h1a.csv'), path.join(dir, 'm1.csv')], { instrument: inst })).toThrow(/--fill-bars/);
+  });
+});
+
+describe('spread-less bar files', () => {
+  const series = (spreads: number[]) => {
+    const s = new BarSeries(spreads.length);
+    spreads.forEach((sp, i) => s.push(i * 60_000, 1, 1, 1, 1, 0, sp));
+    return s;
+  };
+
+  it('a file is spread-less when no bar has a spread above 0', () => {
+    expect(spreadlessKind(series([0, 0, 0]))).toBe('zero');
+    expect(spreadlessKind(series([NaN, 0, NaN]))).toBe('zero');
+    expect(spreadlessKind(series([NaN, NaN]))).toBe('missing');
+    // Crossed (negative) and zero spreads beside real ones: the file has spreads.
+    expect(spreadlessKind(series([-0.0001, 0, 0.0002]))).toBeNull();
+    expect(spreadlessKind(series([NaN, 0.01]))).toBeNull();
+  });
+
+  it('of joined files only the spread-less one is listed, at its place in the series, and filled', () => {
+    const dir = tmp();
+    const rows = (from: number, n: number, spread: string) =>
+      Array.from({ length: n }, (_, i) => `${new Date(Date.UTC(2024, 0, 2) + (from + i) * 60_000).toISOString()},1900,1901,1899,1900,1,${spread}`);
+    const head = 'time,open,high,low,close,volume,spread';
+    writeFileSync(path.join(dir, 'a.csv'), [head, ...rows(0, 5, '0.3')].join('\n') + '\n');
+    writeFileSync(path.join(dir, 'b.csv'), [head, ...rows(5, 4, '0')].join('\n') + '\n');
+    const bars = loadBarFiles([path.join(dir, 'b.csv'), path.join(dir, 'a.csv')], { instrument: instrumentFromConfig(config, 'XAUUSD') });
+    expect(bars.spreadless).toEqual([{ file: 'b.csv', spreads: 'zero', from: 5, to: 8 }]);
+    fillSpreadless(bars.series, bars.spreadless, 0.25);
+    expect(Array.from(bars.series.spread.subarray(0, bars.series.length))).toEqual([0.3, 0.3, 0.3, 0.3, 0.3, 0.25, 0.25, 0.25, 0.25]);
+  });
+});
+
+describe('balance gone', () => {
+  it('stops opening entries when the realized balance is 0 or below, closes what is open at that bar, and says so', async () => {
+    const dir = tmp();
+    const j = job('XAUUSDc', { outDir: dir, startingBalance: 150 }, 20_000, 60);
+    const run = await runReplayJob(j);
+    const gone = run.report.balanceGone!;
+    expect(gone).toBeDefined();
+    const last = run.report.equity[run.report.equity.length - 1]!;
+    expect(last[1]).toBeLessThanOrEqual(0);
+    expect(last[0]).toBeLessThanOrEqual(gone.time);
+    // Nothing opened or closed after it; the entries after it are counted, not taken.
+    for (const t of run.report.trades) {
+      expect(t.entryTime).toBeLessThanOrEqual(gone.time);
+      expect(t.exitTime).toBeLessThanOrEqual(gone.time);
+    }
+    expect(gone.entriesNotTaken).toBeGreaterThan(0);
+    expect(gone.entriesNotTaken + (run.report.counts['entries.opened'] ?? 0) + run.report.entries.rejected).toBe(j.entries.length);
+    expect(j.entries.filter((e) => e.time > gone.time).length).toBeLessThanOrEqual(gone.entriesNotTaken);
+    const text = `balance gone at ${new Date(gone.time).toISOString().replace('.000Z', 'Z')}: replay stopped, ${gone.entriesNotTaken} entries not taken`;
+    expect(summaryLine(run.report, null)).toContain(text);
+    expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain(text);
+    const json = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { balanceGone: { time: string; entriesNotTaken: number } };
+    expect(json.balanceGone).toEqual({ time: new Date(gone.time).toISOString().replace('.000Z', 'Z'), entriesNotTaken: gone.entriesNotTaken });
+    expect(checkDecisionInvariants(lines(run, dir), j.instrument).violations).toEqual([]);
+  });
+
+  it('a run that keeps its balance says nothing about it', async () => {
+    const dir = tmp();
+    const run = await runReplayJob(job('XAUUSDc', { outDir: dir }, 8000, 120));
+    expect(run.report.balanceGone).toBeUndefined();
+    expect(readFileSync(path.join(dir, 'report.json'), 'utf8')).not.toContain('balanceGone');
+    expect(summaryLine(run.report, null)).not.toContain('balance gone');
   });
 });

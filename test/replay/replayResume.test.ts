@@ -59,6 +59,21 @@ describe('replay resumed from a checkpoint', () => {
     });
   }
 
+  it('a run whose balance goes: resumed from a checkpoint before that, it stops at the same bar with the same lines', async () => {
+    const small = (d: LineWriter): ReplayInput => ({ ...input('XAUUSDc', 0, d), startingBalance: 1000 });
+    const whole = new LineWriter(null);
+    let cp: ReplayCheckpoint | null = null;
+    const full = await runReplay({ ...small(whole), checkpointAt: [5000], onCheckpoint: (c) => (cp = c) });
+    expect(full.balanceGone).not.toBeNull();
+    expect(full.balanceGone!.time).toBeGreaterThan(full.trades[0]!.entryTime);
+    const restored = fromPlainJson(toPlainJson(cp)) as ReplayCheckpoint;
+    const rest = new LineWriter(null);
+    const resumed = await runReplay({ ...small(rest), resume: restored });
+    expect(whole.lines!.slice(0, restored.lines).concat(rest.lines!)).toEqual(whole.lines);
+    expect(summary(resumed)).toBe(summary(full));
+    expect(resumed.balanceGone).toEqual(full.balanceGone);
+  });
+
   it('a checkpoint holds open trades, DTMS machines and the broker: picked up twice in a row it still matches', async () => {
     const whole = new LineWriter(null);
     let first: ReplayCheckpoint | null = null;

@@ -84,6 +84,7 @@ function report(over: Partial<ReplayReport> = {}): ReplayReport {
       count: 3,
       weekend: 1,
       intraWeek: 2,
+      outage: 0,
       longest: [{ from: T0 + 100 * MIN, to: T0 + 190 * MIN, minutes: 90, kind: 'intra_week' }],
       list: [],
     },
@@ -177,6 +178,8 @@ const CHARTS: TradeChart[] = [
 ];
 
 const svgCount = (html: string): number => html.match(/<svg[\s>]/g)?.length ?? 0;
+/** The page's own SVGs besides the trade charts when there are trades: equity curve, R histogram, MFE scatter. */
+const PAGE_SVGS = 3;
 
 /** The result mark in the success-metrics row named `name`. */
 function mark(html: string, name: string): string {
@@ -331,7 +334,7 @@ describe('renderReportHtml', () => {
     expect(a).toBeGreaterThan(0);
     expect(a).toBeLessThan(b);
     expect(b).toBeLessThan(c);
-    expect(html).toContain('3 gaps: 1 weekend, 2 intra-week.');
+    expect(html).toContain('3 gaps: 1 weekend, 2 intra-week, 0 outage (over a day without bars outside a weekend: a holiday closure or a feed outage).');
     expect(html).toContain('<td>2024-01-02T09:40:00Z</td><td>2024-01-02T11:10:00Z</td><td class="n">90</td>');
     for (const [i, id] of ['P1', 'P2', 'P3'].entries()) {
       expect(html).toContain(`<a href="#chart-${i + 1}">${id}</a>`);
@@ -346,7 +349,7 @@ describe('renderReportHtml', () => {
   });
 
   it('draws one SVG per chart (plus the equity curve) with the chart parts', () => {
-    expect(svgCount(html)).toBe(CHARTS.length + 1);
+    expect(svgCount(html)).toBe(CHARTS.length + PAGE_SVGS);
     const charts = html.split('<svg class="trade"').slice(1);
     expect(charts).toHaveLength(3);
     const [p1 = '', p2 = '', p3 = ''] = charts;
@@ -375,13 +378,13 @@ describe('renderReportHtml', () => {
 
   it('says how many charts were omitted', () => {
     const h = renderReportHtml(report(), CHARTS, { maxTradeCharts: 2 });
-    expect(svgCount(h)).toBe(2 + 1);
-    expect(h).toContain('1 of 3 trade charts omitted');
+    expect(svgCount(h)).toBe(2 + PAGE_SVGS);
+    expect(h).toContain('2 of 3 trades drawn: the first 2</strong>');
     expect(h).toContain('<span title="chart not drawn">P3</span>');
     expect(html).not.toContain('omitted');
     const none = renderReportHtml(report(), CHARTS, { maxTradeCharts: 0 });
-    expect(svgCount(none)).toBe(1);
-    expect(none).toContain('3 of 3 trade charts omitted');
+    expect(svgCount(none)).toBe(PAGE_SVGS);
+    expect(none).toContain('0 of 3 trades drawn: the first 0</strong>');
   });
 
   it('is deterministic', () => {
@@ -442,9 +445,53 @@ describe('renderReportHtml', () => {
       many.push({ ...CHARTS[0]!, positionId: id, ...series(200, T0, 2030), stopPath });
     }
     const h = renderReportHtml(report({ trades }), many);
-    expect(svgCount(h)).toBe(301);
+    expect(svgCount(h)).toBe(300 + PAGE_SVGS);
     expect(h.length).toBeLessThan(5_000_000);
     expect(h.length / 300).toBeLessThan(15_000);
     // Its speed is the benchmark's to measure (npm run bench, replay part), not a test's.
+  });
+
+  it('tables P/L by exit reason: count, sum R, mean R, net profit; all trades last', () => {
+    const trades = [
+      trade({ positionId: 'A', exitReason: 'initial_stop', r: -1, profit: -100 }),
+      trade({ positionId: 'B', exitReason: 'initial_stop', r: -1.5, profit: -150 }),
+      trade({ positionId: 'C', exitReason: 'take_profit', r: 2, profit: 200 }),
+      trade({ positionId: 'D', exitReason: 'end_of_data', r: null, initialSl: null, profit: 5 }),
+    ];
+    const h = renderReportHtml(report({ trades }), []);
+    const sec = /<section id="exits">.*?<\/section>/.exec(h)?.[0] ?? '';
+    const rows = [...sec.matchAll(/<tr><td>(.*?)<\/td><td class="n">(.*?)<\/td><td class="n">(.*?)<\/td><td class="n">(.*?)<\/td><td class="n ?\w*">(.*?)<\/td><\/tr>/g)].map((m) => m.slice(1));
+    expect(rows).toEqual([
+      ['initial_stop', '2', '-2.50', '-1.25', '-250.00'],
+      ['end_of_data', '1', 'n/a', 'n/a', '5.00'],
+      ['take_profit', '1', '2.00', '2.00', '200.00'],
+      ['<b>all</b>', '4', '-0.50', '-0.17', '-45.00'],
+    ]);
+  });
+
+  it('draws the realized-R histogram and the MFE scatter, and lists MFE and MAE per trade', () => {
+    const trades = [-1, -1, -0.9, 0.1, 2, 7].map((r, i) => trade({ positionId: `T${i}`, r, mfeR: Math.max(0, r) + 0.5, maeR: 0.4 }));
+    const h = renderReportHtml(report({ trades }), []);
+    const hist = /<svg class="hist".*?<\/svg>/.exec(h)?.[0] ?? '';
+    const bars = [...hist.matchAll(/<rect class="(h[np])"[^>]*><title>(.*?)<\/title>/g)].map((m) => [m[1], m[2]]);
+    expect(bars).toEqual([
+      ['hn', '-1.00 to -0.75 R: 3 trades'],
+      ['hp', '0.00 to 0.25 R: 1 trade'],
+      ['hp', '2.00 to 2.25 R: 1 trade'],
+      ['hp', '5.00 R and above: 1 trade'],
+    ]);
+    const scatter = /<svg class="scatter".*?<\/svg>/.exec(h)?.[0] ?? '';
+    // Two trades at the same MFE and R share a pixel: one dot, titled with both.
+    expect([...scatter.matchAll(/<circle class="d[pn]"[^>]*><title>(.*?)<\/title>/g)].map((m) => m[1])).toEqual(['2 trades', '1 trade', '1 trade', '1 trade', '1 trade']);
+    expect(h).toContain('<td>0.5 to 1.0 R</td><td class="n">4</td><td class="n">-0.70</td><td class="n">75.0%</td>');
+    expect(h).toMatch(/<th>R<\/th><th>MFE R<\/th><th>MAE R<\/th>/);
+    expect(h).toContain('<td class="n">7.00</td><td class="n">7.50</td><td class="n">0.40</td>');
+  });
+
+  it('counts every trade of the report when the replay kept fewer charts', () => {
+    const trades = Array.from({ length: 5 }, (_, i) => trade({ positionId: `P${i + 1}` }));
+    const h = renderReportHtml(report({ trades }), CHARTS);
+    expect(h).toContain('<h2>Trade charts (3 of 5)</h2>');
+    expect(h).toContain('3 of 5 trades drawn: the first 3</strong>');
   });
 });

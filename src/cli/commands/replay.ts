@@ -6,15 +6,16 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { WardenConfig } from '../../config/schema.ts';
 import type { AccountMode, IntrabarRule, PaperBrokerOptions } from '../../brokers/paperBroker.ts';
-import { instrumentFromConfig } from '../../domain/instruments.ts';
-import { DEFAULT_GENERATED, generateEntries, readEntriesCsv, type ReplayEntry } from '../../replay/entries.ts';
-import { loadBarFiles, ReplayInputError, sampleBars, formatRowErrors, type LoadedBars } from '../../replay/replayInputs.ts';
+import { parseInstrumentFlag, replayInstrument, replayInstrumentRules, type InstrumentOverrides } from '../../replay/replayInstrument.ts';
+import { DEFAULT_GENERATED, firstAlternateSide, generateEntries, readEntriesCsv, type ReplayEntry } from '../../replay/entries.ts';
+import { fillSpreadless, loadBarFiles, ReplayInputError, sampleBars, formatRowErrors, type LoadedBars, type SpreadlessFile } from '../../replay/replayInputs.ts';
 import { compareTable, runReplayJob, summaryLine, type ReplayJob } from '../../replay/replayRun.ts';
 import { replayRunKey } from '../../replay/runKey.ts';
 import { writeCompareStudyPage } from '../../study/study.ts';
 import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
-import { TIMEFRAME_MS, TIMEFRAMES, type Timeframe } from '../../domain/types.ts';
+import { TIMEFRAME_MS, TIMEFRAMES, type Instrument, type Timeframe } from '../../domain/types.ts';
+import type { BarSeries } from '../../market/barSeries.ts';
 import { DEFAULT_MAX_GAP_MS } from '../../market/gaps.ts';
 import { loadConfigOption } from '../configArg.ts';
 import { CliError } from '../errors.ts';
@@ -24,9 +25,10 @@ import { readVersion } from '../main.ts';
 interface ReplayOptions {
   bars: string[];
   symbol?: string;
+  instrument?: string;
   entries?: string;
   entryEvery?: string;
-  seed?: string;
+  seed: string;
   side: string;
   slAtr: string;
   rr: string;
@@ -40,7 +42,7 @@ interface ReplayOptions {
   fillBars?: string;
   account: string;
   intrabar: string;
-  spreadPoints: string;
+  spreadPoints?: string;
   fixedSpread?: boolean;
   faults: string;
   faultSeed: string;
@@ -84,10 +86,11 @@ export function register(program: Command): void {
     .description('replay recorded bars through the exit engine and the paper broker; write decisions.jsonl, report.json, trades.csv and report.html')
     .option('--bars <file>', 'bar file: uniform CSV, MT5 "Export bars", MT5 copy_rates CSV or Binance klines (repeat for consecutive files)', collect, [])
     .option('--symbol <symbol>', 'the instrument the bars are for, as your broker spells it (e.g. XAUUSDc)')
+    .option('--instrument <fields>', 'the contract of a symbol the config does not know, or changes to a known one: key=value,... (tickSize, digits, lotStep, contractSize; also minLot, maxLot, stopsLevelPoints, freezeLevelPoints, crypto, defaultSpreadPoints)')
     .option('--entries <file>', 'entries CSV: time,symbol,side,volume,sl,tp,comment (opens at the next bar open)')
-    .option('--entry-every <n>', 'generate an entry every N bars (with --seed)')
-    .option('--seed <n>', 'seed of the generated entries (and of the sample market)')
-    .option('--side <mode>', 'generated entries: alternate or random', 'alternate')
+    .option('--entry-every <n>', 'generate an entry every N bars (sides from --side and --seed)')
+    .option('--seed <n>', 'seed of the generated entries (random sides are drawn from it; alternate sides start with a buy for an odd seed, a sell for an even one) and of the sample market', '1')
+    .option('--side <mode>', 'generated entries: alternate (from the side --seed picks) or random (drawn from --seed)', 'alternate')
     .option('--sl-atr <k>', 'generated entries: SL = k x ATR', String(DEFAULT_GENERATED.slAtr))
     .option('--rr <x>', 'generated entries: TP = RR x SL distance', String(DEFAULT_GENERATED.rr))
     .option('--volume <lots>', 'generated entries: volume in lots (default: 10 x the minimum lot)')
@@ -96,15 +99,15 @@ export function register(program: Command): void {
     .option('--config <file>', 'a Warden config file (YAML or JSON)')
     .option('--compare <configs...>', 'run each config (a file, or "defaults") on the same bars and entries; print the metrics side by side')
     .option('--out <dir>', 'output directory')
-    .option('--tz <zone>', 'time zone of MT5 server-time files, e.g. Etc/GMT-3 or Europe/Athens')
+    .option('--tz <zone>', 'time zone of MT5 server-time files: mt5-ny (UTC+2, UTC+3 while New York is on summer time: most MT5 servers), or an IANA zone such as Etc/GMT-3 (fixed UTC+3) or Europe/Athens')
     .option('--fill-bars <file>', 'finer bars (e.g. M1 under H1) to decide which of SL/TP a bar touched first')
     .option('--account <mode>', 'hedging or netting', 'hedging')
     .option('--intrabar <rule>', 'when one bar touches SL and TP: stop_first, target_first or ohlc_path', 'stop_first')
-    .option('--spread-points <n>', 'spread in points where the data has none', '0')
+    .option('--spread-points <n>', 'spread in points where the data has none: bars without one, and every bar of a file whose spreads are all 0 or missing (default there: the instrument\'s defaultSpreadPoints)')
     .option('--fixed-spread', 'use --spread-points for every bar, ignoring the data')
     .option('--faults <rate>', 'share of broker requests that fail (reject, requote, timeout), 0..1', '0')
     .option('--fault-seed <n>', 'seed of the broker faults', '1')
-    .option('--balance <amount>', 'starting balance for the equity curve and drawdown', '10000')
+    .option('--balance <amount>', 'starting balance for the equity curve and drawdown; the replay stops when the realized balance falls to 0 or below', '10000')
     .option('--max-gap-hours <h>', 'a hole between bars longer than this is a data boundary: positions close before it, indicators restart after it', String(DEFAULT_MAX_GAP_MS / 3_600_000))
     .option('--skip-bad-rows', 'replay without the bad rows of the bar files (they are listed)')
     .option('--sample', 'replay the generated sample market (trending, ranging and volatile stretches)')
@@ -128,12 +131,11 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
   if (symbol === undefined) throw new CliError('--symbol is required: the instrument the bars are for (e.g. XAUUSDc)');
   if (o.sample && o.bars.length > 0) throw new CliError('--sample replays the generated market: leave out --bars');
   if (!o.sample && o.bars.length === 0) throw new CliError('--bars FILE is required (or --sample for the generated market)');
-  if (o.entries !== undefined && o.entryEvery !== undefined) throw new CliError('use either --entries FILE or --entry-every N --seed S, not both');
+  if (o.entries !== undefined && o.entryEvery !== undefined) throw new CliError('use either --entries FILE or --entry-every N, not both');
   if (o.config !== undefined && o.compare !== undefined) throw new CliError('--config and --compare exclude each other: list every config after --compare');
   if (o.compare === undefined && o.out === undefined) throw new CliError('--out DIR is required: where decisions.jsonl, report.json, trades.csv and report.html go');
 
-  if (o.entries === undefined && o.entryEvery === undefined && !o.sample) throw new CliError('entries are required: --entries FILE, or --entry-every N --seed S');
-  if (o.entryEvery !== undefined && o.seed === undefined && !o.sample) throw new CliError('--entry-every needs --seed S (the generated entries are reproducible from it)');
+  if (o.entries === undefined && o.entryEvery === undefined && !o.sample) throw new CliError('entries are required: --entries FILE, or --entry-every N (generated; --seed S picks their sides, default 1)');
 
   const configs = o.compare ?? [o.config ?? 'defaults'];
   if (o.compare !== undefined && o.compare.length < 2) throw new CliError('--compare needs at least two configs (a file, or "defaults")');
@@ -144,14 +146,22 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
   const base = loaded[0]!.config;
 
   const account = oneOf<AccountMode>('account', o.account, ['hedging', 'netting']);
-  const instrument = instrumentFromConfig(base, symbol, account === 'hedging');
-  const seedGiven = o.seed !== undefined;
-  const seed = seedGiven ? number('seed', o.seed!, 0, 2 ** 31, true) : 42;
+  const overrides: InstrumentOverrides = o.instrument === undefined ? {} : parseInstrumentFlag(o.instrument);
+  // Every config must know the instrument (with --compare too): refused before any bar is read.
+  const instruments = loaded.map((l) => replayInstrument(l.config, symbol, account === 'hedging', overrides));
+  const instrument = instruments[0]!;
+  const seed = number('seed', o.seed, 0, 2 ** 31, true);
 
-  let bars: LoadedBars & { fine?: import('../../market/barSeries.ts').BarSeries | null };
+  let bars: LoadedBars & { fine?: BarSeries | null; fineSpreadless?: SpreadlessFile | null };
   if (o.sample) bars = sampleBars(instrument, seed, number('sample-bars', o.sampleBars, 3000, 5_000_000, true));
   else bars = loadBarFiles(o.bars, { tz: o.tz, instrument, skipBadRows: o.skipBadRows === true, fillFile: o.fillBars });
   if (bars.skipped.length > 0) writeErr(cmd, `warden: skipped ${bars.skipped.length} bad row(s):\n${formatRowErrors(bars.skipped)}`);
+  const spreadPoints = o.spreadPoints === undefined ? undefined : number('spread-points', o.spreadPoints, 0, 1e6);
+  const defaultSpread = replayInstrumentRules(base, symbol, overrides).defaultSpreadPoints;
+  if (o.fixedSpread && spreadPoints === undefined) {
+    throw new CliError(`--fixed-spread uses --spread-points N for every bar: pass it${defaultSpread === undefined ? '' : ` (e.g. --spread-points ${defaultSpread}, the ${instrument.canonical} default)`}`);
+  }
+  const spreadNote = o.fixedSpread ? null : spreadlessSpread(cmd, bars, instrument, spreadPoints, defaultSpread);
 
   const maxGapMs = number('max-gap-hours', o.maxGapHours, 1, 1e6) * 3_600_000;
   let entries: ReplayEntry[];
@@ -185,14 +195,14 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
     entries = generateEntries(bars.series, bars.timeframe, gen);
     // ATR of a timeframe finer than the bars is not available: the bars' own timeframe is used.
     const atrTf = TIMEFRAME_MS[atrTimeframe] < TIMEFRAME_MS[bars.timeframe] ? bars.timeframe : atrTimeframe;
-    entriesSource = `generated: every ${every} bars, seed ${seed}, ${gen.side} sides, SL ${gen.slAtr} x ATR(${atrTf}), TP ${gen.rr} x SL, ${volume} lots`;
+    entriesSource = `generated: every ${every} bars, seed ${seed}, ${gen.side === 'alternate' ? `alternate sides from a ${firstAlternateSide(seed)}` : 'random sides'}, SL ${gen.slAtr} x ATR(${atrTf}), TP ${gen.rr} x SL, ${volume} lots`;
   }
 
   const rate = number('faults', o.faults, 0, 1);
   const broker: Omit<PaperBrokerOptions, 'timeframeMs'> = {
     accountMode: account,
     intrabar: oneOf<IntrabarRule>('intrabar', o.intrabar, ['stop_first', 'target_first', 'ohlc_path']),
-    spreadPoints: number('spread-points', o.spreadPoints, 0, 1e6),
+    spreadPoints: spreadPoints ?? 0,
     spreadMode: o.fixedSpread ? 'fixed' : 'data',
     ...(bars.fine ? { fineBars: bars.fine } : {}),
     ...(rate > 0 ? { faults: { rate, seed: number('fault-seed', o.faultSeed, 0, 2 ** 31, true) } } : {}),
@@ -203,15 +213,17 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
   const checkpointEvery = o.checkpointEvery === undefined ? DEFAULT_CHECKPOINT_EVERY : number('checkpoint-every', o.checkpointEvery, 1, 1e9, true);
   const store: WardenStore | null = o.store === undefined ? null : openSqliteStore(o.store, { now: clockOf(cmd)(), createdBy: `warden ${version}` });
   try {
-    await replayRuns(o, cmd, { symbol, account, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery });
+    await replayRuns(o, cmd, { spreadNote, instruments, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery });
   } finally {
     store?.close();
   }
 }
 
 interface ReplayRunsArgs {
-  symbol: string;
-  account: AccountMode;
+  /** What the spread-less files were replayed with (report's broker summary), or null. */
+  spreadNote: string | null;
+  /** The instrument of each config, in the order of `loaded`. */
+  instruments: Instrument[];
   loaded: { name: string; config: WardenConfig }[];
   names: string[];
   bars: LoadedBars;
@@ -226,17 +238,17 @@ interface ReplayRunsArgs {
 }
 
 async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Promise<void> {
-  const { symbol, account, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery } = a;
+  const { spreadNote, instruments, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery } = a;
   const showProgress = o.progress && process.stderr.isTTY === true;
 
   // One after the other (each replay holds its own market state): the same order as the configs given.
   const results: { name: string; run: Awaited<ReturnType<typeof runReplayJob>>; outDir: string | null }[] = [];
-  for (const { name, config } of loaded) {
+  for (const [k, { name, config }] of loaded.entries()) {
     const outDir = o.out === undefined ? null : o.compare !== undefined ? path.join(o.out, name) : o.out;
     const bar = showProgress ? new cliProgress.SingleBar({ format: `replay ${name} [{bar}] {percentage}% {value}/{total} bars`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
     bar?.start(bars.series.length, 0);
     try {
-      const inst = instrumentFromConfig(config, symbol, account === 'hedging');
+      const inst = instruments[k]!;
       const job: ReplayJob = {
         config,
         instrument: inst,
@@ -247,6 +259,7 @@ async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Pr
         entries,
         entriesSource,
         broker,
+        ...(spreadNote === null ? {} : { spreadNote }),
         startingBalance: balance,
         maxGapMs,
         outDir,
@@ -283,4 +296,33 @@ async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Pr
     const page = writeCompareStudyPage(o.out, { version, configs: loaded, reports: results.map((r) => r.run.report), entries, entriesSource, series: bars.series, timeframe: bars.timeframe });
     writeOut(cmd, `paired comparison: ${path.resolve(page)}`);
   }
+}
+
+/**
+ * Bar files without a single positive spread (MT5 exports often write 0) would replay every trade free
+ * of costs. Their bars get --spread-points, or else the instrument's defaultSpreadPoints, with a loud
+ * warning; with neither the replay is refused. Files with real spreads are left as they are. Returns
+ * what the report's broker summary says about it (null: no such file).
+ */
+function spreadlessSpread(cmd: Command, bars: LoadedBars & { fine?: BarSeries | null; fineSpreadless?: SpreadlessFile | null }, inst: Instrument, given: number | undefined, fallback: number | undefined): string | null {
+  const files = [...bars.spreadless, ...(bars.fineSpreadless ? [bars.fineSpreadless] : [])];
+  if (files.length === 0) return null;
+  const what = files.map((f) => `${f.file} (${f.spreads === 'zero' ? 'every spread is 0' : 'no row has a spread'})`).join(', ');
+  const points = given ?? fallback;
+  if (points === undefined) {
+    throw new CliError(
+      `${what}: no spread to replay with, so every trade would be free of costs. Pass --spread-points N (your broker's usual spread in points of ${inst.point}), ` +
+        `or set instruments.${inst.canonical}.defaultSpreadPoints in a config`,
+    );
+  }
+  const spread = Number((points * inst.point).toFixed(inst.digits + 2));
+  fillSpreadless(bars.series, bars.spreadless, spread);
+  if (bars.fine && bars.fineSpreadless) fillSpreadless(bars.fine, [bars.fineSpreadless], spread);
+  const source = given !== undefined ? '--spread-points' : `the ${inst.canonical} default, instruments.${inst.canonical}.defaultSpreadPoints`;
+  writeErr(
+    cmd,
+    `warden: WARNING: ${what}: replayed as it is, every trade would be free of costs. ` +
+      `Using ${points} points (${spread}) for ${files.length === 1 ? 'its' : 'their'} bars (${source})${given === undefined ? '; pass --spread-points N for your broker\'s spread' : ''}.`,
+  );
+  return `${files.map((f) => f.file).join(', ')}: no spreads in the data, ${points} points (${spread}) from ${source}`;
 }
