@@ -22,6 +22,8 @@ export interface StudySetInfo {
   bars: number;
   first: number;
   last: number;
+  /** The spread the bars got where the data has none (null: the data's own). */
+  spreadNote: string | null;
 }
 
 /** The seed's success targets, judged on the pooled rates. */

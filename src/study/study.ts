@@ -87,7 +87,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyReport> {
   // A set's facts from its first run (every run of a set reads the same bars).
   const sets = o.sets.map((set, s) => {
     const r = runs.find((x) => x.setIndex === s)!;
-    return { name: set.name, symbol: set.source.symbol, timeframe: r.timeframe, bars: r.bars, first: r.firstBar, last: r.lastBar };
+    return { name: set.name, symbol: set.source.symbol, timeframe: r.timeframe, bars: r.bars, first: r.firstBar, last: r.lastBar, spreadNote: r.spreadNote };
   });
   return analyseStudy({ generatedBy: `warden ${o.version}`, configs: o.configs.map(({ config: _c, ...info }) => info), sets, plan: o.plan, variants: o.variants, runs });
 }
@@ -138,6 +138,7 @@ export function compareStudy(c: CompareRuns): StudyReport {
     entries: r.entries.count,
     rejected: r.entries.rejected,
     entriesHash: hash,
+    spreadNote: null,
     bars: r.data.bars,
     timeframe: r.data.timeframe,
     firstBar: r.data.first,
@@ -148,7 +149,7 @@ export function compareStudy(c: CompareRuns): StudyReport {
   return analyseStudy({
     generatedBy: `warden ${c.version}`,
     configs: c.configs.map((k) => ({ name: k.name, source: k.name === 'defaults' ? 'built-in defaults' : 'config file', manages: k.config.exits.autoEnable, dtms: k.config.dtms.enabled })),
-    sets: [{ name: set.data.files.join(' + '), symbol: set.symbol, timeframe: set.data.timeframe, bars: set.data.bars, first: set.data.first, last: set.data.last }],
+    sets: [{ name: set.data.files.join(' + '), symbol: set.symbol, timeframe: set.data.timeframe, bars: set.data.bars, first: set.data.first, last: set.data.last, spreadNote: set.broker.spread }],
     plan: null,
     variants: [{ index: 1, side: 'alternate', seed: 0, offsetBars: 0, description: c.entriesSource }],
     runs,

@@ -160,8 +160,8 @@ export function renderStudyHtml(report: StudyReport): string {
     `<h2>How to read this page</h2><p class="note">${HOW_TO_READ}</p>`,
     `<h2>Setup</h2>`,
     table(
-      ['set', 'symbol', 'timeframe', 'bars', 'first bar', 'last bar'],
-      report.sets.map((s) => [escapeHtml(s.name), escapeHtml(s.symbol), escapeHtml(s.timeframe), String(s.bars), iso(s.first), iso(s.last)]),
+      ['set', 'symbol', 'timeframe', 'bars', 'first bar', 'last bar', 'spread'],
+      report.sets.map((s) => [escapeHtml(s.name), escapeHtml(s.symbol), escapeHtml(s.timeframe), String(s.bars), iso(s.first), iso(s.last), escapeHtml(s.spreadNote ?? 'from the data')]),
     ),
     plan === null
       ? ''

@@ -85,6 +85,8 @@ export interface RunResult {
   rejected: number;
   /** Hash of the generated entries (time, side, stop distance): equal for every config of a set and variant. */
   entriesHash: string;
+  /** What spread the set's bars got where the data has none (null: the data's own spreads). */
+  spreadNote: string | null;
   bars: number;
   timeframe: string;
   firstBar: number;

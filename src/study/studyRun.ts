@@ -5,7 +5,8 @@ import { instrumentFromConfig } from '../domain/instruments.ts';
 import { TIMEFRAME_MS, type Instrument } from '../domain/types.ts';
 import type { BarSeries } from '../market/barSeries.ts';
 import { generateEntries, type ReplayEntry } from '../replay/entries.ts';
-import { loadBarFiles, sampleBars, type LoadedBars } from '../replay/replayInputs.ts';
+import { fillSpreadless, loadBarFiles, sampleBars, type LoadedBars } from '../replay/replayInputs.ts';
+import { replayInstrumentRules } from '../replay/replayInstrument.ts';
 import { runReplayJob } from '../replay/replayRun.ts';
 import type { TradeRow } from '../replay/reportModel.ts';
 import { EXIT_REASONS, FLAG_BITS, type BarSource, type FlagName, type RunResult, type StudyJob, type TradeColumns } from './studyModel.ts';
@@ -14,13 +15,28 @@ const STUDY_VERSION = 'study';
 
 /** Loaded bar sets by their source, per thread: a worker given several jobs of one set reads it once. */
 export class BarCache {
-  private readonly sets = new Map<string, LoadedBars>();
+  private readonly sets = new Map<string, { bars: LoadedBars; spreadNote: string | null }>();
 
-  get(source: BarSource, instrument: Instrument): LoadedBars {
+  /**
+   * The set's bars. A file without a single positive spread would be studied free of costs: its bars
+   * get the instrument's default spread (as replay gives them), and `spreadNote` says so; with no
+   * default the study is refused, naming the config field.
+   */
+  get(source: BarSource, instrument: Instrument, defaultSpreadPoints: number | undefined): { bars: LoadedBars; spreadNote: string | null } {
     const key = JSON.stringify(source);
     let b = this.sets.get(key);
     if (b === undefined) {
-      b = source.kind === 'file' ? loadBarFiles([source.file], { instrument }) : sampleBars(instrument, source.seed, source.bars);
+      const bars = source.kind === 'file' ? loadBarFiles([source.file], { instrument }) : sampleBars(instrument, source.seed, source.bars);
+      let spreadNote: string | null = null;
+      if (bars.spreadless.length > 0) {
+        if (defaultSpreadPoints === undefined) {
+          throw new Error(`${bars.spreadless.map((f) => f.file).join(', ')}: no spread in the data, and no instruments.${instrument.canonical}.defaultSpreadPoints to study it with`);
+        }
+        const spread = Number((defaultSpreadPoints * instrument.point).toFixed(instrument.digits + 2));
+        fillSpreadless(bars.series, bars.spreadless, spread);
+        spreadNote = `no spreads in the data: studied with the ${instrument.canonical} default, ${defaultSpreadPoints} points (${spread})`;
+      }
+      b = { bars, spreadNote };
       this.sets.set(key, b);
     }
     return b;
@@ -125,7 +141,7 @@ export function tradeColumns(rows: readonly TradeRow[], series: BarSeries | null
 
 export async function runStudyJob(job: StudyJob, cache: BarCache): Promise<RunResult> {
   const instrument = instrumentFromConfig(job.config, job.set.source.symbol, true);
-  const bars = cache.get(job.set.source, instrument);
+  const { bars, spreadNote } = cache.get(job.set.source, instrument, replayInstrumentRules(job.config, job.set.source.symbol).defaultSpreadPoints);
   const entries = variantEntries(bars, job, instrument);
   const v = job.variant;
   const run = await runReplayJob({
@@ -151,6 +167,7 @@ export async function runStudyJob(job: StudyJob, cache: BarCache): Promise<RunRe
     entries: entries.length,
     rejected: run.report.entries.rejected,
     entriesHash: entriesHash(entries),
+    spreadNote,
     bars: bars.series.length,
     timeframe: bars.timeframe,
     firstBar: bars.series.time[0]!,

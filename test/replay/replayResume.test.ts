@@ -63,8 +63,11 @@ describe('replay resumed from a checkpoint', () => {
     const small = (d: LineWriter): ReplayInput => ({ ...input('XAUUSDc', 0, d), startingBalance: 1000 });
     const whole = new LineWriter(null);
     let cp: ReplayCheckpoint | null = null;
-    const full = await runReplay({ ...small(whole), checkpointAt: [5000], onCheckpoint: (c) => (cp = c) });
+    // Checkpoints every 500 bars: the run stops when the balance is gone, so the last one taken lies before that.
+    const every = Array.from({ length: 31 }, (_, k) => 500 * (k + 1));
+    const full = await runReplay({ ...small(whole), checkpointAt: every, onCheckpoint: (c) => (cp = c) });
     expect(full.balanceGone).not.toBeNull();
+    expect(cp).not.toBeNull();
     expect(full.balanceGone!.time).toBeGreaterThan(full.trades[0]!.entryTime);
     const restored = fromPlainJson(toPlainJson(cp)) as ReplayCheckpoint;
     const rest = new LineWriter(null);

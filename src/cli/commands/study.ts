@@ -161,6 +161,7 @@ async function studyAction(configArgs: string[], raw: StudyOptionsRaw, cmd: Comm
 
   writeOut(cmd, `${sets.length} set(s) x ${configs.length} configs x ${variants.length} variant(s) = ${total} runs on ${Math.min(workers, total)} thread(s), ${seconds.toFixed(1)} s`);
   for (const v of variants) writeOut(cmd, `  variant ${v.index}: ${v.description}`);
+  for (const s of report.sets) if (s.spreadNote !== null) writeErr(cmd, `warden: WARNING: ${s.name}: ${s.spreadNote}`);
   const mismatched = report.pairing.filter((p) => !p.sameEntries);
   if (mismatched.length > 0) writeErr(cmd, `warden: configs ran on different entries in ${mismatched.map((p) => `${p.set} variant ${p.variant}`).join(', ')}: the instruments differ between configs`);
   const dropped = report.pairing.reduce((s, p) => s + p.droppedEntries, 0);
