@@ -136,6 +136,17 @@ describe('replay on the generated sample market', () => {
     expect(run.report.broker.spread).toMatch(/fixed 20 points/);
     expect(run.report.metrics.trades).toBeGreaterThan(5);
   });
+
+  it('on a netting account an entry while a position is held is not taken, and says why (it would net into it)', async () => {
+    // An entry every 20 bars: most come while the previous trade is still open.
+    const j = job('GBPUSD', { broker: { accountMode: 'netting' } }, 6000, 20);
+    const run = await runReplayJob(j);
+    expect(checkDecisionInvariants(lines(run, null), j.instrument).violations).toEqual([]);
+    expect(run.report.entries.rejected).toBeGreaterThan(10);
+    expect(run.report.metrics.trades + run.report.entries.rejected).toBe(j.entries.length);
+    const refused = run.decisions.lines!.filter((l) => l.includes('a netting account already holds a position'));
+    expect(refused.length).toBe(run.report.entries.rejected);
+  });
 });
 
 describe('entries', () => {
