@@ -60,10 +60,15 @@ describeShared('live soak through the real adapters (short: a day per venue, 5 k
   // without a stop. The restarted session finds the move cut short (the venue shows no stop where there
   // was one) and puts the decided stop back before anything else is decided for the position (rule
   // 'restore'); before it did, a DTMS tighten placed 1281.41 here where the trader's stop was 1281.78
-  // (a buy: looser), found by this soak.
+  // (a buy: looser), found by this soak. The seed's breakeven (at 30% of the way to TP) and the original's DTMS
+  // thresholds move stops often, so the kills land between a cancel and its new stop.
   it.concurrent('a kill between the cancel and the new stop of a Binance stop move: the stop is put back, never looser', async () => {
     const bars = readBars(sharedFile('xauusd_oanda_m1_2014-05.csv'));
-    const f = await runSoak({ venue: 'binance', bars, historyBars: HISTORY, playBars: 144, kills: 2, killKinds: ['after_write'], faultRate: 0, seed: 5, dir: join(dir, 'window'), stopOnViolation: false });
+    const configExtra = {
+      exits: { breakeven: { atR: null }, rmag: { vwapFactor: 0.9 } },
+      dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } },
+    };
+    const f = await runSoak({ venue: 'binance', bars, historyBars: HISTORY, playBars: 144, kills: 2, killKinds: ['after_write'], faultRate: 0, seed: 5, dir: join(dir, 'window'), stopOnViolation: false, configExtra });
     expect(f.violations).toEqual([]);
     expect(f.intents.byKind['move_stop:restore']).toBeGreaterThan(0);
   }, 240_000);

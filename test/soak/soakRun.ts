@@ -43,6 +43,8 @@ export interface SoakOptions {
   progress?: (line: string) => void;
   /** The child's warnings, line by line. */
   onChildLog?: (line: string) => void;
+  /** Config sections beside the soak's own (e.g. `exits`, `dtms`), as a trader's file would have them. */
+  configExtra?: Record<string, unknown>;
 }
 
 export interface SoakFigures {
@@ -140,6 +142,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
         // Played fast: a venue's retry-after and the backoff are waited in full but capped at 20 ms of the
         // driver's time (the venue's clock stands still meanwhile, so no market time passes anyway).
         execution: { retryBaseMs: 5, rateLimitWaitMs: 10, retryMaxWaitMs: 20 },
+        ...o.configExtra,
       },
       null,
       2,
