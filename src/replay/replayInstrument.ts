@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { instrumentRules, type InstrumentRules, type WardenConfig } from '../config/schema.ts';
 import { canonicalSymbol } from '../domain/symbols.ts';
+import { instrumentFromRules } from '../domain/instruments.ts';
 import { isStepMultiple } from '../domain/rounding.ts';
 import type { Instrument } from '../domain/types.ts';
 import { ReplayInputError } from './replayInputs.ts';
@@ -107,20 +108,5 @@ export function replayInstrumentRules(config: WardenConfig, brokerSymbol: string
 
 /** replayInstrumentRules as the Instrument the paper broker and the engine take. */
 export function replayInstrument(config: WardenConfig, brokerSymbol: string, hedging: boolean, overrides: InstrumentOverrides = {}): Instrument {
-  const r = replayInstrumentRules(config, brokerSymbol, overrides);
-  return {
-    symbol: brokerSymbol,
-    canonical: canonicalSymbol(brokerSymbol, config.symbols),
-    tickSize: r.tickSize,
-    digits: r.digits,
-    point: Number((10 ** -r.digits).toFixed(r.digits)),
-    lotStep: r.lotStep,
-    minLot: r.minLot,
-    maxLot: r.maxLot,
-    contractSize: r.contractSize,
-    stopsLevelPoints: r.stopsLevelPoints,
-    freezeLevelPoints: r.freezeLevelPoints,
-    hedging,
-    crypto: r.crypto,
-  };
+  return instrumentFromRules(brokerSymbol, canonicalSymbol(brokerSymbol, config.symbols), replayInstrumentRules(config, brokerSymbol, overrides), hedging);
 }

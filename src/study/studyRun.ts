@@ -1,12 +1,11 @@
 // One study job, wherever it runs (the main thread with --workers 1, a worker thread otherwise):
 // load the set's bars (kept for the next job of the same set), generate the variant's entries exactly
 // as replay does, replay the config in memory, and hand back the metrics and compact trade columns.
-import { instrumentFromConfig } from '../domain/instruments.ts';
 import { TIMEFRAME_MS, type Instrument } from '../domain/types.ts';
 import type { BarSeries } from '../market/barSeries.ts';
 import { generateEntries, type ReplayEntry } from '../replay/entries.ts';
 import { fillSpreadless, loadBarFiles, sampleBars, type LoadedBars } from '../replay/replayInputs.ts';
-import { replayInstrumentRules } from '../replay/replayInstrument.ts';
+import { replayInstrument, replayInstrumentRules } from '../replay/replayInstrument.ts';
 import { runReplayJob } from '../replay/replayRun.ts';
 import type { TradeRow } from '../replay/reportModel.ts';
 import { EXIT_REASONS, FLAG_BITS, type BarSource, type FlagName, type RunResult, type StudyJob, type TradeColumns } from './studyModel.ts';
@@ -140,7 +139,8 @@ export function tradeColumns(rows: readonly TradeRow[], series: BarSeries | null
 }
 
 export async function runStudyJob(job: StudyJob, cache: BarCache): Promise<RunResult> {
-  const instrument = instrumentFromConfig(job.config, job.set.source.symbol, true);
+  // Replay's instrument: a symbol the config has no contract for is refused, never given the DEFAULT (FX) one.
+  const instrument = replayInstrument(job.config, job.set.source.symbol, true);
   const { bars, spreadNote } = cache.get(job.set.source, instrument, replayInstrumentRules(job.config, job.set.source.symbol).defaultSpreadPoints);
   const entries = variantEntries(bars, job, instrument);
   const v = job.variant;

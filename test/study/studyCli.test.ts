@@ -104,6 +104,8 @@ describe('warden study', () => {
       [['--shared', path.join(dir, 'nowhere')], /no such directory/],
       [['--bars', path.join(dir, 'nowhere.csv'), '--symbol', 'XAUUSD', '--workers', '1'], /nowhere\.csv: no such file/],
       [[], /bars are required/],
+      // An instrument the config has no contract for is refused before any bar is read (never the FX DEFAULT).
+      [['--bars', path.join(dir, 'nowhere.csv'), '--symbol', 'GOLD'], /GOLD has no instrument rules/],
     ];
     for (const [args, re] of cases) {
       const r = await wardenCli('study', ...args, '--no-progress');

@@ -8,6 +8,7 @@ import cliProgress from 'cli-progress';
 import { z } from 'zod';
 import { DEFAULT_GENERATED } from '../../replay/entries.ts';
 import { ReplayInputError } from '../../replay/replayInputs.ts';
+import { replayInstrument } from '../../replay/replayInstrument.ts';
 import { baselineConfig, BASELINE_NAMES, isBaselineName } from '../../study/baselines.ts';
 import { StudyJobError } from '../../study/pool.ts';
 import { configInfo, entryVariants, runStudy, sharedSets, writeStudyFiles, type StudyConfig } from '../../study/study.ts';
@@ -146,6 +147,9 @@ async function studyAction(configArgs: string[], raw: StudyOptionsRaw, cmd: Comm
   const workers = o.workers ?? spec.workers ?? availableParallelism();
   const out = o.out ?? spec.out;
   const now = clockOf(cmd);
+
+  // Every config must know every set's instrument: refused here, naming the fields, before any bar is read.
+  for (const s of sets) for (const c of configs) replayInstrument(c.config, s.source.symbol, true);
 
   const total = sets.length * variants.length * configs.length;
   const bar = o.progress && process.stderr.isTTY === true ? new cliProgress.SingleBar({ format: 'study [{bar}] {value}/{total} runs', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
