@@ -75,7 +75,8 @@ async function replay(outDir: string, book: Book, cfg = config, storeFile?: stri
     entries,
     entriesSource: 'bench',
     broker: { accountMode: 'hedging' },
-    startingBalance: 10_000,
+    // A balance no run can lose: a replay stops when the balance is gone, and the bench measures every bar.
+    startingBalance: 1_000_000_000,
     outDir,
     version: 'bench',
     onProgress: sample,
