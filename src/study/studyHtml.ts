@@ -15,17 +15,18 @@ const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1200px;padding:0 16px;color:#222}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}
-table{border-collapse:collapse;margin:8px 0 16px;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;margin:8px 0 16px;font-variant-numeric:tabular-nums}.scroll{overflow-x:auto;max-width:100%}
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:right;white-space:nowrap}th{background:#f4f4f4}
 td.l,th.l{text-align:left}.pass{color:#127a12;font-weight:600}.fail{color:#b01515;font-weight:600}.na{color:#888}
 .noise{color:#888}.note{color:#555;max-width:900px}.charts{display:flex;flex-wrap:wrap;gap:16px}
-svg{background:#fff;border:1px solid #e4e4e4}.legend span{display:inline-block;margin-right:14px}.swatch{display:inline-block;width:12px;height:3px;vertical-align:middle;margin-right:4px}
+svg{background:#fff;border:1px solid #e4e4e4;max-width:100%;height:auto}figure{margin:0;max-width:100%}.legend span{display:inline-block;margin-right:14px}.swatch{display:inline-block;width:12px;height:3px;vertical-align:middle;margin-right:4px}
 `;
 
 function table(head: string[], rows: string[][], leftCols = 1): string {
   const th = head.map((h, i) => `<th${i < leftCols ? ' class="l"' : ''}>${h}</th>`).join('');
   const trs = rows.map((r) => `<tr>${r.map((c, i) => `<td${i < leftCols ? ' class="l"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
-  return `<table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
+  // Wide tables scroll inside their box: the page itself never scrolls sideways (a phone at 390 px included).
+  return `<div class="scroll"><table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table></div>`;
 }
 
 function badge(ok: boolean | null): string {
