@@ -405,8 +405,8 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
     const engine = await open('/dtms/engine');
     await engine.page.locator('[data-field="deepCheckSec"]').waitFor();
     expect(await engine.page.locator('[data-field="deepCheckSec"]').innerText()).toBe('900 s (15 min)');
-    expect(await engine.page.locator('[data-field="scores.warningL1"]').innerText()).toBe('-2');
-    expect(await engine.page.locator('[data-field="scores.hedge"]').innerText()).toBe('-6');
+    expect(await engine.page.locator('[data-field="scores.warningL1"]').innerText()).toBe('-5');
+    expect(await engine.page.locator('[data-field="scores.hedge"]').innerText()).toBe('-14');
     expect(await engine.page.locator('[data-field="rails.dailyLossLimitPct"]').innerText()).toBe('2%');
     expect(Number(await engine.page.locator('[data-field="deepChecks"]').innerText())).toBeGreaterThan(0);
     await close(engine);
