@@ -37,9 +37,9 @@ export function decideBreakeven(
   ctx: EvalContext,
   out: Intent[],
 ): boolean {
-  // A configured R replaces the trade type's % of the way to TP (scaled by the advanced rules); a
+  // The plan's R replaces the trade type's % of the way to TP (scaled by the advanced rules); a
   // position without a stop has no R, and keeps the % of the way to its TP.
-  const atR = ctx.exits.breakeven.atR === null || !(plan.risk > 0) ? NaN : breakevenTriggerR(plan, pos, ctx);
+  const atR = Number.isNaN(plan.breakevenR) || !(plan.risk > 0) ? NaN : breakevenTriggerR(plan, pos);
   const byR = !Number.isNaN(atR);
   const reached = byR ? ctx.rAchieved >= atR : ctx.progress >= plan.breakevenPct / 100;
   if (!reached && repeatsDropped(ctx, plan.lastBreakeven, Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached')) return false;
@@ -79,15 +79,15 @@ export function decideBreakeven(
 }
 
 /**
- * The profit, in R, at which this plan's breakeven triggers. With `exits.breakeven.atR`: that R,
+ * The profit, in R, at which this plan's breakeven triggers. With the plan's breakevenR: that R,
  * scaled as the advanced rules scaled the trade type's percent (RMAG stretched on an INTRADAY trade:
  * 20/30 of it; a quality trend: 40/30). Otherwise the trade type's % of the way to TP (2R without a
  * TP) as the advanced rules left it. NaN without an initial stop.
  */
-export function breakevenTriggerR(plan: ExitPlan, pos: Position, ctx: EvalContext): number {
-  const atR = ctx.exits.breakeven.atR;
-  if (atR !== null) return plan.baseBreakevenPct > 0 ? (atR * plan.breakevenPct) / plan.baseBreakevenPct : atR;
+export function breakevenTriggerR(plan: ExitPlan, pos: Position): number {
   if (!(plan.risk > 0)) return NaN;
+  const atR = plan.breakevenR;
+  if (!Number.isNaN(atR)) return plan.baseBreakevenPct > 0 ? (atR * plan.breakevenPct) / plan.baseBreakevenPct : atR;
   let refR = 2;
   if (pos.tp !== null) {
     const tpDist = plan.side === 'buy' ? pos.tp - plan.entry : plan.entry - pos.tp;

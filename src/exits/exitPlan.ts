@@ -61,6 +61,12 @@ export interface ExitPlan {
   tradeTypeReason: string;
 
   baseBreakevenPct: number;
+  /**
+   * Breakeven at this many R of profit, scaled as the advanced rules scale breakevenPct against its
+   * base; NaN: at breakevenPct of the way to TP. Set from `exits.breakeven.atR` when the plan is made
+   * (a position without a stop has no R), and cleared when the trader sets a breakeven percent.
+   */
+  breakevenR: number;
   basePartialPct: number;
   partialClosePct: number;
   breakevenPct: number;
@@ -191,6 +197,7 @@ export function createExitPlan(
     tradeTypeConfidence: cls.confidence,
     tradeTypeReason: cls.reason,
     baseBreakevenPct: base.breakevenPct,
+    breakevenR: ctx.exits.breakeven.atR !== null && risk > 0 ? ctx.exits.breakeven.atR : NaN,
     basePartialPct: base.partialPct,
     partialClosePct: base.partialClosePct,
     breakevenPct: base.breakevenPct,

@@ -106,6 +106,8 @@ export function planFromLegacy(rule: LegacyRule, instrument: Instrument, volume:
     tradeTypeConfidence: rule.original_trade_type ? 1 : 0.5,
     tradeTypeReason: rule.original_trade_type ? `imported (${rule.original_trade_type})` : 'imported (no trade type stored)',
     baseBreakevenPct: be,
+    // The original bot's rule is a percent of the way to TP: kept as it was.
+    breakevenR: NaN,
     basePartialPct: pa,
     partialClosePct: rule.partial_close_pct ?? 50,
     breakevenPct: be,

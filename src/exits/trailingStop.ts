@@ -76,7 +76,7 @@ function trailDecision(
   if (breakevenOn && !breakevenDone && !plan.trailNow) return 'breakeven_pending';
   // The critical gate asks for no more profit than breakeven did: a breakeven the advanced rules
   // pulled early (0.4-0.5R) would otherwise leave the trail waiting for 0.6R after it.
-  const beR = breakevenOn ? breakevenTriggerR(plan, pos, ctx) : NaN;
+  const beR = breakevenOn ? breakevenTriggerR(plan, pos) : NaN;
   const criticalR = beR < gates.criticalRAchieved ? beR : gates.criticalRAchieved;
   const failures = evaluateTrailingGates(plan.side, plan.partialState === PARTIAL_DONE, ctx.rAchieved, criticalR, f, gates, ctx.gates);
   c.gated = true;

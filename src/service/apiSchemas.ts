@@ -55,6 +55,7 @@ export const positionSchema = z
       enabled: z.boolean(),
       tradeType: z.string(),
       breakevenPct: z.number(),
+      breakevenR: z.number().nullable().describe('breakeven trigger in R of profit (exits.breakeven.atR as the advanced rules left it); null: at breakevenPct % of the way to TP'),
       partialPct: z.number(),
       partialClosePct: z.number(),
       initialVolume: z.number().describe('the volume when Warden started managing the position'),

@@ -75,6 +75,8 @@ function applyPatch(plan: ExitPlan, p: Patch): void {
   if (p.breakevenPct !== undefined) {
     plan.breakevenPct = p.breakevenPct + (plan.breakevenPct - plan.baseBreakevenPct);
     plan.baseBreakevenPct = p.breakevenPct;
+    // The trader's percent replaces a breakeven set in R (exits.breakeven.atR) for this position.
+    plan.breakevenR = NaN;
   }
   if (p.partialPct !== undefined) {
     plan.partialPct = p.partialPct + (plan.partialPct - plan.basePartialPct);

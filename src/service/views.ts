@@ -6,6 +6,7 @@
 // position, a trade's DTMS JSON and stop path, the DTMS status) are built at most once per change of
 // the session's state and served as the JSON text built then (LiveViews): a read between two steps
 // costs a lookup, however many clients ask.
+import { breakevenTriggerR } from '../exits/breakevenStop.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE } from '../exits/exitPlan.ts';
 import type { AccountSession } from '../execution/accountSession.ts';
 import type { WardenStore } from '../store/store.ts';
@@ -37,6 +38,8 @@ export interface PositionView {
     enabled: boolean;
     tradeType: string;
     breakevenPct: number;
+    /** Breakeven at this many R of profit, as the advanced rules left it; null: at breakevenPct of the way to TP. */
+    breakevenR: number | null;
     partialPct: number;
     partialClosePct: number;
     /** The volume when Warden started managing the position, and what its requests closed since (as the venue confirmed). */
@@ -93,6 +96,7 @@ export function positionView(session: AccountSession, key: string): PositionView
       enabled: plan.enabled,
       tradeType: plan.tradeType,
       breakevenPct: plan.breakevenPct,
+      breakevenR: Number.isNaN(plan.breakevenR) || !(plan.risk > 0) ? null : round(breakevenTriggerR(plan, pos), 2),
       partialPct: plan.partialPct,
       partialClosePct: plan.partialClosePct,
       initialVolume: plan.initialVolume,

@@ -125,6 +125,8 @@ export const exitPlanSchema = z.strictObject({
   tradeTypeConfidence: num,
   tradeTypeReason: str,
   baseBreakevenPct: num,
+  // Plans stored before breakeven could be set in R keep their percent rule.
+  breakevenR: num.default(NaN),
   basePartialPct: num,
   partialClosePct: num,
   breakevenPct: num,

@@ -143,11 +143,14 @@ describe('plan changes, trade registration, statistics', () => {
     const list = ((await (await get('/api/positions')).json()) as unknown[]).map((p) => positionSchema.parse(p));
     const p = list.find((x) => !x.exits.breakevenDone && !x.exits.partialDone);
     expect(p, 'a position before breakeven and partial').toBeDefined();
+    // By default breakeven is set in R (1R, as the advanced rules scale it); the trader's percent replaces it.
+    expect(p!.exits.breakevenR).toBeGreaterThan(0);
     const path = `/api/positions/${p!.ticket}/plan`;
     expect((await get(path, { method: 'PATCH', body: JSON.stringify({ partialClosePct: 40 }), headers: { 'content-type': 'application/json' } })).status).toBe(401);
     const ok = await get(path, { method: 'PATCH', body: JSON.stringify({ breakevenPct: 35, partialPct: 90, partialClosePct: 40, trailingEnabled: false }), headers: auth });
     expect(ok.status).toBe(200);
     const v = positionSchema.parse(await ok.json());
+    expect(v.exits.breakevenR).toBeNull();
     expect(v.exits.partialClosePct).toBe(40);
     expect(v.exits.trailingEnabled).toBe(false);
     const stored = store.plan(p!.lifetime)!;

@@ -100,7 +100,7 @@ function renderExits(ie, p) {
     rows.push(
       ['Intelligent exits', 'exits.enabled', onOff(x.enabled)],
       ['Trade type', 'exits.tradeType', esc(x.tradeType)],
-      ['Triggers', 'exits.triggers', esc(`breakeven at ${x.breakevenPct}%, partial at ${x.partialPct}% (closes ${x.partialClosePct}%)`)],
+      ['Triggers', 'exits.triggers', esc(`breakeven at ${x.breakevenR === null ? `${x.breakevenPct}% of the way to TP` : `${x.breakevenR} R of profit`}, partial at ${x.partialPct}% (closes ${x.partialClosePct}%)`)],
       ['Stop owner', 'stopOwner', `<span class="badge owner-${plan.stopOwner === 'dtms' ? 'dtms' : 'exit_plan'}">${plan.stopOwner === 'dtms' ? 'DTMS' : 'exit plan'}</span>`],
       ['Trail moves', 'exits.trailMoves', esc(x.trailMoves)],
       ['Intent in flight', 'exits.pending', x.pending === null ? '<span class="muted">none</span>' : `<span class="mono">${esc(x.pending)}</span>`],
