@@ -12,6 +12,8 @@ export interface StudyConfigInfo {
   /** Where it came from: a file, "defaults", or "built-in baseline". */
   source: string;
   manages: boolean;
+  /** Its plans can be tightened by RMAG stretch (managed, and the rule switched on). */
+  rmag: boolean;
   dtms: boolean;
 }
 
@@ -180,7 +182,7 @@ function poolRates(ms: readonly ReplayMetrics[]): SeedRates {
 function judge(rates: SeedRates, info: StudyConfigInfo): Record<TargetName, boolean | null> {
   const out = {} as Record<TargetName, boolean | null>;
   for (const [name, t] of Object.entries(TARGETS) as [TargetName, (typeof TARGETS)[TargetName]][]) {
-    const on = name.startsWith('dtms') ? info.dtms : info.manages;
+    const on = name.startsWith('dtms') ? info.dtms : name === 'rmagTriggerRate' ? info.rmag : info.manages;
     const v = rates[name];
     out[name] = !on ? null : 'below' in t ? v < t.below : v > t.above;
   }

@@ -61,7 +61,14 @@ export interface StudyConfig extends StudyConfigInfo {
   config: WardenConfig;
 }
 
-export const configInfo = (name: string, source: string, config: WardenConfig): StudyConfig => ({ name, source, manages: config.exits.autoEnable, dtms: config.dtms.enabled, config });
+export const configInfo = (name: string, source: string, config: WardenConfig): StudyConfig => ({ name, source, ...featuresOf(config), config });
+
+/** Which features a config runs: the study does not judge a target of a feature that is off. */
+export const featuresOf = (config: WardenConfig) => ({
+  manages: config.exits.autoEnable,
+  rmag: config.exits.autoEnable && config.exits.triggers.rmagStretched,
+  dtms: config.dtms.enabled,
+});
 
 export interface StudyOptions {
   version: string;
@@ -148,7 +155,7 @@ export function compareStudy(c: CompareRuns): StudyReport {
   }));
   return analyseStudy({
     generatedBy: `warden ${c.version}`,
-    configs: c.configs.map((k) => ({ name: k.name, source: k.name === 'defaults' ? 'built-in defaults' : 'config file', manages: k.config.exits.autoEnable, dtms: k.config.dtms.enabled })),
+    configs: c.configs.map((k) => ({ name: k.name, source: k.name === 'defaults' ? 'built-in defaults' : 'config file', ...featuresOf(k.config) })),
     sets: [{ name: set.data.files.join(' + '), symbol: set.symbol, timeframe: set.data.timeframe, bars: set.data.bars, first: set.data.first, last: set.data.last, spreadNote: set.broker.spread }],
     plan: null,
     variants: [{ index: 1, side: 'alternate', seed: 0, offsetBars: 0, description: c.entriesSource }],
