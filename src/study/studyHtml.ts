@@ -108,9 +108,11 @@ function equityChart(report: StudyReport, set: string): string {
     })
     .join('');
   const axis = `<line x1="${left}" x2="${w - right}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#999" stroke-dasharray="3,3"/>`;
+  // The top and bottom values, unless they would sit on the "0 R" label (a curve that never rose above 0).
+  const yLabel = (v: number) => (Math.abs(y(v) - y(0)) < 12 ? '' : `<text x="${left - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${fmtNum(v, 1)}</text>`);
   const labels =
-    `<text x="${left - 4}" y="${(y(y1) + 4).toFixed(1)}" text-anchor="end" font-size="11">${fmtNum(y1, 1)}</text>` +
-    `<text x="${left - 4}" y="${(y(y0) + 4).toFixed(1)}" text-anchor="end" font-size="11">${fmtNum(y0, 1)}</text>` +
+    yLabel(y1) +
+    yLabel(y0) +
     `<text x="${left - 4}" y="${(y(0) + 4).toFixed(1)}" text-anchor="end" font-size="11">0 R</text>` +
     `<text x="${left}" y="${h - 8}" font-size="11">${isoDay(t0)}</text><text x="${w - right}" y="${h - 8}" text-anchor="end" font-size="11">${isoDay(t1)}</text>`;
   return `<figure><figcaption>${escapeHtml(set)}: cumulative R by exit time, every variant</figcaption><svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="Cumulative R on ${escapeHtml(set)}">${axis}${lines}${labels}</svg></figure>`;
