@@ -6,7 +6,7 @@ import type { Instrument, Intent, Position } from '../domain/types.ts';
 import { isTighterStop, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
-import { BREAKEVEN_DONE, type ExitPlan } from './exitPlan.ts';
+import { BREAKEVEN_DONE, progressReference, type ExitPlan } from './exitPlan.ts';
 import { bufferMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
 import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
 
@@ -88,10 +88,5 @@ export function breakevenTriggerR(plan: ExitPlan, pos: Position): number {
   if (!(plan.risk > 0)) return NaN;
   const atR = plan.breakevenR;
   if (!Number.isNaN(atR)) return plan.baseBreakevenPct > 0 ? (atR * plan.breakevenPct) / plan.baseBreakevenPct : atR;
-  let refR = 2;
-  if (pos.tp !== null) {
-    const tpDist = plan.side === 'buy' ? pos.tp - plan.entry : plan.entry - pos.tp;
-    if (tpDist > 0) refR = tpDist / plan.risk;
-  }
-  return (plan.breakevenPct / 100) * refR;
+  return ((plan.breakevenPct / 100) * progressReference(plan, pos.tp)) / plan.risk;
 }

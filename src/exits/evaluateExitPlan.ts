@@ -7,7 +7,7 @@ import { isTighterStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import { decideBreakeven } from './breakevenStop.ts';
 import { beginRecord, emitRecord, repeatsDropped, type EvalContext } from './evalContext.ts';
-import { applyTriggers, BREAKEVEN_DONE, PARTIAL_PENDING, resolveIntent, type ExitPlan } from './exitPlan.ts';
+import { applyTriggers, BREAKEVEN_DONE, PARTIAL_PENDING, progressReference, resolveIntent, type ExitPlan } from './exitPlan.ts';
 import type { TriggerParams } from './advancedTriggers.ts';
 import { decidePartial } from './partialClose.ts';
 import type { ResolvedSymbolParams } from './symbolParams.ts';
@@ -29,12 +29,7 @@ export function measurePosition(plan: ExitPlan, pos: Position, ctx: EvalContext)
   const buy = plan.side === 'buy';
   const price = buy ? ctx.bid : ctx.ask;
   const move = buy ? price - plan.entry : plan.entry - price;
-  let ref = NaN;
-  if (pos.tp !== null) {
-    const tpDist = buy ? pos.tp - plan.entry : plan.entry - pos.tp;
-    if (tpDist > 0) ref = tpDist;
-  }
-  if (Number.isNaN(ref) && plan.risk > 0) ref = 2 * plan.risk;
+  const ref = progressReference(plan, pos.tp);
   ctx.price = price;
   ctx.progress = move / ref;
   ctx.rAchieved = plan.risk > 0 ? move / plan.risk : NaN;

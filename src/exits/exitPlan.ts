@@ -111,6 +111,18 @@ export interface ExitPlan {
   lastTriggers: string;
 }
 
+/**
+ * The distance a plan's progress is measured against: entry to TP, or 2R without a TP on the
+ * profitable side; NaN with neither (no TP and no initial stop).
+ */
+export function progressReference(plan: Pick<ExitPlan, 'side' | 'entry' | 'risk'>, tp: number | null): number {
+  if (tp !== null) {
+    const tpDist = plan.side === 'buy' ? tp - plan.entry : plan.entry - tp;
+    if (tpDist > 0) return tpDist;
+  }
+  return plan.risk > 0 ? 2 * plan.risk : NaN;
+}
+
 /** The progress fields of a plan nothing has happened to yet. */
 export function freshPlanProgress(now: number, trailingMultiplier: number) {
   return {

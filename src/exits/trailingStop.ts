@@ -10,7 +10,7 @@ import type { MarketFeatures } from '../features/snapshot.ts';
 import type { DecisionOutcome } from './decisionRecord.ts';
 import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from './exitPlan.ts';
-import { breakevenTriggerR } from './breakevenStop.ts';
+import { breakevenTarget, breakevenTriggerR } from './breakevenStop.ts';
 import { bufferMultiplierFor, trailingMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
 import { copyTrailingGates, evaluateTrailingGates, type GateParams } from './trailingGates.ts';
 import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
@@ -92,7 +92,7 @@ function trailDecision(
   if (tr.fromBreakevenStop && breakevenDone && beR > 0 && plan.risk > 0) {
     // The breakeven stop's distance from price when breakeven triggered: the profit at the trigger,
     // plus the buffer below entry (buffered mode) or less the lock offset, less the spread it adds.
-    const buffer = ctx.exits.breakevenMode === 'lock' ? -ctx.exits.lockOffsetPoints * inst.point : f.atr * bufferMultiplierFor(params, ctx.session);
+    const buffer = breakevenTarget(plan, inst, f.atr, bufferMultiplierFor(params, ctx.session), ctx.spread, ctx).buffer;
     const fromBreakeven = beR * plan.risk + buffer - ctx.spread;
     if (fromBreakeven > 0 && fromBreakeven < distance) distance = fromBreakeven;
   }

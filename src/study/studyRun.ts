@@ -71,20 +71,8 @@ export function entriesHash(entries: readonly ReplayEntry[]): string {
   return `${entries.length}:${h.toString(16).padStart(8, '0')}`;
 }
 
-/** Index of the last bar whose close (open + timeframe) is at or before `time`; -1 when none. */
-function barClosedAt(series: BarSeries, tfMs: number, time: number): number {
-  let lo = 0;
-  let hi = series.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (series.time[mid]! + tfMs <= time) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
-}
+/** Index of the last bar whose close (open + timeframe) is at or before `time`; -1 when none (times are whole ms). */
+const barClosedAt = (series: BarSeries, tfMs: number, time: number): number => series.lowerBound(time - tfMs + 1) - 1;
 
 /**
  * The trade's open R at the close of the bar DTMS warned on: what closing it there would have
