@@ -17,6 +17,7 @@ import * as importLegacyCommand from './commands/importLegacy.ts';
 import * as openapiCommand from './commands/openapi.ts';
 import * as replayCommand from './commands/replay.ts';
 import * as serveCommand from './commands/serve.ts';
+import * as shadowCommand from './commands/shadow.ts';
 import * as studyCommand from './commands/study.ts';
 // A new command: import it like the ones above, then list it in COMMANDS.
 
@@ -34,6 +35,7 @@ export const COMMANDS: readonly CommandModule[] = [
   importLegacyCommand,
   healthCommand,
   serveCommand,
+  shadowCommand,
   openapiCommand,
   brokerCommand,
 ];

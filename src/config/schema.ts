@@ -453,6 +453,12 @@ const fromEnvOnly = (variable: string) =>
 export const brokerSchema = z
   .strictObject({
     kind: z.enum(['paper', 'ccxt', 'metaapi']).default('paper'),
+    /**
+     * live: Warden's decisions are sent. shadow: Warden reads the account and decides, records every
+     * intent it would send (outcome 'shadow') and sends nothing, on any account, the paper one included;
+     * a symbol is promoted to live through the API without a restart (`warden serve --shadow`).
+     */
+    mode: z.enum(['live', 'shadow']).default('live'),
     /** Symbols to manage on a real account, as the venue spells them (XAUUSDc; BTC/USDT:USDT). */
     symbols: z.array(z.string().min(1)).max(50).default([]),
     /**

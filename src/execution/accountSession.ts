@@ -33,6 +33,7 @@ import { StoreError, type StoredSessionState, type WardenStore } from '../store/
 import { assessHealth, REJECTION_WINDOW_MS, type HealthReport, type IntentHealth } from './health.ts';
 import { IntentExecutor, type SettledIntent } from './intentExecutor.ts';
 import { PositionLifetimes, type LifetimeChange } from './positionLifetimes.ts';
+import type { ShadowBook } from './shadowBook.ts';
 import type { RetryPolicy } from './retryPolicy.ts';
 
 export interface AccountSessionOptions {
@@ -58,6 +59,11 @@ export interface AccountSessionOptions {
    * embedded paper account, which is the venue: after a crash both restart from the same instant).
    */
   alongside?: (store: WardenStore) => void;
+  /**
+   * Shadow mode: the symbols it shadows are decided on and nothing is sent for them; every intent is
+   * applied to this book's would-be positions instead, which the engine then sees (shadowBook.ts).
+   */
+  shadow?: ShadowBook;
   /** This process, to keep a second one off the store (default: the real pid and host). */
   owner?: { pid: number; host: string; alive: (pid: number) => boolean };
 }
@@ -210,7 +216,7 @@ export class AccountSession {
       const change = this.book.end(l.ticket, now, 'not restored at start (its plan or instrument is not in this session)');
       if (change) this.recordLifetime(change, now);
     }
-    const positions = await this.o.broker.positions();
+    const positions = await this.venuePositions();
     const report: StartReport = { restored, settled: [], adopted: [], fromLegacy: [], closedWhileAway: [] };
     this.settleOutstanding(this.asManaged(positions), 'at start', report.settled);
     const before = new Set(this.engine.positionIds());
@@ -251,7 +257,7 @@ export class AccountSession {
    */
   refreshFromBroker(): Promise<void> {
     return this.queue(async () => {
-      const positions = await this.o.broker.positions();
+      const positions = await this.venuePositions();
       if (this.unsettled) this.settleOutstanding(this.asManaged(positions), 'after an unknown answer', []);
       this.syncWith(positions, this.engineTime(), null);
       await this.commit(() => this.persist([]));
@@ -327,6 +333,11 @@ export class AccountSession {
       }
     }
     this.started = false;
+  }
+
+  /** Shadow mode's would-be positions (undefined: the account is live). */
+  get shadow(): ShadowBook | undefined {
+    return this.o.shadow;
   }
 
   /** Plugs in how far the market loop feeding this session is behind (reported by health). */
@@ -438,6 +449,9 @@ export class AccountSession {
     // closed by hand, intents still unsettled. Unreadable: decide on the last view (the broker refuses
     // what no longer fits), but never settle blind.
     this.noteClock(closeTime);
+    this.lastBars.set(symbol, bar);
+    // A would-be stop the bar crossed ends its would-be position before anything is decided on the bar.
+    this.o.shadow?.onBar(symbol, bar, closeTime);
     const before = await this.readPositions();
     if (before !== null) {
       if (this.unsettled) this.settleOutstanding(this.asManaged(before), 'after an unknown answer', []);
@@ -484,6 +498,7 @@ export class AccountSession {
     // Nothing leaves before it is kept: the decisions, the intents (pending) and their state. How long
     // that took is read on the session's clock: the market's time (a real account's wall clock; a
     // played market waits for its step, so nothing it decided goes stale).
+    const shadowed = this.applyInShadow(fresh, closeTime);
     const decidedAt = this.o.clock();
     await this.commit(() => this.persist(fresh));
     const keptAfterMs = this.o.clock() - decidedAt;
@@ -499,7 +514,7 @@ export class AccountSession {
       }
       this.o.log?.warn({ intents: fresh.map((i) => i.id), keptAfterMs }, 'decisions kept only after a store outage: not sent, decided afresh');
     } else if (fresh.length > 0) {
-      results = await this.executor.executeStep(fresh, this.engine, { readPositions: async () => this.asManaged(await this.o.broker.positions()) });
+      results = await this.executor.executeStep(fresh, this.engine, { readPositions: async () => this.asManaged(await this.venuePositions()) });
       for (const r of results) {
         if (r.settled === 'rejected') {
           const reason = r.how === 'answer' ? r.reason : "reconciled: the venue's positions show no effect";
@@ -508,7 +523,7 @@ export class AccountSession {
       }
     }
     // The fresh view shows the new SL and volume (and settles what the positions could not settle above).
-    const after = this.unsettled || results.length > 0 ? await this.readPositions() : null;
+    const after = this.unsettled || results.length > 0 || shadowed > 0 ? await this.readPositions() : null;
     if (after !== null) {
       if (this.unsettled) this.settleOutstanding(this.asManaged(after), 'after an unknown answer', []);
       this.syncWith(after, closeTime, null);
@@ -569,10 +584,93 @@ export class AccountSession {
     });
   }
 
+  /** The venue's positions, seen through the shadow book's would-be positions in shadow mode. */
+  private async venuePositions(): Promise<Position[]> {
+    const venue = await this.o.broker.positions();
+    const shadow = this.o.shadow;
+    if (shadow === undefined) return venue;
+    return shadow.overlay(venue, this.engineTimeNow(), (symbol) => {
+      const q = this.engine.instrument(symbol) === undefined ? { bid: Number.NaN, ask: Number.NaN } : this.engine.quote(symbol);
+      return { bid: q.bid, ask: q.ask, bar: this.lastBars.get(symbol) ?? null };
+    });
+  }
+
+  /** The latest bar stepped per symbol (the shadow book reads how a position left the venue from it). */
+  private readonly lastBars = new Map<string, Bar>();
+
+  /** The engine's clock where it has one, else the session's. */
+  private engineTimeNow(): number {
+    return Number.isFinite(this.lastClose) ? this.lastClose : this.o.clock();
+  }
+
+  /**
+   * Shadow mode: the intents of shadowed symbols are applied to the would-be positions, not sent. Each
+   * one's decision record says so (outcome 'shadow'), and the engine takes it as done, as it would a
+   * venue's "applied". They leave `intents` (nothing of them is journaled or sent). Returns how many.
+   */
+  private applyInShadow(intents: Intent[], now: number): number {
+    const shadow = this.o.shadow;
+    if (shadow === undefined) return 0;
+    let n = 0;
+    for (let i = 0; i < intents.length; i++) {
+      const it = intents[i]!;
+      if (!shadow.shadows(it.symbol)) continue;
+      const q = this.engine.quote(it.symbol);
+      const opened = shadow.apply(it, now, it.targetId, q.bid, q.ask);
+      for (const r of this.sink.buffer) {
+        if (r.intentId !== it.id || r.outcome !== 'intent') continue;
+        r.outcome = 'shadow';
+        r.reason = 'not_sent_shadow';
+        r.note = `${r.note === '' ? '' : `${r.note}; `}shadow mode: not sent${opened !== '' ? ` (would-be position ${opened})` : ''}`;
+      }
+      this.engine.resolve(it.positionId, it.id, 'applied', opened);
+      intents.splice(i--, 1);
+      n++;
+      this.o.log?.info({ intent: it.id, kind: it.kind, ...(it.kind === 'move_stop' ? { sl: it.newSl } : { volume: it.volume }) }, `shadow, not sent: ${it.reason}`);
+    }
+    return n;
+  }
+
+  /**
+   * Shadow mode: `symbol` goes live, without a restart. Its would-be positions end (scored as they
+   * stand), and its positions are managed afresh from what the venue holds: each starts a new lifetime
+   * with a plan made from the venue's stop and volume (a would-be stop was never at the venue). Recorded.
+   * Returns the lifetimes ended, or null when the symbol is not shadowed.
+   */
+  promote(symbol: string): Promise<string[] | null> {
+    return this.act(() => {
+      const shadow = this.o.shadow;
+      if (shadow === undefined || !shadow.shadows(symbol)) return null;
+      const now = this.engineTimeNow();
+      const tickets = shadow.promote(symbol, now);
+      const ended: string[] = [];
+      // Would-be hedges first: their positions' defences forget them, and none is left as an orphan to close.
+      for (const h of this.engine.hedgeIds()) {
+        if (h.startsWith('shadow:') && this.engine.position(this.engine.hedgedPosition(h) ?? '')?.symbol === symbol) this.engine.untrack(h);
+      }
+      for (const ticket of tickets) {
+        const key = this.managedKey(ticket);
+        if (key === undefined) continue;
+        this.engine.untrack(key);
+        const change = this.book.end(ticket, now, 'promoted from shadow to live: managed afresh from the stop and volume the venue holds');
+        if (change) this.recordLifetime(change, now);
+        ended.push(key);
+      }
+      const r = startRecord(newDecisionRecord(), now, { positionId: '', symbol, side: 'buy' }, 'lifetime');
+      r.outcome = 'info';
+      r.reason = 'promoted_to_live';
+      r.changed = true;
+      r.note = `${symbol} promoted from shadow to live: its decisions are sent from now on; ${ended.length} position(s) managed afresh from the venue's stops (${ended.join(', ') || 'none open'})`;
+      this.sink.record(r);
+      this.o.log?.info({ symbol, positions: ended }, 'promoted from shadow to live');
+      return ended;
+    });
+  }
+
   /** The broker's positions, or null (logged) when it cannot be read now. */
   private async readPositions(): Promise<Position[] | null> {
     try {
-      return await this.o.broker.positions();
+      return await this.venuePositions();
     } catch (err) {
       this.o.log?.warn({ broker: this.o.broker.name, error: err instanceof Error ? err.message : String(err) }, 'cannot read the broker positions');
       return null;
@@ -659,7 +757,8 @@ export class AccountSession {
       if (plan.pending) this.settleOne(key, plan.pending.id, managed, 'as the position left the venue', report?.settled ?? []);
       this.engine.untrack(key);
       const reused = fresh.some((p) => p.id === plan.ticket);
-      const change = this.book.end(plan.ticket, now, reused ? `ticket ${plan.ticket} holds another position now` : 'gone from the venue (closed)');
+      const shadowEnd = reused ? '' : (this.o.shadow?.endReason(plan.ticket) ?? '');
+      const change = this.book.end(plan.ticket, now, reused ? `ticket ${plan.ticket} holds another position now` : shadowEnd !== '' ? shadowEnd : 'gone from the venue (closed)');
       if (change) this.recordLifetime(change, now);
     }
     for (const p of fresh) {
@@ -792,6 +891,7 @@ export class AccountSession {
     const stateJson = toPlainJson(state);
     // The report of a store that is being written: its own trouble is over if this commits.
     const health = this.assess(false);
+    const shadowBook = this.o.shadow?.dirty === true ? this.o.shadow.snapshot() : undefined;
     try {
       store.transaction(() => {
         for (const r of records) store.appendDecision(r);
@@ -811,6 +911,7 @@ export class AccountSession {
         for (const id of legacy) store.deleteLegacyRule(id);
         for (const l of lifetimes) store.saveLifetime(l);
         this.o.alongside?.(store);
+        if (shadowBook !== undefined) store.saveShadowBook(shadowBook);
         if (stateJson !== this.savedState) store.saveSessionState(state);
         store.saveHealth(health);
       });
@@ -825,6 +926,7 @@ export class AccountSession {
     for (const w of writes) this.saved.set(w.p.position.id, w.json);
     for (const id of gone) this.saved.delete(id);
     this.savedState = stateJson;
+    if (shadowBook !== undefined) this.o.shadow?.committed();
     if (this.o.onDecision) for (const r of records) this.o.onDecision(r);
   }
 }

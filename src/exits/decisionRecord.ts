@@ -17,7 +17,9 @@ export type DecisionOutcome =
   /** The rule's work is complete (breakeven in place, partial taken or permanently skipped). */
   | 'done'
   /** Informational: a plan value was (re)computed (classification, triggers). */
-  | 'info';
+  | 'info'
+  /** Shadow mode: the intent Warden would have sent; nothing was sent. */
+  | 'shadow';
 
 export type DecisionReason =
   | 'disabled'
@@ -70,7 +72,11 @@ export type DecisionReason =
   /** An intent kept only after a store outage: not sent (its prices are gone), decided afresh. */
   | 'stale_decision'
   /** A stop move of Warden's was cut short at the venue (old stop gone, new one not there): the stop is put back. */
-  | 'stop_cut_short';
+  | 'stop_cut_short'
+  /** Shadow mode: the intent was applied to the would-be position only; nothing was sent to the venue. */
+  | 'not_sent_shadow'
+  /** Shadow mode: a symbol was promoted to live (the trader, through the API). */
+  | 'promoted_to_live';
 
 /** Advisory gate results: 1 pass, 0 fail, -1 no data (counts as pass, shown as unknown). */
 export type GateValue = -1 | 0 | 1;

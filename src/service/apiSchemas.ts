@@ -71,8 +71,64 @@ export const positionSchema = z
     dtms: z
       .object({ state: z.string(), since: z.number(), score: nullableNumber, episode: z.number(), hedgeId: z.string().nullable(), queued: z.array(z.string()) })
       .nullable(),
+    shadow: z
+      .object({
+        wouldBeSl: nullableNumber.describe('the stop Warden would have placed (the venue\'s when it would not have moved it)'),
+        wouldBeVolume: z.number(),
+        decisions: z.number().describe('intents Warden would have sent for it; none was sent'),
+        wouldBeR: nullableNumber.describe('the would-be result so far, R (open parts at the last price)'),
+        actualR: nullableNumber.describe('the actual result so far, R'),
+        wouldBeExit: z.object({ time: z.number(), price: z.number(), how: z.string(), by: z.string() }).nullable(),
+      })
+      .nullable()
+      .describe('shadow mode (null: live): what Warden would have done; sl and volume above are then the venue\'s'),
   })
   .meta({ id: 'Position' });
+
+const shadowExitSchema = z.object({ time: z.number(), price: z.number(), how: z.string(), by: z.string() }).nullable();
+export const shadowReportSchema = z
+  .object({
+    mode: z.enum(['live', 'shadow']),
+    shadowed: z.array(z.string()).describe('symbols decided on and not sent'),
+    promoted: z.array(z.string()).describe('symbols promoted to live since the account started in shadow mode'),
+    totals: z.object({
+      positions: z.number(),
+      final: z.number(),
+      acted: z.number(),
+      decisions: z.number(),
+      shadowMeanR: nullableNumber,
+      actualMeanR: nullableNumber,
+      diffMeanR: nullableNumber.describe('mean of (would-be R - actual R) over positions with a stop'),
+      diffSeR: nullableNumber.describe('its standard error'),
+      better: z.number(),
+      worse: z.number(),
+      same: z.number(),
+    }),
+    positions: z.array(
+      z.object({
+        ticket: z.string(),
+        symbol: z.string(),
+        side: z.enum(['buy', 'sell']),
+        entryPrice: z.number(),
+        openTime: z.number(),
+        virtual: z.boolean().describe('a would-be DTMS hedge the venue does not have'),
+        decisions: z.number(),
+        wouldBeSl: nullableNumber,
+        venueSl: nullableNumber,
+        wouldBeVolume: z.number(),
+        venueVolume: z.number(),
+        shadowExit: shadowExitSchema,
+        actualExit: shadowExitSchema,
+        shadowR: nullableNumber,
+        actualR: nullableNumber,
+        final: z.boolean(),
+      }),
+    ),
+  })
+  .meta({ id: 'ShadowReport' });
+
+export const promoteBody = z.strictObject({ symbol: z.string().min(1).max(64).describe('the symbol to promote from shadow to live, as the venue spells it') });
+export const promoteSchema = z.object({ symbol: z.string(), positions: z.array(z.string()).describe('the lifetimes ended: managed afresh from the venue\'s stops') }).meta({ id: 'Promotion' });
 
 export const decisionSchema = z
   .object({

@@ -33,6 +33,7 @@ import {
 import { registerDashboard } from './dashboard.ts';
 import type { EventHub } from './eventHub.ts';
 import { registerPlanRoutes } from './planRoutes.ts';
+import { registerShadowRoutes } from './shadowRoutes.ts';
 import { JournalPages, type DecisionsPage } from './journalPages.ts';
 import { LiveViews } from './views.ts';
 
@@ -269,6 +270,7 @@ export async function buildServer(o: ServerOptions) {
   }
 
   registerPlanRoutes(app, { session, store, views, requireToken });
+  registerShadowRoutes(app, { session, requireToken });
 
   api.get(
     '/api/dtms/trade/:ticket',

@@ -12,6 +12,7 @@ import type { Bar, Instrument } from '../domain/types.ts';
 import { instrumentFromConfig } from '../domain/instruments.ts';
 import { ticketOfKey } from '../domain/lifetime.ts';
 import { AccountSession, type StepReport } from '../execution/accountSession.ts';
+import { ShadowBook } from '../execution/shadowBook.ts';
 import type { StoredPaperAccount, WardenStore } from '../store/store.ts';
 import { eventFromDecision, eventFromExecution } from '../notify/notificationEvent.ts';
 import { createNotifier, notifyFromEnv } from '../notify/notifyConfig.ts';
@@ -125,7 +126,11 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   for (const [symbol, bars] of history) for (const b of bars.slice(-KEPT_HISTORY)) recent.add(symbol, b);
   const paper = configured.paper;
   const paperMarket = market;
+  // Shadow mode: decided and recorded, nothing sent; the would-be positions go on from the store.
+  const shadow = config.broker.mode === 'shadow' ? new ShadowBook(configured.symbols, store.shadowBook()) : undefined;
+  if (shadow) log.warn({ shadowed: shadow.shadowed(), promoted: configured.symbols.filter((s) => !shadow.shadows(s)) }, 'shadow mode: decisions are recorded and nothing is sent');
   const session = new AccountSession({
+    ...(shadow ? { shadow } : {}),
     config,
     baseTimeframe: 'M1',
     instruments,

@@ -56,6 +56,32 @@ export interface PositionView {
     pending: string | null;
   };
   dtms: { state: string; since: number; score: number | null; episode: number; hedgeId: string | null; queued: string[] } | null;
+  /**
+   * Shadow mode (null: the symbol is live): what Warden would have done. `sl` and `volume` above are
+   * then the venue's; here the would-be stop and volume, and the would-be result beside the actual one.
+   */
+  shadow: ShadowView | null;
+}
+
+export interface ShadowView {
+  wouldBeSl: number | null;
+  wouldBeVolume: number;
+  /** Intents Warden would have sent for it (none was). */
+  decisions: number;
+  /** Results so far in R (open parts at the last price); null without a stop to measure R by. */
+  wouldBeR: number | null;
+  actualR: number | null;
+  /** How the would-be position ended (its would-be stop hit, a would-be close), null while open. */
+  wouldBeExit: { time: number; price: number; how: string; by: string } | null;
+}
+
+/** The shadow block of a venue ticket (null when its symbol is live or the book does not know it). */
+export function shadowViewOf(session: AccountSession, ticket: string, symbol: string): ShadowView | null {
+  const book = session.shadow;
+  if (book === undefined || !book.shadows(symbol)) return null;
+  const s = book.position(ticket);
+  if (s === null) return null;
+  return { wouldBeSl: s.wouldBeSl ?? s.venueSl, wouldBeVolume: s.wouldBeVolume, decisions: s.decisions, wouldBeR: s.shadowR, actualR: s.actualR, wouldBeExit: s.shadowExit };
 }
 
 /** The view of the position Warden manages now under the venue's `ticket` (null: none). */
@@ -78,14 +104,16 @@ export function positionView(session: AccountSession, key: string): PositionView
   const ref = pos.tp !== null && Math.abs(pos.tp - pos.entryPrice) > 0 ? Math.abs(pos.tp - pos.entryPrice) : 2 * plan.risk;
   const def = engine.defence(key);
   const digits = inst?.digits ?? 5;
+  const shadow = shadowViewOf(session, plan.ticket, pos.symbol);
+  const venue = shadow === null ? null : session.shadow?.position(plan.ticket) ?? null;
   return {
     ticket: plan.ticket,
     lifetime: key,
     symbol: pos.symbol,
     side: pos.side,
-    volume: pos.volume,
+    volume: venue?.venueVolume ?? pos.volume,
     entry: pos.entryPrice,
-    sl: pos.sl,
+    sl: venue !== null ? venue.venueSl : pos.sl,
     tp: pos.tp,
     price: round(price, digits),
     profit: round(move * pos.volume * (inst?.contractSize ?? 1), 2),
@@ -119,6 +147,7 @@ export function positionView(session: AccountSession, key: string): PositionView
           queued: [...def.queue],
         }
       : null,
+    shadow,
   };
 }
 

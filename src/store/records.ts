@@ -20,6 +20,7 @@ import type { DtmsRegime, DtmsSession, DtmsStructure, DtmsVolatility } from '../
 import type { DtmsConfluence, DtmsScore } from '../dtms/signalScore.ts';
 import type { Position } from '../domain/types.ts';
 import type { OrphanHedge } from '../engine/exitEngine.ts';
+import type { ShadowBookSnapshot, ShadowExit, ShadowFill, ShadowPosition } from '../execution/shadowBook.ts';
 import type { BreakerHealth, FeedHealth, HealthReport, HealthStatus, IntentHealth } from '../execution/health.ts';
 import { StoreError, type IntentStatus, type SessionOwner, type StoredDefence, type StoredLifetime, type StoredPaperAccount, type StoredSessionState } from './store.ts';
 import type { PaperBrokerSnapshot } from '../brokers/paperBroker.ts';
@@ -34,7 +35,7 @@ const SIDES = allOf<Side>()(['buy', 'sell']);
 const EXIT_RULES = allOf<ExitRule>()(['classify', 'triggers', 'breakeven', 'partial', 'trail', 'dtms', 'lifetime', 'restore']);
 const INTENT_KINDS = allOf<IntentKind>()(['move_stop', 'close_partial', 'close', 'open']);
 const TRADE_TYPES = allOf<TradeType>()(['SCALP', 'INTRADAY', 'WEEKEND']);
-const OUTCOMES = allOf<DecisionOutcome>()(['intent', 'wait', 'skip', 'done', 'info']);
+const OUTCOMES = allOf<DecisionOutcome>()(['intent', 'wait', 'skip', 'done', 'info', 'shadow']);
 const DTMS_STATES = allOf<DtmsState>()(['HEALTHY', 'WARNING_L1', 'WARNING_L2', 'HEDGED', 'RECOVERING', 'CLOSED']);
 export const INTENT_STATUSES = allOf<IntentStatus>()(['pending', 'applied', 'rejected', 'unknown']);
 const DTMS_ACTIONS = Object.keys(DTMS_ACTION_BITS) as [DtmsActionKind, ...DtmsActionKind[]];
@@ -76,6 +77,8 @@ const REASONS = allOf<DecisionReason>()([
   'clock_jump',
   'stale_decision',
   'stop_cut_short',
+  'not_sent_shadow',
+  'promoted_to_live',
 ]);
 
 // ---- JSON that keeps NaN and the infinities (domain/plainJson.ts) ----------------------------------------
@@ -349,6 +352,36 @@ export const paperAccountSchema = z.strictObject({
   account: z.strictObject({ symbols: z.array(z.strictObject({ symbol: str, broker: paperBrokerSnapshotSchema, closedProfit: num })) }),
   market: z.strictObject({ seed: num, symbols: z.array(str), start: num, warmupMinutes: num, position: num, clock: num }),
 }) satisfies z.ZodType<StoredPaperAccount>;
+
+const shadowExitSchema = z.strictObject({ time: num, price: num, how: z.enum(['stop', 'target', 'close', 'promoted']), by: str }) satisfies z.ZodType<ShadowExit>;
+const shadowFillSchema = z.strictObject({ time: num, volume: num, price: num }) satisfies z.ZodType<ShadowFill>;
+const shadowPositionSchema = z.strictObject({
+  ticket: str,
+  symbol: str,
+  side: z.enum(SIDES),
+  entryPrice: num,
+  openTime: num,
+  virtual: z.boolean(),
+  comment: str,
+  initialSl: num.nullable(),
+  initialVolume: num,
+  risk: num,
+  venueSl: num.nullable(),
+  venueTp: num.nullable(),
+  venueVolume: num,
+  sl: num.nullable(),
+  slBy: str,
+  slAt: num,
+  closed: z.array(shadowFillSchema),
+  venueClosed: z.array(shadowFillSchema),
+  decisions: num,
+  shadowExit: shadowExitSchema.nullable(),
+  actualExit: shadowExitSchema.nullable(),
+  lastPrice: num,
+  lastTime: num,
+}) satisfies z.ZodType<ShadowPosition>;
+/** Shadow mode's would-be positions and the symbols promoted to live. */
+export const shadowBookSchema = z.strictObject({ promoted: z.array(str), positions: z.array(shadowPositionSchema), virtualSeq: num }) satisfies z.ZodType<ShadowBookSnapshot>;
 
 export const sessionOwnerSchema = z.strictObject({ pid: num, host: str, startedAt: num }) satisfies z.ZodType<SessionOwner>;
 

@@ -10,6 +10,7 @@
 //   - fails `PRAGMA quick_check`: refused, a copy saved as `<file>.corrupt-<time>` ('corrupt').
 // These checks read the header bytes, then a read-only connection (which neither rolls back nor
 // checkpoints anything); only a store that passes them is opened for writing and migrated.
+import type { ShadowBookSnapshot } from '../execution/shadowBook.ts';
 import { closeSync, copyFileSync, constants as fsConstants, existsSync, linkSync, openSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
@@ -30,6 +31,7 @@ import {
   lifetimeSchema,
   notesSchema,
   paperAccountSchema,
+  shadowBookSchema,
   positionSchema,
   sessionOwnerSchema,
   sessionStateSchema,
@@ -685,6 +687,15 @@ export class SqliteStore implements WardenStore {
   paperAccount(): StoredPaperAccount | null {
     const row = this.ss.stateGet.get('paper') as { value: string } | undefined;
     return row === undefined ? null : decodeRecord(paperAccountSchema, row.value, this.location, 'session_state', 'paper');
+  }
+
+  saveShadowBook(book: ShadowBookSnapshot): void {
+    this.ss.statePut.run('shadow', encodeRecord(book));
+  }
+
+  shadowBook(): ShadowBookSnapshot | null {
+    const row = this.ss.stateGet.get('shadow') as { value: string } | undefined;
+    return row === undefined ? null : decodeRecord(shadowBookSchema, row.value, this.location, 'session_state', 'shadow');
   }
 
   saveSessionOwner(owner: SessionOwner | null): void {

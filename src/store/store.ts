@@ -7,6 +7,7 @@
 // microseconds, and `transaction(fn)` groups the writes of one step (an intent journaled with the plan
 // that sent it) without an await inside a transaction. A server backend would keep this shape by
 // writing through a local journal, or the interface grows an async twin; the core never sees either.
+import type { ShadowBookSnapshot } from '../execution/shadowBook.ts';
 import type { DecisionRecord } from '../exits/decisionRecord.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
 import type { LegacyRule } from '../exits/legacyRule.ts';
@@ -277,6 +278,9 @@ export interface WardenStore {
   /** The embedded paper account (`warden serve` on the default), saved with each step. */
   savePaperAccount(state: StoredPaperAccount): void;
   paperAccount(): StoredPaperAccount | null;
+  /** Shadow mode's would-be positions and promotions, saved with each step that changed them. */
+  saveShadowBook(book: ShadowBookSnapshot): void;
+  shadowBook(): ShadowBookSnapshot | null;
   /** Who runs a live session on this store; null to release. */
   saveSessionOwner(owner: SessionOwner | null): void;
   sessionOwner(): SessionOwner | null;

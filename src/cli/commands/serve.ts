@@ -22,6 +22,7 @@ interface ServeOptions {
   store?: string;
   port?: string;
   host?: string;
+  shadow?: boolean;
 }
 
 export function register(program: Command): void {
@@ -32,6 +33,7 @@ export function register(program: Command): void {
     .option('--store <file>', 'the store file (default: service.store, warden.db)')
     .option('--port <n>', 'the port (default: service.port, 8080; 0 picks a free one)')
     .option('--host <addr>', 'the address to listen on (default: service.host, 127.0.0.1)')
+    .option('--shadow', 'shadow mode (broker.mode: shadow): decide and record every intent, send nothing; promote a symbol to live with POST /api/shadow/promote')
     .action((o: ServeOptions, cmd: Command) => serve(o, cmd));
 }
 
@@ -43,6 +45,7 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
     config.service.port = port;
   }
   if (o.host !== undefined) config.service.host = o.host;
+  if (o.shadow === true) config.broker.mode = 'shadow';
   const storeFile = o.store ?? config.service.store;
   const envToken = process.env.WARDEN_API_TOKEN === '' ? undefined : process.env.WARDEN_API_TOKEN;
   if (envToken !== undefined && envToken.length < 16) throw new CliError('WARDEN_API_TOKEN must be at least 16 characters');
@@ -83,6 +86,10 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   writeOut(cmd, service.tokenFile !== '' ? `API token for the mutating endpoints: in ${service.tokenFile}` : 'API token: from the config or WARDEN_API_TOKEN');
   if (service.paper) writeOut(cmd, `store: ${path.resolve(storeFile)}; market: ${config.service.market.symbols.join(', ')} played at ${config.service.market.speed} bars/s. Ctrl-C stops.`);
   else writeOut(cmd, `store: ${path.resolve(storeFile)}; account: ${service.describe}; managing ${broker.symbols.join(', ')} (bars polled every ${config.broker.pollSec} s). Ctrl-C stops.`);
+  const shadowed = service.session.shadow?.shadowed() ?? [];
+  if (service.session.shadow !== undefined) {
+    writeOut(cmd, `SHADOW MODE: nothing is sent for ${shadowed.join(', ') || 'no symbol (all promoted to live)'}; every decision is recorded (outcome shadow) and scored against what the market did (GET /api/shadow, warden shadow report). Promote a symbol to live: POST /api/shadow/promote {"symbol": "..."}`);
+  }
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
