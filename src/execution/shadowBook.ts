@@ -27,7 +27,7 @@ export interface ShadowExit {
   price: number;
   /** stop: the would-be (or the venue's) stop was crossed; target: the venue's take profit; close: a decision (or the trader) closed it; promoted: ended by a promotion to live. */
   how: 'stop' | 'target' | 'close' | 'promoted';
-  /** Who placed the stop that ended it, when a stop did: the rule (breakeven, trail, dtms...) and when. */
+  /** What ended it: the rule whose stop was hit or that closed it (breakeven, trail, dtms tighten_stop...), or the venue's stop or target. */
   by: string;
 }
 
@@ -217,7 +217,7 @@ export class ShadowBook {
       if (!hit) continue;
       const open = s.side === 'buy' ? bar.open : bar.open + spread;
       const price = s.side === 'buy' ? Math.min(sl, open) : Math.max(sl, open);
-      s.shadowExit = { time: closeTime, price, how: 'stop', by: `${s.slBy} at ${new Date(s.slAt).toISOString()}` };
+      s.shadowExit = { time: closeTime, price, how: 'stop', by: s.slBy };
       this.dirty = true;
       ended.push(s.ticket);
       if (s.virtual) this.retire(s);

@@ -19,6 +19,7 @@ export const PAGE_ROUTES: Readonly<Record<string, string>> = {
   '/dtms/status': 'status.html',
   '/dtms/actions': 'actions.html',
   '/dtms/engine': 'engine.html',
+  '/shadow': 'shadow.html',
 };
 
 /** The chart library's URL (TradingView Lightweight Charts, standalone build: a global `LightweightCharts`). */

@@ -11,7 +11,8 @@ import type { PaperMarket } from './paperMarket.ts';
 import { StepFailures, StepGate } from './stepGate.ts';
 
 export interface EngineLoopOptions {
-  market: PaperMarket;
+  /** The bars to play, one at a time (the generated market, or bars read from a file). */
+  market: Pick<PaperMarket, 'nextBar'>;
   account: PaperAccount;
   session: AccountSession;
   instruments: readonly Instrument[];

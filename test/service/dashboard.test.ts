@@ -83,6 +83,7 @@ describe('dashboard sources and routes (no browser)', () => {
       ['/dtms/status', /^text\/html; charset=utf-8$/],
       ['/dtms/actions', /^text\/html; charset=utf-8$/],
       ['/dtms/engine', /^text\/html; charset=utf-8$/],
+      ['/shadow', /^text\/html; charset=utf-8$/],
       ['/assets/dashboard.css', /^text\/css; charset=utf-8$/],
       ['/assets/favicon.svg', /^image\/svg\+xml/],
       [CHART_LIBRARY_URL, /^text\/javascript; charset=utf-8$/],
@@ -90,7 +91,7 @@ describe('dashboard sources and routes (no browser)', () => {
         .filter((f) => f.endsWith('.js'))
         .map((f): [string, RegExp] => [`/assets/${f}`, /^text\/javascript; charset=utf-8$/]),
     ];
-    expect(Object.keys(PAGE_ROUTES)).toHaveLength(5);
+    expect(Object.keys(PAGE_ROUTES)).toHaveLength(6);
     for (const [path, type] of routes) {
       const r = await get(path);
       expect(r.status, path).toBe(200);

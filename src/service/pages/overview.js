@@ -26,7 +26,7 @@ function row(p) {
 <td class="c-side">${sideBadge(p.side)}</td>
 <td class="num c-volume">${esc(num(p.volume))}</td>
 <td class="num c-entry">${esc(num(p.entry))}</td>
-<td class="num c-sl">${esc(num(p.sl))}</td>
+<td class="num c-sl">${esc(num(p.sl))}${p.shadow ? `<br><span class="muted shadow-sl" title="the stop Warden would have (shadow mode: nothing is sent)">would-be ${esc(num(p.shadow.wouldBeSl))}</span>` : ''}</td>
 <td class="num c-tp">${esc(num(p.tp))}</td>
 <td class="num c-price">${esc(num(p.price))}</td>
 <td class="num c-profit">${signed(p.profit, 2)}</td>
@@ -77,6 +77,17 @@ async function allPositions() {
     after = page[page.length - 1].ticket;
   }
 }
+
+/** Shadow mode, read once: the banner names the symbols Warden decides on without sending. */
+async function showMode() {
+  const s = (await getJson('/api/shadow')).body;
+  const el = document.getElementById('mode');
+  if (s.mode !== 'shadow') return;
+  el.hidden = false;
+  el.innerHTML = `<strong>SHADOW MODE</strong>: Warden decides and sends nothing for ${esc(s.shadowed.join(', ') || 'no symbol')}; the would-be stop is shown under the venue's. <a href="/shadow">Would-be against actual</a>`;
+}
+
+showMode().catch(() => {});
 
 async function refresh() {
   const [positions, health] = await Promise.all([allPositions(), getJson('/api/health', [503])]);
