@@ -273,6 +273,11 @@ export class ShadowBook {
       s.slAt = now;
     } else if (intent.kind === 'close_partial') {
       s.closed.push({ time: now, volume: intent.volume, price: exitPrice });
+      // Partials that take all of it are a close.
+      if (closedOf(s.closed) >= s.initialVolume - 1e-9) {
+        s.shadowExit = { time: now, price: exitPrice, how: 'close', by: intent.rule };
+        if (s.virtual) this.retire(s);
+      }
     } else if (intent.kind === 'close') {
       s.shadowExit = { time: now, price: exitPrice, how: 'close', by: intent.rule === 'dtms' && intent.action !== '' ? `dtms ${intent.action}` : intent.rule };
       if (s.virtual) this.retire(s);
