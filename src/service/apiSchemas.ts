@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 export const errorSchema = z.object({ error: z.string(), message: z.string() }).meta({ id: 'Error' });
 
-export const ticketParams = z.object({ ticket: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a ticket is 1 to 64 letters, digits, _ . or -') });
+export const ticketParams = z.object({ ticket: z.string().regex(/^[A-Za-z0-9_.:/-]{1,64}$/, 'a ticket is 1 to 64 letters, digits, _ . - : or / (a Binance position is BTC/USDT:USDT:long)') });
 export const limitQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 /**

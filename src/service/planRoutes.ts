@@ -26,7 +26,7 @@ export const planPatchSchema = z
 
 export const registerTradeSchema = z
   .strictObject({
-    ticket: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a ticket is 1 to 64 letters, digits, _ . or -'),
+    ticket: z.string().regex(/^[A-Za-z0-9_.:/-]{1,64}$/, 'a ticket is 1 to 64 letters, digits, _ . - : or / (a Binance position is BTC/USDT:USDT:long)'),
     breakevenPct: pct(5, 300).optional(),
     partialPct: pct(5, 500).optional(),
     partialClosePct: pct(5, 95).optional(),

@@ -149,6 +149,39 @@ describe.each([
       store.close();
     }
   }, 30_000);
+
+  it('in shadow mode decides the same and sends nothing: the venue keeps the trader\'s stop and volume', async () => {
+    const raw = sampleBars(5, 1260);
+    const shift = Math.floor((PINNED_NOW - 3_000 - closeOf(raw[1201]!)) / BAR_MS) * BAR_MS;
+    const bars: Bar[] = raw.map((b) => ({ ...b, time: b.time + shift }));
+    const best = profitableEntry(bars, 1000, 1190, 1201);
+    const venue = make(bars);
+    venue.closeBars(best.i0 + 1);
+    const ticket = venue.open(best.side, best.sl, best.tp);
+    venue.closeBars(1200);
+    const atVenue = async (): Promise<Position | undefined> => (await venue.broker.positions()).find((p) => p.id === ticket);
+    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'ccxt', mode: 'shadow', symbols: [venue.symbol], pollSec: 1, historyBars: 1000 } });
+    const configured: ConfiguredBroker = { kind: 'ccxt', broker: venue.broker, symbols: [venue.symbol], paper: null, describe: name };
+    const store = openSqliteStore(join(dir, `shadow-${venue.symbol.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}.db`), { now: PINNED_NOW });
+    const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: configured });
+    try {
+      venue.closeBars(1202);
+      await waitUntil(() => service.loop.played >= 2);
+      // The same decisions as live (the partial and a trailing stop), recorded as shadow, none sent.
+      expect(store.intentsSince(0)).toEqual([]);
+      const shadow = store.recentDecisions(1000).filter((r) => r.outcome === 'shadow');
+      expect(shadow.map((r) => r.rule)).toEqual(['partial', 'trail']);
+      expect(await atVenue()).toMatchObject({ volume: 1, sl: best.sl, tp: best.tp });
+      // A Binance position's ticket (XAU/USDT:USDT:long) is addressed URL-encoded.
+      const view = positionSchema.parse(await (await fetch(new URL(`/api/positions/${encodeURIComponent(ticket)}`, service.url))).json());
+      expect(view).toMatchObject({ volume: 1, sl: best.sl });
+      expect(view.shadow).toMatchObject({ wouldBeSl: shadow[1]!.newSl, wouldBeVolume: 0.3, decisions: 2 });
+      expect(venue.unexpected()).toEqual([]);
+    } finally {
+      await service.stop();
+      store.close();
+    }
+  }, 30_000);
 });
 
 describe('serve on a real account that gives no bar history', () => {

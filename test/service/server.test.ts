@@ -67,7 +67,7 @@ describe('the HTTP API on a real port', () => {
     expect(bad.status).toBe(400);
     const body = (await bad.json()) as { error: string; message: string };
     expect(body.error).toBe('bad_request');
-    expect(body.message).toContain('a ticket is 1 to 64 letters, digits, _ . or -');
+    expect(body.message).toContain('a ticket is 1 to 64 letters, digits, _ . - : or /');
     const limit = await get('/api/decisions/recent?limit=0');
     expect(limit.status).toBe(400);
     expect(((await limit.json()) as { message: string }).message).toMatch(/^querystring\.limit: /);
