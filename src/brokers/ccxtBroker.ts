@@ -1,6 +1,6 @@
-// A ccxt adapter (issue 7, brokers.md §3, §5.2): BrokerPort for crypto derivatives, first Binance USD-M
-// futures (`binanceusdm`). The exchange id comes from the options so other venues can follow, but the
-// order shapes below (algo STOP_MARKET, closePosition, positionSide) are Binance's.
+// A ccxt adapter: BrokerPort for crypto derivatives, first Binance USD-M futures (`binanceusdm`). The
+// exchange id comes from the options so other venues can follow, but the order shapes below (algo
+// STOP_MARKET, reduceOnly, closePosition, positionSide) are Binance's.
 //
 // Choices, where Binance differs from MetaTrader:
 // - Position id: Binance holds one position per symbol and side (one per symbol in one-way mode), so the
@@ -10,22 +10,32 @@
 // - Volume: Warden's volume is ccxt's `contracts` (on binanceusdm one contract is one unit of the base
 //   asset; `contractSize` is reported in the instrument for venues where it is not 1).
 // - Stop and target: the position's open conditional (algo) orders: STOP_MARKET and TAKE_PROFIT_MARKET
-//   with closePosition (or reduceOnly) on the closing side. Warden's own stops are closePosition
-//   STOP_MARKET, triggered by the mark price: they follow the position's size through partial closes.
-// - Moving a stop is cancel, then create. brokers.md §3.3 prefers "create the new stop, then cancel the
-//   old", but Binance keeps one closePosition stop per side (-4130 while one is open), so the new one
-//   can only go in after the old one is gone. Placing first would need quantity stops instead, which
-//   every partial close and fill would have to resize (a window of their own); editOrder is LIMIT-only.
-//   The window is one request, and an error in it never leaves the position without a stop when the
-//   venue can tell: a cancel whose answer is lost (a timeout after it took effect) is looked up, and with
-//   the old stop gone the new one is placed; a new stop whose answer is lost is looked up (there: applied);
-//   a new stop that is not there puts the old one back, looked up and tried again up to 3 times, and the
-//   error is answered. A crash in the window (the process dies between the two requests) leaves the
-//   position without a stop: the restarted session finds the move cut short (no stop where there was
-//   one) and puts the decided stop back before anything else is decided (exits/restoreStop.ts).
+//   with closePosition or reduceOnly (hedge mode: on the position's side) on the closing side. A
+//   position with several stops has the newest (creation time, then algo id) as its stop loss.
+// - Warden's stops are reduce-only STOP_MARKET orders for the position's quantity, triggered by the
+//   mark price (hedge mode: positionSide instead of reduceOnly, which Binance refuses there). Not
+//   closePosition: Binance keeps one closePosition stop per side (-4130 while one is open), so a new
+//   one could only go in after the old one is gone, leaving the position without a stop in between.
+//   editOrder is LIMIT-only.
+// - Moving a stop is make before break: the new stop is placed first, then the old one (Warden's, the
+//   trader's closePosition stop, or any the position holds) is cancelled. Two reduce-only stops can
+//   close the position at most once; neither can open it the other way.
+//   - The new stop refused, or its request lost: the old one is untouched, the answer is the error's
+//     (rejected or unknown). Its answer lost after it went in: looked up by client id, applied.
+//   - The cancel failing after the new stop is in: the move is applied (the new stop protects). The
+//     cancel is tried up to 3 times, looking between tries whether the old stop is still open (a lost
+//     answer that took effect); one left behind makes the position hold two stops, and the next read
+//     of the positions shows the newest and cancels the older (positions()), as does a retry of the move.
+//   - A crash between the two requests leaves two stops, never none; the restarted session reads the
+//     newest. (The restore rule in exits/restoreStop.ts stays for a position found without its stop.)
+// - Partial closes resize the stop: right after the reduce order fills, a reduce-only stop larger than
+//   what is left is replaced (make before break) by one of the remaining size at the same trigger. If
+//   that fails the old, larger stop stays: reduce-only, it still covers the remainder (see resizeStop).
+//   A whole close by Warden cancels the position's stops (a quantity stop left open would act on the
+//   next position of that side).
 // - Request ids: the intent id, sanitised to Binance's client id alphabet and 36 characters, is the
 //   order's client id: the same intent always gives the same one, in any process.
-//   - Stop moves: an open stop already carrying it means the move was applied (NO_CHANGES).
+//   - Stop moves: the newest open stop carrying it means the move was applied (NO_CHANGES).
 //   - Market orders (close, partial close, open): before sending, the venue is asked for an order with
 //     that client id (GET /fapi/v1/order?origClientOrderId, weight 1). Filled: applied, nothing sent
 //     (NO_CHANGES; DONE_PARTIAL when only part filled: the positions show how much). Still working
@@ -40,15 +50,15 @@
 //   and on the right side of the mark price (else Binance triggers it at once, -2021).
 // - Partial closes: a lot-step multiple of at least the min amount, leaving zero or at least the min
 //   amount. Min notional is left to Binance: in one-way mode the exit is reduceOnly, which Binance
-//   exempts ("… unless you choose reduce only", brokers.md §5.2); in hedge mode (positionSide, no
-//   reduceOnly) neither brokers.md nor ccxt says whether a closing order is exempt, so the venue answers
+//   exempts ("… unless you choose reduce only" in its -4164 text); in hedge mode (positionSide, no
+//   reduceOnly) neither Binance's error text nor ccxt says whether a closing order is exempt, so the venue answers
 //   and -4164 is a volume refusal. Opens are not exempt either way (-4164 from the venue).
 // - Candles: fetchOHLCV, one more than asked (the last is usually still forming: left out by
 //   `options.clock`), in pages of 1,000 going back (ccxt's cap) when more are wanted.
 // - close(): ccxt's exchange.close() (its websocket clients; REST holds nothing); idempotent. A closed
 //   adapter refuses requests (nothing sent) and its reads throw.
 //
-// Error mapping (raw Binance codes first, then ccxt's error classes; brokers.md §3.4):
+// Error mapping (raw Binance codes first, then ccxt's error classes):
 // | Binance code / ccxt class                          | Answer                  | RETCODE              |
 // |----------------------------------------------------|-------------------------|----------------------|
 // | -1003, -4005 (HTTP 429/418), RateLimitExceeded, DDoSProtection | rejected, retryable (Retry-After) | TOO_MANY_REQUESTS |
@@ -72,8 +82,12 @@
 //
 // Remaining gaps:
 // - Comments are remembered in-process only: after a restart a hedge's comment is ''.
-// - The stop-move window above (cancel, then create): a crash inside it, or an old stop that cannot be
-//   put back after 3 tries, leaves the position without a stop until the next decision.
+// - A position closed another way (its stop or target, the trader) may leave Warden's quantity stops
+//   open: whether Binance cancels reduce-only orders when a position goes flat is not recorded. A new
+//   position of that side would read such a stop as its own.
+// - Whether Binance, on a trigger, closes what is open of a reduce-only stop larger than the position
+//   or refuses it is not recorded (why a partial close resizes at once).
+// - A position with two stops costs a cancel on each read until one goes: the read does not wait.
 // - A recognised partial fill answers DONE_PARTIAL with no words: BrokerAnswer's applied has no reason.
 // - Binance forgets orders (Query Order: ended unfilled + 3 days, any + 90 days); a retry that late is
 //   sent again. Retries come within seconds or minutes.

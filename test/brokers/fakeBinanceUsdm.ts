@@ -5,8 +5,12 @@
 // /fapi/v1/order is), M1 klines fed by the test (served per interval), a book ticker, and the order
 // rules the adapter must respect: lot size, tick size, min notional (one-way: unless reduce-only;
 // hedge mode: see `hedgeCloseMinNotional`), reduce-only never flipping, positionSide in hedge mode and
-// never together with reduceOnly, one closePosition stop per side, a stop that would trigger at once.
-// A request it does not know is recorded and throws: `unexpected` must stay empty.
+// never together with reduceOnly, one closePosition stop per side (-4130), a quantity stop's quantity on
+// the lot grid, a stop that would trigger at once. A request it does not know is recorded and throws:
+// `unexpected` must stay empty.
+// It records each position's protected quantity after every change (`protectedHistory`: what its stops
+// would close, capped at the size), so a test can hold the adapter to "a stop, once there, never
+// covers less than the open size" (brokerContract.ts: protectionLapses).
 //
 // Checked against ccxt's recorded Binance data (repository ccxt/ccxt, read as reference, nothing copied).
 // There is no ts/src/test/static/response/binanceusdm.json, and request/binanceusdm.json holds only
@@ -30,14 +34,17 @@
 //   paths and parameter names as the adapter sends through ccxt 4.5.84, except the algo order's client
 //   id: recorded (Nov 2025, demo-fapi) as newClientOrderId, a key ccxt's own request test skips; 4.5.84
 //   sends clientAlgoId, Binance's name on /fapi/v1/algoOrder. The fake reads clientAlgoId.
-// For the live soak (test/soak/): `walkMark` plays a bar's path on the mark price and fills the
-// closePosition stops and targets it reaches, `traderMoveStop` moves a stop by hand, and
-// `cancelExitsWhenFlat` cancels a position's closePosition orders once it is flat, as the UI's
-// position TP/SL go with the position (off by default: whether Binance cancels closePosition orders placed
-// through the API when the position closes another way is not verified either).
+// For the live soak (test/soak/): `walkMark` plays a bar's path on the mark price and fills the stops
+// and targets it reaches (closePosition: all of the position; reduce-only: their quantity), `traderMoveStop`
+// moves the closePosition stop by hand (`traderCancelStops` removes them all), and `cancelExitsWhenFlat`
+// cancels a position's stops and targets once it is flat, as the UI's position TP/SL go with the
+// position (off by default: whether Binance cancels closePosition or reduce-only orders placed through
+// the API when the position closes another way is not verified either).
 // Not verified (no recording): the algo order responses (the shapes here, open order and cancel answer,
 // are the examples in ccxt 4.5.84's binance.js parseOrder notes; quantity and reduceOnly of a
-// closePosition order; algoStatus values other than NEW), the unknown-algo-order error, every error
+// closePosition order; algoStatus values other than NEW; whether a reduce-only stop larger than the
+// position is taken, and what it does on a trigger: the fake takes it and closes what is open), the
+// unknown-algo-order error, every error
 // body (codes and texts from ccxt's error table), GET /fapi/v1/positionSide/dual, bookTicker,
 // leverageBracket and the exchangeInfo wrapper (Binance's docs), whether hedge-mode positionRisk lists
 // the empty side too, klines paging with only endTime, the hedge-mode min-notional question below.
