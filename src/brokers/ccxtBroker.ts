@@ -1,6 +1,6 @@
-// A ccxt adapter (issue 7, brokers.md §3, §5.2): BrokerPort for crypto derivatives, first Binance USD-M
-// futures (`binanceusdm`). The exchange id comes from the options so other venues can follow, but the
-// order shapes below (algo STOP_MARKET, closePosition, positionSide) are Binance's.
+// A ccxt adapter: BrokerPort for crypto derivatives, first Binance USD-M futures (`binanceusdm`). The
+// exchange id comes from the options so other venues can follow, but the order shapes below (algo
+// STOP_MARKET, reduceOnly, closePosition, positionSide) are Binance's.
 //
 // Choices, where Binance differs from MetaTrader:
 // - Position id: Binance holds one position per symbol and side (one per symbol in one-way mode), so the
@@ -10,22 +10,32 @@
 // - Volume: Warden's volume is ccxt's `contracts` (on binanceusdm one contract is one unit of the base
 //   asset; `contractSize` is reported in the instrument for venues where it is not 1).
 // - Stop and target: the position's open conditional (algo) orders: STOP_MARKET and TAKE_PROFIT_MARKET
-//   with closePosition (or reduceOnly) on the closing side. Warden's own stops are closePosition
-//   STOP_MARKET, triggered by the mark price: they follow the position's size through partial closes.
-// - Moving a stop is cancel, then create. brokers.md §3.3 prefers "create the new stop, then cancel the
-//   old", but Binance keeps one closePosition stop per side (-4130 while one is open), so the new one
-//   can only go in after the old one is gone. Placing first would need quantity stops instead, which
-//   every partial close and fill would have to resize (a window of their own); editOrder is LIMIT-only.
-//   The window is one request, and an error in it never leaves the position without a stop when the
-//   venue can tell: a cancel whose answer is lost (a timeout after it took effect) is looked up, and with
-//   the old stop gone the new one is placed; a new stop whose answer is lost is looked up (there: applied);
-//   a new stop that is not there puts the old one back, looked up and tried again up to 3 times, and the
-//   error is answered. A crash in the window (the process dies between the two requests) leaves the
-//   position without a stop: the restarted session finds the move cut short (no stop where there was
-//   one) and puts the decided stop back before anything else is decided (exits/restoreStop.ts).
+//   with closePosition or reduceOnly (hedge mode: on the position's side) on the closing side. A
+//   position with several stops has the newest (creation time, then algo id) as its stop loss.
+// - Warden's stops are reduce-only STOP_MARKET orders for the position's quantity, triggered by the
+//   mark price (hedge mode: positionSide instead of reduceOnly, which Binance refuses there). Not
+//   closePosition: Binance keeps one closePosition stop per side (-4130 while one is open), so a new
+//   one could only go in after the old one is gone, leaving the position without a stop in between.
+//   editOrder is LIMIT-only.
+// - Moving a stop is make before break: the new stop is placed first, then the old one (Warden's, the
+//   trader's closePosition stop, or any the position holds) is cancelled. Two reduce-only stops can
+//   close the position at most once; neither can open it the other way.
+//   - The new stop refused, or its request lost: the old one is untouched, the answer is the error's
+//     (rejected or unknown). Its answer lost after it went in: looked up by client id, applied.
+//   - The cancel failing after the new stop is in: the move is applied (the new stop protects). The
+//     cancel is tried up to 3 times, looking between tries whether the old stop is still open (a lost
+//     answer that took effect); one left behind makes the position hold two stops, and the next read
+//     of the positions shows the newest and cancels the older (positions()), as does a retry of the move.
+//   - A crash between the two requests leaves two stops, never none; the restarted session reads the
+//     newest. (The restore rule in exits/restoreStop.ts stays for a position found without its stop.)
+// - Partial closes resize the stop: right after the reduce order fills, a reduce-only stop larger than
+//   what is left is replaced (make before break) by one of the remaining size at the same trigger. If
+//   that fails the old, larger stop stays: reduce-only, it still covers the remainder (see resizeStop).
+//   A whole close by Warden cancels the position's stops (a quantity stop left open would act on the
+//   next position of that side).
 // - Request ids: the intent id, sanitised to Binance's client id alphabet and 36 characters, is the
 //   order's client id: the same intent always gives the same one, in any process.
-//   - Stop moves: an open stop already carrying it means the move was applied (NO_CHANGES).
+//   - Stop moves: the newest open stop carrying it means the move was applied (NO_CHANGES).
 //   - Market orders (close, partial close, open): before sending, the venue is asked for an order with
 //     that client id (GET /fapi/v1/order?origClientOrderId, weight 1). Filled: applied, nothing sent
 //     (NO_CHANGES; DONE_PARTIAL when only part filled: the positions show how much). Still working
@@ -40,15 +50,15 @@
 //   and on the right side of the mark price (else Binance triggers it at once, -2021).
 // - Partial closes: a lot-step multiple of at least the min amount, leaving zero or at least the min
 //   amount. Min notional is left to Binance: in one-way mode the exit is reduceOnly, which Binance
-//   exempts ("… unless you choose reduce only", brokers.md §5.2); in hedge mode (positionSide, no
-//   reduceOnly) neither brokers.md nor ccxt says whether a closing order is exempt, so the venue answers
+//   exempts ("… unless you choose reduce only" in its -4164 text); in hedge mode (positionSide, no
+//   reduceOnly) neither Binance's error text nor ccxt says whether a closing order is exempt, so the venue answers
 //   and -4164 is a volume refusal. Opens are not exempt either way (-4164 from the venue).
 // - Candles: fetchOHLCV, one more than asked (the last is usually still forming: left out by
 //   `options.clock`), in pages of 1,000 going back (ccxt's cap) when more are wanted.
 // - close(): ccxt's exchange.close() (its websocket clients; REST holds nothing); idempotent. A closed
 //   adapter refuses requests (nothing sent) and its reads throw.
 //
-// Error mapping (raw Binance codes first, then ccxt's error classes; brokers.md §3.4):
+// Error mapping (raw Binance codes first, then ccxt's error classes):
 // | Binance code / ccxt class                          | Answer                  | RETCODE              |
 // |----------------------------------------------------|-------------------------|----------------------|
 // | -1003, -4005 (HTTP 429/418), RateLimitExceeded, DDoSProtection | rejected, retryable (Retry-After) | TOO_MANY_REQUESTS |
@@ -72,8 +82,12 @@
 //
 // Remaining gaps:
 // - Comments are remembered in-process only: after a restart a hedge's comment is ''.
-// - The stop-move window above (cancel, then create): a crash inside it, or an old stop that cannot be
-//   put back after 3 tries, leaves the position without a stop until the next decision.
+// - A position closed another way (its stop or target, the trader) may leave Warden's quantity stops
+//   open: whether Binance cancels reduce-only orders when a position goes flat is not recorded. A new
+//   position of that side would read such a stop as its own.
+// - Whether Binance, on a trigger, closes what is open of a reduce-only stop larger than the position
+//   or refuses it is not recorded (why a partial close resizes at once).
+// - A position with two stops costs a cancel on each read until one goes: the read does not wait.
 // - A recognised partial fill answers DONE_PARTIAL with no words: BrokerAnswer's applied has no reason.
 // - Binance forgets orders (Query Order: ended unfilled + 3 days, any + 90 days); a retry that late is
 //   sent again. Retries come within seconds or minutes.
@@ -127,8 +141,10 @@ const algoOrderInfo = z.object({
   stopPrice: z.union([z.string(), z.number()]).optional(),
   closePosition: z.boolean().optional(),
   reduceOnly: z.boolean().optional(),
+  quantity: z.union([z.string(), z.number()]).optional(),
   algoId: z.union([z.string(), z.number()]).optional(),
   clientAlgoId: z.string().optional(),
+  createTime: z.union([z.string(), z.number()]).optional(),
 });
 type AlgoOrderInfo = z.infer<typeof algoOrderInfo>;
 
@@ -227,13 +243,43 @@ export function answerForError(err: unknown, secrets: readonly string[] = [], re
 const refuse = (code: number, reason: string): BrokerAnswer => ({ outcome: 'rejected', retryable: false, code, reason });
 
 interface Exits {
-  stop: AlgoOrderInfo | null;
+  /** The position's stop orders, oldest first: the last is its stop loss (see `stopsOldestFirst`). */
+  stops: AlgoOrderInfo[];
   target: AlgoOrderInfo | null;
 }
 
 interface Held {
   position: Position;
   mark: number;
+  /** The position's stop orders, oldest first. */
+  stops: AlgoOrderInfo[];
+}
+
+/** Quantities within this of each other are the same (Binance's amounts are lot-step decimals). */
+const QTY_EPS = 1e-9;
+
+/** How much of a position of `size` a stop order closes: all of it (closePosition), or its quantity up to the size. */
+export function protectedBy(o: AlgoOrderInfo, size: number): number {
+  if (o.closePosition === true) return size;
+  const q = Number(o.quantity ?? 0);
+  return Number.isFinite(q) && q > 0 ? Math.min(q, size) : 0;
+}
+
+/**
+ * Stop orders oldest first: by creation time, then by algo id (Binance numbers them in increasing
+ * order). The newest is the position's stop loss: a move places the new stop before it cancels the old
+ * one, so two stops mean the old one's cancel has not gone through (yet), and the new one is the decision.
+ */
+function stopsOldestFirst(stops: readonly AlgoOrderInfo[]): AlgoOrderInfo[] {
+  const num = (v: string | number | undefined) => (v === undefined ? Number.NaN : Number(v));
+  return [...stops].sort((a, b) => {
+    const ta = num(a.createTime);
+    const tb = num(b.createTime);
+    if (Number.isFinite(ta) && Number.isFinite(tb) && ta !== tb) return ta - tb;
+    const ia = num(a.algoId);
+    const ib = num(b.algoId);
+    return Number.isFinite(ia) && Number.isFinite(ib) ? ia - ib : 0;
+  });
 }
 
 /** An earlier market order of the same intent that the venue filled (wholly or in part). */
@@ -377,9 +423,23 @@ export class CcxtBroker implements BrokerPort {
     return bars.slice(Math.max(0, bars.length - n));
   }
 
+  /**
+   * The open positions. A position holding more than one stop, whose newest covers all of it, is a
+   * move (or a resize) whose cancel of the old stop did not go through, or the trader's stop next to
+   * Warden's: the newest is its stop loss, and the older ones are cancelled here (best effort; the
+   * answer does not wait on them being gone, and the position keeps the newest either way). A newest
+   * stop that covers only part (the trader's quantity stop) leaves the others alone.
+   */
   async positions(): Promise<Position[]> {
     const ex = await this.venue();
-    return [...(await this.held(ex)).values()].map((h) => h.position);
+    const held = [...(await this.held(ex)).values()];
+    for (const h of held) {
+      const newest = h.stops.at(-1);
+      if (h.stops.length < 2 || !newest || protectedBy(newest, h.position.volume) < h.position.volume - QTY_EPS) continue;
+      const hedged = await this.hedgeMode(ex);
+      await this.cancelStops(ex, h.position, h.stops.slice(0, -1), () => this.stopsNow(ex, h.position, hedged));
+    }
+    return held.map((h) => h.position);
   }
 
   /** Open positions by id, with their stops and targets from the open conditional orders. */
@@ -394,15 +454,17 @@ export class CcxtBroker implements BrokerPort {
       const id = positionIdOf(p.symbol, side);
       const m = ex.markets?.[p.symbol];
       const exits = this.exitsOf(algo, m?.id ?? p.symbol, side, positionInfo.safeParse(p.info).data?.positionSide ?? 'BOTH');
+      const stop = exits.stops.at(-1);
       out.set(id, {
         mark: Number(p.markPrice ?? p.entryPrice ?? 0),
+        stops: exits.stops,
         position: {
           id,
           symbol: p.symbol,
           side,
           volume: contracts,
           entryPrice: Number(p.entryPrice ?? 0),
-          sl: exits.stop ? triggerOf(exits.stop) : null,
+          sl: stop ? triggerOf(stop) : null,
           tp: exits.target ? triggerOf(exits.target) : null,
           // Binance keeps no open time for a position, only its last update (which every fill,
           // margin change and funding moves): 0, "unknown". The live session then tells a position
@@ -421,7 +483,7 @@ export class CcxtBroker implements BrokerPort {
     const closing = side === 'buy' ? 'SELL' : 'BUY';
     const mine = algo.filter((o) => o.symbol === marketId && o.side === closing && (o.positionSide ?? 'BOTH') === positionSide && (o.closePosition === true || o.reduceOnly === true || positionSide !== 'BOTH'));
     const kind = (o: AlgoOrderInfo) => o.orderType ?? o.type ?? '';
-    return { stop: mine.find((o) => kind(o) === 'STOP_MARKET') ?? null, target: mine.find((o) => kind(o) === 'TAKE_PROFIT_MARKET') ?? null };
+    return { stops: stopsOldestFirst(mine.filter((o) => kind(o) === 'STOP_MARKET')), target: mine.find((o) => kind(o) === 'TAKE_PROFIT_MARKET') ?? null };
   }
 
   async send(intent: Intent): Promise<BrokerAnswer> {
@@ -493,76 +555,118 @@ export class CcxtBroker implements BrokerPort {
     if ('outcome' in found) return found;
     const { position, mark } = found;
     const cid = clientOrderId(intent.id);
-    const m = this.market(ex, intent.symbol);
     const hedged = await this.hedgeMode(ex);
-    /** The position's open stop at the venue now (null: none). */
-    const stopNow = async (): Promise<AlgoOrderInfo | null> => {
-      const algo = (await ex.fetchOpenOrders(intent.symbol, undefined, undefined, { trigger: true })).map((o: Order) => algoOrderInfo.safeParse(o.info)).flatMap((r) => (r.success ? [r.data] : []));
-      return this.exitsOf(algo, m.id ?? intent.symbol, position.side, hedged ? (position.side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH').stop;
-    };
-    const before = await stopNow();
+    const stopsNow = () => this.stopsNow(ex, position, hedged);
+    const before = await stopsNow();
     const applied: BrokerAnswer = { outcome: 'applied', code: RETCODE.DONE, price: mark, positionId: position.id };
-    // A retry of a move that went through: the open stop already carries this intent's client id.
-    if (before?.clientAlgoId === cid) return { ...applied, code: RETCODE.NO_CHANGES };
+    // A retry of a move whose new stop went in: the newest stop carries this intent's client id. Stops
+    // older than it are what that move had still to cancel.
+    if (before.at(-1)?.clientAlgoId === cid) {
+      await this.cancelStops(ex, position, before.slice(0, -1), stopsNow);
+      return { ...applied, code: RETCODE.NO_CHANGES };
+    }
     const wrongSide = position.side === 'buy' ? sl >= mark : sl <= mark;
     if (wrongSide) return refuse(RETCODE.INVALID_STOPS, `stop ${sl} is on the wrong side of the mark price ${mark} (it would trigger at once)`);
-    if (before) {
-      try {
-        await ex.cancelOrder(String(before.algoId), intent.symbol, { trigger: true });
-      } catch (err) {
-        // The answer is read before the venue is asked again (its Retry-After goes with the next response).
-        const failed = answerForError(err, this.secrets(), this.retryAfterMs(ex));
-        // The answer may be lost after the cancel took effect: answering the error would leave the
-        // position without a stop. The old stop still there (or the venue unreadable): nothing changed.
-        const after = await stopNow().catch(() => undefined);
-        if (after !== null) return failed;
-      }
-    }
+    // Make before break: the new stop first; the old ones stay until it is in.
     try {
-      await this.placeStop(ex, position, sl, cid, hedged);
+      await this.placeStop(ex, position, sl, position.volume, cid, hedged);
     } catch (err) {
+      // The answer is read before the venue is asked again (its Retry-After goes with the next response).
       const failed = answerForError(err, this.secrets(), this.retryAfterMs(ex));
-      // The new stop's answer may be lost after it went in; if it is not there, the old one goes back.
-      const after = await stopNow().catch(() => undefined);
-      if (after?.clientAlgoId === cid) return applied;
-      if (before && after !== undefined && after === null) await this.restoreStop(ex, position, triggerOf(before), clientOrderId(`${intent.id}:restore`), hedged, stopNow);
-      else if (before && after === undefined) await this.placeStop(ex, position, triggerOf(before), clientOrderId(`${intent.id}:restore`), hedged).catch(() => undefined);
-      return failed;
+      // The answer may be lost after the stop went in: looked up. Not there (or the venue unreadable):
+      // the old stops were not touched, the error is the answer.
+      const after = await stopsNow().catch(() => undefined);
+      if (!after?.some((o) => o.clientAlgoId === cid)) return failed;
     }
+    // The new stop is in: the move is applied, whatever happens to the old ones now.
+    await this.cancelStops(ex, position, before, stopsNow);
     return applied;
   }
 
+  /** The position's open stop orders at the venue now, oldest first. */
+  private async stopsNow(ex: Exchange, position: Position, hedged: boolean): Promise<AlgoOrderInfo[]> {
+    const m = this.market(ex, position.symbol);
+    const algo = (await ex.fetchOpenOrders(position.symbol, undefined, undefined, { trigger: true })).map((o: Order) => algoOrderInfo.safeParse(o.info)).flatMap((r) => (r.success ? [r.data] : []));
+    return this.exitsOf(algo, m.id ?? position.symbol, position.side, hedged ? (position.side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH').stops;
+  }
+
   /**
-   * Puts a stop the move cancelled back (best effort): up to 3 tries, each after looking whether the
-   * venue holds a stop already (an earlier try whose answer was lost), so it is never placed twice.
+   * Cancels stops a newer one replaced (best effort, never throws): each up to 3 tries, looking
+   * between tries whether it is still open (a cancel whose answer was lost took effect; "unknown
+   * order" is a stop gone already). One left behind is the position's second stop: still protected,
+   * and the next read of the positions cancels it (`positions`).
    */
-  private async restoreStop(ex: Exchange, position: Position, sl: number, cid: string, hedged: boolean, stopNow: () => Promise<AlgoOrderInfo | null>): Promise<void> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      if (attempt > 0 && (await stopNow().catch(() => null)) !== null) return;
-      try {
-        await this.placeStop(ex, position, sl, cid, hedged);
-        return;
-      } catch {
-        // Looked up before the next try.
+  private async cancelStops(ex: Exchange, position: Position, stale: readonly AlgoOrderInfo[], stopsNow: () => Promise<AlgoOrderInfo[]>): Promise<void> {
+    for (const o of stale) {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        if (attempt > 0) {
+          const open = await stopsNow().catch(() => undefined);
+          if (open !== undefined && !open.some((x) => String(x.algoId) === String(o.algoId))) break;
+        }
+        try {
+          await ex.cancelOrder(String(o.algoId), position.symbol, { trigger: true });
+          break;
+        } catch (err) {
+          if (errorClasses(err).includes('OrderNotFound') || /"code"\s*:\s*-2011\b/.test(err instanceof Error ? err.message : '')) break;
+        }
       }
     }
   }
 
-  /** A closePosition STOP_MARKET on the closing side (implicitly reduce-only), triggered by the mark price. */
-  private async placeStop(ex: Exchange, position: Position, sl: number, cid: string, hedged: boolean): Promise<void> {
+  /**
+   * Puts the position's stop at its size after a partial close: a new reduce-only stop of the
+   * remaining quantity at the same trigger first, then the old one cancelled (best effort, never
+   * throws). Only a quantity stop larger than what is open is resized (a closePosition stop follows
+   * the size itself; a smaller one is the trader's choice). If this fails, or the process dies before
+   * it, the old stop stays: reduce-only (in hedge mode: on the position's side), it can only close,
+   * never open the other way, so it still protects the whole remainder; the next move places a stop of
+   * the size open then. Whether Binance, on a trigger, closes what is open of a reduce-only order
+   * larger than the position or refuses it has not been recorded, which is why it is resized at once.
+   */
+  private async resizeStop(ex: Exchange, position: Position, rest: number, cid: string, hedged: boolean): Promise<void> {
+    if (!(rest > QTY_EPS)) return;
+    const stopsNow = () => this.stopsNow(ex, position, hedged);
+    try {
+      const stops = await stopsNow();
+      const stop = stops.at(-1);
+      if (!stop || stop.closePosition === true || !(Number(stop.quantity ?? 0) > rest + QTY_EPS)) return;
+      const left: Position = { ...position, volume: rest };
+      try {
+        await this.placeStop(ex, left, triggerOf(stop), rest, cid, hedged);
+      } catch {
+        // A lost answer may hide a stop that went in: looked up; not there, the old one stays.
+        if (!(await stopsNow()).some((o) => o.clientAlgoId === cid)) return;
+      }
+      await this.cancelStops(ex, left, stops, stopsNow);
+    } catch {
+      // The venue unreadable: the old stop stays (see above).
+    }
+  }
+
+  /**
+   * A reduce-only STOP_MARKET for `volume` on the closing side, triggered by the mark price (hedge
+   * mode: on the position's side, which Binance takes instead of reduceOnly). Not closePosition: Binance
+   * holds one closePosition stop per side (-4130 while one is open), so a new one could only go in
+   * after the old one is gone; quantity stops can stand side by side for the moment of a move.
+   */
+  private async placeStop(ex: Exchange, position: Position, sl: number, volume: number, cid: string, hedged: boolean): Promise<void> {
     const closing = position.side === 'buy' ? 'sell' : 'buy';
-    await ex.createOrder(position.symbol, 'market', closing, position.volume, undefined, {
+    await ex.createOrder(position.symbol, 'market', closing, Number(ex.amountToPrecision(position.symbol, volume)), undefined, {
       stopLossPrice: sl,
-      closePosition: true,
       workingType: 'MARK_PRICE',
       clientOrderId: cid,
-      ...(hedged ? { positionSide: position.side === 'buy' ? 'LONG' : 'SHORT' } : {}),
+      ...(hedged ? { positionSide: position.side === 'buy' ? 'LONG' : 'SHORT' } : { reduceOnly: true }),
     });
   }
 
   private async closeVolume(ex: Exchange, intent: Intent, whole: boolean, earlier: Filled | null): Promise<BrokerAnswer> {
     if (earlier) {
-      // Applied before: the position may be gone already, so it is not looked up.
+      // Applied before (its answer lost, maybe by another process): the stop's resize may not have
+      // followed, so it is done now if the position is still open.
+      if (!whole) {
+        const held = await this.target(ex, intent).catch(() => undefined);
+        if (held && !('outcome' in held)) await this.resizeStop(ex, held.position, held.position.volume, clientOrderId(`${intent.id}:resize`), await this.hedgeMode(ex));
+      }
       return { outcome: 'applied', code: filledCode(earlier), price: Number.isFinite(earlier.price) ? earlier.price : intent.price, positionId: intent.targetId || intent.positionId };
     }
     const inst = await this.instrument(intent.symbol);
@@ -583,6 +687,16 @@ export class CcxtBroker implements BrokerPort {
     const amount = Number(ex.amountToPrecision(intent.symbol, volume));
     // One-way: reduceOnly, so an exit never opens or flips. Hedge: ccxt sends positionSide instead (-1106 otherwise).
     const order = await ex.createOrder(intent.symbol, 'market', closing, amount, undefined, { reduceOnly: true, clientOrderId: clientOrderId(intent.id), ...(hedged ? { hedged: true } : {}) });
+    const filled = Number(order.filled);
+    const rest = Number((position.volume - (filled > 0 ? filled : amount)).toFixed(12));
+    if (whole || !(rest > QTY_EPS)) {
+      // Flat: its stops have nothing left to protect, and a quantity stop left open would act on the
+      // next position of that side. Cancelled (best effort; a lost one is the next read's to see).
+      await this.cancelStops(ex, position, await this.stopsNow(ex, position, hedged).catch(() => []), () => this.stopsNow(ex, position, hedged));
+    } else {
+      // Right after the fill, the stop goes to the size left (make before break; see resizeStop).
+      await this.resizeStop(ex, position, rest, clientOrderId(`${intent.id}:resize`), hedged);
+    }
     return { outcome: 'applied', code: RETCODE.DONE, price: Number(order.average ?? order.price ?? mark), positionId: position.id };
   }
 
@@ -613,7 +727,7 @@ export class CcxtBroker implements BrokerPort {
       const position: Position = held?.position ?? { id, symbol: intent.symbol, side: intent.side, volume, entryPrice: price, sl: null, tp: null, openTime: 0, comment: intent.comment };
       if (!earlier || (held && held.position.sl === null)) {
         // Best effort: the position is open either way, answered as applied; positions() shows it without a stop when this fails.
-        await this.placeStop(ex, position, intent.newSl, clientOrderId(`${intent.id}:sl`), true).catch(() => undefined);
+        await this.placeStop(ex, position, intent.newSl, position.volume, clientOrderId(`${intent.id}:sl`), true).catch(() => undefined);
       }
     }
     return { outcome: 'applied', code, price, positionId: id };

@@ -1,6 +1,6 @@
 // A stop Warden was moving went missing at the venue: on a venue that moves a stop as a cancel and a
-// new order (Binance), a move interrupted between the two (a crash, a lost answer) leaves the position
-// with no stop at all. The move is then not done, and the stop is put back before anything else is
+// new order (the ccxt adapter places the new one first), a move interrupted between the two (a crash,
+// a lost answer) leaves the position with no stop at all. The move is then not done, and the stop is put back before anything else is
 // decided for the position, DTMS included: the stop that was decided, or, when the price has come
 // within the venue's stops level of it, the tightest stop the venue accepts now. Never measured from
 // "no stop": that would let a later rule place a stop looser than the one Warden took away.

@@ -11,6 +11,45 @@ import type { Bar, Intent, IntentKind, Side } from '../../src/domain/types.ts';
 export type ContractFault = 'reject' | 'requote' | 'rate_limit' | 'timeout_applied' | 'timeout_lost';
 
 /**
+ * One point of a venue's record of a position's protection: after a change of the venue's state, the
+ * position's open size and how much of it its stops would close (each stop its quantity up to the
+ * size, a stop on the whole position all of it; the sum up to the size). Size 0: the position is flat.
+ */
+export interface ProtectedSample {
+  /** The position's id as the adapter reports it. */
+  position: string;
+  size: number;
+  protected: number;
+  /** How many stop orders the position holds. */
+  stops: number;
+  /** Who changed the venue: a request of the adapter, the trader's hand, the market reaching an order. */
+  by: 'warden' | 'trader' | 'market';
+  what: string;
+}
+
+/**
+ * The lapses in a record of protection: a position that had all of its size covered by stops and then,
+ * through a request of the adapter, less, while open. The trader's hand and the market (a stop filling
+ * part of a position) may leave it uncovered; from then on it counts again once it is covered again.
+ * Empty: once a stop existed for the whole position, the adapter never left it less protected.
+ */
+export function protectionLapses(history: readonly ProtectedSample[], eps = 1e-9): string[] {
+  const covered = new Map<string, boolean>();
+  const lapses: string[] = [];
+  for (const [i, s] of history.entries()) {
+    const full = s.protected >= s.size - eps;
+    if (s.size <= eps) covered.set(s.position, false);
+    else if (full) covered.set(s.position, true);
+    else if (s.by !== 'warden') covered.set(s.position, false);
+    else if (covered.get(s.position) === true) {
+      lapses.push(`#${i} ${s.position}: ${s.protected} of ${s.size} protected after ${s.what}`);
+      covered.set(s.position, false);
+    }
+  }
+  return lapses;
+}
+
+/**
  * What a venue has, for the cases that cannot apply everywhere (each defaults to true). A case a venue
  * lacks is reported as skipped with the reason, never silently weakened.
  */
@@ -32,6 +71,11 @@ export interface ContractCapabilities {
    * refuses it as HEDGE_PROHIBITED before it can net ('refuse': a hedge that would close instead).
    */
   nettingOpposite?: 'net' | 'refuse';
+  /**
+   * The harness records the venue's protected quantity over time (`protectedHistory`), so the
+   * contract can state that a stop, once there, never covers less than the open size.
+   */
+  protectedQuantity?: boolean;
 }
 
 export interface ContractHarness {
@@ -43,6 +87,14 @@ export interface ContractHarness {
   setBid(bid: number): Promise<void>;
   /** The next request meets this failure. */
   failNext(kind: ContractFault): void;
+  /**
+   * The next write requests meet these failures in turn (null: that one goes through), for a venue
+   * where one intent may take several requests (a new stop, then the old one's cancel). Without it,
+   * only the first of a sequence is injected (`failNext`).
+   */
+  failWrites?(kinds: readonly (ContractFault | null)[]): void;
+  /** The venue's record of each position's protected quantity (see ProtectedSample); where `protectedQuantity` is a capability. */
+  protectedHistory?(): readonly ProtectedSample[];
   /**
    * The venue holds these M1 bars of the symbol (oldest first; the last may still be forming at
    * `now`), and the adapter's clock reads `now`.
@@ -93,7 +145,7 @@ const refused = (a: BrokerAnswer, code: number, retryable: boolean) => {
 
 /** Runs the contract against the venue `make` builds (a fresh one per case). */
 export function brokerContract(name: string, make: (venue: ContractVenue) => Promise<ContractHarness>, capabilities: ContractCapabilities = {}): void {
-  const has = { stopsLevel: true, freezeLevel: true, requote: true, rateLimit: true, positionPerOrder: true, marketClosed: true, nettingOpposite: 'net' as 'net' | 'refuse', ...capabilities };
+  const has = { stopsLevel: true, freezeLevel: true, requote: true, rateLimit: true, positionPerOrder: true, marketClosed: true, nettingOpposite: 'net' as 'net' | 'refuse', protectedQuantity: true, ...capabilities };
   const lacking = (cap: boolean, reason: string) => (cap ? '' : ` [skipped: ${reason}]`);
   const withVenue = async (venue: ContractVenue, body: (h: ContractHarness) => Promise<void>) => {
     const h = await make(venue);
@@ -297,6 +349,60 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
         expect((await h.broker.candles(h.symbol, 'M1', 100)).length).toBe(7);
         await expect(h.broker.candles('NOSUCHSYMBOL', 'M1', 5)).rejects.toThrow();
       });
+    });
+
+    it.skipIf(!has.protectedQuantity)(`a stop, once there, never covers less than the open size: through stop moves and partial closes, with failures on the first, second and third request, lost answers and timeouts after the fact${lacking(has.protectedQuantity, 'the harness keeps no record of the protected quantity')}`, async () => {
+      const patterns: (ContractFault | null)[][] = [
+        [], ['reject'], ['timeout_lost'], ['timeout_applied'], [null, 'reject'], [null, 'timeout_lost'], [null, 'timeout_applied'],
+        [null, 'reject', 'reject', 'reject'], [null, 'timeout_lost', 'timeout_lost', 'timeout_lost'], ['timeout_applied', 'timeout_lost'], [null, null, 'reject'],
+        ...(has.rateLimit ? ([['rate_limit'], [null, 'rate_limit']] satisfies (ContractFault | null)[][]) : []),
+      ];
+      for (const mode of ['hedging', 'netting'] as const) {
+        for (const side of ['buy', 'sell'] as const) {
+          await withVenue({ mode }, async (h) => {
+            if (!h.protectedHistory) throw new Error('the harness must record the protected quantity when protectedQuantity is a capability');
+            const record = h.protectedHistory;
+            const inject = (kinds: readonly (ContractFault | null)[]) => {
+              if (h.failWrites) h.failWrites(kinds);
+              else if (kinds[0]) h.failNext(kinds[0]);
+            };
+            await h.setBid(2000);
+            const inst = await h.broker.instrument(h.symbol);
+            const dir = side === 'buy' ? 1 : -1;
+            let sl = 2000 - dir * 10;
+            const id = await h.open(side, 0.6, sl, null);
+            const held = async () => (await h.broker.positions()).find((p) => p.id === id);
+            for (const [i, pattern] of patterns.entries()) {
+              const next = sl + dir * 0.5;
+              inject(pattern);
+              const a = await h.broker.send(intent('move_stop', id, h.symbol, { newSl: next, side }));
+              const now = await held();
+              // The answer tells the truth about the stop: applied, the new one; refused, the old one; unknown, either.
+              if (a.outcome === 'applied') expect(now?.sl).toBe(next);
+              else if (a.outcome === 'rejected') expect(now?.sl).toBe(sl);
+              else expect([sl, next]).toContain(now?.sl);
+              sl = now?.sl ?? sl;
+              if (i % 3 === 2 && now && now.volume - 0.1 >= inst.minLot - 1e-9) {
+                inject(pattern);
+                const before = now.volume;
+                const b = await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.1, side }));
+                const after = await held();
+                if (b.outcome === 'applied') expect(after?.volume).toBeCloseTo(before - 0.1, 9);
+                else if (b.outcome === 'rejected') expect(after?.volume).toBeCloseTo(before, 9);
+              }
+            }
+            const last = await held();
+            expect(last?.sl).toBe(sl);
+            const history = record();
+            expect(protectionLapses(history)).toEqual([]);
+            // The record did see the position covered, and it ends covered.
+            const mine = history.filter((s) => s.position === id);
+            expect(mine.some((s) => s.size > 0 && s.protected >= s.size - 1e-9)).toBe(true);
+            expect(mine.at(-1)).toMatchObject({ size: last?.volume });
+            expect(mine.at(-1)!.protected).toBeCloseTo(last!.volume, 9);
+          });
+        }
+      }
     });
 
     it.skipIf(!has.marketClosed)(`refuses every request while the market is closed (MARKET_CLOSED, not retryable) and changes nothing${lacking(has.marketClosed, 'the venue trades around the clock')}`, async () => {

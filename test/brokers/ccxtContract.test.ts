@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { RETCODE } from '../../src/brokers/brokerAnswer.ts';
 import { answerForError, CcxtBroker, clientOrderId } from '../../src/brokers/ccxtBroker.ts';
 import type { Intent } from '../../src/domain/types.ts';
-import { brokerContract } from './brokerContract.ts';
+import { brokerContract, protectionLapses } from './brokerContract.ts';
 import { FakeBinanceUsdm, XAU } from './fakeBinanceUsdm.ts';
 
 const API_KEY = 'test-api-key-0123456789';
@@ -37,6 +37,12 @@ brokerContract(
       failNext(kind) {
         fake.failNext(kind);
       },
+      failWrites(kinds) {
+        fake.failWrites(kinds);
+      },
+      protectedHistory() {
+        return fake.protectedHistory;
+      },
       async feedBars(bars, now) {
         fake.feedBars(bars, now);
       },
@@ -54,7 +60,7 @@ const intent = (o: Partial<Intent> & Pick<Intent, 'id' | 'kind' | 'positionId'>)
 });
 
 describe('ccxt adapter: Binance USD-M specifics', () => {
-  it('moves a stop as cancel + a new closePosition STOP_MARKET algo order whose client id is the sanitised intent id', async () => {
+  it('moves a stop make-before-break: a reduce-only STOP_MARKET for the position size first (client id: the sanitised intent id), then the old closePosition stop cancelled', async () => {
     const { fake, broker } = venue(false);
     const id = fake.traderOpen('buy', 0.3, 1990, 2030);
     const oldStop = fake.algo.find((o) => o.orderType === 'STOP_MARKET')!;
@@ -64,60 +70,121 @@ describe('ccxt adapter: Binance USD-M specifics', () => {
     expect(a).toMatchObject({ outcome: 'applied', positionId: id });
     const writes = fake.seen.filter((r) => r.method !== 'GET');
     expect(writes).toEqual([
-      { method: 'DELETE', path: '/fapi/v1/algoOrder', params: { algoId: String(oldStop.algoId), symbol: 'XAUUSDT' } },
       {
         method: 'POST',
         path: '/fapi/v1/algoOrder',
-        params: expect.objectContaining({ symbol: 'XAUUSDT', side: 'SELL', type: 'STOP_MARKET', triggerPrice: '1995.5', closePosition: 'true', workingType: 'MARK_PRICE', algoType: 'CONDITIONAL', clientAlgoId: 'XAU/USDT:USDT:long_trail_7' }),
+        params: expect.objectContaining({ symbol: 'XAUUSDT', side: 'SELL', type: 'STOP_MARKET', triggerPrice: '1995.5', quantity: '0.3', reduceOnly: 'true', workingType: 'MARK_PRICE', algoType: 'CONDITIONAL', clientAlgoId: 'XAU/USDT:USDT:long_trail_7' }),
       },
+      { method: 'DELETE', path: '/fapi/v1/algoOrder', params: { algoId: String(oldStop.algoId), symbol: 'XAUUSDT' } },
     ]);
-    expect(writes[1]!.params).not.toHaveProperty('reduceOnly');
-    expect(writes[1]!.params).not.toHaveProperty('quantity');
+    expect(writes[0]!.params).not.toHaveProperty('closePosition');
     expect(clientOrderId(it.id)).toBe('XAU/USDT:USDT:long_trail_7');
     // The same intent again is recognised by its client id: nothing more is sent.
     fake.seen.length = 0;
     expect(await broker.send(it)).toMatchObject({ outcome: 'applied', code: RETCODE.NO_CHANGES });
     expect(fake.seen.filter((r) => r.method !== 'GET')).toEqual([]);
     expect((await broker.positions())[0]).toMatchObject({ sl: 1995.5, tp: 2030 });
+    // A second move replaces Warden's own quantity stop the same way; the target is never touched.
+    expect(await broker.send(intent({ id: 'mv2', kind: 'move_stop', positionId: id, newSl: 1996 }))).toMatchObject({ outcome: 'applied' });
+    expect(fake.algo.map((o) => [o.orderType, o.triggerPrice, o.quantity, o.closePosition])).toEqual([['TAKE_PROFIT_MARKET', 2030, 0, true], ['STOP_MARKET', 1996, 0.3, false]]);
+    expect(protectionLapses(fake.protectedHistory)).toEqual([]);
     expect(fake.unexpected).toEqual([]);
   });
 
-  it('a stop move whose cancel answer is lost after the cancel took effect still places the new stop (the position is not left without one)', async () => {
-    const { fake, broker } = venue(false);
-    const id = fake.traderOpen('buy', 0.3, 1990, 2030);
-    fake.failWrites(['timeout_applied']);
-    const a = await broker.send(intent({ id: 'XAU/USDT:USDT:long|trail#8', kind: 'move_stop', positionId: id, newSl: 1994 }));
-    expect(a).toMatchObject({ outcome: 'applied', positionId: id });
-    expect(fake.algo.filter((o) => o.orderType === 'STOP_MARKET').map((o) => [o.triggerPrice, o.clientAlgoId])).toEqual([[1994, 'XAU/USDT:USDT:long_trail_8']]);
-    // A cancel that did not take effect (its request lost) leaves the old stop, and the answer is the timeout's.
-    fake.failWrites(['timeout_lost']);
-    const b = await broker.send(intent({ id: 'XAU/USDT:USDT:long|trail#9', kind: 'move_stop', positionId: id, newSl: 1996 }));
-    expect(b).toMatchObject({ outcome: 'unknown', code: RETCODE.TIMEOUT });
-    expect(fake.algo.filter((o) => o.orderType === 'STOP_MARKET').map((o) => o.triggerPrice)).toEqual([1994]);
-    expect(fake.unexpected).toEqual([]);
+  it('hedge mode: the new stop goes on the position side (positionSide, no reduceOnly) with its quantity', async () => {
+    const { fake, broker } = venue(true);
+    const id = fake.traderOpen('sell', 0.2, 2010, null);
+    fake.seen.length = 0;
+    expect(await broker.send(intent({ id: 'h-mv', kind: 'move_stop', positionId: id, newSl: 2005, side: 'sell' }))).toMatchObject({ outcome: 'applied' });
+    const post = fake.seen.find((r) => r.method === 'POST')!;
+    expect(post.params).toMatchObject({ side: 'BUY', positionSide: 'SHORT', type: 'STOP_MARKET', quantity: '0.2', triggerPrice: '2005' });
+    expect(post.params).not.toHaveProperty('reduceOnly');
+    expect(fake.algo.map((o) => [o.triggerPrice, o.positionSide])).toEqual([[2005, 'SHORT']]);
+    expect(protectionLapses(fake.protectedHistory)).toEqual([]);
   });
 
-  it('a refused new stop puts the old one back, trying again when the first try is lost, and never twice', async () => {
+  it('a new stop that is refused or lost leaves the old one alone (nothing cancelled); one whose answer is lost after it went in is looked up: applied, and the old one cancelled', async () => {
     const { fake, broker } = venue(false);
     const id = fake.traderOpen('buy', 0.3, 1990, 2030);
     const stops = () => fake.algo.filter((o) => o.orderType === 'STOP_MARKET').map((o) => o.triggerPrice);
-    // The cancel goes through, the new stop is refused (-4164), the first restore is lost on the way.
-    fake.failWrites([null, 'reject', 'timeout_lost']);
-    const a = await broker.send(intent({ id: 'XAU/USDT:USDT:long|trail#10', kind: 'move_stop', positionId: id, newSl: 1994 }));
-    expect(a).toMatchObject({ outcome: 'rejected', code: RETCODE.INVALID_VOLUME });
+    fake.seen.length = 0;
+    fake.failWrites(['reject']);
+    expect(await broker.send(intent({ id: 's1', kind: 'move_stop', positionId: id, newSl: 1994 }))).toMatchObject({ outcome: 'rejected', code: RETCODE.INVALID_VOLUME });
+    fake.failWrites(['timeout_lost']);
+    expect(await broker.send(intent({ id: 's2', kind: 'move_stop', positionId: id, newSl: 1994 }))).toMatchObject({ outcome: 'unknown', code: RETCODE.TIMEOUT });
+    fake.failWrites(['rate_limit']);
+    expect(await broker.send(intent({ id: 's3', kind: 'move_stop', positionId: id, newSl: 1994 }))).toMatchObject({ outcome: 'rejected', retryable: true, retryAfterMs: 2000 });
     expect(stops()).toEqual([1990]);
-    // The first restore went in but its answer was lost: looked up, not placed again.
-    fake.failWrites([null, 'reject', 'timeout_applied']);
-    const b = await broker.send(intent({ id: 'XAU/USDT:USDT:long|trail#11', kind: 'move_stop', positionId: id, newSl: 1994 }));
-    expect(b).toMatchObject({ outcome: 'rejected' });
-    expect(stops()).toEqual([1990]);
-    // The new stop went in but its answer was lost: looked up, applied, nothing restored.
+    expect(fake.seen.filter((r) => r.method === 'DELETE')).toEqual([]);
+    fake.failWrites(['timeout_applied']);
+    expect(await broker.send(intent({ id: 's4', kind: 'move_stop', positionId: id, newSl: 1994 }))).toMatchObject({ outcome: 'applied', code: RETCODE.DONE });
+    expect(stops()).toEqual([1994]);
+    expect(protectionLapses(fake.protectedHistory)).toEqual([]);
+    expect(fake.unexpected).toEqual([]);
+  });
+
+  it('a cancel of the old stop that fails after the new one is in: applied, tried again (a lost answer is looked up), and what is left is cleaned up by the next read, which shows the newest stop', async () => {
+    const { fake, broker } = venue(false);
+    const id = fake.traderOpen('buy', 0.3, 1990, 2030);
+    const stops = () => fake.algo.filter((o) => o.orderType === 'STOP_MARKET').map((o) => o.triggerPrice);
+    // The cancel's answer lost after it took effect: looked up, gone, not sent again.
     fake.failWrites([null, 'timeout_applied']);
     fake.seen.length = 0;
-    const c = await broker.send(intent({ id: 'XAU/USDT:USDT:long|trail#12', kind: 'move_stop', positionId: id, newSl: 1994 }));
-    expect(c).toMatchObject({ outcome: 'applied', code: RETCODE.DONE });
-    expect(stops()).toEqual([1994]);
-    expect(fake.seen.filter((r) => r.method !== 'GET').map((r) => r.method)).toEqual(['DELETE', 'POST']);
+    expect(await broker.send(intent({ id: 'c1', kind: 'move_stop', positionId: id, newSl: 1993 }))).toMatchObject({ outcome: 'applied' });
+    expect(fake.seen.filter((r) => r.method !== 'GET').map((r) => r.method)).toEqual(['POST', 'DELETE']);
+    expect(stops()).toEqual([1993]);
+    // The cancel refused three times (rate limit): the move is applied all the same, and the position holds two stops.
+    fake.failWrites([null, 'rate_limit', 'rate_limit', 'rate_limit']);
+    expect(await broker.send(intent({ id: 'c2', kind: 'move_stop', positionId: id, newSl: 1995 }))).toMatchObject({ outcome: 'applied' });
+    expect(stops()).toEqual([1993, 1995]);
+    // The next read: the newest stop is the position's, the stale one is cancelled.
+    fake.seen.length = 0;
+    expect((await broker.positions())[0]).toMatchObject({ sl: 1995, tp: 2030 });
+    expect(fake.seen.filter((r) => r.method !== 'GET').map((r) => r.method)).toEqual(['DELETE']);
+    expect(stops()).toEqual([1995]);
+    // Two stops again (a lost cancel, three times), then the same intent resent: NO_CHANGES, and the stale stop goes.
+    const again = intent({ id: 'c3', kind: 'move_stop', positionId: id, newSl: 1996 });
+    fake.failWrites([null, 'timeout_lost', 'timeout_lost', 'timeout_lost']);
+    expect(await broker.send(again)).toMatchObject({ outcome: 'applied' });
+    expect(stops()).toEqual([1995, 1996]);
+    expect(await broker.send(again)).toMatchObject({ outcome: 'applied', code: RETCODE.NO_CHANGES });
+    expect(stops()).toEqual([1996]);
+    const history = fake.protectedHistory.filter((s) => s.position === id);
+    expect(Math.max(...history.map((s) => s.stops))).toBe(2);
+    expect(protectionLapses(fake.protectedHistory)).toEqual([]);
+    expect(fake.unexpected).toEqual([]);
+  });
+
+  it('a partial close resizes a quantity stop to what is left (new stop first, then the old one cancelled); a closePosition stop is left as it is; a failed resize leaves the larger stop', async () => {
+    const { fake, broker } = venue(false);
+    const id = fake.traderOpen('buy', 0.5, 1990, null);
+    // The trader's closePosition stop follows the size by itself.
+    fake.seen.length = 0;
+    expect(await broker.send(intent({ id: 'pc1', kind: 'close_partial', positionId: id, volume: 0.1, rule: 'partial' }))).toMatchObject({ outcome: 'applied' });
+    expect(fake.seen.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`)).toEqual(['POST /fapi/v1/order']);
+    expect(await broker.send(intent({ id: 'mv', kind: 'move_stop', positionId: id, newSl: 1992 }))).toMatchObject({ outcome: 'applied' });
+    expect(fake.algo.map((o) => [o.triggerPrice, o.quantity])).toEqual([[1992, 0.4]]);
+    fake.seen.length = 0;
+    expect(await broker.send(intent({ id: 'pc2', kind: 'close_partial', positionId: id, volume: 0.15, rule: 'partial' }))).toMatchObject({ outcome: 'applied' });
+    const writes = fake.seen.filter((r) => r.method !== 'GET');
+    expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /fapi/v1/order', 'POST /fapi/v1/algoOrder', 'DELETE /fapi/v1/algoOrder']);
+    expect(writes[1]!.params).toMatchObject({ type: 'STOP_MARKET', triggerPrice: '1992', quantity: '0.25', reduceOnly: 'true', clientAlgoId: 'pc2:resize' });
+    expect(fake.algo.map((o) => [o.triggerPrice, o.quantity])).toEqual([[1992, 0.25]]);
+    // The resize refused: the partial close is applied, the old (larger, reduce-only) stop stays and still covers the rest.
+    fake.failWrites([null, 'reject']);
+    expect(await broker.send(intent({ id: 'pc3', kind: 'close_partial', positionId: id, volume: 0.05, rule: 'partial' }))).toMatchObject({ outcome: 'applied' });
+    expect(fake.algo.map((o) => [o.triggerPrice, o.quantity])).toEqual([[1992, 0.25]]);
+    expect(fake.protectedNow('XAUUSDT:BOTH')).toEqual({ size: 0.2, protected: 0.2, stops: 1 });
+    // A partial whose answer was lost after the fill: the retry recognises the fill and resizes then.
+    fake.failWrites(['timeout_applied']);
+    const lost = intent({ id: 'pc4', kind: 'close_partial', positionId: id, volume: 0.05, rule: 'partial' });
+    expect((await broker.send(lost)).outcome).toBe('unknown');
+    expect(await broker.send(lost)).toMatchObject({ outcome: 'applied', code: RETCODE.NO_CHANGES });
+    expect(fake.algo.map((o) => [o.triggerPrice, o.quantity])).toEqual([[1992, 0.15]]);
+    // Closed whole: its stop goes with it (a quantity stop left open would act on the next position of that side).
+    expect(await broker.send(intent({ id: 'cl', kind: 'close', positionId: id, rule: 'dtms' }))).toMatchObject({ outcome: 'applied' });
+    expect(fake.algo).toEqual([]);
+    expect(protectionLapses(fake.protectedHistory)).toEqual([]);
     expect(fake.unexpected).toEqual([]);
   });
 
@@ -312,8 +379,8 @@ describe('ccxt adapter: Binance USD-M specifics', () => {
       // fetchOpenOrders(symbol, …, {trigger:true}) as recorded; the account-wide read is the same path without symbol.
       expect(one('GET', '/fapi/v1/openAlgoOrders')).toContainEqual({ symbol: 'XAUUSDT' });
       expect(one('GET', '/fapi/v1/openAlgoOrders')).toContainEqual({});
-      // cancelOrder(id, symbol, {trigger:true}) as recorded: symbol and algoId only.
-      expect(one('DELETE', '/fapi/v1/algoOrder')).toEqual([{ symbol: 'XAUUSDT', algoId: expect.stringMatching(/^\d+$/) }]);
+      // cancelOrder(id, symbol, {trigger:true}) as recorded: symbol and algoId only (the move's old stop, then the partial's resized one).
+      expect(one('DELETE', '/fapi/v1/algoOrder')).toEqual([{ symbol: 'XAUUSDT', algoId: expect.stringMatching(/^\d+$/) }, { symbol: 'XAUUSDT', algoId: expect.stringMatching(/^\d+$/) }]);
       // createOrder conditional: the recorded keys (newOrderRespType=RESULT, type, triggerPrice, algoType=CONDITIONAL);
       // the client id goes as clientAlgoId (ccxt 4.5.84; the recording, made before that change, has newClientOrderId).
       const [stop] = one('POST', '/fapi/v1/algoOrder');

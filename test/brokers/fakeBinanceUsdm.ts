@@ -5,8 +5,12 @@
 // /fapi/v1/order is), M1 klines fed by the test (served per interval), a book ticker, and the order
 // rules the adapter must respect: lot size, tick size, min notional (one-way: unless reduce-only;
 // hedge mode: see `hedgeCloseMinNotional`), reduce-only never flipping, positionSide in hedge mode and
-// never together with reduceOnly, one closePosition stop per side, a stop that would trigger at once.
-// A request it does not know is recorded and throws: `unexpected` must stay empty.
+// never together with reduceOnly, one closePosition stop per side (-4130), a quantity stop's quantity on
+// the lot grid, a stop that would trigger at once. A request it does not know is recorded and throws:
+// `unexpected` must stay empty.
+// It records each position's protected quantity after every change (`protectedHistory`: what its stops
+// would close, capped at the size), so a test can hold the adapter to "a stop, once there, never
+// covers less than the open size" (brokerContract.ts: protectionLapses).
 //
 // Checked against ccxt's recorded Binance data (repository ccxt/ccxt, read as reference, nothing copied).
 // There is no ts/src/test/static/response/binanceusdm.json, and request/binanceusdm.json holds only
@@ -30,19 +34,22 @@
 //   paths and parameter names as the adapter sends through ccxt 4.5.84, except the algo order's client
 //   id: recorded (Nov 2025, demo-fapi) as newClientOrderId, a key ccxt's own request test skips; 4.5.84
 //   sends clientAlgoId, Binance's name on /fapi/v1/algoOrder. The fake reads clientAlgoId.
-// For the live soak (test/soak/): `walkMark` plays a bar's path on the mark price and fills the
-// closePosition stops and targets it reaches, `traderMoveStop` moves a stop by hand, and
-// `cancelExitsWhenFlat` cancels a position's closePosition orders once it is flat, as the UI's
-// position TP/SL go with the position (off by default: whether Binance cancels closePosition orders placed
-// through the API when the position closes another way is not verified either).
+// For the live soak (test/soak/): `walkMark` plays a bar's path on the mark price and fills the stops
+// and targets it reaches (closePosition: all of the position; reduce-only: their quantity), `traderMoveStop`
+// moves the closePosition stop by hand (`traderCancelStops` removes them all), and `cancelExitsWhenFlat`
+// cancels a position's stops and targets once it is flat, as the UI's position TP/SL go with the
+// position (off by default: whether Binance cancels closePosition or reduce-only orders placed through
+// the API when the position closes another way is not verified either).
 // Not verified (no recording): the algo order responses (the shapes here, open order and cancel answer,
 // are the examples in ccxt 4.5.84's binance.js parseOrder notes; quantity and reduceOnly of a
-// closePosition order; algoStatus values other than NEW), the unknown-algo-order error, every error
+// closePosition order; algoStatus values other than NEW; whether a reduce-only stop larger than the
+// position is taken, and what it does on a trigger: the fake takes it and closes what is open), the
+// unknown-algo-order error, every error
 // body (codes and texts from ccxt's error table), GET /fapi/v1/positionSide/dual, bookTicker,
 // leverageBracket and the exchangeInfo wrapper (Binance's docs), whether hedge-mode positionRisk lists
 // the empty side too, klines paging with only endTime, the hedge-mode min-notional question below.
 import type { Bar } from '../../src/domain/types.ts';
-import type { ContractFault } from './brokerContract.ts';
+import type { ContractFault, ProtectedSample } from './brokerContract.ts';
 
 export const XAU = 'XAU/USDT:USDT';
 const XAU_ID = 'XAUUSDT';
@@ -128,12 +135,51 @@ export class FakeBinanceUsdm {
    * numbers (the default). Booleans, kline rows and error bodies stay as they are in both.
    */
   integersAsStrings = false;
-  /** A position going flat (or flipping) cancels its closePosition stop and target (see the header). */
+  /** A position going flat (or flipping) cancels its stops and targets, closePosition and reduce-only (see the header). */
   cancelExitsWhenFlat = false;
+  /**
+   * The protected quantity of each position over time: after every change of the venue's state (a
+   * write request, the trader's hand, the mark reaching a stop or target), one sample per position
+   * whose size, protected quantity or stop count changed. Protected: what the position's stop orders
+   * would close, each reduce-only (or hedge-mode) stop its quantity up to the size, a closePosition
+   * stop all of it, the sum up to the size.
+   */
+  readonly protectedHistory: ProtectedSample[] = [];
   private bars: Bar[] = [];
   /** Faults of the next write requests (POST, DELETE), in order; null: that one goes through. */
   private faults: (ContractFault | null)[] = [];
   private nextId = 1000;
+
+  /** What a position's stops would close now (see `protectedHistory`), and how many there are. */
+  protectedNow(key: string): { size: number; protected: number; stops: number } {
+    const pos = this.positions.get(key);
+    const size = Math.abs(pos?.amt ?? 0);
+    if (!pos || size === 0) return { size: 0, protected: 0, stops: 0 };
+    const stops = this.stopsOf(pos);
+    const sum = stops.reduce((acc, o) => acc + (o.closePosition ? size : Math.min(o.quantity, size)), 0);
+    return { size, protected: round(Math.min(sum, size)), stops: stops.length };
+  }
+
+  /** The STOP_MARKET orders that close (part of) this position. */
+  private stopsOf(pos: FakePosition): AlgoOrder[] {
+    const closing = pos.amt > 0 ? 'SELL' : 'BUY';
+    return this.algo.filter((o) => o.symbol === pos.symbol && o.positionSide === pos.positionSide && o.side === closing && o.orderType === 'STOP_MARKET' && (o.closePosition || o.reduceOnly || o.positionSide !== 'BOTH'));
+  }
+
+  private record(by: ProtectedSample['by'], what: string): void {
+    for (const [key, pos] of this.positions) {
+      const id = `${XAU}:${pos.positionSide === 'BOTH' ? (pos.amt >= 0 ? 'long' : 'short') : pos.positionSide === 'LONG' ? 'long' : 'short'}`;
+      const now = this.protectedNow(key);
+      const last = this.lastSample.get(key);
+      if (last && last.size === now.size && last.protected === now.protected && last.stops === now.stops && last.position === id) continue;
+      // One-way: a flat position has no side; its last sample keeps the id it had.
+      const sample: ProtectedSample = { position: now.size === 0 && last ? last.position : id, ...now, by, what };
+      this.lastSample.set(key, sample);
+      this.protectedHistory.push(sample);
+    }
+  }
+
+  private readonly lastSample = new Map<string, ProtectedSample>();
 
   failNext(kind: ContractFault): void {
     this.faults = [kind];
@@ -166,6 +212,7 @@ export class FakeBinanceUsdm {
       this.algo.push({ algoId: this.nextId++, clientAlgoId: `trader_${this.nextId}`, symbol: XAU_ID, side: closing, positionSide, orderType, triggerPrice, quantity: 0, closePosition: true, reduceOnly: false, workingType: 'MARK_PRICE' });
     if (sl !== null) exit('STOP_MARKET', sl);
     if (tp !== null) exit('TAKE_PROFIT_MARKET', tp);
+    this.record('trader', `open ${side} ${volume}`);
     return `${XAU}:${side === 'buy' ? 'long' : 'short'}`;
   }
 
@@ -177,6 +224,18 @@ export class FakeBinanceUsdm {
     this.fill(XAU_ID, pos.amt > 0 ? 'SELL' : 'BUY', positionSide, Math.abs(pos.amt));
     const closing = side === 'buy' ? 'SELL' : 'BUY';
     for (let i = this.algo.length - 1; i >= 0; i--) if (this.algo[i]!.side === closing && this.algo[i]!.positionSide === positionSide) this.algo.splice(i, 1);
+    this.record('trader', `close ${side}`);
+  }
+
+  /** The trader cancels a position's stop orders by hand (all of them): a deliberate removal. */
+  traderCancelStops(side: 'buy' | 'sell'): void {
+    const positionSide: PositionSide = this.dualSide ? (side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH';
+    const closing = side === 'buy' ? 'SELL' : 'BUY';
+    for (let i = this.algo.length - 1; i >= 0; i--) {
+      const o = this.algo[i]!;
+      if (o.side === closing && o.positionSide === positionSide && o.orderType === 'STOP_MARKET') this.algo.splice(i, 1);
+    }
+    this.record('trader', `cancel the ${side} stops`);
   }
 
   /**
@@ -192,13 +251,15 @@ export class FakeBinanceUsdm {
       if (o.side === closing && o.positionSide === positionSide && o.orderType === 'STOP_MARKET' && o.closePosition) this.algo.splice(i, 1);
     }
     this.algo.push({ algoId: this.nextId++, clientAlgoId: `trader_${this.nextId}`, symbol: XAU_ID, side: closing, positionSide, orderType: 'STOP_MARKET', triggerPrice: sl, quantity: 0, closePosition: true, reduceOnly: false, workingType: 'MARK_PRICE' });
+    this.record('trader', `move the ${side} stop to ${sl}`);
   }
 
   /**
    * The mark price walks `path` (a bar's open, its extremes in the order they came, its close) and
-   * stays at its last point. A closePosition stop or target the walk reaches closes its position
-   * there: at the trigger price, or at the point the walk stood when it was already beyond (a gap).
-   * Of two orders reached in one leg, the one nearer the leg's start fills first. Returns the fills.
+   * stays at its last point. A stop or target the walk reaches closes its position there (a
+   * closePosition order all of it, a reduce-only or hedge-mode order its quantity up to what is open):
+   * at the trigger price, or at the point the walk stood when it was already beyond (a gap). Of two
+   * orders reached in one leg, the one nearer the leg's start fills first. Returns the fills.
    */
   walkMark(path: readonly number[]): ExitFill[] {
     const fills: ExitFill[] = [];
@@ -207,7 +268,7 @@ export class FakeBinanceUsdm {
       for (;;) {
         let best: { o: AlgoOrder; price: number; pos: FakePosition } | null = null;
         for (const o of this.algo) {
-          if (!o.closePosition || o.symbol !== XAU_ID) continue;
+          if (!(o.closePosition || o.reduceOnly || o.positionSide !== 'BOTH') || o.symbol !== XAU_ID) continue;
           const pos = this.positions.get(`${XAU_ID}:${o.positionSide}`);
           if (!pos || pos.amt === 0 || (pos.amt > 0) !== (o.side === 'SELL')) continue;
           // A SELL stop and a BUY target trigger at or below their price; the others at or above.
@@ -220,15 +281,17 @@ export class FakeBinanceUsdm {
         }
         if (best === null) break;
         const { o, price, pos } = best;
-        const qty = Math.abs(pos.amt);
+        const qty = o.closePosition ? Math.abs(pos.amt) : Math.min(o.quantity, Math.abs(pos.amt));
         const side = pos.amt > 0 ? 'long' : 'short';
         this.bid = price;
         this.fill(XAU_ID, o.side, o.positionSide, qty);
-        // The triggered order and the rest of the position's closePosition orders are done with.
+        // The triggered order is done with; once flat, so are the rest of the position's closePosition orders.
+        const flat = pos.amt === 0;
         for (let i = this.algo.length - 1; i >= 0; i--) {
           const x = this.algo[i]!;
-          if (x.closePosition && x.symbol === XAU_ID && x.positionSide === o.positionSide && x.side === o.side) this.algo.splice(i, 1);
+          if (x === o || (flat && x.closePosition && x.symbol === XAU_ID && x.positionSide === o.positionSide && x.side === o.side)) this.algo.splice(i, 1);
         }
+        this.record('market', `${o.orderType} ${o.triggerPrice} filled ${qty}`);
         fills.push({ positionId: `${XAU}:${side}`, kind: o.orderType === 'STOP_MARKET' ? 'stop' : 'target', trigger: o.triggerPrice, price, volume: qty, clientAlgoId: o.clientAlgoId });
       }
       from = to;
@@ -259,6 +322,8 @@ export class FakeBinanceUsdm {
     } catch (err) {
       if (err instanceof BinanceError) return json(err.status, { code: err.code, msg: err.message });
       throw err;
+    } finally {
+      if (write) this.record('warden', `${method} ${url.pathname}${params['type'] ? ` ${params['type']}` : ''}${params['quantity'] ? ` ${params['quantity']}` : ''}`);
     }
     if (fault === 'timeout_applied') throw timeoutError();
     return json(200, this.integersAsStrings ? stringifyIntegers(body) : body);
@@ -394,6 +459,12 @@ export class FakeBinanceUsdm {
     const closePosition = p['closePosition'] === 'true';
     if (closePosition && p['reduceOnly'] !== undefined) throw new BinanceError(400, -1106, "Parameter 'reduceonly' sent when not required.");
     if (closePosition && Number(p['quantity'] ?? 0) !== 0) throw new BinanceError(400, -4137, 'Quantity must be zero with closePosition equals true.');
+    if (!closePosition) {
+      // A quantity order (reduce-only, or on a hedge-mode side): its quantity on the lot grid, at least the min.
+      const qty = Number(p['quantity'] ?? Number.NaN);
+      if (!Number.isFinite(qty) || qty < MIN_QTY) throw new BinanceError(400, -4003, 'Quantity less than or equal to zero.');
+      if (!onGrid(qty, STEP)) throw new BinanceError(400, -1111, 'Precision is over the maximum defined for this asset.');
+    }
     const trigger = Number(p['triggerPrice']);
     if (!onGrid(trigger, TICK)) throw new BinanceError(400, -4014, 'Price not increased by tick size.');
     const side = p['side'] as 'BUY' | 'SELL';
@@ -429,7 +500,7 @@ export class FakeBinanceUsdm {
       const closing = was > 0 ? 'SELL' : 'BUY';
       for (let i = this.algo.length - 1; i >= 0; i--) {
         const o = this.algo[i]!;
-        if (o.closePosition && o.symbol === symbol && o.positionSide === ps && o.side === closing) this.algo.splice(i, 1);
+        if ((o.closePosition || o.reduceOnly || o.positionSide !== 'BOTH') && o.symbol === symbol && o.positionSide === ps && o.side === closing) this.algo.splice(i, 1);
       }
     }
   }

@@ -97,7 +97,7 @@ import type {
 } from '../../src/brokers/metaApiGateway.ts';
 import { isStepMultiple } from '../../src/domain/rounding.ts';
 import type { Bar, Side } from '../../src/domain/types.ts';
-import type { ContractFault } from './brokerContract.ts';
+import type { ContractFault, ProtectedSample } from './brokerContract.ts';
 
 export const XAU = 'XAUUSDc';
 
@@ -203,7 +203,15 @@ export class FakeMetaApi implements MetaApiGateway {
   private readonly history = new Map<string, MetatraderCandle[]>();
   private readonly streamed = new Map<string, MetatraderCandle[]>();
   private readonly subscriptions = new Map<string, MarketDataSubscription[]>();
-  private readonly faults: (ContractFault | Error)[] = [];
+  private readonly faults: (ContractFault | Error | null)[] = [];
+  /**
+   * Each position's protected quantity over time: after every trade request (whatever its outcome),
+   * the trader's hand and the quote reaching a level, one sample per position whose size or stop
+   * changed. MT5 holds the stop on the position (modifyPosition sets it in one request), so a position
+   * with a stop has all of its volume protected, one without none.
+   */
+  readonly protectedHistory: ProtectedSample[] = [];
+  private readonly lastSample = new Map<string, ProtectedSample>();
   /** Orders and positions (a position's id is its opening order's ticket). */
   private nextTicket = 80_000_001;
   private nextDeal = 90_000_001;
@@ -219,6 +227,28 @@ export class FakeMetaApi implements MetaApiGateway {
 
   failNext(kind: ContractFault | Error): void {
     this.faults.push(kind);
+  }
+
+  /** Faults of the next trade requests in turn (null: that one goes through). */
+  failWrites(kinds: readonly (ContractFault | Error | null)[]): void {
+    this.faults.push(...kinds);
+  }
+
+  private record(by: ProtectedSample['by'], what: string): void {
+    const seen = new Set<string>();
+    for (const p of this.book.values()) {
+      seen.add(p.id);
+      const size = volumeOf(p.lots, this.specOf(p.symbol));
+      this.sample({ position: p.id, size, protected: p.sl !== null ? size : 0, stops: p.sl !== null ? 1 : 0, by, what });
+    }
+    for (const [id, last] of this.lastSample) if (!seen.has(id) && last.size !== 0) this.sample({ position: id, size: 0, protected: 0, stops: 0, by, what });
+  }
+
+  private sample(s: ProtectedSample): void {
+    const last = this.lastSample.get(s.position);
+    if (last && last.size === s.size && last.protected === s.protected && last.stops === s.stops) return;
+    this.lastSample.set(s.position, s);
+    this.protectedHistory.push(s);
   }
 
   setBid(bid: number, symbol = XAU): void {
@@ -254,6 +284,7 @@ export class FakeMetaApi implements MetaApiGateway {
     try {
       const r = this.doOpen(symbol, side, volume, sl, tp, { comment });
       if (!r.positionId) throw new Error('fake metaapi: the trader position was not opened');
+      this.record('trader', `open ${side} ${volume}`);
       return r.positionId;
     } finally {
       this.tradeResponse = style;
@@ -266,6 +297,7 @@ export class FakeMetaApi implements MetaApiGateway {
     if (!p) throw new Error(`fake metaapi: no position ${positionId} to close`);
     this.deal(p, 'DEAL_ENTRY_OUT', p.lots, this.exitPrice(p), {}, this.ticket(), 'DEAL_REASON_CLIENT');
     this.book.delete(p.id);
+    this.record('trader', `close ${positionId}`);
   }
 
   /** The trader moves a position's stop by hand (the target stays); throws when MT5 would refuse it. */
@@ -276,6 +308,7 @@ export class FakeMetaApi implements MetaApiGateway {
     if (bad) throw new Error(`fake metaapi: ${bad}`);
     p.sl = sl;
     p.updateTime = this.now;
+    this.record('trader', `move the stop of ${positionId} to ${sl ?? 'none'}`);
   }
 
   /** The open positions as the account holds them (read without a call: the test's own view). */
@@ -318,6 +351,7 @@ export class FakeMetaApi implements MetaApiGateway {
         const { p, kind, level, price } = best;
         this.deal(p, 'DEAL_ENTRY_OUT', p.lots, price, {}, this.ticket(), kind === 'sl' ? 'DEAL_REASON_SL' : 'DEAL_REASON_TP');
         this.book.delete(p.id);
+        this.record('market', `${kind} of ${p.id} at ${price}`);
         closes.push({ positionId: p.id, kind, level, price, volume: volumeOf(p.lots, spec) });
       }
       from = to;
@@ -480,6 +514,14 @@ export class FakeMetaApi implements MetaApiGateway {
   }
 
   private trade(method: string, args: unknown[], run: () => MetatraderTradeResponse): MetatraderTradeResponse {
+    try {
+      return this.tradeOnce(method, args, run);
+    } finally {
+      this.record('warden', `${method} ${JSON.stringify(args.slice(0, 3))}`);
+    }
+  }
+
+  private tradeOnce(method: string, args: unknown[], run: () => MetatraderTradeResponse): MetatraderTradeResponse {
     this.enter(method, args);
     const fault = this.faults.shift() ?? null;
     if (fault instanceof Error) throw fault;

@@ -35,6 +35,12 @@ brokerContract('metaapi (fake SDK connection)', async (v) => {
     failNext(kind) {
       fake.failNext(kind);
     },
+    failWrites(kinds) {
+      fake.failWrites(kinds);
+    },
+    protectedHistory() {
+      return fake.protectedHistory;
+    },
     async feedBars(bars, now) {
       fake.feedBars(bars);
       fake.now = now;

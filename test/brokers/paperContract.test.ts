@@ -33,4 +33,5 @@ brokerContract('paper account', async (venue) => {
     },
     async close() {},
   };
-});
+  // The paper account holds a stop on the position, set in one step; it keeps no record of it over time.
+}, { protectedQuantity: false });

@@ -56,13 +56,13 @@ describeShared('live soak through the real adapters (short: a day per venue, 5 k
     expect(f.lifetimes.reusedTicket).toBeGreaterThan(0);
   }, 240_000);
 
-  // On Binance a stop move is cancel, then place. `warden serve` killed between the two leaves the position
-  // without a stop. The restarted session finds the move cut short (the venue shows no stop where there
-  // was one) and puts the decided stop back before anything else is decided for the position (rule
-  // 'restore'); before it did, a DTMS tighten placed 1281.41 here where the trader's stop was 1281.78
-  // (a buy: looser), found by this soak. The seed's breakeven (at 30% of the way to TP) and the original's DTMS
-  // thresholds move stops often, so the kills land between a cancel and its new stop.
-  it.concurrent('a kill between the cancel and the new stop of a Binance stop move: the stop is put back, never looser', async () => {
+  // On Binance a stop move places the new stop, then cancels the old one. `warden serve` killed between the
+  // two leaves the position with two stops, never none: the restarted session reads the newest as the stop
+  // (the adapter cancels the older one), so no move is found cut short and nothing needs putting back. (When
+  // moves were cancel, then place, this run found a kill leaving no stop, and a DTMS tighten placing 1281.41
+  // where the trader's stop was 1281.78.) The seed's breakeven (at 30% of the way to TP) and the original's
+  // DTMS thresholds move stops often, so the kills land between a new stop and the old one's cancel.
+  it.concurrent('a kill between the new stop and the cancel of the old one in a Binance stop move: never without a stop, never looser', async () => {
     const bars = readBars(sharedFile('xauusd_oanda_m1_2014-05.csv'));
     const configExtra = {
       exits: { breakeven: { atR: null }, rmag: { vwapFactor: 0.9 } },
@@ -70,7 +70,7 @@ describeShared('live soak through the real adapters (short: a day per venue, 5 k
     };
     const f = await runSoak({ venue: 'binance', bars, historyBars: HISTORY, playBars: 144, kills: 2, killKinds: ['after_write'], faultRate: 0, seed: 5, dir: join(dir, 'window'), stopOnViolation: false, configExtra });
     expect(f.violations).toEqual([]);
-    expect(f.intents.byKind['move_stop:restore']).toBeGreaterThan(0);
+    expect(f.intents.byKind['move_stop:restore'] ?? 0).toBe(0);
   }, 240_000);
 
   it.concurrent('MetaApi over the fake SDK connection', async () => {

@@ -173,10 +173,11 @@ export class BinanceSoakVenue implements SoakVenue {
       if (p.amt === 0) continue;
       const long = p.amt > 0;
       const closing = long ? 'SELL' : 'BUY';
-      const mine = this.fake.algo.filter((o) => o.closePosition && o.side === closing && o.positionSide === p.positionSide);
-      const stops = mine.filter((o) => o.orderType === 'STOP_MARKET');
+      const mine = this.fake.algo.filter((o) => (o.closePosition || o.reduceOnly || o.positionSide !== 'BOTH') && o.side === closing && o.positionSide === p.positionSide);
+      // Warden's stops are quantity stops placed before the old one is cancelled: the newest is the stop.
+      const stops = mine.filter((o) => o.orderType === 'STOP_MARKET').sort((x, y) => x.algoId - y.algoId);
       const target = mine.find((o) => o.orderType === 'TAKE_PROFIT_MARKET');
-      out.push({ id: `${BINANCE_XAU}:${long ? 'long' : 'short'}`, side: long ? 'buy' : 'sell', volume: Math.abs(p.amt), entry: p.entry, sl: stops[0]?.triggerPrice ?? null, tp: target?.triggerPrice ?? null, stops: stops.length, comment: '' });
+      out.push({ id: `${BINANCE_XAU}:${long ? 'long' : 'short'}`, side: long ? 'buy' : 'sell', volume: Math.abs(p.amt), entry: p.entry, sl: stops.at(-1)?.triggerPrice ?? null, tp: target?.triggerPrice ?? null, stops: stops.filter((o) => o.closePosition).length, comment: '' });
     }
     return out;
   }
@@ -200,6 +201,8 @@ export class BinanceSoakVenue implements SoakVenue {
     return [
       { id: clientOrderId(intent.id), role: 'request' },
       { id: clientOrderId(`${intent.id}:restore`), role: 'restore' },
+      // A partial close's stop resized to what is left: the same stop again, not a second decision.
+      { id: clientOrderId(`${intent.id}:resize`), role: 'restore' },
       { id: clientOrderId(`${intent.id}:sl`), role: 'stop_of_open' },
     ];
   }
