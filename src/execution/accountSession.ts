@@ -555,6 +555,13 @@ export class AccountSession {
     this.engine.onQuote(symbol, q.time, q.bid, q.ask, out);
     this.lastQuoteAt.set(symbol, q.time);
     for (const key of this.quoteRefusals) if (key.startsWith(`${symbol}|`)) this.quoteRefusals.delete(key);
+    // Nothing decided (most quotes): one write of what changed (a trail's reference, DTMS's check
+    // times, the engine's time and the health report), as a bar step's last one; decisions go the one
+    // way a bar step's go.
+    if (out.length === 0 && this.sink.buffer.length === 0) {
+      await this.commit(() => this.persist([]));
+      return { intents: [], featuresHeld: held, skipped: '' };
+    }
     const intents = await this.keepAndSend(out, q.time);
     return { intents, featuresHeld: held, skipped: '' };
   }
