@@ -45,6 +45,13 @@ export interface BrokerPort {
    * bars closed since. Throws for a symbol the account cannot trade or a timeframe the venue lacks.
    */
   candles(symbol: string, timeframe: Timeframe, limit: number): Promise<Bar[]>;
+  /**
+   * Streams the quotes of `symbols` where the venue pushes them: `onQuote` is called with each as it
+   * arrives (on the venue's connection: it must neither throw nor wait). Resolves once the stream is
+   * open, with the function that stops it; rejects when it cannot be opened (the caller polls `quote`
+   * instead). Absent: this adapter has no stream.
+   */
+  watchQuotes?(symbols: readonly string[], onQuote: (symbol: string, quote: BrokerQuote) => void): Promise<() => Promise<void>>;
   /** Releases the venue's connections (streams, sockets); the paper account has none. */
   close?(): Promise<void>;
 }

@@ -29,7 +29,7 @@
 //   bid for a sell); stop moves the position's current price.
 // - Quotes and candles: the `symbols` are subscribed to quotes and M1 candles on first use (a
 //   streaming connection); their streamed price is used while the stream is connected, else
-//   getSymbolPrice. Closed bars come from the streamed candles when they hold enough, else from
+//   getSymbolPrice; watchQuotes hands on every streamed price (onSymbolPriceUpdated). Closed bars come from the streamed candles when they hold enough, else from
 //   account.getHistoricalCandles (pages of 1,000, backwards). The stream does not see a gap while it
 //   was down: only the history does.
 // - Instruments: the symbol specification, the margin mode (hedging), the canonical symbol by the
@@ -459,6 +459,34 @@ export class MetaApiBroker implements BrokerPort {
     }
     const p = parsed(priceSchema, raw, `price of ${symbol}`);
     return { time: p.time, bid: p.bid, ask: p.ask };
+  }
+
+  /**
+   * Streams the quotes of `symbols` (managed symbols, subscribed as `quote` subscribes them): every
+   * price the streaming connection receives for them goes to `onQuote`. Rejects when one cannot be
+   * subscribed: the caller polls `quote` then. Stopping removes the listener only: the subscription
+   * also streams the M1 candles, and close() closes the streaming connection.
+   */
+  async watchQuotes(symbols: readonly string[], onQuote: (symbol: string, quote: BrokerQuote) => void): Promise<() => Promise<void>> {
+    const gw = await this.gateway();
+    const wanted = new Set(symbols);
+    // Listening before subscribing: the first prices are not missed.
+    const remove = gw.addPriceListener((raw) => {
+      if (!wanted.has(raw.symbol)) return;
+      // A malformed price is dropped: the quote feed's health tells when none usable come.
+      const p = priceSchema.safeParse(raw);
+      if (p.success) onQuote(raw.symbol, { time: p.data.time, bid: p.data.bid, ask: p.data.ask });
+    });
+    try {
+      for (const s of symbols) {
+        if (!this.streamSymbols.has(s)) throw new Error(`metaapi: ${s} is not one of the symbols to stream`);
+        if (!(await this.streaming(gw, s))) throw new Error(`metaapi: cannot subscribe to the quotes of ${s}`);
+      }
+    } catch (err) {
+      remove();
+      throw err;
+    }
+    return async () => remove();
   }
 
   async candles(symbol: string, timeframe: Timeframe, limit: number): Promise<Bar[]> {

@@ -143,6 +143,11 @@ export interface MetaApiGateway {
   subscribeToMarketData(symbol: string, subscriptions: MarketDataSubscription[]): Promise<void>;
   /** The streaming connection's terminalState.price(symbol): undefined when not streamed or not connected. */
   terminalPrice(symbol: string): MetatraderSymbolPrice | undefined;
+  /**
+   * Calls `listener` with every price the streaming connection receives (`onSymbolPriceUpdated`) for
+   * the symbols subscribed to quotes. Returns the function that removes it.
+   */
+  addPriceListener(listener: (price: MetatraderSymbolPrice) => void): () => void;
   /** The candles received from `onCandlesUpdated` since the subscription, oldest first (the last may still be forming). */
   streamedCandles(symbol: string, timeframe: string): readonly MetatraderCandle[];
   /** account.getHistoricalCandles: up to `limit` (<= 1000) candles up to `startTime` (latest when absent), backwards. */
@@ -279,6 +284,7 @@ class SdkGateway implements MetaApiGateway {
   private opening: Promise<SdkStreamingConnection> | null = null;
   /** `${symbol}|${timeframe}` -> candles by open time (ms). */
   private readonly candles = new Map<string, Map<number, MetatraderCandle>>();
+  private readonly priceListeners = new Set<(price: MetatraderSymbolPrice) => void>();
 
   constructor(
     private readonly mod: SdkModule,
@@ -334,19 +340,30 @@ class SdkGateway implements MetaApiGateway {
     return state.price(symbol);
   }
 
+  addPriceListener(listener: (price: MetatraderSymbolPrice) => void): () => void {
+    this.priceListeners.add(listener);
+    return () => {
+      this.priceListeners.delete(listener);
+    };
+  }
+
   streamedCandles(symbol: string, timeframe: string): readonly MetatraderCandle[] {
     const kept = this.candles.get(`${symbol}|${timeframe}`);
     if (!kept) return [];
     return [...kept.entries()].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
   }
 
-  /** The streaming connection, opened on first use, with a listener keeping the candles it streams. */
+  /** The streaming connection, opened on first use, with a listener keeping the candles and handing on the prices it streams. */
   private stream(): Promise<SdkStreamingConnection> {
     if (this.streaming) return Promise.resolve(this.streaming);
     this.opening ??= (async () => {
       const conn = this.account.getStreamingConnection();
       const listener = Object.assign(new this.mod.SynchronizationListener(), {
         onCandlesUpdated: async (_instanceIndex: string, candles: MetatraderCandle[]) => this.keep(candles),
+        // The SDK awaits its listeners: the price is handed on and nothing here waits.
+        onSymbolPriceUpdated: async (_instanceIndex: string, price: MetatraderSymbolPrice) => {
+          for (const l of this.priceListeners) l(price);
+        },
       });
       conn.addSynchronizationListener(listener);
       await conn.connect();

@@ -467,6 +467,16 @@ export const brokerSchema = z
      * MetaApi count requests per minute, and their bars close once a minute.
      */
     pollSec: range(0.01, 300).default(5),
+    /**
+     * How often, between two bars, the stop rules and DTMS's fast check are decided on the symbol's
+     * latest quote, seconds (0: on closed bars only). MetaApi streams its quotes and the latest one is
+     * taken; ccxt is asked for a quote each time. A quote step with a position on its symbol reads the
+     * account's positions once: Binance and MetaApi count requests per minute. The features still
+     * change only with closed bars.
+     */
+    quoteSec: range(0, 300).default(5),
+    /** Health is degraded when a symbol's quotes have not moved for this long (a stream that stopped), seconds. */
+    quoteStaleSec: z.number().int().min(5).max(3_600).default(60),
     /** M1 bars read at start to build the features (MetaApi and Binance give up to 1,000-1,500 per request). */
     historyBars: z.number().int().min(100).max(1500).default(1000),
     ccxt: z
@@ -491,6 +501,9 @@ export const brokerSchema = z
       .prefault({}),
   })
   .superRefine((b, ctx) => {
+    if (b.quoteSec > 0 && b.quoteStaleSec <= b.quoteSec) {
+      ctx.addIssue({ code: 'custom', path: ['quoteStaleSec'], message: `must be more than broker.quoteSec (${b.quoteSec} s): quotes are taken that often` });
+    }
     if (b.kind !== 'paper' && b.symbols.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['symbols'], message: `list the symbols to manage on the ${b.kind} account, as the venue spells them (e.g. ${b.kind === 'ccxt' ? 'BTC/USDT:USDT' : 'XAUUSDc'})` });
     }

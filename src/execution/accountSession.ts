@@ -21,7 +21,7 @@
 // leaves intents `pending` or `unknown` with the plans that sent them: the start settles them.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { OrderGateway } from '../brokers/brokerPort.ts';
+import type { BrokerQuote, OrderGateway } from '../brokers/brokerPort.ts';
 import type { WardenConfig } from '../config/schema.ts';
 import { toPlainJson } from '../domain/plainJson.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
@@ -129,6 +129,16 @@ export interface StepReport {
   barProblem: string;
 }
 
+/** What one quote step did. */
+export interface QuoteStepReport {
+  /** The step's intents, settled (or left unknown while the venue could not be read). */
+  intents: SettledIntent[];
+  /** The symbol's features are held by its circuit breaker: decided with the last good values. */
+  featuresHeld: boolean;
+  /** Why the quote was not stepped on ('' when it was): see quoteSkip. */
+  skipped: string;
+}
+
 /** Keeps only the records whose outcome changed and the intents (as replay's log does), copied: the engine reuses its record. */
 class BufferedSink implements DecisionSink {
   readonly keepsUnchanged = false;
@@ -172,6 +182,12 @@ export class AccountSession {
   private lastStepAt = Number.NaN;
   /** How far the market loop feeding this session is behind (health), when one is plugged in. */
   private lagSource: (() => EngineLag) | null = null;
+  /** What the quote feed finds wrong with its quotes (health), when one is plugged in. */
+  private quoteProblems: (() => string[]) | null = null;
+  /** The time of the last quote stepped on per symbol: a quote not after it is not stepped on. */
+  private readonly lastQuoteAt = new Map<string, number>();
+  /** Quote refusals logged (`symbol|kind`): once each, until a quote of the symbol is taken again. */
+  private readonly quoteRefusals = new Set<string>();
   /** Set by close(): a wait on the store gives up. */
   private closing = false;
   private wakeClosing: (() => void) | null = null;
@@ -345,6 +361,11 @@ export class AccountSession {
     this.lagSource = lag;
   }
 
+  /** Plugs in what the quote feed finds wrong (stale quotes, a stream down): each degrades health. */
+  setQuoteProblems(problems: () => string[]): void {
+    this.quoteProblems = problems;
+  }
+
   /**
    * One live session per store: refuses when another process on this machine that is still alive
    * holds it, or a session on another machine reported within the last 3 minutes. A holder that died
@@ -372,7 +393,25 @@ export class AccountSession {
 
   /** A closed bar of `symbol`. Steps run one at a time, in call order. */
   onBar(symbol: string, bar: Bar): Promise<StepReport> {
-    return this.queue(() => this.step(symbol, bar));
+    return this.queue(() => this.step(symbol, () => this.stepOn(symbol, bar)));
+  }
+
+  /**
+   * A quote of `symbol` between two bars (a real account's quote feed): the positions on the symbol
+   * are decided at it with the features of the last closed bar (stops trail, DTMS's fast check runs
+   * on its own interval), and what is decided is kept and sent as in a bar step. Queued with the bar
+   * steps, one at a time. A quote that cannot be taken (see quoteSkip) is no step: nothing is read,
+   * decided or written.
+   */
+  onQuote(symbol: string, quote: BrokerQuote): Promise<QuoteStepReport> {
+    const bad = quoteProblem(quote);
+    if (bad !== '') return Promise.resolve(this.quoteSkipped(symbol, 'price', bad));
+    return this.queue(() => {
+      if (!this.started) throw new Error('AccountSession: call start() first');
+      const skipped = this.quoteSkip(symbol, quote);
+      if (skipped !== null) return this.quoteSkipped(symbol, skipped.kind, skipped.why);
+      return this.step(symbol, () => this.quoteOn(symbol, quote));
+    });
   }
 
   /** The market data of `symbol` could not be had (a feed error): counts toward its breaker. */
@@ -394,6 +433,7 @@ export class AccountSession {
       problems.push(`the store cannot be written since ${new Date(t.since).toISOString()} (${t.reason}; ${t.attempts} tries): nothing is decided or sent until it can`);
     }
     if (this.stepFailure !== null) problems.push(`the last step failed at ${new Date(this.stepFailure.at).toISOString()}: ${this.stepFailure.message}`);
+    if (this.quoteProblems !== null) problems.push(...this.quoteProblems());
     const lag = this.lagSource?.() ?? null;
     const maxLagMs = this.o.config.execution.maxLagSec * 1000;
     if (lag !== null && lag.lagMs > maxLagMs) {
@@ -427,10 +467,10 @@ export class AccountSession {
 
   // ---------------------------------------------------------------- a step
 
-  private async step(symbol: string, bar: Bar): Promise<StepReport> {
+  private async step<R>(symbol: string, run: () => Promise<R>): Promise<R> {
     if (!this.started) throw new Error('AccountSession: call start() first');
     try {
-      const report = await this.stepOn(symbol, bar);
+      const report = await run();
       this.stepFailure = null;
       this.lastStepAt = this.o.wallClock?.() ?? this.o.clock();
       return report;
@@ -479,6 +519,75 @@ export class AccountSession {
       const spread = Number.isFinite(bar.spread) && bar.spread > 0 ? bar.spread : 0;
       this.engine.onQuote(symbol, closeTime, bar.close, bar.close + spread, out);
     }
+    const results = await this.keepAndSend(out, closeTime);
+    return { intents: results, featuresHeld: held, barProblem: problem };
+  }
+
+  /**
+   * Why a quote is not stepped on (null: it is). `nothing`: no position, hedge or orphaned hedge to
+   * decide for on the symbol, so the venue is not read at all (a position opened by hand is adopted at
+   * the next bar, or at once through the API). `stale`: older than the last bar's close (that bar was
+   * decided at a later price). `repeat`: not after the last quote taken. A bar closing after a quote was taken is still
+   * decided at its close time, a few seconds before: the engine's rules measure time spans, which a
+   * step back of seconds does not upset.
+   */
+  private quoteSkip(symbol: string, q: BrokerQuote): { kind: 'symbol' | 'stale' | 'repeat' | 'nothing'; why: string } | null {
+    if (this.engine.instrument(symbol) === undefined) return { kind: 'symbol', why: `${symbol} is not an instrument this session manages` };
+    const lastBar = this.lastBarAt.get(symbol) ?? Number.NEGATIVE_INFINITY;
+    if (q.time < lastBar) return { kind: 'stale', why: `quote at ${new Date(q.time).toISOString()} is older than the last bar's close (${new Date(lastBar).toISOString()})` };
+    if (q.time <= (this.lastQuoteAt.get(symbol) ?? Number.NEGATIVE_INFINITY)) return { kind: 'repeat', why: `quote at ${new Date(q.time).toISOString()} is not after the last quote taken` };
+    if (this.engine.hedgeIds().length === 0 && !this.engine.positionIds().some((id) => this.engine.position(id)?.symbol === symbol)) return { kind: 'nothing', why: 'nothing to decide on this symbol' };
+    return null;
+  }
+
+  /**
+   * A quote not stepped on. Refusals are logged once per symbol and kind until a quote of the symbol
+   * is taken again (quotes come every few seconds); a quote older than the bar just stepped is usual
+   * around a bar's close in a quiet market, so it is only a debug line.
+   */
+  private quoteSkipped(symbol: string, kind: string, why: string): QuoteStepReport {
+    if (kind !== 'nothing' && kind !== 'repeat') {
+      const key = `${symbol}|${kind}`;
+      if (!this.quoteRefusals.has(key)) {
+        this.quoteRefusals.add(key);
+        if (kind === 'stale') this.o.log?.debug({ symbol, reason: why }, 'quote older than the last bar: not stepped on');
+        else this.o.log?.warn({ symbol, reason: why }, 'quote refused (logged once until a quote is taken again)');
+      }
+    }
+    return { intents: [], featuresHeld: false, skipped: why };
+  }
+
+  private async quoteOn(symbol: string, q: BrokerQuote): Promise<QuoteStepReport> {
+    this.noteClock(q.time);
+    // A would-be stop the quote reached ends its would-be position first, as a bar's range does.
+    this.o.shadow?.onBar(symbol, { time: q.time - this.baseMs, open: q.bid, high: q.bid, low: q.bid, close: q.bid, volume: 0, spread: q.ask - q.bid }, q.time);
+    const before = await this.readPositions();
+    if (before !== null) {
+      if (this.unsettled) this.settleOutstanding(this.asManaged(before), 'after an unknown answer', []);
+      this.syncWith(before, q.time, null);
+    }
+    const out: Intent[] = [];
+    const held = !this.breakers.allows(symbol, this.o.clock());
+    this.engine.onQuote(symbol, q.time, q.bid, q.ask, out);
+    this.lastQuoteAt.set(symbol, q.time);
+    for (const key of this.quoteRefusals) if (key.startsWith(`${symbol}|`)) this.quoteRefusals.delete(key);
+    // Nothing decided (most quotes): one write of what changed (a trail's reference, DTMS's check
+    // times, the engine's time and the health report), as a bar step's last one; decisions go the one
+    // way a bar step's go.
+    if (out.length === 0 && this.sink.buffer.length === 0) {
+      await this.commit(() => this.persist([]));
+      return { intents: [], featuresHeld: held, skipped: '' };
+    }
+    const intents = await this.keepAndSend(out, q.time);
+    return { intents, featuresHeld: held, skipped: '' };
+  }
+
+  /**
+   * What follows a decision, for a bar step and a quote step alike (one execution path): `out`, decided
+   * at `closeTime` (the market's time: a bar's close, or a quote's time), is kept, then sent, and the
+   * broker's fresh view taken. Returns the intents, settled.
+   */
+  private async keepAndSend(out: Intent[], closeTime: number): Promise<SettledIntent[]> {
     // Intent ids carry the lifetime key, so a new decision never meets an id the journal holds. One
     // that does (a store older than lifetimes, or a fault) belongs to another decision: it is neither
     // sent nor allowed to settle this one. The engine takes it as refused and decides afresh (the
@@ -529,7 +638,7 @@ export class AccountSession {
       this.syncWith(after, closeTime, null);
     }
     await this.commit(() => this.persist([]));
-    return { intents: results, featuresHeld: held, barProblem: problem };
+    return results;
   }
 
   // ---------------------------------------------------------------- the store, kept working
@@ -949,6 +1058,14 @@ export function isStoreOutage(err: unknown): boolean {
   if (typeof err !== 'object' || err === null || !('code' in err) || typeof err.code !== 'string') return false;
   const code = err.code;
   return code === 'SQLITE_FULL' || code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_LOCKED_') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PROTOCOL';
+}
+
+/** Why a quote is not a price ('' when it is): a time that is not one, bid or ask not a positive number, or crossed (bid above ask). */
+export function quoteProblem(q: BrokerQuote): string {
+  if (!Number.isFinite(q.time)) return `quote time ${q.time} is not a time`;
+  if (!(Number.isFinite(q.bid) && q.bid > 0 && Number.isFinite(q.ask) && q.ask > 0)) return `quote has a price that is not a positive number (bid ${q.bid}, ask ${q.ask})`;
+  if (q.bid > q.ask) return `quote is crossed (bid ${q.bid} above ask ${q.ask})`;
+  return '';
 }
 
 /** Why a bar cannot be folded into the features ('' when it can): not a price, not a bar, or not after the last one. */

@@ -2,6 +2,8 @@
 // feeds the paper account (stops and targets fill inside each bar) and the account session (decisions,
 // journal, execution), at `speed` bars per second. A few demo positions are kept open per symbol, as a
 // trader would open them by hand, so there is always something to manage. Stops between two bars.
+// Decisions are on bars only here: the played market has no quotes between its bars (a real account
+// decides on quotes between bars too: quoteFeed.ts).
 import type { Logger } from 'pino';
 import type { PaperAccount } from '../brokers/paperAccount.ts';
 import { ceilToStep, floorToStep, roundStop, roundVolumeDown } from '../domain/rounding.ts';

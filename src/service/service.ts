@@ -18,6 +18,7 @@ import { eventFromDecision, eventFromExecution } from '../notify/notificationEve
 import { createNotifier, notifyFromEnv } from '../notify/notifyConfig.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import { BrokerFeed } from './brokerFeed.ts';
+import { QuoteFeed } from './quoteFeed.ts';
 import { EngineLoop, type MarketLoop } from './engineLoop.ts';
 import { EventHub } from './eventHub.ts';
 import { RecentBars } from './recentBars.ts';
@@ -59,6 +60,8 @@ export interface RunningService {
   /** Which account, for a person (no secret in it). */
   describe: string;
   loop: MarketLoop;
+  /** A real account's quote feed (null on the paper account, or with broker.quoteSec 0). */
+  quotes: QuoteFeed | null;
   hub: EventHub;
   notifier: Notifier;
   stop(): Promise<void>;
@@ -202,6 +205,25 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         })
       : new BrokerFeed({ broker: configured.broker, session, symbols: configured.symbols, pollMs: config.broker.pollSec * 1000, clock: wallClock, log, onBar, onStep }, history);
   session.setLagSource(() => loop.lag());
+  // Between bars a real account's stops are decided on quotes too; the played market has none.
+  const quotes =
+    live && config.broker.quoteSec > 0
+      ? new QuoteFeed({
+          broker: configured.broker,
+          session,
+          symbols: configured.symbols,
+          everyMs: config.broker.quoteSec * 1000,
+          staleMs: config.broker.quoteStaleSec * 1000,
+          crypto: new Set(instruments.filter((i) => i.crypto).map((i) => i.symbol)),
+          clock: wallClock,
+          log,
+          onStep: (symbol, r) => onStep(symbol, { intents: r.intents, featuresHeld: r.featuresHeld, barProblem: '' }),
+        })
+      : null;
+  if (quotes) {
+    session.setQuoteProblems(() => quotes.problems());
+    await quotes.open();
+  }
   const { token, file } = apiToken(o.token, o.tokenFile);
   const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => {
       const n = notifier.stats();
@@ -218,6 +240,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   try {
     await app.listen({ host: config.service.host, port: config.service.port });
   } catch (err) {
+    await quotes?.stop();
     await session.close();
     await configured.broker.close?.();
     throw err;
@@ -226,6 +249,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.service.port;
   const host = config.service.host.includes(':') ? `[${config.service.host}]` : config.service.host;
   void loop.run().catch((err: unknown) => log.error({ err }, 'the engine loop stopped on an error'));
+  void quotes?.run().catch((err: unknown) => log.error({ err }, 'the quote feed stopped on an error'));
   let stopped = false;
   return {
     url: `http://${host}:${port}/`,
@@ -236,6 +260,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     paper,
     describe: configured.describe,
     loop,
+    quotes,
     hub,
     notifier,
     async stop() {
@@ -252,6 +277,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       };
       // A step waiting for the store gives up first (nothing it decided was sent), so the loop can end.
       session.interrupt();
+      await attempt('the quote feed', async () => quotes?.stop());
       await attempt('the market loop', () => loop.stop());
       await attempt('the HTTP server', () => app.close());
       // Stores the state once more (the paper account as it stopped, a demo position opened after the

@@ -52,7 +52,9 @@
 //
 // What it models (the paper broker's semantics, the project's reference):
 // - One symbol by default, XAUUSDc (3 digits, tick 0.001, lots 0.01..200 by 0.01, contract 100), a
-//   quote set by the test (ask = bid + spread), streamed once subscribed (quotes, 1m candles).
+//   quote set by the test (ask = bid + spread), streamed once subscribed (quotes, 1m candles): each
+//   quote set is pushed to the price listeners (onSymbolPriceUpdated) while the stream is connected;
+//   `streamPrice` pushes any price as it is (a malformed or crossed one).
 // - Stops: SL and TP on the tick grid, else 10016 INVALID_STOPS; stops level from the bid for a buy
 //   and the ask for a sell (exactly the level is allowed, 0 still needs the level on its side). A
 //   modify checks only the levels it changes; an omitted level is removed (MT5's SLTP request sets
@@ -212,6 +214,7 @@ export class FakeMetaApi implements MetaApiGateway {
    */
   readonly protectedHistory: ProtectedSample[] = [];
   private readonly lastSample = new Map<string, ProtectedSample>();
+  private readonly priceListeners = new Set<(price: MetatraderSymbolPrice) => void>();
   /** Orders and positions (a position's id is its opening order's ticket). */
   private nextTicket = 80_000_001;
   private nextDeal = 90_000_001;
@@ -254,6 +257,22 @@ export class FakeMetaApi implements MetaApiGateway {
   setBid(bid: number, symbol = XAU): void {
     const spec = this.specOf(symbol);
     this.quotes.set(symbol, { bid, ask: round(bid + this.spread, spec.digits), time: this.now });
+    if (this.streams(symbol)) this.streamPrice(this.price(symbol));
+  }
+
+  /** Pushes `price` to the price listeners as the stream would (whatever it holds), when `symbol` streams. */
+  streamPrice(price: MetatraderSymbolPrice): void {
+    if (!this.streams(price.symbol)) return;
+    for (const l of [...this.priceListeners]) l(price);
+  }
+
+  /** Price listeners attached now. */
+  get listening(): number {
+    return this.priceListeners.size;
+  }
+
+  private streams(symbol: string): boolean {
+    return !this.closed && this.streamConnected && this.subscriptions.get(symbol)?.some((s) => s.type === 'quotes') === true;
   }
 
   /** M1 bars the venue holds (the last may be forming); streamed too once subscribed to 1m candles. */
@@ -405,6 +424,13 @@ export class FakeMetaApi implements MetaApiGateway {
     if (this.closed || !this.streamConnected) return undefined;
     if (!this.subscriptions.get(symbol)?.some((s) => s.type === 'quotes')) return undefined;
     return this.price(symbol);
+  }
+
+  addPriceListener(listener: (price: MetatraderSymbolPrice) => void): () => void {
+    this.priceListeners.add(listener);
+    return () => {
+      this.priceListeners.delete(listener);
+    };
   }
 
   streamedCandles(symbol: string, timeframe: string): readonly MetatraderCandle[] {

@@ -33,6 +33,7 @@ async function readOnly(): Promise<MetaApiGateway> {
     getSymbolPrice: (s, keep) => gw.getSymbolPrice(s, keep),
     subscribeToMarketData: (s, subs) => gw.subscribeToMarketData(s, subs),
     terminalPrice: (s) => gw.terminalPrice(s),
+    addPriceListener: (l) => gw.addPriceListener(l),
     streamedCandles: (s, tf) => gw.streamedCandles(s, tf),
     getHistoricalCandles: (s, tf, start, limit) => gw.getHistoricalCandles(s, tf, start, limit),
     getDealsByTimeRange: (from, to, offset, limit) => gw.getDealsByTimeRange(from, to, offset, limit),

@@ -130,6 +130,17 @@ describe('phase 11 ranges', () => {
     for (const v of [0.009, 0, -1, 301]) refused('broker.pollSec', v, 'between 0.01 and 300');
   });
 
+  it('broker.quoteSec: 0 (off) up to 300 s, 5 by default; quotes go stale after more than quoteSec', () => {
+    expect(ok(parseConfig({}, 'test')).broker).toMatchObject({ quoteSec: 5, quoteStaleSec: 60 });
+    for (const v of [0, 0.5, 2, 59]) expect(ok(parseConfig(at('broker.quoteSec', v), 'test')).broker.quoteSec).toBe(v);
+    expect(ok(parseConfig({ broker: { quoteSec: 300, quoteStaleSec: 600 } }, 'test')).broker.quoteSec).toBe(300);
+    for (const v of [-1, 301]) refused('broker.quoteSec', v, 'between 0 and 300');
+    expect(errs(parseConfig(at('broker.quoteStaleSec', 4), 'test')).map((e) => e.path)).toContain('broker.quoteStaleSec');
+    const errors = errs(parseConfig({ broker: { quoteSec: 30, quoteStaleSec: 30 } }, 'test'));
+    expect(errors.map((e) => e.path)).toEqual(['broker.quoteStaleSec']);
+    expect(errors[0]?.message).toContain('more than broker.quoteSec');
+  });
+
   it('RMAG tighten percents 0..100', () => {
     refused('exits.rmag.tightenBreakevenPct', 101, 'between 0 and 100');
     refused('exits.rmag.tightenPartialPct', -5, 'between 0 and 100');

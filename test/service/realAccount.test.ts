@@ -115,7 +115,8 @@ describe.each([
     const atVenue = async (): Promise<Position | undefined> => (await venue.broker.positions()).find((p) => p.id === ticket);
     expect(await atVenue()).toMatchObject({ sl: best.sl, tp: best.tp });
 
-    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'ccxt', symbols: [venue.symbol], pollSec: 1, historyBars: 1000 } });
+    // Bars only (quoteSec 0): what is checked is what the bar feed decides; quotes are tested below.
+    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'ccxt', symbols: [venue.symbol], pollSec: 1, quoteSec: 0, historyBars: 1000 } });
     const configured: ConfiguredBroker = { kind: 'ccxt', broker: venue.broker, symbols: [venue.symbol], paper: null, describe: name };
     const store = openSqliteStore(join(dir, `real-${venue.symbol.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}.db`), { now: PINNED_NOW });
     const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: configured });
@@ -160,7 +161,7 @@ describe.each([
     const ticket = venue.open(best.side, best.sl, best.tp);
     venue.closeBars(1200);
     const atVenue = async (): Promise<Position | undefined> => (await venue.broker.positions()).find((p) => p.id === ticket);
-    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'ccxt', mode: 'shadow', symbols: [venue.symbol], pollSec: 1, historyBars: 1000 } });
+    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'ccxt', mode: 'shadow', symbols: [venue.symbol], pollSec: 1, quoteSec: 0, historyBars: 1000 } });
     const configured: ConfiguredBroker = { kind: 'ccxt', broker: venue.broker, symbols: [venue.symbol], paper: null, describe: name };
     const store = openSqliteStore(join(dir, `shadow-${venue.symbol.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}.db`), { now: PINNED_NOW });
     const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: configured });
@@ -196,7 +197,7 @@ describe('serve on a real account that gives no bar history', () => {
     const broker: ConfiguredBroker['broker'] = Object.assign(Object.create(venue.broker) as ConfiguredBroker['broker'], {
       candles: (symbol: string, tf: 'M1', limit: number) => (limit >= 1000 ? Promise.reject(new Error('historical candles are not supported for this account')) : venue.broker.candles(symbol, tf, limit)),
     });
-    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'metaapi', symbols: [SYMBOL], pollSec: 1 } });
+    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'metaapi', symbols: [SYMBOL], pollSec: 1, quoteSec: 0 } });
     const store = openSqliteStore(join(dir, 'nohistory.db'), { now: PINNED_NOW });
     const warnings: string[] = [];
     const log = createLogger({ level: 'warn', destination: { write: (line: string) => void warnings.push(line) } });
@@ -219,5 +220,86 @@ describe('serve on a real account that gives no bar history', () => {
       await service.stop();
       store.close();
     }
+  }, 30_000);
+});
+
+describe('serve on a real account that streams quotes (MetaApi)', () => {
+  it('decides on the streamed quotes between bars, sends to the venue, reports the feed, and closes the stream on stop', async () => {
+    const raw = sampleBars(5, 1260);
+    const shift = Math.floor((PINNED_NOW - 3_000 - closeOf(raw[1199]!)) / BAR_MS) * BAR_MS;
+    const bars: Bar[] = raw.map((b) => ({ ...b, time: b.time + shift }));
+    const best = profitableEntry(bars, 1000, 1190, 1199);
+    const fake = new FakeMetaApi('hedging');
+    fake.now = closeOf(bars[best.i0]!);
+    fake.setBid(bars[best.i0]!.close);
+    const ticket = fake.traderOpen(best.side, 1, best.sl, best.tp);
+    fake.now = closeOf(bars[1199]!) + 1_000;
+    fake.feedBars(bars.slice(0, 1200));
+    fake.setBid(bars[1199]!.close);
+    const broker = new MetaApiBroker({ accountId: 'test-account', gateway: fake, symbols: [MT5_XAU], clock: () => fake.now });
+    // Bars polled once (at start; none closes during the test), quotes taken every 20 ms.
+    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'metaapi', symbols: [MT5_XAU], pollSec: 300, quoteSec: 0.02 } });
+    const store = openSqliteStore(join(dir, 'quotes.db'), { now: PINNED_NOW });
+    const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: { kind: 'metaapi', broker, symbols: [MT5_XAU], paper: null, describe: 'fake MetaApi' } });
+    try {
+      expect(service.quotes?.describe()).toBe('decisions on quotes every 0.02 s (streamed)');
+      expect(fake.listening).toBe(1);
+      // A quote streams in, 2 s after the last bar closed: the partial is decided on it and sent.
+      fake.now += 2_000;
+      fake.setBid(bars[1199]!.close);
+      await waitUntil(() => store.intentsSince(0).length >= 1);
+      const sent = store.intentsSince(0);
+      expect(sent.map((i) => `${i.intent.kind}:${i.intent.rule}`)[0]).toBe('close_partial:partial');
+      expect(sent[0]!.intent.time).toBe(fake.now);
+      expect(service.loop.played).toBe(0);
+      await waitUntil(() => store.intent(sent[0]!.intent.id)?.status === 'applied');
+      expect(fake.heldPositions().find((p) => p.id === ticket)?.volume).toBeCloseTo(0.3, 9);
+      expect(service.quotes!.steps).toBeGreaterThanOrEqual(1);
+      expect(fake.unexpected).toEqual([]);
+    } finally {
+      await service.stop();
+      store.close();
+    }
+    expect(fake.listening).toBe(0);
+    expect(fake.closed).toBe(true);
+  }, 30_000);
+
+  it('in shadow mode a quote\'s decision is recorded as shadow and not sent', async () => {
+    const raw = sampleBars(5, 1260);
+    const shift = Math.floor((PINNED_NOW - 3_000 - closeOf(raw[1199]!)) / BAR_MS) * BAR_MS;
+    const bars: Bar[] = raw.map((b) => ({ ...b, time: b.time + shift }));
+    const best = profitableEntry(bars, 1000, 1190, 1199);
+    const fake = new FakeMetaApi('hedging');
+    fake.now = closeOf(bars[best.i0]!);
+    fake.setBid(bars[best.i0]!.close);
+    const ticket = fake.traderOpen(best.side, 1, best.sl, best.tp);
+    fake.now = closeOf(bars[1199]!) + 1_000;
+    fake.feedBars(bars.slice(0, 1200));
+    fake.setBid(bars[1199]!.close);
+    const broker = new MetaApiBroker({ accountId: 'test-account', gateway: fake, symbols: [MT5_XAU], clock: () => fake.now });
+    // Bars polled once (at start; none closes during the test), quotes taken every 20 ms.
+    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'metaapi', mode: 'shadow', symbols: [MT5_XAU], pollSec: 300, quoteSec: 0.02 } });
+    const store = openSqliteStore(join(dir, 'quotes-shadow.db'), { now: PINNED_NOW });
+    const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: { kind: 'metaapi', broker, symbols: [MT5_XAU], paper: null, describe: 'fake MetaApi' } });
+    try {
+      expect(service.quotes?.describe()).toBe('decisions on quotes every 0.02 s (streamed)');
+      expect(fake.listening).toBe(1);
+      // A quote streams in, 2 s after the last bar closed: the partial is decided on it and sent.
+      fake.now += 2_000;
+      fake.setBid(bars[1199]!.close);
+      const shadowed = () => store.recentDecisions(100).filter((r) => r.outcome === 'shadow');
+      await waitUntil(() => shadowed().length >= 1);
+      expect(shadowed()[0]).toMatchObject({ rule: 'partial', time: fake.now });
+      expect(store.intentsSince(0)).toEqual([]);
+      expect(service.loop.played).toBe(0);
+      expect(fake.heldPositions().find((p) => p.id === ticket)?.volume).toBe(1);
+      expect(service.session.shadow!.position(ticket)).toMatchObject({ wouldBeVolume: 0.3, venueVolume: 1, decisions: 1 });
+      expect(fake.unexpected).toEqual([]);
+    } finally {
+      await service.stop();
+      store.close();
+    }
+    expect(fake.listening).toBe(0);
+    expect(fake.closed).toBe(true);
   }, 30_000);
 });

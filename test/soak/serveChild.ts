@@ -85,10 +85,14 @@ class IpcGateway implements MetaApiGateway {
   private readonly prices = new Map<string, MetatraderSymbolPrice>();
   private readonly candles = new Map<string, Map<number, MetatraderCandle>>();
   private readonly subscribed = new Set<string>();
+  private readonly priceListeners = new Set<(price: MetatraderSymbolPrice) => void>();
 
   receive(symbol: string, candles: readonly MetatraderCandle[], price: MetatraderSymbolPrice | null): void {
     if (!this.subscribed.has(symbol)) return;
-    if (price) this.prices.set(symbol, price);
+    if (price) {
+      this.prices.set(symbol, price);
+      if (!this.closed) for (const l of this.priceListeners) l(price);
+    }
     let kept = this.candles.get(symbol);
     if (!kept) this.candles.set(symbol, (kept = new Map()));
     for (const c of candles) kept.set(new Date(c.time).getTime(), c);
@@ -120,6 +124,12 @@ class IpcGateway implements MetaApiGateway {
   }
   terminalPrice(symbol: string): MetatraderSymbolPrice | undefined {
     return this.closed ? undefined : this.prices.get(symbol);
+  }
+  addPriceListener(listener: (price: MetatraderSymbolPrice) => void): () => void {
+    this.priceListeners.add(listener);
+    return () => {
+      this.priceListeners.delete(listener);
+    };
   }
   streamedCandles(symbol: string, timeframe: string): readonly MetatraderCandle[] {
     if (timeframe !== '1m') return [];

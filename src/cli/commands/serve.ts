@@ -85,7 +85,7 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   writeOut(cmd, `Warden is running: dashboard and API at ${service.url} (API docs ${service.url}docs)`);
   writeOut(cmd, service.tokenFile !== '' ? `API token for the mutating endpoints: in ${service.tokenFile}` : 'API token: from the config or WARDEN_API_TOKEN');
   if (service.paper) writeOut(cmd, `store: ${path.resolve(storeFile)}; market: ${config.service.market.symbols.join(', ')} played at ${config.service.market.speed} bars/s. Ctrl-C stops.`);
-  else writeOut(cmd, `store: ${path.resolve(storeFile)}; account: ${service.describe}; managing ${broker.symbols.join(', ')} (bars polled every ${config.broker.pollSec} s). Ctrl-C stops.`);
+  else writeOut(cmd, `store: ${path.resolve(storeFile)}; account: ${service.describe}; managing ${broker.symbols.join(', ')} (bars polled every ${config.broker.pollSec} s; ${service.quotes?.describe() ?? 'decisions on closed bars only'}). Ctrl-C stops.`);
   const shadowed = service.session.shadow?.shadowed() ?? [];
   if (service.session.shadow !== undefined) {
     writeOut(cmd, `SHADOW MODE: nothing is sent for ${shadowed.join(', ') || 'no symbol (all promoted to live)'}; every decision is recorded (outcome shadow) and scored against what the market did (GET /api/shadow, warden shadow report). Promote a symbol to live: POST /api/shadow/promote {"symbol": "..."}`);
