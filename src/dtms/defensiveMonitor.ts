@@ -220,6 +220,17 @@ export class DefensiveMonitor {
     }
   }
 
+  /**
+   * A quote between two bars (live): the orders DTMS plans from now on are priced at it, not at the last
+   * bar's close. The features and the checks' data stay those of the closed bars.
+   */
+  onQuote(symbol: string, bid: number, ask: number): void {
+    if (!(Number.isFinite(bid) && Number.isFinite(ask) && bid > 0 && ask >= bid)) return;
+    const s = this.symbol(symbol);
+    s.bid = bid;
+    s.ask = ask;
+  }
+
   /** Starts defending a position (auto-enable): its state, and its schedule from now. */
   track(position: Position, instrument: Instrument, initialRisk: number, now: number): Tracked {
     const existing = this.tracked.get(position.id);

@@ -486,6 +486,8 @@ export class ExitEngine {
    * breaker): every position on the symbol is evaluated at it with the last good feature values.
    */
   onQuote(symbol: string, now: number, bid: number, ask: number, out: Intent[]): void {
+    // DTMS prices what it asks for (a tightened stop, a hedge) at this quote too.
+    this.monitor?.onQuote(symbol, bid, ask);
     this.evaluateSymbol(this.symbol(symbol), now, bid, ask, out);
   }
 
