@@ -70,7 +70,11 @@ export type DecisionReason =
   /** An intent kept only after a store outage: not sent (its prices are gone), decided afresh. */
   | 'stale_decision'
   /** A stop move of Warden's was cut short at the venue (old stop gone, new one not there): the stop is put back. */
-  | 'stop_cut_short';
+  | 'stop_cut_short'
+  /** DTMS: a trader took the position out of DTMS's hands (no check, no action), with their reason. */
+  | 'dtms_disabled'
+  /** DTMS: a trader gave the position back to DTMS. */
+  | 'dtms_enabled';
 
 /** Advisory gate results: 1 pass, 0 fail, -1 no data (counts as pass, shown as unknown). */
 export type GateValue = -1 | 0 | 1;

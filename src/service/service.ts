@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import { brokerFromConfig, BrokerSetupError, type ConfiguredBroker } from '../brokers/brokerFromConfig.ts';
 import type { BrokerPort } from '../brokers/brokerPort.ts';
 import type { PaperAccount } from '../brokers/paperAccount.ts';
+import { keysByAccount, resolveAccountDefaults } from '../config/accountDefaults.ts';
 import type { WardenConfig } from '../config/schema.ts';
+import { describeDtmsScope } from '../dtms/dtmsParams.ts';
 import type { Bar, Instrument } from '../domain/types.ts';
 import { instrumentFromConfig } from '../domain/instruments.ts';
 import { ticketOfKey } from '../domain/lifetime.ts';
@@ -57,6 +59,8 @@ export interface RunningService {
   paper: PaperAccount | null;
   /** Which account, for a person (no secret in it). */
   describe: string;
+  /** What DTMS may do on this account, for a person (the start line). */
+  dtms: string;
   loop: MarketLoop;
   hub: EventHub;
   notifier: Notifier;
@@ -77,8 +81,10 @@ function apiToken(given: string | undefined, file: string): { token: string; fil
 }
 
 export async function startService(o: ServiceOptions): Promise<RunningService> {
-  const { config, store, log } = o;
-  const configured = o.broker ?? brokerFromConfig(config, o.env ?? process.env);
+  const { store, log } = o;
+  const configured = o.broker ?? brokerFromConfig(o.config, o.env ?? process.env);
+  // Settings left to the account (null) take its value: a real account is one without the embedded paper account.
+  const config = resolveAccountDefaults(o.config, { real: configured.paper === null });
   const live = configured.paper === null ? await openVenue(configured, config, log) : null;
   const m = config.service.market;
   const wallClock = o.clock ?? Date.now;
@@ -197,6 +203,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         })
       : new BrokerFeed({ broker: configured.broker, session, symbols: configured.symbols, pollMs: config.broker.pollSec * 1000, clock: wallClock, log, onBar, onStep }, history);
   session.setLagSource(() => loop.lag());
+  const dtms = describeDtmsScope(config.dtms, { hedging: instruments.some((i) => i.hedging), byAccount: keysByAccount(o.config).includes('dtms.actions.openPositions') });
+  log.info({ dtmsEnabled: config.dtms.enabled, openPositions: config.dtms.actions.openPositions }, dtms);
   const { token, file } = apiToken(o.token, o.tokenFile);
   const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => {
       const n = notifier.stats();
@@ -230,6 +238,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     broker: configured.broker,
     paper,
     describe: configured.describe,
+    dtms,
     loop,
     hub,
     notifier,

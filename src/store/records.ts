@@ -76,6 +76,8 @@ const REASONS = allOf<DecisionReason>()([
   'clock_jump',
   'stale_decision',
   'stop_cut_short',
+  'dtms_disabled',
+  'dtms_enabled',
 ]);
 
 // ---- JSON that keeps NaN and the infinities (domain/plainJson.ts) ----------------------------------------
@@ -221,6 +223,8 @@ export const storedDefenceSchema = z.strictObject({
   attempts: num,
   lastRefusal: str,
   ownsStop: bool,
+  // Absent in defences stored before a trader could take a position out of DTMS's hands: defended.
+  disabled: z.strictObject({ at: num, reason: str }).nullable().default(null),
 }) satisfies z.ZodType<StoredDefence>;
 
 export const decisionRecordSchema = z.strictObject({

@@ -83,6 +83,7 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   writeOut(cmd, service.tokenFile !== '' ? `API token for the mutating endpoints: in ${service.tokenFile}` : 'API token: from the config or WARDEN_API_TOKEN');
   if (service.paper) writeOut(cmd, `store: ${path.resolve(storeFile)}; market: ${config.service.market.symbols.join(', ')} played at ${config.service.market.speed} bars/s. Ctrl-C stops.`);
   else writeOut(cmd, `store: ${path.resolve(storeFile)}; account: ${service.describe}; managing ${broker.symbols.join(', ')} (bars polled every ${config.broker.pollSec} s). Ctrl-C stops.`);
+  writeOut(cmd, service.dtms);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
