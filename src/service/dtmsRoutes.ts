@@ -31,7 +31,8 @@ export function registerDtmsRoutes(app: FastifyInstance, o: { session: AccountSe
             : "take a position out of DTMS's hands: no more checks or actions for it, the stop back to the exit plan, its hedge (if one is open) left open as it is; recorded with the reason",
           security: [{ bearer: [] }],
           params: ticketParams,
-          body: dtmsSwitchBodySchema.optional(),
+          // Fastify hands a request without a body over as null: the reason is optional, and so is the body.
+          body: dtmsSwitchBodySchema.nullish(),
           response: { 200: dtmsSwitchSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema },
         },
       },
