@@ -176,7 +176,8 @@ export function dtmsTradeView(session: AccountSession, store: WardenStore, ticke
       },
       actions_taken: actions,
       performance: { r_achieved: v.rAchieved, progress_pct: v.progressPct, profit: v.profit },
-      protection_active: state !== 'CLOSED' && state !== 'NOT_DEFENDED',
+      // A position out of DTMS's hands keeps its last state, but DTMS does not protect it.
+      protection_active: state !== 'CLOSED' && state !== 'NOT_DEFENDED' && v.dtms?.enabled !== false,
       intelligent_exits: {
         breakeven_triggered: v.exits.breakevenDone,
         partial_profit_triggered: v.exits.partialDone,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
-import { decisionSchema, dtmsSwitchSchema, exitsSwitchSchema, positionSchema } from '../../src/service/apiSchemas.ts';
+import { decisionSchema, dtmsSwitchSchema, dtmsTradeSchema, exitsSwitchSchema, positionSchema } from '../../src/service/apiSchemas.ts';
 import { startService, type RunningService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import type { WardenStore } from '../../src/store/store.ts';
@@ -64,6 +64,8 @@ describe("POST /api/positions/{ticket}/dtms/disable and /enable", () => {
 
       const view = positionSchema.parse(await (await call(`/api/positions/${ticket}`)).json());
       expect(view.dtms).toMatchObject({ enabled: false, disabledReason: 'news at 14:30, I manage it by hand' });
+      const trade = dtmsTradeSchema.parse(await (await call(`/api/dtms/trade/${ticket}`)).json());
+      expect(trade.trade_info.protection_active).toBe(false);
       const history = decisionSchema.array().parse(await (await call(`/api/positions/${ticket}/decisions?limit=20`)).json());
       const rec = history.find((d) => d.reason === 'dtms_disabled')!;
       expect(rec).toMatchObject({ rule: 'dtms', outcome: 'info', note: body.message });
