@@ -365,6 +365,12 @@ export const dtmsSchema = z
         hedgeStopAtr: range(0.1, 10).default(0.5),
         /** A recovery re-adds this share of the volume closed defensively (original: 0.5). */
         reAddShare: range(0, 1).default(0.5),
+        /**
+         * DTMS may open positions (a hedge, a re-add). Off, a hedge is a close instead (as on a netting
+         * account) and a re-add is skipped, each with its reason recorded. null: by the account (see
+         * config/accountDefaults.ts): on for the embedded paper account and in replay, off on a real one.
+         */
+        openPositions: z.boolean().nullable().default(null),
       })
       .prefault({}),
     /** Base VWAP slope threshold per symbol (original §6), scaled by session, volatility and structure. */

@@ -11,7 +11,7 @@ import { ticketOf, type Intent, type IntentKind, type Position } from '../domain
 import { beginRecord, type EvalContext } from '../exits/evalContext.ts';
 import type { ExitPlan, IntentOutcome } from '../exits/exitPlan.ts';
 import { fitComment, type DefensiveOrder } from './defensiveActions.ts';
-import { snapshotTracked, type DefensiveDecision, type DefensiveHold, type DefensiveMonitor, type Tracked, type TrackedSnapshot } from './defensiveMonitor.ts';
+import { OPENING_OFF, snapshotTracked, type DefensiveDecision, type DefensiveHold, type DefensiveMonitor, type Tracked, type TrackedSnapshot } from './defensiveMonitor.ts';
 import type { DtmsActionKind } from './defensiveState.ts';
 import { missingLayers, type DtmsScore } from './signalScore.ts';
 
@@ -29,10 +29,18 @@ export interface Defence {
   lastRefusal: string;
   /** Stop owner as last recorded: hand-overs are recorded once each way. */
   ownsStop: boolean;
+  /** Taken out of DTMS's hands by the trader (no check, no action) since `at`, and why; null: DTMS defends it. */
+  disabled: DtmsDisabled | null;
+}
+
+/** A trader's decision to take a position out of DTMS's hands (engine time, their reason). */
+export interface DtmsDisabled {
+  at: number;
+  reason: string;
 }
 
 export function newDefence(tracked: Tracked): Defence {
-  return { tracked, queue: [], attempts: 0, lastRefusal: '', ownsStop: false };
+  return { tracked, queue: [], attempts: 0, lastRefusal: '', ownsStop: false, disabled: null };
 }
 
 /** A position's defence as plain data, for storage (the monitor's handle becomes its snapshot). */
@@ -42,15 +50,23 @@ export interface DefenceSnapshot {
   attempts: number;
   lastRefusal: string;
   ownsStop: boolean;
+  disabled: DtmsDisabled | null;
 }
 
 export function snapshotDefence(d: Defence): DefenceSnapshot {
-  return { tracked: snapshotTracked(d.tracked), queue: [...d.queue], attempts: d.attempts, lastRefusal: d.lastRefusal, ownsStop: d.ownsStop };
+  return {
+    tracked: snapshotTracked(d.tracked),
+    queue: [...d.queue],
+    attempts: d.attempts,
+    lastRefusal: d.lastRefusal,
+    ownsStop: d.ownsStop,
+    disabled: d.disabled === null ? null : { ...d.disabled },
+  };
 }
 
-/** Puts a stored defence back on a handle the monitor restored. */
+/** Puts a stored defence back on a handle the monitor restored (one saved without `disabled` is defended). */
 export function restoreDefence(tracked: Tracked, snap: DefenceSnapshot): Defence {
-  return { tracked, queue: [...snap.queue], attempts: snap.attempts, lastRefusal: snap.lastRefusal, ownsStop: snap.ownsStop };
+  return { tracked, queue: [...snap.queue], attempts: snap.attempts, lastRefusal: snap.lastRefusal, ownsStop: snap.ownsStop, disabled: snap.disabled ? { ...snap.disabled } : null };
 }
 
 const num = (x: number, d = 2): string => (Number.isFinite(x) ? decimalText(x, d) : 'n/a');
@@ -88,7 +104,8 @@ export function describeTransition(d: DefensiveDecision): string {
   return (
     `${d.trigger === 'vwap_flip' ? 'VWAP flip check' : 'deep check'}: ${d.reason}; ${describeScore(d.score)}; ` +
     `regime ${r.session}/${r.volatility}/${r.structure}; ` +
-    `actions: ${asked.length > 0 ? asked.join(', ') : 'none'}${skipped.length > 0 ? `; ${skipped.join('; ')}` : ''}`
+    `actions: ${asked.length > 0 ? asked.join(', ') : 'none'}${skipped.length > 0 ? `; ${skipped.join('; ')}` : ''}` +
+    (d.notes.length > 0 ? `; ${d.notes.join('; ')}` : '')
   );
 }
 
@@ -163,6 +180,13 @@ const INTENT_KIND: Readonly<Record<DefensiveOrder['kind'], IntentKind>> = { move
 export function sendDefensiveIntent(ctx: EvalContext, plan: ExitPlan, pos: Position, def: Defence, monitor: DefensiveMonitor, out: Intent[]): void {
   while (plan.pending === null && def.queue.length > 0) {
     const action = def.queue[0]!;
+    if (action === 'open_hedge' && !monitor.opensPositions) {
+      // Queued under a config that allowed it (stored before a restart): the netting account's way instead.
+      skipRecord(ctx, plan, def, action, 'dtms_action_skipped', `${OPENING_OFF}; the position is closed instead, as on a netting account`);
+      def.queue[0] = 'close_instead_of_hedge';
+      def.attempts = 0;
+      continue;
+    }
     if (def.attempts >= MAX_ACTION_ATTEMPTS) {
       skipRecord(ctx, plan, def, action, 'dtms_action_abandoned', `refused ${def.attempts} times (last: ${def.lastRefusal || 'no answer'}); given up`);
       def.queue.shift();
@@ -218,6 +242,8 @@ export function sendDefensiveIntent(ctx: EvalContext, plan: ExitPlan, pos: Posit
     r.dtmsState = state.state;
     r.score = state.score;
     r.note = `${action} in ${state.state} (episode ${state.episode}): ${describeOrder(order)}`;
+    // On a hedging account a close in place of the hedge is there only because opening positions is off: said so.
+    if (action === 'close_instead_of_hedge' && def.tracked.instrument.hedging) r.note += ` in place of a hedge: ${OPENING_OFF}`;
     ctx.sink.record(r);
     return;
   }

@@ -30,11 +30,21 @@ export interface DefensiveMonitorParams {
   dailyLossLimitPct: number;
   hourlyLossLimitPct: number;
   maxConsecutiveStops: number; // no new risk after this many stops in a row; 0 = no limit
+  /**
+   * DTMS may open positions (a hedge, a re-add). Off: the machine asks for what a netting account
+   * does in place of a hedge (close the position), and a re-add is skipped; both say why.
+   */
+  openPositions: boolean;
   machine: DtmsMachineParams;
   defensive: DefensiveParams;
   regime: RegimeParams;
   score: DtmsScoreParams;
 }
+
+/** Why DTMS opens nothing on this account (a hedge is closed instead, a re-add skipped). */
+export const OPENING_OFF = 'opening positions is off on this account (dtms.actions.openPositions)';
+/** The skip reason of a hedge or re-add with opening positions off: its code, then why. */
+export const OPEN_POSITIONS_OFF = `open_positions_off: ${OPENING_OFF}`;
 
 export const DEFAULT_MONITOR_PARAMS: DefensiveMonitorParams = {
   deepCheckMs: 900_000,
@@ -46,6 +56,7 @@ export const DEFAULT_MONITOR_PARAMS: DefensiveMonitorParams = {
   dailyLossLimitPct: 2,
   hourlyLossLimitPct: 1,
   maxConsecutiveStops: 3,
+  openPositions: true,
   machine: DEFAULT_MACHINE_PARAMS,
   defensive: DEFAULT_DEFENSIVE_PARAMS,
   regime: DEFAULT_REGIME_PARAMS,
@@ -74,6 +85,8 @@ export interface DefensiveDecision {
   orders: { action: DtmsActionKind; order: DefensiveOrder }[];
   /** Actions the transition asked for that produce no order, and why. */
   skipped: { action: DtmsActionKind; reason: string }[];
+  /** Why an action stands in for the one the state would ask for (a close in place of a hedge). */
+  notes: string[];
 }
 
 /** A check that did not run because the data could not be trusted (reported, not silent). */
@@ -296,6 +309,22 @@ export class DefensiveMonitor {
     t.hedgeVolume = hedgeId === null ? 0 : volume;
   }
 
+  /**
+   * A position given back to DTMS after it was left alone: its schedule and the timers of its state
+   * count from `now` (a hedged position is not closed for time DTMS did not watch), the next deep check
+   * due at once, and the VWAP crosses counted afresh.
+   */
+  resume(positionId: string, now: number): void {
+    const t = this.tracked.get(positionId);
+    if (!t) return;
+    t.lastDeep = now - this.p.deepCheckMs;
+    t.lastFast = now;
+    t.cooldownUntil = now;
+    t.vwapCrosses = 0;
+    if (Number.isFinite(t.state.flatTimerStart)) t.state.flatTimerStart = now;
+    if (Number.isFinite(t.state.recoveryTimerStart)) t.state.recoveryTimerStart = now;
+  }
+
   /** The position is gone at the broker: its machine ends; returns its final state. */
   untrack(positionId: string, now: number): DefensiveState | undefined {
     const t = this.tracked.get(positionId);
@@ -375,7 +404,8 @@ export class DefensiveMonitor {
         ageMs: t.position.openTime > 0 ? now - t.position.openTime : Infinity,
       },
       now,
-      t.instrument.hedging ? this.machineHedging : this.machineNetting,
+      // With opening positions off, the hedge is what a netting account does in its place: a close.
+      t.instrument.hedging && p.openPositions ? this.machineHedging : this.machineNetting,
     );
     this.deepChecks++;
     if (step.to === step.from) return; // the score is kept on the state; nothing to decide
@@ -384,6 +414,7 @@ export class DefensiveMonitor {
     if (step.from === 'HEALTHY') t.closedVolume = 0;
     const orders: DefensiveDecision['orders'] = [];
     const skipped: DefensiveDecision['skipped'] = [];
+    const notes: string[] = [];
     const stops = risk.consecutiveStops ?? 0;
     const lossLimited =
       risk.dailyLossPct >= p.dailyLossLimitPct
@@ -398,15 +429,23 @@ export class DefensiveMonitor {
         skipped.push({ action, reason: `loss_limit: ${lossLimited}` });
         continue;
       }
+      if (action === 'close_instead_of_hedge' && t.instrument.hedging) notes.push(`close_instead_of_hedge in place of open_hedge: ${OPENING_OFF}`);
       const planned = this.planOrders(t, action);
       if (planned.skip !== null) skipped.push({ action, reason: planned.skip });
       for (const order of planned.orders) orders.push({ action, order });
     }
-    decisions.push({ positionId, time: now, trigger, from: step.from, to: step.to, reason: step.reason, regime, score: { ...score }, orders, skipped });
+    decisions.push({ positionId, time: now, trigger, from: step.from, to: step.to, reason: step.reason, regime, score: { ...score }, orders, skipped, notes });
+  }
+
+  /** DTMS may open positions (hedges, re-adds) on this account. */
+  get opensPositions(): boolean {
+    return this.p.openPositions;
   }
 
   /** The orders of one action for a defended position, at the symbol's latest quote (or why there are none). */
   planOrders(t: Tracked, action: DtmsActionKind): DefensivePlan {
+    // Never an open with opening positions off, whatever asked for it (a queue stored under another config included).
+    if (!this.p.openPositions && (action === 'open_hedge' || action === 're_add')) return { orders: [], skip: OPEN_POSITIONS_OFF };
     const sym = t.sym;
     return planDefensiveAction(
       action,

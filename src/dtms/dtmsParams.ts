@@ -27,6 +27,9 @@ export function monitorParamsFromConfig(dtms: DtmsConfig): DefensiveMonitorParam
     dailyLossLimitPct: dtms.dailyLossLimitPct,
     hourlyLossLimitPct: dtms.hourlyLossLimitPct,
     maxConsecutiveStops: dtms.maxConsecutiveStops,
+    // null: not resolved by an account (config/accountDefaults.ts; an engine built directly, as the
+    // sample session and tests do): the paper account's behaviour. The service resolves it first.
+    openPositions: actions.openPositions ?? true,
     machine: {
       l1Enter: scores.warningL1,
       l1Exit: scores.healthyFromL1,
@@ -51,4 +54,18 @@ export function monitorParamsFromConfig(dtms: DtmsConfig): DefensiveMonitorParam
     regime: { ...DEFAULT_REGIME_PARAMS, vwapSlopeBase: { ...dtms.vwapSlopeBase } },
     score: DEFAULT_SCORE_PARAMS,
   };
+}
+
+/**
+ * What DTMS may do on this account, for the start line and the log: off, or the actions it may take.
+ * `hedging`: some managed symbol can hold opposite positions; `byAccount`: openPositions was left to the
+ * account (null in the config) before it was resolved.
+ */
+export function describeDtmsScope(dtms: DtmsConfig, o: { hedging: boolean; byAccount: boolean }): string {
+  if (!dtms.enabled) return 'DTMS off (dtms.enabled)';
+  if (dtms.actions.openPositions === false) {
+    const why = o.byAccount ? 'on a real account unless dtms.actions.openPositions is true' : '(dtms.actions.openPositions)';
+    return `DTMS on: tighten, partial close, close (in place of a hedge too); hedges and re-adds off ${why}`;
+  }
+  return o.hedging ? 'DTMS on: tighten, partial close, hedge, re-add, close' : 'DTMS on: tighten, partial close, close (in place of a hedge: netting account), re-add';
 }

@@ -9,7 +9,7 @@ import type { WardenConfig } from '../config/schema.ts';
 import { sessionAt } from '../domain/sessions.ts';
 import { canonicalSymbol } from '../domain/symbols.ts';
 import { ticketOf, TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
-import { startRecord, type DecisionSink } from '../exits/decisionRecord.ts';
+import { newDecisionRecord, startRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { newEvalContext, type EvalContext } from '../exits/evalContext.ts';
 import { evaluateExitPlan, measurePosition, reconcilePending, type SymbolRuleSet } from '../exits/evaluateExitPlan.ts';
 import { createExitPlan, resolveIntent, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext } from '../exits/exitPlan.ts';
@@ -31,7 +31,7 @@ import {
   type DefenceSnapshot,
 } from '../dtms/defensiveIntents.ts';
 import { DefensiveMonitor, type AccountRisk, type DefensiveDecision, type DefensiveHold } from '../dtms/defensiveMonitor.ts';
-import type { DefensiveState } from '../dtms/defensiveState.ts';
+import type { DefensiveState, DtmsActionKind } from '../dtms/defensiveState.ts';
 import { monitorParamsFromConfig } from '../dtms/dtmsParams.ts';
 
 export interface ExitEngineOptions {
@@ -87,6 +87,9 @@ export interface Reconciled {
   outcome: IntentOutcome;
   openedId: string;
 }
+
+/** The answer to taking a position out of DTMS's hands, or giving it back: the record's note, or why not. */
+export type DefenceSwitch = { ok: true; note: string } | { ok: false; problem: 'not_managed' | 'dtms_off' | 'unchanged'; message: string };
 
 /** Sends of an orphan hedge's close before giving up (it is then the trader's to close). */
 const ORPHAN_CLOSE_ATTEMPTS = 3;
@@ -307,7 +310,8 @@ export class ExitEngine {
     }
     if (slot.defence && this.monitor) {
       const t = slot.defence.tracked;
-      if (t.hedgeId !== null && sym) {
+      // A position out of DTMS's hands leaves its hedge to the trader: it is not closed as an orphan.
+      if (t.hedgeId !== null && sym && slot.defence.disabled === null) {
         sym.orphans.push({ hedgeId: t.hedgeId, parentId: positionId, symbol: slot.position.symbol, side: slot.position.side === 'buy' ? 'sell' : 'buy', volume: t.hedgeVolume, pending: '', attempts: 0 });
       }
       this.monitor.untrack(positionId, this.now);
@@ -421,6 +425,88 @@ export class ExitEngine {
     return this.slots.get(positionId)?.defence ?? undefined;
   }
 
+  /**
+   * A trader takes a position out of DTMS's hands: no check, no transition, no action for it from now
+   * on (an intent already in flight is answered as usual). Its machine stays where it is, the stop
+   * goes back to the exit plan, queued actions are dropped, and its hedge, if one is open, stays open
+   * as it is, also when the position closes. Recorded with the trader's reason.
+   */
+  disableDefence(positionId: string, reason: string): DefenceSwitch {
+    const found = this.switchable(positionId);
+    if (!found.ok) return found;
+    const { slot, def } = found;
+    if (def.disabled !== null) {
+      return { ok: false, problem: 'unchanged', message: `DTMS already leaves this position alone (since ${new Date(def.disabled.at).toISOString()}: ${def.disabled.reason})` };
+    }
+    const t = def.tracked;
+    const parts = [`taken out of DTMS's hands by hand: ${reason}`, `DTMS stops in ${t.state.state} (score ${Number.isFinite(t.state.score) ? t.state.score : 'n/a'}): no check, no action`];
+    if (def.ownsStop) parts.push(`the exit plan takes the stop back at SL ${slot.position.sl ?? 'none'}, never loosening it`);
+    // An intent in flight stays at the head of the queue, so its answer is still taken (a hedge's ticket kept).
+    const inFlight = slot.plan.pending !== null && slot.plan.pending.rule === 'dtms' ? slot.plan.pending.action : '';
+    const dropped = def.queue.filter((a) => a !== inFlight);
+    if (dropped.length > 0) parts.push(`queued actions dropped: ${dropped.join(', ')}`);
+    if (inFlight !== '') parts.push(`${inFlight} already sent is answered as usual`);
+    def.queue.length = 0;
+    if (inFlight !== '') def.queue.push(inFlight as DtmsActionKind);
+    def.attempts = 0;
+    parts.push(t.hedgeId !== null ? `its hedge #${t.hedgeId} (${t.hedgeVolume}) stays open as it is: DTMS will not close it, even when the position closes` : 'no hedge open');
+    def.disabled = { at: this.now, reason };
+    def.ownsStop = false;
+    const note = parts.join('; ');
+    this.manualRecord(slot, 'dtms_disabled', note);
+    return { ok: true, note };
+  }
+
+  /**
+   * Gives a position back to DTMS: its machine picks up where it stopped, its timers and checks
+   * counted from now (what happened meanwhile was not watched), the next deep check due at once.
+   */
+  enableDefence(positionId: string, reason: string): DefenceSwitch {
+    const found = this.switchable(positionId);
+    if (!found.ok) return found;
+    const { slot, def } = found;
+    if (def.disabled === null) return { ok: false, problem: 'unchanged', message: 'DTMS already defends this position' };
+    const since = def.disabled.at;
+    def.disabled = null;
+    const inFlight = slot.plan.pending !== null && slot.plan.pending.rule === 'dtms';
+    if (!inFlight) {
+      def.queue.length = 0;
+      def.attempts = 0;
+    }
+    this.monitor!.resume(positionId, this.now);
+    const t = def.tracked;
+    const note =
+      `given back to DTMS by hand: ${reason}; out of its hands since ${new Date(since).toISOString()}; ` +
+      `picks up in ${t.state.state}, its timers restarted and its next deep check due now` +
+      (t.hedgeId !== null ? `; its hedge #${t.hedgeId} (${t.hedgeVolume}) is DTMS's again` : '');
+    this.manualRecord(slot, 'dtms_enabled', note);
+    return { ok: true, note };
+  }
+
+  private switchable(positionId: string): { ok: true; slot: PositionSlot; def: Defence } | (DefenceSwitch & { ok: false }) {
+    const slot = this.slots.get(positionId);
+    if (!slot) return { ok: false, problem: 'not_managed', message: `no position ${positionId} under management` };
+    if (slot.defence === null || this.monitor === null) return { ok: false, problem: 'dtms_off', message: 'DTMS is off in the config (dtms.enabled): it defends no position' };
+    return { ok: true, slot, def: slot.defence };
+  }
+
+  /** A trader's decision about a position's defence, at the engine's clock and the symbol's last quote. */
+  private manualRecord(slot: PositionSlot, reason: 'dtms_disabled' | 'dtms_enabled', note: string): void {
+    const sym = this.symbol(slot.position.symbol);
+    const r = startRecord(newDecisionRecord(), this.now, slot.plan, 'dtms');
+    r.session = sessionAt(this.now);
+    r.price = slot.position.side === 'buy' ? sym.lastBid : sym.lastAsk;
+    r.spread = sym.lastAsk - sym.lastBid;
+    r.outcome = 'info';
+    r.reason = reason;
+    r.changed = true;
+    r.oldSl = slot.position.sl ?? NaN;
+    r.dtmsState = slot.defence?.tracked.state.state ?? '';
+    r.score = slot.defence?.tracked.state.score ?? NaN;
+    r.note = note;
+    this.options.sink.record(r);
+  }
+
   /** The DTMS state of a managed position (undefined when DTMS is off or the position unknown). */
   defensiveState(positionId: string): DefensiveState | undefined {
     return this.monitor?.state(positionId);
@@ -512,7 +598,7 @@ export class ExitEngine {
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       const def = slot.defence;
-      if (def !== null) {
+      if (def !== null && def.disabled === null) {
         this.defend(slot, def, out);
         ctx.dtmsOwnsStop = def.tracked.state.ownsStop;
       } else ctx.dtmsOwnsStop = false;

@@ -76,7 +76,11 @@ export type DecisionReason =
   /** Shadow mode: the intent was applied to the would-be position only; nothing was sent to the venue. */
   | 'not_sent_shadow'
   /** Shadow mode: a symbol was promoted to live (the trader, through the API). */
-  | 'promoted_to_live';
+  | 'promoted_to_live'
+  /** DTMS: a trader took the position out of DTMS's hands (no check, no action), with their reason. */
+  | 'dtms_disabled'
+  /** DTMS: a trader gave the position back to DTMS. */
+  | 'dtms_enabled';
 
 /** Advisory gate results: 1 pass, 0 fail, -1 no data (counts as pass, shown as unknown). */
 export type GateValue = -1 | 0 | 1;

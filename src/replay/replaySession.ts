@@ -13,6 +13,7 @@
 // at that bar's close (`balance_gone`) and the replay stops; the entries still to come are not taken.
 // Deterministic: the same bars, entries, config and broker options give byte-identical outputs.
 import type { OrderGateway } from '../brokers/brokerPort.ts';
+import { resolveAccountDefaults } from '../config/accountDefaults.ts';
 import type { WardenConfig } from '../config/schema.ts';
 import { PaperBroker, type PaperBrokerOptions, type PaperBrokerSnapshot, type PaperFill } from '../brokers/paperBroker.ts';
 import { ceilToStep, floorToStep, roundStop } from '../domain/rounding.ts';
@@ -238,7 +239,8 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   const book = new TradeBook(broker, risk, inst.canonical, input.chartTrades ?? DEFAULT_MAX_TRADE_CHARTS);
   const lines = new DecisionLineBuilder(input.decisions, inst.symbol);
   const sink = new ReplaySink(book.open, lines, digits, count, config.exits.autoEnable);
-  const engine = new ExitEngine(config, { baseTimeframe: input.timeframe, sink });
+  // Replay plays on the paper broker: a setting left to the account takes the paper account's value.
+  const engine = new ExitEngine(resolveAccountDefaults(config, { real: false }), { baseTimeframe: input.timeframe, sink });
   engine.addInstrument(inst);
   // The loss-limit rails see the account's realized losses of the day and of the last hour, and the stops in a row.
   engine.setAccountRisk(risk.risk);

@@ -69,7 +69,17 @@ export const positionSchema = z
       pending: z.string().nullable(),
     }),
     dtms: z
-      .object({ state: z.string(), since: z.number(), score: nullableNumber, episode: z.number(), hedgeId: z.string().nullable(), queued: z.array(z.string()) })
+      .object({
+        enabled: z.boolean().describe("false: a trader took the position out of DTMS's hands (POST .../dtms/disable): no check, no action"),
+        disabledAt: nullableNumber.describe('when (engine time, epoch ms); null while DTMS defends it'),
+        disabledReason: z.string().nullable(),
+        state: z.string(),
+        since: z.number(),
+        score: nullableNumber,
+        episode: z.number(),
+        hedgeId: z.string().nullable(),
+        queued: z.array(z.string()),
+      })
       .nullable(),
     shadow: z
       .object({
@@ -202,7 +212,28 @@ export const dtmsStatusSchema = z
   .object({ enabled: z.boolean(), positions: z.number(), byState: z.record(z.string(), z.number()), hedges: z.number(), deepChecks: z.number() })
   .meta({ id: 'DtmsStatus' });
 
-export const exitsSwitchSchema = z.object({ ticket: z.string(), enabled: z.boolean() }).meta({ id: 'ExitsSwitch' });
+export const exitsSwitchSchema = z
+  .object({
+    ticket: z.string(),
+    enabled: z.boolean(),
+    dtmsDefends: z.boolean().describe('DTMS still defends the position (its exits switch leaves DTMS as it is)'),
+    message: z.string(),
+  })
+  .meta({ id: 'ExitsSwitch' });
+
+/** Taking a position out of DTMS's hands, or giving it back: the trader's reason goes into the decision record. */
+export const dtmsSwitchBodySchema = z
+  .strictObject({ reason: z.string().trim().min(1).max(300).optional().describe('why, for the decision record') })
+  .meta({ id: 'DtmsSwitchBody' });
+
+export const dtmsSwitchSchema = z
+  .object({
+    ticket: z.string(),
+    enabled: z.boolean().describe('DTMS defends the position now'),
+    message: z.string().describe('what changed, as the decision record says it'),
+    position: positionSchema,
+  })
+  .meta({ id: 'DtmsSwitch' });
 
 export const symbolParams = z.object({ symbol: z.string().regex(/^[A-Za-z0-9_.#-]{1,32}$/, 'a symbol is 1 to 32 letters, digits, _ . # or -') });
 

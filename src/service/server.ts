@@ -34,6 +34,7 @@ import { registerDashboard } from './dashboard.ts';
 import type { EventHub } from './eventHub.ts';
 import { registerPlanRoutes } from './planRoutes.ts';
 import { registerShadowRoutes } from './shadowRoutes.ts';
+import { dtmsDefends, registerDtmsRoutes } from './dtmsRoutes.ts';
 import { JournalPages, type DecisionsPage } from './journalPages.ts';
 import { LiveViews } from './views.ts';
 
@@ -247,7 +248,7 @@ export async function buildServer(o: ServerOptions) {
         preHandler: requireToken,
         schema: {
           operationId: enabled ? 'enableExits' : 'disableExits',
-          summary: enabled ? "turn a position's intelligent exits on" : "turn a position's intelligent exits off (DTMS keeps defending it)",
+          summary: enabled ? "turn a position's intelligent exits on" : "turn a position's intelligent exits off (DTMS keeps defending it: the answer says so; .../dtms/disable takes it out of DTMS's hands)",
           security: [{ bearer: [] }],
           params: ticketParams,
           response: { 200: exitsSwitchSchema, 401: errorSchema, 404: errorSchema },
@@ -263,14 +264,18 @@ export async function buildServer(o: ServerOptions) {
           return true;
         });
         if (!done) return notFound(reply, t);
-        req.log.info({ ticket: t, enabled }, 'intelligent exits switched through the API');
-        return { ticket: t, enabled };
+        // Exits and DTMS are switched apart: the answer says what still acts on the position.
+        const defends = dtmsDefends(session, t);
+        const message = `intelligent exits ${enabled ? 'on' : 'off'}; ${defends ? (enabled ? 'DTMS defends this position too' : `DTMS still defends this position; POST /api/positions/${t}/dtms/disable to take it out of DTMS's hands`) : "DTMS does not defend this position"}`;
+        req.log.info({ ticket: t, enabled, dtmsDefends: defends }, 'intelligent exits switched through the API');
+        return { ticket: t, enabled, dtmsDefends: defends, message };
       },
     );
   }
 
   registerPlanRoutes(app, { session, store, views, requireToken });
   registerShadowRoutes(app, { session, requireToken });
+  registerDtmsRoutes(app, { session, requireToken });
 
   api.get(
     '/api/dtms/trade/:ticket',

@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import { brokerFromConfig, BrokerSetupError, type ConfiguredBroker } from '../brokers/brokerFromConfig.ts';
 import type { BrokerPort } from '../brokers/brokerPort.ts';
 import type { PaperAccount } from '../brokers/paperAccount.ts';
+import { keysByAccount, resolveAccountDefaults } from '../config/accountDefaults.ts';
 import type { WardenConfig } from '../config/schema.ts';
+import { describeDtmsScope } from '../dtms/dtmsParams.ts';
 import type { Bar, Instrument } from '../domain/types.ts';
 import { instrumentFromConfig } from '../domain/instruments.ts';
 import { ticketOfKey } from '../domain/lifetime.ts';
@@ -59,6 +61,8 @@ export interface RunningService {
   paper: PaperAccount | null;
   /** Which account, for a person (no secret in it). */
   describe: string;
+  /** What DTMS may do on this account, for a person (the start line). */
+  dtms: string;
   loop: MarketLoop;
   /** A real account's quote feed (null on the paper account, or with broker.quoteSec 0). */
   quotes: QuoteFeed | null;
@@ -81,8 +85,10 @@ function apiToken(given: string | undefined, file: string): { token: string; fil
 }
 
 export async function startService(o: ServiceOptions): Promise<RunningService> {
-  const { config, store, log } = o;
-  const configured = o.broker ?? brokerFromConfig(config, o.env ?? process.env);
+  const { store, log } = o;
+  const configured = o.broker ?? brokerFromConfig(o.config, o.env ?? process.env);
+  // Settings left to the account (null) take its value: a real account is one without the embedded paper account.
+  const config = resolveAccountDefaults(o.config, { real: configured.paper === null });
   const live = configured.paper === null ? await openVenue(configured, config, log) : null;
   const m = config.service.market;
   const wallClock = o.clock ?? Date.now;
@@ -224,6 +230,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     session.setQuoteProblems(() => quotes.problems());
     await quotes.open();
   }
+  const dtms = describeDtmsScope(config.dtms, { hedging: instruments.some((i) => i.hedging), byAccount: keysByAccount(o.config).includes('dtms.actions.openPositions') });
+  log.info({ dtmsEnabled: config.dtms.enabled, openPositions: config.dtms.actions.openPositions }, dtms);
   const { token, file } = apiToken(o.token, o.tokenFile);
   const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => {
       const n = notifier.stats();
@@ -259,6 +267,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     broker: configured.broker,
     paper,
     describe: configured.describe,
+    dtms,
     loop,
     quotes,
     hub,

@@ -55,7 +55,18 @@ export interface PositionView {
     /** The intent in flight, if one is. */
     pending: string | null;
   };
-  dtms: { state: string; since: number; score: number | null; episode: number; hedgeId: string | null; queued: string[] } | null;
+  dtms: {
+    /** False: a trader took the position out of DTMS's hands (no check, no action) at `disabledAt`, for `disabledReason`. */
+    enabled: boolean;
+    disabledAt: number | null;
+    disabledReason: string | null;
+    state: string;
+    since: number;
+    score: number | null;
+    episode: number;
+    hedgeId: string | null;
+    queued: string[];
+  } | null;
   /**
    * Shadow mode (null: the symbol is live): what Warden would have done. `sl` and `volume` above are
    * then the venue's; here the would-be stop and volume, and the would-be result beside the actual one.
@@ -119,7 +130,7 @@ export function positionView(session: AccountSession, key: string): PositionView
     profit: round(move * pos.volume * (inst?.contractSize ?? 1), 2),
     rAchieved: plan.risk > 0 ? round(move / plan.risk, 2) : null,
     progressPct: ref > 0 ? round((move / ref) * 100, 1) : null,
-    stopOwner: def?.tracked.state.ownsStop === true ? 'dtms' : 'exit_plan',
+    stopOwner: def !== undefined && def.disabled === null && def.tracked.state.ownsStop ? 'dtms' : 'exit_plan',
     exits: {
       enabled: plan.enabled,
       tradeType: plan.tradeType,
@@ -139,6 +150,9 @@ export function positionView(session: AccountSession, key: string): PositionView
     },
     dtms: def
       ? {
+          enabled: def.disabled === null,
+          disabledAt: def.disabled?.at ?? null,
+          disabledReason: def.disabled?.reason ?? null,
           state: def.tracked.state.state,
           since: def.tracked.state.since,
           score: known(def.tracked.state.score),
@@ -191,7 +205,8 @@ export function dtmsTradeView(session: AccountSession, store: WardenStore, ticke
       },
       actions_taken: actions,
       performance: { r_achieved: v.rAchieved, progress_pct: v.progressPct, profit: v.profit },
-      protection_active: state !== 'CLOSED' && state !== 'NOT_DEFENDED',
+      // A position out of DTMS's hands keeps its last state, but DTMS does not protect it.
+      protection_active: state !== 'CLOSED' && state !== 'NOT_DEFENDED' && v.dtms?.enabled !== false,
       intelligent_exits: {
         breakeven_triggered: v.exits.breakevenDone,
         partial_profit_triggered: v.exits.partialDone,

@@ -79,6 +79,8 @@ const REASONS = allOf<DecisionReason>()([
   'stop_cut_short',
   'not_sent_shadow',
   'promoted_to_live',
+  'dtms_disabled',
+  'dtms_enabled',
 ]);
 
 // ---- JSON that keeps NaN and the infinities (domain/plainJson.ts) ----------------------------------------
@@ -224,6 +226,8 @@ export const storedDefenceSchema = z.strictObject({
   attempts: num,
   lastRefusal: str,
   ownsStop: bool,
+  // Absent in defences stored before a trader could take a position out of DTMS's hands: defended.
+  disabled: z.strictObject({ at: num, reason: str }).nullable().default(null),
 }) satisfies z.ZodType<StoredDefence>;
 
 export const decisionRecordSchema = z.strictObject({

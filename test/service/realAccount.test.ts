@@ -122,6 +122,9 @@ describe.each([
     const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: configured });
     try {
       expect(service.paper).toBeNull();
+      // A real account: DTMS opens nothing there unless the config says so.
+      expect(service.session.engine.config.dtms.actions.openPositions).toBe(false);
+      expect(service.dtms).toBe('DTMS on: tighten, partial close, close (in place of a hedge too); hedges and re-adds off on a real account unless dtms.actions.openPositions is true');
       const get = async (path: string) => (await fetch(new URL(path, service.url))).json() as Promise<unknown>;
       const listed = positionSchema.array().parse(await get('/api/positions'));
       expect(listed.map((p) => p.ticket)).toEqual([ticket]);

@@ -87,11 +87,11 @@ describe('the HTTP API on a real port', () => {
     expect(((await wrong.json()) as { message: string }).message).toBe('the API token is not valid');
     const ok = await get(path, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ ticket, enabled: false });
+    expect(await ok.json()).toEqual({ ticket, enabled: false, dtmsDefends: true, message: `intelligent exits off; DTMS still defends this position; POST /api/positions/${ticket}/dtms/disable to take it out of DTMS's hands` });
     expect(positionSchema.parse(await (await get(`/api/positions/${ticket}`)).json()).exits.enabled).toBe(false);
     expect(store.plan(service.session.managedKey(ticket)!)?.enabled).toBe(false);
     const back = await get(`/api/positions/${ticket}/exits/enable`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(await back.json()).toEqual({ ticket, enabled: true });
+    expect(await back.json()).toEqual({ ticket, enabled: true, dtmsDefends: true, message: 'intelligent exits on; DTMS defends this position too' });
     const unknown = await get('/api/positions/424242/exits/enable', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(unknown.status).toBe(404);
   });
@@ -125,7 +125,7 @@ describe('the HTTP API on a real port', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(await new Validator().validate(doc as unknown as Parameters<Validator["validate"]>[0])).toEqual({ valid: true });
     const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((op) => op.operationId));
-    expect(ops.sort()).toEqual(['disableExits', 'enableExits', 'getDtmsActions', 'getDtmsEngine', 'getDtmsStatus', 'getDtmsTrade', 'getHealth', 'getPosition', 'getStatistics', 'listPositions', 'positionHistory', 'promoteShadow', 'recentBars', 'recentDecisions', 'registerTrade', 'shadowReport', 'startTrailing', 'stopPath', 'updatePlan'].sort());
+    expect(ops.sort()).toEqual(['disableDtms', 'disableExits', 'enableDtms', 'enableExits', 'getDtmsActions', 'getDtmsEngine', 'getDtmsStatus', 'getDtmsTrade', 'getHealth', 'getPosition', 'getStatistics', 'listPositions', 'positionHistory', 'promoteShadow', 'recentBars', 'recentDecisions', 'registerTrade', 'shadowReport', 'startTrailing', 'stopPath', 'updatePlan'].sort());
     expect(doc.paths['/api/positions/{ticket}/exits/disable']?.post?.security).toEqual([{ bearer: [] }]);
     expect((await get('/docs')).status).toBeLessThan(400);
     const m = await get('/metrics');
@@ -281,6 +281,8 @@ describe('warden serve as a process', () => {
       });
     });
     expect(out).toContain(`API token for the mutating endpoints: in ${storeFile}.token`);
+    // The embedded paper account: DTMS may open positions there (dtms.actions.openPositions left to the account).
+    expect(out).toContain('\nDTMS on: tighten, partial close, hedge, re-add, close\n');
     expect(readFileSync(`${storeFile}.token`, 'utf8').trim().length).toBeGreaterThanOrEqual(16);
     const h = await fetch(new URL('api/health', url));
     expect([200, 503]).toContain(h.status);

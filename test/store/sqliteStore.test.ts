@@ -217,14 +217,19 @@ describe('SqliteStore: records round trip', () => {
       attempts: 1,
       lastRefusal: 'requote',
       ownsStop: true,
+      disabled: { at: NOW - 60_000, reason: 'managed by hand' },
     };
     s.saveDefence('5', d);
     expect(s.defence('5')).toEqual(d);
     expect(s.defence('5')!.tracked.state.recoveryTimerStart).toBeNaN();
-    const healthy: StoredDefence = { ...d, tracked: { ...d.tracked, state: newDefensiveState('9', NOW), hedgeId: null, regime: null }, queue: [] };
+    const healthy: StoredDefence = { ...d, tracked: { ...d.tracked, state: newDefensiveState('9', NOW), hedgeId: null, regime: null }, queue: [], disabled: null };
     s.saveDefence('9', healthy);
     expect([...s.defences().keys()]).toEqual(['5', '9']);
     expect(s.defence('9')).toEqual(healthy);
+    // A defence stored before positions could be taken out of DTMS's hands is defended.
+    const { disabled: _, ...older } = healthy;
+    s.saveDefence('10', older as StoredDefence);
+    expect(s.defence('10')?.disabled).toBeNull();
     expect(s.deleteDefence('5')).toBe(true);
     expect(s.defence('5')).toBeNull();
     s.close();

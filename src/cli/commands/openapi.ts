@@ -1,7 +1,8 @@
 // `warden openapi [--for chatgpt] [--server-url URL] [--json]`: the API's OpenAPI document, from the
 // same schemas the server validates with. `--for chatgpt` keeps the operations a ChatGPT custom action
 // needs (the original openai.yaml's: intelligent exits enable, disable, status, history, recent,
-// statistics; DTMS status, trade, actions, engine; register a trade; plus plan changes and health)
+// statistics; DTMS status, trade, actions, engine; register a trade; plus plan changes, DTMS's
+// switch per position and health)
 // and names the public server URL the action calls (ChatGPT cannot reach a loopback address).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,8 @@ interface OpenApiOptions {
 export const CHATGPT_OPERATIONS = [
   'enableExits',
   'disableExits',
+  'enableDtms',
+  'disableDtms',
   'listPositions',
   'getPosition',
   'updatePlan',

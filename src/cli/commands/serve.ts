@@ -84,6 +84,8 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   }
   writeOut(cmd, `Warden is running: dashboard and API at ${service.url} (API docs ${service.url}docs)`);
   writeOut(cmd, service.tokenFile !== '' ? `API token for the mutating endpoints: in ${service.tokenFile}` : 'API token: from the config or WARDEN_API_TOKEN');
+  // What DTMS may do on this account: a hedge or a re-add opens a position, which a trader must know before it happens.
+  writeOut(cmd, service.dtms);
   if (service.paper) writeOut(cmd, `store: ${path.resolve(storeFile)}; market: ${config.service.market.symbols.join(', ')} played at ${config.service.market.speed} bars/s. Ctrl-C stops.`);
   else writeOut(cmd, `store: ${path.resolve(storeFile)}; account: ${service.describe}; managing ${broker.symbols.join(', ')} (bars polled every ${config.broker.pollSec} s; ${service.quotes?.describe() ?? 'decisions on closed bars only'}). Ctrl-C stops.`);
   const shadowed = service.session.shadow?.shadowed() ?? [];
