@@ -181,3 +181,23 @@ describe('SlidingMedian', () => {
     );
   });
 });
+
+describe('DTMS orders priced at the latest quote', () => {
+  it('a quote between bars prices the orders DTMS plans (a tightened stop), not the last bar close', () => {
+    const m = new DefensiveMonitor('M1', MIN);
+    for (const b of bars(600, wave)) m.onBar('XAUUSDc', b);
+    const last = wave(599);
+    const pos: Position = { id: '1', symbol: 'XAUUSDc', side: 'buy', volume: 0.1, entryPrice: last - 10, sl: last - 30, tp: null, openTime: T0 + 600 * MIN, comment: '' };
+    const t = m.track(pos, xau, 20, T0 + 600 * MIN);
+    const atBar = m.planOrders(t, 'tighten_stop');
+    m.onQuote('XAUUSDc', last + 5, last + 5.3);
+    const atQuote = m.planOrders(t, 'tighten_stop');
+    // WARNING_L1's stop: 0.3 R (6) behind the exit-side price.
+    const sl = (p: ReturnType<typeof m.planOrders>) => (p.orders[0]?.kind === 'move_stop' ? p.orders[0].newSl : Number.NaN);
+    expect(sl(atBar)).toBeCloseTo(last - 6, 2);
+    expect(sl(atQuote)).toBeCloseTo(last + 5 - 6, 2);
+    // A quote that is not a price changes nothing.
+    m.onQuote('XAUUSDc', Number.NaN, last);
+    expect(sl(m.planOrders(t, 'tighten_stop'))).toBeCloseTo(last + 5 - 6, 2);
+  });
+});
