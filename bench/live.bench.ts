@@ -2,7 +2,9 @@
 // the broker's positions read, the engine's decisions, two transactions (decisions + intents journaled
 // + changed state, then answers + health), the paper account's answers. One symbol, M1 bars, a book
 // of N open positions held open (wide stops, no targets, refilled by hand when one closes). Reports
-// time per step (mean, p99), the store's size, and the same bars through the engine alone.
+// time per step (mean, p99), the store's size, and the same bars through the engine alone. Then the
+// same book with a quote step every 20 s between bars (a real account's quote feed), and in shadow mode
+// (decided and recorded, nothing sent).
 // A benchmark, not a test: it prints figures and asserts nothing.
 // Options (env): BENCH_LIVE_POSITIONS (100), BENCH_LIVE_BARS (3000).
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -15,6 +17,7 @@ import type { Intent } from '../src/domain/types.ts';
 import { ExitEngine } from '../src/engine/exitEngine.ts';
 import { CountingSink } from '../src/exits/decisionRecord.ts';
 import { AccountSession } from '../src/execution/accountSession.ts';
+import { ShadowBook } from '../src/execution/shadowBook.ts';
 import { generateSampleMarket, SAMPLE_SHAPES } from '../src/market/sampleMarket.ts';
 import { openSqliteStore } from '../src/store/sqliteStore.ts';
 
@@ -30,12 +33,13 @@ const instrument = instrumentFromConfig(config, SYMBOL, true);
 const { bars } = generateSampleMarket({ seed: 7, bars: WARMUP + BARS, ...SAMPLE_SHAPES.XAUUSD! });
 const dir = mkdtempSync(path.join(tmpdir(), 'warden-live-bench-'));
 
-async function live(): Promise<void> {
-  const file = path.join(dir, 'live.db');
+async function live(mode: 'bars' | 'quotes' | 'shadow', barCount: number): Promise<void> {
+  const file = path.join(dir, `live-${mode}.db`);
   const account = new PaperAccount([instrument], { accountMode: 'hedging', timeframeMs: BAR_MS });
   let now = bars[WARMUP - 1]!.time + BAR_MS;
   const store = openSqliteStore(file, { now });
-  const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => now, sleep: async () => {} });
+  const shadow = mode === 'shadow' ? { shadow: new ShadowBook([SYMBOL]) } : {};
+  const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => now, sleep: async () => {}, ...shadow });
   await session.start(new Map([[SYMBOL, bars.slice(0, WARMUP)]]));
   account.onBar(SYMBOL, bars[WARMUP - 1]!, now);
   const broker = account.broker(SYMBOL);
@@ -51,8 +55,10 @@ async function live(): Promise<void> {
   };
   refill();
   const times: number[] = [];
+  const quoteTimes: number[] = [];
   let intents = 0;
-  for (let i = WARMUP; i < bars.length; i++) {
+  const end = Math.min(bars.length, WARMUP + barCount);
+  for (let i = WARMUP; i < end; i++) {
     const bar = bars[i]!;
     now = bar.time + BAR_MS;
     account.onBar(SYMBOL, bar, now);
@@ -61,16 +67,37 @@ async function live(): Promise<void> {
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     intents += r.intents.length;
     refill();
+    if (mode === 'quotes' && i + 1 < end) {
+      // Two quotes inside the next bar, 20 s apart, on the way to its close.
+      const next = bars[i + 1]!;
+      for (const k of [1, 2]) {
+        now = bar.time + BAR_MS + k * 20_000;
+        const bid = bar.close + ((next.close - bar.close) * k) / 3;
+        const spread = Number.isFinite(next.spread) && next.spread > 0 ? next.spread : 0.2;
+        const q0 = process.hrtime.bigint();
+        const qr = await session.onQuote(SYMBOL, { time: now, bid, ask: bid + spread });
+        quoteTimes.push(Number(process.hrtime.bigint() - q0) / 1e6);
+        intents += qr.intents.length;
+      }
+    }
   }
+  const steps = end - WARMUP;
   const decisions = store.decisionCount();
+  const shadowDecisions = mode === 'shadow' ? store.recentDecisions(1_000_000).filter((r) => r.outcome === 'shadow').length : 0;
   store.close();
   const size = statSync(file).size + (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0);
   times.sort((a, b) => a - b);
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
   const p99 = times[Math.floor(times.length * 0.99)]!;
-  console.log(`live session, ${POSITIONS} open positions, ${BARS} M1 bars, store on a file:`);
-  console.log(`  ${fmt(mean)} ms per step (p99 ${fmt(p99)} ms), ${fmt(1000 / mean, 0)} steps/s; ${intents} intents sent, ${opened} positions opened by hand, ${decisions} decision records`);
-  console.log(`  store ${fmt(size / 1048576, 1)} MB (${fmt(size / BARS / 1024, 1)} KB per step)`);
+  const what = mode === 'bars' ? '' : mode === 'quotes' ? ', a quote step every 20 s between bars' : ', SHADOW MODE (nothing sent)';
+  console.log(`live session, ${POSITIONS} open positions, ${steps} M1 bars${what}, store on a file:`);
+  console.log(`  ${fmt(mean)} ms per bar step (p99 ${fmt(p99)} ms), ${fmt(1000 / mean, 0)} steps/s; ${intents} intents sent, ${opened} positions opened by hand, ${decisions} decision records${mode === 'shadow' ? ` (${shadowDecisions} shadow)` : ''}`);
+  if (quoteTimes.length > 0) {
+    quoteTimes.sort((a, b) => a - b);
+    const qm = quoteTimes.reduce((a, b) => a + b, 0) / quoteTimes.length;
+    console.log(`  ${fmt(qm)} ms per quote step (p99 ${fmt(quoteTimes[Math.floor(quoteTimes.length * 0.99)]!)} ms), ${quoteTimes.length} quote steps`);
+  }
+  console.log(`  store ${fmt(size / 1048576, 1)} MB (${fmt(size / steps / 1024, 1)} KB per bar)`);
 }
 
 function engineOnly(): void {
@@ -93,8 +120,10 @@ function engineOnly(): void {
 }
 
 try {
-  await live();
+  await live('bars', BARS);
   engineOnly();
+  await live('quotes', Math.min(BARS, 1000));
+  await live('shadow', Math.min(BARS, 1000));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
