@@ -211,9 +211,12 @@ export class DtmsFeatures {
   }
 
   /** What the layers need (dtmsFeatureRequirements for this instance's base). */
-  requirements(): FeatureRequirement[] {
-    return dtmsFeatureRequirements(this.baseTimeframe);
+  requirements(): readonly FeatureRequirement[] {
+    this.reqs ??= dtmsFeatureRequirements(this.baseTimeframe);
+    return this.reqs;
   }
+
+  private reqs: FeatureRequirement[] | null = null;
 
   /** Which DTMS layers cannot score yet, with the closed bars of their timeframe they have and need. */
   readiness(): FeatureReadiness {

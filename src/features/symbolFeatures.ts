@@ -527,9 +527,12 @@ export class SymbolFeatures {
   }
 
   /** What each feature needs (symbolFeatureRequirements for this instance's settings). */
-  requirements(): FeatureRequirement[] {
-    return symbolFeatureRequirements(this.config, this.atrTf.timeframe, this.effective.base);
+  requirements(): readonly FeatureRequirement[] {
+    this.reqs ??= symbolFeatureRequirements(this.config, this.atrTf.timeframe, this.effective.base);
+    return this.reqs;
   }
+
+  private reqs: FeatureRequirement[] | null = null;
 
   /**
    * Which features have no value yet, and how many closed bars of their timeframe they have against

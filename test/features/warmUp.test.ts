@@ -5,28 +5,17 @@ import { describe, expect, it } from 'vitest';
 import type { Bar, Timeframe } from '../../src/domain/types.ts';
 import { TIMEFRAME_MS } from '../../src/domain/types.ts';
 import { configSchema, type FeaturesConfig } from '../../src/config/schema.ts';
-import { BarAggregator, copyBar, newBar } from '../../src/features/barAggregator.ts';
 import { emptyMarketFeatures, type MarketFeatures } from '../../src/features/snapshot.ts';
 import { SymbolFeatures, symbolFeatureRequirements } from '../../src/features/symbolFeatures.ts';
 import { barsPerTimeframe, type TimeframeHistory } from '../../src/features/warmUp.ts';
 import { DtmsFeatures, dtmsFeatureRequirements } from '../../src/dtms/dtmsFeatures.ts';
 import { emptyDtmsSignals, type DtmsSignals } from '../../src/dtms/signalScore.ts';
-import { randomWalkBars, same } from './helpers.ts';
+import { randomWalkBars, rollUp, same } from './helpers.ts';
 
 const CFG: FeaturesConfig = configSchema.parse({}).features;
 const KEYS = Object.keys(emptyMarketFeatures()) as (keyof MarketFeatures)[];
 const SIGNAL_KEYS = Object.keys(emptyDtmsSignals()) as (keyof DtmsSignals)[];
 
-/** The closed bars of `tf` built from M1 bars (what a venue serves for that timeframe). */
-export function rollUp(m1: readonly Bar[], tf: Timeframe): Bar[] {
-  const agg = new BarAggregator(tf, 'M1');
-  const out: Bar[] = [];
-  for (const b of m1) {
-    const n = agg.update(b);
-    for (let j = 0; j < n; j++) out.push(copyBar(agg.closed(j), newBar()));
-  }
-  return out;
-}
 
 /** 45 days of M1 (64,800 bars) from a Monday 00:00 UTC, with a drift so the EMAs trend. */
 const M1 = randomWalkBars(45 * 1440 + 437, { seed: 7, start: Date.UTC(2024, 0, 1), price: 2000, vol: 0.6, drift: 0.004 });
