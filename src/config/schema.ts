@@ -144,9 +144,9 @@ export const exitsSchema = z
     fallbackBufferPct: range(0, 5).default(0.1),
     /**
      * Whether a trailing gate or an advanced trigger rule whose input is missing (a feature still
-     * warming up) counts as passed. null: by the account, resolved where the session is built: false
-     * on a real account (the trail waits and its record names the gate without data), true on the
-     * paper account and in replay (the original's behaviour, which the replay results are made with).
+     * warming up) counts as passed. null: by the account (see config/accountDefaults.ts): false on a
+     * real account (the trail waits and its record names the gate without data), true on the paper
+     * account and in replay (the original's behaviour, which the replay results are made with).
      */
     noDataPasses: z.boolean().nullable().default(null),
     tradeTypes: z

@@ -167,7 +167,8 @@ describe.each([
     const ticket = venue.open(best.side, best.sl, best.tp);
     venue.closeBars(1200);
     const atVenue = async (): Promise<Position | undefined> => (await venue.broker.positions()).find((p) => p.id === ticket);
-    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'ccxt', mode: 'shadow', symbols: [venue.symbol], pollSec: 1, quoteSec: 0, historyBars: 1000 } });
+    // The same short history as above: no data passes, so shadow mode decides as live did there.
+    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'ccxt', mode: 'shadow', symbols: [venue.symbol], pollSec: 1, quoteSec: 0, historyBars: 1000 }, exits: { noDataPasses: true } });
     const configured: ConfiguredBroker = { kind: 'ccxt', broker: venue.broker, symbols: [venue.symbol], paper: null, describe: name };
     const store = openSqliteStore(join(dir, `shadow-${venue.symbol.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}.db`), { now: PINNED_NOW });
     const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: configured });
