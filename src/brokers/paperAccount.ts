@@ -127,11 +127,36 @@ export class PaperAccount implements BrokerPort {
     return b ? Promise.resolve(b.quote()) : Promise.reject(new Error(`paper account: no instrument ${symbol}`));
   }
 
-  /** The bars fed so far (the paper feed's timeframe only). */
+  /**
+   * The bars fed so far: the feed's timeframe as fed, a coarser one built from them (its closed bars
+   * only, as a venue serves them; as far back as the kept bars reach).
+   */
   async candles(symbol: string, timeframe: Timeframe, limit: number): Promise<Bar[]> {
     this.broker(symbol);
-    if (TIMEFRAME_MS[timeframe] !== this.timeframeMs) throw new Error(`paper account: bars of ${timeframe} are not kept (the feed is ${this.timeframeMs / 60_000} min)`);
+    const tfMs = TIMEFRAME_MS[timeframe];
+    if (tfMs < this.timeframeMs || tfMs % this.timeframeMs !== 0) throw new Error(`paper account: bars of ${timeframe} cannot be built from the feed's ${this.timeframeMs / 60_000} min bars`);
     const kept = this.bars.get(symbol) ?? [];
-    return kept.slice(Math.max(0, kept.length - Math.max(0, Math.floor(limit))));
+    const n = Math.max(0, Math.floor(limit));
+    if (tfMs === this.timeframeMs) return kept.slice(Math.max(0, kept.length - n));
+    const built: Bar[] = [];
+    let current: Bar | null = null;
+    for (const b of kept) {
+      const open = Math.floor(b.time / tfMs) * tfMs;
+      if (current !== null && current.time !== open) current = null;
+      if (current === null) built.push((current = { ...b, time: open }));
+      else {
+        current.high = Math.max(current.high, b.high);
+        current.low = Math.min(current.low, b.low);
+        current.close = b.close;
+        current.volume += b.volume;
+        current.spread = b.spread;
+      }
+      // Closed once its last feed bar is in.
+      if (b.time + this.timeframeMs >= open + tfMs) current = null;
+    }
+    // A bucket whose last feed bar has not come yet is still forming: left out.
+    const last = kept[kept.length - 1];
+    const closed = last !== undefined && last.time + this.timeframeMs < Math.floor(last.time / tfMs) * tfMs + tfMs ? built.slice(0, -1) : built;
+    return closed.slice(Math.max(0, closed.length - n));
   }
 }

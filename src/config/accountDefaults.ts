@@ -31,6 +31,15 @@ const RULES: readonly AccountDefault[] = [
       c.dtms.actions.openPositions = !a.real;
     },
   },
+  {
+    // A trailing gate or trigger rule without data: on a real account the trail waits for it; on paper
+    // and in replay it passes, as the original did (the replay and study results are made that way).
+    key: 'exits.noDataPasses',
+    unset: (c) => c.exits.noDataPasses === null,
+    apply: (c, a) => {
+      c.exits.noDataPasses = !a.real;
+    },
+  },
 ];
 
 /**

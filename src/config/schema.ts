@@ -142,6 +142,13 @@ export const exitsSchema = z
     lockOffsetPoints: z.number().min(0, { error: 'must be 0 or more' }).default(0),
     /** Fallback buffer when ATR is unavailable, % of entry (seed: 0.1%). */
     fallbackBufferPct: range(0, 5).default(0.1),
+    /**
+     * Whether a trailing gate or an advanced trigger rule whose input is missing (a feature still
+     * warming up) counts as passed. null: by the account (see config/accountDefaults.ts): false on a
+     * real account (the trail waits and its record names the gate without data), true on the paper
+     * account and in replay (the original's behaviour, which the replay results are made with).
+     */
+    noDataPasses: z.boolean().nullable().default(null),
     tradeTypes: z
       .strictObject({ SCALP: tradeTypeBase, INTRADAY: tradeTypeBase, WEEKEND: tradeTypeBase })
       .prefault({
@@ -530,6 +537,7 @@ export const configSchema = z.strictObject({
 
 export type WardenConfig = z.infer<typeof configSchema>;
 export type ExitsConfig = WardenConfig['exits'];
+
 export type SymbolExitParams = z.infer<typeof symbolExitParams>;
 export type TradeTypeBase = z.infer<typeof tradeTypeBase>;
 export type InstrumentRules = z.infer<typeof instrumentRules>;

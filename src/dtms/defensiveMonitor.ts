@@ -13,6 +13,7 @@ import type { Bar, Instrument, Position, Timeframe } from '../domain/types.ts';
 import { planDefensiveAction, DEFAULT_DEFENSIVE_PARAMS, type DefensiveOrder, type DefensivePlan, type DefensiveParams } from './defensiveActions.ts';
 import { deepCheck, DEFAULT_MACHINE_PARAMS, newDefensiveState, positionGone, type DefensiveState, type DtmsActionKind, type DtmsMachineParams, type DtmsState } from './defensiveState.ts';
 import { DtmsFeatures } from './dtmsFeatures.ts';
+import type { FeatureReadiness, TimeframeHistory } from '../features/warmUp.ts';
 import { adaptiveThresholds, classifyRegime, DEFAULT_REGIME_PARAMS, type DtmsRegime, type DtmsThresholds, type RegimeParams } from './regime.ts';
 import { DEFAULT_SCORE_PARAMS, emptyDtmsSignals, newDtmsScore, scoreDtmsSignals, type DtmsScore, type DtmsScoreParams, type DtmsSignals } from './signalScore.ts';
 
@@ -242,6 +243,28 @@ export class DefensiveMonitor {
     const s = this.symbol(symbol);
     s.bid = bid;
     s.ask = ask;
+  }
+
+  /**
+   * Seeds a symbol's market state from closed bars per timeframe (DtmsFeatures.warmUp), then its last
+   * base bar's quote and spread, as feeding the base bars one by one leaves them. On a fresh symbol.
+   */
+  warmUp(symbol: string, history: TimeframeHistory): void {
+    const s = this.symbol(symbol);
+    const base = history[this.baseTimeframe] ?? [];
+    s.features.warmUp({ ...history, [this.baseTimeframe]: [] }, (m15) => {
+      // The spread at each M15 close, as onBar samples it from the base bar that closes the M15 bar.
+      if (Number.isFinite(m15.spread) && m15.spread >= 0 && s.features.m15Closed !== s.spreadM15) {
+        s.spreadM15 = s.features.m15Closed;
+        s.spreads.push(m15.spread);
+      }
+    });
+    for (const b of base) this.onBar(symbol, b);
+  }
+
+  /** Which DTMS layers of a symbol cannot score yet (DtmsFeatures.readiness). */
+  readiness(symbol: string): FeatureReadiness {
+    return this.symbol(symbol).features.readiness();
   }
 
   /** Starts defending a position (auto-enable): its state, and its schedule from now. */

@@ -22,10 +22,16 @@
 //   bars, and the delta z-score is their net over those bars against the spread of one bar's net
 //   delta over the last 300 bars (scaled by the square root of 15). Bars without volume are left out;
 //   with fewer than 15 bars of volume the order-flow inputs are "no data".
-import type { Bar, Timeframe } from '../domain/types.ts';
+//
+// warmUp(history) seeds a fresh instance from closed M5 and M15 bars read directly (see
+// features/warmUp.ts), then the base bars; a base bar inside a bucket a fed bar covers is not
+// aggregated again. The EMAs are pandas' adjusted averages over every close seen, so a shorter start
+// differs from a longer one by the weight of the closes it lacks (under 0.1% at barsWanted).
+import { TIMEFRAME_MS, type Bar, type Timeframe } from '../domain/types.ts';
 import { BarAggregator } from '../features/barAggregator.ts';
 import { SessionVwap } from '../features/sessionVwap.ts';
 import { effectiveTimeframe } from '../features/symbolFeatures.ts';
+import { convergenceBars, type FeatureGap, type FeatureReadiness, type FeatureRequirement, type TimeframeHistory } from '../features/warmUp.ts';
 import { emptyDtmsSignals, type DtmsSignals } from './signalScore.ts';
 
 const M15_KEPT = 300;
@@ -38,6 +44,34 @@ const BOLL_PERIOD = 20;
 const EMA_SLOPE_BARS = 9;
 const FLOW_WINDOW = 15;
 const FLOW_SPREAD_BARS = 300;
+const MACD_SLOW = 26;
+const MACD_SIGNAL = 9;
+const EMA_LONG = 200;
+const DAY_MS = 86_400_000;
+
+/**
+ * What the DTMS layers need, per timeframe (barsNeeded: a value at all; barsWanted: the value a long
+ * history gives, see features/warmUp.ts), read from the definitions above.
+ */
+export function dtmsFeatureRequirements(baseTimeframe: Timeframe = 'M1'): FeatureRequirement[] {
+  const m5 = effectiveTimeframe('M5', baseTimeframe);
+  const m15 = effectiveTimeframe('M15', baseTimeframe);
+  const req = (feature: string, timeframe: Timeframe, barsNeeded: number, barsWanted = barsNeeded): FeatureRequirement => ({ feature, timeframe, barsNeeded, barsWanted: Math.max(barsNeeded, barsWanted) });
+  return [
+    // A pivot needs PIVOT_SIDE bars each side; the prior range PRIOR_RANGE_BARS bars.
+    req('dtms structure', m15, PRIOR_RANGE_BARS),
+    // The VWAP slope compares M5 typical prices two bars apart; the session VWAP wants its whole session.
+    req('dtms vwapVolume', m5, 3, Math.ceil(DAY_MS / TIMEFRAME_MS[m5])),
+    // RSI two bars back over RSI_PERIOD changes; three MACD histograms after the slow EMA's 26 closes.
+    req('dtms momentum', m15, Math.max(RSI_PERIOD + 1 + 2, MACD_SLOW + 2), MACD_SLOW + MACD_SIGNAL + convergenceBars(2 / (MACD_SLOW + 1))),
+    // The EMA200 slope is read once the EMA has EMA_SLOPE_BARS closes beyond its span.
+    req('dtms emaAlignment', m15, EMA_LONG + EMA_SLOPE_BARS, EMA_LONG + EMA_SLOPE_BARS + convergenceBars(2 / (EMA_LONG + 1))),
+    // Regime: the ATR ratio from 10 ATR values (all ATR_MEAN_BARS of them for a long history's ratio).
+    req('dtms regime', m15, ATR_PERIOD + 9, Math.max(ATR_PERIOD + ATR_MEAN_BARS - 1, M15_KEPT)),
+    req('dtms deltaPressure', baseTimeframe, FLOW_WINDOW, FLOW_SPREAD_BARS),
+    req('dtms candleConviction', m5, 1),
+  ];
+}
 
 /** pandas ewm(span, adjust=True): weights (1 - a)^i normalised, updated in O(1). */
 class AdjustedEwm {
@@ -118,9 +152,17 @@ export class DtmsFeatures {
   private cachedBollingerWidth = NaN;
   /** M15 bars closed so far (the regime cache key). */
   m15Closed = 0;
+  /** M5 bars closed so far, and base bars seen (readiness counts). */
+  m5Closed = 0;
+  baseBars = 0;
+  /** End of the last M5 / M15 bar fed directly by warmUp: base bars before it are already in it. */
+  private m5DirectUntil = Number.NEGATIVE_INFINITY;
+  private m15DirectUntil = Number.NEGATIVE_INFINITY;
+  private readonly baseTimeframe: Timeframe;
 
   /** On a base coarser than M5 or M15 (an H1 replay), the base bars stand in for them. */
   constructor(baseTimeframe: Timeframe = 'M1', vwapAnchorHourUtc = 0) {
+    this.baseTimeframe = baseTimeframe;
     this.m5 = new BarAggregator(effectiveTimeframe('M5', baseTimeframe), baseTimeframe);
     this.m15 = new BarAggregator(effectiveTimeframe('M15', baseTimeframe), baseTimeframe);
     this.vwap = new SessionVwap(vwapAnchorHourUtc);
@@ -129,11 +171,63 @@ export class DtmsFeatures {
   /** One closed base bar. */
   onBar(bar: Readonly<Bar>): void {
     this.lastPrice = bar.close;
+    this.baseBars++;
     if (bar.volume > 0) this.foldFlow(bar);
-    const n5 = this.m5.update(bar);
-    for (let j = 0; j < n5; j++) this.onM5(this.m5.closed(j));
-    const n15 = this.m15.update(bar);
-    for (let j = 0; j < n15; j++) this.onM15(this.m15.closed(j));
+    if (bar.time >= this.m5DirectUntil) {
+      const n5 = this.m5.update(bar);
+      for (let j = 0; j < n5; j++) this.onM5(this.m5.closed(j));
+    }
+    if (bar.time >= this.m15DirectUntil) {
+      const n15 = this.m15.update(bar);
+      for (let j = 0; j < n15; j++) this.onM15(this.m15.closed(j));
+    }
+  }
+
+  /**
+   * Seeds a fresh instance: the M5 and M15 bars of `history` (oldest first) fold in directly, then the
+   * base bars through onBar. `onM15Bar` is told each directly-fed M15 bar (the monitor samples its
+   * spread there, as it does when a base bar closes one). A timeframe that is the base's (an H1
+   * replay) takes the base bars only.
+   */
+  warmUp(history: TimeframeHistory, onM15Bar?: (bar: Readonly<Bar>) => void): void {
+    if (this.baseBars > 0 || this.m5Closed > 0 || this.m15Closed > 0) throw new Error('DtmsFeatures.warmUp: only on a fresh instance');
+    const base = this.baseTimeframe;
+    if (this.m5.timeframe !== base) {
+      for (const b of history[this.m5.timeframe] ?? []) {
+        if (!(b.time >= this.m5DirectUntil) || !Number.isFinite(b.close)) continue;
+        this.m5DirectUntil = b.time + this.m5.tfMs;
+        this.onM5(b);
+      }
+    }
+    if (this.m15.timeframe !== base) {
+      for (const b of history[this.m15.timeframe] ?? []) {
+        if (!(b.time >= this.m15DirectUntil) || !Number.isFinite(b.close)) continue;
+        this.m15DirectUntil = b.time + this.m15.tfMs;
+        this.onM15(b);
+        onM15Bar?.(b);
+      }
+    }
+    for (const b of history[base] ?? []) this.onBar(b);
+  }
+
+  /** What the layers need (dtmsFeatureRequirements for this instance's base). */
+  requirements(): readonly FeatureRequirement[] {
+    this.reqs ??= dtmsFeatureRequirements(this.baseTimeframe);
+    return this.reqs;
+  }
+
+  private reqs: FeatureRequirement[] | null = null;
+
+  /** Which DTMS layers cannot score yet, with the closed bars of their timeframe they have and need. */
+  readiness(): FeatureReadiness {
+    const missing: FeatureGap[] = [];
+    for (const r of this.requirements()) {
+      const have = r.timeframe === this.baseTimeframe ? this.baseBars : r.timeframe === this.m5.timeframe ? this.m5Closed : this.m15Closed;
+      // Order flow counts bars with volume; its window is what it needs.
+      const counted = r.feature === 'dtms deltaPressure' ? this.flowVolume.length : have;
+      if (counted < r.barsNeeded) missing.push({ feature: r.feature, timeframe: r.timeframe, barsNeeded: r.barsNeeded, barsHave: counted });
+    }
+    return { featuresReady: missing.length === 0, missing };
   }
 
   private foldFlow(bar: Readonly<Bar>): void {
@@ -177,6 +271,7 @@ export class DtmsFeatures {
   }
 
   private onM5(b: Readonly<Bar>): void {
+    this.m5Closed++;
     this.vwap.update(b);
     this.typical.push((b.high + b.low + b.close) / 3);
     const m = this.lastM5;

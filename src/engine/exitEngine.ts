@@ -17,7 +17,9 @@ import { restoreStop } from '../exits/restoreStop.ts';
 import { resolveSymbolParams } from '../exits/symbolParams.ts';
 import { TradeTypeClassifier } from '../exits/tradeType.ts';
 import { emptyMarketFeatures, type MarketFeatures } from '../features/snapshot.ts';
-import { SymbolFeatures } from '../features/symbolFeatures.ts';
+import { SymbolFeatures, symbolFeatureRequirements } from '../features/symbolFeatures.ts';
+import type { FeatureReadiness, FeatureRequirement, TimeframeHistory } from '../features/warmUp.ts';
+import { dtmsFeatureRequirements } from '../dtms/dtmsFeatures.ts';
 import {
   newDefence,
   recordHold,
@@ -90,6 +92,17 @@ export interface Reconciled {
 
 /** The answer to taking a position out of DTMS's hands, or giving it back: the record's note, or why not. */
 export type DefenceSwitch = { ok: true; note: string } | { ok: false; problem: 'not_managed' | 'dtms_off' | 'unchanged'; message: string };
+
+/**
+ * What the engine's features need of history for a symbol (canonical name), per feature and timeframe:
+ * the exit rules' market features at the symbol's ATR timeframe, plus the DTMS layers when DTMS is on.
+ * A live start asks the venue for barsPerTimeframe(...) of these.
+ */
+export function featureRequirements(config: WardenConfig, canonical: string, baseTimeframe: Timeframe = 'M1'): FeatureRequirement[] {
+  const params = resolveSymbolParams(config.exits, canonical);
+  const own = symbolFeatureRequirements(config.features, params.atrTimeframe, baseTimeframe);
+  return config.dtms.enabled ? [...own, ...dtmsFeatureRequirements(baseTimeframe)] : own;
+}
 
 /** Sends of an orphan hedge's close before giving up (it is then the trader's to close). */
 const ORPHAN_CLOSE_ATTEMPTS = 3;
@@ -542,6 +555,34 @@ export class ExitEngine {
 
   get openPositions(): number {
     return this.slots.size;
+  }
+
+  /**
+   * Seeds a symbol's features (and its DTMS market state) from closed bars per timeframe, before its
+   * first bar: each higher timeframe from its own bars, then the base bars (SymbolFeatures.warmUp). No
+   * position is evaluated; the symbol's quote is the last base bar's close, as onBar leaves it.
+   */
+  warmUp(symbol: string, history: TimeframeHistory): void {
+    const sym = this.symbol(symbol);
+    sym.features.warmUp(history);
+    this.monitor?.warmUp(symbol, history);
+    const base = history[this.options.baseTimeframe] ?? [];
+    const last = base[base.length - 1];
+    if (last !== undefined) {
+      const spread = Number.isFinite(last.spread) && last.spread > 0 ? last.spread : 0;
+      sym.lastBid = last.close;
+      sym.lastAsk = last.close + spread;
+      this.now = Math.max(this.now, last.time + this.baseMs);
+    }
+  }
+
+  /** Which of a symbol's features (the exit rules' and, with DTMS on, its layers') have no value yet, and what they lack. */
+  readiness(symbol: string): FeatureReadiness {
+    const sym = this.symbol(symbol);
+    const own = sym.features.readiness();
+    const dtms = this.monitor?.readiness(symbol);
+    const missing = dtms ? [...own.missing, ...dtms.missing] : own.missing;
+    return { featuresReady: missing.length === 0, missing };
   }
 
   /**

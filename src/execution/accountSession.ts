@@ -29,6 +29,7 @@ import { ExitEngine, type EngineSnapshot } from '../engine/exitEngine.ts';
 import { newDecisionRecord, startRecord, type DecisionRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { planFromLegacy } from '../exits/legacyRule.ts';
 import { FeatureBreakers } from '../features/featureBreaker.ts';
+import type { TimeframeHistory } from '../features/warmUp.ts';
 import { StoreError, type StoredSessionState, type WardenStore } from '../store/store.ts';
 import { assessHealth, REJECTION_WINDOW_MS, type HealthReport, type IntentHealth } from './health.ts';
 import { IntentExecutor, type SettledIntent } from './intentExecutor.ts';
@@ -204,19 +205,38 @@ export class AccountSession {
   }
 
   /**
-   * Starts (or restarts) the session: `history` (closed bars per symbol, oldest first, up to now)
-   * rebuilds the features; then the stored state is restored and settled with the broker. Throws when
+   * Starts (or restarts) the session: `history` (closed bars per symbol, oldest first, up to now:
+   * base bars, or bars per timeframe for a warm-up of every timeframe from its own bars) rebuilds the
+   * features; then the stored state is restored and settled with the broker. Throws when
    * the broker's positions cannot be read: nothing is decided blind.
    */
-  async start(history: ReadonlyMap<string, readonly Bar[]> = new Map()): Promise<StartReport> {
+  async start(history: ReadonlyMap<string, readonly Bar[] | TimeframeHistory> = new Map()): Promise<StartReport> {
     if (this.started) throw new Error('AccountSession.start: already started');
     this.claimStore();
     this.started = true;
     this.lifetimes = new PositionLifetimes(this.o.store);
     const scratch: Intent[] = [];
     let time = Number.NEGATIVE_INFINITY;
-    for (const [symbol, bars] of history) {
+    for (const [symbol, given] of history) {
       if (this.engine.instrument(symbol) === undefined) continue;
+      if (!isBarList(given)) {
+        // Bars per timeframe: each higher timeframe seeds its own features, the base bars follow.
+        const base = this.o.baseTimeframe;
+        const bars: Bar[] = [];
+        let last = this.lastBarAt.get(symbol) ?? Number.NaN;
+        for (const bar of given[base] ?? []) {
+          if (barProblem(bar, last, this.baseMs) !== '') continue;
+          bars.push(bar);
+          last = bar.time + this.baseMs;
+        }
+        this.engine.warmUp(symbol, { ...given, [base]: bars });
+        if (bars.length > 0) {
+          this.lastBarAt.set(symbol, last);
+          time = Math.max(time, last);
+        }
+        continue;
+      }
+      const bars = given;
       for (const bar of bars) {
         if (barProblem(bar, this.lastBarAt.get(symbol) ?? Number.NaN, this.baseMs) !== '') continue;
         this.engine.onBar(symbol, bar, scratch);
@@ -449,6 +469,9 @@ export class AccountSession {
       breakers: this.breakers.open(now),
       feeds: this.o.instruments.map((i) => ({ symbol: i.symbol, lastBarAt: this.lastBarAt.get(i.symbol) ?? Number.NaN, crypto: i.crypto })),
       staleAfterMs: this.staleAfterMs,
+      features: this.o.instruments.map((i) => ({ symbol: i.symbol, ...this.engine.readiness(i.symbol) })),
+      // Where a rule without data waits (a real account), features still warming up degrade health.
+      featuresRequired: this.o.config.exits.noDataPasses === false,
       unresolvedIntents: this.unresolvedNow(),
       recentRejections: [...this.rejections],
     });
@@ -1067,6 +1090,8 @@ export function quoteProblem(q: BrokerQuote): string {
   if (q.bid > q.ask) return `quote is crossed (bid ${q.bid} above ask ${q.ask})`;
   return '';
 }
+
+const isBarList = (h: readonly Bar[] | TimeframeHistory): h is readonly Bar[] => Array.isArray(h);
 
 /** Why a bar cannot be folded into the features ('' when it can): not a price, not a bar, or not after the last one. */
 export function barProblem(bar: Bar, lastCloseTime: number, baseMs: number): string {

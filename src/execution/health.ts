@@ -1,11 +1,12 @@
 // Is Warden doing its job right now? healthy / degraded / idle, with the reasons: open feature
-// circuit breakers, stale feeds, intents whose outcome is still unknown, orders the broker refused
+// circuit breakers, stale feeds, features still warming up (where rules without data wait), intents whose outcome is still unknown, orders the broker refused
 // lately, a store that cannot be written, a step that failed, an engine behind the market. A live
 // session writes its report into the store with every step; `warden health` reads it, checks the
 // journal afresh and judges by the time of the session's last completed step whether anything is
 // still watching the positions (an API call that stores a change is not a step).
 import type { WardenStore } from '../store/store.ts';
 import { isWeekendWindow } from '../domain/sessions.ts';
+import type { FeatureReadiness } from '../features/warmUp.ts';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'idle';
 
@@ -25,6 +26,11 @@ export interface FeedHealth {
   lastBarAt: number;
   ageMs: number;
   stale: boolean;
+}
+
+/** A symbol's features: ready, or what they still lack (feature, timeframe, closed bars needed and had). */
+export interface FeaturesHealth extends FeatureReadiness {
+  symbol: string;
 }
 
 export interface IntentHealth {
@@ -50,6 +56,8 @@ export interface HealthReport {
   hedges: number;
   breakers: BreakerHealth[];
   feeds: FeedHealth[];
+  /** Per symbol: are its features ready, and if not, what they lack. */
+  features: FeaturesHealth[];
   /** Intents journaled but not known to be applied or rejected: no new decision for their position until settled. */
   unresolvedIntents: IntentHealth[];
   /** Intents the broker refused in the last REJECTION_WINDOW_MS. */
@@ -80,6 +88,9 @@ export interface HealthInputs {
   feeds: { symbol: string; lastBarAt: number; crypto: boolean }[];
   /** A feed is stale when its last bar closed longer ago than this. */
   staleAfterMs: number;
+  features?: FeaturesHealth[];
+  /** Features still warming up degrade (a real account, where a rule without data waits); else they are only listed. */
+  featuresRequired?: boolean;
   unresolvedIntents: IntentHealth[];
   recentRejections: IntentHealth[];
   /** Problems the session found itself (the store, a failed step, lag), in words; each degrades. */
@@ -103,6 +114,7 @@ export function assessHealth(h: HealthInputs): HealthReport {
   for (const f of feeds) {
     if (f.stale) reasons.push(Number.isFinite(f.lastBarAt) ? `feed ${f.symbol} is stale: last bar closed ${Math.round(f.ageMs / 1000)} s ago` : `feed ${f.symbol} has delivered no bar yet`);
   }
+  if (h.featuresRequired === true) for (const f of h.features ?? []) if (!f.featuresReady) reasons.push(featuresWarmingUp(f));
   if (h.unresolvedIntents.length > 0) reasons.push(`${h.unresolvedIntents.length} intent(s) not settled with the broker: ${h.unresolvedIntents.map((i) => `${i.id} (${i.status})`).join(', ')}`);
   if (h.recentRejections.length > 0) reasons.push(`${h.recentRejections.length} intent(s) refused by the broker in the last ${REJECTION_WINDOW_MS / 60_000} min: ${h.recentRejections.map((i) => `${i.id} (${i.code ?? '?'} ${i.reason})`).join(', ')}`);
   let status: HealthStatus;
@@ -120,10 +132,16 @@ export function assessHealth(h: HealthInputs): HealthReport {
     hedges: h.hedges,
     breakers: h.breakers,
     feeds,
+    features: h.features ?? [],
     unresolvedIntents: h.unresolvedIntents,
     recentRejections: h.recentRejections,
     lag: h.lag ?? { lagMs: 0, barsBehind: 0, lastStepAt: Number.NaN },
   };
+}
+
+/** One line for a symbol whose features are not ready: `XAUUSD features warming up: missing ema200/rmag (M15 66/200), ...`. */
+export function featuresWarmingUp(f: FeaturesHealth): string {
+  return `${f.symbol} features warming up: missing ${f.missing.map((m) => `${m.feature} (${m.timeframe} ${m.barsHave}/${m.barsNeeded})`).join(', ')}`;
 }
 
 /**
@@ -139,7 +157,7 @@ export function healthFromStore(store: WardenStore, now: number, silentAfterMs: 
     const reasons = positions > 0 || unresolved.length > 0 ? ['no live session has reported to this store yet'] : ['no live session has reported to this store yet; nothing under management'];
     if (unresolved.length > 0) reasons.push(`${unresolved.length} intent(s) not settled with the broker`);
     const status: HealthStatus = positions > 0 || unresolved.length > 0 ? 'degraded' : 'idle';
-    return { status, reasons, at: now, reportedAt: now, positions, hedges: 0, breakers: [], feeds: [], unresolvedIntents: unresolved, recentRejections: [], lag: { lagMs: 0, barsBehind: 0, lastStepAt: Number.NaN }, reportAgeMs: Number.POSITIVE_INFINITY };
+    return { status, reasons, at: now, reportedAt: now, positions, hedges: 0, breakers: [], feeds: [], features: [], unresolvedIntents: unresolved, recentRejections: [], lag: { lagMs: 0, barsBehind: 0, lastStepAt: Number.NaN }, reportAgeMs: Number.POSITIVE_INFINITY };
   }
   const reportAgeMs = Math.max(0, now - last.reportedAt);
   const reasons = last.reasons.filter((r) => !/not settled with the broker/.test(r));

@@ -14,6 +14,12 @@
 // 6. Liquidity risk: a previous-day extreme or equal highs/lows lying in the trade's path
 //    (above a buy, below a sell) within 0.5 ATR.
 // 7. VWAP outer zone on the trade's favourable side.
+//
+// Missing data (NaN inputs, a squeeze or VWAP zone of -1): with `noDataPasses` (the default, the
+// original's rule, paper and replay) a rule without its data does not fire. Without it (a real
+// account), a rule that tightens (1, 3, 4, 6, 7) and lacks an input fires: not knowing whether the
+// price is stretched or a squeeze is on is treated as the risk it guards against, and the result says
+// which rules had no data (`noData`). A rule that widens (2, 5) never fires without its data.
 import type { Side } from '../domain/types.ts';
 import { VWAP_ZONE_OUTER, type MarketFeatures } from '../features/snapshot.ts';
 
@@ -60,6 +66,8 @@ export interface TriggerParams {
   tightenBreakevenPct: number;
   tightenPartialPct: number;
   mtfMinAligned: number;
+  /** A rule without its data does not fire (default true); false: a tightening rule without data fires. */
+  noDataPasses?: boolean;
 }
 
 export interface TriggerResult {
@@ -67,6 +75,8 @@ export interface TriggerResult {
   partialPct: number;
   /** Bitmask of TRIGGER_FACTORS that fired. */
   factors: number;
+  /** Bitmask of the tightening rules that fired for want of data (0 while no data passes). */
+  noData?: number;
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
@@ -85,10 +95,14 @@ export function advancedTriggers(
   let be = baseBreakevenPct;
   let pa = basePartialPct;
   let factors = 0;
+  const strict = p.noDataPasses === false;
+  let noData = 0;
 
   // 1. RMAG stretched in the trade's favour.
   const on = p.enabled;
-  const stretched = (on & TRIGGER_FACTORS.rmag_stretched) !== 0 && (gt(s * f.ema200Atr, p.rmagThreshold) || gt(s * f.vwapAtr, p.vwapFactor * p.rmagThreshold));
+  const rmagNoData = strict && (Number.isNaN(f.ema200Atr) || Number.isNaN(f.vwapAtr));
+  const stretched = (on & TRIGGER_FACTORS.rmag_stretched) !== 0 && (rmagNoData || gt(s * f.ema200Atr, p.rmagThreshold) || gt(s * f.vwapAtr, p.vwapFactor * p.rmagThreshold));
+  if (stretched && rmagNoData) noData |= TRIGGER_FACTORS.rmag_stretched;
   if (stretched) {
     be = p.tightenBreakevenPct;
     pa = p.tightenPartialPct;
@@ -101,14 +115,18 @@ export function advancedTriggers(
     factors |= TRIGGER_FACTORS.quality_trend;
   }
   // 3. Volatility squeeze (breakout risk either way), not stretched.
-  if ((on & TRIGGER_FACTORS.squeeze) !== 0 && !stretched && f.squeeze === 1) {
+  const squeezeNoData = strict && f.squeeze === -1;
+  if ((on & TRIGGER_FACTORS.squeeze) !== 0 && !stretched && (f.squeeze === 1 || squeezeNoData)) {
+    if (squeezeNoData) noData |= TRIGGER_FACTORS.squeeze;
     be = Math.min(be, 25);
     pa = Math.min(pa, 50);
     factors |= TRIGGER_FACTORS.squeeze;
   }
   // 4. Fake momentum in the trade's direction.
   const rsiDir = s === 1 ? f.rsi : 100 - f.rsi;
-  if ((on & TRIGGER_FACTORS.fake_momentum) !== 0 && gt(rsiDir, 50) && f.adx < 20 && gt(rsiDir / Math.max(f.adx, 1), 3)) {
+  const momentumNoData = strict && (Number.isNaN(f.rsi) || Number.isNaN(f.adx));
+  if ((on & TRIGGER_FACTORS.fake_momentum) !== 0 && (momentumNoData || (gt(rsiDir, 50) && f.adx < 20 && gt(rsiDir / Math.max(f.adx, 1), 3)))) {
+    if (momentumNoData) noData |= TRIGGER_FACTORS.fake_momentum;
     be = Math.min(be, 20);
     pa = Math.min(pa, 40);
     factors |= TRIGGER_FACTORS.fake_momentum;
@@ -123,13 +141,17 @@ export function advancedTriggers(
   // 6. Liquidity in the trade's path.
   const pathLevelAtr = s === 1 ? (f.pdh - f.price) / f.atr : (f.price - f.pdl) / f.atr;
   const equalInPath = s === 1 ? f.equalHighsAbove === 1 : f.equalLowsBelow === 1;
-  if ((on & TRIGGER_FACTORS.liquidity_risk) !== 0 && ((pathLevelAtr >= 0 && pathLevelAtr < 0.5) || equalInPath)) {
+  const liquidityNoData = strict && Number.isNaN(pathLevelAtr);
+  if ((on & TRIGGER_FACTORS.liquidity_risk) !== 0 && (liquidityNoData || (pathLevelAtr >= 0 && pathLevelAtr < 0.5) || equalInPath)) {
+    if (liquidityNoData) noData |= TRIGGER_FACTORS.liquidity_risk;
     be = Math.min(be, 25);
     pa = Math.min(pa, 50);
     factors |= TRIGGER_FACTORS.liquidity_risk;
   }
   // 7. VWAP outer zone on the favourable side.
-  if ((on & TRIGGER_FACTORS.vwap_outer) !== 0 && f.vwapZone === VWAP_ZONE_OUTER && gt(s * f.vwapAtr, 0)) {
+  const vwapNoData = strict && (f.vwapZone < 0 || Number.isNaN(f.vwapAtr));
+  if ((on & TRIGGER_FACTORS.vwap_outer) !== 0 && (vwapNoData || (f.vwapZone === VWAP_ZONE_OUTER && gt(s * f.vwapAtr, 0)))) {
+    if (vwapNoData) noData |= TRIGGER_FACTORS.vwap_outer;
     be = Math.min(be, 25);
     pa = Math.min(pa, 45);
     factors |= TRIGGER_FACTORS.vwap_outer;
@@ -137,5 +159,6 @@ export function advancedTriggers(
   out.breakevenPct = round1(be);
   out.partialPct = round1(pa);
   out.factors = factors;
+  out.noData = noData;
   return out;
 }

@@ -39,6 +39,8 @@ export type DecisionReason =
   | 'after_breakeven'
   | 'breakeven_pending'
   | 'critical_gate_failed'
+  /** A switched-on trailing gate has no data and no data does not pass (exits.noDataPasses): the trail waits. */
+  | 'gate_no_data'
   | 'trailing_disabled'
   | 'classified'
   | 'triggers_set'
@@ -82,7 +84,7 @@ export type DecisionReason =
   /** DTMS: a trader gave the position back to DTMS. */
   | 'dtms_enabled';
 
-/** Advisory gate results: 1 pass, 0 fail, -1 no data (counts as pass, shown as unknown). */
+/** Advisory gate results: 1 pass, 0 fail, -1 no data (shown as unknown; passes or holds the trail by exits.noDataPasses). */
 export type GateValue = -1 | 0 | 1;
 
 export interface DecisionRecord {

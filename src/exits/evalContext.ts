@@ -53,7 +53,7 @@ export function newEvalContext(exits: ExitsConfig, sink: DecisionSink): EvalCont
     exits,
     sink,
     rec: newDecisionRecord(),
-    trig: { breakevenPct: 0, partialPct: 0, factors: 0 },
+    trig: { breakevenPct: 0, partialPct: 0, factors: 0, noData: 0 },
     gates: newTrailingGateFields(),
     trail: newTrailComputation(),
     now: 0,

@@ -4,7 +4,7 @@
 import { ticketOf, type ExitRule, type Instrument, type IntentKind, type Position, type Side } from '../domain/types.ts';
 import type { ExitsConfig } from '../config/schema.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
-import { advancedTriggers, enabledTriggers, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
+import { advancedTriggers, enabledTriggers, factorNames, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
 import type { ResolvedSymbolParams } from './symbolParams.ts';
 import { TradeTypeClassifier, type TradeType } from './tradeType.ts';
 import { startRecord, type DecisionRecord, type DecisionReason, type DecisionSink } from './decisionRecord.ts';
@@ -158,6 +158,7 @@ export function triggerParamsFor(exits: ExitsConfig, params: ResolvedSymbolParam
     tightenBreakevenPct: exits.rmag.tightenBreakevenPct,
     tightenPartialPct: exits.rmag.tightenPartialPct,
     mtfMinAligned: exits.trailing.mtfMinAligned,
+    noDataPasses: exits.noDataPasses ?? true,
   };
 }
 
@@ -265,6 +266,8 @@ export function applyTriggers(
   r.factors = t.factors;
   r.baseBreakevenPct = plan.baseBreakevenPct;
   r.basePartialPct = plan.basePartialPct;
+  // Rules that fired because their data was missing (only where no data does not pass): named for the trader.
+  if ((t.noData ?? 0) !== 0) r.note = `no data: ${factorNames(t.noData ?? 0).join(', ')}`;
   ctx.sink.record(r);
 }
 

@@ -2,8 +2,11 @@
 // Advisory: not in a squeeze, MTF alignment in the trade's direction >= 2, |RMAG| <= T, VWAP zone
 // not outer, nearest high-volume node >= 0.3 ATR away. Advisory failures never block trailing:
 // up to two keep the symbol's multiplier, three or more use the wide one (4/3 of it: 1.5 -> 2.0).
-// A gate without data passes (as in the original) and is reported as "no data". A gate switched off
-// in config passes and is reported as passed.
+// A gate without data is reported as "no data"; whether it passes is `exits.noDataPasses`: true (the
+// original's rule, paper and replay) lets it pass; false (a real account) does not: the trail waits
+// until every switched-on gate has its data (evaluateTrailingGates returns NO_DATA). The critical
+// gate never passes without data (an unknown R is not R achieved). A gate switched off in config
+// passes and is reported as passed.
 import type { ExitsConfig } from '../config/schema.ts';
 import type { Side } from '../domain/types.ts';
 import { VWAP_ZONE_OUTER, type MarketFeatures } from '../features/snapshot.ts';
@@ -16,7 +19,12 @@ export interface GateParams {
   hvnMinDistAtr: number;
   /** Bitmask of GATE_BITS switched on (an off gate always passes). */
   enabled: number;
+  /** A switched-on advisory gate without data passes (default true); false: the trail waits for it. */
+  noDataPasses?: boolean;
 }
+
+/** evaluateTrailingGates' answer when a gate has no data and no data does not pass. */
+export const NO_DATA = -2;
 
 export const GATE_BITS = { critical: 1, volatility: 2, mtf: 4, rmag: 8, vwap: 16, hvn: 32 } as const;
 export const ALL_GATES = 63;
@@ -30,6 +38,7 @@ export function gateParamsFor(exits: ExitsConfig, rmagThreshold: number): GatePa
     mtfMinAligned: t.mtfMinAligned,
     rmagThreshold,
     hvnMinDistAtr: t.hvnMinDistAtr,
+    noDataPasses: exits.noDataPasses ?? true,
     enabled:
       (on.critical ? GATE_BITS.critical : 0) |
       (on.volatility ? GATE_BITS.volatility : 0) |
@@ -83,8 +92,8 @@ export function copyTrailingGates(from: TrailingGateFields, to: DecisionRecord):
 }
 
 /**
- * Fills the gate fields of `r` (a record, or the engine's gate scratch) and returns the number of advisory failures, or -1 when the
- * critical gate fails (trailing must not start / continue). `criticalR`: the R the critical gate asks
+ * Fills the gate fields of `r` (a record, or the engine's gate scratch) and returns the number of advisory failures, -1 when the
+ * critical gate fails (trailing must not start / continue), or NO_DATA when a gate has no data and `p.noDataPasses` is false. `criticalR`: the R the critical gate asks
  * for (the config's, or less: see trailDecision).
  */
 export function evaluateTrailingGates(
@@ -124,5 +133,7 @@ export function evaluateTrailingGates(
     (r.gateVwap === 0 ? 1 : 0) +
     (r.gateHvn === 0 ? 1 : 0);
   r.advisoryFailures = failures;
-  return critical ? failures : -1;
+  if (!critical) return -1;
+  if (p.noDataPasses === false && (r.gateVolatility === -1 || r.gateMtf === -1 || r.gateRmag === -1 || r.gateVwap === -1 || r.gateHvn === -1)) return NO_DATA;
+  return failures;
 }

@@ -12,7 +12,7 @@ import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext }
 import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from './exitPlan.ts';
 import { breakevenTarget, breakevenTriggerR } from './breakevenStop.ts';
 import { bufferMultiplierFor, trailingMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
-import { copyTrailingGates, evaluateTrailingGates, type GateParams } from './trailingGates.ts';
+import { copyTrailingGates, evaluateTrailingGates, NO_DATA, type GateParams } from './trailingGates.ts';
 import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
 
 export function decideTrailing(
@@ -42,12 +42,13 @@ export function decideTrailing(
   return true;
 }
 
-type TrailReason = 'trailing_disabled' | 'breakeven_pending' | 'critical_gate_failed' | 'atr_unavailable' | 'not_tighter' | 'below_min_change' | 'freeze_level' | 'intent_sent';
+type TrailReason = 'trailing_disabled' | 'breakeven_pending' | 'critical_gate_failed' | 'gate_no_data' | 'atr_unavailable' | 'not_tighter' | 'below_min_change' | 'freeze_level' | 'intent_sent';
 
 const TRAIL_OUTCOME: Readonly<Record<Exclude<TrailReason, 'intent_sent'>, DecisionOutcome>> = {
   trailing_disabled: 'wait',
   breakeven_pending: 'wait',
   critical_gate_failed: 'wait',
+  gate_no_data: 'wait',
   atr_unavailable: 'skip',
   not_tighter: 'wait',
   below_min_change: 'skip',
@@ -81,7 +82,7 @@ function trailDecision(
   const failures = evaluateTrailingGates(plan.side, plan.partialState === PARTIAL_DONE, ctx.rAchieved, criticalR, f, gates, ctx.gates);
   c.gated = true;
   c.failures = failures;
-  if (failures < 0 && !plan.trailNow) return 'critical_gate_failed';
+  if (failures < 0 && !plan.trailNow) return failures === NO_DATA ? 'gate_no_data' : 'critical_gate_failed';
   plan.trailingActive = true;
   const base = trailingMultiplierFor(params, ctx.session);
   const mult = failures <= ctx.exits.trailing.maxAdvisoryFailures ? base : base * ctx.exits.trailing.wideFactor;

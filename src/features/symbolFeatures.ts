@@ -33,6 +33,13 @@
 //
 // onFormingBar stores an overlay (price, spread, the forming bar) that onBar discards, so any number of
 // onFormingBar calls followed by onBar(closed) leaves exactly the state onBar(closed) alone leaves.
+//
+// warmUp(history) seeds a fresh instance from closed bars per timeframe (warmUp.ts): each higher
+// timeframe's state takes its own bars, then the base bars follow; a base bar inside a bucket that a
+// directly-fed bar already covers is not aggregated again (no partial duplicate of a fed bar). With
+// the same bars underneath, the result is exactly what feeding those base bars would have built; the
+// previous day comes from the directly-fed bars before the first base bar. readiness() says which
+// features have no value yet and what they lack, by counting each timeframe's closed bars.
 import type { Bar, Timeframe } from '../domain/types.ts';
 import { TIMEFRAME_MS } from '../domain/types.ts';
 import type { FeaturesConfig } from '../config/schema.ts';
@@ -41,6 +48,7 @@ import { BarAggregator, copyBar, newBar } from './barAggregator.ts';
 import { Adx, Bollinger, Ema, Macd, Rsi, WilderAtr } from './indicators.ts';
 import { SessionVwap } from './sessionVwap.ts';
 import { VolumeProfile } from './volumeProfile.ts';
+import { convergenceBars, type FeatureGap, type FeatureReadiness, type FeatureRequirement, type TimeframeHistory } from './warmUp.ts';
 
 const DAY_MS = 86_400_000;
 /** A UTC day with less than this span of bars (forex's Sunday evening reopen) is not a previous day. */
@@ -77,6 +85,54 @@ export interface EffectiveTimeframes {
   readonly mtf: readonly Timeframe[];
 }
 
+const EMA_LONG = 200;
+const EMA_SHORT = 50;
+const RSI_PERIOD = 14;
+const ADX_PERIOD = 14;
+const BOLL_PERIOD = 20;
+const MACD_SLOW = 26;
+const MACD_SIGNAL = 9;
+
+/**
+ * What each market feature needs, per timeframe (see warmUp.ts for barsNeeded and barsWanted), for a
+ * SymbolFeatures made with the same arguments. Read from the definitions above: the indicators' own
+ * `ready` rules, the slope and squeeze windows, and the exponential averages' convergence.
+ */
+export function symbolFeatureRequirements(config: FeaturesConfig, atrTimeframe: Timeframe = 'M15', baseTimeframe: Timeframe = 'M1'): FeatureRequirement[] {
+  const base = baseTimeframe;
+  const features = effectiveTimeframe(config.timeframe, base);
+  const wilder = convergenceBars(1 / ATR_PERIOD);
+  const ema200 = convergenceBars(2 / (EMA_LONG + 1));
+  const ema50 = convergenceBars(2 / (EMA_SHORT + 1));
+  const req = (feature: string, timeframe: Timeframe, barsNeeded: number, barsWanted = barsNeeded): FeatureRequirement => ({ feature, timeframe, barsNeeded, barsWanted: Math.max(barsNeeded, barsWanted) });
+  const out: FeatureRequirement[] = [
+    // WilderAtr is ready after `period` bars and then forgets its seed mean at 1/period per bar.
+    req('atr', effectiveTimeframe(atrTimeframe, base), ATR_PERIOD, ATR_PERIOD + wilder),
+    req('atrH1', effectiveTimeframe('H1', base), ATR_PERIOD, ATR_PERIOD + wilder),
+    req('ema200/rmag', features, EMA_LONG, EMA_LONG + ema200),
+    // A slope compares the EMA now with SLOPE_BARS closed bars ago: both must exist.
+    req('ema200 slope', features, EMA_LONG + SLOPE_BARS, EMA_LONG + ema200 + SLOPE_BARS),
+    req('ema50 slope', features, EMA_SHORT + SLOPE_BARS, EMA_SHORT + ema50 + SLOPE_BARS),
+    // Rsi is ready after period + 1 closes (the first only sets the previous close); Adx after 2 x period.
+    req('rsi', features, RSI_PERIOD + 1, RSI_PERIOD + 1 + wilder),
+    req('adx', features, 2 * ADX_PERIOD, 2 * ADX_PERIOD + wilder),
+    // The squeeze ranks the last SQUEEZE_WINDOW widths; the first width needs BOLL_PERIOD closes.
+    req('bollinger/squeeze', features, BOLL_PERIOD + SQUEEZE_WINDOW - 1),
+    req('swings', features, SWING_SPAN),
+    // The session VWAP from its anchor: at most a day of bars.
+    req('vwap', features, Math.ceil(DAY_MS / TIMEFRAME_MS[features])),
+    req('volume profile/hvn', effectiveTimeframe(config.volumeProfileTimeframe, base), config.volumeProfileBars),
+    // A full previous day plus today so far: two days of H1 bars at most.
+    req('pdh/pdl', effectiveTimeframe('H1', base), Math.ceil((2 * DAY_MS) / TIMEFRAME_MS[effectiveTimeframe('H1', base)])),
+  ];
+  for (const tf of MTF_TIMEFRAMES) {
+    if (TIMEFRAME_MS[tf] < TIMEFRAME_MS[base]) continue;
+    // EMA200, MACD(12, 26, 9) and ADX(14) of that timeframe must all be ready.
+    out.push(req(`mtf ${tf}`, tf, Math.max(EMA_LONG, MACD_SLOW + MACD_SIGNAL - 1, 2 * ADX_PERIOD), EMA_LONG + ema200));
+  }
+  return out;
+}
+
 /** Per-timeframe state: the aggregator and whichever indicators this timeframe feeds. */
 class TimeframeState {
   readonly timeframe: Timeframe;
@@ -92,6 +148,10 @@ class TimeframeState {
   mtfReady = false;
   mtfUp = false;
   mtfDown = false;
+  /** Closed bars of this timeframe folded in so far (directly fed or aggregated): the readiness count. */
+  closedBars = 0;
+  /** End of the last directly-fed bar (warmUp): base bars before it are already in a fed bar. */
+  directUntil = Number.NEGATIVE_INFINITY;
 
   constructor(timeframe: Timeframe, base: Timeframe) {
     this.timeframe = timeframe;
@@ -106,6 +166,8 @@ class TimeframeState {
     this.adx?.reset();
     this.vp?.reset();
     this.mtfReady = this.mtfUp = this.mtfDown = false;
+    this.closedBars = 0;
+    this.directUntil = Number.NEGATIVE_INFINITY;
   }
 }
 
@@ -165,6 +227,10 @@ export class SymbolFeatures {
   private curDayEnd = NaN;
   private pdh = NaN;
   private pdl = NaN;
+  /** Open time of the first bar the day tracking saw (the previous day's readiness). */
+  private daysFrom = NaN;
+  /** Open time of the first features-timeframe bar (the session VWAP's readiness). */
+  private featuresFrom = NaN;
 
   // forming overlay (discarded by onBar)
   private formingActive = false;
@@ -241,6 +307,7 @@ export class SymbolFeatures {
     this.curDay = this.curDayHigh = this.curDayLow = this.pdh = this.pdl = NaN;
     this.curDayFull = false;
     this.curDayFirst = this.curDayEnd = NaN;
+    this.daysFrom = this.featuresFrom = NaN;
     this.clearForming();
   }
 
@@ -277,10 +344,11 @@ export class SymbolFeatures {
     this.lastBarTime = bar.time;
     this.lastClose = bar.close;
     this.lastSpread = bar.spread;
-    this.updateDay(bar);
+    this.updateDay(bar, this.baseMs);
     const tfs = this.tfs;
     for (let i = 0; i < tfs.length; i++) {
       const s = tfs[i]!;
+      if (bar.time < s.directUntil) continue; // inside a bar warmUp fed directly
       const n = s.agg.update(bar);
       for (let j = 0; j < n; j++) this.onTfClose(s, s.agg.closed(j));
     }
@@ -298,7 +366,47 @@ export class SymbolFeatures {
     return true;
   }
 
-  private updateDay(bar: Readonly<Bar>): void {
+  /**
+   * Seeds a fresh instance from closed bars per timeframe (oldest first): every higher-timeframe state
+   * takes its own timeframe's bars, then `history[base]` goes through onBar. A timeframe without bars
+   * in `history` is built from the base bars as usual. Bars that are not newer than the previous one of
+   * their series, or not prices, are skipped. Not on the hot path (it allocates a little).
+   */
+  warmUp(history: TimeframeHistory): void {
+    if (this.barsSeen > 0 || this.tfs.some((s) => s.closedBars > 0)) throw new Error('SymbolFeatures.warmUp: only on a fresh instance');
+    const baseTf = this.effective.base;
+    const base = history[baseTf] ?? [];
+    const fed: { tfMs: number; bars: readonly Bar[] }[] = [];
+    for (const s of this.tfs) {
+      if (s.timeframe === baseTf) continue;
+      const bars = history[s.timeframe];
+      if (bars === undefined || bars.length === 0) continue;
+      const kept: Bar[] = [];
+      for (const b of bars) {
+        if (!SymbolFeatures.validBar(b) || !(b.time >= s.directUntil)) continue;
+        s.directUntil = b.time + s.agg.tfMs;
+        this.onTfClose(s, b);
+        kept.push(b);
+      }
+      if (kept.length > 0) fed.push({ tfMs: s.agg.tfMs, bars: kept });
+    }
+    // The previous day from the fed bars before the first base bar: finer series where they reach,
+    // coarser ones before that (the days a coarse bar crosses into a finer series' time are left out).
+    fed.sort((a, b) => a.tfMs - b.tfMs);
+    let bound = base.length > 0 ? base[0]!.time : Number.POSITIVE_INFINITY;
+    const segments: { tfMs: number; bars: readonly Bar[] }[] = [];
+    for (const f of fed) {
+      const inside = f.bars.filter((b) => b.time + f.tfMs <= bound);
+      if (inside.length === 0) continue;
+      segments.push({ tfMs: f.tfMs, bars: inside });
+      bound = inside[0]!.time;
+    }
+    for (let i = segments.length - 1; i >= 0; i--) for (const b of segments[i]!.bars) this.updateDay(b, segments[i]!.tfMs);
+    for (const b of base) this.onBar(b);
+  }
+
+  private updateDay(bar: Readonly<Bar>, barMs: number): void {
+    if (Number.isNaN(this.daysFrom)) this.daysFrom = bar.time;
     const day = Math.floor(bar.time / DAY_MS);
     if (day !== this.curDay) {
       if (this.dayCounts()) {
@@ -307,7 +415,7 @@ export class SymbolFeatures {
       }
       // a later day is complete when it ends; the first day seen only if it starts at its first base bar
       const firstDay = Number.isNaN(this.curDay);
-      this.curDayFull = !firstDay || bar.time - day * DAY_MS < this.baseMs;
+      this.curDayFull = !firstDay || bar.time - day * DAY_MS < barMs;
       this.curDay = day;
       this.curDayHigh = bar.high;
       this.curDayLow = bar.low;
@@ -316,7 +424,7 @@ export class SymbolFeatures {
       if (bar.high > this.curDayHigh) this.curDayHigh = bar.high;
       if (bar.low < this.curDayLow) this.curDayLow = bar.low;
     }
-    this.curDayEnd = bar.time + this.baseMs;
+    this.curDayEnd = bar.time + barMs;
   }
 
   /**
@@ -329,6 +437,8 @@ export class SymbolFeatures {
 
   private onTfClose(s: TimeframeState, b: Readonly<Bar>): void {
     const c = b.close;
+    s.closedBars++;
+    if (s.isFeatures && Number.isNaN(this.featuresFrom)) this.featuresFrom = b.time;
     s.atr?.update(b.high, b.low, c);
     s.ema200?.update(c);
     s.adx?.update(b.high, b.low, c);
@@ -414,6 +524,47 @@ export class SymbolFeatures {
     const fagg = this.featTf.agg;
     if (this.formingActive) return fagg.peekWith(this.formingBar, this.scratchPending);
     return fagg.forming;
+  }
+
+  /** What each feature needs (symbolFeatureRequirements for this instance's settings). */
+  requirements(): readonly FeatureRequirement[] {
+    this.reqs ??= symbolFeatureRequirements(this.config, this.atrTf.timeframe, this.effective.base);
+    return this.reqs;
+  }
+
+  private reqs: FeatureRequirement[] | null = null;
+
+  /**
+   * Which features have no value yet, and how many closed bars of their timeframe they have against
+   * what they need. Counts closed bars (directly fed or aggregated) of each timeframe; the session
+   * VWAP and the previous day are judged by the time their bars cover. Allocates: not for the hot path.
+   */
+  readiness(): FeatureReadiness {
+    const missing: FeatureGap[] = [];
+    const newest = this.barsSeen > 0 ? this.lastBarTime + this.baseMs : Number.NaN;
+    for (const r of this.requirements()) {
+      const s = this.tfs.find((x) => x.timeframe === r.timeframe);
+      const tfMs = TIMEFRAME_MS[r.timeframe];
+      let have = s?.closedBars ?? 0;
+      let needed = r.barsNeeded;
+      if (r.feature === 'vwap') {
+        // Ready when the features bars reach back to the start of the newest bar's session.
+        const start = Number.isFinite(newest) ? this.vwap.sessionOf(newest - 1) * DAY_MS + this.vwap.anchorHourUtc * 3_600_000 : Number.NaN;
+        needed = Number.isFinite(start) ? Math.max(1, Math.ceil((newest - start) / tfMs)) : 1;
+        have = Number.isFinite(this.featuresFrom) && Number.isFinite(newest) ? Math.max(0, Math.floor((newest - this.featuresFrom) / tfMs)) : 0;
+        if (!(this.featuresFrom <= start)) missing.push({ feature: r.feature, timeframe: r.timeframe, barsNeeded: needed, barsHave: Math.min(have, needed - 1) });
+        continue;
+      }
+      if (r.feature === 'pdh/pdl') {
+        const end = Number.isFinite(newest) ? newest : this.curDayEnd;
+        have = Number.isFinite(this.daysFrom) && Number.isFinite(end) ? Math.max(0, Math.floor((end - this.daysFrom) / tfMs)) : 0;
+        const known = !Number.isNaN(this.pdh);
+        if (!known) missing.push({ feature: r.feature, timeframe: r.timeframe, barsNeeded: Math.max(needed, have + 1), barsHave: have });
+        continue;
+      }
+      if (have < needed) missing.push({ feature: r.feature, timeframe: r.timeframe, barsNeeded: needed, barsHave: have });
+    }
+    return { featuresReady: missing.length === 0, missing };
   }
 
   /** True when the VWAP in the snapshot is time-weighted (the session so far has no volume). */

@@ -170,6 +170,15 @@ export const healthSchema = z
     hedges: z.number(),
     breakers: z.array(z.object({ symbol: z.string(), failures: z.number(), reopensAt: z.string(), lastError: z.string() })),
     feeds: z.array(z.object({ symbol: z.string(), lastBarAt: z.string().nullable(), stale: z.boolean() })),
+    features: z
+      .array(
+        z.object({
+          symbol: z.string(),
+          featuresReady: z.boolean(),
+          missing: z.array(z.object({ feature: z.string(), timeframe: z.string(), barsNeeded: z.number(), barsHave: z.number() })),
+        }),
+      )
+      .describe('per symbol: every feature has a value, or which ones lack closed bars of their timeframe (they fill as bars arrive)'),
     unresolvedIntents: z.array(z.object({ id: z.string(), positionId: z.string(), status: z.string() })),
     recentRejections: z.array(z.object({ id: z.string(), positionId: z.string(), code: z.string().nullable(), reason: z.string() })),
     engine: z

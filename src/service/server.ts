@@ -90,6 +90,7 @@ function healthJson(h: HealthReport) {
     hedges: h.hedges,
     breakers: h.breakers.map((b) => ({ symbol: b.symbol, failures: b.failures, reopensAt: iso(b.reopensAt) ?? '', lastError: b.lastError })),
     feeds: h.feeds.map((f) => ({ symbol: f.symbol, lastBarAt: iso(f.lastBarAt), stale: f.stale })),
+    features: h.features.map((f) => ({ symbol: f.symbol, featuresReady: f.featuresReady, missing: f.missing.map((m) => ({ ...m })) })),
     unresolvedIntents: h.unresolvedIntents.map((i) => ({ id: i.id, positionId: i.positionId, status: i.status })),
     recentRejections: h.recentRejections.map((i) => ({ id: i.id, positionId: i.positionId, code: i.code, reason: i.reason })),
     engine: { lagSeconds: Math.round(h.lag.lagMs / 100) / 10, barsBehind: h.lag.barsBehind, lastStepAt: iso(h.lag.lastStepAt) },

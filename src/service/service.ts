@@ -10,6 +10,8 @@ import type { PaperAccount } from '../brokers/paperAccount.ts';
 import { keysByAccount, resolveAccountDefaults } from '../config/accountDefaults.ts';
 import type { WardenConfig } from '../config/schema.ts';
 import { describeDtmsScope } from '../dtms/dtmsParams.ts';
+import { featureRequirements } from '../engine/exitEngine.ts';
+import { barsPerTimeframe, type TimeframeHistory } from '../features/warmUp.ts';
 import type { Bar, Instrument } from '../domain/types.ts';
 import { instrumentFromConfig } from '../domain/instruments.ts';
 import { ticketOfKey } from '../domain/lifetime.ts';
@@ -174,7 +176,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   }
   let started: Awaited<ReturnType<AccountSession['start']>>;
   try {
-    started = await session.start(history);
+    started = await session.start(live ? live.warm : history);
   } catch (err) {
     // e.g. the store is in use: let the venue's connections go, or they keep the process alive.
     await configured.broker.close?.();
@@ -298,16 +300,35 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   };
 }
 
-/** A real account: its rules per symbol and the history that warms the features, read before anything runs. */
-async function openVenue(c: ConfiguredBroker, config: WardenConfig, log: Logger): Promise<{ instruments: Instrument[]; history: Map<string, Bar[]> }> {
+/**
+ * A real account: its rules per symbol and the history that warms the features, read before anything
+ * runs. Each timeframe a feature is built on (M5, M15, H1) is read directly, as many closed bars as
+ * the features want (featureRequirements: EMA200 on H1 alone is 12,000 M1 bars, more than a venue
+ * serves); M1 covers the time after them. A timeframe the venue refuses is left to the M1 bars and the
+ * readiness report says what it lacks.
+ */
+async function openVenue(c: ConfiguredBroker, config: WardenConfig, log: Logger): Promise<{ instruments: Instrument[]; history: Map<string, Bar[]>; warm: Map<string, TimeframeHistory> }> {
   try {
     const mode = await c.broker.accountMode();
     const instruments: Instrument[] = [];
     for (const s of c.symbols) instruments.push(await c.broker.instrument(s));
     const history = new Map<string, Bar[]>();
-    for (const s of c.symbols) {
+    const warm = new Map<string, TimeframeHistory>();
+    const began = Date.now();
+    for (const [i, s] of c.symbols.entries()) {
+      const wanted = barsPerTimeframe(featureRequirements(config, instruments[i]!.canonical, 'M1'));
+      const h: TimeframeHistory = {};
+      for (const [tf, n] of wanted) {
+        if (tf === 'M1') continue;
+        try {
+          h[tf] = await c.broker.candles(s, tf, n);
+        } catch (err) {
+          log.warn({ symbol: s, timeframe: tf, err: err instanceof Error ? err.message : String(err) }, `no ${tf} history from the broker: those features build from M1 bars`);
+        }
+      }
+      warm.set(s, h);
       try {
-        history.set(s, await c.broker.candles(s, 'M1', config.broker.historyBars));
+        history.set(s, await c.broker.candles(s, 'M1', Math.max(config.broker.historyBars, wanted.get('M1') ?? 0)));
       } catch (err) {
         // The account answers (mode and rules were read) but gives no history (MetaApi documents
         // historical candles as unavailable on some account types): the features warm up from the
@@ -316,8 +337,10 @@ async function openVenue(c: ConfiguredBroker, config: WardenConfig, log: Logger)
         history.set(s, []);
       }
     }
-    log.info({ broker: c.describe, mode, symbols: c.symbols, bars: [...history.values()].map((b) => b.length) }, 'connected to the broker');
-    return { instruments, history };
+    for (const [s, bars] of history) warm.get(s)!.M1 = bars;
+    const perTimeframe = [...warm.values()].map((h) => Object.fromEntries(Object.entries(h).map(([tf, b]) => [tf, b.length])));
+    log.info({ broker: c.describe, mode, symbols: c.symbols, bars: perTimeframe, historyMs: Date.now() - began }, 'connected to the broker');
+    return { instruments, history, warm };
   } catch (err) {
     await c.broker.close?.();
     throw new BrokerSetupError(`cannot open ${c.describe}: ${err instanceof Error ? err.message : String(err)}`);

@@ -18,10 +18,10 @@ import { DTMS_ACTION_BITS, type DefensiveState, type DtmsActionKind, type DtmsSt
 import type { TrackedSnapshot } from '../dtms/defensiveMonitor.ts';
 import type { DtmsRegime, DtmsSession, DtmsStructure, DtmsVolatility } from '../dtms/regime.ts';
 import type { DtmsConfluence, DtmsScore } from '../dtms/signalScore.ts';
-import type { Position } from '../domain/types.ts';
+import { TIMEFRAMES, type Position } from '../domain/types.ts';
 import type { OrphanHedge } from '../engine/exitEngine.ts';
 import type { ShadowBookSnapshot, ShadowExit, ShadowFill, ShadowPosition } from '../execution/shadowBook.ts';
-import type { BreakerHealth, FeedHealth, HealthReport, HealthStatus, IntentHealth } from '../execution/health.ts';
+import type { BreakerHealth, FeaturesHealth, FeedHealth, HealthReport, HealthStatus, IntentHealth } from '../execution/health.ts';
 import { StoreError, type IntentStatus, type SessionOwner, type StoredDefence, type StoredLifetime, type StoredPaperAccount, type StoredSessionState } from './store.ts';
 import type { PaperBrokerSnapshot } from '../brokers/paperBroker.ts';
 
@@ -57,6 +57,7 @@ const REASONS = allOf<DecisionReason>()([
   'after_breakeven',
   'breakeven_pending',
   'critical_gate_failed',
+  'gate_no_data',
   'trailing_disabled',
   'classified',
   'triggers_set',
@@ -400,6 +401,16 @@ export const healthReportSchema = z.strictObject({
   hedges: num,
   breakers: z.array(z.strictObject({ symbol: str, failures: num, openedAt: num, reopensAt: num, lastError: str }) satisfies z.ZodType<BreakerHealth>),
   feeds: z.array(z.strictObject({ symbol: str, lastBarAt: num, ageMs: num, stale: bool }) satisfies z.ZodType<FeedHealth>),
+  // Reports stored before features readiness was reported have none.
+  features: z
+    .array(
+      z.strictObject({
+        symbol: str,
+        featuresReady: bool,
+        missing: z.array(z.strictObject({ feature: str, timeframe: z.enum(TIMEFRAMES), barsNeeded: num, barsHave: num })),
+      }) satisfies z.ZodType<FeaturesHealth>,
+    )
+    .default([]),
   unresolvedIntents: z.array(intentHealthSchema),
   recentRejections: z.array(intentHealthSchema),
   // Reports stored before the engine's lag was reported have none: no lag, no step time known.

@@ -80,8 +80,8 @@
 // `traderModify` are the trader's hands outside Warden, and `heldPositions` reads the positions without a call.
 //
 // What it does not model: fills at other prices than the quote (no slippage), SL/TP triggering other
-// than through `walkQuote` (the market only moves when the test says), margin, sessions by the clock, filling modes, candles of other
-// timeframes than 1m, paging of deals, MT4. A call outside what it models is recorded in
+// than through `walkQuote` (the market only moves when the test says), margin, sessions by the clock, filling modes, streamed
+// candles of other timeframes than 1m (historical ones are the fed M1 bars rolled up, as the terminal builds them), paging of deals, MT4. A call outside what it models is recorded in
 // `unexpected` and throws: the test must check `unexpected` stays empty.
 import { RETCODE } from '../../src/brokers/brokerAnswer.ts';
 import type {
@@ -441,11 +441,13 @@ export class FakeMetaApi implements MetaApiGateway {
   async getHistoricalCandles(symbol: string, timeframe: string, startTime?: Date, limit = 1000): Promise<MetatraderCandle[]> {
     this.enter('getHistoricalCandles', [symbol, timeframe, startTime, limit]);
     this.known(symbol);
-    if (timeframe !== '1m') this.unexpectedCall(`getHistoricalCandles ${symbol} ${timeframe}`);
+    const tfMs = HISTORY_TIMEFRAME_MS[timeframe];
+    if (tfMs === undefined) this.unexpectedCall(`getHistoricalCandles ${symbol} ${timeframe}`);
     if (!(limit > 0 && limit <= 1000)) throw new FakeSdkError('ValidationError', 'Validation failed', { status: 400, details: [{ parameter: 'limit', message: 'Must be within 1..1000.' }] });
     // Backwards from startTime (inclusive), the latest `limit`, oldest first (as the SDK's paging example reads them).
     const until = startTime ? startTime.getTime() : Number.POSITIVE_INFINITY;
-    const upTo = (this.history.get(symbol) ?? []).filter((c) => +c.time <= until);
+    const m1 = this.history.get(symbol) ?? [];
+    const upTo = (tfMs === 60_000 ? m1 : rollUpCandles(m1, timeframe, tfMs!)).filter((c) => +c.time <= until);
     return upTo.slice(Math.max(0, upTo.length - limit)).map((c) => ({ ...c }));
   }
 
@@ -742,6 +744,26 @@ function round(v: number, digits: number): number {
 }
 
 /** The broker's clock as MetaApi writes it (the fake's broker runs on UTC). */
+/** The timeframes getHistoricalCandles serves (M1 as fed, the others rolled up from it). */
+const HISTORY_TIMEFRAME_MS: Readonly<Record<string, number>> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000, '1h': 3_600_000, '4h': 14_400_000 };
+
+/** M1 candles rolled up into `timeframe` buckets (UTC aligned; spread and tick volume as the terminal sums them: last spread, summed volume). */
+function rollUpCandles(m1: readonly MetatraderCandle[], timeframe: string, tfMs: number): MetatraderCandle[] {
+  const out: (MetatraderCandle & { brokerTime: string })[] = [];
+  for (const c of m1) {
+    const open = Math.floor(+c.time / tfMs) * tfMs;
+    const last = out.at(-1);
+    if (last && +last.time === open) {
+      last.high = Math.max(last.high, c.high);
+      last.low = Math.min(last.low, c.low);
+      last.close = c.close;
+      last.tickVolume = (last.tickVolume ?? 0) + (c.tickVolume ?? 0);
+      if (c.spread !== undefined) last.spread = c.spread;
+    } else out.push({ ...c, timeframe, time: new Date(open), brokerTime: brokerTime(open) });
+  }
+  return out;
+}
+
 function brokerTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 }

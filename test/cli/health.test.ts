@@ -57,7 +57,8 @@ describe('warden health', () => {
     const r = await warden('health', '--store', file);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^healthy: 1 position\(s\), 0 hedge\(s\) under management, report \d+ s old\n {2}feed XAUUSDc: last bar closed .*Z\n {2}engine: last step ended .*Z, 0 s behind the market \(0 bar\(s\) waiting\) when it reported\n$/);
+    // 1,200 M1 bars of history: features still warming up are listed (a paper-like session: not degraded by them).
+    expect(r.stdout).toMatch(/^healthy: 1 position\(s\), 0 hedge\(s\) under management, report \d+ s old\n {2}feed XAUUSDc: last bar closed .*Z\n {2}XAUUSDc features warming up: missing .*mtf H1 \(H1 20\/200\).*\n {2}engine: last step ended .*Z, 0 s behind the market \(0 bar\(s\) waiting\) when it reported\n$/);
     const j = await warden('health', '--store', file, '--json');
     const report = JSON.parse(j.stdout) as { status: string; positions: number; feeds: { symbol: string; stale: boolean }[] };
     expect(report).toMatchObject({ status: 'healthy', positions: 1, feeds: [{ symbol: SYMBOL, stale: false }] });

@@ -91,7 +91,8 @@ describe('dtms.actions.openPositions', () => {
     expect(real.dtms.actions.openPositions).toBe(false);
     // A copy: the config given is not changed.
     expect(byAccount.dtms.actions.openPositions).toBeNull();
-    const told = configSchema.parse({ dtms: { actions: { openPositions: true } } });
+    // Nothing left to the account (exits.noDataPasses is another such setting): the same config back.
+    const told = configSchema.parse({ dtms: { actions: { openPositions: true } }, exits: { noDataPasses: false } });
     expect(resolveAccountDefaults(told, { real: true })).toBe(told);
   });
 

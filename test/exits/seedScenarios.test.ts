@@ -264,7 +264,7 @@ describe('seed integration test 4: advanced triggers with asset-specific thresho
 
   it('missing features never fire a rule', () => {
     const r = advancedTriggers('buy', neutralFeatures({ ema200Atr: NaN, vwapAtr: NaN, squeeze: -1, rsi: NaN, adx: NaN, atr: NaN }), 30, 60, tp('XAUUSD'), out());
-    expect(r).toEqual({ breakevenPct: 30, partialPct: 60, factors: 0 });
+    expect(r).toEqual({ breakevenPct: 30, partialPct: 60, factors: 0, noData: 0 });
   });
 });
 

@@ -1,5 +1,6 @@
 // Test helpers for the features suites: a tiny seeded PRNG and random-walk bars.
-import type { Bar } from '../../src/domain/types.ts';
+import type { Bar, Timeframe } from '../../src/domain/types.ts';
+import { BarAggregator, copyBar, newBar } from '../../src/features/barAggregator.ts';
 
 import { seededRandom } from '../../src/market/sampleMarket.ts';
 
@@ -58,3 +59,14 @@ export const same = (a: number, b: number): boolean => Object.is(a, b) || (Numbe
 export const MIN = 60_000;
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
+
+/** The closed bars of `tf` built from M1 bars (what a venue serves for that timeframe). */
+export function rollUp(m1: readonly Bar[], tf: Timeframe): Bar[] {
+  const agg = new BarAggregator(tf, 'M1');
+  const out: Bar[] = [];
+  for (const b of m1) {
+    const n = agg.update(b);
+    for (let j = 0; j < n; j++) out.push(copyBar(agg.closed(j), newBar()));
+  }
+  return out;
+}

@@ -251,6 +251,10 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
         return reports.some((h) => h.status === shown.status && JSON.stringify(h.reasons) === JSON.stringify(shown.reasons));
       })
       .toBe(true);
+    // One line per symbol under the banner: its features ready, or warming up and what they lack.
+    const featureLines = await texts(page, '#health .features li');
+    expect(featureLines.length).toBeGreaterThan(0);
+    for (const line of featureLines) expect(line).toMatch(/^\S+: (features ready|warming up: missing \S.*\(\w+ \d+\/\d+\))$/);
 
     // Live: the stream is open and the page refreshes as the market plays, at most about once a second.
     await page.locator('#live[data-live="live"]').waitFor();

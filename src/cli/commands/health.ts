@@ -1,11 +1,11 @@
 // `warden health --store FILE`: is Warden looking after the positions in this store right now?
-// healthy / degraded / idle with the reasons (open circuit breakers, stale feeds, intents not settled
-// with the broker, recent refusals, a session that stopped reporting), from the report the live
+// healthy / degraded / idle with the reasons (open circuit breakers, stale feeds, features warming up,
+// intents not settled with the broker, recent refusals, a session that stopped reporting), from the report the live
 // session writes at each step and the intent journal read afresh. Read-only: the store is not changed.
 // Exit code 0 for healthy and idle, 3 for degraded (for monitors), 2 for a store that cannot be read.
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { healthFromStore } from '../../execution/health.ts';
+import { featuresWarmingUp, healthFromStore } from '../../execution/health.ts';
 import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
 import { CliError, EXIT_DEGRADED } from '../errors.ts';
@@ -48,6 +48,7 @@ function health(o: HealthOptions, cmd: Command): void {
       const lines = [`${h.status}: ${h.positions} position(s), ${h.hedges} hedge(s) under management${age}`];
       for (const r of h.reasons) lines.push(`  - ${r}`);
       for (const f of h.feeds) lines.push(`  feed ${f.symbol}: ${Number.isFinite(f.lastBarAt) ? `last bar closed ${new Date(f.lastBarAt).toISOString()}` : 'no bar yet'}${f.stale ? ' (stale)' : ''}`);
+      for (const f of h.features) lines.push(f.featuresReady ? `  features ${f.symbol}: ready` : `  ${featuresWarmingUp(f)}`);
       if (Number.isFinite(h.lag.lastStepAt)) lines.push(`  engine: last step ended ${new Date(h.lag.lastStepAt).toISOString()}, ${Math.round(h.lag.lagMs / 1000)} s behind the market (${h.lag.barsBehind} bar(s) waiting) when it reported`);
       writeOut(cmd, lines.join('\n'));
     }

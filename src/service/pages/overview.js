@@ -61,7 +61,13 @@ function renderHealth(h) {
     `reported ${utc(h.at)}`,
   ];
   const reasons = h.reasons.length > 0 ? `<ul class="reasons">${h.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : '';
-  el.innerHTML = `Health: <strong class="status">${esc(h.status)}</strong> <span class="muted">· ${parts.map(esc).join(' · ')}</span>${reasons}`;
+  // One line per symbol: its features ready, or still warming up and what they lack.
+  const gap = (m) => `${m.feature} (${m.timeframe} ${m.barsHave}/${m.barsNeeded})`;
+  const features = (h.features ?? []).map((f) =>
+    `<li data-symbol="${esc(f.symbol)}" data-ready="${f.featuresReady}">${esc(f.symbol)}: ${f.featuresReady ? 'features ready' : esc(`warming up: missing ${f.missing.map(gap).join(', ')}`)}</li>`,
+  );
+  const ready = features.length > 0 ? `<ul class="features">${features.join('')}</ul>` : '';
+  el.innerHTML = `Health: <strong class="status">${esc(h.status)}</strong> <span class="muted">· ${parts.map(esc).join(' · ')}</span>${reasons}${ready}`;
 }
 
 /** Positions a page of /api/positions holds at most (the API refuses more). */
