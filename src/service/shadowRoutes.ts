@@ -18,24 +18,8 @@ export function shadowReport(session: AccountSession) {
     shadowed: book.shadowed(),
     promoted: snap.promoted,
     totals: shadowTotals(scores),
-    positions: scores.map((s) => ({
-      ticket: s.ticket,
-      symbol: s.symbol,
-      side: s.side,
-      entryPrice: s.entryPrice,
-      openTime: s.openTime,
-      virtual: s.virtual,
-      decisions: s.decisions,
-      wouldBeSl: s.wouldBeSl,
-      venueSl: s.venueSl,
-      wouldBeVolume: s.wouldBeVolume,
-      venueVolume: s.venueVolume,
-      shadowExit: s.shadowExit,
-      actualExit: s.actualExit,
-      shadowR: s.shadowR,
-      actualR: s.actualR,
-      final: s.final,
-    })),
+    // The response schema keeps the fields it names (the price moves stay in the book).
+    positions: scores,
   };
 }
 

@@ -230,20 +230,29 @@ describe('serve on a real account that gives no bar history', () => {
   }, 30_000);
 });
 
+/**
+ * A fake MetaApi account: 1,200 closed bars, the trader's position well toward its target (the partial
+ * is due), the last bar's close quoted. Bars are polled once (at start; none closes during the test).
+ */
+function streamingVenue() {
+  const raw = sampleBars(5, 1260);
+  const shift = Math.floor((PINNED_NOW - 3_000 - closeOf(raw[1199]!)) / BAR_MS) * BAR_MS;
+  const bars: Bar[] = raw.map((b) => ({ ...b, time: b.time + shift }));
+  const best = profitableEntry(bars, 1000, 1190, 1199);
+  const fake = new FakeMetaApi('hedging');
+  fake.now = closeOf(bars[best.i0]!);
+  fake.setBid(bars[best.i0]!.close);
+  const ticket = fake.traderOpen(best.side, 1, best.sl, best.tp);
+  fake.now = closeOf(bars[1199]!) + 1_000;
+  fake.feedBars(bars.slice(0, 1200));
+  fake.setBid(bars[1199]!.close);
+  const broker = new MetaApiBroker({ accountId: 'test-account', gateway: fake, symbols: [MT5_XAU], clock: () => fake.now });
+  return { bars, fake, ticket, broker };
+}
+
 describe('serve on a real account that streams quotes (MetaApi)', () => {
   it('decides on the streamed quotes between bars, sends to the venue, reports the feed, and closes the stream on stop', async () => {
-    const raw = sampleBars(5, 1260);
-    const shift = Math.floor((PINNED_NOW - 3_000 - closeOf(raw[1199]!)) / BAR_MS) * BAR_MS;
-    const bars: Bar[] = raw.map((b) => ({ ...b, time: b.time + shift }));
-    const best = profitableEntry(bars, 1000, 1190, 1199);
-    const fake = new FakeMetaApi('hedging');
-    fake.now = closeOf(bars[best.i0]!);
-    fake.setBid(bars[best.i0]!.close);
-    const ticket = fake.traderOpen(best.side, 1, best.sl, best.tp);
-    fake.now = closeOf(bars[1199]!) + 1_000;
-    fake.feedBars(bars.slice(0, 1200));
-    fake.setBid(bars[1199]!.close);
-    const broker = new MetaApiBroker({ accountId: 'test-account', gateway: fake, symbols: [MT5_XAU], clock: () => fake.now });
+    const { bars, fake, ticket, broker } = streamingVenue();
     // Bars polled once (at start; none closes during the test), quotes taken every 20 ms.
     const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'metaapi', symbols: [MT5_XAU], pollSec: 300, quoteSec: 0.02 } });
     const store = openSqliteStore(join(dir, 'quotes.db'), { now: PINNED_NOW });
@@ -272,26 +281,14 @@ describe('serve on a real account that streams quotes (MetaApi)', () => {
   }, 30_000);
 
   it('in shadow mode a quote\'s decision is recorded as shadow and not sent', async () => {
-    const raw = sampleBars(5, 1260);
-    const shift = Math.floor((PINNED_NOW - 3_000 - closeOf(raw[1199]!)) / BAR_MS) * BAR_MS;
-    const bars: Bar[] = raw.map((b) => ({ ...b, time: b.time + shift }));
-    const best = profitableEntry(bars, 1000, 1190, 1199);
-    const fake = new FakeMetaApi('hedging');
-    fake.now = closeOf(bars[best.i0]!);
-    fake.setBid(bars[best.i0]!.close);
-    const ticket = fake.traderOpen(best.side, 1, best.sl, best.tp);
-    fake.now = closeOf(bars[1199]!) + 1_000;
-    fake.feedBars(bars.slice(0, 1200));
-    fake.setBid(bars[1199]!.close);
-    const broker = new MetaApiBroker({ accountId: 'test-account', gateway: fake, symbols: [MT5_XAU], clock: () => fake.now });
-    // Bars polled once (at start; none closes during the test), quotes taken every 20 ms.
+    const { bars, fake, ticket, broker } = streamingVenue();
     const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'metaapi', mode: 'shadow', symbols: [MT5_XAU], pollSec: 300, quoteSec: 0.02 } });
     const store = openSqliteStore(join(dir, 'quotes-shadow.db'), { now: PINNED_NOW });
     const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: { kind: 'metaapi', broker, symbols: [MT5_XAU], paper: null, describe: 'fake MetaApi' } });
     try {
       expect(service.quotes?.describe()).toBe('decisions on quotes every 0.02 s (streamed)');
       expect(fake.listening).toBe(1);
-      // A quote streams in, 2 s after the last bar closed: the partial is decided on it and sent.
+      // A quote streams in, 2 s after the last bar closed: the partial is decided on it, and not sent.
       fake.now += 2_000;
       fake.setBid(bars[1199]!.close);
       const shadowed = () => store.recentDecisions(100).filter((r) => r.outcome === 'shadow');

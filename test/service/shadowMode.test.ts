@@ -58,6 +58,8 @@ describe('shadow mode on the embedded paper account', () => {
       expect(report.mode).toBe('shadow');
       expect(report.shadowed).toEqual(['XAUUSDc', 'EURUSD', 'BTCUSDc']);
       expect(report.totals.positions).toBeGreaterThan(0);
+      // The answer holds what its schema names, nothing of the book's internals.
+      expect(Object.keys(report.positions[0]!).sort()).toEqual(['actualExit', 'actualR', 'decisions', 'entryPrice', 'final', 'openTime', 'shadowExit', 'shadowR', 'side', 'symbol', 'ticket', 'venueSl', 'venueVolume', 'virtual', 'wouldBeSl', 'wouldBeVolume']);
       expect(report.totals.decisions).toBe(report.positions.reduce((n, p) => n + p.decisions, 0));
       expect(report.totals.final).toBeGreaterThan(0);
       expect(report.totals.diffMeanR).not.toBeNull();
