@@ -143,6 +143,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
         // driver's time (the venue's clock stands still meanwhile, so no market time passes anyway).
         execution: { retryBaseMs: 5, rateLimitWaitMs: 10, retryMaxWaitMs: 20 },
         ...o.configExtra,
+        // The venue's history is the soak's first bars (a day), too short for the H1 features: on a real
+        // account a gate without data would hold every trail. The soak is about crashes and faults, so
+        // missing data passes as on paper, and DTMS may open hedges and re-adds (a trader's opt-in), as
+        // the original's real accounts did: the opens are what a kill mid-request tests hardest.
+        exits: { noDataPasses: true, ...(o.configExtra?.exits as Record<string, unknown> | undefined) },
+        dtms: { ...(o.configExtra?.dtms as Record<string, unknown> | undefined), actions: { openPositions: true, ...((o.configExtra?.dtms as { actions?: Record<string, unknown> } | undefined)?.actions) } },
       },
       null,
       2,
