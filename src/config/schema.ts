@@ -434,7 +434,11 @@ export const serviceSchema = z
         symbols: z.array(z.string().min(1)).min(1).max(20).default(['XAUUSDc', 'EURUSD', 'BTCUSDc']),
         seed: z.number().int().min(0).default(1),
         speed: range(0.1, 10_000).default(20),
-        warmupMinutes: z.number().int().min(0).max(100_000).default(1500),
+        /**
+         * Minutes of generated history before the played market starts: two weeks, so every feature is
+         * ready at the first step (EMA200 on H1 wants 200 H1 bars; the forex symbols' weekends have none).
+         */
+        warmupMinutes: z.number().int().min(0).max(100_000).default(20_160),
         /** Demo positions kept open per symbol (0: none). */
         demoPositions: z.number().int().min(0).max(50).default(2),
       })

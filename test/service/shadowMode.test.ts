@@ -40,6 +40,8 @@ describe('shadow mode on the embedded paper account', () => {
     const lines: string[] = [];
     const { service, store } = await serve(file, lines);
     try {
+      // The played market's two weeks of history make every feature ready at the first step.
+      expect(service.session.health().features.map((f) => [f.symbol, f.featuresReady, f.missing])).toEqual(['XAUUSDc', 'EURUSD', 'BTCUSDc'].map((s) => [s, true, []]));
       const shadowDecisions = () => store.recentDecisions(100_000).filter((r) => r.outcome === 'shadow');
       expect(await waitUntil(() => service.loop.played >= 900 && shadowDecisions().some((r) => r.rule === 'breakeven') && shadowDecisions().some((r) => r.rule === 'partial'), 2000)).toBe(true);
       await service.loop.pause();
