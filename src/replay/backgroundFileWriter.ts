@@ -18,7 +18,7 @@ parentPort.on('message', (m) => {
       while (off < bytes.length) off += writeSync(workerData.fd, bytes, off, bytes.length - off);
     } catch (e) {
       Atomics.store(state, 1, 1);
-      workerData.errors.postMessage(String((e && e.message) || e));
+      workerData.errors.postMessage({ message: String((e && e.message) || e), code: e && typeof e.code === 'string' ? e.code : undefined });
     }
   }
   Atomics.add(state, 0, 1);
@@ -68,9 +68,9 @@ export class BackgroundFileWriter {
     if (this.worker === null) return;
     this.waitWritten();
     if (Atomics.load(this.state, 1) === 1) {
-      const message = this.errors ? receiveMessageOnPort(this.errors)?.message : undefined;
+      const failure = this.failure();
       this.stop();
-      throw new Error(`writing ${this.what}: ${String(message ?? 'write failed')}`);
+      throw failure;
     }
   }
 
@@ -94,11 +94,30 @@ export class BackgroundFileWriter {
   finish(): void {
     if (this.worker === null) return;
     this.waitWritten();
-    const failed = Atomics.load(this.state, 1) === 1;
-    const message = failed && this.errors ? receiveMessageOnPort(this.errors)?.message : undefined;
+    const failure = Atomics.load(this.state, 1) === 1 ? this.failure() : null;
     void this.worker.terminate();
     this.errors?.close();
     this.worker = null;
-    if (failed) throw new Error(`writing ${this.what}: ${String(message ?? 'write failed')}`);
+    if (failure !== null) throw failure;
+  }
+
+  /** The worker's first write error, with its code (ENOSPC: a full disk) and the file's path. */
+  private failure(): FileWriteError {
+    const m: unknown = this.errors ? receiveMessageOnPort(this.errors)?.message : undefined;
+    const message = typeof m === 'object' && m !== null && 'message' in m ? String(m.message) : 'write failed';
+    const code = typeof m === 'object' && m !== null && 'code' in m && typeof m.code === 'string' ? m.code : undefined;
+    return new FileWriteError(`writing ${this.what}: ${message}`, this.what, code);
+  }
+}
+
+/** A write of the writer thread failed: `code` is the system's (ENOSPC, EDQUOT, EIO...), `path` the file's. */
+export class FileWriteError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'FileWriteError';
   }
 }

@@ -35,6 +35,17 @@ export interface DecisionLine {
 /** Bytes per write buffer (each one its own ArrayBuffer, so it can be handed to the writer thread). */
 const BUFFER_BYTES = 1 << 20;
 
+/** Writes `length` bytes of `buf` to `fd`; a failure names `file` (its `path`), as the writer thread's do. */
+function writeAll(fd: number, buf: Buffer, length: number, file: string): void {
+  try {
+    let off = 0;
+    while (off < length) off += writeSync(fd, buf, off, length - off);
+  } catch (err) {
+    if (err instanceof Error && !('path' in err)) Object.assign(err, { path: file });
+    throw err;
+  }
+}
+
 /** Buffered line sink: a file, or memory (tests, --compare). */
 export class LineWriter {
   private fd: number | null;
@@ -48,6 +59,7 @@ export class LineWriter {
   count = 0;
   /** Bytes handed to the file (written, or queued for the writer thread), the current buffer not included. */
   private handed = 0;
+  private readonly file: string;
 
   /**
    * `path` null: lines kept in memory. `resume`: go on with an existing file (a replay resumed from a
@@ -72,6 +84,7 @@ export class LineWriter {
       this.fd = path === null ? null : openSync(path, 'w');
       if (resume !== undefined) this.count = resume.lines;
     }
+    this.file = path ?? '';
     this.lines = path === null ? [] : null;
     this.buf = path === null ? null : Buffer.allocUnsafe(BUFFER_BYTES);
     this.writer = this.fd === null ? null : new BackgroundFileWriter(this.fd, path ?? '');
@@ -122,8 +135,7 @@ export class LineWriter {
       if (this.writer!.started) this.flush();
       else {
         // No thread yet: written here, in order (nothing is queued before it).
-        let off = 0;
-        while (off < this.used) off += writeSync(this.fd, this.buf!, off, this.used - off);
+        writeAll(this.fd, this.buf!, this.used, this.file);
         this.handed += this.used;
         this.used = 0;
       }
@@ -138,7 +150,7 @@ export class LineWriter {
     try {
       // A file that fits one buffer is written here: no thread for it.
       if (this.writer!.started) this.flush();
-      else if (this.used > 0) writeSync(this.fd, this.buf!, 0, this.used);
+      else if (this.used > 0) writeAll(this.fd, this.buf!, this.used, this.file);
       this.writer!.finish();
     } finally {
       closeSync(this.fd);

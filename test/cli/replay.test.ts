@@ -153,4 +153,26 @@ describe('warden replay', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
   });
+
+  it('a bar priced 1e308 is a bad row with file:line; --skip-bad-rows replays without it, every number finite', () => {
+    const file = goldBars('huge.csv', '0.3', 3000);
+    const rows = readFileSync(file, 'utf8').split('\n');
+    // Line 1501 (bar 1500): its high 1e308, which would make the ATR infinite and refuse every later entry.
+    const cells = rows[1500]!.split(',');
+    cells[2] = '1e308';
+    rows[1500] = cells.join(',');
+    writeFileSync(file, rows.join('\n'));
+    const args = ['--bars', file, '--symbol', 'XAUUSDc', '--entry-every', '150', '--warmup', '300'];
+    const bad = warden(...args, '--out', path.join(dir, 'huge-refused'));
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(`${file}:1501: prices must be from 1e-12 up to below 100000000000`);
+    const out = path.join(dir, 'huge-skipped');
+    const ok = warden(...args, '--skip-bad-rows', '--out', out);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/skipped 1 bad row\(s\):\n.*huge\.csv:1501: prices must be/);
+    const trades = readFileSync(path.join(out, 'trades.csv'), 'utf8');
+    expect(trades).not.toMatch(/Infinity|NaN/);
+    expect(reportOf(out).metrics.netProfit).not.toBeNull();
+    expect(reportOf(out).metrics.trades).toBeGreaterThan(10);
+  });
 });

@@ -403,3 +403,50 @@ describe('detectTimeframeMs', () => {
     expect(detectTimeframeMs(at(0, 5, 20, 35, 40))).toBe(300_000);
   });
 });
+
+describe('prices and volumes outside sane bounds', () => {
+  it('uniform: a 1e308 price, a price below 1e-12, a volume of 1e15 and a spread of 1e308 are bad rows with their line; real extremes pass', () => {
+    const r = importBarsText(
+      lines(
+        'time,open,high,low,close,volume,spread',
+        '2024-01-02T00:00:00Z,1.1,1.2,1.0,1.15,10,0.0001', // 2 ok
+        '2024-01-02T00:01:00Z,1.1,1e308,1.0,1.15,10,0.0001', // 3 high 1e308
+        '2024-01-02T00:02:00Z,1e308,1e308,1e308,1e308,10,0.0001', // 4 every price 1e308
+        '2024-01-02T00:03:00Z,1e-13,1e-13,1e-13,1e-13,10,0', // 5 below the smallest price
+        '2024-01-02T00:04:00Z,1.1,1.2,1.0,1.15,1e15,0.0001', // 6 volume
+        '2024-01-02T00:05:00Z,1.1,1.2,1.0,1.15,10,1e308', // 7 spread
+        '2024-01-02T00:06:00Z,1.1,1.2,1.0,1.15,1e309,0.0001', // 8 volume not finite
+        '2024-01-02T00:07:00Z,1600000000,1650000000,1590000000,1620000000,99999999999999,1000', // 9 BTC/IDR-like: kept
+        '2024-01-02T00:08:00Z,0.00000001,0.00000002,0.00000001,0.00000002,0,', // 10 a meme token in dollars: kept
+        '2024-01-02T00:09:00Z,151.123,151.2,151.1,151.15,10,0.012', // 11 USDJPY: kept
+      ),
+      'huge.csv',
+    );
+    const range = (o: string) => `prices must be from 1e-12 up to below 100000000000 (${o}): no real instrument trades outside, a price there is a broken row`;
+    expect(reasons(r)).toEqual([
+      [3, range('o 1.1 h 1e+308 l 1 c 1.15')],
+      [4, range('o 1e+308 h 1e+308 l 1e+308 c 1e+308')],
+      [5, range('o 1e-13 h 1e-13 l 1e-13 c 1e-13')],
+      [6, 'volume "1e15" is not below 1000000000000000: a broken row'],
+      [7, 'spread "1e308" is not a number between -100000000000 and 100000000000'],
+      [8, 'volume "1e309" is not a number >= 0'],
+    ]);
+    expect(r.errors.every((e) => e.file === 'huge.csv')).toBe(true);
+    expect(r.series.length).toBe(4);
+    expect(r.series.bar(1).close).toBe(1_620_000_000);
+  });
+
+  it('MT5 and Binance rows are held to the same bounds', () => {
+    const mt5 = importBarsText(
+      lines(MT5_EXPORT_HEADER, tsv('2024.01.02', '10:00', '1.1', '1e308', '1.0', '1.1', 10, 0, 5), tsv('2024.01.02', '10:01', '1.1', '1.2', '1.0', '1.1', '2e15', 0, 5)),
+      'mt5.csv',
+      { tz: 'UTC', point: 0.00001 },
+    );
+    expect(mt5.errors.map((e) => [e.line, e.reason.split(' ')[0]])).toEqual([
+      [2, 'prices'],
+      [3, 'volume'],
+    ]);
+    const binance = importBarsText(lines('1704153600000,42283.58,1e308,42261.02,42475.23,1271.68108,1704153659999,53957304.7,41000,670.3,28440000.1,0'), 'b.csv');
+    expect(binance.errors.map((e) => [e.file, e.line, e.reason.split(' ')[0]])).toEqual([['b.csv', 1, 'prices']]);
+  });
+});

@@ -9,8 +9,9 @@ import type { AccountMode, IntrabarRule, PaperBrokerOptions } from '../../broker
 import { parseInstrumentFlag, replayInstrument, replayInstrumentRules, type InstrumentOverrides } from '../../replay/replayInstrument.ts';
 import { DEFAULT_GENERATED, firstAlternateSide, generateEntries, readEntriesCsv, type ReplayEntry } from '../../replay/entries.ts';
 import { fillSpreadless, loadBarFiles, ReplayInputError, sampleBars, formatRowErrors, type LoadedBars, type SpreadlessFile } from '../../replay/replayInputs.ts';
-import { compareTable, runReplayJob, summaryLine, type ReplayJob } from '../../replay/replayRun.ts';
+import { compareTable, REPLAY_FILES, runReplayJob, summaryLine, type ReplayJob } from '../../replay/replayRun.ts';
 import { replayRunKey } from '../../replay/runKey.ts';
+import { withStagedOutput } from '../../replay/stagedOutput.ts';
 import { writeCompareStudyPage } from '../../study/study.ts';
 import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
@@ -18,7 +19,7 @@ import { TIMEFRAME_MS, TIMEFRAMES, type Instrument, type Timeframe } from '../..
 import type { BarSeries } from '../../market/barSeries.ts';
 import { DEFAULT_MAX_GAP_MS } from '../../market/gaps.ts';
 import { loadConfigOption } from '../configArg.ts';
-import { CliError } from '../errors.ts';
+import { CliError, outputFailure } from '../errors.ts';
 import { clockOf, writeErr, writeOut } from '../io.ts';
 import { readVersion } from '../main.ts';
 
@@ -119,9 +120,7 @@ export function register(program: Command): void {
       try {
         await replayAction(o, cmd);
       } catch (err) {
-        if (err instanceof ReplayInputError) throw new CliError(err.message);
-        if (err instanceof StoreError) throw new CliError(err.message);
-        throw err;
+        throw outputFailure(err, (e) => (e instanceof ReplayInputError || e instanceof StoreError ? new CliError(e.message) : null));
       }
     });
 }
@@ -241,46 +240,62 @@ async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Pr
   const { spreadNote, instruments, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery } = a;
   const showProgress = o.progress && process.stderr.isTTY === true;
 
-  // One after the other (each replay holds its own market state): the same order as the configs given.
-  const results: { name: string; run: Awaited<ReturnType<typeof runReplayJob>>; outDir: string | null }[] = [];
-  for (const [k, { name, config }] of loaded.entries()) {
-    const outDir = o.out === undefined ? null : o.compare !== undefined ? path.join(o.out, name) : o.out;
-    const bar = showProgress ? new cliProgress.SingleBar({ format: `replay ${name} [{bar}] {percentage}% {value}/{total} bars`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
-    bar?.start(bars.series.length, 0);
-    try {
-      const inst = instruments[k]!;
-      const job: ReplayJob = {
-        config,
-        instrument: inst,
-        series: bars.series,
-        timeframe: bars.timeframe,
-        data: bars.data,
-        gaps: bars.gaps,
-        entries,
-        entriesSource,
-        broker,
-        ...(spreadNote === null ? {} : { spreadNote }),
-        startingBalance: balance,
-        maxGapMs,
-        outDir,
-        version,
-        onProgress: bar ? (done) => bar.update(done) : undefined,
-      };
-      if (store !== null && outDir !== null) {
-        job.checkpoints = {
-          store,
-          runKey: replayRunKey(job),
-          every: checkpointEvery,
-          now: clockOf(cmd),
-          onResume: (cp, total) =>
-            writeOut(cmd, `${o.compare !== undefined ? `${name}: ` : ''}resuming from bar ${cp.next.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} (checkpoint saved at ${new Date(cp.savedAt).toISOString()})`),
+  type Run = { name: string; run: Awaited<ReturnType<typeof runReplayJob>>; outDir: string | null };
+  // `root`: the folder the files are written into (the staged one of --out), null for none.
+  const runAll = async (root: string | null): Promise<Run[]> => {
+    // One after the other (each replay holds its own market state): the same order as the configs given.
+    const results: Run[] = [];
+    for (const [k, { name, config }] of loaded.entries()) {
+      const finalDir = o.out === undefined ? null : o.compare !== undefined ? path.join(o.out, name) : o.out;
+      const outDir = root === null ? null : o.compare !== undefined ? path.join(root, name) : root;
+      const bar = showProgress ? new cliProgress.SingleBar({ format: `replay ${name} [{bar}] {percentage}% {value}/{total} bars`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+      bar?.start(bars.series.length, 0);
+      try {
+        const inst = instruments[k]!;
+        const job: ReplayJob = {
+          config,
+          instrument: inst,
+          series: bars.series,
+          timeframe: bars.timeframe,
+          data: bars.data,
+          gaps: bars.gaps,
+          entries,
+          entriesSource,
+          broker,
+          ...(spreadNote === null ? {} : { spreadNote }),
+          startingBalance: balance,
+          maxGapMs,
+          outDir,
+          version,
+          onProgress: bar ? (done) => bar.update(done) : undefined,
         };
+        if (store !== null && outDir !== null) {
+          job.checkpoints = {
+            store,
+            // The key names the folder the files end up in, not the staged one they are written into.
+            runKey: replayRunKey({ ...job, outDir: finalDir }),
+            every: checkpointEvery,
+            now: clockOf(cmd),
+            onResume: (cp, total) =>
+              writeOut(cmd, `${o.compare !== undefined ? `${name}: ` : ''}resuming from bar ${cp.next.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} (checkpoint saved at ${new Date(cp.savedAt).toISOString()})`),
+          };
+        }
+        results.push({ name, run: await runReplayJob(job), outDir: finalDir });
+      } finally {
+        bar?.stop();
       }
-      results.push({ name, run: await runReplayJob(job), outDir });
-    } finally {
-      bar?.stop();
     }
-  }
+    // The paired comparison of these runs, as `warden study` draws it: one page beside the reports.
+    if (o.compare !== undefined && root !== null) {
+      writeCompareStudyPage(root, { version, configs: loaded, reports: results.map((r) => r.run.report), entries, entriesSource, series: bars.series, timeframe: bars.timeframe });
+    }
+    return results;
+  };
+  // With --out, every file is written into a folder beside it and moved in once all are written: a
+  // run that fails or is killed leaves the previous run's files whole. A resumable run (--store)
+  // keeps that folder when it fails, to go on from it.
+  const files = o.compare === undefined ? [...REPLAY_FILES] : [...names.flatMap((n) => REPLAY_FILES.map((f) => path.join(n, f))), 'study.html'];
+  const results = o.out === undefined ? await runAll(null) : await withStagedOutput(o.out, store !== null, runAll, files);
 
   if (o.compare === undefined) {
     const r = results[0]!;
@@ -291,11 +306,7 @@ async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Pr
   writeOut(cmd, `${bars.data.files.join(', ')}: ${bars.series.length} ${bars.timeframe} bars, ${entries.length} entries (${entriesSource})`);
   writeOut(cmd, compareTable(names, results.map((r) => r.run.report.metrics)));
   if (o.out !== undefined) writeOut(cmd, `reports: ${results.map((r) => path.resolve(r.outDir!, 'report.html')).join(', ')}`);
-  // The paired comparison of these runs, as `warden study` draws it: one page beside the reports.
-  if (o.out !== undefined) {
-    const page = writeCompareStudyPage(o.out, { version, configs: loaded, reports: results.map((r) => r.run.report), entries, entriesSource, series: bars.series, timeframe: bars.timeframe });
-    writeOut(cmd, `paired comparison: ${path.resolve(page)}`);
-  }
+  if (o.out !== undefined) writeOut(cmd, `paired comparison: ${path.resolve(o.out, 'study.html')}`);
 }
 
 /**

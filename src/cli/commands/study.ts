@@ -13,10 +13,11 @@ import { baselineConfig, BASELINE_NAMES, isBaselineName } from '../../study/base
 import { StudyJobError } from '../../study/pool.ts';
 import { configInfo, entryVariants, runStudy, sharedSets, writeStudyFiles, type StudyConfig } from '../../study/study.ts';
 import type { EntryPlan, StudySet } from '../../study/studyModel.ts';
+import { withStagedOutput } from '../../replay/stagedOutput.ts';
 import { readStudySpec, StudySpecError, type StudySpec } from '../../study/studySpec.ts';
 import { studyTable } from '../../study/studyText.ts';
 import { loadConfigOption } from '../configArg.ts';
-import { CliError } from '../errors.ts';
+import { CliError, outputFailure } from '../errors.ts';
 import { clockOf, writeErr, writeOut } from '../io.ts';
 import { readVersion } from '../main.ts';
 
@@ -86,9 +87,9 @@ export function register(program: Command): void {
       try {
         await studyAction(configs, raw, cmd);
       } catch (err) {
-        if (err instanceof StudySpecError || err instanceof ReplayInputError) throw new CliError(err.message);
-        if (err instanceof StudyJobError && err.input) throw new CliError(err.message);
-        throw err;
+        throw outputFailure(err, (e) =>
+          e instanceof StudySpecError || e instanceof ReplayInputError || (e instanceof StudyJobError && e.input) ? new CliError(e.message) : null,
+        );
       }
     });
 }
@@ -172,8 +173,9 @@ async function studyAction(configArgs: string[], raw: StudyOptionsRaw, cmd: Comm
   if (dropped > 0) writeOut(cmd, `  ${dropped} entr${dropped === 1 ? 'y' : 'ies'} left out of the pairing (refused in some config but not all; see study.json "pairing")`);
   writeOut(cmd, studyTable(report));
   if (out !== undefined) {
-    const files = writeStudyFiles(out, report);
-    writeOut(cmd, `study: ${path.resolve(files[1]!)} (data: ${path.resolve(files[0]!)})`);
+    // Written beside --out and moved in together: a failure leaves the previous study.json and study.html whole.
+    await withStagedOutput(out, false, (dir) => writeStudyFiles(dir, report), ['study.json', 'study.html']);
+    writeOut(cmd, `study: ${path.resolve(out, 'study.html')} (data: ${path.resolve(out, 'study.json')})`);
   }
 }
 

@@ -158,6 +158,19 @@ export function cellText(text: string, s: number, e: number): string {
 }
 
 /**
+ * The prices a bar may have: anything outside is a broken row (a 1e308 makes the ATR infinite and
+ * every later entry is refused), refused like any other bad row. The range holds every instrument
+ * traded for real, with room: the dearest quotes are bitcoin in currencies of many units (BTC/IDR,
+ * BTC/VND ~2e9), index points (~4e4), Berkshire A (~7e5); the cheapest, meme tokens in dollars
+ * (~1e-8); JPY pairs (~150) and exotic crosses (USD/IDR ~1.6e4) sit well inside.
+ */
+export const MIN_PRICE = 1e-12;
+export const MAX_PRICE = 1e11;
+/** Volume of one bar: ticks, lots or base units (a Binance minute of a meme token trades ~1e12 units). */
+export const MAX_VOLUME = 1e15;
+const inPriceRange = (p: number): boolean => p >= MIN_PRICE && p < MAX_PRICE;
+
+/**
  * Collects the bars of one file. `add` applies the checks every format shares, in the uniform parser's
  * order (prices, high/low, time order, volume, spread), so a row with several faults reports the same
  * one whatever the format.
@@ -203,14 +216,21 @@ export class BarSink {
     // `!(x > 0)` also catches NaN (a cell that is not a number).
     if (!(open > 0) || !(high > 0) || !(low > 0) || !(close > 0)) {
       this.reject(line, 'open, high, low and close must be positive numbers');
+    } else if (!inPriceRange(open) || !inPriceRange(high) || !inPriceRange(low) || !inPriceRange(close)) {
+      this.reject(line, `prices must be from ${MIN_PRICE} up to below ${MAX_PRICE} (o ${open} h ${high} l ${low} c ${close}): no real instrument trades outside, a price there is a broken row`);
     } else if (high < (open > close ? open : close) || low > (open < close ? open : close)) {
       this.reject(line, `high/low do not contain open/close (o ${open} h ${high} l ${low} c ${close})`);
     } else if (time <= this.lastTime) {
       this.reject(line, `time ${cellText(text, ts, te)} is not after the previous row`);
     } else if (!(volume >= 0)) {
       this.reject(line, `volume "${text.slice(vs, ve)}" is not a number >= 0`);
+    } else if (!(volume < MAX_VOLUME)) {
+      this.reject(line, `volume "${text.slice(vs, ve)}" is not below ${MAX_VOLUME}: a broken row`);
     } else if (spread !== spread && !isBlank(text, ss, se)) {
       this.reject(line, `spread "${text.slice(ss, se)}" is not a number`);
+    } else if (spread === spread && !(spread > -MAX_PRICE && spread < MAX_PRICE)) {
+      // A negative spread is kept (the broker falls back to the configured one); only the absurd is refused.
+      this.reject(line, `spread "${text.slice(ss, se)}" is not a number between -${MAX_PRICE} and ${MAX_PRICE}`);
     } else {
       this.lastTime = time;
       this.series.push(time, open, high, low, close, volume, spread);
