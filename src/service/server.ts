@@ -130,6 +130,9 @@ class RateLimitedError extends Error {
   readonly statusCode = 429;
 }
 
+/** The methods a path may be routed for (405 names those it takes). */
+const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
 /** Error names of the 4xx statuses fastify raises itself (the rest are bad_request). */
 const CLIENT_ERRORS: Readonly<Record<number, string>> = {
   403: 'forbidden',
@@ -171,7 +174,13 @@ export async function buildServer(o: ServerOptions) {
     req.log.error({ err, url: req.url }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'internal error (see the server log)' });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    // A known path asked with another method is 405 naming the methods it takes, not an unknown route.
+    const allow = ROUTE_METHODS.filter((m) => m !== req.method && app.findRoute({ method: m, url: path }) !== null);
+    if (allow.length > 0) return reply.code(405).header('allow', allow.join(', ')).send({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path}: ${allow.join(', ')}` });
+    return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}` });
+  });
 
   // Before anything else: a request naming another host (DNS rebinding) or sent by another site's page
   // is refused, whatever its route, so no answer of this server is ever read by such a page.
@@ -236,7 +245,8 @@ export async function buildServer(o: ServerOptions) {
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // The docs page under a Content-Security-Policy of its own (the plugin hashes its inline script and style).
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   const notFound = (reply: FastifyReply, ticket: string) => {
     reply.code(404);

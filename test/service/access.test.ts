@@ -4,8 +4,10 @@
 // a token file others may read is made 600; the rate limit keeps the trader's token-bearing calls and
 // the dashboard's pages apart from a flood of other callers, and counts unknown routes. Limits are small
 // and configured, and responses are counted: nothing waits for a time window.
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -120,6 +122,18 @@ describe('Host and Origin', () => {
     expect(text.status).toBe(415);
     expect(json(text).error).toBe('unsupported_media_type');
   });
+
+  it('a known path asked with another method is 405 with Allow; /docs is served under a Content-Security-Policy', async () => {
+    const host = `127.0.0.1:${port}`;
+    const r = await send(port, 'DELETE', '/api/positions', { host });
+    expect(r.status).toBe(405);
+    expect(r.headers.allow).toBe('GET, HEAD');
+    expect(json(r)).toEqual({ error: 'method_not_allowed', message: 'DELETE is not allowed on /api/positions: GET, HEAD' });
+    expect((await send(port, 'DELETE', '/api/nowhere', { host })).status).toBe(404);
+    const docs = await send(port, 'GET', '/docs/', { host });
+    expect(docs.status).toBe(200);
+    expect(docs.headers['content-security-policy']).toMatch(/script-src/);
+  });
 });
 
 describe('binding beyond loopback', () => {
@@ -149,6 +163,39 @@ describe('binding beyond loopback', () => {
     }
     expect((await send(port, 'GET', '/api/positions', { host, authorization: `Bearer ${TOKEN}` })).status).toBe(200);
     expect((await send(port, 'GET', '/metrics', { host, authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+  }, 60_000);
+});
+
+describe('TLS', () => {
+  // openssl makes a throwaway self-signed certificate; without it there is nothing to serve HTTPS with.
+  const openssl = (() => {
+    try {
+      execFileSync('openssl', ['version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(!openssl)('with service.tls, the service listens beyond loopback over HTTPS', async () => {
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    const s = await start({ host: '0.0.0.0', tls: { cert, key } });
+    expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+    const port = portOf(s);
+    const get = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpsRequest({ host: '127.0.0.1', port, path: '/api/positions', headers, rejectUnauthorized: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await get({ origin: `https://127.0.0.1:${port}` })).toBe(401);
+    expect(await get({ origin: `https://127.0.0.1:${port}`, authorization: `Bearer ${TOKEN}` })).toBe(200);
+    expect(await get({ origin: 'https://evil.example', authorization: `Bearer ${TOKEN}` })).toBe(403);
   }, 60_000);
 });
 
