@@ -426,8 +426,24 @@ export const serviceSchema = z
     token: z.string().min(16, 'must be at least 16 characters').optional(),
     /** The store file (SQLite). */
     store: z.string().min(1).default('warden.db'),
-    /** Requests per minute per client address. */
+    /** Requests per minute per client address, for callers without the token that are not the dashboard's pages. */
     rateLimitPerMinute: z.number().int().min(10).max(1_000_000).default(1200),
+    /** Requests per minute per client address from the dashboard's own pages (their polling and live stream; several tabs). */
+    pagesRateLimitPerMinute: z.number().int().min(10).max(1_000_000).default(6000),
+    /** Requests per minute bearing the valid token: a bucket of their own, so no flood of others locks the trader out. */
+    tokenRateLimitPerMinute: z.number().int().min(600, 'must be at least 600: the trader is never held below that').max(1_000_000).default(6000),
+    /**
+     * Host names (or name:port) the server answers to besides the bound address, localhost, 127.0.0.1
+     * and [::1]: a request naming any other host in Host or Origin is refused (a web page's DNS rebinding).
+     */
+    allowedHosts: z
+      .array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'a host name or address, with an optional :port'))
+      .max(50)
+      .default([]),
+    /** HTTPS: certificate and private key files (PEM). Required to bind beyond loopback unless behindProxy. */
+    tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+    /** A reverse proxy in front terminates TLS: binding beyond loopback over plain HTTP is then allowed. */
+    behindProxy: z.boolean().default(false),
     /** The embedded default's market: generated bars per symbol, played at `speed` bars per second. */
     market: z
       .strictObject({

@@ -23,7 +23,7 @@ export function registerDtmsRoutes(app: FastifyInstance, o: { session: AccountSe
     api.post(
       `/api/positions/:ticket/dtms/${enable ? 'enable' : 'disable'}`,
       {
-        preHandler: requireToken,
+        onRequest: requireToken,
         schema: {
           operationId: enable ? 'enableDtms' : 'disableDtms',
           summary: enable

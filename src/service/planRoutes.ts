@@ -108,7 +108,7 @@ export function registerPlanRoutes(
   api.patch(
     '/api/positions/:ticket/plan',
     {
-      preHandler: requireToken,
+      onRequest: requireToken,
       schema: {
         operationId: 'updatePlan',
         summary: "change a position's exit parameters (breakeven and partial triggers, partial size, trailing)",
@@ -132,7 +132,7 @@ export function registerPlanRoutes(
   api.post(
     '/api/positions/:ticket/trailing/start',
     {
-      preHandler: requireToken,
+      onRequest: requireToken,
       schema: {
         operationId: 'startTrailing',
         summary: 'start ATR trailing now, before breakeven (the stop still only tightens, within the broker levels)',
@@ -164,7 +164,7 @@ export function registerPlanRoutes(
   api.post(
     '/api/trades',
     {
-      preHandler: requireToken,
+      onRequest: requireToken,
       schema: {
         operationId: 'registerTrade',
         summary: 'manage an open position now (it is at the broker), optionally with its own exit parameters; 201 when newly managed, 200 when it already was',

@@ -1,6 +1,7 @@
 // Warden's HTTP server: one server, one port, relative URLs (the original's pages fetched from the
 // wrong port). Every answer is JSON with a proper status: 400 with a message for a malformed request,
-// 401 without the token on a mutating endpoint, 404 for an unknown ticket, 429 past the rate limit,
+// 401 without the token on a mutating endpoint (before the request is parsed or validated), 403 for a
+// request naming another host (see access.ts), 404 for an unknown ticket, 429 past the rate limit,
 // 500 without internals. Requests and responses go through zod schemas, which also make /openapi.json.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -37,6 +38,7 @@ import { registerShadowRoutes } from './shadowRoutes.ts';
 import { dtmsDefends, registerDtmsRoutes } from './dtmsRoutes.ts';
 import { JournalPages, type DecisionsPage } from './journalPages.ts';
 import { LiveViews } from './views.ts';
+import { HostAllowList, type HostPolicy } from './access.ts';
 
 export interface ServerOptions {
   session: AccountSession;
@@ -45,8 +47,18 @@ export interface ServerOptions {
   token: string;
   log: Logger;
   version: string;
-  /** Requests per minute per client address. */
+  /** Requests per minute per client address, for callers without the token that are not the dashboard's pages. */
   rateLimitPerMinute?: number;
+  /** Requests per minute per client address from the dashboard's pages. */
+  pagesRateLimitPerMinute?: number;
+  /** Requests per minute bearing the valid token (one bucket, whoever floods the others). */
+  tokenRateLimitPerMinute?: number;
+  /** The names the server answers to (Host and Origin); default: loopback on 127.0.0.1. */
+  hosts?: HostPolicy;
+  /** Every /api/ request and /metrics needs the token, reads included (bound beyond loopback). */
+  readsNeedToken?: boolean;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  https?: { cert: Buffer; key: Buffer };
   /** Extra lines for /metrics (the engine loop's counters). */
   metrics?: () => Record<string, number>;
   /** Live updates for /api/events (server-sent events). */
@@ -104,6 +116,33 @@ function tokenMatches(sent: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/** The bearer token a request carries ('' for none). */
+function sentToken(req: FastifyRequest): string {
+  const h = req.headers.authorization ?? '';
+  return h.startsWith('Bearer ') ? h.slice(7).trim() : '';
+}
+
+/** The header the dashboard's pages set on their fetches: their polling is budgeted apart from other callers. */
+export const PAGE_HEADER = 'x-warden-page';
+
+/** Past a rate limit: the error handler answers 429 with this message. */
+class RateLimitedError extends Error {
+  readonly statusCode = 429;
+}
+
+/** The methods a path may be routed for (405 names those it takes). */
+const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** Error names of the 4xx statuses fastify raises itself (the rest are bad_request). */
+const CLIENT_ERRORS: Readonly<Record<number, string>> = {
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
 export async function buildServer(o: ServerOptions) {
   const app = Fastify({
     loggerInstance: o.log as FastifyBaseLogger,
@@ -113,6 +152,7 @@ export async function buildServer(o: ServerOptions) {
     // needs (requests are not logged; the lines that are name the ticket or the URL).
     childLoggerFactory: (logger) => logger,
     bodyLimit: 64 * 1024,
+    ...(o.https ? { https: o.https } : {}),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -125,21 +165,77 @@ export async function buildServer(o: ServerOptions) {
     }
     // The store cannot be written now (a full disk, a lock): nothing was changed, and it may work later.
     if (err instanceof StoreUnavailableError) return reply.code(503).send({ error: 'store_unavailable', message: err.message });
+    if (err instanceof RateLimitedError) return reply.code(429).send({ error: 'rate_limited', message: err.message });
     const status = typeof err === 'object' && err !== null && 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 400 && status < 500) {
       const message = err instanceof Error ? err.message : 'bad request';
-      return reply.code(status).send({ error: status === 429 ? 'rate_limited' : 'bad_request', message });
+      return reply.code(status).send({ error: CLIENT_ERRORS[status] ?? 'bad_request', message });
     }
     req.log.error({ err, url: req.url }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'internal error (see the server log)' });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
-
-  await app.register(fastifyRateLimit, {
-    max: o.rateLimitPerMinute ?? 1200,
-    timeWindow: 60_000,
-    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `more than ${ctx.max} requests a minute; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    // A known path asked with another method is 405 naming the methods it takes, not an unknown route.
+    const allow = ROUTE_METHODS.filter((m) => m !== req.method && app.findRoute({ method: m, url: path }) !== null);
+    if (allow.length > 0) return reply.code(405).header('allow', allow.join(', ')).send({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path}: ${allow.join(', ')}` });
+    return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}` });
   });
+
+  // Before anything else: a request naming another host (DNS rebinding) or sent by another site's page
+  // is refused, whatever its route, so no answer of this server is ever read by such a page.
+  const hosts = new HostAllowList(o.hosts ?? { boundHost: '127.0.0.1', allowedHosts: [], tls: o.https !== undefined });
+  app.addHook('onRequest', async (req, reply) => {
+    const origin = req.headers.origin;
+    const why = hosts.refusal({ host: req.headers.host, origin }, req.socket.localAddress, req.socket.localPort);
+    if (why !== '') await reply.code(403).send({ error: 'forbidden', message: why });
+  });
+
+  const requireToken = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const sent = sentToken(req);
+    if (sent === '' || !tokenMatches(sent, o.token)) {
+      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: sent === '' ? 'this endpoint needs the API token: Authorization: Bearer <token>' : 'the API token is not valid' });
+    }
+  };
+
+  // Three buckets, so no caller locks out another: requests bearing the valid token (the trader's
+  // calls: one bucket of their own, whatever floods the others), the dashboard's pages (their polling
+  // and live stream, several tabs at once), and every other caller per address. Unknown routes count
+  // too: the limit is an app-wide onRequest hook, which runs for 404s as well.
+  const limits = { token: o.tokenRateLimitPerMinute ?? 6000, pages: o.pagesRateLimitPerMinute ?? 6000, others: o.rateLimitPerMinute ?? 1200 };
+  const bucketOf = (req: FastifyRequest): keyof typeof limits => {
+    const sent = sentToken(req);
+    if (sent !== '' && tokenMatches(sent, o.token)) return 'token';
+    if (req.is404) return 'others';
+    const path = req.url.split('?')[0] ?? '';
+    // A page's fetches carry PAGE_HEADER; its live stream (EventSource sets no header) and the pages
+    // and their files themselves are the dashboard's too.
+    if (req.headers[PAGE_HEADER] !== undefined || path === '/api/events' || !(path.startsWith('/api/') || path === '/metrics' || path.startsWith('/docs') || path === '/openapi.json')) return 'pages';
+    return 'others';
+  };
+  await app.register(fastifyRateLimit, {
+    global: false,
+    timeWindow: 60_000,
+    keyGenerator: (req) => {
+      const bucket = bucketOf(req);
+      return bucket === 'token' ? 'token' : `${bucket}:${req.ip}`;
+    },
+    max: (_req, key) => limits[key === 'token' ? 'token' : key.startsWith('pages:') ? 'pages' : 'others'],
+    errorResponseBuilder: (req, ctx) => {
+      const who = { token: 'with the API token', pages: "from the dashboard's pages", others: 'from this address without the API token' }[bucketOf(req)];
+      return new RateLimitedError(`${ctx.max} requests per minute ${who}; retry in ${Math.max(1, Math.ceil(ctx.ttl / 1000))} s`);
+    },
+  });
+  app.addHook('onRequest', app.rateLimit());
+
+  // Bound beyond loopback, reads are the network's too: every API request and the metrics need the
+  // token. Loopback keeps reads open to the dashboard's pages; the mutating routes check it themselves.
+  if (o.readsNeedToken === true) {
+    app.addHook('onRequest', async (req, reply) => {
+      const path = req.url.split('?')[0] ?? '';
+      if (path.startsWith('/api/') || path === '/metrics') await requireToken(req, reply);
+    });
+  }
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Warden', description: 'Exits of open trading positions: breakeven, partial profits, ATR trailing, and DTMS defence.', version: o.version },
@@ -149,15 +245,9 @@ export async function buildServer(o: ServerOptions) {
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // The docs page under a Content-Security-Policy of its own (the plugin hashes its inline script and style).
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
 
-  const requireToken = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const h = req.headers.authorization ?? '';
-    const sent = h.startsWith('Bearer ') ? h.slice(7).trim() : '';
-    if (sent === '' || !tokenMatches(sent, o.token)) {
-      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: sent === '' ? 'this endpoint needs the API token: Authorization: Bearer <token>' : 'the API token is not valid' });
-    }
-  };
   const notFound = (reply: FastifyReply, ticket: string) => {
     reply.code(404);
     return { error: 'not_found', message: `no position ${ticket} under management` };
@@ -246,7 +336,7 @@ export async function buildServer(o: ServerOptions) {
     api.post(
       `/api/positions/:ticket/exits/${enabled ? 'enable' : 'disable'}`,
       {
-        preHandler: requireToken,
+        onRequest: requireToken,
         schema: {
           operationId: enabled ? 'enableExits' : 'disableExits',
           summary: enabled ? "turn a position's intelligent exits on" : "turn a position's intelligent exits off (DTMS keeps defending it: the answer says so; .../dtms/disable takes it out of DTMS's hands)",

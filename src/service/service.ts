@@ -2,7 +2,7 @@
 // real one fed by its own bars), the account session, the loop and the HTTP server. `startService` returns once the server listens and
 // the loop plays; `stop()` finishes the bar under way, closes the server, releases and closes the store.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { brokerFromConfig, BrokerSetupError, type ConfiguredBroker } from '../brokers/brokerFromConfig.ts';
 import type { BrokerPort } from '../brokers/brokerPort.ts';
@@ -28,6 +28,7 @@ import { EventHub } from './eventHub.ts';
 import { RecentBars } from './recentBars.ts';
 import { PaperMarket } from './paperMarket.ts';
 import { buildServer } from './server.ts';
+import { exposureRefusal, isLoopback } from './access.ts';
 
 export interface ServiceOptions {
   config: WardenConfig;
@@ -73,12 +74,26 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** The token from config or environment, else the one written beside the store, else a new one written there (mode 600). */
-function apiToken(given: string | undefined, file: string): { token: string; file: string } {
+/** The service cannot start as configured (binding beyond loopback unguarded, unreadable TLS files): the message says which setting. */
+export class ServiceSetupError extends Error {}
+
+/**
+ * The token from config or environment, else the one written beside the store, else a new one written
+ * there (mode 600). A token file others may read is made the owner's alone (600) before it is used:
+ * any local user could otherwise act on the account through the API.
+ */
+function apiToken(given: string | undefined, file: string, log: Logger): { token: string; file: string } {
   if (given !== undefined) return { token: given, file: '' };
   if (existsSync(file)) {
     const t = readFileSync(file, 'utf8').trim();
-    if (t.length >= 16) return { token: t, file };
+    if (t.length >= 16) {
+      const mode = statSync(file).mode & 0o777;
+      if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+        chmodSync(file, 0o600);
+        log.warn({ file, was: mode.toString(8) }, `the API token file was readable by others (mode ${mode.toString(8)}): now 600; anyone who read it can act on the account, so delete it to make a new token`);
+      }
+      return { token: t, file };
+    }
   }
   const token = randomBytes(24).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
@@ -88,6 +103,11 @@ function apiToken(given: string | undefined, file: string): { token: string; fil
 
 export async function startService(o: ServiceOptions): Promise<RunningService> {
   const { store, log } = o;
+  // Refused before anything opens: no venue connected, no store touched, for a start that cannot serve.
+  const svc = o.config.service;
+  const exposed = exposureRefusal({ host: svc.host, explicitToken: o.token !== undefined, tls: svc.tls !== undefined, behindProxy: svc.behindProxy });
+  if (exposed !== '') throw new ServiceSetupError(exposed);
+  const https = svc.tls === undefined ? undefined : readTls(svc.tls);
   const configured = o.broker ?? brokerFromConfig(o.config, o.env ?? process.env);
   // Settings left to the account (null) take its value: a real account is one without the embedded paper account.
   const config = resolveAccountDefaults(o.config, { real: configured.paper === null });
@@ -234,8 +254,20 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   }
   const dtms = describeDtmsScope(config.dtms, { hedging: instruments.some((i) => i.hedging), byAccount: keysByAccount(o.config).includes('dtms.actions.openPositions') });
   log.info({ dtmsEnabled: config.dtms.enabled, openPositions: config.dtms.actions.openPositions }, dtms);
-  const { token, file } = apiToken(o.token, o.tokenFile);
-  const app = await buildServer({ session, store, token, log, version: o.version, rateLimitPerMinute: config.service.rateLimitPerMinute, metrics: () => {
+  const { token, file } = apiToken(o.token, o.tokenFile, log);
+  const app = await buildServer({
+    session,
+    store,
+    token,
+    log,
+    version: o.version,
+    rateLimitPerMinute: svc.rateLimitPerMinute,
+    pagesRateLimitPerMinute: svc.pagesRateLimitPerMinute,
+    tokenRateLimitPerMinute: svc.tokenRateLimitPerMinute,
+    hosts: { boundHost: svc.host, allowedHosts: svc.allowedHosts, tls: https !== undefined },
+    readsNeedToken: !isLoopback(svc.host),
+    ...(https ? { https } : {}),
+    metrics: () => {
       const n = notifier.stats();
       let sent = 0;
       let failed = 0;
@@ -257,12 +289,14 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.service.port;
-  const host = config.service.host.includes(':') ? `[${config.service.host}]` : config.service.host;
+  // A wildcard bind is reached on an address of the machine: the printed URL names loopback's.
+  const bound = config.service.host === '0.0.0.0' ? '127.0.0.1' : config.service.host === '::' ? '::1' : config.service.host;
+  const host = bound.includes(':') ? `[${bound}]` : bound;
   void loop.run().catch((err: unknown) => log.error({ err }, 'the engine loop stopped on an error'));
   void quotes?.run().catch((err: unknown) => log.error({ err }, 'the quote feed stopped on an error'));
   let stopped = false;
   return {
-    url: `http://${host}:${port}/`,
+    url: `${https ? 'https' : 'http'}://${host}:${port}/`,
     token,
     tokenFile: file,
     session,
@@ -345,6 +379,18 @@ async function openVenue(c: ConfiguredBroker, config: WardenConfig, log: Logger)
     await c.broker.close?.();
     throw new BrokerSetupError(`cannot open ${c.describe}: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** The certificate and key files of service.tls, read once at start. */
+function readTls(tls: { cert: string; key: string }): { cert: Buffer; key: Buffer } {
+  const read = (file: string, field: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ServiceSetupError(`cannot read ${field} (${file}): ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  return { cert: read(tls.cert, 'service.tls.cert'), key: read(tls.key, 'service.tls.key') };
 }
 
 /** Closed bars kept per symbol at start (features, the paper account's candles, the pages' charts). */

@@ -42,7 +42,7 @@ export function registerShadowRoutes(app: FastifyInstance, o: { session: Account
   api.post(
     '/api/shadow/promote',
     {
-      preHandler: requireToken,
+      onRequest: requireToken,
       schema: {
         operationId: 'promoteShadow',
         summary: "promote a symbol from shadow to live without a restart: its decisions are sent from now on, and its positions are managed afresh from the venue's stops (recorded as a decision)",

@@ -416,4 +416,32 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
     expect(Number(await engine.page.locator('[data-field="deepChecks"]').innerText())).toBeGreaterThan(0);
     await close(engine);
   });
+
+  it('served beyond loopback, a page asks for the API token once, keeps it for the tab and shows the data', async () => {
+    const token = 'dashboard-exposed-token-0123456789';
+    const config = configSchema.parse({ service: { host: '0.0.0.0', behindProxy: true, port: 0, market: { speed: 400, warmupMinutes: 1500, demoPositions: 2 } } });
+    const exposedStore = openSqliteStore(join(dir, 'exposed.db'), { now: PINNED_NOW });
+    const exposed = await startService({ config, store: exposedStore, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token, tokenFile: join(dir, 'unused.token') });
+    const page = await browser.newPage();
+    try {
+      let prompts = 0;
+      page.on('dialog', (d) => {
+        prompts++;
+        void d.accept(token);
+      });
+      const authorized: string[] = [];
+      page.on('request', (r) => {
+        if (new URL(r.url()).pathname === '/api/positions' && r.headers().authorization === `Bearer ${token}`) authorized.push(r.url());
+      });
+      await page.goto(exposed.url);
+      await page.locator('#positions tbody tr[data-ticket]').first().waitFor({ timeout: 30_000 });
+      expect(prompts).toBe(1);
+      expect(authorized.length).toBeGreaterThan(0);
+      expect(await page.evaluate<string | null>("sessionStorage.getItem('warden.apiToken')")).toBe(token);
+    } finally {
+      await page.close();
+      await exposed.stop();
+      exposedStore.close();
+    }
+  });
 });

@@ -5,7 +5,7 @@
 // way is finished and stored first).
 import path from 'node:path';
 import type { Command } from 'commander';
-import { startService } from '../../service/service.ts';
+import { ServiceSetupError, startService } from '../../service/service.ts';
 import { createLogger } from '../../log.ts';
 import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
@@ -76,7 +76,7 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
     service = await startService({ config, store, log, clock: clockOf(cmd), version, token: config.service.token ?? envToken, tokenFile: `${path.resolve(storeFile)}.token`, broker });
   } catch (err) {
     store.close();
-    if (err instanceof StoreInUseError || err instanceof BrokerSetupError) throw new CliError(err.message);
+    if (err instanceof StoreInUseError || err instanceof BrokerSetupError || err instanceof ServiceSetupError) throw new CliError(err.message);
     if (typeof err === 'object' && err !== null && 'code' in err && (err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
       throw new CliError(`cannot listen on ${config.service.host}:${config.service.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'} (service.port, or --port)`);
     }

@@ -55,13 +55,24 @@ export class ApiError extends Error {
   }
 }
 
+/** Where a tab keeps the API token it was given (the tab's session only; never in localStorage or a cookie). */
+const TOKEN_KEY = 'warden.apiToken';
+/** The token is asked once per page load: a page polling several paths must not stack prompts. */
+let tokenAsked = false;
+
 /**
  * GET an API path and its JSON body. `okStatuses` are answers the page expects besides 2xx (the health
  * report is 503 when degraded); every other status throws an ApiError with the server's message.
+ * Served beyond loopback, every read needs the API token: on a 401 the page asks for it once and keeps
+ * it for the tab (sessionStorage), sending it as the other callers do (Authorization: Bearer).
  */
 export async function getJson(path, okStatuses = []) {
   if (!path.startsWith('/api/')) throw new Error(`not an API path: ${path}`);
-  const r = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
+  // x-warden-page: the server budgets the pages' polling apart from other callers (its rate limit).
+  const headers = { accept: 'application/json', 'x-warden-page': '1' };
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers.authorization = `Bearer ${token}`;
+  const r = await fetch(path, { headers, cache: 'no-store' });
   let body = null;
   try {
     body = await r.json();
@@ -69,6 +80,20 @@ export async function getJson(path, okStatuses = []) {
     body = null;
   }
   if (r.ok || okStatuses.includes(r.status)) return { status: r.status, body };
+  if (r.status === 401) {
+    // Another request of the page was given the token meanwhile: this one goes again with it.
+    const stored = sessionStorage.getItem(TOKEN_KEY);
+    if (stored && stored !== token) return getJson(path, okStatuses);
+    if (token) sessionStorage.removeItem(TOKEN_KEY);
+    if (!tokenAsked) {
+      tokenAsked = true;
+      const given = window.prompt('This Warden needs its API token to show data (service.token or WARDEN_API_TOKEN). It is kept for this tab only.');
+      if (given && given.trim() !== '') {
+        sessionStorage.setItem(TOKEN_KEY, given.trim());
+        return getJson(path, okStatuses);
+      }
+    }
+  }
   throw new ApiError(r.status, body, path);
 }
 
