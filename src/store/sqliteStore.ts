@@ -17,7 +17,10 @@
 // A read-only open creates nothing beside the file: a WAL store whose -wal is absent (no writer has
 // it open, every commit is in the file) is read from an in-memory image of the file, since SQLite's
 // own read-only connection would create a -wal and a -shm (and fails where it cannot create them: a
-// read-only directory). With a -wal there, SQLite reads it and the -shm in place.
+// read-only directory). With a -wal there, SQLite reads it and the -shm in place. The one exception:
+// a -wal without its -shm (a crash, then the -shm removed; or a store copied without it) needs the
+// -shm created to be read; it is left there (it holds no data, and removing one that a writer started
+// meanwhile may be using would be unsafe), and where it cannot be created the message says what to do.
 import type { ShadowBookSnapshot } from '../execution/shadowBook.ts';
 import { accessSync, closeSync, copyFileSync, constants as fsConstants, existsSync, linkSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -139,7 +142,16 @@ function fileSize(file: string): number | null {
 
 const isErrno = (err: unknown, code: string): boolean => typeof err === 'object' && err !== null && 'code' in err && err.code === code;
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-const ioError = (file: string, err: unknown): StoreError => new StoreError('io', file, `${file}: cannot open the store: ${describeStoreFailure(err)}`);
+function ioError(file: string, err: unknown): StoreError {
+  // A -wal without its -shm (left by a crash, or copied without it) can only be read by creating the
+  // -shm, which SQLite reports as "unable to open database file" where the directory cannot be written.
+  const dir = dirname(file);
+  const dirProblem = existsSync(`${file}-wal`) && !existsSync(`${file}-shm`) ? writeProblem(dir) : null;
+  if (dirProblem !== null) {
+    return new StoreError('io', file, `${file}: cannot open the store: ${file}-wal holds commits not yet in the file, and reading it needs a ${file}-shm beside it, which cannot be created in ${dir} (${dirProblem}): open the store once where the directory can be written (\`warden serve\` folds the -wal into the file), or make the directory writable (chmod u+w ${dir}); do not remove the -wal (${describeStoreFailure(err)})`);
+  }
+  return new StoreError('io', file, `${file}: cannot open the store: ${describeStoreFailure(err)}`);
+}
 
 /**
  * Why `path` cannot be written by this process (its mode, its owner when another user's, or a
@@ -282,9 +294,35 @@ const sqliteCode = (err: unknown): string => (typeof err === 'object' && err !==
 
 /**
  * Read-only look at a file with Warden's header: the meta table, the schema version, and SQLite's
- * quick_check. A damaged store is copied beside itself before the error is thrown.
+ * quick_check. A damaged store is copied beside itself before the error is thrown, unless `readonly`.
  */
 function inspect(file: string, known: number, now: number, readonly: boolean): void {
+  const hadWal = existsSync(`${file}-wal`);
+  let problem = findDamage(file, known);
+  // An image of the file is read without SQLite's locks: a writer that started and checkpointed while
+  // it was read could show it torn. Damage seen that way is looked at again, through SQLite's locks.
+  if (problem !== null && !hadWal && existsSync(`${file}-wal`)) problem = findDamage(file, known);
+  if (problem === null) return;
+  if (readonly) {
+    // A read-only use (health, reports) runs often, from monitors: it writes nothing, not even a copy.
+    const wal = existsSync(`${file}-wal`) ? ` and ${file}-wal (it holds the latest commits) as ${file}.saved-wal` : '';
+    throw new StoreError(
+      'corrupt',
+      file,
+      `${file} is damaged (${problem}). Nothing was written: a read-only look never saves a copy. \`warden serve\` on this store saves one as ${file}.corrupt-<time> and refuses to start; or copy it yourself: ${file} as ${file}.saved${wal} (cp -p). Then restore it from a backup, or move it away to start a new store`,
+    );
+  }
+  const backup = saveCopy(file, now);
+  throw new StoreError(
+    'corrupt',
+    file,
+    `${file} is damaged (${problem}); refusing to open it. A copy was saved as ${backup}; the file was left as it is. Restore it from a backup, or move it away to start a new store`,
+    backup,
+  );
+}
+
+/** What SQLite finds wrong with a file with Warden's header (null: nothing); throws for a foreign or newer store. */
+function findDamage(file: string, known: number): string | null {
   let problem: string | null = null;
   let db: Database.Database | undefined;
   // A read-only connection to a WAL database with its -wal may create the -shm; it is removed after.
@@ -319,23 +357,7 @@ function inspect(file: string, known: number, now: number, readonly: boolean): v
     db?.close();
     removeSideFiles(file, hadWal, hadShm);
   }
-  if (problem === null) return;
-  if (readonly) {
-    // A read-only use (health, reports) runs often, from monitors: it writes nothing, not even a copy.
-    const wal = existsSync(`${file}-wal`) ? ` and ${file}-wal (it holds the latest commits) as ${file}.saved-wal` : '';
-    throw new StoreError(
-      'corrupt',
-      file,
-      `${file} is damaged (${problem}). Nothing was written: a read-only look never saves a copy. \`warden serve\` on this store saves one as ${file}.corrupt-<time> and refuses to start; or copy it yourself: ${file} as ${file}.saved${wal} (cp -p). Then restore it from a backup, or move it away to start a new store`,
-    );
-  }
-  const backup = saveCopy(file, now);
-  throw new StoreError(
-    'corrupt',
-    file,
-    `${file} is damaged (${problem}); refusing to open it. A copy was saved as ${backup}; the file was left as it is. Restore it from a backup, or move it away to start a new store`,
-    backup,
-  );
+  return problem;
 }
 
 /** Removes the -wal (if empty) and -shm that a read-only look created, never ones that were there before. */

@@ -2,7 +2,7 @@
 // copy of a damaged store, and work in a directory they cannot write. A store that cannot be written
 // is refused when opened for writing, naming the file and the fix, and leaves no new file behind. A
 // full disk is named as such.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -135,6 +135,28 @@ describe('read-only uses write nothing', () => {
       expect(listing(dir)).toEqual(before);
     } finally {
       chmodSync(dir, 0o755);
+    }
+  });
+
+  it.skipIf(asRoot)(`a -wal without its -shm in a directory it cannot write: says what to do, and not to remove the -wal${NEEDS_USER}`, async () => {
+    const file = storeWithRows();
+    const copy = join(root, `t${++n}`);
+    mkdirSync(copy);
+    const writer = new Database(file);
+    writer.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('late', 'in the wal');
+    // A copy taken while the writer has commits in its -wal, without the -shm.
+    copyFileSync(file, join(copy, 'warden.db'));
+    copyFileSync(`${file}-wal`, join(copy, 'warden.db-wal'));
+    writer.close();
+    chmodSync(copy, 0o555);
+    try {
+      const h = await wardenCli('health', '--store', join(copy, 'warden.db'));
+      expect(h.code).toBe(2);
+      expect(h.stderr).toContain(`-wal holds commits not yet in the file, and reading it needs a ${join(copy, 'warden.db')}-shm beside it, which cannot be created in ${copy} (mode 0555)`);
+      expect(h.stderr).toContain('do not remove the -wal');
+      expect(readdirSync(copy).sort()).toEqual(['warden.db', 'warden.db-wal']);
+    } finally {
+      chmodSync(copy, 0o755);
     }
   });
 });
