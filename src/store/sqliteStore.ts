@@ -7,7 +7,8 @@
 //   - not SQLite (random bytes, JSON, a header cut short): refused, file untouched ('not_sqlite');
 //   - SQLite without Warden's application id and meta table: refused, file untouched ('foreign');
 //   - a schema version this build does not know: refused, file untouched ('newer_schema');
-//   - fails `PRAGMA quick_check`: refused, a copy saved as `<file>.corrupt-<time>` ('corrupt'), except
+//   - fails `PRAGMA quick_check`: refused, a copy saved as `<file>.corrupt-<time>` unless one with the
+//     same bytes is there already ('corrupt'), except
 //     when opened read-only: a read-only open never writes anything, the message says how to save one;
 //   - opened for writing, but the file, its directory, or a -wal/-shm beside it cannot be written:
 //     refused before SQLite opens anything ('io'), the message names the file and the fix.
@@ -22,8 +23,8 @@
 // -shm created to be read; it is left there (it holds no data, and removing one that a writer started
 // meanwhile may be using would be unsafe), and where it cannot be created the message says what to do.
 import type { ShadowBookSnapshot } from '../execution/shadowBook.ts';
-import { accessSync, closeSync, copyFileSync, constants as fsConstants, existsSync, linkSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, closeSync, copyFileSync, constants as fsConstants, existsSync, linkSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { fromPlainJson } from '../domain/plainJson.ts';
@@ -312,11 +313,11 @@ function inspect(file: string, known: number, now: number, readonly: boolean): v
       `${file} is damaged (${problem}). Nothing was written: a read-only look never saves a copy. \`warden serve\` on this store saves one as ${file}.corrupt-<time> and refuses to start; or copy it yourself: ${file} as ${file}.saved${wal} (cp -p). Then restore it from a backup, or move it away to start a new store`,
     );
   }
-  const backup = saveCopy(file, now);
+  const { backup, saved } = saveCopy(file, now);
   throw new StoreError(
     'corrupt',
     file,
-    `${file} is damaged (${problem}); refusing to open it. A copy was saved as ${backup}; the file was left as it is. Restore it from a backup, or move it away to start a new store`,
+    `${file} is damaged (${problem}); refusing to open it. A copy was ${saved ? 'saved' : 'saved before'} as ${backup}; the file was left as it is. Restore it from a backup, or move it away to start a new store`,
     backup,
   );
 }
@@ -370,8 +371,14 @@ function removeSideFiles(file: string, hadWal: boolean, hadShm: boolean): void {
   }
 }
 
-/** Copies a damaged store (and its -wal, which holds the latest commits) to `<file>.corrupt-<time>`. */
-function saveCopy(file: string, now: number): string {
+/**
+ * Copies a damaged store (and its -wal, which holds the latest commits) to `<file>.corrupt-<time>`,
+ * unless a copy saved before holds the same bytes: a service restarted in a loop on a damaged store
+ * must not fill the disk with copies of it. Returns the copy's name and whether it was saved now.
+ */
+function saveCopy(file: string, now: number): { backup: string; saved: boolean } {
+  const earlier = earlierCopy(file);
+  if (earlier !== null) return { backup: earlier, saved: false };
   const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
   for (let i = 1; ; i++) {
     const backup = `${file}.corrupt-${stamp}${i > 1 ? `-${i}` : ''}`;
@@ -382,7 +389,53 @@ function saveCopy(file: string, now: number): string {
       if (isErrno(err, 'EEXIST')) continue;
       throw new StoreError('corrupt', file, `${file} is damaged, and a copy could not be saved (${describeStoreFailure(err)}); refusing to open it, the file was left as it is`);
     }
-    return backup;
+    return { backup, saved: true };
+  }
+}
+
+/** A `<file>.corrupt-*` copy beside `file` with the same bytes as it and its -wal (both, or neither, there), or null. */
+function earlierCopy(file: string): string | null {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.corrupt-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith(prefix) && !n.endsWith('-wal'));
+  } catch {
+    return null;
+  }
+  const wal = `${file}-wal`;
+  for (const name of names.sort().reverse()) {
+    const copy = join(dir, name);
+    const copyWal = `${copy}-wal`;
+    if (existsSync(wal) !== existsSync(copyWal)) continue;
+    if (sameBytes(file, copy) && (!existsSync(wal) || sameBytes(wal, copyWal))) return copy;
+  }
+  return null;
+}
+
+/** Whether two files hold the same bytes (compared a chunk at a time; false when either cannot be read). */
+function sameBytes(a: string, b: string): boolean {
+  let fa: number | undefined;
+  let fb: number | undefined;
+  try {
+    if (statSync(a).size !== statSync(b).size) return false;
+    fa = openSync(a, 'r');
+    fb = openSync(b, 'r');
+    const ba = Buffer.alloc(1 << 20);
+    const bb = Buffer.alloc(1 << 20);
+    for (let pos = 0; ; ) {
+      const na = readSync(fa, ba, 0, ba.length, pos);
+      const nb = readSync(fb, bb, 0, bb.length, pos);
+      if (na !== nb) return false;
+      if (na === 0) return true;
+      if (!ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
+      pos += na;
+    }
+  } catch {
+    return false;
+  } finally {
+    if (fa !== undefined) closeSync(fa);
+    if (fb !== undefined) closeSync(fb);
   }
 }
 
