@@ -7,11 +7,11 @@
 //   - not SQLite (random bytes, JSON, a header cut short): refused, file untouched ('not_sqlite');
 //   - SQLite without Warden's application id and meta table: refused, file untouched ('foreign');
 //   - a schema version this build does not know: refused, file untouched ('newer_schema');
-//   - fails `PRAGMA quick_check`: refused, a copy saved as `<file>.corrupt-<time>` unless one with the
-//     same bytes is there already ('corrupt'), except
-//     when opened read-only: a read-only open never writes anything, the message says how to save one;
 //   - opened for writing, but the file, its directory, or a -wal/-shm beside it cannot be written:
-//     refused before SQLite opens anything ('io'), the message names the file and the fix.
+//     refused before SQLite opens anything ('io'), the message names the file and the fix;
+//   - fails `PRAGMA quick_check`: refused, a copy saved as `<file>.corrupt-<time>` unless one with the
+//     same bytes is there already ('corrupt'); opened read-only, nothing is written, not even a copy:
+//     the message says how to save one.
 // These checks read the header bytes, then a read-only connection (which neither rolls back nor
 // checkpoints anything); only a store that passes them is opened for writing and migrated.
 //
