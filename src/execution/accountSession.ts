@@ -30,7 +30,7 @@ import { newDecisionRecord, startRecord, type DecisionRecord, type DecisionSink 
 import { planFromLegacy } from '../exits/legacyRule.ts';
 import { FeatureBreakers } from '../features/featureBreaker.ts';
 import type { TimeframeHistory } from '../features/warmUp.ts';
-import { StoreError, type StoredSessionState, type WardenStore } from '../store/store.ts';
+import { describeStoreFailure, StoreError, type StoredSessionState, type WardenStore } from '../store/store.ts';
 import { assessHealth, REJECTION_WINDOW_MS, type HealthReport, type IntentHealth } from './health.ts';
 import { IntentExecutor, type SettledIntent } from './intentExecutor.ts';
 import { PositionLifetimes, type LifetimeChange } from './positionLifetimes.ts';
@@ -280,7 +280,7 @@ export class AccountSession {
         if (!isStoreOutage(err)) throw err;
         this.noteStoreTrouble(err, 1);
         // The change is made in memory and goes into the store with the next step that can write it.
-        throw new StoreUnavailableError(`the change is made, but the store cannot be written (${messageOf(err)}): it is kept with the next step that can write; a restart before then loses it`);
+        throw new StoreUnavailableError(`the change is made, but the store cannot be written (${describeStoreFailure(err)}): it is kept with the next step that can write; a restart before then loses it`);
       }
       return result;
     });
@@ -685,14 +685,15 @@ export class AccountSession {
       } catch (err) {
         if (!isStoreOutage(err)) throw err;
         this.noteStoreTrouble(err, attempt);
-        if (this.closing) throw new StoreUnavailableError(`the store cannot be written (${messageOf(err)}) and the session is closing: the step under way is not kept`);
+        if (this.closing) throw new StoreUnavailableError(`the store cannot be written (${describeStoreFailure(err)}) and the session is closing: the step under way is not kept`);
         await this.pause(Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_FIRST_MS * 2 ** Math.min(attempt - 1, 16)));
       }
     }
   }
 
   private noteStoreTrouble(err: unknown, attempt: number): void {
-    const reason = messageOf(err);
+    // A full disk is named as such: it is the outage a person must act on.
+    const reason = describeStoreFailure(err);
     if (this.storeTrouble === null) {
       this.storeTrouble = { since: this.o.clock(), reason, attempts: attempt };
       this.o.log?.error({ store: this.o.store.location, error: reason }, 'the store cannot be written: waiting for it, nothing is sent meanwhile');

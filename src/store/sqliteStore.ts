@@ -7,11 +7,24 @@
 //   - not SQLite (random bytes, JSON, a header cut short): refused, file untouched ('not_sqlite');
 //   - SQLite without Warden's application id and meta table: refused, file untouched ('foreign');
 //   - a schema version this build does not know: refused, file untouched ('newer_schema');
-//   - fails `PRAGMA quick_check`: refused, a copy saved as `<file>.corrupt-<time>` ('corrupt').
+//   - opened for writing, but the file, its directory, or a -wal/-shm beside it cannot be written:
+//     refused before SQLite opens anything ('io'), the message names the file and the fix;
+//   - fails `PRAGMA quick_check`: refused, a copy saved as `<file>.corrupt-<time>` unless one with the
+//     same bytes is there already ('corrupt'); opened read-only, nothing is written, not even a copy:
+//     the message says how to save one.
 // These checks read the header bytes, then a read-only connection (which neither rolls back nor
 // checkpoints anything); only a store that passes them is opened for writing and migrated.
+//
+// A read-only open creates nothing beside the file: a WAL store whose -wal is absent (no writer has
+// it open, every commit is in the file) is read from an in-memory image of the file, since SQLite's
+// own read-only connection would create a -wal and a -shm (and fails where it cannot create them: a
+// read-only directory). With a -wal there, SQLite reads it and the -shm in place. The one exception:
+// a -wal without its -shm (a crash, then the -shm removed; or a store copied without it) needs the
+// -shm created to be read; it is left there (it holds no data, and removing one that a writer started
+// meanwhile may be using would be unsafe), and where it cannot be created the message says what to do.
 import type { ShadowBookSnapshot } from '../execution/shadowBook.ts';
-import { closeSync, copyFileSync, constants as fsConstants, existsSync, linkSync, openSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { accessSync, closeSync, copyFileSync, constants as fsConstants, existsSync, linkSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { fromPlainJson } from '../domain/plainJson.ts';
@@ -39,6 +52,7 @@ import {
   storedLegacyRuleSchema,
 } from './records.ts';
 import {
+  describeStoreFailure,
   StoreError,
   type IntentAnswer,
   type IntentCount,
@@ -103,11 +117,13 @@ export function openSqliteStore(file: string, options: OpenSqliteStoreOptions): 
   const size = fileSize(file);
   if (size === null || size === 0) {
     if (readonly) throw new StoreError('io', file, `${file}: no store there (${size === null ? 'the file does not exist' : 'the file is empty'})`);
+    checkWritable(file, size === 0);
     createStore(file, size === 0, options, migrations);
   } else {
     checkHeader(file);
+    if (!readonly) checkWritable(file, true);
   }
-  inspect(file, migrations.length, options.now);
+  inspect(file, migrations.length, options.now, readonly);
   return new SqliteStore(file, readonly, options.durability ?? 'normal', migrations);
 }
 
@@ -127,7 +143,90 @@ function fileSize(file: string): number | null {
 
 const isErrno = (err: unknown, code: string): boolean => typeof err === 'object' && err !== null && 'code' in err && err.code === code;
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-const ioError = (file: string, err: unknown): StoreError => new StoreError('io', file, `${file}: cannot open the store: ${messageOf(err)}`);
+function ioError(file: string, err: unknown): StoreError {
+  // A -wal without its -shm (left by a crash, or copied without it) can only be read by creating the
+  // -shm, which SQLite reports as "unable to open database file" where the directory cannot be written.
+  const dir = dirname(file);
+  const dirProblem = existsSync(`${file}-wal`) && !existsSync(`${file}-shm`) ? writeProblem(dir) : null;
+  if (dirProblem !== null) {
+    return new StoreError('io', file, `${file}: cannot open the store: ${file}-wal holds commits not yet in the file, and reading it needs a ${file}-shm beside it, which cannot be created in ${dir} (${dirProblem}): open the store once where the directory can be written (\`warden serve\` folds the -wal into the file), or make the directory writable (chmod u+w ${dir}); do not remove the -wal (${describeStoreFailure(err)})`);
+  }
+  return new StoreError('io', file, `${file}: cannot open the store: ${describeStoreFailure(err)}`);
+}
+
+/**
+ * Why `path` cannot be written by this process (its mode, its owner when another user's, or a
+ * read-only file system), or null when it can. `access` asks the kernel, so root passes any mode.
+ */
+function writeProblem(path: string): string | null {
+  try {
+    accessSync(path, fsConstants.W_OK);
+    return null;
+  } catch (err) {
+    if (isErrno(err, 'EROFS')) return 'it is on a read-only file system';
+    if (!isErrno(err, 'EACCES') && !isErrno(err, 'EPERM')) return null; // gone meanwhile, or unknown: SQLite says
+    try {
+      const st = statSync(path);
+      const owner = typeof process.getuid === 'function' && st.uid !== process.getuid() ? `, owned by uid ${st.uid}` : '';
+      return `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}${owner}`;
+    } catch {
+      return 'permission denied';
+    }
+  }
+}
+
+/**
+ * A store opened for writing must be writable, and so must its directory (SQLite creates the -wal and
+ * -shm beside it, and the temporary file of a new store) and any -wal or -shm already there. Checked
+ * before SQLite opens anything: SQLite would open an unwritable file read-only without a word, fail at
+ * the first write, and leave a -shm with the file's read-only mode behind, which keeps failing after
+ * the file's mode is fixed. `exists`: the store file is there (a new store only needs the directory).
+ */
+function checkWritable(file: string, exists: boolean): void {
+  const dir = dirname(file);
+  const verb = exists ? 'open the store for writing' : 'create the store';
+  const dirProblem = writeProblem(dir);
+  if (dirProblem !== null) {
+    throw new StoreError('io', file, `${file}: cannot ${verb}: its directory ${dir} cannot be written (${dirProblem}), and SQLite keeps ${file}-wal and ${file}-shm beside the store; make the directory writable (chmod u+w ${dir}) or move the store to one that is; nothing was changed`);
+  }
+  if (!exists) return;
+  const fileProblem = writeProblem(file);
+  if (fileProblem !== null) {
+    throw new StoreError('io', file, `${file}: cannot open the store for writing: the file cannot be written (${fileProblem}); make it writable (chmod u+w ${file}); nothing was changed`);
+  }
+  for (const side of ['wal', 'shm'] as const) {
+    const path = `${file}-${side}`;
+    const problem = existsSync(path) ? writeProblem(path) : null;
+    if (problem === null) continue;
+    const advice =
+      side === 'wal'
+        ? `check its mode and owner (chmod u+w ${path}); do not remove it: it holds the store's last transactions`
+        : `check its mode and owner (chmod u+w ${path}); it holds no data and may be removed while no program has the store open, but fixing its mode is the safer fix`;
+    throw new StoreError('io', file, `${file}: cannot open the store for writing: ${path} beside it cannot be written (${problem}); ${advice}; nothing was changed`);
+  }
+}
+
+/**
+ * A read-only connection that creates nothing beside `file` (see the top of this file): an in-memory
+ * image of a WAL store without its -wal (every commit is in the file then), otherwise SQLite's
+ * read-only connection to the file itself (a rollback-journal store, or a -wal to read).
+ */
+function openReader(file: string, timeout?: number): Database.Database {
+  const head = Buffer.alloc(HEADER_BYTES);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, HEADER_BYTES, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const wal = head[18] === 2 && head[19] === 2;
+  if (!wal || existsSync(`${file}-wal`)) return new Database(file, { readonly: true, fileMustExist: true, ...(timeout === undefined ? {} : { timeout }) });
+  const image = readFileSync(file);
+  // The image is marked as a rollback-journal database: an in-memory database has no WAL to look for.
+  image[18] = 1;
+  image[19] = 1;
+  return new Database(image, { readonly: true });
+}
 
 const UNTOUCHED = 'refusing to open it; the file was left untouched';
 
@@ -196,16 +295,42 @@ const sqliteCode = (err: unknown): string => (typeof err === 'object' && err !==
 
 /**
  * Read-only look at a file with Warden's header: the meta table, the schema version, and SQLite's
- * quick_check. A damaged store is copied beside itself before the error is thrown.
+ * quick_check. A damaged store is copied beside itself before the error is thrown, unless `readonly`.
  */
-function inspect(file: string, known: number, now: number): void {
+function inspect(file: string, known: number, now: number, readonly: boolean): void {
+  const hadWal = existsSync(`${file}-wal`);
+  let problem = findDamage(file, known);
+  // An image of the file is read without SQLite's locks: a writer that started and checkpointed while
+  // it was read could show it torn. Damage seen that way is looked at again, through SQLite's locks.
+  if (problem !== null && !hadWal && existsSync(`${file}-wal`)) problem = findDamage(file, known);
+  if (problem === null) return;
+  if (readonly) {
+    // A read-only use (health, reports) runs often, from monitors: it writes nothing, not even a copy.
+    const wal = existsSync(`${file}-wal`) ? ` and ${file}-wal (it holds the latest commits) as ${file}.saved-wal` : '';
+    throw new StoreError(
+      'corrupt',
+      file,
+      `${file} is damaged (${problem}). Nothing was written: a read-only look never saves a copy. \`warden serve\` on this store saves one as ${file}.corrupt-<time> and refuses to start; or copy it yourself: ${file} as ${file}.saved${wal} (cp -p). Then restore it from a backup, or move it away to start a new store`,
+    );
+  }
+  const { backup, saved } = saveCopy(file, now);
+  throw new StoreError(
+    'corrupt',
+    file,
+    `${file} is damaged (${problem}); refusing to open it. A copy was ${saved ? 'saved' : 'saved before'} as ${backup}; the file was left as it is. Restore it from a backup, or move it away to start a new store`,
+    backup,
+  );
+}
+
+/** What SQLite finds wrong with a file with Warden's header (null: nothing); throws for a foreign or newer store. */
+function findDamage(file: string, known: number): string | null {
   let problem: string | null = null;
   let db: Database.Database | undefined;
-  // A read-only connection to a WAL database creates an empty -wal and a -shm; they are removed after.
+  // A read-only connection to a WAL database with its -wal may create the -shm; it is removed after.
   const hadWal = existsSync(`${file}-wal`);
   const hadShm = existsSync(`${file}-shm`);
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    db = openReader(file);
     const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
     const app = hasMeta ? (db.prepare("SELECT value FROM meta WHERE key = 'application'").get() as { value: string } | undefined) : undefined;
     if (app?.value !== APPLICATION) {
@@ -233,14 +358,7 @@ function inspect(file: string, known: number, now: number): void {
     db?.close();
     removeSideFiles(file, hadWal, hadShm);
   }
-  if (problem === null) return;
-  const backup = saveCopy(file, now);
-  throw new StoreError(
-    'corrupt',
-    file,
-    `${file} is damaged (${problem}); refusing to open it. A copy was saved as ${backup}; the file was left as it is. Restore it from a backup, or move it away to start a new store`,
-    backup,
-  );
+  return problem;
 }
 
 /** Removes the -wal (if empty) and -shm that a read-only look created, never ones that were there before. */
@@ -253,8 +371,14 @@ function removeSideFiles(file: string, hadWal: boolean, hadShm: boolean): void {
   }
 }
 
-/** Copies a damaged store (and its -wal, which holds the latest commits) to `<file>.corrupt-<time>`. */
-function saveCopy(file: string, now: number): string {
+/**
+ * Copies a damaged store (and its -wal, which holds the latest commits) to `<file>.corrupt-<time>`,
+ * unless a copy saved before holds the same bytes: a service restarted in a loop on a damaged store
+ * must not fill the disk with copies of it. Returns the copy's name and whether it was saved now.
+ */
+function saveCopy(file: string, now: number): { backup: string; saved: boolean } {
+  const earlier = earlierCopy(file);
+  if (earlier !== null) return { backup: earlier, saved: false };
   const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
   for (let i = 1; ; i++) {
     const backup = `${file}.corrupt-${stamp}${i > 1 ? `-${i}` : ''}`;
@@ -263,9 +387,55 @@ function saveCopy(file: string, now: number): string {
       if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${backup}-wal`);
     } catch (err) {
       if (isErrno(err, 'EEXIST')) continue;
-      throw new StoreError('corrupt', file, `${file} is damaged, and a copy could not be saved (${messageOf(err)}); refusing to open it, the file was left as it is`);
+      throw new StoreError('corrupt', file, `${file} is damaged, and a copy could not be saved (${describeStoreFailure(err)}); refusing to open it, the file was left as it is`);
     }
-    return backup;
+    return { backup, saved: true };
+  }
+}
+
+/** A `<file>.corrupt-*` copy beside `file` with the same bytes as it and its -wal (both, or neither, there), or null. */
+function earlierCopy(file: string): string | null {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.corrupt-`;
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith(prefix) && !n.endsWith('-wal'));
+  } catch {
+    return null;
+  }
+  const wal = `${file}-wal`;
+  for (const name of names.sort().reverse()) {
+    const copy = join(dir, name);
+    const copyWal = `${copy}-wal`;
+    if (existsSync(wal) !== existsSync(copyWal)) continue;
+    if (sameBytes(file, copy) && (!existsSync(wal) || sameBytes(wal, copyWal))) return copy;
+  }
+  return null;
+}
+
+/** Whether two files hold the same bytes (compared a chunk at a time; false when either cannot be read). */
+function sameBytes(a: string, b: string): boolean {
+  let fa: number | undefined;
+  let fb: number | undefined;
+  try {
+    if (statSync(a).size !== statSync(b).size) return false;
+    fa = openSync(a, 'r');
+    fb = openSync(b, 'r');
+    const ba = Buffer.alloc(1 << 20);
+    const bb = Buffer.alloc(1 << 20);
+    for (let pos = 0; ; ) {
+      const na = readSync(fa, ba, 0, ba.length, pos);
+      const nb = readSync(fb, bb, 0, bb.length, pos);
+      if (na !== nb) return false;
+      if (na === 0) return true;
+      if (!ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
+      pos += na;
+    }
+  } catch {
+    return false;
+  } finally {
+    if (fa !== undefined) closeSync(fa);
+    if (fb !== undefined) closeSync(fb);
   }
 }
 
@@ -313,7 +483,7 @@ function createStore(file: string, replaceEmpty: boolean, options: OpenSqliteSto
   } catch (err) {
     rmSync(tmp, { force: true });
     if (err instanceof StoreError) throw err;
-    throw new StoreError('io', file, `${file}: cannot create the store: ${messageOf(err)}`);
+    throw new StoreError('io', file, `${file}: cannot create the store: ${describeStoreFailure(err)}`);
   }
 }
 
@@ -394,14 +564,18 @@ export class SqliteStore implements WardenStore {
   constructor(file: string, readonly: boolean, durability: 'normal' | 'full', migrations: readonly Migration[]) {
     this.location = file;
     this.readonly = readonly;
-    this.sideFiles = readonly ? { wal: existsSync(`${file}-wal`), shm: existsSync(`${file}-shm`) } : null;
+    const had = { wal: existsSync(`${file}-wal`), shm: existsSync(`${file}-shm`) };
+    this.sideFiles = readonly ? had : null;
     try {
-      this.db = new Database(file, { readonly, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      this.db = readonly ? openReader(file, BUSY_TIMEOUT_MS) : new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
     } catch (err) {
+      removeSideFiles(file, had.wal, had.shm);
       throw ioError(file, err);
     }
     try {
       if (!readonly) {
+        // SQLite opens a file it cannot write read-only without a word; the first write would fail.
+        if (this.db.readonly) throw new StoreError('io', file, `${file}: cannot open the store for writing: SQLite opened it read-only; check the modes of the file, its directory, and any ${file}-wal or ${file}-shm beside it (chmod u+w); nothing was changed`);
         // WAL: readers never block the writer, and a commit appends to the -wal file instead of
         // rewriting pages in place, so a process killed mid-commit leaves the last commit simply absent.
         const mode = this.db.pragma('journal_mode = WAL', { simple: true });
@@ -416,7 +590,10 @@ export class SqliteStore implements WardenStore {
       this.migrate(migrations);
       this.st = prepareStatements(this.db);
     } catch (err) {
+      // A failed open leaves no new file behind (a -shm made with a read-only file's mode would keep
+      // failing every later open).
       this.db.close();
+      removeSideFiles(file, had.wal, had.shm);
       if (err instanceof StoreError) throw err;
       throw ioError(file, err);
     }

@@ -347,3 +347,17 @@ export class StoreError extends Error {
     this.backup = backup;
   }
 }
+
+/**
+ * What a store failure says to a person: the message as SQLite or the file system gave it, led by
+ * "the disk is full" when that is the cause (SQLite's SQLITE_FULL reads "database or disk is full",
+ * the file system's ENOSPC "no space left on device"; neither names the fix plainly).
+ */
+export function describeStoreFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : '';
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || /\bENOSPC\b|no space left on device/i.test(message)) {
+    return message.startsWith('the disk is full') ? message : `the disk is full: ${message}`;
+  }
+  return message;
+}

@@ -92,7 +92,7 @@ describe('a full disk', () => {
     expect(r.audit()).toBe(sentBefore);
     const h = r.session.health();
     expect(h.status).toBe('degraded');
-    expect(h.reasons.join('\n')).toMatch(/the store cannot be written since .* \(database or disk is full; \d+ tries\): nothing is decided or sent until it can/);
+    expect(h.reasons.join('\n')).toMatch(/the store cannot be written since .* \(the disk is full: database or disk is full; \d+ tries\): nothing is decided or sent until it can/);
     await expect(r.session.act(() => 1)).rejects.toThrow(StoreUnavailableError);
     // Space is freed: the same step goes on, its intents are kept and then sent.
     r.full.on = false;

@@ -615,10 +615,18 @@ describe('SqliteStore: refusals leave the file as it was', () => {
     expect(e.message).toContain(backup);
     expect(readFileSync(backup).equals(damaged)).toBe(true);
     expect(readdirSync(join(file, '..')).sort()).toEqual(['warden.db', 'warden.db.corrupt-2025-03-14T09-30-00-000Z']);
-    // Refused again (and copied again, under a new name) on the next try.
-    const e2 = storeError(() => openSqliteStore(file, { now: NOW }));
+    // Refused again on the next try, naming the same copy (a service restarted in a loop must not fill
+    // the disk with copies); a copy is saved anew once the file has changed.
+    const e2 = storeError(() => openSqliteStore(file, { now: NOW + 60_000 }));
     expect(e2.code).toBe('corrupt');
-    expect(e2.backup).toBe(`${backup}-2`);
+    expect(e2.backup).toBe(backup);
+    expect(e2.message).toContain(`A copy was saved before as ${backup}`);
+    expect(readdirSync(join(file, '..')).sort()).toEqual(['warden.db', 'warden.db.corrupt-2025-03-14T09-30-00-000Z']);
+    damaged.fill(0x5a, 11 * 4096, 12 * 4096);
+    writeFileSync(file, damaged);
+    const e3 = storeError(() => openSqliteStore(file, { now: NOW }));
+    expect(e3.backup).toBe(`${backup}-2`);
+    expect(readFileSync(`${backup}-2`).equals(damaged)).toBe(true);
   });
 
   it('a damaged file header (page 1) is refused without being touched', () => {

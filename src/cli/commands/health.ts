@@ -1,7 +1,9 @@
 // `warden health --store FILE`: is Warden looking after the positions in this store right now?
 // healthy / degraded / idle with the reasons (open circuit breakers, stale feeds, features warming up,
 // intents not settled with the broker, recent refusals, a session that stopped reporting), from the report the live
-// session writes at each step and the intent journal read afresh. Read-only: the store is not changed.
+// session writes at each step and the intent journal read afresh. Read-only: nothing is written, in the
+// store or beside it (no -wal or -shm, no copy of a damaged store: a monitor calls this every minute,
+// perhaps as a user who cannot write there), so a damaged store is reported with how to save a copy.
 // Exit code 0 for healthy and idle, 3 for degraded (for monitors), 2 for a store that cannot be read.
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
