@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
+import { seededRandom } from '../../src/market/sampleMarket.ts';
 import { createLogger } from '../../src/log.ts';
 import { startService, type RunningService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
@@ -22,17 +23,6 @@ const dir = mkdtempSync(join(tmpdir(), 'warden-fuzz-'));
 let service: RunningService;
 let store: WardenStore;
 
-/** A small seeded generator (mulberry32): the same requests every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTILE = ['', '0', '-1', '1e308', 'NaN', '999999999999999999999', '%00', '..%2F..%2Fetc%2Fpasswd', '<script>alert(1)</script>', "' OR 1=1 --", 'a'.repeat(5_000), '%E2%80%AE', '😀', '[]', '{}', 'null', '100001', '100001%231'];
 const METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'HEAD', 'OPTIONS'];
@@ -81,7 +71,8 @@ describe('the HTTP fuzz', () => {
     const url = new URL(service.url);
     const doc = (await (await fetch(new URL('/openapi.json', url))).json()) as { paths: Record<string, unknown> };
     const templates = [...Object.keys(doc.paths), '/', '/shadow', '/dtms/status', '/dtms/trade/{ticket}', '/docs', '/metrics', '/api/nothing/here', '/assets/{ticket}'];
-    const random = rng(16);
+    // Seeded: the same requests every run.
+    const random = seededRandom(16);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const rssBefore = process.memoryUsage().rss;
     const answers: Answer[] = [];
