@@ -153,6 +153,17 @@ export async function buildServer(o: ServerOptions) {
     childLoggerFactory: (logger) => logger,
     bodyLimit: 64 * 1024,
     ...(o.https ? { https: o.https } : {}),
+    // Idle keep-alive connections are closed after 5 s, a request's headers must arrive within 10 s
+    // and the whole request within 30 s: a client holding connections open cannot hold the server.
+    keepAliveTimeout: 5_000,
+    requestTimeout: 30_000,
+    connectionTimeout: 30_000,
+    http: { headersTimeout: 10_000 },
+    // The router's own refusals (a malformed URL, a parameter too long) in the API's one error shape,
+    // without the URL: it is the caller's, and may be anything.
+    frameworkErrors: (err, _req, reply) => {
+      void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: err.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (a malformed percent-encoding)' : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the request is not valid' });
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -445,6 +456,8 @@ export async function buildServer(o: ServerOptions) {
     const hub = o.hub;
     const streams = new Set<{ destroy(): void }>();
     app.get('/api/events', { schema: { hide: true } }, (req, reply) => {
+      // HEAD: the stream's headers, and done (a stream held open for a HEAD never completes).
+      if (req.method === 'HEAD') return reply.code(200).header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send();
       reply.hijack();
       const res = reply.raw;
       streams.add(res);

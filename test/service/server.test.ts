@@ -62,6 +62,19 @@ describe('the HTTP API on a real port', () => {
     expect(await missing.json()).toEqual({ error: 'not_found', message: 'no position 424242 under management' });
   });
 
+  it("the router's refusals in the one error shape, without the URL; HEAD on the event stream completes", async () => {
+    const bad = await get('/api/positions/%E0%A4%A');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: 'bad_request', message: 'the URL is not valid (a malformed percent-encoding)' });
+    const long = await get(`/api/positions/${'a'.repeat(200)}`);
+    expect(long.status).toBe(400);
+    expect(await long.json()).toEqual({ error: 'bad_request', message: 'a path parameter is too long' });
+    const head = await get('/api/events', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await head.text()).toBe('');
+  });
+
   it('400 with a message for a malformed ticket or query', async () => {
     const bad = await get('/api/positions/not%20a%20ticket!');
     expect(bad.status).toBe(400);
