@@ -138,7 +138,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
     JSON.stringify(
       {
         service: { host: '127.0.0.1', port: 0, rateLimitPerMinute: 1_000_000 },
-        broker: { kind: o.venue === 'binance' ? 'ccxt' : 'metaapi', symbols: [venue.symbol], pollSec: o.pollSec ?? 0.02, historyBars: o.historyBars },
+        // Bars only (quoteSec 0): the driver checks the venue after each bar's step, and a quote step on the
+        // wall clock's cadence would run between its checks (an intent of a quote step in flight when a bar's
+        // check looks). Quote steps have their own tests.
+        broker: { kind: o.venue === 'binance' ? 'ccxt' : 'metaapi', symbols: [venue.symbol], pollSec: o.pollSec ?? 0.02, quoteSec: 0, historyBars: o.historyBars },
         // Played fast: a venue's retry-after and the backoff are waited in full but capped at 20 ms of the
         // driver's time (the venue's clock stands still meanwhile, so no market time passes anyway).
         execution: { retryBaseMs: 5, rateLimitWaitMs: 10, retryMaxWaitMs: 20 },
