@@ -749,7 +749,7 @@ export class AccountSession {
       const it = intents[i]!;
       if (!shadow.shadows(it.symbol)) continue;
       const q = this.engine.quote(it.symbol);
-      const opened = shadow.apply(it, now, it.targetId, q.bid, q.ask);
+      const opened = shadow.apply(it, now, q.bid, q.ask);
       for (const r of this.sink.buffer) {
         if (r.intentId !== it.id || r.outcome !== 'intent') continue;
         r.outcome = 'shadow';

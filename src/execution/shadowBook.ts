@@ -44,7 +44,7 @@ export interface ShadowPosition {
   side: Side;
   entryPrice: number;
   openTime: number;
-  /** A position the venue does not have: a would-be DTMS hedge (its ticket is `shadow:<intent id>`). */
+  /** A position the venue does not have: a would-be DTMS hedge (its ticket is `shadow:<n>`). */
   virtual: boolean;
   comment: string;
   /** The stop and volume when first seen: the R unit (NaN risk: no stop then, results in price only). */
@@ -81,14 +81,7 @@ export interface ShadowBookSnapshot {
 }
 
 /** A position's would-be result beside its actual one, in R and in price units times volume. */
-export interface ShadowScore {
-  ticket: string;
-  symbol: string;
-  side: Side;
-  entryPrice: number;
-  openTime: number;
-  virtual: boolean;
-  decisions: number;
+export interface ShadowScore extends Pick<ShadowPosition, 'ticket' | 'symbol' | 'side' | 'entryPrice' | 'openTime' | 'virtual' | 'decisions'> {
   /** The stop Warden would have now (null: the venue's), and the venue's. */
   wouldBeSl: number | null;
   venueSl: number | null;
@@ -229,7 +222,7 @@ export class ShadowBook {
    * Applies an intent Warden would send: the would-be stop, partial close, close or hedge. Returns the
    * ticket a would-be open created ('' otherwise). `price`: the exit-side price the decision saw.
    */
-  apply(intent: Intent, now: number, ticketOfIntent: string, bid: number, ask: number): string {
+  apply(intent: Intent, now: number, bid: number, ask: number): string {
     this.dirty = true;
     if (intent.kind === 'open') {
       const ticket = `shadow:${++this.virtualSeq}`;
@@ -263,7 +256,8 @@ export class ShadowBook {
       this.byTicket.set(ticket, s);
       return ticket;
     }
-    const s = this.byTicket.get(intent.targetId === '' ? ticketOfIntent : intent.targetId);
+    // Every intent but an open names the venue ticket it acts on.
+    const s = this.byTicket.get(intent.targetId);
     if (s === undefined) return '';
     s.decisions++;
     const exitPrice = s.side === 'buy' ? bid : ask;

@@ -9,7 +9,7 @@ import type { BrokerPort } from '../brokers/brokerPort.ts';
 import type { Bar } from '../domain/types.ts';
 import type { AccountSession, EngineLag, StepReport } from '../execution/accountSession.ts';
 import type { MarketLoop } from './engineLoop.ts';
-import { StepFailures, StepGate } from './stepGate.ts';
+import { Nap, StepFailures, StepGate } from './stepGate.ts';
 
 const MINUTE = 60_000;
 /** Most bars asked for in one poll (after a long outage the features re-warm from what comes). */
@@ -37,7 +37,6 @@ export class BrokerFeed implements MarketLoop {
   private readonly lastFed = new Map<string, number>();
   private readonly failing = new Map<string, number>();
   private readonly gate = new StepGate();
-  private wake: (() => void) | null = null;
   /** Bars fed so far. */
   played = 0;
   /** Close times of the bars fetched and not yet stepped, oldest first. */
@@ -46,10 +45,13 @@ export class BrokerFeed implements MarketLoop {
   private lastPollEnd = Number.NaN;
   private readonly failures: StepFailures;
 
+  private readonly napping: Nap;
+
   constructor(
     private readonly o: BrokerFeedOptions,
     history: ReadonlyMap<string, readonly Bar[]> = new Map(),
   ) {
+    this.napping = new Nap(o.sleep);
     if (!(o.pollMs > 0)) throw new RangeError(`pollMs must be > 0, got ${o.pollMs}`);
     this.failures = new StepFailures(o.log, 'the feed goes on');
     for (const [symbol, bars] of history) {
@@ -86,7 +88,7 @@ export class BrokerFeed implements MarketLoop {
   async stop(): Promise<void> {
     this.stopping = true;
     this.resume();
-    this.wake?.();
+    this.napping.wake();
     await this.done;
   }
 
@@ -159,19 +161,7 @@ export class BrokerFeed implements MarketLoop {
         this.o.log?.error({ err }, 'a step of the live feed failed');
       }
       if (this.stopping) break;
-      await this.nap(this.o.pollMs);
+      await this.napping.for(this.o.pollMs);
     }
-  }
-
-  /** Sleeps, but `stop` wakes it at once. */
-  private nap(ms: number): Promise<void> {
-    if (this.o.sleep) return this.o.sleep(ms);
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
   }
 }

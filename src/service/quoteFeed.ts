@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { BrokerPort, BrokerQuote } from '../brokers/brokerPort.ts';
 import { isWeekendWindow } from '../domain/sessions.ts';
 import type { AccountSession, QuoteStepReport } from '../execution/accountSession.ts';
-import { StepFailures } from './stepGate.ts';
+import { Nap, StepFailures } from './stepGate.ts';
 
 export interface QuoteFeedOptions {
   broker: Pick<BrokerPort, 'quote' | 'watchQuotes'>;
@@ -40,7 +40,6 @@ export type QuoteSource = 'streamed' | 'polled';
 export class QuoteFeed {
   private stopping = false;
   private done: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
   private closeStream: (() => Promise<void>) | null = null;
   private streamError = '';
   private opened = false;
@@ -61,7 +60,10 @@ export class QuoteFeed {
   private readonly failures: StepFailures;
   private readonly clock: () => number;
 
+  private readonly napping: Nap;
+
   constructor(private readonly o: QuoteFeedOptions) {
+    this.napping = new Nap(o.sleep);
     if (!(o.everyMs > 0)) throw new RangeError(`everyMs must be > 0, got ${o.everyMs}`);
     this.clock = o.clock ?? Date.now;
     this.failures = new StepFailures(o.log, 'quotes go on');
@@ -76,7 +78,7 @@ export class QuoteFeed {
   /** Finishes the step under way, stops, and closes the stream. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.napping.wake();
     await this.done;
     const close = this.closeStream;
     this.closeStream = null;
@@ -201,7 +203,7 @@ export class QuoteFeed {
   private async loop(): Promise<void> {
     await this.open();
     while (!this.stopping) {
-      await this.nap(this.o.everyMs);
+      await this.napping.for(this.o.everyMs);
       if (this.stopping) break;
       try {
         await this.pass();
@@ -209,18 +211,6 @@ export class QuoteFeed {
         this.o.log?.error({ err: messageOf(err) }, 'a pass of the quote feed failed');
       }
     }
-  }
-
-  /** Sleeps, but `stop` wakes it at once. */
-  private nap(ms: number): Promise<void> {
-    if (this.o.sleep) return this.o.sleep(ms);
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
   }
 }
 

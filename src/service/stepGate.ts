@@ -1,6 +1,7 @@
 // Holding a market loop between two steps (the API pauses it to act on a consistent book): `pause`
 // resolves once the step under way is done, and no step starts until `resume`. Shared by the played
-// market's loop and a real account's bar feed.
+// market's loop and a real account's bar feed. And the feeds' wait between two polls, which a stop cuts
+// short (Nap).
 import type { Logger } from 'pino';
 
 export class StepGate {
@@ -65,5 +66,28 @@ export class StepFailures {
   succeeded(symbol: string): void {
     if (this.last !== '') this.log?.info({ symbol }, 'steps succeed again');
     this.last = '';
+  }
+}
+
+/** The wait between two polls of a feed: `wake` ends it at once (a stop must not wait out the interval). */
+export class Nap {
+  private wakeUp: (() => void) | null = null;
+
+  /** `sleep`: a test's own wait (then `wake` has nothing to cut short). */
+  constructor(private readonly sleep?: (ms: number) => Promise<void>) {}
+
+  for(ms: number): Promise<void> {
+    if (this.sleep) return this.sleep(ms);
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  wake(): void {
+    this.wakeUp?.();
   }
 }

@@ -49,9 +49,9 @@ describe('ShadowBook properties', () => {
           else if (venue.has(s.ticket)) {
             const p = venue.get(s.ticket)!;
             const base: Intent = { id: `i${n++}`, positionId: `${p.id}#1`, symbol: 'XAU', kind: 'move_stop', rule: 'trail', episode: n, newSl: Number.NaN, oldSl: p.sl, volume: 0, time: t, price, reason: '', targetId: p.id, side: p.side, comment: '', action: '' };
-            if (s.kind === 'stop') book.apply({ ...base, newSl: price + (p.side === 'buy' ? -Math.abs(s.offset) : Math.abs(s.offset)) }, t, p.id, price, price + 0.2);
-            else if (s.kind === 'partial') book.apply({ ...base, kind: 'close_partial', volume: s.volume }, t, p.id, price, price + 0.2);
-            else book.apply({ ...base, kind: 'close' }, t, p.id, price, price + 0.2);
+            if (s.kind === 'stop') book.apply({ ...base, newSl: price + (p.side === 'buy' ? -Math.abs(s.offset) : Math.abs(s.offset)) }, t, price, price + 0.2);
+            else if (s.kind === 'partial') book.apply({ ...base, kind: 'close_partial', volume: s.volume }, t, price, price + 0.2);
+            else book.apply({ ...base, kind: 'close' }, t, price, price + 0.2);
           }
           const seen = book.overlay([...venue.values()], t, px);
           for (const p of seen) {

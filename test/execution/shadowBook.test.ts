@@ -33,8 +33,8 @@ describe('ShadowBook', () => {
   it('shows the engine the would-be stop and volume, and keeps the venue as it is', () => {
     const book = new ShadowBook(['XAUUSD']);
     expect(book.overlay([pos()], T0, px())).toEqual([pos()]);
-    book.apply(intent({}), T0 + 60_000, '7', 2010, 2010.2);
-    book.apply(intent({ id: 'p', kind: 'close_partial', rule: 'partial', volume: 0.4 }), T0 + 120_000, '7', 2012, 2012.2);
+    book.apply(intent({}), T0 + 60_000, 2010, 2010.2);
+    book.apply(intent({ id: 'p', kind: 'close_partial', rule: 'partial', volume: 0.4 }), T0 + 120_000, 2012, 2012.2);
     const seen = book.overlay([pos()], T0 + 180_000, px());
     expect(seen).toEqual([pos({ sl: 2000.5, volume: 0.6 })]);
     const s = book.position('7')!;
@@ -44,7 +44,7 @@ describe('ShadowBook', () => {
   it('a bar crossing the would-be stop ends the would-be position at the stop (or the open beyond it); the venue exit is read later', () => {
     const book = new ShadowBook(['XAUUSD']);
     book.overlay([pos()], T0, px());
-    book.apply(intent({}), T0 + 60_000, '7', 2010, 2010.2);
+    book.apply(intent({}), T0 + 60_000, 2010, 2010.2);
     expect(book.onBar('XAUUSD', bar(T0 + 120_000, 2005, 2006, 2001, 2003), T0 + 180_000)).toEqual([]);
     expect(book.onBar('XAUUSD', bar(T0 + 180_000, 2003, 2004, 1999, 2000), T0 + 240_000)).toEqual(['7']);
     expect(book.position('7')!.shadowExit).toMatchObject({ price: 2000.5, how: 'stop', by: expect.stringContaining('breakeven') });
@@ -61,7 +61,7 @@ describe('ShadowBook', () => {
     expect(s.actualR).toBeCloseTo(-1, 6);
     const gapped = new ShadowBook(['XAUUSD']);
     gapped.overlay([pos({ side: 'sell', sl: 2010, tp: 1980 })], T0, px());
-    gapped.apply(intent({ side: 'sell', newSl: 2001 }), T0, '7', 1995, 1995.2);
+    gapped.apply(intent({ side: 'sell', newSl: 2001 }), T0, 1995, 1995.2);
     gapped.onBar('XAUUSD', bar(T0 + 60_000, 2003, 2004, 2002, 2003), T0 + 120_000);
     // A sell's stop is hit on the ask (bid + spread); the bar opened beyond it: filled at the open.
     expect(gapped.position('7')!.shadowExit!.price).toBeCloseTo(2003.2, 9);
@@ -82,12 +82,12 @@ describe('ShadowBook', () => {
     const book = new ShadowBook(['XAUUSD', 'EURUSD']);
     const eur = pos({ id: '9', symbol: 'EURUSD', entryPrice: 1.1, sl: 1.09, tp: 1.12 });
     book.overlay([pos(), eur], T0, px());
-    const hedge = book.apply(intent({ id: 'h', kind: 'open', rule: 'dtms', side: 'sell', volume: 0.5, newSl: 2015, targetId: '', comment: 'DTMS_hedge', action: 'open_hedge' }), T0, '', 2010, 2010.2);
+    const hedge = book.apply(intent({ id: 'h', kind: 'open', rule: 'dtms', side: 'sell', volume: 0.5, newSl: 2015, targetId: '', comment: 'DTMS_hedge', action: 'open_hedge' }), T0, 2010, 2010.2);
     expect(hedge).toBe('shadow:1');
     const seen = book.overlay([pos(), eur], T0 + 60_000, px());
     expect(seen.map((p) => p.id)).toEqual(['7', '9', 'shadow:1']);
     expect(seen[2]).toMatchObject({ side: 'sell', volume: 0.5, entryPrice: 2010, sl: 2015 });
-    book.apply(intent({ id: 'hc', kind: 'close', rule: 'dtms', targetId: 'shadow:1', action: 'close_hedge' }), T0 + 120_000, 'shadow:1', 2005, 2005.2);
+    book.apply(intent({ id: 'hc', kind: 'close', rule: 'dtms', targetId: 'shadow:1', action: 'close_hedge' }), T0 + 120_000, 2005, 2005.2);
     expect(book.overlay([pos(), eur], T0 + 180_000, px()).map((p) => p.id)).toEqual(['7', '9']);
     // A would-be sell from 2010 closed at the ask 2005.2: +4.8 x 0.5 lots.
     expect(book.position('shadow:1')!.shadowMove).toBeCloseTo(2.4, 9);
@@ -96,7 +96,7 @@ describe('ShadowBook', () => {
   it('promotion ends the would-be copies of the symbol and lets the venue through; the book survives a snapshot', () => {
     const book = new ShadowBook(['XAUUSD', 'EURUSD']);
     book.overlay([pos()], T0, px());
-    book.apply(intent({}), T0, '7', 2010, 2010.2);
+    book.apply(intent({}), T0, 2010, 2010.2);
     const restored = new ShadowBook(['XAUUSD', 'EURUSD'], JSON.parse(JSON.stringify(book.snapshot())));
     expect(restored.overlay([pos()], T0 + 60_000, px())).toEqual([pos({ sl: 2000.5 })]);
     expect(restored.promote('XAUUSD', T0 + 60_000)).toEqual(['7']);
