@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { configSchema } from '../src/config/schema.ts';
 import { instrumentFromConfig } from '../src/domain/instruments.ts';
-import { findGaps } from '../src/market/gaps.ts';
+import { InMemoryBars } from '../src/market/barSource.ts';
 import { importBarsFile } from '../src/market/importers.ts';
 import { generateSampleSeries, SAMPLE_SHAPES } from '../src/market/sampleMarket.ts';
 import { isoTime } from '../src/replay/decisionLog.ts';
@@ -39,6 +39,7 @@ const config = configSchema.parse({});
 const configNoDtms = configSchema.parse({ dtms: { enabled: false } });
 const instrument = instrumentFromConfig(config, 'XAUUSDc');
 const { series } = generateSampleSeries({ seed: SEED, bars: BARS, ...SAMPLE_SHAPES.XAUUSD! });
+const bars = new InMemoryBars(series);
 const dir = mkdtempSync(path.join(tmpdir(), 'warden-bench-'));
 let peakRss = process.memoryUsage().rss;
 const sample = () => {
@@ -63,15 +64,13 @@ const saved = { checkpoints: 0, rowBytes: 0, partBytes: 0, totalBytes: 0 };
 
 /** One replay job; with `storeFile`, resumable as `warden replay --store FILE` runs it (run key included). */
 async function replay(outDir: string, book: Book, cfg = config, storeFile?: string) {
-  const entries = generateEntries(series, 'M1', { ...DEFAULT_GENERATED, every: book.every, seed: SEED, side: 'random', atrTimeframe: book.atrTimeframe, slAtr: book.slAtr });
-  const gaps = findGaps(series, 60_000);
+  const entries = generateEntries(bars, 'M1', { ...DEFAULT_GENERATED, every: book.every, seed: SEED, side: 'random', atrTimeframe: book.atrTimeframe, slAtr: book.slAtr });
   const job: ReplayJob = {
     config: cfg,
     instrument,
-    series,
+    bars,
     timeframe: 'M1',
     data: { files: ['bench'], format: 'generated', timeframe: 'M1', bars: series.length, first: series.time[0]!, last: series.time[series.length - 1]!, fillFile: null },
-    gaps,
     entries,
     entriesSource: 'bench',
     broker: { accountMode: 'hedging' },

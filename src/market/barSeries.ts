@@ -60,6 +60,22 @@ export class BarSeries {
     this.spread[i] = spread;
   }
 
+  /** Adds every bar of `other` at the end. */
+  append(other: BarSeries): void {
+    const need = this.length + other.length;
+    while (this.time.length < need) this.grow();
+    const n = other.length;
+    const at = this.length;
+    this.time.set(other.time.subarray(0, n), at);
+    this.open.set(other.open.subarray(0, n), at);
+    this.high.set(other.high.subarray(0, n), at);
+    this.low.set(other.low.subarray(0, n), at);
+    this.close.set(other.close.subarray(0, n), at);
+    this.volume.set(other.volume.subarray(0, n), at);
+    this.spread.set(other.spread.subarray(0, n), at);
+    this.length = need;
+  }
+
   /** Fills `out` with bar `i` (no allocation). */
   read(i: number, out: Bar): Bar {
     out.time = this.time[i]!;

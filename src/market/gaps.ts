@@ -34,26 +34,41 @@ export function coversSaturday(from: number, to: number): boolean {
   return (day + ahead + 1) * DAY <= to;
 }
 
-export function findGaps(series: BarSeries, timeframeMs: number): GapSummary {
-  const list: Gap[] = [];
-  let weekend = 0;
-  let outage = 0;
-  if (timeframeMs > 0) {
-    const t = series.time;
-    const limit = 1.5 * timeframeMs;
-    for (let i = 1; i < series.length; i++) {
-      const from = t[i - 1]!;
-      const to = t[i]!;
-      if (to - from <= limit) continue;
-      const kind = gapKind(from, to);
-      if (kind === 'weekend') weekend++;
-      else if (kind === 'outage') outage++;
-      list.push({ from, to, minutes: (to - from) / 60_000, kind });
-    }
+/** The gaps of bars seen one open time at a time, in order (what findGaps finds in a whole series). */
+export class GapFinder {
+  private readonly list: Gap[] = [];
+  private weekend = 0;
+  private outage = 0;
+  private prev = Number.NaN;
+  private readonly limit: number;
+
+  constructor(timeframeMs: number) {
+    // Without a timeframe nothing is a gap.
+    this.limit = timeframeMs > 0 ? 1.5 * timeframeMs : Infinity;
   }
-  // Longest first; equal lengths in time order (sort is stable and `list` is in time order).
-  const longest = [...list].sort((a, b) => b.to - b.from - (a.to - a.from)).slice(0, LONGEST);
-  return { count: list.length, weekend, intraWeek: list.length - weekend - outage, outage, longest, list };
+
+  add(time: number): void {
+    const from = this.prev;
+    this.prev = time;
+    if (!(time - from > this.limit)) return;
+    const kind = gapKind(from, time);
+    if (kind === 'weekend') this.weekend++;
+    else if (kind === 'outage') this.outage++;
+    this.list.push({ from, to: time, minutes: (time - from) / 60_000, kind });
+  }
+
+  summary(): GapSummary {
+    const list = this.list.slice();
+    // Longest first; equal lengths in time order (sort is stable and `list` is in time order).
+    const longest = [...list].sort((a, b) => b.to - b.from - (a.to - a.from)).slice(0, LONGEST);
+    return { count: list.length, weekend: this.weekend, intraWeek: list.length - this.weekend - this.outage, outage: this.outage, longest, list };
+  }
+}
+
+export function findGaps(series: BarSeries, timeframeMs: number): GapSummary {
+  const f = new GapFinder(timeframeMs);
+  for (let i = 0; i < series.length; i++) f.add(series.time[i]!);
+  return f.summary();
 }
 
 /**

@@ -8,7 +8,7 @@ import { isStepMultiple } from '../domain/rounding.ts';
 import { TIMEFRAME_MS, type Instrument, type Side, type Timeframe } from '../domain/types.ts';
 import { BarAggregator } from '../features/barAggregator.ts';
 import { WilderAtr } from '../features/indicators.ts';
-import type { BarSeries } from '../market/barSeries.ts';
+import type { BarSource } from '../market/barSource.ts';
 import { DEFAULT_MAX_GAP_MS } from '../market/gaps.ts';
 import { seededRandom } from '../market/sampleMarket.ts';
 import type { RowError } from '../market/uniformCsv.ts';
@@ -151,7 +151,7 @@ export const firstAlternateSide = (seed: number): Side => (seed % 2 === 1 ? 'buy
  * firstAlternateSide) or drawn from the seed; SL = k x ATR from the fill price, TP = RR x SL.
  * Independent of the exit config, so `--compare` runs see the same trades.
  */
-export function generateEntries(series: BarSeries, baseTimeframe: Timeframe, o: GeneratedEntriesOptions): ReplayEntry[] {
+export function generateEntries(bars: BarSource, baseTimeframe: Timeframe, o: GeneratedEntriesOptions): ReplayEntry[] {
   const baseMs = TIMEFRAME_MS[baseTimeframe];
   const atrTf = TIMEFRAME_MS[o.atrTimeframe] >= baseMs ? o.atrTimeframe : baseTimeframe;
   let agg = new BarAggregator(atrTf, baseTimeframe);
@@ -163,25 +163,31 @@ export function generateEntries(series: BarSeries, baseTimeframe: Timeframe, o: 
   const second: Side = first === 'buy' ? 'sell' : 'buy';
   const entries: ReplayEntry[] = [];
   const bar = { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, spread: NaN };
+  const last = bars.length - 1;
+  let prevTime = NaN;
   let n = 0;
-  for (let i = 0; i < series.length; i++) {
-    series.read(i, bar);
-    if (i > 0 && bar.time - series.time[i - 1]! > maxGap) {
-      agg = new BarAggregator(atrTf, baseTimeframe);
-      atr = new WilderAtr(14);
-      segmentStart = i;
+  bars.forEachChunk((chunk, offset) => {
+    for (let j = 0; j < chunk.length; j++) {
+      const i = offset + j;
+      chunk.read(j, bar);
+      if (i > 0 && bar.time - prevTime > maxGap) {
+        agg = new BarAggregator(atrTf, baseTimeframe);
+        atr = new WilderAtr(14);
+        segmentStart = i;
+      }
+      prevTime = bar.time;
+      const closed = agg.update(bar);
+      for (let k = 0; k < closed; k++) {
+        const b = agg.closed(k);
+        atr.update(b.high, b.low, b.close);
+      }
+      const k = i - segmentStart - o.warmupBars;
+      if (k < 0 || k % o.every !== 0 || !atr.ready || i === last) continue;
+      const side: Side = o.side === 'alternate' ? (n % 2 === 0 ? first : second) : rand() < 0.5 ? 'buy' : 'sell';
+      n++;
+      const dist = o.slAtr * atr.value;
+      entries.push({ time: bar.time + baseMs, side, volume: o.volume, sl: null, tp: null, slDistance: dist, tpDistance: o.rr * dist, comment: '', source: `generated #${n}` });
     }
-    const closed = agg.update(bar);
-    for (let k = 0; k < closed; k++) {
-      const b = agg.closed(k);
-      atr.update(b.high, b.low, b.close);
-    }
-    const k = i - segmentStart - o.warmupBars;
-    if (k < 0 || k % o.every !== 0 || !atr.ready || i === series.length - 1) continue;
-    const side: Side = o.side === 'alternate' ? (n % 2 === 0 ? first : second) : rand() < 0.5 ? 'buy' : 'sell';
-    n++;
-    const dist = o.slAtr * atr.value;
-    entries.push({ time: bar.time + baseMs, side, volume: o.volume, sl: null, tp: null, slDistance: dist, tpDistance: o.rr * dist, comment: '', source: `generated #${n}` });
-  }
+  });
   return entries;
 }

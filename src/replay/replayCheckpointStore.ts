@@ -57,6 +57,8 @@ const tradeSchema = z.strictObject({
   entryIdx: num,
   entryTime: num,
   entryPrice: num,
+  highest: num,
+  lowest: num,
   volume: num,
   openVolume: num,
   initialSl: num.nullable(),

@@ -2,14 +2,15 @@
 // several files of one timeframe joined in time order), the finer bars for intrabar fills, the
 // entries, or the generated sample market. Problems become ReplayInputError with a message that
 // names the file (and line) and says what to do.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { TIMEFRAME_MS, TIMEFRAMES, type Instrument, type Timeframe } from '../domain/types.ts';
 import { BarSeries } from '../market/barSeries.ts';
-import { findGaps } from '../market/gaps.ts';
-import { importBarsFile, ImportError, type BarFormat } from '../market/importers.ts';
+import { BarFingerprint, InMemoryBars, type BarSource } from '../market/barSource.ts';
+import { importBarsFile, ImportError, streamBarFile, type BarFormat, type ImportOptions } from '../market/importers.ts';
 import { generateSampleSeries, SAMPLE_SHAPES } from '../market/sampleMarket.ts';
 import type { RowError } from '../market/uniformCsv.ts';
-import type { DataSummary, GapSummary } from './reportModel.ts';
+import type { DataSummary } from './reportModel.ts';
 
 export class ReplayInputError extends Error {}
 
@@ -26,20 +27,20 @@ export function formatRowErrors(errors: readonly RowError[], limit = 20): string
 }
 
 export interface LoadedBars {
-  series: BarSeries;
+  /** The bars, played from the files each time they are needed (never held whole). */
+  source: BarSource;
   timeframe: Timeframe;
   format: BarFormat;
   data: DataSummary;
-  gaps: GapSummary;
   /** Bad rows skipped (only with skipBadRows; otherwise they are an error). */
   skipped: RowError[];
-  /** Files without a single positive spread, and where their bars are in `series` (see spreadlessRange). */
+  /** Files without a single positive spread, and where their bars are in `source` (see spreadlessKind). */
   spreadless: SpreadlessFile[];
 }
 
 /**
  * A bar file whose spreads are all 0 or missing (MT5 exports often write 0): replayed as it is, every
- * trade would be free of costs. `from`..`to` (inclusive) are its bars' indexes in the joined series.
+ * trade would be free of costs. `from`..`to` (inclusive) are its bars' indexes in the joined source.
  */
 export interface SpreadlessFile {
   file: string;
@@ -51,17 +52,45 @@ export interface SpreadlessFile {
 
 /** Why a file counts as spreadless: no bar has a spread above 0 (negative crossed ones included). */
 export function spreadlessKind(series: BarSeries): SpreadlessFile['spreads'] | null {
-  let given = false;
-  for (let i = 0; i < series.length; i++) {
-    const sp = series.spread[i]!;
-    if (sp > 0) return null;
-    if (Number.isFinite(sp)) given = true;
-  }
-  return given ? 'zero' : 'missing';
+  const w = new SpreadWatch();
+  w.add(series);
+  return w.kind();
 }
 
-/** Sets the spread (price units) of every bar of the spreadless files: what the paper broker then quotes. */
-export function fillSpreadless(series: BarSeries, files: readonly SpreadlessFile[], spread: number): void {
+/** spreadlessKind over bars seen chunk by chunk. */
+class SpreadWatch {
+  private positive = false;
+  private given = false;
+
+  add(chunk: BarSeries): void {
+    if (this.positive) return;
+    const sp = chunk.spread;
+    for (let i = 0; i < chunk.length; i++) {
+      const v = sp[i]!;
+      if (v > 0) {
+        this.positive = true;
+        return;
+      }
+      if (!this.given && Number.isFinite(v)) this.given = true;
+    }
+  }
+
+  kind(): SpreadlessFile['spreads'] | null {
+    return this.positive ? null : this.given ? 'zero' : 'missing';
+  }
+}
+
+/**
+ * Sets the spread (price units) of every bar of the spreadless files: what the paper broker then
+ * quotes. Files are played with it from then on; bars in memory are changed in place.
+ */
+export function fillSpreadless(bars: BarSource | BarSeries, files: readonly SpreadlessFile[], spread: number): void {
+  if (bars instanceof BarFilesSource) {
+    bars.fillSpreads(files, spread);
+    return;
+  }
+  const series = bars instanceof BarSeries ? bars : bars instanceof InMemoryBars ? bars.series : null;
+  if (series === null) throw new Error('fillSpreadless: unknown bar source');
   for (const f of files) series.spread.fill(spread, f.from, f.to + 1);
 }
 
@@ -72,57 +101,177 @@ export interface LoadBarsOptions {
   fillFile?: string;
 }
 
-function importOne(file: string, o: LoadBarsOptions) {
+/** What one pass over a bar file learnt: enough to check, order and describe it without keeping its bars. */
+interface ScannedFile {
+  file: string;
+  format: BarFormat;
+  options: ImportOptions;
+  bars: number;
+  first: number;
+  last: number;
+  timeframeMs: number;
+  errors: RowError[];
+  spreadless: SpreadlessFile['spreads'] | null;
+  fingerprint: string;
+}
+
+function importFailure(file: string, err: unknown): never {
+  if (err instanceof ImportError) throw new ReplayInputError(err.message);
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ReplayInputError(`${file}: no such file`);
+  if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new ReplayInputError(`${file}: is a folder, not a bar file`);
+  throw err;
+}
+
+function scanFile(file: string, o: LoadBarsOptions): ScannedFile {
+  const options: ImportOptions = { tz: o.tz, point: o.instrument.point };
+  let first = NaN;
+  let last = NaN;
+  const steps = new StepCounter();
+  const spreads = new SpreadWatch();
+  const fp = new BarFingerprint();
   try {
-    return importBarsFile(file, { tz: o.tz, point: o.instrument.point });
+    const r = streamBarFile(file, options, (chunk) => {
+      if (chunk.length === 0) return;
+      if (Number.isNaN(first)) first = chunk.time[0]!;
+      steps.add(chunk);
+      spreads.add(chunk);
+      fp.add(chunk);
+      last = chunk.time[chunk.length - 1]!;
+    });
+    return { file, format: r.format, options, bars: r.bars, first, last, timeframeMs: steps.mostCommon(), errors: r.errors, spreadless: spreads.kind(), fingerprint: fp.digest() };
   } catch (err) {
-    if (err instanceof ImportError) throw new ReplayInputError(err.message);
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ReplayInputError(`${file}: no such file`);
-    throw err;
+    return importFailure(file, err);
   }
 }
 
-/** Reads and joins the bar files; refuses bad rows unless told to skip them (then reports them). */
+/**
+ * Bar files played in time order, one after the other, straight from disk: each pass reads them again
+ * in steps (see streamBarFile), so any size replays in flat memory. A file that changed since it was
+ * scanned (another bar count) stops the pass with an error rather than replaying other bars.
+ */
+export class BarFilesSource implements BarSource {
+  readonly length: number;
+  private readonly fills: (number | null)[];
+
+  constructor(
+    private readonly parts: readonly ScannedFile[],
+    private readonly digest: string,
+  ) {
+    this.length = parts.reduce((n, p) => n + p.bars, 0);
+    this.fills = parts.map(() => null);
+  }
+
+  fillSpreads(files: readonly SpreadlessFile[], spread: number): void {
+    let at = 0;
+    this.parts.forEach((p, k) => {
+      if (files.some((f) => f.from === at && f.to === at + p.bars - 1)) this.fills[k] = spread;
+      at += p.bars;
+    });
+  }
+
+  forEachChunk(each: (chunk: BarSeries, offset: number) => boolean | void): void {
+    let offset = 0;
+    for (let k = 0; k < this.parts.length; k++) {
+      const p = this.parts[k]!;
+      const fill = this.fills[k]!;
+      let stopped = false;
+      let r: ReturnType<typeof streamBarFile>;
+      try {
+        r = streamBarFile(p.file, p.options, (chunk) => {
+          if (fill !== null) chunk.spread.fill(fill, 0, chunk.length);
+          const go = each(chunk, offset);
+          offset += chunk.length;
+          if (go === false) stopped = true;
+          return go;
+        });
+      } catch (err) {
+        return importFailure(p.file, err);
+      }
+      if (stopped) return;
+      if (r.bars !== p.bars) throw new ReplayInputError(`${p.file} changed while Warden was replaying it (${p.bars} bars when first read, ${r.bars} now): run again on a file that stays as it is`);
+    }
+  }
+
+  fingerprint(): string {
+    return this.digest;
+  }
+}
+
+/** The most common step between consecutive bar open times, over bars seen chunk by chunk (detectTimeframeMs). */
+class StepCounter {
+  private readonly counts = new Map<number, number>();
+  private prev = NaN;
+  private best = 0;
+  private bestCount = 0;
+
+  add(chunk: BarSeries): void {
+    const t = chunk.time;
+    let prev = this.prev;
+    for (let i = 0; i < chunk.length; i++) {
+      const time = t[i]!;
+      if (prev === prev) {
+        const step = time - prev;
+        const n = (this.counts.get(step) ?? 0) + 1;
+        this.counts.set(step, n);
+        if (n > this.bestCount || (n === this.bestCount && step < this.best)) {
+          this.best = step;
+          this.bestCount = n;
+        }
+      }
+      prev = time;
+    }
+    this.prev = prev;
+  }
+
+  mostCommon(): number {
+    return this.best;
+  }
+}
+
+/**
+ * Reads the bar files once to check and describe them (bad rows, timeframe, order, spreads); the bars
+ * themselves are played from the files by the returned source. Refuses bad rows unless told to skip
+ * them (then reports them).
+ */
 export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): LoadedBars & { fine: BarSeries | null; fineSpreadless: SpreadlessFile | null } {
   if (files.length === 0) throw new ReplayInputError('no bar file: pass --bars FILE (or --sample)');
-  const parts = files.map((f) => importOne(f, o));
+  const parts = files.map((f) => scanFile(f, o));
   const errors = parts.flatMap((p) => p.errors);
   if (errors.length > 0 && !o.skipBadRows) {
     throw new ReplayInputError(`${errors.length} bad row(s) in the bar files (fix them, or pass --skip-bad-rows to replay without them):\n${formatRowErrors(errors)}`);
   }
   const tfMs = parts[0]!.timeframeMs;
   for (const p of parts) {
-    if (p.series.length < 2) throw new ReplayInputError(`${p.file}: fewer than 2 bars`);
+    if (p.bars < 2) throw new ReplayInputError(`${p.file}: fewer than 2 bars`);
     if (p.timeframeMs !== tfMs) {
       throw new ReplayInputError(`${p.file} has ${p.timeframeMs / 60_000}-minute bars but ${parts[0]!.file} has ${tfMs / 60_000}-minute bars: join files of one timeframe; finer bars for fills go in --fill-bars`);
     }
   }
   const timeframe = timeframeOfMs(tfMs, parts[0]!.file);
-  const ordered = [...parts].sort((a, b) => a.series.time[0]! - b.series.time[0]!);
-  let series = ordered[0]!.series;
+  const ordered = [...parts].sort((a, b) => a.first - b.first);
   const spreadless: SpreadlessFile[] = [];
   let at = 0;
+  let last = -Infinity;
+  let lastFile = '';
+  const digest = createHash('sha256');
   for (const p of ordered) {
-    const kind = spreadlessKind(p.series);
-    if (kind !== null) spreadless.push({ file: path.basename(p.file), spreads: kind, from: at, to: at + p.series.length - 1 });
-    at += p.series.length;
+    if (p.first <= last) throw new ReplayInputError(`${p.file} overlaps ${lastFile} (it starts at or before that file's last bar): pass files that follow each other`);
+    if (p.spreadless !== null) spreadless.push({ file: path.basename(p.file), spreads: p.spreadless, from: at, to: at + p.bars - 1 });
+    at += p.bars;
+    last = p.last;
+    lastFile = p.file;
+    digest.update(`${p.fingerprint}\n`);
   }
-  if (ordered.length > 1) {
-    series = new BarSeries(ordered.reduce((n, p) => n + p.series.length, 0));
-    let last = -Infinity;
-    let lastFile = '';
-    for (const p of ordered) {
-      const s = p.series;
-      if (s.time[0]! <= last) throw new ReplayInputError(`${p.file} overlaps ${lastFile} (it starts at or before that file's last bar): pass files that follow each other`);
-      for (let i = 0; i < s.length; i++) series.push(s.time[i]!, s.open[i]!, s.high[i]!, s.low[i]!, s.close[i]!, s.volume[i]!, s.spread[i]!);
-      last = s.time[s.length - 1]!;
-      lastFile = p.file;
-    }
-  }
+  const source = new BarFilesSource(ordered, ordered.length === 1 ? ordered[0]!.fingerprint : digest.digest('hex'));
   let fine: BarSeries | null = null;
   let fineSpreadless: SpreadlessFile | null = null;
   if (o.fillFile !== undefined) {
-    const f = importOne(o.fillFile, o);
+    let f: ReturnType<typeof importBarsFile>;
+    try {
+      f = importBarsFile(o.fillFile, { tz: o.tz, point: o.instrument.point });
+    } catch (err) {
+      return importFailure(o.fillFile, err);
+    }
     if (f.errors.length > 0 && !o.skipBadRows) throw new ReplayInputError(`${f.errors.length} bad row(s) in ${o.fillFile}:\n${formatRowErrors(f.errors)}`);
     if (!(f.timeframeMs < tfMs) || tfMs % f.timeframeMs !== 0) {
       throw new ReplayInputError(`--fill-bars ${o.fillFile}: its ${f.timeframeMs / 60_000}-minute bars must be finer than the replayed ${timeframe} bars and divide them`);
@@ -133,7 +282,7 @@ export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): Load
   }
   const formats = [...new Set(parts.map((p) => p.format))];
   return {
-    series,
+    source,
     fine,
     fineSpreadless,
     timeframe,
@@ -142,12 +291,11 @@ export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): Load
       files: files.map((f) => path.basename(f)),
       format: formats.join(', '),
       timeframe,
-      bars: series.length,
-      first: series.time[0]!,
-      last: series.time[series.length - 1]!,
+      bars: source.length,
+      first: ordered[0]!.first,
+      last: ordered[ordered.length - 1]!.last,
       fillFile: o.fillFile === undefined ? null : path.basename(o.fillFile),
     },
-    gaps: findGaps(series, tfMs),
     skipped: errors,
     spreadless,
   };
@@ -159,11 +307,10 @@ export function sampleBars(instrument: Instrument, seed: number, bars: number): 
   if (!shape) throw new ReplayInputError(`no sample market for ${instrument.canonical}: use one of ${Object.keys(SAMPLE_SHAPES).join(', ')}`);
   const { series } = generateSampleSeries({ seed, bars, ...shape });
   return {
-    series,
+    source: new InMemoryBars(series),
     timeframe: 'M1',
     format: 'uniform',
     data: { files: [`sample market (${instrument.canonical}, seed ${seed})`], format: 'generated', timeframe: 'M1', bars: series.length, first: series.time[0]!, last: series.time[series.length - 1]!, fillFile: null },
-    gaps: findGaps(series, 60_000),
     skipped: [],
     spreadless: [],
   };

@@ -6,23 +6,23 @@ import path from 'node:path';
 import type { WardenConfig } from '../config/schema.ts';
 import type { PaperBrokerOptions } from '../brokers/paperBroker.ts';
 import type { Instrument, Timeframe } from '../domain/types.ts';
-import type { BarSeries } from '../market/barSeries.ts';
+import type { BarSource } from '../market/barSource.ts';
 import { decimalText } from '../domain/decimalText.ts';
 import type { StoredReplayCheckpoint, WardenStore } from '../store/store.ts';
 import { LineWriter, isoTime } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
 import { balanceGoneText, DEFAULT_MAX_TRADE_CHARTS, renderReportHtml } from './reportHtml.ts';
-import type { DataSummary, GapSummary, ReplayMetrics, ReplayReport, TradeRow } from './reportModel.ts';
+import type { DataSummary, ReplayMetrics, ReplayReport, TradeRow } from './reportModel.ts';
 import { loadReplayCheckpoint, ReplayCheckpointWriter } from './replayCheckpointStore.ts';
-import { runReplay, tradeChart, type ReplayCheckpoint, type ReplayResult } from './replaySession.ts';
+import { runReplay, tradeCharts, type ReplayCheckpoint, type ReplayResult } from './replaySession.ts';
 
 export interface ReplayJob {
   config: WardenConfig;
   instrument: Instrument;
-  series: BarSeries;
+  /** The bars (played once by the replay, once more for the charts of report.html). */
+  bars: BarSource;
   timeframe: Timeframe;
   data: DataSummary;
-  gaps: GapSummary;
   entries: readonly ReplayEntry[];
   entriesSource: string;
   broker: Omit<PaperBrokerOptions, 'timeframeMs'>;
@@ -88,14 +88,14 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
   // The checkpoint to go on from: the store's one for this run, when decisions.jsonl still holds every
   // byte it counts on (a shorter or missing file: the run starts afresh and the stale one is dropped).
   const resume = ck === undefined ? null : loadReplayCheckpoint(ck.store, ck.runKey, fileLength(decisionsFile!));
-  if (resume) ck!.onResume?.(resume.stored, job.series.length);
+  if (resume) ck!.onResume?.(resume.stored, job.bars.length);
   const decisions = new LineWriter(decisionsFile, resume ? { bytes: resume.stored.bytes, lines: resume.stored.lines } : undefined);
   let checkpointAt: number[] | undefined;
   let onCheckpoint: ((c: ReplayCheckpoint) => void) | undefined;
   if (ck !== undefined) {
     const every = Math.max(1, Math.floor(ck.every));
     checkpointAt = [];
-    for (let i = (Math.floor((resume?.checkpoint.next ?? 0) / every) + 1) * every; i < job.series.length; i += every) checkpointAt.push(i);
+    for (let i = (Math.floor((resume?.checkpoint.next ?? 0) / every) + 1) * every; i < job.bars.length; i += every) checkpointAt.push(i);
     const writer = new ReplayCheckpointWriter(ck.store, ck.runKey, resume?.written);
     onCheckpoint = (c) => {
       // The bytes first, then the rows that count on them: killed in between, the file holds at least
@@ -109,7 +109,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
     result = await runReplay({
       config: job.config,
       instrument: job.instrument,
-      series: job.series,
+      bars: job.bars,
       timeframe: job.timeframe,
       entries: job.entries,
       broker: job.broker,
@@ -131,7 +131,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
     currency: result.currency,
     startingBalance: job.startingBalance,
     data: job.data,
-    gaps: job.gaps,
+    gaps: result.gaps,
     entries: { source: job.entriesSource, count: job.entries.length, rejected: result.entriesRejected },
     ...(result.balanceGone === null ? {} : { balanceGone: result.balanceGone }),
     broker: brokerSummary(job.broker, job.instrument, job.spreadNote),
@@ -145,7 +145,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
   if (job.outDir !== null) {
     const dir = job.outDir;
     const maxCharts = job.maxTradeCharts ?? DEFAULT_MAX_TRADE_CHARTS;
-    const charts = result.trades.filter((t) => t.charted).map((t) => tradeChart(t, job.series));
+    const charts = tradeCharts(result.trades, job.bars);
     writeFileSync(path.join(dir, 'report.json'), reportJson(report));
     writeFileSync(path.join(dir, 'trades.csv'), tradesCsv(report.trades, job.instrument.digits));
     writeFileSync(path.join(dir, 'report.html'), renderReportHtml(report, charts, { maxTradeCharts: maxCharts }));

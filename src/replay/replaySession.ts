@@ -25,12 +25,13 @@ import { TRIGGER_FACTORS } from '../exits/advancedTriggers.ts';
 import { explainDecision, type DecisionRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { BREAKEVEN_DONE, PARTIAL_SKIPPED } from '../exits/exitPlan.ts';
 import type { BarSeries } from '../market/barSeries.ts';
-import { DEFAULT_MAX_GAP_MS } from '../market/gaps.ts';
+import type { BarSource } from '../market/barSource.ts';
+import { DEFAULT_MAX_GAP_MS, GapFinder } from '../market/gaps.ts';
 import { AccountRiskBook, type AccountRiskState } from './accountRiskBook.ts';
 import { DecisionLineBuilder, rounded, type DecisionKind, type DecisionResult, type LineWriter } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
 import { accountCurrency, computeMetrics, toAccountCurrency } from './metrics.ts';
-import type { BalanceGone, DtmsSummary, ExitReason, TradeChart, TradeRow } from './reportModel.ts';
+import type { BalanceGone, DtmsSummary, ExitReason, GapSummary, TradeChart, TradeRow } from './reportModel.ts';
 import { TradeBook, type TradeBookState, type TradeState } from './tradeBook.ts';
 import { DEFAULT_MAX_TRADE_CHARTS } from './reportHtml.ts';
 
@@ -39,7 +40,8 @@ export type { PlacedTrade, TradeState } from './tradeBook.ts';
 export interface ReplayInput {
   config: WardenConfig;
   instrument: Instrument;
-  series: BarSeries;
+  /** The bars, played once in order (never needed whole). */
+  bars: BarSource;
   timeframe: Timeframe;
   entries: readonly ReplayEntry[];
   broker: Omit<PaperBrokerOptions, 'timeframeMs'>;
@@ -96,6 +98,8 @@ export interface ReplayResult {
   dtms: DtmsSummary;
   /** Set when the balance went (see the file comment); null otherwise. */
   balanceGone: BalanceGone | null;
+  /** The holes between bars (all of them: found while the bars played, before the balance went or not). */
+  gaps: GapSummary;
 }
 
 /**
@@ -223,7 +227,7 @@ function paperGateway(broker: PaperBroker): OrderGateway & ImmediateVenue {
 }
 
 export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
-  const { config, instrument: inst, series, entries } = input;
+  const { config, instrument: inst, bars: source, entries } = input;
   const tfMs = TIMEFRAME_MS[input.timeframe];
   const digits = inst.digits;
   // Tallies by prefix then name ('intents' -> 'trail' -> n), flattened to 'intents.trail' at the end:
@@ -316,6 +320,8 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
     }
     const p = broker.position(a.positionId)!;
     const t = book.add(p, idx, bar.time, e.comment);
+    t.highest = bar.high;
+    t.lowest = bar.low;
     count('entries', 'opened');
     const plan = engine.track(p, bar.time);
     t.tradeType = plan.tradeType;
@@ -415,6 +421,9 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
         } else if (p) {
           // A re-add is a trade of its own, managed (and defended) like every other.
           const nt = book.add(p, idx, time, it.comment);
+          // Opened at bar idx's close: its excursions count that bar, as the trades opened at its open do.
+          nt.highest = bar.high;
+          nt.lowest = bar.low;
           nt.reAddOf = t.id;
           count('entries', 're_add');
           if (chart) t.events.push({ time, kind: 'dtms', price, label: `re_add: ${it.side} ${it.volume} (#${openedId}) at ${price}` });
@@ -571,7 +580,7 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   };
 
   const maxGap = input.maxGapMs ?? DEFAULT_MAX_GAP_MS;
-  const n = series.length;
+  const n = source.length;
   const linesBefore = input.decisions.count;
 
   const checkpoint = (next: number): ReplayCheckpoint => {
@@ -603,17 +612,13 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
     };
   };
 
-  let from = 0;
   const cp = input.resume;
-  if (cp) {
-    // The market as it was: the same bars and data boundaries through a fresh engine (no positions yet).
-    const scratch: Intent[] = [];
-    for (let k = 0; k < cp.next && k < n; k++) {
-      series.read(k, bar);
-      bar.spread = spreadOf(bar, inst, input.broker);
-      if (k > 0 && bar.time - series.time[k - 1]! > maxGap) engine.resetFeatures(symbol);
-      engine.onBar(symbol, bar, scratch);
-    }
+  // A resumed replay feeds bars 0..next-1 to the engine only (features), then picks the checkpoint up.
+  const from = cp ? cp.next : 0;
+  let restored = cp === undefined;
+  const restore = (): void => {
+    restored = true;
+    if (!cp) return;
     // The settled trades are shared with the checkpoint (neither side changes them); the others are copied.
     book.restore(cp);
     for (const [k, v] of cp.tallies) tallies.set(k, { ...v });
@@ -623,8 +628,7 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
     risk.restore(cp);
     engine.restoreSnapshot(cp.engine);
     broker.restore(cp.broker);
-    from = cp.next;
-  }
+  };
   const checkpoints = new Set(input.checkpointAt ?? []);
 
   let balanceGone: BalanceGone | null = null;
@@ -642,73 +646,94 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
     return true;
   };
 
-  /**
-   * The bar loop, synchronous: plays bars from `i` until one leaves intents to send (in `out`), and
-   * returns the bar after it (n at the end of the data), for its intents to be sent.
-   */
-  const playUntilIntents = (from: number): number => {
-    for (let i = from; i < n; i++) {
-      if (checkpoints.size > 0 && checkpoints.has(i)) input.onCheckpoint?.(checkpoint(i));
-      series.read(i, bar);
-      bar.spread = spreadOf(bar, inst, input.broker);
+  // The previous bar's open time, close and spread: a data boundary closes at that close.
+  let prevTime = Number.NaN;
+  let prevClose = Number.NaN;
+  let prevSpread = Number.NaN;
 
-      if (i > 0 && bar.time - series.time[i - 1]! > maxGap) {
-        // Data boundary: close at the previous bar's close, then start the features afresh.
-        const prevClose = series.time[i - 1]! + tfMs;
-        if (book.open.size > 0 || book.hedgeOf.size > 0) {
-          broker.setQuote(prevClose, series.close[i - 1]!, spreadOf(series.bar(i - 1), inst, input.broker));
-          closeAll(i - 1, prevClose, 'data_gap');
-          if (accountGone(i - 1, prevClose, series.close[i - 1]!, NaN)) return n;
-        }
-        engine.resetFeatures(symbol);
-        count('data', 'boundaries');
+  /** Bar `i` (in `bar`, its spread set): entries, fills, the engine and its intents. False when the account went. */
+  const playBar = (i: number): boolean => {
+    if (checkpoints.size > 0 && checkpoints.has(i)) input.onCheckpoint?.(checkpoint(i));
+    if (i > 0 && bar.time - prevTime > maxGap) {
+      // Data boundary: close at the previous bar's close, then start the features afresh.
+      const prevCloseTime = prevTime + tfMs;
+      if (book.open.size > 0 || book.hedgeOf.size > 0) {
+        broker.setQuote(prevCloseTime, prevClose, prevSpread);
+        closeAll(i - 1, prevCloseTime, 'data_gap');
+        if (accountGone(i - 1, prevCloseTime, prevClose, NaN)) return false;
       }
-
-      // 1. Entries due at this bar's open (one inside a data hole is refused: there was no market to enter).
-      if (nextEntry < entries.length && entries[nextEntry]!.time <= bar.time) {
-        broker.setQuote(bar.time, bar.open, bar.spread);
-        while (nextEntry < entries.length && entries[nextEntry]!.time <= bar.time) {
-          const e = entries[nextEntry++]!;
-          if (bar.time - e.time > maxGap) refuseEntry(e, `no market data within ${maxGap / 3_600_000} h after the entry time (data boundary)`);
-          else openEntry(e, i);
-        }
-      }
-
-      // 2. Stops and targets inside the bar.
-      if (book.open.size > 0 || book.hedgeOf.size > 0) fillBar(i);
-
-      // 3. The engine at the bar's close; its intents are answered at that close (by the caller).
-      positionBars += book.open.size;
-      if (out.length !== 0) out.length = 0;
-      const now = bar.time + tfMs;
-      risk.update(now);
-      engine.onBar(symbol, bar, out);
-      if (out.length > 0) {
-        broker.setQuote(now, bar.close, bar.spread);
-        return i + 1;
-      }
-      if (accountGone(i, now, bar.close, bar.spread)) return n;
-      if (input.onProgress && (i + 1) % progressEvery === 0) input.onProgress(i + 1, n);
+      engine.resetFeatures(symbol);
+      count('data', 'boundaries');
     }
-    return n;
+    // The open trades' excursions take this bar in (a trade opened now starts from it).
+    if (book.open.size > 0) {
+      for (const t of book.open.values()) {
+        if (bar.high > t.highest) t.highest = bar.high;
+        if (bar.low < t.lowest) t.lowest = bar.low;
+      }
+    }
+
+    // 1. Entries due at this bar's open (one inside a data hole is refused: there was no market to enter).
+    if (nextEntry < entries.length && entries[nextEntry]!.time <= bar.time) {
+      broker.setQuote(bar.time, bar.open, bar.spread);
+      while (nextEntry < entries.length && entries[nextEntry]!.time <= bar.time) {
+        const e = entries[nextEntry++]!;
+        if (bar.time - e.time > maxGap) refuseEntry(e, `no market data within ${maxGap / 3_600_000} h after the entry time (data boundary)`);
+        else openEntry(e, i);
+      }
+    }
+
+    // 2. Stops and targets inside the bar.
+    if (book.open.size > 0 || book.hedgeOf.size > 0) fillBar(i);
+
+    // 3. The engine at the bar's close; its intents are answered at that close.
+    positionBars += book.open.size;
+    if (out.length !== 0) out.length = 0;
+    const now = bar.time + tfMs;
+    risk.update(now);
+    engine.onBar(symbol, bar, out);
+    if (out.length > 0) {
+      broker.setQuote(now, bar.close, bar.spread);
+      execute(out, now, i);
+      out.length = 0;
+    }
+    if (accountGone(i, now, bar.close, bar.spread)) return false;
+    if (input.onProgress && (i + 1) % progressEvery === 0) input.onProgress(i + 1, n);
+    return true;
   };
 
-  for (let i = from; i < n; ) {
-    i = playUntilIntents(i);
-    if (out.length > 0) {
-      const at = i - 1;
-      execute(out, bar.time + tfMs, at);
-      out.length = 0;
-      if (accountGone(at, bar.time + tfMs, bar.close, bar.spread)) break;
-      if (input.onProgress && i % progressEvery === 0) input.onProgress(i, n);
+  // One pass over the bars. Once the account is gone the rest only shows the holes between bars.
+  const gaps = new GapFinder(tfMs);
+  const scratch: Intent[] = [];
+  let over = false;
+  let played = 0;
+  source.forEachChunk((chunk, offset) => {
+    for (let j = 0; j < chunk.length; j++) {
+      gaps.add(chunk.time[j]!);
+      if (over) continue;
+      const i = offset + j;
+      chunk.read(j, bar);
+      bar.spread = spreadOf(bar, inst, input.broker);
+      if (i < from) {
+        if (i > 0 && bar.time - prevTime > maxGap) engine.resetFeatures(symbol);
+        engine.onBar(symbol, bar, scratch);
+      } else {
+        if (!restored) restore();
+        if (!playBar(i)) over = true;
+      }
+      prevTime = bar.time;
+      prevClose = bar.close;
+      prevSpread = bar.spread;
+      played = i + 1;
     }
-  }
+  });
+  if (!restored) restore();
 
   // End of data: whatever is still open is closed at the last close, and says so.
-  if (n > 0 && (book.open.size > 0 || book.hedgeOf.size > 0)) {
-    const lastTime = series.time[n - 1]! + tfMs;
+  if (!over && played > 0 && (book.open.size > 0 || book.hedgeOf.size > 0)) {
+    const lastTime = prevTime + tfMs;
     broker.setQuote(lastTime, bar.close, bar.spread);
-    closeAll(n - 1, lastTime, 'end_of_data');
+    closeAll(played - 1, lastTime, 'end_of_data');
   }
   input.onProgress?.(n, n);
 
@@ -719,7 +744,7 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
     for (const name of Object.keys(t)) counts[`${prefix}.${name}`] = t[name]!;
   }
   const all = book.all;
-  const rows = all.map((t) => tradeRow(t, inst, series));
+  const rows = all.map((t) => tradeRow(t, inst));
   const { metrics, equity } = computeMetrics(all, rows, input.startingBalance);
   const sorted = (prefix: string): Record<string, number> => {
     const t = tallies.get(prefix) ?? {};
@@ -738,34 +763,27 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
     hedges: book.hedgesOpened,
     hedgeProfit: Number(book.hedgeProfit.toFixed(2)),
   };
-  return { trades: all, rows, metrics, equity, counts, currency: ccy, entriesRejected, broker, bars: n, positionBars, dtms, balanceGone };
+  return { trades: all, rows, metrics, equity, counts, currency: ccy, entriesRejected, broker, bars: n, positionBars, dtms, balanceGone, gaps: gaps.summary() };
 }
 
 /**
  * The largest favourable and adverse moves from the entry price while the trade was open, in price
- * units: bar highs and lows from the entry bar to the exit bar, both included (the exit bar's far
- * side may lie after the fill: a bar is the finest time replay has).
+ * units: from the highest high and lowest low of the bars from the entry bar to the exit bar, both
+ * included (the exit bar's far side may lie after the fill: a bar is the finest time replay has).
  */
-export function tradeExcursions(t: Pick<TradeState, 'side' | 'entryPrice' | 'entryIdx' | 'exitIdx'>, series: BarSeries): { favourable: number; adverse: number } {
-  const to = t.exitIdx >= 0 ? t.exitIdx : series.length - 1;
-  let hi = -Infinity;
-  let lo = Infinity;
-  for (let k = Math.max(0, t.entryIdx); k <= to; k++) {
-    if (series.high[k]! > hi) hi = series.high[k]!;
-    if (series.low[k]! < lo) lo = series.low[k]!;
-  }
-  if (hi === -Infinity) return { favourable: 0, adverse: 0 };
-  const up = Math.max(0, hi - t.entryPrice);
-  const down = Math.max(0, t.entryPrice - lo);
+export function tradeExcursions(t: Pick<TradeState, 'side' | 'entryPrice' | 'highest' | 'lowest'>): { favourable: number; adverse: number } {
+  if (t.highest === -Infinity) return { favourable: 0, adverse: 0 };
+  const up = Math.max(0, t.highest - t.entryPrice);
+  const down = Math.max(0, t.entryPrice - t.lowest);
   return t.side === 'buy' ? { favourable: up, adverse: down } : { favourable: down, adverse: up };
 }
 
 const timeOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-function tradeRow(t: TradeState, inst: Instrument, series: BarSeries): TradeRow {
+function tradeRow(t: TradeState, inst: Instrument): TradeRow {
   const riskPrice = t.initialSl === null ? NaN : Math.abs(t.entryPrice - t.initialSl);
   const risk = riskPrice * t.volume * inst.contractSize;
-  const ex = tradeExcursions(t, series);
+  const ex = tradeExcursions(t);
   const inR = (x: number) => (riskPrice > 0 ? Number((x / riskPrice).toFixed(4)) : null);
   const flags: string[] = [];
   if (t.breakeven) flags.push('breakeven');
@@ -806,43 +824,84 @@ function tradeRow(t: TradeState, inst: Instrument, series: BarSeries): TradeRow 
   };
 }
 
-/** The chart of one trade: price around it (downsampled to at most `points`), its stop path and events. */
-export function tradeChart(t: TradeState, series: BarSeries, points = 200): TradeChart {
-  const span = Math.max(1, t.exitIdx - t.entryIdx);
-  const pad = Math.max(5, Math.round(span * 0.15));
-  const from = Math.max(0, t.entryIdx - pad);
-  const to = Math.min(series.length - 1, Math.max(t.exitIdx, t.entryIdx) + pad);
-  const len = to - from + 1;
-  const per = Math.max(1, Math.ceil(len / points));
-  const time: number[] = [];
-  const high: number[] = [];
-  const low: number[] = [];
-  const close: number[] = [];
-  for (let s = from; s <= to; s += per) {
-    const e = Math.min(to, s + per - 1);
-    let h = -Infinity;
-    let l = Infinity;
-    for (let k = s; k <= e; k++) {
-      if (series.high[k]! > h) h = series.high[k]!;
-      if (series.low[k]! < l) l = series.low[k]!;
-    }
-    time.push(series.time[s]!);
-    high.push(h);
-    low.push(l);
-    close.push(series.close[e]!);
+/** A charted trade's bars, being gathered: buckets of `per` bars from `from` to `to`. */
+interface ChartPlan {
+  t: TradeState;
+  from: number;
+  to: number;
+  per: number;
+  time: number[];
+  high: number[];
+  low: number[];
+  close: number[];
+  h: number;
+  l: number;
+}
+
+/**
+ * The charts of the charted trades, in their order: price around each trade (bars from a little
+ * before its entry to a little after its exit, downsampled to at most `points` buckets: the first
+ * bar's time, the highest high, the lowest low, the last close), its stop path and events. One pass
+ * over the bars, stopped once the last chart is complete.
+ */
+export function tradeCharts(trades: readonly TradeState[], source: BarSource, points = 200): TradeChart[] {
+  const n = source.length;
+  const plans: ChartPlan[] = trades
+    .filter((t) => t.charted)
+    .map((t) => {
+      const span = Math.max(1, t.exitIdx - t.entryIdx);
+      const pad = Math.max(5, Math.round(span * 0.15));
+      const from = Math.max(0, t.entryIdx - pad);
+      const to = Math.min(n - 1, Math.max(t.exitIdx, t.entryIdx) + pad);
+      const per = Math.max(1, Math.ceil((to - from + 1) / points));
+      return { t, from, to, per, time: [], high: [], low: [], close: [], h: -Infinity, l: Infinity };
+    });
+  const waiting = plans.filter((p) => p.from <= p.to).sort((a, b) => a.from - b.from);
+  let next = 0;
+  let active: ChartPlan[] = [];
+  if (waiting.length > 0) {
+    source.forEachChunk((chunk, offset) => {
+      for (let j = 0; j < chunk.length; j++) {
+        const k = offset + j;
+        while (next < waiting.length && waiting[next]!.from <= k) active.push(waiting[next++]!);
+        if (active.length === 0) {
+          if (next === waiting.length) return false;
+          continue;
+        }
+        let ended = false;
+        for (const p of active) {
+          const off = k - p.from;
+          if (off % p.per === 0) {
+            p.time.push(chunk.time[j]!);
+            p.h = -Infinity;
+            p.l = Infinity;
+          }
+          if (chunk.high[j]! > p.h) p.h = chunk.high[j]!;
+          if (chunk.low[j]! < p.l) p.l = chunk.low[j]!;
+          if (off % p.per === p.per - 1 || k === p.to) {
+            p.high.push(p.h);
+            p.low.push(p.l);
+            p.close.push(chunk.close[j]!);
+          }
+          if (k === p.to) ended = true;
+        }
+        if (ended) active = active.filter((p) => k < p.to);
+      }
+      return true;
+    });
   }
-  return {
-    positionId: t.id,
-    side: t.side,
-    time,
-    high,
-    low,
-    close,
-    entry: { time: t.entryTime, price: t.entryPrice },
-    tp: t.tp,
-    stopPath: t.stopPath,
-    events: t.events,
-  };
+  return plans.map((p) => ({
+    positionId: p.t.id,
+    side: p.t.side,
+    time: p.time,
+    high: p.high,
+    low: p.low,
+    close: p.close,
+    entry: { time: p.t.entryTime, price: p.t.entryPrice },
+    tp: p.t.tp,
+    stopPath: p.t.stopPath,
+    events: p.t.events,
+  }));
 }
 
 export type { Position };

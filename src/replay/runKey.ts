@@ -6,19 +6,15 @@ import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
 import { toPlainJson } from '../domain/plainJson.ts';
 import type { BarSeries } from '../market/barSeries.ts';
+import { InMemoryBars } from '../market/barSource.ts';
 import type { ReplayJob } from './replayRun.ts';
 
-const FORMAT = 'warden-replay-run/1';
+// 2: the bars enter as their fingerprint (per-column SHA-256, the same whether streamed or in memory);
+// the gaps, a function of the bars, no longer enter on their own.
+const FORMAT = 'warden-replay-run/2';
 
 function hashSeries(h: Hash, s: BarSeries | undefined): void {
-  if (s === undefined) {
-    h.update('no series\n');
-    return;
-  }
-  h.update(`series ${s.length}\n`);
-  for (const col of [s.time, s.open, s.high, s.low, s.close, s.volume, s.spread]) {
-    h.update(new Uint8Array(col.buffer, col.byteOffset, s.length * Float64Array.BYTES_PER_ELEMENT));
-  }
+  h.update(s === undefined ? 'no series\n' : `series ${new InMemoryBars(s).fingerprint()}\n`);
 }
 
 /** Hex SHA-256 run key of a replay job (see the file comment for what goes in). */
@@ -41,8 +37,7 @@ export function replayRunKey(job: ReplayJob): string {
   part('maxGapMs', job.maxGapMs ?? null);
   part('maxTradeCharts', job.maxTradeCharts ?? null);
   part('data', job.data);
-  part('gaps', job.gaps);
-  hashSeries(h, job.series);
+  part('bars', job.bars.fingerprint());
   hashSeries(h, fineBars);
   return h.digest('hex');
 }

@@ -15,6 +15,12 @@ export interface TradeState {
   entryIdx: number;
   entryTime: number;
   entryPrice: number;
+  /**
+   * The highest high and lowest low of the bars from the entry bar to the exit bar, both included
+   * (the trade's excursions), gathered while the bars play.
+   */
+  highest: number;
+  lowest: number;
   volume: number;
   openVolume: number;
   initialSl: number | null;
@@ -119,6 +125,8 @@ export class TradeBook {
       entryIdx: idx,
       entryTime: time,
       entryPrice: p.entryPrice,
+      highest: -Infinity,
+      lowest: Infinity,
       volume: p.volume,
       openVolume: p.volume,
       initialSl: p.sl,

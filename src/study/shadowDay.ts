@@ -13,6 +13,7 @@ import type { Bar } from '../domain/types.ts';
 import { AccountSession } from '../execution/accountSession.ts';
 import { ShadowBook, shadowTotals, type ShadowScore, type ShadowTotals } from '../execution/shadowBook.ts';
 import { fillSpreadless, loadBarFiles } from '../replay/replayInputs.ts';
+import { readSeries } from '../market/barSource.ts';
 import { replayInstrument, replayInstrumentRules } from '../replay/replayInstrument.ts';
 import { EngineLoop } from '../service/engineLoop.ts';
 import { openSqliteStore } from '../store/sqliteStore.ts';
@@ -74,16 +75,17 @@ export async function playShadowDay(o: ShadowDayOptions): Promise<ShadowDayResul
   const config = o.config;
   const instrument = replayInstrument(config, o.symbol, true);
   const loaded = loadBarFiles([o.file], { instrument });
+  // One day and the two weeks before it are played: the file is read into memory.
   let spreadNote: string | null = null;
   if (loaded.spreadless.length > 0) {
     const points = replayInstrumentRules(config, o.symbol).defaultSpreadPoints;
     if (points === undefined) throw new Error(`${o.file}: no spread in the data, and no instruments.${instrument.canonical}.defaultSpreadPoints`);
     const spread = Number((points * instrument.point).toFixed(instrument.digits + 2));
-    fillSpreadless(loaded.series, loaded.spreadless, spread);
+    fillSpreadless(loaded.source, loaded.spreadless, spread);
     spreadNote = `no spreads in the data: played with the ${instrument.canonical} default, ${points} points`;
   }
   if (loaded.timeframe !== 'M1') throw new Error(`${o.file}: a played day needs M1 bars, this file is ${loaded.timeframe}`);
-  const all = loaded.series.toBars();
+  const all = readSeries(loaded.source).toBars();
   if (all.length === 0) throw new Error(`${o.file}: no bars`);
   const day = o.day ?? defaultShadowDay(all);
   if (!Number.isFinite(day)) throw new Error(`${o.file}: no weekday with ${MIN_DAY_BARS} M1 bars and ${MIN_WARMUP_BARS} in the two weeks before it`);

@@ -5,6 +5,7 @@ import { TIMEFRAME_MS, type Instrument } from '../domain/types.ts';
 import type { BarSeries } from '../market/barSeries.ts';
 import { generateEntries, type ReplayEntry } from '../replay/entries.ts';
 import { fillSpreadless, loadBarFiles, sampleBars, type LoadedBars } from '../replay/replayInputs.ts';
+import { InMemoryBars, readSeries } from '../market/barSource.ts';
 import { replayInstrument, replayInstrumentRules } from '../replay/replayInstrument.ts';
 import { runReplayJob } from '../replay/replayRun.ts';
 import type { TradeRow } from '../replay/reportModel.ts';
@@ -25,14 +26,16 @@ export class BarCache {
     const key = JSON.stringify(source);
     let b = this.sets.get(key);
     if (b === undefined) {
-      const bars = source.kind === 'file' ? loadBarFiles([source.file], { instrument }) : sampleBars(instrument, source.seed, source.bars);
+      const loaded = source.kind === 'file' ? loadBarFiles([source.file], { instrument }) : sampleBars(instrument, source.seed, source.bars);
+      // Held in memory: every job of the set plays the bars a few times, and the trade columns look bars up by time.
+      const bars: LoadedBars = { ...loaded, source: new InMemoryBars(readSeries(loaded.source)) };
       let spreadNote: string | null = null;
       if (bars.spreadless.length > 0) {
         if (defaultSpreadPoints === undefined) {
           throw new Error(`${bars.spreadless.map((f) => f.file).join(', ')}: no spread in the data, and no instruments.${instrument.canonical}.defaultSpreadPoints to study it with`);
         }
         const spread = Number((defaultSpreadPoints * instrument.point).toFixed(instrument.digits + 2));
-        fillSpreadless(bars.series, bars.spreadless, spread);
+        fillSpreadless(bars.source, bars.spreadless, spread);
         spreadNote = `no spreads in the data: studied with the ${instrument.canonical} default, ${defaultSpreadPoints} points (${spread})`;
       }
       b = { bars, spreadNote };
@@ -45,7 +48,7 @@ export class BarCache {
 /** The variant's entries: the same for every config (they depend on the bars and the variant only). */
 export function variantEntries(bars: LoadedBars, job: Pick<StudyJob, 'variant' | 'plan'>, instrument: Instrument): ReplayEntry[] {
   const { variant, plan } = job;
-  return generateEntries(bars.series, bars.timeframe, {
+  return generateEntries(bars.source, bars.timeframe, {
     every: plan.every,
     seed: variant.seed,
     side: variant.side,
@@ -135,10 +138,9 @@ export async function runStudyJob(job: StudyJob, cache: BarCache): Promise<RunRe
   const run = await runReplayJob({
     config: job.config,
     instrument,
-    series: bars.series,
+    bars: bars.source,
     timeframe: bars.timeframe,
     data: bars.data,
-    gaps: bars.gaps,
     entries,
     entriesSource: `study variant ${v.index}: ${v.side} sides, seed ${v.seed}, offset ${v.offsetBars} bars`,
     broker: { accountMode: 'hedging' },
@@ -156,11 +158,11 @@ export async function runStudyJob(job: StudyJob, cache: BarCache): Promise<RunRe
     rejected: run.report.entries.rejected,
     entriesHash: entriesHash(entries),
     spreadNote,
-    bars: bars.series.length,
+    bars: bars.source.length,
     timeframe: bars.timeframe,
-    firstBar: bars.series.time[0]!,
-    lastBar: bars.series.time[bars.series.length - 1]!,
+    firstBar: bars.data.first,
+    lastBar: bars.data.last,
     metrics: run.report.metrics,
-    trades: tradeColumns(run.report.trades, bars.series, TIMEFRAME_MS[bars.timeframe]),
+    trades: tradeColumns(run.report.trades, readSeries(bars.source), TIMEFRAME_MS[bars.timeframe]),
   };
 }

@@ -7,6 +7,7 @@ import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { DEFAULT_GENERATED, generateEntries, parseEntriesCsv } from '../../src/replay/entries.ts';
 import { fillSpreadless, loadBarFiles, sampleBars, spreadlessKind } from '../../src/replay/replayInputs.ts';
 import { BarSeries } from '../../src/market/barSeries.ts';
+import { readSeries } from '../../src/market/barSource.ts';
 import { renderReportHtml } from '../../src/replay/reportHtml.ts';
 import { REPLAY_FILES, runReplayJob, summaryLine, TRADES_CSV_HEADER, type ReplayJob } from '../../src/replay/replayRun.ts';
 import { checkDecisionInvariants } from '../support/decisionInvariants.ts';
@@ -26,14 +27,13 @@ const config = defaultConfig();
 function job(symbol: string, over: Partial<ReplayJob> = {}, bars = 20_000, every = 90): ReplayJob {
   const instrument = instrumentFromConfig(config, symbol);
   const data = sampleBars(instrument, 11, bars);
-  const entries = generateEntries(data.series, 'M1', { ...DEFAULT_GENERATED, every, seed: 5, side: 'random' });
+  const entries = generateEntries(data.source, 'M1', { ...DEFAULT_GENERATED, every, seed: 5, side: 'random' });
   return {
     config,
     instrument,
-    series: data.series,
+    bars: data.source,
     timeframe: 'M1',
     data: data.data,
-    gaps: data.gaps,
     entries,
     entriesSource: 'generated',
     broker: { accountMode: 'hedging' },
@@ -153,16 +153,17 @@ describe('entries', () => {
   const inst = instrumentFromConfig(config, 'XAUUSDc');
   it('opens a file entry at the open of the next bar at or after its time', async () => {
     const data = sampleBars(inst, 3, 4000);
-    const t = data.series.time[2500]! + 30_000; // between bars 2500 and 2501
+    const series = readSeries(data.source);
+    const t = series.time[2500]! + 30_000; // between bars 2500 and 2501
     const csv = `time,symbol,side,volume,sl,tp,comment\n${new Date(t).toISOString()},XAUUSD,buy,0.10,1,99999,"my, trade"\n`;
     const { entries, errors } = parseEntriesCsv(csv, 'e.csv', inst, config.symbols);
     expect(errors).toEqual([]);
     expect(entries[0]!.comment).toBe('my, trade');
-    const run = await runReplayJob({ ...job('XAUUSDc'), series: data.series, data: data.data, gaps: data.gaps, entries });
+    const run = await runReplayJob({ ...job('XAUUSDc'), bars: data.source, data: data.data, entries });
     const open = JSON.parse(run.decisions.lines![0]!) as { kind: string; time: string; price: number; reason: string };
     expect(open.kind).toBe('open');
-    expect(Date.parse(open.time)).toBe(data.series.time[2501]);
-    expect(open.price).toBeCloseTo(data.series.open[2501]! + data.series.spread[2501]!, 6);
+    expect(Date.parse(open.time)).toBe(series.time[2501]);
+    expect(open.price).toBeCloseTo(series.open[2501]! + series.spread[2501]!, 6);
     expect(open.reason).toContain('e.csv:2');
   });
 
@@ -194,21 +195,21 @@ describe('entries', () => {
   it('generates reproducible entries: SL = k x ATR, TP = RR x SL, from the fill price', async () => {
     const data = sampleBars(inst, 3, 8000);
     const o = { ...DEFAULT_GENERATED, every: 200, seed: 1, side: 'random' as const };
-    const a = generateEntries(data.series, 'M1', o);
-    expect(generateEntries(data.series, 'M1', o)).toEqual(a);
+    const a = generateEntries(data.source, 'M1', o);
+    expect(generateEntries(data.source, 'M1', o)).toEqual(a);
     expect(a.length).toBeGreaterThan(20);
     expect(new Set(a.map((e) => e.side)).size).toBe(2);
     for (const e of a) expect(e.tpDistance / e.slDistance).toBeCloseTo(2, 9);
-    expect(generateEntries(data.series, 'M1', { ...o, seed: 2 }).map((e) => e.side)).not.toEqual(a.map((e) => e.side));
-    const alt = generateEntries(data.series, 'M1', { ...o, side: 'alternate' });
+    expect(generateEntries(data.source, 'M1', { ...o, seed: 2 }).map((e) => e.side)).not.toEqual(a.map((e) => e.side));
+    const alt = generateEntries(data.source, 'M1', { ...o, side: 'alternate' });
     expect(alt.slice(0, 4).map((e) => e.side)).toEqual(['buy', 'sell', 'buy', 'sell']);
   });
 
   it('alternate sides: the seed picks the first side (odd: buy, even: sell); the entries are otherwise the same', () => {
     const data = sampleBars(inst, 3, 8000);
     const o = { ...DEFAULT_GENERATED, every: 200, side: 'alternate' as const };
-    const odd = generateEntries(data.series, 'M1', { ...o, seed: 7 });
-    const even = generateEntries(data.series, 'M1', { ...o, seed: 2 });
+    const odd = generateEntries(data.source, 'M1', { ...o, seed: 7 });
+    const even = generateEntries(data.source, 'M1', { ...o, seed: 2 });
     expect(odd.slice(0, 3).map((e) => e.side)).toEqual(['buy', 'sell', 'buy']);
     expect(even.slice(0, 3).map((e) => e.side)).toEqual(['sell', 'buy', 'sell']);
     expect(even.map((e) => e.time)).toEqual(odd.map((e) => e.time));
@@ -223,7 +224,7 @@ describe('replay inputs', () => {
 
   it('replays H1 bars with M1 bars deciding which of SL/TP came first, and joins consecutive files', async () => {
     const dir = tmp();
-    const m1 = sampleBars(inst, 21, 30_000).series;
+    const m1 = readSeries(sampleBars(inst, 21, 30_000).source);
     const h1: { time: number; open: number; high: number; low: number; close: number }[] = [];
     for (let i = 0; i < m1.length; i++) {
       const t = Math.floor(m1.time[i]! / 3_600_000) * 3_600_000;
@@ -239,10 +240,10 @@ describe('replay inputs', () => {
     write(path.join(dir, 'm1.csv'), m1.toBars());
     const bars = loadBarFiles([path.join(dir, 'h1b.csv'), path.join(dir, 'h1a.csv')], { instrument: inst, fillFile: path.join(dir, 'm1.csv') });
     expect(bars.timeframe).toBe('H1');
-    expect(bars.series.length).toBe(h1.length);
+    expect(bars.source.length).toBe(h1.length);
     expect(bars.fine!.length).toBe(m1.length);
-    const entries = generateEntries(bars.series, 'H1', { ...DEFAULT_GENERATED, every: 3, seed: 2, warmupBars: 30 });
-    const base = { ...job('XAUUSDc'), series: bars.series, timeframe: 'H1' as const, data: bars.data, gaps: bars.gaps, entries };
+    const entries = generateEntries(bars.source, 'H1', { ...DEFAULT_GENERATED, every: 3, seed: 2, warmupBars: 30 });
+    const base = { ...job('XAUUSDc'), bars: bars.source, timeframe: 'H1' as const, data: bars.data, entries };
     const fine = await runReplayJob({ ...base, broker: { accountMode: 'hedging', fineBars: bars.fine! } });
     const coarse = await runReplayJob({ ...base, broker: { accountMode: 'hedging' } });
     expect(checkDecisionInvariants(fine.decisions.lines!, inst).violations).toEqual([]);
@@ -280,8 +281,9 @@ describe('spread-less bar files', () => {
     writeFileSync(path.join(dir, 'b.csv'), [head, ...rows(5, 4, '0')].join('\n') + '\n');
     const bars = loadBarFiles([path.join(dir, 'b.csv'), path.join(dir, 'a.csv')], { instrument: instrumentFromConfig(config, 'XAUUSD') });
     expect(bars.spreadless).toEqual([{ file: 'b.csv', spreads: 'zero', from: 5, to: 8 }]);
-    fillSpreadless(bars.series, bars.spreadless, 0.25);
-    expect(Array.from(bars.series.spread.subarray(0, bars.series.length))).toEqual([0.3, 0.3, 0.3, 0.3, 0.3, 0.25, 0.25, 0.25, 0.25]);
+    fillSpreadless(bars.source, bars.spreadless, 0.25);
+    const series = readSeries(bars.source);
+    expect(Array.from(series.spread.subarray(0, series.length))).toEqual([0.3, 0.3, 0.3, 0.3, 0.3, 0.25, 0.25, 0.25, 0.25]);
   });
 });
 

@@ -21,11 +21,11 @@ const hedgingConfig = configSchema.parse({
 function input(symbol: string, faults: number, decisions: LineWriter, cfg = config): ReplayInput {
   const instrument = instrumentFromConfig(cfg, symbol);
   const data = sampleBars(instrument, 13, 16_000);
-  const entries = generateEntries(data.series, 'M1', { ...DEFAULT_GENERATED, every: 70, seed: 4, side: 'random' });
+  const entries = generateEntries(data.source, 'M1', { ...DEFAULT_GENERATED, every: 70, seed: 4, side: 'random' });
   return {
     config: cfg,
     instrument,
-    series: data.series,
+    bars: data.source,
     timeframe: 'M1',
     entries,
     broker: { accountMode: 'hedging', ...(faults > 0 ? { faults: { rate: faults, seed: 3 } } : {}) },

@@ -32,16 +32,15 @@ const config = configSchema.parse({
 });
 const instrument = instrumentFromConfig(config, 'EURUSD');
 const data = sampleBars(instrument, 13, 30_000);
-const entries = generateEntries(data.series, 'M1', { ...DEFAULT_GENERATED, every: 70, seed: 4, side: 'random' });
+const entries = generateEntries(data.source, 'M1', { ...DEFAULT_GENERATED, every: 70, seed: 4, side: 'random' });
 
 function job(outDir: string): ReplayJob {
   return {
     config,
     instrument,
-    series: data.series,
+    bars: data.source,
     timeframe: 'M1',
     data: data.data,
-    gaps: data.gaps,
     entries,
     entriesSource: 'generated',
     broker: { accountMode: 'hedging', faults: { rate: 0.5, seed: 3 } },

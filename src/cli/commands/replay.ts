@@ -17,6 +17,7 @@ import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
 import { TIMEFRAME_MS, TIMEFRAMES, type Instrument, type Timeframe } from '../../domain/types.ts';
 import type { BarSeries } from '../../market/barSeries.ts';
+import { readSeries } from '../../market/barSource.ts';
 import { DEFAULT_MAX_GAP_MS } from '../../market/gaps.ts';
 import { loadConfigOption } from '../configArg.ts';
 import { CliError, outputFailure } from '../errors.ts';
@@ -191,7 +192,7 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
       warmupBars: number('warmup', o.warmup, 0, 1e9, true),
       maxGapMs,
     };
-    entries = generateEntries(bars.series, bars.timeframe, gen);
+    entries = generateEntries(bars.source, bars.timeframe, gen);
     // ATR of a timeframe finer than the bars is not available: the bars' own timeframe is used.
     const atrTf = TIMEFRAME_MS[atrTimeframe] < TIMEFRAME_MS[bars.timeframe] ? bars.timeframe : atrTimeframe;
     entriesSource = `generated: every ${every} bars, seed ${seed}, ${gen.side === 'alternate' ? `alternate sides from a ${firstAlternateSide(seed)}` : 'random sides'}, SL ${gen.slAtr} x ATR(${atrTf}), TP ${gen.rr} x SL, ${volume} lots`;
@@ -249,16 +250,15 @@ async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Pr
       const finalDir = o.out === undefined ? null : o.compare !== undefined ? path.join(o.out, name) : o.out;
       const outDir = root === null ? null : o.compare !== undefined ? path.join(root, name) : root;
       const bar = showProgress ? new cliProgress.SingleBar({ format: `replay ${name} [{bar}] {percentage}% {value}/{total} bars`, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
-      bar?.start(bars.series.length, 0);
+      bar?.start(bars.source.length, 0);
       try {
         const inst = instruments[k]!;
         const job: ReplayJob = {
           config,
           instrument: inst,
-          series: bars.series,
+          bars: bars.source,
           timeframe: bars.timeframe,
           data: bars.data,
-          gaps: bars.gaps,
           entries,
           entriesSource,
           broker,
@@ -287,7 +287,8 @@ async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Pr
     }
     // The paired comparison of these runs, as `warden study` draws it: one page beside the reports.
     if (o.compare !== undefined && root !== null) {
-      writeCompareStudyPage(root, { version, configs: loaded, reports: results.map((r) => r.run.report), entries, entriesSource, series: bars.series, timeframe: bars.timeframe });
+      // The page reads the open R of trades at given times: the bars are held in memory for it (--compare only).
+      writeCompareStudyPage(root, { version, configs: loaded, reports: results.map((r) => r.run.report), entries, entriesSource, series: readSeries(bars.source), timeframe: bars.timeframe });
     }
     return results;
   };
@@ -303,7 +304,7 @@ async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Pr
     if (r.outDir) writeOut(cmd, `decisions.jsonl, report.json and trades.csv are beside it in ${path.resolve(r.outDir)}`);
     return;
   }
-  writeOut(cmd, `${bars.data.files.join(', ')}: ${bars.series.length} ${bars.timeframe} bars, ${entries.length} entries (${entriesSource})`);
+  writeOut(cmd, `${bars.data.files.join(', ')}: ${bars.source.length} ${bars.timeframe} bars, ${entries.length} entries (${entriesSource})`);
   writeOut(cmd, compareTable(names, results.map((r) => r.run.report.metrics)));
   if (o.out !== undefined) writeOut(cmd, `reports: ${results.map((r) => path.resolve(r.outDir!, 'report.html')).join(', ')}`);
   if (o.out !== undefined) writeOut(cmd, `paired comparison: ${path.resolve(o.out, 'study.html')}`);
@@ -327,7 +328,7 @@ function spreadlessSpread(cmd: Command, bars: LoadedBars & { fine?: BarSeries | 
     );
   }
   const spread = Number((points * inst.point).toFixed(inst.digits + 2));
-  fillSpreadless(bars.series, bars.spreadless, spread);
+  fillSpreadless(bars.source, bars.spreadless, spread);
   if (bars.fine && bars.fineSpreadless) fillSpreadless(bars.fine, [bars.fineSpreadless], spread);
   const source = given !== undefined ? '--spread-points' : `the ${inst.canonical} default, instruments.${inst.canonical}.defaultSpreadPoints`;
   writeErr(

@@ -6,11 +6,11 @@ import { type BarSink, forEachRow, integerIn, parseDecimal, splitCells } from '.
 
 export const BINANCE_COLUMNS = 12;
 
-/** Reads Binance klines from text[pos] (line number `line`). */
-export function readBinanceRows(text: string, pos: number, line: number, sink: BarSink): void {
+/** Reads Binance klines from text[pos] (line number `line`). Returns the line number after the text. */
+export function readBinanceRows(text: string, pos: number, line: number, sink: BarSink): number {
   const cs = new Int32Array(BINANCE_COLUMNS + 1);
   const ce = new Int32Array(BINANCE_COLUMNS + 1);
-  forEachRow(text, pos, line, (s, e, ln) => {
+  return forEachRow(text, pos, line, (s, e, ln) => {
     const n = splitCells(text, s, e, ',', cs, ce);
     if (n !== BINANCE_COLUMNS) return sink.reject(ln, `expected ${BINANCE_COLUMNS} columns, found ${n}`);
     const ts = cs[0]!;

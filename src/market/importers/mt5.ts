@@ -68,8 +68,11 @@ const EXPORT_COLUMNS = {
   spread: '<SPREAD>',
 } as const;
 
-/** Reads an MT5 "Export bars" file; `header` is its first line, rows start at text[pos] (line 2). */
-export function readMt5ExportRows(text: string, header: string, pos: number, sink: BarSink, setup: ServerTimeSetup): void {
+/**
+ * Reads rows of an MT5 "Export bars" file; `header` is its first line, rows start at text[pos] (line
+ * number `line`). Returns the line number after the text.
+ */
+export function readMt5ExportRows(text: string, header: string, pos: number, line: number, sink: BarSink, setup: ServerTimeSetup): number {
   const names = header.split('\t').map((n) => n.trim().toUpperCase());
   const c = columnsOf(names, EXPORT_COLUMNS);
   requireColumns(c, EXPORT_COLUMNS, ['date', 'open', 'high', 'low', 'close', 'tickVolume'], setup.file, 'MT5 "Export bars"');
@@ -80,7 +83,7 @@ export function readMt5ExportRows(text: string, header: string, pos: number, sin
   const ce = new Int32Array(ncol + 1);
   const at = (i: number): [number, number] => (i < 0 ? [0, 0] : [cs[i]!, ce[i]!]);
   const num = (i: number): number => (i < 0 ? NaN : parseDecimal(text, cs[i]!, ce[i]!));
-  forEachRow(text, pos, 2, (s, e, ln) => {
+  return forEachRow(text, pos, line, (s, e, ln) => {
     const n = splitCells(text, s, e, '\t', cs, ce);
     if (n !== ncol) return sink.reject(ln, `expected ${ncol} tab-separated columns, found ${n}`);
     const [ds, de] = at(c.date);
@@ -145,8 +148,8 @@ function ratesWall(text: string, s: number, e: number): number {
   return checkedWall(y, mo, d, h, mi, sec);
 }
 
-/** Reads an mt5_rates CSV; `header` is its first line, rows start at text[pos] (line 2). */
-export function readMt5RatesRows(text: string, header: string, pos: number, sink: BarSink, setup: ServerTimeSetup): void {
+/** Reads rows of an mt5_rates CSV; `header` is its first line, rows start at text[pos] (line number `line`). Returns the line number after the text. */
+export function readMt5RatesRows(text: string, header: string, pos: number, line: number, sink: BarSink, setup: ServerTimeSetup): number {
   const names = header.split(',').map((n) => n.trim().toLowerCase());
   const c = columnsOf(names, RATES_COLUMNS);
   requireColumns(c, RATES_COLUMNS, ['time', 'open', 'high', 'low', 'close', 'tickVolume'], setup.file, 'MT5 rates (copy_rates_*)');
@@ -156,7 +159,7 @@ export function readMt5RatesRows(text: string, header: string, pos: number, sink
   const cs = new Int32Array(ncol + 1);
   const ce = new Int32Array(ncol + 1);
   const num = (i: number): number => (i < 0 ? NaN : parseDecimal(text, cs[i]!, ce[i]!));
-  forEachRow(text, pos, 2, (s, e, ln) => {
+  return forEachRow(text, pos, line, (s, e, ln) => {
     const n = splitCells(text, s, e, ',', cs, ce);
     if (n !== ncol) return sink.reject(ln, `expected ${ncol} columns, found ${n}`);
     const ts = cs[c.time]!;

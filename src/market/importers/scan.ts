@@ -138,8 +138,11 @@ export function splitCells(text: string, s: number, e: number, delim: string, cs
   }
 }
 
-/** Calls `row` for each non-blank line from `pos` (which starts line number `line`), CRLF or LF. */
-export function forEachRow(text: string, pos: number, line: number, row: (s: number, e: number, line: number) => void): void {
+/**
+ * Calls `row` for each non-blank line from `pos` (which starts line number `line`), CRLF or LF.
+ * Returns the number of the line after the text (the text ends with a newline, or at the file's end).
+ */
+export function forEachRow(text: string, pos: number, line: number, row: (s: number, e: number, line: number) => void): number {
   const len = text.length;
   while (pos < len) {
     const nl = text.indexOf('\n', pos);
@@ -150,6 +153,7 @@ export function forEachRow(text: string, pos: number, line: number, row: (s: num
     pos = next;
     line++;
   }
+  return line;
 }
 
 /** Text of a cell range for a message, tabs shown as spaces. */

@@ -46,14 +46,13 @@ afterAll(() => {
 function job(file: string, symbol: string, every: number, outDir: string | null, faults?: number): ReplayJob {
   const instrument = instrumentFromConfig(config, symbol);
   const bars = loadBarFiles([sharedFile(file)], { instrument });
-  const entries = generateEntries(bars.series, bars.timeframe, { ...DEFAULT_GENERATED, every, seed: 1 });
+  const entries = generateEntries(bars.source, bars.timeframe, { ...DEFAULT_GENERATED, every, seed: 1 });
   return {
     config,
     instrument,
-    series: bars.series,
+    bars: bars.source,
     timeframe: bars.timeframe,
     data: bars.data,
-    gaps: bars.gaps,
     entries,
     entriesSource: `generated every ${every}`,
     broker: { accountMode: 'hedging', ...(faults ? { faults: { rate: faults, seed: 3 } } : {}) },
