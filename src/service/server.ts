@@ -1,8 +1,9 @@
 // Warden's HTTP server: one server, one port, relative URLs (the original's pages fetched from the
 // wrong port). Every answer is JSON with a proper status: 400 with a message for a malformed request,
-// 401 without the token on a mutating endpoint (before the request is parsed or validated), 403 for a
-// request naming another host (see access.ts), 404 for an unknown ticket, 429 past the rate limit,
-// 500 without internals. Requests and responses go through zod schemas, which also make /openapi.json.
+// 401 without the token on a mutating endpoint (before the request, its URL included, is parsed or
+// validated), 403 for a request naming another host (see access.ts), 404 for an unknown ticket, 429
+// past the rate limit, 500 without internals. Requests and responses go through zod schemas, which
+// also make /openapi.json.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
@@ -59,6 +60,8 @@ export interface ServerOptions {
   readsNeedToken?: boolean;
   /** Serve HTTPS with this certificate and key (PEM). */
   https?: { cert: Buffer; key: Buffer };
+  /** Requests one keep-alive connection may carry (default MAX_REQUESTS_PER_SOCKET). */
+  maxRequestsPerSocket?: number;
   /** Extra lines for /metrics (the engine loop's counters). */
   metrics?: () => Record<string, number>;
   /** Live updates for /api/events (server-sent events). */
@@ -133,6 +136,15 @@ class RateLimitedError extends Error {
 /** The methods a path may be routed for (405 names those it takes). */
 const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
+/**
+ * Requests one keep-alive connection may carry: the answer to the last says `connection: close` and
+ * the server closes it; the client goes on over a new connection. A busy client cannot hold one
+ * connection for ever (the idle timeout only ends quiet ones): each of its connections is made again,
+ * through the host check and the limits, now and then. A thousand keeps the reconnections rare for the
+ * dashboard's polling and the trader's scripts.
+ */
+export const MAX_REQUESTS_PER_SOCKET = 1000;
+
 /** Error names of the 4xx statuses fastify raises itself (the rest are bad_request). */
 const CLIENT_ERRORS: Readonly<Record<number, string>> = {
   403: 'forbidden',
@@ -144,6 +156,17 @@ const CLIENT_ERRORS: Readonly<Record<number, string>> = {
 };
 
 export async function buildServer(o: ServerOptions) {
+  const hosts = new HostAllowList(o.hosts ?? { boundHost: '127.0.0.1', allowedHosts: [], tls: o.https !== undefined });
+  /** Why a request's token does not open a guarded endpoint ('' when it does). */
+  const tokenProblem = (req: FastifyRequest): string => {
+    const sent = sentToken(req);
+    if (sent === '') return 'this endpoint needs the API token: Authorization: Bearer <token>';
+    return tokenMatches(sent, o.token) ? '' : 'the API token is not valid';
+  };
+  const unauthorized = (reply: FastifyReply, why: string) => reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: why });
+  /** Whether a request's path and method need the token: every route other than a read does, and beyond loopback the reads too. */
+  const guarded = (method: string, path: string): boolean => (method !== 'GET' && method !== 'HEAD') || (o.readsNeedToken === true && (path.startsWith('/api/') || path === '/metrics'));
+
   const app = Fastify({
     loggerInstance: o.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -154,15 +177,34 @@ export async function buildServer(o: ServerOptions) {
     bodyLimit: 64 * 1024,
     ...(o.https ? { https: o.https } : {}),
     // Idle keep-alive connections are closed after 5 s, a request's headers must arrive within 10 s
-    // and the whole request within 30 s: a client holding connections open cannot hold the server.
+    // and the whole request within 30 s, and a connection carries a bounded number of requests: a
+    // client holding connections open cannot hold the server. No cap on simultaneous connections
+    // (server.maxConnections): a connection over it would be refused before its request is read, so
+    // the cap could not tell the trader's token-bearing call from a flood and would lock the trader out
+    // with the flooder (and each dashboard tab holds its event stream open). The timeouts end idle and
+    // slow connections instead.
     keepAliveTimeout: 5_000,
     requestTimeout: 30_000,
     connectionTimeout: 30_000,
     http: { headersTimeout: 10_000 },
+    maxRequestsPerSocket: o.maxRequestsPerSocket ?? MAX_REQUESTS_PER_SOCKET,
     // The router's own refusals (a malformed URL, a parameter too long) in the API's one error shape,
-    // without the URL: it is the caller's, and may be anything.
-    frameworkErrors: (err, _req, reply) => {
-      void (reply as FastifyReply).code(400).send({ error: 'bad_request', message: err.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (a malformed percent-encoding)' : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the request is not valid' });
+    // without the URL: it is the caller's, and may be anything. They come before every hook, so the
+    // refusals the hooks make come first here too: a request naming another host is 403, and one for a
+    // guarded endpoint without the token is 401, so neither learns how the route reads its URL.
+    frameworkErrors: (err, req, reply) => {
+      const r = reply as FastifyReply;
+      const why = hosts.refusal({ host: req.headers.host, origin: req.headers.origin }, req.socket.localAddress, req.socket.localPort);
+      if (why !== '') {
+        void r.code(403).send({ error: 'forbidden', message: why });
+        return;
+      }
+      const noToken = guarded(req.method, req.url.split('?')[0] ?? '') ? tokenProblem(req) : '';
+      if (noToken !== '') {
+        void unauthorized(r, noToken);
+        return;
+      }
+      void r.code(400).send({ error: 'bad_request', message: err.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (a malformed percent-encoding)' : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the request is not valid' });
     },
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -195,7 +237,6 @@ export async function buildServer(o: ServerOptions) {
 
   // Before anything else: a request naming another host (DNS rebinding) or sent by another site's page
   // is refused, whatever its route, so no answer of this server is ever read by such a page.
-  const hosts = new HostAllowList(o.hosts ?? { boundHost: '127.0.0.1', allowedHosts: [], tls: o.https !== undefined });
   app.addHook('onRequest', async (req, reply) => {
     const origin = req.headers.origin;
     const why = hosts.refusal({ host: req.headers.host, origin }, req.socket.localAddress, req.socket.localPort);
@@ -203,10 +244,8 @@ export async function buildServer(o: ServerOptions) {
   });
 
   const requireToken = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const sent = sentToken(req);
-    if (sent === '' || !tokenMatches(sent, o.token)) {
-      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: sent === '' ? 'this endpoint needs the API token: Authorization: Bearer <token>' : 'the API token is not valid' });
-    }
+    const why = tokenProblem(req);
+    if (why !== '') await unauthorized(reply, why);
   };
 
   // Three buckets, so no caller locks out another: requests bearing the valid token (the trader's

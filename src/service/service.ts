@@ -50,6 +50,8 @@ export interface ServiceOptions {
   env?: Record<string, string | undefined>;
   /** The account to drive (default: the config's `broker:`); tests pass a fake venue. */
   broker?: ConfiguredBroker;
+  /** Requests one keep-alive connection may carry (default MAX_REQUESTS_PER_SOCKET); tests set a small one. */
+  maxRequestsPerSocket?: number;
 }
 
 export interface RunningService {
@@ -267,6 +269,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     hosts: { boundHost: svc.host, allowedHosts: svc.allowedHosts, tls: https !== undefined },
     readsNeedToken: !isLoopback(svc.host),
     ...(https ? { https } : {}),
+    ...(o.maxRequestsPerSocket !== undefined ? { maxRequestsPerSocket: o.maxRequestsPerSocket } : {}),
     metrics: () => {
       const n = notifier.stats();
       let sent = 0;

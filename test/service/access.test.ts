@@ -2,11 +2,13 @@
 // rebinding, another site's script) is refused with 403 naming the header; a bind beyond loopback is
 // refused without a token of the trader's own and TLS or a proxy, and then every read needs the token;
 // a token file others may read is made 600; the rate limit keeps the trader's token-bearing calls and
-// the dashboard's pages apart from a flood of other callers, and counts unknown routes. Limits are small
-// and configured, and responses are counted: nothing waits for a time window.
+// the dashboard's pages apart from a flood of other callers, and counts unknown routes; a keep-alive
+// connection carries a bounded number of requests. Limits are small and configured, and responses are
+// counted: nothing waits for a time window.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
+import { MAX_REQUESTS_PER_SOCKET } from '../../src/service/server.ts';
 import { ServiceSetupError, startService, type RunningService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import { wardenCli } from '../support/cliRun.ts';
@@ -31,11 +34,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(service: Record<string, unknown>, o: { token?: string; tokenFile?: string; log?: ReturnType<typeof createLogger> } = {}): Promise<RunningService> {
+async function start(service: Record<string, unknown>, o: { token?: string; tokenFile?: string; log?: ReturnType<typeof createLogger>; maxRequestsPerSocket?: number } = {}): Promise<RunningService> {
   const config = configSchema.parse({ service: { port: 0, market: { speed: 400, warmupMinutes: 1500, demoPositions: 2 }, ...service } });
   const store = openSqliteStore(join(dir, `s-${running.length}-${Math.random().toString(36).slice(2)}.db`), { now: PINNED_NOW });
   try {
-    const s = await startService({ config, store, log: o.log ?? createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'token' in o ? o.token : TOKEN, tokenFile: o.tokenFile ?? join(dir, 'unused.token') });
+    const s = await startService({ config, store, log: o.log ?? createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'token' in o ? o.token : TOKEN, tokenFile: o.tokenFile ?? join(dir, 'unused.token'), ...(o.maxRequestsPerSocket !== undefined ? { maxRequestsPerSocket: o.maxRequestsPerSocket } : {}) });
     running.push({ service: s, close: () => store.close() });
     return s;
   } catch (err) {
@@ -121,6 +124,38 @@ describe('Host and Origin', () => {
     const text = await send(port, 'PATCH', '/api/positions/1/plan', { host, 'content-type': 'text/csv', authorization: `Bearer ${TOKEN}` }, 'a,b');
     expect(text.status).toBe(415);
     expect(json(text).error).toBe('unsupported_media_type');
+  });
+
+  it('a caller without the token learns nothing of a guarded route\'s schema: 401 without field names, its URL included; 403 for another host', async () => {
+    const host = `127.0.0.1:${port}`;
+    const ct = { host, 'content-type': 'application/json' };
+    // What a validation's answer would say: the body's fields, the parts of the request, zod's words.
+    const schemaWords = /\b(ticket|symbol|reason|breakevenPct|partialPct|partialClosePct|trailingEnabled|body|params|querystring)\b|required|Unrecognized|Invalid|expected|too long|percent/i;
+    const cases: [string, string, string][] = [
+      ['POST', '/api/trades', '{"ticket": 5, "breakevenPct": "x"}'],
+      ['POST', '/api/shadow/promote', '{"sym": ""}'],
+      ['POST', '/api/positions/1/dtms/disable', '{"reason": 42, "extra": true}'],
+      ['PATCH', '/api/positions/1/plan', '[]'],
+      // The router reads these URLs before any route does: a parameter too long, a malformed percent-encoding.
+      ['POST', `/api/positions/${'a'.repeat(200)}/exits/disable`, ''],
+      ['PATCH', '/api/positions/%E0%A4%A/plan', '{}'],
+    ];
+    for (const [method, path, body] of cases) {
+      const without: Record<string, string>[] = [{}, { authorization: 'Bearer not-the-token' }];
+      for (const auth of without) {
+        const r = await send(port, method, path, { ...ct, ...auth }, body);
+        expect(r.status, `${method} ${path.slice(0, 40)}`).toBe(401);
+        expect(r.headers['www-authenticate']).toBe('Bearer');
+        expect(json(r).error).toBe('unauthorized');
+        expect(r.body).not.toMatch(schemaWords);
+      }
+      // With the token the same request is validated, and the answer says what is wrong.
+      const known = await send(port, method, path, { ...ct, authorization: `Bearer ${TOKEN}` }, body);
+      expect(known.status, `${method} ${path.slice(0, 40)} with the token`).toBe(400);
+      expect(known.body).toMatch(schemaWords);
+      // Another host is refused first, whatever the URL.
+      expect((await send(port, method, path, { ...ct, host: 'evil.example' }, body)).status).toBe(403);
+    }
   });
 
   it('a known path asked with another method is 405 with Allow; /docs is served under a Content-Security-Policy', async () => {
@@ -251,5 +286,62 @@ describe('the rate limit', () => {
     for (let i = 0; i < 25; i++) if ((await send(port, 'GET', '/api/positions', page)).status === 429) pageRefused++;
     expect(pageRefused).toBe(25 + 2 - 20);
     expect((await send(port, 'GET', '/api/positions', auth)).status).toBe(200);
+  }, 60_000);
+});
+
+describe('keep-alive connections', () => {
+  interface Reused {
+    status: number;
+    connection: string | undefined;
+    /** The client's end of the connection the answer came on: one per connection. */
+    localPort: number | undefined;
+  }
+
+  const getOn = (agent: Agent, port: number, path: string): Promise<Reused> =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, agent, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+        const localPort = res.socket.localPort;
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, localPort }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('one connection carries a bounded number of requests: the last answer closes it, and the client goes on over a new one', async () => {
+    // A small limit, so the test sends few requests; the service's default is MAX_REQUESTS_PER_SOCKET.
+    const LIMIT = 5;
+    expect(LIMIT).toBeLessThan(MAX_REQUESTS_PER_SOCKET);
+    const s = await start({}, { maxRequestsPerSocket: LIMIT });
+    const port = portOf(s);
+    // One connection at a time, kept alive between requests, as a polling client or script holds it.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const answers: Reused[] = [];
+      for (let i = 0; i <= LIMIT; i++) answers.push(await getOn(agent, port, '/api/dtms/status'));
+      expect(answers.map((a) => a.status)).toEqual(Array(LIMIT + 1).fill(200));
+      // The first LIMIT answers on one connection, the last of them closing it.
+      const first = answers.slice(0, LIMIT);
+      expect(new Set(first.map((a) => a.localPort)).size).toBe(1);
+      expect(first.map((a) => a.connection)).toEqual([...Array<string>(LIMIT - 1).fill('keep-alive'), 'close']);
+      // The next request on a new connection, kept alive again.
+      const after = answers[LIMIT]!;
+      expect(after.localPort).not.toBe(first[0]!.localPort);
+      expect(after.connection).toBe('keep-alive');
+    } finally {
+      agent.destroy();
+    }
+    // The server ends the connection itself: a client that keeps it after the LIMIT-th answer (here,
+    // LIMIT requests sent at once on a bare socket) sees it closed, all LIMIT answered.
+    const raw = connect(port, '127.0.0.1');
+    let text = '';
+    raw.setEncoding('utf8');
+    raw.on('data', (c: string) => (text += c));
+    const ended = new Promise<void>((resolve) => raw.on('end', resolve));
+    raw.write(`GET /api/dtms/status HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nauthorization: Bearer ${TOKEN}\r\n\r\n`.repeat(LIMIT));
+    await ended;
+    raw.destroy();
+    expect(text.match(/HTTP\/1\.1 200 /g)).toHaveLength(LIMIT);
+    expect(text.match(/\r\nconnection: close\r\n/gi)).toHaveLength(1);
   }, 60_000);
 });
