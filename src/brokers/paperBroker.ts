@@ -53,7 +53,8 @@
 //   exempt close also ignores the freeze level: it is bookkeeping, not a trading request.
 import { floorToStep, isStepMultiple, isTighterStop } from '../domain/rounding.ts';
 import type { Bar, Instrument, Intent, Position, Side } from '../domain/types.ts';
-import type { BarSeries } from '../market/barSeries.ts';
+import type { BarSource } from '../market/barSource.ts';
+import { FineBarWindow } from '../market/fineBarWindow.ts';
 import { SeededRng } from '../market/sampleMarket.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
 
@@ -78,8 +79,11 @@ export interface PaperBrokerOptions {
   accountMode: AccountMode;
   /** Which of SL/TP fills first when one bar touches both. Default 'stop_first'. */
   intrabar?: IntrabarRule;
-  /** Finer-timeframe bars (e.g. M1 under H1 replay) used to resolve a bar that touches both SL and TP. */
-  fineBars?: BarSeries;
+  /**
+   * Finer-timeframe bars (e.g. M1 under H1 replay) used to resolve a bar that touches both SL and TP;
+   * read forward as the bars are filled (see FineBarWindow), never held whole.
+   */
+  fineBars?: BarSource;
   /** The replay bars' timeframe in ms (to find the fine bars inside a bar). */
   timeframeMs: number;
   /** Spread in POINTS used when a bar has none (NaN), or always when spreadMode is 'fixed'. Default 0. */
@@ -184,7 +188,7 @@ export class PaperBroker {
   private readonly inst: Instrument;
   private readonly netting: boolean;
   private readonly intrabar: IntrabarRule;
-  private readonly fineBars: BarSeries | undefined;
+  private readonly fineBars: FineBarWindow | undefined;
   private readonly timeframeMs: number;
   private readonly fixedSpread: boolean;
   private readonly defaultSpread: number;
@@ -227,7 +231,7 @@ export class PaperBroker {
     this.inst = instrument;
     this.netting = options.accountMode === 'netting';
     this.intrabar = options.intrabar ?? 'stop_first';
-    this.fineBars = options.fineBars;
+    this.fineBars = options.fineBars === undefined ? undefined : new FineBarWindow(options.fineBars);
     this.timeframeMs = options.timeframeMs;
     this.fixedSpread = options.spreadMode === 'fixed';
     this.defaultSpread = (options.spreadPoints ?? 0) * instrument.point;
@@ -642,14 +646,20 @@ export class PaperBroker {
     return stopFirst ? this.hit(false, 'sl', sl!, o, time) : this.hit(false, 'tp', tp!, o, time);
   }
 
+  /** Releases the finer bars' file (a replay that ends before the file does). */
+  releaseFineBars(): void {
+    this.fineBars?.close();
+  }
+
   /** First fine bar inside [time, time + timeframeMs) that reaches a level decides the fill. */
   private walkFine(p: Book, time: number): boolean {
-    const fine = this.fineBars!;
-    const end = time + this.timeframeMs;
+    const window = this.fineBars!;
+    const [lo, hi] = window.select(time, time + this.timeframeMs);
+    const fine = window.bars;
     const b = this.fineBar;
     const barSpread = this.barSpread;
     let found = false;
-    for (let j = fine.lowerBound(time); j < fine.length && fine.time[j]! < end; j++) {
+    for (let j = lo; j < hi; j++) {
       fine.read(j, b);
       this.barSpread = this.spreadOf(b.spread);
       if (this.touch(p, b, false)) {

@@ -7,6 +7,8 @@ import { BarSeries } from './barSeries.ts';
 export interface BarSource {
   /** Bars in the source. */
   readonly length: number;
+  /** A reader of the bars from the first, chunk by chunk: for a consumer that pulls them (the paper broker's finer bars). */
+  open(): BarCursor;
   /**
    * Plays the bars in order: `each(chunk, offset)` gets consecutive bars, chunk bar j being bar
    * offset + j of the source. A chunk is only valid during the call (its columns are reused).
@@ -15,6 +17,27 @@ export interface BarSource {
   forEachChunk(each: (chunk: BarSeries, offset: number) => boolean | void): void;
   /** SHA-256 of the bars (every field of every bar, in order): what a replay's run key depends on. */
   fingerprint(): string;
+}
+
+/** Bars pulled chunk by chunk; a chunk is valid until the next call. */
+export interface BarCursor {
+  /** The next chunk (at least one bar), or null at the end. */
+  next(): BarSeries | null;
+  /** Releases the reader (a file) before the end; harmless after it. */
+  close(): void;
+}
+
+/** `source.forEachChunk` through its cursor: chunks in order with the offset of their first bar. */
+export function playChunks(cursor: BarCursor, each: (chunk: BarSeries, offset: number) => boolean | void): void {
+  let offset = 0;
+  try {
+    for (let chunk = cursor.next(); chunk !== null; chunk = cursor.next()) {
+      if (each(chunk, offset) === false) return;
+      offset += chunk.length;
+    }
+  } finally {
+    cursor.close();
+  }
 }
 
 /** Bars already in memory (the generated sample market, tests). */
@@ -26,8 +49,22 @@ export class InMemoryBars implements BarSource {
     return this.series.length;
   }
 
+  open(): BarCursor {
+    let given = this.series.length === 0;
+    return {
+      next: () => {
+        if (given) return null;
+        given = true;
+        return this.series;
+      },
+      close: () => {
+        given = true;
+      },
+    };
+  }
+
   forEachChunk(each: (chunk: BarSeries, offset: number) => boolean | void): void {
-    if (this.series.length > 0) each(this.series, 0);
+    playChunks(this.open(), each);
   }
 
   fingerprint(): string {

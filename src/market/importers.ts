@@ -196,68 +196,118 @@ export interface BarFileStreamResult {
 }
 
 /**
+ * Reads a bar file of any size in steps: each `next()` gives the bars of the next step (a chunk whose
+ * columns are reused by the following call), null at the end. Memory stays flat in the file's size.
+ * Whole-file problems throw ImportError (the file is closed); bad rows collect in `errors`.
+ */
+export class BarFileReader {
+  private fd: number | null;
+  private readonly buf: Buffer;
+  private readonly sink: BarSink;
+  private readonly parser: BarTextParser;
+  private enc: Encoding | null = null;
+  private decoder: StringDecoder | null = null;
+  // UTF-16BE: an odd trailing byte waits for its pair (swapped to LE in whole pairs).
+  private oddByte = -1;
+  private carry = '';
+  /** Bars handed out so far (bad rows excluded). */
+  bars = 0;
+
+  constructor(
+    readonly file: string,
+    o: ImportOptions,
+    chunkBytes = STREAM_CHUNK_BYTES,
+  ) {
+    this.sink = new BarSink(file, 1 << 16);
+    this.parser = new BarTextParser(file, o, this.sink);
+    this.buf = Buffer.allocUnsafe(Math.max(4, chunkBytes));
+    this.fd = openSync(file, 'r');
+  }
+
+  get format(): BarFormat | null {
+    return this.parser.format;
+  }
+
+  get errors(): RowError[] {
+    return this.sink.errors;
+  }
+
+  /** The next chunk of bars, or null at the end of the file. */
+  next(): BarSeries | null {
+    try {
+      return this.read();
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    closeSync(this.fd);
+    this.fd = null;
+  }
+
+  private read(): BarSeries | null {
+    const chunk = this.sink.series;
+    chunk.length = 0;
+    while (this.fd !== null) {
+      const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
+      if (n === 0) {
+        this.close();
+        const rest = this.carry + (this.decoder?.end() ?? '');
+        this.carry = '';
+        if (rest.length > 0) this.parser.push(rest);
+        // An empty file: the parser says so.
+        if (this.parser.format === null) this.parser.push('');
+        break;
+      }
+      let bytes = this.buf.subarray(0, n);
+      if (this.enc === null) {
+        this.enc = encodingOf(bytes);
+        this.decoder = new StringDecoder(this.enc.kind === 'utf8' ? 'utf8' : 'utf16le');
+        bytes = bytes.subarray(this.enc.bom);
+      }
+      let text: string;
+      if (this.enc.kind === 'utf16be') {
+        const joined = this.oddByte >= 0 ? Buffer.concat([Buffer.from([this.oddByte]), bytes]) : Buffer.from(bytes);
+        const even = joined.length & ~1;
+        this.oddByte = even < joined.length ? joined[even]! : -1;
+        text = this.decoder!.write(joined.subarray(0, even).swap16());
+      } else text = this.decoder!.write(bytes);
+      const all = this.carry.length > 0 ? this.carry + text : text;
+      const nl = all.lastIndexOf('\n');
+      if (nl === -1) this.carry = all;
+      else {
+        this.carry = all.slice(nl + 1);
+        this.parser.push(nl + 1 === all.length ? all : all.slice(0, nl + 1));
+      }
+      if (this.carry.length > MAX_LINE_CHARS) {
+        throw new ImportError(`${this.file}:${this.parser.line}: a line longer than ${MAX_LINE_CHARS} characters: not a bar file (a binary file, or one without line breaks)`);
+      }
+      if (chunk.length > 0) break;
+    }
+    if (chunk.length === 0) return null;
+    this.bars += chunk.length;
+    return chunk;
+  }
+}
+
+/**
  * Reads a bar file of any size in steps and hands its bars to `each` in chunks, in file order; a
  * chunk's columns are reused once `each` returns. `each` returning false stops the reading. Memory
  * stays flat in the file's size. Whole-file problems throw ImportError; bad rows are in `errors`.
  */
 export function streamBarFile(path: string, o: ImportOptions, each: (chunk: BarSeries) => boolean | void, chunkBytes = STREAM_CHUNK_BYTES): BarFileStreamResult {
-  const sink = new BarSink(path, 1 << 16);
-  const parser = new BarTextParser(path, o, sink);
-  const fd = openSync(path, 'r');
-  let bars = 0;
+  const reader = new BarFileReader(path, o, chunkBytes);
   try {
-    const buf = Buffer.allocUnsafe(Math.max(4, chunkBytes));
-    let enc: Encoding | null = null;
-    let decoder: StringDecoder | null = null;
-    // UTF-16BE: an odd trailing byte waits for its pair (swapped to LE in whole pairs).
-    let oddByte = -1;
-    let carry = '';
-    let stopped = false;
-    const feed = (text: string): void => {
-      if (stopped || text.length === 0) return;
-      parser.push(text);
-      const chunk = sink.series;
-      if (chunk.length > 0) {
-        bars += chunk.length;
-        if (each(chunk) === false) stopped = true;
-        chunk.length = 0;
-      }
-    };
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      let bytes = buf.subarray(0, n);
-      if (enc === null) {
-        enc = encodingOf(bytes);
-        decoder = new StringDecoder(enc.kind === 'utf8' ? 'utf8' : 'utf16le');
-        bytes = bytes.subarray(enc.bom);
-      }
-      let text: string;
-      if (enc.kind === 'utf16be') {
-        const joined = oddByte >= 0 ? Buffer.concat([Buffer.from([oddByte]), bytes]) : Buffer.from(bytes);
-        const even = joined.length & ~1;
-        oddByte = even < joined.length ? joined[even]! : -1;
-        text = decoder!.write(joined.subarray(0, even).swap16());
-      } else text = decoder!.write(bytes);
-      const all = carry.length > 0 ? carry + text : text;
-      const nl = all.lastIndexOf('\n');
-      if (nl === -1) {
-        carry = all;
-      } else {
-        carry = all.slice(nl + 1);
-        feed(nl + 1 === all.length ? all : all.slice(0, nl + 1));
-      }
-      if (stopped) break;
-      if (carry.length > MAX_LINE_CHARS) {
-        throw new ImportError(`${path}:${parser.line}: a line longer than ${MAX_LINE_CHARS} characters: not a bar file (a binary file, or one without line breaks)`);
-      }
+    for (let chunk = reader.next(); chunk !== null; chunk = reader.next()) {
+      if (each(chunk) === false) break;
     }
-    if (!stopped) feed(carry + (decoder?.end() ?? ''));
-    if (parser.format === null) parser.push('');
   } finally {
-    closeSync(fd);
+    reader.close();
   }
-  return { file: path, format: parser.format!, bars, errors: sink.errors };
+  return { file: path, format: reader.format!, bars: reader.bars, errors: reader.errors };
 }
 
 /** Reads a whole bar file into memory (in steps: the text is never held whole, only the bars' columns). */

@@ -2,12 +2,11 @@
 // several files of one timeframe joined in time order), the finer bars for intrabar fills, the
 // entries, or the generated sample market. Problems become ReplayInputError with a message that
 // names the file (and line) and says what to do.
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { TIMEFRAME_MS, TIMEFRAMES, type Instrument, type Timeframe } from '../domain/types.ts';
 import { BarSeries } from '../market/barSeries.ts';
-import { BarFingerprint, InMemoryBars, type BarSource } from '../market/barSource.ts';
-import { importBarsFile, ImportError, streamBarFile, type BarFormat, type ImportOptions } from '../market/importers.ts';
+import { BarFingerprint, InMemoryBars, playChunks, type BarCursor, type BarSource } from '../market/barSource.ts';
+import { BarFileReader, ImportError, streamBarFile, type BarFormat, type ImportOptions } from '../market/importers.ts';
 import { generateSampleSeries, SAMPLE_SHAPES } from '../market/sampleMarket.ts';
 import type { RowError } from '../market/uniformCsv.ts';
 import type { DataSummary } from './reportModel.ts';
@@ -99,6 +98,8 @@ export interface LoadBarsOptions {
   instrument: Instrument;
   skipBadRows?: boolean;
   fillFile?: string;
+  /** Bytes read per step (default STREAM_CHUNK_BYTES); tests take small steps to cut chunks anywhere. */
+  chunkBytes?: number;
 }
 
 /** What one pass over a bar file learnt: enough to check, order and describe it without keeping its bars. */
@@ -106,6 +107,7 @@ interface ScannedFile {
   file: string;
   format: BarFormat;
   options: ImportOptions;
+  chunkBytes: number | undefined;
   bars: number;
   first: number;
   last: number;
@@ -130,15 +132,31 @@ function scanFile(file: string, o: LoadBarsOptions): ScannedFile {
   const spreads = new SpreadWatch();
   const fp = new BarFingerprint();
   try {
-    const r = streamBarFile(file, options, (chunk) => {
-      if (chunk.length === 0) return;
-      if (Number.isNaN(first)) first = chunk.time[0]!;
-      steps.add(chunk);
-      spreads.add(chunk);
-      fp.add(chunk);
-      last = chunk.time[chunk.length - 1]!;
-    });
-    return { file, format: r.format, options, bars: r.bars, first, last, timeframeMs: steps.mostCommon(), errors: r.errors, spreadless: spreads.kind(), fingerprint: fp.digest() };
+    const r = streamBarFile(
+      file,
+      options,
+      (chunk) => {
+        if (Number.isNaN(first)) first = chunk.time[0]!;
+        steps.add(chunk);
+        spreads.add(chunk);
+        fp.add(chunk);
+        last = chunk.time[chunk.length - 1]!;
+      },
+      o.chunkBytes,
+    );
+    return {
+      file,
+      format: r.format,
+      options,
+      chunkBytes: o.chunkBytes,
+      bars: r.bars,
+      first,
+      last,
+      timeframeMs: steps.mostCommon(),
+      errors: r.errors,
+      spreadless: spreads.kind(),
+      fingerprint: fp.digest(),
+    };
   } catch (err) {
     return importFailure(file, err);
   }
@@ -153,10 +171,10 @@ export class BarFilesSource implements BarSource {
   readonly length: number;
   private readonly fills: (number | null)[];
 
-  constructor(
-    private readonly parts: readonly ScannedFile[],
-    private readonly digest: string,
-  ) {
+  private digest: string | null;
+
+  constructor(private readonly parts: readonly ScannedFile[]) {
+    this.digest = parts.length === 1 ? parts[0]!.fingerprint : null;
     this.length = parts.reduce((n, p) => n + p.bars, 0);
     this.fills = parts.map(() => null);
   }
@@ -164,35 +182,63 @@ export class BarFilesSource implements BarSource {
   fillSpreads(files: readonly SpreadlessFile[], spread: number): void {
     let at = 0;
     this.parts.forEach((p, k) => {
-      if (files.some((f) => f.from === at && f.to === at + p.bars - 1)) this.fills[k] = spread;
+      if (files.some((f) => f.from === at && f.to === at + p.bars - 1)) {
+        this.fills[k] = spread;
+        this.digest = null;
+      }
       at += p.bars;
     });
   }
 
-  forEachChunk(each: (chunk: BarSeries, offset: number) => boolean | void): void {
-    let offset = 0;
-    for (let k = 0; k < this.parts.length; k++) {
-      const p = this.parts[k]!;
-      const fill = this.fills[k]!;
-      let stopped = false;
-      let r: ReturnType<typeof streamBarFile>;
-      try {
-        r = streamBarFile(p.file, p.options, (chunk) => {
-          if (fill !== null) chunk.spread.fill(fill, 0, chunk.length);
-          const go = each(chunk, offset);
-          offset += chunk.length;
-          if (go === false) stopped = true;
-          return go;
-        });
-      } catch (err) {
-        return importFailure(p.file, err);
-      }
-      if (stopped) return;
-      if (r.bars !== p.bars) throw new ReplayInputError(`${p.file} changed while Warden was replaying it (${p.bars} bars when first read, ${r.bars} now): run again on a file that stays as it is`);
-    }
+  open(): BarCursor {
+    let k = 0;
+    let reader: BarFileReader | null = null;
+    const failed = (file: string, err: unknown): never => {
+      reader?.close();
+      return importFailure(file, err);
+    };
+    return {
+      next: () => {
+        while (k < this.parts.length) {
+          const p = this.parts[k]!;
+          let chunk: BarSeries | null;
+          try {
+            reader ??= new BarFileReader(p.file, p.options, p.chunkBytes);
+            chunk = reader.next();
+          } catch (err) {
+            return failed(p.file, err);
+          }
+          if (chunk !== null) {
+            const fill = this.fills[k]!;
+            if (fill !== null) chunk.spread.fill(fill, 0, chunk.length);
+            return chunk;
+          }
+          const read = reader.bars;
+          reader = null;
+          if (read !== p.bars) throw new ReplayInputError(`${p.file} changed while Warden was replaying it (${p.bars} bars when first read, ${read} now): run again on a file that stays as it is`);
+          k++;
+        }
+        return null;
+      },
+      close: () => {
+        reader?.close();
+        reader = null;
+        k = this.parts.length;
+      },
+    };
   }
 
+  forEachChunk(each: (chunk: BarSeries, offset: number) => boolean | void): void {
+    playChunks(this.open(), each);
+  }
+
+  /** The bars as played (spread fills included): the scan's digest for one unfilled file, else one more pass. */
   fingerprint(): string {
+    if (this.digest === null) {
+      const f = new BarFingerprint();
+      this.forEachChunk((chunk) => f.add(chunk));
+      this.digest = f.digest();
+    }
     return this.digest;
   }
 }
@@ -233,7 +279,7 @@ class StepCounter {
  * themselves are played from the files by the returned source. Refuses bad rows unless told to skip
  * them (then reports them).
  */
-export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): LoadedBars & { fine: BarSeries | null; fineSpreadless: SpreadlessFile | null } {
+export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): LoadedBars & { fine: BarSource | null; fineSpreadless: SpreadlessFile | null } {
   if (files.length === 0) throw new ReplayInputError('no bar file: pass --bars FILE (or --sample)');
   const parts = files.map((f) => scanFile(f, o));
   const errors = parts.flatMap((p) => p.errors);
@@ -253,32 +299,24 @@ export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): Load
   let at = 0;
   let last = -Infinity;
   let lastFile = '';
-  const digest = createHash('sha256');
   for (const p of ordered) {
     if (p.first <= last) throw new ReplayInputError(`${p.file} overlaps ${lastFile} (it starts at or before that file's last bar): pass files that follow each other`);
     if (p.spreadless !== null) spreadless.push({ file: path.basename(p.file), spreads: p.spreadless, from: at, to: at + p.bars - 1 });
     at += p.bars;
     last = p.last;
     lastFile = p.file;
-    digest.update(`${p.fingerprint}\n`);
   }
-  const source = new BarFilesSource(ordered, ordered.length === 1 ? ordered[0]!.fingerprint : digest.digest('hex'));
-  let fine: BarSeries | null = null;
+  const source = new BarFilesSource(ordered);
+  let fine: BarFilesSource | null = null;
   let fineSpreadless: SpreadlessFile | null = null;
   if (o.fillFile !== undefined) {
-    let f: ReturnType<typeof importBarsFile>;
-    try {
-      f = importBarsFile(o.fillFile, { tz: o.tz, point: o.instrument.point });
-    } catch (err) {
-      return importFailure(o.fillFile, err);
-    }
+    const f = scanFile(o.fillFile, o);
     if (f.errors.length > 0 && !o.skipBadRows) throw new ReplayInputError(`${f.errors.length} bad row(s) in ${o.fillFile}:\n${formatRowErrors(f.errors)}`);
     if (!(f.timeframeMs < tfMs) || tfMs % f.timeframeMs !== 0) {
       throw new ReplayInputError(`--fill-bars ${o.fillFile}: its ${f.timeframeMs / 60_000}-minute bars must be finer than the replayed ${timeframe} bars and divide them`);
     }
-    fine = f.series;
-    const kind = spreadlessKind(fine);
-    if (kind !== null) fineSpreadless = { file: path.basename(o.fillFile), spreads: kind, from: 0, to: fine.length - 1 };
+    fine = new BarFilesSource([f]);
+    if (f.spreadless !== null) fineSpreadless = { file: path.basename(o.fillFile), spreads: f.spreadless, from: 0, to: f.bars - 1 };
   }
   const formats = [...new Set(parts.map((p) => p.format))];
   return {

@@ -707,26 +707,30 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   const scratch: Intent[] = [];
   let over = false;
   let played = 0;
-  source.forEachChunk((chunk, offset) => {
-    for (let j = 0; j < chunk.length; j++) {
-      gaps.add(chunk.time[j]!);
-      if (over) continue;
-      const i = offset + j;
-      chunk.read(j, bar);
-      bar.spread = spreadOf(bar, inst, input.broker);
-      if (i < from) {
-        if (i > 0 && bar.time - prevTime > maxGap) engine.resetFeatures(symbol);
-        engine.onBar(symbol, bar, scratch);
-      } else {
-        if (!restored) restore();
-        if (!playBar(i)) over = true;
+  try {
+    source.forEachChunk((chunk, offset) => {
+      for (let j = 0; j < chunk.length; j++) {
+        gaps.add(chunk.time[j]!);
+        if (over) continue;
+        const i = offset + j;
+        chunk.read(j, bar);
+        bar.spread = spreadOf(bar, inst, input.broker);
+        if (i < from) {
+          if (i > 0 && bar.time - prevTime > maxGap) engine.resetFeatures(symbol);
+          engine.onBar(symbol, bar, scratch);
+        } else {
+          if (!restored) restore();
+          if (!playBar(i)) over = true;
+        }
+        prevTime = bar.time;
+        prevClose = bar.close;
+        prevSpread = bar.spread;
+        played = i + 1;
       }
-      prevTime = bar.time;
-      prevClose = bar.close;
-      prevSpread = bar.spread;
-      played = i + 1;
-    }
-  });
+    });
+  } finally {
+    broker.releaseFineBars();
+  }
   if (!restored) restore();
 
   // End of data: whatever is still open is closed at the last close, and says so.

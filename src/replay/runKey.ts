@@ -2,20 +2,14 @@
 // output files, so a checkpoint is only ever picked up by a run that would write the same bytes. Two
 // runs with the same key write the same decisions.jsonl and report.json; anything that changes them
 // (a bar, the config, an entry, a broker option, the Warden version, the output directory) changes it.
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { toPlainJson } from '../domain/plainJson.ts';
-import type { BarSeries } from '../market/barSeries.ts';
-import { InMemoryBars } from '../market/barSource.ts';
 import type { ReplayJob } from './replayRun.ts';
 
-// 2: the bars enter as their fingerprint (per-column SHA-256, the same whether streamed or in memory);
-// the gaps, a function of the bars, no longer enter on their own.
+// 2: the bars (and the finer bars) enter as their fingerprint (per-column SHA-256, the same whether
+// streamed or in memory); the gaps, a function of the bars, no longer enter on their own.
 const FORMAT = 'warden-replay-run/2';
-
-function hashSeries(h: Hash, s: BarSeries | undefined): void {
-  h.update(s === undefined ? 'no series\n' : `series ${new InMemoryBars(s).fingerprint()}\n`);
-}
 
 /** Hex SHA-256 run key of a replay job (see the file comment for what goes in). */
 export function replayRunKey(job: ReplayJob): string {
@@ -38,6 +32,6 @@ export function replayRunKey(job: ReplayJob): string {
   part('maxTradeCharts', job.maxTradeCharts ?? null);
   part('data', job.data);
   part('bars', job.bars.fingerprint());
-  hashSeries(h, fineBars);
+  part('fineBars', fineBars === undefined ? null : fineBars.fingerprint());
   return h.digest('hex');
 }

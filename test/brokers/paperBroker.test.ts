@@ -3,6 +3,7 @@ import { RETCODE, type BrokerAnswer } from '../../src/brokers/brokerAnswer.ts';
 import { PaperBroker, type PaperBrokerOptions } from '../../src/brokers/paperBroker.ts';
 import type { Bar, Instrument, Intent, Side } from '../../src/domain/types.ts';
 import { BarSeries } from '../../src/market/barSeries.ts';
+import { InMemoryBars } from '../../src/market/barSource.ts';
 import { SeededRng, seededRandom } from '../../src/market/sampleMarket.ts';
 
 // Gold-like: 2 digits, stops level 0.50, freeze level 0.20, 100 oz per lot.
@@ -404,7 +405,7 @@ describe('PaperBroker bar fills', () => {
         bar(T0 + H1 + 2 * M1, 2001, 2001.5, 1998, 1998.5),
         bar(T0 + 2 * H1, 1990, 1990, 1990, 1990), // next H1 bar: ignored
       ]);
-      const b = broker({ fineBars: fine, intrabar: 'target_first' });
+      const b = broker({ fineBars: new InMemoryBars(fine), intrabar: 'target_first' });
       const buy = openedId(open(b, 'buy', 0.1, 1999, 2001));
       const sell = openedId(open(b, 'sell', 0.1, 2001.2, 1999.2));
       expect(b.fillBar(bar(T0 + H1, 2000, 2001.5, 1998, 1998.5))).toEqual([
@@ -419,7 +420,7 @@ describe('PaperBroker bar fills', () => {
         bar(T0 + H1 + M1, 2000.3, 2001.5, 1998.5, 2001.4), // both for the buy, rising
         bar(T0 + H1 + 2 * M1, 2001.4, 2001.5, 1998, 1998),
       ]);
-      const path = broker({ fineBars: fine, intrabar: 'ohlc_path' });
+      const path = broker({ fineBars: new InMemoryBars(fine), intrabar: 'ohlc_path' });
       const id = openedId(open(path, 'buy', 0.1, 1999, 2001));
       expect(path.fillBar(bar(T0 + H1, 2000, 2001.5, 1998, 1998))).toEqual([{ positionId: id, time: T0 + H1 + M1, price: 1999, volume: 0.1, reason: 'sl', gap: false }]);
 
@@ -428,14 +429,14 @@ describe('PaperBroker bar fills', () => {
         bar(T0 + H1 + M1, 1998.4, 1998.9, 1998.2, 1998.8), // jumped below the SL between fine bars
         bar(T0 + H1 + 2 * M1, 1998.8, 2001.5, 1998.7, 2001.5),
       ]);
-      const g = broker({ fineBars: gapFine, intrabar: 'target_first' });
+      const g = broker({ fineBars: new InMemoryBars(gapFine), intrabar: 'target_first' });
       const gid = openedId(open(g, 'buy', 0.1, 1999, 2001));
       expect(g.fillBar(bar(T0 + H1, 2000, 2001.5, 1998.2, 2001.5))).toEqual([{ positionId: gid, time: T0 + H1 + M1, price: 1998.4, volume: 0.1, reason: 'sl', gap: true }]);
     });
 
     it('fine bars missing for the bar: falls back to the intrabar rule', () => {
       const fine = BarSeries.fromBars([bar(T0, 2000, 2000, 2000, 2000)]);
-      const b = broker({ fineBars: fine, intrabar: 'target_first' });
+      const b = broker({ fineBars: new InMemoryBars(fine), intrabar: 'target_first' });
       openedId(open(b, 'buy', 0.1, 1999, 2001));
       expect(b.fillBar(upBar)).toMatchObject([{ reason: 'tp', price: 2001, time: T0 + H1 }]);
     });

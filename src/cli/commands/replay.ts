@@ -16,8 +16,7 @@ import { writeCompareStudyPage } from '../../study/study.ts';
 import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
 import { TIMEFRAME_MS, TIMEFRAMES, type Instrument, type Timeframe } from '../../domain/types.ts';
-import type { BarSeries } from '../../market/barSeries.ts';
-import { readSeries } from '../../market/barSource.ts';
+import { readSeries, type BarSource } from '../../market/barSource.ts';
 import { DEFAULT_MAX_GAP_MS } from '../../market/gaps.ts';
 import { loadConfigOption } from '../configArg.ts';
 import { CliError, outputFailure } from '../errors.ts';
@@ -152,7 +151,7 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
   const instrument = instruments[0]!;
   const seed = number('seed', o.seed, 0, 2 ** 31, true);
 
-  let bars: LoadedBars & { fine?: BarSeries | null; fineSpreadless?: SpreadlessFile | null };
+  let bars: LoadedBars & { fine?: BarSource | null; fineSpreadless?: SpreadlessFile | null };
   if (o.sample) bars = sampleBars(instrument, seed, number('sample-bars', o.sampleBars, 3000, 5_000_000, true));
   else bars = loadBarFiles(o.bars, { tz: o.tz, instrument, skipBadRows: o.skipBadRows === true, fillFile: o.fillBars });
   if (bars.skipped.length > 0) writeErr(cmd, `warden: skipped ${bars.skipped.length} bad row(s):\n${formatRowErrors(bars.skipped)}`);
@@ -316,7 +315,7 @@ async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Pr
  * warning; with neither the replay is refused. Files with real spreads are left as they are. Returns
  * what the report's broker summary says about it (null: no such file).
  */
-function spreadlessSpread(cmd: Command, bars: LoadedBars & { fine?: BarSeries | null; fineSpreadless?: SpreadlessFile | null }, inst: Instrument, given: number | undefined, fallback: number | undefined): string | null {
+function spreadlessSpread(cmd: Command, bars: LoadedBars & { fine?: BarSource | null; fineSpreadless?: SpreadlessFile | null }, inst: Instrument, given: number | undefined, fallback: number | undefined): string | null {
   const files = [...bars.spreadless, ...(bars.fineSpreadless ? [bars.fineSpreadless] : [])];
   if (files.length === 0) return null;
   const what = files.map((f) => `${f.file} (${f.spreads === 'zero' ? 'every spread is 0' : 'no row has a spread'})`).join(', ');
