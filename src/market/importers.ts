@@ -319,18 +319,38 @@ export function importBarsFile(path: string, o: ImportOptions = {}): ImportResul
 
 /** The most common step between consecutive bar open times (the smaller on a tie); 0 with fewer than 2 bars. */
 export function detectTimeframeMs(series: BarSeries): number {
-  const t = series.time;
-  const counts = new Map<number, number>();
-  let best = 0;
-  let bestCount = 0;
-  for (let i = 1; i < series.length; i++) {
-    const step = t[i]! - t[i - 1]!;
-    const n = (counts.get(step) ?? 0) + 1;
-    counts.set(step, n);
-    if (n > bestCount || (n === bestCount && step < best)) {
-      best = step;
-      bestCount = n;
+  const steps = new StepCounter();
+  steps.add(series);
+  return steps.mostCommon();
+}
+
+/** detectTimeframeMs over bars seen chunk by chunk (a file streamed in steps). */
+export class StepCounter {
+  private readonly counts = new Map<number, number>();
+  private prev = Number.NaN;
+  private best = 0;
+  private bestCount = 0;
+
+  add(chunk: BarSeries): void {
+    const t = chunk.time;
+    let prev = this.prev;
+    for (let i = 0; i < chunk.length; i++) {
+      const time = t[i]!;
+      if (!Number.isNaN(prev)) {
+        const step = time - prev;
+        const n = (this.counts.get(step) ?? 0) + 1;
+        this.counts.set(step, n);
+        if (n > this.bestCount || (n === this.bestCount && step < this.best)) {
+          this.best = step;
+          this.bestCount = n;
+        }
+      }
+      prev = time;
     }
+    this.prev = prev;
   }
-  return best;
+
+  mostCommon(): number {
+    return this.best;
+  }
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { TIMEFRAME_MS, TIMEFRAMES, type Instrument, type Timeframe } from '../domain/types.ts';
 import { BarSeries } from '../market/barSeries.ts';
 import { BarFingerprint, InMemoryBars, playChunks, type BarCursor, type BarSource } from '../market/barSource.ts';
-import { BarFileReader, ImportError, streamBarFile, type BarFormat, type ImportOptions } from '../market/importers.ts';
+import { BarFileReader, ImportError, StepCounter, streamBarFile, type BarFormat, type ImportOptions } from '../market/importers.ts';
 import { generateSampleSeries, SAMPLE_SHAPES } from '../market/sampleMarket.ts';
 import type { RowError } from '../market/uniformCsv.ts';
 import type { DataSummary } from './reportModel.ts';
@@ -240,37 +240,6 @@ export class BarFilesSource implements BarSource {
       this.digest = f.digest();
     }
     return this.digest;
-  }
-}
-
-/** The most common step between consecutive bar open times, over bars seen chunk by chunk (detectTimeframeMs). */
-class StepCounter {
-  private readonly counts = new Map<number, number>();
-  private prev = NaN;
-  private best = 0;
-  private bestCount = 0;
-
-  add(chunk: BarSeries): void {
-    const t = chunk.time;
-    let prev = this.prev;
-    for (let i = 0; i < chunk.length; i++) {
-      const time = t[i]!;
-      if (prev === prev) {
-        const step = time - prev;
-        const n = (this.counts.get(step) ?? 0) + 1;
-        this.counts.set(step, n);
-        if (n > this.bestCount || (n === this.bestCount && step < this.best)) {
-          this.best = step;
-          this.bestCount = n;
-        }
-      }
-      prev = time;
-    }
-    this.prev = prev;
-  }
-
-  mostCommon(): number {
-    return this.best;
   }
 }
 
