@@ -26,6 +26,7 @@ import { DEFAULT_GENERATED, generateEntries } from '../src/replay/entries.ts';
 import { runReplayJob, type ReplayCheckpointing, type ReplayJob } from '../src/replay/replayRun.ts';
 import { replayRunKey } from '../src/replay/runKey.ts';
 import { openSqliteStore } from '../src/store/sqliteStore.ts';
+import { replayWithPeak } from '../test/soak/bigBarFile.ts';
 
 const BARS = Number(process.env.BENCH_REPLAY_BARS ?? 1_000_000);
 const SEED = Number(process.env.BENCH_SEED ?? 7);
@@ -154,4 +155,12 @@ const t1 = process.hrtime.bigint();
 const imported = importBarsFile(csv);
 const s1 = Number(process.hrtime.bigint() - t1) / 1e9;
 console.log(`import: ${fmt(imported.series.length, 0)} uniform CSV rows (file read included) in ${fmt(s1, 3)} s = ${fmt(imported.series.length / s1 / 1e6)} M rows/s`);
+
+// The same file through `warden replay` as a trader runs it (a child process: start-up, the file read in
+// steps by each pass, all four outputs): the whole process's time and peak resident memory.
+const whole = await replayWithPeak(csv, path.join(dir, 'cli'), 150);
+console.log(
+  `warden replay --bars (${fmt(BARS, 0)} M1 bars, entry every 150 bars, whole process): ${fmt(whole.seconds, 2)} s = ${fmt(BARS / whole.seconds / 1e6)} M bars/s, ` +
+    `peak RSS ${fmt(whole.peakRssMb, 0)} MB${whole.code === 0 ? '' : ` (exit ${whole.code}: ${whole.stderr.slice(0, 200)})`}`,
+);
 rmSync(dir, { recursive: true, force: true });
