@@ -134,7 +134,8 @@ describe('warden replay', () => {
     expect(badField.stderr).toMatch(/--instrument digits: .*\(got "two"\)/);
   });
 
-  it('refuses bad input with one clear message and exit 2', () => {
+  // Eight runs of the CLI, each starting node and the TypeScript loader: seconds each on a busy machine.
+  it('refuses bad input with one clear message and exit 2', { timeout: 120_000 }, () => {
     const cases: [string[], RegExp][] = [
       [['--sample'], /--out DIR is required/],
       [['--bars', 'nope.csv', '--symbol', 'XAUUSD', '--entry-every', '10', '--seed', '1', '--out', dir], /nope\.csv: no such file/],
