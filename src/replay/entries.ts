@@ -3,8 +3,7 @@
 // opens at the open of the first bar at or after the entry time (an entry stamped between bars
 // enters at the next bar's open), at the ask for a buy and the bid for a sell.
 import { readFileSync } from 'node:fs';
-import { canonicalSymbol, type SymbolRules } from '../domain/symbols.ts';
-import { isStepMultiple } from '../domain/rounding.ts';
+import type { SymbolRules } from '../domain/symbols.ts';
 import { TIMEFRAME_MS, type Instrument, type Side, type Timeframe } from '../domain/types.ts';
 import { BarAggregator } from '../features/barAggregator.ts';
 import { WilderAtr } from '../features/indicators.ts';
@@ -12,6 +11,7 @@ import type { BarSource } from '../market/barSource.ts';
 import { DEFAULT_MAX_GAP_MS } from '../market/gaps.ts';
 import { seededRandom } from '../market/sampleMarket.ts';
 import type { RowError } from '../market/uniformCsv.ts';
+import { stopsProblem, symbolProblem, volumeProblem } from './entries/rules.ts';
 
 export interface ReplayEntry {
   /** Epoch ms; the position opens at the first bar whose open time is >= this. */
@@ -27,6 +27,11 @@ export interface ReplayEntry {
   comment: string;
   /** Where the entry came from, for messages: "file:line" or "generated #n". */
   source: string;
+  /**
+   * A venue's history only: the price the trade was filled at there. Informational (the replay fills at
+   * the bar's open, as for every entry); absent for the entries CSV and generated entries.
+   */
+  venuePrice?: number;
 }
 
 export const ENTRIES_HEADER = 'time,symbol,side,volume,sl,tp,comment';
@@ -71,8 +76,9 @@ export function parseEntriesCsv(text: string, file: string, instrument: Instrume
       continue;
     }
     const time = Date.parse(ts.replace(' ', 'T'));
-    if (canonicalSymbol(sym, symbols) !== instrument.canonical) {
-      err(`symbol "${sym}" is not the replayed instrument ${instrument.symbol} (${instrument.canonical})`);
+    const symbolWrong = symbolProblem(sym, instrument, symbols);
+    if (symbolWrong !== null) {
+      err(symbolWrong);
       continue;
     }
     const side = sd.toLowerCase();
@@ -80,11 +86,12 @@ export function parseEntriesCsv(text: string, file: string, instrument: Instrume
       err(`side "${sd}" must be buy or sell`);
       continue;
     }
-    const volume = Number(vol);
-    if (!(volume > 0) || !isStepMultiple(volume, instrument.lotStep) || volume < instrument.minLot - 1e-12 || volume > instrument.maxLot + 1e-12) {
-      err(`volume "${vol}" must be a multiple of the lot step ${instrument.lotStep} between ${instrument.minLot} and ${instrument.maxLot}`);
+    const volumeWrong = volumeProblem(vol, Number(vol), instrument);
+    if (volumeWrong !== null) {
+      err(volumeWrong);
       continue;
     }
+    const volume = Number(vol);
     const price = (s: string, name: string): number | null | undefined => {
       if (s === '') return null;
       const n = Number(s);
@@ -98,8 +105,9 @@ export function parseEntriesCsv(text: string, file: string, instrument: Instrume
     if (slP === undefined) continue;
     const tpP = price(tp, 'tp');
     if (tpP === undefined) continue;
-    if (slP !== null && tpP !== null && (side === 'buy' ? slP >= tpP : slP <= tpP)) {
-      err(`a ${side}'s sl ${slP} must be ${side === 'buy' ? 'below' : 'above'} its tp ${tpP}`);
+    const stopsWrong = stopsProblem(side, slP, tpP);
+    if (stopsWrong !== null) {
+      err(stopsWrong);
       continue;
     }
     if (time < last) {

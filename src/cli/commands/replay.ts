@@ -7,7 +7,8 @@ import cliProgress from 'cli-progress';
 import type { WardenConfig } from '../../config/schema.ts';
 import type { AccountMode, IntrabarRule, PaperBrokerOptions } from '../../brokers/paperBroker.ts';
 import { parseInstrumentFlag, replayInstrument, replayInstrumentRules, type InstrumentOverrides } from '../../replay/replayInstrument.ts';
-import { DEFAULT_GENERATED, firstAlternateSide, generateEntries, readEntriesCsv, type ReplayEntry } from '../../replay/entries.ts';
+import { DEFAULT_GENERATED, firstAlternateSide, generateEntries, type ReplayEntry } from '../../replay/entries.ts';
+import { barsTz, readEntriesFile } from '../../replay/entries/readEntries.ts';
 import { fillSpreadless, loadBarFiles, ReplayInputError, sampleBars, formatRowErrors, type LoadedBars, type SpreadlessFile } from '../../replay/replayInputs.ts';
 import { compareTable, REPLAY_FILES, runReplayJob, summaryLine, type ReplayJob } from '../../replay/replayRun.ts';
 import { replayRunKey } from '../../replay/runKey.ts';
@@ -88,7 +89,7 @@ export function register(program: Command): void {
     .option('--bars <file>', 'bar file: uniform CSV, MT5 "Export bars", MT5 copy_rates CSV or Binance klines (repeat for consecutive files)', collect, [])
     .option('--symbol <symbol>', 'the instrument the bars are for, as your broker spells it (e.g. XAUUSDc)')
     .option('--instrument <fields>', 'the contract of a symbol the config does not know, or changes to a known one: key=value,... (tickSize, digits, lotStep, contractSize; also minLot, maxLot, stopsLevelPoints, freezeLevelPoints, crypto, defaultSpreadPoints)')
-    .option('--entries <file>', 'entries CSV: time,symbol,side,volume,sl,tp,comment (opens at the next bar open)')
+    .option('--entries <file>', 'entries CSV (time,symbol,side,volume,sl,tp,comment), or your history: MT5 History report (HTML or XLSX), MT5 deals CSV, Binance trade history CSV; each opening opens at the next bar open')
     .option('--entry-every <n>', 'generate an entry every N bars (sides from --side and --seed)')
     .option('--seed <n>', 'seed of the generated entries (random sides are drawn from it; alternate sides start with a buy for an odd seed, a sell for an even one) and of the sample market', '1')
     .option('--side <mode>', 'generated entries: alternate (from the side --seed picks) or random (drawn from --seed)', 'alternate')
@@ -153,7 +154,7 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
 
   let bars: LoadedBars & { fine?: BarSource | null; fineSpreadless?: SpreadlessFile | null };
   if (o.sample) bars = sampleBars(instrument, seed, number('sample-bars', o.sampleBars, 3000, 5_000_000, true));
-  else bars = loadBarFiles(o.bars, { tz: o.tz, instrument, skipBadRows: o.skipBadRows === true, fillFile: o.fillBars });
+  else bars = loadBarFiles(o.bars, { tz: barsTz(o.fillBars === undefined ? o.bars : [...o.bars, o.fillBars], o.entries, o.tz), instrument, skipBadRows: o.skipBadRows === true, fillFile: o.fillBars });
   if (bars.skipped.length > 0) writeErr(cmd, `warden: skipped ${bars.skipped.length} bad row(s):\n${formatRowErrors(bars.skipped)}`);
   const spreadPoints = o.spreadPoints === undefined ? undefined : number('spread-points', o.spreadPoints, 0, 1e6);
   const defaultSpread = replayInstrumentRules(base, symbol, overrides).defaultSpreadPoints;
@@ -168,14 +169,14 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
   if (o.entries !== undefined) {
     let parsed;
     try {
-      parsed = readEntriesCsv(o.entries, instrument, base.symbols);
+      parsed = readEntriesFile(o.entries, instrument, base.symbols, { tz: o.tz });
     } catch (err) {
       if (err instanceof Error && 'code' in err && err.code === 'ENOENT') throw new CliError(`${o.entries}: no such file`);
       throw err;
     }
     if (parsed.errors.length > 0) throw new CliError(`${parsed.errors.length} bad row(s) in the entries file:\n${formatRowErrors(parsed.errors)}`);
     entries = parsed.entries;
-    entriesSource = `file ${path.basename(o.entries)}`;
+    entriesSource = `file ${path.basename(o.entries)}${parsed.about ? `: ${parsed.about}` : ''}`;
   } else {
     const every = o.entryEvery === undefined ? 240 : number('entry-every', o.entryEvery, 1, 1e9, true);
     const atrTimeframe = oneOf<Timeframe>('atr-timeframe', o.atrTimeframe, TIMEFRAMES);
