@@ -39,7 +39,7 @@ describe('warden replay --entries <MT5 history>', () => {
   writeFileSync(report, utf16(html));
   const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
 
-  it('opens the report\'s positions at the next bar after their UTC time, and manages their exits', () => {
+  it('opens the report\'s positions at the next bar after their UTC time, and manages their exits', { timeout: 120_000 }, () => {
     const out = path.join(dir, 'html');
     const r = warden('--bars', bars, '--symbol', 'XAUUSD', '--entries', report, '--tz', 'Etc/GMT-2', '--out', out, '--no-progress');
     expect(r.stderr).toBe('');
@@ -63,7 +63,7 @@ describe('warden replay --entries <MT5 history>', () => {
     ]);
   });
 
-  it('the same positions from the XLSX report; without --tz the report is refused with what to pass', () => {
+  it('the same positions from the XLSX report; without --tz the report is refused with what to pass', { timeout: 120_000 }, () => {
     const book = path.join(dir, 'ReportHistory-12345678.xlsx');
     writeFileSync(
       book,
@@ -83,12 +83,17 @@ describe('warden replay --entries <MT5 history>', () => {
     expect(bad.stderr).toContain('ReportHistory-12345678.html: MT5 History report (HTML) times are in broker server time: pass --tz');
   });
 
-  it('a bad row stops the replay naming file:line', () => {
+  it('a bad row stops the replay naming file:line; a history of other symbols only is refused, naming them', { timeout: 120_000 }, () => {
     const wrong = path.join(dir, 'wrong.html');
-    writeFileSync(wrong, utf16(mt5ReportHtml([{ time: '2024.01.02 10:15:23', id: '1001', symbol: 'EURUSD', type: 'buy', volume: '0.20', price: '1.1', sl: '', tp: '' }])));
+    const bad = mt5ReportHtml([{ time: '2024.01.02 10:15:23', id: '1001', symbol: 'XAUUSD', type: 'buy', volume: '0.015', price: '2063.5', sl: '', tp: '' }]);
+    writeFileSync(wrong, utf16(bad));
     const r = warden('--bars', bars, '--symbol', 'XAUUSD', '--entries', wrong, '--tz', 'Etc/GMT-2', '--out', path.join(dir, 'wrong'), '--no-progress');
     expect(r.status).toBe(2);
-    const bad = mt5ReportHtml([{ time: '2024.01.02 10:15:23', id: '1001', symbol: 'EURUSD', type: 'buy', volume: '0.20', price: '1.1', sl: '', tp: '' }]);
-    expect(r.stderr).toContain(`1 bad row(s) in the entries file:\n  ${wrong}:${lineOf(bad, '<td>1001</td>')}: position 1001: symbol "EURUSD" is not the replayed instrument XAUUSD (XAUUSD)`);
+    expect(r.stderr).toContain(`1 bad row(s) in the entries file:\n  ${wrong}:${lineOf(bad, '<td>1001</td>')}: position 1001: volume "0.015" must be a multiple of the lot step`);
+    const other = path.join(dir, 'other.html');
+    writeFileSync(other, utf16(mt5ReportHtml([{ time: '2024.01.02 10:15:23', id: '1002', symbol: 'EURUSD', type: 'buy', volume: '0.20', price: '1.1', sl: '', tp: '' }])));
+    const o = warden('--bars', bars, '--symbol', 'XAUUSD', '--entries', other, '--tz', 'Etc/GMT-2', '--out', path.join(dir, 'other'), '--no-progress');
+    expect(o.status).toBe(2);
+    expect(o.stderr).toContain(`${other}: no trade of XAUUSD (XAUUSD) in it, only of other symbols (rows: EURUSD 1): replay each symbol with its own bars and --symbol`);
   });
 });

@@ -27,7 +27,7 @@
 import type { Side } from '../../domain/types.ts';
 import { checkedWall } from '../../market/importers/scan.ts';
 import { headerKey, type CsvRow } from './csv.ts';
-import { cleanLots, rowError, symbolProblem, volumeProblem, type HistoryContext, type Opening } from './rules.ts';
+import { cleanLots, rowError, otherSymbol, symbolProblem, volumeProblem, type HistoryContext, type Opening } from './rules.ts';
 
 export type BinanceKind = 'futures' | 'spot';
 
@@ -126,9 +126,8 @@ export function binanceOpenings(rows: readonly CsvRow[], cols: BinanceColumns, c
       continue;
     }
     const symbol = cell(cols.symbol);
-    const symbolWrong = symbolProblem(symbol, ctx.instrument, ctx.symbols, true);
-    if (symbolWrong !== null) {
-      bad(symbolWrong);
+    if (symbolProblem(symbol, ctx.instrument, ctx.symbols, true) !== null) {
+      otherSymbol(ctx, symbol);
       continue;
     }
     const sideText = cell(cols.side);

@@ -16,7 +16,7 @@
 //  - Deals carry no stop or target: sl and tp are null (the exit config decides).
 import type { Side } from '../../domain/types.ts';
 import { headerKey, type CsvRow } from './csv.ts';
-import { cleanLots, parseNumber, parseWallTime, rowError, serverToUtc, serverZone, symbolProblem, volumeProblem, type HistoryContext, type Opening } from './rules.ts';
+import { cleanLots, parseNumber, parseWallTime, rowError, serverToUtc, serverZone, otherSymbol, symbolProblem, volumeProblem, type HistoryContext, type Opening } from './rules.ts';
 
 export const MT5_DEALS_REQUIRED = ['time', 'type', 'entry', 'position_id', 'volume', 'price', 'symbol'] as const;
 
@@ -98,9 +98,8 @@ export function mt5DealsOpenings(rows: readonly CsvRow[], ctx: HistoryContext, l
       continue;
     }
     const sym = cell(c.symbol);
-    const symbolWrong = symbolProblem(sym, ctx.instrument, ctx.symbols);
-    if (symbolWrong !== null) {
-      bad(symbolWrong);
+    if (symbolProblem(sym, ctx.instrument, ctx.symbols) !== null) {
+      otherSymbol(ctx, sym);
       continue;
     }
     const volText = cell(c.volume);

@@ -27,6 +27,7 @@ import {
   serverZone,
   stopCell,
   stopsProblem,
+  otherSymbol,
   symbolProblem,
   volumeProblem,
   type HistoryContext,
@@ -140,9 +141,8 @@ export function mt5ReportOpenings(rows: readonly ReportRow[], ctx: HistoryContex
       bad(`time "${timeText}" must be ${MT5_TIME_FORMAT}`);
       continue;
     }
-    const symbolWrong = symbolProblem(sym, ctx.instrument, ctx.symbols);
-    if (symbolWrong !== null) {
-      bad(symbolWrong);
+    if (symbolProblem(sym, ctx.instrument, ctx.symbols) !== null) {
+      otherSymbol(ctx, sym);
       continue;
     }
     const type = typeText.toLowerCase();

@@ -112,7 +112,7 @@ export function parseEntriesFile(buf: Buffer, file: string, instrument: Instrume
     const r = parseEntriesCsv(decodeBarBytes(buf), file, instrument, symbols);
     return { layout, ...r, about: '' };
   }
-  const ctx: HistoryContext = { file, instrument, symbols, tz: o.tz, errors: [] };
+  const ctx: HistoryContext = { file, instrument, symbols, tz: o.tz, errors: [], otherSymbols: new Map() };
   let openings;
   const notes: string[] = [];
   if (layout === 'mt5_report_xlsx') {
@@ -142,6 +142,14 @@ export function parseEntriesFile(buf: Buffer, file: string, instrument: Instrume
   }
   const errors = ctx.errors.sort((a, b) => a.line - b.line);
   const entries = toReplayEntries(openings, file);
+  if (ctx.otherSymbols.size > 0) {
+    const others = [...ctx.otherSymbols].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+    const list = others.map(([sym, n]) => `${sym} ${n}`).join(', ');
+    if (entries.length === 0 && errors.length === 0) {
+      throw new ReplayInputError(`${file}: no trade of ${instrument.symbol} (${instrument.canonical}) in it, only of other symbols (rows: ${list}): replay each symbol with its own bars and --symbol`);
+    }
+    notes.push(`${others.reduce((n, [, k]) => n + k, 0)} row(s) of other symbols (${list})`);
+  }
   const zone = SERVER_TIME.has(layout) ? `, server time ${o.tz}` : '';
   const about = `${name}${zone}${notes.length > 0 ? `; not entries: ${notes.join(', ')}` : ''}`;
   return { layout, entries, errors, about };

@@ -18,6 +18,16 @@ export interface HistoryContext {
   /** --tz as given: the zone of MT5 server times. */
   tz: string | undefined;
   errors: RowError[];
+  /**
+   * Rows of other symbols, by symbol as written: a trader's history holds every symbol traded, and one
+   * replay is of one instrument, so they are left out and counted (said in the entries' description).
+   */
+  otherSymbols: Map<string, number>;
+}
+
+/** A row of another symbol than the replayed instrument: left out and counted. */
+export function otherSymbol(ctx: HistoryContext, symbol: string): void {
+  ctx.otherSymbols.set(symbol, (ctx.otherSymbols.get(symbol) ?? 0) + 1);
 }
 
 /** An opening found in a history, before it is checked as a whole and sorted. */
