@@ -55,12 +55,12 @@ export function scrubber(secrets: readonly string[]): (text: string) => string {
 
 const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
-function excerpt(text: string): string {
+export function excerpt(text: string): string {
   const t = oneLine(text);
   return t.length > EXCERPT_CHARS ? `${t.slice(0, EXCERPT_CHARS)}...` : t;
 }
 
-function truncate(text: string, max: number): string {
+export function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
@@ -84,14 +84,14 @@ function errorReason(err: unknown): string {
   return err.message;
 }
 
-interface HttpAnswer {
+export interface HttpAnswer {
   status: number;
   headers: Headers;
   body: string;
 }
 
 /** One POST with a JSON body: the answer, or a ChannelError when none came. */
-async function postJson(channel: string, url: string, payload: unknown, timeoutMs: number, signal: AbortSignal | undefined, scrub: (t: string) => string): Promise<HttpAnswer> {
+export async function postJson(channel: string, url: string, payload: unknown, timeoutMs: number, signal: AbortSignal | undefined, scrub: (t: string) => string): Promise<HttpAnswer> {
   const timeout = AbortSignal.timeout(timeoutMs);
   // One signal for fetch: the timeout, or the notifier's stop, whichever comes first.
   const both = new AbortController();
@@ -120,7 +120,7 @@ async function postJson(channel: string, url: string, payload: unknown, timeoutM
   }
 }
 
-function parseJson(text: string): unknown {
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -129,7 +129,7 @@ function parseJson(text: string): unknown {
 }
 
 /** 5xx, 408 and 429 may pass next time; the other refusals are about the request or the credentials. */
-const retryableStatus = (status: number): boolean => status >= 500 || status === 408 || status === 429;
+export const retryableStatus = (status: number): boolean => status >= 500 || status === 408 || status === 429;
 
 // ---------------------------------------------------------------------------------------------------
 // Discord
@@ -212,7 +212,7 @@ export class DiscordWebhookChannel implements NotificationChannel {
 // ---------------------------------------------------------------------------------------------------
 // Telegram
 
-const telegramAnswer = z.looseObject({
+export const telegramAnswer = z.looseObject({
   ok: z.boolean(),
   description: z.string().optional(),
   error_code: z.number().optional(),
@@ -228,7 +228,7 @@ const telegramAnswer = z.looseObject({
 
 const TELEGRAM_ICONS: Readonly<Record<Severity, string>> = { info: '', warning: '\u26A0\uFE0F ', critical: '\u{1F6A8} ' };
 
-const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export interface TelegramChannelOptions {
   botToken: string;

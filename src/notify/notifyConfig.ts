@@ -28,6 +28,9 @@ const chatId = () =>
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
+/** The Telegram command settings when the file says nothing of them (the bot's credentials from the environment alone). */
+export const TELEGRAM_COMMAND_DEFAULTS = { commands: false, commandsPerMinute: 20, pollTimeoutSec: 30 } as const;
+
 export const notifySchema = z
   .strictObject({
     discord: z
@@ -45,6 +48,16 @@ export const notifySchema = z
         /** May come from WARDEN_TELEGRAM_CHAT_ID instead. */
         chatId: chatId().optional(),
         apiBaseUrl: httpUrl('https://api.telegram.org').default(DEFAULT_TELEGRAM_API),
+        /**
+         * Answer commands sent in the chat (/status, /positions, /trade, /exits_on, /exits_off, /trail,
+         * /shadow, /help) by long-polling the bot's updates. Off by default: some commands change a
+         * position's exits, and a bot that already has a webhook or another poller cannot be polled.
+         */
+        commands: z.boolean().default(TELEGRAM_COMMAND_DEFAULTS.commands),
+        /** Commands answered per minute from the chat; past it one polite refusal, then silence until the minute has passed. */
+        commandsPerMinute: int(1, 600).default(TELEGRAM_COMMAND_DEFAULTS.commandsPerMinute),
+        /** How long one getUpdates call waits for a message, seconds (Telegram's long-poll timeout). */
+        pollTimeoutSec: int(1, 50).default(TELEGRAM_COMMAND_DEFAULTS.pollTimeoutSec),
       })
       .optional(),
     /** Events below this severity are not sent. */
@@ -107,6 +120,7 @@ export function notifyFromEnv(config: NotifyConfig, env: Env = process.env): Not
   if (config.telegram !== undefined || envToken !== undefined || envChat !== undefined) {
     const telegram = {
       apiBaseUrl: DEFAULT_TELEGRAM_API,
+      ...TELEGRAM_COMMAND_DEFAULTS,
       ...config.telegram,
       botToken: config.telegram?.botToken ?? envToken,
       chatId: config.telegram?.chatId ?? envChat,

@@ -10,6 +10,7 @@ import type { AccountSession } from '../execution/accountSession.ts';
 import type { WardenStore } from '../store/store.ts';
 import { errorSchema, positionSchema, ticketParams } from './apiSchemas.ts';
 import { positionViewOfTicket, type LiveViews } from './views.ts';
+import { startTrailing } from './positionActions.ts';
 
 const pct = (lo: number, hi: number) => z.number().min(lo).max(hi);
 
@@ -143,15 +144,7 @@ export function registerPlanRoutes(
     },
     async (req, reply) => {
       const t = req.params.ticket;
-      const failed = await session.act((): [404 | 409, string] | null => {
-        const key = session.managedKey(t);
-        const plan = key === undefined ? undefined : session.engine.plan(key);
-        if (!plan) return [404, `no position ${t} under management`];
-        if (!session.engine.config.exits.trailing.enabled) return [409, 'trailing is disabled in the config (exits.trailing.enabled)'];
-        if (!plan.trailingEnabled) return [409, 'trailing is off for this position: turn it on first (PATCH its plan with trailingEnabled: true)'];
-        plan.trailNow = true;
-        return null;
-      });
+      const failed = await startTrailing(session, t);
       if (failed !== null) {
         reply.code(failed[0]);
         return { error: failed[0] === 404 ? 'not_found' : 'conflict', message: failed[1] };

@@ -39,6 +39,7 @@ import { registerShadowRoutes } from './shadowRoutes.ts';
 import { dtmsDefends, registerDtmsRoutes } from './dtmsRoutes.ts';
 import { JournalPages, type DecisionsPage } from './journalPages.ts';
 import { LiveViews } from './views.ts';
+import { switchExits } from './positionActions.ts';
 import { HostAllowList, type HostPolicy } from './access.ts';
 
 export interface ServerOptions {
@@ -397,14 +398,8 @@ export async function buildServer(o: ServerOptions) {
       },
       async (req, reply) => {
         const t = req.params.ticket;
-        const done = await session.act(() => {
-          const key = session.managedKey(t);
-          const plan = key === undefined ? undefined : session.engine.plan(key);
-          if (!plan) return false;
-          plan.enabled = enabled;
-          return true;
-        });
-        if (!done) return notFound(reply, t);
+        const done = await switchExits(session, t, enabled);
+        if (done === null) return notFound(reply, t);
         // Exits and DTMS are switched apart: the answer says what still acts on the position.
         const defends = dtmsDefends(session, t);
         const message = `intelligent exits ${enabled ? 'on' : 'off'}; ${defends ? (enabled ? 'DTMS defends this position too' : `DTMS still defends this position; POST /api/positions/${t}/dtms/disable to take it out of DTMS's hands`) : "DTMS does not defend this position"}`;

@@ -21,6 +21,8 @@ import type { StoredPaperAccount, WardenStore } from '../store/store.ts';
 import { eventFromDecision, eventFromExecution } from '../notify/notificationEvent.ts';
 import { createNotifier, notifyFromEnv } from '../notify/notifyConfig.ts';
 import type { Notifier } from '../notify/notifier.ts';
+import { createTelegramCommands } from '../notify/telegramCommands.ts';
+import type { TelegramCommandPoller } from '../notify/telegramPoller.ts';
 import { BrokerFeed } from './brokerFeed.ts';
 import { QuoteFeed } from './quoteFeed.ts';
 import { EngineLoop, type MarketLoop } from './engineLoop.ts';
@@ -73,6 +75,8 @@ export interface RunningService {
   quotes: QuoteFeed | null;
   hub: EventHub;
   notifier: Notifier;
+  /** Telegram commands, polled while the service runs (null: notify.telegram.commands is off). */
+  commands: TelegramCommandPoller | null;
   stop(): Promise<void>;
 }
 
@@ -151,7 +155,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   }
   const clock = live ? wallClock : () => marketTime;
   // Notifications are queued and sent in the background: the engine never waits on Discord or Telegram.
-  const notifier = createNotifier(notifyFromEnv(config.notify, o.env ?? process.env), log, { now: wallClock });
+  const notify = notifyFromEnv(config.notify, o.env ?? process.env);
+  const notifier = createNotifier(notify, log, { now: wallClock });
   const digits = new Map(instruments.map((i) => [i.symbol, i.digits]));
   const eventOptions = { priceDigits: (symbol: string) => digits.get(symbol) };
   const hub = new EventHub();
@@ -297,6 +302,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const host = bound.includes(':') ? `[${bound}]` : bound;
   void loop.run().catch((err: unknown) => log.error({ err }, 'the engine loop stopped on an error'));
   void quotes?.run().catch((err: unknown) => log.error({ err }, 'the quote feed stopped on an error'));
+  const commands = createTelegramCommands(notify, log, { session, store, version: o.version, account: configured.describe, paper: paper !== null, clock }, wallClock);
+  commands?.start();
   let stopped = false;
   return {
     url: `${https ? 'https' : 'http'}://${host}:${port}/`,
@@ -311,6 +318,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     quotes,
     hub,
     notifier,
+    commands,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -325,6 +333,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       };
       // A step waiting for the store gives up first (nothing it decided was sent), so the loop can end.
       session.interrupt();
+      // No command is taken once stopping has begun; one being answered finishes its change first.
+      await attempt('the telegram commands', async () => commands?.stop());
       await attempt('the quote feed', async () => quotes?.stop());
       await attempt('the market loop', () => loop.stop());
       await attempt('the HTTP server', () => app.close());

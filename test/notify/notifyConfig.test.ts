@@ -22,7 +22,7 @@ const parse = (notify: unknown): NotifyConfig => notifySchema.parse(notify);
 describe('notify config', () => {
   it('defaults: no channel, every severity, queue 1000, 5 attempts, 10 s timeout', () => {
     expect(root.parse({}).notify).toEqual({ minSeverity: 'info', queueSize: 1000, maxAttempts: 5, timeoutMs: 10_000, retryBaseMs: 1000, retryMaxMs: 60_000 });
-    expect(parse({ telegram: { botToken: TELEGRAM_TOKEN, chatId: 42 } }).telegram).toEqual({ botToken: TELEGRAM_TOKEN, chatId: 42, apiBaseUrl: 'https://api.telegram.org' });
+    expect(parse({ telegram: { botToken: TELEGRAM_TOKEN, chatId: 42 } }).telegram).toEqual({ botToken: TELEGRAM_TOKEN, chatId: 42, apiBaseUrl: 'https://api.telegram.org', commands: false, commandsPerMinute: 20, pollTimeoutSec: 30 });
   });
 
   it('refuses a webhook URL that is not an http(s) URL, naming the field and not echoing the value', () => {
@@ -45,6 +45,9 @@ describe('notify config', () => {
     expect(refusals({ maxAttempts: 50 })[0]?.path).toBe('notify.maxAttempts');
     expect(refusals({ minSeverity: 'debug' })[0]).toEqual({ path: 'notify.minSeverity', message: '"debug" is not allowed: must be one of info, warning, critical' });
     expect(refusals({ discord: { webhook: 'x' } })[0]?.path).toBe('notify.discord.webhook');
+    expect(refusals({ telegram: { pollTimeoutSec: 0 } })[0]?.path).toBe('notify.telegram.pollTimeoutSec');
+    expect(refusals({ telegram: { commandsPerMinute: 0 } })[0]?.path).toBe('notify.telegram.commandsPerMinute');
+    expect(refusals({ telegram: { commands: 'yes' } })[0]?.path).toBe('notify.telegram.commands');
   });
 });
 
@@ -58,14 +61,14 @@ describe('notifyFromEnv', () => {
   it('fills the credentials the file leaves out, and creates the channels they describe', () => {
     const cfg = notifyFromEnv(parse({}), env);
     expect(cfg.discord).toEqual({ webhookUrl: env.WARDEN_DISCORD_WEBHOOK_URL });
-    expect(cfg.telegram).toEqual({ botToken: TELEGRAM_TOKEN, chatId: '-100123', apiBaseUrl: 'https://api.telegram.org' });
+    expect(cfg.telegram).toEqual({ botToken: TELEGRAM_TOKEN, chatId: '-100123', apiBaseUrl: 'https://api.telegram.org', commands: false, commandsPerMinute: 20, pollTimeoutSec: 30 });
   });
 
   it("the file's values win; the env fills only the missing ones", () => {
     const file = parse({ discord: { webhookUrl: 'https://example.org/hook', username: 'Warden' }, telegram: { chatId: 7, apiBaseUrl: 'http://127.0.0.1:9' } });
     const cfg = notifyFromEnv(file, env);
     expect(cfg.discord).toEqual({ webhookUrl: 'https://example.org/hook', username: 'Warden' });
-    expect(cfg.telegram).toEqual({ botToken: TELEGRAM_TOKEN, chatId: 7, apiBaseUrl: 'http://127.0.0.1:9' });
+    expect(cfg.telegram).toEqual({ botToken: TELEGRAM_TOKEN, chatId: 7, apiBaseUrl: 'http://127.0.0.1:9', commands: false, commandsPerMinute: 20, pollTimeoutSec: 30 });
   });
 
   it('nothing in the file or the environment: no channel', () => {
