@@ -94,7 +94,8 @@ export type IntentKind = 'move_stop' | 'close_partial' | 'close' | 'open';
  * a venue gave no open time, a journal row belongs to another lifetime, the clock jumped; 'restore':
  * a stop Warden was moving went missing at the venue, and Warden puts one back).
  */
-export type ExitRule = 'classify' | 'triggers' | 'breakeven' | 'partial' | 'trail' | 'dtms' | 'lifetime' | 'restore';
+/** `manual`: a trader's change to a position (exits or DTMS switched, trailing started, the plan edited), recorded with its source. */
+export type ExitRule = 'classify' | 'triggers' | 'breakeven' | 'partial' | 'trail' | 'dtms' | 'lifetime' | 'restore' | 'manual';
 
 /**
  * An instruction for the execution layer. `id` is derived from (position, rule, episode) so that the

@@ -920,6 +920,28 @@ export class AccountSession {
     this.recordNote(now, c.lifetime.key, c.lifetime.symbol, c.lifetime.side, c.reason, c.note, '', c.lifetime.entryPrice);
   }
 
+  /**
+   * A trader's change to the position managed under `key`, recorded as a `manual` decision: `change`
+   * says what changed, from what to what; `source` where the request came from (the page, the API,
+   * Telegram, an agent). Called inside `act`, so the record is stored with the change, or neither is.
+   */
+  recordManual(key: string, change: string, source: string): void {
+    const plan = this.engine.plan(key);
+    const pos = this.engine.position(key);
+    const r = startRecord(newDecisionRecord(), this.engineTime(), plan ?? { positionId: key, symbol: pos?.symbol ?? '', side: pos?.side ?? 'buy' }, 'manual');
+    r.outcome = 'info';
+    r.reason = 'manual_change';
+    r.changed = true;
+    if (pos !== undefined) {
+      const q = this.engine.quote(pos.symbol);
+      r.price = pos.side === 'buy' ? q.bid : q.ask;
+      r.oldSl = pos.sl ?? Number.NaN;
+      r.volume = pos.volume;
+    }
+    r.note = `${change}; source: ${source}`;
+    this.sink.record(r);
+  }
+
   /** A 'lifetime' record (the session's own: lifetimes, journal conflicts, clock jumps). */
   private recordNote(time: number, positionId: string, symbol: string, side: Position['side'], reason: DecisionRecord['reason'], note: string, intentId = '', price = Number.NaN): void {
     const r = startRecord(newDecisionRecord(), time, { positionId, symbol, side }, 'lifetime');

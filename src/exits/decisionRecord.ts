@@ -75,6 +75,8 @@ export type DecisionReason =
   | 'stale_decision'
   /** A stop move of Warden's was cut short at the venue (old stop gone, new one not there): the stop is put back. */
   | 'stop_cut_short'
+  /** A trader changed the position by hand (rule `manual`): what, from what to what, and from where, in the note. */
+  | 'manual_change'
   /** Shadow mode: the intent was applied to the would-be position only; nothing was sent to the venue. */
   | 'not_sent_shadow'
   /** Shadow mode: a symbol was promoted to live (the trader, through the API). */
@@ -321,6 +323,7 @@ export function explainDecision(r: DecisionRecord): string {
       return r.reason === 'dtms_transition' ? `${head} ${r.dtmsFrom} -> ${r.dtmsState}; ${r.note}` : `${head}; ${r.note}`;
     case 'lifetime':
     case 'restore':
+    case 'manual':
       return `${head}; ${r.note}`;
   }
 }

@@ -186,6 +186,7 @@ export function eventFromDecision(r: DecisionRecord, opts: EventOptions = {}): N
     case 'classify':
     case 'triggers':
     case 'lifetime':
+    case 'manual':
       // These rules never send an intent; a record that says so is not a trader's business.
       return null;
   }

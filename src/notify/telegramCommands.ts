@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { AccountSession } from '../execution/accountSession.ts';
 import type { DecisionRecord } from '../exits/decisionRecord.ts';
-import { switchExits, startTrailing, type ManualMark } from '../service/positionActions.ts';
+import { switchExits, startTrailing, type ManualSource } from '../service/positionActions.ts';
 import { shadowReport } from '../service/shadowRoutes.ts';
 import { compareTickets, positionViewOfTicket, positionViews, type PositionView } from '../service/views.ts';
 import type { WardenStore } from '../store/store.ts';
@@ -174,8 +174,8 @@ export class TelegramCommands {
     return lines.join('\n');
   }
 
-  private mark(from: string): ManualMark {
-    return { source: 'telegram', by: from, at: this.c.clock(), journal: this.c.store };
+  private mark(from: string): ManualSource {
+    return `telegram (${from})`;
   }
 
   private async exits(ticket: string, on: boolean, from: string): Promise<string> {

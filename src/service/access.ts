@@ -103,3 +103,11 @@ export function exposureRefusal(o: { host: string; explicitToken: boolean; tls: 
   if (missing.length === 0) return '';
   return `refusing to listen on ${o.host} (service.host, --host), beyond loopback, without ${missing.join(', and ')}; or bind 127.0.0.1`;
 }
+
+/** The header the dashboard's pages send with their API calls (it separates budgets and names the surface; it is no authentication). */
+export const PAGE_HEADER = 'x-warden-page';
+
+/** The surface a trader's request came from, for its `manual` decision record: the dashboard or a direct API call. */
+export function requestSource(headers: Readonly<Record<string, string | string[] | undefined>>): 'page' | 'api' {
+  return headers[PAGE_HEADER] !== undefined ? 'page' : 'api';
+}

@@ -1,6 +1,7 @@
 // Taking a position out of DTMS's hands, and giving it back: the trader's decision, made between two
 // engine steps (AccountSession.act), recorded in the decision journal with their reason and stored
 // before the answer (it outlives a restart with the position's DTMS state).
+import { requestSource } from './access.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ticketOfKey } from '../domain/lifetime.ts';
@@ -39,6 +40,7 @@ export function registerDtmsRoutes(app: FastifyInstance, o: { session: AccountSe
       async (req, reply) => {
         const t = req.params.ticket;
         const reason = req.body?.reason ?? 'no reason given';
+        const source = requestSource(req.headers);
         const done = await session.act(() => {
           const key = session.managedKey(t);
           if (key === undefined) {
@@ -46,7 +48,7 @@ export function registerDtmsRoutes(app: FastifyInstance, o: { session: AccountSe
             if (parent !== undefined) return { ok: false as const, status: 409 as const, message: `${t} is the DTMS hedge of position ${ticketOfKey(parent)}: switch DTMS for that position` };
             return { ok: false as const, status: 404 as const, message: `no position ${t} under management` };
           }
-          const r = enable ? session.engine.enableDefence(key, reason) : session.engine.disableDefence(key, reason);
+          const r = enable ? session.engine.enableDefence(key, reason, source) : session.engine.disableDefence(key, reason, source);
           if (!r.ok) return { ok: false as const, status: r.problem === 'not_managed' ? (404 as const) : (409 as const), message: r.message };
           return { ok: true as const, note: r.note };
         });

@@ -10,7 +10,8 @@ import type { AccountSession } from '../execution/accountSession.ts';
 import type { WardenStore } from '../store/store.ts';
 import { errorSchema, positionSchema, ticketParams } from './apiSchemas.ts';
 import { positionViewOfTicket, type LiveViews } from './views.ts';
-import { startTrailing } from './positionActions.ts';
+import { requestSource } from './access.ts';
+import { startTrailing, type ManualSource } from './positionActions.ts';
 
 const pct = (lo: number, hi: number) => z.number().min(lo).max(hi);
 
@@ -71,6 +72,18 @@ function patchProblem(plan: ExitPlan, p: Patch): string {
   return '';
 }
 
+/** What a patch changes, in words with units ('' when it changes nothing): the `manual` record's text. */
+function patchChanges(plan: ExitPlan, p: Patch): string {
+  const out: string[] = [];
+  if (p.breakevenPct !== undefined && p.breakevenPct !== plan.baseBreakevenPct) {
+    out.push(`breakeven trigger: ${Number.isFinite(plan.breakevenR) ? `${plan.breakevenR} R` : `${plan.baseBreakevenPct}%`} -> ${p.breakevenPct}% of the way to TP`);
+  }
+  if (p.partialPct !== undefined && p.partialPct !== plan.basePartialPct) out.push(`partial trigger: ${plan.basePartialPct}% -> ${p.partialPct}% of the way to TP`);
+  if (p.partialClosePct !== undefined && p.partialClosePct !== plan.partialClosePct) out.push(`partial size: ${plan.partialClosePct}% -> ${p.partialClosePct}% of the volume`);
+  if (p.trailingEnabled !== undefined && p.trailingEnabled !== plan.trailingEnabled) out.push(`trailing: ${plan.trailingEnabled ? 'on' : 'off'} -> ${p.trailingEnabled ? 'on' : 'off'}`);
+  return out.join(', ');
+}
+
 function applyPatch(plan: ExitPlan, p: Patch): void {
   // The base moves, and the current trigger with it; the next refresh adjusts it again from the new base.
   if (p.breakevenPct !== undefined) {
@@ -95,13 +108,15 @@ export function registerPlanRoutes(
   const { session, store, views, requireToken } = o;
 
   /** Applies a patch between two steps: null when applied, else [status, message]. */
-  const patch = (ticket: string, p: Patch): Promise<[404 | 409, string] | null> =>
+  const patch = (ticket: string, p: Patch, source: ManualSource): Promise<[404 | 409, string] | null> =>
     session.act(() => {
       const key = session.managedKey(ticket);
       const plan = key === undefined ? undefined : session.engine.plan(key);
-      if (!plan) return [404, `no position ${ticket} under management`] as [404 | 409, string];
+      if (key === undefined || !plan) return [404, `no position ${ticket} under management`] as [404 | 409, string];
       const problem = patchProblem(plan, p);
       if (problem !== '') return [409, problem] as [404 | 409, string];
+      const changes = patchChanges(plan, p);
+      if (changes !== '') session.recordManual(key, `plan: ${changes}`, source);
       applyPatch(plan, p);
       return null;
     });
@@ -120,7 +135,7 @@ export function registerPlanRoutes(
       },
     },
     async (req, reply) => {
-      const failed = await patch(req.params.ticket, req.body);
+      const failed = await patch(req.params.ticket, req.body, requestSource(req.headers));
       if (failed !== null) {
         reply.code(failed[0]);
         return { error: failed[0] === 404 ? 'not_found' : 'conflict', message: failed[1] };
@@ -144,7 +159,7 @@ export function registerPlanRoutes(
     },
     async (req, reply) => {
       const t = req.params.ticket;
-      const failed = await startTrailing(session, t);
+      const failed = await startTrailing(session, t, requestSource(req.headers));
       if (failed !== null) {
         reply.code(failed[0]);
         return { error: failed[0] === 404 ? 'not_found' : 'conflict', message: failed[1] };
@@ -182,7 +197,7 @@ export function registerPlanRoutes(
         return { error: 'not_found', message: `no open position ${ticket} at the broker on a managed symbol` };
       }
       if (Object.keys(params).length > 0) {
-        const failed = await patch(ticket, params);
+        const failed = await patch(ticket, params, requestSource(req.headers));
         if (failed !== null) {
           reply.code(failed[0]);
           return { error: failed[0] === 404 ? 'not_found' : 'conflict', message: failed[1] };

@@ -40,7 +40,7 @@ import { dtmsDefends, registerDtmsRoutes } from './dtmsRoutes.ts';
 import { JournalPages, type DecisionsPage } from './journalPages.ts';
 import { LiveViews } from './views.ts';
 import { switchExits } from './positionActions.ts';
-import { HostAllowList, type HostPolicy } from './access.ts';
+import { HostAllowList, PAGE_HEADER, requestSource, type HostPolicy } from './access.ts';
 
 export interface ServerOptions {
   session: AccountSession;
@@ -127,7 +127,7 @@ function sentToken(req: FastifyRequest): string {
 }
 
 /** The header the dashboard's pages set on their fetches: their polling is budgeted apart from other callers. */
-export const PAGE_HEADER = 'x-warden-page';
+export { PAGE_HEADER } from './access.ts';
 
 /** Past a rate limit: the error handler answers 429 with this message. */
 class RateLimitedError extends Error {
@@ -398,7 +398,7 @@ export async function buildServer(o: ServerOptions) {
       },
       async (req, reply) => {
         const t = req.params.ticket;
-        const done = await switchExits(session, t, enabled);
+        const done = await switchExits(session, t, enabled, requestSource(req.headers));
         if (done === null) return notFound(reply, t);
         // Exits and DTMS are switched apart: the answer says what still acts on the position.
         const defends = dtmsDefends(session, t);

@@ -32,7 +32,7 @@ function allOf<T extends string>() {
 }
 
 const SIDES = allOf<Side>()(['buy', 'sell']);
-const EXIT_RULES = allOf<ExitRule>()(['classify', 'triggers', 'breakeven', 'partial', 'trail', 'dtms', 'lifetime', 'restore']);
+const EXIT_RULES = allOf<ExitRule>()(['classify', 'triggers', 'breakeven', 'partial', 'trail', 'dtms', 'lifetime', 'restore', 'manual']);
 const INTENT_KINDS = allOf<IntentKind>()(['move_stop', 'close_partial', 'close', 'open']);
 const TRADE_TYPES = allOf<TradeType>()(['SCALP', 'INTRADAY', 'WEEKEND']);
 const OUTCOMES = allOf<DecisionOutcome>()(['intent', 'wait', 'skip', 'done', 'info', 'shadow']);
@@ -82,6 +82,7 @@ const REASONS = allOf<DecisionReason>()([
   'promoted_to_live',
   'dtms_disabled',
   'dtms_enabled',
+  'manual_change',
 ]);
 
 // ---- JSON that keeps NaN and the infinities (domain/plainJson.ts) ----------------------------------------

@@ -58,7 +58,7 @@ describe("POST /api/positions/{ticket}/dtms/disable and /enable", () => {
       const body = dtmsSwitchSchema.parse(await off.json());
       expect(body.enabled).toBe(false);
       expect(body.message).toMatch(/^taken out of DTMS's hands by hand: news at 14:30, I manage it by hand; DTMS stops in [A-Z_0-9]+ \(score [^)]+\): no check, no action; /);
-      expect(body.message).toMatch(/(no hedge open|its hedge #\S+ \([\d.]+\) stays open as it is: DTMS will not close it, even when the position closes)$/);
+      expect(body.message).toMatch(/(no hedge open|its hedge #\S+ \([\d.]+\) stays open as it is: DTMS will not close it, even when the position closes); source: api$/);
       expect(body.position.dtms).toMatchObject({ enabled: false, disabledReason: 'news at 14:30, I manage it by hand' });
       expect(body.position.stopOwner).toBe('exit_plan');
 

@@ -106,7 +106,7 @@ describe('Telegram commands on the running service', () => {
       const history = () => api(`/api/positions/${t}/decisions?limit=50`).then((d) => decisionSchema.array().parse(d));
       const offRecords = (await history()).filter((d) => d.note.includes('source: telegram'));
       expect(offRecords).toHaveLength(1);
-      expect(offRecords[0]).toMatchObject({ rule: 'lifetime', outcome: 'info', reason: 'disabled', note: `intelligent exits turned off by hand; source: telegram (chat ${CHAT}, user @trader)` });
+      expect(offRecords[0]).toMatchObject({ rule: 'manual', outcome: 'info', reason: 'manual_change', note: `intelligent exits: on -> off; source: telegram (chat ${CHAT}, user @trader)` });
 
       expect(await ask(fake, `/exits_on ${t}`)).toMatch(new RegExp(`^Intelligent exits on for #${t} .*\\. DTMS (defends it too|does not defend it)\\.$`));
       expect(positionSchema.parse(await api(`/api/positions/${t}`)).exits.enabled).toBe(true);
@@ -116,13 +116,13 @@ describe('Telegram commands on the running service', () => {
       expect(positionSchema.parse(await api(`/api/positions/${t}`)).exits.trailNow).toBe(true);
       const notes = (await history()).filter((d) => d.note.includes('source: telegram')).map((d) => d.note);
       expect(notes).toEqual([
-        `intelligent exits turned off by hand; source: telegram (chat ${CHAT}, user @trader)`,
-        `intelligent exits turned on by hand; source: telegram (chat ${CHAT}, user @trader)`,
-        `trailing started now by hand; source: telegram (chat ${CHAT}, user @trader)`,
+        `intelligent exits: on -> off; source: telegram (chat ${CHAT}, user @trader)`,
+        `intelligent exits: off -> on; source: telegram (chat ${CHAT}, user @trader)`,
+        `trailing: waiting for breakeven -> started now; source: telegram (chat ${CHAT}, user @trader)`,
       ]);
       expect(store.recentDecisions(1000).filter((d) => d.note.includes('source: telegram'))).toHaveLength(3);
       // /trade shows the action among the last decisions.
-      expect(await ask(fake, `/trade ${t}`)).toContain('lifetime info (confirmed): trailing started now by hand; source: telegram');
+      expect(await ask(fake, `/trade ${t}`)).toContain('manual info (manual_change): trailing: waiting for breakeven -&gt; started now; source: telegram');
 
       expect(await ask(fake, '/shadow')).toBe('Not in shadow mode: every decision is sent.');
     } finally {
