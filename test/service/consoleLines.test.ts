@@ -28,8 +28,8 @@ const dir = mkdtempSync(join(tmpdir(), 'warden-console-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const SYMBOLS = ['XAUUSDc', 'EURUSD', 'BTCUSDc'];
-const WARMUP_MINUTES = 6_000;
-const BARS = 2_400;
+const WARMUP_MINUTES = 3_000;
+const BARS = 1_500;
 const EVERY = 300;
 
 type Json = Record<string, unknown>;
@@ -193,7 +193,7 @@ describe('the serve console', () => {
 
 describe('the serve console of the service', () => {
   it('is the human console of the service as wired, with no secret in it', async () => {
-    const config = configSchema.parse({ service: { port: 0, market: { speed: 2_000, warmupMinutes: 1_500, demoPositions: 2 } } });
+    const config = configSchema.parse({ service: { port: 0, market: { speed: 400, warmupMinutes: 1_500, demoPositions: 2 } } });
     const store = openSqliteStore(join(dir, 'service.db'), { now: PINNED_NOW });
     const lines: string[] = [];
     const log = createLogger({ pretty: true, destination: { write: (l: string) => void lines.push(l) } });
@@ -203,7 +203,7 @@ describe('the serve console of the service', () => {
       const token = readFileSync(tokenFile, 'utf8').trim();
       expect(token.length).toBeGreaterThan(16);
       // The loop plays in the background: wait (without reading a clock) for some actions on the console.
-      expect(await waitUntil(() => service.loop.played >= 600 && lines.some((l) => /  applied$/m.test(l)), 1_200)).toBe(true);
+      expect(await waitUntil(() => service.loop.played >= 300 && lines.some((l) => /  applied$/m.test(l)), 1_200)).toBe(true);
       // A request with the token: the server logs it (if at all) without the header.
       const res = await fetch(new URL('/api/positions/none/exits/disable', service.url), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(404);
