@@ -69,7 +69,13 @@ export const REDACTED = '[redacted]';
 
 const LEVEL_LABELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
-/** A destination that turns pino's JSON lines into short human-readable lines. */
+/**
+ * A destination that turns pino's JSON lines into short human-readable lines. A console line (a record
+ * with an `event` field: execution/consoleLines.ts, the demo trader's summary) is its message alone,
+ * after the market time of the event (`at`, else the record's time): `10:42:00 XAUUSDc #100003 ...`;
+ * its fields are in the message already, and the JSON log keeps them. Any other record is
+ * `HH:MM:SS.mmm LEVEL [name] message key=value ...`.
+ */
 export function prettyDestination(write: (line: string) => void): DestinationStream {
   return {
     write(chunk: string): void {
@@ -85,6 +91,11 @@ export function prettyDestination(write: (line: string) => void): DestinationStr
           continue;
         }
         const { level, time, msg, pid: _pid, hostname: _hostname, name, ...rest } = rec;
+        if (typeof rest.event === 'string' && typeof msg === 'string') {
+          const at = typeof rest.at === 'number' && Number.isFinite(rest.at) ? rest.at : time;
+          write(`${typeof at === 'number' && Number.isFinite(at) ? new Date(at).toISOString().slice(11, 19) : '--:--:--'} ${msg}\n`);
+          continue;
+        }
         const when = typeof time === 'number' ? new Date(time).toISOString().slice(11, 23) : '';
         const label = (typeof level === 'number' ? LEVEL_LABELS[level] : undefined) ?? String(level);
         const fields = Object.entries(rest)

@@ -33,6 +33,7 @@ import type { TimeframeHistory } from '../features/warmUp.ts';
 import { describeStoreFailure, StoreError, type StoredSessionState, type WardenStore } from '../store/store.ts';
 import { assessHealth, REJECTION_WINDOW_MS, type HealthReport, type IntentHealth } from './health.ts';
 import { IntentExecutor, type SettledIntent } from './intentExecutor.ts';
+import { SessionConsole } from './consoleLines.ts';
 import { PositionLifetimes, type LifetimeChange } from './positionLifetimes.ts';
 import type { ShadowBook } from './shadowBook.ts';
 import type { RetryPolicy } from './retryPolicy.ts';
@@ -155,6 +156,8 @@ export class AccountSession {
   readonly engine: ExitEngine;
   readonly executor: IntentExecutor;
   readonly breakers: FeatureBreakers;
+  /** The trader's console: a line per action, DTMS change and position adopted or gone (consoleLines.ts). */
+  readonly lines: SessionConsole;
   private readonly sink = new BufferedSink();
   private readonly baseMs: number;
   private readonly staleAfterMs: number;
@@ -199,6 +202,7 @@ export class AccountSession {
     const retry: RetryPolicy = { maxSends: x.maxSends, baseDelayMs: x.retryBaseMs, rateLimitDelayMs: x.rateLimitWaitMs, maxDelayMs: x.retryMaxWaitMs };
     this.executor = new IntentExecutor(o.broker, o.store, { retry, clock: o.clock, sleep: o.sleep ?? realSleep, ...(o.log ? { log: o.log } : {}) });
     this.breakers = new FeatureBreakers({ maxFailures: x.breakerFailures, openMs: x.breakerOpenSec * 1000 });
+    this.lines = new SessionConsole(o.log, (symbol) => this.engine.instrument(symbol));
     this.baseMs = TIMEFRAME_MS[o.baseTimeframe];
     this.staleAfterMs = x.staleFeedSec * 1000;
     for (const inst of o.instruments) this.engine.addInstrument(inst);
@@ -643,11 +647,13 @@ export class AccountSession {
         this.executor.settle(it.id, 'rejected', why);
         this.engine.resolve(it.positionId, it.id, 'rejected', '', why);
         this.recordNote(closeTime, it.positionId, it.symbol, it.side, 'stale_decision', why, it.id);
+        this.lines.notSent(it, `NOT SENT: ${why}`);
       }
       this.o.log?.warn({ intents: fresh.map((i) => i.id), keptAfterMs }, 'decisions kept only after a store outage: not sent, decided afresh');
     } else if (fresh.length > 0) {
       results = await this.executor.executeStep(fresh, this.engine, { readPositions: async () => this.asManaged(await this.venuePositions()) });
       for (const r of results) {
+        this.lines.settled(r);
         if (r.settled === 'rejected') {
           const reason = r.how === 'answer' ? r.reason : "reconciled: the venue's positions show no effect";
           this.rejections.push({ id: r.intent.id, positionId: r.intent.positionId, status: 'rejected', at: this.o.clock(), code: r.code, reason });
@@ -661,6 +667,7 @@ export class AccountSession {
       this.syncWith(after, closeTime, null);
     }
     await this.commit(() => this.persist([]));
+    this.lines.endStep();
     return results;
   }
 
@@ -759,7 +766,7 @@ export class AccountSession {
       this.engine.resolve(it.positionId, it.id, 'applied', opened);
       intents.splice(i--, 1);
       n++;
-      this.o.log?.info({ intent: it.id, kind: it.kind, ...(it.kind === 'move_stop' ? { sl: it.newSl } : { volume: it.volume }) }, `shadow, not sent: ${it.reason}`);
+      this.lines.notSent(it, `shadow, not sent: ${it.reason}`, 'info', '');
     }
     return n;
   }
@@ -828,6 +835,7 @@ export class AccountSession {
       const opened = it.kind === 'open' && j.status === 'applied' ? (positions.find((p) => p.comment === it.comment && !this.engine.isHedge(p.id) && this.engine.plan(p.id) === undefined)?.id ?? '') : '';
       this.engine.resolve(positionId, intentId, j.status, opened, j.reason);
       settled.push({ intentId, positionId, outcome: j.status, how: 'journal' });
+      this.lines.settledLater(it, j.status, 'journal', j.reason);
       return;
     }
     const outcome = this.engine.reconcile(positionId, positions)?.outcome ?? null;
@@ -835,6 +843,7 @@ export class AccountSession {
     const reason = outcome === 'applied' ? `reconciled ${when}: the broker's positions show it took effect` : `reconciled ${when}: the broker's positions show no effect; decided afresh`;
     if (j !== null) {
       this.executor.settle(intentId, outcome, reason);
+      this.lines.settledLater(j.intent, outcome, 'reconciled', reason);
       if (outcome === 'rejected') this.rejections.push({ id: intentId, positionId, status: 'rejected', at: this.o.clock(), code: j.code, reason });
     } else this.o.log?.warn({ intent: intentId, positionId }, 'an intent the engine waited on is not in the journal');
     settled.push({ intentId, positionId, outcome, how: 'reconciled' });
@@ -888,9 +897,14 @@ export class AccountSession {
       const plan = this.engine.plan(key)!;
       // Its pending intent first: a close shows as the absence, a stop move did not happen.
       if (plan.pending) this.settleOne(key, plan.pending.id, managed, 'as the position left the venue', report?.settled ?? []);
+      const last = this.engine.position(key);
       this.engine.untrack(key);
       const reused = fresh.some((p) => p.id === plan.ticket);
       const shadowEnd = reused ? '' : (this.o.shadow?.endReason(plan.ticket) ?? '');
+      if (last !== undefined) {
+        const why = reused ? `ticket ${plan.ticket} holds another position now` : shadowEnd !== '' ? shadowEnd : report !== null ? 'not at the venue at start (closed while Warden was away)' : '';
+        this.lines.closed(last, now, this.lastBars.get(last.symbol), why);
+      }
       const change = this.book.end(plan.ticket, now, reused ? `ticket ${plan.ticket} holds another position now` : shadowEnd !== '' ? shadowEnd : 'gone from the venue (closed)');
       if (change) this.recordLifetime(change, now);
     }
@@ -911,8 +925,15 @@ export class AccountSession {
         report?.fromLegacy.push(lifetime.key);
       } else this.engine.track(m, now);
       report?.adopted.push(lifetime.key);
+      const plan = this.engine.plan(lifetime.key);
+      if (plan !== undefined) this.lines.adopted(p, lifetime.key, plan, now, legacy !== null && legacy.rule.symbol === p.symbol);
     }
-    for (const h of this.engine.hedgeIds()) if (!present.has(h)) this.engine.untrack(h);
+    for (const h of this.engine.hedgeIds()) {
+      if (present.has(h)) continue;
+      const parent = this.engine.hedgedPosition(h);
+      this.lines.hedgeClosed(h, parent === undefined ? undefined : this.engine.position(parent), now);
+      this.engine.untrack(h);
+    }
   }
 
   /** A lifetime change as a decision record of its position. */
@@ -1082,6 +1103,7 @@ export class AccountSession {
     for (const id of gone) this.saved.delete(id);
     this.savedState = stateJson;
     if (shadowBook !== undefined) this.o.shadow?.committed();
+    this.lines.stored(records, (id) => this.engine.position(id)?.volume ?? Number.NaN);
     if (this.o.onDecision) for (const r of records) this.o.onDecision(r);
   }
 }

@@ -4,12 +4,18 @@
 // trader would open them by hand, so there is always something to manage. Stops between two bars.
 // Decisions are on bars only here: the played market has no quotes between its bars (a real account
 // decides on quotes between bars too: quoteFeed.ts).
+// The demo trader's openings are summarised on the console, not said one by one (a busy demo would
+// bury Warden's actions): one line for those opened before the first bar, then one per
+// `openingsEveryBars` bars played (when any opened), and one for the rest when the loop ends. Counting
+// bars, not wall time, keeps the lines the same however fast the machine plays. Each opening is still
+// logged at debug level with its fields, and the summary's JSON names every ticket.
 import type { Logger } from 'pino';
 import type { PaperAccount } from '../brokers/paperAccount.ts';
 import { ceilToStep, floorToStep, roundStop, roundVolumeDown } from '../domain/rounding.ts';
 import type { Bar, Instrument, Side } from '../domain/types.ts';
 import type { AccountSession, EngineLag, StepReport } from '../execution/accountSession.ts';
 import type { PaperMarket } from './paperMarket.ts';
+import { clockText } from '../execution/consoleLines.ts';
 import { StepFailures, StepGate } from './stepGate.ts';
 
 export interface EngineLoopOptions {
@@ -33,6 +39,11 @@ export interface EngineLoopOptions {
   sleep?: (ms: number) => Promise<void>;
   /** The wall clock that paces the market (epoch ms; default Date.now). */
   now?: () => number;
+  /**
+   * The demo trader's openings are summarised on the console once per this many bars played (all
+   * symbols together). Default: `speed` x 60, a minute of the market's pace.
+   */
+  openingsEveryBars?: number;
 }
 
 /** What the service drives and the API pauses: the played market here, the venue's bars on a real account (brokerFeed.ts). */
@@ -65,11 +76,15 @@ export class EngineLoop implements MarketLoop {
   private scheduledFrom = 0;
   private readonly now: () => number;
   private readonly failures: StepFailures;
+  private readonly openings: OpeningsTally;
 
   constructor(private readonly o: EngineLoopOptions) {
     if (!(o.speed > 0)) throw new RangeError(`speed must be > 0 bars per second, got ${o.speed}`);
     this.now = o.now ?? Date.now;
     this.failures = new StepFailures(o.log, 'the market plays on');
+    const every = o.openingsEveryBars ?? Math.round(o.speed * 60);
+    if (!(every >= 1)) throw new RangeError(`openingsEveryBars must be >= 1, got ${every}`);
+    this.openings = new OpeningsTally(o.instruments.map((i) => i.symbol), Math.floor(every));
   }
 
   /** Behind the schedule of `speed` bars a second since the loop last started: those bars are waiting. */
@@ -112,9 +127,19 @@ export class EngineLoop implements MarketLoop {
   }
 
   private async loop(): Promise<void> {
+    try {
+      await this.play();
+    } finally {
+      // Whatever opened since the last summary is said before the loop ends.
+      this.summarise(this.played, 'the loop ended');
+    }
+  }
+
+  private async play(): Promise<void> {
     const sleep = this.o.sleep ?? realSleep;
     const gap = 1000 / this.o.speed;
     for (const inst of this.o.instruments) this.topUp(inst);
+    this.summarise(this.played, 'start');
     this.restartSchedule();
     while (!this.stopping) {
       const held = this.gate.passed();
@@ -141,12 +166,14 @@ export class EngineLoop implements MarketLoop {
         this.failures.failed(e.symbol, err);
       }
       this.played++;
+      this.openings.marketAt(e.bar.time + 60_000);
       if (report !== null) this.o.onStep?.(e.symbol, report);
       const inst = this.o.instruments.find((i) => i.symbol === e.symbol);
       if (inst) {
         this.barsSinceOpen.set(e.symbol, (this.barsSinceOpen.get(e.symbol) ?? Number.POSITIVE_INFINITY) + 1);
         this.topUp(inst);
       }
+      if (this.openings.due(this.played)) this.summarise(this.played, 'bars');
       const wait = gap - (this.now() - t0);
       if (wait > 0 && !this.stopping) await sleep(wait);
       // Behind its schedule the loop would start the next step at once, every time, and the API, the
@@ -175,6 +202,87 @@ export class EngineLoop implements MarketLoop {
     const a = broker.open({ requestId: `demo:${inst.symbol}:${this.opened}`, side, volume, sl, tp, comment: this.opened % 3 === 0 ? 'scalp' : 'demo', exempt: true });
     this.opened++;
     this.barsSinceOpen.set(inst.symbol, 0);
-    if (a.outcome === 'applied') this.o.log?.info({ symbol: inst.symbol, side, volume, sl, tp, ticket: a.positionId }, 'demo position opened');
+    if (a.outcome !== 'applied') return;
+    // Said by the summary, and by the session at debug level when it adopts the position.
+    this.o.session.lines.openedByDemoTrader(a.positionId);
+    this.openings.add(inst.symbol, a.positionId, q.time);
+    this.o.log?.debug({ symbol: inst.symbol, side, volume, sl, tp, ticket: a.positionId, at: q.time }, 'demo position opened');
+  }
+
+  /** The demo trader's summary line, when it opened any since the last one. */
+  private summarise(played: number, why: 'start' | 'bars' | 'the loop ended'): void {
+    const s = this.openings.take(played);
+    if (s === null) return;
+    const by = s.bySymbol.map(([symbol, n]) => `${symbol} ${n}`).join(', ');
+    const when = why === 'start' ? 'at the start' : `since ${clockText(s.since)} (${s.bars} bars played)`;
+    this.o.log?.info(
+      { event: 'demo_openings', at: s.at, opened: s.tickets.length, bySymbol: Object.fromEntries(s.bySymbol), tickets: s.tickets, bars: s.bars },
+      `demo trader: ${s.tickets.length} position${s.tickets.length === 1 ? '' : 's'} opened ${when}: ${by}`,
+    );
+  }
+}
+
+/** What one demo summary says: the openings since the last one, per symbol. */
+export interface OpeningsSummary {
+  /** The market time of the summary (the last bar's close, or the last opening's time). */
+  at: number;
+  /** The market time of the last summary (or of the first opening, for the first one). */
+  since: number;
+  /** Bars played since the last summary. */
+  bars: number;
+  /** Symbols in the configured order, those that opened any only. */
+  bySymbol: [string, number][];
+  tickets: string[];
+}
+
+/**
+ * The demo trader's openings since the last summary, and when the next summary is due: every
+ * `every` bars played. Driven by the bars played and the market's time only (no wall clock).
+ */
+export class OpeningsTally {
+  private readonly counts = new Map<string, number>();
+  private tickets: string[] = [];
+  private lastPlayed = 0;
+  private at = Number.NaN;
+  private since = Number.NaN;
+
+  constructor(
+    private readonly symbols: readonly string[],
+    private readonly every: number,
+  ) {}
+
+  /** The market's time moved on (a bar closed). */
+  marketAt(t: number): void {
+    if (!(t <= this.at)) this.at = t;
+  }
+
+  add(symbol: string, ticket: string, t: number): void {
+    this.counts.set(symbol, (this.counts.get(symbol) ?? 0) + 1);
+    this.tickets.push(ticket);
+    this.marketAt(t);
+    if (Number.isNaN(this.since)) this.since = t;
+  }
+
+  /** A summary is due at `played` bars: `every` bars since the last one. */
+  due(played: number): boolean {
+    return played - this.lastPlayed >= this.every;
+  }
+
+  /** The summary since the last one (null: nothing opened), and the count starts again from `played`. */
+  take(played: number): OpeningsSummary | null {
+    const bars = played - this.lastPlayed;
+    this.lastPlayed = played;
+    const since = this.since;
+    this.since = this.at;
+    if (this.tickets.length === 0) return null;
+    const bySymbol: [string, number][] = [];
+    for (const s of this.symbols) {
+      const n = this.counts.get(s) ?? 0;
+      if (n > 0) bySymbol.push([s, n]);
+    }
+    const tickets = this.tickets;
+    this.tickets = [];
+    this.counts.clear();
+    return { at: this.at, since, bars, bySymbol, tickets };
   }
 }

@@ -23,6 +23,7 @@ interface ServeOptions {
   port?: string;
   host?: string;
   shadow?: boolean;
+  log?: string;
 }
 
 export function register(program: Command): void {
@@ -34,6 +35,7 @@ export function register(program: Command): void {
     .option('--port <n>', 'the port (default: service.port, 8080; 0 picks a free one)')
     .option('--host <addr>', 'the address to listen on (default: service.host, 127.0.0.1)')
     .option('--shadow', 'shadow mode (broker.mode: shadow): decide and record every intent, send nothing; promote a symbol to live with POST /api/shadow/promote')
+    .option('--log <format>', 'the log on stderr: human (a line per action, DTMS change and position opened or closed) or json (every field); default human on a terminal, json otherwise')
     .action((o: ServeOptions, cmd: Command) => serve(o, cmd));
 }
 
@@ -46,6 +48,9 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   }
   if (o.host !== undefined) config.service.host = o.host;
   if (o.shadow === true) config.broker.mode = 'shadow';
+  // A trader watches a terminal; a file or a log collector wants the fields.
+  const logFormat = o.log ?? (process.stderr.isTTY === true ? 'human' : 'json');
+  if (logFormat !== 'human' && logFormat !== 'json') throw new CliError(`--log must be human or json, got "${logFormat}"`);
   const storeFile = o.store ?? config.service.store;
   const envToken = process.env.WARDEN_API_TOKEN === '' ? undefined : process.env.WARDEN_API_TOKEN;
   if (envToken !== undefined && envToken.length < 16) throw new CliError('WARDEN_API_TOKEN must be at least 16 characters');
@@ -62,7 +67,7 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
     if (err instanceof BrokerSetupError) throw new CliError(`the broker cannot start: ${err.message}`);
     throw err;
   }
-  const log = createLogger({ name: 'warden' });
+  const log = createLogger({ name: 'warden', pretty: logFormat === 'human' });
   const version = readVersion();
   let store: WardenStore;
   try {
