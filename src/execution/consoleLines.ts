@@ -210,6 +210,12 @@ export class SessionConsole {
         this.decided.set(r.intentId, { record: r, volume: volumeOf(r.positionId) });
         continue;
       }
+      if (r.rule === 'manual') {
+        // A trader's change by hand: what changed, from what to what, and from where (the record's note).
+        const volume = volumeOf(r.positionId);
+        this.write('info', { event: 'manual', at: r.time, symbol: r.symbol, ticket: ticketOfKey(r.positionId), positionId: r.positionId, side: r.side, ...num('volume', volume), note: r.note }, `${whoText(r.symbol, r.positionId, r.side, volume, formatsOf(this.instrument(r.symbol)))}${GAP}by hand: ${r.note}`);
+        continue;
+      }
       if (r.rule !== 'dtms') continue;
       const text = dtmsRecordText(r);
       if (text === '') continue;

@@ -247,4 +247,15 @@ describe('the human console', () => {
     expect(stepDecimals(1)).toBe(0);
     expect(formatsOf(XAU).lots(0.1)).toBe('0.10');
   });
+
+  it('gives a manual change one line: what changed, from what to what, and its source', () => {
+    const c = capture();
+    const r = startRecord(newDecisionRecord(), AT, { positionId: '100003#1', symbol: 'XAUUSDc', side: 'buy' }, 'manual');
+    r.outcome = 'info';
+    r.reason = 'manual_change';
+    r.note = 'intelligent exits: on -> off; source: page';
+    c.console.stored([r], () => 0.1);
+    expect(c.human).toEqual(['10:42:00 XAUUSDc #100003 buy 0.10  by hand: intelligent exits: on -> off; source: page']);
+    expect(c.records.at(-1)).toMatchObject({ event: 'manual', ticket: '100003', note: 'intelligent exits: on -> off; source: page' });
+  });
 });
