@@ -191,12 +191,20 @@ export const healthSchema = z
   })
   .meta({ id: 'Health' });
 
+/**
+ * /api/dtms/trade/{ticket} for a ticket Warden does not manage: the API's error shape and the seed's
+ * (success false, a summary, trade_info null) in one body, so both kinds of client read it.
+ */
+export const dtmsTradeNotFoundSchema = z
+  .object({ error: z.literal('not_found'), message: z.string(), success: z.literal(false), summary: z.string(), trade_info: z.null() })
+  .meta({ id: 'DtmsTradeNotFound' });
+
 export const dtmsTradeSchema = z
   .object({
     success: z.literal(true),
     summary: z.string(),
     trade_info: z.object({
-      ticket: z.union([z.number(), z.string()]),
+      ticket: z.string(),
       symbol: z.string(),
       type: z.enum(['BUY', 'SELL']),
       volume: z.number(),

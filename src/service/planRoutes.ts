@@ -28,7 +28,12 @@ export const planPatchSchema = z
 
 export const registerTradeSchema = z
   .strictObject({
-    ticket: z.string().regex(/^[A-Za-z0-9_.:/-]{1,64}$/, 'a ticket is 1 to 64 letters, digits, _ . - : or / (a Binance position is BTC/USDT:USDT:long)'),
+    // MT5 tickets are numbers: a JSON number is taken too, as the same ticket in digits.
+    ticket: z
+      .union([z.string(), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)])
+      .transform((t) => String(t))
+      .pipe(z.string().regex(/^[A-Za-z0-9_.:/-]{1,64}$/, 'a ticket is 1 to 64 letters, digits, _ . - : or / (a Binance position is BTC/USDT:USDT:long)'))
+      .describe('the ticket as a string; an MT5 ticket may also be sent as a JSON number'),
     breakevenPct: pct(5, 300).optional(),
     partialPct: pct(5, 500).optional(),
     partialClosePct: pct(5, 95).optional(),

@@ -23,6 +23,7 @@ import {
   stopPathSchema,
   symbolParams,
   dtmsStatusSchema,
+  dtmsTradeNotFoundSchema,
   dtmsTradeSchema,
   errorSchema,
   exitsSwitchSchema,
@@ -415,10 +416,14 @@ export async function buildServer(o: ServerOptions) {
 
   api.get(
     '/api/dtms/trade/:ticket',
-    { schema: { operationId: 'getDtmsTrade', summary: "a trade's DTMS state, score, warnings and actions (the seed's JSON)", params: ticketParams, response: { 200: dtmsTradeSchema, 404: errorSchema } } },
+    { schema: { operationId: 'getDtmsTrade', summary: "a trade's DTMS state, score, warnings and actions (the seed's JSON)", params: ticketParams, response: { 200: dtmsTradeSchema, 404: dtmsTradeNotFoundSchema } } },
     (req, reply) => {
       const v = views.dtmsTrade(req.params.ticket);
-      if (v === null) return notFound(reply, req.params.ticket);
+      if (v === null) {
+        const message = `no position ${req.params.ticket} under management`;
+        reply.code(404);
+        return { error: 'not_found' as const, message, success: false as const, summary: `Trade ${req.params.ticket} not found`, trade_info: null };
+      }
       sendJson(reply, v);
       return undefined;
     },

@@ -155,7 +155,8 @@ export function positionView(session: AccountSession, key: string): PositionView
           disabledReason: def.disabled?.reason ?? null,
           state: def.tracked.state.state,
           since: def.tracked.state.since,
-          score: known(def.tracked.state.score),
+          // Scores are sums of weighted parts: shown to 2 decimals (0.96, not 0.9600000000000002).
+          score: round(known(def.tracked.state.score) ?? Number.NaN, 2),
           episode: def.tracked.state.episode,
           hedgeId: def.tracked.hedgeId,
           queued: [...def.queue],
@@ -186,7 +187,8 @@ export function dtmsTradeView(session: AccountSession, store: WardenStore, ticke
     success: true as const,
     summary: `Trade ${ticket} is in ${state} state`,
     trade_info: {
-      ticket: Number.isSafeInteger(Number(ticket)) ? Number(ticket) : ticket,
+      // A string, as every ticket in the API (a Binance position is BTC/USDT:USDT:long; an MT5 one is digits).
+      ticket,
       symbol: v.symbol,
       type: v.side === 'buy' ? ('BUY' as const) : ('SELL' as const),
       volume: v.volume,
