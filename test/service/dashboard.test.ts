@@ -238,7 +238,10 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
     const links = await page.locator('#positions tbody .c-ticket a').evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.textContent]));
     for (const [href, ticket] of links) expect(href).toBe(`/dtms/trade/${ticket}`);
     expect(await page.locator('#positions tbody tr[data-ticket]').first().locator('.c-owner .badge').innerText()).toMatch(/^(exit plan|DTMS)$/);
-    expect(await page.locator('#positions tbody tr[data-ticket]').first().locator('.c-flags .flag').allInnerTexts()).toEqual(['BE', 'partial', 'trailing']);
+    const flags = await page.locator('#positions tbody tr[data-ticket]').first().locator('.c-flags .flag').allInnerTexts();
+    expect(flags.slice(1)).toEqual(['partial', 'trailing']);
+    // A buffered breakeven (the stop still on the losing side of the entry) says so.
+    expect(flags[0]).toMatch(/^BE( \(buffered\))?$/);
     expect(await page.locator('#positions tbody tr[data-ticket]').first().locator('.c-exits').innerText()).toMatch(/^(on|off)$/);
     // The health banner: the status and its reasons as the API reported them.
     const status = await page.locator('#health').getAttribute('data-status');

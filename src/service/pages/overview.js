@@ -15,6 +15,18 @@ function progress(pct) {
   return `<div class="progress${pct < 0 ? ' neg' : ''}" data-width="${esc(width)}" title="${esc(pct.toFixed(1))}% of the way from entry to TP"><div class="fill"></div><span class="label">${esc(pct.toFixed(1))}%</span></div>`;
 }
 
+/**
+ * Breakeven puts the stop at entry + spread - an ATR buffer (a buy; mirrored for a sell): the stop can
+ * stay a little on the losing side of the entry. Then the flag says "BE (buffered)", never a plain "BE"
+ * that would promise no loss.
+ */
+function breakevenFlag(p) {
+  const done = p.exits.breakevenDone;
+  const buffered = done && typeof p.sl === 'number' && (p.side === 'buy' ? p.sl < p.entry : p.sl > p.entry);
+  if (buffered) return flag(true, 'BE (buffered)', `breakeven done; the stop is ${p.side === 'buy' ? 'below' : 'above'} the entry by its ATR buffer, so a small loss is still possible`);
+  return flag(done, 'BE', 'stop at breakeven or better');
+}
+
 function row(p) {
   const x = p.exits;
   const d = p.dtms;
@@ -33,7 +45,7 @@ function row(p) {
 <td class="num c-r">${signed(p.rAchieved, 2)}</td>
 <td class="c-progress">${progress(p.progressPct)}</td>
 <td class="c-owner"><span class="badge owner-${owner}">${owner === 'dtms' ? 'DTMS' : 'exit plan'}</span></td>
-<td class="c-flags">${flag(x.breakevenDone, 'BE', 'stop at breakeven')}${flag(x.partialDone, 'partial', 'partial profit taken')}${flag(x.trailingActive, 'trailing', 'ATR trailing active')}</td>
+<td class="c-flags">${breakevenFlag(p)}${flag(x.partialDone, 'partial', 'partial profit taken')}${flag(x.trailingActive, 'trailing', 'ATR trailing active')}</td>
 <td class="c-exits"><span class="on-off ${x.enabled ? 'on' : 'off'}" title="intelligent exits (${esc(x.tradeType)})">${x.enabled ? 'on' : 'off'}</span></td>
 <td class="c-dtms" title="in this state since ${esc(d ? utc(d.since) : '—')}">${d ? stateBadge(d.state) : '<span class="muted">not defended</span>'}${hedge}</td>
 <td class="num c-score">${d ? signed(d.score, 1) : '<span class="muted">—</span>'}</td>
