@@ -442,9 +442,10 @@ export class ExitEngine {
    * A trader takes a position out of DTMS's hands: no check, no transition, no action for it from now
    * on (an intent already in flight is answered as usual). Its machine stays where it is, the stop
    * goes back to the exit plan, queued actions are dropped, and its hedge, if one is open, stays open
-   * as it is, also when the position closes. Recorded with the trader's reason.
+   * as it is, also when the position closes. Recorded with the trader's reason and, when given, where the
+   * request came from (`source`: page, api, telegram).
    */
-  disableDefence(positionId: string, reason: string, source = 'api'): DefenceSwitch {
+  disableDefence(positionId: string, reason: string, source?: string): DefenceSwitch {
     const found = this.switchable(positionId);
     if (!found.ok) return found;
     const { slot, def } = found;
@@ -465,7 +466,7 @@ export class ExitEngine {
     parts.push(t.hedgeId !== null ? `its hedge #${t.hedgeId} (${t.hedgeVolume}) stays open as it is: DTMS will not close it, even when the position closes` : 'no hedge open');
     def.disabled = { at: this.now, reason };
     def.ownsStop = false;
-    parts.push(`source: ${source}`);
+    if (source !== undefined) parts.push(`source: ${source}`);
     const note = parts.join('; ');
     this.manualRecord(slot, 'dtms_disabled', note);
     return { ok: true, note };
@@ -475,7 +476,7 @@ export class ExitEngine {
    * Gives a position back to DTMS: its machine picks up where it stopped, its timers and checks
    * counted from now (what happened meanwhile was not watched), the next deep check due at once.
    */
-  enableDefence(positionId: string, reason: string, source = 'api'): DefenceSwitch {
+  enableDefence(positionId: string, reason: string, source?: string): DefenceSwitch {
     const found = this.switchable(positionId);
     if (!found.ok) return found;
     const { slot, def } = found;
@@ -493,7 +494,7 @@ export class ExitEngine {
       `given back to DTMS by hand: ${reason}; out of its hands since ${new Date(since).toISOString()}; ` +
       `picks up in ${t.state.state}, its timers restarted and its next deep check due now` +
       (t.hedgeId !== null ? `; its hedge #${t.hedgeId} (${t.hedgeVolume}) is DTMS's again` : '') +
-      `; source: ${source}`;
+      (source !== undefined ? `; source: ${source}` : '');
     this.manualRecord(slot, 'dtms_enabled', note);
     return { ok: true, note };
   }
