@@ -33,7 +33,7 @@ import type { TimeframeHistory } from '../features/warmUp.ts';
 import { describeStoreFailure, StoreError, type StoredSessionState, type WardenStore } from '../store/store.ts';
 import { assessHealth, REJECTION_WINDOW_MS, type HealthReport, type IntentHealth } from './health.ts';
 import { IntentExecutor, type SettledIntent } from './intentExecutor.ts';
-import { PositionLifetimes, type LifetimeChange } from './positionLifetimes.ts';
+import { END_GONE, endReused, PositionLifetimes, type EndedLifetime, type LifetimeChange } from './positionLifetimes.ts';
 import type { ShadowBook } from './shadowBook.ts';
 import type { RetryPolicy } from './retryPolicy.ts';
 
@@ -67,6 +67,11 @@ export interface AccountSessionOptions {
   shadow?: ShadowBook;
   /** This process, to keep a second one off the store (default: the real pid and host). */
   owner?: { pid: number; host: string; alive: (pid: number) => boolean };
+  /**
+   * Called with each lifetime the venue closed, once its end is stored (a closed trade is made of it).
+   * It must neither throw nor wait: the step goes on.
+   */
+  onLifetimeEnded?: (ended: EndedLifetime) => void;
 }
 
 /** The store could not be written and the session was closed while it waited for it. */
@@ -166,6 +171,8 @@ export class AccountSession {
   private readonly rejections: IntentHealth[] = [];
   /** Legacy rules turned into plans since the last save: deleted with that save. */
   private readonly legacyUsed: string[] = [];
+  /** Lifetimes the venue closed since the last save: handed to onLifetimeEnded once that save commits. */
+  private readonly endedAtVenue: EndedLifetime[] = [];
   /** Some intent's outcome is still unknown (the broker could not be read): settle before deciding. */
   private unsettled = false;
   private steps: Promise<unknown> = Promise.resolve();
@@ -888,16 +895,18 @@ export class AccountSession {
       const plan = this.engine.plan(key)!;
       // Its pending intent first: a close shows as the absence, a stop move did not happen.
       if (plan.pending) this.settleOne(key, plan.pending.id, managed, 'as the position left the venue', report?.settled ?? []);
+      const last = { position: this.engine.position(key), hedgeId: this.engine.defence(key)?.tracked.hedgeId ?? null };
       this.engine.untrack(key);
       const reused = fresh.some((p) => p.id === plan.ticket);
       const shadowEnd = reused ? '' : (this.o.shadow?.endReason(plan.ticket) ?? '');
-      const change = this.book.end(plan.ticket, now, reused ? `ticket ${plan.ticket} holds another position now` : shadowEnd !== '' ? shadowEnd : 'gone from the venue (closed)');
+      const change = this.book.end(plan.ticket, now, reused ? endReused(plan.ticket) : shadowEnd !== '' ? shadowEnd : END_GONE);
       if (change) this.recordLifetime(change, now);
+      if (change && shadowEnd === '') this.endedAtVenue.push({ lifetime: change.lifetime, plan, ...last });
     }
     for (const p of fresh) {
       const stale = this.book.of(p.id);
       if (stale !== undefined) {
-        const change = this.book.end(p.id, now, `ticket ${p.id} holds another position now`);
+        const change = this.book.end(p.id, now, endReused(p.id));
         if (change) this.recordLifetime(change, now);
       }
       const { lifetime, changes } = this.book.begin(p, now);
@@ -1009,6 +1018,7 @@ export class AccountSession {
     const store = this.o.store;
     const records = this.sink.buffer.slice();
     const lifetimes = this.book.changedRows();
+    const ended = this.endedAtVenue.slice();
     const legacy = this.legacyUsed.slice();
     const snap = this.engine.snapshot();
     const live = new Set<string>();
@@ -1061,6 +1071,8 @@ export class AccountSession {
     this.savedState = stateJson;
     if (shadowBook !== undefined) this.o.shadow?.committed();
     if (this.o.onDecision) for (const r of records) this.o.onDecision(r);
+    this.endedAtVenue.splice(0, ended.length);
+    if (this.o.onLifetimeEnded) for (const e of ended) this.o.onLifetimeEnded(e);
   }
 }
 
