@@ -378,6 +378,11 @@ export class AccountSession {
     this.started = false;
   }
 
+  /** The store the session keeps its state in (the views read the journal from it). */
+  get store(): WardenStore {
+    return this.o.store;
+  }
+
   /** Shadow mode's would-be positions (undefined: the account is live). */
   get shadow(): ShadowBook | undefined {
     return this.o.shadow;

@@ -230,7 +230,7 @@ export class ClosedTradeRecorder {
         time: c.time,
         volume: c.volume,
         price: c.price,
-        profit: closeProfit(side, entry, c.price, c.volume, contract!),
+        profit: round8(closeProfit(side, entry, c.price, c.volume, contract!)),
         by: c.rule === 'dtms' ? 'dtms' : 'warden',
         intentId: c.intentId,
         partial: c.partial,
@@ -333,7 +333,7 @@ export class ClosedTradeRecorder {
   private venueDeal(d: PositionDeal, byIntent: ReadonlyMap<string, StoredIntent['intent']>, side: ClosedTrade['side'], entry: number, contract: number): ClosedTradeDeal {
     const it = d.cause === 'request' ? byIntent.get(d.requestId) : undefined;
     const by: ClosedTradeDeal['by'] = it !== undefined ? (it.rule === 'dtms' ? 'dtms' : 'warden') : d.cause === 'request' ? 'unknown' : d.cause;
-    const profit = Number.isFinite(d.profit) ? d.profit : Number.isFinite(d.price) ? closeProfit(side, entry, d.price, d.volume, contract) : null;
+    const profit = Number.isFinite(d.profit) ? round8(d.profit) : Number.isFinite(d.price) ? round8(closeProfit(side, entry, d.price, d.volume, contract)) : null;
     return { time: d.time, volume: d.volume, price: d.price, profit, by, intentId: it?.id ?? '', partial: it?.kind === 'close_partial', from: 'venue' };
   }
 }

@@ -9,6 +9,7 @@
 import { breakevenTriggerR } from '../exits/breakevenStop.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE } from '../exits/exitPlan.ts';
 import type { AccountSession } from '../execution/accountSession.ts';
+import { realizedSoFar, wardenBook } from '../execution/realized.ts';
 import type { WardenStore } from '../store/store.ts';
 
 const known = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
@@ -27,8 +28,13 @@ export interface PositionView {
   tp: number | null;
   /** The exit-side price of the last evaluation (bid for a buy, ask for a sell). */
   price: number | null;
-  /** Quote-currency profit at that price. */
+  /** Quote-currency profit at that price: the venue's floating profit of what is still open. */
   profit: number | null;
+  /**
+   * What Warden's requests realized on it so far: its partial closes and the DTMS hedges it closed, at
+   * the fills the venue answered them with (the decision's price for a request answered without one).
+   */
+  realizedProfit: number | null;
   rAchieved: number | null;
   /** Share of the way from entry to the take profit (to 2R without one), %. */
   progressPct: number | null;
@@ -116,6 +122,7 @@ export function positionView(session: AccountSession, key: string): PositionView
   const def = engine.defence(key);
   const digits = inst?.digits ?? 5;
   const shadow = shadowViewOf(session, plan.ticket, pos.symbol);
+  const realized = realizedSoFar(wardenBook(session.store.intentsFor(key), session.store.fillsOf(key), plan.ticket), pos.side, pos.entryPrice, inst?.contractSize ?? 1);
   const venue = shadow === null ? null : session.shadow?.position(plan.ticket) ?? null;
   return {
     ticket: plan.ticket,
@@ -128,6 +135,7 @@ export function positionView(session: AccountSession, key: string): PositionView
     tp: pos.tp,
     price: round(price, digits),
     profit: round(move * pos.volume * (inst?.contractSize ?? 1), 2),
+    realizedProfit: round(realized.total, 2),
     rAchieved: plan.risk > 0 ? round(move / plan.risk, 2) : null,
     progressPct: ref > 0 ? round((move / ref) * 100, 1) : null,
     stopOwner: def !== undefined && def.disabled === null && def.tracked.state.ownsStop ? 'dtms' : 'exit_plan',
