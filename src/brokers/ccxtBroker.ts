@@ -55,6 +55,9 @@
 //   and -4164 is a volume refusal. Opens are not exempt either way (-4164 from the venue).
 // - Candles: fetchOHLCV, one more than asked (the last is usually still forming: left out by
 //   `options.clock`), in pages of 1,000 going back (ccxt's cap) when more are wanted.
+// - A closed position's history (closedPosition): the account's fills of the symbol on the position's
+//   side between Warden first seeing it and seeing it gone (Binance has no position id), each closing
+//   fill's order asked once for what made it.
 // - close(): ccxt's exchange.close() (its websocket clients; REST holds nothing); idempotent. A closed
 //   adapter refuses requests (nothing sent) and its reads throw.
 //

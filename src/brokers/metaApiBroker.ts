@@ -32,6 +32,8 @@
 //   getSymbolPrice; watchQuotes hands on every streamed price (onSymbolPriceUpdated). Closed bars come from the streamed candles when they hold enough, else from
 //   account.getHistoricalCandles (pages of 1,000, backwards). The stream does not see a gap while it
 //   was down: only the history does.
+// - A closed position's history (closedPosition): its deals by position id, what made each from MT5's
+//   deal reason and Warden's client ids.
 // - Instruments: the symbol specification, the margin mode (hedging), the canonical symbol by the
 //   project's symbol rules, crypto from the instrument table (as instrumentFromConfig decides).
 //

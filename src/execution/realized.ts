@@ -43,7 +43,11 @@ export interface WardenBook {
   hedges: WardenHedge[];
 }
 
-/** Reads Warden's book of one lifetime from its intents (journal order) and their fills. */
+/**
+ * Reads Warden's book of one lifetime from its intents and their fills. The closes, the opens and the
+ * hedge closes each keep the order they are given in (journal order within a kind is enough: opens pair
+ * with hedge closes by their rank).
+ */
 export function wardenBook(intents: readonly StoredIntent[], fills: readonly IntentFill[], ticket: string): WardenBook {
   const fillOf = new Map(fills.map((f) => [f.intentId, f]));
   const closes: WardenFill[] = [];

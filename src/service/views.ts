@@ -10,7 +10,7 @@ import { breakevenTriggerR } from '../exits/breakevenStop.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE } from '../exits/exitPlan.ts';
 import type { AccountSession } from '../execution/accountSession.ts';
 import { realizedSoFar, wardenBook } from '../execution/realized.ts';
-import type { WardenStore } from '../store/store.ts';
+import type { StoredIntent, WardenStore } from '../store/store.ts';
 
 const known = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
 const round = (x: number, digits: number): number | null => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
@@ -122,7 +122,7 @@ export function positionView(session: AccountSession, key: string): PositionView
   const def = engine.defence(key);
   const digits = inst?.digits ?? 5;
   const shadow = shadowViewOf(session, plan.ticket, pos.symbol);
-  const realized = realizedSoFar(wardenBook(session.store.intentsFor(key), session.store.fillsOf(key), plan.ticket), pos.side, pos.entryPrice, inst?.contractSize ?? 1);
+  const realized = realizedSoFar(wardenBook(tradingIntents(session.store, key), session.store.fillsOf(key), plan.ticket), pos.side, pos.entryPrice, inst?.contractSize ?? 1);
   const venue = shadow === null ? null : session.shadow?.position(plan.ticket) ?? null;
   return {
     ticket: plan.ticket,
@@ -171,6 +171,14 @@ export function positionView(session: AccountSession, key: string): PositionView
       : null,
     shadow,
   };
+}
+
+/**
+ * A position's applied requests that traded (partial and whole closes, opens), each kind read by its own
+ * filter in the store: a long-lived position's hundreds of stop moves are never decoded for them.
+ */
+function tradingIntents(store: WardenStore, key: string): StoredIntent[] {
+  return (['close_partial', 'close', 'open'] as const).flatMap((kind) => store.intentsFor(key, { kind, status: 'applied' }));
 }
 
 export function positionViews(session: AccountSession): PositionView[] {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { configSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
+import { realizedSoFar, wardenBook } from '../../src/execution/realized.ts';
 import { closedLifetimeSchema, closedTradeSchema, positionSchema } from '../../src/service/apiSchemas.ts';
 import { startService, type RunningService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
@@ -213,9 +214,12 @@ describe('GET /api/positions/{ticket} of a closed ticket', () => {
     const positions = z.array(positionSchema).parse(await (await get('/api/positions')).json());
     expect(positions.length).toBeGreaterThan(0);
     for (const p of positions) {
-      expect(typeof p.realizedProfit).toBe('number');
+      // Counted from the journal: the applied closes and hedges at the venue's fills (realized.ts).
+      const inst = service.session.engine.instrument(p.symbol)!;
+      const book = wardenBook(store.intentsFor(p.lifetime), store.fillsOf(p.lifetime), p.ticket);
+      expect(p.realizedProfit).toBeCloseTo(realizedSoFar(book, p.side, p.entry, inst.contractSize).total, 2);
       // Nothing realized without a partial or a closed hedge.
-      if (p.exits.closedVolume === 0) expect(p.realizedProfit).toBe(0);
+      if (p.exits.closedVolume === 0 && book.hedges.every((h) => h.close === null)) expect(p.realizedProfit).toBe(0);
     }
     const doc = (await (await get('/openapi.json')).json()) as { paths: Record<string, Record<string, { operationId: string }>> };
     expect(doc.paths['/api/trades/closed']?.['get']?.operationId).toBe('listClosedTrades');
