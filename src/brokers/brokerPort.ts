@@ -2,7 +2,7 @@
 // request per intent answered as applied, rejected or unknown (brokerAnswer.ts). Asynchronous: real
 // venues answer over the network. Adapters (paper, ccxt, MetaApi) implement it; nothing above the
 // execution layer sees a venue's API.
-import type { Bar, Instrument, Intent, Position, Timeframe } from '../domain/types.ts';
+import type { Bar, Instrument, Intent, Position, Side, Timeframe } from '../domain/types.ts';
 import type { BrokerAnswer } from './brokerAnswer.ts';
 
 /** Hedging: a position per order, opposite positions side by side. Netting: one position per symbol. */
@@ -13,6 +13,50 @@ export interface BrokerQuote {
   time: number;
   bid: number;
   ask: number;
+}
+
+/**
+ * What made a deal, as far as the venue says: its stop loss or take profit filling, a margin stop-out,
+ * one of Warden's requests (recognised by the client id it carried), a request from elsewhere (the
+ * trader's terminal, another program), or nothing the venue tells.
+ */
+export type DealCause = 'sl' | 'tp' | 'stop_out' | 'request' | 'outside' | 'unknown';
+
+/** One deal (fill) of a position as the venue booked it. */
+export interface PositionDeal {
+  /** Epoch ms. */
+  time: number;
+  /** MT5's deal entry: `in` opens or adds to the position, `out` closes (part of) it. */
+  entry: 'in' | 'out';
+  volume: number;
+  price: number;
+  /** The profit the venue booked on this deal (account currency; opens book 0); NaN when it does not say. */
+  profit: number;
+  /** Commission, swap and funding booked with it, signed as added to the profit (a charge is negative); NaN when not said. */
+  fees: number;
+  cause: DealCause;
+  /** For cause `request`: the intent id (one of the query's `requestIds`) whose request made it; else ''. */
+  requestId: string;
+}
+
+/** Which closed position to ask the venue about, and what Warden knows that helps to find it. */
+export interface ClosedPositionQuery {
+  /** The venue's ticket. */
+  ticket: string;
+  symbol: string;
+  side: Side;
+  /** Its deals lie between these (epoch ms): from its open (or when Warden first saw it) to when Warden saw it gone. */
+  since: number;
+  until: number;
+  /** Warden's requests on it (intent ids): a deal one of them made is answered with cause `request` and that id. */
+  requestIds: readonly string[];
+}
+
+/** What the venue's history says of a position: its deals, and what it cannot say, in words. */
+export interface ClosedPositionFacts {
+  /** Oldest first. */
+  deals: PositionDeal[];
+  notes: string[];
 }
 
 /** What execution needs of a broker: its positions, and requests answered (the executor and the live session take only this). */
@@ -52,6 +96,13 @@ export interface BrokerPort {
    * instead). Absent: this adapter has no stream.
    */
   watchQuotes?(symbols: readonly string[], onQuote: (symbol: string, quote: BrokerQuote) => void): Promise<() => Promise<void>>;
+  /**
+   * The venue's history of a position (`closedPosition` for a closed one, though it answers for an open
+   * one too): its deals in the query's window. Null when the venue holds no deal of it (never had one,
+   * or has forgotten it). Throws when the history cannot be read now (worth asking again later). Absent:
+   * this venue keeps no history Warden can read.
+   */
+  closedPosition?(query: ClosedPositionQuery): Promise<ClosedPositionFacts | null>;
   /** Releases the venue's connections (streams, sockets); the paper account has none. */
   close?(): Promise<void>;
 }

@@ -55,6 +55,9 @@
 //   and -4164 is a volume refusal. Opens are not exempt either way (-4164 from the venue).
 // - Candles: fetchOHLCV, one more than asked (the last is usually still forming: left out by
 //   `options.clock`), in pages of 1,000 going back (ccxt's cap) when more are wanted.
+// - A closed position's history (closedPosition): the account's fills of the symbol on the position's
+//   side between Warden first seeing it and seeing it gone (Binance has no position id), each closing
+//   fill's order asked once for what made it.
 // - close(): ccxt's exchange.close() (its websocket clients; REST holds nothing); idempotent. A closed
 //   adapter refuses requests (nothing sent) and its reads throw.
 //
@@ -100,7 +103,7 @@ import { z } from 'zod';
 import { isStepMultiple } from '../domain/rounding.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Side, type Timeframe } from '../domain/types.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
-import type { AccountMode, BrokerPort, BrokerQuote } from './brokerPort.ts';
+import type { AccountMode, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, DealCause, PositionDeal } from './brokerPort.ts';
 
 type Market = NonNullable<MaybeMarket>;
 
@@ -149,6 +152,27 @@ const algoOrderInfo = z.object({
 type AlgoOrderInfo = z.infer<typeof algoOrderInfo>;
 
 const positionInfo = z.object({ positionSide: z.string().optional() }).passthrough();
+
+const decimal = z.union([z.string(), z.number()]).transform(Number);
+/** A fill of GET /fapi/v1/userTrades (ccxt's fetchMyTrades `info`): what a closed trade reads of it. */
+const userTradeInfo = z.object({
+  symbol: z.string(),
+  orderId: z.union([z.string(), z.number()]).transform(String),
+  side: z.enum(['BUY', 'SELL']),
+  price: decimal,
+  qty: decimal,
+  realizedPnl: decimal.optional(),
+  commission: decimal.optional(),
+  time: decimal,
+  positionSide: z.string().optional(),
+});
+/** GET /fapi/v1/order by orderId: what made a closing fill. */
+const orderInfo = z.object({ clientOrderId: z.string().optional(), type: z.string().optional(), origType: z.string().optional() });
+
+/** Binance refuses a userTrades window longer than 7 days (startTime to endTime); fills are read a week at a time. */
+const TRADES_WINDOW_MS = 7 * 24 * 3_600_000;
+/** Fills per userTrades request (Binance's most). */
+const TRADES_PAGE = 1000;
 
 /** Binance's client order id alphabet and length. */
 const CLIENT_ID = /^[.A-Z:/a-z0-9_-]{1,36}$/;
@@ -731,6 +755,75 @@ export class CcxtBroker implements BrokerPort {
       }
     }
     return { outcome: 'applied', code, price, positionId: id };
+  }
+
+  /**
+   * A position's fills from the account's trade history (fetchMyTrades, GET /fapi/v1/userTrades, a week
+   * at a time as Binance requires). Binance has no position id: the fills of the symbol on the position's
+   * side (hedge mode: its positionSide; one-way: BOTH) between `since` and `until` are taken as this
+   * position's, the closing side's `out` (SELL for a long), the other `in`. The profit is Binance's
+   * realizedPnl, the fees its commission (charged: negative here; a commission in another asset than the
+   * margin's is taken as it is). What made a closing fill is asked of its order (GET /fapi/v1/order by
+   * orderId, once per order): the client id of one of Warden's requests, else STOP / STOP_MARKET `sl`,
+   * TAKE_PROFIT(_MARKET) `tp`, LIQUIDATION (or an `autoclose-` client id) `stop_out`, any other
+   * `outside`; an order Binance no longer knows (it forgets them after 3 to 90 days) `unknown`.
+   * Null when no fill of the position is in the window.
+   */
+  async closedPosition(q: ClosedPositionQuery): Promise<ClosedPositionFacts | null> {
+    const ex = await this.venue();
+    const m = this.market(ex, q.symbol);
+    const hedged = await this.hedgeMode(ex);
+    const positionSide = hedged ? (q.side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH';
+    const closing = q.side === 'buy' ? 'SELL' : 'BUY';
+    const fills: z.infer<typeof userTradeInfo>[] = [];
+    for (let from = q.since; from <= q.until; from += TRADES_WINDOW_MS) {
+      const to = Math.min(q.until, from + TRADES_WINDOW_MS - 1);
+      for (let cursor = from; ; ) {
+        const page = await ex.fetchMyTrades(q.symbol, cursor, TRADES_PAGE, { until: to });
+        for (const t of page) {
+          const r = userTradeInfo.safeParse(t.info);
+          if (r.success && r.data.symbol === m.id && (r.data.positionSide ?? 'BOTH') === positionSide && r.data.time >= q.since && r.data.time <= q.until) fills.push(r.data);
+        }
+        const lastTime = Math.max(...page.map((t) => Number(t.timestamp ?? Number.NaN)).filter(Number.isFinite));
+        if (page.length < TRADES_PAGE || !(lastTime >= cursor)) break;
+        cursor = lastTime + 1;
+      }
+    }
+    if (fills.length === 0) return null;
+    const mine = new Map(q.requestIds.map((id) => [clientOrderId(id), id]));
+    const causes = new Map<string, { cause: DealCause; requestId: string }>();
+    for (const f of fills) {
+      if (f.side !== closing || causes.has(f.orderId)) continue;
+      causes.set(f.orderId, await this.causeOf(ex, q.symbol, f.orderId, mine));
+    }
+    const deals: PositionDeal[] = fills
+      .sort((a, b) => a.time - b.time)
+      .map((f) => {
+        const c = f.side === closing ? causes.get(f.orderId)! : { cause: 'unknown' as const, requestId: '' };
+        const fees = f.commission === undefined ? Number.NaN : -f.commission;
+        return { time: f.time, entry: f.side === closing ? 'out' : 'in', volume: f.qty, price: f.price, profit: f.realizedPnl ?? Number.NaN, fees, cause: c.cause, requestId: c.requestId };
+      });
+    const notes = [`Binance fills carry no position id: the ${q.symbol} ${q.side === 'buy' ? 'long' : 'short'} fills between ${new Date(q.since).toISOString()} and ${new Date(q.until).toISOString()} are taken as this position's`];
+    return { deals, notes };
+  }
+
+  /** What made a closing fill: its order's client id or type (see closedPosition). */
+  private async causeOf(ex: Exchange, symbol: string, orderId: string, mine: ReadonlyMap<string, string>): Promise<{ cause: DealCause; requestId: string }> {
+    let info: z.infer<typeof orderInfo>;
+    try {
+      const order = await ex.fetchOrder(orderId, symbol);
+      info = orderInfo.parse(order.info);
+    } catch (err) {
+      if (errorClasses(err).includes('OrderNotFound') || /"code"\s*:\s*-2013\b/.test(err instanceof Error ? err.message : '')) return { cause: 'unknown', requestId: '' };
+      throw err;
+    }
+    const requestId = info.clientOrderId === undefined ? undefined : mine.get(info.clientOrderId);
+    if (requestId !== undefined) return { cause: 'request', requestId };
+    const type = info.origType ?? info.type ?? '';
+    if (type === 'STOP_MARKET' || type === 'STOP') return { cause: 'sl', requestId: '' };
+    if (type === 'TAKE_PROFIT_MARKET' || type === 'TAKE_PROFIT') return { cause: 'tp', requestId: '' };
+    if (type === 'LIQUIDATION' || info.clientOrderId?.startsWith('autoclose-') === true) return { cause: 'stop_out', requestId: '' };
+    return { cause: 'outside', requestId: '' };
   }
 
   /** Releases ccxt's connections (its websocket clients, if any were opened). Idempotent. */

@@ -32,6 +32,8 @@
 //   getSymbolPrice; watchQuotes hands on every streamed price (onSymbolPriceUpdated). Closed bars come from the streamed candles when they hold enough, else from
 //   account.getHistoricalCandles (pages of 1,000, backwards). The stream does not see a gap while it
 //   was down: only the history does.
+// - A closed position's history (closedPosition): its deals by position id, what made each from MT5's
+//   deal reason and Warden's client ids.
 // - Instruments: the symbol specification, the margin mode (hedging), the canonical symbol by the
 //   project's symbol rules, crypto from the instrument table (as instrumentFromConfig decides).
 //
@@ -59,7 +61,7 @@ import { DEFAULT_INSTRUMENTS, symbolsSchema } from '../config/schema.ts';
 import { bySymbol, canonicalSymbol, type SymbolRules } from '../domain/symbols.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Side, type Timeframe } from '../domain/types.ts';
 import { classifyRetcode, RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
-import type { AccountMode, BrokerPort, BrokerQuote } from './brokerPort.ts';
+import type { AccountMode, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, DealCause, PositionDeal } from './brokerPort.ts';
 import { connectMetaApi, METAAPI_INSTALL_HINT, type ConnectMetaApiOptions, type MetaApiGateway, type MetaApiTradeOptions, type MetatraderCandle } from './metaApiGateway.ts';
 
 export interface MetaApiBrokerOptions {
@@ -184,6 +186,27 @@ const dealSchema = z.object({
   clientId: z.string().optional(),
 });
 const dealsSchema = z.object({ deals: z.array(dealSchema), synchronizing: z.boolean().optional() });
+/** A deal of a position's history (getDealsByPosition): what a closed trade reads of it. */
+const historyDealSchema = dealSchema.extend({
+  time,
+  volume: z.number().optional(),
+  profit: z.number().optional(),
+  commission: z.number().optional(),
+  swap: z.number().optional(),
+  reason: z.string().optional(),
+});
+const historySchema = z.object({ deals: z.array(historyDealSchema), synchronizing: z.boolean().optional() });
+
+/** MT5's deal reasons as what made the deal (a request by an expert is Warden's when its clientId is one of Warden's). */
+const DEAL_CAUSES: Readonly<Record<string, DealCause>> = {
+  DEAL_REASON_SL: 'sl',
+  DEAL_REASON_TP: 'tp',
+  DEAL_REASON_SO: 'stop_out',
+  DEAL_REASON_CLIENT: 'outside',
+  DEAL_REASON_MOBILE: 'outside',
+  DEAL_REASON_WEB: 'outside',
+  DEAL_REASON_EXPERT: 'outside',
+};
 const tradeResponseSchema = z.object({
   numericCode: z.number(),
   stringCode: z.string().optional(),
@@ -691,6 +714,41 @@ export class MetaApiBroker implements BrokerPort {
     if (deal) return { outcome: 'applied', code: RETCODE.DONE, price: deal.price ?? Number.NaN, positionId: deal.positionId ?? targetId };
     if (deals.synchronizing === true) return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: `metaapi: an earlier attempt of ${intent.id} may have gone through, and MetaApi is still synchronizing the deals` };
     return null;
+  }
+
+  /**
+   * A position's deals from MetaApi's history (getDealsByPosition): DEAL_ENTRY_IN `in`; OUT, OUT_BY and
+   * INOUT `out` (an INOUT deal reverses a netting position: its whole volume is taken as the close, said
+   * in the notes); balance, commission and other non-trade deals left out. The cause is MT5's deal
+   * reason (DEAL_REASON_SL, _TP, _SO; a client, mobile, web or expert deal is a request, Warden's when
+   * its clientId is one Warden's request carried); fees are commission + swap as booked. While MetaApi
+   * still synchronizes the history and no closing deal is in it yet, it throws (asked again later).
+   * Null when it holds no deal of the position.
+   */
+  async closedPosition(q: ClosedPositionQuery): Promise<ClosedPositionFacts | null> {
+    const gw = await this.gateway();
+    const history = parsed(historySchema, await gw.getDealsByPosition(q.ticket), 'position deals');
+    const mine = new Map<string, string>();
+    for (const id of q.requestIds) {
+      const clientId = clientIdFor(id);
+      if (clientId !== undefined) mine.set(clientId, id);
+    }
+    const notes: string[] = [];
+    const deals: PositionDeal[] = [];
+    for (const d of history.deals) {
+      if (d.type !== 'DEAL_TYPE_BUY' && d.type !== 'DEAL_TYPE_SELL') continue;
+      if (d.positionId !== undefined && d.positionId !== q.ticket) continue;
+      const entry = d.entryType === 'DEAL_ENTRY_IN' ? 'in' : 'out';
+      if (d.entryType === 'DEAL_ENTRY_INOUT') notes.push(`deal ${d.id} reversed the position (DEAL_ENTRY_INOUT): its whole volume is taken as the close`);
+      const requestId = d.clientId !== undefined ? (mine.get(d.clientId) ?? '') : '';
+      const cause: DealCause = requestId !== '' ? 'request' : (DEAL_CAUSES[d.reason ?? ''] ?? 'unknown');
+      const fees = d.commission === undefined && d.swap === undefined ? Number.NaN : (d.commission ?? 0) + (d.swap ?? 0);
+      deals.push({ time: d.time, entry, volume: d.volume ?? Number.NaN, price: d.price ?? Number.NaN, profit: d.profit ?? Number.NaN, fees, cause, requestId });
+    }
+    if (history.synchronizing === true && !deals.some((d) => d.entry === 'out')) throw new Error(`metaapi: MetaApi is still synchronizing the history of position ${q.ticket}`);
+    if (deals.length === 0) return null;
+    deals.sort((a, b) => a.time - b.time);
+    return { deals, notes };
   }
 
   /** Closes the connection. One this adapter made is made again on the next call; a given one stays closed. */

@@ -10,8 +10,8 @@
 // connectMetaApi() loads the SDK's Node ESM build (`metaapi.cloud-sdk/esm-node`: the package's "."
 // export maps `import` to a browser bundle), looks the account up, deploys it when it is not, waits
 // until it is connected to the broker, and opens an RPC connection (positions, account, symbol
-// rules, prices, deals, trades). A streaming connection is opened only when the adapter subscribes
-// to market data (quotes and M1 candles of the managed symbols).
+// rules, prices, deals by time and by position, trades). A streaming connection is opened only when
+// the adapter subscribes to market data (quotes and M1 candles of the managed symbols).
 //
 // connectTimeoutMs bounds the waits for the deployment, the broker connection and the
 // synchronization; the account lookup before them is a REST call the SDK retries on its own
@@ -104,6 +104,12 @@ export interface MetatraderDeal {
   orderId?: string;
   comment?: string;
   clientId?: string;
+  /** The profit booked on the deal, its commission and swap (account currency; charges negative). */
+  profit?: number;
+  commission?: number;
+  swap?: number;
+  /** DEAL_REASON_CLIENT | _MOBILE | _WEB | _EXPERT | _SL | _TP | _SO | _ROLLOVER | _VMARGIN | _SPLIT */
+  reason?: string;
 }
 
 export interface MetatraderDeals {
@@ -159,6 +165,8 @@ export interface MetaApiGateway {
   createMarketSellOrder(symbol: string, volume: number, stopLoss?: number, takeProfit?: number, options?: MetaApiTradeOptions): Promise<MetatraderTradeResponse>;
   /** Deals in [startTime, endTime), at most `limit` (default 1000) from `offset`. */
   getDealsByTimeRange(startTime: Date, endTime: Date, offset?: number, limit?: number): Promise<MetatraderDeals>;
+  /** The history deals of one position (MetaApi's getDealsByPosition). */
+  getDealsByPosition(positionId: string): Promise<MetatraderDeals>;
   close(): Promise<void>;
 }
 
@@ -203,6 +211,7 @@ interface SdkRpcConnection extends SdkConnection {
   getSymbolSpecification(symbol: string): Promise<MetatraderSymbolSpecification>;
   getSymbolPrice(symbol: string, keepSubscription: boolean): Promise<MetatraderSymbolPrice>;
   getDealsByTimeRange(startTime: Date, endTime: Date, offset?: number, limit?: number): Promise<MetatraderDeals>;
+  getDealsByPosition(positionId: string): Promise<MetatraderDeals>;
   modifyPosition(positionId: string, stopLoss?: number, takeProfit?: number): Promise<MetatraderTradeResponse>;
   closePositionPartially(positionId: string, volume: number, options: MetaApiTradeOptions): Promise<MetatraderTradeResponse>;
   closePosition(positionId: string, options: MetaApiTradeOptions): Promise<MetatraderTradeResponse>;
@@ -311,6 +320,9 @@ class SdkGateway implements MetaApiGateway {
   }
   getDealsByTimeRange(startTime: Date, endTime: Date, offset?: number, limit?: number) {
     return this.rpc.getDealsByTimeRange(startTime, endTime, offset, limit);
+  }
+  getDealsByPosition(positionId: string) {
+    return this.rpc.getDealsByPosition(positionId);
   }
   modifyPosition(positionId: string, stopLoss?: number, takeProfit?: number) {
     return this.rpc.modifyPosition(positionId, stopLoss, takeProfit);

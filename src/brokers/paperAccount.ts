@@ -4,7 +4,7 @@
 // the stops and targets a bar touched before the engine sees it, as in replay.
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
-import type { AccountMode, BrokerPort, BrokerQuote } from './brokerPort.ts';
+import type { AccountMode, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, PositionDeal } from './brokerPort.ts';
 import { PaperBroker, type PaperBrokerOptions, type PaperBrokerSnapshot, type PaperFill } from './paperBroker.ts';
 
 const TICKET_BLOCK = 1_000_000;
@@ -111,6 +111,26 @@ export class PaperAccount implements BrokerPort {
     const b = this.brokers.get(intent.symbol);
     if (!b) return Promise.resolve({ outcome: 'rejected', retryable: false, code: RETCODE.INVALID, reason: `paper account: no instrument ${intent.symbol}` });
     return Promise.resolve(b.apply(intent));
+  }
+
+  /**
+   * The deals the account still holds of a position (its symbol's broker keeps the last few hundred,
+   * and none across a restart): open and adds `in`; partial closes, closes, nets and SL/TP fills `out`,
+   * each with its profit; no fees (the paper account charges none). A deal carrying one of the query's
+   * request ids is that request's; another request's is from elsewhere (the demo's hand-opened trades).
+   * Null when it holds none in the window.
+   */
+  closedPosition(q: ClosedPositionQuery): Promise<ClosedPositionFacts | null> {
+    const b = this.brokers.get(q.symbol);
+    if (!b) return Promise.resolve(null);
+    const mine = new Set(q.requestIds);
+    const deals: PositionDeal[] = [];
+    for (const d of b.deals) {
+      if (d.positionId !== q.ticket || d.time < q.since || d.time > q.until) continue;
+      const cause = d.reason === 'sl' || d.reason === 'tp' ? d.reason : mine.has(d.requestId) ? 'request' : 'outside';
+      deals.push({ time: d.time, entry: d.reason === 'open' ? 'in' : 'out', volume: d.volume, price: d.price, profit: d.profit, fees: 0, cause, requestId: cause === 'request' ? d.requestId : '' });
+    }
+    return Promise.resolve(deals.length === 0 ? null : { deals, notes: [] });
   }
 
   instrument(symbol: string): Promise<Instrument> {

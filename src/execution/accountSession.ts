@@ -34,7 +34,7 @@ import { describeStoreFailure, StoreError, type StoredSessionState, type WardenS
 import { assessHealth, REJECTION_WINDOW_MS, type HealthReport, type IntentHealth } from './health.ts';
 import { IntentExecutor, type SettledIntent } from './intentExecutor.ts';
 import { SessionConsole } from './consoleLines.ts';
-import { PositionLifetimes, type LifetimeChange } from './positionLifetimes.ts';
+import { END_GONE, endReused, PositionLifetimes, type EndedLifetime, type LifetimeChange } from './positionLifetimes.ts';
 import type { ShadowBook } from './shadowBook.ts';
 import type { RetryPolicy } from './retryPolicy.ts';
 
@@ -68,6 +68,11 @@ export interface AccountSessionOptions {
   shadow?: ShadowBook;
   /** This process, to keep a second one off the store (default: the real pid and host). */
   owner?: { pid: number; host: string; alive: (pid: number) => boolean };
+  /**
+   * Called with each lifetime the venue closed, once its end is stored (a closed trade is made of it).
+   * It must neither throw nor wait: the step goes on.
+   */
+  onLifetimeEnded?: (ended: EndedLifetime) => void;
 }
 
 /** The store could not be written and the session was closed while it waited for it. */
@@ -169,6 +174,8 @@ export class AccountSession {
   private readonly rejections: IntentHealth[] = [];
   /** Legacy rules turned into plans since the last save: deleted with that save. */
   private readonly legacyUsed: string[] = [];
+  /** Lifetimes the venue closed since the last save: handed to onLifetimeEnded once that save commits. */
+  private readonly endedAtVenue: EndedLifetime[] = [];
   /** Some intent's outcome is still unknown (the broker could not be read): settle before deciding. */
   private unsettled = false;
   private steps: Promise<unknown> = Promise.resolve();
@@ -373,6 +380,11 @@ export class AccountSession {
       }
     }
     this.started = false;
+  }
+
+  /** The store the session keeps its state in (the views read the journal from it). */
+  get store(): WardenStore {
+    return this.o.store;
   }
 
   /** Shadow mode's would-be positions (undefined: the account is live). */
@@ -897,21 +909,22 @@ export class AccountSession {
       const plan = this.engine.plan(key)!;
       // Its pending intent first: a close shows as the absence, a stop move did not happen.
       if (plan.pending) this.settleOne(key, plan.pending.id, managed, 'as the position left the venue', report?.settled ?? []);
-      const last = this.engine.position(key);
+      const last = { position: this.engine.position(key), hedgeId: this.engine.defence(key)?.tracked.hedgeId ?? null };
       this.engine.untrack(key);
       const reused = fresh.some((p) => p.id === plan.ticket);
       const shadowEnd = reused ? '' : (this.o.shadow?.endReason(plan.ticket) ?? '');
-      if (last !== undefined) {
-        const why = reused ? `ticket ${plan.ticket} holds another position now` : shadowEnd !== '' ? shadowEnd : report !== null ? 'not at the venue at start (closed while Warden was away)' : '';
-        this.lines.closed(last, now, this.lastBars.get(last.symbol), why);
+      if (last.position !== undefined) {
+        const why = reused ? endReused(plan.ticket) : shadowEnd !== '' ? shadowEnd : report !== null ? 'not at the venue at start (closed while Warden was away)' : '';
+        this.lines.closed(last.position, now, this.lastBars.get(last.position.symbol), why);
       }
-      const change = this.book.end(plan.ticket, now, reused ? `ticket ${plan.ticket} holds another position now` : shadowEnd !== '' ? shadowEnd : 'gone from the venue (closed)');
+      const change = this.book.end(plan.ticket, now, reused ? endReused(plan.ticket) : shadowEnd !== '' ? shadowEnd : END_GONE);
       if (change) this.recordLifetime(change, now);
+      if (change && shadowEnd === '') this.endedAtVenue.push({ lifetime: change.lifetime, plan, ...last });
     }
     for (const p of fresh) {
       const stale = this.book.of(p.id);
       if (stale !== undefined) {
-        const change = this.book.end(p.id, now, `ticket ${p.id} holds another position now`);
+        const change = this.book.end(p.id, now, endReused(p.id));
         if (change) this.recordLifetime(change, now);
       }
       const { lifetime, changes } = this.book.begin(p, now);
@@ -1052,6 +1065,7 @@ export class AccountSession {
     const store = this.o.store;
     const records = this.sink.buffer.slice();
     const lifetimes = this.book.changedRows();
+    const ended = this.endedAtVenue.slice();
     const legacy = this.legacyUsed.slice();
     const snap = this.engine.snapshot();
     const live = new Set<string>();
@@ -1105,6 +1119,8 @@ export class AccountSession {
     if (shadowBook !== undefined) this.o.shadow?.committed();
     this.lines.stored(records, (id) => this.engine.position(id)?.volume ?? Number.NaN);
     if (this.o.onDecision) for (const r of records) this.o.onDecision(r);
+    this.endedAtVenue.splice(0, ended.length);
+    if (this.o.onLifetimeEnded) for (const e of ended) this.o.onLifetimeEnded(e);
   }
 }
 

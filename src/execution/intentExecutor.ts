@@ -312,7 +312,10 @@ export class IntentExecutor {
     const code = String(answer.code);
     if (answer.outcome === 'applied') {
       const reason = sends > 1 ? `applied at send ${sends}` : 'applied';
-      this.store.markIntent(intent.id, 'applied', code, reason, this.options.clock());
+      // The price a close, partial close or open was filled at, as the venue answered it: what Warden's
+      // realized profit is counted from (a stop move's answer is the market's price, not a fill).
+      const fill = intent.kind === 'move_stop' ? undefined : answer.price;
+      this.store.markIntent(intent.id, 'applied', code, reason, this.options.clock(), fill);
       return { intent, outcome: 'applied', answer, sends, duplicate: false, code, reason, settled: 'unknown', how: 'unsettled', openedId: '' };
     }
     if (answer.outcome === 'unknown') {

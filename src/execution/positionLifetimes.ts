@@ -20,7 +20,32 @@
 //   - a side or symbol that changed (a netting account reversed) is always another position.
 import { lifetimeKey } from '../domain/lifetime.ts';
 import type { Position } from '../domain/types.ts';
+import type { ExitPlan } from '../exits/exitPlan.ts';
 import type { StoredLifetime, WardenStore } from '../store/store.ts';
+
+/**
+ * Why a lifetime ended when the venue closed the position: it is gone from the venue, or its ticket
+ * holds another position now (the old one closed between two looks). The other ends (shadow mode's
+ * would-be position, a promotion to live, a plan not restored at start) leave the venue's position as
+ * it was: no closed trade is made of them.
+ */
+export const END_GONE = 'gone from the venue (closed)';
+export const endReused = (ticket: string): string => `ticket ${ticket} holds another position now`;
+export function closedAtVenue(endReason: string): boolean {
+  return endReason === END_GONE || /^ticket .+ holds another position now$/.test(endReason);
+}
+
+/** A lifetime the venue closed, handed on once its end is stored: what Warden knew of it at the end. */
+export interface EndedLifetime {
+  /** With `endedAt` and `endReason` set. */
+  lifetime: StoredLifetime;
+  /** Its exit plan as it stood (the initial stop, volumes). */
+  plan: ExitPlan;
+  /** The venue's position as last seen (volume left, stop, target). */
+  position: Position | undefined;
+  /** The DTMS hedge it left open (its ticket), if any. */
+  hedgeId: string | null;
+}
 
 /** A change of lifetimes the session records as a decision. */
 export interface LifetimeChange {

@@ -20,6 +20,7 @@ export const PAGE_ROUTES: Readonly<Record<string, string>> = {
   '/dtms/actions': 'actions.html',
   '/dtms/engine': 'engine.html',
   '/shadow': 'shadow.html',
+  '/trades': 'trades.html',
 };
 
 /** The chart library's URL (TradingView Lightweight Charts, standalone build: a global `LightweightCharts`). */

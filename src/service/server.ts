@@ -29,6 +29,7 @@ import {
   exitsSwitchSchema,
   healthSchema,
   limitQuery,
+  positionNotFoundSchema,
   positionSchema,
   positionsPageQuery,
   ticketParams,
@@ -37,6 +38,7 @@ import { registerDashboard } from './dashboard.ts';
 import type { EventHub } from './eventHub.ts';
 import { registerPlanRoutes } from './planRoutes.ts';
 import { registerShadowRoutes } from './shadowRoutes.ts';
+import { closedTradePath, registerTradeRoutes } from './tradeRoutes.ts';
 import { dtmsDefends, registerDtmsRoutes } from './dtmsRoutes.ts';
 import { JournalPages, type DecisionsPage } from './journalPages.ts';
 import { LiveViews } from './views.ts';
@@ -338,10 +340,16 @@ export async function buildServer(o: ServerOptions) {
 
   api.get(
     '/api/positions/:ticket',
-    { schema: { operationId: 'getPosition', summary: 'one position with its exit plan and DTMS state', params: ticketParams, response: { 200: positionSchema, 404: errorSchema } } },
+    { schema: { operationId: 'getPosition', summary: 'one position with its exit plan and DTMS state (404 for a closed one names its closed trades)', params: ticketParams, response: { 200: positionSchema, 404: positionNotFoundSchema } } },
     (req, reply) => {
-      const v = views.position(req.params.ticket);
-      if (v === null) return notFound(reply, req.params.ticket);
+      const t = req.params.ticket;
+      const v = views.position(t);
+      // A position that closed under management: still 404 (no open position), pointing at its trades.
+      if (v === null) {
+        if (store.closedTradesOf(t).length === 0) return notFound(reply, t);
+        reply.code(404);
+        return { error: 'not_found', message: `position ${t} is closed (no longer under management): its closed trade is at ${closedTradePath(t)}`, closed: closedTradePath(t) };
+      }
       sendJson(reply, v);
       return undefined;
     },
@@ -413,6 +421,7 @@ export async function buildServer(o: ServerOptions) {
   registerPlanRoutes(app, { session, store, views, requireToken });
   registerShadowRoutes(app, { session, requireToken });
   registerDtmsRoutes(app, { session, requireToken });
+  registerTradeRoutes(app, { store });
 
   api.get(
     '/api/dtms/trade/:ticket',

@@ -16,6 +16,7 @@ import type { Bar, Instrument } from '../domain/types.ts';
 import { instrumentFromConfig } from '../domain/instruments.ts';
 import { ticketOfKey } from '../domain/lifetime.ts';
 import { AccountSession, type StepReport } from '../execution/accountSession.ts';
+import { ClosedTradeRecorder } from '../execution/closedTrades.ts';
 import { ShadowBook } from '../execution/shadowBook.ts';
 import type { StoredPaperAccount, WardenStore } from '../store/store.ts';
 import { eventFromDecision, eventFromExecution } from '../notify/notificationEvent.ts';
@@ -167,8 +168,11 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   // Shadow mode: decided and recorded, nothing sent; the would-be positions go on from the store.
   const shadow = config.broker.mode === 'shadow' ? new ShadowBook(configured.symbols, store.shadowBook()) : undefined;
   if (shadow) log.warn({ shadowed: shadow.shadowed(), promoted: configured.symbols.filter((s) => !shadow.shadows(s)) }, 'shadow mode: decisions are recorded and nothing is sent');
+  // Each position the venue closes becomes a closed trade, recorded off the engine's step.
+  const closedTrades = new ClosedTradeRecorder({ store, venue: configured.broker, instruments, clock, log });
   const session = new AccountSession({
     ...(shadow ? { shadow } : {}),
+    onLifetimeEnded: (e) => closedTrades.ended(e),
     config,
     baseTimeframe: 'M1',
     instruments,
@@ -209,6 +213,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     await configured.broker.close?.();
     throw err;
   }
+  closedTrades.recover();
   if (started.closedWhileAway.length > 0) {
     if (paper && !resumed) log.info({ positions: started.closedWhileAway }, 'positions in the store are not in the new paper account: let go');
     else log.info({ positions: started.closedWhileAway }, 'positions in the store were closed at the broker while Warden was away');
@@ -291,6 +296,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     await app.listen({ host: config.service.host, port: config.service.port });
   } catch (err) {
     await quotes?.stop();
+    await closedTrades.close();
     await session.close();
     await configured.broker.close?.();
     throw err;
@@ -338,6 +344,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       await attempt('the quote feed', async () => quotes?.stop());
       await attempt('the market loop', () => loop.stop());
       await attempt('the HTTP server', () => app.close());
+      await attempt('the closed trades', () => closedTrades.close());
       // Stores the state once more (the paper account as it stopped, a demo position opened after the
       // last step included: the next start goes on from exactly here) and releases the store.
       await attempt('the session', () => session.close());

@@ -9,7 +9,8 @@
 import { breakevenTriggerR } from '../exits/breakevenStop.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE } from '../exits/exitPlan.ts';
 import type { AccountSession } from '../execution/accountSession.ts';
-import type { WardenStore } from '../store/store.ts';
+import { realizedSoFar, wardenBook } from '../execution/realized.ts';
+import type { StoredIntent, WardenStore } from '../store/store.ts';
 
 const known = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
 const round = (x: number, digits: number): number | null => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
@@ -27,8 +28,13 @@ export interface PositionView {
   tp: number | null;
   /** The exit-side price of the last evaluation (bid for a buy, ask for a sell). */
   price: number | null;
-  /** Quote-currency profit at that price. */
+  /** Quote-currency profit at that price: the venue's floating profit of what is still open. */
   profit: number | null;
+  /**
+   * What Warden's requests realized on it so far: its partial closes and the DTMS hedges it closed, at
+   * the fills the venue answered them with (the decision's price for a request answered without one).
+   */
+  realizedProfit: number | null;
   rAchieved: number | null;
   /** Share of the way from entry to the take profit (to 2R without one), %. */
   progressPct: number | null;
@@ -116,6 +122,7 @@ export function positionView(session: AccountSession, key: string): PositionView
   const def = engine.defence(key);
   const digits = inst?.digits ?? 5;
   const shadow = shadowViewOf(session, plan.ticket, pos.symbol);
+  const realized = realizedSoFar(wardenBook(tradingIntents(session.store, key), session.store.fillsOf(key), plan.ticket), pos.side, pos.entryPrice, inst?.contractSize ?? 1);
   const venue = shadow === null ? null : session.shadow?.position(plan.ticket) ?? null;
   return {
     ticket: plan.ticket,
@@ -128,6 +135,7 @@ export function positionView(session: AccountSession, key: string): PositionView
     tp: pos.tp,
     price: round(price, digits),
     profit: round(move * pos.volume * (inst?.contractSize ?? 1), 2),
+    realizedProfit: round(realized.total, 2),
     rAchieved: plan.risk > 0 ? round(move / plan.risk, 2) : null,
     progressPct: ref > 0 ? round((move / ref) * 100, 1) : null,
     stopOwner: def !== undefined && def.disabled === null && def.tracked.state.ownsStop ? 'dtms' : 'exit_plan',
@@ -164,6 +172,14 @@ export function positionView(session: AccountSession, key: string): PositionView
       : null,
     shadow,
   };
+}
+
+/**
+ * A position's applied requests that traded (partial and whole closes, opens), each kind read by its own
+ * filter in the store: a long-lived position's hundreds of stop moves are never decoded for them.
+ */
+function tradingIntents(store: WardenStore, key: string): StoredIntent[] {
+  return (['close_partial', 'close', 'open'] as const).flatMap((kind) => store.intentsFor(key, { kind, status: 'applied' }));
 }
 
 export function positionViews(session: AccountSession): PositionView[] {

@@ -22,7 +22,7 @@ import { TIMEFRAMES, type Position } from '../domain/types.ts';
 import type { OrphanHedge } from '../engine/exitEngine.ts';
 import type { ShadowBookSnapshot, ShadowExit, ShadowFill, ShadowPosition } from '../execution/shadowBook.ts';
 import type { BreakerHealth, FeaturesHealth, FeedHealth, HealthReport, HealthStatus, IntentHealth } from '../execution/health.ts';
-import { StoreError, type IntentStatus, type SessionOwner, type StoredDefence, type StoredLifetime, type StoredPaperAccount, type StoredSessionState } from './store.ts';
+import { StoreError, type ClosedTrade, type ClosedTradeDeal, type ClosedTradeExit, type ClosedTradeHedge, type ClosedTradeSource, type IntentStatus, type SessionOwner, type StoredDefence, type StoredLifetime, type StoredPaperAccount, type StoredSessionState } from './store.ts';
 import type { PaperBrokerSnapshot } from '../brokers/paperBroker.ts';
 
 /** `values` must list every member of the union T (a missing one is a compile error naming it). */
@@ -323,6 +323,59 @@ export const lifetimeSchema = z.strictObject({
   endedAt: num.nullable(),
   endReason: str,
 }) satisfies z.ZodType<StoredLifetime>;
+
+export const CLOSED_TRADE_EXITS = allOf<ClosedTradeExit>()(['sl', 'tp', 'warden_close', 'warden_partials', 'dtms_close', 'stop_out', 'outside', 'unknown']);
+const CLOSED_TRADE_SOURCES = allOf<ClosedTradeSource>()(['venue', 'journal', 'decision', 'lifetime', 'plan', 'none']);
+const source = z.enum(CLOSED_TRADE_SOURCES);
+/** A finite number or null: a closed trade's figures are JSON as the API gives them, unknown is null. */
+const fig = z.number().nullable();
+
+const closedTradeDealSchema = z.strictObject({
+  time: num,
+  volume: num,
+  price: num,
+  profit: fig,
+  by: z.enum(['sl', 'tp', 'stop_out', 'outside', 'unknown', 'warden', 'dtms']),
+  intentId: str,
+  partial: bool,
+  from: source,
+}) satisfies z.ZodType<ClosedTradeDeal>;
+
+const closedTradeHedgeSchema = z.strictObject({
+  ticket: str.nullable(),
+  side: z.enum(SIDES),
+  volume: num,
+  openPrice: num,
+  closePrice: fig,
+  profit: fig,
+  from: source,
+}) satisfies z.ZodType<ClosedTradeHedge>;
+
+export const closedTradeSchema = z.strictObject({
+  key: str,
+  ticket: str,
+  symbol: str,
+  side: z.enum(SIDES),
+  openTime: num,
+  closeTime: num,
+  entryPrice: num,
+  volume: z.strictObject({ opened: fig, closed: fig, closedByWarden: num }),
+  exitPrice: fig,
+  exitReason: z.enum(CLOSED_TRADE_EXITS),
+  realizedProfit: fig,
+  partialsProfit: fig,
+  hedgesProfit: fig,
+  fees: fig,
+  initialSl: fig,
+  riskMoney: fig,
+  r: fig,
+  deals: z.array(closedTradeDealSchema),
+  hedges: z.array(closedTradeHedgeSchema),
+  sources: z.strictObject({ entry: source, exit: source, realized: source, openTime: source, closeTime: source, initialSl: source }),
+  history: z.strictObject({ venue: str, status: z.enum(['answered', 'no_history', 'unsupported', 'failed', 'pending']), attempts: num, error: str }),
+  notes: z.array(str),
+  recordedAt: num,
+}) satisfies z.ZodType<ClosedTrade>;
 
 const orphanHedgeSchema = z.strictObject({
   hedgeId: str,

@@ -183,4 +183,36 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'closed_trades, intent_fills: a lifetime after it closed (exit, realized profit, R, and where each came from), and the fills the venue answered Warden\'s requests with',
+    up(db) {
+      db.exec(`
+        -- One row per closed lifetime (ClosedTrade as JSON), key '<ticket>#<n>' as in lifetimes.
+        -- close_time orders the list (newest first), with key to break ties: the page cursor.
+        CREATE TABLE closed_trades (
+          key        TEXT PRIMARY KEY,
+          ticket     TEXT NOT NULL,
+          symbol     TEXT NOT NULL,
+          close_time INTEGER NOT NULL,
+          trade      TEXT NOT NULL
+        );
+        CREATE INDEX closed_trades_by_close ON closed_trades (close_time, key);
+        CREATE INDEX closed_trades_by_symbol ON closed_trades (symbol, close_time, key);
+        CREATE INDEX closed_trades_by_ticket ON closed_trades (ticket, key);
+
+        -- The price an applied close, partial close or open was filled at, as the venue answered it,
+        -- kept with the answer (intents.id). Intents answered before this schema have none: their
+        -- decision's price stands in, said so where it is used.
+        CREATE TABLE intent_fills (
+          intent_id   TEXT PRIMARY KEY,
+          position_id TEXT NOT NULL,
+          price       REAL NOT NULL,
+          at          INTEGER NOT NULL
+        );
+        CREATE INDEX intent_fills_by_position ON intent_fills (position_id);
+      `);
+      // Lifetimes that ended before this schema get their closed trade at the next start of a live
+      // session (from the journal and the venue's history): SQL alone cannot say how they ended.
+    },
+  },
 ];

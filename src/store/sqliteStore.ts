@@ -34,6 +34,7 @@ import type { DecisionRecord } from '../exits/decisionRecord.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
 import { MIGRATIONS, type Migration } from './sqliteMigrations.ts';
 import {
+  closedTradeSchema,
   decisionRecordSchema,
   decodeRecord,
   encodeRecord,
@@ -54,6 +55,9 @@ import {
 import {
   describeStoreFailure,
   StoreError,
+  type ClosedTrade,
+  type ClosedTradeQuery,
+  type IntentFill,
   type IntentAnswer,
   type IntentCount,
   type IntentFilter,
@@ -766,7 +770,7 @@ export class SqliteStore implements WardenStore {
     }
   }
 
-  markIntent(id: string, status: IntentAnswer, code: string | null, reason: string, at: number): boolean {
+  markIntent(id: string, status: IntentAnswer, code: string | null, reason: string, at: number, fill?: number): boolean {
     return this.transaction(() => {
       const row = this.st.intentStatus.get(id) as { status: IntentStatus } | undefined;
       if (row === undefined) throw new StoreError('unknown_intent', this.location, `intent ${id} is not in the journal: an answer for it cannot be recorded`);
@@ -775,7 +779,19 @@ export class SqliteStore implements WardenStore {
         throw new StoreError('intent_conflict', this.location, `intent ${id} is already ${row.status}: refusing to mark it ${status}`);
       }
       this.st.intentMark.run(status, code, reason, at, id);
+      if (status === 'applied' && fill !== undefined && Number.isFinite(fill)) {
+        const positionId = (this.st.intentPosition.get(id) as { position_id: string }).position_id;
+        this.ct.fillPut.run(id, positionId, fill, at);
+      }
       return true;
+    });
+  }
+
+  fillsOf(positionId: string): IntentFill[] {
+    const rows = this.ct.fillsOf.all(positionId) as { intent_id: string; price: unknown; at: unknown }[];
+    return rows.map((r) => {
+      if (typeof r.price !== 'number' || typeof r.at !== 'number') throw new StoreError('invalid_row', this.location, `${this.location}: intent_fills row ${r.intent_id} is not valid: price ${String(r.price)}, at ${String(r.at)}`);
+      return { intentId: r.intent_id, price: r.price, at: r.at };
     });
   }
 
@@ -909,6 +925,48 @@ export class SqliteStore implements WardenStore {
     return (this.lt.open.all() as { key: string; lifetime: string }[]).map((r) => decodeRecord(lifetimeSchema, r.lifetime, this.location, 'lifetimes', r.key));
   }
 
+  // ---- closed trades and fills (schema 8)
+
+  private ctStatements: ReturnType<typeof prepareClosedTradeStatements> | null = null;
+  private get ct(): ReturnType<typeof prepareClosedTradeStatements> {
+    return (this.ctStatements ??= prepareClosedTradeStatements(this.db));
+  }
+
+  saveClosedTrade(t: ClosedTrade): void {
+    this.ct.put.run(t.key, t.ticket, t.symbol, t.closeTime, encodeRecord(t));
+  }
+
+  closedTrade(key: string): ClosedTrade | null {
+    const row = this.ct.get.get(key) as { key: string; trade: string } | undefined;
+    return row === undefined ? null : decodeRecord(closedTradeSchema, row.trade, this.location, 'closed_trades', row.key);
+  }
+
+  closedTradesOf(ticket: string): ClosedTrade[] {
+    return this.decodeTrades(this.ct.ofTicket.all(ticket) as { key: string; trade: string }[]);
+  }
+
+  closedTradePage(q: ClosedTradeQuery): ClosedTrade[] {
+    const limit = Math.max(0, Math.floor(q.limit));
+    if (limit === 0) return [];
+    const args = {
+      from: q.from ?? Number.MIN_SAFE_INTEGER,
+      to: q.to ?? Number.MAX_SAFE_INTEGER,
+      afterTime: q.after?.closeTime ?? Number.MAX_SAFE_INTEGER,
+      afterKey: q.after?.key ?? '',
+      limit,
+    };
+    const rows = (q.symbol === undefined ? this.ct.pageAll.all(args) : this.ct.pageSymbol.all({ ...args, symbol: q.symbol })) as { key: string; trade: string }[];
+    return this.decodeTrades(rows);
+  }
+
+  endedWithoutClosedTrade(limit: number): StoredLifetime[] {
+    return (this.ct.endedWithout.all(Math.max(0, Math.floor(limit))) as { key: string; lifetime: string }[]).map((r) => decodeRecord(lifetimeSchema, r.lifetime, this.location, 'lifetimes', r.key));
+  }
+
+  private decodeTrades(rows: { key: string; trade: string }[]): ClosedTrade[] {
+    return rows.map((r) => decodeRecord(closedTradeSchema, r.trade, this.location, 'closed_trades', r.key));
+  }
+
   // ---- legacy rules
 
   saveLegacyRule(r: StoredLegacyRule): void {
@@ -1022,6 +1080,33 @@ function prepareCheckpointPartStatements(db: Database.Database) {
   };
 }
 
+/** Statements of the closed_trades and intent_fills tables (schema 8), prepared on first use (see above). */
+function prepareClosedTradeStatements(db: Database.Database) {
+  return {
+    put: db.prepare(
+      'INSERT INTO closed_trades (key, ticket, symbol, close_time, trade) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET ticket = excluded.ticket, symbol = excluded.symbol, close_time = excluded.close_time, trade = excluded.trade',
+    ),
+    get: db.prepare('SELECT key, trade FROM closed_trades WHERE key = ?'),
+    ofTicket: db.prepare("SELECT c.key, c.trade FROM closed_trades c LEFT JOIN lifetimes l ON l.key = c.key WHERE c.ticket = ? ORDER BY coalesce(l.n, 0), c.close_time, c.key"),
+    // Newest close first; the cursor is the last row's (close_time, key). Unbounded ends are the safe
+    // integers' limits, so each statement is one range of its index: (close_time, key) for every
+    // symbol, (symbol, close_time, key) for one; a page reads at most `limit` rows past the cursor.
+    pageAll: db.prepare(
+      `SELECT key, trade FROM closed_trades WHERE close_time >= @from AND close_time < @to AND (close_time, key) < (@afterTime, @afterKey)
+       ORDER BY close_time DESC, key DESC LIMIT @limit`,
+    ),
+    pageSymbol: db.prepare(
+      `SELECT key, trade FROM closed_trades WHERE symbol = @symbol AND close_time >= @from AND close_time < @to AND (close_time, key) < (@afterTime, @afterKey)
+       ORDER BY close_time DESC, key DESC LIMIT @limit`,
+    ),
+    endedWithout: db.prepare(
+      'SELECT l.key, l.lifetime FROM lifetimes l WHERE l.ended_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM closed_trades c WHERE c.key = l.key) ORDER BY l.ended_at DESC, l.key DESC LIMIT ?',
+    ),
+    fillPut: db.prepare('INSERT INTO intent_fills (intent_id, position_id, price, at) VALUES (?, ?, ?, ?) ON CONFLICT (intent_id) DO UPDATE SET price = excluded.price, at = excluded.at'),
+    fillsOf: db.prepare('SELECT f.intent_id, f.price, f.at FROM intent_fills f JOIN intents i ON i.id = f.intent_id WHERE f.position_id = ? ORDER BY i.seq'),
+  };
+}
+
 /** Statements of the lifetimes table (schema 6), prepared on first use (see above). */
 function prepareLifetimeStatements(db: Database.Database) {
   return {
@@ -1087,6 +1172,7 @@ function prepareStatements(db: Database.Database) {
     intentAdd: db.prepare("INSERT INTO intents (id, position_id, status, recorded_at, intent) VALUES (?, ?, 'pending', ?, ?)"),
     intentStatus: db.prepare('SELECT status FROM intents WHERE id = ?'),
     intentMark: db.prepare('UPDATE intents SET status = ?, code = ?, reason = ?, resolved_at = ? WHERE id = ?'),
+    intentPosition: db.prepare('SELECT position_id FROM intents WHERE id = ?'),
     intentGet: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE id = ?`),
     intentsUnresolved: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE status IN ('pending', 'unknown') ORDER BY seq`),
     intentsFor: db.prepare(

@@ -114,6 +114,115 @@ export interface StoredLifetime {
 }
 
 /**
+ * How a closed trade ended, from its last closing deal:
+ *   - `sl` / `tp`: the venue's stop loss or take profit filled (whoever had put the level there);
+ *   - `warden_close`: a close Warden sent for the exit plan took what was left;
+ *   - `warden_partials`: Warden's partial closes took all of it (the last closing deal was one);
+ *   - `dtms_close`: a DTMS action (a close, or its half close) took what was left;
+ *   - `stop_out`: the venue closed it for margin;
+ *   - `outside`: a request from elsewhere closed it (the trader's terminal, another program);
+ *   - `unknown`: the venue could not say, and Warden's own requests do not account for the close.
+ */
+export type ClosedTradeExit = 'sl' | 'tp' | 'warden_close' | 'warden_partials' | 'dtms_close' | 'stop_out' | 'outside' | 'unknown';
+
+/**
+ * Where a figure of a closed trade came from: `venue` (its deals), `journal` (Warden's applied requests
+ * and the fills the venue answered them with), `decision` (the price the decision saw, where the venue's
+ * answer named no fill), `lifetime` (what Warden saw of the position while it managed it), `plan` (the
+ * exit plan: its initial stop), or `none` (nobody could say: the figure is null).
+ */
+export type ClosedTradeSource = 'venue' | 'journal' | 'decision' | 'lifetime' | 'plan' | 'none';
+
+/** A deal that closed (part of) a closed trade. */
+export interface ClosedTradeDeal {
+  time: number;
+  volume: number;
+  price: number;
+  /** Null when neither the venue nor the fills say. */
+  profit: number | null;
+  /** sl, tp, stop_out, outside, unknown: the venue's cause; warden / dtms: one of Warden's requests. */
+  by: 'sl' | 'tp' | 'stop_out' | 'outside' | 'unknown' | 'warden' | 'dtms';
+  /** The intent that made it ('' when none). */
+  intentId: string;
+  /** Partial (a close_partial request) or not. */
+  partial: boolean;
+  from: ClosedTradeSource;
+}
+
+/** A DTMS hedge booked to a closed trade: its result counts in the trade's. */
+export interface ClosedTradeHedge {
+  /** The hedge's ticket (null when no answer named it). */
+  ticket: string | null;
+  side: Side;
+  volume: number;
+  openPrice: number;
+  /** Null while open, or when closed in a way Warden did not see. */
+  closePrice: number | null;
+  profit: number | null;
+  from: ClosedTradeSource;
+}
+
+/**
+ * A managed position's lifetime after it closed: how it opened and ended, what it made (Warden's partial
+ * closes and DTMS hedges included) and in R, and where each figure came from. Made when the lifetime
+ * ends, from the venue's history where it has one and Warden's own journal otherwise; never a figure
+ * nobody could give (those are null, and `notes` say why). Times are epoch ms.
+ */
+export interface ClosedTrade {
+  /** The lifetime key (`<ticket>#<n>`). */
+  key: string;
+  ticket: string;
+  symbol: string;
+  side: Side;
+  openTime: number;
+  closeTime: number;
+  entryPrice: number;
+  /** The most the position held (lots), what closed in all, and what of it Warden's requests closed. */
+  volume: { opened: number | null; closed: number | null; closedByWarden: number };
+  /** Volume-weighted over every closing deal, partials included; null when the closing deals are not known. */
+  exitPrice: number | null;
+  exitReason: ClosedTradeExit;
+  /** The whole trade's realized profit (closing deals and hedges, fees apart); null when a part is not known. */
+  realizedProfit: number | null;
+  /** Of it: Warden's partial closes, and the DTMS hedges (null when not known). */
+  partialsProfit: number | null;
+  hedgesProfit: number | null;
+  /** Commission, swap and funding as booked (a charge is negative); null when not said. */
+  fees: number | null;
+  /** The stop the position started with (null: none known), and the money one R stood for at the opened volume. */
+  initialSl: number | null;
+  riskMoney: number | null;
+  /** realizedProfit / riskMoney; null when either is not known. */
+  r: number | null;
+  deals: ClosedTradeDeal[];
+  hedges: ClosedTradeHedge[];
+  sources: { entry: ClosedTradeSource; exit: ClosedTradeSource; realized: ClosedTradeSource; openTime: ClosedTradeSource; closeTime: ClosedTradeSource; initialSl: ClosedTradeSource };
+  /** What the venue's history gave: answered, no history of it, no history to ask (the venue has none), or failed (after `attempts`). */
+  history: { venue: string; status: 'answered' | 'no_history' | 'unsupported' | 'failed' | 'pending'; attempts: number; error: string };
+  notes: string[];
+  /** When it was (last) recorded: the session's clock. */
+  recordedAt: number;
+}
+
+/** Which closed trades a page lists: newest close first, after the cursor (a trade's close time and key), filtered. */
+export interface ClosedTradeQuery {
+  symbol?: string;
+  /** Close time at or after `from`, before `to` (epoch ms). */
+  from?: number;
+  to?: number;
+  after?: { closeTime: number; key: string };
+  limit: number;
+}
+
+/** A fill the venue answered one of Warden's requests with (closes, partial closes, opens). */
+export interface IntentFill {
+  intentId: string;
+  price: number;
+  /** When the answer was journaled (the session's clock). */
+  at: number;
+}
+
+/**
  * The embedded paper account of `warden serve` and the position of its played market, kept with each
  * step so that a restart goes on where the account stopped (same positions, tickets, realized profit,
  * market clock) instead of opening a new account on the same store.
@@ -249,9 +358,13 @@ export interface WardenStore {
   /**
    * Records the broker's answer (or reconciliation's verdict). Returns false when nothing changed (the
    * same final answer again). Throws StoreError 'unknown_intent' for an id never journaled, and
-   * 'intent_conflict' when a final answer would be replaced by a different one.
+   * 'intent_conflict' when a final answer would be replaced by a different one. `fill`: the price an
+   * applied close, partial close or open was filled at, as the venue answered (kept in the same
+   * transaction; schema 8).
    */
-  markIntent(id: string, status: IntentAnswer, code: string | null, reason: string, at: number): boolean;
+  markIntent(id: string, status: IntentAnswer, code: string | null, reason: string, at: number, fill?: number): boolean;
+  /** The fills of a position's applied requests (schema 8), in journal order. */
+  fillsOf(positionId: string): IntentFill[];
   intent(id: string): StoredIntent | null;
   /** Intents `pending` or `unknown`, in the order they were journaled: reconcile these before acting. */
   unresolvedIntents(): StoredIntent[];
@@ -292,6 +405,16 @@ export interface WardenStore {
   lifetimesOf(ticket: string): StoredLifetime[];
   /** The lifetimes not ended, oldest first. */
   openLifetimes(): StoredLifetime[];
+
+  // Closed trades (schema 8), by lifetime key. Saving replaces the row with the same key.
+  saveClosedTrade(trade: ClosedTrade): void;
+  closedTrade(key: string): ClosedTrade | null;
+  /** The closed lifetimes of a venue ticket, oldest first. */
+  closedTradesOf(ticket: string): ClosedTrade[];
+  /** A page of closed trades, newest close first (by close time, then key). */
+  closedTradePage(query: ClosedTradeQuery): ClosedTrade[];
+  /** Lifetimes that ended without a closed trade recorded (a stop before it was, a store older than schema 8), the latest ended first. */
+  endedWithoutClosedTrade(limit: number): StoredLifetime[];
 
   // Legacy rules imported from the Python bot, by ticket: the plan is built from one (planFromLegacy)
   // when the position is first seen, because the legacy file lacks the volume and instrument.

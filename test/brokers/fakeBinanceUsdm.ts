@@ -48,6 +48,12 @@
 // body (codes and texts from ccxt's error table), GET /fapi/v1/positionSide/dual, bookTicker,
 // leverageBracket and the exchangeInfo wrapper (Binance's docs), whether hedge-mode positionRisk lists
 // the empty side too, klines paging with only endTime, the hedge-mode min-notional question below.
+// The account's fills (GET /fapi/v1/userTrades, for a closed position's history) follow the shape in
+// ccxt 4.5.84's binance.js fetchMyTrades notes (the portfolio-margin linear example, which has
+// positionSide; the USD-M one lacks it) and are not verified either: the fields, the refusal of a window
+// over 7 days (Binance's docs; the code -1127 is a guess), and what order a triggered conditional order
+// leaves behind (played here as a FILLED order whose type and origType are the algo order's type, with
+// the client id `trig_<algoId>`; the trader's own orders carry `web_<n>`), queried by orderId.
 import type { Bar } from '../../src/domain/types.ts';
 import type { ContractFault, ProtectedSample } from './brokerContract.ts';
 
@@ -95,6 +101,13 @@ export interface ExitFill { positionId: string; kind: 'stop' | 'target'; trigger
 export interface FakeOrder {
   orderId: number; clientOrderId: string; symbol: string; side: 'BUY' | 'SELL'; positionSide: PositionSide; status: string;
   origQty: number; executedQty: number; avgPrice: number; reduceOnly: boolean; time: number;
+  /** The order's type as placed: MARKET (default), or STOP_MARKET / TAKE_PROFIT_MARKET for a triggered conditional order. */
+  origType?: string;
+}
+/** A fill as GET /fapi/v1/userTrades reports it (the fields the adapter reads, and the others Binance sends). */
+export interface FakeTrade {
+  id: number; orderId: number; symbol: string; side: 'BUY' | 'SELL'; positionSide: PositionSide; price: number; qty: number;
+  realizedPnl: number; commission: number; time: number;
 }
 
 /** Binance's kline intervals the fake serves, ms. */
@@ -121,6 +134,10 @@ export class FakeBinanceUsdm {
   readonly unexpected: string[] = [];
   /** Market orders the venue took, oldest first (a timeout after the fill still records it). */
   readonly orders: FakeOrder[] = [];
+  /** Orders not placed through the API: the trader's (traderOpen, traderClose) and the conditional orders the mark triggered (walkMark). */
+  readonly otherOrders: FakeOrder[] = [];
+  /** Every fill, oldest first (GET /fapi/v1/userTrades): realized profit on the closing part, a taker commission of 0.04%. */
+  readonly trades: FakeTrade[] = [];
   /** The venue's clock (epoch ms): klines after it do not exist yet. */
   now = Date.UTC(2024, 4, 16, 10);
   /**
@@ -149,6 +166,9 @@ export class FakeBinanceUsdm {
   /** Faults of the next write requests (POST, DELETE), in order; null: that one goes through. */
   private faults: (ContractFault | null)[] = [];
   private nextId = 1000;
+  /** Ids of the orders not placed through the API and of the fills: counted apart, so the API's ids stay as they were. */
+  private nextOtherId = 900_000;
+  private nextTradeId = 1;
 
   /** What a position's stops would close now (see `protectedHistory`), and how many there are. */
   protectedNow(key: string): { size: number; protected: number; stops: number } {
@@ -206,7 +226,7 @@ export class FakeBinanceUsdm {
   /** A position opened by the trader outside Warden, with its stop and target as conditional orders. */
   traderOpen(side: 'buy' | 'sell', volume: number, sl: number | null, tp: number | null): string {
     const positionSide: PositionSide = this.dualSide ? (side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH';
-    this.fill(XAU_ID, side === 'buy' ? 'BUY' : 'SELL', positionSide, volume);
+    this.fill(XAU_ID, side === 'buy' ? 'BUY' : 'SELL', positionSide, volume, this.otherOrder(side === 'buy' ? 'BUY' : 'SELL', positionSide, volume, 'MARKET', `web_${this.nextOtherId}`));
     const closing = side === 'buy' ? 'SELL' : 'BUY';
     const exit = (orderType: string, triggerPrice: number) =>
       this.algo.push({ algoId: this.nextId++, clientAlgoId: `trader_${this.nextId}`, symbol: XAU_ID, side: closing, positionSide, orderType, triggerPrice, quantity: 0, closePosition: true, reduceOnly: false, workingType: 'MARK_PRICE' });
@@ -221,7 +241,8 @@ export class FakeBinanceUsdm {
     const positionSide: PositionSide = this.dualSide ? (side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH';
     const pos = this.positions.get(`${XAU_ID}:${positionSide}`);
     if (!pos || pos.amt === 0) throw new Error(`fake binance: no ${side} position to close`);
-    this.fill(XAU_ID, pos.amt > 0 ? 'SELL' : 'BUY', positionSide, Math.abs(pos.amt));
+    const by = pos.amt > 0 ? 'SELL' : 'BUY';
+    this.fill(XAU_ID, by, positionSide, Math.abs(pos.amt), this.otherOrder(by, positionSide, Math.abs(pos.amt), 'MARKET', `web_${this.nextOtherId}`));
     const closing = side === 'buy' ? 'SELL' : 'BUY';
     for (let i = this.algo.length - 1; i >= 0; i--) if (this.algo[i]!.side === closing && this.algo[i]!.positionSide === positionSide) this.algo.splice(i, 1);
     this.record('trader', `close ${side}`);
@@ -284,7 +305,7 @@ export class FakeBinanceUsdm {
         const qty = o.closePosition ? Math.abs(pos.amt) : Math.min(o.quantity, Math.abs(pos.amt));
         const side = pos.amt > 0 ? 'long' : 'short';
         this.bid = price;
-        this.fill(XAU_ID, o.side, o.positionSide, qty);
+        this.fill(XAU_ID, o.side, o.positionSide, qty, this.otherOrder(o.side, o.positionSide, qty, o.orderType, `trig_${o.algoId}`));
         // The triggered order is done with; once flat, so are the rest of the position's closePosition orders.
         const flat = pos.amt === 0;
         for (let i = this.algo.length - 1; i >= 0; i--) {
@@ -360,6 +381,8 @@ export class FakeBinanceUsdm {
         return this.orderJson(this.queryOrder(p));
       case 'GET /fapi/v1/klines':
         return this.klines(p);
+      case 'GET /fapi/v1/userTrades':
+        return this.userTrades(p);
     }
     this.unexpected.push(key);
     throw new Error(`fake binance: unexpected request ${key}`);
@@ -391,8 +414,9 @@ export class FakeBinanceUsdm {
     // One-way: only the reduce-only flag exempts (a plain order that happens to reduce does not). Hedge mode: a closing order, if the switch says so.
     const exempt = ps === 'BOTH' ? reduceOnly : reduces && !this.hedgeCloseMinNotional;
     if (!exempt && qty * price < MIN_NOTIONAL) throw new BinanceError(400, -4164, `Order's notional must be no smaller than ${MIN_NOTIONAL} (unless you choose reduce only).`);
-    this.fill(XAU_ID, side, ps, qty);
-    const order: FakeOrder = { orderId: this.nextId++, clientOrderId: p['newClientOrderId'] ?? `auto_${this.nextId}`, symbol: XAU_ID, side, positionSide: ps, status: 'FILLED', origQty: qty, executedQty: qty, avgPrice: price, reduceOnly, time: this.now };
+    const orderId = this.nextId++;
+    this.fill(XAU_ID, side, ps, qty, orderId);
+    const order: FakeOrder = { orderId, clientOrderId: p['newClientOrderId'] ?? `auto_${this.nextId}`, symbol: XAU_ID, side, positionSide: ps, status: 'FILLED', origQty: qty, executedQty: qty, avgPrice: price, reduceOnly, time: this.now };
     this.orders.push(order);
     return this.orderJson(order, 'placed');
   }
@@ -403,7 +427,7 @@ export class FakeBinanceUsdm {
     if (p['symbol'] !== XAU_ID) throw new BinanceError(400, -1121, 'Invalid symbol.');
     const byClient = p['origClientOrderId'];
     if (byClient === undefined && p['orderId'] === undefined) throw new BinanceError(400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!");
-    const found = this.orders.filter((o) => (byClient !== undefined ? o.clientOrderId === byClient : String(o.orderId) === p['orderId'])).at(-1);
+    const found = [...this.orders, ...this.otherOrders].sort((a, b) => a.orderId - b.orderId).filter((o) => (byClient !== undefined ? o.clientOrderId === byClient : String(o.orderId) === p['orderId'])).at(-1);
     if (!found) throw new BinanceError(400, -2013, 'Order does not exist.');
     return found;
   }
@@ -416,8 +440,8 @@ export class FakeBinanceUsdm {
     const filled = o.executedQty > 0;
     return {
       orderId: o.orderId, symbol: o.symbol, status: o.status, clientOrderId: o.clientOrderId, price: fmtPx(0), avgPrice: fmtDec(filled ? o.avgPrice : 0, 5), origQty: fmtQty(o.origQty),
-      executedQty: fmtQty(o.executedQty), ...(as === 'placed' ? { cumQty: fmtQty(o.executedQty) } : {}), cumQuote: fmtDec(o.executedQty * o.avgPrice, 5), timeInForce: 'GTC', type: 'MARKET',
-      reduceOnly: o.reduceOnly, closePosition: false, side: o.side, positionSide: o.positionSide, stopPrice: fmtPx(0), workingType: 'CONTRACT_PRICE', priceProtect: false, origType: 'MARKET',
+      executedQty: fmtQty(o.executedQty), ...(as === 'placed' ? { cumQty: fmtQty(o.executedQty) } : {}), cumQuote: fmtDec(o.executedQty * o.avgPrice, 5), timeInForce: 'GTC', type: o.origType ?? 'MARKET',
+      reduceOnly: o.reduceOnly, closePosition: false, side: o.side, positionSide: o.positionSide, stopPrice: fmtPx(0), workingType: 'CONTRACT_PRICE', priceProtect: false, origType: o.origType ?? 'MARKET',
       priceMatch: 'NONE', selfTradePreventionMode: 'NONE', goodTillDate: 0, ...(as === 'queried' ? { time: o.time } : {}), updateTime: o.time,
     };
   }
@@ -485,11 +509,44 @@ export class FakeBinanceUsdm {
     return o;
   }
 
-  private fill(symbol: string, side: 'BUY' | 'SELL', ps: PositionSide, qty: number): void {
+  /** An order not placed through the API, filled at once (the trader's, or a triggered conditional order): its id. */
+  private otherOrder(side: 'BUY' | 'SELL', ps: PositionSide, qty: number, origType: string, clientOrderId: string): number {
+    const price = side === 'BUY' ? round(this.bid + SPREAD) : this.bid;
+    const order: FakeOrder = { orderId: this.nextOtherId++, clientOrderId, symbol: XAU_ID, side, positionSide: ps, status: 'FILLED', origQty: qty, executedQty: qty, avgPrice: price, reduceOnly: origType !== 'MARKET', time: this.now, origType };
+    this.otherOrders.push(order);
+    return order.orderId;
+  }
+
+  /**
+   * GET /fapi/v1/userTrades: the symbol's fills from startTime to endTime (both optional; more than 7
+   * days between them is refused, as Binance documents), oldest first, at most `limit` (default 500, up
+   * to 1000).
+   */
+  private userTrades(p: Record<string, string>): unknown {
+    if (p['symbol'] !== XAU_ID) throw new BinanceError(400, -1121, 'Invalid symbol.');
+    const start = p['startTime'] === undefined ? -Infinity : Number(p['startTime']);
+    const end = p['endTime'] === undefined ? Infinity : Number(p['endTime']);
+    if (end - start > 7 * 24 * 3_600_000) throw new BinanceError(400, -1127, 'More than 7 days between startTime and endTime.');
+    const limit = p['limit'] === undefined ? 500 : Number(p['limit']);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new BinanceError(400, -1130, "Data sent for parameter 'limit' is not valid.");
+    return this.trades
+      .filter((t) => t.symbol === p['symbol'] && t.time >= start && t.time <= end)
+      .slice(0, limit)
+      .map((t) => ({
+        symbol: t.symbol, id: t.id, orderId: t.orderId, side: t.side, price: fmtPx(t.price), qty: fmtQty(t.qty), realizedPnl: fmtDec(t.realizedPnl, 8), marginAsset: 'USDT',
+        quoteQty: fmtDec(t.qty * t.price, 5), commission: fmtDec(t.commission, 8), commissionAsset: 'USDT', time: t.time, positionSide: t.positionSide, buyer: t.side === 'BUY', maker: false,
+      }));
+  }
+
+  private fill(symbol: string, side: 'BUY' | 'SELL', ps: PositionSide, qty: number, orderId: number): void {
     const key = `${symbol}:${ps}`;
     const pos = this.positions.get(key) ?? { symbol, positionSide: ps, amt: 0, entry: 0 };
     const price = side === 'BUY' ? round(this.bid + SPREAD) : this.bid;
     const delta = side === 'BUY' ? qty : -qty;
+    // The part that reduces the position realizes its profit against the entry.
+    const reducing = pos.amt !== 0 && Math.sign(delta) !== Math.sign(pos.amt) ? Math.min(qty, Math.abs(pos.amt)) : 0;
+    const realizedPnl = round(reducing * (price - pos.entry) * Math.sign(pos.amt));
+    this.trades.push({ id: this.nextTradeId++, orderId, symbol, side, positionSide: ps, price, qty, realizedPnl, commission: round(qty * price * 0.0004), time: this.now });
     const next = round(pos.amt + delta);
     if (pos.amt === 0 || Math.sign(next) !== Math.sign(pos.amt)) pos.entry = price;
     else if (Math.abs(next) > Math.abs(pos.amt)) pos.entry = round((pos.entry * Math.abs(pos.amt) + price * qty) / Math.abs(next));

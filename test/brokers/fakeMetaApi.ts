@@ -70,7 +70,10 @@
 //   opposite side reduces, closes or reverses (a new ticket), as the paper broker does.
 // - Market closed (closeMarket): every trade 10018 MARKET_CLOSED.
 // - MetaApi's limit of 26 characters for comment + clientId: ValidationError beyond.
-// - Deals with clientId and comment for every open, partial close and close (getDealsByTimeRange).
+// - Deals with clientId and comment for every open, partial close and close (getDealsByTimeRange), and
+//   a position's deals by its id (getDealsByPosition): entry type, reason (DEAL_REASON_EXPERT for the
+//   adapter's requests, _SL / _TP for walkQuote's fills, _CLIENT for the trader's close), profit,
+//   commission and swap (0: the fake charges none).
 // - Faults for the next trade: rate_limit (TooManyRequestsError, before anything else, as MetaApi's
 //   server refuses it), then market closed, then reject (10006), requote (10004), timeout_applied
 //   (applied, then TimeoutError), timeout_lost (TimeoutError, nothing applied); or any error given.
@@ -199,6 +202,8 @@ export class FakeMetaApi implements MetaApiGateway {
   readonly calls: FakeCall[] = [];
   readonly unexpected: string[] = [];
   readonly deals: MetatraderDeal[] = [];
+  /** True: the account's history is still being synchronized (getDealsByPosition answers none, synchronizing). */
+  historySynchronizing = false;
   closed = false;
   private readonly book = new Map<string, Book>();
   private readonly quotes = new Map<string, Quote>();
@@ -456,6 +461,13 @@ export class FakeMetaApi implements MetaApiGateway {
     if (offset !== 0) this.unexpectedCall(`getDealsByTimeRange offset ${offset}`);
     const deals = this.deals.filter((d) => +d.time >= startTime.getTime() && +d.time < endTime.getTime()).slice(0, limit);
     return { deals: deals.map((d) => ({ ...d })), synchronizing: false };
+  }
+
+  /** The deals of one position, oldest first (MetaApi's getDealsByPosition); `historySynchronizing` plays a history still loading. */
+  async getDealsByPosition(positionId: string): Promise<MetatraderDeals> {
+    this.enter('getDealsByPosition', [positionId]);
+    if (this.historySynchronizing) return { deals: [], synchronizing: true };
+    return { deals: this.deals.filter((d) => d.positionId === positionId).map((d) => ({ ...d })), synchronizing: false };
   }
 
   async close(): Promise<void> {

@@ -37,6 +37,7 @@ async function readOnly(): Promise<MetaApiGateway> {
     streamedCandles: (s, tf) => gw.streamedCandles(s, tf),
     getHistoricalCandles: (s, tf, start, limit) => gw.getHistoricalCandles(s, tf, start, limit),
     getDealsByTimeRange: (from, to, offset, limit) => gw.getDealsByTimeRange(from, to, offset, limit),
+    getDealsByPosition: (id) => gw.getDealsByPosition(id),
     modifyPosition: refuse('modifyPosition'),
     closePositionPartially: refuse('closePositionPartially'),
     closePosition: refuse('closePosition'),

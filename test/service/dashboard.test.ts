@@ -56,7 +56,7 @@ const read = (name: string) => readFileSync(join(PAGES_DIR, name), 'utf8');
 describe('dashboard sources and routes (no browser)', () => {
   it('every page source uses relative URLs only: no host, no port, API paths from the root', () => {
     const files = pageFiles();
-    expect(files).toEqual(expect.arrayContaining(['overview.html', 'trade.html', 'status.html', 'actions.html', 'engine.html', 'common.js', 'dashboard.css']));
+    expect(files).toEqual(expect.arrayContaining(['overview.html', 'trade.html', 'trades.html', 'status.html', 'actions.html', 'engine.html', 'common.js', 'dashboard.css']));
     for (const name of files) {
       const text = read(name);
       const absolute = [...text.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>)]*/gi)].map((m) => m[0]).filter((u) => !ALLOWED_ABSOLUTE.has(u));
@@ -84,6 +84,7 @@ describe('dashboard sources and routes (no browser)', () => {
       ['/dtms/actions', /^text\/html; charset=utf-8$/],
       ['/dtms/engine', /^text\/html; charset=utf-8$/],
       ['/shadow', /^text\/html; charset=utf-8$/],
+      ['/trades', /^text\/html; charset=utf-8$/],
       ['/assets/dashboard.css', /^text\/css; charset=utf-8$/],
       ['/assets/favicon.svg', /^image\/svg\+xml/],
       [CHART_LIBRARY_URL, /^text\/javascript; charset=utf-8$/],
@@ -91,7 +92,7 @@ describe('dashboard sources and routes (no browser)', () => {
         .filter((f) => f.endsWith('.js'))
         .map((f): [string, RegExp] => [`/assets/${f}`, /^text\/javascript; charset=utf-8$/]),
     ];
-    expect(Object.keys(PAGE_ROUTES)).toHaveLength(6);
+    expect(Object.keys(PAGE_ROUTES)).toHaveLength(7);
     for (const [path, type] of routes) {
       const r = await get(path);
       expect(r.status, path).toBe(200);
@@ -374,7 +375,8 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
     expect(await w.page.locator('#missing').innerText()).toContain('The API says: no position 424242 under management');
     expect(await w.page.locator('#content').isHidden()).toBe(true);
     expect(await w.page.locator('#live').getAttribute('data-live')).toBe('offline');
-    await close(w, (e) => e.url === '/api/dtms/trade/424242' && e.status === 404);
+    // The page asks whether the ticket closed under management (its position's 404 would name the trade).
+    await close(w, (e) => (e.url === '/api/dtms/trade/424242' || e.url === '/api/positions/424242') && e.status === 404);
 
     const evil = '<img src=x onerror=alert(1)>';
     const x = await open(`/dtms/trade/${encodeURIComponent(evil)}`);

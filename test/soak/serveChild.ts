@@ -156,6 +156,9 @@ class IpcGateway implements MetaApiGateway {
   getDealsByTimeRange(startTime: Date, endTime: Date, offset?: number, limit?: number) {
     return this.call<MetatraderDeals>('getDealsByTimeRange', [startTime, endTime, offset, limit]);
   }
+  getDealsByPosition(positionId: string) {
+    return this.call<MetatraderDeals>('getDealsByPosition', [positionId]);
+  }
   /** This process's connection goes; the account (the parent's) stays. */
   async close(): Promise<void> {
     this.closed = true;

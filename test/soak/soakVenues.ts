@@ -239,7 +239,7 @@ export class BinanceSoakVenue implements SoakVenue {
 
 const TRADE_CALLS = new Set(['modifyPosition', 'closePositionPartially', 'closePosition', 'createMarketBuyOrder', 'createMarketSellOrder']);
 /** The calls the fake answers for the adapter (anything else is a harness error). */
-const GATEWAY_CALLS = new Set([...TRADE_CALLS, 'getAccountInformation', 'getPositions', 'getSymbolSpecification', 'getSymbolPrice', 'subscribeToMarketData', 'getHistoricalCandles', 'getDealsByTimeRange']);
+const GATEWAY_CALLS = new Set([...TRADE_CALLS, 'getAccountInformation', 'getPositions', 'getSymbolSpecification', 'getSymbolPrice', 'subscribeToMarketData', 'getHistoricalCandles', 'getDealsByTimeRange', 'getDealsByPosition']);
 
 export class MetaApiSoakVenue implements SoakVenue {
   readonly kind = 'metaapi';

@@ -209,7 +209,7 @@ describe('schema 7: decisions by rule', () => {
     });
     const before = six.recentDecisions(300);
     six.close();
-    const s = openSqliteStore(file, { now: NOW });
+    const s = openSqliteStore(file, { now: NOW, migrations: MIGRATIONS.slice(0, 7) });
     expect(s.meta().schemaVersion).toBe(7);
     expect(s.recentDecisions(300)).toEqual(before);
     expect(s.decisionPage({ rule: 'dtms' }, { limit: 1000 }).map((d) => d.rule)).toEqual(before.filter((r) => r.rule === 'dtms').map(() => 'dtms'));

@@ -41,6 +41,24 @@ export function sideBadge(side) {
   return `<span class="badge ${s === 'buy' ? 'buy' : 'sell'}">${esc(s.toUpperCase())}</span>`;
 }
 
+/** How a closed trade ended, in words (the API's exitReason). */
+export const EXIT_REASONS = {
+  sl: 'stop loss',
+  tp: 'take profit',
+  warden_close: 'Warden closed',
+  warden_partials: 'Warden partials',
+  dtms_close: 'DTMS closed',
+  stop_out: 'stop-out',
+  outside: 'outside Warden',
+  unknown: 'unknown',
+};
+
+/** A closed trade's exit reason as a badge (the class only takes the reason's letters). */
+export function exitBadge(reason) {
+  const r = String(reason ?? '');
+  return `<span class="badge exit-${esc(r.replace(/[^a-z_]/g, ''))}" title="${esc(r)}">${esc(EXIT_REASONS[r] ?? r)}</span>`;
+}
+
 /** The trade page of a ticket. */
 export const tradeHref = (ticket) => `/dtms/trade/${encodeURIComponent(String(ticket))}`;
 

@@ -1,7 +1,10 @@
 // A trade's page: the seed's /api/dtms/trade/{ticket} JSON, the exit plan, the price with the stop path
 // (lightweight-charts), the DTMS actions and the decision history with reasons, refreshed live. A ticket
-// Warden does not manage gets a clear message; a position that closes while shown keeps its last data.
-import { errorText, esc, getJson, live, noteMarketTime, num, showError, sideBadge, signed, stampUpdated, stateBadge, utc, yesNo } from './common.js';
+// that closed under Warden's management shows its whole life instead (/api/positions/{ticket} answers
+// 404 naming its closed trades): entry, exit and why, the realized profit with Warden's partials and
+// hedges, R, where each figure came from, the closing deals, the stop path and the decisions. A ticket
+// Warden never managed gets a clear message; a position that closes while shown keeps its last data.
+import { errorText, esc, exitBadge, getJson, live, noteMarketTime, num, showError, sideBadge, signed, stampUpdated, stateBadge, utc, yesNo } from './common.js';
 
 function ticketFromPath() {
   const last = location.pathname.split('/').filter(Boolean).pop() ?? '';
@@ -22,7 +25,7 @@ const api = {
   bars: (symbol) => `/api/market/${encodeURIComponent(symbol)}/bars?limit=600`,
 };
 
-/** 'loading' until the first answer, 'open' while managed, 'gone' once the API no longer knows the ticket. */
+/** 'loading' until the first answer, 'open' while managed, 'closed' for a closed trade, 'gone' once the API no longer knows the ticket. */
 let phase = 'loading';
 let symbol = null;
 let side = 'buy';
@@ -64,11 +67,7 @@ function renderTrade(body) {
     ['VWAP warnings', 'trade_info.warnings.vwap', esc(t.warnings.vwap)],
     ['Momentum warnings', 'trade_info.warnings.momentum', esc(t.warnings.momentum)],
   ]);
-  fields('f-performance', [
-    ['R achieved', 'trade_info.performance.r_achieved', signed(t.performance.r_achieved, 2)],
-    ['Progress to TP', 'trade_info.performance.progress_pct', signed(t.performance.progress_pct, 1, '%')],
-    ['Profit', 'trade_info.performance.profit', signed(t.performance.profit, 2)],
-  ]);
+  renderPerformance(t);
   const ie = t.intelligent_exits;
   renderExits(ie, null);
   const actions = [...t.actions_taken].reverse();
@@ -77,7 +76,7 @@ function renderTrade(body) {
       ? '<tr><td colspan="5" class="empty">No DTMS action on this trade yet.</td></tr>'
       : actions
           .map(
-            (a) => `<tr data-action="${esc(a.action)}"><td class="time">${esc(utc(a.time))}</td><td>${esc(a.action)}</td><td>${esc(a.kind)}</td><td>${esc(a.status)}</td><td>${esc(a.reason)}</td></tr>`,
+            (a) => `<tr data-action="${esc(a.action)}"><td class="time" data-label="Time">${esc(utc(a.time))}</td><td data-label="Action">${esc(a.action)}</td><td data-label="Kind">${esc(a.kind)}</td><td data-label="Status">${esc(a.status)}</td><td class="note" data-label="Reason">${esc(a.reason)}</td></tr>`,
           )
           .join('');
   $('raw-path').textContent = api.trade;
@@ -85,6 +84,17 @@ function renderTrade(body) {
 }
 
 let lastPosition = null;
+
+/** The seed's performance block, and what Warden's partials and hedges realized so far when /api/positions/{ticket} answered. */
+function renderPerformance(t) {
+  const rows = [
+    ['R achieved', 'trade_info.performance.r_achieved', signed(t.performance.r_achieved, 2)],
+    ['Progress to TP', 'trade_info.performance.progress_pct', signed(t.performance.progress_pct, 1, '%')],
+    ['Profit (open part)', 'trade_info.performance.profit', signed(t.performance.profit, 2)],
+  ];
+  if (lastPosition !== null) rows.push(['Realized so far', 'realizedProfit', `${signed(lastPosition.realizedProfit, 2)} <span class="muted">(partials, hedges)</span>`]);
+  fields('f-performance', rows);
+}
 
 /** The seed's three intelligent-exit flags, and the exit plan behind them when /api/positions/{ticket} answered. */
 function renderExits(ie, p) {
@@ -118,8 +128,8 @@ function renderDecisions(list) {
       : rows
           .map(
             (d) => `<tr data-rule="${esc(d.rule)}" data-outcome="${esc(d.outcome)}">
-<td class="time">${esc(utc(d.time))}</td><td>${esc(d.rule)}</td><td>${esc(d.outcome)}</td><td>${esc(d.reason)}</td>
-<td class="num">${esc(num(d.oldSl))}</td><td class="num">${esc(num(d.newSl))}</td><td class="note">${esc(d.note)}</td></tr>`,
+<td class="time" data-label="Time">${esc(utc(d.time))}</td><td data-label="Rule">${esc(d.rule)}</td><td data-label="Outcome">${esc(d.outcome)}</td><td class="wide" data-label="Reason">${esc(d.reason)}</td>
+<td class="num" data-label="Old SL">${esc(num(d.oldSl))}</td><td class="num" data-label="New SL">${esc(num(d.newSl))}</td><td class="note" data-label="Note">${esc(d.note)}</td></tr>`,
           )
           .join('');
 }
@@ -192,8 +202,8 @@ function snap(times, sec) {
   return times[lo];
 }
 
-/** The stop in force at each bar where it changed, as a step line over the bars shown. */
-function stopLine(path, times) {
+/** The stop in force at each bar where it changed, as a step line over the bars shown (up to `endSec`, a closed trade's exit; else the last bar). */
+function stopLine(path, times, endSec = null) {
   if (times.length === 0 || path.stops.length === 0) return [];
   const at = new Map();
   let before = null;
@@ -204,15 +214,16 @@ function stopLine(path, times) {
   }
   if (before !== null && !at.has(times[0])) at.set(times[0], before);
   const points = [...at.entries()].sort((a, b) => a[0] - b[0]).map(([time, value]) => ({ time, value }));
-  const lastBar = times[times.length - 1];
-  const tail = points[points.length - 1];
-  if (tail !== undefined && tail.time < lastBar) points.push({ time: lastBar, value: tail.value }); // the stop in force now
-  return points;
+  const lastBar = endSec === null ? times[times.length - 1] : (snap(times, endSec) ?? times[0]);
+  const kept = points.filter((p) => p.time <= lastBar);
+  const tail = kept[kept.length - 1];
+  if (tail !== undefined && tail.time < lastBar) kept.push({ time: lastBar, value: tail.value }); // the stop in force now (or at the exit)
+  return kept;
 }
 
 const STATE_COLORS = { HEALTHY: '#1a7f4b', WARNING_L1: '#b7791f', WARNING_L2: '#c05600', HEDGED: '#6a2fae', RECOVERING: '#1f5ea8', CLOSED: '#4a525c' };
 
-function markersFor(path, decisions, times) {
+function markersFor(path, decisions, times, exit) {
   const out = [];
   const buy = side === 'buy';
   const entry = snap(times, Math.floor(path.openTime / 1000));
@@ -228,6 +239,10 @@ function markersFor(path, decisions, times) {
     const t = snap(times, sec);
     if (t !== null && sec >= times[0]) out.push({ time: t, position: buy ? 'aboveBar' : 'belowBar', shape: 'square', color: STATE_COLORS[d.dtmsState] ?? '#4a525c', text: d.dtmsState });
   }
+  if (exit) {
+    const t = snap(times, Math.floor(exit.time / 1000));
+    if (t !== null && exit.time / 1000 >= times[0]) out.push({ time: t, position: buy ? 'aboveBar' : 'belowBar', shape: buy ? 'arrowDown' : 'arrowUp', color: '#4a525c', text: `exit ${exit.label}` });
+  }
   return out.sort((a, b) => a.time - b.time);
 }
 
@@ -239,7 +254,8 @@ function priceLine(ch, key, price, options) {
   if (typeof price === 'number' && Number.isFinite(price)) ch.lines.set(key, { price, line: ch.candles.createPriceLine({ price, ...options }) });
 }
 
-function renderChart(bars, path, decisions) {
+/** The chart: bars, and the trade's path when known; `exit` ({time, price, label}) ends a closed trade's stop line and marks its exit. */
+function renderChart(bars, path, decisions, exit = null) {
   const ch = ensureChart();
   if (ch === null) return;
   const { LC } = ch;
@@ -260,21 +276,28 @@ function renderChart(bars, path, decisions) {
   if (bars.length > 0) noteMarketTime(bars[bars.length - 1].time + 60_000); // the last closed M1 bar's close
   $('chart').dataset.bars = String(data.length);
   if (path !== null) {
-    const line = stopLine(path, times);
+    const line = stopLine(path, times, exit === null ? null : Math.floor(exit.time / 1000));
     ch.stop.setData(line);
     $('chart').dataset.stops = String(line.length);
     const current = path.stops.length > 0 ? path.stops[path.stops.length - 1].sl : null;
-    ch.levels.splice(0, ch.levels.length, ...[path.entry, path.tp, current].filter((x) => typeof x === 'number' && Number.isFinite(x)));
+    ch.levels.splice(0, ch.levels.length, ...[path.entry, path.tp, current, exit?.price].filter((x) => typeof x === 'number' && Number.isFinite(x)));
     priceLine(ch, 'entry', path.entry, { color: '#2457c5', lineWidth: 1, lineStyle: LC.LineStyle.Dashed, axisLabelVisible: true, title: 'entry' });
     priceLine(ch, 'tp', path.tp, { color: '#1a7f4b', lineWidth: 1, lineStyle: LC.LineStyle.Dashed, axisLabelVisible: true, title: 'TP' });
-    ch.markers.setMarkers(markersFor(path, decisions ?? [], times));
+    ch.markers.setMarkers(markersFor(path, decisions ?? [], times, exit));
   }
   if (!ch.framed && data.length > 0) {
-    // First view: from a little before the entry (at least the last 150 bars) to the latest bar.
+    // First view: from a little before the entry (at least the last 150 bars) to the latest bar; a
+    // closed trade from a little before its entry to a little after its exit.
     const open = path === null ? null : snap(times, Math.floor(path.openTime / 1000));
     const openIndex = open === null ? 0 : times.indexOf(open);
-    const from = Math.max(0, Math.min(openIndex - 30, data.length - 150));
-    ch.c.timeScale().setVisibleLogicalRange({ from, to: data.length + 2 });
+    if (exit === null) {
+      const from = Math.max(0, Math.min(openIndex - 30, data.length - 150));
+      ch.c.timeScale().setVisibleLogicalRange({ from, to: data.length + 2 });
+    } else {
+      const close = snap(times, Math.floor(exit.time / 1000));
+      const closeIndex = close === null ? data.length - 1 : times.indexOf(close);
+      ch.c.timeScale().setVisibleLogicalRange({ from: Math.max(0, openIndex - 30), to: Math.min(data.length + 2, closeIndex + 30) });
+    }
     ch.framed = true;
   }
   chartNote(data.length === 0 ? `No bars of ${symbol} yet.` : null);
@@ -300,7 +323,7 @@ async function gone(err) {
     return;
   }
   $('closed').hidden = false;
-  $('closed').innerHTML = `<strong>Position ${esc(ticket)} is no longer under management</strong> (closed or let go; noticed at ${esc(utc(Date.now()))}). What is shown below is its last known state. <a href="/">Open positions</a>`;
+  $('closed').innerHTML = `<strong>Position ${esc(ticket)} is no longer under management</strong> (closed or let go; noticed at ${esc(utc(Date.now()))}). What is shown below is its last known state; <a href="${esc(location.pathname)}">reload</a> for its closed trade once recorded. <a href="/">Open positions</a>`;
   // Its last decisions (the close among them) are still in the journal.
   try {
     renderDecisions((await getJson(api.decisions)).body);
@@ -311,21 +334,42 @@ async function gone(err) {
 
 const isGone = (err) => err && (err.status === 404 || err.status === 400);
 
+/**
+ * Where the ticket's closed trades are, when it closed under management (the 404 of /api/positions/{ticket}
+ * names them), else null; `err` is what the page shows when neither.
+ */
+async function closedPointer() {
+  try {
+    await getJson(api.position);
+    return { url: null, err: null }; // open again meanwhile: the next refresh shows it
+  } catch (err) {
+    return { url: err?.status === 404 && typeof err.body?.closed === 'string' ? err.body.closed : null, err };
+  }
+}
+
 async function refresh() {
-  if (phase === 'gone') return;
+  if (phase === 'gone' || phase === 'closed') return;
   let trade;
   try {
     trade = await getJson(api.trade);
   } catch (err) {
-    if (isGone(err)) return gone(err);
-    throw err;
+    if (!isGone(err)) throw err;
+    if (phase === 'loading' && err.status === 404) {
+      const pointer = await closedPointer();
+      if (pointer.url !== null) return showClosed(pointer.url);
+      return gone(pointer.err ?? err);
+    }
+    return gone(err);
   }
   phase = 'open';
   renderTrade(trade.body);
   const [position, stops, decisions, bars] = await Promise.allSettled([getJson(api.position), getJson(api.stops), getJson(api.decisions), getJson(api.bars(symbol))]);
   // A 404 here means the position closed in between: the next refresh says so.
   const problems = [position, stops, decisions, bars].filter((r) => r.status === 'rejected' && !isGone(r.reason)).map((r) => errorText(r.reason));
-  if (position.status === 'fulfilled') renderExits(trade.body.trade_info.intelligent_exits, position.value.body);
+  if (position.status === 'fulfilled') {
+    renderExits(trade.body.trade_info.intelligent_exits, position.value.body);
+    renderPerformance(trade.body.trade_info);
+  }
   const decisionList = decisions.status === 'fulfilled' ? decisions.value.body : null;
   if (decisionList !== null) renderDecisions(decisionList);
   if (bars.status === 'fulfilled') renderChart(bars.value.body, stops.status === 'fulfilled' ? stops.value.body : null, decisionList);
@@ -333,12 +377,122 @@ async function refresh() {
   stampUpdated();
 }
 
+// ---- a closed trade -------------------------------------------------------------------------------------
+
+const SOURCE_WORDS = { venue: "the venue's history", journal: "Warden's requests (the venue's fills)", decision: "the decision's price (no fill named)", lifetime: 'what Warden saw', plan: 'the exit plan', none: 'not known' };
+const source = (s) => `<span class="source">${esc(SOURCE_WORDS[s] ?? s)}</span>`;
+const BY_WORDS = { sl: 'stop loss', tp: 'take profit', stop_out: 'stop-out', outside: 'outside Warden', unknown: 'unknown', warden: 'Warden', dtms: 'DTMS' };
+
+let lifetimes = [];
+
+/** Shows the ticket's closed trades (the latest lifetime first shown; the others a click away). */
+async function showClosed(url) {
+  phase = 'closed';
+  const liveEl = $('live');
+  liveEl.dataset.live = 'offline';
+  liveEl.querySelector('.text').textContent = 'closed: nothing more to follow';
+  lifetimes = (await getJson(`${url}?limit=100&decisions=200`)).body;
+  for (const el of document.querySelectorAll('.open-only')) el.hidden = true;
+  for (const el of document.querySelectorAll('.closed-only')) el.hidden = false;
+  const pick = lifetimes.length - 1;
+  const chooser = $('lifetimes');
+  chooser.hidden = lifetimes.length < 2;
+  chooser.innerHTML = `<span class="muted">Lifetimes of this ticket:</span>${lifetimes.map((l, i) => `<button type="button" data-i="${i}" aria-pressed="${i === pick}">${esc(l.trade.lifetime)} · ${esc(utc(l.trade.closeTime))}</button>`).join('')}`;
+  for (const b of chooser.querySelectorAll('button')) {
+    b.addEventListener('click', () => {
+      for (const o of chooser.querySelectorAll('button')) o.setAttribute('aria-pressed', String(o === b));
+      renderClosed(lifetimes[Number(b.dataset.i)]).catch((err) => showError(errorText(err)));
+    });
+  }
+  await renderClosed(lifetimes[pick]);
+  stampUpdated();
+}
+
+async function renderClosed(life) {
+  const t = life.trade;
+  symbol = t.symbol;
+  side = t.side;
+  document.title = `Trade ${ticket} ${t.symbol} (closed) · Warden`;
+  $('symbol').textContent = t.symbol;
+  $('side').innerHTML = sideBadge(t.side);
+  $('state').innerHTML = exitBadge(t.exitReason);
+  $('closed').hidden = false;
+  $('closed').innerHTML = `<strong>Trade ${esc(ticket)} is closed</strong> (${esc(utc(t.closeTime))}, ${esc(exitWords(t))}). Below is its whole life under Warden: entry, exit, result, stop path and decisions. <a href="/trades">All closed trades</a>`;
+  const lots = (v) => (v === null ? '<span class="muted">—</span>' : esc(`${num(v)} lots`));
+  fields('c-trade', [
+    ['Lifetime', 'closed.lifetime', `<span class="mono">${esc(t.lifetime)}</span>`],
+    ['Opened', 'closed.openTime', `<span class="mono">${esc(utc(t.openTime))}</span>`],
+    ['Closed', 'closed.closeTime', `<span class="mono">${esc(utc(t.closeTime))}</span>`],
+    ['Entry price', 'closed.entryPrice', esc(num(t.entryPrice))],
+    ['Exit price', 'closed.exitPrice', `${esc(num(t.exitPrice))}${t.deals.length > 1 && t.exitPrice !== null ? ' <span class="muted">(volume-weighted)</span>' : ''}`],
+    ['Exit reason', 'closed.exitReason', exitBadge(t.exitReason)],
+    ['Volume', 'closed.volume.opened', lots(t.volume.opened)],
+    ['Closed by Warden', 'closed.volume.closedByWarden', lots(t.volume.closedByWarden)],
+  ]);
+  fields('c-result', [
+    ['Realized P/L', 'closed.realizedProfit', signed(t.realizedProfit, 2)],
+    ['of it, partial closes', 'closed.partialsProfit', signed(t.partialsProfit, 2)],
+    ['of it, DTMS hedges', 'closed.hedgesProfit', signed(t.hedgesProfit, 2)],
+    ['Fees', 'closed.fees', signed(t.fees, 2)],
+    ['Initial stop', 'closed.initialSl', esc(num(t.initialSl))],
+    ['1 R', 'closed.riskMoney', esc(num(t.riskMoney, 2))],
+    ['R', 'closed.r', signed(t.r, 2, ' R')],
+  ]);
+  const s = t.sources;
+  fields('c-sources', [
+    ['Entry', 'closed.sources.entry', source(s.entry)],
+    ['Exit', 'closed.sources.exit', source(s.exit)],
+    ['Realized', 'closed.sources.realized', source(s.realized)],
+    ['Open time', 'closed.sources.openTime', source(s.openTime)],
+    ['Initial stop', 'closed.sources.initialSl', source(s.initialSl)],
+    ['Venue history', 'closed.history', esc(`${t.history.venue}: ${t.history.status} (${t.history.attempts} ${t.history.attempts === 1 ? 'try' : 'tries'})${t.history.error ? `: ${t.history.error}` : ''}`)],
+  ]);
+  $('c-notes').innerHTML = t.notes.map((n) => `<li>${esc(n)}</li>`).join('');
+  $('deals').querySelector('tbody').innerHTML =
+    t.deals.length === 0
+      ? '<tr><td colspan="6" class="empty">No closing deal is known.</td></tr>'
+      : t.deals
+          .map(
+            (d) => `<tr data-by="${esc(d.by)}"><td class="time" data-label="Time">${esc(utc(d.time))}</td><td data-label="By">${esc(BY_WORDS[d.by] ?? d.by)}${d.partial ? ' <span class="muted">(partial)</span>' : ''}</td>
+<td class="num" data-label="Volume">${esc(num(d.volume))}</td><td class="num" data-label="Price">${esc(num(d.price))}</td><td class="num" data-label="Profit">${signed(d.profit, 2)}</td><td data-label="From">${source(d.from)}</td></tr>`,
+          )
+          .join('');
+  $('hedges-block').hidden = t.hedges.length === 0;
+  $('hedges').querySelector('tbody').innerHTML = t.hedges
+    .map(
+      (h) => `<tr><td data-label="Ticket" class="mono">${esc(h.ticket ?? '—')}</td><td data-label="Side">${sideBadge(h.side)}</td><td class="num" data-label="Volume">${esc(num(h.volume))}</td>
+<td class="num" data-label="Open">${esc(num(h.openPrice))}</td><td class="num" data-label="Close">${esc(num(h.closePrice))}</td><td class="num" data-label="Profit">${signed(h.profit, 2)}</td></tr>`,
+    )
+    .join('');
+  renderDecisions(life.decisions);
+  $('raw-path').textContent = `/api/trades/closed/${enc}`;
+  $('raw').textContent = JSON.stringify(life, null, 2);
+  // The price around the trade, when the bars kept reach back to it.
+  const bars = (await getJson(api.bars(t.symbol))).body;
+  const open = Date.parse(t.openTime);
+  const close = Date.parse(t.closeTime);
+  if (bars.length === 0 || close < bars[0].time) {
+    $('chart').hidden = true;
+    chartNote(`The price bars kept (the last ${bars.length} minutes of ${t.symbol}) do not reach back to this trade: no chart.`);
+    return;
+  }
+  $('chart').hidden = false;
+  if (chart !== null) chart.framed = false;
+  const path = { entry: t.entryPrice, openTime: open, tp: null, stops: life.stops.map((x) => ({ time: Date.parse(x.time), sl: x.sl, by: x.by })) };
+  renderChart(bars, path, life.decisions, { time: close, price: t.exitPrice, label: t.exitReason });
+}
+
+function exitWords(t) {
+  const how = { sl: 'by its stop loss', tp: 'by its take profit', warden_close: 'by Warden', warden_partials: "by Warden's partial closes", dtms_close: 'by DTMS', stop_out: 'by a stop-out', outside: 'outside Warden', unknown: 'how is not known' };
+  return `closed ${how[t.exitReason] ?? t.exitReason}`;
+}
+
 $('ticket').textContent = ticket;
 // The first load decides: a ticket the API does not know never opens the live stream.
 refresh()
   .catch((err) => showError(errorText(err)))
   .then(() => {
-    if (phase === 'gone') return;
+    if (phase === 'gone' || phase === 'closed') return;
     stream = live({
       refresh,
       immediate: false,
