@@ -10,7 +10,7 @@ import { readBinanceRows } from './importers/binance.ts';
 import { readMt5ExportRows, readMt5RatesRows } from './importers/mt5.ts';
 import { BarSink, countLines, ImportError } from './importers/scan.ts';
 import { readUniformRows } from './importers/uniform.ts';
-import { UnknownZoneError, ZoneClock } from './timezone.ts';
+import { serverClockFor, type ZoneClock } from './timezone.ts';
 import { UNIFORM_HEADER, type RowError } from './uniformCsv.ts';
 
 
@@ -72,15 +72,7 @@ function zoneFor(file: string, format: BarFormat, tz: string | undefined): ZoneC
     }
     return null;
   }
-  if (tz === undefined) throw new ImportError(`${file}: MT5 files are in broker server time: pass --tz, e.g. mt5-ny (UTC+2/+3 with New York's DST, the usual MT5 server clock), Etc/GMT-2, Europe/Athens, or UTC`);
-  try {
-    return new ZoneClock(tz);
-  } catch (err) {
-    if (err instanceof UnknownZoneError) {
-      throw new ImportError(`${file}: unknown time zone "${tz}": pass mt5-ny (UTC+2/+3 with New York's DST) or an IANA zone name, e.g. Etc/GMT-2 (fixed UTC+2), Europe/Athens (UTC+2/+3 with EU DST), or UTC`);
-    }
-    throw err;
-  }
+  return serverClockFor(file, 'MT5 files are', tz, (m) => new ImportError(m));
 }
 
 /**

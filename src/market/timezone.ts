@@ -193,3 +193,21 @@ export class ZoneClock {
     return wallMs(y, mo, d, h, mi, s) - Math.floor(utc / 1000) * 1000 + this.shiftMs;
   }
 }
+
+/**
+ * The broker's server clock that --tz names, for an MT5 file (bars or a trade history) whose times are
+ * the server's wall clock: without --tz, or with a zone Warden does not know, `fail` makes the caller's
+ * error with a message naming the file and saying what to pass (a time without a zone would be a
+ * silent guess). `subject` says what is in server time, e.g. 'MT5 files are'.
+ */
+export function serverClockFor(file: string, subject: string, tz: string | undefined, fail: (message: string) => Error): ZoneClock {
+  if (tz === undefined) throw fail(`${file}: ${subject} in broker server time: pass --tz, e.g. mt5-ny (UTC+2/+3 with New York's DST, the usual MT5 server clock), Etc/GMT-2, Europe/Athens, or UTC`);
+  try {
+    return new ZoneClock(tz);
+  } catch (err) {
+    if (err instanceof UnknownZoneError) {
+      throw fail(`${file}: unknown time zone "${tz}": pass mt5-ny (UTC+2/+3 with New York's DST) or an IANA zone name, e.g. Etc/GMT-2 (fixed UTC+2), Europe/Athens (UTC+2/+3 with EU DST), or UTC`);
+    }
+    throw err;
+  }
+}

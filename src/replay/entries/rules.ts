@@ -4,7 +4,7 @@
 import { canonicalSymbol, type SymbolRules } from '../../domain/symbols.ts';
 import { isStepMultiple } from '../../domain/rounding.ts';
 import type { Instrument, Side } from '../../domain/types.ts';
-import { UnknownZoneError, ZoneClock } from '../../market/timezone.ts';
+import { serverClockFor, type ZoneClock } from '../../market/timezone.ts';
 import type { RowError } from '../../market/uniformCsv.ts';
 import { checkedWall } from '../../market/importers/scan.ts';
 import { ReplayInputError } from '../replayInputs.ts';
@@ -121,17 +121,7 @@ export const MT5_TIME_FORMAT = 'YYYY.MM.DD HH:MM[:SS] (server time)';
  * files: a time without a zone would be a silent guess). Throws ReplayInputError naming the file.
  */
 export function serverZone(file: string, layout: string, tz: string | undefined): ZoneClock {
-  if (tz === undefined) {
-    throw new ReplayInputError(`${file}: ${layout} times are in broker server time: pass --tz, e.g. mt5-ny (UTC+2/+3 with New York's DST, the usual MT5 server clock), Etc/GMT-2, Europe/Athens, or UTC`);
-  }
-  try {
-    return new ZoneClock(tz);
-  } catch (err) {
-    if (err instanceof UnknownZoneError) {
-      throw new ReplayInputError(`${file}: unknown time zone "${tz}": pass mt5-ny (UTC+2/+3 with New York's DST) or an IANA zone name, e.g. Etc/GMT-2 (fixed UTC+2), Europe/Athens (UTC+2/+3 with EU DST), or UTC`);
-    }
-    throw err;
-  }
+  return serverClockFor(file, `${layout} times are`, tz, (m) => new ReplayInputError(m));
 }
 
 /**
