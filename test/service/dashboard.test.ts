@@ -364,6 +364,21 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
     expect(['classify', 'triggers', 'breakeven', 'partial', 'trail', 'dtms']).toContain(cells[1]);
     expect(cells[3]).toMatch(/^[a-z_]+$/);
 
+    // Filters: repeats hidden by default (the count said), shown on request; a rule alone; the terms explained.
+    const shown = await rows.count();
+    const hiddenText = await page.locator('#repeats-hidden').innerText();
+    const hidden = hiddenText === '' ? 0 : Number(/^(\d+) repeats? hidden$/.exec(hiddenText)?.[1]);
+    await page.locator('#filter-repeats').check();
+    expect(await rows.count()).toBe(shown + hidden);
+    expect(await page.locator('#repeats-hidden').innerText()).toBe('');
+    await page.locator('#filter-rule').selectOption('triggers');
+    for (const rule of await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-rule')))) expect(rule).toBe('triggers');
+    await page.locator('#filter-rule').selectOption('');
+    await page.locator('#filter-repeats').uncheck();
+    expect(await rows.count()).toBe(shown);
+    const terms = await page.locator('#glossary dt').allTextContents();
+    for (const term of ['R', 'BE / BE (buffered)', 'ATR', 'RMAG', 'VWAP', 'HVN', 'MTF', 'CHOCH / BOS', 'DTMS']) expect(terms).toContain(term);
+
     await page.screenshot({ path: join(SCREENSHOTS, 'trade.png'), fullPage: true });
     await expectPng(join(SCREENSHOTS, 'trade.png'));
   }

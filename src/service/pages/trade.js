@@ -120,11 +120,44 @@ function renderExits(ie, p) {
   fields('f-exits', rows);
 }
 
+/** The decisions last shown (oldest first), filtered again when a filter changes. */
+let shownDecisions = [];
+
+/**
+ * The history as the filters show it: a rule, an outcome, and repeats hidden unless asked for. A
+ * repeat is a record whose rule gave the same outcome and reason as that rule's record before it (a
+ * trail that keeps waiting for a tighter stop, triggers refreshed to the same values): the first of a
+ * run is shown, the rest only with "show repeats".
+ */
+function filteredDecisions(list) {
+  const rule = $('filter-rule').value;
+  const outcome = $('filter-outcome').value;
+  const repeats = $('filter-repeats').checked;
+  const last = new Map();
+  const out = [];
+  let hidden = 0;
+  for (const d of list) {
+    const key = `${d.outcome}|${d.reason}`;
+    const repeat = last.get(d.rule) === key;
+    last.set(d.rule, key);
+    if ((rule !== '' && d.rule !== rule) || (outcome !== '' && d.outcome !== outcome)) continue;
+    if (repeat && !repeats) {
+      hidden++;
+      continue;
+    }
+    out.push(d);
+  }
+  return { rows: out, hidden };
+}
+
 function renderDecisions(list) {
-  const rows = [...list].reverse();
+  shownDecisions = list;
+  const { rows: kept, hidden } = filteredDecisions(list);
+  const rows = [...kept].reverse();
+  $('repeats-hidden').textContent = hidden > 0 ? `${hidden} repeat${hidden === 1 ? '' : 's'} hidden` : '';
   $('decisions').querySelector('tbody').innerHTML =
     rows.length === 0
-      ? '<tr><td colspan="7" class="empty">No decision recorded yet.</td></tr>'
+      ? `<tr><td colspan="7" class="empty">${list.length === 0 ? 'No decision recorded yet.' : 'No decision matches the filters.'}</td></tr>`
       : rows
           .map(
             (d) => `<tr data-rule="${esc(d.rule)}" data-outcome="${esc(d.outcome)}">
@@ -133,6 +166,8 @@ function renderDecisions(list) {
           )
           .join('');
 }
+
+for (const id of ['filter-rule', 'filter-outcome', 'filter-repeats']) $(id).addEventListener('change', () => renderDecisions(shownDecisions));
 
 // ---- the price chart ------------------------------------------------------------------------------
 
