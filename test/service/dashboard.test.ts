@@ -22,6 +22,7 @@ const CHROMIUM = process.env.WARDEN_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_BROWSER = existsSync(CHROMIUM);
 const REQUIRE_BROWSER = process.env.WARDEN_REQUIRE_BROWSER === '1';
 const SCREENSHOTS = fileURLToPath(new URL('../../out/screenshots/', import.meta.url));
+const TOKEN = 'dashboard-test-token-0123456789';
 const DTMS_STATES = ['HEALTHY', 'WARNING_L1', 'WARNING_L2', 'HEDGED', 'RECOVERING', 'CLOSED'];
 const UTC_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 /** Absolute URLs the page sources may hold: the chart library's attribution link, and the SVG namespace (never fetched). */
@@ -38,7 +39,7 @@ let store: WardenStore;
 beforeAll(async () => {
   const config = configSchema.parse({ service: { port: 0, market: { speed: 400 } } });
   store = openSqliteStore(join(dir, 'dashboard.db'), { now: PINNED_NOW });
-  service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'dashboard-test-token-0123456789', tokenFile: join(dir, 'unused.token') });
+  service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: TOKEN, tokenFile: join(dir, 'unused.token') });
   // Let the loop play a few hundred bars, so positions have plans, decisions and DTMS checks.
   while (service.loop.played < 300) await new Promise((r) => setTimeout(r, 50));
 }, 60_000);
@@ -295,6 +296,7 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
       const ticket = paths.reduce((a, b) => (b.stops.length > a.stops.length ? b : a)).ticket;
       const w = await open(`/dtms/trade/${ticket}`);
       await checkTradePage(w, ticket);
+      await checkTradeActions(w, ticket);
       // Live: once the market plays on, the page refreshes (or says the position closed meanwhile).
       const before = await w.page.locator('#updated').innerText();
       service.loop.resume();
@@ -302,11 +304,49 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
       await expect.poll(async () => (await w.page.locator('#updated').innerText()) !== before || (await w.page.locator('#closed').isVisible()), { timeout: 20_000 }).toBe(true);
       // A position that closed while shown keeps its last data and says so; its 404s are expected then.
       const closedShown = await w.page.locator('#closed').isVisible();
-      await close(w, (e) => closedShown && e.status === 404 && e.url.includes(`/${ticket}`));
+      // The first action's 401 is how the page learns it needs the token (it then asks for it once).
+      await close(w, (e) => (e.status === 401 && e.url.endsWith('/exits/disable')) || (closedShown && e.status === 404 && e.url.includes(`/${ticket}`)));
     } finally {
       if (!resumed) service.loop.resume();
     }
   });
+
+  /** The actions panel: the token asked once for the tab, exits switched off and on, each a manual decision from the page. */
+  async function checkTradeActions(w: Watched, ticket: string): Promise<void> {
+    const { page } = w;
+    const prompts: string[] = [];
+    page.on('dialog', (d) => {
+      prompts.push(d.message());
+      void d.accept(TOKEN);
+    });
+    await page.locator('#controls:not([hidden])').waitFor();
+    const button = page.locator('#act-exits');
+    expect(await button.innerText()).toBe('Turn exits off');
+    await button.click();
+    await expect.poll(() => page.locator('#act-result').innerText()).toMatch(/^intelligent exits off; /);
+    await expect.poll(() => button.innerText()).toBe('Turn exits on');
+    await button.click();
+    await expect.poll(() => page.locator('#act-result').innerText()).toMatch(/^intelligent exits on; /);
+    // The token was asked once (the first action's 401) and kept for the tab.
+    expect(prompts).toHaveLength(1);
+    expect(prompts[0]).toMatch(/API token/);
+    expect(await page.evaluate<string | null>("sessionStorage.getItem('warden.apiToken')")).toBe(TOKEN);
+    // Both switches are in the history as manual decisions from the page.
+    await page.locator('#filter-rule').selectOption('manual');
+    await expect.poll(() => page.locator('#decisions tbody tr[data-rule="manual"]').count()).toBe(2);
+    expect(await page.locator('#decisions tbody tr[data-rule="manual"] td.note').allInnerTexts()).toEqual(['intelligent exits: off -> on; source: page', 'intelligent exits: on -> off; source: page']);
+    await page.locator('#filter-rule').selectOption('');
+    // A plan value out of range is refused on the page, naming the field and the range.
+    const close = page.locator('#plan-close');
+    if (!(await close.isDisabled())) {
+      await close.fill('99');
+      await page.locator('#plan-form button[type=submit]').click();
+      expect(await page.locator('#act-result').innerText()).toBe('Plan: Partial size (% of the volume) must be a number from 5 to 95');
+    }
+    const history = (await (await get(`/api/positions/${ticket}/decisions?limit=500`)).json()) as { rule: string; note: string }[];
+    expect(history.filter((d) => d.rule === 'manual').map((d) => d.note)).toEqual(['intelligent exits: on -> off; source: page', 'intelligent exits: off -> on; source: page']);
+    await page.screenshot({ path: join(SCREENSHOTS, 'trade-actions.png'), fullPage: false });
+  }
 
   async function checkTradePage(w: Watched, ticket: string): Promise<void> {
     const { page } = w;

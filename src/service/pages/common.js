@@ -115,6 +115,36 @@ export async function getJson(path, okStatuses = []) {
   throw new ApiError(r.status, body, path);
 }
 
+/**
+ * A trader's action from a page: POST or PATCH an API path (JSON body or none) with the API token. The
+ * token is asked once per tab when an action first needs it, and kept for the tab (sessionStorage);
+ * x-warden-page names the page as the action's source in its decision record. Returns the answer's
+ * JSON; any other status throws an ApiError with the server's message (a 409 says why not).
+ */
+export async function sendJson(method, path, body) {
+  if (!path.startsWith('/api/')) throw new Error(`not an API path: ${path}`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const headers = { accept: 'application/json', 'x-warden-page': '1' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.authorization = `Bearer ${token}`;
+    const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+    let answer = null;
+    try {
+      answer = await r.json();
+    } catch {
+      answer = null;
+    }
+    if (r.ok) return answer;
+    if (r.status !== 401 || attempt > 0) throw new ApiError(r.status, answer, path);
+    if (token) sessionStorage.removeItem(TOKEN_KEY);
+    const given = window.prompt("Actions need Warden's API token (service.token, WARDEN_API_TOKEN, or the token file). It is kept for this tab only.");
+    if (!given || given.trim() === '') throw new ApiError(r.status, answer, path);
+    sessionStorage.setItem(TOKEN_KEY, given.trim());
+  }
+  throw new Error('unreachable');
+}
+
 /** Shows (or, with null, hides) the page's error banner. */
 export function showError(message) {
   const el = document.getElementById('error');

@@ -4,7 +4,7 @@
 // 404 naming its closed trades): entry, exit and why, the realized profit with Warden's partials and
 // hedges, R, where each figure came from, the closing deals, the stop path and the decisions. A ticket
 // Warden never managed gets a clear message; a position that closes while shown keeps its last data.
-import { errorText, esc, exitBadge, getJson, live, noteMarketTime, num, showError, sideBadge, signed, stampUpdated, stateBadge, utc, yesNo } from './common.js';
+import { errorText, esc, exitBadge, getJson, live, noteMarketTime, num, sendJson, showError, sideBadge, signed, stampUpdated, stateBadge, utc, yesNo } from './common.js';
 
 function ticketFromPath() {
   const last = location.pathname.split('/').filter(Boolean).pop() ?? '';
@@ -137,7 +137,7 @@ function filteredDecisions(list) {
   const out = [];
   let hidden = 0;
   for (const d of list) {
-    const key = `${d.outcome}|${d.reason}`;
+    const key = `${d.outcome}|${d.reason}|${d.note}`;
     const repeat = last.get(d.rule) === key;
     last.set(d.rule, key);
     if ((rule !== '' && d.rule !== rule) || (outcome !== '' && d.outcome !== outcome)) continue;
@@ -168,6 +168,111 @@ function renderDecisions(list) {
 }
 
 for (const id of ['filter-rule', 'filter-outcome', 'filter-repeats']) $(id).addEventListener('change', () => renderDecisions(shownDecisions));
+
+// ---- actions ---------------------------------------------------------------------------------------
+
+/** The plan form's fields are the trader's while being edited: a refresh does not overwrite them. */
+let planEdited = false;
+for (const id of ['plan-be', 'plan-partial', 'plan-close', 'plan-trailing']) $(id).addEventListener('input', () => (planEdited = true));
+
+/** The buttons and the plan form, as the position is now (from /api/positions/{ticket}). */
+function renderControls(p) {
+  $('controls').hidden = false;
+  const x = p.exits;
+  const exits = $('act-exits');
+  exits.textContent = x.enabled ? 'Turn exits off' : 'Turn exits on';
+  exits.dataset.enable = x.enabled ? 'false' : 'true';
+  const dtms = $('act-dtms');
+  dtms.disabled = p.dtms === null;
+  dtms.textContent = p.dtms === null ? 'DTMS does not defend it' : p.dtms.enabled === false ? 'Give back to DTMS' : "Take out of DTMS's hands";
+  dtms.dataset.enable = p.dtms !== null && p.dtms.enabled === false ? 'true' : 'false';
+  const trail = $('act-trail');
+  trail.disabled = x.trailNow || !x.trailingEnabled;
+  trail.title = x.trailNow ? 'trailing is already started' : !x.trailingEnabled ? 'trailing is off for this position: turn it on in the plan first' : 'start ATR trailing now, before breakeven (the stop still only tightens)';
+  if (!planEdited) {
+    // The base triggers (the advanced rules adjust from them); a breakeven set in R shows as empty until edited.
+    $('plan-be').value = x.breakevenR === null ? String(x.breakevenPct) : '';
+    $('plan-be').placeholder = x.breakevenR === null ? '' : `${x.breakevenR} R now`;
+    $('plan-partial').value = String(x.partialPct);
+    $('plan-close').value = String(x.partialClosePct);
+    $('plan-trailing').checked = x.trailingEnabled;
+  }
+  $('plan-be').disabled = x.breakevenDone;
+  $('plan-partial').disabled = x.partialDone;
+  $('plan-close').disabled = x.partialDone;
+}
+
+/** Runs an action, says its answer (or why not) under the buttons, and refreshes the page. */
+async function act(what, run) {
+  const out = $('act-result');
+  out.className = 'act-result';
+  out.textContent = `${what}…`;
+  try {
+    const answer = await run();
+    out.classList.add('ok');
+    out.textContent = answer && typeof answer.message === 'string' ? answer.message : `${what}: done`;
+  } catch (err) {
+    out.classList.add('error');
+    out.textContent = `${what}: ${errorText(err)}`;
+  }
+  await refresh().catch((err) => showError(errorText(err)));
+}
+
+const positionPath = (rest) => `/api/positions/${enc}${rest}`;
+
+$('act-exits').addEventListener('click', () => {
+  const enable = $('act-exits').dataset.enable === 'true';
+  return act(enable ? 'Exits on' : 'Exits off', () => sendJson('POST', positionPath(`/exits/${enable ? 'enable' : 'disable'}`)));
+});
+$('act-dtms').addEventListener('click', () => {
+  const enable = $('act-dtms').dataset.enable === 'true';
+  const reason = window.prompt(enable ? 'Why give it back to DTMS? (kept in the history)' : "Why take it out of DTMS's hands? (kept in the history)", '');
+  if (reason === null) return undefined;
+  return act(enable ? 'Given back to DTMS' : "Out of DTMS's hands", () => sendJson('POST', positionPath(`/dtms/${enable ? 'enable' : 'disable'}`), reason.trim() === '' ? {} : { reason: reason.trim() }));
+});
+$('act-trail').addEventListener('click', () => act('Trailing started', () => sendJson('POST', positionPath('/trailing/start'))));
+
+/** The plan form's changes, checked as the API checks them; a message when one is out of range. */
+function planPatch() {
+  const p = lastPosition?.exits;
+  if (!p) return { error: 'the position is not loaded yet' };
+  const patch = {};
+  const read = (id, label, min, max) => {
+    const el = $(id);
+    if (el.disabled || el.value.trim() === '') return undefined;
+    const v = Number(el.value);
+    if (!Number.isFinite(v) || v < min || v > max) throw new Error(`${label} must be a number from ${min} to ${max}`);
+    return v;
+  };
+  try {
+    const be = read('plan-be', 'Breakeven (% of the way to TP)', 5, 300);
+    const partial = read('plan-partial', 'Partial close (% of the way to TP)', 5, 500);
+    const close = read('plan-close', 'Partial size (% of the volume)', 5, 95);
+    if (be !== undefined && be !== p.breakevenPct) patch.breakevenPct = be;
+    if (partial !== undefined && partial !== p.partialPct) patch.partialPct = partial;
+    if (close !== undefined && close !== p.partialClosePct) patch.partialClosePct = close;
+    if ($('plan-trailing').checked !== p.trailingEnabled) patch.trailingEnabled = $('plan-trailing').checked;
+    if ((patch.partialPct ?? p.partialPct) <= (patch.breakevenPct ?? p.breakevenPct)) throw new Error('the partial close must come after breakeven: its % must be above breakeven\'s');
+  } catch (err) {
+    return { error: err.message };
+  }
+  return Object.keys(patch).length === 0 ? { error: 'nothing changed' } : { patch };
+}
+
+$('plan-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const r = planPatch();
+  if (r.error) {
+    $('act-result').className = 'act-result error';
+    $('act-result').textContent = `Plan: ${r.error}`;
+    return undefined;
+  }
+  return act('Plan saved', async () => {
+    await sendJson('PATCH', positionPath('/plan'), r.patch);
+    planEdited = false;
+    return { message: `plan saved: ${Object.entries(r.patch).map(([k, v]) => `${k} ${v}`).join(', ')}` };
+  });
+});
 
 // ---- the price chart ------------------------------------------------------------------------------
 
@@ -404,6 +509,7 @@ async function refresh() {
   if (position.status === 'fulfilled') {
     renderExits(trade.body.trade_info.intelligent_exits, position.value.body);
     renderPerformance(trade.body.trade_info);
+    renderControls(position.value.body);
   }
   const decisionList = decisions.status === 'fulfilled' ? decisions.value.body : null;
   if (decisionList !== null) renderDecisions(decisionList);
