@@ -164,8 +164,8 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
     await browser?.close();
   });
 
-  async function open(path: string): Promise<Watched> {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  async function open(path: string, viewport = { width: 1440, height: 900 }): Promise<Watched> {
+    const page = await browser.newPage({ viewport });
     page.setDefaultTimeout(30_000);
     const w: Watched = { page, problems: [], failed: [], apiErrors: [], bodies: new Map(), closing: false };
     page.on('request', (r) => {
@@ -422,6 +422,39 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
     await page.screenshot({ path: join(SCREENSHOTS, 'trade.png'), fullPage: true });
     await expectPng(join(SCREENSHOTS, 'trade.png'));
   }
+
+  it('every page is usable on a phone (390 px) and a desktop (1400 px): the page itself never scrolls sideways; screenshots of each', async () => {
+    await service.loop.pause();
+    try {
+      const list = (await (await get('/api/positions')).json()) as { ticket: string }[];
+      const ticket = list[0]!.ticket;
+      const pages: [string, string, string][] = [
+        ['overview', '/', '#positions tbody tr'],
+        ['trade', `/dtms/trade/${ticket}`, '#decisions tbody tr[data-rule]'],
+        ['dtms-status', '/dtms/status', 'main h1'],
+        ['dtms-actions', '/dtms/actions', '#actions tbody tr'],
+        ['dtms-engine', '/dtms/engine', 'main h1'],
+      ];
+      for (const [name, path, ready] of pages) {
+        for (const [width, height, label] of [
+          [390, 844, 'phone'],
+          [1400, 900, 'desktop'],
+        ] as const) {
+          const w = await open(path, { width, height });
+          await w.page.locator(ready).first().waitFor();
+          await w.page.locator('#updated:not(:text("—"))').waitFor();
+          const [scrollWidth, innerWidth] = await w.page.evaluate<[number, number]>('[document.documentElement.scrollWidth, window.innerWidth]');
+          expect(scrollWidth, `${name} at ${width} px`).toBeLessThanOrEqual(innerWidth);
+          const file = join(SCREENSHOTS, `${name}-${label}.png`);
+          await w.page.screenshot({ path: file, fullPage: width === 390 });
+          await expectPng(file);
+          await close(w);
+        }
+      }
+    } finally {
+      service.loop.resume();
+    }
+  });
 
   it('an unknown ticket shows "not under management"; a ticket with markup in it is shown as text', async () => {
     const w = await open('/dtms/trade/424242');

@@ -4,13 +4,13 @@ import { esc, getJson, live, num, showError, signed, stampUpdated, stateBadge, t
 
 function row(d) {
   return `<tr data-ticket="${esc(d.positionId)}" data-reason="${esc(d.reason)}">
-<td class="time">${esc(utc(d.time))}</td>
-<td><a class="mono" href="${esc(tradeHref(d.positionId))}">${esc(d.positionId)}</a></td>
-<td>${esc(d.symbol)}</td><td>${esc(d.outcome)}</td><td>${esc(d.reason)}</td>
-<td>${d.dtmsState ? stateBadge(d.dtmsState) : '<span class="muted">—</span>'}</td>
-<td class="num">${signed(d.score, 1)}</td>
-<td class="num">${esc(num(d.oldSl))}</td><td class="num">${esc(num(d.newSl))}</td><td class="num">${esc(num(d.volume))}</td>
-<td class="note">${esc(d.note)}</td></tr>`;
+<td class="time" data-label="Time">${esc(utc(d.time))}</td>
+<td data-label="Ticket"><a class="mono" href="${esc(tradeHref(d.positionId))}">${esc(d.positionId)}</a></td>
+<td data-label="Symbol">${esc(d.symbol)}</td><td data-label="Outcome">${esc(d.outcome)}</td><td class="wide" data-label="Reason">${esc(d.reason)}</td>
+<td data-label="State">${d.dtmsState ? stateBadge(d.dtmsState) : '<span class="muted">—</span>'}</td>
+<td class="num" data-label="Score">${signed(d.score, 1)}</td>
+<td class="num" data-label="Old SL">${esc(num(d.oldSl))}</td><td class="num" data-label="New SL">${esc(num(d.newSl))}</td><td class="num" data-label="Volume">${esc(num(d.volume))}</td>
+<td class="note" data-label="Note">${esc(d.note)}</td></tr>`;
 }
 
 async function refresh() {

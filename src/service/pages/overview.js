@@ -33,22 +33,22 @@ function row(p) {
   const owner = p.stopOwner === 'dtms' ? 'dtms' : 'exit_plan';
   const hedge = d && d.hedgeId ? ` <span class="muted" title="the DTMS hedge of this position">hedge ${esc(d.hedgeId)}</span>` : '';
   return `<tr data-ticket="${esc(p.ticket)}">
-<td class="c-ticket"><a class="mono" href="${esc(tradeHref(p.ticket))}">${esc(p.ticket)}</a></td>
-<td class="c-symbol">${esc(p.symbol)}</td>
-<td class="c-side">${sideBadge(p.side)}</td>
-<td class="num c-volume">${esc(num(p.volume))}</td>
-<td class="num c-entry">${esc(num(p.entry))}</td>
-<td class="num c-sl">${esc(num(p.sl))}${p.shadow ? `<br><span class="muted shadow-sl" title="the stop Warden would have (shadow mode: nothing is sent)">would-be ${esc(num(p.shadow.wouldBeSl))}</span>` : ''}</td>
-<td class="num c-tp">${esc(num(p.tp))}</td>
-<td class="num c-price">${esc(num(p.price))}</td>
-<td class="num c-profit">${signed(p.profit, 2)}</td>
-<td class="num c-r">${signed(p.rAchieved, 2)}</td>
-<td class="c-progress">${progress(p.progressPct)}</td>
-<td class="c-owner"><span class="badge owner-${owner}">${owner === 'dtms' ? 'DTMS' : 'exit plan'}</span></td>
-<td class="c-flags">${breakevenFlag(p)}${flag(x.partialDone, 'partial', 'partial profit taken')}${flag(x.trailingActive, 'trailing', 'ATR trailing active')}</td>
-<td class="c-exits"><span class="on-off ${x.enabled ? 'on' : 'off'}" title="intelligent exits (${esc(x.tradeType)})">${x.enabled ? 'on' : 'off'}</span></td>
-<td class="c-dtms" title="in this state since ${esc(d ? utc(d.since) : '—')}">${d ? stateBadge(d.state) : '<span class="muted">not defended</span>'}${hedge}</td>
-<td class="num c-score">${d ? signed(d.score, 1) : '<span class="muted">—</span>'}</td>
+<td class="c-ticket" data-label="Ticket"><a class="mono" href="${esc(tradeHref(p.ticket))}">${esc(p.ticket)}</a></td>
+<td class="c-symbol" data-label="Symbol">${esc(p.symbol)}</td>
+<td class="c-side" data-label="Side">${sideBadge(p.side)}</td>
+<td class="num c-volume" data-label="Volume">${esc(num(p.volume))}</td>
+<td class="num c-entry" data-label="Entry">${esc(num(p.entry))}</td>
+<td class="num c-sl" data-label="SL">${esc(num(p.sl))}${p.shadow ? `<br><span class="muted shadow-sl" title="the stop Warden would have (shadow mode: nothing is sent)">would-be ${esc(num(p.shadow.wouldBeSl))}</span>` : ''}</td>
+<td class="num c-tp" data-label="TP">${esc(num(p.tp))}</td>
+<td class="num c-price" data-label="Price">${esc(num(p.price))}</td>
+<td class="num c-profit" data-label="Profit">${signed(p.profit, 2)}</td>
+<td class="num c-r" data-label="R">${signed(p.rAchieved, 2)}</td>
+<td class="c-progress wide" data-label="Progress to TP">${progress(p.progressPct)}</td>
+<td class="c-owner" data-label="Stop owner"><span class="badge owner-${owner}">${owner === 'dtms' ? 'DTMS' : 'exit plan'}</span></td>
+<td class="c-flags wide" data-label="Exit plan">${breakevenFlag(p)}${flag(x.partialDone, 'partial', 'partial profit taken')}${flag(x.trailingActive, 'trailing', 'ATR trailing active')}</td>
+<td class="c-exits" data-label="Exits"><span class="on-off ${x.enabled ? 'on' : 'off'}" title="intelligent exits (${esc(x.tradeType)})">${x.enabled ? 'on' : 'off'}</span></td>
+<td class="c-dtms" data-label="DTMS" title="in this state since ${esc(d ? utc(d.since) : '—')}">${d ? stateBadge(d.state) : '<span class="muted">not defended</span>'}${hedge}</td>
+<td class="num c-score" data-label="Score">${d ? signed(d.score, 1) : '<span class="muted">—</span>'}</td>
 </tr>`;
 }
 

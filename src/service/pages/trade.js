@@ -447,6 +447,8 @@ function renderChart(bars, path, decisions, exit = null) {
 
 /** The ticket is unknown to the API: never managed (a clear message) or closed while shown (last data kept). */
 async function gone(err) {
+  // Nothing to act on any more: the actions go.
+  $('controls').hidden = true;
   const before = phase;
   phase = 'gone';
   stream?.close();
