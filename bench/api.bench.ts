@@ -54,7 +54,12 @@ const log = createLogger({ level: 'silent' });
 const token = 'b'.repeat(32);
 // The rate limit stays on (its cost is part of the figures), high enough not to refuse the benchmark.
 const serviceConfig = (speed: number) => configSchema.parse({ service: { port: 0, rateLimitPerMinute: 1_000_000, market: { speed, demoPositions: 0 } } });
-const start = (store: WardenStore, speed: number) => startService({ config: serviceConfig(speed), store, log, version: 'bench', token, tokenFile: path.join(dir, 'token'), env: {}, now: MARKET_NOW });
+// autocannon keeps sending on a connection whose last answer said `connection: close` (the server's cap
+// of requests per keep-alive connection, MAX_REQUESTS_PER_SOCKET): Node then answers 503 to every further
+// request on it, and the figures would be of those (a browser or undici opens a new connection instead).
+// The bench lifts the cap (0: none) to measure the API itself.
+const start = (store: WardenStore, speed: number) =>
+  startService({ config: serviceConfig(speed), store, log, version: 'bench', token, tokenFile: path.join(dir, 'token'), env: {}, now: MARKET_NOW, maxRequestsPerSocket: 0 });
 
 let requests = 0;
 
