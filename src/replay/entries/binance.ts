@@ -50,15 +50,15 @@ const TIME_HEADER = /^(?:date|time)\(utc(?:([+-])(\d{1,2})(?::?(\d{2}))?)?\)$/;
 export function binanceColumns(cells: readonly string[]): BinanceColumns | null {
   const keys = cells.map(headerKey);
   const time = keys.findIndex((k) => TIME_HEADER.test(k));
-  const any = (...names: string[]) => keys.findIndex((k) => names.includes(k));
+  const columnNamed = (...names: string[]) => keys.findIndex((k) => names.includes(k));
   const cols = {
     time,
-    symbol: any('symbol', 'pair'),
-    side: any('side'),
-    price: any('price'),
-    quantity: any('quantity', 'executed', 'qty'),
-    realized: any('realizedprofit', 'realizedpnl'),
-    positionSide: any('positionside'),
+    symbol: columnNamed('symbol', 'pair'),
+    side: columnNamed('side'),
+    price: columnNamed('price'),
+    quantity: columnNamed('quantity', 'executed', 'qty'),
+    realized: columnNamed('realizedprofit', 'realizedpnl'),
+    positionSide: columnNamed('positionside'),
   };
   if (cols.time < 0 || cols.symbol < 0 || cols.side < 0 || cols.price < 0 || cols.quantity < 0) return null;
   const z = TIME_HEADER.exec(keys[time]!)!;
