@@ -147,20 +147,16 @@ export function importBarsText(text: string, file: string, o: ImportOptions = {}
 
 /** Bytes -> text: UTF-8 (BOM optional), UTF-16LE (BOM FF FE, as MT5 writes) or UTF-16BE (BOM FE FF). */
 export function decodeBarBytes(buf: Buffer): string {
-  if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return buf.toString('utf8', 3);
-  if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return buf.toString('utf16le', 2);
-  if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) {
-    const le = Buffer.from(buf.subarray(2, 2 + ((buf.length - 2) & ~1)));
-    return le.swap16().toString('utf16le');
-  }
-  // UTF-16LE without a BOM: ASCII text has a zero in every odd byte.
-  if (buf.length >= 4 && buf[0] !== 0 && buf[1] === 0 && buf[2] !== 0 && buf[3] === 0) return buf.toString('utf16le');
-  return buf.toString('utf8');
+  const enc = encodingOf(buf);
+  const body = buf.subarray(enc.bom);
+  if (enc.kind === 'utf8') return body.toString('utf8');
+  if (enc.kind === 'utf16le') return body.toString('utf16le');
+  return Buffer.from(body.subarray(0, body.length & ~1)).swap16().toString('utf16le');
 }
 
 type Encoding = { kind: 'utf8' | 'utf16le' | 'utf16be'; bom: number };
 
-/** The encoding of a bar file from its first bytes (the rules of decodeBarBytes). */
+/** The encoding of a bar file from its first bytes, and the length of its byte-order mark. */
 function encodingOf(head: Buffer): Encoding {
   if (head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { kind: 'utf8', bom: 3 };
   if (head.length >= 2 && head[0] === 0xff && head[1] === 0xfe) return { kind: 'utf16le', bom: 2 };
