@@ -178,6 +178,17 @@ export class ServeProcess {
     if (c && c.connected && c.exitCode === null && c.signalCode === null) c.send(m);
   }
 
+  /** Kills so far, each counted as it begins (before the process is gone). */
+  get killCount(): number {
+    return Object.values(this.kills).reduce((a, b) => a + b, 0);
+  }
+
+  /** Resolves once the child (a killed one too) has exited. */
+  async gone(): Promise<void> {
+    await this.exited;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
   /** SIGKILL, and waits until the process is gone. */
   async kill(kind: string): Promise<void> {
     const c = this.child;

@@ -193,6 +193,27 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
     }
   };
 
+  /**
+   * Runs checks that talk to the child's API. The child works in the background too (the closed trades
+   * recorder reads the venue's history after a step), so an armed kill can meet one of those requests
+   * while the checks' own request is under way: the kill is real and the request fails with it. Then
+   * the child is started again and checked as after any kill; a failure with no kill is a failure.
+   */
+  const checkOrRestart = async (check: () => Promise<void>): Promise<void> => {
+    const killsBefore = proc.killCount;
+    try {
+      await check();
+    } catch (err) {
+      if (proc.killCount === killsBefore) throw err;
+      await proc.gone();
+      await restartAndCheck();
+    }
+  };
+  const restartAndCheck = async (): Promise<void> => {
+    await startChild();
+    await checkOrRestart(() => checks.afterStart(proc.url));
+  };
+
   try {
     await startChild();
     for (let i = 0; i < played.length; i++) {
@@ -217,10 +238,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       proc.barClosed();
       if (venue.now !== clockAfter(bar)) throw new Error('the venue clock is not a second past the bar');
       const r = await proc.stepAfter(before);
-      if (r === 'killed') {
-        await startChild();
-        await checks.afterStart(proc.url);
-      } else await checks.afterStep(proc.url);
+      if (r === 'killed') await restartAndCheck();
+      else await checkOrRestart(() => checks.afterStep(proc.url));
       stopIfBroken();
       if (proc.armed === null) armedAt = -1;
       // A kill at a write waits for one; after a long stretch without any, it happens in the next step.
@@ -230,8 +249,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       if (killAfter) {
         await proc.kill('between_steps');
         armedAt = -1;
-        await startChild();
-        await checks.afterStart(proc.url);
+        await restartAndCheck();
       }
       if (o.progress && (i + 1) % 500 === 0) o.progress(`${o.venue}: ${i + 1}/${played.length} bars, ${proc.steps} steps, ${Object.values(proc.kills).reduce((a, b) => a + b, 0)} kills, ${audit.violations.length} violations`);
     }
