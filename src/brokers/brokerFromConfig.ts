@@ -40,6 +40,7 @@ export function brokerFromConfig(config: WardenConfig, env: Env = process.env): 
       const paper = new PaperAccount(
         symbols.map((s) => instrumentFromConfig(config, s, true)),
         { accountMode: 'hedging', timeframeMs: 60_000 },
+        { balance: b.paper.balance, currency: b.paper.currency },
       );
       return { kind: 'paper', broker: paper, symbols, paper, describe: `paper account (embedded; played market of ${symbols.join(', ')})` };
     }

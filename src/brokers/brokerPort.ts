@@ -59,6 +59,32 @@ export interface ClosedPositionFacts {
   notes: string[];
 }
 
+/** The account's money as the venue reports it, in the account's currency. */
+export interface AccountFunds {
+  /** The account's currency (USD, USDT, EUR). */
+  currency: string;
+  /** Deposits plus every profit booked (closed deals, fees). */
+  balance: number;
+  /** The balance plus the floating profit of what is open. */
+  equity: number;
+  /** Margin in use and free for new positions; null when the venue does not say. */
+  margin: number | null;
+  freeMargin: number | null;
+  /** What the figures leave out or approximate, in words (empty: nothing). */
+  notes: string[];
+}
+
+/** A profit the venue booked to the balance: a closing deal (a partial, a close, a stop, a target) and its fees. */
+export interface BookedProfit {
+  /** Epoch ms. */
+  time: number;
+  symbol: string;
+  /** The deal's profit in the account's currency, fees apart. */
+  profit: number;
+  /** Commission, swap and funding booked with it (a charge is negative; 0 when none). */
+  fees: number;
+}
+
 /** What execution needs of a broker: its positions, and requests answered (the executor and the live session take only this). */
 export type OrderGateway = Pick<BrokerPort, 'name' | 'positions' | 'send'>;
 
@@ -103,6 +129,13 @@ export interface BrokerPort {
    * this venue keeps no history Warden can read.
    */
   closedPosition?(query: ClosedPositionQuery): Promise<ClosedPositionFacts | null>;
+  /** The account's balance, equity and margin, fresh from the venue. Absent: the venue does not tell. */
+  funds?(): Promise<AccountFunds>;
+  /**
+   * Every profit the venue booked at or after `since` (epoch ms), on any symbol of the account, oldest
+   * first: today's realized P/L. Throws when the history cannot be read now. Absent: not told.
+   */
+  bookedSince?(since: number): Promise<BookedProfit[]>;
   /** Releases the venue's connections (streams, sockets); the paper account has none. */
   close?(): Promise<void>;
 }

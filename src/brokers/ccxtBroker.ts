@@ -103,7 +103,7 @@ import { z } from 'zod';
 import { isStepMultiple } from '../domain/rounding.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Side, type Timeframe } from '../domain/types.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
-import type { AccountMode, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, DealCause, PositionDeal } from './brokerPort.ts';
+import type { AccountFunds, AccountMode, BookedProfit, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, DealCause, PositionDeal } from './brokerPort.ts';
 
 type Market = NonNullable<MaybeMarket>;
 
@@ -166,6 +166,12 @@ const userTradeInfo = z.object({
   time: decimal,
   positionSide: z.string().optional(),
 });
+/** GET /fapi/v3/account (ccxt's fetchBalance `info` on USD-M): the wallet's totals, in USDT. */
+const accountInfo = z.object({ totalWalletBalance: decimal, totalMarginBalance: decimal, totalInitialMargin: decimal.optional(), availableBalance: decimal.optional() });
+/** GET /fapi/v1/income (ccxt's fetchLedger `info` on USD-M): one booking to the wallet. */
+const incomeInfo = z.object({ symbol: z.string().optional(), incomeType: z.string(), income: decimal, time: decimal, tranId: z.union([z.string(), z.number()]).transform(String).optional() });
+/** Income a page of GET /fapi/v1/income holds at most. */
+const INCOME_PAGE = 1000;
 /** GET /fapi/v1/order by orderId: what made a closing fill. */
 const orderInfo = z.object({ clientOrderId: z.string().optional(), type: z.string().optional(), origType: z.string().optional() });
 
@@ -769,6 +775,51 @@ export class CcxtBroker implements BrokerPort {
    * `outside`; an order Binance no longer knows (it forgets them after 3 to 90 days) `unknown`.
    * Null when no fill of the position is in the window.
    */
+  /**
+   * The wallet (GET /fapi/v3/account through fetchBalance): balance = totalWalletBalance, equity =
+   * totalMarginBalance (the wallet plus the unrealized profit), margin in use and available, in USDT
+   * (USD-M totals are USDT's, or its value for the other margin assets).
+   */
+  async funds(): Promise<AccountFunds> {
+    const ex = await this.venue();
+    const balance = await ex.fetchBalance();
+    const r = accountInfo.safeParse(balance.info);
+    if (!r.success) throw new Error(`ccxt: malformed account from ${ex.id}: ${z.prettifyError(r.error).replace(/\s+/g, ' ')}`);
+    const a = r.data;
+    return { currency: 'USDT', balance: a.totalWalletBalance, equity: a.totalMarginBalance, margin: a.totalInitialMargin ?? null, freeMargin: a.availableBalance ?? null, notes: [] };
+  }
+
+  /**
+   * The wallet's bookings since `since` (GET /fapi/v1/income through fetchLedger, paged by time): a
+   * REALIZED_PNL is a profit; COMMISSION and FUNDING_FEE are fees; transfers and bonuses are not
+   * trading results and are left out. A page ends where the next starts (same millisecond included),
+   * so a booking seen twice (same id and type) is counted once.
+   */
+  async bookedSince(since: number): Promise<BookedProfit[]> {
+    const ex = await this.venue();
+    const seen = new Set<string>();
+    const out: BookedProfit[] = [];
+    for (let from = since; ; ) {
+      const page = await ex.fetchLedger(undefined, from, INCOME_PAGE);
+      let last = from;
+      for (const e of page) {
+        const r = incomeInfo.safeParse(e.info);
+        if (!r.success) continue;
+        const x = r.data;
+        last = Math.max(last, x.time);
+        const id = `${x.tranId ?? `${x.time}:${x.symbol ?? ''}:${x.income}`}:${x.incomeType}`;
+        if (seen.has(id) || x.time < since) continue;
+        seen.add(id);
+        const symbol = x.symbol ? (ex.safeMarket(x.symbol, undefined, undefined, 'swap').symbol ?? x.symbol) : '';
+        if (x.incomeType === 'REALIZED_PNL') out.push({ time: x.time, symbol, profit: x.income, fees: 0 });
+        else if (x.incomeType === 'COMMISSION' || x.incomeType === 'FUNDING_FEE') out.push({ time: x.time, symbol, profit: 0, fees: x.income });
+      }
+      if (page.length < INCOME_PAGE || last <= from) break;
+      from = last;
+    }
+    return out.sort((a, b) => a.time - b.time);
+  }
+
   async closedPosition(q: ClosedPositionQuery): Promise<ClosedPositionFacts | null> {
     const ex = await this.venue();
     const m = this.market(ex, q.symbol);

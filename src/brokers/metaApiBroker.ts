@@ -61,7 +61,7 @@ import { DEFAULT_INSTRUMENTS, symbolsSchema } from '../config/schema.ts';
 import { bySymbol, canonicalSymbol, type SymbolRules } from '../domain/symbols.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Side, type Timeframe } from '../domain/types.ts';
 import { classifyRetcode, RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
-import type { AccountMode, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, DealCause, PositionDeal } from './brokerPort.ts';
+import type { AccountFunds, AccountMode, BookedProfit, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, DealCause, PositionDeal } from './brokerPort.ts';
 import { connectMetaApi, METAAPI_INSTALL_HINT, type ConnectMetaApiOptions, type MetaApiGateway, type MetaApiTradeOptions, type MetatraderCandle } from './metaApiGateway.ts';
 
 export interface MetaApiBrokerOptions {
@@ -165,6 +165,8 @@ type ParsedSpec = z.infer<typeof specSchema>;
 
 const priceSchema = z.object({ bid: price, ask: price, time });
 const accountSchema = z.object({ marginMode: z.string().min(1) });
+/** MetatraderAccountInformation: the money, in the deposit currency. */
+const fundsSchema = z.object({ currency: z.string().min(1), balance: z.number(), equity: z.number(), margin: z.number().optional(), freeMargin: z.number().optional() });
 const candleSchema = z.object({
   time,
   open: price,
@@ -749,6 +751,39 @@ export class MetaApiBroker implements BrokerPort {
     if (deals.length === 0) return null;
     deals.sort((a, b) => a.time - b.time);
     return { deals, notes };
+  }
+
+  /** Balance, equity, margin and free margin as MT5 reports them (getAccountInformation), in the deposit currency. */
+  async funds(): Promise<AccountFunds> {
+    const gw = await this.gateway();
+    const info = parsed(fundsSchema, await gw.getAccountInformation(), 'account information');
+    return { currency: info.currency, balance: info.balance, equity: info.equity, margin: info.margin ?? null, freeMargin: info.freeMargin ?? null, notes: [] };
+  }
+
+  /**
+   * The profits MT5 booked since `since` (getDealsByTimeRange, paged): each buy or sell deal that
+   * closes (DEAL_ENTRY_OUT, INOUT, OUT_BY) with its profit, and its commission and swap as fees; an
+   * opening deal's commission is booked too (profit 0). Balance, credit and other non-trade deals are
+   * left out: they are not trading results.
+   */
+  async bookedSince(since: number): Promise<BookedProfit[]> {
+    const gw = await this.gateway();
+    const until = new Date(this.now() + DEAL_WINDOW_MS);
+    const out: BookedProfit[] = [];
+    for (let offset = 0; ; offset += HISTORY_PAGE) {
+      const page = parsed(historySchema, await gw.getDealsByTimeRange(new Date(since), until, offset, HISTORY_PAGE), 'deals');
+      if (page.synchronizing === true) throw new Error('metaapi: MetaApi is still synchronizing the deals');
+      for (const d of page.deals) {
+        if (d.type !== 'DEAL_TYPE_BUY' && d.type !== 'DEAL_TYPE_SELL') continue;
+        const closing = d.entryType !== undefined && d.entryType !== 'DEAL_ENTRY_IN';
+        const fees = (d.commission ?? 0) + (d.swap ?? 0);
+        const profit = closing ? (d.profit ?? 0) : 0;
+        if (profit === 0 && fees === 0) continue;
+        out.push({ time: d.time, symbol: d.symbol ?? '', profit, fees });
+      }
+      if (page.deals.length < HISTORY_PAGE) break;
+    }
+    return out.sort((a, b) => a.time - b.time);
   }
 
   /** Closes the connection. One this adapter made is made again on the next call; a given one stays closed. */

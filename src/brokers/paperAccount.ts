@@ -4,14 +4,38 @@
 // the stops and targets a bar touched before the engine sees it, as in replay.
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
-import type { AccountMode, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, PositionDeal } from './brokerPort.ts';
-import { PaperBroker, type PaperBrokerOptions, type PaperBrokerSnapshot, type PaperFill } from './paperBroker.ts';
+import type { AccountFunds, AccountMode, BookedProfit, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, PositionDeal } from './brokerPort.ts';
+import { PaperBroker, type PaperBrokerOptions, type PaperBrokerSnapshot, type PaperDeal, type PaperFill } from './paperBroker.ts';
 
 const TICKET_BLOCK = 1_000_000;
 /** Closed bars kept per symbol for `candles` (about 3.5 days of M1). */
 const KEPT_BARS = 5000;
 /** Every this many bars fed, each symbol's broker forgets old deals and request ids (trimHistory). */
 const TRIM_EVERY_BARS = 5000;
+/** Booked profits kept for `bookedSince`: two days of market time before the latest (today's and yesterday's). */
+const BOOKED_KEPT_MS = 2 * 86_400_000;
+/** The paper account's money when the config names none. */
+export const PAPER_FUNDS = { balance: 10_000, currency: 'USD' } as const;
+
+/** What the paper account starts with, and its currency. */
+export interface PaperFunding {
+  balance: number;
+  currency: string;
+}
+
+/**
+ * What one unit of a symbol's profit (its quote currency) is worth in the account's currency at
+ * `price`; null when it cannot be told. The paper account's instruments are the config's table, named
+ * as currency pairs (XAUUSD, USDJPY, BTCUSD): quoted in the account's currency, 1; based in it
+ * (USDJPY in a USD account), 1 / price. A real venue books profit in the account's currency itself.
+ */
+export function quoteToAccount(canonical: string, currency: string, price: number): number | null {
+  const c = canonical.toUpperCase();
+  const cur = currency.toUpperCase();
+  if (c.endsWith(cur)) return 1;
+  if (/^[A-Z]{6}$/.test(c) && c.startsWith(cur) && price > 0) return 1 / price;
+  return null;
+}
 
 /**
  * The paper account as a restart needs it, per symbol: the broker's book, ticket counter, quote and
@@ -19,6 +43,8 @@ const TRIM_EVERY_BARS = 5000;
  */
 export interface PaperAccountSnapshot {
   symbols: { symbol: string; broker: PaperBrokerSnapshot; closedProfit: number }[];
+  /** The balance (account currency) and the profits booked in the last two days; absent in a snapshot from before the account kept them. */
+  funds?: { balance: number; currency: string; booked: BookedProfit[] };
 }
 
 export class PaperAccount implements BrokerPort {
@@ -29,14 +55,64 @@ export class PaperAccount implements BrokerPort {
   private readonly bars = new Map<string, Bar[]>();
   private fed = 0;
 
-  /** `options.faults.seed` is offset per symbol, so each symbol draws its own faults. */
-  constructor(instruments: readonly Instrument[], options: Omit<PaperBrokerOptions, 'firstTicket'>) {
+  private readonly funding: PaperFunding;
+  private balance: number;
+  private readonly booked: BookedProfit[] = [];
+  /** Symbols whose profit could not be put in the account's currency (left out of balance and equity). */
+  private readonly unconverted = new Set<string>();
+
+  /** `options.faults.seed` is offset per symbol, so each symbol draws its own faults. `funding`: PAPER_FUNDS by default. */
+  constructor(instruments: readonly Instrument[], options: Omit<PaperBrokerOptions, 'firstTicket'>, funding: PaperFunding = PAPER_FUNDS) {
     this.mode = options.accountMode;
     this.timeframeMs = options.timeframeMs;
+    this.funding = { ...funding };
+    this.balance = funding.balance;
     instruments.forEach((inst, i) => {
       const faults = options.faults ? { ...options.faults, seed: options.faults.seed + i } : undefined;
-      this.brokers.set(inst.symbol, new PaperBroker(inst, { ...options, ...(faults ? { faults } : {}), firstTicket: 100_001 + i * TICKET_BLOCK }));
+      const b = new PaperBroker(inst, { ...options, ...(faults ? { faults } : {}), firstTicket: 100_001 + i * TICKET_BLOCK });
+      b.onDeal = (d) => this.book(inst, d);
+      this.brokers.set(inst.symbol, b);
     });
+  }
+
+  /** A deal's profit goes to the balance, in the account's currency at the deal's price. */
+  private book(inst: Instrument, d: PaperDeal): void {
+    if (d.reason === 'open') return;
+    const rate = quoteToAccount(inst.canonical, this.funding.currency, d.price);
+    if (rate === null) {
+      this.unconverted.add(inst.symbol);
+      return;
+    }
+    const profit = d.profit * rate;
+    this.balance += profit;
+    this.booked.push({ time: d.time, symbol: inst.symbol, profit, fees: 0 });
+    let drop = 0;
+    while (drop < this.booked.length && this.booked[drop]!.time < d.time - BOOKED_KEPT_MS) drop++;
+    if (drop > 0) this.booked.splice(0, drop);
+  }
+
+  /** Balance, equity (open positions at the bid for a buy, the ask for a sell) and the margin, which paper does not keep. */
+  funds(): Promise<AccountFunds> {
+    let floating = 0;
+    for (const b of this.brokers.values()) {
+      const q = b.quote();
+      for (const p of b.positions()) {
+        const price = p.side === 'buy' ? q.bid : q.ask;
+        const rate = quoteToAccount(b.instrument.canonical, this.funding.currency, price);
+        if (rate === null) {
+          this.unconverted.add(p.symbol);
+          continue;
+        }
+        floating += (p.side === 'buy' ? 1 : -1) * (price - p.entryPrice) * p.volume * b.instrument.contractSize * rate;
+      }
+    }
+    const notes = [...this.unconverted].map((s) => `${s}: its profit is not in ${this.funding.currency} and no rate converts it: left out`);
+    return Promise.resolve({ currency: this.funding.currency, balance: this.balance, equity: this.balance + floating, margin: null, freeMargin: null, notes });
+  }
+
+  /** The profits booked at or after `since` that the account still keeps (two days back from the latest). */
+  bookedSince(since: number): Promise<BookedProfit[]> {
+    return Promise.resolve(this.booked.filter((b) => b.time >= since).map((b) => ({ ...b })));
   }
 
   /** The symbol's paper broker (its audit, deals, snapshot). */
@@ -69,7 +145,7 @@ export class PaperAccount implements BrokerPort {
         closedProfit: b.closedProfit(),
       });
     }
-    return { symbols };
+    return { symbols, funds: { balance: this.balance, currency: this.funding.currency, booked: this.booked.map((b) => ({ ...b })) } };
   }
 
   /**
@@ -82,6 +158,22 @@ export class PaperAccount implements BrokerPort {
       const b = this.broker(symbol);
       b.restore(broker);
       b.carryClosedProfit(closedProfit);
+    }
+    // The balance goes on in the currency it was kept in; a snapshot from before the account kept one
+    // (or in another currency) starts from the funding plus what its symbols realized, where the
+    // quote is the account's currency (the rest cannot be converted without the prices of the time).
+    if (s.funds !== undefined && s.funds.currency === this.funding.currency) {
+      this.balance = s.funds.balance;
+      this.booked.splice(0, this.booked.length, ...s.funds.booked.map((b) => ({ ...b })));
+    } else {
+      this.balance = this.funding.balance;
+      for (const { symbol } of s.symbols) {
+        const b = this.broker(symbol);
+        let realized = b.closedProfit();
+        for (const p of b.positions()) realized += b.realizedProfit(p.id);
+        if (quoteToAccount(b.instrument.canonical, this.funding.currency, Number.NaN) === 1) this.balance += realized;
+        else if (realized !== 0) this.unconverted.add(symbol);
+      }
     }
   }
 

@@ -212,6 +212,8 @@ export class PaperBroker {
   private readonly book: Book[] = [];
   private readonly byId = new Map<string, Book>();
   private readonly realized = new Map<string, number>();
+  /** Told of every deal as it is booked (the paper account keeps its balance with it). */
+  onDeal: ((deal: PaperDeal) => void) | null = null;
   private readonly appliedIds = new Set<string>();
   /** Realized profit of the positions `trimHistory` let go of (quote currency). */
   private closedRealized = 0;
@@ -704,7 +706,9 @@ export class PaperBroker {
   /** Records a deal against `p` (at its current entry) and adds its profit to the position's total. */
   private deal(p: Book, time: number, volume: number, price: number, reason: PaperDealReason, requestId: string, profit?: number): void {
     const pnl = profit ?? (p.side === 'buy' ? 1 : -1) * (price - p.entry) * volume * this.inst.contractSize;
-    this.deals.push({ positionId: p.id, time, side: p.side, volume, price, reason, profit: pnl, requestId });
+    const d: PaperDeal = { positionId: p.id, time, side: p.side, volume, price, reason, profit: pnl, requestId };
+    this.deals.push(d);
+    this.onDeal?.(d);
     this.realized.set(p.id, (this.realized.get(p.id) ?? 0) + pnl);
   }
 

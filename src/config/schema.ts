@@ -512,6 +512,13 @@ export const brokerSchema = z
     quoteStaleSec: z.number().int().min(5).max(3_600).default(60),
     /** M1 bars read at start to build the features (MetaApi and Binance give up to 1,000-1,500 per request). */
     historyBars: z.number().int().min(100).max(1500).default(1000),
+    /** The embedded paper account's money: what it starts with and its currency (profits of symbols quoted in another are converted at the symbol's price where it is based in this one, as USDJPY in USD). */
+    paper: z
+      .strictObject({
+        balance: range(1, 1e12).default(10_000),
+        currency: z.string().regex(/^[A-Z]{3,5}$/, 'a currency code in capitals, e.g. USD').default('USD'),
+      })
+      .prefault({}),
     ccxt: z
       .strictObject({
         exchange: z.enum(['binanceusdm']).default('binanceusdm'),

@@ -241,6 +241,37 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
       });
     });
 
+    it("reports the account's balance and equity; what a close books moves the balance by what bookedSince reports; the equity follows the open position", async () => {
+      await withVenue({ mode: 'hedging' }, async (h) => {
+        const { funds, bookedSince } = h.broker;
+        expect(funds, 'the adapter reports the account (funds)').toBeTypeOf('function');
+        expect(bookedSince, 'the adapter reports what it booked (bookedSince)').toBeTypeOf('function');
+        const money = () => h.broker.funds!();
+        const booked = async () => (await h.broker.bookedSince!(0)).reduce((sum, b) => sum + b.profit + b.fees, 0);
+        await h.setBid(2000);
+        const start = await money();
+        const bookedAtStart = await booked();
+        expect(start.currency).toMatch(/^[A-Z]{3,5}$/);
+        expect(start.balance).toBeGreaterThan(0);
+        expect(start.equity).toBeCloseTo(start.balance, 1);
+        const id = await h.open('buy', 0.5, 1990, null);
+        await h.setBid(2010);
+        const open = await money();
+        const inst = await h.broker.instrument(h.symbol);
+        const entry = (await h.broker.positions()).find((p) => p.id === id)!.entryPrice;
+        // Quoted in the account's currency (XAU in USD or USDT): the floating profit is the equity's lead.
+        expect(open.equity - open.balance).toBeCloseTo((2010 - entry) * 0.5 * inst.contractSize, 0);
+        expect(open.balance - start.balance).toBeCloseTo((await booked()) - bookedAtStart, 1);
+        expect((await h.broker.send(intent('close', id, h.symbol))).outcome).toBe('applied');
+        const closed = await money();
+        const all = await h.broker.bookedSince!(0);
+        expect(all.some((b) => b.profit > 0 && b.symbol === h.symbol), 'the close booked its profit under the symbol').toBe(true);
+        expect(closed.balance - start.balance).toBeCloseTo((await booked()) - bookedAtStart, 1);
+        expect(closed.balance - start.balance).toBeCloseTo((2010 - entry) * 0.5 * inst.contractSize, -1);
+        expect(closed.equity).toBeCloseTo(closed.balance, 1);
+      });
+    });
+
     it('closes a position; closing it again is refused (already closed), not retryable', async () => {
       await withVenue({ mode: 'hedging' }, async (h) => {
         await h.setBid(2000);

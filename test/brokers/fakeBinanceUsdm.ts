@@ -140,6 +140,8 @@ export class FakeBinanceUsdm {
   readonly trades: FakeTrade[] = [];
   /** The venue's clock (epoch ms): klines after it do not exist yet. */
   now = Date.UTC(2024, 4, 16, 10);
+  /** What was deposited in the USDT wallet: the balance before any booking. */
+  deposit = 10_000;
   /**
    * Whether a hedge-mode closing order (positionSide, no reduceOnly: Binance refuses the flag there)
    * must still meet MIN_NOTIONAL. Binance's -4164 text exempts only orders flagged reduce-only, and
@@ -383,6 +385,10 @@ export class FakeBinanceUsdm {
         return this.klines(p);
       case 'GET /fapi/v1/userTrades':
         return this.userTrades(p);
+      case 'GET /fapi/v3/account':
+        return this.account();
+      case 'GET /fapi/v1/income':
+        return this.income(p);
     }
     this.unexpected.push(key);
     throw new Error(`fake binance: unexpected request ${key}`);
@@ -522,6 +528,45 @@ export class FakeBinanceUsdm {
    * days between them is refused, as Binance documents), oldest first, at most `limit` (default 500, up
    * to 1000).
    */
+  /** The wallet's bookings: each fill's realized profit (when it has one) and its commission (charged: negative). */
+  private incomeRows(): { symbol: string; incomeType: string; income: number; time: number; tranId: number; tradeId: number }[] {
+    const rows = [];
+    for (const t of this.trades) {
+      if (t.realizedPnl !== 0) rows.push({ symbol: t.symbol, incomeType: 'REALIZED_PNL', income: t.realizedPnl, time: t.time, tranId: t.id * 10 + 1, tradeId: t.id });
+      if (t.commission !== 0) rows.push({ symbol: t.symbol, incomeType: 'COMMISSION', income: -t.commission, time: t.time, tranId: t.id * 10 + 2, tradeId: t.id });
+    }
+    return rows;
+  }
+
+  /** GET /fapi/v3/account (single-asset mode, USDT): the deposit plus every booking; the margin balance adds the positions' unrealized profit. */
+  private account(): unknown {
+    const wallet = this.deposit + this.incomeRows().reduce((sum, r) => sum + r.income, 0);
+    const open = [...this.positions.values()].filter((x) => x.amt !== 0);
+    const unrealized = open.reduce((sum, x) => sum + (this.bid - x.entry) * x.amt, 0);
+    const initial = open.reduce((sum, x) => sum + Math.abs(x.amt * this.bid) / 20, 0);
+    const margin = wallet + unrealized;
+    const d = (x: number) => fmtDec(x, 8);
+    return {
+      totalInitialMargin: d(initial), totalMaintMargin: d(initial / 5), totalWalletBalance: d(wallet), totalUnrealizedProfit: d(unrealized), totalMarginBalance: d(margin),
+      totalPositionInitialMargin: d(initial), totalOpenOrderInitialMargin: '0.00000000', totalCrossWalletBalance: d(wallet), totalCrossUnPnl: d(unrealized),
+      availableBalance: d(margin - initial), maxWithdrawAmount: d(margin - initial),
+      assets: [{ asset: 'USDT', walletBalance: d(wallet), unrealizedProfit: d(unrealized), marginBalance: d(margin), maintMargin: d(initial / 5), initialMargin: d(initial), positionInitialMargin: d(initial), openOrderInitialMargin: '0.00000000', crossWalletBalance: d(wallet), crossUnPnl: d(unrealized), availableBalance: d(margin - initial), maxWithdrawAmount: d(margin - initial), updateTime: this.now }],
+      positions: [],
+    };
+  }
+
+  /** GET /fapi/v1/income: oldest first from startTime, at most `limit` (default 100, at most 1000). */
+  private income(p: Record<string, string>): unknown {
+    const start = p['startTime'] === undefined ? this.now - 7 * 86_400_000 : Number(p['startTime']);
+    const end = p['endTime'] === undefined ? Infinity : Number(p['endTime']);
+    const limit = p['limit'] === undefined ? 100 : Number(p['limit']);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new BinanceError(400, -1130, "Data sent for parameter 'limit' is not valid.");
+    return this.incomeRows()
+      .filter((r) => r.time >= start && r.time <= end && (p['symbol'] === undefined || r.symbol === p['symbol']) && (p['incomeType'] === undefined || r.incomeType === p['incomeType']))
+      .slice(0, limit)
+      .map((r) => ({ symbol: r.symbol, incomeType: r.incomeType, income: fmtDec(r.income, 8), asset: 'USDT', info: r.incomeType === 'REALIZED_PNL' ? String(r.tradeId) : 'TRADE', time: r.time, tranId: r.tranId, tradeId: String(r.tradeId) }));
+  }
+
   private userTrades(p: Record<string, string>): unknown {
     if (p['symbol'] !== XAU_ID) throw new BinanceError(400, -1121, 'Invalid symbol.');
     const start = p['startTime'] === undefined ? -Infinity : Number(p['startTime']);

@@ -202,6 +202,8 @@ export class FakeMetaApi implements MetaApiGateway {
   readonly calls: FakeCall[] = [];
   readonly unexpected: string[] = [];
   readonly deals: MetatraderDeal[] = [];
+  /** What was deposited: the balance before any deal. */
+  deposit = 10_000;
   /** True: the account's history is still being synchronized (getDealsByPosition answers none, synchronizing). */
   historySynchronizing = false;
   closed = false;
@@ -394,10 +396,18 @@ export class FakeMetaApi implements MetaApiGateway {
   async getAccountInformation(): Promise<MetatraderAccountInformation> {
     this.enter('getAccountInformation', []);
     const info: MetatraderAccountInformation & Record<string, unknown> = {
-      platform: 'mt5', broker: 'Fake Broker Ltd', currency: 'USD', server: 'FakeBroker-Demo', balance: 10_000, equity: 10_000, margin: 0, freeMargin: 10_000,
+      platform: 'mt5', broker: 'Fake Broker Ltd', currency: 'USD', server: 'FakeBroker-Demo', ...this.money(),
       leverage: 100, marginLevel: 0, tradeAllowed: true, marginMode: MARGIN_MODE[this.mode], name: 'Test', login: 1234567, credit: 0, type: 'ACCOUNT_TRADE_MODE_DEMO', currencyDigits: 2,
     };
     return info;
+  }
+
+  /** The deposit plus every deal's profit, commission and swap; equity adds the open positions' profit at the current price. */
+  private money(): { balance: number; equity: number; margin: number; freeMargin: number } {
+    const balance = round(this.deposit + this.deals.reduce((sum, d) => sum + (d.profit ?? 0) + (d.commission ?? 0) + (d.swap ?? 0), 0), 2);
+    const floating = [...this.book.values()].reduce((sum, p) => sum + Number((this.toSdk(p) as MetatraderPosition & Record<string, unknown>)['profit'] ?? 0), 0);
+    const equity = round(balance + floating, 2);
+    return { balance, equity, margin: 0, freeMargin: equity };
   }
 
   async getPositions(): Promise<MetatraderPosition[]> {
