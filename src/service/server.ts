@@ -38,6 +38,7 @@ import { registerDashboard } from './dashboard.ts';
 import type { EventHub } from './eventHub.ts';
 import { registerPlanRoutes } from './planRoutes.ts';
 import { registerShadowRoutes } from './shadowRoutes.ts';
+import { registerAccountRoutes, type AccountRouteOptions } from './accountRoutes.ts';
 import { closedTradePath, registerTradeRoutes } from './tradeRoutes.ts';
 import { dtmsDefends, registerDtmsRoutes } from './dtmsRoutes.ts';
 import { JournalPages, type DecisionsPage } from './journalPages.ts';
@@ -70,6 +71,8 @@ export interface ServerOptions {
   metrics?: () => Record<string, number>;
   /** Live updates for /api/events (server-sent events). */
   hub?: EventHub;
+  /** The account strip's figures (GET /api/account); absent: the route is not served. */
+  account?: Omit<AccountRouteOptions, 'session'>;
   /** Recent closed bars of a symbol, oldest first (the price chart); undefined for an unknown symbol. */
   recentBars?: (symbol: string, limit: number) => { time: number; open: number; high: number; low: number; close: number }[] | undefined;
 }
@@ -422,6 +425,7 @@ export async function buildServer(o: ServerOptions) {
   registerShadowRoutes(app, { session, requireToken });
   registerDtmsRoutes(app, { session, requireToken });
   registerTradeRoutes(app, { store });
+  if (o.account) registerAccountRoutes(app, { ...o.account, session });
 
   api.get(
     '/api/dtms/trade/:ticket',

@@ -31,7 +31,11 @@ import { EventHub } from './eventHub.ts';
 import { RecentBars } from './recentBars.ts';
 import { PaperMarket } from './paperMarket.ts';
 import { buildServer } from './server.ts';
+import { AccountFigures } from './accountFigures.ts';
 import { exposureRefusal, isLoopback } from './access.ts';
+
+/** How often the account strip's figures are read from a real venue at most. */
+const ACCOUNT_REFRESH_MS = 10_000;
 
 export interface ServiceOptions {
   config: WardenConfig;
@@ -266,6 +270,9 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   }
   const dtms = describeDtmsScope(config.dtms, { hedging: instruments.some((i) => i.hedging), byAccount: keysByAccount(o.config).includes('dtms.actions.openPositions') });
   log.info({ dtmsEnabled: config.dtms.enabled, openPositions: config.dtms.actions.openPositions }, dtms);
+  // The account strip: the venue is asked at most every 10 s however many pages poll (a played paper
+  // market moves faster, and reading it costs nothing).
+  const figures = new AccountFigures({ broker: configured.broker, clock, wallClock, refreshMs: paper ? 1_000 : ACCOUNT_REFRESH_MS, log });
   const { token, file } = apiToken(o.token, o.tokenFile, log);
   const app = await buildServer({
     session,
@@ -291,7 +298,9 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         dropped += c.dropped;
       }
       return { bars_played: loop.played, sse_clients: hub.clients, notifications_sent: sent, notifications_failed: failed, notifications_dropped: dropped };
-    }, hub, recentBars: (symbol, limit) => recent.last(symbol, limit) });
+    }, hub, recentBars: (symbol, limit) => recent.last(symbol, limit),
+    account: { figures, venue: configured.kind, account: configured.describe, clock, wallClock },
+  });
   try {
     await app.listen({ host: config.service.host, port: config.service.port });
   } catch (err) {

@@ -16,7 +16,7 @@ import { configSchema } from '../../src/config/schema.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import type { Bar, Position, Side } from '../../src/domain/types.ts';
 import { createLogger } from '../../src/log.ts';
-import { healthSchema, positionSchema } from '../../src/service/apiSchemas.ts';
+import { accountSchema, healthSchema, positionSchema } from '../../src/service/apiSchemas.ts';
 import { startService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import { FakeBinanceUsdm, XAU as BINANCE_XAU } from '../brokers/fakeBinanceUsdm.ts';
@@ -150,6 +150,18 @@ describe.each([
       expect(now?.tp).toBe(best.tp);
       expect(best.side === 'buy' ? now!.sl! > best.sl : now!.sl! < best.sl).toBe(true);
       expect(now!.sl).toBe(sent[1]!.intent.newSl);
+      // The account strip: the venue's balance and equity, today's bookings (the partial's profit, as
+      // Warden reckoned it from the fill), the position as the exposure, the mode and health.
+      const view = positionSchema.parse(await get(`/api/positions/${encodeURIComponent(ticket)}`));
+      const account = accountSchema.parse(await get('/api/account'));
+      expect(account).toMatchObject({ mode: 'live', venue: 'ccxt', account: name, stale: false, errors: [], health: { status: health.status } });
+      expect(account.currency).toMatch(/^USDT?$/);
+      expect(account.today.from).toBe(new Date(Math.floor(PINNED_NOW / 86_400_000) * 86_400_000).toISOString());
+      expect(view.realizedProfit).not.toBeNull();
+      expect(account.today.profit).toBeCloseTo(view.realizedProfit!, 1);
+      expect(account.openProfit).toBeCloseTo(account.equity! - account.balance!, 1);
+      expect(Math.sign(account.openProfit!)).toBe(Math.sign(view.profit!));
+      expect(account.exposure).toEqual([{ symbol: venue.symbol, positions: 1, buyVolume: best.side === 'buy' ? 0.3 : 0, sellVolume: best.side === 'sell' ? 0.3 : 0, netVolume: best.side === 'buy' ? 0.3 : -0.3 }]);
       expect(venue.unexpected()).toEqual([]);
     } finally {
       await service.stop();
