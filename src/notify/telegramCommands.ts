@@ -11,6 +11,7 @@ import { switchExits, startTrailing, type ManualSource } from '../service/positi
 import { shadowReport } from '../service/shadowRoutes.ts';
 import { compareTickets, positionViewOfTicket, positionViews, type PositionView } from '../service/views.ts';
 import type { WardenStore } from '../store/store.ts';
+import type { AccountFigures, AccountFiguresSnapshot } from '../service/accountFigures.ts';
 import { escapeHtml } from './channels.ts';
 import type { Sleep } from './notifier.ts';
 import { NOTIFY_ENV, type NotifyConfig } from './notifyConfig.ts';
@@ -27,6 +28,8 @@ export interface WardenControl {
   paper: boolean;
   /** The session's clock: the time of the decision records of actions. */
   clock: () => number;
+  /** The account's money (the dashboard's strip); absent: not known here. */
+  figures?: AccountFigures;
 }
 
 /** Positions listed by /positions and /shadow at most: a reply stays well under Telegram's 4096 characters. */
@@ -39,7 +42,7 @@ const TICKET = /^[A-Za-z0-9_.:/-]{1,64}$/;
 
 export const HELP_TEXT = [
   '<b>Warden commands</b>',
-  '/status - mode, health, positions managed',
+  '/status - mode, health, balance, equity and today\'s P/L, positions managed',
   '/positions - open positions: ticket, symbol, side, volume, entry, SL, profit, exits on/off',
   '/trade N - position N: its exit plan, SL, DTMS and last decisions',
   "/exits_on N - turn position N's intelligent exits on",
@@ -63,7 +66,7 @@ export class TelegramCommands {
   async answer(cmd: BotCommand): Promise<string> {
     switch (cmd.name) {
       case 'status':
-        return this.status();
+        return this.status(this.c.figures ? await this.c.figures.read() : null);
       case 'positions':
         return this.positions();
       case 'trade':
@@ -99,7 +102,7 @@ export class TelegramCommands {
     return this.c.paper ? 'paper' : 'live';
   }
 
-  private status(): string {
+  private status(account: AccountFiguresSnapshot | null): string {
     const s = this.c.session;
     const h = s.health();
     const views = positionViews(s);
@@ -114,8 +117,7 @@ export class TelegramCommands {
     if (exitsOff > 0) managed += `, exits off on ${exitsOff}`;
     if (dtmsOff > 0) managed += `, out of DTMS's hands: ${dtmsOff}`;
     lines.push(managed);
-    // The broker adapters report positions, quotes and rules; none reports the account's balance.
-    lines.push("Balance, equity: not known to Warden (it reads the account's positions, not its balance)");
+    lines.push(...this.money(account));
     lines.push(`Last engine step: ${utc(h.lag.lastStepAt)}${h.lag.barsBehind > 0 ? `, ${h.lag.barsBehind} bar(s) waiting` : ''}`);
     const shadow = s.shadow;
     if (shadow !== undefined) {
@@ -123,6 +125,18 @@ export class TelegramCommands {
       lines.push(`Shadowed: ${e(shadow.shadowed().join(', ') || 'none')}; promoted to live: ${e(promoted.join(', ') || 'none')} (/shadow)`);
     }
     return lines.join('\n');
+  }
+
+  /** Balance, equity, open and today's realized P/L, as the strip shows them; said when not known or old. */
+  private money(a: AccountFiguresSnapshot | null): string[] {
+    const f = a?.funds?.value;
+    if (a === null || f === undefined) return [a !== null && a.errors.length > 0 ? `Balance, equity: not known (${e(cut(a.errors.join('; '), 200))})` : 'Balance, equity: not reported by this venue'];
+    const cur = e(f.currency);
+    const today = a.today?.value;
+    const lines = [`Balance ${fixed(f.balance, 2)} ${cur}, equity ${fixed(f.equity, 2)}, open P/L ${signed(f.equity - f.balance)}`];
+    lines.push(today ? `Today (since ${utc(today.from)}): realized ${signed(today.realized)} in ${today.bookings} booking(s)` : "Today's realized P/L: not reported by this venue");
+    if (a.errors.length > 0) lines.push(`(as of ${utc(Math.min(...[a.funds?.at, a.today?.at].filter((t): t is number => t !== undefined)))}: ${e(cut(a.errors.join('; '), 200))})`);
+    return lines;
   }
 
   private digits(symbol: string): number {

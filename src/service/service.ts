@@ -270,9 +270,9 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   }
   const dtms = describeDtmsScope(config.dtms, { hedging: instruments.some((i) => i.hedging), byAccount: keysByAccount(o.config).includes('dtms.actions.openPositions') });
   log.info({ dtmsEnabled: config.dtms.enabled, openPositions: config.dtms.actions.openPositions }, dtms);
-  // The account strip: the venue is asked at most every 10 s however many pages poll (a played paper
-  // market moves faster, and reading it costs nothing).
-  const figures = new AccountFigures({ broker: configured.broker, clock, wallClock, refreshMs: paper ? 1_000 : ACCOUNT_REFRESH_MS, log });
+  // The account strip: a real venue is asked at most every 10 s however many pages poll; the paper
+  // account is read on every ask (it costs nothing, and its played market moves faster than that).
+  const figures = new AccountFigures({ broker: configured.broker, clock, wallClock, refreshMs: paper ? 0 : ACCOUNT_REFRESH_MS, log });
   const { token, file } = apiToken(o.token, o.tokenFile, log);
   const app = await buildServer({
     session,
@@ -317,7 +317,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const host = bound.includes(':') ? `[${bound}]` : bound;
   void loop.run().catch((err: unknown) => log.error({ err }, 'the engine loop stopped on an error'));
   void quotes?.run().catch((err: unknown) => log.error({ err }, 'the quote feed stopped on an error'));
-  const commands = createTelegramCommands(notify, log, { session, store, version: o.version, account: configured.describe, paper: paper !== null, clock }, wallClock);
+  const commands = createTelegramCommands(notify, log, { session, store, version: o.version, account: configured.describe, paper: paper !== null, clock, figures }, wallClock);
   commands?.start();
   let stopped = false;
   return {

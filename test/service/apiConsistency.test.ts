@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
-import { dtmsTradeSchema, positionSchema } from '../../src/service/apiSchemas.ts';
+import { accountSchema, dtmsTradeSchema, positionSchema } from '../../src/service/apiSchemas.ts';
 import { startService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import { PINNED_NOW } from '../support/liveHarness.ts';
@@ -48,6 +48,18 @@ describe('API consistency', () => {
       const unknown = await call('/api/dtms/trade/999999999');
       expect(unknown.status).toBe(404);
       expect(await unknown.json()).toEqual({ error: 'not_found', message: 'no position 999999999 under management', success: false, summary: 'Trade 999999999 not found', trade_info: null });
+
+      // The account strip's figures agree with the positions: the paper account's instruments are all
+      // quoted in its currency (USD), so the open P/L is the sum of the positions' floating profits, and
+      // the exposure is their volumes by symbol.
+      const account = accountSchema.parse(await (await call('/api/account')).json());
+      expect(account).toMatchObject({ mode: 'paper', venue: 'paper', currency: 'USD', stale: false, notes: [] });
+      const sum = list.reduce((s, v) => s + v.profit!, 0);
+      expect(Math.abs(account.openProfit! - sum)).toBeLessThanOrEqual(0.01 * list.length + 0.01);
+      const bySymbol = new Map<string, number>();
+      for (const v of list) bySymbol.set(v.symbol, (bySymbol.get(v.symbol) ?? 0) + (v.side === 'buy' ? v.volume : -v.volume));
+      expect(account.exposure.map((e) => [e.symbol, e.netVolume])).toEqual([...bySymbol.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => [s, Math.round(n * 1e8) / 1e8]));
+      expect(account.balance! + account.openProfit!).toBeCloseTo(account.equity!, 1);
 
       // The OpenAPI document still builds, and says a ticket may be sent either way.
       const doc = (await (await call('/openapi.json')).json()) as { components: { schemas: Record<string, unknown> } };

@@ -21,6 +21,8 @@ import { PINNED_NOW } from '../support/liveHarness.ts';
 const CHROMIUM = process.env.WARDEN_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_BROWSER = existsSync(CHROMIUM);
 const REQUIRE_BROWSER = process.env.WARDEN_REQUIRE_BROWSER === '1';
+/** Money as the strip shows it: 10,012.30 */
+const MONEY = /^-?[\d,]+\.\d\d$/;
 const SCREENSHOTS = fileURLToPath(new URL('../../out/screenshots/', import.meta.url));
 const TOKEN = 'dashboard-test-token-0123456789';
 const DTMS_STATES = ['HEALTHY', 'WARNING_L1', 'WARNING_L2', 'HEDGED', 'RECOVERING', 'CLOSED'];
@@ -434,6 +436,8 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
         ['dtms-status', '/dtms/status', 'main h1'],
         ['dtms-actions', '/dtms/actions', '#actions tbody tr'],
         ['dtms-engine', '/dtms/engine', 'main h1'],
+        ['trades', '/trades', 'main h1'],
+        ['shadow', '/shadow', 'main h1'],
       ];
       for (const [name, path, ready] of pages) {
         for (const [width, height, label] of [
@@ -443,6 +447,9 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
           const w = await open(path, { width, height });
           await w.page.locator(ready).first().waitFor();
           await w.page.locator('#updated:not(:text("—"))').waitFor();
+          // The account strip is on every page, its figures in.
+          await w.page.locator('#account [data-figure="balance"]').waitFor();
+          expect(await w.page.locator('#account [data-figure="balance"]').innerText(), `${name}: the balance`).toMatch(MONEY);
           const [scrollWidth, innerWidth] = await w.page.evaluate<[number, number]>('[document.documentElement.scrollWidth, window.innerWidth]');
           expect(scrollWidth, `${name} at ${width} px`).toBeLessThanOrEqual(innerWidth);
           const file = join(SCREENSHOTS, `${name}-${label}.png`);
@@ -454,6 +461,45 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
     } finally {
       service.loop.resume();
     }
+  });
+
+  it('the account strip shows what /api/account said; when the API cannot be reached it keeps the figures greyed with their time, and the health is unknown, not green', async () => {
+    const w = await open('/');
+    const { page } = w;
+    const strip = page.locator('#account');
+    await strip.locator('[data-figure="balance"]').waitFor();
+    await page.locator('#health[data-status]:not([data-status=""])').waitFor();
+    type Account = { mode: string; balance: number; equity: number; openProfit: number; today: { realized: number }; health: { status: string }; exposure: { symbol: string }[]; currency: string };
+    const shownMatches = async () => {
+      const shown = { balance: await strip.locator('[data-figure="balance"]').innerText(), equity: await strip.locator('[data-figure="equity"]').innerText(), health: await strip.locator('[data-figure="health"]').innerText() };
+      const answers = (w.bodies.get('/api/account') ?? []) as Account[];
+      const money = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+      return answers.some((a) => money(a.balance) === shown.balance && money(a.equity) === shown.equity && a.health.status === shown.health);
+    };
+    await expect.poll(shownMatches, { timeout: 20_000 }).toBe(true);
+    const last = ((w.bodies.get('/api/account') ?? []) as Account[]).at(-1)!;
+    expect(last).toMatchObject({ mode: 'paper', currency: 'USD' });
+    expect(await strip.locator('.mode').innerText()).toBe('PAPER');
+    expect(await strip.innerText()).toMatch(/BALANCE\s+[\d,]+\.\d\d USD/);
+    // The API goes away (every /api/ request fails): the strip says so and keeps its last figures;
+    // the health is unknown in the strip and in the banner, never the last green.
+    await page.route('**/api/**', (route) => route.abort('connectionrefused'));
+    await expect.poll(() => strip.locator('.problem').innerText().catch(() => ''), { timeout: 20_000 }).toMatch(/^API unreachable \(.+\); figures as of \d{4}-\d\d-\d\dT/);
+    expect(await strip.getAttribute('class')).toContain('stale');
+    expect(await strip.locator('[data-figure="health"]').innerText()).toBe('unknown');
+    expect(await strip.locator('[data-figure="balance"]').innerText()).toMatch(MONEY);
+    await expect.poll(() => page.locator('#health .status').textContent(), { timeout: 20_000 }).toBe('unknown');
+    expect(await page.locator('#error').innerText()).toMatch(/the API cannot be reached/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'overview-unreachable.png'), fullPage: false });
+    await expectPng(join(SCREENSHOTS, 'overview-unreachable.png'));
+    // Back: fresh figures, the problem gone.
+    await page.unroute('**/api/**');
+    await expect.poll(() => strip.locator('.problem').count(), { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => strip.locator('[data-figure="health"]').innerText(), { timeout: 20_000 }).not.toBe('unknown');
+    // The refused requests are this test's own doing.
+    w.failed.length = 0;
+    w.problems = w.problems.filter((p) => !/ERR_CONNECTION_REFUSED|Failed to load resource: net::/.test(p));
+    await close(w);
   });
 
   it('an unknown ticket shows "not under management"; a ticket with markup in it is shown as text', async () => {

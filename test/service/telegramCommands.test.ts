@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
 import { HELP_TEXT } from '../../src/notify/telegramCommands.ts';
-import { decisionSchema, positionSchema } from '../../src/service/apiSchemas.ts';
+import { accountSchema, decisionSchema, positionSchema } from '../../src/service/apiSchemas.ts';
 import { startService, type RunningService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import type { WardenStore } from '../../src/store/store.ts';
@@ -69,7 +69,10 @@ describe('Telegram commands on the running service', () => {
       expect(status).toContain('Account: paper account (embedded; played market of XAUUSDc, EURUSD, BTCUSDc)');
       expect(status).toContain(`Health: <b>${health.status}</b>`);
       expect(status).toContain(`Positions managed: ${health.positions}`);
-      expect(status).toContain('Balance, equity: not known to Warden');
+      // The account's money as the strip shows it (the paper account is read on every ask: the market is paused).
+      const account = accountSchema.parse(await api('/api/account'));
+      expect(status).toContain(`Balance ${account.balance!.toFixed(2)} USD, equity ${account.equity!.toFixed(2)}, open P/L ${account.openProfit! >= 0 ? '+' : ''}${account.openProfit!.toFixed(2)}`);
+      expect(status).toMatch(/Today \(since \d{4}-\d\d-\d\d 00:00:00 UTC\): realized [+-]\d+\.\d\d in \d+ booking\(s\)/);
 
       const list = positionSchema.array().parse(await api('/api/positions'));
       const positions = await ask(fake, '/positions');

@@ -186,8 +186,10 @@ function setLive(state, text) {
  * decision). Each event `relevant(type, data)` accepts asks for a refresh; refreshes run one at a time,
  * at most once per `minGapMs`, and wait while the tab is hidden. When the stream is down, the page is
  * polled every 10 s instead. `immediate`: refresh at once (false when the page has just loaded its data).
+ * `onError(err)`: a refresh failed (after the error banner shows it): what the page showed as current
+ * is marked as not known now.
  */
-export function live({ refresh, relevant = () => true, minGapMs = 1000, immediate = true }) {
+export function live({ refresh, relevant = () => true, minGapMs = 1000, immediate = true, onError = () => {} }) {
   let last = immediate ? 0 : Date.now();
   let timer = null;
   let running = false;
@@ -204,6 +206,7 @@ export function live({ refresh, relevant = () => true, minGapMs = 1000, immediat
       await refresh();
     } catch (err) {
       showError(errorText(err));
+      onError(err);
     } finally {
       running = false;
     }
@@ -256,4 +259,103 @@ export function live({ refresh, relevant = () => true, minGapMs = 1000, immediat
       source.close();
     },
   };
+}
+
+// ---- the account strip (every page) ----------------------------------------------------------------
+
+/** Money as a trader reads it: thousands separated, two decimals; a dash when unknown. */
+export function money(x) {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return '—';
+  return x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+/** Signed money with its sign class, as HTML. */
+function signedMoney(x) {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return '<span class="muted">—</span>';
+  const cls = x > 0 ? 'pos' : x < 0 ? 'neg' : '';
+  return `<span class="${cls}">${x > 0 ? '+' : x < 0 ? '−' : ''}${esc(money(Math.abs(x)))}</span>`;
+}
+
+const ACCOUNT_POLL_MS = 5_000;
+const MODE_TITLES = {
+  paper: 'the embedded paper account: nothing reaches a real venue',
+  live: "Warden's decisions are sent to the venue",
+  shadow: 'Warden decides and sends nothing for the shadowed symbols',
+};
+let lastAccount = null;
+let accountTimer = null;
+
+function lots(x) {
+  return Number(x.toFixed(8)).toString();
+}
+
+function exposureText(e) {
+  const net = e.netVolume;
+  const hedged = e.buyVolume > 0 && e.sellVolume > 0 ? ` (${lots(e.buyVolume)} bought, ${lots(e.sellVolume)} sold)` : '';
+  const title = `${e.positions} position${e.positions === 1 ? '' : 's'}${hedged}; net ${lots(net)} lots`;
+  return `<span class="exposure" title="${esc(title)}"><span class="sym">${esc(e.symbol)}</span> <span class="${net > 0 ? 'pos' : net < 0 ? 'neg' : 'muted'}">${net > 0 ? '+' : net < 0 ? '−' : '±'}${esc(lots(Math.abs(net)))}</span></span>`;
+}
+
+/**
+ * Draws the strip from the last answer. `unreachable`: why the API could not be asked now (null: it
+ * answered): the figures stay, greyed, with their time, and the health says unknown, never the last
+ * green.
+ */
+function drawAccount(el, a, unreachable) {
+  el.classList.toggle('stale', unreachable !== null || (a !== null && a.stale));
+  if (a === null) {
+    el.innerHTML = `<span class="chip mode">—</span><span class="item">${unreachable === null ? 'account: loading…' : esc(`account: ${unreachable}`)}</span>`;
+    return;
+  }
+  const cur = a.currency ? ` <span class="muted">${esc(a.currency)}</span>` : '';
+  const healthStatus = unreachable !== null ? 'unknown' : a.health.status;
+  const healthTitle = unreachable !== null ? `the API cannot be reached: health unknown (last report: ${a.health.status})` : a.health.reasons.join('; ') || 'no problem reported';
+  const exposure = a.exposure.length === 0 ? '<span class="muted">flat</span>' : a.exposure.map(exposureText).join(' ');
+  const shadowed = a.mode === 'shadow' && a.shadowed.length > 0 ? ` (${a.shadowed.join(', ')})` : '';
+  const todayTitle = `booked since ${utc(a.today.from)}: profit ${money(a.today.profit)}, fees ${money(a.today.fees)}, ${a.today.bookings} booking(s)`;
+  const problems = [];
+  if (unreachable !== null) problems.push(`API unreachable (${unreachable}); figures as of ${utc(a.readAt)}`);
+  else if (a.stale) problems.push(`the venue did not answer (${a.errors.join('; ')}); figures as of ${utc(a.readAt)}`);
+  const notes = a.notes.length > 0 ? ` <span class="note" title="${esc(a.notes.join('\n'))}">ⓘ</span>` : '';
+  el.innerHTML = [
+    `<span class="chip mode mode-${esc(a.mode)}" title="${esc(`${MODE_TITLES[a.mode] ?? a.mode}: ${a.account}`)}">${esc(a.mode.toUpperCase())}${esc(shadowed)}</span>`,
+    `<span class="item"><span class="label">Balance</span> <span class="mono" data-figure="balance">${esc(money(a.balance))}</span>${cur}</span>`,
+    `<span class="item"><span class="label">Equity</span> <span class="mono" data-figure="equity">${esc(money(a.equity))}</span></span>`,
+    `<span class="item" title="equity − balance: the floating profit of every open position"><span class="label">Open P/L</span> <span class="mono" data-figure="open">${signedMoney(a.openProfit)}</span></span>`,
+    `<span class="item" title="${esc(todayTitle)}"><span class="label">Today</span> <span class="mono" data-figure="today">${signedMoney(a.today.realized)}</span></span>`,
+    `<span class="item exposures"><span class="label" title="open lots per symbol at the venue, bought minus sold">Exposure</span> ${exposure}</span>`,
+    `<span class="chip health health-${esc(healthStatus)}" title="${esc(healthTitle)}" data-figure="health">${esc(healthStatus)}</span>${notes}`,
+    problems.length > 0 ? `<span class="item problem" role="status">${esc(problems.join('; '))}</span>` : '',
+  ].join('');
+}
+
+/** Asks the API for the account now and redraws the strip (after an action, or on the strip's own beat). */
+export async function refreshAccount() {
+  const el = document.getElementById('account');
+  if (!el) return;
+  try {
+    lastAccount = (await getJson('/api/account')).body;
+    drawAccount(el, lastAccount, null);
+  } catch (err) {
+    const why = err instanceof ApiError ? (err.status === 429 ? `rate limited: ${err.message}` : `answered ${err.status}: ${err.message}`) : err instanceof Error ? err.message : String(err);
+    drawAccount(el, lastAccount, why);
+  }
+}
+
+function startAccountStrip() {
+  if (!document.getElementById('account') || accountTimer !== null) return;
+  const beat = async () => {
+    accountTimer = null;
+    if (!document.hidden) await refreshAccount();
+    accountTimer = setTimeout(beat, ACCOUNT_POLL_MS);
+  };
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) void refreshAccount();
+  });
+  void beat();
+}
+
+if (typeof document !== 'undefined') {
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', startAccountStrip);
+  else startAccountStrip();
 }

@@ -1,6 +1,6 @@
 // The overview: every open position under management (its exit plan, stop owner and DTMS state) and the
 // health banner, refreshed live from /api/events.
-import { esc, getJson, live, num, showError, sideBadge, signed, stampUpdated, stateBadge, tradeHref, utc } from './common.js';
+import { errorText, esc, getJson, live, num, showError, sideBadge, signed, stampUpdated, stateBadge, tradeHref, utc } from './common.js';
 
 const COLUMNS = 16;
 
@@ -115,5 +115,17 @@ async function refresh() {
   stampUpdated();
 }
 
+/**
+ * The API did not answer: the health is not known now. The banner says so beside the last report,
+ * never a green "healthy" under a red "cannot be reached".
+ */
+function healthUnknown(err) {
+  const el = document.getElementById('health');
+  const last = el.dataset.status ? `; the last report said ${el.dataset.status}` : '';
+  el.className = 'banner unknown';
+  el.dataset.status = '';
+  el.innerHTML = `Health: <strong class="status">unknown</strong> <span class="muted">· ${esc(errorText(err))}${esc(last)}</span>`;
+}
+
 // Prices move on every played bar: each step is worth a (throttled) refresh.
-live({ refresh });
+live({ refresh, onError: healthUnknown });
