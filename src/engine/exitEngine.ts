@@ -156,6 +156,11 @@ export class ExitEngine {
     this.risk = risk;
   }
 
+  /** The losses the rails see now (a copy). */
+  get accountRisk(): AccountRisk {
+    return { ...this.risk };
+  }
+
   /** Declares an instrument (broker rules). Must come before its bars and positions. */
   addInstrument(instrument: Instrument): void {
     if (this.symbols.has(instrument.symbol)) return;

@@ -8,6 +8,7 @@ import type { AccountFunds, BookedProfit, BrokerPort } from '../brokers/brokerPo
 import type { Position } from '../domain/types.ts';
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 /** One symbol's open positions at the venue (Warden's, its hedges and any other), in lots. */
 export interface SymbolExposure {
@@ -27,6 +28,8 @@ export interface TodayRealized {
   /** profit + fees. */
   realized: number;
   bookings: number;
+  /** profit + fees of the last hour before the read (the session's clock): the hourly loss rail's figure. */
+  lastHour: number;
 }
 
 /** A part of the figures and when the venue last answered it (wall clock). */
@@ -90,10 +93,11 @@ export class AccountFigures {
   private async refresh(): Promise<void> {
     this.lastAttempt = this.o.wallClock();
     const b = this.o.broker;
-    const from = Math.floor(this.o.clock() / DAY_MS) * DAY_MS;
+    const now = this.o.clock();
+    const from = Math.floor(now / DAY_MS) * DAY_MS;
     const [funds, booked, positions] = await Promise.allSettled([
       b.funds ? this.bounded('balance and equity', b.funds.bind(b)()) : Promise.resolve(null),
-      b.bookedSince ? this.bounded("today's bookings", b.bookedSince.bind(b)(from)) : Promise.resolve(null),
+      b.bookedSince ? this.bounded("today's bookings", b.bookedSince.bind(b)(Math.min(from, now - HOUR_MS))) : Promise.resolve(null),
       this.bounded('positions', b.positions()),
     ]);
     const at = this.o.wallClock();
@@ -107,7 +111,7 @@ export class AccountFigures {
       if (funds.value !== null) this.funds = { value: funds.value, at };
     } else failed('balance and equity', funds);
     if (booked.status === 'fulfilled') {
-      if (booked.value !== null) this.today = { value: todayOf(from, booked.value), at };
+      if (booked.value !== null) this.today = { value: todayOf(from, booked.value, now), at };
     } else failed("today's realized P/L", booked);
     if (positions.status === 'fulfilled') this.exposure = { value: exposureOf(positions.value), at };
     else failed('positions', positions);
@@ -125,18 +129,20 @@ export class AccountFigures {
   }
 }
 
-/** The day's bookings summed (a booking from before `from` is not the day's). */
-export function todayOf(from: number, booked: readonly BookedProfit[]): TodayRealized {
+/** The day's bookings summed (a booking from before `from` is not the day's), and those of the hour before `now`. */
+export function todayOf(from: number, booked: readonly BookedProfit[], now: number): TodayRealized {
   let profit = 0;
   let fees = 0;
   let bookings = 0;
+  let lastHour = 0;
   for (const b of booked) {
+    if (b.time > now - HOUR_MS && b.time <= now) lastHour += b.profit + b.fees;
     if (b.time < from || b.time >= from + DAY_MS) continue;
     profit += b.profit;
     fees += b.fees;
     bookings++;
   }
-  return { from, profit, fees, realized: profit + fees, bookings };
+  return { from, profit, fees, realized: profit + fees, bookings, lastHour };
 }
 
 /** The venue's positions by symbol, in symbol order. */

@@ -279,6 +279,9 @@ export const dtmsEngineSchema = z
     cooldownSec: z.number(),
     scores: z.record(z.string(), z.number()),
     rails: z.object({ dailyLossLimitPct: z.number(), hourlyLossLimitPct: z.number(), maxConsecutiveStops: z.number(), spreadSpikeFactor: z.number(), staleDataSec: z.number() }),
+    losses: z
+      .object({ dailyLossPct: z.number(), hourlyLossPct: z.number(), consecutiveStops: z.number() })
+      .describe("what the loss rails see now: today's and the last hour's realized loss in % of the balance before it (0: no loss), and the losing stops in a row"),
     deepChecks: z.number(),
     positions: z.number(),
     hedges: z.number(),

@@ -39,6 +39,7 @@ import type { EventHub } from './eventHub.ts';
 import { registerPlanRoutes } from './planRoutes.ts';
 import { registerShadowRoutes } from './shadowRoutes.ts';
 import { registerAccountRoutes, type AccountRouteOptions } from './accountRoutes.ts';
+import type { AccountRisk } from '../dtms/defensiveMonitor.ts';
 import { closedTradePath, registerTradeRoutes } from './tradeRoutes.ts';
 import { dtmsDefends, registerDtmsRoutes } from './dtmsRoutes.ts';
 import { JournalPages, type DecisionsPage } from './journalPages.ts';
@@ -117,6 +118,11 @@ function healthJson(h: HealthReport) {
     recentRejections: h.recentRejections.map((i) => ({ id: i.id, positionId: i.positionId, code: i.code, reason: i.reason })),
     engine: { lagSeconds: Math.round(h.lag.lagMs / 100) / 10, barsBehind: h.lag.barsBehind, lastStepAt: iso(h.lag.lastStepAt) },
   };
+}
+
+/** The rails' losses as shown: % to 2 decimals. */
+function lossesNow(r: AccountRisk) {
+  return { dailyLossPct: Math.round(r.dailyLossPct * 100) / 100, hourlyLossPct: Math.round(r.hourlyLossPct * 100) / 100, consecutiveStops: r.consecutiveStops ?? 0 };
 }
 
 /** Same-length digests, so the comparison takes the same time whatever the token sent. */
@@ -483,6 +489,7 @@ export async function buildServer(o: ServerOptions) {
       cooldownSec: d.cooldownSec,
       scores: { ...d.scores },
       rails: { dailyLossLimitPct: d.dailyLossLimitPct, hourlyLossLimitPct: d.hourlyLossLimitPct, maxConsecutiveStops: d.maxConsecutiveStops, spreadSpikeFactor: d.spreadSpikeFactor, staleDataSec: d.staleDataSec },
+      losses: lossesNow(session.engine.accountRisk),
       deepChecks: session.engine.deepChecks,
       positions: session.engine.openPositions,
       hedges: session.engine.hedgeIds().length,

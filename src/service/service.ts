@@ -32,6 +32,7 @@ import { RecentBars } from './recentBars.ts';
 import { PaperMarket } from './paperMarket.ts';
 import { buildServer } from './server.ts';
 import { AccountFigures } from './accountFigures.ts';
+import { AccountRiskFeed } from './accountRiskFeed.ts';
 import { exposureRefusal, isLoopback } from './access.ts';
 
 /** How often the account strip's figures are read from a real venue at most. */
@@ -222,7 +223,14 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     if (paper && !resumed) log.info({ positions: started.closedWhileAway }, 'positions in the store are not in the new paper account: let go');
     else log.info({ positions: started.closedWhileAway }, 'positions in the store were closed at the broker while Warden was away');
   }
+  // The account strip: a real venue is asked at most every 10 s however many pages poll; the paper
+  // account is read on every ask (it costs nothing, and its played market moves faster than that).
+  const figures = new AccountFigures({ broker: configured.broker, clock, wallClock, refreshMs: paper ? 0 : ACCOUNT_REFRESH_MS, log });
+  // DTMS's loss rails see the account's losses, refreshed after steps at most once a minute of the session's clock.
+  const risk = new AccountRiskFeed({ figures, store, engine: session.engine, clock, everyMs: 60_000, log });
+  await risk.refresh();
   const onStep = (symbol: string, report: StepReport) => {
+    risk.poke();
     const at = clock();
     for (const r of report.intents) {
       const e = eventFromExecution(r, at, eventOptions);
@@ -270,9 +278,6 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   }
   const dtms = describeDtmsScope(config.dtms, { hedging: instruments.some((i) => i.hedging), byAccount: keysByAccount(o.config).includes('dtms.actions.openPositions') });
   log.info({ dtmsEnabled: config.dtms.enabled, openPositions: config.dtms.actions.openPositions }, dtms);
-  // The account strip: a real venue is asked at most every 10 s however many pages poll; the paper
-  // account is read on every ask (it costs nothing, and its played market moves faster than that).
-  const figures = new AccountFigures({ broker: configured.broker, clock, wallClock, refreshMs: paper ? 0 : ACCOUNT_REFRESH_MS, log });
   const { token, file } = apiToken(o.token, o.tokenFile, log);
   const app = await buildServer({
     session,
@@ -354,6 +359,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       await attempt('the market loop', () => loop.stop());
       await attempt('the HTTP server', () => app.close());
       await attempt('the closed trades', () => closedTrades.close());
+      await attempt('the loss rails', () => risk.idle());
       // Stores the state once more (the paper account as it stopped, a demo position opened after the
       // last step included: the next start goes on from exactly here) and releases the store.
       await attempt('the session', () => session.close());

@@ -83,7 +83,8 @@ describe('account figures', () => {
       { time: DAY, symbol: 'X', profit: 10, fees: -1 },
       { time: DAY + 86_399_999, symbol: 'Y', profit: -4, fees: 0 },
     ];
-    expect(todayOf(DAY, booked)).toEqual({ from: DAY, profit: 6, fees: -1, realized: 5, bookings: 2 });
+    expect(todayOf(DAY, booked, DAY + 1_000)).toEqual({ from: DAY, profit: 6, fees: -1, realized: 5, bookings: 2, lastHour: 109 });
+    expect(todayOf(DAY, booked, DAY + 86_399_999).lastHour).toBe(-4);
     const venue = new Venue();
     venue.booked = booked;
     const figures = new AccountFigures({ broker: venue, clock: () => DAY + 12 * 3_600_000, wallClock: () => 0, refreshMs: 0 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
-import { accountSchema, dtmsTradeSchema, positionSchema } from '../../src/service/apiSchemas.ts';
+import { accountSchema, dtmsEngineSchema, dtmsTradeSchema, positionSchema } from '../../src/service/apiSchemas.ts';
 import { startService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import { PINNED_NOW } from '../support/liveHarness.ts';
@@ -60,6 +60,11 @@ describe('API consistency', () => {
       for (const v of list) bySymbol.set(v.symbol, (bySymbol.get(v.symbol) ?? 0) + (v.side === 'buy' ? v.volume : -v.volume));
       expect(account.exposure.map((e) => [e.symbol, e.netVolume])).toEqual([...bySymbol.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => [s, Math.round(n * 1e8) / 1e8]));
       expect(account.balance! + account.openProfit!).toBeCloseTo(account.equity!, 1);
+
+      // DTMS's loss rails see the account's losses (refreshed after steps once a minute of market time).
+      const engine = dtmsEngineSchema.parse(await (await call('/api/dtms/engine')).json());
+      expect(engine.losses.dailyLossPct).toBeGreaterThanOrEqual(0);
+      expect(engine.losses).toEqual({ ...service.session.engine.accountRisk, dailyLossPct: Math.round(service.session.engine.accountRisk.dailyLossPct * 100) / 100, hourlyLossPct: Math.round(service.session.engine.accountRisk.hourlyLossPct * 100) / 100 });
 
       // The OpenAPI document still builds, and says a ticket may be sent either way.
       const doc = (await (await call('/openapi.json')).json()) as { components: { schemas: Record<string, unknown> } };

@@ -37,6 +37,9 @@ function render(e) {
     ['No new risk after stops in a row', 'rails.maxConsecutiveStops', r.maxConsecutiveStops],
     ['Spread spike (x 5-day median)', 'rails.spreadSpikeFactor', `${r.spreadSpikeFactor}x`],
     ['Data stale after', 'rails.staleDataSec', duration(r.staleDataSec)],
+    ["Today's realized loss now", 'losses.dailyLossPct', `${e.losses.dailyLossPct}%${e.losses.dailyLossPct >= r.dailyLossLimitPct ? ' (limit reached: no new risk)' : ''}`],
+    ["The last hour's realized loss now", 'losses.hourlyLossPct', `${e.losses.hourlyLossPct}%${e.losses.hourlyLossPct >= r.hourlyLossLimitPct ? ' (limit reached: no new risk)' : ''}`],
+    ['Losing stops in a row now', 'losses.consecutiveStops', e.losses.consecutiveStops],
   ]);
   fields('f-counters', [
     ['Deep checks run', 'deepChecks', e.deepChecks],
