@@ -82,6 +82,11 @@ export class AccountFigures {
     return this.snapshot();
   }
 
+  /** The next read asks the venue, however recent the last one (Warden has just changed the account). */
+  invalidate(): void {
+    this.lastAttempt = Number.NEGATIVE_INFINITY;
+  }
+
   /** The figures as last read, without asking the venue. */
   snapshot(): AccountFiguresSnapshot {
     const unsupported: AccountFiguresSnapshot['unsupported'] = [];

@@ -230,6 +230,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const risk = new AccountRiskFeed({ figures, store, engine: session.engine, clock, everyMs: 60_000, log });
   await risk.refresh();
   const onStep = (symbol: string, report: StepReport) => {
+    // What Warden changed at the venue shows in the strip's next read, not up to 10 s later.
+    if (report.intents.some((r) => r.outcome === 'applied')) figures.invalidate();
     risk.poke();
     const at = clock();
     for (const r of report.intents) {

@@ -408,7 +408,11 @@ const paperBrokerSnapshotSchema = z.strictObject({
 }) satisfies z.ZodType<PaperBrokerSnapshot>;
 
 export const paperAccountSchema = z.strictObject({
-  account: z.strictObject({ symbols: z.array(z.strictObject({ symbol: str, broker: paperBrokerSnapshotSchema, closedProfit: num })) }),
+  account: z.strictObject({
+    symbols: z.array(z.strictObject({ symbol: str, broker: paperBrokerSnapshotSchema, closedProfit: num })),
+    // Absent in an account stored before it kept its money (PaperAccount.restore rebuilds it then).
+    funds: z.strictObject({ balance: num, currency: str, booked: z.array(z.strictObject({ time: num, symbol: str, profit: num, fees: num })) }).optional(),
+  }),
   market: z.strictObject({ seed: num, symbols: z.array(str), start: num, warmupMinutes: num, position: num, clock: num }),
 }) satisfies z.ZodType<StoredPaperAccount>;
 
