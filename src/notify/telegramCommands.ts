@@ -56,7 +56,11 @@ export const HELP_TEXT = [
 const e = escapeHtml;
 const fixed = (x: number | null | undefined, digits: number): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
 const signed = (x: number | null, digits = 2): string => (x === null || !Number.isFinite(x) ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`);
-const utc = (t: number): string => (Number.isFinite(t) ? `${new Date(t).toISOString().slice(0, 19).replace('T', ' ')} UTC` : 'never');
+/** A time for a person (2026-03-11 10:00:00 UTC): from epoch ms (a decision record) or ISO (a view's, as the API's); 'never' when not known. */
+const utc = (t: number | string | null): string => {
+  const ms = typeof t === 'string' ? Date.parse(t) : (t ?? Number.NaN);
+  return Number.isFinite(ms) ? `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC` : 'never';
+};
 const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 3)}...` : text);
 
 export class TelegramCommands {
@@ -176,7 +180,7 @@ export class TelegramCommands {
     lines.push(`- trailing: ${trailing}`);
     if (x.pending !== null) lines.push(`Intent in flight: ${e(x.pending)}`);
     if (v.dtms === null) lines.push('DTMS: not defending it');
-    else if (!v.dtms.enabled) lines.push(`DTMS: out of its hands since ${utc(v.dtms.disabledAt ?? Number.NaN)}: ${e(v.dtms.disabledReason ?? '')}`);
+    else if (!v.dtms.enabled) lines.push(`DTMS: out of its hands since ${utc(v.dtms.disabledAt)}: ${e(v.dtms.disabledReason ?? '')}`);
     else lines.push(`DTMS: ${e(v.dtms.state)}, ${v.dtms.score !== null ? `score ${fixed(v.dtms.score, 0)}` : 'no deep check yet'}${v.dtms.hedgeId !== null ? `, hedge #${e(v.dtms.hedgeId)}` : ''}`);
     if (v.shadow !== null) {
       lines.push(`Shadow: would-be SL ${fixed(v.shadow.wouldBeSl, d)}, volume ${v.shadow.wouldBeVolume}, would-be ${fixed(v.shadow.wouldBeR, 2)} R vs actual ${fixed(v.shadow.actualR, 2)} R`);

@@ -1,5 +1,9 @@
 // The HTTP API's request and response schemas (zod): fastify validates requests and serializes
 // responses with them, and the OpenAPI document (/openapi.json) is generated from them.
+//
+// Every time in an answer is an ISO 8601 UTC string (null when not known), whatever the engine keeps
+// (epoch ms): one format for every client. The one exception is Bar.time, epoch ms, as the pages' chart
+// library takes it.
 import { z } from 'zod';
 
 export const errorSchema = z.object({ error: z.string(), message: z.string() }).meta({ id: 'Error' });
@@ -35,6 +39,12 @@ export const positionsPageQuery = z.object({
 });
 
 const nullableNumber = z.number().nullable();
+
+/** A time in an answer: ISO 8601, UTC; null when not known. */
+const time = (what: string) => z.string().nullable().describe(`${what} (ISO 8601, UTC; null: not known)`);
+
+/** How a would-be or actual position ended. */
+const exitSchema = z.object({ time: time('when it ended'), price: z.number(), how: z.string(), by: z.string() }).nullable();
 
 export const positionSchema = z
   .object({
@@ -72,10 +82,10 @@ export const positionSchema = z
     dtms: z
       .object({
         enabled: z.boolean().describe("false: a trader took the position out of DTMS's hands (POST .../dtms/disable): no check, no action"),
-        disabledAt: nullableNumber.describe('when (engine time, epoch ms); null while DTMS defends it'),
+        disabledAt: z.string().nullable().describe('when (engine time, ISO 8601, UTC); null while DTMS defends it'),
         disabledReason: z.string().nullable(),
         state: z.string(),
-        since: z.number(),
+        since: time('when DTMS entered this state (engine time)'),
         score: nullableNumber,
         episode: z.number(),
         hedgeId: z.string().nullable(),
@@ -89,14 +99,13 @@ export const positionSchema = z
         decisions: z.number().describe('intents Warden would have sent for it; none was sent'),
         wouldBeR: nullableNumber.describe('the would-be result so far, R (open parts at the last price)'),
         actualR: nullableNumber.describe('the actual result so far, R'),
-        wouldBeExit: z.object({ time: z.number(), price: z.number(), how: z.string(), by: z.string() }).nullable(),
+        wouldBeExit: exitSchema.describe('how the would-be position ended; null while open'),
       })
       .nullable()
       .describe('shadow mode (null: live): what Warden would have done; sl and volume above are then the venue\'s'),
   })
   .meta({ id: 'Position' });
 
-const shadowExitSchema = z.object({ time: z.number(), price: z.number(), how: z.string(), by: z.string() }).nullable();
 export const shadowReportSchema = z
   .object({
     mode: z.enum(['live', 'shadow']),
@@ -121,15 +130,15 @@ export const shadowReportSchema = z
         symbol: z.string(),
         side: z.enum(['buy', 'sell']),
         entryPrice: z.number(),
-        openTime: z.number(),
+        openTime: time("when the position opened (null: the venue keeps no open time, as Binance's)"),
         virtual: z.boolean().describe('a would-be DTMS hedge the venue does not have'),
         decisions: z.number(),
         wouldBeSl: nullableNumber,
         venueSl: nullableNumber,
         wouldBeVolume: z.number(),
         venueVolume: z.number(),
-        shadowExit: shadowExitSchema,
-        actualExit: shadowExitSchema,
+        shadowExit: exitSchema.describe('how the would-be position ended; null while open'),
+        actualExit: exitSchema.describe('how the position ended at the venue; null while open'),
         shadowR: nullableNumber,
         actualR: nullableNumber,
         final: z.boolean(),
@@ -255,7 +264,7 @@ export const dtmsSwitchSchema = z
 
 export const symbolParams = z.object({ symbol: z.string().regex(/^[A-Za-z0-9_.#-]{1,32}$/, 'a symbol is 1 to 32 letters, digits, _ . # or -') });
 
-export const barSchema = z.object({ time: z.number(), open: z.number(), high: z.number(), low: z.number(), close: z.number() }).meta({ id: 'Bar' });
+export const barSchema = z.object({ time: z.number().describe('epoch ms (UTC): chart data'), open: z.number(), high: z.number(), low: z.number(), close: z.number() }).meta({ id: 'Bar' });
 
 export const stopPathSchema = z
   .object({
@@ -263,10 +272,11 @@ export const stopPathSchema = z
     symbol: z.string(),
     side: z.enum(['buy', 'sell']),
     entry: z.number(),
-    openTime: z.number(),
+    openTime: time("when the position opened (null: the venue keeps no open time, as Binance's)"),
     tp: nullableNumber,
-    /** The stop over time: the initial one, then every applied move (breakeven, trail, DTMS). */
-    stops: z.array(z.object({ time: z.number(), sl: z.number(), by: z.string() })),
+    stops: z
+      .array(z.object({ time: time("when the venue applied it (the initial stop's: the open time)"), sl: z.number(), by: z.string() }))
+      .describe('the stop over time: the initial one, then every applied move (breakeven, trail, DTMS)'),
   })
   .meta({ id: 'StopPath' });
 

@@ -4,6 +4,7 @@
 export interface HubEvent {
   /** 'step': a bar was played and decided on; 'decision': a decision record was stored. */
   type: 'step' | 'decision';
+  /** The event's JSON: its times ISO 8601 UTC, as every answer of the API (`time`: the step's or the decision's). */
   data: unknown;
 }
 

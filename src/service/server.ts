@@ -43,7 +43,7 @@ import type { AccountRisk } from '../dtms/defensiveMonitor.ts';
 import { closedTradePath, registerTradeRoutes } from './tradeRoutes.ts';
 import { dtmsDefends, registerDtmsRoutes } from './dtmsRoutes.ts';
 import { JournalPages, type DecisionsPage } from './journalPages.ts';
-import { LiveViews } from './views.ts';
+import { apiTime, LiveViews } from './views.ts';
 import { switchExits } from './positionActions.ts';
 import { HostAllowList, PAGE_HEADER, requestSource, type HostPolicy } from './access.ts';
 
@@ -81,8 +81,6 @@ export interface ServerOptions {
 /** A stream whose socket buffer holds more than this is too slow: it is closed. */
 const SSE_MAX_BUFFERED = 1 << 20;
 
-const iso = (t: number): string | null => (Number.isFinite(t) ? new Date(t).toISOString() : null);
-
 /**
  * Sends JSON built earlier (the views and pages kept between changes) as it is. It skips the response
  * schema's validation and serialization, which would redo per request what was built once: the
@@ -108,15 +106,15 @@ function healthJson(h: HealthReport) {
   return {
     status: h.status,
     reasons: h.reasons,
-    at: iso(h.at) ?? '',
+    at: apiTime(h.at) ?? '',
     positions: h.positions,
     hedges: h.hedges,
-    breakers: h.breakers.map((b) => ({ symbol: b.symbol, failures: b.failures, reopensAt: iso(b.reopensAt) ?? '', lastError: b.lastError })),
-    feeds: h.feeds.map((f) => ({ symbol: f.symbol, lastBarAt: iso(f.lastBarAt), stale: f.stale })),
+    breakers: h.breakers.map((b) => ({ symbol: b.symbol, failures: b.failures, reopensAt: apiTime(b.reopensAt) ?? '', lastError: b.lastError })),
+    feeds: h.feeds.map((f) => ({ symbol: f.symbol, lastBarAt: apiTime(f.lastBarAt), stale: f.stale })),
     features: h.features.map((f) => ({ symbol: f.symbol, featuresReady: f.featuresReady, missing: f.missing.map((m) => ({ ...m })) })),
     unresolvedIntents: h.unresolvedIntents.map((i) => ({ id: i.id, positionId: i.positionId, status: i.status })),
     recentRejections: h.recentRejections.map((i) => ({ id: i.id, positionId: i.positionId, code: i.code, reason: i.reason })),
-    engine: { lagSeconds: Math.round(h.lag.lagMs / 100) / 10, barsBehind: h.lag.barsBehind, lastStepAt: iso(h.lag.lastStepAt) },
+    engine: { lagSeconds: Math.round(h.lag.lagMs / 100) / 10, barsBehind: h.lag.barsBehind, lastStepAt: apiTime(h.lag.lastStepAt) },
   };
 }
 
@@ -468,6 +466,7 @@ export async function buildServer(o: ServerOptions) {
       // A bar comes with each step: the same chart is built once per step, however many pages ask.
       const json = views.memo(`bars:${symbol}:${limit}`, () => {
         const bars = o.recentBars?.(symbol, limit);
+        // Bar.time stays epoch ms (the one time of the API that is not ISO): the chart library takes it so.
         return bars === undefined ? null : Buffer.from(JSON.stringify(bars.map((b) => ({ time: b.time, open: b.open, high: b.high, low: b.low, close: b.close }))));
       });
       if (json === null) {

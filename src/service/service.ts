@@ -33,6 +33,7 @@ import { PaperMarket } from './paperMarket.ts';
 import { buildServer } from './server.ts';
 import { AccountFigures } from './accountFigures.ts';
 import { AccountRiskFeed } from './accountRiskFeed.ts';
+import { apiTime } from './views.ts';
 import { exposureRefusal, isLoopback } from './access.ts';
 
 /** How often the account strip's figures are read from a real venue at most. */
@@ -198,7 +199,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     onDecision: (r) => {
       const e = eventFromDecision(r, eventOptions);
       if (e !== null) notifier.notify(e);
-      if (hub.clients > 0) hub.publish('decision', { time: r.time, positionId: ticketOfKey(r.positionId), lifetime: r.positionId, symbol: r.symbol, rule: r.rule, outcome: r.outcome, reason: r.reason, dtmsState: r.dtmsState, note: r.note });
+      if (hub.clients > 0) hub.publish('decision', { time: apiTime(r.time), positionId: ticketOfKey(r.positionId), lifetime: r.positionId, symbol: r.symbol, rule: r.rule, outcome: r.outcome, reason: r.reason, dtmsState: r.dtmsState, note: r.note });
     },
   });
   if (paper) {
@@ -238,7 +239,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       const e = eventFromExecution(r, at, eventOptions);
       if (e !== null) notifier.notify(e);
     }
-    if (hub.clients > 0) hub.publish('step', { symbol, time: at, positions: session.engine.openPositions, intents: report.intents.map((r) => ({ id: r.intent.id, outcome: r.outcome })) });
+    if (hub.clients > 0) hub.publish('step', { symbol, time: apiTime(at), positions: session.engine.openPositions, intents: report.intents.map((r) => ({ id: r.intent.id, outcome: r.outcome })) });
   };
   const onBar = (symbol: string, bar: Bar) => recent.add(symbol, bar);
   const loop: MarketLoop =

@@ -6,8 +6,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AccountSession } from '../execution/accountSession.ts';
 import { shadowTotals } from '../execution/shadowBook.ts';
 import { errorSchema, promoteBody, promoteSchema, shadowReportSchema } from './apiSchemas.ts';
+import { shadowScoreView } from './views.ts';
 
-/** The shadow report of a session: mode, symbols shadowed and promoted, totals and every position. */
+/** The shadow report of a session as the API answers it: mode, symbols shadowed and promoted, totals and every position (times ISO). */
 export function shadowReport(session: AccountSession) {
   const book = session.shadow;
   if (book === undefined) return { mode: 'live' as const, shadowed: [], promoted: [], totals: shadowTotals([]), positions: [] };
@@ -18,8 +19,7 @@ export function shadowReport(session: AccountSession) {
     shadowed: book.shadowed(),
     promoted: snap.promoted,
     totals: shadowTotals(scores),
-    // The response schema keeps the fields it names (the price moves stay in the book).
-    positions: scores,
+    positions: scores.map(shadowScoreView),
   };
 }
 

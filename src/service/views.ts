@@ -1,6 +1,8 @@
 // What the API shows of the live session, as plain JSON: a position with its exit plan and DTMS
 // state, the seed's /api/dtms/trade/{ticket} shape, the DTMS status, actions and engine. Built from
 // the engine's and the store's current state; NaN ("not known yet") becomes null, as JSON has no NaN.
+// Times are ISO 8601 UTC strings (apiTime), null when not known: the engine and the store keep epoch
+// ms, and the API turns them into ISO here, at its edge.
 //
 // The engine and the HTTP handlers share one thread, so the hot views (the positions list, one
 // position, a trade's DTMS JSON and stop path, the DTMS status) are built at most once per change of
@@ -10,10 +12,23 @@ import { breakevenTriggerR } from '../exits/breakevenStop.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE } from '../exits/exitPlan.ts';
 import type { AccountSession } from '../execution/accountSession.ts';
 import { realizedSoFar, wardenBook } from '../execution/realized.ts';
+import type { ShadowExit, ShadowScore } from '../execution/shadowBook.ts';
 import type { StoredIntent, WardenStore } from '../store/store.ts';
 
 const known = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
 const round = (x: number, digits: number): number | null => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
+
+/**
+ * A time as the API answers it: ISO 8601 UTC (2026-03-11T10:00:00.000Z) from the engine's epoch ms;
+ * null when not known (null, NaN), never 1970. The one conversion of the API's answers.
+ */
+export const apiTime = (t: number | null | undefined): string | null => (t === null || t === undefined || !Number.isFinite(t) ? null : new Date(t).toISOString());
+
+/**
+ * A position's open time as the API answers it: a venue that keeps none (Binance) gives 0, "not known"
+ * (domain Position.openTime), which is null here rather than 1970.
+ */
+const openTimeOf = (t: number): string | null => apiTime(t > 0 ? t : null);
 
 export interface PositionView {
   /** The venue's ticket. */
@@ -62,12 +77,13 @@ export interface PositionView {
     pending: string | null;
   };
   dtms: {
-    /** False: a trader took the position out of DTMS's hands (no check, no action) at `disabledAt`, for `disabledReason`. */
+    /** False: a trader took the position out of DTMS's hands (no check, no action) at `disabledAt` (ISO), for `disabledReason`. */
     enabled: boolean;
-    disabledAt: number | null;
+    disabledAt: string | null;
     disabledReason: string | null;
     state: string;
-    since: number;
+    /** When DTMS entered `state` (ISO). */
+    since: string | null;
     score: number | null;
     episode: number;
     hedgeId: string | null;
@@ -89,8 +105,19 @@ export interface ShadowView {
   wouldBeR: number | null;
   actualR: number | null;
   /** How the would-be position ended (its would-be stop hit, a would-be close), null while open. */
-  wouldBeExit: { time: number; price: number; how: string; by: string } | null;
+  wouldBeExit: ExitView | null;
 }
+
+/** How a would-be or actual position ended, as the API shows it: when (ISO), at what price, how and by what. */
+export interface ExitView {
+  time: string | null;
+  price: number;
+  how: string;
+  by: string;
+}
+
+/** A shadow book's exit (epoch ms) as the API shows it. */
+export const exitView = (e: ShadowExit | null): ExitView | null => (e === null ? null : { time: apiTime(e.time), price: e.price, how: e.how, by: e.by });
 
 /** The shadow block of a venue ticket (null when its symbol is live or the book does not know it). */
 export function shadowViewOf(session: AccountSession, ticket: string, symbol: string): ShadowView | null {
@@ -98,7 +125,7 @@ export function shadowViewOf(session: AccountSession, ticket: string, symbol: st
   if (book === undefined || !book.shadows(symbol)) return null;
   const s = book.position(ticket);
   if (s === null) return null;
-  return { wouldBeSl: s.wouldBeSl ?? s.venueSl, wouldBeVolume: s.wouldBeVolume, decisions: s.decisions, wouldBeR: s.shadowR, actualR: s.actualR, wouldBeExit: s.shadowExit };
+  return { wouldBeSl: s.wouldBeSl ?? s.venueSl, wouldBeVolume: s.wouldBeVolume, decisions: s.decisions, wouldBeR: s.shadowR, actualR: s.actualR, wouldBeExit: exitView(s.shadowExit) };
 }
 
 /** The view of the position Warden manages now under the venue's `ticket` (null: none). */
@@ -159,10 +186,10 @@ export function positionView(session: AccountSession, key: string): PositionView
     dtms: def
       ? {
           enabled: def.disabled === null,
-          disabledAt: def.disabled?.at ?? null,
+          disabledAt: apiTime(def.disabled?.at),
           disabledReason: def.disabled?.reason ?? null,
           state: def.tracked.state.state,
-          since: def.tracked.state.since,
+          since: apiTime(def.tracked.state.since),
           // Scores are sums of weighted parts: shown to 2 decimals (0.96, not 0.9600000000000002).
           score: round(known(def.tracked.state.score) ?? Number.NaN, 2),
           episode: def.tracked.state.episode,
@@ -215,7 +242,7 @@ export function dtmsTradeView(session: AccountSession, store: WardenStore, ticke
       tp: v.tp,
       state,
       current_score: v.dtms?.score ?? null,
-      state_entry_time: v.dtms ? new Date(v.dtms.since).toISOString() : null,
+      state_entry_time: v.dtms?.since ?? null,
       warnings: {
         structural: s?.structuralWarnings ?? 0,
         vwap: s?.vwapWarnings ?? 0,
@@ -234,18 +261,47 @@ export function dtmsTradeView(session: AccountSession, store: WardenStore, ticke
   };
 }
 
-/** A position's stop over time: the initial stop, then every move the venue applied (null: no such position). */
+/**
+ * A position's stop over time: the initial stop, then every move the venue applied (null: no such
+ * position). Times are ISO; the initial stop's is the open time, null when the venue keeps none.
+ */
 export function stopPathView(session: AccountSession, store: WardenStore, ticket: string) {
   const key = session.managedKey(ticket);
   const plan = key === undefined ? undefined : session.engine.plan(key);
   const pos = key === undefined ? undefined : session.engine.position(key);
   if (key === undefined || !plan || !pos) return null;
-  const stops: { time: number; sl: number; by: string }[] = [];
-  if (Number.isFinite(plan.initialSl)) stops.push({ time: pos.openTime, sl: plan.initialSl, by: 'initial' });
+  const openTime = openTimeOf(pos.openTime);
+  const stops: { time: string | null; sl: number; by: string }[] = [];
+  if (Number.isFinite(plan.initialSl)) stops.push({ time: openTime, sl: plan.initialSl, by: 'initial' });
   for (const i of store.intentsFor(key, { kind: 'move_stop', status: 'applied' })) {
-    if (i.intent.kind === 'move_stop' && i.intent.targetId === plan.ticket) stops.push({ time: i.intent.time, sl: i.intent.newSl, by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule });
+    if (i.intent.kind === 'move_stop' && i.intent.targetId === plan.ticket) stops.push({ time: apiTime(i.intent.time), sl: i.intent.newSl, by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule });
   }
-  return { ticket, symbol: pos.symbol, side: pos.side, entry: pos.entryPrice, openTime: pos.openTime, tp: pos.tp, stops };
+  return { ticket, symbol: pos.symbol, side: pos.side, entry: pos.entryPrice, openTime, tp: pos.tp, stops };
+}
+
+/**
+ * A shadow book's position score as the API shows it (GET /api/shadow): the fields the schema names,
+ * times ISO (the open time null when the venue keeps none); the price moves stay in the book.
+ */
+export function shadowScoreView(s: ShadowScore) {
+  return {
+    ticket: s.ticket,
+    symbol: s.symbol,
+    side: s.side,
+    entryPrice: s.entryPrice,
+    openTime: openTimeOf(s.openTime),
+    virtual: s.virtual,
+    decisions: s.decisions,
+    wouldBeSl: s.wouldBeSl,
+    venueSl: s.venueSl,
+    wouldBeVolume: s.wouldBeVolume,
+    venueVolume: s.venueVolume,
+    shadowExit: exitView(s.shadowExit),
+    actualExit: exitView(s.actualExit),
+    shadowR: s.shadowR,
+    actualR: s.actualR,
+    final: s.final,
+  };
 }
 
 /** DTMS over the account: positions per state, hedges, deep checks. */

@@ -373,6 +373,13 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
 
     // The chart: candles and the stop path drawn on a real canvas (pixels of their colours).
     expect(Number(await page.locator('#chart').getAttribute('data-stops'))).toBeGreaterThanOrEqual(1);
+    // The stop line steps at each bar where the stop path (ISO times) moved the stop within the bars
+    // shown (epoch ms, chart data): the page places the moves by their times, not all at the first bar.
+    const path = (w.bodies.get(`/api/positions/${ticket}/stops`) ?? []).at(-1) as { stops: { time: string | null }[] };
+    const bars = [...w.bodies.entries()].find(([k]) => /^\/api\/market\/[^/]+\/bars$/.test(k))?.[1].at(-1) as { time: number }[];
+    const barOf = (t: number) => bars.findLast((b) => b.time <= t)?.time;
+    const moved = new Set(path.stops.map((x) => (x.time === null ? undefined : barOf(Date.parse(x.time)))).filter((t) => t !== undefined));
+    expect(Number(await page.locator('#chart').getAttribute('data-stops'))).toBeGreaterThanOrEqual(moved.size);
     // Structural types for the page's objects: the project compiles without the DOM library.
     type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
     const painted = await page.locator('#chart canvas').evaluateAll((canvases) => {

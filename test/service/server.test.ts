@@ -245,6 +245,11 @@ describe('chart data and DTMS engine', () => {
     service.loop.resume();
     expect(path.stops[0]!.by).toBe('initial');
     expect(path.stops[path.stops.length - 1]!.sl).toBe(p.sl);
+    // ISO times, the initial stop's the open time; the moves in the order applied.
+    expect(path.openTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(path.stops[0]!.time).toBe(path.openTime);
+    const times = path.stops.map((s) => Date.parse(s.time!));
+    for (let i = 1; i < times.length; i++) expect(times[i]!).toBeGreaterThanOrEqual(times[i - 1]!);
     expect((await get('/api/positions/424242/stops')).status).toBe(404);
     const bars = (await (await get(`/api/market/${p.symbol}/bars?limit=120`)).json()) as { time: number }[];
     expect(bars).toHaveLength(120);
@@ -272,8 +277,9 @@ describe('live updates', () => {
       text += new TextDecoder().decode(value);
     }
     ac.abort();
-    expect(text).toMatch(/event: step\ndata: \{"symbol":"(XAUUSDc|EURUSD|BTCUSDc)","time":\d+,"positions":\d+,"intents":\[/);
-    expect(text).toMatch(/event: decision\ndata: \{"time":\d+,"positionId":"/);
+    // Times are ISO 8601 UTC, as in every answer of the API.
+    expect(text).toMatch(/event: step\ndata: \{"symbol":"(XAUUSDc|EURUSD|BTCUSDc)","time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","positions":\d+,"intents":\[/);
+    expect(text).toMatch(/event: decision\ndata: \{"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","positionId":"/);
   });
 });
 

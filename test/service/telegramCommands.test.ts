@@ -127,6 +127,14 @@ describe('Telegram commands on the running service', () => {
       // /trade shows the action among the last decisions.
       expect(await ask(fake, `/trade ${t}`)).toContain('manual info (manual_change): trailing: waiting for breakeven -&gt; started now; source: telegram');
 
+      // A position out of DTMS's hands: /trade says since when (the API's disabledAt, an ISO time) and why.
+      const d = list.find((x) => x.dtms !== null && x.exits.pending === null)!;
+      const dtmsOff = await fetch(new URL(`/api/positions/${d.ticket}/dtms/disable`, service.url), { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'news <soon>' }) });
+      expect(dtmsOff.status).toBe(200);
+      const disabledAt = positionSchema.parse(await api(`/api/positions/${d.ticket}`)).dtms!.disabledAt!;
+      expect(disabledAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(await ask(fake, `/trade ${d.ticket}`)).toContain(`\nDTMS: out of its hands since ${disabledAt.slice(0, 19).replace('T', ' ')} UTC: news &lt;soon&gt;\n`);
+
       expect(await ask(fake, '/shadow')).toBe('Not in shadow mode: every decision is sent.');
     } finally {
       await service.stop();

@@ -160,9 +160,14 @@ export function errorText(err) {
 
 let marketTime = null;
 
-/** The market's clock as the page's data shows it (the played market runs ahead of the wall clock). */
+/**
+ * The market's clock as the page's data shows it (the played market runs ahead of the wall clock): an
+ * ISO time, as the API and its live events give times, or epoch ms (the chart's bars, the one time the
+ * API keeps in ms). Anything else (null, a malformed time) leaves it as it was.
+ */
 export function noteMarketTime(t) {
-  if (typeof t === 'number' && Number.isFinite(t) && (marketTime === null || t > marketTime)) marketTime = t;
+  const ms = typeof t === 'string' ? Date.parse(t) : t;
+  if (typeof ms === 'number' && Number.isFinite(ms) && (marketTime === null || ms > marketTime)) marketTime = ms;
 }
 
 /** Stamps the page with when its data was refreshed (wall clock) and the market's time (UTC ISO). */

@@ -329,11 +329,20 @@ function ensureChart() {
 
 const decimals = (x) => (Number.isFinite(x) ? (String(x).split('.')[1] ?? '').length : 0);
 
-/** The last bar time (seconds) at or before `sec`; null before the first bar. */
+/**
+ * An ISO time of the API (the stop path's, a decision's, a closed trade's) in the chart's seconds; null
+ * when not known (the venue keeps no open time): the chart places it before the first bar.
+ */
+function seconds(iso) {
+  const ms = typeof iso === 'string' ? Date.parse(iso) : Number.NaN;
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
+}
+
+/** The last bar time (seconds) at or before `sec`; null before the first bar (or for an unknown time). */
 function snap(times, sec) {
   let lo = 0;
   let hi = times.length - 1;
-  if (hi < 0 || sec < times[0]) return null;
+  if (hi < 0 || sec === null || sec < times[0]) return null;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
     if (times[mid] <= sec) lo = mid;
@@ -342,13 +351,17 @@ function snap(times, sec) {
   return times[lo];
 }
 
-/** The stop in force at each bar where it changed, as a step line over the bars shown (up to `endSec`, a closed trade's exit; else the last bar). */
+/**
+ * The stop in force at each bar where it changed, as a step line over the bars shown (up to `endSec`, a
+ * closed trade's exit; else the last bar). A stop of before the first bar (or of an unknown time: the
+ * initial stop of a venue that keeps no open time) is the one in force at the first bar.
+ */
 function stopLine(path, times, endSec = null) {
   if (times.length === 0 || path.stops.length === 0) return [];
   const at = new Map();
   let before = null;
   for (const s of path.stops) {
-    const t = snap(times, Math.floor(s.time / 1000));
+    const t = snap(times, seconds(s.time));
     if (t === null) before = s.sl;
     else at.set(t, s.sl); // later moves in the same bar win
   }
@@ -363,25 +376,25 @@ function stopLine(path, times, endSec = null) {
 
 const STATE_COLORS = { HEALTHY: '#1a7f4b', WARNING_L1: '#b7791f', WARNING_L2: '#c05600', HEDGED: '#6a2fae', RECOVERING: '#1f5ea8', CLOSED: '#4a525c' };
 
+/** Markers on the bars shown: the entry, the stop moves but the trail's, DTMS's state changes, and the exit (times ISO, as the API gives them). */
 function markersFor(path, decisions, times, exit) {
   const out = [];
   const buy = side === 'buy';
-  const entry = snap(times, Math.floor(path.openTime / 1000));
-  if (entry !== null && path.openTime / 1000 >= times[0]) out.push({ time: entry, position: buy ? 'belowBar' : 'aboveBar', shape: buy ? 'arrowUp' : 'arrowDown', color: '#2457c5', text: 'entry' });
+  const entry = snap(times, seconds(path.openTime));
+  if (entry !== null) out.push({ time: entry, position: buy ? 'belowBar' : 'aboveBar', shape: buy ? 'arrowUp' : 'arrowDown', color: '#2457c5', text: 'entry' });
   for (const s of path.stops) {
     if (s.by === 'initial' || s.by === 'trail') continue; // trail moves show as steps; labels would crowd them
-    const t = snap(times, Math.floor(s.time / 1000));
-    if (t !== null && s.time / 1000 >= times[0]) out.push({ time: t, position: buy ? 'belowBar' : 'aboveBar', shape: 'circle', color: '#d64545', text: s.by });
+    const t = snap(times, seconds(s.time));
+    if (t !== null) out.push({ time: t, position: buy ? 'belowBar' : 'aboveBar', shape: 'circle', color: '#d64545', text: s.by });
   }
   for (const d of decisions) {
     if (d.reason !== 'dtms_transition') continue;
-    const sec = Date.parse(d.time) / 1000;
-    const t = snap(times, sec);
-    if (t !== null && sec >= times[0]) out.push({ time: t, position: buy ? 'aboveBar' : 'belowBar', shape: 'square', color: STATE_COLORS[d.dtmsState] ?? '#4a525c', text: d.dtmsState });
+    const t = snap(times, seconds(d.time));
+    if (t !== null) out.push({ time: t, position: buy ? 'aboveBar' : 'belowBar', shape: 'square', color: STATE_COLORS[d.dtmsState] ?? '#4a525c', text: d.dtmsState });
   }
   if (exit) {
-    const t = snap(times, Math.floor(exit.time / 1000));
-    if (t !== null && exit.time / 1000 >= times[0]) out.push({ time: t, position: buy ? 'aboveBar' : 'belowBar', shape: buy ? 'arrowDown' : 'arrowUp', color: '#4a525c', text: `exit ${exit.label}` });
+    const t = snap(times, seconds(exit.time));
+    if (t !== null) out.push({ time: t, position: buy ? 'aboveBar' : 'belowBar', shape: buy ? 'arrowDown' : 'arrowUp', color: '#4a525c', text: `exit ${exit.label}` });
   }
   return out.sort((a, b) => a.time - b.time);
 }
@@ -394,7 +407,11 @@ function priceLine(ch, key, price, options) {
   if (typeof price === 'number' && Number.isFinite(price)) ch.lines.set(key, { price, line: ch.candles.createPriceLine({ price, ...options }) });
 }
 
-/** The chart: bars, and the trade's path when known; `exit` ({time, price, label}) ends a closed trade's stop line and marks its exit. */
+/**
+ * The chart: bars (their times epoch ms, as the bars route gives them), and the trade's path when known
+ * (the stop path route's shape: times ISO); `exit` ({time (ISO), price, label}) ends a closed trade's
+ * stop line and marks its exit.
+ */
 function renderChart(bars, path, decisions, exit = null) {
   const ch = ensureChart();
   if (ch === null) return;
@@ -416,7 +433,7 @@ function renderChart(bars, path, decisions, exit = null) {
   if (bars.length > 0) noteMarketTime(bars[bars.length - 1].time + 60_000); // the last closed M1 bar's close
   $('chart').dataset.bars = String(data.length);
   if (path !== null) {
-    const line = stopLine(path, times, exit === null ? null : Math.floor(exit.time / 1000));
+    const line = stopLine(path, times, exit === null ? null : seconds(exit.time));
     ch.stop.setData(line);
     $('chart').dataset.stops = String(line.length);
     const current = path.stops.length > 0 ? path.stops[path.stops.length - 1].sl : null;
@@ -428,13 +445,13 @@ function renderChart(bars, path, decisions, exit = null) {
   if (!ch.framed && data.length > 0) {
     // First view: from a little before the entry (at least the last 150 bars) to the latest bar; a
     // closed trade from a little before its entry to a little after its exit.
-    const open = path === null ? null : snap(times, Math.floor(path.openTime / 1000));
+    const open = path === null ? null : snap(times, seconds(path.openTime));
     const openIndex = open === null ? 0 : times.indexOf(open);
     if (exit === null) {
       const from = Math.max(0, Math.min(openIndex - 30, data.length - 150));
       ch.c.timeScale().setVisibleLogicalRange({ from, to: data.length + 2 });
     } else {
-      const close = snap(times, Math.floor(exit.time / 1000));
+      const close = snap(times, seconds(exit.time));
       const closeIndex = close === null ? data.length - 1 : times.indexOf(close);
       ch.c.timeScale().setVisibleLogicalRange({ from: Math.max(0, openIndex - 30), to: Math.min(data.length + 2, closeIndex + 30) });
     }
@@ -612,17 +629,16 @@ async function renderClosed(life) {
   $('raw').textContent = JSON.stringify(life, null, 2);
   // The price around the trade, when the bars kept reach back to it.
   const bars = (await getJson(api.bars(t.symbol))).body;
-  const open = Date.parse(t.openTime);
-  const close = Date.parse(t.closeTime);
-  if (bars.length === 0 || close < bars[0].time) {
+  // Bars are epoch ms (chart data); the trade's times ISO.
+  if (bars.length === 0 || Date.parse(t.closeTime) < bars[0].time) {
     $('chart').hidden = true;
     chartNote(`The price bars kept (the last ${bars.length} minutes of ${t.symbol}) do not reach back to this trade: no chart.`);
     return;
   }
   $('chart').hidden = false;
   if (chart !== null) chart.framed = false;
-  const path = { entry: t.entryPrice, openTime: open, tp: null, stops: life.stops.map((x) => ({ time: Date.parse(x.time), sl: x.sl, by: x.by })) };
-  renderChart(bars, path, life.decisions, { time: close, price: t.exitPrice, label: t.exitReason });
+  const path = { entry: t.entryPrice, openTime: t.openTime, tp: null, stops: life.stops };
+  renderChart(bars, path, life.decisions, { time: t.closeTime, price: t.exitPrice, label: t.exitReason });
 }
 
 function exitWords(t) {
