@@ -12,7 +12,8 @@ import { ticketOf, TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Po
 import { newDecisionRecord, startRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { newEvalContext, type EvalContext } from '../exits/evalContext.ts';
 import { evaluateExitPlan, measurePosition, reconcilePending, type SymbolRuleSet } from '../exits/evaluateExitPlan.ts';
-import { createExitPlan, resolveIntent, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext } from '../exits/exitPlan.ts';
+import { applyTriggers, BREAKEVEN_DONE, createExitPlan, resolveIntent, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext } from '../exits/exitPlan.ts';
+import type { TriggerParams } from '../exits/advancedTriggers.ts';
 import { restoreStop } from '../exits/restoreStop.ts';
 import { resolveSymbolParams } from '../exits/symbolParams.ts';
 import { TradeTypeClassifier } from '../exits/tradeType.ts';
@@ -544,6 +545,25 @@ export class ExitEngine {
 
   position(positionId: string): Position | undefined {
     return this.slots.get(positionId)?.position;
+  }
+
+  /**
+   * Recomputes the advanced triggers of the plan under `positionId` from its base now, with the
+   * symbol's latest features, as its next refresh would (and records the 'triggers' decision when they
+   * change): a trader who sets a new base is answered with the trigger the engine uses from now on,
+   * not one that a refresh minutes later replaces. Returns the features (a copy) and the rule
+   * parameters used, so the result can be explained; null when the triggers are no longer refreshed
+   * for the plan (breakeven done, or off in the config: evaluateExitPlan refreshes them only before
+   * breakeven); undefined for a position not managed.
+   */
+  refreshTriggers(positionId: string): { features: MarketFeatures; triggers: TriggerParams } | null | undefined {
+    const slot = this.slots.get(positionId);
+    if (slot === undefined) return undefined;
+    if (slot.plan.breakevenState === BREAKEVEN_DONE || !this.config.exits.breakeven.enabled) return null;
+    const sym = this.symbol(slot.position.symbol);
+    const f = sym.features.snapshot(sym.snapshot);
+    applyTriggers(slot.plan, f, sym.rules.triggers, this.now, this.register, 'triggers_refreshed');
+    return { features: { ...f }, triggers: sym.rules.triggers };
   }
 
   instrument(symbol: string): Instrument | undefined {

@@ -65,9 +65,11 @@ export const positionSchema = z
     exits: z.object({
       enabled: z.boolean(),
       tradeType: z.string(),
-      breakevenPct: z.number(),
+      breakevenPct: z.number().describe('breakeven trigger the engine uses, % of the way from entry to TP (of 2R without a TP): the base as the advanced triggers adjust it'),
+      baseBreakevenPct: z.number().describe("the breakeven trigger's base (the trade type's, or the trader's), % of the way from entry to TP"),
       breakevenR: z.number().nullable().describe('breakeven trigger in R of profit (exits.breakeven.atR as the advanced rules left it); null: at breakevenPct % of the way to TP'),
-      partialPct: z.number(),
+      partialPct: z.number().describe('partial-profit trigger the engine uses, % of the way from entry to TP (of 2R without a TP): the base as the advanced triggers adjust it'),
+      basePartialPct: z.number().describe("the partial trigger's base, % of the way from entry to TP"),
       partialClosePct: z.number(),
       initialVolume: z.number().describe('the volume when Warden started managing the position'),
       closedVolume: z.number().describe("the volume Warden's requests closed since (partials, DTMS), as the venue confirmed"),
@@ -105,6 +107,23 @@ export const positionSchema = z
       .describe('shadow mode (null: live): what Warden would have done; sl and volume above are then the venue\'s'),
   })
   .meta({ id: 'Position' });
+
+const triggerChangeSchema = z.object({
+  base: z.number().describe('the base set, % of the way from entry to TP'),
+  effective: z.number().describe('the trigger the engine uses now: the base as the advanced triggers adjust it, % of the way from entry to TP'),
+  adjustedBy: z.string().nullable().describe('the rules that moved it from the base, in words; null: none did'),
+});
+
+/** A trigger change's outcome, per trigger the request named (a trigger it left out is absent). */
+export const planAppliedSchema = z
+  .object({ breakevenPct: triggerChangeSchema.optional(), partialPct: triggerChangeSchema.optional() })
+  .describe('per trigger the request set: its base, the value the engine uses now, and the advanced rules that moved it (recomputed at once with the market as it is)');
+
+/** The answer to a plan change: the position as it is now, and what became of each trigger set. */
+export const planChangeSchema = positionSchema.extend({ applied: planAppliedSchema }).meta({ id: 'PlanChange' });
+
+/** The answer to a trade registration: the position, and with exit parameters given, what became of them. */
+export const registeredTradeSchema = positionSchema.extend({ applied: planAppliedSchema.optional() }).meta({ id: 'RegisteredTrade' });
 
 export const shadowReportSchema = z
   .object({

@@ -5,26 +5,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from '../exits/exitPlan.ts';
 import type { AccountSession } from '../execution/accountSession.ts';
 import type { WardenStore } from '../store/store.ts';
-import { errorSchema, positionSchema, ticketParams } from './apiSchemas.ts';
+import { errorSchema, planChangeSchema, positionSchema, registeredTradeSchema, ticketParams } from './apiSchemas.ts';
 import { positionViewOfTicket, type LiveViews } from './views.ts';
 import { requestSource } from './access.ts';
-import { startTrailing, type ManualSource } from './positionActions.ts';
-
-const pct = (lo: number, hi: number) => z.number().min(lo).max(hi);
-
-/** What a trader may change in a plan: the base triggers (the advanced triggers adjust from them), the partial size, trailing. */
-export const planPatchSchema = z
-  .strictObject({
-    breakevenPct: pct(5, 300).optional().describe('breakeven trigger, % of R (the advanced triggers adjust from it)'),
-    partialPct: pct(5, 500).optional().describe('partial-profit trigger, % of R'),
-    partialClosePct: pct(5, 95).optional().describe('share of the volume the partial close takes, %'),
-    trailingEnabled: z.boolean().optional(),
-  })
-  .refine((p) => Object.keys(p).length > 0, 'give at least one of breakevenPct, partialPct, partialClosePct, trailingEnabled')
-  .meta({ id: 'PlanPatch' });
+import { actionNotes, triggerRange } from './actionNotes.ts';
+import { changePlan, planFields, planPatchSchema, startTrailing, type PlanApplied } from './positionActions.ts';
 
 export const registerTradeSchema = z
   .strictObject({
@@ -34,10 +21,10 @@ export const registerTradeSchema = z
       .transform((t) => String(t))
       .pipe(z.string().regex(/^[A-Za-z0-9_.:/-]{1,64}$/, 'a ticket is 1 to 64 letters, digits, _ . - : or / (a Binance position is BTC/USDT:USDT:long)'))
       .describe('the ticket as a string; an MT5 ticket may also be sent as a JSON number'),
-    breakevenPct: pct(5, 300).optional(),
-    partialPct: pct(5, 500).optional(),
-    partialClosePct: pct(5, 95).optional(),
-    trailingEnabled: z.boolean().optional(),
+    breakevenPct: planFields.breakevenPct,
+    partialPct: planFields.partialPct,
+    partialClosePct: planFields.partialClosePct,
+    trailingEnabled: planFields.trailingEnabled,
   })
   .meta({ id: 'RegisterTrade' });
 
@@ -65,66 +52,14 @@ export const statisticsSchema = z
   })
   .meta({ id: 'Statistics' });
 
-type Patch = z.infer<typeof planPatchSchema>;
-
-/** Why a patch cannot apply to this plan now ('' when it can). */
-function patchProblem(plan: ExitPlan, p: Patch): string {
-  if (p.breakevenPct !== undefined && plan.breakevenState === BREAKEVEN_DONE) return 'breakeven is already done for this position: its trigger can no longer change';
-  if ((p.partialPct !== undefined || p.partialClosePct !== undefined) && plan.partialState === PARTIAL_DONE) return 'the partial close is already done for this position';
-  const be = p.breakevenPct ?? plan.baseBreakevenPct;
-  const pa = p.partialPct ?? plan.basePartialPct;
-  if (!(pa > be)) return `partialPct (${pa}) must be above breakevenPct (${be}): the partial close comes after breakeven`;
-  return '';
-}
-
-/** What a patch changes, in words with units ('' when it changes nothing): the `manual` record's text. */
-function patchChanges(plan: ExitPlan, p: Patch): string {
-  const out: string[] = [];
-  if (p.breakevenPct !== undefined && p.breakevenPct !== plan.baseBreakevenPct) {
-    out.push(`breakeven trigger: ${Number.isFinite(plan.breakevenR) ? `${plan.breakevenR} R` : `${plan.baseBreakevenPct}%`} -> ${p.breakevenPct}% of the way to TP`);
-  }
-  if (p.partialPct !== undefined && p.partialPct !== plan.basePartialPct) out.push(`partial trigger: ${plan.basePartialPct}% -> ${p.partialPct}% of the way to TP`);
-  if (p.partialClosePct !== undefined && p.partialClosePct !== plan.partialClosePct) out.push(`partial size: ${plan.partialClosePct}% -> ${p.partialClosePct}% of the volume`);
-  if (p.trailingEnabled !== undefined && p.trailingEnabled !== plan.trailingEnabled) out.push(`trailing: ${plan.trailingEnabled ? 'on' : 'off'} -> ${p.trailingEnabled ? 'on' : 'off'}`);
-  return out.join(', ');
-}
-
-function applyPatch(plan: ExitPlan, p: Patch): void {
-  // The base moves, and the current trigger with it; the next refresh adjusts it again from the new base.
-  if (p.breakevenPct !== undefined) {
-    plan.breakevenPct = p.breakevenPct + (plan.breakevenPct - plan.baseBreakevenPct);
-    plan.baseBreakevenPct = p.breakevenPct;
-    // The trader's percent replaces a breakeven set in R (exits.breakeven.atR) for this position.
-    plan.breakevenR = NaN;
-  }
-  if (p.partialPct !== undefined) {
-    plan.partialPct = p.partialPct + (plan.partialPct - plan.basePartialPct);
-    plan.basePartialPct = p.partialPct;
-  }
-  if (p.partialClosePct !== undefined) plan.partialClosePct = p.partialClosePct;
-  if (p.trailingEnabled !== undefined) plan.trailingEnabled = p.trailingEnabled;
-}
-
 export function registerPlanRoutes(
   app: FastifyInstance,
   o: { session: AccountSession; store: WardenStore; views: LiveViews; requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void> },
 ): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { session, store, views, requireToken } = o;
-
-  /** Applies a patch between two steps: null when applied, else [status, message]. */
-  const patch = (ticket: string, p: Patch, source: ManualSource): Promise<[404 | 409, string] | null> =>
-    session.act(() => {
-      const key = session.managedKey(ticket);
-      const plan = key === undefined ? undefined : session.engine.plan(key);
-      if (key === undefined || !plan) return [404, `no position ${ticket} under management`] as [404 | 409, string];
-      const problem = patchProblem(plan, p);
-      if (problem !== '') return [409, problem] as [404 | 409, string];
-      const changes = patchChanges(plan, p);
-      if (changes !== '') session.recordManual(key, `plan: ${changes}`, source);
-      applyPatch(plan, p);
-      return null;
-    });
+  const notes = actionNotes(session.engine.config);
+  const range = triggerRange();
 
   api.patch(
     '/api/positions/:ticket/plan',
@@ -132,21 +67,22 @@ export function registerPlanRoutes(
       onRequest: requireToken,
       schema: {
         operationId: 'updatePlan',
-        summary: "change a position's exit parameters (breakeven and partial triggers, partial size, trailing)",
+        summary: `change a position's base breakeven / partial triggers (% of the way from entry to TP, ${range.min} to ${range.max}), partial size (% of the volume) or trailing; the answer gives each trigger's base, the value used now and the rule that moved it`,
+        description: notes.rmag,
         security: [{ bearer: [] }],
         params: ticketParams,
         body: planPatchSchema,
-        response: { 200: positionSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema },
+        response: { 200: planChangeSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema },
       },
     },
     async (req, reply) => {
-      const failed = await patch(req.params.ticket, req.body, requestSource(req.headers));
-      if (failed !== null) {
-        reply.code(failed[0]);
-        return { error: failed[0] === 404 ? 'not_found' : 'conflict', message: failed[1] };
+      const done = await changePlan(session, req.params.ticket, req.body, requestSource(req.headers));
+      if (Array.isArray(done)) {
+        reply.code(done[0]);
+        return { error: done[0] === 404 ? 'not_found' : 'conflict', message: done[1] };
       }
-      req.log.info({ ticket: req.params.ticket, patch: req.body }, 'plan changed through the API');
-      return positionViewOfTicket(session, req.params.ticket)!;
+      req.log.info({ ticket: req.params.ticket, patch: req.body, applied: done.applied }, 'plan changed through the API');
+      return { ...positionViewOfTicket(session, req.params.ticket)!, applied: done.applied };
     },
   );
 
@@ -156,7 +92,8 @@ export function registerPlanRoutes(
       onRequest: requireToken,
       schema: {
         operationId: 'startTrailing',
-        summary: 'start ATR trailing now, before breakeven (the stop still only tightens, within the broker levels)',
+        summary: 'start ATR trailing now, before breakeven and past the critical gate (the stop still only tightens, within the broker levels)',
+        description: notes.trailing,
         security: [{ bearer: [] }],
         params: ticketParams,
         response: { 200: positionSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema },
@@ -181,9 +118,10 @@ export function registerPlanRoutes(
       schema: {
         operationId: 'registerTrade',
         summary: 'manage an open position now (it is at the broker), optionally with its own exit parameters; 201 when newly managed, 200 when it already was',
+        description: notes.units,
         security: [{ bearer: [] }],
         body: registerTradeSchema,
-        response: { 200: positionSchema, 201: positionSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema },
+        response: { 200: registeredTradeSchema, 201: registeredTradeSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema },
       },
     },
     async (req, reply) => {
@@ -201,15 +139,17 @@ export function registerPlanRoutes(
         reply.code(404);
         return { error: 'not_found', message: `no open position ${ticket} at the broker on a managed symbol` };
       }
+      let applied: PlanApplied | undefined;
       if (Object.keys(params).length > 0) {
-        const failed = await patch(ticket, params, requestSource(req.headers));
-        if (failed !== null) {
-          reply.code(failed[0]);
-          return { error: failed[0] === 404 ? 'not_found' : 'conflict', message: failed[1] };
+        const done = await changePlan(session, ticket, params, requestSource(req.headers));
+        if (Array.isArray(done)) {
+          reply.code(done[0]);
+          return { error: done[0] === 404 ? 'not_found' : 'conflict', message: done[1] };
         }
+        applied = done.applied;
       }
       reply.code(already ? 200 : 201);
-      return positionViewOfTicket(session, ticket)!;
+      return { ...positionViewOfTicket(session, ticket)!, ...(applied !== undefined ? { applied } : {}) };
     },
   );
 

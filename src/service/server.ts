@@ -45,6 +45,7 @@ import { dtmsDefends, registerDtmsRoutes } from './dtmsRoutes.ts';
 import { JournalPages, type DecisionsPage } from './journalPages.ts';
 import { apiTime, LiveViews } from './views.ts';
 import { switchExits } from './positionActions.ts';
+import { actionNotes } from './actionNotes.ts';
 import { HostAllowList, PAGE_HEADER, requestSource, type HostPolicy } from './access.ts';
 
 export interface ServerOptions {
@@ -299,7 +300,7 @@ export async function buildServer(o: ServerOptions) {
   }
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'Warden', description: 'Exits of open trading positions: breakeven, partial profits, ATR trailing, and DTMS defence.', version: o.version },
+      info: { title: 'Warden', description: actionNotes(o.session.engine.config).all, version: o.version },
       servers: [],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
@@ -407,6 +408,7 @@ export async function buildServer(o: ServerOptions) {
         schema: {
           operationId: enabled ? 'enableExits' : 'disableExits',
           summary: enabled ? "turn a position's intelligent exits on" : "turn a position's intelligent exits off (DTMS keeps defending it: the answer says so; .../dtms/disable takes it out of DTMS's hands)",
+          ...(enabled ? { description: actionNotes(session.engine.config).breakeven } : {}),
           security: [{ bearer: [] }],
           params: ticketParams,
           response: { 200: exitsSwitchSchema, 401: errorSchema, 404: errorSchema },

@@ -58,10 +58,13 @@ export interface PositionView {
   exits: {
     enabled: boolean;
     tradeType: string;
+    /** The triggers the engine uses (the base as the advanced triggers adjust it) and their bases, % of the way to TP. */
     breakevenPct: number;
+    baseBreakevenPct: number;
     /** Breakeven at this many R of profit, as the advanced rules left it; null: at breakevenPct of the way to TP. */
     breakevenR: number | null;
     partialPct: number;
+    basePartialPct: number;
     partialClosePct: number;
     /** The volume when Warden started managing the position, and what its requests closed since (as the venue confirmed). */
     initialVolume: number;
@@ -170,8 +173,10 @@ export function positionView(session: AccountSession, key: string): PositionView
       enabled: plan.enabled,
       tradeType: plan.tradeType,
       breakevenPct: plan.breakevenPct,
+      baseBreakevenPct: plan.baseBreakevenPct,
       breakevenR: Number.isNaN(plan.breakevenR) || !(plan.risk > 0) ? null : round(breakevenTriggerR(plan, pos), 2),
       partialPct: plan.partialPct,
+      basePartialPct: plan.basePartialPct,
       partialClosePct: plan.partialClosePct,
       initialVolume: plan.initialVolume,
       closedVolume: plan.closedVolume,

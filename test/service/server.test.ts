@@ -11,7 +11,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
-import { dtmsTradeSchema, healthSchema, positionSchema, stopPathSchema } from '../../src/service/apiSchemas.ts';
+import { dtmsTradeSchema, healthSchema, planChangeSchema, positionSchema, stopPathSchema } from '../../src/service/apiSchemas.ts';
 import { startService, type RunningService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import type { WardenStore } from '../../src/store/store.ts';
@@ -162,7 +162,12 @@ describe('plan changes, trade registration, statistics', () => {
     expect((await get(path, { method: 'PATCH', body: JSON.stringify({ partialClosePct: 40 }), headers: { 'content-type': 'application/json' } })).status).toBe(401);
     const ok = await get(path, { method: 'PATCH', body: JSON.stringify({ breakevenPct: 35, partialPct: 90, partialClosePct: 40, trailingEnabled: false }), headers: auth });
     expect(ok.status).toBe(200);
-    const v = positionSchema.parse(await ok.json());
+    // The position as it is now (what clients read), and per trigger set its base and the value used now.
+    const v = planChangeSchema.parse(await ok.json());
+    expect(v.applied.breakevenPct?.base).toBe(35);
+    expect(v.applied.partialPct?.base).toBe(90);
+    expect([v.applied.breakevenPct?.effective, v.applied.partialPct?.effective]).toEqual([v.exits.breakevenPct, v.exits.partialPct]);
+    expect([v.exits.baseBreakevenPct, v.exits.basePartialPct]).toEqual([35, 90]);
     expect(v.exits.breakevenR).toBeNull();
     expect(v.exits.partialClosePct).toBe(40);
     expect(v.exits.trailingEnabled).toBe(false);
