@@ -341,12 +341,21 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
     // A plan value out of range is refused on the page, naming the field and the range.
     const close = page.locator('#plan-close');
     if (!(await close.isDisabled())) {
-      await close.fill('99');
+      await close.fill('101');
       await page.locator('#plan-form button[type=submit]').click();
-      expect(await page.locator('#act-result').innerText()).toBe('Plan: Partial size (% of the volume) must be a number from 5 to 95');
+      expect(await page.locator('#act-result').innerText()).toBe('Plan: Partial size (% of the volume) must be a number from 0 to 100');
     }
     const history = (await (await get(`/api/positions/${ticket}/decisions?limit=500`)).json()) as { rule: string; note: string }[];
     expect(history.filter((d) => d.rule === 'manual').map((d) => d.note)).toEqual(['intelligent exits: on -> off; source: page', 'intelligent exits: off -> on; source: page']);
+    // A new breakeven base is saved, and the page says the trigger used now when the advanced rules moved it.
+    const be = page.locator('#plan-be');
+    if (!(await be.isDisabled())) {
+      await close.fill('');
+      await be.fill('10');
+      await page.locator('#plan-form button[type=submit]').click();
+      await expect.poll(() => page.locator('#act-result').innerText()).toMatch(/^plan saved: breakevenPct 10( \(used now: [\d.]+; the advanced triggers: .+\))?$/);
+      await expect.poll(() => be.inputValue()).toBe('10');
+    }
     await page.screenshot({ path: join(SCREENSHOTS, 'trade-actions.png'), fullPage: false });
   }
 

@@ -97,6 +97,9 @@ function renderPerformance(t) {
 }
 
 /** The seed's three intelligent-exit flags, and the exit plan behind them when /api/positions/{ticket} answered. */
+/** " (base 30%)" when the advanced triggers moved a trigger from the base the trader edits; '' when not. */
+const baseNote = (used, base) => (base === undefined || used === base ? '' : ` (base ${base}%)`);
+
 function renderExits(ie, p) {
   if (p !== null) lastPosition = p;
   const plan = lastPosition;
@@ -110,7 +113,7 @@ function renderExits(ie, p) {
     rows.push(
       ['Intelligent exits', 'exits.enabled', onOff(x.enabled)],
       ['Trade type', 'exits.tradeType', esc(x.tradeType)],
-      ['Triggers', 'exits.triggers', esc(`breakeven at ${x.breakevenR === null ? `${x.breakevenPct}% of the way to TP` : `${x.breakevenR} R of profit`}, partial at ${x.partialPct}% (closes ${x.partialClosePct}%)`)],
+      ['Triggers', 'exits.triggers', esc(`breakeven at ${x.breakevenR === null ? `${x.breakevenPct}% of the way to TP${baseNote(x.breakevenPct, x.baseBreakevenPct)}` : `${x.breakevenR} R of profit`}, partial at ${x.partialPct}%${baseNote(x.partialPct, x.basePartialPct)} (closes ${x.partialClosePct}%)`)],
       ['Stop owner', 'stopOwner', `<span class="badge owner-${plan.stopOwner === 'dtms' ? 'dtms' : 'exit_plan'}">${plan.stopOwner === 'dtms' ? 'DTMS' : 'exit plan'}</span>`],
       ['Trail moves', 'exits.trailMoves', esc(x.trailMoves)],
       ['Intent in flight', 'exits.pending', x.pending === null ? '<span class="muted">none</span>' : `<span class="mono">${esc(x.pending)}</span>`],
@@ -191,9 +194,9 @@ function renderControls(p) {
   trail.title = x.trailNow ? 'trailing is already started' : !x.trailingEnabled ? 'trailing is off for this position: turn it on in the plan first' : 'start ATR trailing now, before breakeven (the stop still only tightens)';
   if (!planEdited) {
     // The base triggers (the advanced rules adjust from them); a breakeven set in R shows as empty until edited.
-    $('plan-be').value = x.breakevenR === null ? String(x.breakevenPct) : '';
+    $('plan-be').value = x.breakevenR === null ? String(x.baseBreakevenPct) : '';
     $('plan-be').placeholder = x.breakevenR === null ? '' : `${x.breakevenR} R now`;
-    $('plan-partial').value = String(x.partialPct);
+    $('plan-partial').value = String(x.basePartialPct);
     $('plan-close').value = String(x.partialClosePct);
     $('plan-trailing').checked = x.trailingEnabled;
   }
@@ -237,26 +240,37 @@ function planPatch() {
   const p = lastPosition?.exits;
   if (!p) return { error: 'the position is not loaded yet' };
   const patch = {};
-  const read = (id, label, min, max) => {
+  // The range is the input's (min, max in the page), which is the API's: the config's own bounds.
+  const read = (id, label) => {
     const el = $(id);
     if (el.disabled || el.value.trim() === '') return undefined;
     const v = Number(el.value);
+    const min = Number(el.min);
+    const max = Number(el.max);
     if (!Number.isFinite(v) || v < min || v > max) throw new Error(`${label} must be a number from ${min} to ${max}`);
     return v;
   };
   try {
-    const be = read('plan-be', 'Breakeven (% of the way to TP)', 5, 300);
-    const partial = read('plan-partial', 'Partial close (% of the way to TP)', 5, 500);
-    const close = read('plan-close', 'Partial size (% of the volume)', 5, 95);
-    if (be !== undefined && be !== p.breakevenPct) patch.breakevenPct = be;
-    if (partial !== undefined && partial !== p.partialPct) patch.partialPct = partial;
+    const be = read('plan-be', 'Breakeven (% of the way to TP)');
+    const partial = read('plan-partial', 'Partial close (% of the way to TP)');
+    const close = read('plan-close', 'Partial size (% of the volume)');
+    // Compared with the bases, which the form shows and the API sets (the position's triggers are the
+    // bases as the advanced rules adjust them).
+    if (be !== undefined && (be !== p.baseBreakevenPct || p.breakevenR !== null)) patch.breakevenPct = be;
+    if (partial !== undefined && partial !== p.basePartialPct) patch.partialPct = partial;
     if (close !== undefined && close !== p.partialClosePct) patch.partialClosePct = close;
     if ($('plan-trailing').checked !== p.trailingEnabled) patch.trailingEnabled = $('plan-trailing').checked;
-    if ((patch.partialPct ?? p.partialPct) <= (patch.breakevenPct ?? p.breakevenPct)) throw new Error('the partial close must come after breakeven: its % must be above breakeven\'s');
+    if ((patch.partialPct ?? p.basePartialPct) <= (patch.breakevenPct ?? p.baseBreakevenPct)) throw new Error('the partial close must come after breakeven: its % must be above breakeven\'s');
   } catch (err) {
     return { error: err.message };
   }
   return Object.keys(patch).length === 0 ? { error: 'nothing changed' } : { patch };
+}
+
+/** One saved field, with the trigger used now and what moved it when the advanced rules changed the base. */
+function appliedText(key, value, applied) {
+  if (!applied || applied.adjustedBy === null) return `${key} ${value}`;
+  return `${key} ${value} (used now: ${applied.effective}; ${applied.adjustedBy})`;
 }
 
 $('plan-form').addEventListener('submit', (e) => {
@@ -268,9 +282,9 @@ $('plan-form').addEventListener('submit', (e) => {
     return undefined;
   }
   return act('Plan saved', async () => {
-    await sendJson('PATCH', positionPath('/plan'), r.patch);
+    const answer = await sendJson('PATCH', positionPath('/plan'), r.patch);
     planEdited = false;
-    return { message: `plan saved: ${Object.entries(r.patch).map(([k, v]) => `${k} ${v}`).join(', ')}` };
+    return { message: `plan saved: ${Object.entries(r.patch).map(([k, v]) => appliedText(k, v, answer?.applied?.[k])).join(', ')}` };
   });
 });
 
