@@ -65,10 +65,10 @@ export const statisticsSchema = z
   })
   .meta({ id: 'Statistics' });
 
-type Patch = z.infer<typeof planPatchSchema>;
+export type Patch = z.infer<typeof planPatchSchema>;
 
 /** Why a patch cannot apply to this plan now ('' when it can). */
-function patchProblem(plan: ExitPlan, p: Patch): string {
+export function patchProblem(plan: ExitPlan, p: Patch): string {
   if (p.breakevenPct !== undefined && plan.breakevenState === BREAKEVEN_DONE) return 'breakeven is already done for this position: its trigger can no longer change';
   if ((p.partialPct !== undefined || p.partialClosePct !== undefined) && plan.partialState === PARTIAL_DONE) return 'the partial close is already done for this position';
   const be = p.breakevenPct ?? plan.baseBreakevenPct;
@@ -78,7 +78,7 @@ function patchProblem(plan: ExitPlan, p: Patch): string {
 }
 
 /** What a patch changes, in words with units ('' when it changes nothing): the `manual` record's text. */
-function patchChanges(plan: ExitPlan, p: Patch): string {
+export function patchChanges(plan: ExitPlan, p: Patch): string {
   const out: string[] = [];
   if (p.breakevenPct !== undefined && p.breakevenPct !== plan.baseBreakevenPct) {
     out.push(`breakeven trigger: ${Number.isFinite(plan.breakevenR) ? `${plan.breakevenR} R` : `${plan.baseBreakevenPct}%`} -> ${p.breakevenPct}% of the way to TP`);
@@ -89,7 +89,7 @@ function patchChanges(plan: ExitPlan, p: Patch): string {
   return out.join(', ');
 }
 
-function applyPatch(plan: ExitPlan, p: Patch): void {
+export function applyPatch(plan: ExitPlan, p: Patch): void {
   // The base moves, and the current trigger with it; the next refresh adjusts it again from the new base.
   if (p.breakevenPct !== undefined) {
     plan.breakevenPct = p.breakevenPct + (plan.breakevenPct - plan.baseBreakevenPct);
