@@ -17,12 +17,12 @@ import { startService, type RunningService } from '../../src/service/service.ts'
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import { PINNED_NOW } from '../support/liveHarness.ts';
 import { waitUntil } from '../support/waitUntil.ts';
+import { TOOLS } from './mcpTools.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-mcp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const TOKEN = 'mcp-http-token-0123456789abcdef';
 
-export const TOOLS = ['account_summary', 'approve_proposal', 'dtms_status', 'explain_decision', 'get_position', 'get_proposal', 'list_positions', 'list_proposals', 'propose_plan_change', 'recent_decisions', 'reject_proposal', 'set_exits', 'what_if'];
 
 async function serve(name: string, approval: 'agent' | 'dashboard'): Promise<RunningService> {
   const config = configSchema.parse({ service: { port: 0, market: { speed: 400, demoPositions: 2 } }, proposals: { approval } });
