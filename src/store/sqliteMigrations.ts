@@ -221,7 +221,7 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`
         -- One row per proposal (PlanProposal as JSON); seq orders them (newest first in lists).
         CREATE TABLE proposals (
-          seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+          seq        INTEGER PRIMARY KEY,
           id         TEXT NOT NULL UNIQUE,
           ticket     TEXT NOT NULL,
           status     TEXT NOT NULL,
