@@ -19,6 +19,7 @@ import * as replayCommand from './commands/replay.ts';
 import * as serveCommand from './commands/serve.ts';
 import * as shadowCommand from './commands/shadow.ts';
 import * as studyCommand from './commands/study.ts';
+import * as mcpCommand from './commands/mcp.ts';
 // A new command: import it like the ones above, then list it in COMMANDS.
 
 /** A command module: registers its command(s) on the program. */
@@ -38,6 +39,7 @@ export const COMMANDS: readonly CommandModule[] = [
   shadowCommand,
   openapiCommand,
   brokerCommand,
+  mcpCommand,
 ];
 
 /** The version in package.json. */

@@ -444,6 +444,8 @@ export const serviceSchema = z
     tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
     /** A reverse proxy in front terminates TLS: binding beyond loopback over plain HTTP is then allowed. */
     behindProxy: z.boolean().default(false),
+    /** MCP for agents at /mcp (streamable HTTP; the token on every request). */
+    mcp: z.boolean().default(true),
     /** The embedded default's market: generated bars per symbol, played at `speed` bars per second. */
     market: z
       .strictObject({
@@ -550,6 +552,16 @@ export const brokerSchema = z
   })
   .prefault({});
 
+/**
+ * Plan proposals (an agent's, through MCP or the API): who may approve one. dashboard: only a person
+ * on the position's page (an agent's approve is refused); agent: any caller with the token.
+ */
+export const proposalsSchema = z
+  .strictObject({
+    approval: z.enum(['dashboard', 'agent']).default('dashboard'),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   symbols: symbolsSchema,
   exits: exitsSchema,
@@ -559,6 +571,7 @@ export const configSchema = z.strictObject({
   service: serviceSchema,
   notify: notifySchema.prefault({}),
   broker: brokerSchema,
+  proposals: proposalsSchema,
   instruments: symbolTable(instrumentRules).prefault(DEFAULT_INSTRUMENTS as never),
 });
 

@@ -107,7 +107,11 @@ export function exposureRefusal(o: { host: string; explicitToken: boolean; tls: 
 /** The header the dashboard's pages send with their API calls (it separates budgets and names the surface; it is no authentication). */
 export const PAGE_HEADER = 'x-warden-page';
 
-/** The surface a trader's request came from, for its `manual` decision record: the dashboard or a direct API call. */
-export function requestSource(headers: Readonly<Record<string, string | string[] | undefined>>): 'page' | 'api' {
-  return headers[PAGE_HEADER] !== undefined ? 'page' : 'api';
+/** The header Warden's MCP server sends with the API calls its tools make (it names the surface; it is no authentication). */
+export const MCP_HEADER = 'x-warden-mcp';
+
+/** The surface a trader's request came from, for its `manual` decision record: the dashboard, an agent through MCP, or a direct API call. */
+export function requestSource(headers: Readonly<Record<string, string | string[] | undefined>>): 'page' | 'mcp' | 'api' {
+  if (headers[PAGE_HEADER] !== undefined) return 'page';
+  return headers[MCP_HEADER] !== undefined ? 'mcp' : 'api';
 }

@@ -98,7 +98,7 @@ export interface PlanApplied {
 }
 
 /** Why a patch cannot apply to this plan now ('' when it can). */
-function patchProblem(plan: ExitPlan, p: PlanPatch): string {
+export function patchProblem(plan: ExitPlan, p: PlanPatch): string {
   if (p.breakevenPct !== undefined && plan.breakevenState === BREAKEVEN_DONE) return 'breakeven is already done for this position: its trigger can no longer change';
   if ((p.partialPct !== undefined || p.partialClosePct !== undefined) && plan.partialState === PARTIAL_DONE) return 'the partial close is already done for this position';
   const be = p.breakevenPct ?? plan.baseBreakevenPct;
@@ -108,7 +108,7 @@ function patchProblem(plan: ExitPlan, p: PlanPatch): string {
 }
 
 /** What a patch changes, in words with units ('' when it changes nothing): the `manual` record's text. */
-function patchChanges(plan: ExitPlan, p: PlanPatch): string {
+export function patchChanges(plan: ExitPlan, p: PlanPatch): string {
   const out: string[] = [];
   if (p.breakevenPct !== undefined && p.breakevenPct !== plan.baseBreakevenPct) {
     out.push(`breakeven trigger: ${Number.isFinite(plan.breakevenR) ? `${plan.breakevenR} R` : `${plan.baseBreakevenPct}%`} -> ${p.breakevenPct}% of the way to TP`);
@@ -121,12 +121,8 @@ function patchChanges(plan: ExitPlan, p: PlanPatch): string {
 
 /**
  * Changes the plan of the position managed under `ticket`: its base triggers, the partial's size,
- * trailing. The advanced triggers are recomputed from the new base at once, with the market as it is
- * now (they are otherwise refreshed only every few minutes, and their rules set and cap values rather
- * than add to them, so the old adjustment carried over would be a number no rule gives). The answer
- * gives, for each trigger the change named, its base, the value the engine uses now and the rules that
- * moved it. After breakeven (or with breakeven off in the config) the advanced triggers no longer run:
- * a new partial trigger then applies as given.
+ * trailing; recorded as a `manual` decision from `source`. 404 when no position is managed there, 409
+ * when the change cannot apply now; else what became of each trigger set (applyPlanChange).
  */
 export function changePlan(session: AccountSession, ticket: string, p: PlanPatch, source: ManualSource): Promise<ActionRefusal | { applied: PlanApplied }> {
   return session.act((): ActionRefusal | { applied: PlanApplied } => {
@@ -137,27 +133,40 @@ export function changePlan(session: AccountSession, ticket: string, p: PlanPatch
     if (problem !== '') return [409, problem];
     const changes = patchChanges(plan, p);
     if (changes !== '') session.recordManual(key, `plan: ${changes}`, source);
-    if (p.breakevenPct !== undefined) {
-      plan.baseBreakevenPct = p.breakevenPct;
-      // The trader's percent replaces a breakeven set in R (exits.breakeven.atR) for this position.
-      plan.breakevenR = NaN;
-    }
-    if (p.partialPct !== undefined) plan.basePartialPct = p.partialPct;
-    if (p.partialClosePct !== undefined) plan.partialClosePct = p.partialClosePct;
-    if (p.trailingEnabled !== undefined) plan.trailingEnabled = p.trailingEnabled;
-    const applied: PlanApplied = {};
-    if (p.breakevenPct === undefined && p.partialPct === undefined) return { applied };
-
-    const used = session.engine.refreshTriggers(key);
-    if (!used) {
-      // Not refreshed any more: the trader's value is the trigger (breakeven cannot change then: refused above).
-      if (p.partialPct !== undefined) plan.partialPct = p.partialPct;
-      if (p.breakevenPct !== undefined) plan.breakevenPct = p.breakevenPct;
-    }
-    const steps = used ? triggerSteps(plan.side, used.features, plan.baseBreakevenPct, plan.basePartialPct, used.triggers) : null;
-    const words = (which: 'breakeven' | 'partial'): string | null => (used && steps ? adjustmentWords(steps[which], plan.side, used.features, used.triggers) : null);
-    if (p.breakevenPct !== undefined) applied.breakevenPct = { base: plan.baseBreakevenPct, effective: plan.breakevenPct, adjustedBy: words('breakeven') };
-    if (p.partialPct !== undefined) applied.partialPct = { base: plan.basePartialPct, effective: plan.partialPct, adjustedBy: words('partial') };
-    return { applied };
+    return { applied: applyPlanChange(session, key, plan, p) };
   });
+}
+
+/**
+ * Applies a patch patchProblem allows to the plan managed under `key`, inside session.act (the caller
+ * records the change). The advanced triggers are recomputed from the new base at once, with the
+ * market as it is now (they are otherwise refreshed only every few minutes, and their rules set and
+ * cap values rather than add to them, so the old adjustment carried over would be a number no rule
+ * gives). Returns, for each trigger the patch named, its base, the value the engine uses now and the
+ * rules that moved it. After breakeven (or with breakeven off in the config) the advanced triggers no
+ * longer run: a new partial trigger then applies as given.
+ */
+export function applyPlanChange(session: AccountSession, key: string, plan: ExitPlan, p: PlanPatch): PlanApplied {
+  if (p.breakevenPct !== undefined) {
+    plan.baseBreakevenPct = p.breakevenPct;
+    // The trader's percent replaces a breakeven set in R (exits.breakeven.atR) for this position.
+    plan.breakevenR = NaN;
+  }
+  if (p.partialPct !== undefined) plan.basePartialPct = p.partialPct;
+  if (p.partialClosePct !== undefined) plan.partialClosePct = p.partialClosePct;
+  if (p.trailingEnabled !== undefined) plan.trailingEnabled = p.trailingEnabled;
+  const applied: PlanApplied = {};
+  if (p.breakevenPct === undefined && p.partialPct === undefined) return applied;
+
+  const used = session.engine.refreshTriggers(key);
+  if (!used) {
+    // Not refreshed any more: the trader's value is the trigger (breakeven cannot change then: patchProblem refuses it).
+    if (p.partialPct !== undefined) plan.partialPct = p.partialPct;
+    if (p.breakevenPct !== undefined) plan.breakevenPct = p.breakevenPct;
+  }
+  const steps = used ? triggerSteps(plan.side, used.features, plan.baseBreakevenPct, plan.basePartialPct, used.triggers) : null;
+  const words = (which: 'breakeven' | 'partial'): string | null => (used && steps ? adjustmentWords(steps[which], plan.side, used.features, used.triggers) : null);
+  if (p.breakevenPct !== undefined) applied.breakevenPct = { base: plan.baseBreakevenPct, effective: plan.breakevenPct, adjustedBy: words('breakeven') };
+  if (p.partialPct !== undefined) applied.partialPct = { base: plan.basePartialPct, effective: plan.partialPct, adjustedBy: words('partial') };
+  return applied;
 }

@@ -4,7 +4,7 @@
 // validated), 403 for a request naming another host (see access.ts), 404 for an unknown ticket, 429
 // past the rate limit, 500 without internals. Requests and responses go through zod schemas, which
 // also make /openapi.json.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -39,6 +39,10 @@ import type { EventHub } from './eventHub.ts';
 import { registerPlanRoutes } from './planRoutes.ts';
 import { registerShadowRoutes } from './shadowRoutes.ts';
 import { registerAccountRoutes, type AccountRouteOptions } from './accountRoutes.ts';
+import { registerProposalRoutes } from './proposalRoutes.ts';
+import type { ProposalBook } from './proposals.ts';
+import { registerMcpRoute } from '../mcp/mcpRoute.ts';
+import { redactedConfig } from '../config/redact.ts';
 import type { AccountRisk } from '../dtms/defensiveMonitor.ts';
 import { closedTradePath, registerTradeRoutes } from './tradeRoutes.ts';
 import { dtmsDefends, registerDtmsRoutes } from './dtmsRoutes.ts';
@@ -73,6 +77,10 @@ export interface ServerOptions {
   metrics?: () => Record<string, number>;
   /** Live updates for /api/events (server-sent events). */
   hub?: EventHub;
+  /** Plan proposals and what-ifs (/api/proposals, /api/positions/{ticket}/what-if); absent: not served. */
+  proposals?: ProposalBook;
+  /** Serve MCP at /mcp (streamable HTTP, the token on every request). */
+  mcp?: boolean;
   /** The account strip's figures (GET /api/account); absent: the route is not served. */
   account?: Omit<AccountRouteOptions, 'session'>;
   /** Recent closed bars of a symbol, oldest first (the price chart); undefined for an unknown symbol. */
@@ -124,6 +132,9 @@ function lossesNow(r: AccountRisk) {
   return { dailyLossPct: Math.round(r.dailyLossPct * 100) / 100, hourlyLossPct: Math.round(r.hourlyLossPct * 100) / 100, consecutiveStops: r.consecutiveStops ?? 0 };
 }
 
+/** The header of the calls the server makes to itself (see inProcessKey). */
+const IN_PROCESS_HEADER = 'x-warden-in-process';
+
 /** Same-length digests, so the comparison takes the same time whatever the token sent. */
 function tokenMatches(sent: string, expected: string): boolean {
   const a = createHash('sha256').update(sent).digest();
@@ -168,6 +179,8 @@ const CLIENT_ERRORS: Readonly<Record<number, string>> = {
 };
 
 export async function buildServer(o: ServerOptions) {
+  // A secret of this process for the calls it makes to itself (the MCP tools'): never sent anywhere.
+  const inProcessKey = randomBytes(24).toString('base64url');
   const hosts = new HostAllowList(o.hosts ?? { boundHost: '127.0.0.1', allowedHosts: [], tls: o.https !== undefined });
   /** Why a request's token does not open a guarded endpoint ('' when it does). */
   const tokenProblem = (req: FastifyRequest): string => {
@@ -250,6 +263,9 @@ export async function buildServer(o: ServerOptions) {
   // Before anything else: a request naming another host (DNS rebinding) or sent by another site's page
   // is refused, whatever its route, so no answer of this server is ever read by such a page.
   app.addHook('onRequest', async (req, reply) => {
+    // The MCP tools' own calls, made in this process (Fastify's inject: no socket to check), carry this
+    // process's secret; the agent's request that made them passed this check on its way in.
+    if (req.headers[IN_PROCESS_HEADER] === inProcessKey && req.socket.localPort === undefined) return;
     const origin = req.headers.origin;
     const why = hosts.refusal({ host: req.headers.host, origin }, req.socket.localAddress, req.socket.localPort);
     if (why !== '') await reply.code(403).send({ error: 'forbidden', message: why });
@@ -432,6 +448,17 @@ export async function buildServer(o: ServerOptions) {
   registerDtmsRoutes(app, { session, requireToken });
   registerTradeRoutes(app, { store });
   if (o.account) registerAccountRoutes(app, { ...o.account, session });
+  if (o.proposals) registerProposalRoutes(app, { book: o.proposals, requireToken });
+  if (o.mcp === true) registerMcpRoute(app, { token: o.token, version: o.version, requireToken, inProcess: { header: IN_PROCESS_HEADER, key: inProcessKey } });
+
+  api.get(
+    '/api/config',
+    {
+      onRequest: requireToken,
+      schema: { operationId: 'getConfig', summary: 'the config Warden runs with, the defaults filled in, secrets hidden', security: [{ bearer: [] }], response: { 200: z.record(z.string(), z.unknown()), 401: errorSchema } },
+    },
+    () => redactedConfig(session.engine.config) as unknown as Record<string, unknown>,
+  );
 
   api.get(
     '/api/dtms/trade/:ticket',

@@ -33,6 +33,7 @@ import { PaperMarket } from './paperMarket.ts';
 import { buildServer } from './server.ts';
 import { AccountFigures } from './accountFigures.ts';
 import { AccountRiskFeed } from './accountRiskFeed.ts';
+import { ProposalBook } from './proposals.ts';
 import { apiTime } from './views.ts';
 import { exposureRefusal, isLoopback } from './access.ts';
 
@@ -308,6 +309,8 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       return { bars_played: loop.played, sse_clients: hub.clients, notifications_sent: sent, notifications_failed: failed, notifications_dropped: dropped };
     }, hub, recentBars: (symbol, limit) => recent.last(symbol, limit),
     account: { figures, venue: configured.kind, account: configured.describe, clock, wallClock },
+    proposals: new ProposalBook({ session, store, bars: (symbol) => recent.lastBars(symbol, KEPT_HISTORY), approval: config.proposals.approval, version: o.version, clock }),
+    mcp: svc.mcp,
   });
   try {
     await app.listen({ host: config.service.host, port: config.service.port });

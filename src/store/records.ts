@@ -351,6 +351,21 @@ const closedTradeHedgeSchema = z.strictObject({
   from: source,
 }) satisfies z.ZodType<ClosedTradeHedge>;
 
+export const planProposalSchema = z.strictObject({
+  id: z.string(),
+  lifetime: z.string(),
+  ticket: z.string(),
+  symbol: z.string(),
+  patch: z.strictObject({ breakevenPct: z.number().optional(), partialPct: z.number().optional(), partialClosePct: z.number().optional(), trailingEnabled: z.boolean().optional() }),
+  rationale: z.string(),
+  proposedBy: z.string(),
+  createdAt: z.number(),
+  status: z.enum(['shadow', 'approved', 'rejected', 'void']),
+  decidedAt: z.number().nullable(),
+  decidedBy: z.string().nullable(),
+  decisionNote: z.string(),
+});
+
 export const closedTradeSchema = z.strictObject({
   key: str,
   ticket: str,

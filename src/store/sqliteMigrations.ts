@@ -215,4 +215,21 @@ export const MIGRATIONS: readonly Migration[] = [
       // session (from the journal and the venue's history): SQL alone cannot say how they ended.
     },
   },
+  {
+    description: 'proposals: plan changes proposed for a position (by an agent, the API or a page), tried in shadow until approved or rejected',
+    up(db) {
+      db.exec(`
+        -- One row per proposal (PlanProposal as JSON); seq orders them (newest first in lists).
+        CREATE TABLE proposals (
+          seq        INTEGER PRIMARY KEY,
+          id         TEXT NOT NULL UNIQUE,
+          ticket     TEXT NOT NULL,
+          status     TEXT NOT NULL,
+          proposal   TEXT NOT NULL
+        );
+        CREATE INDEX proposals_by_status ON proposals (status, seq);
+        CREATE INDEX proposals_by_ticket ON proposals (ticket, seq);
+      `);
+    },
+  },
 ];

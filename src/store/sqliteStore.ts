@@ -35,6 +35,7 @@ import type { ExitPlan } from '../exits/exitPlan.ts';
 import { MIGRATIONS, type Migration } from './sqliteMigrations.ts';
 import {
   closedTradeSchema,
+  planProposalSchema,
   decisionRecordSchema,
   decodeRecord,
   encodeRecord,
@@ -56,6 +57,7 @@ import {
   describeStoreFailure,
   StoreError,
   type ClosedTrade,
+  type PlanProposal,
   type ClosedTradeQuery,
   type IntentFill,
   type IntentAnswer,
@@ -967,6 +969,31 @@ export class SqliteStore implements WardenStore {
     return rows.map((r) => decodeRecord(closedTradeSchema, r.trade, this.location, 'closed_trades', r.key));
   }
 
+  // ---- plan proposals (schema 9)
+
+  private prStatements: ReturnType<typeof prepareProposalStatements> | null = null;
+  private get pr(): ReturnType<typeof prepareProposalStatements> {
+    return (this.prStatements ??= prepareProposalStatements(this.db));
+  }
+
+  saveProposal(p: PlanProposal): void {
+    this.pr.put.run(p.id, p.ticket, p.status, encodeRecord(p));
+  }
+
+  proposal(id: string): PlanProposal | null {
+    const row = this.pr.get.get(id) as { id: string; proposal: string } | undefined;
+    return row === undefined ? null : decodeRecord(planProposalSchema, row.proposal, this.location, 'proposals', row.id);
+  }
+
+  proposals(q: { status?: PlanProposal['status']; ticket?: string; limit: number }): PlanProposal[] {
+    const rows = this.pr.list.all({ status: q.status ?? null, ticket: q.ticket ?? null, limit: Math.max(0, Math.floor(q.limit)) }) as { id: string; proposal: string }[];
+    return rows.map((r) => decodeRecord(planProposalSchema, r.proposal, this.location, 'proposals', r.id));
+  }
+
+  proposalCount(): number {
+    return (this.pr.count.get() as { n: number }).n;
+  }
+
   // ---- legacy rules
 
   saveLegacyRule(r: StoredLegacyRule): void {
@@ -1104,6 +1131,16 @@ function prepareClosedTradeStatements(db: Database.Database) {
     ),
     fillPut: db.prepare('INSERT INTO intent_fills (intent_id, position_id, price, at) VALUES (?, ?, ?, ?) ON CONFLICT (intent_id) DO UPDATE SET price = excluded.price, at = excluded.at'),
     fillsOf: db.prepare('SELECT f.intent_id, f.price, f.at FROM intent_fills f JOIN intents i ON i.id = f.intent_id WHERE f.position_id = ? ORDER BY i.seq'),
+  };
+}
+
+/** Statements of the proposals table (schema 9), prepared on first use (see above). */
+function prepareProposalStatements(db: Database.Database) {
+  return {
+    put: db.prepare('INSERT INTO proposals (id, ticket, status, proposal) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET ticket = excluded.ticket, status = excluded.status, proposal = excluded.proposal'),
+    get: db.prepare('SELECT id, proposal FROM proposals WHERE id = ?'),
+    list: db.prepare('SELECT id, proposal FROM proposals WHERE (@status IS NULL OR status = @status) AND (@ticket IS NULL OR ticket = @ticket) ORDER BY seq DESC LIMIT @limit'),
+    count: db.prepare('SELECT count(*) AS n FROM proposals'),
   };
 }
 

@@ -222,6 +222,30 @@ export interface IntentFill {
   at: number;
 }
 
+/** A plan change proposed for one position (by an agent, the API or a page), tried in shadow until a person or agent decides. */
+export interface PlanProposal {
+  /** 'p-<n>': unique in a store. */
+  id: string;
+  /** The lifetime it is for (`<ticket>#<n>`); void once that lifetime ends. */
+  lifetime: string;
+  ticket: string;
+  symbol: string;
+  /** The change: base triggers in % of the way from entry to TP, the partial's size in % of the volume, trailing on/off. */
+  patch: { breakevenPct?: number; partialPct?: number; partialClosePct?: number; trailingEnabled?: boolean };
+  /** Why, in the proposer's words. */
+  rationale: string;
+  /** Where it came from: 'mcp', 'api', 'page'. */
+  proposedBy: string;
+  /** Epoch ms (the session's clock). */
+  createdAt: number;
+  /** shadow: proposed, its what-if shown beside the actual, nothing changed; approved: applied to the plan; rejected; void: the position closed or the change no longer applies. */
+  status: 'shadow' | 'approved' | 'rejected' | 'void';
+  decidedAt: number | null;
+  decidedBy: string | null;
+  /** The decision's words: the approver's note, why it was void. */
+  decisionNote: string;
+}
+
 /**
  * The embedded paper account of `warden serve` and the position of its played market, kept with each
  * step so that a restart goes on where the account stopped (same positions, tickets, realized profit,
@@ -415,6 +439,14 @@ export interface WardenStore {
   closedTradePage(query: ClosedTradeQuery): ClosedTrade[];
   /** Lifetimes that ended without a closed trade recorded (a stop before it was, a store older than schema 8), the latest ended first. */
   endedWithoutClosedTrade(limit: number): StoredLifetime[];
+
+  // Plan proposals (schema 9). Saving replaces the row with the same id.
+  saveProposal(p: PlanProposal): void;
+  proposal(id: string): PlanProposal | null;
+  /** The latest first; `status`: only those. */
+  proposals(q: { status?: PlanProposal['status']; ticket?: string; limit: number }): PlanProposal[];
+  /** How many proposals the store holds (the next id's number). */
+  proposalCount(): number;
 
   // Legacy rules imported from the Python bot, by ticket: the plan is built from one (planFromLegacy)
   // when the position is first seen, because the legacy file lacks the volume and instrument.

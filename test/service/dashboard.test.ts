@@ -518,6 +518,41 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
     await close(w);
   });
 
+  it("an agent's proposal shows on the trade page with its what-if; a person approves it there (the default approval: dashboard)", async () => {
+    await service.loop.pause();
+    try {
+      const list = (await (await get('/api/positions')).json()) as { ticket: string; exits: { trailingEnabled: boolean } }[];
+      const p = list[0]!;
+      const posted = await fetch(new URL('/api/proposals', service.url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-warden-mcp': '1' },
+        body: JSON.stringify({ ticket: p.ticket, patch: { trailingEnabled: !p.exits.trailingEnabled }, rationale: 'an agent thinks so' }),
+      });
+      expect(posted.status).toBe(201);
+      const { id } = (await posted.json()) as { id: string };
+      const w = await open(`/dtms/trade/${p.ticket}`);
+      const { page } = w;
+      const prompts: string[] = [];
+      page.on('dialog', (d) => {
+        prompts.push(d.message());
+        void d.accept(/API token/.test(d.message()) ? TOKEN : 'looks right');
+      });
+      const item = page.locator(`#proposals .proposal[data-id="${id}"]`);
+      await item.waitFor();
+      expect(await item.innerText()).toContain(`${id}: trailing ${p.exits.trailingEnabled ? 'off' : 'on'} · proposed by mcp`);
+      expect(await item.locator('dl').innerText()).toMatch(/Plan as it is\s+[+-−]?\d+\.\d\d R/);
+      await page.screenshot({ path: join(SCREENSHOTS, 'trade-proposal.png'), fullPage: false });
+      await item.locator('button.approve').click();
+      await expect.poll(() => page.locator('#act-result').innerText(), { timeout: 20_000 }).toMatch(new RegExp(`^${id} approved`));
+      const decided = (await (await get(`/api/proposals/${id}`)).json()) as { proposal: { status: string; decidedBy: string; decisionNote: string } };
+      expect(decided.proposal).toMatchObject({ status: 'approved', decidedBy: 'page', decisionNote: 'looks right' });
+      await expect.poll(() => page.locator('#proposals').isHidden()).toBe(true);
+      await close(w, (e) => e.url.endsWith('/approve') && e.status === 401);
+    } finally {
+      service.loop.resume();
+    }
+  });
+
   it('an unknown ticket shows "not under management"; a ticket with markup in it is shown as text', async () => {
     const w = await open('/dtms/trade/424242');
     await w.page.locator('#missing').waitFor();

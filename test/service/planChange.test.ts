@@ -13,6 +13,7 @@ import { triggerParamsFor } from '../../src/exits/exitPlan.ts';
 import { resolveSymbolParams } from '../../src/exits/symbolParams.ts';
 import { adjustmentWords, triggerSteps } from '../../src/exits/triggerSteps.ts';
 import { createLogger } from '../../src/log.ts';
+import { PAGE_HEADER } from '../../src/service/access.ts';
 import { triggerRange } from '../../src/service/actionNotes.ts';
 import { planChangeSchema, positionSchema } from '../../src/service/apiSchemas.ts';
 import { startService, type RunningService } from '../../src/service/service.ts';
@@ -132,6 +133,19 @@ describe('PATCH /api/positions/{ticket}/plan', () => {
     expect(body.applied?.breakevenPct).toMatchObject({ base: 45, effective: 20 });
     const plain = (await (await call('/api/trades', { method: 'POST', headers: auth, body: JSON.stringify({ ticket: p.ticket }) })).json()) as Record<string, unknown>;
     expect('applied' in plain).toBe(false);
+  });
+
+  it('an approved proposal changes the plan as PATCH does: the triggers recomputed from the new base', async () => {
+    const p = await openPosition();
+    if (p.exits.basePartialPct <= 55) expect((await patch(p.ticket, { partialPct: 90 })).status).toBe(200);
+    const proposed = await call('/api/proposals', { method: 'POST', headers: auth, body: JSON.stringify({ ticket: p.ticket, patch: { breakevenPct: 55 }, rationale: 'give the trade room' }) });
+    expect(proposed.status, await proposed.clone().text()).toBe(201);
+    const { id } = (await proposed.json()) as { id: string };
+    // proposals.approval is dashboard by default: approved from the page.
+    const approved = await call(`/api/proposals/${id}/approve`, { method: 'POST', headers: { ...auth, [PAGE_HEADER]: '1' }, body: '{}' });
+    expect(approved.status, await approved.clone().text()).toBe(200);
+    const plan = service.session.engine.plan(service.session.managedKey(p.ticket)!)!;
+    expect([plan.baseBreakevenPct, plan.breakevenPct]).toEqual([55, 20]);
   });
 
   it("the trade page's plan form takes the same range", () => {

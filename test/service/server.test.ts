@@ -138,7 +138,7 @@ describe('the HTTP API on a real port', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(await new Validator().validate(doc as unknown as Parameters<Validator["validate"]>[0])).toEqual({ valid: true });
     const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((op) => op.operationId));
-    expect(ops.sort()).toEqual(['disableDtms', 'disableExits', 'enableDtms', 'enableExits', 'getAccount', 'getDtmsActions', 'getDtmsEngine', 'getDtmsStatus', 'getClosedTrade', 'getDtmsTrade', 'getHealth', 'getPosition', 'getStatistics', 'listClosedTrades', 'listPositions', 'positionHistory', 'promoteShadow', 'recentBars', 'recentDecisions', 'registerTrade', 'shadowReport', 'startTrailing', 'stopPath', 'updatePlan'].sort());
+    expect(ops.sort()).toEqual(['disableDtms', 'disableExits', 'enableDtms', 'enableExits', 'getAccount', 'approveProposal', 'getConfig', 'getProposal', 'listProposals', 'proposePlanChange', 'rejectProposal', 'whatIf', 'getDtmsActions', 'getDtmsEngine', 'getDtmsStatus', 'getClosedTrade', 'getDtmsTrade', 'getHealth', 'getPosition', 'getStatistics', 'listClosedTrades', 'listPositions', 'positionHistory', 'promoteShadow', 'recentBars', 'recentDecisions', 'registerTrade', 'shadowReport', 'startTrailing', 'stopPath', 'updatePlan'].sort());
     expect(doc.paths['/api/positions/{ticket}/exits/disable']?.post?.security).toEqual([{ bearer: [] }]);
     expect((await get('/docs')).status).toBeLessThan(400);
     const m = await get('/metrics');

@@ -106,7 +106,7 @@ describe('SqliteStore: opening and meta', () => {
     const db = new Database(file, { readonly: true });
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
     db.close();
-    expect(tables).toEqual(['closed_trades', 'decisions', 'dtms_state', 'intent_fills', 'intents', 'legacy_rules', 'lifetimes', 'meta', 'plans', 'positions', 'replay_checkpoint_parts', 'replay_checkpoints', 'session_state']);
+    expect(tables).toEqual(['closed_trades', 'decisions', 'dtms_state', 'intent_fills', 'intents', 'legacy_rules', 'lifetimes', 'meta', 'plans', 'positions', 'proposals', 'replay_checkpoint_parts', 'replay_checkpoints', 'session_state']);
   });
 
   it('read-only: a missing file is not created; an existing store is read, not written, and nothing is left beside it', () => {

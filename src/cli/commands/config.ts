@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import { defaultConfig, loadConfigFile } from '../../config/load.ts';
 import { formatConfigErrors } from '../../config/errors.ts';
 import type { WardenConfig } from '../../config/schema.ts';
+import { redactedConfig } from '../../config/redact.ts';
 import { CliError } from '../errors.ts';
 import { writeOut } from '../io.ts';
 
@@ -11,18 +12,8 @@ interface FormatOptions {
   json?: boolean;
 }
 
-/** Secrets set in the file are shown as set, never printed (the output may be pasted into a chat or an issue). */
-function redacted(config: WardenConfig): WardenConfig {
-  const c = structuredClone(config);
-  const hidden = '(set; hidden)';
-  if (c.service.token !== undefined) c.service.token = hidden;
-  if (c.notify.discord?.webhookUrl !== undefined) c.notify.discord.webhookUrl = hidden;
-  if (c.notify.telegram?.botToken !== undefined) c.notify.telegram.botToken = hidden;
-  return c;
-}
-
 function render(full: WardenConfig, header: string, options: FormatOptions): string {
-  const config = redacted(full);
+  const config = redactedConfig(full);
   if (options.json === true) return `${JSON.stringify(config, null, 2)}\n`;
   const body = stringify(config, { lineWidth: 0 });
   return `${header
