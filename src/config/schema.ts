@@ -164,11 +164,12 @@ export const strategyTemplate = z
   });
 
 /**
- * The original bot's 13 strategy types as templates (its `universal_sl_tp_config.json` and the types its
- * API accepted). Its breakeven triggers are in R; its trailing methods other than ATR (structure, micro
- * CHOCH, displacement) are ATR trailing here, on the timeframe it trailed on. Its breakout partial at
- * 1.5R is 75% of the way to a 2R target (the reference without a TP). The eight SMC types had no entry
- * of their own and took its default rules: here they set nothing and take Warden's exits defaults.
+ * The original bot's 13 strategy types as templates: the five its stop manager had parameters for, and
+ * the eight SMC types its API also accepted. Its breakeven triggers are in R; its trailing methods other
+ * than ATR (structure, micro CHOCH, displacement) are ATR trailing here, on the timeframe it trailed on.
+ * Its breakout partial at 1.5R is 75% of the way to a 2R target (the reference without a TP). The SMC
+ * types had no parameters of their own and took its default rules: here they set nothing and take
+ * Warden's exits defaults, its counterpart of those.
  */
 export const DEFAULT_STRATEGIES = {
   breakout_ib_volatility_trap: { breakevenR: 1, partialPct: 75, partialClosePct: 50, trailingMultiplier: 1.5, trailingTimeframe: 'M5' },
