@@ -17,6 +17,8 @@ import { emptyMarketFeatures } from '../../src/features/snapshot.ts';
 import { generateSampleMarket } from '../../src/market/sampleMarket.ts';
 import { config, ExitHarness, neutralFeatures } from '../support/exitHarness.ts';
 import { SimBook, spreadOf } from '../support/simBook.ts';
+import { planConfig } from '../../src/service/proposals.ts';
+import { withoutStrategyToken } from '../../src/exits/strategyTemplates.ts';
 
 const KNOWN =
   'breakout_ib_volatility_trap, trend_continuation_pullback, liquidity_sweep_reversal, order_block_rejection, mean_reversion_range_scalp, ' +
@@ -171,6 +173,25 @@ describe('a template chosen for a plan that exists', () => {
     expect(apply(g, 'calm')).toEqual({ ok: false, message: 'the partial close is already done for this position: strategy template calm would change it' });
     g.plan.partialState = 0;
     expect(apply(g, 'calm')).toMatchObject({ ok: true, change: "strategy template: none -> calm (api); partial size: 50% -> 30% of the volume, trail multiplier: the symbol's -> 2.5" });
+  });
+});
+
+describe("a what-if replay of a plan (the proposals' replays)", () => {
+  const fields = (h: ExitHarness) => {
+    const p = h.plan;
+    return [p.baseBreakevenPct, p.breakevenR, p.basePartialPct, p.partialClosePct, p.trailingEnabled, p.templateTrailingMultiplier, p.templateBufferMultiplier, p.trailTimeframe];
+  };
+  const replayed = (live: ExitHarness, patch: Parameters<typeof planConfig>[2]) =>
+    new ExitHarness({ symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: 1990, tp: 2030, volume: 1, comment: withoutStrategyToken(live.position.comment), config: planConfig(live.cfg, live.plan, patch) });
+
+  it("runs on the plan's template, however it was chosen, and a patch changes it as it would the live plan", () => {
+    const bo = { breakevenR: 1, partialPct: 75, partialClosePct: 50, trailingMultiplier: 1.5, trailingTimeframe: 'M5', bufferMultiplier: 0.5 };
+    const live = gold('!strategy:bo', config({ exits: { breakeven: { atR: 0.8 }, strategies: { bo } } }));
+    expect(fields(replayed(live, {}))).toEqual(fields(live));
+    const patched = replayed(live, { breakevenPct: 40 });
+    expect(fields(patched)).toEqual([40, NaN, 75, 50, true, 1.5, 0.5, 'M5']);
+    const plain = gold('');
+    expect(fields(replayed(plain, {}))).toEqual(fields(plain));
   });
 });
 
