@@ -12,6 +12,7 @@ import { errorSchema, positionSchema, ticketParams } from './apiSchemas.ts';
 import { positionViewOfTicket, type LiveViews } from './views.ts';
 import { requestSource } from './access.ts';
 import { startTrailing, type ManualSource } from './positionActions.ts';
+import { applyStrategy, strategyAsked } from './strategyChoice.ts';
 
 const pct = (lo: number, hi: number) => z.number().min(lo).max(hi);
 
@@ -38,6 +39,11 @@ export const registerTradeSchema = z
     partialPct: pct(5, 500).optional(),
     partialClosePct: pct(5, 95).optional(),
     trailingEnabled: z.boolean().optional(),
+    strategy_type: z
+      .string()
+      .max(64)
+      .optional()
+      .describe("a strategy template's name (exits.strategies; the original bot's strategy_type values, any case): its exit parameters become the plan's base, the fields above then change them; an unknown name is refused (400) with the known ones"),
   })
   .meta({ id: 'RegisterTrade' });
 
@@ -183,15 +189,20 @@ export function registerPlanRoutes(
         summary: 'manage an open position now (it is at the broker), optionally with its own exit parameters; 201 when newly managed, 200 when it already was',
         security: [{ bearer: [] }],
         body: registerTradeSchema,
-        response: { 200: positionSchema, 201: positionSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema },
+        response: { 200: positionSchema, 201: positionSchema, 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema },
       },
     },
     async (req, reply) => {
-      const { ticket, ...params } = req.body;
+      const { ticket, strategy_type, ...params } = req.body;
+      const strategy = strategy_type === undefined ? undefined : strategyAsked(session, strategy_type);
+      if (strategy !== undefined && !strategy.ok) {
+        reply.code(400);
+        return { error: strategy.error, message: strategy.message };
+      }
       const already = session.managedKey(ticket) !== undefined;
       if (!already) {
         try {
-          await session.refreshFromBroker();
+          await session.refreshFromBroker(strategy === undefined ? undefined : { ticket, name: strategy.name });
         } catch (err) {
           reply.code(503);
           return { error: 'broker_unavailable', message: `cannot read the broker's positions: ${err instanceof Error ? err.message : String(err)}` };
@@ -200,6 +211,14 @@ export function registerPlanRoutes(
       if (session.managedKey(ticket) === undefined) {
         reply.code(404);
         return { error: 'not_found', message: `no open position ${ticket} at the broker on a managed symbol` };
+      }
+      // The template first (a plan already managed, or adopted by a step meanwhile, changes to it), then the fields given beside it.
+      if (strategy !== undefined) {
+        const failed = await applyStrategy(session, ticket, strategy.name, requestSource(req.headers));
+        if (failed !== null) {
+          reply.code(failed[0]);
+          return { error: failed[0] === 404 ? 'not_found' : 'conflict', message: failed[1] };
+        }
       }
       if (Object.keys(params).length > 0) {
         const failed = await patch(ticket, params, requestSource(req.headers));
