@@ -71,7 +71,15 @@ export function chooseStrategy(exits: ExitsConfig, position: Pick<Position, 'com
   }
   if (asked !== '') {
     const found = lookUpStrategy(exits, asked);
-    return found.ok ? { name: found.name, source, template: found.template, unknown: '' } : { name: '', source, template: null, unknown: asked };
+    if (found.ok) return { name: found.name, source, template: found.template, unknown: '' };
+    // MT5 keeps 31 characters of a comment: after "!strategy:" a long name arrives cut. A cut name
+    // that begins exactly one template's name is that template; two or more, and it stays unknown.
+    if (source === 'comment') {
+      const cut = normaliseStrategyName(asked);
+      const matches = knownStrategies(exits).filter((n) => n.startsWith(cut));
+      if (cut.length >= 3 && matches.length === 1) return { name: matches[0]!, source, template: exits.strategies[matches[0]!]!, unknown: '' };
+    }
+    return { name: '', source, template: null, unknown: asked };
   }
   const configured = bySymbol(exits.strategyBySymbol, canonical);
   // The config's names were checked at load: a configured name is always a template.

@@ -52,6 +52,16 @@ describe('a template named in the comment (!strategy:NAME)', () => {
     expect([h.plan.strategy, h.plan.trailingEnabled, h.plan.breakevenR, h.plan.tradeType]).toEqual(['mean_reversion_range_scalp', false, 0.5, 'INTRADAY']);
   });
 
+  it("a name MT5 cut at the comment's 31 characters: the one template it begins; a cut two templates begin stays unknown", () => {
+    // "!strategy:" leaves 21 characters: "breakout_ib_volatilit" begins only breakout_ib_volatility_trap.
+    const cut = gold('!strategy:breakout_ib_volatilit');
+    expect([cut.plan.strategy, cut.plan.strategySource]).toEqual(['breakout_ib_volatility_trap', 'comment']);
+    // "m" begins mean_reversion_range_scalp, market_structure_shift and mitigation_block: no choice made.
+    const ambiguous = gold('!strategy:m');
+    expect(ambiguous.plan.strategy).toBe('');
+    expect(ambiguous.last('classify').note).toContain('strategy template "m" (comment) is unknown');
+  });
+
   it('an unknown name: the defaults, and the classify record says the name is unknown and lists the known ones', () => {
     const h = gold('!strategy:moon_shot');
     const plain = gold('');
