@@ -200,8 +200,11 @@ export function toConfigErrors(issues: readonly z.core.$ZodIssue[], schema: Sche
         break;
       }
       case 'invalid_key': {
-        const keys = allowedKeys(fieldSchema);
-        out.push({ path: at, message: `invalid key ${describeValue(value)}${keys ? `: must be one of ${listOf(keys)}` : ''}` });
+        // The path ends at the key itself: what keys are allowed is the mapping's, one level up, or
+        // the key schema's own message (a name's pattern).
+        const keys = allowedKeys(schemaAt(schema, path.slice(0, -1)));
+        const why = issue.issues.map(customMessage).find((m) => m !== undefined);
+        out.push({ path: at, message: `invalid key ${describeValue(value)}${keys ? `: must be one of ${listOf(keys)}` : why !== undefined ? `: ${why}` : ''}` });
         break;
       }
       case 'not_multiple_of': {

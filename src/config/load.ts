@@ -108,6 +108,25 @@ function mergeFixedEntries(user: Json, builtIn: Json): Json {
   return result;
 }
 
+/**
+ * Merges the user's strategy templates over the built-in ones: a built-in name's entry field by field
+ * (a field set to null goes back to unset: the exits default), a new name as given.
+ */
+function mergeTemplates(user: Json, builtIn: Json): Json {
+  const result: Json = structuredClone(builtIn);
+  for (const [name, value] of Object.entries(user)) {
+    const base = result[name];
+    if (!isPlainObject(value)) {
+      result[name] = value;
+      continue;
+    }
+    const merged: Json = isPlainObject(base) ? { ...base, ...value } : { ...value };
+    for (const [field, v] of Object.entries(value)) if (v === null) delete merged[field];
+    result[name] = merged;
+  }
+  return result;
+}
+
 function decorationsOf(raw: Json): readonly string[] {
   const symbols = raw.symbols;
   if (isPlainObject(symbols)) {
@@ -136,6 +155,10 @@ function mergeOverDefaults(raw: Json, errors: ConfigError[]): Json {
       exits.rmag = rmag;
     }
     if (isPlainObject(exits.tradeTypes)) exits.tradeTypes = mergeFixedEntries(exits.tradeTypes, DEFAULTS.exits.tradeTypes);
+    if (isPlainObject(exits.strategies)) exits.strategies = mergeTemplates(exits.strategies, DEFAULTS.exits.strategies);
+    if (isPlainObject(exits.strategyBySymbol)) {
+      exits.strategyBySymbol = mergeTable(exits.strategyBySymbol, DEFAULTS.exits.strategyBySymbol, ['exits', 'strategyBySymbol'], ctx, 'values');
+    }
     out.exits = exits;
   }
   if (isPlainObject(out.instruments)) {

@@ -15,6 +15,8 @@ export const trailingMultiplier = () => range(0.5, 3.0);
 export const bufferMultiplier = () => range(0.1, 1.0);
 /** Seed phase 11: percents 0 to 100. */
 export const percent = () => range(0, 100);
+/** Breakeven at this many R of profit (exits.breakeven.atR and a strategy template's breakevenR). */
+const breakevenAtR = () => range(0.05, 20);
 
 export const TIMEFRAME_VALUES = ['M1', 'M5', 'M15', 'M30', 'H1', 'H4'] as const;
 export const SESSION_VALUES = ['ASIAN', 'LONDON', 'OVERLAP', 'NY', 'POST_NY'] as const;
@@ -123,6 +125,74 @@ export const DEFAULT_INSTRUMENTS = {
   DEFAULT: { tickSize: 0.00001, digits: 5, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100_000, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false },
 } as const;
 
+/**
+ * A strategy template's name: lower-case letters, digits and _, as the original bot spelled its
+ * strategy_type values. A name given elsewhere (the API, a comment, a symbol's entry) is normalised
+ * first: the original sometimes wrote them in capitals (DEFAULT_STANDARD), and a dash or a space is
+ * an easy slip for the underscore.
+ */
+export const STRATEGY_NAME = /^[a-z0-9_]+$/;
+export const normaliseStrategyName = (name: string): string => name.trim().toLowerCase().replace(/[\s-]+/g, '_');
+
+/**
+ * A named parameter template of the exit plan (a strategy type's profile). Every field is optional:
+ * what a template leaves out comes from the exits settings as for a position without one. The
+ * template sets the base; the advanced trigger rules and the session adjustments then work from it.
+ */
+export const strategyTemplate = z
+  .strictObject({
+    /** Base breakeven trigger, % of the way to TP (2R without one); set alone, it replaces a breakeven in R. */
+    breakevenPct: percent().optional(),
+    /** Base breakeven trigger in R of profit (wins over breakevenPct for a position with a stop). */
+    breakevenR: breakevenAtR().optional(),
+    /** Base partial trigger, % of the way to TP (2R without one). */
+    partialPct: percent().optional(),
+    /** Share of the original volume the partial closes, %. */
+    partialClosePct: percent().optional(),
+    trailingEnabled: z.boolean().optional(),
+    /** Trail distance in ATR, in place of the symbol's multiplier (the session adjusts it by the same ratio). */
+    trailingMultiplier: trailingMultiplier().optional(),
+    /** Timeframe of the ATR the trail distance is measured in (a timeframe finer than the bars fed reads the bars' own). */
+    trailingTimeframe: z.enum(TIMEFRAME_VALUES).optional(),
+    /** Breakeven buffer in ATR, in place of the symbol's (the session adjusts it by the same ratio). */
+    bufferMultiplier: bufferMultiplier().optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.breakevenPct !== undefined && t.partialPct !== undefined && !(t.partialPct > t.breakevenPct)) {
+      ctx.addIssue({ code: 'custom', path: ['partialPct'], message: `must be above breakevenPct (${t.breakevenPct}): the partial close comes after breakeven` });
+    }
+  });
+
+/**
+ * The original bot's 13 strategy types as templates: the five its stop manager had parameters for, and
+ * the eight SMC types its API also accepted. Its breakeven triggers are in R; its trailing methods other
+ * than ATR (structure, micro CHOCH, displacement) are ATR trailing here, on the timeframe it trailed on.
+ * Its breakout partial at 1.5R is 75% of the way to a 2R target (the reference without a TP). The SMC
+ * types had no parameters of their own and took its default rules: here they set nothing and take
+ * Warden's exits defaults, its counterpart of those.
+ */
+export const DEFAULT_STRATEGIES = {
+  breakout_ib_volatility_trap: { breakevenR: 1, partialPct: 75, partialClosePct: 50, trailingMultiplier: 1.5, trailingTimeframe: 'M5' },
+  trend_continuation_pullback: { breakevenR: 1, trailingTimeframe: 'M5' },
+  liquidity_sweep_reversal: { breakevenR: 0.5, trailingTimeframe: 'M1' },
+  order_block_rejection: { breakevenR: 1, trailingTimeframe: 'M5' },
+  mean_reversion_range_scalp: { breakevenR: 0.5, trailingEnabled: false },
+  breaker_block: {},
+  market_structure_shift: {},
+  fvg_retracement: {},
+  mitigation_block: {},
+  inducement_reversal: {},
+  premium_discount_array: {},
+  session_liquidity_run: {},
+  kill_zone: {},
+} as const;
+
+/** A template named where one is chosen (a symbol's entry): normalised, then a name's shape. */
+const strategyRef = z
+  .string()
+  .transform(normaliseStrategyName)
+  .pipe(z.string().regex(STRATEGY_NAME, { error: 'a strategy template name is lower-case letters, digits and _ (e.g. breakout_ib_volatility_trap)' }));
+
 export const symbolsSchema = z
   .strictObject({
     /** Broker decorations stripped to get the canonical symbol (suffixes, matched case-sensitively). */
@@ -206,7 +276,7 @@ export const exitsSchema = z
          * the trending USDJPY set cost -0.076 +/- 0.046 R per trade against no management at all
          * (-0.029 +/- 0.036 at 1R).
          */
-        atR: range(0.05, 20).nullable().default(1),
+        atR: breakevenAtR().nullable().default(1),
       })
       .prefault({}),
     partial: z
@@ -267,6 +337,24 @@ export const exitsSchema = z
       })
       .prefault({}),
     symbolParams: symbolTable(symbolExitParams).prefault(DEFAULT_SYMBOL_PARAMS as never),
+    /** Strategy templates by name (see strategyTemplate); yours merge over the built-in ones, field by field. */
+    strategies: z
+      .record(z.string().regex(STRATEGY_NAME, { error: 'a strategy template name is lower-case letters, digits and _ (e.g. breakout_ib_volatility_trap)' }), strategyTemplate)
+      .prefault(DEFAULT_STRATEGIES as never),
+    /**
+     * The template a position on this symbol gets when neither the API nor its comment names one
+     * (null: none, the exits defaults).
+     */
+    strategyBySymbol: symbolTable(strategyRef.nullable()).default({ DEFAULT: null }),
+  })
+  .superRefine((x, ctx) => {
+    // A symbol naming a template that does not exist would silently run on the defaults.
+    if (typeof x.strategies !== 'object' || typeof x.strategyBySymbol !== 'object') return;
+    const known = Object.keys(x.strategies);
+    for (const [symbol, name] of Object.entries(x.strategyBySymbol)) {
+      if (name === null || Object.hasOwn(x.strategies, name)) continue;
+      ctx.addIssue({ code: 'custom', path: ['strategyBySymbol', symbol], input: name, message: `unknown strategy template "${name}": known are ${known.join(', ')}` });
+    }
   })
   .prefault({});
 
@@ -580,6 +668,7 @@ export type ExitsConfig = WardenConfig['exits'];
 
 export type SymbolExitParams = z.infer<typeof symbolExitParams>;
 export type TradeTypeBase = z.infer<typeof tradeTypeBase>;
+export type StrategyTemplate = z.infer<typeof strategyTemplate>;
 export type InstrumentRules = z.infer<typeof instrumentRules>;
 export type FeaturesConfig = WardenConfig['features'];
 export type DtmsConfig = WardenConfig['dtms'];

@@ -15,7 +15,8 @@ import { evaluateExitPlan, measurePosition, reconcilePending, type SymbolRuleSet
 import { applyTriggers, BREAKEVEN_DONE, createExitPlan, resolveIntent, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext } from '../exits/exitPlan.ts';
 import type { TriggerParams } from '../exits/advancedTriggers.ts';
 import { restoreStop } from '../exits/restoreStop.ts';
-import { resolveSymbolParams } from '../exits/symbolParams.ts';
+import { resolveSymbolParams, type ResolvedSymbolParams } from '../exits/symbolParams.ts';
+import { lookUpStrategy, retemplatePlan, strategyTimeframes, type RetemplateResult, type StrategySource } from '../exits/strategyTemplates.ts';
 import { TradeTypeClassifier } from '../exits/tradeType.ts';
 import { emptyMarketFeatures, type MarketFeatures } from '../features/snapshot.ts';
 import { SymbolFeatures, symbolFeatureRequirements } from '../features/symbolFeatures.ts';
@@ -101,7 +102,7 @@ export type DefenceSwitch = { ok: true; note: string } | { ok: false; problem: '
  */
 export function featureRequirements(config: WardenConfig, canonical: string, baseTimeframe: Timeframe = 'M1'): FeatureRequirement[] {
   const params = resolveSymbolParams(config.exits, canonical);
-  const own = symbolFeatureRequirements(config.features, params.atrTimeframe, baseTimeframe);
+  const own = symbolFeatureRequirements(config.features, params.atrTimeframe, baseTimeframe, strategyTimeframes(config.exits));
   return config.dtms.enabled ? [...own, ...dtmsFeatureRequirements(baseTimeframe)] : own;
 }
 
@@ -133,6 +134,8 @@ export class ExitEngine {
   private readonly holds: DefensiveHold[] = [];
   /** The engine's clock: the latest evaluation time. */
   private now = 0;
+  /** Timeframes the strategy templates trail on: every symbol keeps an ATR for each (none: no extra work). */
+  private readonly trailTimeframes: readonly Timeframe[];
 
   constructor(
     readonly config: WardenConfig,
@@ -147,6 +150,7 @@ export class ExitEngine {
       trig: this.ctx.trig,
     };
     this.baseMs = TIMEFRAME_MS[options.baseTimeframe];
+    this.trailTimeframes = strategyTimeframes(config.exits);
     this.monitor = config.dtms.enabled
       ? new DefensiveMonitor(options.baseTimeframe, this.baseMs, monitorParamsFromConfig(config.dtms), config.features.vwapAnchorHourUtc)
       : null;
@@ -169,7 +173,7 @@ export class ExitEngine {
     const params = resolveSymbolParams(this.config.exits, canonical);
     this.symbols.set(instrument.symbol, {
       instrument: { ...instrument, canonical },
-      features: new SymbolFeatures(this.config.features, params.atrTimeframe, this.options.baseTimeframe),
+      features: new SymbolFeatures(this.config.features, params.atrTimeframe, this.options.baseTimeframe, this.trailTimeframes),
       snapshot: emptyMarketFeatures(),
       rules: {
         params,
@@ -189,7 +193,7 @@ export class ExitEngine {
    */
   resetFeatures(symbol: string): void {
     const sym = this.symbol(symbol);
-    sym.features = new SymbolFeatures(this.config.features, sym.rules.params.atrTimeframe, this.options.baseTimeframe);
+    sym.features = new SymbolFeatures(this.config.features, sym.rules.params.atrTimeframe, this.options.baseTimeframe, this.trailTimeframes);
     sym.snapshot = emptyMarketFeatures();
     this.monitor?.resetSymbol(symbol);
   }
@@ -512,6 +516,21 @@ export class ExitEngine {
     return { ok: true, slot, def: slot.defence };
   }
 
+  /**
+   * Puts a managed position's plan on the strategy template `name` (a trader's choice through the API):
+   * see retemplatePlan. The advanced triggers are worked out from the template's base on the symbol's
+   * features now. Returns the change in words ('' when the plan had it already), or why not.
+   */
+  applyStrategy(positionId: string, name: string, source: StrategySource): RetemplateResult {
+    const slot = this.slots.get(positionId);
+    if (!slot) return { ok: false, message: `no position ${positionId} under management` };
+    const found = lookUpStrategy(this.config.exits, name);
+    if (!found.ok) return found;
+    const sym = this.symbol(slot.position.symbol);
+    sym.features.snapshot(sym.snapshot);
+    return retemplatePlan(slot.plan, this.config.exits, found.name, found.template, source, sym.snapshot, sym.rules.triggers, this.now, this.register);
+  }
+
   /** A trader's decision about a position's defence, at the engine's clock and the symbol's last quote. */
   private manualRecord(slot: PositionSlot, reason: 'dtms_disabled' | 'dtms_enabled', note: string): void {
     const sym = this.symbol(slot.position.symbol);
@@ -568,6 +587,11 @@ export class ExitEngine {
 
   instrument(symbol: string): Instrument | undefined {
     return this.symbols.get(symbol)?.instrument;
+  }
+
+  /** The symbol's exit parameters (exits.symbolParams resolved for it). */
+  exitParams(symbol: string): ResolvedSymbolParams {
+    return this.symbol(symbol).rules.params;
   }
 
   /** The last price the symbol's positions were evaluated at (NaN before the first one). */
@@ -655,6 +679,7 @@ export class ExitEngine {
     if (slots.length === 0) return;
     const f = sym.features.snapshot(sym.snapshot);
     const ctx = this.ctx;
+    if (this.trailTimeframes.length > 0) sym.features.atrsInto(ctx.atrByTimeframe);
     ctx.now = now;
     ctx.session = sessionAt(now);
     ctx.bid = bid;

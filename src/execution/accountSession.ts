@@ -299,17 +299,26 @@ export class AccountSession {
 
   /**
    * Takes the broker's positions now, between two steps (the API's "register a trade": a position
-   * opened a moment ago is managed at once instead of at the next bar). Throws when the broker cannot
-   * be read.
+   * opened a moment ago is managed at once instead of at the next bar). `strategy`: the strategy
+   * template the trader named for the venue's `ticket`, which its plan is made with if this is when
+   * Warden first sees it. Throws when the broker cannot be read.
    */
-  refreshFromBroker(): Promise<void> {
+  refreshFromBroker(strategy?: { ticket: string; name: string }): Promise<void> {
     return this.queue(async () => {
       const positions = await this.venuePositions();
       if (this.unsettled) this.settleOutstanding(this.asManaged(positions), 'after an unknown answer', []);
-      this.syncWith(positions, this.engineTime(), null);
+      this.strategyAsked = strategy ?? null;
+      try {
+        this.syncWith(positions, this.engineTime(), null);
+      } finally {
+        this.strategyAsked = null;
+      }
       await this.commit(() => this.persist([]));
     });
   }
+
+  /** The template a trader named for a position being registered (refreshFromBroker), while it syncs. */
+  private strategyAsked: { ticket: string; name: string } | null = null;
 
   /**
    * Rises each time a step, an API change or a refresh from the broker has ended: what the session
@@ -929,6 +938,7 @@ export class AccountSession {
       }
       const { lifetime, changes } = this.book.begin(p, now);
       const m = PositionLifetimes.managed(p, lifetime.key);
+      if (this.strategyAsked !== null && this.strategyAsked.ticket === p.id) m.strategyType = this.strategyAsked.name;
       for (const c of changes) this.recordLifetime(c, now);
       const legacy = lifetime.n <= 1 ? this.o.store.legacyRule(p.id) : null;
       const inst = this.engine.instrument(p.symbol)!;

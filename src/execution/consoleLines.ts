@@ -265,9 +265,9 @@ export class SessionConsole {
     const how = fromLegacy ? 'adopted with its imported rule' : demo ? 'opened by the demo trader, managed' : 'adopted';
     this.write(
       demo ? 'debug' : 'info',
-      { event: 'position', at, symbol: p.symbol, ticket, positionId: key, side: p.side, volume: p.volume, change: 'adopted', entry: p.entryPrice, sl: p.sl, tp: p.tp, tradeType: plan.tradeType, breakevenPct: plan.breakevenPct, partialPct: plan.partialPct, demo },
+      { event: 'position', at, symbol: p.symbol, ticket, positionId: key, side: p.side, volume: p.volume, change: 'adopted', entry: p.entryPrice, sl: p.sl, tp: p.tp, tradeType: plan.tradeType, breakevenPct: plan.breakevenPct, partialPct: plan.partialPct, ...(plan.strategy ? { strategy: plan.strategy } : {}), demo },
       `${whoText(p.symbol, key, p.side, p.volume, f)}${GAP}${how}: entry ${f.price(p.entryPrice)}, SL ${f.price(p.sl)}, TP ${f.price(p.tp)}; ` +
-        `${plan.tradeType} (${plan.tradeTypeReason}), breakeven ${decimalText(plan.breakevenPct, 1)}%, partial ${decimalText(plan.partialPct, 1)}%`,
+        `${plan.tradeType} (${plan.tradeTypeReason}), ${plan.strategy ? `template ${plan.strategy} (${plan.strategySource}), ` : ''}breakeven ${decimalText(plan.breakevenPct, 1)}%, partial ${decimalText(plan.partialPct, 1)}%`,
     );
   }
 

@@ -7,7 +7,8 @@ import { isTighterStop, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
 import { BREAKEVEN_DONE, progressReference, type ExitPlan } from './exitPlan.ts';
-import { bufferMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
+import type { ResolvedSymbolParams } from './symbolParams.ts';
+import { planBufferMultiplier } from './strategyTemplates.ts';
 import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
 
 /** The breakeven stop price before broker constraints (pure; exported for tests and the API). */
@@ -51,7 +52,7 @@ export function decideBreakeven(
     emitRecord(ctx, plan, 'wait', Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached');
     return false;
   }
-  const mult = bufferMultiplierFor(params, ctx.session);
+  const mult = planBufferMultiplier(plan, params, ctx.session);
   // The seed's `r.multiplier` is the buffer multiplier; `distance` the buffer in price units.
   const bufferMultiplier = mult;
   r.multiplier = bufferMultiplier;

@@ -32,6 +32,11 @@ export interface EvalContext {
   rAchieved: number;
   /** DTMS owns the current position's stop (warden.md §4): breakeven and trailing stand aside. */
   dtmsOwnsStop: boolean;
+  /**
+   * The symbol's ATR(14) per timeframe, indexed as TIMEFRAMES (NaN: not kept): what a strategy
+   * template's trail measures its distance in when it trails on another timeframe than the symbol's.
+   */
+  atrByTimeframe: Float64Array;
 }
 
 /** What one trail evaluation computed, for its record (doubles kept on an object: no boxing across calls). */
@@ -42,10 +47,12 @@ export interface TrailComputation {
   distance: number;
   newSl: number;
   failures: number;
+  /** The ATR the distance is measured in (the plan's trail timeframe's). */
+  atr: number;
 }
 
 export function newTrailComputation(): TrailComputation {
-  return { gated: false, multiplier: NaN, distance: NaN, newSl: NaN, failures: 0 };
+  return { gated: false, multiplier: NaN, distance: NaN, newSl: NaN, failures: 0, atr: NaN };
 }
 
 export function newEvalContext(exits: ExitsConfig, sink: DecisionSink): EvalContext {
@@ -65,6 +72,7 @@ export function newEvalContext(exits: ExitsConfig, sink: DecisionSink): EvalCont
     progress: NaN,
     rAchieved: NaN,
     dtmsOwnsStop: false,
+    atrByTimeframe: new Float64Array(6).fill(NaN),
   };
 }
 

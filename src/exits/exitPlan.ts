@@ -1,13 +1,14 @@
 // The per-position exit plan (the seed's ExitRule), its registration and how intent outcomes
 // change it. Plain data: numbers, booleans and interned strings, so it persists as JSON and stays
 // small (the benchmark measures bytes per open position).
-import { ticketOf, type ExitRule, type Instrument, type IntentKind, type Position, type Side } from '../domain/types.ts';
+import { ticketOf, type ExitRule, type Instrument, type IntentKind, type Position, type Side, type Timeframe } from '../domain/types.ts';
 import type { ExitsConfig } from '../config/schema.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import { advancedTriggers, enabledTriggers, factorNames, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
 import type { ResolvedSymbolParams } from './symbolParams.ts';
 import { TradeTypeClassifier, type TradeType } from './tradeType.ts';
 import { startRecord, type DecisionRecord, type DecisionReason, type DecisionSink } from './decisionRecord.ts';
+import { chooseStrategy, strategyNote, templateFields, withoutStrategyToken, type StrategySource } from './strategyTemplates.ts';
 
 export const BREAKEVEN_PENDING = 0;
 export const BREAKEVEN_DONE = 1;
@@ -59,6 +60,15 @@ export interface ExitPlan {
   tradeType: TradeType;
   tradeTypeConfidence: number;
   tradeTypeReason: string;
+
+  /** The strategy template the plan's base came from ('' none: the exits defaults) and where it was named. */
+  strategy: string;
+  strategySource: StrategySource | '';
+  /** The template's trail multiplier and breakeven buffer multiplier, in place of the symbol's (NaN: the symbol's). */
+  templateTrailingMultiplier: number;
+  templateBufferMultiplier: number;
+  /** Timeframe of the ATR the trail distance is measured in ('': the symbol's ATR timeframe). */
+  trailTimeframe: Timeframe | '';
 
   baseBreakevenPct: number;
   /**
@@ -123,6 +133,17 @@ export function progressReference(plan: Pick<ExitPlan, 'side' | 'entry' | 'risk'
   return plan.risk > 0 ? 2 * plan.risk : NaN;
 }
 
+/** The template fields of a plan made without a template. */
+export function noTemplate() {
+  return {
+    strategy: '',
+    strategySource: '' as StrategySource | '',
+    templateTrailingMultiplier: NaN,
+    templateBufferMultiplier: NaN,
+    trailTimeframe: '' as Timeframe | '',
+  };
+}
+
 /** The progress fields of a plan nothing has happened to yet. */
 export function freshPlanProgress(now: number, trailingMultiplier: number) {
   return {
@@ -171,8 +192,9 @@ export interface RegisterContext {
 }
 
 /**
- * Registers a plan for a position Warden sees for the first time: classify the trade type, take
- * its base triggers, apply the advanced adjustments. Records both decisions.
+ * Registers a plan for a position Warden sees for the first time: classify the trade type, take its
+ * base triggers, over them the strategy template's fields (strategyTemplates.ts), then apply the
+ * advanced adjustments. Records both decisions.
  */
 export function createExitPlan(
   position: Position,
@@ -183,7 +205,7 @@ export function createExitPlan(
   ctx: RegisterContext,
 ): ExitPlan {
   const cls = ctx.classifier.classify({
-    comment: position.comment,
+    comment: withoutStrategyToken(position.comment),
     entryPrice: position.entryPrice,
     sl: position.sl,
     atrH1: features.atrH1,
@@ -191,9 +213,10 @@ export function createExitPlan(
     now,
     crypto: instrument.crypto,
   });
-  const base = ctx.exits.tradeTypes[cls.type];
+  const choice = chooseStrategy(ctx.exits, position, instrument.canonical);
   const initialSl = position.sl ?? NaN;
   const risk = position.sl === null ? NaN : Math.abs(position.entryPrice - position.sl);
+  const base = templateFields(ctx.exits, cls.type, risk, choice.template);
   const plan: ExitPlan = {
     positionId: position.id,
     ticket: ticketOf(position),
@@ -209,20 +232,21 @@ export function createExitPlan(
     tradeType: cls.type,
     tradeTypeConfidence: cls.confidence,
     tradeTypeReason: cls.reason,
-    baseBreakevenPct: base.breakevenPct,
-    breakevenR: ctx.exits.breakeven.atR !== null && risk > 0 ? ctx.exits.breakeven.atR : NaN,
-    basePartialPct: base.partialPct,
-    partialClosePct: base.partialClosePct,
-    breakevenPct: base.breakevenPct,
-    partialPct: base.partialPct,
+    ...noTemplate(),
+    strategy: choice.name,
+    strategySource: choice.template === null ? '' : choice.source,
+    breakevenPct: base.baseBreakevenPct,
+    partialPct: base.basePartialPct,
     ...freshPlanProgress(now, params.trailingMultiplier),
+    ...base,
   };
 
   const r = startRecord(ctx.rec, now, plan, 'classify');
   r.outcome = 'info';
   r.reason = 'classified';
   r.changed = true;
-  r.note = `${cls.type} (confidence ${cls.confidence}): ${cls.reason}; base breakeven ${base.breakevenPct}% / partial ${base.partialPct}% closing ${base.partialClosePct}%`;
+  const template = strategyNote(ctx.exits, choice);
+  r.note = `${cls.type} (confidence ${cls.confidence}): ${cls.reason}; base breakeven ${base.baseBreakevenPct}% / partial ${base.basePartialPct}% closing ${base.partialClosePct}%${template === '' ? '' : `; ${template}`}`;
   ctx.sink.record(r);
 
   applyTriggers(plan, features, triggerParamsFor(ctx.exits, params), now, ctx, 'triggers_set');

@@ -5,7 +5,7 @@
 // is rejected with its reason rather than imported with a negative risk.
 import { z } from 'zod';
 import type { Instrument } from '../domain/types.ts';
-import { BREAKEVEN_DONE, BREAKEVEN_PENDING, freshPlanProgress, PARTIAL_DONE, PARTIAL_PENDING, type ExitPlan } from './exitPlan.ts';
+import { BREAKEVEN_DONE, BREAKEVEN_PENDING, freshPlanProgress, noTemplate, PARTIAL_DONE, PARTIAL_PENDING, type ExitPlan } from './exitPlan.ts';
 import type { TradeType } from './tradeType.ts';
 
 const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
@@ -105,6 +105,8 @@ export function planFromLegacy(rule: LegacyRule, instrument: Instrument, volume:
     tradeType: type,
     tradeTypeConfidence: rule.original_trade_type ? 1 : 0.5,
     tradeTypeReason: rule.original_trade_type ? `imported (${rule.original_trade_type})` : 'imported (no trade type stored)',
+    // The original's rule carries its own parameters: no template over them.
+    ...noTemplate(),
     baseBreakevenPct: be,
     // The original bot's rule is a percent of the way to TP: kept as it was.
     breakevenR: NaN,

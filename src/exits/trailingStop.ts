@@ -11,7 +11,8 @@ import type { DecisionOutcome } from './decisionRecord.ts';
 import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from './exitPlan.ts';
 import { breakevenTarget, breakevenTriggerR } from './breakevenStop.ts';
-import { bufferMultiplierFor, trailingMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
+import type { ResolvedSymbolParams } from './symbolParams.ts';
+import { planBufferMultiplier, planTrailingMultiplier, TIMEFRAME_INDEX } from './strategyTemplates.ts';
 import { copyTrailingGates, evaluateTrailingGates, NO_DATA, type GateParams } from './trailingGates.ts';
 import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
 
@@ -30,14 +31,14 @@ export function decideTrailing(
   if (reason !== 'intent_sent') {
     // Built only when the sink keeps it: most evaluations repeat "not tighter" bar after bar.
     if (!repeatsDropped(ctx, plan.lastTrail, reason)) {
-      trailRecord(ctx, plan, pos, f);
+      trailRecord(ctx, plan, pos);
       emitRecord(ctx, plan, TRAIL_OUTCOME[reason], reason);
     }
     return false;
   }
-  trailRecord(ctx, plan, pos, f);
+  trailRecord(ctx, plan, pos);
   const failures = c.failures;
-  const why = `trail ${c.multiplier.toFixed(3)} x ATR ${f.atr.toPrecision(6)} (${failures} advisory gate failure${failures === 1 ? '' : 's'})`;
+  const why = `trail ${c.multiplier.toFixed(3)} x ATR${plan.trailTimeframe === '' ? '' : `(${plan.trailTimeframe})`} ${c.atr.toPrecision(6)} (${failures} advisory gate failure${failures === 1 ? '' : 's'})`;
   sendIntent(ctx, plan, pos, out, 'move_stop', 'trail', plan.trailEpisode + 1, c.newSl, 0, why);
   return true;
 }
@@ -70,6 +71,9 @@ function trailDecision(
   c.multiplier = NaN;
   c.distance = NaN;
   c.newSl = NaN;
+  // A strategy template may trail on another timeframe's ATR than the symbol's.
+  const atr = plan.trailTimeframe === '' ? f.atr : ctx.atrByTimeframe[TIMEFRAME_INDEX[plan.trailTimeframe]]!;
+  c.atr = atr;
   const tr = ctx.exits.trailing;
   if (!tr.enabled || !plan.trailingEnabled) return 'trailing_disabled';
   const breakevenOn = ctx.exits.breakeven.enabled;
@@ -84,16 +88,16 @@ function trailDecision(
   c.failures = failures;
   if (failures < 0 && !plan.trailNow) return failures === NO_DATA ? 'gate_no_data' : 'critical_gate_failed';
   plan.trailingActive = true;
-  const base = trailingMultiplierFor(params, ctx.session);
+  const base = planTrailingMultiplier(plan, params, ctx.session);
   const mult = failures <= ctx.exits.trailing.maxAdvisoryFailures ? base : base * ctx.exits.trailing.wideFactor;
   plan.trailingMultiplier = mult;
   c.multiplier = mult;
-  if (!(f.atr > 0)) return 'atr_unavailable';
-  let distance = f.atr * mult;
+  if (!(atr > 0)) return 'atr_unavailable';
+  let distance = atr * mult;
   if (tr.fromBreakevenStop && breakevenDone && beR > 0 && plan.risk > 0) {
     // The breakeven stop's distance from price when breakeven triggered: the profit at the trigger,
     // plus the buffer below entry (buffered mode) or less the lock offset, less the spread it adds.
-    const buffer = breakevenTarget(plan, inst, f.atr, bufferMultiplierFor(params, ctx.session), ctx.spread, ctx).buffer;
+    const buffer = breakevenTarget(plan, inst, f.atr, planBufferMultiplier(plan, params, ctx.session), ctx.spread, ctx).buffer;
     const fromBreakeven = beR * plan.risk + buffer - ctx.spread;
     if (fromBreakeven > 0 && fromBreakeven < distance) distance = fromBreakeven;
   }
@@ -120,10 +124,10 @@ function trailDecision(
 }
 
 /** Fills the trail rule's record from ctx.trail / ctx.gates (an intent's is emitted by sendIntent). */
-function trailRecord(ctx: EvalContext, plan: ExitPlan, pos: Position, f: MarketFeatures): void {
+function trailRecord(ctx: EvalContext, plan: ExitPlan, pos: Position): void {
   const c = ctx.trail;
   const r = beginRecord(ctx, plan, 'trail');
-  r.atr = f.atr;
+  r.atr = c.atr;
   r.oldSl = pos.sl ?? NaN;
   if (c.gated) copyTrailingGates(ctx.gates, r);
   r.multiplier = c.multiplier;

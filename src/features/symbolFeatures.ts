@@ -12,8 +12,10 @@
 // the current width, i.e. the current width is among the lowest 20%: below the 20th percentile.
 //
 // Which bars feed what:
-// - atr: WilderAtr(14) on closed bars of the ATR timeframe; atrH1: WilderAtr(14) on closed H1 bars.
-//   A forming bar never touches them (a partial range would make trail distances saw-tooth).
+// - atr: WilderAtr(14) on closed bars of the ATR timeframe; atrH1: WilderAtr(14) on closed H1 bars;
+//   the same on each further timeframe asked for (strategy templates that trail on their own
+//   timeframe: atrsInto). A forming bar never touches them (a partial range would make trail
+//   distances saw-tooth).
 // - Features timeframe (config.timeframe, default M15), closed bars: EMA50, EMA200 (SMA-seeded), RSI(14),
 //   ADX(14), Bollinger(20, 2) and its squeeze ring, swing highs/lows, session VWAP.
 // - Price-dependent outputs are evaluated at the newest price: price, spread, ema200Atr, vwapAtr,
@@ -41,7 +43,7 @@
 // previous day comes from the directly-fed bars before the first base bar. readiness() says which
 // features have no value yet and what they lack, by counting each timeframe's closed bars.
 import type { Bar, Timeframe } from '../domain/types.ts';
-import { TIMEFRAME_MS } from '../domain/types.ts';
+import { TIMEFRAME_MS, TIMEFRAMES } from '../domain/types.ts';
 import type { FeaturesConfig } from '../config/schema.ts';
 import type { MarketFeatures, VwapZone } from './snapshot.ts';
 import { BarAggregator, copyBar, newBar } from './barAggregator.ts';
@@ -98,7 +100,7 @@ const MACD_SIGNAL = 9;
  * SymbolFeatures made with the same arguments. Read from the definitions above: the indicators' own
  * `ready` rules, the slope and squeeze windows, and the exponential averages' convergence.
  */
-export function symbolFeatureRequirements(config: FeaturesConfig, atrTimeframe: Timeframe = 'M15', baseTimeframe: Timeframe = 'M1'): FeatureRequirement[] {
+export function symbolFeatureRequirements(config: FeaturesConfig, atrTimeframe: Timeframe = 'M15', baseTimeframe: Timeframe = 'M1', trailTimeframes: readonly Timeframe[] = []): FeatureRequirement[] {
   const base = baseTimeframe;
   const features = effectiveTimeframe(config.timeframe, base);
   const wilder = convergenceBars(1 / ATR_PERIOD);
@@ -129,6 +131,13 @@ export function symbolFeatureRequirements(config: FeaturesConfig, atrTimeframe: 
     if (TIMEFRAME_MS[tf] < TIMEFRAME_MS[base]) continue;
     // EMA200, MACD(12, 26, 9) and ADX(14) of that timeframe must all be ready.
     out.push(req(`mtf ${tf}`, tf, Math.max(EMA_LONG, MACD_SLOW + MACD_SIGNAL - 1, 2 * ADX_PERIOD), EMA_LONG + ema200));
+  }
+  const own = [effectiveTimeframe(atrTimeframe, base), effectiveTimeframe('H1', base)];
+  for (const tf of trailTimeframes) {
+    const e = effectiveTimeframe(tf, base);
+    if (own.includes(e)) continue;
+    own.push(e);
+    out.push(req(`trail atr ${e}`, e, ATR_PERIOD, ATR_PERIOD + wilder));
   }
   return out;
 }
@@ -188,6 +197,9 @@ export class SymbolFeatures {
   private readonly atrTf: TimeframeState;
   private readonly atrH1Tf: TimeframeState;
   private readonly vpTf: TimeframeState;
+  /** Per timeframe of TIMEFRAMES, the ATR that serves it (its own, or the base's for a finer one); null: none kept. */
+  private readonly atrByTf: (WilderAtr | null)[];
+  private readonly trailTimeframes: readonly Timeframe[];
 
   // committed base-bar values
   private lastClose = NaN;
@@ -238,8 +250,9 @@ export class SymbolFeatures {
   /** Scratch for the pending features-timeframe bar in snapshot(); not state. */
   private readonly scratchPending: Bar = newBar();
 
-  constructor(config: FeaturesConfig, atrTimeframe: Timeframe = 'M15', baseTimeframe: Timeframe = 'M1') {
+  constructor(config: FeaturesConfig, atrTimeframe: Timeframe = 'M15', baseTimeframe: Timeframe = 'M1', trailTimeframes: readonly Timeframe[] = []) {
     this.config = config;
+    this.trailTimeframes = trailTimeframes;
     const base = baseTimeframe;
     this.baseMs = TIMEFRAME_MS[base];
     const mtf = MTF_TIMEFRAMES.filter((tf) => TIMEFRAME_MS[tf] >= TIMEFRAME_MS[base]);
@@ -278,6 +291,8 @@ export class SymbolFeatures {
       s.adx ??= new Adx(14);
       s.macd = new Macd(12, 26, 9);
     }
+    for (const tf of trailTimeframes) stateFor(effectiveTimeframe(tf, base)).atr ??= new WilderAtr(ATR_PERIOD);
+    this.atrByTf = TIMEFRAMES.map((tf) => this.tfs.find((x) => x.timeframe === effectiveTimeframe(tf, base))?.atr ?? null);
     // finest first, so a base bar updates M5 before M15 before H1 (order does not change results)
     this.tfs.sort((a, b) => TIMEFRAME_MS[a.timeframe] - TIMEFRAME_MS[b.timeframe]);
     this.vwap = new SessionVwap(config.vwapAnchorHourUtc);
@@ -528,7 +543,7 @@ export class SymbolFeatures {
 
   /** What each feature needs (symbolFeatureRequirements for this instance's settings). */
   requirements(): readonly FeatureRequirement[] {
-    this.reqs ??= symbolFeatureRequirements(this.config, this.atrTf.timeframe, this.effective.base);
+    this.reqs ??= symbolFeatureRequirements(this.config, this.atrTf.timeframe, this.effective.base, this.trailTimeframes);
     return this.reqs;
   }
 
@@ -565,6 +580,15 @@ export class SymbolFeatures {
       if (have < needed) missing.push({ feature: r.feature, timeframe: r.timeframe, barsNeeded: needed, barsHave: have });
     }
     return { featuresReady: missing.length === 0, missing };
+  }
+
+  /**
+   * Writes the ATR(14) of each timeframe into `out` (indexed as TIMEFRAMES; NaN where none is kept or
+   * it is not ready yet). Closed bars only, as `atr`. Allocates nothing.
+   */
+  atrsInto(out: Float64Array): void {
+    const a = this.atrByTf;
+    for (let i = 0; i < a.length; i++) out[i] = a[i]?.value ?? NaN;
   }
 
   /** True when the VWAP in the snapshot is time-weighted (the session so far has no volume). */

@@ -87,6 +87,7 @@ export function actionNotes(config: WardenConfig): ActionNotes {
     rmagFull,
     breakevenFull,
     trailingFull,
+    "A strategy template (strategy_type on registerTrade, a !strategy:NAME comment, exits.strategyBySymbol) sets a position's base triggers, breakeven R, buffer and trail multiplier in place of these; the position's exits show them.",
     "Every change made through this API is kept in the position's decision history with its source.",
   ].join('\n\n');
   return { units, rmag, trailing, breakeven, all };

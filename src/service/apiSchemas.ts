@@ -80,6 +80,11 @@ export const positionSchema = z
       trailNow: z.boolean(),
       trailMoves: z.number(),
       pending: z.string().nullable(),
+      strategy: z.string().nullable().describe('the strategy template the plan was made from (exits.strategies); null: none, the exits defaults'),
+      strategySource: z.enum(['api', 'comment', 'config']).nullable().describe('where the template was named: strategy_type on POST /api/trades, a !strategy:NAME comment, or exits.strategyBySymbol'),
+      trailingMultiplier: z.number().describe("the trail distance in ATR before the session's adjustment and the gates' widening (the template's, else the symbol's)"),
+      bufferMultiplier: z.number().describe("the breakeven buffer in ATR before the session's adjustment (the template's, else the symbol's)"),
+      trailingTimeframe: z.string().describe('the timeframe of the ATR the trail distance is measured in'),
     }),
     dtms: z
       .object({

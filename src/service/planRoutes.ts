@@ -12,6 +12,7 @@ import { positionViewOfTicket, type LiveViews } from './views.ts';
 import { requestSource } from './access.ts';
 import { actionNotes, triggerRange } from './actionNotes.ts';
 import { changePlan, planFields, planPatchSchema, startTrailing, type PlanApplied } from './positionActions.ts';
+import { applyStrategy, strategyAsked } from './strategyChoice.ts';
 
 export const registerTradeSchema = z
   .strictObject({
@@ -25,6 +26,11 @@ export const registerTradeSchema = z
     partialPct: planFields.partialPct,
     partialClosePct: planFields.partialClosePct,
     trailingEnabled: planFields.trailingEnabled,
+    strategy_type: z
+      .string()
+      .max(64)
+      .optional()
+      .describe("a strategy template's name (exits.strategies; the original bot's strategy_type values, any case): its exit parameters become the plan's base, the fields above then change them; an unknown name is refused (400) with the known ones"),
   })
   .meta({ id: 'RegisterTrade' });
 
@@ -121,15 +127,20 @@ export function registerPlanRoutes(
         description: notes.units,
         security: [{ bearer: [] }],
         body: registerTradeSchema,
-        response: { 200: registeredTradeSchema, 201: registeredTradeSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema },
+        response: { 200: registeredTradeSchema, 201: registeredTradeSchema, 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema },
       },
     },
     async (req, reply) => {
-      const { ticket, ...params } = req.body;
+      const { ticket, strategy_type, ...params } = req.body;
+      const strategy = strategy_type === undefined ? undefined : strategyAsked(session, strategy_type);
+      if (strategy !== undefined && !strategy.ok) {
+        reply.code(400);
+        return { error: strategy.error, message: strategy.message };
+      }
       const already = session.managedKey(ticket) !== undefined;
       if (!already) {
         try {
-          await session.refreshFromBroker();
+          await session.refreshFromBroker(strategy === undefined ? undefined : { ticket, name: strategy.name });
         } catch (err) {
           reply.code(503);
           return { error: 'broker_unavailable', message: `cannot read the broker's positions: ${err instanceof Error ? err.message : String(err)}` };
@@ -138,6 +149,14 @@ export function registerPlanRoutes(
       if (session.managedKey(ticket) === undefined) {
         reply.code(404);
         return { error: 'not_found', message: `no open position ${ticket} at the broker on a managed symbol` };
+      }
+      // The template first (a plan already managed, or adopted by a step meanwhile, changes to it), then the fields given beside it.
+      if (strategy !== undefined) {
+        const failed = await applyStrategy(session, ticket, strategy.name, requestSource(req.headers));
+        if (failed !== null) {
+          reply.code(failed[0]);
+          return { error: failed[0] === 404 ? 'not_found' : 'conflict', message: failed[1] };
+        }
       }
       let applied: PlanApplied | undefined;
       if (Object.keys(params).length > 0) {

@@ -9,6 +9,7 @@
 import type { WardenConfig } from '../config/schema.ts';
 import type { Bar, Instrument } from '../domain/types.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
+import { withoutStrategyToken } from '../exits/strategyTemplates.ts';
 import type { AccountSession } from '../execution/accountSession.ts';
 import { BarSeries } from '../market/barSeries.ts';
 import { InMemoryBars } from '../market/barSource.ts';
@@ -212,7 +213,8 @@ export class ProposalBook {
       tp: pos.tp,
       slDistance: Number.NaN,
       tpDistance: Number.NaN,
-      comment: pos.comment,
+      // The plan's template is in planConfig: a !strategy: token would choose one over it.
+      comment: withoutStrategyToken(pos.comment),
       source: `position ${ticket}`,
     };
     const current = planConfig(session.engine.config, plan, {});
@@ -272,12 +274,17 @@ export class ProposalBook {
   }
 }
 
+/** The one strategy template a what-if replay knows: the plan's own, whatever chose it live. */
+const PLAN_TEMPLATE = 'this_plan';
+
 /**
  * The config a replay of this position runs with: the plan's own base triggers, partial size and
  * trailing switch as every trade type's (the replay classifies the trade afresh), the patch over them.
- * A breakeven trigger in % replaces one set in R, as on the live plan.
+ * A breakeven trigger in % replaces one set in R, as on the live plan. The plan's strategy template
+ * (its trail multiplier and timeframe, its breakeven buffer; its triggers are in the base already) is
+ * the only template, given to every position.
  */
-function planConfig(config: WardenConfig, plan: ExitPlan, patch: Patch): WardenConfig {
+export function planConfig(config: WardenConfig, plan: ExitPlan, patch: Patch): WardenConfig {
   const be = patch.breakevenPct ?? plan.baseBreakevenPct;
   const pa = patch.partialPct ?? plan.basePartialPct;
   const pc = patch.partialClosePct ?? plan.partialClosePct;
@@ -291,8 +298,16 @@ function planConfig(config: WardenConfig, plan: ExitPlan, patch: Patch): WardenC
       ...x,
       autoEnable: true,
       tradeTypes: { SCALP: { ...base }, INTRADAY: { ...base }, WEEKEND: { ...base } },
-      breakeven: { ...x.breakeven, atR: byR ? x.breakeven.atR : null },
+      breakeven: { ...x.breakeven, atR: byR ? plan.breakevenR : null },
       trailing: { ...x.trailing, enabled: x.trailing.enabled && trailing },
+      strategies: {
+        [PLAN_TEMPLATE]: {
+          ...(Number.isNaN(plan.templateTrailingMultiplier) ? {} : { trailingMultiplier: plan.templateTrailingMultiplier }),
+          ...(plan.trailTimeframe === '' ? {} : { trailingTimeframe: plan.trailTimeframe }),
+          ...(Number.isNaN(plan.templateBufferMultiplier) ? {} : { bufferMultiplier: plan.templateBufferMultiplier }),
+        },
+      },
+      strategyBySymbol: { DEFAULT: PLAN_TEMPLATE },
     },
   };
 }

@@ -78,6 +78,14 @@ export interface PositionView {
     trailMoves: number;
     /** The intent in flight, if one is. */
     pending: string | null;
+    /** The strategy template the plan's base came from (null: none, the exits defaults) and where it was named. */
+    strategy: string | null;
+    strategySource: 'api' | 'comment' | 'config' | null;
+    /** The trail multiplier and breakeven buffer multiplier before the session's adjustment (the template's, else the symbol's). */
+    trailingMultiplier: number;
+    bufferMultiplier: number;
+    /** The timeframe of the ATR the trail distance is measured in (the template's, else the symbol's). */
+    trailingTimeframe: string;
   };
   dtms: {
     /** False: a trader took the position out of DTMS's hands (no check, no action) at `disabledAt` (ISO), for `disabledReason`. */
@@ -144,6 +152,7 @@ export function positionView(session: AccountSession, key: string): PositionView
   const pos = engine.position(key);
   if (!plan || !pos) return null;
   const inst = engine.instrument(pos.symbol);
+  const params = engine.exitParams(pos.symbol);
   const q = engine.quote(pos.symbol);
   const buy = pos.side === 'buy';
   const price = buy ? q.bid : q.ask;
@@ -187,6 +196,11 @@ export function positionView(session: AccountSession, key: string): PositionView
       trailNow: plan.trailNow,
       trailMoves: plan.trailMoves,
       pending: plan.pending?.id ?? null,
+      strategy: plan.strategy === '' ? null : plan.strategy,
+      strategySource: plan.strategySource === '' ? null : plan.strategySource,
+      trailingMultiplier: Number.isNaN(plan.templateTrailingMultiplier) ? params.trailingMultiplier : plan.templateTrailingMultiplier,
+      bufferMultiplier: Number.isNaN(plan.templateBufferMultiplier) ? params.bufferMultiplier : plan.templateBufferMultiplier,
+      trailingTimeframe: plan.trailTimeframe === '' ? params.atrTimeframe : plan.trailTimeframe,
     },
     dtms: def
       ? {

@@ -131,6 +131,12 @@ export const exitPlanSchema = z.strictObject({
   tradeType: z.enum(TRADE_TYPES),
   tradeTypeConfidence: num,
   tradeTypeReason: str,
+  // Plans stored before strategy templates have none.
+  strategy: str.default(''),
+  strategySource: z.enum(['', 'api', 'comment', 'config']).default(''),
+  templateTrailingMultiplier: num.default(Number.NaN),
+  templateBufferMultiplier: num.default(Number.NaN),
+  trailTimeframe: z.union([z.literal(''), z.enum(TIMEFRAMES)]).default(''),
   baseBreakevenPct: num,
   // Plans stored before breakeven could be set in R keep their percent rule.
   breakevenR: num.default(NaN),

@@ -393,8 +393,9 @@ describe('SymbolFeatures: hot path holds only numbers and preallocated typed arr
       sf.snapshot(out);
     }
     expect(shape(sf)).toEqual(before);
-    // the only arrays are the per-timeframe list and the frozen effective-MTF list, both built once
-    expect(before.filter((l) => l.includes(':Array(')).map((l) => l.split(':')[0])).toEqual(['$.effective.mtf', '$.tfs']);
+    // the only arrays are the per-timeframe list, the frozen effective-MTF list, the ATR per timeframe and
+    // the trail timeframes asked for, all built once
+    expect(before.filter((l) => l.includes(':Array(')).map((l) => l.split(':')[0])).toEqual(['$.effective.mtf', '$.tfs', '$.atrByTf', '$.trailTimeframes']);
   });
 
   it('reset() returns to the initial state', () => {

@@ -339,7 +339,7 @@ describe('SqliteStore: records round trip', () => {
     // Rows as a schema-5 build wrote them: plans without ticket or closedVolume.
     const db = new Database(file);
     const old = (id: string, partialState: number) => {
-      const { ticket: _t, closedVolume: _c, restoreSl: _r, restoreEpisode: _e, breakevenR: _b, ...p } = plan(id, { partialState, initialVolume: 1 });
+      const { ticket: _t, closedVolume: _c, restoreSl: _r, restoreEpisode: _e, breakevenR: _b, strategy: _s, strategySource: _ss, templateTrailingMultiplier: _tm, templateBufferMultiplier: _bm, trailTimeframe: _tf, ...p } = plan(id, { partialState, initialVolume: 1 });
       return JSON.stringify(p);
     };
     db.prepare('INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?)').run('501', 'XAUUSDc', old('501', 1));
