@@ -12,6 +12,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { glossaryMarkdown } from '../service/glossary.ts';
+import { planFields } from '../service/positionActions.ts';
 
 /** One call of Warden's HTTP API: the status and the parsed JSON body. */
 export type WardenApiCall = (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
@@ -20,15 +21,11 @@ export const MCP_SERVER_NAME = 'warden';
 
 const ticket = z.string().regex(/^[A-Za-z0-9_.:/-]{1,64}$/, 'a ticket is 1 to 64 letters, digits, _ . - : or / (as list_positions gives it)').describe("the position's ticket, as list_positions gives it");
 const proposalId = z.string().regex(/^p-\d{1,9}$/, 'a proposal id is p-<number>, as list_proposals gives it');
-// The change an agent may propose: the plan's base triggers, the partial's size, trailing on or off.
-// Ranges are the API's (it answers 400 naming the field and its range for anything outside them).
+// The change an agent may propose: the plan's base triggers, the partial's size, trailing on or off,
+// with the API's own fields and ranges (a value outside is the tool's input error, naming the field).
 const planChange = z
-  .strictObject({
-    breakevenPct: z.number().optional().describe('breakeven trigger: % of the way from entry to TP'),
-    partialPct: z.number().optional().describe('partial-profit trigger: % of the way from entry to TP (after breakeven)'),
-    partialClosePct: z.number().optional().describe('share of the volume the partial close takes, %'),
-    trailingEnabled: z.boolean().optional().describe('ATR trailing on or off for this position'),
-  })
+  .strictObject(planFields)
+  .refine((p) => Object.keys(p).length > 0, 'give at least one of breakevenPct, partialPct, partialClosePct, trailingEnabled')
   .describe('the change: at least one field');
 
 const text = (s: string): CallToolResult => ({ content: [{ type: 'text', text: s }] });

@@ -101,6 +101,12 @@ describe('MCP over HTTP at /mcp', () => {
       const bad = await client.callTool({ name: 'recent_decisions', arguments: { limit: 100_000 } });
       expect(bad.isError).toBe(true);
       expect(JSON.stringify(bad.content)).toMatch(/limit/);
+      // A trigger beyond the target is refused at the tool's input, with the config's range (0 to 100).
+      const beyond = await client.callTool({ name: 'what_if', arguments: { ticket: listed[0]!.ticket, change: { breakevenPct: 150 } } });
+      expect(beyond.isError).toBe(true);
+      expect(JSON.stringify(beyond.content)).toMatch(/breakevenPct/);
+      const empty = await client.callTool({ name: 'propose_plan_change', arguments: { ticket: listed[0]!.ticket, change: {}, rationale: 'nothing' } });
+      expect(empty.isError).toBe(true);
 
       // The round: what if trailing were switched the other way; propose it; it runs in shadow; approve.
       const change = { trailingEnabled: !p.exits.trailingEnabled };
