@@ -68,6 +68,29 @@ describe('warden mcp (stdio)', () => {
     }
   }, 120_000);
 
+  it('--store reads the store the serve left (no serve running): positions, decisions and proposals; what needs a serve says so', async () => {
+    const client = new Client({ name: 'warden-stdio-store', version: '1.0.0' });
+    try {
+      await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp', '--store', join(dir, 'stdio.db')], stderr: 'pipe' }));
+      expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(TOOLS);
+      const positions = jsonOf(await client.callTool({ name: 'list_positions', arguments: {} })) as { ticket: string; exits: unknown }[];
+      expect(positions.length).toBeGreaterThan(0);
+      const proposals = proposalSchema.array().parse(jsonOf(await client.callTool({ name: 'list_proposals', arguments: {} })));
+      expect(proposals.map((p) => [p.status, p.decidedBy])).toEqual([['rejected', 'mcp']]);
+      const recent = decisionSchema.array().parse(jsonOf(await client.callTool({ name: 'recent_decisions', arguments: { limit: 500 } })));
+      expect(recent.filter((d) => d.rule === 'manual' && d.note.endsWith('; source: mcp'))).toHaveLength(2);
+      const why = await client.callTool({ name: 'explain_decision', arguments: { ticket: proposals[0]!.ticket } });
+      expect(textOf(why)).toMatch(new RegExp(`^Position ${proposals[0]!.ticket}:`));
+      for (const [name, args] of [['account_summary', {}], ['propose_plan_change', { ticket: proposals[0]!.ticket, change: { trailingEnabled: true }, rationale: 'x' }]] as const) {
+        const r = await client.callTool({ name, arguments: args });
+        expect(r.isError).toBe(true);
+        expect(textOf(r)).toMatch(/^Warden answered 503: .* needs a running warden serve: this MCP server reads a store \(warden mcp --store\), and changes nothing$/);
+      }
+    } finally {
+      await client.close();
+    }
+  }, 120_000);
+
   it('refuses to start without a token, naming where it looked', () => {
     const env = { ...process.env };
     delete env['WARDEN_API_TOKEN'];

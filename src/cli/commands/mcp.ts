@@ -2,18 +2,26 @@
 // (Claude Desktop, an IDE, any MCP client). It drives a running `warden serve` through its HTTP API
 // with the API token: every tool is the API's call, recorded with source mcp, as the tools at /mcp
 // are. The token: WARDEN_API_TOKEN, or the token file `warden serve` wrote beside its store
-// (--token-file, default warden.db.token). stdout carries the protocol only; messages go to stderr.
+// (--token-file, default warden.db.token). With --store and no serve running, it reads a store instead
+// (read-only: the positions as stored, the decisions, the proposals; no change, no what-if).
+// stdout carries the protocol only; messages go to stderr.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { createWardenMcpServer, type WardenApiCall } from '../../mcp/wardenMcp.ts';
+import { storeApi } from '../../mcp/storeApi.ts';
+import { openSqliteStore } from '../../store/sqliteStore.ts';
+import { StoreError, type WardenStore } from '../../store/store.ts';
 import { MCP_HEADER } from '../../service/access.ts';
 import { CliError } from '../errors.ts';
+import { clockOf } from '../io.ts';
 import { readVersion } from '../main.ts';
 
 interface McpOptions {
   url: string;
   tokenFile: string;
+  store?: string;
 }
 
 /** The token: the environment's, else the file's; a clear refusal naming both when neither has one. */
@@ -59,7 +67,9 @@ export function register(program: Command): void {
     .description("Warden's MCP server over stdio, driving a running warden serve (its tools are the API's calls, recorded with source mcp)")
     .option('--url <url>', 'where warden serve answers', 'http://127.0.0.1:8080')
     .option('--token-file <file>', 'the API token file warden serve wrote beside its store (WARDEN_API_TOKEN wins)', 'warden.db.token')
-    .action(async (o: McpOptions) => {
+    .option('--store <file>', 'read this store instead, with no serve running (read-only: positions as stored, decisions, proposals; no change)')
+    .action(async (o: McpOptions, cmd: Command) => {
+      if (o.store !== undefined) return serveStdio(createWardenMcpServer(storeApi(openStore(o.store, clockOf(cmd)())), { version: readVersion() }), `reading ${o.store} (read-only)`);
       let base: URL;
       try {
         base = new URL(o.url);
@@ -68,15 +78,29 @@ export function register(program: Command): void {
       }
       if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new CliError(`--url: http or https only, got ${base.protocol}`);
       const token = mcpToken(process.env, o.tokenFile);
-      const server = createWardenMcpServer(httpApi(base, token), { version: readVersion() });
-      const transport = new StdioServerTransport();
-      await server.connect(transport);
-      process.stderr.write(`warden mcp: serving over stdio, driving ${base.origin}\n`);
-      // Until the client closes stdin.
-      await new Promise<void>((resolve) => {
-        transport.onclose = () => resolve();
-        process.stdin.once('end', () => resolve());
-      });
-      await server.close();
+      return serveStdio(createWardenMcpServer(httpApi(base, token), { version: readVersion() }), `driving ${base.origin}`);
     });
+}
+
+/** A store opened read-only (nothing written in it or beside it); a clear refusal when it cannot be. */
+function openStore(file: string, now: number): WardenStore {
+  if (!existsSync(file)) throw new CliError(`${file}: no store there (the file does not exist)`);
+  try {
+    return openSqliteStore(file, { now, readonly: true });
+  } catch (err) {
+    if (err instanceof StoreError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+/** Serves MCP over stdio until the client closes stdin. */
+async function serveStdio(server: McpServer, what: string): Promise<void> {
+  const transport = new StdioServerTransport();
+  await server.connect(transport);
+  process.stderr.write(`warden mcp: serving over stdio, ${what}\n`);
+  await new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+    process.stdin.once('end', () => resolve());
+  });
+  await server.close();
 }
