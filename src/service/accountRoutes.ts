@@ -7,6 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AccountSession } from '../execution/accountSession.ts';
 import type { AccountFigures, AccountFiguresSnapshot } from './accountFigures.ts';
 import { accountSchema } from './apiSchemas.ts';
+import { isoTime } from './views.ts';
 
 export interface AccountRouteOptions {
   session: AccountSession;
@@ -19,7 +20,6 @@ export interface AccountRouteOptions {
   wallClock: () => number;
 }
 
-const iso = (t: number): string => new Date(t).toISOString();
 /** Money shown to the cent (USDT wallets keep 8 decimals; a trader reads 2). */
 const cents = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
 
@@ -46,7 +46,7 @@ export function accountJson(o: AccountRouteOptions, f: AccountFiguresSnapshot) {
     margin: cents(funds?.margin),
     freeMargin: cents(funds?.freeMargin),
     today: {
-      from: iso(today?.from ?? Math.floor(o.clock() / 86_400_000) * 86_400_000),
+      from: isoTime(today?.from ?? Math.floor(o.clock() / 86_400_000) * 86_400_000),
       realized: cents(today?.realized),
       profit: cents(today?.profit),
       fees: cents(today?.fees),
@@ -54,11 +54,11 @@ export function accountJson(o: AccountRouteOptions, f: AccountFiguresSnapshot) {
     },
     exposure: (f.exposure?.value ?? []).map((e) => ({ ...e, buyVolume: round8(e.buyVolume), sellVolume: round8(e.sellVolume), netVolume: round8(e.netVolume) })),
     health: { status: h.status, reasons: [...h.reasons] },
-    readAt: times.length === 0 ? null : iso(Math.min(...times)),
+    readAt: times.length === 0 ? null : isoTime(Math.min(...times)),
     stale: f.errors.length > 0,
     errors: f.errors,
     notes,
-    at: iso(o.wallClock()),
+    at: isoTime(o.wallClock()),
   };
 }
 

@@ -10,16 +10,16 @@ import { errorSchema, proposalDetailSchema, proposalSchema, ticketParams, whatIf
 import { requestSource } from './access.ts';
 import { planPatchSchema } from './positionActions.ts';
 import { ProposalError, type ProposalBook, type WhatIf } from './proposals.ts';
+import { isoTime } from './views.ts';
 
-const iso = (t: number): string => new Date(t).toISOString();
 
 export function proposalJson(p: PlanProposal) {
-  return { ...p, patch: { ...p.patch }, createdAt: iso(p.createdAt), decidedAt: p.decidedAt === null ? null : iso(p.decidedAt) };
+  return { ...p, patch: { ...p.patch }, createdAt: isoTime(p.createdAt), decidedAt: p.decidedAt === null ? null : isoTime(p.decidedAt) };
 }
 
 export function whatIfJson(w: WhatIf) {
-  const side = (o: WhatIf['current']) => ({ ...o, exitTime: iso(o.exitTime) });
-  return { ...w, patch: { ...w.patch }, from: iso(w.from), to: iso(w.to), current: side(w.current), proposed: side(w.proposed) };
+  const side = (o: WhatIf['current']) => ({ ...o, exitTime: isoTime(o.exitTime) });
+  return { ...w, patch: { ...w.patch }, from: isoTime(w.from), to: isoTime(w.to), current: side(w.current), proposed: side(w.proposed) };
 }
 
 const idParams = z.object({ id: z.string().regex(/^p-\d{1,9}$/, "a proposal id is p-<number>, as the list gives it") });

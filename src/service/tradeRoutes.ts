@@ -9,8 +9,8 @@ import { z } from 'zod';
 import type { ClosedTrade, WardenStore } from '../store/store.ts';
 import { closedLifetimeSchema, closedTradeQuery, closedTradeSchema, closedTradesQuery, errorSchema, ticketParams } from './apiSchemas.ts';
 import { decisionJson } from './journalPages.ts';
+import { isoTime } from './views.ts';
 
-const iso = (t: number): string => new Date(t).toISOString();
 
 /** The trade page of a ticket (the dashboard's). */
 export const tradePage = (ticket: string): string => `/dtms/trade/${encodeURIComponent(ticket)}`;
@@ -24,8 +24,8 @@ export function closedTradeJson(t: ClosedTrade) {
     lifetime: t.key,
     symbol: t.symbol,
     side: t.side,
-    openTime: iso(t.openTime),
-    closeTime: iso(t.closeTime),
+    openTime: isoTime(t.openTime),
+    closeTime: isoTime(t.closeTime),
     entryPrice: t.entryPrice,
     volume: { ...t.volume },
     exitPrice: t.exitPrice,
@@ -37,12 +37,12 @@ export function closedTradeJson(t: ClosedTrade) {
     initialSl: t.initialSl,
     riskMoney: t.riskMoney,
     r: t.r,
-    deals: t.deals.map((d) => ({ ...d, time: iso(d.time) })),
+    deals: t.deals.map((d) => ({ ...d, time: isoTime(d.time) })),
     hedges: t.hedges.map((h) => ({ ...h })),
     sources: { ...t.sources },
     history: { ...t.history },
     notes: [...t.notes],
-    recordedAt: iso(t.recordedAt),
+    recordedAt: isoTime(t.recordedAt),
     page: tradePage(t.ticket),
   };
 }
@@ -50,9 +50,9 @@ export function closedTradeJson(t: ClosedTrade) {
 /** A lifetime's stop over time: its initial stop, then every move the venue applied to the position. */
 function stopPath(store: WardenStore, t: ClosedTrade): { time: string; sl: number; by: string }[] {
   const stops: { time: string; sl: number; by: string }[] = [];
-  if (t.initialSl !== null) stops.push({ time: iso(t.openTime), sl: t.initialSl, by: 'initial' });
+  if (t.initialSl !== null) stops.push({ time: isoTime(t.openTime), sl: t.initialSl, by: 'initial' });
   for (const i of store.intentsFor(t.key, { kind: 'move_stop', status: 'applied' })) {
-    if (i.intent.targetId === t.ticket) stops.push({ time: iso(i.intent.time), sl: i.intent.newSl, by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule });
+    if (i.intent.targetId === t.ticket) stops.push({ time: isoTime(i.intent.time), sl: i.intent.newSl, by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule });
   }
   return stops;
 }
@@ -92,7 +92,7 @@ export function registerTradeRoutes(app: FastifyInstance, o: { store: WardenStor
       }
       const page = store.closedTradePage({ limit, ...(symbol !== undefined ? { symbol } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(cursor ? { after: cursor } : {}) });
       if (page.length === limit) {
-        linkNext(reply, '/api/trades/closed', { after: page.at(-1)!.key, limit, symbol, from: from === undefined ? undefined : iso(from), to: to === undefined ? undefined : iso(to) });
+        linkNext(reply, '/api/trades/closed', { after: page.at(-1)!.key, limit, symbol, from: from === undefined ? undefined : isoTime(from), to: to === undefined ? undefined : isoTime(to) });
       }
       return page.map(closedTradeJson);
     },

@@ -22,6 +22,8 @@ const round = (x: number, digits: number): number | null => (Number.isFinite(x) 
  * A time as the API answers it: ISO 8601 UTC (2026-03-11T10:00:00.000Z) from the engine's epoch ms;
  * null when not known (null, NaN), never 1970. The one conversion of the API's answers.
  */
+/** A time that is always known (a record's own stamp), as the API gives it. */
+export const isoTime = (t: number): string => new Date(t).toISOString();
 export const apiTime = (t: number | null | undefined): string | null => (t === null || t === undefined || !Number.isFinite(t) ? null : new Date(t).toISOString());
 
 /**
