@@ -10,6 +10,7 @@ import { readBinanceRows } from './importers/binance.ts';
 import { readMt5ExportRows, readMt5RatesRows } from './importers/mt5.ts';
 import { BarSink, countLines, ImportError } from './importers/scan.ts';
 import { readUniformRows } from './importers/uniform.ts';
+import { readUniformBytes } from './importers/uniformBytes.ts';
 import { serverClockFor, type ZoneClock } from './timezone.ts';
 import { UNIFORM_HEADER, type RowError } from './uniformCsv.ts';
 
@@ -174,6 +175,7 @@ function encodingOf(head: Buffer): Encoding {
 export const STREAM_CHUNK_BYTES = 4 * 1024 * 1024;
 /** A line longer than this is no bar row (a binary file, or one without line breaks): refused, not buffered. */
 export const MAX_LINE_CHARS = 1024 * 1024;
+const NEWLINE = 10;
 
 export interface BarFileStreamResult {
   file: string;
@@ -190,8 +192,12 @@ export interface BarFileStreamResult {
  */
 export class BarFileReader {
   private fd: number | null;
-  private readonly buf: Buffer;
+  private buf: Buffer;
   private readonly sink: BarSink;
+  /** The byte path is on (a UTF-8 uniform file): rows are parsed from `buf`, whose first `held` bytes are an unfinished line. */
+  private byteRows = false;
+  private held = 0;
+  private afterHeader = false;
   private readonly parser: BarTextParser;
   private enc: Encoding | null = null;
   private decoder: StringDecoder | null = null;
@@ -203,7 +209,7 @@ export class BarFileReader {
 
   constructor(
     readonly file: string,
-    o: ImportOptions,
+    private readonly o: ImportOptions,
     chunkBytes = STREAM_CHUNK_BYTES,
   ) {
     this.sink = new BarSink(file, 1 << 16);
@@ -240,6 +246,11 @@ export class BarFileReader {
     const chunk = this.sink.series;
     chunk.length = 0;
     while (this.fd !== null) {
+      if (this.byteRows) {
+        this.readBytes();
+        if (chunk.length > 0) break;
+        continue;
+      }
       const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
       if (n === 0) {
         this.close();
@@ -255,6 +266,7 @@ export class BarFileReader {
         this.enc = encodingOf(bytes);
         this.decoder = new StringDecoder(this.enc.kind === 'utf8' ? 'utf8' : 'utf16le');
         bytes = bytes.subarray(this.enc.bom);
+        if (this.enc.kind === 'utf8' && this.takeUniformHeader(bytes)) continue;
       }
       let text: string;
       if (this.enc.kind === 'utf16be') {
@@ -278,6 +290,62 @@ export class BarFileReader {
     if (chunk.length === 0) return null;
     this.bars += chunk.length;
     return chunk;
+  }
+
+  /**
+   * A UTF-8 file in the uniform layout (the layout Warden writes and the shared data use) is parsed
+   * from its bytes (uniformBytes.ts): the header line goes to the text parser (format detection and
+   * header checks, with their messages), the rows never become text. Any other layout or encoding, or
+   * a first line longer than the first read, takes the text path. `first` is the first read, BOM off.
+   */
+  private takeUniformHeader(first: Buffer): boolean {
+    const nl = first.indexOf(NEWLINE);
+    if (nl === -1) return false;
+    const header = first.toString('utf8', 0, nl + 1);
+    if ((this.o.format ?? detectFormat(header)) !== 'uniform') return false;
+    this.parser.push(header);
+    const rest = first.subarray(nl + 1);
+    rest.copy(this.buf, 0);
+    this.held = rest.length;
+    this.afterHeader = true;
+    this.byteRows = true;
+    return true;
+  }
+
+  /**
+   * One step of the byte path: read after the bytes held over, parse the whole lines, hold the rest.
+   * The held bytes are one unfinished line, except right after the header (the first read's rows).
+   */
+  private readBytes(): void {
+    let end = this.held;
+    if (this.afterHeader) this.afterHeader = false;
+    else {
+      if (this.held * 2 > this.buf.length) {
+        if (this.held > MAX_LINE_CHARS) {
+          throw new ImportError(`${this.file}:${this.parser.line}: a line longer than ${MAX_LINE_CHARS} characters: not a bar file (a binary file, or one without line breaks)`);
+        }
+        // A line longer than half the step (tests take tiny steps): a bigger buffer, the line kept.
+        const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+        this.buf.copy(bigger, 0, 0, this.held);
+        this.buf = bigger;
+      }
+      const n = readSync(this.fd!, this.buf, this.held, this.buf.length - this.held, null);
+      end += n;
+      if (n === 0) {
+        this.close();
+        if (end > 0) this.parser.line = readUniformBytes(this.buf, 0, end, this.parser.line, this.sink);
+        this.held = 0;
+        return;
+      }
+    }
+    const last = end === 0 ? -1 : this.buf.lastIndexOf(NEWLINE, end - 1);
+    if (last === -1) {
+      this.held = end;
+      return;
+    }
+    this.parser.line = readUniformBytes(this.buf, 0, last + 1, this.parser.line, this.sink);
+    this.buf.copy(this.buf, 0, last + 1, end);
+    this.held = end - last - 1;
   }
 }
 
