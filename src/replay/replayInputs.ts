@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { TIMEFRAME_MS, TIMEFRAMES, type Instrument, type Timeframe } from '../domain/types.ts';
 import { BarSeries } from '../market/barSeries.ts';
+import { BarColumnsFile, BarColumnsWriter } from '../market/barColumnsFile.ts';
 import { BarFingerprint, InMemoryBars, playChunks, type BarCursor, type BarSource } from '../market/barSource.ts';
 import { BarFileReader, ImportError, StepCounter, streamBarFile, type BarFormat, type ImportOptions } from '../market/importers.ts';
 import { generateSampleSeries, SAMPLE_SHAPES } from '../market/sampleMarket.ts';
@@ -100,6 +101,8 @@ export interface LoadBarsOptions {
   fillFile?: string;
   /** Bytes read per step (default STREAM_CHUNK_BYTES); tests take small steps to cut chunks anywhere. */
   chunkBytes?: number;
+  /** Keep the scanned bars as binary columns for the later passes (default true; false: every pass reads the text). */
+  columns?: boolean;
 }
 
 /** What one pass over a bar file learnt: enough to check, order and describe it without keeping its bars. */
@@ -115,6 +118,8 @@ interface ScannedFile {
   errors: RowError[];
   spreadless: SpreadlessFile['spreads'] | null;
   fingerprint: string;
+  /** The bars as binary columns, written during the scan: what the later passes play (null past its limit). */
+  columns: BarColumnsFile | null;
 }
 
 function importFailure(file: string, err: unknown): never {
@@ -131,6 +136,7 @@ function scanFile(file: string, o: LoadBarsOptions): ScannedFile {
   const steps = new StepCounter();
   const spreads = new SpreadWatch();
   const fp = new BarFingerprint();
+  const columns = o.columns === false ? null : new BarColumnsWriter();
   try {
     const r = streamBarFile(
       file,
@@ -140,11 +146,12 @@ function scanFile(file: string, o: LoadBarsOptions): ScannedFile {
         steps.add(chunk);
         spreads.add(chunk);
         fp.add(chunk);
+        columns?.add(chunk);
         last = chunk.time[chunk.length - 1]!;
       },
       o.chunkBytes,
     );
-    return {
+    const scanned: ScannedFile = {
       file,
       format: r.format,
       options,
@@ -156,15 +163,36 @@ function scanFile(file: string, o: LoadBarsOptions): ScannedFile {
       errors: r.errors,
       spreadless: spreads.kind(),
       fingerprint: fp.digest(),
+      columns: null,
     };
+    scanned.columns = columns?.finish(scanned) ?? null;
+    return scanned;
   } catch (err) {
+    columns?.drop();
     return importFailure(file, err);
   }
 }
 
+/** A cursor that counts the bars it gave (as BarFileReader does). */
+class CountingCursor {
+  bars = 0;
+  constructor(private readonly cursor: BarCursor) {}
+
+  next(): BarSeries | null {
+    const chunk = this.cursor.next();
+    if (chunk !== null) this.bars += chunk.length;
+    return chunk;
+  }
+
+  close(): void {
+    this.cursor.close();
+  }
+}
+
 /**
- * Bar files played in time order, one after the other, straight from disk: each pass reads them again
- * in steps (see streamBarFile), so any size replays in flat memory. A file that changed since it was
+ * Bar files played in time order, one after the other, straight from disk: each pass reads the binary
+ * columns the scan wrote (barColumnsFile.ts), or the text again in steps for a file past their limit
+ * (see streamBarFile), so any size replays in flat memory. A file that changed since it was
  * scanned (another bar count) stops the pass with an error rather than replaying other bars.
  */
 export class BarFilesSource implements BarSource {
@@ -192,7 +220,8 @@ export class BarFilesSource implements BarSource {
 
   open(): BarCursor {
     let k = 0;
-    let reader: BarFileReader | null = null;
+    // A part's bars come from its column file when the scan wrote one, else from its text again.
+    let reader: BarFileReader | CountingCursor | null = null;
     const failed = (file: string, err: unknown): never => {
       reader?.close();
       return importFailure(file, err);
@@ -203,7 +232,7 @@ export class BarFilesSource implements BarSource {
           const p = this.parts[k]!;
           let chunk: BarSeries | null;
           try {
-            reader ??= new BarFileReader(p.file, p.options, p.chunkBytes);
+            reader ??= p.columns !== null ? new CountingCursor(p.columns.open()) : new BarFileReader(p.file, p.options, p.chunkBytes);
             chunk = reader.next();
           } catch (err) {
             return failed(p.file, err);

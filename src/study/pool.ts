@@ -21,6 +21,14 @@ export class StudyJobError extends Error {
 
 const describeJob = (j: StudyJob) => `${j.configName} on ${j.set.name}, variant ${j.variant.index}`;
 
+/**
+ * The worker's entry: the compiled worker beside this module when it runs from dist/ (plain node), or
+ * the bootstrap that registers tsx first when it runs from the TypeScript source (tests, a dev's edit).
+ */
+export function studyWorkerUrl(): URL {
+  return import.meta.url.endsWith('.js') ? new URL('./studyWorker.js', import.meta.url) : new URL('./workerBootstrap.mjs', import.meta.url);
+}
+
 export async function runJobs(jobs: readonly StudyJob[], workers: number, onDone?: (done: number, total: number) => void): Promise<RunResult[]> {
   const results: RunResult[] = [];
   if (workers <= 1 || jobs.length <= 1) {
@@ -35,8 +43,7 @@ export async function runJobs(jobs: readonly StudyJob[], workers: number, onDone
     }
     return results.sort(jobOrder);
   }
-  const bootstrap = new URL('./workerBootstrap.mjs', import.meta.url);
-  const pool = Array.from({ length: Math.min(workers, jobs.length) }, () => new Worker(bootstrap));
+  const pool = Array.from({ length: Math.min(workers, jobs.length) }, () => new Worker(studyWorkerUrl()));
   const pick = affinityQueue(jobs, pool.length);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -93,10 +93,10 @@ describe('a replay streamed from files', () => {
     expect(JSON.stringify(coarse.streamed.report.trades)).not.toBe(JSON.stringify(streamed.report.trades));
   });
 
-  it('a file that changes between the passes is refused, naming it', async () => {
+  it('a file read again on each pass (no column file) that changes between the passes is refused, naming it', async () => {
     const f = path.join(dir, 'changing.csv');
     writeCsv(f, m1, 0, 4000);
-    const loaded = loadBarFiles([f], { instrument });
+    const loaded = loadBarFiles([f], { instrument, columns: false });
     appendFileSync(f, `${isoTime(m1.time[4000]!)},${m1.open[4000]},${m1.high[4000]},${m1.low[4000]},${m1.close[4000]},1,0.3\n`);
     const job: ReplayJob = {
       config,
@@ -113,5 +113,17 @@ describe('a replay streamed from files', () => {
     };
     await expect(runReplayJob(job)).rejects.toThrow(ReplayInputError);
     await expect(runReplayJob(job)).rejects.toThrow(/changing\.csv changed while Warden was replaying it \(4000 bars when first read, 4001 now\)/);
+  });
+
+  it('plays the bars as scanned from their column file: a change to the file afterwards does not reach the replay', () => {
+    const f = path.join(dir, 'scanned.csv');
+    writeCsv(f, m1, 0, 3000);
+    const loaded = loadBarFiles([f], { instrument, chunkBytes: 4096 });
+    writeFileSync(f, 'time,open,high,low,close,volume,spread\n');
+    const played = new BarSeries(16);
+    loaded.source.forEachChunk((chunk) => played.append(chunk));
+    expect(played.length).toBe(3000);
+    expect(Array.from(played.close.subarray(0, 3000))).toEqual(Array.from(m1.close.subarray(0, 3000)));
+    expect(Array.from(played.time.subarray(0, 3000))).toEqual(Array.from(m1.time.subarray(0, 3000)));
   });
 });
