@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildProgram, COMMANDS, readVersion, run, runProgram } from '../../src/cli/main.ts';
+import { buildProgram, COMMANDS, loadCommands, readVersion, run, runProgram } from '../../src/cli/main.ts';
 import { CliError } from '../../src/cli/errors.ts';
 import { writeOut } from '../../src/cli/io.ts';
 import type { CliIO } from '../../src/cli/io.ts';
@@ -53,10 +53,15 @@ describe('run()', () => {
     expect(io2.stderr()).toContain('exits.symbolParams.DEFAULT.bufferMultiplier: 0.05 is out of range: must be between 0.1 and 1');
   });
 
-  it('buildProgram registers every command module', () => {
-    const names = buildProgram().commands.map((c) => c.name());
-    expect(names).toContain('config');
-    expect(COMMANDS.length).toBeGreaterThan(0);
+  it('buildProgram registers every command module, each under the name COMMANDS gives it', async () => {
+    const names = buildProgram(undefined, await loadCommands()).commands.map((c) => c.name());
+    expect(names).toEqual(COMMANDS.map((c) => c.name));
+  });
+
+  it('loads only the command named on the line, and every command otherwise (help, a mistyped command)', async () => {
+    expect(buildProgram(undefined, await loadCommands(argv('replay', '--help'))).commands.map((c) => c.name())).toEqual(['replay']);
+    expect(await loadCommands(argv('--help'))).toHaveLength(COMMANDS.length);
+    expect(await loadCommands(argv('replya'))).toHaveLength(COMMANDS.length);
   });
 });
 

@@ -23,7 +23,7 @@ import type {
   MetatraderTradeResponse,
 } from '../../src/brokers/metaApiGateway.ts';
 import { loadConfigOption } from '../../src/cli/configArg.ts';
-import { readVersion } from '../../src/cli/main.ts';
+import { readVersion } from '../../src/cli/version.ts';
 import { createLogger } from '../../src/log.ts';
 import { startService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';

@@ -11,7 +11,7 @@ import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type StoredLegacyRule, type WardenStore } from '../../store/store.ts';
 import { CliError } from '../errors.ts';
 import { clockOf, writeOut } from '../io.ts';
-import { readVersion } from '../main.ts';
+import { readVersion } from '../version.ts';
 
 interface ImportOptions {
   store: string;

@@ -16,7 +16,7 @@ import { StoreError, type WardenStore } from '../../store/store.ts';
 import { MCP_HEADER } from '../../service/access.ts';
 import { CliError } from '../errors.ts';
 import { clockOf } from '../io.ts';
-import { readVersion } from '../main.ts';
+import { readVersion } from '../version.ts';
 
 interface McpOptions {
   url: string;

@@ -21,7 +21,7 @@ import { buildServer } from '../../service/server.ts';
 import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { CliError } from '../errors.ts';
 import { writeOut } from '../io.ts';
-import { readVersion } from '../main.ts';
+import { readVersion } from '../version.ts';
 
 interface OpenApiOptions {
   for?: string;

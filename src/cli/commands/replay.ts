@@ -13,8 +13,6 @@ import { fillSpreadless, loadBarFiles, ReplayInputError, sampleBars, formatRowEr
 import { compareTable, REPLAY_FILES, runReplayJob, summaryLine, type ReplayJob } from '../../replay/replayRun.ts';
 import { replayRunKey } from '../../replay/runKey.ts';
 import { withStagedOutput } from '../../replay/stagedOutput.ts';
-import { writeCompareStudyPage } from '../../study/study.ts';
-import { openSqliteStore } from '../../store/sqliteStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
 import { TIMEFRAME_MS, TIMEFRAMES, type Instrument, type Timeframe } from '../../domain/types.ts';
 import { readSeries, type BarSource } from '../../market/barSource.ts';
@@ -22,7 +20,7 @@ import { DEFAULT_MAX_GAP_MS } from '../../market/gaps.ts';
 import { loadConfigOption } from '../configArg.ts';
 import { CliError, outputFailure } from '../errors.ts';
 import { clockOf, writeErr, writeOut } from '../io.ts';
-import { readVersion } from '../main.ts';
+import { readVersion } from '../version.ts';
 
 interface ReplayOptions {
   bars: string[];
@@ -211,7 +209,8 @@ async function replayAction(o: ReplayOptions, cmd: Command): Promise<void> {
   const version = readVersion();
   if (o.checkpointEvery !== undefined && o.store === undefined) throw new CliError('--checkpoint-every needs --store FILE (where the checkpoints go)');
   const checkpointEvery = o.checkpointEvery === undefined ? DEFAULT_CHECKPOINT_EVERY : number('checkpoint-every', o.checkpointEvery, 1, 1e9, true);
-  const store: WardenStore | null = o.store === undefined ? null : openSqliteStore(o.store, { now: clockOf(cmd)(), createdBy: `warden ${version}` });
+  // The store and the study page load only when asked for (--store, --compare): a plain replay starts without them.
+  const store: WardenStore | null = o.store === undefined ? null : (await import('../../store/sqliteStore.ts')).openSqliteStore(o.store, { now: clockOf(cmd)(), createdBy: `warden ${version}` });
   try {
     await replayRuns(o, cmd, { spreadNote, instruments, loaded, names, bars, entries, entriesSource, broker, balance, maxGapMs, version, store, checkpointEvery });
   } finally {
@@ -288,6 +287,7 @@ async function replayRuns(o: ReplayOptions, cmd: Command, a: ReplayRunsArgs): Pr
     // The paired comparison of these runs, as `warden study` draws it: one page beside the reports.
     if (o.compare !== undefined && root !== null) {
       // The page reads the open R of trades at given times: the bars are held in memory for it (--compare only).
+      const { writeCompareStudyPage } = await import('../../study/study.ts');
       writeCompareStudyPage(root, { version, configs: loaded, reports: results.map((r) => r.run.report), entries, entriesSource, series: readSeries(bars.source), timeframe: bars.timeframe });
     }
     return results;

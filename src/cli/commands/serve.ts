@@ -15,7 +15,7 @@ import { brokerFromConfig, BrokerSetupError, type ConfiguredBroker } from '../..
 import { loadConfigOption } from '../configArg.ts';
 import { CliError } from '../errors.ts';
 import { clockOf, writeOut } from '../io.ts';
-import { readVersion } from '../main.ts';
+import { readVersion } from '../version.ts';
 
 interface ServeOptions {
   config?: string;

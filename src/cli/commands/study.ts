@@ -19,7 +19,7 @@ import { studyTable } from '../../study/studyText.ts';
 import { loadConfigOption } from '../configArg.ts';
 import { CliError, outputFailure } from '../errors.ts';
 import { clockOf, writeErr, writeOut } from '../io.ts';
-import { readVersion } from '../main.ts';
+import { readVersion } from '../version.ts';
 
 export const DEFAULT_STUDY = { variants: 4, entryEvery: 120 } as const;
 
