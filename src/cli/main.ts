@@ -15,6 +15,7 @@ import * as demoCommand from './commands/demo.ts';
 import * as healthCommand from './commands/health.ts';
 import * as importLegacyCommand from './commands/importLegacy.ts';
 import * as openapiCommand from './commands/openapi.ts';
+import * as optimizeCommand from './commands/optimize.ts';
 import * as replayCommand from './commands/replay.ts';
 import * as serveCommand from './commands/serve.ts';
 import * as shadowCommand from './commands/shadow.ts';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly CommandModule[] = [
   demoCommand,
   replayCommand,
   studyCommand,
+  optimizeCommand,
   importLegacyCommand,
   healthCommand,
   serveCommand,
