@@ -11,7 +11,8 @@
 // - The trail multiplier and the breakeven buffer are the symbol's base values; the symbol's session
 //   adjustments are absolute values that replace the base in their session, so they are scaled by the
 //   same ratio as the base (clamped to the schema's range): the sessions keep their shape.
-// - One partial trigger and one partial size apply to every trade type (SCALP, INTRADAY, WEEKEND).
+// - One partial trigger and one partial size apply to every trade type (SCALP, INTRADAY, WEEKEND): the
+//   trader's per-type values are replaced, and the baseline's point in the space shows the INTRADAY ones.
 // - DTMS thresholds are sampled in ranges that keep the schema's ordering with the other scores at
 //   their defaults (hedge < warningL2 < warningL1 < healthyFromL1; warningL2 < l1FromL2); a trader's
 //   config with other scores may still refuse a sample, which is then drawn again (see sampleTrials).
@@ -36,7 +37,8 @@ export interface ParamSpec {
   decimals: number;
 }
 
-const TRADE_TYPES = ['SCALP', 'INTRADAY', 'WEEKEND'] as const;
+// INTRADAY first: the baseline's point in the space reads the first path (the trader's INTRADAY values).
+const TRADE_TYPES = ['INTRADAY', 'SCALP', 'WEEKEND'] as const;
 const GATES = ['critical', 'volatility', 'mtf', 'rmag', 'vwap', 'hvn'] as const;
 
 export const SEARCH_SPACE: readonly ParamSpec[] = [
