@@ -33,6 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'demo', load: () => import('./commands/demo.ts') },
   { name: 'replay', load: () => import('./commands/replay.ts') },
   { name: 'study', load: () => import('./commands/study.ts') },
+  { name: 'optimize', load: () => import('./commands/optimize.ts') },
   { name: 'import-legacy', load: () => import('./commands/importLegacy.ts') },
   { name: 'health', load: () => import('./commands/health.ts') },
   { name: 'serve', load: () => import('./commands/serve.ts') },
