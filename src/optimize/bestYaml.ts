@@ -35,6 +35,9 @@ export function bestYaml(doc: Record<string, unknown>, config: WardenConfig, r: 
     `Data: ${t.files.join(', ')}, ${t.symbol} ${t.timeframe}, ${t.bars} bars from ${t.first} to ${t.last}; ${t.entryCount} entries (${t.entries}).`,
     `Walk-forward: ${r.folds.length} fold(s) over ${r.windows.length} windows (${r.windows.map((w) => `${w.firstBar.slice(0, 10)}..${w.lastBar.slice(0, 10)}`).join(', ')}).`,
     `Chosen as ${r.best.rule}.`,
+    ...(r.best.beatsBaseline
+      ? []
+      : [`WARNING: it does not beat the config it started from on the training windows (mean ${r.best.meanTraining ?? 'n/a'} against ${r.best.baselineMeanTraining ?? 'n/a'}): keep yours.`]),
     `Out of sample (mean over the folds): ${r.gap.meanOutOfSample ?? 'n/a'} against ${r.gap.meanBaselineOutOfSample ?? 'n/a'} for the config it started from; PBO ${r.pbo.pbo ?? 'n/a'}. See report.html.`,
     ...(dropped.length > 0 ? [`Left out (secrets; set them again): ${dropped.join(', ')}.`] : []),
   ];

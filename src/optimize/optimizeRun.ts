@@ -195,6 +195,7 @@ export async function runOptimize(job: OptimizeJob): Promise<OptimizeReport> {
       }
     }
 
+    const baselineMean = scores(windowScores(baselineTrades).slice(0, job.folds));
     const windowEntries = (w: BarWindow) => {
       const e = entriesIn(eb, w.from, w.to);
       return e.end - e.first;
@@ -242,6 +243,9 @@ export async function runOptimize(job: OptimizeJob): Promise<OptimizeReport> {
         params: trials[best]!,
         windowScores: windowScores(finalistTrades.get(best)!),
         baselineWindowScores: windowScores(baselineTrades),
+        meanTraining: Number.isFinite(bestMean) ? r6(bestMean) : null,
+        baselineMeanTraining: r6(baselineMean),
+        beatsBaseline: Number.isFinite(bestMean) && (baselineMean === null || bestMean > baselineMean),
       },
     };
   } finally {

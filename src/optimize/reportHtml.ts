@@ -90,6 +90,7 @@ ${table(
 ${table(['window', 'first bar', 'last bar', 'bars', 'entries', 'best.yaml score', 'yours'], r.windows.map((w) => [`window ${w.index + 1}`, escapeHtml(w.firstBar), escapeHtml(w.lastBar), String(w.bars), String(w.entries), num(r.best.windowScores[w.index] ?? null), num(r.best.baselineWindowScores[w.index] ?? null)]))}
 <h2>best.yaml: trial #${r.best.trial}</h2>
 <p class="note">Chosen as ${escapeHtml(r.best.rule)}.</p>
+${r.best.beatsBaseline ? '' : `<p class="note"><b>Warning:</b> it does not beat the config it started from on the training windows (mean ${r.best.meanTraining ?? 'n/a'} against ${r.best.baselineMeanTraining ?? 'n/a'}): keep yours.</p>`}
 ${table(['parameter', 'what', 'range', 'yours', 'best.yaml', 'config path(s)'], spaceRows, 2)}
 <h2>Trials (in-sample score per fold, at the share of the window last scored on)</h2>
 ${table(['trial', ...r.folds.map((f) => `fold ${f.fold + 1}`), 'values'], trialRows)}

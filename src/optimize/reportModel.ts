@@ -78,6 +78,13 @@ export const optimizeReportSchema = z.object({
     /** Its objective on every window, in window order, and the trader's own config's. */
     windowScores: z.array(z.number().nullable()),
     baselineWindowScores: z.array(z.number().nullable()),
+    /**
+     * Its mean over the training windows beside the trader's own config's: when the search found
+     * nothing better than the config it started from, best.yaml and the command say so (keep yours).
+     */
+    meanTraining: z.number().nullable(),
+    baselineMeanTraining: z.number().nullable(),
+    beatsBaseline: z.boolean(),
   }),
 });
 

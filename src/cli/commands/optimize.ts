@@ -187,6 +187,9 @@ async function optimizeAction(o: OptimizeOptions, cmd: Command): Promise<void> {
         `paired R out of sample ${p.mean === null ? 'n/a' : `${p.mean >= 0 ? '+' : ''}${p.mean.toFixed(3)} ± ${p.se?.toFixed(3) ?? 'n/a'}`} (n ${p.n})`,
     );
   }
-  writeOut(cmd, `gap in - out of sample ${report.gap.gap ?? 'n/a'}; PBO ${report.pbo.pbo ?? 'n/a'} (${report.pbo.configs} configs, ${report.pbo.splits} splits)`);
+  if (!report.best.beatsBaseline) {
+    writeOut(cmd, `WARNING: no trial beat your config on the training windows (best mean ${report.best.meanTraining ?? 'n/a'} against yours ${report.best.baselineMeanTraining ?? 'n/a'}): keep yours; best.yaml says so too`);
+  }
+  writeOut(cmd, `gap in - out of sample ${report.gap.gap === null ? 'n/a' : report.gap.gap.toFixed(3)}; PBO ${report.pbo.pbo ?? 'n/a'} (${report.pbo.configs} configs, ${report.pbo.splits} splits)`);
   writeOut(cmd, `best.yaml (trial #${report.best.trial}), report.json and report.html in ${path.resolve(o.out)}`);
 }
