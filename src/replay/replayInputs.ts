@@ -117,7 +117,6 @@ interface ScannedFile {
   timeframeMs: number;
   errors: RowError[];
   spreadless: SpreadlessFile['spreads'] | null;
-  fingerprint: string;
   /** The bars as binary columns, written during the scan: what the later passes play (null past its limit). */
   columns: BarColumnsFile | null;
 }
@@ -135,7 +134,6 @@ function scanFile(file: string, o: LoadBarsOptions): ScannedFile {
   let last = NaN;
   const steps = new StepCounter();
   const spreads = new SpreadWatch();
-  const fp = new BarFingerprint();
   const columns = o.columns === false ? null : new BarColumnsWriter();
   try {
     const r = streamBarFile(
@@ -145,7 +143,6 @@ function scanFile(file: string, o: LoadBarsOptions): ScannedFile {
         if (Number.isNaN(first)) first = chunk.time[0]!;
         steps.add(chunk);
         spreads.add(chunk);
-        fp.add(chunk);
         columns?.add(chunk);
         last = chunk.time[chunk.length - 1]!;
       },
@@ -162,7 +159,6 @@ function scanFile(file: string, o: LoadBarsOptions): ScannedFile {
       timeframeMs: steps.mostCommon(),
       errors: r.errors,
       spreadless: spreads.kind(),
-      fingerprint: fp.digest(),
       columns: null,
     };
     scanned.columns = columns?.finish(scanned) ?? null;
@@ -202,7 +198,8 @@ export class BarFilesSource implements BarSource {
   private digest: string | null;
 
   constructor(private readonly parts: readonly ScannedFile[]) {
-    this.digest = parts.length === 1 ? parts[0]!.fingerprint : null;
+    // Computed when asked (a run key: --store), by one more pass: a plain replay never pays for it.
+    this.digest = null;
     this.length = parts.reduce((n, p) => n + p.bars, 0);
     this.fills = parts.map(() => null);
   }
@@ -261,7 +258,7 @@ export class BarFilesSource implements BarSource {
     playChunks(this.open(), each);
   }
 
-  /** The bars as played (spread fills included): the scan's digest for one unfilled file, else one more pass. */
+  /** The bars as played (spread fills included), by one more pass the first time it is asked for. */
   fingerprint(): string {
     if (this.digest === null) {
       const f = new BarFingerprint();

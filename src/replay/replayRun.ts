@@ -11,7 +11,7 @@ import { decimalText } from '../domain/decimalText.ts';
 import type { StoredReplayCheckpoint, WardenStore } from '../store/store.ts';
 import { LineWriter, isoTime } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
-import { balanceGoneText, DEFAULT_MAX_TRADE_CHARTS, renderReportHtml } from './reportHtml.ts';
+import { balanceGoneText, DEFAULT_MAX_TRADE_CHARTS, writeReportHtml } from './reportHtml.ts';
 import type { DataSummary, ReplayMetrics, ReplayReport, TradeRow } from './reportModel.ts';
 import { loadReplayCheckpoint, ReplayCheckpointWriter } from './replayCheckpointStore.ts';
 import { runReplay, tradeCharts, type ReplayCheckpoint, type ReplayResult } from './replaySession.ts';
@@ -148,7 +148,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
     const charts = tradeCharts(result.trades, job.bars);
     writeFileSync(path.join(dir, 'report.json'), reportJson(report));
     writeFileSync(path.join(dir, 'trades.csv'), tradesCsv(report.trades, job.instrument.digits));
-    writeFileSync(path.join(dir, 'report.html'), renderReportHtml(report, charts, { maxTradeCharts: maxCharts }));
+    writeReportHtml(path.join(dir, 'report.html'), report, charts, { maxTradeCharts: maxCharts });
     for (const f of REPLAY_FILES) files.push(path.join(dir, f));
   }
   // Every file is written: nothing left to go on from (killed before this, the next run resumes

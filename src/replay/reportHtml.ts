@@ -1,6 +1,7 @@
 // report.html: a replay's report as ONE self-contained page (inline CSS, inline SVG, no external
 // URL) that a trader can open from disk, mail or archive. Deterministic: the same inputs give the
 // same bytes, so two reports can be diffed and a stored report can be checked against a rerun.
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { BalanceGone, DtmsSummary, Gap, ReplayReport, TradeChart, TradeRow } from './reportModel.ts';
 
 export interface ReportHtmlOptions {
@@ -876,7 +877,8 @@ const LEGEND =
   '<span style="color:#0969da">&#9679; breakeven</span><span style="color:#bf8700">&#9679; trail</span>' +
   '<span style="color:#8250df">&#9632; partial</span><span style="color:#e16f24">&#11042; DTMS</span><span>&#9670; exit</span></p>';
 
-function chartsSection(r: ReplayReport, drawn: readonly TradeChart[], total: number, dp: number, anchors: readonly string[]): string {
+/** The charts section in pieces (one per trade chart): written as they are made, never held whole. */
+function* chartsSection(r: ReplayReport, drawn: readonly TradeChart[], total: number, dp: number, anchors: readonly string[]): Generator<string> {
   const tradeIndex = new Map<string, number>();
   r.trades.forEach((t, i) => {
     if (!tradeIndex.has(t.positionId)) tradeIndex.set(t.positionId, i);
@@ -886,20 +888,51 @@ function chartsSection(r: ReplayReport, drawn: readonly TradeChart[], total: num
     omitted > 0
       ? `<p class="note omitted"><strong>${count(drawn.length)} of ${count(total)} trades drawn: the first ${count(drawn.length)}</strong> (drawing more would make the page too heavy to open; trades.csv and report.json have every trade).</p>`
       : '';
-  const items = drawn.map((ch, i) => {
+  yield `<section id="charts"><h2>Trade charts (${count(drawn.length)} of ${count(total)})</h2>${omittedNote}${LEGEND}`;
+  for (let i = 0; i < drawn.length; i++) {
+    const ch = drawn[i]!;
     const ti = tradeIndex.get(ch.positionId);
     const t = ti === undefined ? undefined : r.trades[ti];
     const facts = t === undefined ? escapeHtml(ch.side) : `${escapeHtml(t.side)} ${volume(t.volume)}, ${escapeHtml(t.exitReason)}, R ${num(t.r, 2)}, profit ${money(t.profit)}`;
     const back = ti === undefined ? '' : ` <a href="#trade-${ti + 1}">row</a>`;
-    return `<details id="${anchors[i] ?? ''}"><summary>Trade <b>${escapeHtml(ch.positionId)}</b>: ${facts}${back}</summary>${tradeChartSvg(ch, dp)}</details>`;
-  });
-  return `<section id="charts"><h2>Trade charts (${count(drawn.length)} of ${count(total)})</h2>${omittedNote}${LEGEND}${items.join('')}</section>`;
+    yield `<details id="${anchors[i] ?? ''}"><summary>Trade <b>${escapeHtml(ch.positionId)}</b>: ${facts}${back}</summary>${tradeChartSvg(ch, dp)}</details>`;
+  }
+  yield '</section>';
 }
 
 // ---------------------------------------------------------------- page
 
 /** The whole report page. Same inputs, same string. */
 export function renderReportHtml(report: ReplayReport, charts: readonly TradeChart[], options?: ReportHtmlOptions): string {
+  return [...reportHtmlPieces(report, charts, options)].join('');
+}
+
+/**
+ * Writes the report page to `file` piece by piece (what renderReportHtml returns, byte for byte): a
+ * 1M-bar replay's page is ~11 MB, mostly its trade charts, and is never held whole in memory.
+ */
+export function writeReportHtml(file: string, report: ReplayReport, charts: readonly TradeChart[], options?: ReportHtmlOptions): void {
+  const fd = openSync(file, 'w');
+  try {
+    let pending = '';
+    for (const piece of reportHtmlPieces(report, charts, options)) {
+      pending += piece;
+      if (pending.length >= WRITE_BATCH_CHARS) {
+        writeSync(fd, pending);
+        pending = '';
+      }
+    }
+    if (pending.length > 0) writeSync(fd, pending);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Characters gathered before one write(2). */
+const WRITE_BATCH_CHARS = 1 << 20;
+
+/** The page in order: the sections joined by newlines, the charts one piece each. */
+function* reportHtmlPieces(report: ReplayReport, charts: readonly TradeChart[], options?: ReportHtmlOptions): Generator<string> {
   const max = options?.maxTradeCharts ?? DEFAULT_MAX_TRADE_CHARTS;
   if (Number.isNaN(max) || max < 0) throw new RangeError(`maxTradeCharts must be >= 0, got ${max}`);
   const drawn = charts.slice(0, Math.floor(max));
@@ -910,7 +943,7 @@ export function renderReportHtml(report: ReplayReport, charts: readonly TradeCha
   drawn.forEach((ch, i) => {
     if (!anchorOf.has(ch.positionId)) anchorOf.set(ch.positionId, anchors[i] ?? '');
   });
-  return [
+  yield [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">',
     `<title>Warden replay: ${escapeHtml(report.symbol)}</title>`,
@@ -926,8 +959,12 @@ export function renderReportHtml(report: ReplayReport, charts: readonly TradeCha
     countsSection(report),
     gapsSection(report),
     tradesSection(report, dp, anchorOf, Math.max(0, Math.floor(options?.maxTradeRows ?? DEFAULT_MAX_TRADE_ROWS))),
-    // Out of every trade of the report: charts exist only for the ones the replay kept the stop path of.
-    chartsSection(report, drawn, Math.max(report.trades.length, charts.length), dp, anchors),
+    '',
+  ].join('\n');
+  // Out of every trade of the report: charts exist only for the ones the replay kept the stop path of.
+  yield* chartsSection(report, drawn, Math.max(report.trades.length, charts.length), dp, anchors);
+  yield [
+    '',
     `<footer class="note"><p>Generated by ${escapeHtml(report.generatedBy)}. Times are UTC.</p></footer>`,
     `<script>${SCRIPT}</script>`,
     '</body></html>',
