@@ -72,8 +72,12 @@ function peakOf(pid: number): number {
  * `warden replay --bars FILE` in a child process, entries generated every `entryEvery` bars; the peak
  * resident memory is polled from /proc (Linux) until the process ends.
  */
-export function replayWithPeak(file: string, outDir: string, entryEvery: number): Promise<ReplayPeak> {
-  const args = [path.join(ROOT, 'bin/warden.js'), 'replay', '--bars', file, '--symbol', 'XAUUSD', '--entry-every', String(entryEvery), '--out', outDir, '--no-progress'];
+export function replayWithPeak(file: string, outDir: string, entryEvery: number, extra: readonly string[] = []): Promise<ReplayPeak> {
+  return processWithPeak([path.join(ROOT, 'bin/warden.js'), 'replay', '--bars', file, '--symbol', 'XAUUSD', '--entry-every', String(entryEvery), '--out', outDir, '--no-progress', ...extra]);
+}
+
+/** `node ...args` in a child process (from the repository's root): its wall time and peak resident memory. */
+export function processWithPeak(args: readonly string[]): Promise<ReplayPeak> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -85,7 +89,7 @@ export function replayWithPeak(file: string, outDir: string, entryEvery: number)
     const poll = setInterval(() => {
       const p = peakOf(child.pid!);
       if (p > peak) peak = p;
-    }, 50);
+    }, 20);
     child.on('error', (err) => {
       clearInterval(poll);
       reject(err);
