@@ -3,9 +3,10 @@
 // started from their compiled file. Skipped, saying why, when there is no current build (a developer
 // edited src/ after the last `npm run build`); CI builds in `npm ci`, so there it always runs.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve('.');
@@ -24,9 +25,10 @@ if (!current) console.warn('compiled.test.ts: skipped: dist/ is missing or older
 const dir = mkdtempSync(path.join(tmpdir(), 'warden-compiled-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the compiled CLI's `run()` directly (not through bin/warden.js's choice). */
-const compiled = (...args: string[]) =>
-  spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(path.join(root, 'dist/cli/main.js'))}); process.exitCode = await m.run(['node', 'warden', ...process.argv.slice(1)]);`, ...args], { encoding: 'utf8' });
+/** Runs the compiled CLI's `run()` directly (not through bin/warden.js's choice), from a script file (worker threads refuse the flags of `node -e`). */
+const runner = path.join(dir, 'runCompiled.mjs');
+writeFileSync(runner, `const m = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/cli/main.js')).href)});\nprocess.exitCode = await m.run(process.argv);\n`);
+const compiled = (...args: string[]) => spawnSync(process.execPath, [runner, ...args], { encoding: 'utf8' });
 const fromSource = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin/warden.js'), ...args], { encoding: 'utf8', env: { ...process.env, WARDEN_FROM_SOURCE: '1' } });
 
 describe.skipIf(!current)('the compiled CLI (dist/)', () => {
