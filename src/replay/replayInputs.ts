@@ -148,7 +148,7 @@ function scanFile(file: string, o: LoadBarsOptions): ScannedFile {
       },
       o.chunkBytes,
     );
-    const scanned: ScannedFile = {
+    return {
       file,
       format: r.format,
       options,
@@ -159,10 +159,8 @@ function scanFile(file: string, o: LoadBarsOptions): ScannedFile {
       timeframeMs: steps.mostCommon(),
       errors: r.errors,
       spreadless: spreads.kind(),
-      columns: null,
+      columns: columns?.finish() ?? null,
     };
-    scanned.columns = columns?.finish(scanned) ?? null;
-    return scanned;
   } catch (err) {
     columns?.drop();
     return importFailure(file, err);
