@@ -23,6 +23,9 @@ parentPort.on('message', (m) => {
   }
   Atomics.add(state, 0, 1);
   Atomics.notify(state, 0);
+  // The buffer goes back for the next chunk: left here, the idle thread would hold every chunk's
+  // memory until its own GC, which it seldom has reason to run.
+  workerData.spent.postMessage(m.buffer, [m.buffer]);
 });
 `;
 
@@ -32,6 +35,8 @@ const CLOSE_TIMEOUT_MS = 120_000;
 export class BackgroundFileWriter {
   private worker: Worker | null = null;
   private errors: MessagePort | null = null;
+  /** Buffers the thread has written and handed back, to be filled again. */
+  private spent: MessagePort | null = null;
   /** [chunks written, failed (0/1)], shared with the worker. */
   private readonly state = new Int32Array(new SharedArrayBuffer(8));
   private posted = 0;
@@ -51,16 +56,28 @@ export class BackgroundFileWriter {
     if (length === 0) return;
     if (this.worker === null) {
       const channel = new MessageChannel();
+      const spent = new MessageChannel();
       this.errors = channel.port1;
+      this.spent = spent.port1;
       this.worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { fd: this.fd, state: this.state.buffer, errors: channel.port2 },
-        transferList: [channel.port2],
+        workerData: { fd: this.fd, state: this.state.buffer, errors: channel.port2, spent: spent.port2 },
+        transferList: [channel.port2, spent.port2],
       });
       this.worker.unref();
     }
     this.posted++;
     this.worker.postMessage({ buffer, length }, [buffer]);
+  }
+
+  /** A buffer of at least `bytes` the thread has written and handed back, or null (none back yet). */
+  reuse(bytes: number): ArrayBuffer | null {
+    if (this.spent === null) return null;
+    for (;;) {
+      const m: unknown = receiveMessageOnPort(this.spent)?.message;
+      if (!(m instanceof ArrayBuffer)) return null;
+      if (m.byteLength >= bytes) return m;
+    }
   }
 
   /** Blocks until every chunk queued so far is written (the thread keeps running); throws the first write error. */
@@ -87,6 +104,8 @@ export class BackgroundFileWriter {
   private stop(): void {
     void this.worker?.terminate();
     this.errors?.close();
+    this.spent?.close();
+    this.spent = null;
     this.worker = null;
   }
 
@@ -97,6 +116,8 @@ export class BackgroundFileWriter {
     const failure = Atomics.load(this.state, 1) === 1 ? this.failure() : null;
     void this.worker.terminate();
     this.errors?.close();
+    this.spent?.close();
+    this.spent = null;
     this.worker = null;
     if (failure !== null) throw failure;
   }

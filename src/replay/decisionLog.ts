@@ -120,7 +120,8 @@ export class LineWriter {
     const ab = full.buffer as ArrayBuffer;
     this.writer!.write(whole ? ab : ab.slice(full.byteOffset, full.byteOffset + this.used), this.used);
     this.handed += this.used;
-    this.buf = Buffer.allocUnsafe(BUFFER_BYTES);
+    const back = this.writer!.reuse(BUFFER_BYTES);
+    this.buf = back === null ? Buffer.allocUnsafe(BUFFER_BYTES) : Buffer.from(back, 0, BUFFER_BYTES);
     this.used = 0;
   }
 
