@@ -213,6 +213,21 @@ export class DefensiveMonitor {
     return s;
   }
 
+  /** A symbol's market state (its DTMS layers, spreads, regime), to share with another monitor (shareSymbol). */
+  symbolData(symbol: string): SymbolData {
+    return this.symbol(symbol);
+  }
+
+  /**
+   * Reads `symbol`'s market state from another monitor's object, which that monitor keeps folding
+   * (onBar) and resetting: monitors with different defence settings over the same bars share one
+   * market. The cached regime and signals in it depend on the bars only, so whichever reads first
+   * computes what the others would.
+   */
+  shareSymbol(symbol: string, data: SymbolData): void {
+    this.symbols.set(symbol, data);
+  }
+
   /** The defended position's handle (state, last score and regime, hedge), or undefined. */
   defended(positionId: string): Readonly<Tracked> | undefined {
     return this.tracked.get(positionId);

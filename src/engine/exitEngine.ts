@@ -42,6 +42,15 @@ export interface ExitEngineOptions {
   /** Timeframe of the bars fed to onBar (higher timeframes are built from them). */
   baseTimeframe: Timeframe;
   sink: DecisionSink;
+  /**
+   * Another engine that folds the bars into the market state (features, DTMS's market layers) for this
+   * one: several engines over the same bars with different exit settings (an optimizer's books) read
+   * one market instead of each building its own. This engine then never folds a bar: the market engine
+   * must take each bar before this one evaluates at it, and must read the market exactly as this one
+   * would (the same feature settings, ATR and trail timeframes, DTMS on or off). A data boundary's reset
+   * resets the shared market.
+   */
+  market?: ExitEngine;
 }
 
 interface PositionSlot {
@@ -136,6 +145,8 @@ export class ExitEngine {
   private now = 0;
   /** Timeframes the strategy templates trail on: every symbol keeps an ATR for each (none: no extra work). */
   private readonly trailTimeframes: readonly Timeframe[];
+  /** The engine that folds the bars for this one (see ExitEngineOptions.market); null: this one folds them. */
+  private readonly market: ExitEngine | null;
 
   constructor(
     readonly config: WardenConfig,
@@ -154,6 +165,17 @@ export class ExitEngine {
     this.monitor = config.dtms.enabled
       ? new DefensiveMonitor(options.baseTimeframe, this.baseMs, monitorParamsFromConfig(config.dtms), config.features.vwapAnchorHourUtc)
       : null;
+    this.market = options.market ?? null;
+    if (this.market !== null) {
+      const m = this.market;
+      const same =
+        m.options.baseTimeframe === options.baseTimeframe &&
+        JSON.stringify(m.config.features) === JSON.stringify(config.features) &&
+        JSON.stringify(m.trailTimeframes) === JSON.stringify(this.trailTimeframes) &&
+        (m.monitor === null) === (this.monitor === null) &&
+        JSON.stringify(m.config.dtms.vwapSlopeBase) === JSON.stringify(config.dtms.vwapSlopeBase);
+      if (!same) throw new Error('ExitEngine: a shared market must read the bars as this engine would (base timeframe, feature settings, trail timeframes, DTMS on or off, DTMS regime)');
+    }
   }
 
   /** Account losses for DTMS's loss-limit rails (no new hedge or re-add past them); the caller keeps them current. */
@@ -171,9 +193,16 @@ export class ExitEngine {
     if (this.symbols.has(instrument.symbol)) return;
     const canonical = instrument.canonical || canonicalSymbol(instrument.symbol, this.config.symbols);
     const params = resolveSymbolParams(this.config.exits, canonical);
+    const m = this.market;
+    if (m !== null) {
+      m.addInstrument(instrument);
+      const shared = m.symbol(instrument.symbol);
+      if (shared.rules.params.atrTimeframe !== params.atrTimeframe) throw new Error(`ExitEngine: the shared market measures ${instrument.symbol}'s ATR on ${shared.rules.params.atrTimeframe}, this engine on ${params.atrTimeframe}`);
+      if (this.monitor !== null) this.monitor.shareSymbol(instrument.symbol, m.monitor!.symbolData(instrument.symbol));
+    }
     this.symbols.set(instrument.symbol, {
       instrument: { ...instrument, canonical },
-      features: new SymbolFeatures(this.config.features, params.atrTimeframe, this.options.baseTimeframe, this.trailTimeframes),
+      features: m !== null ? m.symbol(instrument.symbol).features : new SymbolFeatures(this.config.features, params.atrTimeframe, this.options.baseTimeframe, this.trailTimeframes),
       snapshot: emptyMarketFeatures(),
       rules: {
         params,
@@ -193,8 +222,15 @@ export class ExitEngine {
    */
   resetFeatures(symbol: string): void {
     const sym = this.symbol(symbol);
-    sym.features = new SymbolFeatures(this.config.features, sym.rules.params.atrTimeframe, this.options.baseTimeframe, this.trailTimeframes);
     sym.snapshot = emptyMarketFeatures();
+    if (this.market !== null) {
+      // The shared market starts afresh (every engine sharing it asks at the same boundary: a second
+      // reset before the next bar leaves the same fresh state); the DTMS market layers are its object.
+      this.market.resetFeatures(symbol);
+      sym.features = this.market.symbol(symbol).features;
+      return;
+    }
+    sym.features = new SymbolFeatures(this.config.features, sym.rules.params.atrTimeframe, this.options.baseTimeframe, this.trailTimeframes);
     this.monitor?.resetSymbol(symbol);
   }
 
@@ -217,6 +253,7 @@ export class ExitEngine {
       return existing.plan;
     }
     const sym = this.symbol(position.symbol);
+    if (this.market !== null) sym.features = this.market.symbol(position.symbol).features;
     sym.features.snapshot(sym.snapshot);
     const plan = createExitPlan(position, sym.instrument, sym.rules.params, sym.snapshot, now, this.register);
     this.addSlot(sym, position, plan, now);
@@ -643,8 +680,10 @@ export class ExitEngine {
    */
   onBar(symbol: string, bar: Bar, out: Intent[]): void {
     const sym = this.symbol(symbol);
-    sym.features.onBar(bar);
-    this.monitor?.onBar(symbol, bar);
+    if (this.market === null) {
+      sym.features.onBar(bar);
+      this.monitor?.onBar(symbol, bar);
+    } else sym.features = this.market.symbol(symbol).features; // another engine's boundary may have renewed it
     const spread = Number.isFinite(bar.spread) && bar.spread > 0 ? bar.spread : 0;
     this.evaluateSymbol(sym, bar.time + this.baseMs, bar.close, bar.close + spread, out);
   }

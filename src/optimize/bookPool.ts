@@ -10,7 +10,7 @@ import type { Instrument, Timeframe } from '../domain/types.ts';
 import { BarSeries } from '../market/barSeries.ts';
 import type { ReplayEntry } from '../replay/entries.ts';
 import type { StudyTrade } from '../study/stats.ts';
-import { replayBook, type BookMarket } from './evaluate.ts';
+import { replayBooks, type BookMarket } from './evaluate.ts';
 import { trialConfig, type TrialParams } from './searchSpace.ts';
 
 /** A trial's config (null: the trader's own) over bars [from, to), with entries [entryFirst, entryEnd). */
@@ -77,13 +77,49 @@ export class BookRunner {
     return c;
   }
 
-  run(job: BookJob): Promise<StudyTrade[]> {
-    return replayBook(this.configOf(job.params), this.market, job.from, job.to, this.setup.entries.slice(job.entryFirst, job.entryEnd));
+  /** Jobs over one span (see spanBatches), played together over one market: the trades of each, in order. */
+  runBatch(jobs: readonly BookJob[]): StudyTrade[][] {
+    const j = jobs[0];
+    if (j === undefined) return [];
+    return replayBooks(
+      jobs.map((b) => this.configOf(b.params)),
+      this.market,
+      j.from,
+      j.to,
+      this.setup.entries.slice(j.entryFirst, j.entryEnd),
+    );
   }
 }
 
-export type ToWorker = { kind: 'job'; id: number; job: BookJob };
-export type FromWorker = { kind: 'result'; id: number; trades: StudyTrade[] } | { kind: 'error'; id: number; message: string };
+/**
+ * Books at most played together over one market: each holds its engine and broker, and the pass's
+ * gain (the market folded once) is had long before this many.
+ */
+export const MAX_BOOKS_PER_PASS = 24;
+
+/**
+ * The jobs grouped by span (the same bars and entries), each group cut into batches that keep every
+ * thread busy: a group of K jobs on W threads in batches of ceil(K / W) (at most MAX_BOOKS_PER_PASS).
+ * Batches hold job indexes; their order follows the jobs'.
+ */
+export function spanBatches(jobs: readonly BookJob[], workers: number): number[][] {
+  const groups = new Map<string, number[]>();
+  jobs.forEach((j, i) => {
+    const key = `${j.from}:${j.to}:${j.entryFirst}:${j.entryEnd}`;
+    let g = groups.get(key);
+    if (g === undefined) groups.set(key, (g = []));
+    g.push(i);
+  });
+  const out: number[][] = [];
+  for (const g of groups.values()) {
+    const size = Math.max(1, Math.min(MAX_BOOKS_PER_PASS, Math.ceil(g.length / Math.max(1, workers))));
+    for (let k = 0; k < g.length; k += size) out.push(g.slice(k, k + size));
+  }
+  return out;
+}
+
+export type ToWorker = { kind: 'batch'; id: number; jobs: BookJob[] };
+export type FromWorker = { kind: 'result'; id: number; trades: StudyTrade[][] } | { kind: 'error'; id: number; message: string };
 
 export interface BookPool {
   /** Runs the jobs; `onDone(bars)` after each with the bars it replayed. Results in job order. */
@@ -96,13 +132,14 @@ export function openBookPool(setup: BookSetup, workers: number): BookPool {
   if (workers <= 1) {
     const runner = new BookRunner(setup);
     return {
-      async run(jobs, onDone) {
-        const out: StudyTrade[][] = [];
-        for (const j of jobs) {
-          out.push(await runner.run(j));
-          onDone?.(j.to - j.from);
+      run(jobs, onDone) {
+        const out = new Array<StudyTrade[]>(jobs.length);
+        for (const batch of spanBatches(jobs, 1)) {
+          const got = runner.runBatch(batch.map((i) => jobs[i]!));
+          batch.forEach((i, k) => (out[i] = got[k]!));
+          onDone?.(batch.reduce((a, i) => a + jobs[i]!.to - jobs[i]!.from, 0));
         }
-        return out;
+        return Promise.resolve(out);
       },
       close: () => Promise.resolve(),
     };
@@ -121,6 +158,7 @@ export function openBookPool(setup: BookSetup, workers: number): BookPool {
     run(jobs, onDone) {
       const out = new Array<StudyTrade[]>(jobs.length);
       if (jobs.length === 0) return Promise.resolve(out);
+      const batches = spanBatches(jobs, pool.length);
       return new Promise((resolve, reject) => {
         let next = 0;
         let done = 0;
@@ -139,9 +177,9 @@ export function openBookPool(setup: BookSetup, workers: number): BookPool {
           reject(err);
         };
         const give = (w: Worker) => {
-          if (failed || next >= jobs.length) return;
+          if (failed || next >= batches.length) return;
           const id = next++;
-          w.postMessage({ kind: 'job', id, job: jobs[id]! } satisfies ToWorker);
+          w.postMessage({ kind: 'batch', id, jobs: batches[id]!.map((i) => jobs[i]!) } satisfies ToWorker);
         };
         for (const w of pool) {
           const onMessage = (m: FromWorker) => {
@@ -149,10 +187,11 @@ export function openBookPool(setup: BookSetup, workers: number): BookPool {
               fail(new Error(m.message));
               return;
             }
-            out[m.id] = m.trades;
+            const batch = batches[m.id]!;
+            batch.forEach((i, k) => (out[i] = m.trades[k]!));
             done++;
-            onDone?.(jobs[m.id]!.to - jobs[m.id]!.from);
-            if (done === jobs.length) {
+            onDone?.(batch.reduce((a, i) => a + jobs[i]!.to - jobs[i]!.from, 0));
+            if (done === batches.length) {
               cleanup();
               resolve(out);
             } else give(w);

@@ -2,9 +2,9 @@
 // replay` plays it (the same runReplay, the paper broker, generated or the trader's own entries), kept
 // in memory and reduced to the trades' outcomes the objectives and the paired comparisons read.
 //
-// Books share the bars (one BarSeries, sliced without copying) and the entries; each replays its own
-// engine and features. Sharing the feature pass between books would need the replay loop stepped bar by
-// bar from outside; it is not (see the README's `warden optimize` section for the measured cost).
+// Books share the bars (one BarSeries, sliced without copying) and the entries. Books over the same
+// span play together over one market (replayInLockstep): the features and DTMS's market layers are
+// folded once per bar for all of them, and each book's result is what its replay alone would give.
 import type { PaperBrokerOptions } from '../brokers/paperBroker.ts';
 import type { WardenConfig } from '../config/schema.ts';
 import type { Instrument, Timeframe } from '../domain/types.ts';
@@ -13,7 +13,8 @@ import { InMemoryBars } from '../market/barSource.ts';
 import { LineWriter } from '../replay/decisionLog.ts';
 import type { ReplayEntry } from '../replay/entries.ts';
 import type { TradeRow } from '../replay/reportModel.ts';
-import { runReplay } from '../replay/replaySession.ts';
+import { replayInLockstep } from '../replay/lockstep.ts';
+import type { ReplayInput } from '../replay/replaySession.ts';
 import type { StudyTrade } from '../study/stats.ts';
 
 /** Decision lines are not needed to score a book: counted, never kept. */
@@ -65,12 +66,16 @@ export function studyTrade(row: TradeRow): StudyTrade {
   };
 }
 
-/** Replays `config` over bars [from, to) with `entries` (those of the span); the trades in entry order. */
-export async function replayBook(config: WardenConfig, m: BookMarket, from: number, to: number, entries: readonly ReplayEntry[]): Promise<StudyTrade[]> {
-  const r = await runReplay({
+/**
+ * Replays each of `configs` over bars [from, to) with `entries`, together over one market (the feature
+ * pass shared); the trades of each, in the order of `configs`.
+ */
+export function replayBooks(configs: readonly WardenConfig[], m: BookMarket, from: number, to: number, entries: readonly ReplayEntry[]): StudyTrade[][] {
+  const bars = new InMemoryBars(sliceSeries(m.series, from, to));
+  const inputs: Omit<ReplayInput, 'market'>[] = configs.map((config) => ({
     config,
     instrument: m.instrument,
-    bars: new InMemoryBars(sliceSeries(m.series, from, to)),
+    bars,
     timeframe: m.timeframe,
     entries,
     broker: m.broker,
@@ -78,6 +83,6 @@ export async function replayBook(config: WardenConfig, m: BookMarket, from: numb
     startingBalance: m.startingBalance,
     maxGapMs: m.maxGapMs,
     chartTrades: 0,
-  });
-  return r.rows.map(studyTrade);
+  }));
+  return replayInLockstep(inputs).map((r) => r.rows.map(studyTrade));
 }

@@ -60,6 +60,12 @@ export interface ReplayInput {
   progressEvery?: number;
   /** Go on from a checkpoint of an earlier run with the same inputs (its decision lines are not written again). */
   resume?: ReplayCheckpoint;
+  /**
+   * Played in lockstep with other replays of the same bars (replayInLockstep): this replay's engine reads
+   * the market `market` folds, and the replay pauses at each bar (see ReplayStep) so that engine can take
+   * the bar between the entries and fills and the evaluation, as its own engine would have.
+   */
+  market?: ExitEngine;
   /** Take a checkpoint before each of these bar indexes, and hand it to `onCheckpoint` (keep or persist it; see ReplayCheckpoint). */
   checkpointAt?: readonly number[];
   onCheckpoint?: (checkpoint: ReplayCheckpoint) => void;
@@ -226,7 +232,27 @@ function paperGateway(broker: PaperBroker): OrderGateway & ImmediateVenue {
   };
 }
 
+/**
+ * Where a replay in lockstep pauses (replaySteps with `input.market`): `before_fold` after bar `bar`'s
+ * entries and fills (the market engine takes the bar then), `bar_done` after its evaluation.
+ */
+export type ReplayStep = { at: 'before_fold'; bar: Readonly<Bar> } | { at: 'bar_done' };
+const BAR_DONE: ReplayStep = { at: 'bar_done' };
+
 export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
+  if (input.market !== undefined) throw new Error('runReplay: a replay with a shared market is played by replayInLockstep');
+  const steps = replaySteps(input);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The replay, bar by bar. Without `input.market` it never pauses (runReplay drives it to the end); with
+ * one it pauses twice per bar (ReplayStep) until the account is gone or the bars end.
+ */
+export function* replaySteps(input: ReplayInput): Generator<ReplayStep, ReplayResult> {
   const { config, instrument: inst, bars: source, entries } = input;
   const tfMs = TIMEFRAME_MS[input.timeframe];
   const digits = inst.digits;
@@ -244,7 +270,8 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   const lines = new DecisionLineBuilder(input.decisions, inst.symbol);
   const sink = new ReplaySink(book.open, lines, digits, count, config.exits.autoEnable);
   // Replay plays on the paper broker: a setting left to the account takes the paper account's value.
-  const engine = new ExitEngine(resolveAccountDefaults(config, { real: false }), { baseTimeframe: input.timeframe, sink });
+  const engine = new ExitEngine(resolveAccountDefaults(config, { real: false }), { baseTimeframe: input.timeframe, sink, ...(input.market ? { market: input.market } : {}) });
+  const lockstep = input.market !== undefined;
   engine.addInstrument(inst);
   // The loss-limit rails see the account's realized losses of the day and of the last hour, and the stops in a row.
   engine.setAccountRisk(risk.risk);
@@ -651,8 +678,8 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   let prevClose = Number.NaN;
   let prevSpread = Number.NaN;
 
-  /** Bar `i` (in `bar`, its spread set): entries, fills, the engine and its intents. False when the account went. */
-  const playBar = (i: number): boolean => {
+  /** Bar `i` (in `bar`, its spread set) up to the engine: entries and fills. False when the account went. */
+  const beforeFold = (i: number): boolean => {
     if (checkpoints.size > 0 && checkpoints.has(i)) input.onCheckpoint?.(checkpoint(i));
     if (i > 0 && bar.time - prevTime > maxGap) {
       // Data boundary: close at the previous bar's close, then start the features afresh.
@@ -685,7 +712,11 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
 
     // 2. Stops and targets inside the bar.
     if (book.open.size > 0 || book.hedgeOf.size > 0) fillBar(i);
+    return true;
+  };
 
+  /** Bar `i` from the engine on: the engine and its intents. False when the account went. */
+  const afterFold = (i: number): boolean => {
     // 3. The engine at the bar's close; its intents are answered at that close.
     positionBars += book.open.size;
     if (out.length !== 0) out.length = 0;
@@ -707,8 +738,10 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   const scratch: Intent[] = [];
   let over = false;
   let played = 0;
+  const cursor = source.open();
+  let offset = 0;
   try {
-    source.forEachChunk((chunk, offset) => {
+    for (let chunk = cursor.next(); chunk !== null; chunk = cursor.next()) {
       for (let j = 0; j < chunk.length; j++) {
         gaps.add(chunk.time[j]!);
         if (over) continue;
@@ -720,15 +753,23 @@ export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
           engine.onBar(symbol, bar, scratch);
         } else {
           if (!restored) restore();
-          if (!playBar(i)) over = true;
+          if (!beforeFold(i)) over = true;
+          else {
+            // In lockstep the shared market takes the bar here, where this replay's own engine would.
+            if (lockstep) yield { at: 'before_fold', bar };
+            if (!afterFold(i)) over = true;
+          }
+          if (lockstep && !over) yield BAR_DONE;
         }
         prevTime = bar.time;
         prevClose = bar.close;
         prevSpread = bar.spread;
         played = i + 1;
       }
-    });
+      offset += chunk.length;
+    }
   } finally {
+    cursor.close();
     broker.releaseFineBars();
   }
   if (!restored) restore();
