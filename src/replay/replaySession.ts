@@ -62,8 +62,8 @@ export interface ReplayInput {
   resume?: ReplayCheckpoint;
   /**
    * Played in lockstep with other replays of the same bars (replayInLockstep): this replay's engine reads
-   * the market `market` folds, and the replay pauses at each bar (see ReplayStep) so that engine can take
-   * the bar between the entries and fills and the evaluation, as its own engine would have.
+   * the market `market` folds, which takes each bar between this replay's entries and fills and its
+   * evaluation (see ReplayPlay), as its own engine would have.
    */
   market?: ExitEngine;
   /** Take a checkpoint before each of these bar indexes, and hand it to `onCheckpoint` (keep or persist it; see ReplayCheckpoint). */
@@ -232,27 +232,43 @@ function paperGateway(broker: PaperBroker): OrderGateway & ImmediateVenue {
   };
 }
 
-/**
- * Where a replay in lockstep pauses (replaySteps with `input.market`): `before_fold` after bar `bar`'s
- * entries and fills (the market engine takes the bar then), `bar_done` after its evaluation.
- */
-export type ReplayStep = { at: 'before_fold'; bar: Readonly<Bar> } | { at: 'bar_done' };
-const BAR_DONE: ReplayStep = { at: 'bar_done' };
-
 export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
   if (input.market !== undefined) throw new Error('runReplay: a replay with a shared market is played by replayInLockstep');
-  const steps = replaySteps(input);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
+  const play = openReplay(input);
+  const cursor = input.bars.open();
+  let offset = 0;
+  try {
+    for (let chunk = cursor.next(); chunk !== null; chunk = cursor.next()) {
+      for (let j = 0; j < chunk.length; j++) {
+        const i = offset + j;
+        if (play.beforeFold(i, chunk, j)) play.afterFold(i);
+      }
+      offset += chunk.length;
+    }
+  } finally {
+    cursor.close();
+    play.release();
   }
+  return play.finish();
 }
 
 /**
- * The replay, bar by bar. Without `input.market` it never pauses (runReplay drives it to the end); with
- * one it pauses twice per bar (ReplayStep) until the account is gone or the bars end.
+ * A replay played bar by bar from outside (runReplay, or replayInLockstep with several of them). For
+ * each bar in order: `beforeFold` (entries and fills; true when the engine is to take the bar), then,
+ * when it said true, `afterFold` (the engine at the bar's close and its intents). In lockstep the
+ * shared market takes the bar in between, where this replay's own engine would have. `finish` once
+ * every bar was given; `release` in any case.
  */
-export function* replaySteps(input: ReplayInput): Generator<ReplayStep, ReplayResult> {
+export interface ReplayPlay {
+  /** The bar being played (its spread set): what the shared market takes in lockstep. */
+  readonly bar: Readonly<Bar>;
+  beforeFold(i: number, chunk: BarSeries, j: number): boolean;
+  afterFold(i: number): void;
+  finish(): ReplayResult;
+  release(): void;
+}
+
+export function openReplay(input: ReplayInput): ReplayPlay {
   const { config, instrument: inst, bars: source, entries } = input;
   const tfMs = TIMEFRAME_MS[input.timeframe];
   const digits = inst.digits;
@@ -271,7 +287,6 @@ export function* replaySteps(input: ReplayInput): Generator<ReplayStep, ReplayRe
   const sink = new ReplaySink(book.open, lines, digits, count, config.exits.autoEnable);
   // Replay plays on the paper broker: a setting left to the account takes the paper account's value.
   const engine = new ExitEngine(resolveAccountDefaults(config, { real: false }), { baseTimeframe: input.timeframe, sink, ...(input.market ? { market: input.market } : {}) });
-  const lockstep = input.market !== undefined;
   engine.addInstrument(inst);
   // The loss-limit rails see the account's realized losses of the day and of the last hour, and the stops in a row.
   engine.setAccountRisk(risk.risk);
@@ -738,40 +753,35 @@ export function* replaySteps(input: ReplayInput): Generator<ReplayStep, ReplayRe
   const scratch: Intent[] = [];
   let over = false;
   let played = 0;
-  const cursor = source.open();
-  let offset = 0;
-  try {
-    for (let chunk = cursor.next(); chunk !== null; chunk = cursor.next()) {
-      for (let j = 0; j < chunk.length; j++) {
-        gaps.add(chunk.time[j]!);
-        if (over) continue;
-        const i = offset + j;
-        chunk.read(j, bar);
-        bar.spread = spreadOf(bar, inst, input.broker);
-        if (i < from) {
-          if (i > 0 && bar.time - prevTime > maxGap) engine.resetFeatures(symbol);
-          engine.onBar(symbol, bar, scratch);
-        } else {
-          if (!restored) restore();
-          if (!beforeFold(i)) over = true;
-          else {
-            // In lockstep the shared market takes the bar here, where this replay's own engine would.
-            if (lockstep) yield { at: 'before_fold', bar };
-            if (!afterFold(i)) over = true;
-          }
-          if (lockstep && !over) yield BAR_DONE;
-        }
-        prevTime = bar.time;
-        prevClose = bar.close;
-        prevSpread = bar.spread;
-        played = i + 1;
-      }
-      offset += chunk.length;
+  const passed = (i: number): void => {
+    prevTime = bar.time;
+    prevClose = bar.close;
+    prevSpread = bar.spread;
+    played = i + 1;
+  };
+  const playBefore = (i: number, chunk: BarSeries, j: number): boolean => {
+    gaps.add(chunk.time[j]!);
+    if (over) return false;
+    chunk.read(j, bar);
+    bar.spread = spreadOf(bar, inst, input.broker);
+    if (i < from) {
+      if (i > 0 && bar.time - prevTime > maxGap) engine.resetFeatures(symbol);
+      engine.onBar(symbol, bar, scratch);
+      passed(i);
+      return false;
     }
-  } finally {
-    cursor.close();
-    broker.releaseFineBars();
-  }
+    if (!restored) restore();
+    if (beforeFold(i)) return true;
+    over = true;
+    passed(i);
+    return false;
+  };
+  const playAfter = (i: number): void => {
+    if (!afterFold(i)) over = true;
+    passed(i);
+  };
+
+  const result = (): ReplayResult => {
   if (!restored) restore();
 
   // End of data: whatever is still open is closed at the last close, and says so.
@@ -809,6 +819,9 @@ export function* replaySteps(input: ReplayInput): Generator<ReplayStep, ReplayRe
     hedgeProfit: Number(book.hedgeProfit.toFixed(2)),
   };
   return { trades: all, rows, metrics, equity, counts, currency: ccy, entriesRejected, broker, bars: n, positionBars, dtms, balanceGone, gaps: gaps.summary() };
+  };
+
+  return { bar, beforeFold: playBefore, afterFold: playAfter, finish: result, release: () => broker.releaseFineBars() };
 }
 
 /**
