@@ -4,22 +4,9 @@
 // file under src/ changed since it was made (a developer's edit runs at once, never a stale build).
 // WARDEN_FROM_SOURCE=1 always runs the source. Paths resolve from this file, so it works from any
 // current directory (and through npm's bin symlinks).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-
-const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
-const builtMark = fileURLToPath(new URL('../dist/.built', import.meta.url));
-
-/** True when dist/ was built after the last change under src/ (a few ms: one stat per source file). */
-function buildIsCurrent() {
-  if (process.env.WARDEN_FROM_SOURCE === '1' || !existsSync(builtMark)) return false;
-  if (!existsSync(srcDir)) return true;
-  const built = statSync(builtMark).mtimeMs;
-  for (const f of readdirSync(srcDir, { recursive: true })) {
-    if (statSync(srcDir + f).mtimeMs > built) return false;
-  }
-  return true;
-}
+import { buildIsCurrent } from './buildIsCurrent.mjs';
 
 // `warden ... | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err) => {
@@ -28,7 +15,7 @@ process.stdout.on('error', (err) => {
 });
 
 let main;
-if (buildIsCurrent()) {
+if (process.env.WARDEN_FROM_SOURCE !== '1' && buildIsCurrent()) {
   main = await import('../dist/cli/main.js');
 } else {
   const { register } = await import('tsx/esm/api');

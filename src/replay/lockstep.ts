@@ -25,7 +25,7 @@ export function replayInLockstep(inputs: readonly Omit<ReplayInput, 'market'>[])
     if (inp.instrument.symbol !== first.instrument.symbol || inp.timeframe !== first.timeframe || inp.bars.length !== first.bars.length) {
       throw new Error('replayInLockstep: every replay must play the same bars (symbol, timeframe, length)');
     }
-    if (JSON.stringify(inp.broker.spreadMode ?? null) !== JSON.stringify(first.broker.spreadMode ?? null) || (inp.broker.spreadPoints ?? 0) !== (first.broker.spreadPoints ?? 0)) {
+    if (inp.broker.spreadMode !== first.broker.spreadMode || (inp.broker.spreadPoints ?? 0) !== (first.broker.spreadPoints ?? 0)) {
       throw new Error('replayInLockstep: every replay must quote the same spreads');
     }
     if (inp.resume !== undefined || (inp.checkpointAt?.length ?? 0) > 0) throw new Error('replayInLockstep: checkpoints are not taken in lockstep');

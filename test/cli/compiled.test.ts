@@ -3,21 +3,15 @@
 // started from their compiled file. Skipped, saying why, when there is no current build (a developer
 // edited src/ after the last `npm run build`); CI builds in `npm ci`, so there it always runs.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildIsCurrent } from '../../bin/buildIsCurrent.mjs';
 
 const root = path.resolve('.');
-const builtMark = path.join(root, 'dist/.built');
 const src = path.join(root, 'src');
-
-function buildIsCurrent(): boolean {
-  if (!existsSync(builtMark)) return false;
-  const built = statSync(builtMark).mtimeMs;
-  return readdirSync(src, { recursive: true }).every((f) => statSync(path.join(src, String(f))).mtimeMs <= built);
-}
 
 const current = buildIsCurrent();
 if (!current) console.warn('compiled.test.ts: skipped: dist/ is missing or older than src/ (run `npm run build`)');

@@ -124,10 +124,9 @@ export function readUniformBytes(b: Uint8Array, pos: number, end: number, line: 
         if (cur.blank) volume = 0;
         // The spread is the last cell: the cursor must stop exactly at the row's end (7 cells, no more).
         const spread = cur.num(b);
-        const atEnd = cur.at === e + 1 && (cur.blank ? b[e - 1] === COMMA : true);
         if (
           !cur.slow &&
-          atEnd &&
+          cur.at === e + 1 &&
           inPriceRange(open) &&
           inPriceRange(high) &&
           inPriceRange(low) &&
