@@ -9,11 +9,10 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { StoreUnavailableError, type AccountSession } from '../execution/accountSession.ts';
-import type { HealthReport } from '../execution/health.ts';
+import type { AccountSession } from '../execution/accountSession.ts';
 import type { WardenStore } from '../store/store.ts';
 import {
   barSchema,
@@ -46,8 +45,12 @@ import { redactedConfig } from '../config/redact.ts';
 import type { AccountRisk } from '../dtms/defensiveMonitor.ts';
 import { closedTradePath, registerTradeRoutes } from './tradeRoutes.ts';
 import { dtmsDefends, registerDtmsRoutes } from './dtmsRoutes.ts';
-import { JournalPages, type DecisionsPage } from './journalPages.ts';
-import { apiTime, LiveViews } from './views.ts';
+import { JournalPages } from './journalPages.ts';
+import { LiveViews } from './views.ts';
+import { healthJson, linkNext, sendDecisions, sendJson } from './apiReplies.ts';
+import { answerErrors, RateLimitedError } from './errorAnswers.ts';
+import { registerEventStream } from './eventStream.ts';
+import { registerMetrics } from './metricsRoute.ts';
 import { switchExits } from './positionActions.ts';
 import { actionNotes } from './actionNotes.ts';
 import { HostAllowList, PAGE_HEADER, requestSource, type HostPolicy } from './access.ts';
@@ -87,45 +90,6 @@ export interface ServerOptions {
   recentBars?: (symbol: string, limit: number) => { time: number; open: number; high: number; low: number; close: number }[] | undefined;
 }
 
-/** A stream whose socket buffer holds more than this is too slow: it is closed. */
-const SSE_MAX_BUFFERED = 1 << 20;
-
-/**
- * Sends JSON built earlier (the views and pages kept between changes) as it is. It skips the response
- * schema's validation and serialization, which would redo per request what was built once: the
- * schemas still describe it in /openapi.json, and the tests parse these answers with them.
- */
-function sendJson(reply: FastifyReply, json: string | Buffer): void {
-  void reply.type('application/json; charset=utf-8').send(json);
-}
-
-/** A full page has a next one (RFC 8288 Link header, relative to the server): the body stays a plain JSON array. */
-function linkNext(reply: FastifyReply, path: string, query: Record<string, string | number>): void {
-  const q = new URLSearchParams(Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])));
-  reply.header('link', `<${path}?${q.toString()}>; rel="next"`);
-}
-
-/** A page of decisions, with the Link to the older page when it is full. */
-function sendDecisions(reply: FastifyReply, path: string, page: DecisionsPage, limit: number): void {
-  if (page.count === limit && page.oldestSeq !== null) linkNext(reply, path, { before: page.oldestSeq, limit });
-  sendJson(reply, page.json);
-}
-
-function healthJson(h: HealthReport) {
-  return {
-    status: h.status,
-    reasons: h.reasons,
-    at: apiTime(h.at) ?? '',
-    positions: h.positions,
-    hedges: h.hedges,
-    breakers: h.breakers.map((b) => ({ symbol: b.symbol, failures: b.failures, reopensAt: apiTime(b.reopensAt) ?? '', lastError: b.lastError })),
-    feeds: h.feeds.map((f) => ({ symbol: f.symbol, lastBarAt: apiTime(f.lastBarAt), stale: f.stale })),
-    features: h.features.map((f) => ({ symbol: f.symbol, featuresReady: f.featuresReady, missing: f.missing.map((m) => ({ ...m })) })),
-    unresolvedIntents: h.unresolvedIntents.map((i) => ({ id: i.id, positionId: i.positionId, status: i.status })),
-    recentRejections: h.recentRejections.map((i) => ({ id: i.id, positionId: i.positionId, code: i.code, reason: i.reason })),
-    engine: { lagSeconds: Math.round(h.lag.lagMs / 100) / 10, barsBehind: h.lag.barsBehind, lastStepAt: apiTime(h.lag.lastStepAt) },
-  };
-}
 
 /** The rails' losses as shown: % to 2 decimals. */
 function lossesNow(r: AccountRisk) {
@@ -151,13 +115,6 @@ function sentToken(req: FastifyRequest): string {
 /** The header the dashboard's pages set on their fetches: their polling is budgeted apart from other callers. */
 export { PAGE_HEADER } from './access.ts';
 
-/** Past a rate limit: the error handler answers 429 with this message. */
-class RateLimitedError extends Error {
-  readonly statusCode = 429;
-}
-
-/** The methods a path may be routed for (405 names those it takes). */
-const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /**
  * Requests one keep-alive connection may carry: the answer to the last says `connection: close` and
@@ -168,15 +125,6 @@ const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
  */
 export const MAX_REQUESTS_PER_SOCKET = 1000;
 
-/** Error names of the 4xx statuses fastify raises itself (the rest are bad_request). */
-const CLIENT_ERRORS: Readonly<Record<number, string>> = {
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'rate_limited',
-};
 
 export async function buildServer(o: ServerOptions) {
   // A secret of this process for the calls it makes to itself (the MCP tools'): never sent anywhere.
@@ -234,31 +182,7 @@ export async function buildServer(o: ServerOptions) {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-
-  app.setErrorHandler((err: unknown, req, reply) => {
-    if (hasZodFastifySchemaValidationErrors(err)) {
-      const first = err.validation[0];
-      const where = first?.instancePath ? `${err.validationContext ?? 'request'}${first.instancePath.replaceAll('/', '.')}` : (err.validationContext ?? 'request');
-      return reply.code(400).send({ error: 'bad_request', message: `${where}: ${first?.message ?? 'invalid'}` });
-    }
-    // The store cannot be written now (a full disk, a lock): nothing was changed, and it may work later.
-    if (err instanceof StoreUnavailableError) return reply.code(503).send({ error: 'store_unavailable', message: err.message });
-    if (err instanceof RateLimitedError) return reply.code(429).send({ error: 'rate_limited', message: err.message });
-    const status = typeof err === 'object' && err !== null && 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
-    if (status >= 400 && status < 500) {
-      const message = err instanceof Error ? err.message : 'bad request';
-      return reply.code(status).send({ error: CLIENT_ERRORS[status] ?? 'bad_request', message });
-    }
-    req.log.error({ err, url: req.url }, 'request failed');
-    return reply.code(500).send({ error: 'internal', message: 'internal error (see the server log)' });
-  });
-  app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0] ?? '';
-    // A known path asked with another method is 405 naming the methods it takes, not an unknown route.
-    const allow = ROUTE_METHODS.filter((m) => m !== req.method && app.findRoute({ method: m, url: path }) !== null);
-    if (allow.length > 0) return reply.code(405).header('allow', allow.join(', ')).send({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path}: ${allow.join(', ')}` });
-    return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}` });
-  });
+  answerErrors(app);
 
   // Before anything else: a request naming another host (DNS rebinding) or sent by another site's page
   // is refused, whatever its route, so no answer of this server is ever read by such a page.
@@ -539,73 +463,10 @@ export async function buildServer(o: ServerOptions) {
     (req, reply) => sendDecisions(reply, '/api/dtms/actions', journal.page('rule:dtms', () => ({ rule: 'dtms' }), req.query.limit, req.query.before), req.query.limit),
   );
 
-  if (o.hub) {
-    const hub = o.hub;
-    const streams = new Set<{ destroy(): void }>();
-    app.get('/api/events', { schema: { hide: true } }, (req, reply) => {
-      // HEAD: the stream's headers, and done (a stream held open for a HEAD never completes).
-      if (req.method === 'HEAD') return reply.code(200).header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send();
-      reply.hijack();
-      const res = reply.raw;
-      streams.add(res);
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-      res.write(': connected\n\n');
-      const unsubscribe = hub.subscribe((e) => {
-        if (res.writableLength > SSE_MAX_BUFFERED) {
-          res.destroy();
-          return;
-        }
-        res.write(`event: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`);
-      });
-      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-      const end = () => {
-        clearInterval(keepAlive);
-        unsubscribe();
-        streams.delete(res);
-      };
-      req.raw.on('close', end);
-      res.on('close', end);
-    });
-    app.addHook('preClose', () => {
-      // Streams end with the server: a graceful stop does not wait for open pages.
-      for (const r of streams) r.destroy();
-    });
-  }
 
-  app.get('/metrics', { schema: { hide: true } }, (_req, reply) => {
-    const h = session.health();
-    const lines = [
-      '# HELP warden_positions Open positions under management.',
-      '# TYPE warden_positions gauge',
-      `warden_positions ${h.positions}`,
-      '# HELP warden_hedges Open DTMS hedges.',
-      '# TYPE warden_hedges gauge',
-      `warden_hedges ${h.hedges}`,
-      '# HELP warden_health 1 when healthy or idle, 0 when degraded.',
-      '# TYPE warden_health gauge',
-      `warden_health ${h.status === 'degraded' ? 0 : 1}`,
-      '# HELP warden_engine_lag_seconds How long the oldest bar waiting to be stepped has waited.',
-      '# TYPE warden_engine_lag_seconds gauge',
-      `warden_engine_lag_seconds ${(h.lag.lagMs / 1000).toFixed(1)}`,
-      '# HELP warden_breakers_open Feature circuit breakers open.',
-      '# TYPE warden_breakers_open gauge',
-      `warden_breakers_open ${h.breakers.length}`,
-      '# HELP warden_unresolved_intents Intents not settled with the broker.',
-      '# TYPE warden_unresolved_intents gauge',
-      `warden_unresolved_intents ${h.unresolvedIntents.length}`,
-      '# HELP warden_decisions_total Decision records appended to the journal.',
-      '# TYPE warden_decisions_total counter',
-      // The journal's last seq: records are only appended, one seq each, so it counts them without
-      // counting the table's rows (which reads all of them) on every scrape.
-      `warden_decisions_total ${views.journalHead()}`,
-      '# HELP warden_dtms_deep_checks_total DTMS deep checks run.',
-      '# TYPE warden_dtms_deep_checks_total counter',
-      `warden_dtms_deep_checks_total ${session.engine.deepChecks}`,
-    ];
-    for (const [k, v] of Object.entries(o.metrics?.() ?? {})) lines.push(`# TYPE warden_${k} gauge`, `warden_${k} ${v}`);
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${lines.join('\n')}\n`);
-  });
 
+  if (o.hub) registerEventStream(app, o.hub);
+  registerMetrics(app, { session, journalHead: () => views.journalHead(), ...(o.metrics ? { metrics: o.metrics } : {}) });
   await registerDashboard(app);
   return app;
 }
