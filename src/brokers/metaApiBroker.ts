@@ -1,4 +1,4 @@
-// The MetaApi adapter (issue 7, brokers.md §1, §5.1): BrokerPort for an MT4/MT5 account run by
+// The MetaApi adapter: BrokerPort for an MT4/MT5 account run by
 // metaapi.cloud, through the MetaApiGateway (metaApiGateway.ts). The SDK is an optional peer
 // dependency, loaded on first use; tests inject a fake gateway.
 //
@@ -7,7 +7,8 @@
 //   step, market hours) and its refusal is answered. The adapter refuses locally only what is
 //   nonsense whatever the venue (a stop or volume that is not a number, a position that is not open,
 //   a position of another symbol) and, on a netting account, an 'open' against the symbol's
-//   position: it would net instead of hedging (§5.1; HEDGE_PROHIBITED, not retryable). The option
+//   position: it would net instead of hedging, and Warden's DTMS hedges need both sides open at once
+//   (HEDGE_PROHIBITED, not retryable). The option
 //   `nettingOpposite: 'send'` sends it anyway and answers what the venue did.
 // - Stop moves send ABSOLUTE prices and keep the target: modifyPosition(id, newSl, current TP), the TP
 //   read from the positions just before (MT5's SLTP request sets both levels).
@@ -37,31 +38,29 @@
 // - Instruments: the symbol specification, the margin mode (hedging), the canonical symbol by the
 //   project's symbol rules, crypto from the instrument table (as instrumentFromConfig decides).
 //
-// Error mapping (SDK errors are told apart by `name`: the SDK is optional, so no instanceof):
-// | SDK error                               | Answer                         | RETCODE                   |
-// |-----------------------------------------|--------------------------------|---------------------------|
-// | TradeError, MT5 numericCode (>= 10000)  | classifyRetcode(numericCode)   | numericCode               |
-// | TradeError, MT4 code (MQL4 ERR_*)       | as the MT5 code it matches     | see MT4_CODES             |
-// | TradeError, MetaApi's own code (< 0, 4753, 4754: ERR_TRADE_TIMED_OUT, ERR_TRADE_POSITION_NOT_FOUND, ...) | as the MT5 code it matches | see METAAPI_CODES |
-// | TradeError, stringCode only             | TRADE_RETCODE_<NAME> -> code   | RETCODE[NAME], else REJECT|
-// | TooManyRequestsError                    | rejected, retryable, retryAfterMs from metadata.recommendedRetryTime | TOO_MANY_REQUESTS |
-// | TimeoutError                            | unknown                        | TIMEOUT                   |
-// | NotConnectedError, NotSynchronizedError, 'MetaApi connection closed', 'This connection has been closed' | unknown | CONNECTION |
-// | NotFoundError                           | rejected                       | POSITION_CLOSED (open: INVALID) |
-// | ValidationError                         | rejected                       | INVALID                   |
-// | UnauthorizedError, ForbiddenError       | rejected                       | REJECT                    |
-// | anything else (InternalError, ...)      | unknown                        | ERROR                     |
-// classifyRetcode: retry -> rejected retryable; unknown -> unknown; refused -> rejected not retryable.
-// A failure before anything was sent (connecting, reading the positions) is a rejection, retryable
-// unless it is the SDK missing or the token refused; for a retry of an unknown request it stays unknown.
-// The token is never put in a reason or a message: removed from every SDK message, with query strings.
-import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { DEFAULT_INSTRUMENTS, symbolsSchema } from '../config/schema.ts';
 import { bySymbol, canonicalSymbol, type SymbolRules } from '../domain/symbols.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Side, type Timeframe } from '../domain/types.ts';
 import { classifyRetcode, RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
+import { clientIdFor } from './metaApiClientIds.ts';
+import { answerForMetaApiError, describeError } from './metaApiErrors.ts';
 import type { AccountFunds, AccountMode, BookedProfit, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, DealCause, PositionDeal } from './brokerPort.ts';
+import {
+  accountSchema,
+  candleSchema,
+  DEAL_CAUSES,
+  dealsSchema,
+  fundsSchema,
+  historySchema,
+  parsed,
+  positionSchema,
+  priceSchema,
+  specSchema,
+  tradeResponseSchema,
+  type ParsedPosition,
+  type ParsedSpec,
+} from './metaApiRecords.ts';
 import { connectMetaApi, METAAPI_INSTALL_HINT, type ConnectMetaApiOptions, type MetaApiGateway, type MetaApiTradeOptions, type MetatraderCandle } from './metaApiGateway.ts';
 
 export interface MetaApiBrokerOptions {
@@ -97,256 +96,6 @@ const SENT_KEPT = 5000;
 const RESUBSCRIBE_MS = 60_000;
 /** Margin around the deal search window (broker and local clocks differ). */
 const DEAL_WINDOW_MS = 5 * 60_000;
-
-// ------------------------------------------------------------------ client ids
-
-/** MetaApi: comment + clientId <= 26 characters. */
-export const CLIENT_ID_ROOM = 26;
-const CLIENT_ID_MAX = 16;
-const CLIENT_ID_MIN = 8;
-const CLIENT_ID_PREFIX = 'WD_';
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-/**
- * The clientId of an intent's request: 'WD_' + base62 of the id's SHA-256, as long as the comment
- * leaves room for (at most 16); undefined when fewer than 8 characters are left.
- */
-export function clientIdFor(intentId: string, comment = ''): string | undefined {
-  const room = Math.min(CLIENT_ID_MAX, CLIENT_ID_ROOM - comment.length);
-  if (room < CLIENT_ID_MIN) return undefined;
-  const digest = createHash('sha256').update(intentId, 'utf8').digest();
-  let body = '';
-  for (const byte of digest) {
-    if (body.length >= room - CLIENT_ID_PREFIX.length) break;
-    body += BASE62[byte % 62];
-  }
-  return CLIENT_ID_PREFIX + body;
-}
-
-// ------------------------------------------------------------------ SDK objects, parsed
-
-const time = z.union([z.date(), z.string(), z.number()]).transform((v, ctx) => {
-  const ms = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v);
-  if (!Number.isFinite(ms)) ctx.addIssue({ code: 'custom', message: `not a time: ${String(v)}` });
-  return ms;
-});
-const price = z.number();
-/** 0 is MT5's "no level". */
-const level = z.number().optional().transform((v) => (v === undefined || v === 0 ? null : v));
-
-const positionSchema = z.object({
-  id: z.union([z.string().min(1), z.number()]).transform(String),
-  type: z.enum(['POSITION_TYPE_BUY', 'POSITION_TYPE_SELL']),
-  symbol: z.string().min(1),
-  time,
-  openPrice: price,
-  currentPrice: price.optional(),
-  stopLoss: level,
-  takeProfit: level,
-  volume: z.number().positive(),
-  comment: z.string().optional(),
-  brokerComment: z.string().optional(),
-});
-type ParsedPosition = z.infer<typeof positionSchema>;
-
-const specSchema = z.object({
-  symbol: z.string().min(1),
-  tickSize: z.number().nonnegative(),
-  minVolume: z.number().positive(),
-  maxVolume: z.number().positive(),
-  volumeStep: z.number().positive(),
-  contractSize: z.number().positive(),
-  digits: z.number().int().nonnegative(),
-  point: z.number().positive(),
-  stopsLevel: z.number().nonnegative(),
-  freezeLevel: z.number().nonnegative(),
-});
-type ParsedSpec = z.infer<typeof specSchema>;
-
-const priceSchema = z.object({ bid: price, ask: price, time });
-const accountSchema = z.object({ marginMode: z.string().min(1) });
-/** MetatraderAccountInformation: the money, in the deposit currency. */
-const fundsSchema = z.object({ currency: z.string().min(1), balance: z.number(), equity: z.number(), margin: z.number().optional(), freeMargin: z.number().optional() });
-const candleSchema = z.object({
-  time,
-  open: price,
-  high: price,
-  low: price,
-  close: price,
-  tickVolume: z.number().optional(),
-  volume: z.number().optional(),
-  spread: z.number().optional(),
-});
-const dealSchema = z.object({
-  id: z.union([z.string(), z.number()]).transform(String),
-  type: z.string(),
-  entryType: z.string().optional(),
-  symbol: z.string().optional(),
-  price: z.number().optional(),
-  positionId: z.union([z.string(), z.number()]).transform(String).optional(),
-  comment: z.string().optional(),
-  clientId: z.string().optional(),
-});
-const dealsSchema = z.object({ deals: z.array(dealSchema), synchronizing: z.boolean().optional() });
-/** A deal of a position's history (getDealsByPosition): what a closed trade reads of it. */
-const historyDealSchema = dealSchema.extend({
-  time,
-  volume: z.number().optional(),
-  profit: z.number().optional(),
-  commission: z.number().optional(),
-  swap: z.number().optional(),
-  reason: z.string().optional(),
-});
-const historySchema = z.object({ deals: z.array(historyDealSchema), synchronizing: z.boolean().optional() });
-
-/** MT5's deal reasons as what made the deal (a request by an expert is Warden's when its clientId is one of Warden's). */
-const DEAL_CAUSES: Readonly<Record<string, DealCause>> = {
-  DEAL_REASON_SL: 'sl',
-  DEAL_REASON_TP: 'tp',
-  DEAL_REASON_SO: 'stop_out',
-  DEAL_REASON_CLIENT: 'outside',
-  DEAL_REASON_MOBILE: 'outside',
-  DEAL_REASON_WEB: 'outside',
-  DEAL_REASON_EXPERT: 'outside',
-};
-const tradeResponseSchema = z.object({
-  numericCode: z.number(),
-  stringCode: z.string().optional(),
-  orderId: z.union([z.string(), z.number()]).transform(String).optional(),
-  positionId: z.union([z.string(), z.number()]).transform(String).optional(),
-});
-
-function parsed<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new Error(`metaapi: malformed ${what} from MetaApi: ${z.prettifyError(r.error).replace(/\s+/g, ' ')}`);
-  return r.data;
-}
-
-// ------------------------------------------------------------------ errors
-
-/** MQL4 error codes (MetaApi on MT4) as the MT5 retcode of the same meaning; any other is REJECT. */
-const MT4_CODES: Readonly<Record<number, number>> = {
-  6: RETCODE.CONNECTION, // ERR_NO_CONNECTION
-  128: RETCODE.TIMEOUT, // ERR_TRADE_TIMEOUT
-  129: RETCODE.INVALID_PRICE,
-  130: RETCODE.INVALID_STOPS,
-  131: RETCODE.INVALID_VOLUME,
-  132: RETCODE.MARKET_CLOSED,
-  133: RETCODE.TRADE_DISABLED,
-  134: RETCODE.NO_MONEY,
-  135: RETCODE.PRICE_CHANGED,
-  136: RETCODE.PRICE_OFF, // ERR_OFF_QUOTES
-  138: RETCODE.REQUOTE,
-  141: RETCODE.TOO_MANY_REQUESTS,
-  145: RETCODE.FROZEN, // ERR_TRADE_MODIFY_DENIED: too close to the market
-  149: RETCODE.HEDGE_PROHIBITED,
-  4108: RETCODE.POSITION_CLOSED, // ERR_INVALID_TICKET
-};
-
-/**
- * MetaApi's own trade result codes (its MetatraderTradeResponse model, "MT5 error codes", next to the
- * MT5 retcodes) as the MT5 retcode of the same meaning, by numericCode and by stringCode. A trade
- * that timed out at MetaApi may have been executed: unknown, reconcile. -1 (a return code MetaApi
- * does not know) likewise.
- */
-const METAAPI_CODES: Readonly<Record<string, number>> = {
-  '-9': RETCODE.INVALID, // ERR_PIP_SIZE_NOT_DEFINED (relative stops in pips only)
-  '-8': RETCODE.TRADE_DISABLED, // ERR_INVESTOR: connected with the investor password
-  '-7': RETCODE.TIMEOUT, // ERR_TRADE_TIMED_OUT
-  '-6': RETCODE.PRICE_OFF, // ERR_NO_QUOTES
-  '-5': RETCODE.CONNECTION, // ERR_NOT_SYNCHRONIZED
-  '-4': RETCODE.INVALID, // TRADE_RETCODE_ORDER_TYPE_NOT_SUPPORTED
-  '-1': RETCODE.ERROR, // TRADE_RETCODE_UNKNOWN
-  '4753': RETCODE.POSITION_CLOSED, // ERR_TRADE_POSITION_NOT_FOUND
-  '4754': RETCODE.INVALID, // ERR_TRADE_ORDER_NOT_FOUND
-  ERR_PIP_SIZE_NOT_DEFINED: RETCODE.INVALID,
-  ERR_INVESTOR: RETCODE.TRADE_DISABLED,
-  ERR_TRADE_TIMED_OUT: RETCODE.TIMEOUT,
-  ERR_NO_QUOTES: RETCODE.PRICE_OFF,
-  ERR_NOT_SYNCHRONIZED: RETCODE.CONNECTION,
-  TRADE_RETCODE_ORDER_TYPE_NOT_SUPPORTED: RETCODE.INVALID,
-  TRADE_RETCODE_UNKNOWN: RETCODE.ERROR,
-  ERR_TRADE_POSITION_NOT_FOUND: RETCODE.POSITION_CLOSED,
-  ERR_TRADE_ORDER_NOT_FOUND: RETCODE.INVALID,
-};
-
-interface SdkErrorShape {
-  name?: unknown;
-  message?: unknown;
-  numericCode?: unknown;
-  stringCode?: unknown;
-  metadata?: { recommendedRetryTime?: unknown } | null;
-}
-
-/** Removes the secrets (and query strings, which may carry them) from a message. */
-function redact(text: string, secrets: readonly string[]): string {
-  let out = text.replace(/\?[^\s"']*/g, '?…');
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('***');
-  return out.length > 400 ? `${out.slice(0, 400)}…` : out;
-}
-
-function describeError(err: unknown, secrets: readonly string[]): string {
-  const e = (err !== null && typeof err === 'object' ? err : {}) as SdkErrorShape;
-  const name = typeof e.name === 'string' ? e.name : '';
-  const message = typeof e.message === 'string' ? e.message : String(err);
-  return redact(name && name !== 'Error' ? `${name}: ${message}` : message, secrets);
-}
-
-/** The MT5 retcode a TradeError stands for (see the table in the header). */
-function tradeErrorCode(numericCode: unknown, stringCode: unknown): number {
-  const n = typeof numericCode === 'number' ? numericCode : Number(numericCode);
-  if (Number.isInteger(n) && n >= 10000) return n;
-  const own = (Number.isInteger(n) ? METAAPI_CODES[String(n)] : undefined) ?? (typeof stringCode === 'string' && Object.hasOwn(METAAPI_CODES, stringCode) ? METAAPI_CODES[stringCode] : undefined);
-  if (own !== undefined) return own;
-  if (Number.isInteger(n) && n > 0) return MT4_CODES[n] ?? RETCODE.REJECT;
-  if (typeof stringCode === 'string' && stringCode.startsWith('TRADE_RETCODE_')) {
-    const known = (RETCODE as Readonly<Record<string, number>>)[stringCode.slice('TRADE_RETCODE_'.length)];
-    if (known !== undefined) return known;
-  }
-  return RETCODE.REJECT;
-}
-
-/** An SDK error (from a request that was sent) as the executor's answer: see the table in the header. */
-export function answerForMetaApiError(err: unknown, options: { secrets?: readonly string[]; now?: number; opening?: boolean } = {}): BrokerAnswer {
-  const secrets = options.secrets ?? [];
-  const e = (err !== null && typeof err === 'object' ? err : {}) as SdkErrorShape;
-  const name = typeof e.name === 'string' ? e.name : '';
-  const reason = describeError(err, secrets) || 'MetaApi failed without a message';
-  const rejected = (code: number, retryable: boolean, retryAfterMs?: number): BrokerAnswer => ({ outcome: 'rejected', retryable, code, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
-  switch (name) {
-    case 'TradeError': {
-      const code = tradeErrorCode(e.numericCode, e.stringCode);
-      const codeName = typeof e.stringCode === 'string' && e.stringCode ? e.stringCode : `code ${String(e.numericCode)}`;
-      const why = `${codeName}: ${typeof e.message === 'string' && e.message ? redact(e.message, secrets) : 'trade refused'}`;
-      const cls = classifyRetcode(code);
-      if (cls === 'retry' || cls === 'refused') return { outcome: 'rejected', retryable: cls === 'retry', code, reason: why };
-      // 'unknown', and a success code (the SDK never throws one): reconcile.
-      return { outcome: 'unknown', code, reason: why };
-    }
-    case 'TooManyRequestsError': {
-      const at = e.metadata?.recommendedRetryTime;
-      const when = at instanceof Date ? at.getTime() : typeof at === 'string' || typeof at === 'number' ? new Date(at).getTime() : Number.NaN;
-      const now = options.now ?? Date.now();
-      return rejected(RETCODE.TOO_MANY_REQUESTS, true, Number.isFinite(when) ? Math.max(0, when - now) : undefined);
-    }
-    case 'TimeoutError':
-      return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason };
-    case 'NotConnectedError':
-    case 'NotSynchronizedError':
-      return { outcome: 'unknown', code: RETCODE.CONNECTION, reason };
-    case 'NotFoundError':
-      // An open acts on no position: what was not found is the symbol.
-      return rejected(options.opening === true ? RETCODE.INVALID : RETCODE.POSITION_CLOSED, false);
-    case 'ValidationError':
-      return rejected(RETCODE.INVALID, false);
-    case 'UnauthorizedError':
-    case 'ForbiddenError':
-      return rejected(RETCODE.REJECT, false);
-  }
-  // 'MetaApi connection closed' (the socket went while waiting), 'This connection has been closed...' (a call on a closed connection).
-  if (/connection closed|connection has been closed|disconnect|socket/i.test(reason)) return { outcome: 'unknown', code: RETCODE.CONNECTION, reason };
-  return { outcome: 'unknown', code: RETCODE.ERROR, reason };
-}
 
 const refuse = (code: number, reason: string): BrokerAnswer => ({ outcome: 'rejected', retryable: false, code, reason });
 

@@ -5,7 +5,9 @@
 // mapping, the SDK missing, secrets, netting hedges, streamed and historical candles, reconciliation.
 import { describe, expect, it } from 'vitest';
 import { RETCODE } from '../../src/brokers/brokerAnswer.ts';
-import { answerForMetaApiError, clientIdFor, MetaApiBroker, type MetaApiBrokerOptions } from '../../src/brokers/metaApiBroker.ts';
+import { MetaApiBroker, type MetaApiBrokerOptions } from '../../src/brokers/metaApiBroker.ts';
+import { clientIdFor } from '../../src/brokers/metaApiClientIds.ts';
+import { answerForMetaApiError } from '../../src/brokers/metaApiErrors.ts';
 import { connectMetaApi, loadMetaApiSdk, METAAPI_INSTALL_HINT, type MetaApiGateway } from '../../src/brokers/metaApiGateway.ts';
 import type { Bar, Intent } from '../../src/domain/types.ts';
 import { brokerContract } from './brokerContract.ts';

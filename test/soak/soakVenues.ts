@@ -5,7 +5,7 @@
 // clock stands a second past its close. The venue answers the child's requests (the adapter's HTTP
 // requests, or its SDK calls), injects the faults it is told to, and is read for the audit.
 import { clientOrderId } from '../../src/brokers/ccxtBroker.ts';
-import { clientIdFor } from '../../src/brokers/metaApiBroker.ts';
+import { clientIdFor } from '../../src/brokers/metaApiClientIds.ts';
 import type { MetatraderCandle, MetatraderSymbolPrice } from '../../src/brokers/metaApiGateway.ts';
 import type { Bar, Side } from '../../src/domain/types.ts';
 import type { Intent } from '../../src/domain/types.ts';
