@@ -42,7 +42,7 @@ import type { z } from 'zod';
 import { DEFAULT_INSTRUMENTS, symbolsSchema } from '../config/schema.ts';
 import { bySymbol, canonicalSymbol, type SymbolRules } from '../domain/symbols.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Side, type Timeframe } from '../domain/types.ts';
-import { classifyRetcode, RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
+import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
 import { clientIdFor } from './metaApiClientIds.ts';
 import { answerForMetaApiError, describeError } from './metaApiErrors.ts';
 import type { AccountFunds, AccountMode, BookedProfit, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, DealCause, PositionDeal } from './brokerPort.ts';

@@ -3,7 +3,7 @@
 // cannot be written, 500 without internals (the server log has them).
 import type { FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { StoreUnavailableError } from '../execution/accountSession.ts';
+import { StoreUnavailableError } from '../execution/storeOutage.ts';
 
 /** Past a rate limit: the error handler answers 429 with this message. */
 export class RateLimitedError extends Error {
