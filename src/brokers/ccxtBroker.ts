@@ -56,32 +56,12 @@
 // - Candles: fetchOHLCV, one more than asked (the last is usually still forming: left out by
 //   `options.clock`), in pages of 1,000 going back (ccxt's cap) when more are wanted.
 // - A closed position's history (closedPosition): the account's fills of the symbol on the position's
-//   side between Warden first seeing it and seeing it gone (Binance has no position id), each closing
-//   fill's order asked once for what made it.
+//   side while Warden saw it (ccxtAccountHistory.ts).
 // - close(): ccxt's exchange.close() (its websocket clients; REST holds nothing); idempotent. A closed
 //   adapter refuses requests (nothing sent) and its reads throw.
 //
-// Error mapping (raw Binance codes first, then ccxt's error classes):
-// | Binance code / ccxt class                          | Answer                  | RETCODE              |
-// |----------------------------------------------------|-------------------------|----------------------|
-// | -1003, -4005 (HTTP 429/418), RateLimitExceeded, DDoSProtection | rejected, retryable (Retry-After) | TOO_MANY_REQUESTS |
-// | -1021 (timestamp outside recvWindow), InvalidNonce | rejected, retryable     | REJECT               |
-// | ExchangeNotAvailable, OnMaintenance                | rejected, retryable     | TRADE_DISABLED       |
-// | RequestTimeout                                     | unknown                 | TIMEOUT              |
-// | NetworkError (other)                               | unknown                 | CONNECTION           |
-// | -2021 (stop would trigger at once)                 | rejected                | INVALID_STOPS        |
-// | -4014 (price off the tick grid)                    | rejected                | INVALID_PRICE        |
-// | -4164 (min notional), -4003, -1111, -4005 qty      | rejected                | INVALID_VOLUME       |
-// | -2022 (reduce-only refused)                        | rejected                | INVALID_CLOSE_VOLUME |
-// | -2019, InsufficientFunds                           | rejected                | NO_MONEY             |
-// | -2011, -2013, OrderNotFound                        | rejected                | REJECT               |
-// | -1106, -1121, -4061, -4120, InvalidOrder, BadRequest, BadSymbol | rejected   | INVALID              |
-// | AuthenticationError, other ExchangeError           | rejected                | REJECT               |
-// | an error not from ccxt                             | unknown                 | ERROR                |
-// | (the client-id lookup) -2013 / OrderNotFound       | not an error: the order is sent                |
-// | (the client-id lookup) order NEW, nothing filled   | unknown                 | TIMEOUT              |
-// Every rejection above is not retryable unless the table says so. A lookup that fails otherwise
-// answers as its error does (a timeout: unknown), and nothing is sent.
+//
+// Errors: ccxtErrors.ts maps Binance's codes and ccxt's error classes to answers.
 //
 // Remaining gaps:
 // - Comments are remembered in-process only: after a restart a hedge's comment is ''.
@@ -97,13 +77,16 @@
 // - Whether Binance exempts hedge-mode closing orders from min notional is unconfirmed (a demo run tells).
 // - A fresh market order is answered applied as soon as Binance accepts it, whatever its fill status.
 // - REST polling only: no ccxt Pro streams yet.
-import { createHash } from 'node:crypto';
 import type { Exchange, Market as MaybeMarket, Order, Position as CcxtPosition } from 'ccxt';
 import { z } from 'zod';
 import { isStepMultiple } from '../domain/rounding.ts';
 import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Side, type Timeframe } from '../domain/types.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
-import type { AccountFunds, AccountMode, BookedProfit, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, DealCause, PositionDeal } from './brokerPort.ts';
+import type { AccountFunds, AccountMode, BookedProfit, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery } from './brokerPort.ts';
+import { bookedSince, closedPositionFills } from './ccxtAccountHistory.ts';
+import { answerForError, errorClasses } from './ccxtErrors.ts';
+import { accountInfo, algoOrderInfo, clientOrderId, parsePositionId, positionIdOf, positionInfo, type AlgoOrderInfo } from './ccxtRecords.ts';
+import { cancelStops, exitsOf, placeStop, protectedBy, QTY_EPS, resizeStop, triggerOf } from './ccxtStopOrders.ts';
 
 type Market = NonNullable<MaybeMarket>;
 
@@ -133,183 +116,13 @@ const OHLCV_PAGE = 1000;
 /** ccxt's timeframe names. */
 const CCXT_TIMEFRAME: Readonly<Record<Timeframe, string>> = { M1: '1m', M5: '5m', M15: '15m', M30: '30m', H1: '1h', H4: '4h' };
 
-// Raw exchange payloads (ccxt's `info`), narrowed to what the adapter reads.
-const algoOrderInfo = z.object({
-  symbol: z.string(),
-  side: z.string(),
-  positionSide: z.string().optional(),
-  orderType: z.string().optional(),
-  type: z.string().optional(),
-  triggerPrice: z.union([z.string(), z.number()]).optional(),
-  stopPrice: z.union([z.string(), z.number()]).optional(),
-  closePosition: z.boolean().optional(),
-  reduceOnly: z.boolean().optional(),
-  quantity: z.union([z.string(), z.number()]).optional(),
-  algoId: z.union([z.string(), z.number()]).optional(),
-  clientAlgoId: z.string().optional(),
-  createTime: z.union([z.string(), z.number()]).optional(),
-});
-type AlgoOrderInfo = z.infer<typeof algoOrderInfo>;
-
-const positionInfo = z.object({ positionSide: z.string().optional() }).passthrough();
-
-const decimal = z.union([z.string(), z.number()]).transform(Number);
-/** A fill of GET /fapi/v1/userTrades (ccxt's fetchMyTrades `info`): what a closed trade reads of it. */
-const userTradeInfo = z.object({
-  symbol: z.string(),
-  orderId: z.union([z.string(), z.number()]).transform(String),
-  side: z.enum(['BUY', 'SELL']),
-  price: decimal,
-  qty: decimal,
-  realizedPnl: decimal.optional(),
-  commission: decimal.optional(),
-  time: decimal,
-  positionSide: z.string().optional(),
-});
-/** GET /fapi/v3/account (ccxt's fetchBalance `info` on USD-M): the wallet's totals, in USDT. */
-const accountInfo = z.object({ totalWalletBalance: decimal, totalMarginBalance: decimal, totalInitialMargin: decimal.optional(), availableBalance: decimal.optional() });
-/** GET /fapi/v1/income (ccxt's fetchLedger `info` on USD-M): one booking to the wallet. */
-const incomeInfo = z.object({ symbol: z.string().optional(), incomeType: z.string(), income: decimal, time: decimal, tranId: z.union([z.string(), z.number()]).transform(String).optional() });
-/** Income a page of GET /fapi/v1/income holds at most. */
-const INCOME_PAGE = 1000;
-/** GET /fapi/v1/order by orderId: what made a closing fill. */
-const orderInfo = z.object({ clientOrderId: z.string().optional(), type: z.string().optional(), origType: z.string().optional() });
-
-/** Binance refuses a userTrades window longer than 7 days (startTime to endTime); fills are read a week at a time. */
-const TRADES_WINDOW_MS = 7 * 24 * 3_600_000;
-/** Fills per userTrades request (Binance's most). */
-const TRADES_PAGE = 1000;
-
-/** Binance's client order id alphabet and length. */
-const CLIENT_ID = /^[.A-Z:/a-z0-9_-]{1,36}$/;
-
-/** The intent id as a Binance client order id: the same intent always gives the same client id. */
-export function clientOrderId(intentId: string): string {
-  const clean = intentId.replace(/[^.A-Z:/a-z0-9_-]/g, '_');
-  if (CLIENT_ID.test(clean)) return clean;
-  const hash = createHash('sha256').update(intentId).digest('hex').slice(0, 10);
-  return `${clean.slice(0, 25)}-${hash}`;
-}
-
-export function positionIdOf(symbol: string, side: Side): string {
-  return `${symbol}:${side === 'buy' ? 'long' : 'short'}`;
-}
-
-/** `BTC/USDT:USDT:long` -> symbol and side; null when the id is not one of this adapter's. */
-export function parsePositionId(id: string): { symbol: string; side: Side } | null {
-  const at = id.lastIndexOf(':');
-  if (at <= 0) return null;
-  const tail = id.slice(at + 1);
-  if (tail !== 'long' && tail !== 'short') return null;
-  return { symbol: id.slice(0, at), side: tail === 'long' ? 'buy' : 'sell' };
-}
-
-/** The ccxt error class names of an error, most specific first (ccxt's classes extend each other). */
-function errorClasses(err: unknown): string[] {
-  const names: string[] = [];
-  let proto: unknown = err !== null && typeof err === 'object' ? Object.getPrototypeOf(err) : null;
-  while (proto !== null && proto !== Object.prototype) {
-    const ctor = (proto as { constructor?: { name?: string } }).constructor;
-    if (ctor?.name) names.push(ctor.name);
-    proto = Object.getPrototypeOf(proto);
-  }
-  return names;
-}
-
-const RAW_CODES: Readonly<Record<number, { code: number; retryable: boolean }>> = {
-  [-1003]: { code: RETCODE.TOO_MANY_REQUESTS, retryable: true },
-  [-1021]: { code: RETCODE.REJECT, retryable: true },
-  [-1106]: { code: RETCODE.INVALID, retryable: false },
-  [-1111]: { code: RETCODE.INVALID_VOLUME, retryable: false },
-  [-1121]: { code: RETCODE.INVALID, retryable: false },
-  [-2011]: { code: RETCODE.REJECT, retryable: false },
-  [-2013]: { code: RETCODE.REJECT, retryable: false },
-  [-2019]: { code: RETCODE.NO_MONEY, retryable: false },
-  [-2021]: { code: RETCODE.INVALID_STOPS, retryable: false },
-  [-2022]: { code: RETCODE.INVALID_CLOSE_VOLUME, retryable: false },
-  [-4003]: { code: RETCODE.INVALID_VOLUME, retryable: false },
-  [-4005]: { code: RETCODE.INVALID_VOLUME, retryable: false },
-  [-4014]: { code: RETCODE.INVALID_PRICE, retryable: false },
-  [-4061]: { code: RETCODE.INVALID, retryable: false },
-  [-4120]: { code: RETCODE.INVALID, retryable: false },
-  [-4164]: { code: RETCODE.INVALID_VOLUME, retryable: false },
-};
-
-/** Removes what must never reach a log: query strings (signatures) and the credentials themselves. */
-function redact(text: string, secrets: readonly string[]): string {
-  let out = text.replace(/\?[^\s"']*/g, '?…');
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('***');
-  return out.length > 400 ? `${out.slice(0, 400)}…` : out;
-}
-
-/** A ccxt (or transport) error as the executor's answer: see the table in the header. */
-export function answerForError(err: unknown, secrets: readonly string[] = [], retryAfterMs?: number): BrokerAnswer {
-  const message = redact(err instanceof Error ? err.message : String(err), secrets);
-  const classes = errorClasses(err);
-  const is = (name: string) => classes.includes(name);
-  const raw = /"code"\s*:\s*(-\d+)/.exec(message);
-  const rawCode = raw ? Number(raw[1]) : null;
-  const mapped = rawCode !== null ? RAW_CODES[rawCode] : undefined;
-  const rejected = (code: number, retryable: boolean): BrokerAnswer => ({
-    outcome: 'rejected',
-    retryable,
-    code,
-    reason: message || 'refused by the exchange',
-    ...(retryable && retryAfterMs !== undefined ? { retryAfterMs } : {}),
-  });
-  if (mapped) return rejected(mapped.code, mapped.retryable);
-  if (is('RateLimitExceeded') || is('DDoSProtection')) return rejected(RETCODE.TOO_MANY_REQUESTS, true);
-  if (is('ExchangeNotAvailable')) return rejected(RETCODE.TRADE_DISABLED, true);
-  if (is('InvalidNonce')) return rejected(RETCODE.REJECT, true);
-  if (is('RequestTimeout')) return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: message };
-  if (is('NetworkError')) return { outcome: 'unknown', code: RETCODE.CONNECTION, reason: message };
-  if (is('InsufficientFunds')) return rejected(RETCODE.NO_MONEY, false);
-  if (is('OrderNotFound')) return rejected(RETCODE.REJECT, false);
-  if (is('InvalidOrder') || is('BadRequest') || is('NotSupported')) return rejected(RETCODE.INVALID, false);
-  if (is('ExchangeError')) return rejected(RETCODE.REJECT, false);
-  return { outcome: 'unknown', code: RETCODE.ERROR, reason: message };
-}
-
 const refuse = (code: number, reason: string): BrokerAnswer => ({ outcome: 'rejected', retryable: false, code, reason });
-
-interface Exits {
-  /** The position's stop orders, oldest first: the last is its stop loss (see `stopsOldestFirst`). */
-  stops: AlgoOrderInfo[];
-  target: AlgoOrderInfo | null;
-}
 
 interface Held {
   position: Position;
   mark: number;
   /** The position's stop orders, oldest first. */
   stops: AlgoOrderInfo[];
-}
-
-/** Quantities within this of each other are the same (Binance's amounts are lot-step decimals). */
-const QTY_EPS = 1e-9;
-
-/** How much of a position of `size` a stop order closes: all of it (closePosition), or its quantity up to the size. */
-export function protectedBy(o: AlgoOrderInfo, size: number): number {
-  if (o.closePosition === true) return size;
-  const q = Number(o.quantity ?? 0);
-  return Number.isFinite(q) && q > 0 ? Math.min(q, size) : 0;
-}
-
-/**
- * Stop orders oldest first: by creation time, then by algo id (Binance numbers them in increasing
- * order). The newest is the position's stop loss: a move places the new stop before it cancels the old
- * one, so two stops mean the old one's cancel has not gone through (yet), and the new one is the decision.
- */
-function stopsOldestFirst(stops: readonly AlgoOrderInfo[]): AlgoOrderInfo[] {
-  const num = (v: string | number | undefined) => (v === undefined ? Number.NaN : Number(v));
-  return [...stops].sort((a, b) => {
-    const ta = num(a.createTime);
-    const tb = num(b.createTime);
-    if (Number.isFinite(ta) && Number.isFinite(tb) && ta !== tb) return ta - tb;
-    const ia = num(a.algoId);
-    const ib = num(b.algoId);
-    return Number.isFinite(ia) && Number.isFinite(ib) ? ia - ib : 0;
-  });
 }
 
 /** An earlier market order of the same intent that the venue filled (wholly or in part). */
@@ -467,7 +280,7 @@ export class CcxtBroker implements BrokerPort {
       const newest = h.stops.at(-1);
       if (h.stops.length < 2 || !newest || protectedBy(newest, h.position.volume) < h.position.volume - QTY_EPS) continue;
       const hedged = await this.hedgeMode(ex);
-      await this.cancelStops(ex, h.position, h.stops.slice(0, -1), () => this.stopsNow(ex, h.position, hedged));
+      await cancelStops(ex, h.position, h.stops.slice(0, -1), () => this.stopsNow(ex, h.position, hedged));
     }
     return held.map((h) => h.position);
   }
@@ -483,7 +296,7 @@ export class CcxtBroker implements BrokerPort {
       const side: Side = p.side === 'long' ? 'buy' : 'sell';
       const id = positionIdOf(p.symbol, side);
       const m = ex.markets?.[p.symbol];
-      const exits = this.exitsOf(algo, m?.id ?? p.symbol, side, positionInfo.safeParse(p.info).data?.positionSide ?? 'BOTH');
+      const exits = exitsOf(algo, m?.id ?? p.symbol, side, positionInfo.safeParse(p.info).data?.positionSide ?? 'BOTH');
       const stop = exits.stops.at(-1);
       out.set(id, {
         mark: Number(p.markPrice ?? p.entryPrice ?? 0),
@@ -509,13 +322,6 @@ export class CcxtBroker implements BrokerPort {
   }
 
   /** The closing-side conditional orders of a position (hedge mode: its positionSide; one-way: BOTH). */
-  private exitsOf(algo: readonly AlgoOrderInfo[], marketId: string, side: Side, positionSide: string): Exits {
-    const closing = side === 'buy' ? 'SELL' : 'BUY';
-    const mine = algo.filter((o) => o.symbol === marketId && o.side === closing && (o.positionSide ?? 'BOTH') === positionSide && (o.closePosition === true || o.reduceOnly === true || positionSide !== 'BOTH'));
-    const kind = (o: AlgoOrderInfo) => o.orderType ?? o.type ?? '';
-    return { stops: stopsOldestFirst(mine.filter((o) => kind(o) === 'STOP_MARKET')), target: mine.find((o) => kind(o) === 'TAKE_PROFIT_MARKET') ?? null };
-  }
-
   async send(intent: Intent): Promise<BrokerAnswer> {
     if (this.closed) return refuse(RETCODE.REJECT, `${this.name}: the adapter is closed; nothing was sent`);
     let ex: Exchange;
@@ -592,14 +398,14 @@ export class CcxtBroker implements BrokerPort {
     // A retry of a move whose new stop went in: the newest stop carries this intent's client id. Stops
     // older than it are what that move had still to cancel.
     if (before.at(-1)?.clientAlgoId === cid) {
-      await this.cancelStops(ex, position, before.slice(0, -1), stopsNow);
+      await cancelStops(ex, position, before.slice(0, -1), stopsNow);
       return { ...applied, code: RETCODE.NO_CHANGES };
     }
     const wrongSide = position.side === 'buy' ? sl >= mark : sl <= mark;
     if (wrongSide) return refuse(RETCODE.INVALID_STOPS, `stop ${sl} is on the wrong side of the mark price ${mark} (it would trigger at once)`);
     // Make before break: the new stop first; the old ones stay until it is in.
     try {
-      await this.placeStop(ex, position, sl, position.volume, cid, hedged);
+      await placeStop(ex, position, sl, position.volume, cid, hedged);
     } catch (err) {
       // The answer is read before the venue is asked again (its Retry-After goes with the next response).
       const failed = answerForError(err, this.secrets(), this.retryAfterMs(ex));
@@ -609,7 +415,7 @@ export class CcxtBroker implements BrokerPort {
       if (!after?.some((o) => o.clientAlgoId === cid)) return failed;
     }
     // The new stop is in: the move is applied, whatever happens to the old ones now.
-    await this.cancelStops(ex, position, before, stopsNow);
+    await cancelStops(ex, position, before, stopsNow);
     return applied;
   }
 
@@ -617,76 +423,7 @@ export class CcxtBroker implements BrokerPort {
   private async stopsNow(ex: Exchange, position: Position, hedged: boolean): Promise<AlgoOrderInfo[]> {
     const m = this.market(ex, position.symbol);
     const algo = (await ex.fetchOpenOrders(position.symbol, undefined, undefined, { trigger: true })).map((o: Order) => algoOrderInfo.safeParse(o.info)).flatMap((r) => (r.success ? [r.data] : []));
-    return this.exitsOf(algo, m.id ?? position.symbol, position.side, hedged ? (position.side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH').stops;
-  }
-
-  /**
-   * Cancels stops a newer one replaced (best effort, never throws): each up to 3 tries, looking
-   * between tries whether it is still open (a cancel whose answer was lost took effect; "unknown
-   * order" is a stop gone already). One left behind is the position's second stop: still protected,
-   * and the next read of the positions cancels it (`positions`).
-   */
-  private async cancelStops(ex: Exchange, position: Position, stale: readonly AlgoOrderInfo[], stopsNow: () => Promise<AlgoOrderInfo[]>): Promise<void> {
-    for (const o of stale) {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        if (attempt > 0) {
-          const open = await stopsNow().catch(() => undefined);
-          if (open !== undefined && !open.some((x) => String(x.algoId) === String(o.algoId))) break;
-        }
-        try {
-          await ex.cancelOrder(String(o.algoId), position.symbol, { trigger: true });
-          break;
-        } catch (err) {
-          if (errorClasses(err).includes('OrderNotFound') || /"code"\s*:\s*-2011\b/.test(err instanceof Error ? err.message : '')) break;
-        }
-      }
-    }
-  }
-
-  /**
-   * Puts the position's stop at its size after a partial close: a new reduce-only stop of the
-   * remaining quantity at the same trigger first, then the old one cancelled (best effort, never
-   * throws). Only a quantity stop larger than what is open is resized (a closePosition stop follows
-   * the size itself; a smaller one is the trader's choice). If this fails, or the process dies before
-   * it, the old stop stays: reduce-only (in hedge mode: on the position's side), it can only close,
-   * never open the other way, so it still protects the whole remainder; the next move places a stop of
-   * the size open then. Whether Binance, on a trigger, closes what is open of a reduce-only order
-   * larger than the position or refuses it has not been recorded, which is why it is resized at once.
-   */
-  private async resizeStop(ex: Exchange, position: Position, rest: number, cid: string, hedged: boolean): Promise<void> {
-    if (!(rest > QTY_EPS)) return;
-    const stopsNow = () => this.stopsNow(ex, position, hedged);
-    try {
-      const stops = await stopsNow();
-      const stop = stops.at(-1);
-      if (!stop || stop.closePosition === true || !(Number(stop.quantity ?? 0) > rest + QTY_EPS)) return;
-      const left: Position = { ...position, volume: rest };
-      try {
-        await this.placeStop(ex, left, triggerOf(stop), rest, cid, hedged);
-      } catch {
-        // A lost answer may hide a stop that went in: looked up; not there, the old one stays.
-        if (!(await stopsNow()).some((o) => o.clientAlgoId === cid)) return;
-      }
-      await this.cancelStops(ex, left, stops, stopsNow);
-    } catch {
-      // The venue unreadable: the old stop stays (see above).
-    }
-  }
-
-  /**
-   * A reduce-only STOP_MARKET for `volume` on the closing side, triggered by the mark price (hedge
-   * mode: on the position's side, which Binance takes instead of reduceOnly). Not closePosition: Binance
-   * holds one closePosition stop per side (-4130 while one is open), so a new one could only go in
-   * after the old one is gone; quantity stops can stand side by side for the moment of a move.
-   */
-  private async placeStop(ex: Exchange, position: Position, sl: number, volume: number, cid: string, hedged: boolean): Promise<void> {
-    const closing = position.side === 'buy' ? 'sell' : 'buy';
-    await ex.createOrder(position.symbol, 'market', closing, Number(ex.amountToPrecision(position.symbol, volume)), undefined, {
-      stopLossPrice: sl,
-      workingType: 'MARK_PRICE',
-      clientOrderId: cid,
-      ...(hedged ? { positionSide: position.side === 'buy' ? 'LONG' : 'SHORT' } : { reduceOnly: true }),
-    });
+    return exitsOf(algo, m.id ?? position.symbol, position.side, hedged ? (position.side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH').stops;
   }
 
   private async closeVolume(ex: Exchange, intent: Intent, whole: boolean, earlier: Filled | null): Promise<BrokerAnswer> {
@@ -695,7 +432,10 @@ export class CcxtBroker implements BrokerPort {
       // followed, so it is done now if the position is still open.
       if (!whole) {
         const held = await this.target(ex, intent).catch(() => undefined);
-        if (held && !('outcome' in held)) await this.resizeStop(ex, held.position, held.position.volume, clientOrderId(`${intent.id}:resize`), await this.hedgeMode(ex));
+        if (held && !('outcome' in held)) {
+          const hedged = await this.hedgeMode(ex);
+          await resizeStop(ex, held.position, held.position.volume, clientOrderId(`${intent.id}:resize`), hedged, () => this.stopsNow(ex, held.position, hedged));
+        }
       }
       return { outcome: 'applied', code: filledCode(earlier), price: Number.isFinite(earlier.price) ? earlier.price : intent.price, positionId: intent.targetId || intent.positionId };
     }
@@ -722,10 +462,10 @@ export class CcxtBroker implements BrokerPort {
     if (whole || !(rest > QTY_EPS)) {
       // Flat: its stops have nothing left to protect, and a quantity stop left open would act on the
       // next position of that side. Cancelled (best effort; a lost one is the next read's to see).
-      await this.cancelStops(ex, position, await this.stopsNow(ex, position, hedged).catch(() => []), () => this.stopsNow(ex, position, hedged));
+      await cancelStops(ex, position, await this.stopsNow(ex, position, hedged).catch(() => []), () => this.stopsNow(ex, position, hedged));
     } else {
       // Right after the fill, the stop goes to the size left (make before break; see resizeStop).
-      await this.resizeStop(ex, position, rest, clientOrderId(`${intent.id}:resize`), hedged);
+      await resizeStop(ex, position, rest, clientOrderId(`${intent.id}:resize`), hedged, () => this.stopsNow(ex, position, hedged));
     }
     return { outcome: 'applied', code: RETCODE.DONE, price: Number(order.average ?? order.price ?? mark), positionId: position.id };
   }
@@ -757,7 +497,7 @@ export class CcxtBroker implements BrokerPort {
       const position: Position = held?.position ?? { id, symbol: intent.symbol, side: intent.side, volume, entryPrice: price, sl: null, tp: null, openTime: 0, comment: intent.comment };
       if (!earlier || (held && held.position.sl === null)) {
         // Best effort: the position is open either way, answered as applied; positions() shows it without a stop when this fails.
-        await this.placeStop(ex, position, intent.newSl, position.volume, clientOrderId(`${intent.id}:sl`), true).catch(() => undefined);
+        await placeStop(ex, position, intent.newSl, position.volume, clientOrderId(`${intent.id}:sl`), true).catch(() => undefined);
       }
     }
     return { outcome: 'applied', code, price, positionId: id };
@@ -789,92 +529,15 @@ export class CcxtBroker implements BrokerPort {
     return { currency: 'USDT', balance: a.totalWalletBalance, equity: a.totalMarginBalance, margin: a.totalInitialMargin ?? null, freeMargin: a.availableBalance ?? null, notes: [] };
   }
 
-  /**
-   * The wallet's bookings since `since` (GET /fapi/v1/income through fetchLedger, paged by time): a
-   * REALIZED_PNL is a profit; COMMISSION and FUNDING_FEE are fees; transfers and bonuses are not
-   * trading results and are left out. A page ends where the next starts (same millisecond included),
-   * so a booking seen twice (same id and type) is counted once.
-   */
+  /** The wallet's bookings since `since` (see ccxtAccountHistory.ts). */
   async bookedSince(since: number): Promise<BookedProfit[]> {
-    const ex = await this.venue();
-    const seen = new Set<string>();
-    const out: BookedProfit[] = [];
-    for (let from = since; ; ) {
-      const page = await ex.fetchLedger(undefined, from, INCOME_PAGE);
-      let last = from;
-      for (const e of page) {
-        const r = incomeInfo.safeParse(e.info);
-        if (!r.success) continue;
-        const x = r.data;
-        last = Math.max(last, x.time);
-        const id = `${x.tranId ?? `${x.time}:${x.symbol ?? ''}:${x.income}`}:${x.incomeType}`;
-        if (seen.has(id) || x.time < since) continue;
-        seen.add(id);
-        const symbol = x.symbol ? (ex.safeMarket(x.symbol, undefined, undefined, 'swap').symbol ?? x.symbol) : '';
-        if (x.incomeType === 'REALIZED_PNL') out.push({ time: x.time, symbol, profit: x.income, fees: 0 });
-        else if (x.incomeType === 'COMMISSION' || x.incomeType === 'FUNDING_FEE') out.push({ time: x.time, symbol, profit: 0, fees: x.income });
-      }
-      if (page.length < INCOME_PAGE || last <= from) break;
-      from = last;
-    }
-    return out.sort((a, b) => a.time - b.time);
+    return bookedSince(await this.venue(), since);
   }
 
   async closedPosition(q: ClosedPositionQuery): Promise<ClosedPositionFacts | null> {
     const ex = await this.venue();
     const m = this.market(ex, q.symbol);
-    const hedged = await this.hedgeMode(ex);
-    const positionSide = hedged ? (q.side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH';
-    const closing = q.side === 'buy' ? 'SELL' : 'BUY';
-    const fills: z.infer<typeof userTradeInfo>[] = [];
-    for (let from = q.since; from <= q.until; from += TRADES_WINDOW_MS) {
-      const to = Math.min(q.until, from + TRADES_WINDOW_MS - 1);
-      for (let cursor = from; ; ) {
-        const page = await ex.fetchMyTrades(q.symbol, cursor, TRADES_PAGE, { until: to });
-        for (const t of page) {
-          const r = userTradeInfo.safeParse(t.info);
-          if (r.success && r.data.symbol === m.id && (r.data.positionSide ?? 'BOTH') === positionSide && r.data.time >= q.since && r.data.time <= q.until) fills.push(r.data);
-        }
-        const lastTime = Math.max(...page.map((t) => Number(t.timestamp ?? Number.NaN)).filter(Number.isFinite));
-        if (page.length < TRADES_PAGE || !(lastTime >= cursor)) break;
-        cursor = lastTime + 1;
-      }
-    }
-    if (fills.length === 0) return null;
-    const mine = new Map(q.requestIds.map((id) => [clientOrderId(id), id]));
-    const causes = new Map<string, { cause: DealCause; requestId: string }>();
-    for (const f of fills) {
-      if (f.side !== closing || causes.has(f.orderId)) continue;
-      causes.set(f.orderId, await this.causeOf(ex, q.symbol, f.orderId, mine));
-    }
-    const deals: PositionDeal[] = fills
-      .sort((a, b) => a.time - b.time)
-      .map((f) => {
-        const c = f.side === closing ? causes.get(f.orderId)! : { cause: 'unknown' as const, requestId: '' };
-        const fees = f.commission === undefined ? Number.NaN : -f.commission;
-        return { time: f.time, entry: f.side === closing ? 'out' : 'in', volume: f.qty, price: f.price, profit: f.realizedPnl ?? Number.NaN, fees, cause: c.cause, requestId: c.requestId };
-      });
-    const notes = [`Binance fills carry no position id: the ${q.symbol} ${q.side === 'buy' ? 'long' : 'short'} fills between ${new Date(q.since).toISOString()} and ${new Date(q.until).toISOString()} are taken as this position's`];
-    return { deals, notes };
-  }
-
-  /** What made a closing fill: its order's client id or type (see closedPosition). */
-  private async causeOf(ex: Exchange, symbol: string, orderId: string, mine: ReadonlyMap<string, string>): Promise<{ cause: DealCause; requestId: string }> {
-    let info: z.infer<typeof orderInfo>;
-    try {
-      const order = await ex.fetchOrder(orderId, symbol);
-      info = orderInfo.parse(order.info);
-    } catch (err) {
-      if (errorClasses(err).includes('OrderNotFound') || /"code"\s*:\s*-2013\b/.test(err instanceof Error ? err.message : '')) return { cause: 'unknown', requestId: '' };
-      throw err;
-    }
-    const requestId = info.clientOrderId === undefined ? undefined : mine.get(info.clientOrderId);
-    if (requestId !== undefined) return { cause: 'request', requestId };
-    const type = info.origType ?? info.type ?? '';
-    if (type === 'STOP_MARKET' || type === 'STOP') return { cause: 'sl', requestId: '' };
-    if (type === 'TAKE_PROFIT_MARKET' || type === 'TAKE_PROFIT') return { cause: 'tp', requestId: '' };
-    if (type === 'LIQUIDATION' || info.clientOrderId?.startsWith('autoclose-') === true) return { cause: 'stop_out', requestId: '' };
-    return { cause: 'outside', requestId: '' };
+    return closedPositionFills(ex, m.id, await this.hedgeMode(ex), q);
   }
 
   /** Releases ccxt's connections (its websocket clients, if any were opened). Idempotent. */
@@ -886,10 +549,6 @@ export class CcxtBroker implements BrokerPort {
     this.loading = null;
     if (ex && typeof ex.close === 'function') await ex.close();
   }
-}
-
-function triggerOf(o: AlgoOrderInfo): number {
-  return Number(o.triggerPrice ?? o.stopPrice);
 }
 
 function decimals(step: number): number {

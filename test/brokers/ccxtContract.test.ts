@@ -5,7 +5,9 @@
 import * as ccxt from 'ccxt';
 import { describe, expect, it } from 'vitest';
 import { RETCODE } from '../../src/brokers/brokerAnswer.ts';
-import { answerForError, CcxtBroker, clientOrderId } from '../../src/brokers/ccxtBroker.ts';
+import { CcxtBroker } from '../../src/brokers/ccxtBroker.ts';
+import { answerForError } from '../../src/brokers/ccxtErrors.ts';
+import { clientOrderId } from '../../src/brokers/ccxtRecords.ts';
 import type { Intent } from '../../src/domain/types.ts';
 import { brokerContract, protectionLapses } from './brokerContract.ts';
 import { FakeBinanceUsdm, XAU } from './fakeBinanceUsdm.ts';

@@ -7,7 +7,8 @@
 // deal reasons and a history still synchronizing (thrown, asked again later).
 import { describe, expect, it } from 'vitest';
 import type { ClosedPositionQuery } from '../../src/brokers/brokerPort.ts';
-import { CcxtBroker, clientOrderId } from '../../src/brokers/ccxtBroker.ts';
+import { CcxtBroker } from '../../src/brokers/ccxtBroker.ts';
+import { clientOrderId } from '../../src/brokers/ccxtRecords.ts';
 import { MetaApiBroker } from '../../src/brokers/metaApiBroker.ts';
 import { PaperAccount } from '../../src/brokers/paperAccount.ts';
 import { configSchema } from '../../src/config/schema.ts';

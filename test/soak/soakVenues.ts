@@ -4,7 +4,7 @@
 // so stops and targets fill where the market reached them; then it closes at the venue and the venue's
 // clock stands a second past its close. The venue answers the child's requests (the adapter's HTTP
 // requests, or its SDK calls), injects the faults it is told to, and is read for the audit.
-import { clientOrderId } from '../../src/brokers/ccxtBroker.ts';
+import { clientOrderId } from '../../src/brokers/ccxtRecords.ts';
 import { clientIdFor } from '../../src/brokers/metaApiClientIds.ts';
 import type { MetatraderCandle, MetatraderSymbolPrice } from '../../src/brokers/metaApiGateway.ts';
 import type { Bar, Side } from '../../src/domain/types.ts';
