@@ -2,7 +2,7 @@
 // (and later as the service's embedded default broker). No I/O, no clock (time comes with each
 // quote or bar), no Math.random (faults draw from a seeded generator).
 //
-// Rules (brokers.md §5.1; MT5 retcodes from brokerAnswer.ts):
+// Rules (MetaTrader 5's, with its retcodes from brokerAnswer.ts):
 // - Quotes. setQuote(time, bid, spread): ask = bid + spread, where spread is the bar's spread in
 //   price units, or spreadPoints x point when it is unknown (NaN) or spreadMode is 'fixed'. The ask
 //   is normalised to `digits` so prices stay on the broker's grid. Market orders fill at the quote:
@@ -53,126 +53,31 @@
 //   exempt close also ignores the freeze level: it is bookkeeping, not a trading request.
 import { floorToStep, isStepMultiple, isTighterStop } from '../domain/rounding.ts';
 import type { Bar, Instrument, Intent, Position, Side } from '../domain/types.ts';
-import type { BarSource } from '../market/barSource.ts';
 import { FineBarWindow } from '../market/fineBarWindow.ts';
-import { SeededRng } from '../market/sampleMarket.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
-
 import type { AccountMode } from './brokerPort.ts';
+import { FaultDraw } from './paperFaults.ts';
+import { LevelFills } from './paperFills.ts';
+import type { InjectedFault, PaperAudit, PaperBrokerOptions, PaperBrokerSnapshot, PaperDeal, PaperDealReason, PaperFill, PaperOrder, PaperPosition } from './paperTypes.ts';
+
 export type { AccountMode } from './brokerPort.ts';
-
-/** A failure a test makes the next request meet (the broker contract suite): see PaperBroker.failNext. */
-export type InjectedFault = 'reject' | 'requote' | 'rate_limit' | 'timeout_applied' | 'timeout_lost';
-export type IntrabarRule = 'stop_first' | 'target_first' | 'ohlc_path';
-
-export interface PaperFaults {
-  /** 0..1: share of requests that fail. */
-  rate: number;
-  seed: number;
-  /** Relative weights of the failure kinds; default equal. */
-  weights?: { reject: number; requote: number; timeout: number };
-  /** Share of timeouts whose request took effect anyway; default 0.5. */
-  timeoutApplied?: number;
-}
-
-export interface PaperBrokerOptions {
-  accountMode: AccountMode;
-  /** Which of SL/TP fills first when one bar touches both. Default 'stop_first'. */
-  intrabar?: IntrabarRule;
-  /**
-   * Finer-timeframe bars (e.g. M1 under H1 replay) used to resolve a bar that touches both SL and TP;
-   * read forward as the bars are filled (see FineBarWindow), never held whole.
-   */
-  fineBars?: BarSource;
-  /** The replay bars' timeframe in ms (to find the fine bars inside a bar). */
-  timeframeMs: number;
-  /** Spread in POINTS used when a bar has none (NaN), or always when spreadMode is 'fixed'. Default 0. */
-  spreadPoints?: number;
-  spreadMode?: 'data' | 'fixed';
-  faults?: PaperFaults;
-  /** First ticket number; tickets are sequential strings. Default 100001. */
-  firstTicket?: number;
-}
-
-export interface PaperFill {
-  positionId: string;
-  time: number;
-  price: number;
-  volume: number;
-  reason: 'sl' | 'tp';
-  /** The bar (or fine bar) opened beyond the level: filled at its open, not at the level. */
-  gap: boolean;
-}
-
-export type PaperDealReason = 'open' | 'sl' | 'tp' | 'partial' | 'close' | 'net';
-
-export interface PaperDeal {
-  positionId: string;
-  time: number;
-  /** The position's side (not the side of the order that closed it). */
-  side: Side;
-  volume: number;
-  price: number;
-  reason: PaperDealReason;
-  /** Quote currency: sign x (price - entry) x volume x contractSize; 0 for opens. */
-  profit: number;
-  /** The request that made the deal; '' for SL/TP fills. */
-  requestId: string;
-}
-
-export interface PaperAudit {
-  requests: number;
-  applied: number;
-  duplicateIds: number;
-  loosened: number;
-  overClose: number;
-  faults: { reject: number; requote: number; timeout: number };
-}
-
-/**
- * The paper account's lasting state, for a restart (plain data): open positions, tickets, realized
- * profits, the ids that took effect, the audit, the deals, the quote and the fault generator's state.
- * The options (instrument, account mode, faults, fine bars) are the caller's to give again.
- */
-export interface PaperBrokerSnapshot {
-  nextTicket: number;
-  quote: { time: number; bid: number; ask: number };
-  book: PaperPosition[];
-  realized: [string, number][];
-  appliedIds: string[];
-  audit: PaperAudit;
-  deals: PaperDeal[];
-  faultState: number | null;
-}
-
-/** An open position as the broker keeps it: volume as an integer count of lot steps. */
-export type PaperPosition = Book;
-interface Book {
-  id: string;
-  side: Side;
-  lots: number;
-  entry: number;
-  sl: number | null;
-  tp: number | null;
-  openTime: number;
-  comment: string;
-}
-
-type FaultKind = 'reject' | 'requote' | 'timeout';
+export type {
+  InjectedFault,
+  IntrabarRule,
+  PaperAudit,
+  PaperBrokerOptions,
+  PaperBrokerSnapshot,
+  PaperDeal,
+  PaperDealReason,
+  PaperFaults,
+  PaperFill,
+  PaperOrder,
+  PaperPosition,
+} from './paperTypes.ts';
 
 // Shared result of fillBar when nothing fills: no allocation on the common path.
 const NO_FILLS: readonly PaperFill[] = Object.freeze([]);
 
-export interface PaperOrder {
-  requestId: string;
-  side: Side;
-  volume: number;
-  sl: number | null;
-  tp: number | null;
-  comment: string;
-  /** A harness order (e.g. replay's recorded entry): no fault, not audited. Validation still applies. */
-  exempt?: boolean;
-}
 
 export class PaperBroker {
   readonly deals: PaperDeal[] = [];
@@ -187,30 +92,21 @@ export class PaperBroker {
 
   private readonly inst: Instrument;
   private readonly netting: boolean;
-  private readonly intrabar: IntrabarRule;
-  private readonly fineBars: FineBarWindow | undefined;
-  private readonly timeframeMs: number;
-  private readonly fixedSpread: boolean;
-  private readonly defaultSpread: number;
+  /** Where bars fill SL and TP, and the spread and price grid quotes follow. */
+  private readonly fills: LevelFills;
+  private readonly faults: FaultDraw;
   private readonly minSteps: number;
   private readonly maxSteps: number;
   /** Price tolerance: far below a point, far above binary floating-point noise. */
   private readonly priceEps: number;
-  private readonly digitsScale: number;
-  private readonly faultRate: number;
-  private readonly faultRng: SeededRng | null;
-  private readonly faultCut: { reject: number; requote: number };
-  private readonly timeoutApplied: number;
 
   private nextTicket: number;
-  /** Failures the next requests meet, in order, before the random faults are drawn. */
-  private readonly injected: InjectedFault[] = [];
   private qTime = NaN;
   private qBid = NaN;
   private qAsk = NaN;
   /** Open positions in ticket order (tickets only grow, so pushing keeps the order). */
-  private readonly book: Book[] = [];
-  private readonly byId = new Map<string, Book>();
+  private readonly book: PaperPosition[] = [];
+  private readonly byId = new Map<string, PaperPosition>();
   private readonly realized = new Map<string, number>();
   /** Told of every deal as it is booked (the paper account keeps its balance with it). */
   onDeal: ((deal: PaperDeal) => void) | null = null;
@@ -218,47 +114,23 @@ export class PaperBroker {
   /** Realized profit of the positions `trimHistory` let go of (quote currency). */
   private closedRealized = 0;
 
-  /** Spread (price units) of the bar being filled; set by fillBar / walkFine. */
-  private barSpread = 0;
-  // Result of the last touch() that filled (scalars, so fillBar allocates nothing while it searches).
-  private hitPrice = NaN;
-  private hitReason: 'sl' | 'tp' = 'sl';
-  private hitGap = false;
-  private hitTime = NaN;
-  private readonly fineBar: Bar = { time: 0, open: 0, high: 0, low: 0, close: 0, volume: 0, spread: NaN };
-
   constructor(instrument: Instrument, options: PaperBrokerOptions) {
     if (!(options.timeframeMs > 0)) throw new RangeError(`timeframeMs must be > 0, got ${options.timeframeMs}`);
     if (!(instrument.lotStep > 0) || !(instrument.tickSize > 0)) throw new RangeError('instrument lotStep and tickSize must be > 0');
     this.inst = instrument;
     this.netting = options.accountMode === 'netting';
-    this.intrabar = options.intrabar ?? 'stop_first';
-    this.fineBars = options.fineBars === undefined ? undefined : new FineBarWindow(options.fineBars);
-    this.timeframeMs = options.timeframeMs;
-    this.fixedSpread = options.spreadMode === 'fixed';
-    this.defaultSpread = (options.spreadPoints ?? 0) * instrument.point;
+    this.fills = new LevelFills(
+      instrument,
+      { fixed: options.spreadMode === 'fixed', points: options.spreadPoints ?? 0 },
+      options.intrabar ?? 'stop_first',
+      options.fineBars === undefined ? undefined : new FineBarWindow(options.fineBars),
+      options.timeframeMs,
+    );
     this.nextTicket = options.firstTicket ?? 100001;
     this.minSteps = Math.max(1, Math.ceil(instrument.minLot / instrument.lotStep - 1e-7));
     this.maxSteps = Math.floor(instrument.maxLot / instrument.lotStep + 1e-7);
-    this.priceEps = (instrument.point > 0 ? instrument.point : instrument.tickSize) * 1e-3;
-    this.digitsScale = Number.isInteger(instrument.digits) && instrument.digits >= 0 && instrument.digits <= 15 ? 10 ** instrument.digits : 0;
-
-    const f = options.faults;
-    if (f && !(f.rate >= 0 && f.rate <= 1)) throw new RangeError(`faults.rate must be within 0..1, got ${f.rate}`);
-    if (f && f.rate > 0) {
-      const w = f.weights ?? { reject: 1, requote: 1, timeout: 1 };
-      const total = w.reject + w.requote + w.timeout;
-      if (!(total > 0) || w.reject < 0 || w.requote < 0 || w.timeout < 0) throw new RangeError('faults.weights must be >= 0 with a positive sum');
-      this.faultRate = f.rate;
-      this.faultRng = new SeededRng(f.seed);
-      this.faultCut = { reject: w.reject / total, requote: (w.reject + w.requote) / total };
-      this.timeoutApplied = f.timeoutApplied ?? 0.5;
-    } else {
-      this.faultRate = 0;
-      this.faultRng = null;
-      this.faultCut = { reject: 0, requote: 0 };
-      this.timeoutApplied = 0;
-    }
+    this.priceEps = this.fills.priceEps;
+    this.faults = new FaultDraw(options.faults);
   }
 
   // ---------------------------------------------------------------- quotes
@@ -267,7 +139,7 @@ export class PaperBroker {
   setQuote(time: number, bid: number, spread: number): void {
     this.qTime = time;
     this.qBid = bid;
-    this.qAsk = this.onGrid(bid + this.spreadOf(spread));
+    this.qAsk = this.fills.onGrid(bid + this.fills.spreadOf(spread));
   }
 
   quote(): { time: number; bid: number; ask: number } {
@@ -289,7 +161,7 @@ export class PaperBroker {
    * requote, or a timeout that did or did not take effect. For tests of what drives a broker.
    */
   failNext(kind: InjectedFault): void {
-    this.injected.push(kind);
+    this.faults.inject(kind);
   }
 
   private marketOpen = true;
@@ -356,23 +228,29 @@ export class PaperBroker {
     const book = this.book;
     const n = book.length;
     if (n === 0) return NO_FILLS;
-    this.barSpread = this.spreadOf(bar.spread);
-    let fills: PaperFill[] | null = null;
+    const fills = this.fills;
+    fills.barSpread = fills.spreadOf(bar.spread);
+    let filled: PaperFill[] | null = null;
     let keep = 0;
     for (let i = 0; i < n; i++) {
       const p = book[i]!;
-      if ((p.sl === null && p.tp === null) || !this.touch(p, bar, true)) {
+      if ((p.sl === null && p.tp === null) || !fills.touch(p, bar, true)) {
         book[keep++] = p;
         continue;
       }
       const volume = this.volumeOf(p.lots);
-      const price = this.hitPrice;
-      this.deal(p, this.hitTime, volume, price, this.hitReason, '');
+      const price = fills.hitPrice;
+      this.deal(p, fills.hitTime, volume, price, fills.hitReason, '');
       this.byId.delete(p.id);
-      (fills ??= []).push({ positionId: p.id, time: this.hitTime, price, volume, reason: this.hitReason, gap: this.hitGap });
+      (filled ??= []).push({ positionId: p.id, time: fills.hitTime, price, volume, reason: fills.hitReason, gap: fills.hitGap });
     }
     if (keep !== n) book.length = keep;
-    return fills ?? NO_FILLS;
+    return filled ?? NO_FILLS;
+  }
+
+  /** Releases the finer bars' file (a replay that ends before the file does). */
+  releaseFineBars(): void {
+    this.fills.releaseFineBars();
   }
 
   // -------------------------------------------------------------- restart
@@ -386,14 +264,14 @@ export class PaperBroker {
       appliedIds: [...this.appliedIds],
       audit: structuredClone(this.audit),
       deals: this.deals.map((d) => ({ ...d })),
-      faultState: this.faultRng === null ? null : this.faultRng.state,
+      faultState: this.faults.state,
     };
   }
 
   /** Picks a snapshot up on a broker built with the same options and nothing done yet. */
   restore(s: PaperBrokerSnapshot): void {
     if (this.book.length > 0 || this.deals.length > 0) throw new Error('PaperBroker.restore: the broker has already traded');
-    if ((s.faultState === null) !== (this.faultRng === null)) throw new Error('PaperBroker.restore: the snapshot and this broker disagree on faults');
+    if ((s.faultState === null) !== (this.faults.state === null)) throw new Error('PaperBroker.restore: the snapshot and this broker disagree on faults');
     this.nextTicket = s.nextTicket;
     this.qTime = s.quote.time;
     this.qBid = s.quote.bid;
@@ -407,7 +285,7 @@ export class PaperBroker {
     for (const id of s.appliedIds) this.appliedIds.add(id);
     Object.assign(this.audit, structuredClone(s.audit));
     for (const d of s.deals) this.deals.push({ ...d });
-    if (this.faultRng !== null && s.faultState !== null) this.faultRng.state = s.faultState;
+    this.faults.state = s.faultState;
   }
 
   // ------------------------------------------------------------- read side
@@ -470,18 +348,18 @@ export class PaperBroker {
     if (this.appliedIds.has(requestId)) this.audit.duplicateIds++;
     // Not retryable now: the engine decides afresh on a later bar, once the session opens.
     if (!this.marketOpen) return rejected(RETCODE.MARKET_CLOSED, 'market closed: no trading until the session opens');
-    const forced = this.injected.length > 0 ? this.injected.shift()! : null;
+    const forced = this.faults.nextInjected();
     if (forced === 'timeout_applied' || forced === 'timeout_lost') {
       if (forced === 'timeout_applied') this.settle(requestId, run());
       return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: 'request timed out (injected); reconcile from positions()' };
     }
     if (forced === 'rate_limit') return { outcome: 'rejected', retryable: true, code: RETCODE.TOO_MANY_REQUESTS, reason: 'too many requests (injected)', retryAfterMs: 1000 };
-    const fault = forced ?? this.drawFault();
+    const fault = forced ?? this.faults.draw(this.audit);
     if (fault === 'reject') return { outcome: 'rejected', retryable: false, code: RETCODE.REJECT, reason: 'request rejected (simulated fault)' };
     if (fault === 'requote') return { outcome: 'rejected', retryable: true, code: RETCODE.REQUOTE, reason: 'requote (simulated fault)' };
     if (fault === 'timeout') {
       // Always drawn, so the sequence of draws does not depend on the book's state.
-      const tookEffect = this.faultRng!.next() < this.timeoutApplied;
+      const tookEffect = this.faults.timeoutTookEffect();
       if (tookEffect) this.settle(requestId, run());
       return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: 'request timed out (simulated fault); reconcile from positions()' };
     }
@@ -494,16 +372,6 @@ export class PaperBroker {
       this.appliedIds.add(requestId);
     }
     return answer;
-  }
-
-  private drawFault(): FaultKind | null {
-    const rng = this.faultRng;
-    if (rng === null) return null;
-    if (rng.next() >= this.faultRate) return null;
-    const u = rng.next();
-    const kind: FaultKind = u < this.faultCut.reject ? 'reject' : u < this.faultCut.requote ? 'requote' : 'timeout';
-    this.audit.faults[kind]++;
-    return kind;
   }
 
   private doOpen(req: PaperOrder): BrokerAnswer {
@@ -545,7 +413,7 @@ export class PaperBroker {
   }
 
   private openNew(req: PaperOrder, lots: number, price: number): string {
-    const p: Book = {
+    const p: PaperPosition = {
       id: String(this.nextTicket++),
       side: req.side,
       lots,
@@ -611,77 +479,6 @@ export class PaperBroker {
     return this.applied(price, p.id);
   }
 
-  /**
-   * Whether the position's SL or TP is touched by a bar given in bid prices (sell levels are compared
-   * with bid + spread). On a fill, sets hitPrice/hitReason/hitGap/hitTime.
-   */
-  // Takes the bar (and this.barSpread) rather than its prices as arguments: doubles passed to a call
-  // that is not inlined are boxed, which cost ~600 bytes of garbage per bar with 8 open positions.
-  private touch(p: Book, bar: Readonly<Bar>, useFine: boolean): boolean {
-    const open = bar.open;
-    const high = bar.high;
-    const low = bar.low;
-    const close = bar.close;
-    const time = bar.time;
-    const buy = p.side === 'buy';
-    const shift = buy ? 0 : this.barSpread;
-    const o = open + shift;
-    const eps = this.priceEps;
-    const sl = p.sl;
-    const tp = p.tp;
-    // Signed distances: <= 0 means the level is reached (buy: SL below, TP above; sell mirrored).
-    if (sl !== null && (buy ? o - sl : sl - o) <= eps) return this.hit(buy ? o - sl < -eps : sl - o < -eps, 'sl', sl, o, time);
-    if (tp !== null && (buy ? tp - o : o - tp) <= eps) return this.hit(buy ? tp - o < -eps : o - tp < -eps, 'tp', tp, o, time);
-    const h = high + shift;
-    const l = low + shift;
-    const slHit = sl !== null && (buy ? l - sl : sl - h) <= eps;
-    const tpHit = tp !== null && (buy ? tp - h : l - tp) <= eps;
-    if (!slHit && !tpHit) return false;
-    if (!tpHit) return this.hit(false, 'sl', sl!, o, time);
-    if (!slHit) return this.hit(false, 'tp', tp!, o, time);
-    if (useFine && this.fineBars !== undefined && this.walkFine(p, time)) return true;
-    let stopFirst: boolean;
-    if (this.intrabar === 'stop_first') stopFirst = true;
-    else if (this.intrabar === 'target_first') stopFirst = false;
-    // ohlc_path: an up bar visits the low first (a buy's SL, a sell's TP), a down bar the high first.
-    else stopFirst = close > open === buy;
-    return stopFirst ? this.hit(false, 'sl', sl!, o, time) : this.hit(false, 'tp', tp!, o, time);
-  }
-
-  /** Releases the finer bars' file (a replay that ends before the file does). */
-  releaseFineBars(): void {
-    this.fineBars?.close();
-  }
-
-  /** First fine bar inside [time, time + timeframeMs) that reaches a level decides the fill. */
-  private walkFine(p: Book, time: number): boolean {
-    const window = this.fineBars!;
-    const [lo, hi] = window.select(time, time + this.timeframeMs);
-    const fine = window.bars;
-    const b = this.fineBar;
-    const barSpread = this.barSpread;
-    let found = false;
-    for (let j = lo; j < hi; j++) {
-      fine.read(j, b);
-      this.barSpread = this.spreadOf(b.spread);
-      if (this.touch(p, b, false)) {
-        found = true;
-        break;
-      }
-    }
-    // The outer bar's spread serves the next positions of this bar.
-    this.barSpread = barSpread;
-    return found;
-  }
-
-  private hit(gap: boolean, reason: 'sl' | 'tp', level: number, openExit: number, time: number): true {
-    this.hitGap = gap;
-    this.hitReason = reason;
-    this.hitPrice = gap ? this.onGrid(openExit) : level;
-    this.hitTime = time;
-    return true;
-  }
-
   /** Why a stop is invalid for a position of `side` at the current quote, or null when it is fine. */
   private checkStop(side: Side, kind: 'sl' | 'tp', level: number | null): string | null {
     if (level === null) return null;
@@ -696,7 +493,7 @@ export class PaperBroker {
     return null;
   }
 
-  private isFrozen(p: Book): boolean {
+  private isFrozen(p: PaperPosition): boolean {
     const freeze = this.inst.freezeLevelPoints * this.inst.point;
     if (!(freeze > 0)) return false;
     const price = this.exitPrice(p);
@@ -704,7 +501,7 @@ export class PaperBroker {
   }
 
   /** Records a deal against `p` (at its current entry) and adds its profit to the position's total. */
-  private deal(p: Book, time: number, volume: number, price: number, reason: PaperDealReason, requestId: string, profit?: number): void {
+  private deal(p: PaperPosition, time: number, volume: number, price: number, reason: PaperDealReason, requestId: string, profit?: number): void {
     const pnl = profit ?? (p.side === 'buy' ? 1 : -1) * (price - p.entry) * volume * this.inst.contractSize;
     const d: PaperDeal = { positionId: p.id, time, side: p.side, volume, price, reason, profit: pnl, requestId };
     this.deals.push(d);
@@ -712,7 +509,7 @@ export class PaperBroker {
     this.realized.set(p.id, (this.realized.get(p.id) ?? 0) + pnl);
   }
 
-  private remove(p: Book): void {
+  private remove(p: PaperPosition): void {
     this.byId.delete(p.id);
     const i = this.book.indexOf(p);
     if (i >= 0) this.book.splice(i, 1);
@@ -726,18 +523,8 @@ export class PaperBroker {
     return Number.isFinite(this.qBid) && Number.isFinite(this.qAsk);
   }
 
-  private exitPrice(p: Book): number {
+  private exitPrice(p: PaperPosition): number {
     return p.side === 'buy' ? this.qBid : this.qAsk;
-  }
-
-  private spreadOf(barSpread: number): number {
-    // NaN (unknown) and negative spreads fail the comparison and fall back to the configured one.
-    return !this.fixedSpread && barSpread >= 0 ? barSpread : this.defaultSpread;
-  }
-
-  /** bid + spread lands off the grid in binary (2000.1 + 0.2); brokers quote on it. */
-  private onGrid(price: number): number {
-    return this.digitsScale > 0 ? Math.round(price * this.digitsScale) / this.digitsScale : price;
   }
 
   private samePrice(a: number | null, b: number | null): boolean {
@@ -755,7 +542,7 @@ export class PaperBroker {
     return floorToStep(lots * this.inst.lotStep, this.inst.lotStep);
   }
 
-  private toPosition(p: Book): Position {
+  private toPosition(p: PaperPosition): Position {
     return {
       id: p.id,
       symbol: this.inst.symbol,
