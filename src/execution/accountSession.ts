@@ -91,10 +91,10 @@ export class AccountSession {
     this.clock = clock;
     this.log = log;
     this.engine = new ExitEngine(config, { baseTimeframe: wiring.baseTimeframe, sink: this.sink });
-    const x = config.execution;
-    const retry: RetryPolicy = { maxSends: x.maxSends, baseDelayMs: x.retryBaseMs, rateLimitDelayMs: x.rateLimitWaitMs, maxDelayMs: x.retryMaxWaitMs };
+    const execution = config.execution;
+    const retry: RetryPolicy = { maxSends: execution.maxSends, baseDelayMs: execution.retryBaseMs, rateLimitDelayMs: execution.rateLimitWaitMs, maxDelayMs: execution.retryMaxWaitMs };
     this.executor = new IntentExecutor(wiring.broker, store, { retry, clock, sleep: wiring.sleep ?? realSleep, ...(log ? { log } : {}) });
-    this.breakers = new FeatureBreakers({ maxFailures: x.breakerFailures, openMs: x.breakerOpenSec * 1000 });
+    this.breakers = new FeatureBreakers({ maxFailures: execution.breakerFailures, openMs: execution.breakerOpenSec * 1000 });
     this.lines = new SessionConsole(log, (symbol) => this.engine.instrument(symbol));
     this.baseMs = TIMEFRAME_MS[wiring.baseTimeframe];
     this.storeOutage = new StoreOutage(store.location, clock, log, wiring.storeSleep);

@@ -126,29 +126,29 @@ export { PAGE_HEADER } from './access.ts';
 export const MAX_REQUESTS_PER_SOCKET = 1000;
 
 
-export async function buildServer(o: ServerOptions) {
+export async function buildServer(options: ServerOptions) {
   // A secret of this process for the calls it makes to itself (the MCP tools'): never sent anywhere.
   const inProcessKey = randomBytes(24).toString('base64url');
-  const hosts = new HostAllowList(o.hosts ?? { boundHost: '127.0.0.1', allowedHosts: [], tls: o.https !== undefined });
+  const hosts = new HostAllowList(options.hosts ?? { boundHost: '127.0.0.1', allowedHosts: [], tls: options.https !== undefined });
   /** Why a request's token does not open a guarded endpoint ('' when it does). */
   const tokenProblem = (req: FastifyRequest): string => {
     const sent = sentToken(req);
     if (sent === '') return 'this endpoint needs the API token: Authorization: Bearer <token>';
-    return tokenMatches(sent, o.token) ? '' : 'the API token is not valid';
+    return tokenMatches(sent, options.token) ? '' : 'the API token is not valid';
   };
   const unauthorized = (reply: FastifyReply, why: string) => reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: why });
   /** Whether a request's path and method need the token: every route other than a read does, and beyond loopback the reads too. */
-  const guarded = (method: string, path: string): boolean => (method !== 'GET' && method !== 'HEAD') || (o.readsNeedToken === true && (path.startsWith('/api/') || path === '/metrics'));
+  const guarded = (method: string, path: string): boolean => (method !== 'GET' && method !== 'HEAD') || (options.readsNeedToken === true && (path.startsWith('/api/') || path === '/metrics'));
 
   const app = Fastify({
-    loggerInstance: o.log as FastifyBaseLogger,
+    loggerInstance: options.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     // Handlers log with the server's own logger: a child per request would run the secret redaction
     // over its bindings on every request (a tenth of a cached read's cost), for a request id no line
     // needs (requests are not logged; the lines that are name the ticket or the URL).
     childLoggerFactory: (logger) => logger,
     bodyLimit: 64 * 1024,
-    ...(o.https ? { https: o.https } : {}),
+    ...(options.https ? { https: options.https } : {}),
     // Idle keep-alive connections are closed after 5 s, a request's headers must arrive within 10 s
     // and the whole request within 30 s, and a connection carries a bounded number of requests: a
     // client holding connections open cannot hold the server. No cap on simultaneous connections
@@ -160,7 +160,7 @@ export async function buildServer(o: ServerOptions) {
     requestTimeout: 30_000,
     connectionTimeout: 30_000,
     http: { headersTimeout: 10_000 },
-    maxRequestsPerSocket: o.maxRequestsPerSocket ?? MAX_REQUESTS_PER_SOCKET,
+    maxRequestsPerSocket: options.maxRequestsPerSocket ?? MAX_REQUESTS_PER_SOCKET,
     // The router's own refusals (a malformed URL, a parameter too long) in the API's one error shape,
     // without the URL: it is the caller's, and may be anything. They come before every hook, so the
     // refusals the hooks make come first here too: a request naming another host is 403, and one for a
@@ -204,10 +204,10 @@ export async function buildServer(o: ServerOptions) {
   // calls: one bucket of their own, whatever floods the others), the dashboard's pages (their polling
   // and live stream, several tabs at once), and every other caller per address. Unknown routes count
   // too: the limit is an app-wide onRequest hook, which runs for 404s as well.
-  const limits = { token: o.tokenRateLimitPerMinute ?? 6000, pages: o.pagesRateLimitPerMinute ?? 6000, others: o.rateLimitPerMinute ?? 1200 };
+  const limits = { token: options.tokenRateLimitPerMinute ?? 6000, pages: options.pagesRateLimitPerMinute ?? 6000, others: options.rateLimitPerMinute ?? 1200 };
   const bucketOf = (req: FastifyRequest): keyof typeof limits => {
     const sent = sentToken(req);
-    if (sent !== '' && tokenMatches(sent, o.token)) return 'token';
+    if (sent !== '' && tokenMatches(sent, options.token)) return 'token';
     if (req.is404) return 'others';
     const path = req.url.split('?')[0] ?? '';
     // A page's fetches carry PAGE_HEADER; its live stream (EventSource sets no header) and the pages
@@ -232,7 +232,7 @@ export async function buildServer(o: ServerOptions) {
 
   // Bound beyond loopback, reads are the network's too: every API request and the metrics need the
   // token. Loopback keeps reads open to the dashboard's pages; the mutating routes check it themselves.
-  if (o.readsNeedToken === true) {
+  if (options.readsNeedToken === true) {
     app.addHook('onRequest', async (req, reply) => {
       const path = req.url.split('?')[0] ?? '';
       if (path.startsWith('/api/') || path === '/metrics') await requireToken(req, reply);
@@ -240,7 +240,7 @@ export async function buildServer(o: ServerOptions) {
   }
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'Warden', description: actionNotes(o.session.engine.config).all, version: o.version },
+      info: { title: 'Warden', description: actionNotes(options.session.engine.config).all, version: options.version },
       servers: [],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
@@ -256,7 +256,7 @@ export async function buildServer(o: ServerOptions) {
   };
 
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const { session, store } = o;
+  const { session, store } = options;
   const views = new LiveViews(session, store);
   const journal = new JournalPages(store, { head: () => views.journalHead() });
 
@@ -371,9 +371,9 @@ export async function buildServer(o: ServerOptions) {
   registerShadowRoutes(app, { session, requireToken });
   registerDtmsRoutes(app, { session, requireToken });
   registerTradeRoutes(app, { store });
-  if (o.account) registerAccountRoutes(app, { ...o.account, session });
-  if (o.proposals) registerProposalRoutes(app, { book: o.proposals, requireToken });
-  if (o.mcp === true) registerMcpRoute(app, { token: o.token, version: o.version, requireToken, inProcess: { header: IN_PROCESS_HEADER, key: inProcessKey } });
+  if (options.account) registerAccountRoutes(app, { ...options.account, session });
+  if (options.proposals) registerProposalRoutes(app, { book: options.proposals, requireToken });
+  if (options.mcp === true) registerMcpRoute(app, { token: options.token, version: options.version, requireToken, inProcess: { header: IN_PROCESS_HEADER, key: inProcessKey } });
 
   api.get(
     '/api/config',
@@ -418,7 +418,7 @@ export async function buildServer(o: ServerOptions) {
       const { limit } = req.query;
       // A bar comes with each step: the same chart is built once per step, however many pages ask.
       const json = views.memo(`bars:${symbol}:${limit}`, () => {
-        const bars = o.recentBars?.(symbol, limit);
+        const bars = options.recentBars?.(symbol, limit);
         // Bar.time stays epoch ms (the one time of the API that is not ISO): the chart library takes it so.
         return bars === undefined ? null : Buffer.from(JSON.stringify(bars.map((b) => ({ time: b.time, open: b.open, high: b.high, low: b.low, close: b.close }))));
       });
@@ -465,8 +465,8 @@ export async function buildServer(o: ServerOptions) {
 
 
 
-  if (o.hub) registerEventStream(app, o.hub);
-  registerMetrics(app, { session, journalHead: () => views.journalHead(), ...(o.metrics ? { metrics: o.metrics } : {}) });
+  if (options.hub) registerEventStream(app, options.hub);
+  registerMetrics(app, { session, journalHead: () => views.journalHead(), ...(options.metrics ? { metrics: options.metrics } : {}) });
   await registerDashboard(app);
   return app;
 }
