@@ -4,7 +4,7 @@
 // each quote, with the last good values (ATR, VWAP, structure). When the time is up, the next bar is
 // tried (half-open): a success closes the breaker, a failure opens it again at once.
 // Pure bookkeeping, time passed in: the live session calls it, the engine never sees it.
-import type { BreakerHealth } from '../execution/health.ts';
+import type { BreakerHealth } from '../domain/health.ts';
 
 export interface FeatureBreakerParams {
   /** Failures in a row that open the breaker (seed: 5). */

@@ -6,16 +6,13 @@
 // than split + regex + Date.parse; it also refuses dates Date.parse would roll over (Feb 30, 24:00).
 import { readFileSync } from 'node:fs';
 import type { Bar } from '../domain/types.ts';
-import { BarSink, countLines } from './importers/scan.ts';
+import { BarSink, countLines, type RowError } from './importers/scan.ts';
 import { readUniformRows } from './importers/uniform.ts';
 
-export const UNIFORM_HEADER = 'time,open,high,low,close,volume,spread';
+// Every bar and entries reader reports its bad rows in this shape; the row checks that make them are the scanner's.
+export type { RowError };
 
-export interface RowError {
-  file: string;
-  line: number;
-  reason: string;
-}
+export const UNIFORM_HEADER = 'time,open,high,low,close,volume,spread';
 
 export interface ParsedBars {
   bars: Bar[];

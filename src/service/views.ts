@@ -12,7 +12,8 @@ import { breakevenTriggerR } from '../exits/breakevenStop.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE } from '../exits/exitPlan.ts';
 import type { AccountSession } from '../execution/accountSession.ts';
 import { realizedSoFar, wardenBook } from '../execution/realized.ts';
-import type { ShadowExit, ShadowScore } from '../execution/shadowBook.ts';
+import type { ShadowExit } from '../domain/shadowBookSnapshot.ts';
+import type { ShadowScore } from '../execution/shadowBook.ts';
 import type { StoredIntent, WardenStore } from '../store/store.ts';
 
 const known = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);

@@ -22,14 +22,14 @@
 // a -wal without its -shm (a crash, then the -shm removed; or a store copied without it) needs the
 // -shm created to be read; it is left there (it holds no data, and removing one that a writer started
 // meanwhile may be using would be unsafe), and where it cannot be created the message says what to do.
-import type { ShadowBookSnapshot } from '../execution/shadowBook.ts';
+import type { ShadowBookSnapshot } from '../domain/shadowBookSnapshot.ts';
 import { accessSync, closeSync, copyFileSync, constants as fsConstants, existsSync, linkSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { fromPlainJson } from '../domain/plainJson.ts';
 import type { Intent, Position } from '../domain/types.ts';
-import type { HealthReport } from '../execution/health.ts';
+import type { HealthReport } from '../domain/health.ts';
 import type { DecisionRecord } from '../exits/decisionRecord.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
 import { MIGRATIONS, type Migration } from './sqliteMigrations.ts';
