@@ -12,11 +12,11 @@ import { ticketOf, TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Po
 import { newDecisionRecord, startRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { newEvalContext, type EvalContext } from '../exits/evalContext.ts';
 import { evaluateExitPlan, measurePosition, reconcilePending, type SymbolRuleSet } from '../exits/evaluateExitPlan.ts';
-import { applyTriggers, BREAKEVEN_DONE, createExitPlan, resolveIntent, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext } from '../exits/exitPlan.ts';
+import { applyTriggers, BREAKEVEN_DONE, createExitPlan, resolveIntent, retemplatePlan, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext, type RetemplateResult } from '../exits/exitPlan.ts';
 import type { TriggerParams } from '../exits/advancedTriggers.ts';
 import { restoreStop } from '../exits/restoreStop.ts';
 import { resolveSymbolParams, type ResolvedSymbolParams } from '../exits/symbolParams.ts';
-import { lookUpStrategy, retemplatePlan, strategyTimeframes, type RetemplateResult, type StrategySource } from '../exits/strategyTemplates.ts';
+import { lookUpStrategy, strategyTimeframes, type StrategySource } from '../exits/strategyTemplates.ts';
 import { TradeTypeClassifier } from '../exits/tradeType.ts';
 import { emptyMarketFeatures, type MarketFeatures } from '../features/snapshot.ts';
 import { SymbolFeatures, symbolFeatureRequirements } from '../features/symbolFeatures.ts';

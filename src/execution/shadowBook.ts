@@ -18,7 +18,7 @@
 // Deterministic and I/O-free: the session feeds it the venue's positions, the bars and the intents, and
 // keeps its snapshot in the store with the session's state, in the same transaction.
 import type { ShadowBookSnapshot, ShadowExit, ShadowFill, ShadowPosition } from '../domain/shadowBookSnapshot.ts';
-import type { Bar, Intent, Position, Side } from '../domain/types.ts';
+import type { Bar, Intent, Position } from '../domain/types.ts';
 import { sideSign } from '../domain/types.ts';
 
 /** A position's would-be result beside its actual one, in R and in price units times volume. */

@@ -6,9 +6,8 @@ import type { Instrument, Intent, Position } from '../domain/types.ts';
 import { isTighterStop, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
-import { BREAKEVEN_DONE, progressReference, type ExitPlan } from './exitPlan.ts';
+import { BREAKEVEN_DONE, planBufferMultiplier, progressReference, type ExitPlan } from './exitPlan.ts';
 import type { ResolvedSymbolParams } from './symbolParams.ts';
-import { planBufferMultiplier } from './strategyTemplates.ts';
 import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
 
 /** The breakeven stop price before broker constraints (pure; exported for tests and the API). */

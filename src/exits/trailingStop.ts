@@ -9,10 +9,10 @@ import { isTighterStop, offsetSteps, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import type { DecisionOutcome } from './decisionRecord.ts';
 import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
-import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from './exitPlan.ts';
+import { BREAKEVEN_DONE, PARTIAL_DONE, planBufferMultiplier, planTrailingMultiplier, type ExitPlan } from './exitPlan.ts';
 import { breakevenTarget, breakevenTriggerR } from './breakevenStop.ts';
 import type { ResolvedSymbolParams } from './symbolParams.ts';
-import { planBufferMultiplier, planTrailingMultiplier, TIMEFRAME_INDEX } from './strategyTemplates.ts';
+import { TIMEFRAME_INDEX } from './strategyTemplates.ts';
 import { copyTrailingGates, evaluateTrailingGates, NO_DATA, type GateParams } from './trailingGates.ts';
 import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
 

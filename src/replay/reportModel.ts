@@ -75,7 +75,7 @@ export interface TradeRow {
   /** When breakeven and the first trail move were applied; null: never. */
   breakevenTime: number | null;
   firstTrailTime: number | null;
-  /** The trail's critical gate passed at least once (the seed's reading of "trailing activated"). */
+  /** The trail's critical gate passed at least once (counted as "trailing activated"). */
   trailGatePassed: boolean;
   /** When DTMS first left HEALTHY for the trade, and first moved its stop; null: never. */
   dtmsWarningTime: number | null;
@@ -119,7 +119,7 @@ export interface DtmsSummary {
   enabled: boolean;
   /** Deep checks run (every 15 min of engine time per defended position by default). */
   deepChecks: number;
-  /** Trades with at least one DTMS action applied at the broker / trades (the seed's DTMS action rate). */
+  /** Trades with at least one DTMS action applied at the broker / trades. */
   actionRate: number;
   /** State changes by 'FROM->TO', e.g. 'HEALTHY->WARNING_L1'. */
   transitions: Record<string, number>;

@@ -1,4 +1,4 @@
-// What Warden keeps across restarts (issue 5), as its callers see it: exit plans, DTMS state, the
+// What Warden keeps across restarts, as its callers see it: exit plans, DTMS state, the
 // decision journal, the intent journal and the imported legacy rules, one record per key, plain data
 // in and out. Nothing here names SQLite: `sqliteStore.ts` is the embedded implementation, and a server
 // database would be another file implementing the same interface.

@@ -5,7 +5,7 @@
 // refuses every request but GET, so a mistake here cannot place or cancel an order.
 import { afterAll, describe, expect, it } from 'vitest';
 import { CcxtBroker } from '../../src/brokers/ccxtBroker.ts';
-import { BROKER_ENV } from '../../src/config/schema.ts';
+import { BROKER_ENV } from '../../src/config/brokerSchema.ts';
 
 const SYMBOL = 'BTC/USDT:USDT';
 const apiKey = process.env[BROKER_ENV.ccxtApiKey] ?? '';

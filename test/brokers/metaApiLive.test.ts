@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { MetaApiBroker } from '../../src/brokers/metaApiBroker.ts';
 import { connectMetaApi, type MetaApiGateway } from '../../src/brokers/metaApiGateway.ts';
-import { BROKER_ENV } from '../../src/config/schema.ts';
+import { BROKER_ENV } from '../../src/config/brokerSchema.ts';
 
 const token = process.env[BROKER_ENV.metaApiToken] ?? '';
 const accountId = process.env[BROKER_ENV.metaApiAccountId] ?? '';
