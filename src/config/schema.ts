@@ -559,6 +559,11 @@ export const configSchema = z.strictObject({
 
 export type WardenConfig = z.infer<typeof configSchema>;
 export type ExitsConfig = WardenConfig['exits'];
+/**
+ * What the exit engine and the rest of the core (exits, features, DTMS) read of the config: a replay or
+ * a study builds an engine from these sections alone, and the engine sees no service, broker or notify setting.
+ */
+export type EngineConfig = Pick<WardenConfig, 'symbols' | 'exits' | 'features' | 'dtms'>;
 
 export type SymbolExitParams = z.infer<typeof symbolExitParams>;
 export type TradeTypeBase = z.infer<typeof tradeTypeBase>;
