@@ -1,7 +1,9 @@
 // DTMS inside the engine: its transitions and holds as decision records, the actions a transition
 // asks for as broker intents through the exit plan's single flight (one intent in flight per
-// position, whoever decided it), and the stop hand-overs between DTMS and the exit plan (warden.md §4).
-// Pure like the rest of the core: the engine's clock and quotes in, records and intents out.
+// position, whoever decided it), and the stop hand-overs between DTMS and the exit plan (one owner
+// per stop: DTMS takes it on entering WARNING_L2 or HEDGED and gives it back on returning to
+// HEALTHY). Pure like the rest of the core: the engine's clock and quotes in, records and intents
+// out.
 //
 // An action is planned when it is SENT, at the quote of that evaluation, not when the transition
 // asked for it: an action that waited behind another intent acts on the market as it is (a stop

@@ -1,10 +1,10 @@
-// The DTMS state machine of one position (original-dtms.md §2; warden.md §3), pure: a deep check's
-// score and the engine's clock in, at most one transition and the actions it asks for out. The
-// original's defects fixed here: timers start and stop inside the machine and really resolve
-// (HEDGED and RECOVERING are not absorbing); a minimum time in each state; the hedge trigger is
-// "VWAP flip and volume flip against the trade" for buys and sells alike; each action is asked for at
-// most once per defensive episode (an episode runs from leaving HEALTHY to coming back), so bouncing
-// between WARNING_L1 and WARNING_L2 never repeats the 50% close.
+// The DTMS state machine of one position (HEALTHY, WARNING_L1, WARNING_L2, HEDGED, RECOVERING,
+// CLOSED), pure: a deep check's score and the engine's clock in, at most one transition and the
+// actions it asks for out. The original's defects fixed here: timers start and stop inside the
+// machine and really resolve (HEDGED and RECOVERING are not absorbing); a minimum time in each state;
+// the hedge trigger is "VWAP flip and volume flip against the trade" for buys and sells alike; each
+// action is asked for at most once per defensive episode (an episode runs from leaving HEALTHY to
+// coming back), so bouncing between WARNING_L1 and WARNING_L2 never repeats the 50% close.
 //
 // Not here (the engine's DTMS step, next): turning actions into broker intents with volumes rounded to
 // the instrument, the safety rails, and the decision records of each transition and stop hand-over.
@@ -101,7 +101,7 @@ export interface DefensiveState {
   flatTimerStart: number;
   recoveryTimerStart: number;
   /**
-   * DTMS owns the position's stop (warden.md §4): taken on entering WARNING_L2 or HEDGED, handed back to
+   * DTMS owns the position's stop (one owner per stop): taken on entering WARNING_L2 or HEDGED, handed back to
    * the exit plan on returning to HEALTHY (which then continues from the current stop, never loosening it).
    */
   ownsStop: boolean;

@@ -1,16 +1,26 @@
-// Advanced trigger adjustments: the seven rules of the original spec §3.2, in their order, reading
-// a typed feature set and made direction-aware (the original's BUG 10: a stretch or trend in favour
-// of the trade tightened exactly like one against it).
+// Advanced trigger adjustments: seven rules applied in this order (order matters: rule 5 can undo
+// rule 3) to the trade type's base breakeven % / partial %, reading a typed feature set:
+//   1. RMAG stretched: EMA200 distance > T or VWAP distance > 0.9 T, in ATR           -> set to 20 / 40
+//      (T per symbol; the 0.9 and the 20 / 40 are config)
+//   2. quality trend: EMA50 slope > 0.15, EMA200 slope > 0.05, |EMA200 distance| < 1.5 ATR,
+//      not stretched                                                                  -> at least 40 / 70
+//   3. volatility squeeze, not stretched                                              -> at most 25 / 50
+//   4. fake momentum                                                                  -> at most 20 / 40
+//   5. multi-timeframe alignment >= 2 on top of a quality trend                       -> at least 40 / 80
+//   6. liquidity risk: previous-day extreme within 0.5 ATR, or equal highs/lows       -> at most 25 / 50
+//   7. VWAP outer zone                                                                -> at most 25 / 45
+// Every rule reads the trade's direction: the Python bot's rules did not, so a stretch or trend in
+// favour of the trade tightened exactly like one against it.
 //
-// Direction choices (a trader's reading; written down in the closing note):
+// Direction choices (a trader's reading):
 // 1. RMAG: "stretched" = price has run far from its mean IN THE TRADE'S FAVOUR (a buy far above
 //    EMA200/VWAP, a sell far below): reversion threatens open profit, so exits tighten. A stretch
 //    against the trade (a buy bought 5 ATR below EMA200) is a mean-reversion entry that reversion
-//    helps, so it does not tighten. This is how the seed's two examples both hold: BTCUSD (T = 4.0)
-//    at -5.0 sigma on a buy does not tighten; XAUUSD (T = 2.0) at -2.5 sigma on a sell does.
+//    helps, so it does not tighten. So both worked examples hold: BTCUSD (T = 4.0) at -5.0 sigma on a
+//    buy does not tighten; XAUUSD (T = 2.0) at -2.5 sigma on a sell does.
 // 2/5. Quality trend and MTF alignment count only in the trade's direction (they widen).
 // 4. Fake momentum: momentum in the trade's direction (RSI > 50 for a buy, < 50 for a sell) with
-//    RSI-in-direction / ADX > 3 and ADX < 20 (openai.yaml's definition).
+//    RSI-in-direction / ADX > 3 and ADX < 20.
 // 6. Liquidity risk: a previous-day extreme or equal highs/lows lying in the trade's path
 //    (above a buy, below a sell) within 0.5 ATR.
 // 7. VWAP outer zone on the trade's favourable side.

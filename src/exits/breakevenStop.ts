@@ -1,4 +1,4 @@
-// Breakeven (seed phase 3; warden.md §2): at breakeven % progress, move the SL to
+// Breakeven: at breakeven % progress, move the SL to
 // entry + spread - buffer for a buy (mirror for a sell), buffer = ATR x buffer multiplier
 // (symbol- and session-specific), or 0.1% of entry when ATR is unavailable. `lock` mode:
 // entry + spread + offset. Never loosens; done only when the broker confirms.
@@ -52,9 +52,8 @@ export function decideBreakeven(
     emitRecord(ctx, plan, 'wait', Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached');
     return false;
   }
-  const mult = planBufferMultiplier(plan, params, ctx.session);
-  // The seed's `r.multiplier` is the buffer multiplier; `distance` the buffer in price units.
-  const bufferMultiplier = mult;
+  // The record's `multiplier` is the buffer multiplier; its `distance` the buffer in price units.
+  const bufferMultiplier = planBufferMultiplier(plan, params, ctx.session);
   r.multiplier = bufferMultiplier;
   const target = breakevenTarget(plan, inst, f.atr, bufferMultiplier, ctx.spread, ctx);
   r.distance = target.buffer;

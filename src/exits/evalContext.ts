@@ -30,7 +30,7 @@ export interface EvalContext {
   progress: number;
   /** Favourable move / R; NaN without an initial stop. */
   rAchieved: number;
-  /** DTMS owns the current position's stop (warden.md §4): breakeven and trailing stand aside. */
+  /** DTMS owns the current position's stop (one owner per stop): breakeven and trailing stand aside. */
   dtmsOwnsStop: boolean;
   /**
    * The symbol's ATR(14) per timeframe, indexed as TIMEFRAMES (NaN: not kept): what a strategy

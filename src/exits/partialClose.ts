@@ -1,4 +1,4 @@
-// Partial profit (warden.md §2): at partial % progress, close partial-close % of the ORIGINAL
+// Partial profit: at partial % progress, close partial-close % of the ORIGINAL
 // volume, rounded down to the lot step. If the close or the remainder would be below the minimum
 // lot, the skip is recorded once with its reason and not retried every tick.
 import type { Instrument, Intent, Position } from '../domain/types.ts';

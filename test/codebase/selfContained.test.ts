@@ -47,6 +47,7 @@ const OUTSIDE_REFERENCES: readonly OutsideReference[] = [
   // "seed 42", "seeded": none of those say "the seed" or "(seed: N)".
   { kind: 'seed document', pattern: /\bthe seed\b|\(seed[:)]|\bseed(?:'s)? (?:phase|unit|integration|e2e|regression|test)/i },
   { kind: 'shared folder outside the repository', pattern: /(?:\.\.\/|\/work\/)shared\b/ },
+  { kind: 'project note', pattern: /\bclosing note\b/i },
 ];
 
 /** A markdown file named in a comment that the repository does not hold. */
