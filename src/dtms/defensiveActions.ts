@@ -94,12 +94,12 @@ function stopMove(ctx: DefensiveContext, target: number): DefensivePlan {
 export function planDefensiveAction(kind: DtmsActionKind, ctx: DefensiveContext, p: DefensiveParams = DEFAULT_DEFENSIVE_PARAMS): DefensivePlan {
   const { position: pos, instrument: inst } = ctx;
   const buy = pos.side === 'buy';
-  const s = buy ? 1 : -1;
+  const direction = buy ? 1 : -1;
   const exitPrice = buy ? ctx.bid : ctx.ask;
   switch (kind) {
     case 'tighten_stop':
       if (!(ctx.initialRisk > 0)) return skip('no_initial_risk');
-      return stopMove(ctx, exitPrice - s * p.tightenR * ctx.initialRisk);
+      return stopMove(ctx, exitPrice - direction * p.tightenR * ctx.initialRisk);
     case 'stop_to_breakeven':
       return stopMove(ctx, pos.entryPrice);
     case 'partial_close': {

@@ -98,76 +98,76 @@ export function advancedTriggers(
   f: MarketFeatures,
   baseBreakevenPct: number,
   basePartialPct: number,
-  p: TriggerParams,
+  params: TriggerParams,
   out: TriggerResult,
 ): TriggerResult {
-  const s = side === 'buy' ? 1 : -1;
-  let be = baseBreakevenPct;
-  let pa = basePartialPct;
+  const direction = side === 'buy' ? 1 : -1;
+  let breakevenPct = baseBreakevenPct;
+  let partialPct = basePartialPct;
   let factors = 0;
-  const strict = p.noDataPasses === false;
+  const strict = params.noDataPasses === false;
   let noData = 0;
 
   // 1. RMAG stretched in the trade's favour.
-  const on = p.enabled;
+  const enabledRules = params.enabled;
   const rmagNoData = strict && (Number.isNaN(f.ema200Atr) || Number.isNaN(f.vwapAtr));
-  const stretched = (on & TRIGGER_FACTORS.rmag_stretched) !== 0 && (rmagNoData || gt(s * f.ema200Atr, p.rmagThreshold) || gt(s * f.vwapAtr, p.vwapFactor * p.rmagThreshold));
+  const stretched = (enabledRules & TRIGGER_FACTORS.rmag_stretched) !== 0 && (rmagNoData || gt(direction * f.ema200Atr, params.rmagThreshold) || gt(direction * f.vwapAtr, params.vwapFactor * params.rmagThreshold));
   if (stretched && rmagNoData) noData |= TRIGGER_FACTORS.rmag_stretched;
   if (stretched) {
-    be = p.tightenBreakevenPct;
-    pa = p.tightenPartialPct;
+    breakevenPct = params.tightenBreakevenPct;
+    partialPct = params.tightenPartialPct;
     factors |= TRIGGER_FACTORS.rmag_stretched;
   }
   // 2. Quality trend in the trade's direction, not stretched.
-  if ((on & TRIGGER_FACTORS.quality_trend) !== 0 && !stretched && gt(s * f.ema50Slope, 0.15) && gt(s * f.ema200Slope, 0.05) && Math.abs(f.ema200Atr) < 1.5) {
-    be = Math.max(be, 40);
-    pa = Math.max(pa, 70);
+  if ((enabledRules & TRIGGER_FACTORS.quality_trend) !== 0 && !stretched && gt(direction * f.ema50Slope, 0.15) && gt(direction * f.ema200Slope, 0.05) && Math.abs(f.ema200Atr) < 1.5) {
+    breakevenPct = Math.max(breakevenPct, 40);
+    partialPct = Math.max(partialPct, 70);
     factors |= TRIGGER_FACTORS.quality_trend;
   }
   // 3. Volatility squeeze (breakout risk either way), not stretched.
   const squeezeNoData = strict && f.squeeze === -1;
-  if ((on & TRIGGER_FACTORS.squeeze) !== 0 && !stretched && (f.squeeze === 1 || squeezeNoData)) {
+  if ((enabledRules & TRIGGER_FACTORS.squeeze) !== 0 && !stretched && (f.squeeze === 1 || squeezeNoData)) {
     if (squeezeNoData) noData |= TRIGGER_FACTORS.squeeze;
-    be = Math.min(be, 25);
-    pa = Math.min(pa, 50);
+    breakevenPct = Math.min(breakevenPct, 25);
+    partialPct = Math.min(partialPct, 50);
     factors |= TRIGGER_FACTORS.squeeze;
   }
   // 4. Fake momentum in the trade's direction.
-  const rsiDir = s === 1 ? f.rsi : 100 - f.rsi;
+  const rsiDir = direction === 1 ? f.rsi : 100 - f.rsi;
   const momentumNoData = strict && (Number.isNaN(f.rsi) || Number.isNaN(f.adx));
-  if ((on & TRIGGER_FACTORS.fake_momentum) !== 0 && (momentumNoData || (gt(rsiDir, 50) && f.adx < 20 && gt(rsiDir / Math.max(f.adx, 1), 3)))) {
+  if ((enabledRules & TRIGGER_FACTORS.fake_momentum) !== 0 && (momentumNoData || (gt(rsiDir, 50) && f.adx < 20 && gt(rsiDir / Math.max(f.adx, 1), 3)))) {
     if (momentumNoData) noData |= TRIGGER_FACTORS.fake_momentum;
-    be = Math.min(be, 20);
-    pa = Math.min(pa, 40);
+    breakevenPct = Math.min(breakevenPct, 20);
+    partialPct = Math.min(partialPct, 40);
     factors |= TRIGGER_FACTORS.fake_momentum;
   }
   // 5. Multi-timeframe alignment in the trade's direction, on top of a quality trend.
-  const aligned = s === 1 ? f.mtfUp : f.mtfDown;
-  if ((on & TRIGGER_FACTORS.mtf_aligned) !== 0 && aligned >= p.mtfMinAligned && factors & TRIGGER_FACTORS.quality_trend) {
-    be = Math.max(be, 40);
-    pa = Math.max(pa, 80);
+  const aligned = direction === 1 ? f.mtfUp : f.mtfDown;
+  if ((enabledRules & TRIGGER_FACTORS.mtf_aligned) !== 0 && aligned >= params.mtfMinAligned && factors & TRIGGER_FACTORS.quality_trend) {
+    breakevenPct = Math.max(breakevenPct, 40);
+    partialPct = Math.max(partialPct, 80);
     factors |= TRIGGER_FACTORS.mtf_aligned;
   }
   // 6. Liquidity in the trade's path.
-  const pathLevelAtr = s === 1 ? (f.pdh - f.price) / f.atr : (f.price - f.pdl) / f.atr;
-  const equalInPath = s === 1 ? f.equalHighsAbove === 1 : f.equalLowsBelow === 1;
+  const pathLevelAtr = direction === 1 ? (f.pdh - f.price) / f.atr : (f.price - f.pdl) / f.atr;
+  const equalInPath = direction === 1 ? f.equalHighsAbove === 1 : f.equalLowsBelow === 1;
   const liquidityNoData = strict && Number.isNaN(pathLevelAtr);
-  if ((on & TRIGGER_FACTORS.liquidity_risk) !== 0 && (liquidityNoData || (pathLevelAtr >= 0 && pathLevelAtr < 0.5) || equalInPath)) {
+  if ((enabledRules & TRIGGER_FACTORS.liquidity_risk) !== 0 && (liquidityNoData || (pathLevelAtr >= 0 && pathLevelAtr < 0.5) || equalInPath)) {
     if (liquidityNoData) noData |= TRIGGER_FACTORS.liquidity_risk;
-    be = Math.min(be, 25);
-    pa = Math.min(pa, 50);
+    breakevenPct = Math.min(breakevenPct, 25);
+    partialPct = Math.min(partialPct, 50);
     factors |= TRIGGER_FACTORS.liquidity_risk;
   }
   // 7. VWAP outer zone on the favourable side.
   const vwapNoData = strict && (f.vwapZone < 0 || Number.isNaN(f.vwapAtr));
-  if ((on & TRIGGER_FACTORS.vwap_outer) !== 0 && (vwapNoData || (f.vwapZone === VWAP_ZONE_OUTER && gt(s * f.vwapAtr, 0)))) {
+  if ((enabledRules & TRIGGER_FACTORS.vwap_outer) !== 0 && (vwapNoData || (f.vwapZone === VWAP_ZONE_OUTER && gt(direction * f.vwapAtr, 0)))) {
     if (vwapNoData) noData |= TRIGGER_FACTORS.vwap_outer;
-    be = Math.min(be, 25);
-    pa = Math.min(pa, 45);
+    breakevenPct = Math.min(breakevenPct, 25);
+    partialPct = Math.min(partialPct, 45);
     factors |= TRIGGER_FACTORS.vwap_outer;
   }
-  out.breakevenPct = round1(be);
-  out.partialPct = round1(pa);
+  out.breakevenPct = round1(breakevenPct);
+  out.partialPct = round1(partialPct);
   out.factors = factors;
   out.noData = noData;
   return out;
