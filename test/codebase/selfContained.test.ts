@@ -26,7 +26,9 @@ function filesUnder(dir: string, keep: (file: string) => boolean): string[] {
 }
 
 /** Markdown files the repository itself holds: naming one of these points inside. */
-const REPOSITORY_DOCUMENTS = new Set(filesUnder(ROOT, (name) => name.endsWith('.md')).map((file) => path.basename(file)));
+const REPOSITORY_DOCUMENTS = new Set(
+  filesUnder(ROOT, (name) => name.endsWith('.md')).map((file) => path.basename(file)),
+);
 
 interface OutsideReference {
   /** What the reader is sent to. */
@@ -45,7 +47,10 @@ const OUTSIDE_REFERENCES: readonly OutsideReference[] = [
   { kind: 'numbered defect of another codebase', pattern: /\bbug #?\d+/i },
   // "the seed" is the fix plan Warden started from; a random generator's seed is "a seed", "its seed",
   // "seed 42", "seeded": none of those say "the seed" or "(seed: N)".
-  { kind: 'seed document', pattern: /\bthe seed\b|\(seed[:)]|\bseed(?:'s)? (?:phase|unit|integration|e2e|regression|test)/i },
+  {
+    kind: 'seed document',
+    pattern: /\bthe seed\b|\(seed[:)]|\bseed(?:'s)? (?:phase|unit|integration|e2e|regression|test)/i,
+  },
   { kind: 'shared folder outside the repository', pattern: /(?:\.\.\/|\/work\/)shared\b/ },
   { kind: 'project note', pattern: /\bclosing note\b/i },
 ];
@@ -67,12 +72,21 @@ interface CommentText {
 /** Every comment of a source file, once, from the parser's trivia around each token. */
 function commentsOf(fileName: string, source: string): CommentText[] {
   const kind = fileName.endsWith('.ts') ? ts.ScriptKind.TS : ts.ScriptKind.JS;
-  const file = ts.createSourceFile(fileName, source, { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone }, true, kind);
+  const file = ts.createSourceFile(
+    fileName,
+    source,
+    { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone },
+    true,
+    kind,
+  );
   const seen = new Map<number, CommentText>();
   const add = (ranges: readonly ts.CommentRange[] | undefined) => {
     for (const range of ranges ?? []) {
       if (seen.has(range.pos)) continue;
-      seen.set(range.pos, { line: file.getLineAndCharacterOfPosition(range.pos).line + 1, text: source.slice(range.pos, range.end) });
+      seen.set(range.pos, {
+        line: file.getLineAndCharacterOfPosition(range.pos).line + 1,
+        text: source.slice(range.pos, range.end),
+      });
     }
   };
   const visit = (node: ts.Node) => {
@@ -91,7 +105,9 @@ function outsideReferences(fileName: string, source: string): string[] {
   for (const comment of commentsOf(fileName, source)) {
     comment.text.split('\n').forEach((text, offset) => {
       const document = outsideDocument(text);
-      const kinds = OUTSIDE_REFERENCES.filter((reference) => reference.pattern.test(text)).map((reference) => reference.kind);
+      const kinds = OUTSIDE_REFERENCES.filter((reference) => reference.pattern.test(text)).map(
+        (reference) => reference.kind,
+      );
       if (document !== undefined) kinds.unshift(`document outside the repository (${document})`);
       if (kinds.length > 0) hits.push(`${fileName}:${comment.line + offset}: ${kinds.join(', ')}: ${text.trim()}`);
     });
@@ -123,6 +139,7 @@ describe('the detector', () => {
       '// An EMA seeded with the SMA of the first values forgets its seed; a seed of 0 starts at zero.',
       'const seed = 1;',
       "const s = '// the seed says § 3 (issue 5)';",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source under test holds a template literal
       'const t = `/* see warden.md */ ${seed} // phase 2`;',
       'const r = /\\/\\/ issue 7/;',
       '// Usage in README.md.',
@@ -132,15 +149,23 @@ describe('the detector', () => {
 
   it('reads JavaScript files and comments at the end of a block', () => {
     const source = ['function f() {', '  return 1;', '  // warden.md §4', '}'].join('\n');
-    expect(outsideReferences('x.js', source)).toEqual(['x.js:3: document outside the repository (warden.md), document section: // warden.md §4']);
+    expect(outsideReferences('x.js', source)).toEqual([
+      'x.js:3: document outside the repository (warden.md), document section: // warden.md §4',
+    ]);
   });
 });
 
 describe('src/', () => {
   it('no comment points outside the repository', () => {
-    const files = filesUnder(path.join(ROOT, 'src'), (name) => SOURCE_EXTENSIONS.has(path.extname(name)) && !name.endsWith('.d.ts'));
+    const files = filesUnder(
+      path.join(ROOT, 'src'),
+      (name) => SOURCE_EXTENSIONS.has(path.extname(name)) && !name.endsWith('.d.ts'),
+    );
     expect(files.length).toBeGreaterThan(0);
     const hits = files.flatMap((file) => outsideReferences(path.relative(ROOT, file), readFileSync(file, 'utf8')));
-    expect(hits, `comments pointing outside the repository (state the rule in place instead):\n${hits.join('\n')}`).toEqual([]);
+    expect(
+      hits,
+      `comments pointing outside the repository (state the rule in place instead):\n${hits.join('\n')}`,
+    ).toEqual([]);
   });
 });
