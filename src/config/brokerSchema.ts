@@ -17,7 +17,9 @@ export const BROKER_ENV = {
 const fromEnvOnly = (variable: string) =>
   z
     .unknown()
-    .refine(() => false, { error: `credentials are read from the environment only: remove it here and set ${variable}` })
+    .refine(() => false, {
+      error: `credentials are read from the environment only: remove it here and set ${variable}`,
+    })
     .optional();
 
 /**
@@ -58,7 +60,10 @@ export const brokerSchema = z
     paper: z
       .strictObject({
         balance: range(1, 1e12).default(10_000),
-        currency: z.string().regex(/^[A-Z]{3,5}$/, 'a currency code in capitals, e.g. USD').default('USD'),
+        currency: z
+          .string()
+          .regex(/^[A-Z]{3,5}$/, 'a currency code in capitals, e.g. USD')
+          .default('USD'),
       })
       .prefault({}),
     ccxt: z
@@ -84,10 +89,18 @@ export const brokerSchema = z
   })
   .superRefine((b, ctx) => {
     if (b.quoteSec > 0 && b.quoteStaleSec <= b.quoteSec) {
-      ctx.addIssue({ code: 'custom', path: ['quoteStaleSec'], message: `must be more than broker.quoteSec (${b.quoteSec} s): quotes are taken that often` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['quoteStaleSec'],
+        message: `must be more than broker.quoteSec (${b.quoteSec} s): quotes are taken that often`,
+      });
     }
     if (b.kind !== 'paper' && b.symbols.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['symbols'], message: `list the symbols to manage on the ${b.kind} account, as the venue spells them (e.g. ${b.kind === 'ccxt' ? 'BTC/USDT:USDT' : 'XAUUSDc'})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['symbols'],
+        message: `list the symbols to manage on the ${b.kind} account, as the venue spells them (e.g. ${b.kind === 'ccxt' ? 'BTC/USDT:USDT' : 'XAUUSDc'})`,
+      });
     }
   })
   .prefault({});

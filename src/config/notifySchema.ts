@@ -19,13 +19,20 @@ export const NOTIFY_ENV = {
 const httpUrl = (example: string) => z.url({ protocol: /^https?$/, error: `must be an http(s) URL, e.g. ${example}` });
 
 export const webhookUrl = () => httpUrl('https://discord.com/api/webhooks/<id>/<token>');
-export const botToken = () => z.string().regex(/^\d+:[A-Za-z0-9_-]+$/, { error: 'must be the token @BotFather gave, e.g. 123456789:AAE...' });
+export const botToken = () =>
+  z.string().regex(/^\d+:[A-Za-z0-9_-]+$/, { error: 'must be the token @BotFather gave, e.g. 123456789:AAE...' });
 const CHAT_ID_ALLOWED = 'must be a chat id (a whole number, negative for groups) or @channelusername';
 // The message on each option too: zod reports the option whose type matched, not the union.
 export const chatId = () =>
-  z.union([z.number({ error: CHAT_ID_ALLOWED }).int({ error: CHAT_ID_ALLOWED }), z.string().regex(/^(-?\d+|@[A-Za-z0-9_]{5,})$/, { error: CHAT_ID_ALLOWED })], {
-    error: CHAT_ID_ALLOWED,
-  });
+  z.union(
+    [
+      z.number({ error: CHAT_ID_ALLOWED }).int({ error: CHAT_ID_ALLOWED }),
+      z.string().regex(/^(-?\d+|@[A-Za-z0-9_]{5,})$/, { error: CHAT_ID_ALLOWED }),
+    ],
+    {
+      error: CHAT_ID_ALLOWED,
+    },
+  );
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 

@@ -5,4 +5,8 @@
  * an easy slip for the underscore.
  */
 export const STRATEGY_NAME = /^[a-z0-9_]+$/;
-export const normaliseStrategyName = (name: string): string => name.trim().toLowerCase().replace(/[\s-]+/g, '_');
+export const normaliseStrategyName = (name: string): string =>
+  name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');

@@ -30,7 +30,7 @@ export interface FeatureRequirement {
   barsWanted: number;
 }
 
-/** The seed's weight left in an exponential average once it has converged (0.1%). */
+/** The starting value's weight left in an exponential average once it has converged (0.1%). */
 export const CONVERGENCE_WEIGHT = 1e-3;
 
 /** Bars after which an exponential average with smoothing `alpha` keeps less than CONVERGENCE_WEIGHT of its seed. */

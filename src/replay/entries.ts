@@ -138,8 +138,8 @@ export const firstAlternateSide = (seed: number): Side => (seed % 2 === 1 ? 'buy
 
 /**
  * Reproducible entries: every N bars (after warm-up and once ATR is ready) an entry at that bar's
- * close, i.e. the next bar's open; sides alternating from the seed's first side (see
- * firstAlternateSide) or drawn from the seed; SL = k x ATR from the fill price, TP = RR x SL.
+ * close, i.e. the next bar's open; sides alternating from the first side `seed` picks (see
+ * firstAlternateSide) or drawn from `seed`; SL = k x ATR from the fill price, TP = RR x SL.
  * Independent of the exit config, so `--compare` runs see the same trades.
  */
 export function generateEntries(bars: BarSource, baseTimeframe: Timeframe, o: GeneratedEntriesOptions): ReplayEntry[] {
