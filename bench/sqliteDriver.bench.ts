@@ -25,16 +25,44 @@ const SCHEMA = `
     outcome TEXT NOT NULL, reason TEXT NOT NULL, record TEXT NOT NULL
   );
   CREATE INDEX decisions_by_position ON decisions (position_id, seq);`;
-const PLAN_PUT = 'INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?) ON CONFLICT (position_id) DO UPDATE SET symbol = excluded.symbol, plan = excluded.plan';
+const PLAN_PUT =
+  'INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?) ON CONFLICT (position_id) DO UPDATE SET symbol = excluded.symbol, plan = excluded.plan';
 const PLAN_GET = 'SELECT plan FROM plans WHERE position_id = ?';
-const DEFENCE_PUT = 'INSERT INTO dtms_state (position_id, state) VALUES (?, ?) ON CONFLICT (position_id) DO UPDATE SET state = excluded.state';
-const DECISION_ADD = 'INSERT INTO decisions (time, position_id, rule, outcome, reason, record) VALUES (?, ?, ?, ?, ?, ?)';
-const DECISIONS_RECENT = 'SELECT seq, record FROM (SELECT seq, record FROM decisions ORDER BY seq DESC LIMIT ?) ORDER BY seq';
+const DEFENCE_PUT =
+  'INSERT INTO dtms_state (position_id, state) VALUES (?, ?) ON CONFLICT (position_id) DO UPDATE SET state = excluded.state';
+const DECISION_ADD =
+  'INSERT INTO decisions (time, position_id, rule, outcome, reason, record) VALUES (?, ?, ?, ?, ?, ?)';
+const DECISIONS_RECENT =
+  'SELECT seq, record FROM (SELECT seq, record FROM decisions ORDER BY seq DESC LIMIT ?) ORDER BY seq';
 
 // Records the size of the store's JSON (a decision ~350 bytes, a plan ~600, a DTMS state ~450).
-const decision = (i: number) => JSON.stringify({ time: 1_700_000_000_000 + i * 60_000, positionId: `p${i % POSITIONS}`, rule: 'trailing', outcome: 'modify', reason: 'atr trail moved the stop behind the close', sl: 2400 + (i % 97) / 10, padding: 'x'.repeat(220) });
-const plan = (i: number) => JSON.stringify({ positionId: `p${i % POSITIONS}`, symbol: 'XAUUSD', breakeven: { atR: 1, lockPips: 2 }, partials: [{ atR: 1.5, closePct: 50 }], trailing: { atrPeriod: 14, multiple: 2.5 }, padding: 'y'.repeat(440) });
-const state = (i: number) => JSON.stringify({ positionId: `p${i % POSITIONS}`, state: 'guarded', since: i, checks: { fast: i % 7, deep: i % 3 }, padding: 'z'.repeat(340) });
+const decision = (i: number) =>
+  JSON.stringify({
+    time: 1_700_000_000_000 + i * 60_000,
+    positionId: `p${i % POSITIONS}`,
+    rule: 'trailing',
+    outcome: 'modify',
+    reason: 'atr trail moved the stop behind the close',
+    sl: 2400 + (i % 97) / 10,
+    padding: 'x'.repeat(220),
+  });
+const plan = (i: number) =>
+  JSON.stringify({
+    positionId: `p${i % POSITIONS}`,
+    symbol: 'XAUUSD',
+    breakeven: { atR: 1, lockPips: 2 },
+    partials: [{ atR: 1.5, closePct: 50 }],
+    trailing: { atrPeriod: 14, multiple: 2.5 },
+    padding: 'y'.repeat(440),
+  });
+const state = (i: number) =>
+  JSON.stringify({
+    positionId: `p${i % POSITIONS}`,
+    state: 'guarded',
+    since: i,
+    checks: { fast: i % 7, deep: i % 3 },
+    padding: 'z'.repeat(340),
+  });
 
 /** The few calls the work needs, over either driver. */
 interface Driver {
@@ -124,7 +152,14 @@ function work(open: (file: string) => Driver): Figures {
     const barTx = seconds(() => {
       for (let i = 0; i < BAR_TRANSACTIONS; i++) {
         d.transaction(() => {
-          decisionAdd(1_700_000_000_000 + i * 60_000, `p${i % POSITIONS}`, 'trailing', 'modify', 'atr trail', decision(i));
+          decisionAdd(
+            1_700_000_000_000 + i * 60_000,
+            `p${i % POSITIONS}`,
+            'trailing',
+            'modify',
+            'atr trail',
+            decision(i),
+          );
           planPut(`p${i % POSITIONS}`, 'XAUUSD', plan(i));
           defencePut(`p${i % POSITIONS}`, state(i));
         });
@@ -132,12 +167,21 @@ function work(open: (file: string) => Driver): Figures {
     });
     const journal = seconds(() => {
       d.transaction(() => {
-        for (let i = 0; i < JOURNAL_ROWS; i++) decisionAdd(1_700_000_000_000 + i * 60_000, `p${i % POSITIONS}`, 'trailing', 'modify', 'atr trail', decision(i));
+        for (let i = 0; i < JOURNAL_ROWS; i++)
+          decisionAdd(
+            1_700_000_000_000 + i * 60_000,
+            `p${i % POSITIONS}`,
+            'trailing',
+            'modify',
+            'atr trail',
+            decision(i),
+          );
       });
     });
     let bytes = 0;
     const pointReads = seconds(() => {
-      for (let i = 0; i < POINT_READS; i++) bytes += (planGet(`p${(i * 7919) % POSITIONS}`) as { plan: string }).plan.length;
+      for (let i = 0; i < POINT_READS; i++)
+        bytes += (planGet(`p${(i * 7919) % POSITIONS}`) as { plan: string }).plan.length;
     });
     const pages = seconds(() => {
       for (let i = 0; i < PAGE_READS; i++) bytes += recent(100).length;
@@ -151,7 +195,9 @@ function work(open: (file: string) => Driver): Figures {
 }
 
 const fmt = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-console.log(`sqlite drivers on node ${process.version} (WAL, synchronous=NORMAL; better-sqlite3 SQLite ${String((new Database(':memory:').prepare('SELECT sqlite_version() AS v').get() as { v: string }).v)}, node:sqlite SQLite ${process.versions.sqlite ?? '?'})`);
+console.log(
+  `sqlite drivers on node ${process.version} (WAL, synchronous=NORMAL; better-sqlite3 SQLite ${String((new Database(':memory:').prepare('SELECT sqlite_version() AS v').get() as { v: string }).v)}, node:sqlite SQLite ${process.versions.sqlite ?? '?'})`,
+);
 const DRIVERS = [
   ['better-sqlite3', betterSqlite3],
   ['node:sqlite', nodeSqlite],
@@ -160,7 +206,9 @@ const DRIVERS = [
 // the best of its rounds.
 const ROUNDS = Number(process.env.BENCH_SQLITE_ROUNDS ?? 3);
 for (const [, open] of DRIVERS) work(open);
-const best = DRIVERS.map((): Figures => ({ barTx: Infinity, journal: Infinity, pointReads: Infinity, pages: Infinity }));
+const best = DRIVERS.map(
+  (): Figures => ({ barTx: Infinity, journal: Infinity, pointReads: Infinity, pages: Infinity }),
+);
 for (let r = 0; r < ROUNDS; r++) {
   DRIVERS.forEach(([, open], k) => {
     const f = work(open);

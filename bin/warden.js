@@ -17,13 +17,18 @@ import { buildIsCurrent } from './buildIsCurrent.mjs';
 const SEMI_SPACE_FLAG = '--max-semi-space-size';
 const SEMI_SPACE_MB = 8;
 if (youngGenerationNeedsCap()) {
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, `${SEMI_SPACE_FLAG}=${SEMI_SPACE_MB}`, ...process.argv.slice(1)], process.env);
+  process.execve(
+    process.execPath,
+    [process.execPath, ...process.execArgv, `${SEMI_SPACE_FLAG}=${SEMI_SPACE_MB}`, ...process.argv.slice(1)],
+    process.env,
+  );
 }
 
 function youngGenerationNeedsCap() {
   if (Number(process.versions.node.split('.')[0]) < 24 || typeof process.execve !== 'function') return false;
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((a) => a.replaceAll('_', '-'));
-  return !given.some((a) => a.startsWith(SEMI_SPACE_FLAG) || a.startsWith('--inspect'));
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  // V8 takes its flags with - or _ between the words.
+  return !given.some((a) => /^--(max[-_]semi[-_]space[-_]size|inspect)/.test(a));
 }
 
 // `warden ... | head` closes the pipe early: that is not an error.
