@@ -1,4 +1,4 @@
-// Reads bars in Warden's uniform CSV layout (what `warden import` writes, one bar per row):
+// Reads bars in Warden's uniform CSV layout (one bar per row; the layout of the market data Warden is tested on):
 //   time,open,high,low,close,volume,spread
 // time = bar open, ISO-8601 UTC with Z; volume empty when unknown (-> 0); spread in price units,
 // empty when unknown (-> NaN). Bad rows are reported with file:line and the reason, never guessed.
