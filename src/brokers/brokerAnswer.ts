@@ -1,4 +1,4 @@
-// How a broker answers a request, classified the way the executor needs it (brokers.md §5/§6):
+// How a broker answers a request, classified the way the executor needs it:
 // applied, rejected (retryable or not), or unknown (timeout: reconcile before deciding again).
 // Codes are MetaTrader 5 trade return codes; other venues map theirs onto these classes.
 
@@ -48,7 +48,7 @@ export type BrokerAnswer =
     }
   | { outcome: 'unknown'; code: number; reason: string };
 
-/** What a MetaTrader 5 trade return code means for the executor (brokers.md §5.1). */
+/** What a MetaTrader 5 trade return code means for the executor: send again, reconcile first, never resend, or done. */
 export type RetcodeClass = 'applied' | 'retry' | 'unknown' | 'refused';
 
 const RETRY_CODES: ReadonlySet<number> = new Set([RETCODE.REQUOTE, RETCODE.PRICE_CHANGED, RETCODE.PRICE_OFF, RETCODE.TOO_MANY_REQUESTS]);

@@ -1,7 +1,8 @@
 // The account the config names (`broker:`), as a BrokerPort. Credentials come from the environment
 // only (BROKER_ENV); a missing one is an error naming the variable, never a silent paper fallback.
 // The venue's SDK is loaded on first use, so building the adapter does not connect.
-import { BROKER_ENV, type WardenConfig } from '../config/schema.ts';
+import { BROKER_ENV } from '../config/brokerSchema.ts';
+import type { WardenConfig } from '../config/schema.ts';
 import { instrumentFromConfig } from '../domain/instruments.ts';
 import type { BrokerPort } from './brokerPort.ts';
 import { CcxtBroker } from './ccxtBroker.ts';

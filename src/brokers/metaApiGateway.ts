@@ -1,11 +1,12 @@
-// The part of MetaApi's SDK (`metaapi.cloud-sdk`, brokers.md §1) the MetaApi adapter uses, behind one
+// The part of MetaApi's SDK (`metaapi.cloud-sdk`) the MetaApi adapter uses, behind one
 // interface: tests drive the adapter through a fake of it (test/brokers/fakeMetaApi.ts), and the SDK
 // stays an optional peer dependency (the project compiles and runs without it).
 //
 // The types below are our own, written after the shapes in the SDK's 29.3.3 type definitions
 // (lib/clients/metaApi/metaApiWebsocket.client.schemas.ts, metaApiConnectionInstance.d.ts,
 // rpcMetaApiConnectionInstance.d.ts, streamingMetaApiConnectionInstance.d.ts, metatraderAccount.d.ts),
-// keeping only the fields the adapter reads. No SDK code is copied (its licence forbids it, §1.6).
+// keeping only the fields the adapter reads. No SDK code is copied: its licence is not an open-source
+// one and allows the code only in applications that use the metaapi.cloud service.
 //
 // connectMetaApi() loads the SDK's Node ESM build (`metaapi.cloud-sdk/esm-node`: the package's "."
 // export maps `import` to a browser bundle), looks the account up, deploys it when it is not, waits

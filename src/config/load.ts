@@ -16,7 +16,7 @@ export type LoadResult = { ok: true; config: WardenConfig } | { ok: false; error
 
 type Json = Record<string, unknown>;
 
-/** The built-in config (warden.md's defaults), computed once from the schema. */
+/** The built-in config (the schema's defaults), computed once. */
 const DEFAULTS: WardenConfig = configSchema.parse({});
 
 /** A fresh copy of the built-in config: every default filled in. */

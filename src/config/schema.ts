@@ -1,20 +1,11 @@
-// Warden's configuration: one zod schema, the defaults of warden.md, and the seed's phase 11 ranges.
+// Warden's configuration: one zod schema with every default and every field's allowed range.
 // An out-of-range value is refused with its field path and the allowed range; nothing is silently replaced.
 import { z } from 'zod';
-import { notifySchema } from '../notify/notifyConfig.ts';
+import { brokerSchema } from './brokerSchema.ts';
+import { normaliseStrategyName, STRATEGY_NAME } from '../domain/strategyName.ts';
+import { bufferMultiplier, percent, range, trailingMultiplier } from './ranges.ts';
+import { notifySchema } from './notifySchema.ts';
 
-const range = (min: number, max: number) =>
-  z
-    .number({ error: `must be a number between ${min} and ${max}` })
-    .min(min, { error: `must be between ${min} and ${max}` })
-    .max(max, { error: `must be between ${min} and ${max}` });
-
-/** Seed phase 11: trailing multiplier 0.5 to 3.0 (in ATR). */
-export const trailingMultiplier = () => range(0.5, 3.0);
-/** Seed phase 11: breakeven buffer 0.1 to 1.0 (in ATR). */
-export const bufferMultiplier = () => range(0.1, 1.0);
-/** Seed phase 11: percents 0 to 100. */
-export const percent = () => range(0, 100);
 /** Breakeven at this many R of profit (exits.breakeven.atR and a strategy template's breakevenR). */
 const breakevenAtR = () => range(0.05, 20);
 
@@ -97,7 +88,7 @@ export const DEFAULT_SESSION_ADJUSTMENTS = {
 } as const;
 
 /**
- * The seed's per-symbol table, except `minSlChangePct`: the seed's 0.05-0.1% of price is 0.4-1.8 x
+ * The per-symbol defaults, with `minSlChangePct` 0: a minimum change of 0.05-0.1% of price is 0.4-1.8 x
  * ATR(M15) on these instruments (most on FX), and on real data it kept 40-80% of breakeven trades from
  * ever trailing. The minimum change is `exits.trailing.minChangeAtr` now; a % of price can still be
  * set per symbol (the larger of the two applies).
@@ -124,15 +115,6 @@ export const DEFAULT_INSTRUMENTS = {
   BTCUSD: { tickSize: 0.01, digits: 2, lotStep: 0.01, minLot: 0.01, maxLot: 50, contractSize: 1, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: true, defaultSpreadPoints: 1000 },
   DEFAULT: { tickSize: 0.00001, digits: 5, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100_000, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false },
 } as const;
-
-/**
- * A strategy template's name: lower-case letters, digits and _, as the original bot spelled its
- * strategy_type values. A name given elsewhere (the API, a comment, a symbol's entry) is normalised
- * first: the original sometimes wrote them in capitals (DEFAULT_STANDARD), and a dash or a space is
- * an easy slip for the underscore.
- */
-export const STRATEGY_NAME = /^[a-z0-9_]+$/;
-export const normaliseStrategyName = (name: string): string => name.trim().toLowerCase().replace(/[\s-]+/g, '_');
 
 /**
  * A named parameter template of the exit plan (a strategy type's profile). Every field is optional:
@@ -204,13 +186,13 @@ export const symbolsSchema = z
 
 export const exitsSchema = z
   .strictObject({
-    /** Register an exit plan for every position Warden sees (the seed wants this for every path). */
+    /** Register an exit plan for every position Warden sees (however it was opened). */
     autoEnable: z.boolean().default(true),
-    /** `buffered`: entry + spread - ATR buffer (seed phase 3). `lock`: entry + spread + offset. */
+    /** `buffered`: entry + spread - ATR buffer. `lock`: entry + spread + offset. */
     breakevenMode: z.enum(['buffered', 'lock']).default('buffered'),
     /** Lock mode offset beyond entry + spread, in points. */
     lockOffsetPoints: z.number().min(0, { error: 'must be 0 or more' }).default(0),
-    /** Fallback buffer when ATR is unavailable, % of entry (seed: 0.1%). */
+    /** Fallback buffer when ATR is unavailable, % of entry. */
     fallbackBufferPct: range(0, 5).default(0.1),
     /**
      * Whether a trailing gate or an advanced trigger rule whose input is missing (a feature still
@@ -269,8 +251,8 @@ export const exitsSchema = z
         /**
          * Trigger breakeven at this many R of profit, scaled as the advanced rules scale the trade
          * type's percent (RMAG stretched on an INTRADAY trade: 20/30 of it, 0.67R; a quality trend:
-         * 40/30, 1.33R). null: the trade type's % of the way to TP decides, as the seed has it.
-         * 1R by default, from the study on six real data sets with generated entries: the seed's
+         * 40/30, 1.33R). null: the trade type's % of the way to TP decides (exits.tradeTypes).
+         * 1R by default, from the study on six real data sets with generated entries: the trade types'
          * 25-30% of the way to a 2R target (0.5-0.6R, pulled to 0.4R by the advanced rules) stopped
          * 7% of trades near breakeven whose untouched twin went on to take profit (1% at 1R), and on
          * the trending USDJPY set cost -0.076 +/- 0.046 R per trade against no management at all
@@ -294,7 +276,7 @@ export const exitsSchema = z
         criticalRAchieved: range(0, 10).default(0.6),
         /** Up to this many advisory failures keep the symbol multiplier; more use the wide one. */
         maxAdvisoryFailures: z.number().int().min(0).max(5).default(2),
-        /** Wide multiplier = symbol multiplier x this (1.5 becomes 2.0, as in the seed). */
+        /** Wide multiplier = symbol multiplier x this (1.5 becomes 2.0). */
         wideFactor: range(1, 3).default(4 / 3),
         mtfMinAligned: z.number().int().min(0).max(3).default(2),
         hvnMinDistAtr: range(0, 10).default(0.3),
@@ -371,7 +353,7 @@ export const featuresSchema = z
   })
   .prefault({});
 
-/** DTMS score thresholds (original §2.2); the ordering below is what the state machine needs to make sense. */
+/** DTMS score thresholds (the original bot's); the ordering below is what the state machine needs to make sense. */
 const dtmsScores = z
   .strictObject({
     /** Enter WARNING_L1 at a score at or below this (the original's -2 acted on 50-60% of random entries, mostly in their first hour). */
@@ -468,7 +450,7 @@ export const dtmsSchema = z
         openPositions: z.boolean().nullable().default(null),
       })
       .prefault({}),
-    /** Base VWAP slope threshold per symbol (original §6), scaled by session, volatility and structure. */
+    /** Base VWAP slope threshold per symbol (the original bot's values), scaled by session, volatility and structure. */
     vwapSlopeBase: symbolTable(range(0.000001, 0.1)).default({
       XAUUSD: 0.001,
       BTCUSD: 0.002,
@@ -482,7 +464,7 @@ export const dtmsSchema = z
   })
   .prefault({});
 
-/** How intents reach the broker, and how a live session copes with failing market data (warden.md §5). */
+/** How intents reach the broker, and how a live session copes with failing market data (retries, feature circuit breakers, staleness and lag). */
 export const executionSchema = z
   .strictObject({
     /** Sends of one intent at most when the broker refuses it as retryable (requote, price changed, rate limit). */
@@ -493,9 +475,9 @@ export const executionSchema = z
     rateLimitWaitMs: z.number().int().min(0).max(300_000).default(2_000),
     /** No wait between sends is longer than this, ms (a venue's Retry-After included). */
     retryMaxWaitMs: z.number().int().min(0).max(600_000).default(10_000),
-    /** Feature failures in a row that open a symbol's circuit breaker (seed: 5). */
+    /** Feature failures in a row that open a symbol's circuit breaker. */
     breakerFailures: z.number().int().min(1).max(100).default(5),
-    /** How long an open breaker holds the last good feature values, seconds (seed: 300). */
+    /** How long an open breaker holds the last good feature values, seconds. */
     breakerOpenSec: z.number().int().min(1).max(86_400).default(300),
     /** Health calls a feed stale when its last bar closed longer ago than this, seconds. */
     staleFeedSec: z.number().int().min(10).max(86_400).default(300),
@@ -552,94 +534,6 @@ export const serviceSchema = z
   })
   .prefault({});
 
-/** Environment variables the broker credentials come from (never from the config file). */
-export const BROKER_ENV = {
-  ccxtApiKey: 'WARDEN_CCXT_API_KEY',
-  ccxtSecret: 'WARDEN_CCXT_SECRET',
-  metaApiToken: 'WARDEN_METAAPI_TOKEN',
-  metaApiAccountId: 'WARDEN_METAAPI_ACCOUNT_ID',
-} as const;
-
-/** A credential written in the file is refused, naming the variable it belongs in. */
-// A custom issue: the config error prints its message only, never the value (a secret).
-const fromEnvOnly = (variable: string) =>
-  z
-    .unknown()
-    .refine(() => false, { error: `credentials are read from the environment only: remove it here and set ${variable}` })
-    .optional();
-
-/**
- * Which account `warden serve` and `warden broker check` drive. `paper` (the default): the embedded
- * paper account over a played market (service.market). `ccxt`: a crypto futures account (Binance
- * USD-M; demo trading unless `demo: false`). `metaapi`: an MT4/MT5 account through MetaApi.
- */
-export const brokerSchema = z
-  .strictObject({
-    kind: z.enum(['paper', 'ccxt', 'metaapi']).default('paper'),
-    /**
-     * live: Warden's decisions are sent. shadow: Warden reads the account and decides, records every
-     * intent it would send (outcome 'shadow') and sends nothing, on any account, the paper one included;
-     * a symbol is promoted to live through the API without a restart (`warden serve --shadow`).
-     */
-    mode: z.enum(['live', 'shadow']).default('live'),
-    /** Symbols to manage on a real account, as the venue spells them (XAUUSDc; BTC/USDT:USDT). */
-    symbols: z.array(z.string().min(1)).max(50).default([]),
-    /**
-     * How often the live feed asks the venue for bars closed since the last, seconds. Below 1 s is for
-     * a venue you run yourself (a simulator on this machine, played faster than real time): Binance and
-     * MetaApi count requests per minute, and their bars close once a minute.
-     */
-    pollSec: range(0.01, 300).default(5),
-    /**
-     * How often, between two bars, the stop rules and DTMS's fast check are decided on the symbol's
-     * latest quote, seconds (0: on closed bars only). MetaApi streams its quotes and the latest one is
-     * taken; ccxt is asked for a quote each time. A quote step with a position on its symbol reads the
-     * account's positions once: Binance and MetaApi count requests per minute. The features still
-     * change only with closed bars.
-     */
-    quoteSec: range(0, 300).default(5),
-    /** Health is degraded when a symbol's quotes have not moved for this long (a stream that stopped), seconds. */
-    quoteStaleSec: z.number().int().min(5).max(3_600).default(60),
-    /** M1 bars read at start to build the features (MetaApi and Binance give up to 1,000-1,500 per request). */
-    historyBars: z.number().int().min(100).max(1500).default(1000),
-    /** The embedded paper account's money: what it starts with and its currency (profits of symbols quoted in another are converted at the symbol's price where it is based in this one, as USDJPY in USD). */
-    paper: z
-      .strictObject({
-        balance: range(1, 1e12).default(10_000),
-        currency: z.string().regex(/^[A-Z]{3,5}$/, 'a currency code in capitals, e.g. USD').default('USD'),
-      })
-      .prefault({}),
-    ccxt: z
-      .strictObject({
-        exchange: z.enum(['binanceusdm']).default('binanceusdm'),
-        /** Binance demo trading (demo-fapi.binance.com). Set false only to trade real funds. */
-        demo: z.boolean().default(true),
-        /** The account's position mode; read from the venue when not set. */
-        hedgeMode: z.boolean().optional(),
-        apiKey: fromEnvOnly(BROKER_ENV.ccxtApiKey),
-        secret: fromEnvOnly(BROKER_ENV.ccxtSecret),
-      })
-      .prefault({}),
-    metaapi: z
-      .strictObject({
-        /** The MetaApi account id (app.metaapi.cloud); or WARDEN_METAAPI_ACCOUNT_ID. */
-        accountId: z.string().min(1).optional(),
-        /** Seconds to wait for the account to deploy, connect and synchronize. */
-        connectTimeoutSec: z.number().int().min(5).max(600).default(60),
-        token: fromEnvOnly(BROKER_ENV.metaApiToken),
-      })
-      .prefault({}),
-  })
-  .superRefine((b, ctx) => {
-    if (b.quoteSec > 0 && b.quoteStaleSec <= b.quoteSec) {
-      ctx.addIssue({ code: 'custom', path: ['quoteStaleSec'], message: `must be more than broker.quoteSec (${b.quoteSec} s): quotes are taken that often` });
-    }
-    if (b.kind !== 'paper' && b.symbols.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['symbols'], message: `list the symbols to manage on the ${b.kind} account, as the venue spells them (e.g. ${b.kind === 'ccxt' ? 'BTC/USDT:USDT' : 'XAUUSDc'})` });
-    }
-  })
-  .prefault({});
-
 /**
  * Plan proposals (an agent's, through MCP or the API): who may approve one. dashboard: only a person
  * on the position's page (an agent's approve is refused); agent: any caller with the token.
@@ -665,6 +559,11 @@ export const configSchema = z.strictObject({
 
 export type WardenConfig = z.infer<typeof configSchema>;
 export type ExitsConfig = WardenConfig['exits'];
+/**
+ * What the exit engine and the rest of the core (exits, features, DTMS) read of the config: a replay or
+ * a study builds an engine from these sections alone, and the engine sees no service, broker or notify setting.
+ */
+export type EngineConfig = Pick<WardenConfig, 'symbols' | 'exits' | 'features' | 'dtms'>;
 
 export type SymbolExitParams = z.infer<typeof symbolExitParams>;
 export type TradeTypeBase = z.infer<typeof tradeTypeBase>;

@@ -1,7 +1,7 @@
-// The embedded default session: the exit engine on the seeded sample market, with demo positions
+// The demo session (`warden demo`): the exit engine on the seeded sample market, with demo positions
 // opened every few hours and the paper broker (hedging account, no faults) answering every intent,
-// DTMS's included. It is what `npm start` runs until the service exists; every decision it prints
-// comes from the same engine that runs live. Per bar, as in replay: the broker fills the SLs/TPs the
+// DTMS's included. Every decision it prints comes from the same engine that runs live (`npm start`
+// runs the service, `warden serve`, not this). Per bar, as in replay: the broker fills the SLs/TPs the
 // bar touched, the engine evaluates every position at the bar's close and each intent goes to the
 // broker at that close (its answer back to the engine), then a demo position may open at the close.
 // DTMS hedges are broker positions of their own, booked to the trade they hedge (their profit counts

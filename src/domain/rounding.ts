@@ -1,4 +1,5 @@
-// Tick and lot rounding that is always on the safe side for the position (warden.md §1).
+// Tick and lot rounding that is always on the safe side for the position (a buy's stop rounds down,
+// a sell's up; volumes round down to the lot step).
 import type { Side } from './types.ts';
 
 // Prices and volumes are converted to integer counts of ticks / steps. The epsilon absorbs binary

@@ -1,4 +1,4 @@
-// Canonical symbols (warden.md §1): the broker symbol minus configurable broker decorations.
+// Canonical symbols: the broker symbol minus configurable broker decorations.
 // `XAUUSDc` and `XAUUSD` are the same instrument, `XAUUSD`. Index symbols pass through unchanged.
 
 export interface SymbolRules {

@@ -29,7 +29,7 @@ export interface Bar {
   spread: number;
 }
 
-/** Broker rules for one instrument (warden.md §1). Levels are in points (1 point = `point` price units). */
+/** Broker rules for one instrument. Levels are in points (1 point = `point` price units). */
 export interface Instrument {
   /** Broker symbol as the broker spells it, e.g. `XAUUSDc`. */
   symbol: string;

@@ -1,9 +1,10 @@
-// What each DTMS action means as broker orders for one position (original-dtms.md §7, its intended
-// behaviour), pure: the position, the instrument's rules and the quote in, orders or a skip with its
-// reason out. The original's defects fixed here: the data an action needs is passed in (entry, R,
-// volume, stop, hedge id); a stop only ever tightens, respects the stops level and the tick; volumes
-// are rounded down to the lot step and a close or hedge that would fall below the minimum lot is
-// skipped (0.01 lot is never "half closed" to nothing, nor hedged 100%); the hedge id is kept.
+// What each DTMS action means as broker orders for one position (what the Python bot's action
+// executor meant to send), pure: the position, the instrument's rules and the quote in, orders or a
+// skip with its reason out. The original's defects fixed here: the data an action needs is passed in
+// (entry, R, volume, stop, hedge id); a stop only ever tightens, respects the stops level and the
+// tick; volumes are rounded down to the lot step and a close or hedge that would fall below the
+// minimum lot is skipped (0.01 lot is never "half closed" to nothing, nor hedged 100%); the hedge id
+// is kept.
 import { floorToStep, isTighterStop, offsetSteps, roundStop, roundVolumeDown } from '../domain/rounding.ts';
 import { ticketOf, type Instrument, type Position, type Side } from '../domain/types.ts';
 import { partialVolume } from '../exits/partialClose.ts';
@@ -93,12 +94,12 @@ function stopMove(ctx: DefensiveContext, target: number): DefensivePlan {
 export function planDefensiveAction(kind: DtmsActionKind, ctx: DefensiveContext, p: DefensiveParams = DEFAULT_DEFENSIVE_PARAMS): DefensivePlan {
   const { position: pos, instrument: inst } = ctx;
   const buy = pos.side === 'buy';
-  const s = buy ? 1 : -1;
+  const direction = buy ? 1 : -1;
   const exitPrice = buy ? ctx.bid : ctx.ask;
   switch (kind) {
     case 'tighten_stop':
       if (!(ctx.initialRisk > 0)) return skip('no_initial_risk');
-      return stopMove(ctx, exitPrice - s * p.tightenR * ctx.initialRisk);
+      return stopMove(ctx, exitPrice - direction * p.tightenR * ctx.initialRisk);
     case 'stop_to_breakeven':
       return stopMove(ctx, pos.entryPrice);
     case 'partial_close': {

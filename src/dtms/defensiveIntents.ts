@@ -1,7 +1,10 @@
 // DTMS inside the engine: its transitions and holds as decision records, the actions a transition
 // asks for as broker intents through the exit plan's single flight (one intent in flight per
-// position, whoever decided it), and the stop hand-overs between DTMS and the exit plan (warden.md §4).
-// Pure like the rest of the core: the engine's clock and quotes in, records and intents out.
+// position, whoever decided it), and the stop hand-overs between DTMS and the exit plan (one owner
+// per stop: DTMS takes it on entering WARNING_L2 or HEDGED and gives it back on returning to
+// HEALTHY). Deterministic and free of I/O like the rest of the core: the engine's clock and quotes in,
+// records and intents out; the plan's pending intent, the defence's queue and ctx's scratch record are
+// updated in place.
 //
 // An action is planned when it is SENT, at the quote of that evaluation, not when the transition
 // asked for it: an action that waited behind another intent acts on the market as it is (a stop
@@ -98,12 +101,12 @@ function describeOrder(o: DefensiveOrder): string {
 
 /** One line for a transition (its states are the record's): why, on which score and regime, and what it asks for. */
 export function describeTransition(d: DefensiveDecision): string {
-  const r = d.regime;
+  const regime = d.regime;
   const asked = d.orders.map((o) => `${o.action} (${describeOrder(o.order)})`);
   const skipped = d.skipped.map((s) => `${s.action} skipped: ${s.reason}`);
   return (
     `${d.trigger === 'vwap_flip' ? 'VWAP flip check' : 'deep check'}: ${d.reason}; ${describeScore(d.score)}; ` +
-    `regime ${r.session}/${r.volatility}/${r.structure}; ` +
+    `regime ${regime.session}/${regime.volatility}/${regime.structure}; ` +
     `actions: ${asked.length > 0 ? asked.join(', ') : 'none'}${skipped.length > 0 ? `; ${skipped.join('; ')}` : ''}` +
     (d.notes.length > 0 ? `; ${d.notes.join('; ')}` : '')
   );
@@ -111,15 +114,15 @@ export function describeTransition(d: DefensiveDecision): string {
 
 /** Records a transition and queues its actions (those that planned an order; skips are in the record). */
 export function takeTransition(ctx: EvalContext, plan: ExitPlan, def: Defence, d: DefensiveDecision): void {
-  const r = beginRecord(ctx, plan, 'dtms');
-  r.outcome = 'info';
-  r.reason = 'dtms_transition';
-  r.changed = true;
-  r.dtmsFrom = d.from;
-  r.dtmsState = d.to;
-  r.score = d.score.total;
-  r.note = describeTransition(d);
-  ctx.sink.record(r);
+  const record = beginRecord(ctx, plan, 'dtms');
+  record.outcome = 'info';
+  record.reason = 'dtms_transition';
+  record.changed = true;
+  record.dtmsFrom = d.from;
+  record.dtmsState = d.to;
+  record.score = d.score.total;
+  record.note = describeTransition(d);
+  ctx.sink.record(record);
   // A finished episode (back to HEALTHY) or the end (CLOSED) supersedes what the episode still had queued.
   if (d.to === 'HEALTHY' || d.to === 'CLOSED') {
     def.queue.length = 0;
@@ -131,14 +134,14 @@ export function takeTransition(ctx: EvalContext, plan: ExitPlan, def: Defence, d
 }
 
 export function recordHold(ctx: EvalContext, plan: ExitPlan, def: Defence, h: DefensiveHold): void {
-  const r = beginRecord(ctx, plan, 'dtms');
-  r.outcome = 'skip';
-  r.reason = 'dtms_hold';
-  r.changed = true;
-  r.dtmsState = def.tracked.state.state;
-  r.score = def.tracked.state.score;
-  r.note = `${h.reason}: ${h.detail}; no check, no action`;
-  ctx.sink.record(r);
+  const record = beginRecord(ctx, plan, 'dtms');
+  record.outcome = 'skip';
+  record.reason = 'dtms_hold';
+  record.changed = true;
+  record.dtmsState = def.tracked.state.state;
+  record.score = def.tracked.state.score;
+  record.note = `${h.reason}: ${h.detail}; no check, no action`;
+  ctx.sink.record(record);
 }
 
 /** Records a change of the stop's owner (both ways), once per change. */
@@ -146,28 +149,28 @@ export function recordOwnership(ctx: EvalContext, plan: ExitPlan, def: Defence):
   const owns = def.tracked.state.ownsStop;
   if (owns === def.ownsStop) return;
   def.ownsStop = owns;
-  const r = beginRecord(ctx, plan, 'dtms');
-  r.outcome = 'info';
-  r.reason = owns ? 'stop_to_dtms' : 'stop_to_exit_plan';
-  r.changed = true;
-  r.dtmsState = def.tracked.state.state;
-  r.score = def.tracked.state.score;
-  r.oldSl = def.tracked.position.sl ?? NaN;
-  r.note = owns
+  const record = beginRecord(ctx, plan, 'dtms');
+  record.outcome = 'info';
+  record.reason = owns ? 'stop_to_dtms' : 'stop_to_exit_plan';
+  record.changed = true;
+  record.dtmsState = def.tracked.state.state;
+  record.score = def.tracked.state.score;
+  record.oldSl = def.tracked.position.sl ?? NaN;
+  record.note = owns
     ? `DTMS takes the stop in ${def.tracked.state.state}: breakeven and trailing stand aside`
-    : `DTMS hands the stop back in ${def.tracked.state.state}: the exit plan continues from SL ${r.oldSl}, never loosening it`;
-  ctx.sink.record(r);
+    : `DTMS hands the stop back in ${def.tracked.state.state}: the exit plan continues from SL ${record.oldSl}, never loosening it`;
+  ctx.sink.record(record);
 }
 
 function skipRecord(ctx: EvalContext, plan: ExitPlan, def: Defence, action: DtmsActionKind, reason: 'dtms_action_skipped' | 'dtms_action_abandoned', why: string): void {
-  const r = beginRecord(ctx, plan, 'dtms');
-  r.outcome = 'skip';
-  r.reason = reason;
-  r.changed = true;
-  r.dtmsState = def.tracked.state.state;
-  r.score = def.tracked.state.score;
-  r.note = `${action}: ${why}`;
-  ctx.sink.record(r);
+  const record = beginRecord(ctx, plan, 'dtms');
+  record.outcome = 'skip';
+  record.reason = reason;
+  record.changed = true;
+  record.dtmsState = def.tracked.state.state;
+  record.score = def.tracked.state.score;
+  record.note = `${action}: ${why}`;
+  ctx.sink.record(record);
 }
 
 const INTENT_KIND: Readonly<Record<DefensiveOrder['kind'], IntentKind>> = { move_stop: 'move_stop', close_partial: 'close_partial', close: 'close', open: 'open' };
@@ -231,20 +234,20 @@ export function sendDefensiveIntent(ctx: EvalContext, plan: ExitPlan, pos: Posit
       action,
     });
     plan.pending = { id, kind, rule: 'dtms', newSl, oldSl: pos.sl, volume, volumeBefore: pos.volume, time: ctx.now, targetId, comment, action };
-    const r = beginRecord(ctx, plan, 'dtms');
-    r.intentId = id;
-    r.newSl = newSl;
-    r.oldSl = pos.sl ?? NaN;
-    r.volume = volume;
-    r.outcome = 'intent';
-    r.reason = 'intent_sent';
-    r.changed = true;
-    r.dtmsState = state.state;
-    r.score = state.score;
-    r.note = `${action} in ${state.state} (episode ${state.episode}): ${describeOrder(order)}`;
+    const record = beginRecord(ctx, plan, 'dtms');
+    record.intentId = id;
+    record.newSl = newSl;
+    record.oldSl = pos.sl ?? NaN;
+    record.volume = volume;
+    record.outcome = 'intent';
+    record.reason = 'intent_sent';
+    record.changed = true;
+    record.dtmsState = state.state;
+    record.score = state.score;
+    record.note = `${action} in ${state.state} (episode ${state.episode}): ${describeOrder(order)}`;
     // On a hedging account a close in place of the hedge is there only because opening positions is off: said so.
-    if (action === 'close_instead_of_hedge' && def.tracked.instrument.hedging) r.note += ` in place of a hedge: ${OPENING_OFF}`;
-    ctx.sink.record(r);
+    if (action === 'close_instead_of_hedge' && def.tracked.instrument.hedging) record.note += ` in place of a hedge: ${OPENING_OFF}`;
+    ctx.sink.record(record);
     return;
   }
 }

@@ -1,10 +1,11 @@
-// The DTMS state machine of one position (original-dtms.md §2; warden.md §3), pure: a deep check's
-// score and the engine's clock in, at most one transition and the actions it asks for out. The
-// original's defects fixed here: timers start and stop inside the machine and really resolve
-// (HEDGED and RECOVERING are not absorbing); a minimum time in each state; the hedge trigger is
-// "VWAP flip and volume flip against the trade" for buys and sells alike; each action is asked for at
-// most once per defensive episode (an episode runs from leaving HEALTHY to coming back), so bouncing
-// between WARNING_L1 and WARNING_L2 never repeats the 50% close.
+// The DTMS state machine of one position (HEALTHY, WARNING_L1, WARNING_L2, HEDGED, RECOVERING,
+// CLOSED), deterministic and free of I/O: a deep check's score and the engine's clock in, at most one
+// transition and the actions it asks for out, the position's DefensiveState updated in place. The
+// original's defects fixed here: timers start and stop inside the machine and really resolve (HEDGED
+// and RECOVERING are not absorbing); a minimum time in each state; the hedge trigger is "VWAP flip
+// and volume flip against the trade" for buys and sells alike; each action is asked for at most once
+// per defensive episode (an episode runs from leaving HEALTHY to coming back), so bouncing between
+// WARNING_L1 and WARNING_L2 never repeats the 50% close.
 //
 // Not here (the engine's DTMS step, next): turning actions into broker intents with volumes rounded to
 // the instrument, the safety rails, and the decision records of each transition and stop hand-over.
@@ -101,7 +102,7 @@ export interface DefensiveState {
   flatTimerStart: number;
   recoveryTimerStart: number;
   /**
-   * DTMS owns the position's stop (warden.md §4): taken on entering WARNING_L2 or HEDGED, handed back to
+   * DTMS owns the position's stop (one owner per stop): taken on entering WARNING_L2 or HEDGED, handed back to
    * the exit plan on returning to HEALTHY (which then continues from the current stop, never loosening it).
    */
   ownsStop: boolean;
@@ -151,45 +152,45 @@ export interface DeepCheckResult {
 
 /**
  * Applies one deep check: records the score, then makes at most one transition (the first rule that
- * holds, de-escalation before escalation) and returns the actions it asks for. Mutates `s`.
+ * holds, de-escalation before escalation) and returns the actions it asks for. Mutates `machine`.
  */
-export function deepCheck(s: DefensiveState, input: DeepCheckInput, now: number, p: DtmsMachineParams = DEFAULT_MACHINE_PARAMS): DeepCheckResult {
-  const from = s.state;
-  s.score = input.score;
+export function deepCheck(machine: DefensiveState, input: DeepCheckInput, now: number, params: DtmsMachineParams = DEFAULT_MACHINE_PARAMS): DeepCheckResult {
+  const from = machine.state;
+  machine.score = input.score;
   if (from === 'CLOSED') return { from, to: from, reason: 'closed', actions: NO_ACTIONS };
-  const inState = now - s.since;
-  if (inState < p.minTimeInStateMs) return { from, to: from, reason: 'minimum_time_in_state', actions: NO_ACTIONS };
-  const sc = input.score;
+  const inState = now - machine.since;
+  if (inState < params.minTimeInStateMs) return { from, to: from, reason: 'minimum_time_in_state', actions: NO_ACTIONS };
+  const score = input.score;
   // Escalation needs confluence (two layers or more against the trade), and in the grace period after
   // entry a score at the hedge threshold; de-escalation needs neither.
-  const confirmed = input.adverseLayers >= p.minAdverseLayers;
-  const mayEscalate = confirmed && (input.ageMs >= p.graceMs || sc <= p.hedgeEnter);
+  const confirmed = input.adverseLayers >= params.minAdverseLayers;
+  const mayEscalate = confirmed && (input.ageMs >= params.graceMs || score <= params.hedgeEnter);
   switch (from) {
     case 'HEALTHY':
-      if (sc <= p.l1Enter && mayEscalate) return enter(s, 'WARNING_L1', now, `score ${fmt(sc)} <= ${p.l1Enter} (${input.adverseLayers} layers against the trade)`, p);
+      if (score <= params.l1Enter && mayEscalate) return enter(machine, 'WARNING_L1', now, `score ${fmt(score)} <= ${params.l1Enter} (${input.adverseLayers} layers against the trade)`, params);
       break;
     case 'WARNING_L1':
-      if (sc >= p.l1Exit) return enter(s, 'HEALTHY', now, `score ${fmt(sc)} >= ${p.l1Exit}`, p);
-      if (sc <= p.l2Enter && mayEscalate) return enter(s, 'WARNING_L2', now, `score ${fmt(sc)} <= ${p.l2Enter} (${input.adverseLayers} layers against the trade)`, p);
+      if (score >= params.l1Exit) return enter(machine, 'HEALTHY', now, `score ${fmt(score)} >= ${params.l1Exit}`, params);
+      if (score <= params.l2Enter && mayEscalate) return enter(machine, 'WARNING_L2', now, `score ${fmt(score)} <= ${params.l2Enter} (${input.adverseLayers} layers against the trade)`, params);
       break;
     case 'WARNING_L2': {
-      if (sc >= p.l2Exit) return enter(s, 'WARNING_L1', now, `score ${fmt(sc)} >= ${p.l2Exit}`, p);
+      if (score >= params.l2Exit) return enter(machine, 'WARNING_L1', now, `score ${fmt(score)} >= ${params.l2Exit}`, params);
       const confluence = input.vwapFlipAgainst && input.volumeFlipAgainst;
-      if ((sc <= p.hedgeEnter || confluence) && mayEscalate) {
-        const why = sc <= p.hedgeEnter ? `score ${fmt(sc)} <= ${p.hedgeEnter}` : 'VWAP and volume flipped against the trade';
-        return enter(s, 'HEDGED', now, why, p);
+      if ((score <= params.hedgeEnter || confluence) && mayEscalate) {
+        const why = score <= params.hedgeEnter ? `score ${fmt(score)} <= ${params.hedgeEnter}` : 'VWAP and volume flipped against the trade';
+        return enter(machine, 'HEDGED', now, why, params);
       }
       break;
     }
     case 'HEDGED':
-      if (input.structureResumed && sc >= p.recoverScore) return enter(s, 'RECOVERING', now, `structure resumed in the trade's direction, score ${fmt(sc)}`, p);
-      if (now - s.flatTimerStart >= p.flatTimerMs) return enter(s, 'CLOSED', now, `hedged ${p.flatTimerMs / 60_000} min without recovery`, p);
+      if (input.structureResumed && score >= params.recoverScore) return enter(machine, 'RECOVERING', now, `structure resumed in the trade's direction, score ${fmt(score)}`, params);
+      if (now - machine.flatTimerStart >= params.flatTimerMs) return enter(machine, 'CLOSED', now, `hedged ${params.flatTimerMs / 60_000} min without recovery`, params);
       break;
     case 'RECOVERING':
-      if (now - s.recoveryTimerStart >= p.recoveryTimerMs) {
-        return sc >= p.recoverScore
-          ? enter(s, 'HEALTHY', now, `recovered: score ${fmt(sc)} >= ${p.recoverScore} after ${p.recoveryTimerMs / 60_000} min`, p)
-          : enter(s, 'CLOSED', now, `recovery failed: score ${fmt(sc)} < ${p.recoverScore} after ${p.recoveryTimerMs / 60_000} min`, p);
+      if (now - machine.recoveryTimerStart >= params.recoveryTimerMs) {
+        return score >= params.recoverScore
+          ? enter(machine, 'HEALTHY', now, `recovered: score ${fmt(score)} >= ${params.recoverScore} after ${params.recoveryTimerMs / 60_000} min`, params)
+          : enter(machine, 'CLOSED', now, `recovery failed: score ${fmt(score)} < ${params.recoverScore} after ${params.recoveryTimerMs / 60_000} min`, params);
       }
       break;
   }
@@ -201,20 +202,20 @@ function fmt(x: number): string {
 }
 
 /** Moves to `to`, runs its timers and episode bookkeeping, and returns the actions not yet taken this episode. */
-function enter(s: DefensiveState, to: DtmsState, now: number, reason: string, p: DtmsMachineParams): DeepCheckResult {
-  const from = s.state;
-  s.state = to;
-  s.since = now;
-  s.transitions++;
+function enter(machine: DefensiveState, to: DtmsState, now: number, reason: string, params: DtmsMachineParams): DeepCheckResult {
+  const from = machine.state;
+  machine.state = to;
+  machine.since = now;
+  machine.transitions++;
   if (from === 'HEALTHY') {
-    s.episode++;
-    s.actionsThisEpisode = 0;
+    machine.episode++;
+    machine.actionsThisEpisode = 0;
   }
-  if (to === 'WARNING_L2' || to === 'HEDGED') s.ownsStop = true;
-  else if (to === 'HEALTHY' || to === 'CLOSED') s.ownsStop = false;
+  if (to === 'WARNING_L2' || to === 'HEDGED') machine.ownsStop = true;
+  else if (to === 'HEALTHY' || to === 'CLOSED') machine.ownsStop = false;
   // Timers live and die with their states.
-  s.flatTimerStart = to === 'HEDGED' ? now : NaN;
-  s.recoveryTimerStart = to === 'RECOVERING' ? now : NaN;
+  machine.flatTimerStart = to === 'HEDGED' ? now : NaN;
+  machine.recoveryTimerStart = to === 'RECOVERING' ? now : NaN;
   const wanted: DtmsActionKind[] = [];
   switch (to) {
     case 'WARNING_L1':
@@ -224,7 +225,7 @@ function enter(s: DefensiveState, to: DtmsState, now: number, reason: string, p:
       wanted.push('partial_close', 'stop_to_breakeven');
       break;
     case 'HEDGED':
-      wanted.push(p.hedging ? 'open_hedge' : 'close_instead_of_hedge');
+      wanted.push(params.hedging ? 'open_hedge' : 'close_instead_of_hedge');
       break;
     case 'RECOVERING':
       wanted.push('close_hedge');
@@ -239,12 +240,12 @@ function enter(s: DefensiveState, to: DtmsState, now: number, reason: string, p:
   const actions: DtmsActionKind[] = [];
   for (const a of wanted) {
     const bit = DTMS_ACTION_BITS[a];
-    if ((s.actionsThisEpisode & bit) !== 0) continue;
-    s.actionsThisEpisode |= bit;
+    if ((machine.actionsThisEpisode & bit) !== 0) continue;
+    machine.actionsThisEpisode |= bit;
     actions.push(a);
   }
   // Back to HEALTHY ends the episode (the next warning starts a new one).
-  if (to === 'HEALTHY') s.actionsThisEpisode = 0;
+  if (to === 'HEALTHY') machine.actionsThisEpisode = 0;
   return { from, to, reason, actions };
 }
 
@@ -252,12 +253,12 @@ function enter(s: DefensiveState, to: DtmsState, now: number, reason: string, p:
  * The position is gone at the broker (closed by its stop, its target, or by hand): the machine ends
  * there, without asking for anything.
  */
-export function positionGone(s: DefensiveState, now: number): void {
-  if (s.state === 'CLOSED') return;
-  s.state = 'CLOSED';
-  s.since = now;
-  s.transitions++;
-  s.flatTimerStart = NaN;
-  s.recoveryTimerStart = NaN;
-  s.ownsStop = false;
+export function positionGone(machine: DefensiveState, now: number): void {
+  if (machine.state === 'CLOSED') return;
+  machine.state = 'CLOSED';
+  machine.since = now;
+  machine.transitions++;
+  machine.flatTimerStart = NaN;
+  machine.recoveryTimerStart = NaN;
+  machine.ownsStop = false;
 }

@@ -1,7 +1,7 @@
-// The market inputs of the DTMS score for one symbol (original-dtms.md §3, §5, §6), built
-// incrementally from closed base bars (M1 in replay): M5 and M15 bars are aggregated here, each closed
-// bar is folded in once (the original froze forming bars and counted VWAP bars twice). `signals()`
-// fills a DtmsSignals view at a deep check; the trade's own VWAP cross count is the caller's.
+// The market inputs of the DTMS score and regime for one symbol, built incrementally from closed base
+// bars (M1 in replay): M5 and M15 bars are aggregated here, each closed bar is folded in once (the
+// original froze forming bars and counted VWAP bars twice). `signals()` fills a DtmsSignals view at a
+// deep check; the trade's own VWAP cross count is the caller's.
 //
 // Definitions (the original's, with its defects fixed):
 // - structure: swings are M15 pivots (a high above the 2 bars before it and not below the 2 after),

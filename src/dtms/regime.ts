@@ -1,7 +1,8 @@
-// DTMS market regime (original-dtms.md §6), with its defects fixed: the multipliers are looked up
-// with the values the classifier actually returns (the original's case mismatches left every one at
-// 1.0), symbols are canonical (a broker's `XAUUSDc` gets XAUUSD's base, not the default), and the
-// volume-flip threshold is used by the VWAP + volume layer instead of a hard-coded 0.65.
+// DTMS market regime (session, volatility, structure) and the thresholds it scales, as the Python
+// bot's classifier had them, with its defects fixed: the multipliers are looked up with the values
+// the classifier actually returns (the original's case mismatches left every one at 1.0), symbols are
+// canonical (a broker's `XAUUSDc` gets XAUUSD's base, not the default), and the volume-flip threshold
+// is used by the VWAP + volume layer instead of a hard-coded 0.65.
 import { bySymbol } from '../domain/symbols.ts';
 import { sessionAt } from '../domain/sessions.ts';
 

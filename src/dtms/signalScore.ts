@@ -1,6 +1,7 @@
-// DTMS signal score (original-dtms.md §5): six layers scored relative to the trade's direction, then
-// weighted by regime. Pure: a `DtmsSignals` view in (numbers; NaN = no data), a caller-owned
-// `DtmsScore` out, nothing allocated. The original's defects fixed here:
+// DTMS signal score: six layers (structure, VWAP + volume, momentum, delta pressure, EMA alignment,
+// candle conviction) scored relative to the trade's direction, then weighted by regime. Pure: a
+// `DtmsSignals` view in (numbers; NaN = no data), a caller-owned `DtmsScore` out, nothing allocated.
+// The original's defects fixed here:
 // - structure: breaks are measured against swings and ranges of the bars BEFORE the current one (the
 //   original's windows included the tested bar, so no break could ever happen: always 0);
 // - the regime multipliers apply (RANGE, HIGH volatility, ASIAN), not only the Asian one;

@@ -5,18 +5,18 @@
 // execution: they send the intents, then tell the engine the outcome (`resolve`) or hand it the
 // broker's fresh view of the position (`track`, `reconcile`, `untrack`).
 import { gateParamsFor } from '../exits/trailingGates.ts';
-import type { WardenConfig } from '../config/schema.ts';
+import type { EngineConfig, WardenConfig } from '../config/schema.ts';
 import { sessionAt } from '../domain/sessions.ts';
 import { canonicalSymbol } from '../domain/symbols.ts';
 import { ticketOf, TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
 import { newDecisionRecord, startRecord, type DecisionSink } from '../exits/decisionRecord.ts';
 import { newEvalContext, type EvalContext } from '../exits/evalContext.ts';
 import { evaluateExitPlan, measurePosition, reconcilePending, type SymbolRuleSet } from '../exits/evaluateExitPlan.ts';
-import { applyTriggers, BREAKEVEN_DONE, createExitPlan, resolveIntent, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext } from '../exits/exitPlan.ts';
+import { applyTriggers, BREAKEVEN_DONE, createExitPlan, resolveIntent, retemplatePlan, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext, type RetemplateResult } from '../exits/exitPlan.ts';
 import type { TriggerParams } from '../exits/advancedTriggers.ts';
 import { restoreStop } from '../exits/restoreStop.ts';
 import { resolveSymbolParams, type ResolvedSymbolParams } from '../exits/symbolParams.ts';
-import { lookUpStrategy, retemplatePlan, strategyTimeframes, type RetemplateResult, type StrategySource } from '../exits/strategyTemplates.ts';
+import { lookUpStrategy, strategyTimeframes, type StrategySource } from '../exits/strategyTemplates.ts';
 import { TradeTypeClassifier } from '../exits/tradeType.ts';
 import { emptyMarketFeatures, type MarketFeatures } from '../features/snapshot.ts';
 import { SymbolFeatures, symbolFeatureRequirements } from '../features/symbolFeatures.ts';
@@ -109,7 +109,7 @@ export type DefenceSwitch = { ok: true; note: string } | { ok: false; problem: '
  * the exit rules' market features at the symbol's ATR timeframe, plus the DTMS layers when DTMS is on.
  * A live start asks the venue for barsPerTimeframe(...) of these.
  */
-export function featureRequirements(config: WardenConfig, canonical: string, baseTimeframe: Timeframe = 'M1'): FeatureRequirement[] {
+export function featureRequirements(config: EngineConfig, canonical: string, baseTimeframe: Timeframe = 'M1'): FeatureRequirement[] {
   const params = resolveSymbolParams(config.exits, canonical);
   const own = symbolFeatureRequirements(config.features, params.atrTimeframe, baseTimeframe, strategyTimeframes(config.exits));
   return config.dtms.enabled ? [...own, ...dtmsFeatureRequirements(baseTimeframe)] : own;
@@ -129,7 +129,9 @@ interface SymbolState {
   lastAsk: number;
 }
 
-export class ExitEngine {
+// The engine reads only the core's sections of the config (EngineConfig); it keeps the whole config it was
+// given (C), which the service's pages and API show as the session's.
+export class ExitEngine<C extends EngineConfig = WardenConfig> {
   private readonly symbols = new Map<string, SymbolState>();
   private readonly slots = new Map<string, PositionSlot>();
   private readonly ctx: EvalContext;
@@ -149,7 +151,7 @@ export class ExitEngine {
   private readonly market: ExitEngine | null;
 
   constructor(
-    readonly config: WardenConfig,
+    readonly config: C,
     private readonly options: ExitEngineOptions,
   ) {
     this.ctx = newEvalContext(config.exits, options.sink);

@@ -4,76 +4,12 @@
 // session writes its report into the store with every step; `warden health` reads it, checks the
 // journal afresh and judges by the time of the session's last completed step whether anything is
 // still watching the positions (an API call that stores a change is not a step).
-import type { WardenStore } from '../store/store.ts';
+import type { BreakerHealth, EngineLagHealth, FeaturesHealth, FeedHealth, HealthReport, HealthStatus, IntentHealth } from '../domain/health.ts';
 import { isWeekendWindow } from '../domain/sessions.ts';
-import type { FeatureReadiness } from '../features/warmUp.ts';
+import type { WardenStore } from '../store/store.ts';
 
-export type HealthStatus = 'healthy' | 'degraded' | 'idle';
-
-export interface BreakerHealth {
-  symbol: string;
-  /** Consecutive feature failures. */
-  failures: number;
-  /** Epoch ms it opened, and when it lets the next bar through (half-open). */
-  openedAt: number;
-  reopensAt: number;
-  lastError: string;
-}
-
-export interface FeedHealth {
-  symbol: string;
-  /** Close time of the last bar folded into the features (NaN: none yet). */
-  lastBarAt: number;
-  ageMs: number;
-  stale: boolean;
-}
-
-/** A symbol's features: ready, or what they still lack (feature, timeframe, closed bars needed and had). */
-export interface FeaturesHealth extends FeatureReadiness {
-  symbol: string;
-}
-
-export interface IntentHealth {
-  id: string;
-  positionId: string;
-  status: string;
-  /** When it was journaled (unresolved) or refused (rejections). */
-  at: number;
-  /** The broker's code and reason (rejections). */
-  code: string | null;
-  reason: string;
-}
-
-export interface HealthReport {
-  status: HealthStatus;
-  /** Why it is degraded (or idle); empty when healthy. */
-  reasons: string[];
-  /** When the report was made (epoch ms, the session's clock: the market's time on a played market). */
-  at: number;
-  /** When it was written, on the wall clock (epoch ms): how `warden health` tells a session stopped. */
-  reportedAt: number;
-  positions: number;
-  hedges: number;
-  breakers: BreakerHealth[];
-  feeds: FeedHealth[];
-  /** Per symbol: are its features ready, and if not, what they lack. */
-  features: FeaturesHealth[];
-  /** Intents journaled but not known to be applied or rejected: no new decision for their position until settled. */
-  unresolvedIntents: IntentHealth[];
-  /** Intents the broker refused in the last REJECTION_WINDOW_MS. */
-  recentRejections: IntentHealth[];
-  /**
-   * The engine's pace: how long its oldest waiting bar has waited (ms) and how many wait, and when
-   * its last step ended (the wall clock, epoch ms; NaN before the first).
-   */
-  lag: EngineLagHealth;
-}
-
-export interface EngineLagHealth {
-  lagMs: number;
-  barsBehind: number;
-  lastStepAt: number;
-}
+// The live session (its own module's neighbour) and the server take the report's types from here with the functions.
+export type { HealthReport, IntentHealth };
 
 /** How far back refused intents count against health. */
 export const REJECTION_WINDOW_MS = 15 * 60_000;

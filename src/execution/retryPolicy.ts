@@ -1,4 +1,4 @@
-// When to send a refused request again (warden.md §5, brokers.md §5): only when the broker says the
+// When to send a refused request again: only when the broker says the
 // same request may succeed (requote, price changed, off quotes, rate limit), a bounded number of times,
 // waiting longer each time (exponential backoff), or as long as the venue asks (rate limits). Invalid
 // input (stops, volume), a closed market or a frozen position are never retried: the engine decides

@@ -1,16 +1,26 @@
-// Advanced trigger adjustments: the seven rules of the original spec §3.2, in their order, reading
-// a typed feature set and made direction-aware (the original's BUG 10: a stretch or trend in favour
-// of the trade tightened exactly like one against it).
+// Advanced trigger adjustments: seven rules applied in this order (order matters: rule 5 can undo
+// rule 3) to the trade type's base breakeven % / partial %, reading a typed feature set:
+//   1. RMAG stretched: EMA200 distance > T or VWAP distance > 0.9 T, in ATR           -> set to 20 / 40
+//      (T per symbol; the 0.9 and the 20 / 40 are config)
+//   2. quality trend: EMA50 slope > 0.15, EMA200 slope > 0.05, |EMA200 distance| < 1.5 ATR,
+//      not stretched                                                                  -> at least 40 / 70
+//   3. volatility squeeze, not stretched                                              -> at most 25 / 50
+//   4. fake momentum                                                                  -> at most 20 / 40
+//   5. multi-timeframe alignment >= 2 on top of a quality trend                       -> at least 40 / 80
+//   6. liquidity risk: previous-day extreme within 0.5 ATR, or equal highs/lows       -> at most 25 / 50
+//   7. VWAP outer zone                                                                -> at most 25 / 45
+// Every rule reads the trade's direction: the Python bot's rules did not, so a stretch or trend in
+// favour of the trade tightened exactly like one against it.
 //
-// Direction choices (a trader's reading; written down in the closing note):
+// Direction choices (a trader's reading):
 // 1. RMAG: "stretched" = price has run far from its mean IN THE TRADE'S FAVOUR (a buy far above
 //    EMA200/VWAP, a sell far below): reversion threatens open profit, so exits tighten. A stretch
 //    against the trade (a buy bought 5 ATR below EMA200) is a mean-reversion entry that reversion
-//    helps, so it does not tighten. This is how the seed's two examples both hold: BTCUSD (T = 4.0)
-//    at -5.0 sigma on a buy does not tighten; XAUUSD (T = 2.0) at -2.5 sigma on a sell does.
+//    helps, so it does not tighten. So both worked examples hold: BTCUSD (T = 4.0) at -5.0 sigma on a
+//    buy does not tighten; XAUUSD (T = 2.0) at -2.5 sigma on a sell does.
 // 2/5. Quality trend and MTF alignment count only in the trade's direction (they widen).
 // 4. Fake momentum: momentum in the trade's direction (RSI > 50 for a buy, < 50 for a sell) with
-//    RSI-in-direction / ADX > 3 and ADX < 20 (openai.yaml's definition).
+//    RSI-in-direction / ADX > 3 and ADX < 20.
 // 6. Liquidity risk: a previous-day extreme or equal highs/lows lying in the trade's path
 //    (above a buy, below a sell) within 0.5 ATR.
 // 7. VWAP outer zone on the trade's favourable side.
@@ -88,76 +98,76 @@ export function advancedTriggers(
   f: MarketFeatures,
   baseBreakevenPct: number,
   basePartialPct: number,
-  p: TriggerParams,
+  params: TriggerParams,
   out: TriggerResult,
 ): TriggerResult {
-  const s = side === 'buy' ? 1 : -1;
-  let be = baseBreakevenPct;
-  let pa = basePartialPct;
+  const direction = side === 'buy' ? 1 : -1;
+  let breakevenPct = baseBreakevenPct;
+  let partialPct = basePartialPct;
   let factors = 0;
-  const strict = p.noDataPasses === false;
+  const strict = params.noDataPasses === false;
   let noData = 0;
 
   // 1. RMAG stretched in the trade's favour.
-  const on = p.enabled;
+  const enabledRules = params.enabled;
   const rmagNoData = strict && (Number.isNaN(f.ema200Atr) || Number.isNaN(f.vwapAtr));
-  const stretched = (on & TRIGGER_FACTORS.rmag_stretched) !== 0 && (rmagNoData || gt(s * f.ema200Atr, p.rmagThreshold) || gt(s * f.vwapAtr, p.vwapFactor * p.rmagThreshold));
+  const stretched = (enabledRules & TRIGGER_FACTORS.rmag_stretched) !== 0 && (rmagNoData || gt(direction * f.ema200Atr, params.rmagThreshold) || gt(direction * f.vwapAtr, params.vwapFactor * params.rmagThreshold));
   if (stretched && rmagNoData) noData |= TRIGGER_FACTORS.rmag_stretched;
   if (stretched) {
-    be = p.tightenBreakevenPct;
-    pa = p.tightenPartialPct;
+    breakevenPct = params.tightenBreakevenPct;
+    partialPct = params.tightenPartialPct;
     factors |= TRIGGER_FACTORS.rmag_stretched;
   }
   // 2. Quality trend in the trade's direction, not stretched.
-  if ((on & TRIGGER_FACTORS.quality_trend) !== 0 && !stretched && gt(s * f.ema50Slope, 0.15) && gt(s * f.ema200Slope, 0.05) && Math.abs(f.ema200Atr) < 1.5) {
-    be = Math.max(be, 40);
-    pa = Math.max(pa, 70);
+  if ((enabledRules & TRIGGER_FACTORS.quality_trend) !== 0 && !stretched && gt(direction * f.ema50Slope, 0.15) && gt(direction * f.ema200Slope, 0.05) && Math.abs(f.ema200Atr) < 1.5) {
+    breakevenPct = Math.max(breakevenPct, 40);
+    partialPct = Math.max(partialPct, 70);
     factors |= TRIGGER_FACTORS.quality_trend;
   }
   // 3. Volatility squeeze (breakout risk either way), not stretched.
   const squeezeNoData = strict && f.squeeze === -1;
-  if ((on & TRIGGER_FACTORS.squeeze) !== 0 && !stretched && (f.squeeze === 1 || squeezeNoData)) {
+  if ((enabledRules & TRIGGER_FACTORS.squeeze) !== 0 && !stretched && (f.squeeze === 1 || squeezeNoData)) {
     if (squeezeNoData) noData |= TRIGGER_FACTORS.squeeze;
-    be = Math.min(be, 25);
-    pa = Math.min(pa, 50);
+    breakevenPct = Math.min(breakevenPct, 25);
+    partialPct = Math.min(partialPct, 50);
     factors |= TRIGGER_FACTORS.squeeze;
   }
   // 4. Fake momentum in the trade's direction.
-  const rsiDir = s === 1 ? f.rsi : 100 - f.rsi;
+  const rsiDir = direction === 1 ? f.rsi : 100 - f.rsi;
   const momentumNoData = strict && (Number.isNaN(f.rsi) || Number.isNaN(f.adx));
-  if ((on & TRIGGER_FACTORS.fake_momentum) !== 0 && (momentumNoData || (gt(rsiDir, 50) && f.adx < 20 && gt(rsiDir / Math.max(f.adx, 1), 3)))) {
+  if ((enabledRules & TRIGGER_FACTORS.fake_momentum) !== 0 && (momentumNoData || (gt(rsiDir, 50) && f.adx < 20 && gt(rsiDir / Math.max(f.adx, 1), 3)))) {
     if (momentumNoData) noData |= TRIGGER_FACTORS.fake_momentum;
-    be = Math.min(be, 20);
-    pa = Math.min(pa, 40);
+    breakevenPct = Math.min(breakevenPct, 20);
+    partialPct = Math.min(partialPct, 40);
     factors |= TRIGGER_FACTORS.fake_momentum;
   }
   // 5. Multi-timeframe alignment in the trade's direction, on top of a quality trend.
-  const aligned = s === 1 ? f.mtfUp : f.mtfDown;
-  if ((on & TRIGGER_FACTORS.mtf_aligned) !== 0 && aligned >= p.mtfMinAligned && factors & TRIGGER_FACTORS.quality_trend) {
-    be = Math.max(be, 40);
-    pa = Math.max(pa, 80);
+  const aligned = direction === 1 ? f.mtfUp : f.mtfDown;
+  if ((enabledRules & TRIGGER_FACTORS.mtf_aligned) !== 0 && aligned >= params.mtfMinAligned && factors & TRIGGER_FACTORS.quality_trend) {
+    breakevenPct = Math.max(breakevenPct, 40);
+    partialPct = Math.max(partialPct, 80);
     factors |= TRIGGER_FACTORS.mtf_aligned;
   }
   // 6. Liquidity in the trade's path.
-  const pathLevelAtr = s === 1 ? (f.pdh - f.price) / f.atr : (f.price - f.pdl) / f.atr;
-  const equalInPath = s === 1 ? f.equalHighsAbove === 1 : f.equalLowsBelow === 1;
+  const pathLevelAtr = direction === 1 ? (f.pdh - f.price) / f.atr : (f.price - f.pdl) / f.atr;
+  const equalInPath = direction === 1 ? f.equalHighsAbove === 1 : f.equalLowsBelow === 1;
   const liquidityNoData = strict && Number.isNaN(pathLevelAtr);
-  if ((on & TRIGGER_FACTORS.liquidity_risk) !== 0 && (liquidityNoData || (pathLevelAtr >= 0 && pathLevelAtr < 0.5) || equalInPath)) {
+  if ((enabledRules & TRIGGER_FACTORS.liquidity_risk) !== 0 && (liquidityNoData || (pathLevelAtr >= 0 && pathLevelAtr < 0.5) || equalInPath)) {
     if (liquidityNoData) noData |= TRIGGER_FACTORS.liquidity_risk;
-    be = Math.min(be, 25);
-    pa = Math.min(pa, 50);
+    breakevenPct = Math.min(breakevenPct, 25);
+    partialPct = Math.min(partialPct, 50);
     factors |= TRIGGER_FACTORS.liquidity_risk;
   }
   // 7. VWAP outer zone on the favourable side.
   const vwapNoData = strict && (f.vwapZone < 0 || Number.isNaN(f.vwapAtr));
-  if ((on & TRIGGER_FACTORS.vwap_outer) !== 0 && (vwapNoData || (f.vwapZone === VWAP_ZONE_OUTER && gt(s * f.vwapAtr, 0)))) {
+  if ((enabledRules & TRIGGER_FACTORS.vwap_outer) !== 0 && (vwapNoData || (f.vwapZone === VWAP_ZONE_OUTER && gt(direction * f.vwapAtr, 0)))) {
     if (vwapNoData) noData |= TRIGGER_FACTORS.vwap_outer;
-    be = Math.min(be, 25);
-    pa = Math.min(pa, 45);
+    breakevenPct = Math.min(breakevenPct, 25);
+    partialPct = Math.min(partialPct, 45);
     factors |= TRIGGER_FACTORS.vwap_outer;
   }
-  out.breakevenPct = round1(be);
-  out.partialPct = round1(pa);
+  out.breakevenPct = round1(breakevenPct);
+  out.partialPct = round1(partialPct);
   out.factors = factors;
   out.noData = noData;
   return out;

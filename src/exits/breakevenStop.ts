@@ -1,4 +1,4 @@
-// Breakeven (seed phase 3; warden.md §2): at breakeven % progress, move the SL to
+// Breakeven: at breakeven % progress, move the SL to
 // entry + spread - buffer for a buy (mirror for a sell), buffer = ATR x buffer multiplier
 // (symbol- and session-specific), or 0.1% of entry when ATR is unavailable. `lock` mode:
 // entry + spread + offset. Never loosens; done only when the broker confirms.
@@ -6,9 +6,8 @@ import type { Instrument, Intent, Position } from '../domain/types.ts';
 import { isTighterStop, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
-import { BREAKEVEN_DONE, progressReference, type ExitPlan } from './exitPlan.ts';
+import { BREAKEVEN_DONE, planBufferMultiplier, progressReference, type ExitPlan } from './exitPlan.ts';
 import type { ResolvedSymbolParams } from './symbolParams.ts';
-import { planBufferMultiplier } from './strategyTemplates.ts';
 import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
 
 /** The breakeven stop price before broker constraints (pure; exported for tests and the API). */
@@ -20,13 +19,13 @@ export function breakevenTarget(
   spread: number,
   ctx: EvalContext,
 ): { sl: number; buffer: number } {
-  const s = plan.side === 'buy' ? 1 : -1;
+  const direction = plan.side === 'buy' ? 1 : -1;
   if (ctx.exits.breakevenMode === 'lock') {
     const offset = ctx.exits.lockOffsetPoints * inst.point;
-    return { sl: roundStop(plan.side, plan.entry + s * (spread + offset), inst.tickSize), buffer: -offset };
+    return { sl: roundStop(plan.side, plan.entry + direction * (spread + offset), inst.tickSize), buffer: -offset };
   }
   const buffer = Number.isFinite(atr) && atr > 0 ? atr * bufferMultiplier : (plan.entry * ctx.exits.fallbackBufferPct) / 100;
-  return { sl: roundStop(plan.side, plan.entry + s * (spread - buffer), inst.tickSize), buffer };
+  return { sl: roundStop(plan.side, plan.entry + direction * (spread - buffer), inst.tickSize), buffer };
 }
 
 export function decideBreakeven(
@@ -44,21 +43,20 @@ export function decideBreakeven(
   const byR = !Number.isNaN(atR);
   const reached = byR ? ctx.rAchieved >= atR : ctx.progress >= plan.breakevenPct / 100;
   if (!reached && repeatsDropped(ctx, plan.lastBreakeven, Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached')) return false;
-  const r = beginRecord(ctx, plan, 'breakeven');
-  r.trigger = byR ? atR : plan.breakevenPct;
-  r.atr = f.atr;
-  r.oldSl = pos.sl ?? NaN;
+  const record = beginRecord(ctx, plan, 'breakeven');
+  record.trigger = byR ? atR : plan.breakevenPct;
+  record.atr = f.atr;
+  record.oldSl = pos.sl ?? NaN;
   if (!reached) {
     emitRecord(ctx, plan, 'wait', Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached');
     return false;
   }
-  const mult = planBufferMultiplier(plan, params, ctx.session);
-  // The seed's `r.multiplier` is the buffer multiplier; `distance` the buffer in price units.
-  const bufferMultiplier = mult;
-  r.multiplier = bufferMultiplier;
+  // The record's `multiplier` is the buffer multiplier; its `distance` the buffer in price units.
+  const bufferMultiplier = planBufferMultiplier(plan, params, ctx.session);
+  record.multiplier = bufferMultiplier;
   const target = breakevenTarget(plan, inst, f.atr, bufferMultiplier, ctx.spread, ctx);
-  r.distance = target.buffer;
-  r.newSl = target.sl;
+  record.distance = target.buffer;
+  record.newSl = target.sl;
 
   if (!isTighterStop(plan.side, target.sl, pos.sl)) {
     // The current stop already protects at least as much as breakeven would: nothing to send.

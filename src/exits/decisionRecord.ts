@@ -1,6 +1,6 @@
 // Every decision the exit plan takes, or declines, is described by a DecisionRecord: the rule, its
-// inputs, the gate values, thresholds and multiplier, and the chosen action or why none (seed phase 5,
-// made queryable). Records are flat (numbers and string literals) so the engine can fill one reused
+// inputs, the gate values, thresholds and multiplier, and the chosen action or why none, so a trader
+// can see why a stop did or did not move. Records are flat (numbers and string literals) so the engine can fill one reused
 // scratch object per rule without allocating; a sink that keeps records copies them (`copyRecord`).
 import { decimalText } from '../domain/decimalText.ts';
 import { factorNames } from './advancedTriggers.ts';
@@ -46,7 +46,7 @@ export type DecisionReason =
   | 'triggers_set'
   | 'triggers_refreshed'
   | 'triggers_unchanged'
-  /** The exit plan leaves the stop alone: DTMS owns it (warden.md §4). */
+  /** The exit plan leaves the stop alone: DTMS owns it (from WARNING_L2 or HEDGED until HEALTHY again). */
   | 'dtms_owns_stop'
   /** DTMS: a deep check changed the state (from, to, score breakdown, regime, actions in the note). */
   | 'dtms_transition'

@@ -30,7 +30,7 @@ export interface EvalContext {
   progress: number;
   /** Favourable move / R; NaN without an initial stop. */
   rAchieved: number;
-  /** DTMS owns the current position's stop (warden.md §4): breakeven and trailing stand aside. */
+  /** DTMS owns the current position's stop (one owner per stop): breakeven and trailing stand aside. */
   dtmsOwnsStop: boolean;
   /**
    * The symbol's ATR(14) per timeframe, indexed as TIMEFRAMES (NaN: not kept): what a strategy
@@ -86,13 +86,13 @@ export function repeatsDropped(ctx: EvalContext, last: string, reason: DecisionR
 
 /** Starts the scratch record for one rule of one plan, with the common inputs filled in. */
 export function beginRecord(ctx: EvalContext, plan: ExitPlan, rule: ExitRule): DecisionRecord {
-  const r = startRecord(ctx.rec, ctx.now, plan, rule);
-  r.session = ctx.session;
-  r.price = ctx.price;
-  r.spread = ctx.spread;
-  r.progress = ctx.progress;
-  r.rAchieved = ctx.rAchieved;
-  return r;
+  const record = startRecord(ctx.rec, ctx.now, plan, rule);
+  record.session = ctx.session;
+  record.price = ctx.price;
+  record.spread = ctx.spread;
+  record.progress = ctx.progress;
+  record.rAchieved = ctx.rAchieved;
+  return record;
 }
 
 /**
@@ -137,26 +137,26 @@ export function sendIntent(
 
 /** Finishes the record: marks whether the rule's outcome changed since last time, hands it to the sink. */
 export function emitRecord(ctx: EvalContext, plan: ExitPlan, outcome: DecisionOutcome, reason: DecisionReason): void {
-  const r = ctx.rec;
-  r.outcome = outcome;
-  r.reason = reason;
+  const record = ctx.rec;
+  record.outcome = outcome;
+  record.reason = reason;
   // Reasons are interned string literals, so this compare is a pointer compare. Each reason
   // implies one outcome, so the reason alone tells whether the rule's result changed.
-  switch (r.rule) {
+  switch (record.rule) {
     case 'breakeven':
-      r.changed = plan.lastBreakeven !== reason || outcome === 'intent';
+      record.changed = plan.lastBreakeven !== reason || outcome === 'intent';
       plan.lastBreakeven = reason;
       break;
     case 'partial':
-      r.changed = plan.lastPartial !== reason || outcome === 'intent';
+      record.changed = plan.lastPartial !== reason || outcome === 'intent';
       plan.lastPartial = reason;
       break;
     case 'trail':
-      r.changed = plan.lastTrail !== reason || outcome === 'intent';
+      record.changed = plan.lastTrail !== reason || outcome === 'intent';
       plan.lastTrail = reason;
       break;
     default:
-      r.changed = true;
+      record.changed = true;
   }
-  ctx.sink.record(r);
+  ctx.sink.record(record);
 }

@@ -1,5 +1,10 @@
 // One evaluation of one position's exit plan: state + market in, intents + decision records out.
-// Pure: no I/O, no clock (ctx.now), no randomness. Order: reconcile the intent in flight with the
+// Deterministic and free of I/O: no clock but ctx.now, no randomness, so the same inputs give the
+// same intents and records. Not pure: for a hot loop without allocation it updates its arguments in
+// place: `plan` (the pending intent resolved or set, triggers refreshed, breakeven / partial / trail
+// progress, each rule's last outcome), `ctx` (this position's price, progress and R; the scratch
+// record and trail computation; records go to ctx.sink) and `out` (the intents, appended). `pos`,
+// `inst`, `rules` and the features are only read. Order: reconcile the intent in flight with the
 // broker's view of the position, refresh the advanced triggers (before breakeven only, throttled),
 // then breakeven, partial, trailing. Single flight: at most one intent per position at a time.
 import type { Instrument, Intent, Position } from '../domain/types.ts';
@@ -41,12 +46,12 @@ export function measurePosition(plan: ExitPlan, pos: Position, ctx: EvalContext)
  * This is how a restart or an "unknown" answer is settled without applying anything twice.
  */
 export function reconcilePending(plan: ExitPlan, pos: Position): boolean {
-  const p = plan.pending;
-  if (p === null) return false;
-  if (p.kind === 'move_stop') {
-    if (pos.sl !== null && !isTighterStop(plan.side, p.newSl, pos.sl)) return resolveIntent(plan, p.id, 'applied');
-  } else if (p.kind === 'close_partial') {
-    if (pos.volume <= p.volumeBefore - p.volume + 1e-9) return resolveIntent(plan, p.id, 'applied');
+  const pending = plan.pending;
+  if (pending === null) return false;
+  if (pending.kind === 'move_stop') {
+    if (pos.sl !== null && !isTighterStop(plan.side, pending.newSl, pos.sl)) return resolveIntent(plan, pending.id, 'applied');
+  } else if (pending.kind === 'close_partial') {
+    if (pos.volume <= pending.volumeBefore - pending.volume + 1e-9) return resolveIntent(plan, pending.id, 'applied');
   }
   return false;
 }
@@ -65,11 +70,11 @@ export function evaluateExitPlan(
   reconcilePending(plan, pos);
   if (plan.pending !== null) {
     if (plan.pending.rule === 'dtms') return; // DTMS's intent has its own records
-    const r = beginRecord(ctx, plan, plan.pending.rule);
-    r.intentId = plan.pending.id;
-    r.newSl = plan.pending.newSl;
-    r.volume = plan.pending.volume;
-    r.oldSl = pos.sl ?? NaN;
+    const record = beginRecord(ctx, plan, plan.pending.rule);
+    record.intentId = plan.pending.id;
+    record.newSl = plan.pending.newSl;
+    record.volume = plan.pending.volume;
+    record.oldSl = pos.sl ?? NaN;
     emitRecord(ctx, plan, 'wait', 'intent_in_flight');
     return;
   }

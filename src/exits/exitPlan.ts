@@ -1,11 +1,13 @@
-// The per-position exit plan (the seed's ExitRule), its registration and how intent outcomes
-// change it. Plain data: numbers, booleans and interned strings, so it persists as JSON and stays
-// small (the benchmark measures bytes per open position).
+// The per-position exit plan (a position's ExitRule and its working state), its registration and how
+// intent outcomes change it. Plain data: numbers, booleans and interned strings, so it persists as JSON
+// and stays small (the benchmark measures bytes per open position).
 import { ticketOf, type ExitRule, type Instrument, type IntentKind, type Position, type Side, type Timeframe } from '../domain/types.ts';
-import type { ExitsConfig } from '../config/schema.ts';
+import type { ExitsConfig, StrategyTemplate } from '../config/schema.ts';
+import { decimalText } from '../domain/decimalText.ts';
+import type { Session } from '../domain/sessions.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import { advancedTriggers, enabledTriggers, factorNames, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
-import type { ResolvedSymbolParams } from './symbolParams.ts';
+import { bufferMultiplierFor, trailingMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
 import { TradeTypeClassifier, type TradeType } from './tradeType.ts';
 import { startRecord, type DecisionRecord, type DecisionReason, type DecisionSink } from './decisionRecord.ts';
 import { chooseStrategy, strategyNote, templateFields, withoutStrategyToken, type StrategySource } from './strategyTemplates.ts';
@@ -331,4 +333,86 @@ export function resolveIntent(plan: ExitPlan, intentId: string, outcome: IntentO
       break;
   }
   return true;
+}
+
+/**
+ * The trail multiplier before the gates widen it: the symbol's, session-adjusted; with a template's
+ * multiplier, that one, scaled by the ratio the session applies to the symbol's.
+ */
+export function planTrailingMultiplier(plan: ExitPlan, p: ResolvedSymbolParams, session: Session): number {
+  const symbol = trailingMultiplierFor(p, session);
+  const t = plan.templateTrailingMultiplier;
+  if (Number.isNaN(t) || symbol === p.trailingMultiplier) return Number.isNaN(t) ? symbol : t;
+  return t * (symbol / p.trailingMultiplier);
+}
+
+/** The breakeven buffer multiplier: the symbol's, session-adjusted; a template's scaled the same way. */
+export function planBufferMultiplier(plan: ExitPlan, p: ResolvedSymbolParams, session: Session): number {
+  const symbol = bufferMultiplierFor(p, session);
+  const t = plan.templateBufferMultiplier;
+  if (Number.isNaN(t) || symbol === p.bufferMultiplier) return Number.isNaN(t) ? symbol : t;
+  return t * (symbol / p.bufferMultiplier);
+}
+
+// A template chosen for a plan that exists ------------------------------------------------------------------
+
+export type RetemplateResult = { ok: true; change: string } | { ok: false; message: string };
+
+const same = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
+const pctText = (x: number): string => `${decimalText(x, 1)}%`;
+const multText = (x: number, whose: string): string => (Number.isNaN(x) ? `the ${whose}'s` : decimalText(x, 2));
+
+/**
+ * Puts a plan on template `name` (from `source`): its base becomes what the template gives over the
+ * exits defaults, as if the position had been registered with it, and the advanced triggers are worked
+ * out again from the new base. Refused, changing nothing, when it would change a step already done
+ * (breakeven, or the partial close, done or skipped). Returns the change in words ('' when the plan
+ * already had it all), for the trader's `manual` record.
+ */
+export function retemplatePlan(
+  plan: ExitPlan,
+  exits: ExitsConfig,
+  name: string,
+  template: StrategyTemplate,
+  source: StrategySource,
+  features: MarketFeatures,
+  triggers: TriggerParams,
+  now: number,
+  ctx: { sink: DecisionSink; rec: DecisionRecord; trig: TriggerResult },
+): RetemplateResult {
+  const next = templateFields(exits, plan.tradeType, plan.risk, template);
+  const breakevenChanges = next.baseBreakevenPct !== plan.baseBreakevenPct || !same(next.breakevenR, plan.breakevenR) || !same(next.templateBufferMultiplier, plan.templateBufferMultiplier);
+  const partialChanges = next.basePartialPct !== plan.basePartialPct || next.partialClosePct !== plan.partialClosePct;
+  if (breakevenChanges && plan.breakevenState === BREAKEVEN_DONE) {
+    return { ok: false, message: `breakeven is already done for this position: strategy template ${name} would change its trigger or buffer` };
+  }
+  if (partialChanges && plan.partialState !== PARTIAL_PENDING) {
+    return { ok: false, message: `the partial close is already ${plan.partialState === PARTIAL_DONE ? 'done' : 'skipped'} for this position: strategy template ${name} would change it` };
+  }
+  const out: string[] = [];
+  const breakevenText = (r: number, pct: number): string => (Number.isNaN(r) ? `${pctText(pct)} of the way to TP` : `${decimalText(r, 2)} R`);
+  if (breakevenChanges && (next.baseBreakevenPct !== plan.baseBreakevenPct || !same(next.breakevenR, plan.breakevenR))) {
+    out.push(`breakeven trigger: ${breakevenText(plan.breakevenR, plan.baseBreakevenPct)} -> ${breakevenText(next.breakevenR, next.baseBreakevenPct)}`);
+  }
+  if (!same(next.templateBufferMultiplier, plan.templateBufferMultiplier)) out.push(`breakeven buffer: ${multText(plan.templateBufferMultiplier, 'symbol')} -> ${multText(next.templateBufferMultiplier, 'symbol')} x ATR`);
+  if (next.basePartialPct !== plan.basePartialPct) out.push(`partial trigger: ${pctText(plan.basePartialPct)} -> ${pctText(next.basePartialPct)} of the way to TP`);
+  if (next.partialClosePct !== plan.partialClosePct) out.push(`partial size: ${pctText(plan.partialClosePct)} -> ${pctText(next.partialClosePct)} of the volume`);
+  if (next.trailingEnabled !== plan.trailingEnabled) out.push(`trailing: ${plan.trailingEnabled ? 'on' : 'off'} -> ${next.trailingEnabled ? 'on' : 'off'}`);
+  if (!same(next.templateTrailingMultiplier, plan.templateTrailingMultiplier)) out.push(`trail multiplier: ${multText(plan.templateTrailingMultiplier, 'symbol')} -> ${multText(next.templateTrailingMultiplier, 'symbol')}`);
+  if (next.trailTimeframe !== plan.trailTimeframe) out.push(`trail ATR timeframe: ${plan.trailTimeframe || "the symbol's"} -> ${next.trailTimeframe || "the symbol's"}`);
+  const renamed = name !== plan.strategy || source !== plan.strategySource;
+  if (!renamed && out.length === 0) return { ok: true, change: '' };
+
+  const was = plan.strategy === '' ? 'none' : `${plan.strategy} (${plan.strategySource})`;
+  Object.assign(plan, next);
+  plan.strategy = name;
+  plan.strategySource = source;
+  if (plan.breakevenState !== BREAKEVEN_DONE) {
+    // Before breakeven both triggers are refreshed from the base anyway: recomputed now, and recorded.
+    applyTriggers(plan, features, triggers, now, ctx, 'triggers_set');
+  } else if (partialChanges) {
+    // After breakeven the triggers are no longer refreshed: only the partial's is worked out again.
+    plan.partialPct = advancedTriggers(plan.side, features, plan.baseBreakevenPct, plan.basePartialPct, triggers, ctx.trig).partialPct;
+  }
+  return { ok: true, change: `strategy template: ${was} -> ${name} (${source})${out.length > 0 ? `; ${out.join(', ')}` : ''}` };
 }

@@ -1,8 +1,9 @@
-// The Python bot's `intelligent_exits.json` rules (original spec §1.3), validated with zod and turned
-// into Warden exit plans. Missing keys take the original loader's defaults (§1.4): breakeven 30,
-// partial 60, close 50, and trailing multiplier 1.5 (it was never serialised). Percentages stored as
-// fractions by an older version (0.3 / 0.6 / 0.5) are migrated; a stop on the wrong side of entry
-// is rejected with its reason rather than imported with a negative risk.
+// The Python bot's `intelligent_exits.json` rules (an object keyed by ticket string, one rule per open
+// position), validated with zod and turned into Warden exit plans. Missing keys take the defaults the
+// bot's loader gave them: breakeven 30, partial 60, close 50, and trailing multiplier 1.5 (it was
+// never serialised). Percentages stored as fractions by an older version (0.3 / 0.6 / 0.5) are
+// migrated; a stop on the wrong side of entry is rejected with its reason rather than imported with
+// a negative risk.
 import { z } from 'zod';
 import type { Instrument } from '../domain/types.ts';
 import { BREAKEVEN_DONE, BREAKEVEN_PENDING, freshPlanProgress, noTemplate, PARTIAL_DONE, PARTIAL_PENDING, type ExitPlan } from './exitPlan.ts';
@@ -34,7 +35,7 @@ export type LegacyParse =
   | { ok: true; rule: LegacyRule; notes: string[] }
   | { ok: false; key: string; reason: string };
 
-/** The keys the original loader required (§1.4); an entry without one is skipped. */
+/** The keys the Python bot's loader required; an entry without one is skipped. */
 const REQUIRED_KEYS = ['ticket', 'symbol', 'entry_price', 'direction', 'initial_sl', 'initial_tp'] as const;
 
 /** Validates one entry of the legacy file (keyed by ticket string). */

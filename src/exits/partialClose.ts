@@ -1,4 +1,4 @@
-// Partial profit (warden.md §2): at partial % progress, close partial-close % of the ORIGINAL
+// Partial profit: at partial % progress, close partial-close % of the ORIGINAL
 // volume, rounded down to the lot step. If the close or the remainder would be below the minimum
 // lot, the skip is recorded once with its reason and not retried every tick.
 import type { Instrument, Intent, Position } from '../domain/types.ts';
@@ -22,14 +22,14 @@ export function partialVolume(
 export function decidePartial(plan: ExitPlan, pos: Position, inst: Instrument, ctx: EvalContext, out: Intent[]): boolean {
   const reached = ctx.progress >= plan.partialPct / 100;
   if (!reached && repeatsDropped(ctx, plan.lastPartial, Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached')) return false;
-  const r = beginRecord(ctx, plan, 'partial');
-  r.trigger = plan.partialPct;
+  const record = beginRecord(ctx, plan, 'partial');
+  record.trigger = plan.partialPct;
   if (!reached) {
     emitRecord(ctx, plan, 'wait', Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached');
     return false;
   }
   const v = partialVolume(plan.initialVolume, pos.volume, plan.partialClosePct, inst);
-  r.volume = v.volume;
+  record.volume = v.volume;
   if (v.skip !== null) {
     plan.partialState = PARTIAL_SKIPPED;
     plan.partialSkipReason = v.skip;

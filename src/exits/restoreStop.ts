@@ -15,12 +15,12 @@ import { respectsStopsLevel, stopLimit } from './stopRules.ts';
 export function restoreStop(plan: ExitPlan, pos: Position, inst: Instrument, ctx: EvalContext, out: Intent[]): boolean {
   if (!Number.isFinite(plan.restoreSl) || plan.pending !== null) return false;
   measurePosition(plan, pos, ctx);
-  const r = beginRecord(ctx, plan, 'restore');
-  r.oldSl = pos.sl ?? Number.NaN;
+  const record = beginRecord(ctx, plan, 'restore');
+  record.oldSl = pos.sl ?? Number.NaN;
   if (pos.sl !== null) {
     // A stop is there again (the trader's, or the venue's own): nothing is missing now.
-    r.newSl = pos.sl;
-    r.note = `the stop is back at the venue (${pos.sl}): nothing to put back`;
+    record.newSl = pos.sl;
+    record.note = `the stop is back at the venue (${pos.sl}): nothing to put back`;
     plan.restoreSl = Number.NaN;
     emitRecord(ctx, plan, 'done', 'already_protected');
     return false;
@@ -32,8 +32,8 @@ export function restoreStop(plan: ExitPlan, pos: Position, inst: Instrument, ctx
     sl = roundStop(plan.side, limit, inst.tickSize);
     note = `a stop move was cut short at the venue (the old stop cancelled, the new one not placed); the decided stop ${plan.restoreSl} is within the stops level of the price now: the tightest stop the venue accepts, ${sl}`;
   }
-  r.newSl = sl;
-  r.note = note;
+  record.newSl = sl;
+  record.note = note;
   sendIntent(ctx, plan, pos, out, 'move_stop', 'restore', plan.restoreEpisode + 1, sl, 0, note);
   return true;
 }

@@ -4,17 +4,13 @@
 // symbol's entry in exits.strategyBySymbol, else none (the exits defaults). A name no template has is
 // never ignored quietly: the API refuses it, and a comment's is recorded, with the known names, while
 // the position runs on the defaults. The template sets the base of the plan; the advanced trigger rules
-// then adjust from that base, and the session adjusts its multipliers as it adjusts the symbol's.
+// then adjust from that base, and the session adjusts its multipliers as it adjusts the symbol's (the
+// plan's side of it, a plan put on another template included, is in exitPlan.ts: that module uses this one).
 import { bySymbol } from '../domain/symbols.ts';
-import type { Session } from '../domain/sessions.ts';
 import { TIMEFRAMES, type Position, type Timeframe } from '../domain/types.ts';
-import { normaliseStrategyName, type ExitsConfig, type StrategyTemplate } from '../config/schema.ts';
-import type { MarketFeatures } from '../features/snapshot.ts';
-import { advancedTriggers, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
+import type { ExitsConfig, StrategyTemplate } from '../config/schema.ts';
+import { normaliseStrategyName } from '../domain/strategyName.ts';
 import { decimalText } from '../domain/decimalText.ts';
-import type { DecisionRecord, DecisionSink } from './decisionRecord.ts';
-import { applyTriggers, BREAKEVEN_DONE, PARTIAL_DONE, PARTIAL_PENDING, type ExitPlan } from './exitPlan.ts';
-import { bufferMultiplierFor, trailingMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
 import type { TradeType } from './tradeType.ts';
 
 /** Where a plan's template was named: the API (POST /api/trades), the position's comment, the config's symbol entry. */
@@ -148,25 +144,6 @@ export function strategyNote(exits: ExitsConfig, c: StrategyChoice): string {
 
 // Multipliers and the trail's ATR, per plan ----------------------------------------------------------------
 
-/**
- * The trail multiplier before the gates widen it: the symbol's, session-adjusted; with a template's
- * multiplier, that one, scaled by the ratio the session applies to the symbol's.
- */
-export function planTrailingMultiplier(plan: ExitPlan, p: ResolvedSymbolParams, session: Session): number {
-  const symbol = trailingMultiplierFor(p, session);
-  const t = plan.templateTrailingMultiplier;
-  if (Number.isNaN(t) || symbol === p.trailingMultiplier) return Number.isNaN(t) ? symbol : t;
-  return t * (symbol / p.trailingMultiplier);
-}
-
-/** The breakeven buffer multiplier: the symbol's, session-adjusted; a template's scaled the same way. */
-export function planBufferMultiplier(plan: ExitPlan, p: ResolvedSymbolParams, session: Session): number {
-  const symbol = bufferMultiplierFor(p, session);
-  const t = plan.templateBufferMultiplier;
-  if (Number.isNaN(t) || symbol === p.bufferMultiplier) return Number.isNaN(t) ? symbol : t;
-  return t * (symbol / p.bufferMultiplier);
-}
-
 /** Index of each timeframe in TIMEFRAMES: where its ATR is in EvalContext.atrByTimeframe. */
 export const TIMEFRAME_INDEX: Readonly<Record<Timeframe, number>> = Object.fromEntries(TIMEFRAMES.map((tf, i) => [tf, i])) as Record<Timeframe, number>;
 
@@ -175,67 +152,4 @@ export function strategyTimeframes(exits: ExitsConfig): Timeframe[] {
   const out: Timeframe[] = [];
   for (const t of Object.values(exits.strategies)) if (t.trailingTimeframe !== undefined && !out.includes(t.trailingTimeframe)) out.push(t.trailingTimeframe);
   return out;
-}
-
-// A template chosen for a plan that exists ------------------------------------------------------------------
-
-export type RetemplateResult = { ok: true; change: string } | { ok: false; message: string };
-
-const same = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
-const pctText = (x: number): string => `${decimalText(x, 1)}%`;
-const multText = (x: number, whose: string): string => (Number.isNaN(x) ? `the ${whose}'s` : decimalText(x, 2));
-
-/**
- * Puts a plan on template `name` (from `source`): its base becomes what the template gives over the
- * exits defaults, as if the position had been registered with it, and the advanced triggers are worked
- * out again from the new base. Refused, changing nothing, when it would change a step already done
- * (breakeven, or the partial close, done or skipped). Returns the change in words ('' when the plan
- * already had it all), for the trader's `manual` record.
- */
-export function retemplatePlan(
-  plan: ExitPlan,
-  exits: ExitsConfig,
-  name: string,
-  template: StrategyTemplate,
-  source: StrategySource,
-  features: MarketFeatures,
-  triggers: TriggerParams,
-  now: number,
-  ctx: { sink: DecisionSink; rec: DecisionRecord; trig: TriggerResult },
-): RetemplateResult {
-  const next = templateFields(exits, plan.tradeType, plan.risk, template);
-  const breakevenChanges = next.baseBreakevenPct !== plan.baseBreakevenPct || !same(next.breakevenR, plan.breakevenR) || !same(next.templateBufferMultiplier, plan.templateBufferMultiplier);
-  const partialChanges = next.basePartialPct !== plan.basePartialPct || next.partialClosePct !== plan.partialClosePct;
-  if (breakevenChanges && plan.breakevenState === BREAKEVEN_DONE) {
-    return { ok: false, message: `breakeven is already done for this position: strategy template ${name} would change its trigger or buffer` };
-  }
-  if (partialChanges && plan.partialState !== PARTIAL_PENDING) {
-    return { ok: false, message: `the partial close is already ${plan.partialState === PARTIAL_DONE ? 'done' : 'skipped'} for this position: strategy template ${name} would change it` };
-  }
-  const out: string[] = [];
-  const breakevenText = (r: number, pct: number): string => (Number.isNaN(r) ? `${pctText(pct)} of the way to TP` : `${decimalText(r, 2)} R`);
-  if (breakevenChanges && (next.baseBreakevenPct !== plan.baseBreakevenPct || !same(next.breakevenR, plan.breakevenR))) {
-    out.push(`breakeven trigger: ${breakevenText(plan.breakevenR, plan.baseBreakevenPct)} -> ${breakevenText(next.breakevenR, next.baseBreakevenPct)}`);
-  }
-  if (!same(next.templateBufferMultiplier, plan.templateBufferMultiplier)) out.push(`breakeven buffer: ${multText(plan.templateBufferMultiplier, 'symbol')} -> ${multText(next.templateBufferMultiplier, 'symbol')} x ATR`);
-  if (next.basePartialPct !== plan.basePartialPct) out.push(`partial trigger: ${pctText(plan.basePartialPct)} -> ${pctText(next.basePartialPct)} of the way to TP`);
-  if (next.partialClosePct !== plan.partialClosePct) out.push(`partial size: ${pctText(plan.partialClosePct)} -> ${pctText(next.partialClosePct)} of the volume`);
-  if (next.trailingEnabled !== plan.trailingEnabled) out.push(`trailing: ${plan.trailingEnabled ? 'on' : 'off'} -> ${next.trailingEnabled ? 'on' : 'off'}`);
-  if (!same(next.templateTrailingMultiplier, plan.templateTrailingMultiplier)) out.push(`trail multiplier: ${multText(plan.templateTrailingMultiplier, 'symbol')} -> ${multText(next.templateTrailingMultiplier, 'symbol')}`);
-  if (next.trailTimeframe !== plan.trailTimeframe) out.push(`trail ATR timeframe: ${plan.trailTimeframe || "the symbol's"} -> ${next.trailTimeframe || "the symbol's"}`);
-  const renamed = name !== plan.strategy || source !== plan.strategySource;
-  if (!renamed && out.length === 0) return { ok: true, change: '' };
-
-  const was = plan.strategy === '' ? 'none' : `${plan.strategy} (${plan.strategySource})`;
-  Object.assign(plan, next);
-  plan.strategy = name;
-  plan.strategySource = source;
-  if (plan.breakevenState !== BREAKEVEN_DONE) {
-    // Before breakeven both triggers are refreshed from the base anyway: recomputed now, and recorded.
-    applyTriggers(plan, features, triggers, now, ctx, 'triggers_set');
-  } else if (partialChanges) {
-    // After breakeven the triggers are no longer refreshed: only the partial's is worked out again.
-    plan.partialPct = advancedTriggers(plan.side, features, plan.baseBreakevenPct, plan.basePartialPct, triggers, ctx.trig).partialPct;
-  }
-  return { ok: true, change: `strategy template: ${was} -> ${name} (${source})${out.length > 0 ? `; ${out.join(', ')}` : ''}` };
 }

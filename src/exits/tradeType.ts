@@ -1,6 +1,7 @@
-// Trade-type classifier (seed phase 8; warden.md §2). Order: weekend (crypto only), a
-// `!force:scalp|intraday` comment, comment keywords as whole words, stop distance / ATR(H1) <= 1
-// means SCALP, session strategy (Asian range hours mean SCALP), else INTRADAY.
+// Trade-type classifier: SCALP / INTRADAY / WEEKEND, the type that decides a plan's base triggers.
+// Order: weekend (crypto only), a `!force:scalp|intraday` comment, comment keywords as whole words,
+// stop distance / ATR(H1) <= 1 means SCALP, session strategy (Asian range hours mean SCALP), else
+// INTRADAY.
 import { isWeekendWindow, sessionAt } from '../domain/sessions.ts';
 import type { ExitsConfig } from '../config/schema.ts';
 

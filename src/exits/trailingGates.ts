@@ -1,4 +1,4 @@
-// Trailing gates (seed phase 2; warden.md §2). Critical: partial done or R achieved >= 0.6.
+// Trailing gates, checked only after breakeven. Critical: partial done or R achieved >= 0.6.
 // Advisory: not in a squeeze, MTF alignment in the trade's direction >= 2, |RMAG| <= T, VWAP zone
 // not outer, nearest high-volume node >= 0.3 ATR away. Advisory failures never block trailing:
 // up to two keep the symbol's multiplier, three or more use the wide one (4/3 of it: 1.5 -> 2.0).

@@ -9,10 +9,10 @@ import { isTighterStop, offsetSteps, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import type { DecisionOutcome } from './decisionRecord.ts';
 import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
-import { BREAKEVEN_DONE, PARTIAL_DONE, type ExitPlan } from './exitPlan.ts';
+import { BREAKEVEN_DONE, PARTIAL_DONE, planBufferMultiplier, planTrailingMultiplier, type ExitPlan } from './exitPlan.ts';
 import { breakevenTarget, breakevenTriggerR } from './breakevenStop.ts';
 import type { ResolvedSymbolParams } from './symbolParams.ts';
-import { planBufferMultiplier, planTrailingMultiplier, TIMEFRAME_INDEX } from './strategyTemplates.ts';
+import { TIMEFRAME_INDEX } from './strategyTemplates.ts';
 import { copyTrailingGates, evaluateTrailingGates, NO_DATA, type GateParams } from './trailingGates.ts';
 import { frozen, respectsStopsLevel, stopLimit } from './stopRules.ts';
 
@@ -89,11 +89,11 @@ function trailDecision(
   if (failures < 0 && !plan.trailNow) return failures === NO_DATA ? 'gate_no_data' : 'critical_gate_failed';
   plan.trailingActive = true;
   const base = planTrailingMultiplier(plan, params, ctx.session);
-  const mult = failures <= ctx.exits.trailing.maxAdvisoryFailures ? base : base * ctx.exits.trailing.wideFactor;
-  plan.trailingMultiplier = mult;
-  c.multiplier = mult;
+  const multiplier = failures <= ctx.exits.trailing.maxAdvisoryFailures ? base : base * ctx.exits.trailing.wideFactor;
+  plan.trailingMultiplier = multiplier;
+  c.multiplier = multiplier;
   if (!(atr > 0)) return 'atr_unavailable';
-  let distance = atr * mult;
+  let distance = atr * multiplier;
   if (tr.fromBreakevenStop && breakevenDone && beR > 0 && plan.risk > 0) {
     // The breakeven stop's distance from price when breakeven triggered: the profit at the trigger,
     // plus the buffer below entry (buffered mode) or less the lock offset, less the spread it adds.
@@ -103,15 +103,15 @@ function trailDecision(
   }
   if (tr.tightenPerR > 0 && ctx.rAchieved > 1) distance *= Math.max(0.5, 1 - tr.tightenPerR * (ctx.rAchieved - 1));
   c.distance = distance;
-  const s = plan.side === 'buy' ? 1 : -1;
-  let sl = roundStop(plan.side, ctx.price - s * distance, inst.tickSize);
+  const direction = plan.side === 'buy' ? 1 : -1;
+  let sl = roundStop(plan.side, ctx.price - direction * distance, inst.tickSize);
   const limit = stopLimit(plan.side, inst, ctx.bid, ctx.ask);
   // Closer than the broker allows: trail to the nearest allowed level instead (further from price is safe).
   if (!respectsStopsLevel(plan.side, sl, limit)) {
     sl = roundStop(plan.side, limit, inst.tickSize);
     // A price a hair off the tick grid can round onto the wrong side of its limit (the rounding's
     // tolerance): one tick further from the price then.
-    if (!respectsStopsLevel(plan.side, sl, limit)) sl = offsetSteps(sl, -s, inst.tickSize);
+    if (!respectsStopsLevel(plan.side, sl, limit)) sl = offsetSteps(sl, -direction, inst.tickSize);
   }
   c.newSl = sl;
   if (!isTighterStop(plan.side, sl, pos.sl)) return 'not_tighter';
@@ -126,13 +126,13 @@ function trailDecision(
 /** Fills the trail rule's record from ctx.trail / ctx.gates (an intent's is emitted by sendIntent). */
 function trailRecord(ctx: EvalContext, plan: ExitPlan, pos: Position): void {
   const c = ctx.trail;
-  const r = beginRecord(ctx, plan, 'trail');
-  r.atr = c.atr;
-  r.oldSl = pos.sl ?? NaN;
-  if (c.gated) copyTrailingGates(ctx.gates, r);
-  r.multiplier = c.multiplier;
-  r.distance = c.distance;
-  r.newSl = c.newSl;
+  const record = beginRecord(ctx, plan, 'trail');
+  record.atr = c.atr;
+  record.oldSl = pos.sl ?? NaN;
+  if (c.gated) copyTrailingGates(ctx.gates, record);
+  record.multiplier = c.multiplier;
+  record.distance = c.distance;
+  record.newSl = c.newSl;
 }
 
 

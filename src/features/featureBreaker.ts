@@ -1,15 +1,15 @@
-// A circuit breaker per symbol for its features (the seed's phase 12, warden.md §5): after
+// A circuit breaker per symbol for its features: after
 // `maxFailures` failures in a row (a feed that cannot deliver, a bar that fails validation, a feature
 // update that throws) the symbol's features are held for `openMs`: positions are still evaluated at
 // each quote, with the last good values (ATR, VWAP, structure). When the time is up, the next bar is
 // tried (half-open): a success closes the breaker, a failure opens it again at once.
 // Pure bookkeeping, time passed in: the live session calls it, the engine never sees it.
-import type { BreakerHealth } from '../execution/health.ts';
+import type { BreakerHealth } from '../domain/health.ts';
 
 export interface FeatureBreakerParams {
-  /** Failures in a row that open the breaker (seed: 5). */
+  /** Failures in a row that open the breaker (execution.breakerFailures, 5 by default). */
   maxFailures: number;
-  /** How long it stays open, ms (seed: 300 s). */
+  /** How long it stays open, ms (execution.breakerOpenSec, 300 s by default). */
   openMs: number;
 }
 

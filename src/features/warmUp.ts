@@ -13,7 +13,11 @@
 //   started: an exponential average forgets its seed by (1 - alpha)^n, so it is fed until that weight
 //   is under CONVERGENCE_WEIGHT (EMA200: 691 more bars); a windowed value (Bollinger, the squeeze's
 //   100 widths) needs exactly its window. Warm-up asks the venue for barsWanted.
+import type { FeatureGap, FeatureReadiness } from '../domain/health.ts';
 import type { Bar, Timeframe } from '../domain/types.ts';
+
+// What a feature still lacks is part of the health report, whose types are the domain's.
+export type { FeatureGap, FeatureReadiness };
 
 /** Closed bars per timeframe, oldest first (the base timeframe's included, when there are any). */
 export type TimeframeHistory = Partial<Record<Timeframe, readonly Bar[]>>;
@@ -26,20 +30,7 @@ export interface FeatureRequirement {
   barsWanted: number;
 }
 
-/** A feature without a value yet: how many closed bars of its timeframe it needs and has. */
-export interface FeatureGap {
-  feature: string;
-  timeframe: Timeframe;
-  barsNeeded: number;
-  barsHave: number;
-}
-
-export interface FeatureReadiness {
-  featuresReady: boolean;
-  missing: FeatureGap[];
-}
-
-/** The seed's weight left in an exponential average once it has converged (0.1%). */
+/** The starting value's weight left in an exponential average once it has converged (0.1%). */
 export const CONVERGENCE_WEIGHT = 1e-3;
 
 /** Bars after which an exponential average with smoothing `alpha` keeps less than CONVERGENCE_WEIGHT of its seed. */

@@ -11,7 +11,29 @@
 // - `intra_week`: every other gap (daily trading breaks, minutes without a quote; a few missing minutes
 //   of a 24/7 crypto market on a Saturday do not cover the whole Saturday).
 import type { BarSeries } from './barSeries.ts';
-import type { Gap, GapSummary } from '../replay/reportModel.ts';
+
+/** One gap in a bar series (the replay report lists them). */
+export interface Gap {
+  /** Open time of the last bar before the gap and of the first bar after it. */
+  from: number;
+  to: number;
+  minutes: number;
+  /** See the kinds above: weekend (over a Saturday, at most 4 days), outage (over a day otherwise), intra_week. */
+  kind: 'weekend' | 'intra_week' | 'outage';
+}
+
+export interface GapSummary {
+  count: number;
+  weekend: number;
+  /** Gaps of a day or less that are not a weekend (trading breaks, missing minutes). */
+  intraWeek: number;
+  /** Gaps longer than a day that are not a weekend: a holiday closure or a feed outage. */
+  outage: number;
+  /** The longest gaps first (at most 10). */
+  longest: Gap[];
+  /** Every gap, in time order. */
+  list: Gap[];
+}
 
 const DAY = 86_400_000;
 const LONGEST = 10;

@@ -1,4 +1,4 @@
-// Reads bars in Warden's uniform CSV layout (the layout of ../shared/data):
+// Reads bars in Warden's uniform CSV layout (one bar per row; the layout of the market data Warden is tested on):
 //   time,open,high,low,close,volume,spread
 // time = bar open, ISO-8601 UTC with Z; volume empty when unknown (-> 0); spread in price units,
 // empty when unknown (-> NaN). Bad rows are reported with file:line and the reason, never guessed.
@@ -6,16 +6,13 @@
 // than split + regex + Date.parse; it also refuses dates Date.parse would roll over (Feb 30, 24:00).
 import { readFileSync } from 'node:fs';
 import type { Bar } from '../domain/types.ts';
-import { BarSink, countLines } from './importers/scan.ts';
+import { BarSink, countLines, type RowError } from './importers/scan.ts';
 import { readUniformRows } from './importers/uniform.ts';
 
-export const UNIFORM_HEADER = 'time,open,high,low,close,volume,spread';
+// Every bar and entries reader reports its bad rows in this shape; the row checks that make them are the scanner's.
+export type { RowError };
 
-export interface RowError {
-  file: string;
-  line: number;
-  reason: string;
-}
+export const UNIFORM_HEADER = 'time,open,high,low,close,volume,spread';
 
 export interface ParsedBars {
   bars: Bar[];

@@ -4,7 +4,8 @@
 // credentials: they live in true private fields (never serialized by a logger) and are scrubbed from
 // every message, the service's own answers included (an answer may echo the request path).
 import { z } from 'zod';
-import type { NotificationEvent, Severity } from './notificationEvent.ts';
+import { DEFAULT_TELEGRAM_API, type Severity } from '../config/notifySchema.ts';
+import type { NotificationEvent } from './notificationEvent.ts';
 
 export interface NotificationChannel {
   /** Names the channel in stats and logs ('discord', 'telegram'). Never a secret. */
@@ -31,7 +32,6 @@ export class ChannelError extends Error {
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
-export const DEFAULT_TELEGRAM_API = 'https://api.telegram.org';
 const EXCERPT_CHARS = 200;
 export const REDACTED_SECRET = '[redacted]';
 

@@ -4,13 +4,12 @@
 import { decimalText } from '../domain/decimalText.ts';
 import { closesHedge, ticketOfKey } from '../domain/lifetime.ts';
 import type { ExitRule, Intent } from '../domain/types.ts';
+import { SEVERITIES, type Severity } from '../config/notifySchema.ts';
 import type { ExecutionResult } from '../execution/intentExecutor.ts';
 import type { DecisionRecord } from '../exits/decisionRecord.ts';
 
 export type NotificationKind = 'action' | 'state_change' | 'failed_intent' | 'ownership';
 
-export const SEVERITIES = ['info', 'warning', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
 
 /** True when `s` is at least as severe as `min`. */
 export function atLeast(s: Severity, min: Severity): boolean {

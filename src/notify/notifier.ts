@@ -5,7 +5,8 @@
 // asked for a wait of its own (429) or the failure cannot pass (bad token, deleted webhook).
 import type { Logger } from 'pino';
 import { ChannelError, type NotificationChannel } from './channels.ts';
-import { atLeast, type NotificationEvent, type Severity } from './notificationEvent.ts';
+import type { Severity } from '../config/notifySchema.ts';
+import { atLeast, type NotificationEvent } from './notificationEvent.ts';
 
 export const DEFAULT_QUEUE_SIZE = 1000;
 export const DEFAULT_MAX_ATTEMPTS = 5;

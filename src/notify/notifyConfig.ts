@@ -1,81 +1,14 @@
-// The `notify:` config section and the notifier it builds. The credentials (Discord's webhook URL,
-// Telegram's bot token and chat) may stay out of the file: `notifyFromEnv` fills them from
-// WARDEN_DISCORD_WEBHOOK_URL, WARDEN_TELEGRAM_BOT_TOKEN and WARDEN_TELEGRAM_CHAT_ID. Messages about a
-// bad credential name the field and what is allowed, never the value (it may be a secret).
+// The notifier a `notify:` config section builds (the section's schema is config/notifySchema.ts). The
+// credentials (Discord's webhook URL, Telegram's bot token and chat) may stay out of the file:
+// `notifyFromEnv` fills them from WARDEN_DISCORD_WEBHOOK_URL, WARDEN_TELEGRAM_BOT_TOKEN and
+// WARDEN_TELEGRAM_CHAT_ID. Messages about a bad credential name the field and what is allowed, never the
+// value (it may be a secret).
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ConfigError } from '../config/errors.ts';
-import { DEFAULT_TELEGRAM_API, DiscordWebhookChannel, TelegramBotChannel, type NotificationChannel } from './channels.ts';
+import { botToken, chatId, DEFAULT_TELEGRAM_API, NOTIFY_ENV, TELEGRAM_COMMAND_DEFAULTS, webhookUrl, type NotifyConfig } from '../config/notifySchema.ts';
+import { DiscordWebhookChannel, TelegramBotChannel, type NotificationChannel } from './channels.ts';
 import { Notifier, type NotifierOptions } from './notifier.ts';
-import { SEVERITIES } from './notificationEvent.ts';
-
-export const NOTIFY_ENV = {
-  discordWebhookUrl: 'WARDEN_DISCORD_WEBHOOK_URL',
-  telegramBotToken: 'WARDEN_TELEGRAM_BOT_TOKEN',
-  telegramChatId: 'WARDEN_TELEGRAM_CHAT_ID',
-} as const;
-
-const httpUrl = (example: string) => z.url({ protocol: /^https?$/, error: `must be an http(s) URL, e.g. ${example}` });
-
-const webhookUrl = () => httpUrl('https://discord.com/api/webhooks/<id>/<token>');
-const botToken = () => z.string().regex(/^\d+:[A-Za-z0-9_-]+$/, { error: 'must be the token @BotFather gave, e.g. 123456789:AAE...' });
-const CHAT_ID_ALLOWED = 'must be a chat id (a whole number, negative for groups) or @channelusername';
-// The message on each option too: zod reports the option whose type matched, not the union.
-const chatId = () =>
-  z.union([z.number({ error: CHAT_ID_ALLOWED }).int({ error: CHAT_ID_ALLOWED }), z.string().regex(/^(-?\d+|@[A-Za-z0-9_]{5,})$/, { error: CHAT_ID_ALLOWED })], {
-    error: CHAT_ID_ALLOWED,
-  });
-
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
-
-/** The Telegram command settings when the file says nothing of them (the bot's credentials from the environment alone). */
-export const TELEGRAM_COMMAND_DEFAULTS = { commands: false, commandsPerMinute: 20, pollTimeoutSec: 30 } as const;
-
-export const notifySchema = z
-  .strictObject({
-    discord: z
-      .strictObject({
-        /** Secret: may come from WARDEN_DISCORD_WEBHOOK_URL instead. */
-        webhookUrl: webhookUrl().optional(),
-        /** Overrides the webhook's display name. */
-        username: z.string().min(1).max(80).optional(),
-      })
-      .optional(),
-    telegram: z
-      .strictObject({
-        /** Secret: may come from WARDEN_TELEGRAM_BOT_TOKEN instead. */
-        botToken: botToken().optional(),
-        /** May come from WARDEN_TELEGRAM_CHAT_ID instead. */
-        chatId: chatId().optional(),
-        apiBaseUrl: httpUrl('https://api.telegram.org').default(DEFAULT_TELEGRAM_API),
-        /**
-         * Answer commands sent in the chat (/status, /positions, /trade, /exits_on, /exits_off, /trail,
-         * /shadow, /help) by long-polling the bot's updates. Off by default: some commands change a
-         * position's exits, and a bot that already has a webhook or another poller cannot be polled.
-         */
-        commands: z.boolean().default(TELEGRAM_COMMAND_DEFAULTS.commands),
-        /** Commands answered per minute from the chat; past it one polite refusal, then silence until the minute has passed. */
-        commandsPerMinute: int(1, 600).default(TELEGRAM_COMMAND_DEFAULTS.commandsPerMinute),
-        /** How long one getUpdates call waits for a message, seconds (Telegram's long-poll timeout). */
-        pollTimeoutSec: int(1, 50).default(TELEGRAM_COMMAND_DEFAULTS.pollTimeoutSec),
-      })
-      .optional(),
-    /** Events below this severity are not sent. */
-    minSeverity: z.enum(SEVERITIES).default('info'),
-    /** Events waiting per channel; when full the oldest is dropped. */
-    queueSize: int(1, 100_000).default(1000),
-    /** Sends of one event per channel at most. */
-    maxAttempts: int(1, 20).default(5),
-    /** Time a send may take before it counts as failed, ms. */
-    timeoutMs: int(100, 120_000).default(10_000),
-    /** Wait before the first retry, ms; doubles at each further one (a 429's retry_after wins). */
-    retryBaseMs: int(0, 600_000).default(1000),
-    /** Longest backoff wait, ms. */
-    retryMaxMs: int(0, 3_600_000).default(60_000),
-  })
-  .prefault({});
-
-export type NotifyConfig = z.infer<typeof notifySchema>;
 
 /** A credential from the environment that is not valid, or a channel left without one. */
 export class NotifyConfigError extends Error {

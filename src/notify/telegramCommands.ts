@@ -14,7 +14,7 @@ import type { WardenStore } from '../store/store.ts';
 import type { AccountFigures, AccountFiguresSnapshot } from '../service/accountFigures.ts';
 import { escapeHtml } from './channels.ts';
 import type { Sleep } from './notifier.ts';
-import { NOTIFY_ENV, type NotifyConfig } from './notifyConfig.ts';
+import { NOTIFY_ENV, type NotifyConfig } from '../config/notifySchema.ts';
 import { TelegramCommandPoller, type BotCommand } from './telegramPoller.ts';
 
 /** What the commands read and act on: the running service's parts. */

@@ -12,27 +12,10 @@ import { DEFAULT_MAX_GAP_MS } from '../market/gaps.ts';
 import { seededRandom } from '../market/sampleMarket.ts';
 import type { RowError } from '../market/uniformCsv.ts';
 import { stopsProblem, symbolProblem, volumeProblem } from './entries/rules.ts';
+import type { ReplayEntry } from './replayEntry.ts';
 
-export interface ReplayEntry {
-  /** Epoch ms; the position opens at the first bar whose open time is >= this. */
-  time: number;
-  side: Side;
-  volume: number;
-  /** Absolute stop / target prices (entries file). */
-  sl: number | null;
-  tp: number | null;
-  /** Generated entries: stop and target as distances from the actual fill price. */
-  slDistance: number;
-  tpDistance: number;
-  comment: string;
-  /** Where the entry came from, for messages: "file:line" or "generated #n". */
-  source: string;
-  /**
-   * A venue's history only: the price the trade was filled at there. Informational (the replay fills at
-   * the bar's open, as for every entry); absent for the entries CSV and generated entries.
-   */
-  venuePrice?: number;
-}
+// The entry's type is shared with the entries' row checks (entries/rules.ts), which this module runs.
+export type { ReplayEntry };
 
 export const ENTRIES_HEADER = 'time,symbol,side,volume,sl,tp,comment';
 
@@ -155,8 +138,8 @@ export const firstAlternateSide = (seed: number): Side => (seed % 2 === 1 ? 'buy
 
 /**
  * Reproducible entries: every N bars (after warm-up and once ATR is ready) an entry at that bar's
- * close, i.e. the next bar's open; sides alternating from the seed's first side (see
- * firstAlternateSide) or drawn from the seed; SL = k x ATR from the fill price, TP = RR x SL.
+ * close, i.e. the next bar's open; sides alternating from the first side `seed` picks (see
+ * firstAlternateSide) or drawn from `seed`; SL = k x ATR from the fill price, TP = RR x SL.
  * Independent of the exit config, so `--compare` runs see the same trades.
  */
 export function generateEntries(bars: BarSource, baseTimeframe: Timeframe, o: GeneratedEntriesOptions): ReplayEntry[] {

@@ -1,8 +1,10 @@
-// Trade statistics and the seed's success metrics over a replay's trades. Shares are 0..1.
+// Trade statistics and the exit system's success rates over a replay's trades (the targets: RMAG
+// trigger rate < 50%, trailing activation after breakeven > 80%, breakeven hit rate < 30%, DTMS
+// action rate > 0%). Shares are 0..1.
 //   rmagTriggerRate         trades whose triggers were tightened by RMAG stretch at any refresh
 //   breakevenRate           trades whose plan reached breakeven
 //   trailingActivationRate  of those, trades whose stop actually trailed (at least one applied move)
-//   trailingGateRate        of those, trades whose trail's critical gate passed (the seed's own reading)
+//   trailingGateRate        of those, trades whose trail's critical gate passed (a looser reading of "activated")
 //   breakevenHitRate        trades that reached breakeven and then closed at a stop before any trail
 //                           move, whoever set that stop (the breakeven rule, or DTMS tightening it)
 //   dtmsActionRate          trades with at least one DTMS action applied at the broker

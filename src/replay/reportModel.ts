@@ -1,6 +1,10 @@
 // What a replay produces, as data: report.json is `ReplayReport` as written; report.html renders it
 // with the per-trade charts. Times are epoch ms here and ISO-8601 UTC strings in the files.
 import type { Side } from '../domain/types.ts';
+import type { Gap, GapSummary } from '../market/gaps.ts';
+
+// The gaps of the bars are part of the report (`ReplayReport.gaps`): their types live with the gap finder.
+export type { Gap, GapSummary };
 
 /** How a position ended. `breakeven_stop`/`trailing_stop`: the SL that filled was set by that rule. */
 /** `data_gap`: closed at the last bar before a data boundary (a hole longer than the replay's max gap). */
@@ -71,33 +75,11 @@ export interface TradeRow {
   /** When breakeven and the first trail move were applied; null: never. */
   breakevenTime: number | null;
   firstTrailTime: number | null;
-  /** The trail's critical gate passed at least once (the seed's reading of "trailing activated"). */
+  /** The trail's critical gate passed at least once (counted as "trailing activated"). */
   trailGatePassed: boolean;
   /** When DTMS first left HEALTHY for the trade, and first moved its stop; null: never. */
   dtmsWarningTime: number | null;
   dtmsStopTime: number | null;
-}
-
-export interface Gap {
-  /** Open time of the last bar before the gap and of the first bar after it. */
-  from: number;
-  to: number;
-  minutes: number;
-  /** See src/market/gaps.ts: weekend (over a Saturday, at most 4 days), outage (over a day otherwise), intra_week. */
-  kind: 'weekend' | 'intra_week' | 'outage';
-}
-
-export interface GapSummary {
-  count: number;
-  weekend: number;
-  /** Gaps of a day or less that are not a weekend (trading breaks, missing minutes). */
-  intraWeek: number;
-  /** Gaps longer than a day that are not a weekend: a holiday closure or a feed outage. */
-  outage: number;
-  /** The longest gaps first (at most 10). */
-  longest: Gap[];
-  /** Every gap, in time order. */
-  list: Gap[];
 }
 
 export interface DataSummary {
@@ -137,7 +119,7 @@ export interface DtmsSummary {
   enabled: boolean;
   /** Deep checks run (every 15 min of engine time per defended position by default). */
   deepChecks: number;
-  /** Trades with at least one DTMS action applied at the broker / trades (the seed's DTMS action rate). */
+  /** Trades with at least one DTMS action applied at the broker / trades. */
   actionRate: number;
   /** State changes by 'FROM->TO', e.g. 'HEALTHY->WARNING_L1'. */
   transitions: Record<string, number>;

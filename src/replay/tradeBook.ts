@@ -44,7 +44,7 @@ export interface TradeState {
   /** When breakeven and the first trail move were applied at the broker (NaN: never). */
   breakevenTime: number;
   firstTrailTime: number;
-  /** The trail rule's critical gate passed at least once (the seed's "trailing activated" reading). */
+  /** The trail rule's critical gate passed at least once (the loose reading of "trailing activated"). */
   trailGatePassed: boolean;
   /** When DTMS first left HEALTHY for this trade, and first moved its stop (NaN: never). */
   dtmsWarningTime: number;

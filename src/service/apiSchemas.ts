@@ -226,8 +226,8 @@ export const healthSchema = z
   .meta({ id: 'Health' });
 
 /**
- * /api/dtms/trade/{ticket} for a ticket Warden does not manage: the API's error shape and the seed's
- * (success false, a summary, trade_info null) in one body, so both kinds of client read it.
+ * /api/dtms/trade/{ticket} for a ticket Warden does not manage: the API's error shape and the DTMS
+ * trade JSON's (success false, a summary, trade_info null) in one body, so both kinds of client read it.
  */
 export const dtmsTradeNotFoundSchema = z
   .object({ error: z.literal('not_found'), message: z.string(), success: z.literal(false), summary: z.string(), trade_info: z.null() })

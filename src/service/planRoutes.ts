@@ -1,5 +1,5 @@
 // The API's plan operations beside the read views: change a plan's parameters, register a trade
-// (the seed's auto-registration path: a position just opened is managed at once, with the given
+// (the auto-registration path: a position just opened is managed at once, with the given
 // parameters), and statistics over the intent journal. Mutations run between two engine steps
 // (AccountSession.act) and are stored before the answer.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -1,8 +1,8 @@
 // What the API shows of the live session, as plain JSON: a position with its exit plan and DTMS
-// state, the seed's /api/dtms/trade/{ticket} shape, the DTMS status, actions and engine. Built from
-// the engine's and the store's current state; NaN ("not known yet") becomes null, as JSON has no NaN.
-// Times are ISO 8601 UTC strings (apiTime), null when not known: the engine and the store keep epoch
-// ms, and the API turns them into ISO here, at its edge.
+// state, the DTMS trade JSON of /api/dtms/trade/{ticket}, the DTMS status, actions and engine. Built
+// from the engine's and the store's current state; NaN ("not known yet") becomes null, as JSON has no
+// NaN. Times are ISO 8601 UTC strings (apiTime), null when not known: the engine and the store keep
+// epoch ms, and the API turns them into ISO here, at its edge.
 //
 // The engine and the HTTP handlers share one thread, so the hot views (the positions list, one
 // position, a trade's DTMS JSON and stop path, the DTMS status) are built at most once per change of
@@ -12,7 +12,8 @@ import { breakevenTriggerR } from '../exits/breakevenStop.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE } from '../exits/exitPlan.ts';
 import type { AccountSession } from '../execution/accountSession.ts';
 import { realizedSoFar, wardenBook } from '../execution/realized.ts';
-import type { ShadowExit, ShadowScore } from '../execution/shadowBook.ts';
+import type { ShadowExit } from '../domain/shadowBookSnapshot.ts';
+import type { ShadowScore } from '../execution/shadowBook.ts';
 import type { StoredIntent, WardenStore } from '../store/store.ts';
 
 const known = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
@@ -55,7 +56,7 @@ export interface PositionView {
   rAchieved: number | null;
   /** Share of the way from entry to the take profit (to 2R without one), %. */
   progressPct: number | null;
-  /** Who moves the stop now: the exit plan, or DTMS (warden.md §4). */
+  /** Who moves the stop now: the exit plan, or DTMS (from WARNING_L2 or HEDGED until HEALTHY again). */
   stopOwner: 'exit_plan' | 'dtms';
   exits: {
     enabled: boolean;
@@ -237,7 +238,11 @@ export function positionViews(session: AccountSession): PositionView[] {
     .filter((v): v is PositionView => v !== null);
 }
 
-/** The seed's JSON for /api/dtms/trade/{ticket} (phase 6 item 6), for a ticket Warden manages. */
+/**
+ * The DTMS trade JSON of /api/dtms/trade/{ticket}, for a ticket Warden manages: snake_case, in the
+ * shape the original bot's DTMS trade page reads (success, summary, trade_info with the state, score,
+ * warnings, actions taken and performance).
+ */
 export function dtmsTradeView(session: AccountSession, store: WardenStore, ticket: string) {
   const v = positionViewOfTicket(session, ticket);
   if (v === null) return null;
@@ -429,7 +434,7 @@ export class LiveViews {
     return key === undefined ? null : this.positionJsonOf(key);
   }
 
-  /** The seed's DTMS trade JSON of a ticket (null: not managed). */
+  /** The DTMS trade JSON of a ticket (null: not managed). */
   dtmsTrade(ticket: string): string | null {
     return this.kept(this.trades, ticket, () => jsonOf(dtmsTradeView(this.session, this.store, ticket)));
   }

@@ -20,8 +20,8 @@ import type { DtmsRegime, DtmsSession, DtmsStructure, DtmsVolatility } from '../
 import type { DtmsConfluence, DtmsScore } from '../dtms/signalScore.ts';
 import { TIMEFRAMES, type Position } from '../domain/types.ts';
 import type { OrphanHedge } from '../engine/exitEngine.ts';
-import type { ShadowBookSnapshot, ShadowExit, ShadowFill, ShadowPosition } from '../execution/shadowBook.ts';
-import type { BreakerHealth, FeaturesHealth, FeedHealth, HealthReport, HealthStatus, IntentHealth } from '../execution/health.ts';
+import type { ShadowBookSnapshot, ShadowExit, ShadowFill, ShadowPosition } from '../domain/shadowBookSnapshot.ts';
+import type { BreakerHealth, FeaturesHealth, FeedHealth, HealthReport, HealthStatus, IntentHealth } from '../domain/health.ts';
 import { StoreError, type ClosedTrade, type ClosedTradeDeal, type ClosedTradeExit, type ClosedTradeHedge, type ClosedTradeSource, type IntentStatus, type SessionOwner, type StoredDefence, type StoredLifetime, type StoredPaperAccount, type StoredSessionState } from './store.ts';
 import type { PaperBrokerSnapshot } from '../brokers/paperBroker.ts';
 

@@ -4,14 +4,18 @@ import { existsSync, linkSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describeStoreFailure, StoreError } from './store.ts';
 import { APPLICATION, checkHeader, isErrno, WARDEN_APPLICATION_ID } from './sqliteFile.ts';
-import type { Migration } from './sqliteMigrations.ts';
+
+/** A schema step as sqliteMigrations.ts lists them (its migrations), applied to a connection. */
+export interface SchemaStep {
+  up(db: Database.Database): void;
+}
 
 /**
  * Builds a new store in `<file>.creating-<pid>` (rollback journal: it is complete in the one file once
  * committed), then puts it at `file`: linked (which fails rather than replace a file that appeared in
  * the meantime), or renamed over an empty file.
  */
-export function createStore(file: string, replaceEmpty: boolean, options: { now: number; createdBy?: string }, migrations: readonly Migration[]): void {
+export function createStore(file: string, replaceEmpty: boolean, options: { now: number; createdBy?: string }, migrations: readonly SchemaStep[]): void {
   if (existsSync(`${file}-wal`)) {
     throw new StoreError('io', file, `${file}: refusing to create a store: a ${file}-wal from another database is beside it (move it away first)`);
   }
@@ -55,7 +59,7 @@ export function createStore(file: string, replaceEmpty: boolean, options: { now:
 }
 
 /** Takes `db` from schema `from` to the last of `migrations`, one version at a time (run inside a transaction). */
-export function applyMigrations(db: Database.Database, from: number, migrations: readonly Migration[]): void {
+export function applyMigrations(db: Database.Database, from: number, migrations: readonly SchemaStep[]): void {
   for (let v = from + 1; v <= migrations.length; v++) {
     migrations[v - 1]!.up(db);
     db.pragma(`user_version = ${v}`);

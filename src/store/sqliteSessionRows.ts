@@ -4,8 +4,8 @@
 // store.
 import type Database from 'better-sqlite3';
 import type { Position } from '../domain/types.ts';
-import type { HealthReport } from '../execution/health.ts';
-import type { ShadowBookSnapshot } from '../execution/shadowBook.ts';
+import type { HealthReport } from '../domain/health.ts';
+import type { ShadowBookSnapshot } from '../domain/shadowBookSnapshot.ts';
 import { decodeRecord, encodeRecord, healthReportSchema, paperAccountSchema, positionSchema, sessionOwnerSchema, sessionStateSchema, shadowBookSchema } from './records.ts';
 import type { SessionOwner, StoredPaperAccount, StoredPosition, StoredSessionState } from './store.ts';
 

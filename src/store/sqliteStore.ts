@@ -16,8 +16,8 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Intent, Position } from '../domain/types.ts';
-import type { HealthReport } from '../execution/health.ts';
-import type { ShadowBookSnapshot } from '../execution/shadowBook.ts';
+import type { HealthReport } from '../domain/health.ts';
+import type { ShadowBookSnapshot } from '../domain/shadowBookSnapshot.ts';
 import type { DecisionRecord } from '../exits/decisionRecord.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
 import { applyMigrations, createStore } from './sqliteCreate.ts';

@@ -1,4 +1,4 @@
-// What Warden keeps across restarts (issue 5), as its callers see it: exit plans, DTMS state, the
+// What Warden keeps across restarts, as its callers see it: exit plans, DTMS state, the
 // decision journal, the intent journal and the imported legacy rules, one record per key, plain data
 // in and out. Nothing here names SQLite: `sqliteStore.ts` is the embedded implementation, and a server
 // database would be another file implementing the same interface.
@@ -7,7 +7,7 @@
 // microseconds, and `transaction(fn)` groups the writes of one step (an intent journaled with the plan
 // that sent it) without an await inside a transaction. A server backend would keep this shape by
 // writing through a local journal, or the interface grows an async twin; the core never sees either.
-import type { ShadowBookSnapshot } from '../execution/shadowBook.ts';
+import type { ShadowBookSnapshot } from '../domain/shadowBookSnapshot.ts';
 import type { DecisionRecord } from '../exits/decisionRecord.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
 import type { LegacyRule } from '../exits/legacyRule.ts';
@@ -15,7 +15,7 @@ import type { DefenceSnapshot } from '../dtms/defensiveIntents.ts';
 import type { ExitRule, Intent, IntentKind, Position, Side } from '../domain/types.ts';
 import type { OrphanHedge } from '../engine/exitEngine.ts';
 import type { PaperAccountSnapshot } from '../brokers/paperAccount.ts';
-import type { HealthReport } from '../execution/health.ts';
+import type { HealthReport } from '../domain/health.ts';
 
 /**
  * A position's DTMS bookkeeping beside its exit plan: the engine's own snapshot of it (the machine,

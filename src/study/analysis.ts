@@ -28,7 +28,7 @@ export interface StudySetInfo {
   spreadNote: string | null;
 }
 
-/** The seed's success targets, judged on the pooled rates. */
+/** The exit system's success targets, judged on the pooled rates. */
 export const TARGETS = {
   rmagTriggerRate: { below: 0.5, label: 'RMAG trigger rate < 50%' },
   trailingActivationRate: { above: 0.8, label: 'trailing activation after breakeven > 80%' },
@@ -38,7 +38,7 @@ export const TARGETS = {
 } as const;
 export type TargetName = keyof typeof TARGETS;
 
-export type SeedRates = Pick<ReplayMetrics, 'rmagTriggerRate' | 'breakevenRate' | 'trailingActivationRate' | 'trailingGateRate' | 'breakevenHitRate' | 'dtmsActionRate' | 'dtmsFirstHourRate'>;
+export type SuccessRates = Pick<ReplayMetrics, 'rmagTriggerRate' | 'breakevenRate' | 'trailingActivationRate' | 'trailingGateRate' | 'breakevenHitRate' | 'dtmsActionRate' | 'dtmsFirstHourRate'>;
 
 export interface ConfigFigures {
   config: string;
@@ -54,7 +54,7 @@ export interface ConfigFigures {
   giveback: MeanSe;
   meanMaeR: number | null;
   /** Pooled over runs, each rate weighted by its own denominator (trades, or breakeven trades). */
-  seed: SeedRates;
+  seed: SuccessRates;
   targets: Record<TargetName, boolean | null>;
   /** Share of trades per exit reason (reasons that occurred). */
   exitMix: Partial<Record<ExitReason, number>>;
@@ -156,7 +156,7 @@ export function studyTrades(c: TradeColumns): StudyTrade[] {
   return out;
 }
 
-function poolRates(ms: readonly ReplayMetrics[]): SeedRates {
+function poolRates(ms: readonly ReplayMetrics[]): SuccessRates {
   const w = (f: (m: ReplayMetrics) => number, weight: (m: ReplayMetrics) => number) => {
     let s = 0;
     let n = 0;
@@ -179,7 +179,7 @@ function poolRates(ms: readonly ReplayMetrics[]): SeedRates {
   };
 }
 
-function judge(rates: SeedRates, info: StudyConfigInfo): Record<TargetName, boolean | null> {
+function judge(rates: SuccessRates, info: StudyConfigInfo): Record<TargetName, boolean | null> {
   const out = {} as Record<TargetName, boolean | null>;
   for (const [name, t] of Object.entries(TARGETS) as [TargetName, (typeof TARGETS)[TargetName]][]) {
     const on = name.startsWith('dtms') ? info.dtms : name === 'rmagTriggerRate' ? info.rmag : info.manages;

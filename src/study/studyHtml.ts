@@ -1,5 +1,5 @@
 // study.html: a study as ONE self-contained page (inline CSS and SVG, no external asset): how to read
-// it, the setup, the paired differences, the seed's targets marked pass/fail, capture and whipsaw,
+// it, the setup, the paired differences, the success targets marked pass/fail, capture and whipsaw,
 // the exit mix, the DTMS warning's forecast, equity curves per set and an R histogram per config.
 // Deterministic: the same report gives the same bytes.
 import { escapeHtml } from '../replay/reportHtml.ts';

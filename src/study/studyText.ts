@@ -1,5 +1,5 @@
 // The compact table `warden study` prints: one row per set and config (then pooled), with the
-// expectancy, the paired differences against the baselines and the seed's rates.
+// expectancy, the paired differences against the baselines and the success rates.
 import type { MeanSe } from './stats.ts';
 import type { StudyReport } from './analysis.ts';
 

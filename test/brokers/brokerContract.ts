@@ -1,7 +1,7 @@
-// The broker contract (issue 7, brokers.md §6.2): what every adapter must do, whatever the venue. The
-// paper account runs it always; each real adapter runs it against its recorded fixtures or its SDK
-// fake. A harness gives the suite a venue it can set up: open a position as a trader would, move the
-// market, make the next request fail a given way.
+// The broker contract: what every adapter must do, whatever the venue. The paper account runs it
+// always; each real adapter runs it against its recorded fixtures or its SDK fake. A harness gives
+// the suite a venue it can set up: open a position as a trader would, move the market, make the next
+// request fail a given way.
 import { describe, expect, it } from 'vitest';
 import { RETCODE, type BrokerAnswer } from '../../src/brokers/brokerAnswer.ts';
 import type { AccountMode, BrokerPort } from '../../src/brokers/brokerPort.ts';

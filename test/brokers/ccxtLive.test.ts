@@ -1,11 +1,11 @@
-// Opt-in, read-only smoke test of the ccxt adapter against Binance demo trading (demo-fapi.binance.com,
-// brokers.md §6.2): the account mode, BTC/USDT:USDT's rules, a quote, 5 closed M1 candles, the
+// Opt-in, read-only smoke test of the ccxt adapter against Binance demo trading
+// (demo-fapi.binance.com): the account mode, BTC/USDT:USDT's rules, a quote, 5 closed M1 candles, the
 // positions. It runs only with WARDEN_CCXT_API_KEY, WARDEN_CCXT_SECRET (demo keys) and
 // BINANCE_DEMO_LIVE=1 set; otherwise it is skipped and says why. It never trades: the transport
 // refuses every request but GET, so a mistake here cannot place or cancel an order.
 import { afterAll, describe, expect, it } from 'vitest';
 import { CcxtBroker } from '../../src/brokers/ccxtBroker.ts';
-import { BROKER_ENV } from '../../src/config/schema.ts';
+import { BROKER_ENV } from '../../src/config/brokerSchema.ts';
 
 const SYMBOL = 'BTC/USDT:USDT';
 const apiKey = process.env[BROKER_ENV.ccxtApiKey] ?? '';

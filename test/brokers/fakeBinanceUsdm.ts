@@ -1,13 +1,13 @@
 // An in-memory Binance USD-M futures REST API for the ccxt adapter's tests, served through ccxt's
-// `fetchImplementation` (brokers.md §3.5). It knows one test market, XAUUSDT (`XAU/USDT:USDT`, listed
-// on Binance USD-M; gold-like prices fit the contract's 2000), positions per symbol and side, open
-// conditional (algo) orders, the market orders it filled (queryable by client id, as GET
-// /fapi/v1/order is), M1 klines fed by the test (served per interval), a book ticker, and the order
-// rules the adapter must respect: lot size, tick size, min notional (one-way: unless reduce-only;
-// hedge mode: see `hedgeCloseMinNotional`), reduce-only never flipping, positionSide in hedge mode and
-// never together with reduceOnly, one closePosition stop per side (-4130), a quantity stop's quantity on
-// the lot grid, a stop that would trigger at once. A request it does not know is recorded and throws:
-// `unexpected` must stay empty.
+// `fetchImplementation` (ccxt's hook for its HTTP transport, so no network is needed). It knows one
+// test market, XAUUSDT (`XAU/USDT:USDT`, listed on Binance USD-M; gold-like prices fit the contract's
+// 2000), positions per symbol and side, open conditional (algo) orders, the market orders it filled
+// (queryable by client id, as GET /fapi/v1/order is), M1 klines fed by the test (served per
+// interval), a book ticker, and the order rules the adapter must respect: lot size, tick size, min
+// notional (one-way: unless reduce-only; hedge mode: see `hedgeCloseMinNotional`), reduce-only never
+// flipping, positionSide in hedge mode and never together with reduceOnly, one closePosition stop per
+// side (-4130), a quantity stop's quantity on the lot grid, a stop that would trigger at once. A
+// request it does not know is recorded and throws: `unexpected` must stay empty.
 // It records each position's protected quantity after every change (`protectedHistory`: what its stops
 // would close, capped at the size), so a test can hold the adapter to "a stop, once there, never
 // covers less than the open size" (brokerContract.ts: protectionLapses).

@@ -1,5 +1,5 @@
 // A fake of MetaApi's SDK connection (MetaApiGateway) for the MetaApi adapter's tests: an MT5 account
-// with MT5's trade rules (brokers.md §5.1) answering the way the SDK does. Success resolves with
+// with MT5's trade rules (stops and freeze levels, volume steps, hedging or netting) answering the way the SDK does. Success resolves with
 // {numericCode, stringCode, message, orderId, positionId}; a refusal throws an error shaped like the
 // SDK's TradeError (name 'TradeError', numericCode, stringCode), and the other SDK errors likewise by
 // name (TooManyRequestsError with metadata.recommendedRetryTime, TimeoutError, NotFoundError,

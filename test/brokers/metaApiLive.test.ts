@@ -1,13 +1,13 @@
-// Opt-in, read-only smoke test of the MetaApi adapter against a real MT4/MT5 account on metaapi.cloud
-// (brokers.md §6.2): the account mode, the instrument of WARDEN_METAAPI_SYMBOL (default XAUUSD), a
-// quote, the last 5 closed M1 candles, the positions. It runs only with WARDEN_METAAPI_TOKEN,
+// Opt-in, read-only smoke test of the MetaApi adapter against a real MT4/MT5 account on
+// metaapi.cloud: the account mode, the instrument of WARDEN_METAAPI_SYMBOL (default XAUUSD), a quote,
+// the last 5 closed M1 candles, the positions. It runs only with WARDEN_METAAPI_TOKEN,
 // WARDEN_METAAPI_ACCOUNT_ID and METAAPI_LIVE=1 set (and the optional package metaapi.cloud-sdk
 // installed); otherwise it is skipped and says why. It never trades: the gateway it drives refuses
 // every trade call, so a mistake here cannot move, close or open anything.
 import { afterAll, describe, expect, it } from 'vitest';
 import { MetaApiBroker } from '../../src/brokers/metaApiBroker.ts';
 import { connectMetaApi, type MetaApiGateway } from '../../src/brokers/metaApiGateway.ts';
-import { BROKER_ENV } from '../../src/config/schema.ts';
+import { BROKER_ENV } from '../../src/config/brokerSchema.ts';
 
 const token = process.env[BROKER_ENV.metaApiToken] ?? '';
 const accountId = process.env[BROKER_ENV.metaApiAccountId] ?? '';

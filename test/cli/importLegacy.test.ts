@@ -29,7 +29,7 @@ async function warden(...args: string[]) {
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }
 
-// The original's file (§1.3): keyed by ticket string, every key of a live rule, mixed actions_taken.
+// The Python bot's file: keyed by ticket string, every key of a live rule, mixed actions_taken.
 const LEGACY = {
   '5001': {
     ticket: 5001,

@@ -84,7 +84,7 @@ describe('warden openapi', () => {
     }
   });
 
-  it('--for chatgpt: within what ChatGPT takes; the seed\'s notes on the operations; DTMS switch-off left out; changes consequential', async () => {
+  it('--for chatgpt: within what ChatGPT takes; notes on the operations for ChatGPT; DTMS switch-off left out; changes consequential', async () => {
     const doc = JSON.parse((await warden('openapi', '--for', 'chatgpt', '--server-url', 'https://warden.example.com', '--json')).out) as Doc;
     for (const ops of Object.values(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {

@@ -6,11 +6,11 @@ import { at, errs, ok, tempDir } from './helpers.ts';
 const tmp = tempDir();
 afterAll(() => tmp.remove());
 
-describe('defaults (warden.md)', () => {
+describe('defaults: the built-in config parsed from nothing', () => {
   const cfg = ok(parseConfig({}, 'test'));
 
   it.each([
-    // The seed's table, but no % of price minimum: the trail's minimum change is in ATR (exits.trailing.minChangeAtr).
+    // The per-symbol table, but no % of price minimum: the trail's minimum change is in ATR (exits.trailing.minChangeAtr).
     ['BTCUSD', 2.0, 0.5, 0],
     ['XAUUSD', 1.5, 0.3, 0],
     ['EURUSD', 1.2, 0.2, 0],
@@ -84,7 +84,7 @@ describe('defaults (warden.md)', () => {
   });
 });
 
-describe('phase 11 ranges', () => {
+describe('parameter ranges: trailing multiplier 0.5-3.0, buffer multiplier 0.1-1.0, percents 0-100', () => {
   const refused = (path: string, value: unknown, range: string) => {
     const errors = errs(parseConfig(at(path, value), 'test'));
     expect(errors).toHaveLength(1);

@@ -192,7 +192,7 @@ describe('retry policy and MT5 return codes', () => {
     expect(retryDelay(DEFAULT_RETRY, APPLIED, 1)).toBeNull();
   });
 
-  it('classifies MT5 retcodes as brokers.md §5.1 lists them', () => {
+  it('classifies MT5 retcodes: retry, reconcile first, never resend, done', () => {
     for (const c of [10004, 10020, 10021, 10024]) expect(classifyRetcode(c)).toBe('retry');
     for (const c of [10012, 10031, 10011]) expect(classifyRetcode(c)).toBe('unknown');
     for (const c of [10013, 10014, 10015, 10016, 10017, 10018, 10019, 10026, 10027, 10029, 10030, 10006]) expect(classifyRetcode(c)).toBe('refused');

@@ -1,12 +1,12 @@
-// The seed's end-to-end lifecycles (e2e tests 1 and 2, integration test 2) on the decision core: a
-// trade from registration to its exit, with the feature snapshot changing as the market does and a
-// simulated broker that applies intents and fills the stop when a bar reaches it.
+// Whole trade lifecycles on the decision core (a BTCUSD buy, an XAUUSD sell, trailing through its
+// gates): a trade from registration to its exit, with the feature snapshot changing as the market
+// does and a simulated broker that applies intents and fills the stop when a bar reaches it.
 import { describe, expect, it } from 'vitest';
 import { explainDecision } from '../../src/exits/decisionRecord.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE } from '../../src/exits/exitPlan.ts';
 
-/** The seed's trail (distance = ATR x multiplier, no step from the breakeven stop, no tightening with R): its worked figures. */
-const SEED_TRAIL = config({ exits: { trailing: { fromBreakevenStop: false, tightenPerR: 0 } } });
+/** The plain ATR trail (distance = ATR x multiplier, no step from the breakeven stop, no tightening with R) the figures below assume. */
+const PLAIN_ATR_TRAIL = config({ exits: { trailing: { fromBreakevenStop: false, tightenPerR: 0 } } });
 import { config, ExitHarness, neutralFeatures } from '../support/exitHarness.ts';
 
 /** Walks the price through `path` (bar closes), the stop filled when a bar's low/high crosses it. */
@@ -22,12 +22,12 @@ function walk(h: ExitHarness, path: number[], spread = 0): { exit: number | null
   return { exit: null, reason: null };
 }
 
-describe('seed e2e test 1: complete trade lifecycle, BTCUSD', () => {
+describe('a BTCUSD buy from registration to its exit at the trailing stop', () => {
   it('4.0 sigma threshold, buffered breakeven, trailing through stretched RMAG with the wide multiplier, exit at the trailing stop', () => {
     const atr = 200;
     const f = neutralFeatures({ atr, ema200Atr: -5.0, vwapAtr: -3.0, mtfUp: 1, vwapZone: 2 });
     // Wednesday 10:00 UTC (LONDON): BTCUSD buffer 0.5, trailing 2.0.
-    const h = new ExitHarness({ config: SEED_TRAIL, symbol: 'BTCUSDc', side: 'buy', entry: 92000, sl: 91000, tp: 94000, volume: 0.2, features: f, time: Date.UTC(2024, 4, 15, 10) });
+    const h = new ExitHarness({ config: PLAIN_ATR_TRAIL, symbol: 'BTCUSDc', side: 'buy', entry: 92000, sl: 91000, tp: 94000, volume: 0.2, features: f, time: Date.UTC(2024, 4, 15, 10) });
     // 2-3. Registered with the asset threshold: -5.0 sigma against a buy does not tighten.
     expect(h.plan.breakevenPct).toBe(30);
     expect(h.plan.partialPct).toBe(60);
@@ -69,7 +69,7 @@ describe('seed e2e test 1: complete trade lifecycle, BTCUSD', () => {
   });
 });
 
-describe('seed e2e test 2: complete trade lifecycle, XAUUSD', () => {
+describe('an XAUUSD sell from registration to its exit at TP', () => {
   it('2.0 sigma threshold tightens a sell stretched in its favour; breakeven, partial and trailing follow', () => {
     const f = neutralFeatures({ atr: 4, ema200Atr: -2.5 });
     const h = new ExitHarness({ symbol: 'XAUUSDc', side: 'sell', entry: 2400, sl: 2420, tp: 2360, volume: 0.1, features: f });
@@ -91,9 +91,9 @@ describe('seed e2e test 2: complete trade lifecycle, XAUUSD', () => {
   });
 });
 
-describe('seed integration test 2: trailing activation through the gates', () => {
+describe('trailing activation through the gates', () => {
   it('activates after breakeven, is held by the critical gate until partial or 0.6 R, then moves the stop', () => {
-    const h = new ExitHarness({ config: SEED_TRAIL, symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: 1990, tp: 2050, features: neutralFeatures({ atr: 2 }) });
+    const h = new ExitHarness({ config: PLAIN_ATR_TRAIL, symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: 1990, tp: 2050, features: neutralFeatures({ atr: 2 }) });
     walk(h, [2015.2]); // 30.4% progress, R 1.52: breakeven
     expect(h.last('breakeven').outcome).toBe('intent');
     expect(h.plan.trailingActive).toBe(false);

@@ -135,7 +135,7 @@ describe('cross-check against trading-signals 8.3.0 (oracle)', () => {
       if (theirs.isStable) {
         expect(rel(first.value, theirs.getResultOrThrow())).toBeLessThan(1e-12);
         // trading-signals seeds its EMA with the first price, we (and Lean) with the SMA of the first
-        // `period` values (stack-tested-here.md §2): the gap decays as (1 - 2/(period+1))^n.
+        // `period` values: the gap decays as (1 - 2/(period+1))^n.
         if (i >= 10 * period) expect(rel(sma.value, theirs.getResultOrThrow())).toBeLessThan(1e-9);
       } else {
         expect(first.ready).toBe(false);

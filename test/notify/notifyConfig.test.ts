@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PARSE_OPTIONS, toConfigErrors } from '../../src/config/errors.ts';
-import { createNotifier, notifyFromEnv, NotifyConfigError, notifySchema, type NotifyConfig } from '../../src/notify/notifyConfig.ts';
+import { notifySchema, type NotifyConfig } from '../../src/config/notifySchema.ts';
+import { createNotifier, notifyFromEnv, NotifyConfigError } from '../../src/notify/notifyConfig.ts';
 import { FakeService } from './fakeService.ts';
 import { captureLog, DISCORD_PATH, DISCORD_TOKEN, event, recordingSleep, TELEGRAM_PATH, TELEGRAM_TOKEN } from './support.ts';
 

@@ -205,7 +205,7 @@ describe('entries', () => {
     expect(alt.slice(0, 4).map((e) => e.side)).toEqual(['buy', 'sell', 'buy', 'sell']);
   });
 
-  it('alternate sides: the seed picks the first side (odd: buy, even: sell); the entries are otherwise the same', () => {
+  it('alternate sides: --seed picks the first side (odd: buy, even: sell); the entries are otherwise the same', () => {
     const data = sampleBars(inst, 3, 8000);
     const o = { ...DEFAULT_GENERATED, every: 200, side: 'alternate' as const };
     const odd = generateEntries(data.source, 'M1', { ...o, seed: 7 });

@@ -1,4 +1,4 @@
-// Resumable replay, in memory (issue 5's first step towards `--store`): a checkpoint taken before a bar,
+// Resumable replay, in memory (the first step towards `--store`): a checkpoint taken before a bar,
 // through JSON, picked up by a fresh replay of the same inputs, gives the rest of the decision lines and
 // the same trades, metrics, counts and DTMS summary as the run that never stopped, broker faults included.
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { sampleBars } from '../../src/replay/replayInputs.ts';
 import { runReplay, type ReplayCheckpoint, type ReplayInput } from '../../src/replay/replaySession.ts';
 
 const config = defaultConfig();
-/** The seed's breakeven and DTMS at the original's thresholds (no grace, one layer enough): hedges are frequent, so an orphan hedge exists to resume at. */
+/** Breakeven at the trade type's % of the way to TP and DTMS at the original bot's thresholds (no grace, one layer enough): hedges are frequent, so an orphan hedge exists to resume at. */
 const hedgingConfig = configSchema.parse({
   exits: { breakeven: { atR: null }, rmag: { vwapFactor: 0.9 } },
   dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } },

@@ -24,8 +24,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const fresh = (name: string) => path.join(root, `${name}${++n}`);
 const NOW = Date.UTC(2025, 2, 14, 9, 30);
-// The seed's breakeven and DTMS at the original's thresholds (no grace, one layer enough): hedges are frequent. EURUSD with half
-// of the requests failing: at bar 9818 a hedge is open after its trade stopped out.
+// Breakeven at the trade type's % of the way to TP and DTMS at the original bot's thresholds (no
+// grace, one layer enough): hedges are frequent. EURUSD with half of the requests failing: at bar
+// 9818 a hedge is open after its trade stopped out.
 const config = configSchema.parse({
   exits: { breakeven: { atR: null }, rmag: { vwapFactor: 0.9 } },
   dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } },

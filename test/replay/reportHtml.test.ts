@@ -234,7 +234,7 @@ describe('renderReportHtml', () => {
     expect(h).toContain('n/a (no trade with an initial stop)');
   });
 
-  it('marks the seed targets pass and fail on both sides', () => {
+  it('marks the success targets pass and fail on both sides', () => {
     expect(mark(html, 'RMAG trigger rate')).toBe('pass');
     expect(mark(html, 'Trailing activation rate (after breakeven)')).toBe('pass');
     expect(mark(html, 'Breakeven hit rate')).toBe('pass');

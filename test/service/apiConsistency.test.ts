@@ -1,5 +1,5 @@
 // API details a client relies on: a ticket is a string everywhere and is taken as a JSON number too
-// (MT5 tickets are numbers); scores are shown rounded; an unknown ticket on the seed's DTMS endpoint
+// (MT5 tickets are numbers); scores are shown rounded; an unknown ticket on the DTMS trade endpoint
 // answers 404 in both conventions at once; every time of every answer is ISO 8601 UTC (or null), the
 // chart's bars excepted (epoch ms). Through the real HTTP server on the paper account, live and shadow.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,7 +33,7 @@ describe('API consistency', () => {
       const p = list.find((x) => /^\d+$/.test(x.ticket))!;
       expect(p).toBeDefined();
 
-      // The seed's DTMS JSON: the ticket a string, as everywhere else.
+      // The DTMS trade JSON: the ticket a string, as everywhere else.
       const trade = dtmsTradeSchema.parse(await (await call(`/api/dtms/trade/${p.ticket}`)).json());
       expect(trade.trade_info.ticket).toBe(p.ticket);
       for (const v of list) if (v.dtms?.score != null) expect(String(v.dtms.score)).toMatch(/^-?\d+(\.\d{1,2})?$/);
@@ -46,7 +46,7 @@ describe('API consistency', () => {
       expect(fraction.status).toBe(400);
       expect(await fraction.json()).toMatchObject({ error: 'bad_request' });
 
-      // Unknown on the seed's endpoint: {error, message} and {success, summary, trade_info} in one body.
+      // Unknown on the DTMS trade endpoint: {error, message} and {success, summary, trade_info} in one body.
       const unknown = await call('/api/dtms/trade/999999999');
       expect(unknown.status).toBe(404);
       expect(await unknown.json()).toEqual({ error: 'not_found', message: 'no position 999999999 under management', success: false, summary: 'Trade 999999999 not found', trade_info: null });
@@ -78,7 +78,7 @@ describe('API consistency', () => {
   });
 });
 
-/** Keys that name a time: `time`, `at`, `since`, `...At`, `...Time`, and the seed's snake_case `..._time`. */
+/** Keys that name a time: `time`, `at`, `since`, `...At`, `...Time`, and the DTMS trade JSON's snake_case `..._time`. */
 const TIME_KEY = /(^time$|^at$|At$|^since$|Time$|_time$)/;
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 

@@ -1,7 +1,7 @@
 // The web dashboard, served by the service's own server: first without a browser (every page source uses
 // relative URLs only; every route answers 200 with its content type and the strict CSP), then in a real
 // headless Chromium against the real service playing its market: the overview lists the open positions
-// with the health banner and DTMS states, a trade page shows the seed's JSON, the price chart with the stop
+// with the health banner and DTMS states, a trade page shows the DTMS trade JSON, the price chart with the stop
 // path and the decision history, an unknown ticket says it is not under management, the DTMS pages show
 // their data, live updates arrive, and no request goes elsewhere or fails. Screenshots go to out/screenshots/.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -364,7 +364,7 @@ describe.skipIf(!HAVE_BROWSER)(HAVE_BROWSER ? 'the dashboard in Chromium' : `the
     await expect.poll(async () => Number(await page.locator('#chart').getAttribute('data-bars')), { timeout: 20_000 }).toBeGreaterThanOrEqual(100);
     await page.locator('#decisions tbody tr[data-rule]').first().waitFor();
 
-    // The seed's JSON, field by field, as one of the answers the page received.
+    // The DTMS trade JSON, field by field, as one of the answers the page received.
     const field = (f: string) => page.locator(`[data-field="${f}"]`).innerText();
     expect(await field('trade_info.ticket')).toBe(ticket);
     const state = await field('trade_info.state');

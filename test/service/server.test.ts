@@ -1,6 +1,6 @@
 // The service through its real HTTP server on a real port (loopback, port 0), with the engine loop
 // playing the generated market into a real SQLite store: statuses and JSON bodies, the token on the
-// mutating endpoints, 400 / 404 with messages, the seed's DTMS trade JSON, the OpenAPI document,
+// mutating endpoints, 400 / 404 with messages, the DTMS trade JSON, the OpenAPI document,
 // /metrics, and a clean stop. Then `warden serve` as a real process stopped with SIGTERM.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -109,7 +109,7 @@ describe('the HTTP API on a real port', () => {
     expect(unknown.status).toBe(404);
   });
 
-  it("GET /api/dtms/trade/{ticket}: the seed's JSON shape; 404 for an unknown ticket", async () => {
+  it('GET /api/dtms/trade/{ticket}: success, summary and trade_info; 404 for an unknown ticket', async () => {
     const ticket = positionSchema.parse(((await (await get('/api/positions')).json()) as unknown[])[0]).ticket;
     const r = await get(`/api/dtms/trade/${ticket}`);
     expect(r.status).toBe(200);

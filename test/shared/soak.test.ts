@@ -60,7 +60,7 @@ describeShared('live soak through the real adapters (short: a day per venue, 5 k
   // two leaves the position with two stops, never none: the restarted session reads the newest as the stop
   // (the adapter cancels the older one), so no move is found cut short and nothing needs putting back. (When
   // moves were cancel, then place, this run found a kill leaving no stop, and a DTMS tighten placing 1281.41
-  // where the trader's stop was 1281.78.) The seed's breakeven (at 30% of the way to TP) and the original's
+  // where the trader's stop was 1281.78.) Breakeven at 30% of the way to TP and the original bot's
   // DTMS thresholds move stops often, so the kills land between a new stop and the old one's cancel.
   it.concurrent('a kill between the new stop and the cancel of the old one in a Binance stop move: never without a stop, never looser', async () => {
     const bars = readBars(sharedFile('xauusd_oanda_m1_2014-05.csv'));

@@ -17,18 +17,17 @@ import { sessionAt } from '../../src/domain/sessions.ts';
 export const LONDON_TIME = Date.UTC(2024, 4, 16, 10, 0, 0);
 
 /**
- * The seed's exit settings: breakeven at the trade type's % of the way to TP (not at 1R) and the VWAP
- * stretch at 0.9 x the RMAG threshold. The seed's worked examples are written in these terms; `raw`
- * goes over them (a test of today's defaults parses `{}` with configSchema itself).
+ * The exit settings the worked examples are written in: breakeven at the trade type's % of the way to
+ * TP (not at 1R) and the VWAP stretch at 0.9 x the RMAG threshold; `raw` goes over them (a test of today's defaults parses `{}` with configSchema itself).
  */
-export const SEED_EXITS = { breakeven: { atR: null }, rmag: { vwapFactor: 0.9 } } as const;
+export const TP_PROGRESS_EXITS = { breakeven: { atR: null }, rmag: { vwapFactor: 0.9 } } as const;
 
 export function config(raw: unknown = {}): WardenConfig {
   const r = (raw ?? {}) as { exits?: { breakeven?: object; rmag?: object } & Record<string, unknown> } & Record<string, unknown>;
   const exits = r.exits ?? {};
   return configSchema.parse({
     ...r,
-    exits: { ...exits, breakeven: { ...SEED_EXITS.breakeven, ...exits.breakeven }, rmag: { ...SEED_EXITS.rmag, ...exits.rmag } },
+    exits: { ...exits, breakeven: { ...TP_PROGRESS_EXITS.breakeven, ...exits.breakeven }, rmag: { ...TP_PROGRESS_EXITS.rmag, ...exits.rmag } },
   });
 }
 

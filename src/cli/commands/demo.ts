@@ -1,4 +1,4 @@
-// `warden demo`: the exit engine on the embedded sample market (what `npm start` runs for now).
+// `warden demo`: the exit engine on the embedded sample market, every decision printed.
 import type { Command } from 'commander';
 import { explainPosition, runSampleSession } from '../../demo/sampleSession.ts';
 import { loadConfigOption } from '../configArg.ts';

@@ -1,5 +1,5 @@
-// `warden import-legacy FILE --store STORE`: the Python bot's intelligent_exits.json (original spec
-// §1.3) into Warden's store, one line per record (imported, or skipped with the reason), then a summary.
+// `warden import-legacy FILE --store STORE`: the Python bot's intelligent_exits.json (its rules keyed
+// by ticket) into Warden's store, one line per record (imported, or skipped with the reason), then a summary.
 //
 // The rules go to the store's legacy_rules, not yet as exit plans: a plan needs the position's volume
 // and instrument (planFromLegacy), which the legacy file does not hold. When Warden first sees the

@@ -3,7 +3,13 @@
 // format applies before a bar is stored.
 import { BarSeries } from '../barSeries.ts';
 import { civilDays, daysInMonth } from '../timezone.ts';
-import type { RowError } from '../uniformCsv.ts';
+
+/** A bad row of a bar or entries file: where it is and why it was refused (it is reported, never guessed). */
+export interface RowError {
+  file: string;
+  line: number;
+  reason: string;
+}
 
 /** A whole-file problem (unknown format, missing --tz, ...): the message names the file and says what to do. */
 export class ImportError extends Error {

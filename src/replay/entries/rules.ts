@@ -8,7 +8,7 @@ import { serverClockFor, type ZoneClock } from '../../market/timezone.ts';
 import type { RowError } from '../../market/uniformCsv.ts';
 import { checkedWall } from '../../market/importers/scan.ts';
 import { ReplayInputError } from '../replayInputs.ts';
-import type { ReplayEntry } from '../entries.ts';
+import type { ReplayEntry } from '../replayEntry.ts';
 
 /** What a layout reader needs: the file (for messages), the instrument, the symbol rules, --tz. */
 export interface HistoryContext {

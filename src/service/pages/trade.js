@@ -1,9 +1,10 @@
-// A trade's page: the seed's /api/dtms/trade/{ticket} JSON, the exit plan, the price with the stop path
-// (lightweight-charts), the DTMS actions and the decision history with reasons, refreshed live. A ticket
-// that closed under Warden's management shows its whole life instead (/api/positions/{ticket} answers
-// 404 naming its closed trades): entry, exit and why, the realized profit with Warden's partials and
-// hedges, R, where each figure came from, the closing deals, the stop path and the decisions. A ticket
-// Warden never managed gets a clear message; a position that closes while shown keeps its last data.
+// A trade's page: the DTMS trade JSON of /api/dtms/trade/{ticket}, the exit plan, the price with the
+// stop path (lightweight-charts), the DTMS actions and the decision history with reasons, refreshed
+// live. A ticket that closed under Warden's management shows its whole life instead
+// (/api/positions/{ticket} answers 404 naming its closed trades): entry, exit and why, the realized
+// profit with Warden's partials and hedges, R, where each figure came from, the closing deals, the
+// stop path and the decisions. A ticket Warden never managed gets a clear message; a position that
+// closes while shown keeps its last data.
 import { errorText, esc, exitBadge, getJson, live, noteMarketTime, num, sendJson, showError, sideBadge, signed, stampUpdated, stateBadge, utc, yesNo } from './common.js';
 
 function ticketFromPath() {
@@ -85,7 +86,7 @@ function renderTrade(body) {
 
 let lastPosition = null;
 
-/** The seed's performance block, and what Warden's partials and hedges realized so far when /api/positions/{ticket} answered. */
+/** The DTMS trade JSON's performance block, and what Warden's partials and hedges realized so far when /api/positions/{ticket} answered. */
 function renderPerformance(t) {
   const rows = [
     ['R achieved', 'trade_info.performance.r_achieved', signed(t.performance.r_achieved, 2)],
@@ -96,7 +97,7 @@ function renderPerformance(t) {
   fields('f-performance', rows);
 }
 
-/** The seed's three intelligent-exit flags, and the exit plan behind them when /api/positions/{ticket} answered. */
+/** The DTMS trade JSON's three intelligent-exit flags, and the exit plan behind them when /api/positions/{ticket} answered. */
 /** " (base 30%)" when the advanced triggers moved a trigger from the base the trader edits; '' when not. */
 const baseNote = (used, base) => (base === undefined || used === base ? '' : ` (base ${base}%)`);
 

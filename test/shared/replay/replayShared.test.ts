@@ -1,6 +1,6 @@
 // Replays every bar file of ../shared/data with the default config and generated entries, checks the
 // money-safety invariants on every line of decisions.jsonl, and that a second run writes the same
-// bytes. Writes the metrics table to out/replay-metrics.md (the closing note's figures).
+// bytes. Writes the metrics table to out/replay-metrics.md (the figures quoted for the default config).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -1,5 +1,6 @@
-// The seed's testing plan (INTELLIGENT_EXIT_SYSTEM_FIXES_PLAN.md, "Comprehensive Testing Plan"),
-// as real tests on the pure decision core. Section names follow the seed.
+// Worked examples of the exit rules, figure by figure, on the decision core: per-symbol RMAG
+// thresholds, tiered trailing gates, the breakeven buffer, the advanced triggers and their refresh,
+// trade types, per-symbol parameters, legacy rules, and breakeven / partial / trail in one run.
 import { describe, expect, it } from 'vitest';
 import { canonicalSymbol } from '../../src/domain/symbols.ts';
 import { resolveSymbolParams, trailingMultiplierFor, bufferMultiplierFor } from '../../src/exits/symbolParams.ts';
@@ -11,14 +12,14 @@ import { newDecisionRecord } from '../../src/exits/decisionRecord.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE, triggerParamsFor } from '../../src/exits/exitPlan.ts';
 
-/** The seed's trail (distance = ATR x multiplier, no step from the breakeven stop, no tightening with R): its worked figures. */
-const SEED_TRAIL = config({ exits: { trailing: { fromBreakevenStop: false, tightenPerR: 0 } } });
+/** The plain ATR trail (distance = ATR x multiplier, no step from the breakeven stop, no tightening with R) the figures below assume. */
+const PLAIN_ATR_TRAIL = config({ exits: { trailing: { fromBreakevenStop: false, tightenPerR: 0 } } });
 import { config, ExitHarness, LONDON_TIME, neutralFeatures } from '../support/exitHarness.ts';
 
 const cfg = config();
 const canon = (s: string) => canonicalSymbol(s, cfg.symbols);
 
-describe('seed unit test 1: RMAG threshold is asset-specific', () => {
+describe('RMAG threshold per symbol: BTCUSD 4.0, XAUUSD and DEFAULT 2.0', () => {
   it.each([
     ['BTCUSDc', 4.0],
     ['BTCUSD', 4.0],
@@ -41,7 +42,7 @@ describe('seed unit test 1: RMAG threshold is asset-specific', () => {
   });
 });
 
-describe('seed unit test 2: trailing gates are tiered, advisory gates never block', () => {
+describe('trailing gates are tiered: advisory failures widen the trail, never block it', () => {
   const gates = (symbol: string) => {
     const p = resolveSymbolParams(cfg.exits, canon(symbol));
     return { criticalRAchieved: 0.6, mtfMinAligned: 2, rmagThreshold: p.rmagThreshold, hvnMinDistAtr: 0.3, enabled: ALL_GATES };
@@ -108,7 +109,7 @@ describe('seed unit test 2: trailing gates are tiered, advisory gates never bloc
   });
 });
 
-describe('seed unit test 3: breakeven buffer', () => {
+describe('breakeven buffer: entry + spread - ATR x buffer multiplier', () => {
   const xau = instrumentFromConfig(cfg, 'XAUUSDc');
 
   it('buy 2400 with ATR 100 and spread 0.5 -> 2370.5 (entry + spread - 0.3 x ATR)', () => {
@@ -160,7 +161,7 @@ describe('seed unit test 3: breakeven buffer', () => {
   });
 });
 
-describe('seed unit test 4 / e2e test 4: advanced features refresh during the trade', () => {
+describe('advanced triggers refresh during the trade, until breakeven', () => {
   it('triggers refresh on the configured cadence before breakeven, from the trade-type base', () => {
     const f = neutralFeatures({ ema200Atr: 1.0 });
     const h = new ExitHarness({ symbol: 'XAUUSDc', side: 'sell', entry: 2000, sl: 2010, tp: 1980, features: f });
@@ -191,7 +192,7 @@ describe('seed unit test 4 / e2e test 4: advanced features refresh during the tr
   });
 });
 
-describe('seed integration test 4: advanced triggers with asset-specific thresholds', () => {
+describe("advanced triggers: per-symbol RMAG thresholds, in the trade's direction", () => {
   const tp = (symbol: string) => triggerParamsFor(cfg.exits, resolveSymbolParams(cfg.exits, canon(symbol)));
   const out = () => ({ breakevenPct: 0, partialPct: 0, factors: 0 });
 
@@ -268,7 +269,7 @@ describe('seed integration test 4: advanced triggers with asset-specific thresho
   });
 });
 
-describe('seed phase 8: trade type decides the base triggers', () => {
+describe('trade type decides the base triggers', () => {
   const mk = (o: { comment?: string; sl?: number; atrH1?: number; time?: number; symbol?: string }) =>
     new ExitHarness({ symbol: o.symbol ?? 'XAUUSDc', side: 'buy', entry: 2000, sl: o.sl ?? 1990, tp: 2030, comment: o.comment ?? '', time: o.time ?? LONDON_TIME, features: neutralFeatures({ atrH1: o.atrH1 ?? NaN }) }).plan;
 
@@ -299,9 +300,9 @@ describe('seed phase 8: trade type decides the base triggers', () => {
   });
 });
 
-describe('seed phase 11: symbol-specific parameters with session adjustments', () => {
+describe('per-symbol trailing and buffer multipliers, with session adjustments', () => {
   it.each([
-    // The seed's multipliers; its % of price minimum change is 0 by default (the minimum is in ATR now).
+    // The per-symbol multipliers; the % of price minimum change is 0 by default (the minimum is in ATR now).
     ['BTCUSDc', 2.0, 0.5, 0],
     ['XAUUSDc', 1.5, 0.3, 0],
     ['EURUSDc', 1.2, 0.2, 0],
@@ -323,7 +324,7 @@ describe('seed phase 11: symbol-specific parameters with session adjustments', (
   });
 });
 
-describe('seed e2e test 3: the breakeven buffer protects against minor retracements', () => {
+describe('the breakeven buffer survives a minor retracement, not a larger one', () => {
   // A simulated broker stops the position out when a bar's low reaches the SL.
   const run = (retraceAtr: number) => {
     const atr = 10;
@@ -338,7 +339,7 @@ describe('seed e2e test 3: the breakeven buffer protects against minor retraceme
   it('a 0.4 x ATR retrace stops out', () => expect(run(0.4).stoppedOut).toBe(true));
 });
 
-describe('seed regression test 2: backward compatibility with old rules', () => {
+describe("legacy rules import with the Python bot's defaults", () => {
   const legacy = {
     ticket: 123456,
     symbol: 'XAUUSDc',
@@ -386,9 +387,9 @@ describe('seed regression test 2: backward compatibility with old rules', () => 
   });
 });
 
-describe('seed regression test 1: breakeven and partial profits still work', () => {
+describe('breakeven, partial and trailing, each once', () => {
   it('breakeven then partial then trailing, each once, with lot-step volumes', () => {
-    // The minimum change in ATR: 0.3 x ATR 2 = 0.6 (the seed's 0.08% of price was 1.6 here).
+    // The minimum change in ATR: 0.3 x ATR 2 = 0.6 (a minimum of 0.08% of price would be 1.6 here).
     const h = new ExitHarness({ config: config({ exits: { trailing: { fromBreakevenStop: false, tightenPerR: 0, minChangeAtr: 0.3 } } }), symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: 1990, tp: 2020, volume: 0.3, features: neutralFeatures({ atr: 2 }) });
     expect(h.step(2006.1)[0]!.rule).toBe('breakeven');
     const partial = h.step(2012.1);
