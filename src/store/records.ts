@@ -15,7 +15,7 @@ import type { ExitPlan, PendingIntent } from '../exits/exitPlan.ts';
 import { legacyRuleSchema } from '../exits/legacyRule.ts';
 import type { TradeType } from '../exits/tradeType.ts';
 import { DTMS_ACTION_BITS, type DefensiveState, type DtmsActionKind, type DtmsState } from '../dtms/defensiveState.ts';
-import type { TrackedSnapshot } from '../dtms/defensiveMonitor.ts';
+import type { TrackedSnapshot } from '../dtms/defendedPosition.ts';
 import type { DtmsRegime, DtmsSession, DtmsStructure, DtmsVolatility } from '../dtms/regime.ts';
 import type { DtmsConfluence, DtmsScore } from '../dtms/signalScore.ts';
 import { TIMEFRAMES, type Position } from '../domain/types.ts';

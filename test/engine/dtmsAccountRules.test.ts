@@ -8,7 +8,7 @@ import { configSchema, type WardenConfig } from '../../src/config/schema.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { fromPlainJson, toPlainJson } from '../../src/domain/plainJson.ts';
 import type { Bar, Intent, Position } from '../../src/domain/types.ts';
-import { OPENING_OFF } from '../../src/dtms/defensiveMonitor.ts';
+import { OPENING_OFF } from '../../src/dtms/monitorParams.ts';
 import { ExitEngine, type EngineSnapshot } from '../../src/engine/exitEngine.ts';
 import { ArraySink, type DecisionRecord } from '../../src/exits/decisionRecord.ts';
 import { gaussian, generateSampleMarket, seededRandom } from '../../src/market/sampleMarket.ts';
