@@ -19,7 +19,8 @@ import { resolveSymbolParams, type ResolvedSymbolParams } from '../exits/symbolP
 import { lookUpStrategy, retemplatePlan, strategyTimeframes, type RetemplateResult, type StrategySource } from '../exits/strategyTemplates.ts';
 import { TradeTypeClassifier } from '../exits/tradeType.ts';
 import { emptyMarketFeatures, type MarketFeatures } from '../features/snapshot.ts';
-import { SymbolFeatures, symbolFeatureRequirements } from '../features/symbolFeatures.ts';
+import { symbolFeatureRequirements } from '../features/featureRequirements.ts';
+import { SymbolFeatures } from '../features/symbolFeatures.ts';
 import type { FeatureReadiness, FeatureRequirement, TimeframeHistory } from '../features/warmUp.ts';
 import { dtmsFeatureRequirements } from '../dtms/dtmsFeatures.ts';
 import {
