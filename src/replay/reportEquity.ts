@@ -2,7 +2,7 @@
 // start of the data, downsampled to at most MAX_EQUITY_POINTS keeping every bucket's trough and peak.
 import type { ReplayReport } from './reportModel.ts';
 import { count, escapeHtml, money, validTime } from './reportFormat.ts';
-import { c, compactPath, range, scale, timeAxis, valueAxis, type Box } from './reportSvg.ts';
+import { c, range, scale, timeAxis, valueAxis, type Box } from './reportSvg.ts';
 
 /** Equity points drawn at most; longer curves keep each bucket's min and max. */
 export const MAX_EQUITY_POINTS = 2000;

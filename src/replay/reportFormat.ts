@@ -63,8 +63,6 @@ export function iso(t: number): string {
   return s.endsWith('.000Z') ? `${s.slice(0, -5)}Z` : s;
 }
 
-const DAY_MS = 86_400_000;
-
 /** "balance gone at <time>: replay stopped, N entries not taken" (the summary line and the page say it alike). */
 export function balanceGoneText(b: BalanceGone): string {
   return `balance gone at ${iso(b.time)}: replay stopped, ${count(b.entriesNotTaken)} ${b.entriesNotTaken === 1 ? 'entry' : 'entries'} not taken`;

@@ -1,7 +1,7 @@
 // report.html's summary sections: the run's header, the metrics and their targets, DTMS's tallies,
 // the other counts, the holes between bars, and the trades table.
 import type { DtmsSummary, Gap, ReplayReport } from './reportModel.ts';
-import { balanceGoneText, count, escapeHtml, fixed, iso, money, num, pct, rOf, row, volume } from './reportFormat.ts';
+import { balanceGoneText, count, escapeHtml, iso, money, num, pct, rOf, row, volume } from './reportFormat.ts';
 
 export function headerSection(r: ReplayReport, tradeCount: number): string {
   const d = r.data;

@@ -19,7 +19,7 @@ import type { TrackedSnapshot } from '../dtms/defendedPosition.ts';
 import type { DtmsRegime, DtmsSession, DtmsStructure, DtmsVolatility } from '../dtms/regime.ts';
 import type { DtmsConfluence, DtmsScore } from '../dtms/signalScore.ts';
 import { TIMEFRAMES, type Position } from '../domain/types.ts';
-import type { OrphanHedge } from '../engine/exitEngine.ts';
+import type { OrphanHedge } from '../engine/hedgeBook.ts';
 import type { ShadowBookSnapshot, ShadowExit, ShadowFill, ShadowPosition } from '../execution/shadowBook.ts';
 import type { BreakerHealth, FeaturesHealth, FeedHealth, HealthReport, HealthStatus, IntentHealth } from '../execution/health.ts';
 import { StoreError, type ClosedTrade, type ClosedTradeDeal, type ClosedTradeExit, type ClosedTradeHedge, type ClosedTradeSource, type IntentStatus, type SessionOwner, type StoredDefence, type StoredLifetime, type StoredPaperAccount, type StoredSessionState } from './store.ts';
