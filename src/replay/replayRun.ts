@@ -15,7 +15,8 @@ import { balanceGoneText } from './reportFormat.ts';
 import { DEFAULT_MAX_TRADE_CHARTS, writeReportHtml } from './reportHtml.ts';
 import type { DataSummary, ReplayMetrics, ReplayReport, TradeRow } from './reportModel.ts';
 import { loadReplayCheckpoint, ReplayCheckpointWriter } from './replayCheckpointStore.ts';
-import { runReplay, tradeCharts, type ReplayCheckpoint, type ReplayResult } from './replaySession.ts';
+import { runReplay, type ReplayCheckpoint, type ReplayResult } from './replaySession.ts';
+import { tradeCharts } from './tradeCharts.ts';
 
 export interface ReplayJob {
   config: WardenConfig;
