@@ -210,18 +210,18 @@ export class ExitEngine {
   restoreSnapshot(snap: EngineSnapshot): void {
     if (this.slots.size > 0) throw new Error('restoreSnapshot: the engine already manages positions');
     this.now = snap.time;
-    for (const p of snap.positions) {
-      const sym = this.symbol(p.position.symbol);
-      const position = { ...p.position };
-      this.addSlot(sym, position, structuredClone(p.plan), snap.time);
+    for (const saved of snap.positions) {
+      const sym = this.symbol(saved.position.symbol);
+      const position = { ...saved.position };
+      this.addSlot(sym, position, structuredClone(saved.plan), snap.time);
       const slot = this.slots.get(position.id)!;
-      if (slot.defence && this.monitor && p.defence) {
-        slot.defence = restoreDefence(this.monitor.restoreTracked(position, sym.instrument, p.defence.tracked), p.defence);
+      if (slot.defence && this.monitor && saved.defence) {
+        slot.defence = restoreDefence(this.monitor.restoreTracked(position, sym.instrument, saved.defence.tracked), saved.defence);
       }
     }
     for (const [hedgeId, positionId] of snap.hedges) this.hedges.opened(hedgeId, positionId);
-    for (const p of snap.positions) if (Number.isFinite(p.plan.restoreSl)) this.restoring++;
-    for (const o of snap.orphans) this.symbol(o.symbol).orphans.push({ ...o });
+    for (const saved of snap.positions) if (Number.isFinite(saved.plan.restoreSl)) this.restoring++;
+    for (const orphan of snap.orphans) this.symbol(orphan.symbol).orphans.push({ ...orphan });
     if (this.monitor) this.monitor.deepChecks = snap.deepChecks;
   }
 

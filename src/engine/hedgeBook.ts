@@ -80,14 +80,14 @@ export class HedgeBook {
     this.owners.delete(hedgeId);
     const one = symbol === undefined ? undefined : this.orphans.get(symbol);
     for (const list of one ? [one] : this.orphans.values()) {
-      const i = list.findIndex((o) => o.hedgeId === hedgeId);
+      const i = list.findIndex((orphan) => orphan.hedgeId === hedgeId);
       if (i >= 0) list.splice(i, 1);
     }
   }
 
   /** Each orphan's close in flight, under its closed position's id (appended to `out`). */
   pendingCloses(out: { positionId: string; intentId: string }[]): void {
-    for (const list of this.orphans.values()) for (const o of list) if (o.pending !== '') out.push({ positionId: o.parentId, intentId: o.pending });
+    for (const list of this.orphans.values()) for (const orphan of list) if (orphan.pending !== '') out.push({ positionId: orphan.parentId, intentId: orphan.pending });
   }
 
   /**
@@ -97,13 +97,13 @@ export class HedgeBook {
   settleClose(parentId: string, intentId: string, outcome: IntentOutcome): boolean {
     for (const list of this.orphans.values()) {
       for (let i = 0; i < list.length; i++) {
-        const o = list[i]!;
-        if (o.parentId !== parentId || o.pending !== intentId) continue;
-        o.pending = '';
+        const orphan = list[i]!;
+        if (orphan.parentId !== parentId || orphan.pending !== intentId) continue;
+        orphan.pending = '';
         if (outcome === 'applied') {
           list.splice(i, 1);
-          this.owners.delete(o.hedgeId);
-        } else o.attempts++;
+          this.owners.delete(orphan.hedgeId);
+        } else orphan.attempts++;
         return true;
       }
     }
@@ -116,10 +116,10 @@ export class HedgeBook {
    */
   reconcileClose(parentId: string, positions: readonly Position[]): IntentOutcome | null {
     for (const list of this.orphans.values()) {
-      for (const o of list) {
-        if (o.parentId !== parentId || o.pending === '') continue;
-        const outcome: IntentOutcome = positions.some((q) => q.id === o.hedgeId) ? 'rejected' : 'applied';
-        this.settleClose(parentId, o.pending, outcome);
+      for (const orphan of list) {
+        if (orphan.parentId !== parentId || orphan.pending === '') continue;
+        const outcome: IntentOutcome = positions.some((q) => q.id === orphan.hedgeId) ? 'rejected' : 'applied';
+        this.settleClose(parentId, orphan.pending, outcome);
         return outcome;
       }
     }
@@ -129,7 +129,7 @@ export class HedgeBook {
   /** Every orphan still to close (copies), symbol by symbol in the order they were added. */
   orphanCopies(): OrphanHedge[] {
     const out: OrphanHedge[] = [];
-    for (const list of this.orphans.values()) for (const o of list) out.push({ ...o });
+    for (const list of this.orphans.values()) for (const orphan of list) out.push({ ...orphan });
     return out;
   }
 }

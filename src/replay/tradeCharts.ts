@@ -6,7 +6,7 @@ import type { TradeState } from './tradeBook.ts';
 
 /** A charted trade's bars, being gathered: buckets of `per` bars from `from` to `to`. */
 interface ChartPlan {
-  t: TradeState;
+  trade: TradeState;
   from: number;
   to: number;
   per: number;
@@ -14,8 +14,9 @@ interface ChartPlan {
   high: number[];
   low: number[];
   close: number[];
-  h: number;
-  l: number;
+  /** The high and low of the bucket being gathered. */
+  bucketHigh: number;
+  bucketLow: number;
 }
 
 /**
@@ -34,9 +35,9 @@ export function tradeCharts(trades: readonly TradeState[], source: BarSource, po
       const from = Math.max(0, t.entryIdx - pad);
       const to = Math.min(n - 1, Math.max(t.exitIdx, t.entryIdx) + pad);
       const per = Math.max(1, Math.ceil((to - from + 1) / points));
-      return { t, from, to, per, time: [], high: [], low: [], close: [], h: -Infinity, l: Infinity };
+      return { trade: t, from, to, per, time: [], high: [], low: [], close: [], bucketHigh: -Infinity, bucketLow: Infinity };
     });
-  const waiting = plans.filter((p) => p.from <= p.to).sort((a, b) => a.from - b.from);
+  const waiting = plans.filter((plan) => plan.from <= plan.to).sort((a, b) => a.from - b.from);
   let next = 0;
   let active: ChartPlan[] = [];
   if (waiting.length > 0) {
@@ -49,37 +50,37 @@ export function tradeCharts(trades: readonly TradeState[], source: BarSource, po
           continue;
         }
         let ended = false;
-        for (const p of active) {
-          const off = k - p.from;
-          if (off % p.per === 0) {
-            p.time.push(chunk.time[j]!);
-            p.h = -Infinity;
-            p.l = Infinity;
+        for (const plan of active) {
+          const off = k - plan.from;
+          if (off % plan.per === 0) {
+            plan.time.push(chunk.time[j]!);
+            plan.bucketHigh = -Infinity;
+            plan.bucketLow = Infinity;
           }
-          if (chunk.high[j]! > p.h) p.h = chunk.high[j]!;
-          if (chunk.low[j]! < p.l) p.l = chunk.low[j]!;
-          if (off % p.per === p.per - 1 || k === p.to) {
-            p.high.push(p.h);
-            p.low.push(p.l);
-            p.close.push(chunk.close[j]!);
+          if (chunk.high[j]! > plan.bucketHigh) plan.bucketHigh = chunk.high[j]!;
+          if (chunk.low[j]! < plan.bucketLow) plan.bucketLow = chunk.low[j]!;
+          if (off % plan.per === plan.per - 1 || k === plan.to) {
+            plan.high.push(plan.bucketHigh);
+            plan.low.push(plan.bucketLow);
+            plan.close.push(chunk.close[j]!);
           }
-          if (k === p.to) ended = true;
+          if (k === plan.to) ended = true;
         }
-        if (ended) active = active.filter((p) => k < p.to);
+        if (ended) active = active.filter((plan) => k < plan.to);
       }
       return true;
     });
   }
-  return plans.map((p) => ({
-    positionId: p.t.id,
-    side: p.t.side,
-    time: p.time,
-    high: p.high,
-    low: p.low,
-    close: p.close,
-    entry: { time: p.t.entryTime, price: p.t.entryPrice },
-    tp: p.t.tp,
-    stopPath: p.t.stopPath,
-    events: p.t.events,
+  return plans.map((plan) => ({
+    positionId: plan.trade.id,
+    side: plan.trade.side,
+    time: plan.time,
+    high: plan.high,
+    low: plan.low,
+    close: plan.close,
+    entry: { time: plan.trade.entryTime, price: plan.trade.entryPrice },
+    tp: plan.trade.tp,
+    stopPath: plan.trade.stopPath,
+    events: plan.trade.events,
   }));
 }
