@@ -76,8 +76,8 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
       exits: config.exits,
       classifier: new TradeTypeClassifier(config.exits),
       sink: options.sink,
-      rec: this.ctx.rec,
-      trig: this.ctx.trig,
+      record: this.ctx.record,
+      triggerResult: this.ctx.triggerResult,
     };
     this.baseMs = TIMEFRAME_MS[options.baseTimeframe];
     this.trailTimeframes = strategyTimeframes(config.exits);
@@ -531,7 +531,7 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
     sym.lastBid = bid;
     sym.lastAsk = ask;
     this.now = now;
-    if (sym.orphans.length > 0) closeOrphanHedges(sym.orphans, this.ctx.rec, this.options.sink, now, bid, ask, out);
+    if (sym.orphans.length > 0) closeOrphanHedges(sym.orphans, this.ctx.record, this.options.sink, now, bid, ask, out);
     const slots = sym.slots;
     if (slots.length === 0) return;
     const f = sym.features.snapshot(sym.snapshot);
