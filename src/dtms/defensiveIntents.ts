@@ -14,7 +14,9 @@ import { ticketOf, type Intent, type IntentKind, type Position } from '../domain
 import { beginRecord, type EvalContext } from '../exits/evalContext.ts';
 import type { ExitPlan, IntentOutcome } from '../exits/exitPlan.ts';
 import { fitComment, type DefensiveOrder } from './defensiveActions.ts';
-import { OPENING_OFF, snapshotTracked, type DefensiveDecision, type DefensiveHold, type DefensiveMonitor, type Tracked, type TrackedSnapshot } from './defensiveMonitor.ts';
+import { snapshotTracked, type Tracked, type TrackedSnapshot } from './defendedPosition.ts';
+import type { DefensiveDecision, DefensiveHold, DefensiveMonitor } from './defensiveMonitor.ts';
+import { OPENING_OFF } from './monitorParams.ts';
 import type { DtmsActionKind } from './defensiveState.ts';
 import { missingLayers, type DtmsScore } from './signalScore.ts';
 

@@ -1,68 +1,23 @@
-// The DTMS step of the engine (original-dtms.md §4), pure and clock-driven: features per symbol fed
+// The DTMS step of the engine, pure and clock-driven: features per symbol fed
 // by closed bars, a defensive state per position, and on each evaluation the checks that are due:
 // - a deep check every 15 min from registration: regime, score, the trade's VWAP crosses, one
 //   state-machine step, and the orders of the actions it asks for;
 // - a fast check every 30 s (60 s hedged): a VWAP flip against the trade (steep slope after two
 //   crosses) brings the deep check forward, but never sooner than the cooldown (10 min) after the
-//   last one (the original's event path skipped the cooldown and could walk HEALTHY -> HEDGED in 90 s).
-// Safety rails the original only configured: no check at all on stale bars or a spread spike (the
-// decision says so); no new risk (hedge, re-add) past the daily or hourly loss limit.
+//   last one (an event path that skipped the cooldown could walk HEALTHY -> HEDGED in 90 s).
+// Safety rails: no check at all on stale bars or a spread spike (the decision says so); no new risk
+// (hedge, re-add) past the daily or hourly loss limit, or after too many stops in a row.
 // Turning the orders into broker intents, and the stop hand-over with the exit plan, is the engine's
 // (defensiveIntents.ts).
 import type { Bar, Instrument, Position, Timeframe } from '../domain/types.ts';
-import { planDefensiveAction, DEFAULT_DEFENSIVE_PARAMS, type DefensiveOrder, type DefensivePlan, type DefensiveParams } from './defensiveActions.ts';
-import { deepCheck, DEFAULT_MACHINE_PARAMS, newDefensiveState, positionGone, type DefensiveState, type DtmsActionKind, type DtmsMachineParams, type DtmsState } from './defensiveState.ts';
-import { DtmsFeatures } from './dtmsFeatures.ts';
+import { planDefensiveAction, type DefensiveOrder, type DefensivePlan } from './defensiveActions.ts';
+import { deepCheck, positionGone, type DefensiveState, type DtmsActionKind, type DtmsMachineParams, type DtmsState } from './defensiveState.ts';
+import { newTracked, restoreTrackedState, type Tracked, type TrackedSnapshot } from './defendedPosition.ts';
+import { newSymbolData, resetSymbolData, type SymbolData } from './dtmsMarket.ts';
 import type { FeatureReadiness, TimeframeHistory } from '../features/warmUp.ts';
-import { adaptiveThresholds, classifyRegime, DEFAULT_REGIME_PARAMS, type DtmsRegime, type DtmsThresholds, type RegimeParams } from './regime.ts';
-import { DEFAULT_SCORE_PARAMS, emptyDtmsSignals, newDtmsScore, scoreDtmsSignals, type DtmsScore, type DtmsScoreParams, type DtmsSignals } from './signalScore.ts';
-
-export interface DefensiveMonitorParams {
-  deepCheckMs: number;
-  fastCheckMs: number;
-  hedgedFastCheckMs: number;
-  /** After a deep check, an event-triggered one waits at least this long. */
-  cooldownMs: number;
-  /** No check on data older than this (the last bar's close is this far behind the clock). */
-  staleBarMs: number;
-  /** No check while the spread is above this multiple of its recent median. */
-  spreadSpikeFactor: number;
-  /** No new risk (hedge, re-add) past these losses, in % of the balance. */
-  dailyLossLimitPct: number;
-  hourlyLossLimitPct: number;
-  maxConsecutiveStops: number; // no new risk after this many stops in a row; 0 = no limit
-  /**
-   * DTMS may open positions (a hedge, a re-add). Off: the machine asks for what a netting account
-   * does in place of a hedge (close the position), and a re-add is skipped; both say why.
-   */
-  openPositions: boolean;
-  machine: DtmsMachineParams;
-  defensive: DefensiveParams;
-  regime: RegimeParams;
-  score: DtmsScoreParams;
-}
-
-/** Why DTMS opens nothing on this account (a hedge is closed instead, a re-add skipped). */
-export const OPENING_OFF = 'opening positions is off on this account (dtms.actions.openPositions)';
-/** The skip reason of a hedge or re-add with opening positions off: its code, then why. */
-export const OPEN_POSITIONS_OFF = `open_positions_off: ${OPENING_OFF}`;
-
-export const DEFAULT_MONITOR_PARAMS: DefensiveMonitorParams = {
-  deepCheckMs: 900_000,
-  fastCheckMs: 30_000,
-  hedgedFastCheckMs: 60_000,
-  cooldownMs: 600_000,
-  staleBarMs: 300_000,
-  spreadSpikeFactor: 2,
-  dailyLossLimitPct: 2,
-  hourlyLossLimitPct: 1,
-  maxConsecutiveStops: 3,
-  openPositions: true,
-  machine: DEFAULT_MACHINE_PARAMS,
-  defensive: DEFAULT_DEFENSIVE_PARAMS,
-  regime: DEFAULT_REGIME_PARAMS,
-  score: DEFAULT_SCORE_PARAMS,
-};
+import { DEFAULT_MONITOR_PARAMS, OPEN_POSITIONS_OFF, OPENING_OFF, type DefensiveMonitorParams } from './monitorParams.ts';
+import { adaptiveThresholds, classifyRegime, type DtmsRegime, type DtmsThresholds } from './regime.ts';
+import { scoreDtmsSignals, type DtmsScore } from './signalScore.ts';
 
 /** Account losses so far, for the loss-limit rails (positive = a loss), in % of the balance. */
 export interface AccountRisk {
@@ -98,78 +53,6 @@ export interface DefensiveHold {
   detail: string;
 }
 
-/** A defended position, as `track` returns it: pass it to `evaluateTracked` to skip the lookups. */
-export interface Tracked {
-  position: Position;
-  sym: SymbolData;
-  state: DefensiveState;
-  instrument: Instrument;
-  initialRisk: number;
-  vwapCrosses: number;
-  lastFast: number;
-  lastDeep: number;
-  cooldownUntil: number;
-  closedVolume: number;
-  hedgeId: string | null;
-  hedgeVolume: number;
-  /** The last deep check's score with its per-layer breakdown, and the regime it was weighted for. */
-  score: DtmsScore;
-  regime: DtmsRegime | null;
-  /** Engine time of the last deep check that ran (NaN before the first). */
-  checkedAt: number;
-}
-
-/**
- * What of a defended position outlives a restart (plain data; the caller persists it): everything but
- * the broker's view of the position, its instrument and the symbol's market state.
- */
-export type TrackedSnapshot = Omit<Tracked, 'position' | 'sym' | 'instrument'>;
-
-/** A copy of the defended position's lasting state. */
-export function snapshotTracked(t: Tracked): TrackedSnapshot {
-  return {
-    state: { ...t.state },
-    initialRisk: t.initialRisk,
-    vwapCrosses: t.vwapCrosses,
-    lastFast: t.lastFast,
-    lastDeep: t.lastDeep,
-    cooldownUntil: t.cooldownUntil,
-    closedVolume: t.closedVolume,
-    hedgeId: t.hedgeId,
-    hedgeVolume: t.hedgeVolume,
-    score: { ...t.score },
-    regime: t.regime === null ? null : { ...t.regime },
-    checkedAt: t.checkedAt,
-  };
-}
-
-export interface SymbolData {
-  features: DtmsFeatures;
-  /** Median of the spreads at the last M15 closes, for the spread-spike rail. */
-  spreads: SlidingMedian;
-  /** m15Closed when the last spread was sampled. */
-  spreadM15: number;
-  lastBarEnd: number;
-  lastSpread: number;
-  bid: number;
-  ask: number;
-  /** Regime and thresholds, cached until an M15 bar closes or the hour changes (fast checks run every bar). */
-  regimeM15: number;
-  regimeHour: number;
-  regime: DtmsRegime;
-  thresholds: DtmsThresholds;
-  /** The signals read at `signalsAt` (engine time; a bar changes them only through onBar, which resets it). */
-  signals: DtmsSignals;
-  signalsAt: number;
-}
-
-/**
- * The spread-spike rail's reference: the median spread at the last 480 M15 closes (5 trading days;
- * the original's rail spoke of a 30-day median). One sample per M15 bar, not per base bar: the
- * sorted window cost ~0.1 s per million M1 bars when fed every bar.
- */
-const SPREADS_KEPT = 480;
-
 export class DefensiveMonitor {
   private readonly symbols = new Map<string, SymbolData>();
   private readonly tracked = new Map<string, Tracked>();
@@ -182,32 +65,18 @@ export class DefensiveMonitor {
   constructor(
     private readonly baseTimeframe: Timeframe,
     baseTimeframeMs: number,
-    private readonly p: DefensiveMonitorParams = DEFAULT_MONITOR_PARAMS,
+    private readonly params: DefensiveMonitorParams = DEFAULT_MONITOR_PARAMS,
     private readonly vwapAnchorHourUtc = 0,
   ) {
     this.baseMs = baseTimeframeMs;
-    this.machineHedging = { ...p.machine, hedging: true };
-    this.machineNetting = { ...p.machine, hedging: false };
+    this.machineHedging = { ...params.machine, hedging: true };
+    this.machineNetting = { ...params.machine, hedging: false };
   }
 
   private symbol(symbol: string): SymbolData {
     let s = this.symbols.get(symbol);
     if (!s) {
-      s = {
-        features: new DtmsFeatures(this.baseTimeframe, this.vwapAnchorHourUtc),
-        spreads: new SlidingMedian(SPREADS_KEPT),
-        spreadM15: -1,
-        lastBarEnd: NaN,
-        lastSpread: NaN,
-        bid: NaN,
-        ask: NaN,
-        regimeM15: -1,
-        regimeHour: NaN,
-        regime: { session: 'ASIAN', volatility: 'NORMAL', structure: 'TREND' },
-        thresholds: { vwapSlope: NaN, rsi: NaN, volumeFlipShare: NaN },
-        signals: emptyDtmsSignals(),
-        signalsAt: NaN,
-      };
+      s = newSymbolData(this.baseTimeframe, this.vwapAnchorHourUtc);
       this.symbols.set(symbol, s);
     }
     return s;
@@ -289,23 +158,7 @@ export class DefensiveMonitor {
       existing.position = position;
       return existing;
     }
-    const t: Tracked = {
-      position,
-      sym: this.symbol(position.symbol),
-      state: newDefensiveState(position.id, now),
-      instrument,
-      initialRisk,
-      vwapCrosses: 0,
-      lastFast: now,
-      lastDeep: now,
-      cooldownUntil: now,
-      closedVolume: 0,
-      hedgeId: null,
-      hedgeVolume: 0,
-      score: newDtmsScore(),
-      regime: null,
-      checkedAt: NaN,
-    };
+    const t = newTracked(position, this.symbol(position.symbol), instrument, initialRisk, now);
     this.tracked.set(position.id, t);
     return t;
   }
@@ -316,18 +169,7 @@ export class DefensiveMonitor {
    */
   restoreTracked(position: Position, instrument: Instrument, snap: TrackedSnapshot): Tracked {
     const t = this.track(position, instrument, snap.initialRisk, snap.lastDeep);
-    t.state = { ...snap.state, positionId: position.id };
-    t.initialRisk = snap.initialRisk;
-    t.vwapCrosses = snap.vwapCrosses;
-    t.lastFast = snap.lastFast;
-    t.lastDeep = snap.lastDeep;
-    t.cooldownUntil = snap.cooldownUntil;
-    t.closedVolume = snap.closedVolume;
-    t.hedgeId = snap.hedgeId;
-    t.hedgeVolume = snap.hedgeVolume;
-    Object.assign(t.score, snap.score);
-    t.regime = snap.regime === null ? null : { ...snap.regime };
-    t.checkedAt = snap.checkedAt;
+    restoreTrackedState(t, snap);
     return t;
   }
 
@@ -355,7 +197,7 @@ export class DefensiveMonitor {
   resume(positionId: string, now: number): void {
     const t = this.tracked.get(positionId);
     if (!t) return;
-    t.lastDeep = now - this.p.deepCheckMs;
+    t.lastDeep = now - this.params.deepCheckMs;
     t.lastFast = now;
     t.cooldownUntil = now;
     t.vwapCrosses = 0;
@@ -390,11 +232,11 @@ export class DefensiveMonitor {
     if (t.state.state === 'CLOSED') return;
     const sym = t.sym;
     const positionId = t.position.id;
-    const p = this.p;
+    const params = this.params;
     let trigger: DefensiveDecision['trigger'] | null = null;
-    if (now - t.lastDeep >= p.deepCheckMs) trigger = 'scheduled';
+    if (now - t.lastDeep >= params.deepCheckMs) trigger = 'scheduled';
     else {
-      const fastEvery = t.state.state === 'HEDGED' ? p.hedgedFastCheckMs : p.fastCheckMs;
+      const fastEvery = t.state.state === 'HEDGED' ? params.hedgedFastCheckMs : params.fastCheckMs;
       if (now - t.lastFast >= fastEvery) {
         t.lastFast = now;
         if (now >= t.cooldownUntil && this.vwapFlipAgainst(t, sym, now)) trigger = 'vwap_flip';
@@ -412,7 +254,7 @@ export class DefensiveMonitor {
 
     t.lastDeep = now;
     t.lastFast = now;
-    t.cooldownUntil = now + p.cooldownMs;
+    t.cooldownUntil = now + params.cooldownMs;
     const side = t.position.side;
     // Signals are the symbol's: positions checked at the same instant share one read of them.
     if (sym.signalsAt !== now) {
@@ -423,7 +265,7 @@ export class DefensiveMonitor {
     s.vwapCrosses = t.vwapCrosses;
     const { regime, thresholds } = this.regimeOf(sym, t.instrument.canonical, now);
     // Scored into the position's own object: its latest breakdown stays readable (API, dashboard) without a copy per check.
-    const score = scoreDtmsSignals(side, s, regime, thresholds, t.score, p.score);
+    const score = scoreDtmsSignals(side, s, regime, thresholds, t.score, params.score);
     t.regime = regime;
     t.checkedAt = now;
     // The trade's VWAP crosses, after scoring (the scorer saw the count from before this check).
@@ -443,7 +285,7 @@ export class DefensiveMonitor {
       },
       now,
       // With opening positions off, the hedge is what a netting account does in its place: a close.
-      t.instrument.hedging && p.openPositions ? this.machineHedging : this.machineNetting,
+      t.instrument.hedging && params.openPositions ? this.machineHedging : this.machineNetting,
     );
     this.deepChecks++;
     if (step.to === step.from) return; // the score is kept on the state; nothing to decide
@@ -455,12 +297,12 @@ export class DefensiveMonitor {
     const notes: string[] = [];
     const stops = risk.consecutiveStops ?? 0;
     const lossLimited =
-      risk.dailyLossPct >= p.dailyLossLimitPct
-        ? `daily loss ${risk.dailyLossPct.toFixed(2)}% >= ${p.dailyLossLimitPct}%`
-        : risk.hourlyLossPct >= p.hourlyLossLimitPct
-          ? `hourly loss ${risk.hourlyLossPct.toFixed(2)}% >= ${p.hourlyLossLimitPct}%`
-          : p.maxConsecutiveStops > 0 && stops >= p.maxConsecutiveStops
-            ? `${stops} stops in a row >= ${p.maxConsecutiveStops}`
+      risk.dailyLossPct >= params.dailyLossLimitPct
+        ? `daily loss ${risk.dailyLossPct.toFixed(2)}% >= ${params.dailyLossLimitPct}%`
+        : risk.hourlyLossPct >= params.hourlyLossLimitPct
+          ? `hourly loss ${risk.hourlyLossPct.toFixed(2)}% >= ${params.hourlyLossLimitPct}%`
+          : params.maxConsecutiveStops > 0 && stops >= params.maxConsecutiveStops
+            ? `${stops} stops in a row >= ${params.maxConsecutiveStops}`
             : null;
     for (const action of step.actions) {
       if (lossLimited !== null && (action === 'open_hedge' || action === 're_add')) {
@@ -477,13 +319,13 @@ export class DefensiveMonitor {
 
   /** DTMS may open positions (hedges, re-adds) on this account. */
   get opensPositions(): boolean {
-    return this.p.openPositions;
+    return this.params.openPositions;
   }
 
   /** The orders of one action for a defended position, at the symbol's latest quote (or why there are none). */
   planOrders(t: Tracked, action: DtmsActionKind): DefensivePlan {
     // Never an open with opening positions off, whatever asked for it (a queue stored under another config included).
-    if (!this.p.openPositions && (action === 'open_hedge' || action === 're_add')) return { orders: [], skip: OPEN_POSITIONS_OFF };
+    if (!this.params.openPositions && (action === 'open_hedge' || action === 're_add')) return { orders: [], skip: OPEN_POSITIONS_OFF };
     const sym = t.sym;
     return planDefensiveAction(
       action,
@@ -498,22 +340,14 @@ export class DefensiveMonitor {
         hedgeId: t.hedgeId,
         hedgeVolume: t.hedgeVolume,
       },
-      this.p.defensive,
+      this.params.defensive,
     );
   }
 
   /** Forgets a symbol's market history (a data boundary): the defended positions keep their states. */
   resetSymbol(symbol: string): void {
     const s = this.symbols.get(symbol);
-    if (!s) return;
-    s.features = new DtmsFeatures(this.baseTimeframe, this.vwapAnchorHourUtc);
-    s.spreads = new SlidingMedian(SPREADS_KEPT);
-    s.spreadM15 = -1;
-    s.lastBarEnd = NaN;
-    s.lastSpread = NaN;
-    s.regimeM15 = -1;
-    s.regimeHour = NaN;
-    s.signalsAt = NaN;
+    if (s) resetSymbolData(s, this.baseTimeframe, this.vwapAnchorHourUtc);
   }
 
   private regimeOf(sym: SymbolData, canonical: string, now: number): { regime: DtmsRegime; thresholds: DtmsThresholds } {
@@ -521,8 +355,8 @@ export class DefensiveMonitor {
     if (sym.regimeM15 !== sym.features.m15Closed || sym.regimeHour !== hour) {
       sym.regimeM15 = sym.features.m15Closed;
       sym.regimeHour = hour;
-      sym.regime = classifyRegime(now, sym.features.atrRatio(), sym.features.bollingerWidth(), this.p.regime);
-      sym.thresholds = adaptiveThresholds(canonical, sym.regime, this.p.regime);
+      sym.regime = classifyRegime(now, sym.features.atrRatio(), sym.features.bollingerWidth(), this.params.regime);
+      sym.thresholds = adaptiveThresholds(canonical, sym.regime, this.params.regime);
     }
     return sym;
   }
@@ -544,64 +378,13 @@ export class DefensiveMonitor {
   private dataHold(sym: SymbolData, now: number): { reason: DefensiveHold['reason']; detail: string } | null {
     if (!Number.isFinite(sym.lastBarEnd)) return { reason: 'no_data', detail: 'no bar yet' };
     const age = now - sym.lastBarEnd;
-    if (age > this.p.staleBarMs) return { reason: 'stale_data', detail: `last bar closed ${Math.round(age / 1000)} s ago (limit ${this.p.staleBarMs / 1000} s)` };
+    if (age > this.params.staleBarMs) return { reason: 'stale_data', detail: `last bar closed ${Math.round(age / 1000)} s ago (limit ${this.params.staleBarMs / 1000} s)` };
     if (sym.spreads.count >= 10 && Number.isFinite(sym.lastSpread)) {
       const median = sym.spreads.median();
-      if (median > 0 && sym.lastSpread > this.p.spreadSpikeFactor * median) {
-        return { reason: 'spread_spike', detail: `spread ${sym.lastSpread} > ${this.p.spreadSpikeFactor} x median ${median}` };
+      if (median > 0 && sym.lastSpread > this.params.spreadSpikeFactor * median) {
+        return { reason: 'spread_spike', detail: `spread ${sym.lastSpread} > ${this.params.spreadSpikeFactor} x median ${median}` };
       }
     }
     return null;
   }
-}
-
-/**
- * Median of the last `size` values: a ring for the order of arrival plus a sorted copy kept by binary
- * search and one memmove per value (sorting the window at every check was most of the DTMS time).
- */
-export class SlidingMedian {
-  private readonly ring: Float64Array;
-  private readonly sorted: Float64Array;
-  private head = 0;
-  count = 0;
-  constructor(readonly size: number) {
-    this.ring = new Float64Array(size);
-    this.sorted = new Float64Array(size);
-  }
-
-  push(x: number): void {
-    const sorted = this.sorted;
-    let n = this.count;
-    if (n === this.size) {
-      // drop the oldest value from the sorted copy
-      const old = this.ring[this.head]!;
-      const i = lowerBound(sorted, n, old);
-      sorted.copyWithin(i, i + 1, n);
-      n--;
-    }
-    const j = lowerBound(sorted, n, x);
-    sorted.copyWithin(j + 1, j, n);
-    sorted[j] = x;
-    this.ring[this.head] = x;
-    this.head = this.head + 1 === this.size ? 0 : this.head + 1;
-    this.count = n + 1;
-  }
-
-  median(): number {
-    const n = this.count;
-    if (n === 0) return NaN;
-    const mid = n >> 1;
-    return n % 2 === 1 ? this.sorted[mid]! : (this.sorted[mid - 1]! + this.sorted[mid]!) / 2;
-  }
-}
-
-function lowerBound(a: Float64Array, n: number, x: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -30,7 +30,7 @@
 import { TIMEFRAME_MS, type Bar, type Timeframe } from '../domain/types.ts';
 import { BarAggregator } from '../features/barAggregator.ts';
 import { SessionVwap } from '../features/sessionVwap.ts';
-import { effectiveTimeframe } from '../features/symbolFeatures.ts';
+import { effectiveTimeframe } from '../features/featureRequirements.ts';
 import { convergenceBars, type FeatureGap, type FeatureReadiness, type FeatureRequirement, type TimeframeHistory } from '../features/warmUp.ts';
 import { emptyDtmsSignals, type DtmsSignals } from './signalScore.ts';
 

@@ -2,7 +2,7 @@
 // parameters (milliseconds, the state machine's own names). Kept apart from the schema so that the DTMS code
 // does not depend on zod, and the defaults of both sides can be checked against each other in one place.
 import type { DtmsConfig } from '../config/schema.ts';
-import type { DefensiveMonitorParams } from './defensiveMonitor.ts';
+import type { DefensiveMonitorParams } from './monitorParams.ts';
 import { DEFAULT_MACHINE_PARAMS } from './defensiveState.ts';
 import { DEFAULT_REGIME_PARAMS } from './regime.ts';
 import { DEFAULT_SCORE_PARAMS } from './signalScore.ts';

@@ -9,9 +9,9 @@ import type { EngineConfig, WardenConfig } from '../config/schema.ts';
 import { sessionAt } from '../domain/sessions.ts';
 import { canonicalSymbol } from '../domain/symbols.ts';
 import { ticketOf, TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
-import { newDecisionRecord, startRecord, type DecisionSink } from '../exits/decisionRecord.ts';
+import type { DecisionSink } from '../exits/decisionRecord.ts';
 import { newEvalContext, type EvalContext } from '../exits/evalContext.ts';
-import { evaluateExitPlan, measurePosition, reconcilePending, type SymbolRuleSet } from '../exits/evaluateExitPlan.ts';
+import { evaluateExitPlan } from '../exits/evaluateExitPlan.ts';
 import { applyTriggers, BREAKEVEN_DONE, createExitPlan, resolveIntent, retemplatePlan, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext, type RetemplateResult } from '../exits/exitPlan.ts';
 import type { TriggerParams } from '../exits/advancedTriggers.ts';
 import { restoreStop } from '../exits/restoreStop.ts';
@@ -19,24 +19,17 @@ import { resolveSymbolParams, type ResolvedSymbolParams } from '../exits/symbolP
 import { lookUpStrategy, strategyTimeframes, type StrategySource } from '../exits/strategyTemplates.ts';
 import { TradeTypeClassifier } from '../exits/tradeType.ts';
 import { emptyMarketFeatures, type MarketFeatures } from '../features/snapshot.ts';
-import { SymbolFeatures, symbolFeatureRequirements } from '../features/symbolFeatures.ts';
-import type { FeatureReadiness, FeatureRequirement, TimeframeHistory } from '../features/warmUp.ts';
-import { dtmsFeatureRequirements } from '../dtms/dtmsFeatures.ts';
-import {
-  newDefence,
-  recordHold,
-  recordOwnership,
-  resolveDefensive,
-  restoreDefence,
-  sendDefensiveIntent,
-  snapshotDefence,
-  takeTransition,
-  type Defence,
-  type DefenceSnapshot,
-} from '../dtms/defensiveIntents.ts';
-import { DefensiveMonitor, type AccountRisk, type DefensiveDecision, type DefensiveHold } from '../dtms/defensiveMonitor.ts';
-import type { DefensiveState, DtmsActionKind } from '../dtms/defensiveState.ts';
+import { SymbolFeatures } from '../features/symbolFeatures.ts';
+import type { FeatureReadiness, TimeframeHistory } from '../features/warmUp.ts';
+import { newDefence, resolveDefensive, restoreDefence, snapshotDefence, type Defence } from '../dtms/defensiveIntents.ts';
+import { DefensiveMonitor, type AccountRisk } from '../dtms/defensiveMonitor.ts';
+import type { DefensiveState } from '../dtms/defensiveState.ts';
 import { monitorParamsFromConfig } from '../dtms/dtmsParams.ts';
+import { pendingEffect, type Reconciled } from './brokerView.ts';
+import { defenceSwitchRecord, giveBackToDtms, takeOutOfDtmsHands, type DefenceSwitch } from './defenceSwitch.ts';
+import { DtmsStep } from './dtmsStep.ts';
+import type { EngineSnapshot, PositionSlot, PositionSnapshot, SymbolState } from './engineState.ts';
+import { closeOrphanHedges, HedgeBook } from './hedgeBook.ts';
 
 export interface ExitEngineOptions {
   /** Timeframe of the bars fed to onBar (higher timeframes are built from them). */
@@ -53,82 +46,6 @@ export interface ExitEngineOptions {
   market?: ExitEngine;
 }
 
-interface PositionSlot {
-  position: Position;
-  plan: ExitPlan;
-  /** DTMS bookkeeping; null when DTMS is disabled. */
-  defence: Defence | null;
-}
-
-/**
- * A DTMS hedge whose position closed before it (by its stop, its target or by hand): nothing protects
- * anything with it now, so the engine closes it.
- */
-export interface OrphanHedge {
-  hedgeId: string;
-  parentId: string;
-  symbol: string;
-  side: 'buy' | 'sell';
-  volume: number;
-  pending: string;
-  attempts: number;
-}
-
-/** One managed position as plain data: what a restart needs besides the bars (features are rebuilt from them). */
-export interface PositionSnapshot {
-  position: Position;
-  plan: ExitPlan;
-  defence: DefenceSnapshot | null;
-}
-
-/**
- * The engine's lasting state: every managed position (in evaluation order, so a restored engine decides
- * in the same order), the DTMS hedges and the orphaned hedges still to close. Market state is not in it:
- * feeding the same bars rebuilds the features exactly.
- */
-export interface EngineSnapshot {
-  time: number;
-  positions: PositionSnapshot[];
-  hedges: [hedgeId: string, positionId: string][];
-  orphans: OrphanHedge[];
-  /** DTMS deep checks run so far (a counter the reports show). */
-  deepChecks: number;
-}
-
-/** What reconciliation found: whether the pending intent took effect, and the ticket an open created. */
-export interface Reconciled {
-  outcome: IntentOutcome;
-  openedId: string;
-}
-
-/** The answer to taking a position out of DTMS's hands, or giving it back: the record's note, or why not. */
-export type DefenceSwitch = { ok: true; note: string } | { ok: false; problem: 'not_managed' | 'dtms_off' | 'unchanged'; message: string };
-
-/**
- * What the engine's features need of history for a symbol (canonical name), per feature and timeframe:
- * the exit rules' market features at the symbol's ATR timeframe, plus the DTMS layers when DTMS is on.
- * A live start asks the venue for barsPerTimeframe(...) of these.
- */
-export function featureRequirements(config: EngineConfig, canonical: string, baseTimeframe: Timeframe = 'M1'): FeatureRequirement[] {
-  const params = resolveSymbolParams(config.exits, canonical);
-  const own = symbolFeatureRequirements(config.features, params.atrTimeframe, baseTimeframe, strategyTimeframes(config.exits));
-  return config.dtms.enabled ? [...own, ...dtmsFeatureRequirements(baseTimeframe)] : own;
-}
-
-/** Sends of an orphan hedge's close before giving up (it is then the trader's to close). */
-const ORPHAN_CLOSE_ATTEMPTS = 3;
-
-interface SymbolState {
-  instrument: Instrument;
-  features: SymbolFeatures;
-  snapshot: MarketFeatures;
-  rules: SymbolRuleSet;
-  slots: PositionSlot[];
-  orphans: OrphanHedge[];
-  lastBid: number;
-  lastAsk: number;
-}
-
 // The engine reads only the core's sections of the config (EngineConfig); it keeps the whole config it was
 // given (C), which the service's pages and API show as the session's.
 export class ExitEngine<C extends EngineConfig = WardenConfig> {
@@ -138,11 +55,11 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
   private readonly register: RegisterContext;
   private readonly baseMs: number;
   private readonly monitor: DefensiveMonitor | null;
-  /** DTMS hedge ticket -> the position it hedges. */
-  private readonly hedges = new Map<string, string>();
+  /** Each defended position's DTMS step, before its exit plan's; null when DTMS is off. */
+  private readonly dtmsStep: DtmsStep | null;
+  /** DTMS hedges: the position each protects, and the orphans to close. */
+  private readonly hedges = new HedgeBook();
   private risk: AccountRisk = { dailyLossPct: 0, hourlyLossPct: 0, consecutiveStops: 0 };
-  private readonly decisions: DefensiveDecision[] = [];
-  private readonly holds: DefensiveHold[] = [];
   /** The engine's clock: the latest evaluation time. */
   private now = 0;
   /** Timeframes the strategy templates trail on: every symbol keeps an ATR for each (none: no extra work). */
@@ -159,14 +76,15 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
       exits: config.exits,
       classifier: new TradeTypeClassifier(config.exits),
       sink: options.sink,
-      rec: this.ctx.rec,
-      trig: this.ctx.trig,
+      record: this.ctx.record,
+      triggerResult: this.ctx.triggerResult,
     };
     this.baseMs = TIMEFRAME_MS[options.baseTimeframe];
     this.trailTimeframes = strategyTimeframes(config.exits);
     this.monitor = config.dtms.enabled
       ? new DefensiveMonitor(options.baseTimeframe, this.baseMs, monitorParamsFromConfig(config.dtms), config.features.vwapAnchorHourUtc)
       : null;
+    this.dtmsStep = this.monitor !== null ? new DtmsStep(this.monitor, this.ctx) : null;
     this.market = options.market ?? null;
     if (this.market !== null) {
       const m = this.market;
@@ -212,7 +130,7 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
         gates: gateParamsFor(this.config.exits, params.rmagThreshold),
       },
       slots: [],
-      orphans: [],
+      orphans: this.hedges.orphansOf(instrument.symbol),
       lastBid: NaN,
       lastAsk: NaN,
     });
@@ -278,14 +196,12 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
   /** The engine's lasting state (copies): see EngineSnapshot. */
   snapshot(): EngineSnapshot {
     const positions: PositionSnapshot[] = [];
-    const orphans: OrphanHedge[] = [];
     for (const sym of this.symbols.values()) {
       for (const slot of sym.slots) {
         positions.push({ position: { ...slot.position }, plan: structuredClone(slot.plan), defence: slot.defence ? snapshotDefence(slot.defence) : null });
       }
-      for (const o of sym.orphans) orphans.push({ ...o });
     }
-    return { time: this.now, positions, hedges: [...this.hedges], orphans, deepChecks: this.deepChecks };
+    return { time: this.now, positions, hedges: this.hedges.entries(), orphans: this.hedges.orphanCopies(), deepChecks: this.deepChecks };
   }
 
   /**
@@ -296,18 +212,18 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
   restoreSnapshot(snap: EngineSnapshot): void {
     if (this.slots.size > 0) throw new Error('restoreSnapshot: the engine already manages positions');
     this.now = snap.time;
-    for (const p of snap.positions) {
-      const sym = this.symbol(p.position.symbol);
-      const position = { ...p.position };
-      this.addSlot(sym, position, structuredClone(p.plan), snap.time);
+    for (const saved of snap.positions) {
+      const sym = this.symbol(saved.position.symbol);
+      const position = { ...saved.position };
+      this.addSlot(sym, position, structuredClone(saved.plan), snap.time);
       const slot = this.slots.get(position.id)!;
-      if (slot.defence && this.monitor && p.defence) {
-        slot.defence = restoreDefence(this.monitor.restoreTracked(position, sym.instrument, p.defence.tracked), p.defence);
+      if (slot.defence && this.monitor && saved.defence) {
+        slot.defence = restoreDefence(this.monitor.restoreTracked(position, sym.instrument, saved.defence.tracked), saved.defence);
       }
     }
-    for (const [hedgeId, positionId] of snap.hedges) this.hedges.set(hedgeId, positionId);
-    for (const p of snap.positions) if (Number.isFinite(p.plan.restoreSl)) this.restoring++;
-    for (const o of snap.orphans) this.symbol(o.symbol).orphans.push({ ...o });
+    for (const [hedgeId, positionId] of snap.hedges) this.hedges.opened(hedgeId, positionId);
+    for (const saved of snap.positions) if (Number.isFinite(saved.plan.restoreSl)) this.restoring++;
+    for (const orphan of snap.orphans) this.symbol(orphan.symbol).orphans.push({ ...orphan });
     if (this.monitor) this.monitor.deepChecks = snap.deepChecks;
   }
 
@@ -318,7 +234,7 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
 
   /** Every DTMS hedge's ticket, open or left behind by its closed position. */
   hedgeIds(): string[] {
-    return [...this.hedges.keys()];
+    return this.hedges.ids();
   }
 
   /**
@@ -328,18 +244,18 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
   pendingIntents(): { positionId: string; intentId: string }[] {
     const out: { positionId: string; intentId: string }[] = [];
     for (const [id, slot] of this.slots) if (slot.plan.pending !== null) out.push({ positionId: id, intentId: slot.plan.pending.id });
-    for (const sym of this.symbols.values()) for (const o of sym.orphans) if (o.pending !== '') out.push({ positionId: o.parentId, intentId: o.pending });
+    this.hedges.pendingCloses(out);
     return out;
   }
 
   /** True for a hedge DTMS opened (it is part of its position's defence, not a position to manage). */
   isHedge(positionId: string): boolean {
-    return this.hedges.has(positionId);
+    return this.hedges.isHedge(positionId);
   }
 
   /** The position that `hedgeId` hedges, if it is a DTMS hedge. */
   hedgedPosition(hedgeId: string): string | undefined {
-    return this.hedges.get(hedgeId);
+    return this.hedges.ownerOf(hedgeId);
   }
 
   /**
@@ -348,15 +264,10 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
    * open hedge behind hands it to the engine, which closes it.
    */
   untrack(positionId: string): ExitPlan | undefined {
-    const parent = this.hedges.get(positionId);
+    const parent = this.hedges.ownerOf(positionId);
     if (parent !== undefined) {
-      this.hedges.delete(positionId);
       this.monitor?.setHedge(parent, null, 0);
-      const sym = this.symbols.get(this.slots.get(parent)?.position.symbol ?? '');
-      for (const s of sym ? [sym] : this.symbols.values()) {
-        const i = s.orphans.findIndex((o) => o.hedgeId === positionId);
-        if (i >= 0) s.orphans.splice(i, 1);
-      }
+      this.hedges.gone(positionId, this.slots.get(parent)?.position.symbol);
       return undefined;
     }
     const slot = this.slots.get(positionId);
@@ -373,9 +284,7 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
     if (slot.defence && this.monitor) {
       const t = slot.defence.tracked;
       // A position out of DTMS's hands leaves its hedge to the trader: it is not closed as an orphan.
-      if (t.hedgeId !== null && sym && slot.defence.disabled === null) {
-        sym.orphans.push({ hedgeId: t.hedgeId, parentId: positionId, symbol: slot.position.symbol, side: slot.position.side === 'buy' ? 'sell' : 'buy', volume: t.hedgeVolume, pending: '', attempts: 0 });
-      }
+      if (t.hedgeId !== null && sym && slot.defence.disabled === null) this.hedges.leftBehind(slot.position.symbol, t.hedgeId, positionId, slot.position.side, t.hedgeVolume);
       this.monitor.untrack(positionId, this.now);
     }
     return slot.plan;
@@ -387,49 +296,30 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
    */
   resolve(positionId: string, intentId: string, outcome: IntentOutcome, openedId = '', refusal = ''): boolean {
     const slot = this.slots.get(positionId);
-    if (!slot) return this.resolveOrphan(positionId, intentId, outcome);
+    if (!slot) return this.hedges.settleClose(positionId, intentId, outcome);
     const pending = slot.plan.pending;
     if (pending === null || !resolveIntent(slot.plan, intentId, outcome)) return false;
     if (pending.rule === 'dtms' && slot.defence && this.monitor) {
       resolveDefensive(slot.defence, this.monitor, pending, outcome, openedId, refusal);
       if (outcome === 'applied') {
-        if (pending.action === 'open_hedge' && openedId !== '') this.hedges.set(openedId, positionId);
-        if (pending.kind === 'close' && pending.targetId !== ticketOf(slot.position)) this.hedges.delete(pending.targetId);
+        if (pending.action === 'open_hedge' && openedId !== '') this.hedges.opened(openedId, positionId);
+        if (pending.kind === 'close' && pending.targetId !== ticketOf(slot.position)) this.hedges.closed(pending.targetId);
       }
     }
     return true;
   }
 
-  private resolveOrphan(parentId: string, intentId: string, outcome: IntentOutcome): boolean {
-    for (const sym of this.symbols.values()) {
-      for (let i = 0; i < sym.orphans.length; i++) {
-        const o = sym.orphans[i]!;
-        if (o.parentId !== parentId || o.pending !== intentId) continue;
-        o.pending = '';
-        if (outcome === 'applied') {
-          sym.orphans.splice(i, 1);
-          this.hedges.delete(o.hedgeId);
-        } else o.attempts++;
-        return true;
-      }
-    }
-    return false;
-  }
-
   /**
    * After an "unknown" answer (timeout): takes the broker's fresh view of the account (`positions`:
    * every open position on the symbol) and settles the pending intent of `positionId` from it: applied
-   * when the positions show its effect, rejected when they do not (the broker has answered every
-   * earlier request, so nothing of it is still in flight). A stop move shows in the position's SL, a
-   * partial close in its volume, a close in its absence, a DTMS hedge's close in the hedge's absence,
-   * a DTMS open as a new position carrying the intent's comment (which names the episode). Returns the
+   * when the positions show its effect, rejected when they do not (see pendingEffect). Returns the
    * outcome and the ticket an open created, or null when nothing was pending. A position closed this
    * way is the caller's to untrack.
    */
   reconcile(positionId: string, positions: readonly Position[]): Reconciled | null {
     const slot = this.slots.get(positionId);
     if (!slot) {
-      const outcome = this.reconcileOrphan(positionId, positions);
+      const outcome = this.hedges.reconcileClose(positionId, positions);
       return outcome === null ? null : { outcome, openedId: '' };
     }
     const position = positions.find((q) => q.id === positionId);
@@ -439,44 +329,15 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
       this.monitor?.refresh(position);
     }
     if (pending === null) return null;
-    let applied = false;
-    let opened = '';
-    if (pending.kind === 'open') {
-      const p = positions.find((q) => q.comment === pending.comment && !this.hedges.has(q.id) && !this.slots.has(q.id));
-      if (p) {
-        applied = true;
-        opened = p.id;
-      }
-    } else if (pending.kind === 'close') {
-      // The position's own close shows as its absence (another position on its ticket is not it); a
-      // hedge's close, as the hedge's ticket gone.
-      applied = pending.targetId === ticketOf(slot.position) ? position === undefined : !positions.some((q) => ticketOf(q) === pending.targetId);
-    } else if (position) {
-      applied = reconcilePending({ ...slot.plan }, position);
-    }
-    // A stop move that left the position with no stop, where it had one: a venue that moves a stop as a
-    // cancel and a new order was interrupted between the two. The new stop is not there (not applied),
-    // and the plan puts the decided one back at its next evaluation (rule 'restore').
-    const cutShort = !applied && pending.kind === 'move_stop' && pending.targetId === ticketOf(slot.position) && position !== undefined && position.sl === null && pending.oldSl !== null && pending.oldSl !== undefined;
+    const { applied, openedId, cutShort } = pendingEffect(slot.plan, slot.position, position, positions, (id) => this.hedges.isHedge(id) || this.slots.has(id));
     if (cutShort) {
+      // The plan puts the decided stop back at its next evaluation (rule 'restore').
       slot.plan.restoreSl = pending.newSl;
       this.restoring++;
     }
     const outcome: IntentOutcome = applied ? 'applied' : 'rejected';
-    this.resolve(positionId, pending.id, outcome, opened, applied ? '' : cutShort ? 'cut short at the venue: the old stop is gone, the new one is not there' : 'no effect at the broker');
-    return { outcome, openedId: opened };
-  }
-
-  private reconcileOrphan(parentId: string, positions: readonly Position[]): IntentOutcome | null {
-    for (const sym of this.symbols.values()) {
-      for (const o of sym.orphans) {
-        if (o.parentId !== parentId || o.pending === '') continue;
-        const outcome: IntentOutcome = positions.some((q) => q.id === o.hedgeId) ? 'rejected' : 'applied';
-        this.resolveOrphan(parentId, o.pending, outcome);
-        return outcome;
-      }
-    }
-    return null;
+    this.resolve(positionId, pending.id, outcome, openedId, applied ? '' : cutShort ? 'cut short at the venue: the old stop is gone, the new one is not there' : 'no effect at the broker');
+    return { outcome, openedId };
   }
 
   /**
@@ -497,28 +358,9 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
   disableDefence(positionId: string, reason: string, source?: string): DefenceSwitch {
     const found = this.switchable(positionId);
     if (!found.ok) return found;
-    const { slot, def } = found;
-    if (def.disabled !== null) {
-      return { ok: false, problem: 'unchanged', message: `DTMS already leaves this position alone (since ${new Date(def.disabled.at).toISOString()}: ${def.disabled.reason})` };
-    }
-    const t = def.tracked;
-    const parts = [`taken out of DTMS's hands by hand: ${reason}`, `DTMS stops in ${t.state.state} (score ${Number.isFinite(t.state.score) ? t.state.score : 'n/a'}): no check, no action`];
-    if (def.ownsStop) parts.push(`the exit plan takes the stop back at SL ${slot.position.sl ?? 'none'}, never loosening it`);
-    // An intent in flight stays at the head of the queue, so its answer is still taken (a hedge's ticket kept).
-    const inFlight = slot.plan.pending !== null && slot.plan.pending.rule === 'dtms' ? slot.plan.pending.action : '';
-    const dropped = def.queue.filter((a) => a !== inFlight);
-    if (dropped.length > 0) parts.push(`queued actions dropped: ${dropped.join(', ')}`);
-    if (inFlight !== '') parts.push(`${inFlight} already sent is answered as usual`);
-    def.queue.length = 0;
-    if (inFlight !== '') def.queue.push(inFlight as DtmsActionKind);
-    def.attempts = 0;
-    parts.push(t.hedgeId !== null ? `its hedge #${t.hedgeId} (${t.hedgeVolume}) stays open as it is: DTMS will not close it, even when the position closes` : 'no hedge open');
-    def.disabled = { at: this.now, reason };
-    def.ownsStop = false;
-    if (source !== undefined) parts.push(`source: ${source}`);
-    const note = parts.join('; ');
-    this.manualRecord(slot, 'dtms_disabled', note);
-    return { ok: true, note };
+    const answer = takeOutOfDtmsHands(found.def, found.slot.plan, found.slot.position, reason, source, this.now);
+    if (answer.ok) this.manualRecord(found.slot, 'dtms_disabled', answer.note);
+    return answer;
   }
 
   /**
@@ -528,24 +370,9 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
   enableDefence(positionId: string, reason: string, source?: string): DefenceSwitch {
     const found = this.switchable(positionId);
     if (!found.ok) return found;
-    const { slot, def } = found;
-    if (def.disabled === null) return { ok: false, problem: 'unchanged', message: 'DTMS already defends this position' };
-    const since = def.disabled.at;
-    def.disabled = null;
-    const inFlight = slot.plan.pending !== null && slot.plan.pending.rule === 'dtms';
-    if (!inFlight) {
-      def.queue.length = 0;
-      def.attempts = 0;
-    }
-    this.monitor!.resume(positionId, this.now);
-    const t = def.tracked;
-    const note =
-      `given back to DTMS by hand: ${reason}; out of its hands since ${new Date(since).toISOString()}; ` +
-      `picks up in ${t.state.state}, its timers restarted and its next deep check due now` +
-      (t.hedgeId !== null ? `; its hedge #${t.hedgeId} (${t.hedgeVolume}) is DTMS's again` : '') +
-      (source !== undefined ? `; source: ${source}` : '');
-    this.manualRecord(slot, 'dtms_enabled', note);
-    return { ok: true, note };
+    const answer = giveBackToDtms(found.def, found.slot.plan, this.monitor!, positionId, reason, source, this.now);
+    if (answer.ok) this.manualRecord(found.slot, 'dtms_enabled', answer.note);
+    return answer;
   }
 
   private switchable(positionId: string): { ok: true; slot: PositionSlot; def: Defence } | (DefenceSwitch & { ok: false }) {
@@ -573,18 +400,7 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
   /** A trader's decision about a position's defence, at the engine's clock and the symbol's last quote. */
   private manualRecord(slot: PositionSlot, reason: 'dtms_disabled' | 'dtms_enabled', note: string): void {
     const sym = this.symbol(slot.position.symbol);
-    const r = startRecord(newDecisionRecord(), this.now, slot.plan, 'dtms');
-    r.session = sessionAt(this.now);
-    r.price = slot.position.side === 'buy' ? sym.lastBid : sym.lastAsk;
-    r.spread = sym.lastAsk - sym.lastBid;
-    r.outcome = 'info';
-    r.reason = reason;
-    r.changed = true;
-    r.oldSl = slot.position.sl ?? NaN;
-    r.dtmsState = slot.defence?.tracked.state.state ?? '';
-    r.score = slot.defence?.tracked.state.score ?? NaN;
-    r.note = note;
-    this.options.sink.record(r);
+    this.options.sink.record(defenceSwitchRecord(this.now, slot.plan, slot.position, slot.defence, sym.lastBid, sym.lastAsk, reason, note));
   }
 
   /** The DTMS state of a managed position (undefined when DTMS is off or the position unknown). */
@@ -715,7 +531,7 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
     sym.lastBid = bid;
     sym.lastAsk = ask;
     this.now = now;
-    if (sym.orphans.length > 0) this.closeOrphans(sym, now, bid, ask, out);
+    if (sym.orphans.length > 0) closeOrphanHedges(sym.orphans, this.ctx.record, this.options.sink, now, bid, ask, out);
     const slots = sym.slots;
     if (slots.length === 0) return;
     const f = sym.features.snapshot(sym.snapshot);
@@ -734,7 +550,7 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
       const slot = slots[i]!;
       const def = slot.defence;
       if (def !== null && def.disabled === null) {
-        this.defend(slot, def, out);
+        this.dtmsStep!.run(slot.plan, slot.position, def, this.risk, out);
         ctx.dtmsOwnsStop = def.tracked.state.ownsStop;
       } else ctx.dtmsOwnsStop = false;
       evaluateExitPlan(slot.plan, slot.position, sym.instrument, sym.rules, f, ctx, out);
@@ -754,64 +570,4 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
     this.restoring = left;
   }
 
-  /** One position's DTMS step: the checks due, their records, the stop's owner, the next action's intent. */
-  private defend(slot: PositionSlot, def: Defence, out: Intent[]): void {
-    const monitor = this.monitor!;
-    const plan = slot.plan;
-    const decisions = this.decisions;
-    const holds = this.holds;
-    monitor.evaluateTracked(def.tracked, this.ctx.now, this.risk, decisions, holds);
-    if (decisions.length === 0 && holds.length === 0 && def.queue.length === 0 && def.ownsStop === def.tracked.state.ownsStop) return;
-    const ctx = this.ctx;
-    measurePosition(plan, slot.position, ctx);
-    for (let k = 0; k < holds.length; k++) recordHold(ctx, plan, def, holds[k]!);
-    for (let k = 0; k < decisions.length; k++) takeTransition(ctx, plan, def, decisions[k]!);
-    holds.length = 0;
-    decisions.length = 0;
-    recordOwnership(ctx, plan, def);
-    if (def.queue.length > 0) {
-      if (plan.pending !== null) reconcilePending(plan, slot.position);
-      sendDefensiveIntent(ctx, plan, slot.position, def, monitor, out);
-    }
-  }
-
-  /** Closes the hedges their positions left behind, one request in flight each. */
-  private closeOrphans(sym: SymbolState, now: number, bid: number, ask: number, out: Intent[]): void {
-    for (let i = 0; i < sym.orphans.length; i++) {
-      const o = sym.orphans[i]!;
-      if (o.pending !== '') continue;
-      if (o.attempts >= ORPHAN_CLOSE_ATTEMPTS) continue; // reported by the caller's records of each refusal
-      const id = `${o.parentId}:dtms:orphan_hedge:${o.hedgeId}${o.attempts > 0 ? `:${o.attempts + 1}` : ''}`;
-      o.pending = id;
-      // Its own record (the position's plan is gone): every intent is explained.
-      const r = startRecord(this.ctx.rec, now, { positionId: o.parentId, symbol: o.symbol, side: o.side === 'buy' ? 'sell' : 'buy' }, 'dtms');
-      r.outcome = 'intent';
-      r.reason = 'intent_sent';
-      r.changed = true;
-      r.intentId = id;
-      r.volume = o.volume;
-      r.price = o.side === 'buy' ? bid : ask;
-      r.dtmsState = 'CLOSED';
-      r.note = `close_orphan_hedge: position #${o.parentId} is closed; its hedge #${o.hedgeId} (${o.side} ${o.volume}) protects nothing now`;
-      this.options.sink.record(r);
-      out.push({
-        id,
-        positionId: o.parentId,
-        symbol: o.symbol,
-        kind: 'close',
-        rule: 'dtms',
-        episode: 0,
-        newSl: NaN,
-        oldSl: null,
-        volume: o.volume,
-        time: now,
-        price: o.side === 'buy' ? bid : ask,
-        reason: `close_orphan_hedge: its position #${o.parentId} is closed; close hedge #${o.hedgeId} (${o.volume})`,
-        targetId: o.hedgeId,
-        side: o.side,
-        comment: '',
-        action: 'close_orphan_hedge',
-      });
-    }
-  }
 }

@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import type { BrokerAnswer } from '../brokers/brokerAnswer.ts';
 import type { OrderGateway } from '../brokers/brokerPort.ts';
 import type { Intent, Position } from '../domain/types.ts';
-import type { Reconciled } from '../engine/exitEngine.ts';
+import type { Reconciled } from '../engine/brokerView.ts';
 import type { IntentOutcome } from '../exits/exitPlan.ts';
 import type { IntentAnswer, IntentStatus, WardenStore } from '../store/store.ts';
 import { retryDelay, type RetryPolicy } from './retryPolicy.ts';

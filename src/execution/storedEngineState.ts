@@ -4,7 +4,8 @@
 // transaction commits, so a refused transaction can be made again as it was.
 import type { Logger } from 'pino';
 import { toPlainJson } from '../domain/plainJson.ts';
-import type { EngineSnapshot, ExitEngine } from '../engine/exitEngine.ts';
+import type { EngineSnapshot } from '../engine/engineState.ts';
+import type { ExitEngine } from '../engine/exitEngine.ts';
 import type { StoredSessionState, WardenStore } from '../store/store.ts';
 
 /** What a commit writes of the engine's state: the positions that changed, those gone, the engine-wide state. */

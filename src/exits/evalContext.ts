@@ -11,9 +11,9 @@ import { newTrailingGateFields, type TrailingGateFields } from './trailingGates.
 export interface EvalContext {
   exits: ExitsConfig;
   sink: DecisionSink;
-  rec: DecisionRecord;
-  trig: TriggerResult;
-  /** Trailing gates of the current evaluation (copied into `rec` when a trail record is kept). */
+  record: DecisionRecord;
+  triggerResult: TriggerResult;
+  /** Trailing gates of the current evaluation (copied into `record` when a trail record is kept). */
   gates: TrailingGateFields;
   /** What the trail rule computed this evaluation (for its record). */
   trail: TrailComputation;
@@ -59,8 +59,8 @@ export function newEvalContext(exits: ExitsConfig, sink: DecisionSink): EvalCont
   return {
     exits,
     sink,
-    rec: newDecisionRecord(),
-    trig: { breakevenPct: 0, partialPct: 0, factors: 0, noData: 0 },
+    record: newDecisionRecord(),
+    triggerResult: { breakevenPct: 0, partialPct: 0, factors: 0, noData: 0 },
     gates: newTrailingGateFields(),
     trail: newTrailComputation(),
     now: 0,
@@ -86,7 +86,7 @@ export function repeatsDropped(ctx: EvalContext, last: string, reason: DecisionR
 
 /** Starts the scratch record for one rule of one plan, with the common inputs filled in. */
 export function beginRecord(ctx: EvalContext, plan: ExitPlan, rule: ExitRule): DecisionRecord {
-  const record = startRecord(ctx.rec, ctx.now, plan, rule);
+  const record = startRecord(ctx.record, ctx.now, plan, rule);
   record.session = ctx.session;
   record.price = ctx.price;
   record.spread = ctx.spread;
@@ -112,7 +112,7 @@ export function sendIntent(
   reason: string,
 ): void {
   const id = `${plan.positionId}:${rule}:${episode}`;
-  ctx.rec.intentId = id;
+  ctx.record.intentId = id;
   out.push({
     id,
     positionId: plan.positionId,
@@ -137,7 +137,7 @@ export function sendIntent(
 
 /** Finishes the record: marks whether the rule's outcome changed since last time, hands it to the sink. */
 export function emitRecord(ctx: EvalContext, plan: ExitPlan, outcome: DecisionOutcome, reason: DecisionReason): void {
-  const record = ctx.rec;
+  const record = ctx.record;
   record.outcome = outcome;
   record.reason = reason;
   // Reasons are interned string literals, so this compare is a pointer compare. Each reason

@@ -189,8 +189,8 @@ export interface RegisterContext {
   exits: ExitsConfig;
   classifier: TradeTypeClassifier;
   sink: DecisionSink;
-  rec: DecisionRecord;
-  trig: TriggerResult;
+  record: DecisionRecord;
+  triggerResult: TriggerResult;
 }
 
 /**
@@ -243,7 +243,7 @@ export function createExitPlan(
     ...base,
   };
 
-  const r = startRecord(ctx.rec, now, plan, 'classify');
+  const r = startRecord(ctx.record, now, plan, 'classify');
   r.outcome = 'info';
   r.reason = 'classified';
   r.changed = true;
@@ -264,10 +264,10 @@ export function applyTriggers(
   features: MarketFeatures,
   tp: TriggerParams,
   now: number,
-  ctx: { sink: DecisionSink; rec: DecisionRecord; trig: TriggerResult },
+  ctx: { sink: DecisionSink; record: DecisionRecord; triggerResult: TriggerResult },
   reason: 'triggers_set' | 'triggers_refreshed',
 ): void {
-  const t = advancedTriggers(plan.side, features, plan.baseBreakevenPct, plan.basePartialPct, tp, ctx.trig);
+  const t = advancedTriggers(plan.side, features, plan.baseBreakevenPct, plan.basePartialPct, tp, ctx.triggerResult);
   const changedValues = t.breakevenPct !== plan.breakevenPct || t.partialPct !== plan.partialPct || t.factors !== plan.triggerFactors;
   plan.breakevenPct = t.breakevenPct;
   plan.partialPct = t.partialPct;
@@ -279,7 +279,7 @@ export function applyTriggers(
   // An unchanged refresh is not worth a record when the sink keeps changes only (every 5 min per plan).
   if (!changed && ctx.sink.keepsUnchanged === false) return;
 
-  const r = startRecord(ctx.rec, now, plan, 'triggers');
+  const r = startRecord(ctx.record, now, plan, 'triggers');
   r.outcome = 'info';
   r.reason = effective;
   r.changed = changed;
@@ -378,7 +378,7 @@ export function retemplatePlan(
   features: MarketFeatures,
   triggers: TriggerParams,
   now: number,
-  ctx: { sink: DecisionSink; rec: DecisionRecord; trig: TriggerResult },
+  ctx: { sink: DecisionSink; record: DecisionRecord; triggerResult: TriggerResult },
 ): RetemplateResult {
   const next = templateFields(exits, plan.tradeType, plan.risk, template);
   const breakevenChanges = next.baseBreakevenPct !== plan.baseBreakevenPct || !same(next.breakevenR, plan.breakevenR) || !same(next.templateBufferMultiplier, plan.templateBufferMultiplier);
@@ -412,7 +412,7 @@ export function retemplatePlan(
     applyTriggers(plan, features, triggers, now, ctx, 'triggers_set');
   } else if (partialChanges) {
     // After breakeven the triggers are no longer refreshed: only the partial's is worked out again.
-    plan.partialPct = advancedTriggers(plan.side, features, plan.baseBreakevenPct, plan.basePartialPct, triggers, ctx.trig).partialPct;
+    plan.partialPct = advancedTriggers(plan.side, features, plan.baseBreakevenPct, plan.basePartialPct, triggers, ctx.triggerResult).partialPct;
   }
   return { ok: true, change: `strategy template: ${was} -> ${name} (${source})${out.length > 0 ? `; ${out.join(', ')}` : ''}` };
 }

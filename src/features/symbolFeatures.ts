@@ -42,143 +42,45 @@
 // the same bars underneath, the result is exactly what feeding those base bars would have built; the
 // previous day comes from the directly-fed bars before the first base bar. readiness() says which
 // features have no value yet and what they lack, by counting each timeframe's closed bars.
+//
+// The folds of their own: each timeframe's indicators and MTF score (timeframeState.ts), the swing
+// levels (swingLevels.ts), the previous day (previousDay.ts); the periods and what history each
+// feature needs (featureRequirements.ts).
 import type { Bar, Timeframe } from '../domain/types.ts';
 import { TIMEFRAME_MS, TIMEFRAMES } from '../domain/types.ts';
 import type { FeaturesConfig } from '../config/schema.ts';
 import type { MarketFeatures, VwapZone } from './snapshot.ts';
-import { BarAggregator, copyBar, newBar } from './barAggregator.ts';
+import { copyBar, newBar } from './barAggregator.ts';
+import {
+  ADX_PERIOD,
+  ATR_PERIOD,
+  BOLL_PERIOD,
+  DAY_MS,
+  EMA_LONG,
+  EMA_SHORT,
+  effectiveTimeframe,
+  MACD_FAST,
+  MACD_SIGNAL,
+  MACD_SLOW,
+  MTF_TIMEFRAMES,
+  RSI_PERIOD,
+  SLOPE_BARS,
+  SQUEEZE_WINDOW,
+  symbolFeatureRequirements,
+  type EffectiveTimeframes,
+} from './featureRequirements.ts';
 import { Adx, Bollinger, Ema, Macd, Rsi, WilderAtr } from './indicators.ts';
+import { PreviousDay } from './previousDay.ts';
 import { SessionVwap } from './sessionVwap.ts';
+import { SwingLevels } from './swingLevels.ts';
+import { TimeframeState } from './timeframeState.ts';
 import { VolumeProfile } from './volumeProfile.ts';
-import { convergenceBars, type FeatureGap, type FeatureReadiness, type FeatureRequirement, type TimeframeHistory } from './warmUp.ts';
+import type { FeatureGap, FeatureReadiness, FeatureRequirement, TimeframeHistory } from './warmUp.ts';
 
-const DAY_MS = 86_400_000;
-/** A UTC day with less than this span of bars (forex's Sunday evening reopen) is not a previous day. */
-const MIN_TRADING_DAY_MS = 6 * 3_600_000;
-const ATR_PERIOD = 14;
-const SLOPE_BARS = 20;
-const SQUEEZE_WINDOW = 100;
 /** Squeeze when fewer than this many of the last 100 widths are below the current one (20th percentile). */
 const SQUEEZE_RANK = 20;
-const SWING_SIDE = 5;
-const SWING_SPAN = 2 * SWING_SIDE + 1;
-const SWINGS_KEPT = 5;
+/** Two swing levels within this many ATRs of each other are equal highs (lows). */
 const EQUAL_LEVEL_ATR = 0.1;
-const MTF_ADX_TREND = 25;
-const MTF_TIMEFRAMES: readonly Timeframe[] = ['M5', 'M15', 'H1'];
-
-/** The timeframe actually used for a requested one: the base when the request is finer than the base. */
-export function effectiveTimeframe(requested: Timeframe, base: Timeframe): Timeframe {
-  return TIMEFRAME_MS[requested] < TIMEFRAME_MS[base] ? base : requested;
-}
-
-export interface EffectiveTimeframes {
-  readonly base: Timeframe;
-  readonly features: Timeframe;
-  readonly atr: Timeframe;
-  /** H1, or the base when the base is coarser (H4). */
-  readonly atrH1: Timeframe;
-  readonly volumeProfile: Timeframe;
-  /**
-   * The MTF timeframes that can be scored: M5, M15, H1 minus those finer than the base. A finer one is
-   * left out (not replaced by the base, which would count the same timeframe twice); mtfAvailable then
-   * cannot reach 3.
-   */
-  readonly mtf: readonly Timeframe[];
-}
-
-const EMA_LONG = 200;
-const EMA_SHORT = 50;
-const RSI_PERIOD = 14;
-const ADX_PERIOD = 14;
-const BOLL_PERIOD = 20;
-const MACD_SLOW = 26;
-const MACD_SIGNAL = 9;
-
-/**
- * What each market feature needs, per timeframe (see warmUp.ts for barsNeeded and barsWanted), for a
- * SymbolFeatures made with the same arguments. Read from the definitions above: the indicators' own
- * `ready` rules, the slope and squeeze windows, and the exponential averages' convergence.
- */
-export function symbolFeatureRequirements(config: FeaturesConfig, atrTimeframe: Timeframe = 'M15', baseTimeframe: Timeframe = 'M1', trailTimeframes: readonly Timeframe[] = []): FeatureRequirement[] {
-  const base = baseTimeframe;
-  const features = effectiveTimeframe(config.timeframe, base);
-  const wilder = convergenceBars(1 / ATR_PERIOD);
-  const ema200 = convergenceBars(2 / (EMA_LONG + 1));
-  const ema50 = convergenceBars(2 / (EMA_SHORT + 1));
-  const req = (feature: string, timeframe: Timeframe, barsNeeded: number, barsWanted = barsNeeded): FeatureRequirement => ({ feature, timeframe, barsNeeded, barsWanted: Math.max(barsNeeded, barsWanted) });
-  const out: FeatureRequirement[] = [
-    // WilderAtr is ready after `period` bars and then forgets its seed mean at 1/period per bar.
-    req('atr', effectiveTimeframe(atrTimeframe, base), ATR_PERIOD, ATR_PERIOD + wilder),
-    req('atrH1', effectiveTimeframe('H1', base), ATR_PERIOD, ATR_PERIOD + wilder),
-    req('ema200/rmag', features, EMA_LONG, EMA_LONG + ema200),
-    // A slope compares the EMA now with SLOPE_BARS closed bars ago: both must exist.
-    req('ema200 slope', features, EMA_LONG + SLOPE_BARS, EMA_LONG + ema200 + SLOPE_BARS),
-    req('ema50 slope', features, EMA_SHORT + SLOPE_BARS, EMA_SHORT + ema50 + SLOPE_BARS),
-    // Rsi is ready after period + 1 closes (the first only sets the previous close); Adx after 2 x period.
-    req('rsi', features, RSI_PERIOD + 1, RSI_PERIOD + 1 + wilder),
-    req('adx', features, 2 * ADX_PERIOD, 2 * ADX_PERIOD + wilder),
-    // The squeeze ranks the last SQUEEZE_WINDOW widths; the first width needs BOLL_PERIOD closes.
-    req('bollinger/squeeze', features, BOLL_PERIOD + SQUEEZE_WINDOW - 1),
-    req('swings', features, SWING_SPAN),
-    // The session VWAP from its anchor: at most a day of bars.
-    req('vwap', features, Math.ceil(DAY_MS / TIMEFRAME_MS[features])),
-    req('volume profile/hvn', effectiveTimeframe(config.volumeProfileTimeframe, base), config.volumeProfileBars),
-    // A full previous day plus today so far: two days of H1 bars at most.
-    req('pdh/pdl', effectiveTimeframe('H1', base), Math.ceil((2 * DAY_MS) / TIMEFRAME_MS[effectiveTimeframe('H1', base)])),
-  ];
-  for (const tf of MTF_TIMEFRAMES) {
-    if (TIMEFRAME_MS[tf] < TIMEFRAME_MS[base]) continue;
-    // EMA200, MACD(12, 26, 9) and ADX(14) of that timeframe must all be ready.
-    out.push(req(`mtf ${tf}`, tf, Math.max(EMA_LONG, MACD_SLOW + MACD_SIGNAL - 1, 2 * ADX_PERIOD), EMA_LONG + ema200));
-  }
-  const own = [effectiveTimeframe(atrTimeframe, base), effectiveTimeframe('H1', base)];
-  for (const tf of trailTimeframes) {
-    const e = effectiveTimeframe(tf, base);
-    if (own.includes(e)) continue;
-    own.push(e);
-    out.push(req(`trail atr ${e}`, e, ATR_PERIOD, ATR_PERIOD + wilder));
-  }
-  return out;
-}
-
-/** Per-timeframe state: the aggregator and whichever indicators this timeframe feeds. */
-class TimeframeState {
-  readonly timeframe: Timeframe;
-  readonly agg: BarAggregator;
-  atr: WilderAtr | null = null;
-  ema200: Ema | null = null;
-  macd: Macd | null = null;
-  adx: Adx | null = null;
-  vp: VolumeProfile | null = null;
-  isMtf = false;
-  isFeatures = false;
-  /** MTF scoring of the last closed bar (valid when mtfReady). */
-  mtfReady = false;
-  mtfUp = false;
-  mtfDown = false;
-  /** Closed bars of this timeframe folded in so far (directly fed or aggregated): the readiness count. */
-  closedBars = 0;
-  /** End of the last directly-fed bar (warmUp): base bars before it are already in a fed bar. */
-  directUntil = Number.NEGATIVE_INFINITY;
-
-  constructor(timeframe: Timeframe, base: Timeframe) {
-    this.timeframe = timeframe;
-    this.agg = new BarAggregator(timeframe, base);
-  }
-
-  reset(): void {
-    this.agg.reset();
-    this.atr?.reset();
-    this.ema200?.reset();
-    this.macd?.reset();
-    this.adx?.reset();
-    this.vp?.reset();
-    this.mtfReady = this.mtfUp = this.mtfDown = false;
-    this.closedBars = 0;
-    this.directUntil = Number.NEGATIVE_INFINITY;
-  }
-}
 
 export class SymbolFeatures {
   readonly config: Readonly<FeaturesConfig>;
@@ -206,9 +108,9 @@ export class SymbolFeatures {
   private lastSpread = NaN;
 
   // features timeframe
-  private readonly ema50 = new Ema(50);
-  private readonly rsi = new Rsi(14);
-  private readonly boll = new Bollinger(20, 2);
+  private readonly ema50 = new Ema(EMA_SHORT);
+  private readonly rsi = new Rsi(RSI_PERIOD);
+  private readonly boll = new Bollinger(BOLL_PERIOD, 2);
   private readonly vwap: SessionVwap;
   private readonly ema50Ring = new Float64Array(SLOPE_BARS + 1);
   private readonly ema200Ring = new Float64Array(SLOPE_BARS + 1);
@@ -218,29 +120,9 @@ export class SymbolFeatures {
   private widthHead = 0;
   private widthCount = 0;
   private squeeze: -1 | 0 | 1 = -1;
-  private readonly swingHighsIn = new Float64Array(SWING_SPAN);
-  private readonly swingLowsIn = new Float64Array(SWING_SPAN);
-  private swingInHead = 0;
-  private swingInCount = 0;
-  private readonly swingHighs = new Float64Array(SWINGS_KEPT);
-  private readonly swingLows = new Float64Array(SWINGS_KEPT);
-  private swingHighHead = 0;
-  private swingHighCount = 0;
-  private swingLowHead = 0;
-  private swingLowCount = 0;
+  private readonly swings = new SwingLevels();
 
-  // previous UTC day
-  private curDay = NaN;
-  private curDayHigh = NaN;
-  private curDayLow = NaN;
-  private curDayFull = false;
-  /** Open time of the current day's first base bar and end of its last one. */
-  private curDayFirst = NaN;
-  private curDayEnd = NaN;
-  private pdh = NaN;
-  private pdl = NaN;
-  /** Open time of the first bar the day tracking saw (the previous day's readiness). */
-  private daysFrom = NaN;
+  private readonly day = new PreviousDay();
   /** Open time of the first features-timeframe bar (the session VWAP's readiness). */
   private featuresFrom = NaN;
 
@@ -276,8 +158,8 @@ export class SymbolFeatures {
     const e = this.effective;
     this.featTf = stateFor(e.features);
     this.featTf.isFeatures = true;
-    this.featTf.ema200 = new Ema(200);
-    this.featTf.adx = new Adx(14);
+    this.featTf.ema200 = new Ema(EMA_LONG);
+    this.featTf.adx = new Adx(ADX_PERIOD);
     this.atrTf = stateFor(e.atr);
     this.atrTf.atr = new WilderAtr(ATR_PERIOD);
     this.atrH1Tf = stateFor(e.atrH1);
@@ -287,9 +169,9 @@ export class SymbolFeatures {
     for (const tf of mtf) {
       const s = stateFor(tf);
       s.isMtf = true;
-      s.ema200 ??= new Ema(200);
-      s.adx ??= new Adx(14);
-      s.macd = new Macd(12, 26, 9);
+      s.ema200 ??= new Ema(EMA_LONG);
+      s.adx ??= new Adx(ADX_PERIOD);
+      s.macd = new Macd(MACD_FAST, MACD_SLOW, MACD_SIGNAL);
     }
     for (const tf of trailTimeframes) stateFor(effectiveTimeframe(tf, base)).atr ??= new WilderAtr(ATR_PERIOD);
     this.atrByTf = TIMEFRAMES.map((tf) => this.tfs.find((x) => x.timeframe === effectiveTimeframe(tf, base))?.atr ?? null);
@@ -313,16 +195,9 @@ export class SymbolFeatures {
     this.widthRing.fill(0);
     this.widthHead = this.widthCount = 0;
     this.squeeze = -1;
-    this.swingHighsIn.fill(0);
-    this.swingLowsIn.fill(0);
-    this.swingInHead = this.swingInCount = 0;
-    this.swingHighs.fill(0);
-    this.swingLows.fill(0);
-    this.swingHighHead = this.swingHighCount = this.swingLowHead = this.swingLowCount = 0;
-    this.curDay = this.curDayHigh = this.curDayLow = this.pdh = this.pdl = NaN;
-    this.curDayFull = false;
-    this.curDayFirst = this.curDayEnd = NaN;
-    this.daysFrom = this.featuresFrom = NaN;
+    this.swings.reset();
+    this.day.reset();
+    this.featuresFrom = NaN;
     this.clearForming();
   }
 
@@ -359,7 +234,7 @@ export class SymbolFeatures {
     this.lastBarTime = bar.time;
     this.lastClose = bar.close;
     this.lastSpread = bar.spread;
-    this.updateDay(bar, this.baseMs);
+    this.day.update(bar, this.baseMs);
     const tfs = this.tfs;
     for (let i = 0; i < tfs.length; i++) {
       const s = tfs[i]!;
@@ -416,63 +291,16 @@ export class SymbolFeatures {
       segments.push({ tfMs: f.tfMs, bars: inside });
       bound = inside[0]!.time;
     }
-    for (let i = segments.length - 1; i >= 0; i--) for (const b of segments[i]!.bars) this.updateDay(b, segments[i]!.tfMs);
+    for (let i = segments.length - 1; i >= 0; i--) for (const b of segments[i]!.bars) this.day.update(b, segments[i]!.tfMs);
     for (const b of base) this.onBar(b);
   }
 
-  private updateDay(bar: Readonly<Bar>, barMs: number): void {
-    if (Number.isNaN(this.daysFrom)) this.daysFrom = bar.time;
-    const day = Math.floor(bar.time / DAY_MS);
-    if (day !== this.curDay) {
-      if (this.dayCounts()) {
-        this.pdh = this.curDayHigh;
-        this.pdl = this.curDayLow;
-      }
-      // a later day is complete when it ends; the first day seen only if it starts at its first base bar
-      const firstDay = Number.isNaN(this.curDay);
-      this.curDayFull = !firstDay || bar.time - day * DAY_MS < barMs;
-      this.curDay = day;
-      this.curDayHigh = bar.high;
-      this.curDayLow = bar.low;
-      this.curDayFirst = bar.time;
-    } else {
-      if (bar.high > this.curDayHigh) this.curDayHigh = bar.high;
-      if (bar.low < this.curDayLow) this.curDayLow = bar.low;
-    }
-    this.curDayEnd = bar.time + barMs;
-  }
-
-  /**
-   * Whether the current day can serve as "the previous day": complete, and a trading day rather than
-   * a stub such as forex's Sunday 22:00-24:00 reopen (Monday's previous day is then Friday).
-   */
-  private dayCounts(): boolean {
-    return this.curDayFull && this.curDayEnd - this.curDayFirst >= MIN_TRADING_DAY_MS;
-  }
-
   private onTfClose(s: TimeframeState, b: Readonly<Bar>): void {
-    const c = b.close;
-    s.closedBars++;
-    if (s.isFeatures && Number.isNaN(this.featuresFrom)) this.featuresFrom = b.time;
-    s.atr?.update(b.high, b.low, c);
-    s.ema200?.update(c);
-    s.adx?.update(b.high, b.low, c);
-    s.macd?.update(c);
-    s.vp?.update(b);
-    if (s.isMtf) {
-      const ema = s.ema200!;
-      const macd = s.macd!;
-      const adx = s.adx!;
-      s.mtfReady = ema.ready && macd.ready && adx.ready;
-      if (s.mtfReady) {
-        const e = ema.value;
-        const h = macd.histogram;
-        const trend = adx.value > MTF_ADX_TREND ? 1 : 0;
-        s.mtfUp = (c > e ? 1 : 0) + (h > 0 ? 1 : 0) + trend >= 2;
-        s.mtfDown = (c < e ? 1 : 0) + (h < 0 ? 1 : 0) + trend >= 2;
-      }
+    s.fold(b);
+    if (s.isFeatures) {
+      if (Number.isNaN(this.featuresFrom)) this.featuresFrom = b.time;
+      this.onFeaturesClose(s, b);
     }
-    if (s.isFeatures) this.onFeaturesClose(s, b);
   }
 
   private onFeaturesClose(s: TimeframeState, b: Readonly<Bar>): void {
@@ -500,35 +328,7 @@ export class SymbolFeatures {
       }
     }
     // swings: bar i is a swing high if its high is the max of bars i-5..i+5 (confirmed 5 bars later)
-    const hi = this.swingHighsIn;
-    const lo = this.swingLowsIn;
-    hi[this.swingInHead] = b.high;
-    lo[this.swingInHead] = b.low;
-    this.swingInHead = this.swingInHead + 1 === SWING_SPAN ? 0 : this.swingInHead + 1;
-    if (this.swingInCount < SWING_SPAN) this.swingInCount++;
-    if (this.swingInCount === SWING_SPAN) {
-      // after the write, swingInHead is the oldest; the middle is SWING_SIDE after it
-      let mid = this.swingInHead + SWING_SIDE;
-      if (mid >= SWING_SPAN) mid -= SWING_SPAN;
-      const mh = hi[mid]!;
-      const ml = lo[mid]!;
-      let isHigh = true;
-      let isLow = true;
-      for (let i = 0; i < SWING_SPAN; i++) {
-        if (hi[i]! > mh) isHigh = false;
-        if (lo[i]! < ml) isLow = false;
-      }
-      if (isHigh) {
-        this.swingHighs[this.swingHighHead] = mh;
-        this.swingHighHead = this.swingHighHead + 1 === SWINGS_KEPT ? 0 : this.swingHighHead + 1;
-        if (this.swingHighCount < SWINGS_KEPT) this.swingHighCount++;
-      }
-      if (isLow) {
-        this.swingLows[this.swingLowHead] = ml;
-        this.swingLowHead = this.swingLowHead + 1 === SWINGS_KEPT ? 0 : this.swingLowHead + 1;
-        if (this.swingLowCount < SWINGS_KEPT) this.swingLowCount++;
-      }
-    }
+    this.swings.update(b.high, b.low);
   }
 
   /**
@@ -571,9 +371,9 @@ export class SymbolFeatures {
         continue;
       }
       if (r.feature === 'pdh/pdl') {
-        const end = Number.isFinite(newest) ? newest : this.curDayEnd;
-        have = Number.isFinite(this.daysFrom) && Number.isFinite(end) ? Math.max(0, Math.floor((end - this.daysFrom) / tfMs)) : 0;
-        const known = !Number.isNaN(this.pdh);
+        const end = Number.isFinite(newest) ? newest : this.day.end;
+        have = Number.isFinite(this.day.from) && Number.isFinite(end) ? Math.max(0, Math.floor((end - this.day.from) / tfMs)) : 0;
+        const known = !Number.isNaN(this.day.pdh);
         if (!known) missing.push({ feature: r.feature, timeframe: r.timeframe, barsNeeded: Math.max(needed, have + 1), barsHave: have });
         continue;
       }
@@ -666,16 +466,17 @@ export class SymbolFeatures {
 
     // previous day: when the newest bar (forming) opens on a later day, the committed day has ended
     const newestDay = Math.floor((forming ? fb.time : this.lastBarTime) / DAY_MS);
-    if (newestDay !== this.curDay && this.dayCounts()) {
-      out.pdh = this.curDayHigh;
-      out.pdl = this.curDayLow;
+    const day = this.day;
+    if (newestDay !== day.day && day.counts()) {
+      out.pdh = day.high;
+      out.pdl = day.low;
     } else {
-      out.pdh = this.pdh;
-      out.pdl = this.pdl;
+      out.pdh = day.pdh;
+      out.pdl = day.pdl;
     }
 
-    out.equalHighsAbove = atrOk ? equalLevels(this.swingHighs, this.swingHighCount, price, EQUAL_LEVEL_ATR * atr, 1) : 0;
-    out.equalLowsBelow = atrOk ? equalLevels(this.swingLows, this.swingLowCount, price, EQUAL_LEVEL_ATR * atr, -1) : 0;
+    out.equalHighsAbove = atrOk ? this.swings.equalHighsAbove(price, EQUAL_LEVEL_ATR * atr) : 0;
+    out.equalLowsBelow = atrOk ? this.swings.equalLowsBelow(price, EQUAL_LEVEL_ATR * atr) : 0;
     return out;
   }
 }
@@ -686,20 +487,6 @@ function zoneOf(vwapAtr: number): VwapZone {
   if (a <= 1.5) return 1;
   if (a > 1.5) return 2;
   return -1; // NaN
-}
-
-/** 1 when two stored levels on the given side of price (1 above, -1 below) are within tol of each other. */
-function equalLevels(levels: Float64Array, count: number, price: number, tol: number, side: 1 | -1): 0 | 1 {
-  for (let i = 0; i < count; i++) {
-    const a = levels[i]!;
-    if (side === 1 ? !(a > price) : !(a < price)) continue;
-    for (let j = i + 1; j < count; j++) {
-      const b = levels[j]!;
-      if (side === 1 ? !(b > price) : !(b < price)) continue;
-      if (Math.abs(a - b) <= tol) return 1;
-    }
-  }
-  return 0;
 }
 
 function resetFeatures(out: MarketFeatures): void {

@@ -1,7 +1,7 @@
 // report.html of `warden optimize`: ONE self-contained page (inline CSS, no external asset) from
 // report.json's model: how to read it, what was tuned on, the folds in and out of sample beside the
 // trader's own config, the overfitting checks, best.yaml's values, and every trial. Deterministic.
-import { escapeHtml } from '../replay/reportHtml.ts';
+import { escapeHtml } from '../replay/reportFormat.ts';
 import type { BookSummary } from './objective.ts';
 import type { OptimizeReport } from './reportModel.ts';
 

@@ -11,10 +11,12 @@ import { decimalText } from '../domain/decimalText.ts';
 import type { StoredReplayCheckpoint, WardenStore } from '../store/store.ts';
 import { LineWriter, isoTime } from './decisionLog.ts';
 import type { ReplayEntry } from './entries.ts';
-import { balanceGoneText, DEFAULT_MAX_TRADE_CHARTS, writeReportHtml } from './reportHtml.ts';
+import { balanceGoneText } from './reportFormat.ts';
+import { DEFAULT_MAX_TRADE_CHARTS, writeReportHtml } from './reportHtml.ts';
 import type { DataSummary, ReplayMetrics, ReplayReport, TradeRow } from './reportModel.ts';
 import { loadReplayCheckpoint, ReplayCheckpointWriter } from './replayCheckpointStore.ts';
-import { runReplay, tradeCharts, type ReplayCheckpoint, type ReplayResult } from './replaySession.ts';
+import { runReplay, type ReplayCheckpoint, type ReplayResult } from './replaySession.ts';
+import { tradeCharts } from './tradeCharts.ts';
 
 export interface ReplayJob {
   config: WardenConfig;

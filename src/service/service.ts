@@ -10,7 +10,7 @@ import type { PaperAccount } from '../brokers/paperAccount.ts';
 import { keysByAccount, resolveAccountDefaults } from '../config/accountDefaults.ts';
 import type { WardenConfig } from '../config/schema.ts';
 import { describeDtmsScope } from '../dtms/dtmsParams.ts';
-import { featureRequirements } from '../engine/exitEngine.ts';
+import { featureRequirements } from '../engine/engineRequirements.ts';
 import { barsPerTimeframe, type TimeframeHistory } from '../features/warmUp.ts';
 import type { Bar, Instrument } from '../domain/types.ts';
 import { instrumentFromConfig } from '../domain/instruments.ts';

@@ -13,7 +13,7 @@ import type { ExitPlan } from '../exits/exitPlan.ts';
 import type { LegacyRule } from '../exits/legacyRule.ts';
 import type { DefenceSnapshot } from '../dtms/defensiveIntents.ts';
 import type { ExitRule, Intent, IntentKind, Position, Side } from '../domain/types.ts';
-import type { OrphanHedge } from '../engine/exitEngine.ts';
+import type { OrphanHedge } from '../engine/hedgeBook.ts';
 import type { PaperAccountSnapshot } from '../brokers/paperAccount.ts';
 import type { HealthReport } from '../domain/health.ts';
 

@@ -2,7 +2,7 @@
 // it, the setup, the paired differences, the success targets marked pass/fail, capture and whipsaw,
 // the exit mix, the DTMS warning's forecast, equity curves per set and an R histogram per config.
 // Deterministic: the same report gives the same bytes.
-import { escapeHtml } from '../replay/reportHtml.ts';
+import { escapeHtml } from '../replay/reportFormat.ts';
 import { HISTOGRAM, TARGETS, type ConfigFigures, type GroupFigures, type StudyReport, type TargetName } from './analysis.ts';
 import { EXIT_REASONS } from './studyModel.ts';
 import { fmtMeanSe, fmtNum, fmtPct } from './studyText.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, formatConfigErrors, parseConfig } from '../../src/config/load.ts';
-import { DEFAULT_MONITOR_PARAMS } from '../../src/dtms/defensiveMonitor.ts';
+import { DEFAULT_MONITOR_PARAMS } from '../../src/dtms/monitorParams.ts';
 import { monitorParamsFromConfig } from '../../src/dtms/dtmsParams.ts';
 import { at, errs, ok } from './helpers.ts';
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import type { Bar, Position, Side } from '../../src/domain/types.ts';
-import { DEFAULT_MONITOR_PARAMS, DefensiveMonitor, type AccountRisk, type DefensiveDecision, type DefensiveHold } from '../../src/dtms/defensiveMonitor.ts';
+import { DefensiveMonitor, type AccountRisk, type DefensiveDecision, type DefensiveHold } from '../../src/dtms/defensiveMonitor.ts';
+import { DEFAULT_MONITOR_PARAMS } from '../../src/dtms/monitorParams.ts';
 
 const cfg = configSchema.parse({});
 const xau = instrumentFromConfig(cfg, 'XAUUSDc');
@@ -165,7 +166,7 @@ describe('DTMS monitor', () => {
 
 describe('SlidingMedian', () => {
   it('is the median of the last N values (property, against sorting the window)', async () => {
-    const { SlidingMedian } = await import('../../src/dtms/defensiveMonitor.ts');
+    const { SlidingMedian } = await import('../../src/dtms/slidingMedian.ts');
     const fc = (await import('fast-check')).default;
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 12 }), fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 60 }), (size, xs) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { downsampleMinMax, MAX_EQUITY_POINTS, renderReportHtml } from '../../src/replay/reportHtml.ts';
+import { downsampleMinMax, MAX_EQUITY_POINTS } from '../../src/replay/reportEquity.ts';
+import { renderReportHtml } from '../../src/replay/reportHtml.ts';
 import type { DtmsSummary, ReplayMetrics, ReplayReport, TradeChart, TradeRow } from '../../src/replay/reportModel.ts';
 
 const T0 = Date.UTC(2024, 0, 2, 8, 0); // Tue 2024-01-02 08:00 UTC

@@ -11,7 +11,7 @@ import { CcxtBroker } from '../../src/brokers/ccxtBroker.ts';
 import { MetaApiBroker } from '../../src/brokers/metaApiBroker.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import type { Bar, Timeframe } from '../../src/domain/types.ts';
-import { featureRequirements } from '../../src/engine/exitEngine.ts';
+import { featureRequirements } from '../../src/engine/engineRequirements.ts';
 import { barsPerTimeframe } from '../../src/features/warmUp.ts';
 import { createLogger } from '../../src/log.ts';
 import { healthSchema } from '../../src/service/apiSchemas.ts';

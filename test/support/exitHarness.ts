@@ -113,8 +113,8 @@ export class ExitHarness {
       exits: this.cfg.exits,
       classifier: new TradeTypeClassifier(this.cfg.exits),
       sink: this.sink,
-      rec: this.ctx.rec,
-      trig: this.ctx.trig,
+      record: this.ctx.record,
+      triggerResult: this.ctx.triggerResult,
     });
   }
 
