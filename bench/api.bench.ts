@@ -74,13 +74,26 @@ const PAPER_BALANCE = 100_000_000;
 const STOP_DISTANCE = 0.2;
 // The rate limit stays on (its cost is part of the figures), high enough not to refuse the benchmark.
 const serviceConfig = (speed: number) =>
-  configSchema.parse({ service: { port: 0, rateLimitPerMinute: 1_000_000, market: { speed, demoPositions: 0 } }, broker: { paper: { balance: PAPER_BALANCE, currency: 'USD' } } });
+  configSchema.parse({
+    service: { port: 0, rateLimitPerMinute: 1_000_000, market: { speed, demoPositions: 0 } },
+    broker: { paper: { balance: PAPER_BALANCE, currency: 'USD' } },
+  });
 // autocannon keeps sending on a connection whose last answer said `connection: close` (the server's cap
 // of requests per keep-alive connection, MAX_REQUESTS_PER_SOCKET): Node then answers 503 to every further
 // request on it, and the figures would be of those (a browser or undici opens a new connection instead).
 // The bench lifts the cap (0: none) to measure the API itself.
 const start = (store: WardenStore, speed: number) =>
-  startService({ config: serviceConfig(speed), store, log, version: 'bench', token, tokenFile: path.join(dir, 'token'), env: {}, now: MARKET_NOW, maxRequestsPerSocket: 0 });
+  startService({
+    config: serviceConfig(speed),
+    store,
+    log,
+    version: 'bench',
+    token,
+    tokenFile: path.join(dir, 'token'),
+    env: {},
+    now: MARKET_NOW,
+    maxRequestsPerSocket: 0,
+  });
 
 let requests = 0;
 
@@ -97,8 +110,20 @@ function open(service: RunningService, count: number): { opened: number; refused
     const q = broker.quote();
     const buy = n % 2 === 0;
     const entry = buy ? q.ask : q.bid;
-    const sl = roundStop(buy ? 'buy' : 'sell', buy ? entry * (1 - STOP_DISTANCE) : entry * (1 + STOP_DISTANCE), inst.tickSize);
-    const a = broker.open({ requestId: `bench:${n}`, side: buy ? 'buy' : 'sell', volume: inst.minLot * 10, sl, tp: null, comment: '', exempt: true });
+    const sl = roundStop(
+      buy ? 'buy' : 'sell',
+      buy ? entry * (1 - STOP_DISTANCE) : entry * (1 + STOP_DISTANCE),
+      inst.tickSize,
+    );
+    const a = broker.open({
+      requestId: `bench:${n}`,
+      side: buy ? 'buy' : 'sell',
+      volume: inst.minLot * 10,
+      sl,
+      tp: null,
+      comment: '',
+      exempt: true,
+    });
     if (a.outcome === 'applied') opened++;
     else refused.push(`${symbol}: ${a.reason}`);
   }
@@ -111,7 +136,11 @@ const isDtms = (comment: string) => comment.startsWith('DTMS_');
 /** The trader's positions open at the paper account (DTMS's hedges and re-adds left out). */
 function traderPositions(service: RunningService): number {
   let n = 0;
-  for (const symbol of serviceConfig(1).service.market.symbols) n += service.paper!.broker(symbol).positions().filter((p) => !isDtms(p.comment)).length;
+  for (const symbol of serviceConfig(1).service.market.symbols)
+    n += service
+      .paper!.broker(symbol)
+      .positions()
+      .filter((p) => !isDtms(p.comment)).length;
   return n;
 }
 
@@ -214,10 +243,12 @@ function stepTimer(service: RunningService) {
   session.onBar = (symbol, bar) => {
     const t0 = performance.now();
     const p = onBar(symbol, bar);
-    void p.finally(() => {
-      total += performance.now() - t0;
-      steps++;
-    }).catch(() => undefined);
+    void p
+      .finally(() => {
+        total += performance.now() - t0;
+        steps++;
+      })
+      .catch(() => undefined);
     return p;
   };
   return {
@@ -257,7 +288,12 @@ async function onBook<T>(service: RunningService, holder: Holder, measure: () =>
 }
 
 /** The loop's pace over `seconds`: bars played, step time, positions managed. */
-function window(service: RunningService, holder: Holder, timer: ReturnType<typeof stepTimer>, seconds: number): Promise<Window> {
+function window(
+  service: RunningService,
+  holder: Holder,
+  timer: ReturnType<typeof stepTimer>,
+  seconds: number,
+): Promise<Window> {
   return onBook(service, holder, async () => {
     timer.reset();
     const b0 = service.loop.played;
@@ -271,7 +307,9 @@ function window(service: RunningService, holder: Holder, timer: ReturnType<typeo
 
 /** How a figure's book went, and a WARNING line when it was not the whole book throughout. */
 function describeHeld(h: Held, count: number, holder: Holder): string[] {
-  const lines = [`positions managed ${h.positions[0]} -> ${h.positions[1]} (fewest before a step: ${h.fewest}${h.reAdds > 0 ? `; and ${h.reAdds} DTMS re-adds` : ''})`];
+  const lines = [
+    `positions managed ${h.positions[0]} -> ${h.positions[1]} (fewest before a step: ${h.fewest}${h.reAdds > 0 ? `; and ${h.reAdds} DTMS re-adds` : ''})`,
+  ];
   if (h.positions[0] !== count || h.positions[1] !== count || h.fewest < count) {
     const why =
       holder.refusedCount > 0
@@ -279,7 +317,9 @@ function describeHeld(h: Held, count: number, holder: Holder): string[] {
         : h.positions[0] !== count
           ? 'the session did not take every position opened'
           : 'positions closed in a step and the figure ended before the session took their replacements';
-    lines.push(`WARNING: not the whole book of ${count} throughout: ${h.positions[0]} at the start, ${h.positions[1]} at the end, ${h.fewest} at the fewest: ${why}`);
+    lines.push(
+      `WARNING: not the whole book of ${count} throughout: ${h.positions[0]} at the start, ${h.positions[1]} at the end, ${h.fewest} at the fewest: ${why}`,
+    );
   }
   return lines;
 }
@@ -303,7 +343,11 @@ async function cannon(url: string, paths: string[], connections: number, seconds
       if (err) { console.error(err); process.exit(1); }
       process.stdout.write(JSON.stringify(r));
     });`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['-e', script, JSON.stringify({ url, paths, connections, seconds })], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['-e', script, JSON.stringify({ url, paths, connections, seconds })],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
   return JSON.parse(stdout) as Cannon;
 }
 
@@ -326,7 +370,10 @@ function describeCannon(r: Cannon, target = ''): string[] {
     `${fmt(r.requests.average, 0)} requests/s (${r.requests.total} in all, ${fmt(r.throughput.average / 1e6, 1)} MB/s), latency p50 ${fmt(r.latency.p50)} ms, p99 ${fmt(r.latency.p99)} ms, max ${fmt(r.latency.max)} ms${target}`,
     `answers: ${a.ok} of ${a.total} 2xx (${pct(a.ok, a.total)}); non-2xx ${non2xx} (${pct(non2xx, a.total)})${byStatus === '' ? '' : `: ${byStatus}`}; errors ${r.errors} (timeouts ${r.timeouts})`,
   ];
-  if (non2xx > 0 || r.errors > 0) lines.push(`WARNING: ${non2xx} answers were not 2xx (${byStatus}) and ${r.errors} requests failed: the requests/s and latency above count them too`);
+  if (non2xx > 0 || r.errors > 0)
+    lines.push(
+      `WARNING: ${non2xx} answers were not 2xx (${byStatus}) and ${r.errors} requests failed: the requests/s and latency above count them too`,
+    );
   return lines;
 }
 
@@ -340,12 +387,20 @@ async function tradeFigure(): Promise<void> {
     const book = await openBook(service, POSITIONS);
     const holder = holdBook(service, POSITIONS);
     const ticket = service.session.engine.plan(service.session.engine.positionIds()[0]!)!.ticket;
-    const r = await onBook(service, holder, () => cannon(service.url, [`/api/dtms/trade/${ticket}`], CONNECTIONS, SECONDS));
+    const r = await onBook(service, holder, () =>
+      cannon(service.url, [`/api/dtms/trade/${ticket}`], CONNECTIONS, SECONDS),
+    );
     holder.stop();
     const closed = service.session.managedKey(ticket) === undefined;
-    console.log(`api: GET /api/dtms/trade/{ticket}, ${CONNECTIONS} connections for ${SECONDS} s from a second process (autocannon), the market playing at 2 bars/s:`);
-    console.log(`  positions: ${book.opened} of ${POSITIONS} opened${book.refused.length > 0 ? ` (refused: ${book.refused.slice(0, 3).join('; ')})` : ''}, ${holder.reopened} opened again; ${describeHeld(r, POSITIONS, holder).join('\n  ')}`);
-    console.log(`  ticket ${ticket} ${closed ? 'CLOSED during the run (the answers after it are 404s)' : 'open throughout'}`);
+    console.log(
+      `api: GET /api/dtms/trade/{ticket}, ${CONNECTIONS} connections for ${SECONDS} s from a second process (autocannon), the market playing at 2 bars/s:`,
+    );
+    console.log(
+      `  positions: ${book.opened} of ${POSITIONS} opened${book.refused.length > 0 ? ` (refused: ${book.refused.slice(0, 3).join('; ')})` : ''}, ${holder.reopened} opened again; ${describeHeld(r, POSITIONS, holder).join('\n  ')}`,
+    );
+    console.log(
+      `  ticket ${ticket} ${closed ? 'CLOSED during the run (the answers after it are 404s)' : 'open throughout'}`,
+    );
     console.log(`  ${describeCannon(r, ' (target p99 < 10 ms)').join('\n  ')}`);
     if (closed) console.log(`  WARNING: the ticket read closed during the run: the figure is partly of 404s`);
   } finally {
@@ -455,8 +510,12 @@ async function paceFigure(): Promise<void> {
     console.log(
       `  the engine's own pace: ${fmt(calibration.meanMs, 1)} ms a step, ${fmt(capacity, 1)} bars/s (${describeHeld(calibrated, POSITIONS, calibrationHolder).join('\n  ')}); the market played at ${speed} bars/s${SPEED === null ? ` (${Math.round(PACE * 100)}% of that)` : ''}; the book held at ${POSITIONS} at the paper account (${calibrationHolder.reopened + holder.reopened} opened again after DTMS closed them)`,
     );
-    console.log(`  no readers:  ${fmt(flat.barsPerSecond, 2)} bars/s (${flat.bars} bars in ${fmt(flat.seconds, 1)} s, ${fmt(flat.stepMs, 1)} ms a step), ${describeHeld(flat, POSITIONS, holder).join('\n  ')}`);
-    console.log(`  ${READERS} readers: ${fmt(read.barsPerSecond, 2)} bars/s (${read.bars} bars in ${fmt(read.seconds, 1)} s, ${fmt(read.stepMs, 1)} ms a step), ${describeHeld(read, POSITIONS, holder).join('\n  ')}`);
+    console.log(
+      `  no readers:  ${fmt(flat.barsPerSecond, 2)} bars/s (${flat.bars} bars in ${fmt(flat.seconds, 1)} s, ${fmt(flat.stepMs, 1)} ms a step), ${describeHeld(flat, POSITIONS, holder).join('\n  ')}`,
+    );
+    console.log(
+      `  ${READERS} readers: ${fmt(read.barsPerSecond, 2)} bars/s (${read.bars} bars in ${fmt(read.seconds, 1)} s, ${fmt(read.stepMs, 1)} ms a step), ${describeHeld(read, POSITIONS, holder).join('\n  ')}`,
+    );
     console.log(`  ratio ${fmt(read.barsPerSecond / flat.barsPerSecond, 3)} (target 0.90 to 1.10)`);
     console.log(`  the readers (${paths.length} paths in turn on each connection: ${paths.join(' ')}):`);
     console.log(`  ${describeCannon(r).join('\n  ')}`);

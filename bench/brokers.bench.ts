@@ -17,7 +17,15 @@ import { FakeMetaApi, XAU as MT5_XAU } from '../test/brokers/fakeMetaApi.ts';
 const T0 = Date.UTC(2024, 4, 16, 0, 0);
 const bars: Bar[] = Array.from({ length: 1001 }, (_, i) => {
   const open = 2000 + Math.sin(i / 30) * 5;
-  return { time: T0 + i * 60_000, open, high: open + 1, low: open - 1, close: open + 0.25, volume: 10, spread: Number.NaN };
+  return {
+    time: T0 + i * 60_000,
+    open,
+    high: open + 1,
+    low: open - 1,
+    close: open + 0.25,
+    volume: 10,
+    spread: Number.NaN,
+  };
 });
 const NOW = T0 + 1000 * 60_000 + 30_000;
 
@@ -33,7 +41,9 @@ function paper(): Case {
   const account = new PaperAccount([inst], { accountMode: 'hedging', timeframeMs: 60_000 });
   account.addHistory('XAUUSDc', bars.slice(0, 1000));
   account.broker('XAUUSDc').setQuote(NOW, 2000, 0.3);
-  const a = account.broker('XAUUSDc').open({ requestId: 'bench', side: 'buy', volume: 1, sl: 1950, tp: 2100, comment: '', exempt: true });
+  const a = account
+    .broker('XAUUSDc')
+    .open({ requestId: 'bench', side: 'buy', volume: 1, sl: 1950, tp: 2100, comment: '', exempt: true });
   if (a.outcome !== 'applied') throw new Error('paper refused the bench position');
   return { name: 'paper account', broker: account, symbol: 'XAUUSDc', ticket: a.positionId };
 }
@@ -42,7 +52,14 @@ function ccxt(): Case {
   const fake = new FakeBinanceUsdm();
   fake.feedBars(bars, NOW);
   const ticket = fake.traderOpen('buy', 1, 1950, 2100);
-  const broker = new CcxtBroker({ exchangeId: 'binanceusdm', apiKey: 'bench-key-0123', secret: 'bench-secret-0123', fetchImplementation: fake.fetch, enableRateLimit: false, clock: () => fake.now });
+  const broker = new CcxtBroker({
+    exchangeId: 'binanceusdm',
+    apiKey: 'bench-key-0123',
+    secret: 'bench-secret-0123',
+    fetchImplementation: fake.fetch,
+    enableRateLimit: false,
+    clock: () => fake.now,
+  });
   // The fake records every request for the tests; the bench empties it as it goes.
   setInterval(() => (fake.seen.length = 0), 200).unref();
   return { name: 'ccxt (fake Binance USD-M REST)', broker, symbol: BINANCE_XAU, ticket };
@@ -75,7 +92,24 @@ async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<{ 
 let seq = 0;
 function moveStop(c: Case, sl: number): Intent {
   seq++;
-  return { id: `bench:${seq}`, positionId: c.ticket, symbol: c.symbol, kind: 'move_stop', rule: 'trail', episode: seq, newSl: sl, oldSl: null, volume: 0, time: NOW, price: 2000, reason: 'bench', targetId: c.ticket, side: 'buy', comment: '', action: '' };
+  return {
+    id: `bench:${seq}`,
+    positionId: c.ticket,
+    symbol: c.symbol,
+    kind: 'move_stop',
+    rule: 'trail',
+    episode: seq,
+    newSl: sl,
+    oldSl: null,
+    volume: 0,
+    time: NOW,
+    price: 2000,
+    reason: 'bench',
+    targetId: c.ticket,
+    side: 'buy',
+    comment: '',
+    action: '',
+  };
 }
 
 console.log('\nBroker adapters (in-process fakes, no network; microseconds per call):');
@@ -87,12 +121,15 @@ for (const make of [paper, ccxt, metaApi]) {
   const pos = await timed(2000, () => c.broker.positions());
   const move = await timed(1000, async (i) => {
     const a = await c.broker.send(moveStop(c, i % 2 === 0 ? 1960 : 1961));
-    if (a.outcome !== 'applied') throw new Error(`${c.name}: the bench's stop move was refused: ${'reason' in a ? a.reason : ''}`);
+    if (a.outcome !== 'applied')
+      throw new Error(`${c.name}: the bench's stop move was refused: ${'reason' in a ? a.reason : ''}`);
   });
   const t0 = process.hrtime.bigint();
   const got = await c.broker.candles(c.symbol, 'M1', 1000);
   const candles = Number(process.hrtime.bigint() - t0) / 1e3;
   if (got.length !== 1000) throw new Error(`${c.name}: ${got.length} bars, expected 1000`);
-  console.log(`| ${c.name} | ${fmt(pos.mean)} / ${fmt(pos.p99)} | ${fmt(move.mean)} / ${fmt(move.p99)} | ${fmt(candles / 1000, 2)} ms |`);
+  console.log(
+    `| ${c.name} | ${fmt(pos.mean)} / ${fmt(pos.p99)} | ${fmt(move.mean)} / ${fmt(move.p99)} | ${fmt(candles / 1000, 2)} ms |`,
+  );
   await c.broker.close?.();
 }

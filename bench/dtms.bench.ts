@@ -35,7 +35,17 @@ for (const when of ['cold', 'warm']) {
         handles.shift();
       }
       const side = next % 2 === 0 ? 'buy' : 'sell';
-      const p: Position = { id: String(next++), symbol: inst.symbol, side, volume: 0.1, entryPrice: bar.close, sl: side === 'buy' ? bar.close - 10 : bar.close + 10, tp: null, openTime: now, comment: '' };
+      const p: Position = {
+        id: String(next++),
+        symbol: inst.symbol,
+        side,
+        volume: 0.1,
+        entryPrice: bar.close,
+        sl: side === 'buy' ? bar.close - 10 : bar.close + 10,
+        tp: null,
+        openTime: now,
+        comment: '',
+      };
       handles.push(m.track(p, inst, 10, now));
       ids.push(p.id);
     }
@@ -53,5 +63,7 @@ for (const when of ['cold', 'warm']) {
     orders += d.orders.length;
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`dtms monitor (${when}): ${fmt(BARS, 0)} M1 bars, 10 positions defended, in ${fmt(s, 3)} s; ${fmt(m.deepChecks, 0)} deep checks, ${fmt(transitions, 0)} transitions, ${fmt(orders, 0)} orders planned, ${fmt(holds.length, 0)} checks held (bad data)`);
+  console.log(
+    `dtms monitor (${when}): ${fmt(BARS, 0)} M1 bars, 10 positions defended, in ${fmt(s, 3)} s; ${fmt(m.deepChecks, 0)} deep checks, ${fmt(transitions, 0)} transitions, ${fmt(orders, 0)} orders planned, ${fmt(holds.length, 0)} checks held (bad data)`,
+  );
 }

@@ -48,7 +48,10 @@ function featuresOnly(data: ReturnType<typeof markets>, report: boolean): void {
     }
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (report) console.log(`features: ${data.length} symbols x ${fmt(data[0]!.bars.length, 0)} M1 bars (M5/M15/H1 built from them) = ${fmt(n, 0)} bars in ${fmt(s, 3)} s: ${fmt(n / s / 1e6)} M bars/s`);
+  if (report)
+    console.log(
+      `features: ${data.length} symbols x ${fmt(data[0]!.bars.length, 0)} M1 bars (M5/M15/H1 built from them) = ${fmt(n, 0)} bars in ${fmt(s, 3)} s: ${fmt(n / s / 1e6)} M bars/s`,
+    );
 }
 
 function engineRun(data: ReturnType<typeof markets>, N: number, cfg = config): void {
@@ -148,12 +151,16 @@ function engineRun(data: ReturnType<typeof markets>, N: number, cfg = config): v
   const engineS = Number(engineNs) / 1e9;
   const totalS = Number(process.hrtime.bigint() - totalT0) / 1e9;
   const bars = (M - WARMUP) * data.length;
-  const dtms = cfg.dtms.enabled ? 'features + DTMS + exit decisions + decision records' : 'DTMS off: features + exit decisions + decision records';
+  const dtms = cfg.dtms.enabled
+    ? 'features + DTMS + exit decisions + decision records'
+    : 'DTMS off: features + exit decisions + decision records';
   console.log(
     `engine: ${fmt(N, 0)} positions x ${fmt(M - WARMUP, 0)} bars on ${data.length} symbols = ${fmt(evaluations, 0)} position-bar evaluations ` +
       `(${dtms}) in ${fmt(engineS, 3)} s: ${fmt(evaluations / engineS / 1e6)} M evaluations/s`,
   );
-  console.log(`engine: ${fmt(bars, 0)} symbol-bars, ${fmt(intents, 0)} intents (${fmt(sink.count - sinkBefore, 0)} decision records), ${fmt(stopOuts, 0)} positions closed and replaced; whole loop incl. simulated broker ${fmt(totalS, 3)} s`);
+  console.log(
+    `engine: ${fmt(bars, 0)} symbol-bars, ${fmt(intents, 0)} intents (${fmt(sink.count - sinkBefore, 0)} decision records), ${fmt(stopOuts, 0)} positions closed and replaced; whole loop incl. simulated broker ${fmt(totalS, 3)} s`,
+  );
 }
 
 function memoryPerPosition(count: number): void {
@@ -164,21 +171,43 @@ function memoryPerPosition(count: number): void {
   }
   const engine = new ExitEngine(config, { baseTimeframe: 'M1', sink: new CountingSink() });
   engine.addInstrument(instrumentFromConfig(config, 'XAUUSDc'));
-  const warm = generateSampleMarket({ seed: 1, bars: 3000, startPrice: 2000, volatility: 0.0004, spread: 0.3, digits: 3 }).bars;
+  const warm = generateSampleMarket({
+    seed: 1,
+    bars: 3000,
+    startPrice: 2000,
+    volatility: 0.0004,
+    spread: 0.3,
+    digits: 3,
+  }).bars;
   const sink: Intent[] = [];
   for (const b of warm) engine.onBar('XAUUSDc', b, sink);
   gc();
   gc();
   const before = process.memoryUsage().heapUsed;
   for (let i = 0; i < count; i++) {
-    engine.track({ id: String(1_000_000 + i), symbol: 'XAUUSDc', side: i % 2 ? 'buy' : 'sell', volume: 0.1, entryPrice: 2000, sl: i % 2 ? 1990 : 2010, tp: i % 2 ? 2020 : 1980, openTime: 0, comment: '' }, warm[warm.length - 1]!.time);
+    engine.track(
+      {
+        id: String(1_000_000 + i),
+        symbol: 'XAUUSDc',
+        side: i % 2 ? 'buy' : 'sell',
+        volume: 0.1,
+        entryPrice: 2000,
+        sl: i % 2 ? 1990 : 2010,
+        tp: i % 2 ? 2020 : 1980,
+        openTime: 0,
+        comment: '',
+      },
+      warm[warm.length - 1]!.time,
+    );
   }
   // Evaluate once so every plan has reached its steady shape (reason strings, counters).
   engine.onBar('XAUUSDc', warm[warm.length - 1]!, sink);
   gc();
   gc();
   const after = process.memoryUsage().heapUsed;
-  console.log(`memory: ${fmt((after - before) / count, 0)} bytes per open position (exit plan + DTMS state + position + engine slot, ${fmt(count, 0)} positions, heap delta after GC)`);
+  console.log(
+    `memory: ${fmt((after - before) / count, 0)} bytes per open position (exit plan + DTMS state + position + engine slot, ${fmt(count, 0)} positions, heap delta after GC)`,
+  );
 }
 
 console.log(`warden bench: node ${process.version}, single core, seed ${SEED}`);

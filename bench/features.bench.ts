@@ -70,7 +70,9 @@ const rows: [string, number, number][] = [];
 const compare = (label: string, mine: { mps: number; last: number }, theirs: { mps: number; last: number }): void => {
   rows.push([label, mine.mps, theirs.mps]);
   const rel = Math.abs(mine.last - theirs.last) / Math.abs(theirs.last);
-  console.log(`  -> ${label}: ${(mine.mps / theirs.mps).toFixed(1)}x; final values agree to ${rel.toExponential(1)} (relative)`);
+  console.log(
+    `  -> ${label}: ${(mine.mps / theirs.mps).toFixed(1)}x; final values agree to ${rel.toExponential(1)} (relative)`,
+  );
 };
 
 compare(
@@ -148,7 +150,8 @@ function allocatedBytes(fn: () => void): number {
   fn();
   const after = process.memoryUsage().heapUsed;
   let freed = 0;
-  for (const s of prof.stop().statistics) freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
+  for (const s of prof.stop().statistics)
+    freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
   return after - before + freed;
 }
 let heapLine = 'run with node --expose-gc for the allocation check';
@@ -165,5 +168,8 @@ if (gc) {
 console.log(`  -> ${heapLine}`);
 
 console.log('\nsummary (M bars/s):');
-for (const [label, mine, theirs] of rows) console.log(`  ${label.padEnd(18)} ours ${mine.toFixed(1).padStart(6)}   trading-signals ${theirs.toFixed(1).padStart(6)}   (${(mine / theirs).toFixed(1)}x)`);
+for (const [label, mine, theirs] of rows)
+  console.log(
+    `  ${label.padEnd(18)} ours ${mine.toFixed(1).padStart(6)}   trading-signals ${theirs.toFixed(1).padStart(6)}   (${(mine / theirs).toFixed(1)}x)`,
+  );
 console.log(`  SymbolFeatures     ${sfRes.mps.toFixed(2)} M bars/s; ${heapLine}`);

@@ -39,7 +39,16 @@ async function live(mode: 'bars' | 'quotes' | 'shadow', barCount: number): Promi
   let now = bars[WARMUP - 1]!.time + BAR_MS;
   const store = openSqliteStore(file, { now });
   const shadow = mode === 'shadow' ? { shadow: new ShadowBook([SYMBOL]) } : {};
-  const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => now, sleep: async () => {}, ...shadow });
+  const session = new AccountSession({
+    config,
+    baseTimeframe: 'M1',
+    instruments: [instrument],
+    broker: account,
+    store,
+    clock: () => now,
+    sleep: async () => {},
+    ...shadow,
+  });
   await session.start(new Map([[SYMBOL, bars.slice(0, WARMUP)]]));
   account.onBar(SYMBOL, bars[WARMUP - 1]!, now);
   const broker = account.broker(SYMBOL);
@@ -83,19 +92,29 @@ async function live(mode: 'bars' | 'quotes' | 'shadow', barCount: number): Promi
   }
   const steps = end - WARMUP;
   const decisions = store.decisionCount();
-  const shadowDecisions = mode === 'shadow' ? store.recentDecisions(1_000_000).filter((r) => r.outcome === 'shadow').length : 0;
+  const shadowDecisions =
+    mode === 'shadow' ? store.recentDecisions(1_000_000).filter((r) => r.outcome === 'shadow').length : 0;
   store.close();
   const size = statSync(file).size + (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0);
   times.sort((a, b) => a - b);
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
   const p99 = times[Math.floor(times.length * 0.99)]!;
-  const what = mode === 'bars' ? '' : mode === 'quotes' ? ', a quote step every 20 s between bars' : ', SHADOW MODE (nothing sent)';
+  const what =
+    mode === 'bars'
+      ? ''
+      : mode === 'quotes'
+        ? ', a quote step every 20 s between bars'
+        : ', SHADOW MODE (nothing sent)';
   console.log(`live session, ${POSITIONS} open positions, ${steps} M1 bars${what}, store on a file:`);
-  console.log(`  ${fmt(mean)} ms per bar step (p99 ${fmt(p99)} ms), ${fmt(1000 / mean, 0)} steps/s; ${intents} intents sent, ${opened} positions opened by hand, ${decisions} decision records${mode === 'shadow' ? ` (${shadowDecisions} shadow)` : ''}`);
+  console.log(
+    `  ${fmt(mean)} ms per bar step (p99 ${fmt(p99)} ms), ${fmt(1000 / mean, 0)} steps/s; ${intents} intents sent, ${opened} positions opened by hand, ${decisions} decision records${mode === 'shadow' ? ` (${shadowDecisions} shadow)` : ''}`,
+  );
   if (quoteTimes.length > 0) {
     quoteTimes.sort((a, b) => a - b);
     const qm = quoteTimes.reduce((a, b) => a + b, 0) / quoteTimes.length;
-    console.log(`  ${fmt(qm)} ms per quote step (p99 ${fmt(quoteTimes[Math.floor(quoteTimes.length * 0.99)]!)} ms), ${quoteTimes.length} quote steps`);
+    console.log(
+      `  ${fmt(qm)} ms per quote step (p99 ${fmt(quoteTimes[Math.floor(quoteTimes.length * 0.99)]!)} ms), ${quoteTimes.length} quote steps`,
+    );
   }
   console.log(`  store ${fmt(size / 1048576, 1)} MB (${fmt(size / steps / 1024, 1)} KB per bar)`);
 }
@@ -108,7 +127,20 @@ function engineOnly(): void {
   for (let k = 0; k < POSITIONS; k++) {
     const b = bars[WARMUP - 1]!;
     const side = k % 2 === 0 ? 'buy' : 'sell';
-    engine.track({ id: String(k), symbol: SYMBOL, side, volume: 1, entryPrice: b.close, sl: side === 'buy' ? b.close - 60 : b.close + 60, tp: null, openTime: b.time, comment: '' }, b.time + BAR_MS);
+    engine.track(
+      {
+        id: String(k),
+        symbol: SYMBOL,
+        side,
+        volume: 1,
+        entryPrice: b.close,
+        sl: side === 'buy' ? b.close - 60 : b.close + 60,
+        tp: null,
+        openTime: b.time,
+        comment: '',
+      },
+      b.time + BAR_MS,
+    );
   }
   const t0 = process.hrtime.bigint();
   for (let i = WARMUP; i < bars.length; i++) {

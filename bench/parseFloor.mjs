@@ -48,7 +48,14 @@ for (;;) {
     }
     // YYYY-MM-DDTHH:MM:SSZ,open,high,low,close,...
     const year = digits2(buf, pos) * 100 + digits2(buf, pos + 2);
-    lastTime = Date.UTC(year, digits2(buf, pos + 5) - 1, digits2(buf, pos + 8), digits2(buf, pos + 11), digits2(buf, pos + 14), digits2(buf, pos + 17));
+    lastTime = Date.UTC(
+      year,
+      digits2(buf, pos + 5) - 1,
+      digits2(buf, pos + 8),
+      digits2(buf, pos + 11),
+      digits2(buf, pos + 14),
+      digits2(buf, pos + 17),
+    );
     const c1 = buf.indexOf(44, pos + 21);
     const c2 = buf.indexOf(44, c1 + 1);
     const c3 = buf.indexOf(44, c2 + 1);
@@ -56,7 +63,9 @@ for (;;) {
     const high = decimal(buf, c1 + 1, c2);
     const low = decimal(buf, c2 + 1, c3);
     const close = decimal(buf, c3 + 1, c4);
-    const tr = Number.isNaN(prevClose) ? high - low : Math.max(high - low, Math.abs(high - prevClose), Math.abs(low - prevClose));
+    const tr = Number.isNaN(prevClose)
+      ? high - low
+      : Math.max(high - low, Math.abs(high - prevClose), Math.abs(low - prevClose));
     rows++;
     if (rows <= 14) {
       sum += tr;

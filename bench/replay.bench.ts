@@ -55,7 +55,12 @@ interface Book {
   slAtr: number;
 }
 const BOOKS: Book[] = [
-  { name: 'target book: ~10 open, held ~a day (entry every 150 bars, SL 5 x ATR(H1))', every: 150, atrTimeframe: 'H1', slAtr: 5 },
+  {
+    name: 'target book: ~10 open, held ~a day (entry every 150 bars, SL 5 x ATR(H1))',
+    every: 150,
+    atrTimeframe: 'H1',
+    slAtr: 5,
+  },
   { name: 'busier book: hourly entries, SL 2 x ATR(H1)', every: 60, atrTimeframe: 'H1', slAtr: 2 },
   { name: 'churn: an entry every 10 bars, SL 1.5 x ATR(M15)', every: 10, atrTimeframe: 'M15', slAtr: 1.5 },
 ];
@@ -65,13 +70,28 @@ const saved = { checkpoints: 0, rowBytes: 0, partBytes: 0, totalBytes: 0 };
 
 /** One replay job; with `storeFile`, resumable as `warden replay --store FILE` runs it (run key included). */
 async function replay(outDir: string, book: Book, cfg = config, storeFile?: string) {
-  const entries = generateEntries(bars, 'M1', { ...DEFAULT_GENERATED, every: book.every, seed: SEED, side: 'random', atrTimeframe: book.atrTimeframe, slAtr: book.slAtr });
+  const entries = generateEntries(bars, 'M1', {
+    ...DEFAULT_GENERATED,
+    every: book.every,
+    seed: SEED,
+    side: 'random',
+    atrTimeframe: book.atrTimeframe,
+    slAtr: book.slAtr,
+  });
   const job: ReplayJob = {
     config: cfg,
     instrument,
     bars,
     timeframe: 'M1',
-    data: { files: ['bench'], format: 'generated', timeframe: 'M1', bars: series.length, first: series.time[0]!, last: series.time[series.length - 1]!, fillFile: null },
+    data: {
+      files: ['bench'],
+      format: 'generated',
+      timeframe: 'M1',
+      bars: series.length,
+      first: series.time[0]!,
+      last: series.time[series.length - 1]!,
+      fillFile: null,
+    },
     entries,
     entriesSource: 'bench',
     broker: { accountMode: 'hedging' },
@@ -94,14 +114,21 @@ async function replay(outDir: string, book: Book, cfg = config, storeFile?: stri
       saved.partBytes = (c.parts ?? []).reduce((a, p) => a + p.itemsJson.length, 0);
       saved.totalBytes += saved.rowBytes + saved.partBytes;
     };
-    const checkpoints: ReplayCheckpointing = { store, runKey: replayRunKey(job), every: CHECKPOINT_EVERY, now: () => Date.now() };
+    const checkpoints: ReplayCheckpointing = {
+      store,
+      runKey: replayRunKey(job),
+      every: CHECKPOINT_EVERY,
+      now: () => Date.now(),
+    };
     return await runReplayJob({ ...job, checkpoints });
   } finally {
     store.close();
   }
 }
 
-console.log(`warden replay bench: node ${process.version}, single core, ${fmt(BARS, 0)} M1 bars (generated XAUUSD), seed ${SEED}`);
+console.log(
+  `warden replay bench: node ${process.version}, single core, ${fmt(BARS, 0)} M1 bars (generated XAUUSD), seed ${SEED}`,
+);
 // The target book runs cold (what one `warden replay` costs, JIT warm-up included), then warm three
 // times each way: DTMS on, off, and on with the store (the machine is shared: the best of three, and
 // the ways alternate, so a busy moment of the machine does not land on one side only).
@@ -125,7 +152,12 @@ let storeRuns = 0;
 for (const [book, when, mode] of RUNS) {
   (globalThis as { gc?: () => void }).gc?.();
   const t0 = process.hrtime.bigint();
-  const run = await replay(path.join(dir, String(book.every)), book, mode === 'off' ? configNoDtms : config, mode === 'store' ? path.join(dir, `store${++storeRuns}.db`) : undefined);
+  const run = await replay(
+    path.join(dir, String(book.every)),
+    book,
+    mode === 'off' ? configNoDtms : config,
+    mode === 'store' ? path.join(dir, `store${++storeRuns}.db`) : undefined,
+  );
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   sample();
   if (book === BOOKS[0] && when !== 'cold') best[mode] = Math.min(best[mode], s);
@@ -133,13 +165,25 @@ for (const [book, when, mode] of RUNS) {
   const dtms = mode !== 'off';
   console.log(
     `replay (${book.name}; ${when}): ${fmt(BARS, 0)} bars in ${fmt(s, 3)} s = ${fmt(BARS / s / 1e6)} M bars/s, features + exit decisions + paper broker + all four output files` +
-      (mode === 'store' ? ` + ${saved.checkpoints} checkpoints (the last: ${fmt(saved.rowBytes / 1024, 0)} KB row + ${fmt(saved.partBytes / 1024, 0)} KB of parts; ${fmt(saved.totalBytes / 1048576, 1)} MB in all)` : '') +
+      (mode === 'store'
+        ? ` + ${saved.checkpoints} checkpoints (the last: ${fmt(saved.rowBytes / 1024, 0)} KB row + ${fmt(saved.partBytes / 1024, 0)} KB of parts; ${fmt(saved.totalBytes / 1048576, 1)} MB in all)`
+        : '') +
       '; ' +
       `mean ${fmt(res.positionBars / res.bars, 1)} positions open per bar, ${fmt(res.trades.length, 0)} trades, ${fmt(run.decisions.count, 0)} decision lines` +
-      (dtms ? `; DTMS: ${fmt(res.dtms.deepChecks, 0)} deep checks, ${fmt(Object.values(res.dtms.transitions).reduce((a, b) => a + b, 0), 0)} transitions, ${fmt(Object.values(res.dtms.actions).reduce((a, b) => a + b, 0), 0)} actions applied` : ''),
+      (dtms
+        ? `; DTMS: ${fmt(res.dtms.deepChecks, 0)} deep checks, ${fmt(
+            Object.values(res.dtms.transitions).reduce((a, b) => a + b, 0),
+            0,
+          )} transitions, ${fmt(
+            Object.values(res.dtms.actions).reduce((a, b) => a + b, 0),
+            0,
+          )} actions applied`
+        : ''),
   );
 }
-console.log(`replay, target book, best warm run: DTMS on ${fmt(best.on, 3)} s, off ${fmt(best.off, 3)} s: DTMS adds ${fmt((best.on / best.off - 1) * 100, 0)}%`);
+console.log(
+  `replay, target book, best warm run: DTMS on ${fmt(best.on, 3)} s, off ${fmt(best.off, 3)} s: DTMS adds ${fmt((best.on / best.off - 1) * 100, 0)}%`,
+);
 console.log(
   `replay --store (checkpoint every ${fmt(CHECKPOINT_EVERY, 0)} bars), target book, best warm run: in memory ${fmt(BARS / best.on / 1e6)} M bars/s, ` +
     `with the store ${fmt(BARS / best.store / 1e6)} M bars/s: ${fmt(best.store / best.on)}x the time (target: at most 2x)`,
@@ -149,12 +193,17 @@ console.log(`replay memory: peak RSS ${mb(peakRss)} over all runs (bars held as 
 // Import speed: the same bars as a uniform CSV file, parsed back.
 const csv = path.join(dir, 'bars.csv');
 const rows = ['time,open,high,low,close,volume,spread'];
-for (let i = 0; i < series.length; i++) rows.push(`${isoTime(series.time[i]!)},${series.open[i]},${series.high[i]},${series.low[i]},${series.close[i]},${series.volume[i]},${series.spread[i]}`);
+for (let i = 0; i < series.length; i++)
+  rows.push(
+    `${isoTime(series.time[i]!)},${series.open[i]},${series.high[i]},${series.low[i]},${series.close[i]},${series.volume[i]},${series.spread[i]}`,
+  );
 writeFileSync(csv, rows.join('\n') + '\n');
 const t1 = process.hrtime.bigint();
 const imported = importBarsFile(csv);
 const s1 = Number(process.hrtime.bigint() - t1) / 1e9;
-console.log(`import: ${fmt(imported.series.length, 0)} uniform CSV rows (file read included) in ${fmt(s1, 3)} s = ${fmt(imported.series.length / s1 / 1e6)} M rows/s`);
+console.log(
+  `import: ${fmt(imported.series.length, 0)} uniform CSV rows (file read included) in ${fmt(s1, 3)} s = ${fmt(imported.series.length / s1 / 1e6)} M rows/s`,
+);
 
 // The same file through `warden replay` as a trader runs it (a child process: start-up, one parse of
 // the file, the later passes from its binary columns, all four outputs), against the floor measured in
@@ -167,8 +216,10 @@ const rows2 = [rows[0]!];
 for (let k = 0; k < 2; k++) {
   for (let i = 0; i < series.length; i++) {
     // The second copy one calendar year later: times rise, dates stay valid (the generated block starts in March).
-    const t = series.time[i]! + (k === 0 ? 0 : (series.time[series.length - 1]! - series.time[0]! + 86_400_000 * 400));
-    rows2.push(`${isoTime(t)},${series.open[i]},${series.high[i]},${series.low[i]},${series.close[i]},${series.volume[i]},${series.spread[i]}`);
+    const t = series.time[i]! + (k === 0 ? 0 : series.time[series.length - 1]! - series.time[0]! + 86_400_000 * 400);
+    rows2.push(
+      `${isoTime(t)},${series.open[i]},${series.high[i]},${series.low[i]},${series.close[i]},${series.volume[i]},${series.spread[i]}`,
+    );
   }
 }
 writeFileSync(csv2, rows2.join('\n') + '\n');
@@ -185,10 +236,13 @@ const whole = wholeRuns.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 const peak1 = Math.max(...wholeRuns.map((r) => r.peakRssMb));
 const whole2 = await replayWithPeak(csv2, path.join(dir, 'cli2'), 150, EVERY_BAR);
 /** Every bar replayed, or where the account went (the figure would then be of fewer bars). */
-const played = (r: ReplayPeak) => (r.stdout.includes('balance gone') ? 'STOPPED EARLY, balance gone' : 'every bar replayed');
+const played = (r: ReplayPeak) =>
+  r.stdout.includes('balance gone') ? 'STOPPED EARLY, balance gone' : 'every bar replayed';
 const failed = [...wholeRuns, whole2].find((r) => r.code !== 0);
 if (failed) console.log(`warden replay failed (exit ${failed.code}): ${failed.stderr.slice(0, 300)}`);
-console.log(`parse floor (bench/parseFloor.mjs: read in 4 MiB steps, parse from bytes, ATR(14); whole process): ${fmt(BARS, 0)} bars in ${fmt(floor.seconds, 3)} s = ${fmt(BARS / floor.seconds / 1e6)} M bars/s, peak RSS ${fmt(floor.peakRssMb, 0)} MB`);
+console.log(
+  `parse floor (bench/parseFloor.mjs: read in 4 MiB steps, parse from bytes, ATR(14); whole process): ${fmt(BARS, 0)} bars in ${fmt(floor.seconds, 3)} s = ${fmt(BARS / floor.seconds / 1e6)} M bars/s, peak RSS ${fmt(floor.peakRssMb, 0)} MB`,
+);
 console.log(
   `warden replay --bars (${fmt(BARS, 0)} M1 bars, ${played(whole)}, entry every 150 bars, all four outputs; whole process, ${process.env.WARDEN_FROM_SOURCE === '1' ? 'TypeScript through tsx' : 'compiled dist/ when current'}): ` +
     `${fmt(whole.seconds, 2)} s = ${fmt(BARS / whole.seconds / 1e6)} M bars/s, ${fmt(whole.seconds / floor.seconds, 1)}x the floor (target: within 4x), peak RSS ${fmt(peak1, 0)} MB (target: under 200 MB)`,

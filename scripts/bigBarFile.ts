@@ -9,7 +9,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { replayWithPeak, writeBigBarFile } from '../test/soak/bigBarFile.ts';
 
-const { values } = parseArgs({ options: { gb: { type: 'string', default: '3' }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { gb: { type: 'string', default: '3' }, keep: { type: 'boolean', default: false } },
+});
 const gb = Number(values.gb);
 if (!(gb > 0)) throw new Error('--gb must be a positive number of gigabytes');
 const dir = mkdtempSync(path.join(tmpdir(), 'warden-bigfile-'));

@@ -13,8 +13,12 @@ rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 if (r.status !== 0) {
-  console.error('warden build: tsc failed; bin/warden.js runs the TypeScript source (through tsx) until a build succeeds');
+  console.error(
+    'warden build: tsc failed; bin/warden.js runs the TypeScript source (through tsx) until a build succeeds',
+  );
   process.exit(r.status ?? 1);
 }
-cpSync(new URL('../src/service/pages/', import.meta.url), new URL('../dist/service/pages/', import.meta.url), { recursive: true });
+cpSync(new URL('../src/service/pages/', import.meta.url), new URL('../dist/service/pages/', import.meta.url), {
+  recursive: true,
+});
 writeFileSync(new URL('../dist/.built', import.meta.url), `${new Date().toISOString()}\n`);

@@ -12,7 +12,9 @@ const { sets } = sharedSets(dir, false);
 const config = configSchema.parse({});
 const all: ShadowScore[] = [];
 const f = (x: number | null, d = 3) => (x === null ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(d)}`);
-console.log('| set | day | bars | positions (ended) | acted | shadow decisions | sent | would-be R | actual R | would-be − actual ± SE | better / worse / same |');
+console.log(
+  '| set | day | bars | positions (ended) | acted | shadow decisions | sent | would-be R | actual R | would-be − actual ± SE | better / worse / same |',
+);
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const set of sets) {
   if (set.source.kind !== 'file') continue;
@@ -26,7 +28,11 @@ for (const set of sets) {
   }
   all.push(...r.scores);
   const t = r.totals;
-  console.log(`| ${set.name} | ${r.day} | ${r.bars} | ${t.positions} (${t.final}) | ${t.acted} | ${r.shadowDecisions} | ${r.sentRequests} | ${f(t.shadowMeanR)} | ${f(t.actualMeanR)} | ${f(t.diffMeanR)} ± ${t.diffSeR === null ? 'n/a' : t.diffSeR.toFixed(3)} | ${t.better} / ${t.worse} / ${t.same} |`);
+  console.log(
+    `| ${set.name} | ${r.day} | ${r.bars} | ${t.positions} (${t.final}) | ${t.acted} | ${r.shadowDecisions} | ${r.sentRequests} | ${f(t.shadowMeanR)} | ${f(t.actualMeanR)} | ${f(t.diffMeanR)} ± ${t.diffSeR === null ? 'n/a' : t.diffSeR.toFixed(3)} | ${t.better} / ${t.worse} / ${t.same} |`,
+  );
 }
 const t = shadowTotals(all);
-console.log(`| all | | | ${t.positions} (${t.final}) | ${t.acted} | ${t.decisions} | | ${f(t.shadowMeanR)} | ${f(t.actualMeanR)} | ${f(t.diffMeanR)} ± ${t.diffSeR === null ? 'n/a' : t.diffSeR.toFixed(3)} | ${t.better} / ${t.worse} / ${t.same} |`);
+console.log(
+  `| all | | | ${t.positions} (${t.final}) | ${t.acted} | ${t.decisions} | | ${f(t.shadowMeanR)} | ${f(t.actualMeanR)} | ${f(t.diffMeanR)} ± ${t.diffSeR === null ? 'n/a' : t.diffSeR.toFixed(3)} | ${t.better} / ${t.worse} / ${t.same} |`,
+);

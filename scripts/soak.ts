@@ -55,7 +55,12 @@ if (killKinds?.some((k) => !KILL_KINDS.includes(k))) {
   console.error(`--kill-kinds takes a comma-separated list of ${KILL_KINDS.join(', ')}`);
   process.exit(2);
 }
-const venues = values.venue === 'both' ? (['binance', 'metaapi'] as const) : values.venue === 'binance' || values.venue === 'metaapi' ? ([values.venue] as const) : null;
+const venues =
+  values.venue === 'both'
+    ? (['binance', 'metaapi'] as const)
+    : values.venue === 'binance' || values.venue === 'metaapi'
+      ? ([values.venue] as const)
+      : null;
 if (venues === null) {
   console.error(`--venue must be binance, metaapi or both, got ${String(values.venue)}`);
   process.exit(2);
@@ -69,12 +74,17 @@ if (errors.length > 0) {
 const playBars = Math.ceil(days * 1440);
 const bars = all.slice(offset);
 if (bars.length < historyBars + playBars) {
-  console.error(`${values.data} from bar ${offset} has ${bars.length} bars; ${historyBars} history + ${playBars} to play (${days} days) are needed`);
+  console.error(
+    `${values.data} from bar ${offset} has ${bars.length} bars; ${historyBars} history + ${playBars} to play (${days} days) are needed`,
+  );
   process.exit(2);
 }
 
 const fmt = (f: SoakFigures, seconds: number): string => {
-  const kv = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const kv = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   const i = f.intents;
   return [
     `== ${f.venue}`,
@@ -103,7 +113,17 @@ for (const [k, venue] of venues.entries()) {
   let figures: SoakFigures;
   try {
     figures = await runSoak({
-      venue, bars, historyBars, playBars, kills, faultRate, seed: seed + k, dir, pollSec, stopOnViolation: !values['keep-going'], ...(killKinds ? { killKinds } : {}),
+      venue,
+      bars,
+      historyBars,
+      playBars,
+      kills,
+      faultRate,
+      seed: seed + k,
+      dir,
+      pollSec,
+      stopOnViolation: !values['keep-going'],
+      ...(killKinds ? { killKinds } : {}),
       progress: (line) => console.error(line),
       ...(values.verbose ? { onChildLog: (line: string) => console.error(`  [serve] ${line}`) } : {}),
     });

@@ -67,7 +67,14 @@ export const REDACT_PATHS: readonly string[] = SECRET_KEYS.flatMap((key) => {
 
 export const REDACTED = '[redacted]';
 
-const LEVEL_LABELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVEL_LABELS: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 
 /**
  * A destination that turns pino's JSON lines into short human-readable lines. A console line (a record
@@ -93,7 +100,9 @@ export function prettyDestination(write: (line: string) => void): DestinationStr
         const { level, time, msg, pid: _pid, hostname: _hostname, name, ...rest } = rec;
         if (typeof rest.event === 'string' && typeof msg === 'string') {
           const at = typeof rest.at === 'number' && Number.isFinite(rest.at) ? rest.at : time;
-          write(`${typeof at === 'number' && Number.isFinite(at) ? new Date(at).toISOString().slice(11, 19) : '--:--:--'} ${msg}\n`);
+          write(
+            `${typeof at === 'number' && Number.isFinite(at) ? new Date(at).toISOString().slice(11, 19) : '--:--:--'} ${msg}\n`,
+          );
           continue;
         }
         const when = typeof time === 'number' ? new Date(time).toISOString().slice(11, 23) : '';

@@ -51,9 +51,19 @@ export type BrokerAnswer =
 /** What a MetaTrader 5 trade return code means for the executor: send again, reconcile first, never resend, or done. */
 export type RetcodeClass = 'applied' | 'retry' | 'unknown' | 'refused';
 
-const RETRY_CODES: ReadonlySet<number> = new Set([RETCODE.REQUOTE, RETCODE.PRICE_CHANGED, RETCODE.PRICE_OFF, RETCODE.TOO_MANY_REQUESTS]);
+const RETRY_CODES: ReadonlySet<number> = new Set([
+  RETCODE.REQUOTE,
+  RETCODE.PRICE_CHANGED,
+  RETCODE.PRICE_OFF,
+  RETCODE.TOO_MANY_REQUESTS,
+]);
 const UNKNOWN_CODES: ReadonlySet<number> = new Set([RETCODE.TIMEOUT, RETCODE.CONNECTION, RETCODE.ERROR]);
-const APPLIED_CODES: ReadonlySet<number> = new Set([RETCODE.DONE, RETCODE.DONE_PARTIAL, RETCODE.NO_CHANGES, 10008 /* PLACED */]);
+const APPLIED_CODES: ReadonlySet<number> = new Set([
+  RETCODE.DONE,
+  RETCODE.DONE_PARTIAL,
+  RETCODE.NO_CHANGES,
+  10008 /* PLACED */,
+]);
 
 /**
  * Retry with a fresh price and bounded backoff: requote, price changed, off quotes, too many requests.

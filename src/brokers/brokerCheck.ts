@@ -82,7 +82,10 @@ export function formatBrokerCheck(r: BrokerCheckReport): string {
     lines.push(
       `  ${s.symbol} (${i.canonical}): tick ${i.tickSize}, ${i.digits} digits, lots ${i.minLot}..${i.maxLot} step ${i.lotStep}, contract ${i.contractSize}, stops level ${i.stopsLevelPoints} pt, freeze level ${i.freezeLevelPoints} pt, ${i.hedging ? 'hedging' : 'netting'}${i.crypto ? ', crypto' : ''}`,
     );
-    if (s.quote !== null) lines.push(`    quote ${s.quote.bid.toFixed(i.digits)} / ${s.quote.ask.toFixed(i.digits)} at ${at(s.quote.time)}`);
+    if (s.quote !== null)
+      lines.push(
+        `    quote ${s.quote.bid.toFixed(i.digits)} / ${s.quote.ask.toFixed(i.digits)} at ${at(s.quote.time)}`,
+      );
     if (s.lastBarAt !== null) lines.push(`    last closed M1 bar opened ${at(s.lastBarAt)}`);
     if (s.problem !== '') lines.push(`    problem: ${s.problem}`);
   }
@@ -93,6 +96,11 @@ export function formatBrokerCheck(r: BrokerCheckReport): string {
       `  ${p.id}  ${p.symbol}  ${p.side} ${p.volume} @ ${price(p.entryPrice, d)}  SL ${price(p.sl, d)}  TP ${price(p.tp, d)}${p.comment !== '' ? `  "${p.comment}"` : ''}  ${p.managed ? 'managed' : 'not managed (symbol not in broker.symbols)'}`,
     );
   }
-  lines.push('', r.problems.length === 0 ? 'ready: Warden can manage these symbols. Nothing was changed at the broker.' : `${r.problems.length} problem(s) above. Nothing was changed at the broker.`);
+  lines.push(
+    '',
+    r.problems.length === 0
+      ? 'ready: Warden can manage these symbols. Nothing was changed at the broker.'
+      : `${r.problems.length} problem(s) above. Nothing was changed at the broker.`,
+  );
   return lines.join('\n');
 }

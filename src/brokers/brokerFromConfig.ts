@@ -43,19 +43,56 @@ export function brokerFromConfig(config: WardenConfig, env: Env = process.env): 
         { accountMode: 'hedging', timeframeMs: 60_000 },
         { balance: b.paper.balance, currency: b.paper.currency },
       );
-      return { kind: 'paper', broker: paper, symbols, paper, describe: `paper account (embedded; played market of ${symbols.join(', ')})` };
+      return {
+        kind: 'paper',
+        broker: paper,
+        symbols,
+        paper,
+        describe: `paper account (embedded; played market of ${symbols.join(', ')})`,
+      };
     }
     case 'ccxt': {
       const apiKey = required(env, BROKER_ENV.ccxtApiKey, `the ${b.ccxt.exchange} account needs its API key`);
       const secret = required(env, BROKER_ENV.ccxtSecret, `the ${b.ccxt.exchange} account needs its API secret`);
-      const broker = new CcxtBroker({ exchangeId: b.ccxt.exchange, apiKey, secret, demo: b.ccxt.demo, ...(b.ccxt.hedgeMode !== undefined ? { hedgeMode: b.ccxt.hedgeMode } : {}) });
-      return { kind: 'ccxt', broker, symbols: [...b.symbols], paper: null, describe: `${b.ccxt.exchange} ${b.ccxt.demo ? 'demo trading' : 'LIVE account (real funds)'} via ccxt` };
+      const broker = new CcxtBroker({
+        exchangeId: b.ccxt.exchange,
+        apiKey,
+        secret,
+        demo: b.ccxt.demo,
+        ...(b.ccxt.hedgeMode !== undefined ? { hedgeMode: b.ccxt.hedgeMode } : {}),
+      });
+      return {
+        kind: 'ccxt',
+        broker,
+        symbols: [...b.symbols],
+        paper: null,
+        describe: `${b.ccxt.exchange} ${b.ccxt.demo ? 'demo trading' : 'LIVE account (real funds)'} via ccxt`,
+      };
     }
     case 'metaapi': {
       const token = required(env, BROKER_ENV.metaApiToken, 'MetaApi needs the account token from app.metaapi.cloud');
-      const accountId = b.metaapi.accountId ?? required(env, BROKER_ENV.metaApiAccountId, 'MetaApi needs the account id (broker.metaapi.accountId in the config, or the environment)');
-      const broker = new MetaApiBroker({ token, accountId, symbols: [...b.symbols], connectTimeoutMs: b.metaapi.connectTimeoutSec * 1000, symbolRules: config.symbols, instruments: config.instruments });
-      return { kind: 'metaapi', broker, symbols: [...b.symbols], paper: null, describe: `MetaApi account ${accountId} (MT4/MT5)` };
+      const accountId =
+        b.metaapi.accountId ??
+        required(
+          env,
+          BROKER_ENV.metaApiAccountId,
+          'MetaApi needs the account id (broker.metaapi.accountId in the config, or the environment)',
+        );
+      const broker = new MetaApiBroker({
+        token,
+        accountId,
+        symbols: [...b.symbols],
+        connectTimeoutMs: b.metaapi.connectTimeoutSec * 1000,
+        symbolRules: config.symbols,
+        instruments: config.instruments,
+      });
+      return {
+        kind: 'metaapi',
+        broker,
+        symbols: [...b.symbols],
+        paper: null,
+        describe: `MetaApi account ${accountId} (MT4/MT5)`,
+      };
     }
   }
 }

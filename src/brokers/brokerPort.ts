@@ -121,7 +121,10 @@ export interface BrokerPort {
    * open, with the function that stops it; rejects when it cannot be opened (the caller polls `quote`
    * instead). Absent: this adapter has no stream.
    */
-  watchQuotes?(symbols: readonly string[], onQuote: (symbol: string, quote: BrokerQuote) => void): Promise<() => Promise<void>>;
+  watchQuotes?(
+    symbols: readonly string[],
+    onQuote: (symbol: string, quote: BrokerQuote) => void,
+  ): Promise<() => Promise<void>>;
   /**
    * The venue's history of a position (`closedPosition` for a closed one, though it answers for an open
    * one too): its deals in the query's window. Null when the venue holds no deal of it (never had one,

@@ -33,7 +33,8 @@ export async function bookedSince(ex: Exchange, since: number): Promise<BookedPr
       seen.add(id);
       const symbol = x.symbol ? (ex.safeMarket(x.symbol, undefined, undefined, 'swap').symbol ?? x.symbol) : '';
       if (x.incomeType === 'REALIZED_PNL') out.push({ time: x.time, symbol, profit: x.income, fees: 0 });
-      else if (x.incomeType === 'COMMISSION' || x.incomeType === 'FUNDING_FEE') out.push({ time: x.time, symbol, profit: 0, fees: x.income });
+      else if (x.incomeType === 'COMMISSION' || x.incomeType === 'FUNDING_FEE')
+        out.push({ time: x.time, symbol, profit: 0, fees: x.income });
     }
     if (page.length < INCOME_PAGE || last <= from) break;
     from = last;
@@ -46,7 +47,12 @@ export async function bookedSince(ex: Exchange, since: number): Promise<BookedPr
  * its side between Warden first seeing it and seeing it gone (Binance has no position id), each
  * closing fill's order asked once for what made it.
  */
-export async function closedPositionFills(ex: Exchange, marketId: string | undefined, hedged: boolean, q: ClosedPositionQuery): Promise<ClosedPositionFacts | null> {
+export async function closedPositionFills(
+  ex: Exchange,
+  marketId: string | undefined,
+  hedged: boolean,
+  q: ClosedPositionQuery,
+): Promise<ClosedPositionFacts | null> {
   const positionSide = hedged ? (q.side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH';
   const closing = q.side === 'buy' ? 'SELL' : 'BUY';
   const fills: z.infer<typeof userTradeInfo>[] = [];
@@ -56,7 +62,14 @@ export async function closedPositionFills(ex: Exchange, marketId: string | undef
       const page = await ex.fetchMyTrades(q.symbol, cursor, TRADES_PAGE, { until: to });
       for (const t of page) {
         const r = userTradeInfo.safeParse(t.info);
-        if (r.success && r.data.symbol === marketId && (r.data.positionSide ?? 'BOTH') === positionSide && r.data.time >= q.since && r.data.time <= q.until) fills.push(r.data);
+        if (
+          r.success &&
+          r.data.symbol === marketId &&
+          (r.data.positionSide ?? 'BOTH') === positionSide &&
+          r.data.time >= q.since &&
+          r.data.time <= q.until
+        )
+          fills.push(r.data);
       }
       const lastTime = Math.max(...page.map((t) => Number(t.timestamp ?? Number.NaN)).filter(Number.isFinite));
       if (page.length < TRADES_PAGE || !(lastTime >= cursor)) break;
@@ -75,20 +88,40 @@ export async function closedPositionFills(ex: Exchange, marketId: string | undef
     .map((f) => {
       const c = f.side === closing ? causes.get(f.orderId)! : { cause: 'unknown' as const, requestId: '' };
       const fees = f.commission === undefined ? Number.NaN : -f.commission;
-      return { time: f.time, entry: f.side === closing ? 'out' : 'in', volume: f.qty, price: f.price, profit: f.realizedPnl ?? Number.NaN, fees, cause: c.cause, requestId: c.requestId };
+      return {
+        time: f.time,
+        entry: f.side === closing ? 'out' : 'in',
+        volume: f.qty,
+        price: f.price,
+        profit: f.realizedPnl ?? Number.NaN,
+        fees,
+        cause: c.cause,
+        requestId: c.requestId,
+      };
     });
-  const notes = [`Binance fills carry no position id: the ${q.symbol} ${q.side === 'buy' ? 'long' : 'short'} fills between ${new Date(q.since).toISOString()} and ${new Date(q.until).toISOString()} are taken as this position's`];
+  const notes = [
+    `Binance fills carry no position id: the ${q.symbol} ${q.side === 'buy' ? 'long' : 'short'} fills between ${new Date(q.since).toISOString()} and ${new Date(q.until).toISOString()} are taken as this position's`,
+  ];
   return { deals, notes };
 }
 
 /** What made a closing fill: its order's client id or type (see closedPositionFills). */
-async function causeOf(ex: Exchange, symbol: string, orderId: string, mine: ReadonlyMap<string, string>): Promise<{ cause: DealCause; requestId: string }> {
+async function causeOf(
+  ex: Exchange,
+  symbol: string,
+  orderId: string,
+  mine: ReadonlyMap<string, string>,
+): Promise<{ cause: DealCause; requestId: string }> {
   let info: z.infer<typeof orderInfo>;
   try {
     const order = await ex.fetchOrder(orderId, symbol);
     info = orderInfo.parse(order.info);
   } catch (err) {
-    if (errorClasses(err).includes('OrderNotFound') || /"code"\s*:\s*-2013\b/.test(err instanceof Error ? err.message : '')) return { cause: 'unknown', requestId: '' };
+    if (
+      errorClasses(err).includes('OrderNotFound') ||
+      /"code"\s*:\s*-2013\b/.test(err instanceof Error ? err.message : '')
+    )
+      return { cause: 'unknown', requestId: '' };
     throw err;
   }
   const requestId = info.clientOrderId === undefined ? undefined : mine.get(info.clientOrderId);
@@ -96,6 +129,7 @@ async function causeOf(ex: Exchange, symbol: string, orderId: string, mine: Read
   const type = info.origType ?? info.type ?? '';
   if (type === 'STOP_MARKET' || type === 'STOP') return { cause: 'sl', requestId: '' };
   if (type === 'TAKE_PROFIT_MARKET' || type === 'TAKE_PROFIT') return { cause: 'tp', requestId: '' };
-  if (type === 'LIQUIDATION' || info.clientOrderId?.startsWith('autoclose-') === true) return { cause: 'stop_out', requestId: '' };
+  if (type === 'LIQUIDATION' || info.clientOrderId?.startsWith('autoclose-') === true)
+    return { cause: 'stop_out', requestId: '' };
   return { cause: 'outside', requestId: '' };
 }

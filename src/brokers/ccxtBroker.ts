@@ -80,12 +80,36 @@
 import type { Exchange, Market as MaybeMarket, Order, Position as CcxtPosition } from 'ccxt';
 import { z } from 'zod';
 import { isStepMultiple } from '../domain/rounding.ts';
-import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Side, type Timeframe } from '../domain/types.ts';
+import {
+  TIMEFRAME_MS,
+  type Bar,
+  type Instrument,
+  type Intent,
+  type Position,
+  type Side,
+  type Timeframe,
+} from '../domain/types.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
-import type { AccountFunds, AccountMode, BookedProfit, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery } from './brokerPort.ts';
+import type {
+  AccountFunds,
+  AccountMode,
+  BookedProfit,
+  BrokerPort,
+  BrokerQuote,
+  ClosedPositionFacts,
+  ClosedPositionQuery,
+} from './brokerPort.ts';
 import { bookedSince, closedPositionFills } from './ccxtAccountHistory.ts';
 import { answerForError, errorClasses } from './ccxtErrors.ts';
-import { accountInfo, algoOrderInfo, clientOrderId, parsePositionId, positionIdOf, positionInfo, type AlgoOrderInfo } from './ccxtRecords.ts';
+import {
+  accountInfo,
+  algoOrderInfo,
+  clientOrderId,
+  parsePositionId,
+  positionIdOf,
+  positionInfo,
+  type AlgoOrderInfo,
+} from './ccxtRecords.ts';
 import { cancelStops, exitsOf, placeStop, protectedBy, QTY_EPS, resizeStop, triggerOf } from './ccxtStopOrders.ts';
 
 type Market = NonNullable<MaybeMarket>;
@@ -114,9 +138,21 @@ export interface CcxtBrokerOptions {
 const OHLCV_PAGE = 1000;
 
 /** ccxt's timeframe names. */
-const CCXT_TIMEFRAME: Readonly<Record<Timeframe, string>> = { M1: '1m', M5: '5m', M15: '15m', M30: '30m', H1: '1h', H4: '4h' };
+const CCXT_TIMEFRAME: Readonly<Record<Timeframe, string>> = {
+  M1: '1m',
+  M5: '5m',
+  M15: '15m',
+  M30: '30m',
+  H1: '1h',
+  H4: '4h',
+};
 
-const refuse = (code: number, reason: string): BrokerAnswer => ({ outcome: 'rejected', retryable: false, code, reason });
+const refuse = (code: number, reason: string): BrokerAnswer => ({
+  outcome: 'rejected',
+  retryable: false,
+  code,
+  reason,
+});
 
 interface Held {
   position: Position;
@@ -158,7 +194,11 @@ export class CcxtBroker implements BrokerPort {
     if (this.exchange) return this.exchange;
     this.loading ??= (async () => {
       const mod = (await import('ccxt')) as unknown as CcxtModule;
-      const Ctor = mod.default[this.options.exchangeId] as (new (config: Record<string, unknown>) => Exchange) | undefined;
+      const Ctor = mod.default[this.options.exchangeId] as
+        | (new (
+            config: Record<string, unknown>,
+          ) => Exchange)
+        | undefined;
       if (typeof Ctor !== 'function') throw new Error(`ccxt has no exchange ${this.options.exchangeId}`);
       const o = this.options;
       const ex = new Ctor({
@@ -211,7 +251,8 @@ export class CcxtBroker implements BrokerPort {
     const m = this.market(ex, symbol);
     const tickSize = Number(m.precision.price);
     const lotStep = Number(m.precision.amount);
-    if (!(tickSize > 0) || !(lotStep > 0)) throw new Error(`${this.name}: market ${symbol} has no tick size or lot step`);
+    if (!(tickSize > 0) || !(lotStep > 0))
+      throw new Error(`${this.name}: market ${symbol} has no tick size or lot step`);
     return {
       symbol,
       canonical: `${m.base}${m.quote === 'USDT' || m.quote === 'USDC' ? 'USD' : m.quote}`,
@@ -252,7 +293,9 @@ export class CcxtBroker implements BrokerPort {
     while (full && rows.length < want) {
       const oldest = Number(rows[0]?.[0]);
       const ask = Math.min(want - rows.length, OHLCV_PAGE);
-      const older = (await ex.fetchOHLCV(symbol, tf, undefined, ask, { until: oldest - 1 })).filter((r) => Number(r[0]) < oldest);
+      const older = (await ex.fetchOHLCV(symbol, tf, undefined, ask, { until: oldest - 1 })).filter(
+        (r) => Number(r[0]) < oldest,
+      );
       full = older.length === ask;
       rows = [...older, ...rows];
     }
@@ -261,7 +304,15 @@ export class CcxtBroker implements BrokerPort {
     for (const r of rows) {
       const [time, open, high, low, close, volume] = r;
       if (typeof time !== 'number' || time > closedBy) continue;
-      bars.push({ time, open: Number(open), high: Number(high), low: Number(low), close: Number(close), volume: Number(volume ?? 0), spread: Number.NaN });
+      bars.push({
+        time,
+        open: Number(open),
+        high: Number(high),
+        low: Number(low),
+        close: Number(close),
+        volume: Number(volume ?? 0),
+        spread: Number.NaN,
+      });
     }
     return bars.slice(Math.max(0, bars.length - n));
   }
@@ -278,7 +329,8 @@ export class CcxtBroker implements BrokerPort {
     const held = [...(await this.held(ex)).values()];
     for (const h of held) {
       const newest = h.stops.at(-1);
-      if (h.stops.length < 2 || !newest || protectedBy(newest, h.position.volume) < h.position.volume - QTY_EPS) continue;
+      if (h.stops.length < 2 || !newest || protectedBy(newest, h.position.volume) < h.position.volume - QTY_EPS)
+        continue;
       const hedged = await this.hedgeMode(ex);
       await cancelStops(ex, h.position, h.stops.slice(0, -1), () => this.stopsNow(ex, h.position, hedged));
     }
@@ -287,7 +339,10 @@ export class CcxtBroker implements BrokerPort {
 
   /** Open positions by id, with their stops and targets from the open conditional orders. */
   private async held(ex: Exchange): Promise<Map<string, Held>> {
-    const [raw, orders] = await Promise.all([ex.fetchPositions(), ex.fetchOpenOrders(undefined, undefined, undefined, { trigger: true })]);
+    const [raw, orders] = await Promise.all([
+      ex.fetchPositions(),
+      ex.fetchOpenOrders(undefined, undefined, undefined, { trigger: true }),
+    ]);
     const algo = orders.map((o: Order) => algoOrderInfo.safeParse(o.info)).flatMap((r) => (r.success ? [r.data] : []));
     const out = new Map<string, Held>();
     for (const p of raw as CcxtPosition[]) {
@@ -354,14 +409,23 @@ export class CcxtBroker implements BrokerPort {
     try {
       order = await ex.fetchOrder(cid, intent.symbol, { origClientOrderId: cid });
     } catch (err) {
-      if (errorClasses(err).includes('OrderNotFound') || /"code"\s*:\s*-2013\b/.test(err instanceof Error ? err.message : '')) return null;
+      if (
+        errorClasses(err).includes('OrderNotFound') ||
+        /"code"\s*:\s*-2013\b/.test(err instanceof Error ? err.message : '')
+      )
+        return null;
       throw err;
     }
     const filled = Number(order.filled ?? 0);
     const amount = Number(order.amount ?? filled);
     const price = [order.average, order.price].map(Number).find((v) => v > 0) ?? Number.NaN;
     if (filled > 0) return { price, whole: filled >= amount - 1e-12 };
-    if (order.status === 'open') return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: `${this.name}: order ${cid} of this intent is still working at the venue (nothing filled yet); not sent again` };
+    if (order.status === 'open')
+      return {
+        outcome: 'unknown',
+        code: RETCODE.TIMEOUT,
+        reason: `${this.name}: order ${cid} of this intent is still working at the venue (nothing filled yet); not sent again`,
+      };
     return null;
   }
 
@@ -377,7 +441,8 @@ export class CcxtBroker implements BrokerPort {
   private async target(ex: Exchange, intent: Intent): Promise<Held | BrokerAnswer> {
     const id = intent.targetId || intent.positionId;
     const parsed = parsePositionId(id);
-    if (!parsed || parsed.symbol !== intent.symbol) return refuse(RETCODE.POSITION_CLOSED, `${this.name}: ${id} is not a position of ${intent.symbol}`);
+    if (!parsed || parsed.symbol !== intent.symbol)
+      return refuse(RETCODE.POSITION_CLOSED, `${this.name}: ${id} is not a position of ${intent.symbol}`);
     const held = (await this.held(ex)).get(id);
     return held ?? refuse(RETCODE.POSITION_CLOSED, `${this.name}: position ${id} is not open`);
   }
@@ -386,7 +451,8 @@ export class CcxtBroker implements BrokerPort {
     const inst = await this.instrument(intent.symbol);
     const sl = intent.newSl;
     if (!Number.isFinite(sl) || sl <= 0) return refuse(RETCODE.INVALID_STOPS, `stop ${sl} is not a price`);
-    if (!isStepMultiple(sl, inst.tickSize)) return refuse(RETCODE.INVALID_STOPS, `stop ${sl} is off the tick grid (${inst.tickSize})`);
+    if (!isStepMultiple(sl, inst.tickSize))
+      return refuse(RETCODE.INVALID_STOPS, `stop ${sl} is off the tick grid (${inst.tickSize})`);
     const found = await this.target(ex, intent);
     if ('outcome' in found) return found;
     const { position, mark } = found;
@@ -402,7 +468,11 @@ export class CcxtBroker implements BrokerPort {
       return { ...applied, code: RETCODE.NO_CHANGES };
     }
     const wrongSide = position.side === 'buy' ? sl >= mark : sl <= mark;
-    if (wrongSide) return refuse(RETCODE.INVALID_STOPS, `stop ${sl} is on the wrong side of the mark price ${mark} (it would trigger at once)`);
+    if (wrongSide)
+      return refuse(
+        RETCODE.INVALID_STOPS,
+        `stop ${sl} is on the wrong side of the mark price ${mark} (it would trigger at once)`,
+      );
     // Make before break: the new stop first; the old ones stay until it is in.
     try {
       await placeStop(ex, position, sl, position.volume, cid, hedged);
@@ -422,11 +492,23 @@ export class CcxtBroker implements BrokerPort {
   /** The position's open stop orders at the venue now, oldest first. */
   private async stopsNow(ex: Exchange, position: Position, hedged: boolean): Promise<AlgoOrderInfo[]> {
     const m = this.market(ex, position.symbol);
-    const algo = (await ex.fetchOpenOrders(position.symbol, undefined, undefined, { trigger: true })).map((o: Order) => algoOrderInfo.safeParse(o.info)).flatMap((r) => (r.success ? [r.data] : []));
-    return exitsOf(algo, m.id ?? position.symbol, position.side, hedged ? (position.side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH').stops;
+    const algo = (await ex.fetchOpenOrders(position.symbol, undefined, undefined, { trigger: true }))
+      .map((o: Order) => algoOrderInfo.safeParse(o.info))
+      .flatMap((r) => (r.success ? [r.data] : []));
+    return exitsOf(
+      algo,
+      m.id ?? position.symbol,
+      position.side,
+      hedged ? (position.side === 'buy' ? 'LONG' : 'SHORT') : 'BOTH',
+    ).stops;
   }
 
-  private async closeVolume(ex: Exchange, intent: Intent, whole: boolean, earlier: Filled | null): Promise<BrokerAnswer> {
+  private async closeVolume(
+    ex: Exchange,
+    intent: Intent,
+    whole: boolean,
+    earlier: Filled | null,
+  ): Promise<BrokerAnswer> {
     if (earlier) {
       // Applied before (its answer lost, maybe by another process): the stop's resize may not have
       // followed, so it is done now if the position is still open.
@@ -434,10 +516,17 @@ export class CcxtBroker implements BrokerPort {
         const held = await this.target(ex, intent).catch(() => undefined);
         if (held && !('outcome' in held)) {
           const hedged = await this.hedgeMode(ex);
-          await resizeStop(ex, held.position, held.position.volume, clientOrderId(`${intent.id}:resize`), hedged, () => this.stopsNow(ex, held.position, hedged));
+          await resizeStop(ex, held.position, held.position.volume, clientOrderId(`${intent.id}:resize`), hedged, () =>
+            this.stopsNow(ex, held.position, hedged),
+          );
         }
       }
-      return { outcome: 'applied', code: filledCode(earlier), price: Number.isFinite(earlier.price) ? earlier.price : intent.price, positionId: intent.targetId || intent.positionId };
+      return {
+        outcome: 'applied',
+        code: filledCode(earlier),
+        price: Number.isFinite(earlier.price) ? earlier.price : intent.price,
+        positionId: intent.targetId || intent.positionId,
+      };
     }
     const inst = await this.instrument(intent.symbol);
     const found = await this.target(ex, intent);
@@ -445,35 +534,56 @@ export class CcxtBroker implements BrokerPort {
     const { position, mark } = found;
     const volume = whole ? position.volume : intent.volume;
     if (!whole) {
-      if (!(volume > 0) || !isStepMultiple(volume, inst.lotStep)) return refuse(RETCODE.INVALID_VOLUME, `volume ${volume} is not a multiple of the lot step ${inst.lotStep}`);
-      if (volume < inst.minLot) return refuse(RETCODE.INVALID_VOLUME, `volume ${volume} is below the min amount ${inst.minLot}`);
-      if (volume > position.volume + inst.lotStep / 2) return refuse(RETCODE.INVALID_CLOSE_VOLUME, `volume ${volume} is more than the ${position.volume} open`);
+      if (!(volume > 0) || !isStepMultiple(volume, inst.lotStep))
+        return refuse(RETCODE.INVALID_VOLUME, `volume ${volume} is not a multiple of the lot step ${inst.lotStep}`);
+      if (volume < inst.minLot)
+        return refuse(RETCODE.INVALID_VOLUME, `volume ${volume} is below the min amount ${inst.minLot}`);
+      if (volume > position.volume + inst.lotStep / 2)
+        return refuse(RETCODE.INVALID_CLOSE_VOLUME, `volume ${volume} is more than the ${position.volume} open`);
       const rest = position.volume - volume;
-      if (rest > inst.lotStep / 2 && rest < inst.minLot - inst.lotStep / 2) return refuse(RETCODE.INVALID_VOLUME, `the remainder ${rest} would be below the min amount ${inst.minLot}`);
+      if (rest > inst.lotStep / 2 && rest < inst.minLot - inst.lotStep / 2)
+        return refuse(RETCODE.INVALID_VOLUME, `the remainder ${rest} would be below the min amount ${inst.minLot}`);
       // No min-notional check here: Binance exempts reduce-only orders (one-way), and in hedge mode the venue decides (-4164 mapped).
     }
     const hedged = await this.hedgeMode(ex);
     const closing = position.side === 'buy' ? 'sell' : 'buy';
     const amount = Number(ex.amountToPrecision(intent.symbol, volume));
     // One-way: reduceOnly, so an exit never opens or flips. Hedge: ccxt sends positionSide instead (-1106 otherwise).
-    const order = await ex.createOrder(intent.symbol, 'market', closing, amount, undefined, { reduceOnly: true, clientOrderId: clientOrderId(intent.id), ...(hedged ? { hedged: true } : {}) });
+    const order = await ex.createOrder(intent.symbol, 'market', closing, amount, undefined, {
+      reduceOnly: true,
+      clientOrderId: clientOrderId(intent.id),
+      ...(hedged ? { hedged: true } : {}),
+    });
     const filled = Number(order.filled);
     const rest = Number((position.volume - (filled > 0 ? filled : amount)).toFixed(12));
     if (whole || !(rest > QTY_EPS)) {
       // Flat: its stops have nothing left to protect, and a quantity stop left open would act on the
       // next position of that side. Cancelled (best effort; a lost one is the next read's to see).
-      await cancelStops(ex, position, await this.stopsNow(ex, position, hedged).catch(() => []), () => this.stopsNow(ex, position, hedged));
+      await cancelStops(ex, position, await this.stopsNow(ex, position, hedged).catch(() => []), () =>
+        this.stopsNow(ex, position, hedged),
+      );
     } else {
       // Right after the fill, the stop goes to the size left (make before break; see resizeStop).
-      await resizeStop(ex, position, rest, clientOrderId(`${intent.id}:resize`), hedged, () => this.stopsNow(ex, position, hedged));
+      await resizeStop(ex, position, rest, clientOrderId(`${intent.id}:resize`), hedged, () =>
+        this.stopsNow(ex, position, hedged),
+      );
     }
-    return { outcome: 'applied', code: RETCODE.DONE, price: Number(order.average ?? order.price ?? mark), positionId: position.id };
+    return {
+      outcome: 'applied',
+      code: RETCODE.DONE,
+      price: Number(order.average ?? order.price ?? mark),
+      positionId: position.id,
+    };
   }
 
   private async open(ex: Exchange, intent: Intent, earlier: Filled | null): Promise<BrokerAnswer> {
     const inst = await this.instrument(intent.symbol);
     const volume = intent.volume;
-    if (!earlier && (!(volume >= inst.minLot) || !isStepMultiple(volume, inst.lotStep) || volume > inst.maxLot)) return refuse(RETCODE.INVALID_VOLUME, `volume ${volume} is not a lot-step multiple within [${inst.minLot}, ${inst.maxLot}]`);
+    if (!earlier && (!(volume >= inst.minLot) || !isStepMultiple(volume, inst.lotStep) || volume > inst.maxLot))
+      return refuse(
+        RETCODE.INVALID_VOLUME,
+        `volume ${volume} is not a lot-step multiple within [${inst.minLot}, ${inst.maxLot}]`,
+      );
     const hedged = await this.hedgeMode(ex);
     const id = positionIdOf(intent.symbol, intent.side);
     let price: number;
@@ -482,7 +592,14 @@ export class CcxtBroker implements BrokerPort {
       price = Number.isFinite(earlier.price) ? earlier.price : intent.price;
       code = filledCode(earlier);
     } else {
-      const order = await ex.createOrder(intent.symbol, 'market', intent.side, Number(ex.amountToPrecision(intent.symbol, volume)), undefined, { clientOrderId: clientOrderId(intent.id), ...(hedged ? { hedged: true } : {}) });
+      const order = await ex.createOrder(
+        intent.symbol,
+        'market',
+        intent.side,
+        Number(ex.amountToPrecision(intent.symbol, volume)),
+        undefined,
+        { clientOrderId: clientOrderId(intent.id), ...(hedged ? { hedged: true } : {}) },
+      );
       price = Number(order.average ?? order.price ?? intent.price);
     }
     if (!hedged) {
@@ -494,10 +611,22 @@ export class CcxtBroker implements BrokerPort {
     if (Number.isFinite(intent.newSl)) {
       // A retry of an open that filled: its stop may never have been placed (the answer was lost before it).
       const held = earlier ? (await this.held(ex)).get(id) : undefined;
-      const position: Position = held?.position ?? { id, symbol: intent.symbol, side: intent.side, volume, entryPrice: price, sl: null, tp: null, openTime: 0, comment: intent.comment };
+      const position: Position = held?.position ?? {
+        id,
+        symbol: intent.symbol,
+        side: intent.side,
+        volume,
+        entryPrice: price,
+        sl: null,
+        tp: null,
+        openTime: 0,
+        comment: intent.comment,
+      };
       if (!earlier || (held && held.position.sl === null)) {
         // Best effort: the position is open either way, answered as applied; positions() shows it without a stop when this fails.
-        await placeStop(ex, position, intent.newSl, position.volume, clientOrderId(`${intent.id}:sl`), true).catch(() => undefined);
+        await placeStop(ex, position, intent.newSl, position.volume, clientOrderId(`${intent.id}:sl`), true).catch(
+          () => undefined,
+        );
       }
     }
     return { outcome: 'applied', code, price, positionId: id };
@@ -524,9 +653,17 @@ export class CcxtBroker implements BrokerPort {
     const ex = await this.venue();
     const balance = await ex.fetchBalance();
     const r = accountInfo.safeParse(balance.info);
-    if (!r.success) throw new Error(`ccxt: malformed account from ${ex.id}: ${z.prettifyError(r.error).replace(/\s+/g, ' ')}`);
+    if (!r.success)
+      throw new Error(`ccxt: malformed account from ${ex.id}: ${z.prettifyError(r.error).replace(/\s+/g, ' ')}`);
     const a = r.data;
-    return { currency: 'USDT', balance: a.totalWalletBalance, equity: a.totalMarginBalance, margin: a.totalInitialMargin ?? null, freeMargin: a.availableBalance ?? null, notes: [] };
+    return {
+      currency: 'USDT',
+      balance: a.totalWalletBalance,
+      equity: a.totalMarginBalance,
+      margin: a.totalInitialMargin ?? null,
+      freeMargin: a.availableBalance ?? null,
+      notes: [],
+    };
   }
 
   /** The wallet's bookings since `since` (see ccxtAccountHistory.ts). */

@@ -37,13 +37,28 @@ export const userTradeInfo = z.object({
   positionSide: z.string().optional(),
 });
 /** GET /fapi/v3/account (ccxt's fetchBalance `info` on USD-M): the wallet's totals, in USDT. */
-export const accountInfo = z.object({ totalWalletBalance: decimal, totalMarginBalance: decimal, totalInitialMargin: decimal.optional(), availableBalance: decimal.optional() });
+export const accountInfo = z.object({
+  totalWalletBalance: decimal,
+  totalMarginBalance: decimal,
+  totalInitialMargin: decimal.optional(),
+  availableBalance: decimal.optional(),
+});
 /** GET /fapi/v1/income (ccxt's fetchLedger `info` on USD-M): one booking to the wallet. */
-export const incomeInfo = z.object({ symbol: z.string().optional(), incomeType: z.string(), income: decimal, time: decimal, tranId: z.union([z.string(), z.number()]).transform(String).optional() });
+export const incomeInfo = z.object({
+  symbol: z.string().optional(),
+  incomeType: z.string(),
+  income: decimal,
+  time: decimal,
+  tranId: z.union([z.string(), z.number()]).transform(String).optional(),
+});
 /** Income a page of GET /fapi/v1/income holds at most. */
 export const INCOME_PAGE = 1000;
 /** GET /fapi/v1/order by orderId: what made a closing fill. */
-export const orderInfo = z.object({ clientOrderId: z.string().optional(), type: z.string().optional(), origType: z.string().optional() });
+export const orderInfo = z.object({
+  clientOrderId: z.string().optional(),
+  type: z.string().optional(),
+  origType: z.string().optional(),
+});
 
 /** Binance's client order id alphabet and length. */
 const CLIENT_ID = /^[.A-Z:/a-z0-9_-]{1,36}$/;

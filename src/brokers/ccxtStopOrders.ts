@@ -48,9 +48,18 @@ export function triggerOf(o: AlgoOrderInfo): number {
 /** The stops and target of the position on `marketId` and `side` among a venue's open algo orders (`positionSide`: its hedge-mode side, or BOTH). */
 export function exitsOf(algo: readonly AlgoOrderInfo[], marketId: string, side: Side, positionSide: string): Exits {
   const closing = side === 'buy' ? 'SELL' : 'BUY';
-  const mine = algo.filter((o) => o.symbol === marketId && o.side === closing && (o.positionSide ?? 'BOTH') === positionSide && (o.closePosition === true || o.reduceOnly === true || positionSide !== 'BOTH'));
+  const mine = algo.filter(
+    (o) =>
+      o.symbol === marketId &&
+      o.side === closing &&
+      (o.positionSide ?? 'BOTH') === positionSide &&
+      (o.closePosition === true || o.reduceOnly === true || positionSide !== 'BOTH'),
+  );
   const kind = (o: AlgoOrderInfo) => o.orderType ?? o.type ?? '';
-  return { stops: stopsOldestFirst(mine.filter((o) => kind(o) === 'STOP_MARKET')), target: mine.find((o) => kind(o) === 'TAKE_PROFIT_MARKET') ?? null };
+  return {
+    stops: stopsOldestFirst(mine.filter((o) => kind(o) === 'STOP_MARKET')),
+    target: mine.find((o) => kind(o) === 'TAKE_PROFIT_MARKET') ?? null,
+  };
 }
 
 /**
@@ -59,14 +68,28 @@ export function exitsOf(algo: readonly AlgoOrderInfo[], marketId: string, side: 
  * holds one closePosition stop per side (-4130 while one is open), so a new one could only go in
  * after the old one is gone; quantity stops can stand side by side for the moment of a move.
  */
-export async function placeStop(ex: Exchange, position: Position, sl: number, volume: number, cid: string, hedged: boolean): Promise<void> {
+export async function placeStop(
+  ex: Exchange,
+  position: Position,
+  sl: number,
+  volume: number,
+  cid: string,
+  hedged: boolean,
+): Promise<void> {
   const closing = position.side === 'buy' ? 'sell' : 'buy';
-  await ex.createOrder(position.symbol, 'market', closing, Number(ex.amountToPrecision(position.symbol, volume)), undefined, {
-    stopLossPrice: sl,
-    workingType: 'MARK_PRICE',
-    clientOrderId: cid,
-    ...(hedged ? { positionSide: position.side === 'buy' ? 'LONG' : 'SHORT' } : { reduceOnly: true }),
-  });
+  await ex.createOrder(
+    position.symbol,
+    'market',
+    closing,
+    Number(ex.amountToPrecision(position.symbol, volume)),
+    undefined,
+    {
+      stopLossPrice: sl,
+      workingType: 'MARK_PRICE',
+      clientOrderId: cid,
+      ...(hedged ? { positionSide: position.side === 'buy' ? 'LONG' : 'SHORT' } : { reduceOnly: true }),
+    },
+  );
 }
 
 /**
@@ -75,7 +98,12 @@ export async function placeStop(ex: Exchange, position: Position, sl: number, vo
  * order" is a stop gone already). One left behind is the position's second stop: still protected,
  * and the next read of the positions cancels it (`positions`).
  */
-export async function cancelStops(ex: Exchange, position: Position, stale: readonly AlgoOrderInfo[], stopsNow: () => Promise<AlgoOrderInfo[]>): Promise<void> {
+export async function cancelStops(
+  ex: Exchange,
+  position: Position,
+  stale: readonly AlgoOrderInfo[],
+  stopsNow: () => Promise<AlgoOrderInfo[]>,
+): Promise<void> {
   for (const o of stale) {
     for (let attempt = 0; attempt < 3; attempt++) {
       if (attempt > 0) {
@@ -86,7 +114,11 @@ export async function cancelStops(ex: Exchange, position: Position, stale: reado
         await ex.cancelOrder(String(o.algoId), position.symbol, { trigger: true });
         break;
       } catch (err) {
-        if (errorClasses(err).includes('OrderNotFound') || /"code"\s*:\s*-2011\b/.test(err instanceof Error ? err.message : '')) break;
+        if (
+          errorClasses(err).includes('OrderNotFound') ||
+          /"code"\s*:\s*-2011\b/.test(err instanceof Error ? err.message : '')
+        )
+          break;
       }
     }
   }
@@ -102,7 +134,14 @@ export async function cancelStops(ex: Exchange, position: Position, stale: reado
  * the size open then. Whether Binance, on a trigger, closes what is open of a reduce-only order
  * larger than the position or refuses it has not been recorded, which is why it is resized at once.
  */
-export async function resizeStop(ex: Exchange, position: Position, rest: number, cid: string, hedged: boolean, stopsNow: () => Promise<AlgoOrderInfo[]>): Promise<void> {
+export async function resizeStop(
+  ex: Exchange,
+  position: Position,
+  rest: number,
+  cid: string,
+  hedged: boolean,
+  stopsNow: () => Promise<AlgoOrderInfo[]>,
+): Promise<void> {
   if (!(rest > QTY_EPS)) return;
   try {
     const stops = await stopsNow();

@@ -41,11 +41,29 @@
 import type { z } from 'zod';
 import { DEFAULT_INSTRUMENTS, symbolsSchema } from '../config/schema.ts';
 import { bySymbol, canonicalSymbol, type SymbolRules } from '../domain/symbols.ts';
-import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Side, type Timeframe } from '../domain/types.ts';
+import {
+  TIMEFRAME_MS,
+  type Bar,
+  type Instrument,
+  type Intent,
+  type Position,
+  type Side,
+  type Timeframe,
+} from '../domain/types.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
 import { clientIdFor } from './metaApiClientIds.ts';
 import { answerForMetaApiError, describeError } from './metaApiErrors.ts';
-import type { AccountFunds, AccountMode, BookedProfit, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, DealCause, PositionDeal } from './brokerPort.ts';
+import type {
+  AccountFunds,
+  AccountMode,
+  BookedProfit,
+  BrokerPort,
+  BrokerQuote,
+  ClosedPositionFacts,
+  ClosedPositionQuery,
+  DealCause,
+  PositionDeal,
+} from './brokerPort.ts';
 import {
   accountSchema,
   candleSchema,
@@ -61,7 +79,14 @@ import {
   type ParsedPosition,
   type ParsedSpec,
 } from './metaApiRecords.ts';
-import { connectMetaApi, METAAPI_INSTALL_HINT, type ConnectMetaApiOptions, type MetaApiGateway, type MetaApiTradeOptions, type MetatraderCandle } from './metaApiGateway.ts';
+import {
+  connectMetaApi,
+  METAAPI_INSTALL_HINT,
+  type ConnectMetaApiOptions,
+  type MetaApiGateway,
+  type MetaApiTradeOptions,
+  type MetatraderCandle,
+} from './metaApiGateway.ts';
 
 export interface MetaApiBrokerOptions {
   /** The MetaApi token (app.metaapi.cloud); needed unless a gateway is given. */
@@ -86,7 +111,14 @@ export interface MetaApiBrokerOptions {
 }
 
 /** MetaApi's timeframe names. */
-export const METAAPI_TIMEFRAME: Readonly<Record<Timeframe, string>> = { M1: '1m', M5: '5m', M15: '15m', M30: '30m', H1: '1h', H4: '4h' };
+export const METAAPI_TIMEFRAME: Readonly<Record<Timeframe, string>> = {
+  M1: '1m',
+  M5: '5m',
+  M15: '15m',
+  M30: '30m',
+  H1: '1h',
+  H4: '4h',
+};
 
 /** Candles per getHistoricalCandles request (MetaApi's maximum). */
 const HISTORY_PAGE = 1000;
@@ -97,7 +129,12 @@ const RESUBSCRIBE_MS = 60_000;
 /** Margin around the deal search window (broker and local clocks differ). */
 const DEAL_WINDOW_MS = 5 * 60_000;
 
-const refuse = (code: number, reason: string): BrokerAnswer => ({ outcome: 'rejected', retryable: false, code, reason });
+const refuse = (code: number, reason: string): BrokerAnswer => ({
+  outcome: 'rejected',
+  retryable: false,
+  code,
+  reason,
+});
 
 /** What was sent in this process, for reconciliation. */
 interface Sent {
@@ -139,7 +176,8 @@ export class MetaApiBroker implements BrokerPort {
   private async gateway(): Promise<MetaApiGateway> {
     if (this.gw) return this.gw;
     const token = this.options.token;
-    if (token === undefined || token.trim() === '') throw new Error('metaapi: no token (set WARDEN_METAAPI_TOKEN) and no gateway given');
+    if (token === undefined || token.trim() === '')
+      throw new Error('metaapi: no token (set WARDEN_METAAPI_TOKEN) and no gateway given');
     this.loading ??= (this.options.connect ?? connectMetaApi)({
       token,
       accountId: this.options.accountId,
@@ -150,7 +188,9 @@ export class MetaApiBroker implements BrokerPort {
     } catch (err) {
       this.loading = null;
       if (err instanceof Error && err.message === METAAPI_INSTALL_HINT) throw err;
-      throw new Error(`metaapi: cannot connect to account ${this.options.accountId}: ${describeError(err, this.secrets())}`);
+      throw new Error(
+        `metaapi: cannot connect to account ${this.options.accountId}: ${describeError(err, this.secrets())}`,
+      );
     }
   }
 
@@ -176,7 +216,9 @@ export class MetaApiBroker implements BrokerPort {
 
   async accountMode(): Promise<AccountMode> {
     const gw = await this.gateway();
-    this.marginMode ??= gw.getAccountInformation().then((info) => parsed(accountSchema, info, 'account information').marginMode);
+    this.marginMode ??= gw
+      .getAccountInformation()
+      .then((info) => parsed(accountSchema, info, 'account information').marginMode);
     try {
       return (await this.marginMode) === 'ACCOUNT_MARGIN_MODE_RETAIL_HEDGING' ? 'hedging' : 'netting';
     } catch (err) {
@@ -190,9 +232,12 @@ export class MetaApiBroker implements BrokerPort {
     try {
       raw = await gw.getSymbolSpecification(symbol);
     } catch (err) {
-      throw new Error(`metaapi: no symbol ${symbol} on account ${this.options.accountId}: ${describeError(err, this.secrets())}`);
+      throw new Error(
+        `metaapi: no symbol ${symbol} on account ${this.options.accountId}: ${describeError(err, this.secrets())}`,
+      );
     }
-    if (raw === undefined || raw === null) throw new Error(`metaapi: no symbol ${symbol} on account ${this.options.accountId}`);
+    if (raw === undefined || raw === null)
+      throw new Error(`metaapi: no symbol ${symbol} on account ${this.options.accountId}`);
     const spec = parsed(specSchema, raw, `specification of ${symbol}`);
     this.points.set(symbol, spec.point);
     return spec;
@@ -241,7 +286,10 @@ export class MetaApiBroker implements BrokerPort {
    * subscribed: the caller polls `quote` then. Stopping removes the listener only: the subscription
    * also streams the M1 candles, and close() closes the streaming connection.
    */
-  async watchQuotes(symbols: readonly string[], onQuote: (symbol: string, quote: BrokerQuote) => void): Promise<() => Promise<void>> {
+  async watchQuotes(
+    symbols: readonly string[],
+    onQuote: (symbol: string, quote: BrokerQuote) => void,
+  ): Promise<() => Promise<void>> {
     const gw = await this.gateway();
     const wanted = new Set(symbols);
     // Listening before subscribing: the first prices are not missed.
@@ -274,11 +322,25 @@ export class MetaApiBroker implements BrokerPort {
     const toBar = (raw: unknown): Bar => {
       const c = parsed(candleSchema, raw, `candle of ${symbol}`);
       // Rounded: 16 x 0.001 is 0.016000000000000004 in binary.
-      const spread = c.spread !== undefined && Number.isFinite(c.spread) && c.spread >= 0 ? Math.round(c.spread * point * 1e10) / 1e10 : Number.NaN;
-      return { time: c.time, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.tickVolume ?? c.volume ?? 0, spread };
+      const spread =
+        c.spread !== undefined && Number.isFinite(c.spread) && c.spread >= 0
+          ? Math.round(c.spread * point * 1e10) / 1e10
+          : Number.NaN;
+      return {
+        time: c.time,
+        open: c.open,
+        high: c.high,
+        low: c.low,
+        close: c.close,
+        volume: c.tickVolume ?? c.volume ?? 0,
+        spread,
+      };
     };
     if (tf === '1m' && (await this.streaming(gw, symbol))) {
-      const streamed = gw.streamedCandles(symbol, tf).map(toBar).filter((b) => b.time <= closedBy);
+      const streamed = gw
+        .streamedCandles(symbol, tf)
+        .map(toBar)
+        .filter((b) => b.time <= closedBy);
       if (streamed.length >= n) return streamed.slice(streamed.length - n);
     }
     const byTime = new Map<number, Bar>();
@@ -344,7 +406,12 @@ export class MetaApiBroker implements BrokerPort {
       const reason = err instanceof Error ? err.message : String(err);
       // Nothing was sent. The SDK missing or no token: sending again will not help.
       const permanent = reason === METAAPI_INSTALL_HINT || /no token|Unauthorized|Forbidden/.test(reason);
-      return { outcome: 'rejected', retryable: !permanent, code: permanent ? RETCODE.REJECT : RETCODE.CONNECTION, reason };
+      return {
+        outcome: 'rejected',
+        retryable: !permanent,
+        code: permanent ? RETCODE.REJECT : RETCODE.CONNECTION,
+        reason,
+      };
     }
     const invalid = this.nonsense(intent);
     if (invalid) return invalid;
@@ -362,18 +429,25 @@ export class MetaApiBroker implements BrokerPort {
     }
     const target = held.find((p) => p.id === targetId);
     if (!target) return refuse(RETCODE.POSITION_CLOSED, `metaapi: position ${targetId} is not open`);
-    if (target.symbol !== intent.symbol) return refuse(RETCODE.INVALID, `metaapi: position ${targetId} is on ${target.symbol}, not ${intent.symbol}`);
+    if (target.symbol !== intent.symbol)
+      return refuse(RETCODE.INVALID, `metaapi: position ${targetId} is on ${target.symbol}, not ${intent.symbol}`);
     const exitPrice = target.currentPrice ?? Number.NaN;
     switch (intent.kind) {
       case 'move_stop':
-        return this.trade(intent, exitPrice, target.id, () => gw.modifyPosition(target.id, intent.newSl, target.takeProfit ?? undefined));
+        return this.trade(intent, exitPrice, target.id, () =>
+          gw.modifyPosition(target.id, intent.newSl, target.takeProfit ?? undefined),
+        );
       case 'close_partial': {
         const clientId = clientIdFor(intent.id);
-        return this.trade(intent, exitPrice, target.id, () => gw.closePositionPartially(target.id, intent.volume, clientId ? { clientId } : {}));
+        return this.trade(intent, exitPrice, target.id, () =>
+          gw.closePositionPartially(target.id, intent.volume, clientId ? { clientId } : {}),
+        );
       }
       case 'close': {
         const clientId = clientIdFor(intent.id);
-        return this.trade(intent, exitPrice, target.id, () => gw.closePosition(target.id, clientId ? { clientId } : {}));
+        return this.trade(intent, exitPrice, target.id, () =>
+          gw.closePosition(target.id, clientId ? { clientId } : {}),
+        );
       }
     }
   }
@@ -381,17 +455,25 @@ export class MetaApiBroker implements BrokerPort {
   /** Refusals whatever the venue: not a price, not a volume, no symbol. */
   private nonsense(intent: Intent): BrokerAnswer | null {
     if (!intent.symbol) return refuse(RETCODE.INVALID, 'metaapi: the request names no symbol');
-    if (intent.kind === 'move_stop' && !(Number.isFinite(intent.newSl) && intent.newSl > 0)) return refuse(RETCODE.INVALID_STOPS, `metaapi: stop ${intent.newSl} is not a price`);
-    if ((intent.kind === 'close_partial' || intent.kind === 'open') && !(Number.isFinite(intent.volume) && intent.volume > 0)) return refuse(RETCODE.INVALID_VOLUME, `metaapi: volume ${intent.volume} is not a volume`);
-    if (intent.kind === 'open' && Number.isFinite(intent.newSl) && !(intent.newSl > 0)) return refuse(RETCODE.INVALID_STOPS, `metaapi: stop ${intent.newSl} is not a price`);
-    if (intent.kind === 'open' && intent.side !== 'buy' && intent.side !== 'sell') return refuse(RETCODE.INVALID, `metaapi: side ${String(intent.side)} is neither buy nor sell`);
+    if (intent.kind === 'move_stop' && !(Number.isFinite(intent.newSl) && intent.newSl > 0))
+      return refuse(RETCODE.INVALID_STOPS, `metaapi: stop ${intent.newSl} is not a price`);
+    if (
+      (intent.kind === 'close_partial' || intent.kind === 'open') &&
+      !(Number.isFinite(intent.volume) && intent.volume > 0)
+    )
+      return refuse(RETCODE.INVALID_VOLUME, `metaapi: volume ${intent.volume} is not a volume`);
+    if (intent.kind === 'open' && Number.isFinite(intent.newSl) && !(intent.newSl > 0))
+      return refuse(RETCODE.INVALID_STOPS, `metaapi: stop ${intent.newSl} is not a price`);
+    if (intent.kind === 'open' && intent.side !== 'buy' && intent.side !== 'sell')
+      return refuse(RETCODE.INVALID, `metaapi: side ${String(intent.side)} is neither buy nor sell`);
     return null;
   }
 
   /** A read before sending failed: nothing was sent now (a retry of an unknown request stays unknown). */
   private notSent(intent: Intent, err: unknown): BrokerAnswer {
     const reason = `metaapi: not sent, the account could not be read: ${describeError(err, this.secrets())}`;
-    if (this.sent.get(intent.id)?.outcome === 'unknown') return { outcome: 'unknown', code: RETCODE.CONNECTION, reason };
+    if (this.sent.get(intent.id)?.outcome === 'unknown')
+      return { outcome: 'unknown', code: RETCODE.CONNECTION, reason };
     return { outcome: 'rejected', retryable: true, code: RETCODE.CONNECTION, reason };
   }
 
@@ -410,18 +492,36 @@ export class MetaApiBroker implements BrokerPort {
     }
     const side: Side = intent.side;
     if (mode === 'netting' && (this.options.nettingOpposite ?? 'refuse') === 'refuse') {
-      const against = held.find((p) => p.symbol === intent.symbol && (p.type === 'POSITION_TYPE_BUY' ? 'buy' : 'sell') !== side);
-      if (against) return refuse(RETCODE.HEDGE_PROHIBITED, `metaapi: netting account: a ${side} on ${intent.symbol} would net against position ${against.id} instead of hedging it`);
+      const against = held.find(
+        (p) => p.symbol === intent.symbol && (p.type === 'POSITION_TYPE_BUY' ? 'buy' : 'sell') !== side,
+      );
+      if (against)
+        return refuse(
+          RETCODE.HEDGE_PROHIBITED,
+          `metaapi: netting account: a ${side} on ${intent.symbol} would net against position ${against.id} instead of hedging it`,
+        );
     }
     const clientId = clientIdFor(intent.id, intent.comment);
-    const options: MetaApiTradeOptions = { ...(intent.comment ? { comment: intent.comment } : {}), ...(clientId ? { clientId } : {}) };
+    const options: MetaApiTradeOptions = {
+      ...(intent.comment ? { comment: intent.comment } : {}),
+      ...(clientId ? { clientId } : {}),
+    };
     const sl = Number.isFinite(intent.newSl) ? intent.newSl : undefined;
     const fill = side === 'buy' ? q.ask : q.bid;
-    return this.trade(intent, fill, '', () => (side === 'buy' ? gw.createMarketBuyOrder(intent.symbol, intent.volume, sl, undefined, options) : gw.createMarketSellOrder(intent.symbol, intent.volume, sl, undefined, options)));
+    return this.trade(intent, fill, '', () =>
+      side === 'buy'
+        ? gw.createMarketBuyOrder(intent.symbol, intent.volume, sl, undefined, options)
+        : gw.createMarketSellOrder(intent.symbol, intent.volume, sl, undefined, options),
+    );
   }
 
   /** Sends one trade request and answers it; remembers what may have taken effect. */
-  private async trade(intent: Intent, price: number, positionId: string, call: () => Promise<unknown>): Promise<BrokerAnswer> {
+  private async trade(
+    intent: Intent,
+    price: number,
+    positionId: string,
+    call: () => Promise<unknown>,
+  ): Promise<BrokerAnswer> {
     const at = this.sent.get(intent.id)?.at ?? this.now();
     let answer: BrokerAnswer;
     try {
@@ -430,7 +530,11 @@ export class MetaApiBroker implements BrokerPort {
       const code = r.numericCode >= 10000 ? r.numericCode : RETCODE.DONE;
       answer = { outcome: 'applied', code, price, positionId: r.positionId || positionId || r.orderId || '' };
     } catch (err) {
-      answer = answerForMetaApiError(err, { secrets: this.secrets(), now: this.now(), opening: intent.kind === 'open' });
+      answer = answerForMetaApiError(err, {
+        secrets: this.secrets(),
+        now: this.now(),
+        opening: intent.kind === 'open',
+      });
     }
     if (answer.outcome !== 'rejected') this.remember(intent.id, { at, outcome: answer.outcome });
     return answer;
@@ -446,7 +550,12 @@ export class MetaApiBroker implements BrokerPort {
    * Whether an earlier attempt of this intent took effect: its deal (by clientId; an open without one
    * by its comment, also among the open positions). Null when not found: send it.
    */
-  private async reconcile(gw: MetaApiGateway, intent: Intent, held: ParsedPosition[], targetId: string): Promise<BrokerAnswer | null> {
+  private async reconcile(
+    gw: MetaApiGateway,
+    intent: Intent,
+    held: ParsedPosition[],
+    targetId: string,
+  ): Promise<BrokerAnswer | null> {
     const since = this.sent.get(intent.id)!.at;
     const clientId = clientIdFor(intent.id, intent.kind === 'open' ? intent.comment : '');
     const byComment = intent.kind === 'open' && clientId === undefined && intent.comment !== '';
@@ -457,13 +566,41 @@ export class MetaApiBroker implements BrokerPort {
     if (clientId === undefined && !byComment) return null;
     let deals: z.infer<typeof dealsSchema>;
     try {
-      deals = parsed(dealsSchema, await gw.getDealsByTimeRange(new Date(since - DEAL_WINDOW_MS), new Date(this.now() + DEAL_WINDOW_MS), 0, HISTORY_PAGE), 'deals');
+      deals = parsed(
+        dealsSchema,
+        await gw.getDealsByTimeRange(
+          new Date(since - DEAL_WINDOW_MS),
+          new Date(this.now() + DEAL_WINDOW_MS),
+          0,
+          HISTORY_PAGE,
+        ),
+        'deals',
+      );
     } catch (err) {
-      return { outcome: 'unknown', code: RETCODE.CONNECTION, reason: `metaapi: an earlier attempt of ${intent.id} may have gone through, and the deals cannot be read: ${describeError(err, this.secrets())}` };
+      return {
+        outcome: 'unknown',
+        code: RETCODE.CONNECTION,
+        reason: `metaapi: an earlier attempt of ${intent.id} may have gone through, and the deals cannot be read: ${describeError(err, this.secrets())}`,
+      };
     }
-    const deal = deals.deals.find((d) => (clientId !== undefined ? d.clientId === clientId : d.comment === intent.comment && d.symbol === intent.symbol && d.entryType === 'DEAL_ENTRY_IN'));
-    if (deal) return { outcome: 'applied', code: RETCODE.DONE, price: deal.price ?? Number.NaN, positionId: deal.positionId ?? targetId };
-    if (deals.synchronizing === true) return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: `metaapi: an earlier attempt of ${intent.id} may have gone through, and MetaApi is still synchronizing the deals` };
+    const deal = deals.deals.find((d) =>
+      clientId !== undefined
+        ? d.clientId === clientId
+        : d.comment === intent.comment && d.symbol === intent.symbol && d.entryType === 'DEAL_ENTRY_IN',
+    );
+    if (deal)
+      return {
+        outcome: 'applied',
+        code: RETCODE.DONE,
+        price: deal.price ?? Number.NaN,
+        positionId: deal.positionId ?? targetId,
+      };
+    if (deals.synchronizing === true)
+      return {
+        outcome: 'unknown',
+        code: RETCODE.TIMEOUT,
+        reason: `metaapi: an earlier attempt of ${intent.id} may have gone through, and MetaApi is still synchronizing the deals`,
+      };
     return null;
   }
 
@@ -490,13 +627,25 @@ export class MetaApiBroker implements BrokerPort {
       if (d.type !== 'DEAL_TYPE_BUY' && d.type !== 'DEAL_TYPE_SELL') continue;
       if (d.positionId !== undefined && d.positionId !== q.ticket) continue;
       const entry = d.entryType === 'DEAL_ENTRY_IN' ? 'in' : 'out';
-      if (d.entryType === 'DEAL_ENTRY_INOUT') notes.push(`deal ${d.id} reversed the position (DEAL_ENTRY_INOUT): its whole volume is taken as the close`);
+      if (d.entryType === 'DEAL_ENTRY_INOUT')
+        notes.push(`deal ${d.id} reversed the position (DEAL_ENTRY_INOUT): its whole volume is taken as the close`);
       const requestId = d.clientId !== undefined ? (mine.get(d.clientId) ?? '') : '';
       const cause: DealCause = requestId !== '' ? 'request' : (DEAL_CAUSES[d.reason ?? ''] ?? 'unknown');
-      const fees = d.commission === undefined && d.swap === undefined ? Number.NaN : (d.commission ?? 0) + (d.swap ?? 0);
-      deals.push({ time: d.time, entry, volume: d.volume ?? Number.NaN, price: d.price ?? Number.NaN, profit: d.profit ?? Number.NaN, fees, cause, requestId });
+      const fees =
+        d.commission === undefined && d.swap === undefined ? Number.NaN : (d.commission ?? 0) + (d.swap ?? 0);
+      deals.push({
+        time: d.time,
+        entry,
+        volume: d.volume ?? Number.NaN,
+        price: d.price ?? Number.NaN,
+        profit: d.profit ?? Number.NaN,
+        fees,
+        cause,
+        requestId,
+      });
     }
-    if (history.synchronizing === true && !deals.some((d) => d.entry === 'out')) throw new Error(`metaapi: MetaApi is still synchronizing the history of position ${q.ticket}`);
+    if (history.synchronizing === true && !deals.some((d) => d.entry === 'out'))
+      throw new Error(`metaapi: MetaApi is still synchronizing the history of position ${q.ticket}`);
     if (deals.length === 0) return null;
     deals.sort((a, b) => a.time - b.time);
     return { deals, notes };
@@ -506,7 +655,14 @@ export class MetaApiBroker implements BrokerPort {
   async funds(): Promise<AccountFunds> {
     const gw = await this.gateway();
     const info = parsed(fundsSchema, await gw.getAccountInformation(), 'account information');
-    return { currency: info.currency, balance: info.balance, equity: info.equity, margin: info.margin ?? null, freeMargin: info.freeMargin ?? null, notes: [] };
+    return {
+      currency: info.currency,
+      balance: info.balance,
+      equity: info.equity,
+      margin: info.margin ?? null,
+      freeMargin: info.freeMargin ?? null,
+      notes: [],
+    };
   }
 
   /**
@@ -520,7 +676,11 @@ export class MetaApiBroker implements BrokerPort {
     const until = new Date(this.now() + DEAL_WINDOW_MS);
     const out: BookedProfit[] = [];
     for (let offset = 0; ; offset += HISTORY_PAGE) {
-      const page = parsed(historySchema, await gw.getDealsByTimeRange(new Date(since), until, offset, HISTORY_PAGE), 'deals');
+      const page = parsed(
+        historySchema,
+        await gw.getDealsByTimeRange(new Date(since), until, offset, HISTORY_PAGE),
+        'deals',
+      );
       if (page.synchronizing === true) throw new Error('metaapi: MetaApi is still synchronizing the deals');
       for (const d of page.deals) {
         if (d.type !== 'DEAL_TYPE_BUY' && d.type !== 'DEAL_TYPE_SELL') continue;

@@ -20,7 +20,6 @@
 // The token is never put in a reason or a message: removed from every SDK message, with query strings.
 import { classifyRetcode, RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
 
-
 /** MQL4 error codes (MetaApi on MT4) as the MT5 retcode of the same meaning; any other is REJECT. */
 const MT4_CODES: Readonly<Record<number, number>> = {
   6: RETCODE.CONNECTION, // ERR_NO_CONNECTION
@@ -94,7 +93,11 @@ export function describeError(err: unknown, secrets: readonly string[]): string 
 function tradeErrorCode(numericCode: unknown, stringCode: unknown): number {
   const n = typeof numericCode === 'number' ? numericCode : Number(numericCode);
   if (Number.isInteger(n) && n >= 10000) return n;
-  const own = (Number.isInteger(n) ? METAAPI_CODES[String(n)] : undefined) ?? (typeof stringCode === 'string' && Object.hasOwn(METAAPI_CODES, stringCode) ? METAAPI_CODES[stringCode] : undefined);
+  const own =
+    (Number.isInteger(n) ? METAAPI_CODES[String(n)] : undefined) ??
+    (typeof stringCode === 'string' && Object.hasOwn(METAAPI_CODES, stringCode)
+      ? METAAPI_CODES[stringCode]
+      : undefined);
   if (own !== undefined) return own;
   if (Number.isInteger(n) && n > 0) return MT4_CODES[n] ?? RETCODE.REJECT;
   if (typeof stringCode === 'string' && stringCode.startsWith('TRADE_RETCODE_')) {
@@ -105,25 +108,41 @@ function tradeErrorCode(numericCode: unknown, stringCode: unknown): number {
 }
 
 /** An SDK error (from a request that was sent) as the executor's answer: see the table in the header. */
-export function answerForMetaApiError(err: unknown, options: { secrets?: readonly string[]; now?: number; opening?: boolean } = {}): BrokerAnswer {
+export function answerForMetaApiError(
+  err: unknown,
+  options: { secrets?: readonly string[]; now?: number; opening?: boolean } = {},
+): BrokerAnswer {
   const secrets = options.secrets ?? [];
   const e = (err !== null && typeof err === 'object' ? err : {}) as SdkErrorShape;
   const name = typeof e.name === 'string' ? e.name : '';
   const reason = describeError(err, secrets) || 'MetaApi failed without a message';
-  const rejected = (code: number, retryable: boolean, retryAfterMs?: number): BrokerAnswer => ({ outcome: 'rejected', retryable, code, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  const rejected = (code: number, retryable: boolean, retryAfterMs?: number): BrokerAnswer => ({
+    outcome: 'rejected',
+    retryable,
+    code,
+    reason,
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  });
   switch (name) {
     case 'TradeError': {
       const code = tradeErrorCode(e.numericCode, e.stringCode);
-      const codeName = typeof e.stringCode === 'string' && e.stringCode ? e.stringCode : `code ${String(e.numericCode)}`;
+      const codeName =
+        typeof e.stringCode === 'string' && e.stringCode ? e.stringCode : `code ${String(e.numericCode)}`;
       const why = `${codeName}: ${typeof e.message === 'string' && e.message ? redact(e.message, secrets) : 'trade refused'}`;
       const cls = classifyRetcode(code);
-      if (cls === 'retry' || cls === 'refused') return { outcome: 'rejected', retryable: cls === 'retry', code, reason: why };
+      if (cls === 'retry' || cls === 'refused')
+        return { outcome: 'rejected', retryable: cls === 'retry', code, reason: why };
       // 'unknown', and a success code (the SDK never throws one): reconcile.
       return { outcome: 'unknown', code, reason: why };
     }
     case 'TooManyRequestsError': {
       const at = e.metadata?.recommendedRetryTime;
-      const when = at instanceof Date ? at.getTime() : typeof at === 'string' || typeof at === 'number' ? new Date(at).getTime() : Number.NaN;
+      const when =
+        at instanceof Date
+          ? at.getTime()
+          : typeof at === 'string' || typeof at === 'number'
+            ? new Date(at).getTime()
+            : Number.NaN;
       const now = options.now ?? Date.now();
       return rejected(RETCODE.TOO_MANY_REQUESTS, true, Number.isFinite(when) ? Math.max(0, when - now) : undefined);
     }
@@ -142,6 +161,7 @@ export function answerForMetaApiError(err: unknown, options: { secrets?: readonl
       return rejected(RETCODE.REJECT, false);
   }
   // 'MetaApi connection closed' (the socket went while waiting), 'This connection has been closed...' (a call on a closed connection).
-  if (/connection closed|connection has been closed|disconnect|socket/i.test(reason)) return { outcome: 'unknown', code: RETCODE.CONNECTION, reason };
+  if (/connection closed|connection has been closed|disconnect|socket/i.test(reason))
+    return { outcome: 'unknown', code: RETCODE.CONNECTION, reason };
   return { outcome: 'unknown', code: RETCODE.ERROR, reason };
 }

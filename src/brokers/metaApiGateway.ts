@@ -158,12 +158,33 @@ export interface MetaApiGateway {
   /** The candles received from `onCandlesUpdated` since the subscription, oldest first (the last may still be forming). */
   streamedCandles(symbol: string, timeframe: string): readonly MetatraderCandle[];
   /** account.getHistoricalCandles: up to `limit` (<= 1000) candles up to `startTime` (latest when absent), backwards. */
-  getHistoricalCandles(symbol: string, timeframe: string, startTime?: Date, limit?: number): Promise<MetatraderCandle[]>;
+  getHistoricalCandles(
+    symbol: string,
+    timeframe: string,
+    startTime?: Date,
+    limit?: number,
+  ): Promise<MetatraderCandle[]>;
   modifyPosition(positionId: string, stopLoss?: number, takeProfit?: number): Promise<MetatraderTradeResponse>;
-  closePositionPartially(positionId: string, volume: number, options?: MetaApiTradeOptions): Promise<MetatraderTradeResponse>;
+  closePositionPartially(
+    positionId: string,
+    volume: number,
+    options?: MetaApiTradeOptions,
+  ): Promise<MetatraderTradeResponse>;
   closePosition(positionId: string, options?: MetaApiTradeOptions): Promise<MetatraderTradeResponse>;
-  createMarketBuyOrder(symbol: string, volume: number, stopLoss?: number, takeProfit?: number, options?: MetaApiTradeOptions): Promise<MetatraderTradeResponse>;
-  createMarketSellOrder(symbol: string, volume: number, stopLoss?: number, takeProfit?: number, options?: MetaApiTradeOptions): Promise<MetatraderTradeResponse>;
+  createMarketBuyOrder(
+    symbol: string,
+    volume: number,
+    stopLoss?: number,
+    takeProfit?: number,
+    options?: MetaApiTradeOptions,
+  ): Promise<MetatraderTradeResponse>;
+  createMarketSellOrder(
+    symbol: string,
+    volume: number,
+    stopLoss?: number,
+    takeProfit?: number,
+    options?: MetaApiTradeOptions,
+  ): Promise<MetatraderTradeResponse>;
   /** Deals in [startTime, endTime), at most `limit` (default 1000) from `offset`. */
   getDealsByTimeRange(startTime: Date, endTime: Date, offset?: number, limit?: number): Promise<MetatraderDeals>;
   /** The history deals of one position (MetaApi's getDealsByPosition). */
@@ -214,14 +235,34 @@ interface SdkRpcConnection extends SdkConnection {
   getDealsByTimeRange(startTime: Date, endTime: Date, offset?: number, limit?: number): Promise<MetatraderDeals>;
   getDealsByPosition(positionId: string): Promise<MetatraderDeals>;
   modifyPosition(positionId: string, stopLoss?: number, takeProfit?: number): Promise<MetatraderTradeResponse>;
-  closePositionPartially(positionId: string, volume: number, options: MetaApiTradeOptions): Promise<MetatraderTradeResponse>;
+  closePositionPartially(
+    positionId: string,
+    volume: number,
+    options: MetaApiTradeOptions,
+  ): Promise<MetatraderTradeResponse>;
   closePosition(positionId: string, options: MetaApiTradeOptions): Promise<MetatraderTradeResponse>;
-  createMarketBuyOrder(symbol: string, volume: number, stopLoss?: number, takeProfit?: number, options?: MetaApiTradeOptions): Promise<MetatraderTradeResponse>;
-  createMarketSellOrder(symbol: string, volume: number, stopLoss?: number, takeProfit?: number, options?: MetaApiTradeOptions): Promise<MetatraderTradeResponse>;
+  createMarketBuyOrder(
+    symbol: string,
+    volume: number,
+    stopLoss?: number,
+    takeProfit?: number,
+    options?: MetaApiTradeOptions,
+  ): Promise<MetatraderTradeResponse>;
+  createMarketSellOrder(
+    symbol: string,
+    volume: number,
+    stopLoss?: number,
+    takeProfit?: number,
+    options?: MetaApiTradeOptions,
+  ): Promise<MetatraderTradeResponse>;
 }
 interface SdkStreamingConnection extends SdkConnection {
   waitSynchronized(options?: { timeoutInSeconds?: number }): Promise<unknown>;
-  subscribeToMarketData(symbol: string, subscriptions: MarketDataSubscription[], timeoutInSeconds?: number): Promise<unknown>;
+  subscribeToMarketData(
+    symbol: string,
+    subscriptions: MarketDataSubscription[],
+    timeoutInSeconds?: number,
+  ): Promise<unknown>;
   addSynchronizationListener(listener: object): void;
   readonly terminalState: SdkTerminalState;
 }
@@ -231,7 +272,12 @@ interface SdkAccount {
   waitConnected(timeoutInSeconds?: number, intervalInMilliseconds?: number): Promise<void>;
   getRPCConnection(): SdkRpcConnection;
   getStreamingConnection(): SdkStreamingConnection;
-  getHistoricalCandles(symbol: string, timeframe: string, startTime?: Date, limit?: number): Promise<MetatraderCandle[]>;
+  getHistoricalCandles(
+    symbol: string,
+    timeframe: string,
+    startTime?: Date,
+    limit?: number,
+  ): Promise<MetatraderCandle[]>;
 }
 interface SdkMetaApi {
   readonly metatraderAccountApi: { getAccount(accountId: string): Promise<SdkAccount> };
@@ -249,11 +295,16 @@ function isMissingModule(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = typeof e?.message === 'string' ? e.message : '';
-  return ['ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND', 'ERR_PACKAGE_PATH_NOT_EXPORTED'].includes(code) || /Cannot find (package|module)|Failed to (load|resolve)|Could not resolve/i.test(message);
+  return (
+    ['ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND', 'ERR_PACKAGE_PATH_NOT_EXPORTED'].includes(code) ||
+    /Cannot find (package|module)|Failed to (load|resolve)|Could not resolve/i.test(message)
+  );
 }
 
 /** The SDK's module, or the install hint when it is not installed. */
-export async function loadMetaApiSdk(options: Pick<ConnectMetaApiOptions, 'sdkEntry' | 'importer'> = {}): Promise<unknown> {
+export async function loadMetaApiSdk(
+  options: Pick<ConnectMetaApiOptions, 'sdkEntry' | 'importer'> = {},
+): Promise<unknown> {
   const importer = options.importer ?? ((specifier: string) => import(specifier) as Promise<unknown>);
   try {
     return await importer(options.sdkEntry ?? METAAPI_SDK_ENTRY);
@@ -267,11 +318,15 @@ export async function loadMetaApiSdk(options: Pick<ConnectMetaApiOptions, 'sdkEn
 export async function connectMetaApi(options: ConnectMetaApiOptions): Promise<MetaApiGateway> {
   const mod = (await loadMetaApiSdk(options)) as SdkModule;
   if (typeof mod.default !== 'function' || typeof mod.SynchronizationListener !== 'function') {
-    throw new Error(`${METAAPI_SDK_ENTRY} does not export MetaApi and SynchronizationListener as expected (version ${METAAPI_SDK_VERSION} is the one supported)`);
+    throw new Error(
+      `${METAAPI_SDK_ENTRY} does not export MetaApi and SynchronizationListener as expected (version ${METAAPI_SDK_VERSION} is the one supported)`,
+    );
   }
   const timeoutSec = Math.max(1, Math.round((options.connectTimeoutMs ?? 60_000) / 1000));
   const api = new mod.default(options.token, {
-    ...(options.requestTimeoutMs !== undefined ? { requestTimeout: Math.max(1, Math.round(options.requestTimeoutMs / 1000)) } : {}),
+    ...(options.requestTimeoutMs !== undefined
+      ? { requestTimeout: Math.max(1, Math.round(options.requestTimeoutMs / 1000)) }
+      : {}),
     ...(options.domain !== undefined ? { domain: options.domain } : {}),
     ...(options.region !== undefined ? { region: options.region } : {}),
   });
@@ -334,10 +389,22 @@ class SdkGateway implements MetaApiGateway {
   closePosition(positionId: string, options: MetaApiTradeOptions = {}) {
     return this.rpc.closePosition(positionId, options);
   }
-  createMarketBuyOrder(symbol: string, volume: number, stopLoss?: number, takeProfit?: number, options?: MetaApiTradeOptions) {
+  createMarketBuyOrder(
+    symbol: string,
+    volume: number,
+    stopLoss?: number,
+    takeProfit?: number,
+    options?: MetaApiTradeOptions,
+  ) {
     return this.rpc.createMarketBuyOrder(symbol, volume, stopLoss, takeProfit, options);
   }
-  createMarketSellOrder(symbol: string, volume: number, stopLoss?: number, takeProfit?: number, options?: MetaApiTradeOptions) {
+  createMarketSellOrder(
+    symbol: string,
+    volume: number,
+    stopLoss?: number,
+    takeProfit?: number,
+    options?: MetaApiTradeOptions,
+  ) {
     return this.rpc.createMarketSellOrder(symbol, volume, stopLoss, takeProfit, options);
   }
 

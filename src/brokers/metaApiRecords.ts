@@ -3,7 +3,6 @@
 import { z } from 'zod';
 import type { DealCause } from './brokerPort.ts';
 
-
 const time = z.union([z.date(), z.string(), z.number()]).transform((v, ctx) => {
   const ms = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v);
   if (!Number.isFinite(ms)) ctx.addIssue({ code: 'custom', message: `not a time: ${String(v)}` });
@@ -11,7 +10,10 @@ const time = z.union([z.date(), z.string(), z.number()]).transform((v, ctx) => {
 });
 const price = z.number();
 /** 0 is MT5's "no level". */
-const level = z.number().optional().transform((v) => (v === undefined || v === 0 ? null : v));
+const level = z
+  .number()
+  .optional()
+  .transform((v) => (v === undefined || v === 0 ? null : v));
 
 export const positionSchema = z.object({
   id: z.union([z.string().min(1), z.number()]).transform(String),
@@ -45,7 +47,13 @@ export type ParsedSpec = z.infer<typeof specSchema>;
 export const priceSchema = z.object({ bid: price, ask: price, time });
 export const accountSchema = z.object({ marginMode: z.string().min(1) });
 /** MetatraderAccountInformation: the money, in the deposit currency. */
-export const fundsSchema = z.object({ currency: z.string().min(1), balance: z.number(), equity: z.number(), margin: z.number().optional(), freeMargin: z.number().optional() });
+export const fundsSchema = z.object({
+  currency: z.string().min(1),
+  balance: z.number(),
+  equity: z.number(),
+  margin: z.number().optional(),
+  freeMargin: z.number().optional(),
+});
 export const candleSchema = z.object({
   time,
   open: price,
@@ -98,6 +106,7 @@ export const tradeResponseSchema = z.object({
 /** `value` as `schema` reads it, or an error naming what MetaApi sent malformed. */
 export function parsed<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
   const r = schema.safeParse(value);
-  if (!r.success) throw new Error(`metaapi: malformed ${what} from MetaApi: ${z.prettifyError(r.error).replace(/\s+/g, ' ')}`);
+  if (!r.success)
+    throw new Error(`metaapi: malformed ${what} from MetaApi: ${z.prettifyError(r.error).replace(/\s+/g, ' ')}`);
   return r.data;
 }

@@ -2,10 +2,32 @@
 // rules and faults), one account. Tickets are unique across the account: each symbol's broker
 // numbers from its own block of a million. The market is fed by the caller (`onBar`), which fills
 // the stops and targets a bar touched before the engine sees it, as in replay.
-import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
+import {
+  TIMEFRAME_MS,
+  type Bar,
+  type Instrument,
+  type Intent,
+  type Position,
+  type Timeframe,
+} from '../domain/types.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
-import type { AccountFunds, AccountMode, BookedProfit, BrokerPort, BrokerQuote, ClosedPositionFacts, ClosedPositionQuery, PositionDeal } from './brokerPort.ts';
-import { PaperBroker, type PaperBrokerOptions, type PaperBrokerSnapshot, type PaperDeal, type PaperFill } from './paperBroker.ts';
+import type {
+  AccountFunds,
+  AccountMode,
+  BookedProfit,
+  BrokerPort,
+  BrokerQuote,
+  ClosedPositionFacts,
+  ClosedPositionQuery,
+  PositionDeal,
+} from './brokerPort.ts';
+import {
+  PaperBroker,
+  type PaperBrokerOptions,
+  type PaperBrokerSnapshot,
+  type PaperDeal,
+  type PaperFill,
+} from './paperBroker.ts';
 
 const TICKET_BLOCK = 1_000_000;
 /** Closed bars kept per symbol for `candles` (about 3.5 days of M1). */
@@ -62,14 +84,22 @@ export class PaperAccount implements BrokerPort {
   private readonly unconverted = new Set<string>();
 
   /** `options.faults.seed` is offset per symbol, so each symbol draws its own faults. `funding`: PAPER_FUNDS by default. */
-  constructor(instruments: readonly Instrument[], options: Omit<PaperBrokerOptions, 'firstTicket'>, funding: PaperFunding = PAPER_FUNDS) {
+  constructor(
+    instruments: readonly Instrument[],
+    options: Omit<PaperBrokerOptions, 'firstTicket'>,
+    funding: PaperFunding = PAPER_FUNDS,
+  ) {
     this.mode = options.accountMode;
     this.timeframeMs = options.timeframeMs;
     this.funding = { ...funding };
     this.balance = funding.balance;
     instruments.forEach((inst, i) => {
       const faults = options.faults ? { ...options.faults, seed: options.faults.seed + i } : undefined;
-      const b = new PaperBroker(inst, { ...options, ...(faults ? { faults } : {}), firstTicket: 100_001 + i * TICKET_BLOCK });
+      const b = new PaperBroker(inst, {
+        ...options,
+        ...(faults ? { faults } : {}),
+        firstTicket: 100_001 + i * TICKET_BLOCK,
+      });
       b.onDeal = (d) => this.book(inst, d);
       this.brokers.set(inst.symbol, b);
     });
@@ -106,8 +136,17 @@ export class PaperAccount implements BrokerPort {
         floating += (p.side === 'buy' ? 1 : -1) * (price - p.entryPrice) * p.volume * b.instrument.contractSize * rate;
       }
     }
-    const notes = [...this.unconverted].map((s) => `${s}: its profit is not in ${this.funding.currency} and no rate converts it: left out`);
-    return Promise.resolve({ currency: this.funding.currency, balance: this.balance, equity: this.balance + floating, margin: null, freeMargin: null, notes });
+    const notes = [...this.unconverted].map(
+      (s) => `${s}: its profit is not in ${this.funding.currency} and no rate converts it: left out`,
+    );
+    return Promise.resolve({
+      currency: this.funding.currency,
+      balance: this.balance,
+      equity: this.balance + floating,
+      margin: null,
+      freeMargin: null,
+      notes,
+    });
   }
 
   /** The profits booked at or after `since` that the account still keeps (two days back from the latest). */
@@ -141,11 +180,19 @@ export class PaperAccount implements BrokerPort {
       const open = new Set(s.book.map((p) => p.id));
       symbols.push({
         symbol,
-        broker: { ...s, deals: [], appliedIds: s.appliedIds.slice(-200), realized: s.realized.filter(([id]) => open.has(id)) },
+        broker: {
+          ...s,
+          deals: [],
+          appliedIds: s.appliedIds.slice(-200),
+          realized: s.realized.filter(([id]) => open.has(id)),
+        },
         closedProfit: b.closedProfit(),
       });
     }
-    return { symbols, funds: { balance: this.balance, currency: this.funding.currency, booked: this.booked.map((b) => ({ ...b })) } };
+    return {
+      symbols,
+      funds: { balance: this.balance, currency: this.funding.currency, booked: this.booked.map((b) => ({ ...b })) },
+    };
   }
 
   /**
@@ -201,7 +248,13 @@ export class PaperAccount implements BrokerPort {
 
   send(intent: Intent): Promise<BrokerAnswer> {
     const b = this.brokers.get(intent.symbol);
-    if (!b) return Promise.resolve({ outcome: 'rejected', retryable: false, code: RETCODE.INVALID, reason: `paper account: no instrument ${intent.symbol}` });
+    if (!b)
+      return Promise.resolve({
+        outcome: 'rejected',
+        retryable: false,
+        code: RETCODE.INVALID,
+        reason: `paper account: no instrument ${intent.symbol}`,
+      });
     return Promise.resolve(b.apply(intent));
   }
 
@@ -220,14 +273,25 @@ export class PaperAccount implements BrokerPort {
     for (const d of b.deals) {
       if (d.positionId !== q.ticket || d.time < q.since || d.time > q.until) continue;
       const cause = d.reason === 'sl' || d.reason === 'tp' ? d.reason : mine.has(d.requestId) ? 'request' : 'outside';
-      deals.push({ time: d.time, entry: d.reason === 'open' ? 'in' : 'out', volume: d.volume, price: d.price, profit: d.profit, fees: 0, cause, requestId: cause === 'request' ? d.requestId : '' });
+      deals.push({
+        time: d.time,
+        entry: d.reason === 'open' ? 'in' : 'out',
+        volume: d.volume,
+        price: d.price,
+        profit: d.profit,
+        fees: 0,
+        cause,
+        requestId: cause === 'request' ? d.requestId : '',
+      });
     }
     return Promise.resolve(deals.length === 0 ? null : { deals, notes: [] });
   }
 
   instrument(symbol: string): Promise<Instrument> {
     const b = this.brokers.get(symbol);
-    return b ? Promise.resolve({ ...b.instrument }) : Promise.reject(new Error(`paper account: no instrument ${symbol}`));
+    return b
+      ? Promise.resolve({ ...b.instrument })
+      : Promise.reject(new Error(`paper account: no instrument ${symbol}`));
   }
 
   accountMode(): Promise<AccountMode> {
@@ -246,7 +310,10 @@ export class PaperAccount implements BrokerPort {
   async candles(symbol: string, timeframe: Timeframe, limit: number): Promise<Bar[]> {
     this.broker(symbol);
     const tfMs = TIMEFRAME_MS[timeframe];
-    if (tfMs < this.timeframeMs || tfMs % this.timeframeMs !== 0) throw new Error(`paper account: bars of ${timeframe} cannot be built from the feed's ${this.timeframeMs / 60_000} min bars`);
+    if (tfMs < this.timeframeMs || tfMs % this.timeframeMs !== 0)
+      throw new Error(
+        `paper account: bars of ${timeframe} cannot be built from the feed's ${this.timeframeMs / 60_000} min bars`,
+      );
     const kept = this.bars.get(symbol) ?? [];
     const n = Math.max(0, Math.floor(limit));
     if (tfMs === this.timeframeMs) return kept.slice(Math.max(0, kept.length - n));
@@ -268,7 +335,10 @@ export class PaperAccount implements BrokerPort {
     }
     // A bucket whose last feed bar has not come yet is still forming: left out.
     const last = kept[kept.length - 1];
-    const closed = last !== undefined && last.time + this.timeframeMs < Math.floor(last.time / tfMs) * tfMs + tfMs ? built.slice(0, -1) : built;
+    const closed =
+      last !== undefined && last.time + this.timeframeMs < Math.floor(last.time / tfMs) * tfMs + tfMs
+        ? built.slice(0, -1)
+        : built;
     return closed.slice(Math.max(0, closed.length - n));
   }
 }

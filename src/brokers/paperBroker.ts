@@ -58,7 +58,17 @@ import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
 import type { AccountMode } from './brokerPort.ts';
 import { FaultDraw } from './paperFaults.ts';
 import { LevelFills } from './paperFills.ts';
-import type { InjectedFault, PaperAudit, PaperBrokerOptions, PaperBrokerSnapshot, PaperDeal, PaperDealReason, PaperFill, PaperOrder, PaperPosition } from './paperTypes.ts';
+import type {
+  InjectedFault,
+  PaperAudit,
+  PaperBrokerOptions,
+  PaperBrokerSnapshot,
+  PaperDeal,
+  PaperDealReason,
+  PaperFill,
+  PaperOrder,
+  PaperPosition,
+} from './paperTypes.ts';
 
 export type { AccountMode } from './brokerPort.ts';
 export type {
@@ -77,7 +87,6 @@ export type {
 
 // Shared result of fillBar when nothing fills: no allocation on the common path.
 const NO_FILLS: readonly PaperFill[] = Object.freeze([]);
-
 
 export class PaperBroker {
   readonly deals: PaperDeal[] = [];
@@ -116,7 +125,8 @@ export class PaperBroker {
 
   constructor(instrument: Instrument, options: PaperBrokerOptions) {
     if (!(options.timeframeMs > 0)) throw new RangeError(`timeframeMs must be > 0, got ${options.timeframeMs}`);
-    if (!(instrument.lotStep > 0) || !(instrument.tickSize > 0)) throw new RangeError('instrument lotStep and tickSize must be > 0');
+    if (!(instrument.lotStep > 0) || !(instrument.tickSize > 0))
+      throw new RangeError('instrument lotStep and tickSize must be > 0');
     this.inst = instrument;
     this.netting = options.accountMode === 'netting';
     this.fills = new LevelFills(
@@ -214,7 +224,14 @@ export class PaperBroker {
       case 'close':
         return this.close(intent.id, intent.targetId || intent.positionId);
       case 'open':
-        return this.open({ requestId: intent.id, side: intent.side, volume: intent.volume, sl: Number.isFinite(intent.newSl) ? intent.newSl : null, tp: null, comment: intent.comment });
+        return this.open({
+          requestId: intent.id,
+          side: intent.side,
+          volume: intent.volume,
+          sl: Number.isFinite(intent.newSl) ? intent.newSl : null,
+          tp: null,
+          comment: intent.comment,
+        });
     }
   }
 
@@ -242,7 +259,14 @@ export class PaperBroker {
       const price = fills.hitPrice;
       this.deal(p, fills.hitTime, volume, price, fills.hitReason, '');
       this.byId.delete(p.id);
-      (filled ??= []).push({ positionId: p.id, time: fills.hitTime, price, volume, reason: fills.hitReason, gap: fills.hitGap });
+      (filled ??= []).push({
+        positionId: p.id,
+        time: fills.hitTime,
+        price,
+        volume,
+        reason: fills.hitReason,
+        gap: fills.hitGap,
+      });
     }
     if (keep !== n) book.length = keep;
     return filled ?? NO_FILLS;
@@ -270,8 +294,10 @@ export class PaperBroker {
 
   /** Picks a snapshot up on a broker built with the same options and nothing done yet. */
   restore(s: PaperBrokerSnapshot): void {
-    if (this.book.length > 0 || this.deals.length > 0) throw new Error('PaperBroker.restore: the broker has already traded');
-    if ((s.faultState === null) !== (this.faults.state === null)) throw new Error('PaperBroker.restore: the snapshot and this broker disagree on faults');
+    if (this.book.length > 0 || this.deals.length > 0)
+      throw new Error('PaperBroker.restore: the broker has already traded');
+    if ((s.faultState === null) !== (this.faults.state === null))
+      throw new Error('PaperBroker.restore: the snapshot and this broker disagree on faults');
     this.nextTicket = s.nextTicket;
     this.qTime = s.quote.time;
     this.qBid = s.quote.bid;
@@ -351,17 +377,39 @@ export class PaperBroker {
     const forced = this.faults.nextInjected();
     if (forced === 'timeout_applied' || forced === 'timeout_lost') {
       if (forced === 'timeout_applied') this.settle(requestId, run());
-      return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: 'request timed out (injected); reconcile from positions()' };
+      return {
+        outcome: 'unknown',
+        code: RETCODE.TIMEOUT,
+        reason: 'request timed out (injected); reconcile from positions()',
+      };
     }
-    if (forced === 'rate_limit') return { outcome: 'rejected', retryable: true, code: RETCODE.TOO_MANY_REQUESTS, reason: 'too many requests (injected)', retryAfterMs: 1000 };
+    if (forced === 'rate_limit')
+      return {
+        outcome: 'rejected',
+        retryable: true,
+        code: RETCODE.TOO_MANY_REQUESTS,
+        reason: 'too many requests (injected)',
+        retryAfterMs: 1000,
+      };
     const fault = forced ?? this.faults.draw(this.audit);
-    if (fault === 'reject') return { outcome: 'rejected', retryable: false, code: RETCODE.REJECT, reason: 'request rejected (simulated fault)' };
-    if (fault === 'requote') return { outcome: 'rejected', retryable: true, code: RETCODE.REQUOTE, reason: 'requote (simulated fault)' };
+    if (fault === 'reject')
+      return {
+        outcome: 'rejected',
+        retryable: false,
+        code: RETCODE.REJECT,
+        reason: 'request rejected (simulated fault)',
+      };
+    if (fault === 'requote')
+      return { outcome: 'rejected', retryable: true, code: RETCODE.REQUOTE, reason: 'requote (simulated fault)' };
     if (fault === 'timeout') {
       // Always drawn, so the sequence of draws does not depend on the book's state.
       const tookEffect = this.faults.timeoutTookEffect();
       if (tookEffect) this.settle(requestId, run());
-      return { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: 'request timed out (simulated fault); reconcile from positions()' };
+      return {
+        outcome: 'unknown',
+        code: RETCODE.TIMEOUT,
+        reason: 'request timed out (simulated fault); reconcile from positions()',
+      };
     }
     return this.settle(requestId, run());
   }
@@ -377,8 +425,10 @@ export class PaperBroker {
   private doOpen(req: PaperOrder): BrokerAnswer {
     if (!this.hasQuote()) return rejected(RETCODE.INVALID_PRICE, 'no quote yet');
     const lots = this.lotsOf(req.volume);
-    if (lots === null || lots < this.minSteps) return rejected(RETCODE.INVALID_VOLUME, `volume ${req.volume} is not a lot-step multiple >= min lot`);
-    if (lots > this.maxSteps) return rejected(RETCODE.INVALID_VOLUME, `volume ${req.volume} is above the max lot ${this.inst.maxLot}`);
+    if (lots === null || lots < this.minSteps)
+      return rejected(RETCODE.INVALID_VOLUME, `volume ${req.volume} is not a lot-step multiple >= min lot`);
+    if (lots > this.maxSteps)
+      return rejected(RETCODE.INVALID_VOLUME, `volume ${req.volume} is above the max lot ${this.inst.maxLot}`);
     const bad = this.checkStop(req.side, 'sl', req.sl) ?? this.checkStop(req.side, 'tp', req.tp);
     if (bad !== null) return rejected(RETCODE.INVALID_STOPS, bad);
     const price = req.side === 'buy' ? this.qAsk : this.qBid;
@@ -401,7 +451,11 @@ export class PaperBroker {
     const closing = Math.min(lots, held.lots);
     // Same rule as a partial close: what stays open (either way round) is 0 or >= min lot.
     const left = Math.abs(held.lots - lots);
-    if (left > 0 && left < this.minSteps) return rejected(RETCODE.INVALID_VOLUME, `the resulting ${this.volumeOf(left)} would be below the min lot ${this.inst.minLot}`);
+    if (left > 0 && left < this.minSteps)
+      return rejected(
+        RETCODE.INVALID_VOLUME,
+        `the resulting ${this.volumeOf(left)} would be below the min lot ${this.inst.minLot}`,
+      );
     if (this.isFrozen(held)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
     this.deal(held, this.qTime, this.volumeOf(closing), price, 'net', req.requestId);
     held.lots -= closing;
@@ -437,7 +491,8 @@ export class PaperBroker {
     const tpChanged = !this.samePrice(tp, p.tp);
     if (!slChanged && !tpChanged) return { outcome: 'applied', code: RETCODE.NO_CHANGES, price, positionId };
     if (!this.hasQuote()) return rejected(RETCODE.INVALID_PRICE, 'no quote yet');
-    const bad = (slChanged ? this.checkStop(p.side, 'sl', sl) : null) ?? (tpChanged ? this.checkStop(p.side, 'tp', tp) : null);
+    const bad =
+      (slChanged ? this.checkStop(p.side, 'sl', sl) : null) ?? (tpChanged ? this.checkStop(p.side, 'tp', tp) : null);
     if (bad !== null) return rejected(RETCODE.INVALID_STOPS, bad);
     if (this.isFrozen(p)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
     // Removing a stop, or moving it towards the loss, loosens it: allowed, but audited.
@@ -451,13 +506,21 @@ export class PaperBroker {
     const p = this.byId.get(positionId);
     if (!p) return rejected(RETCODE.POSITION_CLOSED, `position ${positionId} is not open`);
     const lots = this.lotsOf(volume);
-    if (lots === null || lots < this.minSteps) return rejected(RETCODE.INVALID_VOLUME, `volume ${volume} is not a lot-step multiple >= min lot`);
+    if (lots === null || lots < this.minSteps)
+      return rejected(RETCODE.INVALID_VOLUME, `volume ${volume} is not a lot-step multiple >= min lot`);
     if (lots > p.lots) {
       this.audit.overClose++;
-      return rejected(RETCODE.INVALID_CLOSE_VOLUME, `close volume ${volume} is more than the open ${this.volumeOf(p.lots)}`);
+      return rejected(
+        RETCODE.INVALID_CLOSE_VOLUME,
+        `close volume ${volume} is more than the open ${this.volumeOf(p.lots)}`,
+      );
     }
     const rest = p.lots - lots;
-    if (rest > 0 && rest < this.minSteps) return rejected(RETCODE.INVALID_VOLUME, `the remaining ${this.volumeOf(rest)} would be below the min lot ${this.inst.minLot}`);
+    if (rest > 0 && rest < this.minSteps)
+      return rejected(
+        RETCODE.INVALID_VOLUME,
+        `the remaining ${this.volumeOf(rest)} would be below the min lot ${this.inst.minLot}`,
+      );
     if (!this.hasQuote()) return rejected(RETCODE.INVALID_PRICE, 'no quote yet');
     if (this.isFrozen(p)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
     const price = this.exitPrice(p);
@@ -471,7 +534,8 @@ export class PaperBroker {
     const p = this.byId.get(positionId);
     if (!p) return rejected(RETCODE.POSITION_CLOSED, `position ${positionId} is not open`);
     if (!this.hasQuote()) return rejected(RETCODE.INVALID_PRICE, 'no quote yet');
-    if (!exempt && this.isFrozen(p)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
+    if (!exempt && this.isFrozen(p))
+      return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
     const price = this.exitPrice(p);
     this.deal(p, this.qTime, this.volumeOf(p.lots), price, 'close', requestId);
     p.lots = 0;
@@ -482,10 +546,12 @@ export class PaperBroker {
   /** Why a stop is invalid for a position of `side` at the current quote, or null when it is fine. */
   private checkStop(side: Side, kind: 'sl' | 'tp', level: number | null): string | null {
     if (level === null) return null;
-    if (!Number.isFinite(level) || !isStepMultiple(level, this.inst.tickSize)) return `${kind} ${level} is not a multiple of the tick ${this.inst.tickSize}`;
+    if (!Number.isFinite(level) || !isStepMultiple(level, this.inst.tickSize))
+      return `${kind} ${level} is not a multiple of the tick ${this.inst.tickSize}`;
     const buy = side === 'buy';
     // Buys are measured from the bid, sells from the ask (both levels trigger on the exit side).
-    const distance = kind === 'sl' ? (buy ? this.qBid - level : level - this.qAsk) : buy ? level - this.qBid : this.qAsk - level;
+    const distance =
+      kind === 'sl' ? (buy ? this.qBid - level : level - this.qAsk) : buy ? level - this.qBid : this.qAsk - level;
     const min = this.inst.stopsLevelPoints * this.inst.point;
     if (!(distance > this.priceEps) || distance < min - this.priceEps) {
       return `${kind} ${level} is inside the stops level (${this.inst.stopsLevelPoints} points) of the ${buy ? 'bid' : 'ask'}`;
@@ -497,11 +563,22 @@ export class PaperBroker {
     const freeze = this.inst.freezeLevelPoints * this.inst.point;
     if (!(freeze > 0)) return false;
     const price = this.exitPrice(p);
-    return (p.sl !== null && Math.abs(price - p.sl) <= freeze + this.priceEps) || (p.tp !== null && Math.abs(price - p.tp) <= freeze + this.priceEps);
+    return (
+      (p.sl !== null && Math.abs(price - p.sl) <= freeze + this.priceEps) ||
+      (p.tp !== null && Math.abs(price - p.tp) <= freeze + this.priceEps)
+    );
   }
 
   /** Records a deal against `p` (at its current entry) and adds its profit to the position's total. */
-  private deal(p: PaperPosition, time: number, volume: number, price: number, reason: PaperDealReason, requestId: string, profit?: number): void {
+  private deal(
+    p: PaperPosition,
+    time: number,
+    volume: number,
+    price: number,
+    reason: PaperDealReason,
+    requestId: string,
+    profit?: number,
+  ): void {
     const pnl = profit ?? (p.side === 'buy' ? 1 : -1) * (price - p.entry) * volume * this.inst.contractSize;
     const d: PaperDeal = { positionId: p.id, time, side: p.side, volume, price, reason, profit: pnl, requestId };
     this.deals.push(d);

@@ -17,7 +17,8 @@ export class FaultDraw {
     if (f && f.rate > 0) {
       const w = f.weights ?? { reject: 1, requote: 1, timeout: 1 };
       const total = w.reject + w.requote + w.timeout;
-      if (!(total > 0) || w.reject < 0 || w.requote < 0 || w.timeout < 0) throw new RangeError('faults.weights must be >= 0 with a positive sum');
+      if (!(total > 0) || w.reject < 0 || w.requote < 0 || w.timeout < 0)
+        throw new RangeError('faults.weights must be >= 0 with a positive sum');
       this.rate = f.rate;
       this.rng = new SeededRng(f.seed);
       this.cut = { reject: w.reject / total, requote: (w.reject + w.requote) / total };

@@ -33,7 +33,10 @@ export class LevelFills {
     this.fixedSpread = spread.fixed;
     this.defaultSpread = spread.points * instrument.point;
     this.priceEps = (instrument.point > 0 ? instrument.point : instrument.tickSize) * 1e-3;
-    this.digitsScale = Number.isInteger(instrument.digits) && instrument.digits >= 0 && instrument.digits <= 15 ? 10 ** instrument.digits : 0;
+    this.digitsScale =
+      Number.isInteger(instrument.digits) && instrument.digits >= 0 && instrument.digits <= 15
+        ? 10 ** instrument.digits
+        : 0;
   }
 
   /** The spread of a bar (price units): its own, or the configured one when unknown, negative, or the spread is fixed. */
@@ -71,8 +74,10 @@ export class LevelFills {
     const sl = p.sl;
     const tp = p.tp;
     // Signed distances: <= 0 means the level is reached (buy: SL below, TP above; sell mirrored).
-    if (sl !== null && (buy ? o - sl : sl - o) <= eps) return this.hit(buy ? o - sl < -eps : sl - o < -eps, 'sl', sl, o, time);
-    if (tp !== null && (buy ? tp - o : o - tp) <= eps) return this.hit(buy ? tp - o < -eps : o - tp < -eps, 'tp', tp, o, time);
+    if (sl !== null && (buy ? o - sl : sl - o) <= eps)
+      return this.hit(buy ? o - sl < -eps : sl - o < -eps, 'sl', sl, o, time);
+    if (tp !== null && (buy ? tp - o : o - tp) <= eps)
+      return this.hit(buy ? tp - o < -eps : o - tp < -eps, 'tp', tp, o, time);
     const h = high + shift;
     const l = low + shift;
     const slHit = sl !== null && (buy ? l - sl : sl - h) <= eps;

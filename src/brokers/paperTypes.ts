@@ -103,7 +103,6 @@ export interface PaperPosition {
 /** The kinds of simulated fault a request may draw. */
 export type FaultKind = 'reject' | 'requote' | 'timeout';
 
-
 export interface PaperOrder {
   requestId: string;
   side: Side;

@@ -29,7 +29,11 @@ export class CliError extends Error {
  * folder is bad input like a missing file (exit 2: the trader frees space or picks another folder),
  * not an unexpected failure; `known` maps the command's own errors. Anything else is returned as it is.
  */
-export function outputFailure(err: unknown, known: (e: unknown) => CliError | null = () => null, where?: string): unknown {
+export function outputFailure(
+  err: unknown,
+  known: (e: unknown) => CliError | null = () => null,
+  where?: string,
+): unknown {
   if (err instanceof StagedRunError) {
     const inner = outputFailure(err.failure, known, err.dir);
     return inner instanceof CliError ? new CliError(`${inner.message}\n${err.note}`, inner.exitCode) : err;

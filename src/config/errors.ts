@@ -53,7 +53,12 @@ type Schema = z.core.$ZodType;
 function unwrap(schema: Schema): Schema {
   let s = schema;
   for (let i = 0; i < 20; i++) {
-    if (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodNullable) {
+    if (
+      s instanceof z.ZodOptional ||
+      s instanceof z.ZodDefault ||
+      s instanceof z.ZodPrefault ||
+      s instanceof z.ZodNullable
+    ) {
       s = s.unwrap();
     } else {
       return s;
@@ -112,7 +117,8 @@ function describeNumberRange(schema: Schema | undefined): string | undefined {
 /** What a schema accepts, as "must be ..." text. */
 export function describeAllowed(schema: Schema | undefined): string | undefined {
   if (schema === undefined) return undefined;
-  if (schema instanceof z.ZodNumber) return describeNumberRange(schema) ?? (schema.isInt ? 'must be a whole number' : 'must be a number');
+  if (schema instanceof z.ZodNumber)
+    return describeNumberRange(schema) ?? (schema.isInt ? 'must be a whole number' : 'must be a number');
   if (schema instanceof z.ZodEnum) return `must be one of ${listOf(schema.options)}`;
   if (schema instanceof z.ZodBoolean) return 'must be true or false';
   if (schema instanceof z.ZodString) return 'must be a text value';
@@ -167,21 +173,37 @@ export function toConfigErrors(issues: readonly z.core.$ZodIssue[], schema: Sche
         if (issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint') {
           let allowed = custom ?? describeNumberRange(fieldSchema);
           if (allowed === undefined) {
-            if (issue.code === 'too_big') allowed = issue.inclusive === false ? `must be less than ${issue.maximum}` : `must be ${issue.maximum} or less`;
-            else allowed = issue.inclusive === false ? `must be greater than ${issue.minimum}` : `must be ${issue.minimum} or more`;
+            if (issue.code === 'too_big')
+              allowed =
+                issue.inclusive === false ? `must be less than ${issue.maximum}` : `must be ${issue.maximum} or less`;
+            else
+              allowed =
+                issue.inclusive === false
+                  ? `must be greater than ${issue.minimum}`
+                  : `must be ${issue.minimum} or more`;
           }
           out.push({ path: at, message: `${describeValue(value)} is out of range: ${allowed}` });
         } else if (issue.code === 'too_small' && Number(issue.minimum) === 1 && issue.origin === 'string') {
           out.push({ path: at, message: custom ?? `${describeValue(value)} is not allowed: must not be empty` });
         } else if (issue.code === 'too_small') {
-          out.push({ path: at, message: `${describeValue(value)} is too short: ${custom ?? `must have at least ${issue.minimum} ${issue.origin === 'string' ? 'characters' : 'items'}`}` });
+          out.push({
+            path: at,
+            message: `${describeValue(value)} is too short: ${custom ?? `must have at least ${issue.minimum} ${issue.origin === 'string' ? 'characters' : 'items'}`}`,
+          });
         } else {
-          out.push({ path: at, message: `${describeValue(value)} is too long: ${custom ?? `must have at most ${issue.maximum} ${issue.origin === 'string' ? 'characters' : 'items'}`}` });
+          out.push({
+            path: at,
+            message: `${describeValue(value)} is too long: ${custom ?? `must have at most ${issue.maximum} ${issue.origin === 'string' ? 'characters' : 'items'}`}`,
+          });
         }
         break;
       }
       case 'invalid_type': {
-        const allowed = custom ?? describeAllowed(fieldSchema) ?? EXPECTED_TEXT[issue.expected] ?? `must be of type ${issue.expected}`;
+        const allowed =
+          custom ??
+          describeAllowed(fieldSchema) ??
+          EXPECTED_TEXT[issue.expected] ??
+          `must be of type ${issue.expected}`;
         if (value === undefined) out.push({ path: at, message: `is required: ${allowed}` });
         else out.push({ path: at, message: `${describeValue(value)} is not valid: ${allowed}` });
         break;
@@ -204,17 +226,26 @@ export function toConfigErrors(issues: readonly z.core.$ZodIssue[], schema: Sche
         // the key schema's own message (a name's pattern).
         const keys = allowedKeys(schemaAt(schema, path.slice(0, -1)));
         const why = issue.issues.map(customMessage).find((m) => m !== undefined);
-        out.push({ path: at, message: `invalid key ${describeValue(value)}${keys ? `: must be one of ${listOf(keys)}` : why !== undefined ? `: ${why}` : ''}` });
+        out.push({
+          path: at,
+          message: `invalid key ${describeValue(value)}${keys ? `: must be one of ${listOf(keys)}` : why !== undefined ? `: ${why}` : ''}`,
+        });
         break;
       }
       case 'not_multiple_of': {
-        out.push({ path: at, message: `${describeValue(value)} is not valid: ${custom ?? `must be a multiple of ${issue.divisor}`}` });
+        out.push({
+          path: at,
+          message: `${describeValue(value)} is not valid: ${custom ?? `must be a multiple of ${issue.divisor}`}`,
+        });
         break;
       }
       default: {
         // Refinements (e.g. "must have a DEFAULT entry") carry their own message.
         const allowed = describeAllowed(fieldSchema);
-        out.push({ path: at, message: custom ?? `${describeValue(value)} is not valid${allowed ? `: ${allowed}` : ''}` });
+        out.push({
+          path: at,
+          message: custom ?? `${describeValue(value)} is not valid${allowed ? `: ${allowed}` : ''}`,
+        });
       }
     }
   }

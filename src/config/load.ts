@@ -143,21 +143,41 @@ function mergeOverDefaults(raw: Json, errors: ConfigError[]): Json {
   if (isPlainObject(out.exits)) {
     const exits: Json = { ...out.exits };
     if (isPlainObject(exits.symbolParams)) {
-      exits.symbolParams = mergeTable(exits.symbolParams, DEFAULTS.exits.symbolParams, ['exits', 'symbolParams'], ctx, 'entries', {
-        sessions: {},
-      });
+      exits.symbolParams = mergeTable(
+        exits.symbolParams,
+        DEFAULTS.exits.symbolParams,
+        ['exits', 'symbolParams'],
+        ctx,
+        'entries',
+        {
+          sessions: {},
+        },
+      );
     }
     if (isPlainObject(exits.rmag)) {
       const rmag: Json = { ...exits.rmag };
       if (isPlainObject(rmag.thresholds)) {
-        rmag.thresholds = mergeTable(rmag.thresholds, DEFAULTS.exits.rmag.thresholds, ['exits', 'rmag', 'thresholds'], ctx, 'values');
+        rmag.thresholds = mergeTable(
+          rmag.thresholds,
+          DEFAULTS.exits.rmag.thresholds,
+          ['exits', 'rmag', 'thresholds'],
+          ctx,
+          'values',
+        );
       }
       exits.rmag = rmag;
     }
-    if (isPlainObject(exits.tradeTypes)) exits.tradeTypes = mergeFixedEntries(exits.tradeTypes, DEFAULTS.exits.tradeTypes);
+    if (isPlainObject(exits.tradeTypes))
+      exits.tradeTypes = mergeFixedEntries(exits.tradeTypes, DEFAULTS.exits.tradeTypes);
     if (isPlainObject(exits.strategies)) exits.strategies = mergeTemplates(exits.strategies, DEFAULTS.exits.strategies);
     if (isPlainObject(exits.strategyBySymbol)) {
-      exits.strategyBySymbol = mergeTable(exits.strategyBySymbol, DEFAULTS.exits.strategyBySymbol, ['exits', 'strategyBySymbol'], ctx, 'values');
+      exits.strategyBySymbol = mergeTable(
+        exits.strategyBySymbol,
+        DEFAULTS.exits.strategyBySymbol,
+        ['exits', 'strategyBySymbol'],
+        ctx,
+        'values',
+      );
     }
     out.exits = exits;
   }
@@ -167,7 +187,13 @@ function mergeOverDefaults(raw: Json, errors: ConfigError[]): Json {
   if (isPlainObject(out.dtms)) {
     const dtms: Json = { ...out.dtms };
     if (isPlainObject(dtms.vwapSlopeBase)) {
-      dtms.vwapSlopeBase = mergeTable(dtms.vwapSlopeBase, DEFAULTS.dtms.vwapSlopeBase, ['dtms', 'vwapSlopeBase'], ctx, 'values');
+      dtms.vwapSlopeBase = mergeTable(
+        dtms.vwapSlopeBase,
+        DEFAULTS.dtms.vwapSlopeBase,
+        ['dtms', 'vwapSlopeBase'],
+        ctx,
+        'values',
+      );
     }
     out.dtms = dtms;
   }
@@ -194,10 +220,19 @@ export function parseConfig(raw: unknown, source: string): LoadResult {
   try {
     if (raw === null || raw === undefined) raw = {};
     if (!isPlainObject(raw)) {
-      const kind = Array.isArray(raw) ? 'a list' : typeof raw === 'string' ? `the text ${JSON.stringify(raw.length > 40 ? `${raw.slice(0, 37)}...` : raw)}` : `${typeof raw} ${String(raw)}`;
+      const kind = Array.isArray(raw)
+        ? 'a list'
+        : typeof raw === 'string'
+          ? `the text ${JSON.stringify(raw.length > 40 ? `${raw.slice(0, 37)}...` : raw)}`
+          : `${typeof raw} ${String(raw)}`;
       return {
         ok: false,
-        errors: [{ path: ROOT_PATH, message: `${source} must hold a mapping of settings (e.g. "exits:"), but it holds ${kind}` }],
+        errors: [
+          {
+            path: ROOT_PATH,
+            message: `${source} must hold a mapping of settings (e.g. "exits:"), but it holds ${kind}`,
+          },
+        ],
       };
     }
     const keyErrors: ConfigError[] = [];
@@ -209,7 +244,9 @@ export function parseConfig(raw: unknown, source: string): LoadResult {
     // every symbol that inherited it. (Only ever drops issues when another one remains.)
     const own = issues
       .map((issue) =>
-        issue.code === 'unrecognized_keys' ? { ...issue, keys: issue.keys.filter((k) => userHas(raw, [...issue.path, k])) } : issue,
+        issue.code === 'unrecognized_keys'
+          ? { ...issue, keys: issue.keys.filter((k) => userHas(raw, [...issue.path, k])) }
+          : issue,
       )
       .filter((issue) => (issue.code === 'unrecognized_keys' ? issue.keys.length > 0 : userHas(raw, issue.path)));
     if (own.length > 0 || keyErrors.length > 0) issues = own;
@@ -241,7 +278,12 @@ function parseJson(text: string, file: string): Parsed {
   } catch (err) {
     const msg = errorText(err);
     const m = /at position (\d+)/.exec(msg);
-    const at = m?.[1] !== undefined ? lineCol(text, Number(m[1])) : /end of JSON input/.test(msg) ? lineCol(text, text.length) : undefined;
+    const at =
+      m?.[1] !== undefined
+        ? lineCol(text, Number(m[1]))
+        : /end of JSON input/.test(msg)
+          ? lineCol(text, text.length)
+          : undefined;
     const detail = msg.replace(/\s*in JSON at position \d+.*$/s, '').replace(/\s*\(line \d+ column \d+\)$/, '');
     const where = at ? ` at line ${at.line}, column ${at.col}` : '';
     return { ok: false, error: { path: file, message: `JSON syntax error${where}: ${detail}` } };

@@ -94,11 +94,41 @@ export const DEFAULT_SESSION_ADJUSTMENTS = {
  * set per symbol (the larger of the two applies).
  */
 export const DEFAULT_SYMBOL_PARAMS = {
-  BTCUSD: { trailingMultiplier: 2.0, bufferMultiplier: 0.5, minSlChangePct: 0, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.BTCUSD },
-  XAUUSD: { trailingMultiplier: 1.5, bufferMultiplier: 0.3, minSlChangePct: 0, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.XAUUSD },
-  EURUSD: { trailingMultiplier: 1.2, bufferMultiplier: 0.2, minSlChangePct: 0, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.EURUSD },
-  GBPUSD: { trailingMultiplier: 1.3, bufferMultiplier: 0.25, minSlChangePct: 0, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.GBPUSD },
-  USDJPY: { trailingMultiplier: 1.2, bufferMultiplier: 0.2, minSlChangePct: 0, atrTimeframe: 'M15', sessions: DEFAULT_SESSION_ADJUSTMENTS.USDJPY },
+  BTCUSD: {
+    trailingMultiplier: 2.0,
+    bufferMultiplier: 0.5,
+    minSlChangePct: 0,
+    atrTimeframe: 'M15',
+    sessions: DEFAULT_SESSION_ADJUSTMENTS.BTCUSD,
+  },
+  XAUUSD: {
+    trailingMultiplier: 1.5,
+    bufferMultiplier: 0.3,
+    minSlChangePct: 0,
+    atrTimeframe: 'M15',
+    sessions: DEFAULT_SESSION_ADJUSTMENTS.XAUUSD,
+  },
+  EURUSD: {
+    trailingMultiplier: 1.2,
+    bufferMultiplier: 0.2,
+    minSlChangePct: 0,
+    atrTimeframe: 'M15',
+    sessions: DEFAULT_SESSION_ADJUSTMENTS.EURUSD,
+  },
+  GBPUSD: {
+    trailingMultiplier: 1.3,
+    bufferMultiplier: 0.25,
+    minSlChangePct: 0,
+    atrTimeframe: 'M15',
+    sessions: DEFAULT_SESSION_ADJUSTMENTS.GBPUSD,
+  },
+  USDJPY: {
+    trailingMultiplier: 1.2,
+    bufferMultiplier: 0.2,
+    minSlChangePct: 0,
+    atrTimeframe: 'M15',
+    sessions: DEFAULT_SESSION_ADJUSTMENTS.USDJPY,
+  },
   DEFAULT: { trailingMultiplier: 1.5, bufferMultiplier: 0.3, minSlChangePct: 0, atrTimeframe: 'M15', sessions: {} },
 } as const;
 
@@ -108,12 +138,77 @@ export const DEFAULT_SYMBOL_PARAMS = {
 // spread, so a replay of spread-less data is not free. DEFAULT has none: an instrument Warden does not
 // know has no sensible guess.
 export const DEFAULT_INSTRUMENTS = {
-  XAUUSD: { tickSize: 0.001, digits: 3, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false, defaultSpreadPoints: 250 },
-  EURUSD: { tickSize: 0.00001, digits: 5, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100_000, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false, defaultSpreadPoints: 10 },
-  GBPUSD: { tickSize: 0.00001, digits: 5, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100_000, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false, defaultSpreadPoints: 12 },
-  USDJPY: { tickSize: 0.001, digits: 3, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100_000, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false, defaultSpreadPoints: 10 },
-  BTCUSD: { tickSize: 0.01, digits: 2, lotStep: 0.01, minLot: 0.01, maxLot: 50, contractSize: 1, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: true, defaultSpreadPoints: 1000 },
-  DEFAULT: { tickSize: 0.00001, digits: 5, lotStep: 0.01, minLot: 0.01, maxLot: 100, contractSize: 100_000, stopsLevelPoints: 0, freezeLevelPoints: 0, crypto: false },
+  XAUUSD: {
+    tickSize: 0.001,
+    digits: 3,
+    lotStep: 0.01,
+    minLot: 0.01,
+    maxLot: 100,
+    contractSize: 100,
+    stopsLevelPoints: 0,
+    freezeLevelPoints: 0,
+    crypto: false,
+    defaultSpreadPoints: 250,
+  },
+  EURUSD: {
+    tickSize: 0.00001,
+    digits: 5,
+    lotStep: 0.01,
+    minLot: 0.01,
+    maxLot: 100,
+    contractSize: 100_000,
+    stopsLevelPoints: 0,
+    freezeLevelPoints: 0,
+    crypto: false,
+    defaultSpreadPoints: 10,
+  },
+  GBPUSD: {
+    tickSize: 0.00001,
+    digits: 5,
+    lotStep: 0.01,
+    minLot: 0.01,
+    maxLot: 100,
+    contractSize: 100_000,
+    stopsLevelPoints: 0,
+    freezeLevelPoints: 0,
+    crypto: false,
+    defaultSpreadPoints: 12,
+  },
+  USDJPY: {
+    tickSize: 0.001,
+    digits: 3,
+    lotStep: 0.01,
+    minLot: 0.01,
+    maxLot: 100,
+    contractSize: 100_000,
+    stopsLevelPoints: 0,
+    freezeLevelPoints: 0,
+    crypto: false,
+    defaultSpreadPoints: 10,
+  },
+  BTCUSD: {
+    tickSize: 0.01,
+    digits: 2,
+    lotStep: 0.01,
+    minLot: 0.01,
+    maxLot: 50,
+    contractSize: 1,
+    stopsLevelPoints: 0,
+    freezeLevelPoints: 0,
+    crypto: true,
+    defaultSpreadPoints: 1000,
+  },
+  DEFAULT: {
+    tickSize: 0.00001,
+    digits: 5,
+    lotStep: 0.01,
+    minLot: 0.01,
+    maxLot: 100,
+    contractSize: 100_000,
+    stopsLevelPoints: 0,
+    freezeLevelPoints: 0,
+    crypto: false,
+  },
 } as const;
 
 /**
@@ -141,7 +236,11 @@ export const strategyTemplate = z
   })
   .superRefine((t, ctx) => {
     if (t.breakevenPct !== undefined && t.partialPct !== undefined && !(t.partialPct > t.breakevenPct)) {
-      ctx.addIssue({ code: 'custom', path: ['partialPct'], message: `must be above breakevenPct (${t.breakevenPct}): the partial close comes after breakeven` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['partialPct'],
+        message: `must be above breakevenPct (${t.breakevenPct}): the partial close comes after breakeven`,
+      });
     }
   });
 
@@ -154,7 +253,13 @@ export const strategyTemplate = z
  * Warden's exits defaults, its counterpart of those.
  */
 export const DEFAULT_STRATEGIES = {
-  breakout_ib_volatility_trap: { breakevenR: 1, partialPct: 75, partialClosePct: 50, trailingMultiplier: 1.5, trailingTimeframe: 'M5' },
+  breakout_ib_volatility_trap: {
+    breakevenR: 1,
+    partialPct: 75,
+    partialClosePct: 50,
+    trailingMultiplier: 1.5,
+    trailingTimeframe: 'M5',
+  },
   trend_continuation_pullback: { breakevenR: 1, trailingTimeframe: 'M5' },
   liquidity_sweep_reversal: { breakevenR: 0.5, trailingTimeframe: 'M1' },
   order_block_rejection: { breakevenR: 1, trailingTimeframe: 'M5' },
@@ -173,7 +278,11 @@ export const DEFAULT_STRATEGIES = {
 const strategyRef = z
   .string()
   .transform(normaliseStrategyName)
-  .pipe(z.string().regex(STRATEGY_NAME, { error: 'a strategy template name is lower-case letters, digits and _ (e.g. breakout_ib_volatility_trap)' }));
+  .pipe(
+    z.string().regex(STRATEGY_NAME, {
+      error: 'a strategy template name is lower-case letters, digits and _ (e.g. breakout_ib_volatility_trap)',
+    }),
+  );
 
 export const symbolsSchema = z
   .strictObject({
@@ -201,17 +310,44 @@ export const exitsSchema = z
      * account and in replay (the original's behaviour, which the replay results are made with).
      */
     noDataPasses: z.boolean().nullable().default(null),
-    tradeTypes: z
-      .strictObject({ SCALP: tradeTypeBase, INTRADAY: tradeTypeBase, WEEKEND: tradeTypeBase })
-      .prefault({
-        SCALP: { breakevenPct: 25, partialPct: 40, partialClosePct: 70 },
-        INTRADAY: { breakevenPct: 30, partialPct: 60, partialClosePct: 50 },
-        WEEKEND: { breakevenPct: 25, partialPct: 50, partialClosePct: 60 },
-      }),
+    tradeTypes: z.strictObject({ SCALP: tradeTypeBase, INTRADAY: tradeTypeBase, WEEKEND: tradeTypeBase }).prefault({
+      SCALP: { breakevenPct: 25, partialPct: 40, partialClosePct: 70 },
+      INTRADAY: { breakevenPct: 30, partialPct: 60, partialClosePct: 50 },
+      WEEKEND: { breakevenPct: 25, partialPct: 50, partialClosePct: 60 },
+    }),
     classifier: z
       .strictObject({
-        scalpKeywords: z.array(z.string().min(1)).default(['scalp', 'scalping', 'scalper', 'micro', 'quick', 'fast', 'rapid', 'short', 'brief', 'momentum', 'quick trade', 'fast exit', 'take profits']),
-        intradayKeywords: z.array(z.string().min(1)).default(['swing', 'intraday', 'hold', 'position', 'trend', 'runner', 'daily', 'session', 'full target', 'let it run']),
+        scalpKeywords: z
+          .array(z.string().min(1))
+          .default([
+            'scalp',
+            'scalping',
+            'scalper',
+            'micro',
+            'quick',
+            'fast',
+            'rapid',
+            'short',
+            'brief',
+            'momentum',
+            'quick trade',
+            'fast exit',
+            'take profits',
+          ]),
+        intradayKeywords: z
+          .array(z.string().min(1))
+          .default([
+            'swing',
+            'intraday',
+            'hold',
+            'position',
+            'trend',
+            'runner',
+            'daily',
+            'session',
+            'full target',
+            'let it run',
+          ]),
         /** Stop distance / ATR(H1) at or below this means SCALP. */
         scalpStopAtrRatio: z.number().positive().default(1.0),
       })
@@ -321,7 +457,12 @@ export const exitsSchema = z
     symbolParams: symbolTable(symbolExitParams).prefault(DEFAULT_SYMBOL_PARAMS as never),
     /** Strategy templates by name (see strategyTemplate); yours merge over the built-in ones, field by field. */
     strategies: z
-      .record(z.string().regex(STRATEGY_NAME, { error: 'a strategy template name is lower-case letters, digits and _ (e.g. breakout_ib_volatility_trap)' }), strategyTemplate)
+      .record(
+        z.string().regex(STRATEGY_NAME, {
+          error: 'a strategy template name is lower-case letters, digits and _ (e.g. breakout_ib_volatility_trap)',
+        }),
+        strategyTemplate,
+      )
       .prefault(DEFAULT_STRATEGIES as never),
     /**
      * The template a position on this symbol gets when neither the API nor its comment names one
@@ -335,7 +476,12 @@ export const exitsSchema = z
     const known = Object.keys(x.strategies);
     for (const [symbol, name] of Object.entries(x.strategyBySymbol)) {
       if (name === null || Object.hasOwn(x.strategies, name)) continue;
-      ctx.addIssue({ code: 'custom', path: ['strategyBySymbol', symbol], input: name, message: `unknown strategy template "${name}": known are ${known.join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategyBySymbol', symbol],
+        input: name,
+        message: `unknown strategy template "${name}": known are ${known.join(', ')}`,
+      });
     }
   })
   .prefault({});
@@ -386,7 +532,11 @@ const dtmsScores = z
     ];
     for (const [lower, upper, why] of rules) {
       if (!(s[lower] < s[upper])) {
-        ctx.addIssue({ code: 'custom', input: s, message: `${lower} (${s[lower]}) must be less than ${upper} (${s[upper]}) (${why})` });
+        ctx.addIssue({
+          code: 'custom',
+          input: s,
+          message: `${lower} (${s[lower]}) must be less than ${upper} (${s[upper]}) (${why})`,
+        });
       }
     }
   });
@@ -501,13 +651,22 @@ export const serviceSchema = z
     /** Requests per minute per client address from the dashboard's own pages (their polling and live stream; several tabs). */
     pagesRateLimitPerMinute: z.number().int().min(10).max(1_000_000).default(6000),
     /** Requests per minute bearing the valid token: a bucket of their own, so no flood of others locks the trader out. */
-    tokenRateLimitPerMinute: z.number().int().min(600, 'must be at least 600: the trader is never held below that').max(1_000_000).default(6000),
+    tokenRateLimitPerMinute: z
+      .number()
+      .int()
+      .min(600, 'must be at least 600: the trader is never held below that')
+      .max(1_000_000)
+      .default(6000),
     /**
      * Host names (or name:port) the server answers to besides the bound address, localhost, 127.0.0.1
      * and [::1]: a request naming any other host in Host or Origin is refused (a web page's DNS rebinding).
      */
     allowedHosts: z
-      .array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'a host name or address, with an optional :port'))
+      .array(
+        z
+          .string()
+          .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'a host name or address, with an optional :port'),
+      )
       .max(50)
       .default([]),
     /** HTTPS: certificate and private key files (PEM). Required to bind beyond loopback unless behindProxy. */

@@ -108,13 +108,18 @@ interface TradeBook {
 const tally = (m: Map<string, number>, k: string): void => {
   m.set(k, (m.get(k) ?? 0) + 1);
 };
-const listed = (m: Map<string, number>): string => (m.size === 0 ? 'none' : [...m].map(([k, v]) => `${k} ${v}`).join(', '));
-const sortedRecord = (m: Map<string, number>): Record<string, number> => Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const listed = (m: Map<string, number>): string =>
+  m.size === 0 ? 'none' : [...m].map(([k, v]) => `${k} ${v}`).join(', ');
+const sortedRecord = (m: Map<string, number>): Record<string, number> =>
+  Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 export async function runSampleSession(config: WardenConfig, o: SampleSessionOptions): Promise<SampleSessionResult> {
   const instrument = instrumentFromConfig(config, o.symbol, true);
   const shape = SAMPLE_SHAPES[instrument.canonical];
-  if (!shape) throw new Error(`no sample market for ${instrument.canonical}: use one of ${Object.keys(SAMPLE_SHAPES).join(', ')}`);
+  if (!shape)
+    throw new Error(
+      `no sample market for ${instrument.canonical}: use one of ${Object.keys(SAMPLE_SHAPES).join(', ')}`,
+    );
   const { bars } = generateSampleMarket({ seed: o.seed, bars: o.bars, ...shape });
   const journal = new DecisionJournal();
   const sink = new DemoSink(journal);
@@ -166,7 +171,8 @@ export async function runSampleSession(config: WardenConfig, o: SampleSessionOpt
     open--;
     return t;
   };
-  const profitText = (t: ClosedTrade) => `profit ${t.profit.toFixed(2)}${t.hedgeProfit !== 0 ? `, hedges ${t.hedgeProfit.toFixed(2)} included` : ''}`;
+  const profitText = (t: ClosedTrade) =>
+    `profit ${t.profit.toFixed(2)}${t.hedgeProfit !== 0 ? `, hedges ${t.hedgeProfit.toFixed(2)} included` : ''}`;
 
   /** A DTMS hedge left the book: its realized profit is its trade's (even when the trade already closed). */
   const bookHedge = (hedgeId: string): { owner: TradeBook; profit: number } | undefined => {
@@ -198,13 +204,17 @@ export async function runSampleSession(config: WardenConfig, o: SampleSessionOpt
     const h = bookHedge(f.positionId);
     // The engine forgets the hedge (its position's defence, or the orphan it was to close).
     engine.untrack(f.positionId);
-    if (h) lines.push(`${iso(f.time)}  #${f.positionId} hedge of #${h.owner.position.id} closed at ${reason} ${f.price}${gap} (${hedgeProfitText(h.owner, h.profit)})`);
+    if (h)
+      lines.push(
+        `${iso(f.time)}  #${f.positionId} hedge of #${h.owner.position.id} closed at ${reason} ${f.price}${gap} (${hedgeProfitText(h.owner, h.profit)})`,
+      );
   };
 
   /** What an intent asks for, readably (DTMS's by action); `a` adds what the broker did. */
   const describe = (it: Intent, a: BrokerAnswer): string => {
     const done = a.outcome === 'applied' ? a : null;
-    if (it.rule !== 'dtms') return it.kind === 'move_stop' ? `SL ${it.oldSl ?? 'none'} -> ${it.newSl}` : `close ${it.volume} lots`;
+    if (it.rule !== 'dtms')
+      return it.kind === 'move_stop' ? `SL ${it.oldSl ?? 'none'} -> ${it.newSl}` : `close ${it.volume} lots`;
     const at = done ? ` at ${done.price}` : '';
     switch (it.kind) {
       case 'move_stop':
@@ -233,7 +243,11 @@ export async function runSampleSession(config: WardenConfig, o: SampleSessionOpt
     sendNow: (it) => broker.apply(it),
     positionsNow: () => broker.positions(),
   };
-  const executor = new IntentExecutor(gateway, new MemoryJournal({ forgetSettled: true }), { retry: SEND_ONCE, clock: () => broker.quote().time, sleep: () => Promise.resolve() });
+  const executor = new IntentExecutor(gateway, new MemoryJournal({ forgetSettled: true }), {
+    retry: SEND_ONCE,
+    clock: () => broker.quote().time,
+    sleep: () => Promise.resolve(),
+  });
 
   /** What the demo prints for an intent the executor settled (it told the engine already), and what it closed. */
   const printed = (s: SettledIntent, now: number): void => {
@@ -242,7 +256,8 @@ export async function runSampleSession(config: WardenConfig, o: SampleSessionOpt
     const dtms = it.rule === 'dtms';
     if (dtms) tally(dtmsIntents, it.action);
     const a = s.answer;
-    if (a === null || a.outcome === 'unknown') throw new Error(`demo: the paper broker answered "unknown" without faults (${s.reason})`);
+    if (a === null || a.outcome === 'unknown')
+      throw new Error(`demo: the paper broker answered "unknown" without faults (${s.reason})`);
     const follow: string[] = [];
     if (a.outcome === 'rejected') {
       rejected++;
@@ -262,7 +277,10 @@ export async function runSampleSession(config: WardenConfig, o: SampleSessionOpt
         }
       } else if (it.kind === 'close') {
         const h = bookHedge(target);
-        if (h) follow.push(`${iso(now)}  #${target} hedge of #${h.owner.position.id} closed at ${a.price} (${hedgeProfitText(h.owner, h.profit)})`);
+        if (h)
+          follow.push(
+            `${iso(now)}  #${target} hedge of #${h.owner.position.id} closed at ${a.price} (${hedgeProfitText(h.owner, h.profit)})`,
+          );
       } else if (it.kind === 'open') {
         const parent = engine.hedgedPosition(a.positionId);
         const p = broker.position(a.positionId);
@@ -276,16 +294,21 @@ export async function runSampleSession(config: WardenConfig, o: SampleSessionOpt
           newBook(p, it.positionId);
           const plan = engine.track(p, now);
           plans.push(plan);
-          follow.push(`${iso(now)}  #${p.id} opened ${p.side} ${p.volume} ${o.symbol} at ${p.entryPrice}, SL ${p.sl ?? 'none'}, TP ${p.tp ?? 'none'} (DTMS re-add to #${it.positionId}): ${plan.tradeType} (${plan.tradeTypeReason}), breakeven ${plan.breakevenPct}%, partial ${plan.partialPct}%`);
+          follow.push(
+            `${iso(now)}  #${p.id} opened ${p.side} ${p.volume} ${o.symbol} at ${p.entryPrice}, SL ${p.sl ?? 'none'}, TP ${p.tp ?? 'none'} (DTMS re-add to #${it.positionId}): ${plan.tradeType} (${plan.tradeTypeReason}), breakeven ${plan.breakevenPct}%, partial ${plan.partialPct}%`,
+          );
         }
       }
     }
-    lines.push(`${iso(it.time)}  #${it.positionId} ${it.rule.padEnd(9)} ${describe(it, a)}  [${a.outcome}${a.outcome === 'rejected' ? `: ${a.reason}` : ''}] ${reasonOf(it)}`);
+    lines.push(
+      `${iso(it.time)}  #${it.positionId} ${it.rule.padEnd(9)} ${describe(it, a)}  [${a.outcome}${a.outcome === 'rejected' ? `: ${a.reason}` : ''}] ${reasonOf(it)}`,
+    );
     for (const l of follow) lines.push(l);
   };
 
   /** A bar's intents, one at a time in the engine's order, each printed as it settles. */
-  const execute = (out: readonly Intent[], now: number): unknown => executor.executeStepNow(out, engine, gateway, (s) => printed(s, now));
+  const execute = (out: readonly Intent[], now: number): unknown =>
+    executor.executeStepNow(out, engine, gateway, (s) => printed(s, now));
 
   for (let i = 0; i < bars.length; i++) {
     const bar = bars[i]!;
@@ -305,9 +328,20 @@ export async function runSampleSession(config: WardenConfig, o: SampleSessionOpt
       const atr = f.atr > 0 ? f.atr : entry * 0.002;
       const sl = roundStop(side, entry - s * 1.5 * atr, instrument.tickSize);
       // A target rounds toward the entry.
-      const tp = side === 'buy' ? floorToStep(entry + 3 * atr, instrument.tickSize) : ceilToStep(entry - 3 * atr, instrument.tickSize);
+      const tp =
+        side === 'buy'
+          ? floorToStep(entry + 3 * atr, instrument.tickSize)
+          : ceilToStep(entry - 3 * atr, instrument.tickSize);
       n++;
-      const a = broker.open({ requestId: `demo:${n}`, side, volume: 0.1, sl, tp, comment: n % 3 === 0 ? 'scalp' : '', exempt: true });
+      const a = broker.open({
+        requestId: `demo:${n}`,
+        side,
+        volume: 0.1,
+        sl,
+        tp,
+        comment: n % 3 === 0 ? 'scalp' : '',
+        exempt: true,
+      });
       if (a.outcome !== 'applied') {
         lines.push(`${iso(now)}  demo ${side} 0.1 ${o.symbol} refused by the broker: ${a.reason}`);
         continue;
@@ -316,7 +350,9 @@ export async function runSampleSession(config: WardenConfig, o: SampleSessionOpt
       newBook(p, '');
       const plan = engine.track(p, now);
       plans.push(plan);
-      lines.push(`${iso(p.openTime)}  #${p.id} opened ${side} ${p.volume} ${o.symbol} at ${p.entryPrice}, SL ${p.sl}, TP ${p.tp}: ${plan.tradeType} (${plan.tradeTypeReason}), breakeven ${plan.breakevenPct}%, partial ${plan.partialPct}%`);
+      lines.push(
+        `${iso(p.openTime)}  #${p.id} opened ${side} ${p.volume} ${o.symbol} at ${p.entryPrice}, SL ${p.sl}, TP ${p.tp}: ${plan.tradeType} (${plan.tradeTypeReason}), breakeven ${plan.breakevenPct}%, partial ${plan.partialPct}%`,
+      );
     }
   }
 

@@ -10,7 +10,12 @@ export function instrumentFromConfig(config: WardenConfig, brokerSymbol: string,
 }
 
 /** An Instrument from one row of instrument rules (the config's, or replay's with its overrides). */
-export function instrumentFromRules(brokerSymbol: string, canonical: string, r: InstrumentRules, hedging: boolean): Instrument {
+export function instrumentFromRules(
+  brokerSymbol: string,
+  canonical: string,
+  r: InstrumentRules,
+  hedging: boolean,
+): Instrument {
   return {
     symbol: brokerSymbol,
     canonical,

@@ -5,7 +5,9 @@
 const TAG = '$num';
 
 export function toPlainJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { [TAG]: String(v) } : v));
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? { [TAG]: String(v) } : v,
+  );
 }
 
 export function fromPlainJson(text: string): unknown {

@@ -95,7 +95,16 @@ export type IntentKind = 'move_stop' | 'close_partial' | 'close' | 'open';
  * a stop Warden was moving went missing at the venue, and Warden puts one back).
  */
 /** `manual`: a trader's change to a position (exits or DTMS switched, trailing started, the plan edited), recorded with its source. */
-export type ExitRule = 'classify' | 'triggers' | 'breakeven' | 'partial' | 'trail' | 'dtms' | 'lifetime' | 'restore' | 'manual';
+export type ExitRule =
+  | 'classify'
+  | 'triggers'
+  | 'breakeven'
+  | 'partial'
+  | 'trail'
+  | 'dtms'
+  | 'lifetime'
+  | 'restore'
+  | 'manual';
 
 /**
  * An instruction for the execution layer. `id` is derived from (position, rule, episode) so that the

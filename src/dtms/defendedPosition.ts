@@ -52,7 +52,13 @@ export function snapshotTracked(t: Tracked): TrackedSnapshot {
 }
 
 /** A position defended from `now`: HEALTHY, its checks scheduled from now, no hedge, no score yet. */
-export function newTracked(position: Position, sym: SymbolData, instrument: Instrument, initialRisk: number, now: number): Tracked {
+export function newTracked(
+  position: Position,
+  sym: SymbolData,
+  instrument: Instrument,
+  initialRisk: number,
+  now: number,
+): Tracked {
   return {
     position,
     sym,

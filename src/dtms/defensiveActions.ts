@@ -17,7 +17,12 @@ export type DefensiveOrder =
   /** Close part of the position. */
   | { kind: 'close_partial'; volume: number }
   /** Close a whole position: the main one, or the hedge (`hedge` true). */
-  | { kind: 'close'; hedge: boolean; /** The venue's ticket to close: the position's own, or its hedge's. */ ticket: string; volume: number }
+  | {
+      kind: 'close';
+      hedge: boolean /** The venue's ticket to close: the position's own, or its hedge's. */;
+      ticket: string;
+      volume: number;
+    }
   /** Open a market order: the hedge (opposite side) or a re-add (same side). */
   | { kind: 'open'; purpose: 'hedge' | 're_add'; side: Side; volume: number; sl: number | null; comment: string };
 
@@ -35,7 +40,13 @@ export interface DefensiveParams {
   reAddShare: number;
 }
 
-export const DEFAULT_DEFENSIVE_PARAMS: DefensiveParams = { tightenR: 0.3, partialClosePct: 50, hedgeShare: 0.5, hedgeStopAtr: 0.5, reAddShare: 0.5 };
+export const DEFAULT_DEFENSIVE_PARAMS: DefensiveParams = {
+  tightenR: 0.3,
+  partialClosePct: 50,
+  hedgeShare: 0.5,
+  hedgeStopAtr: 0.5,
+  reAddShare: 0.5,
+};
 
 export interface DefensiveContext {
   position: Position;
@@ -91,7 +102,11 @@ function stopMove(ctx: DefensiveContext, target: number): DefensivePlan {
 }
 
 /** The orders for one action, or why there are none. */
-export function planDefensiveAction(kind: DtmsActionKind, ctx: DefensiveContext, p: DefensiveParams = DEFAULT_DEFENSIVE_PARAMS): DefensivePlan {
+export function planDefensiveAction(
+  kind: DtmsActionKind,
+  ctx: DefensiveContext,
+  p: DefensiveParams = DEFAULT_DEFENSIVE_PARAMS,
+): DefensivePlan {
   const { position: pos, instrument: inst } = ctx;
   const buy = pos.side === 'buy';
   const direction = buy ? 1 : -1;
@@ -115,7 +130,14 @@ export function planDefensiveAction(kind: DtmsActionKind, ctx: DefensiveContext,
       const side: Side = buy ? 'sell' : 'buy';
       // The hedge's own stop, on its side of the price it opens at, never closer than the broker allows.
       const open = side === 'buy' ? ctx.ask : ctx.bid;
-      let sl = ctx.atr > 0 ? roundStop(side, side === 'buy' ? open - p.hedgeStopAtr * ctx.atr : open + p.hedgeStopAtr * ctx.atr, inst.tickSize) : null;
+      let sl =
+        ctx.atr > 0
+          ? roundStop(
+              side,
+              side === 'buy' ? open - p.hedgeStopAtr * ctx.atr : open + p.hedgeStopAtr * ctx.atr,
+              inst.tickSize,
+            )
+          : null;
       if (sl !== null) {
         const limit = stopLimit(side, inst, ctx.bid, ctx.ask);
         if (!respectsStopsLevel(side, sl, limit)) sl = roundStop(side, limit, inst.tickSize);
@@ -132,7 +154,8 @@ export function planDefensiveAction(kind: DtmsActionKind, ctx: DefensiveContext,
       // Re-added risk is protected by the position's own stop (the original sent none), on the tick and
       // where the broker accepts it now; a stop the price has come too close to gets no re-add.
       const sl = pos.sl === null ? null : roundStop(pos.side, pos.sl, inst.tickSize);
-      if (sl !== null && !respectsStopsLevel(pos.side, sl, stopLimit(pos.side, inst, ctx.bid, ctx.ask))) return skip('re_add_stop_too_close');
+      if (sl !== null && !respectsStopsLevel(pos.side, sl, stopLimit(pos.side, inst, ctx.bid, ctx.ask)))
+        return skip('re_add_stop_too_close');
       return plan({ kind: 'open', purpose: 're_add', side: pos.side, volume, sl, comment: `DTMS_READD_${pos.id}` });
     }
     case 'close_instead_of_hedge':
@@ -140,7 +163,8 @@ export function planDefensiveAction(kind: DtmsActionKind, ctx: DefensiveContext,
     case 'close_all': {
       // The hedge first: once the position is closed, nothing would be left to close its hedge for.
       const orders: DefensiveOrder[] = [];
-      if (ctx.hedgeId !== null) orders.push({ kind: 'close', hedge: true, ticket: ctx.hedgeId, volume: ctx.hedgeVolume });
+      if (ctx.hedgeId !== null)
+        orders.push({ kind: 'close', hedge: true, ticket: ctx.hedgeId, volume: ctx.hedgeVolume });
       orders.push({ kind: 'close', hedge: false, ticket: ticketOf(pos), volume: pos.volume });
       return plan(...orders);
     }

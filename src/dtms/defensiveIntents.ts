@@ -71,7 +71,14 @@ export function snapshotDefence(d: Defence): DefenceSnapshot {
 
 /** Puts a stored defence back on a handle the monitor restored (one saved without `disabled` is defended). */
 export function restoreDefence(tracked: Tracked, snap: DefenceSnapshot): Defence {
-  return { tracked, queue: [...snap.queue], attempts: snap.attempts, lastRefusal: snap.lastRefusal, ownsStop: snap.ownsStop, disabled: snap.disabled ? { ...snap.disabled } : null };
+  return {
+    tracked,
+    queue: [...snap.queue],
+    attempts: snap.attempts,
+    lastRefusal: snap.lastRefusal,
+    ownsStop: snap.ownsStop,
+    disabled: snap.disabled ? { ...snap.disabled } : null,
+  };
 }
 
 const num = (x: number, d = 2): string => (Number.isFinite(x) ? decimalText(x, d) : 'n/a');
@@ -164,7 +171,14 @@ export function recordOwnership(ctx: EvalContext, plan: ExitPlan, def: Defence):
   ctx.sink.record(record);
 }
 
-function skipRecord(ctx: EvalContext, plan: ExitPlan, def: Defence, action: DtmsActionKind, reason: 'dtms_action_skipped' | 'dtms_action_abandoned', why: string): void {
+function skipRecord(
+  ctx: EvalContext,
+  plan: ExitPlan,
+  def: Defence,
+  action: DtmsActionKind,
+  reason: 'dtms_action_skipped' | 'dtms_action_abandoned',
+  why: string,
+): void {
   const record = beginRecord(ctx, plan, 'dtms');
   record.outcome = 'skip';
   record.reason = reason;
@@ -175,25 +189,51 @@ function skipRecord(ctx: EvalContext, plan: ExitPlan, def: Defence, action: Dtms
   ctx.sink.record(record);
 }
 
-const INTENT_KIND: Readonly<Record<DefensiveOrder['kind'], IntentKind>> = { move_stop: 'move_stop', close_partial: 'close_partial', close: 'close', open: 'open' };
+const INTENT_KIND: Readonly<Record<DefensiveOrder['kind'], IntentKind>> = {
+  move_stop: 'move_stop',
+  close_partial: 'close_partial',
+  close: 'close',
+  open: 'open',
+};
 
 /**
  * Sends the next queued action when nothing is in flight for the position: planned now, at this
  * evaluation's quote. An action left without an order is dropped with its reason; one the broker
  * refused MAX_ACTION_ATTEMPTS times is given up, and both say so.
  */
-export function sendDefensiveIntent(ctx: EvalContext, plan: ExitPlan, pos: Position, def: Defence, monitor: DefensiveMonitor, out: Intent[]): void {
+export function sendDefensiveIntent(
+  ctx: EvalContext,
+  plan: ExitPlan,
+  pos: Position,
+  def: Defence,
+  monitor: DefensiveMonitor,
+  out: Intent[],
+): void {
   while (plan.pending === null && def.queue.length > 0) {
     const action = def.queue[0]!;
     if (action === 'open_hedge' && !monitor.opensPositions) {
       // Queued under a config that allowed it (stored before a restart): the netting account's way instead.
-      skipRecord(ctx, plan, def, action, 'dtms_action_skipped', `${OPENING_OFF}; the position is closed instead, as on a netting account`);
+      skipRecord(
+        ctx,
+        plan,
+        def,
+        action,
+        'dtms_action_skipped',
+        `${OPENING_OFF}; the position is closed instead, as on a netting account`,
+      );
       def.queue[0] = 'close_instead_of_hedge';
       def.attempts = 0;
       continue;
     }
     if (def.attempts >= MAX_ACTION_ATTEMPTS) {
-      skipRecord(ctx, plan, def, action, 'dtms_action_abandoned', `refused ${def.attempts} times (last: ${def.lastRefusal || 'no answer'}); given up`);
+      skipRecord(
+        ctx,
+        plan,
+        def,
+        action,
+        'dtms_action_abandoned',
+        `refused ${def.attempts} times (last: ${def.lastRefusal || 'no answer'}); given up`,
+      );
       def.queue.shift();
       def.attempts = 0;
       continue;
@@ -235,7 +275,19 @@ export function sendDefensiveIntent(ctx: EvalContext, plan: ExitPlan, pos: Posit
       comment,
       action,
     });
-    plan.pending = { id, kind, rule: 'dtms', newSl, oldSl: pos.sl, volume, volumeBefore: pos.volume, time: ctx.now, targetId, comment, action };
+    plan.pending = {
+      id,
+      kind,
+      rule: 'dtms',
+      newSl,
+      oldSl: pos.sl,
+      volume,
+      volumeBefore: pos.volume,
+      time: ctx.now,
+      targetId,
+      comment,
+      action,
+    };
     const record = beginRecord(ctx, plan, 'dtms');
     record.intentId = id;
     record.newSl = newSl;
@@ -248,7 +300,8 @@ export function sendDefensiveIntent(ctx: EvalContext, plan: ExitPlan, pos: Posit
     record.score = state.score;
     record.note = `${action} in ${state.state} (episode ${state.episode}): ${describeOrder(order)}`;
     // On a hedging account a close in place of the hedge is there only because opening positions is off: said so.
-    if (action === 'close_instead_of_hedge' && def.tracked.instrument.hedging) record.note += ` in place of a hedge: ${OPENING_OFF}`;
+    if (action === 'close_instead_of_hedge' && def.tracked.instrument.hedging)
+      record.note += ` in place of a hedge: ${OPENING_OFF}`;
     ctx.sink.record(record);
     return;
   }

@@ -11,11 +11,23 @@
 // (defensiveIntents.ts).
 import type { Bar, Instrument, Position, Timeframe } from '../domain/types.ts';
 import { planDefensiveAction, type DefensiveOrder, type DefensivePlan } from './defensiveActions.ts';
-import { deepCheck, positionGone, type DefensiveState, type DtmsActionKind, type DtmsMachineParams, type DtmsState } from './defensiveState.ts';
+import {
+  deepCheck,
+  positionGone,
+  type DefensiveState,
+  type DtmsActionKind,
+  type DtmsMachineParams,
+  type DtmsState,
+} from './defensiveState.ts';
 import { newTracked, restoreTrackedState, type Tracked, type TrackedSnapshot } from './defendedPosition.ts';
 import { newSymbolData, resetSymbolData, type SymbolData } from './dtmsMarket.ts';
 import type { FeatureReadiness, TimeframeHistory } from '../features/warmUp.ts';
-import { DEFAULT_MONITOR_PARAMS, OPEN_POSITIONS_OFF, OPENING_OFF, type DefensiveMonitorParams } from './monitorParams.ts';
+import {
+  DEFAULT_MONITOR_PARAMS,
+  OPEN_POSITIONS_OFF,
+  OPENING_OFF,
+  type DefensiveMonitorParams,
+} from './monitorParams.ts';
 import { adaptiveThresholds, classifyRegime, type DtmsRegime, type DtmsThresholds } from './regime.ts';
 import { scoreDtmsSignals, type DtmsScore } from './signalScore.ts';
 
@@ -177,7 +189,8 @@ export class DefensiveMonitor {
   refresh(position: Position): void {
     const t = this.tracked.get(position.id);
     if (!t) return;
-    if (position.volume < t.position.volume - 1e-9 && t.state.state !== 'HEALTHY') t.closedVolume += t.position.volume - position.volume;
+    if (position.volume < t.position.volume - 1e-9 && t.state.state !== 'HEALTHY')
+      t.closedVolume += t.position.volume - position.volume;
     t.position = position;
   }
 
@@ -222,13 +235,25 @@ export class DefensiveMonitor {
    * Runs the checks due for one position at `now`. A deep check that changes the state goes to
    * `decisions` (with its score, regime and orders); a check held back by bad data to `holds`.
    */
-  evaluate(positionId: string, now: number, risk: AccountRisk, decisions: DefensiveDecision[], holds: DefensiveHold[]): void {
+  evaluate(
+    positionId: string,
+    now: number,
+    risk: AccountRisk,
+    decisions: DefensiveDecision[],
+    holds: DefensiveHold[],
+  ): void {
     const t = this.tracked.get(positionId);
     if (t) this.evaluateTracked(t, now, risk, decisions, holds);
   }
 
   /** evaluate() for a handle from track() (the engine's per-bar path: no map lookups). */
-  evaluateTracked(t: Tracked, now: number, risk: AccountRisk, decisions: DefensiveDecision[], holds: DefensiveHold[]): void {
+  evaluateTracked(
+    t: Tracked,
+    now: number,
+    risk: AccountRisk,
+    decisions: DefensiveDecision[],
+    holds: DefensiveHold[],
+  ): void {
     if (t.state.state === 'CLOSED') return;
     const sym = t.sym;
     const positionId = t.position.id;
@@ -309,12 +334,25 @@ export class DefensiveMonitor {
         skipped.push({ action, reason: `loss_limit: ${lossLimited}` });
         continue;
       }
-      if (action === 'close_instead_of_hedge' && t.instrument.hedging) notes.push(`close_instead_of_hedge in place of open_hedge: ${OPENING_OFF}`);
+      if (action === 'close_instead_of_hedge' && t.instrument.hedging)
+        notes.push(`close_instead_of_hedge in place of open_hedge: ${OPENING_OFF}`);
       const planned = this.planOrders(t, action);
       if (planned.skip !== null) skipped.push({ action, reason: planned.skip });
       for (const order of planned.orders) orders.push({ action, order });
     }
-    decisions.push({ positionId, time: now, trigger, from: step.from, to: step.to, reason: step.reason, regime, score: { ...score }, orders, skipped, notes });
+    decisions.push({
+      positionId,
+      time: now,
+      trigger,
+      from: step.from,
+      to: step.to,
+      reason: step.reason,
+      regime,
+      score: { ...score },
+      orders,
+      skipped,
+      notes,
+    });
   }
 
   /** DTMS may open positions (hedges, re-adds) on this account. */
@@ -325,7 +363,8 @@ export class DefensiveMonitor {
   /** The orders of one action for a defended position, at the symbol's latest quote (or why there are none). */
   planOrders(t: Tracked, action: DtmsActionKind): DefensivePlan {
     // Never an open with opening positions off, whatever asked for it (a queue stored under another config included).
-    if (!this.params.openPositions && (action === 'open_hedge' || action === 're_add')) return { orders: [], skip: OPEN_POSITIONS_OFF };
+    if (!this.params.openPositions && (action === 'open_hedge' || action === 're_add'))
+      return { orders: [], skip: OPEN_POSITIONS_OFF };
     const sym = t.sym;
     return planDefensiveAction(
       action,
@@ -350,7 +389,11 @@ export class DefensiveMonitor {
     if (s) resetSymbolData(s, this.baseTimeframe, this.vwapAnchorHourUtc);
   }
 
-  private regimeOf(sym: SymbolData, canonical: string, now: number): { regime: DtmsRegime; thresholds: DtmsThresholds } {
+  private regimeOf(
+    sym: SymbolData,
+    canonical: string,
+    now: number,
+  ): { regime: DtmsRegime; thresholds: DtmsThresholds } {
     const hour = Math.floor(now / 3_600_000);
     if (sym.regimeM15 !== sym.features.m15Closed || sym.regimeHour !== hour) {
       sym.regimeM15 = sym.features.m15Closed;
@@ -378,11 +421,18 @@ export class DefensiveMonitor {
   private dataHold(sym: SymbolData, now: number): { reason: DefensiveHold['reason']; detail: string } | null {
     if (!Number.isFinite(sym.lastBarEnd)) return { reason: 'no_data', detail: 'no bar yet' };
     const age = now - sym.lastBarEnd;
-    if (age > this.params.staleBarMs) return { reason: 'stale_data', detail: `last bar closed ${Math.round(age / 1000)} s ago (limit ${this.params.staleBarMs / 1000} s)` };
+    if (age > this.params.staleBarMs)
+      return {
+        reason: 'stale_data',
+        detail: `last bar closed ${Math.round(age / 1000)} s ago (limit ${this.params.staleBarMs / 1000} s)`,
+      };
     if (sym.spreads.count >= 10 && Number.isFinite(sym.lastSpread)) {
       const median = sym.spreads.median();
       if (median > 0 && sym.lastSpread > this.params.spreadSpikeFactor * median) {
-        return { reason: 'spread_spike', detail: `spread ${sym.lastSpread} > ${this.params.spreadSpikeFactor} x median ${median}` };
+        return {
+          reason: 'spread_spike',
+          detail: `spread ${sym.lastSpread} > ${this.params.spreadSpikeFactor} x median ${median}`,
+        };
       }
     }
     return null;

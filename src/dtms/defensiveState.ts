@@ -154,12 +154,18 @@ export interface DeepCheckResult {
  * Applies one deep check: records the score, then makes at most one transition (the first rule that
  * holds, de-escalation before escalation) and returns the actions it asks for. Mutates `machine`.
  */
-export function deepCheck(machine: DefensiveState, input: DeepCheckInput, now: number, params: DtmsMachineParams = DEFAULT_MACHINE_PARAMS): DeepCheckResult {
+export function deepCheck(
+  machine: DefensiveState,
+  input: DeepCheckInput,
+  now: number,
+  params: DtmsMachineParams = DEFAULT_MACHINE_PARAMS,
+): DeepCheckResult {
   const from = machine.state;
   machine.score = input.score;
   if (from === 'CLOSED') return { from, to: from, reason: 'closed', actions: NO_ACTIONS };
   const inState = now - machine.since;
-  if (inState < params.minTimeInStateMs) return { from, to: from, reason: 'minimum_time_in_state', actions: NO_ACTIONS };
+  if (inState < params.minTimeInStateMs)
+    return { from, to: from, reason: 'minimum_time_in_state', actions: NO_ACTIONS };
   const score = input.score;
   // Escalation needs confluence (two layers or more against the trade), and in the grace period after
   // entry a score at the hedge threshold; de-escalation needs neither.
@@ -167,30 +173,69 @@ export function deepCheck(machine: DefensiveState, input: DeepCheckInput, now: n
   const mayEscalate = confirmed && (input.ageMs >= params.graceMs || score <= params.hedgeEnter);
   switch (from) {
     case 'HEALTHY':
-      if (score <= params.l1Enter && mayEscalate) return enter(machine, 'WARNING_L1', now, `score ${fmt(score)} <= ${params.l1Enter} (${input.adverseLayers} layers against the trade)`, params);
+      if (score <= params.l1Enter && mayEscalate)
+        return enter(
+          machine,
+          'WARNING_L1',
+          now,
+          `score ${fmt(score)} <= ${params.l1Enter} (${input.adverseLayers} layers against the trade)`,
+          params,
+        );
       break;
     case 'WARNING_L1':
-      if (score >= params.l1Exit) return enter(machine, 'HEALTHY', now, `score ${fmt(score)} >= ${params.l1Exit}`, params);
-      if (score <= params.l2Enter && mayEscalate) return enter(machine, 'WARNING_L2', now, `score ${fmt(score)} <= ${params.l2Enter} (${input.adverseLayers} layers against the trade)`, params);
+      if (score >= params.l1Exit)
+        return enter(machine, 'HEALTHY', now, `score ${fmt(score)} >= ${params.l1Exit}`, params);
+      if (score <= params.l2Enter && mayEscalate)
+        return enter(
+          machine,
+          'WARNING_L2',
+          now,
+          `score ${fmt(score)} <= ${params.l2Enter} (${input.adverseLayers} layers against the trade)`,
+          params,
+        );
       break;
     case 'WARNING_L2': {
-      if (score >= params.l2Exit) return enter(machine, 'WARNING_L1', now, `score ${fmt(score)} >= ${params.l2Exit}`, params);
+      if (score >= params.l2Exit)
+        return enter(machine, 'WARNING_L1', now, `score ${fmt(score)} >= ${params.l2Exit}`, params);
       const confluence = input.vwapFlipAgainst && input.volumeFlipAgainst;
       if ((score <= params.hedgeEnter || confluence) && mayEscalate) {
-        const why = score <= params.hedgeEnter ? `score ${fmt(score)} <= ${params.hedgeEnter}` : 'VWAP and volume flipped against the trade';
+        const why =
+          score <= params.hedgeEnter
+            ? `score ${fmt(score)} <= ${params.hedgeEnter}`
+            : 'VWAP and volume flipped against the trade';
         return enter(machine, 'HEDGED', now, why, params);
       }
       break;
     }
     case 'HEDGED':
-      if (input.structureResumed && score >= params.recoverScore) return enter(machine, 'RECOVERING', now, `structure resumed in the trade's direction, score ${fmt(score)}`, params);
-      if (now - machine.flatTimerStart >= params.flatTimerMs) return enter(machine, 'CLOSED', now, `hedged ${params.flatTimerMs / 60_000} min without recovery`, params);
+      if (input.structureResumed && score >= params.recoverScore)
+        return enter(
+          machine,
+          'RECOVERING',
+          now,
+          `structure resumed in the trade's direction, score ${fmt(score)}`,
+          params,
+        );
+      if (now - machine.flatTimerStart >= params.flatTimerMs)
+        return enter(machine, 'CLOSED', now, `hedged ${params.flatTimerMs / 60_000} min without recovery`, params);
       break;
     case 'RECOVERING':
       if (now - machine.recoveryTimerStart >= params.recoveryTimerMs) {
         return score >= params.recoverScore
-          ? enter(machine, 'HEALTHY', now, `recovered: score ${fmt(score)} >= ${params.recoverScore} after ${params.recoveryTimerMs / 60_000} min`, params)
-          : enter(machine, 'CLOSED', now, `recovery failed: score ${fmt(score)} < ${params.recoverScore} after ${params.recoveryTimerMs / 60_000} min`, params);
+          ? enter(
+              machine,
+              'HEALTHY',
+              now,
+              `recovered: score ${fmt(score)} >= ${params.recoverScore} after ${params.recoveryTimerMs / 60_000} min`,
+              params,
+            )
+          : enter(
+              machine,
+              'CLOSED',
+              now,
+              `recovery failed: score ${fmt(score)} < ${params.recoverScore} after ${params.recoveryTimerMs / 60_000} min`,
+              params,
+            );
       }
       break;
   }
@@ -202,7 +247,13 @@ function fmt(x: number): string {
 }
 
 /** Moves to `to`, runs its timers and episode bookkeeping, and returns the actions not yet taken this episode. */
-function enter(machine: DefensiveState, to: DtmsState, now: number, reason: string, params: DtmsMachineParams): DeepCheckResult {
+function enter(
+  machine: DefensiveState,
+  to: DtmsState,
+  now: number,
+  reason: string,
+  params: DtmsMachineParams,
+): DeepCheckResult {
   const from = machine.state;
   machine.state = to;
   machine.since = now;

@@ -31,7 +31,13 @@ import { TIMEFRAME_MS, type Bar, type Timeframe } from '../domain/types.ts';
 import { BarAggregator } from '../features/barAggregator.ts';
 import { SessionVwap } from '../features/sessionVwap.ts';
 import { effectiveTimeframe } from '../features/featureRequirements.ts';
-import { convergenceBars, type FeatureGap, type FeatureReadiness, type FeatureRequirement, type TimeframeHistory } from '../features/warmUp.ts';
+import {
+  convergenceBars,
+  type FeatureGap,
+  type FeatureReadiness,
+  type FeatureRequirement,
+  type TimeframeHistory,
+} from '../features/warmUp.ts';
 import { emptyDtmsSignals, type DtmsSignals } from './signalScore.ts';
 
 const M15_KEPT = 300;
@@ -56,16 +62,31 @@ const DAY_MS = 86_400_000;
 export function dtmsFeatureRequirements(baseTimeframe: Timeframe = 'M1'): FeatureRequirement[] {
   const m5 = effectiveTimeframe('M5', baseTimeframe);
   const m15 = effectiveTimeframe('M15', baseTimeframe);
-  const req = (feature: string, timeframe: Timeframe, barsNeeded: number, barsWanted = barsNeeded): FeatureRequirement => ({ feature, timeframe, barsNeeded, barsWanted: Math.max(barsNeeded, barsWanted) });
+  const req = (
+    feature: string,
+    timeframe: Timeframe,
+    barsNeeded: number,
+    barsWanted = barsNeeded,
+  ): FeatureRequirement => ({ feature, timeframe, barsNeeded, barsWanted: Math.max(barsNeeded, barsWanted) });
   return [
     // A pivot needs PIVOT_SIDE bars each side; the prior range PRIOR_RANGE_BARS bars.
     req('dtms structure', m15, PRIOR_RANGE_BARS),
     // The VWAP slope compares M5 typical prices two bars apart; the session VWAP wants its whole session.
     req('dtms vwapVolume', m5, 3, Math.ceil(DAY_MS / TIMEFRAME_MS[m5])),
     // RSI two bars back over RSI_PERIOD changes; three MACD histograms after the slow EMA's 26 closes.
-    req('dtms momentum', m15, Math.max(RSI_PERIOD + 1 + 2, MACD_SLOW + 2), MACD_SLOW + MACD_SIGNAL + convergenceBars(2 / (MACD_SLOW + 1))),
+    req(
+      'dtms momentum',
+      m15,
+      Math.max(RSI_PERIOD + 1 + 2, MACD_SLOW + 2),
+      MACD_SLOW + MACD_SIGNAL + convergenceBars(2 / (MACD_SLOW + 1)),
+    ),
     // The EMA200 slope is read once the EMA has EMA_SLOPE_BARS closes beyond its span.
-    req('dtms emaAlignment', m15, EMA_LONG + EMA_SLOPE_BARS, EMA_LONG + EMA_SLOPE_BARS + convergenceBars(2 / (EMA_LONG + 1))),
+    req(
+      'dtms emaAlignment',
+      m15,
+      EMA_LONG + EMA_SLOPE_BARS,
+      EMA_LONG + EMA_SLOPE_BARS + convergenceBars(2 / (EMA_LONG + 1)),
+    ),
     // Regime: the ATR ratio from 10 ATR values (all ATR_MEAN_BARS of them for a long history's ratio).
     req('dtms regime', m15, ATR_PERIOD + 9, Math.max(ATR_PERIOD + ATR_MEAN_BARS - 1, M15_KEPT)),
     req('dtms deltaPressure', baseTimeframe, FLOW_WINDOW, FLOW_SPREAD_BARS),
@@ -190,7 +211,8 @@ export class DtmsFeatures {
    * replay) takes the base bars only.
    */
   warmUp(history: TimeframeHistory, onM15Bar?: (bar: Readonly<Bar>) => void): void {
-    if (this.baseBars > 0 || this.m5Closed > 0 || this.m15Closed > 0) throw new Error('DtmsFeatures.warmUp: only on a fresh instance');
+    if (this.baseBars > 0 || this.m5Closed > 0 || this.m15Closed > 0)
+      throw new Error('DtmsFeatures.warmUp: only on a fresh instance');
     const base = this.baseTimeframe;
     if (this.m5.timeframe !== base) {
       for (const b of history[this.m5.timeframe] ?? []) {
@@ -222,10 +244,16 @@ export class DtmsFeatures {
   readiness(): FeatureReadiness {
     const missing: FeatureGap[] = [];
     for (const r of this.requirements()) {
-      const have = r.timeframe === this.baseTimeframe ? this.baseBars : r.timeframe === this.m5.timeframe ? this.m5Closed : this.m15Closed;
+      const have =
+        r.timeframe === this.baseTimeframe
+          ? this.baseBars
+          : r.timeframe === this.m5.timeframe
+            ? this.m5Closed
+            : this.m15Closed;
       // Order flow counts bars with volume; its window is what it needs.
       const counted = r.feature === 'dtms deltaPressure' ? this.flowVolume.length : have;
-      if (counted < r.barsNeeded) missing.push({ feature: r.feature, timeframe: r.timeframe, barsNeeded: r.barsNeeded, barsHave: counted });
+      if (counted < r.barsNeeded)
+        missing.push({ feature: r.feature, timeframe: r.timeframe, barsNeeded: r.barsNeeded, barsHave: counted });
     }
     return { featuresReady: missing.length === 0, missing };
   }

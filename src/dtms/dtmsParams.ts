@@ -64,8 +64,12 @@ export function monitorParamsFromConfig(dtms: DtmsConfig): DefensiveMonitorParam
 export function describeDtmsScope(dtms: DtmsConfig, o: { hedging: boolean; byAccount: boolean }): string {
   if (!dtms.enabled) return 'DTMS off (dtms.enabled)';
   if (dtms.actions.openPositions === false) {
-    const why = o.byAccount ? 'on a real account unless dtms.actions.openPositions is true' : '(dtms.actions.openPositions)';
+    const why = o.byAccount
+      ? 'on a real account unless dtms.actions.openPositions is true'
+      : '(dtms.actions.openPositions)';
     return `DTMS on: tighten, partial close, close (in place of a hedge too); hedges and re-adds off ${why}`;
   }
-  return o.hedging ? 'DTMS on: tighten, partial close, hedge, re-add, close' : 'DTMS on: tighten, partial close, close (in place of a hedge: netting account), re-add';
+  return o.hedging
+    ? 'DTMS on: tighten, partial close, hedge, re-add, close'
+    : 'DTMS on: tighten, partial close, close (in place of a hedge: netting account), re-add';
 }

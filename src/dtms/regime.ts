@@ -40,7 +40,16 @@ export const DEFAULT_REGIME_PARAMS: RegimeParams = {
   lowVolatilityRatio: 0.7,
   highVolatilityRatio: 1.3,
   rangeBollingerWidth: 0.004,
-  vwapSlopeBase: { DEFAULT: 0.001, XAUUSD: 0.001, BTCUSD: 0.002, EURUSD: 0.0005, GBPUSD: 0.0005, USDJPY: 0.0007, GBPJPY: 0.0007, EURJPY: 0.0007 },
+  vwapSlopeBase: {
+    DEFAULT: 0.001,
+    XAUUSD: 0.001,
+    BTCUSD: 0.002,
+    EURUSD: 0.0005,
+    GBPUSD: 0.0005,
+    USDJPY: 0.0007,
+    GBPJPY: 0.0007,
+    EURJPY: 0.0007,
+  },
   sessionMultiplier: { ASIAN: 1.5, LONDON: 1.0, NY: 0.8, OVERLAP: 0.7 },
   volatilityMultiplier: { LOW: 1.4, NORMAL: 1.0, HIGH: 0.8 },
   structureMultiplier: { RANGE: 1.3, TREND: 1.0 },
@@ -63,8 +72,14 @@ export function dtmsSessionAt(timeMs: number): DtmsSession {
  * Regime from the engine's clock and two M15 measures. Missing data (NaN) classifies as the
  * original's fallback: NORMAL volatility, TREND structure.
  */
-export function classifyRegime(timeMs: number, atrRatio: number, bollingerWidth: number, p: RegimeParams = DEFAULT_REGIME_PARAMS): DtmsRegime {
-  const volatility: DtmsVolatility = atrRatio < p.lowVolatilityRatio ? 'LOW' : atrRatio > p.highVolatilityRatio ? 'HIGH' : 'NORMAL';
+export function classifyRegime(
+  timeMs: number,
+  atrRatio: number,
+  bollingerWidth: number,
+  p: RegimeParams = DEFAULT_REGIME_PARAMS,
+): DtmsRegime {
+  const volatility: DtmsVolatility =
+    atrRatio < p.lowVolatilityRatio ? 'LOW' : atrRatio > p.highVolatilityRatio ? 'HIGH' : 'NORMAL';
   const structure: DtmsStructure = bollingerWidth < p.rangeBollingerWidth ? 'RANGE' : 'TREND';
   return { session: dtmsSessionAt(timeMs), volatility, structure };
 }
@@ -78,9 +93,17 @@ export interface DtmsThresholds {
 }
 
 /** vwapSlope = base(symbol) x session x volatility x structure, clamped to 0.5..1.8 x base. */
-export function adaptiveThresholds(canonical: string, regime: DtmsRegime, p: RegimeParams = DEFAULT_REGIME_PARAMS): DtmsThresholds {
+export function adaptiveThresholds(
+  canonical: string,
+  regime: DtmsRegime,
+  p: RegimeParams = DEFAULT_REGIME_PARAMS,
+): DtmsThresholds {
   const base = bySymbol(p.vwapSlopeBase, canonical);
-  const raw = base * p.sessionMultiplier[regime.session] * p.volatilityMultiplier[regime.volatility] * p.structureMultiplier[regime.structure];
+  const raw =
+    base *
+    p.sessionMultiplier[regime.session] *
+    p.volatilityMultiplier[regime.volatility] *
+    p.structureMultiplier[regime.structure];
   const low = regime.volatility === 'LOW';
   return {
     vwapSlope: Math.min(1.8 * base, Math.max(0.5 * base, raw)),

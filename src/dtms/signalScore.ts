@@ -74,7 +74,14 @@ export function emptyDtmsSignals(): DtmsSignals {
   };
 }
 
-export const DTMS_LAYERS = ['structure', 'vwapVolume', 'momentum', 'emaAlignment', 'deltaPressure', 'candleConviction'] as const;
+export const DTMS_LAYERS = [
+  'structure',
+  'vwapVolume',
+  'momentum',
+  'emaAlignment',
+  'deltaPressure',
+  'candleConviction',
+] as const;
 export type DtmsLayer = (typeof DTMS_LAYERS)[number];
 
 export interface DtmsScoreParams {
@@ -98,9 +105,30 @@ export interface DtmsScoreParams {
 
 export const DEFAULT_SCORE_PARAMS: DtmsScoreParams = {
   weights: { structure: 3, vwapVolume: 2, momentum: 2, emaAlignment: 1.5, deltaPressure: 1, candleConviction: 1 },
-  rangeMultipliers: { structure: 0.7, vwapVolume: 1.3, momentum: 1.0, emaAlignment: 0.8, deltaPressure: 1.2, candleConviction: 1.1 },
-  highVolatilityMultipliers: { structure: 1.2, vwapVolume: 0.9, momentum: 0.8, emaAlignment: 1.0, deltaPressure: 1.1, candleConviction: 0.9 },
-  asianMultipliers: { structure: 0.8, vwapVolume: 0.8, momentum: 0.8, emaAlignment: 0.8, deltaPressure: 0.8, candleConviction: 0.8 },
+  rangeMultipliers: {
+    structure: 0.7,
+    vwapVolume: 1.3,
+    momentum: 1.0,
+    emaAlignment: 0.8,
+    deltaPressure: 1.2,
+    candleConviction: 1.1,
+  },
+  highVolatilityMultipliers: {
+    structure: 1.2,
+    vwapVolume: 0.9,
+    momentum: 0.8,
+    emaAlignment: 1.0,
+    deltaPressure: 1.1,
+    candleConviction: 0.9,
+  },
+  asianMultipliers: {
+    structure: 0.8,
+    vwapVolume: 0.8,
+    momentum: 0.8,
+    emaAlignment: 0.8,
+    deltaPressure: 0.8,
+    candleConviction: 0.8,
+  },
   bosBuffer: 0.0003,
   chochBuffer: 0.0025,
   convictionBodyShare: 0.65,
@@ -338,7 +366,12 @@ function candleConvictionLayer(side: Side, s: DtmsSignals, p: DtmsScoreParams, o
 
 /** A layer's weight in this regime: base x RANGE x HIGH volatility x ASIAN multipliers, as they apply. */
 export function weightOf(p: DtmsScoreParams, layer: DtmsLayer, range: boolean, high: boolean, asian: boolean): number {
-  return p.weights[layer] * (range ? p.rangeMultipliers[layer] : 1) * (high ? p.highVolatilityMultipliers[layer] : 1) * (asian ? p.asianMultipliers[layer] : 1);
+  return (
+    p.weights[layer] *
+    (range ? p.rangeMultipliers[layer] : 1) *
+    (high ? p.highVolatilityMultipliers[layer] : 1) *
+    (asian ? p.asianMultipliers[layer] : 1)
+  );
 }
 
 /** Scores every layer for a position of `side`, weights them for the regime and fills `out`. */

@@ -31,7 +31,13 @@ export interface PendingEffect {
  * of the position, `position` the broker's now (undefined: gone), `positions` every open position on the
  * symbol; `known(id)`: a ticket the engine manages already (a position or a DTMS hedge), never a new open.
  */
-export function pendingEffect(plan: ExitPlan, own: Position, position: Position | undefined, positions: readonly Position[], known: (id: string) => boolean): PendingEffect {
+export function pendingEffect(
+  plan: ExitPlan,
+  own: Position,
+  position: Position | undefined,
+  positions: readonly Position[],
+  known: (id: string) => boolean,
+): PendingEffect {
   const pending = plan.pending!;
   let applied = false;
   let openedId = '';
@@ -44,10 +50,20 @@ export function pendingEffect(plan: ExitPlan, own: Position, position: Position 
   } else if (pending.kind === 'close') {
     // The position's own close shows as its absence (another position on its ticket is not it); a
     // hedge's close, as the hedge's ticket gone.
-    applied = pending.targetId === ticketOf(own) ? position === undefined : !positions.some((q) => ticketOf(q) === pending.targetId);
+    applied =
+      pending.targetId === ticketOf(own)
+        ? position === undefined
+        : !positions.some((q) => ticketOf(q) === pending.targetId);
   } else if (position) {
     applied = reconcilePending({ ...plan }, position);
   }
-  const cutShort = !applied && pending.kind === 'move_stop' && pending.targetId === ticketOf(own) && position !== undefined && position.sl === null && pending.oldSl !== null && pending.oldSl !== undefined;
+  const cutShort =
+    !applied &&
+    pending.kind === 'move_stop' &&
+    pending.targetId === ticketOf(own) &&
+    position !== undefined &&
+    position.sl === null &&
+    pending.oldSl !== null &&
+    pending.oldSl !== undefined;
   return { applied, openedId, cutShort };
 }

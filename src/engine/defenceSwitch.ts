@@ -12,15 +12,31 @@ import type { DefensiveMonitor } from '../dtms/defensiveMonitor.ts';
 import type { DtmsActionKind } from '../dtms/defensiveState.ts';
 
 /** The answer to taking a position out of DTMS's hands, or giving it back: the record's note, or why not. */
-export type DefenceSwitch = { ok: true; note: string } | { ok: false; problem: 'not_managed' | 'dtms_off' | 'unchanged'; message: string };
+export type DefenceSwitch =
+  | { ok: true; note: string }
+  | { ok: false; problem: 'not_managed' | 'dtms_off' | 'unchanged'; message: string };
 
 /** Takes the position's defence out of DTMS's hands at `now`; the note says what that leaves as it is. */
-export function takeOutOfDtmsHands(def: Defence, plan: ExitPlan, position: Position, reason: string, source: string | undefined, now: number): DefenceSwitch {
+export function takeOutOfDtmsHands(
+  def: Defence,
+  plan: ExitPlan,
+  position: Position,
+  reason: string,
+  source: string | undefined,
+  now: number,
+): DefenceSwitch {
   if (def.disabled !== null) {
-    return { ok: false, problem: 'unchanged', message: `DTMS already leaves this position alone (since ${new Date(def.disabled.at).toISOString()}: ${def.disabled.reason})` };
+    return {
+      ok: false,
+      problem: 'unchanged',
+      message: `DTMS already leaves this position alone (since ${new Date(def.disabled.at).toISOString()}: ${def.disabled.reason})`,
+    };
   }
   const t = def.tracked;
-  const parts = [`taken out of DTMS's hands by hand: ${reason}`, `DTMS stops in ${t.state.state} (score ${Number.isFinite(t.state.score) ? t.state.score : 'n/a'}): no check, no action`];
+  const parts = [
+    `taken out of DTMS's hands by hand: ${reason}`,
+    `DTMS stops in ${t.state.state} (score ${Number.isFinite(t.state.score) ? t.state.score : 'n/a'}): no check, no action`,
+  ];
   if (def.ownsStop) parts.push(`the exit plan takes the stop back at SL ${position.sl ?? 'none'}, never loosening it`);
   // An intent in flight stays at the head of the queue, so its answer is still taken (a hedge's ticket kept).
   const inFlight = plan.pending !== null && plan.pending.rule === 'dtms' ? plan.pending.action : '';
@@ -30,7 +46,11 @@ export function takeOutOfDtmsHands(def: Defence, plan: ExitPlan, position: Posit
   def.queue.length = 0;
   if (inFlight !== '') def.queue.push(inFlight as DtmsActionKind);
   def.attempts = 0;
-  parts.push(t.hedgeId !== null ? `its hedge #${t.hedgeId} (${t.hedgeVolume}) stays open as it is: DTMS will not close it, even when the position closes` : 'no hedge open');
+  parts.push(
+    t.hedgeId !== null
+      ? `its hedge #${t.hedgeId} (${t.hedgeVolume}) stays open as it is: DTMS will not close it, even when the position closes`
+      : 'no hedge open',
+  );
   def.disabled = { at: now, reason };
   def.ownsStop = false;
   if (source !== undefined) parts.push(`source: ${source}`);
@@ -38,7 +58,15 @@ export function takeOutOfDtmsHands(def: Defence, plan: ExitPlan, position: Posit
 }
 
 /** Gives position `positionId`'s defence back to DTMS at `now` (what happened meanwhile was not watched). */
-export function giveBackToDtms(def: Defence, plan: ExitPlan, monitor: DefensiveMonitor, positionId: string, reason: string, source: string | undefined, now: number): DefenceSwitch {
+export function giveBackToDtms(
+  def: Defence,
+  plan: ExitPlan,
+  monitor: DefensiveMonitor,
+  positionId: string,
+  reason: string,
+  source: string | undefined,
+  now: number,
+): DefenceSwitch {
   if (def.disabled === null) return { ok: false, problem: 'unchanged', message: 'DTMS already defends this position' };
   const since = def.disabled.at;
   def.disabled = null;
@@ -61,7 +89,16 @@ export function giveBackToDtms(def: Defence, plan: ExitPlan, monitor: DefensiveM
  * The record of a trader's decision about a position's defence (`note`: what the switch answered), at
  * `now` and the symbol's last quote, on a record of its own (not the evaluation's).
  */
-export function defenceSwitchRecord(now: number, plan: ExitPlan, position: Position, defence: Defence | null, bid: number, ask: number, reason: 'dtms_disabled' | 'dtms_enabled', note: string): DecisionRecord {
+export function defenceSwitchRecord(
+  now: number,
+  plan: ExitPlan,
+  position: Position,
+  defence: Defence | null,
+  bid: number,
+  ask: number,
+  reason: 'dtms_disabled' | 'dtms_enabled',
+  note: string,
+): DecisionRecord {
   const r = startRecord(newDecisionRecord(), now, plan, 'dtms');
   r.session = sessionAt(now);
   r.price = position.side === 'buy' ? bid : ask;

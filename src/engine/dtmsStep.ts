@@ -5,7 +5,13 @@ import type { Intent, Position } from '../domain/types.ts';
 import type { EvalContext } from '../exits/evalContext.ts';
 import { measurePosition, reconcilePending } from '../exits/evaluateExitPlan.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
-import { recordHold, recordOwnership, sendDefensiveIntent, takeTransition, type Defence } from '../dtms/defensiveIntents.ts';
+import {
+  recordHold,
+  recordOwnership,
+  sendDefensiveIntent,
+  takeTransition,
+  type Defence,
+} from '../dtms/defensiveIntents.ts';
 import type { AccountRisk, DefensiveDecision, DefensiveHold, DefensiveMonitor } from '../dtms/defensiveMonitor.ts';
 
 export class DtmsStep {
@@ -24,7 +30,13 @@ export class DtmsStep {
     const decisions = this.decisions;
     const holds = this.holds;
     monitor.evaluateTracked(def.tracked, this.ctx.now, risk, decisions, holds);
-    if (decisions.length === 0 && holds.length === 0 && def.queue.length === 0 && def.ownsStop === def.tracked.state.ownsStop) return;
+    if (
+      decisions.length === 0 &&
+      holds.length === 0 &&
+      def.queue.length === 0 &&
+      def.ownsStop === def.tracked.state.ownsStop
+    )
+      return;
     const ctx = this.ctx;
     measurePosition(plan, position, ctx);
     for (let k = 0; k < holds.length; k++) recordHold(ctx, plan, def, holds[k]!);

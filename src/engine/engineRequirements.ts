@@ -13,8 +13,17 @@ import type { FeatureRequirement } from '../features/warmUp.ts';
  * the exit rules' market features at the symbol's ATR timeframe, plus the DTMS layers when DTMS is on.
  * A live start asks the venue for barsPerTimeframe(...) of these.
  */
-export function featureRequirements(config: EngineConfig, canonical: string, baseTimeframe: Timeframe = 'M1'): FeatureRequirement[] {
+export function featureRequirements(
+  config: EngineConfig,
+  canonical: string,
+  baseTimeframe: Timeframe = 'M1',
+): FeatureRequirement[] {
   const params = resolveSymbolParams(config.exits, canonical);
-  const own = symbolFeatureRequirements(config.features, params.atrTimeframe, baseTimeframe, strategyTimeframes(config.exits));
+  const own = symbolFeatureRequirements(
+    config.features,
+    params.atrTimeframe,
+    baseTimeframe,
+    strategyTimeframes(config.exits),
+  );
   return config.dtms.enabled ? [...own, ...dtmsFeatureRequirements(baseTimeframe)] : own;
 }

@@ -8,11 +8,30 @@ import { gateParamsFor } from '../exits/trailingGates.ts';
 import type { EngineConfig, WardenConfig } from '../config/schema.ts';
 import { sessionAt } from '../domain/sessions.ts';
 import { canonicalSymbol } from '../domain/symbols.ts';
-import { ticketOf, TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
+import {
+  ticketOf,
+  TIMEFRAME_MS,
+  type Bar,
+  type Instrument,
+  type Intent,
+  type Position,
+  type Timeframe,
+} from '../domain/types.ts';
 import type { DecisionSink } from '../exits/decisionRecord.ts';
 import { newEvalContext, type EvalContext } from '../exits/evalContext.ts';
 import { evaluateExitPlan } from '../exits/evaluateExitPlan.ts';
-import { applyTriggers, BREAKEVEN_DONE, createExitPlan, resolveIntent, retemplatePlan, triggerParamsFor, type ExitPlan, type IntentOutcome, type RegisterContext, type RetemplateResult } from '../exits/exitPlan.ts';
+import {
+  applyTriggers,
+  BREAKEVEN_DONE,
+  createExitPlan,
+  resolveIntent,
+  retemplatePlan,
+  triggerParamsFor,
+  type ExitPlan,
+  type IntentOutcome,
+  type RegisterContext,
+  type RetemplateResult,
+} from '../exits/exitPlan.ts';
 import type { TriggerParams } from '../exits/advancedTriggers.ts';
 import { restoreStop } from '../exits/restoreStop.ts';
 import { resolveSymbolParams, type ResolvedSymbolParams } from '../exits/symbolParams.ts';
@@ -21,7 +40,13 @@ import { TradeTypeClassifier } from '../exits/tradeType.ts';
 import { emptyMarketFeatures, type MarketFeatures } from '../features/snapshot.ts';
 import { SymbolFeatures } from '../features/symbolFeatures.ts';
 import type { FeatureReadiness, TimeframeHistory } from '../features/warmUp.ts';
-import { newDefence, resolveDefensive, restoreDefence, snapshotDefence, type Defence } from '../dtms/defensiveIntents.ts';
+import {
+  newDefence,
+  resolveDefensive,
+  restoreDefence,
+  snapshotDefence,
+  type Defence,
+} from '../dtms/defensiveIntents.ts';
 import { DefensiveMonitor, type AccountRisk } from '../dtms/defensiveMonitor.ts';
 import type { DefensiveState } from '../dtms/defensiveState.ts';
 import { monitorParamsFromConfig } from '../dtms/dtmsParams.ts';
@@ -82,7 +107,12 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
     this.baseMs = TIMEFRAME_MS[options.baseTimeframe];
     this.trailTimeframes = strategyTimeframes(config.exits);
     this.monitor = config.dtms.enabled
-      ? new DefensiveMonitor(options.baseTimeframe, this.baseMs, monitorParamsFromConfig(config.dtms), config.features.vwapAnchorHourUtc)
+      ? new DefensiveMonitor(
+          options.baseTimeframe,
+          this.baseMs,
+          monitorParamsFromConfig(config.dtms),
+          config.features.vwapAnchorHourUtc,
+        )
       : null;
     this.dtmsStep = this.monitor !== null ? new DtmsStep(this.monitor, this.ctx) : null;
     this.market = options.market ?? null;
@@ -94,7 +124,10 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
         JSON.stringify(m.trailTimeframes) === JSON.stringify(this.trailTimeframes) &&
         (m.monitor === null) === (this.monitor === null) &&
         JSON.stringify(m.config.dtms.vwapSlopeBase) === JSON.stringify(config.dtms.vwapSlopeBase);
-      if (!same) throw new Error('ExitEngine: a shared market must read the bars as this engine would (base timeframe, feature settings, trail timeframes, DTMS on or off, DTMS regime)');
+      if (!same)
+        throw new Error(
+          'ExitEngine: a shared market must read the bars as this engine would (base timeframe, feature settings, trail timeframes, DTMS on or off, DTMS regime)',
+        );
     }
   }
 
@@ -117,12 +150,23 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
     if (m !== null) {
       m.addInstrument(instrument);
       const shared = m.symbol(instrument.symbol);
-      if (shared.rules.params.atrTimeframe !== params.atrTimeframe) throw new Error(`ExitEngine: the shared market measures ${instrument.symbol}'s ATR on ${shared.rules.params.atrTimeframe}, this engine on ${params.atrTimeframe}`);
+      if (shared.rules.params.atrTimeframe !== params.atrTimeframe)
+        throw new Error(
+          `ExitEngine: the shared market measures ${instrument.symbol}'s ATR on ${shared.rules.params.atrTimeframe}, this engine on ${params.atrTimeframe}`,
+        );
       if (this.monitor !== null) this.monitor.shareSymbol(instrument.symbol, m.monitor!.symbolData(instrument.symbol));
     }
     this.symbols.set(instrument.symbol, {
       instrument: { ...instrument, canonical },
-      features: m !== null ? m.symbol(instrument.symbol).features : new SymbolFeatures(this.config.features, params.atrTimeframe, this.options.baseTimeframe, this.trailTimeframes),
+      features:
+        m !== null
+          ? m.symbol(instrument.symbol).features
+          : new SymbolFeatures(
+              this.config.features,
+              params.atrTimeframe,
+              this.options.baseTimeframe,
+              this.trailTimeframes,
+            ),
       snapshot: emptyMarketFeatures(),
       rules: {
         params,
@@ -150,7 +194,12 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
       sym.features = this.market.symbol(symbol).features;
       return;
     }
-    sym.features = new SymbolFeatures(this.config.features, sym.rules.params.atrTimeframe, this.options.baseTimeframe, this.trailTimeframes);
+    sym.features = new SymbolFeatures(
+      this.config.features,
+      sym.rules.params.atrTimeframe,
+      this.options.baseTimeframe,
+      this.trailTimeframes,
+    );
     this.monitor?.resetSymbol(symbol);
   }
 
@@ -198,10 +247,20 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
     const positions: PositionSnapshot[] = [];
     for (const sym of this.symbols.values()) {
       for (const slot of sym.slots) {
-        positions.push({ position: { ...slot.position }, plan: structuredClone(slot.plan), defence: slot.defence ? snapshotDefence(slot.defence) : null });
+        positions.push({
+          position: { ...slot.position },
+          plan: structuredClone(slot.plan),
+          defence: slot.defence ? snapshotDefence(slot.defence) : null,
+        });
       }
     }
-    return { time: this.now, positions, hedges: this.hedges.entries(), orphans: this.hedges.orphanCopies(), deepChecks: this.deepChecks };
+    return {
+      time: this.now,
+      positions,
+      hedges: this.hedges.entries(),
+      orphans: this.hedges.orphanCopies(),
+      deepChecks: this.deepChecks,
+    };
   }
 
   /**
@@ -218,7 +277,10 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
       this.addSlot(sym, position, structuredClone(saved.plan), snap.time);
       const slot = this.slots.get(position.id)!;
       if (slot.defence && this.monitor && saved.defence) {
-        slot.defence = restoreDefence(this.monitor.restoreTracked(position, sym.instrument, saved.defence.tracked), saved.defence);
+        slot.defence = restoreDefence(
+          this.monitor.restoreTracked(position, sym.instrument, saved.defence.tracked),
+          saved.defence,
+        );
       }
     }
     for (const [hedgeId, positionId] of snap.hedges) this.hedges.opened(hedgeId, positionId);
@@ -243,7 +305,8 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
    */
   pendingIntents(): { positionId: string; intentId: string }[] {
     const out: { positionId: string; intentId: string }[] = [];
-    for (const [id, slot] of this.slots) if (slot.plan.pending !== null) out.push({ positionId: id, intentId: slot.plan.pending.id });
+    for (const [id, slot] of this.slots)
+      if (slot.plan.pending !== null) out.push({ positionId: id, intentId: slot.plan.pending.id });
     this.hedges.pendingCloses(out);
     return out;
   }
@@ -284,7 +347,8 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
     if (slot.defence && this.monitor) {
       const t = slot.defence.tracked;
       // A position out of DTMS's hands leaves its hedge to the trader: it is not closed as an orphan.
-      if (t.hedgeId !== null && sym && slot.defence.disabled === null) this.hedges.leftBehind(slot.position.symbol, t.hedgeId, positionId, slot.position.side, t.hedgeVolume);
+      if (t.hedgeId !== null && sym && slot.defence.disabled === null)
+        this.hedges.leftBehind(slot.position.symbol, t.hedgeId, positionId, slot.position.side, t.hedgeVolume);
       this.monitor.untrack(positionId, this.now);
     }
     return slot.plan;
@@ -303,7 +367,8 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
       resolveDefensive(slot.defence, this.monitor, pending, outcome, openedId, refusal);
       if (outcome === 'applied') {
         if (pending.action === 'open_hedge' && openedId !== '') this.hedges.opened(openedId, positionId);
-        if (pending.kind === 'close' && pending.targetId !== ticketOf(slot.position)) this.hedges.closed(pending.targetId);
+        if (pending.kind === 'close' && pending.targetId !== ticketOf(slot.position))
+          this.hedges.closed(pending.targetId);
       }
     }
     return true;
@@ -329,14 +394,30 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
       this.monitor?.refresh(position);
     }
     if (pending === null) return null;
-    const { applied, openedId, cutShort } = pendingEffect(slot.plan, slot.position, position, positions, (id) => this.hedges.isHedge(id) || this.slots.has(id));
+    const { applied, openedId, cutShort } = pendingEffect(
+      slot.plan,
+      slot.position,
+      position,
+      positions,
+      (id) => this.hedges.isHedge(id) || this.slots.has(id),
+    );
     if (cutShort) {
       // The plan puts the decided stop back at its next evaluation (rule 'restore').
       slot.plan.restoreSl = pending.newSl;
       this.restoring++;
     }
     const outcome: IntentOutcome = applied ? 'applied' : 'rejected';
-    this.resolve(positionId, pending.id, outcome, openedId, applied ? '' : cutShort ? 'cut short at the venue: the old stop is gone, the new one is not there' : 'no effect at the broker');
+    this.resolve(
+      positionId,
+      pending.id,
+      outcome,
+      openedId,
+      applied
+        ? ''
+        : cutShort
+          ? 'cut short at the venue: the old stop is gone, the new one is not there'
+          : 'no effect at the broker',
+    );
     return { outcome, openedId };
   }
 
@@ -375,10 +456,17 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
     return answer;
   }
 
-  private switchable(positionId: string): { ok: true; slot: PositionSlot; def: Defence } | (DefenceSwitch & { ok: false }) {
+  private switchable(
+    positionId: string,
+  ): { ok: true; slot: PositionSlot; def: Defence } | (DefenceSwitch & { ok: false }) {
     const slot = this.slots.get(positionId);
     if (!slot) return { ok: false, problem: 'not_managed', message: `no position ${positionId} under management` };
-    if (slot.defence === null || this.monitor === null) return { ok: false, problem: 'dtms_off', message: 'DTMS is off in the config (dtms.enabled): it defends no position' };
+    if (slot.defence === null || this.monitor === null)
+      return {
+        ok: false,
+        problem: 'dtms_off',
+        message: 'DTMS is off in the config (dtms.enabled): it defends no position',
+      };
     return { ok: true, slot, def: slot.defence };
   }
 
@@ -394,13 +482,25 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
     if (!found.ok) return found;
     const sym = this.symbol(slot.position.symbol);
     sym.features.snapshot(sym.snapshot);
-    return retemplatePlan(slot.plan, this.config.exits, found.name, found.template, source, sym.snapshot, sym.rules.triggers, this.now, this.register);
+    return retemplatePlan(
+      slot.plan,
+      this.config.exits,
+      found.name,
+      found.template,
+      source,
+      sym.snapshot,
+      sym.rules.triggers,
+      this.now,
+      this.register,
+    );
   }
 
   /** A trader's decision about a position's defence, at the engine's clock and the symbol's last quote. */
   private manualRecord(slot: PositionSlot, reason: 'dtms_disabled' | 'dtms_enabled', note: string): void {
     const sym = this.symbol(slot.position.symbol);
-    this.options.sink.record(defenceSwitchRecord(this.now, slot.plan, slot.position, slot.defence, sym.lastBid, sym.lastAsk, reason, note));
+    this.options.sink.record(
+      defenceSwitchRecord(this.now, slot.plan, slot.position, slot.defence, sym.lastBid, sym.lastAsk, reason, note),
+    );
   }
 
   /** The DTMS state of a managed position (undefined when DTMS is off or the position unknown). */
@@ -569,5 +669,4 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
     }
     this.restoring = left;
   }
-
 }

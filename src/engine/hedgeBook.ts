@@ -68,7 +68,15 @@ export class HedgeBook {
 
   /** Position `parentId` closed with its hedge open: the hedge is the engine's to close. */
   leftBehind(symbol: string, hedgeId: string, parentId: string, parentSide: 'buy' | 'sell', volume: number): void {
-    this.orphansOf(symbol).push({ hedgeId, parentId, symbol, side: parentSide === 'buy' ? 'sell' : 'buy', volume, pending: '', attempts: 0 });
+    this.orphansOf(symbol).push({
+      hedgeId,
+      parentId,
+      symbol,
+      side: parentSide === 'buy' ? 'sell' : 'buy',
+      volume,
+      pending: '',
+      attempts: 0,
+    });
   }
 
   /**
@@ -87,7 +95,9 @@ export class HedgeBook {
 
   /** Each orphan's close in flight, under its closed position's id (appended to `out`). */
   pendingCloses(out: { positionId: string; intentId: string }[]): void {
-    for (const list of this.orphans.values()) for (const orphan of list) if (orphan.pending !== '') out.push({ positionId: orphan.parentId, intentId: orphan.pending });
+    for (const list of this.orphans.values())
+      for (const orphan of list)
+        if (orphan.pending !== '') out.push({ positionId: orphan.parentId, intentId: orphan.pending });
   }
 
   /**
@@ -138,14 +148,27 @@ export class HedgeBook {
  * Sends the close of each orphan on one symbol that has none in flight and sends left, at the quote
  * (`bid`/`ask`), with its own decision record (its position's plan is gone: every intent is explained).
  */
-export function closeOrphanHedges(orphans: readonly OrphanHedge[], rec: DecisionRecord, sink: DecisionSink, now: number, bid: number, ask: number, out: Intent[]): void {
+export function closeOrphanHedges(
+  orphans: readonly OrphanHedge[],
+  rec: DecisionRecord,
+  sink: DecisionSink,
+  now: number,
+  bid: number,
+  ask: number,
+  out: Intent[],
+): void {
   for (let i = 0; i < orphans.length; i++) {
     const orphan = orphans[i]!;
     if (orphan.pending !== '') continue;
     if (orphan.attempts >= ORPHAN_CLOSE_ATTEMPTS) continue; // reported by the caller's records of each refusal
     const id = `${orphan.parentId}:dtms:orphan_hedge:${orphan.hedgeId}${orphan.attempts > 0 ? `:${orphan.attempts + 1}` : ''}`;
     orphan.pending = id;
-    const r = startRecord(rec, now, { positionId: orphan.parentId, symbol: orphan.symbol, side: orphan.side === 'buy' ? 'sell' : 'buy' }, 'dtms');
+    const r = startRecord(
+      rec,
+      now,
+      { positionId: orphan.parentId, symbol: orphan.symbol, side: orphan.side === 'buy' ? 'sell' : 'buy' },
+      'dtms',
+    );
     r.outcome = 'intent';
     r.reason = 'intent_sent';
     r.changed = true;

@@ -92,14 +92,36 @@ export class AccountSession {
     this.log = log;
     this.engine = new ExitEngine(config, { baseTimeframe: wiring.baseTimeframe, sink: this.sink });
     const execution = config.execution;
-    const retry: RetryPolicy = { maxSends: execution.maxSends, baseDelayMs: execution.retryBaseMs, rateLimitDelayMs: execution.rateLimitWaitMs, maxDelayMs: execution.retryMaxWaitMs };
-    this.executor = new IntentExecutor(wiring.broker, store, { retry, clock, sleep: wiring.sleep ?? realSleep, ...(log ? { log } : {}) });
-    this.breakers = new FeatureBreakers({ maxFailures: execution.breakerFailures, openMs: execution.breakerOpenSec * 1000 });
+    const retry: RetryPolicy = {
+      maxSends: execution.maxSends,
+      baseDelayMs: execution.retryBaseMs,
+      rateLimitDelayMs: execution.rateLimitWaitMs,
+      maxDelayMs: execution.retryMaxWaitMs,
+    };
+    this.executor = new IntentExecutor(wiring.broker, store, {
+      retry,
+      clock,
+      sleep: wiring.sleep ?? realSleep,
+      ...(log ? { log } : {}),
+    });
+    this.breakers = new FeatureBreakers({
+      maxFailures: execution.breakerFailures,
+      openMs: execution.breakerOpenSec * 1000,
+    });
     this.lines = new SessionConsole(log, (symbol) => this.engine.instrument(symbol));
     this.baseMs = TIMEFRAME_MS[wiring.baseTimeframe];
     this.storeOutage = new StoreOutage(store.location, clock, log, wiring.storeSleep);
     this.quotes = new QuoteGate(this.engine, this.lastBarAt, log);
-    this.healthNow = new SessionHealth({ config, instruments: wiring.instruments, engine: this.engine, breakers: this.breakers, store, lastBarAt: this.lastBarAt, clock, wallClock: wiring.wallClock });
+    this.healthNow = new SessionHealth({
+      config,
+      instruments: wiring.instruments,
+      engine: this.engine,
+      breakers: this.breakers,
+      store,
+      lastBarAt: this.lastBarAt,
+      clock,
+      wallClock: wiring.wallClock,
+    });
     this.venue = new VenueSync({
       engine: this.engine,
       store,
@@ -127,7 +149,12 @@ export class AccountSession {
     this.started = true;
     this.venue.start();
     const time = foldHistory(this.engine, history, this.wiring.baseTimeframe, this.baseMs, this.lastBarAt);
-    const restored = this.engineState.restore(this.store, this.engine, Number.isFinite(time) ? time : this.clock(), this.log);
+    const restored = this.engineState.restore(
+      this.store,
+      this.engine,
+      Number.isFinite(time) ? time : this.clock(),
+      this.log,
+    );
     const now = this.engineTime();
     const book = this.venue.book;
     // Lifetimes left open by a position the restore dropped: nothing manages them any more.
@@ -143,7 +170,15 @@ export class AccountSession {
     this.venue.syncWith(positions, now, report);
     for (const id of before) if (this.engine.plan(id) === undefined) report.closedWhileAway.push(id);
     this.persist([]);
-    this.log?.info({ restored, settled: report.settled.length, adopted: report.adopted.length, closed: report.closedWhileAway.length }, 'session started');
+    this.log?.info(
+      {
+        restored,
+        settled: report.settled.length,
+        adopted: report.adopted.length,
+        closed: report.closedWhileAway.length,
+      },
+      'session started',
+    );
     return report;
   }
 
@@ -154,7 +189,8 @@ export class AccountSession {
   act<T>(change: () => T): Promise<T> {
     // Refused at once while the store cannot be written (the step under way waits for it, and so
     // would this change): nothing is changed.
-    const refusal = () => `the store cannot be written (${this.storeOutage.trouble?.reason}): nothing is changed until it can`;
+    const refusal = () =>
+      `the store cannot be written (${this.storeOutage.trouble?.reason}): nothing is changed until it can`;
     if (this.storeOutage.trouble !== null) return Promise.reject(new StoreUnavailableError(refusal()));
     return this.queue(() => {
       if (this.storeOutage.trouble !== null) throw new StoreUnavailableError(refusal());
@@ -165,7 +201,9 @@ export class AccountSession {
         if (!isStoreOutage(err)) throw err;
         this.storeOutage.note(err, 1);
         // The change is made in memory and goes into the store with the next step that can write it.
-        throw new StoreUnavailableError(`the change is made, but the store cannot be written (${describeStoreFailure(err)}): it is kept with the next step that can write; a restart before then loses it`);
+        throw new StoreUnavailableError(
+          `the change is made, but the store cannot be written (${describeStoreFailure(err)}): it is kept with the next step that can write; a restart before then loses it`,
+        );
       }
       return result;
     });
@@ -180,7 +218,8 @@ export class AccountSession {
   refreshFromBroker(strategy?: { ticket: string; name: string }): Promise<void> {
     return this.queue(async () => {
       const positions = await this.venuePositions();
-      if (this.venue.unsettled) this.venue.settleOutstanding(this.venue.asManaged(positions), 'after an unknown answer', []);
+      if (this.venue.unsettled)
+        this.venue.settleOutstanding(this.venue.asManaged(positions), 'after an unknown answer', []);
       this.venue.strategyAsked = strategy ?? null;
       try {
         this.venue.syncWith(positions, this.engineTime(), null);
@@ -296,7 +335,8 @@ export class AccountSession {
 
   /** The market data of `symbol` could not be had (a feed error): counts toward its breaker. */
   feedFailed(symbol: string, error: string): void {
-    if (this.breakers.failure(symbol, this.clock(), error)) this.log?.warn({ symbol, error }, 'feature circuit breaker open: holding the last good values');
+    if (this.breakers.failure(symbol, this.clock(), error))
+      this.log?.warn({ symbol, error }, 'feature circuit breaker open: holding the last good values');
   }
 
   /** Health now: breakers, feeds, unsettled intents, recent refusals, the store, the engine's lag. */
@@ -376,7 +416,19 @@ export class AccountSession {
   private async quoteOn(symbol: string, q: BrokerQuote): Promise<QuoteStepReport> {
     this.noteClock(q.time);
     // A would-be stop the quote reached ends its would-be position first, as a bar's range does.
-    this.shadow?.onBar(symbol, { time: q.time - this.baseMs, open: q.bid, high: q.bid, low: q.bid, close: q.bid, volume: 0, spread: q.ask - q.bid }, q.time);
+    this.shadow?.onBar(
+      symbol,
+      {
+        time: q.time - this.baseMs,
+        open: q.bid,
+        high: q.bid,
+        low: q.bid,
+        close: q.bid,
+        volume: 0,
+        spread: q.ask - q.bid,
+      },
+      q.time,
+    );
     await this.syncBeforeDeciding(q.time);
     const out: Intent[] = [];
     const held = !this.breakers.allows(symbol, this.clock());
@@ -413,12 +465,18 @@ export class AccountSession {
       const why = `intent id ${it.id} is already in the journal (${prior.status}, journaled ${new Date(prior.recordedAt).toISOString()}): it is another decision's; not sent, decided afresh`;
       this.engine.resolve(it.positionId, it.id, 'rejected', '', why);
       this.sink.record(sessionNote(closeTime, it.positionId, it.symbol, it.side, 'journal_conflict', why, it.id));
-      this.log?.warn({ intent: it.id, status: prior.status }, 'intent id already in the journal for another decision: not sent, decided afresh');
+      this.log?.warn(
+        { intent: it.id, status: prior.status },
+        'intent id already in the journal for another decision: not sent, decided afresh',
+      );
     }
     // Nothing leaves before it is kept: the decisions, the intents (pending) and their state. How long
     // that took is read on the session's clock: the market's time (a real account's wall clock; a
     // played market waits for its step, so nothing it decided goes stale).
-    const shadowed = this.shadow === undefined ? 0 : applyInShadow(this.shadow, fresh, closeTime, this.engine, this.sink.buffer, this.lines);
+    const shadowed =
+      this.shadow === undefined
+        ? 0
+        : applyInShadow(this.shadow, fresh, closeTime, this.engine, this.sink.buffer, this.lines);
     const decidedAt = this.clock();
     await this.storeOutage.commit(() => this.persist(fresh));
     const keptAfterMs = this.clock() - decidedAt;
@@ -433,21 +491,34 @@ export class AccountSession {
         this.sink.record(sessionNote(closeTime, it.positionId, it.symbol, it.side, 'stale_decision', why, it.id));
         this.lines.notSent(it, `NOT SENT: ${why}`);
       }
-      this.log?.warn({ intents: fresh.map((i) => i.id), keptAfterMs }, 'decisions kept only after a store outage: not sent, decided afresh');
+      this.log?.warn(
+        { intents: fresh.map((i) => i.id), keptAfterMs },
+        'decisions kept only after a store outage: not sent, decided afresh',
+      );
     } else if (fresh.length > 0) {
-      results = await this.executor.executeStep(fresh, this.engine, { readPositions: async () => this.venue.asManaged(await this.venuePositions()) });
+      results = await this.executor.executeStep(fresh, this.engine, {
+        readPositions: async () => this.venue.asManaged(await this.venuePositions()),
+      });
       for (const r of results) {
         this.lines.settled(r);
         if (r.settled === 'rejected') {
           const reason = r.how === 'answer' ? r.reason : "reconciled: the venue's positions show no effect";
-          this.healthNow.rejections.push({ id: r.intent.id, positionId: r.intent.positionId, status: 'rejected', at: this.clock(), code: r.code, reason });
+          this.healthNow.rejections.push({
+            id: r.intent.id,
+            positionId: r.intent.positionId,
+            status: 'rejected',
+            at: this.clock(),
+            code: r.code,
+            reason,
+          });
         } else if (r.settled === 'unknown') this.venue.unsettled = true;
       }
     }
     // The fresh view shows the new SL and volume (and settles what the positions could not settle above).
     const after = this.venue.unsettled || results.length > 0 || shadowed > 0 ? await this.readPositions() : null;
     if (after !== null) {
-      if (this.venue.unsettled) this.venue.settleOutstanding(this.venue.asManaged(after), 'after an unknown answer', []);
+      if (this.venue.unsettled)
+        this.venue.settleOutstanding(this.venue.asManaged(after), 'after an unknown answer', []);
       this.venue.syncWith(after, closeTime, null);
     }
     await this.storeOutage.commit(() => this.persist([]));
@@ -461,7 +532,8 @@ export class AccountSession {
     const shadow = this.shadow;
     if (shadow === undefined) return venue;
     return shadow.overlay(venue, this.engineTimeNow(), (symbol) => {
-      const q = this.engine.instrument(symbol) === undefined ? { bid: Number.NaN, ask: Number.NaN } : this.engine.quote(symbol);
+      const q =
+        this.engine.instrument(symbol) === undefined ? { bid: Number.NaN, ask: Number.NaN } : this.engine.quote(symbol);
       return { bid: q.bid, ask: q.ask, bar: this.lastBars.get(symbol) ?? null };
     });
   }
@@ -471,7 +543,10 @@ export class AccountSession {
     try {
       return await this.venuePositions();
     } catch (err) {
-      this.log?.warn({ broker: this.wiring.broker.name, error: err instanceof Error ? err.message : String(err) }, 'cannot read the broker positions');
+      this.log?.warn(
+        { broker: this.wiring.broker.name, error: err instanceof Error ? err.message : String(err) },
+        'cannot read the broker positions',
+      );
       return null;
     }
   }
@@ -490,7 +565,13 @@ export class AccountSession {
     return this.act(() => {
       const shadow = this.shadow;
       if (shadow === undefined || !shadow.shadows(symbol)) return null;
-      return promoteToLive(shadow, symbol, this.engineTimeNow(), { engine: this.engine, venue: this.venue, managedKey: (ticket) => this.managedKey(ticket), record: (r) => this.sink.record(r), log: this.log });
+      return promoteToLive(shadow, symbol, this.engineTimeNow(), {
+        engine: this.engine,
+        venue: this.venue,
+        managedKey: (ticket) => this.managedKey(ticket),
+        record: (r) => this.sink.record(r),
+        log: this.log,
+      });
     });
   }
 
@@ -502,7 +583,12 @@ export class AccountSession {
   recordManual(key: string, change: string, source: string): void {
     const plan = this.engine.plan(key);
     const pos = this.engine.position(key);
-    const r = startRecord(newDecisionRecord(), this.engineTime(), plan ?? { positionId: key, symbol: pos?.symbol ?? '', side: pos?.side ?? 'buy' }, 'manual');
+    const r = startRecord(
+      newDecisionRecord(),
+      this.engineTime(),
+      plan ?? { positionId: key, symbol: pos?.symbol ?? '', side: pos?.side ?? 'buy' },
+      'manual',
+    );
     r.outcome = 'info';
     r.reason = 'manual_change';
     r.changed = true;

@@ -22,7 +22,16 @@ import type { Logger } from 'pino';
 import type { BrokerPort, ClosedPositionFacts, PositionDeal } from '../brokers/brokerPort.ts';
 import type { Instrument, Position } from '../domain/types.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
-import type { ClosedTrade, ClosedTradeDeal, ClosedTradeExit, ClosedTradeHedge, ClosedTradeSource, StoredIntent, StoredLifetime, WardenStore } from '../store/store.ts';
+import type {
+  ClosedTrade,
+  ClosedTradeDeal,
+  ClosedTradeExit,
+  ClosedTradeHedge,
+  ClosedTradeSource,
+  StoredIntent,
+  StoredLifetime,
+  WardenStore,
+} from '../store/store.ts';
 import { closedAtVenue, type EndedLifetime } from './positionLifetimes.ts';
 import { closeProfit, hedgeProfit, wardenBook, type WardenBook } from './realized.ts';
 
@@ -75,7 +84,14 @@ export class ClosedTradeRecorder {
 
   /** A lifetime the venue closed (AccountSession's onLifetimeEnded): recorded in the background. Never throws. */
   ended(e: EndedLifetime): void {
-    this.enqueue({ lifetime: e.lifetime, plan: e.plan, position: e.position, hedgeId: e.hedgeId, tries: 0, last: null });
+    this.enqueue({
+      lifetime: e.lifetime,
+      plan: e.plan,
+      position: e.position,
+      hedgeId: e.hedgeId,
+      tries: 0,
+      last: null,
+    });
   }
 
   /**
@@ -114,10 +130,12 @@ export class ClosedTradeRecorder {
     if (this.closed) return;
     this.queue.push(job);
     // Started on the next turn of the event loop: the step that handed the lifetime on goes first.
-    this.running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.pump()).finally(() => {
-      this.running = null;
-      if (this.queue.length > 0 && !this.closed) this.enqueue(this.queue.shift()!);
-    });
+    this.running ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.pump())
+      .finally(() => {
+        this.running = null;
+        if (this.queue.length > 0 && !this.closed) this.enqueue(this.queue.shift()!);
+      });
   }
 
   private async pump(): Promise<void> {
@@ -128,7 +146,10 @@ export class ClosedTradeRecorder {
         again = await this.attempt(job);
       } catch (err) {
         // The store failed (an outage): the record is tried again like a venue that did not answer.
-        this.o.log?.warn({ lifetime: job.lifetime.key, error: messageOf(err) }, 'closed trade: could not be recorded now');
+        this.o.log?.warn(
+          { lifetime: job.lifetime.key, error: messageOf(err) },
+          'closed trade: could not be recorded now',
+        );
         again = true;
       }
       if (again) this.later(job);
@@ -181,7 +202,9 @@ export class ClosedTradeRecorder {
           side: lifetime.side,
           since: lifetime.openTime > 0 ? lifetime.openTime : lifetime.startedAt,
           until: (lifetime.endedAt ?? this.o.clock()) + AFTER_END_MS,
-          requestIds: intents.filter((s) => s.status === 'applied' && s.intent.kind !== 'move_stop').map((s) => s.intent.id),
+          requestIds: intents
+            .filter((s) => s.status === 'applied' && s.intent.kind !== 'move_stop')
+            .map((s) => s.intent.id),
         });
         status = facts === null ? 'no_history' : 'answered';
       } catch (err) {
@@ -191,21 +214,44 @@ export class ClosedTradeRecorder {
     }
     const hedgeOpen = book.hedges.some((h) => h.close === null);
     const again = (status === 'failed' || hedgeOpen) && job.tries <= this.retryMs.length && !this.closed;
-    const trade = this.build(job, intents, book, facts, { venue: venue.name, status: again ? 'pending' : status, attempts: job.tries, error });
+    const trade = this.build(job, intents, book, facts, {
+      venue: venue.name,
+      status: again ? 'pending' : status,
+      attempts: job.tries,
+      error,
+    });
     store.saveClosedTrade(trade);
     job.last = trade;
-    this.o.log?.info({ lifetime: lifetime.key, exit: trade.exitReason, realized: trade.realizedProfit, r: trade.r, history: status, tries: job.tries }, 'closed trade recorded');
+    this.o.log?.info(
+      {
+        lifetime: lifetime.key,
+        exit: trade.exitReason,
+        realized: trade.realizedProfit,
+        r: trade.r,
+        history: status,
+        tries: job.tries,
+      },
+      'closed trade recorded',
+    );
     return again;
   }
 
-  private build(job: Job, intents: readonly StoredIntent[], book: WardenBook, facts: ClosedPositionFacts | null, history: ClosedTrade['history']): ClosedTrade {
+  private build(
+    job: Job,
+    intents: readonly StoredIntent[],
+    book: WardenBook,
+    facts: ClosedPositionFacts | null,
+    history: ClosedTrade['history'],
+  ): ClosedTrade {
     const { lifetime, plan } = job;
     const notes: string[] = [...(facts?.notes ?? [])];
     const side = lifetime.side;
     let contract = this.contractSize.get(lifetime.symbol);
     if (contract === undefined) {
       contract = 1;
-      notes.push(`${lifetime.symbol} is not an instrument of this session: a contract size of 1 is assumed for the profits Warden counts`);
+      notes.push(
+        `${lifetime.symbol} is not an instrument of this session: a contract size of 1 is assumed for the profits Warden counts`,
+      );
     }
     const byIntent = new Map(intents.map((s) => [s.intent.id, s.intent]));
     const ins = facts?.deals.filter((d) => d.entry === 'in') ?? [];
@@ -225,7 +271,10 @@ export class ClosedTradeRecorder {
       exitFrom = 'venue';
       deals = outs.map((d) => this.venueDeal(d, byIntent, side, entry, contract!));
     } else {
-      if (history.status === 'answered' || history.status === 'no_history') notes.push(`the venue's history holds no closing deal of ${lifetime.ticket}: Warden's own requests are all that is known of its close`);
+      if (history.status === 'answered' || history.status === 'no_history')
+        notes.push(
+          `the venue's history holds no closing deal of ${lifetime.ticket}: Warden's own requests are all that is known of its close`,
+        );
       deals = book.closes.map((c) => ({
         time: c.time,
         volume: c.volume,
@@ -239,7 +288,10 @@ export class ClosedTradeRecorder {
       exitFrom = deals.length === 0 ? 'none' : deals.some((d) => d.from === 'decision') ? 'decision' : 'journal';
     }
     const decisionPrices = deals.filter((d) => d.from === 'decision').length;
-    if (decisionPrices > 0) notes.push(`${decisionPrices} of Warden's closes were not answered with a fill price: the price their decision saw stands in`);
+    if (decisionPrices > 0)
+      notes.push(
+        `${decisionPrices} of Warden's closes were not answered with a fill price: the price their decision saw stands in`,
+      );
 
     const closed = deals.reduce((a, d) => a + d.volume, 0);
     const closedByWarden = deals.filter((d) => d.by === 'warden' || d.by === 'dtms').reduce((a, d) => a + d.volume, 0);
@@ -254,7 +306,11 @@ export class ClosedTradeRecorder {
     if (exitKnown && last !== undefined) exitReason = exitOf(last, deals);
     else {
       const left = opened === null ? null : round8(opened - closed);
-      notes.push(left === null ? 'how the position closed is not known: no closing deal was seen' : `${left} lots closed without a deal Warden or the venue can name: exit unknown`);
+      notes.push(
+        left === null
+          ? 'how the position closed is not known: no closing deal was seen'
+          : `${left} lots closed without a deal Warden or the venue can name: exit unknown`,
+      );
     }
     // The volumes add up (or a whole close ended it and nothing says the deals are incomplete).
     const complete = exitKnown && (allClosed || opened === null);
@@ -268,14 +324,22 @@ export class ClosedTradeRecorder {
       profit: hedgeProfit(h, contract!),
       from: h.open.from === 'decision' || h.close?.from === 'decision' ? 'decision' : 'journal',
     }));
-    for (const h of hedges) if (h.profit === null) notes.push(`DTMS hedge ${h.ticket === null ? '' : `#${h.ticket} `}(${h.side} ${h.volume}) was still open when the position closed: its result is not counted yet`);
+    for (const h of hedges)
+      if (h.profit === null)
+        notes.push(
+          `DTMS hedge ${h.ticket === null ? '' : `#${h.ticket} `}(${h.side} ${h.volume}) was still open when the position closed: its result is not counted yet`,
+        );
     const hedgesProfit = hedges.some((h) => h.profit === null) ? null : sum(hedges.map((h) => h.profit!));
     const dealProfits = deals.every((d) => d.profit !== null) ? sum(deals.map((d) => d.profit!)) : null;
     const partials = deals.filter((d) => d.partial && (d.by === 'warden' || d.by === 'dtms'));
     const partialsProfit = partials.every((d) => d.profit !== null) ? sum(partials.map((d) => d.profit!)) : null;
-    const realizedProfit = complete && dealProfits !== null && hedgesProfit !== null ? round8(dealProfits + hedgesProfit) : null;
+    const realizedProfit =
+      complete && dealProfits !== null && hedgesProfit !== null ? round8(dealProfits + hedgesProfit) : null;
     const venueDeals = [...ins, ...outs];
-    const fees = venueDeals.length > 0 && venueDeals.every((d) => Number.isFinite(d.fees)) ? round8(sum(venueDeals.map((d) => d.fees))) : null;
+    const fees =
+      venueDeals.length > 0 && venueDeals.every((d) => Number.isFinite(d.fees))
+        ? round8(sum(venueDeals.map((d) => d.fees)))
+        : null;
 
     // The initial stop: the plan's; without the plan (a recovered lifetime), the stop Warden's first stop
     // move was decided against (the position's stop until then).
@@ -285,23 +349,42 @@ export class ClosedTradeRecorder {
       initialSl = plan.initialSl;
       slFrom = 'plan';
     } else {
-      const first = intents.find((s) => s.intent.kind === 'move_stop' && s.intent.oldSl !== null && s.intent.targetId === lifetime.ticket);
+      const first = intents.find(
+        (s) => s.intent.kind === 'move_stop' && s.intent.oldSl !== null && s.intent.targetId === lifetime.ticket,
+      );
       if (first?.intent.oldSl != null) {
         initialSl = first.intent.oldSl;
         slFrom = 'journal';
-        notes.push('the initial stop is the one Warden\'s first stop move was decided against (the exit plan was not at hand)');
+        notes.push(
+          "the initial stop is the one Warden's first stop move was decided against (the exit plan was not at hand)",
+        );
       }
     }
     const risk = initialSl === null ? null : Math.abs(lifetime.entryPrice - initialSl);
     const riskMoney = risk !== null && risk > 0 && opened !== null ? round8(risk * opened * contract) : null;
-    if (riskMoney === null) notes.push(initialSl === null ? 'no initial stop is known: R cannot be given' : 'the initial risk is not known: R cannot be given');
+    if (riskMoney === null)
+      notes.push(
+        initialSl === null
+          ? 'no initial stop is known: R cannot be given'
+          : 'the initial risk is not known: R cannot be given',
+      );
     const r = realizedProfit !== null && riskMoney !== null ? round8(realizedProfit / riskMoney) : null;
 
     const openTime = lifetime.openTime > 0 ? lifetime.openTime : (ins[0]?.time ?? lifetime.startedAt);
     const openFrom: ClosedTradeSource = lifetime.openTime > 0 || ins.length > 0 ? 'venue' : 'lifetime';
-    if (openFrom === 'lifetime') notes.push(`the venue gives no open time: the trade opens when Warden first saw it (${iso(openTime)})`);
+    if (openFrom === 'lifetime')
+      notes.push(`the venue gives no open time: the trade opens when Warden first saw it (${iso(openTime)})`);
     const closeTime = exitKnown && last !== undefined ? last.time : (lifetime.endedAt ?? this.o.clock());
-    const realizedFrom: ClosedTradeSource = realizedProfit === null ? 'none' : exitFrom === 'venue' && hedges.length === 0 ? 'venue' : exitFrom === 'decision' || hedges.some((h) => h.from === 'decision') ? 'decision' : exitFrom === 'venue' ? 'venue' : 'journal';
+    const realizedFrom: ClosedTradeSource =
+      realizedProfit === null
+        ? 'none'
+        : exitFrom === 'venue' && hedges.length === 0
+          ? 'venue'
+          : exitFrom === 'decision' || hedges.some((h) => h.from === 'decision')
+            ? 'decision'
+            : exitFrom === 'venue'
+              ? 'venue'
+              : 'journal';
     return {
       key: lifetime.key,
       ticket: lifetime.ticket,
@@ -322,7 +405,14 @@ export class ClosedTradeRecorder {
       r,
       deals,
       hedges,
-      sources: { entry: entryFrom, exit: exitKnown ? exitFrom : 'none', realized: realizedFrom, openTime: openFrom, closeTime: exitKnown ? exitFrom : 'lifetime', initialSl: slFrom },
+      sources: {
+        entry: entryFrom,
+        exit: exitKnown ? exitFrom : 'none',
+        realized: realizedFrom,
+        openTime: openFrom,
+        closeTime: exitKnown ? exitFrom : 'lifetime',
+        initialSl: slFrom,
+      },
       history,
       notes,
       recordedAt: this.o.clock(),
@@ -330,11 +420,31 @@ export class ClosedTradeRecorder {
   }
 
   /** A closing deal of the venue's, with the request that made it when it was one of Warden's. */
-  private venueDeal(d: PositionDeal, byIntent: ReadonlyMap<string, StoredIntent['intent']>, side: ClosedTrade['side'], entry: number, contract: number): ClosedTradeDeal {
+  private venueDeal(
+    d: PositionDeal,
+    byIntent: ReadonlyMap<string, StoredIntent['intent']>,
+    side: ClosedTrade['side'],
+    entry: number,
+    contract: number,
+  ): ClosedTradeDeal {
     const it = d.cause === 'request' ? byIntent.get(d.requestId) : undefined;
-    const by: ClosedTradeDeal['by'] = it !== undefined ? (it.rule === 'dtms' ? 'dtms' : 'warden') : d.cause === 'request' ? 'unknown' : d.cause;
-    const profit = Number.isFinite(d.profit) ? round8(d.profit) : Number.isFinite(d.price) ? round8(closeProfit(side, entry, d.price, d.volume, contract)) : null;
-    return { time: d.time, volume: d.volume, price: d.price, profit, by, intentId: it?.id ?? '', partial: it?.kind === 'close_partial', from: 'venue' };
+    const by: ClosedTradeDeal['by'] =
+      it !== undefined ? (it.rule === 'dtms' ? 'dtms' : 'warden') : d.cause === 'request' ? 'unknown' : d.cause;
+    const profit = Number.isFinite(d.profit)
+      ? round8(d.profit)
+      : Number.isFinite(d.price)
+        ? round8(closeProfit(side, entry, d.price, d.volume, contract))
+        : null;
+    return {
+      time: d.time,
+      volume: d.volume,
+      price: d.price,
+      profit,
+      by,
+      intentId: it?.id ?? '',
+      partial: it?.kind === 'close_partial',
+      from: 'venue',
+    };
   }
 }
 
@@ -351,7 +461,9 @@ function exitOf(last: ClosedTradeDeal, deals: readonly ClosedTradeDeal[]): Close
       return 'dtms_close';
     case 'warden':
       // Warden's partials took all of it: every closing deal was one of its partials.
-      return last.partial && deals.every((d) => d.partial && (d.by === 'warden' || d.by === 'dtms')) ? 'warden_partials' : 'warden_close';
+      return last.partial && deals.every((d) => d.partial && (d.by === 'warden' || d.by === 'dtms'))
+        ? 'warden_partials'
+        : 'warden_close';
   }
 }
 

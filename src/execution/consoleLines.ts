@@ -133,8 +133,10 @@ function transitionNote(note: string): string {
 
 /** The outcome at the end of an intent's line. */
 export function outcomeText(s: Pick<SettledIntent, 'settled' | 'how' | 'duplicate' | 'sends' | 'reason'>): string {
-  if (s.settled === 'applied') return `applied${s.how === 'reconciled' ? " (the venue's positions show it took effect)" : s.sends > 1 ? ` (at send ${s.sends})` : ''}`;
-  if (s.settled === 'rejected') return `REJECTED: ${s.how === 'reconciled' ? "the venue's positions show no effect; decided afresh" : s.reason}`;
+  if (s.settled === 'applied')
+    return `applied${s.how === 'reconciled' ? " (the venue's positions show it took effect)" : s.sends > 1 ? ` (at send ${s.sends})` : ''}`;
+  if (s.settled === 'rejected')
+    return `REJECTED: ${s.how === 'reconciled' ? "the venue's positions show no effect; decided afresh" : s.reason}`;
   if (s.duplicate) return `NOT SENT: ${s.reason}`;
   return `OUTCOME UNKNOWN: ${s.reason}; settled from the venue's positions once they can be read`;
 }
@@ -142,7 +144,8 @@ export function outcomeText(s: Pick<SettledIntent, 'settled' | 'how' | 'duplicat
 /** The line of a DTMS record worth a line ('' for the others): a transition, a stop hand-over, an action given up. */
 export function dtmsRecordText(r: DecisionRecord): string {
   const score = Number.isFinite(r.score) ? ` (score ${decimalText(r.score, 2)})` : '';
-  if (r.reason === 'dtms_transition') return `DTMS ${r.dtmsFrom || '?'} -> ${r.dtmsState}${score}: ${transitionNote(r.note)}`;
+  if (r.reason === 'dtms_transition')
+    return `DTMS ${r.dtmsFrom || '?'} -> ${r.dtmsState}${score}: ${transitionNote(r.note)}`;
   if (r.reason === 'stop_to_dtms' || r.reason === 'stop_to_exit_plan') return r.note;
   if (r.reason === 'dtms_action_abandoned') return `DTMS action given up: ${r.note}`;
   return '';
@@ -153,7 +156,12 @@ export function dtmsRecordText(r: DecisionRecord): string {
  * it went with (the venue fills them within a bar), Warden's own close, or neither (by hand, a stop
  * out of the bar's range, or a venue that does not say).
  */
-export function closedHow(p: Pick<Position, 'side' | 'sl' | 'tp'>, bar: Bar | undefined, closedByWarden: string, f: Formats): string {
+export function closedHow(
+  p: Pick<Position, 'side' | 'sl' | 'tp'>,
+  bar: Bar | undefined,
+  closedByWarden: string,
+  f: Formats,
+): string {
   if (closedByWarden !== '') return `closed by Warden (${closedByWarden})`;
   if (bar !== undefined) {
     // Bars are bid prices: a sell's stop and target are reached by the ask (bid + spread).
@@ -162,7 +170,8 @@ export function closedHow(p: Pick<Position, 'side' | 'sl' | 'tp'>, bar: Bar | un
     const high = bar.high + spread;
     const slHit = p.sl !== null && (p.side === 'buy' ? low <= p.sl : high >= p.sl);
     const tpHit = p.tp !== null && (p.side === 'buy' ? high >= p.tp : low <= p.tp);
-    if (slHit && tpHit) return `closed at the venue: SL ${f.price(p.sl)} or TP ${f.price(p.tp)} (the last bar reached both)`;
+    if (slHit && tpHit)
+      return `closed at the venue: SL ${f.price(p.sl)} or TP ${f.price(p.tp)} (the last bar reached both)`;
     if (slHit) return `closed at the venue: SL ${f.price(p.sl)} reached`;
     if (tpHit) return `closed at the venue: TP ${f.price(p.tp)} reached`;
   }
@@ -213,7 +222,20 @@ export class SessionConsole {
       if (r.rule === 'manual') {
         // A trader's change by hand: what changed, from what to what, and from where (the record's note).
         const volume = volumeOf(r.positionId);
-        this.write('info', { event: 'manual', at: r.time, symbol: r.symbol, ticket: ticketOfKey(r.positionId), positionId: r.positionId, side: r.side, ...num('volume', volume), note: r.note }, `${whoText(r.symbol, r.positionId, r.side, volume, formatsOf(this.instrument(r.symbol)))}${GAP}by hand: ${r.note}`);
+        this.write(
+          'info',
+          {
+            event: 'manual',
+            at: r.time,
+            symbol: r.symbol,
+            ticket: ticketOfKey(r.positionId),
+            positionId: r.positionId,
+            side: r.side,
+            ...num('volume', volume),
+            note: r.note,
+          },
+          `${whoText(r.symbol, r.positionId, r.side, volume, formatsOf(this.instrument(r.symbol)))}${GAP}by hand: ${r.note}`,
+        );
         continue;
       }
       if (r.rule !== 'dtms') continue;
@@ -224,7 +246,20 @@ export class SessionConsole {
       const level: Level = r.reason === 'dtms_action_abandoned' ? 'warn' : 'info';
       this.write(
         level,
-        { event: 'dtms', at: r.time, symbol: r.symbol, ticket: ticketOfKey(r.positionId), positionId: r.positionId, side: r.side, ...num('volume', volume), reason: r.reason, from: r.dtmsFrom, state: r.dtmsState, ...num('score', r.score), note: r.note },
+        {
+          event: 'dtms',
+          at: r.time,
+          symbol: r.symbol,
+          ticket: ticketOfKey(r.positionId),
+          positionId: r.positionId,
+          side: r.side,
+          ...num('volume', volume),
+          reason: r.reason,
+          from: r.dtmsFrom,
+          state: r.dtmsState,
+          ...num('score', r.score),
+          note: r.note,
+        },
         `${whoText(r.symbol, r.positionId, r.side, volume, f)}${GAP}${text}`,
       );
     }
@@ -232,15 +267,31 @@ export class SessionConsole {
 
   /** An intent's outcome, as the executor settled it (or left it unknown). */
   settled(s: SettledIntent): void {
-    this.intentLine(s.intent, s.answer, outcomeText(s), s.settled === 'applied' ? 'info' : 'warn', { outcome: s.settled, how: s.how, sends: s.sends, code: s.code, ...(s.settled !== 'applied' ? { refusal: s.reason } : {}), ...(s.openedId !== '' ? { opened: s.openedId } : {}) });
-    if (s.settled === 'applied' && s.intent.kind === 'close' && !closesHedge(s.intent)) this.closing.set(s.intent.positionId, intentLabel(s.intent));
+    this.intentLine(s.intent, s.answer, outcomeText(s), s.settled === 'applied' ? 'info' : 'warn', {
+      outcome: s.settled,
+      how: s.how,
+      sends: s.sends,
+      code: s.code,
+      ...(s.settled !== 'applied' ? { refusal: s.reason } : {}),
+      ...(s.openedId !== '' ? { opened: s.openedId } : {}),
+    });
+    if (s.settled === 'applied' && s.intent.kind === 'close' && !closesHedge(s.intent))
+      this.closing.set(s.intent.positionId, intentLabel(s.intent));
   }
 
   /** An intent settled later than its step: from the journal (the venue had answered) or from the venue's positions. */
   settledLater(it: Intent, outcome: 'applied' | 'rejected', how: 'journal' | 'reconciled', reason: string): void {
-    const text = outcome === 'applied' ? `applied (settled ${how === 'journal' ? 'from the journal' : "from the venue's positions"})` : `REJECTED: ${reason}`;
-    this.intentLine(it, null, text, outcome === 'applied' ? 'info' : 'warn', { outcome, how, ...(outcome !== 'applied' ? { refusal: reason } : {}) });
-    if (outcome === 'applied' && it.kind === 'close' && !closesHedge(it)) this.closing.set(it.positionId, intentLabel(it));
+    const text =
+      outcome === 'applied'
+        ? `applied (settled ${how === 'journal' ? 'from the journal' : "from the venue's positions"})`
+        : `REJECTED: ${reason}`;
+    this.intentLine(it, null, text, outcome === 'applied' ? 'info' : 'warn', {
+      outcome,
+      how,
+      ...(outcome !== 'applied' ? { refusal: reason } : {}),
+    });
+    if (outcome === 'applied' && it.kind === 'close' && !closesHedge(it))
+      this.closing.set(it.positionId, intentLabel(it));
   }
 
   /**
@@ -265,7 +316,24 @@ export class SessionConsole {
     const how = fromLegacy ? 'adopted with its imported rule' : demo ? 'opened by the demo trader, managed' : 'adopted';
     this.write(
       demo ? 'debug' : 'info',
-      { event: 'position', at, symbol: p.symbol, ticket, positionId: key, side: p.side, volume: p.volume, change: 'adopted', entry: p.entryPrice, sl: p.sl, tp: p.tp, tradeType: plan.tradeType, breakevenPct: plan.breakevenPct, partialPct: plan.partialPct, ...(plan.strategy ? { strategy: plan.strategy } : {}), demo },
+      {
+        event: 'position',
+        at,
+        symbol: p.symbol,
+        ticket,
+        positionId: key,
+        side: p.side,
+        volume: p.volume,
+        change: 'adopted',
+        entry: p.entryPrice,
+        sl: p.sl,
+        tp: p.tp,
+        tradeType: plan.tradeType,
+        breakevenPct: plan.breakevenPct,
+        partialPct: plan.partialPct,
+        ...(plan.strategy ? { strategy: plan.strategy } : {}),
+        demo,
+      },
       `${whoText(p.symbol, key, p.side, p.volume, f)}${GAP}${how}: entry ${f.price(p.entryPrice)}, SL ${f.price(p.sl)}, TP ${f.price(p.tp)}; ` +
         `${plan.tradeType} (${plan.tradeTypeReason}), ${plan.strategy ? `template ${plan.strategy} (${plan.strategySource}), ` : ''}breakeven ${decimalText(plan.breakevenPct, 1)}%, partial ${decimalText(plan.partialPct, 1)}%`,
     );
@@ -282,7 +350,23 @@ export class SessionConsole {
     if (!this.on('info')) return;
     const f = formatsOf(this.instrument(p.symbol));
     const text = why !== '' ? `ended: ${why}` : closedHow(p, bar, by, f);
-    this.write('info', { event: 'position', at, symbol: p.symbol, ticket: ticketOfKey(p.id), positionId: p.id, side: p.side, volume: p.volume, change: 'closed', sl: p.sl, tp: p.tp, how: text }, `${whoText(p.symbol, p.id, p.side, p.volume, f)}${GAP}${text}`);
+    this.write(
+      'info',
+      {
+        event: 'position',
+        at,
+        symbol: p.symbol,
+        ticket: ticketOfKey(p.id),
+        positionId: p.id,
+        side: p.side,
+        volume: p.volume,
+        change: 'closed',
+        sl: p.sl,
+        tp: p.tp,
+        how: text,
+      },
+      `${whoText(p.symbol, p.id, p.side, p.volume, f)}${GAP}${text}`,
+    );
   }
 
   /** A DTMS hedge left the venue (its own stop, or a close). */
@@ -290,10 +374,28 @@ export class SessionConsole {
     if (!this.on('info')) return;
     const symbol = parent?.symbol ?? '';
     const of = parent !== undefined ? ` of #${ticketOfKey(parent.id)}` : '';
-    this.write('info', { event: 'position', at, symbol, ticket: hedgeId, change: 'hedge_closed', ...(parent !== undefined ? { hedged: parent.id } : {}) }, `${symbol === '' ? '' : `${symbol} `}#${hedgeId}${GAP}DTMS hedge${of} closed at the venue`);
+    this.write(
+      'info',
+      {
+        event: 'position',
+        at,
+        symbol,
+        ticket: hedgeId,
+        change: 'hedge_closed',
+        ...(parent !== undefined ? { hedged: parent.id } : {}),
+      },
+      `${symbol === '' ? '' : `${symbol} `}#${hedgeId}${GAP}DTMS hedge${of} closed at the venue`,
+    );
   }
 
-  private intentLine(it: Intent, answer: BrokerAnswer | null, outcome: string, level: Level, extra: Record<string, unknown>, whyInLine?: string): void {
+  private intentLine(
+    it: Intent,
+    answer: BrokerAnswer | null,
+    outcome: string,
+    level: Level,
+    extra: Record<string, unknown>,
+    whyInLine?: string,
+  ): void {
     const d = this.decided.get(it.id);
     this.decided.delete(it.id);
     if (!this.on(level)) return;

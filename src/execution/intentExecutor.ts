@@ -74,7 +74,8 @@ export class MemoryJournal implements IntentJournal {
   constructor(private readonly options: { forgetSettled?: boolean } = {}) {}
 
   recordIntent(intent: Intent): void {
-    if (this.rows.has(intent.id)) throw new Error(`intent ${intent.id} is already in the journal: refusing to record it twice`);
+    if (this.rows.has(intent.id))
+      throw new Error(`intent ${intent.id} is already in the journal: refusing to record it twice`);
     this.rows.set(intent.id, { status: 'pending', code: null });
   }
 
@@ -198,8 +199,14 @@ export class IntentExecutor {
    * at a time in the order given: the same journal, answers, settlement and reconciliation, with no
    * promise per request (a replay sends hundreds of thousands). Needs a policy that sends once.
    */
-  executeStepNow(intents: readonly Intent[], engine: SettlingEngine, venue: ImmediateVenue, onSettled?: (s: SettledIntent) => void): SettledIntent[] {
-    if (this.options.retry.maxSends !== 1) throw new Error('IntentExecutor.executeStepNow: only with a policy that sends once (no waiting between sends)');
+  executeStepNow(
+    intents: readonly Intent[],
+    engine: SettlingEngine,
+    venue: ImmediateVenue,
+    onSettled?: (s: SettledIntent) => void,
+  ): SettledIntent[] {
+    if (this.options.retry.maxSends !== 1)
+      throw new Error('IntentExecutor.executeStepNow: only with a policy that sends once (no waiting between sends)');
     const out: SettledIntent[] = [];
     for (const it of intents) {
       const r = this.runNow(it, venue.sendNow);
@@ -228,23 +235,37 @@ export class IntentExecutor {
   }
 
   /** Unknown answers: the venue's positions tell whether each took effect (left unsettled when they cannot be read). */
-  private async reconcileUnknown(unknown: readonly SettledIntent[], engine: SettlingEngine, readPositions: () => Promise<readonly Position[]>): Promise<void> {
+  private async reconcileUnknown(
+    unknown: readonly SettledIntent[],
+    engine: SettlingEngine,
+    readPositions: () => Promise<readonly Position[]>,
+  ): Promise<void> {
     let positions: readonly Position[];
     try {
       positions = await readPositions();
     } catch (err) {
-      this.options.log?.warn({ intents: unknown.map((r) => r.intent.id), error: err instanceof Error ? err.message : String(err) }, 'cannot read the positions to reconcile: the intents stay unknown until they can be read');
+      this.options.log?.warn(
+        { intents: unknown.map((r) => r.intent.id), error: err instanceof Error ? err.message : String(err) },
+        'cannot read the positions to reconcile: the intents stay unknown until they can be read',
+      );
       return;
     }
     this.reconcileWith(unknown, engine, positions);
   }
 
   /** Settles unknown answers from the venue's positions (completed in place). */
-  private reconcileWith(unknown: readonly SettledIntent[], engine: SettlingEngine, positions: readonly Position[]): void {
+  private reconcileWith(
+    unknown: readonly SettledIntent[],
+    engine: SettlingEngine,
+    positions: readonly Position[],
+  ): void {
     for (const r of unknown) {
       const found = engine.reconcile(r.intent.positionId, positions);
       if (found === null) continue;
-      const reason = found.outcome === 'applied' ? "reconciled: the venue's positions show it took effect" : "reconciled: the venue's positions show no effect; decided afresh";
+      const reason =
+        found.outcome === 'applied'
+          ? "reconciled: the venue's positions show it took effect"
+          : "reconciled: the venue's positions show no effect; decided afresh";
       this.settle(r.intent.id, found.outcome, reason);
       r.settled = found.outcome;
       r.how = 'reconciled';
@@ -284,7 +305,8 @@ export class IntentExecutor {
       answer = this.thrown(err);
     }
     const next = this.answered(intent, answer, 1);
-    if (typeof next === 'number') throw new Error('IntentExecutor: a venue answering at once is driven only with a policy that sends once');
+    if (typeof next === 'number')
+      throw new Error('IntentExecutor: a venue answering at once is driven only with a policy that sends once');
     return next;
   }
 
@@ -296,7 +318,18 @@ export class IntentExecutor {
       // Another decision's row: this one is not sent, and the row does not settle it.
       const reason = `intent id ${intent.id} is already in the journal (${prior.status}): another decision's; not sent`;
       this.options.log?.warn({ intent: intent.id, status: prior.status }, 'intent id already in the journal: not sent');
-      return { intent, outcome: 'rejected', answer: null, sends: 0, duplicate: true, code: null, reason, settled: 'unknown', how: 'unsettled', openedId: '' };
+      return {
+        intent,
+        outcome: 'rejected',
+        answer: null,
+        sends: 0,
+        duplicate: true,
+        code: null,
+        reason,
+        settled: 'unknown',
+        how: 'unsettled',
+        openedId: '',
+      };
     }
     this.store.recordIntent(intent, this.options.clock());
     return null;
@@ -304,7 +337,11 @@ export class IntentExecutor {
 
   /** An adapter that threw: the request may have reached the venue, only its positions can tell. */
   private thrown(err: unknown): BrokerAnswer {
-    return { outcome: 'unknown', code: 0, reason: `${this.broker.name}: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      outcome: 'unknown',
+      code: 0,
+      reason: `${this.broker.name}: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 
   /** The venue's answer to send number `sends`, journaled: the result, or the wait before sending again. */
@@ -316,20 +353,59 @@ export class IntentExecutor {
       // realized profit is counted from (a stop move's answer is the market's price, not a fill).
       const fill = intent.kind === 'move_stop' ? undefined : answer.price;
       this.store.markIntent(intent.id, 'applied', code, reason, this.options.clock(), fill);
-      return { intent, outcome: 'applied', answer, sends, duplicate: false, code, reason, settled: 'unknown', how: 'unsettled', openedId: '' };
+      return {
+        intent,
+        outcome: 'applied',
+        answer,
+        sends,
+        duplicate: false,
+        code,
+        reason,
+        settled: 'unknown',
+        how: 'unsettled',
+        openedId: '',
+      };
     }
     if (answer.outcome === 'unknown') {
       this.store.markIntent(intent.id, 'unknown', code, answer.reason, this.options.clock());
-      this.options.log?.warn({ intent: intent.id, code: answer.code, reason: answer.reason }, 'intent outcome unknown: reconciling with the broker');
-      return { intent, outcome: 'unknown', answer, sends, duplicate: false, code, reason: answer.reason, settled: 'unknown', how: 'unsettled', openedId: '' };
+      this.options.log?.warn(
+        { intent: intent.id, code: answer.code, reason: answer.reason },
+        'intent outcome unknown: reconciling with the broker',
+      );
+      return {
+        intent,
+        outcome: 'unknown',
+        answer,
+        sends,
+        duplicate: false,
+        code,
+        reason: answer.reason,
+        settled: 'unknown',
+        how: 'unsettled',
+        openedId: '',
+      };
     }
     const wait = retryDelay(this.options.retry, answer, sends);
     if (wait === null) {
       const reason = `${answer.reason}${answer.retryable ? ' (retryable)' : ''}${sends > 1 ? ` (after ${sends} sends)` : ''}`;
       this.store.markIntent(intent.id, 'rejected', code, reason, this.options.clock());
-      return { intent, outcome: 'rejected', answer, sends, duplicate: false, code, reason, settled: 'unknown', how: 'unsettled', openedId: '' };
+      return {
+        intent,
+        outcome: 'rejected',
+        answer,
+        sends,
+        duplicate: false,
+        code,
+        reason,
+        settled: 'unknown',
+        how: 'unsettled',
+        openedId: '',
+      };
     }
-    this.options.log?.info({ intent: intent.id, code: answer.code, reason: answer.reason, waitMs: wait, send: sends }, 'retryable refusal: sending again');
+    this.options.log?.info(
+      { intent: intent.id, code: answer.code, reason: answer.reason, waitMs: wait, send: sends },
+      'retryable refusal: sending again',
+    );
     return wait;
   }
 }

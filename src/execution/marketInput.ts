@@ -9,7 +9,8 @@ import type { TimeframeHistory } from '../features/warmUp.ts';
 /** Why a quote is not a price ('' when it is): a time that is not one, bid or ask not a positive number, or crossed (bid above ask). */
 export function quoteProblem(q: BrokerQuote): string {
   if (!Number.isFinite(q.time)) return `quote time ${q.time} is not a time`;
-  if (!(Number.isFinite(q.bid) && q.bid > 0 && Number.isFinite(q.ask) && q.ask > 0)) return `quote has a price that is not a positive number (bid ${q.bid}, ask ${q.ask})`;
+  if (!(Number.isFinite(q.bid) && q.bid > 0 && Number.isFinite(q.ask) && q.ask > 0))
+    return `quote has a price that is not a positive number (bid ${q.bid}, ask ${q.ask})`;
   if (q.bid > q.ask) return `quote is crossed (bid ${q.bid} above ask ${q.ask})`;
   return '';
 }
@@ -18,9 +19,12 @@ export function quoteProblem(q: BrokerQuote): string {
 export function barProblem(bar: Bar, lastCloseTime: number, baseMs: number): string {
   const { open, high, low, close } = bar;
   if (!Number.isFinite(bar.time)) return `bar time ${bar.time} is not a time`;
-  if (![open, high, low, close].every((x) => Number.isFinite(x) && x > 0)) return `bar at ${new Date(bar.time).toISOString()} has a price that is not a positive number (${open}/${high}/${low}/${close})`;
-  if (high < low || high < Math.max(open, close) || low > Math.min(open, close)) return `bar at ${new Date(bar.time).toISOString()} is not a bar (high ${high}, low ${low}, open ${open}, close ${close})`;
-  if (bar.time + baseMs <= lastCloseTime) return `bar at ${new Date(bar.time).toISOString()} is not after the last one (closed ${new Date(lastCloseTime).toISOString()})`;
+  if (![open, high, low, close].every((x) => Number.isFinite(x) && x > 0))
+    return `bar at ${new Date(bar.time).toISOString()} has a price that is not a positive number (${open}/${high}/${low}/${close})`;
+  if (high < low || high < Math.max(open, close) || low > Math.min(open, close))
+    return `bar at ${new Date(bar.time).toISOString()} is not a bar (high ${high}, low ${low}, open ${open}, close ${close})`;
+  if (bar.time + baseMs <= lastCloseTime)
+    return `bar at ${new Date(bar.time).toISOString()} is not after the last one (closed ${new Date(lastCloseTime).toISOString()})`;
   return '';
 }
 
@@ -32,7 +36,13 @@ const isBarList = (h: readonly Bar[] | TimeframeHistory): h is readonly Bar[] =>
  * cannot be folded. `lastBarAt` (close time of the last bar folded per symbol) is kept up to date.
  * Returns the latest close folded (-Infinity: none).
  */
-export function foldHistory(engine: ExitEngine, history: ReadonlyMap<string, readonly Bar[] | TimeframeHistory>, base: Timeframe, baseMs: number, lastBarAt: Map<string, number>): number {
+export function foldHistory(
+  engine: ExitEngine,
+  history: ReadonlyMap<string, readonly Bar[] | TimeframeHistory>,
+  base: Timeframe,
+  baseMs: number,
+  lastBarAt: Map<string, number>,
+): number {
   const scratch: Intent[] = [];
   let time = Number.NEGATIVE_INFINITY;
   for (const [symbol, given] of history) {

@@ -30,11 +30,18 @@ export class QuoteGate {
    */
   skip(symbol: string, q: BrokerQuote): QuoteSkip | null {
     const engine = this.engine;
-    if (engine.instrument(symbol) === undefined) return { kind: 'symbol', why: `${symbol} is not an instrument this session manages` };
+    if (engine.instrument(symbol) === undefined)
+      return { kind: 'symbol', why: `${symbol} is not an instrument this session manages` };
     const lastBar = this.lastBarAt.get(symbol) ?? Number.NEGATIVE_INFINITY;
-    if (q.time < lastBar) return { kind: 'stale', why: `quote at ${new Date(q.time).toISOString()} is older than the last bar's close (${new Date(lastBar).toISOString()})` };
-    if (q.time <= (this.lastQuoteAt.get(symbol) ?? Number.NEGATIVE_INFINITY)) return { kind: 'repeat', why: `quote at ${new Date(q.time).toISOString()} is not after the last quote taken` };
-    if (engine.hedgeIds().length === 0 && !engine.positionIds().some((id) => engine.position(id)?.symbol === symbol)) return { kind: 'nothing', why: 'nothing to decide on this symbol' };
+    if (q.time < lastBar)
+      return {
+        kind: 'stale',
+        why: `quote at ${new Date(q.time).toISOString()} is older than the last bar's close (${new Date(lastBar).toISOString()})`,
+      };
+    if (q.time <= (this.lastQuoteAt.get(symbol) ?? Number.NEGATIVE_INFINITY))
+      return { kind: 'repeat', why: `quote at ${new Date(q.time).toISOString()} is not after the last quote taken` };
+    if (engine.hedgeIds().length === 0 && !engine.positionIds().some((id) => engine.position(id)?.symbol === symbol))
+      return { kind: 'nothing', why: 'nothing to decide on this symbol' };
     return null;
   }
 

@@ -71,7 +71,13 @@ export function wardenBook(intents: readonly StoredIntent[], fills: readonly Int
     else if (closesHedge(it)) hedgeCloses.push({ fill, ticket: it.targetId });
     else if (it.targetId === '' || it.targetId === ticket) closes.push(fill);
   }
-  const hedges: WardenHedge[] = opens.map((o, i) => ({ ticket: hedgeCloses[i]?.ticket ?? null, side: o.side, volume: o.fill.volume, open: o.fill, close: hedgeCloses[i]?.fill ?? null }));
+  const hedges: WardenHedge[] = opens.map((o, i) => ({
+    ticket: hedgeCloses[i]?.ticket ?? null,
+    side: o.side,
+    volume: o.fill.volume,
+    open: o.fill,
+    close: hedgeCloses[i]?.fill ?? null,
+  }));
   return { closes, hedges };
 }
 
@@ -89,7 +95,12 @@ export function hedgeProfit(h: WardenHedge, contractSize: number): number | null
  * What Warden's requests realized so far on a position entered at `entry`: its partial (and whole)
  * closes, and its hedges closed. Hedges still open count nothing yet.
  */
-export function realizedSoFar(book: WardenBook, side: Side, entry: number, contractSize: number): { closes: number; hedges: number; total: number; fromDecision: boolean } {
+export function realizedSoFar(
+  book: WardenBook,
+  side: Side,
+  entry: number,
+  contractSize: number,
+): { closes: number; hedges: number; total: number; fromDecision: boolean } {
   let closes = 0;
   let hedges = 0;
   let fromDecision = false;

@@ -16,12 +16,18 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxSends: 3, baseDelayMs: 500, rateLimitDelayMs: 2_000, maxDelayMs: 10_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxSends: 3,
+  baseDelayMs: 500,
+  rateLimitDelayMs: 2_000,
+  maxDelayMs: 10_000,
+};
 
 /** The wait before sending again after `answer` to send number `sends` (1-based); null: do not send again. */
 export function retryDelay(policy: RetryPolicy, answer: BrokerAnswer, sends: number): number | null {
   if (answer.outcome !== 'rejected' || !answer.retryable || sends >= policy.maxSends) return null;
-  if (answer.retryAfterMs !== undefined && Number.isFinite(answer.retryAfterMs)) return Math.min(Math.max(0, answer.retryAfterMs), policy.maxDelayMs);
+  if (answer.retryAfterMs !== undefined && Number.isFinite(answer.retryAfterMs))
+    return Math.min(Math.max(0, answer.retryAfterMs), policy.maxDelayMs);
   const base = answer.code === RETCODE.TOO_MANY_REQUESTS ? policy.rateLimitDelayMs : policy.baseDelayMs;
   return Math.min(base * 2 ** (sends - 1), policy.maxDelayMs);
 }

@@ -50,14 +50,21 @@ export class SessionHealth {
     while (this.rejections.length > 0 && this.rejections[0]!.at < now - REJECTION_WINDOW_MS) this.rejections.shift();
     const problems: string[] = [];
     if (storeTrouble !== null) {
-      problems.push(`the store cannot be written since ${new Date(storeTrouble.since).toISOString()} (${storeTrouble.reason}; ${storeTrouble.attempts} tries): nothing is decided or sent until it can`);
+      problems.push(
+        `the store cannot be written since ${new Date(storeTrouble.since).toISOString()} (${storeTrouble.reason}; ${storeTrouble.attempts} tries): nothing is decided or sent until it can`,
+      );
     }
-    if (this.stepFailure !== null) problems.push(`the last step failed at ${new Date(this.stepFailure.at).toISOString()}: ${this.stepFailure.message}`);
+    if (this.stepFailure !== null)
+      problems.push(
+        `the last step failed at ${new Date(this.stepFailure.at).toISOString()}: ${this.stepFailure.message}`,
+      );
     if (this.quoteProblems !== null) problems.push(...this.quoteProblems());
     const lag = this.lagSource?.() ?? null;
     const maxLagMs = config.execution.maxLagSec * 1000;
     if (lag !== null && lag.lagMs > maxLagMs) {
-      problems.push(`the engine is ${Math.round(lag.lagMs / 1000)} s behind the market (${lag.barsBehind} bar(s) waiting; limit ${maxLagMs / 1000} s)`);
+      problems.push(
+        `the engine is ${Math.round(lag.lagMs / 1000)} s behind the market (${lag.barsBehind} bar(s) waiting; limit ${maxLagMs / 1000} s)`,
+      );
     }
     return assessHealth({
       now,
@@ -67,7 +74,11 @@ export class SessionHealth {
       positions: engine.openPositions,
       hedges: engine.hedgeIds().length,
       breakers: this.parts.breakers.open(now),
-      feeds: instruments.map((i) => ({ symbol: i.symbol, lastBarAt: this.parts.lastBarAt.get(i.symbol) ?? Number.NaN, crypto: i.crypto })),
+      feeds: instruments.map((i) => ({
+        symbol: i.symbol,
+        lastBarAt: this.parts.lastBarAt.get(i.symbol) ?? Number.NaN,
+        crypto: i.crypto,
+      })),
       staleAfterMs: this.staleAfterMs,
       features: instruments.map((i) => ({ symbol: i.symbol, ...engine.readiness(i.symbol) })),
       // Where a rule without data waits (a real account), features still warming up degrade health.
@@ -79,7 +90,14 @@ export class SessionHealth {
 
   private unresolvedNow(): IntentHealth[] {
     try {
-      this.unresolved = this.parts.store.unresolvedIntents().map((i) => ({ id: i.intent.id, positionId: i.intent.positionId, status: i.status, at: i.recordedAt, code: i.code, reason: i.reason }));
+      this.unresolved = this.parts.store.unresolvedIntents().map((i) => ({
+        id: i.intent.id,
+        positionId: i.intent.positionId,
+        status: i.status,
+        at: i.recordedAt,
+        code: i.code,
+        reason: i.reason,
+      }));
     } catch (err) {
       if (!isStoreOutage(err)) throw err;
     }

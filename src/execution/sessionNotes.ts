@@ -14,7 +14,16 @@ export class BufferedSink implements DecisionSink {
 }
 
 /** A 'lifetime' record (the session's own: lifetimes, journal conflicts, clock jumps). */
-export function sessionNote(time: number, positionId: string, symbol: string, side: Position['side'], reason: DecisionRecord['reason'], note: string, intentId = '', price = Number.NaN): DecisionRecord {
+export function sessionNote(
+  time: number,
+  positionId: string,
+  symbol: string,
+  side: Position['side'],
+  reason: DecisionRecord['reason'],
+  note: string,
+  intentId = '',
+  price = Number.NaN,
+): DecisionRecord {
   const r = startRecord(newDecisionRecord(), time, { positionId, symbol, side }, 'lifetime');
   r.outcome = 'info';
   r.reason = reason;
@@ -49,7 +58,8 @@ export class ClockWatch {
     if (Number.isFinite(clockMoved)) {
       let what = '';
       if (clockMoved < -CLOCK_BACK_TOLERANCE_MS) what = `went back ${Math.round(-clockMoved / 1000)} s`;
-      else if (Number.isFinite(marketMoved) && clockMoved - Math.max(0, marketMoved) > CLOCK_AHEAD_TOLERANCE_MS) what = `moved ${Math.round(clockMoved / 1000)} s while the market moved ${Math.round(marketMoved / 1000)} s`;
+      else if (Number.isFinite(marketMoved) && clockMoved - Math.max(0, marketMoved) > CLOCK_AHEAD_TOLERANCE_MS)
+        what = `moved ${Math.round(clockMoved / 1000)} s while the market moved ${Math.round(marketMoved / 1000)} s`;
       if (what !== '') {
         const note = `the session clock ${what} (from ${new Date(this.lastClock).toISOString()} to ${new Date(now).toISOString()}): journal and health times around here follow the clock; decisions follow the bars`;
         jump = { note, from: this.lastClock, to: now, marketMs: marketMoved };

@@ -22,7 +22,8 @@ import type { Bar, Intent, Position } from '../domain/types.ts';
 import { sideSign } from '../domain/types.ts';
 
 /** A position's would-be result beside its actual one, in R and in price units times volume. */
-export interface ShadowScore extends Pick<ShadowPosition, 'ticket' | 'symbol' | 'side' | 'entryPrice' | 'openTime' | 'virtual' | 'decisions'> {
+export interface ShadowScore
+  extends Pick<ShadowPosition, 'ticket' | 'symbol' | 'side' | 'entryPrice' | 'openTime' | 'virtual' | 'decisions'> {
   /** The stop Warden would have now (null: the venue's), and the venue's. */
   wouldBeSl: number | null;
   venueSl: number | null;
@@ -97,7 +98,11 @@ export class ShadowBook {
    * the venue's news: a position seen for the first time, a stop or volume the trader changed, a
    * position gone (its actual exit, at `bar` when one is given: see the header).
    */
-  overlay(venue: readonly Position[], now: number, priceOf: (symbol: string) => { bid: number; ask: number; bar: Bar | null }): Position[] {
+  overlay(
+    venue: readonly Position[],
+    now: number,
+    priceOf: (symbol: string) => { bid: number; ask: number; bar: Bar | null },
+  ): Position[] {
     const out: Position[] = [];
     const seen = new Set<string>();
     for (const p of venue) {
@@ -214,7 +219,12 @@ export class ShadowBook {
         if (s.virtual) this.retire(s);
       }
     } else if (intent.kind === 'close') {
-      s.shadowExit = { time: now, price: exitPrice, how: 'close', by: intent.rule === 'dtms' && intent.action !== '' ? `dtms ${intent.action}` : intent.rule };
+      s.shadowExit = {
+        time: now,
+        price: exitPrice,
+        how: 'close',
+        by: intent.rule === 'dtms' && intent.action !== '' ? `dtms ${intent.action}` : intent.rule,
+      };
       if (s.virtual) this.retire(s);
     }
     return '';
@@ -225,7 +235,12 @@ export class ShadowBook {
     const s = this.byTicket.get(ticket) ?? this.ended.find((e) => e.ticket === ticket);
     const e = s?.shadowExit;
     if (!s || !e || s.actualExit !== null) return '';
-    const what = e.how === 'stop' ? `its would-be stop (${e.by}) was hit at ${e.price}` : e.how === 'close' ? `Warden would have closed it (${e.by}) at ${e.price}` : 'promoted to live';
+    const what =
+      e.how === 'stop'
+        ? `its would-be stop (${e.by}) was hit at ${e.price}`
+        : e.how === 'close'
+          ? `Warden would have closed it (${e.by}) at ${e.price}`
+          : 'promoted to live';
     return `shadow: ${what}; the position is still open at the venue, as the trader left it`;
   }
 
@@ -240,7 +255,8 @@ export class ShadowBook {
     const tickets: string[] = [];
     for (const s of [...this.byTicket.values()]) {
       if (s.symbol !== symbol) continue;
-      if (s.shadowExit === null) s.shadowExit = { time: now, price: s.lastPrice, how: 'promoted', by: 'promotion to live' };
+      if (s.shadowExit === null)
+        s.shadowExit = { time: now, price: s.lastPrice, how: 'promoted', by: 'promotion to live' };
       if (s.virtual) this.retire(s);
       else tickets.push(s.ticket);
     }
@@ -255,12 +271,18 @@ export class ShadowBook {
 
   /** Every position the book knows, open ones first (by ticket), then the ended ones, newest first. */
   scores(): ShadowScore[] {
-    const open = [...this.byTicket.values()].sort((a, b) => a.openTime - b.openTime || a.ticket.localeCompare(b.ticket));
+    const open = [...this.byTicket.values()].sort(
+      (a, b) => a.openTime - b.openTime || a.ticket.localeCompare(b.ticket),
+    );
     return [...open, ...[...this.ended].reverse()].map(scoreOf);
   }
 
   snapshot(): ShadowBookSnapshot {
-    return { promoted: [...this.promoted].sort(), positions: [...this.ended, ...this.byTicket.values()].map((p) => structuredClone(p)), virtualSeq: this.virtualSeq };
+    return {
+      promoted: [...this.promoted].sort(),
+      positions: [...this.ended, ...this.byTicket.values()].map((p) => structuredClone(p)),
+      virtualSeq: this.virtualSeq,
+    };
   }
 
   committed(): void {
@@ -289,9 +311,17 @@ export class ShadowBook {
     const buy = s.side === 'buy';
     const low = bar === null ? Number.NaN : buy ? bar.low : bar.low + spread;
     const high = bar === null ? Number.NaN : buy ? bar.high : bar.high + spread;
-    if (s.venueSl !== null && (buy ? low <= s.venueSl : high >= s.venueSl)) exit = { time: now, price: s.venueSl, how: 'stop', by: 'the venue stop' };
-    else if (s.venueTp !== null && (buy ? high >= s.venueTp : low <= s.venueTp)) exit = { time: now, price: s.venueTp, how: 'target', by: 'the venue target' };
-    else exit = { time: now, price: bar !== null ? (buy ? bar.close : bar.close + spread) : buy ? px.bid : px.ask, how: 'close', by: 'closed at the venue' };
+    if (s.venueSl !== null && (buy ? low <= s.venueSl : high >= s.venueSl))
+      exit = { time: now, price: s.venueSl, how: 'stop', by: 'the venue stop' };
+    else if (s.venueTp !== null && (buy ? high >= s.venueTp : low <= s.venueTp))
+      exit = { time: now, price: s.venueTp, how: 'target', by: 'the venue target' };
+    else
+      exit = {
+        time: now,
+        price: bar !== null ? (buy ? bar.close : bar.close + spread) : buy ? px.bid : px.ask,
+        how: 'close',
+        by: 'closed at the venue',
+      };
     if (!Number.isFinite(exit.price)) exit.price = s.lastPrice;
     s.actualExit = exit;
     // Still open in the would-be copy: the venue's exit is its exit too (the same stop or target).
@@ -336,7 +366,17 @@ function newShadowPosition(p: Position, now: number): ShadowPosition {
 }
 
 function virtualPosition(s: ShadowPosition): Position {
-  return { id: s.ticket, symbol: s.symbol, side: s.side, volume: round8(s.initialVolume - closedOf(s.closed)), entryPrice: s.entryPrice, sl: s.sl, tp: null, openTime: s.openTime, comment: s.comment };
+  return {
+    id: s.ticket,
+    symbol: s.symbol,
+    side: s.side,
+    volume: round8(s.initialVolume - closedOf(s.closed)),
+    entryPrice: s.entryPrice,
+    sl: s.sl,
+    tp: null,
+    openTime: s.openTime,
+    comment: s.comment,
+  };
 }
 
 const round8 = (x: number): number => Math.round(x * 1e8) / 1e8;
@@ -361,7 +401,8 @@ export function scoreOf(s: ShadowPosition): ShadowScore {
   const shadowMove = moveOf(s, s.closed, shadowRest);
   const actualMove = s.virtual ? 0 : moveOf(s, s.venueClosed, actualRest);
   const unit = s.risk * s.initialVolume;
-  const r = (m: number): number | null => (unit > 0 && Number.isFinite(m) ? Math.round((m / unit) * 1000) / 1000 : null);
+  const r = (m: number): number | null =>
+    unit > 0 && Number.isFinite(m) ? Math.round((m / unit) * 1000) / 1000 : null;
   return {
     ticket: s.ticket,
     symbol: s.symbol,
@@ -388,7 +429,8 @@ export function scoreOf(s: ShadowPosition): ShadowScore {
 export function shadowTotals(scores: readonly ShadowScore[]): ShadowTotals {
   const paired = scores.filter((s) => !s.virtual && s.shadowR !== null && s.actualR !== null);
   const diffs = paired.map((s) => s.shadowR! - s.actualR!);
-  const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+  const mean = (xs: readonly number[]): number | null =>
+    xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
   const dm = mean(diffs);
   let se: number | null = null;
   if (dm !== null && diffs.length > 1) {

@@ -13,7 +13,14 @@ import type { VenueSync } from './venueSync.ts';
  * record (among `buffered`) says so (outcome 'shadow'), and the engine takes it as done, as it would a
  * venue's "applied". They leave `intents` (nothing of them is journaled or sent). Returns how many.
  */
-export function applyInShadow(shadow: ShadowBook, intents: Intent[], now: number, engine: ExitEngine, buffered: readonly DecisionRecord[], lines: SessionConsole): number {
+export function applyInShadow(
+  shadow: ShadowBook,
+  intents: Intent[],
+  now: number,
+  engine: ExitEngine,
+  buffered: readonly DecisionRecord[],
+  lines: SessionConsole,
+): number {
   let applied = 0;
   for (let i = 0; i < intents.length; i++) {
     const it = intents[i]!;
@@ -56,13 +63,18 @@ export function promoteToLive(shadow: ShadowBook, symbol: string, now: number, p
   const ended: string[] = [];
   // Would-be hedges first: their positions' defences forget them, and none is left as an orphan to close.
   for (const h of engine.hedgeIds()) {
-    if (h.startsWith('shadow:') && engine.position(engine.hedgedPosition(h) ?? '')?.symbol === symbol) engine.untrack(h);
+    if (h.startsWith('shadow:') && engine.position(engine.hedgedPosition(h) ?? '')?.symbol === symbol)
+      engine.untrack(h);
   }
   for (const ticket of tickets) {
     const key = parts.managedKey(ticket);
     if (key === undefined) continue;
     engine.untrack(key);
-    const change = venue.book.end(ticket, now, 'promoted from shadow to live: managed afresh from the stop and volume the venue holds');
+    const change = venue.book.end(
+      ticket,
+      now,
+      'promoted from shadow to live: managed afresh from the stop and volume the venue holds',
+    );
     if (change) venue.recordLifetime(change, now);
     ended.push(key);
   }

@@ -46,11 +46,15 @@ export function claimStore(store: WardenStore, me: StoreClaimant, clock: () => n
     if (holder !== null && !(holder.pid === me.pid && holder.host === me.host)) {
       const since = new Date(holder.startedAt).toISOString();
       if (holder.host === me.host && me.alive(holder.pid)) {
-        throw new StoreInUseError(`${store.location} is in use by another Warden session (process ${holder.pid}, started ${since}); stop it first, or use another store`);
+        throw new StoreInUseError(
+          `${store.location} is in use by another Warden session (process ${holder.pid}, started ${since}); stop it first, or use another store`,
+        );
       }
       const last = store.health()?.at ?? Number.NEGATIVE_INFINITY;
       if (holder.host !== me.host && clock() - last < OTHER_HOST_SILENT_MS) {
-        throw new StoreInUseError(`${store.location} is in use by a Warden session on ${holder.host} (process ${holder.pid}, started ${since}, last report ${Math.round((clock() - last) / 1000)} s ago)`);
+        throw new StoreInUseError(
+          `${store.location} is in use by a Warden session on ${holder.host} (process ${holder.pid}, started ${since}, last report ${Math.round((clock() - last) / 1000)} s ago)`,
+        );
       }
       log?.warn({ holder }, 'taking over the store from a session that is no longer running');
     }

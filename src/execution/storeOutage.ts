@@ -26,7 +26,17 @@ export function isStoreOutage(err: unknown): boolean {
   if (err instanceof StoreError) return err.code === 'io';
   if (typeof err !== 'object' || err === null || !('code' in err) || typeof err.code !== 'string') return false;
   const code = err.code;
-  return code === 'SQLITE_FULL' || code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_LOCKED_') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PROTOCOL';
+  return (
+    code === 'SQLITE_FULL' ||
+    code === 'SQLITE_BUSY' ||
+    code.startsWith('SQLITE_BUSY_') ||
+    code === 'SQLITE_LOCKED' ||
+    code.startsWith('SQLITE_LOCKED_') ||
+    code.startsWith('SQLITE_IOERR') ||
+    code === 'SQLITE_CANTOPEN' ||
+    code.startsWith('SQLITE_READONLY') ||
+    code === 'SQLITE_PROTOCOL'
+  );
 }
 
 export interface StoreTrouble {
@@ -62,13 +72,19 @@ export class StoreOutage {
         if (this.trouble !== null) {
           const t = this.trouble;
           this.trouble = null;
-          this.log?.info({ since: new Date(t.since).toISOString(), attempts: t.attempts }, 'the store can be written again: the session goes on');
+          this.log?.info(
+            { since: new Date(t.since).toISOString(), attempts: t.attempts },
+            'the store can be written again: the session goes on',
+          );
         }
         return;
       } catch (err) {
         if (!isStoreOutage(err)) throw err;
         this.note(err, attempt);
-        if (this.closing) throw new StoreUnavailableError(`the store cannot be written (${describeStoreFailure(err)}) and the session is closing: the step under way is not kept`);
+        if (this.closing)
+          throw new StoreUnavailableError(
+            `the store cannot be written (${describeStoreFailure(err)}) and the session is closing: the step under way is not kept`,
+          );
         await this.pause(Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_FIRST_MS * 2 ** Math.min(attempt - 1, 16)));
       }
     }
@@ -80,7 +96,10 @@ export class StoreOutage {
     const reason = describeStoreFailure(err);
     if (this.trouble === null) {
       this.trouble = { since: this.clock(), reason, attempts: attempt };
-      this.log?.error({ store: this.storeLocation, error: reason }, 'the store cannot be written: waiting for it, nothing is sent meanwhile');
+      this.log?.error(
+        { store: this.storeLocation, error: reason },
+        'the store cannot be written: waiting for it, nothing is sent meanwhile',
+      );
     } else {
       this.trouble.reason = reason;
       this.trouble.attempts = Math.max(this.trouble.attempts + 1, attempt);

@@ -41,7 +41,12 @@ export class StoredEngineState {
       this.saved.set(position.id, '');
       const plan = plans.get(position.id);
       if (plan === undefined || engine.instrument(position.symbol) === undefined) {
-        log?.warn({ positionId: position.id, symbol: position.symbol }, plan === undefined ? 'stored position without a plan: dropped' : 'stored position on an instrument this session does not manage: dropped');
+        log?.warn(
+          { positionId: position.id, symbol: position.symbol },
+          plan === undefined
+            ? 'stored position without a plan: dropped'
+            : 'stored position on an instrument this session does not manage: dropped',
+        );
         continue;
       }
       snap.positions.push({ position, plan, defence: defences.get(position.id) ?? null });
@@ -66,7 +71,12 @@ export class StoredEngineState {
       if (this.saved.get(id) !== json) writes.push({ p, order, json });
     });
     const gone = [...this.saved.keys()].filter((id) => !live.has(id));
-    const state: StoredSessionState = { time: snap.time, hedges: snap.hedges, orphans: snap.orphans, deepChecks: snap.deepChecks };
+    const state: StoredSessionState = {
+      time: snap.time,
+      hedges: snap.hedges,
+      orphans: snap.orphans,
+      deepChecks: snap.deepChecks,
+    };
     return { writes, gone, state, stateJson: toPlainJson(state) };
   }
 

@@ -13,7 +13,13 @@ import type { WardenStore } from '../store/store.ts';
 import type { SessionConsole } from './consoleLines.ts';
 import type { IntentHealth } from './health.ts';
 import type { IntentExecutor } from './intentExecutor.ts';
-import { END_GONE, endReused, PositionLifetimes, type EndedLifetime, type LifetimeChange } from './positionLifetimes.ts';
+import {
+  END_GONE,
+  endReused,
+  PositionLifetimes,
+  type EndedLifetime,
+  type LifetimeChange,
+} from './positionLifetimes.ts';
 import { sessionNote } from './sessionNotes.ts';
 import type { ShadowBook } from './shadowBook.ts';
 
@@ -75,7 +81,9 @@ export class VenueSync {
 
   /** A lifetime change as a decision record of its position. */
   recordLifetime(c: LifetimeChange, now: number): void {
-    this.parts.record(sessionNote(now, c.lifetime.key, c.lifetime.symbol, c.lifetime.side, c.reason, c.note, '', c.lifetime.entryPrice));
+    this.parts.record(
+      sessionNote(now, c.lifetime.key, c.lifetime.symbol, c.lifetime.side, c.reason, c.note, '', c.lifetime.entryPrice),
+    );
   }
 
   /**
@@ -88,7 +96,9 @@ export class VenueSync {
     return venue.map((p) => {
       if (engine.isHedge(p.id)) return p;
       const l = this.book.of(p.id);
-      return l !== undefined && engine.plan(l.key) !== undefined && this.book.isSame(l, engine.position(l.key), p) ? PositionLifetimes.managed(p, l.key) : p;
+      return l !== undefined && engine.plan(l.key) !== undefined && this.book.isSame(l, engine.position(l.key), p)
+        ? PositionLifetimes.managed(p, l.key)
+        : p;
     });
   }
 
@@ -99,16 +109,27 @@ export class VenueSync {
    */
   settleOutstanding(positions: readonly Position[], when: string, settled: SyncReport['settled']): void {
     // `positions`: the venue's, with the managed ones under their lifetime key (asManaged).
-    for (const { positionId, intentId } of this.parts.engine.pendingIntents()) this.settleOne(positionId, intentId, positions, when, settled);
+    for (const { positionId, intentId } of this.parts.engine.pendingIntents())
+      this.settleOne(positionId, intentId, positions, when, settled);
     this.unsettled = false;
   }
 
-  private settleOne(positionId: string, intentId: string, positions: readonly Position[], when: string, settled: SyncReport['settled']): void {
+  private settleOne(
+    positionId: string,
+    intentId: string,
+    positions: readonly Position[],
+    when: string,
+    settled: SyncReport['settled'],
+  ): void {
     const { engine, executor, lines } = this.parts;
     const journaled = this.parts.store.intent(intentId);
     if (journaled !== null && (journaled.status === 'applied' || journaled.status === 'rejected')) {
       const it = journaled.intent;
-      const opened = it.kind === 'open' && journaled.status === 'applied' ? (positions.find((p) => p.comment === it.comment && !engine.isHedge(p.id) && engine.plan(p.id) === undefined)?.id ?? '') : '';
+      const opened =
+        it.kind === 'open' && journaled.status === 'applied'
+          ? (positions.find((p) => p.comment === it.comment && !engine.isHedge(p.id) && engine.plan(p.id) === undefined)
+              ?.id ?? '')
+          : '';
       engine.resolve(positionId, intentId, journaled.status, opened, journaled.reason);
       settled.push({ intentId, positionId, outcome: journaled.status, how: 'journal' });
       lines.settledLater(it, journaled.status, 'journal', journaled.reason);
@@ -116,12 +137,24 @@ export class VenueSync {
     }
     const outcome = engine.reconcile(positionId, positions)?.outcome ?? null;
     if (outcome === null) return;
-    const reason = outcome === 'applied' ? `reconciled ${when}: the broker's positions show it took effect` : `reconciled ${when}: the broker's positions show no effect; decided afresh`;
+    const reason =
+      outcome === 'applied'
+        ? `reconciled ${when}: the broker's positions show it took effect`
+        : `reconciled ${when}: the broker's positions show no effect; decided afresh`;
     if (journaled !== null) {
       executor.settle(intentId, outcome, reason);
       lines.settledLater(journaled.intent, outcome, 'reconciled', reason);
-      if (outcome === 'rejected') this.parts.rejections.push({ id: intentId, positionId, status: 'rejected', at: this.parts.clock(), code: journaled.code, reason });
-    } else this.parts.log?.warn({ intent: intentId, positionId }, 'an intent the engine waited on is not in the journal');
+      if (outcome === 'rejected')
+        this.parts.rejections.push({
+          id: intentId,
+          positionId,
+          status: 'rejected',
+          at: this.parts.clock(),
+          code: journaled.code,
+          reason,
+        });
+    } else
+      this.parts.log?.warn({ intent: intentId, positionId }, 'an intent the engine waited on is not in the journal');
     settled.push({ intentId, positionId, outcome, how: 'reconciled' });
   }
 
@@ -153,16 +186,27 @@ export class VenueSync {
       if (present.has(key)) continue;
       const plan = engine.plan(key)!;
       // Its pending intent first: a close shows as the absence, a stop move did not happen.
-      if (plan.pending) this.settleOne(key, plan.pending.id, managed, 'as the position left the venue', report?.settled ?? []);
+      if (plan.pending)
+        this.settleOne(key, plan.pending.id, managed, 'as the position left the venue', report?.settled ?? []);
       const last = { position: engine.position(key), hedgeId: engine.defence(key)?.tracked.hedgeId ?? null };
       engine.untrack(key);
       const reused = fresh.some((p) => p.id === plan.ticket);
       const shadowEnd = reused ? '' : (shadow?.endReason(plan.ticket) ?? '');
       if (last.position !== undefined) {
-        const why = reused ? endReused(plan.ticket) : shadowEnd !== '' ? shadowEnd : report !== null ? 'not at the venue at start (closed while Warden was away)' : '';
+        const why = reused
+          ? endReused(plan.ticket)
+          : shadowEnd !== ''
+            ? shadowEnd
+            : report !== null
+              ? 'not at the venue at start (closed while Warden was away)'
+              : '';
         lines.closed(last.position, now, this.parts.lastBars.get(last.position.symbol), why);
       }
-      const change = this.book.end(plan.ticket, now, reused ? endReused(plan.ticket) : shadowEnd !== '' ? shadowEnd : END_GONE);
+      const change = this.book.end(
+        plan.ticket,
+        now,
+        reused ? endReused(plan.ticket) : shadowEnd !== '' ? shadowEnd : END_GONE,
+      );
       if (change) this.recordLifetime(change, now);
       if (change && shadowEnd === '') this.endedAtVenue.push({ lifetime: change.lifetime, plan, ...last });
     }
@@ -185,7 +229,8 @@ export class VenueSync {
       } else engine.track(m, now);
       report?.adopted.push(lifetime.key);
       const plan = engine.plan(lifetime.key);
-      if (plan !== undefined) lines.adopted(p, lifetime.key, plan, now, legacy !== null && legacy.rule.symbol === p.symbol);
+      if (plan !== undefined)
+        lines.adopted(p, lifetime.key, plan, now, legacy !== null && legacy.rule.symbol === p.symbol);
     }
     for (const h of engine.hedgeIds()) {
       if (present.has(h)) continue;

@@ -50,7 +50,15 @@ const FACTOR_ENTRIES = Object.entries(TRIGGER_FACTORS) as [TriggerFactor, number
 export const ALL_TRIGGERS = FACTOR_ENTRIES.reduce((m, [, bit]) => m | bit, 0);
 
 /** The config's `exits.triggers` switches as a TRIGGER_FACTORS mask. */
-export function enabledTriggers(t: { rmagStretched: boolean; qualityTrend: boolean; squeeze: boolean; fakeMomentum: boolean; mtfAligned: boolean; liquidityRisk: boolean; vwapOuter: boolean }): number {
+export function enabledTriggers(t: {
+  rmagStretched: boolean;
+  qualityTrend: boolean;
+  squeeze: boolean;
+  fakeMomentum: boolean;
+  mtfAligned: boolean;
+  liquidityRisk: boolean;
+  vwapOuter: boolean;
+}): number {
   return (
     (t.rmagStretched ? TRIGGER_FACTORS.rmag_stretched : 0) |
     (t.qualityTrend ? TRIGGER_FACTORS.quality_trend : 0) |
@@ -111,7 +119,11 @@ export function advancedTriggers(
   // 1. RMAG stretched in the trade's favour.
   const enabledRules = params.enabled;
   const rmagNoData = strict && (Number.isNaN(f.ema200Atr) || Number.isNaN(f.vwapAtr));
-  const stretched = (enabledRules & TRIGGER_FACTORS.rmag_stretched) !== 0 && (rmagNoData || gt(direction * f.ema200Atr, params.rmagThreshold) || gt(direction * f.vwapAtr, params.vwapFactor * params.rmagThreshold));
+  const stretched =
+    (enabledRules & TRIGGER_FACTORS.rmag_stretched) !== 0 &&
+    (rmagNoData ||
+      gt(direction * f.ema200Atr, params.rmagThreshold) ||
+      gt(direction * f.vwapAtr, params.vwapFactor * params.rmagThreshold));
   if (stretched && rmagNoData) noData |= TRIGGER_FACTORS.rmag_stretched;
   if (stretched) {
     breakevenPct = params.tightenBreakevenPct;
@@ -119,7 +131,13 @@ export function advancedTriggers(
     factors |= TRIGGER_FACTORS.rmag_stretched;
   }
   // 2. Quality trend in the trade's direction, not stretched.
-  if ((enabledRules & TRIGGER_FACTORS.quality_trend) !== 0 && !stretched && gt(direction * f.ema50Slope, 0.15) && gt(direction * f.ema200Slope, 0.05) && Math.abs(f.ema200Atr) < 1.5) {
+  if (
+    (enabledRules & TRIGGER_FACTORS.quality_trend) !== 0 &&
+    !stretched &&
+    gt(direction * f.ema50Slope, 0.15) &&
+    gt(direction * f.ema200Slope, 0.05) &&
+    Math.abs(f.ema200Atr) < 1.5
+  ) {
     breakevenPct = Math.max(breakevenPct, 40);
     partialPct = Math.max(partialPct, 70);
     factors |= TRIGGER_FACTORS.quality_trend;
@@ -135,7 +153,10 @@ export function advancedTriggers(
   // 4. Fake momentum in the trade's direction.
   const rsiDir = direction === 1 ? f.rsi : 100 - f.rsi;
   const momentumNoData = strict && (Number.isNaN(f.rsi) || Number.isNaN(f.adx));
-  if ((enabledRules & TRIGGER_FACTORS.fake_momentum) !== 0 && (momentumNoData || (gt(rsiDir, 50) && f.adx < 20 && gt(rsiDir / Math.max(f.adx, 1), 3)))) {
+  if (
+    (enabledRules & TRIGGER_FACTORS.fake_momentum) !== 0 &&
+    (momentumNoData || (gt(rsiDir, 50) && f.adx < 20 && gt(rsiDir / Math.max(f.adx, 1), 3)))
+  ) {
     if (momentumNoData) noData |= TRIGGER_FACTORS.fake_momentum;
     breakevenPct = Math.min(breakevenPct, 20);
     partialPct = Math.min(partialPct, 40);
@@ -143,7 +164,11 @@ export function advancedTriggers(
   }
   // 5. Multi-timeframe alignment in the trade's direction, on top of a quality trend.
   const aligned = direction === 1 ? f.mtfUp : f.mtfDown;
-  if ((enabledRules & TRIGGER_FACTORS.mtf_aligned) !== 0 && aligned >= params.mtfMinAligned && factors & TRIGGER_FACTORS.quality_trend) {
+  if (
+    (enabledRules & TRIGGER_FACTORS.mtf_aligned) !== 0 &&
+    aligned >= params.mtfMinAligned &&
+    factors & TRIGGER_FACTORS.quality_trend
+  ) {
     breakevenPct = Math.max(breakevenPct, 40);
     partialPct = Math.max(partialPct, 80);
     factors |= TRIGGER_FACTORS.mtf_aligned;
@@ -152,7 +177,10 @@ export function advancedTriggers(
   const pathLevelAtr = direction === 1 ? (f.pdh - f.price) / f.atr : (f.price - f.pdl) / f.atr;
   const equalInPath = direction === 1 ? f.equalHighsAbove === 1 : f.equalLowsBelow === 1;
   const liquidityNoData = strict && Number.isNaN(pathLevelAtr);
-  if ((enabledRules & TRIGGER_FACTORS.liquidity_risk) !== 0 && (liquidityNoData || (pathLevelAtr >= 0 && pathLevelAtr < 0.5) || equalInPath)) {
+  if (
+    (enabledRules & TRIGGER_FACTORS.liquidity_risk) !== 0 &&
+    (liquidityNoData || (pathLevelAtr >= 0 && pathLevelAtr < 0.5) || equalInPath)
+  ) {
     if (liquidityNoData) noData |= TRIGGER_FACTORS.liquidity_risk;
     breakevenPct = Math.min(breakevenPct, 25);
     partialPct = Math.min(partialPct, 50);
@@ -160,7 +188,10 @@ export function advancedTriggers(
   }
   // 7. VWAP outer zone on the favourable side.
   const vwapNoData = strict && (f.vwapZone < 0 || Number.isNaN(f.vwapAtr));
-  if ((enabledRules & TRIGGER_FACTORS.vwap_outer) !== 0 && (vwapNoData || (f.vwapZone === VWAP_ZONE_OUTER && gt(direction * f.vwapAtr, 0)))) {
+  if (
+    (enabledRules & TRIGGER_FACTORS.vwap_outer) !== 0 &&
+    (vwapNoData || (f.vwapZone === VWAP_ZONE_OUTER && gt(direction * f.vwapAtr, 0)))
+  ) {
     if (vwapNoData) noData |= TRIGGER_FACTORS.vwap_outer;
     breakevenPct = Math.min(breakevenPct, 25);
     partialPct = Math.min(partialPct, 45);

@@ -24,7 +24,8 @@ export function breakevenTarget(
     const offset = ctx.exits.lockOffsetPoints * inst.point;
     return { sl: roundStop(plan.side, plan.entry + direction * (spread + offset), inst.tickSize), buffer: -offset };
   }
-  const buffer = Number.isFinite(atr) && atr > 0 ? atr * bufferMultiplier : (plan.entry * ctx.exits.fallbackBufferPct) / 100;
+  const buffer =
+    Number.isFinite(atr) && atr > 0 ? atr * bufferMultiplier : (plan.entry * ctx.exits.fallbackBufferPct) / 100;
   return { sl: roundStop(plan.side, plan.entry + direction * (spread - buffer), inst.tickSize), buffer };
 }
 
@@ -42,7 +43,11 @@ export function decideBreakeven(
   const atR = Number.isNaN(plan.breakevenR) || !(plan.risk > 0) ? NaN : breakevenTriggerR(plan, pos);
   const byR = !Number.isNaN(atR);
   const reached = byR ? ctx.rAchieved >= atR : ctx.progress >= plan.breakevenPct / 100;
-  if (!reached && repeatsDropped(ctx, plan.lastBreakeven, Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached')) return false;
+  if (
+    !reached &&
+    repeatsDropped(ctx, plan.lastBreakeven, Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached')
+  )
+    return false;
   const record = beginRecord(ctx, plan, 'breakeven');
   record.trigger = byR ? atR : plan.breakevenPct;
   record.atr = f.atr;
@@ -73,7 +78,20 @@ export function decideBreakeven(
     emitRecord(ctx, plan, 'skip', 'freeze_level');
     return false;
   }
-  sendIntent(ctx, plan, pos, out, 'move_stop', 'breakeven', plan.breakevenEpisode + 1, target.sl, 0, byR ? `breakeven at ${ctx.rAchieved.toFixed(2)}R (trigger ${atR.toFixed(2)}R)` : `breakeven at ${(ctx.progress * 100).toFixed(1)}% progress (trigger ${plan.breakevenPct}%)`);
+  sendIntent(
+    ctx,
+    plan,
+    pos,
+    out,
+    'move_stop',
+    'breakeven',
+    plan.breakevenEpisode + 1,
+    target.sl,
+    0,
+    byR
+      ? `breakeven at ${ctx.rAchieved.toFixed(2)}R (trigger ${atR.toFixed(2)}R)`
+      : `breakeven at ${(ctx.progress * 100).toFixed(1)}% progress (trigger ${plan.breakevenPct}%)`,
+  );
   return true;
 }
 

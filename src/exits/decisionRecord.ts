@@ -320,7 +320,9 @@ export function explainDecision(r: DecisionRecord): string {
     case 'classify':
       return `${head}; ${r.note}`;
     case 'dtms':
-      return r.reason === 'dtms_transition' ? `${head} ${r.dtmsFrom} -> ${r.dtmsState}; ${r.note}` : `${head}; ${r.note}`;
+      return r.reason === 'dtms_transition'
+        ? `${head} ${r.dtmsFrom} -> ${r.dtmsState}; ${r.note}`
+        : `${head}; ${r.note}`;
     case 'lifetime':
     case 'restore':
     case 'manual':

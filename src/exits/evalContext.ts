@@ -4,7 +4,14 @@ import type { ExitRule, Intent, IntentKind, Position } from '../domain/types.ts'
 import type { Session } from '../domain/sessions.ts';
 import type { ExitsConfig } from '../config/schema.ts';
 import type { TriggerResult } from './advancedTriggers.ts';
-import { newDecisionRecord, startRecord, type DecisionOutcome, type DecisionReason, type DecisionRecord, type DecisionSink } from './decisionRecord.ts';
+import {
+  newDecisionRecord,
+  startRecord,
+  type DecisionOutcome,
+  type DecisionReason,
+  type DecisionRecord,
+  type DecisionSink,
+} from './decisionRecord.ts';
 import type { ExitPlan } from './exitPlan.ts';
 import { newTrailingGateFields, type TrailingGateFields } from './trailingGates.ts';
 
@@ -131,7 +138,19 @@ export function sendIntent(
     comment: '',
     action: '',
   });
-  plan.pending = { id, kind, rule, newSl, oldSl: pos.sl, volume, volumeBefore: pos.volume, time: ctx.now, targetId: plan.ticket, comment: '', action: '' };
+  plan.pending = {
+    id,
+    kind,
+    rule,
+    newSl,
+    oldSl: pos.sl,
+    volume,
+    volumeBefore: pos.volume,
+    time: ctx.now,
+    targetId: plan.ticket,
+    comment: '',
+    action: '',
+  };
   emitRecord(ctx, plan, 'intent', 'intent_sent');
 }
 

@@ -12,7 +12,14 @@ import { isTighterStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import { decideBreakeven } from './breakevenStop.ts';
 import { beginRecord, emitRecord, repeatsDropped, type EvalContext } from './evalContext.ts';
-import { applyTriggers, BREAKEVEN_DONE, PARTIAL_PENDING, progressReference, resolveIntent, type ExitPlan } from './exitPlan.ts';
+import {
+  applyTriggers,
+  BREAKEVEN_DONE,
+  PARTIAL_PENDING,
+  progressReference,
+  resolveIntent,
+  type ExitPlan,
+} from './exitPlan.ts';
 import type { TriggerParams } from './advancedTriggers.ts';
 import { decidePartial } from './partialClose.ts';
 import type { ResolvedSymbolParams } from './symbolParams.ts';
@@ -49,7 +56,8 @@ export function reconcilePending(plan: ExitPlan, pos: Position): boolean {
   const pending = plan.pending;
   if (pending === null) return false;
   if (pending.kind === 'move_stop') {
-    if (pos.sl !== null && !isTighterStop(plan.side, pending.newSl, pos.sl)) return resolveIntent(plan, pending.id, 'applied');
+    if (pos.sl !== null && !isTighterStop(plan.side, pending.newSl, pos.sl))
+      return resolveIntent(plan, pending.id, 'applied');
   } else if (pending.kind === 'close_partial') {
     if (pos.volume <= pending.volumeBefore - pending.volume + 1e-9) return resolveIntent(plan, pending.id, 'applied');
   }
@@ -81,7 +89,8 @@ export function evaluateExitPlan(
   if (ctx.dtmsOwnsStop) {
     // The stop is DTMS's until it hands it back: no breakeven or trail move fights it (a partial
     // close is not a stop move and still runs).
-    if (plan.partialState === PARTIAL_PENDING && ctx.exits.partial.enabled && decidePartial(plan, pos, inst, ctx, out)) return;
+    if (plan.partialState === PARTIAL_PENDING && ctx.exits.partial.enabled && decidePartial(plan, pos, inst, ctx, out))
+      return;
     if (plan.breakevenState !== BREAKEVEN_DONE && !repeatsDropped(ctx, plan.lastBreakeven, 'dtms_owns_stop')) {
       beginRecord(ctx, plan, 'breakeven');
       emitRecord(ctx, plan, 'wait', 'dtms_owns_stop');
@@ -103,6 +112,14 @@ export function evaluateExitPlan(
     if (decidePartial(plan, pos, inst, ctx, out)) return;
   }
   // Before breakeven, trailing only repeats "breakeven pending": skip the call when that record would be dropped.
-  if (plan.breakevenState !== BREAKEVEN_DONE && exits.breakeven.enabled && !plan.trailNow && repeatsDropped(ctx, plan.lastTrail, 'breakeven_pending') && plan.trailingEnabled && exits.trailing.enabled) return;
+  if (
+    plan.breakevenState !== BREAKEVEN_DONE &&
+    exits.breakeven.enabled &&
+    !plan.trailNow &&
+    repeatsDropped(ctx, plan.lastTrail, 'breakeven_pending') &&
+    plan.trailingEnabled &&
+    exits.trailing.enabled
+  )
+    return;
   decideTrailing(plan, pos, inst, rules.params, rules.gates, f, ctx, out);
 }

@@ -1,16 +1,36 @@
 // The per-position exit plan (a position's ExitRule and its working state), its registration and how
 // intent outcomes change it. Plain data: numbers, booleans and interned strings, so it persists as JSON
 // and stays small (the benchmark measures bytes per open position).
-import { ticketOf, type ExitRule, type Instrument, type IntentKind, type Position, type Side, type Timeframe } from '../domain/types.ts';
+import {
+  ticketOf,
+  type ExitRule,
+  type Instrument,
+  type IntentKind,
+  type Position,
+  type Side,
+  type Timeframe,
+} from '../domain/types.ts';
 import type { ExitsConfig, StrategyTemplate } from '../config/schema.ts';
 import { decimalText } from '../domain/decimalText.ts';
 import type { Session } from '../domain/sessions.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
-import { advancedTriggers, enabledTriggers, factorNames, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
+import {
+  advancedTriggers,
+  enabledTriggers,
+  factorNames,
+  type TriggerParams,
+  type TriggerResult,
+} from './advancedTriggers.ts';
 import { bufferMultiplierFor, trailingMultiplierFor, type ResolvedSymbolParams } from './symbolParams.ts';
-import { TradeTypeClassifier, type TradeType } from './tradeType.ts';
+import type { TradeTypeClassifier, TradeType } from './tradeType.ts';
 import { startRecord, type DecisionRecord, type DecisionReason, type DecisionSink } from './decisionRecord.ts';
-import { chooseStrategy, strategyNote, templateFields, withoutStrategyToken, type StrategySource } from './strategyTemplates.ts';
+import {
+  chooseStrategy,
+  strategyNote,
+  templateFields,
+  withoutStrategyToken,
+  type StrategySource,
+} from './strategyTemplates.ts';
 
 export const BREAKEVEN_PENDING = 0;
 export const BREAKEVEN_DONE = 1;
@@ -268,12 +288,14 @@ export function applyTriggers(
   reason: 'triggers_set' | 'triggers_refreshed',
 ): void {
   const t = advancedTriggers(plan.side, features, plan.baseBreakevenPct, plan.basePartialPct, tp, ctx.triggerResult);
-  const changedValues = t.breakevenPct !== plan.breakevenPct || t.partialPct !== plan.partialPct || t.factors !== plan.triggerFactors;
+  const changedValues =
+    t.breakevenPct !== plan.breakevenPct || t.partialPct !== plan.partialPct || t.factors !== plan.triggerFactors;
   plan.breakevenPct = t.breakevenPct;
   plan.partialPct = t.partialPct;
   plan.triggerFactors = t.factors;
   plan.triggersAt = now;
-  const effective: DecisionReason = reason === 'triggers_set' ? 'triggers_set' : changedValues ? 'triggers_refreshed' : 'triggers_unchanged';
+  const effective: DecisionReason =
+    reason === 'triggers_set' ? 'triggers_set' : changedValues ? 'triggers_refreshed' : 'triggers_unchanged';
   const changed = reason === 'triggers_set' || changedValues;
   plan.lastTriggers = effective;
   // An unchanged refresh is not worth a record when the sink keeps changes only (every 5 min per plan).
@@ -308,7 +330,8 @@ export function resolveIntent(plan: ExitPlan, intentId: string, outcome: IntentO
   const p = plan.pending;
   if (p === null || p.id !== intentId) return false;
   plan.pending = null;
-  if (outcome === 'applied' && p.kind === 'close_partial' && p.targetId === plan.ticket && Number.isFinite(p.volume)) plan.closedVolume = Number((plan.closedVolume + p.volume).toFixed(8));
+  if (outcome === 'applied' && p.kind === 'close_partial' && p.targetId === plan.ticket && Number.isFinite(p.volume))
+    plan.closedVolume = Number((plan.closedVolume + p.volume).toFixed(8));
   switch (p.rule) {
     case 'breakeven':
       plan.breakevenEpisode++;
@@ -381,25 +404,52 @@ export function retemplatePlan(
   ctx: { sink: DecisionSink; record: DecisionRecord; triggerResult: TriggerResult },
 ): RetemplateResult {
   const next = templateFields(exits, plan.tradeType, plan.risk, template);
-  const breakevenChanges = next.baseBreakevenPct !== plan.baseBreakevenPct || !same(next.breakevenR, plan.breakevenR) || !same(next.templateBufferMultiplier, plan.templateBufferMultiplier);
+  const breakevenChanges =
+    next.baseBreakevenPct !== plan.baseBreakevenPct ||
+    !same(next.breakevenR, plan.breakevenR) ||
+    !same(next.templateBufferMultiplier, plan.templateBufferMultiplier);
   const partialChanges = next.basePartialPct !== plan.basePartialPct || next.partialClosePct !== plan.partialClosePct;
   if (breakevenChanges && plan.breakevenState === BREAKEVEN_DONE) {
-    return { ok: false, message: `breakeven is already done for this position: strategy template ${name} would change its trigger or buffer` };
+    return {
+      ok: false,
+      message: `breakeven is already done for this position: strategy template ${name} would change its trigger or buffer`,
+    };
   }
   if (partialChanges && plan.partialState !== PARTIAL_PENDING) {
-    return { ok: false, message: `the partial close is already ${plan.partialState === PARTIAL_DONE ? 'done' : 'skipped'} for this position: strategy template ${name} would change it` };
+    return {
+      ok: false,
+      message: `the partial close is already ${plan.partialState === PARTIAL_DONE ? 'done' : 'skipped'} for this position: strategy template ${name} would change it`,
+    };
   }
   const out: string[] = [];
-  const breakevenText = (r: number, pct: number): string => (Number.isNaN(r) ? `${pctText(pct)} of the way to TP` : `${decimalText(r, 2)} R`);
-  if (breakevenChanges && (next.baseBreakevenPct !== plan.baseBreakevenPct || !same(next.breakevenR, plan.breakevenR))) {
-    out.push(`breakeven trigger: ${breakevenText(plan.breakevenR, plan.baseBreakevenPct)} -> ${breakevenText(next.breakevenR, next.baseBreakevenPct)}`);
+  const breakevenText = (r: number, pct: number): string =>
+    Number.isNaN(r) ? `${pctText(pct)} of the way to TP` : `${decimalText(r, 2)} R`;
+  if (
+    breakevenChanges &&
+    (next.baseBreakevenPct !== plan.baseBreakevenPct || !same(next.breakevenR, plan.breakevenR))
+  ) {
+    out.push(
+      `breakeven trigger: ${breakevenText(plan.breakevenR, plan.baseBreakevenPct)} -> ${breakevenText(next.breakevenR, next.baseBreakevenPct)}`,
+    );
   }
-  if (!same(next.templateBufferMultiplier, plan.templateBufferMultiplier)) out.push(`breakeven buffer: ${multText(plan.templateBufferMultiplier, 'symbol')} -> ${multText(next.templateBufferMultiplier, 'symbol')} x ATR`);
-  if (next.basePartialPct !== plan.basePartialPct) out.push(`partial trigger: ${pctText(plan.basePartialPct)} -> ${pctText(next.basePartialPct)} of the way to TP`);
-  if (next.partialClosePct !== plan.partialClosePct) out.push(`partial size: ${pctText(plan.partialClosePct)} -> ${pctText(next.partialClosePct)} of the volume`);
-  if (next.trailingEnabled !== plan.trailingEnabled) out.push(`trailing: ${plan.trailingEnabled ? 'on' : 'off'} -> ${next.trailingEnabled ? 'on' : 'off'}`);
-  if (!same(next.templateTrailingMultiplier, plan.templateTrailingMultiplier)) out.push(`trail multiplier: ${multText(plan.templateTrailingMultiplier, 'symbol')} -> ${multText(next.templateTrailingMultiplier, 'symbol')}`);
-  if (next.trailTimeframe !== plan.trailTimeframe) out.push(`trail ATR timeframe: ${plan.trailTimeframe || "the symbol's"} -> ${next.trailTimeframe || "the symbol's"}`);
+  if (!same(next.templateBufferMultiplier, plan.templateBufferMultiplier))
+    out.push(
+      `breakeven buffer: ${multText(plan.templateBufferMultiplier, 'symbol')} -> ${multText(next.templateBufferMultiplier, 'symbol')} x ATR`,
+    );
+  if (next.basePartialPct !== plan.basePartialPct)
+    out.push(`partial trigger: ${pctText(plan.basePartialPct)} -> ${pctText(next.basePartialPct)} of the way to TP`);
+  if (next.partialClosePct !== plan.partialClosePct)
+    out.push(`partial size: ${pctText(plan.partialClosePct)} -> ${pctText(next.partialClosePct)} of the volume`);
+  if (next.trailingEnabled !== plan.trailingEnabled)
+    out.push(`trailing: ${plan.trailingEnabled ? 'on' : 'off'} -> ${next.trailingEnabled ? 'on' : 'off'}`);
+  if (!same(next.templateTrailingMultiplier, plan.templateTrailingMultiplier))
+    out.push(
+      `trail multiplier: ${multText(plan.templateTrailingMultiplier, 'symbol')} -> ${multText(next.templateTrailingMultiplier, 'symbol')}`,
+    );
+  if (next.trailTimeframe !== plan.trailTimeframe)
+    out.push(
+      `trail ATR timeframe: ${plan.trailTimeframe || "the symbol's"} -> ${next.trailTimeframe || "the symbol's"}`,
+    );
   const renamed = name !== plan.strategy || source !== plan.strategySource;
   if (!renamed && out.length === 0) return { ok: true, change: '' };
 
@@ -412,7 +462,17 @@ export function retemplatePlan(
     applyTriggers(plan, features, triggers, now, ctx, 'triggers_set');
   } else if (partialChanges) {
     // After breakeven the triggers are no longer refreshed: only the partial's is worked out again.
-    plan.partialPct = advancedTriggers(plan.side, features, plan.baseBreakevenPct, plan.basePartialPct, triggers, ctx.triggerResult).partialPct;
+    plan.partialPct = advancedTriggers(
+      plan.side,
+      features,
+      plan.baseBreakevenPct,
+      plan.basePartialPct,
+      triggers,
+      ctx.triggerResult,
+    ).partialPct;
   }
-  return { ok: true, change: `strategy template: ${was} -> ${name} (${source})${out.length > 0 ? `; ${out.join(', ')}` : ''}` };
+  return {
+    ok: true,
+    change: `strategy template: ${was} -> ${name} (${source})${out.length > 0 ? `; ${out.join(', ')}` : ''}`,
+  };
 }

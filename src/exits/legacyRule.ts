@@ -6,16 +6,33 @@
 // a negative risk.
 import { z } from 'zod';
 import type { Instrument } from '../domain/types.ts';
-import { BREAKEVEN_DONE, BREAKEVEN_PENDING, freshPlanProgress, noTemplate, PARTIAL_DONE, PARTIAL_PENDING, type ExitPlan } from './exitPlan.ts';
+import {
+  BREAKEVEN_DONE,
+  BREAKEVEN_PENDING,
+  freshPlanProgress,
+  noTemplate,
+  PARTIAL_DONE,
+  PARTIAL_PENDING,
+  type ExitPlan,
+} from './exitPlan.ts';
 import type { TradeType } from './tradeType.ts';
 
-const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
+const num = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/)
+    .transform(Number),
+]);
 
 export const legacyRuleSchema = z.object({
   ticket: z.union([z.number().int(), z.string().regex(/^\d+$/)]).transform(String),
   symbol: z.string().min(1),
   entry_price: num.pipe(z.number().positive()),
-  direction: z.string().transform((s) => s.toLowerCase()).pipe(z.enum(['buy', 'sell'])),
+  direction: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(['buy', 'sell'])),
   initial_sl: num,
   initial_tp: num,
   breakeven_profit_pct: num.optional(),
@@ -31,23 +48,26 @@ export const legacyRuleSchema = z.object({
 });
 export type LegacyRule = z.infer<typeof legacyRuleSchema>;
 
-export type LegacyParse =
-  | { ok: true; rule: LegacyRule; notes: string[] }
-  | { ok: false; key: string; reason: string };
+export type LegacyParse = { ok: true; rule: LegacyRule; notes: string[] } | { ok: false; key: string; reason: string };
 
 /** The keys the Python bot's loader required; an entry without one is skipped. */
 const REQUIRED_KEYS = ['ticket', 'symbol', 'entry_price', 'direction', 'initial_sl', 'initial_tp'] as const;
 
 /** Validates one entry of the legacy file (keyed by ticket string). */
 export function parseLegacyRule(key: string, value: unknown): LegacyParse {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, key, reason: 'entry is not an object' };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, key, reason: 'entry is not an object' };
   const missing = REQUIRED_KEYS.filter((k) => !(k in value));
-  if (missing.length > 0) return { ok: false, key, reason: `missing ${missing.join(', ')} (required: ${REQUIRED_KEYS.join(', ')})` };
+  if (missing.length > 0)
+    return { ok: false, key, reason: `missing ${missing.join(', ')} (required: ${REQUIRED_KEYS.join(', ')})` };
   const parsed = legacyRuleSchema.safeParse(value);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
     const field = i.path[0];
-    const got = typeof field === 'string' && field in value ? ` (got ${JSON.stringify((value as Record<string, unknown>)[field])})` : '';
+    const got =
+      typeof field === 'string' && field in value
+        ? ` (got ${JSON.stringify((value as Record<string, unknown>)[field])})`
+        : '';
     return { ok: false, key, reason: `${i.path.join('.') || '(entry)'}: ${i.message}${got}` };
   }
   const rule = parsed.data;
@@ -56,9 +76,15 @@ export function parseLegacyRule(key: string, value: unknown): LegacyParse {
   const entry = rule.entry_price;
   const sl = rule.initial_sl;
   if (sl > 0 && (rule.direction === 'buy' ? sl >= entry : sl <= entry)) {
-    return { ok: false, key, reason: `${rule.direction} with initial_sl ${sl} on the wrong side of entry ${entry} (risk would be negative)` };
+    return {
+      ok: false,
+      key,
+      reason: `${rule.direction} with initial_sl ${sl} on the wrong side of entry ${entry} (risk would be negative)`,
+    };
   }
-  const pcts = [rule.breakeven_profit_pct, rule.partial_profit_pct, rule.partial_close_pct].filter((x): x is number => x !== undefined);
+  const pcts = [rule.breakeven_profit_pct, rule.partial_profit_pct, rule.partial_close_pct].filter(
+    (x): x is number => x !== undefined,
+  );
   if (pcts.length > 0 && pcts.every((x) => x > 0 && x <= 1)) {
     if (rule.breakeven_profit_pct !== undefined) rule.breakeven_profit_pct *= 100;
     if (rule.partial_profit_pct !== undefined) rule.partial_profit_pct *= 100;
@@ -70,10 +96,15 @@ export function parseLegacyRule(key: string, value: unknown): LegacyParse {
     ['partial_profit_pct', rule.partial_profit_pct],
     ['partial_close_pct', rule.partial_close_pct],
   ] as const) {
-    if (v !== undefined && !(v >= 0 && v <= 100)) return { ok: false, key, reason: `${name} ${v} is out of range: must be between 0 and 100` };
+    if (v !== undefined && !(v >= 0 && v <= 100))
+      return { ok: false, key, reason: `${name} ${v} is out of range: must be between 0 and 100` };
   }
   if (rule.trailing_multiplier !== undefined && !(rule.trailing_multiplier >= 0.5 && rule.trailing_multiplier <= 3)) {
-    return { ok: false, key, reason: `trailing_multiplier ${rule.trailing_multiplier} is out of range: must be between 0.5 and 3` };
+    return {
+      ok: false,
+      key,
+      reason: `trailing_multiplier ${rule.trailing_multiplier} is out of range: must be between 0.5 and 3`,
+    };
   }
   return { ok: true, rule, notes };
 }
@@ -84,7 +115,13 @@ const TRADE_TYPES: readonly TradeType[] = ['SCALP', 'INTRADAY', 'WEEKEND'];
  * Builds the Warden plan for an imported legacy rule. The position's current volume is the plan's
  * initial volume; `key` is the managed position's key (a live session's lifetime key; the ticket by default).
  */
-export function planFromLegacy(rule: LegacyRule, instrument: Instrument, volume: number, now: number, key: string = rule.ticket): ExitPlan {
+export function planFromLegacy(
+  rule: LegacyRule,
+  instrument: Instrument,
+  volume: number,
+  now: number,
+  key: string = rule.ticket,
+): ExitPlan {
   const sl = rule.initial_sl > 0 ? rule.initial_sl : NaN;
   const risk = Number.isNaN(sl) ? NaN : Math.abs(rule.entry_price - sl);
   const type = TRADE_TYPES.find((t) => t === rule.original_trade_type?.toUpperCase()) ?? 'INTRADAY';
@@ -105,7 +142,9 @@ export function planFromLegacy(rule: LegacyRule, instrument: Instrument, volume:
     enabled: true,
     tradeType: type,
     tradeTypeConfidence: rule.original_trade_type ? 1 : 0.5,
-    tradeTypeReason: rule.original_trade_type ? `imported (${rule.original_trade_type})` : 'imported (no trade type stored)',
+    tradeTypeReason: rule.original_trade_type
+      ? `imported (${rule.original_trade_type})`
+      : 'imported (no trade type stored)',
     // The original's rule carries its own parameters: no template over them.
     ...noTemplate(),
     baseBreakevenPct: be,

@@ -19,9 +19,19 @@ export function partialVolume(
   return { volume, skip: null };
 }
 
-export function decidePartial(plan: ExitPlan, pos: Position, inst: Instrument, ctx: EvalContext, out: Intent[]): boolean {
+export function decidePartial(
+  plan: ExitPlan,
+  pos: Position,
+  inst: Instrument,
+  ctx: EvalContext,
+  out: Intent[],
+): boolean {
   const reached = ctx.progress >= plan.partialPct / 100;
-  if (!reached && repeatsDropped(ctx, plan.lastPartial, Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached')) return false;
+  if (
+    !reached &&
+    repeatsDropped(ctx, plan.lastPartial, Number.isNaN(ctx.progress) ? 'no_reference' : 'trigger_not_reached')
+  )
+    return false;
   const record = beginRecord(ctx, plan, 'partial');
   record.trigger = plan.partialPct;
   if (!reached) {

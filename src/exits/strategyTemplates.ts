@@ -31,7 +31,10 @@ export function knownStrategies(exits: ExitsConfig): string[] {
 }
 
 /** `name` as a configured template's name, or why not (the known names listed). */
-export function lookUpStrategy(exits: ExitsConfig, name: string): { ok: true; name: string; template: StrategyTemplate } | { ok: false; message: string } {
+export function lookUpStrategy(
+  exits: ExitsConfig,
+  name: string,
+): { ok: true; name: string; template: StrategyTemplate } | { ok: false; message: string } {
   const n = normaliseStrategyName(name);
   const t = Object.hasOwn(exits.strategies, n) ? exits.strategies[n] : undefined;
   if (t !== undefined) return { ok: true, name: n, template: t };
@@ -57,7 +60,11 @@ export function withoutStrategyToken(comment: string): string {
 }
 
 /** Which template a position gets when its plan is made: see the file comment for the order. */
-export function chooseStrategy(exits: ExitsConfig, position: Pick<Position, 'comment' | 'strategyType'>, canonical: string): StrategyChoice {
+export function chooseStrategy(
+  exits: ExitsConfig,
+  position: Pick<Position, 'comment' | 'strategyType'>,
+  canonical: string,
+): StrategyChoice {
   let asked = '';
   let source: StrategySource = 'api';
   if (position.strategyType !== undefined && position.strategyType !== '') asked = position.strategyType;
@@ -73,7 +80,8 @@ export function chooseStrategy(exits: ExitsConfig, position: Pick<Position, 'com
     if (source === 'comment') {
       const cut = normaliseStrategyName(asked);
       const matches = knownStrategies(exits).filter((n) => n.startsWith(cut));
-      if (cut.length >= 3 && matches.length === 1) return { name: matches[0]!, source, template: exits.strategies[matches[0]!]!, unknown: '' };
+      if (cut.length >= 3 && matches.length === 1)
+        return { name: matches[0]!, source, template: exits.strategies[matches[0]!]!, unknown: '' };
     }
     return { name: '', source, template: null, unknown: asked };
   }
@@ -102,7 +110,12 @@ export interface TemplateFields {
  * way to TP, that percent alone (it replaces exits.breakeven.atR, as a trader's percent does); else
  * exits.breakeven.atR. A position without a stop has no R and always uses the percent.
  */
-export function templateFields(exits: ExitsConfig, tradeType: TradeType, risk: number, t: StrategyTemplate | null): TemplateFields {
+export function templateFields(
+  exits: ExitsConfig,
+  tradeType: TradeType,
+  risk: number,
+  t: StrategyTemplate | null,
+): TemplateFields {
   const base = exits.tradeTypes[tradeType];
   const atR = t?.breakevenR ?? (t?.breakevenPct !== undefined ? null : exits.breakeven.atR);
   return {
@@ -121,13 +134,18 @@ export function templateFields(exits: ExitsConfig, tradeType: TradeType, risk: n
 export function describeTemplate(t: StrategyTemplate): string {
   const parts: string[] = [];
   if (t.breakevenR !== undefined) parts.push(`breakeven at ${decimalText(t.breakevenR, 2)} R`);
-  if (t.breakevenPct !== undefined) parts.push(`breakeven at ${decimalText(t.breakevenPct, 1)}% of the way to TP${t.breakevenR !== undefined ? ' without a stop' : ''}`);
+  if (t.breakevenPct !== undefined)
+    parts.push(
+      `breakeven at ${decimalText(t.breakevenPct, 1)}% of the way to TP${t.breakevenR !== undefined ? ' without a stop' : ''}`,
+    );
   if (t.partialPct !== undefined) parts.push(`partial at ${decimalText(t.partialPct, 1)}%`);
   if (t.partialClosePct !== undefined) parts.push(`partial closing ${decimalText(t.partialClosePct, 1)}%`);
   if (t.trailingEnabled === false) parts.push('no trailing');
   if (t.trailingEnabled === true) parts.push('trailing on');
   if (t.trailingMultiplier !== undefined || t.trailingTimeframe !== undefined) {
-    parts.push(`trail ${t.trailingMultiplier !== undefined ? decimalText(t.trailingMultiplier, 2) : "the symbol's multiplier"} x ATR(${t.trailingTimeframe ?? "the symbol's timeframe"})`);
+    parts.push(
+      `trail ${t.trailingMultiplier !== undefined ? decimalText(t.trailingMultiplier, 2) : "the symbol's multiplier"} x ATR(${t.trailingTimeframe ?? "the symbol's timeframe"})`,
+    );
   }
   if (t.bufferMultiplier !== undefined) parts.push(`breakeven buffer ${decimalText(t.bufferMultiplier, 2)} x ATR`);
   return parts.length === 0 ? 'sets nothing (the exits defaults)' : `sets ${parts.join(', ')}`;
@@ -145,11 +163,14 @@ export function strategyNote(exits: ExitsConfig, c: StrategyChoice): string {
 // Multipliers and the trail's ATR, per plan ----------------------------------------------------------------
 
 /** Index of each timeframe in TIMEFRAMES: where its ATR is in EvalContext.atrByTimeframe. */
-export const TIMEFRAME_INDEX: Readonly<Record<Timeframe, number>> = Object.fromEntries(TIMEFRAMES.map((tf, i) => [tf, i])) as Record<Timeframe, number>;
+export const TIMEFRAME_INDEX: Readonly<Record<Timeframe, number>> = Object.fromEntries(
+  TIMEFRAMES.map((tf, i) => [tf, i]),
+) as Record<Timeframe, number>;
 
 /** The timeframes the templates trail on: the symbols' features keep an ATR for each. */
 export function strategyTimeframes(exits: ExitsConfig): Timeframe[] {
   const out: Timeframe[] = [];
-  for (const t of Object.values(exits.strategies)) if (t.trailingTimeframe !== undefined && !out.includes(t.trailingTimeframe)) out.push(t.trailingTimeframe);
+  for (const t of Object.values(exits.strategies))
+    if (t.trailingTimeframe !== undefined && !out.includes(t.trailingTimeframe)) out.push(t.trailingTimeframe);
   return out;
 }

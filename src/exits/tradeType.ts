@@ -51,11 +51,17 @@ export class TradeTypeClassifier {
 
   classify(i: ClassifyInput): TradeTypeResult {
     if (i.crypto && isWeekendWindow(i.now)) {
-      return { type: 'WEEKEND', confidence: 1, reason: 'crypto position in the weekend window (Fri 23:00 - Mon 03:00 UTC)' };
+      return {
+        type: 'WEEKEND',
+        confidence: 1,
+        reason: 'crypto position in the weekend window (Fri 23:00 - Mon 03:00 UTC)',
+      };
     }
     const comment = i.comment.toLowerCase();
-    if (comment.includes('!force:scalp')) return { type: 'SCALP', confidence: 1, reason: 'comment forces SCALP (!force:scalp)' };
-    if (comment.includes('!force:intraday')) return { type: 'INTRADAY', confidence: 1, reason: 'comment forces INTRADAY (!force:intraday)' };
+    if (comment.includes('!force:scalp'))
+      return { type: 'SCALP', confidence: 1, reason: 'comment forces SCALP (!force:scalp)' };
+    if (comment.includes('!force:intraday'))
+      return { type: 'INTRADAY', confidence: 1, reason: 'comment forces INTRADAY (!force:intraday)' };
     const sw = this.scalpWord(comment);
     if (sw) return { type: 'SCALP', confidence: 0.85, reason: `comment keyword "${sw}"` };
     const iw = this.intradayWord(comment);
@@ -70,8 +76,10 @@ export class TradeTypeClassifier {
       }
     }
     const session = sessionAt(i.openTime);
-    if (session === 'ASIAN') return { type: 'SCALP', confidence: 0.65, reason: 'opened in Asian range hours (range trading)' };
-    if (session !== 'POST_NY') return { type: 'INTRADAY', confidence: 0.65, reason: `opened in ${session} session (trend following)` };
+    if (session === 'ASIAN')
+      return { type: 'SCALP', confidence: 0.65, reason: 'opened in Asian range hours (range trading)' };
+    if (session !== 'POST_NY')
+      return { type: 'INTRADAY', confidence: 0.65, reason: `opened in ${session} session (trend following)` };
     return { type: 'INTRADAY', confidence: 0.5, reason: 'default (no comment, stop/ATR or session signal)' };
   }
 }

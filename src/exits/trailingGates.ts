@@ -54,7 +54,19 @@ const g = (ok: boolean, known: boolean): GateValue => (!known ? -1 : ok ? 1 : 0)
 /** The gate fields of a DecisionRecord: gates are evaluated into a scratch of this shape, copied into a record only when one is kept. */
 export type TrailingGateFields = Pick<
   DecisionRecord,
-  'criticalGate' | 'trigger' | 'threshold' | 'gateVolatility' | 'mtfAligned' | 'gateMtf' | 'rmag' | 'gateRmag' | 'vwapZone' | 'gateVwap' | 'hvnDistAtr' | 'gateHvn' | 'advisoryFailures'
+  | 'criticalGate'
+  | 'trigger'
+  | 'threshold'
+  | 'gateVolatility'
+  | 'mtfAligned'
+  | 'gateMtf'
+  | 'rmag'
+  | 'gateRmag'
+  | 'vwapZone'
+  | 'gateVwap'
+  | 'hvnDistAtr'
+  | 'gateHvn'
+  | 'advisoryFailures'
 >;
 
 export function newTrailingGateFields(): TrailingGateFields {
@@ -118,7 +130,8 @@ export function evaluateTrailingGates(
   r.gateMtf = (on & GATE_BITS.mtf) === 0 ? 1 : g(aligned >= p.mtfMinAligned, f.mtfAvailable >= p.mtfMinAligned);
 
   r.rmag = f.ema200Atr;
-  r.gateRmag = (on & GATE_BITS.rmag) === 0 ? 1 : g(Math.abs(f.ema200Atr) <= p.rmagThreshold, !Number.isNaN(f.ema200Atr));
+  r.gateRmag =
+    (on & GATE_BITS.rmag) === 0 ? 1 : g(Math.abs(f.ema200Atr) <= p.rmagThreshold, !Number.isNaN(f.ema200Atr));
 
   r.vwapZone = f.vwapZone;
   r.gateVwap = (on & GATE_BITS.vwap) === 0 ? 1 : g(f.vwapZone !== VWAP_ZONE_OUTER, f.vwapZone >= 0);
@@ -134,6 +147,10 @@ export function evaluateTrailingGates(
     (r.gateHvn === 0 ? 1 : 0);
   r.advisoryFailures = failures;
   if (!critical) return -1;
-  if (p.noDataPasses === false && (r.gateVolatility === -1 || r.gateMtf === -1 || r.gateRmag === -1 || r.gateVwap === -1 || r.gateHvn === -1)) return NO_DATA;
+  if (
+    p.noDataPasses === false &&
+    (r.gateVolatility === -1 || r.gateMtf === -1 || r.gateRmag === -1 || r.gateVwap === -1 || r.gateHvn === -1)
+  )
+    return NO_DATA;
   return failures;
 }

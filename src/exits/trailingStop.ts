@@ -9,7 +9,13 @@ import { isTighterStop, offsetSteps, roundStop } from '../domain/rounding.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
 import type { DecisionOutcome } from './decisionRecord.ts';
 import { beginRecord, emitRecord, repeatsDropped, sendIntent, type EvalContext } from './evalContext.ts';
-import { BREAKEVEN_DONE, PARTIAL_DONE, planBufferMultiplier, planTrailingMultiplier, type ExitPlan } from './exitPlan.ts';
+import {
+  BREAKEVEN_DONE,
+  PARTIAL_DONE,
+  planBufferMultiplier,
+  planTrailingMultiplier,
+  type ExitPlan,
+} from './exitPlan.ts';
 import { breakevenTarget, breakevenTriggerR } from './breakevenStop.ts';
 import type { ResolvedSymbolParams } from './symbolParams.ts';
 import { TIMEFRAME_INDEX } from './strategyTemplates.ts';
@@ -43,7 +49,16 @@ export function decideTrailing(
   return true;
 }
 
-type TrailReason = 'trailing_disabled' | 'breakeven_pending' | 'critical_gate_failed' | 'gate_no_data' | 'atr_unavailable' | 'not_tighter' | 'below_min_change' | 'freeze_level' | 'intent_sent';
+type TrailReason =
+  | 'trailing_disabled'
+  | 'breakeven_pending'
+  | 'critical_gate_failed'
+  | 'gate_no_data'
+  | 'atr_unavailable'
+  | 'not_tighter'
+  | 'below_min_change'
+  | 'freeze_level'
+  | 'intent_sent';
 
 const TRAIL_OUTCOME: Readonly<Record<Exclude<TrailReason, 'intent_sent'>, DecisionOutcome>> = {
   trailing_disabled: 'wait',
@@ -83,7 +98,15 @@ function trailDecision(
   // pulled early (0.4-0.5R) would otherwise leave the trail waiting for 0.6R after it.
   const beR = breakevenOn ? breakevenTriggerR(plan, pos) : NaN;
   const criticalR = beR < gates.criticalRAchieved ? beR : gates.criticalRAchieved;
-  const failures = evaluateTrailingGates(plan.side, plan.partialState === PARTIAL_DONE, ctx.rAchieved, criticalR, f, gates, ctx.gates);
+  const failures = evaluateTrailingGates(
+    plan.side,
+    plan.partialState === PARTIAL_DONE,
+    ctx.rAchieved,
+    criticalR,
+    f,
+    gates,
+    ctx.gates,
+  );
   c.gated = true;
   c.failures = failures;
   if (failures < 0 && !plan.trailNow) return failures === NO_DATA ? 'gate_no_data' : 'critical_gate_failed';
@@ -97,7 +120,14 @@ function trailDecision(
   if (tr.fromBreakevenStop && breakevenDone && beR > 0 && plan.risk > 0) {
     // The breakeven stop's distance from price when breakeven triggered: the profit at the trigger,
     // plus the buffer below entry (buffered mode) or less the lock offset, less the spread it adds.
-    const buffer = breakevenTarget(plan, inst, f.atr, planBufferMultiplier(plan, params, ctx.session), ctx.spread, ctx).buffer;
+    const buffer = breakevenTarget(
+      plan,
+      inst,
+      f.atr,
+      planBufferMultiplier(plan, params, ctx.session),
+      ctx.spread,
+      ctx,
+    ).buffer;
     const fromBreakeven = beR * plan.risk + buffer - ctx.spread;
     if (fromBreakeven > 0 && fromBreakeven < distance) distance = fromBreakeven;
   }
@@ -134,5 +164,3 @@ function trailRecord(ctx: EvalContext, plan: ExitPlan, pos: Position): void {
   record.distance = c.distance;
   record.newSl = c.newSl;
 }
-
-

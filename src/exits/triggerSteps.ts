@@ -8,7 +8,13 @@
 // after rule k, and the last step ends at the full run's result.
 import type { Side } from '../domain/types.ts';
 import type { MarketFeatures } from '../features/snapshot.ts';
-import { advancedTriggers, TRIGGER_FACTORS, type TriggerFactor, type TriggerParams, type TriggerResult } from './advancedTriggers.ts';
+import {
+  advancedTriggers,
+  TRIGGER_FACTORS,
+  type TriggerFactor,
+  type TriggerParams,
+  type TriggerResult,
+} from './advancedTriggers.ts';
 
 /** One rule that changed a trigger: from the value before it to the value after it, %. */
 export interface TriggerStep {
@@ -30,7 +36,13 @@ export interface TriggerSteps {
 const ORDER = Object.entries(TRIGGER_FACTORS) as [TriggerFactor, number][];
 
 /** Pure: the advanced rules' steps from the base triggers to their result, per trigger. */
-export function triggerSteps(side: Side, f: MarketFeatures, baseBreakevenPct: number, basePartialPct: number, p: TriggerParams): TriggerSteps {
+export function triggerSteps(
+  side: Side,
+  f: MarketFeatures,
+  baseBreakevenPct: number,
+  basePartialPct: number,
+  p: TriggerParams,
+): TriggerSteps {
   const scratch: TriggerResult = { breakevenPct: NaN, partialPct: NaN, factors: 0 };
   let on = 0;
   let prev = advancedTriggers(side, f, baseBreakevenPct, basePartialPct, { ...p, enabled: 0 }, scratch);
@@ -72,7 +84,9 @@ export function describeFactor(factor: TriggerFactor, side: Side, f: MarketFeatu
     case 'mtf_aligned':
       return `timeframes aligned with the trend (${num(s === 1 ? f.mtfUp : f.mtfDown, 0)} of M5, M15, H1)`;
     case 'liquidity_risk':
-      return s === 1 ? "liquidity in the trade's path (the previous day's high or equal highs within 0.5 ATR above)" : "liquidity in the trade's path (the previous day's low or equal lows within 0.5 ATR below)";
+      return s === 1
+        ? "liquidity in the trade's path (the previous day's high or equal highs within 0.5 ATR above)"
+        : "liquidity in the trade's path (the previous day's low or equal lows within 0.5 ATR below)";
     case 'vwap_outer':
       return `price in the VWAP's outer zone on the trade's side (${signed(s * f.vwapAtr)} ATR)`;
   }
@@ -92,8 +106,16 @@ const NAMES: Readonly<Record<TriggerFactor, string>> = {
  * The rules that moved one trigger, in words ("the advanced triggers: a volatility squeeze, 30% -> 25%"),
  * or null when none did.
  */
-export function adjustmentWords(steps: readonly TriggerStep[], side: Side, f: MarketFeatures, p: TriggerParams): string | null {
+export function adjustmentWords(
+  steps: readonly TriggerStep[],
+  side: Side,
+  f: MarketFeatures,
+  p: TriggerParams,
+): string | null {
   if (steps.length === 0) return null;
-  const parts = steps.map((st) => `${st.noData ? `${NAMES[st.factor]} (no data for it yet: taken as the risk it guards against)` : describeFactor(st.factor, side, f, p)}, ${num(st.from, 1)}% -> ${num(st.to, 1)}%`);
+  const parts = steps.map(
+    (st) =>
+      `${st.noData ? `${NAMES[st.factor]} (no data for it yet: taken as the risk it guards against)` : describeFactor(st.factor, side, f, p)}, ${num(st.from, 1)}% -> ${num(st.to, 1)}%`,
+  );
   return `the advanced triggers: ${parts.join('; ')}`;
 }

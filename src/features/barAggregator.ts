@@ -140,4 +140,3 @@ export class BarAggregator {
     return out;
   }
 }
-

@@ -24,7 +24,8 @@ export class FeatureBreakers {
   private readonly slots = new Map<string, BreakerSlot>();
 
   constructor(private readonly params: FeatureBreakerParams) {
-    if (!(params.maxFailures >= 1) || !(params.openMs > 0)) throw new RangeError('FeatureBreakers: maxFailures >= 1 and openMs > 0 are required');
+    if (!(params.maxFailures >= 1) || !(params.openMs > 0))
+      throw new RangeError('FeatureBreakers: maxFailures >= 1 and openMs > 0 are required');
   }
 
   /** May the symbol's features take a bar at `now`? False while open; true when closed or half-open. */
@@ -70,7 +71,14 @@ export class FeatureBreakers {
   open(now: number): BreakerHealth[] {
     const out: BreakerHealth[] = [];
     for (const [symbol, s] of this.slots) {
-      if (now < s.openedAt + this.params.openMs) out.push({ symbol, failures: s.failures, openedAt: s.openedAt, reopensAt: s.openedAt + this.params.openMs, lastError: s.lastError });
+      if (now < s.openedAt + this.params.openMs)
+        out.push({
+          symbol,
+          failures: s.failures,
+          openedAt: s.openedAt,
+          reopensAt: s.openedAt + this.params.openMs,
+          lastError: s.lastError,
+        });
     }
     return out;
   }

@@ -48,13 +48,23 @@ export interface EffectiveTimeframes {
  * SymbolFeatures made with the same arguments. Read from the definitions above: the indicators' own
  * `ready` rules, the slope and squeeze windows, and the exponential averages' convergence.
  */
-export function symbolFeatureRequirements(config: FeaturesConfig, atrTimeframe: Timeframe = 'M15', baseTimeframe: Timeframe = 'M1', trailTimeframes: readonly Timeframe[] = []): FeatureRequirement[] {
+export function symbolFeatureRequirements(
+  config: FeaturesConfig,
+  atrTimeframe: Timeframe = 'M15',
+  baseTimeframe: Timeframe = 'M1',
+  trailTimeframes: readonly Timeframe[] = [],
+): FeatureRequirement[] {
   const base = baseTimeframe;
   const features = effectiveTimeframe(config.timeframe, base);
   const wilder = convergenceBars(1 / ATR_PERIOD);
   const ema200 = convergenceBars(2 / (EMA_LONG + 1));
   const ema50 = convergenceBars(2 / (EMA_SHORT + 1));
-  const req = (feature: string, timeframe: Timeframe, barsNeeded: number, barsWanted = barsNeeded): FeatureRequirement => ({ feature, timeframe, barsNeeded, barsWanted: Math.max(barsNeeded, barsWanted) });
+  const req = (
+    feature: string,
+    timeframe: Timeframe,
+    barsNeeded: number,
+    barsWanted = barsNeeded,
+  ): FeatureRequirement => ({ feature, timeframe, barsNeeded, barsWanted: Math.max(barsNeeded, barsWanted) });
   const out: FeatureRequirement[] = [
     // WilderAtr is ready after `period` bars and then forgets its seed mean at 1/period per bar.
     req('atr', effectiveTimeframe(atrTimeframe, base), ATR_PERIOD, ATR_PERIOD + wilder),
@@ -73,7 +83,11 @@ export function symbolFeatureRequirements(config: FeaturesConfig, atrTimeframe: 
     req('vwap', features, Math.ceil(DAY_MS / TIMEFRAME_MS[features])),
     req('volume profile/hvn', effectiveTimeframe(config.volumeProfileTimeframe, base), config.volumeProfileBars),
     // A full previous day plus today so far: two days of H1 bars at most.
-    req('pdh/pdl', effectiveTimeframe('H1', base), Math.ceil((2 * DAY_MS) / TIMEFRAME_MS[effectiveTimeframe('H1', base)])),
+    req(
+      'pdh/pdl',
+      effectiveTimeframe('H1', base),
+      Math.ceil((2 * DAY_MS) / TIMEFRAME_MS[effectiveTimeframe('H1', base)]),
+    ),
   ];
   for (const tf of MTF_TIMEFRAMES) {
     if (TIMEFRAME_MS[tf] < TIMEFRAME_MS[base]) continue;

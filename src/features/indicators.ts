@@ -53,7 +53,8 @@ export class WilderAtr {
   private seedSum = 0;
 
   constructor(period = 14) {
-    if (!(period >= 1) || !Number.isInteger(period)) throw new RangeError(`WilderAtr period must be an integer >= 1, got ${period}`);
+    if (!(period >= 1) || !Number.isInteger(period))
+      throw new RangeError(`WilderAtr period must be an integer >= 1, got ${period}`);
     this.period = period;
   }
 
@@ -121,7 +122,8 @@ export class Ema {
   private seedSum = 0;
 
   constructor(period: number, seed: EmaSeed = 'sma') {
-    if (!(period >= 1) || !Number.isInteger(period)) throw new RangeError(`Ema period must be an integer >= 1, got ${period}`);
+    if (!(period >= 1) || !Number.isInteger(period))
+      throw new RangeError(`Ema period must be an integer >= 1, got ${period}`);
     this.period = period;
     this.seed = seed;
     this.k = 2 / (period + 1);
@@ -201,7 +203,8 @@ export class Bollinger {
   private sinceRecompute = 0;
 
   constructor(period = 20, mult = 2) {
-    if (!(period >= 2) || !Number.isInteger(period)) throw new RangeError(`Bollinger period must be an integer >= 2, got ${period}`);
+    if (!(period >= 2) || !Number.isInteger(period))
+      throw new RangeError(`Bollinger period must be an integer >= 2, got ${period}`);
     this.period = period;
     this.mult = mult;
     this.ring = new Float64Array(period);
@@ -320,7 +323,8 @@ export class Rsi {
   private avgLoss = 0;
 
   constructor(period = 14, seed: RsiSeed = 'sma') {
-    if (!(period >= 1) || !Number.isInteger(period)) throw new RangeError(`Rsi period must be an integer >= 1, got ${period}`);
+    if (!(period >= 1) || !Number.isInteger(period))
+      throw new RangeError(`Rsi period must be an integer >= 1, got ${period}`);
     this.period = period;
     this.seed = seed;
   }
@@ -410,7 +414,8 @@ export class Adx {
   private adx = NaN;
 
   constructor(period = 14) {
-    if (!(period >= 1) || !Number.isInteger(period)) throw new RangeError(`Adx period must be an integer >= 1, got ${period}`);
+    if (!(period >= 1) || !Number.isInteger(period))
+      throw new RangeError(`Adx period must be an integer >= 1, got ${period}`);
     this.period = period;
   }
 
@@ -533,7 +538,8 @@ export class Macd {
   private sig = NaN;
 
   constructor(fast = 12, slow = 26, signal = 9) {
-    if (!(fast >= 1 && slow > fast && signal >= 1)) throw new RangeError(`Macd needs 1 <= fast < slow and signal >= 1, got ${fast}/${slow}/${signal}`);
+    if (!(fast >= 1 && slow > fast && signal >= 1))
+      throw new RangeError(`Macd needs 1 <= fast < slow and signal >= 1, got ${fast}/${slow}/${signal}`);
     this.fast = fast;
     this.slow = slow;
     this.signalPeriod = signal;

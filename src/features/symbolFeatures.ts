@@ -132,7 +132,12 @@ export class SymbolFeatures {
   /** Scratch for the pending features-timeframe bar in snapshot(); not state. */
   private readonly scratchPending: Bar = newBar();
 
-  constructor(config: FeaturesConfig, atrTimeframe: Timeframe = 'M15', baseTimeframe: Timeframe = 'M1', trailTimeframes: readonly Timeframe[] = []) {
+  constructor(
+    config: FeaturesConfig,
+    atrTimeframe: Timeframe = 'M15',
+    baseTimeframe: Timeframe = 'M1',
+    trailTimeframes: readonly Timeframe[] = [],
+  ) {
     this.config = config;
     this.trailTimeframes = trailTimeframes;
     const base = baseTimeframe;
@@ -174,7 +179,9 @@ export class SymbolFeatures {
       s.macd = new Macd(MACD_FAST, MACD_SLOW, MACD_SIGNAL);
     }
     for (const tf of trailTimeframes) stateFor(effectiveTimeframe(tf, base)).atr ??= new WilderAtr(ATR_PERIOD);
-    this.atrByTf = TIMEFRAMES.map((tf) => this.tfs.find((x) => x.timeframe === effectiveTimeframe(tf, base))?.atr ?? null);
+    this.atrByTf = TIMEFRAMES.map(
+      (tf) => this.tfs.find((x) => x.timeframe === effectiveTimeframe(tf, base))?.atr ?? null,
+    );
     // finest first, so a base bar updates M5 before M15 before H1 (order does not change results)
     this.tfs.sort((a, b) => TIMEFRAME_MS[a.timeframe] - TIMEFRAME_MS[b.timeframe]);
     this.vwap = new SessionVwap(config.vwapAnchorHourUtc);
@@ -263,7 +270,8 @@ export class SymbolFeatures {
    * their series, or not prices, are skipped. Not on the hot path (it allocates a little).
    */
   warmUp(history: TimeframeHistory): void {
-    if (this.barsSeen > 0 || this.tfs.some((s) => s.closedBars > 0)) throw new Error('SymbolFeatures.warmUp: only on a fresh instance');
+    if (this.barsSeen > 0 || this.tfs.some((s) => s.closedBars > 0))
+      throw new Error('SymbolFeatures.warmUp: only on a fresh instance');
     const baseTf = this.effective.base;
     const base = history[baseTf] ?? [];
     const fed: { tfMs: number; bars: readonly Bar[] }[] = [];
@@ -291,7 +299,8 @@ export class SymbolFeatures {
       segments.push({ tfMs: f.tfMs, bars: inside });
       bound = inside[0]!.time;
     }
-    for (let i = segments.length - 1; i >= 0; i--) for (const b of segments[i]!.bars) this.day.update(b, segments[i]!.tfMs);
+    for (let i = segments.length - 1; i >= 0; i--)
+      for (const b of segments[i]!.bars) this.day.update(b, segments[i]!.tfMs);
     for (const b of base) this.onBar(b);
   }
 
@@ -343,7 +352,12 @@ export class SymbolFeatures {
 
   /** What each feature needs (symbolFeatureRequirements for this instance's settings). */
   requirements(): readonly FeatureRequirement[] {
-    this.reqs ??= symbolFeatureRequirements(this.config, this.atrTf.timeframe, this.effective.base, this.trailTimeframes);
+    this.reqs ??= symbolFeatureRequirements(
+      this.config,
+      this.atrTf.timeframe,
+      this.effective.base,
+      this.trailTimeframes,
+    );
     return this.reqs;
   }
 
@@ -364,20 +378,41 @@ export class SymbolFeatures {
       let needed = r.barsNeeded;
       if (r.feature === 'vwap') {
         // Ready when the features bars reach back to the start of the newest bar's session.
-        const start = Number.isFinite(newest) ? this.vwap.sessionOf(newest - 1) * DAY_MS + this.vwap.anchorHourUtc * 3_600_000 : Number.NaN;
+        const start = Number.isFinite(newest)
+          ? this.vwap.sessionOf(newest - 1) * DAY_MS + this.vwap.anchorHourUtc * 3_600_000
+          : Number.NaN;
         needed = Number.isFinite(start) ? Math.max(1, Math.ceil((newest - start) / tfMs)) : 1;
-        have = Number.isFinite(this.featuresFrom) && Number.isFinite(newest) ? Math.max(0, Math.floor((newest - this.featuresFrom) / tfMs)) : 0;
-        if (!(this.featuresFrom <= start)) missing.push({ feature: r.feature, timeframe: r.timeframe, barsNeeded: needed, barsHave: Math.min(have, needed - 1) });
+        have =
+          Number.isFinite(this.featuresFrom) && Number.isFinite(newest)
+            ? Math.max(0, Math.floor((newest - this.featuresFrom) / tfMs))
+            : 0;
+        if (!(this.featuresFrom <= start))
+          missing.push({
+            feature: r.feature,
+            timeframe: r.timeframe,
+            barsNeeded: needed,
+            barsHave: Math.min(have, needed - 1),
+          });
         continue;
       }
       if (r.feature === 'pdh/pdl') {
         const end = Number.isFinite(newest) ? newest : this.day.end;
-        have = Number.isFinite(this.day.from) && Number.isFinite(end) ? Math.max(0, Math.floor((end - this.day.from) / tfMs)) : 0;
+        have =
+          Number.isFinite(this.day.from) && Number.isFinite(end)
+            ? Math.max(0, Math.floor((end - this.day.from) / tfMs))
+            : 0;
         const known = !Number.isNaN(this.day.pdh);
-        if (!known) missing.push({ feature: r.feature, timeframe: r.timeframe, barsNeeded: Math.max(needed, have + 1), barsHave: have });
+        if (!known)
+          missing.push({
+            feature: r.feature,
+            timeframe: r.timeframe,
+            barsNeeded: Math.max(needed, have + 1),
+            barsHave: have,
+          });
         continue;
       }
-      if (have < needed) missing.push({ feature: r.feature, timeframe: r.timeframe, barsNeeded: needed, barsHave: have });
+      if (have < needed)
+        missing.push({ feature: r.feature, timeframe: r.timeframe, barsNeeded: needed, barsHave: have });
     }
     return { featuresReady: missing.length === 0, missing };
   }

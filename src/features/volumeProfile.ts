@@ -46,7 +46,8 @@ export class VolumeProfile {
   private sinceRebuild = 0;
 
   constructor(windowBars = 200, bins = 20, minBars = windowBars) {
-    if (!(windowBars >= 1) || !Number.isInteger(windowBars)) throw new RangeError(`windowBars must be an integer >= 1, got ${windowBars}`);
+    if (!(windowBars >= 1) || !Number.isInteger(windowBars))
+      throw new RangeError(`windowBars must be an integer >= 1, got ${windowBars}`);
     if (!(bins >= 2) || !Number.isInteger(bins)) throw new RangeError(`bins must be an integer >= 2, got ${bins}`);
     if (!(minBars >= 1 && minBars <= windowBars)) throw new RangeError(`minBars must be 1..windowBars, got ${minBars}`);
     this.windowBars = windowBars;

@@ -102,7 +102,7 @@ export class BarColumnsFile {
       let got = 0;
       while (got < view.length) {
         const r = readSync(this.fd, view, got, view.length - got, at + got);
-        if (r === 0) throw new Error('the bars\' temporary column file ended early');
+        if (r === 0) throw new Error("the bars' temporary column file ended early");
         got += r;
       }
       at += view.length;
@@ -117,7 +117,8 @@ export class BarColumnsFile {
         at += count.byteLength;
         const n = count[0]!;
         if (chunk.time.length < n) chunk = new BarSeries(n);
-        for (const col of [chunk.time, chunk.open, chunk.high, chunk.low, chunk.close, chunk.volume, chunk.spread]) fill(new Uint8Array(col.buffer, col.byteOffset, n * BYTES));
+        for (const col of [chunk.time, chunk.open, chunk.high, chunk.low, chunk.close, chunk.volume, chunk.spread])
+          fill(new Uint8Array(col.buffer, col.byteOffset, n * BYTES));
         chunk.length = n;
         return chunk;
       },

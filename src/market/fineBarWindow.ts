@@ -33,7 +33,17 @@ export class FineBarWindow {
       while (i < chunk.length && chunk.time[i]! < from) i++;
       if (i === chunk.length) continue;
       if (i === 0) b.append(chunk);
-      else for (; i < chunk.length; i++) b.push(chunk.time[i]!, chunk.open[i]!, chunk.high[i]!, chunk.low[i]!, chunk.close[i]!, chunk.volume[i]!, chunk.spread[i]!);
+      else
+        for (; i < chunk.length; i++)
+          b.push(
+            chunk.time[i]!,
+            chunk.open[i]!,
+            chunk.high[i]!,
+            chunk.low[i]!,
+            chunk.close[i]!,
+            chunk.volume[i]!,
+            chunk.spread[i]!,
+          );
     }
     let hi = this.start;
     while (hi < b.length && b.time[hi]! < to) hi++;
@@ -52,7 +62,8 @@ export class FineBarWindow {
     // Compacted once the dropped bars are the larger part: the kept ones move to the front.
     if (this.start > 4096 && this.start * 2 > b.length) {
       const n = b.length - this.start;
-      for (const col of [b.time, b.open, b.high, b.low, b.close, b.volume, b.spread]) col.copyWithin(0, this.start, b.length);
+      for (const col of [b.time, b.open, b.high, b.low, b.close, b.volume, b.spread])
+        col.copyWithin(0, this.start, b.length);
       b.length = n;
       this.start = 0;
     }

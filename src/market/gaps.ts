@@ -83,7 +83,14 @@ export class GapFinder {
     const list = this.list.slice();
     // Longest first; equal lengths in time order (sort is stable and `list` is in time order).
     const longest = [...list].sort((a, b) => b.to - b.from - (a.to - a.from)).slice(0, LONGEST);
-    return { count: list.length, weekend: this.weekend, intraWeek: list.length - this.weekend - this.outage, outage: this.outage, longest, list };
+    return {
+      count: list.length,
+      weekend: this.weekend,
+      intraWeek: list.length - this.weekend - this.outage,
+      outage: this.outage,
+      longest,
+      list,
+    };
   }
 }
 

@@ -14,7 +14,6 @@ import { readUniformBytes } from './importers/uniformBytes.ts';
 import { serverClockFor, type ZoneClock } from './timezone.ts';
 import { UNIFORM_HEADER, type RowError } from './uniformCsv.ts';
 
-
 export { ImportError } from './importers/scan.ts';
 
 export type BarFormat = 'uniform' | 'mt5_export' | 'mt5_rates' | 'binance';
@@ -69,7 +68,9 @@ export function detectFormat(head: string): BarFormat | null {
 function zoneFor(file: string, format: BarFormat, tz: string | undefined): ZoneClock | null {
   if (!SERVER_TIME.has(format)) {
     if (tz !== undefined) {
-      throw new ImportError(`${file}: ${FORMAT_NAMES[format]} files are in UTC already: remove --tz ${tz} (it is only for MT5 files in broker server time)`);
+      throw new ImportError(
+        `${file}: ${FORMAT_NAMES[format]} files are in UTC already: remove --tz ${tz} (it is only for MT5 files in broker server time)`,
+      );
     }
     return null;
   }
@@ -109,7 +110,9 @@ class BarTextParser {
       this.zone = zoneFor(this.file, format, this.o.tz);
       const { line: header, next } = firstLineOf(text);
       if (format === 'uniform' && header.trim() !== UNIFORM_HEADER) {
-        throw new ImportError(`${this.file}: expected the uniform header "${UNIFORM_HEADER}" on line 1, found "${header.trim().slice(0, 80)}"`);
+        throw new ImportError(
+          `${this.file}: expected the uniform header "${UNIFORM_HEADER}" on line 1, found "${header.trim().slice(0, 80)}"`,
+        );
       }
       this.format = format;
       this.header = header;
@@ -152,7 +155,9 @@ export function decodeBarBytes(buf: Buffer): string {
   const body = buf.subarray(enc.bom);
   if (enc.kind === 'utf8') return body.toString('utf8');
   if (enc.kind === 'utf16le') return body.toString('utf16le');
-  return Buffer.from(body.subarray(0, body.length & ~1)).swap16().toString('utf16le');
+  return Buffer.from(body.subarray(0, body.length & ~1))
+    .swap16()
+    .toString('utf16le');
 }
 
 type Encoding = { kind: 'utf8' | 'utf16le' | 'utf16be'; bom: number };
@@ -162,7 +167,8 @@ function encodingOf(head: Buffer): Encoding {
   if (head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { kind: 'utf8', bom: 3 };
   if (head.length >= 2 && head[0] === 0xff && head[1] === 0xfe) return { kind: 'utf16le', bom: 2 };
   if (head.length >= 2 && head[0] === 0xfe && head[1] === 0xff) return { kind: 'utf16be', bom: 2 };
-  if (head.length >= 4 && head[0] !== 0 && head[1] === 0 && head[2] !== 0 && head[3] === 0) return { kind: 'utf16le', bom: 0 };
+  if (head.length >= 4 && head[0] !== 0 && head[1] === 0 && head[2] !== 0 && head[3] === 0)
+    return { kind: 'utf16le', bom: 0 };
   return { kind: 'utf8', bom: 0 };
 }
 
@@ -283,7 +289,9 @@ export class BarFileReader {
         this.parser.push(nl + 1 === all.length ? all : all.slice(0, nl + 1));
       }
       if (this.carry.length > MAX_LINE_CHARS) {
-        throw new ImportError(`${this.file}:${this.parser.line}: a line longer than ${MAX_LINE_CHARS} characters: not a bar file (a binary file, or one without line breaks)`);
+        throw new ImportError(
+          `${this.file}:${this.parser.line}: a line longer than ${MAX_LINE_CHARS} characters: not a bar file (a binary file, or one without line breaks)`,
+        );
       }
       if (chunk.length > 0) break;
     }
@@ -322,7 +330,9 @@ export class BarFileReader {
     else {
       if (this.held * 2 > this.buf.length) {
         if (this.held > MAX_LINE_CHARS) {
-          throw new ImportError(`${this.file}:${this.parser.line}: a line longer than ${MAX_LINE_CHARS} characters: not a bar file (a binary file, or one without line breaks)`);
+          throw new ImportError(
+            `${this.file}:${this.parser.line}: a line longer than ${MAX_LINE_CHARS} characters: not a bar file (a binary file, or one without line breaks)`,
+          );
         }
         // A line longer than half the step (tests take tiny steps): a bigger buffer, the line kept.
         const bigger = Buffer.allocUnsafe(this.buf.length * 2);
@@ -354,7 +364,12 @@ export class BarFileReader {
  * chunk's columns are reused once `each` returns. `each` returning false stops the reading. Memory
  * stays flat in the file's size. Whole-file problems throw ImportError; bad rows are in `errors`.
  */
-export function streamBarFile(path: string, o: ImportOptions, each: (chunk: BarSeries) => boolean | void, chunkBytes = STREAM_CHUNK_BYTES): BarFileStreamResult {
+export function streamBarFile(
+  path: string,
+  o: ImportOptions,
+  each: (chunk: BarSeries) => boolean | void,
+  chunkBytes = STREAM_CHUNK_BYTES,
+): BarFileStreamResult {
   const reader = new BarFileReader(path, o, chunkBytes);
   try {
     for (let chunk = reader.next(); chunk !== null; chunk = reader.next()) {

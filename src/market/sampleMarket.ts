@@ -72,7 +72,10 @@ function inWeekendGap(t: number): boolean {
 }
 
 /** Generates the bars. Each regime lasts an exponential number of minutes around `regimeMinutes`. */
-export function generateSampleMarket(o: SampleMarketOptions): { bars: Bar[]; regimes: { start: number; regime: Regime }[] } {
+export function generateSampleMarket(o: SampleMarketOptions): {
+  bars: Bar[];
+  regimes: { start: number; regime: Regime }[];
+} {
   const bars: Bar[] = [];
   const regimes = generate(o, (time, open, high, low, close, volume, spread) => {
     bars.push({ time, open, high, low, close, volume, spread });
@@ -81,20 +84,42 @@ export function generateSampleMarket(o: SampleMarketOptions): { bars: Bar[]; reg
 }
 
 /** The same market, stored column by column (a million bars without a million objects). */
-export function generateSampleSeries(o: SampleMarketOptions): { series: BarSeries; regimes: { start: number; regime: Regime }[] } {
+export function generateSampleSeries(o: SampleMarketOptions): {
+  series: BarSeries;
+  regimes: { start: number; regime: Regime }[];
+} {
   const series = new BarSeries(o.bars);
-  const regimes = generate(o, (time, open, high, low, close, volume, spread) => series.push(time, open, high, low, close, volume, spread));
+  const regimes = generate(o, (time, open, high, low, close, volume, spread) =>
+    series.push(time, open, high, low, close, volume, spread),
+  );
   return { series, regimes };
 }
 
-type PushBar = (time: number, open: number, high: number, low: number, close: number, volume: number, spread: number) => void;
+type PushBar = (
+  time: number,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+  spread: number,
+) => void;
 
 function generate(o: SampleMarketOptions, push: PushBar): { start: number; regime: Regime }[] {
   const rand = seededRandom(o.seed);
   let count = 0;
   const regimes: { start: number; regime: Regime }[] = [];
   const regimeMinutes = o.regimeMinutes ?? 600;
-  const order: Regime[] = ['trend_up', 'range', 'volatile', 'trend_down', 'range', 'trend_up', 'volatile', 'trend_down'];
+  const order: Regime[] = [
+    'trend_up',
+    'range',
+    'volatile',
+    'trend_down',
+    'range',
+    'trend_up',
+    'volatile',
+    'trend_down',
+  ];
   let regimeIdx = Math.floor(rand() * order.length);
   let regimeLeft = 0;
   let regime: Regime = order[regimeIdx]!;
@@ -142,7 +167,9 @@ function generate(o: SampleMarketOptions, push: PushBar): { start: number; regim
 }
 
 /** Sample-market shapes per canonical symbol (price, one-minute volatility, spread, digits). */
-export const SAMPLE_SHAPES: Readonly<Record<string, { startPrice: number; volatility: number; spread: number; digits: number; weekends: boolean }>> = {
+export const SAMPLE_SHAPES: Readonly<
+  Record<string, { startPrice: number; volatility: number; spread: number; digits: number; weekends: boolean }>
+> = {
   XAUUSD: { startPrice: 2000, volatility: 0.0004, spread: 0.3, digits: 3, weekends: true },
   EURUSD: { startPrice: 1.1, volatility: 0.00015, spread: 0.00012, digits: 5, weekends: true },
   GBPUSD: { startPrice: 1.27, volatility: 0.00018, spread: 0.00015, digits: 5, weekends: true },

@@ -33,7 +33,11 @@ const DAY = 86_400_000;
 
 /** Named broker-server zones: the IANA zone they follow, and their constant shift from it. */
 export const NAMED_ZONES: Readonly<Record<string, { follows: string; shiftMs: number; about: string }>> = {
-  'mt5-ny': { follows: 'America/New_York', shiftMs: 7 * 3_600_000, about: 'UTC+2 in New York winter, UTC+3 in New York summer (day rolls at 17:00 New York)' },
+  'mt5-ny': {
+    follows: 'America/New_York',
+    shiftMs: 7 * 3_600_000,
+    about: 'UTC+2 in New York winter, UTC+3 in New York summer (day rolls at 17:00 New York)',
+  },
 };
 
 /** Thrown for a zone name Intl does not know. */
@@ -152,7 +156,9 @@ export class ZoneClock {
     }
     if (rule.early === rule.late) return wall - rule.early;
     if (Number.isNaN(rule.early)) {
-      return { error: `${formatWall(wall)} does not exist in ${this.tz}: the clocks sprang forward over it (DST); is --tz right?` };
+      return {
+        error: `${formatWall(wall)} does not exist in ${this.tz}: the clocks sprang forward over it (DST); is --tz right?`,
+      };
     }
     const first = wall - rule.early;
     return first > after ? first : wall - rule.late;
@@ -200,13 +206,23 @@ export class ZoneClock {
  * error with a message naming the file and saying what to pass (a time without a zone would be a
  * silent guess). `subject` says what is in server time, e.g. 'MT5 files are'.
  */
-export function serverClockFor(file: string, subject: string, tz: string | undefined, fail: (message: string) => Error): ZoneClock {
-  if (tz === undefined) throw fail(`${file}: ${subject} in broker server time: pass --tz, e.g. mt5-ny (UTC+2/+3 with New York's DST, the usual MT5 server clock), Etc/GMT-2, Europe/Athens, or UTC`);
+export function serverClockFor(
+  file: string,
+  subject: string,
+  tz: string | undefined,
+  fail: (message: string) => Error,
+): ZoneClock {
+  if (tz === undefined)
+    throw fail(
+      `${file}: ${subject} in broker server time: pass --tz, e.g. mt5-ny (UTC+2/+3 with New York's DST, the usual MT5 server clock), Etc/GMT-2, Europe/Athens, or UTC`,
+    );
   try {
     return new ZoneClock(tz);
   } catch (err) {
     if (err instanceof UnknownZoneError) {
-      throw fail(`${file}: unknown time zone "${tz}": pass mt5-ny (UTC+2/+3 with New York's DST) or an IANA zone name, e.g. Etc/GMT-2 (fixed UTC+2), Europe/Athens (UTC+2/+3 with EU DST), or UTC`);
+      throw fail(
+        `${file}: unknown time zone "${tz}": pass mt5-ny (UTC+2/+3 with New York's DST) or an IANA zone name, e.g. Etc/GMT-2 (fixed UTC+2), Europe/Athens (UTC+2/+3 with EU DST), or UTC`,
+      );
     }
     throw err;
   }

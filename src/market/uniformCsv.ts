@@ -23,7 +23,10 @@ export function parseUniformCsv(text: string, file = '<input>'): ParsedBars {
   const nl = text.indexOf('\n');
   const header = (nl === -1 ? text : text.slice(0, nl)).replace(/\r$/, '').trim();
   if (header !== UNIFORM_HEADER) {
-    return { bars: [], errors: [{ file, line: 1, reason: `expected header "${UNIFORM_HEADER}", found "${header.slice(0, 80)}"` }] };
+    return {
+      bars: [],
+      errors: [{ file, line: 1, reason: `expected header "${UNIFORM_HEADER}", found "${header.slice(0, 80)}"` }],
+    };
   }
   const pos = nl === -1 ? text.length : nl + 1;
   const sink = new BarSink(file, countLines(text, pos));

@@ -12,24 +12,38 @@ export const MCP_PATH = '/mcp';
 
 export function registerMcpRoute(
   app: FastifyInstance,
-  o: { token: string; version: string; requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void>; inProcess: { header: string; key: string } },
+  o: {
+    token: string;
+    version: string;
+    requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    inProcess: { header: string; key: string };
+  },
 ): void {
   // The tools' calls name the host the agent reached (it passed the Host check), as a caller of the API would.
-  const caller = (host: string): WardenApiCall => async (method, path, body) => {
-    const r = await app.inject({
-      method,
-      url: path,
-      headers: { host, [o.inProcess.header]: o.inProcess.key, authorization: `Bearer ${o.token}`, [MCP_HEADER]: '1', accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-    });
-    let parsed: unknown = null;
-    try {
-      parsed = r.json();
-    } catch {
-      parsed = r.body;
-    }
-    return { status: r.statusCode, body: parsed };
-  };
+  const caller =
+    (host: string): WardenApiCall =>
+    async (method, path, body) => {
+      const r = await app.inject({
+        method,
+        url: path,
+        headers: {
+          host,
+          [o.inProcess.header]: o.inProcess.key,
+          authorization: `Bearer ${o.token}`,
+          [MCP_HEADER]: '1',
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+      });
+      let parsed: unknown = null;
+      try {
+        parsed = r.json();
+      } catch {
+        parsed = r.body;
+      }
+      return { status: r.statusCode, body: parsed };
+    };
   // Stateless: no session to end (DELETE) and no stream of the server's own messages to hold open
   // (GET): an open stream would also keep a stopping server waiting. The SDK's client takes the 405.
   app.route({
@@ -38,7 +52,13 @@ export function registerMcpRoute(
     onRequest: o.requireToken,
     schema: { hide: true },
     handler: async (req, reply) =>
-      reply.code(405).header('allow', 'POST').send({ error: 'method_not_allowed', message: `${req.method} is not served at ${MCP_PATH}: this MCP server is stateless, every message is a POST` }),
+      reply
+        .code(405)
+        .header('allow', 'POST')
+        .send({
+          error: 'method_not_allowed',
+          message: `${req.method} is not served at ${MCP_PATH}: this MCP server is stateless, every message is a POST`,
+        }),
   });
   app.route({
     method: 'POST',

@@ -9,7 +9,13 @@ import type { WardenApiCall } from './wardenMcp.ts';
 
 const STATUSES = ['shadow', 'approved', 'rejected', 'void'] as const;
 
-const NEEDS_SERVE = (what: string) => ({ status: 503, body: { error: 'store_only', message: `${what} needs a running warden serve: this MCP server reads a store (warden mcp --store), and changes nothing` } });
+const NEEDS_SERVE = (what: string) => ({
+  status: 503,
+  body: {
+    error: 'store_only',
+    message: `${what} needs a running warden serve: this MCP server reads a store (warden mcp --store), and changes nothing`,
+  },
+});
 
 /** The store's lifetimes of a ticket (a venue may reuse a ticket: every lifetime under it). */
 function keysOf(store: WardenStore, ticket: string): string[] {
@@ -36,7 +42,18 @@ export function storeApi(store: WardenStore): WardenApiCall {
           sl: pos.sl,
           tp: pos.tp,
           openTime: new Date(pos.openTime).toISOString(),
-          exits: plan === undefined ? null : { enabled: plan.enabled, tradeType: plan.tradeType, baseBreakevenPct: plan.baseBreakevenPct, basePartialPct: plan.basePartialPct, partialClosePct: plan.partialClosePct, trailingEnabled: plan.trailingEnabled, trailingActive: plan.trailingActive },
+          exits:
+            plan === undefined
+              ? null
+              : {
+                  enabled: plan.enabled,
+                  tradeType: plan.tradeType,
+                  baseBreakevenPct: plan.baseBreakevenPct,
+                  basePartialPct: plan.basePartialPct,
+                  partialClosePct: plan.partialClosePct,
+                  trailingEnabled: plan.trailingEnabled,
+                  trailingActive: plan.trailingActive,
+                },
           note: 'as the session last stored it (read from the store: no price, profit or DTMS view without a running serve)',
         };
       });
@@ -45,22 +62,45 @@ export function storeApi(store: WardenStore): WardenApiCall {
     const decisions = /^\/api\/positions\/([^/]+)\/decisions$/.exec(p);
     if (decisions) {
       const keys = keysOf(store, decodeURIComponent(decisions[1]!));
-      if (keys.length === 0) return Promise.resolve({ status: 404, body: { error: 'not_found', message: `no position ${decodeURIComponent(decisions[1]!)} in the store` } });
-      return Promise.resolve({ status: 200, body: store.decisionPage({ positionIds: keys }, { limit }).map(decisionJson) });
+      if (keys.length === 0)
+        return Promise.resolve({
+          status: 404,
+          body: { error: 'not_found', message: `no position ${decodeURIComponent(decisions[1]!)} in the store` },
+        });
+      return Promise.resolve({
+        status: 200,
+        body: store.decisionPage({ positionIds: keys }, { limit }).map(decisionJson),
+      });
     }
-    if (p === '/api/decisions/recent') return Promise.resolve({ status: 200, body: store.decisionPage(null, { limit }).map(decisionJson) });
+    if (p === '/api/decisions/recent')
+      return Promise.resolve({ status: 200, body: store.decisionPage(null, { limit }).map(decisionJson) });
     if (p === '/api/proposals') {
       const asked = url.searchParams.get('status');
       const status = STATUSES.find((s) => s === asked);
       const ticket = url.searchParams.get('ticket');
-      const q = { limit: Math.min(200, limit), ...(status !== undefined ? { status } : {}), ...(ticket ? { ticket } : {}) };
+      const q = {
+        limit: Math.min(200, limit),
+        ...(status !== undefined ? { status } : {}),
+        ...(ticket ? { ticket } : {}),
+      };
       return Promise.resolve({ status: 200, body: store.proposals(q).map(proposalJson) });
     }
     const proposal = /^\/api\/proposals\/([^/]+)$/.exec(p);
     if (proposal) {
       const found = store.proposal(decodeURIComponent(proposal[1]!));
-      if (found === null) return Promise.resolve({ status: 404, body: { error: 'not_found', message: `no proposal ${decodeURIComponent(proposal[1]!)}` } });
-      return Promise.resolve({ status: 200, body: { proposal: proposalJson(found), whatIf: null, whatIfUnavailable: 'a what-if needs a running warden serve (its recent bars and the live plan)' } });
+      if (found === null)
+        return Promise.resolve({
+          status: 404,
+          body: { error: 'not_found', message: `no proposal ${decodeURIComponent(proposal[1]!)}` },
+        });
+      return Promise.resolve({
+        status: 200,
+        body: {
+          proposal: proposalJson(found),
+          whatIf: null,
+          whatIfUnavailable: 'a what-if needs a running warden serve (its recent bars and the live plan)',
+        },
+      });
     }
     return Promise.resolve(NEEDS_SERVE(`GET ${p}`));
   };

@@ -91,7 +91,14 @@ export interface HttpAnswer {
 }
 
 /** One POST with a JSON body: the answer, or a ChannelError when none came. */
-export async function postJson(channel: string, url: string, payload: unknown, timeoutMs: number, signal: AbortSignal | undefined, scrub: (t: string) => string): Promise<HttpAnswer> {
+export async function postJson(
+  channel: string,
+  url: string,
+  payload: unknown,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  scrub: (t: string) => string,
+): Promise<HttpAnswer> {
   const timeout = AbortSignal.timeout(timeoutMs);
   // One signal for fetch: the timeout, or the notifier's stop, whichever comes first.
   const both = new AbortController();
@@ -111,8 +118,10 @@ export async function postJson(channel: string, url: string, payload: unknown, t
     const body = await res.text();
     return { status: res.status, headers: res.headers, body };
   } catch (err) {
-    if (signal?.aborted === true) throw new ChannelError(channel, `${channel}: send cancelled (the notifier is closing)`, null, false, null);
-    if (timeout.aborted) throw new ChannelError(channel, `${channel}: no answer within ${timeoutMs} ms`, null, true, null);
+    if (signal?.aborted === true)
+      throw new ChannelError(channel, `${channel}: send cancelled (the notifier is closing)`, null, false, null);
+    if (timeout.aborted)
+      throw new ChannelError(channel, `${channel}: no answer within ${timeoutMs} ms`, null, true, null);
     throw new ChannelError(channel, scrub(`${channel}: request failed: ${errorReason(err)}`), null, true, null);
   } finally {
     timeout.removeEventListener('abort', abort);
@@ -135,7 +144,11 @@ export const retryableStatus = (status: number): boolean => status >= 500 || sta
 // Discord
 
 /** Embed colours by severity: blue, amber, red. */
-export const DISCORD_COLORS: Readonly<Record<Severity, number>> = { info: 0x3498db, warning: 0xf39c12, critical: 0xe74c3c };
+export const DISCORD_COLORS: Readonly<Record<Severity, number>> = {
+  info: 0x3498db,
+  warning: 0xf39c12,
+  critical: 0xe74c3c,
+};
 
 const discordError = z.looseObject({
   message: z.string().optional(),
@@ -185,7 +198,10 @@ export class DiscordWebhookChannel implements NotificationChannel {
       // The URL's path ends with the webhook token: scrub it alone too (an answer may quote the path).
       const path = new URL(options.webhookUrl).pathname;
       secrets.push(path);
-      const token = path.split('/').filter((p) => p !== '').at(-1);
+      const token = path
+        .split('/')
+        .filter((p) => p !== '')
+        .at(-1);
       if (token !== undefined) secrets.push(token);
     } catch {
       // Not a URL: the whole value is the secret, already listed.
@@ -194,18 +210,35 @@ export class DiscordWebhookChannel implements NotificationChannel {
   }
 
   async send(event: NotificationEvent, signal?: AbortSignal): Promise<void> {
-    const res = await postJson(this.name, this.#url, discordPayload(event, this.#username), this.#timeoutMs, signal, this.#scrub);
+    const res = await postJson(
+      this.name,
+      this.#url,
+      discordPayload(event, this.#username),
+      this.#timeoutMs,
+      signal,
+      this.#scrub,
+    );
     if (res.status >= 200 && res.status < 300) return;
     const parsed = discordError.safeParse(parseJson(res.body));
     const body = parsed.success ? parsed.data : null;
     let retryAfterMs: number | null = null;
     if (res.status === 429) {
-      retryAfterMs = body?.retry_after !== undefined ? Math.ceil(body.retry_after * 1000) : retryAfterHeaderMs(res.headers.get('retry-after'));
+      retryAfterMs =
+        body?.retry_after !== undefined
+          ? Math.ceil(body.retry_after * 1000)
+          : retryAfterHeaderMs(res.headers.get('retry-after'));
     }
-    const hint = res.status === 401 || res.status === 404 ? ' (the webhook URL is wrong or the webhook was deleted)' : '';
+    const hint =
+      res.status === 401 || res.status === 404 ? ' (the webhook URL is wrong or the webhook was deleted)' : '';
     const wait = retryAfterMs !== null ? `; retry after ${retryAfterMs} ms` : '';
     const detail = body?.message !== undefined ? body.message : excerpt(res.body);
-    throw new ChannelError(this.name, this.#scrub(`discord: HTTP ${res.status}${hint}: ${detail || '(empty answer)'}${wait}`), res.status, retryableStatus(res.status), retryAfterMs);
+    throw new ChannelError(
+      this.name,
+      this.#scrub(`discord: HTTP ${res.status}${hint}: ${detail || '(empty answer)'}${wait}`),
+      res.status,
+      retryableStatus(res.status),
+      retryAfterMs,
+    );
   }
 }
 
@@ -226,9 +259,14 @@ export const telegramAnswer = z.looseObject({
     .optional(),
 });
 
-const TELEGRAM_ICONS: Readonly<Record<Severity, string>> = { info: '', warning: '\u26A0\uFE0F ', critical: '\u{1F6A8} ' };
+const TELEGRAM_ICONS: Readonly<Record<Severity, string>> = {
+  info: '',
+  warning: '\u26A0\uFE0F ',
+  critical: '\u{1F6A8} ',
+};
 
-export const escapeHtml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const escapeHtml = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export interface TelegramChannelOptions {
   botToken: string;
@@ -262,7 +300,14 @@ export class TelegramBotChannel implements NotificationChannel {
   }
 
   async send(event: NotificationEvent, signal?: AbortSignal): Promise<void> {
-    const res = await postJson(this.name, this.#url, telegramPayload(event, this.#chatId), this.#timeoutMs, signal, this.#scrub);
+    const res = await postJson(
+      this.name,
+      this.#url,
+      telegramPayload(event, this.#chatId),
+      this.#timeoutMs,
+      signal,
+      this.#scrub,
+    );
     const parsed = telegramAnswer.safeParse(parseJson(res.body));
     const answer = parsed.success ? parsed.data : null;
     if (res.status >= 200 && res.status < 300 && answer?.ok === true) return;
@@ -281,6 +326,12 @@ export class TelegramBotChannel implements NotificationChannel {
     const wait = retryAfterMs !== null ? `; retry after ${retryAfterMs} ms` : '';
     const detail = answer?.description !== undefined ? answer.description : excerpt(res.body);
     const status = res.status >= 200 && res.status < 300 ? `HTTP ${res.status} without ok` : `HTTP ${res.status}`;
-    throw new ChannelError(this.name, this.#scrub(`telegram: ${status}${hint}: ${detail || '(empty answer)'}${wait}`), res.status, retryableStatus(res.status), retryAfterMs);
+    throw new ChannelError(
+      this.name,
+      this.#scrub(`telegram: ${status}${hint}: ${detail || '(empty answer)'}${wait}`),
+      res.status,
+      retryableStatus(res.status),
+      retryAfterMs,
+    );
   }
 }

@@ -10,7 +10,6 @@ import type { DecisionRecord } from '../exits/decisionRecord.ts';
 
 export type NotificationKind = 'action' | 'state_change' | 'failed_intent' | 'ownership';
 
-
 /** True when `s` is at least as severe as `min`. */
 export function atLeast(s: Severity, min: Severity): boolean {
   return SEVERITIES.indexOf(s) >= SEVERITIES.indexOf(min);
@@ -64,7 +63,13 @@ const DTMS_ACTION_TEXT: Readonly<Record<string, string>> = {
 };
 
 /** DTMS actions whose failure leaves the position exposed: a refusal of one is critical. */
-const PROTECTIVE_DTMS_ACTIONS: ReadonlySet<string> = new Set(['partial_close', 'open_hedge', 'close_instead_of_hedge', 'close_all', 'close_orphan_hedge']);
+const PROTECTIVE_DTMS_ACTIONS: ReadonlySet<string> = new Set([
+  'partial_close',
+  'open_hedge',
+  'close_instead_of_hedge',
+  'close_all',
+  'close_orphan_hedge',
+]);
 /** DTMS actions that cut or offset risk: worth a warning when sent. */
 const RISK_CUTTING_DTMS_ACTIONS: ReadonlySet<string> = new Set(['open_hedge', 'close_instead_of_hedge', 'close_all']);
 
@@ -86,7 +91,8 @@ function stateSeverity(to: string): Severity {
 }
 
 // The venue's ticket, as the trader knows the position (a lifetime key names it with its lifetime).
-const who = (r: { symbol: string; side: string; positionId: string }): string => `${r.symbol} ${r.side} #${ticketOfKey(r.positionId)}`;
+const who = (r: { symbol: string; side: string; positionId: string }): string =>
+  `${r.symbol} ${r.side} #${ticketOfKey(r.positionId)}`;
 
 /**
  * The event for one decision record, or null when the record is not worth a message: only intents
@@ -143,7 +149,9 @@ export function eventFromDecision(r: DecisionRecord, opts: EventOptions = {}): N
         severity: 'info',
         intentId: r.intentId,
         title: `${who(r)}: partial close ${lots(r.volume)} sent`,
-        text: `Partial profit at ${pct(r.progress)} of the way to target (trigger ${num(r.trigger, 1)}%), ${at}, ${num(r.rAchieved, 2)} R` + id,
+        text:
+          `Partial profit at ${pct(r.progress)} of the way to target (trigger ${num(r.trigger, 1)}%), ${at}, ${num(r.rAchieved, 2)} R` +
+          id,
       };
     case 'trail':
       return {
@@ -162,7 +170,8 @@ export function eventFromDecision(r: DecisionRecord, opts: EventOptions = {}): N
       const action = noteAction(r.note);
       const details: string[] = [];
       // An open's stop is the new position's own: no "from" (the record's oldSl is the managed position's).
-      if (Number.isFinite(r.newSl)) details.push(OPEN_DTMS_ACTIONS.has(action) ? `SL ${px(r.newSl)}` : `SL ${px(r.oldSl)} -> ${px(r.newSl)}`);
+      if (Number.isFinite(r.newSl))
+        details.push(OPEN_DTMS_ACTIONS.has(action) ? `SL ${px(r.newSl)}` : `SL ${px(r.oldSl)} -> ${px(r.newSl)}`);
       if (Number.isFinite(r.volume)) details.push(lots(r.volume));
       return {
         ...base,
@@ -200,7 +209,9 @@ export function describeIntent(intent: Intent, opts: EventOptions = {}): string 
     case 'close_partial':
       return `close ${lots(intent.volume)}`;
     case 'close':
-      return closesHedge(intent) ? `close hedge #${intent.targetId} (${lots(intent.volume)})` : `close ${lots(intent.volume)}`;
+      return closesHedge(intent)
+        ? `close hedge #${intent.targetId} (${lots(intent.volume)})`
+        : `close ${lots(intent.volume)}`;
     case 'open':
       return `open ${intent.side} ${lots(intent.volume)}${Number.isFinite(intent.newSl) ? ` SL ${px(intent.newSl)}` : ''}`;
   }
@@ -227,7 +238,11 @@ function intentLabel(intent: Intent): string {
  * failed intents. Null for 'pending' and for a duplicate (the id was settled in an earlier run, and
  * its event with it). `now` stamps the answer (default: the intent's decision time).
  */
-export function eventFromExecution(result: ExecutionResult, now: number = result.intent.time, opts: EventOptions = {}): NotificationEvent | null {
+export function eventFromExecution(
+  result: ExecutionResult,
+  now: number = result.intent.time,
+  opts: EventOptions = {},
+): NotificationEvent | null {
   if (result.duplicate || result.outcome === 'pending') return null;
   const it = result.intent;
   const px = priceFormatter(it.symbol, opts);
@@ -243,8 +258,14 @@ export function eventFromExecution(result: ExecutionResult, now: number = result
   switch (result.outcome) {
     case 'applied': {
       const answer = result.answer;
-      const fill = answer !== null && answer.outcome === 'applied' && Number.isFinite(answer.price) ? `, broker price ${px(answer.price)}` : '';
-      const opened = answer !== null && answer.outcome === 'applied' && it.kind === 'open' && answer.positionId !== '' ? `, new position #${answer.positionId}` : '';
+      const fill =
+        answer !== null && answer.outcome === 'applied' && Number.isFinite(answer.price)
+          ? `, broker price ${px(answer.price)}`
+          : '';
+      const opened =
+        answer !== null && answer.outcome === 'applied' && it.kind === 'open' && answer.positionId !== ''
+          ? `, new position #${answer.positionId}`
+          : '';
       return {
         ...base,
         kind: 'action',

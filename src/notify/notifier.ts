@@ -151,7 +151,10 @@ export class Notifier {
           lane.stats.dropped++;
           if (!lane.overflowLogged) {
             lane.overflowLogged = true;
-            this.log.warn({ channel: lane.channel.name, queueSize: this.queueSize }, 'notification queue full: dropping the oldest notifications');
+            this.log.warn(
+              { channel: lane.channel.name, queueSize: this.queueSize },
+              'notification queue full: dropping the oldest notifications',
+            );
           }
         }
         lane.queue.push(event);
@@ -241,7 +244,8 @@ export class Notifier {
         await lane.channel.send(event, this.stop.signal);
         lane.stats.sent++;
         lane.overflowLogged = false;
-        if (attempt > 1) this.log.info({ channel: name, attempt, title: event.title }, 'notification delivered after retrying');
+        if (attempt > 1)
+          this.log.info({ channel: name, attempt, title: event.title }, 'notification delivered after retrying');
         return;
       } catch (err) {
         const message = errorMessage(err);
@@ -256,14 +260,27 @@ export class Notifier {
         if (!retryable || attempt >= this.maxAttempts) {
           lane.stats.failed++;
           this.log.error(
-            { channel: name, attempt, status, error: message, kind: event.kind, positionId: event.positionId, title: event.title },
-            retryable ? `notification not delivered after ${attempt} attempts: given up` : 'notification refused: not retried',
+            {
+              channel: name,
+              attempt,
+              status,
+              error: message,
+              kind: event.kind,
+              positionId: event.positionId,
+              title: event.title,
+            },
+            retryable
+              ? `notification not delivered after ${attempt} attempts: given up`
+              : 'notification refused: not retried',
           );
           return;
         }
         const wait = this.backoff(err, attempt);
         lane.stats.retries++;
-        this.log.warn({ channel: name, attempt, status, waitMs: wait, error: message, title: event.title }, 'notification not delivered: retrying');
+        this.log.warn(
+          { channel: name, attempt, status, waitMs: wait, error: message, title: event.title },
+          'notification not delivered: retrying',
+        );
         try {
           await this.sleep(wait, this.stop.signal);
         } catch {
@@ -275,7 +292,8 @@ export class Notifier {
 
   /** The wait before try `attempt + 1`: the service's own (429) when it gave one, else base x 2^(attempt-1). */
   private backoff(err: unknown, attempt: number): number {
-    if (err instanceof ChannelError && err.retryAfterMs !== null) return Math.min(Math.max(0, err.retryAfterMs), MAX_RETRY_AFTER_MS);
+    if (err instanceof ChannelError && err.retryAfterMs !== null)
+      return Math.min(Math.max(0, err.retryAfterMs), MAX_RETRY_AFTER_MS);
     return Math.min(this.retryBaseMs * 2 ** (attempt - 1), this.retryMaxMs);
   }
 }

@@ -6,7 +6,15 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { ConfigError } from '../config/errors.ts';
-import { botToken, chatId, DEFAULT_TELEGRAM_API, NOTIFY_ENV, TELEGRAM_COMMAND_DEFAULTS, webhookUrl, type NotifyConfig } from '../config/notifySchema.ts';
+import {
+  botToken,
+  chatId,
+  DEFAULT_TELEGRAM_API,
+  NOTIFY_ENV,
+  TELEGRAM_COMMAND_DEFAULTS,
+  webhookUrl,
+  type NotifyConfig,
+} from '../config/notifySchema.ts';
 import { DiscordWebhookChannel, TelegramBotChannel, type NotificationChannel } from './channels.ts';
 import { Notifier, type NotifierOptions } from './notifier.ts';
 
@@ -39,17 +47,25 @@ export function notifyFromEnv(config: NotifyConfig, env: Env = process.env): Not
   const errors: ConfigError[] = [];
   const out: NotifyConfig = { ...config };
 
-  const envUrl = config.discord?.webhookUrl === undefined ? fromEnv(env, NOTIFY_ENV.discordWebhookUrl, webhookUrl(), errors) : undefined;
+  const envUrl =
+    config.discord?.webhookUrl === undefined
+      ? fromEnv(env, NOTIFY_ENV.discordWebhookUrl, webhookUrl(), errors)
+      : undefined;
   if (config.discord !== undefined || envUrl !== undefined) {
     const discord = { ...config.discord, webhookUrl: config.discord?.webhookUrl ?? envUrl };
     if (discord.webhookUrl === undefined && !errors.some((e) => e.path === NOTIFY_ENV.discordWebhookUrl)) {
-      errors.push({ path: 'notify.discord.webhookUrl', message: `is required: set it here or in ${NOTIFY_ENV.discordWebhookUrl}` });
+      errors.push({
+        path: 'notify.discord.webhookUrl',
+        message: `is required: set it here or in ${NOTIFY_ENV.discordWebhookUrl}`,
+      });
     }
     out.discord = discord;
   }
 
-  const envToken = config.telegram?.botToken === undefined ? fromEnv(env, NOTIFY_ENV.telegramBotToken, botToken(), errors) : undefined;
-  const envChat = config.telegram?.chatId === undefined ? fromEnv(env, NOTIFY_ENV.telegramChatId, chatId(), errors) : undefined;
+  const envToken =
+    config.telegram?.botToken === undefined ? fromEnv(env, NOTIFY_ENV.telegramBotToken, botToken(), errors) : undefined;
+  const envChat =
+    config.telegram?.chatId === undefined ? fromEnv(env, NOTIFY_ENV.telegramChatId, chatId(), errors) : undefined;
   if (config.telegram !== undefined || envToken !== undefined || envChat !== undefined) {
     const telegram = {
       apiBaseUrl: DEFAULT_TELEGRAM_API,
@@ -59,10 +75,16 @@ export function notifyFromEnv(config: NotifyConfig, env: Env = process.env): Not
       chatId: config.telegram?.chatId ?? envChat,
     };
     if (telegram.botToken === undefined && !errors.some((e) => e.path === NOTIFY_ENV.telegramBotToken)) {
-      errors.push({ path: 'notify.telegram.botToken', message: `is required: set it here or in ${NOTIFY_ENV.telegramBotToken}` });
+      errors.push({
+        path: 'notify.telegram.botToken',
+        message: `is required: set it here or in ${NOTIFY_ENV.telegramBotToken}`,
+      });
     }
     if (telegram.chatId === undefined && !errors.some((e) => e.path === NOTIFY_ENV.telegramChatId)) {
-      errors.push({ path: 'notify.telegram.chatId', message: `is required: set it here or in ${NOTIFY_ENV.telegramChatId}` });
+      errors.push({
+        path: 'notify.telegram.chatId',
+        message: `is required: set it here or in ${NOTIFY_ENV.telegramChatId}`,
+      });
     }
     out.telegram = telegram;
   }
@@ -80,17 +102,36 @@ export function channelsFromConfig(config: NotifyConfig, log: Logger): Notificat
   const d = config.discord;
   if (d !== undefined) {
     if (d.webhookUrl !== undefined) {
-      channels.push(new DiscordWebhookChannel({ webhookUrl: d.webhookUrl, timeoutMs: config.timeoutMs, ...(d.username !== undefined ? { username: d.username } : {}) }));
+      channels.push(
+        new DiscordWebhookChannel({
+          webhookUrl: d.webhookUrl,
+          timeoutMs: config.timeoutMs,
+          ...(d.username !== undefined ? { username: d.username } : {}),
+        }),
+      );
     } else {
-      log.warn({ channel: 'discord' }, `discord notifications off: no webhook URL (notify.discord.webhookUrl or ${NOTIFY_ENV.discordWebhookUrl})`);
+      log.warn(
+        { channel: 'discord' },
+        `discord notifications off: no webhook URL (notify.discord.webhookUrl or ${NOTIFY_ENV.discordWebhookUrl})`,
+      );
     }
   }
   const t = config.telegram;
   if (t !== undefined) {
     if (t.botToken !== undefined && t.chatId !== undefined) {
-      channels.push(new TelegramBotChannel({ botToken: t.botToken, chatId: t.chatId, apiBaseUrl: t.apiBaseUrl, timeoutMs: config.timeoutMs }));
+      channels.push(
+        new TelegramBotChannel({
+          botToken: t.botToken,
+          chatId: t.chatId,
+          apiBaseUrl: t.apiBaseUrl,
+          timeoutMs: config.timeoutMs,
+        }),
+      );
     } else {
-      log.warn({ channel: 'telegram' }, `telegram notifications off: bot token or chat id missing (${NOTIFY_ENV.telegramBotToken}, ${NOTIFY_ENV.telegramChatId})`);
+      log.warn(
+        { channel: 'telegram' },
+        `telegram notifications off: bot token or chat id missing (${NOTIFY_ENV.telegramBotToken}, ${NOTIFY_ENV.telegramChatId})`,
+      );
     }
   }
   return channels;

@@ -42,11 +42,11 @@ const TICKET = /^[A-Za-z0-9_.:/-]{1,64}$/;
 
 export const HELP_TEXT = [
   '<b>Warden commands</b>',
-  '/status - mode, health, balance, equity and today\'s P/L, positions managed',
+  "/status - mode, health, balance, equity and today's P/L, positions managed",
   '/positions - open positions: ticket, symbol, side, volume, entry, SL, profit, exits on/off',
   '/trade N - position N: its exit plan, SL, DTMS and last decisions',
   "/exits_on N - turn position N's intelligent exits on",
-  "/exits_off N - turn them off (DTMS, if it defends N, goes on defending it)",
+  '/exits_off N - turn them off (DTMS, if it defends N, goes on defending it)',
   '/trail N - start ATR trailing of N now, before breakeven',
   '/shadow - shadow mode: what Warden would have done, beside what happened',
   '/help - this list',
@@ -54,8 +54,10 @@ export const HELP_TEXT = [
 ].join('\n');
 
 const e = escapeHtml;
-const fixed = (x: number | null | undefined, digits: number): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
-const signed = (x: number | null, digits = 2): string => (x === null || !Number.isFinite(x) ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`);
+const fixed = (x: number | null | undefined, digits: number): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits);
+const signed = (x: number | null, digits = 2): string =>
+  x === null || !Number.isFinite(x) ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
 /** A time for a person (2026-03-11 10:00:00 UTC): from epoch ms (a decision record) or ISO (a view's, as the API's); 'never' when not known. */
 const utc = (t: number | string | null): string => {
   const ms = typeof t === 'string' ? Date.parse(t) : (t ?? Number.NaN);
@@ -122,11 +124,15 @@ export class TelegramCommands {
     if (dtmsOff > 0) managed += `, out of DTMS's hands: ${dtmsOff}`;
     lines.push(managed);
     lines.push(...this.money(account));
-    lines.push(`Last engine step: ${utc(h.lag.lastStepAt)}${h.lag.barsBehind > 0 ? `, ${h.lag.barsBehind} bar(s) waiting` : ''}`);
+    lines.push(
+      `Last engine step: ${utc(h.lag.lastStepAt)}${h.lag.barsBehind > 0 ? `, ${h.lag.barsBehind} bar(s) waiting` : ''}`,
+    );
     const shadow = s.shadow;
     if (shadow !== undefined) {
       const promoted = shadow.snapshot().promoted;
-      lines.push(`Shadowed: ${e(shadow.shadowed().join(', ') || 'none')}; promoted to live: ${e(promoted.join(', ') || 'none')} (/shadow)`);
+      lines.push(
+        `Shadowed: ${e(shadow.shadowed().join(', ') || 'none')}; promoted to live: ${e(promoted.join(', ') || 'none')} (/shadow)`,
+      );
     }
     return lines.join('\n');
   }
@@ -134,12 +140,26 @@ export class TelegramCommands {
   /** Balance, equity, open and today's realized P/L, as the strip shows them; said when not known or old. */
   private money(a: AccountFiguresSnapshot | null): string[] {
     const f = a?.funds?.value;
-    if (a === null || f === undefined) return [a !== null && a.errors.length > 0 ? `Balance, equity: not known (${e(cut(a.errors.join('; '), 200))})` : 'Balance, equity: not reported by this venue'];
+    if (a === null || f === undefined)
+      return [
+        a !== null && a.errors.length > 0
+          ? `Balance, equity: not known (${e(cut(a.errors.join('; '), 200))})`
+          : 'Balance, equity: not reported by this venue',
+      ];
     const cur = e(f.currency);
     const today = a.today?.value;
-    const lines = [`Balance ${fixed(f.balance, 2)} ${cur}, equity ${fixed(f.equity, 2)}, open P/L ${signed(f.equity - f.balance)}`];
-    lines.push(today ? `Today (since ${utc(today.from)}): realized ${signed(today.realized)} in ${today.bookings} booking(s)` : "Today's realized P/L: not reported by this venue");
-    if (a.errors.length > 0) lines.push(`(as of ${utc(Math.min(...[a.funds?.at, a.today?.at].filter((t): t is number => t !== undefined)))}: ${e(cut(a.errors.join('; '), 200))})`);
+    const lines = [
+      `Balance ${fixed(f.balance, 2)} ${cur}, equity ${fixed(f.equity, 2)}, open P/L ${signed(f.equity - f.balance)}`,
+    ];
+    lines.push(
+      today
+        ? `Today (since ${utc(today.from)}): realized ${signed(today.realized)} in ${today.bookings} booking(s)`
+        : "Today's realized P/L: not reported by this venue",
+    );
+    if (a.errors.length > 0)
+      lines.push(
+        `(as of ${utc(Math.min(...[a.funds?.at, a.today?.at].filter((t): t is number => t !== undefined)))}: ${e(cut(a.errors.join('; '), 200))})`,
+      );
     return lines;
   }
 
@@ -155,7 +175,10 @@ export class TelegramCommands {
   private positions(): string {
     const views = positionViews(this.c.session).sort((a, b) => compareTickets(a.ticket, b.ticket));
     if (views.length === 0) return 'No open position under management.';
-    const lines = [`<b>Open positions: ${views.length}</b>`, ...views.slice(0, MAX_LISTED).map((v) => this.positionLine(v))];
+    const lines = [
+      `<b>Open positions: ${views.length}</b>`,
+      ...views.slice(0, MAX_LISTED).map((v) => this.positionLine(v)),
+    ];
     if (views.length > MAX_LISTED) lines.push(`... and ${views.length - MAX_LISTED} more (GET /api/positions)`);
     return lines.join('\n');
   }
@@ -170,20 +193,34 @@ export class TelegramCommands {
     const d = this.digits(v.symbol);
     const x = v.exits;
     const lines = [this.positionLine(v)];
-    lines.push(`TP ${fixed(v.tp, d)}, price ${fixed(v.price, d)}, ${fixed(v.rAchieved, 2)} R, ${fixed(v.progressPct, 1)}% of the way to target`);
+    lines.push(
+      `TP ${fixed(v.tp, d)}, price ${fixed(v.price, d)}, ${fixed(v.rAchieved, 2)} R, ${fixed(v.progressPct, 1)}% of the way to target`,
+    );
     lines.push(`Stop moved by: ${v.stopOwner === 'dtms' ? 'DTMS' : 'the exit plan'}`);
     lines.push(`Exits: ${x.enabled ? 'on' : 'off'}, ${e(x.tradeType)}`);
     const be = x.breakevenR !== null ? `at ${x.breakevenR} R` : `at ${x.breakevenPct}% of the way`;
     lines.push(`- breakeven ${be}: ${x.breakevenDone ? 'done' : 'not yet'}`);
     lines.push(`- partial close of ${x.partialClosePct}% at ${x.partialPct}%: ${x.partialDone ? 'done' : 'not yet'}`);
-    const trailing = !x.trailingEnabled ? 'off' : x.trailingActive ? `active, ${x.trailMoves} move(s)` : x.trailNow ? 'asked to start now' : 'on, waiting for breakeven';
+    const trailing = !x.trailingEnabled
+      ? 'off'
+      : x.trailingActive
+        ? `active, ${x.trailMoves} move(s)`
+        : x.trailNow
+          ? 'asked to start now'
+          : 'on, waiting for breakeven';
     lines.push(`- trailing: ${trailing}`);
     if (x.pending !== null) lines.push(`Intent in flight: ${e(x.pending)}`);
     if (v.dtms === null) lines.push('DTMS: not defending it');
-    else if (!v.dtms.enabled) lines.push(`DTMS: out of its hands since ${utc(v.dtms.disabledAt)}: ${e(v.dtms.disabledReason ?? '')}`);
-    else lines.push(`DTMS: ${e(v.dtms.state)}, ${v.dtms.score !== null ? `score ${fixed(v.dtms.score, 0)}` : 'no deep check yet'}${v.dtms.hedgeId !== null ? `, hedge #${e(v.dtms.hedgeId)}` : ''}`);
+    else if (!v.dtms.enabled)
+      lines.push(`DTMS: out of its hands since ${utc(v.dtms.disabledAt)}: ${e(v.dtms.disabledReason ?? '')}`);
+    else
+      lines.push(
+        `DTMS: ${e(v.dtms.state)}, ${v.dtms.score !== null ? `score ${fixed(v.dtms.score, 0)}` : 'no deep check yet'}${v.dtms.hedgeId !== null ? `, hedge #${e(v.dtms.hedgeId)}` : ''}`,
+      );
     if (v.shadow !== null) {
-      lines.push(`Shadow: would-be SL ${fixed(v.shadow.wouldBeSl, d)}, volume ${v.shadow.wouldBeVolume}, would-be ${fixed(v.shadow.wouldBeR, 2)} R vs actual ${fixed(v.shadow.actualR, 2)} R`);
+      lines.push(
+        `Shadow: would-be SL ${fixed(v.shadow.wouldBeSl, d)}, volume ${v.shadow.wouldBeVolume}, would-be ${fixed(v.shadow.wouldBeR, 2)} R vs actual ${fixed(v.shadow.actualR, 2)} R`,
+      );
     }
     const decisions = this.c.store.decisionsOf([v.lifetime], TRADE_DECISIONS);
     lines.push('<b>Last decisions</b>');
@@ -223,13 +260,17 @@ export class TelegramCommands {
       `Positions: ${t.positions} (${t.final} ended both ways); would-be decisions: ${t.decisions} on ${t.acted} position(s)`,
     ];
     if (t.diffMeanR !== null) {
-      lines.push(`Mean R: would-be ${fixed(t.shadowMeanR, 3)} vs actual ${fixed(t.actualMeanR, 3)}; difference ${signed(t.diffMeanR, 3)}${t.diffSeR !== null ? ` (SE ${fixed(t.diffSeR, 3)})` : ''}`);
+      lines.push(
+        `Mean R: would-be ${fixed(t.shadowMeanR, 3)} vs actual ${fixed(t.actualMeanR, 3)}; difference ${signed(t.diffMeanR, 3)}${t.diffSeR !== null ? ` (SE ${fixed(t.diffSeR, 3)})` : ''}`,
+      );
       lines.push(`Would have done better on ${t.better}, worse on ${t.worse}, the same on ${t.same}`);
     }
     const listed = [...r.positions].sort((a, b) => compareTickets(a.ticket, b.ticket));
     for (const p of listed.slice(0, MAX_LISTED)) {
       const ended = p.shadowExit !== null ? `, would-be exit: ${e(p.shadowExit.how)}` : '';
-      lines.push(`#${e(p.ticket)} ${e(p.symbol)} ${p.side.toUpperCase()}: ${p.decisions} decision(s), would-be ${fixed(p.shadowR, 2)} R vs actual ${fixed(p.actualR, 2)} R${ended}`);
+      lines.push(
+        `#${e(p.ticket)} ${e(p.symbol)} ${p.side.toUpperCase()}: ${p.decisions} decision(s), would-be ${fixed(p.shadowR, 2)} R vs actual ${fixed(p.actualR, 2)} R${ended}`,
+      );
     }
     if (listed.length > MAX_LISTED) lines.push(`... and ${listed.length - MAX_LISTED} more (GET /api/shadow)`);
     return lines.join('\n');
@@ -247,11 +288,20 @@ function decisionLine(r: DecisionRecord, digits: number): string {
  * The command poller a `notify:` section asks for (telegram.commands with a bot token and a numeric or
  * @name chat id), answering with `control`'s service; null when commands are off. Not started.
  */
-export function createTelegramCommands(config: NotifyConfig, log: Logger, control: WardenControl, now: () => number, sleep?: Sleep): TelegramCommandPoller | null {
+export function createTelegramCommands(
+  config: NotifyConfig,
+  log: Logger,
+  control: WardenControl,
+  now: () => number,
+  sleep?: Sleep,
+): TelegramCommandPoller | null {
   const t = config.telegram;
   if (t === undefined || !t.commands) return null;
   if (t.botToken === undefined || t.chatId === undefined) {
-    log.warn({ channel: 'telegram' }, `telegram commands off: bot token or chat id missing (${NOTIFY_ENV.telegramBotToken}, ${NOTIFY_ENV.telegramChatId})`);
+    log.warn(
+      { channel: 'telegram' },
+      `telegram commands off: bot token or chat id missing (${NOTIFY_ENV.telegramBotToken}, ${NOTIFY_ENV.telegramChatId})`,
+    );
     return null;
   }
   const commands = new TelegramCommands(control);

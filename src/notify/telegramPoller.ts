@@ -16,7 +16,17 @@
 //   ended; a command being answered finishes its change first (the session's act is not cut short).
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { ChannelError, escapeHtml, excerpt, parseJson, postJson, retryableStatus, retryAfterHeaderMs, scrubber, telegramAnswer } from './channels.ts';
+import {
+  ChannelError,
+  escapeHtml,
+  excerpt,
+  parseJson,
+  postJson,
+  retryableStatus,
+  retryAfterHeaderMs,
+  scrubber,
+  telegramAnswer,
+} from './channels.ts';
 import { MAX_RETRY_AFTER_MS, realSleep, type Sleep } from './notifier.ts';
 
 /** A command as sent: `/trade@warden_bot 1001` is { name: 'trade', args: ['1001'] }. */
@@ -115,7 +125,14 @@ export class TelegramCommandPoller {
   /** The refusal was sent since the window was last full: the rest of the minute is silent. */
   #refused = false;
   #polling = false;
-  readonly #stats: PollerStats = { updates: 0, answered: 0, foreign: 0, rateLimited: 0, pollFailures: 0, lastError: null };
+  readonly #stats: PollerStats = {
+    updates: 0,
+    answered: 0,
+    foreign: 0,
+    rateLimited: 0,
+    pollFailures: 0,
+    lastError: null,
+  };
 
   constructor(options: TelegramPollerOptions) {
     this.#o = options;
@@ -128,7 +145,10 @@ export class TelegramCommandPoller {
   /** Starts polling in the background (once). */
   start(): void {
     this.#loop ??= this.#run().catch((err: unknown) => {
-      this.#log.error({ error: this.#scrub(err instanceof Error ? err.message : String(err)) }, 'telegram commands stopped on an error');
+      this.#log.error(
+        { error: this.#scrub(err instanceof Error ? err.message : String(err)) },
+        'telegram commands stopped on an error',
+      );
     });
   }
 
@@ -158,7 +178,9 @@ export class TelegramCommandPoller {
         let updates: unknown[];
         try {
           if (this.#username === '') {
-            const me = z.looseObject({ username: z.string() }).safeParse(await this.#call('getMe', {}, this.#o.timeoutMs));
+            const me = z
+              .looseObject({ username: z.string() })
+              .safeParse(await this.#call('getMe', {}, this.#o.timeoutMs));
             this.#username = me.success ? me.data.username : '?';
           }
           if (!listening) {
@@ -168,7 +190,10 @@ export class TelegramCommandPoller {
             const id = z.looseObject({ update_id: z.number().int() }).safeParse(last);
             if (id.success) {
               this.#offset = id.data.update_id + 1;
-              this.#log.info({ lastUpdate: id.data.update_id }, 'telegram commands: messages sent while Warden was not polling are skipped');
+              this.#log.info(
+                { lastUpdate: id.data.update_id },
+                'telegram commands: messages sent while Warden was not polling are skipped',
+              );
             }
             listening = true;
             this.#log.info({ bot: this.#username }, 'telegram commands: listening');
@@ -182,11 +207,17 @@ export class TelegramCommandPoller {
           const message = this.#scrub(err instanceof Error ? err.message : String(err));
           this.#stats.lastError = message;
           if (err instanceof ChannelError && (err.status === 401 || err.status === 404)) {
-            this.#log.error({ status: err.status, error: message }, 'telegram commands stopped: Telegram refuses the bot token');
+            this.#log.error(
+              { status: err.status, error: message },
+              'telegram commands stopped: Telegram refuses the bot token',
+            );
             break;
           }
           const wait = this.#backoff(err, failures);
-          this.#log.warn({ attempt: failures, waitMs: wait, error: message }, 'telegram commands: polling failed; trying again after a wait');
+          this.#log.warn(
+            { attempt: failures, waitMs: wait, error: message },
+            'telegram commands: polling failed; trying again after a wait',
+          );
           await this.#sleep(wait, signal);
           continue;
         }
@@ -216,7 +247,10 @@ export class TelegramCommandPoller {
     if (m === undefined) return;
     if (!this.#ours(m.chat)) {
       this.#stats.foreign++;
-      this.#log.debug({ updateId: u.update_id, chatId: m.chat.id }, 'telegram commands: a message from another chat, ignored');
+      this.#log.debug(
+        { updateId: u.update_id, chatId: m.chat.id },
+        'telegram commands: a message from another chat, ignored',
+      );
       return;
     }
     const cmd = m.text === undefined ? null : parseCommand(m.text);
@@ -226,10 +260,16 @@ export class TelegramCommandPoller {
     const admitted = this.#admit();
     if (admitted !== 'yes') {
       this.#stats.rateLimited++;
-      this.#log.info({ command: cmd.name, from, answered: admitted === 'refuse' }, 'telegram commands: past the rate limit');
+      this.#log.info(
+        { command: cmd.name, from, answered: admitted === 'refuse' },
+        'telegram commands: past the rate limit',
+      );
       if (admitted === 'refuse') {
         const waitSec = Math.max(1, Math.ceil((this.#window[0]! + MINUTE_MS - this.#o.now()) / 1000));
-        await this.#reply(m, `Too many commands: I answer at most ${this.#o.commandsPerMinute} a minute. Please try again in ${waitSec} s.`);
+        await this.#reply(
+          m,
+          `Too many commands: I answer at most ${this.#o.commandsPerMinute} a minute. Please try again in ${waitSec} s.`,
+        );
       }
       return;
     }
@@ -248,7 +288,8 @@ export class TelegramCommandPoller {
 
   #ours(chat: z.infer<typeof chatSchema>): boolean {
     const want = String(this.#o.chatId);
-    if (want.startsWith('@')) return chat.username !== undefined && `@${chat.username}`.toLowerCase() === want.toLowerCase();
+    if (want.startsWith('@'))
+      return chat.username !== undefined && `@${chat.username}`.toLowerCase() === want.toLowerCase();
     return String(chat.id) === want;
   }
 
@@ -268,7 +309,8 @@ export class TelegramCommandPoller {
 
   /** Sends a reply to `m`'s chat (a retryable failure is tried again after a wait); a reply not sent is logged. */
   async #reply(m: Message, html: string): Promise<void> {
-    const text = html.length > TELEGRAM_MESSAGE_MAX ? `${html.slice(0, TELEGRAM_MESSAGE_MAX - 30)}\n(cut: too long)` : html;
+    const text =
+      html.length > TELEGRAM_MESSAGE_MAX ? `${html.slice(0, TELEGRAM_MESSAGE_MAX - 30)}\n(cut: too long)` : html;
     const payload = {
       chat_id: m.chat.id,
       text,
@@ -294,12 +336,23 @@ export class TelegramCommandPoller {
   }
 
   #getUpdates(offset: number, timeoutSec: number): Promise<unknown[]> {
-    return this.#call('getUpdates', { offset, timeout: timeoutSec, allowed_updates: ['message'] }, timeoutSec * 1000 + this.#o.timeoutMs).then((r) => (Array.isArray(r) ? r : []));
+    return this.#call(
+      'getUpdates',
+      { offset, timeout: timeoutSec, allowed_updates: ['message'] },
+      timeoutSec * 1000 + this.#o.timeoutMs,
+    ).then((r) => (Array.isArray(r) ? r : []));
   }
 
   /** One Bot API method: its `result`, or a ChannelError (scrubbed) saying whether a retry can help. */
   async #call(method: string, payload: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
-    const res = await postJson('telegram', `${this.#base}/${method}`, payload, timeoutMs, this.#stop.signal, this.#scrub);
+    const res = await postJson(
+      'telegram',
+      `${this.#base}/${method}`,
+      payload,
+      timeoutMs,
+      this.#stop.signal,
+      this.#scrub,
+    );
     const parsed = telegramAnswer.extend({ result: z.unknown().optional() }).safeParse(parseJson(res.body));
     const answer = parsed.success ? parsed.data : null;
     if (res.status >= 200 && res.status < 300 && answer?.ok === true) return answer.result;
@@ -310,7 +363,11 @@ export class TelegramCommandPoller {
     }
     // 409: a webhook is set on the bot, or another program polls it; either may end, so it is tried again.
     const hint =
-      res.status === 409 ? ' (a webhook is set on this bot, or another program polls it)' : res.status === 401 || res.status === 404 ? ' (the bot token is wrong or revoked)' : '';
+      res.status === 409
+        ? ' (a webhook is set on this bot, or another program polls it)'
+        : res.status === 401 || res.status === 404
+          ? ' (the bot token is wrong or revoked)'
+          : '';
     const detail = answer?.description ?? excerpt(res.body);
     throw new ChannelError(
       'telegram',
@@ -323,7 +380,8 @@ export class TelegramCommandPoller {
 
   /** The wait after failure number `n`: Telegram's own on a 429, else doubling from the base. */
   #backoff(err: unknown, n: number): number {
-    if (err instanceof ChannelError && err.retryAfterMs !== null) return Math.min(Math.max(0, err.retryAfterMs), MAX_RETRY_AFTER_MS);
+    if (err instanceof ChannelError && err.retryAfterMs !== null)
+      return Math.min(Math.max(0, err.retryAfterMs), MAX_RETRY_AFTER_MS);
     const base = Math.max(POLL_MIN_BACKOFF_MS, this.#o.retryBaseMs);
     return Math.min(base * 2 ** (n - 1), Math.max(base, this.#o.retryMaxMs));
   }

@@ -26,7 +26,12 @@ function dropPath(doc: Record<string, unknown>, keys: readonly string[]): boolea
   return true;
 }
 
-export function bestYaml(doc: Record<string, unknown>, config: WardenConfig, r: OptimizeReport, configName: string): string {
+export function bestYaml(
+  doc: Record<string, unknown>,
+  config: WardenConfig,
+  r: OptimizeReport,
+  configName: string,
+): string {
   const { doc: tuned } = trialConfig(doc, config, r.tunedOn.canonical, r.best.params);
   const dropped = SECRETS.filter((p) => dropPath(tuned, p)).map((p) => p.join('.'));
   const t = r.tunedOn;
@@ -37,7 +42,9 @@ export function bestYaml(doc: Record<string, unknown>, config: WardenConfig, r: 
     `Chosen as ${r.best.rule}.`,
     ...(r.best.beatsBaseline
       ? []
-      : [`WARNING: it does not beat the config it started from on the training windows (mean ${r.best.meanTraining ?? 'n/a'} against ${r.best.baselineMeanTraining ?? 'n/a'}): keep yours.`]),
+      : [
+          `WARNING: it does not beat the config it started from on the training windows (mean ${r.best.meanTraining ?? 'n/a'} against ${r.best.baselineMeanTraining ?? 'n/a'}): keep yours.`,
+        ]),
     `Out of sample (mean over the folds): ${r.gap.meanOutOfSample ?? 'n/a'} against ${r.gap.meanBaselineOutOfSample ?? 'n/a'} for the config it started from; PBO ${r.pbo.pbo ?? 'n/a'}. See report.html.`,
     ...(dropped.length > 0 ? [`Left out (secrets; set them again): ${dropped.join(', ')}.`] : []),
   ];

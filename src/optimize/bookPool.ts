@@ -60,7 +60,14 @@ export class BookRunner {
     const series = new BarSeries(16);
     for (const c of COLUMNS) series[c] = setup.columns[c];
     series.length = setup.length;
-    this.market = { instrument: setup.instrument, series, timeframe: setup.timeframe, broker: setup.broker, startingBalance: setup.startingBalance, maxGapMs: setup.maxGapMs };
+    this.market = {
+      instrument: setup.instrument,
+      series,
+      timeframe: setup.timeframe,
+      broker: setup.broker,
+      startingBalance: setup.startingBalance,
+      maxGapMs: setup.maxGapMs,
+    };
     const r = parseConfig(setup.doc, 'the config');
     if (!r.ok) throw new Error(formatConfigErrors(r.errors));
     this.base = r.config;
@@ -119,7 +126,9 @@ export function spanBatches(jobs: readonly BookJob[], workers: number): number[]
 }
 
 export type ToWorker = { kind: 'batch'; id: number; jobs: BookJob[] };
-export type FromWorker = { kind: 'result'; id: number; trades: StudyTrade[][] } | { kind: 'error'; id: number; message: string };
+export type FromWorker =
+  | { kind: 'result'; id: number; trades: StudyTrade[][] }
+  | { kind: 'error'; id: number; message: string };
 
 export interface BookPool {
   /** Runs the jobs; `onDone(bars)` after each with the bars it replayed. Results in job order. */
@@ -146,7 +155,9 @@ export function openBookPool(setup: BookSetup, workers: number): BookPool {
   }
   // The compiled worker beside this module when it runs from dist/ (plain node); from the TypeScript
   // source, the bootstrap that registers tsx first.
-  const entry = import.meta.url.endsWith('.js') ? new URL('./optimizeWorker.js', import.meta.url) : new URL('./workerBootstrap.mjs', import.meta.url);
+  const entry = import.meta.url.endsWith('.js')
+    ? new URL('./optimizeWorker.js', import.meta.url)
+    : new URL('./workerBootstrap.mjs', import.meta.url);
   const pool = Array.from({ length: workers }, () => new Worker(entry, { workerData: setup }));
   let broken: Error | null = null;
   for (const w of pool) {

@@ -70,7 +70,13 @@ export function studyTrade(row: TradeRow): StudyTrade {
  * Replays each of `configs` over bars [from, to) with `entries`, together over one market (the feature
  * pass shared); the trades of each, in the order of `configs`.
  */
-export function replayBooks(configs: readonly WardenConfig[], m: BookMarket, from: number, to: number, entries: readonly ReplayEntry[]): StudyTrade[][] {
+export function replayBooks(
+  configs: readonly WardenConfig[],
+  m: BookMarket,
+  from: number,
+  to: number,
+  entries: readonly ReplayEntry[],
+): StudyTrade[][] {
   const bars = new InMemoryBars(sliceSeries(m.series, from, to));
   const inputs: Omit<ReplayInput, 'market'>[] = configs.map((config) => ({
     config,

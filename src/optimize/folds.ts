@@ -15,7 +15,8 @@ export interface BarWindow {
 
 /** `count` consecutive windows over `bars` bars; the first ones take the remainder, one bar each. */
 export function splitWindows(bars: number, count: number): BarWindow[] {
-  if (!Number.isInteger(count) || count < 2) throw new RangeError(`walk-forward needs at least 2 windows (got ${count})`);
+  if (!Number.isInteger(count) || count < 2)
+    throw new RangeError(`walk-forward needs at least 2 windows (got ${count})`);
   const base = Math.floor(bars / count);
   const extra = bars - base * count;
   const out: BarWindow[] = [];

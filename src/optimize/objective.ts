@@ -49,7 +49,8 @@ export function summarize(trades: readonly StudyTrade[], objective: Objective): 
   const dd = maxDrawdownR(trades);
   const cap = capture(trades);
   const expectancy = n > 0 ? sum / n : null;
-  const score = n === 0 ? null : objective === 'expectancy' ? expectancy : objective === 'r_per_dd' ? sum / Math.max(dd, 1) : cap;
+  const score =
+    n === 0 ? null : objective === 'expectancy' ? expectancy : objective === 'r_per_dd' ? sum / Math.max(dd, 1) : cap;
   return {
     score: score === null ? null : r6(score),
     trades: trades.length,

@@ -58,7 +58,8 @@ const r6 = (x: number | null) => (x === null ? null : Number(x.toFixed(6)));
 export async function runOptimize(job: OptimizeJob): Promise<OptimizeReport> {
   const { series, entries, objective } = job;
   const n = series.length;
-  if (!Number.isInteger(job.folds) || job.folds < 1 || job.folds > MAX_FOLDS) throw new OptimizeInputError(`--folds must be an integer between 1 and ${MAX_FOLDS} (got ${job.folds})`);
+  if (!Number.isInteger(job.folds) || job.folds < 1 || job.folds > MAX_FOLDS)
+    throw new OptimizeInputError(`--folds must be an integer between 1 and ${MAX_FOLDS} (got ${job.folds})`);
   const windows = splitWindows(n, job.folds + 1);
   const eb = entryBars(series, entries);
   for (const w of windows) {
@@ -100,7 +101,13 @@ export async function runOptimize(job: OptimizeJob): Promise<OptimizeReport> {
       if (cache.has(k) || todoKeys.includes(k)) continue;
       const r = replaySpan(a.span, job.warmupBars);
       const e = entriesIn(eb, a.span.from, a.span.to);
-      todo.push({ params: a.trial === BASELINE ? null : trials[a.trial]!, from: r.from, to: r.to, entryFirst: e.first, entryEnd: e.end });
+      todo.push({
+        params: a.trial === BASELINE ? null : trials[a.trial]!,
+        from: r.from,
+        to: r.to,
+        entryFirst: e.first,
+        entryEnd: e.end,
+      });
       todoKeys.push(k);
       total += r.to - r.from;
     }
@@ -127,12 +134,18 @@ export async function runOptimize(job: OptimizeJob): Promise<OptimizeReport> {
           return got.map((t) => summarize(t, objective).score);
         },
       );
-      for (const rung of h.rungs) rung.trials.forEach((t, i) => (inSample[t]![k] = { fold: k, fraction: rung.fraction, score: rung.scores[i]! }));
-      foldRuns.push({ rungs: h.rungs.map((r) => ({ fraction: r.fraction, trials: r.trials.length })), ranking: h.ranking });
+      for (const rung of h.rungs)
+        rung.trials.forEach((t, i) => (inSample[t]![k] = { fold: k, fraction: rung.fraction, score: rung.scores[i]! }));
+      foldRuns.push({
+        rungs: h.rungs.map((r) => ({ fraction: r.fraction, trials: r.trials.length })),
+        ranking: h.ranking,
+      });
     }
 
     // 2. The finalists of every fold and the trader's own config on every whole window.
-    const finalists = [...new Set(foldRuns.flatMap((f) => f.ranking.slice(0, FINALISTS_PER_FOLD)))].sort((a, b) => a - b);
+    const finalists = [...new Set(foldRuns.flatMap((f) => f.ranking.slice(0, FINALISTS_PER_FOLD)))].sort(
+      (a, b) => a - b,
+    );
     const everyWindow = async (trial: number) => books(windows.map((span) => ({ trial, span })));
     const baselineTrades = await everyWindow(BASELINE);
     const finalistTrades = new Map<number, StudyTrade[][]>();
@@ -156,7 +169,10 @@ export async function runOptimize(job: OptimizeJob): Promise<OptimizeReport> {
         params: trials[chosen]!,
         inSample: summarize(ct[k]!, objective),
         outOfSample: summarize(ct[k + 1]!, objective),
-        baseline: { inSample: summarize(baselineTrades[k]!, objective), outOfSample: summarize(baselineTrades[k + 1]!, objective) },
+        baseline: {
+          inSample: summarize(baselineTrades[k]!, objective),
+          outOfSample: summarize(baselineTrades[k + 1]!, objective),
+        },
         pairedOutOfSample: paired(ct[k + 1]!, baselineTrades[k + 1]!),
         pairedInSample: paired(ct[k]!, baselineTrades[k]!),
       };
@@ -217,9 +233,22 @@ export async function runOptimize(job: OptimizeJob): Promise<OptimizeReport> {
       seed: job.seed,
       trialCount: trials.length,
       warmupBars: job.warmupBars,
-      searchSpace: SEARCH_SPACE.map((p) => ({ name: p.name, label: p.label, kind: p.kind, paths: [...p.paths], min: p.min, max: p.max })),
+      searchSpace: SEARCH_SPACE.map((p) => ({
+        name: p.name,
+        label: p.label,
+        kind: p.kind,
+        paths: [...p.paths],
+        min: p.min,
+        max: p.max,
+      })),
       baselineParams: baselineParams(job.config, canonical),
-      windows: windows.map((w) => ({ index: w.index, firstBar: isoTime(series.time[w.from]!), lastBar: isoTime(series.time[w.to - 1]!), bars: w.to - w.from, entries: windowEntries(w) })),
+      windows: windows.map((w) => ({
+        index: w.index,
+        firstBar: isoTime(series.time[w.from]!),
+        lastBar: isoTime(series.time[w.to - 1]!),
+        bars: w.to - w.from,
+        entries: windowEntries(w),
+      })),
       trials: trials.map((params, index) => ({ index, params, inSample: inSample[index]! })),
       folds,
       gap: {

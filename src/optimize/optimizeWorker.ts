@@ -12,6 +12,10 @@ port.on('message', (m: ToWorker) => {
   try {
     port.postMessage({ kind: 'result', id: m.id, trades: runner.runBatch(m.jobs) } satisfies FromWorker);
   } catch (err) {
-    port.postMessage({ kind: 'error', id: m.id, message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
+    port.postMessage({
+      kind: 'error',
+      id: m.id,
+      message: err instanceof Error ? err.message : String(err),
+    } satisfies FromWorker);
   }
 });

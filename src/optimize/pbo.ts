@@ -43,7 +43,8 @@ export const MAX_PBO_BLOCKS = 16;
 export function probabilityOfOverfitting(perf: readonly (readonly number[])[]): PboResult {
   const m = perf.length;
   const s = m === 0 ? 0 : perf[0]!.length;
-  if (m < 2 || s < 2 || s % 2 !== 0 || s > MAX_PBO_BLOCKS) return { pbo: null, splits: 0, blocks: s, configs: m, meanLogit: null };
+  if (m < 2 || s < 2 || s % 2 !== 0 || s > MAX_PBO_BLOCKS)
+    return { pbo: null, splits: 0, blocks: s, configs: m, meanLogit: null };
   const splits = combinations(s, s / 2);
   let atOrBelow = 0;
   let sumLogit = 0;
@@ -77,5 +78,11 @@ export function probabilityOfOverfitting(perf: readonly (readonly number[])[]): 
     sumLogit += lambda;
     if (lambda <= 0) atOrBelow++;
   }
-  return { pbo: atOrBelow / splits.length, splits: splits.length, blocks: s, configs: m, meanLogit: sumLogit / splits.length };
+  return {
+    pbo: atOrBelow / splits.length,
+    splits: splits.length,
+    blocks: s,
+    configs: m,
+    meanLogit: sumLogit / splits.length,
+  };
 }

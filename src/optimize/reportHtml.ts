@@ -15,19 +15,23 @@ td.l,th.l{text-align:left}.good{color:#127a12;font-weight:600}.bad{color:#b01515
 
 function table(head: string[], rows: string[][], leftCols = 1): string {
   const th = head.map((h, i) => `<th${i < leftCols ? ' class="l"' : ''}>${h}</th>`).join('');
-  const trs = rows.map((r) => `<tr>${r.map((c, i) => `<td${i < leftCols ? ' class="l"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
+  const trs = rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${i < leftCols ? ' class="l"' : ''}>${c}</td>`).join('')}</tr>`)
+    .join('\n');
   return `<div class="scroll"><table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table></div>`;
 }
 
 const num = (x: number | null, d = 3) => (x === null ? '<span class="na">n/a</span>' : x.toFixed(d));
-const summary = (s: BookSummary) => `${num(s.score)} <span class="na">(${s.trades} trades, exp ${num(s.expectancyR)} R)</span>`;
+const summary = (s: BookSummary) =>
+  `${num(s.score)} <span class="na">(${s.trades} trades, exp ${num(s.expectancyR)} R)</span>`;
 const meanSe = (m: { n: number; mean: number | null; se: number | null }) => {
   if (m.mean === null) return '<span class="na">n/a</span>';
   const text = `${m.mean >= 0 ? '+' : ''}${m.mean.toFixed(3)} ± ${m.se === null ? 'n/a' : m.se.toFixed(3)} R <span class="na">(n ${m.n})</span>`;
   if (m.se === null || Math.abs(m.mean) < 2 * m.se) return text;
   return `<span class="${m.mean > 0 ? 'good' : 'bad'}">${text}</span>`;
 };
-const value = (v: number | boolean | undefined) => (v === undefined ? '' : typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v));
+const value = (v: number | boolean | undefined) =>
+  v === undefined ? '' : typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v);
 
 export function renderOptimizeHtml(r: OptimizeReport): string {
   const t = r.tunedOn;
@@ -81,13 +85,27 @@ ${table(
     ['mean out-of-sample score of the chosen configs', num(g.meanOutOfSample)],
     ['mean out-of-sample score of your own config', num(g.meanBaselineOutOfSample)],
     ['in-sample minus out-of-sample (gap)', num(g.gap)],
-    ['probability of backtest overfitting (PBO)', pbo.pbo === null ? '<span class="na">n/a (too few configs or blocks)</span>' : `${(pbo.pbo * 100).toFixed(1)}%`],
-    ['mean logit of the in-sample best\'s out-of-sample rank', num(pbo.meanLogit)],
+    [
+      'probability of backtest overfitting (PBO)',
+      pbo.pbo === null ? '<span class="na">n/a (too few configs or blocks)</span>' : `${(pbo.pbo * 100).toFixed(1)}%`,
+    ],
+    ["mean logit of the in-sample best's out-of-sample rank", num(pbo.meanLogit)],
   ],
 )}
 <p class="note">PBO is computed on ${escapeHtml(pbo.computedOn)}. Near 50% means the best in sample is no better than a coin flip out of sample; near 0% that it tends to stay good.</p>
 <h2>Windows</h2>
-${table(['window', 'first bar', 'last bar', 'bars', 'entries', 'best.yaml score', 'yours'], r.windows.map((w) => [`window ${w.index + 1}`, escapeHtml(w.firstBar), escapeHtml(w.lastBar), String(w.bars), String(w.entries), num(r.best.windowScores[w.index] ?? null), num(r.best.baselineWindowScores[w.index] ?? null)]))}
+${table(
+  ['window', 'first bar', 'last bar', 'bars', 'entries', 'best.yaml score', 'yours'],
+  r.windows.map((w) => [
+    `window ${w.index + 1}`,
+    escapeHtml(w.firstBar),
+    escapeHtml(w.lastBar),
+    String(w.bars),
+    String(w.entries),
+    num(r.best.windowScores[w.index] ?? null),
+    num(r.best.baselineWindowScores[w.index] ?? null),
+  ]),
+)}
 <h2>best.yaml: trial #${r.best.trial}</h2>
 <p class="note">Chosen as ${escapeHtml(r.best.rule)}.</p>
 ${r.best.beatsBaseline ? '' : `<p class="note"><b>Warning:</b> it does not beat the config it started from on the training windows (mean ${r.best.meanTraining ?? 'n/a'} against ${r.best.baselineMeanTraining ?? 'n/a'}): keep yours.</p>`}

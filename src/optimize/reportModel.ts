@@ -35,7 +35,14 @@ export const optimizeReportSchema = z.object({
   trialCount: z.number().int(),
   warmupBars: z.number().int(),
   searchSpace: z.array(
-    z.object({ name: z.string(), label: z.string(), kind: z.enum(['float', 'int', 'bool']), paths: z.array(z.string()), min: z.number(), max: z.number() }),
+    z.object({
+      name: z.string(),
+      label: z.string(),
+      kind: z.enum(['float', 'int', 'bool']),
+      paths: z.array(z.string()),
+      min: z.number(),
+      max: z.number(),
+    }),
   ),
   baselineParams: trialParamsSchema,
   windows: z.array(windowSchema),

@@ -42,18 +42,116 @@ const TRADE_TYPES = ['INTRADAY', 'SCALP', 'WEEKEND'] as const;
 const GATES = ['critical', 'volatility', 'mtf', 'rmag', 'vwap', 'hvn'] as const;
 
 export const SEARCH_SPACE: readonly ParamSpec[] = [
-  { name: 'breakevenR', label: 'breakeven trigger (R of profit)', kind: 'float', paths: ['exits.breakeven.atR'], min: 0.3, max: 3, decimals: 2 },
-  { name: 'breakevenBuffer', label: 'breakeven buffer (ATR)', kind: 'float', paths: ['exits.symbolParams.{symbol}.bufferMultiplier'], min: 0.1, max: 1, decimals: 2 },
-  { name: 'partialTriggerPct', label: 'partial trigger (% of the way to TP)', kind: 'float', paths: TRADE_TYPES.map((t) => `exits.tradeTypes.${t}.partialPct`), min: 30, max: 95, decimals: 0 },
-  { name: 'partialSizePct', label: 'partial size (% of the volume)', kind: 'float', paths: TRADE_TYPES.map((t) => `exits.tradeTypes.${t}.partialClosePct`), min: 10, max: 90, decimals: 0 },
-  { name: 'trailMultiplier', label: 'trail distance (ATR)', kind: 'float', paths: ['exits.symbolParams.{symbol}.trailingMultiplier'], min: 0.5, max: 3, decimals: 2 },
-  { name: 'minChangeAtr', label: 'minimum stop change (ATR)', kind: 'float', paths: ['exits.trailing.minChangeAtr'], min: 0, max: 0.5, decimals: 3 },
-  ...GATES.map((g): ParamSpec => ({ name: `gate_${g}`, label: `trailing gate ${g} on`, kind: 'bool', paths: [`exits.trailing.gates.${g}`], min: 0, max: 1, decimals: 0 })),
-  { name: 'dtmsWarningL1', label: 'DTMS WARNING_L1 score', kind: 'float', paths: ['dtms.scores.warningL1'], min: -8, max: -2, decimals: 1 },
-  { name: 'dtmsWarningL2', label: 'DTMS WARNING_L2 score', kind: 'float', paths: ['dtms.scores.warningL2'], min: -14, max: -9, decimals: 1 },
-  { name: 'dtmsHedge', label: 'DTMS hedge score', kind: 'float', paths: ['dtms.scores.hedge'], min: -24, max: -15, decimals: 1 },
-  { name: 'dtmsGraceMinutes', label: 'DTMS grace (minutes)', kind: 'int', paths: ['dtms.graceMinutes'], min: 0, max: 240, decimals: 0 },
-  { name: 'dtmsMinAdverseLayers', label: 'DTMS adverse layers to escalate', kind: 'int', paths: ['dtms.minAdverseLayers'], min: 2, max: 5, decimals: 0 },
+  {
+    name: 'breakevenR',
+    label: 'breakeven trigger (R of profit)',
+    kind: 'float',
+    paths: ['exits.breakeven.atR'],
+    min: 0.3,
+    max: 3,
+    decimals: 2,
+  },
+  {
+    name: 'breakevenBuffer',
+    label: 'breakeven buffer (ATR)',
+    kind: 'float',
+    paths: ['exits.symbolParams.{symbol}.bufferMultiplier'],
+    min: 0.1,
+    max: 1,
+    decimals: 2,
+  },
+  {
+    name: 'partialTriggerPct',
+    label: 'partial trigger (% of the way to TP)',
+    kind: 'float',
+    paths: TRADE_TYPES.map((t) => `exits.tradeTypes.${t}.partialPct`),
+    min: 30,
+    max: 95,
+    decimals: 0,
+  },
+  {
+    name: 'partialSizePct',
+    label: 'partial size (% of the volume)',
+    kind: 'float',
+    paths: TRADE_TYPES.map((t) => `exits.tradeTypes.${t}.partialClosePct`),
+    min: 10,
+    max: 90,
+    decimals: 0,
+  },
+  {
+    name: 'trailMultiplier',
+    label: 'trail distance (ATR)',
+    kind: 'float',
+    paths: ['exits.symbolParams.{symbol}.trailingMultiplier'],
+    min: 0.5,
+    max: 3,
+    decimals: 2,
+  },
+  {
+    name: 'minChangeAtr',
+    label: 'minimum stop change (ATR)',
+    kind: 'float',
+    paths: ['exits.trailing.minChangeAtr'],
+    min: 0,
+    max: 0.5,
+    decimals: 3,
+  },
+  ...GATES.map(
+    (g): ParamSpec => ({
+      name: `gate_${g}`,
+      label: `trailing gate ${g} on`,
+      kind: 'bool',
+      paths: [`exits.trailing.gates.${g}`],
+      min: 0,
+      max: 1,
+      decimals: 0,
+    }),
+  ),
+  {
+    name: 'dtmsWarningL1',
+    label: 'DTMS WARNING_L1 score',
+    kind: 'float',
+    paths: ['dtms.scores.warningL1'],
+    min: -8,
+    max: -2,
+    decimals: 1,
+  },
+  {
+    name: 'dtmsWarningL2',
+    label: 'DTMS WARNING_L2 score',
+    kind: 'float',
+    paths: ['dtms.scores.warningL2'],
+    min: -14,
+    max: -9,
+    decimals: 1,
+  },
+  {
+    name: 'dtmsHedge',
+    label: 'DTMS hedge score',
+    kind: 'float',
+    paths: ['dtms.scores.hedge'],
+    min: -24,
+    max: -15,
+    decimals: 1,
+  },
+  {
+    name: 'dtmsGraceMinutes',
+    label: 'DTMS grace (minutes)',
+    kind: 'int',
+    paths: ['dtms.graceMinutes'],
+    min: 0,
+    max: 240,
+    decimals: 0,
+  },
+  {
+    name: 'dtmsMinAdverseLayers',
+    label: 'DTMS adverse layers to escalate',
+    kind: 'int',
+    paths: ['dtms.minAdverseLayers'],
+    min: 2,
+    max: 5,
+    decimals: 0,
+  },
 ];
 
 /** A trial's values by parameter name (booleans as true/false). */
@@ -73,7 +171,10 @@ export function sampleValue(p: ParamSpec, rand: () => number): number | boolean 
 /** The values the trader's own config has for the space (the baseline's point in it). */
 export function baselineParams(config: WardenConfig, canonical: string): TrialParams {
   const out: TrialParams = {};
-  for (const p of SEARCH_SPACE) out[p.name] = readPath(config as unknown as Json, p.paths[0]!.replace('{symbol}', canonical), config, canonical) as number | boolean;
+  for (const p of SEARCH_SPACE)
+    out[p.name] = readPath(config as unknown as Json, p.paths[0]!.replace('{symbol}', canonical), config, canonical) as
+      | number
+      | boolean;
   return out;
 }
 
@@ -141,7 +242,12 @@ export function applyTrial(doc: Json, config: WardenConfig, canonical: string, p
 export class TrialConfigError extends Error {}
 
 /** The trial's config, validated by the schema; throws TrialConfigError with the schema's words when refused. */
-export function trialConfig(doc: Json, config: WardenConfig, canonical: string, params: TrialParams): { doc: Json; config: WardenConfig } {
+export function trialConfig(
+  doc: Json,
+  config: WardenConfig,
+  canonical: string,
+  params: TrialParams,
+): { doc: Json; config: WardenConfig } {
   const next = applyTrial(doc, config, canonical, params);
   const r = parseConfig(next, 'the trial config');
   if (!r.ok) throw new TrialConfigError(formatConfigErrors(r.errors));
@@ -152,7 +258,13 @@ export function trialConfig(doc: Json, config: WardenConfig, canonical: string, 
  * `count` trials drawn from `seed`: each parameter uniformly in its range. A draw the trader's config
  * refuses (DTMS score ordering against scores the trader set) is drawn again, up to 50 times.
  */
-export function sampleTrials(count: number, rand: () => number, doc: Json, config: WardenConfig, canonical: string): TrialParams[] {
+export function sampleTrials(
+  count: number,
+  rand: () => number,
+  doc: Json,
+  config: WardenConfig,
+  canonical: string,
+): TrialParams[] {
   const out: TrialParams[] = [];
   for (let k = 0; k < count; k++) {
     let last = '';

@@ -72,7 +72,8 @@ export class AccountRiskBook {
       this.hourStart = 0;
     }
     const r = this.risk;
-    r.dailyLossPct = this.dayStartBalance > 0 && this.dayProfit < 0 ? (-this.dayProfit / this.dayStartBalance) * 100 : 0;
+    r.dailyLossPct =
+      this.dayStartBalance > 0 && this.dayProfit < 0 ? (-this.dayProfit / this.dayStartBalance) * 100 : 0;
     const hourStartBalance = this.balance - this.hourProfit;
     r.hourlyLossPct = hourStartBalance > 0 && this.hourProfit < 0 ? (-this.hourProfit / hourStartBalance) * 100 : 0;
   }

@@ -96,7 +96,8 @@ export class BackgroundFileWriter {
     for (;;) {
       const done = Atomics.load(this.state, 0);
       if (done >= this.posted) break;
-      if (Date.now() > deadline) throw new Error(`writing ${this.what}: the writer thread did not finish within ${CLOSE_TIMEOUT_MS / 1000} s`);
+      if (Date.now() > deadline)
+        throw new Error(`writing ${this.what}: the writer thread did not finish within ${CLOSE_TIMEOUT_MS / 1000} s`);
       Atomics.wait(this.state, 0, done, 1000);
     }
   }

@@ -71,7 +71,8 @@ export class LineWriter {
       const fd = openSync(path, 'r+');
       try {
         const size = fstatSync(fd).size;
-        if (size < resume.bytes) throw new Error(`${path}: ${size} bytes, shorter than the ${resume.bytes} bytes to go on from`);
+        if (size < resume.bytes)
+          throw new Error(`${path}: ${size} bytes, shorter than the ${resume.bytes} bytes to go on from`);
         ftruncateSync(fd, resume.bytes);
       } finally {
         closeSync(fd);
@@ -102,7 +103,10 @@ export class LineWriter {
       if (line.length * 3 + 1 > this.buf!.length) {
         const bytes = Buffer.from(`${line}\n`, 'utf8');
         this.handed += bytes.length;
-        this.writer!.write((bytes.buffer as ArrayBuffer).slice(bytes.byteOffset, bytes.byteOffset + bytes.length), bytes.length);
+        this.writer!.write(
+          (bytes.buffer as ArrayBuffer).slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+          bytes.length,
+        );
         return;
       }
     }

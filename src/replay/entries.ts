@@ -32,13 +32,22 @@ function cell(s: string): string {
  * row is an error with file:line and the reason (symbol of another instrument included): replay
  * refuses to run on a file it would have to guess about.
  */
-export function parseEntriesCsv(text: string, file: string, instrument: Instrument, symbols: SymbolRules): { entries: ReplayEntry[]; errors: RowError[] } {
+export function parseEntriesCsv(
+  text: string,
+  file: string,
+  instrument: Instrument,
+  symbols: SymbolRules,
+): { entries: ReplayEntry[]; errors: RowError[] } {
   const entries: ReplayEntry[] = [];
   const errors: RowError[] = [];
   const lines = text.replace(/^\uFEFF/, '').split('\n');
   const header = (lines[0] ?? '').replace(/\r$/, '').trim().toLowerCase().replace(/\s+/g, '');
   if (header !== ENTRIES_HEADER) {
-    errors.push({ file, line: 1, reason: `expected header "${ENTRIES_HEADER}", found "${(lines[0] ?? '').slice(0, 80)}"` });
+    errors.push({
+      file,
+      line: 1,
+      reason: `expected header "${ENTRIES_HEADER}", found "${(lines[0] ?? '').slice(0, 80)}"`,
+    });
     return { entries, errors };
   }
   let last = -Infinity;
@@ -98,12 +107,26 @@ export function parseEntriesCsv(text: string, file: string, instrument: Instrume
       continue;
     }
     last = time;
-    entries.push({ time, side, volume, sl: slP, tp: tpP, slDistance: NaN, tpDistance: NaN, comment, source: `${file}:${line}` });
+    entries.push({
+      time,
+      side,
+      volume,
+      sl: slP,
+      tp: tpP,
+      slDistance: NaN,
+      tpDistance: NaN,
+      comment,
+      source: `${file}:${line}`,
+    });
   }
   return { entries, errors };
 }
 
-export function readEntriesCsv(path: string, instrument: Instrument, symbols: SymbolRules): { entries: ReplayEntry[]; errors: RowError[] } {
+export function readEntriesCsv(
+  path: string,
+  instrument: Instrument,
+  symbols: SymbolRules,
+): { entries: ReplayEntry[]; errors: RowError[] } {
   return parseEntriesCsv(readFileSync(path, 'utf8'), path, instrument, symbols);
 }
 
@@ -177,7 +200,17 @@ export function generateEntries(bars: BarSource, baseTimeframe: Timeframe, o: Ge
       const side: Side = o.side === 'alternate' ? (n % 2 === 0 ? first : second) : rand() < 0.5 ? 'buy' : 'sell';
       n++;
       const dist = o.slAtr * atr.value;
-      entries.push({ time: bar.time + baseMs, side, volume: o.volume, sl: null, tp: null, slDistance: dist, tpDistance: o.rr * dist, comment: '', source: `generated #${n}` });
+      entries.push({
+        time: bar.time + baseMs,
+        side,
+        volume: o.volume,
+        sl: null,
+        tp: null,
+        slDistance: dist,
+        tpDistance: o.rr * dist,
+        comment: '',
+        source: `generated #${n}`,
+      });
     }
   });
   return entries;

@@ -22,15 +22,26 @@ export function replayInLockstep(inputs: readonly Omit<ReplayInput, 'market'>[])
   const first = inputs[0];
   if (first === undefined) return [];
   for (const inp of inputs) {
-    if (inp.instrument.symbol !== first.instrument.symbol || inp.timeframe !== first.timeframe || inp.bars.length !== first.bars.length) {
+    if (
+      inp.instrument.symbol !== first.instrument.symbol ||
+      inp.timeframe !== first.timeframe ||
+      inp.bars.length !== first.bars.length
+    ) {
       throw new Error('replayInLockstep: every replay must play the same bars (symbol, timeframe, length)');
     }
-    if (inp.broker.spreadMode !== first.broker.spreadMode || (inp.broker.spreadPoints ?? 0) !== (first.broker.spreadPoints ?? 0)) {
+    if (
+      inp.broker.spreadMode !== first.broker.spreadMode ||
+      (inp.broker.spreadPoints ?? 0) !== (first.broker.spreadPoints ?? 0)
+    ) {
       throw new Error('replayInLockstep: every replay must quote the same spreads');
     }
-    if (inp.resume !== undefined || (inp.checkpointAt?.length ?? 0) > 0) throw new Error('replayInLockstep: checkpoints are not taken in lockstep');
+    if (inp.resume !== undefined || (inp.checkpointAt?.length ?? 0) > 0)
+      throw new Error('replayInLockstep: checkpoints are not taken in lockstep');
   }
-  const market = new ExitEngine(resolveAccountDefaults(first.config, { real: false }), { baseTimeframe: first.timeframe, sink: NO_RECORDS });
+  const market = new ExitEngine(resolveAccountDefaults(first.config, { real: false }), {
+    baseTimeframe: first.timeframe,
+    sink: NO_RECORDS,
+  });
   market.addInstrument(first.instrument);
   const symbol = first.instrument.symbol;
   const plays: ReplayPlay[] = [];

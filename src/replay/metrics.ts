@@ -50,7 +50,11 @@ export const breakevenHit = (f: Pick<TradeFacts, 'breakeven' | 'trailMoves' | 'e
 const r6 = (x: number) => Number(x.toFixed(6));
 const r2 = (x: number) => Number(x.toFixed(2));
 
-export function computeMetrics(facts: readonly TradeFacts[], rows: readonly TradeRow[], startingBalance: number): { metrics: ReplayMetrics; equity: [number, number][] } {
+export function computeMetrics(
+  facts: readonly TradeFacts[],
+  rows: readonly TradeRow[],
+  startingBalance: number,
+): { metrics: ReplayMetrics; equity: [number, number][] } {
   const n = rows.length;
   let wins = 0;
   let losses = 0;

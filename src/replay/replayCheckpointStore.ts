@@ -8,7 +8,14 @@ import { z } from 'zod';
 import type { PaperBrokerSnapshot, PaperDeal, PaperDealReason } from '../brokers/paperBroker.ts';
 import { toPlainJson } from '../domain/plainJson.ts';
 import { decodeRecord } from '../store/records.ts';
-import { REPLAY_CHECKPOINT_LISTS, StoreError, type ReplayCheckpointList, type ReplayCheckpointPart, type StoredReplayCheckpoint, type WardenStore } from '../store/store.ts';
+import {
+  REPLAY_CHECKPOINT_LISTS,
+  StoreError,
+  type ReplayCheckpointList,
+  type ReplayCheckpointPart,
+  type StoredReplayCheckpoint,
+  type WardenStore,
+} from '../store/store.ts';
 import type { ExitReason, TradeChart } from './reportModel.ts';
 import type { PlacedTrade, ReplayCheckpoint, TradeState } from './replaySession.ts';
 
@@ -46,8 +53,21 @@ const EXIT_REASONS = membersOf<ExitReason>({
   end_of_data: true,
   balance_gone: true,
 });
-const EVENT_KINDS = membersOf<TradeChart['events'][number]['kind']>({ breakeven: true, trail: true, partial: true, dtms: true, exit: true });
-const DEAL_REASONS = membersOf<PaperDealReason>({ open: true, sl: true, tp: true, partial: true, close: true, net: true });
+const EVENT_KINDS = membersOf<TradeChart['events'][number]['kind']>({
+  breakeven: true,
+  trail: true,
+  partial: true,
+  dtms: true,
+  exit: true,
+});
+const DEAL_REASONS = membersOf<PaperDealReason>({
+  open: true,
+  sl: true,
+  tp: true,
+  partial: true,
+  close: true,
+  net: true,
+});
 const side = z.enum(['buy', 'sell']);
 
 const tradeSchema = z.strictObject({
@@ -116,7 +136,13 @@ const ELEMENT: Record<ReplayCheckpointList, z.ZodType> = {
 // The body's open trades are checked like the settled ones; the engine's and the broker's snapshots
 // are the replay's own plain data, read as they were written.
 const rowSchema = z.strictObject({
-  body: z.looseObject({ next: count, lines: count, tradeCount: count, unsettled: z.array(placedTradeSchema), broker: z.looseObject({}) }),
+  body: z.looseObject({
+    next: count,
+    lines: count,
+    tradeCount: count,
+    unsettled: z.array(placedTradeSchema),
+    broker: z.looseObject({}),
+  }),
   lengths: z.strictObject({ trades: count, deals: count, realized: count, applied_ids: count }),
 });
 
@@ -133,10 +159,26 @@ export type WrittenLists = Record<ReplayCheckpointList, WrittenList>;
 const eq = (a: number, b: number): boolean => a === b || (a !== a && b !== b);
 
 /** The fields sameDeal compares: a field added to PaperDeal and not compared there fails tsc here. */
-const DEAL_COMPARED = { positionId: true, time: true, side: true, volume: true, price: true, reason: true, profit: true, requestId: true } satisfies Record<keyof PaperDeal, true>;
+const DEAL_COMPARED = {
+  positionId: true,
+  time: true,
+  side: true,
+  volume: true,
+  price: true,
+  reason: true,
+  profit: true,
+  requestId: true,
+} satisfies Record<keyof PaperDeal, true>;
 // Written out field by field: ten times faster than a loop over the names, and it runs over every deal.
 const sameDeal = (x: PaperDeal, y: PaperDeal): boolean =>
-  x.positionId === y.positionId && eq(x.time, y.time) && x.side === y.side && eq(x.volume, y.volume) && eq(x.price, y.price) && x.reason === y.reason && eq(x.profit, y.profit) && x.requestId === y.requestId;
+  x.positionId === y.positionId &&
+  eq(x.time, y.time) &&
+  x.side === y.side &&
+  eq(x.volume, y.volume) &&
+  eq(x.price, y.price) &&
+  x.reason === y.reason &&
+  eq(x.profit, y.profit) &&
+  x.requestId === y.requestId;
 
 /** Whether an element is as saved, by list (the broker's snapshots are fresh copies: compared by value). */
 const SAME: Record<ReplayCheckpointList, ((a: unknown, b: unknown) => boolean) | null> = {
@@ -161,7 +203,12 @@ export class ReplayCheckpointWriter {
     private readonly runKey: string,
     written?: WrittenLists,
   ) {
-    this.written = written ?? { trades: { items: [], starts: [] }, deals: { items: [], starts: [] }, realized: { items: [], starts: [] }, applied_ids: { items: [], starts: [] } };
+    this.written = written ?? {
+      trades: { items: [], starts: [] },
+      deals: { items: [], starts: [] },
+      realized: { items: [], starts: [] },
+      applied_ids: { items: [], starts: [] },
+    };
   }
 
   /** Saves `c` (whose decision lines fill the first `bytes` bytes of decisions.jsonl, on disk already). */
@@ -172,7 +219,10 @@ export class ReplayCheckpointWriter {
     for (const list of REPLAY_CHECKPOINT_LISTS) {
       const cur = lists[list];
       const w = this.written[list];
-      if (cur.length < w.items.length) throw new Error(`replay checkpoint: the ${list} list went from ${w.items.length} to ${cur.length} elements; checkpoints keep lists that only grow`);
+      if (cur.length < w.items.length)
+        throw new Error(
+          `replay checkpoint: the ${list} list went from ${w.items.length} to ${cur.length} elements; checkpoints keep lists that only grow`,
+        );
       // A part with a changed element is written again whole (same start and end).
       const same = SAME[list];
       if (same !== null) {
@@ -197,9 +247,18 @@ export class ReplayCheckpointWriter {
     const { deals: _deals, realized: _realized, appliedIds: _appliedIds, ...book } = broker;
     const row: CheckpointRow = {
       body: { ...rest, broker: book },
-      lengths: { trades: c.settled.length, deals: broker.deals.length, realized: broker.realized.length, applied_ids: broker.appliedIds.length },
+      lengths: {
+        trades: c.settled.length,
+        deals: broker.deals.length,
+        realized: broker.realized.length,
+        applied_ids: broker.appliedIds.length,
+      },
     };
-    this.store.saveReplayCheckpoint(this.runKey, { next: c.next, lines: c.lines, bytes, checkpointJson: toPlainJson(row), parts }, at);
+    this.store.saveReplayCheckpoint(
+      this.runKey,
+      { next: c.next, lines: c.lines, bytes, checkpointJson: toPlainJson(row), parts },
+      at,
+    );
     this.written = next;
   }
 }
@@ -222,7 +281,10 @@ export function loadReplayCheckpoint(store: WardenStore, runKey: string, bytesOn
   // One read transaction: the row and its parts as one checkpoint saved them.
   const read = store.transaction(() => {
     const stored = store.replayCheckpoint(runKey);
-    return { stored, parts: stored === null || bytesOnDisk < stored.bytes ? null : store.replayCheckpointParts(runKey) };
+    return {
+      stored,
+      parts: stored === null || bytesOnDisk < stored.bytes ? null : store.replayCheckpointParts(runKey),
+    };
   });
   if (read.stored === null) return null;
   if (read.parts !== null) {
@@ -233,7 +295,11 @@ export function loadReplayCheckpoint(store: WardenStore, runKey: string, bytesOn
   return null;
 }
 
-function rebuild(location: string, stored: StoredReplayCheckpoint, parts: readonly ReplayCheckpointPart[]): ResumePoint {
+function rebuild(
+  location: string,
+  stored: StoredReplayCheckpoint,
+  parts: readonly ReplayCheckpointPart[],
+): ResumePoint {
   const key = stored.runKey;
   const row = decodeRecord(rowSchema, stored.checkpointJson, location, 'replay_checkpoints', key);
   const written = {} as WrittenLists;
@@ -243,14 +309,26 @@ function rebuild(location: string, stored: StoredReplayCheckpoint, parts: readon
     for (const p of parts) {
       if (p.list !== list) continue;
       const partKey = `${key} ${list}@${p.start}`;
-      if (p.start !== items.length) throw invalidRow(location, 'replay_checkpoint_parts', partKey, `it should start at ${items.length}, where the parts before it end`);
+      if (p.start !== items.length)
+        throw invalidRow(
+          location,
+          'replay_checkpoint_parts',
+          partKey,
+          `it should start at ${items.length}, where the parts before it end`,
+        );
       const elements = decodeRecord(z.array(ELEMENT[list]), p.itemsJson, location, 'replay_checkpoint_parts', partKey);
       if (elements.length === 0) throw invalidRow(location, 'replay_checkpoint_parts', partKey, 'it is empty');
       starts.push(p.start);
       for (const e of elements) items.push(e);
     }
     const expected = row.lengths[list];
-    if (items.length !== expected) throw invalidRow(location, 'replay_checkpoints', key, `its ${list} list has ${expected} elements, its parts hold ${items.length}`);
+    if (items.length !== expected)
+      throw invalidRow(
+        location,
+        'replay_checkpoints',
+        key,
+        `its ${list} list has ${expected} elements, its parts hold ${items.length}`,
+      );
     written[list] = { items, starts };
   }
   // The row's body and the parts' elements passed their schemas: typed as the checkpoint they were saved from.

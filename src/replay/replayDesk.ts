@@ -86,10 +86,23 @@ export class ReplayDesk {
     // A netting account holds one position per symbol: an entry while it is open would be netted into
     // it (added, reduced or reversed), which is not a trade of its own. Such an entry is not taken, and says why.
     if (this.netting && this.book.open.size > 0) {
-      this.refuseEntry(e, 'not taken: a netting account already holds a position in the symbol, and the entry would net into it', sl, fill);
+      this.refuseEntry(
+        e,
+        'not taken: a netting account already holds a position in the symbol, and the entry would net into it',
+        sl,
+        fill,
+      );
       return;
     }
-    const a = this.broker.open({ requestId: `entry:${e.source}`, side: e.side, volume: e.volume, sl, tp, comment: e.comment, exempt: true });
+    const a = this.broker.open({
+      requestId: `entry:${e.source}`,
+      side: e.side,
+      volume: e.volume,
+      sl,
+      tp,
+      comment: e.comment,
+      exempt: true,
+    });
     if (a.outcome !== 'applied') {
       this.refuseEntry(e, `refused by the broker: ${a.reason}`, sl, fill, a.code);
       return;
@@ -116,7 +129,13 @@ export class ReplayDesk {
     const owner = this.book.recordHedgeClose(f.positionId, f.time, f.price);
     if (!owner) return;
     const reason = f.reason === 'tp' ? 'hedge take_profit' : 'hedge stop';
-    if (owner.charted) owner.events.push({ time: f.time, kind: 'dtms', price: f.price, label: `${reason}: #${f.positionId} closed at ${f.price}` });
+    if (owner.charted)
+      owner.events.push({
+        time: f.time,
+        kind: 'dtms',
+        price: f.price,
+        label: `${reason}: #${f.positionId} closed at ${f.price}`,
+      });
     const l = this.lines.begin(f.time, f.positionId, owner.side === 'buy' ? 'sell' : 'buy', 'close', 'applied');
     l.volume = rounded(f.volume, 8);
     l.openVolume = rounded(f.volume, 8);
@@ -131,13 +150,23 @@ export class ReplayDesk {
     const broker = this.broker;
     const book = this.book;
     const digits = this.digits;
-    const label = reason === 'data_gap' ? 'data boundary ahead' : reason === 'balance_gone' ? 'balance gone' : 'end of data';
+    const label =
+      reason === 'data_gap' ? 'data boundary ahead' : reason === 'balance_gone' ? 'balance gone' : 'end of data';
     for (const [hedgeId, owner] of [...book.hedgeOf]) {
       const volume = broker.position(hedgeId)?.volume ?? 0;
       const a = broker.close(`${reason}:${hedgeId}`, hedgeId, true);
-      if (a.outcome !== 'applied') throw new Error(`replay: the paper broker refused the ${reason} close of hedge #${hedgeId}: ${'reason' in a ? a.reason : ''}`);
+      if (a.outcome !== 'applied')
+        throw new Error(
+          `replay: the paper broker refused the ${reason} close of hedge #${hedgeId}: ${'reason' in a ? a.reason : ''}`,
+        );
       book.recordHedgeClose(hedgeId, time, a.price);
-      if (owner.charted) owner.events.push({ time, kind: 'dtms', price: a.price, label: `${label}: hedge #${hedgeId} closed at ${a.price}` });
+      if (owner.charted)
+        owner.events.push({
+          time,
+          kind: 'dtms',
+          price: a.price,
+          label: `${label}: hedge #${hedgeId} closed at ${a.price}`,
+        });
       const l = this.lines.begin(time, hedgeId, owner.side === 'buy' ? 'sell' : 'buy', 'close', 'applied');
       l.volume = rounded(volume, 8);
       l.openVolume = rounded(volume, 8);
@@ -150,7 +179,10 @@ export class ReplayDesk {
     for (const t of [...book.open.values()]) {
       const before = t.openVolume;
       const a = broker.close(`${reason}:${t.id}`, t.id, true);
-      if (a.outcome !== 'applied') throw new Error(`replay: the paper broker refused the ${reason} close of #${t.id}: ${'reason' in a ? a.reason : ''}`);
+      if (a.outcome !== 'applied')
+        throw new Error(
+          `replay: the paper broker refused the ${reason} close of #${t.id}: ${'reason' in a ? a.reason : ''}`,
+        );
       book.recordClose(t, time, a.price, before);
       if (t.charted) t.events.push({ time, kind: 'exit', price: a.price, label: `${label}: closed at ${a.price}` });
       const l = this.line(t, time, 'close', 'applied');
@@ -178,8 +210,22 @@ export class ReplayDesk {
       this.book.recordClose(t, f.time, f.price, f.volume);
       if (f.gap) t.gapFill = true;
       const reason: ExitReason =
-        f.reason === 'tp' ? 'take_profit' : t.slSetBy === 'breakeven' ? 'breakeven_stop' : t.slSetBy === 'trail' ? 'trailing_stop' : t.slSetBy === 'dtms' ? 'dtms_stop' : 'initial_stop';
-      if (t.charted) t.events.push({ time: f.time, kind: 'exit', price: f.price, label: `${reason.replace('_', ' ')}${f.gap ? ' (gap: filled at the open)' : ''} at ${f.price}` });
+        f.reason === 'tp'
+          ? 'take_profit'
+          : t.slSetBy === 'breakeven'
+            ? 'breakeven_stop'
+            : t.slSetBy === 'trail'
+              ? 'trailing_stop'
+              : t.slSetBy === 'dtms'
+                ? 'dtms_stop'
+                : 'initial_stop';
+      if (t.charted)
+        t.events.push({
+          time: f.time,
+          kind: 'exit',
+          price: f.price,
+          label: `${reason.replace('_', ' ')}${f.gap ? ' (gap: filled at the open)' : ''} at ${f.price}`,
+        });
       const l = this.line(t, f.time, 'close', 'applied');
       l.oldSl = rounded(t.sl, this.digits);
       l.volume = rounded(f.volume, 8);

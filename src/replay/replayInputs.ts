@@ -5,9 +5,16 @@
 import path from 'node:path';
 import { TIMEFRAME_MS, TIMEFRAMES, type Instrument, type Timeframe } from '../domain/types.ts';
 import { BarSeries } from '../market/barSeries.ts';
-import { BarColumnsFile, BarColumnsWriter } from '../market/barColumnsFile.ts';
+import { type BarColumnsFile, BarColumnsWriter } from '../market/barColumnsFile.ts';
 import { BarFingerprint, InMemoryBars, playChunks, type BarCursor, type BarSource } from '../market/barSource.ts';
-import { BarFileReader, ImportError, StepCounter, streamBarFile, type BarFormat, type ImportOptions } from '../market/importers.ts';
+import {
+  BarFileReader,
+  ImportError,
+  StepCounter,
+  streamBarFile,
+  type BarFormat,
+  type ImportOptions,
+} from '../market/importers.ts';
 import { generateSampleSeries, SAMPLE_SHAPES } from '../market/sampleMarket.ts';
 import type { RowError } from '../market/uniformCsv.ts';
 import type { DataSummary } from './reportModel.ts';
@@ -16,7 +23,10 @@ export class ReplayInputError extends Error {}
 
 export function timeframeOfMs(ms: number, file: string): Timeframe {
   const tf = TIMEFRAMES.find((t) => TIMEFRAME_MS[t] === ms);
-  if (!tf) throw new ReplayInputError(`${file}: bars are ${ms / 60_000} minutes apart; Warden replays ${TIMEFRAMES.join(', ')} bars`);
+  if (!tf)
+    throw new ReplayInputError(
+      `${file}: bars are ${ms / 60_000} minutes apart; Warden replays ${TIMEFRAMES.join(', ')} bars`,
+    );
   return tf;
 }
 
@@ -124,7 +134,8 @@ interface ScannedFile {
 function importFailure(file: string, err: unknown): never {
   if (err instanceof ImportError) throw new ReplayInputError(err.message);
   if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ReplayInputError(`${file}: no such file`);
-  if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new ReplayInputError(`${file}: is a folder, not a bar file`);
+  if ((err as NodeJS.ErrnoException).code === 'EISDIR')
+    throw new ReplayInputError(`${file}: is a folder, not a bar file`);
   throw err;
 }
 
@@ -227,7 +238,10 @@ export class BarFilesSource implements BarSource {
           const p = this.parts[k]!;
           let chunk: BarSeries | null;
           try {
-            reader ??= p.columns !== null ? new CountingCursor(p.columns.open()) : new BarFileReader(p.file, p.options, p.chunkBytes);
+            reader ??=
+              p.columns !== null
+                ? new CountingCursor(p.columns.open())
+                : new BarFileReader(p.file, p.options, p.chunkBytes);
             chunk = reader.next();
           } catch (err) {
             return failed(p.file, err);
@@ -239,7 +253,10 @@ export class BarFilesSource implements BarSource {
           }
           const read = reader.bars;
           reader = null;
-          if (read !== p.bars) throw new ReplayInputError(`${p.file} changed while Warden was replaying it (${p.bars} bars when first read, ${read} now): run again on a file that stays as it is`);
+          if (read !== p.bars)
+            throw new ReplayInputError(
+              `${p.file} changed while Warden was replaying it (${p.bars} bars when first read, ${read} now): run again on a file that stays as it is`,
+            );
           k++;
         }
         return null;
@@ -272,18 +289,25 @@ export class BarFilesSource implements BarSource {
  * themselves are played from the files by the returned source. Refuses bad rows unless told to skip
  * them (then reports them).
  */
-export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): LoadedBars & { fine: BarSource | null; fineSpreadless: SpreadlessFile | null } {
+export function loadBarFiles(
+  files: readonly string[],
+  o: LoadBarsOptions,
+): LoadedBars & { fine: BarSource | null; fineSpreadless: SpreadlessFile | null } {
   if (files.length === 0) throw new ReplayInputError('no bar file: pass --bars FILE (or --sample)');
   const parts = files.map((f) => scanFile(f, o));
   const errors = parts.flatMap((p) => p.errors);
   if (errors.length > 0 && !o.skipBadRows) {
-    throw new ReplayInputError(`${errors.length} bad row(s) in the bar files (fix them, or pass --skip-bad-rows to replay without them):\n${formatRowErrors(errors)}`);
+    throw new ReplayInputError(
+      `${errors.length} bad row(s) in the bar files (fix them, or pass --skip-bad-rows to replay without them):\n${formatRowErrors(errors)}`,
+    );
   }
   const tfMs = parts[0]!.timeframeMs;
   for (const p of parts) {
     if (p.bars < 2) throw new ReplayInputError(`${p.file}: fewer than 2 bars`);
     if (p.timeframeMs !== tfMs) {
-      throw new ReplayInputError(`${p.file} has ${p.timeframeMs / 60_000}-minute bars but ${parts[0]!.file} has ${tfMs / 60_000}-minute bars: join files of one timeframe; finer bars for fills go in --fill-bars`);
+      throw new ReplayInputError(
+        `${p.file} has ${p.timeframeMs / 60_000}-minute bars but ${parts[0]!.file} has ${tfMs / 60_000}-minute bars: join files of one timeframe; finer bars for fills go in --fill-bars`,
+      );
     }
   }
   const timeframe = timeframeOfMs(tfMs, parts[0]!.file);
@@ -293,8 +317,12 @@ export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): Load
   let last = -Infinity;
   let lastFile = '';
   for (const p of ordered) {
-    if (p.first <= last) throw new ReplayInputError(`${p.file} overlaps ${lastFile} (it starts at or before that file's last bar): pass files that follow each other`);
-    if (p.spreadless !== null) spreadless.push({ file: path.basename(p.file), spreads: p.spreadless, from: at, to: at + p.bars - 1 });
+    if (p.first <= last)
+      throw new ReplayInputError(
+        `${p.file} overlaps ${lastFile} (it starts at or before that file's last bar): pass files that follow each other`,
+      );
+    if (p.spreadless !== null)
+      spreadless.push({ file: path.basename(p.file), spreads: p.spreadless, from: at, to: at + p.bars - 1 });
     at += p.bars;
     last = p.last;
     lastFile = p.file;
@@ -304,12 +332,16 @@ export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): Load
   let fineSpreadless: SpreadlessFile | null = null;
   if (o.fillFile !== undefined) {
     const f = scanFile(o.fillFile, o);
-    if (f.errors.length > 0 && !o.skipBadRows) throw new ReplayInputError(`${f.errors.length} bad row(s) in ${o.fillFile}:\n${formatRowErrors(f.errors)}`);
+    if (f.errors.length > 0 && !o.skipBadRows)
+      throw new ReplayInputError(`${f.errors.length} bad row(s) in ${o.fillFile}:\n${formatRowErrors(f.errors)}`);
     if (!(f.timeframeMs < tfMs) || tfMs % f.timeframeMs !== 0) {
-      throw new ReplayInputError(`--fill-bars ${o.fillFile}: its ${f.timeframeMs / 60_000}-minute bars must be finer than the replayed ${timeframe} bars and divide them`);
+      throw new ReplayInputError(
+        `--fill-bars ${o.fillFile}: its ${f.timeframeMs / 60_000}-minute bars must be finer than the replayed ${timeframe} bars and divide them`,
+      );
     }
     fine = new BarFilesSource([f]);
-    if (f.spreadless !== null) fineSpreadless = { file: path.basename(o.fillFile), spreads: f.spreadless, from: 0, to: f.bars - 1 };
+    if (f.spreadless !== null)
+      fineSpreadless = { file: path.basename(o.fillFile), spreads: f.spreadless, from: 0, to: f.bars - 1 };
   }
   const formats = [...new Set(parts.map((p) => p.format))];
   return {
@@ -335,13 +367,24 @@ export function loadBarFiles(files: readonly string[], o: LoadBarsOptions): Load
 /** The generated sample market as replay input (what `npm start` replays). */
 export function sampleBars(instrument: Instrument, seed: number, bars: number): LoadedBars {
   const shape = SAMPLE_SHAPES[instrument.canonical];
-  if (!shape) throw new ReplayInputError(`no sample market for ${instrument.canonical}: use one of ${Object.keys(SAMPLE_SHAPES).join(', ')}`);
+  if (!shape)
+    throw new ReplayInputError(
+      `no sample market for ${instrument.canonical}: use one of ${Object.keys(SAMPLE_SHAPES).join(', ')}`,
+    );
   const { series } = generateSampleSeries({ seed, bars, ...shape });
   return {
     source: new InMemoryBars(series),
     timeframe: 'M1',
     format: 'uniform',
-    data: { files: [`sample market (${instrument.canonical}, seed ${seed})`], format: 'generated', timeframe: 'M1', bars: series.length, first: series.time[0]!, last: series.time[series.length - 1]!, fillFile: null },
+    data: {
+      files: [`sample market (${instrument.canonical}, seed ${seed})`],
+      format: 'generated',
+      timeframe: 'M1',
+      bars: series.length,
+      first: series.time[0]!,
+      last: series.time[series.length - 1]!,
+      fillFile: null,
+    },
     skipped: [],
     spreadless: [],
   };

@@ -7,7 +7,7 @@
 // USDT- and USDC-quoted crypto (BTCUSDT) is refused too, with a pointer: Warden's Binance adapter
 // manages BTC/USDT:USDT as BTCUSD, but the built-in BTCUSD contract is a CFD's (lot step 0.01, tick
 // 0.01), not the perpetual's (lot step 0.001, tick 0.1); which one the trader means is theirs to say.
-import { z } from 'zod';
+import type { z } from 'zod';
 import { instrumentRules, type InstrumentRules, type WardenConfig } from '../config/schema.ts';
 import { canonicalSymbol } from '../domain/symbols.ts';
 import { instrumentFromRules } from '../domain/instruments.ts';
@@ -34,13 +34,24 @@ export function parseInstrumentFlag(text: string): InstrumentOverrides {
     const p = pair.trim();
     if (p === '') continue;
     const eq = p.indexOf('=');
-    if (eq <= 0) throw new ReplayInputError(`--instrument: "${p}" is not key=value (e.g. --instrument tickSize=0.01,digits=2,lotStep=0.01,contractSize=100)`);
+    if (eq <= 0)
+      throw new ReplayInputError(
+        `--instrument: "${p}" is not key=value (e.g. --instrument tickSize=0.01,digits=2,lotStep=0.01,contractSize=100)`,
+      );
     const key = p.slice(0, eq).trim();
     const value = p.slice(eq + 1).trim();
-    if (!FIELDS.includes(key)) throw new ReplayInputError(`--instrument: unknown field "${key}"; the fields are ${FIELDS.join(', ')}`);
+    if (!FIELDS.includes(key))
+      throw new ReplayInputError(`--instrument: unknown field "${key}"; the fields are ${FIELDS.join(', ')}`);
     if (Object.hasOwn(raw, key)) throw new ReplayInputError(`--instrument: ${key} is given twice`);
     // Booleans as words, numbers as numbers; anything else goes to the schema as text and is refused there by field.
-    raw[key] = value === 'true' ? true : value === 'false' ? false : value !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+    raw[key] =
+      value === 'true'
+        ? true
+        : value === 'false'
+          ? false
+          : value !== '' && Number.isFinite(Number(value))
+            ? Number(value)
+            : value;
   }
   const parsed = overridesSchema.safeParse(raw);
   if (!parsed.success) {
@@ -78,7 +89,11 @@ function unknownSymbolMessage(brokerSymbol: string, canonical: string, config: W
  * overrides on top; for a symbol the config does not know, the overrides must name every contract
  * field (the rest come from DEFAULT, as a config entry's do). Throws ReplayInputError otherwise.
  */
-export function replayInstrumentRules(config: WardenConfig, brokerSymbol: string, overrides: InstrumentOverrides = {}): InstrumentRules {
+export function replayInstrumentRules(
+  config: WardenConfig,
+  brokerSymbol: string,
+  overrides: InstrumentOverrides = {},
+): InstrumentRules {
   const canonical = canonicalSymbol(brokerSymbol, config.symbols);
   const known = canonical !== 'DEFAULT' && Object.hasOwn(config.instruments, canonical);
   let base: InstrumentRules;
@@ -88,25 +103,49 @@ export function replayInstrumentRules(config: WardenConfig, brokerSymbol: string
     const missing = CONTRACT_FIELDS.filter((f) => !given.includes(f));
     if (given.length === 0) throw new ReplayInputError(unknownSymbolMessage(brokerSymbol, canonical, config));
     if (missing.length > 0) {
-      throw new ReplayInputError(`--instrument: ${canonical} is not in the config's instruments table, so its contract needs ${missing.join(', ')} too (${CONTRACT_FIELDS.join(', ')} define it)`);
+      throw new ReplayInputError(
+        `--instrument: ${canonical} is not in the config's instruments table, so its contract needs ${missing.join(', ')} too (${CONTRACT_FIELDS.join(', ')} define it)`,
+      );
     }
     base = config.instruments['DEFAULT']!;
   }
   const rules: InstrumentRules = { ...base, ...overrides };
   // A spread in points is a price only with its point: new digits keep the entry's spread in price.
-  if (overrides.digits !== undefined && overrides.defaultSpreadPoints === undefined && base.defaultSpreadPoints !== undefined && overrides.digits !== base.digits) {
+  if (
+    overrides.digits !== undefined &&
+    overrides.defaultSpreadPoints === undefined &&
+    base.defaultSpreadPoints !== undefined &&
+    overrides.digits !== base.digits
+  ) {
     rules.defaultSpreadPoints = Number((base.defaultSpreadPoints * 10 ** (overrides.digits - base.digits)).toFixed(6));
   }
   if (Object.keys(overrides).length > 0) {
     const point = Number((10 ** -rules.digits).toFixed(rules.digits));
-    if (!isStepMultiple(rules.tickSize, point)) throw new ReplayInputError(`--instrument tickSize: ${rules.tickSize} is not a multiple of the point ${point} that digits=${rules.digits} gives`);
-    if (rules.minLot > rules.maxLot) throw new ReplayInputError(`--instrument minLot: ${rules.minLot} is above maxLot ${rules.maxLot}`);
-    if (!isStepMultiple(rules.minLot, rules.lotStep)) throw new ReplayInputError(`--instrument minLot: ${rules.minLot} is not a multiple of lotStep ${rules.lotStep} (set minLot too)`);
+    if (!isStepMultiple(rules.tickSize, point))
+      throw new ReplayInputError(
+        `--instrument tickSize: ${rules.tickSize} is not a multiple of the point ${point} that digits=${rules.digits} gives`,
+      );
+    if (rules.minLot > rules.maxLot)
+      throw new ReplayInputError(`--instrument minLot: ${rules.minLot} is above maxLot ${rules.maxLot}`);
+    if (!isStepMultiple(rules.minLot, rules.lotStep))
+      throw new ReplayInputError(
+        `--instrument minLot: ${rules.minLot} is not a multiple of lotStep ${rules.lotStep} (set minLot too)`,
+      );
   }
   return rules;
 }
 
 /** replayInstrumentRules as the Instrument the paper broker and the engine take. */
-export function replayInstrument(config: WardenConfig, brokerSymbol: string, hedging: boolean, overrides: InstrumentOverrides = {}): Instrument {
-  return instrumentFromRules(brokerSymbol, canonicalSymbol(brokerSymbol, config.symbols), replayInstrumentRules(config, brokerSymbol, overrides), hedging);
+export function replayInstrument(
+  config: WardenConfig,
+  brokerSymbol: string,
+  hedging: boolean,
+  overrides: InstrumentOverrides = {},
+): Instrument {
+  return instrumentFromRules(
+    brokerSymbol,
+    canonicalSymbol(brokerSymbol, config.symbols),
+    replayInstrumentRules(config, brokerSymbol, overrides),
+    hedging,
+  );
 }

@@ -15,7 +15,12 @@ import type { ReplaySink } from './replaySink.ts';
 import type { ReplayTallies } from './replayTallies.ts';
 import type { TradeBook, TradeState } from './tradeBook.ts';
 
-const KIND_OF_RULE: Record<string, DecisionKind> = { breakeven: 'breakeven', partial: 'partial', trail: 'trail', dtms: 'dtms' };
+const KIND_OF_RULE: Record<string, DecisionKind> = {
+  breakeven: 'breakeven',
+  partial: 'partial',
+  trail: 'trail',
+  dtms: 'dtms',
+};
 /**
  * Replay sends each intent once: a refused one (requote included) is decided afresh at the next bar,
  * on that bar's prices, as a bar is the finest time replay has. No wait is ever taken.
@@ -92,12 +97,24 @@ export class ReplayIntents {
   /** The price of the broker's last deal for a position (an "unknown" answer that took effect), else `fallback`. */
   private lastDealPrice(positionId: string, fallback: number): number {
     const deals = this.broker.deals;
-    for (let k = deals.length - 1; k >= 0 && k >= deals.length - 8; k--) if (deals[k]!.positionId === positionId) return deals[k]!.price;
+    for (let k = deals.length - 1; k >= 0 && k >= deals.length - 8; k--)
+      if (deals[k]!.positionId === positionId) return deals[k]!.price;
     return fallback;
   }
 
   /** The line about an intent and the broker's answer (written after the answer is applied). */
-  private intentLine(it: Intent, positionId: string, side: string, kind: DecisionKind, result: DecisionResult, before: number | null, reason: string, code: number, detail: string, time: number): void {
+  private intentLine(
+    it: Intent,
+    positionId: string,
+    side: string,
+    kind: DecisionKind,
+    result: DecisionResult,
+    before: number | null,
+    reason: string,
+    code: number,
+    detail: string,
+    time: number,
+  ): void {
     const digits = this.digits;
     const l = this.lines.begin(time, positionId, side, kind, result);
     l.intentId = it.id;
@@ -122,7 +139,18 @@ export class ReplayIntents {
    * An intent the broker applied (the engine already knows): its effect on replay's view of the trade,
    * and its line. `price`: the fill, or the quote for a stop move; `openedId`: the ticket an open created.
    */
-  private applied(t: TradeState, it: Intent, price: number, openedId: string, code: number, reason: string, detail: string, before: number, time: number, idx: number): void {
+  private applied(
+    t: TradeState,
+    it: Intent,
+    price: number,
+    openedId: string,
+    code: number,
+    reason: string,
+    detail: string,
+    before: number,
+    time: number,
+    idx: number,
+  ): void {
     const book = this.book;
     const chart = t.charted;
     switch (it.kind) {
@@ -138,7 +166,13 @@ export class ReplayIntents {
         } else if (it.rule === 'dtms' && Number.isNaN(t.dtmsStopTime)) t.dtmsStopTime = time;
         this.dtmsApplied(t, it);
         if (chart) t.stopPath.push([time, it.newSl]);
-        if (chart) t.events.push({ time, kind: it.rule === 'breakeven' ? 'breakeven' : it.rule === 'dtms' ? 'dtms' : 'trail', price: it.newSl, label: `${it.rule === 'dtms' ? it.action : it.rule}: SL ${it.oldSl ?? 'none'} -> ${it.newSl}` });
+        if (chart)
+          t.events.push({
+            time,
+            kind: it.rule === 'breakeven' ? 'breakeven' : it.rule === 'dtms' ? 'dtms' : 'trail',
+            price: it.newSl,
+            label: `${it.rule === 'dtms' ? it.action : it.rule}: SL ${it.oldSl ?? 'none'} -> ${it.newSl}`,
+          });
         this.intentLine(it, t.id, t.side, KIND_OF_RULE[it.rule]!, 'applied', before, reason, code, detail, time);
         break;
       }
@@ -148,7 +182,13 @@ export class ReplayIntents {
         this.dtmsApplied(t, it);
         const position = this.broker.position(t.id);
         t.openVolume = position ? position.volume : 0;
-        if (chart) t.events.push({ time, kind: it.rule === 'dtms' ? 'dtms' : 'partial', price, label: `${it.rule === 'dtms' ? it.action : 'partial'}: closed ${it.volume} at ${price}` });
+        if (chart)
+          t.events.push({
+            time,
+            kind: it.rule === 'dtms' ? 'dtms' : 'partial',
+            price,
+            label: `${it.rule === 'dtms' ? it.action : 'partial'}: closed ${it.volume} at ${price}`,
+          });
         this.intentLine(it, t.id, t.side, KIND_OF_RULE[it.rule]!, 'applied', before, reason, code, detail, time);
         break;
       }
@@ -162,7 +202,13 @@ export class ReplayIntents {
           this.desk.closed(t, idx, time, 'dtms_close');
         } else {
           book.recordHedgeClose(it.targetId, time, price);
-          if (chart) t.events.push({ time, kind: 'dtms', price, label: `${it.action}: hedge #${it.targetId} closed at ${price}` });
+          if (chart)
+            t.events.push({
+              time,
+              kind: 'dtms',
+              price,
+              label: `${it.action}: hedge #${it.targetId} closed at ${price}`,
+            });
           this.intentLine(it, it.targetId, it.side, 'close', 'applied', it.volume, reason, code, detail, time);
         }
         break;
@@ -172,7 +218,13 @@ export class ReplayIntents {
         const position = this.broker.position(openedId);
         if (it.action === 'open_hedge') {
           book.hedgeOpened(openedId, t);
-          if (chart) t.events.push({ time, kind: 'dtms', price, label: `open_hedge: ${it.side} ${it.volume} (#${openedId}) at ${price}` });
+          if (chart)
+            t.events.push({
+              time,
+              kind: 'dtms',
+              price,
+              label: `open_hedge: ${it.side} ${it.volume} (#${openedId}) at ${price}`,
+            });
           this.intentLine(it, openedId, it.side, 'open', 'applied', null, reason, code, detail, time);
         } else if (position) {
           // A re-add is a trade of its own, managed (and defended) like every other.
@@ -182,7 +234,13 @@ export class ReplayIntents {
           reAdd.lowest = this.bar.low;
           reAdd.reAddOf = t.id;
           this.tallies.count('entries', 're_add');
-          if (chart) t.events.push({ time, kind: 'dtms', price, label: `re_add: ${it.side} ${it.volume} (#${openedId}) at ${price}` });
+          if (chart)
+            t.events.push({
+              time,
+              kind: 'dtms',
+              price,
+              label: `re_add: ${it.side} ${it.volume} (#${openedId}) at ${price}`,
+            });
           this.intentLine(it, openedId, it.side, 'open', 'applied', null, reason, code, detail, time);
           const plan = this.engine.track(position, time);
           reAdd.tradeType = plan.tradeType;
@@ -198,7 +256,13 @@ export class ReplayIntents {
 
   /** The line's position for a refused or unsettled intent: the hedge for a hedge close, '' for an open. */
   private subjectOf(t: TradeState, it: Intent): [string, string, DecisionKind] {
-    return it.kind === 'open' ? ['', it.side, 'open'] : it.kind === 'close' ? (it.targetId === t.id ? [t.id, t.side, 'close'] : [it.targetId, it.side, 'close']) : [t.id, t.side, KIND_OF_RULE[it.rule]!];
+    return it.kind === 'open'
+      ? ['', it.side, 'open']
+      : it.kind === 'close'
+        ? it.targetId === t.id
+          ? [t.id, t.side, 'close']
+          : [it.targetId, it.side, 'close']
+        : [t.id, t.side, KIND_OF_RULE[it.rule]!];
   }
 
   /**
@@ -223,15 +287,48 @@ export class ReplayIntents {
       return;
     }
     this.tallies.count('unknown', it.rule);
-    this.intentLine(it, subject, side, kind, 'unknown', onHedge ? it.volume : before, a.outcome === 'unknown' ? a.reason : s.reason, a.code, detail, now);
+    this.intentLine(
+      it,
+      subject,
+      side,
+      kind,
+      'unknown',
+      onHedge ? it.volume : before,
+      a.outcome === 'unknown' ? a.reason : s.reason,
+      a.code,
+      detail,
+      now,
+    );
     if (s.settled === 'applied') {
       // The fill price is the broker's: its last deal for the position (a stop move has none: the quote).
       const dealOf = it.kind === 'open' ? s.openedId : it.kind === 'move_stop' ? '' : it.targetId || t.id;
       const price = dealOf === '' ? it.price : this.lastDealPrice(dealOf, it.price);
-      this.applied(t, it, price, s.openedId, a.code, 'reconciled: the broker shows the change took effect', detail, before, now, idx);
+      this.applied(
+        t,
+        it,
+        price,
+        s.openedId,
+        a.code,
+        'reconciled: the broker shows the change took effect',
+        detail,
+        before,
+        now,
+        idx,
+      );
     } else {
       this.tallies.count('rejected', it.rule);
-      this.intentLine(it, subject, side, kind, 'rejected', onHedge ? it.volume : before, 'reconciled: the broker shows no change; the decision will be taken afresh', a.code, detail, now);
+      this.intentLine(
+        it,
+        subject,
+        side,
+        kind,
+        'rejected',
+        onHedge ? it.volume : before,
+        'reconciled: the broker shows no change; the decision will be taken afresh',
+        a.code,
+        detail,
+        now,
+      );
     }
   }
 }

@@ -65,13 +65,28 @@ export interface ReplayRunResult {
 
 export const REPLAY_FILES = ['decisions.jsonl', 'report.json', 'trades.csv', 'report.html'] as const;
 
-function brokerSummary(b: ReplayJob['broker'], inst: Instrument, spreadNote: string | undefined): ReplayReport['broker'] {
+function brokerSummary(
+  b: ReplayJob['broker'],
+  inst: Instrument,
+  spreadNote: string | undefined,
+): ReplayReport['broker'] {
   const sp = b.spreadPoints ?? 0;
   const fromData = `from the data (${sp} points where it has none)`;
-  const spread = b.spreadMode === 'fixed' ? `fixed ${sp} points` : spreadNote === undefined ? fromData : `${fromData}; ${spreadNote}`;
+  const spread =
+    b.spreadMode === 'fixed'
+      ? `fixed ${sp} points`
+      : spreadNote === undefined
+        ? fromData
+        : `${fromData}; ${spreadNote}`;
   const f = b.faults;
-  const faults = f && f.rate > 0 ? `${(f.rate * 100).toFixed(1)}% of requests fail (reject/requote/timeout), seed ${f.seed}` : 'off';
-  return { accountMode: b.accountMode, intrabar: `${b.intrabar ?? 'stop_first'}${b.fineBars ? ', resolved on finer bars' : ''}`, spread: `${spread}; point ${inst.point}`, faults };
+  const faults =
+    f && f.rate > 0 ? `${(f.rate * 100).toFixed(1)}% of requests fail (reject/requote/timeout), seed ${f.seed}` : 'off';
+  return {
+    accountMode: b.accountMode,
+    intrabar: `${b.intrabar ?? 'stop_first'}${b.fineBars ? ', resolved on finer bars' : ''}`,
+    spread: `${spread}; point ${inst.point}`,
+    faults,
+  };
 }
 
 /** Length of a file, or -1 when it is missing. */
@@ -91,13 +106,17 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
   // byte it counts on (a shorter or missing file: the run starts afresh and the stale one is dropped).
   const resume = ck === undefined ? null : loadReplayCheckpoint(ck.store, ck.runKey, fileLength(decisionsFile!));
   if (resume) ck!.onResume?.(resume.stored, job.bars.length);
-  const decisions = new LineWriter(decisionsFile, resume ? { bytes: resume.stored.bytes, lines: resume.stored.lines } : undefined);
+  const decisions = new LineWriter(
+    decisionsFile,
+    resume ? { bytes: resume.stored.bytes, lines: resume.stored.lines } : undefined,
+  );
   let checkpointAt: number[] | undefined;
   let onCheckpoint: ((c: ReplayCheckpoint) => void) | undefined;
   if (ck !== undefined) {
     const every = Math.max(1, Math.floor(ck.every));
     checkpointAt = [];
-    for (let i = (Math.floor((resume?.checkpoint.next ?? 0) / every) + 1) * every; i < job.bars.length; i += every) checkpointAt.push(i);
+    for (let i = (Math.floor((resume?.checkpoint.next ?? 0) / every) + 1) * every; i < job.bars.length; i += every)
+      checkpointAt.push(i);
     const writer = new ReplayCheckpointWriter(ck.store, ck.runKey, resume?.written);
     onCheckpoint = (c) => {
       // The bytes first, then the rows that count on them: killed in between, the file holds at least
@@ -187,8 +206,12 @@ export function reportJson(r: ReplayReport): string {
   };
   const lines = (items: string[]) => (items.length === 0 ? '[]' : `[\n    ${items.join(',\n    ')}\n  ]`);
   const equity = lines(r.equity.map(([t, e]) => `[${JSON.stringify(iso(t))},${JSON.stringify(e)}]`));
-  const trades = lines(r.trades.map((t) => JSON.stringify({ ...t, entryTime: iso(t.entryTime), exitTime: iso(t.exitTime) })));
-  return `${JSON.stringify(head, null, 2).replace(JSON.stringify(EQUITY_SLOT), () => equity).replace(JSON.stringify(TRADES_SLOT), () => trades)}\n`;
+  const trades = lines(
+    r.trades.map((t) => JSON.stringify({ ...t, entryTime: iso(t.entryTime), exitTime: iso(t.exitTime) })),
+  );
+  return `${JSON.stringify(head, null, 2)
+    .replace(JSON.stringify(EQUITY_SLOT), () => equity)
+    .replace(JSON.stringify(TRADES_SLOT), () => trades)}\n`;
 }
 const EQUITY_SLOT = '\u0000equity';
 const TRADES_SLOT = '\u0000trades';
@@ -196,7 +219,8 @@ const TRADES_SLOT = '\u0000trades';
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 // Columns are only ever added at the end, so a reader of the older file keeps working.
-export const TRADES_CSV_HEADER = 'positionId,side,volume,entryTime,entryPrice,initialSl,tp,exitTime,exitPrice,exitReason,r,profit,tradeType,trailMoves,flags,comment,mfeR,maeR';
+export const TRADES_CSV_HEADER =
+  'positionId,side,volume,entryTime,entryPrice,initialSl,tp,exitTime,exitPrice,exitReason,r,profit,tradeType,trailMoves,flags,comment,mfeR,maeR';
 
 export function tradesCsv(rows: readonly TradeRow[], digits: number): string {
   // Prices come on the tick grid or rounded to digits + 2 (exit averages): decimal text, no shortest-double search.
@@ -230,7 +254,8 @@ export function tradesCsv(rows: readonly TradeRow[], digits: number): string {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const num = (x: number | null, d = 2) => (x === null ? 'n/a' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const num = (x: number | null, d = 2) =>
+  x === null ? 'n/a' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
 const sum = (t: Record<string, number>): number => Object.values(t).reduce((a, b) => a + b, 0);
 
@@ -242,7 +267,9 @@ export function summaryLine(r: ReplayReport, where: string | null): string {
     `expectancy ${num(m.expectancyR)} R, PF ${num(m.profitFactor)}, net ${num(m.netProfit)} ${r.currency}, max DD ${pct(m.maxDrawdownPct)}; ` +
     `RMAG ${pct(m.rmagTriggerRate)}, breakeven ${pct(m.breakevenRate)}, trailing ${pct(m.trailingActivationRate)}, BE hit ${pct(m.breakevenHitRate)}, ` +
     (r.balanceGone === undefined ? '' : `${balanceGoneText(r.balanceGone)}; `) +
-    (r.dtms.enabled ? `DTMS ${pct(m.dtmsActionRate)} (${sum(r.dtms.transitions)} transitions, ${sum(r.dtms.actions)} actions, ${r.dtms.hedges} hedges)` : 'DTMS off') +
+    (r.dtms.enabled
+      ? `DTMS ${pct(m.dtmsActionRate)} (${sum(r.dtms.transitions)} transitions, ${sum(r.dtms.actions)} actions, ${r.dtms.hedges} hedges)`
+      : 'DTMS off') +
     (where ? `; report: ${where}` : '')
   );
 }
@@ -268,5 +295,7 @@ const COMPARE_ROWS: [keyof ReplayMetrics, string, (x: number | null) => string][
 export function compareTable(names: readonly string[], metrics: readonly ReplayMetrics[]): string {
   const rows = [['metric', ...names], ...COMPARE_ROWS.map(([k, label, f]) => [label, ...metrics.map((m) => f(m[k]))])];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '))
+    .join('\n');
 }

@@ -15,7 +15,14 @@
 import { resolveAccountDefaults } from '../config/accountDefaults.ts';
 import type { WardenConfig } from '../config/schema.ts';
 import { PaperBroker, type PaperBrokerOptions, type PaperBrokerSnapshot } from '../brokers/paperBroker.ts';
-import { TIMEFRAME_MS, type Bar, type Instrument, type Intent, type Position, type Timeframe } from '../domain/types.ts';
+import {
+  TIMEFRAME_MS,
+  type Bar,
+  type Instrument,
+  type Intent,
+  type Position,
+  type Timeframe,
+} from '../domain/types.ts';
 import type { EngineSnapshot } from '../engine/engineState.ts';
 import { ExitEngine } from '../engine/exitEngine.ts';
 import type { BarSeries } from '../market/barSeries.ts';
@@ -118,7 +125,8 @@ function spreadOf(bar: Bar, inst: Instrument, brokerOptions: ReplayInput['broker
 }
 
 export async function runReplay(input: ReplayInput): Promise<ReplayResult> {
-  if (input.market !== undefined) throw new Error('runReplay: a replay with a shared market is played by replayInLockstep');
+  if (input.market !== undefined)
+    throw new Error('runReplay: a replay with a shared market is played by replayInLockstep');
   const play = openReplay(input);
   const cursor = input.bars.open();
   let offset = 0;
@@ -163,7 +171,11 @@ export function openReplay(input: ReplayInput): ReplayPlay {
   const lines = new DecisionLineBuilder(input.decisions, inst.symbol);
   const sink = new ReplaySink(book.open, lines, inst.digits, tallies, config.exits.autoEnable);
   // Replay plays on the paper broker: a setting left to the account takes the paper account's value.
-  const engine = new ExitEngine(resolveAccountDefaults(config, { real: false }), { baseTimeframe: input.timeframe, sink, ...(input.market ? { market: input.market } : {}) });
+  const engine = new ExitEngine(resolveAccountDefaults(config, { real: false }), {
+    baseTimeframe: input.timeframe,
+    sink,
+    ...(input.market ? { market: input.market } : {}),
+  });
   engine.addInstrument(inst);
   // The loss-limit rails see the account's realized losses of the day and of the last hour, and the stops in a row.
   engine.setAccountRisk(risk.risk);
@@ -277,7 +289,8 @@ export function openReplay(input: ReplayInput): ReplayPlay {
       broker.setQuote(bar.time, bar.open, bar.spread);
       while (nextEntry < entries.length && entries[nextEntry]!.time <= bar.time) {
         const e = entries[nextEntry++]!;
-        if (bar.time - e.time > maxGap) desk.refuseEntry(e, `no market data within ${maxGap / 3_600_000} h after the entry time (data boundary)`);
+        if (bar.time - e.time > maxGap)
+          desk.refuseEntry(e, `no market data within ${maxGap / 3_600_000} h after the entry time (data boundary)`);
         else desk.openEntry(e, i);
       }
     }
@@ -364,7 +377,21 @@ export function openReplay(input: ReplayInput): ReplayPlay {
       hedges: book.hedgesOpened,
       hedgeProfit: Number(book.hedgeProfit.toFixed(2)),
     };
-    return { trades: all, rows, metrics, equity, counts, currency: ccy, entriesRejected: desk.entriesRejected, broker, bars: n, positionBars, dtms, balanceGone, gaps: gaps.summary() };
+    return {
+      trades: all,
+      rows,
+      metrics,
+      equity,
+      counts,
+      currency: ccy,
+      entriesRejected: desk.entriesRejected,
+      broker,
+      bars: n,
+      positionBars,
+      dtms,
+      balanceGone,
+      gaps: gaps.summary(),
+    };
   };
 
   return { bar, beforeFold: playBefore, afterFold: playAfter, finish: result, release: () => broker.releaseFineBars() };

@@ -12,7 +12,14 @@ import type { TradeState } from './tradeBook.ts';
  * have acted. Routine trailing outcomes (candidate not tighter, or below the minimum change) are not
  * written: they flip bar by bar and would be a third of the file (they stay in the live journal).
  */
-const SKIP_WORTH_KNOWING = new Set(['stops_level', 'freeze_level', 'atr_unavailable', 'partial_below_min_lot', 'remainder_below_min_lot', 'already_protected']);
+const SKIP_WORTH_KNOWING = new Set([
+  'stops_level',
+  'freeze_level',
+  'atr_unavailable',
+  'partial_below_min_lot',
+  'remainder_below_min_lot',
+  'already_protected',
+]);
 
 /** Writes the skips worth knowing and DTMS's decisions, marks RMAG-tightened trades, keeps intent explanations. */
 export class ReplaySink implements DecisionSink {
@@ -77,7 +84,13 @@ export class ReplaySink implements DecisionSink {
       reason = `${r.dtmsFrom} -> ${r.dtmsState}`;
       this.tallies.count('dtms_transitions', `${r.dtmsFrom}->${r.dtmsState}`);
       if (t && r.dtmsFrom === 'HEALTHY' && Number.isNaN(t.dtmsWarningTime)) t.dtmsWarningTime = r.time;
-      if (t?.charted) t.events.push({ time: r.time, kind: 'dtms', price: r.price, label: `DTMS ${reason} (score ${Number.isFinite(r.score) ? r.score.toFixed(2) : 'n/a'})` });
+      if (t?.charted)
+        t.events.push({
+          time: r.time,
+          kind: 'dtms',
+          price: r.price,
+          label: `DTMS ${reason} (score ${Number.isFinite(r.score) ? r.score.toFixed(2) : 'n/a'})`,
+        });
     } else if (r.reason === 'dtms_hold') {
       reason = `dtms_hold: ${r.note.slice(0, r.note.indexOf(':'))}`;
       this.tallies.count('dtms_holds', r.note.slice(0, r.note.indexOf(':')));
@@ -86,9 +99,13 @@ export class ReplaySink implements DecisionSink {
       // Tallied by action and reason code ('open_hedge: loss_limit'), not by the figures in the detail.
       const action = r.note.slice(0, r.note.indexOf(':'));
       const code = r.note.slice(action.length + 2).split(':', 1)[0]!;
-      this.tallies.count('dtms_skipped', r.reason === 'dtms_action_abandoned' ? `${action}: given up` : `${action}: ${code}`);
+      this.tallies.count(
+        'dtms_skipped',
+        r.reason === 'dtms_action_abandoned' ? `${action}: given up` : `${action}: ${code}`,
+      );
       // Skipped when the transition asked for it: its line names it already (tallied all the same).
-      if (r.reason === 'dtms_action_skipped' && r.time === this.transitionTime && r.positionId === this.transitionOf) return;
+      if (r.reason === 'dtms_action_skipped' && r.time === this.transitionTime && r.positionId === this.transitionOf)
+        return;
     } else reason = r.reason;
     const l = this.lines.begin(r.time, r.positionId, r.side, 'dtms', r.outcome === 'skip' ? 'skipped' : 'info');
     l.openVolume = t ? rounded(t.openVolume, 8) : null;

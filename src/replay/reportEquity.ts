@@ -11,7 +11,10 @@ export const MAX_EQUITY_POINTS = 2000;
  * At most `maxPoints` points: the first and last, and for each index bucket in between its minimum
  * and maximum in time order, so every drawdown's trough and every peak survives.
  */
-export function downsampleMinMax(points: readonly (readonly [number, number])[], maxPoints: number): [number, number][] {
+export function downsampleMinMax(
+  points: readonly (readonly [number, number])[],
+  maxPoints: number,
+): [number, number][] {
   const n = points.length;
   if (n <= maxPoints || n <= 2) return points.map(([t, v]) => [t, v]);
   const first = points[0];
@@ -55,7 +58,8 @@ function equitySvg(report: ReplayReport): string {
   // The curve starts at the starting balance when the data starts (or at the first close).
   const startTime = validTime(report.data.first) ? Math.min(report.data.first, firstTime) : firstTime;
   const all: [number, number][] = [[startTime, report.startingBalance], ...curve];
-  if (curve.length === 0 && validTime(report.data.last) && report.data.last > startTime) all.push([report.data.last, report.startingBalance]);
+  if (curve.length === 0 && validTime(report.data.last) && report.data.last > startTime)
+    all.push([report.data.last, report.startingBalance]);
   const pts = downsampleMinMax(all, MAX_EQUITY_POINTS);
   let tMin = Infinity;
   let tMax = -Infinity;
@@ -84,7 +88,11 @@ function equitySvg(report: ReplayReport): string {
 }
 
 export function equitySection(r: ReplayReport): string {
-  const note = r.equity.length === 0 ? '<p class="note">No closed trade: the curve stays at the starting balance.</p>' : '';
-  const cut = r.equity.length + 1 > MAX_EQUITY_POINTS ? ` <span class="note">(${count(r.equity.length + 1)} points, drawn as at most ${count(MAX_EQUITY_POINTS)}: each stretch keeps its low and high)</span>` : '';
+  const note =
+    r.equity.length === 0 ? '<p class="note">No closed trade: the curve stays at the starting balance.</p>' : '';
+  const cut =
+    r.equity.length + 1 > MAX_EQUITY_POINTS
+      ? ` <span class="note">(${count(r.equity.length + 1)} points, drawn as at most ${count(MAX_EQUITY_POINTS)}: each stretch keeps its low and high)</span>`
+      : '';
   return `<section id="equity"><h2>Realized equity (${escapeHtml(r.currency)})${cut}</h2>${note}${equitySvg(r)}</section>`;
 }

@@ -8,7 +8,13 @@ const PRICE_DECIMALS_CAP = 6;
  * must not force 6 decimals on every price of a 2-decimal instrument. */
 const PRICE_DECIMALS_COVERAGE = 0.99;
 
-const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Escapes text for HTML content and quoted attributes. */
 export function escapeHtml(value: string): string {
@@ -79,7 +85,8 @@ function decimalsOf(v: number): number {
 }
 
 /** A trade's R, MFE or MAE; null when unknown (no initial stop, or a report written before MFE/MAE existed). */
-export const rOf = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
+export const rOf = (v: number | null | undefined): number | null =>
+  v === null || v === undefined || !Number.isFinite(v) ? null : v;
 
 /** Decimals that show (almost) every input price exactly; exit prices are volume-weighted and left out. */
 export function priceDecimals(trades: readonly TradeRow[], charts: readonly TradeChart[]): number {

@@ -8,7 +8,15 @@ import { escapeHtml, priceDecimals } from './reportFormat.ts';
 import { equitySection } from './reportEquity.ts';
 import type { ReplayReport, TradeChart } from './reportModel.ts';
 import { exitReasonSection, mfeSection, rHistogramSection } from './reportOutcomes.ts';
-import { countsSection, dtmsSection, gapsSection, headerSection, metricsSection, targetsSection, tradesSection } from './reportSummary.ts';
+import {
+  countsSection,
+  dtmsSection,
+  gapsSection,
+  headerSection,
+  metricsSection,
+  targetsSection,
+  tradesSection,
+} from './reportSummary.ts';
 import { chartsSection } from './reportTradeCharts.ts';
 
 export interface ReportHtmlOptions {
@@ -56,7 +64,11 @@ const SCRIPT =
   "addEventListener('hashchange',openTarget);openTarget();";
 
 /** The whole report page. Same inputs, same string. */
-export function renderReportHtml(report: ReplayReport, charts: readonly TradeChart[], options?: ReportHtmlOptions): string {
+export function renderReportHtml(
+  report: ReplayReport,
+  charts: readonly TradeChart[],
+  options?: ReportHtmlOptions,
+): string {
   return [...reportHtmlPieces(report, charts, options)].join('');
 }
 
@@ -64,7 +76,12 @@ export function renderReportHtml(report: ReplayReport, charts: readonly TradeCha
  * Writes the report page to `file` piece by piece (what renderReportHtml returns, byte for byte): a
  * 1M-bar replay's page is ~11 MB, mostly its trade charts, and is never held whole in memory.
  */
-export function writeReportHtml(file: string, report: ReplayReport, charts: readonly TradeChart[], options?: ReportHtmlOptions): void {
+export function writeReportHtml(
+  file: string,
+  report: ReplayReport,
+  charts: readonly TradeChart[],
+  options?: ReportHtmlOptions,
+): void {
   const fd = openSync(file, 'w');
   try {
     let pending = '';
@@ -85,7 +102,11 @@ export function writeReportHtml(file: string, report: ReplayReport, charts: read
 const WRITE_BATCH_CHARS = 1 << 20;
 
 /** The page in order: the sections joined by newlines, the charts one piece each. */
-function* reportHtmlPieces(report: ReplayReport, charts: readonly TradeChart[], options?: ReportHtmlOptions): Generator<string> {
+function* reportHtmlPieces(
+  report: ReplayReport,
+  charts: readonly TradeChart[],
+  options?: ReportHtmlOptions,
+): Generator<string> {
   const max = options?.maxTradeCharts ?? DEFAULT_MAX_TRADE_CHARTS;
   if (Number.isNaN(max) || max < 0) throw new RangeError(`maxTradeCharts must be >= 0, got ${max}`);
   const drawn = charts.slice(0, Math.floor(max));

@@ -10,7 +10,17 @@ export type { Gap, GapSummary };
 /** `data_gap`: closed at the last bar before a data boundary (a hole longer than the replay's max gap). */
 /** `dtms_stop`: the SL that filled was set by DTMS; `dtms_close`: DTMS closed the position (netting hedge, CLOSED). */
 /** `balance_gone`: closed when the realized balance fell to 0 or below (the replay stops there). */
-export type ExitReason = 'initial_stop' | 'breakeven_stop' | 'trailing_stop' | 'dtms_stop' | 'take_profit' | 'closed' | 'dtms_close' | 'data_gap' | 'end_of_data' | 'balance_gone';
+export type ExitReason =
+  | 'initial_stop'
+  | 'breakeven_stop'
+  | 'trailing_stop'
+  | 'dtms_stop'
+  | 'take_profit'
+  | 'closed'
+  | 'dtms_close'
+  | 'data_gap'
+  | 'end_of_data'
+  | 'balance_gone';
 
 /** The realized balance fell to 0 or below: what was open closed at that bar's close and the replay stopped. */
 export interface BalanceGone {

@@ -51,7 +51,12 @@ function rHistogramSvg(rs: readonly number[]): string {
   // Bin 0: below HIST_LO; bins 1..inner: [lo, lo + step); bin inner + 1: HIST_HI and above.
   const bins = new Array<number>(inner + 2).fill(0);
   for (const x of rs) {
-    const k = x < HIST_LO ? 0 : x >= HIST_HI ? inner + 1 : 1 + Math.min(inner - 1, Math.floor((x - HIST_LO) / HIST_STEP + 1e-9));
+    const k =
+      x < HIST_LO
+        ? 0
+        : x >= HIST_HI
+          ? inner + 1
+          : 1 + Math.min(inner - 1, Math.floor((x - HIST_LO) / HIST_STEP + 1e-9));
     bins[k] = (bins[k] ?? 0) + 1;
   }
   const max = Math.max(1, ...bins);
@@ -66,7 +71,12 @@ function rHistogramSvg(rs: readonly number[]): string {
   bins.forEach((n, k) => {
     const from = k === 0 ? -Infinity : HIST_LO + (k - 1) * HIST_STEP;
     const to = k === inner + 1 ? Infinity : HIST_LO + k * HIST_STEP;
-    const label = k === 0 ? `below ${fixed(HIST_LO, 2)} R` : k === inner + 1 ? `${fixed(HIST_HI, 2)} R and above` : `${fixed(from, 2)} to ${fixed(to, 2)} R`;
+    const label =
+      k === 0
+        ? `below ${fixed(HIST_LO, 2)} R`
+        : k === inner + 1
+          ? `${fixed(HIST_HI, 2)} R and above`
+          : `${fixed(from, 2)} to ${fixed(to, 2)} R`;
     if (n === 0) return;
     const y = s.y(n);
     out += `<rect class="${to <= 0 ? 'hn' : 'hp'}" x="${c(s.x(k) + 0.5)}" y="${c(y)}" width="${c(w - 1)}" height="${c(s.plotBottom - y)}"><title>${label}: ${count(n)} trade${n === 1 ? '' : 's'}</title></rect>`;
@@ -133,7 +143,8 @@ function mfeScatterSvg(pts: readonly [number, number][]): string {
     if (e === undefined) seen.set(key, { x: px, y: py, n: 1, pos: y > 0 });
     else e.n++;
   }
-  for (const e of seen.values()) out += `<circle class="${e.pos ? 'dp' : 'dn'}" cx="${e.x}" cy="${e.y}" r="2.5"><title>${count(e.n)} trade${e.n === 1 ? '' : 's'}</title></circle>`;
+  for (const e of seen.values())
+    out += `<circle class="${e.pos ? 'dp' : 'dn'}" cx="${e.x}" cy="${e.y}" r="2.5"><title>${count(e.n)} trade${e.n === 1 ? '' : 's'}</title></circle>`;
   out += `<text x="${c((s.plotLeft + s.plotRight) / 2)}" y="${c(s.plotBottom + 31)}" text-anchor="middle">MFE (R): the furthest the price went in the trade's favour</text>`;
   out += `<text transform="rotate(-90)" x="${c(-(s.plotTop + s.plotBottom) / 2)}" y="12" text-anchor="middle">realized R</text>`;
   return `${out}</svg>`;
@@ -147,7 +158,8 @@ export function mfeSection(r: ReplayReport): string {
     if (mfe !== null && x !== null) pts.push([mfe, x]);
   }
   const head = '<section id="mfe"><h2>MFE against realized R</h2>';
-  if (pts.length === 0) return `${head}<p class="note">No trade with an initial stop and an MFE: nothing to show.</p></section>`;
+  if (pts.length === 0)
+    return `${head}<p class="note">No trade with an initial stop and an MFE: nothing to show.</p></section>`;
   const rows = MFE_BUCKETS.map(([lo, hi]) => {
     const inB = pts.filter(([m]) => m >= lo && m < hi);
     const n = inB.length;

@@ -6,7 +6,10 @@ import { balanceGoneText, count, escapeHtml, iso, money, num, pct, rOf, row, vol
 export function headerSection(r: ReplayReport, tradeCount: number): string {
   const d = r.data;
   const items: [string, string][] = [
-    ['Symbol', `${escapeHtml(r.symbol)}${r.canonical && r.canonical !== r.symbol ? ` (${escapeHtml(r.canonical)})` : ''}`],
+    [
+      'Symbol',
+      `${escapeHtml(r.symbol)}${r.canonical && r.canonical !== r.symbol ? ` (${escapeHtml(r.canonical)})` : ''}`,
+    ],
     ['Data files', d.files.length > 0 ? d.files.map(escapeHtml).join('<br>') : 'none'],
     ['Format', escapeHtml(d.format)],
     ['Timeframe', escapeHtml(d.timeframe)],
@@ -18,11 +21,17 @@ export function headerSection(r: ReplayReport, tradeCount: number): string {
     ['Intrabar rule', escapeHtml(r.broker.intrabar)],
     ['Spread', escapeHtml(r.broker.spread)],
     ['Faults', escapeHtml(r.broker.faults)],
-    ['Entries', `${escapeHtml(r.entries.source)}: ${count(r.entries.count)} entries, ${count(r.entries.rejected)} rejected`],
+    [
+      'Entries',
+      `${escapeHtml(r.entries.source)}: ${count(r.entries.count)} entries, ${count(r.entries.rejected)} rejected`,
+    ],
     ['Trades', count(tradeCount)],
     ['Starting balance', `${money(r.startingBalance)} ${escapeHtml(r.currency)}`],
   ];
-  const gone = r.balanceGone === undefined ? '' : `<p class="gone" style="color:#cf222e;border:2px solid #cf222e;border-radius:4px;padding:6px 10px"><strong>${escapeHtml(balanceGoneText(r.balanceGone))}</strong>: what was open closed at that bar's close.</p>`;
+  const gone =
+    r.balanceGone === undefined
+      ? ''
+      : `<p class="gone" style="color:#cf222e;border:2px solid #cf222e;border-radius:4px;padding:6px 10px"><strong>${escapeHtml(balanceGoneText(r.balanceGone))}</strong>: what was open closed at that bar's close.</p>`;
   return (
     `<header><h1>Warden replay: ${escapeHtml(r.symbol)}</h1>${gone}` +
     `<dl class="meta">${items.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl></header>`
@@ -61,7 +70,13 @@ export function targetsSection(r: ReplayReport): string {
     { name: 'RMAG trigger rate', share: m.rmagTriggerRate, op: '<', target: 0.5 },
     { name: 'Trailing activation rate (after breakeven)', share: m.trailingActivationRate, op: '>', target: 0.8 },
     { name: 'Breakeven hit rate', share: m.breakevenHitRate, op: '<', target: 0.3 },
-    { name: 'DTMS action rate', share: m.dtmsActionRate, op: '>', target: 0, ...(r.dtms?.enabled === false ? { note: 'DTMS off' } : {}) },
+    {
+      name: 'DTMS action rate',
+      share: m.dtmsActionRate,
+      op: '>',
+      target: 0,
+      ...(r.dtms?.enabled === false ? { note: 'DTMS off' } : {}),
+    },
     { name: 'Breakeven rate', share: m.breakevenRate },
   ];
   const rows = targets.map((t) => {
@@ -71,7 +86,11 @@ export function targetsSection(r: ReplayReport): string {
       target = `${t.op === '<' ? '&lt;' : '&gt;'} ${pct(t.target)}`;
       // Judged on the raw share, not on the rounded percentage shown.
       const ok = Number.isFinite(t.share) && (t.op === '<' ? t.share < t.target : t.share > t.target);
-      mark = !Number.isFinite(t.share) ? '<span class="na">n/a</span>' : ok ? '<span class="pass">&#10003; pass</span>' : '<span class="fail">&#10007; fail</span>';
+      mark = !Number.isFinite(t.share)
+        ? '<span class="na">n/a</span>'
+        : ok
+          ? '<span class="pass">&#10003; pass</span>'
+          : '<span class="fail">&#10007; fail</span>';
     }
     const note = t.note === undefined ? '' : ` <span class="note">(${t.note})</span>`;
     return row([t.name, `<span class="n">${pct(t.share)}</span>`, target, mark + note]);
@@ -80,7 +99,12 @@ export function targetsSection(r: ReplayReport): string {
 }
 
 /** A DTMS tally as a two-column table, largest count first, then by name; "none" when empty. */
-function tallyTable(title: string, head: string, tally: Readonly<Record<string, number>>, label: (key: string) => string = escapeHtml): string {
+function tallyTable(
+  title: string,
+  head: string,
+  tally: Readonly<Record<string, number>>,
+  label: (key: string) => string = escapeHtml,
+): string {
   const size = (k: string): number => {
     const v = tally[k];
     return v !== undefined && Number.isFinite(v) ? v : -Infinity;
@@ -121,7 +145,10 @@ export function dtmsSection(r: ReplayReport): string {
 export function countsSection(r: ReplayReport): string {
   // Plain code-unit sort: locale-independent, so the page is byte-stable across machines.
   const keys = Object.keys(r.counts).sort();
-  const body = keys.length === 0 ? '<p class="note">No counts.</p>' : `<table>${row(['Count', 'Value'], 'th')}${keys.map((k) => `<tr><td>${escapeHtml(k)}</td><td class="n">${count(r.counts[k] ?? NaN)}</td></tr>`).join('')}</table>`;
+  const body =
+    keys.length === 0
+      ? '<p class="note">No counts.</p>'
+      : `<table>${row(['Count', 'Value'], 'th')}${keys.map((k) => `<tr><td>${escapeHtml(k)}</td><td class="n">${count(r.counts[k] ?? NaN)}</td></tr>`).join('')}</table>`;
   return `<section id="counts"><h2>Counts</h2>${body}</section>`;
 }
 
@@ -140,12 +167,39 @@ export function gapsSection(r: ReplayReport): string {
   );
 }
 
-export function tradesSection(r: ReplayReport, dp: number, anchorOf: ReadonlyMap<string, string>, maxRows: number): string {
-  const head = row(['Trade', 'Side', 'Volume', 'Entry time', 'Entry', 'Initial SL', 'TP', 'Exit time', 'Exit', 'Exit reason', 'R', 'MFE R', 'MAE R', 'Profit', 'Type', 'Flags', 'Comment'], 'th');
+export function tradesSection(
+  r: ReplayReport,
+  dp: number,
+  anchorOf: ReadonlyMap<string, string>,
+  maxRows: number,
+): string {
+  const head = row(
+    [
+      'Trade',
+      'Side',
+      'Volume',
+      'Entry time',
+      'Entry',
+      'Initial SL',
+      'TP',
+      'Exit time',
+      'Exit',
+      'Exit reason',
+      'R',
+      'MFE R',
+      'MAE R',
+      'Profit',
+      'Type',
+      'Flags',
+      'Comment',
+    ],
+    'th',
+  );
   const rows = r.trades.slice(0, maxRows).map((t, i) => {
     const id = escapeHtml(t.positionId);
     const anchor = anchorOf.get(t.positionId);
-    const idCell = anchor === undefined ? `<span title="chart not drawn">${id}</span>` : `<a href="#${anchor}">${id}</a>`;
+    const idCell =
+      anchor === undefined ? `<span title="chart not drawn">${id}</span>` : `<a href="#${anchor}">${id}</a>`;
     const pl = t.profit > 0 ? 'pos' : t.profit < 0 ? 'neg' : '';
     return (
       `<tr id="trade-${i + 1}"><td>${idCell}</td><td>${escapeHtml(t.side)}</td><td class="n">${volume(t.volume)}</td>` +
@@ -155,8 +209,12 @@ export function tradesSection(r: ReplayReport, dp: number, anchorOf: ReadonlyMap
       `<td>${escapeHtml(t.tradeType)}</td><td>${t.flags.map(escapeHtml).join(', ')}</td><td class="cm">${escapeHtml(t.comment)}</td></tr>`
     );
   });
-  const body = r.trades.length === 0 ? '<p class="note">No trades.</p>' : `<table class="trades">${head}${rows.join('')}</table>`;
+  const body =
+    r.trades.length === 0 ? '<p class="note">No trades.</p>' : `<table class="trades">${head}${rows.join('')}</table>`;
   const omitted = r.trades.length - Math.min(r.trades.length, maxRows);
-  const more = omitted > 0 ? `<p class="note">The first ${count(maxRows)} trades are listed; ${count(omitted)} more are in trades.csv and report.json.</p>` : '';
+  const more =
+    omitted > 0
+      ? `<p class="note">The first ${count(maxRows)} trades are listed; ${count(omitted)} more are in trades.csv and report.json.</p>`
+      : '';
   return `<section id="trades"><h2>Trades (${count(r.trades.length)})</h2><p class="note">Profit in ${escapeHtml(r.currency)}; a trade id links to its chart.</p>${body}${more}</section>`;
 }

@@ -52,7 +52,9 @@ function axisTime(t: number, step: number): string {
 
 const MINUTE_MS = 60_000;
 /** Time-axis steps; all of them below a day divide a day, so ticks fall on round UTC times. */
-const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 240, 360, 720, 1440, 2880, 10080, 20160, 40320, 80640, 161280, 322560].map((m) => m * MINUTE_MS);
+const TIME_STEPS = [
+  1, 2, 5, 10, 15, 30, 60, 120, 180, 240, 360, 720, 1440, 2880, 10080, 20160, 40320, 80640, 161280, 322560,
+].map((m) => m * MINUTE_MS);
 
 /** Round values between lo and hi, at most `target` + 1 of them (1-2-5 steps). */
 export function niceTicks(lo: number, hi: number, target: number): { ticks: number[]; step: number } {

@@ -59,7 +59,13 @@ function tradeChartSvg(ch: TradeChart, dp: number): string {
     const bandY = idx.map((i) => s.y(ch.high[i] ?? 0));
     for (let k = idx.length - 1; k >= 0; k--) bandY.push(s.y(ch.low[idx[k] ?? 0] ?? 0));
     parts.push(`<path class="band" d="${compactPath(bandX, bandY, true)}"/>`);
-    parts.push(`<path class="cl" d="${compactPath(xs, idx.map((i) => s.y(ch.close[i] ?? 0)), false)}"/>`);
+    parts.push(
+      `<path class="cl" d="${compactPath(
+        xs,
+        idx.map((i) => s.y(ch.close[i] ?? 0)),
+        false,
+      )}"/>`,
+    );
   }
 
   const hLine = (cls: string, v: number, title: string): string => {
@@ -68,7 +74,9 @@ function tradeChartSvg(ch: TradeChart, dp: number): string {
   };
   if (ch.tp !== null && Number.isFinite(ch.tp)) {
     parts.push(hLine('tp', ch.tp, `TP ${fixed(ch.tp, dp)}`));
-    parts.push(`<text class="tpl" x="${c(s.plotRight - 2)}" y="${c(s.y(ch.tp) - 3)}" text-anchor="end">TP ${fixed(ch.tp, dp)}</text>`);
+    parts.push(
+      `<text class="tpl" x="${c(s.plotRight - 2)}" y="${c(s.y(ch.tp) - 3)}" text-anchor="end">TP ${fixed(ch.tp, dp)}</text>`,
+    );
   }
   const entryOk = validTime(ch.entry.time) && Number.isFinite(ch.entry.price);
   if (Number.isFinite(ch.entry.price)) parts.push(hLine('en', ch.entry.price, `entry ${fixed(ch.entry.price, dp)}`));
@@ -128,7 +136,9 @@ function tradeChartSvg(ch: TradeChart, dp: number): string {
         break;
       default:
         // exit (and any kind this renderer does not know): a diamond.
-        parts.push(`<polygon class="ex" points="${c(x)},${c(y - 6)} ${c(x + 6)},${c(y)} ${c(x)},${c(y + 6)} ${c(x - 6)},${c(y)}">${title}</polygon>`);
+        parts.push(
+          `<polygon class="ex" points="${c(x)},${c(y - 6)} ${c(x + 6)},${c(y)} ${c(x)},${c(y + 6)} ${c(x - 6)},${c(y)}">${title}</polygon>`,
+        );
     }
   }
   parts.push(timeAxis(s, 6), '</svg>');
@@ -146,7 +156,13 @@ const LEGEND =
   '<span style="color:#8250df">&#9632; partial</span><span style="color:#e16f24">&#11042; DTMS</span><span>&#9670; exit</span></p>';
 
 /** The charts section in pieces (one per trade chart): written as they are made, never held whole. */
-export function* chartsSection(r: ReplayReport, drawn: readonly TradeChart[], total: number, dp: number, anchors: readonly string[]): Generator<string> {
+export function* chartsSection(
+  r: ReplayReport,
+  drawn: readonly TradeChart[],
+  total: number,
+  dp: number,
+  anchors: readonly string[],
+): Generator<string> {
   const tradeIndex = new Map<string, number>();
   r.trades.forEach((t, i) => {
     if (!tradeIndex.has(t.positionId)) tradeIndex.set(t.positionId, i);
@@ -161,7 +177,10 @@ export function* chartsSection(r: ReplayReport, drawn: readonly TradeChart[], to
     const ch = drawn[i]!;
     const ti = tradeIndex.get(ch.positionId);
     const t = ti === undefined ? undefined : r.trades[ti];
-    const facts = t === undefined ? escapeHtml(ch.side) : `${escapeHtml(t.side)} ${volume(t.volume)}, ${escapeHtml(t.exitReason)}, R ${num(t.r, 2)}, profit ${money(t.profit)}`;
+    const facts =
+      t === undefined
+        ? escapeHtml(ch.side)
+        : `${escapeHtml(t.side)} ${volume(t.volume)}, ${escapeHtml(t.exitReason)}, R ${num(t.r, 2)}, profit ${money(t.profit)}`;
     const back = ti === undefined ? '' : ` <a href="#trade-${ti + 1}">row</a>`;
     yield `<details id="${anchors[i] ?? ''}"><summary>Trade <b>${escapeHtml(ch.positionId)}</b>: ${facts}${back}</summary>${tradeChartSvg(ch, dp)}</details>`;
   }

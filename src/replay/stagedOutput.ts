@@ -48,7 +48,9 @@ export class OutputDirError extends Error {
 /** Every file under `dir`, as paths relative to it (sub-folders' files included), sorted. */
 function filesUnder(dir: string, rel = ''): string[] {
   const out: string[] = [];
-  for (const e of readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const e of readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  )) {
     const r = rel === '' ? e.name : path.join(rel, e.name);
     if (e.isDirectory()) out.push(...filesUnder(dir, r));
     else out.push(r);
@@ -68,7 +70,8 @@ export function commitOutput(s: StagedOutput, only?: readonly string[]): void {
   const missing = files.filter((f) => !existsSync(path.join(s.dir, f)));
   if (missing.length > 0) throw new Error(`${s.dir}: ${missing.join(', ')} not written`);
   mkdirSync(s.final, { recursive: true });
-  for (const d of new Set(files.map((f) => path.dirname(f)))) if (d !== '.') mkdirSync(path.join(s.final, d), { recursive: true });
+  for (const d of new Set(files.map((f) => path.dirname(f))))
+    if (d !== '.') mkdirSync(path.join(s.final, d), { recursive: true });
   for (const f of files) renameSync(path.join(s.dir, f), path.join(s.final, f));
   rmSync(s.dir, { recursive: true, force: true });
 }
@@ -79,7 +82,8 @@ export function commitOutput(s: StagedOutput, only?: readonly string[]): void {
  */
 export function abandonOutput(s: StagedOutput): string {
   const kept = `nothing in ${s.final} was replaced: its previous files are as they were`;
-  if (s.resumable) return `${kept}; the partial run is in ${s.dir}, and the same command goes on from its last checkpoint`;
+  if (s.resumable)
+    return `${kept}; the partial run is in ${s.dir}, and the same command goes on from its last checkpoint`;
   try {
     rmSync(s.dir, { recursive: true, force: true });
     return `${kept} (the partial files were removed)`;
@@ -105,7 +109,12 @@ export class StagedRunError extends Error {
  * Runs `write` with the temporary folder of OUT, then moves its files (`files`, see commitOutput) into OUT. On failure the
  * temporary folder is dealt with (abandonOutput) and a StagedRunError carries the error and the note.
  */
-export async function withStagedOutput<T>(final: string, resumable: boolean, write: (dir: string) => Promise<T> | T, files?: readonly string[]): Promise<T> {
+export async function withStagedOutput<T>(
+  final: string,
+  resumable: boolean,
+  write: (dir: string) => Promise<T> | T,
+  files?: readonly string[],
+): Promise<T> {
   const s = stageOutput(final, resumable);
   let result: T;
   try {
@@ -117,7 +126,11 @@ export async function withStagedOutput<T>(final: string, resumable: boolean, wri
     commitOutput(s, files);
   } catch (err) {
     // Part of the files may be in OUT already: the rest stay where they are, for the trader to see.
-    throw new StagedRunError(err, `moving the files from ${s.dir} into ${s.final} failed part-way: the files still in ${s.dir} are this run's`, s.dir);
+    throw new StagedRunError(
+      err,
+      `moving the files from ${s.dir} into ${s.final} failed part-way: the files still in ${s.dir} are this run's`,
+      s.dir,
+    );
   }
   return result;
 }
@@ -129,8 +142,10 @@ const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
  * null. PATH: the error's file, else `where` (a write through a file descriptor names none).
  */
 export function diskFullMessage(err: unknown, where?: string): string | null {
-  if (!(err instanceof Error) || !('code' in err) || typeof err.code !== 'string' || !DISK_FULL_CODES.has(err.code)) return null;
-  const file = 'path' in err && typeof err.path === 'string' && err.path !== '' ? err.path : (where ?? 'writing the outputs');
+  if (!(err instanceof Error) || !('code' in err) || typeof err.code !== 'string' || !DISK_FULL_CODES.has(err.code))
+    return null;
+  const file =
+    'path' in err && typeof err.path === 'string' && err.path !== '' ? err.path : (where ?? 'writing the outputs');
   const what = err.code === 'EDQUOT' ? 'the disk quota is used up' : 'no space left';
   return `the disk is full (${file}): ${what}; free some space and run again`;
 }

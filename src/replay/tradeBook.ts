@@ -240,7 +240,9 @@ export class TradeBook {
     const placed: (TradeState | undefined)[] = new Array<TradeState | undefined>(cp.tradeCount).fill(undefined);
     const place = (p: PlacedTrade, t: TradeState): void => {
       if (!Number.isSafeInteger(p.index) || p.index < 0 || p.index >= cp.tradeCount || placed[p.index] !== undefined) {
-        throw new Error(`replay: the checkpoint places trade #${t.id} at ${p.index}, outside its ${cp.tradeCount} trades or on another one`);
+        throw new Error(
+          `replay: the checkpoint places trade #${t.id} at ${p.index}, outside its ${cp.tradeCount} trades or on another one`,
+        );
       }
       placed[p.index] = t;
     };
@@ -257,7 +259,8 @@ export class TradeBook {
     }
     this.unsettled.sort((a, b) => a - b);
     for (let k = 0; k < placed.length; k++) {
-      if (placed[k] === undefined) throw new Error(`replay: the checkpoint has no trade at ${k} of its ${cp.tradeCount}`);
+      if (placed[k] === undefined)
+        throw new Error(`replay: the checkpoint has no trade at ${k} of its ${cp.tradeCount}`);
       this.all.push(placed[k]!);
     }
     for (const id of cp.open) this.open.set(id, byId.get(id)!);

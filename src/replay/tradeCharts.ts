@@ -35,7 +35,18 @@ export function tradeCharts(trades: readonly TradeState[], source: BarSource, po
       const from = Math.max(0, t.entryIdx - pad);
       const to = Math.min(n - 1, Math.max(t.exitIdx, t.entryIdx) + pad);
       const per = Math.max(1, Math.ceil((to - from + 1) / points));
-      return { trade: t, from, to, per, time: [], high: [], low: [], close: [], bucketHigh: -Infinity, bucketLow: Infinity };
+      return {
+        trade: t,
+        from,
+        to,
+        per,
+        time: [],
+        high: [],
+        low: [],
+        close: [],
+        bucketHigh: -Infinity,
+        bucketLow: Infinity,
+      };
     });
   const waiting = plans.filter((plan) => plan.from <= plan.to).sort((a, b) => a.from - b.from);
   let next = 0;

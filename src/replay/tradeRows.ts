@@ -10,7 +10,10 @@ import type { TradeState } from './tradeBook.ts';
  * units: from the highest high and lowest low of the bars from the entry bar to the exit bar, both
  * included (the exit bar's far side may lie after the fill: a bar is the finest time replay has).
  */
-export function tradeExcursions(t: Pick<TradeState, 'side' | 'entryPrice' | 'highest' | 'lowest'>): { favourable: number; adverse: number } {
+export function tradeExcursions(t: Pick<TradeState, 'side' | 'entryPrice' | 'highest' | 'lowest'>): {
+  favourable: number;
+  adverse: number;
+} {
   if (t.highest === -Infinity) return { favourable: 0, adverse: 0 };
   const up = Math.max(0, t.highest - t.entryPrice);
   const down = Math.max(0, t.entryPrice - t.lowest);

@@ -44,7 +44,9 @@ export class HostAllowList {
     const bound = normalName(p.boundHost);
     // A wildcard bind is no name a client uses: the address a connection arrived on stands for it (below).
     if (bound !== '0.0.0.0' && bound !== '[::]') this.own.add(bound);
-    this.named = p.allowedHosts.map((h) => splitHost(h)).filter((h): h is { name: string; port: number | null } => h !== null);
+    this.named = p.allowedHosts
+      .map((h) => splitHost(h))
+      .filter((h): h is { name: string; port: number | null } => h !== null);
     this.defaultPort = p.tls ? 443 : 80;
   }
 
@@ -54,7 +56,11 @@ export class HostAllowList {
    * another port is another origin); the address a connection arrived on is allowed as an IP literal
    * (no rebinding page can name an IP address and be same-origin with us); configured names as given.
    */
-  allows(host: { name: string; port: number | null }, localAddress: string | undefined, localPort: number | undefined): boolean {
+  allows(
+    host: { name: string; port: number | null },
+    localAddress: string | undefined,
+    localPort: number | undefined,
+  ): boolean {
     const port = host.port ?? this.defaultPort;
     for (const n of this.named) if (n.name === host.name && (n.port === null || n.port === port)) return true;
     if (port !== localPort) return false;
@@ -63,14 +69,19 @@ export class HostAllowList {
   }
 
   /** Why a request is refused ('' when allowed): its Host, or its Origin, names another host. */
-  refusal(headers: { host?: string | undefined; origin?: string | undefined }, localAddress: string | undefined, localPort: number | undefined): string {
+  refusal(
+    headers: { host?: string | undefined; origin?: string | undefined },
+    localAddress: string | undefined,
+    localPort: number | undefined,
+  ): string {
     const host = headers.host === undefined ? null : splitHost(headers.host);
     if (host === null || !this.allows(host, localAddress, localPort)) {
       return `the Host header (${headers.host ?? 'none'}) does not name this server; add the name to service.allowedHosts to reach it by that name`;
     }
     if (headers.origin !== undefined) {
       const origin = parseOrigin(headers.origin);
-      if (origin === null || !this.allows(origin, localAddress, localPort)) return `the Origin header (${headers.origin}) is not this server: a page of another site may not call this API`;
+      if (origin === null || !this.allows(origin, localAddress, localPort))
+        return `the Origin header (${headers.origin}) is not this server: a page of another site may not call this API`;
     }
     return '';
   }
@@ -95,11 +106,18 @@ function parseOrigin(origin: string): { name: string; port: number | null } | nu
  * nobody on the network has it and the trader may not know it is needed), and the token and positions
  * must not cross the network in plain text: TLS here, or a proxy in front that does it.
  */
-export function exposureRefusal(o: { host: string; explicitToken: boolean; tls: boolean; behindProxy: boolean }): string {
+export function exposureRefusal(o: {
+  host: string;
+  explicitToken: boolean;
+  tls: boolean;
+  behindProxy: boolean;
+}): string {
   if (isLoopback(o.host)) return '';
   const missing: string[] = [];
-  if (!o.explicitToken) missing.push('an API token of your own (service.token or WARDEN_API_TOKEN; every read needs it beyond loopback)');
-  if (!o.tls && !o.behindProxy) missing.push('TLS (service.tls: {cert, key}) or a TLS-terminating proxy in front (service.behindProxy: true)');
+  if (!o.explicitToken)
+    missing.push('an API token of your own (service.token or WARDEN_API_TOKEN; every read needs it beyond loopback)');
+  if (!o.tls && !o.behindProxy)
+    missing.push('TLS (service.tls: {cert, key}) or a TLS-terminating proxy in front (service.behindProxy: true)');
   if (missing.length === 0) return '';
   return `refusing to listen on ${o.host} (service.host, --host), beyond loopback, without ${missing.join(', and ')}; or bind 127.0.0.1`;
 }
@@ -111,7 +129,9 @@ export const PAGE_HEADER = 'x-warden-page';
 export const MCP_HEADER = 'x-warden-mcp';
 
 /** The surface a trader's request came from, for its `manual` decision record: the dashboard, an agent through MCP, or a direct API call. */
-export function requestSource(headers: Readonly<Record<string, string | string[] | undefined>>): 'page' | 'mcp' | 'api' {
+export function requestSource(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): 'page' | 'mcp' | 'api' {
   if (headers[PAGE_HEADER] !== undefined) return 'page';
   return headers[MCP_HEADER] !== undefined ? 'mcp' : 'api';
 }

@@ -102,7 +102,9 @@ export class AccountFigures {
     const from = Math.floor(now / DAY_MS) * DAY_MS;
     const [funds, booked, positions] = await Promise.allSettled([
       b.funds !== undefined ? this.bounded('balance and equity', b.funds()) : Promise.resolve(null),
-      b.bookedSince !== undefined ? this.bounded("today's bookings", b.bookedSince(Math.min(from, now - HOUR_MS))) : Promise.resolve(null),
+      b.bookedSince !== undefined
+        ? this.bounded("today's bookings", b.bookedSince(Math.min(from, now - HOUR_MS)))
+        : Promise.resolve(null),
       this.bounded('positions', b.positions()),
     ]);
     const at = this.o.wallClock();

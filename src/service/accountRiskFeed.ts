@@ -26,7 +26,8 @@ export function accountRiskOf(f: AccountFiguresSnapshot, consecutiveStops: numbe
   const balance = f.funds?.value.balance;
   const today = f.today?.value;
   if (balance === undefined || today === undefined) return null;
-  const lossPct = (realized: number) => (realized < 0 && balance - realized > 0 ? (-realized / (balance - realized)) * 100 : 0);
+  const lossPct = (realized: number) =>
+    realized < 0 && balance - realized > 0 ? (-realized / (balance - realized)) * 100 : 0;
   return { dailyLossPct: lossPct(today.realized), hourlyLossPct: lossPct(today.lastHour), consecutiveStops };
 }
 
@@ -65,14 +66,20 @@ export class AccountRiskFeed {
       if (risk === null) {
         if (!this.warned && f.errors.length === 0) {
           this.warned = true;
-          this.o.log?.warn({ unsupported: f.unsupported }, "DTMS loss rails: the venue reports no balance or bookings; the daily and hourly loss limits cannot be applied (the run of stops still is)");
+          this.o.log?.warn(
+            { unsupported: f.unsupported },
+            'DTMS loss rails: the venue reports no balance or bookings; the daily and hourly loss limits cannot be applied (the run of stops still is)',
+          );
         }
         this.give({ dailyLossPct: 0, hourlyLossPct: 0, consecutiveStops: stopsInARow(this.o.store) });
         return;
       }
       this.give(risk);
     } catch (err) {
-      this.o.log?.warn({ error: err instanceof Error ? err.message : String(err) }, 'DTMS loss rails: the account could not be read; the last figures stand');
+      this.o.log?.warn(
+        { error: err instanceof Error ? err.message : String(err) },
+        'DTMS loss rails: the account could not be read; the last figures stand',
+      );
     }
   }
 

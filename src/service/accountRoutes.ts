@@ -21,7 +21,8 @@ export interface AccountRouteOptions {
 }
 
 /** Money shown to the cent (USDT wallets keep 8 decimals; a trader reads 2). */
-const cents = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100);
+const cents = (x: number | null | undefined): number | null =>
+  x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 100) / 100;
 
 /** The account answer from the figures as read, the session's mode and health. */
 export function accountJson(o: AccountRouteOptions, f: AccountFiguresSnapshot) {
@@ -33,7 +34,8 @@ export function accountJson(o: AccountRouteOptions, f: AccountFiguresSnapshot) {
   const times = [f.funds?.at, f.today?.at, f.exposure?.at].filter((t): t is number => t !== undefined);
   const notes = [...(funds?.notes ?? [])];
   if (f.unsupported.includes('funds')) notes.push(`the ${o.venue} venue does not report the balance and equity`);
-  if (f.unsupported.includes('today')) notes.push(`the ${o.venue} venue does not report what it booked: today's realized P/L is not known`);
+  if (f.unsupported.includes('today'))
+    notes.push(`the ${o.venue} venue does not report what it booked: today's realized P/L is not known`);
   return {
     mode,
     venue: o.venue,
@@ -52,7 +54,12 @@ export function accountJson(o: AccountRouteOptions, f: AccountFiguresSnapshot) {
       fees: cents(today?.fees),
       bookings: today?.bookings ?? 0,
     },
-    exposure: (f.exposure?.value ?? []).map((e) => ({ ...e, buyVolume: round8(e.buyVolume), sellVolume: round8(e.sellVolume), netVolume: round8(e.netVolume) })),
+    exposure: (f.exposure?.value ?? []).map((e) => ({
+      ...e,
+      buyVolume: round8(e.buyVolume),
+      sellVolume: round8(e.sellVolume),
+      netVolume: round8(e.netVolume),
+    })),
     health: { status: h.status, reasons: [...h.reasons] },
     readAt: times.length === 0 ? null : isoTime(Math.min(...times)),
     stale: f.errors.length > 0,
@@ -71,7 +78,8 @@ export function registerAccountRoutes(app: FastifyInstance, o: AccountRouteOptio
     {
       schema: {
         operationId: 'getAccount',
-        summary: "the account: balance, equity, open and today's realized P/L, exposure per symbol, the mode and health (the strip on every page)",
+        summary:
+          "the account: balance, equity, open and today's realized P/L, exposure per symbol, the mode and health (the strip on every page)",
         response: { 200: accountSchema },
       },
     },

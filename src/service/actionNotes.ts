@@ -49,7 +49,9 @@ const LISTED = 'per symbol, listed in the API description';
 export function actionNotes(config: WardenConfig): ActionNotes {
   const x = config.exits;
   const { min, max } = triggerRange();
-  const sessions = Object.values(x.symbolParams).some((p) => Object.keys(p.sessions).length > 0) ? '; session-adjusted' : '';
+  const sessions = Object.values(x.symbolParams).some((p) => Object.keys(p.sessions).length > 0)
+    ? '; session-adjusted'
+    : '';
   const atrFrames = new Set(Object.values(x.symbolParams).map((p) => p.atrTimeframe));
   const atr = atrFrames.size === 1 ? `ATR(${[...atrFrames][0]})` : "ATR (the symbol's timeframe)";
 
@@ -57,13 +59,19 @@ export function actionNotes(config: WardenConfig): ActionNotes {
 
   const rmagNote = (thresholds: string) =>
     `RMAG thresholds (ATR from EMA200 in the trade's favour): ${thresholds}; VWAP at ${n(x.rmag.vwapFactor)}x. Stretched past it: breakeven ${n(x.rmag.tightenBreakevenPct)}% / partial ${n(x.rmag.tightenPartialPct)}%. Trend, squeeze, momentum, MTF, liquidity and VWAP rules set or cap them too.`;
-  const rmagOff = 'RMAG tightening is off (exits.triggers.rmagStretched). Trend, squeeze, momentum, MTF, liquidity and VWAP rules may set or cap the triggers.';
+  const rmagOff =
+    'RMAG tightening is off (exits.triggers.rmagStretched). Trend, squeeze, momentum, MTF, liquidity and VWAP rules may set or cap the triggers.';
   const rmagFull = x.triggers.rmagStretched ? rmagNote(perSymbol(x.rmag.thresholds, (v) => v)) : rmagOff;
   const rmag = x.triggers.rmagStretched ? fit(rmagFull, rmagNote(LISTED)) : rmagOff;
 
   const t = x.trailing;
   // Where a gate without data holds the trail (a real account, unless the config says otherwise), it says so.
-  const noData = x.noDataPasses === false ? '; one without data holds it' : x.noDataPasses === null ? '; on a real account one without data holds it' : '';
+  const noData =
+    x.noDataPasses === false
+      ? '; one without data holds it'
+      : x.noDataPasses === null
+        ? '; on a real account one without data holds it'
+        : '';
   const trail = (multipliers: string) =>
     `Trails after breakeven, once the partial is done or at ${n(t.criticalRAchieved)} R: ${atr} x ${multipliers}${sessions}. Over ${t.maxAdvisoryFailures} advisory gates (squeeze, MTF, RMAG, VWAP, volume node) failing widen it x${n(t.wideFactor)}${noData}.`;
   const trailOff = 'Trailing is off in the config (exits.trailing.enabled).';
@@ -71,7 +79,8 @@ export function actionNotes(config: WardenConfig): ActionNotes {
   const trailing = t.enabled ? fit(trailingFull, trail(`a multiplier ${LISTED}`)) : trailOff;
 
   const b = x.breakeven;
-  const at = b.atR !== null ? `at ${n(b.atR)} R of profit unless a % to TP is set` : "at the trade type's % of the way to TP";
+  const at =
+    b.atR !== null ? `at ${n(b.atR)} R of profit unless a % to TP is set` : "at the trade type's % of the way to TP";
   const buffered = (buffers: string) =>
     `Breakeven ${at}: stop to entry + spread - ${atr} x buffer (${buffers}${sessions}), mirrored for a sell; without ATR the buffer is ${n(x.fallbackBufferPct)}% of entry.`;
   const beOther = !b.enabled

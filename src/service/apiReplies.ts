@@ -34,11 +34,29 @@ export function healthJson(h: HealthReport) {
     at: apiTime(h.at) ?? '',
     positions: h.positions,
     hedges: h.hedges,
-    breakers: h.breakers.map((b) => ({ symbol: b.symbol, failures: b.failures, reopensAt: apiTime(b.reopensAt) ?? '', lastError: b.lastError })),
+    breakers: h.breakers.map((b) => ({
+      symbol: b.symbol,
+      failures: b.failures,
+      reopensAt: apiTime(b.reopensAt) ?? '',
+      lastError: b.lastError,
+    })),
     feeds: h.feeds.map((f) => ({ symbol: f.symbol, lastBarAt: apiTime(f.lastBarAt), stale: f.stale })),
-    features: h.features.map((f) => ({ symbol: f.symbol, featuresReady: f.featuresReady, missing: f.missing.map((m) => ({ ...m })) })),
+    features: h.features.map((f) => ({
+      symbol: f.symbol,
+      featuresReady: f.featuresReady,
+      missing: f.missing.map((m) => ({ ...m })),
+    })),
     unresolvedIntents: h.unresolvedIntents.map((i) => ({ id: i.id, positionId: i.positionId, status: i.status })),
-    recentRejections: h.recentRejections.map((i) => ({ id: i.id, positionId: i.positionId, code: i.code, reason: i.reason })),
-    engine: { lagSeconds: Math.round(h.lag.lagMs / 100) / 10, barsBehind: h.lag.barsBehind, lastStepAt: apiTime(h.lag.lastStepAt) },
+    recentRejections: h.recentRejections.map((i) => ({
+      id: i.id,
+      positionId: i.positionId,
+      code: i.code,
+      reason: i.reason,
+    })),
+    engine: {
+      lagSeconds: Math.round(h.lag.lagMs / 100) / 10,
+      barsBehind: h.lag.barsBehind,
+      lastStepAt: apiTime(h.lag.lastStepAt),
+    },
   };
 }

@@ -81,7 +81,10 @@ export class BrokerFeed implements MarketLoop {
     const now = (this.o.clock ?? Date.now)();
     const oldest = this.waiting[0];
     const byBars = oldest === undefined ? 0 : Math.max(0, now - oldest);
-    const byPolls = Number.isFinite(this.lastPollEnd) && this.gate.passed() === null ? Math.max(0, now - this.lastPollEnd - this.o.pollMs) : 0;
+    const byPolls =
+      Number.isFinite(this.lastPollEnd) && this.gate.passed() === null
+        ? Math.max(0, now - this.lastPollEnd - this.o.pollMs)
+        : 0;
     return { lagMs: Math.max(byBars, byPolls), barsBehind: this.waiting.length };
   }
 
@@ -108,7 +111,8 @@ export class BrokerFeed implements MarketLoop {
         const n = (this.failing.get(symbol) ?? 0) + 1;
         this.failing.set(symbol, n);
         // Logged on the first failure and then every 10th, so an outage does not flood the log.
-        if (n === 1 || n % 10 === 0) this.o.log?.warn({ symbol, failures: n, err: message }, 'cannot read bars from the broker');
+        if (n === 1 || n % 10 === 0)
+          this.o.log?.warn({ symbol, failures: n, err: message }, 'cannot read bars from the broker');
         this.o.session.feedFailed(symbol, `bars unreadable: ${message}`);
         continue;
       }

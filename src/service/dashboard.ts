@@ -39,7 +39,11 @@ interface Asset {
   etag: string;
 }
 
-const asset = (body: Buffer, type: string): Asset => ({ body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` });
+const asset = (body: Buffer, type: string): Asset => ({
+  body,
+  type,
+  etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+});
 
 /** Every servable file of the pages directory, by name. */
 function readPages(): Map<string, Asset> {
@@ -68,8 +72,10 @@ export function readChartLibrary(): Buffer | null {
  * allowed by its hash (taken from the library file itself), not by 'unsafe-inline'.
  */
 export function contentSecurityPolicy(chartLibrary: Buffer | null): string {
-  const logoCss = chartLibrary === null ? undefined : /"(a#tv-attr-logo\{[^"\\]*)"/.exec(chartLibrary.toString('utf8'))?.[1];
-  const styleSrc = logoCss === undefined ? "'self'" : `'self' 'sha256-${createHash('sha256').update(logoCss).digest('base64')}'`;
+  const logoCss =
+    chartLibrary === null ? undefined : /"(a#tv-attr-logo\{[^"\\]*)"/.exec(chartLibrary.toString('utf8'))?.[1];
+  const styleSrc =
+    logoCss === undefined ? "'self'" : `'self' 'sha256-${createHash('sha256').update(logoCss).digest('base64')}'`;
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -87,7 +93,8 @@ export function contentSecurityPolicy(chartLibrary: Buffer | null): string {
 export async function registerDashboard(app: FastifyInstance): Promise<void> {
   const pages = readPages();
   const chartLibrary = readChartLibrary();
-  if (chartLibrary === null) app.log.warn('lightweight-charts is not installed (npm ci): the trade page shows no price chart');
+  if (chartLibrary === null)
+    app.log.warn('lightweight-charts is not installed (npm ci): the trade page shows no price chart');
   const csp = contentSecurityPolicy(chartLibrary);
 
   const serve = (file: Asset) => (req: FastifyRequest, reply: FastifyReply) => {
@@ -107,7 +114,8 @@ export async function registerDashboard(app: FastifyInstance): Promise<void> {
     if (page === undefined) throw new Error(`dashboard page ${name} is missing from ${PAGES_DIR}`);
     app.get(url, { schema: { hide: true } }, serve(page));
   }
-  for (const [name, file] of pages) if (!name.endsWith('.html')) app.get(`/assets/${name}`, { schema: { hide: true } }, serve(file));
+  for (const [name, file] of pages)
+    if (!name.endsWith('.html')) app.get(`/assets/${name}`, { schema: { hide: true } }, serve(file));
 
   if (chartLibrary !== null) {
     app.get(CHART_LIBRARY_URL, { schema: { hide: true } }, serve(asset(chartLibrary, CONTENT_TYPES['.js']!)));

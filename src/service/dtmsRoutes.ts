@@ -16,7 +16,10 @@ export function dtmsDefends(session: AccountSession, ticket: string): boolean {
   return def !== undefined && def.disabled === null;
 }
 
-export function registerDtmsRoutes(app: FastifyInstance, o: { session: AccountSession; requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void> }): void {
+export function registerDtmsRoutes(
+  app: FastifyInstance,
+  o: { session: AccountSession; requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void> },
+): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { session, requireToken } = o;
 
@@ -45,18 +48,33 @@ export function registerDtmsRoutes(app: FastifyInstance, o: { session: AccountSe
           const key = session.managedKey(t);
           if (key === undefined) {
             const parent = session.engine.hedgedPosition(t);
-            if (parent !== undefined) return { ok: false as const, status: 409 as const, message: `${t} is the DTMS hedge of position ${ticketOfKey(parent)}: switch DTMS for that position` };
+            if (parent !== undefined)
+              return {
+                ok: false as const,
+                status: 409 as const,
+                message: `${t} is the DTMS hedge of position ${ticketOfKey(parent)}: switch DTMS for that position`,
+              };
             return { ok: false as const, status: 404 as const, message: `no position ${t} under management` };
           }
-          const r = enable ? session.engine.enableDefence(key, reason, source) : session.engine.disableDefence(key, reason, source);
-          if (!r.ok) return { ok: false as const, status: r.problem === 'not_managed' ? (404 as const) : (409 as const), message: r.message };
+          const r = enable
+            ? session.engine.enableDefence(key, reason, source)
+            : session.engine.disableDefence(key, reason, source);
+          if (!r.ok)
+            return {
+              ok: false as const,
+              status: r.problem === 'not_managed' ? (404 as const) : (409 as const),
+              message: r.message,
+            };
           return { ok: true as const, note: r.note };
         });
         if (!done.ok) {
           reply.code(done.status);
           return { error: done.status === 404 ? 'not_found' : 'conflict', message: done.message };
         }
-        req.log.info({ ticket: t, dtms: enable ? 'enabled' : 'disabled', reason }, enable ? 'position given back to DTMS through the API' : "position taken out of DTMS's hands through the API");
+        req.log.info(
+          { ticket: t, dtms: enable ? 'enabled' : 'disabled', reason },
+          enable ? 'position given back to DTMS through the API' : "position taken out of DTMS's hands through the API",
+        );
         return { ticket: t, enabled: enable, message: done.note, position: positionViewOfTicket(session, t)! };
       },
     );

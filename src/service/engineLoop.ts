@@ -84,7 +84,10 @@ export class EngineLoop implements MarketLoop {
     this.failures = new StepFailures(o.log, 'the market plays on');
     const every = o.openingsEveryBars ?? Math.round(o.speed * 60);
     if (!(every >= 1)) throw new RangeError(`openingsEveryBars must be >= 1, got ${every}`);
-    this.openings = new OpeningsTally(o.instruments.map((i) => i.symbol), Math.floor(every));
+    this.openings = new OpeningsTally(
+      o.instruments.map((i) => i.symbol),
+      Math.floor(every),
+    );
   }
 
   /** Behind the schedule of `speed` bars a second since the loop last started: those bars are waiting. */
@@ -188,7 +191,8 @@ export class EngineLoop implements MarketLoop {
     if (want <= 0) return;
     const broker = this.o.account.broker(inst.symbol);
     const open = broker.positions().filter((p) => !p.comment.startsWith('DTMS_')).length;
-    if (open >= want || (this.barsSinceOpen.get(inst.symbol) ?? Number.POSITIVE_INFINITY) < (this.o.reopenBars ?? 30)) return;
+    if (open >= want || (this.barsSinceOpen.get(inst.symbol) ?? Number.POSITIVE_INFINITY) < (this.o.reopenBars ?? 30))
+      return;
     const q = broker.quote();
     if (!Number.isFinite(q.bid)) return;
     const atr = this.o.session.engine.features(inst.symbol).atr;
@@ -197,16 +201,28 @@ export class EngineLoop implements MarketLoop {
     const dist = atr > 0 ? 1.5 * atr : entry * 0.003;
     const s = side === 'buy' ? 1 : -1;
     const sl = roundStop(side, entry - s * dist, inst.tickSize);
-    const tp = side === 'buy' ? floorToStep(entry + 2 * dist, inst.tickSize) : ceilToStep(entry - 2 * dist, inst.tickSize);
+    const tp =
+      side === 'buy' ? floorToStep(entry + 2 * dist, inst.tickSize) : ceilToStep(entry - 2 * dist, inst.tickSize);
     const volume = Math.max(inst.minLot, roundVolumeDown(inst.minLot * 10, inst.lotStep));
-    const a = broker.open({ requestId: `demo:${inst.symbol}:${this.opened}`, side, volume, sl, tp, comment: this.opened % 3 === 0 ? 'scalp' : 'demo', exempt: true });
+    const a = broker.open({
+      requestId: `demo:${inst.symbol}:${this.opened}`,
+      side,
+      volume,
+      sl,
+      tp,
+      comment: this.opened % 3 === 0 ? 'scalp' : 'demo',
+      exempt: true,
+    });
     this.opened++;
     this.barsSinceOpen.set(inst.symbol, 0);
     if (a.outcome !== 'applied') return;
     // Said by the summary, and by the session at debug level when it adopts the position.
     this.o.session.lines.openedByDemoTrader(a.positionId);
     this.openings.add(inst.symbol, a.positionId, q.time);
-    this.o.log?.debug({ symbol: inst.symbol, side, volume, sl, tp, ticket: a.positionId, at: q.time }, 'demo position opened');
+    this.o.log?.debug(
+      { symbol: inst.symbol, side, volume, sl, tp, ticket: a.positionId, at: q.time },
+      'demo position opened',
+    );
   }
 
   /** The demo trader's summary line, when it opened any since the last one. */
@@ -216,7 +232,14 @@ export class EngineLoop implements MarketLoop {
     const by = s.bySymbol.map(([symbol, n]) => `${symbol} ${n}`).join(', ');
     const when = why === 'start' ? 'at the start' : `since ${clockText(s.since)} (${s.bars} bars played)`;
     this.o.log?.info(
-      { event: 'demo_openings', at: s.at, opened: s.tickets.length, bySymbol: Object.fromEntries(s.bySymbol), tickets: s.tickets, bars: s.bars },
+      {
+        event: 'demo_openings',
+        at: s.at,
+        opened: s.tickets.length,
+        bySymbol: Object.fromEntries(s.bySymbol),
+        tickets: s.tickets,
+        bars: s.bars,
+      },
       `demo trader: ${s.tickets.length} position${s.tickets.length === 1 ? '' : 's'} opened ${when}: ${by}`,
     );
   }

@@ -28,13 +28,19 @@ export function answerErrors(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const first = err.validation[0];
-      const where = first?.instancePath ? `${err.validationContext ?? 'request'}${first.instancePath.replaceAll('/', '.')}` : (err.validationContext ?? 'request');
+      const where = first?.instancePath
+        ? `${err.validationContext ?? 'request'}${first.instancePath.replaceAll('/', '.')}`
+        : (err.validationContext ?? 'request');
       return reply.code(400).send({ error: 'bad_request', message: `${where}: ${first?.message ?? 'invalid'}` });
     }
     // The store cannot be written now (a full disk, a lock): nothing was changed, and it may work later.
-    if (err instanceof StoreUnavailableError) return reply.code(503).send({ error: 'store_unavailable', message: err.message });
+    if (err instanceof StoreUnavailableError)
+      return reply.code(503).send({ error: 'store_unavailable', message: err.message });
     if (err instanceof RateLimitedError) return reply.code(429).send({ error: 'rate_limited', message: err.message });
-    const status = typeof err === 'object' && err !== null && 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
+    const status =
+      typeof err === 'object' && err !== null && 'statusCode' in err && typeof err.statusCode === 'number'
+        ? err.statusCode
+        : 500;
     if (status >= 400 && status < 500) {
       const message = err instanceof Error ? err.message : 'bad request';
       return reply.code(status).send({ error: CLIENT_ERRORS[status] ?? 'bad_request', message });
@@ -46,7 +52,11 @@ export function answerErrors(app: FastifyInstance): void {
     const path = req.url.split('?')[0] ?? '';
     // A known path asked with another method is 405 naming the methods it takes, not an unknown route.
     const allow = ROUTE_METHODS.filter((m) => m !== req.method && app.findRoute({ method: m, url: path }) !== null);
-    if (allow.length > 0) return reply.code(405).header('allow', allow.join(', ')).send({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path}: ${allow.join(', ')}` });
+    if (allow.length > 0)
+      return reply
+        .code(405)
+        .header('allow', allow.join(', '))
+        .send({ error: 'method_not_allowed', message: `${req.method} is not allowed on ${path}: ${allow.join(', ')}` });
     return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}` });
   });
 }

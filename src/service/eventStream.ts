@@ -10,11 +10,20 @@ export function registerEventStream(app: FastifyInstance, hub: EventHub): void {
   const streams = new Set<{ destroy(): void }>();
   app.get('/api/events', { schema: { hide: true } }, (req, reply) => {
     // HEAD: the stream's headers, and done (a stream held open for a HEAD never completes).
-    if (req.method === 'HEAD') return reply.code(200).header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send();
+    if (req.method === 'HEAD')
+      return reply
+        .code(200)
+        .header('content-type', 'text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .send();
     reply.hijack();
     const res = reply.raw;
     streams.add(res);
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     res.write(': connected\n\n');
     const unsubscribe = hub.subscribe((e) => {
       if (res.writableLength > SSE_MAX_BUFFERED) {

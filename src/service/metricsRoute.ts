@@ -12,37 +12,38 @@ export interface MetricsSource {
 
 export function registerMetrics(app: FastifyInstance, o: MetricsSource): void {
   const { session } = o;
-app.get('/metrics', { schema: { hide: true } }, (_req, reply) => {
-  const h = session.health();
-  const lines = [
-    '# HELP warden_positions Open positions under management.',
-    '# TYPE warden_positions gauge',
-    `warden_positions ${h.positions}`,
-    '# HELP warden_hedges Open DTMS hedges.',
-    '# TYPE warden_hedges gauge',
-    `warden_hedges ${h.hedges}`,
-    '# HELP warden_health 1 when healthy or idle, 0 when degraded.',
-    '# TYPE warden_health gauge',
-    `warden_health ${h.status === 'degraded' ? 0 : 1}`,
-    '# HELP warden_engine_lag_seconds How long the oldest bar waiting to be stepped has waited.',
-    '# TYPE warden_engine_lag_seconds gauge',
-    `warden_engine_lag_seconds ${(h.lag.lagMs / 1000).toFixed(1)}`,
-    '# HELP warden_breakers_open Feature circuit breakers open.',
-    '# TYPE warden_breakers_open gauge',
-    `warden_breakers_open ${h.breakers.length}`,
-    '# HELP warden_unresolved_intents Intents not settled with the broker.',
-    '# TYPE warden_unresolved_intents gauge',
-    `warden_unresolved_intents ${h.unresolvedIntents.length}`,
-    '# HELP warden_decisions_total Decision records appended to the journal.',
-    '# TYPE warden_decisions_total counter',
-    // The journal's last seq: records are only appended, one seq each, so it counts them without
-    // counting the table's rows (which reads all of them) on every scrape.
-    `warden_decisions_total ${o.journalHead()}`,
-    '# HELP warden_dtms_deep_checks_total DTMS deep checks run.',
-    '# TYPE warden_dtms_deep_checks_total counter',
-    `warden_dtms_deep_checks_total ${session.engine.deepChecks}`,
-  ];
-  for (const [k, v] of Object.entries(o.metrics?.() ?? {})) lines.push(`# TYPE warden_${k} gauge`, `warden_${k} ${v}`);
-  return reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${lines.join('\n')}\n`);
-});
+  app.get('/metrics', { schema: { hide: true } }, (_req, reply) => {
+    const h = session.health();
+    const lines = [
+      '# HELP warden_positions Open positions under management.',
+      '# TYPE warden_positions gauge',
+      `warden_positions ${h.positions}`,
+      '# HELP warden_hedges Open DTMS hedges.',
+      '# TYPE warden_hedges gauge',
+      `warden_hedges ${h.hedges}`,
+      '# HELP warden_health 1 when healthy or idle, 0 when degraded.',
+      '# TYPE warden_health gauge',
+      `warden_health ${h.status === 'degraded' ? 0 : 1}`,
+      '# HELP warden_engine_lag_seconds How long the oldest bar waiting to be stepped has waited.',
+      '# TYPE warden_engine_lag_seconds gauge',
+      `warden_engine_lag_seconds ${(h.lag.lagMs / 1000).toFixed(1)}`,
+      '# HELP warden_breakers_open Feature circuit breakers open.',
+      '# TYPE warden_breakers_open gauge',
+      `warden_breakers_open ${h.breakers.length}`,
+      '# HELP warden_unresolved_intents Intents not settled with the broker.',
+      '# TYPE warden_unresolved_intents gauge',
+      `warden_unresolved_intents ${h.unresolvedIntents.length}`,
+      '# HELP warden_decisions_total Decision records appended to the journal.',
+      '# TYPE warden_decisions_total counter',
+      // The journal's last seq: records are only appended, one seq each, so it counts them without
+      // counting the table's rows (which reads all of them) on every scrape.
+      `warden_decisions_total ${o.journalHead()}`,
+      '# HELP warden_dtms_deep_checks_total DTMS deep checks run.',
+      '# TYPE warden_dtms_deep_checks_total counter',
+      `warden_dtms_deep_checks_total ${session.engine.deepChecks}`,
+    ];
+    for (const [k, v] of Object.entries(o.metrics?.() ?? {}))
+      lines.push(`# TYPE warden_${k} gauge`, `warden_${k} ${v}`);
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${lines.join('\n')}\n`);
+  });
 }

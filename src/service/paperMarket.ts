@@ -33,7 +33,14 @@ const CHUNK_SEED_STEP = 7919;
 export class PaperMarket {
   private readonly history = new Map<string, Bar[]>();
   /** Per symbol (in the configured order): its generated bars not played yet, and where they start. */
-  private readonly queues: { symbol: string; canonical: string; index: number; bars: Bar[]; next: number; chunk: number }[] = [];
+  private readonly queues: {
+    symbol: string;
+    canonical: string;
+    index: number;
+    bars: Bar[];
+    next: number;
+    chunk: number;
+  }[] = [];
   /** Events played since the end of the warm-up: the market's position. */
   private played = 0;
   private readonly chunkBars: number;
@@ -43,8 +50,16 @@ export class PaperMarket {
     const cutoff = o.start + o.warmupMinutes * MINUTE;
     o.symbols.forEach(({ symbol, canonical }, index) => {
       const shape = SAMPLE_SHAPES[canonical];
-      if (!shape) throw new Error(`no sample market for ${canonical} (${symbol}): use one of ${Object.keys(SAMPLE_SHAPES).join(', ')}`);
-      const { bars } = generateSampleMarket({ seed: o.seed + index, bars: o.warmupMinutes + this.chunkBars, start: o.start, ...shape });
+      if (!shape)
+        throw new Error(
+          `no sample market for ${canonical} (${symbol}): use one of ${Object.keys(SAMPLE_SHAPES).join(', ')}`,
+        );
+      const { bars } = generateSampleMarket({
+        seed: o.seed + index,
+        bars: o.warmupMinutes + this.chunkBars,
+        start: o.start,
+        ...shape,
+      });
       let k = 0;
       while (k < bars.length && bars[k]!.time + MINUTE <= cutoff) k++;
       this.history.set(symbol, bars.slice(0, k));
@@ -104,7 +119,13 @@ export class PaperMarket {
     const end = q.bars[q.bars.length - 1];
     q.chunk++;
     const start = end ? end.time + MINUTE : this.o.start;
-    q.bars = generateSampleMarket({ seed: this.o.seed + q.index + CHUNK_SEED_STEP * q.chunk, bars: this.chunkBars, start, ...shape, startPrice: end?.close ?? shape.startPrice }).bars;
+    q.bars = generateSampleMarket({
+      seed: this.o.seed + q.index + CHUNK_SEED_STEP * q.chunk,
+      bars: this.chunkBars,
+      start,
+      ...shape,
+      startPrice: end?.close ?? shape.startPrice,
+    }).bars;
     q.next = 0;
   }
 }

@@ -20,7 +20,14 @@ export const registerTradeSchema = z
     ticket: z
       .union([z.string(), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)])
       .transform((t) => String(t))
-      .pipe(z.string().regex(/^[A-Za-z0-9_.:/-]{1,64}$/, 'a ticket is 1 to 64 letters, digits, _ . - : or / (a Binance position is BTC/USDT:USDT:long)'))
+      .pipe(
+        z
+          .string()
+          .regex(
+            /^[A-Za-z0-9_.:/-]{1,64}$/,
+            'a ticket is 1 to 64 letters, digits, _ . - : or / (a Binance position is BTC/USDT:USDT:long)',
+          ),
+      )
       .describe('the ticket as a string; an MT5 ticket may also be sent as a JSON number'),
     breakevenPct: planFields.breakevenPct,
     partialPct: planFields.partialPct,
@@ -30,13 +37,18 @@ export const registerTradeSchema = z
       .string()
       .max(64)
       .optional()
-      .describe("a strategy template's name (exits.strategies; the original bot's strategy_type values, any case): its exit parameters become the plan's base, the fields above then change them; an unknown name is refused (400) with the known ones"),
+      .describe(
+        "a strategy template's name (exits.strategies; the original bot's strategy_type values, any case): its exit parameters become the plan's base, the fields above then change them; an unknown name is refused (400) with the known ones",
+      ),
   })
   .meta({ id: 'RegisterTrade' });
 
 const statisticsQuery = z.object({
   days: z.coerce.number().int().min(1).max(365).default(30),
-  symbol: z.string().regex(/^[A-Za-z0-9_.#-]{1,32}$/).optional(),
+  symbol: z
+    .string()
+    .regex(/^[A-Za-z0-9_.#-]{1,32}$/)
+    .optional(),
 });
 
 export const statisticsSchema = z
@@ -60,7 +72,12 @@ export const statisticsSchema = z
 
 export function registerPlanRoutes(
   app: FastifyInstance,
-  o: { session: AccountSession; store: WardenStore; views: LiveViews; requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void> },
+  o: {
+    session: AccountSession;
+    store: WardenStore;
+    views: LiveViews;
+    requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  },
 ): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { session, store, views, requireToken } = o;
@@ -87,7 +104,10 @@ export function registerPlanRoutes(
         reply.code(done[0]);
         return { error: done[0] === 404 ? 'not_found' : 'conflict', message: done[1] };
       }
-      req.log.info({ ticket: req.params.ticket, patch: req.body, applied: done.applied }, 'plan changed through the API');
+      req.log.info(
+        { ticket: req.params.ticket, patch: req.body, applied: done.applied },
+        'plan changed through the API',
+      );
       return { ...positionViewOfTicket(session, req.params.ticket)!, applied: done.applied };
     },
   );
@@ -98,7 +118,8 @@ export function registerPlanRoutes(
       onRequest: requireToken,
       schema: {
         operationId: 'startTrailing',
-        summary: 'start ATR trailing now, before breakeven and past the critical gate (the stop still only tightens, within the broker levels)',
+        summary:
+          'start ATR trailing now, before breakeven and past the critical gate (the stop still only tightens, within the broker levels)',
         description: notes.trailing,
         security: [{ bearer: [] }],
         params: ticketParams,
@@ -123,11 +144,20 @@ export function registerPlanRoutes(
       onRequest: requireToken,
       schema: {
         operationId: 'registerTrade',
-        summary: 'manage an open position now (it is at the broker), optionally with its own exit parameters; 201 when newly managed, 200 when it already was',
+        summary:
+          'manage an open position now (it is at the broker), optionally with its own exit parameters; 201 when newly managed, 200 when it already was',
         description: notes.units,
         security: [{ bearer: [] }],
         body: registerTradeSchema,
-        response: { 200: registeredTradeSchema, 201: registeredTradeSchema, 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema },
+        response: {
+          200: registeredTradeSchema,
+          201: registeredTradeSchema,
+          400: errorSchema,
+          401: errorSchema,
+          404: errorSchema,
+          409: errorSchema,
+          503: errorSchema,
+        },
       },
     },
     async (req, reply) => {
@@ -143,7 +173,10 @@ export function registerPlanRoutes(
           await session.refreshFromBroker(strategy === undefined ? undefined : { ticket, name: strategy.name });
         } catch (err) {
           reply.code(503);
-          return { error: 'broker_unavailable', message: `cannot read the broker's positions: ${err instanceof Error ? err.message : String(err)}` };
+          return {
+            error: 'broker_unavailable',
+            message: `cannot read the broker's positions: ${err instanceof Error ? err.message : String(err)}`,
+          };
         }
       }
       if (session.managedKey(ticket) === undefined) {
@@ -174,7 +207,15 @@ export function registerPlanRoutes(
 
   api.get(
     '/api/statistics',
-    { schema: { operationId: 'getStatistics', summary: 'what the exits and DTMS did over the last days: intents, answers, breakevens, partials, trail moves, DTMS actions', querystring: statisticsQuery, response: { 200: statisticsSchema } } },
+    {
+      schema: {
+        operationId: 'getStatistics',
+        summary:
+          'what the exits and DTMS did over the last days: intents, answers, breakevens, partials, trail moves, DTMS actions',
+        querystring: statisticsQuery,
+        response: { 200: statisticsSchema },
+      },
+    },
     (req) => {
       const symbol = req.query.symbol ?? null;
       // Counted in the store over the window's index range, once per change of the session's state

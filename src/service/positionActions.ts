@@ -20,13 +20,23 @@ export type ManualSource = string;
  * managed there; else whether this changed them (turning on exits that are on changes nothing, and
  * records nothing).
  */
-export function switchExits(session: AccountSession, ticket: string, enabled: boolean, source: ManualSource): Promise<{ changed: boolean } | null> {
+export function switchExits(
+  session: AccountSession,
+  ticket: string,
+  enabled: boolean,
+  source: ManualSource,
+): Promise<{ changed: boolean } | null> {
   return session.act(() => {
     const key = session.managedKey(ticket);
     const plan = key === undefined ? undefined : session.engine.plan(key);
     if (key === undefined || !plan) return null;
     const changed = plan.enabled !== enabled;
-    if (changed) session.recordManual(key, `intelligent exits: ${plan.enabled ? 'on' : 'off'} -> ${enabled ? 'on' : 'off'}`, source);
+    if (changed)
+      session.recordManual(
+        key,
+        `intelligent exits: ${plan.enabled ? 'on' : 'off'} -> ${enabled ? 'on' : 'off'}`,
+        source,
+      );
     plan.enabled = enabled;
     return { changed };
   });
@@ -37,13 +47,19 @@ export function switchExits(session: AccountSession, ticket: string, enabled: bo
  * only tightens, within the broker's levels). Null when done, else the refusal: 404 none managed there,
  * 409 trailing is off in the config or for this position.
  */
-export function startTrailing(session: AccountSession, ticket: string, source: ManualSource): Promise<[404 | 409, string] | null> {
+export function startTrailing(
+  session: AccountSession,
+  ticket: string,
+  source: ManualSource,
+): Promise<[404 | 409, string] | null> {
   return session.act((): [404 | 409, string] | null => {
     const key = session.managedKey(ticket);
     const plan = key === undefined ? undefined : session.engine.plan(key);
     if (key === undefined || !plan) return [404, `no position ${ticket} under management`];
-    if (!session.engine.config.exits.trailing.enabled) return [409, 'trailing is disabled in the config (exits.trailing.enabled)'];
-    if (!plan.trailingEnabled) return [409, 'trailing is off for this position: turn it on first (PATCH its plan with trailingEnabled: true)'];
+    if (!session.engine.config.exits.trailing.enabled)
+      return [409, 'trailing is disabled in the config (exits.trailing.enabled)'];
+    if (!plan.trailingEnabled)
+      return [409, 'trailing is off for this position: turn it on first (PATCH its plan with trailingEnabled: true)'];
     if (!plan.trailNow) session.recordManual(key, 'trailing: waiting for breakeven -> started now', source);
     plan.trailNow = true;
     return null;
@@ -65,18 +81,27 @@ const tradeTypeFields = exitsSchema.unwrap().shape.tradeTypes.unwrap().shape.INT
 export const planFields = {
   breakevenPct: tradeTypeFields.breakevenPct
     .optional()
-    .describe("base breakeven trigger, % of the way from entry to TP (of 2R without a TP); the advanced triggers adjust from it, and the answer says to what"),
+    .describe(
+      'base breakeven trigger, % of the way from entry to TP (of 2R without a TP); the advanced triggers adjust from it, and the answer says to what',
+    ),
   partialPct: tradeTypeFields.partialPct
     .optional()
-    .describe("base partial-profit trigger, % of the way from entry to TP (of 2R without a TP), above breakeven's; the advanced triggers adjust from it"),
-  partialClosePct: tradeTypeFields.partialClosePct.optional().describe("share of the position's starting volume the partial close takes, %"),
+    .describe(
+      "base partial-profit trigger, % of the way from entry to TP (of 2R without a TP), above breakeven's; the advanced triggers adjust from it",
+    ),
+  partialClosePct: tradeTypeFields.partialClosePct
+    .optional()
+    .describe("share of the position's starting volume the partial close takes, %"),
   trailingEnabled: z.boolean().optional().describe('ATR trailing on or off for this position'),
 };
 
 /** What a trader may change in a plan. */
 export const planPatchSchema = z
   .strictObject(planFields)
-  .refine((p) => Object.keys(p).length > 0, 'give at least one of breakevenPct, partialPct, partialClosePct, trailingEnabled')
+  .refine(
+    (p) => Object.keys(p).length > 0,
+    'give at least one of breakevenPct, partialPct, partialClosePct, trailingEnabled',
+  )
   .meta({ id: 'PlanPatch' });
 
 export type PlanPatch = z.infer<typeof planPatchSchema>;
@@ -99,11 +124,14 @@ export interface PlanApplied {
 
 /** Why a patch cannot apply to this plan now ('' when it can). */
 export function patchProblem(plan: ExitPlan, p: PlanPatch): string {
-  if (p.breakevenPct !== undefined && plan.breakevenState === BREAKEVEN_DONE) return 'breakeven is already done for this position: its trigger can no longer change';
-  if ((p.partialPct !== undefined || p.partialClosePct !== undefined) && plan.partialState === PARTIAL_DONE) return 'the partial close is already done for this position';
+  if (p.breakevenPct !== undefined && plan.breakevenState === BREAKEVEN_DONE)
+    return 'breakeven is already done for this position: its trigger can no longer change';
+  if ((p.partialPct !== undefined || p.partialClosePct !== undefined) && plan.partialState === PARTIAL_DONE)
+    return 'the partial close is already done for this position';
   const be = p.breakevenPct ?? plan.baseBreakevenPct;
   const pa = p.partialPct ?? plan.basePartialPct;
-  if (!(pa > be)) return `partialPct (${pa}) must be above breakevenPct (${be}): the partial close comes after breakeven`;
+  if (!(pa > be))
+    return `partialPct (${pa}) must be above breakevenPct (${be}): the partial close comes after breakeven`;
   return '';
 }
 
@@ -111,11 +139,16 @@ export function patchProblem(plan: ExitPlan, p: PlanPatch): string {
 export function patchChanges(plan: ExitPlan, p: PlanPatch): string {
   const out: string[] = [];
   if (p.breakevenPct !== undefined && p.breakevenPct !== plan.baseBreakevenPct) {
-    out.push(`breakeven trigger: ${Number.isFinite(plan.breakevenR) ? `${plan.breakevenR} R` : `${plan.baseBreakevenPct}%`} -> ${p.breakevenPct}% of the way to TP`);
+    out.push(
+      `breakeven trigger: ${Number.isFinite(plan.breakevenR) ? `${plan.breakevenR} R` : `${plan.baseBreakevenPct}%`} -> ${p.breakevenPct}% of the way to TP`,
+    );
   }
-  if (p.partialPct !== undefined && p.partialPct !== plan.basePartialPct) out.push(`partial trigger: ${plan.basePartialPct}% -> ${p.partialPct}% of the way to TP`);
-  if (p.partialClosePct !== undefined && p.partialClosePct !== plan.partialClosePct) out.push(`partial size: ${plan.partialClosePct}% -> ${p.partialClosePct}% of the volume`);
-  if (p.trailingEnabled !== undefined && p.trailingEnabled !== plan.trailingEnabled) out.push(`trailing: ${plan.trailingEnabled ? 'on' : 'off'} -> ${p.trailingEnabled ? 'on' : 'off'}`);
+  if (p.partialPct !== undefined && p.partialPct !== plan.basePartialPct)
+    out.push(`partial trigger: ${plan.basePartialPct}% -> ${p.partialPct}% of the way to TP`);
+  if (p.partialClosePct !== undefined && p.partialClosePct !== plan.partialClosePct)
+    out.push(`partial size: ${plan.partialClosePct}% -> ${p.partialClosePct}% of the volume`);
+  if (p.trailingEnabled !== undefined && p.trailingEnabled !== plan.trailingEnabled)
+    out.push(`trailing: ${plan.trailingEnabled ? 'on' : 'off'} -> ${p.trailingEnabled ? 'on' : 'off'}`);
   return out.join(', ');
 }
 
@@ -124,7 +157,12 @@ export function patchChanges(plan: ExitPlan, p: PlanPatch): string {
  * trailing; recorded as a `manual` decision from `source`. 404 when no position is managed there, 409
  * when the change cannot apply now; else what became of each trigger set (applyPlanChange).
  */
-export function changePlan(session: AccountSession, ticket: string, p: PlanPatch, source: ManualSource): Promise<ActionRefusal | { applied: PlanApplied }> {
+export function changePlan(
+  session: AccountSession,
+  ticket: string,
+  p: PlanPatch,
+  source: ManualSource,
+): Promise<ActionRefusal | { applied: PlanApplied }> {
   return session.act((): ActionRefusal | { applied: PlanApplied } => {
     const key = session.managedKey(ticket);
     const plan = key === undefined ? undefined : session.engine.plan(key);
@@ -164,9 +202,18 @@ export function applyPlanChange(session: AccountSession, key: string, plan: Exit
     if (p.partialPct !== undefined) plan.partialPct = p.partialPct;
     if (p.breakevenPct !== undefined) plan.breakevenPct = p.breakevenPct;
   }
-  const steps = used ? triggerSteps(plan.side, used.features, plan.baseBreakevenPct, plan.basePartialPct, used.triggers) : null;
-  const words = (which: 'breakeven' | 'partial'): string | null => (used && steps ? adjustmentWords(steps[which], plan.side, used.features, used.triggers) : null);
-  if (p.breakevenPct !== undefined) applied.breakevenPct = { base: plan.baseBreakevenPct, effective: plan.breakevenPct, adjustedBy: words('breakeven') };
-  if (p.partialPct !== undefined) applied.partialPct = { base: plan.basePartialPct, effective: plan.partialPct, adjustedBy: words('partial') };
+  const steps = used
+    ? triggerSteps(plan.side, used.features, plan.baseBreakevenPct, plan.basePartialPct, used.triggers)
+    : null;
+  const words = (which: 'breakeven' | 'partial'): string | null =>
+    used && steps ? adjustmentWords(steps[which], plan.side, used.features, used.triggers) : null;
+  if (p.breakevenPct !== undefined)
+    applied.breakevenPct = {
+      base: plan.baseBreakevenPct,
+      effective: plan.breakevenPct,
+      adjustedBy: words('breakeven'),
+    };
+  if (p.partialPct !== undefined)
+    applied.partialPct = { base: plan.basePartialPct, effective: plan.partialPct, adjustedBy: words('partial') };
   return applied;
 }

@@ -12,20 +12,34 @@ import { planPatchSchema } from './positionActions.ts';
 import { ProposalError, type ProposalBook, type WhatIf } from './proposals.ts';
 import { isoTime } from './views.ts';
 
-
 export function proposalJson(p: PlanProposal) {
-  return { ...p, patch: { ...p.patch }, createdAt: isoTime(p.createdAt), decidedAt: p.decidedAt === null ? null : isoTime(p.decidedAt) };
+  return {
+    ...p,
+    patch: { ...p.patch },
+    createdAt: isoTime(p.createdAt),
+    decidedAt: p.decidedAt === null ? null : isoTime(p.decidedAt),
+  };
 }
 
 export function whatIfJson(w: WhatIf) {
   const side = (o: WhatIf['current']) => ({ ...o, exitTime: isoTime(o.exitTime) });
-  return { ...w, patch: { ...w.patch }, from: isoTime(w.from), to: isoTime(w.to), current: side(w.current), proposed: side(w.proposed) };
+  return {
+    ...w,
+    patch: { ...w.patch },
+    from: isoTime(w.from),
+    to: isoTime(w.to),
+    current: side(w.current),
+    proposed: side(w.proposed),
+  };
 }
 
-const idParams = z.object({ id: z.string().regex(/^p-\d{1,9}$/, "a proposal id is p-<number>, as the list gives it") });
+const idParams = z.object({ id: z.string().regex(/^p-\d{1,9}$/, 'a proposal id is p-<number>, as the list gives it') });
 const listQuery = z.object({
   status: z.enum(['shadow', 'approved', 'rejected', 'void']).optional(),
-  ticket: z.string().regex(/^[A-Za-z0-9_.:/-]{1,64}$/).optional(),
+  ticket: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:/-]{1,64}$/)
+    .optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 export const proposeBody = z
@@ -41,32 +55,61 @@ const decideBody = z.strictObject({ note: z.string().trim().max(500).default('')
 function refused(reply: FastifyReply, err: unknown) {
   if (!(err instanceof ProposalError)) throw err;
   reply.code(err.status);
-  const error = { 400: 'bad_request', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 422: 'unprocessable' }[err.status];
+  const error = { 400: 'bad_request', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 422: 'unprocessable' }[
+    err.status
+  ];
   return { error, message: err.message };
 }
 
-export function registerProposalRoutes(app: FastifyInstance, o: { book: ProposalBook; requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void> }): void {
+export function registerProposalRoutes(
+  app: FastifyInstance,
+  o: { book: ProposalBook; requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void> },
+): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { book, requireToken } = o;
 
   api.get(
     '/api/proposals',
-    { schema: { operationId: 'listProposals', summary: 'plan proposals, latest first (a proposal whose position is no longer managed is void)', querystring: listQuery, response: { 200: z.array(proposalSchema) } } },
+    {
+      schema: {
+        operationId: 'listProposals',
+        summary: 'plan proposals, latest first (a proposal whose position is no longer managed is void)',
+        querystring: listQuery,
+        response: { 200: z.array(proposalSchema) },
+      },
+    },
     async (req) => (await book.list(req.query)).map(proposalJson),
   );
 
   api.get(
     '/api/proposals/:id',
-    { schema: { operationId: 'getProposal', summary: 'a proposal; in shadow, with its what-if (the position replayed under its plan and under the change, beside the actual)', params: idParams, response: { 200: proposalDetailSchema, 404: errorSchema } } },
+    {
+      schema: {
+        operationId: 'getProposal',
+        summary:
+          'a proposal; in shadow, with its what-if (the position replayed under its plan and under the change, beside the actual)',
+        params: idParams,
+        response: { 200: proposalDetailSchema, 404: errorSchema },
+      },
+    },
     async (req, reply) => {
       const p = book.get(req.params.id);
       if (p === null) {
         reply.code(404);
         return { error: 'not_found', message: `no proposal ${req.params.id}` };
       }
-      if (p.status !== 'shadow') return { proposal: proposalJson(p), whatIf: null, whatIfUnavailable: `${p.id} is ${p.status}: the what-if is shown while it is in shadow` };
+      if (p.status !== 'shadow')
+        return {
+          proposal: proposalJson(p),
+          whatIf: null,
+          whatIfUnavailable: `${p.id} is ${p.status}: the what-if is shown while it is in shadow`,
+        };
       try {
-        return { proposal: proposalJson(p), whatIf: whatIfJson(await book.whatIf(p.ticket, p.patch)), whatIfUnavailable: null };
+        return {
+          proposal: proposalJson(p),
+          whatIf: whatIfJson(await book.whatIf(p.ticket, p.patch)),
+          whatIfUnavailable: null,
+        };
       } catch (err) {
         if (!(err instanceof ProposalError)) throw err;
         return { proposal: proposalJson(p), whatIf: null, whatIfUnavailable: err.message };
@@ -80,7 +123,8 @@ export function registerProposalRoutes(app: FastifyInstance, o: { book: Proposal
       onRequest: requireToken,
       schema: {
         operationId: 'proposePlanChange',
-        summary: "propose a change to a position's plan: it runs in shadow (nothing changes) until approved or rejected; recorded as a decision",
+        summary:
+          "propose a change to a position's plan: it runs in shadow (nothing changes) until approved or rejected; recorded as a decision",
         security: [{ bearer: [] }],
         body: proposeBody,
         response: { 201: proposalSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema },
@@ -98,7 +142,10 @@ export function registerProposalRoutes(app: FastifyInstance, o: { book: Proposal
   );
 
   for (const [verb, what] of [
-    ['approve', 'apply a proposal in shadow to its position\'s plan (the same checks as a plan change; with proposals.approval: dashboard, only from the dashboard)'],
+    [
+      'approve',
+      "apply a proposal in shadow to its position's plan (the same checks as a plan change; with proposals.approval: dashboard, only from the dashboard)",
+    ],
     ['reject', 'reject a proposal in shadow: the plan stays as it is'],
   ] as const) {
     api.post(
@@ -117,7 +164,10 @@ export function registerProposalRoutes(app: FastifyInstance, o: { book: Proposal
       async (req, reply) => {
         try {
           const source = requestSource(req.headers);
-          const p = verb === 'approve' ? await book.approve(req.params.id, source, req.body.note) : await book.reject(req.params.id, source, req.body.note);
+          const p =
+            verb === 'approve'
+              ? await book.approve(req.params.id, source, req.body.note)
+              : await book.reject(req.params.id, source, req.body.note);
           return proposalJson(p);
         } catch (err) {
           return refused(reply, err);
@@ -131,7 +181,8 @@ export function registerProposalRoutes(app: FastifyInstance, o: { book: Proposal
     {
       schema: {
         operationId: 'whatIf',
-        summary: "replay a position's bars since it opened under its plan and under a change, beside the actual: nothing changes",
+        summary:
+          "replay a position's bars since it opened under its plan and under a change, beside the actual: nothing changes",
         params: ticketParams,
         body: planPatchSchema,
         response: { 200: whatIfSchema, 404: errorSchema, 422: errorSchema },

@@ -98,7 +98,8 @@ export class ProposalBook {
       const problem = patchProblem(plan, patch);
       if (problem !== '') throw new ProposalError(409, problem);
       const changes = patchChanges(plan, patch);
-      if (changes === '') throw new ProposalError(409, 'the proposal changes nothing: the plan already has these values');
+      if (changes === '')
+        throw new ProposalError(409, 'the proposal changes nothing: the plan already has these values');
       const p: PlanProposal = {
         id: `p-${store.proposalCount() + 1}`,
         lifetime: key,
@@ -132,13 +133,20 @@ export class ProposalBook {
   /** Applies a proposal in shadow to its position's plan. `source`: who approves ('page' for the dashboard). */
   async approve(id: string, source: string, note: string): Promise<PlanProposal> {
     if (this.o.approval === 'dashboard' && source !== 'page') {
-      throw new ProposalError(403, `approval needs a person on the dashboard (proposals.approval: dashboard): open the position's page and approve ${id} there`);
+      throw new ProposalError(
+        403,
+        `approval needs a person on the dashboard (proposals.approval: dashboard): open the position's page and approve ${id} there`,
+      );
     }
     return this.decide(id, source, note, (plan, key, p) => {
       const problem = patchProblem(plan, p.patch);
       if (problem !== '') throw new ProposalError(409, `${id} no longer applies: ${problem}`);
       const changes = patchChanges(plan, p.patch);
-      this.o.session.recordManual(key, `plan: ${changes === '' ? 'nothing left to change' : changes} (proposal ${p.id} approved${note ? `: ${note}` : ''})`, source);
+      this.o.session.recordManual(
+        key,
+        `plan: ${changes === '' ? 'nothing left to change' : changes} (proposal ${p.id} approved${note ? `: ${note}` : ''})`,
+        source,
+      );
       applyPlanChange(this.o.session, key, plan, p.patch);
       return 'approved';
     });
@@ -147,12 +155,21 @@ export class ProposalBook {
   /** Rejects a proposal in shadow; the plan stays as it is. */
   async reject(id: string, source: string, note: string): Promise<PlanProposal> {
     return this.decide(id, source, note, (_plan, key, p) => {
-      this.o.session.recordManual(key, `proposal ${p.id} rejected${note ? `: ${note}` : ''}; the plan stays as it is`, source);
+      this.o.session.recordManual(
+        key,
+        `proposal ${p.id} rejected${note ? `: ${note}` : ''}; the plan stays as it is`,
+        source,
+      );
       return 'rejected';
     });
   }
 
-  private async decide(id: string, source: string, note: string, how: (plan: ExitPlan, key: string, p: PlanProposal) => 'approved' | 'rejected'): Promise<PlanProposal> {
+  private async decide(
+    id: string,
+    source: string,
+    note: string,
+    how: (plan: ExitPlan, key: string, p: PlanProposal) => 'approved' | 'rejected',
+  ): Promise<PlanProposal> {
     const { session, store } = this.o;
     return session.act(() => {
       const p = store.proposal(id);
@@ -161,7 +178,13 @@ export class ProposalBook {
       const key = session.managedKey(p.ticket);
       const plan = key === p.lifetime ? session.engine.plan(key) : undefined;
       if (key !== p.lifetime || !plan) {
-        const voided = { ...p, status: 'void' as const, decidedAt: this.o.clock(), decidedBy: source, decisionNote: `the position ${p.lifetime} is no longer managed` };
+        const voided = {
+          ...p,
+          status: 'void' as const,
+          decidedAt: this.o.clock(),
+          decidedBy: source,
+          decisionNote: `the position ${p.lifetime} is no longer managed`,
+        };
         store.saveProposal(voided);
         throw new ProposalError(409, `${id} is void: ${voided.decisionNote}`);
       }
@@ -175,10 +198,19 @@ export class ProposalBook {
   /** Proposals in shadow whose lifetime is no longer managed become void (said once, in the record). */
   private async voidGone(): Promise<void> {
     const { session, store } = this.o;
-    const gone = store.proposals({ status: 'shadow', limit: 1000 }).filter((p) => session.managedKey(p.ticket) !== p.lifetime);
+    const gone = store
+      .proposals({ status: 'shadow', limit: 1000 })
+      .filter((p) => session.managedKey(p.ticket) !== p.lifetime);
     if (gone.length === 0) return;
     await session.act(() => {
-      for (const p of gone) store.saveProposal({ ...p, status: 'void', decidedAt: this.o.clock(), decidedBy: 'warden', decisionNote: `the position ${p.lifetime} is no longer managed` });
+      for (const p of gone)
+        store.saveProposal({
+          ...p,
+          status: 'void',
+          decidedAt: this.o.clock(),
+          decidedBy: 'warden',
+          decisionNote: `the position ${p.lifetime} is no longer managed`,
+        });
     });
   }
 
@@ -194,17 +226,23 @@ export class ProposalBook {
     const plan = key === undefined ? undefined : session.engine.plan(key);
     const pos = key === undefined ? undefined : session.engine.position(key);
     const inst = pos === undefined ? undefined : session.engine.instrument(pos.symbol);
-    if (key === undefined || !plan || !pos || !inst) throw new ProposalError(404, `no position ${ticket} under management`);
+    if (key === undefined || !plan || !pos || !inst)
+      throw new ProposalError(404, `no position ${ticket} under management`);
     const problem = patchProblem(plan, patch);
     const bars = this.o.bars(pos.symbol) ?? [];
     const first = bars[0];
     const last = bars[bars.length - 1];
     if (first === undefined || last === undefined || !(pos.openTime >= first.time)) {
-      throw new ProposalError(422, `the bars since ${ticket} opened (${new Date(pos.openTime).toISOString()}) are not all held here (the service keeps the last ${bars.length} of ${pos.symbol}${first ? `, from ${new Date(first.time).toISOString()}` : ''}): no what-if`);
+      throw new ProposalError(
+        422,
+        `the bars since ${ticket} opened (${new Date(pos.openTime).toISOString()}) are not all held here (the service keeps the last ${bars.length} of ${pos.symbol}${first ? `, from ${new Date(first.time).toISOString()}` : ''}): no what-if`,
+      );
     }
-    if (pos.openTime > last.time) throw new ProposalError(422, `${ticket} opened after the last closed bar: nothing to replay yet`);
+    if (pos.openTime > last.time)
+      throw new ProposalError(422, `${ticket} opened after the last closed bar: nothing to replay yet`);
     const notes: string[] = [];
-    if (problem !== '') notes.push(`applied now the change would be refused: ${problem}; the replay shows it from the open`);
+    if (problem !== '')
+      notes.push(`applied now the change would be refused: ${problem}; the replay shows it from the open`);
     const entry: ReplayEntry = {
       time: pos.openTime,
       side: pos.side,
@@ -219,10 +257,19 @@ export class ProposalBook {
     };
     const current = planConfig(session.engine.config, plan, {});
     const proposed = planConfig(session.engine.config, plan, patch);
-    const [a, b] = await Promise.all([this.replay(current, inst, bars, entry), this.replay(proposed, inst, bars, entry)]);
-    if (a === null || b === null) throw new ProposalError(422, `the replay could not open ${ticket} at ${new Date(pos.openTime).toISOString()} (its stop or target is not valid at the replayed fill)`);
-    notes.push('both replays open the position at the first bar at or after its open time, at that bar\'s price: their entry can differ from the venue\'s fill by the bar\'s move');
-    if (a.open || b.open) notes.push('a replayed trade still open at the last bar is valued at that bar\'s close');
+    const [a, b] = await Promise.all([
+      this.replay(current, inst, bars, entry),
+      this.replay(proposed, inst, bars, entry),
+    ]);
+    if (a === null || b === null)
+      throw new ProposalError(
+        422,
+        `the replay could not open ${ticket} at ${new Date(pos.openTime).toISOString()} (its stop or target is not valid at the replayed fill)`,
+      );
+    notes.push(
+      "both replays open the position at the first bar at or after its open time, at that bar's price: their entry can differ from the venue's fill by the bar's move",
+    );
+    if (a.open || b.open) notes.push("a replayed trade still open at the last bar is valued at that bar's close");
     const q = session.engine.quote(pos.symbol);
     const price = pos.side === 'buy' ? q.bid : q.ask;
     return {
@@ -236,12 +283,21 @@ export class ProposalBook {
       current: a,
       proposed: b,
       differenceR: a.r === null || b.r === null ? null : round(b.r - a.r, 3),
-      actual: { sl: pos.sl, volume: pos.volume, profit: round((pos.side === 'buy' ? 1 : -1) * (price - pos.entryPrice) * pos.volume * inst.contractSize, 2) },
+      actual: {
+        sl: pos.sl,
+        volume: pos.volume,
+        profit: round((pos.side === 'buy' ? 1 : -1) * (price - pos.entryPrice) * pos.volume * inst.contractSize, 2),
+      },
       notes,
     };
   }
 
-  private async replay(config: WardenConfig, inst: Instrument, bars: readonly Bar[], entry: ReplayEntry): Promise<WhatIfOutcome | null> {
+  private async replay(
+    config: WardenConfig,
+    inst: Instrument,
+    bars: readonly Bar[],
+    entry: ReplayEntry,
+  ): Promise<WhatIfOutcome | null> {
     const series = BarSeries.fromBars(bars);
     const timeframe = 'M1' as const;
     const run = await runReplayJob({
@@ -249,7 +305,15 @@ export class ProposalBook {
       instrument: inst,
       bars: new InMemoryBars(series),
       timeframe,
-      data: { files: [], format: 'recent bars', timeframe, bars: bars.length, first: bars[0]!.time, last: bars[bars.length - 1]!.time, fillFile: null },
+      data: {
+        files: [],
+        format: 'recent bars',
+        timeframe,
+        bars: bars.length,
+        first: bars[0]!.time,
+        last: bars[bars.length - 1]!.time,
+        fillFile: null,
+      },
       entries: [entry],
       entriesSource: entry.source,
       broker: { accountMode: 'hedging' },
@@ -302,7 +366,9 @@ export function planConfig(config: WardenConfig, plan: ExitPlan, patch: Patch): 
       trailing: { ...x.trailing, enabled: x.trailing.enabled && trailing },
       strategies: {
         [PLAN_TEMPLATE]: {
-          ...(Number.isNaN(plan.templateTrailingMultiplier) ? {} : { trailingMultiplier: plan.templateTrailingMultiplier }),
+          ...(Number.isNaN(plan.templateTrailingMultiplier)
+            ? {}
+            : { trailingMultiplier: plan.templateTrailingMultiplier }),
           ...(plan.trailTimeframe === '' ? {} : { trailingTimeframe: plan.trailTimeframe }),
           ...(Number.isNaN(plan.templateBufferMultiplier) ? {} : { bufferMultiplier: plan.templateBufferMultiplier }),
         },

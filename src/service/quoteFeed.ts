@@ -147,12 +147,18 @@ export class QuoteFeed {
       const since = this.movedAt.get(symbol) ?? this.startedAt;
       const age = now - since;
       if (age <= this.o.staleMs) continue;
-      const what = this.source === 'streamed' ? 'the quote stream has sent nothing new' : 'the venue has given no new quote';
-      out.push(`quotes of ${symbol} are stale: ${what} for ${Math.round(age / 1000)} s (limit ${Math.round(this.o.staleMs / 1000)} s); stops are decided on ${this.source === 'streamed' ? 'polled quotes and ' : ''}closed bars meanwhile`);
+      const what =
+        this.source === 'streamed' ? 'the quote stream has sent nothing new' : 'the venue has given no new quote';
+      out.push(
+        `quotes of ${symbol} are stale: ${what} for ${Math.round(age / 1000)} s (limit ${Math.round(this.o.staleMs / 1000)} s); stops are decided on ${this.source === 'streamed' ? 'polled quotes and ' : ''}closed bars meanwhile`,
+      );
     }
     const lastPass = Number.isFinite(this.lastPassEnd) ? this.lastPassEnd : this.startedAt;
     const late = now - lastPass - this.o.everyMs;
-    if (late > this.o.staleMs) out.push(`the quote feed has not ended a pass for ${Math.round((now - lastPass) / 1000)} s (a step that does not end)`);
+    if (late > this.o.staleMs)
+      out.push(
+        `the quote feed has not ended a pass for ${Math.round((now - lastPass) / 1000)} s (a step that does not end)`,
+      );
     return out;
   }
 
@@ -182,7 +188,8 @@ export class QuoteFeed {
       return polled !== undefined && (q === undefined || polled.time > q.time) ? polled : q;
     }
     const polled = await this.poll(symbol);
-    if (polled !== undefined && polled.time > (this.handed.get(symbol) ?? Number.NEGATIVE_INFINITY)) this.movedAt.set(symbol, this.clock());
+    if (polled !== undefined && polled.time > (this.handed.get(symbol) ?? Number.NEGATIVE_INFINITY))
+      this.movedAt.set(symbol, this.clock());
     return polled;
   }
 
@@ -195,7 +202,8 @@ export class QuoteFeed {
       const n = (this.failing.get(symbol) ?? 0) + 1;
       this.failing.set(symbol, n);
       // Logged on the first failure and then every 100th: a pass comes every few seconds.
-      if (n === 1 || n % 100 === 0) this.o.log?.warn({ symbol, failures: n, err: messageOf(err) }, 'cannot read a quote from the broker');
+      if (n === 1 || n % 100 === 0)
+        this.o.log?.warn({ symbol, failures: n, err: messageOf(err) }, 'cannot read a quote from the broker');
       return undefined;
     }
   }

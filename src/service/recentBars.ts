@@ -33,7 +33,13 @@ export class RecentBars {
 
   /** The last `limit` bars, oldest first, as the chart draws them; undefined for a symbol not kept. */
   last(symbol: string, limit: number): ChartBar[] | undefined {
-    return this.lastBars(symbol, limit)?.map((b) => ({ time: b.time, open: b.open, high: b.high, low: b.low, close: b.close }));
+    return this.lastBars(symbol, limit)?.map((b) => ({
+      time: b.time,
+      open: b.open,
+      high: b.high,
+      low: b.low,
+      close: b.close,
+    }));
   }
 
   /** The last `limit` whole bars (volume and spread too), oldest first; undefined for a symbol not kept. */

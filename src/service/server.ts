@@ -9,7 +9,13 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AccountSession } from '../execution/accountSession.ts';
@@ -87,13 +93,19 @@ export interface ServerOptions {
   /** The account strip's figures (GET /api/account); absent: the route is not served. */
   account?: Omit<AccountRouteOptions, 'session'>;
   /** Recent closed bars of a symbol, oldest first (the price chart); undefined for an unknown symbol. */
-  recentBars?: (symbol: string, limit: number) => { time: number; open: number; high: number; low: number; close: number }[] | undefined;
+  recentBars?: (
+    symbol: string,
+    limit: number,
+  ) => { time: number; open: number; high: number; low: number; close: number }[] | undefined;
 }
-
 
 /** The rails' losses as shown: % to 2 decimals. */
 function lossesNow(r: AccountRisk) {
-  return { dailyLossPct: Math.round(r.dailyLossPct * 100) / 100, hourlyLossPct: Math.round(r.hourlyLossPct * 100) / 100, consecutiveStops: r.consecutiveStops ?? 0 };
+  return {
+    dailyLossPct: Math.round(r.dailyLossPct * 100) / 100,
+    hourlyLossPct: Math.round(r.hourlyLossPct * 100) / 100,
+    consecutiveStops: r.consecutiveStops ?? 0,
+  };
 }
 
 /** The header of the calls the server makes to itself (see inProcessKey). */
@@ -115,7 +127,6 @@ function sentToken(req: FastifyRequest): string {
 /** The header the dashboard's pages set on their fetches: their polling is budgeted apart from other callers. */
 export { PAGE_HEADER } from './access.ts';
 
-
 /**
  * Requests one keep-alive connection may carry: the answer to the last says `connection: close` and
  * the server closes it; the client goes on over a new connection. A busy client cannot hold one
@@ -125,20 +136,24 @@ export { PAGE_HEADER } from './access.ts';
  */
 export const MAX_REQUESTS_PER_SOCKET = 1000;
 
-
 export async function buildServer(options: ServerOptions) {
   // A secret of this process for the calls it makes to itself (the MCP tools'): never sent anywhere.
   const inProcessKey = randomBytes(24).toString('base64url');
-  const hosts = new HostAllowList(options.hosts ?? { boundHost: '127.0.0.1', allowedHosts: [], tls: options.https !== undefined });
+  const hosts = new HostAllowList(
+    options.hosts ?? { boundHost: '127.0.0.1', allowedHosts: [], tls: options.https !== undefined },
+  );
   /** Why a request's token does not open a guarded endpoint ('' when it does). */
   const tokenProblem = (req: FastifyRequest): string => {
     const sent = sentToken(req);
     if (sent === '') return 'this endpoint needs the API token: Authorization: Bearer <token>';
     return tokenMatches(sent, options.token) ? '' : 'the API token is not valid';
   };
-  const unauthorized = (reply: FastifyReply, why: string) => reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: why });
+  const unauthorized = (reply: FastifyReply, why: string) =>
+    reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: why });
   /** Whether a request's path and method need the token: every route other than a read does, and beyond loopback the reads too. */
-  const guarded = (method: string, path: string): boolean => (method !== 'GET' && method !== 'HEAD') || (options.readsNeedToken === true && (path.startsWith('/api/') || path === '/metrics'));
+  const guarded = (method: string, path: string): boolean =>
+    (method !== 'GET' && method !== 'HEAD') ||
+    (options.readsNeedToken === true && (path.startsWith('/api/') || path === '/metrics'));
 
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
@@ -167,7 +182,11 @@ export async function buildServer(options: ServerOptions) {
     // guarded endpoint without the token is 401, so neither learns how the route reads its URL.
     frameworkErrors: (err, req, reply) => {
       const r = reply as FastifyReply;
-      const why = hosts.refusal({ host: req.headers.host, origin: req.headers.origin }, req.socket.localAddress, req.socket.localPort);
+      const why = hosts.refusal(
+        { host: req.headers.host, origin: req.headers.origin },
+        req.socket.localAddress,
+        req.socket.localPort,
+      );
       if (why !== '') {
         void r.code(403).send({ error: 'forbidden', message: why });
         return;
@@ -177,7 +196,15 @@ export async function buildServer(options: ServerOptions) {
         void unauthorized(r, noToken);
         return;
       }
-      void r.code(400).send({ error: 'bad_request', message: err.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (a malformed percent-encoding)' : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the request is not valid' });
+      void r.code(400).send({
+        error: 'bad_request',
+        message:
+          err.code === 'FST_ERR_BAD_URL'
+            ? 'the URL is not valid (a malformed percent-encoding)'
+            : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+              ? 'a path parameter is too long'
+              : 'the request is not valid',
+      });
     },
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -204,7 +231,11 @@ export async function buildServer(options: ServerOptions) {
   // calls: one bucket of their own, whatever floods the others), the dashboard's pages (their polling
   // and live stream, several tabs at once), and every other caller per address. Unknown routes count
   // too: the limit is an app-wide onRequest hook, which runs for 404s as well.
-  const limits = { token: options.tokenRateLimitPerMinute ?? 6000, pages: options.pagesRateLimitPerMinute ?? 6000, others: options.rateLimitPerMinute ?? 1200 };
+  const limits = {
+    token: options.tokenRateLimitPerMinute ?? 6000,
+    pages: options.pagesRateLimitPerMinute ?? 6000,
+    others: options.rateLimitPerMinute ?? 1200,
+  };
   const bucketOf = (req: FastifyRequest): keyof typeof limits => {
     const sent = sentToken(req);
     if (sent !== '' && tokenMatches(sent, options.token)) return 'token';
@@ -212,7 +243,12 @@ export async function buildServer(options: ServerOptions) {
     const path = req.url.split('?')[0] ?? '';
     // A page's fetches carry PAGE_HEADER; its live stream (EventSource sets no header) and the pages
     // and their files themselves are the dashboard's too.
-    if (req.headers[PAGE_HEADER] !== undefined || path === '/api/events' || !(path.startsWith('/api/') || path === '/metrics' || path.startsWith('/docs') || path === '/openapi.json')) return 'pages';
+    if (
+      req.headers[PAGE_HEADER] !== undefined ||
+      path === '/api/events' ||
+      !(path.startsWith('/api/') || path === '/metrics' || path.startsWith('/docs') || path === '/openapi.json')
+    )
+      return 'pages';
     return 'others';
   };
   await app.register(fastifyRateLimit, {
@@ -224,8 +260,14 @@ export async function buildServer(options: ServerOptions) {
     },
     max: (_req, key) => limits[key === 'token' ? 'token' : key.startsWith('pages:') ? 'pages' : 'others'],
     errorResponseBuilder: (req, ctx) => {
-      const who = { token: 'with the API token', pages: "from the dashboard's pages", others: 'from this address without the API token' }[bucketOf(req)];
-      return new RateLimitedError(`${ctx.max} requests per minute ${who}; retry in ${Math.max(1, Math.ceil(ctx.ttl / 1000))} s`);
+      const who = {
+        token: 'with the API token',
+        pages: "from the dashboard's pages",
+        others: 'from this address without the API token',
+      }[bucketOf(req)];
+      return new RateLimitedError(
+        `${ctx.max} requests per minute ${who}; retry in ${Math.max(1, Math.ceil(ctx.ttl / 1000))} s`,
+      );
     },
   });
   app.addHook('onRequest', app.rateLimit());
@@ -262,18 +304,29 @@ export async function buildServer(options: ServerOptions) {
 
   api.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
-  api.get('/api/health', { schema: { operationId: 'getHealth', summary: 'healthy / degraded / idle with the reasons (503 when degraded)', response: { 200: healthSchema, 503: healthSchema } } }, (_req, reply) => {
-    const h = session.health();
-    reply.code(h.status === 'degraded' ? 503 : 200);
-    return healthJson(h);
-  });
+  api.get(
+    '/api/health',
+    {
+      schema: {
+        operationId: 'getHealth',
+        summary: 'healthy / degraded / idle with the reasons (503 when degraded)',
+        response: { 200: healthSchema, 503: healthSchema },
+      },
+    },
+    (_req, reply) => {
+      const h = session.health();
+      reply.code(h.status === 'degraded' ? 503 : 200);
+      return healthJson(h);
+    },
+  );
 
   api.get(
     '/api/positions',
     {
       schema: {
         operationId: 'listPositions',
-        summary: 'open positions under management with their exit plan and DTMS state, by ticket; a full page has a Link header (rel="next") to the next one (after=<last ticket>)',
+        summary:
+          'open positions under management with their exit plan and DTMS state, by ticket; a full page has a Link header (rel="next") to the next one (after=<last ticket>)',
         querystring: positionsPageQuery,
         response: { 200: z.array(positionSchema) },
       },
@@ -288,7 +341,14 @@ export async function buildServer(options: ServerOptions) {
 
   api.get(
     '/api/positions/:ticket',
-    { schema: { operationId: 'getPosition', summary: 'one position with its exit plan and DTMS state (404 for a closed one names its closed trades)', params: ticketParams, response: { 200: positionSchema, 404: positionNotFoundSchema } } },
+    {
+      schema: {
+        operationId: 'getPosition',
+        summary: 'one position with its exit plan and DTMS state (404 for a closed one names its closed trades)',
+        params: ticketParams,
+        response: { 200: positionSchema, 404: positionNotFoundSchema },
+      },
+    },
     (req, reply) => {
       const t = req.params.ticket;
       const v = views.position(t);
@@ -296,7 +356,11 @@ export async function buildServer(options: ServerOptions) {
       if (v === null) {
         if (store.closedTradesOf(t).length === 0) return notFound(reply, t);
         reply.code(404);
-        return { error: 'not_found', message: `position ${t} is closed (no longer under management): its closed trade is at ${closedTradePath(t)}`, closed: closedTradePath(t) };
+        return {
+          error: 'not_found',
+          message: `position ${t} is closed (no longer under management): its closed trade is at ${closedTradePath(t)}`,
+          closed: closedTradePath(t),
+        };
       }
       sendJson(reply, v);
       return undefined;
@@ -309,7 +373,7 @@ export async function buildServer(options: ServerOptions) {
       schema: {
         operationId: 'positionHistory',
         summary:
-          "a ticket's latest decisions (or those before=<seq>), oldest first, with their reasons; each names its lifetime (a ticket the venue reused for a later position has one history per lifetime); a full page has a Link header (rel=\"next\") to the older one",
+          'a ticket\'s latest decisions (or those before=<seq>), oldest first, with their reasons; each names its lifetime (a ticket the venue reused for a later position has one history per lifetime); a full page has a Link header (rel="next") to the older one',
         params: ticketParams,
         querystring: decisionsPageQuery,
         response: { 200: z.array(decisionSchema), 404: errorSchema },
@@ -321,7 +385,12 @@ export async function buildServer(options: ServerOptions) {
       // The bare ticket: the rows of a store older than lifetimes.
       const ofTicket = () => ({ positionIds: [t, ...store.lifetimesOf(t).map((l) => l.key)] });
       const page = journal.page(`ticket:${t}`, ofTicket, limit, before);
-      if (page.count === 0 && session.managedKey(t) === undefined && (before === undefined || journal.page(`ticket:${t}`, ofTicket, 1).count === 0)) return notFound(reply, t);
+      if (
+        page.count === 0 &&
+        session.managedKey(t) === undefined &&
+        (before === undefined || journal.page(`ticket:${t}`, ofTicket, 1).count === 0)
+      )
+        return notFound(reply, t);
       sendDecisions(reply, `/api/positions/${encodeURIComponent(t)}/decisions`, page, limit);
       return undefined;
     },
@@ -332,12 +401,19 @@ export async function buildServer(options: ServerOptions) {
     {
       schema: {
         operationId: 'recentDecisions',
-        summary: 'the latest decisions of every position (or those before=<seq>), oldest first; a full page has a Link header (rel="next") to the older one',
+        summary:
+          'the latest decisions of every position (or those before=<seq>), oldest first; a full page has a Link header (rel="next") to the older one',
         querystring: decisionsPageQuery,
         response: { 200: z.array(decisionSchema) },
       },
     },
-    (req, reply) => sendDecisions(reply, '/api/decisions/recent', journal.page('all', () => null, req.query.limit, req.query.before), req.query.limit),
+    (req, reply) =>
+      sendDecisions(
+        reply,
+        '/api/decisions/recent',
+        journal.page('all', () => null, req.query.limit, req.query.before),
+        req.query.limit,
+      ),
   );
 
   for (const enabled of [true, false]) {
@@ -347,7 +423,9 @@ export async function buildServer(options: ServerOptions) {
         onRequest: requireToken,
         schema: {
           operationId: enabled ? 'enableExits' : 'disableExits',
-          summary: enabled ? "turn a position's intelligent exits on" : "turn a position's intelligent exits off (DTMS keeps defending it: the answer says so; .../dtms/disable takes it out of DTMS's hands)",
+          summary: enabled
+            ? "turn a position's intelligent exits on"
+            : "turn a position's intelligent exits off (DTMS keeps defending it: the answer says so; .../dtms/disable takes it out of DTMS's hands)",
           ...(enabled ? { description: actionNotes(session.engine.config).breakeven } : {}),
           security: [{ bearer: [] }],
           params: ticketParams,
@@ -360,7 +438,7 @@ export async function buildServer(options: ServerOptions) {
         if (done === null) return notFound(reply, t);
         // Exits and DTMS are switched apart: the answer says what still acts on the position.
         const defends = dtmsDefends(session, t);
-        const message = `intelligent exits ${enabled ? 'on' : 'off'}; ${defends ? (enabled ? 'DTMS defends this position too' : `DTMS still defends this position; POST /api/positions/${t}/dtms/disable to take it out of DTMS's hands`) : "DTMS does not defend this position"}`;
+        const message = `intelligent exits ${enabled ? 'on' : 'off'}; ${defends ? (enabled ? 'DTMS defends this position too' : `DTMS still defends this position; POST /api/positions/${t}/dtms/disable to take it out of DTMS's hands`) : 'DTMS does not defend this position'}`;
         req.log.info({ ticket: t, enabled, dtmsDefends: defends }, 'intelligent exits switched through the API');
         return { ticket: t, enabled, dtmsDefends: defends, message };
       },
@@ -373,26 +451,50 @@ export async function buildServer(options: ServerOptions) {
   registerTradeRoutes(app, { store });
   if (options.account) registerAccountRoutes(app, { ...options.account, session });
   if (options.proposals) registerProposalRoutes(app, { book: options.proposals, requireToken });
-  if (options.mcp === true) registerMcpRoute(app, { token: options.token, version: options.version, requireToken, inProcess: { header: IN_PROCESS_HEADER, key: inProcessKey } });
+  if (options.mcp === true)
+    registerMcpRoute(app, {
+      token: options.token,
+      version: options.version,
+      requireToken,
+      inProcess: { header: IN_PROCESS_HEADER, key: inProcessKey },
+    });
 
   api.get(
     '/api/config',
     {
       onRequest: requireToken,
-      schema: { operationId: 'getConfig', summary: 'the config Warden runs with, the defaults filled in, secrets hidden', security: [{ bearer: [] }], response: { 200: z.record(z.string(), z.unknown()), 401: errorSchema } },
+      schema: {
+        operationId: 'getConfig',
+        summary: 'the config Warden runs with, the defaults filled in, secrets hidden',
+        security: [{ bearer: [] }],
+        response: { 200: z.record(z.string(), z.unknown()), 401: errorSchema },
+      },
     },
     () => redactedConfig(session.engine.config) as unknown as Record<string, unknown>,
   );
 
   api.get(
     '/api/dtms/trade/:ticket',
-    { schema: { operationId: 'getDtmsTrade', summary: "a trade's DTMS state, score, warnings and actions (the seed's JSON)", params: ticketParams, response: { 200: dtmsTradeSchema, 404: dtmsTradeNotFoundSchema } } },
+    {
+      schema: {
+        operationId: 'getDtmsTrade',
+        summary: "a trade's DTMS state, score, warnings and actions (the seed's JSON)",
+        params: ticketParams,
+        response: { 200: dtmsTradeSchema, 404: dtmsTradeNotFoundSchema },
+      },
+    },
     (req, reply) => {
       const v = views.dtmsTrade(req.params.ticket);
       if (v === null) {
         const message = `no position ${req.params.ticket} under management`;
         reply.code(404);
-        return { error: 'not_found' as const, message, success: false as const, summary: `Trade ${req.params.ticket} not found`, trade_info: null };
+        return {
+          error: 'not_found' as const,
+          message,
+          success: false as const,
+          summary: `Trade ${req.params.ticket} not found`,
+          trade_info: null,
+        };
       }
       sendJson(reply, v);
       return undefined;
@@ -401,7 +503,14 @@ export async function buildServer(options: ServerOptions) {
 
   api.get(
     '/api/positions/:ticket/stops',
-    { schema: { operationId: 'stopPath', summary: "a position's stop over time: the initial stop, then every applied move", params: ticketParams, response: { 200: stopPathSchema, 404: errorSchema } } },
+    {
+      schema: {
+        operationId: 'stopPath',
+        summary: "a position's stop over time: the initial stop, then every applied move",
+        params: ticketParams,
+        response: { 200: stopPathSchema, 404: errorSchema },
+      },
+    },
     (req, reply) => {
       const v = views.stopPath(req.params.ticket);
       if (v === null) return notFound(reply, req.params.ticket);
@@ -412,7 +521,15 @@ export async function buildServer(options: ServerOptions) {
 
   api.get(
     '/api/market/:symbol/bars',
-    { schema: { operationId: 'recentBars', summary: 'recent closed M1 bars of a symbol, oldest first', params: symbolParams, querystring: limitQuery, response: { 200: z.array(barSchema), 404: errorSchema } } },
+    {
+      schema: {
+        operationId: 'recentBars',
+        summary: 'recent closed M1 bars of a symbol, oldest first',
+        params: symbolParams,
+        querystring: limitQuery,
+        response: { 200: z.array(barSchema), 404: errorSchema },
+      },
+    },
     (req, reply) => {
       const { symbol } = req.params;
       const { limit } = req.query;
@@ -420,7 +537,13 @@ export async function buildServer(options: ServerOptions) {
       const json = views.memo(`bars:${symbol}:${limit}`, () => {
         const bars = options.recentBars?.(symbol, limit);
         // Bar.time stays epoch ms (the one time of the API that is not ISO): the chart library takes it so.
-        return bars === undefined ? null : Buffer.from(JSON.stringify(bars.map((b) => ({ time: b.time, open: b.open, high: b.high, low: b.low, close: b.close }))));
+        return bars === undefined
+          ? null
+          : Buffer.from(
+              JSON.stringify(
+                bars.map((b) => ({ time: b.time, open: b.open, high: b.high, low: b.low, close: b.close })),
+              ),
+            );
       });
       if (json === null) {
         reply.code(404);
@@ -431,42 +554,77 @@ export async function buildServer(options: ServerOptions) {
     },
   );
 
-  api.get('/api/dtms/engine', { schema: { operationId: 'getDtmsEngine', summary: "DTMS's cadence, score thresholds and safety rails, and its counters", response: { 200: dtmsEngineSchema } } }, () => {
-    const d = session.engine.config.dtms;
-    return {
-      enabled: d.enabled,
-      deepCheckSec: d.deepCheckSec,
-      fastCheckSec: d.fastCheckSec,
-      hedgedFastCheckSec: d.hedgedFastCheckSec,
-      cooldownSec: d.cooldownSec,
-      scores: { ...d.scores },
-      rails: { dailyLossLimitPct: d.dailyLossLimitPct, hourlyLossLimitPct: d.hourlyLossLimitPct, maxConsecutiveStops: d.maxConsecutiveStops, spreadSpikeFactor: d.spreadSpikeFactor, staleDataSec: d.staleDataSec },
-      losses: lossesNow(session.engine.accountRisk),
-      deepChecks: session.engine.deepChecks,
-      positions: session.engine.openPositions,
-      hedges: session.engine.hedgeIds().length,
-    };
-  });
+  api.get(
+    '/api/dtms/engine',
+    {
+      schema: {
+        operationId: 'getDtmsEngine',
+        summary: "DTMS's cadence, score thresholds and safety rails, and its counters",
+        response: { 200: dtmsEngineSchema },
+      },
+    },
+    () => {
+      const d = session.engine.config.dtms;
+      return {
+        enabled: d.enabled,
+        deepCheckSec: d.deepCheckSec,
+        fastCheckSec: d.fastCheckSec,
+        hedgedFastCheckSec: d.hedgedFastCheckSec,
+        cooldownSec: d.cooldownSec,
+        scores: { ...d.scores },
+        rails: {
+          dailyLossLimitPct: d.dailyLossLimitPct,
+          hourlyLossLimitPct: d.hourlyLossLimitPct,
+          maxConsecutiveStops: d.maxConsecutiveStops,
+          spreadSpikeFactor: d.spreadSpikeFactor,
+          staleDataSec: d.staleDataSec,
+        },
+        losses: lossesNow(session.engine.accountRisk),
+        deepChecks: session.engine.deepChecks,
+        positions: session.engine.openPositions,
+        hedges: session.engine.hedgeIds().length,
+      };
+    },
+  );
 
-  api.get('/api/dtms/status', { schema: { operationId: 'getDtmsStatus', summary: 'DTMS over the account: positions per state, hedges, deep checks', response: { 200: dtmsStatusSchema } } }, () => views.dtmsStatus());
+  api.get(
+    '/api/dtms/status',
+    {
+      schema: {
+        operationId: 'getDtmsStatus',
+        summary: 'DTMS over the account: positions per state, hedges, deep checks',
+        response: { 200: dtmsStatusSchema },
+      },
+    },
+    () => views.dtmsStatus(),
+  );
 
   api.get(
     '/api/dtms/actions',
     {
       schema: {
         operationId: 'getDtmsActions',
-        summary: 'the latest DTMS decisions (transitions, actions, holds), or those before=<seq>, oldest first; a full page has a Link header (rel="next") to the older one',
+        summary:
+          'the latest DTMS decisions (transitions, actions, holds), or those before=<seq>, oldest first; a full page has a Link header (rel="next") to the older one',
         querystring: decisionsPageQuery,
         response: { 200: z.array(decisionSchema) },
       },
     },
-    (req, reply) => sendDecisions(reply, '/api/dtms/actions', journal.page('rule:dtms', () => ({ rule: 'dtms' }), req.query.limit, req.query.before), req.query.limit),
+    (req, reply) =>
+      sendDecisions(
+        reply,
+        '/api/dtms/actions',
+        journal.page('rule:dtms', () => ({ rule: 'dtms' }), req.query.limit, req.query.before),
+        req.query.limit,
+      ),
   );
 
-
-
   if (options.hub) registerEventStream(app, options.hub);
-  registerMetrics(app, { session, journalHead: () => views.journalHead(), ...(options.metrics ? { metrics: options.metrics } : {}) });
+  registerMetrics(app, {
+    session,
+    journalHead: () => views.journalHead(),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
   await registerDashboard(app);
   return app;
 }

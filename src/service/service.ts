@@ -104,7 +104,10 @@ function apiToken(given: string | undefined, file: string, log: Logger): { token
       const mode = statSync(file).mode & 0o777;
       if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
         chmodSync(file, 0o600);
-        log.warn({ file, was: mode.toString(8) }, `the API token file was readable by others (mode ${mode.toString(8)}): now 600; anyone who read it can act on the account, so delete it to make a new token`);
+        log.warn(
+          { file, was: mode.toString(8) },
+          `the API token file was readable by others (mode ${mode.toString(8)}): now 600; anyone who read it can act on the account, so delete it to make a new token`,
+        );
       }
       return { token: t, file };
     }
@@ -119,7 +122,12 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const { store, log } = o;
   // Refused before anything opens: no venue connected, no store touched, for a start that cannot serve.
   const svc = o.config.service;
-  const exposed = exposureRefusal({ host: svc.host, explicitToken: o.token !== undefined, tls: svc.tls !== undefined, behindProxy: svc.behindProxy });
+  const exposed = exposureRefusal({
+    host: svc.host,
+    explicitToken: o.token !== undefined,
+    tls: svc.tls !== undefined,
+    behindProxy: svc.behindProxy,
+  });
   if (exposed !== '') throw new ServiceSetupError(exposed);
   const https = svc.tls === undefined ? undefined : readTls(svc.tls);
   const configured = o.broker ?? brokerFromConfig(o.config, o.env ?? process.env);
@@ -154,9 +162,20 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       configured.paper.restore(stored.account);
       marketTime = stored.market.clock;
       resumed = true;
-      log.info({ played: stored.market.position, marketTime: new Date(marketTime).toISOString(), positions: stored.account.symbols.reduce((n, s) => n + s.broker.book.length, 0) }, 'paper account: going on where it stopped');
+      log.info(
+        {
+          played: stored.market.position,
+          marketTime: new Date(marketTime).toISOString(),
+          positions: stored.account.symbols.reduce((n, s) => n + s.broker.book.length, 0),
+        },
+        'paper account: going on where it stopped',
+      );
     } else {
-      if (stored !== null) log.warn({ differs }, `the stored paper account was made with other market settings (${differs}): a new paper account`);
+      if (stored !== null)
+        log.warn(
+          { differs },
+          `the stored paper account was made with other market settings (${differs}): a new paper account`,
+        );
       market = new PaperMarket({ symbols, seed: m.seed, start, warmupMinutes: m.warmupMinutes });
       history = market.warmup();
     }
@@ -168,13 +187,20 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const digits = new Map(instruments.map((i) => [i.symbol, i.digits]));
   const eventOptions = { priceDigits: (symbol: string) => digits.get(symbol) };
   const hub = new EventHub();
-  const recent = new RecentBars(instruments.map((i) => i.symbol), KEPT_HISTORY);
+  const recent = new RecentBars(
+    instruments.map((i) => i.symbol),
+    KEPT_HISTORY,
+  );
   for (const [symbol, bars] of history) for (const b of bars.slice(-KEPT_HISTORY)) recent.add(symbol, b);
   const paper = configured.paper;
   const paperMarket = market;
   // Shadow mode: decided and recorded, nothing sent; the would-be positions go on from the store.
   const shadow = config.broker.mode === 'shadow' ? new ShadowBook(configured.symbols, store.shadowBook()) : undefined;
-  if (shadow) log.warn({ shadowed: shadow.shadowed(), promoted: configured.symbols.filter((s) => !shadow.shadows(s)) }, 'shadow mode: decisions are recorded and nothing is sent');
+  if (shadow)
+    log.warn(
+      { shadowed: shadow.shadowed(), promoted: configured.symbols.filter((s) => !shadow.shadows(s)) },
+      'shadow mode: decisions are recorded and nothing is sent',
+    );
   // Each position the venue closes becomes a closed trade, recorded off the engine's step.
   const closedTrades = new ClosedTradeRecorder({ store, venue: configured.broker, instruments, clock, log });
   const session = new AccountSession({
@@ -193,14 +219,32 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
           alongside: (s: WardenStore) =>
             s.savePaperAccount({
               account: paper.snapshot(),
-              market: { seed: m.seed, symbols: [...configured.symbols], start, warmupMinutes: m.warmupMinutes, position: paperMarket.position, clock: marketTime },
+              market: {
+                seed: m.seed,
+                symbols: [...configured.symbols],
+                start,
+                warmupMinutes: m.warmupMinutes,
+                position: paperMarket.position,
+                clock: marketTime,
+              },
             }),
         }
       : {}),
     onDecision: (r) => {
       const e = eventFromDecision(r, eventOptions);
       if (e !== null) notifier.notify(e);
-      if (hub.clients > 0) hub.publish('decision', { time: apiTime(r.time), positionId: ticketOfKey(r.positionId), lifetime: r.positionId, symbol: r.symbol, rule: r.rule, outcome: r.outcome, reason: r.reason, dtmsState: r.dtmsState, note: r.note });
+      if (hub.clients > 0)
+        hub.publish('decision', {
+          time: apiTime(r.time),
+          positionId: ticketOfKey(r.positionId),
+          lifetime: r.positionId,
+          symbol: r.symbol,
+          rule: r.rule,
+          outcome: r.outcome,
+          reason: r.reason,
+          dtmsState: r.dtmsState,
+          note: r.note,
+        });
     },
   });
   if (paper) {
@@ -222,12 +266,26 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   }
   closedTrades.recover();
   if (started.closedWhileAway.length > 0) {
-    if (paper && !resumed) log.info({ positions: started.closedWhileAway }, 'positions in the store are not in the new paper account: let go');
-    else log.info({ positions: started.closedWhileAway }, 'positions in the store were closed at the broker while Warden was away');
+    if (paper && !resumed)
+      log.info(
+        { positions: started.closedWhileAway },
+        'positions in the store are not in the new paper account: let go',
+      );
+    else
+      log.info(
+        { positions: started.closedWhileAway },
+        'positions in the store were closed at the broker while Warden was away',
+      );
   }
   // The account strip: a real venue is asked at most every 10 s however many pages poll; the paper
   // account is read on every ask (it costs nothing, and its played market moves faster than that).
-  const figures = new AccountFigures({ broker: configured.broker, clock, wallClock, refreshMs: paper ? 0 : ACCOUNT_REFRESH_MS, log });
+  const figures = new AccountFigures({
+    broker: configured.broker,
+    clock,
+    wallClock,
+    refreshMs: paper ? 0 : ACCOUNT_REFRESH_MS,
+    log,
+  });
   // DTMS's loss rails see the account's losses, refreshed after steps at most once a minute of the session's clock.
   const risk = new AccountRiskFeed({ figures, store, engine: session.engine, clock, everyMs: 60_000, log });
   await risk.refresh();
@@ -240,7 +298,13 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       const e = eventFromExecution(r, at, eventOptions);
       if (e !== null) notifier.notify(e);
     }
-    if (hub.clients > 0) hub.publish('step', { symbol, time: apiTime(at), positions: session.engine.openPositions, intents: report.intents.map((r) => ({ id: r.intent.id, outcome: r.outcome })) });
+    if (hub.clients > 0)
+      hub.publish('step', {
+        symbol,
+        time: apiTime(at),
+        positions: session.engine.openPositions,
+        intents: report.intents.map((r) => ({ id: r.intent.id, outcome: r.outcome })),
+      });
   };
   const onBar = (symbol: string, bar: Bar) => recent.add(symbol, bar);
   const loop: MarketLoop =
@@ -259,7 +323,19 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
           onBar,
           onStep,
         })
-      : new BrokerFeed({ broker: configured.broker, session, symbols: configured.symbols, pollMs: config.broker.pollSec * 1000, clock: wallClock, log, onBar, onStep }, history);
+      : new BrokerFeed(
+          {
+            broker: configured.broker,
+            session,
+            symbols: configured.symbols,
+            pollMs: config.broker.pollSec * 1000,
+            clock: wallClock,
+            log,
+            onBar,
+            onStep,
+          },
+          history,
+        );
   session.setLagSource(() => loop.lag());
   // Between bars a real account's stops are decided on quotes too; the played market has none.
   const quotes =
@@ -280,7 +356,10 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     session.setQuoteProblems(() => quotes.problems());
     await quotes.open();
   }
-  const dtms = describeDtmsScope(config.dtms, { hedging: instruments.some((i) => i.hedging), byAccount: keysByAccount(o.config).includes('dtms.actions.openPositions') });
+  const dtms = describeDtmsScope(config.dtms, {
+    hedging: instruments.some((i) => i.hedging),
+    byAccount: keysByAccount(o.config).includes('dtms.actions.openPositions'),
+  });
   log.info({ dtmsEnabled: config.dtms.enabled, openPositions: config.dtms.actions.openPositions }, dtms);
   const { token, file } = apiToken(o.token, o.tokenFile, log);
   const app = await buildServer({
@@ -306,10 +385,25 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
         failed += c.failed;
         dropped += c.dropped;
       }
-      return { bars_played: loop.played, sse_clients: hub.clients, notifications_sent: sent, notifications_failed: failed, notifications_dropped: dropped };
-    }, hub, recentBars: (symbol, limit) => recent.last(symbol, limit),
+      return {
+        bars_played: loop.played,
+        sse_clients: hub.clients,
+        notifications_sent: sent,
+        notifications_failed: failed,
+        notifications_dropped: dropped,
+      };
+    },
+    hub,
+    recentBars: (symbol, limit) => recent.last(symbol, limit),
     account: { figures, venue: configured.kind, account: configured.describe, clock, wallClock },
-    proposals: new ProposalBook({ session, store, bars: (symbol) => recent.lastBars(symbol, KEPT_HISTORY), approval: config.proposals.approval, version: o.version, clock }),
+    proposals: new ProposalBook({
+      session,
+      store,
+      bars: (symbol) => recent.lastBars(symbol, KEPT_HISTORY),
+      approval: config.proposals.approval,
+      version: o.version,
+      clock,
+    }),
     mcp: svc.mcp,
   });
   try {
@@ -324,11 +418,17 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.service.port;
   // A wildcard bind is reached on an address of the machine: the printed URL names loopback's.
-  const bound = config.service.host === '0.0.0.0' ? '127.0.0.1' : config.service.host === '::' ? '::1' : config.service.host;
+  const bound =
+    config.service.host === '0.0.0.0' ? '127.0.0.1' : config.service.host === '::' ? '::1' : config.service.host;
   const host = bound.includes(':') ? `[${bound}]` : bound;
   void loop.run().catch((err: unknown) => log.error({ err }, 'the engine loop stopped on an error'));
   void quotes?.run().catch((err: unknown) => log.error({ err }, 'the quote feed stopped on an error'));
-  const commands = createTelegramCommands(notify, log, { session, store, version: o.version, account: configured.describe, paper: paper !== null, clock, figures }, wallClock);
+  const commands = createTelegramCommands(
+    notify,
+    log,
+    { session, store, version: o.version, account: configured.describe, paper: paper !== null, clock, figures },
+    wallClock,
+  );
   commands?.start();
   let stopped = false;
   return {
@@ -382,7 +482,11 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
  * serves); M1 covers the time after them. A timeframe the venue refuses is left to the M1 bars and the
  * readiness report says what it lacks.
  */
-async function openVenue(c: ConfiguredBroker, config: WardenConfig, log: Logger): Promise<{ instruments: Instrument[]; history: Map<string, Bar[]>; warm: Map<string, TimeframeHistory> }> {
+async function openVenue(
+  c: ConfiguredBroker,
+  config: WardenConfig,
+  log: Logger,
+): Promise<{ instruments: Instrument[]; history: Map<string, Bar[]>; warm: Map<string, TimeframeHistory> }> {
   try {
     const mode = await c.broker.accountMode();
     const instruments: Instrument[] = [];
@@ -398,7 +502,10 @@ async function openVenue(c: ConfiguredBroker, config: WardenConfig, log: Logger)
         try {
           h[tf] = await c.broker.candles(s, tf, n);
         } catch (err) {
-          log.warn({ symbol: s, timeframe: tf, err: err instanceof Error ? err.message : String(err) }, `no ${tf} history from the broker: those features build from M1 bars`);
+          log.warn(
+            { symbol: s, timeframe: tf, err: err instanceof Error ? err.message : String(err) },
+            `no ${tf} history from the broker: those features build from M1 bars`,
+          );
         }
       }
       warm.set(s, h);
@@ -408,13 +515,21 @@ async function openVenue(c: ConfiguredBroker, config: WardenConfig, log: Logger)
         // The account answers (mode and rules were read) but gives no history (MetaApi documents
         // historical candles as unavailable on some account types): the features warm up from the
         // live bars instead, and the rules that need them wait until then.
-        log.warn({ symbol: s, err: err instanceof Error ? err.message : String(err) }, 'no bar history from the broker: the features warm up from live bars');
+        log.warn(
+          { symbol: s, err: err instanceof Error ? err.message : String(err) },
+          'no bar history from the broker: the features warm up from live bars',
+        );
         history.set(s, []);
       }
     }
     for (const [s, bars] of history) warm.get(s)!.M1 = bars;
-    const perTimeframe = [...warm.values()].map((h) => Object.fromEntries(Object.entries(h).map(([tf, b]) => [tf, b.length])));
-    log.info({ broker: c.describe, mode, symbols: c.symbols, bars: perTimeframe, historyMs: Date.now() - began }, 'connected to the broker');
+    const perTimeframe = [...warm.values()].map((h) =>
+      Object.fromEntries(Object.entries(h).map(([tf, b]) => [tf, b.length])),
+    );
+    log.info(
+      { broker: c.describe, mode, symbols: c.symbols, bars: perTimeframe, historyMs: Date.now() - began },
+      'connected to the broker',
+    );
     return { instruments, history, warm };
   } catch (err) {
     await c.broker.close?.();
@@ -428,7 +543,9 @@ function readTls(tls: { cert: string; key: string }): { cert: Buffer; key: Buffe
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new ServiceSetupError(`cannot read ${field} (${file}): ${err instanceof Error ? err.message : String(err)}`);
+      throw new ServiceSetupError(
+        `cannot read ${field} (${file}): ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   };
   return { cert: read(tls.cert, 'service.tls.cert'), key: read(tls.key, 'service.tls.key') };
@@ -438,10 +555,16 @@ function readTls(tls: { cert: string; key: string }): { cert: Buffer; key: Buffe
 const KEPT_HISTORY = 2000;
 
 /** Why a stored paper account cannot go on under the current settings ('' when it can). */
-function paperSettingsDiffer(stored: StoredPaperAccount, seed: number, symbols: readonly string[], warmupMinutes: number): string {
+function paperSettingsDiffer(
+  stored: StoredPaperAccount,
+  seed: number,
+  symbols: readonly string[],
+  warmupMinutes: number,
+): string {
   const had = stored.market.symbols.join(', ');
   if (had !== symbols.join(', ')) return `symbols ${had}, now ${symbols.join(', ')}`;
   if (stored.market.seed !== seed) return `seed ${stored.market.seed}, now ${seed}`;
-  if (stored.market.warmupMinutes !== warmupMinutes) return `warm-up ${stored.market.warmupMinutes} min, now ${warmupMinutes}`;
+  if (stored.market.warmupMinutes !== warmupMinutes)
+    return `warm-up ${stored.market.warmupMinutes} min, now ${warmupMinutes}`;
   return '';
 }

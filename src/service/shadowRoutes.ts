@@ -11,7 +11,8 @@ import { shadowScoreView } from './views.ts';
 /** The shadow report of a session as the API answers it: mode, symbols shadowed and promoted, totals and every position (times ISO). */
 export function shadowReport(session: AccountSession) {
   const book = session.shadow;
-  if (book === undefined) return { mode: 'live' as const, shadowed: [], promoted: [], totals: shadowTotals([]), positions: [] };
+  if (book === undefined)
+    return { mode: 'live' as const, shadowed: [], promoted: [], totals: shadowTotals([]), positions: [] };
   const scores = book.scores();
   const snap = book.snapshot();
   return {
@@ -23,7 +24,10 @@ export function shadowReport(session: AccountSession) {
   };
 }
 
-export function registerShadowRoutes(app: FastifyInstance, o: { session: AccountSession; requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void> }): void {
+export function registerShadowRoutes(
+  app: FastifyInstance,
+  o: { session: AccountSession; requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void> },
+): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { session, requireToken } = o;
 
@@ -32,7 +36,8 @@ export function registerShadowRoutes(app: FastifyInstance, o: { session: Account
     {
       schema: {
         operationId: 'shadowReport',
-        summary: 'shadow mode: per position, the stop and volume Warden would have had and the would-be result beside the actual one (R), with totals; mode live when nothing is shadowed',
+        summary:
+          'shadow mode: per position, the stop and volume Warden would have had and the would-be result beside the actual one (R), with totals; mode live when nothing is shadowed',
         response: { 200: shadowReportSchema },
       },
     },
@@ -45,7 +50,8 @@ export function registerShadowRoutes(app: FastifyInstance, o: { session: Account
       onRequest: requireToken,
       schema: {
         operationId: 'promoteShadow',
-        summary: "promote a symbol from shadow to live without a restart: its decisions are sent from now on, and its positions are managed afresh from the venue's stops (recorded as a decision)",
+        summary:
+          "promote a symbol from shadow to live without a restart: its decisions are sent from now on, and its positions are managed afresh from the venue's stops (recorded as a decision)",
         security: [{ bearer: [] }],
         body: promoteBody,
         response: { 200: promoteSchema, 401: errorSchema, 409: errorSchema },
@@ -59,7 +65,10 @@ export function registerShadowRoutes(app: FastifyInstance, o: { session: Account
         const shadowed = session.shadow?.shadowed() ?? [];
         return {
           error: 'conflict',
-          message: session.shadow === undefined ? 'the account is live (not started in shadow mode): nothing to promote' : `${symbol} is not shadowed (shadowed now: ${shadowed.join(', ') || 'none'})`,
+          message:
+            session.shadow === undefined
+              ? 'the account is live (not started in shadow mode): nothing to promote'
+              : `${symbol} is not shadowed (shadowed now: ${shadowed.join(', ') || 'none'})`,
         };
       }
       req.log.info({ symbol, positions: ended }, 'symbol promoted from shadow to live through the API');

@@ -7,10 +7,16 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ClosedTrade, WardenStore } from '../store/store.ts';
-import { closedLifetimeSchema, closedTradeQuery, closedTradeSchema, closedTradesQuery, errorSchema, ticketParams } from './apiSchemas.ts';
+import {
+  closedLifetimeSchema,
+  closedTradeQuery,
+  closedTradeSchema,
+  closedTradesQuery,
+  errorSchema,
+  ticketParams,
+} from './apiSchemas.ts';
 import { decisionJson } from './journalPages.ts';
 import { isoTime } from './views.ts';
-
 
 /** The trade page of a ticket (the dashboard's). */
 export const tradePage = (ticket: string): string => `/dtms/trade/${encodeURIComponent(ticket)}`;
@@ -52,7 +58,12 @@ function stopPath(store: WardenStore, t: ClosedTrade): { time: string; sl: numbe
   const stops: { time: string; sl: number; by: string }[] = [];
   if (t.initialSl !== null) stops.push({ time: isoTime(t.openTime), sl: t.initialSl, by: 'initial' });
   for (const i of store.intentsFor(t.key, { kind: 'move_stop', status: 'applied' })) {
-    if (i.intent.targetId === t.ticket) stops.push({ time: isoTime(i.intent.time), sl: i.intent.newSl, by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule });
+    if (i.intent.targetId === t.ticket)
+      stops.push({
+        time: isoTime(i.intent.time),
+        sl: i.intent.newSl,
+        by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule,
+      });
   }
   return stops;
 }
@@ -86,13 +97,28 @@ export function registerTradeRoutes(app: FastifyInstance, o: { store: WardenStor
         const t = store.closedTrade(after);
         if (t === null) {
           reply.code(400);
-          return { error: 'bad_request', message: `querystring.after: no closed trade ${after} (the cursor is the lifetime of the last trade received)` };
+          return {
+            error: 'bad_request',
+            message: `querystring.after: no closed trade ${after} (the cursor is the lifetime of the last trade received)`,
+          };
         }
         cursor = { closeTime: t.closeTime, key: t.key };
       }
-      const page = store.closedTradePage({ limit, ...(symbol !== undefined ? { symbol } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(cursor ? { after: cursor } : {}) });
+      const page = store.closedTradePage({
+        limit,
+        ...(symbol !== undefined ? { symbol } : {}),
+        ...(from !== undefined ? { from } : {}),
+        ...(to !== undefined ? { to } : {}),
+        ...(cursor ? { after: cursor } : {}),
+      });
       if (page.length === limit) {
-        linkNext(reply, '/api/trades/closed', { after: page.at(-1)!.key, limit, symbol, from: from === undefined ? undefined : isoTime(from), to: to === undefined ? undefined : isoTime(to) });
+        linkNext(reply, '/api/trades/closed', {
+          after: page.at(-1)!.key,
+          limit,
+          symbol,
+          from: from === undefined ? undefined : isoTime(from),
+          to: to === undefined ? undefined : isoTime(to),
+        });
       }
       return page.map(closedTradeJson);
     },
@@ -104,7 +130,7 @@ export function registerTradeRoutes(app: FastifyInstance, o: { store: WardenStor
       schema: {
         operationId: 'getClosedTrade',
         summary:
-          "a ticket's closed lifetimes, oldest first (a venue may reuse a ticket): each trade with its stop path and its latest decisions; a full page has a Link header (rel=\"next\") to the next one (after=<last lifetime>)",
+          'a ticket\'s closed lifetimes, oldest first (a venue may reuse a ticket): each trade with its stop path and its latest decisions; a full page has a Link header (rel="next") to the next one (after=<last lifetime>)',
         params: ticketParams,
         querystring: closedTradeQuery,
         response: { 200: z.array(closedLifetimeSchema), 400: errorSchema, 404: errorSchema },
@@ -123,11 +149,15 @@ export function registerTradeRoutes(app: FastifyInstance, o: { store: WardenStor
         start = all.findIndex((t) => t.key === after) + 1;
         if (start === 0) {
           reply.code(400);
-          return { error: 'bad_request', message: `querystring.after: ${after} is not a closed lifetime of ticket ${ticket}` };
+          return {
+            error: 'bad_request',
+            message: `querystring.after: ${after} is not a closed lifetime of ticket ${ticket}`,
+          };
         }
       }
       const page = all.slice(start, start + limit);
-      if (page.length === limit && start + limit < all.length) linkNext(reply, closedTradePath(ticket), { after: page.at(-1)!.key, limit, decisions });
+      if (page.length === limit && start + limit < all.length)
+        linkNext(reply, closedTradePath(ticket), { after: page.at(-1)!.key, limit, decisions });
       return page.map((t) => {
         const records = store.decisionPage({ positionIds: [t.key] }, { limit: decisions + 1 });
         const shown = records.slice(Math.max(0, records.length - decisions));
@@ -136,7 +166,10 @@ export function registerTradeRoutes(app: FastifyInstance, o: { store: WardenStor
           trade: closedTradeJson(t),
           stops: stopPath(store, t),
           decisions: shown.map(decisionJson),
-          olderDecisions: records.length > decisions && oldest !== undefined ? `/api/positions/${encodeURIComponent(ticket)}/decisions?before=${oldest.seq}&limit=${decisions}` : null,
+          olderDecisions:
+            records.length > decisions && oldest !== undefined
+              ? `/api/positions/${encodeURIComponent(ticket)}/decisions?before=${oldest.seq}&limit=${decisions}`
+              : null,
         };
       });
     },

@@ -16,7 +16,8 @@ import type { ShadowExit } from '../domain/shadowBookSnapshot.ts';
 import type { ShadowScore } from '../execution/shadowBook.ts';
 import type { StoredIntent, WardenStore } from '../store/store.ts';
 
-const known = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
+const known = (x: number | null | undefined): number | null =>
+  x === null || x === undefined || !Number.isFinite(x) ? null : x;
 const round = (x: number, digits: number): number | null => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
 
 /**
@@ -25,7 +26,8 @@ const round = (x: number, digits: number): number | null => (Number.isFinite(x) 
  */
 /** A time that is always known (a record's own stamp), as the API gives it. */
 export const isoTime = (t: number): string => new Date(t).toISOString();
-export const apiTime = (t: number | null | undefined): string | null => (t === null || t === undefined || !Number.isFinite(t) ? null : new Date(t).toISOString());
+export const apiTime = (t: number | null | undefined): string | null =>
+  t === null || t === undefined || !Number.isFinite(t) ? null : new Date(t).toISOString();
 
 /**
  * A position's open time as the API answers it: a venue that keeps none (Binance) gives 0, "not known"
@@ -131,7 +133,8 @@ export interface ExitView {
 }
 
 /** A shadow book's exit (epoch ms) as the API shows it. */
-export const exitView = (e: ShadowExit | null): ExitView | null => (e === null ? null : { time: apiTime(e.time), price: e.price, how: e.how, by: e.by });
+export const exitView = (e: ShadowExit | null): ExitView | null =>
+  e === null ? null : { time: apiTime(e.time), price: e.price, how: e.how, by: e.by };
 
 /** The shadow block of a venue ticket (null when its symbol is live or the book does not know it). */
 export function shadowViewOf(session: AccountSession, ticket: string, symbol: string): ShadowView | null {
@@ -139,7 +142,14 @@ export function shadowViewOf(session: AccountSession, ticket: string, symbol: st
   if (book === undefined || !book.shadows(symbol)) return null;
   const s = book.position(ticket);
   if (s === null) return null;
-  return { wouldBeSl: s.wouldBeSl ?? s.venueSl, wouldBeVolume: s.wouldBeVolume, decisions: s.decisions, wouldBeR: s.shadowR, actualR: s.actualR, wouldBeExit: exitView(s.shadowExit) };
+  return {
+    wouldBeSl: s.wouldBeSl ?? s.venueSl,
+    wouldBeVolume: s.wouldBeVolume,
+    decisions: s.decisions,
+    wouldBeR: s.shadowR,
+    actualR: s.actualR,
+    wouldBeExit: exitView(s.shadowExit),
+  };
 }
 
 /** The view of the position Warden manages now under the venue's `ticket` (null: none). */
@@ -160,12 +170,18 @@ export function positionView(session: AccountSession, key: string): PositionView
   const buy = pos.side === 'buy';
   const price = buy ? q.bid : q.ask;
   const move = buy ? price - pos.entryPrice : pos.entryPrice - price;
-  const ref = pos.tp !== null && Math.abs(pos.tp - pos.entryPrice) > 0 ? Math.abs(pos.tp - pos.entryPrice) : 2 * plan.risk;
+  const ref =
+    pos.tp !== null && Math.abs(pos.tp - pos.entryPrice) > 0 ? Math.abs(pos.tp - pos.entryPrice) : 2 * plan.risk;
   const def = engine.defence(key);
   const digits = inst?.digits ?? 5;
   const shadow = shadowViewOf(session, plan.ticket, pos.symbol);
-  const realized = realizedSoFar(wardenBook(tradingIntents(session.store, key), session.store.fillsOf(key), plan.ticket), pos.side, pos.entryPrice, inst?.contractSize ?? 1);
-  const venue = shadow === null ? null : session.shadow?.position(plan.ticket) ?? null;
+  const realized = realizedSoFar(
+    wardenBook(tradingIntents(session.store, key), session.store.fillsOf(key), plan.ticket),
+    pos.side,
+    pos.entryPrice,
+    inst?.contractSize ?? 1,
+  );
+  const venue = shadow === null ? null : (session.shadow?.position(plan.ticket) ?? null);
   return {
     ticket: plan.ticket,
     lifetime: key,
@@ -201,8 +217,12 @@ export function positionView(session: AccountSession, key: string): PositionView
       pending: plan.pending?.id ?? null,
       strategy: plan.strategy === '' ? null : plan.strategy,
       strategySource: plan.strategySource === '' ? null : plan.strategySource,
-      trailingMultiplier: Number.isNaN(plan.templateTrailingMultiplier) ? params.trailingMultiplier : plan.templateTrailingMultiplier,
-      bufferMultiplier: Number.isNaN(plan.templateBufferMultiplier) ? params.bufferMultiplier : plan.templateBufferMultiplier,
+      trailingMultiplier: Number.isNaN(plan.templateTrailingMultiplier)
+        ? params.trailingMultiplier
+        : plan.templateTrailingMultiplier,
+      bufferMultiplier: Number.isNaN(plan.templateBufferMultiplier)
+        ? params.bufferMultiplier
+        : plan.templateBufferMultiplier,
       trailingTimeframe: plan.trailTimeframe === '' ? params.atrTimeframe : plan.trailTimeframe,
     },
     dtms: def
@@ -228,7 +248,9 @@ export function positionView(session: AccountSession, key: string): PositionView
  * filter in the store: a long-lived position's hundreds of stop moves are never decoded for them.
  */
 function tradingIntents(store: WardenStore, key: string): StoredIntent[] {
-  return (['close_partial', 'close', 'open'] as const).flatMap((kind) => store.intentsFor(key, { kind, status: 'applied' }));
+  return (['close_partial', 'close', 'open'] as const).flatMap((kind) =>
+    store.intentsFor(key, { kind, status: 'applied' }),
+  );
 }
 
 export function positionViews(session: AccountSession): PositionView[] {
@@ -249,9 +271,13 @@ export function dtmsTradeView(session: AccountSession, store: WardenStore, ticke
   const def = session.engine.defence(v.lifetime);
   const s = def?.tracked.score;
   const state = v.dtms?.state ?? 'NOT_DEFENDED';
-  const actions = store
-    .intentsFor(v.lifetime, { rule: 'dtms' })
-    .map((i) => ({ time: new Date(i.intent.time).toISOString(), action: i.intent.action, kind: i.intent.kind, status: i.status, reason: i.reason || i.intent.reason }));
+  const actions = store.intentsFor(v.lifetime, { rule: 'dtms' }).map((i) => ({
+    time: new Date(i.intent.time).toISOString(),
+    action: i.intent.action,
+    kind: i.intent.kind,
+    status: i.status,
+    reason: i.reason || i.intent.reason,
+  }));
   return {
     success: true as const,
     summary: `Trade ${ticket} is in ${state} state`,
@@ -300,7 +326,12 @@ export function stopPathView(session: AccountSession, store: WardenStore, ticket
   const stops: { time: string | null; sl: number; by: string }[] = [];
   if (Number.isFinite(plan.initialSl)) stops.push({ time: openTime, sl: plan.initialSl, by: 'initial' });
   for (const i of store.intentsFor(key, { kind: 'move_stop', status: 'applied' })) {
-    if (i.intent.kind === 'move_stop' && i.intent.targetId === plan.ticket) stops.push({ time: apiTime(i.intent.time), sl: i.intent.newSl, by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule });
+    if (i.intent.kind === 'move_stop' && i.intent.targetId === plan.ticket)
+      stops.push({
+        time: apiTime(i.intent.time),
+        sl: i.intent.newSl,
+        by: i.intent.rule === 'dtms' ? i.intent.action : i.intent.rule,
+      });
   }
   return { ticket, symbol: pos.symbol, side: pos.side, entry: pos.entryPrice, openTime, tp: pos.tp, stops };
 }
@@ -398,8 +429,7 @@ export class LiveViews {
   constructor(
     private readonly session: AccountSession,
     private readonly store: WardenStore,
-  ) {
-  }
+  ) {}
 
   /** The positions after `after` in ticket order (from the first without it), at most `limit`. */
   positionsPage(after: string | undefined, limit: number): PositionsPage {

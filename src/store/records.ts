@@ -21,18 +21,49 @@ import type { DtmsConfluence, DtmsScore } from '../dtms/signalScore.ts';
 import { TIMEFRAMES, type Position } from '../domain/types.ts';
 import type { OrphanHedge } from '../engine/hedgeBook.ts';
 import type { ShadowBookSnapshot, ShadowExit, ShadowFill, ShadowPosition } from '../domain/shadowBookSnapshot.ts';
-import type { BreakerHealth, FeaturesHealth, FeedHealth, HealthReport, HealthStatus, IntentHealth } from '../domain/health.ts';
-import { StoreError, type ClosedTrade, type ClosedTradeDeal, type ClosedTradeExit, type ClosedTradeHedge, type ClosedTradeSource, type IntentStatus, type SessionOwner, type StoredDefence, type StoredLifetime, type StoredPaperAccount, type StoredSessionState } from './store.ts';
+import type {
+  BreakerHealth,
+  FeaturesHealth,
+  FeedHealth,
+  HealthReport,
+  HealthStatus,
+  IntentHealth,
+} from '../domain/health.ts';
+import {
+  StoreError,
+  type ClosedTrade,
+  type ClosedTradeDeal,
+  type ClosedTradeExit,
+  type ClosedTradeHedge,
+  type ClosedTradeSource,
+  type IntentStatus,
+  type SessionOwner,
+  type StoredDefence,
+  type StoredLifetime,
+  type StoredPaperAccount,
+  type StoredSessionState,
+} from './store.ts';
 import type { PaperBrokerSnapshot } from '../brokers/paperBroker.ts';
 
 /** `values` must list every member of the union T (a missing one is a compile error naming it). */
 function allOf<T extends string>() {
-  return <const A extends readonly [T, ...T[]]>(values: A & ([Exclude<T, A[number]>] extends [never] ? unknown : { missing: Exclude<T, A[number]> })): A =>
-    values;
+  return <const A extends readonly [T, ...T[]]>(
+    values: A & ([Exclude<T, A[number]>] extends [never] ? unknown : { missing: Exclude<T, A[number]> }),
+  ): A => values;
 }
 
 const SIDES = allOf<Side>()(['buy', 'sell']);
-const EXIT_RULES = allOf<ExitRule>()(['classify', 'triggers', 'breakeven', 'partial', 'trail', 'dtms', 'lifetime', 'restore', 'manual']);
+const EXIT_RULES = allOf<ExitRule>()([
+  'classify',
+  'triggers',
+  'breakeven',
+  'partial',
+  'trail',
+  'dtms',
+  'lifetime',
+  'restore',
+  'manual',
+]);
 const INTENT_KINDS = allOf<IntentKind>()(['move_stop', 'close_partial', 'close', 'open']);
 const TRADE_TYPES = allOf<TradeType>()(['SCALP', 'INTRADAY', 'WEEKEND']);
 const OUTCOMES = allOf<DecisionOutcome>()(['intent', 'wait', 'skip', 'done', 'info', 'shadow']);
@@ -330,7 +361,16 @@ export const lifetimeSchema = z.strictObject({
   endReason: str,
 }) satisfies z.ZodType<StoredLifetime>;
 
-export const CLOSED_TRADE_EXITS = allOf<ClosedTradeExit>()(['sl', 'tp', 'warden_close', 'warden_partials', 'dtms_close', 'stop_out', 'outside', 'unknown']);
+export const CLOSED_TRADE_EXITS = allOf<ClosedTradeExit>()([
+  'sl',
+  'tp',
+  'warden_close',
+  'warden_partials',
+  'dtms_close',
+  'stop_out',
+  'outside',
+  'unknown',
+]);
 const CLOSED_TRADE_SOURCES = allOf<ClosedTradeSource>()(['venue', 'journal', 'decision', 'lifetime', 'plan', 'none']);
 const source = z.enum(CLOSED_TRADE_SOURCES);
 /** A finite number or null: a closed trade's figures are JSON as the API gives them, unknown is null. */
@@ -362,7 +402,12 @@ export const planProposalSchema = z.strictObject({
   lifetime: z.string(),
   ticket: z.string(),
   symbol: z.string(),
-  patch: z.strictObject({ breakevenPct: z.number().optional(), partialPct: z.number().optional(), partialClosePct: z.number().optional(), trailingEnabled: z.boolean().optional() }),
+  patch: z.strictObject({
+    breakevenPct: z.number().optional(),
+    partialPct: z.number().optional(),
+    partialClosePct: z.number().optional(),
+    trailingEnabled: z.boolean().optional(),
+  }),
   rationale: z.string(),
   proposedBy: z.string(),
   createdAt: z.number(),
@@ -392,8 +437,20 @@ export const closedTradeSchema = z.strictObject({
   r: fig,
   deals: z.array(closedTradeDealSchema),
   hedges: z.array(closedTradeHedgeSchema),
-  sources: z.strictObject({ entry: source, exit: source, realized: source, openTime: source, closeTime: source, initialSl: source }),
-  history: z.strictObject({ venue: str, status: z.enum(['answered', 'no_history', 'unsupported', 'failed', 'pending']), attempts: num, error: str }),
+  sources: z.strictObject({
+    entry: source,
+    exit: source,
+    realized: source,
+    openTime: source,
+    closeTime: source,
+    initialSl: source,
+  }),
+  history: z.strictObject({
+    venue: str,
+    status: z.enum(['answered', 'no_history', 'unsupported', 'failed', 'pending']),
+    attempts: num,
+    error: str,
+  }),
   notes: z.array(str),
   recordedAt: num,
 }) satisfies z.ZodType<ClosedTrade>;
@@ -418,12 +475,39 @@ export const sessionStateSchema = z.strictObject({
 const paperBrokerSnapshotSchema = z.strictObject({
   nextTicket: num,
   quote: z.strictObject({ time: num, bid: num, ask: num }),
-  book: z.array(z.strictObject({ id: str, side: z.enum(SIDES), lots: num, entry: num, sl: num.nullable(), tp: num.nullable(), openTime: num, comment: str })),
+  book: z.array(
+    z.strictObject({
+      id: str,
+      side: z.enum(SIDES),
+      lots: num,
+      entry: num,
+      sl: num.nullable(),
+      tp: num.nullable(),
+      openTime: num,
+      comment: str,
+    }),
+  ),
   realized: z.array(z.tuple([str, num])),
   appliedIds: z.array(str),
-  audit: z.strictObject({ requests: num, applied: num, duplicateIds: num, loosened: num, overClose: num, faults: z.strictObject({ reject: num, requote: num, timeout: num }) }),
+  audit: z.strictObject({
+    requests: num,
+    applied: num,
+    duplicateIds: num,
+    loosened: num,
+    overClose: num,
+    faults: z.strictObject({ reject: num, requote: num, timeout: num }),
+  }),
   deals: z.array(
-    z.strictObject({ positionId: str, time: num, side: z.enum(SIDES), volume: num, price: num, reason: z.enum(['open', 'sl', 'tp', 'partial', 'close', 'net']), profit: num, requestId: str }),
+    z.strictObject({
+      positionId: str,
+      time: num,
+      side: z.enum(SIDES),
+      volume: num,
+      price: num,
+      reason: z.enum(['open', 'sl', 'tp', 'partial', 'close', 'net']),
+      profit: num,
+      requestId: str,
+    }),
   ),
   faultState: num.nullable(),
 }) satisfies z.ZodType<PaperBrokerSnapshot>;
@@ -432,12 +516,30 @@ export const paperAccountSchema = z.strictObject({
   account: z.strictObject({
     symbols: z.array(z.strictObject({ symbol: str, broker: paperBrokerSnapshotSchema, closedProfit: num })),
     // Absent in an account stored before it kept its money (PaperAccount.restore rebuilds it then).
-    funds: z.strictObject({ balance: num, currency: str, booked: z.array(z.strictObject({ time: num, symbol: str, profit: num, fees: num })) }).optional(),
+    funds: z
+      .strictObject({
+        balance: num,
+        currency: str,
+        booked: z.array(z.strictObject({ time: num, symbol: str, profit: num, fees: num })),
+      })
+      .optional(),
   }),
-  market: z.strictObject({ seed: num, symbols: z.array(str), start: num, warmupMinutes: num, position: num, clock: num }),
+  market: z.strictObject({
+    seed: num,
+    symbols: z.array(str),
+    start: num,
+    warmupMinutes: num,
+    position: num,
+    clock: num,
+  }),
 }) satisfies z.ZodType<StoredPaperAccount>;
 
-const shadowExitSchema = z.strictObject({ time: num, price: num, how: z.enum(['stop', 'target', 'close', 'promoted']), by: str }) satisfies z.ZodType<ShadowExit>;
+const shadowExitSchema = z.strictObject({
+  time: num,
+  price: num,
+  how: z.enum(['stop', 'target', 'close', 'promoted']),
+  by: str,
+}) satisfies z.ZodType<ShadowExit>;
 const shadowFillSchema = z.strictObject({ time: num, volume: num, price: num }) satisfies z.ZodType<ShadowFill>;
 const shadowPositionSchema = z.strictObject({
   ticket: str,
@@ -465,11 +567,26 @@ const shadowPositionSchema = z.strictObject({
   lastTime: num,
 }) satisfies z.ZodType<ShadowPosition>;
 /** Shadow mode's would-be positions and the symbols promoted to live. */
-export const shadowBookSchema = z.strictObject({ promoted: z.array(str), positions: z.array(shadowPositionSchema), virtualSeq: num }) satisfies z.ZodType<ShadowBookSnapshot>;
+export const shadowBookSchema = z.strictObject({
+  promoted: z.array(str),
+  positions: z.array(shadowPositionSchema),
+  virtualSeq: num,
+}) satisfies z.ZodType<ShadowBookSnapshot>;
 
-export const sessionOwnerSchema = z.strictObject({ pid: num, host: str, startedAt: num }) satisfies z.ZodType<SessionOwner>;
+export const sessionOwnerSchema = z.strictObject({
+  pid: num,
+  host: str,
+  startedAt: num,
+}) satisfies z.ZodType<SessionOwner>;
 
-const intentHealthSchema = z.strictObject({ id: str, positionId: str, status: str, at: num, code: str.nullable(), reason: str }) satisfies z.ZodType<IntentHealth>;
+const intentHealthSchema = z.strictObject({
+  id: str,
+  positionId: str,
+  status: str,
+  at: num,
+  code: str.nullable(),
+  reason: str,
+}) satisfies z.ZodType<IntentHealth>;
 
 export const healthReportSchema = z.strictObject({
   status: z.enum(allOf<HealthStatus>()(['healthy', 'degraded', 'idle'])),
@@ -478,22 +595,36 @@ export const healthReportSchema = z.strictObject({
   reportedAt: num,
   positions: num,
   hedges: num,
-  breakers: z.array(z.strictObject({ symbol: str, failures: num, openedAt: num, reopensAt: num, lastError: str }) satisfies z.ZodType<BreakerHealth>),
-  feeds: z.array(z.strictObject({ symbol: str, lastBarAt: num, ageMs: num, stale: bool }) satisfies z.ZodType<FeedHealth>),
+  breakers: z.array(
+    z.strictObject({
+      symbol: str,
+      failures: num,
+      openedAt: num,
+      reopensAt: num,
+      lastError: str,
+    }) satisfies z.ZodType<BreakerHealth>,
+  ),
+  feeds: z.array(
+    z.strictObject({ symbol: str, lastBarAt: num, ageMs: num, stale: bool }) satisfies z.ZodType<FeedHealth>,
+  ),
   // Reports stored before features readiness was reported have none.
   features: z
     .array(
       z.strictObject({
         symbol: str,
         featuresReady: bool,
-        missing: z.array(z.strictObject({ feature: str, timeframe: z.enum(TIMEFRAMES), barsNeeded: num, barsHave: num })),
+        missing: z.array(
+          z.strictObject({ feature: str, timeframe: z.enum(TIMEFRAMES), barsNeeded: num, barsHave: num }),
+        ),
       }) satisfies z.ZodType<FeaturesHealth>,
     )
     .default([]),
   unresolvedIntents: z.array(intentHealthSchema),
   recentRejections: z.array(intentHealthSchema),
   // Reports stored before the engine's lag was reported have none: no lag, no step time known.
-  lag: z.strictObject({ lagMs: num, barsBehind: num, lastStepAt: num }).default({ lagMs: 0, barsBehind: 0, lastStepAt: Number.NaN }),
+  lag: z
+    .strictObject({ lagMs: num, barsBehind: num, lastStepAt: num })
+    .default({ lagMs: 0, barsBehind: 0, lastStepAt: Number.NaN }),
 }) satisfies z.ZodType<HealthReport>;
 
 /** The legacy rule as `parseLegacyRule` returned it (its output is valid input of its own schema). */
@@ -504,8 +635,20 @@ export const notesSchema = z.array(z.string());
  * Parses a stored JSON column with `schema`; anything wrong (not JSON, a field missing or of the
  * wrong type) is a StoreError 'invalid_row' naming the table, the key and the first problem.
  */
-export function decodeRecord<S extends z.ZodType>(schema: S, text: unknown, location: string, table: string, key: string): z.output<S> {
-  if (typeof text !== 'string') throw invalidRow(location, table, key, `the stored value is ${text === null ? 'NULL' : typeof text}, not JSON text`);
+export function decodeRecord<S extends z.ZodType>(
+  schema: S,
+  text: unknown,
+  location: string,
+  table: string,
+  key: string,
+): z.output<S> {
+  if (typeof text !== 'string')
+    throw invalidRow(
+      location,
+      table,
+      key,
+      `the stored value is ${text === null ? 'NULL' : typeof text}, not JSON text`,
+    );
   let value: unknown;
   try {
     value = fromPlainJson(text);

@@ -21,7 +21,9 @@ function prepareCheckpointStatements(db: Database.Database) {
 /** Statements of the replay_checkpoint_parts table (schema 4), prepared on first use like the above. */
 function prepareCheckpointPartStatements(db: Database.Database) {
   return {
-    put: db.prepare('INSERT INTO replay_checkpoint_parts (run_key, list, start, items) VALUES (?, ?, ?, ?) ON CONFLICT (run_key, list, start) DO UPDATE SET items = excluded.items'),
+    put: db.prepare(
+      'INSERT INTO replay_checkpoint_parts (run_key, list, start, items) VALUES (?, ?, ?, ?) ON CONFLICT (run_key, list, start) DO UPDATE SET items = excluded.items',
+    ),
     all: db.prepare('SELECT list, start, items FROM replay_checkpoint_parts WHERE run_key = ? ORDER BY list, start'),
     clear: db.prepare('DELETE FROM replay_checkpoint_parts WHERE run_key = ?'),
   };

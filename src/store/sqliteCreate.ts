@@ -15,9 +15,18 @@ export interface SchemaStep {
  * committed), then puts it at `file`: linked (which fails rather than replace a file that appeared in
  * the meantime), or renamed over an empty file.
  */
-export function createStore(file: string, replaceEmpty: boolean, options: { now: number; createdBy?: string }, migrations: readonly SchemaStep[]): void {
+export function createStore(
+  file: string,
+  replaceEmpty: boolean,
+  options: { now: number; createdBy?: string },
+  migrations: readonly SchemaStep[],
+): void {
   if (existsSync(`${file}-wal`)) {
-    throw new StoreError('io', file, `${file}: refusing to create a store: a ${file}-wal from another database is beside it (move it away first)`);
+    throw new StoreError(
+      'io',
+      file,
+      `${file}: refusing to create a store: a ${file}-wal from another database is beside it (move it away first)`,
+    );
   }
   const tmp = `${file}.creating-${process.pid}`;
   try {

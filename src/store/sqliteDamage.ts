@@ -3,10 +3,29 @@
 // of it (and of its -wal) is saved beside it first as `<file>.corrupt-<time>`, once per distinct
 // content, so a service restarted in a loop on a damaged store does not fill the disk.
 import { basename, dirname, join } from 'node:path';
-import { closeSync, copyFileSync, constants as fsConstants, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  constants as fsConstants,
+  existsSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import type Database from 'better-sqlite3';
 import { describeStoreFailure, StoreError } from './store.ts';
-import { APPLICATION, CORRUPTION_CODES, ioError, isErrno, messageOf, openReader, removeSideFiles, sqliteCode, UNTOUCHED } from './sqliteFile.ts';
+import {
+  APPLICATION,
+  CORRUPTION_CODES,
+  ioError,
+  isErrno,
+  messageOf,
+  openReader,
+  removeSideFiles,
+  sqliteCode,
+  UNTOUCHED,
+} from './sqliteFile.ts';
 
 /**
  * Read-only look at a file with Warden's header: the meta table, the schema version, and SQLite's
@@ -46,8 +65,11 @@ function findDamage(file: string, known: number): string | null {
   const hadShm = existsSync(`${file}-shm`);
   try {
     db = openReader(file);
-    const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
-    const app = hasMeta ? (db.prepare("SELECT value FROM meta WHERE key = 'application'").get() as { value: string } | undefined) : undefined;
+    const hasMeta =
+      db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+    const app = hasMeta
+      ? (db.prepare("SELECT value FROM meta WHERE key = 'application'").get() as { value: string } | undefined)
+      : undefined;
     if (app?.value !== APPLICATION) {
       throw new StoreError(
         'foreign',
@@ -57,7 +79,11 @@ function findDamage(file: string, known: number): string | null {
     }
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > known) {
-      throw new StoreError('newer_schema', file, `${file} was created by a newer Warden (schema ${version}, this build knows up to ${known}); ${UNTOUCHED}`);
+      throw new StoreError(
+        'newer_schema',
+        file,
+        `${file} was created by a newer Warden (schema ${version}, this build knows up to ${known}); ${UNTOUCHED}`,
+      );
     }
     const rows = db.pragma('quick_check(5)') as { quick_check: string }[];
     const findings = rows
@@ -92,7 +118,11 @@ function saveCopy(file: string, now: number): { backup: string; saved: boolean }
       if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${backup}-wal`);
     } catch (err) {
       if (isErrno(err, 'EEXIST')) continue;
-      throw new StoreError('corrupt', file, `${file} is damaged, and a copy could not be saved (${describeStoreFailure(err)}); refusing to open it, the file was left as it is`);
+      throw new StoreError(
+        'corrupt',
+        file,
+        `${file} is damaged, and a copy could not be saved (${describeStoreFailure(err)}); refusing to open it, the file was left as it is`,
+      );
     }
     return { backup, saved: true };
   }

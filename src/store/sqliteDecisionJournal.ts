@@ -14,17 +14,31 @@ const JOURNAL_COLUMNS = `seq, time, position_id, rule, outcome, reason,
 
 function prepareDecisionStatements(db: Database.Database) {
   return {
-    decisionAdd: db.prepare('INSERT INTO decisions (time, position_id, rule, outcome, reason, record) VALUES (?, ?, ?, ?, ?, ?)'),
-    decisionsFor: db.prepare('SELECT seq, record FROM (SELECT seq, record FROM decisions WHERE position_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
-    decisionsOf: db.prepare('SELECT seq, record FROM (SELECT seq, record FROM decisions WHERE position_id IN (SELECT value FROM json_each(?)) ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
-    decisionsRecent: db.prepare('SELECT seq, record FROM (SELECT seq, record FROM decisions ORDER BY seq DESC LIMIT ?) ORDER BY seq'),
+    decisionAdd: db.prepare(
+      'INSERT INTO decisions (time, position_id, rule, outcome, reason, record) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    decisionsFor: db.prepare(
+      'SELECT seq, record FROM (SELECT seq, record FROM decisions WHERE position_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
+    ),
+    decisionsOf: db.prepare(
+      'SELECT seq, record FROM (SELECT seq, record FROM decisions WHERE position_id IN (SELECT value FROM json_each(?)) ORDER BY seq DESC LIMIT ?) ORDER BY seq',
+    ),
+    decisionsRecent: db.prepare(
+      'SELECT seq, record FROM (SELECT seq, record FROM decisions ORDER BY seq DESC LIMIT ?) ORDER BY seq',
+    ),
     decisionCount: db.prepare('SELECT count(*) AS n FROM decisions'),
     decisionLast: db.prepare('SELECT max(seq) AS seq FROM decisions'),
     // Pages of the journal, newest first, each an index range read no further than `limit` rows: seq
     // (the primary key), (position_id, seq) and (rule, seq) (schema 7).
-    journalAll: db.prepare(`SELECT ${JOURNAL_COLUMNS} FROM decisions WHERE seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
-    journalOfPosition: db.prepare(`SELECT ${JOURNAL_COLUMNS} FROM decisions WHERE position_id = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
-    journalOfRule: db.prepare(`SELECT ${JOURNAL_COLUMNS} FROM decisions WHERE rule = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
+    journalAll: db.prepare(
+      `SELECT ${JOURNAL_COLUMNS} FROM decisions WHERE seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+    ),
+    journalOfPosition: db.prepare(
+      `SELECT ${JOURNAL_COLUMNS} FROM decisions WHERE position_id = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+    ),
+    journalOfRule: db.prepare(
+      `SELECT ${JOURNAL_COLUMNS} FROM decisions WHERE rule = ? AND seq > ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+    ),
   };
 }
 
@@ -48,7 +62,9 @@ export class SqliteDecisionJournal {
   }
 
   decisionsOf(positionIds: readonly string[], limit = -1): DecisionRecord[] {
-    return this.decodeDecisions(this.st.decisionsOf.all(JSON.stringify(positionIds), limit) as { seq: number; record: string }[]);
+    return this.decodeDecisions(
+      this.st.decisionsOf.all(JSON.stringify(positionIds), limit) as { seq: number; record: string }[],
+    );
   }
 
   recentDecisions(limit: number): DecisionRecord[] {
@@ -71,11 +87,13 @@ export class SqliteDecisionJournal {
     const rows: JournalRow[] = [];
     this.readJournal(() => {
       if (filter === null) rows.push(...(this.st.journalAll.all(after, before, limit) as JournalRow[]));
-      else if ('rule' in filter) rows.push(...(this.st.journalOfRule.all(filter.rule, after, before, limit) as JournalRow[]));
+      else if ('rule' in filter)
+        rows.push(...(this.st.journalOfRule.all(filter.rule, after, before, limit) as JournalRow[]));
       else {
         // One index range per position (each reads at most `limit` rows), newest first; then the newest
         // `limit` of them together. A ticket has a few lifetimes, so this is a few short reads.
-        for (const id of new Set(filter.positionIds)) rows.push(...(this.st.journalOfPosition.all(id, after, before, limit) as JournalRow[]));
+        for (const id of new Set(filter.positionIds))
+          rows.push(...(this.st.journalOfPosition.all(id, after, before, limit) as JournalRow[]));
         rows.sort((a, b) => b.seq - a.seq);
         rows.splice(limit);
       }
@@ -91,7 +109,11 @@ export class SqliteDecisionJournal {
       read();
     } catch (err) {
       if (sqliteCode(err) === 'SQLITE_ERROR' && /malformed JSON/i.test(messageOf(err))) {
-        throw new StoreError('invalid_row', this.location, `${this.location}: a decisions row is not valid: its record is not valid JSON (${messageOf(err)})`);
+        throw new StoreError(
+          'invalid_row',
+          this.location,
+          `${this.location}: a decisions row is not valid: its record is not valid JSON (${messageOf(err)})`,
+        );
       }
       throw err;
     }

@@ -22,7 +22,18 @@
 // a -wal without its -shm (a crash, then the -shm removed; or a store copied without it) needs the
 // -shm created to be read; it is left there (it holds no data, and removing one that a writer started
 // meanwhile may be using would be unsafe), and where it cannot be created the message says what to do.
-import { accessSync, closeSync, constants as fsConstants, existsSync, openSync, readFileSync, readSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants as fsConstants,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { describeStoreFailure, StoreError } from './store.ts';
@@ -55,7 +66,8 @@ export function fileSize(file: string): number | null {
   }
 }
 
-export const isErrno = (err: unknown, code: string): boolean => typeof err === 'object' && err !== null && 'code' in err && err.code === code;
+export const isErrno = (err: unknown, code: string): boolean =>
+  typeof err === 'object' && err !== null && 'code' in err && err.code === code;
 export const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 export function ioError(file: string, err: unknown): StoreError {
   // A -wal without its -shm (left by a crash, or copied without it) can only be read by creating the
@@ -63,7 +75,11 @@ export function ioError(file: string, err: unknown): StoreError {
   const dir = dirname(file);
   const dirProblem = existsSync(`${file}-wal`) && !existsSync(`${file}-shm`) ? writeProblem(dir) : null;
   if (dirProblem !== null) {
-    return new StoreError('io', file, `${file}: cannot open the store: ${file}-wal holds commits not yet in the file, and reading it needs a ${file}-shm beside it, which cannot be created in ${dir} (${dirProblem}): open the store once where the directory can be written (\`warden serve\` folds the -wal into the file), or make the directory writable (chmod u+w ${dir}); do not remove the -wal (${describeStoreFailure(err)})`);
+    return new StoreError(
+      'io',
+      file,
+      `${file}: cannot open the store: ${file}-wal holds commits not yet in the file, and reading it needs a ${file}-shm beside it, which cannot be created in ${dir} (${dirProblem}): open the store once where the directory can be written (\`warden serve\` folds the -wal into the file), or make the directory writable (chmod u+w ${dir}); do not remove the -wal (${describeStoreFailure(err)})`,
+    );
   }
   return new StoreError('io', file, `${file}: cannot open the store: ${describeStoreFailure(err)}`);
 }
@@ -81,7 +97,8 @@ export function writeProblem(path: string): string | null {
     if (!isErrno(err, 'EACCES') && !isErrno(err, 'EPERM')) return null; // gone meanwhile, or unknown: SQLite says
     try {
       const st = statSync(path);
-      const owner = typeof process.getuid === 'function' && st.uid !== process.getuid() ? `, owned by uid ${st.uid}` : '';
+      const owner =
+        typeof process.getuid === 'function' && st.uid !== process.getuid() ? `, owned by uid ${st.uid}` : '';
       return `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}${owner}`;
     } catch {
       return 'permission denied';
@@ -101,12 +118,20 @@ export function checkWritable(file: string, exists: boolean): void {
   const verb = exists ? 'open the store for writing' : 'create the store';
   const dirProblem = writeProblem(dir);
   if (dirProblem !== null) {
-    throw new StoreError('io', file, `${file}: cannot ${verb}: its directory ${dir} cannot be written (${dirProblem}), and SQLite keeps ${file}-wal and ${file}-shm beside the store; make the directory writable (chmod u+w ${dir}) or move the store to one that is; nothing was changed`);
+    throw new StoreError(
+      'io',
+      file,
+      `${file}: cannot ${verb}: its directory ${dir} cannot be written (${dirProblem}), and SQLite keeps ${file}-wal and ${file}-shm beside the store; make the directory writable (chmod u+w ${dir}) or move the store to one that is; nothing was changed`,
+    );
   }
   if (!exists) return;
   const fileProblem = writeProblem(file);
   if (fileProblem !== null) {
-    throw new StoreError('io', file, `${file}: cannot open the store for writing: the file cannot be written (${fileProblem}); make it writable (chmod u+w ${file}); nothing was changed`);
+    throw new StoreError(
+      'io',
+      file,
+      `${file}: cannot open the store for writing: the file cannot be written (${fileProblem}); make it writable (chmod u+w ${file}); nothing was changed`,
+    );
   }
   for (const side of ['wal', 'shm'] as const) {
     const path = `${file}-${side}`;
@@ -116,7 +141,11 @@ export function checkWritable(file: string, exists: boolean): void {
       side === 'wal'
         ? `check its mode and owner (chmod u+w ${path}); do not remove it: it holds the store's last transactions`
         : `check its mode and owner (chmod u+w ${path}); it holds no data and may be removed while no program has the store open, but fixing its mode is the safer fix`;
-    throw new StoreError('io', file, `${file}: cannot open the store for writing: ${path} beside it cannot be written (${problem}); ${advice}; nothing was changed`);
+    throw new StoreError(
+      'io',
+      file,
+      `${file}: cannot open the store for writing: ${path} beside it cannot be written (${problem}); ${advice}; nothing was changed`,
+    );
   }
 }
 
@@ -134,7 +163,8 @@ export function openReader(file: string, timeout?: number): Database.Database {
     closeSync(fd);
   }
   const wal = head[18] === 2 && head[19] === 2;
-  if (!wal || existsSync(`${file}-wal`)) return new Database(file, { readonly: true, fileMustExist: true, ...(timeout === undefined ? {} : { timeout }) });
+  if (!wal || existsSync(`${file}-wal`))
+    return new Database(file, { readonly: true, fileMustExist: true, ...(timeout === undefined ? {} : { timeout }) });
   const image = readFileSync(file);
   // The image is marked as a rollback-journal database: an in-memory database has no WAL to look for.
   image[18] = 1;
@@ -160,16 +190,28 @@ export function checkHeader(file: string): void {
   }
   const got = head.subarray(0, n);
   if (n < SQLITE_MAGIC.length || !got.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) {
-    throw new StoreError('not_sqlite', file, `${file} is not a Warden store: it is not a SQLite database (${describeBytes(got)}); ${UNTOUCHED}`);
+    throw new StoreError(
+      'not_sqlite',
+      file,
+      `${file} is not a Warden store: it is not a SQLite database (${describeBytes(got)}); ${UNTOUCHED}`,
+    );
   }
   if (n < HEADER_BYTES) {
-    throw new StoreError('not_sqlite', file, `${file} is not a Warden store: its SQLite header is cut short (${n} of ${HEADER_BYTES} bytes); ${UNTOUCHED}`);
+    throw new StoreError(
+      'not_sqlite',
+      file,
+      `${file} is not a Warden store: its SQLite header is cut short (${n} of ${HEADER_BYTES} bytes); ${UNTOUCHED}`,
+    );
   }
   const appId = head.readUInt32BE(68);
   if (appId !== WARDEN_APPLICATION_ID) {
     const id = appId === 0 ? 'no application id' : `application id 0x${appId.toString(16).padStart(8, '0')}`;
     const tables = foreignTables(file, head);
-    throw new StoreError('foreign', file, `${file} is a SQLite database but not a Warden store (${id}${tables}); ${UNTOUCHED}`);
+    throw new StoreError(
+      'foreign',
+      file,
+      `${file} is a SQLite database but not a Warden store (${id}${tables}); ${UNTOUCHED}`,
+    );
   }
 }
 
@@ -194,7 +236,9 @@ function foreignTables(file: string, head: Buffer): string {
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
-    const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    const names = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
+    ).map((r) => r.name);
     if (names.length === 0) return ', no tables';
     return `, tables: ${names.slice(0, 6).join(', ')}${names.length > 6 ? `, ... (${names.length})` : ''}`;
   } catch {
@@ -204,8 +248,15 @@ function foreignTables(file: string, head: Buffer): string {
   }
 }
 
-export const CORRUPTION_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_VTAB']);
-export const sqliteCode = (err: unknown): string => (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : '');
+export const CORRUPTION_CODES = new Set([
+  'SQLITE_CORRUPT',
+  'SQLITE_NOTADB',
+  'SQLITE_CORRUPT_INDEX',
+  'SQLITE_CORRUPT_SEQUENCE',
+  'SQLITE_CORRUPT_VTAB',
+]);
+export const sqliteCode = (err: unknown): string =>
+  typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : '';
 
 /** Removes the -wal (if empty) and -shm that a read-only look created, never ones that were there before. */
 export function removeSideFiles(file: string, hadWal: boolean, hadShm: boolean): void {

@@ -4,18 +4,30 @@
 import type Database from 'better-sqlite3';
 import type { Intent } from '../domain/types.ts';
 import { encodeRecord } from './records.ts';
-import { StoreError, type IntentAnswer, type IntentCount, type IntentFill, type IntentFilter, type IntentStatus, type StoredIntent } from './store.ts';
+import {
+  StoreError,
+  type IntentAnswer,
+  type IntentCount,
+  type IntentFill,
+  type IntentFilter,
+  type IntentStatus,
+  type StoredIntent,
+} from './store.ts';
 import { sqliteCode } from './sqliteFile.ts';
 import { decodeIntentCount, decodeIntentRow, INTENT_COLUMNS, type IntentRow } from './storeRows.ts';
 
 function prepareIntentStatements(db: Database.Database) {
   return {
-    intentAdd: db.prepare("INSERT INTO intents (id, position_id, status, recorded_at, intent) VALUES (?, ?, 'pending', ?, ?)"),
+    intentAdd: db.prepare(
+      "INSERT INTO intents (id, position_id, status, recorded_at, intent) VALUES (?, ?, 'pending', ?, ?)",
+    ),
     intentStatus: db.prepare('SELECT status FROM intents WHERE id = ?'),
     intentMark: db.prepare('UPDATE intents SET status = ?, code = ?, reason = ?, resolved_at = ? WHERE id = ?'),
     intentPosition: db.prepare('SELECT position_id FROM intents WHERE id = ?'),
     intentGet: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE id = ?`),
-    intentsUnresolved: db.prepare(`SELECT ${INTENT_COLUMNS} FROM intents WHERE status IN ('pending', 'unknown') ORDER BY seq`),
+    intentsUnresolved: db.prepare(
+      `SELECT ${INTENT_COLUMNS} FROM intents WHERE status IN ('pending', 'unknown') ORDER BY seq`,
+    ),
     intentsFor: db.prepare(
       `SELECT ${INTENT_COLUMNS} FROM intents WHERE position_id = @positionId
          AND (@rule IS NULL OR json_extract(intent, '$.rule') = @rule) AND (@kind IS NULL OR json_extract(intent, '$.kind') = @kind) AND (@status IS NULL OR status = @status)
@@ -35,8 +47,12 @@ function prepareIntentStatements(db: Database.Database) {
 /** Statements of the intent_fills table (schema 8), prepared on first use: a store opened with an older schema list (tests of migrations) has no such table. */
 function prepareFillStatements(db: Database.Database) {
   return {
-    fillPut: db.prepare('INSERT INTO intent_fills (intent_id, position_id, price, at) VALUES (?, ?, ?, ?) ON CONFLICT (intent_id) DO UPDATE SET price = excluded.price, at = excluded.at'),
-    fillsOf: db.prepare('SELECT f.intent_id, f.price, f.at FROM intent_fills f JOIN intents i ON i.id = f.intent_id WHERE f.position_id = ? ORDER BY i.seq'),
+    fillPut: db.prepare(
+      'INSERT INTO intent_fills (intent_id, position_id, price, at) VALUES (?, ?, ?, ?) ON CONFLICT (intent_id) DO UPDATE SET price = excluded.price, at = excluded.at',
+    ),
+    fillsOf: db.prepare(
+      'SELECT f.intent_id, f.price, f.at FROM intent_fills f JOIN intents i ON i.id = f.intent_id WHERE f.position_id = ? ORDER BY i.seq',
+    ),
   };
 }
 
@@ -70,13 +86,29 @@ export class SqliteIntentJournal {
     }
   }
 
-  markIntent(id: string, status: IntentAnswer, code: string | null, reason: string, at: number, fill?: number): boolean {
+  markIntent(
+    id: string,
+    status: IntentAnswer,
+    code: string | null,
+    reason: string,
+    at: number,
+    fill?: number,
+  ): boolean {
     return this.db.transaction(() => {
       const row = this.st.intentStatus.get(id) as { status: IntentStatus } | undefined;
-      if (row === undefined) throw new StoreError('unknown_intent', this.location, `intent ${id} is not in the journal: an answer for it cannot be recorded`);
+      if (row === undefined)
+        throw new StoreError(
+          'unknown_intent',
+          this.location,
+          `intent ${id} is not in the journal: an answer for it cannot be recorded`,
+        );
       if (row.status === 'applied' || row.status === 'rejected') {
         if (row.status === status) return false;
-        throw new StoreError('intent_conflict', this.location, `intent ${id} is already ${row.status}: refusing to mark it ${status}`);
+        throw new StoreError(
+          'intent_conflict',
+          this.location,
+          `intent ${id} is already ${row.status}: refusing to mark it ${status}`,
+        );
       }
       this.st.intentMark.run(status, code, reason, at, id);
       if (status === 'applied' && fill !== undefined && Number.isFinite(fill)) {
@@ -90,7 +122,12 @@ export class SqliteIntentJournal {
   fillsOf(positionId: string): IntentFill[] {
     const rows = this.fills.fillsOf.all(positionId) as { intent_id: string; price: unknown; at: unknown }[];
     return rows.map((r) => {
-      if (typeof r.price !== 'number' || typeof r.at !== 'number') throw new StoreError('invalid_row', this.location, `${this.location}: intent_fills row ${r.intent_id} is not valid: price ${String(r.price)}, at ${String(r.at)}`);
+      if (typeof r.price !== 'number' || typeof r.at !== 'number')
+        throw new StoreError(
+          'invalid_row',
+          this.location,
+          `${this.location}: intent_fills row ${r.intent_id} is not valid: price ${String(r.price)}, at ${String(r.at)}`,
+        );
       return { intentId: r.intent_id, price: r.price, at: r.at };
     });
   }
@@ -107,7 +144,12 @@ export class SqliteIntentJournal {
   intentsFor(positionId: string, only: IntentFilter = {}): StoredIntent[] {
     // The filter runs in SQLite, so only the intents asked for are decoded (a long-lived position has
     // hundreds of trailing moves beside a few DTMS actions).
-    const rows = this.st.intentsFor.all({ positionId, rule: only.rule ?? null, kind: only.kind ?? null, status: only.status ?? null }) as IntentRow[];
+    const rows = this.st.intentsFor.all({
+      positionId,
+      rule: only.rule ?? null,
+      kind: only.kind ?? null,
+      status: only.status ?? null,
+    }) as IntentRow[];
     return rows.map((r) => decodeIntentRow(r, this.location));
   }
 

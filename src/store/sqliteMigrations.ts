@@ -114,7 +114,8 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    description: 'replay_checkpoint_parts: what grows with a replay (settled trades, the paper broker\'s deals...) written once, not in every checkpoint',
+    description:
+      "replay_checkpoint_parts: what grows with a replay (settled trades, the paper broker's deals...) written once, not in every checkpoint",
     up(db) {
       db.exec(`
         -- The lists of a replay checkpoint that grow with the run (list: trades, deals, realized,
@@ -137,11 +138,14 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     description: 'plans: trailNow (the trader asked to trail before breakeven), false in every existing plan',
     up(db) {
-      db.exec(`UPDATE plans SET plan = json_set(plan, '$.trailNow', json('false')) WHERE json_extract(plan, '$.trailNow') IS NULL;`);
+      db.exec(
+        `UPDATE plans SET plan = json_set(plan, '$.trailNow', json('false')) WHERE json_extract(plan, '$.trailNow') IS NULL;`,
+      );
     },
   },
   {
-    description: 'lifetimes: a managed position from the time Warden first saw it open to the time it saw it gone; plans gain ticket and closedVolume',
+    description:
+      'lifetimes: a managed position from the time Warden first saw it open to the time it saw it gone; plans gain ticket and closedVolume',
     up(db) {
       db.exec(`
         -- One row per lifetime (StoredLifetime as JSON). key: '<ticket>#<n>', n counting the ticket's
@@ -175,7 +179,8 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    description: 'decisions_by_rule, intents_by_time: a rule\'s latest decisions (the DTMS actions) and the intents of a time window (statistics) read as one index range each',
+    description:
+      "decisions_by_rule, intents_by_time: a rule's latest decisions (the DTMS actions) and the intents of a time window (statistics) read as one index range each",
     up(db) {
       db.exec(`
         CREATE INDEX decisions_by_rule ON decisions (rule, seq);
@@ -184,7 +189,8 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    description: 'closed_trades, intent_fills: a lifetime after it closed (exit, realized profit, R, and where each came from), and the fills the venue answered Warden\'s requests with',
+    description:
+      "closed_trades, intent_fills: a lifetime after it closed (exit, realized profit, R, and where each came from), and the fills the venue answered Warden's requests with",
     up(db) {
       db.exec(`
         -- One row per closed lifetime (ClosedTrade as JSON), key '<ticket>#<n>' as in lifetimes.
@@ -216,7 +222,8 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    description: 'proposals: plan changes proposed for a position (by an agent, the API or a page), tried in shadow until approved or rejected',
+    description:
+      'proposals: plan changes proposed for a position (by an agent, the API or a page), tried in shadow until approved or rejected',
     up(db) {
       db.exec(`
         -- One row per proposal (PlanProposal as JSON); seq orders them (newest first in lists).

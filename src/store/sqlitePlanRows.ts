@@ -9,11 +9,15 @@ import { decodeLegacyRow, LEGACY_COLUMNS, type LegacyRow } from './storeRows.ts'
 
 function preparePlanStatements(db: Database.Database) {
   return {
-    planPut: db.prepare('INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?) ON CONFLICT (position_id) DO UPDATE SET symbol = excluded.symbol, plan = excluded.plan'),
+    planPut: db.prepare(
+      'INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?) ON CONFLICT (position_id) DO UPDATE SET symbol = excluded.symbol, plan = excluded.plan',
+    ),
     planGet: db.prepare('SELECT plan FROM plans WHERE position_id = ?'),
     planAll: db.prepare('SELECT position_id, plan FROM plans ORDER BY position_id'),
     planDelete: db.prepare('DELETE FROM plans WHERE position_id = ?'),
-    defencePut: db.prepare('INSERT INTO dtms_state (position_id, state) VALUES (?, ?) ON CONFLICT (position_id) DO UPDATE SET state = excluded.state'),
+    defencePut: db.prepare(
+      'INSERT INTO dtms_state (position_id, state) VALUES (?, ?) ON CONFLICT (position_id) DO UPDATE SET state = excluded.state',
+    ),
     defenceGet: db.prepare('SELECT state FROM dtms_state WHERE position_id = ?'),
     defenceAll: db.prepare('SELECT position_id, state FROM dtms_state ORDER BY position_id'),
     defenceDelete: db.prepare('DELETE FROM dtms_state WHERE position_id = ?'),
@@ -62,12 +66,19 @@ export class SqlitePlanRows {
 
   defence(positionId: string): StoredDefence | null {
     const row = this.st.defenceGet.get(positionId) as { state: string } | undefined;
-    return row === undefined ? null : decodeRecord(storedDefenceSchema, row.state, this.location, 'dtms_state', positionId);
+    return row === undefined
+      ? null
+      : decodeRecord(storedDefenceSchema, row.state, this.location, 'dtms_state', positionId);
   }
 
   defences(): Map<string, StoredDefence> {
     const rows = this.st.defenceAll.all() as { position_id: string; state: string }[];
-    return new Map(rows.map((r) => [r.position_id, decodeRecord(storedDefenceSchema, r.state, this.location, 'dtms_state', r.position_id)]));
+    return new Map(
+      rows.map((r) => [
+        r.position_id,
+        decodeRecord(storedDefenceSchema, r.state, this.location, 'dtms_state', r.position_id),
+      ]),
+    );
   }
 
   deleteDefence(positionId: string): boolean {
@@ -75,7 +86,14 @@ export class SqlitePlanRows {
   }
 
   saveLegacyRule(rule: StoredLegacyRule): void {
-    this.st.legacyPut.run(rule.positionId, rule.rule.symbol, rule.source, rule.importedAt, JSON.stringify(rule.notes), encodeRecord(rule.rule));
+    this.st.legacyPut.run(
+      rule.positionId,
+      rule.rule.symbol,
+      rule.source,
+      rule.importedAt,
+      JSON.stringify(rule.notes),
+      encodeRecord(rule.rule),
+    );
   }
 
   legacyRule(positionId: string): StoredLegacyRule | null {

@@ -6,7 +6,16 @@ import type Database from 'better-sqlite3';
 import type { Position } from '../domain/types.ts';
 import type { HealthReport } from '../domain/health.ts';
 import type { ShadowBookSnapshot } from '../domain/shadowBookSnapshot.ts';
-import { decodeRecord, encodeRecord, healthReportSchema, paperAccountSchema, positionSchema, sessionOwnerSchema, sessionStateSchema, shadowBookSchema } from './records.ts';
+import {
+  decodeRecord,
+  encodeRecord,
+  healthReportSchema,
+  paperAccountSchema,
+  positionSchema,
+  sessionOwnerSchema,
+  sessionStateSchema,
+  shadowBookSchema,
+} from './records.ts';
 import type { SessionOwner, StoredPaperAccount, StoredPosition, StoredSessionState } from './store.ts';
 
 /** Statements of the positions and session_state tables (schema 3), prepared on first use: a store opened with an older schema list (tests of migrations) has no such tables. */
@@ -17,7 +26,9 @@ function prepareSessionStatements(db: Database.Database) {
     ),
     positionAll: db.prepare('SELECT position_id, ord, position FROM positions ORDER BY ord, position_id'),
     positionDelete: db.prepare('DELETE FROM positions WHERE position_id = ?'),
-    statePut: db.prepare('INSERT INTO session_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    statePut: db.prepare(
+      'INSERT INTO session_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
     stateGet: db.prepare('SELECT value FROM session_state WHERE key = ?'),
     stateDelete: db.prepare('DELETE FROM session_state WHERE key = ?'),
   };
@@ -41,7 +52,10 @@ export class SqliteSessionRows {
 
   positions(): StoredPosition[] {
     const rows = this.st.positionAll.all() as { position_id: string; ord: number; position: string }[];
-    return rows.map((r) => ({ position: decodeRecord(positionSchema, r.position, this.location, 'positions', r.position_id), order: r.ord }));
+    return rows.map((r) => ({
+      position: decodeRecord(positionSchema, r.position, this.location, 'positions', r.position_id),
+      order: r.ord,
+    }));
   }
 
   deletePosition(positionId: string): boolean {
@@ -54,7 +68,9 @@ export class SqliteSessionRows {
 
   sessionState(): StoredSessionState | null {
     const row = this.st.stateGet.get('engine') as { value: string } | undefined;
-    return row === undefined ? null : decodeRecord(sessionStateSchema, row.value, this.location, 'session_state', 'engine');
+    return row === undefined
+      ? null
+      : decodeRecord(sessionStateSchema, row.value, this.location, 'session_state', 'engine');
   }
 
   saveHealth(report: HealthReport): void {
@@ -63,7 +79,9 @@ export class SqliteSessionRows {
 
   health(): HealthReport | null {
     const row = this.st.stateGet.get('health') as { value: string } | undefined;
-    return row === undefined ? null : decodeRecord(healthReportSchema, row.value, this.location, 'session_state', 'health');
+    return row === undefined
+      ? null
+      : decodeRecord(healthReportSchema, row.value, this.location, 'session_state', 'health');
   }
 
   savePaperAccount(state: StoredPaperAccount): void {
@@ -72,7 +90,9 @@ export class SqliteSessionRows {
 
   paperAccount(): StoredPaperAccount | null {
     const row = this.st.stateGet.get('paper') as { value: string } | undefined;
-    return row === undefined ? null : decodeRecord(paperAccountSchema, row.value, this.location, 'session_state', 'paper');
+    return row === undefined
+      ? null
+      : decodeRecord(paperAccountSchema, row.value, this.location, 'session_state', 'paper');
   }
 
   saveShadowBook(book: ShadowBookSnapshot): void {
@@ -81,7 +101,9 @@ export class SqliteSessionRows {
 
   shadowBook(): ShadowBookSnapshot | null {
     const row = this.st.stateGet.get('shadow') as { value: string } | undefined;
-    return row === undefined ? null : decodeRecord(shadowBookSchema, row.value, this.location, 'session_state', 'shadow');
+    return row === undefined
+      ? null
+      : decodeRecord(shadowBookSchema, row.value, this.location, 'session_state', 'shadow');
   }
 
   saveSessionOwner(owner: SessionOwner | null): void {
@@ -91,6 +113,8 @@ export class SqliteSessionRows {
 
   sessionOwner(): SessionOwner | null {
     const row = this.st.stateGet.get('owner') as { value: string } | undefined;
-    return row === undefined ? null : decodeRecord(sessionOwnerSchema, row.value, this.location, 'session_state', 'owner');
+    return row === undefined
+      ? null
+      : decodeRecord(sessionOwnerSchema, row.value, this.location, 'session_state', 'owner');
   }
 }

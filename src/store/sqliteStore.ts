@@ -22,7 +22,16 @@ import type { DecisionRecord } from '../exits/decisionRecord.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
 import { applyMigrations, createStore } from './sqliteCreate.ts';
 import { inspect } from './sqliteDamage.ts';
-import { BUSY_TIMEOUT_MS, checkHeader, checkWritable, fileSize, ioError, openReader, removeSideFiles, UNTOUCHED } from './sqliteFile.ts';
+import {
+  BUSY_TIMEOUT_MS,
+  checkHeader,
+  checkWritable,
+  fileSize,
+  ioError,
+  openReader,
+  removeSideFiles,
+  UNTOUCHED,
+} from './sqliteFile.ts';
 import { MIGRATIONS, type Migration } from './sqliteMigrations.ts';
 import { SqliteCheckpoints } from './sqliteCheckpoints.ts';
 import { SqliteDecisionJournal } from './sqliteDecisionJournal.ts';
@@ -82,7 +91,12 @@ export function openSqliteStore(file: string, options: OpenSqliteStoreOptions): 
   const readonly = options.readonly === true;
   const size = fileSize(file);
   if (size === null || size === 0) {
-    if (readonly) throw new StoreError('io', file, `${file}: no store there (${size === null ? 'the file does not exist' : 'the file is empty'})`);
+    if (readonly)
+      throw new StoreError(
+        'io',
+        file,
+        `${file}: no store there (${size === null ? 'the file does not exist' : 'the file is empty'})`,
+      );
     checkWritable(file, size === 0);
     createStore(file, size === 0, options, migrations);
   } else {
@@ -119,7 +133,9 @@ export class SqliteStore implements WardenStore {
     const had = { wal: existsSync(`${file}-wal`), shm: existsSync(`${file}-shm`) };
     this.sideFiles = readonly ? had : null;
     try {
-      this.db = readonly ? openReader(file, BUSY_TIMEOUT_MS) : new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      this.db = readonly
+        ? openReader(file, BUSY_TIMEOUT_MS)
+        : new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
     } catch (err) {
       removeSideFiles(file, had.wal, had.shm);
       throw ioError(file, err);
@@ -127,11 +143,17 @@ export class SqliteStore implements WardenStore {
     try {
       if (!readonly) {
         // SQLite opens a file it cannot write read-only without a word; the first write would fail.
-        if (this.db.readonly) throw new StoreError('io', file, `${file}: cannot open the store for writing: SQLite opened it read-only; check the modes of the file, its directory, and any ${file}-wal or ${file}-shm beside it (chmod u+w); nothing was changed`);
+        if (this.db.readonly)
+          throw new StoreError(
+            'io',
+            file,
+            `${file}: cannot open the store for writing: SQLite opened it read-only; check the modes of the file, its directory, and any ${file}-wal or ${file}-shm beside it (chmod u+w); nothing was changed`,
+          );
         // WAL: readers never block the writer, and a commit appends to the -wal file instead of
         // rewriting pages in place, so a process killed mid-commit leaves the last commit simply absent.
         const mode = this.db.pragma('journal_mode = WAL', { simple: true });
-        if (mode !== 'wal') throw new Error(`the file system does not support WAL (journal_mode stays ${String(mode)})`);
+        if (mode !== 'wal')
+          throw new Error(`the file system does not support WAL (journal_mode stays ${String(mode)})`);
         // synchronous=NORMAL in WAL mode: a commit is written to the -wal before it returns (so a killed
         // process, Warden's crash case, loses nothing committed) but fsync'ed only at checkpoints. An
         // OS crash or power loss may lose the last commits, never corrupt the file. FULL would fsync every
@@ -161,10 +183,18 @@ export class SqliteStore implements WardenStore {
     const current = this.db.pragma('user_version', { simple: true }) as number;
     if (current === migrations.length) return;
     if (current > migrations.length) {
-      throw new StoreError('newer_schema', this.location, `${this.location} was created by a newer Warden (schema ${current}, this build knows up to ${migrations.length}); ${UNTOUCHED}`);
+      throw new StoreError(
+        'newer_schema',
+        this.location,
+        `${this.location} was created by a newer Warden (schema ${current}, this build knows up to ${migrations.length}); ${UNTOUCHED}`,
+      );
     }
     if (this.readonly) {
-      throw new StoreError('io', this.location, `${this.location}: the store is at schema ${current} and needs migrating to ${migrations.length}; open it once for writing`);
+      throw new StoreError(
+        'io',
+        this.location,
+        `${this.location}: the store is at schema ${current} and needs migrating to ${migrations.length}; open it once for writing`,
+      );
     }
     // IMMEDIATE: takes the write lock first, then reads the version again (another process may have migrated).
     this.db
@@ -257,7 +287,14 @@ export class SqliteStore implements WardenStore {
   recordIntent(intent: Intent, at: number = intent.time): void {
     this.intentJournal.recordIntent(intent, at);
   }
-  markIntent(id: string, status: IntentAnswer, code: string | null, reason: string, at: number, fill?: number): boolean {
+  markIntent(
+    id: string,
+    status: IntentAnswer,
+    code: string | null,
+    reason: string,
+    at: number,
+    fill?: number,
+  ): boolean {
     return this.intentJournal.markIntent(id, status, code, reason, at, fill);
   }
   fillsOf(positionId: string): IntentFill[] {

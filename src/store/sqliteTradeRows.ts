@@ -12,7 +12,9 @@ function prepareClosedTradeStatements(db: Database.Database) {
       'INSERT INTO closed_trades (key, ticket, symbol, close_time, trade) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET ticket = excluded.ticket, symbol = excluded.symbol, close_time = excluded.close_time, trade = excluded.trade',
     ),
     get: db.prepare('SELECT key, trade FROM closed_trades WHERE key = ?'),
-    ofTicket: db.prepare("SELECT c.key, c.trade FROM closed_trades c LEFT JOIN lifetimes l ON l.key = c.key WHERE c.ticket = ? ORDER BY coalesce(l.n, 0), c.close_time, c.key"),
+    ofTicket: db.prepare(
+      'SELECT c.key, c.trade FROM closed_trades c LEFT JOIN lifetimes l ON l.key = c.key WHERE c.ticket = ? ORDER BY coalesce(l.n, 0), c.close_time, c.key',
+    ),
     // Newest close first; the cursor is the last row's (close_time, key). Unbounded ends are the safe
     // integers' limits, so each statement is one range of its index: (close_time, key) for every
     // symbol, (symbol, close_time, key) for one; a page reads at most `limit` rows past the cursor.
@@ -33,9 +35,13 @@ function prepareClosedTradeStatements(db: Database.Database) {
 /** Statements of the proposals table (schema 9), prepared on first use (as above). */
 function prepareProposalStatements(db: Database.Database) {
   return {
-    put: db.prepare('INSERT INTO proposals (id, ticket, status, proposal) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET ticket = excluded.ticket, status = excluded.status, proposal = excluded.proposal'),
+    put: db.prepare(
+      'INSERT INTO proposals (id, ticket, status, proposal) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET ticket = excluded.ticket, status = excluded.status, proposal = excluded.proposal',
+    ),
     get: db.prepare('SELECT id, proposal FROM proposals WHERE id = ?'),
-    list: db.prepare('SELECT id, proposal FROM proposals WHERE (@status IS NULL OR status = @status) AND (@ticket IS NULL OR ticket = @ticket) ORDER BY seq DESC LIMIT @limit'),
+    list: db.prepare(
+      'SELECT id, proposal FROM proposals WHERE (@status IS NULL OR status = @status) AND (@ticket IS NULL OR ticket = @ticket) ORDER BY seq DESC LIMIT @limit',
+    ),
     count: db.prepare('SELECT count(*) AS n FROM proposals'),
   };
 }
@@ -43,7 +49,9 @@ function prepareProposalStatements(db: Database.Database) {
 /** Statements of the lifetimes table (schema 6), prepared on first use (as above). */
 function prepareLifetimeStatements(db: Database.Database) {
   return {
-    put: db.prepare('INSERT INTO lifetimes (key, ticket, n, ended_at, lifetime) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET ticket = excluded.ticket, n = excluded.n, ended_at = excluded.ended_at, lifetime = excluded.lifetime'),
+    put: db.prepare(
+      'INSERT INTO lifetimes (key, ticket, n, ended_at, lifetime) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET ticket = excluded.ticket, n = excluded.n, ended_at = excluded.ended_at, lifetime = excluded.lifetime',
+    ),
     get: db.prepare('SELECT key, lifetime FROM lifetimes WHERE key = ?'),
     ofTicket: db.prepare('SELECT key, lifetime FROM lifetimes WHERE ticket = ? ORDER BY n, key'),
     open: db.prepare('SELECT key, lifetime FROM lifetimes WHERE ended_at IS NULL ORDER BY rowid'),
@@ -100,7 +108,9 @@ export class SqliteTradeRows {
 
   closedTrade(key: string): ClosedTrade | null {
     const row = this.closedTradeSt.get.get(key) as { key: string; trade: string } | undefined;
-    return row === undefined ? null : decodeRecord(closedTradeSchema, row.trade, this.location, 'closed_trades', row.key);
+    return row === undefined
+      ? null
+      : decodeRecord(closedTradeSchema, row.trade, this.location, 'closed_trades', row.key);
   }
 
   closedTradesOf(ticket: string): ClosedTrade[] {
@@ -117,12 +127,18 @@ export class SqliteTradeRows {
       afterKey: q.after?.key ?? '',
       limit,
     };
-    const rows = (q.symbol === undefined ? this.closedTradeSt.pageAll.all(args) : this.closedTradeSt.pageSymbol.all({ ...args, symbol: q.symbol })) as { key: string; trade: string }[];
+    const rows = (
+      q.symbol === undefined
+        ? this.closedTradeSt.pageAll.all(args)
+        : this.closedTradeSt.pageSymbol.all({ ...args, symbol: q.symbol })
+    ) as { key: string; trade: string }[];
     return this.decodeTrades(rows);
   }
 
   endedWithoutClosedTrade(limit: number): StoredLifetime[] {
-    return this.decodeLifetimes(this.closedTradeSt.endedWithout.all(Math.max(0, Math.floor(limit))) as { key: string; lifetime: string }[]);
+    return this.decodeLifetimes(
+      this.closedTradeSt.endedWithout.all(Math.max(0, Math.floor(limit))) as { key: string; lifetime: string }[],
+    );
   }
 
   private decodeLifetimes(rows: { key: string; lifetime: string }[]): StoredLifetime[] {
@@ -141,11 +157,17 @@ export class SqliteTradeRows {
 
   proposal(id: string): PlanProposal | null {
     const row = this.proposalSt.get.get(id) as { id: string; proposal: string } | undefined;
-    return row === undefined ? null : decodeRecord(planProposalSchema, row.proposal, this.location, 'proposals', row.id);
+    return row === undefined
+      ? null
+      : decodeRecord(planProposalSchema, row.proposal, this.location, 'proposals', row.id);
   }
 
   proposals(q: { status?: PlanProposal['status']; ticket?: string; limit: number }): PlanProposal[] {
-    const rows = this.proposalSt.list.all({ status: q.status ?? null, ticket: q.ticket ?? null, limit: Math.max(0, Math.floor(q.limit)) }) as { id: string; proposal: string }[];
+    const rows = this.proposalSt.list.all({
+      status: q.status ?? null,
+      ticket: q.ticket ?? null,
+      limit: Math.max(0, Math.floor(q.limit)),
+    }) as { id: string; proposal: string }[];
     return rows.map((r) => decodeRecord(planProposalSchema, r.proposal, this.location, 'proposals', r.id));
   }
 

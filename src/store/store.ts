@@ -29,7 +29,23 @@ export type StoredDefence = DefenceSnapshot;
  * Reading these is a fraction of decoding whole records, so a page of them stays cheap.
  */
 export interface JournalDecision
-  extends Pick<DecisionRecord, 'time' | 'positionId' | 'symbol' | 'rule' | 'outcome' | 'reason' | 'intentId' | 'oldSl' | 'newSl' | 'volume' | 'price' | 'dtmsState' | 'score' | 'note'> {
+  extends Pick<
+    DecisionRecord,
+    | 'time'
+    | 'positionId'
+    | 'symbol'
+    | 'rule'
+    | 'outcome'
+    | 'reason'
+    | 'intentId'
+    | 'oldSl'
+    | 'newSl'
+    | 'volume'
+    | 'price'
+    | 'dtmsState'
+    | 'score'
+    | 'note'
+  > {
   seq: number;
 }
 
@@ -123,7 +139,15 @@ export interface StoredLifetime {
  *   - `outside`: a request from elsewhere closed it (the trader's terminal, another program);
  *   - `unknown`: the venue could not say, and Warden's own requests do not account for the close.
  */
-export type ClosedTradeExit = 'sl' | 'tp' | 'warden_close' | 'warden_partials' | 'dtms_close' | 'stop_out' | 'outside' | 'unknown';
+export type ClosedTradeExit =
+  | 'sl'
+  | 'tp'
+  | 'warden_close'
+  | 'warden_partials'
+  | 'dtms_close'
+  | 'stop_out'
+  | 'outside'
+  | 'unknown';
 
 /**
  * Where a figure of a closed trade came from: `venue` (its deals), `journal` (Warden's applied requests
@@ -196,9 +220,21 @@ export interface ClosedTrade {
   r: number | null;
   deals: ClosedTradeDeal[];
   hedges: ClosedTradeHedge[];
-  sources: { entry: ClosedTradeSource; exit: ClosedTradeSource; realized: ClosedTradeSource; openTime: ClosedTradeSource; closeTime: ClosedTradeSource; initialSl: ClosedTradeSource };
+  sources: {
+    entry: ClosedTradeSource;
+    exit: ClosedTradeSource;
+    realized: ClosedTradeSource;
+    openTime: ClosedTradeSource;
+    closeTime: ClosedTradeSource;
+    initialSl: ClosedTradeSource;
+  };
   /** What the venue's history gave: answered, no history of it, no history to ask (the venue has none), or failed (after `attempts`). */
-  history: { venue: string; status: 'answered' | 'no_history' | 'unsupported' | 'failed' | 'pending'; attempts: number; error: string };
+  history: {
+    venue: string;
+    status: 'answered' | 'no_history' | 'unsupported' | 'failed' | 'pending';
+    attempts: number;
+    error: string;
+  };
   notes: string[];
   /** When it was (last) recorded: the session's clock. */
   recordedAt: number;

@@ -4,7 +4,14 @@
 // decodes its rows with these, so both refuse the same rows with the same messages.
 import { z } from 'zod';
 import { fromPlainJson } from '../domain/plainJson.ts';
-import { decisionRecordSchema, decodeRecord, INTENT_STATUSES, intentSchema, notesSchema, storedLegacyRuleSchema } from './records.ts';
+import {
+  decisionRecordSchema,
+  decodeRecord,
+  INTENT_STATUSES,
+  intentSchema,
+  notesSchema,
+  storedLegacyRuleSchema,
+} from './records.ts';
 import {
   REPLAY_CHECKPOINT_LISTS,
   StoreError,
@@ -36,9 +43,20 @@ export interface IntentRow {
 export function decodeIntentRow(row: IntentRow, location: string): StoredIntent {
   const intent = decodeRecord(intentSchema, row.intent, location, 'intents', row.id);
   if (!(INTENT_STATUSES as readonly string[]).includes(row.status)) {
-    throw new StoreError('invalid_row', location, `${location}: intents row ${row.id} is not valid: status ${row.status}`);
+    throw new StoreError(
+      'invalid_row',
+      location,
+      `${location}: intents row ${row.id} is not valid: status ${row.status}`,
+    );
   }
-  return { intent, status: row.status, code: row.code, reason: row.reason, recordedAt: row.recorded_at, resolvedAt: row.resolved_at };
+  return {
+    intent,
+    status: row.status,
+    code: row.code,
+    reason: row.reason,
+    recordedAt: row.recorded_at,
+    resolvedAt: row.resolved_at,
+  };
 }
 
 const { shape: decisionFields } = decisionRecordSchema;
@@ -55,7 +73,11 @@ export function decodeIntentCount(row: unknown, location: string): IntentCount {
   const parsed = intentCountSchema.safeParse(row);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new StoreError('invalid_row', location, `${location}: an intents row is not valid: ${issue.path.join('.') || 'intent'}: ${issue.message}`);
+    throw new StoreError(
+      'invalid_row',
+      location,
+      `${location}: an intents row is not valid: ${issue.path.join('.') || 'intent'}: ${issue.message}`,
+    );
   }
   return { status: parsed.data.status, rule: parsed.data.rule, action: parsed.data.action ?? '', count: parsed.data.n };
 }
@@ -97,14 +119,37 @@ const journalRowSchema = z.object({
 
 /** A journal row's listed fields, checked (non-finite numbers tagged as plainJson writes them). */
 export function decodeJournalRow(row: JournalRow, location: string): JournalDecision {
-  const parsed = journalRowSchema.safeParse({ ...row, fields: typeof row.fields === 'string' ? fromPlainJson(row.fields) : row.fields });
+  const parsed = journalRowSchema.safeParse({
+    ...row,
+    fields: typeof row.fields === 'string' ? fromPlainJson(row.fields) : row.fields,
+  });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new StoreError('invalid_row', location, `${location}: decisions row seq ${row.seq} is not valid: ${issue.path.join('.') || 'record'}: ${issue.message}`);
+    throw new StoreError(
+      'invalid_row',
+      location,
+      `${location}: decisions row seq ${row.seq} is not valid: ${issue.path.join('.') || 'record'}: ${issue.message}`,
+    );
   }
   const r = parsed.data;
   const [symbol, intentId, oldSl, newSl, volume, price, dtmsState, score, note] = r.fields;
-  return { seq: r.seq, time: r.time, positionId: r.position_id, symbol, rule: r.rule, outcome: r.outcome, reason: r.reason, intentId, oldSl, newSl, volume, price, dtmsState, score, note };
+  return {
+    seq: r.seq,
+    time: r.time,
+    positionId: r.position_id,
+    symbol,
+    rule: r.rule,
+    outcome: r.outcome,
+    reason: r.reason,
+    intentId,
+    oldSl,
+    newSl,
+    volume,
+    price,
+    dtmsState,
+    score,
+    note,
+  };
 }
 
 // ---- legacy rules
@@ -133,12 +178,27 @@ export function decodeLegacyRow(row: LegacyRow, location: string): StoredLegacyR
 
 /** Refuses a checkpoint that could not be read back: positions and counts must be non-negative integers, parts of a known list. */
 export function checkReplayCheckpoint(runKey: string, c: ReplayCheckpointRecord, location: string): void {
-  for (const [k, v] of [['next', c.next], ['lines', c.lines], ['bytes', c.bytes]] as const) {
-    if (!Number.isSafeInteger(v) || v < 0) throw new StoreError('invalid_row', location, `replay checkpoint ${runKey}: ${k} must be a non-negative integer (got ${v})`);
+  for (const [k, v] of [
+    ['next', c.next],
+    ['lines', c.lines],
+    ['bytes', c.bytes],
+  ] as const) {
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new StoreError(
+        'invalid_row',
+        location,
+        `replay checkpoint ${runKey}: ${k} must be a non-negative integer (got ${v})`,
+      );
   }
   for (const part of c.parts ?? []) {
-    if (!(REPLAY_CHECKPOINT_LISTS as readonly string[]).includes(part.list)) throw new StoreError('invalid_row', location, `replay checkpoint ${runKey}: no list ${String(part.list)}`);
-    if (!Number.isSafeInteger(part.start) || part.start < 0) throw new StoreError('invalid_row', location, `replay checkpoint ${runKey}: part ${part.list} start must be a non-negative integer (got ${part.start})`);
+    if (!(REPLAY_CHECKPOINT_LISTS as readonly string[]).includes(part.list))
+      throw new StoreError('invalid_row', location, `replay checkpoint ${runKey}: no list ${String(part.list)}`);
+    if (!Number.isSafeInteger(part.start) || part.start < 0)
+      throw new StoreError(
+        'invalid_row',
+        location,
+        `replay checkpoint ${runKey}: part ${part.list} start must be a non-negative integer (got ${part.start})`,
+      );
   }
 }
 
@@ -153,16 +213,39 @@ export interface CheckpointRow {
 export function decodeCheckpointRow(runKey: string, row: CheckpointRow, location: string): StoredReplayCheckpoint {
   for (const k of ['next', 'lines', 'bytes', 'saved_at'] as const) {
     if (typeof row[k] !== 'number' || !Number.isSafeInteger(row[k]) || row[k] < 0) {
-      throw new StoreError('invalid_row', location, `${location}: replay_checkpoints row ${runKey} is not valid: ${k} ${String(row[k])}`);
+      throw new StoreError(
+        'invalid_row',
+        location,
+        `${location}: replay_checkpoints row ${runKey} is not valid: ${k} ${String(row[k])}`,
+      );
     }
   }
-  return { runKey, next: row.next, lines: row.lines, bytes: row.bytes, savedAt: row.saved_at, checkpointJson: row.checkpoint };
+  return {
+    runKey,
+    next: row.next,
+    lines: row.lines,
+    bytes: row.bytes,
+    savedAt: row.saved_at,
+    checkpointJson: row.checkpoint,
+  };
 }
 
-export function decodeCheckpointPart(runKey: string, row: { list: unknown; start: unknown; items: unknown }, location: string): ReplayCheckpointPart {
-  const bad = (what: string) => new StoreError('invalid_row', location, `${location}: replay_checkpoint_parts row ${runKey} ${String(row.list)}@${String(row.start)} is not valid: ${what}`);
-  if (typeof row.list !== 'string' || !(REPLAY_CHECKPOINT_LISTS as readonly string[]).includes(row.list)) throw bad(`list ${String(row.list)}`);
-  if (typeof row.start !== 'number' || !Number.isSafeInteger(row.start) || row.start < 0) throw bad(`start ${String(row.start)}`);
-  if (typeof row.items !== 'string') throw bad(`items is ${row.items === null ? 'NULL' : typeof row.items}, not JSON text`);
+export function decodeCheckpointPart(
+  runKey: string,
+  row: { list: unknown; start: unknown; items: unknown },
+  location: string,
+): ReplayCheckpointPart {
+  const bad = (what: string) =>
+    new StoreError(
+      'invalid_row',
+      location,
+      `${location}: replay_checkpoint_parts row ${runKey} ${String(row.list)}@${String(row.start)} is not valid: ${what}`,
+    );
+  if (typeof row.list !== 'string' || !(REPLAY_CHECKPOINT_LISTS as readonly string[]).includes(row.list))
+    throw bad(`list ${String(row.list)}`);
+  if (typeof row.start !== 'number' || !Number.isSafeInteger(row.start) || row.start < 0)
+    throw bad(`start ${String(row.start)}`);
+  if (typeof row.items !== 'string')
+    throw bad(`items is ${row.items === null ? 'NULL' : typeof row.items}, not JSON text`);
   return { list: row.list as ReplayCheckpointList, start: row.start, itemsJson: row.items };
 }

@@ -3,8 +3,27 @@
 // forecast, and the paired differences against the baselines. Pure: the same runs give the same
 // report, byte for byte.
 import type { ExitReason, ReplayMetrics } from '../replay/reportModel.ts';
-import { capture, meanSe, pairByEntry, pairedDelta, warningForecast, whipsaw, type MeanSe, type PairedDelta, type StudyTrade, type WarningForecast, type Whipsaw } from './stats.ts';
-import { EXIT_REASONS, FLAG_BITS, type EntryPlan, type EntryVariant, type RunResult, type TradeColumns } from './studyModel.ts';
+import {
+  capture,
+  meanSe,
+  pairByEntry,
+  pairedDelta,
+  warningForecast,
+  whipsaw,
+  type MeanSe,
+  type PairedDelta,
+  type StudyTrade,
+  type WarningForecast,
+  type Whipsaw,
+} from './stats.ts';
+import {
+  EXIT_REASONS,
+  FLAG_BITS,
+  type EntryPlan,
+  type EntryVariant,
+  type RunResult,
+  type TradeColumns,
+} from './studyModel.ts';
 
 /** What the study knows of a config besides its runs: whether it manages exits and runs DTMS (targets of switched-off features are not judged). */
 export interface StudyConfigInfo {
@@ -38,7 +57,16 @@ export const TARGETS = {
 } as const;
 export type TargetName = keyof typeof TARGETS;
 
-export type SuccessRates = Pick<ReplayMetrics, 'rmagTriggerRate' | 'breakevenRate' | 'trailingActivationRate' | 'trailingGateRate' | 'breakevenHitRate' | 'dtmsActionRate' | 'dtmsFirstHourRate'>;
+export type SuccessRates = Pick<
+  ReplayMetrics,
+  | 'rmagTriggerRate'
+  | 'breakevenRate'
+  | 'trailingActivationRate'
+  | 'trailingGateRate'
+  | 'breakevenHitRate'
+  | 'dtmsActionRate'
+  | 'dtmsFirstHourRate'
+>;
 
 export interface ConfigFigures {
   config: string;
@@ -195,7 +223,14 @@ interface Cell {
 }
 
 /** The figures of one group of (set, variant) cells; cells[k][c] is config c's run in cell k. */
-function groupFigures(scope: string, cells: readonly Cell[][], pairings: readonly ReturnType<typeof pairByEntry>[], configs: readonly StudyConfigInfo[], baselines: readonly number[], horizon: number): GroupFigures {
+function groupFigures(
+  scope: string,
+  cells: readonly Cell[][],
+  pairings: readonly ReturnType<typeof pairByEntry>[],
+  configs: readonly StudyConfigInfo[],
+  baselines: readonly number[],
+  horizon: number,
+): GroupFigures {
   const figures = configs.map((info, c): ConfigFigures => {
     const all = cells.flatMap((cell) => cell[c]!.trades);
     const withR = all.filter((t) => t.r !== null);
@@ -227,7 +262,15 @@ function groupFigures(scope: string, cells: readonly Cell[][], pairings: readonl
       pairedTrades: paired.length,
       whipsaw: horizonPaired ? whipsaw(paired, horizonPaired) : null,
       warningForecast: horizonPaired && info.dtms ? warningForecast(paired, horizonPaired) : null,
-      deltas: baselines.filter((b) => b !== c).map((b) => ({ vs: configs[b]!.name, ...pairedDelta(paired, pairings.flatMap((p) => p.paired[b]!)) })),
+      deltas: baselines
+        .filter((b) => b !== c)
+        .map((b) => ({
+          vs: configs[b]!.name,
+          ...pairedDelta(
+            paired,
+            pairings.flatMap((p) => p.paired[b]!),
+          ),
+        })),
     };
   });
   return { scope, configs: figures };
@@ -261,7 +304,9 @@ function columnsRecord(c: TradeColumns): Record<string, (number | string | null)
     r: nums(c.r),
     mfeR: nums(c.mfeR),
     maeR: nums(c.maeR),
-    flags: Array.from(c.flags, (f) => (Object.keys(FLAG_BITS) as (keyof typeof FLAG_BITS)[]).filter((k) => f & FLAG_BITS[k]).join(';')),
+    flags: Array.from(c.flags, (f) =>
+      (Object.keys(FLAG_BITS) as (keyof typeof FLAG_BITS)[]).filter((k) => f & FLAG_BITS[k]).join(';'),
+    ),
     dtmsWarningTime: nums(c.warningTime),
     openRAtWarning: round(c.warningR),
   };
@@ -270,7 +315,10 @@ function columnsRecord(c: TradeColumns): Record<string, (number | string | null)
 export function analyseStudy(input: StudyInput): StudyReport {
   const { configs, sets, variants } = input;
   const names = configs.map((c) => c.name);
-  const baselineNames = names.includes('bracket') || names.includes('chandelier') ? ['bracket', 'chandelier'].filter((b) => names.includes(b)) : names.slice(0, 1);
+  const baselineNames =
+    names.includes('bracket') || names.includes('chandelier')
+      ? ['bracket', 'chandelier'].filter((b) => names.includes(b))
+      : names.slice(0, 1);
   const baselines = baselineNames.map((b) => names.indexOf(b));
   const horizon = names.indexOf('bracket');
 
@@ -284,7 +332,8 @@ export function analyseStudy(input: StudyInput): StudyReport {
   const cellsOf = (s: number): Cell[][] =>
     grid[s]!.map((row, v) =>
       row.map((cell, c) => {
-        if (cell === undefined) throw new Error(`study: no run for ${configs[c]!.name} on ${sets[s]!.name}, variant ${variants[v]!.index}`);
+        if (cell === undefined)
+          throw new Error(`study: no run for ${configs[c]!.name} on ${sets[s]!.name}, variant ${variants[v]!.index}`);
         return cell;
       }),
     );
@@ -311,10 +360,28 @@ export function analyseStudy(input: StudyInput): StudyReport {
     }),
   );
 
-  const groups = sets.map((set, s) => groupFigures(set.name, cellsOf(s), pairingsBySet[s]!, configs, baselines, horizon));
-  if (sets.length > 1) groups.push(groupFigures('pooled', sets.flatMap((_, s) => cellsOf(s)), pairingsBySet.flat(), configs, baselines, horizon));
+  const groups = sets.map((set, s) =>
+    groupFigures(set.name, cellsOf(s), pairingsBySet[s]!, configs, baselines, horizon),
+  );
+  if (sets.length > 1)
+    groups.push(
+      groupFigures(
+        'pooled',
+        sets.flatMap((_, s) => cellsOf(s)),
+        pairingsBySet.flat(),
+        configs,
+        baselines,
+        horizon,
+      ),
+    );
 
-  const curves = sets.flatMap((set, s) => configs.map((cfg, c) => ({ set: set.name, config: cfg.name, points: cumulativeCurve(cellsOf(s).flatMap((cell) => cell[c]!.trades)) })));
+  const curves = sets.flatMap((set, s) =>
+    configs.map((cfg, c) => ({
+      set: set.name,
+      config: cfg.name,
+      points: cumulativeCurve(cellsOf(s).flatMap((cell) => cell[c]!.trades)),
+    })),
+  );
   const counts: Record<string, number[]> = {};
   configs.forEach((cfg, c) => {
     const bins = new Array<number>(HISTOGRAM.bins).fill(0);

@@ -19,7 +19,15 @@ export const BRACKET_OVERRIDES = {
 // then a 1.5 x ATR trail in every session of every symbol that moves the stop by any amount and keeps
 // its distance (no step from the breakeven stop, no tightening with R).
 const CHANDELIER_SYMBOL = { trailingMultiplier: 1.5, minSlChangePct: 0, sessions: {} };
-const ALL_OFF = { rmagStretched: false, qualityTrend: false, squeeze: false, fakeMomentum: false, mtfAligned: false, liquidityRisk: false, vwapOuter: false };
+const ALL_OFF = {
+  rmagStretched: false,
+  qualityTrend: false,
+  squeeze: false,
+  fakeMomentum: false,
+  mtfAligned: false,
+  liquidityRisk: false,
+  vwapOuter: false,
+};
 const NO_GATES = { critical: false, volatility: false, mtf: false, rmag: false, vwap: false, hvn: false };
 
 export const CHANDELIER_OVERRIDES = {
@@ -38,7 +46,8 @@ export const CHANDELIER_OVERRIDES = {
 
 const OVERRIDES: Record<BaselineName, unknown> = { bracket: BRACKET_OVERRIDES, chandelier: CHANDELIER_OVERRIDES };
 
-export const isBaselineName = (name: string): name is BaselineName => (BASELINE_NAMES as readonly string[]).includes(name);
+export const isBaselineName = (name: string): name is BaselineName =>
+  (BASELINE_NAMES as readonly string[]).includes(name);
 
 /** The baseline's full config: its overrides over the built-in defaults, through the config schema. */
 export function baselineConfig(name: BaselineName): WardenConfig {

@@ -26,10 +26,16 @@ const describeJob = (j: StudyJob) => `${j.configName} on ${j.set.name}, variant 
  * the bootstrap that registers tsx first when it runs from the TypeScript source (tests, a dev's edit).
  */
 export function studyWorkerUrl(): URL {
-  return import.meta.url.endsWith('.js') ? new URL('./studyWorker.js', import.meta.url) : new URL('./workerBootstrap.mjs', import.meta.url);
+  return import.meta.url.endsWith('.js')
+    ? new URL('./studyWorker.js', import.meta.url)
+    : new URL('./workerBootstrap.mjs', import.meta.url);
 }
 
-export async function runJobs(jobs: readonly StudyJob[], workers: number, onDone?: (done: number, total: number) => void): Promise<RunResult[]> {
+export async function runJobs(
+  jobs: readonly StudyJob[],
+  workers: number,
+  onDone?: (done: number, total: number) => void,
+): Promise<RunResult[]> {
   const results: RunResult[] = [];
   if (workers <= 1 || jobs.length <= 1) {
     const cache = new BarCache();
@@ -37,7 +43,10 @@ export async function runJobs(jobs: readonly StudyJob[], workers: number, onDone
       try {
         results.push(await runStudyJob(job, cache));
       } catch (err) {
-        throw new StudyJobError(`${describeJob(job)}: ${err instanceof Error ? err.message : String(err)}`, err instanceof ReplayInputError);
+        throw new StudyJobError(
+          `${describeJob(job)}: ${err instanceof Error ? err.message : String(err)}`,
+          err instanceof ReplayInputError,
+        );
       }
       onDone?.(results.length, jobs.length);
     }

@@ -79,16 +79,23 @@ export async function playShadowDay(o: ShadowDayOptions): Promise<ShadowDayResul
   let spreadNote: string | null = null;
   if (loaded.spreadless.length > 0) {
     const points = replayInstrumentRules(config, o.symbol).defaultSpreadPoints;
-    if (points === undefined) throw new Error(`${o.file}: no spread in the data, and no instruments.${instrument.canonical}.defaultSpreadPoints`);
+    if (points === undefined)
+      throw new Error(
+        `${o.file}: no spread in the data, and no instruments.${instrument.canonical}.defaultSpreadPoints`,
+      );
     const spread = Number((points * instrument.point).toFixed(instrument.digits + 2));
     fillSpreadless(loaded.source, loaded.spreadless, spread);
     spreadNote = `no spreads in the data: played with the ${instrument.canonical} default, ${points} points`;
   }
-  if (loaded.timeframe !== 'M1') throw new Error(`${o.file}: a played day needs M1 bars, this file is ${loaded.timeframe}`);
+  if (loaded.timeframe !== 'M1')
+    throw new Error(`${o.file}: a played day needs M1 bars, this file is ${loaded.timeframe}`);
   const all = readSeries(loaded.source).toBars();
   if (all.length === 0) throw new Error(`${o.file}: no bars`);
   const day = o.day ?? defaultShadowDay(all);
-  if (!Number.isFinite(day)) throw new Error(`${o.file}: no weekday with ${MIN_DAY_BARS} M1 bars and ${MIN_WARMUP_BARS} in the two weeks before it`);
+  if (!Number.isFinite(day))
+    throw new Error(
+      `${o.file}: no weekday with ${MIN_DAY_BARS} M1 bars and ${MIN_WARMUP_BARS} in the two weeks before it`,
+    );
   const history = all.filter((b) => b.time >= day - WARMUP_MS && b.time < day);
   const played = all.filter((b) => b.time >= day && b.time < day + DAY_MS);
   if (played.length === 0) throw new Error(`${o.file}: no bar on ${new Date(day).toISOString().slice(0, 10)}`);
@@ -102,10 +109,23 @@ export async function playShadowDay(o: ShadowDayOptions): Promise<ShadowDayResul
     if (last) paper.onBar(o.symbol, last, last.time + 60_000);
     let marketTime = last ? last.time + 60_000 : day;
     const shadow = new ShadowBook([o.symbol]);
-    const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: paper, store, clock: () => marketTime, shadow, sleep: async () => {}, storeSleep: async () => {} });
+    const session = new AccountSession({
+      config,
+      baseTimeframe: 'M1',
+      instruments: [instrument],
+      broker: paper,
+      store,
+      clock: () => marketTime,
+      shadow,
+      sleep: async () => {},
+      storeSleep: async () => {},
+    });
     await session.start(new Map([[o.symbol, history]]));
     let next = 0;
-    const market = { nextBar: (): { symbol: string; bar: Bar } | null => (next < played.length ? { symbol: o.symbol, bar: played[next++]! } : null) };
+    const market = {
+      nextBar: (): { symbol: string; bar: Bar } | null =>
+        next < played.length ? { symbol: o.symbol, bar: played[next++]! } : null,
+    };
     const loop = new EngineLoop({
       market,
       account: paper,
@@ -123,9 +143,21 @@ export async function playShadowDay(o: ShadowDayOptions): Promise<ShadowDayResul
     await loop.run();
     await session.close();
     const scores = shadow.scores();
-    const sentRequests = paper.snapshot().symbols.flatMap((s) => s.broker.appliedIds.filter((id) => !id.startsWith('demo:'))).length;
+    const sentRequests = paper
+      .snapshot()
+      .symbols.flatMap((s) => s.broker.appliedIds.filter((id) => !id.startsWith('demo:'))).length;
     const shadowDecisions = store.recentDecisions(1_000_000).filter((r) => r.outcome === 'shadow').length;
-    return { file: o.file, symbol: o.symbol, day: new Date(day).toISOString().slice(0, 10), bars: played.length, shadowDecisions, sentRequests, scores, totals: shadowTotals(scores), spreadNote };
+    return {
+      file: o.file,
+      symbol: o.symbol,
+      day: new Date(day).toISOString().slice(0, 10),
+      bars: played.length,
+      shadowDecisions,
+      sentRequests,
+      scores,
+      totals: shadowTotals(scores),
+      spreadNote,
+    };
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -125,7 +125,13 @@ export function whipsaw(config: readonly StudyTrade[], horizon: readonly StudyTr
     if (horizon[i]!.exitReason === 'take_profit') ws++;
   }
   const n = config.length;
-  return { trades: n, nearBreakevenStops: near, whipsaws: ws, rate: n ? ws / n : null, ofNearBreakevenStops: near ? ws / near : null };
+  return {
+    trades: n,
+    nearBreakevenStops: near,
+    whipsaws: ws,
+    rate: n ? ws / n : null,
+    ofNearBreakevenStops: near ? ws / near : null,
+  };
 }
 
 export interface WarningForecast {
@@ -148,7 +154,14 @@ export function warningForecast(config: readonly StudyTrade[], horizon: readonly
   for (let i = 0; i < config.length; i++) {
     const t = config[i]!;
     const twin = horizon[i]!;
-    if (t.warningTime === null || t.warningR === null || !Number.isFinite(t.warningR) || t.r === null || twin.r === null) continue;
+    if (
+      t.warningTime === null ||
+      t.warningR === null ||
+      !Number.isFinite(t.warningR) ||
+      t.r === null ||
+      twin.r === null
+    )
+      continue;
     if (twin.exitTime < t.warningTime) {
       closed++;
       continue;

@@ -31,7 +31,9 @@ const SHARED_SYMBOLS: readonly [prefix: string, symbol: string][] = [
 export function sharedSets(dir: string, includeH1: boolean): { sets: StudySet[]; ignored: string[] } {
   const sets: StudySet[] = [];
   const ignored: string[] = [];
-  for (const name of readdirSync(dir).filter((n) => n.toLowerCase().endsWith('.csv')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => n.toLowerCase().endsWith('.csv'))
+    .sort()) {
     const lower = name.toLowerCase();
     const symbol = SHARED_SYMBOLS.find(([p]) => lower.startsWith(`${p}_`) || lower === `${p}.csv`)?.[1];
     // The timeframe is named in the file name ("_m1_", "_h1.").
@@ -52,7 +54,12 @@ export function sharedSets(dir: string, includeH1: boolean): { sets: StudySet[];
  */
 export function entryVariants(count: number, every: number): (EntryVariant & { description: string })[] {
   return Array.from({ length: count }, (_, k) => {
-    const v: EntryVariant = { index: k + 1, side: k === 0 ? 'alternate' : 'random', seed: k + 1, offsetBars: Math.floor((k * every) / count) };
+    const v: EntryVariant = {
+      index: k + 1,
+      side: k === 0 ? 'alternate' : 'random',
+      seed: k + 1,
+      offsetBars: Math.floor((k * every) / count),
+    };
     return { ...v, description: `${v.side} sides, seed ${v.seed}, first entry ${v.offsetBars} bars after the warm-up` };
   });
 }
@@ -61,7 +68,12 @@ export interface StudyConfig extends StudyConfigInfo {
   config: WardenConfig;
 }
 
-export const configInfo = (name: string, source: string, config: WardenConfig): StudyConfig => ({ name, source, ...featuresOf(config), config });
+export const configInfo = (name: string, source: string, config: WardenConfig): StudyConfig => ({
+  name,
+  source,
+  ...featuresOf(config),
+  config,
+});
 
 /** Which features a config runs: the study does not judge a target of a feature that is off. */
 export const featuresOf = (config: WardenConfig) => ({
@@ -86,7 +98,17 @@ export async function runStudy(o: StudyOptions): Promise<StudyReport> {
   o.sets.forEach((set, setIndex) =>
     o.variants.forEach((variant, variantIndex) =>
       o.configs.forEach((c, configIndex) =>
-        jobs.push({ setIndex, variantIndex, configIndex, set, variant: { index: variant.index, side: variant.side, seed: variant.seed, offsetBars: variant.offsetBars }, plan: o.plan, configName: c.name, config: c.config, startingBalance: o.startingBalance }),
+        jobs.push({
+          setIndex,
+          variantIndex,
+          configIndex,
+          set,
+          variant: { index: variant.index, side: variant.side, seed: variant.seed, offsetBars: variant.offsetBars },
+          plan: o.plan,
+          configName: c.name,
+          config: c.config,
+          startingBalance: o.startingBalance,
+        }),
       ),
     ),
   );
@@ -94,9 +116,24 @@ export async function runStudy(o: StudyOptions): Promise<StudyReport> {
   // A set's facts from its first run (every run of a set reads the same bars).
   const sets = o.sets.map((set, s) => {
     const r = runs.find((x) => x.setIndex === s)!;
-    return { name: set.name, symbol: set.source.symbol, timeframe: r.timeframe, bars: r.bars, first: r.firstBar, last: r.lastBar, spreadNote: r.spreadNote };
+    return {
+      name: set.name,
+      symbol: set.source.symbol,
+      timeframe: r.timeframe,
+      bars: r.bars,
+      first: r.firstBar,
+      last: r.lastBar,
+      spreadNote: r.spreadNote,
+    };
   });
-  return analyseStudy({ generatedBy: `warden ${o.version}`, configs: o.configs.map(({ config: _c, ...info }) => info), sets, plan: o.plan, variants: o.variants, runs });
+  return analyseStudy({
+    generatedBy: `warden ${o.version}`,
+    configs: o.configs.map(({ config: _c, ...info }) => info),
+    sets,
+    plan: o.plan,
+    variants: o.variants,
+    runs,
+  });
 }
 
 const SLOT = (k: string) => `\u0000${k}`;
@@ -155,8 +192,22 @@ export function compareStudy(c: CompareRuns): StudyReport {
   }));
   return analyseStudy({
     generatedBy: `warden ${c.version}`,
-    configs: c.configs.map((k) => ({ name: k.name, source: k.name === 'defaults' ? 'built-in defaults' : 'config file', ...featuresOf(k.config) })),
-    sets: [{ name: set.data.files.join(' + '), symbol: set.symbol, timeframe: set.data.timeframe, bars: set.data.bars, first: set.data.first, last: set.data.last, spreadNote: set.broker.spread }],
+    configs: c.configs.map((k) => ({
+      name: k.name,
+      source: k.name === 'defaults' ? 'built-in defaults' : 'config file',
+      ...featuresOf(k.config),
+    })),
+    sets: [
+      {
+        name: set.data.files.join(' + '),
+        symbol: set.symbol,
+        timeframe: set.data.timeframe,
+        bars: set.data.bars,
+        first: set.data.first,
+        last: set.data.last,
+        spreadNote: set.broker.spread,
+      },
+    ],
     plan: null,
     variants: [{ index: 1, side: 'alternate', seed: 0, offsetBars: 0, description: c.entriesSource }],
     runs,

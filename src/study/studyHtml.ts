@@ -3,11 +3,29 @@
 // the exit mix, the DTMS warning's forecast, equity curves per set and an R histogram per config.
 // Deterministic: the same report gives the same bytes.
 import { escapeHtml } from '../replay/reportFormat.ts';
-import { HISTOGRAM, TARGETS, type ConfigFigures, type GroupFigures, type StudyReport, type TargetName } from './analysis.ts';
+import {
+  HISTOGRAM,
+  TARGETS,
+  type ConfigFigures,
+  type GroupFigures,
+  type StudyReport,
+  type TargetName,
+} from './analysis.ts';
 import { EXIT_REASONS } from './studyModel.ts';
 import { fmtMeanSe, fmtNum, fmtPct } from './studyText.ts';
 
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
+const PALETTE = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+  '#7f7f7f',
+  '#bcbd22',
+];
 const colour = (i: number) => PALETTE[i % PALETTE.length]!;
 const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
@@ -24,13 +42,19 @@ svg{background:#fff;border:1px solid #e4e4e4;max-width:100%;height:auto}figure{m
 
 function table(head: string[], rows: string[][], leftCols = 1): string {
   const th = head.map((h, i) => `<th${i < leftCols ? ' class="l"' : ''}>${h}</th>`).join('');
-  const trs = rows.map((r) => `<tr>${r.map((c, i) => `<td${i < leftCols ? ' class="l"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
+  const trs = rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${i < leftCols ? ' class="l"' : ''}>${c}</td>`).join('')}</tr>`)
+    .join('\n');
   // Wide tables scroll inside their box: the page itself never scrolls sideways (a phone at 390 px included).
   return `<div class="scroll"><table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table></div>`;
 }
 
 function badge(ok: boolean | null): string {
-  return ok === null ? '<span class="na">off</span>' : ok ? '<span class="pass">pass</span>' : '<span class="fail">fail</span>';
+  return ok === null
+    ? '<span class="na">off</span>'
+    : ok
+      ? '<span class="pass">pass</span>'
+      : '<span class="fail">fail</span>';
 }
 
 function deltaCell(f: ConfigFigures, vs: string): string {
@@ -41,7 +65,19 @@ function deltaCell(f: ConfigFigures, vs: string): string {
 }
 
 function summaryTable(g: GroupFigures, report: StudyReport): string {
-  const head = ['config', 'trades', 'paired', 'exp R ± SE', ...report.baselines.map((b) => `Δ vs ${escapeHtml(b)} ± SE`), 'capture', 'giveback R ± SE', 'mean MAE R', 'whipsaw', 'worst max DD', 're-adds (ΣR)'];
+  const head = [
+    'config',
+    'trades',
+    'paired',
+    'exp R ± SE',
+    ...report.baselines.map((b) => `Δ vs ${escapeHtml(b)} ± SE`),
+    'capture',
+    'giveback R ± SE',
+    'mean MAE R',
+    'whipsaw',
+    'worst max DD',
+    're-adds (ΣR)',
+  ];
   const rows = g.configs.map((f) => [
     escapeHtml(f.config),
     String(f.trades),
@@ -51,17 +87,30 @@ function summaryTable(g: GroupFigures, report: StudyReport): string {
     fmtNum(f.capture),
     escapeHtml(fmtMeanSe(f.giveback, 2)),
     fmtNum(f.meanMaeR),
-    f.whipsaw === null ? '<span class="na">-</span>' : `${fmtPct(f.whipsaw.rate)} <span class="na">(${f.whipsaw.whipsaws} of ${f.whipsaw.nearBreakevenStops} near-BE stops)</span>`,
+    f.whipsaw === null
+      ? '<span class="na">-</span>'
+      : `${fmtPct(f.whipsaw.rate)} <span class="na">(${f.whipsaw.whipsaws} of ${f.whipsaw.nearBreakevenStops} near-BE stops)</span>`,
     fmtPct(f.worstMaxDrawdownPct),
     f.reAdds === 0 ? '0' : `${f.reAdds} (${fmtNum(f.reAddR)})`,
   ]);
   return table(head, rows);
 }
 
-const TARGET_ORDER: TargetName[] = ['rmagTriggerRate', 'trailingActivationRate', 'breakevenHitRate', 'dtmsActionRate', 'dtmsFirstHourRate'];
+const TARGET_ORDER: TargetName[] = [
+  'rmagTriggerRate',
+  'trailingActivationRate',
+  'breakevenHitRate',
+  'dtmsActionRate',
+  'dtmsFirstHourRate',
+];
 
 function targetsTable(g: GroupFigures): string {
-  const head = ['config', ...TARGET_ORDER.map((t) => escapeHtml(TARGETS[t].label)), 'trail gate passed', 'breakeven rate'];
+  const head = [
+    'config',
+    ...TARGET_ORDER.map((t) => escapeHtml(TARGETS[t].label)),
+    'trail gate passed',
+    'breakeven rate',
+  ];
   const rows = g.configs.map((f) => [
     escapeHtml(f.config),
     ...TARGET_ORDER.map((t) => `${fmtPct(f.seed[t])} ${badge(f.targets[t])}`),
@@ -73,7 +122,10 @@ function targetsTable(g: GroupFigures): string {
 
 function exitMixTable(g: GroupFigures): string {
   const reasons = EXIT_REASONS.filter((r) => g.configs.some((f) => (f.exitMix[r] ?? 0) > 0));
-  return table(['config', ...reasons.map((r) => escapeHtml(r))], g.configs.map((f) => [escapeHtml(f.config), ...reasons.map((r) => fmtPct(f.exitMix[r] ?? 0))]));
+  return table(
+    ['config', ...reasons.map((r) => escapeHtml(r))],
+    g.configs.map((f) => [escapeHtml(f.config), ...reasons.map((r) => fmtPct(f.exitMix[r] ?? 0))]),
+  );
 }
 
 function forecastTable(g: GroupFigures): string {
@@ -81,10 +133,28 @@ function forecastTable(g: GroupFigures): string {
     .filter((f) => f.warningForecast !== null)
     .map((f) => {
       const w = f.warningForecast!;
-      return [escapeHtml(f.config), String(w.horizon.n), escapeHtml(fmtMeanSe(w.horizon)), escapeHtml(fmtMeanSe(w.managed)), String(w.twinClosedBefore), fmtPct(f.seed.dtmsFirstHourRate)];
+      return [
+        escapeHtml(f.config),
+        String(w.horizon.n),
+        escapeHtml(fmtMeanSe(w.horizon)),
+        escapeHtml(fmtMeanSe(w.managed)),
+        String(w.twinClosedBefore),
+        fmtPct(f.seed.dtmsFirstHourRate),
+      ];
     });
-  if (rows.length === 0) return '<p class="note">No config with DTMS on, or no bracket run to serve as the horizon.</p>';
-  return table(['config', 'warned trades (n)', 'bracket twin: R after the warning', 'managed trade: R after the warning', 'twin closed before', 'DTMS stop move in 1st hour'], rows);
+  if (rows.length === 0)
+    return '<p class="note">No config with DTMS on, or no bracket run to serve as the horizon.</p>';
+  return table(
+    [
+      'config',
+      'warned trades (n)',
+      'bracket twin: R after the warning',
+      'managed trade: R after the warning',
+      'twin closed before',
+      'DTMS stop move in 1st hour',
+    ],
+    rows,
+  );
 }
 
 const CURVE = { width: 560, height: 240, left: 48, right: 10, top: 10, bottom: 26 };
@@ -104,12 +174,17 @@ function equityChart(report: StudyReport, set: string): string {
     .map((c) => {
       const i = report.configs.findIndex((k) => k.name === c.config);
       const d = c.points.map((p, k) => `${k === 0 ? 'M' : 'L'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join('');
-      return d === '' ? '' : `<path d="${d}" fill="none" stroke="${colour(i)}" stroke-width="1.5"><title>${escapeHtml(c.config)}: ${fmtNum(c.points[c.points.length - 1]![1])} R</title></path>`;
+      return d === ''
+        ? ''
+        : `<path d="${d}" fill="none" stroke="${colour(i)}" stroke-width="1.5"><title>${escapeHtml(c.config)}: ${fmtNum(c.points[c.points.length - 1]![1])} R</title></path>`;
     })
     .join('');
   const axis = `<line x1="${left}" x2="${w - right}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#999" stroke-dasharray="3,3"/>`;
   // The top and bottom values, unless they would sit on the "0 R" label (a curve that never rose above 0).
-  const yLabel = (v: number) => (Math.abs(y(v) - y(0)) < 12 ? '' : `<text x="${left - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${fmtNum(v, 1)}</text>`);
+  const yLabel = (v: number) =>
+    Math.abs(y(v) - y(0)) < 12
+      ? ''
+      : `<text x="${left - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${fmtNum(v, 1)}</text>`;
   const labels =
     yLabel(y1) +
     yLabel(y0) +
@@ -128,12 +203,22 @@ function histogramChart(report: StudyReport, config: string, i: number, max: num
     .map((n, k) => {
       const bh = (n / Math.max(1, max)) * (h - top - bottom);
       const lo = HISTOGRAM.from + k * HISTOGRAM.step;
-      const range = k === 0 ? `< ${lo + HISTOGRAM.step}` : k === HISTOGRAM.bins - 1 ? `>= ${lo}` : `${lo} to ${lo + HISTOGRAM.step}`;
+      const range =
+        k === 0
+          ? `< ${lo + HISTOGRAM.step}`
+          : k === HISTOGRAM.bins - 1
+            ? `>= ${lo}`
+            : `${lo} to ${lo + HISTOGRAM.step}`;
       return `<rect x="${(left + k * bw + 1).toFixed(1)}" y="${(h - bottom - bh).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${bh.toFixed(1)}" fill="${colour(i)}"><title>R ${range}: ${n} trades</title></rect>`;
     })
     .join('');
   const zero = left + ((0 - HISTOGRAM.from) / HISTOGRAM.step) * bw;
-  const ticks = [-1, 0, 1, 2].map((v) => `<text x="${(left + ((v - HISTOGRAM.from) / HISTOGRAM.step) * bw).toFixed(1)}" y="${h - 6}" text-anchor="middle" font-size="10">${v}R</text>`).join('');
+  const ticks = [-1, 0, 1, 2]
+    .map(
+      (v) =>
+        `<text x="${(left + ((v - HISTOGRAM.from) / HISTOGRAM.step) * bw).toFixed(1)}" y="${h - 6}" text-anchor="middle" font-size="10">${v}R</text>`,
+    )
+    .join('');
   return `<figure><figcaption>${escapeHtml(config)}</figcaption><svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="R histogram of ${escapeHtml(config)}"><line x1="${zero.toFixed(1)}" x2="${zero.toFixed(1)}" y1="${top}" y2="${h - bottom}" stroke="#999" stroke-dasharray="3,3"/>${bars}${ticks}</svg></figure>`;
 }
 
@@ -164,7 +249,15 @@ export function renderStudyHtml(report: StudyReport): string {
     `<h2>Setup</h2>`,
     table(
       ['set', 'symbol', 'timeframe', 'bars', 'first bar', 'last bar', 'spread'],
-      report.sets.map((s) => [escapeHtml(s.name), escapeHtml(s.symbol), escapeHtml(s.timeframe), String(s.bars), iso(s.first), iso(s.last), escapeHtml(s.spreadNote ?? 'from the data')]),
+      report.sets.map((s) => [
+        escapeHtml(s.name),
+        escapeHtml(s.symbol),
+        escapeHtml(s.timeframe),
+        String(s.bars),
+        iso(s.first),
+        iso(s.last),
+        escapeHtml(s.spreadNote ?? 'from the data'),
+      ]),
     ),
     plan === null
       ? ''
@@ -172,8 +265,22 @@ export function renderStudyHtml(report: StudyReport): string {
     `<ul>${report.variants.map((v) => `<li>variant ${v.index}: ${escapeHtml(v.description)}</li>`).join('')}</ul>`,
     `<h3>Pairing</h3>`,
     table(
-      ['set', 'variant', 'entries', 'same entries in every config', 'paired entries', ...report.configs.map((c) => `${escapeHtml(c.name)}: refused / dropped`)],
-      report.pairing.map((p) => [escapeHtml(p.set), String(p.variant), String(p.entries), p.sameEntries ? '<span class="pass">yes</span>' : '<span class="fail">no</span>', String(p.pairedEntries), ...p.rejected.map((r, i) => `${r} / ${p.dropped[i]}`)]),
+      [
+        'set',
+        'variant',
+        'entries',
+        'same entries in every config',
+        'paired entries',
+        ...report.configs.map((c) => `${escapeHtml(c.name)}: refused / dropped`),
+      ],
+      report.pairing.map((p) => [
+        escapeHtml(p.set),
+        String(p.variant),
+        String(p.entries),
+        p.sameEntries ? '<span class="pass">yes</span>' : '<span class="fail">no</span>',
+        String(p.pairedEntries),
+        ...p.rejected.map((r, i) => `${r} / ${p.dropped[i]}`),
+      ]),
       2,
     ),
     `<h2>Paired differences and trade shape</h2>`,

@@ -5,7 +5,9 @@ import type { WardenConfig } from '../config/schema.ts';
 import type { ExitReason, ReplayMetrics } from '../replay/reportModel.ts';
 
 /** Where a set's bars come from: a file (any format replay reads) or the generated sample market. */
-export type BarSource = { kind: 'file'; file: string; symbol: string } | { kind: 'sample'; symbol: string; seed: number; bars: number };
+export type BarSource =
+  | { kind: 'file'; file: string; symbol: string }
+  | { kind: 'sample'; symbol: string; seed: number; bars: number };
 
 export interface StudySet {
   /** The name tables and charts use: the file's base name, or "sample". */
@@ -46,15 +48,41 @@ export interface StudyJob {
 }
 
 /** Sort key of a job's result: results are put in this order whatever worker ran them. */
-export const jobOrder = (a: Pick<StudyJob, 'setIndex' | 'variantIndex' | 'configIndex'>, b: Pick<StudyJob, 'setIndex' | 'variantIndex' | 'configIndex'>): number =>
-  a.setIndex - b.setIndex || a.variantIndex - b.variantIndex || a.configIndex - b.configIndex;
+export const jobOrder = (
+  a: Pick<StudyJob, 'setIndex' | 'variantIndex' | 'configIndex'>,
+  b: Pick<StudyJob, 'setIndex' | 'variantIndex' | 'configIndex'>,
+): number => a.setIndex - b.setIndex || a.variantIndex - b.variantIndex || a.configIndex - b.configIndex;
 
-export const EXIT_REASONS: readonly ExitReason[] = ['initial_stop', 'breakeven_stop', 'trailing_stop', 'dtms_stop', 'take_profit', 'closed', 'dtms_close', 'data_gap', 'end_of_data'];
+export const EXIT_REASONS: readonly ExitReason[] = [
+  'initial_stop',
+  'breakeven_stop',
+  'trailing_stop',
+  'dtms_stop',
+  'take_profit',
+  'closed',
+  'dtms_close',
+  'data_gap',
+  'end_of_data',
+];
 /** Exits at a stop order (whoever set it): what "stopped out" means for the whipsaw count. */
-export const STOP_EXIT_REASONS: ReadonlySet<ExitReason> = new Set(['initial_stop', 'breakeven_stop', 'trailing_stop', 'dtms_stop']);
+export const STOP_EXIT_REASONS: ReadonlySet<ExitReason> = new Set([
+  'initial_stop',
+  'breakeven_stop',
+  'trailing_stop',
+  'dtms_stop',
+]);
 
 /** Trade flags kept across the boundary, as bits. */
-export const FLAG_BITS = { breakeven: 1, partial: 2, trailed: 4, rmag: 8, dtms: 16, hedged: 32, re_add: 64, gap_fill: 128 } as const;
+export const FLAG_BITS = {
+  breakeven: 1,
+  partial: 2,
+  trailed: 4,
+  rmag: 8,
+  dtms: 16,
+  hedged: 32,
+  re_add: 64,
+  gap_fill: 128,
+} as const;
 export type FlagName = keyof typeof FLAG_BITS;
 
 /** One run's trades, a column per field; null values are NaN. `side` is +1 buy, -1 sell. */

@@ -9,7 +9,15 @@ import { InMemoryBars, readSeries } from '../market/barSource.ts';
 import { replayInstrument, replayInstrumentRules } from '../replay/replayInstrument.ts';
 import { runReplayJob } from '../replay/replayRun.ts';
 import type { TradeRow } from '../replay/reportModel.ts';
-import { EXIT_REASONS, FLAG_BITS, type BarSource, type FlagName, type RunResult, type StudyJob, type TradeColumns } from './studyModel.ts';
+import {
+  EXIT_REASONS,
+  FLAG_BITS,
+  type BarSource,
+  type FlagName,
+  type RunResult,
+  type StudyJob,
+  type TradeColumns,
+} from './studyModel.ts';
 
 const STUDY_VERSION = 'study';
 
@@ -22,17 +30,26 @@ export class BarCache {
    * get the instrument's default spread (as replay gives them), and `spreadNote` says so; with no
    * default the study is refused, naming the config field.
    */
-  get(source: BarSource, instrument: Instrument, defaultSpreadPoints: number | undefined): { bars: LoadedBars; spreadNote: string | null } {
+  get(
+    source: BarSource,
+    instrument: Instrument,
+    defaultSpreadPoints: number | undefined,
+  ): { bars: LoadedBars; spreadNote: string | null } {
     const key = JSON.stringify(source);
     let b = this.sets.get(key);
     if (b === undefined) {
-      const loaded = source.kind === 'file' ? loadBarFiles([source.file], { instrument }) : sampleBars(instrument, source.seed, source.bars);
+      const loaded =
+        source.kind === 'file'
+          ? loadBarFiles([source.file], { instrument })
+          : sampleBars(instrument, source.seed, source.bars);
       // Held in memory: every job of the set plays the bars a few times, and the trade columns look bars up by time.
       const bars: LoadedBars = { ...loaded, source: new InMemoryBars(readSeries(loaded.source)) };
       let spreadNote: string | null = null;
       if (bars.spreadless.length > 0) {
         if (defaultSpreadPoints === undefined) {
-          throw new Error(`${bars.spreadless.map((f) => f.file).join(', ')}: no spread in the data, and no instruments.${instrument.canonical}.defaultSpreadPoints to study it with`);
+          throw new Error(
+            `${bars.spreadless.map((f) => f.file).join(', ')}: no spread in the data, and no instruments.${instrument.canonical}.defaultSpreadPoints to study it with`,
+          );
         }
         const spread = Number((defaultSpreadPoints * instrument.point).toFixed(instrument.digits + 2));
         fillSpreadless(bars.source, bars.spreadless, spread);
@@ -46,7 +63,11 @@ export class BarCache {
 }
 
 /** The variant's entries: the same for every config (they depend on the bars and the variant only). */
-export function variantEntries(bars: LoadedBars, job: Pick<StudyJob, 'variant' | 'plan'>, instrument: Instrument): ReplayEntry[] {
+export function variantEntries(
+  bars: LoadedBars,
+  job: Pick<StudyJob, 'variant' | 'plan'>,
+  instrument: Instrument,
+): ReplayEntry[] {
   const { variant, plan } = job;
   return generateEntries(bars.source, bars.timeframe, {
     every: plan.every,
@@ -82,7 +103,12 @@ const barClosedAt = (series: BarSeries, tfMs: number, time: number): number => s
  * realized (a buy sells at the bid close, a sell buys at the ask: close + spread, as the paper broker
  * quotes it), in units of the initial risk |entry - initial SL|.
  */
-export function openRAt(row: Pick<TradeRow, 'side' | 'entryPrice' | 'initialSl'>, series: BarSeries, tfMs: number, time: number): number {
+export function openRAt(
+  row: Pick<TradeRow, 'side' | 'entryPrice' | 'initialSl'>,
+  series: BarSeries,
+  tfMs: number,
+  time: number,
+): number {
   if (row.initialSl === null) return NaN;
   const risk = Math.abs(row.entryPrice - row.initialSl);
   const i = barClosedAt(series, tfMs, time);
@@ -132,7 +158,11 @@ export function tradeColumns(rows: readonly TradeRow[], series: BarSeries | null
 export async function runStudyJob(job: StudyJob, cache: BarCache): Promise<RunResult> {
   // Replay's instrument: a symbol the config has no contract for is refused, never given the DEFAULT (FX) one.
   const instrument = replayInstrument(job.config, job.set.source.symbol, true);
-  const { bars, spreadNote } = cache.get(job.set.source, instrument, replayInstrumentRules(job.config, job.set.source.symbol).defaultSpreadPoints);
+  const { bars, spreadNote } = cache.get(
+    job.set.source,
+    instrument,
+    replayInstrumentRules(job.config, job.set.source.symbol).defaultSpreadPoints,
+  );
   const entries = variantEntries(bars, job, instrument);
   const v = job.variant;
   const run = await runReplayJob({

@@ -38,13 +38,17 @@ export function readStudySpec(file: string): StudySpec {
   try {
     text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (err) {
-    throw new StudySpecError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : err instanceof Error ? err.message : String(err)}`);
+    throw new StudySpecError(
+      `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : err instanceof Error ? err.message : String(err)}`,
+    );
   }
   let raw: unknown;
   try {
     raw = file.toLowerCase().endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new StudySpecError(`${file}: not valid ${file.toLowerCase().endsWith('.json') ? 'JSON' : 'YAML'}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    throw new StudySpecError(
+      `${file}: not valid ${file.toLowerCase().endsWith('.json') ? 'JSON' : 'YAML'}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    );
   }
   const parsed = studySpecSchema.safeParse(raw ?? {});
   if (!parsed.success) {
@@ -56,7 +60,9 @@ export function readStudySpec(file: string): StudySpec {
   const s = parsed.data;
   return {
     ...s,
-    ...(s.configs ? { configs: s.configs.map((c) => (c === 'defaults' || c === 'bracket' || c === 'chandelier' ? c : at(c))) } : {}),
+    ...(s.configs
+      ? { configs: s.configs.map((c) => (c === 'defaults' || c === 'bracket' || c === 'chandelier' ? c : at(c))) }
+      : {}),
     ...(s.bars ? { bars: s.bars.map((b) => ({ ...b, file: at(b.file) })) } : {}),
     ...(s.shared ? { shared: at(s.shared) } : {}),
     ...(s.out ? { out: at(s.out) } : {}),

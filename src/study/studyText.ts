@@ -4,12 +4,25 @@ import type { MeanSe } from './stats.ts';
 import type { StudyReport } from './analysis.ts';
 
 const signed = (x: number, d: number) => `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
-export const fmtMeanSe = (m: MeanSe, d = 3): string => (m.mean === null ? 'n/a' : `${signed(m.mean, d)} ± ${m.se === null ? 'n/a' : m.se.toFixed(d)}`);
+export const fmtMeanSe = (m: MeanSe, d = 3): string =>
+  m.mean === null ? 'n/a' : `${signed(m.mean, d)} ± ${m.se === null ? 'n/a' : m.se.toFixed(d)}`;
 export const fmtPct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
 export const fmtNum = (x: number | null, d = 2): string => (x === null ? 'n/a' : x.toFixed(d));
 
 export function studyTable(report: StudyReport): string {
-  const head = ['set', 'config', 'trades', 'exp R ± SE', ...report.baselines.map((b) => `Δ vs ${b} ± SE`), 'trail after BE (gate)', 'BE hit', 'RMAG', 'DTMS 1st h', 'capture', 'whipsaw'];
+  const head = [
+    'set',
+    'config',
+    'trades',
+    'exp R ± SE',
+    ...report.baselines.map((b) => `Δ vs ${b} ± SE`),
+    'trail after BE (gate)',
+    'BE hit',
+    'RMAG',
+    'DTMS 1st h',
+    'capture',
+    'whipsaw',
+  ];
   const rows: string[][] = [head];
   for (const g of report.groups) {
     for (const f of g.configs) {
@@ -33,7 +46,12 @@ export function studyTable(report: StudyReport): string {
     }
   }
   const widths = head.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const lines = rows.map((r) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  );
   lines.push(`Δ: mean R difference per paired entry ± standard error; "~" marks |Δ| < 1 SE (within noise).`);
   return lines.join('\n');
 }

@@ -16,7 +16,20 @@ port.on('message', (job: StudyJob) => {
     (result) => {
       const t = result.trades;
       // The columns' buffers move to the main thread instead of being copied.
-      const buffers = [t.entryTime, t.side, t.entryPrice, t.initialSl, t.exitTime, t.exitReason, t.r, t.mfeR, t.maeR, t.flags, t.warningTime, t.warningR].map((a) => a.buffer as ArrayBuffer);
+      const buffers = [
+        t.entryTime,
+        t.side,
+        t.entryPrice,
+        t.initialSl,
+        t.exitTime,
+        t.exitReason,
+        t.r,
+        t.mfeR,
+        t.maeR,
+        t.flags,
+        t.warningTime,
+        t.warningR,
+      ].map((a) => a.buffer as ArrayBuffer);
       port.postMessage({ kind: 'result', result } satisfies FromWorker, buffers);
     },
     (err: unknown) => {

@@ -113,7 +113,12 @@ export interface ContractVenue {
 }
 
 let seq = 0;
-function intent(kind: IntentKind, positionId: string, symbol: string, o: { newSl?: number; volume?: number; side?: Side; targetId?: string; comment?: string } = {}): Intent {
+function intent(
+  kind: IntentKind,
+  positionId: string,
+  symbol: string,
+  o: { newSl?: number; volume?: number; side?: Side; targetId?: string; comment?: string } = {},
+): Intent {
   seq++;
   return {
     id: `contract:${kind}:${seq}`,
@@ -144,8 +149,22 @@ const refused = (a: BrokerAnswer, code: number, retryable: boolean) => {
 };
 
 /** Runs the contract against the venue `make` builds (a fresh one per case). */
-export function brokerContract(name: string, make: (venue: ContractVenue) => Promise<ContractHarness>, capabilities: ContractCapabilities = {}): void {
-  const has = { stopsLevel: true, freezeLevel: true, requote: true, rateLimit: true, positionPerOrder: true, marketClosed: true, nettingOpposite: 'net' as 'net' | 'refuse', protectedQuantity: true, ...capabilities };
+export function brokerContract(
+  name: string,
+  make: (venue: ContractVenue) => Promise<ContractHarness>,
+  capabilities: ContractCapabilities = {},
+): void {
+  const has = {
+    stopsLevel: true,
+    freezeLevel: true,
+    requote: true,
+    rateLimit: true,
+    positionPerOrder: true,
+    marketClosed: true,
+    nettingOpposite: 'net' as 'net' | 'refuse',
+    protectedQuantity: true,
+    ...capabilities,
+  };
   const lacking = (cap: boolean, reason: string) => (cap ? '' : ` [skipped: ${reason}]`);
   const withVenue = async (venue: ContractVenue, body: (h: ContractHarness) => Promise<void>) => {
     const h = await make(venue);
@@ -185,7 +204,13 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
         const long = await h.open('buy', 0.3, 1990, 2030);
         const short = await h.open('sell', 0.2, 2010, 1970);
         const listed = await h.broker.positions();
-        expect(listed.find((p) => p.id === long)).toMatchObject({ symbol: h.symbol, side: 'buy', volume: 0.3, sl: 1990, tp: 2030 });
+        expect(listed.find((p) => p.id === long)).toMatchObject({
+          symbol: h.symbol,
+          side: 'buy',
+          volume: 0.3,
+          sl: 1990,
+          tp: 2030,
+        });
         expect(listed.find((p) => p.id === short)).toMatchObject({ side: 'sell', volume: 0.2, sl: 2010, tp: 1970 });
         const a = await h.broker.send(intent('move_stop', long, h.symbol, { newSl: 1995.5 }));
         expect(a).toMatchObject({ outcome: 'applied', positionId: long });
@@ -205,25 +230,36 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
         const id = await h.open('buy', 0.1, 1990, null);
         if (has.stopsLevel) {
           const tooClose = 2000 - (inst.stopsLevelPoints * inst.point) / 2;
-          refused(await h.broker.send(intent('move_stop', id, h.symbol, { newSl: tooClose })), RETCODE.INVALID_STOPS, false);
+          refused(
+            await h.broker.send(intent('move_stop', id, h.symbol, { newSl: tooClose })),
+            RETCODE.INVALID_STOPS,
+            false,
+          );
         }
         const offGrid = 1992 + inst.tickSize / 3;
         expect(isStepMultiple(offGrid, inst.tickSize)).toBe(false);
-        refused(await h.broker.send(intent('move_stop', id, h.symbol, { newSl: offGrid })), RETCODE.INVALID_STOPS, false);
+        refused(
+          await h.broker.send(intent('move_stop', id, h.symbol, { newSl: offGrid })),
+          RETCODE.INVALID_STOPS,
+          false,
+        );
         expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1990);
       });
     });
 
-    it.skipIf(!has.freezeLevel)(`refuses to touch a position within the freeze level of its stop (frozen), not retryable${lacking(has.freezeLevel, 'the venue has no freeze level')}`, async () => {
-      await withVenue({ mode: 'hedging', freezeLevelPoints: 1000 }, async (h) => {
-        await h.setBid(2000);
-        const inst = await h.broker.instrument(h.symbol);
-        const id = await h.open('buy', 0.1, 1995, null);
-        await h.setBid(1995 + (inst.freezeLevelPoints * inst.point) / 2);
-        refused(await h.broker.send(intent('move_stop', id, h.symbol, { newSl: 1994 })), RETCODE.FROZEN, false);
-        refused(await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.05 })), RETCODE.FROZEN, false);
-      });
-    });
+    it.skipIf(!has.freezeLevel)(
+      `refuses to touch a position within the freeze level of its stop (frozen), not retryable${lacking(has.freezeLevel, 'the venue has no freeze level')}`,
+      async () => {
+        await withVenue({ mode: 'hedging', freezeLevelPoints: 1000 }, async (h) => {
+          await h.setBid(2000);
+          const inst = await h.broker.instrument(h.symbol);
+          const id = await h.open('buy', 0.1, 1995, null);
+          await h.setBid(1995 + (inst.freezeLevelPoints * inst.point) / 2);
+          refused(await h.broker.send(intent('move_stop', id, h.symbol, { newSl: 1994 })), RETCODE.FROZEN, false);
+          refused(await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.05 })), RETCODE.FROZEN, false);
+        });
+      },
+    );
 
     it('closes part of a position in lot steps; refuses a remainder below the min lot or more than is open', async () => {
       await withVenue({ mode: 'hedging' }, async (h) => {
@@ -233,7 +269,11 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
         const a = await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.2 }));
         expect(a.outcome).toBe('applied');
         expect((await h.broker.positions()).find((p) => p.id === id)?.volume).toBeCloseTo(0.3, 9);
-        refused(await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.3 - inst.minLot / 2 })), RETCODE.INVALID_VOLUME, false);
+        refused(
+          await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.3 - inst.minLot / 2 })),
+          RETCODE.INVALID_VOLUME,
+          false,
+        );
         const over = await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.4 }));
         expect(over.outcome).toBe('rejected');
         if (over.outcome === 'rejected') expect(over.retryable).toBe(false);
@@ -265,7 +305,10 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
         expect((await h.broker.send(intent('close', id, h.symbol))).outcome).toBe('applied');
         const closed = await money();
         const all = await h.broker.bookedSince!(0);
-        expect(all.some((b) => b.profit > 0 && b.symbol === h.symbol), 'the close booked its profit under the symbol').toBe(true);
+        expect(
+          all.some((b) => b.profit > 0 && b.symbol === h.symbol),
+          'the close booked its profit under the symbol',
+        ).toBe(true);
         expect(closed.balance - start.balance).toBeCloseTo((await booked()) - bookedAtStart, 1);
         expect(closed.balance - start.balance).toBeCloseTo((2010 - entry) * 0.5 * inst.contractSize, -1);
         expect(closed.equity).toBeCloseTo(closed.balance, 1);
@@ -286,7 +329,9 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
       await withVenue({ mode: 'hedging' }, async (h) => {
         await h.setBid(2000);
         const id = await h.open('buy', 0.4, 1990, null);
-        const a = await h.broker.send(intent('open', id, h.symbol, { side: 'sell', volume: 0.2, newSl: 2006, comment: `DTMS_HEDGE_${id}_1` }));
+        const a = await h.broker.send(
+          intent('open', id, h.symbol, { side: 'sell', volume: 0.2, newSl: 2006, comment: `DTMS_HEDGE_${id}_1` }),
+        );
         expect(a.outcome).toBe('applied');
         const positions = await h.broker.positions();
         const hedge = positions.find((p) => p.comment === `DTMS_HEDGE_${id}_1`);
@@ -297,7 +342,9 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
       await withVenue({ mode: 'netting' }, async (h) => {
         await h.setBid(2000);
         const id = await h.open('buy', 0.4, 1990, null);
-        const a = await h.broker.send(intent('open', id, h.symbol, { side: 'sell', volume: 0.2, comment: 'DTMS_HEDGE_x_1' }));
+        const a = await h.broker.send(
+          intent('open', id, h.symbol, { side: 'sell', volume: 0.2, comment: 'DTMS_HEDGE_x_1' }),
+        );
         const positions = await h.broker.positions();
         expect(positions).toHaveLength(1);
         if (has.nettingOpposite === 'net') {
@@ -310,31 +357,37 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
       });
     });
 
-    it.skipIf(!has.requote)(`a requote is a retryable refusal that changed nothing; the same request then goes through${lacking(has.requote, 'the venue does not requote')}`, async () => {
-      await withVenue({ mode: 'hedging' }, async (h) => {
-        await h.setBid(2000);
-        const id = await h.open('buy', 0.1, 1990, null);
-        const it = intent('move_stop', id, h.symbol, { newSl: 1993 });
-        h.failNext('requote');
-        refused(await h.broker.send(it), RETCODE.REQUOTE, true);
-        expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1990);
-        expect((await h.broker.send(it)).outcome).toBe('applied');
-        expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1993);
-      });
-    });
+    it.skipIf(!has.requote)(
+      `a requote is a retryable refusal that changed nothing; the same request then goes through${lacking(has.requote, 'the venue does not requote')}`,
+      async () => {
+        await withVenue({ mode: 'hedging' }, async (h) => {
+          await h.setBid(2000);
+          const id = await h.open('buy', 0.1, 1990, null);
+          const it = intent('move_stop', id, h.symbol, { newSl: 1993 });
+          h.failNext('requote');
+          refused(await h.broker.send(it), RETCODE.REQUOTE, true);
+          expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1990);
+          expect((await h.broker.send(it)).outcome).toBe('applied');
+          expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1993);
+        });
+      },
+    );
 
-    it.skipIf(!has.rateLimit)(`a rate limit is a retryable refusal that changed nothing; the same request then goes through${lacking(has.rateLimit, 'the harness cannot inject a rate limit')}`, async () => {
-      await withVenue({ mode: 'hedging' }, async (h) => {
-        await h.setBid(2000);
-        const id = await h.open('buy', 0.1, 1990, null);
-        const it = intent('move_stop', id, h.symbol, { newSl: 1993 });
-        h.failNext('rate_limit');
-        refused(await h.broker.send(it), RETCODE.TOO_MANY_REQUESTS, true);
-        expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1990);
-        expect((await h.broker.send(it)).outcome).toBe('applied');
-        expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1993);
-      });
-    });
+    it.skipIf(!has.rateLimit)(
+      `a rate limit is a retryable refusal that changed nothing; the same request then goes through${lacking(has.rateLimit, 'the harness cannot inject a rate limit')}`,
+      async () => {
+        await withVenue({ mode: 'hedging' }, async (h) => {
+          await h.setBid(2000);
+          const id = await h.open('buy', 0.1, 1990, null);
+          const it = intent('move_stop', id, h.symbol, { newSl: 1993 });
+          h.failNext('rate_limit');
+          refused(await h.broker.send(it), RETCODE.TOO_MANY_REQUESTS, true);
+          expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1990);
+          expect((await h.broker.send(it)).outcome).toBe('applied');
+          expect((await h.broker.positions()).find((p) => p.id === id)?.sl).toBe(1993);
+        });
+      },
+    );
 
     it('a plain refusal is not retryable', async () => {
       await withVenue({ mode: 'hedging' }, async (h) => {
@@ -370,83 +423,127 @@ export function brokerContract(name: string, make: (venue: ContractVenue) => Pro
         const bars: Bar[] = [];
         for (let i = 0; i < 8; i++) {
           const open = 2000 + i;
-          bars.push({ time: t0 + i * 60_000, open, high: open + 1.5, low: open - 0.75, close: open + 0.5, volume: 10 + i, spread: Number.NaN });
+          bars.push({
+            time: t0 + i * 60_000,
+            open,
+            high: open + 1.5,
+            low: open - 0.75,
+            close: open + 0.5,
+            volume: 10 + i,
+            spread: Number.NaN,
+          });
         }
         // 30 s into the 8th bar: it is still forming.
         await h.feedBars(bars, t0 + 7 * 60_000 + 30_000);
         const got = await h.broker.candles(h.symbol, 'M1', 5);
         expect(got.map((b) => b.time)).toEqual(bars.slice(2, 7).map((b) => b.time));
-        for (const [i, b] of got.entries()) expect(b).toMatchObject({ open: bars[i + 2]!.open, high: bars[i + 2]!.high, low: bars[i + 2]!.low, close: bars[i + 2]!.close });
+        for (const [i, b] of got.entries())
+          expect(b).toMatchObject({
+            open: bars[i + 2]!.open,
+            high: bars[i + 2]!.high,
+            low: bars[i + 2]!.low,
+            close: bars[i + 2]!.close,
+          });
         expect((await h.broker.candles(h.symbol, 'M1', 100)).length).toBe(7);
         await expect(h.broker.candles('NOSUCHSYMBOL', 'M1', 5)).rejects.toThrow();
       });
     });
 
-    it.skipIf(!has.protectedQuantity)(`a stop, once there, never covers less than the open size: through stop moves and partial closes, with failures on the first, second and third request, lost answers and timeouts after the fact${lacking(has.protectedQuantity, 'the harness keeps no record of the protected quantity')}`, async () => {
-      const patterns: (ContractFault | null)[][] = [
-        [], ['reject'], ['timeout_lost'], ['timeout_applied'], [null, 'reject'], [null, 'timeout_lost'], [null, 'timeout_applied'],
-        [null, 'reject', 'reject', 'reject'], [null, 'timeout_lost', 'timeout_lost', 'timeout_lost'], ['timeout_applied', 'timeout_lost'], [null, null, 'reject'],
-        ...(has.rateLimit ? ([['rate_limit'], [null, 'rate_limit']] satisfies (ContractFault | null)[][]) : []),
-      ];
-      for (const mode of ['hedging', 'netting'] as const) {
-        for (const side of ['buy', 'sell'] as const) {
-          await withVenue({ mode }, async (h) => {
-            if (!h.protectedHistory) throw new Error('the harness must record the protected quantity when protectedQuantity is a capability');
-            const record = h.protectedHistory;
-            const inject = (kinds: readonly (ContractFault | null)[]) => {
-              if (h.failWrites) h.failWrites(kinds);
-              else if (kinds[0]) h.failNext(kinds[0]);
-            };
-            await h.setBid(2000);
-            const inst = await h.broker.instrument(h.symbol);
-            const dir = side === 'buy' ? 1 : -1;
-            let sl = 2000 - dir * 10;
-            const id = await h.open(side, 0.6, sl, null);
-            const held = async () => (await h.broker.positions()).find((p) => p.id === id);
-            for (const [i, pattern] of patterns.entries()) {
-              const next = sl + dir * 0.5;
-              inject(pattern);
-              const a = await h.broker.send(intent('move_stop', id, h.symbol, { newSl: next, side }));
-              const now = await held();
-              // The answer tells the truth about the stop: applied, the new one; refused, the old one; unknown, either.
-              if (a.outcome === 'applied') expect(now?.sl).toBe(next);
-              else if (a.outcome === 'rejected') expect(now?.sl).toBe(sl);
-              else expect([sl, next]).toContain(now?.sl);
-              sl = now?.sl ?? sl;
-              if (i % 3 === 2 && now && now.volume - 0.1 >= inst.minLot - 1e-9) {
+    it.skipIf(!has.protectedQuantity)(
+      `a stop, once there, never covers less than the open size: through stop moves and partial closes, with failures on the first, second and third request, lost answers and timeouts after the fact${lacking(has.protectedQuantity, 'the harness keeps no record of the protected quantity')}`,
+      async () => {
+        const patterns: (ContractFault | null)[][] = [
+          [],
+          ['reject'],
+          ['timeout_lost'],
+          ['timeout_applied'],
+          [null, 'reject'],
+          [null, 'timeout_lost'],
+          [null, 'timeout_applied'],
+          [null, 'reject', 'reject', 'reject'],
+          [null, 'timeout_lost', 'timeout_lost', 'timeout_lost'],
+          ['timeout_applied', 'timeout_lost'],
+          [null, null, 'reject'],
+          ...(has.rateLimit ? ([['rate_limit'], [null, 'rate_limit']] satisfies (ContractFault | null)[][]) : []),
+        ];
+        for (const mode of ['hedging', 'netting'] as const) {
+          for (const side of ['buy', 'sell'] as const) {
+            await withVenue({ mode }, async (h) => {
+              if (!h.protectedHistory)
+                throw new Error(
+                  'the harness must record the protected quantity when protectedQuantity is a capability',
+                );
+              const record = h.protectedHistory;
+              const inject = (kinds: readonly (ContractFault | null)[]) => {
+                if (h.failWrites) h.failWrites(kinds);
+                else if (kinds[0]) h.failNext(kinds[0]);
+              };
+              await h.setBid(2000);
+              const inst = await h.broker.instrument(h.symbol);
+              const dir = side === 'buy' ? 1 : -1;
+              let sl = 2000 - dir * 10;
+              const id = await h.open(side, 0.6, sl, null);
+              const held = async () => (await h.broker.positions()).find((p) => p.id === id);
+              for (const [i, pattern] of patterns.entries()) {
+                const next = sl + dir * 0.5;
                 inject(pattern);
-                const before = now.volume;
-                const b = await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.1, side }));
-                const after = await held();
-                if (b.outcome === 'applied') expect(after?.volume).toBeCloseTo(before - 0.1, 9);
-                else if (b.outcome === 'rejected') expect(after?.volume).toBeCloseTo(before, 9);
+                const a = await h.broker.send(intent('move_stop', id, h.symbol, { newSl: next, side }));
+                const now = await held();
+                // The answer tells the truth about the stop: applied, the new one; refused, the old one; unknown, either.
+                if (a.outcome === 'applied') expect(now?.sl).toBe(next);
+                else if (a.outcome === 'rejected') expect(now?.sl).toBe(sl);
+                else expect([sl, next]).toContain(now?.sl);
+                sl = now?.sl ?? sl;
+                if (i % 3 === 2 && now && now.volume - 0.1 >= inst.minLot - 1e-9) {
+                  inject(pattern);
+                  const before = now.volume;
+                  const b = await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.1, side }));
+                  const after = await held();
+                  if (b.outcome === 'applied') expect(after?.volume).toBeCloseTo(before - 0.1, 9);
+                  else if (b.outcome === 'rejected') expect(after?.volume).toBeCloseTo(before, 9);
+                }
               }
-            }
-            const last = await held();
-            expect(last?.sl).toBe(sl);
-            const history = record();
-            expect(protectionLapses(history)).toEqual([]);
-            // The record did see the position covered, and it ends covered.
-            const mine = history.filter((s) => s.position === id);
-            expect(mine.some((s) => s.size > 0 && s.protected >= s.size - 1e-9)).toBe(true);
-            expect(mine.at(-1)).toMatchObject({ size: last?.volume });
-            expect(mine.at(-1)!.protected).toBeCloseTo(last!.volume, 9);
-          });
+              const last = await held();
+              expect(last?.sl).toBe(sl);
+              const history = record();
+              expect(protectionLapses(history)).toEqual([]);
+              // The record did see the position covered, and it ends covered.
+              const mine = history.filter((s) => s.position === id);
+              expect(mine.some((s) => s.size > 0 && s.protected >= s.size - 1e-9)).toBe(true);
+              expect(mine.at(-1)).toMatchObject({ size: last?.volume });
+              expect(mine.at(-1)!.protected).toBeCloseTo(last!.volume, 9);
+            });
+          }
         }
-      }
-    });
+      },
+    );
 
-    it.skipIf(!has.marketClosed)(`refuses every request while the market is closed (MARKET_CLOSED, not retryable) and changes nothing${lacking(has.marketClosed, 'the venue trades around the clock')}`, async () => {
-      await withVenue({ mode: 'hedging' }, async (h) => {
-        await h.setBid(2000);
-        const id = await h.open('buy', 0.2, 1990, 2030);
-        if (!h.closeMarket) throw new Error('the harness must close the market when marketClosed is a capability');
-        await h.closeMarket();
-        refused(await h.broker.send(intent('move_stop', id, h.symbol, { newSl: 1995 })), RETCODE.MARKET_CLOSED, false);
-        refused(await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.1 })), RETCODE.MARKET_CLOSED, false);
-        refused(await h.broker.send(intent('close', id, h.symbol)), RETCODE.MARKET_CLOSED, false);
-        expect((await h.broker.positions()).find((p) => p.id === id)).toMatchObject({ volume: 0.2, sl: 1990, tp: 2030 });
-      });
-    });
+    it.skipIf(!has.marketClosed)(
+      `refuses every request while the market is closed (MARKET_CLOSED, not retryable) and changes nothing${lacking(has.marketClosed, 'the venue trades around the clock')}`,
+      async () => {
+        await withVenue({ mode: 'hedging' }, async (h) => {
+          await h.setBid(2000);
+          const id = await h.open('buy', 0.2, 1990, 2030);
+          if (!h.closeMarket) throw new Error('the harness must close the market when marketClosed is a capability');
+          await h.closeMarket();
+          refused(
+            await h.broker.send(intent('move_stop', id, h.symbol, { newSl: 1995 })),
+            RETCODE.MARKET_CLOSED,
+            false,
+          );
+          refused(
+            await h.broker.send(intent('close_partial', id, h.symbol, { volume: 0.1 })),
+            RETCODE.MARKET_CLOSED,
+            false,
+          );
+          refused(await h.broker.send(intent('close', id, h.symbol)), RETCODE.MARKET_CLOSED, false);
+          expect((await h.broker.positions()).find((p) => p.id === id)).toMatchObject({
+            volume: 0.2,
+            sl: 1990,
+            tp: 2030,
+          });
+        });
+      },
+    );
   });
 }

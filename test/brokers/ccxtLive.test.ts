@@ -26,7 +26,14 @@ const readOnly: typeof fetch = async (input, init) => {
 };
 
 describe.skipIf(!live)(live ? title : `${title} (SKIPPED: set ${missing.join(', ')})`, () => {
-  const broker = new CcxtBroker({ exchangeId: 'binanceusdm', apiKey, secret, demo: true, fetchImplementation: readOnly, timeoutMs: 15_000 });
+  const broker = new CcxtBroker({
+    exchangeId: 'binanceusdm',
+    apiKey,
+    secret,
+    demo: true,
+    fetchImplementation: readOnly,
+    timeoutMs: 15_000,
+  });
   afterAll(async () => {
     await broker.close();
   });
@@ -35,7 +42,15 @@ describe.skipIf(!live)(live ? title : `${title} (SKIPPED: set ${missing.join(', 
     const mode = await broker.accountMode();
     expect(['hedging', 'netting']).toContain(mode);
     const inst = await broker.instrument(SYMBOL);
-    expect(inst).toMatchObject({ symbol: SYMBOL, canonical: 'BTCUSD', contractSize: 1, stopsLevelPoints: 0, freezeLevelPoints: 0, hedging: mode === 'hedging', crypto: true });
+    expect(inst).toMatchObject({
+      symbol: SYMBOL,
+      canonical: 'BTCUSD',
+      contractSize: 1,
+      stopsLevelPoints: 0,
+      freezeLevelPoints: 0,
+      hedging: mode === 'hedging',
+      crypto: true,
+    });
     expect(inst.tickSize).toBeGreaterThan(0);
     expect(inst.lotStep).toBeGreaterThan(0);
     expect(inst.minLot).toBeGreaterThanOrEqual(inst.lotStep);

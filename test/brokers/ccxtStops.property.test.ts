@@ -11,14 +11,34 @@ import type { Intent, Side } from '../../src/domain/types.ts';
 import { protectionLapses, type ContractFault } from './brokerContract.ts';
 import { FakeBinanceUsdm, XAU } from './fakeBinanceUsdm.ts';
 
-const faultArb = fc.array(fc.constantFrom<ContractFault | null>(null, null, 'reject', 'rate_limit', 'timeout_applied', 'timeout_lost'), { maxLength: 4 });
+const faultArb = fc.array(
+  fc.constantFrom<ContractFault | null>(null, null, 'reject', 'rate_limit', 'timeout_applied', 'timeout_lost'),
+  { maxLength: 4 },
+);
 
 const opArb = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('move' as const), ticks: fc.integer({ min: -4, max: 60 }), faults: faultArb }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('partial' as const), steps: fc.integer({ min: 1, max: 150 }), faults: faultArb }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('move' as const),
+      ticks: fc.integer({ min: -4, max: 60 }),
+      faults: faultArb,
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('partial' as const),
+      steps: fc.integer({ min: 1, max: 150 }),
+      faults: faultArb,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('read' as const), faults: faultArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('retry' as const), faults: faultArb }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('trader_move' as const), ticks: fc.integer({ min: 1, max: 60 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('trader_move' as const), ticks: fc.integer({ min: 1, max: 60 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('walk' as const), ticks: fc.integer({ min: -80, max: 80 }) }) },
 );
 
@@ -39,7 +59,14 @@ describe('ccxt adapter on the fake Binance: stops over random moves, partial clo
         const fake = new FakeBinanceUsdm();
         fake.dualSide = sc.hedge;
         fake.cancelExitsWhenFlat = true;
-        const broker = new CcxtBroker({ exchangeId: 'binanceusdm', apiKey: 'k-0123456789', secret: 's-0123456789', fetchImplementation: fake.fetch, enableRateLimit: false, clock: () => fake.now });
+        const broker = new CcxtBroker({
+          exchangeId: 'binanceusdm',
+          apiKey: 'k-0123456789',
+          secret: 's-0123456789',
+          fetchImplementation: fake.fetch,
+          enableRateLimit: false,
+          clock: () => fake.now,
+        });
         const dir = sc.side === 'buy' ? 1 : -1;
         const volume = Number((sc.volumeSteps * 0.001).toFixed(3));
         const id = fake.traderOpen(sc.side, volume, sc.traderStop ? 2000 - dir * 20 : null, null);
@@ -48,19 +75,42 @@ describe('ccxt adapter on the fake Binance: stops over random moves, partial clo
         let last: Intent | null = null;
         let n = 0;
         const intent = (o: Partial<Intent> & Pick<Intent, 'kind'>): Intent => ({
-          id: `p${++n}`, positionId: id, symbol: XAU, rule: 'trail', episode: 1, newSl: Number.NaN, oldSl: null, volume: 0, time: 0, price: 0, reason: 'property', targetId: id, side: sc.side, comment: '', action: '', ...o,
+          id: `p${++n}`,
+          positionId: id,
+          symbol: XAU,
+          rule: 'trail',
+          episode: 1,
+          newSl: Number.NaN,
+          oldSl: null,
+          volume: 0,
+          time: 0,
+          price: 0,
+          reason: 'property',
+          targetId: id,
+          side: sc.side,
+          comment: '',
+          action: '',
+          ...o,
         });
         const open = () => (fake.positions.get(key)?.amt ?? 0) !== 0;
         const newestStop = () => {
           const closing = sc.side === 'buy' ? 'SELL' : 'BUY';
-          return fake.algo.filter((o) => o.orderType === 'STOP_MARKET' && o.side === closing).sort((a, b) => a.algoId - b.algoId).at(-1)?.triggerPrice ?? null;
+          return (
+            fake.algo
+              .filter((o) => o.orderType === 'STOP_MARKET' && o.side === closing)
+              .sort((a, b) => a.algoId - b.algoId)
+              .at(-1)?.triggerPrice ?? null
+          );
         };
         try {
           for (const op of sc.ops) {
             if (!open()) break;
             if ('faults' in op) fake.failWrites(op.faults);
             if (op.kind === 'move' || op.kind === 'retry') {
-              const req: Intent = op.kind === 'retry' && last ? last : intent({ kind: 'move_stop', newSl: px(op.kind === 'move' ? op.ticks : 10) });
+              const req: Intent =
+                op.kind === 'retry' && last
+                  ? last
+                  : intent({ kind: 'move_stop', newSl: px(op.kind === 'move' ? op.ticks : 10) });
               last = req;
               const before = newestStop();
               const a = await broker.send(req);
@@ -71,7 +121,9 @@ describe('ccxt adapter on the fake Binance: stops over random moves, partial clo
             } else if (op.kind === 'partial') {
               const size = Math.abs(fake.positions.get(key)?.amt ?? 0);
               const v = Number(Math.min(op.steps * 0.001, size).toFixed(3));
-              const a = await broker.send(intent({ kind: v >= size ? 'close' : 'close_partial', volume: v, rule: 'partial' }));
+              const a = await broker.send(
+                intent({ kind: v >= size ? 'close' : 'close_partial', volume: v, rule: 'partial' }),
+              );
               if (a.outcome === 'rejected') expect(Math.abs(fake.positions.get(key)?.amt ?? 0)).toBeCloseTo(size, 9);
             } else if (op.kind === 'read') {
               const held = (await broker.positions().catch(() => null))?.find((p) => p.id === id);

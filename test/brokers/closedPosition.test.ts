@@ -22,10 +22,34 @@ const T0 = Date.UTC(2024, 4, 16, 10);
 const PARTIAL = 'XAU#1:partial:1';
 
 function partialIntent(symbol: string, ticket: string, volume: number): Intent {
-  return { id: PARTIAL, positionId: `${ticket}#1`, symbol, kind: 'close_partial', rule: 'partial', episode: 1, newSl: Number.NaN, oldSl: null, volume, time: 0, price: 0, reason: 'partial', targetId: ticket, side: 'buy', comment: '', action: '' };
+  return {
+    id: PARTIAL,
+    positionId: `${ticket}#1`,
+    symbol,
+    kind: 'close_partial',
+    rule: 'partial',
+    episode: 1,
+    newSl: Number.NaN,
+    oldSl: null,
+    volume,
+    time: 0,
+    price: 0,
+    reason: 'partial',
+    targetId: ticket,
+    side: 'buy',
+    comment: '',
+    action: '',
+  };
 }
 
-const query = (ticket: string, symbol: string, since: number, until: number): ClosedPositionQuery => ({ ticket, symbol, side: 'buy', since, until, requestIds: [PARTIAL, 'XAU#1:breakeven:1'] });
+const query = (ticket: string, symbol: string, since: number, until: number): ClosedPositionQuery => ({
+  ticket,
+  symbol,
+  side: 'buy',
+  since,
+  until,
+  requestIds: [PARTIAL, 'XAU#1:breakeven:1'],
+});
 
 describe('the paper account', () => {
   it('answers its deals: the open in, the partial by the request, the stop fill sl; another ticket null', async () => {
@@ -33,17 +57,50 @@ describe('the paper account', () => {
     const account = new PaperAccount([inst], { accountMode: 'hedging', timeframeMs: MIN });
     const b = account.broker(inst.symbol);
     b.setQuote(T0, 2000, 0.2);
-    const ticket = b.open({ requestId: 'hand:1', side: 'buy', volume: 0.3, sl: 1990, tp: 2030, comment: '', exempt: true });
+    const ticket = b.open({
+      requestId: 'hand:1',
+      side: 'buy',
+      volume: 0.3,
+      sl: 1990,
+      tp: 2030,
+      comment: '',
+      exempt: true,
+    });
     if (ticket.outcome !== 'applied') throw new Error('refused');
     b.setQuote(T0 + MIN, 2005, 0.2);
-    expect(await account.send(partialIntent(inst.symbol, ticket.positionId, 0.1))).toMatchObject({ outcome: 'applied', price: 2005 });
-    account.onBar(inst.symbol, { time: T0 + 2 * MIN, open: 2004, high: 2004, low: 1985, close: 1986, volume: 1, spread: 0.2 }, T0 + 3 * MIN);
+    expect(await account.send(partialIntent(inst.symbol, ticket.positionId, 0.1))).toMatchObject({
+      outcome: 'applied',
+      price: 2005,
+    });
+    account.onBar(
+      inst.symbol,
+      { time: T0 + 2 * MIN, open: 2004, high: 2004, low: 1985, close: 1986, volume: 1, spread: 0.2 },
+      T0 + 3 * MIN,
+    );
     const facts = (await account.closedPosition(query(ticket.positionId, inst.symbol, T0, T0 + 4 * MIN)))!;
     const c = inst.contractSize;
     expect(facts.deals).toEqual([
       { time: T0, entry: 'in', volume: 0.3, price: 2000.2, profit: 0, fees: 0, cause: 'outside', requestId: '' },
-      { time: T0 + MIN, entry: 'out', volume: 0.1, price: 2005, profit: expect.closeTo((2005 - 2000.2) * 0.1 * c, 6), fees: 0, cause: 'request', requestId: PARTIAL },
-      { time: T0 + 2 * MIN, entry: 'out', volume: 0.2, price: 1990, profit: expect.closeTo((1990 - 2000.2) * 0.2 * c, 6), fees: 0, cause: 'sl', requestId: '' },
+      {
+        time: T0 + MIN,
+        entry: 'out',
+        volume: 0.1,
+        price: 2005,
+        profit: expect.closeTo((2005 - 2000.2) * 0.1 * c, 6),
+        fees: 0,
+        cause: 'request',
+        requestId: PARTIAL,
+      },
+      {
+        time: T0 + 2 * MIN,
+        entry: 'out',
+        volume: 0.2,
+        price: 1990,
+        profit: expect.closeTo((1990 - 2000.2) * 0.2 * c, 6),
+        fees: 0,
+        cause: 'sl',
+        requestId: '',
+      },
     ]);
     expect(await account.closedPosition(query('999', inst.symbol, T0, T0 + 4 * MIN))).toBeNull();
     // Outside the window: none.
@@ -55,7 +112,15 @@ function binance(hedge: boolean): { fake: FakeBinanceUsdm; broker: CcxtBroker } 
   const fake = new FakeBinanceUsdm();
   fake.dualSide = hedge;
   fake.now = T0;
-  const broker = new CcxtBroker({ exchangeId: 'binanceusdm', apiKey: 'test-api-key-0123456789', secret: 'test-secret-9876543210', fetchImplementation: fake.fetch, enableRateLimit: false, timeoutMs: 2_000, clock: () => fake.now });
+  const broker = new CcxtBroker({
+    exchangeId: 'binanceusdm',
+    apiKey: 'test-api-key-0123456789',
+    secret: 'test-secret-9876543210',
+    fetchImplementation: fake.fetch,
+    enableRateLimit: false,
+    timeoutMs: 2_000,
+    clock: () => fake.now,
+  });
   return { fake, broker };
 }
 
@@ -72,22 +137,56 @@ describe('ccxt (Binance USD-M, fake REST API)', () => {
       fake.seen.length = 0;
       const facts = (await broker.closedPosition(query(ticket, BINANCE_XAU, T0, T0 + 3 * MIN)))!;
       expect(facts.deals).toEqual([
-        { time: T0, entry: 'in', volume: 0.3, price: 2000.1, profit: 0, fees: expect.closeTo(-0.3 * 2000.1 * 0.0004, 8), cause: 'unknown', requestId: '' },
-        { time: T0 + MIN, entry: 'out', volume: 0.1, price: 2005, profit: expect.closeTo((2005 - 2000.1) * 0.1, 6), fees: expect.closeTo(-0.1 * 2005 * 0.0004, 8), cause: 'request', requestId: PARTIAL },
-        { time: T0 + 2 * MIN, entry: 'out', volume: 0.2, price: 1990, profit: expect.closeTo((1990 - 2000.1) * 0.2, 6), fees: expect.closeTo(-0.2 * 1990 * 0.0004, 8), cause: 'sl', requestId: '' },
+        {
+          time: T0,
+          entry: 'in',
+          volume: 0.3,
+          price: 2000.1,
+          profit: 0,
+          fees: expect.closeTo(-0.3 * 2000.1 * 0.0004, 8),
+          cause: 'unknown',
+          requestId: '',
+        },
+        {
+          time: T0 + MIN,
+          entry: 'out',
+          volume: 0.1,
+          price: 2005,
+          profit: expect.closeTo((2005 - 2000.1) * 0.1, 6),
+          fees: expect.closeTo(-0.1 * 2005 * 0.0004, 8),
+          cause: 'request',
+          requestId: PARTIAL,
+        },
+        {
+          time: T0 + 2 * MIN,
+          entry: 'out',
+          volume: 0.2,
+          price: 1990,
+          profit: expect.closeTo((1990 - 2000.1) * 0.2, 6),
+          fees: expect.closeTo(-0.2 * 1990 * 0.0004, 8),
+          cause: 'sl',
+          requestId: '',
+        },
       ]);
       expect(facts.notes[0]).toMatch(/^Binance fills carry no position id/);
       // One userTrades read (the window is under a week), one order lookup per closing order.
-      const reads = fake.seen.filter((r) => r.path !== '/fapi/v1/exchangeInfo' && r.path !== '/fapi/v1/positionSide/dual');
+      const reads = fake.seen.filter(
+        (r) => r.path !== '/fapi/v1/exchangeInfo' && r.path !== '/fapi/v1/positionSide/dual',
+      );
       expect(reads.map((r) => r.path)).toEqual(['/fapi/v1/userTrades', '/fapi/v1/order', '/fapi/v1/order']);
-      expect(reads[0]!.params).toMatchObject({ symbol: 'XAUUSDT', startTime: String(T0), endTime: String(T0 + 3 * MIN), limit: '1000' });
+      expect(reads[0]!.params).toMatchObject({
+        symbol: 'XAUUSDT',
+        startTime: String(T0),
+        endTime: String(T0 + 3 * MIN),
+        limit: '1000',
+      });
       expect(clientOrderId(PARTIAL)).toBe(fake.orders.at(-1)!.clientOrderId);
       await broker.close();
       expect(fake.unexpected).toEqual([]);
     });
   }
 
-  it('a close by the trader is outside, a take profit tp; fills of the other side or outside the window are not the position\'s; none at all is null', async () => {
+  it("a close by the trader is outside, a take profit tp; fills of the other side or outside the window are not the position's; none at all is null", async () => {
     const { fake, broker } = binance(true);
     const ticket = fake.traderOpen('buy', 0.2, 1990, 2030);
     fake.traderOpen('sell', 0.1, 2010, 1970);
@@ -100,7 +199,10 @@ describe('ccxt (Binance USD-M, fake REST API)', () => {
     ]);
     fake.now = T0 + 2 * MIN;
     expect(fake.walkMark([2000, 1969])).toMatchObject([{ kind: 'target' }]);
-    const short = (await broker.closedPosition({ ...query(BINANCE_XAU + ':short', BINANCE_XAU, T0, T0 + 3 * MIN), side: 'sell' }))!;
+    const short = (await broker.closedPosition({
+      ...query(BINANCE_XAU + ':short', BINANCE_XAU, T0, T0 + 3 * MIN),
+      side: 'sell',
+    }))!;
     expect(short.deals.map((d) => [d.entry, d.volume, d.cause, d.price])).toEqual([
       ['in', 0.1, 'unknown', 2000],
       ['out', 0.1, 'tp', 1970.1],
@@ -123,7 +225,9 @@ describe('ccxt (Binance USD-M, fake REST API)', () => {
       ['in', T0 - 9 * DAY],
       ['out', T0],
     ]);
-    const windows = fake.seen.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => [Number(r.params['startTime']), Number(r.params['endTime'])]);
+    const windows = fake.seen
+      .filter((r) => r.path === '/fapi/v1/userTrades')
+      .map((r) => [Number(r.params['startTime']), Number(r.params['endTime'])]);
     expect(windows).toEqual([
       [T0 - 9 * DAY, T0 - 2 * DAY - 1],
       [T0 - 2 * DAY, T0 + MIN],
@@ -136,7 +240,12 @@ describe('ccxt (Binance USD-M, fake REST API)', () => {
 function metaApi(): { fake: FakeMetaApi; broker: MetaApiBroker } {
   const fake = new FakeMetaApi('hedging');
   fake.now = T0;
-  const broker = new MetaApiBroker({ token: 'test-metaapi-token-0123456789abcdef', accountId: 'fake-account-id', gateway: fake, clock: () => fake.now });
+  const broker = new MetaApiBroker({
+    token: 'test-metaapi-token-0123456789abcdef',
+    accountId: 'fake-account-id',
+    gateway: fake,
+    clock: () => fake.now,
+  });
   return { fake, broker };
 }
 
@@ -153,8 +262,26 @@ describe('MetaApi (fake SDK connection)', () => {
     const facts = (await broker.closedPosition(query(ticket, MT5_XAU, T0, T0 + 3 * MIN)))!;
     expect(facts.deals).toEqual([
       { time: T0, entry: 'in', volume: 0.3, price: 2000.2, profit: 0, fees: 0, cause: 'outside', requestId: '' },
-      { time: T0 + MIN, entry: 'out', volume: 0.1, price: 2005, profit: expect.closeTo((2005 - 2000.2) * 0.1 * 100, 2), fees: 0, cause: 'request', requestId: PARTIAL },
-      { time: T0 + 2 * MIN, entry: 'out', volume: 0.2, price: 1990, profit: expect.closeTo((1990 - 2000.2) * 0.2 * 100, 2), fees: 0, cause: 'sl', requestId: '' },
+      {
+        time: T0 + MIN,
+        entry: 'out',
+        volume: 0.1,
+        price: 2005,
+        profit: expect.closeTo((2005 - 2000.2) * 0.1 * 100, 2),
+        fees: 0,
+        cause: 'request',
+        requestId: PARTIAL,
+      },
+      {
+        time: T0 + 2 * MIN,
+        entry: 'out',
+        volume: 0.2,
+        price: 1990,
+        profit: expect.closeTo((1990 - 2000.2) * 0.2 * 100, 2),
+        fees: 0,
+        cause: 'sl',
+        requestId: '',
+      },
     ]);
     expect(fake.calls.filter((c) => c.method === 'getDealsByPosition').map((c) => c.args)).toEqual([[ticket]]);
     expect(fake.unexpected).toEqual([]);
@@ -172,7 +299,9 @@ describe('MetaApi (fake SDK connection)', () => {
     ]);
     expect(await broker.closedPosition(query('123', MT5_XAU, T0, T0 + 2 * MIN))).toBeNull();
     fake.historySynchronizing = true;
-    await expect(broker.closedPosition(query(ticket, MT5_XAU, T0, T0 + 2 * MIN))).rejects.toThrow(/still synchronizing the history of position/);
+    await expect(broker.closedPosition(query(ticket, MT5_XAU, T0, T0 + 2 * MIN))).rejects.toThrow(
+      /still synchronizing the history of position/,
+    );
     expect(fake.unexpected).toEqual([]);
   });
 });

@@ -111,11 +111,20 @@ export class FakeSdkError extends Error {
   numericCode?: number;
   stringCode?: string;
   /** TooManyRequestsError: recommendedRetryTime arrives as an ISO string (see the header). */
-  metadata?: { periodInMinutes?: number; requestsPerPeriodAllowed?: number; recommendedRetryTime: Date | string; type?: string };
+  metadata?: {
+    periodInMinutes?: number;
+    requestsPerPeriodAllowed?: number;
+    recommendedRetryTime: Date | string;
+    type?: string;
+  };
   details?: unknown;
   /** ApiError's HTTP status (404, 400, 429, ...). */
   status?: number;
-  constructor(name: string, message: string, extra: Partial<Pick<FakeSdkError, 'numericCode' | 'stringCode' | 'metadata' | 'details' | 'status'>> = {}) {
+  constructor(
+    name: string,
+    message: string,
+    extra: Partial<Pick<FakeSdkError, 'numericCode' | 'stringCode' | 'metadata' | 'details' | 'status'>> = {},
+  ) {
     super(message);
     this.name = name;
     Object.assign(this, extra);
@@ -125,7 +134,10 @@ export class FakeSdkError extends Error {
 const RETCODE_NAME = new Map<number, string>(Object.entries(RETCODE).map(([k, v]) => [v, `TRADE_RETCODE_${k}`]));
 
 export function tradeError(code: number, message: string): FakeSdkError {
-  return new FakeSdkError('TradeError', message, { numericCode: code, stringCode: RETCODE_NAME.get(code) ?? `TRADE_RETCODE_${code}` });
+  return new FakeSdkError('TradeError', message, {
+    numericCode: code,
+    stringCode: RETCODE_NAME.get(code) ?? `TRADE_RETCODE_${code}`,
+  });
 }
 
 /** A TradeError with one of MetaApi's own codes (its MetatraderTradeResponse page), e.g. -7 ERR_TRADE_TIMED_OUT. */
@@ -137,21 +149,73 @@ const positionNotFound = () => metaApiTradeError(4753, 'ERR_TRADE_POSITION_NOT_F
 
 /** The spec MetaApi reports, with the .d.ts's other required fields the adapter does not read (as a real one has them). */
 export type FakeSpec = MetatraderSymbolSpecification & {
-  fillingModes: string[]; deal: string; tradeMode: string; marginCurrency: string; baseCurrency: string; profitCurrency: string; pipSize: number;
-  quoteSessions: Record<string, { from: string; to: string }[]>; tradeSessions: Record<string, { from: string; to: string }[]>; initialMargin: number;
-  maintenanceMargin: number; priceCalculationMode: string; swapMode: string; allowedExpirationModes: string[]; allowedOrderTypes: string[];
+  fillingModes: string[];
+  deal: string;
+  tradeMode: string;
+  marginCurrency: string;
+  baseCurrency: string;
+  profitCurrency: string;
+  pipSize: number;
+  quoteSessions: Record<string, { from: string; to: string }[]>;
+  tradeSessions: Record<string, { from: string; to: string }[]>;
+  initialMargin: number;
+  maintenanceMargin: number;
+  priceCalculationMode: string;
+  swapMode: string;
+  allowedExpirationModes: string[];
+  allowedOrderTypes: string[];
 };
 
-const WEEKDAYS = { MONDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }], TUESDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }], WEDNESDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }], THURSDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }], FRIDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }] };
+const WEEKDAYS = {
+  MONDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }],
+  TUESDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }],
+  WEDNESDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }],
+  THURSDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }],
+  FRIDAY: [{ from: '00:00:00.000', to: '23:59:59.999' }],
+};
 
 export function xauSpec(over: Partial<FakeSpec> = {}): FakeSpec {
   return {
-    symbol: XAU, tickSize: 0.001, minVolume: 0.01, maxVolume: 200, volumeStep: 0.01, contractSize: 100, digits: 3, point: 0.001, pipSize: 0.01,
-    stopsLevel: 0, freezeLevel: 0, path: 'Metals\\XAUUSDc', description: 'Gold vs US Dollar', fillingModes: ['SYMBOL_FILLING_FOK', 'SYMBOL_FILLING_IOC'],
-    deal: 'SYMBOL_TRADE_EXECUTION_MARKET', tradeMode: 'SYMBOL_TRADE_MODE_FULL', marginCurrency: 'XAU', baseCurrency: 'XAU', profitCurrency: 'USD',
-    quoteSessions: WEEKDAYS, tradeSessions: WEEKDAYS, initialMargin: 0, maintenanceMargin: 0, priceCalculationMode: 'SYMBOL_CALC_MODE_CFDLEVERAGE',
-    swapMode: 'SYMBOL_SWAP_MODE_POINTS', allowedExpirationModes: ['SYMBOL_EXPIRATION_GTC', 'SYMBOL_EXPIRATION_DAY', 'SYMBOL_EXPIRATION_SPECIFIED', 'SYMBOL_EXPIRATION_SPECIFIED_DAY'],
-    allowedOrderTypes: ['SYMBOL_ORDER_MARKET', 'SYMBOL_ORDER_LIMIT', 'SYMBOL_ORDER_STOP', 'SYMBOL_ORDER_STOP_LIMIT', 'SYMBOL_ORDER_SL', 'SYMBOL_ORDER_TP', 'SYMBOL_ORDER_CLOSEBY'],
+    symbol: XAU,
+    tickSize: 0.001,
+    minVolume: 0.01,
+    maxVolume: 200,
+    volumeStep: 0.01,
+    contractSize: 100,
+    digits: 3,
+    point: 0.001,
+    pipSize: 0.01,
+    stopsLevel: 0,
+    freezeLevel: 0,
+    path: 'Metals\\XAUUSDc',
+    description: 'Gold vs US Dollar',
+    fillingModes: ['SYMBOL_FILLING_FOK', 'SYMBOL_FILLING_IOC'],
+    deal: 'SYMBOL_TRADE_EXECUTION_MARKET',
+    tradeMode: 'SYMBOL_TRADE_MODE_FULL',
+    marginCurrency: 'XAU',
+    baseCurrency: 'XAU',
+    profitCurrency: 'USD',
+    quoteSessions: WEEKDAYS,
+    tradeSessions: WEEKDAYS,
+    initialMargin: 0,
+    maintenanceMargin: 0,
+    priceCalculationMode: 'SYMBOL_CALC_MODE_CFDLEVERAGE',
+    swapMode: 'SYMBOL_SWAP_MODE_POINTS',
+    allowedExpirationModes: [
+      'SYMBOL_EXPIRATION_GTC',
+      'SYMBOL_EXPIRATION_DAY',
+      'SYMBOL_EXPIRATION_SPECIFIED',
+      'SYMBOL_EXPIRATION_SPECIFIED_DAY',
+    ],
+    allowedOrderTypes: [
+      'SYMBOL_ORDER_MARKET',
+      'SYMBOL_ORDER_LIMIT',
+      'SYMBOL_ORDER_STOP',
+      'SYMBOL_ORDER_STOP_LIMIT',
+      'SYMBOL_ORDER_SL',
+      'SYMBOL_ORDER_TP',
+      'SYMBOL_ORDER_CLOSEBY',
+    ],
     ...over,
   };
 }
@@ -181,8 +245,17 @@ export interface FakeCall {
   args: unknown[];
 }
 
-const MARGIN_MODE = { hedging: 'ACCOUNT_MARGIN_MODE_RETAIL_HEDGING', netting: 'ACCOUNT_MARGIN_MODE_RETAIL_NETTING' } as const;
-const TRADE_CALLS = new Set(['modifyPosition', 'closePositionPartially', 'closePosition', 'createMarketBuyOrder', 'createMarketSellOrder']);
+const MARGIN_MODE = {
+  hedging: 'ACCOUNT_MARGIN_MODE_RETAIL_HEDGING',
+  netting: 'ACCOUNT_MARGIN_MODE_RETAIL_NETTING',
+} as const;
+const TRADE_CALLS = new Set([
+  'modifyPosition',
+  'closePositionPartially',
+  'closePosition',
+  'createMarketBuyOrder',
+  'createMarketSellOrder',
+]);
 
 export class FakeMetaApi implements MetaApiGateway {
   /** The account's clock (epoch ms): quotes, deals and positions are stamped with it. */
@@ -226,7 +299,10 @@ export class FakeMetaApi implements MetaApiGateway {
   private nextTicket = 80_000_001;
   private nextDeal = 90_000_001;
 
-  constructor(private readonly mode: 'hedging' | 'netting', specs: FakeSpec[] = [xauSpec()]) {
+  constructor(
+    private readonly mode: 'hedging' | 'netting',
+    specs: FakeSpec[] = [xauSpec()],
+  ) {
     for (const s of specs) {
       this.specs.set(s.symbol, s);
       this.setBid(2000, s.symbol);
@@ -249,9 +325,17 @@ export class FakeMetaApi implements MetaApiGateway {
     for (const p of this.book.values()) {
       seen.add(p.id);
       const size = volumeOf(p.lots, this.specOf(p.symbol));
-      this.sample({ position: p.id, size, protected: p.sl !== null ? size : 0, stops: p.sl !== null ? 1 : 0, by, what });
+      this.sample({
+        position: p.id,
+        size,
+        protected: p.sl !== null ? size : 0,
+        stops: p.sl !== null ? 1 : 0,
+        by,
+        what,
+      });
     }
-    for (const [id, last] of this.lastSample) if (!seen.has(id) && last.size !== 0) this.sample({ position: id, size: 0, protected: 0, stops: 0, by, what });
+    for (const [id, last] of this.lastSample)
+      if (!seen.has(id) && last.size !== 0) this.sample({ position: id, size: 0, protected: 0, stops: 0, by, what });
   }
 
   private sample(s: ProtectedSample): void {
@@ -279,7 +363,9 @@ export class FakeMetaApi implements MetaApiGateway {
   }
 
   private streams(symbol: string): boolean {
-    return !this.closed && this.streamConnected && this.subscriptions.get(symbol)?.some((s) => s.type === 'quotes') === true;
+    return (
+      !this.closed && this.streamConnected && this.subscriptions.get(symbol)?.some((s) => s.type === 'quotes') === true
+    );
   }
 
   /** M1 bars the venue holds (the last may be forming); streamed too once subscribed to 1m candles. */
@@ -287,11 +373,21 @@ export class FakeMetaApi implements MetaApiGateway {
     const spec = this.specOf(symbol);
     const hist = this.history.get(symbol) ?? [];
     this.history.set(symbol, hist);
-    const streaming = this.subscriptions.get(symbol)?.some((s) => s.type === 'candles' && s.timeframe === '1m') === true;
+    const streaming =
+      this.subscriptions.get(symbol)?.some((s) => s.type === 'candles' && s.timeframe === '1m') === true;
     for (const b of bars) {
       const candle: MetatraderCandle & { brokerTime: string } = {
-        symbol, timeframe: '1m', time: new Date(b.time), brokerTime: brokerTime(b.time), open: b.open, high: b.high, low: b.low, close: b.close,
-        tickVolume: b.volume, volume: 0, ...(Number.isFinite(b.spread) ? { spread: Math.round(b.spread / spec.point) } : {}),
+        symbol,
+        timeframe: '1m',
+        time: new Date(b.time),
+        brokerTime: brokerTime(b.time),
+        open: b.open,
+        high: b.high,
+        low: b.low,
+        close: b.close,
+        tickVolume: b.volume,
+        volume: 0,
+        ...(Number.isFinite(b.spread) ? { spread: Math.round(b.spread / spec.point) } : {}),
       };
       hist.push(candle);
       if (streaming) {
@@ -338,8 +434,30 @@ export class FakeMetaApi implements MetaApiGateway {
   }
 
   /** The open positions as the account holds them (read without a call: the test's own view). */
-  heldPositions(): { id: string; symbol: string; side: Side; volume: number; openPrice: number; sl: number | null; tp: number | null; time: number; comment: string; clientId: string }[] {
-    return [...this.book.values()].map((p) => ({ id: p.id, symbol: p.symbol, side: p.side, volume: volumeOf(p.lots, this.specOf(p.symbol)), openPrice: p.openPrice, sl: p.sl, tp: p.tp, time: p.time, comment: p.comment, clientId: p.clientId }));
+  heldPositions(): {
+    id: string;
+    symbol: string;
+    side: Side;
+    volume: number;
+    openPrice: number;
+    sl: number | null;
+    tp: number | null;
+    time: number;
+    comment: string;
+    clientId: string;
+  }[] {
+    return [...this.book.values()].map((p) => ({
+      id: p.id,
+      symbol: p.symbol,
+      side: p.side,
+      volume: volumeOf(p.lots, this.specOf(p.symbol)),
+      openPrice: p.openPrice,
+      sl: p.sl,
+      tp: p.tp,
+      time: p.time,
+      comment: p.comment,
+      clientId: p.clientId,
+    }));
   }
 
   /**
@@ -349,7 +467,10 @@ export class FakeMetaApi implements MetaApiGateway {
    * already beyond (a gap). Of two levels reached in one leg, the nearer to the leg's start goes
    * first. Returns the closes.
    */
-  walkQuote(path: readonly number[], symbol = XAU): { positionId: string; kind: 'sl' | 'tp'; level: number; price: number; volume: number }[] {
+  walkQuote(
+    path: readonly number[],
+    symbol = XAU,
+  ): { positionId: string; kind: 'sl' | 'tp'; level: number; price: number; volume: number }[] {
     const spec = this.specOf(symbol);
     const closes: { positionId: string; kind: 'sl' | 'tp'; level: number; price: number; volume: number }[] = [];
     let from = path[0] ?? this.quotes.get(symbol)!.bid;
@@ -362,7 +483,10 @@ export class FakeMetaApi implements MetaApiGateway {
           const shift = p.side === 'buy' ? 0 : this.spread;
           const a = from + shift;
           const b = to + shift;
-          for (const [kind, level] of [['sl', p.sl], ['tp', p.tp]] as const) {
+          for (const [kind, level] of [
+            ['sl', p.sl],
+            ['tp', p.tp],
+          ] as const) {
             if (level === null) continue;
             const below = (p.side === 'buy') === (kind === 'sl');
             const beyondAtStart = below ? a <= level : a >= level;
@@ -375,7 +499,15 @@ export class FakeMetaApi implements MetaApiGateway {
         }
         if (best === null) break;
         const { p, kind, level, price } = best;
-        this.deal(p, 'DEAL_ENTRY_OUT', p.lots, price, {}, this.ticket(), kind === 'sl' ? 'DEAL_REASON_SL' : 'DEAL_REASON_TP');
+        this.deal(
+          p,
+          'DEAL_ENTRY_OUT',
+          p.lots,
+          price,
+          {},
+          this.ticket(),
+          kind === 'sl' ? 'DEAL_REASON_SL' : 'DEAL_REASON_TP',
+        );
         this.book.delete(p.id);
         this.record('market', `${kind} of ${p.id} at ${price}`);
         closes.push({ positionId: p.id, kind, level, price, volume: volumeOf(p.lots, spec) });
@@ -396,16 +528,34 @@ export class FakeMetaApi implements MetaApiGateway {
   async getAccountInformation(): Promise<MetatraderAccountInformation> {
     this.enter('getAccountInformation', []);
     const info: MetatraderAccountInformation & Record<string, unknown> = {
-      platform: 'mt5', broker: 'Fake Broker Ltd', currency: 'USD', server: 'FakeBroker-Demo', ...this.money(),
-      leverage: 100, marginLevel: 0, tradeAllowed: true, marginMode: MARGIN_MODE[this.mode], name: 'Test', login: 1234567, credit: 0, type: 'ACCOUNT_TRADE_MODE_DEMO', currencyDigits: 2,
+      platform: 'mt5',
+      broker: 'Fake Broker Ltd',
+      currency: 'USD',
+      server: 'FakeBroker-Demo',
+      ...this.money(),
+      leverage: 100,
+      marginLevel: 0,
+      tradeAllowed: true,
+      marginMode: MARGIN_MODE[this.mode],
+      name: 'Test',
+      login: 1234567,
+      credit: 0,
+      type: 'ACCOUNT_TRADE_MODE_DEMO',
+      currencyDigits: 2,
     };
     return info;
   }
 
   /** The deposit plus every deal's profit, commission and swap; equity adds the open positions' profit at the current price. */
   private money(): { balance: number; equity: number; margin: number; freeMargin: number } {
-    const balance = round(this.deposit + this.deals.reduce((sum, d) => sum + (d.profit ?? 0) + (d.commission ?? 0) + (d.swap ?? 0), 0), 2);
-    const floating = [...this.book.values()].reduce((sum, p) => sum + Number((this.toSdk(p) as MetatraderPosition & Record<string, unknown>)['profit'] ?? 0), 0);
+    const balance = round(
+      this.deposit + this.deals.reduce((sum, d) => sum + (d.profit ?? 0) + (d.commission ?? 0) + (d.swap ?? 0), 0),
+      2,
+    );
+    const floating = [...this.book.values()].reduce(
+      (sum, p) => sum + Number((this.toSdk(p) as MetatraderPosition & Record<string, unknown>)['profit'] ?? 0),
+      0,
+    );
     const equity = round(balance + floating, 2);
     return { balance, equity, margin: 0, freeMargin: equity };
   }
@@ -430,7 +580,8 @@ export class FakeMetaApi implements MetaApiGateway {
     this.enter('subscribeToMarketData', [symbol, subscriptions]);
     this.known(symbol);
     for (const s of subscriptions) {
-      if (s.type !== 'quotes' && !(s.type === 'candles' && s.timeframe === '1m')) this.unexpectedCall(`subscribeToMarketData ${symbol} ${JSON.stringify(s)}`);
+      if (s.type !== 'quotes' && !(s.type === 'candles' && s.timeframe === '1m'))
+        this.unexpectedCall(`subscribeToMarketData ${symbol} ${JSON.stringify(s)}`);
     }
     this.subscriptions.set(symbol, [...(this.subscriptions.get(symbol) ?? []), ...subscriptions]);
   }
@@ -453,12 +604,21 @@ export class FakeMetaApi implements MetaApiGateway {
     return [...(this.streamed.get(symbol) ?? [])];
   }
 
-  async getHistoricalCandles(symbol: string, timeframe: string, startTime?: Date, limit = 1000): Promise<MetatraderCandle[]> {
+  async getHistoricalCandles(
+    symbol: string,
+    timeframe: string,
+    startTime?: Date,
+    limit = 1000,
+  ): Promise<MetatraderCandle[]> {
     this.enter('getHistoricalCandles', [symbol, timeframe, startTime, limit]);
     this.known(symbol);
     const tfMs = HISTORY_TIMEFRAME_MS[timeframe];
     if (tfMs === undefined) this.unexpectedCall(`getHistoricalCandles ${symbol} ${timeframe}`);
-    if (!(limit > 0 && limit <= 1000)) throw new FakeSdkError('ValidationError', 'Validation failed', { status: 400, details: [{ parameter: 'limit', message: 'Must be within 1..1000.' }] });
+    if (!(limit > 0 && limit <= 1000))
+      throw new FakeSdkError('ValidationError', 'Validation failed', {
+        status: 400,
+        details: [{ parameter: 'limit', message: 'Must be within 1..1000.' }],
+      });
     // Backwards from startTime (inclusive), the latest `limit`, oldest first (as the SDK's paging example reads them).
     const until = startTime ? startTime.getTime() : Number.POSITIVE_INFINITY;
     const m1 = this.history.get(symbol) ?? [];
@@ -469,7 +629,9 @@ export class FakeMetaApi implements MetaApiGateway {
   async getDealsByTimeRange(startTime: Date, endTime: Date, offset = 0, limit = 1000): Promise<MetatraderDeals> {
     this.enter('getDealsByTimeRange', [startTime, endTime, offset, limit]);
     if (offset !== 0) this.unexpectedCall(`getDealsByTimeRange offset ${offset}`);
-    const deals = this.deals.filter((d) => +d.time >= startTime.getTime() && +d.time < endTime.getTime()).slice(0, limit);
+    const deals = this.deals
+      .filter((d) => +d.time >= startTime.getTime() && +d.time < endTime.getTime())
+      .slice(0, limit);
     return { deals: deals.map((d) => ({ ...d })), synchronizing: false };
   }
 
@@ -477,7 +639,10 @@ export class FakeMetaApi implements MetaApiGateway {
   async getDealsByPosition(positionId: string): Promise<MetatraderDeals> {
     this.enter('getDealsByPosition', [positionId]);
     if (this.historySynchronizing) return { deals: [], synchronizing: true };
-    return { deals: this.deals.filter((d) => d.positionId === positionId).map((d) => ({ ...d })), synchronizing: false };
+    return {
+      deals: this.deals.filter((d) => d.positionId === positionId).map((d) => ({ ...d })),
+      synchronizing: false,
+    };
   }
 
   async close(): Promise<void> {
@@ -496,8 +661,11 @@ export class FakeMetaApi implements MetaApiGateway {
       const spec = this.specOf(p.symbol);
       const slChanged = !samePrice(sl, p.sl, spec);
       const tpChanged = !samePrice(tp, p.tp, spec);
-      if (!slChanged && !tpChanged) return this.response(RETCODE.NO_CHANGES, 'TRADE_RETCODE_NO_CHANGES', 'No changes in request', p.id);
-      const bad = (slChanged ? this.checkStop(p.symbol, p.side, 'sl', sl) : null) ?? (tpChanged ? this.checkStop(p.symbol, p.side, 'tp', tp) : null);
+      if (!slChanged && !tpChanged)
+        return this.response(RETCODE.NO_CHANGES, 'TRADE_RETCODE_NO_CHANGES', 'No changes in request', p.id);
+      const bad =
+        (slChanged ? this.checkStop(p.symbol, p.side, 'sl', sl) : null) ??
+        (tpChanged ? this.checkStop(p.symbol, p.side, 'tp', tp) : null);
       if (bad) throw tradeError(RETCODE.INVALID_STOPS, `Invalid stops: ${bad}`);
       if (this.frozen(p)) throw tradeError(RETCODE.FROZEN, 'Order or position frozen');
       p.sl = sl;
@@ -508,7 +676,11 @@ export class FakeMetaApi implements MetaApiGateway {
     });
   }
 
-  async closePositionPartially(positionId: string, volume: number, options: MetaApiTradeOptions = {}): Promise<MetatraderTradeResponse> {
+  async closePositionPartially(
+    positionId: string,
+    volume: number,
+    options: MetaApiTradeOptions = {},
+  ): Promise<MetatraderTradeResponse> {
     return this.trade('closePositionPartially', [positionId, volume, options], () => {
       this.checkOptions(options);
       const p = this.book.get(positionId);
@@ -517,9 +689,14 @@ export class FakeMetaApi implements MetaApiGateway {
       const lots = lotsOf(volume, spec);
       const min = minLots(spec);
       if (lots === null || lots < min) throw tradeError(RETCODE.INVALID_VOLUME, 'Invalid volume in the request');
-      if (lots > p.lots) throw tradeError(RETCODE.INVALID_CLOSE_VOLUME, 'Close volume exceeds the current position volume');
+      if (lots > p.lots)
+        throw tradeError(RETCODE.INVALID_CLOSE_VOLUME, 'Close volume exceeds the current position volume');
       const rest = p.lots - lots;
-      if (rest > 0 && rest < min) throw tradeError(RETCODE.INVALID_VOLUME, 'Invalid volume in the request (the remainder would be below the minimum)');
+      if (rest > 0 && rest < min)
+        throw tradeError(
+          RETCODE.INVALID_VOLUME,
+          'Invalid volume in the request (the remainder would be below the minimum)',
+        );
       if (this.frozen(p)) throw tradeError(RETCODE.FROZEN, 'Order or position frozen');
       const order = this.ticket();
       this.deal(p, 'DEAL_ENTRY_OUT', lots, this.exitPrice(p), options, order);
@@ -542,12 +719,28 @@ export class FakeMetaApi implements MetaApiGateway {
     });
   }
 
-  async createMarketBuyOrder(symbol: string, volume: number, stopLoss?: number, takeProfit?: number, options: MetaApiTradeOptions = {}): Promise<MetatraderTradeResponse> {
-    return this.trade('createMarketBuyOrder', [symbol, volume, stopLoss, takeProfit, options], () => this.doOpen(symbol, 'buy', volume, stopLoss ?? null, takeProfit ?? null, options));
+  async createMarketBuyOrder(
+    symbol: string,
+    volume: number,
+    stopLoss?: number,
+    takeProfit?: number,
+    options: MetaApiTradeOptions = {},
+  ): Promise<MetatraderTradeResponse> {
+    return this.trade('createMarketBuyOrder', [symbol, volume, stopLoss, takeProfit, options], () =>
+      this.doOpen(symbol, 'buy', volume, stopLoss ?? null, takeProfit ?? null, options),
+    );
   }
 
-  async createMarketSellOrder(symbol: string, volume: number, stopLoss?: number, takeProfit?: number, options: MetaApiTradeOptions = {}): Promise<MetatraderTradeResponse> {
-    return this.trade('createMarketSellOrder', [symbol, volume, stopLoss, takeProfit, options], () => this.doOpen(symbol, 'sell', volume, stopLoss ?? null, takeProfit ?? null, options));
+  async createMarketSellOrder(
+    symbol: string,
+    volume: number,
+    stopLoss?: number,
+    takeProfit?: number,
+    options: MetaApiTradeOptions = {},
+  ): Promise<MetatraderTradeResponse> {
+    return this.trade('createMarketSellOrder', [symbol, volume, stopLoss, takeProfit, options], () =>
+      this.doOpen(symbol, 'sell', volume, stopLoss ?? null, takeProfit ?? null, options),
+    );
   }
 
   // ------------------------------------------------------------ internals
@@ -577,9 +770,19 @@ export class FakeMetaApi implements MetaApiGateway {
     if (fault instanceof Error) throw fault;
     if (fault === 'rate_limit') {
       // Trades are not retried by the SDK: the error reaches the caller. The metadata came as JSON.
-      throw new FakeSdkError('TooManyRequestsError', 'The API allows 1000 requests per 60 minutes to avoid overloading our servers.', {
-        status: 429, metadata: { periodInMinutes: 60, requestsPerPeriodAllowed: 1000, recommendedRetryTime: new Date(this.now + 1500).toISOString(), type: 'LIMIT_REQUEST_RATE_PER_ACCOUNT' },
-      });
+      throw new FakeSdkError(
+        'TooManyRequestsError',
+        'The API allows 1000 requests per 60 minutes to avoid overloading our servers.',
+        {
+          status: 429,
+          metadata: {
+            periodInMinutes: 60,
+            requestsPerPeriodAllowed: 1000,
+            recommendedRetryTime: new Date(this.now + 1500).toISOString(),
+            type: 'LIMIT_REQUEST_RATE_PER_ACCOUNT',
+          },
+        },
+      );
     }
     if (!this.marketOpen) throw tradeError(RETCODE.MARKET_CLOSED, 'Market is closed');
     if (fault === 'reject') throw tradeError(RETCODE.REJECT, 'Request rejected');
@@ -592,22 +795,39 @@ export class FakeMetaApi implements MetaApiGateway {
           // Refused: it did not take effect, and the caller hears only the timeout anyway.
         }
       }
-      throw new FakeSdkError('TimeoutError', `MetaApi websocket client request ${requestId()} of type trade timed out. Please make sure your account is connected to broker before retrying your request.`);
+      throw new FakeSdkError(
+        'TimeoutError',
+        `MetaApi websocket client request ${requestId()} of type trade timed out. Please make sure your account is connected to broker before retrying your request.`,
+      );
     }
     return run();
   }
 
   private checkOptions(options: MetaApiTradeOptions): void {
     const length = (options.comment ?? '').length + (options.clientId ?? '').length;
-    if (length > 26) throw new FakeSdkError('ValidationError', 'Validation failed', { status: 400, details: [{ parameter: 'comment', message: 'The sum of the lengths of comment and clientId must be at most 26.' }] });
+    if (length > 26)
+      throw new FakeSdkError('ValidationError', 'Validation failed', {
+        status: 400,
+        details: [
+          { parameter: 'comment', message: 'The sum of the lengths of comment and clientId must be at most 26.' },
+        ],
+      });
   }
 
-  private doOpen(symbol: string, side: Side, volume: number, sl: number | null, tp: number | null, options: MetaApiTradeOptions): MetatraderTradeResponse {
+  private doOpen(
+    symbol: string,
+    side: Side,
+    volume: number,
+    sl: number | null,
+    tp: number | null,
+    options: MetaApiTradeOptions,
+  ): MetatraderTradeResponse {
     this.checkOptions(options);
     const spec = this.specs.get(symbol);
     if (!spec) throw tradeError(RETCODE.INVALID, 'Invalid request: unknown symbol');
     const lots = lotsOf(volume, spec);
-    if (lots === null || lots < minLots(spec) || lots > Math.floor(spec.maxVolume / spec.volumeStep + 1e-7)) throw tradeError(RETCODE.INVALID_VOLUME, 'Invalid volume in the request');
+    if (lots === null || lots < minLots(spec) || lots > Math.floor(spec.maxVolume / spec.volumeStep + 1e-7))
+      throw tradeError(RETCODE.INVALID_VOLUME, 'Invalid volume in the request');
     const bad = this.checkStop(symbol, side, 'sl', sl) ?? this.checkStop(symbol, side, 'tp', tp);
     if (bad) throw tradeError(RETCODE.INVALID_STOPS, `Invalid stops: ${bad}`);
     const q = this.quotes.get(symbol)!;
@@ -625,7 +845,8 @@ export class FakeMetaApi implements MetaApiGateway {
       return this.done(held.id, order);
     }
     const left = Math.abs(held.lots - lots);
-    if (left > 0 && left < minLots(spec)) throw tradeError(RETCODE.INVALID_VOLUME, 'Invalid volume in the request (the rest would be below the minimum)');
+    if (left > 0 && left < minLots(spec))
+      throw tradeError(RETCODE.INVALID_VOLUME, 'Invalid volume in the request (the rest would be below the minimum)');
     if (this.frozen(held)) throw tradeError(RETCODE.FROZEN, 'Order or position frozen');
     const closing = Math.min(lots, held.lots);
     this.deal(held, lots > held.lots ? 'DEAL_ENTRY_INOUT' : 'DEAL_ENTRY_OUT', closing, fill, options, order);
@@ -639,8 +860,29 @@ export class FakeMetaApi implements MetaApiGateway {
   }
 
   /** A new position: its id is the ticket of the order that opened it (MT5). */
-  private openNew(order: string, symbol: string, side: Side, lots: number, fill: number, sl: number | null, tp: number | null, options: MetaApiTradeOptions): string {
-    const p: Book = { id: order, side, symbol, lots, openPrice: fill, sl, tp, time: this.now, updateTime: this.now, comment: options.comment ?? '', clientId: options.clientId ?? '' };
+  private openNew(
+    order: string,
+    symbol: string,
+    side: Side,
+    lots: number,
+    fill: number,
+    sl: number | null,
+    tp: number | null,
+    options: MetaApiTradeOptions,
+  ): string {
+    const p: Book = {
+      id: order,
+      side,
+      symbol,
+      lots,
+      openPrice: fill,
+      sl,
+      tp,
+      time: this.now,
+      updateTime: this.now,
+      comment: options.comment ?? '',
+      clientId: options.clientId ?? '',
+    };
     this.book.set(p.id, p);
     this.deal(p, 'DEAL_ENTRY_IN', lots, fill, options, order);
     return p.id;
@@ -651,11 +893,20 @@ export class FakeMetaApi implements MetaApiGateway {
   }
 
   /** A success as the SDK resolves it, in the shape `tradeResponse` chooses. */
-  private response(numericCode: number, stringCode: string, message: string, positionId: string, orderId?: string): MetatraderTradeResponse {
+  private response(
+    numericCode: number,
+    stringCode: string,
+    message: string,
+    positionId: string,
+    orderId?: string,
+  ): MetatraderTradeResponse {
     const ids: Record<string, unknown> =
       this.tradeResponse === 'numericIds'
         ? { ...(orderId !== undefined ? { orderId: Number(orderId) } : {}), positionId: Number(positionId) }
-        : { ...(orderId !== undefined ? { orderId } : {}), ...(this.tradeResponse === 'typed' || orderId === undefined ? { positionId } : {}) };
+        : {
+            ...(orderId !== undefined ? { orderId } : {}),
+            ...(this.tradeResponse === 'typed' || orderId === undefined ? { positionId } : {}),
+          };
     return { numericCode, stringCode, message, ...ids } as MetatraderTradeResponse;
   }
 
@@ -663,15 +914,41 @@ export class FakeMetaApi implements MetaApiGateway {
     return this.response(RETCODE.DONE, 'TRADE_RETCODE_DONE', 'Request completed', positionId, orderId);
   }
 
-  private deal(p: Book, entryType: string, lots: number, price: number, options: MetaApiTradeOptions, orderId: string, reason = 'DEAL_REASON_EXPERT'): void {
+  private deal(
+    p: Book,
+    entryType: string,
+    lots: number,
+    price: number,
+    options: MetaApiTradeOptions,
+    orderId: string,
+    reason = 'DEAL_REASON_EXPERT',
+  ): void {
     const spec = this.specOf(p.symbol);
     const buying = entryType === 'DEAL_ENTRY_IN' ? p.side === 'buy' : p.side === 'sell';
     const volume = volumeOf(lots, spec);
-    const profit = entryType === 'DEAL_ENTRY_IN' ? 0 : (p.side === 'buy' ? 1 : -1) * (price - p.openPrice) * volume * spec.contractSize;
+    const profit =
+      entryType === 'DEAL_ENTRY_IN'
+        ? 0
+        : (p.side === 'buy' ? 1 : -1) * (price - p.openPrice) * volume * spec.contractSize;
     const deal: MetatraderDeal & Record<string, unknown> = {
-      id: String(this.nextDeal++), type: buying ? 'DEAL_TYPE_BUY' : 'DEAL_TYPE_SELL', entryType, symbol: p.symbol, time: new Date(this.now), brokerTime: brokerTime(this.now),
-      volume, price, positionId: p.id, orderId, magic: 0, profit: round(profit, 2), commission: 0, swap: 0, platform: 'mt5', reason,
-      ...(options.comment ? { comment: options.comment } : {}), ...(options.clientId ? { clientId: options.clientId } : {}),
+      id: String(this.nextDeal++),
+      type: buying ? 'DEAL_TYPE_BUY' : 'DEAL_TYPE_SELL',
+      entryType,
+      symbol: p.symbol,
+      time: new Date(this.now),
+      brokerTime: brokerTime(this.now),
+      volume,
+      price,
+      positionId: p.id,
+      orderId,
+      magic: 0,
+      profit: round(profit, 2),
+      commission: 0,
+      swap: 0,
+      platform: 'mt5',
+      reason,
+      ...(options.comment ? { comment: options.comment } : {}),
+      ...(options.clientId ? { clientId: options.clientId } : {}),
     };
     this.deals.push(deal);
   }
@@ -680,11 +957,13 @@ export class FakeMetaApi implements MetaApiGateway {
     if (value === null) return null;
     const spec = this.specOf(symbol);
     const q = this.quotes.get(symbol)!;
-    if (!Number.isFinite(value) || !isStepMultiple(value, spec.tickSize)) return `${kind} ${value} is not a multiple of the tick ${spec.tickSize}`;
+    if (!Number.isFinite(value) || !isStepMultiple(value, spec.tickSize))
+      return `${kind} ${value} is not a multiple of the tick ${spec.tickSize}`;
     const buy = side === 'buy';
     const distance = kind === 'sl' ? (buy ? q.bid - value : value - q.ask) : buy ? value - q.bid : q.ask - value;
     const eps = spec.point * 1e-3;
-    if (!(distance > eps) || distance < spec.stopsLevel * spec.point - eps) return `${kind} ${value} is within the stops level (${spec.stopsLevel} points) of the ${buy ? 'bid' : 'ask'}`;
+    if (!(distance > eps) || distance < spec.stopsLevel * spec.point - eps)
+      return `${kind} ${value} is within the stops level (${spec.stopsLevel} points) of the ${buy ? 'bid' : 'ask'}`;
     return null;
   }
 
@@ -694,7 +973,10 @@ export class FakeMetaApi implements MetaApiGateway {
     if (!(freeze > 0)) return false;
     const price = this.exitPrice(p);
     const eps = spec.point * 1e-3;
-    return (p.sl !== null && Math.abs(price - p.sl) <= freeze + eps) || (p.tp !== null && Math.abs(price - p.tp) <= freeze + eps);
+    return (
+      (p.sl !== null && Math.abs(price - p.sl) <= freeze + eps) ||
+      (p.tp !== null && Math.abs(price - p.tp) <= freeze + eps)
+    );
   }
 
   private exitPrice(p: Book): number {
@@ -704,7 +986,15 @@ export class FakeMetaApi implements MetaApiGateway {
 
   private price(symbol: string): MetatraderSymbolPrice {
     const q = this.quotes.get(symbol)!;
-    const out: MetatraderSymbolPrice & Record<string, unknown> = { symbol, bid: q.bid, ask: q.ask, profitTickValue: 0.1, lossTickValue: 0.1, time: new Date(q.time), brokerTime: brokerTime(q.time) };
+    const out: MetatraderSymbolPrice & Record<string, unknown> = {
+      symbol,
+      bid: q.bid,
+      ask: q.ask,
+      profitTickValue: 0.1,
+      lossTickValue: 0.1,
+      time: new Date(q.time),
+      brokerTime: brokerTime(q.time),
+    };
     return out;
   }
 
@@ -713,12 +1003,31 @@ export class FakeMetaApi implements MetaApiGateway {
     const volume = volumeOf(p.lots, spec);
     const current = this.exitPrice(p);
     const out: MetatraderPosition & Record<string, unknown> = {
-      id: p.id, type: p.side === 'buy' ? 'POSITION_TYPE_BUY' : 'POSITION_TYPE_SELL', symbol: p.symbol, magic: 0, time: new Date(p.time), brokerTime: brokerTime(p.time),
-      updateTime: new Date(p.updateTime), openPrice: p.openPrice, currentPrice: current, currentTickValue: 0.1, volume, swap: 0, realizedSwap: 0, unrealizedSwap: 0,
-      profit: round((p.side === 'buy' ? 1 : -1) * (current - p.openPrice) * volume * spec.contractSize, 2), unrealizedProfit: 0, realizedProfit: 0, commission: 0,
-      realizedCommission: 0, unrealizedCommission: 0, reason: 'POSITION_REASON_EXPERT',
-      ...(p.sl !== null ? { stopLoss: p.sl } : {}), ...(p.tp !== null ? { takeProfit: p.tp } : {}),
-      ...(p.comment ? { comment: p.comment, brokerComment: p.comment } : {}), ...(p.clientId ? { clientId: p.clientId } : {}),
+      id: p.id,
+      type: p.side === 'buy' ? 'POSITION_TYPE_BUY' : 'POSITION_TYPE_SELL',
+      symbol: p.symbol,
+      magic: 0,
+      time: new Date(p.time),
+      brokerTime: brokerTime(p.time),
+      updateTime: new Date(p.updateTime),
+      openPrice: p.openPrice,
+      currentPrice: current,
+      currentTickValue: 0.1,
+      volume,
+      swap: 0,
+      realizedSwap: 0,
+      unrealizedSwap: 0,
+      profit: round((p.side === 'buy' ? 1 : -1) * (current - p.openPrice) * volume * spec.contractSize, 2),
+      unrealizedProfit: 0,
+      realizedProfit: 0,
+      commission: 0,
+      realizedCommission: 0,
+      unrealizedCommission: 0,
+      reason: 'POSITION_REASON_EXPERT',
+      ...(p.sl !== null ? { stopLoss: p.sl } : {}),
+      ...(p.tp !== null ? { takeProfit: p.tp } : {}),
+      ...(p.comment ? { comment: p.comment, brokerComment: p.comment } : {}),
+      ...(p.clientId ? { clientId: p.clientId } : {}),
     };
     return out;
   }
@@ -767,7 +1076,14 @@ function round(v: number, digits: number): number {
 
 /** The broker's clock as MetaApi writes it (the fake's broker runs on UTC). */
 /** The timeframes getHistoricalCandles serves (M1 as fed, the others rolled up from it). */
-const HISTORY_TIMEFRAME_MS: Readonly<Record<string, number>> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000, '1h': 3_600_000, '4h': 14_400_000 };
+const HISTORY_TIMEFRAME_MS: Readonly<Record<string, number>> = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '30m': 1_800_000,
+  '1h': 3_600_000,
+  '4h': 14_400_000,
+};
 
 /** M1 candles rolled up into `timeframe` buckets (UTC aligned; spread and tick volume as the terminal sums them: last spread, summed volume). */
 function rollUpCandles(m1: readonly MetatraderCandle[], timeframe: string, tfMs: number): MetatraderCandle[] {

@@ -47,54 +47,58 @@ async function readOnly(): Promise<MetaApiGateway> {
   };
 }
 
-describe.skipIf(!live)(live ? title : `${title} (SKIPPED: set ${missing.join(', ')}; needs npm install metaapi.cloud-sdk@29.3.3)`, () => {
-  let broker: MetaApiBroker | null = null;
-  const connect = async (): Promise<MetaApiBroker> => (broker ??= new MetaApiBroker({ accountId, gateway: await readOnly(), symbols: [symbol] }));
-  afterAll(async () => {
-    await broker?.close();
-  });
+describe.skipIf(!live)(
+  live ? title : `${title} (SKIPPED: set ${missing.join(', ')}; needs npm install metaapi.cloud-sdk@29.3.3)`,
+  () => {
+    let broker: MetaApiBroker | null = null;
+    const connect = async (): Promise<MetaApiBroker> =>
+      (broker ??= new MetaApiBroker({ accountId, gateway: await readOnly(), symbols: [symbol] }));
+    afterAll(async () => {
+      await broker?.close();
+    });
 
-  it('reads the account mode and the instrument', { timeout: 300_000 }, async () => {
-    const b = await connect();
-    const mode = await b.accountMode();
-    expect(['hedging', 'netting']).toContain(mode);
-    const inst = await b.instrument(symbol);
-    expect(inst).toMatchObject({ symbol, hedging: mode === 'hedging' });
-    expect(inst.tickSize).toBeGreaterThan(0);
-    expect(inst.point).toBeGreaterThan(0);
-    expect(inst.lotStep).toBeGreaterThan(0);
-    expect(inst.minLot).toBeGreaterThanOrEqual(inst.lotStep);
-    expect(inst.maxLot).toBeGreaterThan(inst.minLot);
-    expect(inst.contractSize).toBeGreaterThan(0);
-    expect(inst.stopsLevelPoints).toBeGreaterThanOrEqual(0);
-    expect(inst.freezeLevelPoints).toBeGreaterThanOrEqual(0);
-  });
+    it('reads the account mode and the instrument', { timeout: 300_000 }, async () => {
+      const b = await connect();
+      const mode = await b.accountMode();
+      expect(['hedging', 'netting']).toContain(mode);
+      const inst = await b.instrument(symbol);
+      expect(inst).toMatchObject({ symbol, hedging: mode === 'hedging' });
+      expect(inst.tickSize).toBeGreaterThan(0);
+      expect(inst.point).toBeGreaterThan(0);
+      expect(inst.lotStep).toBeGreaterThan(0);
+      expect(inst.minLot).toBeGreaterThanOrEqual(inst.lotStep);
+      expect(inst.maxLot).toBeGreaterThan(inst.minLot);
+      expect(inst.contractSize).toBeGreaterThan(0);
+      expect(inst.stopsLevelPoints).toBeGreaterThanOrEqual(0);
+      expect(inst.freezeLevelPoints).toBeGreaterThanOrEqual(0);
+    });
 
-  it('reads a quote and the last 5 closed M1 candles', { timeout: 120_000 }, async () => {
-    const b = await connect();
-    const q = await b.quote(symbol);
-    expect(q.bid).toBeGreaterThan(0);
-    expect(q.ask).toBeGreaterThanOrEqual(q.bid);
-    const bars = await b.candles(symbol, 'M1', 5);
-    expect(bars.length).toBeGreaterThan(0);
-    expect(bars.length).toBeLessThanOrEqual(5);
-    for (const [i, bar] of bars.entries()) {
-      expect(bar.time % 60_000).toBe(0);
-      if (i > 0) expect(bar.time).toBeGreaterThan(bars[i - 1]!.time);
-      expect(bar.low).toBeLessThanOrEqual(Math.min(bar.open, bar.close));
-      expect(bar.high).toBeGreaterThanOrEqual(Math.max(bar.open, bar.close));
-    }
-    // Closed: none still forming (a local clock a few seconds off is tolerated).
-    expect(bars.at(-1)!.time + 60_000).toBeLessThanOrEqual(Date.now() + 5_000);
-  });
+    it('reads a quote and the last 5 closed M1 candles', { timeout: 120_000 }, async () => {
+      const b = await connect();
+      const q = await b.quote(symbol);
+      expect(q.bid).toBeGreaterThan(0);
+      expect(q.ask).toBeGreaterThanOrEqual(q.bid);
+      const bars = await b.candles(symbol, 'M1', 5);
+      expect(bars.length).toBeGreaterThan(0);
+      expect(bars.length).toBeLessThanOrEqual(5);
+      for (const [i, bar] of bars.entries()) {
+        expect(bar.time % 60_000).toBe(0);
+        if (i > 0) expect(bar.time).toBeGreaterThan(bars[i - 1]!.time);
+        expect(bar.low).toBeLessThanOrEqual(Math.min(bar.open, bar.close));
+        expect(bar.high).toBeGreaterThanOrEqual(Math.max(bar.open, bar.close));
+      }
+      // Closed: none still forming (a local clock a few seconds off is tolerated).
+      expect(bars.at(-1)!.time + 60_000).toBeLessThanOrEqual(Date.now() + 5_000);
+    });
 
-  it('lists the open positions', { timeout: 120_000 }, async () => {
-    const b = await connect();
-    for (const p of await b.positions()) {
-      expect(p.id).toMatch(/^\d+$/);
-      expect(['buy', 'sell']).toContain(p.side);
-      expect(p.volume).toBeGreaterThan(0);
-      expect(p.entryPrice).toBeGreaterThan(0);
-    }
-  });
-});
+    it('lists the open positions', { timeout: 120_000 }, async () => {
+      const b = await connect();
+      for (const p of await b.positions()) {
+        expect(p.id).toMatch(/^\d+$/);
+        expect(['buy', 'sell']).toContain(p.side);
+        expect(p.volume).toBeGreaterThan(0);
+        expect(p.entryPrice).toBeGreaterThan(0);
+      }
+    });
+  },
+);

@@ -15,8 +15,13 @@ describe('PaperAccount.candles', () => {
     const account = new PaperAccount([inst], { accountMode: 'hedging', timeframeMs: 60_000 });
     account.addHistory(inst.symbol, m1);
     expect(await account.candles(inst.symbol, 'M1', 5)).toEqual(m1.slice(-5));
-    for (const tf of ['M5', 'M15', 'H1'] as const) expect(await account.candles(inst.symbol, tf, 1000)).toEqual(rollUp(m1, tf));
-    expect((await account.candles(inst.symbol, 'H1', 1000)).map((b) => new Date(b.time).toISOString())).toEqual(['2026-03-11T00:00:00.000Z', '2026-03-11T01:00:00.000Z', '2026-03-11T02:00:00.000Z']);
+    for (const tf of ['M5', 'M15', 'H1'] as const)
+      expect(await account.candles(inst.symbol, tf, 1000)).toEqual(rollUp(m1, tf));
+    expect((await account.candles(inst.symbol, 'H1', 1000)).map((b) => new Date(b.time).toISOString())).toEqual([
+      '2026-03-11T00:00:00.000Z',
+      '2026-03-11T01:00:00.000Z',
+      '2026-03-11T02:00:00.000Z',
+    ]);
     expect(await account.candles(inst.symbol, 'M15', 2)).toEqual(rollUp(m1, 'M15').slice(-2));
   });
 

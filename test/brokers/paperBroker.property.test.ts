@@ -21,10 +21,48 @@ const MARKETS = [
 const ticksArb = fc.oneof(fc.constant(null), fc.integer({ min: -5, max: 300 }));
 
 const opArb = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('bar' as const), drift: fc.integer({ min: -40, max: 40 }), gap: fc.integer({ min: -60, max: 60 }), up: fc.nat(80), down: fc.nat(80), spread: fc.constantFrom(NaN, 0, 1, 3) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('open' as const), side: fc.constantFrom<Side>('buy', 'sell'), steps: fc.integer({ min: 0, max: 12 }), sl: ticksArb, tp: ticksArb, offGrid: fc.boolean(), id: fc.nat(40) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('modify' as const), pick: fc.nat(), sl: ticksArb, tp: ticksArb, id: fc.nat(40) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('partial' as const), pick: fc.nat(), steps: fc.integer({ min: 0, max: 14 }), id: fc.nat(40) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('bar' as const),
+      drift: fc.integer({ min: -40, max: 40 }),
+      gap: fc.integer({ min: -60, max: 60 }),
+      up: fc.nat(80),
+      down: fc.nat(80),
+      spread: fc.constantFrom(NaN, 0, 1, 3),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('open' as const),
+      side: fc.constantFrom<Side>('buy', 'sell'),
+      steps: fc.integer({ min: 0, max: 12 }),
+      sl: ticksArb,
+      tp: ticksArb,
+      offGrid: fc.boolean(),
+      id: fc.nat(40),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('modify' as const),
+      pick: fc.nat(),
+      sl: ticksArb,
+      tp: ticksArb,
+      id: fc.nat(40),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('partial' as const),
+      pick: fc.nat(),
+      steps: fc.integer({ min: 0, max: 14 }),
+      id: fc.nat(40),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('close' as const), pick: fc.nat(), id: fc.nat(40) }) },
 );
 
@@ -73,8 +111,18 @@ function instrumentOf(sc: Scenario): Instrument {
 /** Plays the scenario: the price walks in whole ticks; each op is one request or one bar. */
 function play(sc: Scenario): { broker: PaperBroker; answers: BrokerAnswer[]; volumeErrors: string[] } {
   const inst = instrumentOf(sc);
-  const faults: PaperFaults | undefined = sc.faults && { rate: sc.faults.rate, seed: sc.faults.seed, timeoutApplied: sc.faults.timeoutApplied };
-  const b = new PaperBroker(inst, { accountMode: sc.accountMode, timeframeMs: TF, intrabar: sc.intrabar, spreadPoints: sc.spreadPoints, ...(faults ? { faults } : {}) });
+  const faults: PaperFaults | undefined = sc.faults && {
+    rate: sc.faults.rate,
+    seed: sc.faults.seed,
+    timeoutApplied: sc.faults.timeoutApplied,
+  };
+  const b = new PaperBroker(inst, {
+    accountMode: sc.accountMode,
+    timeframeMs: TF,
+    intrabar: sc.intrabar,
+    spreadPoints: sc.spreadPoints,
+    ...(faults ? { faults } : {}),
+  });
   const tick = inst.tickSize;
   const px = (ticks: number) => Number((sc.market.base + ticks * tick).toFixed(sc.market.digits));
   let t = Date.UTC(2024, 0, 2);
@@ -110,7 +158,16 @@ function play(sc: Scenario): { broker: PaperBroker; answers: BrokerAnswer[]; vol
         break;
       }
       case 'open':
-        answers.push(b.open({ requestId: `o${op.id}`, side: op.side, volume: op.steps * sc.lotStep, sl: level(op.side, 'sl', op.sl, op.offGrid), tp: level(op.side, 'tp', op.tp), comment: '' }));
+        answers.push(
+          b.open({
+            requestId: `o${op.id}`,
+            side: op.side,
+            volume: op.steps * sc.lotStep,
+            sl: level(op.side, 'sl', op.sl, op.offGrid),
+            tp: level(op.side, 'tp', op.tp),
+            comment: '',
+          }),
+        );
         break;
       case 'modify': {
         const id = pick(op.pick);
@@ -126,7 +183,8 @@ function play(sc: Scenario): { broker: PaperBroker; answers: BrokerAnswer[]; vol
         break;
     }
     for (const p of b.positions()) {
-      if (!(p.volume > 0) || !isStepMultiple(p.volume, inst.lotStep) || p.volume < inst.minLot - 1e-9) volumeErrors.push(`${p.id}: ${p.volume}`);
+      if (!(p.volume > 0) || !isStepMultiple(p.volume, inst.lotStep) || p.volume < inst.minLot - 1e-9)
+        volumeErrors.push(`${p.id}: ${p.volume}`);
     }
   }
   return { broker: b, answers, volumeErrors };

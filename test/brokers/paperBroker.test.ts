@@ -36,7 +36,13 @@ function broker(opts: Partial<PaperBrokerOptions> = {}, inst: Partial<Instrument
 let reqSeq = 0;
 const rid = () => `r${++reqSeq}`;
 
-function open(b: PaperBroker, side: Side, volume: number, sl: number | null = null, tp: number | null = null): BrokerAnswer {
+function open(
+  b: PaperBroker,
+  side: Side,
+  volume: number,
+  sl: number | null = null,
+  tp: number | null = null,
+): BrokerAnswer {
   return b.open({ requestId: rid(), side, volume, sl, tp, comment: '' });
 }
 
@@ -65,7 +71,12 @@ describe('PaperBroker quotes', () => {
 
   it('buys fill at the ask, sells at the bid', () => {
     const b = broker();
-    expect(open(b, 'buy', 0.1)).toMatchObject({ outcome: 'applied', code: RETCODE.DONE, price: 2000.2, positionId: '100001' });
+    expect(open(b, 'buy', 0.1)).toMatchObject({
+      outcome: 'applied',
+      code: RETCODE.DONE,
+      price: 2000.2,
+      positionId: '100001',
+    });
     expect(open(b, 'sell', 0.1)).toMatchObject({ outcome: 'applied', price: 2000, positionId: '100002' });
   });
 
@@ -105,9 +116,18 @@ describe('PaperBroker stops', () => {
     const buy = openedId(open(b, 'buy', 0.1, 1990, null));
     const sell = openedId(open(b, 'sell', 0.1, 2010, null));
     expectRejected(b.modifyStops(rid(), buy, 1999.6, null), RETCODE.INVALID_STOPS);
-    expect(b.modifyStops(rid(), buy, 1999.5, null)).toMatchObject({ outcome: 'applied', code: RETCODE.DONE, price: 2000, positionId: buy });
+    expect(b.modifyStops(rid(), buy, 1999.5, null)).toMatchObject({
+      outcome: 'applied',
+      code: RETCODE.DONE,
+      price: 2000,
+      positionId: buy,
+    });
     expectRejected(b.modifyStops(rid(), sell, 2000.6, null), RETCODE.INVALID_STOPS);
-    expect(b.modifyStops(rid(), sell, 2000.7, null)).toMatchObject({ outcome: 'applied', price: 2000.2, positionId: sell });
+    expect(b.modifyStops(rid(), sell, 2000.7, null)).toMatchObject({
+      outcome: 'applied',
+      price: 2000.2,
+      positionId: sell,
+    });
     expect(b.position(buy)?.sl).toBe(1999.5);
     expect(b.position(sell)?.sl).toBe(2000.7);
   });
@@ -126,8 +146,16 @@ describe('PaperBroker stops', () => {
     const buy = openedId(open(b, 'buy', 0.1, 1999, 2005));
     const sell = openedId(open(b, 'sell', 0.1, 2005, 1995));
     const before = b.audit.applied;
-    expect(b.modifyStops(rid(), buy, 1999, 2005)).toMatchObject({ outcome: 'applied', code: RETCODE.NO_CHANGES, positionId: buy });
-    expect(b.modifyStops(rid(), sell, 2005, 1995)).toMatchObject({ outcome: 'applied', code: RETCODE.NO_CHANGES, positionId: sell });
+    expect(b.modifyStops(rid(), buy, 1999, 2005)).toMatchObject({
+      outcome: 'applied',
+      code: RETCODE.NO_CHANGES,
+      positionId: buy,
+    });
+    expect(b.modifyStops(rid(), sell, 2005, 1995)).toMatchObject({
+      outcome: 'applied',
+      code: RETCODE.NO_CHANGES,
+      positionId: sell,
+    });
     expect(b.audit.applied).toBe(before + 2);
     // Even once the price sits inside the freeze level, a retried modify that already went through is NO_CHANGES.
     b.setQuote(T0 + M1, 1999.1, 0.2);
@@ -205,7 +233,10 @@ describe('PaperBroker volumes', () => {
       expectRejected(b.closePartial(rid(), id, 0.03), RETCODE.INVALID_VOLUME);
       expectRejected(b.closePartial(rid(), id, 0.12), RETCODE.INVALID_VOLUME); // would leave 0.03 < 0.05
       expect(b.position(id)?.volume).toBe(0.15);
-      expect(b.closePartial(rid(), id, 0.1)).toMatchObject({ outcome: 'applied', price: side === 'buy' ? 2000 : 2000.2 });
+      expect(b.closePartial(rid(), id, 0.1)).toMatchObject({
+        outcome: 'applied',
+        price: side === 'buy' ? 2000 : 2000.2,
+      });
       expect(b.position(id)?.volume).toBe(0.05); // not 0.04999999999999999
       expect(b.closePartial(rid(), id, 0.05).outcome).toBe('applied'); // remainder 0 is fine
       expect(b.position(id)).toBeUndefined();
@@ -269,7 +300,9 @@ describe('PaperBroker accounts', () => {
     expect(sid).not.toBe(id);
     expect(b.position(id)).toBeUndefined();
     p = b.positions();
-    expect(p).toEqual([expect.objectContaining({ id: sid, side: 'sell', volume: 0.2, entryPrice: 2001, sl: 2010, tp: null })]);
+    expect(p).toEqual([
+      expect.objectContaining({ id: sid, side: 'sell', volume: 0.2, entryPrice: 2001, sl: 2010, tp: null }),
+    ]);
     expect(b.deals.slice(-2).map((d) => [d.positionId, d.side, d.reason, d.volume])).toEqual([
       [id, 'buy', 'net', 0.3],
       [sid, 'sell', 'open', 0.2],
@@ -340,7 +373,9 @@ describe('PaperBroker bar fills', () => {
     const b = broker({ spreadPoints: 50 });
     const id = openedId(open(b, 'sell', 0.1, 2010, 1995));
     expect(b.fillBar(bar(T0 + H1, 2000, 2000.5, 1994.6, 1995, NaN))).toHaveLength(0); // ask low 1995.10
-    expect(b.fillBar(bar(T0 + 2 * H1, 2000, 2000.5, 1994.5, 1995, NaN))).toMatchObject([{ positionId: id, price: 1995, reason: 'tp' }]);
+    expect(b.fillBar(bar(T0 + 2 * H1, 2000, 2000.5, 1994.5, 1995, NaN))).toMatchObject([
+      { positionId: id, price: 1995, reason: 'tp' },
+    ]);
   });
 
   it('gaps: a bar opening beyond the SL or TP fills at the open (buy)', () => {
@@ -348,36 +383,47 @@ describe('PaperBroker bar fills', () => {
     const a = openedId(open(b, 'buy', 0.1, 1999, 2010));
     const c = openedId(open(b, 'buy', 0.1, 1990, 2002));
     b.setQuote(T0 + 1, 2000, 0.2);
-    expect(b.fillBar(bar(T0 + H1, 1998.5, 1999.5, 1998, 1999))).toEqual([{ positionId: a, time: T0 + H1, price: 1998.5, volume: 0.1, reason: 'sl', gap: true }]);
-    expect(b.fillBar(bar(T0 + 2 * H1, 2003, 2004, 2002.5, 2003))).toEqual([{ positionId: c, time: T0 + 2 * H1, price: 2003, volume: 0.1, reason: 'tp', gap: true }]);
+    expect(b.fillBar(bar(T0 + H1, 1998.5, 1999.5, 1998, 1999))).toEqual([
+      { positionId: a, time: T0 + H1, price: 1998.5, volume: 0.1, reason: 'sl', gap: true },
+    ]);
+    expect(b.fillBar(bar(T0 + 2 * H1, 2003, 2004, 2002.5, 2003))).toEqual([
+      { positionId: c, time: T0 + 2 * H1, price: 2003, volume: 0.1, reason: 'tp', gap: true },
+    ]);
   });
 
   it('gaps: a sell fills at the ask open', () => {
     const b = broker();
     const a = openedId(open(b, 'sell', 0.1, 2001, 1990));
     const c = openedId(open(b, 'sell', 0.1, 2010, 1998));
-    expect(b.fillBar(bar(T0 + H1, 2001, 2002, 2000.5, 2001.5, 0.2))).toEqual([{ positionId: a, time: T0 + H1, price: 2001.2, volume: 0.1, reason: 'sl', gap: true }]);
-    expect(b.fillBar(bar(T0 + 2 * H1, 1997, 1997.5, 1996, 1997, 0.2))).toEqual([{ positionId: c, time: T0 + 2 * H1, price: 1997.2, volume: 0.1, reason: 'tp', gap: true }]);
+    expect(b.fillBar(bar(T0 + H1, 2001, 2002, 2000.5, 2001.5, 0.2))).toEqual([
+      { positionId: a, time: T0 + H1, price: 2001.2, volume: 0.1, reason: 'sl', gap: true },
+    ]);
+    expect(b.fillBar(bar(T0 + 2 * H1, 1997, 1997.5, 1996, 1997, 0.2))).toEqual([
+      { positionId: c, time: T0 + 2 * H1, price: 1997.2, volume: 0.1, reason: 'tp', gap: true },
+    ]);
   });
 
   it('an open exactly at the level fills at the level, without a gap', () => {
     const b = broker();
     const id = openedId(open(b, 'buy', 0.1, 1999, null));
-    expect(b.fillBar(bar(T0 + H1, 1999, 2000, 1999, 2000))).toEqual([{ positionId: id, time: T0 + H1, price: 1999, volume: 0.1, reason: 'sl', gap: false }]);
+    expect(b.fillBar(bar(T0 + H1, 1999, 2000, 1999, 2000))).toEqual([
+      { positionId: id, time: T0 + H1, price: 1999, volume: 0.1, reason: 'sl', gap: false },
+    ]);
   });
 
   describe('both SL and TP inside one bar', () => {
     // Buy: SL 1999, TP 2001. Sell: SL 2001.2 (ask), TP 1999.2 (ask). Spread 0.2 for both.
     const upBar = bar(T0 + H1, 2000, 2002, 1998, 2001.5);
     const downBar = bar(T0 + H1, 2000, 2002, 1998, 1998.5);
-    const cases: { rule: 'stop_first' | 'target_first' | 'ohlc_path'; b: Bar; buy: 'sl' | 'tp'; sell: 'sl' | 'tp' }[] = [
-      { rule: 'stop_first', b: upBar, buy: 'sl', sell: 'sl' },
-      { rule: 'target_first', b: upBar, buy: 'tp', sell: 'tp' },
-      // Up bar: O -> L -> H -> C, so the low side is met first (a buy's SL, a sell's TP).
-      { rule: 'ohlc_path', b: upBar, buy: 'sl', sell: 'tp' },
-      // Down bar: O -> H -> L -> C, the high side first (a buy's TP, a sell's SL).
-      { rule: 'ohlc_path', b: downBar, buy: 'tp', sell: 'sl' },
-    ];
+    const cases: { rule: 'stop_first' | 'target_first' | 'ohlc_path'; b: Bar; buy: 'sl' | 'tp'; sell: 'sl' | 'tp' }[] =
+      [
+        { rule: 'stop_first', b: upBar, buy: 'sl', sell: 'sl' },
+        { rule: 'target_first', b: upBar, buy: 'tp', sell: 'tp' },
+        // Up bar: O -> L -> H -> C, so the low side is met first (a buy's SL, a sell's TP).
+        { rule: 'ohlc_path', b: upBar, buy: 'sl', sell: 'tp' },
+        // Down bar: O -> H -> L -> C, the high side first (a buy's TP, a sell's SL).
+        { rule: 'ohlc_path', b: downBar, buy: 'tp', sell: 'sl' },
+      ];
     for (const c of cases) {
       it(`${c.rule} on a ${c.b === upBar ? 'rising' : 'falling'} bar: buy ${c.buy}, sell ${c.sell}`, () => {
         const b = broker({ intrabar: c.rule });
@@ -422,7 +468,9 @@ describe('PaperBroker bar fills', () => {
       ]);
       const path = broker({ fineBars: new InMemoryBars(fine), intrabar: 'ohlc_path' });
       const id = openedId(open(path, 'buy', 0.1, 1999, 2001));
-      expect(path.fillBar(bar(T0 + H1, 2000, 2001.5, 1998, 1998))).toEqual([{ positionId: id, time: T0 + H1 + M1, price: 1999, volume: 0.1, reason: 'sl', gap: false }]);
+      expect(path.fillBar(bar(T0 + H1, 2000, 2001.5, 1998, 1998))).toEqual([
+        { positionId: id, time: T0 + H1 + M1, price: 1999, volume: 0.1, reason: 'sl', gap: false },
+      ]);
 
       const gapFine = BarSeries.fromBars([
         bar(T0 + H1, 2000, 2000.5, 1999.5, 2000.3),
@@ -431,7 +479,9 @@ describe('PaperBroker bar fills', () => {
       ]);
       const g = broker({ fineBars: new InMemoryBars(gapFine), intrabar: 'target_first' });
       const gid = openedId(open(g, 'buy', 0.1, 1999, 2001));
-      expect(g.fillBar(bar(T0 + H1, 2000, 2001.5, 1998.2, 2001.5))).toEqual([{ positionId: gid, time: T0 + H1 + M1, price: 1998.4, volume: 0.1, reason: 'sl', gap: true }]);
+      expect(g.fillBar(bar(T0 + H1, 2000, 2001.5, 1998.2, 2001.5))).toEqual([
+        { positionId: gid, time: T0 + H1 + M1, price: 1998.4, volume: 0.1, reason: 'sl', gap: true },
+      ]);
     });
 
     it('fine bars missing for the bar: falls back to the intrabar rule', () => {
@@ -467,7 +517,9 @@ describe('PaperBroker intents and audit', () => {
   it('apply: move_stop keeps the TP, close_partial and close use intent.id as the request id', () => {
     const b = broker();
     const id = openedId(open(b, 'buy', 0.3, 1990, 2010));
-    expect(b.apply(intent({ id: 'm1', positionId: id, kind: 'move_stop', newSl: 1995, oldSl: 1990 })).outcome).toBe('applied');
+    expect(b.apply(intent({ id: 'm1', positionId: id, kind: 'move_stop', newSl: 1995, oldSl: 1990 })).outcome).toBe(
+      'applied',
+    );
     expect(b.position(id)).toMatchObject({ sl: 1995, tp: 2010 });
     expect(b.apply(intent({ id: 'p1', positionId: id, kind: 'close_partial', volume: 0.1 })).outcome).toBe('applied');
     expect(b.apply(intent({ id: 'c1', positionId: id, kind: 'close' })).outcome).toBe('applied');
@@ -476,21 +528,57 @@ describe('PaperBroker intents and audit', () => {
       ['partial', 'p1'],
       ['close', 'c1'],
     ]);
-    expect(b.apply(intent({ id: 'm2', positionId: id, kind: 'move_stop', newSl: 1996 }))).toMatchObject({ outcome: 'rejected', code: RETCODE.POSITION_CLOSED });
+    expect(b.apply(intent({ id: 'm2', positionId: id, kind: 'move_stop', newSl: 1996 }))).toMatchObject({
+      outcome: 'rejected',
+      code: RETCODE.POSITION_CLOSED,
+    });
   });
 
   it('apply: open (a DTMS hedge or re-add) and close of another position (targetId)', () => {
     const b = broker();
     const id = openedId(open(b, 'buy', 0.3, 1990, 2010));
-    const h = b.apply(intent({ id: 'h1', positionId: id, targetId: '', kind: 'open', side: 'sell', volume: 0.1, newSl: 2003, comment: 'DTMS_HEDGE_x_1' }));
+    const h = b.apply(
+      intent({
+        id: 'h1',
+        positionId: id,
+        targetId: '',
+        kind: 'open',
+        side: 'sell',
+        volume: 0.1,
+        newSl: 2003,
+        comment: 'DTMS_HEDGE_x_1',
+      }),
+    );
     const hid = openedId(h);
     expect(hid).not.toBe(id);
-    expect(b.position(hid)).toMatchObject({ side: 'sell', volume: 0.1, sl: 2003, tp: null, comment: 'DTMS_HEDGE_x_1', entryPrice: 2000 });
-    expect(b.apply(intent({ id: 'hc', positionId: id, targetId: hid, kind: 'close', volume: 0.1 })).outcome).toBe('applied');
+    expect(b.position(hid)).toMatchObject({
+      side: 'sell',
+      volume: 0.1,
+      sl: 2003,
+      tp: null,
+      comment: 'DTMS_HEDGE_x_1',
+      entryPrice: 2000,
+    });
+    expect(b.apply(intent({ id: 'hc', positionId: id, targetId: hid, kind: 'close', volume: 0.1 })).outcome).toBe(
+      'applied',
+    );
     expect(b.position(hid)).toBeUndefined();
     expect(b.position(id)).toMatchObject({ volume: 0.3 });
     // NaN stop: the order goes without one
-    const r = openedId(b.apply(intent({ id: 'r1', positionId: id, targetId: '', kind: 'open', side: 'buy', volume: 0.1, newSl: NaN, comment: 'r' })));
+    const r = openedId(
+      b.apply(
+        intent({
+          id: 'r1',
+          positionId: id,
+          targetId: '',
+          kind: 'open',
+          side: 'buy',
+          volume: 0.1,
+          newSl: NaN,
+          comment: 'r',
+        }),
+      ),
+    );
     expect(b.position(r)).toMatchObject({ sl: null, side: 'buy', entryPrice: 2000.2 });
   });
 
@@ -519,7 +607,14 @@ describe('PaperBroker faults', () => {
     const b = broker({ faults: { rate, seed } });
     const answers: BrokerAnswer[] = [];
     for (let i = 0; i < 60; i++) {
-      const a = b.open({ requestId: `o${i}`, side: i % 2 ? 'buy' : 'sell', volume: 0.02, sl: null, tp: null, comment: '' });
+      const a = b.open({
+        requestId: `o${i}`,
+        side: i % 2 ? 'buy' : 'sell',
+        volume: 0.02,
+        sl: null,
+        tp: null,
+        comment: '',
+      });
       answers.push(a);
       const ids = b.positions().map((p) => p.id);
       if (ids.length > 3) answers.push(b.closePartial(`p${i}`, ids[0]!, 0.01), b.close(`c${i}`, ids[1]!));
@@ -537,8 +632,16 @@ describe('PaperBroker faults', () => {
     expect(kinds.reject).toBeGreaterThan(0);
     expect(kinds.requote).toBeGreaterThan(0);
     expect(kinds.timeout).toBeGreaterThan(0);
-    expect(x.answers.filter((a) => a.outcome === 'rejected' && a.code === RETCODE.REQUOTE).every((a) => a.outcome === 'rejected' && a.retryable)).toBe(true);
-    expect(x.answers.filter((a) => a.outcome === 'rejected' && a.code === RETCODE.REJECT).every((a) => a.outcome === 'rejected' && !a.retryable)).toBe(true);
+    expect(
+      x.answers
+        .filter((a) => a.outcome === 'rejected' && a.code === RETCODE.REQUOTE)
+        .every((a) => a.outcome === 'rejected' && a.retryable),
+    ).toBe(true);
+    expect(
+      x.answers
+        .filter((a) => a.outcome === 'rejected' && a.code === RETCODE.REJECT)
+        .every((a) => a.outcome === 'rejected' && !a.retryable),
+    ).toBe(true);
     expect(script(8).answers).not.toEqual(x.answers);
   });
 
@@ -549,7 +652,9 @@ describe('PaperBroker faults', () => {
   });
 
   it('a timeout may have taken effect: the answer is unknown, the position is there', () => {
-    const b = broker({ faults: { rate: 1, seed: 1, weights: { reject: 0, requote: 0, timeout: 1 }, timeoutApplied: 1 } });
+    const b = broker({
+      faults: { rate: 1, seed: 1, weights: { reject: 0, requote: 0, timeout: 1 }, timeoutApplied: 1 },
+    });
     const a = open(b, 'buy', 0.1);
     expect(a).toMatchObject({ outcome: 'unknown', code: RETCODE.TIMEOUT });
     const [p] = b.positions();
@@ -557,11 +662,18 @@ describe('PaperBroker faults', () => {
     expect(b.close('c', p!.id).outcome).toBe('unknown');
     expect(b.positions()).toEqual([]);
     expect(b.close('c', p!.id).outcome).toBe('unknown'); // the retry fails inside: POSITION_CLOSED, but the caller only sees the timeout
-    expect(b.audit).toMatchObject({ requests: 3, applied: 2, duplicateIds: 1, faults: { reject: 0, requote: 0, timeout: 3 } });
+    expect(b.audit).toMatchObject({
+      requests: 3,
+      applied: 2,
+      duplicateIds: 1,
+      faults: { reject: 0, requote: 0, timeout: 3 },
+    });
   });
 
   it('a timeout that did not take effect changes nothing', () => {
-    const b = broker({ faults: { rate: 1, seed: 1, weights: { reject: 0, requote: 0, timeout: 1 }, timeoutApplied: 0 } });
+    const b = broker({
+      faults: { rate: 1, seed: 1, weights: { reject: 0, requote: 0, timeout: 1 }, timeoutApplied: 0 },
+    });
     expect(open(b, 'sell', 0.1).outcome).toBe('unknown');
     expect(b.positions()).toEqual([]);
     expect(b.deals).toEqual([]);
@@ -572,7 +684,11 @@ describe('PaperBroker faults', () => {
       const b = broker({ faults: { rate: 0.5, seed: 11 } });
       const out: BrokerAnswer[] = [];
       for (let i = 0; i < 20; i++) {
-        if (withHarness) expect(b.open({ requestId: `entry${i}`, side: 'buy', volume: 0.01, sl: null, tp: null, comment: '', exempt: true }).outcome).toBe('applied');
+        if (withHarness)
+          expect(
+            b.open({ requestId: `entry${i}`, side: 'buy', volume: 0.01, sl: null, tp: null, comment: '', exempt: true })
+              .outcome,
+          ).toBe('applied');
         out.push(b.open({ requestId: `o${i}`, side: 'sell', volume: 0.01, sl: null, tp: null, comment: '' }));
       }
       return { out, audit: b.audit };
@@ -585,8 +701,13 @@ describe('PaperBroker faults', () => {
 
   it('an exempt close ignores the freeze level and faults; validation otherwise applies', () => {
     const b = broker({ faults: { rate: 1, seed: 2, weights: { reject: 1, requote: 0, timeout: 0 } } });
-    expectRejected(b.open({ requestId: 'e', side: 'buy', volume: 0.015, sl: null, tp: null, comment: '', exempt: true }), RETCODE.INVALID_VOLUME);
-    const id = openedId(b.open({ requestId: 'e', side: 'buy', volume: 0.1, sl: 1999.5, tp: null, comment: '', exempt: true }));
+    expectRejected(
+      b.open({ requestId: 'e', side: 'buy', volume: 0.015, sl: null, tp: null, comment: '', exempt: true }),
+      RETCODE.INVALID_VOLUME,
+    );
+    const id = openedId(
+      b.open({ requestId: 'e', side: 'buy', volume: 0.1, sl: 1999.5, tp: null, comment: '', exempt: true }),
+    );
     b.setQuote(T0 + M1, 1999.6, 0.2);
     expectRejected(b.close('c', id), RETCODE.REJECT);
     expect(b.close('end', id, true)).toMatchObject({ outcome: 'applied', price: 1999.6, positionId: id });
@@ -605,9 +726,23 @@ describe('PaperBroker restart', () => {
     const steps = (b: PaperBroker, from: number, to: number, answers: BrokerAnswer[]) => {
       for (let i = from; i < to; i++) {
         b.setQuote(T0 + i * 60_000, 2000 + Math.sin(i / 5) * 3, 0.2);
-        answers.push(b.open({ requestId: `o${i}`, side: i % 2 ? 'buy' : 'sell', volume: 0.02, sl: null, tp: null, comment: `c${i}` }));
+        answers.push(
+          b.open({
+            requestId: `o${i}`,
+            side: i % 2 ? 'buy' : 'sell',
+            volume: 0.02,
+            sl: null,
+            tp: null,
+            comment: `c${i}`,
+          }),
+        );
         const ids = b.positions().map((p) => p.id);
-        if (ids.length > 3) answers.push(b.closePartial(`p${i}`, ids[0]!, 0.01), b.close(`c${i}`, ids[1]!), b.modifyStops(`m${i}`, ids[2]!, 1980, null));
+        if (ids.length > 3)
+          answers.push(
+            b.closePartial(`p${i}`, ids[0]!, 0.01),
+            b.close(`c${i}`, ids[1]!),
+            b.modifyStops(`m${i}`, ids[2]!, 1980, null),
+          );
         b.fillBar(bar(T0 + i * 60_000, 2000, 2004, 1996, 2000));
       }
     };

@@ -18,10 +18,34 @@ function bar(time: number, price: number) {
 }
 
 function order(kind: Intent['kind'], symbol: string, o: Partial<Intent> = {}): Intent {
-  return { id: `t:${kind}:${Math.random()}`, positionId: '', symbol, kind, rule: 'dtms', episode: 1, newSl: Number.NaN, oldSl: null, volume: 0, time: t0, price: 0, reason: 'test', targetId: '', side: 'buy', comment: '', action: kind === 'open' ? 'open_hedge' : '', ...o };
+  return {
+    id: `t:${kind}:${Math.random()}`,
+    positionId: '',
+    symbol,
+    kind,
+    rule: 'dtms',
+    episode: 1,
+    newSl: Number.NaN,
+    oldSl: null,
+    volume: 0,
+    time: t0,
+    price: 0,
+    reason: 'test',
+    targetId: '',
+    side: 'buy',
+    comment: '',
+    action: kind === 'open' ? 'open_hedge' : '',
+    ...o,
+  };
 }
 
-async function openAndClose(account: PaperAccount, inst: Instrument, from: number, to: number, volume: number): Promise<void> {
+async function openAndClose(
+  account: PaperAccount,
+  inst: Instrument,
+  from: number,
+  to: number,
+  volume: number,
+): Promise<void> {
   account.onBar(inst.symbol, bar(t0, from), t0 + 60_000);
   const opened = await account.send(order('open', inst.symbol, { volume, side: 'buy' }));
   if (opened.outcome !== 'applied') throw new Error('not opened');
@@ -33,7 +57,11 @@ async function openAndClose(account: PaperAccount, inst: Instrument, from: numbe
 
 describe('paper account funds', () => {
   it('puts a yen profit in dollars at the deal price; the equity follows the open position', async () => {
-    const account = new PaperAccount([usdjpy, xauusd], { accountMode: 'hedging', timeframeMs: 60_000 }, { balance: 5_000, currency: 'USD' });
+    const account = new PaperAccount(
+      [usdjpy, xauusd],
+      { accountMode: 'hedging', timeframeMs: 60_000 },
+      { balance: 5_000, currency: 'USD' },
+    );
     await openAndClose(account, usdjpy, 150, 151, 1);
     const yen = 1 * usdjpy.contractSize * 1; // one yen a unit, on one lot
     const f = await account.funds();
@@ -57,7 +85,11 @@ describe('paper account funds', () => {
   });
 
   it('names a symbol no rate converts and leaves it out', async () => {
-    const account = new PaperAccount([usdjpy], { accountMode: 'hedging', timeframeMs: 60_000 }, { balance: 1_000, currency: 'EUR' });
+    const account = new PaperAccount(
+      [usdjpy],
+      { accountMode: 'hedging', timeframeMs: 60_000 },
+      { balance: 1_000, currency: 'EUR' },
+    );
     await openAndClose(account, usdjpy, 150, 151, 1);
     const f = await account.funds();
     expect(f.balance).toBe(1_000);

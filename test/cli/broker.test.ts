@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { wardenCli } from '../support/cliRun.ts';
 
-const sdkInstalled = existsSync(fileURLToPath(new URL('../../node_modules/metaapi.cloud-sdk/package.json', import.meta.url)));
+const sdkInstalled = existsSync(
+  fileURLToPath(new URL('../../node_modules/metaapi.cloud-sdk/package.json', import.meta.url)),
+);
 const dir = mkdtempSync(join(tmpdir(), 'warden-broker-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
@@ -22,7 +24,8 @@ function configFile(yaml: string): string {
 }
 
 beforeEach(() => {
-  for (const v of ['WARDEN_CCXT_API_KEY', 'WARDEN_CCXT_SECRET', 'WARDEN_METAAPI_TOKEN', 'WARDEN_METAAPI_ACCOUNT_ID']) vi.stubEnv(v, undefined);
+  for (const v of ['WARDEN_CCXT_API_KEY', 'WARDEN_CCXT_SECRET', 'WARDEN_METAAPI_TOKEN', 'WARDEN_METAAPI_ACCOUNT_ID'])
+    vi.stubEnv(v, undefined);
 });
 afterEach(() => vi.unstubAllEnvs());
 
@@ -38,7 +41,11 @@ describe('warden broker check', () => {
     expect(r.stdout).toMatch(/open positions \(0\)/);
     expect(r.stdout).toMatch(/Nothing was changed at the broker\./);
     const json = await warden('broker', 'check', '--json');
-    const report = JSON.parse(json.stdout) as { mode: string; symbols: { symbol: string; instrument: { lotStep: number } }[]; problems: string[] };
+    const report = JSON.parse(json.stdout) as {
+      mode: string;
+      symbols: { symbol: string; instrument: { lotStep: number } }[];
+      problems: string[];
+    };
     expect(report.mode).toBe('hedging');
     expect(report.symbols.map((s) => s.symbol)).toEqual(['XAUUSDc', 'EURUSD', 'BTCUSDc']);
     expect(report.problems).toEqual([]);
@@ -48,7 +55,9 @@ describe('warden broker check', () => {
     const f = configFile('broker:\n  kind: ccxt\n  symbols: [BTC/USDT:USDT]\n  ccxt:\n    secret: s3cr3t-value\n');
     const r = await warden('broker', 'check', '--config', f);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/broker\.ccxt\.secret: credentials are read from the environment only: remove it here and set WARDEN_CCXT_SECRET/);
+    expect(r.stderr).toMatch(
+      /broker\.ccxt\.secret: credentials are read from the environment only: remove it here and set WARDEN_CCXT_SECRET/,
+    );
     expect(r.stderr + r.stdout).not.toContain('s3cr3t-value');
     const check = await warden('config', 'check', f);
     expect(check.code).toBe(2);
@@ -69,24 +78,46 @@ describe('warden broker check', () => {
     expect(r.stderr).toMatch(/set the environment variable WARDEN_METAAPI_TOKEN/);
     vi.stubEnv('WARDEN_METAAPI_TOKEN', 'token-value-123');
     r = await warden('broker', 'check', '--config', meta);
-    expect(r.stderr).toMatch(/broker\.metaapi\.accountId in the config, or the environment\): set the environment variable WARDEN_METAAPI_ACCOUNT_ID/);
+    expect(r.stderr).toMatch(
+      /broker\.metaapi\.accountId in the config, or the environment\): set the environment variable WARDEN_METAAPI_ACCOUNT_ID/,
+    );
     expect(r.stderr).not.toContain('token-value-123');
   });
 
-  it.skipIf(sdkInstalled)(`MetaApi without its optional SDK: the install command, exit 2${sdkInstalled ? ' [skipped: metaapi.cloud-sdk is installed here]' : ''}`, async () => {
-    vi.stubEnv('WARDEN_METAAPI_TOKEN', 'token-value-123');
-    vi.stubEnv('WARDEN_METAAPI_ACCOUNT_ID', 'acc-1');
-    const r = await warden('broker', 'check', '--config', configFile('broker:\n  kind: metaapi\n  symbols: [XAUUSDc]\n'));
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/cannot read MetaApi account acc-1 \(MT4\/MT5\): .*npm install metaapi\.cloud-sdk@29\.3\.3/);
-    expect(r.stderr).not.toContain('token-value-123');
-  });
+  it.skipIf(sdkInstalled)(
+    `MetaApi without its optional SDK: the install command, exit 2${sdkInstalled ? ' [skipped: metaapi.cloud-sdk is installed here]' : ''}`,
+    async () => {
+      vi.stubEnv('WARDEN_METAAPI_TOKEN', 'token-value-123');
+      vi.stubEnv('WARDEN_METAAPI_ACCOUNT_ID', 'acc-1');
+      const r = await warden(
+        'broker',
+        'check',
+        '--config',
+        configFile('broker:\n  kind: metaapi\n  symbols: [XAUUSDc]\n'),
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /cannot read MetaApi account acc-1 \(MT4\/MT5\): .*npm install metaapi\.cloud-sdk@29\.3\.3/,
+      );
+      expect(r.stderr).not.toContain('token-value-123');
+    },
+  );
 
   it('warden serve refuses to start on a real account without its credentials, naming the variable (no store is made)', async () => {
     const store = join(dir, 'never.db');
-    const r = await warden('serve', '--config', configFile('broker:\n  kind: ccxt\n  symbols: [BTC/USDT:USDT]\n'), '--store', store, '--port', '0');
+    const r = await warden(
+      'serve',
+      '--config',
+      configFile('broker:\n  kind: ccxt\n  symbols: [BTC/USDT:USDT]\n'),
+      '--store',
+      store,
+      '--port',
+      '0',
+    );
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/the broker cannot start: the binanceusdm account needs its API key: set the environment variable WARDEN_CCXT_API_KEY/);
+    expect(r.stderr).toMatch(
+      /the broker cannot start: the binanceusdm account needs its API key: set the environment variable WARDEN_CCXT_API_KEY/,
+    );
     expect(existsSync(store)).toBe(false);
   });
 

@@ -64,11 +64,16 @@ describe('warden CLI (node bin/warden.js)', () => {
   });
 
   it('config check on a bad file names the field and the range on stderr, exits 2, no stack trace', () => {
-    const bad = file('bad.yaml', 'exits:\n  symbolParams:\n    XAUUSD:\n      trailingMultiplier: 3.5\n  tradeTypes:\n    SCALP:\n      breakevenPct: 120\n');
+    const bad = file(
+      'bad.yaml',
+      'exits:\n  symbolParams:\n    XAUUSD:\n      trailingMultiplier: 3.5\n  tradeTypes:\n    SCALP:\n      breakevenPct: 120\n',
+    );
     const r = warden('config', 'check', bad);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('exits.symbolParams.XAUUSD.trailingMultiplier: 3.5 is out of range: must be between 0.5 and 3');
+    expect(r.stderr).toContain(
+      'exits.symbolParams.XAUUSD.trailingMultiplier: 3.5 is out of range: must be between 0.5 and 3',
+    );
     expect(r.stderr).toContain('exits.tradeTypes.SCALP.breakevenPct: 120 is out of range: must be between 0 and 100');
     expect(r.stderr).not.toMatch(STACK_LINE);
   });

@@ -21,9 +21,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the compiled CLI's `run()` directly (not through bin/warden.js's choice), from a script file (worker threads refuse the flags of `node -e`). */
 const runner = path.join(dir, 'runCompiled.mjs');
-writeFileSync(runner, `const m = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/cli/main.js')).href)});\nprocess.exitCode = await m.run(process.argv);\n`);
+writeFileSync(
+  runner,
+  `const m = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/cli/main.js')).href)});\nprocess.exitCode = await m.run(process.argv);\n`,
+);
 const compiled = (...args: string[]) => spawnSync(process.execPath, [runner, ...args], { encoding: 'utf8' });
-const fromSource = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin/warden.js'), ...args], { encoding: 'utf8', env: { ...process.env, WARDEN_FROM_SOURCE: '1' } });
+const fromSource = (...args: string[]) =>
+  spawnSync(process.execPath, [path.join(root, 'bin/warden.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, WARDEN_FROM_SOURCE: '1' },
+  });
 
 describe.skipIf(!current)('the compiled CLI (dist/)', () => {
   it('writes the replay outputs the TypeScript source writes, byte for byte', () => {
@@ -33,18 +40,33 @@ describe.skipIf(!current)('the compiled CLI (dist/)', () => {
     expect(a.status).toBe(0);
     expect(b.status).toBe(0);
     for (const f of ['decisions.jsonl', 'report.json', 'trades.csv', 'report.html']) {
-      expect(readFileSync(path.join(dir, 'compiled', f)).equals(readFileSync(path.join(dir, 'source', f))), f).toBe(true);
+      expect(readFileSync(path.join(dir, 'compiled', f)).equals(readFileSync(path.join(dir, 'source', f))), f).toBe(
+        true,
+      );
     }
   });
 
   it('starts the study on worker threads from their compiled file', () => {
-    const r = compiled('study', 'defaults', '--sample', '--sample-bars', '6000', '--variants', '2', '--workers', '2', '--out', path.join(dir, 'study'));
+    const r = compiled(
+      'study',
+      'defaults',
+      '--sample',
+      '--sample-bars',
+      '6000',
+      '--variants',
+      '2',
+      '--workers',
+      '2',
+      '--out',
+      path.join(dir, 'study'),
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(existsSync(path.join(dir, 'study', 'study.html'))).toBe(true);
   });
 
   it('ships the pages the service serves', () => {
-    for (const f of readdirSync(path.join(src, 'service/pages'))) expect(existsSync(path.join(root, 'dist/service/pages', f)), f).toBe(true);
+    for (const f of readdirSync(path.join(src, 'service/pages')))
+      expect(existsSync(path.join(root, 'dist/service/pages', f)), f).toBe(true);
   });
 });

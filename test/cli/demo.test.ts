@@ -15,7 +15,9 @@ describe('warden demo', () => {
     expect(r.stdout).toMatch(/positions: \d+ opened/);
     expect(r.stdout).toMatch(/breakeven reached by \d+ of \d+/);
     expect(r.stdout).toMatch(/intents: \d+ \(\d+ breakeven, \d+ partial, \d+ trail, \d+ dtms\)/);
-    expect(r.stdout).toMatch(/DTMS: \d+ transitions \(.*\); \d+ intents \(.*\), \d+ applied, \d+ rejected; \d+ hedges? opened/);
+    expect(r.stdout).toMatch(
+      /DTMS: \d+ transitions \(.*\); \d+ intents \(.*\), \d+ applied, \d+ rejected; \d+ hedges? opened/,
+    );
   });
 
   it('refuses an unknown symbol or a bad number with a clear message and exit 2', async () => {
@@ -48,8 +50,10 @@ describe('warden demo', () => {
     expect(a.dtms.applied).toBeGreaterThan(0);
     expect(a.dtms.rejected).toBe(0);
     // Hedges, when DTMS opened any, name their ticket, and their profit is booked to the trades they hedge.
-    if (a.dtms.hedgesOpened > 0) expect(a.lines.some((l) => /open_hedge: (buy|sell) [\d.]+ \(#\d+\) at [\d.]+/.test(l))).toBe(true);
-    if (a.dtms.hedgesOpen === 0) expect(a.trades.reduce((s, t) => s + t.hedgeProfit, 0)).toBeCloseTo(a.dtms.hedgeProfit, 6);
+    if (a.dtms.hedgesOpened > 0)
+      expect(a.lines.some((l) => /open_hedge: (buy|sell) [\d.]+ \(#\d+\) at [\d.]+/.test(l))).toBe(true);
+    if (a.dtms.hedgesOpen === 0)
+      expect(a.trades.reduce((s, t) => s + t.hedgeProfit, 0)).toBeCloseTo(a.dtms.hedgeProfit, 6);
     // The summary says what DTMS did.
     const dtmsSummary = a.summary.find((l) => l.startsWith('DTMS: '));
     expect(dtmsSummary).toBeDefined();

@@ -31,15 +31,46 @@ async function liveStore(options: { legacy?: boolean } = {}) {
   const account = new PaperAccount([instrument], { accountMode: 'hedging', timeframeMs: BAR_MS });
   account.onBar(SYMBOL, bars[1099]!, bars[1099]!.time + BAR_MS);
   const q = account.broker(SYMBOL).quote();
-  account.broker(SYMBOL).open({ requestId: 'hand', side: 'buy', volume: 0.4, sl: Math.round((q.ask - 40) * 100) / 100, tp: Math.round((q.ask + 80) * 100) / 100, comment: '', exempt: true });
+  account.broker(SYMBOL).open({
+    requestId: 'hand',
+    side: 'buy',
+    volume: 0.4,
+    sl: Math.round((q.ask - 40) * 100) / 100,
+    tp: Math.round((q.ask + 80) * 100) / 100,
+    comment: '',
+    exempt: true,
+  });
   if (options.legacy === true) {
     const legacy = join(dir, `legacy${n}.json`);
-    writeFileSync(legacy, JSON.stringify({ '100001': { ticket: 100001, symbol: SYMBOL, entry_price: q.ask, direction: 'buy', initial_sl: Math.round((q.ask - 40) * 100) / 100, initial_tp: Math.round((q.ask + 80) * 100) / 100, breakeven_profit_pct: 20, partial_profit_pct: 50, breakeven_triggered: false, partial_triggered: false } }));
+    writeFileSync(
+      legacy,
+      JSON.stringify({
+        '100001': {
+          ticket: 100001,
+          symbol: SYMBOL,
+          entry_price: q.ask,
+          direction: 'buy',
+          initial_sl: Math.round((q.ask - 40) * 100) / 100,
+          initial_tp: Math.round((q.ask + 80) * 100) / 100,
+          breakeven_profit_pct: 20,
+          partial_profit_pct: 50,
+          breakeven_triggered: false,
+          partial_triggered: false,
+        },
+      }),
+    );
     const imp = await warden('import-legacy', legacy, '--store', file);
     expect(imp.code, imp.stderr).toBe(0);
   }
   const store = openSqliteStore(file, { now: PINNED_NOW });
-  const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => PINNED_NOW });
+  const session = new AccountSession({
+    config,
+    baseTimeframe: 'M1',
+    instruments: [instrument],
+    broker: account,
+    store,
+    clock: () => PINNED_NOW,
+  });
   const started = await session.start(new Map([[SYMBOL, bars.slice(0, 1100)]]));
   for (let i = 1100; i < bars.length; i++) {
     account.onBar(SYMBOL, bars[i]!, bars[i]!.time + BAR_MS);
@@ -58,9 +89,15 @@ describe('warden health', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     // 1,200 M1 bars of history: features still warming up are listed (a paper-like session: not degraded by them).
-    expect(r.stdout).toMatch(/^healthy: 1 position\(s\), 0 hedge\(s\) under management, report \d+ s old\n {2}feed XAUUSDc: last bar closed .*Z\n {2}XAUUSDc features warming up: missing .*mtf H1 \(H1 20\/200\).*\n {2}engine: last step ended .*Z, 0 s behind the market \(0 bar\(s\) waiting\) when it reported\n$/);
+    expect(r.stdout).toMatch(
+      /^healthy: 1 position\(s\), 0 hedge\(s\) under management, report \d+ s old\n {2}feed XAUUSDc: last bar closed .*Z\n {2}XAUUSDc features warming up: missing .*mtf H1 \(H1 20\/200\).*\n {2}engine: last step ended .*Z, 0 s behind the market \(0 bar\(s\) waiting\) when it reported\n$/,
+    );
     const j = await warden('health', '--store', file, '--json');
-    const report = JSON.parse(j.stdout) as { status: string; positions: number; feeds: { symbol: string; stale: boolean }[] };
+    const report = JSON.parse(j.stdout) as {
+      status: string;
+      positions: number;
+      feeds: { symbol: string; stale: boolean }[];
+    };
     expect(report).toMatchObject({ status: 'healthy', positions: 1, feeds: [{ symbol: SYMBOL, stale: false }] });
   });
 
@@ -68,7 +105,24 @@ describe('warden health', () => {
     const { file, store, session } = await liveStore();
     // An intent journaled and never answered (the process died before sending it).
     const id = `${session.engine.positionIds()[0]}:breakeven:99`;
-    store.recordIntent({ id, positionId: '100001#1', symbol: SYMBOL, kind: 'move_stop', rule: 'breakeven', episode: 99, newSl: 1, oldSl: null, volume: 0, time: PINNED_NOW, price: 1, reason: 'test', targetId: '100001', side: 'buy', comment: '', action: '' });
+    store.recordIntent({
+      id,
+      positionId: '100001#1',
+      symbol: SYMBOL,
+      kind: 'move_stop',
+      rule: 'breakeven',
+      episode: 99,
+      newSl: 1,
+      oldSl: null,
+      volume: 0,
+      time: PINNED_NOW,
+      price: 1,
+      reason: 'test',
+      targetId: '100001',
+      side: 'buy',
+      comment: '',
+      action: '',
+    });
     store.close();
     const r = await warden('health', '--store', file);
     expect(r.code).toBe(3);
@@ -78,7 +132,9 @@ describe('warden health', () => {
     // Two seconds later, nothing has reported: with --silent-after 1 the positions are unwatched.
     const silent = await wardenCliAt(PINNED_NOW + 2_000, 'health', '--store', file, '--silent-after', '1');
     expect(silent.code).toBe(3);
-    expect(silent.stdout).toMatch(/the session's last step ended \d+ s ago: nothing is managing the 1 open position\(s\)/);
+    expect(silent.stdout).toMatch(
+      /the session's last step ended \d+ s ago: nothing is managing the 1 open position\(s\)/,
+    );
   });
 
   it('idle for a store no session has reported to; clear refusals for a missing store and a bad option', async () => {
@@ -87,13 +143,20 @@ describe('warden health', () => {
     const r = await warden('health', '--store', file);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/^idle: 0 position/);
-    expect(await warden('health', '--store', join(dir, 'nope.db'))).toMatchObject({ code: 2, stderr: `warden: ${join(dir, 'nope.db')}: no store there (the file does not exist)\n` });
+    expect(await warden('health', '--store', join(dir, 'nope.db'))).toMatchObject({
+      code: 2,
+      stderr: `warden: ${join(dir, 'nope.db')}: no store there (the file does not exist)\n`,
+    });
     const notAStore = join(dir, 'rules.json');
     writeFileSync(notAStore, '{"a":1}');
     const bad = await warden('health', '--store', notAStore);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/is not a Warden store: it is not a SQLite database \(it looks like a JSON file\); refusing to open it; the file was left untouched/);
-    expect((await warden('health', '--store', file, '--silent-after', 'soon')).stderr).toContain('--silent-after must be a whole number of seconds within 1..86400, got "soon"');
+    expect(bad.stderr).toMatch(
+      /is not a Warden store: it is not a SQLite database \(it looks like a JSON file\); refusing to open it; the file was left untouched/,
+    );
+    expect((await warden('health', '--store', file, '--silent-after', 'soon')).stderr).toContain(
+      '--silent-after must be a whole number of seconds within 1..86400, got "soon"',
+    );
   });
 });
 

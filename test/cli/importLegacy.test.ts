@@ -57,12 +57,34 @@ const LEGACY = {
     trailing_active: true,
     last_trailing_sl: 2401.2,
     last_check: '2025-03-10T09:00:00',
-    actions_taken: [{ action: 'breakeven', timestamp: '2025-03-10T08:40:00', profit_pct: 21, r_achieved: 0.21 }, 'void_partial_2410.00'],
-    advanced_gate: { ema50_slope: 0.1, ema200_slope: 0.05, vol_state: 'squeeze_with_trend', ema200_atr: -2.05, vwap_zone: 'outer', mtf_total: 2, mtf_max: 3, hvn_dist_atr: 2.15 },
+    actions_taken: [
+      { action: 'breakeven', timestamp: '2025-03-10T08:40:00', profit_pct: 21, r_achieved: 0.21 },
+      'void_partial_2410.00',
+    ],
+    advanced_gate: {
+      ema50_slope: 0.1,
+      ema200_slope: 0.05,
+      vol_state: 'squeeze_with_trend',
+      ema200_atr: -2.05,
+      vwap_zone: 'outer',
+      mtf_total: 2,
+      mtf_max: 3,
+      hvn_dist_atr: 2.15,
+    },
     metadata: {},
   },
   // The older app/data file: percentages as fractions.
-  '5002': { ticket: 5002, symbol: 'BTCUSDc', entry_price: 61000, direction: 'SELL', initial_sl: 62000, initial_tp: 58000, breakeven_profit_pct: 0.3, partial_profit_pct: 0.6, partial_close_pct: 0.5 },
+  '5002': {
+    ticket: 5002,
+    symbol: 'BTCUSDc',
+    entry_price: 61000,
+    direction: 'SELL',
+    initial_sl: 62000,
+    initial_tp: 58000,
+    breakeven_profit_pct: 0.3,
+    partial_profit_pct: 0.6,
+    partial_close_pct: 0.5,
+  },
   // Missing percentages take the original loader's defaults; no stop.
   '5003': { ticket: 5003, symbol: 'EURUSD', entry_price: 1.085, direction: 'sell', initial_sl: 0, initial_tp: 1.075 },
   // A BUY with its stop above entry (the legacy hazard: risk -500).
@@ -101,16 +123,41 @@ describe('warden import-legacy', () => {
     expect(rules.map((x) => x.positionId)).toEqual(['5001', '5002', '5003']);
     expect(rules.every((x) => x.source === legacyFile)).toBe(true);
     const gold = s.legacyRule('5001')!;
-    expect(gold.rule).toMatchObject({ ticket: '5001', symbol: 'XAUUSDc', direction: 'buy', initial_sl: 2390.5, breakeven_triggered: true, trailing_active: true });
-    expect(s.legacyRule('5002')!.rule).toMatchObject({ direction: 'sell', breakeven_profit_pct: 30, partial_profit_pct: 60, partial_close_pct: 50 });
+    expect(gold.rule).toMatchObject({
+      ticket: '5001',
+      symbol: 'XAUUSDc',
+      direction: 'buy',
+      initial_sl: 2390.5,
+      breakeven_triggered: true,
+      trailing_active: true,
+    });
+    expect(s.legacyRule('5002')!.rule).toMatchObject({
+      direction: 'sell',
+      breakeven_profit_pct: 30,
+      partial_profit_pct: 60,
+      partial_close_pct: 50,
+    });
     expect(s.legacyRule('5002')!.notes).toEqual(['percentages stored as fractions (older format): multiplied by 100']);
     expect(s.legacyRule('5004')).toBeNull();
     expect(s.plans()).toEqual([]); // plans are built when the position is seen (volume, instrument)
     s.close();
 
     // What the engine will do with it when position 5001 shows up with 0.2 lots.
-    const plan = planFromLegacy(gold.rule, instrumentFromConfig(defaultConfig(), 'XAUUSDc'), 0.2, Date.UTC(2025, 2, 10, 9));
-    expect(plan).toMatchObject({ positionId: '5001', side: 'buy', initialVolume: 0.2, risk: 10, breakevenPct: 20, trailingActive: true, breakevenState: BREAKEVEN_DONE });
+    const plan = planFromLegacy(
+      gold.rule,
+      instrumentFromConfig(defaultConfig(), 'XAUUSDc'),
+      0.2,
+      Date.UTC(2025, 2, 10, 9),
+    );
+    expect(plan).toMatchObject({
+      positionId: '5001',
+      side: 'buy',
+      initialVolume: 0.2,
+      risk: 10,
+      breakevenPct: 20,
+      trailingActive: true,
+      breakevenState: BREAKEVEN_DONE,
+    });
   });
 
   it('a second import skips what the store already has', async () => {
@@ -128,7 +175,9 @@ describe('warden import-legacy', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('would import 5001 XAUUSDc buy');
     expect(r.stdout).toContain('skipped 5004: buy with initial_sl 2500');
-    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('dry run, nothing written: 7 records: 3 would be imported, 4 skipped');
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(
+      'dry run, nothing written: 7 records: 3 would be imported, 4 skipped',
+    );
     expect(existsSync(store)).toBe(false);
   });
 
@@ -145,7 +194,9 @@ describe('warden import-legacy', () => {
     writeFileSync(list, '[{"ticket": 1}]');
     const b = await warden('import-legacy', list, '--store', store);
     expect(b.code).toBe(2);
-    expect(b.stderr).toBe(`warden: ${list} is not an intelligent_exits.json: the top level is an array, expected an object keyed by ticket\n`);
+    expect(b.stderr).toBe(
+      `warden: ${list} is not an intelligent_exits.json: the top level is an array, expected an object keyed by ticket\n`,
+    );
 
     const c = await warden('import-legacy', join(dir, 'missing.json'), '--store', store);
     expect(c.code).toBe(2);
@@ -167,12 +218,20 @@ describe('warden import-legacy', () => {
 
   it('runs as a user runs it (node bin/warden.js)', () => {
     const store = join(dir, 'bin.db');
-    const r = spawnSync(process.execPath, [BIN, 'import-legacy', legacyFile, '--store', store], { cwd: dir, encoding: 'utf8', env: { ...process.env, WARDEN_DEBUG: '' } });
+    const r = spawnSync(process.execPath, [BIN, 'import-legacy', legacyFile, '--store', store], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, WARDEN_DEBUG: '' },
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('imported 5003 EURUSD sell');
     expect(r.stdout.trimEnd().split('\n')).toHaveLength(8);
-    const bad = spawnSync(process.execPath, [BIN, 'import-legacy', legacyFile, '--store', legacyFile], { cwd: dir, encoding: 'utf8', env: { ...process.env, WARDEN_DEBUG: '' } });
+    const bad = spawnSync(process.execPath, [BIN, 'import-legacy', legacyFile, '--store', legacyFile], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, WARDEN_DEBUG: '' },
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/not a Warden store/);
   });

@@ -50,7 +50,9 @@ describe('run()', () => {
     const io2 = capture();
     expect(await run(argv('config', 'check', bad), io2)).toBe(2);
     expect(io2.stdout()).toBe('');
-    expect(io2.stderr()).toContain('exits.symbolParams.DEFAULT.bufferMultiplier: 0.05 is out of range: must be between 0.1 and 1');
+    expect(io2.stderr()).toContain(
+      'exits.symbolParams.DEFAULT.bufferMultiplier: 0.05 is out of range: must be between 0.1 and 1',
+    );
   });
 
   it('buildProgram registers every command module, each under the name COMMANDS gives it', async () => {
@@ -59,7 +61,9 @@ describe('run()', () => {
   });
 
   it('loads only the command named on the line, and every command otherwise (help, a mistyped command)', async () => {
-    expect(buildProgram(undefined, await loadCommands(argv('replay', '--help'))).commands.map((c) => c.name())).toEqual(['replay']);
+    expect(buildProgram(undefined, await loadCommands(argv('replay', '--help'))).commands.map((c) => c.name())).toEqual(
+      ['replay'],
+    );
     expect(await loadCommands(argv('--help'))).toHaveLength(COMMANDS.length);
     expect(await loadCommands(argv('replya'))).toHaveLength(COMMANDS.length);
   });

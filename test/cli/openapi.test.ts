@@ -34,13 +34,24 @@ async function warden(...args: string[]) {
   return { code, out, err };
 }
 
-type Op = { operationId?: string; security?: unknown; summary?: string; description?: string; 'x-openai-isConsequential'?: boolean };
+type Op = {
+  operationId?: string;
+  security?: unknown;
+  summary?: string;
+  description?: string;
+  'x-openai-isConsequential'?: boolean;
+};
 type Doc = {
   openapi: string;
   info: { description?: string };
   servers?: { url: string }[];
   paths: Record<string, Record<string, Op>>;
-  components: { schemas: Record<string, { properties?: Record<string, { minimum?: number; maximum?: number; description?: string }> }> };
+  components: {
+    schemas: Record<
+      string,
+      { properties?: Record<string, { minimum?: number; maximum?: number; description?: string }> }
+    >;
+  };
 };
 const operations = (d: Doc) => Object.values(d.paths).flatMap((p) => Object.values(p).map((o) => o.operationId));
 
@@ -49,7 +60,7 @@ describe('warden openapi', () => {
     const r = await warden('openapi', '--json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out) as Doc;
-    const v = await new Validator().validate(doc as unknown as Parameters<Validator["validate"]>[0]);
+    const v = await new Validator().validate(doc as unknown as Parameters<Validator['validate']>[0]);
     expect(v).toEqual({ valid: true });
     expect(operations(doc)).toContain('stopPath');
   });
@@ -58,7 +69,9 @@ describe('warden openapi', () => {
     const r = await warden('openapi', '--for', 'chatgpt', '--server-url', 'https://warden.example.com/');
     expect(r.code).toBe(0);
     const doc = parse(r.out) as Doc;
-    expect(await new Validator().validate(doc as unknown as Parameters<Validator["validate"]>[0])).toEqual({ valid: true });
+    expect(await new Validator().validate(doc as unknown as Parameters<Validator['validate']>[0])).toEqual({
+      valid: true,
+    });
     expect(doc.servers).toEqual([{ url: 'https://warden.example.com' }]);
     expect(operations(doc).sort()).toEqual([...CHATGPT_OPERATIONS].sort());
     expect(doc.paths['/api/trades']?.post?.security).toEqual([{ bearer: [] }]);
@@ -78,18 +91,27 @@ describe('warden openapi', () => {
         expect(patch[f]).toMatchObject({ minimum: min, maximum: max });
         expect(patch[f]!.description).toContain('% of the way from entry to TP');
       }
-      expect(doc.components.schemas['RegisterTrade']!.properties!['breakevenPct']).toMatchObject({ minimum: min, maximum: max });
-      expect(doc.paths['/api/positions/{ticket}/plan']?.patch?.summary).toContain(`% of the way from entry to TP, ${min} to ${max}`);
+      expect(doc.components.schemas['RegisterTrade']!.properties!['breakevenPct']).toMatchObject({
+        minimum: min,
+        maximum: max,
+      });
+      expect(doc.paths['/api/positions/{ticket}/plan']?.patch?.summary).toContain(
+        `% of the way from entry to TP, ${min} to ${max}`,
+      );
       expect(doc.info.description).toContain('Triggers are % of the way from entry to TP');
     }
   });
 
   it('--for chatgpt: within what ChatGPT takes; notes on the operations for ChatGPT; DTMS switch-off left out; changes consequential', async () => {
-    const doc = JSON.parse((await warden('openapi', '--for', 'chatgpt', '--server-url', 'https://warden.example.com', '--json')).out) as Doc;
+    const doc = JSON.parse(
+      (await warden('openapi', '--for', 'chatgpt', '--server-url', 'https://warden.example.com', '--json')).out,
+    ) as Doc;
     for (const ops of Object.values(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         expect(op.summary?.length ?? 0, `${op.operationId} summary`).toBeLessThanOrEqual(ACTION_DESCRIPTION_MAX);
-        expect(op.description?.length ?? 0, `${op.operationId} description`).toBeLessThanOrEqual(ACTION_DESCRIPTION_MAX);
+        expect(op.description?.length ?? 0, `${op.operationId} description`).toBeLessThanOrEqual(
+          ACTION_DESCRIPTION_MAX,
+        );
         expect(op['x-openai-isConsequential'], op.operationId).toBe(method === 'get' ? undefined : true);
       }
     }
@@ -109,7 +131,7 @@ describe('warden openapi', () => {
     expect(op('/api/positions/{ticket}/dtms/enable', 'post')?.operationId).toBe('enableDtms');
   });
 
-  it('--config: the notes are the config\'s, never numbers of their own', async () => {
+  it("--config: the notes are the config's, never numbers of their own", async () => {
     const file = join(dir, 'warden.yaml');
     writeFileSync(
       file,
@@ -132,8 +154,13 @@ describe('warden openapi', () => {
   });
 
   it('refuses a ChatGPT export without a public https URL, naming the option', async () => {
-    expect(await warden('openapi', '--for', 'chatgpt')).toMatchObject({ code: 2, err: 'warden: --for chatgpt needs --server-url https://... (the public address ChatGPT calls; Warden itself listens on loopback)\n' });
-    expect((await warden('openapi', '--for', 'chatgpt', '--server-url', 'http://127.0.0.1:8080')).err).toContain('--server-url must be an https URL');
+    expect(await warden('openapi', '--for', 'chatgpt')).toMatchObject({
+      code: 2,
+      err: 'warden: --for chatgpt needs --server-url https://... (the public address ChatGPT calls; Warden itself listens on loopback)\n',
+    });
+    expect((await warden('openapi', '--for', 'chatgpt', '--server-url', 'http://127.0.0.1:8080')).err).toContain(
+      '--server-url must be an https URL',
+    );
     expect((await warden('openapi', '--for', 'claude')).err).toBe('warden: --for accepts chatgpt, got "claude"\n');
   });
 });

@@ -65,11 +65,20 @@ describe('dtms ranges', () => {
   });
 
   it('a value of the wrong type is refused, not defaulted', () => {
-    expect(errs(parseConfig(at('dtms.enabled', 'yes'), 'test'))).toEqual([{ path: 'dtms.enabled', message: '"yes" is not valid: must be true or false' }]);
+    expect(errs(parseConfig(at('dtms.enabled', 'yes'), 'test'))).toEqual([
+      { path: 'dtms.enabled', message: '"yes" is not valid: must be true or false' },
+    ]);
   });
 
   it('the limits themselves are accepted', () => {
-    const cfg = ok(parseConfig({ dtms: { deepCheckSec: 60, cooldownSec: 0, maxConsecutiveStops: 0, actions: { hedgeShare: 1, reAddShare: 0 } } }, 'test'));
+    const cfg = ok(
+      parseConfig(
+        {
+          dtms: { deepCheckSec: 60, cooldownSec: 0, maxConsecutiveStops: 0, actions: { hedgeShare: 1, reAddShare: 0 } },
+        },
+        'test',
+      ),
+    );
     expect(cfg.dtms.deepCheckSec).toBe(60);
     expect(cfg.dtms.maxConsecutiveStops).toBe(0);
   });
@@ -81,7 +90,9 @@ describe('dtms score ordering', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]?.path).toBe('dtms.scores');
     expect(errors[0]?.message).toContain('warningL2 (-8) must be less than warningL1 (-8)');
-    expect(formatConfigErrors(errors)).toBe('dtms.scores: warningL2 (-8) must be less than warningL1 (-8) (escalation order hedge < warningL2 < warningL1)');
+    expect(formatConfigErrors(errors)).toBe(
+      'dtms.scores: warningL2 (-8) must be less than warningL1 (-8) (escalation order hedge < warningL2 < warningL1)',
+    );
   });
 
   it.each([
@@ -188,8 +199,17 @@ describe('custom values map through', () => {
       graceMs: 600_000,
       minAdverseLayers: 2,
     });
-    expect(p.defensive).toEqual({ tightenR: 0.5, partialClosePct: 30, hedgeShare: 0.25, hedgeStopAtr: 1, reAddShare: 0 });
-    expect(p.regime).toEqual({ ...DEFAULT_MONITOR_PARAMS.regime, vwapSlopeBase: { ...DEFAULT_MONITOR_PARAMS.regime.vwapSlopeBase, XAUUSD: 0.0015, DEFAULT: 0.002 } });
+    expect(p.defensive).toEqual({
+      tightenR: 0.5,
+      partialClosePct: 30,
+      hedgeShare: 0.25,
+      hedgeStopAtr: 1,
+      reAddShare: 0,
+    });
+    expect(p.regime).toEqual({
+      ...DEFAULT_MONITOR_PARAMS.regime,
+      vwapSlopeBase: { ...DEFAULT_MONITOR_PARAMS.regime.vwapSlopeBase, XAUUSD: 0.0015, DEFAULT: 0.002 },
+    });
     expect(p.score).toEqual(DEFAULT_MONITOR_PARAMS.score);
   });
 

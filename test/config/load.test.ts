@@ -43,9 +43,15 @@ describe('defaults: the built-in config parsed from nothing', () => {
 
   it('session adjustments (seed tables)', () => {
     expect(cfg.exits.symbolParams.XAUUSD?.sessions.ASIAN).toEqual({ trailingMultiplier: 1.8, bufferMultiplier: 0.4 });
-    expect(cfg.exits.symbolParams.XAUUSD?.sessions.OVERLAP).toEqual({ trailingMultiplier: 1.3, bufferMultiplier: 0.25 });
+    expect(cfg.exits.symbolParams.XAUUSD?.sessions.OVERLAP).toEqual({
+      trailingMultiplier: 1.3,
+      bufferMultiplier: 0.25,
+    });
     expect(cfg.exits.symbolParams.BTCUSD?.sessions.ASIAN).toEqual({ trailingMultiplier: 2.2, bufferMultiplier: 0.6 });
-    expect(cfg.exits.symbolParams.EURUSD?.sessions.OVERLAP).toEqual({ trailingMultiplier: 1.1, bufferMultiplier: 0.15 });
+    expect(cfg.exits.symbolParams.EURUSD?.sessions.OVERLAP).toEqual({
+      trailingMultiplier: 1.1,
+      bufferMultiplier: 0.15,
+    });
     expect(cfg.exits.symbolParams.DEFAULT?.sessions).toEqual({});
   });
 
@@ -98,13 +104,19 @@ describe('parameter ranges: trailing multiplier 0.5-3.0, buffer multiplier 0.1-1
   });
 
   it.each([0.5, 3.0, 1.75])('trailing multiplier %d is accepted', (v) => {
-    expect(ok(parseConfig(at('exits.symbolParams.XAUUSD.trailingMultiplier', v), 'test')).exits.symbolParams.XAUUSD?.trailingMultiplier).toBe(v);
+    expect(
+      ok(parseConfig(at('exits.symbolParams.XAUUSD.trailingMultiplier', v), 'test')).exits.symbolParams.XAUUSD
+        ?.trailingMultiplier,
+    ).toBe(v);
   });
 
   it('the message has the offending value and the range', () => {
     const errors = errs(parseConfig(at('exits.symbolParams.XAUUSD.trailingMultiplier', 3.5), 'test'));
     expect(errors).toEqual([
-      { path: 'exits.symbolParams.XAUUSD.trailingMultiplier', message: '3.5 is out of range: must be between 0.5 and 3' },
+      {
+        path: 'exits.symbolParams.XAUUSD.trailingMultiplier',
+        message: '3.5 is out of range: must be between 0.5 and 3',
+      },
     ]);
   });
 
@@ -113,20 +125,27 @@ describe('parameter ranges: trailing multiplier 0.5-3.0, buffer multiplier 0.1-1
   });
 
   it.each([0.1, 1.0])('buffer multiplier %d is accepted', (v) => {
-    expect(ok(parseConfig(at('exits.symbolParams.DEFAULT.bufferMultiplier', v), 'test')).exits.symbolParams.DEFAULT?.bufferMultiplier).toBe(v);
+    expect(
+      ok(parseConfig(at('exits.symbolParams.DEFAULT.bufferMultiplier', v), 'test')).exits.symbolParams.DEFAULT
+        ?.bufferMultiplier,
+    ).toBe(v);
   });
 
-  it.each(['breakevenPct', 'partialPct', 'partialClosePct'])('trade type %s: -0.01 and 100.01 refused, 0 and 100 accepted', (field) => {
-    refused(`exits.tradeTypes.SCALP.${field}`, -0.01, 'between 0 and 100');
-    refused(`exits.tradeTypes.WEEKEND.${field}`, 100.01, 'between 0 and 100');
-    for (const v of [0, 100]) {
-      const cfg = ok(parseConfig(at(`exits.tradeTypes.INTRADAY.${field}`, v), 'test'));
-      expect(cfg.exits.tradeTypes.INTRADAY[field as 'breakevenPct']).toBe(v);
-    }
-  });
+  it.each(['breakevenPct', 'partialPct', 'partialClosePct'])(
+    'trade type %s: -0.01 and 100.01 refused, 0 and 100 accepted',
+    (field) => {
+      refused(`exits.tradeTypes.SCALP.${field}`, -0.01, 'between 0 and 100');
+      refused(`exits.tradeTypes.WEEKEND.${field}`, 100.01, 'between 0 and 100');
+      for (const v of [0, 100]) {
+        const cfg = ok(parseConfig(at(`exits.tradeTypes.INTRADAY.${field}`, v), 'test'));
+        expect(cfg.exits.tradeTypes.INTRADAY[field as 'breakevenPct']).toBe(v);
+      }
+    },
+  );
 
   it('broker.pollSec: down to 0.01 s (a venue run on this machine, played fast), up to 300 s', () => {
-    for (const v of [0.01, 0.02, 1, 300]) expect(ok(parseConfig(at('broker.pollSec', v), 'test')).broker.pollSec).toBe(v);
+    for (const v of [0.01, 0.02, 1, 300])
+      expect(ok(parseConfig(at('broker.pollSec', v), 'test')).broker.pollSec).toBe(v);
     for (const v of [0.009, 0, -1, 301]) refused('broker.pollSec', v, 'between 0.01 and 300');
   });
 
@@ -135,7 +154,9 @@ describe('parameter ranges: trailing multiplier 0.5-3.0, buffer multiplier 0.1-1
     for (const v of [0, 0.5, 2, 59]) expect(ok(parseConfig(at('broker.quoteSec', v), 'test')).broker.quoteSec).toBe(v);
     expect(ok(parseConfig({ broker: { quoteSec: 300, quoteStaleSec: 600 } }, 'test')).broker.quoteSec).toBe(300);
     for (const v of [-1, 301]) refused('broker.quoteSec', v, 'between 0 and 300');
-    expect(errs(parseConfig(at('broker.quoteStaleSec', 4), 'test')).map((e) => e.path)).toContain('broker.quoteStaleSec');
+    expect(errs(parseConfig(at('broker.quoteStaleSec', 4), 'test')).map((e) => e.path)).toContain(
+      'broker.quoteStaleSec',
+    );
     const errors = errs(parseConfig({ broker: { quoteSec: 30, quoteStaleSec: 30 } }, 'test'));
     expect(errors.map((e) => e.path)).toEqual(['broker.quoteStaleSec']);
     expect(errors[0]?.message).toContain('more than broker.quoteSec');
@@ -173,13 +194,20 @@ describe('parameter ranges: trailing multiplier 0.5-3.0, buffer multiplier 0.1-1
 
   it('integer ranges without a custom message still name both bounds', () => {
     const errors = errs(parseConfig(at('instruments.XAUUSD.digits', 11), 'test'));
-    expect(errors).toEqual([{ path: 'instruments.XAUUSD.digits', message: '11 is out of range: must be a whole number between 0 and 10' }]);
+    expect(errors).toEqual([
+      { path: 'instruments.XAUUSD.digits', message: '11 is out of range: must be a whole number between 0 and 10' },
+    ]);
   });
 
   it('every error is reported, not only the first', () => {
     const errors = errs(
       parseConfig(
-        { exits: { symbolParams: { XAUUSD: { trailingMultiplier: 9, bufferMultiplier: 9 } }, tradeTypes: { SCALP: { breakevenPct: 500 } } } },
+        {
+          exits: {
+            symbolParams: { XAUUSD: { trailingMultiplier: 9, bufferMultiplier: 9 } },
+            tradeTypes: { SCALP: { breakevenPct: 500 } },
+          },
+        },
         'test',
       ),
     );
@@ -195,9 +223,17 @@ describe('unknown keys', () => {
   it.each([
     ['top level', { exitz: {} }, 'exitz'],
     ['in a section', { exits: { trailing: { enable: false } } }, 'exits.trailing.enable'],
-    ['in a symbol entry', { exits: { symbolParams: { XAUUSD: { trailMultiplier: 2 } } } }, 'exits.symbolParams.XAUUSD.trailMultiplier'],
+    [
+      'in a symbol entry',
+      { exits: { symbolParams: { XAUUSD: { trailMultiplier: 2 } } } },
+      'exits.symbolParams.XAUUSD.trailMultiplier',
+    ],
     ['in an instrument', { instruments: { XAUUSD: { tick: 0.01 } } }, 'instruments.XAUUSD.tick'],
-    ['an unknown session', { exits: { symbolParams: { XAUUSD: { sessions: { TOKYO: { trailingMultiplier: 2 } } } } } }, 'exits.symbolParams.XAUUSD.sessions.TOKYO'],
+    [
+      'an unknown session',
+      { exits: { symbolParams: { XAUUSD: { sessions: { TOKYO: { trailingMultiplier: 2 } } } } } },
+      'exits.symbolParams.XAUUSD.sessions.TOKYO',
+    ],
   ])('%s is refused, naming the key', (_what, raw, path) => {
     const errors = errs(parseConfig(raw, 'test'));
     expect(errors).toHaveLength(1);
@@ -259,19 +295,35 @@ describe('merge over the built-in tables', () => {
     );
     expect(cfg.exits.symbolParams.DEFAULT?.trailingMultiplier).toBe(2.5);
     expect(cfg.exits.symbolParams.DEFAULT?.sessions).toEqual({ ASIAN: { trailingMultiplier: 2.8 } });
-    expect(cfg.exits.symbolParams.NAS100).toEqual({ trailingMultiplier: 2.5, bufferMultiplier: 0.3, minSlChangePct: 0.02, atrTimeframe: 'M15', sessions: {} });
+    expect(cfg.exits.symbolParams.NAS100).toEqual({
+      trailingMultiplier: 2.5,
+      bufferMultiplier: 0.3,
+      minSlChangePct: 0.02,
+      atrTimeframe: 'M15',
+      sessions: {},
+    });
     // Built-in symbols keep their own values.
     expect(cfg.exits.symbolParams.XAUUSD?.trailingMultiplier).toBe(1.5);
   });
 
   it("validation names the user's field inside a new symbol", () => {
     const errors = errs(parseConfig({ exits: { symbolParams: { US30: { trailingMultiplier: 5 } } } }, 'test'));
-    expect(errors).toEqual([{ path: 'exits.symbolParams.US30.trailingMultiplier', message: '5 is out of range: must be between 0.5 and 3' }]);
+    expect(errors).toEqual([
+      { path: 'exits.symbolParams.US30.trailingMultiplier', message: '5 is out of range: must be between 0.5 and 3' },
+    ]);
   });
 
-  it("a bad DEFAULT value is reported once, at DEFAULT, not again at every new symbol that inherits it", () => {
-    const errors = errs(parseConfig({ exits: { symbolParams: { DEFAULT: { trailingMultiplier: 4, extra: 1 }, US30: {}, NAS100: {} } } }, 'test'));
-    expect(errors.map((e) => e.path).sort()).toEqual(['exits.symbolParams.DEFAULT.extra', 'exits.symbolParams.DEFAULT.trailingMultiplier']);
+  it('a bad DEFAULT value is reported once, at DEFAULT, not again at every new symbol that inherits it', () => {
+    const errors = errs(
+      parseConfig(
+        { exits: { symbolParams: { DEFAULT: { trailingMultiplier: 4, extra: 1 }, US30: {}, NAS100: {} } } },
+        'test',
+      ),
+    );
+    expect(errors.map((e) => e.path).sort()).toEqual([
+      'exits.symbolParams.DEFAULT.extra',
+      'exits.symbolParams.DEFAULT.trailingMultiplier',
+    ]);
   });
 
   it('RMAG thresholds merge over the built-in table', () => {
@@ -279,14 +331,26 @@ describe('merge over the built-in tables', () => {
     expect(cfg.exits.rmag.thresholds).toEqual({ BTCUSD: 4.0, XAUUSD: 2.5, DEFAULT: 2.0, US30: 3 });
     expect(cfg.exits.rmag.vwapFactor).toBe(1.5);
     const errors = errs(parseConfig({ exits: { rmag: { thresholds: { BTCUSD: 25 } } } }, 'test'));
-    expect(errors).toEqual([{ path: 'exits.rmag.thresholds.BTCUSD', message: '25 is out of range: must be between 0.5 and 20' }]);
+    expect(errors).toEqual([
+      { path: 'exits.rmag.thresholds.BTCUSD', message: '25 is out of range: must be between 0.5 and 20' },
+    ]);
   });
 
   it('instruments merge field by field; a new instrument over DEFAULT', () => {
     const defaults = defaultConfig();
-    const cfg = ok(parseConfig({ instruments: { XAUUSD: { maxLot: 50 }, US30: { contractSize: 1, digits: 1, tickSize: 0.1 } } }, 'test'));
+    const cfg = ok(
+      parseConfig(
+        { instruments: { XAUUSD: { maxLot: 50 }, US30: { contractSize: 1, digits: 1, tickSize: 0.1 } } },
+        'test',
+      ),
+    );
     expect(cfg.instruments.XAUUSD).toEqual({ ...defaults.instruments.XAUUSD, maxLot: 50 });
-    expect(cfg.instruments.US30).toEqual({ ...defaults.instruments.DEFAULT, contractSize: 1, digits: 1, tickSize: 0.1 });
+    expect(cfg.instruments.US30).toEqual({
+      ...defaults.instruments.DEFAULT,
+      contractSize: 1,
+      digits: 1,
+      tickSize: 0.1,
+    });
     expect(cfg.instruments.BTCUSD).toEqual(defaults.instruments.BTCUSD);
     expect(cfg.instruments.DEFAULT).toEqual(defaults.instruments.DEFAULT);
   });
@@ -319,8 +383,16 @@ describe('merge over the built-in tables', () => {
   });
 
   it('a non-canonical key is refused even when the rest is fine, together with other errors', () => {
-    const errors = errs(parseConfig({ exits: { symbolParams: { XAUUSDc: { trailingMultiplier: 2 }, EURUSD: { trailingMultiplier: 9 } } } }, 'test'));
-    expect(errors.map((e) => e.path).sort()).toEqual(['exits.symbolParams.EURUSD.trailingMultiplier', 'exits.symbolParams.XAUUSDc']);
+    const errors = errs(
+      parseConfig(
+        { exits: { symbolParams: { XAUUSDc: { trailingMultiplier: 2 }, EURUSD: { trailingMultiplier: 9 } } } },
+        'test',
+      ),
+    );
+    expect(errors.map((e) => e.path).sort()).toEqual([
+      'exits.symbolParams.EURUSD.trailingMultiplier',
+      'exits.symbolParams.XAUUSDc',
+    ]);
   });
 
   it('index and digit-bearing canonical symbols are accepted', () => {
@@ -353,7 +425,11 @@ describe('files', () => {
     '',
   ].join('\n');
   const jsonText = JSON.stringify({
-    exits: { breakevenMode: 'lock', symbolParams: { XAUUSD: { trailingMultiplier: 2.0 } }, rmag: { thresholds: { XAUUSD: 2.5 } } },
+    exits: {
+      breakevenMode: 'lock',
+      symbolParams: { XAUUSD: { trailingMultiplier: 2.0 } },
+      rmag: { thresholds: { XAUUSD: 2.5 } },
+    },
     instruments: { XAUUSD: { maxLot: 50 } },
   });
 
@@ -425,7 +501,10 @@ describe('files', () => {
 describe('formatConfigErrors', () => {
   it('one `path: message` line per error', () => {
     const text = formatConfigErrors([
-      { path: 'exits.symbolParams.XAUUSD.trailingMultiplier', message: '3.5 is out of range: must be between 0.5 and 3' },
+      {
+        path: 'exits.symbolParams.XAUUSD.trailingMultiplier',
+        message: '3.5 is out of range: must be between 0.5 and 3',
+      },
       { path: 'foo', message: 'unknown key "foo"' },
     ]);
     expect(text.split('\n')).toEqual([

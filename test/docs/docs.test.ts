@@ -10,7 +10,13 @@ import { planDefensiveAction, type DefensiveContext } from '../../src/dtms/defen
 import { deepCheck, newDefensiveState, type DtmsState } from '../../src/dtms/defensiveState.ts';
 import { monitorParamsFromConfig } from '../../src/dtms/dtmsParams.ts';
 import { adaptiveThresholds, classifyRegime } from '../../src/dtms/regime.ts';
-import { emptyDtmsSignals, newDtmsScore, scoreDtmsSignals, type DtmsScore, type DtmsSignals } from '../../src/dtms/signalScore.ts';
+import {
+  emptyDtmsSignals,
+  newDtmsScore,
+  scoreDtmsSignals,
+  type DtmsScore,
+  type DtmsSignals,
+} from '../../src/dtms/signalScore.ts';
 import { breakevenTriggerR } from '../../src/exits/breakevenStop.ts';
 import type { MarketFeatures } from '../../src/features/snapshot.ts';
 import { ExitHarness, neutralFeatures } from '../support/exitHarness.ts';
@@ -43,10 +49,12 @@ function configKeys(s: unknown, path: string, out: string[] = []): string[] {
   const u = unwrap(s);
   const d = defOf(u);
   if (d.type === 'object') {
-    for (const [k, v] of Object.entries((u as { shape: Record<string, unknown> }).shape)) configKeys(v, `${path}.${k}`, out);
+    for (const [k, v] of Object.entries((u as { shape: Record<string, unknown> }).shape))
+      configKeys(v, `${path}.${k}`, out);
     return out;
   }
-  if (d.type === 'record' && defOf(unwrap(d.valueType)).type === 'object') return configKeys(unwrap(d.valueType), `${path}.*`, out);
+  if (d.type === 'record' && defOf(unwrap(d.valueType)).type === 'object')
+    return configKeys(unwrap(d.valueType), `${path}.*`, out);
   out.push(path);
   return out;
 }
@@ -83,7 +91,17 @@ describe('docs/exits.md: the XAUUSD buy at the defaults', () => {
   const cfg = configSchema.parse({});
   const SPREAD = 0.25;
   /** The example trade: XAUUSDc buy 0.10 at 2000.00, SL 1990.00, TP 2020.00, ATR(M15) 2.00, ATR(H1) 4.00, LONDON. */
-  const trade = (o: { sl?: number; tp?: number; volume?: number; comment?: string; features?: Partial<MarketFeatures>; time?: number; config?: typeof cfg } = {}) =>
+  const trade = (
+    o: {
+      sl?: number;
+      tp?: number;
+      volume?: number;
+      comment?: string;
+      features?: Partial<MarketFeatures>;
+      time?: number;
+      config?: typeof cfg;
+    } = {},
+  ) =>
     new ExitHarness({
       symbol: 'XAUUSDc',
       side: 'buy',
@@ -209,7 +227,12 @@ describe('docs/exits.md: the XAUUSD buy at the defaults', () => {
   it('a strategy template: breakout_ib_volatility_trap partials at 75% closing 50%, trailing 1.5 x ATR(M5)', () => {
     const h = trade({ comment: '!strategy:breakout_ib_volatility_trap' });
     expect(h.plan.strategy).toBe('breakout_ib_volatility_trap');
-    expect([h.plan.breakevenR, h.plan.partialClosePct, h.plan.trailTimeframe, h.plan.templateTrailingMultiplier]).toEqual([1, 50, 'M5', 1.5]);
+    expect([
+      h.plan.breakevenR,
+      h.plan.partialClosePct,
+      h.plan.trailTimeframe,
+      h.plan.templateTrailingMultiplier,
+    ]).toEqual([1, 50, 'M5', 1.5]);
     expect(exitsDoc).toContain(bold(`${h.plan.partialPct}%`));
   });
 });
@@ -226,14 +249,39 @@ describe('docs/dtms.md: the XAUUSD buy under DTMS at the defaults', () => {
 
   /** The shared readings: price 1996, VWAP 2001, RSI 42 falling from 48, EMAs sloping apart, delta z -0.8. */
   const readings = (o: Partial<DtmsSignals> = {}): DtmsSignals =>
-    Object.assign(emptyDtmsSignals(), { price: 1996, vwap: 2001, rsi: 42, rsiTwoBarsAgo: 48, ema50Slope: -0.001, ema200Slope: 0.0005, deltaZ: -0.8 }, o);
-  const score = (s: DtmsSignals, regime = london): DtmsScore => scoreDtmsSignals('buy', s, regime, adaptiveThresholds('XAUUSD', regime, p.regime), newDtmsScore(), p.score);
+    Object.assign(
+      emptyDtmsSignals(),
+      { price: 1996, vwap: 2001, rsi: 42, rsiTwoBarsAgo: 48, ema50Slope: -0.001, ema200Slope: 0.0005, deltaZ: -0.8 },
+      o,
+    );
+  const score = (s: DtmsSignals, regime = london): DtmsScore =>
+    scoreDtmsSignals('buy', s, regime, adaptiveThresholds('XAUUSD', regime, p.regime), newDtmsScore(), p.score);
 
   const warning = score(readings());
   const twoLayers = score(readings({ deltaZ: NaN }));
   const l2 = score(readings({ price: 1995, m5Open: 1996.6, m5High: 1996.7, m5Low: 1994.9, m5Close: 1995 }));
-  const hedge = score(readings({ price: 1993, priorHigh: 2004, priorLow: 1998.5, m5Open: 1994.6, m5High: 1994.7, m5Low: 1992.9, m5Close: 1993 }));
-  const recovery = score(Object.assign(emptyDtmsSignals(), { price: 2000.5, swingHigh: 1999, swingLow: 1990, rsi: 55, rsiTwoBarsAgo: 50, ema50Slope: 0.001, ema200Slope: 0.0005 }));
+  const hedge = score(
+    readings({
+      price: 1993,
+      priorHigh: 2004,
+      priorLow: 1998.5,
+      m5Open: 1994.6,
+      m5High: 1994.7,
+      m5Low: 1992.9,
+      m5Close: 1993,
+    }),
+  );
+  const recovery = score(
+    Object.assign(emptyDtmsSignals(), {
+      price: 2000.5,
+      swingHigh: 1999,
+      swingLow: 1990,
+      rsi: 55,
+      rsiTwoBarsAgo: 50,
+      ema50Slope: 0.001,
+      ema200Slope: 0.0005,
+    }),
+  );
 
   it('the VWAP-flip slope threshold: LONDON, ASIAN, and the 1.8 x cap', () => {
     expect(dtmsDoc).toContain(slope(adaptiveThresholds('XAUUSD', london, p.regime).vwapSlope));
@@ -259,10 +307,31 @@ describe('docs/dtms.md: the XAUUSD buy under DTMS at the defaults', () => {
     const walk = (checks: [minutes: number, s: DtmsScore][]) => {
       const st = newDefensiveState('7', OPEN);
       return checks.map(([m, s]) =>
-        deepCheck(st, { score: s.total, vwapFlipAgainst: s.vwapFlipAgainst, volumeFlipAgainst: s.volumeFlipAgainst, structureResumed: s.structure > 0, adverseLayers: s.adverseLayers, ageMs: m * MIN }, OPEN + m * MIN, machine),
+        deepCheck(
+          st,
+          {
+            score: s.total,
+            vwapFlipAgainst: s.vwapFlipAgainst,
+            volumeFlipAgainst: s.volumeFlipAgainst,
+            structureResumed: s.structure > 0,
+            adverseLayers: s.adverseLayers,
+            ageMs: m * MIN,
+          },
+          OPEN + m * MIN,
+          machine,
+        ),
       );
     };
-    const steps = walk([[15, warning], [30, warning], [45, l2], [60, hedge], [75, hedge], [90, recovery], [105, recovery], [120, recovery]]);
+    const steps = walk([
+      [15, warning],
+      [30, warning],
+      [45, l2],
+      [60, hedge],
+      [75, hedge],
+      [90, recovery],
+      [105, recovery],
+      [120, recovery],
+    ]);
     expect(steps[0]!.to).toBe('HEALTHY');
     expect(dtmsDoc).toContain(bold('HEALTHY'));
     const moves: [DtmsState, DtmsState][] = steps.filter((s) => s.from !== s.to).map((s) => [s.from, s.to]);
@@ -274,9 +343,25 @@ describe('docs/dtms.md: the XAUUSD buy under DTMS at the defaults', () => {
       ['RECOVERING', 'HEALTHY'],
     ]);
     for (const [from, to] of moves) expect(dtmsDoc).toContain(bold(`${from} -> ${to}`));
-    expect(steps.map((s) => s.actions.join(','))).toEqual(['', 'tighten_stop', 'partial_close,stop_to_breakeven', 'open_hedge', '', 'close_hedge', '', 're_add']);
+    expect(steps.map((s) => s.actions.join(','))).toEqual([
+      '',
+      'tighten_stop',
+      'partial_close,stop_to_breakeven',
+      'open_hedge',
+      '',
+      'close_hedge',
+      '',
+      're_add',
+    ]);
 
-    const closed = walk([[15, warning], [30, warning], [45, l2], [60, hedge], [134, hedge], [135, hedge]]);
+    const closed = walk([
+      [15, warning],
+      [30, warning],
+      [45, l2],
+      [60, hedge],
+      [134, hedge],
+      [135, hedge],
+    ]);
     expect(closed.map((s) => s.to).slice(-2)).toEqual(['HEDGED', 'CLOSED']);
     expect(closed.at(-1)!.actions).toEqual(['close_all']);
     expect(dtmsDoc).toContain('12:15, after 75 minutes');
@@ -288,8 +373,29 @@ describe('docs/dtms.md: the XAUUSD buy under DTMS at the defaults', () => {
   it('the actions as orders: tighten, the 50% close, no stop above the bid, the hedge, the re-add', () => {
     const inst = instrumentFromConfig(cfg, 'XAUUSDc');
     expect(inst.hedging).toBe(true);
-    const position: Position = { id: '7', symbol: 'XAUUSDc', side: 'buy', volume: 0.1, entryPrice: 2000, sl: 1985, tp: 2030, openTime: OPEN, comment: '' };
-    const at = (bid: number, o: Partial<DefensiveContext> = {}): DefensiveContext => ({ position, instrument: inst, bid, ask: bid + 0.25, initialRisk: 15, atr: 2, closedVolume: 0, hedgeId: null, hedgeVolume: 0, ...o });
+    const position: Position = {
+      id: '7',
+      symbol: 'XAUUSDc',
+      side: 'buy',
+      volume: 0.1,
+      entryPrice: 2000,
+      sl: 1985,
+      tp: 2030,
+      openTime: OPEN,
+      comment: '',
+    };
+    const at = (bid: number, o: Partial<DefensiveContext> = {}): DefensiveContext => ({
+      position,
+      instrument: inst,
+      bid,
+      ask: bid + 0.25,
+      initialRisk: 15,
+      atr: 2,
+      closedVolume: 0,
+      hedgeId: null,
+      hedgeVolume: 0,
+      ...o,
+    });
 
     const tighten = planDefensiveAction('tighten_stop', at(1996), p.defensive).orders[0];
     expect(tighten?.kind).toBe('move_stop');
@@ -308,7 +414,8 @@ describe('docs/dtms.md: the XAUUSD buy under DTMS at the defaults', () => {
     expect(dtmsDoc).toContain(lots(hedgeOrder.volume));
     expect(dtmsDoc).toContain(price(hedgeOrder.sl ?? NaN));
 
-    const reAdd = planDefensiveAction('re_add', at(2001, { position: halved, closedVolume: 0.05 }), p.defensive).orders[0];
+    const reAdd = planDefensiveAction('re_add', at(2001, { position: halved, closedVolume: 0.05 }), p.defensive)
+      .orders[0];
     if (reAdd?.kind !== 'open') throw new Error('expected a re-add');
     expect(dtmsDoc).toContain(lots(reAdd.volume));
     expect(reAdd.sl).toBe(1991.5);

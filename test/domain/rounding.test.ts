@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ceilToStep, floorToStep, isStepMultiple, isTighterStop, roundStop, roundVolumeDown } from '../../src/domain/rounding.ts';
+import {
+  ceilToStep,
+  floorToStep,
+  isStepMultiple,
+  isTighterStop,
+  roundStop,
+  roundVolumeDown,
+} from '../../src/domain/rounding.ts';
 import { isWeekendWindow, sessionAt } from '../../src/domain/sessions.ts';
 
 const STEPS = [0.00001, 0.0001, 0.001, 0.01, 0.05, 0.1, 0.25, 0.3, 0.5, 1, 5, 10];

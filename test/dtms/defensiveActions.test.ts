@@ -12,28 +12,73 @@ const cfg = configSchema.parse({});
 const xau = instrumentFromConfig(cfg, 'XAUUSDc');
 
 function ctx(side: Side, patch: Partial<Position> = {}, extra: Partial<DefensiveContext> = {}): DefensiveContext {
-  const position: Position = { id: '7', symbol: 'XAUUSDc', side, volume: 0.1, entryPrice: 2400, sl: side === 'buy' ? 2380 : 2420, tp: null, openTime: 0, comment: '', ...patch };
-  return { position, instrument: xau, bid: 2390, ask: 2390.3, initialRisk: 20, atr: 4, closedVolume: 0, hedgeId: null, hedgeVolume: 0, ...extra };
+  const position: Position = {
+    id: '7',
+    symbol: 'XAUUSDc',
+    side,
+    volume: 0.1,
+    entryPrice: 2400,
+    sl: side === 'buy' ? 2380 : 2420,
+    tp: null,
+    openTime: 0,
+    comment: '',
+    ...patch,
+  };
+  return {
+    position,
+    instrument: xau,
+    bid: 2390,
+    ask: 2390.3,
+    initialRisk: 20,
+    atr: 4,
+    closedVolume: 0,
+    hedgeId: null,
+    hedgeVolume: 0,
+    ...extra,
+  };
 }
 
 describe('DTMS actions as orders', () => {
   it('WARNING_L1 tightens the stop to 0.3R behind the price, for a buy and a sell', () => {
-    expect(planDefensiveAction('tighten_stop', ctx('buy', {}, { bid: 2410, ask: 2410.3 }))).toEqual({ orders: [{ kind: 'move_stop', newSl: 2404 }], skip: null });
-    expect(planDefensiveAction('tighten_stop', ctx('sell', {}, { bid: 2389.7, ask: 2390 }))).toEqual({ orders: [{ kind: 'move_stop', newSl: 2396 }], skip: null });
+    expect(planDefensiveAction('tighten_stop', ctx('buy', {}, { bid: 2410, ask: 2410.3 }))).toEqual({
+      orders: [{ kind: 'move_stop', newSl: 2404 }],
+      skip: null,
+    });
+    expect(planDefensiveAction('tighten_stop', ctx('sell', {}, { bid: 2389.7, ask: 2390 }))).toEqual({
+      orders: [{ kind: 'move_stop', newSl: 2396 }],
+      skip: null,
+    });
     // never loosens: a stop already tighter stays
-    expect(planDefensiveAction('tighten_stop', ctx('buy', { sl: 2405 }, { bid: 2410, ask: 2410.3 })).skip).toBe('not_tighter');
+    expect(planDefensiveAction('tighten_stop', ctx('buy', { sl: 2405 }, { bid: 2410, ask: 2410.3 })).skip).toBe(
+      'not_tighter',
+    );
     expect(planDefensiveAction('tighten_stop', ctx('buy', {}, { initialRisk: NaN })).skip).toBe('no_initial_risk');
   });
 
   it('WARNING_L2: half the open volume, and the stop to the entry when the price allows it', () => {
-    expect(planDefensiveAction('partial_close', ctx('buy', { volume: 0.05 }))).toEqual({ orders: [{ kind: 'close_partial', volume: 0.02 }], skip: null });
+    expect(planDefensiveAction('partial_close', ctx('buy', { volume: 0.05 }))).toEqual({
+      orders: [{ kind: 'close_partial', volume: 0.02 }],
+      skip: null,
+    });
     expect(planDefensiveAction('partial_close', ctx('buy', { volume: 0.01 })).skip).toBe('partial_below_min_lot');
-    expect(planDefensiveAction('stop_to_breakeven', ctx('buy', {}, { bid: 2410, ask: 2410.3 }))).toEqual({ orders: [{ kind: 'move_stop', newSl: 2400 }], skip: null });
+    expect(planDefensiveAction('stop_to_breakeven', ctx('buy', {}, { bid: 2410, ask: 2410.3 }))).toEqual({
+      orders: [{ kind: 'move_stop', newSl: 2400 }],
+      skip: null,
+    });
     // price below the entry: the entry is above a buy's allowed stop, so no stop there
-    expect(planDefensiveAction('stop_to_breakeven', ctx('buy', {}, { bid: 2390, ask: 2390.3 })).skip).toBe('beyond_price');
-    expect(planDefensiveAction('stop_to_breakeven', ctx('sell', { sl: 2420 }, { bid: 2409.7, ask: 2410 })).skip).toBe('beyond_price');
+    expect(planDefensiveAction('stop_to_breakeven', ctx('buy', {}, { bid: 2390, ask: 2390.3 })).skip).toBe(
+      'beyond_price',
+    );
+    expect(planDefensiveAction('stop_to_breakeven', ctx('sell', { sl: 2420 }, { bid: 2409.7, ask: 2410 })).skip).toBe(
+      'beyond_price',
+    );
     // on the right side, but inside the stops level (50 points = 0.05)
-    expect(planDefensiveAction('stop_to_breakeven', ctx('buy', {}, { bid: 2400.03, ask: 2400.33, instrument: { ...xau, stopsLevelPoints: 50 } })).skip).toBe('stops_level');
+    expect(
+      planDefensiveAction(
+        'stop_to_breakeven',
+        ctx('buy', {}, { bid: 2400.03, ask: 2400.33, instrument: { ...xau, stopsLevelPoints: 50 } }),
+      ).skip,
+    ).toBe('stops_level');
   });
 
   it('the hedge: opposite side, half the volume, its own stop 0.5 ATR away; none on 0.01 lot, on netting, or twice', () => {
@@ -42,19 +87,25 @@ describe('DTMS actions as orders', () => {
       skip: null,
     });
     expect(planDefensiveAction('open_hedge', ctx('buy', { volume: 0.01 })).skip).toBe('hedge_below_min_lot');
-    expect(planDefensiveAction('open_hedge', { ...ctx('buy'), instrument: { ...xau, hedging: false } }).skip).toBe('netting_account');
+    expect(planDefensiveAction('open_hedge', { ...ctx('buy'), instrument: { ...xau, hedging: false } }).skip).toBe(
+      'netting_account',
+    );
     expect(planDefensiveAction('open_hedge', ctx('buy', {}, { hedgeId: '9' })).skip).toBe('hedge_already_open');
   });
 
   it('close_hedge, close_all (with the hedge), close instead of hedging, re-add half of what was closed', () => {
     expect(planDefensiveAction('close_hedge', ctx('buy')).skip).toBe('no_hedge');
-    expect(planDefensiveAction('close_hedge', ctx('buy', {}, { hedgeId: '9', hedgeVolume: 0.05 })).orders).toEqual([{ kind: 'close', hedge: true, ticket: '9', volume: 0.05 }]);
+    expect(planDefensiveAction('close_hedge', ctx('buy', {}, { hedgeId: '9', hedgeVolume: 0.05 })).orders).toEqual([
+      { kind: 'close', hedge: true, ticket: '9', volume: 0.05 },
+    ]);
     expect(planDefensiveAction('close_all', ctx('sell', {}, { hedgeId: '9', hedgeVolume: 0.05 })).orders).toEqual([
       // the hedge first: once the position is gone nothing would close it
       { kind: 'close', hedge: true, ticket: '9', volume: 0.05 },
       { kind: 'close', hedge: false, ticket: '7', volume: 0.1 },
     ]);
-    expect(planDefensiveAction('close_instead_of_hedge', ctx('buy')).orders).toEqual([{ kind: 'close', hedge: false, ticket: '7', volume: 0.1 }]);
+    expect(planDefensiveAction('close_instead_of_hedge', ctx('buy')).orders).toEqual([
+      { kind: 'close', hedge: false, ticket: '7', volume: 0.1 },
+    ]);
     expect(planDefensiveAction('re_add', ctx('buy', {}, { closedVolume: 0.05 })).orders).toEqual([
       { kind: 'open', purpose: 're_add', side: 'buy', volume: 0.02, sl: 2380, comment: 'DTMS_READD_7' },
     ]);
@@ -63,13 +114,25 @@ describe('DTMS actions as orders', () => {
 
   it("new orders' stops are on the tick and where the broker accepts them now", () => {
     // The re-add takes the position's stop, rounded on the tick (a buy's down)...
-    expect(planDefensiveAction('re_add', ctx('buy', { sl: 2379.6098245 }, { closedVolume: 0.05 })).orders[0]).toMatchObject({ sl: 2379.609 });
-    expect(planDefensiveAction('re_add', ctx('sell', { sl: 2420.0001 }, { closedVolume: 0.05, bid: 2410, ask: 2410.3 })).orders[0]).toMatchObject({ sl: 2420.001 });
+    expect(
+      planDefensiveAction('re_add', ctx('buy', { sl: 2379.6098245 }, { closedVolume: 0.05 })).orders[0],
+    ).toMatchObject({ sl: 2379.609 });
+    expect(
+      planDefensiveAction('re_add', ctx('sell', { sl: 2420.0001 }, { closedVolume: 0.05, bid: 2410, ask: 2410.3 }))
+        .orders[0],
+    ).toMatchObject({ sl: 2420.001 });
     // ...and is not sent when the price has come within the stops level of that stop (50 points = 0.05).
-    const near = ctx('buy', { sl: 2389.98 }, { closedVolume: 0.05, bid: 2390, ask: 2390.3, instrument: { ...xau, stopsLevelPoints: 50 } });
+    const near = ctx(
+      'buy',
+      { sl: 2389.98 },
+      { closedVolume: 0.05, bid: 2390, ask: 2390.3, instrument: { ...xau, stopsLevelPoints: 50 } },
+    );
     expect(planDefensiveAction('re_add', near).skip).toBe('re_add_stop_too_close');
     // The hedge's stop (0.5 ATR = 0.02 here) is widened to the stops level when it would sit inside it.
-    const hedge = planDefensiveAction('open_hedge', ctx('buy', {}, { atr: 0.04, instrument: { ...xau, stopsLevelPoints: 50 } }));
+    const hedge = planDefensiveAction(
+      'open_hedge',
+      ctx('buy', {}, { atr: 0.04, instrument: { ...xau, stopsLevelPoints: 50 } }),
+    );
     expect(hedge.orders[0]).toMatchObject({ side: 'sell', sl: 2390.35 }); // ask 2390.3 + 0.05
   });
 });
@@ -82,11 +145,25 @@ describe('DTMS action invariants (property)', () => {
         fc.constantFrom<Side>('buy', 'sell'),
         fc.integer({ min: 1, max: 500 }).map((n) => n / 100), // volume 0.01..5
         fc.integer({ min: 230_000, max: 250_000 }).map((n) => n / 100), // bid
-        fc.option(fc.integer({ min: 225_000, max: 255_000 }).map((n) => n / 100), { nil: null }), // current SL
+        fc.option(
+          fc.integer({ min: 225_000, max: 255_000 }).map((n) => n / 100),
+          { nil: null },
+        ), // current SL
         fc.integer({ min: 0, max: 3000 }).map((n) => n / 100), // R
         fc.constantFrom(...kinds),
         (side, volume, bid, sl, risk, kind) => {
-          const c = ctx(side, { volume, sl }, { bid, ask: bid + 0.3, initialRisk: risk, closedVolume: volume, hedgeId: kind === 'close_hedge' ? '9' : null, hedgeVolume: 0.01 });
+          const c = ctx(
+            side,
+            { volume, sl },
+            {
+              bid,
+              ask: bid + 0.3,
+              initialRisk: risk,
+              closedVolume: volume,
+              hedgeId: kind === 'close_hedge' ? '9' : null,
+              hedgeVolume: 0.01,
+            },
+          );
           const r = planDefensiveAction(kind, c);
           for (const o of r.orders) {
             if (o.kind === 'move_stop') {

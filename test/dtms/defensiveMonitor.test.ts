@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import type { Bar, Position, Side } from '../../src/domain/types.ts';
-import { DefensiveMonitor, type AccountRisk, type DefensiveDecision, type DefensiveHold } from '../../src/dtms/defensiveMonitor.ts';
+import {
+  DefensiveMonitor,
+  type AccountRisk,
+  type DefensiveDecision,
+  type DefensiveHold,
+} from '../../src/dtms/defensiveMonitor.ts';
 import { DEFAULT_MONITOR_PARAMS } from '../../src/dtms/monitorParams.ts';
 
 const cfg = configSchema.parse({});
@@ -17,13 +22,25 @@ function bars(n: number, path: (i: number) => number, spread = 0.3, from = 0): B
   let prev = path(from);
   for (let i = from; i < from + n; i++) {
     const c = path(i);
-    out.push({ time: T0 + i * MIN, open: prev, high: Math.max(prev, c) + 0.2, low: Math.min(prev, c) - 0.2, close: c, volume: 50, spread });
+    out.push({
+      time: T0 + i * MIN,
+      open: prev,
+      high: Math.max(prev, c) + 0.2,
+      low: Math.min(prev, c) - 0.2,
+      close: c,
+      volume: 50,
+      spread,
+    });
     prev = c;
   }
   return out;
 }
 
-function run(side: Side, path: (i: number) => number, opts: { warm?: number; after?: number; risk?: AccountRisk; spreadAt?: (i: number) => number } = {}) {
+function run(
+  side: Side,
+  path: (i: number) => number,
+  opts: { warm?: number; after?: number; risk?: AccountRisk; spreadAt?: (i: number) => number } = {},
+) {
   const warm = opts.warm ?? 600;
   const after = opts.after ?? 240;
   const m = new DefensiveMonitor('M1', MIN);
@@ -38,7 +55,17 @@ function run(side: Side, path: (i: number) => number, opts: { warm?: number; aft
     m.onBar('XAUUSDc', b);
     const now = b.time + MIN;
     if (i === warm - 1) {
-      pos = { id: '1', symbol: 'XAUUSDc', side, volume: 0.1, entryPrice: b.close, sl: side === 'buy' ? b.close - 20 : b.close + 20, tp: null, openTime: now, comment: '' };
+      pos = {
+        id: '1',
+        symbol: 'XAUUSDc',
+        side,
+        volume: 0.1,
+        entryPrice: b.close,
+        sl: side === 'buy' ? b.close - 20 : b.close + 20,
+        tp: null,
+        openTime: now,
+        comment: '',
+      };
       m.track(pos, xau, 20, now);
     }
     const before = m.deepChecks;
@@ -62,7 +89,11 @@ describe('DTMS monitor', () => {
   it('a buy in a slide escalates one level per check: tighten, then half close and breakeven, then hedge', () => {
     const { decisions } = run('buy', slide);
     const moves = decisions.filter((d) => d.from !== d.to);
-    expect(moves.map((d) => `${d.from}->${d.to}`).slice(0, 3)).toEqual(['HEALTHY->WARNING_L1', 'WARNING_L1->WARNING_L2', 'WARNING_L2->HEDGED']);
+    expect(moves.map((d) => `${d.from}->${d.to}`).slice(0, 3)).toEqual([
+      'HEALTHY->WARNING_L1',
+      'WARNING_L1->WARNING_L2',
+      'WARNING_L2->HEDGED',
+    ]);
     const l1 = moves[0]!;
     expect(l1.score.total).toBeLessThanOrEqual(-2);
     expect(l1.orders.map((o) => o.action)).toEqual(['tighten_stop']);
@@ -86,8 +117,12 @@ describe('DTMS monitor', () => {
   });
 
   it('a sell in the mirrored rally walks the same states', () => {
-    const buy = run('buy', slide).decisions.filter((d) => d.from !== d.to).map((d) => d.to);
-    const sell = run('sell', rally).decisions.filter((d) => d.from !== d.to).map((d) => d.to);
+    const buy = run('buy', slide)
+      .decisions.filter((d) => d.from !== d.to)
+      .map((d) => d.to);
+    const sell = run('sell', rally)
+      .decisions.filter((d) => d.from !== d.to)
+      .map((d) => d.to);
     expect(sell).toEqual(buy);
   });
 
@@ -108,10 +143,32 @@ describe('DTMS monitor', () => {
     const m = new DefensiveMonitor('M1', MIN);
     for (const b of bars(600, wave)) m.onBar('XAUUSDc', b);
     const now = T0 + 600 * MIN;
-    m.track({ id: '2', symbol: 'XAUUSDc', side: 'buy', volume: 0.1, entryPrice: 2000, sl: 1980, tp: null, openTime: now, comment: '' }, xau, 20, now);
+    m.track(
+      {
+        id: '2',
+        symbol: 'XAUUSDc',
+        side: 'buy',
+        volume: 0.1,
+        entryPrice: 2000,
+        sl: 1980,
+        tp: null,
+        openTime: now,
+        comment: '',
+      },
+      xau,
+      20,
+      now,
+    );
     const holds: DefensiveHold[] = [];
     m.evaluate('2', now + 20 * MIN, NO_LOSS, [], holds); // no bar for 20 minutes
-    expect(holds).toEqual([{ positionId: '2', time: now + 20 * MIN, reason: 'stale_data', detail: 'last bar closed 1200 s ago (limit 300 s)' }]);
+    expect(holds).toEqual([
+      {
+        positionId: '2',
+        time: now + 20 * MIN,
+        reason: 'stale_data',
+        detail: 'last bar closed 1200 s ago (limit 300 s)',
+      },
+    ]);
   });
 
   it('a steep VWAP slope against the trade after two crosses brings the deep check forward, never within the 10 min cooldown', () => {
@@ -121,7 +178,9 @@ describe('DTMS monitor', () => {
     // 15: scheduled, finds the price under the VWAP (one cross); 25, 35, 45: the fast check sees the
     // second cross and the steep slope, and each time waits out the 10 min cooldown
     expect(checkTimes.map((t) => (t - start) / MIN)).toEqual([15, 25, 35, 45]);
-    expect(decisions.map((d) => d.trigger)).toEqual(decisions.map((d) => ((d.time - start) / MIN === 15 ? 'scheduled' : 'vwap_flip')));
+    expect(decisions.map((d) => d.trigger)).toEqual(
+      decisions.map((d) => ((d.time - start) / MIN === 15 ? 'scheduled' : 'vwap_flip')),
+    );
   });
 
   it('follows the broker: a refreshed volume sizes the hedge and the final close, and a set hedge is closed with the position', () => {
@@ -134,7 +193,17 @@ describe('DTMS monitor', () => {
       m.onBar('XAUUSDc', b);
       const now = b.time + MIN;
       if (i === 599) {
-        pos = { id: '1', symbol: 'XAUUSDc', side: 'buy', volume: 0.1, entryPrice: b.close, sl: b.close - 20, tp: null, openTime: now, comment: '' };
+        pos = {
+          id: '1',
+          symbol: 'XAUUSDc',
+          side: 'buy',
+          volume: 0.1,
+          entryPrice: b.close,
+          sl: b.close - 20,
+          tp: null,
+          openTime: now,
+          comment: '',
+        };
         m.track(pos, xau, 20, now);
       }
       if (!pos) continue;
@@ -143,7 +212,8 @@ describe('DTMS monitor', () => {
       for (const d of decisions.slice(n)) {
         for (const { order } of d.orders) {
           // what the broker would report after each order
-          if (order.kind === 'close_partial') m.refresh((pos = { ...pos, volume: Math.round((pos.volume - order.volume) * 100) / 100 }));
+          if (order.kind === 'close_partial')
+            m.refresh((pos = { ...pos, volume: Math.round((pos.volume - order.volume) * 100) / 100 }));
           if (order.kind === 'open' && order.purpose === 'hedge') m.setHedge('1', 'h9', order.volume);
         }
       }
@@ -160,7 +230,12 @@ describe('DTMS monitor', () => {
   });
 
   it('the defaults are the original cadence', () => {
-    expect([DEFAULT_MONITOR_PARAMS.fastCheckMs, DEFAULT_MONITOR_PARAMS.hedgedFastCheckMs, DEFAULT_MONITOR_PARAMS.deepCheckMs, DEFAULT_MONITOR_PARAMS.cooldownMs]).toEqual([30_000, 60_000, 900_000, 600_000]);
+    expect([
+      DEFAULT_MONITOR_PARAMS.fastCheckMs,
+      DEFAULT_MONITOR_PARAMS.hedgedFastCheckMs,
+      DEFAULT_MONITOR_PARAMS.deepCheckMs,
+      DEFAULT_MONITOR_PARAMS.cooldownMs,
+    ]).toEqual([30_000, 60_000, 900_000, 600_000]);
   });
 });
 
@@ -169,15 +244,19 @@ describe('SlidingMedian', () => {
     const { SlidingMedian } = await import('../../src/dtms/slidingMedian.ts');
     const fc = (await import('fast-check')).default;
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 60 }), (size, xs) => {
-        const m = new SlidingMedian(size);
-        xs.forEach((x, i) => {
-          m.push(x);
-          const w = xs.slice(Math.max(0, i + 1 - size), i + 1).sort((a, b) => a - b);
-          const mid = w.length >> 1;
-          expect(m.median()).toBe(w.length % 2 ? w[mid] : (w[mid - 1]! + w[mid]!) / 2);
-        });
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 60 }),
+        (size, xs) => {
+          const m = new SlidingMedian(size);
+          xs.forEach((x, i) => {
+            m.push(x);
+            const w = xs.slice(Math.max(0, i + 1 - size), i + 1).sort((a, b) => a - b);
+            const mid = w.length >> 1;
+            expect(m.median()).toBe(w.length % 2 ? w[mid] : (w[mid - 1]! + w[mid]!) / 2);
+          });
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -188,13 +267,24 @@ describe('DTMS orders priced at the latest quote', () => {
     const m = new DefensiveMonitor('M1', MIN);
     for (const b of bars(600, wave)) m.onBar('XAUUSDc', b);
     const last = wave(599);
-    const pos: Position = { id: '1', symbol: 'XAUUSDc', side: 'buy', volume: 0.1, entryPrice: last - 10, sl: last - 30, tp: null, openTime: T0 + 600 * MIN, comment: '' };
+    const pos: Position = {
+      id: '1',
+      symbol: 'XAUUSDc',
+      side: 'buy',
+      volume: 0.1,
+      entryPrice: last - 10,
+      sl: last - 30,
+      tp: null,
+      openTime: T0 + 600 * MIN,
+      comment: '',
+    };
     const t = m.track(pos, xau, 20, T0 + 600 * MIN);
     const atBar = m.planOrders(t, 'tighten_stop');
     m.onQuote('XAUUSDc', last + 5, last + 5.3);
     const atQuote = m.planOrders(t, 'tighten_stop');
     // WARNING_L1's stop: 0.3 R (6) behind the exit-side price.
-    const sl = (p: ReturnType<typeof m.planOrders>) => (p.orders[0]?.kind === 'move_stop' ? p.orders[0].newSl : Number.NaN);
+    const sl = (p: ReturnType<typeof m.planOrders>) =>
+      p.orders[0]?.kind === 'move_stop' ? p.orders[0].newSl : Number.NaN;
     expect(sl(atBar)).toBeCloseTo(last - 6, 2);
     expect(sl(atQuote)).toBeCloseTo(last + 5 - 6, 2);
     // A quote that is not a price changes nothing.

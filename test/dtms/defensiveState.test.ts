@@ -13,14 +13,31 @@ import {
 
 const MIN = 60_000;
 const DEEP = 15 * MIN;
-const calm = (score: number, extra: Partial<DeepCheckInput> = {}): DeepCheckInput => ({ score, vwapFlipAgainst: false, volumeFlipAgainst: false, structureResumed: false, adverseLayers: 3, ageMs: Infinity, ...extra });
+const calm = (score: number, extra: Partial<DeepCheckInput> = {}): DeepCheckInput => ({
+  score,
+  vwapFlipAgainst: false,
+  volumeFlipAgainst: false,
+  structureResumed: false,
+  adverseLayers: 3,
+  ageMs: Infinity,
+  ...extra,
+});
 
 /** A machine and a clock that advances one deep check per step. */
 /**
  * The original's thresholds, no grace and no confluence requirement: the mechanics below (hysteresis,
  * one step per check, timers, one action per episode) are the same at any scale.
  */
-const ORIGINAL: typeof DEFAULT_MACHINE_PARAMS = { ...DEFAULT_MACHINE_PARAMS, l1Enter: -2, l1Exit: 0, l2Enter: -4, l2Exit: -2, hedgeEnter: -6, graceMs: 0, minAdverseLayers: 1 };
+const ORIGINAL: typeof DEFAULT_MACHINE_PARAMS = {
+  ...DEFAULT_MACHINE_PARAMS,
+  l1Enter: -2,
+  l1Exit: 0,
+  l2Enter: -4,
+  l2Exit: -2,
+  hedgeEnter: -6,
+  graceMs: 0,
+  minAdverseLayers: 1,
+};
 
 function machine(p = ORIGINAL) {
   const s = newDefensiveState('7', 0);
@@ -80,7 +97,10 @@ describe('DTMS state machine: transitions and their actions', () => {
     m.step(-3);
     m.step(-5);
     expect(m.step(calm(-4.5, { vwapFlipAgainst: true })).to).toBe('WARNING_L2');
-    expect(m.step(calm(-4.5, { vwapFlipAgainst: true, volumeFlipAgainst: true }))).toMatchObject({ to: 'HEDGED', actions: ['open_hedge'] });
+    expect(m.step(calm(-4.5, { vwapFlipAgainst: true, volumeFlipAgainst: true }))).toMatchObject({
+      to: 'HEDGED',
+      actions: ['open_hedge'],
+    });
   });
 
   it('a netting account closes instead of hedging', () => {
@@ -184,7 +204,13 @@ describe('DTMS state machine invariants (property)', () => {
 describe('DTMS calibrated: a grace period after entry, and no warning from one layer alone', () => {
   const MIN30 = 30 * MIN;
   it('defaults: WARNING_L1 at -5, WARNING_L2 at -8, hedge at -14, a 30-minute grace, three layers against the trade', () => {
-    expect(DEFAULT_MACHINE_PARAMS).toMatchObject({ l1Enter: -5, l2Enter: -8, hedgeEnter: -14, graceMs: MIN30, minAdverseLayers: 3 });
+    expect(DEFAULT_MACHINE_PARAMS).toMatchObject({
+      l1Enter: -5,
+      l2Enter: -8,
+      hedgeEnter: -14,
+      graceMs: MIN30,
+      minAdverseLayers: 3,
+    });
   });
 
   it('in the grace period a warning-level score does nothing; a hedge-level one escalates; after it the same score warns', () => {
@@ -192,9 +218,16 @@ describe('DTMS calibrated: a grace period after entry, and no warning from one l
     const s = newDefensiveState('9', 0);
     expect(deepCheck(s, calm(-7, { ageMs: 15 * MIN }), 15 * MIN, p)).toMatchObject({ to: 'HEALTHY', actions: [] });
     expect(deepCheck(s, calm(-7, { ageMs: MIN30 - 1 }), MIN30 - 1, p).to).toBe('HEALTHY');
-    expect(deepCheck(s, calm(-7, { ageMs: MIN30 }), MIN30, p)).toMatchObject({ from: 'HEALTHY', to: 'WARNING_L1', actions: ['tighten_stop'] });
+    expect(deepCheck(s, calm(-7, { ageMs: MIN30 }), MIN30, p)).toMatchObject({
+      from: 'HEALTHY',
+      to: 'WARNING_L1',
+      actions: ['tighten_stop'],
+    });
     const young = newDefensiveState('10', 0);
-    expect(deepCheck(young, calm(-14, { ageMs: 15 * MIN }), 15 * MIN, p)).toMatchObject({ to: 'WARNING_L1', actions: ['tighten_stop'] });
+    expect(deepCheck(young, calm(-14, { ageMs: 15 * MIN }), 15 * MIN, p)).toMatchObject({
+      to: 'WARNING_L1',
+      actions: ['tighten_stop'],
+    });
   });
 
   it('fewer layers against the trade than required never escalate, whatever the score; recovery needs no confluence', () => {
@@ -209,12 +242,26 @@ describe('DTMS calibrated: a grace period after entry, and no warning from one l
   it('property: no escalation with fewer adverse layers than required, none in the grace period above the hedge score', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ score: fc.double({ min: -30, max: 5, noNaN: true }), adverseLayers: fc.integer({ min: 0, max: 6 }), ageMin: fc.integer({ min: 0, max: 120 }) }), { minLength: 1, maxLength: 40 }),
+        fc.array(
+          fc.record({
+            score: fc.double({ min: -30, max: 5, noNaN: true }),
+            adverseLayers: fc.integer({ min: 0, max: 6 }),
+            ageMin: fc.integer({ min: 0, max: 120 }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
         (steps) => {
           const p = DEFAULT_MACHINE_PARAMS;
           const s = newDefensiveState('12', 0);
           let now = 0;
-          const rank: Record<string, number> = { HEALTHY: 0, WARNING_L1: 1, WARNING_L2: 2, HEDGED: 3, RECOVERING: 3, CLOSED: 4 };
+          const rank: Record<string, number> = {
+            HEALTHY: 0,
+            WARNING_L1: 1,
+            WARNING_L2: 2,
+            HEDGED: 3,
+            RECOVERING: 3,
+            CLOSED: 4,
+          };
           for (const st of steps) {
             now += DEEP;
             const r = deepCheck(s, calm(st.score, { adverseLayers: st.adverseLayers, ageMs: st.ageMin * MIN }), now, p);

@@ -10,7 +10,15 @@ const T0 = Date.UTC(2024, 0, 2, 0, 0);
 function feed(f: DtmsFeatures, closes: number[], from = 0, volume = 100): void {
   let prev = closes[0]!;
   closes.forEach((c, i) => {
-    const bar: Bar = { time: T0 + (from + i) * M15, open: prev, high: Math.max(prev, c) + 0.5, low: Math.min(prev, c) - 0.5, close: c, volume, spread: 0.1 };
+    const bar: Bar = {
+      time: T0 + (from + i) * M15,
+      open: prev,
+      high: Math.max(prev, c) + 0.5,
+      low: Math.min(prev, c) - 0.5,
+      close: c,
+      volume,
+      spread: 0.1,
+    };
     f.onBar(bar);
     prev = c;
   });
@@ -69,7 +77,9 @@ describe('DTMS features from bars', () => {
     const signal = ewm(macd, 9);
     const hist = macd.map((m, i) => m - signal[i]!);
     const s = f.signals();
-    expect([s.macdHist3, s.macdHist2, s.macdHist1].map((x) => x.toFixed(10))).toEqual(hist.slice(-3).map((x) => x.toFixed(10)));
+    expect([s.macdHist3, s.macdHist2, s.macdHist1].map((x) => x.toFixed(10))).toEqual(
+      hist.slice(-3).map((x) => x.toFixed(10)),
+    );
     const e50 = ewm(closes, 50);
     const e200 = ewm(closes, 200);
     expect(s.ema50Slope).toBeCloseTo((e50.at(-1)! - e50.at(-10)!) / e50.at(-10)!, 12);
@@ -78,7 +88,10 @@ describe('DTMS features from bars', () => {
 
   it('EMA alignment, MACD and RSI report no data until they have their bars', () => {
     const f = new DtmsFeatures('M15');
-    feed(f, Array.from({ length: 20 }, (_, i) => 100 + i));
+    feed(
+      f,
+      Array.from({ length: 20 }, (_, i) => 100 + i),
+    );
     const s = f.signals();
     expect([s.ema50Slope, s.ema200Slope, s.macdHist1].every(Number.isNaN)).toBe(true);
     expect(Number.isNaN(s.rsi)).toBe(false);
@@ -113,7 +126,11 @@ describe('DTMS features from bars', () => {
     expect(f.atrRatio()).toBeCloseTo(1, 2);
     expect(classifyRegime(T0, f.atrRatio(), f.bollingerWidth()).volatility).toBe('NORMAL');
     // then ranges of 5 for 14 bars: the current ATR is well above its mean
-    feed(f, Array.from({ length: 14 }, (_, i) => 100 + (i % 2 === 0 ? 4 : 0)), 40);
+    feed(
+      f,
+      Array.from({ length: 14 }, (_, i) => 100 + (i % 2 === 0 ? 4 : 0)),
+      40,
+    );
     expect(f.atrRatio()).toBeGreaterThan(1.3);
     expect(classifyRegime(T0, f.atrRatio(), f.bollingerWidth()).volatility).toBe('HIGH');
   });

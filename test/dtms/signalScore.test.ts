@@ -17,7 +17,13 @@ const LONDON_TREND: DtmsRegime = { session: 'LONDON', volatility: 'NORMAL', stru
 const th = adaptiveThresholds('XAUUSD', LONDON_TREND); // vwap slope 0.001, RSI 45, volume flip 0.65
 
 const score = (side: Side, patch: Partial<DtmsSignals>, regime = LONDON_TREND) =>
-  scoreDtmsSignals(side, { ...emptyDtmsSignals(), ...patch }, regime, adaptiveThresholds('XAUUSD', regime), newDtmsScore());
+  scoreDtmsSignals(
+    side,
+    { ...emptyDtmsSignals(), ...patch },
+    regime,
+    adaptiveThresholds('XAUUSD', regime),
+    newDtmsScore(),
+  );
 
 describe('DTMS layers fire both ways, for buys and sells', () => {
   // Each case: [layer, side, signals, expected raw layer score]
@@ -98,7 +104,22 @@ describe('DTMS score', () => {
   });
 
   it('counts the original warnings: structural, vwap (flip and volume), momentum', () => {
-    const s = score('buy', { price: 1975, swingHigh: 2000, swingLow: 1980, priorHigh: 2005, priorLow: 1990, vwapSlope: -0.002, vwapCrosses: 2, buyVolume: 20, sellVolume: 80, rsi: 40, rsiTwoBarsAgo: 44, macdHist3: 3, macdHist2: 2, macdHist1: 1 });
+    const s = score('buy', {
+      price: 1975,
+      swingHigh: 2000,
+      swingLow: 1980,
+      priorHigh: 2005,
+      priorLow: 1990,
+      vwapSlope: -0.002,
+      vwapCrosses: 2,
+      buyVolume: 20,
+      sellVolume: 80,
+      rsi: 40,
+      rsiTwoBarsAgo: 44,
+      macdHist3: 3,
+      macdHist2: 2,
+      macdHist1: 1,
+    });
     expect([s.structuralWarnings, s.vwapWarnings, s.momentumWarnings]).toEqual([2, 2, 2]);
     expect(s.vwapFlipAgainst && s.volumeFlipAgainst).toBe(true);
     expect(s.total).toBe(-6 * 3 - 3 * 2 - 3 * 2);
@@ -115,7 +136,15 @@ describe('DTMS score', () => {
   it('confluence: favourable, adverse, mixed and neutral', () => {
     expect(score('buy', {}).confluence).toBe('NEUTRAL');
     expect(score('buy', { price: 2010, swingHigh: 2000, swingLow: 1980, deltaZ: 1 }).confluence).toBe('FAVOURABLE');
-    const mixed = score('buy', { price: 2010, swingHigh: 2000, swingLow: 1980, vwapSlope: -0.002, vwapCrosses: 2, rsi: 40, rsiTwoBarsAgo: 45 });
+    const mixed = score('buy', {
+      price: 2010,
+      swingHigh: 2000,
+      swingLow: 1980,
+      vwapSlope: -0.002,
+      vwapCrosses: 2,
+      rsi: 40,
+      rsiTwoBarsAgo: 45,
+    });
     expect(mixed.confluence).toBe('MIXED'); // +9 against -4 -4: 9/17
     expect(mixed.confluenceRatio).toBeCloseTo(9 / 17, 12);
   });
@@ -126,28 +155,67 @@ describe('DTMS score', () => {
     const C = 10_000;
     const price = fc.integer({ min: 9_000, max: 11_000 });
     const opt = <T>(a: fc.Arbitrary<T>) => fc.oneof(a, fc.constant(NaN as unknown as T));
-    const view = fc.record({
-      price, swingHigh: opt(price), swingLow: opt(price), priorHigh: opt(price), priorLow: opt(price), vwap: opt(price),
-      vwapSlope: opt(fc.integer({ min: -30, max: 30 }).map((x) => x / 10_000)), vwapCrosses: fc.nat(4),
-      buyVolume: opt(fc.integer({ min: 0, max: 100 })), sellVolume: opt(fc.integer({ min: 0, max: 100 })), deltaZ: opt(fc.integer({ min: -20, max: 20 }).map((x) => x / 10)),
-      rsi: opt(fc.integer({ min: 0, max: 100 })), rsiTwoBarsAgo: opt(fc.integer({ min: 0, max: 100 })),
-      macdHist3: opt(fc.integer({ min: -5, max: 5 })), macdHist2: opt(fc.integer({ min: -5, max: 5 })), macdHist1: opt(fc.integer({ min: -5, max: 5 })),
-      ema50Slope: opt(fc.integer({ min: -5, max: 5 })), ema200Slope: opt(fc.integer({ min: -5, max: 5 })),
-      m5Open: price, m5High: price, m5Low: price, m5Close: price,
-    }).filter((v) => v.m5High >= Math.max(v.m5Open, v.m5Close, v.m5Low) && v.m5Low <= Math.min(v.m5Open, v.m5Close));
+    const view = fc
+      .record({
+        price,
+        swingHigh: opt(price),
+        swingLow: opt(price),
+        priorHigh: opt(price),
+        priorLow: opt(price),
+        vwap: opt(price),
+        vwapSlope: opt(fc.integer({ min: -30, max: 30 }).map((x) => x / 10_000)),
+        vwapCrosses: fc.nat(4),
+        buyVolume: opt(fc.integer({ min: 0, max: 100 })),
+        sellVolume: opt(fc.integer({ min: 0, max: 100 })),
+        deltaZ: opt(fc.integer({ min: -20, max: 20 }).map((x) => x / 10)),
+        rsi: opt(fc.integer({ min: 0, max: 100 })),
+        rsiTwoBarsAgo: opt(fc.integer({ min: 0, max: 100 })),
+        macdHist3: opt(fc.integer({ min: -5, max: 5 })),
+        macdHist2: opt(fc.integer({ min: -5, max: 5 })),
+        macdHist1: opt(fc.integer({ min: -5, max: 5 })),
+        ema50Slope: opt(fc.integer({ min: -5, max: 5 })),
+        ema200Slope: opt(fc.integer({ min: -5, max: 5 })),
+        m5Open: price,
+        m5High: price,
+        m5Low: price,
+        m5Close: price,
+      })
+      .filter((v) => v.m5High >= Math.max(v.m5Open, v.m5Close, v.m5Low) && v.m5Low <= Math.min(v.m5Open, v.m5Close));
     const mirror = (v: DtmsSignals): DtmsSignals => ({
-      price: 2 * C - v.price, swingHigh: 2 * C - v.swingLow, swingLow: 2 * C - v.swingHigh, priorHigh: 2 * C - v.priorLow, priorLow: 2 * C - v.priorHigh,
-      vwap: 2 * C - v.vwap, vwapSlope: -v.vwapSlope, vwapCrosses: v.vwapCrosses, buyVolume: v.sellVolume, sellVolume: v.buyVolume, deltaZ: -v.deltaZ,
-      rsi: 100 - v.rsi, rsiTwoBarsAgo: 100 - v.rsiTwoBarsAgo, macdHist3: -v.macdHist3, macdHist2: -v.macdHist2, macdHist1: -v.macdHist1,
-      ema50Slope: -v.ema50Slope, ema200Slope: -v.ema200Slope, m5Open: 2 * C - v.m5Open, m5High: 2 * C - v.m5Low, m5Low: 2 * C - v.m5High, m5Close: 2 * C - v.m5Close,
+      price: 2 * C - v.price,
+      swingHigh: 2 * C - v.swingLow,
+      swingLow: 2 * C - v.swingHigh,
+      priorHigh: 2 * C - v.priorLow,
+      priorLow: 2 * C - v.priorHigh,
+      vwap: 2 * C - v.vwap,
+      vwapSlope: -v.vwapSlope,
+      vwapCrosses: v.vwapCrosses,
+      buyVolume: v.sellVolume,
+      sellVolume: v.buyVolume,
+      deltaZ: -v.deltaZ,
+      rsi: 100 - v.rsi,
+      rsiTwoBarsAgo: 100 - v.rsiTwoBarsAgo,
+      macdHist3: -v.macdHist3,
+      macdHist2: -v.macdHist2,
+      macdHist1: -v.macdHist1,
+      ema50Slope: -v.ema50Slope,
+      ema200Slope: -v.ema200Slope,
+      m5Open: 2 * C - v.m5Open,
+      m5High: 2 * C - v.m5Low,
+      m5Low: 2 * C - v.m5High,
+      m5Close: 2 * C - v.m5Close,
     });
     fc.assert(
-      fc.property(view, fc.constantFrom<DtmsRegime>(LONDON_TREND, { session: 'ASIAN', volatility: 'HIGH', structure: 'RANGE' }), (v, regime) => {
-        const t = adaptiveThresholds('XAUUSD', regime);
-        const buy = scoreDtmsSignals('buy', v, regime, t, newDtmsScore(), p);
-        const sell = scoreDtmsSignals('sell', mirror(v), regime, t, newDtmsScore(), p);
-        expect(sell).toEqual(buy);
-      }),
+      fc.property(
+        view,
+        fc.constantFrom<DtmsRegime>(LONDON_TREND, { session: 'ASIAN', volatility: 'HIGH', structure: 'RANGE' }),
+        (v, regime) => {
+          const t = adaptiveThresholds('XAUUSD', regime);
+          const buy = scoreDtmsSignals('buy', v, regime, t, newDtmsScore(), p);
+          const sell = scoreDtmsSignals('sell', mirror(v), regime, t, newDtmsScore(), p);
+          expect(sell).toEqual(buy);
+        },
+      ),
       { numRuns: 3000 },
     );
   });

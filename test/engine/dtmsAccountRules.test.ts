@@ -17,11 +17,22 @@ import { SimBook, spreadOf } from '../support/simBook.ts';
 
 const SYMBOL = 'XAUUSDc';
 /** The crafted path was built for the original's thresholds, with no grace and no confluence requirement. */
-const ORIGINAL = { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } };
-const withOpen = (openPositions: boolean | null): WardenConfig => configSchema.parse({ dtms: { ...ORIGINAL, actions: { openPositions } } });
+const ORIGINAL = {
+  graceMinutes: 0,
+  minAdverseLayers: 1,
+  scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 },
+};
+const withOpen = (openPositions: boolean | null): WardenConfig =>
+  configSchema.parse({ dtms: { ...ORIGINAL, actions: { openPositions } } });
 
 /** Bars from `from` on, leg after leg: a drift per bar plus gaussian noise (deterministic for a seed). */
-function legs(from: Bar, spec: readonly { bars: number; drift: number }[], noise: number, seed: number, digits: number): Bar[] {
+function legs(
+  from: Bar,
+  spec: readonly { bars: number; drift: number }[],
+  noise: number,
+  seed: number,
+  digits: number,
+): Bar[] {
   const rand = seededRandom(seed);
   const scale = 10 ** digits;
   const round = (x: number) => Math.round(x * scale) / scale;
@@ -35,7 +46,15 @@ function legs(from: Bar, spec: readonly { bars: number; drift: number }[], noise
       c = o + leg.drift + noise * gaussian(rand);
       const high = Math.max(o, c) + Math.abs(noise * gaussian(rand)) * 0.5;
       const low = Math.min(o, c) - Math.abs(noise * gaussian(rand)) * 0.5;
-      out.push({ time: t, open: round(o), high: round(high), low: round(low), close: round(c), volume: 60, spread: from.spread });
+      out.push({
+        time: t,
+        open: round(o),
+        high: round(high),
+        low: round(low),
+        close: round(c),
+        volume: 60,
+        spread: from.spread,
+      });
     }
   }
   return out;
@@ -55,7 +74,15 @@ interface Episode {
  * and book to go on with.
  */
 function episode(cfg: WardenConfig, at?: (i: number, e: Episode, bars: readonly Bar[]) => Episode | void): Episode {
-  const warm = generateSampleMarket({ seed: 7, bars: 600, startPrice: 2000, volatility: 0.0004, spread: 0.3, digits: 3, start: Date.UTC(2024, 0, 2, 6) }).bars;
+  const warm = generateSampleMarket({
+    seed: 7,
+    bars: 600,
+    startPrice: 2000,
+    volatility: 0.0004,
+    spread: 0.3,
+    digits: 3,
+    start: Date.UTC(2024, 0, 2, 6),
+  }).bars;
   const sink = new ArraySink();
   const engine = new ExitEngine(cfg, { baseTimeframe: 'M1', sink });
   const inst = instrumentFromConfig(cfg, SYMBOL);
@@ -66,9 +93,30 @@ function episode(cfg: WardenConfig, at?: (i: number, e: Episode, bars: readonly 
   const atr = engine.features(SYMBOL).atr;
   const entry = last.close + spreadOf(last);
   const now = last.time + 60_000;
-  const pos: Position = { id: 'b1', symbol: SYMBOL, side: 'buy', volume: 0.2, entryPrice: entry, sl: entry - 12 * atr, tp: null, openTime: now, comment: '' };
+  const pos: Position = {
+    id: 'b1',
+    symbol: SYMBOL,
+    side: 'buy',
+    volume: 0.2,
+    entryPrice: entry,
+    sl: entry - 12 * atr,
+    tp: null,
+    openTime: now,
+    comment: '',
+  };
   book.open(pos, now);
-  const path = legs(last, [{ bars: 28, drift: -0.08 * atr }, { bars: 17, drift: 0 }, { bars: 150, drift: 0.1 * atr }, { bars: 300, drift: 0.03 * atr }], 0.1 * atr, 3, inst.digits);
+  const path = legs(
+    last,
+    [
+      { bars: 28, drift: -0.08 * atr },
+      { bars: 17, drift: 0 },
+      { bars: 150, drift: 0.1 * atr },
+      { bars: 300, drift: 0.03 * atr },
+    ],
+    0.1 * atr,
+    3,
+    inst.digits,
+  );
   let e: Episode = { engine, book, sink, states: [] };
   const all = [...warm];
   for (let i = 0; i < path.length; i++) {
@@ -81,7 +129,8 @@ function episode(cfg: WardenConfig, at?: (i: number, e: Episode, bars: readonly 
   return e;
 }
 
-const dtmsRecords = (records: readonly DecisionRecord[]) => records.filter((r) => r.rule === 'dtms' && r.positionId === 'b1');
+const dtmsRecords = (records: readonly DecisionRecord[]) =>
+  records.filter((r) => r.rule === 'dtms' && r.positionId === 'b1');
 
 describe('dtms.actions.openPositions', () => {
   it('resolves by the account: on for paper and replay, off on a real account; a value given stays', () => {
@@ -102,7 +151,12 @@ describe('dtms.actions.openPositions', () => {
     const byPaper = episode(resolveAccountDefaults(withOpen(null), { real: false }));
     const unresolved = episode(withOpen(null));
     expect(on.states.slice(0, 6)).toEqual(['HEALTHY', 'WARNING_L1', 'WARNING_L2', 'HEDGED', 'RECOVERING', 'HEALTHY']);
-    expect(on.book.intents.filter((i) => i.rule === 'dtms').map((i) => i.action).slice(0, 3)).toEqual(['tighten_stop', 'partial_close', 'open_hedge']);
+    expect(
+      on.book.intents
+        .filter((i) => i.rule === 'dtms')
+        .map((i) => i.action)
+        .slice(0, 3),
+    ).toEqual(['tighten_stop', 'partial_close', 'open_hedge']);
     expect(on.book.counts.hedgesOpened).toBe(1);
     expect(on.book.counts.reAdds).toBe(1);
     for (const other of [byPaper, unresolved]) {
@@ -120,7 +174,11 @@ describe('dtms.actions.openPositions', () => {
     expect(off.book.intents.filter((i) => i.kind === 'open')).toEqual([]);
     expect(off.book.counts.hedgesOpened).toBe(0);
     const dtms = off.book.intents.filter((i) => i.rule === 'dtms');
-    expect(dtms.map((i) => i.action)).toEqual(['tighten_stop', 'partial_close', 'stop_to_breakeven', 'close_instead_of_hedge'].filter((a) => dtms.some((i) => i.action === a)));
+    expect(dtms.map((i) => i.action)).toEqual(
+      ['tighten_stop', 'partial_close', 'stop_to_breakeven', 'close_instead_of_hedge'].filter((a) =>
+        dtms.some((i) => i.action === a),
+      ),
+    );
     const close = dtms.find((i) => i.action === 'close_instead_of_hedge')!;
     expect(close).toMatchObject({ kind: 'close', targetId: 'b1', volume: 0.1 });
     expect(off.book.isOpen('b1')).toBe(false);
@@ -151,9 +209,13 @@ describe('dtms.actions.openPositions', () => {
     expect(e.book.violations).toEqual([]);
     expect(e.states.slice(0, 6)).toEqual(['HEALTHY', 'WARNING_L1', 'WARNING_L2', 'HEDGED', 'RECOVERING', 'HEALTHY']);
     expect(e.book.intents.filter((i) => i.kind === 'open')).toEqual([]);
-    const skipped = dtmsRecords(e.sink.records).filter((r) => r.reason === 'dtms_action_skipped' && r.note.startsWith('re_add'));
+    const skipped = dtmsRecords(e.sink.records).filter(
+      (r) => r.reason === 'dtms_action_skipped' && r.note.startsWith('re_add'),
+    );
     expect(skipped.map((r) => r.note)).toEqual([`re_add: open_positions_off: ${OPENING_OFF}`]);
-    const back = dtmsRecords(e.sink.records).find((r) => r.reason === 'dtms_transition' && r.dtmsFrom === 'RECOVERING' && r.dtmsState === 'HEALTHY')!;
+    const back = dtmsRecords(e.sink.records).find(
+      (r) => r.reason === 'dtms_transition' && r.dtmsFrom === 'RECOVERING' && r.dtmsState === 'HEALTHY',
+    )!;
     expect(back.note).toContain(`re_add skipped: open_positions_off: ${OPENING_OFF}`);
   });
 });
@@ -185,7 +247,9 @@ describe("a position out of DTMS's hands", () => {
     const recs = dtmsRecords(e.sink.records);
     const off = recs.findIndex((r) => r.reason === 'dtms_disabled');
     const on = recs.findIndex((r) => r.reason === 'dtms_enabled');
-    expect(recs[off]!.note).toMatch(/^taken out of DTMS's hands by hand: managing it by hand; DTMS stops in WARNING_L2 \(score [-\d.]+\): no check, no action; the exit plan takes the stop back at SL [\d.]+, never loosening it; .*no hedge open$/);
+    expect(recs[off]!.note).toMatch(
+      /^taken out of DTMS's hands by hand: managing it by hand; DTMS stops in WARNING_L2 \(score [-\d.]+\): no check, no action; the exit plan takes the stop back at SL [\d.]+, never loosening it; .*no hedge open$/,
+    );
     expect(recs[off]!.outcome).toBe('info');
     // Between the two: nothing from DTMS.
     expect(recs.slice(off + 1, on)).toEqual([]);
@@ -211,7 +275,9 @@ describe("a position out of DTMS's hands", () => {
       done = true;
       const hedgeId = e.engine.defence('b1')!.tracked.hedgeId!;
       const r = e.engine.disableDefence('b1', 'hedge is mine now');
-      expect(r.ok && r.note).toContain(`its hedge #${hedgeId} (0.05) stays open as it is: DTMS will not close it, even when the position closes`);
+      expect(r.ok && r.note).toContain(
+        `its hedge #${hedgeId} (0.05) stays open as it is: DTMS will not close it, even when the position closes`,
+      );
       const snap = fromPlainJson(toPlainJson(e.engine.snapshot())) as EngineSnapshot;
       expect(snap.positions[0]!.defence!.disabled).toMatchObject({ reason: 'hedge is mine now' });
       // The trader closes the position by hand: its hedge is not closed as an orphan.
@@ -225,9 +291,29 @@ describe("a position out of DTMS's hands", () => {
   it('refuses what it cannot do: an unknown position, DTMS off in the config', () => {
     const engine = new ExitEngine(configSchema.parse({}), { baseTimeframe: 'M1', sink: new ArraySink() });
     expect(engine.disableDefence('nope', 'x')).toMatchObject({ ok: false, problem: 'not_managed' });
-    const off = new ExitEngine(configSchema.parse({ dtms: { enabled: false } }), { baseTimeframe: 'M1', sink: new ArraySink() });
+    const off = new ExitEngine(configSchema.parse({ dtms: { enabled: false } }), {
+      baseTimeframe: 'M1',
+      sink: new ArraySink(),
+    });
     off.addInstrument(instrumentFromConfig(off.config, SYMBOL));
-    off.track({ id: 'p', symbol: SYMBOL, side: 'buy', volume: 0.1, entryPrice: 2000, sl: 1990, tp: null, openTime: 0, comment: '' }, 0);
-    expect(off.disableDefence('p', 'x')).toMatchObject({ ok: false, problem: 'dtms_off', message: 'DTMS is off in the config (dtms.enabled): it defends no position' });
+    off.track(
+      {
+        id: 'p',
+        symbol: SYMBOL,
+        side: 'buy',
+        volume: 0.1,
+        entryPrice: 2000,
+        sl: 1990,
+        tp: null,
+        openTime: 0,
+        comment: '',
+      },
+      0,
+    );
+    expect(off.disableDefence('p', 'x')).toMatchObject({
+      ok: false,
+      problem: 'dtms_off',
+      message: 'DTMS is off in the config (dtms.enabled): it defends no position',
+    });
   });
 });

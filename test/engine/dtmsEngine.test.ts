@@ -37,12 +37,28 @@ interface MarketRun {
  * before the book applies it: one intent per position per evaluation, a hedge no larger than the
  * position's open volume, a stop move never looser than the book's stop.
  */
-function runMarket(o: { shape: Shape; seed: number; bars: number; hedging?: boolean; cfg?: WardenConfig; every?: number; warmup?: number }): MarketRun {
+function runMarket(o: {
+  shape: Shape;
+  seed: number;
+  bars: number;
+  hedging?: boolean;
+  cfg?: WardenConfig;
+  every?: number;
+  warmup?: number;
+}): MarketRun {
   const { shape, seed } = o;
   const cfg = o.cfg ?? config;
   const every = o.every ?? 60;
   const warmup = o.warmup ?? 400;
-  const bars = generateSampleMarket({ seed, bars: o.bars, startPrice: shape.startPrice, volatility: shape.volatility, spread: shape.spread, digits: shape.digits, regimeMinutes: 120 }).bars;
+  const bars = generateSampleMarket({
+    seed,
+    bars: o.bars,
+    startPrice: shape.startPrice,
+    volatility: shape.volatility,
+    spread: shape.spread,
+    digits: shape.digits,
+    regimeMinutes: 120,
+  }).bars;
   const sink = new ArraySink();
   const engine = new ExitEngine(cfg, { baseTimeframe: 'M1', sink });
   const inst = { ...instrumentFromConfig(cfg, shape.symbol), hedging: o.hedging ?? true };
@@ -59,12 +75,20 @@ function runMarket(o: { shape: Shape; seed: number; bars: number; hedging?: bool
     engine.onBar(shape.symbol, bar, out);
     const seen = new Set<string>();
     for (const it of out) {
-      if (seen.has(it.positionId)) problems.push(`bar ${i}: two intents for #${it.positionId} in one evaluation (${out.filter((x) => x.positionId === it.positionId).map((x) => x.id).join(', ')})`);
+      if (seen.has(it.positionId))
+        problems.push(
+          `bar ${i}: two intents for #${it.positionId} in one evaluation (${out
+            .filter((x) => x.positionId === it.positionId)
+            .map((x) => x.id)
+            .join(', ')})`,
+        );
       seen.add(it.positionId);
       const p = book.position(it.positionId);
       if (!p) continue; // an orphaned hedge's close (its position is gone); the book checks it
-      if (it.action === 'open_hedge' && it.volume > p.volume + 1e-9) problems.push(`bar ${i}: ${it.id} hedges ${it.volume} of ${p.volume} open`);
-      if (it.kind === 'move_stop' && !isTighterStop(p.side, it.newSl, p.sl)) problems.push(`bar ${i}: ${it.id} (${it.rule}) loosens ${p.sl} -> ${it.newSl}`);
+      if (it.action === 'open_hedge' && it.volume > p.volume + 1e-9)
+        problems.push(`bar ${i}: ${it.id} hedges ${it.volume} of ${p.volume} open`);
+      if (it.kind === 'move_stop' && !isTighterStop(p.side, it.newSl, p.sl))
+        problems.push(`bar ${i}: ${it.id} (${it.rule}) loosens ${p.sl} -> ${it.newSl}`);
     }
     book.apply(out, bar);
     if (i >= warmup && (i - warmup) % every === 0) {
@@ -75,7 +99,20 @@ function runMarket(o: { shape: Shape; seed: number; bars: number; hedging?: bool
       const dist = (Number.isFinite(f.atr) ? f.atr : entry * 0.001) * (1 + rand() * 4);
       const volume = Number((0.01 * (2 + Math.floor(rand() * 30))).toFixed(2));
       const now = bar.time + 60_000;
-      book.open({ id: `${shape.symbol}-${++n}`, symbol: shape.symbol, side, volume, entryPrice: entry, sl: entry - s * dist, tp: entry + s * dist * 2, openTime: now, comment: '' }, now);
+      book.open(
+        {
+          id: `${shape.symbol}-${++n}`,
+          symbol: shape.symbol,
+          side,
+          volume,
+          entryPrice: entry,
+          sl: entry - s * dist,
+          tp: entry + s * dist * 2,
+          openTime: now,
+          comment: '',
+        },
+        now,
+      );
     }
   }
   return { engine, book, sink, problems };
@@ -88,18 +125,29 @@ function ownershipBreaches(records: readonly DecisionRecord[]): string[] {
   for (const r of records) {
     if (r.rule === 'dtms' && r.reason === 'stop_to_dtms') owned.add(r.positionId);
     else if (r.rule === 'dtms' && r.reason === 'stop_to_exit_plan') owned.delete(r.positionId);
-    else if (r.outcome === 'intent' && (r.rule === 'breakeven' || r.rule === 'trail') && owned.has(r.positionId)) breaches.push(`${r.intentId}: ${r.rule} moved the stop while DTMS owns it`);
+    else if (r.outcome === 'intent' && (r.rule === 'breakeven' || r.rule === 'trail') && owned.has(r.positionId))
+      breaches.push(`${r.intentId}: ${r.rule} moved the stop while DTMS owns it`);
   }
   return breaches;
 }
 
-const transitions = (records: readonly DecisionRecord[], positionId?: string) => records.filter((r) => r.rule === 'dtms' && r.reason === 'dtms_transition' && (positionId === undefined || r.positionId === positionId));
+const transitions = (records: readonly DecisionRecord[], positionId?: string) =>
+  records.filter(
+    (r) =>
+      r.rule === 'dtms' && r.reason === 'dtms_transition' && (positionId === undefined || r.positionId === positionId),
+  );
 
 /**
  * Bars from `from` on, leg after leg: each bar drifts by `drift` (price units) plus gaussian noise,
  * its wicks half a noise beyond the body. Deterministic for a seed.
  */
-function legs(from: Bar, spec: readonly { bars: number; drift: number }[], noise: number, seed: number, digits: number): Bar[] {
+function legs(
+  from: Bar,
+  spec: readonly { bars: number; drift: number }[],
+  noise: number,
+  seed: number,
+  digits: number,
+): Bar[] {
   const rand = seededRandom(seed);
   const scale = 10 ** digits;
   const round = (x: number) => Math.round(x * scale) / scale;
@@ -113,7 +161,15 @@ function legs(from: Bar, spec: readonly { bars: number; drift: number }[], noise
       c = o + leg.drift + noise * gaussian(rand);
       const high = Math.max(o, c) + Math.abs(noise * gaussian(rand)) * 0.5;
       const low = Math.min(o, c) - Math.abs(noise * gaussian(rand)) * 0.5;
-      out.push({ time: t, open: round(o), high: round(high), low: round(low), close: round(c), volume: 60, spread: from.spread });
+      out.push({
+        time: t,
+        open: round(o),
+        high: round(high),
+        low: round(low),
+        close: round(c),
+        volume: 60,
+        spread: from.spread,
+      });
     }
   }
   return out;
@@ -126,11 +182,30 @@ function legs(from: Bar, spec: readonly { bars: number; drift: number }[], noise
  * stopped out by the rally) -> RECOVERING -> HEALTHY (stop handed back), and the exit plan takes over.
  */
 /** The crafted path was built for the original's thresholds, with no grace and no confluence requirement. */
-const ORIGINAL_DTMS = configSchema.parse({ dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } } });
+const ORIGINAL_DTMS = configSchema.parse({
+  dtms: {
+    graceMinutes: 0,
+    minAdverseLayers: 1,
+    scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 },
+  },
+});
 
-function craftedEpisode(cfg: WardenConfig = ORIGINAL_DTMS): { engine: ExitEngine; book: SimBook; sink: ArraySink; states: string[] } {
+function craftedEpisode(cfg: WardenConfig = ORIGINAL_DTMS): {
+  engine: ExitEngine;
+  book: SimBook;
+  sink: ArraySink;
+  states: string[];
+} {
   const symbol = 'XAUUSDc';
-  const warm = generateSampleMarket({ seed: 7, bars: 600, startPrice: 2000, volatility: 0.0004, spread: 0.3, digits: 3, start: Date.UTC(2024, 0, 2, 6) }).bars;
+  const warm = generateSampleMarket({
+    seed: 7,
+    bars: 600,
+    startPrice: 2000,
+    volatility: 0.0004,
+    spread: 0.3,
+    digits: 3,
+    start: Date.UTC(2024, 0, 2, 6),
+  }).bars;
   const sink = new ArraySink();
   const engine = new ExitEngine(cfg, { baseTimeframe: 'M1', sink });
   const inst = instrumentFromConfig(cfg, symbol);
@@ -141,9 +216,30 @@ function craftedEpisode(cfg: WardenConfig = ORIGINAL_DTMS): { engine: ExitEngine
   const atr = engine.features(symbol).atr;
   const entry = last.close + spreadOf(last);
   const now = last.time + 60_000;
-  const pos: Position = { id: 'b1', symbol, side: 'buy', volume: 0.2, entryPrice: entry, sl: entry - 12 * atr, tp: null, openTime: now, comment: '' };
+  const pos: Position = {
+    id: 'b1',
+    symbol,
+    side: 'buy',
+    volume: 0.2,
+    entryPrice: entry,
+    sl: entry - 12 * atr,
+    tp: null,
+    openTime: now,
+    comment: '',
+  };
   book.open(pos, now);
-  const path = legs(last, [{ bars: 28, drift: -0.08 * atr }, { bars: 17, drift: 0 }, { bars: 150, drift: 0.1 * atr }, { bars: 300, drift: 0.03 * atr }], 0.1 * atr, 3, inst.digits);
+  const path = legs(
+    last,
+    [
+      { bars: 28, drift: -0.08 * atr },
+      { bars: 17, drift: 0 },
+      { bars: 150, drift: 0.1 * atr },
+      { bars: 300, drift: 0.03 * atr },
+    ],
+    0.1 * atr,
+    3,
+    inst.digits,
+  );
   const states: string[] = [];
   for (const b of path) {
     book.step(b);
@@ -157,19 +253,25 @@ describe('DTMS in the engine: money safety (property)', () => {
   it('no invariant breaks over random markets, symbols, sides, hedging and netting: hedges never exceed the open volume, no stop ever loosens', () => {
     const totals = { dtms: 0, transitions: 0, hedges: 0, closeInstead: 0, runs: 0 };
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.constantFrom(...SHAPES), fc.boolean(), fc.integer({ min: 2500, max: 4000 }), (seed, shape, hedging, bars) => {
-        const r = runMarket({ shape, seed, bars, hedging });
-        expect(r.book.violations).toEqual([]);
-        expect(r.problems).toEqual([]);
-        expect(r.book.counts.refused).toBe(0);
-        expect(ownershipBreaches(r.sink.records)).toEqual([]);
-        if (!hedging) expect(r.book.counts.hedgesOpened).toBe(0);
-        totals.runs++;
-        totals.dtms += r.book.counts.byRule.dtms ?? 0;
-        totals.transitions += transitions(r.sink.records).length;
-        totals.hedges += r.book.counts.hedgesOpened;
-        totals.closeInstead += r.book.counts.byAction.close_instead_of_hedge ?? 0;
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.constantFrom(...SHAPES),
+        fc.boolean(),
+        fc.integer({ min: 2500, max: 4000 }),
+        (seed, shape, hedging, bars) => {
+          const r = runMarket({ shape, seed, bars, hedging });
+          expect(r.book.violations).toEqual([]);
+          expect(r.problems).toEqual([]);
+          expect(r.book.counts.refused).toBe(0);
+          expect(ownershipBreaches(r.sink.records)).toEqual([]);
+          if (!hedging) expect(r.book.counts.hedgesOpened).toBe(0);
+          totals.runs++;
+          totals.dtms += r.book.counts.byRule.dtms ?? 0;
+          totals.transitions += transitions(r.sink.records).length;
+          totals.hedges += r.book.counts.hedgesOpened;
+          totals.closeInstead += r.book.counts.byAction.close_instead_of_hedge ?? 0;
+        },
+      ),
       { numRuns: 12 },
     );
     // Not vacuous: DTMS acted in these runs (tens of intents and transitions per run).
@@ -182,21 +284,92 @@ describe('DTMS in the engine: money safety (property)', () => {
     const engine = new ExitEngine(config, { baseTimeframe: 'M1', sink: new ArraySink() });
     engine.addInstrument(inst);
     const book = new SimBook(engine, inst);
-    const bar: Bar = { time: Date.UTC(2024, 0, 3, 10), open: 2000, high: 2001, low: 1999, close: 2000, volume: 10, spread: 0.3 };
-    book.open({ id: 'x', symbol: 'XAUUSDc', side: 'buy', volume: 0.1, entryPrice: 2000, sl: 1990, tp: null, openTime: bar.time, comment: '' }, bar.time);
-    const base: Intent = { id: '', positionId: 'x', symbol: 'XAUUSDc', kind: 'move_stop', rule: 'dtms', episode: 1, newSl: NaN, oldSl: 1990, volume: NaN, time: bar.time, price: 2000, reason: '', targetId: 'x', side: 'buy', comment: '', action: 'tighten_stop' };
+    const bar: Bar = {
+      time: Date.UTC(2024, 0, 3, 10),
+      open: 2000,
+      high: 2001,
+      low: 1999,
+      close: 2000,
+      volume: 10,
+      spread: 0.3,
+    };
+    book.open(
+      {
+        id: 'x',
+        symbol: 'XAUUSDc',
+        side: 'buy',
+        volume: 0.1,
+        entryPrice: 2000,
+        sl: 1990,
+        tp: null,
+        openTime: bar.time,
+        comment: '',
+      },
+      bar.time,
+    );
+    const base: Intent = {
+      id: '',
+      positionId: 'x',
+      symbol: 'XAUUSDc',
+      kind: 'move_stop',
+      rule: 'dtms',
+      episode: 1,
+      newSl: NaN,
+      oldSl: 1990,
+      volume: NaN,
+      time: bar.time,
+      price: 2000,
+      reason: '',
+      targetId: 'x',
+      side: 'buy',
+      comment: '',
+      action: 'tighten_stop',
+    };
     book.apply([{ ...base, id: 'loosen', newSl: 1980 }], bar);
     book.apply([{ ...base, id: 'offtick', newSl: 1995.0005 }], bar);
     book.apply([{ ...base, id: 'above', newSl: 2000.5 }], bar);
-    book.apply([{ ...base, id: 'big-hedge', kind: 'open', action: 'open_hedge', side: 'sell', targetId: '', volume: 0.2, newSl: 2010 }], bar);
-    book.apply([{ ...base, id: 'same-side', kind: 'open', action: 'open_hedge', side: 'buy', targetId: '', volume: 0.05, newSl: NaN }], bar);
+    book.apply(
+      [
+        {
+          ...base,
+          id: 'big-hedge',
+          kind: 'open',
+          action: 'open_hedge',
+          side: 'sell',
+          targetId: '',
+          volume: 0.2,
+          newSl: 2010,
+        },
+      ],
+      bar,
+    );
+    book.apply(
+      [
+        {
+          ...base,
+          id: 'same-side',
+          kind: 'open',
+          action: 'open_hedge',
+          side: 'buy',
+          targetId: '',
+          volume: 0.05,
+          newSl: NaN,
+        },
+      ],
+      bar,
+    );
     book.apply([{ ...base, id: 'part', kind: 'close_partial', action: 'partial_close', volume: 0.095 }], bar);
     book.apply([{ ...base, id: 'close', kind: 'close', action: 'close_instead_of_hedge', volume: 0.05 }], bar);
     book.apply([{ ...base, id: 'ghost', positionId: 'nope', targetId: 'nope' }], bar);
-    book.apply([{ ...base, id: 'no-hedge', kind: 'close', action: 'close_hedge', targetId: 'x.h9', volume: 0.05 }], bar);
+    book.apply(
+      [{ ...base, id: 'no-hedge', kind: 'close', action: 'close_hedge', targetId: 'x.h9', volume: 0.05 }],
+      bar,
+    );
     book.apply([{ ...base, id: 'loosen', newSl: 1995 }], bar); // a fine stop, but an id already sent
     const ids = new Set(book.violations.map((v) => v.slice(0, v.indexOf(' '))));
-    expect([...ids].sort()).toEqual(['above', 'big-hedge', 'close', 'ghost', 'loosen', 'no-hedge', 'offtick', 'part', 'same-side'].sort());
+    expect([...ids].sort()).toEqual(
+      ['above', 'big-hedge', 'close', 'ghost', 'loosen', 'no-hedge', 'offtick', 'part', 'same-side'].sort(),
+    );
     expect(book.violations.some((v) => v.includes('sent twice'))).toBe(true);
     expect(book.counts.refused).toBe(10);
     expect(book.position('x')).toMatchObject({ volume: 0.1, sl: 1990 });
@@ -247,7 +420,9 @@ describe('DTMS in the engine: who owns the stop', () => {
       expect(r.book.violations).toEqual([]);
       expect(ownershipBreaches(r.sink.records)).toEqual([]);
       handovers += r.sink.records.filter((x) => x.reason === 'stop_to_dtms').length;
-      waits += r.sink.records.filter((x) => x.reason === 'dtms_owns_stop' && (x.rule === 'breakeven' || x.rule === 'trail')).length;
+      waits += r.sink.records.filter(
+        (x) => x.reason === 'dtms_owns_stop' && (x.rule === 'breakeven' || x.rule === 'trail'),
+      ).length;
     }
     expect(handovers).toBeGreaterThan(10);
     expect(waits).toBeGreaterThan(100);
@@ -259,7 +434,9 @@ describe('DTMS in the engine: who owns the stop', () => {
   it('a recovery back to HEALTHY re-adds half the volume DTMS closed', () => {
     const { book, sink, states } = craftedEpisode();
     expect(states.slice(4, 6)).toEqual(['RECOVERING', 'HEALTHY']);
-    const skipped = sink.records.filter((r) => r.positionId === 'b1' && r.reason === 'dtms_action_skipped' && r.note.startsWith('re_add'));
+    const skipped = sink.records.filter(
+      (r) => r.positionId === 'b1' && r.reason === 'dtms_action_skipped' && r.note.startsWith('re_add'),
+    );
     expect(skipped.map((r) => r.note)).toEqual([]);
     const reAdd = book.intents.find((i) => i.action === 're_add');
     expect(reAdd).toMatchObject({ kind: 'open', side: 'buy', volume: 0.05 });
@@ -287,7 +464,15 @@ describe('DTMS in the engine: one intent in flight per position', () => {
   it('while an intent waits for its answer (3 bars, then refused), nothing else is sent for that position: neither DTMS nor the exit plan', () => {
     const shape = SHAPES[0];
     const symbol = shape.symbol;
-    const bars = generateSampleMarket({ seed: 17, bars: 4000, startPrice: shape.startPrice, volatility: shape.volatility, spread: shape.spread, digits: shape.digits, regimeMinutes: 120 }).bars;
+    const bars = generateSampleMarket({
+      seed: 17,
+      bars: 4000,
+      startPrice: shape.startPrice,
+      volatility: shape.volatility,
+      spread: shape.spread,
+      digits: shape.digits,
+      regimeMinutes: 120,
+    }).bars;
     const sink = new ArraySink();
     const engine = new ExitEngine(config, { baseTimeframe: 'M1', sink });
     const inst = instrumentFromConfig(config, symbol);
@@ -322,7 +507,20 @@ describe('DTMS in the engine: one intent in flight per position', () => {
         const entry = side === 'buy' ? bar.close + spreadOf(bar) : bar.close;
         const dist = engine.features(symbol).atr * (1 + rand() * 4);
         const now = bar.time + 60_000;
-        book.open({ id: `q${++n}`, symbol, side, volume: 0.2, entryPrice: entry, sl: entry - s * dist, tp: entry + s * 2 * dist, openTime: now, comment: '' }, now);
+        book.open(
+          {
+            id: `q${++n}`,
+            symbol,
+            side,
+            volume: 0.2,
+            entryPrice: entry,
+            sl: entry - s * dist,
+            tp: entry + s * 2 * dist,
+            openTime: now,
+            comment: '',
+          },
+          now,
+        );
       }
     }
     expect(breaches).toEqual([]);
@@ -343,9 +541,15 @@ describe('DTMS in the engine: netting accounts', () => {
         const r = runMarket({ shape, seed, bars: 3000, hedging: false });
         expect(r.book.violations).toEqual([]);
         expect(r.book.intents.filter((i) => i.action === 'open_hedge')).toEqual([]);
-        expect(r.sink.records.filter((x) => x.reason === 'dtms_action_skipped' && x.note.startsWith('open_hedge'))).toEqual([]);
+        expect(
+          r.sink.records.filter((x) => x.reason === 'dtms_action_skipped' && x.note.startsWith('open_hedge')),
+        ).toEqual([]);
         expect(r.book.counts.hedgesOpened).toBe(0);
-        const hedged = new Set(transitions(r.sink.records).filter((t) => t.dtmsState === 'HEDGED').map((t) => t.positionId));
+        const hedged = new Set(
+          transitions(r.sink.records)
+            .filter((t) => t.dtmsState === 'HEDGED')
+            .map((t) => t.positionId),
+        );
         const closedInstead = r.book.intents.filter((i) => i.action === 'close_instead_of_hedge');
         // Each position that reached HEDGED was closed whole, by DTMS, at once (answers are immediate).
         expect(new Set(closedInstead.map((i) => i.positionId))).toEqual(hedged);

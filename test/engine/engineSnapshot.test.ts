@@ -33,7 +33,17 @@ function opener(symbol: string, seed: number, every: number, warmup: number) {
     const entry = side === 'buy' ? bar.close + spread : bar.close;
     const f = engine.features(symbol);
     const dist = (f.atr > 0 ? f.atr : entry * 0.001) * (1 + rand() * 2);
-    const p: Position = { id: `p${++n}`, symbol, side, volume: 0.2, entryPrice: entry, sl: entry - s * dist, tp: entry + s * 2 * dist, openTime: bar.time + 60_000, comment: '' };
+    const p: Position = {
+      id: `p${++n}`,
+      symbol,
+      side,
+      volume: 0.2,
+      entryPrice: entry,
+      sl: entry - s * dist,
+      tp: entry + s * 2 * dist,
+      openTime: bar.time + 60_000,
+      comment: '',
+    };
     book.open(p, bar.time + 60_000);
   };
 }
@@ -78,7 +88,9 @@ describe('engine snapshot and restore', () => {
         const bookB = bookAtSplit!.cloneFor(b);
         const openB = opener(symbol, seed, 90, 1500);
         // The opener's random draws up to the split are replayed so the next positions match.
-        for (let i = 0; i <= split; i++) if (i >= 1500 && (i - 1500) % 90 === 0) openB(i, bars[i]!, b, new SimBook(newEngine(symbol, new ArraySink()), bookB.inst));
+        for (let i = 0; i <= split; i++)
+          if (i >= 1500 && (i - 1500) % 90 === 0)
+            openB(i, bars[i]!, b, new SimBook(newEngine(symbol, new ArraySink()), bookB.inst));
         const afterB: Intent[] = [];
         for (let i = split + 1; i < bars.length; i++) {
           afterB.push(...bookB.step(bars[i]!));
@@ -110,7 +122,10 @@ describe('engine snapshot and restore', () => {
     expect(withDefence).not.toBeNull();
     const back = fromPlainJson(toPlainJson(withDefence)) as EngineSnapshot;
     expect(back).toEqual(withDefence);
-    const noStop = { ...withDefence!.positions[0]!, plan: { ...withDefence!.positions[0]!.plan, risk: NaN, initialSl: NaN } };
+    const noStop = {
+      ...withDefence!.positions[0]!,
+      plan: { ...withDefence!.positions[0]!.plan, risk: NaN, initialSl: NaN },
+    };
     expect((fromPlainJson(toPlainJson(noStop)) as typeof noStop).plan.risk).toBeNaN();
     // A restore needs an engine without positions.
     expect(() => e.restoreSnapshot(back)).toThrow(/already manages positions/);

@@ -25,7 +25,14 @@ interface RunResult {
 }
 
 /** Runs `bars` through a fresh engine and a simulated book; opens a position every `every` bars after warm-up. */
-function run<S extends DecisionSink = ArraySink>(symbol: string, bars: Bar[], seed: number, every = 240, warmup = 1500, sink: S = new ArraySink() as unknown as S): RunResult & { sink: S } {
+function run<S extends DecisionSink = ArraySink>(
+  symbol: string,
+  bars: Bar[],
+  seed: number,
+  every = 240,
+  warmup = 1500,
+  sink: S = new ArraySink() as unknown as S,
+): RunResult & { sink: S } {
   const engine = new ExitEngine(config, { baseTimeframe: 'M1', sink });
   const inst = instrumentFromConfig(config, symbol);
   engine.addInstrument(inst);
@@ -43,7 +50,17 @@ function run<S extends DecisionSink = ArraySink>(symbol: string, bars: Bar[], se
       const f = engine.features(symbol);
       const dist = (Number.isFinite(f.atr) ? f.atr : entry * 0.001) * (1 + rand() * 2);
       const vol = Number((0.01 * (1 + Math.floor(rand() * 30))).toFixed(2));
-      const p: Position = { id: `p${++n}`, symbol, side, volume: vol, entryPrice: entry, sl: entry - s * dist, tp: entry + s * dist * 2, openTime: bar.time + 60_000, comment: '' };
+      const p: Position = {
+        id: `p${++n}`,
+        symbol,
+        side,
+        volume: vol,
+        entryPrice: entry,
+        sl: entry - s * dist,
+        tp: entry + s * dist * 2,
+        openTime: bar.time + 60_000,
+        comment: '',
+      };
       book.open(p, bar.time + 60_000);
     }
   }
@@ -51,7 +68,14 @@ function run<S extends DecisionSink = ArraySink>(symbol: string, bars: Bar[], se
 }
 
 describe('ExitEngine on generated bars', () => {
-  const market = generateSampleMarket({ seed: 11, bars: 12_000, startPrice: 2000, volatility: 0.0004, spread: 0.3, digits: 3 }).bars;
+  const market = generateSampleMarket({
+    seed: 11,
+    bars: 12_000,
+    startPrice: 2000,
+    volatility: 0.0004,
+    spread: 0.3,
+    digits: 3,
+  }).bars;
 
   it('manages a book of positions: breakevens, partials and trails happen, and every intent respects the invariants', () => {
     const r = run('XAUUSDc', market, 5);
@@ -121,7 +145,14 @@ describe('ExitEngine on generated bars', () => {
 
 describe('ExitEngine with the forming bar (live)', () => {
   it('evaluates positions at the forming price without committing the bar: closing it afterwards gives the same features as never seeing it forming', () => {
-    const bars = generateSampleMarket({ seed: 21, bars: 2200, startPrice: 2000, volatility: 0.0004, spread: 0.3, digits: 3 }).bars;
+    const bars = generateSampleMarket({
+      seed: 21,
+      bars: 2200,
+      startPrice: 2000,
+      volatility: 0.0004,
+      spread: 0.3,
+      digits: 3,
+    }).bars;
     const mk = () => {
       const e = new ExitEngine(config, { baseTimeframe: 'M1', sink: new ArraySink() });
       e.addInstrument(instrumentFromConfig(config, 'XAUUSDc'));
@@ -137,7 +168,17 @@ describe('ExitEngine with the forming bar (live)', () => {
     const last = bars[1999]!;
     const entry = last.close + 0.3;
     const atr = a.features('XAUUSDc').atr;
-    const pos = (): Position => ({ id: 'live-1', symbol: 'XAUUSDc', side: 'buy', volume: 0.1, entryPrice: entry, sl: entry - 2 * atr, tp: entry + 4 * atr, openTime: last.time + 60_000, comment: '' });
+    const pos = (): Position => ({
+      id: 'live-1',
+      symbol: 'XAUUSDc',
+      side: 'buy',
+      volume: 0.1,
+      entryPrice: entry,
+      sl: entry - 2 * atr,
+      tp: entry + 4 * atr,
+      openTime: last.time + 60_000,
+      comment: '',
+    });
     a.track(pos(), last.time + 60_000);
     b.track(pos(), last.time + 60_000);
     // A forming bar that jumps 2.8 ATR up (1.4R, 70% progress): breakeven (1R, or 1.33R in a quality trend) is decided intrabar on `a`.

@@ -21,7 +21,17 @@ function warmed() {
   for (const b of bars.slice(0, 600)) engine.onBar(SYMBOL, b, out);
   const last = bars[599]!;
   const atr = engine.features(SYMBOL).atr;
-  const position: Position = { id: 'p1', symbol: SYMBOL, side: 'buy', volume: 1, entryPrice: last.close, sl: Math.floor(last.close - 3 * atr), tp: Math.ceil(last.close + 6 * atr), openTime: last.time + BAR_MS, comment: '' };
+  const position: Position = {
+    id: 'p1',
+    symbol: SYMBOL,
+    side: 'buy',
+    volume: 1,
+    entryPrice: last.close,
+    sl: Math.floor(last.close - 3 * atr),
+    tp: Math.ceil(last.close + 6 * atr),
+    openTime: last.time + BAR_MS,
+    comment: '',
+  };
   engine.track(position, last.time + BAR_MS);
   return { engine, bars, position, atr };
 }

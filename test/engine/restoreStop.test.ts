@@ -20,13 +20,31 @@ function setup() {
   const engine = new ExitEngine(config, { baseTimeframe: 'M1', sink });
   const inst = instrumentFromConfig(config, SYMBOL);
   engine.addInstrument(inst);
-  const bars: Bar[] = generateSampleMarket({ seed: 4, bars: 1600, startPrice: 2000, volatility: 0.0004, spread: 0.3, digits: 3 }).bars;
+  const bars: Bar[] = generateSampleMarket({
+    seed: 4,
+    bars: 1600,
+    startPrice: 2000,
+    volatility: 0.0004,
+    spread: 0.3,
+    digits: 3,
+  }).bars;
   const scratch: Intent[] = [];
   for (let i = 0; i < 1500; i++) engine.onBar(SYMBOL, bars[i]!, scratch);
   const last = bars[1499]!;
   const close = last.time + 60_000;
   const entry = Number((last.close - 12).toFixed(3));
-  const position: Position = { id: 'T1#1', ticket: 'T1', symbol: SYMBOL, side: 'buy', volume: 1, entryPrice: entry, sl: Number((entry - 10).toFixed(2)), tp: Number((entry + 20).toFixed(2)), openTime: close - 3_600_000, comment: '' };
+  const position: Position = {
+    id: 'T1#1',
+    ticket: 'T1',
+    symbol: SYMBOL,
+    side: 'buy',
+    volume: 1,
+    entryPrice: entry,
+    sl: Number((entry - 10).toFixed(2)),
+    tp: Number((entry + 20).toFixed(2)),
+    openTime: close - 3_600_000,
+    comment: '',
+  };
   engine.track(position, close);
   return { engine, sink, inst, position, close, bid: last.close };
 }
@@ -34,7 +52,8 @@ function setup() {
 /** The first stop move the engine decides for the position (at the bid, a quote at a time). */
 function firstMove(s: ReturnType<typeof setup>): Intent {
   const out: Intent[] = [];
-  for (let k = 1; k <= 60 && out.length === 0; k++) s.engine.onQuote(SYMBOL, s.close + k * 1000, s.bid, s.bid + 0.3, out);
+  for (let k = 1; k <= 60 && out.length === 0; k++)
+    s.engine.onQuote(SYMBOL, s.close + k * 1000, s.bid, s.bid + 0.3, out);
   const it = out.find((i) => i.kind === 'move_stop');
   if (!it) throw new Error(`no stop move decided: ${JSON.stringify(out)}`);
   return it;
@@ -52,9 +71,17 @@ describe('a stop move cut short at the venue', () => {
     const out: Intent[] = [];
     s.engine.onQuote(SYMBOL, s.close + 120_000, s.bid, s.bid + 0.3, out);
     expect(out).toHaveLength(1);
-    expect(out[0]).toMatchObject({ id: 'T1#1:restore:1', kind: 'move_stop', rule: 'restore', newSl: move.newSl, targetId: 'T1' });
+    expect(out[0]).toMatchObject({
+      id: 'T1#1:restore:1',
+      kind: 'move_stop',
+      rule: 'restore',
+      newSl: move.newSl,
+      targetId: 'T1',
+    });
     const record = s.sink.records.filter((r) => r.rule === 'restore' && r.outcome === 'intent').at(-1)!;
-    expect(record.note).toMatch(/a stop move was cut short at the venue \(the old stop cancelled, the new one not placed\): the decided stop .* is put back/);
+    expect(record.note).toMatch(
+      /a stop move was cut short at the venue \(the old stop cancelled, the new one not placed\): the decided stop .* is put back/,
+    );
     // Applied: nothing missing any more, and the plan goes on as usual.
     expect(s.engine.resolve('T1#1', 'T1#1:restore:1', 'applied')).toBe(true);
     expect(Number.isNaN(s.engine.plan('T1#1')!.restoreSl)).toBe(true);
@@ -83,7 +110,10 @@ describe('a stop move cut short at the venue', () => {
     s.engine.onQuote(SYMBOL, s.close + 120_000, s.bid, s.bid + 0.3, out);
     expect(out.every((i) => i.rule !== 'restore')).toBe(true);
     expect(Number.isNaN(s.engine.plan('T1#1')!.restoreSl)).toBe(true);
-    expect(s.sink.records.filter((r) => r.rule === 'restore').at(-1)).toMatchObject({ outcome: 'done', reason: 'already_protected' });
+    expect(s.sink.records.filter((r) => r.rule === 'restore').at(-1)).toMatchObject({
+      outcome: 'done',
+      reason: 'already_protected',
+    });
   });
 
   it('a move the venue simply did not take (the old stop still there) is not cut short: decided afresh as before', () => {

@@ -13,7 +13,15 @@ import { PaperAccount } from '../../src/brokers/paperAccount.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { AccountSession, StoreInUseError } from '../../src/execution/accountSession.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
-import { BAR_MS, liveConfig, runLive, sampleBars, SYMBOL, type CrashMode, type LiveRunResult } from '../support/liveHarness.ts';
+import {
+  BAR_MS,
+  liveConfig,
+  runLive,
+  sampleBars,
+  SYMBOL,
+  type CrashMode,
+  type LiveRunResult,
+} from '../support/liveHarness.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'warden-live-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -40,11 +48,17 @@ function checkRun(r: LiveRunResult): void {
   for (const id of r.sent) {
     const j = r.store.intent(id);
     expect(j, id).not.toBeNull();
-    if (j!.status === 'applied') expect(appliedAtBroker.has(id), `${id} journaled applied but not applied at the broker`).toBe(true);
+    if (j!.status === 'applied')
+      expect(appliedAtBroker.has(id), `${id} journaled applied but not applied at the broker`).toBe(true);
   }
   // The store holds the engine's state: the same positions and plans.
   const snap = r.session.engine.snapshot();
-  expect(r.store.positions().map((p) => p.position.id).sort()).toEqual(snap.positions.map((p) => p.position.id).sort());
+  expect(
+    r.store
+      .positions()
+      .map((p) => p.position.id)
+      .sort(),
+  ).toEqual(snap.positions.map((p) => p.position.id).sort());
   for (const p of snap.positions) expect(r.store.plan(p.position.id)).toEqual(p.plan);
 }
 
@@ -65,7 +79,14 @@ describe('AccountSession: a live paper account with a store', () => {
   });
 
   it('retries retryable refusals with backoff and reconciles timeouts (20% faults): nothing applied twice, nothing unsettled', async () => {
-    const r = await runLive({ seed: 5, bars: 4000, every: 90, warmup: 600, storeFile: storeFile(), faults: { rate: 0.2, seed: 11 } });
+    const r = await runLive({
+      seed: 5,
+      bars: 4000,
+      every: 90,
+      warmup: 600,
+      storeFile: storeFile(),
+      faults: { rate: 0.2, seed: 11 },
+    });
     checkRun(r);
     const audit = r.account.broker(SYMBOL).audit;
     expect(audit.faults.requote).toBeGreaterThan(3);
@@ -86,7 +107,15 @@ describe('AccountSession: a live paper account with a store', () => {
         fc.boolean(),
         async (at, modes, faulty) => {
           const crashes = at.map((a, i) => ({ at: a, mode: modes[i]! }));
-          const r = await runLive({ seed: 9, bars: 4000, every: 45, warmup: 500, storeFile: storeFile(), crashes, ...(faulty ? { faults: { rate: 0.2, seed: 4 } } : {}) });
+          const r = await runLive({
+            seed: 9,
+            bars: 4000,
+            every: 45,
+            warmup: 500,
+            storeFile: storeFile(),
+            crashes,
+            ...(faulty ? { faults: { rate: 0.2, seed: 4 } } : {}),
+          });
           try {
             expect(r.sends).toBeGreaterThan(120);
             expect(r.restarts).toBe(20);
@@ -110,13 +139,22 @@ describe('AccountSession: a live paper account with a store', () => {
     const store = openSqliteStore(file, { now: Date.now() });
     const bars = sampleBars(7, 2500);
     const last = bars[bars.length - 1]!.time + BAR_MS;
-    const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [a.instrument], broker: a.account, store, clock: () => last });
+    const session = new AccountSession({
+      config,
+      baseTimeframe: 'M1',
+      instruments: [a.instrument],
+      broker: a.account,
+      store,
+      clock: () => last,
+    });
     const report = await session.start(new Map([[SYMBOL, bars]]));
     expect(report.restored).toBe(snapBefore.positions.length);
     expect(report.adopted).toEqual([]);
     expect(report.closedWhileAway).toEqual([]);
     const snapAfter = session.engine.snapshot();
-    expect(snapAfter.positions.map((p) => [p.position.id, p.plan, p.defence])).toEqual(snapBefore.positions.map((p) => [p.position.id, p.plan, p.defence]));
+    expect(snapAfter.positions.map((p) => [p.position.id, p.plan, p.defence])).toEqual(
+      snapBefore.positions.map((p) => [p.position.id, p.plan, p.defence]),
+    );
     expect(snapAfter.hedges).toEqual(snapBefore.hedges);
     store.close();
   });
@@ -129,15 +167,32 @@ describe('AccountSession: a live paper account with a store', () => {
     const alive = new Set([111, 222]);
     const session = (pid: number, host = 'desk') => {
       const store = openSqliteStore(file, { now: 0 });
-      return { store, s: new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => 1_000_000, owner: { pid, host, alive: (p) => alive.has(p) } }) };
+      return {
+        store,
+        s: new AccountSession({
+          config,
+          baseTimeframe: 'M1',
+          instruments: [instrument],
+          broker: account,
+          store,
+          clock: () => 1_000_000,
+          owner: { pid, host, alive: (p) => alive.has(p) },
+        }),
+      };
     };
     const a = session(111);
     await a.s.start();
     expect(a.store.sessionOwner()).toEqual({ pid: 111, host: 'desk', startedAt: 1_000_000 });
     const b = session(222);
-    await expect(b.s.start()).rejects.toThrow(new StoreInUseError(`${file} is in use by another Warden session (process 111, started 1970-01-01T00:16:40.000Z); stop it first, or use another store`));
+    await expect(b.s.start()).rejects.toThrow(
+      new StoreInUseError(
+        `${file} is in use by another Warden session (process 111, started 1970-01-01T00:16:40.000Z); stop it first, or use another store`,
+      ),
+    );
     const c = session(333, 'other-box');
-    await expect(c.s.start()).rejects.toThrow(/is in use by a Warden session on desk \(process 111, started .*, last report 0 s ago\)/);
+    await expect(c.s.start()).rejects.toThrow(
+      /is in use by a Warden session on desk \(process 111, started .*, last report 0 s ago\)/,
+    );
     // Process 111 dies without closing: the next one takes over.
     alive.delete(111);
     await b.s.start();

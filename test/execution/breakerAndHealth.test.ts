@@ -29,7 +29,9 @@ describe('FeatureBreakers', () => {
     expect(b.failure('XAU', 10_000, 'feed down')).toBe(true);
     expect(b.allows('XAU', 10_000 + 299_999)).toBe(false);
     expect(b.allows('EUR', 10_000)).toBe(true); // per symbol
-    expect(b.open(20_000)).toEqual([{ symbol: 'XAU', failures: 5, openedAt: 10_000, reopensAt: 310_000, lastError: 'feed down' }]);
+    expect(b.open(20_000)).toEqual([
+      { symbol: 'XAU', failures: 5, openedAt: 10_000, reopensAt: 310_000, lastError: 'feed down' },
+    ]);
     expect(b.allows('XAU', 310_000)).toBe(true);
     expect(b.open(310_000)).toEqual([]);
     // Half-open: a failure opens it again at once.
@@ -49,12 +51,27 @@ describe('a live session with failing market data', () => {
     const account = new PaperAccount([instrument], { accountMode: 'hedging', timeframeMs: BAR_MS });
     let now = bars[1499]!.time + BAR_MS;
     const store = openSqliteStore(storeFile(), { now });
-    const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => now });
+    const session = new AccountSession({
+      config,
+      baseTimeframe: 'M1',
+      instruments: [instrument],
+      broker: account,
+      store,
+      clock: () => now,
+    });
     await session.start(new Map([[SYMBOL, bars.slice(0, 1500)]]));
     account.onBar(SYMBOL, bars[1499]!, now);
     const q = account.broker(SYMBOL).quote();
     const atr = session.engine.features(SYMBOL).atr;
-    account.broker(SYMBOL).open({ requestId: 'hand:1', side: 'buy', volume: 0.5, sl: Math.round((q.ask - 2 * atr) * 100) / 100, tp: null, comment: '', exempt: true });
+    account.broker(SYMBOL).open({
+      requestId: 'hand:1',
+      side: 'buy',
+      volume: 0.5,
+      sl: Math.round((q.ask - 2 * atr) * 100) / 100,
+      tp: null,
+      comment: '',
+      exempt: true,
+    });
 
     const step = async (bar: Bar) => {
       now = bar.time + BAR_MS;
@@ -77,7 +94,9 @@ describe('a live session with failing market data', () => {
     let h = session.health();
     expect(h.status).toBe('degraded');
     expect(h.breakers).toHaveLength(1);
-    expect(h.reasons.join('\n')).toMatch(/circuit breaker open for XAUUSDc after 5 feature failures \(bar at .* is not a bar/);
+    expect(h.reasons.join('\n')).toMatch(
+      /circuit breaker open for XAUUSDc after 5 feature failures \(bar at .* is not a bar/,
+    );
     expect(store.health()?.status).toBe('degraded');
 
     // Good bars while open: features stay at their last good values, positions are still evaluated
@@ -106,16 +125,35 @@ describe('a live session with failing market data', () => {
     const instrument = instrumentFromConfig(config, SYMBOL, true);
     const account = new PaperAccount([instrument], { accountMode: 'hedging', timeframeMs: BAR_MS });
     const store = openSqliteStore(storeFile(), { now: 0 });
-    const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => 1_000_000 });
+    const session = new AccountSession({
+      config,
+      baseTimeframe: 'M1',
+      instruments: [instrument],
+      broker: account,
+      store,
+      clock: () => 1_000_000,
+    });
     await session.start();
     for (let k = 0; k < 5; k++) session.feedFailed(SYMBOL, 'HTTP 503 from the feed');
-    expect(session.health().breakers[0]).toMatchObject({ symbol: SYMBOL, failures: 5, lastError: 'HTTP 503 from the feed' });
+    expect(session.health().breakers[0]).toMatchObject({
+      symbol: SYMBOL,
+      failures: 5,
+      lastError: 'HTTP 503 from the feed',
+    });
     store.close();
   });
 });
 
 describe('health', () => {
-  const base = { now: Date.UTC(2026, 10, 24, 12), positions: 2, hedges: 0, breakers: [], staleAfterMs: 300_000, unresolvedIntents: [], recentRejections: [] };
+  const base = {
+    now: Date.UTC(2026, 10, 24, 12),
+    positions: 2,
+    hedges: 0,
+    breakers: [],
+    staleAfterMs: 300_000,
+    unresolvedIntents: [],
+    recentRejections: [],
+  };
   const fresh = [{ symbol: 'XAUUSDc', lastBarAt: Date.UTC(2026, 10, 24, 11, 59), crypto: false }];
 
   it('healthy, idle, and degraded for each cause', () => {
@@ -123,27 +161,57 @@ describe('health', () => {
     const idle = assessHealth({ ...base, positions: 0, feeds: fresh });
     expect(idle.status).toBe('idle');
     expect(idle.reasons).toEqual(['no open position under management']);
-    const stale = assessHealth({ ...base, feeds: [{ symbol: 'XAUUSDc', lastBarAt: Date.UTC(2026, 10, 24, 11, 50), crypto: false }] });
+    const stale = assessHealth({
+      ...base,
+      feeds: [{ symbol: 'XAUUSDc', lastBarAt: Date.UTC(2026, 10, 24, 11, 50), crypto: false }],
+    });
     expect(stale.status).toBe('degraded');
     expect(stale.reasons).toEqual(['feed XAUUSDc is stale: last bar closed 600 s ago']);
-    const intent = { id: 'P1:breakeven:0', positionId: 'P1', status: 'unknown', at: base.now, code: '10012', reason: 'timeout' };
-    expect(assessHealth({ ...base, feeds: fresh, unresolvedIntents: [intent] }).reasons).toEqual(['1 intent(s) not settled with the broker: P1:breakeven:0 (unknown)']);
-    expect(assessHealth({ ...base, feeds: fresh, recentRejections: [{ ...intent, status: 'rejected', code: '10016', reason: 'invalid stops' }] }).status).toBe('degraded');
+    const intent = {
+      id: 'P1:breakeven:0',
+      positionId: 'P1',
+      status: 'unknown',
+      at: base.now,
+      code: '10012',
+      reason: 'timeout',
+    };
+    expect(assessHealth({ ...base, feeds: fresh, unresolvedIntents: [intent] }).reasons).toEqual([
+      '1 intent(s) not settled with the broker: P1:breakeven:0 (unknown)',
+    ]);
+    expect(
+      assessHealth({
+        ...base,
+        feeds: fresh,
+        recentRejections: [{ ...intent, status: 'rejected', code: '10016', reason: 'invalid stops' }],
+      }).status,
+    ).toBe('degraded');
     // Gold's feed is not stale over the weekend close; BTC's is.
     const saturday = Date.UTC(2026, 10, 28, 12);
-    const weekend = assessHealth({ ...base, now: saturday, feeds: [{ ...fresh[0]!, lastBarAt: saturday - 86_400_000 }, { symbol: 'BTCUSDc', lastBarAt: saturday - 86_400_000, crypto: true }] });
+    const weekend = assessHealth({
+      ...base,
+      now: saturday,
+      feeds: [
+        { ...fresh[0]!, lastBarAt: saturday - 86_400_000 },
+        { symbol: 'BTCUSDc', lastBarAt: saturday - 86_400_000, crypto: true },
+      ],
+    });
     expect(weekend.feeds.map((f) => f.stale)).toEqual([false, true]);
   });
 
   it('from the store: a report too old while positions are open is degraded; unsettled intents are read afresh', () => {
     const s = openSqliteStore(storeFile(), { now: 0 });
-    expect(healthFromStore(s, 1000, 120_000)).toMatchObject({ status: 'idle', reasons: ['no live session has reported to this store yet; nothing under management'] });
+    expect(healthFromStore(s, 1000, 120_000)).toMatchObject({
+      status: 'idle',
+      reasons: ['no live session has reported to this store yet; nothing under management'],
+    });
     s.saveHealth(assessHealth({ ...base, feeds: fresh }));
     expect(healthFromStore(s, base.now + 60_000, 120_000)).toMatchObject({ status: 'healthy', reportAgeMs: 60_000 });
     const late = healthFromStore(s, base.now + 600_000, 120_000);
     expect(late.status).toBe('degraded');
     // No step time in this report: the report's own time stands for it.
-    expect(late.reasons).toEqual(["the session's last step ended 600 s ago: nothing is managing the 2 open position(s)"]);
+    expect(late.reasons).toEqual([
+      "the session's last step ended 600 s ago: nothing is managing the 2 open position(s)",
+    ]);
     s.close();
   });
 });

@@ -46,7 +46,13 @@ class Rig {
   ) {
     this.store = openSqliteStore(join(dir, `s${++n}.db`), { now: bars[0]!.time });
     const clock = () => this.now;
-    this.recorder = new ClosedTradeRecorder({ store: this.store, venue: history(this.account), instruments: [this.instrument], clock, sleep: async (ms) => void this.waits.push(ms) });
+    this.recorder = new ClosedTradeRecorder({
+      store: this.store,
+      venue: history(this.account),
+      instruments: [this.instrument],
+      clock,
+      sleep: async (ms) => void this.waits.push(ms),
+    });
     this.session = new AccountSession({
       config: this.config,
       baseTimeframe: 'M1',
@@ -66,7 +72,9 @@ class Rig {
   async openAndStart(from: number, upTo: number, last: number): Promise<string> {
     for (let i = 0; i < upTo; i++) this.account.onBar(SYMBOL, this.bars[i]!, this.bars[i]!.time + BAR_MS);
     const e = profitableEntry(this.bars, from, upTo, last);
-    const a = this.account.broker(SYMBOL).open({ requestId: `hand:${from}`, side: e.side, volume: 1, sl: e.sl, tp: e.tp, comment: '', exempt: true });
+    const a = this.account
+      .broker(SYMBOL)
+      .open({ requestId: `hand:${from}`, side: e.side, volume: 1, sl: e.sl, tp: e.tp, comment: '', exempt: true });
     if (a.outcome !== 'applied') throw new Error('the paper account refused the test position');
     this.now = this.bars[upTo - 1]!.time + BAR_MS;
     await this.session.start(new Map([[SYMBOL, this.bars.slice(0, upTo)]]));
@@ -82,7 +90,15 @@ class Rig {
   /** A bar after the last one that goes far through the position's stop (a buy's down, a sell's up). */
   stopBar(after: Bar, side: 'buy' | 'sell', sl: number): Bar {
     const far = side === 'buy' ? sl - 20 : sl + 20;
-    return { time: after.time + BAR_MS, open: after.close, high: Math.max(after.close, far), low: Math.min(after.close, far), close: far, volume: 1, spread: after.spread };
+    return {
+      time: after.time + BAR_MS,
+      open: after.close,
+      high: Math.max(after.close, far),
+      low: Math.min(after.close, far),
+      close: far,
+      volume: 1,
+      spread: after.spread,
+    };
   }
 
   async stop(): Promise<void> {
@@ -93,7 +109,10 @@ class Rig {
 }
 
 /** Runs the trader's position to Warden's partial, then through its stop: the rig and the ticket. */
-async function partialThenStop(history: (account: PaperAccount) => History, before?: (rig: Rig, key: string) => Promise<void>) {
+async function partialThenStop(
+  history: (account: PaperAccount) => History,
+  before?: (rig: Rig, key: string) => Promise<void>,
+) {
   const bars = sampleBars(5, 1400);
   const rig = new Rig(bars, history);
   const ticket = await rig.openAndStart(1180, 1200, 1240);
@@ -127,7 +146,16 @@ describe('a position closed by its stop after Warden took its partial', () => {
     const plan = rig.ended[0]!.plan;
     const contract = rig.instrument.contractSize;
 
-    expect(t).toMatchObject({ key, ticket, symbol: SYMBOL, side: position.side, exitReason: 'sl', entryPrice: open!.price, openTime: open!.time, closeTime: stop!.time });
+    expect(t).toMatchObject({
+      key,
+      ticket,
+      symbol: SYMBOL,
+      side: position.side,
+      exitReason: 'sl',
+      entryPrice: open!.price,
+      openTime: open!.time,
+      closeTime: stop!.time,
+    });
     expect(t.volume).toEqual({ opened: 1, closed: 1, closedByWarden: partial!.volume });
     expect(t.exitPrice).toBeCloseTo((partial!.price * partial!.volume + stop!.price * stop!.volume) / 1, 8);
     expect(t.realizedProfit).toBeCloseTo(partial!.profit + stop!.profit, 6);
@@ -139,17 +167,44 @@ describe('a position closed by its stop after Warden took its partial', () => {
     expect(t.riskMoney).toBeCloseTo(plan.risk * 1 * contract, 6);
     expect(t.r).toBeCloseTo(t.realizedProfit! / t.riskMoney!, 8);
     expect(t.deals).toEqual([
-      { time: partial!.time, volume: partial!.volume, price: partial!.price, profit: r8(partial!.profit), by: 'warden', intentId: `${key}:partial:1`, partial: true, from: 'venue' },
-      { time: stop!.time, volume: stop!.volume, price: stop!.price, profit: r8(stop!.profit), by: 'sl', intentId: '', partial: false, from: 'venue' },
+      {
+        time: partial!.time,
+        volume: partial!.volume,
+        price: partial!.price,
+        profit: r8(partial!.profit),
+        by: 'warden',
+        intentId: `${key}:partial:1`,
+        partial: true,
+        from: 'venue',
+      },
+      {
+        time: stop!.time,
+        volume: stop!.volume,
+        price: stop!.price,
+        profit: r8(stop!.profit),
+        by: 'sl',
+        intentId: '',
+        partial: false,
+        from: 'venue',
+      },
     ]);
-    expect(t.sources).toEqual({ entry: 'venue', exit: 'venue', realized: 'venue', openTime: 'venue', closeTime: 'venue', initialSl: 'plan' });
+    expect(t.sources).toEqual({
+      entry: 'venue',
+      exit: 'venue',
+      realized: 'venue',
+      openTime: 'venue',
+      closeTime: 'venue',
+      initialSl: 'plan',
+    });
     expect(t.history).toEqual({ venue: 'paper', status: 'answered', attempts: 1, error: '' });
     expect(t.recordedAt).toBe(rig.now);
 
     // While open, the partial was already counted as realized (from the fill the venue answered with).
     expect(realizedWhileOpen).toBeCloseTo(partial!.profit, 6);
     // Warden's fill of its partial is the venue's deal price.
-    expect(rig.store.fillsOf(key)).toEqual([{ intentId: `${key}:partial:1`, price: partial!.price, at: expect.any(Number) }]);
+    expect(rig.store.fillsOf(key)).toEqual([
+      { intentId: `${key}:partial:1`, price: partial!.price, at: expect.any(Number) },
+    ]);
     await rig.stop();
   });
 
@@ -175,7 +230,10 @@ describe('a position closed by its stop after Warden took its partial', () => {
     expect(rig.store.closedTrade(key)).toBeNull();
     release();
     await rig.recorder.idle();
-    expect(rig.store.closedTrade(key)).toMatchObject({ exitReason: 'sl', history: { status: 'answered', attempts: 1 } });
+    expect(rig.store.closedTrade(key)).toMatchObject({
+      exitReason: 'sl',
+      history: { status: 'answered', attempts: 1 },
+    });
     await rig.stop();
   });
 
@@ -191,7 +249,10 @@ describe('a position closed by its stop after Warden took its partial', () => {
     const { rig, key } = await partialThenStop(flaky);
     await rig.recorder.idle();
     expect(rig.waits).toEqual([2_000, 10_000]);
-    expect(rig.store.closedTrade(key)).toMatchObject({ exitReason: 'sl', history: { venue: 'paper', status: 'answered', attempts: 3, error: '' } });
+    expect(rig.store.closedTrade(key)).toMatchObject({
+      exitReason: 'sl',
+      history: { venue: 'paper', status: 'answered', attempts: 3, error: '' },
+    });
 
     // Never answering: four tries, then Warden's own facts stand, marked failed.
     const down = (): History => ({
@@ -221,7 +282,18 @@ describe('a position closed by its stop after Warden took its partial', () => {
     expect(t.realizedProfit).toBeNull();
     expect(t.r).toBeNull();
     expect(t.partialsProfit).toBeCloseTo(partial.profit, 6);
-    expect(t.deals).toEqual([{ time: expect.any(Number), volume: partial.volume, price: partial.price, profit: expect.any(Number), by: 'warden', intentId: `${key}:partial:1`, partial: true, from: 'journal' }]);
+    expect(t.deals).toEqual([
+      {
+        time: expect.any(Number),
+        volume: partial.volume,
+        price: partial.price,
+        profit: expect.any(Number),
+        by: 'warden',
+        intentId: `${key}:partial:1`,
+        partial: true,
+        from: 'journal',
+      },
+    ]);
     expect(t.volume).toEqual({ opened: 1, closed: partial.volume, closedByWarden: partial.volume });
     expect(t.sources).toMatchObject({ entry: 'lifetime', exit: 'none', realized: 'none', closeTime: 'lifetime' });
     expect(t.closeTime).toBe(rig.ended[0]!.lifetime.endedAt);
@@ -237,12 +309,22 @@ describe('a position closed by its stop after Warden took its partial', () => {
     // As if the record had never been made: a new recorder on the store finds the lifetime and makes it.
     const db = (rig.store as unknown as { db: { prepare(sql: string): { run(...a: unknown[]): unknown } } }).db;
     db.prepare('DELETE FROM closed_trades WHERE key = ?').run(key);
-    const fresh = new ClosedTradeRecorder({ store: rig.store, venue: rig.account, instruments: [rig.instrument], clock: () => rig.now });
+    const fresh = new ClosedTradeRecorder({
+      store: rig.store,
+      venue: rig.account,
+      instruments: [rig.instrument],
+      clock: () => rig.now,
+    });
     expect(fresh.recover()).toBe(1);
     await fresh.idle();
     const again = rig.store.closedTrade(key)!;
     // Without the plan, the initial stop is the one the first stop move was decided against.
-    expect(again).toMatchObject({ exitReason: 'sl', realizedProfit: recorded.realizedProfit, exitPrice: recorded.exitPrice, deals: recorded.deals });
+    expect(again).toMatchObject({
+      exitReason: 'sl',
+      realizedProfit: recorded.realizedProfit,
+      exitPrice: recorded.exitPrice,
+      deals: recorded.deals,
+    });
     expect(again.initialSl).toBe(recorded.initialSl);
     expect(again.sources.initialSl).toBe('journal');
     expect(again.r).toBeCloseTo(recorded.r!, 8);

@@ -59,7 +59,12 @@ function intent(o: Partial<Intent> = {}): Intent {
 }
 
 function record(it: Intent, fill: (r: DecisionRecord) => void): DecisionRecord {
-  const r = startRecord(newDecisionRecord(), it.time, { positionId: it.positionId, symbol: it.symbol, side: 'buy' }, it.rule);
+  const r = startRecord(
+    newDecisionRecord(),
+    it.time,
+    { positionId: it.positionId, symbol: it.symbol, side: 'buy' },
+    it.rule,
+  );
   r.outcome = 'intent';
   r.reason = 'intent_sent';
   r.changed = true;
@@ -81,7 +86,19 @@ const breakevenRecord = (it: Intent) =>
 
 function settled(it: Intent, answer: BrokerAnswer | null, o: Partial<SettledIntent> = {}): SettledIntent {
   const outcome = answer === null ? 'rejected' : answer.outcome;
-  return { intent: it, outcome, answer, sends: 1, duplicate: false, code: answer ? String(answer.code) : null, reason: answer && answer.outcome !== 'applied' ? answer.reason : 'applied', settled: outcome === 'unknown' ? 'unknown' : outcome, how: outcome === 'unknown' ? 'unsettled' : 'answer', openedId: '', ...o };
+  return {
+    intent: it,
+    outcome,
+    answer,
+    sends: 1,
+    duplicate: false,
+    code: answer ? String(answer.code) : null,
+    reason: answer && answer.outcome !== 'applied' ? answer.reason : 'applied',
+    settled: outcome === 'unknown' ? 'unknown' : outcome,
+    how: outcome === 'unknown' ? 'unsettled' : 'answer',
+    openedId: '',
+    ...o,
+  };
 }
 
 describe('an intent line', () => {
@@ -90,9 +107,29 @@ describe('an intent line', () => {
     const it = intent();
     c.console.stored([breakevenRecord(it)], () => 0.1);
     c.console.settled(settled(it, { outcome: 'applied', code: 10009, price: 2040.1, positionId: '100003' }));
-    expect(c.human).toEqual(['10:42:00 XAUUSDc #100003 buy 0.10  breakeven: SL 2031.2 -> 2034.55 (breakeven at 0.85R (trigger 0.80R), ATR 2.5, buffer 0.75 (x0.3))  applied']);
-    expect(c.records[0]).toMatchObject({ level: 30, event: 'intent', at: AT, symbol: 'XAUUSDc', ticket: '100003', positionId: '100003#1', side: 'buy', volume: 0.1, rule: 'breakeven', kind: 'move_stop', oldSl: 2031.2, newSl: 2034.55, outcome: 'applied', how: 'answer', intent: it.id });
-    expect(c.records[0]!.why).toBe('XAUUSDc buy #100003#1 breakeven: intent (intent_sent); progress 42.5% vs trigger 0.8%, ATR 2.5, buffer 0.75 (x0.3), SL 2031.2 -> 2034.55');
+    expect(c.human).toEqual([
+      '10:42:00 XAUUSDc #100003 buy 0.10  breakeven: SL 2031.2 -> 2034.55 (breakeven at 0.85R (trigger 0.80R), ATR 2.5, buffer 0.75 (x0.3))  applied',
+    ]);
+    expect(c.records[0]).toMatchObject({
+      level: 30,
+      event: 'intent',
+      at: AT,
+      symbol: 'XAUUSDc',
+      ticket: '100003',
+      positionId: '100003#1',
+      side: 'buy',
+      volume: 0.1,
+      rule: 'breakeven',
+      kind: 'move_stop',
+      oldSl: 2031.2,
+      newSl: 2034.55,
+      outcome: 'applied',
+      how: 'answer',
+      intent: it.id,
+    });
+    expect(c.records[0]!.why).toBe(
+      'XAUUSDc buy #100003#1 breakeven: intent (intent_sent); progress 42.5% vs trigger 0.8%, ATR 2.5, buffer 0.75 (x0.3), SL 2031.2 -> 2034.55',
+    );
     expect(c.records[0]).not.toHaveProperty('refusal');
   });
 
@@ -100,14 +137,35 @@ describe('an intent line', () => {
     const c = capture();
     const it = intent();
     c.console.stored([breakevenRecord(it)], () => 0.1);
-    c.console.settled(settled(it, { outcome: 'rejected', retryable: false, code: 10016, reason: 'invalid stops: inside the stops level' }));
-    expect(c.human[0]).toMatch(/ {2}breakeven: SL 2031.2 -> 2034.55 \(.*\) {2}REJECTED: invalid stops: inside the stops level$/);
-    expect(c.records[0]).toMatchObject({ level: 40, outcome: 'rejected', refusal: 'invalid stops: inside the stops level', code: '10016' });
+    c.console.settled(
+      settled(it, {
+        outcome: 'rejected',
+        retryable: false,
+        code: 10016,
+        reason: 'invalid stops: inside the stops level',
+      }),
+    );
+    expect(c.human[0]).toMatch(
+      / {2}breakeven: SL 2031.2 -> 2034.55 \(.*\) {2}REJECTED: invalid stops: inside the stops level$/,
+    );
+    expect(c.records[0]).toMatchObject({
+      level: 40,
+      outcome: 'rejected',
+      refusal: 'invalid stops: inside the stops level',
+      code: '10016',
+    });
   });
 
   it('unknown, then settled from the venue: two lines, the second after the step', () => {
     const c = capture();
-    const it = intent({ id: '100003#1:partial:1', kind: 'close_partial', rule: 'partial', volume: 0.07, newSl: Number.NaN, reason: 'partial 70% of 0.1 lots at 41.1% progress (trigger 40%)' });
+    const it = intent({
+      id: '100003#1:partial:1',
+      kind: 'close_partial',
+      rule: 'partial',
+      volume: 0.07,
+      newSl: Number.NaN,
+      reason: 'partial 70% of 0.1 lots at 41.1% progress (trigger 40%)',
+    });
     const r = record(it, (x) => {
       x.progress = 0.411;
       x.trigger = 40;
@@ -116,7 +174,12 @@ describe('an intent line', () => {
     c.console.stored([r], () => 0.1);
     c.console.settled(settled(it, { outcome: 'unknown', code: 0, reason: 'paper: timeout' }));
     c.console.endStep();
-    c.console.settledLater(it, 'applied', 'reconciled', "reconciled after an unknown answer: the broker's positions show it took effect");
+    c.console.settledLater(
+      it,
+      'applied',
+      'reconciled',
+      "reconciled after an unknown answer: the broker's positions show it took effect",
+    );
     expect(c.human).toEqual([
       "10:42:00 XAUUSDc #100003 buy 0.10  partial: close 0.07 lots (partial 70% of 0.1 lots at 41.1% progress (trigger 40%))  OUTCOME UNKNOWN: paper: timeout; settled from the venue's positions once they can be read",
       "10:42:00 XAUUSDc #100003 buy  partial: close 0.07 lots (partial 70% of 0.1 lots at 41.1% progress (trigger 40%))  applied (settled from the venue's positions)",
@@ -126,16 +189,37 @@ describe('an intent line', () => {
 
   it('a DTMS action: labelled with its action, its why the state it acts in', () => {
     const c = capture();
-    const it = intent({ id: '100003#1:dtms:2:close_instead_of_hedge', kind: 'close', rule: 'dtms', action: 'close_instead_of_hedge', volume: 0.1, newSl: Number.NaN, reason: 'close_instead_of_hedge in HEDGED: close 0.1' });
+    const it = intent({
+      id: '100003#1:dtms:2:close_instead_of_hedge',
+      kind: 'close',
+      rule: 'dtms',
+      action: 'close_instead_of_hedge',
+      volume: 0.1,
+      newSl: Number.NaN,
+      reason: 'close_instead_of_hedge in HEDGED: close 0.1',
+    });
     const r = record(it, (x) => {
       x.dtmsState = 'HEDGED';
       x.note = 'close_instead_of_hedge in HEDGED (episode 2): close 0.1 in place of a hedge: opening positions is off';
     });
     c.console.stored([r], () => 0.1);
     c.console.settled(settled(it, { outcome: 'applied', code: 10009, price: 2029.75, positionId: '100003' }));
-    expect(c.human[0]).toBe('10:42:00 XAUUSDc #100003 buy 0.10  dtms close_instead_of_hedge: close 0.10 lots at 2029.75 (in HEDGED, episode 2; in place of a hedge: opening positions is off)  applied');
+    expect(c.human[0]).toBe(
+      '10:42:00 XAUUSDc #100003 buy 0.10  dtms close_instead_of_hedge: close 0.10 lots at 2029.75 (in HEDGED, episode 2; in place of a hedge: opening positions is off)  applied',
+    );
     // Its position's end then says Warden closed it.
-    const p: Position = { id: '100003#1', ticket: '100003', symbol: 'XAUUSDc', side: 'buy', volume: 0.1, entryPrice: 2030, sl: 2020, tp: 2050, openTime: PINNED_NOW, comment: '' };
+    const p: Position = {
+      id: '100003#1',
+      ticket: '100003',
+      symbol: 'XAUUSDc',
+      side: 'buy',
+      volume: 0.1,
+      entryPrice: 2030,
+      sl: 2020,
+      tp: 2050,
+      openTime: PINNED_NOW,
+      comment: '',
+    };
     c.console.closed(p, AT, undefined, '');
     expect(c.human[1]).toBe('10:42:00 XAUUSDc #100003 buy 0.10  closed by Warden (dtms close_instead_of_hedge)');
   });
@@ -172,7 +256,9 @@ describe('the why of a trail', () => {
       x.multiplier = 2;
       x.distance = 9;
     });
-    expect(intentWhy(r, it)).toBe('critical ok (R 1.2 vs 0.6), mtf FAIL (1), vwap no data, failures 2 -> x2, distance 9');
+    expect(intentWhy(r, it)).toBe(
+      'critical ok (R 1.2 vs 0.6), mtf FAIL (1), vwap no data, failures 2 -> x2, distance 9',
+    );
   });
 });
 
@@ -185,15 +271,30 @@ describe('a DTMS record line', () => {
     r.dtmsFrom = 'HEALTHY';
     r.dtmsState = 'WARNING_L1';
     r.score = -6.4;
-    r.note = 'deep check: score -6.4 <= -5 (4 layers against the trade); score -6.4 = structure 0, momentum -4.5; adverse confluence; actions: tighten_stop (SL -> 2031.2)';
+    r.note =
+      'deep check: score -6.4 <= -5 (4 layers against the trade); score -6.4 = structure 0, momentum -4.5; adverse confluence; actions: tighten_stop (SL -> 2031.2)';
     c.console.stored([{ ...r }], () => 0.1);
-    expect(c.human).toEqual(['10:42:00 XAUUSDc #100003 sell 0.10  DTMS HEALTHY -> WARNING_L1 (score -6.4): deep check: score -6.4 <= -5 (4 layers against the trade); adverse confluence; actions: tighten_stop (SL -> 2031.2)']);
-    expect(c.records[0]).toMatchObject({ event: 'dtms', reason: 'dtms_transition', from: 'HEALTHY', state: 'WARNING_L1', score: -6.4, note: r.note });
+    expect(c.human).toEqual([
+      '10:42:00 XAUUSDc #100003 sell 0.10  DTMS HEALTHY -> WARNING_L1 (score -6.4): deep check: score -6.4 <= -5 (4 layers against the trade); adverse confluence; actions: tighten_stop (SL -> 2031.2)',
+    ]);
+    expect(c.records[0]).toMatchObject({
+      event: 'dtms',
+      reason: 'dtms_transition',
+      from: 'HEALTHY',
+      state: 'WARNING_L1',
+      score: -6.4,
+      note: r.note,
+    });
   });
 
   it('records that are not worth a line get none', () => {
     const c = capture();
-    const r = startRecord(newDecisionRecord(), AT, { positionId: '100003#1', symbol: 'XAUUSDc', side: 'sell' }, 'trail');
+    const r = startRecord(
+      newDecisionRecord(),
+      AT,
+      { positionId: '100003#1', symbol: 'XAUUSDc', side: 'sell' },
+      'trail',
+    );
     r.outcome = 'wait';
     r.reason = 'not_tighter';
     c.console.stored([{ ...r }], () => 0.1);
@@ -202,15 +303,32 @@ describe('a DTMS record line', () => {
 });
 
 describe('positions', () => {
-  const plan = { tradeType: 'SCALP', tradeTypeReason: 'comment keyword "scalp"', breakevenPct: 25, partialPct: 40 } as ExitPlan;
-  const p: Position = { id: '100001', symbol: 'XAUUSDc', side: 'buy', volume: 0.1, entryPrice: 1852.009, sl: 1841.258, tp: 1873.509, openTime: PINNED_NOW, comment: 'scalp' };
+  const plan = {
+    tradeType: 'SCALP',
+    tradeTypeReason: 'comment keyword "scalp"',
+    breakevenPct: 25,
+    partialPct: 40,
+  } as ExitPlan;
+  const p: Position = {
+    id: '100001',
+    symbol: 'XAUUSDc',
+    side: 'buy',
+    volume: 0.1,
+    entryPrice: 1852.009,
+    sl: 1841.258,
+    tp: 1873.509,
+    openTime: PINNED_NOW,
+    comment: 'scalp',
+  };
 
-  it('adopted: one line; the demo trader\'s adoption is at debug level', () => {
+  it("adopted: one line; the demo trader's adoption is at debug level", () => {
     const c = capture();
     c.console.adopted(p, '100001#1', plan, AT, false);
     c.console.openedByDemoTrader('100002');
     c.console.adopted({ ...p, id: '100002' }, '100002#1', plan, AT, false);
-    expect(c.human).toEqual(['10:42:00 XAUUSDc #100001 buy 0.10  adopted: entry 1852.009, SL 1841.258, TP 1873.509; SCALP (comment keyword "scalp"), breakeven 25%, partial 40%']);
+    expect(c.human).toEqual([
+      '10:42:00 XAUUSDc #100001 buy 0.10  adopted: entry 1852.009, SL 1841.258, TP 1873.509; SCALP (comment keyword "scalp"), breakeven 25%, partial 40%',
+    ]);
     expect(c.records.map((r) => [r.level, r.ticket, r.demo])).toEqual([
       [30, '100001', false],
       [20, '100002', true],
@@ -219,10 +337,20 @@ describe('positions', () => {
 
   it('closed: by its stop, its target, either, or neither, as the bar it went with shows', () => {
     const f = formatsOf(XAU);
-    const bar = (low: number, high: number) => ({ time: AT - 60_000, open: 1850, high, low, close: 1850, volume: 1, spread: 0.5 });
+    const bar = (low: number, high: number) => ({
+      time: AT - 60_000,
+      open: 1850,
+      high,
+      low,
+      close: 1850,
+      volume: 1,
+      spread: 0.5,
+    });
     expect(closedHow(p, bar(1841, 1855), '', f)).toBe('closed at the venue: SL 1841.258 reached');
     expect(closedHow(p, bar(1845, 1874), '', f)).toBe('closed at the venue: TP 1873.509 reached');
-    expect(closedHow(p, bar(1840, 1874), '', f)).toBe('closed at the venue: SL 1841.258 or TP 1873.509 (the last bar reached both)');
+    expect(closedHow(p, bar(1840, 1874), '', f)).toBe(
+      'closed at the venue: SL 1841.258 or TP 1873.509 (the last bar reached both)',
+    );
     expect(closedHow(p, bar(1845, 1855), '', f)).toBe('closed at the venue');
     expect(closedHow(p, undefined, '', f)).toBe('closed at the venue');
     // A sell's stop is reached by the ask: the bar's high plus its spread.
@@ -235,10 +363,20 @@ describe('the human console', () => {
   it('prints a console record as its market time and message; any other record as before', () => {
     const out: string[] = [];
     const d = prettyDestination((l) => void out.push(l));
-    d.write(`${JSON.stringify({ level: 30, time: PINNED_NOW, name: 'warden', event: 'intent', at: AT, symbol: 'XAUUSDc', msg: 'XAUUSDc #1 buy 0.10  trail: SL 1 -> 2  applied' })}\n`);
-    d.write(`${JSON.stringify({ level: 30, time: PINNED_NOW, name: 'warden', event: 'intent', at: null, msg: 'no market time' })}\n`);
-    d.write(`${JSON.stringify({ level: 30, time: PINNED_NOW, name: 'warden', restored: 0, msg: 'session started' })}\n`);
-    expect(out).toEqual(['10:42:00 XAUUSDc #1 buy 0.10  trail: SL 1 -> 2  applied\n', '10:00:00 no market time\n', '10:00:00.000 INFO  [warden] session started restored=0\n']);
+    d.write(
+      `${JSON.stringify({ level: 30, time: PINNED_NOW, name: 'warden', event: 'intent', at: AT, symbol: 'XAUUSDc', msg: 'XAUUSDc #1 buy 0.10  trail: SL 1 -> 2  applied' })}\n`,
+    );
+    d.write(
+      `${JSON.stringify({ level: 30, time: PINNED_NOW, name: 'warden', event: 'intent', at: null, msg: 'no market time' })}\n`,
+    );
+    d.write(
+      `${JSON.stringify({ level: 30, time: PINNED_NOW, name: 'warden', restored: 0, msg: 'session started' })}\n`,
+    );
+    expect(out).toEqual([
+      '10:42:00 XAUUSDc #1 buy 0.10  trail: SL 1 -> 2  applied\n',
+      '10:00:00 no market time\n',
+      '10:00:00.000 INFO  [warden] session started restored=0\n',
+    ]);
   });
 
   it('lots to the lot step', () => {
@@ -250,12 +388,21 @@ describe('the human console', () => {
 
   it('gives a manual change one line: what changed, from what to what, and its source', () => {
     const c = capture();
-    const r = startRecord(newDecisionRecord(), AT, { positionId: '100003#1', symbol: 'XAUUSDc', side: 'buy' }, 'manual');
+    const r = startRecord(
+      newDecisionRecord(),
+      AT,
+      { positionId: '100003#1', symbol: 'XAUUSDc', side: 'buy' },
+      'manual',
+    );
     r.outcome = 'info';
     r.reason = 'manual_change';
     r.note = 'intelligent exits: on -> off; source: page';
     c.console.stored([r], () => 0.1);
     expect(c.human).toEqual(['10:42:00 XAUUSDc #100003 buy 0.10  by hand: intelligent exits: on -> off; source: page']);
-    expect(c.records.at(-1)).toMatchObject({ event: 'manual', ticket: '100003', note: 'intelligent exits: on -> off; source: page' });
+    expect(c.records.at(-1)).toMatchObject({
+      event: 'manual',
+      ticket: '100003',
+      note: 'intelligent exits: on -> off; source: page',
+    });
   });
 });

@@ -42,7 +42,10 @@ class SideKeyedVenue implements OrderGateway {
   constructor(readonly inner: PaperAccount) {}
 
   private ticketOf(id: string): string | undefined {
-    return this.inner.broker(SYMBOL).positions().find((p) => idOf(p) === id)?.id;
+    return this.inner
+      .broker(SYMBOL)
+      .positions()
+      .find((p) => idOf(p) === id)?.id;
   }
 
   positions(): Promise<Position[]> {
@@ -52,14 +55,27 @@ class SideKeyedVenue implements OrderGateway {
   send(intent: Intent): Promise<BrokerAnswer> {
     if (intent.kind === 'open') return this.inner.send(intent);
     const ticket = this.ticketOf(intent.targetId || intent.positionId);
-    if (ticket === undefined) return Promise.resolve({ outcome: 'rejected', retryable: false, code: RETCODE.POSITION_CLOSED, reason: `no position ${intent.targetId}` });
-    return this.inner.send({ ...intent, targetId: ticket }).then((a) => (a.outcome === 'applied' ? { ...a, positionId: intent.targetId || intent.positionId } : a));
+    if (ticket === undefined)
+      return Promise.resolve({
+        outcome: 'rejected',
+        retryable: false,
+        code: RETCODE.POSITION_CLOSED,
+        reason: `no position ${intent.targetId}`,
+      });
+    return this.inner
+      .send({ ...intent, targetId: ticket })
+      .then((a) => (a.outcome === 'applied' ? { ...a, positionId: intent.targetId || intent.positionId } : a));
   }
 }
 
 const idOf = (p: { symbol: string; side: Side }): string => `${p.symbol}:${p.side === 'buy' ? 'long' : 'short'}`;
 
-type Op = { kind: 'bars'; count: number } | { kind: 'open'; side: Side } | { kind: 'close' } | { kind: 'reopen' } | { kind: 'restart' };
+type Op =
+  | { kind: 'bars'; count: number }
+  | { kind: 'open'; side: Side }
+  | { kind: 'close' }
+  | { kind: 'reopen' }
+  | { kind: 'restart' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 1, max: 25 }).map((count) => ({ kind: 'bars' as const, count })) },
@@ -82,7 +98,14 @@ interface Run {
  * the venue applied to THAT position (its own ticket underneath), by requests of THAT lifetime. A
  * lifetime that took an earlier position's steps for its own would fail here. Fails with what it saw.
  */
-async function checkFlags(session: AccountSession, store: WardenStore, broker: PaperBroker, venue: OrderGateway, targets: Map<string, string>, where: string): Promise<void> {
+async function checkFlags(
+  session: AccountSession,
+  store: WardenStore,
+  broker: PaperBroker,
+  venue: OrderGateway,
+  targets: Map<string, string>,
+  where: string,
+): Promise<void> {
   const snap = broker.snapshot();
   expect(broker.audit.duplicateIds, `${where}: a request id applied twice`).toBe(0);
   expect(broker.audit.loosened, `${where}: a stop loosened`).toBe(0);
@@ -100,26 +123,55 @@ async function checkFlags(session: AccountSession, store: WardenStore, broker: P
     if (!seen.has(plan.ticket)) continue; // gone since the step (its stop or target): the next step ends it
     const ticket = venue instanceof SideKeyedVenue ? underneath.get(plan.ticket)! : plan.ticket;
     const mine = [...appliedOn].filter(([id, t]) => id.startsWith(`${key}:`) && t === ticket).map(([id]) => id);
-    const closed = snap.deals.filter((d) => d.reason === 'partial' && d.positionId === ticket && d.requestId.startsWith(`${key}:`)).reduce((v, d) => v + d.volume, 0);
+    const closed = snap.deals
+      .filter((d) => d.reason === 'partial' && d.positionId === ticket && d.requestId.startsWith(`${key}:`))
+      .reduce((v, d) => v + d.volume, 0);
     const at = `${where}: ${key} (venue ticket ${ticket})`;
-    if (plan.partialState === PARTIAL_DONE) expect(mine.some((id) => id.startsWith(`${key}:partial:`)), `${at}: partial shown done, none applied to this position`).toBe(true);
-    expect(plan.closedVolume, `${at}: closed volume Warden counts vs what the venue closed of this position`).toBeCloseTo(closed, 9);
-    if (plan.breakevenState === BREAKEVEN_DONE && plan.breakevenReason === 'confirmed') expect(mine.some((id) => id.startsWith(`${key}:breakeven:`)), `${at}: breakeven confirmed, none applied to this position`).toBe(true);
-    expect(plan.trailMoves, `${at}: trail moves vs trailing stop moves applied to this position`).toBe(mine.filter((id) => id.startsWith(`${key}:trail:`)).length);
+    if (plan.partialState === PARTIAL_DONE)
+      expect(
+        mine.some((id) => id.startsWith(`${key}:partial:`)),
+        `${at}: partial shown done, none applied to this position`,
+      ).toBe(true);
+    expect(
+      plan.closedVolume,
+      `${at}: closed volume Warden counts vs what the venue closed of this position`,
+    ).toBeCloseTo(closed, 9);
+    if (plan.breakevenState === BREAKEVEN_DONE && plan.breakevenReason === 'confirmed')
+      expect(
+        mine.some((id) => id.startsWith(`${key}:breakeven:`)),
+        `${at}: breakeven confirmed, none applied to this position`,
+      ).toBe(true);
+    expect(plan.trailMoves, `${at}: trail moves vs trailing stop moves applied to this position`).toBe(
+      mine.filter((id) => id.startsWith(`${key}:trail:`)).length,
+    );
   }
   const applied = new Set(snap.appliedIds);
   for (const j of store.intentsSince(0)) {
-    expect(j.intent.id.startsWith(`${j.intent.positionId}:`), `${where}: intent ${j.intent.id} is not its lifetime's`).toBe(true);
-    if (j.status === 'applied' && j.intent.rule === 'dtms') expect(applied.has(j.intent.id), `${where}: DTMS ${j.intent.id} journaled applied, not applied at the venue`).toBe(true);
+    expect(
+      j.intent.id.startsWith(`${j.intent.positionId}:`),
+      `${where}: intent ${j.intent.id} is not its lifetime's`,
+    ).toBe(true);
+    if (j.status === 'applied' && j.intent.rule === 'dtms')
+      expect(
+        applied.has(j.intent.id),
+        `${where}: DTMS ${j.intent.id} journaled applied, not applied at the venue`,
+      ).toBe(true);
   }
 }
 
 async function play(r: Run): Promise<void> {
   const config = liveConfig();
   const instrument: Instrument = instrumentFromConfig(config, SYMBOL, !r.sideKeyed);
-  const bars: Bar[] = sampleBars(r.marketSeed, 1200 + r.ops.reduce((k, o) => k + (o.kind === 'bars' ? o.count : 0), 0) + 2);
+  const bars: Bar[] = sampleBars(
+    r.marketSeed,
+    1200 + r.ops.reduce((k, o) => k + (o.kind === 'bars' ? o.count : 0), 0) + 2,
+  );
   const faults = r.faultRate > 0 ? { rate: r.faultRate, seed: r.faultSeed } : undefined;
-  const account = new PaperAccount([instrument], { accountMode: r.sideKeyed ? 'netting' : 'hedging', timeframeMs: BAR_MS, ...(faults ? { faults } : {}) });
+  const account = new PaperAccount([instrument], {
+    accountMode: r.sideKeyed ? 'netting' : 'hedging',
+    timeframeMs: BAR_MS,
+    ...(faults ? { faults } : {}),
+  });
   // Which position (ticket underneath) each request went to, as the venue received it.
   const targets = new Map<string, string>();
   const send = account.send.bind(account);
@@ -135,7 +187,15 @@ async function play(r: Run): Promise<void> {
   for (let i = 0; i < next; i++) account.onBar(SYMBOL, bars[i]!, bars[i]!.time + BAR_MS);
   let store = openSqliteStore(file, { now });
   const boot = async (): Promise<AccountSession> => {
-    const s = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: venue, store, clock: () => now, sleep: async () => {} });
+    const s = new AccountSession({
+      config,
+      baseTimeframe: 'M1',
+      instruments: [instrument],
+      broker: venue,
+      store,
+      clock: () => now,
+      sleep: async () => {},
+    });
     await s.start(new Map([[SYMBOL, bars.slice(0, next)]]));
     return s;
   };
@@ -148,8 +208,12 @@ async function play(r: Run): Promise<void> {
     const d = atr > 0 ? 1.5 * atr : entry * 0.003;
     const s = side === 'buy' ? 1 : -1;
     const sl = roundStop(side, entry - s * d, instrument.tickSize);
-    const tp = side === 'buy' ? floorToStep(entry + 2 * d, instrument.tickSize) : ceilToStep(entry - 2 * d, instrument.tickSize);
-    return broker.open({ requestId: `hand:${++opened}`, side, volume: 1, sl, tp, comment: '', exempt: true }).outcome === 'applied';
+    const tp =
+      side === 'buy' ? floorToStep(entry + 2 * d, instrument.tickSize) : ceilToStep(entry - 2 * d, instrument.tickSize);
+    return (
+      broker.open({ requestId: `hand:${++opened}`, side, volume: 1, sl, tp, comment: '', exempt: true }).outcome ===
+      'applied'
+    );
   };
   let k = 0;
   for (const op of r.ops) {

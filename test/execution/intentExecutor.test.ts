@@ -40,7 +40,12 @@ const intent = (id: string, positionId = 'P1'): Intent => ({
 
 const APPLIED: BrokerAnswer = { outcome: 'applied', code: RETCODE.DONE, price: 2410, positionId: 'P1' };
 const REQUOTE: BrokerAnswer = { outcome: 'rejected', retryable: true, code: RETCODE.REQUOTE, reason: 'requote' };
-const INVALID_STOPS: BrokerAnswer = { outcome: 'rejected', retryable: false, code: RETCODE.INVALID_STOPS, reason: 'invalid stops' };
+const INVALID_STOPS: BrokerAnswer = {
+  outcome: 'rejected',
+  retryable: false,
+  code: RETCODE.INVALID_STOPS,
+  reason: 'invalid stops',
+};
 const TIMEOUT: BrokerAnswer = { outcome: 'unknown', code: RETCODE.TIMEOUT, reason: 'timeout' };
 
 /** Answers from a script; records what the journal said about each request when it arrived. */
@@ -62,7 +67,11 @@ class ScriptedBroker implements OrderGateway {
 }
 
 function executor(s: WardenStore, broker: OrderGateway, waits: number[] = []) {
-  return new IntentExecutor(broker, s, { retry: DEFAULT_RETRY, clock: () => 5_000, sleep: async (ms) => void waits.push(ms) });
+  return new IntentExecutor(broker, s, {
+    retry: DEFAULT_RETRY,
+    clock: () => 5_000,
+    sleep: async (ms) => void waits.push(ms),
+  });
 }
 
 describe('IntentExecutor', () => {
@@ -140,38 +149,47 @@ describe('IntentExecutor', () => {
 
   it('one request in flight per position; positions run side by side (property over arrival orders)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.constantFrom('P1', 'P2', 'P3'), { minLength: 2, maxLength: 12 }), fc.array(fc.nat(3), { minLength: 12, maxLength: 12 }), async (owners, delays) => {
-        const s = store();
-        let inFlight = new Map<string, number>();
-        let maxTogether = 0;
-        let overlapSame = 0;
-        const broker: OrderGateway = {
-          name: 'slow',
-          positions: () => Promise.resolve([]),
-          send: async (it) => {
-            const k = (inFlight.get(it.positionId) ?? 0) + 1;
-            if (k > 1) overlapSame++;
-            inFlight.set(it.positionId, k);
-            maxTogether = Math.max(maxTogether, [...inFlight.values()].reduce((a, b) => a + b, 0));
-            for (let i = 0; i < (delays[Number(it.id.slice(1))] ?? 0) + 1; i++) await Promise.resolve();
-            inFlight.set(it.positionId, inFlight.get(it.positionId)! - 1);
-            return { ...APPLIED, positionId: it.positionId };
-          },
-        };
-        const x = executor(s, broker);
-        const order: string[] = [];
-        const results = await Promise.all(owners.map((p, i) => x.execute(intent(`i${i}`, p)).then((r) => (order.push(r.intent.id), r))));
-        expect(overlapSame).toBe(0);
-        expect(results.every((r) => r.outcome === 'applied')).toBe(true);
-        // Per position, answers come back in the order the intents were handed over.
-        for (const p of new Set(owners)) {
-          const mine = owners.map((o, i) => (o === p ? `i${i}` : '')).filter((id) => id !== '');
-          expect(order.filter((id) => mine.includes(id))).toEqual(mine);
-        }
-        if (new Set(owners).size > 1) expect(maxTogether).toBeGreaterThanOrEqual(1);
-        inFlight = new Map();
-        s.close();
-      }),
+      fc.asyncProperty(
+        fc.array(fc.constantFrom('P1', 'P2', 'P3'), { minLength: 2, maxLength: 12 }),
+        fc.array(fc.nat(3), { minLength: 12, maxLength: 12 }),
+        async (owners, delays) => {
+          const s = store();
+          let inFlight = new Map<string, number>();
+          let maxTogether = 0;
+          let overlapSame = 0;
+          const broker: OrderGateway = {
+            name: 'slow',
+            positions: () => Promise.resolve([]),
+            send: async (it) => {
+              const k = (inFlight.get(it.positionId) ?? 0) + 1;
+              if (k > 1) overlapSame++;
+              inFlight.set(it.positionId, k);
+              maxTogether = Math.max(
+                maxTogether,
+                [...inFlight.values()].reduce((a, b) => a + b, 0),
+              );
+              for (let i = 0; i < (delays[Number(it.id.slice(1))] ?? 0) + 1; i++) await Promise.resolve();
+              inFlight.set(it.positionId, inFlight.get(it.positionId)! - 1);
+              return { ...APPLIED, positionId: it.positionId };
+            },
+          };
+          const x = executor(s, broker);
+          const order: string[] = [];
+          const results = await Promise.all(
+            owners.map((p, i) => x.execute(intent(`i${i}`, p)).then((r) => (order.push(r.intent.id), r))),
+          );
+          expect(overlapSame).toBe(0);
+          expect(results.every((r) => r.outcome === 'applied')).toBe(true);
+          // Per position, answers come back in the order the intents were handed over.
+          for (const p of new Set(owners)) {
+            const mine = owners.map((o, i) => (o === p ? `i${i}` : '')).filter((id) => id !== '');
+            expect(order.filter((id) => mine.includes(id))).toEqual(mine);
+          }
+          if (new Set(owners).size > 1) expect(maxTogether).toBeGreaterThanOrEqual(1);
+          inFlight = new Map();
+          s.close();
+        },
+      ),
       { numRuns: 40, seed: 5 },
     );
   });
@@ -183,7 +201,12 @@ describe('retry policy and MT5 return codes', () => {
     expect(retryDelay(DEFAULT_RETRY, REQUOTE, 2)).toBe(1000);
     expect(retryDelay(DEFAULT_RETRY, REQUOTE, 3)).toBeNull();
     expect(retryDelay({ ...DEFAULT_RETRY, maxSends: 10 }, REQUOTE, 9)).toBe(10_000);
-    const limited: BrokerAnswer = { outcome: 'rejected', retryable: true, code: RETCODE.TOO_MANY_REQUESTS, reason: '429' };
+    const limited: BrokerAnswer = {
+      outcome: 'rejected',
+      retryable: true,
+      code: RETCODE.TOO_MANY_REQUESTS,
+      reason: '429',
+    };
     expect(retryDelay(DEFAULT_RETRY, limited, 1)).toBe(2_000);
     expect(retryDelay(DEFAULT_RETRY, { ...limited, retryAfterMs: 7_500 }, 1)).toBe(7_500);
     expect(retryDelay(DEFAULT_RETRY, { ...limited, retryAfterMs: 90_000 }, 1)).toBe(10_000);
@@ -195,7 +218,8 @@ describe('retry policy and MT5 return codes', () => {
   it('classifies MT5 retcodes: retry, reconcile first, never resend, done', () => {
     for (const c of [10004, 10020, 10021, 10024]) expect(classifyRetcode(c)).toBe('retry');
     for (const c of [10012, 10031, 10011]) expect(classifyRetcode(c)).toBe('unknown');
-    for (const c of [10013, 10014, 10015, 10016, 10017, 10018, 10019, 10026, 10027, 10029, 10030, 10006]) expect(classifyRetcode(c)).toBe('refused');
+    for (const c of [10013, 10014, 10015, 10016, 10017, 10018, 10019, 10026, 10027, 10029, 10030, 10006])
+      expect(classifyRetcode(c)).toBe('refused');
     for (const c of [10009, 10010, 10025, 10008]) expect(classifyRetcode(c)).toBe('applied');
   });
 });

@@ -25,8 +25,31 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const file = (): string => join(dir, `l${++n}.db`);
 
-const pos = (o: Partial<Position> = {}): Position => ({ id: '7', symbol: SYMBOL, side: 'buy', volume: 1, entryPrice: 2000, sl: 1990, tp: 2030, openTime: 1_000, comment: '', ...o });
-const life = (o: Partial<StoredLifetime> = {}): StoredLifetime => ({ key: '7#1', ticket: '7', n: 1, symbol: SYMBOL, side: 'buy', openTime: 1_000, entryPrice: 2000, startedAt: 1_000, endedAt: null, endReason: '', ...o });
+const pos = (o: Partial<Position> = {}): Position => ({
+  id: '7',
+  symbol: SYMBOL,
+  side: 'buy',
+  volume: 1,
+  entryPrice: 2000,
+  sl: 1990,
+  tp: 2030,
+  openTime: 1_000,
+  comment: '',
+  ...o,
+});
+const life = (o: Partial<StoredLifetime> = {}): StoredLifetime => ({
+  key: '7#1',
+  ticket: '7',
+  n: 1,
+  symbol: SYMBOL,
+  side: 'buy',
+  openTime: 1_000,
+  entryPrice: 2000,
+  startedAt: 1_000,
+  endedAt: null,
+  endReason: '',
+  ...o,
+});
 
 describe('lifetime keys', () => {
   it('name the ticket and its lifetime; a bare ticket (an older store) is its own', () => {
@@ -81,7 +104,15 @@ class Rig {
   async start(upTo: number): Promise<Awaited<ReturnType<AccountSession['start']>>> {
     this.now = this.bars[upTo - 1]!.time + BAR_MS;
     this.store = openSqliteStore(this.storeFile, { now: this.now });
-    this.session = new AccountSession({ config: this.config, baseTimeframe: 'M1', instruments: [this.instrument], broker: this.account, store: this.store, clock: () => this.now, sleep: async () => {} });
+    this.session = new AccountSession({
+      config: this.config,
+      baseTimeframe: 'M1',
+      instruments: [this.instrument],
+      broker: this.account,
+      store: this.store,
+      clock: () => this.now,
+      sleep: async () => {},
+    });
     return this.session.start(new Map([[SYMBOL, this.bars.slice(0, upTo)]]));
   }
 
@@ -100,7 +131,9 @@ class Rig {
   /** The trader opens a position at bar i's close, far toward its target by bar `last` (see profitableEntry). */
   openProfitable(from: number, upTo: number, last: number): string {
     const e = profitableEntry(this.bars, from, upTo, last);
-    const a = this.account.broker(SYMBOL).open({ requestId: `hand:${from}`, side: e.side, volume: 1, sl: e.sl, tp: e.tp, comment: '', exempt: true });
+    const a = this.account
+      .broker(SYMBOL)
+      .open({ requestId: `hand:${from}`, side: e.side, volume: 1, sl: e.sl, tp: e.tp, comment: '', exempt: true });
     if (a.outcome !== 'applied') throw new Error('the paper account refused the test position');
     return a.positionId;
   }
@@ -144,7 +177,10 @@ describe('a new paper account on the same store: its tickets start again at 1000
       expect(plan.closedVolume).toBeGreaterThan(0);
       expect(atVenue.volume).toBeCloseTo(plan.initialVolume - plan.closedVolume, 9);
     }
-    const reasons = rig.store.decisionsFor('100001#2').filter((r) => r.rule === 'lifetime').map((r) => r.reason);
+    const reasons = rig.store
+      .decisionsFor('100001#2')
+      .filter((r) => r.rule === 'lifetime')
+      .map((r) => r.reason);
     expect(reasons).toEqual(['lifetime_started', 'ticket_reused']);
     expect(rig.store.decisionsOf(['100001#1', '100001#2']).some((r) => r.reason === 'journal_conflict')).toBe(false);
     // The ticket's two lifetimes, each with its own history.
@@ -167,7 +203,27 @@ describe('a store older than lifetimes (schema 5)', () => {
     for (let i = 1200; i < 1216; i++) rig.account.onBar(SYMBOL, bars[i]!, bars[i]!.time + BAR_MS);
     // The old store: an earlier position on this ticket had its partial applied (the old id form).
     const old = openSqliteStore(rig.storeFile, { now: 0, migrations: MIGRATIONS.slice(0, 5) });
-    old.recordIntent({ id: `${ticket}:partial:1`, positionId: ticket, symbol: SYMBOL, kind: 'close_partial', rule: 'partial', episode: 1, newSl: Number.NaN, oldSl: null, volume: 0.7, time: 0, price: 1, reason: 'an earlier run', targetId: ticket, side: 'buy', comment: '', action: '' }, 0);
+    old.recordIntent(
+      {
+        id: `${ticket}:partial:1`,
+        positionId: ticket,
+        symbol: SYMBOL,
+        kind: 'close_partial',
+        rule: 'partial',
+        episode: 1,
+        newSl: Number.NaN,
+        oldSl: null,
+        volume: 0.7,
+        time: 0,
+        price: 1,
+        reason: 'an earlier run',
+        targetId: ticket,
+        side: 'buy',
+        comment: '',
+        action: '',
+      },
+      0,
+    );
     old.markIntent(`${ticket}:partial:1`, 'applied', '10009', 'applied', 0);
     old.close();
     const started = await rig.start(1216);
@@ -195,7 +251,27 @@ describe('a journal row of another decision under the same id', () => {
     await rig.start(1216);
     const key = rig.session.managedKey(ticket)!;
     // A fault: the id the engine is about to use for its partial is in the journal already.
-    rig.store.recordIntent({ id: `${key}:partial:1`, positionId: 'elsewhere', symbol: SYMBOL, kind: 'close_partial', rule: 'partial', episode: 1, newSl: Number.NaN, oldSl: null, volume: 0.1, time: 0, price: 1, reason: 'not this decision', targetId: 'elsewhere', side: 'buy', comment: '', action: '' }, 0);
+    rig.store.recordIntent(
+      {
+        id: `${key}:partial:1`,
+        positionId: 'elsewhere',
+        symbol: SYMBOL,
+        kind: 'close_partial',
+        rule: 'partial',
+        episode: 1,
+        newSl: Number.NaN,
+        oldSl: null,
+        volume: 0.1,
+        time: 0,
+        price: 1,
+        reason: 'not this decision',
+        targetId: 'elsewhere',
+        side: 'buy',
+        comment: '',
+        action: '',
+      },
+      0,
+    );
     rig.store.markIntent(`${key}:partial:1`, 'applied', '10009', 'applied', 0);
     for (let i = 1216; i < 1240; i++) await rig.step(i);
     const conflict = rig.store.decisionsFor(key).find((r) => r.reason === 'journal_conflict');
@@ -241,12 +317,28 @@ describe('Binance: a position closed and opened again on the same symbol and sid
   it('is a new lifetime (XAU/USDT:USDT:long#2) with a fresh plan: nothing of the first one answers for it', async () => {
     const bars = sampleBars(5, 1400);
     const fake = new FakeBinanceUsdm();
-    const broker = new CcxtBroker({ exchangeId: 'binanceusdm', apiKey: 'k-0123456789', secret: 's-0123456789', fetchImplementation: fake.fetch, enableRateLimit: false, timeoutMs: 2_000, clock: () => fake.now });
+    const broker = new CcxtBroker({
+      exchangeId: 'binanceusdm',
+      apiKey: 'k-0123456789',
+      secret: 's-0123456789',
+      fetchImplementation: fake.fetch,
+      enableRateLimit: false,
+      timeoutMs: 2_000,
+      clock: () => fake.now,
+    });
     const config = liveConfig();
     const instrument = await broker.instrument(XAU);
     const store = openSqliteStore(file(), { now: 0 });
     let now = bars[1199]!.time + BAR_MS;
-    const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker, store, clock: () => now, sleep: async () => {} });
+    const session = new AccountSession({
+      config,
+      baseTimeframe: 'M1',
+      instruments: [instrument],
+      broker,
+      store,
+      clock: () => now,
+      sleep: async () => {},
+    });
     const closeAt = (i: number): void => {
       fake.feedBars(bars.slice(0, i + 1), bars[i]!.time + BAR_MS + 1_000);
       fake.bid = bars[i]!.close;
@@ -274,7 +366,10 @@ describe('Binance: a position closed and opened again on the same symbol and sid
     const plan = session.engine.plan(`${id}#2`)!;
     expect(plan).toMatchObject({ ticket: id, initialVolume: 1, closedVolume: 0, partialState: 0 });
     expect(store.lifetimesOf(id).map((l) => l.key)).toEqual([`${id}#1`, `${id}#2`]);
-    const reasons = store.decisionsFor(`${id}#2`).filter((r) => r.rule === 'lifetime').map((r) => r.reason);
+    const reasons = store
+      .decisionsFor(`${id}#2`)
+      .filter((r) => r.rule === 'lifetime')
+      .map((r) => r.reason);
     expect(reasons).toEqual(['lifetime_started', 'ticket_reused', 'open_time_unknown']);
     // No intent of lifetime #1 answers for #2.
     expect(store.intentsFor(`${id}#2`).every((x) => x.intent.id.startsWith(`${id}#2:`))).toBe(true);

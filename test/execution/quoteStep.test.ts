@@ -21,7 +21,12 @@ let n = 0;
 const closeOf = (b: Bar) => b.time + BAR_MS;
 
 /** Counts the store's writes (rows) and the JSON size of what they carry. */
-function countingStore(store: WardenStore): { store: WardenStore; writes: Map<string, number>; bytes: () => number; reset: () => void } {
+function countingStore(store: WardenStore): {
+  store: WardenStore;
+  writes: Map<string, number>;
+  bytes: () => number;
+  reset: () => void;
+} {
   const writes = new Map<string, number>();
   let bytes = 0;
   const proxy = new Proxy(store, {
@@ -39,7 +44,15 @@ function countingStore(store: WardenStore): { store: WardenStore; writes: Map<st
       };
     },
   });
-  return { store: proxy, writes, bytes: () => bytes, reset: () => { writes.clear(); bytes = 0; } };
+  return {
+    store: proxy,
+    writes,
+    bytes: () => bytes,
+    reset: () => {
+      writes.clear();
+      bytes = 0;
+    },
+  };
 }
 
 /** A session on the fake MetaApi account: history up to bar 1200, a trader's position with breakeven and the partial due. */
@@ -58,7 +71,15 @@ async function setUp(configExtra: Record<string, unknown> = {}) {
   const broker = new MetaApiBroker({ accountId: 'test', gateway: fake, symbols: [XAU], clock: () => fake.now });
   const config = liveConfig(configExtra);
   const counted = countingStore(openSqliteStore(join(dir, `q${++n}.db`), { now: fake.now }));
-  const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [await broker.instrument(XAU)], broker, store: counted.store, clock: () => fake.now, sleep: async () => {} });
+  const session = new AccountSession({
+    config,
+    baseTimeframe: 'M1',
+    instruments: [await broker.instrument(XAU)],
+    broker,
+    store: counted.store,
+    clock: () => fake.now,
+    sleep: async () => {},
+  });
   await session.start(new Map([[XAU, bars.slice(0, 1200)]]));
   return { bars, best, fake, broker, session, ticket, counted, store: counted.store };
 }
@@ -72,7 +93,9 @@ describe('AccountSession.onQuote', () => {
     const q0 = await s.broker.quote(XAU);
     const first = await s.session.onQuote(XAU, q0);
     expect(first).toMatchObject({ skipped: '', featuresHeld: false });
-    expect(first.intents.map((r) => `${r.intent.kind}:${r.intent.rule}:${r.settled}`)).toEqual(['close_partial:partial:applied']);
+    expect(first.intents.map((r) => `${r.intent.kind}:${r.intent.rule}:${r.settled}`)).toEqual([
+      'close_partial:partial:applied',
+    ]);
     const trails: number[] = [];
     // Every 5 s the bid rises (for a buy) by 0.8, within the bar after the last one closed.
     for (let k = 1; k <= 10; k++) {
@@ -89,7 +112,8 @@ describe('AccountSession.onQuote', () => {
     }
     expect(s.fake.now - closeOf(s.bars[1199]!)).toBeLessThan(BAR_MS);
     expect(trails.length).toBeGreaterThan(3);
-    for (let k = 1; k < trails.length; k++) expect(s.best.side === 'buy' ? trails[k]! > trails[k - 1]! : trails[k]! < trails[k - 1]!).toBe(true);
+    for (let k = 1; k < trails.length; k++)
+      expect(s.best.side === 'buy' ? trails[k]! > trails[k - 1]! : trails[k]! < trails[k - 1]!).toBe(true);
     // The journal holds each intent applied, and the venue the last stop.
     const journal = s.store.intentsSince(0);
     expect(journal.map((j) => j.status)).toEqual(journal.map(() => 'applied'));
@@ -197,6 +221,8 @@ describe('AccountSession.onQuote', () => {
     await Promise.all([a, b]);
     expect(order).toEqual(['bar', 'quote']);
     // The quote came after the bar's close, so it was taken; one before it would not have been.
-    expect((await s.session.onQuote(XAU, { ...q, time: closeOf(s.bars[1200]!) - 500 })).skipped).toMatch(/older than the last bar/);
+    expect((await s.session.onQuote(XAU, { ...q, time: closeOf(s.bars[1200]!) - 500 })).skipped).toMatch(
+      /older than the last bar/,
+    );
   });
 });

@@ -6,8 +6,27 @@ import type { Bar, Intent, Position } from '../../src/domain/types.ts';
 import { ShadowBook, shadowTotals } from '../../src/execution/shadowBook.ts';
 
 const T0 = Date.parse('2026-03-11T10:00:00Z');
-const pos = (over: Partial<Position> = {}): Position => ({ id: '7', symbol: 'XAUUSD', side: 'buy', volume: 1, entryPrice: 2000, sl: 1990, tp: 2020, openTime: T0, comment: '', ...over });
-const bar = (time: number, o: number, h: number, l: number, c: number): Bar => ({ time, open: o, high: h, low: l, close: c, volume: 0, spread: 0.2 });
+const pos = (over: Partial<Position> = {}): Position => ({
+  id: '7',
+  symbol: 'XAUUSD',
+  side: 'buy',
+  volume: 1,
+  entryPrice: 2000,
+  sl: 1990,
+  tp: 2020,
+  openTime: T0,
+  comment: '',
+  ...over,
+});
+const bar = (time: number, o: number, h: number, l: number, c: number): Bar => ({
+  time,
+  open: o,
+  high: h,
+  low: l,
+  close: c,
+  volume: 0,
+  spread: 0.2,
+});
 const intent = (over: Partial<Intent>): Intent => ({
   id: 'i',
   positionId: '7#1',
@@ -27,7 +46,9 @@ const intent = (over: Partial<Intent>): Intent => ({
   action: '',
   ...over,
 });
-const px = (b: Bar | null = null) => () => ({ bid: 2010, ask: 2010.2, bar: b });
+const px =
+  (b: Bar | null = null) =>
+  () => ({ bid: 2010, ask: 2010.2, bar: b });
 
 describe('ShadowBook', () => {
   it('shows the engine the would-be stop and volume, and keeps the venue as it is', () => {
@@ -38,7 +59,14 @@ describe('ShadowBook', () => {
     const seen = book.overlay([pos()], T0 + 180_000, px());
     expect(seen).toEqual([pos({ sl: 2000.5, volume: 0.6 })]);
     const s = book.position('7')!;
-    expect(s).toMatchObject({ wouldBeSl: 2000.5, venueSl: 1990, wouldBeVolume: 0.6, venueVolume: 1, decisions: 2, final: false });
+    expect(s).toMatchObject({
+      wouldBeSl: 2000.5,
+      venueSl: 1990,
+      wouldBeVolume: 0.6,
+      venueVolume: 1,
+      decisions: 2,
+      final: false,
+    });
   });
 
   it('a bar crossing the would-be stop ends the would-be position at the stop (or the open beyond it); the venue exit is read later', () => {
@@ -47,10 +75,16 @@ describe('ShadowBook', () => {
     book.apply(intent({}), T0 + 60_000, 2010, 2010.2);
     expect(book.onBar('XAUUSD', bar(T0 + 120_000, 2005, 2006, 2001, 2003), T0 + 180_000)).toEqual([]);
     expect(book.onBar('XAUUSD', bar(T0 + 180_000, 2003, 2004, 1999, 2000), T0 + 240_000)).toEqual(['7']);
-    expect(book.position('7')!.shadowExit).toMatchObject({ price: 2000.5, how: 'stop', by: expect.stringContaining('breakeven') });
+    expect(book.position('7')!.shadowExit).toMatchObject({
+      price: 2000.5,
+      how: 'stop',
+      by: expect.stringContaining('breakeven'),
+    });
     // Hidden from the engine from now on; the venue still holds the position.
     expect(book.overlay([pos()], T0 + 240_000, px())).toEqual([]);
-    expect(book.endReason('7')).toMatch(/would-be stop \(breakeven.*\) was hit at 2000.5; the position is still open at the venue/);
+    expect(book.endReason('7')).toMatch(
+      /would-be stop \(breakeven.*\) was hit at 2000.5; the position is still open at the venue/,
+    );
     // The venue's stop is hit later: the actual exit, and the comparison is final.
     const stopBar = bar(T0 + 600_000, 1992, 1993, 1989, 1990);
     book.overlay([], T0 + 660_000, px(stopBar));
@@ -82,12 +116,32 @@ describe('ShadowBook', () => {
     const book = new ShadowBook(['XAUUSD', 'EURUSD']);
     const eur = pos({ id: '9', symbol: 'EURUSD', entryPrice: 1.1, sl: 1.09, tp: 1.12 });
     book.overlay([pos(), eur], T0, px());
-    const hedge = book.apply(intent({ id: 'h', kind: 'open', rule: 'dtms', side: 'sell', volume: 0.5, newSl: 2015, targetId: '', comment: 'DTMS_hedge', action: 'open_hedge' }), T0, 2010, 2010.2);
+    const hedge = book.apply(
+      intent({
+        id: 'h',
+        kind: 'open',
+        rule: 'dtms',
+        side: 'sell',
+        volume: 0.5,
+        newSl: 2015,
+        targetId: '',
+        comment: 'DTMS_hedge',
+        action: 'open_hedge',
+      }),
+      T0,
+      2010,
+      2010.2,
+    );
     expect(hedge).toBe('shadow:1');
     const seen = book.overlay([pos(), eur], T0 + 60_000, px());
     expect(seen.map((p) => p.id)).toEqual(['7', '9', 'shadow:1']);
     expect(seen[2]).toMatchObject({ side: 'sell', volume: 0.5, entryPrice: 2010, sl: 2015 });
-    book.apply(intent({ id: 'hc', kind: 'close', rule: 'dtms', targetId: 'shadow:1', action: 'close_hedge' }), T0 + 120_000, 2005, 2005.2);
+    book.apply(
+      intent({ id: 'hc', kind: 'close', rule: 'dtms', targetId: 'shadow:1', action: 'close_hedge' }),
+      T0 + 120_000,
+      2005,
+      2005.2,
+    );
     expect(book.overlay([pos(), eur], T0 + 180_000, px()).map((p) => p.id)).toEqual(['7', '9']);
     // A would-be sell from 2010 closed at the ask 2005.2: +4.8 x 0.5 lots.
     expect(book.position('shadow:1')!.shadowMove).toBeCloseTo(2.4, 9);

@@ -52,7 +52,9 @@ async function rig() {
   const account = new PaperAccount([instrument], { accountMode: 'hedging', timeframeMs: BAR_MS });
   for (let i = 0; i < 1200; i++) account.onBar(SYMBOL, bars[i]!, bars[i]!.time + BAR_MS);
   const e = profitableEntry(bars, 1180, 1200, 1260);
-  const opened = account.broker(SYMBOL).open({ requestId: 'hand', side: e.side, volume: 1, sl: e.sl, tp: e.tp, comment: '', exempt: true });
+  const opened = account
+    .broker(SYMBOL)
+    .open({ requestId: 'hand', side: e.side, volume: 1, sl: e.sl, tp: e.tp, comment: '', exempt: true });
   if (opened.outcome !== 'applied') throw new Error('the paper account refused the test position');
   const file = join(dir, `o${++n}.db`);
   const real = openSqliteStore(file, { now: bars[1199]!.time + BAR_MS });
@@ -92,7 +94,9 @@ describe('a full disk', () => {
     expect(r.audit()).toBe(sentBefore);
     const h = r.session.health();
     expect(h.status).toBe('degraded');
-    expect(h.reasons.join('\n')).toMatch(/the store cannot be written since .* \(the disk is full: database or disk is full; \d+ tries\): nothing is decided or sent until it can/);
+    expect(h.reasons.join('\n')).toMatch(
+      /the store cannot be written since .* \(the disk is full: database or disk is full; \d+ tries\): nothing is decided or sent until it can/,
+    );
     await expect(r.session.act(() => 1)).rejects.toThrow(StoreUnavailableError);
     // Space is freed: the same step goes on, its intents are kept and then sent.
     r.full.on = false;
@@ -125,7 +129,9 @@ describe('a full disk', () => {
     expect(journal.length).toBeGreaterThan(0);
     for (const i of journal) {
       expect(i.status).toBe('rejected');
-      expect(i.reason).toMatch(/decided 600 s ago, before the store could keep it \(a store outage\): not sent; decided afresh on fresh prices/);
+      expect(i.reason).toMatch(
+        /decided 600 s ago, before the store could keep it \(a store outage\): not sent; decided afresh on fresh prices/,
+      );
     }
     expect(r.store.recentDecisions(100).filter((d) => d.reason === 'stale_decision')).toHaveLength(journal.length);
     // The next bar decides afresh on its prices (nothing is left in flight), and what is due is sent.

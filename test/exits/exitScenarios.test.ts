@@ -45,7 +45,13 @@ describe('RMAG threshold per symbol: BTCUSD 4.0, XAUUSD and DEFAULT 2.0', () => 
 describe('trailing gates are tiered: advisory failures widen the trail, never block it', () => {
   const gates = (symbol: string) => {
     const p = resolveSymbolParams(cfg.exits, canon(symbol));
-    return { criticalRAchieved: 0.6, mtfMinAligned: 2, rmagThreshold: p.rmagThreshold, hvnMinDistAtr: 0.3, enabled: ALL_GATES };
+    return {
+      criticalRAchieved: 0.6,
+      mtfMinAligned: 2,
+      rmagThreshold: p.rmagThreshold,
+      hvnMinDistAtr: 0.3,
+      enabled: ALL_GATES,
+    };
   };
 
   it('BTCUSD at -5.0 sigma with low MTF alignment and VWAP outer: three failures, trailing allowed (wide)', () => {
@@ -80,7 +86,14 @@ describe('trailing gates are tiered: advisory failures widen the trail, never bl
   });
 
   it('BTCUSD wide multiplier is 4/3 of its own 2.0', () => {
-    const h = new ExitHarness({ symbol: 'BTCUSDc', side: 'buy', entry: 92000, sl: 91000, tp: 93000, features: neutralFeatures({ atr: 100, ema200Atr: -5, mtfUp: 0, vwapZone: 2, vwapAtr: 2 }) });
+    const h = new ExitHarness({
+      symbol: 'BTCUSDc',
+      side: 'buy',
+      entry: 92000,
+      sl: 91000,
+      tp: 93000,
+      features: neutralFeatures({ atr: 100, ema200Atr: -5, mtfUp: 0, vwapZone: 2, vwapAtr: 2 }),
+    });
     h.step(92300);
     h.step(92700);
     h.step(92800);
@@ -90,7 +103,14 @@ describe('trailing gates are tiered: advisory failures widen the trail, never bl
   });
 
   it('critical gate: no partial and R < 0.6 blocks trailing after breakeven', () => {
-    const h = new ExitHarness({ symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: 1990, tp: 2040, features: neutralFeatures({ atr: 2 }) });
+    const h = new ExitHarness({
+      symbol: 'XAUUSDc',
+      side: 'buy',
+      entry: 2000,
+      sl: 1990,
+      tp: 2040,
+      features: neutralFeatures({ atr: 2 }),
+    });
     h.step(2012.5); // 31% progress: breakeven; R = 1.25
     expect(h.plan.breakevenState).toBe(BREAKEVEN_DONE);
     // price falls back: R 0.5, partial not done
@@ -113,7 +133,14 @@ describe('breakeven buffer: entry + spread - ATR x buffer multiplier', () => {
   const xau = instrumentFromConfig(cfg, 'XAUUSDc');
 
   it('buy 2400 with ATR 100 and spread 0.5 -> 2370.5 (entry + spread - 0.3 x ATR)', () => {
-    const h = new ExitHarness({ symbol: 'XAUUSDc', side: 'buy', entry: 2400, sl: 2350, tp: 2450, features: neutralFeatures({ atr: 100 }) });
+    const h = new ExitHarness({
+      symbol: 'XAUUSDc',
+      side: 'buy',
+      entry: 2400,
+      sl: 2350,
+      tp: 2450,
+      features: neutralFeatures({ atr: 100 }),
+    });
     expect(breakevenTarget(h.plan, xau, 100, 0.3, 0.5, h.ctx).sl).toBe(2370.5);
     // Through the evaluation (LONDON: XAUUSD buffer 0.3): 30% of 50 = 2415.
     const intents = h.step(2416, 0.5);
@@ -124,13 +151,27 @@ describe('breakeven buffer: entry + spread - ATR x buffer multiplier', () => {
   });
 
   it('sell mirror: 2400 - 0.5 + 30 = 2429.5', () => {
-    const h = new ExitHarness({ symbol: 'XAUUSDc', side: 'sell', entry: 2400, sl: 2450, tp: 2350, features: neutralFeatures({ atr: 100 }) });
+    const h = new ExitHarness({
+      symbol: 'XAUUSDc',
+      side: 'sell',
+      entry: 2400,
+      sl: 2450,
+      tp: 2350,
+      features: neutralFeatures({ atr: 100 }),
+    });
     const intents = h.step(2384, 0.5); // ask 2384.5: progress 31%
     expect(intents[0]!.newSl).toBe(2429.5);
   });
 
   it('falls back to 0.1% of entry when ATR is unavailable', () => {
-    const h = new ExitHarness({ symbol: 'XAUUSDc', side: 'buy', entry: 2400, sl: 2350, tp: 2450, features: neutralFeatures({ atr: NaN }) });
+    const h = new ExitHarness({
+      symbol: 'XAUUSDc',
+      side: 'buy',
+      entry: 2400,
+      sl: 2350,
+      tp: 2450,
+      features: neutralFeatures({ atr: NaN }),
+    });
     const intents = h.step(2416, 0.5);
     expect(intents[0]!.newSl).toBe(2398.1); // 2400 + 0.5 - 2.4
   });
@@ -146,7 +187,14 @@ describe('breakeven buffer: entry + spread - ATR x buffer multiplier', () => {
   });
 
   it('never moves the SL backwards: a stop already beyond the breakeven level is left alone', () => {
-    const h = new ExitHarness({ symbol: 'XAUUSDc', side: 'buy', entry: 2400, sl: 2380, tp: 2450, features: neutralFeatures({ atr: 100 }) });
+    const h = new ExitHarness({
+      symbol: 'XAUUSDc',
+      side: 'buy',
+      entry: 2400,
+      sl: 2380,
+      tp: 2450,
+      features: neutralFeatures({ atr: 100 }),
+    });
     const intents = h.step(2416, 0.5);
     expect(intents).toHaveLength(0);
     expect(h.plan.breakevenState).toBe(BREAKEVEN_DONE);
@@ -155,7 +203,14 @@ describe('breakeven buffer: entry + spread - ATR x buffer multiplier', () => {
   });
 
   it('lock mode: entry + spread + offset', () => {
-    const h = new ExitHarness({ symbol: 'XAUUSDc', side: 'buy', entry: 2400, sl: 2350, tp: 2450, config: config({ exits: { breakevenMode: 'lock', lockOffsetPoints: 100 } }) });
+    const h = new ExitHarness({
+      symbol: 'XAUUSDc',
+      side: 'buy',
+      entry: 2400,
+      sl: 2350,
+      tp: 2450,
+      config: config({ exits: { breakevenMode: 'lock', lockOffsetPoints: 100 } }),
+    });
     const intents = h.step(2416, 0.5);
     expect(intents[0]!.newSl).toBe(2400.6); // 2400 + 0.5 + 100 points x 0.001
   });
@@ -197,7 +252,14 @@ describe("advanced triggers: per-symbol RMAG thresholds, in the trade's directio
   const out = () => ({ breakevenPct: 0, partialPct: 0, factors: 0 });
 
   it('BTCUSD at -5.0 sigma (buy) does NOT tighten: stays 30/60', () => {
-    const r = advancedTriggers('buy', neutralFeatures({ ema200Atr: -5.0, vwapAtr: -4.0 }), 30, 60, tp('BTCUSDc'), out());
+    const r = advancedTriggers(
+      'buy',
+      neutralFeatures({ ema200Atr: -5.0, vwapAtr: -4.0 }),
+      30,
+      60,
+      tp('BTCUSDc'),
+      out(),
+    );
     expect([r.breakevenPct, r.partialPct]).toEqual([30, 60]);
     expect(r.factors & TRIGGER_FACTORS.rmag_stretched).toBe(0);
   });
@@ -209,8 +271,12 @@ describe("advanced triggers: per-symbol RMAG thresholds, in the trade's directio
   });
 
   it('BTCUSD at -3.5 sigma on a sell stays below its 4.0 threshold; XAUUSD at -3.5 tightens', () => {
-    expect(advancedTriggers('sell', neutralFeatures({ ema200Atr: -3.5 }), 30, 60, tp('BTCUSD'), out()).breakevenPct).toBe(30);
-    expect(advancedTriggers('sell', neutralFeatures({ ema200Atr: -3.5 }), 30, 60, tp('XAUUSD'), out()).breakevenPct).toBe(20);
+    expect(
+      advancedTriggers('sell', neutralFeatures({ ema200Atr: -3.5 }), 30, 60, tp('BTCUSD'), out()).breakevenPct,
+    ).toBe(30);
+    expect(
+      advancedTriggers('sell', neutralFeatures({ ema200Atr: -3.5 }), 30, 60, tp('XAUUSD'), out()).breakevenPct,
+    ).toBe(20);
   });
 
   it('buys and sells are mirrors', () => {
@@ -220,8 +286,12 @@ describe("advanced triggers: per-symbol RMAG thresholds, in the trade's directio
   });
 
   it('VWAP distance counts at 0.9 x threshold', () => {
-    expect(advancedTriggers('buy', neutralFeatures({ vwapAtr: 1.85 }), 30, 60, tp('XAUUSD'), out()).breakevenPct).toBe(20);
-    expect(advancedTriggers('buy', neutralFeatures({ vwapAtr: 1.75 }), 30, 60, tp('XAUUSD'), out()).breakevenPct).toBe(30);
+    expect(advancedTriggers('buy', neutralFeatures({ vwapAtr: 1.85 }), 30, 60, tp('XAUUSD'), out()).breakevenPct).toBe(
+      20,
+    );
+    expect(advancedTriggers('buy', neutralFeatures({ vwapAtr: 1.75 }), 30, 60, tp('XAUUSD'), out()).breakevenPct).toBe(
+      30,
+    );
   });
 
   it('quality trend + squeeze + MTF aligned -> 40/80 (squeeze undone), in the trade direction only', () => {
@@ -234,7 +304,17 @@ describe("advanced triggers: per-symbol RMAG thresholds, in the trade's directio
   });
 
   it('stretched + squeeze + fake momentum + near PDH + VWAP outer -> 20/40', () => {
-    const f = neutralFeatures({ ema200Atr: 2.5, squeeze: 1, rsi: 70, adx: 15, price: 100, atr: 1, pdh: 100.3, vwapZone: 2, vwapAtr: 1.6 });
+    const f = neutralFeatures({
+      ema200Atr: 2.5,
+      squeeze: 1,
+      rsi: 70,
+      adx: 15,
+      price: 100,
+      atr: 1,
+      pdh: 100.3,
+      vwapZone: 2,
+      vwapAtr: 1.6,
+    });
     const r = advancedTriggers('buy', f, 30, 60, tp('XAUUSD'), out());
     expect([r.breakevenPct, r.partialPct]).toEqual([20, 40]);
     expect(r.factors & TRIGGER_FACTORS.fake_momentum).toBeTruthy();
@@ -243,7 +323,8 @@ describe("advanced triggers: per-symbol RMAG thresholds, in the trade's directio
   });
 
   it('each of the seven rules can fire for a buy and for a sell', () => {
-    const fire = (side: 'buy' | 'sell', f: Parameters<typeof neutralFeatures>[0]) => advancedTriggers(side, neutralFeatures(f), 30, 60, tp('XAUUSD'), out()).factors;
+    const fire = (side: 'buy' | 'sell', f: Parameters<typeof neutralFeatures>[0]) =>
+      advancedTriggers(side, neutralFeatures(f), 30, 60, tp('XAUUSD'), out()).factors;
     const s = (side: 'buy' | 'sell') => (side === 'buy' ? 1 : -1);
     for (const side of ['buy', 'sell'] as const) {
       const k = s(side);
@@ -251,9 +332,18 @@ describe("advanced triggers: per-symbol RMAG thresholds, in the trade's directio
       expect(fire(side, { ema50Slope: 0.2 * k, ema200Slope: 0.1 * k }) & TRIGGER_FACTORS.quality_trend).toBeTruthy();
       expect(fire(side, { squeeze: 1 }) & TRIGGER_FACTORS.squeeze).toBeTruthy();
       expect(fire(side, { rsi: 50 + 20 * k, adx: 10 }) & TRIGGER_FACTORS.fake_momentum).toBeTruthy();
-      expect(fire(side, { ema50Slope: 0.2 * k, ema200Slope: 0.1 * k, mtfUp: side === 'buy' ? 3 : 0, mtfDown: side === 'sell' ? 3 : 0 }) & TRIGGER_FACTORS.mtf_aligned).toBeTruthy();
+      expect(
+        fire(side, {
+          ema50Slope: 0.2 * k,
+          ema200Slope: 0.1 * k,
+          mtfUp: side === 'buy' ? 3 : 0,
+          mtfDown: side === 'sell' ? 3 : 0,
+        }) & TRIGGER_FACTORS.mtf_aligned,
+      ).toBeTruthy();
       expect(fire(side, { price: 100, atr: 1, pdh: 100.2, pdl: 99.8 }) & TRIGGER_FACTORS.liquidity_risk).toBeTruthy();
-      expect(fire(side, side === 'buy' ? { equalHighsAbove: 1 } : { equalLowsBelow: 1 }) & TRIGGER_FACTORS.liquidity_risk).toBeTruthy();
+      expect(
+        fire(side, side === 'buy' ? { equalHighsAbove: 1 } : { equalLowsBelow: 1 }) & TRIGGER_FACTORS.liquidity_risk,
+      ).toBeTruthy();
       expect(fire(side, { vwapZone: 2, vwapAtr: 1.6 * k }) & TRIGGER_FACTORS.vwap_outer).toBeTruthy();
       // ...and the against-the-trade versions do not fire the directional rules.
       expect(fire(side, { ema200Atr: -2.1 * k }) & TRIGGER_FACTORS.rmag_stretched).toBe(0);
@@ -264,23 +354,54 @@ describe("advanced triggers: per-symbol RMAG thresholds, in the trade's directio
   });
 
   it('missing features never fire a rule', () => {
-    const r = advancedTriggers('buy', neutralFeatures({ ema200Atr: NaN, vwapAtr: NaN, squeeze: -1, rsi: NaN, adx: NaN, atr: NaN }), 30, 60, tp('XAUUSD'), out());
+    const r = advancedTriggers(
+      'buy',
+      neutralFeatures({ ema200Atr: NaN, vwapAtr: NaN, squeeze: -1, rsi: NaN, adx: NaN, atr: NaN }),
+      30,
+      60,
+      tp('XAUUSD'),
+      out(),
+    );
     expect(r).toEqual({ breakevenPct: 30, partialPct: 60, factors: 0, noData: 0 });
   });
 });
 
 describe('trade type decides the base triggers', () => {
   const mk = (o: { comment?: string; sl?: number; atrH1?: number; time?: number; symbol?: string }) =>
-    new ExitHarness({ symbol: o.symbol ?? 'XAUUSDc', side: 'buy', entry: 2000, sl: o.sl ?? 1990, tp: 2030, comment: o.comment ?? '', time: o.time ?? LONDON_TIME, features: neutralFeatures({ atrH1: o.atrH1 ?? NaN }) }).plan;
+    new ExitHarness({
+      symbol: o.symbol ?? 'XAUUSDc',
+      side: 'buy',
+      entry: 2000,
+      sl: o.sl ?? 1990,
+      tp: 2030,
+      comment: o.comment ?? '',
+      time: o.time ?? LONDON_TIME,
+      features: neutralFeatures({ atrH1: o.atrH1 ?? NaN }),
+    }).plan;
 
   it('SCALP 25/40/70, INTRADAY 30/60/50, WEEKEND 25/50/60', () => {
     const scalp = mk({ comment: 'quick scalp' });
-    expect([scalp.tradeType, scalp.breakevenPct, scalp.partialPct, scalp.partialClosePct]).toEqual(['SCALP', 25, 40, 70]);
+    expect([scalp.tradeType, scalp.breakevenPct, scalp.partialPct, scalp.partialClosePct]).toEqual([
+      'SCALP',
+      25,
+      40,
+      70,
+    ]);
     const intraday = mk({ comment: 'swing' });
-    expect([intraday.tradeType, intraday.breakevenPct, intraday.partialPct, intraday.partialClosePct]).toEqual(['INTRADAY', 30, 60, 50]);
+    expect([intraday.tradeType, intraday.breakevenPct, intraday.partialPct, intraday.partialClosePct]).toEqual([
+      'INTRADAY',
+      30,
+      60,
+      50,
+    ]);
     const saturday = Date.UTC(2024, 4, 18, 12);
     const weekend = mk({ symbol: 'BTCUSDc', time: saturday });
-    expect([weekend.tradeType, weekend.breakevenPct, weekend.partialPct, weekend.partialClosePct]).toEqual(['WEEKEND', 25, 50, 60]);
+    expect([weekend.tradeType, weekend.breakevenPct, weekend.partialPct, weekend.partialClosePct]).toEqual([
+      'WEEKEND',
+      25,
+      50,
+      60,
+    ]);
     // Gold is not crypto: never WEEKEND.
     expect(mk({ time: saturday }).tradeType).not.toBe('WEEKEND');
   });
@@ -328,7 +449,14 @@ describe('the breakeven buffer survives a minor retracement, not a larger one', 
   // A simulated broker stops the position out when a bar's low reaches the SL.
   const run = (retraceAtr: number) => {
     const atr = 10;
-    const h = new ExitHarness({ symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: 1980, tp: 2050, features: neutralFeatures({ atr }) });
+    const h = new ExitHarness({
+      symbol: 'XAUUSDc',
+      side: 'buy',
+      entry: 2000,
+      sl: 1980,
+      tp: 2050,
+      features: neutralFeatures({ atr }),
+    });
     h.step(2016, 0.3); // 32% progress -> breakeven at 2000 + 0.3 - 3 = 1997.3
     expect(h.position.sl).toBe(1997.3);
     const low = 2000 - retraceAtr * atr;
@@ -373,8 +501,15 @@ describe("legacy rules import with the Python bot's defaults", () => {
   });
 
   it('fractional percentages (older format) are migrated; a BUY with SL above entry is rejected with its reason', () => {
-    const f = parseLegacyRule('1', { ...legacy, breakeven_profit_pct: 0.3, partial_profit_pct: 0.6, partial_close_pct: 0.5 });
-    expect(f.ok && [f.rule.breakeven_profit_pct, f.rule.partial_profit_pct, f.rule.partial_close_pct]).toEqual([30, 60, 50]);
+    const f = parseLegacyRule('1', {
+      ...legacy,
+      breakeven_profit_pct: 0.3,
+      partial_profit_pct: 0.6,
+      partial_close_pct: 0.5,
+    });
+    expect(f.ok && [f.rule.breakeven_profit_pct, f.rule.partial_profit_pct, f.rule.partial_close_pct]).toEqual([
+      30, 60, 50,
+    ]);
     const bad = parseLegacyRule('2', { ...legacy, initial_sl: 2900 });
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.reason).toMatch(/wrong side of entry/);
@@ -390,7 +525,16 @@ describe("legacy rules import with the Python bot's defaults", () => {
 describe('breakeven, partial and trailing, each once', () => {
   it('breakeven then partial then trailing, each once, with lot-step volumes', () => {
     // The minimum change in ATR: 0.3 x ATR 2 = 0.6 (a minimum of 0.08% of price would be 1.6 here).
-    const h = new ExitHarness({ config: config({ exits: { trailing: { fromBreakevenStop: false, tightenPerR: 0, minChangeAtr: 0.3 } } }), symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: 1990, tp: 2020, volume: 0.3, features: neutralFeatures({ atr: 2 }) });
+    const h = new ExitHarness({
+      config: config({ exits: { trailing: { fromBreakevenStop: false, tightenPerR: 0, minChangeAtr: 0.3 } } }),
+      symbol: 'XAUUSDc',
+      side: 'buy',
+      entry: 2000,
+      sl: 1990,
+      tp: 2020,
+      volume: 0.3,
+      features: neutralFeatures({ atr: 2 }),
+    });
     expect(h.step(2006.1)[0]!.rule).toBe('breakeven');
     const partial = h.step(2012.1);
     expect(partial[0]!.rule).toBe('partial');

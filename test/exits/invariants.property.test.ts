@@ -48,7 +48,16 @@ const scenarioArb = fc.record({
     fc.record({
       move: fc.double({ min: -3, max: 3, noNaN: true }),
       spread: fc.constantFrom(0, 0.01, 0.2),
-      broker: fc.constantFrom('apply', 'apply', 'apply', 'delay', 'reject', 'via_position', 'duplicate', 'manual_reduce'),
+      broker: fc.constantFrom(
+        'apply',
+        'apply',
+        'apply',
+        'delay',
+        'reject',
+        'via_position',
+        'duplicate',
+        'manual_reduce',
+      ),
       atrScale: fc.double({ min: 0.5, max: 2, noNaN: true }),
       advanceMs: fc.constantFrom(60_000, 300_000, 3_600_000),
     }),
@@ -73,7 +82,14 @@ describe('exit decisions: money-safety invariants (property)', () => {
           volume,
           comment: sc.comment,
           features: neutralFeatures(sc.features),
-          instrument: { tickSize: sc.inst.tickSize, lotStep: sc.inst.lotStep, minLot, point: sc.inst.tickSize, stopsLevelPoints: sc.inst.stopsLevelPoints, freezeLevelPoints: sc.inst.freezeLevelPoints },
+          instrument: {
+            tickSize: sc.inst.tickSize,
+            lotStep: sc.inst.lotStep,
+            minLot,
+            point: sc.inst.tickSize,
+            stopsLevelPoints: sc.inst.stopsLevelPoints,
+            freezeLevelPoints: sc.inst.freezeLevelPoints,
+          },
           config: undefined,
         });
         h.ctx.exits = { ...h.ctx.exits, breakevenMode: sc.breakevenMode };
@@ -147,7 +163,8 @@ describe('exit decisions: money-safety invariants (property)', () => {
             }
             delayed = null;
           }
-          if (h.position.sl !== null && slBefore !== null) expect(isTighterStop(sc.side, slBefore, h.position.sl)).toBe(false);
+          if (h.position.sl !== null && slBefore !== null)
+            expect(isTighterStop(sc.side, slBefore, h.position.sl)).toBe(false);
           expect(closed).toBeLessThanOrEqual(volume - minLot + 1e-9);
           expect(h.position.volume).toBeGreaterThanOrEqual(minLot - 1e-9);
         }
@@ -165,7 +182,20 @@ describe('exit decisions: money-safety invariants (property)', () => {
               slDist: 0.5,
               tpDist: null,
               inst: { tickSize: 1, lotStep: 0.01, minLotSteps: 1, stopsLevelPoints: 0, freezeLevelPoints: 0 },
-              features: { atr: 0.05, ema200Atr: 0, vwapAtr: 0, vwapZone: -1, squeeze: -1, mtfUp: 0, mtfDown: 0, hvnDistAtr: 0, ema50Slope: 0, ema200Slope: 0, rsi: 0, adx: 0 },
+              features: {
+                atr: 0.05,
+                ema200Atr: 0,
+                vwapAtr: 0,
+                vwapZone: -1,
+                squeeze: -1,
+                mtfUp: 0,
+                mtfDown: 0,
+                hvnDistAtr: 0,
+                ema50Slope: 0,
+                ema200Slope: 0,
+                rsi: 0,
+                adx: 0,
+              },
               breakevenMode: 'buffered',
               comment: '',
               steps: [

@@ -27,7 +27,17 @@ describe('a BTCUSD buy from registration to its exit at the trailing stop', () =
     const atr = 200;
     const f = neutralFeatures({ atr, ema200Atr: -5.0, vwapAtr: -3.0, mtfUp: 1, vwapZone: 2 });
     // Wednesday 10:00 UTC (LONDON): BTCUSD buffer 0.5, trailing 2.0.
-    const h = new ExitHarness({ config: PLAIN_ATR_TRAIL, symbol: 'BTCUSDc', side: 'buy', entry: 92000, sl: 91000, tp: 94000, volume: 0.2, features: f, time: Date.UTC(2024, 4, 15, 10) });
+    const h = new ExitHarness({
+      config: PLAIN_ATR_TRAIL,
+      symbol: 'BTCUSDc',
+      side: 'buy',
+      entry: 92000,
+      sl: 91000,
+      tp: 94000,
+      volume: 0.2,
+      features: f,
+      time: Date.UTC(2024, 4, 15, 10),
+    });
     // 2-3. Registered with the asset threshold: -5.0 sigma against a buy does not tighten.
     expect(h.plan.breakevenPct).toBe(30);
     expect(h.plan.partialPct).toBe(60);
@@ -49,7 +59,9 @@ describe('a BTCUSD buy from registration to its exit at the trailing stop', () =
     const trail = h.last('trail');
     expect(trail.outcome).toBe('intent');
     expect(trail.criticalGate).toBe(1);
-    expect([trail.gateRmag, trail.gateMtf, trail.gateVwap, trail.gateVolatility, trail.gateHvn]).toEqual([0, 0, 0, 1, 1]);
+    expect([trail.gateRmag, trail.gateMtf, trail.gateVwap, trail.gateVolatility, trail.gateHvn]).toEqual([
+      0, 0, 0, 1, 1,
+    ]);
     expect(trail.multiplier).toBeCloseTo(2.0 * (4 / 3), 12);
     // 7. The stop follows the price at 2.667 x ATR: 93250 - 533.33 = 92716.66 (rounded down to the tick).
     expect(h.position.sl).toBeCloseTo(92716.66, 2);
@@ -63,7 +75,10 @@ describe('a BTCUSD buy from registration to its exit at the trailing stop', () =
     expect(end.exit).toBe(sl);
     expect(end.exit!).toBeGreaterThan(93000);
     // 9. The records explain each step, including the gate status.
-    const text = h.records('trail').filter((r) => r.outcome === 'intent').map(explainDecision);
+    const text = h
+      .records('trail')
+      .filter((r) => r.outcome === 'intent')
+      .map(explainDecision);
     expect(text[0]).toMatch(/rmag FAIL \(-5 vs 4\)/);
     expect(text[0]).toMatch(/failures 3 -> x2\.667/);
   });
@@ -72,9 +87,19 @@ describe('a BTCUSD buy from registration to its exit at the trailing stop', () =
 describe('an XAUUSD sell from registration to its exit at TP', () => {
   it('2.0 sigma threshold tightens a sell stretched in its favour; breakeven, partial and trailing follow', () => {
     const f = neutralFeatures({ atr: 4, ema200Atr: -2.5 });
-    const h = new ExitHarness({ symbol: 'XAUUSDc', side: 'sell', entry: 2400, sl: 2420, tp: 2360, volume: 0.1, features: f });
+    const h = new ExitHarness({
+      symbol: 'XAUUSDc',
+      side: 'sell',
+      entry: 2400,
+      sl: 2420,
+      tp: 2360,
+      volume: 0.1,
+      features: f,
+    });
     expect([h.plan.breakevenPct, h.plan.partialPct]).toEqual([20, 40]);
-    expect(explainDecision(h.last('triggers'))).toMatch(/rmag_stretched \(base 30\/60; RMAG -2.50 vs threshold 2 in the trade's direction\)/);
+    expect(explainDecision(h.last('triggers'))).toMatch(
+      /rmag_stretched \(base 30\/60; RMAG -2.50 vs threshold 2 in the trade's direction\)/,
+    );
     // Breakeven at 20% (ask <= 2392): 2400 - 0.3 + 0.3 x 4 = 2400.9.
     walk(h, [2395, 2391.6], 0.3);
     expect(h.position.sl).toBe(2400.9);
@@ -93,7 +118,15 @@ describe('an XAUUSD sell from registration to its exit at TP', () => {
 
 describe('trailing activation through the gates', () => {
   it('activates after breakeven, is held by the critical gate until partial or 0.6 R, then moves the stop', () => {
-    const h = new ExitHarness({ config: PLAIN_ATR_TRAIL, symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: 1990, tp: 2050, features: neutralFeatures({ atr: 2 }) });
+    const h = new ExitHarness({
+      config: PLAIN_ATR_TRAIL,
+      symbol: 'XAUUSDc',
+      side: 'buy',
+      entry: 2000,
+      sl: 1990,
+      tp: 2050,
+      features: neutralFeatures({ atr: 2 }),
+    });
     walk(h, [2015.2]); // 30.4% progress, R 1.52: breakeven
     expect(h.last('breakeven').outcome).toBe('intent');
     expect(h.plan.trailingActive).toBe(false);

@@ -37,11 +37,18 @@ describe('exits.noDataPasses', () => {
       expect(r.advisoryFailures).toBe(0);
     }
     // A switched-off gate needs no data; null behaves as the original (passes).
-    const off = gateParamsFor(configSchema.parse({ exits: { noDataPasses: false, trailing: { gates: { rmag: false } } } }).exits, 2);
+    const off = gateParamsFor(
+      configSchema.parse({ exits: { noDataPasses: false, trailing: { gates: { rmag: false } } } }).exits,
+      2,
+    );
     expect(evaluateTrailingGates('buy', false, 1, 0.6, f, off, newTrailingGateFields())).toBe(0);
-    expect(evaluateTrailingGates('buy', false, 1, 0.6, f, gateParamsFor(exitsWith(null), 2), newTrailingGateFields())).toBe(0);
+    expect(
+      evaluateTrailingGates('buy', false, 1, 0.6, f, gateParamsFor(exitsWith(null), 2), newTrailingGateFields()),
+    ).toBe(0);
     // The critical gate comes first: without R there is nothing to wait for.
-    expect(evaluateTrailingGates('buy', false, 0.1, 0.6, f, gateParamsFor(exitsWith(false), 2), newTrailingGateFields())).toBe(-1);
+    expect(
+      evaluateTrailingGates('buy', false, 0.1, 0.6, f, gateParamsFor(exitsWith(false), 2), newTrailingGateFields()),
+    ).toBe(-1);
   });
 
   it('the trail waits on a gate without data, and its record says which', () => {
@@ -61,7 +68,13 @@ describe('exits.noDataPasses', () => {
     const strict = run(false);
     expect(strict.sent.filter((i) => i.rule === 'trail')).toEqual([]);
     const rec = strict.last('trail');
-    expect(rec).toMatchObject({ outcome: 'wait', reason: 'gate_no_data', gateVolatility: -1, gateHvn: -1, gateRmag: 1 });
+    expect(rec).toMatchObject({
+      outcome: 'wait',
+      reason: 'gate_no_data',
+      gateVolatility: -1,
+      gateHvn: -1,
+      gateRmag: 1,
+    });
     expect(explainDecision(rec)).toContain('volatility no data');
 
     const lenient = run(true);
@@ -73,23 +86,47 @@ describe('exits.noDataPasses', () => {
     const cfg = configSchema.parse({});
     const params = resolveSymbolParams(cfg.exits, 'XAUUSD');
     const out = () => ({ breakevenPct: 0, partialPct: 0, factors: 0, noData: 0 });
-    const blind = neutralFeatures({ ema200Atr: NaN, vwapAtr: NaN, vwapZone: -1, squeeze: -1, rsi: NaN, adx: NaN, ema50Slope: NaN, ema200Slope: NaN, pdh: NaN });
+    const blind = neutralFeatures({
+      ema200Atr: NaN,
+      vwapAtr: NaN,
+      vwapZone: -1,
+      squeeze: -1,
+      rsi: NaN,
+      adx: NaN,
+      ema50Slope: NaN,
+      ema200Slope: NaN,
+      pdh: NaN,
+    });
     const lenient = advancedTriggers('buy', blind, 30, 60, triggerParamsFor(exitsWith(true), params), out());
     expect(lenient).toEqual({ breakevenPct: 30, partialPct: 60, factors: 0, noData: 0 });
     const strict = advancedTriggers('buy', blind, 30, 60, triggerParamsFor(exitsWith(false), params), out());
     // RMAG without data counts as stretched (which rules out the squeeze rule, as a real stretch does).
-    const expected = TRIGGER_FACTORS.rmag_stretched | TRIGGER_FACTORS.fake_momentum | TRIGGER_FACTORS.liquidity_risk | TRIGGER_FACTORS.vwap_outer;
+    const expected =
+      TRIGGER_FACTORS.rmag_stretched |
+      TRIGGER_FACTORS.fake_momentum |
+      TRIGGER_FACTORS.liquidity_risk |
+      TRIGGER_FACTORS.vwap_outer;
     expect(strict.factors).toBe(expected);
     expect(strict.noData).toBe(expected);
     expect(strict.factors & (TRIGGER_FACTORS.quality_trend | TRIGGER_FACTORS.mtf_aligned)).toBe(0);
     expect([strict.breakevenPct, strict.partialPct]).toEqual([20, 40]);
     // With the data there, the same settings decide as before.
     const seen = neutralFeatures({ pdh: 2500, price: 2400, atr: 2 });
-    expect(advancedTriggers('buy', seen, 30, 60, triggerParamsFor(exitsWith(false), params), out())).toEqual(advancedTriggers('buy', seen, 30, 60, triggerParamsFor(exitsWith(true), params), out()));
+    expect(advancedTriggers('buy', seen, 30, 60, triggerParamsFor(exitsWith(false), params), out())).toEqual(
+      advancedTriggers('buy', seen, 30, 60, triggerParamsFor(exitsWith(true), params), out()),
+    );
   });
 
   it('the triggers record names the rules that fired for want of data', () => {
-    const h = new ExitHarness({ symbol: 'XAUUSD', side: 'buy', entry: 2400, sl: 2390, tp: 2440, config: config({ exits: { noDataPasses: false } }), features: neutralFeatures({ squeeze: -1, pdh: 2500, price: 2400, atr: 2 }) });
+    const h = new ExitHarness({
+      symbol: 'XAUUSD',
+      side: 'buy',
+      entry: 2400,
+      sl: 2390,
+      tp: 2440,
+      config: config({ exits: { noDataPasses: false } }),
+      features: neutralFeatures({ squeeze: -1, pdh: 2500, price: 2400, atr: 2 }),
+    });
     const rec = h.records('triggers')[0]!;
     expect(rec.note).toBe('no data: squeeze');
   });

@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { ExitHarness, neutralFeatures } from '../support/exitHarness.ts';
 
 const gold = (trailNow: boolean) => {
-  const h = new ExitHarness({ symbol: 'XAUUSD', side: 'buy', entry: 2400, sl: 2390, tp: 2440, features: neutralFeatures({ atr: 2, price: 2402 }) });
+  const h = new ExitHarness({
+    symbol: 'XAUUSD',
+    side: 'buy',
+    entry: 2400,
+    sl: 2390,
+    tp: 2440,
+    features: neutralFeatures({ atr: 2, price: 2402 }),
+  });
   h.plan.trailNow = trailNow;
   return h;
 };
@@ -30,15 +37,18 @@ describe('trail now', () => {
 
   it('never loosens the stop, whatever the prices (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 2380, max: 2420, noNaN: true }), { minLength: 1, maxLength: 40 }), (prices) => {
-        const h = gold(true);
-        let sl = h.position.sl!;
-        for (const p of prices) {
-          h.step(Math.round(p * 100) / 100);
-          expect(h.position.sl!).toBeGreaterThanOrEqual(sl);
-          sl = h.position.sl!;
-        }
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 2380, max: 2420, noNaN: true }), { minLength: 1, maxLength: 40 }),
+        (prices) => {
+          const h = gold(true);
+          let sl = h.position.sl!;
+          for (const p of prices) {
+            h.step(Math.round(p * 100) / 100);
+            expect(h.position.sl!).toBeGreaterThanOrEqual(sl);
+            sl = h.position.sl!;
+          }
+        },
+      ),
       { numRuns: 200, seed: 7 },
     );
   });

@@ -8,7 +8,16 @@ import { BREAKEVEN_DONE } from '../../src/exits/exitPlan.ts';
 import { config, ExitHarness, neutralFeatures } from '../support/exitHarness.ts';
 
 const buy = (cfg: ReturnType<typeof config>, atr: number, features = {}) =>
-  new ExitHarness({ config: cfg, symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: 1990, tp: 2020, volume: 0.2, features: neutralFeatures({ atr, ...features }) });
+  new ExitHarness({
+    config: cfg,
+    symbol: 'XAUUSDc',
+    side: 'buy',
+    entry: 2000,
+    sl: 1990,
+    tp: 2020,
+    volume: 0.2,
+    features: neutralFeatures({ atr, ...features }),
+  });
 
 describe('the trail engages after breakeven', () => {
   it('the first step is measured from the breakeven stop: a move just beyond the breakeven trigger moves the stop', () => {
@@ -35,7 +44,15 @@ describe('the trail engages after breakeven', () => {
   });
 
   it('the critical gate never asks for more R than breakeven did: a breakeven pulled to 20% trails from 0.4R', () => {
-    const early = { exits: { tradeTypes: { SCALP: { breakevenPct: 25, partialPct: 40, partialClosePct: 70 }, INTRADAY: { breakevenPct: 20, partialPct: 60, partialClosePct: 50 }, WEEKEND: { breakevenPct: 25, partialPct: 50, partialClosePct: 60 } } } };
+    const early = {
+      exits: {
+        tradeTypes: {
+          SCALP: { breakevenPct: 25, partialPct: 40, partialClosePct: 70 },
+          INTRADAY: { breakevenPct: 20, partialPct: 60, partialClosePct: 50 },
+          WEEKEND: { breakevenPct: 25, partialPct: 50, partialClosePct: 60 },
+        },
+      },
+    };
     const h = buy(config(early), 2);
     expect(h.step(2004.1)[0]!.rule).toBe('breakeven');
     const t = h.step(2005);
@@ -71,7 +88,7 @@ describe('breakeven at a fixed R (the default: 1R)', () => {
     expect(h.last('breakeven').trigger).toBe(1);
   });
 
-  it('scaled by the advanced rules: RMAG stretched in the trade\'s favour pulls an INTRADAY breakeven to 20/30 of 1R', () => {
+  it("scaled by the advanced rules: RMAG stretched in the trade's favour pulls an INTRADAY breakeven to 20/30 of 1R", () => {
     const h = buy(defaults, 2, { ema200Atr: 3 });
     expect(h.plan.breakevenPct).toBe(20);
     expect(h.step(2006.5)).toEqual([]);
@@ -80,14 +97,30 @@ describe('breakeven at a fixed R (the default: 1R)', () => {
   });
 
   it('a position without a stop has no R: the trade type percent of the way to its target decides', () => {
-    const h = new ExitHarness({ config: defaults, symbol: 'XAUUSDc', side: 'buy', entry: 2000, sl: null, tp: 2020, features: neutralFeatures({ atr: 2 }) });
+    const h = new ExitHarness({
+      config: defaults,
+      symbol: 'XAUUSDc',
+      side: 'buy',
+      entry: 2000,
+      sl: null,
+      tp: 2020,
+      features: neutralFeatures({ atr: 2 }),
+    });
     expect(h.step(2006.1).map((i) => i.rule)).toEqual(['breakeven']);
   });
 });
 
 describe('every rule and gate can be switched off', () => {
   it('advanced triggers off: a stretched, squeezed market leaves the trade type percents alone', () => {
-    const off = { rmagStretched: false, qualityTrend: false, squeeze: false, fakeMomentum: false, mtfAligned: false, liquidityRisk: false, vwapOuter: false };
+    const off = {
+      rmagStretched: false,
+      qualityTrend: false,
+      squeeze: false,
+      fakeMomentum: false,
+      mtfAligned: false,
+      liquidityRisk: false,
+      vwapOuter: false,
+    };
     const f = { ema200Atr: 5, vwapAtr: 5, squeeze: 1, vwapZone: 2 };
     const on = buy(config(), 2, f);
     expect(on.plan.breakevenPct).toBeLessThan(30);

@@ -4,14 +4,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
-import { advancedTriggers, ALL_TRIGGERS, TRIGGER_FACTORS, type TriggerParams, type TriggerResult } from '../../src/exits/advancedTriggers.ts';
+import {
+  advancedTriggers,
+  ALL_TRIGGERS,
+  TRIGGER_FACTORS,
+  type TriggerParams,
+  type TriggerResult,
+} from '../../src/exits/advancedTriggers.ts';
 import { triggerParamsFor } from '../../src/exits/exitPlan.ts';
 import { resolveSymbolParams } from '../../src/exits/symbolParams.ts';
 import { adjustmentWords, triggerSteps } from '../../src/exits/triggerSteps.ts';
 import { neutralFeatures } from '../support/exitHarness.ts';
 
 const exits = configSchema.parse({}).exits;
-const params = (canonical: string, over: Partial<TriggerParams> = {}): TriggerParams => ({ ...triggerParamsFor(exits, resolveSymbolParams(exits, canonical)), ...over });
+const params = (canonical: string, over: Partial<TriggerParams> = {}): TriggerParams => ({
+  ...triggerParamsFor(exits, resolveSymbolParams(exits, canonical)),
+  ...over,
+});
 
 const featuresArb = fc.record({
   price: fc.double({ min: 90, max: 110, noNaN: true }),
@@ -33,7 +42,7 @@ const featuresArb = fc.record({
 });
 
 describe('triggerSteps', () => {
-  it('replayed from the base, the steps end at the advanced rules\' result; each step is a rule that fired; words iff a step', () => {
+  it("replayed from the base, the steps end at the advanced rules' result; each step is a rule that fired; words iff a step", () => {
     fc.assert(
       fc.property(
         fc.constantFrom('buy' as const, 'sell' as const),
@@ -50,7 +59,10 @@ describe('triggerSteps', () => {
           const full = advancedTriggers(side, f, be, pa, p, {} as TriggerResult);
           const s = triggerSteps(side, f, be, pa, p);
           expect([s.breakevenPct, s.partialPct]).toEqual([full.breakevenPct, full.partialPct]);
-          for (const [steps, base, end] of [[s.breakeven, be, full.breakevenPct], [s.partial, pa, full.partialPct]] as const) {
+          for (const [steps, base, end] of [
+            [s.breakeven, be, full.breakevenPct],
+            [s.partial, pa, full.partialPct],
+          ] as const) {
             let at = base;
             for (const st of steps) {
               expect(st.from).toBe(at);
@@ -69,7 +81,7 @@ describe('triggerSteps', () => {
     );
   });
 
-  it('examples: an RMAG stretch in the trade\'s favour on gold; a squeeze undone by a quality trend with MTF alignment', () => {
+  it("examples: an RMAG stretch in the trade's favour on gold; a squeeze undone by a quality trend with MTF alignment", () => {
     // A buy of XAUUSD 2.6 ATR above EMA200 (threshold 2): breakeven 50 -> 20, partial 70 -> 40.
     const stretched = neutralFeatures({ ema200Atr: 2.6, vwapAtr: 0.4 });
     const s = triggerSteps('buy', stretched, 50, 70, params('XAUUSD'));
@@ -88,6 +100,8 @@ describe('triggerSteps', () => {
       ['squeeze', 70, 50],
       ['mtf_aligned', 50, 80],
     ]);
-    expect(adjustmentWords(t.partial, 'buy', trend, params('EURUSD'))).toContain('a volatility squeeze (Bollinger width in its lowest 20% of the last 100 bars), 70% -> 50%');
+    expect(adjustmentWords(t.partial, 'buy', trend, params('EURUSD'))).toContain(
+      'a volatility squeeze (Bollinger width in its lowest 20% of the last 100 bars), 70% -> 50%',
+    );
   });
 });

@@ -47,7 +47,14 @@ describe('BarAggregator', () => {
     const n = agg.update(bar(T0 + 29 * MIN, 2, 2.5, 1.8, 2.2, 5));
     expect(n).toBe(2);
     expect({ ...agg.closed(0) }).toMatchObject({ time: T0, open: 1, high: 3, low: 0.5, close: 2, volume: 2 });
-    expect({ ...agg.closed(1) }).toMatchObject({ time: T0 + 15 * MIN, open: 2, high: 2.5, low: 1.8, close: 2.2, volume: 5 });
+    expect({ ...agg.closed(1) }).toMatchObject({
+      time: T0 + 15 * MIN,
+      open: 2,
+      high: 2.5,
+      low: 1.8,
+      close: 2.2,
+      volume: 5,
+    });
     expect(agg.forming).toBeNull();
   });
 
@@ -55,8 +62,16 @@ describe('BarAggregator', () => {
     const agg = new BarAggregator('H1', 'M1');
     const fri = Date.UTC(2024, 4, 10, 20, 58); // Friday 20:58
     const sun = Date.UTC(2024, 4, 12, 22, 0); // Sunday 22:00
-    const closed = run(agg, [bar(fri, 1, 1, 1, 1), bar(fri + MIN, 1, 2, 1, 2), bar(sun, 3, 3, 3, 3), bar(sun + 59 * MIN, 3, 4, 3, 4)]);
-    expect(closed.map((b) => new Date(b.time).toISOString())).toEqual(['2024-05-10T20:00:00.000Z', '2024-05-12T22:00:00.000Z']);
+    const closed = run(agg, [
+      bar(fri, 1, 1, 1, 1),
+      bar(fri + MIN, 1, 2, 1, 2),
+      bar(sun, 3, 3, 3, 3),
+      bar(sun + 59 * MIN, 3, 4, 3, 4),
+    ]);
+    expect(closed.map((b) => new Date(b.time).toISOString())).toEqual([
+      '2024-05-10T20:00:00.000Z',
+      '2024-05-12T22:00:00.000Z',
+    ]);
     expect(closed[0]!.close).toBe(2);
   });
 

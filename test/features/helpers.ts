@@ -43,7 +43,15 @@ export function randomWalkBars(n: number, opts: WalkOptions = {}): Bar[] {
   return bars;
 }
 
-export const bar = (time: number, open: number, high: number, low: number, close: number, volume = 1, spread = NaN): Bar => ({
+export const bar = (
+  time: number,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume = 1,
+  spread = NaN,
+): Bar => ({
   time,
   open,
   high,

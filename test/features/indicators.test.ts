@@ -76,8 +76,22 @@ describe('peek() equals value after update()', () => {
       fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 0, max: 5 }), (seed, peeks) => {
         const bars = randomWalkBars(120, { seed, vol: 1 });
         const rnd = mulberry32(seed ^ 0x5bd1e995);
-        const a = { atr: new WilderAtr(5), ema: new Ema(10), boll: new Bollinger(10), rsi: new Rsi(5), adx: new Adx(5), macd: new Macd(3, 8, 4) };
-        const b = { atr: new WilderAtr(5), ema: new Ema(10), boll: new Bollinger(10), rsi: new Rsi(5), adx: new Adx(5), macd: new Macd(3, 8, 4) };
+        const a = {
+          atr: new WilderAtr(5),
+          ema: new Ema(10),
+          boll: new Bollinger(10),
+          rsi: new Rsi(5),
+          adx: new Adx(5),
+          macd: new Macd(3, 8, 4),
+        };
+        const b = {
+          atr: new WilderAtr(5),
+          ema: new Ema(10),
+          boll: new Bollinger(10),
+          rsi: new Rsi(5),
+          adx: new Adx(5),
+          macd: new Macd(3, 8, 4),
+        };
         for (const x of bars) {
           for (let k = 0; k < peeks; k++) {
             const c = x.close + (rnd() - 0.5) * 3;
@@ -96,8 +110,14 @@ describe('peek() equals value after update()', () => {
             s.adx.update(x.high, x.low, x.close);
             s.macd.update(x.close);
           }
-          if (!same(a.atr.value, b.atr.value) || !same(a.ema.value, b.ema.value) || !same(a.boll.width, b.boll.width)) return false;
-          if (!same(a.rsi.value, b.rsi.value) || !same(a.adx.value, b.adx.value) || !same(a.macd.histogram, b.macd.histogram)) return false;
+          if (!same(a.atr.value, b.atr.value) || !same(a.ema.value, b.ema.value) || !same(a.boll.width, b.boll.width))
+            return false;
+          if (
+            !same(a.rsi.value, b.rsi.value) ||
+            !same(a.adx.value, b.adx.value) ||
+            !same(a.macd.histogram, b.macd.histogram)
+          )
+            return false;
         }
         return true;
       }),

@@ -81,9 +81,23 @@ function leaves(root: unknown): Map<string, unknown> {
 describe('SymbolFeatures: construction and warm-up', () => {
   it('effective timeframes: requests finer than the base fall back to the base', () => {
     const m1 = new SymbolFeatures(CFG, 'M15', 'M1');
-    expect(m1.effective).toEqual({ base: 'M1', features: 'M15', atr: 'M15', atrH1: 'H1', volumeProfile: 'M5', mtf: ['M5', 'M15', 'H1'] });
+    expect(m1.effective).toEqual({
+      base: 'M1',
+      features: 'M15',
+      atr: 'M15',
+      atrH1: 'H1',
+      volumeProfile: 'M5',
+      mtf: ['M5', 'M15', 'H1'],
+    });
     const m15 = new SymbolFeatures(CFG, 'M5', 'M15');
-    expect(m15.effective).toEqual({ base: 'M15', features: 'M15', atr: 'M15', atrH1: 'H1', volumeProfile: 'M15', mtf: ['M15', 'H1'] });
+    expect(m15.effective).toEqual({
+      base: 'M15',
+      features: 'M15',
+      atr: 'M15',
+      atrH1: 'H1',
+      volumeProfile: 'M15',
+      mtf: ['M15', 'H1'],
+    });
     const h4 = new SymbolFeatures(CFG, 'M15', 'H4');
     expect(h4.effective).toEqual({ base: 'H4', features: 'H4', atr: 'H4', atrH1: 'H4', volumeProfile: 'H4', mtf: [] });
   });
@@ -113,7 +127,11 @@ describe('SymbolFeatures: construction and warm-up', () => {
         expect(out.hvnDistAtr).toBeNaN();
         expect(out.ema50Slope).toBeNaN();
       }
-      const known = KEYS.every((k) => Number.isFinite(out[k])) && out.squeeze !== -1 && out.vwapZone !== -1 && out.mtfAvailable === 3;
+      const known =
+        KEYS.every((k) => Number.isFinite(out[k])) &&
+        out.squeeze !== -1 &&
+        out.vwapZone !== -1 &&
+        out.mtfAvailable === 3;
       if (known && allKnownAt < 0) allKnownAt = i;
     });
     // EMA200 on H1 needs 200 closed hours (12,000 M1 bars) before MTF can reach 3
@@ -149,11 +167,30 @@ describe('SymbolFeatures: the forming bar', () => {
       for (let j = 0; j < k; j++) {
         // a partial version of the coming bar (and sometimes a wild one)
         const c = b.open + (b.close - b.open) * rnd() + (j === 2 ? (rnd() - 0.5) * 20 : 0);
-        noisy.onFormingBar({ time: b.time, open: b.open, high: Math.max(b.open, c), low: Math.min(b.open, c), close: c, volume: Math.floor(b.volume * rnd()), spread: b.spread * 2 });
+        noisy.onFormingBar({
+          time: b.time,
+          open: b.open,
+          high: Math.max(b.open, c),
+          low: Math.min(b.open, c),
+          close: c,
+          volume: Math.floor(b.volume * rnd()),
+          spread: b.spread * 2,
+        });
         const f = noisy.snapshot(outB);
         // the forming bar moves price-dependent outputs only
         expect(f.price).toBe(c);
-        for (const key of ['atr', 'atrH1', 'ema50Slope', 'ema200Slope', 'squeeze', 'rsi', 'adx', 'mtfUp', 'mtfDown', 'mtfAvailable'] as const) {
+        for (const key of [
+          'atr',
+          'atrH1',
+          'ema50Slope',
+          'ema200Slope',
+          'squeeze',
+          'rsi',
+          'adx',
+          'mtfUp',
+          'mtfDown',
+          'mtfAvailable',
+        ] as const) {
           if (!same(f[key], prev[key])) throw new Error(`bar ${i}: forming bar changed ${key}`);
         }
       }
@@ -252,7 +289,8 @@ describe('SymbolFeatures: multi-timeframe alignment', () => {
     const b = new SymbolFeatures(CFG);
     const sa = emptyMarketFeatures();
     const sb = emptyMarketFeatures();
-    const close = (x: number, y: number): boolean => (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= 1e-6 * Math.max(1, Math.abs(x));
+    const close = (x: number, y: number): boolean =>
+      (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x - y) <= 1e-6 * Math.max(1, Math.abs(x));
     let checked = 0;
     bars.forEach((x, i) => {
       a.onBar(x);
@@ -382,7 +420,9 @@ describe('SymbolFeatures: hot path holds only numbers and preallocated typed arr
   it('the object graph has the same shape after 200k bars, forming bars and snapshots', () => {
     const sf = new SymbolFeatures(CFG);
     const before = shape(sf);
-    const leavesOk = before.every((l) => /:(number|boolean|string|null|<ref>|Float64Array\(\d+\)|Array\(\d+\)|[A-Z]\w*|Object)$/.test(l));
+    const leavesOk = before.every((l) =>
+      /:(number|boolean|string|null|<ref>|Float64Array\(\d+\)|Array\(\d+\)|[A-Z]\w*|Object)$/.test(l),
+    );
     expect(leavesOk).toBe(true);
     const bars = randomWalkBars(200_000, { seed: 2 });
     const out = emptyMarketFeatures();
@@ -395,7 +435,12 @@ describe('SymbolFeatures: hot path holds only numbers and preallocated typed arr
     expect(shape(sf)).toEqual(before);
     // the only arrays are the per-timeframe list, the frozen effective-MTF list, the ATR per timeframe and
     // the trail timeframes asked for, all built once
-    expect(before.filter((l) => l.includes(':Array(')).map((l) => l.split(':')[0])).toEqual(['$.effective.mtf', '$.tfs', '$.atrByTf', '$.trailTimeframes']);
+    expect(before.filter((l) => l.includes(':Array(')).map((l) => l.split(':')[0])).toEqual([
+      '$.effective.mtf',
+      '$.tfs',
+      '$.atrByTf',
+      '$.trailTimeframes',
+    ]);
   });
 
   it('reset() returns to the initial state', () => {

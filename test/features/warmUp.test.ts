@@ -17,9 +17,14 @@ const CFG: FeaturesConfig = configSchema.parse({}).features;
 const KEYS = Object.keys(emptyMarketFeatures()) as (keyof MarketFeatures)[];
 const SIGNAL_KEYS = Object.keys(emptyDtmsSignals()) as (keyof DtmsSignals)[];
 
-
 /** 45 days of M1 (64,800 bars) from a Monday 00:00 UTC, with a drift so the EMAs trend. */
-const M1 = randomWalkBars(45 * 1440 + 437, { seed: 7, start: Date.UTC(2024, 0, 1), price: 2000, vol: 0.6, drift: 0.004 });
+const M1 = randomWalkBars(45 * 1440 + 437, {
+  seed: 7,
+  start: Date.UTC(2024, 0, 1),
+  price: 2000,
+  vol: 0.6,
+  drift: 0.004,
+});
 const HIGHER: Timeframe[] = ['M5', 'M15', 'H1'];
 const ROLLED = new Map(HIGHER.map((tf) => [tf, rollUp(M1, tf)]));
 const TAIL = 1500;
@@ -47,7 +52,9 @@ describe('SymbolFeatures.warmUp', () => {
     sf.warmUp(venueHistory(() => Number.MAX_SAFE_INTEGER));
     const warm = sf.snapshot(emptyMarketFeatures());
     for (const k of KEYS) expect(same(warm[k], long[k]), `${k}: ${warm[k]} vs ${long[k]}`).toBe(true);
-    expect(Number.isFinite(long.ema200Slope) && long.mtfAvailable === 3 && long.squeeze !== -1 && Number.isFinite(long.pdh)).toBe(true);
+    expect(
+      Number.isFinite(long.ema200Slope) && long.mtfAvailable === 3 && long.squeeze !== -1 && Number.isFinite(long.pdh),
+    ).toBe(true);
     expect(sf.readiness()).toEqual({ featuresReady: true, missing: [] });
   });
 
@@ -59,7 +66,22 @@ describe('SymbolFeatures.warmUp', () => {
     const warm = sf.snapshot(emptyMarketFeatures());
     expect(sf.readiness().featuresReady).toBe(true);
     // Windowed and bar-exact values are equal; exponential averages keep < 0.1% of their seed.
-    for (const k of ['time', 'price', 'spread', 'vwapAtr', 'vwapZone', 'squeeze', 'mtfUp', 'mtfDown', 'mtfAvailable', 'hvnDistAtr', 'pdh', 'pdl', 'equalHighsAbove', 'equalLowsBelow'] as const) {
+    for (const k of [
+      'time',
+      'price',
+      'spread',
+      'vwapAtr',
+      'vwapZone',
+      'squeeze',
+      'mtfUp',
+      'mtfDown',
+      'mtfAvailable',
+      'hvnDistAtr',
+      'pdh',
+      'pdl',
+      'equalHighsAbove',
+      'equalLowsBelow',
+    ] as const) {
       expect(same(warm[k], long[k]), `${k}: ${warm[k]} vs ${long[k]}`).toBe(true);
     }
     expect(Math.abs(warm.atr / long.atr - 1)).toBeLessThan(1e-6);
@@ -128,7 +150,9 @@ describe('DtmsFeatures.warmUp', () => {
     for (const k of SIGNAL_KEYS) {
       if (k === 'vwapCrosses') continue;
       expect(Number.isFinite(warm[k]), k).toBe(true);
-      expect(Math.abs(warm[k] - long[k]), `${k}: ${warm[k]} vs ${long[k]}`).toBeLessThanOrEqual(Math.abs(long[k]) * 2e-3 + 1e-9);
+      expect(Math.abs(warm[k] - long[k]), `${k}: ${warm[k]} vs ${long[k]}`).toBeLessThanOrEqual(
+        Math.abs(long[k]) * 2e-3 + 1e-9,
+      );
     }
   });
 });

@@ -18,7 +18,16 @@ describe('BarColumnsWriter / BarColumnsFile', () => {
     let at = 0;
     for (const n of sizes) {
       const chunk = new BarSeries(n);
-      for (let i = at; i < at + n; i++) chunk.push(series.time[i]!, series.open[i]!, series.high[i]!, series.low[i]!, series.close[i]!, series.volume[i]!, series.spread[i]!);
+      for (let i = at; i < at + n; i++)
+        chunk.push(
+          series.time[i]!,
+          series.open[i]!,
+          series.high[i]!,
+          series.low[i]!,
+          series.close[i]!,
+          series.volume[i]!,
+          series.spread[i]!,
+        );
       w.add(chunk);
       at += n;
     }

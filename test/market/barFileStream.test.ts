@@ -7,14 +7,22 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BarSeries } from '../../src/market/barSeries.ts';
-import { decodeBarBytes, importBarsText, ImportError, MAX_LINE_CHARS, streamBarFile, type ImportOptions } from '../../src/market/importers.ts';
+import {
+  decodeBarBytes,
+  importBarsText,
+  ImportError,
+  MAX_LINE_CHARS,
+  streamBarFile,
+  type ImportOptions,
+} from '../../src/market/importers.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'warden-stream-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const lines = (...rows: string[]) => rows.join('\n') + '\n';
 /** Minute `m` of day `day` after 1 Jan 2023, ISO without milliseconds. */
-const iso = (day: number, m: number) => new Date(Date.UTC(2023, 0, 1) + day * 86_400_000 + m * 60_000).toISOString().replace('.000Z', 'Z');
+const iso = (day: number, m: number) =>
+  new Date(Date.UTC(2023, 0, 1) + day * 86_400_000 + m * 60_000).toISOString().replace('.000Z', 'Z');
 
 const UNIFORM = lines(
   'time,open,high,low,close,volume,spread',
@@ -110,7 +118,13 @@ describe('streamBarFile', () => {
 
   it('stops reading when told to', () => {
     const rows = ['time,open,high,low,close,volume,spread'];
-    for (let i = 0; i < 5000; i++) rows.push(`2024-01-02T${String(Math.floor(i / 60) % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00Z,1,2,0.5,1.5,1,0.1`.replace('2024-01-02', `2024-01-${String(2 + Math.floor(i / 1440)).padStart(2, '0')}`));
+    for (let i = 0; i < 5000; i++)
+      rows.push(
+        `2024-01-02T${String(Math.floor(i / 60) % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00Z,1,2,0.5,1.5,1,0.1`.replace(
+          '2024-01-02',
+          `2024-01-${String(2 + Math.floor(i / 1440)).padStart(2, '0')}`,
+        ),
+      );
     const file = writeTemp(Buffer.from(lines(...rows)));
     let calls = 0;
     const r = streamBarFile(
@@ -130,18 +144,42 @@ describe('streamBarFile', () => {
     expect(() => streamBarFile(writeTemp(Buffer.alloc(0)), {}, () => {})).toThrow(/the file is empty/);
     const huge = writeTemp(Buffer.alloc(MAX_LINE_CHARS + 10, 'x'));
     expect(() => streamBarFile(huge, {}, () => {}, 64 * 1024)).toThrow(ImportError);
-    expect(() => streamBarFile(huge, {}, () => {}, 64 * 1024)).toThrow(new RegExp(`${path.basename(huge)}:1: a line longer than`));
+    expect(() => streamBarFile(huge, {}, () => {}, 64 * 1024)).toThrow(
+      new RegExp(`${path.basename(huge)}:1: a line longer than`),
+    );
   });
 
   it('refuses the times Date.parse would roll over, from bytes as from text', () => {
-    for (const t of ['2024-02-30T00:00:00Z', '2023-02-29T00:00:00Z', '2024-01-01T24:00:00Z', '2024-01-01T00:60:00Z', '2024-01-01T00:00:60Z', '2024-13-01T00:00:00Z', '2024-00-10T00:00:00Z', '2024-01-00T00:00:00Z']) {
-      const text = lines('time,open,high,low,close,volume,spread', `${t},1.1,1.2,1.0,1.15,1,0.1`, '2030-01-01T00:00:00Z,1.1,1.2,1.0,1.15,1,0.1');
+    for (const t of [
+      '2024-02-30T00:00:00Z',
+      '2023-02-29T00:00:00Z',
+      '2024-01-01T24:00:00Z',
+      '2024-01-01T00:60:00Z',
+      '2024-01-01T00:00:60Z',
+      '2024-13-01T00:00:00Z',
+      '2024-00-10T00:00:00Z',
+      '2024-01-00T00:00:00Z',
+    ]) {
+      const text = lines(
+        'time,open,high,low,close,volume,spread',
+        `${t},1.1,1.2,1.0,1.15,1,0.1`,
+        '2030-01-01T00:00:00Z,1.1,1.2,1.0,1.15,1,0.1',
+      );
       const s = streamed(writeTemp(Buffer.from(text)), {}, 4096);
-      expect(s.errors.map((e) => e.line), t).toEqual([2]);
+      expect(
+        s.errors.map((e) => e.line),
+        t,
+      ).toEqual([2]);
       expect(s.bars, t).toHaveLength(1);
     }
-    const repeated = lines('time,open,high,low,close,volume,spread', '2024-01-01T00:00:00Z,1.1,1.2,1.0,1.15,1,0.1', '2024-01-01T00:00:00Z,1.1,1.2,1.0,1.15,1,0.1');
-    expect(streamed(writeTemp(Buffer.from(repeated)), {}, 4096).errors.map((e) => [e.line, e.reason])).toEqual([[3, 'time 2024-01-01T00:00:00Z is not after the previous row']]);
+    const repeated = lines(
+      'time,open,high,low,close,volume,spread',
+      '2024-01-01T00:00:00Z,1.1,1.2,1.0,1.15,1,0.1',
+      '2024-01-01T00:00:00Z,1.1,1.2,1.0,1.15,1,0.1',
+    );
+    expect(streamed(writeTemp(Buffer.from(repeated)), {}, 4096).errors.map((e) => [e.line, e.reason])).toEqual([
+      [3, 'time 2024-01-01T00:00:00Z is not after the previous row'],
+    ]);
   });
 
   it('parses uniform rows from bytes exactly as the text parser does: values, skips and refusals', () => {
@@ -150,35 +188,95 @@ describe('streamBarFile', () => {
     const num = fc.oneof(
       fc.double({ min: 0.00001, max: 90000, noNaN: true }).map((x) => String(x)),
       fc.integer({ min: 0, max: 1e9 }).map((x) => String(x)),
-      fc.constantFrom('', ' ', '1e3', '1.5E-2', '-0.5', '+2', '.5', '5.', '12345678901234567', '0.1234567890123456', 'x', '1.2.3', '-', '0', '1e400'),
+      fc.constantFrom(
+        '',
+        ' ',
+        '1e3',
+        '1.5E-2',
+        '-0.5',
+        '+2',
+        '.5',
+        '5.',
+        '12345678901234567',
+        '0.1234567890123456',
+        'x',
+        '1.2.3',
+        '-',
+        '0',
+        '1e400',
+      ),
     );
     // Minutes into the row's own day: rows stay in time order unless a time is malformed.
     const time = fc.oneof(
       { weight: 8, arbitrary: fc.integer({ min: 0, max: 1439 }).map((m) => (day: number) => iso(day, m)) },
-      { weight: 1, arbitrary: fc.constantFrom((day: number) => iso(day, 0).replace(':00Z', 'Z'), (day: number) => iso(day, 5).replace('Z', '.5Z'), (day: number) => iso(day, 0).replace('T', ' ')) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          (day: number) => iso(day, 0).replace(':00Z', 'Z'),
+          (day: number) => iso(day, 5).replace('Z', '.5Z'),
+          (day: number) => iso(day, 0).replace('T', ' '),
+        ),
+      },
     );
     const row = fc.oneof(
-      { weight: 4, arbitrary: fc.tuple(time, num, num, num, num, num, num).map(([t, ...c]) => (day: number) => [t(day), ...c].join(',')) },
+      {
+        weight: 4,
+        arbitrary: fc.tuple(time, num, num, num, num, num, num).map(
+          ([t, ...c]) =>
+            (day: number) =>
+              [t(day), ...c].join(','),
+        ),
+      },
       // Prices that pass, so the volume, spread and time cells decide.
-      { weight: 4, arbitrary: fc.tuple(time, num, num).map(([t, v, sp]) => (day: number) => [t(day), '1.1', '1.2', '1.0', '1.15', v, sp].join(',')) },
-      { weight: 1, arbitrary: fc.tuple(time, num, num, num).map(([t, ...c]) => (day: number) => [t(day), ...c].join(',')) },
-      { weight: 1, arbitrary: fc.tuple(time, num, num, num, num, num, num, num).map(([t, ...c]) => (day: number) => [t(day), ...c].join(',')) },
-      { weight: 1, arbitrary: fc.constantFrom('', '   ', 'not a row', '2024-01-01T00:00:00Z,é,1,1,1,1,1').map((r) => () => r) },
+      {
+        weight: 4,
+        arbitrary: fc.tuple(time, num, num).map(
+          ([t, v, sp]) =>
+            (day: number) =>
+              [t(day), '1.1', '1.2', '1.0', '1.15', v, sp].join(','),
+        ),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(time, num, num, num).map(
+          ([t, ...c]) =>
+            (day: number) =>
+              [t(day), ...c].join(','),
+        ),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(time, num, num, num, num, num, num, num).map(
+          ([t, ...c]) =>
+            (day: number) =>
+              [t(day), ...c].join(','),
+        ),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('', '   ', 'not a row', '2024-01-01T00:00:00Z,é,1,1,1,1,1').map((r) => () => r),
+      },
     );
     // Well-formed ascending rows around the random ones, so the bars stored are many, not only the refusals.
-    const good = (day: number, p: number) => `${iso(day, 1440 + 1)},${p},${p + 0.5},${p - 0.25},${p + 0.125},${day % 7},0.01`;
+    const good = (day: number, p: number) =>
+      `${iso(day, 1440 + 1)},${p},${p + 0.5},${p - 0.25},${p + 0.125},${day % 7},0.01`;
     fc.assert(
-      fc.property(fc.array(fc.tuple(row, fc.integer({ min: 1, max: 500 })), { maxLength: 40 }), fc.boolean(), fc.integer({ min: 40, max: 4096 }), (rows, crlf, chunkBytes) => {
-        const body = ['time,open,high,low,close,volume,spread'];
-        rows.forEach(([r, p], i) => body.push(r(2 * i), good(2 * i, p)));
-        let text = body.join('\n') + '\n';
-        if (crlf) text = text.replace(/\n/g, '\r\n');
-        const file = writeTemp(Buffer.from(text, 'utf8'));
-        const whole = importBarsText(text, file, {});
-        const s = streamed(file, {}, chunkBytes);
-        expect(s.bars).toEqual(whole.series.toBars());
-        expect(s.errors).toEqual(whole.errors);
-      }),
+      fc.property(
+        fc.array(fc.tuple(row, fc.integer({ min: 1, max: 500 })), { maxLength: 40 }),
+        fc.boolean(),
+        fc.integer({ min: 40, max: 4096 }),
+        (rows, crlf, chunkBytes) => {
+          const body = ['time,open,high,low,close,volume,spread'];
+          rows.forEach(([r, p], i) => body.push(r(2 * i), good(2 * i, p)));
+          let text = body.join('\n') + '\n';
+          if (crlf) text = text.replace(/\n/g, '\r\n');
+          const file = writeTemp(Buffer.from(text, 'utf8'));
+          const whole = importBarsText(text, file, {});
+          const s = streamed(file, {}, chunkBytes);
+          expect(s.bars).toEqual(whole.series.toBars());
+          expect(s.errors).toEqual(whole.errors);
+        },
+      ),
       { numRuns: 300, seed: 23 },
     );
   });

@@ -19,7 +19,15 @@ function chunked(series: BarSeries, size: number): BarSource {
           if (at >= series.length) return null;
           chunk.length = 0;
           for (let k = 0; k < size && at < series.length; k++, at++) {
-            chunk.push(series.time[at]!, series.open[at]!, series.high[at]!, series.low[at]!, series.close[at]!, series.volume[at]!, series.spread[at]!);
+            chunk.push(
+              series.time[at]!,
+              series.open[at]!,
+              series.high[at]!,
+              series.low[at]!,
+              series.close[at]!,
+              series.volume[at]!,
+              series.spread[at]!,
+            );
           }
           return chunk;
         },
@@ -45,7 +53,9 @@ describe('FineBarWindow', () => {
   it('selects what the whole series holds for each window, for any chunk size and forward queries', () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.integer({ min: 0, max: 3000 }), { minLength: 0, maxLength: 400 }).map((a) => a.sort((x, y) => x - y)),
+        fc
+          .uniqueArray(fc.integer({ min: 0, max: 3000 }), { minLength: 0, maxLength: 400 })
+          .map((a) => a.sort((x, y) => x - y)),
         fc.integer({ min: 1, max: 64 }),
         fc.array(fc.integer({ min: 0, max: 120 }), { minLength: 1, maxLength: 60 }),
         fc.integer({ min: 1, max: 90 }),

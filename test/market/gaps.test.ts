@@ -43,7 +43,10 @@ describe('findGaps', () => {
   });
 
   it('a few missing minutes of a 24/7 market on a Saturday are intra-week', () => {
-    const times = [...minutes('2024-01-06T10:00:00Z', '2024-01-06T10:05:00Z'), ...minutes('2024-01-06T10:08:00Z', '2024-01-06T10:10:00Z')];
+    const times = [
+      ...minutes('2024-01-06T10:00:00Z', '2024-01-06T10:05:00Z'),
+      ...minutes('2024-01-06T10:08:00Z', '2024-01-06T10:10:00Z'),
+    ];
     expect(findGaps(seriesAt(times), M1)).toMatchObject({ count: 1, weekend: 0, intraWeek: 1 });
   });
 
@@ -78,7 +81,14 @@ describe('findGaps', () => {
   });
 
   it('no gaps with fewer than 2 bars or an unknown timeframe', () => {
-    expect(findGaps(seriesAt([]), M1)).toEqual({ count: 0, weekend: 0, intraWeek: 0, outage: 0, longest: [], list: [] });
+    expect(findGaps(seriesAt([]), M1)).toEqual({
+      count: 0,
+      weekend: 0,
+      intraWeek: 0,
+      outage: 0,
+      longest: [],
+      list: [],
+    });
     expect(findGaps(seriesAt([0]), M1).count).toBe(0);
     expect(findGaps(seriesAt([0, 10 * M1]), 0).count).toBe(0);
   });
@@ -98,7 +108,10 @@ describe('findGaps', () => {
     expect(gapKind(t('2024-03-28T20:00:00Z'), t('2024-04-01T20:00:00Z'))).toBe('weekend');
     expect(gapKind(t('2024-03-28T20:00:00Z'), t('2024-04-01T20:01:00Z'))).toBe('outage');
     // A 13-day hole from one Friday to the Thursday after next.
-    const times = [...minutes('2024-01-05T21:00:00Z', '2024-01-05T22:00:00Z'), ...minutes('2024-01-18T22:00:00Z', '2024-01-18T22:10:00Z')];
+    const times = [
+      ...minutes('2024-01-05T21:00:00Z', '2024-01-05T22:00:00Z'),
+      ...minutes('2024-01-18T22:00:00Z', '2024-01-18T22:10:00Z'),
+    ];
     const g = findGaps(seriesAt(times), M1);
     expect(g).toMatchObject({ count: 1, weekend: 0, intraWeek: 0, outage: 1 });
     expect(g.list[0]!.kind).toBe('outage');

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BarSeries } from '../../src/market/barSeries.ts';
-import { detectFormat, detectTimeframeMs, importBarsFile, importBarsText, ImportError, type ImportResult } from '../../src/market/importers.ts';
+import {
+  detectFormat,
+  detectTimeframeMs,
+  importBarsFile,
+  importBarsText,
+  ImportError,
+  type ImportResult,
+} from '../../src/market/importers.ts';
 
 const utc = (iso: string) => Date.parse(iso);
 const lines = (...rows: string[]) => rows.join('\n') + '\n';
@@ -17,7 +24,17 @@ const UNIFORM = lines(
   '2024-01-02T00:02:00Z,1.15,1.17,1.15,1.16,3,-0.00002',
 );
 
-const MT5_EXPORT_HEADER = tsv('<DATE>', '<TIME>', '<OPEN>', '<HIGH>', '<LOW>', '<CLOSE>', '<TICKVOL>', '<VOL>', '<SPREAD>');
+const MT5_EXPORT_HEADER = tsv(
+  '<DATE>',
+  '<TIME>',
+  '<OPEN>',
+  '<HIGH>',
+  '<LOW>',
+  '<CLOSE>',
+  '<TICKVOL>',
+  '<VOL>',
+  '<SPREAD>',
+);
 const MT5_EXPORT = lines(
   MT5_EXPORT_HEADER,
   tsv('2024.01.02', '10:00:00', '1.10427', '1.10450', '1.10400', '1.10440', 120, 0, 12),
@@ -41,12 +58,18 @@ describe('detectFormat', () => {
     expect(detectFormat(UNIFORM)).toBe('uniform');
     expect(detectFormat(`\uFEFF${UNIFORM.replace(/\n/g, '\r\n')}`)).toBe('uniform');
     expect(detectFormat(MT5_EXPORT)).toBe('mt5_export');
-    expect(detectFormat(tsv('<DATE>', '<OPEN>', '<HIGH>', '<LOW>', '<CLOSE>', '<TICKVOL>', '<VOL>', '<SPREAD>'))).toBe('mt5_export');
+    expect(detectFormat(tsv('<DATE>', '<OPEN>', '<HIGH>', '<LOW>', '<CLOSE>', '<TICKVOL>', '<VOL>', '<SPREAD>'))).toBe(
+      'mt5_export',
+    );
     expect(detectFormat(MT5_RATES)).toBe('mt5_rates');
     expect(detectFormat('index,time,open,high,low,close,tick_volume,spread,real_volume\n')).toBe('mt5_rates');
     expect(detectFormat('time,open,high,low,close,tick_volume\n')).toBe('mt5_rates');
     expect(detectFormat(BINANCE)).toBe('binance');
-    expect(detectFormat('open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore\n')).toBe('binance');
+    expect(
+      detectFormat(
+        'open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore\n',
+      ),
+    ).toBe('binance');
     expect(detectFormat('1735689600000000,1,1,1,1,1,1735689659999999,1,1,1,1,0')).toBe('binance');
   });
 
@@ -63,7 +86,15 @@ describe('uniform CSV', () => {
     expect(r.format).toBe('uniform');
     expect(r.errors).toEqual([]);
     expect(r.timeframeMs).toBe(60_000);
-    expect(r.series.bar(0)).toEqual({ time: utc('2024-01-02T00:00:00Z'), open: 1.1, high: 1.2, low: 1.0, close: 1.15, volume: 10, spread: 0.0001 });
+    expect(r.series.bar(0)).toEqual({
+      time: utc('2024-01-02T00:00:00Z'),
+      open: 1.1,
+      high: 1.2,
+      low: 1.0,
+      close: 1.15,
+      volume: 10,
+      spread: 0.0001,
+    });
     expect(r.series.volume[1]).toBe(0);
     expect(r.series.spread[1]).toBeNaN();
     expect(r.series.spread[2]).toBe(-0.00002);
@@ -114,15 +145,32 @@ describe('uniform CSV', () => {
   });
 
   it('parses numbers exactly as Number() does, fractions of seconds included', () => {
-    const r = importBarsText(lines('time,open,high,low,close,volume,spread', '2024-01-02T00:00:00.250Z,1.31927,1.31955,1.3187,1.31935,1e3,0.00100'), 'u.csv');
+    const r = importBarsText(
+      lines(
+        'time,open,high,low,close,volume,spread',
+        '2024-01-02T00:00:00.250Z,1.31927,1.31955,1.3187,1.31935,1e3,0.00100',
+      ),
+      'u.csv',
+    );
     expect(r.errors).toEqual([]);
-    expect(r.series.bar(0)).toEqual({ time: utc('2024-01-02T00:00:00.250Z'), open: 1.31927, high: 1.31955, low: 1.3187, close: 1.31935, volume: 1000, spread: 0.001 });
+    expect(r.series.bar(0)).toEqual({
+      time: utc('2024-01-02T00:00:00.250Z'),
+      open: 1.31927,
+      high: 1.31955,
+      low: 1.3187,
+      close: 1.31935,
+      volume: 1000,
+      spread: 0.001,
+    });
   });
 
-  it('parses a large file (its speed is the benchmark\'s to measure: npm run bench)', () => {
+  it("parses a large file (its speed is the benchmark's to measure: npm run bench)", () => {
     const n = 200_000;
     const rows = ['time,open,high,low,close,volume,spread'];
-    for (let i = 0; i < n; i++) rows.push(`${new Date(utc('2020-01-01T00:00:00Z') + i * 60_000).toISOString().slice(0, 19)}Z,1.1042${i % 10},1.10450,1.10400,1.10440,${i % 500},0.00012`);
+    for (let i = 0; i < n; i++)
+      rows.push(
+        `${new Date(utc('2020-01-01T00:00:00Z') + i * 60_000).toISOString().slice(0, 19)}Z,1.1042${i % 10},1.10450,1.10400,1.10440,${i % 500},0.00012`,
+      );
     const text = rows.join('\n');
     const r = importBarsText(text, 'big.csv');
     expect(r.series.length).toBe(n);
@@ -136,7 +184,15 @@ describe('MT5 "Export bars"', () => {
     expect(r.format).toBe('mt5_export');
     expect(r.errors).toEqual([]);
     expect(r.timeframeMs).toBe(60_000);
-    expect(r.series.bar(0)).toEqual({ time: utc('2024-01-02T08:00:00Z'), open: 1.10427, high: 1.1045, low: 1.104, close: 1.1044, volume: 120, spread: 0.00012 });
+    expect(r.series.bar(0)).toEqual({
+      time: utc('2024-01-02T08:00:00Z'),
+      open: 1.10427,
+      high: 1.1045,
+      low: 1.104,
+      close: 1.1044,
+      volume: 120,
+      spread: 0.00012,
+    });
     expect(r.series.volume[1]).toBe(5);
     expect(r.series.spread[1]).toBe(0.00007);
     expect(r.series.time[2]).toBe(utc('2024-01-02T08:02:00Z'));
@@ -175,7 +231,12 @@ describe('MT5 "Export bars"', () => {
       'athens.csv',
       { tz: 'Europe/Athens', point: 0.00001 },
     );
-    expect(reasons(r)).toEqual([[3, 'server time 2024-03-31 03:30:00 does not exist in Europe/Athens: the clocks sprang forward over it (DST); is --tz right?']]);
+    expect(reasons(r)).toEqual([
+      [
+        3,
+        'server time 2024-03-31 03:30:00 does not exist in Europe/Athens: the clocks sprang forward over it (DST); is --tz right?',
+      ],
+    ]);
     expect(Array.from(r.series.time.subarray(0, r.series.length), (t) => new Date(t).toISOString())).toEqual([
       '2024-03-31T00:30:00.000Z',
       '2024-03-31T01:00:00.000Z',
@@ -243,13 +304,25 @@ describe('MT5 rates (copy_rates_* CSV)', () => {
     const r = importBarsText(MT5_RATES, 'rates.csv', { tz: 'Etc/GMT-2', point: 0.00001 });
     expect(r.format).toBe('mt5_rates');
     expect(r.errors).toEqual([]);
-    expect(r.series.bar(0)).toEqual({ time: utc('2024-01-02T08:00:00Z'), open: 1.10427, high: 1.1045, low: 1.104, close: 1.1044, volume: 120, spread: 0.00012 });
+    expect(r.series.bar(0)).toEqual({
+      time: utc('2024-01-02T08:00:00Z'),
+      open: 1.10427,
+      high: 1.1045,
+      low: 1.104,
+      close: 1.1044,
+      volume: 120,
+      spread: 0.00012,
+    });
     expect(r.series.bar(1)).toMatchObject({ time: utc('2024-01-02T08:01:00Z'), volume: 5, spread: 0.00007 });
   });
 
   it('datetime strings, no index, no spread column (no point needed)', () => {
     const r = importBarsText(
-      lines('time,open,high,low,close,tick_volume', '2024-07-01 10:00:00,2330.5,2331.0,2329.8,2330.9,300', '2024-07-01 11:00:00,2330.9,2335.0,2330.1,2334.2,280'),
+      lines(
+        'time,open,high,low,close,tick_volume',
+        '2024-07-01 10:00:00,2330.5,2331.0,2329.8,2330.9,300',
+        '2024-07-01 11:00:00,2330.9,2335.0,2330.1,2334.2,280',
+      ),
       'xau_h1.csv',
       { tz: 'Europe/Athens' },
     );
@@ -291,7 +364,14 @@ describe('Binance klines', () => {
     expect(r.format).toBe('binance');
     expect(r.errors).toEqual([]);
     expect(r.timeframeMs).toBe(60_000);
-    expect(r.series.bar(0)).toMatchObject({ time: utc('2024-01-02T00:00:00Z'), open: 42283.58, high: 42554.57, low: 42261.02, close: 42475.23, volume: 1271.68108 });
+    expect(r.series.bar(0)).toMatchObject({
+      time: utc('2024-01-02T00:00:00Z'),
+      open: 42283.58,
+      high: 42554.57,
+      low: 42261.02,
+      close: 42475.23,
+      volume: 1271.68108,
+    });
     expect(r.series.spread[0]).toBeNaN();
   });
 
@@ -344,21 +424,42 @@ describe('ImportError: whole-file problems name the file and say what to do', ()
   });
 
   it('MT5 files need --tz; UTC files refuse it; an unknown zone is named', () => {
-    fails(() => importBarsText(MT5_EXPORT, 'm.csv', { point: 0.00001 }), /^m\.csv: MT5 files are in broker server time: pass --tz, e.g. mt5-ny \(UTC\+2\/\+3 with New York's DST, the usual MT5 server clock\), Etc\/GMT-2, Europe\/Athens, or UTC$/);
-    fails(() => importBarsText(MT5_RATES, 'r.csv', { point: 0.00001 }), /MT5 files are in broker server time: pass --tz/);
-    fails(() => importBarsText(UNIFORM, 'u.csv', { tz: 'UTC' }), /^u\.csv: uniform CSV files are in UTC already: remove --tz/);
-    fails(() => importBarsText(BINANCE, 'b.csv', { tz: 'Etc/GMT-2' }), /^b\.csv: Binance kline files are in UTC already/);
-    fails(() => importBarsText(MT5_EXPORT, 'm.csv', { tz: 'Europe/Atlantis', point: 0.00001 }), /^m\.csv: unknown time zone "Europe\/Atlantis"/);
+    fails(
+      () => importBarsText(MT5_EXPORT, 'm.csv', { point: 0.00001 }),
+      /^m\.csv: MT5 files are in broker server time: pass --tz, e.g. mt5-ny \(UTC\+2\/\+3 with New York's DST, the usual MT5 server clock\), Etc\/GMT-2, Europe\/Athens, or UTC$/,
+    );
+    fails(
+      () => importBarsText(MT5_RATES, 'r.csv', { point: 0.00001 }),
+      /MT5 files are in broker server time: pass --tz/,
+    );
+    fails(
+      () => importBarsText(UNIFORM, 'u.csv', { tz: 'UTC' }),
+      /^u\.csv: uniform CSV files are in UTC already: remove --tz/,
+    );
+    fails(
+      () => importBarsText(BINANCE, 'b.csv', { tz: 'Etc/GMT-2' }),
+      /^b\.csv: Binance kline files are in UTC already/,
+    );
+    fails(
+      () => importBarsText(MT5_EXPORT, 'm.csv', { tz: 'Europe/Atlantis', point: 0.00001 }),
+      /^m\.csv: unknown time zone "Europe\/Atlantis"/,
+    );
   });
 
   it('MT5 spreads need the instrument point', () => {
-    fails(() => importBarsText(MT5_EXPORT, 'm.csv', { tz: 'UTC' }), /^m\.csv: MT5 spreads are in points: configure the instrument/);
+    fails(
+      () => importBarsText(MT5_EXPORT, 'm.csv', { tz: 'UTC' }),
+      /^m\.csv: MT5 spreads are in points: configure the instrument/,
+    );
     fails(() => importBarsText(MT5_RATES, 'r.csv', { tz: 'UTC', point: 0 }), /point must be a positive number/);
   });
 
   it('a forced format whose header does not fit', () => {
     fails(() => importBarsText(MT5_RATES, 'r.csv', { format: 'uniform' }), /^r\.csv: expected the uniform header/);
-    fails(() => importBarsText(UNIFORM, 'u.csv', { format: 'mt5_export', tz: 'UTC', point: 0.01 }), /^u\.csv: not an MT5 "Export bars" file: the header lacks <DATE>/);
+    fails(
+      () => importBarsText(UNIFORM, 'u.csv', { format: 'mt5_export', tz: 'UTC', point: 0.01 }),
+      /^u\.csv: not an MT5 "Export bars" file: the header lacks <DATE>/,
+    );
   });
 });
 
@@ -368,12 +469,17 @@ describe('importBarsFile: encodings', () => {
 
   it('reads a UTF-16LE MT5 export with BOM and CRLF (as the terminal writes it)', () => {
     const file = path.join(dir, 'EURUSD_M1.csv');
-    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(MT5_EXPORT.replace(/\n/g, '\r\n'), 'utf16le')]));
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(MT5_EXPORT.replace(/\n/g, '\r\n'), 'utf16le')]),
+    );
     const r = importBarsFile(file, { tz: 'Etc/GMT-2', point: 0.00001 });
     expect(r.file).toBe(file);
     expect(r.format).toBe('mt5_export');
     expect(r.errors).toEqual([]);
-    expect(r.series.toBars()).toEqual(importBarsText(MT5_EXPORT, 'x', { tz: 'Etc/GMT-2', point: 0.00001 }).series.toBars());
+    expect(r.series.toBars()).toEqual(
+      importBarsText(MT5_EXPORT, 'x', { tz: 'Etc/GMT-2', point: 0.00001 }).series.toBars(),
+    );
   });
 
   it('reads UTF-8 with a BOM and UTF-16BE', () => {
@@ -395,7 +501,10 @@ describe('importBarsFile: encodings', () => {
 });
 
 describe('detectTimeframeMs', () => {
-  const at = (...minutes: number[]) => BarSeries.fromBars(minutes.map((m) => ({ time: m * 60_000, open: 1, high: 1, low: 1, close: 1, volume: 0, spread: NaN })));
+  const at = (...minutes: number[]) =>
+    BarSeries.fromBars(
+      minutes.map((m) => ({ time: m * 60_000, open: 1, high: 1, low: 1, close: 1, volume: 0, spread: NaN })),
+    );
   it('is the most common step, the smaller on a tie, 0 with fewer than 2 bars', () => {
     expect(detectTimeframeMs(at())).toBe(0);
     expect(detectTimeframeMs(at(5))).toBe(0);
@@ -422,7 +531,8 @@ describe('prices and volumes outside sane bounds', () => {
       ),
       'huge.csv',
     );
-    const range = (o: string) => `prices must be from 1e-12 up to below 100000000000 (${o}): no real instrument trades outside, a price there is a broken row`;
+    const range = (o: string) =>
+      `prices must be from 1e-12 up to below 100000000000 (${o}): no real instrument trades outside, a price there is a broken row`;
     expect(reasons(r)).toEqual([
       [3, range('o 1.1 h 1e+308 l 1 c 1.15')],
       [4, range('o 1e+308 h 1e+308 l 1e+308 c 1e+308')],
@@ -438,7 +548,11 @@ describe('prices and volumes outside sane bounds', () => {
 
   it('MT5 and Binance rows are held to the same bounds', () => {
     const mt5 = importBarsText(
-      lines(MT5_EXPORT_HEADER, tsv('2024.01.02', '10:00', '1.1', '1e308', '1.0', '1.1', 10, 0, 5), tsv('2024.01.02', '10:01', '1.1', '1.2', '1.0', '1.1', '2e15', 0, 5)),
+      lines(
+        MT5_EXPORT_HEADER,
+        tsv('2024.01.02', '10:00', '1.1', '1e308', '1.0', '1.1', 10, 0, 5),
+        tsv('2024.01.02', '10:01', '1.1', '1.2', '1.0', '1.1', '2e15', 0, 5),
+      ),
       'mt5.csv',
       { tz: 'UTC', point: 0.00001 },
     );
@@ -446,7 +560,12 @@ describe('prices and volumes outside sane bounds', () => {
       [2, 'prices'],
       [3, 'volume'],
     ]);
-    const binance = importBarsText(lines('1704153600000,42283.58,1e308,42261.02,42475.23,1271.68108,1704153659999,53957304.7,41000,670.3,28440000.1,0'), 'b.csv');
+    const binance = importBarsText(
+      lines(
+        '1704153600000,42283.58,1e308,42261.02,42475.23,1271.68108,1704153659999,53957304.7,41000,670.3,28440000.1,0',
+      ),
+      'b.csv',
+    );
     expect(binance.errors.map((e) => [e.file, e.line, e.reason.split(' ')[0]])).toEqual([['b.csv', 1, 'prices']]);
   });
 });

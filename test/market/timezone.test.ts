@@ -56,7 +56,15 @@ describe('ZoneClock: broker server time -> UTC', () => {
   it('round-trips every hour of a year in zones with DST on both hemispheres', () => {
     for (const tz of ['Europe/Athens', 'America/New_York', 'Australia/Sydney']) {
       const clock = new ZoneClock(tz);
-      const fmt = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' });
+      const fmt = new Intl.DateTimeFormat('en-US', {
+        timeZone: tz,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+      });
       let gaps = 0;
       for (let w = wall('2024-01-01 00:00'); w < wall('2025-01-01 00:00'); w += 3_600_000) {
         const t = clock.wallToUtc(w);

@@ -1,7 +1,13 @@
 // Discord and Telegram senders against a local HTTP server: the exact requests, how each answer is
 // read (2xx, 429 with its wait, 5xx, refusals), timeouts, and no credential in an error message.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChannelError, DiscordWebhookChannel, retryAfterHeaderMs, scrubber, TelegramBotChannel } from '../../src/notify/channels.ts';
+import {
+  ChannelError,
+  DiscordWebhookChannel,
+  retryAfterHeaderMs,
+  scrubber,
+  TelegramBotChannel,
+} from '../../src/notify/channels.ts';
 import { FakeService } from './fakeService.ts';
 import { DISCORD_PATH, DISCORD_TOKEN, event, TELEGRAM_PATH, TELEGRAM_TOKEN } from './support.ts';
 
@@ -30,7 +36,14 @@ describe('Discord webhook', () => {
     const svc = await service();
     svc.setFallback({ status: 204 });
     const ch = new DiscordWebhookChannel({ webhookUrl: `${svc.base}${DISCORD_PATH}`, username: 'Warden' });
-    await ch.send(event({ severity: 'warning', kind: 'state_change', title: 'XAUUSDc buy #1001: DTMS WARNING_L1 -> WARNING_L2 (score -4.5)', text: 'line 1\nline 2' }));
+    await ch.send(
+      event({
+        severity: 'warning',
+        kind: 'state_change',
+        title: 'XAUUSDc buy #1001: DTMS WARNING_L1 -> WARNING_L2 (score -4.5)',
+        text: 'line 1\nline 2',
+      }),
+    );
     expect(svc.received).toHaveLength(1);
     const req = svc.received[0]!;
     expect(req.method).toBe('POST');
@@ -64,7 +77,11 @@ describe('Discord webhook', () => {
   it('a 429 carries retry_after (seconds, from the body first, else the Retry-After header)', async () => {
     const svc = await service();
     svc.reply(
-      { status: 429, body: { message: 'You are being rate limited.', retry_after: 2.5, global: false }, headers: { 'retry-after': '3' } },
+      {
+        status: 429,
+        body: { message: 'You are being rate limited.', retry_after: 2.5, global: false },
+        headers: { 'retry-after': '3' },
+      },
       { status: 429, headers: { 'retry-after': '4' } },
     );
     const ch = new DiscordWebhookChannel({ webhookUrl: `${svc.base}${DISCORD_PATH}` });
@@ -79,7 +96,10 @@ describe('Discord webhook', () => {
 
   it('5xx is retryable, a deleted webhook (404) is not; the answer is quoted without the token', async () => {
     const svc = await service();
-    svc.reply({ status: 502, body: '<html>Bad Gateway</html>' }, { status: 404, body: { message: `Unknown Webhook ${DISCORD_PATH}`, code: 10015 } });
+    svc.reply(
+      { status: 502, body: '<html>Bad Gateway</html>' },
+      { status: 404, body: { message: `Unknown Webhook ${DISCORD_PATH}`, code: 10015 } },
+    );
     const url = `${svc.base}${DISCORD_PATH}`;
     const ch = new DiscordWebhookChannel({ webhookUrl: url });
     const e502 = await failure(ch.send(event()));
@@ -137,7 +157,13 @@ describe('Telegram bot', () => {
   it('posts sendMessage to <base>/bot<token>/sendMessage with chat_id and escaped HTML text', async () => {
     const svc = await service();
     const ch = new TelegramBotChannel({ botToken: TELEGRAM_TOKEN, chatId: -100123, apiBaseUrl: `${svc.base}/` });
-    await ch.send(event({ severity: 'critical', title: 'XAUUSDc buy #1001: DTMS HEDGED -> CLOSED (score -7)', text: 'score < -6 & no recovery' }));
+    await ch.send(
+      event({
+        severity: 'critical',
+        title: 'XAUUSDc buy #1001: DTMS HEDGED -> CLOSED (score -7)',
+        text: 'score < -6 & no recovery',
+      }),
+    );
     const req = svc.received[0]!;
     expect(req.method).toBe('POST');
     expect(req.path).toBe(TELEGRAM_PATH);
@@ -159,7 +185,15 @@ describe('Telegram bot', () => {
 
   it('a 429 waits parameters.retry_after seconds', async () => {
     const svc = await service();
-    svc.reply({ status: 429, body: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } } });
+    svc.reply({
+      status: 429,
+      body: {
+        ok: false,
+        error_code: 429,
+        description: 'Too Many Requests: retry after 7',
+        parameters: { retry_after: 7 },
+      },
+    });
     const ch = new TelegramBotChannel({ botToken: TELEGRAM_TOKEN, chatId: 1, apiBaseUrl: svc.base });
     const err = await failure(ch.send(event()));
     expect(err.retryAfterMs).toBe(7000);
@@ -169,7 +203,14 @@ describe('Telegram bot', () => {
 
   it('a bad token (401) is not retried, and the message never holds the token, even when the answer echoes it', async () => {
     const svc = await service();
-    svc.reply({ status: 401, body: { ok: false, error_code: 401, description: `Unauthorized: ${TELEGRAM_PATH} (${encodeURIComponent(TELEGRAM_TOKEN)})` } });
+    svc.reply({
+      status: 401,
+      body: {
+        ok: false,
+        error_code: 401,
+        description: `Unauthorized: ${TELEGRAM_PATH} (${encodeURIComponent(TELEGRAM_TOKEN)})`,
+      },
+    });
     const ch = new TelegramBotChannel({ botToken: TELEGRAM_TOKEN, chatId: 1, apiBaseUrl: svc.base });
     const err = await failure(ch.send(event()));
     expect(err.retryable).toBe(false);
@@ -181,7 +222,15 @@ describe('Telegram bot', () => {
 
   it('a group upgraded to a supergroup names the new chat id', async () => {
     const svc = await service();
-    svc.reply({ status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: group chat was upgraded to a supergroup chat', parameters: { migrate_to_chat_id: -100999 } } });
+    svc.reply({
+      status: 400,
+      body: {
+        ok: false,
+        error_code: 400,
+        description: 'Bad Request: group chat was upgraded to a supergroup chat',
+        parameters: { migrate_to_chat_id: -100999 },
+      },
+    });
     const ch = new TelegramBotChannel({ botToken: TELEGRAM_TOKEN, chatId: -5, apiBaseUrl: svc.base });
     const err = await failure(ch.send(event()));
     expect(err.retryable).toBe(false);

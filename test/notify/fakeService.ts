@@ -38,7 +38,9 @@ export class FakeService {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => svc?.handle(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks).toString('utf8'), res));
+      req.on('end', () =>
+        svc?.handle(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks).toString('utf8'), res),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
@@ -65,7 +67,10 @@ export class FakeService {
   waitFor(n: number, timeoutMs = 20_000): Promise<void> {
     if (this.received.length >= n) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`expected ${n} requests, got ${this.received.length}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`expected ${n} requests, got ${this.received.length}`)),
+        timeoutMs,
+      );
       this.waiters.push({
         n,
         resolve: () => {

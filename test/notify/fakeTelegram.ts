@@ -98,11 +98,21 @@ export class FakeTelegram {
   }
 
   /** Queues a text message from a chat (default: a private chat with the user @trader); returns its update_id. */
-  message(text: string, chat: { id: number; username?: string; type?: string } = { id: 4242 }, fromUser = 'trader'): number {
+  message(
+    text: string,
+    chat: { id: number; username?: string; type?: string } = { id: 4242 },
+    fromUser = 'trader',
+  ): number {
     const id = this.nextId++;
     this.queue.push({
       update_id: id,
-      message: { message_id: this.nextMessageId++, date: 1_773_223_200, chat: { type: 'private', ...chat }, from: { id: 7, is_bot: false, first_name: 'T', username: fromUser }, text },
+      message: {
+        message_id: this.nextMessageId++,
+        date: 1_773_223_200,
+        chat: { type: 'private', ...chat },
+        from: { id: 7, is_bot: false, first_name: 'T', username: fromUser },
+        text,
+      },
     });
     this.flush();
     return id;
@@ -132,20 +142,32 @@ export class FakeTelegram {
       // No JSON body: every field takes its default.
     }
     const prefix = `/bot${this.token}/`;
-    if (!path.startsWith(prefix)) return this.answer(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    if (!path.startsWith(prefix))
+      return this.answer(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
     const method = path.slice(prefix.length);
     const scripted = this.scripts.get(method)?.shift();
     if (method === 'getUpdates') {
-      const call: PollCall = { offset: Number(body.offset ?? 0), timeout: Number(body.timeout ?? 0), allowed_updates: body.allowed_updates };
+      const call: PollCall = {
+        offset: Number(body.offset ?? 0),
+        timeout: Number(body.timeout ?? 0),
+        allowed_updates: body.allowed_updates,
+      };
       this.polls.push(call);
       if (scripted !== undefined) return this.answer(res, scripted.status, scripted.body);
       return this.poll(call, res);
     }
     if (scripted !== undefined) return this.answer(res, scripted.status, scripted.body);
-    if (method === 'getMe') return this.answer(res, 200, { ok: true, result: { id: 1, is_bot: true, first_name: 'Warden', username: BOT_USERNAME } });
+    if (method === 'getMe')
+      return this.answer(res, 200, {
+        ok: true,
+        result: { id: 1, is_bot: true, first_name: 'Warden', username: BOT_USERNAME },
+      });
     if (method === 'sendMessage') {
       this.sent.push(body as unknown as SentMessage);
-      return this.answer(res, 200, { ok: true, result: { message_id: this.nextMessageId++, chat: { id: body.chat_id }, text: body.text } });
+      return this.answer(res, 200, {
+        ok: true,
+        result: { message_id: this.nextMessageId++, chat: { id: body.chat_id }, text: body.text },
+      });
     }
     return this.answer(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
   }

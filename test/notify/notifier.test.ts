@@ -6,7 +6,15 @@ import { DiscordWebhookChannel, TelegramBotChannel, type NotificationChannel } f
 import type { NotificationEvent } from '../../src/notify/notificationEvent.ts';
 import { Notifier, type NotifierOptions } from '../../src/notify/notifier.ts';
 import { FakeService } from './fakeService.ts';
-import { captureLog, DISCORD_PATH, DISCORD_TOKEN, event, recordingSleep, TELEGRAM_PATH, TELEGRAM_TOKEN } from './support.ts';
+import {
+  captureLog,
+  DISCORD_PATH,
+  DISCORD_TOKEN,
+  event,
+  recordingSleep,
+  TELEGRAM_PATH,
+  TELEGRAM_TOKEN,
+} from './support.ts';
 import { waitUntil } from '../support/waitUntil.ts';
 
 const services: FakeService[] = [];
@@ -23,9 +31,17 @@ async function service(): Promise<FakeService> {
 }
 
 const discordAt = (svc: FakeService, timeoutMs?: number): DiscordWebhookChannel =>
-  new DiscordWebhookChannel({ webhookUrl: `${svc.base}${DISCORD_PATH}`, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  new DiscordWebhookChannel({
+    webhookUrl: `${svc.base}${DISCORD_PATH}`,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  });
 const telegramAt = (svc: FakeService, timeoutMs?: number): TelegramBotChannel =>
-  new TelegramBotChannel({ botToken: TELEGRAM_TOKEN, chatId: 42, apiBaseUrl: svc.base, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  new TelegramBotChannel({
+    botToken: TELEGRAM_TOKEN,
+    chatId: 42,
+    apiBaseUrl: svc.base,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  });
 
 function notifier(options: Partial<NotifierOptions> & { channels: NotificationChannel[] }): Notifier {
   const n = new Notifier({ log: captureLog().log, ...options });
@@ -52,8 +68,26 @@ describe('Notifier: delivery and retries', () => {
       accepted: 2,
       filtered: 0,
       channels: {
-        discord: { sent: 2, failed: 0, dropped: 0, queued: 0, inFlight: 0, retries: 0, lastError: null, lastErrorAt: null },
-        telegram: { sent: 2, failed: 0, dropped: 0, queued: 0, inFlight: 0, retries: 0, lastError: null, lastErrorAt: null },
+        discord: {
+          sent: 2,
+          failed: 0,
+          dropped: 0,
+          queued: 0,
+          inFlight: 0,
+          retries: 0,
+          lastError: null,
+          lastErrorAt: null,
+        },
+        telegram: {
+          sent: 2,
+          failed: 0,
+          dropped: 0,
+          queued: 0,
+          inFlight: 0,
+          retries: 0,
+          lastError: null,
+          lastErrorAt: null,
+        },
       },
     });
   });
@@ -68,7 +102,13 @@ describe('Notifier: delivery and retries', () => {
     expect(discord.received).toHaveLength(2);
     expect(discord.received[0]!.body).toEqual(discord.received[1]!.body);
     expect(waits).toEqual([1000]);
-    expect(n.stats().channels.discord).toMatchObject({ sent: 1, failed: 0, retries: 1, lastError: 'discord: HTTP 500: boom', lastErrorAt: 1234 });
+    expect(n.stats().channels.discord).toMatchObject({
+      sent: 1,
+      failed: 0,
+      retries: 1,
+      lastError: 'discord: HTTP 500: boom',
+      lastErrorAt: 1234,
+    });
   });
 
   it('backs off exponentially (1 s, 2 s, 4 s, 8 s) and gives up after maxAttempts', async () => {
@@ -98,7 +138,15 @@ describe('Notifier: delivery and retries', () => {
     const discord = await service();
     const telegram = await service();
     discord.reply({ status: 429, body: { message: 'You are being rate limited.', retry_after: 2.5, global: false } });
-    telegram.reply({ status: 429, body: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } } });
+    telegram.reply({
+      status: 429,
+      body: {
+        ok: false,
+        error_code: 429,
+        description: 'Too Many Requests: retry after 7',
+        parameters: { retry_after: 7 },
+      },
+    });
     const d = recordingSleep();
     const t = recordingSleep();
     const nd = notifier({ channels: [discordAt(discord)], sleep: d.sleep });
@@ -163,7 +211,11 @@ describe('Notifier: never blocking', () => {
     await n.idle();
     expect(discord.received).toHaveLength(2);
     expect(waits).toEqual([1000]);
-    expect(n.stats().channels.discord).toMatchObject({ sent: 1, retries: 1, lastError: 'discord: no answer within 200 ms' });
+    expect(n.stats().channels.discord).toMatchObject({
+      sent: 1,
+      retries: 1,
+      lastError: 'discord: no answer within 200 ms',
+    });
   });
 
   it('a dead channel does not delay the other', async () => {
@@ -252,7 +304,10 @@ describe('Notifier: credentials stay out of logs and errors', () => {
     // Both services quote the request path back, as some proxies and error pages do.
     discord.setFallback({ status: 404, body: { message: `Unknown Webhook at ${DISCORD_PATH}`, code: 10015 } });
     telegram.reply({ status: 500, body: `upstream error for ${TELEGRAM_PATH}` });
-    telegram.setFallback({ status: 401, body: { ok: false, error_code: 401, description: `Unauthorized: ${TELEGRAM_PATH}` } });
+    telegram.setFallback({
+      status: 401,
+      body: { ok: false, error_code: 401, description: `Unauthorized: ${TELEGRAM_PATH}` },
+    });
     const { log, lines, text } = captureLog();
     const { sleep } = recordingSleep();
     const n = notifier({ channels: [discordAt(discord), telegramAt(telegram)], log, sleep });
@@ -264,7 +319,10 @@ describe('Notifier: credentials stay out of logs and errors', () => {
     await dead.close();
     services.splice(services.indexOf(dead), 1);
     const n2 = notifier({
-      channels: [new DiscordWebhookChannel({ webhookUrl: `${deadBase}${DISCORD_PATH}` }), new TelegramBotChannel({ botToken: TELEGRAM_TOKEN, chatId: 1, apiBaseUrl: deadBase })],
+      channels: [
+        new DiscordWebhookChannel({ webhookUrl: `${deadBase}${DISCORD_PATH}` }),
+        new TelegramBotChannel({ botToken: TELEGRAM_TOKEN, chatId: 1, apiBaseUrl: deadBase }),
+      ],
       log,
       sleep,
       maxAttempts: 2,
@@ -274,7 +332,13 @@ describe('Notifier: credentials stay out of logs and errors', () => {
 
     expect(lines.length).toBeGreaterThanOrEqual(6);
     const all = [text(), JSON.stringify(n.stats()), JSON.stringify(n2.stats())].join('\n');
-    for (const secret of [DISCORD_TOKEN, DISCORD_PATH, TELEGRAM_TOKEN, 'TelegramSecretTok', encodeURIComponent(TELEGRAM_TOKEN)]) {
+    for (const secret of [
+      DISCORD_TOKEN,
+      DISCORD_PATH,
+      TELEGRAM_TOKEN,
+      'TelegramSecretTok',
+      encodeURIComponent(TELEGRAM_TOKEN),
+    ]) {
       expect(all).not.toContain(secret);
     }
     // The failures are still explained.
@@ -296,8 +360,18 @@ describe('Notifier: credentials stay out of logs and errors', () => {
     await n.idle();
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records).toContainEqual(
-      expect.objectContaining({ component: 'notify', channel: 'discord', attempt: 1, status: 500, waitMs: 1000, title: ev.title, msg: 'notification not delivered: retrying' }),
+      expect.objectContaining({
+        component: 'notify',
+        channel: 'discord',
+        attempt: 1,
+        status: 500,
+        waitMs: 1000,
+        title: ev.title,
+        msg: 'notification not delivered: retrying',
+      }),
     );
-    expect(records).toContainEqual(expect.objectContaining({ channel: 'discord', attempt: 2, msg: 'notification delivered after retrying' }));
+    expect(records).toContainEqual(
+      expect.objectContaining({ channel: 'discord', attempt: 2, msg: 'notification delivered after retrying' }),
+    );
   });
 });

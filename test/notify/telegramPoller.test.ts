@@ -4,7 +4,12 @@
 // clock, backoff after failures (waits recorded, not waited) with the bot token in no log line, a
 // refused token ending the loop, and stop() ending the poll under way.
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseCommand, TelegramCommandPoller, type BotCommand, type TelegramPollerOptions } from '../../src/notify/telegramPoller.ts';
+import {
+  parseCommand,
+  TelegramCommandPoller,
+  type BotCommand,
+  type TelegramPollerOptions,
+} from '../../src/notify/telegramPoller.ts';
 import { BOT_USERNAME, FakeTelegram } from './fakeTelegram.ts';
 import { captureLog, recordingSleep, TELEGRAM_TOKEN, type CapturedLog } from './support.ts';
 import { waitUntil } from '../support/waitUntil.ts';
@@ -59,7 +64,11 @@ async function setup(overrides: Partial<TelegramPollerOptions> = {}, base?: stri
 describe('parseCommand', () => {
   it('takes the name (lower case), the bot named and the arguments; chatter is not a command', () => {
     expect(parseCommand('/trade 1001')).toEqual({ name: 'trade', mention: null, args: ['1001'] });
-    expect(parseCommand('/Exits_Off@warden_bot  77  ')).toEqual({ name: 'exits_off', mention: 'warden_bot', args: ['77'] });
+    expect(parseCommand('/Exits_Off@warden_bot  77  ')).toEqual({
+      name: 'exits_off',
+      mention: 'warden_bot',
+      args: ['77'],
+    });
     expect(parseCommand('/status')).toEqual({ name: 'status', mention: null, args: [] });
     expect(parseCommand('hello /status')).toBeNull();
     expect(parseCommand('/')).toBeNull();
@@ -105,7 +114,9 @@ describe('TelegramCommandPoller', () => {
     expect(s.fake.sent.all).toHaveLength(1);
     expect(s.asked.map((c) => c.name)).toEqual(['status']);
     expect(s.poller.stats()).toMatchObject({ updates: 4, foreign: 1, answered: 1 });
-    const foreign = s.logs.lines.map((l) => JSON.parse(l) as { level: number; msg: string; chatId?: number }).find((l) => l.msg.includes('another chat'));
+    const foreign = s.logs.lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string; chatId?: number })
+      .find((l) => l.msg.includes('another chat'));
     expect(foreign).toMatchObject({ level: 20, chatId: 999 });
     expect(s.logs.text()).not.toContain('secret-words');
   });
@@ -144,8 +155,19 @@ describe('TelegramCommandPoller', () => {
       'getUpdates',
       { status: 502, body: 'Bad Gateway' },
       { status: 502, body: `<html>upstream /bot${TELEGRAM_TOKEN}/getUpdates failed</html>` },
-      { status: 429, body: { ok: false, error_code: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } } },
-      { status: 409, body: { ok: false, error_code: 409, description: 'Conflict: terminated by other getUpdates request' } },
+      {
+        status: 429,
+        body: {
+          ok: false,
+          error_code: 429,
+          description: 'Too Many Requests: retry after 7',
+          parameters: { retry_after: 7 },
+        },
+      },
+      {
+        status: 409,
+        body: { ok: false, error_code: 409, description: 'Conflict: terminated by other getUpdates request' },
+      },
     );
     s.poller.start();
     await s.fake.held.next();
@@ -198,7 +220,10 @@ describe('TelegramCommandPoller', () => {
 
   it('a command whose answer throws gets a short apology, and the next is answered', async () => {
     const s = await setup({
-      answer: (cmd) => (cmd.name === 'boom' ? Promise.reject(new Error('the store cannot be written <disk full>')) : Promise.resolve('ok')),
+      answer: (cmd) =>
+        cmd.name === 'boom'
+          ? Promise.reject(new Error('the store cannot be written <disk full>'))
+          : Promise.resolve('ok'),
     });
     s.poller.start();
     await s.fake.held.next();

@@ -17,21 +17,58 @@ const config = defaultConfig();
 const instrument = replayInstrument(config, 'XAUUSDc', true, {});
 const bars = sampleBars(instrument, 5, 6000);
 const series = readSeries(bars.source);
-const entries = generateEntries(bars.source, 'M1', { ...DEFAULT_GENERATED, warmupBars: 300, every: 45, seed: 5, volume: 0.1 });
+const entries = generateEntries(bars.source, 'M1', {
+  ...DEFAULT_GENERATED,
+  warmupBars: 300,
+  every: 45,
+  seed: 5,
+  volume: 0.1,
+});
 const broker = { accountMode: 'hedging' as const, spreadPoints: 0, spreadMode: 'data' as const };
 const trials = sampleTrials(3, seededRandom(2), {}, config, 'XAUUSD');
-const setup: BookSetup = { columns: sharedColumns(series), length: series.length, instrument, timeframe: 'M1', broker, startingBalance: 10_000, maxGapMs: 96 * 3_600_000, doc: {}, canonical: 'XAUUSD', entries };
-const jobs: BookJob[] = [null, ...trials].map((params) => ({ params, from: 0, to: series.length, entryFirst: 0, entryEnd: entries.length }));
+const setup: BookSetup = {
+  columns: sharedColumns(series),
+  length: series.length,
+  instrument,
+  timeframe: 'M1',
+  broker,
+  startingBalance: 10_000,
+  maxGapMs: 96 * 3_600_000,
+  doc: {},
+  canonical: 'XAUUSD',
+  entries,
+};
+const jobs: BookJob[] = [null, ...trials].map((params) => ({
+  params,
+  from: 0,
+  to: series.length,
+  entryFirst: 0,
+  entryEnd: entries.length,
+}));
 
 describe('optimizer books', () => {
-  it('give exactly the trades of a plain replay of each config, here and on two workers', { timeout: 60_000 }, async () => {
+  it('give exactly the trades of a plain replay of each config, here and on two workers', {
+    timeout: 60_000,
+  }, async () => {
     const here = openBookPool(setup, 1);
     const mine = await here.run(jobs);
     await here.close();
     expect(entries.length).toBeGreaterThan(50);
     for (const [k, params] of [null, ...trials].entries()) {
       const c = params === null ? config : trialConfig({}, config, 'XAUUSD', params).config;
-      const plain = await runReplayJob({ config: c, instrument, bars: bars.source, timeframe: 'M1', data: bars.data, entries, entriesSource: 'test', broker, startingBalance: 10_000, outDir: null, version: 'test' });
+      const plain = await runReplayJob({
+        config: c,
+        instrument,
+        bars: bars.source,
+        timeframe: 'M1',
+        data: bars.data,
+        entries,
+        entriesSource: 'test',
+        broker,
+        startingBalance: 10_000,
+        outDir: null,
+        version: 'test',
+      });
       expect(mine[k]).toEqual(plain.result.rows.map(studyTrade));
     }
     // The trial configs differ from the baseline somewhere (the test compares different books).

@@ -18,14 +18,40 @@ const barsFile = path.join(dir, 'xau.csv');
   const { series } = generateSampleSeries({ seed: 3, bars: 9000, ...SAMPLE_SHAPES['XAUUSD']! });
   const lines = ['time,open,high,low,close,volume,spread'];
   for (let i = 0; i < series.length; i++) {
-    lines.push([new Date(series.time[i]!).toISOString(), series.open[i], series.high[i], series.low[i], series.close[i], series.volume[i], series.spread[i]].join(','));
+    lines.push(
+      [
+        new Date(series.time[i]!).toISOString(),
+        series.open[i],
+        series.high[i],
+        series.low[i],
+        series.close[i],
+        series.volume[i],
+        series.spread[i],
+      ].join(','),
+    );
   }
   writeFileSync(barsFile, `${lines.join('\n')}\n`);
 }
-const ARGS = ['--bars', barsFile, '--symbol', 'XAUUSDc', '--entry-every', '40', '--seed', '3', '--trials', '6', '--folds', '2', '--no-progress'];
+const ARGS = [
+  '--bars',
+  barsFile,
+  '--symbol',
+  'XAUUSDc',
+  '--entry-every',
+  '40',
+  '--seed',
+  '3',
+  '--trials',
+  '6',
+  '--folds',
+  '2',
+  '--no-progress',
+];
 
 describe('warden optimize', () => {
-  it('writes a loadable best.yaml and a report with in-sample and outOfSample per fold, the same on a second run', { timeout: 120_000 }, async () => {
+  it('writes a loadable best.yaml and a report with in-sample and outOfSample per fold, the same on a second run', {
+    timeout: 120_000,
+  }, async () => {
     const out = path.join(dir, 'a');
     const a = await wardenCli('optimize', ...ARGS, '--workers', '1', '--objective', 'r_per_dd', '--out', out);
     expect(a.stderr).toBe('');
@@ -34,7 +60,9 @@ describe('warden optimize', () => {
     const loaded = loadConfigFile(path.join(out, 'best.yaml'));
     expect(loaded.ok).toBe(true);
     const yaml = readFileSync(path.join(out, 'best.yaml'), 'utf8');
-    expect(yaml).toMatch(/^# Tuned by warden .* optimize from the defaults: trial #\d+ of 6 \(seed 3\), objective r_per_dd\./);
+    expect(yaml).toMatch(
+      /^# Tuned by warden .* optimize from the defaults: trial #\d+ of 6 \(seed 3\), objective r_per_dd\./,
+    );
     expect(yaml).toContain('xau.csv, XAUUSDc M1, 9000 bars');
     const json = readFileSync(path.join(out, 'report.json'), 'utf8');
     const r = optimizeReportSchema.parse(JSON.parse(json));
@@ -56,7 +84,16 @@ describe('warden optimize', () => {
     }
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('Walk-forward folds');
 
-    const b = await wardenCli('optimize', ...ARGS, '--workers', '2', '--objective', 'r_per_dd', '--out', path.join(dir, 'b'));
+    const b = await wardenCli(
+      'optimize',
+      ...ARGS,
+      '--workers',
+      '2',
+      '--objective',
+      'r_per_dd',
+      '--out',
+      path.join(dir, 'b'),
+    );
     expect(b.code).toBe(0);
     expect(readFileSync(path.join(dir, 'b', 'report.json'), 'utf8')).toBe(json);
   });
@@ -73,7 +110,17 @@ describe('warden optimize', () => {
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
-    const unknown = await wardenCli('optimize', '--bars', barsFile, '--symbol', 'FOOBAR', '--entry-every', '40', '--out', path.join(dir, 'bad'));
+    const unknown = await wardenCli(
+      'optimize',
+      '--bars',
+      barsFile,
+      '--symbol',
+      'FOOBAR',
+      '--entry-every',
+      '40',
+      '--out',
+      path.join(dir, 'bad'),
+    );
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/FOOBAR/);
   });

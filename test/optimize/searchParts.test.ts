@@ -47,7 +47,14 @@ describe('walk-forward windows', () => {
 
 describe('probability of backtest overfitting', () => {
   it('enumerates the symmetric splits', () => {
-    expect(combinations(4, 2)).toEqual([[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]);
+    expect(combinations(4, 2)).toEqual([
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [1, 2],
+      [1, 3],
+      [2, 3],
+    ]);
     expect(combinations(10, 5).length).toBe(252);
   });
 

@@ -3,7 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig } from '../../src/config/load.ts';
 import { seededRandom } from '../../src/market/sampleMarket.ts';
-import { applyTrial, baselineParams, sampleTrials, SEARCH_SPACE, trialConfig, type TrialParams } from '../../src/optimize/searchSpace.ts';
+import {
+  applyTrial,
+  baselineParams,
+  sampleTrials,
+  SEARCH_SPACE,
+  trialConfig,
+  type TrialParams,
+} from '../../src/optimize/searchSpace.ts';
 
 const config = defaultConfig();
 

@@ -1,12 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecisionLineBuilder, formatDecisionLine, isoTime, LineWriter, type DecisionLineDraft } from '../../src/replay/decisionLog.ts';
+import {
+  DecisionLineBuilder,
+  formatDecisionLine,
+  isoTime,
+  LineWriter,
+  type DecisionLineDraft,
+} from '../../src/replay/decisionLog.ts';
 
 const reference = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
 
 describe('isoTime', () => {
   it('matches toISOString without zero milliseconds, across days, years and odd inputs', () => {
-    for (const t of [0, 1, 999, 1000, 59_999, 60_000, 86_399_999, 86_400_000, 951_782_400_000, 1_700_000_000_123, 253_402_300_799_999, 253_402_300_800_000, -1, -86_400_000, 1.5]) {
+    for (const t of [
+      0, 1, 999, 1000, 59_999, 60_000, 86_399_999, 86_400_000, 951_782_400_000, 1_700_000_000_123, 253_402_300_799_999,
+      253_402_300_800_000, -1, -86_400_000, 1.5,
+    ]) {
       expect(isoTime(t)).toBe(reference(t));
     }
     // the per-day cache and the last-result reuse must not leak between calls
@@ -16,7 +25,10 @@ describe('isoTime', () => {
   });
 
   it('matches toISOString for any time from 1970 to 9999 (property)', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 253_402_300_799_999 }), (t) => isoTime(t) === reference(t)), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 253_402_300_799_999 }), (t) => isoTime(t) === reference(t)),
+      { numRuns: 5000 },
+    );
   });
 });
 
@@ -33,12 +45,35 @@ describe('DecisionLineBuilder', () => {
     b.begin(120_000, '8', 'sell', 'close', 'applied');
     b.emit();
     const [first, second] = w.lines!.map((s) => JSON.parse(s) as Record<string, unknown>);
-    expect(first).toMatchObject({ time: '1970-01-01T00:01:00Z', positionId: '7', symbol: 'XAUUSD', intentId: '7:trail:1', oldSl: 1.5, newSl: 1.6, detail: 'why "quoted"' });
-    expect(second).toEqual({
-      time: '1970-01-01T00:02:00Z', positionId: '8', symbol: 'XAUUSD', side: 'sell', kind: 'close', intentId: '', oldSl: null, newSl: null,
-      volume: null, openVolume: null, price: null, reason: '', result: 'applied', code: 0, detail: '',
+    expect(first).toMatchObject({
+      time: '1970-01-01T00:01:00Z',
+      positionId: '7',
+      symbol: 'XAUUSD',
+      intentId: '7:trail:1',
+      oldSl: 1.5,
+      newSl: 1.6,
+      detail: 'why "quoted"',
     });
-    expect(Object.keys(second!)).toEqual(Object.keys(JSON.parse(formatDecisionLine({ ...second!, time: 0 } as never)) as object));
+    expect(second).toEqual({
+      time: '1970-01-01T00:02:00Z',
+      positionId: '8',
+      symbol: 'XAUUSD',
+      side: 'sell',
+      kind: 'close',
+      intentId: '',
+      oldSl: null,
+      newSl: null,
+      volume: null,
+      openVolume: null,
+      price: null,
+      reason: '',
+      result: 'applied',
+      code: 0,
+      detail: '',
+    });
+    expect(Object.keys(second!)).toEqual(
+      Object.keys(JSON.parse(formatDecisionLine({ ...second!, time: 0 } as never)) as object),
+    );
   });
 });
 
@@ -46,8 +81,21 @@ describe('DecisionLineBuilder', () => {
 const r8 = (x: number | null) => (x === null ? null : Math.round(x * 1e8) / 1e8);
 const referenceLine = (l: DecisionLineDraft) =>
   JSON.stringify({
-    time: isoTime(l.time), positionId: l.positionId, symbol: l.symbol, side: l.side, kind: l.kind, intentId: l.intentId, oldSl: r8(l.oldSl),
-    newSl: r8(l.newSl), volume: r8(l.volume), openVolume: r8(l.openVolume), price: r8(l.price), reason: l.reason, result: l.result, code: l.code, detail: l.detail,
+    time: isoTime(l.time),
+    positionId: l.positionId,
+    symbol: l.symbol,
+    side: l.side,
+    kind: l.kind,
+    intentId: l.intentId,
+    oldSl: r8(l.oldSl),
+    newSl: r8(l.newSl),
+    volume: r8(l.volume),
+    openVolume: r8(l.openVolume),
+    price: r8(l.price),
+    reason: l.reason,
+    result: l.result,
+    code: l.code,
+    detail: l.detail,
   });
 
 describe('formatDecisionLine through LineWriter', () => {

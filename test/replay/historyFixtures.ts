@@ -77,4 +77,3 @@ ${positions.map(positionTr).join('\n')}
 </div></body></html>
 `;
 }
-

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { ExitEngine } from '../../src/engine/exitEngine.ts';
-import { BarSeries } from '../../src/market/barSeries.ts';
+import type { BarSeries } from '../../src/market/barSeries.ts';
 import { InMemoryBars } from '../../src/market/barSource.ts';
 import { generateSampleSeries, SAMPLE_SHAPES } from '../../src/market/sampleMarket.ts';
 import { LineWriter } from '../../src/replay/decisionLog.ts';
@@ -17,7 +17,13 @@ import { runReplay, type ReplayInput, type ReplayResult } from '../../src/replay
 const CONFIGS = [
   configSchema.parse({}),
   configSchema.parse({ exits: { breakeven: { atR: 0.6 }, trailing: { minChangeAtr: 0.2, gates: { mtf: false } } } }),
-  configSchema.parse({ dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } } }),
+  configSchema.parse({
+    dtms: {
+      graceMinutes: 0,
+      minAdverseLayers: 1,
+      scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 },
+    },
+  }),
   configSchema.parse({ exits: { breakeven: { atR: 1.5 } }, dtms: { graceMinutes: 120, minAdverseLayers: 3 } }),
 ];
 
@@ -46,7 +52,18 @@ function inputs(series: BarSeries, balances: readonly number[], faults: number):
 }
 
 const summary = (r: ReplayResult, lines: LineWriter) =>
-  JSON.stringify({ lines: lines.lines, rows: r.rows, metrics: r.metrics, equity: r.equity, counts: r.counts, dtms: r.dtms, bars: r.bars, positionBars: r.positionBars, gone: r.balanceGone, gaps: r.gaps });
+  JSON.stringify({
+    lines: lines.lines,
+    rows: r.rows,
+    metrics: r.metrics,
+    equity: r.equity,
+    counts: r.counts,
+    dtms: r.dtms,
+    bars: r.bars,
+    positionBars: r.positionBars,
+    gone: r.balanceGone,
+    gaps: r.gaps,
+  });
 
 describe('replayInLockstep', () => {
   for (const [name, balances, faults] of [
@@ -73,6 +90,8 @@ describe('replayInLockstep', () => {
     const a = configSchema.parse({});
     const b = configSchema.parse({ features: { vwapAnchorHourUtc: 7 } });
     const market = new ExitEngine(a, { baseTimeframe: 'M1', sink: { record: () => {} } });
-    expect(() => new ExitEngine(b, { baseTimeframe: 'M1', sink: { record: () => {} }, market })).toThrow(/shared market must read the bars as this engine would/);
+    expect(() => new ExitEngine(b, { baseTimeframe: 'M1', sink: { record: () => {} }, market })).toThrow(
+      /shared market must read the bars as this engine would/,
+    );
   });
 });

@@ -9,7 +9,13 @@ import { fillSpreadless, loadBarFiles, sampleBars, spreadlessKind } from '../../
 import { BarSeries } from '../../src/market/barSeries.ts';
 import { readSeries } from '../../src/market/barSource.ts';
 import { renderReportHtml } from '../../src/replay/reportHtml.ts';
-import { REPLAY_FILES, runReplayJob, summaryLine, TRADES_CSV_HEADER, type ReplayJob } from '../../src/replay/replayRun.ts';
+import {
+  REPLAY_FILES,
+  runReplayJob,
+  summaryLine,
+  TRADES_CSV_HEADER,
+  type ReplayJob,
+} from '../../src/replay/replayRun.ts';
 import { checkDecisionInvariants } from '../support/decisionInvariants.ts';
 
 const dirs: string[] = [];
@@ -66,10 +72,20 @@ describe('replay on the generated sample market', () => {
     expect(Object.values(d.transitions).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(inv.dtmsApplied).toBe(Object.values(d.actions).reduce((a, b) => a + b, 0));
     expect(d.actionRate).toBe(run.report.metrics.dtmsActionRate);
-    expect(run.report.trades.filter((t) => t.flags.includes('dtms')).length).toBe(Math.round(d.actionRate * run.report.metrics.trades));
+    expect(run.report.trades.filter((t) => t.flags.includes('dtms')).length).toBe(
+      Math.round(d.actionRate * run.report.metrics.trades),
+    );
     const m = run.report.metrics;
     expect(m.trades).toBeGreaterThan(50);
-    for (const k of ['winRate', 'rmagTriggerRate', 'breakevenRate', 'trailingActivationRate', 'breakevenHitRate', 'dtmsActionRate', 'maxDrawdownPct'] as const) {
+    for (const k of [
+      'winRate',
+      'rmagTriggerRate',
+      'breakevenRate',
+      'trailingActivationRate',
+      'breakevenHitRate',
+      'dtmsActionRate',
+      'maxDrawdownPct',
+    ] as const) {
       expect(m[k]).toBeGreaterThanOrEqual(0);
       expect(m[k]).toBeLessThanOrEqual(1);
     }
@@ -77,14 +93,20 @@ describe('replay on the generated sample market', () => {
     expect(m.trailingActivationRate).toBeGreaterThan(0);
     const kinds = new Set(ls.map((l) => (JSON.parse(l) as { kind: string }).kind));
     for (const k of ['open', 'breakeven', 'partial', 'trail', 'dtms', 'close']) expect(kinds).toContain(k);
-    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { metrics: typeof m; trades: unknown[]; data: { first: string } };
+    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as {
+      metrics: typeof m;
+      trades: unknown[];
+      data: { first: string };
+    };
     expect(report.metrics).toEqual(m);
     expect(report.data.first).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
     const csv = readFileSync(path.join(dir, 'trades.csv'), 'utf8').trimEnd().split('\n');
     expect(csv[0]).toBe(TRADES_CSV_HEADER);
     expect(csv.length - 1).toBe(m.trades);
     // MFE and MAE in R come last (older readers of the first 16 columns keep working), as report.json has them.
-    expect(TRADES_CSV_HEADER.split(',').slice(0, 16).join(',')).toBe('positionId,side,volume,entryTime,entryPrice,initialSl,tp,exitTime,exitPrice,exitReason,r,profit,tradeType,trailMoves,flags,comment');
+    expect(TRADES_CSV_HEADER.split(',').slice(0, 16).join(',')).toBe(
+      'positionId,side,volume,entryTime,entryPrice,initialSl,tp,exitTime,exitPrice,exitReason,r,profit,tradeType,trailMoves,flags,comment',
+    );
     expect(TRADES_CSV_HEADER.split(',').slice(16)).toEqual(['mfeR', 'maeR']);
     const rows = run.report.trades;
     csv.slice(1).forEach((line, k) => {
@@ -109,7 +131,8 @@ describe('replay on the generated sample market', () => {
     const b = tmp();
     await runReplayJob(job('BTCUSDc', { outDir: a }));
     await runReplayJob(job('BTCUSDc', { outDir: b }));
-    for (const f of REPLAY_FILES) expect(readFileSync(path.join(b, f)).equals(readFileSync(path.join(a, f))), f).toBe(true);
+    for (const f of REPLAY_FILES)
+      expect(readFileSync(path.join(b, f)).equals(readFileSync(path.join(a, f))), f).toBe(true);
   });
 
   it('with 20% broker faults: nothing applied twice, every unknown answer reconciled, no loosened stop', async () => {
@@ -220,7 +243,13 @@ describe('entries', () => {
 describe('replay inputs', () => {
   const inst = instrumentFromConfig(config, 'XAUUSDc');
   const write = (file: string, bars: { time: number; open: number; high: number; low: number; close: number }[]) =>
-    writeFileSync(file, ['time,open,high,low,close,volume,spread', ...bars.map((b) => `${new Date(b.time).toISOString()},${b.open},${b.high},${b.low},${b.close},1,0.3`)].join('\n') + '\n');
+    writeFileSync(
+      file,
+      [
+        'time,open,high,low,close,volume,spread',
+        ...bars.map((b) => `${new Date(b.time).toISOString()},${b.open},${b.high},${b.low},${b.close},1,0.3`),
+      ].join('\n') + '\n',
+    );
 
   it('replays H1 bars with M1 bars deciding which of SL/TP came first, and joins consecutive files', async () => {
     const dir = tmp();
@@ -238,7 +267,10 @@ describe('replay inputs', () => {
     write(path.join(dir, 'h1a.csv'), h1.slice(0, 250));
     write(path.join(dir, 'h1b.csv'), h1.slice(250));
     write(path.join(dir, 'm1.csv'), m1.toBars());
-    const bars = loadBarFiles([path.join(dir, 'h1b.csv'), path.join(dir, 'h1a.csv')], { instrument: inst, fillFile: path.join(dir, 'm1.csv') });
+    const bars = loadBarFiles([path.join(dir, 'h1b.csv'), path.join(dir, 'h1a.csv')], {
+      instrument: inst,
+      fillFile: path.join(dir, 'm1.csv'),
+    });
     expect(bars.timeframe).toBe('H1');
     expect(bars.source.length).toBe(h1.length);
     expect(bars.fine!.length).toBe(m1.length);
@@ -250,9 +282,15 @@ describe('replay inputs', () => {
     expect(fine.report.broker.intrabar).toContain('resolved on finer bars');
     // Stop-first on whole H1 bars is the pessimistic bound: finer bars can only turn some stops into targets.
     expect(fine.report.metrics.trades).toBe(coarse.report.metrics.trades);
-    expect(fine.report.counts['close.take_profit'] ?? 0).toBeGreaterThanOrEqual(coarse.report.counts['close.take_profit'] ?? 0);
-    expect(() => loadBarFiles([path.join(dir, 'h1a.csv'), path.join(dir, 'h1a.csv')], { instrument: inst })).toThrow(/overlaps/);
-    expect(() => loadBarFiles([path.join(dir, 'h1a.csv'), path.join(dir, 'm1.csv')], { instrument: inst })).toThrow(/--fill-bars/);
+    expect(fine.report.counts['close.take_profit'] ?? 0).toBeGreaterThanOrEqual(
+      coarse.report.counts['close.take_profit'] ?? 0,
+    );
+    expect(() => loadBarFiles([path.join(dir, 'h1a.csv'), path.join(dir, 'h1a.csv')], { instrument: inst })).toThrow(
+      /overlaps/,
+    );
+    expect(() => loadBarFiles([path.join(dir, 'h1a.csv'), path.join(dir, 'm1.csv')], { instrument: inst })).toThrow(
+      /--fill-bars/,
+    );
   });
 });
 
@@ -275,15 +313,23 @@ describe('spread-less bar files', () => {
   it('of joined files only the spread-less one is listed, at its place in the series, and filled', () => {
     const dir = tmp();
     const rows = (from: number, n: number, spread: string) =>
-      Array.from({ length: n }, (_, i) => `${new Date(Date.UTC(2024, 0, 2) + (from + i) * 60_000).toISOString()},1900,1901,1899,1900,1,${spread}`);
+      Array.from(
+        { length: n },
+        (_, i) =>
+          `${new Date(Date.UTC(2024, 0, 2) + (from + i) * 60_000).toISOString()},1900,1901,1899,1900,1,${spread}`,
+      );
     const head = 'time,open,high,low,close,volume,spread';
     writeFileSync(path.join(dir, 'a.csv'), [head, ...rows(0, 5, '0.3')].join('\n') + '\n');
     writeFileSync(path.join(dir, 'b.csv'), [head, ...rows(5, 4, '0')].join('\n') + '\n');
-    const bars = loadBarFiles([path.join(dir, 'b.csv'), path.join(dir, 'a.csv')], { instrument: instrumentFromConfig(config, 'XAUUSD') });
+    const bars = loadBarFiles([path.join(dir, 'b.csv'), path.join(dir, 'a.csv')], {
+      instrument: instrumentFromConfig(config, 'XAUUSD'),
+    });
     expect(bars.spreadless).toEqual([{ file: 'b.csv', spreads: 'zero', from: 5, to: 8 }]);
     fillSpreadless(bars.source, bars.spreadless, 0.25);
     const series = readSeries(bars.source);
-    expect(Array.from(series.spread.subarray(0, series.length))).toEqual([0.3, 0.3, 0.3, 0.3, 0.3, 0.25, 0.25, 0.25, 0.25]);
+    expect(Array.from(series.spread.subarray(0, series.length))).toEqual([
+      0.3, 0.3, 0.3, 0.3, 0.3, 0.25, 0.25, 0.25, 0.25,
+    ]);
   });
 });
 
@@ -303,13 +349,20 @@ describe('balance gone', () => {
       expect(t.exitTime).toBeLessThanOrEqual(gone.time);
     }
     expect(gone.entriesNotTaken).toBeGreaterThan(0);
-    expect(gone.entriesNotTaken + (run.report.counts['entries.opened'] ?? 0) + run.report.entries.rejected).toBe(j.entries.length);
+    expect(gone.entriesNotTaken + (run.report.counts['entries.opened'] ?? 0) + run.report.entries.rejected).toBe(
+      j.entries.length,
+    );
     expect(j.entries.filter((e) => e.time > gone.time).length).toBeLessThanOrEqual(gone.entriesNotTaken);
     const text = `balance gone at ${new Date(gone.time).toISOString().replace('.000Z', 'Z')}: replay stopped, ${gone.entriesNotTaken} entries not taken`;
     expect(summaryLine(run.report, null)).toContain(text);
     expect(readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain(text);
-    const json = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as { balanceGone: { time: string; entriesNotTaken: number } };
-    expect(json.balanceGone).toEqual({ time: new Date(gone.time).toISOString().replace('.000Z', 'Z'), entriesNotTaken: gone.entriesNotTaken });
+    const json = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as {
+      balanceGone: { time: string; entriesNotTaken: number };
+    };
+    expect(json.balanceGone).toEqual({
+      time: new Date(gone.time).toISOString().replace('.000Z', 'Z'),
+      entriesNotTaken: gone.entriesNotTaken,
+    });
     expect(checkDecisionInvariants(lines(run, dir), j.instrument).violations).toEqual([]);
   });
 

@@ -8,8 +8,12 @@ const config = defaultConfig();
 describe('replay instrument: a symbol the config does not know is refused', () => {
   it('GOLD: refused, naming the contract fields, instruments.GOLD and --instrument', () => {
     expect(() => replayInstrument(config, 'GOLD', true)).toThrow(/GOLD has no instrument rules/);
-    expect(() => replayInstrument(config, 'GOLD', true)).toThrow(/instruments\.GOLD in a config \(tickSize, digits, lotStep, contractSize;/);
-    expect(() => replayInstrument(config, 'GOLD', true)).toThrow(/--instrument tickSize=0\.01,digits=2,lotStep=0\.01,contractSize=100/);
+    expect(() => replayInstrument(config, 'GOLD', true)).toThrow(
+      /instruments\.GOLD in a config \(tickSize, digits, lotStep, contractSize;/,
+    );
+    expect(() => replayInstrument(config, 'GOLD', true)).toThrow(
+      /--instrument tickSize=0\.01,digits=2,lotStep=0\.01,contractSize=100/,
+    );
     // serve and the paper account keep the DEFAULT fallback (a real account reads the venue's rules).
     expect(instrumentFromConfig(config, 'GOLD').contractSize).toBe(100_000);
   });
@@ -30,7 +34,14 @@ describe('replay instrument: a symbol the config does not know is refused', () =
     const r = parseConfig({ instruments: { GOLD: { tickSize: 0.01, digits: 2, contractSize: 100 } } }, 'test');
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(replayInstrument(r.config, 'GOLD', true)).toMatchObject({ canonical: 'GOLD', tickSize: 0.01, digits: 2, point: 0.01, contractSize: 100, lotStep: 0.01 });
+    expect(replayInstrument(r.config, 'GOLD', true)).toMatchObject({
+      canonical: 'GOLD',
+      tickSize: 0.01,
+      digits: 2,
+      point: 0.01,
+      contractSize: 100,
+      lotStep: 0.01,
+    });
   });
 
   it('the DEFAULT entry itself is not an instrument', () => {
@@ -43,18 +54,41 @@ describe('--instrument key=value,...', () => {
     const o = parseInstrumentFlag('tickSize=0.01,digits=2,contractSize=100,lotStep=0.01');
     expect(o).toEqual({ tickSize: 0.01, digits: 2, contractSize: 100, lotStep: 0.01 });
     const inst = replayInstrument(config, 'GOLD', false, o);
-    expect(inst).toMatchObject({ canonical: 'GOLD', tickSize: 0.01, point: 0.01, contractSize: 100, minLot: 0.01, maxLot: 100, hedging: false, crypto: false });
+    expect(inst).toMatchObject({
+      canonical: 'GOLD',
+      tickSize: 0.01,
+      point: 0.01,
+      contractSize: 100,
+      minLot: 0.01,
+      maxLot: 100,
+      hedging: false,
+      crypto: false,
+    });
     expect(replayInstrumentRules(config, 'GOLD', o).defaultSpreadPoints).toBeUndefined();
   });
 
   it('an unknown symbol needs every contract field', () => {
-    expect(() => replayInstrument(config, 'GOLD', true, parseInstrumentFlag('tickSize=0.01,digits=2'))).toThrow(/GOLD is not in the config's instruments table, so its contract needs lotStep, contractSize too/);
+    expect(() => replayInstrument(config, 'GOLD', true, parseInstrumentFlag('tickSize=0.01,digits=2'))).toThrow(
+      /GOLD is not in the config's instruments table, so its contract needs lotStep, contractSize too/,
+    );
   });
 
   it('changes fields of a known symbol; new digits keep its default spread in price', () => {
-    const r = replayInstrumentRules(config, 'XAUUSDc', parseInstrumentFlag('tickSize=0.01,digits=2,stopsLevelPoints=30'));
-    expect(r).toMatchObject({ tickSize: 0.01, digits: 2, contractSize: 100, stopsLevelPoints: 30, defaultSpreadPoints: 25 });
-    expect(replayInstrumentRules(config, 'XAUUSD', parseInstrumentFlag('defaultSpreadPoints=300')).defaultSpreadPoints).toBe(300);
+    const r = replayInstrumentRules(
+      config,
+      'XAUUSDc',
+      parseInstrumentFlag('tickSize=0.01,digits=2,stopsLevelPoints=30'),
+    );
+    expect(r).toMatchObject({
+      tickSize: 0.01,
+      digits: 2,
+      contractSize: 100,
+      stopsLevelPoints: 30,
+      defaultSpreadPoints: 25,
+    });
+    expect(
+      replayInstrumentRules(config, 'XAUUSD', parseInstrumentFlag('defaultSpreadPoints=300')).defaultSpreadPoints,
+    ).toBe(300);
     expect(parseInstrumentFlag('crypto=true , maxLot=5')).toEqual({ crypto: true, maxLot: 5 });
   });
 
@@ -70,8 +104,14 @@ describe('--instrument key=value,...', () => {
       ['defaultSpreadPoints=-1', /^--instrument defaultSpreadPoints: must be 0 or more/],
     ];
     for (const [text, msg] of cases) expect(() => parseInstrumentFlag(text), text).toThrow(msg);
-    expect(() => replayInstrumentRules(config, 'XAUUSD', parseInstrumentFlag('tickSize=0.001,digits=2'))).toThrow(/--instrument tickSize: 0\.001 is not a multiple of the point 0\.01/);
-    expect(() => replayInstrumentRules(config, 'XAUUSD', parseInstrumentFlag('minLot=200'))).toThrow(/--instrument minLot: 200 is above maxLot 100/);
-    expect(() => replayInstrumentRules(config, 'XAUUSD', parseInstrumentFlag('lotStep=0.1'))).toThrow(/--instrument minLot: 0\.01 is not a multiple of lotStep 0\.1/);
+    expect(() => replayInstrumentRules(config, 'XAUUSD', parseInstrumentFlag('tickSize=0.001,digits=2'))).toThrow(
+      /--instrument tickSize: 0\.001 is not a multiple of the point 0\.01/,
+    );
+    expect(() => replayInstrumentRules(config, 'XAUUSD', parseInstrumentFlag('minLot=200'))).toThrow(
+      /--instrument minLot: 200 is above maxLot 100/,
+    );
+    expect(() => replayInstrumentRules(config, 'XAUUSD', parseInstrumentFlag('lotStep=0.1'))).toThrow(
+      /--instrument minLot: 0\.01 is not a multiple of lotStep 0\.1/,
+    );
   });
 });

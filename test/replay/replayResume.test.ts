@@ -15,7 +15,11 @@ const config = defaultConfig();
 /** Breakeven at the trade type's % of the way to TP and DTMS at the original bot's thresholds (no grace, one layer enough): hedges are frequent, so an orphan hedge exists to resume at. */
 const hedgingConfig = configSchema.parse({
   exits: { breakeven: { atR: null }, rmag: { vwapFactor: 0.9 } },
-  dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } },
+  dtms: {
+    graceMinutes: 0,
+    minAdverseLayers: 1,
+    scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 },
+  },
 });
 
 function input(symbol: string, faults: number, decisions: LineWriter, cfg = config): ReplayInput {
@@ -34,7 +38,18 @@ function input(symbol: string, faults: number, decisions: LineWriter, cfg = conf
   };
 }
 
-const summary = (r: Awaited<ReturnType<typeof runReplay>>) => JSON.stringify({ rows: r.rows, metrics: r.metrics, equity: r.equity, counts: r.counts, dtms: r.dtms, bars: r.bars, positionBars: r.positionBars, rejected: r.entriesRejected, audit: r.broker.audit });
+const summary = (r: Awaited<ReturnType<typeof runReplay>>) =>
+  JSON.stringify({
+    rows: r.rows,
+    metrics: r.metrics,
+    equity: r.equity,
+    counts: r.counts,
+    dtms: r.dtms,
+    bars: r.bars,
+    positionBars: r.positionBars,
+    rejected: r.entriesRejected,
+    audit: r.broker.audit,
+  });
 
 describe('replay resumed from a checkpoint', () => {
   for (const [symbol, faults] of [
@@ -45,7 +60,11 @@ describe('replay resumed from a checkpoint', () => {
       const whole = new LineWriter(null);
       const cps = new Map<number, string>();
       const at = [2000, 5555, 9000, 15_999];
-      const full = await runReplay({ ...input(symbol, faults, whole), checkpointAt: at, onCheckpoint: (c) => cps.set(c.next, toPlainJson(c)) });
+      const full = await runReplay({
+        ...input(symbol, faults, whole),
+        checkpointAt: at,
+        onCheckpoint: (c) => cps.set(c.next, toPlainJson(c)),
+      });
       expect([...cps.keys()]).toEqual(at);
       expect(full.metrics.trades).toBeGreaterThan(50);
       expect(full.dtms.transitions).not.toEqual({});
@@ -80,14 +99,23 @@ describe('replay resumed from a checkpoint', () => {
   it('a checkpoint holds open trades, DTMS machines and the broker: picked up twice in a row it still matches', async () => {
     const whole = new LineWriter(null);
     let first: ReplayCheckpoint | null = null;
-    const full = await runReplay({ ...input('XAUUSDc', 0.1, whole), checkpointAt: [4000], onCheckpoint: (c) => (first = c) });
+    const full = await runReplay({
+      ...input('XAUUSDc', 0.1, whole),
+      checkpointAt: [4000],
+      onCheckpoint: (c) => (first = c),
+    });
     const cp = fromPlainJson(toPlainJson(first)) as ReplayCheckpoint;
     expect(cp.open.length).toBeGreaterThan(0);
     expect(cp.engine.positions.some((p) => p.defence !== null)).toBe(true);
     // Resume, take a second checkpoint later, resume from that one.
     const mid = new LineWriter(null);
     let second: ReplayCheckpoint | null = null;
-    await runReplay({ ...input('XAUUSDc', 0.1, mid), resume: cp, checkpointAt: [11_000], onCheckpoint: (c) => (second = c) });
+    await runReplay({
+      ...input('XAUUSDc', 0.1, mid),
+      resume: cp,
+      checkpointAt: [11_000],
+      onCheckpoint: (c) => (second = c),
+    });
     const cp2 = fromPlainJson(toPlainJson(second)) as ReplayCheckpoint;
     const tail = new LineWriter(null);
     const resumed = await runReplay({ ...input('XAUUSDc', 0.1, tail), resume: cp2 });
@@ -99,7 +127,11 @@ describe('replay resumed from a checkpoint', () => {
 describe('replay checkpoints: settled trades shared, unsettled ones copied', () => {
   it('a later checkpoint holds the earlier settled trades first (the same objects), and only open or hedged trades as copies', async () => {
     const cps: ReplayCheckpoint[] = [];
-    const full = await runReplay({ ...input('XAUUSDc', 0, new LineWriter(null)), checkpointAt: [3000, 8000, 12_000], onCheckpoint: (c) => cps.push(c) });
+    const full = await runReplay({
+      ...input('XAUUSDc', 0, new LineWriter(null)),
+      checkpointAt: [3000, 8000, 12_000],
+      onCheckpoint: (c) => cps.push(c),
+    });
     const [a, b, c] = cps as [ReplayCheckpoint, ReplayCheckpoint, ReplayCheckpoint];
     expect(a.settled.length).toBeGreaterThan(10);
     expect(b.settled.slice(0, a.settled.length)).toEqual(a.settled);
@@ -119,7 +151,11 @@ describe('replay checkpoints: settled trades shared, unsettled ones copied', () 
     const whole = new LineWriter(null);
     const cps = new Map<number, string>();
     const at = [9818, 9900, 12000];
-    const full = await runReplay({ ...input('EURUSD', 0.5, whole, hedgingConfig), checkpointAt: at, onCheckpoint: (c) => cps.set(c.next, toPlainJson(c)) });
+    const full = await runReplay({
+      ...input('EURUSD', 0.5, whole, hedgingConfig),
+      checkpointAt: at,
+      onCheckpoint: (c) => cps.set(c.next, toPlainJson(c)),
+    });
     const orphaned = fromPlainJson(cps.get(9818)!) as ReplayCheckpoint;
     const owners = orphaned.hedgeOf.map(([, id]) => id).filter((id) => !orphaned.open.includes(id));
     expect(owners.length, 'an orphan hedge at bar 9818').toBeGreaterThan(0);
@@ -144,9 +180,15 @@ describe('replay checkpoints: settled trades shared, unsettled ones copied', () 
 
   it('refuses a checkpoint whose trades do not fill the trade list', async () => {
     let cp: ReplayCheckpoint | null = null;
-    await runReplay({ ...input('XAUUSDc', 0, new LineWriter(null)), checkpointAt: [6000], onCheckpoint: (c) => (cp = c) });
+    await runReplay({
+      ...input('XAUUSDc', 0, new LineWriter(null)),
+      checkpointAt: [6000],
+      onCheckpoint: (c) => (cp = c),
+    });
     const holed = fromPlainJson(toPlainJson(cp)) as ReplayCheckpoint;
     holed.settled.splice(3, 1);
-    await expect(runReplay({ ...input('XAUUSDc', 0, new LineWriter(null)), resume: holed })).rejects.toThrow(/the checkpoint has no trade at \d+ of its \d+/);
+    await expect(runReplay({ ...input('XAUUSDc', 0, new LineWriter(null)), resume: holed })).rejects.toThrow(
+      /the checkpoint has no trade at \d+ of its \d+/,
+    );
   });
 });

@@ -29,7 +29,11 @@ const NOW = Date.UTC(2025, 2, 14, 9, 30);
 // 9818 a hedge is open after its trade stopped out.
 const config = configSchema.parse({
   exits: { breakeven: { atR: null }, rmag: { vwapFactor: 0.9 } },
-  dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } },
+  dtms: {
+    graceMinutes: 0,
+    minAdverseLayers: 1,
+    scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 },
+  },
 });
 const instrument = instrumentFromConfig(config, 'EURUSD');
 const data = sampleBars(instrument, 13, 30_000);
@@ -51,7 +55,10 @@ function job(outDir: string): ReplayJob {
   };
 }
 
-const files = (dir: string) => ({ decisions: readFileSync(path.join(dir, 'decisions.jsonl')), report: readFileSync(path.join(dir, 'report.json')) });
+const files = (dir: string) => ({
+  decisions: readFileSync(path.join(dir, 'decisions.jsonl')),
+  report: readFileSync(path.join(dir, 'report.json')),
+});
 
 /** The uninterrupted run's files (no store). */
 const reference = await (async () => {
@@ -65,7 +72,12 @@ const reference = await (async () => {
  * stopAt-th checkpoint of this attempt is about to be saved (the previous one is the store's last).
  * Returns the bars the attempt resumed from (at most one) and whether it finished.
  */
-async function attempt(store: SqliteStore, out: string, every: number, stopAt = Infinity): Promise<{ resumedFrom: number[]; finished: boolean }> {
+async function attempt(
+  store: SqliteStore,
+  out: string,
+  every: number,
+  stopAt = Infinity,
+): Promise<{ resumedFrom: number[]; finished: boolean }> {
   const j = job(out);
   const resumedFrom: number[] = [];
   let saves = 0;
@@ -118,7 +130,12 @@ describe('replay --store: checkpoints with parts', () => {
     expect(loadReplayCheckpoint(store, key, decisionsBytes(out))!.checkpoint).toEqual(asSaved());
     save.mockRestore();
     // One part per list and checkpoint: the second appended to the first.
-    expect(store.replayCheckpointParts(key).filter((p) => p.list === 'trades').map((p) => p.start)).toEqual([0, cp.settled.length]);
+    expect(
+      store
+        .replayCheckpointParts(key)
+        .filter((p) => p.list === 'trades')
+        .map((p) => p.start),
+    ).toEqual([0, cp.settled.length]);
 
     expect(await attempt(store, out, 9818)).toEqual({ resumedFrom: [19636], finished: true });
     expect(files(out).decisions.equals(reference.decisions)).toBe(true);
@@ -140,7 +157,9 @@ describe('replay --store: checkpoints with parts', () => {
       rowSize.push(store.replayCheckpoint(key)!.checkpointJson.length);
       // The whole state rebuilt: trades, the broker's deals, realized profits (changed since they were first written) and ids.
       const saved = save.mock.calls.at(-1)![0];
-      expect(loadReplayCheckpoint(store, key, decisionsBytes(out))!.checkpoint).toEqual(fromPlainJson(toPlainJson(saved)));
+      expect(loadReplayCheckpoint(store, key, decisionsBytes(out))!.checkpoint).toEqual(
+        fromPlainJson(toPlainJson(saved)),
+      );
     }
     save.mockRestore();
     // Bar 1000, then bar 5500 (stopped at the 10th save after resuming from 1000).
@@ -164,8 +183,13 @@ describe('replay --store: checkpoints with parts', () => {
     await attempt(store, out, 2000, 4);
     store.close();
     const db = new Database(file);
-    const deal = db.prepare("SELECT items FROM replay_checkpoint_parts WHERE run_key = ? AND list = 'deals' AND start = 0").get(key) as { items: string };
-    db.prepare("UPDATE replay_checkpoint_parts SET items = ? WHERE run_key = ? AND list = 'deals' AND start = 0").run(deal.items.replace(/"price":[\d.]+/, '"price":"x"'), key);
+    const deal = db
+      .prepare("SELECT items FROM replay_checkpoint_parts WHERE run_key = ? AND list = 'deals' AND start = 0")
+      .get(key) as { items: string };
+    db.prepare("UPDATE replay_checkpoint_parts SET items = ? WHERE run_key = ? AND list = 'deals' AND start = 0").run(
+      deal.items.replace(/"price":[\d.]+/, '"price":"x"'),
+      key,
+    );
     db.close();
 
     store = openSqliteStore(file, { now: NOW });
@@ -179,16 +203,30 @@ describe('replay --store: checkpoints with parts', () => {
     })();
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).code).toBe('invalid_row');
-    expect((err as StoreError).message).toMatch(new RegExp(`replay_checkpoint_parts row ${key} deals@0 is not valid: \\d+\\.price: expected a number`));
+    expect((err as StoreError).message).toMatch(
+      new RegExp(`replay_checkpoint_parts row ${key} deals@0 is not valid: \\d+\\.price: expected a number`),
+    );
     store.close();
 
     const raw = new Database(file);
-    raw.prepare("UPDATE replay_checkpoint_parts SET items = ? WHERE run_key = ? AND list = 'deals' AND start = 0").run(deal.items, key);
-    const second = raw.prepare("SELECT start FROM replay_checkpoint_parts WHERE run_key = ? AND list = 'trades' ORDER BY start LIMIT 1 OFFSET 1").get(key) as { start: number };
-    raw.prepare("DELETE FROM replay_checkpoint_parts WHERE run_key = ? AND list = 'trades' AND start = ?").run(key, second.start);
+    raw
+      .prepare("UPDATE replay_checkpoint_parts SET items = ? WHERE run_key = ? AND list = 'deals' AND start = 0")
+      .run(deal.items, key);
+    const second = raw
+      .prepare(
+        "SELECT start FROM replay_checkpoint_parts WHERE run_key = ? AND list = 'trades' ORDER BY start LIMIT 1 OFFSET 1",
+      )
+      .get(key) as { start: number };
+    raw
+      .prepare("DELETE FROM replay_checkpoint_parts WHERE run_key = ? AND list = 'trades' AND start = ?")
+      .run(key, second.start);
     raw.close();
     store = openSqliteStore(file, { now: NOW });
-    expect(() => loadReplayCheckpoint(store, key, decisionsBytes(out))).toThrow(new RegExp(`replay_checkpoint_parts row ${key} trades@\\d+ is not valid: it should start at ${second.start}, where the parts before it end`));
+    expect(() => loadReplayCheckpoint(store, key, decisionsBytes(out))).toThrow(
+      new RegExp(
+        `replay_checkpoint_parts row ${key} trades@\\d+ is not valid: it should start at ${second.start}, where the parts before it end`,
+      ),
+    );
     store.close();
   });
 

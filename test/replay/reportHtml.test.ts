@@ -35,7 +35,12 @@ function dtms(over: Partial<DtmsSummary> = {}): DtmsSummary {
     enabled: true,
     deepChecks: 1234,
     actionRate: 0.25,
-    transitions: { 'HEALTHY->WARNING_L1': 4, 'WARNING_L1->HEALTHY': 2, 'WARNING_L1->WARNING_L2': 2, 'WARNING_L2->HEDGED': 7 },
+    transitions: {
+      'HEALTHY->WARNING_L1': 4,
+      'WARNING_L1->HEALTHY': 2,
+      'WARNING_L1->WARNING_L2': 2,
+      'WARNING_L2->HEDGED': 7,
+    },
     actions: { tighten_stop: 3, open_hedge: 1 },
     holds: { stale_data: 2 },
     skipped: {},
@@ -80,7 +85,15 @@ function report(over: Partial<ReplayReport> = {}): ReplayReport {
     canonical: 'XAUUSD',
     currency: 'USD',
     startingBalance: 10_000,
-    data: { files: ['data/xau <m5>.csv'], format: 'uniform-csv', timeframe: 'M5', bars: 12345, first: T0, last: T0 + 3 * 86_400_000, fillFile: null },
+    data: {
+      files: ['data/xau <m5>.csv'],
+      format: 'uniform-csv',
+      timeframe: 'M5',
+      bars: 12345,
+      first: T0,
+      last: T0 + 3 * 86_400_000,
+      fillFile: null,
+    },
     gaps: {
       count: 3,
       weekend: 1,
@@ -244,7 +257,14 @@ describe('renderReportHtml', () => {
     expect(html).not.toContain('not built');
 
     const bad = renderReportHtml(
-      report({ metrics: metrics({ rmagTriggerRate: 0.5, trailingActivationRate: 0.8, breakevenHitRate: 0.31, dtmsActionRate: 0.05 }) }),
+      report({
+        metrics: metrics({
+          rmagTriggerRate: 0.5,
+          trailingActivationRate: 0.8,
+          breakevenHitRate: 0.31,
+          dtmsActionRate: 0.05,
+        }),
+      }),
       CHARTS,
     );
     expect(mark(bad, 'RMAG trigger rate')).toBe('fail'); // 50% is not < 50%
@@ -270,16 +290,39 @@ describe('renderReportHtml', () => {
     expect(sec).toContain('Enabled: yes. Deep checks: 1,234. Action rate: 25.0%.');
     expect(sec).toContain('Hedges: 1 (profit <span class="neg">-1,234.50 USD</span>)');
     // Transitions: count desc, then name.
-    const rows = [...sec.matchAll(/<tr><td>([^<]*-&gt;[^<]*)<\/td><td class="n">(\d+)<\/td><\/tr>/g)].map((m) => `${m[1]}=${m[2]}`);
-    expect(rows).toEqual(['WARNING_L2 -&gt; HEDGED=7', 'HEALTHY -&gt; WARNING_L1=4', 'WARNING_L1 -&gt; HEALTHY=2', 'WARNING_L1 -&gt; WARNING_L2=2']);
-    expect(sec).toContain('<tr><td>tighten_stop</td><td class="n">3</td></tr><tr><td>open_hedge</td><td class="n">1</td></tr>');
+    const rows = [...sec.matchAll(/<tr><td>([^<]*-&gt;[^<]*)<\/td><td class="n">(\d+)<\/td><\/tr>/g)].map(
+      (m) => `${m[1]}=${m[2]}`,
+    );
+    expect(rows).toEqual([
+      'WARNING_L2 -&gt; HEDGED=7',
+      'HEALTHY -&gt; WARNING_L1=4',
+      'WARNING_L1 -&gt; HEALTHY=2',
+      'WARNING_L1 -&gt; WARNING_L2=2',
+    ]);
+    expect(sec).toContain(
+      '<tr><td>tighten_stop</td><td class="n">3</td></tr><tr><td>open_hedge</td><td class="n">1</td></tr>',
+    );
     expect(sec).toContain('<tr><td>stale_data</td><td class="n">2</td></tr>');
     expect(sec).toContain('<h3>Skipped</h3><p class="note">none</p>');
     expect(sec).not.toContain('was off');
   });
 
   it('says when DTMS was off', () => {
-    const h = renderReportHtml(report({ dtms: dtms({ enabled: false, deepChecks: 0, actionRate: 0, transitions: {}, actions: {}, holds: {}, hedges: 0, hedgeProfit: 0 }) }), CHARTS);
+    const h = renderReportHtml(
+      report({
+        dtms: dtms({
+          enabled: false,
+          deepChecks: 0,
+          actionRate: 0,
+          transitions: {},
+          actions: {},
+          holds: {},
+          hedges: 0,
+          hedgeProfit: 0,
+        }),
+      }),
+      CHARTS,
+    );
     const sec = /<section id="dtms">.*?<\/section>/.exec(h)?.[0] ?? '';
     expect(sec).toContain('DTMS was off for this replay');
     expect(sec).not.toContain('<table>');
@@ -287,9 +330,19 @@ describe('renderReportHtml', () => {
 
   it('escapes DTMS labels, reasons and transitions', () => {
     const evil = '<img onerror=x>&"\'';
-    const chart: TradeChart = { ...CHARTS[0]!, events: [{ time: T0 + 55 * MIN, kind: 'dtms', price: 2034, label: evil }] };
+    const chart: TradeChart = {
+      ...CHARTS[0]!,
+      events: [{ time: T0 + 55 * MIN, kind: 'dtms', price: 2034, label: evil }],
+    };
     const h = renderReportHtml(
-      report({ dtms: dtms({ transitions: { [`${evil}->HEDGED`]: 1 }, actions: { [evil]: 1 }, holds: { [evil]: 1 }, skipped: { [evil]: 1 } }) }),
+      report({
+        dtms: dtms({
+          transitions: { [`${evil}->HEDGED`]: 1 },
+          actions: { [evil]: 1 },
+          holds: { [evil]: 1 },
+          skipped: { [evil]: 1 },
+        }),
+      }),
       [chart],
     );
     expect(h).not.toContain('<img');
@@ -335,7 +388,9 @@ describe('renderReportHtml', () => {
     expect(a).toBeGreaterThan(0);
     expect(a).toBeLessThan(b);
     expect(b).toBeLessThan(c);
-    expect(html).toContain('3 gaps: 1 weekend, 2 intra-week, 0 outage (over a day without bars outside a weekend: a holiday closure or a feed outage).');
+    expect(html).toContain(
+      '3 gaps: 1 weekend, 2 intra-week, 0 outage (over a day without bars outside a weekend: a holiday closure or a feed outage).',
+    );
     expect(html).toContain('<td>2024-01-02T09:40:00Z</td><td>2024-01-02T11:10:00Z</td><td class="n">90</td>');
     for (const [i, id] of ['P1', 'P2', 'P3'].entries()) {
       expect(html).toContain(`<a href="#chart-${i + 1}">${id}</a>`);
@@ -363,7 +418,9 @@ describe('renderReportHtml', () => {
     for (const cls of ['be', 'tr', 'pa', 'dt', 'ex']) expect(p1).toContain(`class="${cls}"`);
     expect(p2).not.toContain('class="dt"');
     // The DTMS marker: a hexagon with the event's tooltip, and a legend entry.
-    expect(p1).toMatch(/<polygon class="dt" points="(?:[\d.]+,[\d.]+ ){5}[\d.]+,[\d.]+"><title>HEALTHY-&gt;WARNING_L1 \(dtms 2034\.00 at 2024-01-02T08:55:00Z\)<\/title><\/polygon>/);
+    expect(p1).toMatch(
+      /<polygon class="dt" points="(?:[\d.]+,[\d.]+ ){5}[\d.]+,[\d.]+"><title>HEALTHY-&gt;WARNING_L1 \(dtms 2034\.00 at 2024-01-02T08:55:00Z\)<\/title><\/polygon>/,
+    );
     expect(html).toContain('&#11042; DTMS</span>');
     expect(p1).toContain('<title>TP hit (exit 2041.25 at 2024-01-02T09:00:00Z)</title>');
     // P1's stop: one connected step line; P2's null stop: two pieces; P3 has none.
@@ -390,7 +447,9 @@ describe('renderReportHtml', () => {
 
   it('is deterministic', () => {
     expect(renderReportHtml(report(), CHARTS)).toBe(html);
-    expect(renderReportHtml(report(), CHARTS, { maxTradeCharts: 2 })).toBe(renderReportHtml(report(), CHARTS, { maxTradeCharts: 2 }));
+    expect(renderReportHtml(report(), CHARTS, { maxTradeCharts: 2 })).toBe(
+      renderReportHtml(report(), CHARTS, { maxTradeCharts: 2 }),
+    );
   });
 
   it('downsamples a long equity curve and keeps its lowest point', () => {
@@ -400,7 +459,9 @@ describe('renderReportHtml', () => {
     for (let i = 0; i < n; i++) equity.push([T0 + i * MIN, i === dip ? 5_000 : 10_000 + (i % 37) * 10 + i / 100]);
     const h = renderReportHtml(report({ equity }), CHARTS);
     const svg = /<svg class="equity".*?<\/svg>/.exec(h)?.[0] ?? '';
-    const pts = (/<polyline class="eq" points="([^"]*)"/.exec(svg)?.[1] ?? '').split(' ').map((p) => p.split(',').map(Number));
+    const pts = (/<polyline class="eq" points="([^"]*)"/.exec(svg)?.[1] ?? '')
+      .split(' ')
+      .map((p) => p.split(',').map(Number));
     expect(pts.length).toBeLessThanOrEqual(MAX_EQUITY_POINTS);
     expect(pts.length).toBeGreaterThan(MAX_EQUITY_POINTS / 2);
     // The value axis runs from the lowest equity to the highest; the lowest is the bottom grid line.
@@ -428,7 +489,15 @@ describe('renderReportHtml', () => {
   });
 
   it('renders an empty replay', () => {
-    const h = renderReportHtml(report({ trades: [], equity: [], counts: {}, metrics: metrics({ trades: 0, wins: 0, losses: 0, winRate: 0, profitFactor: null, expectancyR: null }) }), []);
+    const h = renderReportHtml(
+      report({
+        trades: [],
+        equity: [],
+        counts: {},
+        metrics: metrics({ trades: 0, wins: 0, losses: 0, winRate: 0, profitFactor: null, expectancyR: null }),
+      }),
+      [],
+    );
     expect(h).toContain('No trades.');
     expect(h).toContain('No closed trade');
     expect(svgCount(h)).toBe(1);
@@ -461,7 +530,11 @@ describe('renderReportHtml', () => {
     ];
     const h = renderReportHtml(report({ trades }), []);
     const sec = /<section id="exits">.*?<\/section>/.exec(h)?.[0] ?? '';
-    const rows = [...sec.matchAll(/<tr><td>(.*?)<\/td><td class="n">(.*?)<\/td><td class="n">(.*?)<\/td><td class="n">(.*?)<\/td><td class="n ?\w*">(.*?)<\/td><\/tr>/g)].map((m) => m.slice(1));
+    const rows = [
+      ...sec.matchAll(
+        /<tr><td>(.*?)<\/td><td class="n">(.*?)<\/td><td class="n">(.*?)<\/td><td class="n">(.*?)<\/td><td class="n ?\w*">(.*?)<\/td><\/tr>/g,
+      ),
+    ].map((m) => m.slice(1));
     expect(rows).toEqual([
       ['initial_stop', '2', '-2.50', '-1.25', '-250.00'],
       ['end_of_data', '1', 'n/a', 'n/a', '5.00'],
@@ -471,7 +544,9 @@ describe('renderReportHtml', () => {
   });
 
   it('draws the realized-R histogram and the MFE scatter, and lists MFE and MAE per trade', () => {
-    const trades = [-1, -1, -0.9, 0.1, 2, 7].map((r, i) => trade({ positionId: `T${i}`, r, mfeR: Math.max(0, r) + 0.5, maeR: 0.4 }));
+    const trades = [-1, -1, -0.9, 0.1, 2, 7].map((r, i) =>
+      trade({ positionId: `T${i}`, r, mfeR: Math.max(0, r) + 0.5, maeR: 0.4 }),
+    );
     const h = renderReportHtml(report({ trades }), []);
     const hist = /<svg class="hist".*?<\/svg>/.exec(h)?.[0] ?? '';
     const bars = [...hist.matchAll(/<rect class="(h[np])"[^>]*><title>(.*?)<\/title>/g)].map((m) => [m[1], m[2]]);
@@ -483,7 +558,13 @@ describe('renderReportHtml', () => {
     ]);
     const scatter = /<svg class="scatter".*?<\/svg>/.exec(h)?.[0] ?? '';
     // Two trades at the same MFE and R share a pixel: one dot, titled with both.
-    expect([...scatter.matchAll(/<circle class="d[pn]"[^>]*><title>(.*?)<\/title>/g)].map((m) => m[1])).toEqual(['2 trades', '1 trade', '1 trade', '1 trade', '1 trade']);
+    expect([...scatter.matchAll(/<circle class="d[pn]"[^>]*><title>(.*?)<\/title>/g)].map((m) => m[1])).toEqual([
+      '2 trades',
+      '1 trade',
+      '1 trade',
+      '1 trade',
+      '1 trade',
+    ]);
     expect(h).toContain('<td>0.5 to 1.0 R</td><td class="n">4</td><td class="n">-0.70</td><td class="n">75.0%</td>');
     expect(h).toMatch(/<th>R<\/th><th>MFE R<\/th><th>MAE R<\/th>/);
     expect(h).toContain('<td class="n">7.00</td><td class="n">7.50</td><td class="n">0.40</td>');

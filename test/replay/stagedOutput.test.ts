@@ -2,13 +2,30 @@
 // moved in once every one is written. A run that fails part-way leaves the previous run's files byte
 // for byte; a resumable run (--store) keeps its partial folder and goes on from it; a full disk is
 // named as such, with exit 2.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/main.ts';
 import type { CliIO } from '../../src/cli/io.ts';
-import { abandonOutput, commitOutput, diskFullMessage, stagedDirOf, stageOutput, StagedRunError, withStagedOutput } from '../../src/replay/stagedOutput.ts';
+import {
+  abandonOutput,
+  commitOutput,
+  diskFullMessage,
+  stagedDirOf,
+  stageOutput,
+  StagedRunError,
+  withStagedOutput,
+} from '../../src/replay/stagedOutput.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'warden-staged-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -31,7 +48,10 @@ function snapshot(dir: string): Map<string, Buffer> {
 }
 
 /** Runs the CLI in process; `now` is its clock (the checkpoints' saved_at). */
-async function warden(args: string[], now: () => number = () => NOW): Promise<{ code: number; stdout: string; stderr: string }> {
+async function warden(
+  args: string[],
+  now: () => number = () => NOW,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const io: CliIO = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), now };
@@ -39,7 +59,18 @@ async function warden(args: string[], now: () => number = () => NOW): Promise<{ 
   return { code, stdout, stderr };
 }
 
-const sample = (out: string, seed: string, ...extra: string[]) => ['replay', '--sample', '--sample-bars', '6000', '--seed', seed, '--out', out, '--no-progress', ...extra];
+const sample = (out: string, seed: string, ...extra: string[]) => [
+  'replay',
+  '--sample',
+  '--sample-bars',
+  '6000',
+  '--seed',
+  seed,
+  '--out',
+  out,
+  '--no-progress',
+  ...extra,
+];
 
 describe('staged output folder', () => {
   it('commit moves every file in (sub-folders too), replaces the same names, keeps the others, removes the staged folder', () => {
@@ -53,11 +84,15 @@ describe('staged output folder', () => {
     writeFileSync(path.join(s.dir, 'report.json'), 'new');
     writeFileSync(path.join(s.dir, 'a', 'trades.csv'), 'rows');
     commitOutput(s);
-    expect(Object.fromEntries([...snapshot(out)].map(([k, v]) => [k, v.toString()]))).toEqual({ 'report.json': 'new', 'notes.txt': 'mine', [path.join('a', 'trades.csv')]: 'rows' });
+    expect(Object.fromEntries([...snapshot(out)].map(([k, v]) => [k, v.toString()]))).toEqual({
+      'report.json': 'new',
+      'notes.txt': 'mine',
+      [path.join('a', 'trades.csv')]: 'rows',
+    });
     expect(existsSync(s.dir)).toBe(false);
   });
 
-  it('commit with the run\'s file list moves only those (a partial folder\'s leftovers of another run stay out), and none when one is missing', () => {
+  it("commit with the run's file list moves only those (a partial folder's leftovers of another run stay out), and none when one is missing", () => {
     const out = fresh('out');
     mkdirSync(out);
     writeFileSync(path.join(out, 'report.json'), 'old');
@@ -69,7 +104,10 @@ describe('staged output folder', () => {
     expect(readFileSync(path.join(out, 'report.json'), 'utf8')).toBe('old');
     writeFileSync(path.join(s.dir, 'trades.csv'), 'rows');
     commitOutput(s, ['report.json', 'trades.csv']);
-    expect(Object.fromEntries([...snapshot(out)].map(([k, v]) => [k, v.toString()]))).toEqual({ 'report.json': 'new', 'trades.csv': 'rows' });
+    expect(Object.fromEntries([...snapshot(out)].map(([k, v]) => [k, v.toString()]))).toEqual({
+      'report.json': 'new',
+      'trades.csv': 'rows',
+    });
     expect(existsSync(s.dir)).toBe(false);
   });
 
@@ -83,7 +121,9 @@ describe('staged output folder', () => {
       throw new Error('bad bar found late');
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StagedRunError);
-    expect((err as StagedRunError).message).toMatch(/^bad bar found late\nnothing in .* was replaced: its previous files are as they were \(the partial files were removed\)$/);
+    expect((err as StagedRunError).message).toMatch(
+      /^bad bar found late\nnothing in .* was replaced: its previous files are as they were \(the partial files were removed\)$/,
+    );
     expect(snapshot(out)).toEqual(before);
     expect(readdirSync(root).filter((f) => f.startsWith(path.basename(out)))).toEqual([path.basename(out)]);
   });
@@ -92,16 +132,27 @@ describe('staged output folder', () => {
     const out = fresh('out');
     const s = stageOutput(out, true);
     expect(s.dir).toBe(stagedDirOf(out, true));
-    expect(abandonOutput(s)).toMatch(/the partial run is in .*\.partial, and the same command goes on from its last checkpoint/);
+    expect(abandonOutput(s)).toMatch(
+      /the partial run is in .*\.partial, and the same command goes on from its last checkpoint/,
+    );
     expect(existsSync(s.dir)).toBe(true);
     rmSync(s.dir, { recursive: true });
   });
 
   it('ENOSPC and EDQUOT are a full disk, with the file; other errors are not', () => {
-    const e = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', path: '/x/decisions.jsonl' });
-    expect(diskFullMessage(e)).toBe('the disk is full (/x/decisions.jsonl): no space left; free some space and run again');
-    expect(diskFullMessage(Object.assign(new Error('quota'), { code: 'EDQUOT' }), '/x.tmp-7')).toMatch(/^the disk is full \(\/x\.tmp-7\): the disk quota is used up/);
-    expect(diskFullMessage(Object.assign(new Error('full'), { code: 'ENOSPC' }))).toMatch(/^the disk is full \(writing the outputs\)/);
+    const e = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+      path: '/x/decisions.jsonl',
+    });
+    expect(diskFullMessage(e)).toBe(
+      'the disk is full (/x/decisions.jsonl): no space left; free some space and run again',
+    );
+    expect(diskFullMessage(Object.assign(new Error('quota'), { code: 'EDQUOT' }), '/x.tmp-7')).toMatch(
+      /^the disk is full \(\/x\.tmp-7\): the disk quota is used up/,
+    );
+    expect(diskFullMessage(Object.assign(new Error('full'), { code: 'ENOSPC' }))).toMatch(
+      /^the disk is full \(writing the outputs\)/,
+    );
     expect(diskFullMessage(Object.assign(new Error('io'), { code: 'EIO' }))).toBeNull();
     expect(diskFullMessage('ENOSPC')).toBeNull();
   });
@@ -140,7 +191,9 @@ describe('warden replay --out: replaced whole or not at all', () => {
     const r = await warden(args, failing);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('stopped at a checkpoint');
-    expect(r.stderr).toContain(`nothing in ${out} was replaced: its previous files are as they were; the partial run is in ${out}.partial, and the same command goes on from its last checkpoint`);
+    expect(r.stderr).toContain(
+      `nothing in ${out} was replaced: its previous files are as they were; the partial run is in ${out}.partial, and the same command goes on from its last checkpoint`,
+    );
     expect(snapshot(out)).toEqual(before);
     expect(existsSync(path.join(`${out}.partial`, 'decisions.jsonl'))).toBe(true);
 
@@ -163,17 +216,37 @@ describe('warden replay --out: replaced whole or not at all', () => {
     symlinkSync('/dev/full', path.join(`${out}.partial`, 'decisions.jsonl'));
     const r = await warden(sample(out, '2', '--store', `${out}.db`));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^warden: the disk is full \\(${`${out}.partial/decisions.jsonl`.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\): no space left; free some space and run again\\nnothing in `));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^warden: the disk is full \\(${`${out}.partial/decisions.jsonl`.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\): no space left; free some space and run again\\nnothing in `,
+      ),
+    );
     expect(r.stderr).not.toContain('unexpected');
     expect(snapshot(out)).toEqual(before);
   });
 
-  it('--compare writes each config\'s folder and the study page the same way', async () => {
+  it("--compare writes each config's folder and the study page the same way", async () => {
     const out = fresh('compare');
-    const r = await warden(['replay', '--sample', '--sample-bars', '6000', '--compare', 'examples/seed-before.yaml', 'defaults', '--out', out, '--no-progress']);
+    const r = await warden([
+      'replay',
+      '--sample',
+      '--sample-bars',
+      '6000',
+      '--compare',
+      'examples/seed-before.yaml',
+      'defaults',
+      '--out',
+      out,
+      '--no-progress',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect([...snapshot(out).keys()].sort()).toEqual(
-      ['study.html', ...['defaults', 'seed-before'].flatMap((c) => ['decisions.jsonl', 'report.html', 'report.json', 'trades.csv'].map((f) => path.join(c, f)))].sort(),
+      [
+        'study.html',
+        ...['defaults', 'seed-before'].flatMap((c) =>
+          ['decisions.jsonl', 'report.html', 'report.json', 'trades.csv'].map((f) => path.join(c, f)),
+        ),
+      ].sort(),
     );
     expect(r.stdout).toContain(`paired comparison: ${path.join(out, 'study.html')}`);
     expect(existsSync(`${out}.tmp-${process.pid}`)).toBe(false);

@@ -31,7 +31,8 @@ async function replay(config: WardenConfig, entries: readonly ReplayEntry[]) {
   return { trades: run.report.trades, lines: run.decisions.lines! };
 }
 
-const outcome = (trades: Awaited<ReturnType<typeof replay>>['trades']) => trades.map((t) => [t.entryTime, t.exitTime, t.exitPrice, t.trailMoves, t.flags.filter((f) => f !== 'rmag')]);
+const outcome = (trades: Awaited<ReturnType<typeof replay>>['trades']) =>
+  trades.map((t) => [t.entryTime, t.exitTime, t.exitPrice, t.trailMoves, t.flags.filter((f) => f !== 'rmag')]);
 
 describe('strategy templates in replay', () => {
   it('an entry comment naming mean_reversion_range_scalp, or the symbol configured with it: no trailing, the same trades both ways, the same bytes twice', async () => {
@@ -54,7 +55,12 @@ describe('strategy templates in replay', () => {
   }, 120_000);
 
   it('an entries file carries the comment through to the position', () => {
-    const { entries } = parseEntriesCsv('time,symbol,side,volume,sl,tp,comment\n2024-01-02T10:00:00Z,EURUSD,buy,0.1,1.09,1.12,!strategy:kill_zone\n', 'entries.csv', instrument, base.symbols);
+    const { entries } = parseEntriesCsv(
+      'time,symbol,side,volume,sl,tp,comment\n2024-01-02T10:00:00Z,EURUSD,buy,0.1,1.09,1.12,!strategy:kill_zone\n',
+      'entries.csv',
+      instrument,
+      base.symbols,
+    );
     expect(entries[0]?.comment).toBe('!strategy:kill_zone');
   });
 });

@@ -23,7 +23,10 @@ const instrument = instrumentFromConfig(config, 'XAUUSD');
 
 function writeCsv(file: string, s: BarSeries, from = 0, to = s.length): void {
   const rows = ['time,open,high,low,close,volume,spread'];
-  for (let i = from; i < to; i++) rows.push(`${isoTime(s.time[i]!)},${s.open[i]},${s.high[i]},${s.low[i]},${s.close[i]},${s.volume[i]},${s.spread[i]}`);
+  for (let i = from; i < to; i++)
+    rows.push(
+      `${isoTime(s.time[i]!)},${s.open[i]},${s.high[i]},${s.low[i]},${s.close[i]},${s.volume[i]},${s.spread[i]}`,
+    );
   writeFileSync(file, rows.join('\n') + '\n');
 }
 
@@ -47,8 +50,28 @@ async function both(files: string[], fillFile: string | undefined, timeframe: 'M
   const loaded = loadBarFiles(files, { instrument, chunkBytes: 4096, ...(fillFile ? { fillFile } : {}) });
   const memory = new InMemoryBars(readSeries(loaded.source));
   const fineMemory = loaded.fine ? new InMemoryBars(readSeries(loaded.fine)) : null;
-  const entries = generateEntries(loaded.source, timeframe, { ...DEFAULT_GENERATED, every, seed: 3, side: 'random', atrTimeframe: 'H1', warmupBars: timeframe === 'H1' ? 30 : 1500, slAtr: 0.6, rr: 1 });
-  expect(generateEntries(memory, timeframe, { ...DEFAULT_GENERATED, every, seed: 3, side: 'random', atrTimeframe: 'H1', warmupBars: timeframe === 'H1' ? 30 : 1500, slAtr: 0.6, rr: 1 })).toEqual(entries);
+  const entries = generateEntries(loaded.source, timeframe, {
+    ...DEFAULT_GENERATED,
+    every,
+    seed: 3,
+    side: 'random',
+    atrTimeframe: 'H1',
+    warmupBars: timeframe === 'H1' ? 30 : 1500,
+    slAtr: 0.6,
+    rr: 1,
+  });
+  expect(
+    generateEntries(memory, timeframe, {
+      ...DEFAULT_GENERATED,
+      every,
+      seed: 3,
+      side: 'random',
+      atrTimeframe: 'H1',
+      warmupBars: timeframe === 'H1' ? 30 : 1500,
+      slAtr: 0.6,
+      rr: 1,
+    }),
+  ).toEqual(entries);
   const base: Omit<ReplayJob, 'bars' | 'broker'> = {
     config,
     instrument,
@@ -60,10 +83,20 @@ async function both(files: string[], fillFile: string | undefined, timeframe: 'M
     outDir: null,
     version: 'test',
   };
-  const streamed = await runReplayJob({ ...base, bars: loaded.source, broker: { accountMode: 'hedging', ...(loaded.fine ? { fineBars: loaded.fine } : {}) } });
-  const inMemory = await runReplayJob({ ...base, bars: memory, broker: { accountMode: 'hedging', ...(fineMemory ? { fineBars: fineMemory } : {}) } });
+  const streamed = await runReplayJob({
+    ...base,
+    bars: loaded.source,
+    broker: { accountMode: 'hedging', ...(loaded.fine ? { fineBars: loaded.fine } : {}) },
+  });
+  const inMemory = await runReplayJob({
+    ...base,
+    bars: memory,
+    broker: { accountMode: 'hedging', ...(fineMemory ? { fineBars: fineMemory } : {}) },
+  });
   // The same bars give the same run key, streamed or in memory.
-  expect(replayRunKey({ ...base, bars: loaded.source, broker: { accountMode: 'hedging' } })).toBe(replayRunKey({ ...base, bars: memory, broker: { accountMode: 'hedging' } }));
+  expect(replayRunKey({ ...base, bars: loaded.source, broker: { accountMode: 'hedging' } })).toBe(
+    replayRunKey({ ...base, bars: memory, broker: { accountMode: 'hedging' } }),
+  );
   return { streamed, inMemory };
 }
 
@@ -97,7 +130,10 @@ describe('a replay streamed from files', () => {
     const f = path.join(dir, 'changing.csv');
     writeCsv(f, m1, 0, 4000);
     const loaded = loadBarFiles([f], { instrument, columns: false });
-    appendFileSync(f, `${isoTime(m1.time[4000]!)},${m1.open[4000]},${m1.high[4000]},${m1.low[4000]},${m1.close[4000]},1,0.3\n`);
+    appendFileSync(
+      f,
+      `${isoTime(m1.time[4000]!)},${m1.open[4000]},${m1.high[4000]},${m1.low[4000]},${m1.close[4000]},1,0.3\n`,
+    );
     const job: ReplayJob = {
       config,
       instrument,
@@ -112,7 +148,9 @@ describe('a replay streamed from files', () => {
       version: 'test',
     };
     await expect(runReplayJob(job)).rejects.toThrow(ReplayInputError);
-    await expect(runReplayJob(job)).rejects.toThrow(/changing\.csv changed while Warden was replaying it \(4000 bars when first read, 4001 now\)/);
+    await expect(runReplayJob(job)).rejects.toThrow(
+      /changing\.csv changed while Warden was replaying it \(4000 bars when first read, 4001 now\)/,
+    );
   });
 
   it('plays the bars as scanned from their column file: a change to the file afterwards does not reach the replay', () => {

@@ -34,9 +34,36 @@ const tmp = () => {
 const lineOf = (text: string, needle: string): number => text.slice(0, text.indexOf(needle)).split('\n').length;
 
 const winter: Pos[] = [
-  { time: '2024.01.02 10:15:23', id: '1001', symbol: 'XAUUSDc', type: 'buy', volume: '0.10', price: '2 063.50', sl: '2 050.00', tp: '2 080.00' },
-  { time: '2024.01.03 03:00', id: '1002', symbol: 'XAUUSD', type: 'sell', volume: '0.05 / 0.20', price: '2 070.10', sl: '', tp: '0.00' },
-  { time: '2024.01.02 23:59:59', id: '1003', symbol: 'XAUUSDc', type: 'sell', volume: '1', price: '2070', sl: '2 090.00', tp: '' },
+  {
+    time: '2024.01.02 10:15:23',
+    id: '1001',
+    symbol: 'XAUUSDc',
+    type: 'buy',
+    volume: '0.10',
+    price: '2 063.50',
+    sl: '2 050.00',
+    tp: '2 080.00',
+  },
+  {
+    time: '2024.01.03 03:00',
+    id: '1002',
+    symbol: 'XAUUSD',
+    type: 'sell',
+    volume: '0.05 / 0.20',
+    price: '2 070.10',
+    sl: '',
+    tp: '0.00',
+  },
+  {
+    time: '2024.01.02 23:59:59',
+    id: '1003',
+    symbol: 'XAUUSDc',
+    type: 'sell',
+    volume: '1',
+    price: '2070',
+    sl: '2 090.00',
+    tp: '',
+  },
 ];
 
 describe('MT5 History report (HTML)', () => {
@@ -69,10 +96,20 @@ describe('MT5 History report (HTML)', () => {
     const r = parseEntriesFile(buf, 'r.htm', gold, config.symbols, { tz: 'mt5-ny' });
     expect(r.entries.map((e) => iso(e.time))).toEqual(['2024-01-02T08:15:23.000Z', '2024-07-02T07:00:00.000Z']);
     expect(() => parseEntriesFile(buf, 'r.htm', gold, config.symbols)).toThrow(ReplayInputError);
-    expect(() => parseEntriesFile(buf, 'r.htm', gold, config.symbols)).toThrow(/r\.htm: MT5 History report \(HTML\) times are in broker server time: pass --tz, e\.g\. mt5-ny/);
-    expect(() => parseEntriesFile(buf, 'r.htm', gold, config.symbols, { tz: 'Mars/Olympus' })).toThrow(/unknown time zone "Mars\/Olympus"/);
+    expect(() => parseEntriesFile(buf, 'r.htm', gold, config.symbols)).toThrow(
+      /r\.htm: MT5 History report \(HTML\) times are in broker server time: pass --tz, e\.g\. mt5-ny/,
+    );
+    expect(() => parseEntriesFile(buf, 'r.htm', gold, config.symbols, { tz: 'Mars/Olympus' })).toThrow(
+      /unknown time zone "Mars\/Olympus"/,
+    );
     // A wall time the clocks skip (Athens, last Sunday of March, 03:00-03:59) is a bad row, never shifted.
-    const skipped = parseEntriesFile(Buffer.from(mt5ReportHtml([{ ...winter[0]!, time: '2024.03.31 03:30:00' }])), 'r.htm', gold, config.symbols, { tz: 'Europe/Athens' });
+    const skipped = parseEntriesFile(
+      Buffer.from(mt5ReportHtml([{ ...winter[0]!, time: '2024.03.31 03:30:00' }])),
+      'r.htm',
+      gold,
+      config.symbols,
+      { tz: 'Europe/Athens' },
+    );
     expect(skipped.errors[0]!.reason).toMatch(/2024-03-31 03:30:00 does not exist in Europe\/Athens/);
   });
 
@@ -101,14 +138,17 @@ describe('MT5 History report (HTML)', () => {
   });
 
   it('refuses a report without a Positions table, saying what it looks for', () => {
-    const html = '<html><body><table><tr><th>Orders</th></tr><tr><td>Open Time</td><td>Order</td></tr></table></body></html>';
+    const html =
+      '<html><body><table><tr><th>Orders</th></tr><tr><td>Open Time</td><td>Order</td></tr></table></body></html>';
     expect(() => parseEntriesFile(Buffer.from(html), 'x.html', gold, config.symbols, { tz: 'UTC' })).toThrow(
       /x\.html: no Positions table with the columns Time, Position, Symbol, Type, Volume, Price, S \/ L, T \/ P/,
     );
   });
 
   it('reads table rows as shown: hidden cells out, spans counted, entities decoded, lines kept', () => {
-    const rows = htmlTableRows('<table>\n<!-- <tr><td>no</td></tr> -->\n<tr><td colspan="2">A &amp; B</td><td class="hidden">x</td><td>S&nbsp;/&nbsp;L</td>\n<tr><th>t</th></table>');
+    const rows = htmlTableRows(
+      '<table>\n<!-- <tr><td>no</td></tr> -->\n<tr><td colspan="2">A &amp; B</td><td class="hidden">x</td><td>S&nbsp;/&nbsp;L</td>\n<tr><th>t</th></table>',
+    );
     expect(rows).toEqual([
       { line: 3, cells: ['A & B', '', 'S / L'], heading: false },
       { line: 4, cells: ['t'], heading: true },
@@ -126,13 +166,39 @@ function reportSheet(positions: readonly (readonly SheetCell[])[]): SheetCell[][
     ['Date:', null, null, '2024.01.05 12:00'],
     [],
     ['Positions'],
-    ['Time', 'Position', 'Symbol', 'Type', 'Volume', 'Price', 'S / L', 'T / P', 'Time', 'Price', 'Commission', 'Swap', 'Profit'],
+    [
+      'Time',
+      'Position',
+      'Symbol',
+      'Type',
+      'Volume',
+      'Price',
+      'S / L',
+      'T / P',
+      'Time',
+      'Price',
+      'Commission',
+      'Swap',
+      'Profit',
+    ],
     ...positions.map((p) => [...p]),
     [null, null, null, null, null, null, null, null, null, null, 0, 0, 105],
     [],
     ['Orders'],
     ['Open Time', 'Order', 'Symbol', 'Type', 'Volume', 'Price', 'S / L', 'T / P', 'Time', 'State', 'Comment'],
-    ['2024.01.02 10:15:23', 1001, 'XAUUSD', 'buy', '0.1 / 0.1', 'market', 2050, 2080, '2024.01.02 10:15:23', 'filled', ''],
+    [
+      '2024.01.02 10:15:23',
+      1001,
+      'XAUUSD',
+      'buy',
+      '0.1 / 0.1',
+      'market',
+      2050,
+      2080,
+      '2024.01.02 10:15:23',
+      'filled',
+      '',
+    ],
   ];
 }
 
@@ -154,7 +220,16 @@ describe('MT5 History report (XLSX)', () => {
       ['2024-01-02T10:00:00.000Z', 'sell', 0.2, null, 2040, 'ReportHistory-12345678.xlsx:10'],
     ]);
     // Inline strings and stored (not deflated) parts read the same.
-    const plain = parseEntriesFile(xlsx(reportSheet([['2024.01.02 10:15:23', 1001, 'XAUUSD', 'buy', 0.1, 2063.5, 2050, 2080]]), { inline: true, deflate: false }), 'p.xlsx', gold, config.symbols, { tz: 'UTC' });
+    const plain = parseEntriesFile(
+      xlsx(reportSheet([['2024.01.02 10:15:23', 1001, 'XAUUSD', 'buy', 0.1, 2063.5, 2050, 2080]]), {
+        inline: true,
+        deflate: false,
+      }),
+      'p.xlsx',
+      gold,
+      config.symbols,
+      { tz: 'UTC' },
+    );
     expect(plain.entries.map((e) => iso(e.time))).toEqual(['2024-01-02T10:15:23.000Z']);
   });
 
@@ -166,17 +241,26 @@ describe('MT5 History report (XLSX)', () => {
       ]),
     );
     const r = parseEntriesFile(book, 'b.xlsx', gold, config.symbols, { tz: 'UTC' });
-    expect(r.errors).toEqual([{ file: 'b.xlsx', line: 10, reason: 'position 1002: type "buy limit" must be buy or sell' }]);
+    expect(r.errors).toEqual([
+      { file: 'b.xlsx', line: 10, reason: 'position 1002: type "buy limit" must be buy or sell' },
+    ]);
     const damaged = Buffer.from(book);
     const sheetAt = damaged.indexOf('xl/worksheets/sheet1.xml') + 'xl/worksheets/sheet1.xml'.length + 20;
     damaged[sheetAt] = damaged[sheetAt]! ^ 0xff; // inside the sheet's compressed bytes
-    expect(() => parseEntriesFile(damaged, 'd.xlsx', gold, config.symbols, { tz: 'UTC' })).toThrow(/d\.xlsx: .*(checksum|inflate|damaged)/);
-    expect(() => parseEntriesFile(zip({ 'a.txt': 'hello' }), 'z.xlsx', gold, config.symbols, { tz: 'UTC' })).toThrow(/z\.xlsx: a zip archive without xl\/workbook\.xml/);
-    expect(() => parseEntriesFile(Buffer.from('time,symbol\n'), 'n.xlsx', gold, config.symbols)).toThrow(/named \.xlsx but not a zip archive/);
+    expect(() => parseEntriesFile(damaged, 'd.xlsx', gold, config.symbols, { tz: 'UTC' })).toThrow(
+      /d\.xlsx: .*(checksum|inflate|damaged)/,
+    );
+    expect(() => parseEntriesFile(zip({ 'a.txt': 'hello' }), 'z.xlsx', gold, config.symbols, { tz: 'UTC' })).toThrow(
+      /z\.xlsx: a zip archive without xl\/workbook\.xml/,
+    );
+    expect(() => parseEntriesFile(Buffer.from('time,symbol\n'), 'n.xlsx', gold, config.symbols)).toThrow(
+      /named \.xlsx but not a zip archive/,
+    );
   });
 });
 
-const DEALS_HEADER = ',ticket,order,time,time_msc,type,entry,magic,position_id,reason,volume,price,commission,swap,profit,fee,symbol,comment,external_id';
+const DEALS_HEADER =
+  ',ticket,order,time,time_msc,type,entry,magic,position_id,reason,volume,price,commission,swap,profit,fee,symbol,comment,external_id';
 
 describe('MT5 deals CSV (history_deals_get written by pandas)', () => {
   // time: unix seconds of the server clock (1704190523 = 2024-01-02 10:15:23 server time).
@@ -191,11 +275,15 @@ describe('MT5 deals CSV (history_deals_get written by pandas)', () => {
     '6,50007,60007,1704214800,1704214800000,1,1,0,60004,0,0.2,2066.0,0.0,0.0,12.0,0.0,XAUUSDc,,',
   ];
 
-  it('takes each position\'s first in-deal (and the new side of a reversal) as an entry; sl and tp unknown', () => {
-    const r = parseEntriesFile(Buffer.from(deals.join('\n') + '\n'), 'deals.csv', gold, config.symbols, { tz: 'Etc/GMT-2' });
+  it("takes each position's first in-deal (and the new side of a reversal) as an entry; sl and tp unknown", () => {
+    const r = parseEntriesFile(Buffer.from(deals.join('\n') + '\n'), 'deals.csv', gold, config.symbols, {
+      tz: 'Etc/GMT-2',
+    });
     expect(r.layout).toBe('mt5_deals_csv');
     expect(r.errors).toEqual([]);
-    expect(r.entries.map((e) => [iso(e.time), e.side, e.volume, e.sl, e.tp, e.venuePrice, e.comment, e.source])).toEqual([
+    expect(
+      r.entries.map((e) => [iso(e.time), e.side, e.volume, e.sl, e.tp, e.venuePrice, e.comment, e.source]),
+    ).toEqual([
       ['2024-01-02T08:15:23.120Z', 'buy', 0.1, null, null, 2063.5, 'MT5 position 60002', 'deals.csv:3'],
       ['2024-01-02T13:00:00.000Z', 'sell', 0.2, null, null, 2068, 'MT5 position 60004 my, comment', 'deals.csv:5'],
       // The reversal buys 0.5 against 0.3 sold: 0.2 opens long.
@@ -221,7 +309,10 @@ describe('MT5 deals CSV (history_deals_get written by pandas)', () => {
     expect(r.errors.map((e) => [e.line, e.reason])).toEqual([
       [3, 'entry "7" must be 0 (in), 1 (out), 2 (in/out) or 3 (out by)'],
       [5, 'time "yesterday" must be unix seconds of the server\'s clock or YYYY-MM-DD HH:MM:SS'],
-      [6, 'a reversal (entry 2) of position 60006, whose earlier deals are not in the file: the volume it opens is not known'],
+      [
+        6,
+        'a reversal (entry 2) of position 60006, whose earlier deals are not in the file: the volume it opens is not known',
+      ],
     ]);
   });
 });
@@ -269,7 +360,10 @@ describe('Binance trade history CSV', () => {
     const r = parseEntriesFile(Buffer.from(csv(rows)), 'f.csv', btc, config.symbols);
     expect(r.entries).toHaveLength(1);
     expect(r.errors.map((e) => [e.line, e.reason])).toEqual([
-      [2, 'volume "0.005 lots (quantity 0.005 / contract size 1)" must be a multiple of the lot step 0.01 between 0.01 and 50; --instrument lotStep=... sets the contract\'s step (Binance\'s BTCUSDT perpetual: 0.001)'],
+      [
+        2,
+        'volume "0.005 lots (quantity 0.005 / contract size 1)" must be a multiple of the lot step 0.01 between 0.01 and 50; --instrument lotStep=... sets the contract\'s step (Binance\'s BTCUSDT perpetual: 0.001)',
+      ],
       [4, 'side "HOLD" must be BUY or SELL'],
       [5, 'time "2024/01/02 12:00" must be YYYY-MM-DD HH:MM:SS (UTC)'],
     ]);
@@ -307,7 +401,13 @@ describe('Binance trade history CSV', () => {
   });
 
   it('reads amounts as exported', () => {
-    expect([parseAmount('0.010BTC'), parseAmount('1,215.36'), parseAmount('-3.2 USDT'), parseAmount('1,2'), parseAmount('')]).toEqual([0.01, 1215.36, -3.2, NaN, NaN]);
+    expect([
+      parseAmount('0.010BTC'),
+      parseAmount('1,215.36'),
+      parseAmount('-3.2 USDT'),
+      parseAmount('1,2'),
+      parseAmount(''),
+    ]).toEqual([0.01, 1215.36, -3.2, NaN, NaN]);
     expect(splitCsvLine('"a, b","c ""d""",e,')).toEqual(['a, b', 'c "d"', 'e', '']);
   });
 });
@@ -324,7 +424,14 @@ describe('layout detection', () => {
       message = (err as Error).message;
     }
     expect(message).toMatch(/trades\.txt: unknown entries layout \(first line "Ticket;Open;Close"\); --entries reads:/);
-    for (const what of ["Warden's entries CSV (time,symbol,side,volume,sl,tp,comment", 'History report saved as HTML', 'XLSX', 'history_deals_get', 'USDⓈ-M futures', 'spot']) {
+    for (const what of [
+      "Warden's entries CSV (time,symbol,side,volume,sl,tp,comment",
+      'History report saved as HTML',
+      'XLSX',
+      'history_deals_get',
+      'USDⓈ-M futures',
+      'spot',
+    ]) {
       expect(message).toContain(what);
     }
     expect(entriesLayoutOf(Buffer.from('time,symbol,side,volume,sl,tp,comment\n'), 'e.csv')).toBe('warden_csv');
@@ -332,16 +439,31 @@ describe('layout detection', () => {
     expect(entriesLayoutOf(xlsx([['Positions']]), 'report.xlsx')).toBe('mt5_report_xlsx');
     expect(entriesLayoutOf(Buffer.from(DEALS_HEADER + '\n'), 'd.csv')).toBe('mt5_deals_csv');
     // A bar file is no entries file (an MT5 bar export starts with markup-like "<DATE>").
-    expect(entriesLayoutOf(Buffer.from('<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\n'), 'EURUSD_M1.csv')).toBeNull();
+    expect(
+      entriesLayoutOf(
+        Buffer.from('<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\n'),
+        'EURUSD_M1.csv',
+      ),
+    ).toBeNull();
     expect(entriesLayoutOf(Buffer.from('time,open,high,low,close,volume,spread\n'), 'bars.csv')).toBeNull();
   });
 
   it("Warden's CSV reads as before", () => {
-    const r = parseEntriesFile(Buffer.from('time,symbol,side,volume,sl,tp,comment\n2024-01-02T10:00:00Z,XAUUSDc,buy,0.1,,,x\n'), 'e.csv', gold, config.symbols, { tz: 'Etc/GMT-2' });
+    const r = parseEntriesFile(
+      Buffer.from('time,symbol,side,volume,sl,tp,comment\n2024-01-02T10:00:00Z,XAUUSDc,buy,0.1,,,x\n'),
+      'e.csv',
+      gold,
+      config.symbols,
+      { tz: 'Etc/GMT-2' },
+    );
     expect(r.layout).toBe('warden_csv');
     expect(r.about).toBe('');
-    expect(r.entries.map((e) => [iso(e.time), e.source, e.venuePrice])).toEqual([['2024-01-02T10:00:00.000Z', 'e.csv:2', undefined]]);
-    expect(parseEntriesFile(Buffer.from('time,symbol,side\n'), 'e.csv', gold, config.symbols).errors[0]!.reason).toMatch(/expected header/);
+    expect(r.entries.map((e) => [iso(e.time), e.source, e.venuePrice])).toEqual([
+      ['2024-01-02T10:00:00.000Z', 'e.csv:2', undefined],
+    ]);
+    expect(
+      parseEntriesFile(Buffer.from('time,symbol,side\n'), 'e.csv', gold, config.symbols).errors[0]!.reason,
+    ).toMatch(/expected header/);
   });
 
   it('--tz goes to the bars unless only MT5 entries use it (bars in UTC refuse a zone they do not use)', () => {

@@ -44,7 +44,8 @@ export function zip(files: Record<string, string | Buffer>, deflate = true): Buf
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const colName = (i: number): string => (i >= 26 ? colName(Math.floor(i / 26) - 1) : '') + String.fromCharCode(65 + (i % 26));
+const colName = (i: number): string =>
+  (i >= 26 ? colName(Math.floor(i / 26) - 1) : '') + String.fromCharCode(65 + (i % 26));
 
 /** A cell: text (a shared string), a number, or null (no cell written). */
 export type SheetCell = string | number | null;
@@ -54,7 +55,10 @@ export type SheetCell = string | number | null;
  * (inline when `inline`), numbers as values; empty rows and null cells are left out as spreadsheet
  * programs leave them out.
  */
-export function xlsx(rows: readonly (readonly SheetCell[])[], o: { sheetName?: string; inline?: boolean; deflate?: boolean } = {}): Buffer {
+export function xlsx(
+  rows: readonly (readonly SheetCell[])[],
+  o: { sheetName?: string; inline?: boolean; deflate?: boolean } = {},
+): Buffer {
   const shared: string[] = [];
   const index = new Map<string, number>();
   const sharedIndex = (s: string) => {

@@ -34,11 +34,27 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(service: Record<string, unknown>, o: { token?: string; tokenFile?: string; log?: ReturnType<typeof createLogger>; maxRequestsPerSocket?: number } = {}): Promise<RunningService> {
-  const config = configSchema.parse({ service: { port: 0, market: { speed: 400, warmupMinutes: 1500, demoPositions: 2 }, ...service } });
-  const store = openSqliteStore(join(dir, `s-${running.length}-${Math.random().toString(36).slice(2)}.db`), { now: PINNED_NOW });
+async function start(
+  service: Record<string, unknown>,
+  o: { token?: string; tokenFile?: string; log?: ReturnType<typeof createLogger>; maxRequestsPerSocket?: number } = {},
+): Promise<RunningService> {
+  const config = configSchema.parse({
+    service: { port: 0, market: { speed: 400, warmupMinutes: 1500, demoPositions: 2 }, ...service },
+  });
+  const store = openSqliteStore(join(dir, `s-${running.length}-${Math.random().toString(36).slice(2)}.db`), {
+    now: PINNED_NOW,
+  });
   try {
-    const s = await startService({ config, store, log: o.log ?? createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'token' in o ? o.token : TOKEN, tokenFile: o.tokenFile ?? join(dir, 'unused.token'), ...(o.maxRequestsPerSocket !== undefined ? { maxRequestsPerSocket: o.maxRequestsPerSocket } : {}) });
+    const s = await startService({
+      config,
+      store,
+      log: o.log ?? createLogger({ level: 'silent' }),
+      clock: () => PINNED_NOW,
+      version: 'test',
+      token: 'token' in o ? o.token : TOKEN,
+      tokenFile: o.tokenFile ?? join(dir, 'unused.token'),
+      ...(o.maxRequestsPerSocket !== undefined ? { maxRequestsPerSocket: o.maxRequestsPerSocket } : {}),
+    });
     running.push({ service: s, close: () => store.close() });
     return s;
   } catch (err) {
@@ -54,7 +70,13 @@ interface Answer {
 }
 
 /** One request with the headers as given (fetch would not let a test set Host). */
-function send(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Answer> {
+function send(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       let text = '';
@@ -79,11 +101,21 @@ describe('Host and Origin', () => {
     port = portOf(s);
   }, 60_000);
 
-  it('a foreign Host is refused with 403 naming the header; this server\'s own names on its port are answered', async () => {
+  it("a foreign Host is refused with 403 naming the header; this server's own names on its port are answered", async () => {
     const evil = await send(port, 'GET', '/api/positions', { host: `evil.example:${port}` });
     expect(evil.status).toBe(403);
-    expect(json(evil)).toEqual({ error: 'forbidden', message: expect.stringContaining('Host header (evil.example:') as string });
-    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'warden.lan', `WARDEN.LAN:${port}`, 'box.example:9999']) {
+    expect(json(evil)).toEqual({
+      error: 'forbidden',
+      message: expect.stringContaining('Host header (evil.example:') as string,
+    });
+    for (const host of [
+      `localhost:${port}`,
+      `127.0.0.1:${port}`,
+      `[::1]:${port}`,
+      'warden.lan',
+      `WARDEN.LAN:${port}`,
+      'box.example:9999',
+    ]) {
       expect((await send(port, 'GET', '/api/positions', { host })).status, host).toBe(200);
     }
     // Another port of this machine is another origin; a configured name:port only on that port.
@@ -94,7 +126,7 @@ describe('Host and Origin', () => {
     expect((await send(port, 'GET', '/api/events', { host: 'evil.example' })).status).toBe(403);
   });
 
-  it('a foreign Origin is refused with 403 naming the header, even with the token; this server\'s own is answered', async () => {
+  it("a foreign Origin is refused with 403 naming the header, even with the token; this server's own is answered", async () => {
     const host = `127.0.0.1:${port}`;
     const evil = await send(port, 'GET', '/api/positions', { host, origin: 'http://evil.example' });
     expect(evil.status).toBe(403);
@@ -102,7 +134,11 @@ describe('Host and Origin', () => {
     for (const origin of ['null', `http://localhost:${port + 1}`, `ftp://127.0.0.1:${port}`]) {
       expect((await send(port, 'GET', '/api/positions', { host, origin })).status, origin).toBe(403);
     }
-    const post = await send(port, 'POST', '/api/positions/1/exits/disable', { host, origin: 'https://evil.example', authorization: `Bearer ${TOKEN}` });
+    const post = await send(port, 'POST', '/api/positions/1/exits/disable', {
+      host,
+      origin: 'https://evil.example',
+      authorization: `Bearer ${TOKEN}`,
+    });
     expect(post.status).toBe(403);
     for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`, 'https://warden.lan']) {
       expect((await send(port, 'GET', '/api/positions', { host, origin })).status, origin).toBe(200);
@@ -121,16 +157,23 @@ describe('Host and Origin', () => {
     const tooBig = await send(port, 'PATCH', '/api/positions/1/plan', auth, big);
     expect(tooBig.status).toBe(413);
     expect(json(tooBig).error).toBe('payload_too_large');
-    const text = await send(port, 'PATCH', '/api/positions/1/plan', { host, 'content-type': 'text/csv', authorization: `Bearer ${TOKEN}` }, 'a,b');
+    const text = await send(
+      port,
+      'PATCH',
+      '/api/positions/1/plan',
+      { host, 'content-type': 'text/csv', authorization: `Bearer ${TOKEN}` },
+      'a,b',
+    );
     expect(text.status).toBe(415);
     expect(json(text).error).toBe('unsupported_media_type');
   });
 
-  it('a caller without the token learns nothing of a guarded route\'s schema: 401 without field names, its URL included; 403 for another host', async () => {
+  it("a caller without the token learns nothing of a guarded route's schema: 401 without field names, its URL included; 403 for another host", async () => {
     const host = `127.0.0.1:${port}`;
     const ct = { host, 'content-type': 'application/json' };
     // What a validation's answer would say: the body's fields, the parts of the request, zod's words.
-    const schemaWords = /\b(ticket|symbol|reason|breakevenPct|partialPct|partialClosePct|trailingEnabled|body|params|querystring)\b|required|Unrecognized|Invalid|expected|too long|percent/i;
+    const schemaWords =
+      /\b(ticket|symbol|reason|breakevenPct|partialPct|partialClosePct|trailingEnabled|body|params|querystring)\b|required|Unrecognized|Invalid|expected|too long|percent/i;
     const cases: [string, string, string][] = [
       ['POST', '/api/trades', '{"ticket": 5, "breakevenPct": "x"}'],
       ['POST', '/api/shadow/promote', '{"sym": ""}'],
@@ -163,7 +206,10 @@ describe('Host and Origin', () => {
     const r = await send(port, 'DELETE', '/api/positions', { host });
     expect(r.status).toBe(405);
     expect(r.headers.allow).toBe('GET, HEAD');
-    expect(json(r)).toEqual({ error: 'method_not_allowed', message: 'DELETE is not allowed on /api/positions: GET, HEAD' });
+    expect(json(r)).toEqual({
+      error: 'method_not_allowed',
+      message: 'DELETE is not allowed on /api/positions: GET, HEAD',
+    });
     expect((await send(port, 'DELETE', '/api/nowhere', { host })).status).toBe(404);
     const docs = await send(port, 'GET', '/docs/', { host });
     expect(docs.status).toBe(200);
@@ -172,13 +218,15 @@ describe('Host and Origin', () => {
 });
 
 describe('binding beyond loopback', () => {
-  it('is refused without a token of the trader\'s own, and without TLS or a proxy, naming the settings', async () => {
+  it("is refused without a token of the trader's own, and without TLS or a proxy, naming the settings", async () => {
     const noToken = start({ host: '0.0.0.0', behindProxy: true }, { token: undefined });
     await expect(noToken).rejects.toThrow(ServiceSetupError);
     await expect(noToken).rejects.toThrow(/service\.token or WARDEN_API_TOKEN/);
     const plain = start({ host: '0.0.0.0' });
     await expect(plain).rejects.toThrow(/service\.tls: \{cert, key\}.*service\.behindProxy: true/);
-    await expect(start({ host: '0.0.0.0', tls: { cert: join(dir, 'no.pem'), key: join(dir, 'no.key') } })).rejects.toThrow(/cannot read service\.tls\.cert/);
+    await expect(
+      start({ host: '0.0.0.0', tls: { cert: join(dir, 'no.pem'), key: join(dir, 'no.key') } }),
+    ).rejects.toThrow(/cannot read service\.tls\.cert/);
   });
 
   it('`warden serve --host 0.0.0.0` says why it does not start', async () => {
@@ -212,26 +260,51 @@ describe('TLS', () => {
     }
   })();
 
-  it.skipIf(!openssl)('with service.tls, the service listens beyond loopback over HTTPS', async () => {
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-    const s = await start({ host: '0.0.0.0', tls: { cert, key } });
-    expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
-    const port = portOf(s);
-    const get = (headers: Record<string, string>) =>
-      new Promise<number>((resolve, reject) => {
-        const req = httpsRequest({ host: '127.0.0.1', port, path: '/api/positions', headers, rejectUnauthorized: false }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
+  it.skipIf(!openssl)(
+    'with service.tls, the service listens beyond loopback over HTTPS',
+    async () => {
+      const cert = join(dir, 'cert.pem');
+      const key = join(dir, 'key.pem');
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+          '-days',
+          '2',
+          '-subj',
+          '/CN=localhost',
+        ],
+        { stdio: 'ignore' },
+      );
+      const s = await start({ host: '0.0.0.0', tls: { cert, key } });
+      expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+      const port = portOf(s);
+      const get = (headers: Record<string, string>) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpsRequest(
+            { host: '127.0.0.1', port, path: '/api/positions', headers, rejectUnauthorized: false },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on('error', reject);
+          req.end();
         });
-        req.on('error', reject);
-        req.end();
-      });
-    expect(await get({ origin: `https://127.0.0.1:${port}` })).toBe(401);
-    expect(await get({ origin: `https://127.0.0.1:${port}`, authorization: `Bearer ${TOKEN}` })).toBe(200);
-    expect(await get({ origin: 'https://evil.example', authorization: `Bearer ${TOKEN}` })).toBe(403);
-  }, 60_000);
+      expect(await get({ origin: `https://127.0.0.1:${port}` })).toBe(401);
+      expect(await get({ origin: `https://127.0.0.1:${port}`, authorization: `Bearer ${TOKEN}` })).toBe(200);
+      expect(await get({ origin: 'https://evil.example', authorization: `Bearer ${TOKEN}` })).toBe(403);
+    },
+    60_000,
+  );
 });
 
 describe('the token file', () => {
@@ -246,7 +319,10 @@ describe('the token file', () => {
         done();
       },
     });
-    const s = await start({}, { token: undefined, tokenFile: file, log: createLogger({ level: 'warn', destination: sink }) });
+    const s = await start(
+      {},
+      { token: undefined, tokenFile: file, log: createLogger({ level: 'warn', destination: sink }) },
+    );
     expect(s.token).toBe('file-token-0123456789abcdef');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(logged).toContain('the API token file was readable by others (mode 644): now 600');
@@ -255,7 +331,7 @@ describe('the token file', () => {
 });
 
 describe('the rate limit', () => {
-  it('a flood of anonymous callers gets 429 (unknown routes count) while the trader\'s token-bearing POSTs and the pages go on', async () => {
+  it("a flood of anonymous callers gets 429 (unknown routes count) while the trader's token-bearing POSTs and the pages go on", async () => {
     const s = await start({ rateLimitPerMinute: 10, pagesRateLimitPerMinute: 20 });
     const port = portOf(s);
     const host = `127.0.0.1:${port}`;
@@ -299,11 +375,14 @@ describe('keep-alive connections', () => {
 
   const getOn = (agent: Agent, port: number, path: string): Promise<Reused> =>
     new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path, agent, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
-        const localPort = res.socket.localPort;
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, localPort }));
-      });
+      const req = request(
+        { host: '127.0.0.1', port, path, agent, headers: { authorization: `Bearer ${TOKEN}` } },
+        (res) => {
+          const localPort = res.socket.localPort;
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, localPort }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -338,7 +417,11 @@ describe('keep-alive connections', () => {
     raw.setEncoding('utf8');
     raw.on('data', (c: string) => (text += c));
     const ended = new Promise<void>((resolve) => raw.on('end', resolve));
-    raw.write(`GET /api/dtms/status HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nauthorization: Bearer ${TOKEN}\r\n\r\n`.repeat(LIMIT));
+    raw.write(
+      `GET /api/dtms/status HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nauthorization: Bearer ${TOKEN}\r\n\r\n`.repeat(
+        LIMIT,
+      ),
+    );
     await ended;
     raw.destroy();
     expect(text.match(/HTTP\/1\.1 200 /g)).toHaveLength(LIMIT);

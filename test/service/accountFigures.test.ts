@@ -25,7 +25,14 @@ class Venue {
   }
   funds = (): Promise<AccountFunds> => {
     this.calls.funds++;
-    return this.answer(() => ({ currency: 'USD', balance: this.balance, equity: this.balance + 5, margin: null, freeMargin: null, notes: [] }));
+    return this.answer(() => ({
+      currency: 'USD',
+      balance: this.balance,
+      equity: this.balance + 5,
+      margin: null,
+      freeMargin: null,
+      notes: [],
+    }));
   };
   bookedSince = (since: number): Promise<BookedProfit[]> => {
     this.calls.booked++;
@@ -41,7 +48,12 @@ describe('account figures', () => {
   it('reads once per refresh however many ask at once, and again after it', async () => {
     const venue = new Venue();
     let wall = 0;
-    const figures = new AccountFigures({ broker: venue, clock: () => DAY + 3_600_000, wallClock: () => wall, refreshMs: 10_000 });
+    const figures = new AccountFigures({
+      broker: venue,
+      clock: () => DAY + 3_600_000,
+      wallClock: () => wall,
+      refreshMs: 10_000,
+    });
     const answers = await Promise.all([figures.read(), figures.read(), figures.read()]);
     expect(venue.calls).toEqual({ funds: 1, booked: 1, positions: 1 });
     expect(answers.every((a) => a.funds?.value.balance === 1_000)).toBe(true);
@@ -63,7 +75,11 @@ describe('account figures', () => {
     wall = 5_000;
     const f = await figures.read();
     expect(f.funds).toMatchObject({ value: { balance: 1_000 }, at: 1_000 });
-    expect(f.errors).toEqual(['balance and equity: connection reset', "today's realized P/L: connection reset", 'positions: connection reset']);
+    expect(f.errors).toEqual([
+      'balance and equity: connection reset',
+      "today's realized P/L: connection reset",
+      'positions: connection reset',
+    ]);
     venue.fail = null;
     expect((await figures.read()).errors).toEqual([]);
   });
@@ -71,33 +87,62 @@ describe('account figures', () => {
   it('gives up on a venue that does not answer in time', async () => {
     const venue = new Venue();
     venue.hang = true;
-    const figures = new AccountFigures({ broker: venue, clock: () => DAY, wallClock: () => 0, refreshMs: 0, timeoutMs: 20 });
+    const figures = new AccountFigures({
+      broker: venue,
+      clock: () => DAY,
+      wallClock: () => 0,
+      refreshMs: 0,
+      timeoutMs: 20,
+    });
     const f = await figures.read();
     expect(f.funds).toBeNull();
     expect(f.errors[0]).toMatch(/did not answer within 0.02 s/);
   });
 
-  it('counts the session clock\'s UTC day, and says what a venue does not report', async () => {
+  it("counts the session clock's UTC day, and says what a venue does not report", async () => {
     const booked: BookedProfit[] = [
       { time: DAY - 1, symbol: 'X', profit: 100, fees: 0 },
       { time: DAY, symbol: 'X', profit: 10, fees: -1 },
       { time: DAY + 86_399_999, symbol: 'Y', profit: -4, fees: 0 },
     ];
-    expect(todayOf(DAY, booked, DAY + 1_000)).toEqual({ from: DAY, profit: 6, fees: -1, realized: 5, bookings: 2, lastHour: 109 });
+    expect(todayOf(DAY, booked, DAY + 1_000)).toEqual({
+      from: DAY,
+      profit: 6,
+      fees: -1,
+      realized: 5,
+      bookings: 2,
+      lastHour: 109,
+    });
     expect(todayOf(DAY, booked, DAY + 86_399_999).lastHour).toBe(-4);
     const venue = new Venue();
     venue.booked = booked;
-    const figures = new AccountFigures({ broker: venue, clock: () => DAY + 12 * 3_600_000, wallClock: () => 0, refreshMs: 0 });
+    const figures = new AccountFigures({
+      broker: venue,
+      clock: () => DAY + 12 * 3_600_000,
+      wallClock: () => 0,
+      refreshMs: 0,
+    });
     expect((await figures.read()).today?.value).toMatchObject({ from: DAY, realized: 5 });
-    const bare = new AccountFigures({ broker: { positions: venue.positions }, clock: () => DAY, wallClock: () => 0, refreshMs: 0 });
+    const bare = new AccountFigures({
+      broker: { positions: venue.positions },
+      clock: () => DAY,
+      wallClock: () => 0,
+      refreshMs: 0,
+    });
     const f = await bare.read();
     expect(f.unsupported).toEqual(['funds', 'today']);
     expect(f.funds).toBeNull();
     expect(f.errors).toEqual([]);
   });
 
-  it('nets each symbol\'s buys against its sells', () => {
-    expect(exposureOf([position('1', 'XAUUSD', 'buy', 0.5), position('2', 'EURUSD', 'sell', 1), position('3', 'XAUUSD', 'sell', 0.2)])).toEqual([
+  it("nets each symbol's buys against its sells", () => {
+    expect(
+      exposureOf([
+        position('1', 'XAUUSD', 'buy', 0.5),
+        position('2', 'EURUSD', 'sell', 1),
+        position('3', 'XAUUSD', 'sell', 0.2),
+      ]),
+    ).toEqual([
       { symbol: 'EURUSD', positions: 1, buyVolume: 0, sellVolume: 1, netVolume: -1 },
       { symbol: 'XAUUSD', positions: 2, buyVolume: 0.5, sellVolume: 0.2, netVolume: 0.3 },
     ]);

@@ -19,19 +19,42 @@ const storeOf = (newestFirst: ClosedTrade[]) => ({ closedTradePage: () => newest
 
 describe('DTMS loss rails on a running account', () => {
   it('losses in % of the balance before them; none when the day or hour is up', () => {
-    const funds = { value: { currency: 'USD', balance: 9_800, equity: 9_800, margin: null, freeMargin: null, notes: [] }, at: 0 };
+    const funds = {
+      value: { currency: 'USD', balance: 9_800, equity: 9_800, margin: null, freeMargin: null, notes: [] },
+      at: 0,
+    };
     const today = { value: { from: DAY, profit: -210, fees: 10, realized: -200, bookings: 3, lastHour: -98 }, at: 0 };
     const r = accountRiskOf({ funds, today, exposure: null, errors: [], unsupported: [] }, 2)!;
     expect(r.dailyLossPct).toBeCloseTo(2, 9);
     expect(r.hourlyLossPct).toBeCloseTo((98 / 9_898) * 100, 9);
     expect(r.consecutiveStops).toBe(2);
-    const up = accountRiskOf({ funds, today: { value: { ...today.value, realized: 50, lastHour: 5 }, at: 0 }, exposure: null, errors: [], unsupported: [] }, 0)!;
+    const up = accountRiskOf(
+      {
+        funds,
+        today: { value: { ...today.value, realized: 50, lastHour: 5 }, at: 0 },
+        exposure: null,
+        errors: [],
+        unsupported: [],
+      },
+      0,
+    )!;
     expect(up).toEqual({ dailyLossPct: 0, hourlyLossPct: 0, consecutiveStops: 0 });
     expect(accountRiskOf({ funds: null, today, exposure: null, errors: [], unsupported: ['funds'] }, 0)).toBeNull();
   });
 
   it('counts losing stops from the newest back to a winner; other closes pass', () => {
-    expect(stopsInARow(storeOf([trade('sl', -5), trade('warden_close', -1), trade('stop_out', -50), trade('sl', -3), trade('tp', 20), trade('sl', -9)]))).toBe(3);
+    expect(
+      stopsInARow(
+        storeOf([
+          trade('sl', -5),
+          trade('warden_close', -1),
+          trade('stop_out', -50),
+          trade('sl', -3),
+          trade('tp', 20),
+          trade('sl', -9),
+        ]),
+      ),
+    ).toBe(3);
     expect(stopsInARow(storeOf([trade('tp', 1), trade('sl', -5)]))).toBe(0);
     expect(stopsInARow(storeOf([trade('sl', null), trade('sl', -1)]))).toBe(1);
     expect(stopsInARow(storeOf([]))).toBe(0);
@@ -43,12 +66,19 @@ describe('DTMS loss rails on a running account', () => {
     const booked: BookedProfit[] = [];
     const venue = {
       positions: () => Promise.resolve([]),
-      funds: (): Promise<AccountFunds> => Promise.resolve({ currency: 'USD', balance, equity: balance, margin: null, freeMargin: null, notes: [] }),
+      funds: (): Promise<AccountFunds> =>
+        Promise.resolve({ currency: 'USD', balance, equity: balance, margin: null, freeMargin: null, notes: [] }),
       bookedSince: (since: number) => Promise.resolve(booked.filter((b) => b.time >= since)),
     };
     const given: AccountRisk[] = [];
     const engine = { setAccountRisk: (r: AccountRisk) => given.push(r) };
-    const feed = new AccountRiskFeed({ figures: new AccountFigures({ broker: venue, clock: () => now, wallClock: () => 0, refreshMs: 0 }), store: storeOf([trade('sl', -100)]), engine, clock: () => now, everyMs: 60_000 });
+    const feed = new AccountRiskFeed({
+      figures: new AccountFigures({ broker: venue, clock: () => now, wallClock: () => 0, refreshMs: 0 }),
+      store: storeOf([trade('sl', -100)]),
+      engine,
+      clock: () => now,
+      everyMs: 60_000,
+    });
     await feed.refresh();
     expect(given).toEqual([{ dailyLossPct: 0, hourlyLossPct: 0, consecutiveStops: 1 }]);
     booked.push({ time: now - 1_000, symbol: 'X', profit: -300, fees: 0 });
@@ -70,7 +100,19 @@ describe('DTMS loss rails on a running account', () => {
 
     const warnings: string[] = [];
     const log = { warn: (_o: unknown, m: string) => warnings.push(m) } as never;
-    const blind = new AccountRiskFeed({ figures: new AccountFigures({ broker: { positions: venue.positions }, clock: () => now, wallClock: () => 0, refreshMs: 0 }), store: storeOf([trade('sl', -1), trade('sl', -1)]), engine, clock: () => now, everyMs: 0, log });
+    const blind = new AccountRiskFeed({
+      figures: new AccountFigures({
+        broker: { positions: venue.positions },
+        clock: () => now,
+        wallClock: () => 0,
+        refreshMs: 0,
+      }),
+      store: storeOf([trade('sl', -1), trade('sl', -1)]),
+      engine,
+      clock: () => now,
+      everyMs: 0,
+      log,
+    });
     await blind.refresh();
     await blind.refresh();
     expect(blind.current).toEqual({ dailyLossPct: 0, hourlyLossPct: 0, consecutiveStops: 2 });

@@ -15,7 +15,13 @@ import { roundStop } from '../../src/domain/rounding.ts';
 import type { ExitRule } from '../../src/domain/types.ts';
 import { newDecisionRecord, type DecisionRecord } from '../../src/exits/decisionRecord.ts';
 import { createLogger } from '../../src/log.ts';
-import { decisionSchema, DECISIONS_PAGE_MAX, positionSchema, POSITIONS_PAGE_DEFAULT, POSITIONS_PAGE_MAX } from '../../src/service/apiSchemas.ts';
+import {
+  decisionSchema,
+  DECISIONS_PAGE_MAX,
+  positionSchema,
+  POSITIONS_PAGE_DEFAULT,
+  POSITIONS_PAGE_MAX,
+} from '../../src/service/apiSchemas.ts';
 import { startService, type RunningService } from '../../src/service/service.ts';
 import { positionViewOfTicket } from '../../src/service/views.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
@@ -62,21 +68,50 @@ function counted(s: WardenStore): WardenStore {
 
 function stored(i: number): DecisionRecord {
   const rule: ExitRule = storedDtms(i) ? 'dtms' : (['trail', 'breakeven', 'classify', 'partial'] as const)[i % 4]!;
-  const positionId = i % 3 === 0 ? `${OLD_TICKET}#${i < 15_000 ? 1 : 2}` : i % 3 === 1 ? BARE_TICKET : `${800_000 + (i % 97)}#1`;
-  return { ...newDecisionRecord(), time: PINNED_NOW - 30 * 86_400_000 + i * 60_000, positionId, symbol: 'XAUUSDc', rule, outcome: 'wait', reason: rule === 'dtms' ? 'dtms_hold' : 'trigger_not_reached', changed: true, note: `stored ${i}` };
+  const positionId =
+    i % 3 === 0 ? `${OLD_TICKET}#${i < 15_000 ? 1 : 2}` : i % 3 === 1 ? BARE_TICKET : `${800_000 + (i % 97)}#1`;
+  return {
+    ...newDecisionRecord(),
+    time: PINNED_NOW - 30 * 86_400_000 + i * 60_000,
+    positionId,
+    symbol: 'XAUUSDc',
+    rule,
+    outcome: 'wait',
+    reason: rule === 'dtms' ? 'dtms_hold' : 'trigger_not_reached',
+    changed: true,
+    note: `stored ${i}`,
+  };
 }
 
 beforeAll(async () => {
   real = openSqliteStore(join(dir, 'paging.db'), { now: PINNED_NOW });
   real.transaction(() => {
     for (let i = 0; i < STORED; i++) real.appendDecision(stored(i));
-    const base = { ticket: OLD_TICKET, symbol: 'XAUUSDc', side: 'buy' as const, openTime: PINNED_NOW - 40 * 86_400_000, entryPrice: 2400, startedAt: PINNED_NOW - 40 * 86_400_000, endReason: 'gone from the venue (closed)' };
+    const base = {
+      ticket: OLD_TICKET,
+      symbol: 'XAUUSDc',
+      side: 'buy' as const,
+      openTime: PINNED_NOW - 40 * 86_400_000,
+      entryPrice: 2400,
+      startedAt: PINNED_NOW - 40 * 86_400_000,
+      endReason: 'gone from the venue (closed)',
+    };
     real.saveLifetime({ ...base, key: `${OLD_TICKET}#1`, n: 1, endedAt: PINNED_NOW - 35 * 86_400_000 });
     real.saveLifetime({ ...base, key: `${OLD_TICKET}#2`, n: 2, endedAt: PINNED_NOW - 20 * 86_400_000 });
   });
   store = counted(real);
-  const config = configSchema.parse({ service: { port: 0, rateLimitPerMinute: 100_000, market: { speed: 400, warmupMinutes: 1500, demoPositions: 2 } } });
-  service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: TOKEN, tokenFile: join(dir, 'unused.token') });
+  const config = configSchema.parse({
+    service: { port: 0, rateLimitPerMinute: 100_000, market: { speed: 400, warmupMinutes: 1500, demoPositions: 2 } },
+  });
+  service = await startService({
+    config,
+    store,
+    log: createLogger({ level: 'silent' }),
+    clock: () => PINNED_NOW,
+    version: 'test',
+    token: TOKEN,
+    tokenFile: join(dir, 'unused.token'),
+  });
   // A book worth paging: 30 more positions opened by hand, far from their stops.
   await service.loop.pause();
   for (let k = 0; k < 30; k++) {
@@ -87,7 +122,17 @@ beforeAll(async () => {
     const buy = k % 2 === 0;
     const entry = buy ? q.ask : q.bid;
     const sl = roundStop(buy ? 'buy' : 'sell', buy ? entry * 0.95 : entry * 1.05, inst.tickSize);
-    expect(broker.open({ requestId: `hand:${k}`, side: buy ? 'buy' : 'sell', volume: inst.minLot * 10, sl, tp: null, comment: '', exempt: true }).outcome).toBe('applied');
+    expect(
+      broker.open({
+        requestId: `hand:${k}`,
+        side: buy ? 'buy' : 'sell',
+        volume: inst.minLot * 10,
+        sl,
+        tp: null,
+        comment: '',
+        exempt: true,
+      }).outcome,
+    ).toBe('applied');
   }
   await service.session.refreshFromBroker();
   service.loop.resume();
@@ -102,7 +147,8 @@ afterAll(async () => {
 
 const get = (path: string) => fetch(new URL(path, service.url));
 type Decision = ReturnType<typeof decisionSchema.parse>;
-const decisions = async (r: Response): Promise<Decision[]> => ((await r.json()) as unknown[]).map((d) => decisionSchema.parse(d));
+const decisions = async (r: Response): Promise<Decision[]> =>
+  ((await r.json()) as unknown[]).map((d) => decisionSchema.parse(d));
 /** The path of a Link rel="next" header, or null. */
 const nextOf = (r: Response): string | null => /^<([^>]+)>; rel="next"$/.exec(r.headers.get('link') ?? '')?.[1] ?? null;
 
@@ -181,13 +227,18 @@ describe('decision pages by cursor', () => {
       for (let i = 1; i < actions.length; i++) expect(actions[i]!.seq).toBeGreaterThan(actions[i - 1]!.seq);
       const everyDtms = real.recentDecisions(real.decisionCount()).filter((r) => r.rule === 'dtms');
       expect(actions.map(shown)).toEqual(everyDtms.map(shownOf));
-      expect(actions.filter((d) => d.note.startsWith('stored ')).map((d) => d.note)).toEqual([...Array(STORED).keys()].filter(storedDtms).map((i) => `stored ${i}`));
+      expect(actions.filter((d) => d.note.startsWith('stored ')).map((d) => d.note)).toEqual(
+        [...Array(STORED).keys()].filter(storedDtms).map((i) => `stored ${i}`),
+      );
       expect(actions.length).toBeGreaterThan(40);
     });
   });
 
   it('the latest page follows the journal as the market plays: appended records come in, the oldest fall off', async () => {
-    const latest = async () => paused(async () => [await decisions(await get('/api/decisions/recent?limit=50')), real.recentDecisions(50)] as const);
+    const latest = async () =>
+      paused(
+        async () => [await decisions(await get('/api/decisions/recent?limit=50')), real.recentDecisions(50)] as const,
+      );
     const [a, truthA] = await latest();
     expect(a.map(shown)).toEqual(truthA.map(shownOf));
     const head = real.lastDecisionSeq();
@@ -203,13 +254,22 @@ describe('page caps', () => {
     for (const path of ['/api/decisions/recent', `/api/positions/${OLD_TICKET}/decisions`, '/api/dtms/actions']) {
       const r = await get(`${path}?limit=${DECISIONS_PAGE_MAX + 1}`);
       expect(r.status).toBe(400);
-      expect(await r.json()).toEqual({ error: 'bad_request', message: `querystring.limit: at most ${DECISIONS_PAGE_MAX} a page; ask for the next page with before=<seq of the oldest record received>` });
+      expect(await r.json()).toEqual({
+        error: 'bad_request',
+        message: `querystring.limit: at most ${DECISIONS_PAGE_MAX} a page; ask for the next page with before=<seq of the oldest record received>`,
+      });
     }
-    expect(await decisions(await get(`/api/decisions/recent?limit=${DECISIONS_PAGE_MAX}`))).toHaveLength(DECISIONS_PAGE_MAX);
+    expect(await decisions(await get(`/api/decisions/recent?limit=${DECISIONS_PAGE_MAX}`))).toHaveLength(
+      DECISIONS_PAGE_MAX,
+    );
     const positions = await get(`/api/positions?limit=${POSITIONS_PAGE_MAX + 1}`);
     expect(positions.status).toBe(400);
-    expect(await positions.json()).toEqual({ error: 'bad_request', message: `querystring.limit: at most ${POSITIONS_PAGE_MAX} a page; ask for the next page with after=<last ticket received>` });
-    for (const bad of ['before=0', 'before=abc', 'limit=0']) expect((await get(`/api/decisions/recent?${bad}`)).status).toBe(400);
+    expect(await positions.json()).toEqual({
+      error: 'bad_request',
+      message: `querystring.limit: at most ${POSITIONS_PAGE_MAX} a page; ask for the next page with after=<last ticket received>`,
+    });
+    for (const bad of ['before=0', 'before=abc', 'limit=0'])
+      expect((await get(`/api/decisions/recent?${bad}`)).status).toBe(400);
   });
 });
 
@@ -237,16 +297,22 @@ describe('the positions list by ticket', () => {
       expect(pages).toBe(Math.ceil(managed / 7) + (managed % 7 === 0 ? 1 : 0));
       // A cursor whose position has closed still works: the tickets after it.
       const gone = String(Number(tickets[3]) + 0.5).replace('.5', '0');
-      const after = ((await (await get(`/api/positions?after=${tickets[3]}`)).json()) as { ticket: string }[]).map((p) => p.ticket);
+      const after = ((await (await get(`/api/positions?after=${tickets[3]}`)).json()) as { ticket: string }[]).map(
+        (p) => p.ticket,
+      );
       expect(after).toEqual(tickets.slice(4));
-      expect(((await (await get(`/api/positions?after=${gone}`)).json()) as unknown[]).length).toBe(tickets.filter((t) => Number(t) > Number(gone)).length);
+      expect(((await (await get(`/api/positions?after=${gone}`)).json()) as unknown[]).length).toBe(
+        tickets.filter((t) => Number(t) > Number(gone)).length,
+      );
     });
   });
 
   it('an answer is never older than the state it shows: after a step, and after a change through the API', async () => {
     const ticket = await paused(async () => {
-      const t = (((await (await get('/api/positions?limit=1')).json()) as { ticket: string }[])[0]!).ticket;
-      expect(positionSchema.parse(await (await get(`/api/positions/${t}`)).json())).toEqual(asJson(positionViewOfTicket(service.session, t)));
+      const t = ((await (await get('/api/positions?limit=1')).json()) as { ticket: string }[])[0]!.ticket;
+      expect(positionSchema.parse(await (await get(`/api/positions/${t}`)).json())).toEqual(
+        asJson(positionViewOfTicket(service.session, t)),
+      );
       return t;
     });
     const played = service.loop.played;
@@ -254,13 +320,23 @@ describe('the positions list by ticket', () => {
     await paused(async () => {
       const now = asJson(positionViewOfTicket(service.session, ticket));
       expect(positionSchema.parse(await (await get(`/api/positions/${ticket}`)).json())).toEqual(now);
-      const listed = ((await (await get('/api/positions?limit=1')).json()) as unknown[]).map((p) => positionSchema.parse(p));
+      const listed = ((await (await get('/api/positions?limit=1')).json()) as unknown[]).map((p) =>
+        positionSchema.parse(p),
+      );
       expect(listed).toEqual([now]);
       const auth = { authorization: `Bearer ${TOKEN}` };
-      expect((await fetch(new URL(`/api/positions/${ticket}/exits/disable`, service.url), { method: 'POST', headers: auth })).status).toBe(200);
+      expect(
+        (await fetch(new URL(`/api/positions/${ticket}/exits/disable`, service.url), { method: 'POST', headers: auth }))
+          .status,
+      ).toBe(200);
       expect(positionSchema.parse(await (await get(`/api/positions/${ticket}`)).json()).exits.enabled).toBe(false);
-      expect(positionSchema.parse(((await (await get('/api/positions?limit=1')).json()) as unknown[])[0]).exits.enabled).toBe(false);
-      expect((await fetch(new URL(`/api/positions/${ticket}/exits/enable`, service.url), { method: 'POST', headers: auth })).status).toBe(200);
+      expect(
+        positionSchema.parse(((await (await get('/api/positions?limit=1')).json()) as unknown[])[0]).exits.enabled,
+      ).toBe(false);
+      expect(
+        (await fetch(new URL(`/api/positions/${ticket}/exits/enable`, service.url), { method: 'POST', headers: auth }))
+          .status,
+      ).toBe(200);
       expect(positionSchema.parse(await (await get(`/api/positions/${ticket}`)).json()).exits.enabled).toBe(true);
     });
   });
@@ -269,7 +345,7 @@ describe('the positions list by ticket', () => {
 describe('a long journal is never read whole', () => {
   it('every read endpoint reads at most its page of the journal; the same page asked again reads none of it', async () => {
     await paused(async () => {
-      const ticket = (((await (await get('/api/positions?limit=1')).json()) as { ticket: string }[])[0]!).ticket;
+      const ticket = ((await (await get('/api/positions?limit=1')).json()) as { ticket: string }[])[0]!.ticket;
       const paths = [
         '/api/decisions/recent?limit=500',
         '/api/decisions/recent?limit=200&before=20000',
@@ -296,12 +372,24 @@ describe('a long journal is never read whole', () => {
           counting = false;
           expect(r.status, path).toBe(200);
           await r.arrayBuffer();
-          expect(reads.filter((x) => WHOLE_READS.has(x.method)), path).toEqual([]);
+          expect(
+            reads.filter((x) => WHOLE_READS.has(x.method)),
+            path,
+          ).toEqual([]);
           const pages = reads.filter((x) => x.method === 'decisionPage');
           for (const p of pages) expect(p.rows, path).toBeLessThanOrEqual(p.limit!);
           // A ticket's page reads each of its lifetimes' ranges once: at most 3 pages here.
-          expect(pages.reduce((n, p) => n + p.rows, 0), path).toBeLessThanOrEqual(3 * DECISIONS_PAGE_MAX);
-          if (round === 'again') expect(reads.filter((x) => x.method === 'decisionPage' || x.method === 'intentCounts' || x.method === 'lastDecisionSeq'), `${path} asked again`).toEqual([]);
+          expect(
+            pages.reduce((n, p) => n + p.rows, 0),
+            path,
+          ).toBeLessThanOrEqual(3 * DECISIONS_PAGE_MAX);
+          if (round === 'again')
+            expect(
+              reads.filter(
+                (x) => x.method === 'decisionPage' || x.method === 'intentCounts' || x.method === 'lastDecisionSeq',
+              ),
+              `${path} asked again`,
+            ).toEqual([]);
         }
       }
       const metrics = await (await get('/metrics')).text();

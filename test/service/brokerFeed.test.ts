@@ -43,13 +43,30 @@ async function setup(pollMs = 1000) {
   venue.closed = 1200;
   const fed: number[] = [];
   const hooks = { onBar: (_b: Bar): void => undefined };
-  const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => now });
+  const session = new AccountSession({
+    config,
+    baseTimeframe: 'M1',
+    instruments: [instrument],
+    broker: account,
+    store,
+    clock: () => now,
+  });
   const history = new Map([[SYMBOL, await venue.candles(SYMBOL, 'M1', 1000)]]);
   await session.start(history);
-  const feed = new BrokerFeed({ broker: venue, session, symbols: [SYMBOL], pollMs, clock: () => now, onBar: (_s, b) => {
-    fed.push(b.time);
-    hooks.onBar(b);
-  } }, history);
+  const feed = new BrokerFeed(
+    {
+      broker: venue,
+      session,
+      symbols: [SYMBOL],
+      pollMs,
+      clock: () => now,
+      onBar: (_s, b) => {
+        fed.push(b.time);
+        hooks.onBar(b);
+      },
+    },
+    history,
+  );
   const advance = (to: number) => {
     venue.closed = to;
     now = bars[to - 1]!.time + BAR_MS;

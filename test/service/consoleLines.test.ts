@@ -49,7 +49,12 @@ let run: Run;
 beforeAll(async () => {
   const config = liveConfig();
   const instruments = SYMBOLS.map((s) => instrumentFromConfig(config, s, true));
-  const market = new PaperMarket({ symbols: instruments.map((i) => ({ symbol: i.symbol, canonical: i.canonical })), seed: 1, start: PINNED_NOW, warmupMinutes: WARMUP_MINUTES });
+  const market = new PaperMarket({
+    symbols: instruments.map((i) => ({ symbol: i.symbol, canonical: i.canonical })),
+    seed: 1,
+    start: PINNED_NOW,
+    warmupMinutes: WARMUP_MINUTES,
+  });
   const account = new PaperAccount(instruments, { accountMode: 'hedging', timeframeMs: BAR_MS });
   const store = openSqliteStore(join(dir, 'console.db'), { now: PINNED_NOW });
   const records: Json[] = [];
@@ -71,7 +76,16 @@ beforeAll(async () => {
   });
   let marketTime = PINNED_NOW + WARMUP_MINUTES * 60_000;
   const decisions: DecisionRecord[] = [];
-  const session = new AccountSession({ config, baseTimeframe: 'M1', instruments, broker: account, store, clock: () => marketTime, log, onDecision: (r) => void decisions.push(r) });
+  const session = new AccountSession({
+    config,
+    baseTimeframe: 'M1',
+    instruments,
+    broker: account,
+    store,
+    clock: () => marketTime,
+    log,
+    onDecision: (r) => void decisions.push(r),
+  });
   for (const inst of instruments) {
     const bars = market.warmup().get(inst.symbol) ?? [];
     account.addHistory(inst.symbol, bars.slice(-600));
@@ -120,16 +134,29 @@ describe('the serve console', () => {
     for (const s of run.settled) {
       const it = s.intent;
       const f = formatsOf(instrumentFromConfig(liveConfig(), it.symbol, true));
-      const line = run.human.find((l) => l.includes(`#${ticketOfKey(it.positionId)} `) && l.includes(`${intentLabel(it)}: `) && (it.kind !== 'move_stop' || l.includes(`SL ${f.price(it.oldSl)} -> ${f.price(it.newSl)}`)));
+      const line = run.human.find(
+        (l) =>
+          l.includes(`#${ticketOfKey(it.positionId)} `) &&
+          l.includes(`${intentLabel(it)}: `) &&
+          (it.kind !== 'move_stop' || l.includes(`SL ${f.price(it.oldSl)} -> ${f.price(it.newSl)}`)),
+      );
       expect(line, it.id).toBeDefined();
       // `HH:MM:SS` of the decision (the market's time), the symbol, and the outcome at the end.
-      expect(line!.startsWith(`${new Date(it.time).toISOString().slice(11, 19)} ${it.symbol} #${ticketOfKey(it.positionId)} `)).toBe(true);
+      expect(
+        line!.startsWith(
+          `${new Date(it.time).toISOString().slice(11, 19)} ${it.symbol} #${ticketOfKey(it.positionId)} `,
+        ),
+      ).toBe(true);
       if (s.settled === 'applied') expect(line!.endsWith('  applied')).toBe(true);
       else expect(line).toMatch(/REJECTED|OUTCOME UNKNOWN|NOT SENT/);
     }
     // The why: a breakeven names its trigger, a trail its critical gate, a DTMS action the state it acts in.
-    expect(run.human.find((l) => / breakeven: SL /.test(l))).toMatch(/\(breakeven at [\d.]+(R|% progress) \(trigger [\d.]+(R|%)\), ATR [\d.]+, buffer [\d.]+ \(x[\d.]+\)\) {2}applied$/);
-    expect(run.human.find((l) => / trail: SL /.test(l))).toMatch(/\(critical ok \(R [\d.]+ vs [\d.]+\).*distance [\d.]+\) {2}applied$/);
+    expect(run.human.find((l) => / breakeven: SL /.test(l))).toMatch(
+      /\(breakeven at [\d.]+(R|% progress) \(trigger [\d.]+(R|%)\), ATR [\d.]+, buffer [\d.]+ \(x[\d.]+\)\) {2}applied$/,
+    );
+    expect(run.human.find((l) => / trail: SL /.test(l))).toMatch(
+      /\(critical ok \(R [\d.]+ vs [\d.]+\).*distance [\d.]+\) {2}applied$/,
+    );
     expect(run.human.find((l) => / dtms [a-z_]+: /.test(l))).toMatch(/\(in [A-Z_0-9]+, episode \d+\) {2}applied$/);
     // The JSON keeps the fields and the full explanation.
     const be = lines.find((r) => r.rule === 'breakeven')!;
@@ -145,7 +172,10 @@ describe('the serve console', () => {
     const lines = consoleRecords('dtms').filter((r) => r.reason === 'dtms_transition');
     expect(lines.length).toBe(transitions.length);
     for (const t of transitions) {
-      const line = run.human.find((l) => l.includes(`#${ticketOfKey(t.positionId)} `) && l.includes(`DTMS ${t.dtmsFrom} -> ${t.dtmsState} (score `));
+      const line = run.human.find(
+        (l) =>
+          l.includes(`#${ticketOfKey(t.positionId)} `) && l.includes(`DTMS ${t.dtmsFrom} -> ${t.dtmsState} (score `),
+      );
       expect(line, `${t.positionId} ${t.dtmsFrom}->${t.dtmsState}`).toBeDefined();
     }
   });
@@ -169,12 +199,19 @@ describe('the serve console', () => {
     // Every opening in exactly one summary, with its symbol's count.
     expect(summaries.flatMap((s) => s.tickets as string[])).toEqual(openings.map((r) => r.ticket));
     const bySymbol = new Map<string, number>();
-    for (const s of summaries) for (const [k, n] of Object.entries(s.bySymbol as Record<string, number>)) bySymbol.set(k, (bySymbol.get(k) ?? 0) + n);
-    for (const sym of SYMBOLS) expect(bySymbol.get(sym) ?? 0, sym).toBe(openings.filter((r) => r.symbol === sym).length);
+    for (const s of summaries)
+      for (const [k, n] of Object.entries(s.bySymbol as Record<string, number>))
+        bySymbol.set(k, (bySymbol.get(k) ?? 0) + n);
+    for (const sym of SYMBOLS)
+      expect(bySymbol.get(sym) ?? 0, sym).toBe(openings.filter((r) => r.symbol === sym).length);
     const human = run.human.filter((l) => l.includes('demo trader: '));
     expect(human.length).toBe(summaries.length);
-    expect(human[0]).toMatch(/^\d\d:\d\d:\d\d demo trader: \d+ positions? opened at the start: XAUUSDc \d+, EURUSD \d+, BTCUSDc \d+$/);
-    expect(human[1]).toMatch(/^\d\d:\d\d:\d\d demo trader: \d+ positions? opened since \d\d:\d\d:\d\d \(300 bars played\): /);
+    expect(human[0]).toMatch(
+      /^\d\d:\d\d:\d\d demo trader: \d+ positions? opened at the start: XAUUSDc \d+, EURUSD \d+, BTCUSDc \d+$/,
+    );
+    expect(human[1]).toMatch(
+      /^\d\d:\d\d:\d\d demo trader: \d+ positions? opened since \d\d:\d\d:\d\d \(300 bars played\): /,
+    );
     // Their adoption by the session is at debug level: no line per opening on the console.
     const adopted = consoleRecords('position').filter((r) => r.change === 'adopted');
     expect(adopted.length).toBe(openings.length);
@@ -183,7 +220,9 @@ describe('the serve console', () => {
   });
 
   it('is mostly actions: the console is not buried under the openings', () => {
-    const actions = run.human.filter((l) => / {2}(applied|REJECTED|OUTCOME UNKNOWN|NOT SENT)/.test(l) || / DTMS /.test(l) || / closed /.test(l));
+    const actions = run.human.filter(
+      (l) => / {2}(applied|REJECTED|OUTCOME UNKNOWN|NOT SENT)/.test(l) || / DTMS /.test(l) || / closed /.test(l),
+    );
     const demo = run.human.filter((l) => l.includes('demo trader: '));
     expect(actions.length).toBeGreaterThan(demo.length * 5);
     // Every console line is one line of text.
@@ -193,19 +232,34 @@ describe('the serve console', () => {
 
 describe('the serve console of the service', () => {
   it('is the human console of the service as wired, with no secret in it', async () => {
-    const config = configSchema.parse({ service: { port: 0, market: { speed: 400, warmupMinutes: 1_500, demoPositions: 2 } } });
+    const config = configSchema.parse({
+      service: { port: 0, market: { speed: 400, warmupMinutes: 1_500, demoPositions: 2 } },
+    });
     const store = openSqliteStore(join(dir, 'service.db'), { now: PINNED_NOW });
     const lines: string[] = [];
     const log = createLogger({ pretty: true, destination: { write: (l: string) => void lines.push(l) } });
     const tokenFile = join(dir, 'service.db.token');
-    const service = await startService({ config, store, log, clock: () => PINNED_NOW, version: 'test', token: undefined, tokenFile });
+    const service = await startService({
+      config,
+      store,
+      log,
+      clock: () => PINNED_NOW,
+      version: 'test',
+      token: undefined,
+      tokenFile,
+    });
     try {
       const token = readFileSync(tokenFile, 'utf8').trim();
       expect(token.length).toBeGreaterThan(16);
       // The loop plays in the background: wait (without reading a clock) for some actions on the console.
-      expect(await waitUntil(() => service.loop.played >= 300 && lines.some((l) => /  applied$/m.test(l)), 1_200)).toBe(true);
+      expect(
+        await waitUntil(() => service.loop.played >= 300 && lines.some((l) => / {2}applied$/m.test(l)), 1_200),
+      ).toBe(true);
       // A request with the token: the server logs it (if at all) without the header.
-      const res = await fetch(new URL('/api/positions/none/exits/disable', service.url), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(new URL('/api/positions/none/exits/disable', service.url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(res.status).toBe(404);
       await service.stop();
       const text = lines.join('');

@@ -19,11 +19,23 @@ describe('EngineLoop lag', () => {
   it('a step that takes longer than the schedule allows puts the engine behind; health degrades past the limit; a pause is not lag', async () => {
     const config = liveConfig({ execution: { maxLagSec: 2 } });
     const instrument = instrumentFromConfig(config, SYMBOL, true);
-    const market = new PaperMarket({ symbols: [{ symbol: SYMBOL, canonical: instrument.canonical }], seed: 3, start: PINNED_NOW, warmupMinutes: 300 });
+    const market = new PaperMarket({
+      symbols: [{ symbol: SYMBOL, canonical: instrument.canonical }],
+      seed: 3,
+      start: PINNED_NOW,
+      warmupMinutes: 300,
+    });
     const account = new PaperAccount([instrument], { accountMode: 'hedging', timeframeMs: BAR_MS });
     const store = openSqliteStore(join(dir, 'lag.db'), { now: PINNED_NOW });
     let marketTime = PINNED_NOW + 300 * BAR_MS;
-    const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: account, store, clock: () => marketTime });
+    const session = new AccountSession({
+      config,
+      baseTimeframe: 'M1',
+      instruments: [instrument],
+      broker: account,
+      store,
+      clock: () => marketTime,
+    });
     await session.start(market.warmup());
     // The wall clock the loop is paced by: every step "takes" 500 ms, at a speed of 10 bars a second.
     let wall = PINNED_NOW;

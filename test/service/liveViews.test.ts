@@ -55,14 +55,30 @@ async function rig() {
   const venue = new HeldVenue(account);
   let now = bars[1499]!.time + BAR_MS;
   const store = openSqliteStore(join(dir, `v${Math.random().toString(36).slice(2)}.db`), { now });
-  const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker: venue, store, clock: () => now, sleep: async () => {} });
+  const session = new AccountSession({
+    config,
+    baseTimeframe: 'M1',
+    instruments: [instrument],
+    broker: venue,
+    store,
+    clock: () => now,
+    sleep: async () => {},
+  });
   await session.start(new Map([[SYMBOL, bars.slice(0, 1500)]]));
   account.onBar(SYMBOL, bars[1499]!, now);
   for (let k = 0; k < 6; k++) {
     const q = account.broker(SYMBOL).quote();
     const buy = k % 2 === 0;
     const entry = buy ? q.ask : q.bid;
-    account.broker(SYMBOL).open({ requestId: `hand:${k}`, side: buy ? 'buy' : 'sell', volume: 0.3, sl: roundStop(buy ? 'buy' : 'sell', buy ? entry * 0.97 : entry * 1.03, instrument.tickSize), tp: null, comment: '', exempt: true });
+    account.broker(SYMBOL).open({
+      requestId: `hand:${k}`,
+      side: buy ? 'buy' : 'sell',
+      volume: 0.3,
+      sl: roundStop(buy ? 'buy' : 'sell', buy ? entry * 0.97 : entry * 1.03, instrument.tickSize),
+      tp: null,
+      comment: '',
+      exempt: true,
+    });
   }
   const changes = session;
   const views = new LiveViews(session, store);
@@ -76,7 +92,8 @@ async function rig() {
   return { session, store, venue, changes, views, step };
 }
 
-const firstTicket = (views: LiveViews): string => (JSON.parse(views.positionsPage(undefined, 1).json.toString()) as { ticket: string }[])[0]!.ticket;
+const firstTicket = (views: LiveViews): string =>
+  (JSON.parse(views.positionsPage(undefined, 1).json.toString()) as { ticket: string }[])[0]!.ticket;
 
 describe('hot views of a live session', () => {
   it("the session's version rises as each step, change and refresh settles; changing from the call until then", async () => {
@@ -91,9 +108,11 @@ describe('hot views of a live session', () => {
     expect(await a).toBe(42);
     await session.refreshFromBroker();
     expect([changes.version, changes.changing]).toEqual([3, false]);
-    await expect(session.act(() => {
-      throw new Error('refused');
-    })).rejects.toThrow('refused');
+    await expect(
+      session.act(() => {
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
     expect([changes.version, changes.changing]).toEqual([4, false]);
   });
 
@@ -143,7 +162,9 @@ describe('hot views of a live session', () => {
     const after = views.positionsPage(undefined, 10);
     expect(views.positionsPage(undefined, 10)).toBe(after);
     const ticket = firstTicket(views);
-    expect(JSON.parse(views.position(ticket)!)).toEqual(JSON.parse(JSON.stringify(positionView(session, session.managedKey(ticket)!))));
+    expect(JSON.parse(views.position(ticket)!)).toEqual(
+      JSON.parse(JSON.stringify(positionView(session, session.managedKey(ticket)!))),
+    );
   });
 
   it("the journal's last seq is asked once per version, and directly while a change is under way", async () => {

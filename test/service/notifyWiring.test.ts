@@ -36,9 +36,21 @@ describe('notifications from the running service', () => {
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     const port = (hook.address() as AddressInfo).port;
-    const config = configSchema.parse({ service: { port: 0, market: { speed: 500 } }, notify: { discord: { webhookUrl: `http://127.0.0.1:${port}/api/webhooks/1/secret-token` } } });
+    const config = configSchema.parse({
+      service: { port: 0, market: { speed: 500 } },
+      notify: { discord: { webhookUrl: `http://127.0.0.1:${port}/api/webhooks/1/secret-token` } },
+    });
     const store = openSqliteStore(join(dir, 'n.db'), { now: PINNED_NOW });
-    const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'x'.repeat(20), tokenFile: join(dir, 't'), env: {} });
+    const service = await startService({
+      config,
+      store,
+      log: createLogger({ level: 'silent' }),
+      clock: () => PINNED_NOW,
+      version: 'test',
+      token: 'x'.repeat(20),
+      tokenFile: join(dir, 't'),
+      env: {},
+    });
     try {
       await waitUntil(() => received.length >= 5, 800);
       expect(received.length).toBeGreaterThanOrEqual(5);
@@ -57,12 +69,26 @@ describe('notifications from the running service', () => {
 describe('warden config check', () => {
   it('shows secrets set in the file as set, never their values', async () => {
     const file = join(dir, 'secrets.yaml');
-    writeFileSync(file, 'service:\n  token: abcdefghijklmnopqrstuvwxyz\nnotify:\n  discord:\n    webhookUrl: https://discord.com/api/webhooks/123/secretpart\n  telegram:\n    botToken: "123456:ABCdef_ghi"\n    chatId: 42\n');
+    writeFileSync(
+      file,
+      'service:\n  token: abcdefghijklmnopqrstuvwxyz\nnotify:\n  discord:\n    webhookUrl: https://discord.com/api/webhooks/123/secretpart\n  telegram:\n    botToken: "123456:ABCdef_ghi"\n    chatId: 42\n',
+    );
     let out = '';
-    const code = await run(['node', 'warden', 'config', 'check', file, '--json'], { out: (t) => void (out += t), err: () => {} });
+    const code = await run(['node', 'warden', 'config', 'check', file, '--json'], {
+      out: (t) => void (out += t),
+      err: () => {},
+    });
     expect(code).toBe(0);
     expect(out).not.toMatch(/secretpart|ABCdef_ghi|abcdefghijklmnop/);
-    const c = JSON.parse(out.slice(out.indexOf('{'))) as { service: { token: string }; notify: { discord: { webhookUrl: string }; telegram: { botToken: string; chatId: number } } };
-    expect([c.service.token, c.notify.discord.webhookUrl, c.notify.telegram.botToken, c.notify.telegram.chatId]).toEqual(['(set; hidden)', '(set; hidden)', '(set; hidden)', 42]);
+    const c = JSON.parse(out.slice(out.indexOf('{'))) as {
+      service: { token: string };
+      notify: { discord: { webhookUrl: string }; telegram: { botToken: string; chatId: number } };
+    };
+    expect([
+      c.service.token,
+      c.notify.discord.webhookUrl,
+      c.notify.telegram.botToken,
+      c.notify.telegram.chatId,
+    ]).toEqual(['(set; hidden)', '(set; hidden)', '(set; hidden)', 42]);
   });
 });

@@ -17,12 +17,25 @@ import { waitUntil } from '../support/waitUntil.ts';
 const dir = mkdtempSync(join(tmpdir(), 'warden-resume-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const config = (extra: Record<string, unknown> = {}): WardenConfig => configSchema.parse({ service: { port: 0, market: { speed: 400, ...extra } } });
+const config = (extra: Record<string, unknown> = {}): WardenConfig =>
+  configSchema.parse({ service: { port: 0, market: { speed: 400, ...extra } } });
 
-async function serve(file: string, c: WardenConfig, lines: string[]): Promise<{ service: RunningService; store: WardenStore }> {
+async function serve(
+  file: string,
+  c: WardenConfig,
+  lines: string[],
+): Promise<{ service: RunningService; store: WardenStore }> {
   const store = openSqliteStore(file, { now: PINNED_NOW });
   const log = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
-  const service = await startService({ config: c, store, log, clock: () => PINNED_NOW, version: 'test', token: 'resume-test-token-0123456789', tokenFile: join(dir, 'unused.token') });
+  const service = await startService({
+    config: c,
+    store,
+    log,
+    clock: () => PINNED_NOW,
+    version: 'test',
+    token: 'resume-test-token-0123456789',
+    tokenFile: join(dir, 'unused.token'),
+  });
   return { service, store };
 }
 
@@ -45,7 +58,14 @@ describe('the embedded paper account across restarts', () => {
     const file = join(dir, 'resume.db');
     const lines1: string[] = [];
     const a = await serve(file, config(), lines1);
-    expect(await waitUntil(() => a.service.loop.played >= 600 && a.store.intentsSince(0).some((i) => i.intent.rule === 'partial' && i.status === 'applied'), 1200)).toBe(true);
+    expect(
+      await waitUntil(
+        () =>
+          a.service.loop.played >= 600 &&
+          a.store.intentsSince(0).some((i) => i.intent.rule === 'partial' && i.status === 'applied'),
+        1200,
+      ),
+    ).toBe(true);
     await a.service.stop();
     await flagsHoldAtVenue(a.service);
     const before = (await a.service.broker.positions()).map((p) => p.id).sort();
@@ -53,7 +73,10 @@ describe('the embedded paper account across restarts', () => {
     const intents1 = a.store.intentsSince(0).length;
     // Each symbol numbers its tickets in its own block of a million: the last one used per block.
     const lastTicket = new Map<number, number>();
-    for (const t of a.store.recentDecisions(100_000).map((r) => r.positionId.split('#')[0]!).map(Number)) {
+    for (const t of a.store
+      .recentDecisions(100_000)
+      .map((r) => r.positionId.split('#')[0]!)
+      .map(Number)) {
       if (!Number.isFinite(t) || t <= 0) continue;
       const block = Math.floor(t / 1e6);
       lastTicket.set(block, Math.max(lastTicket.get(block) ?? 0, t));
@@ -71,7 +94,13 @@ describe('the embedded paper account across restarts', () => {
       const after = (await b.service.broker.positions()).map((p) => p.id);
       for (const id of before) expect(after).toContain(id);
       for (const id of after) if (!before.includes(id)) expect(isNew(Number(id)), id).toBe(true);
-      expect(b.service.session.engine.positionIds().map((k) => k.split('#')[0]!).filter((t) => before.includes(t)).sort()).toEqual(before);
+      expect(
+        b.service.session.engine
+          .positionIds()
+          .map((k) => k.split('#')[0]!)
+          .filter((t) => before.includes(t))
+          .sort(),
+      ).toEqual(before);
       expect(b.service.session.engine.positionIds().every((k) => k.endsWith('#1'))).toBe(true);
       const clock0 = stored.market.clock;
       expect(await waitUntil(() => b.service.loop.played >= 400, 1200)).toBe(true);
@@ -106,7 +135,9 @@ describe('the embedded paper account across restarts', () => {
     const lines: string[] = [];
     const b = await serve(file, config({ seed: 99 }), lines);
     try {
-      expect(lines.join('')).toMatch(/the stored paper account was made with other market settings \(seed 1, now 99\): a new paper account/);
+      expect(lines.join('')).toMatch(
+        /the stored paper account was made with other market settings \(seed 1, now 99\): a new paper account/,
+      );
     } finally {
       await b.service.stop();
       b.store.close();

@@ -36,7 +36,14 @@ describe('QuoteFeed', () => {
     const { fake, broker } = streamed();
     const rec = recorder();
     let now = PINNED_NOW;
-    const feed = new QuoteFeed({ broker, session: rec.session, symbols: [XAU], everyMs: 2_000, staleMs: 60_000, clock: () => now });
+    const feed = new QuoteFeed({
+      broker,
+      session: rec.session,
+      symbols: [XAU],
+      everyMs: 2_000,
+      staleMs: 60_000,
+      clock: () => now,
+    });
     expect(await feed.open()).toBe('streamed');
     expect(feed.describe()).toBe('decisions on quotes every 2 s (streamed)');
     expect(fake.listening).toBe(1);
@@ -68,7 +75,14 @@ describe('QuoteFeed', () => {
     const { fake, broker } = streamed();
     const rec = recorder();
     let now = PINNED_NOW;
-    const feed = new QuoteFeed({ broker, session: rec.session, symbols: [XAU], everyMs: 2_000, staleMs: 30_000, clock: () => now });
+    const feed = new QuoteFeed({
+      broker,
+      session: rec.session,
+      symbols: [XAU],
+      everyMs: 2_000,
+      staleMs: 30_000,
+      clock: () => now,
+    });
     await feed.open();
     fake.now += 1_000;
     fake.setBid(2001);
@@ -80,7 +94,11 @@ describe('QuoteFeed', () => {
     fake.now += 40_000;
     fake.setBid(2005);
     now += 2_000;
-    expect(feed.problems()).toEqual([expect.stringMatching(/^quotes of XAUUSDc are stale: the quote stream has sent nothing new for 31 s \(limit 30 s\)/)]);
+    expect(feed.problems()).toEqual([
+      expect.stringMatching(
+        /^quotes of XAUUSDc are stale: the quote stream has sent nothing new for 31 s \(limit 30 s\)/,
+      ),
+    ]);
     expect(await feed.pass()).toBe(1);
     expect(rec.got.at(-1)!.q).toMatchObject({ bid: 2005, time: fake.now });
     expect(fake.calls.at(-1)?.method).toBe('getSymbolPrice');
@@ -106,7 +124,15 @@ describe('QuoteFeed', () => {
     };
     const rec = recorder();
     let now = PINNED_NOW;
-    const feed = new QuoteFeed({ broker, session: rec.session, symbols: ['BTC/USDT:USDT'], everyMs: 5_000, staleMs: 20_000, crypto: new Set(['BTC/USDT:USDT']), clock: () => now });
+    const feed = new QuoteFeed({
+      broker,
+      session: rec.session,
+      symbols: ['BTC/USDT:USDT'],
+      everyMs: 5_000,
+      staleMs: 20_000,
+      crypto: new Set(['BTC/USDT:USDT']),
+      clock: () => now,
+    });
     expect(await feed.open()).toBe('polled');
     expect(feed.describe()).toBe('decisions on quotes every 5 s (polled)');
     expect(await feed.pass()).toBe(1);
@@ -117,7 +143,9 @@ describe('QuoteFeed', () => {
     now += 25_000;
     expect(await feed.pass()).toBe(0);
     expect(asked).toBe(4);
-    expect(feed.problems()).toEqual([expect.stringMatching(/^quotes of BTC\/USDT:USDT are stale: the venue has given no new quote for 25 s/)]);
+    expect(feed.problems()).toEqual([
+      expect.stringMatching(/^quotes of BTC\/USDT:USDT are stale: the venue has given no new quote for 25 s/),
+    ]);
     await feed.stop();
   });
 
@@ -129,9 +157,18 @@ describe('QuoteFeed', () => {
         throw new Error('metaapi: cannot subscribe to the quotes of XAUUSDc');
       },
     };
-    const feed = new QuoteFeed({ broker, session: rec.session, symbols: [XAU], everyMs: 1_000, staleMs: 10_000, clock: () => PINNED_NOW });
+    const feed = new QuoteFeed({
+      broker,
+      session: rec.session,
+      symbols: [XAU],
+      everyMs: 1_000,
+      staleMs: 10_000,
+      clock: () => PINNED_NOW,
+    });
     expect(await feed.open()).toBe('polled');
-    expect(feed.describe()).toBe('decisions on quotes every 1 s (polled: the stream could not be opened, metaapi: cannot subscribe to the quotes of XAUUSDc)');
+    expect(feed.describe()).toBe(
+      'decisions on quotes every 1 s (polled: the stream could not be opened, metaapi: cannot subscribe to the quotes of XAUUSDc)',
+    );
     expect(await feed.pass()).toBe(1);
   });
 
@@ -145,7 +182,15 @@ describe('QuoteFeed', () => {
         naps.push(ms);
         release = resolve;
       });
-    const feed = new QuoteFeed({ broker, session: rec.session, symbols: [XAU], everyMs: 3_000, staleMs: 60_000, clock: () => PINNED_NOW, sleep });
+    const feed = new QuoteFeed({
+      broker,
+      session: rec.session,
+      symbols: [XAU],
+      everyMs: 3_000,
+      staleMs: 60_000,
+      clock: () => PINNED_NOW,
+      sleep,
+    });
     const running = feed.run();
     const waitNap = async (n: number) => {
       for (let i = 0; i < 100 && naps.length < n; i++) await new Promise((r) => setImmediate(r));

@@ -43,7 +43,10 @@ const closeOf = (b: Bar) => b.time + BAR_MS;
 
 function paperVenue(bars: Bar[]): Venue {
   const config = configSchema.parse({});
-  const venue = new PaperAccount([instrumentFromConfig(config, SYMBOL, true)], { accountMode: 'hedging', timeframeMs: BAR_MS });
+  const venue = new PaperAccount([instrumentFromConfig(config, SYMBOL, true)], {
+    accountMode: 'hedging',
+    timeframeMs: BAR_MS,
+  });
   let fed = 0;
   return {
     symbol: SYMBOL,
@@ -52,7 +55,9 @@ function paperVenue(bars: Bar[]): Venue {
       for (; fed < upTo; fed++) venue.onBar(SYMBOL, bars[fed]!, closeOf(bars[fed]!));
     },
     open(side, sl, tp) {
-      const a = venue.broker(SYMBOL).open({ requestId: `hand${side}`, side, volume: 1, sl, tp, comment: '', exempt: true });
+      const a = venue
+        .broker(SYMBOL)
+        .open({ requestId: `hand${side}`, side, volume: 1, sl, tp, comment: '', exempt: true });
       if (a.outcome !== 'applied') throw new Error('the venue refused the test position');
       return a.positionId;
     },
@@ -62,7 +67,15 @@ function paperVenue(bars: Bar[]): Venue {
 
 function binanceVenue(bars: Bar[]): Venue {
   const fake = new FakeBinanceUsdm();
-  const broker = new CcxtBroker({ exchangeId: 'binanceusdm', apiKey: 'k-0123456789', secret: 's-0123456789', fetchImplementation: fake.fetch, enableRateLimit: false, timeoutMs: 2_000, clock: () => fake.now });
+  const broker = new CcxtBroker({
+    exchangeId: 'binanceusdm',
+    apiKey: 'k-0123456789',
+    secret: 's-0123456789',
+    fetchImplementation: fake.fetch,
+    enableRateLimit: false,
+    timeoutMs: 2_000,
+    clock: () => fake.now,
+  });
   return {
     symbol: BINANCE_XAU,
     broker,
@@ -77,7 +90,12 @@ function binanceVenue(bars: Bar[]): Venue {
 
 function metaApiVenue(bars: Bar[]): Venue {
   const fake = new FakeMetaApi('hedging');
-  const broker = new MetaApiBroker({ accountId: 'test-account', gateway: fake, symbols: [MT5_XAU], clock: () => fake.now });
+  const broker = new MetaApiBroker({
+    accountId: 'test-account',
+    gateway: fake,
+    symbols: [MT5_XAU],
+    clock: () => fake.now,
+  });
   let fed = 0;
   return {
     symbol: MT5_XAU,
@@ -112,22 +130,47 @@ describe.each([
     venue.closeBars(best.i0 + 1);
     const ticket = venue.open(best.side, best.sl, best.tp);
     venue.closeBars(1200);
-    const atVenue = async (): Promise<Position | undefined> => (await venue.broker.positions()).find((p) => p.id === ticket);
+    const atVenue = async (): Promise<Position | undefined> =>
+      (await venue.broker.positions()).find((p) => p.id === ticket);
     expect(await atVenue()).toMatchObject({ sl: best.sl, tp: best.tp });
 
     // Bars only (quoteSec 0): what is checked is what the bar feed decides; quotes are tested below.
     // 1,200 M1 bars are all the venue holds: H1's and M15's EMA200 cannot be ready (warmStart.test.ts has
     // a venue with the history they need). Here no data passes, as on paper, so the same rules decide on
     // every venue whatever features the short history leaves missing.
-    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'ccxt', symbols: [venue.symbol], pollSec: 1, quoteSec: 0, historyBars: 1000 }, exits: { noDataPasses: true } });
-    const configured: ConfiguredBroker = { kind: 'ccxt', broker: venue.broker, symbols: [venue.symbol], paper: null, describe: name };
-    const store = openSqliteStore(join(dir, `real-${venue.symbol.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}.db`), { now: PINNED_NOW });
-    const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: configured });
+    const config = configSchema.parse({
+      service: { port: 0 },
+      broker: { kind: 'ccxt', symbols: [venue.symbol], pollSec: 1, quoteSec: 0, historyBars: 1000 },
+      exits: { noDataPasses: true },
+    });
+    const configured: ConfiguredBroker = {
+      kind: 'ccxt',
+      broker: venue.broker,
+      symbols: [venue.symbol],
+      paper: null,
+      describe: name,
+    };
+    const store = openSqliteStore(
+      join(dir, `real-${venue.symbol.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}.db`),
+      { now: PINNED_NOW },
+    );
+    const service = await startService({
+      config,
+      store,
+      log: createLogger({ level: 'silent' }),
+      clock: () => PINNED_NOW,
+      version: 'test',
+      token: 'test-token-0123456789abcdef',
+      tokenFile: join(dir, 'unused.token'),
+      broker: configured,
+    });
     try {
       expect(service.paper).toBeNull();
       // A real account: DTMS opens nothing there unless the config says so.
       expect(service.session.engine.config.dtms.actions.openPositions).toBe(false);
-      expect(service.dtms).toBe('DTMS on: tighten, partial close, close (in place of a hedge too); hedges and re-adds off on a real account unless dtms.actions.openPositions is true');
+      expect(service.dtms).toBe(
+        'DTMS on: tighten, partial close, close (in place of a hedge too); hedges and re-adds off on a real account unless dtms.actions.openPositions is true',
+      );
       const get = async (path: string) => (await fetch(new URL(path, service.url))).json() as Promise<unknown>;
       const listed = positionSchema.array().parse(await get('/api/positions'));
       expect(listed.map((p) => p.ticket)).toEqual([ticket]);
@@ -144,7 +187,10 @@ describe.each([
       // and a trailing stop, both applied. (At the pinned instant, in the London session. In the
       // overlap session the breakeven buffer is tighter, and the venues' different fill prices then
       // make the breakeven due on some and already protected on others.)
-      expect(sent.map((i) => `${i.intent.kind}:${i.intent.rule}:${i.status}`)).toEqual(['close_partial:partial:applied', 'move_stop:trail:applied']);
+      expect(sent.map((i) => `${i.intent.kind}:${i.intent.rule}:${i.status}`)).toEqual([
+        'close_partial:partial:applied',
+        'move_stop:trail:applied',
+      ]);
       const now = await atVenue();
       expect(now?.volume).toBeCloseTo(0.3, 9);
       expect(now?.tp).toBe(best.tp);
@@ -154,14 +200,29 @@ describe.each([
       // Warden reckoned it from the fill), the position as the exposure, the mode and health.
       const view = positionSchema.parse(await get(`/api/positions/${encodeURIComponent(ticket)}`));
       const account = accountSchema.parse(await get('/api/account'));
-      expect(account).toMatchObject({ mode: 'live', venue: 'ccxt', account: name, stale: false, errors: [], health: { status: health.status } });
+      expect(account).toMatchObject({
+        mode: 'live',
+        venue: 'ccxt',
+        account: name,
+        stale: false,
+        errors: [],
+        health: { status: health.status },
+      });
       expect(account.currency).toMatch(/^USDT?$/);
       expect(account.today.from).toBe(new Date(Math.floor(PINNED_NOW / 86_400_000) * 86_400_000).toISOString());
       expect(view.realizedProfit).not.toBeNull();
       expect(account.today.profit).toBeCloseTo(view.realizedProfit!, 1);
       expect(account.openProfit).toBeCloseTo(account.equity! - account.balance!, 1);
       expect(Math.sign(account.openProfit!)).toBe(Math.sign(view.profit!));
-      expect(account.exposure).toEqual([{ symbol: venue.symbol, positions: 1, buyVolume: best.side === 'buy' ? 0.3 : 0, sellVolume: best.side === 'sell' ? 0.3 : 0, netVolume: best.side === 'buy' ? 0.3 : -0.3 }]);
+      expect(account.exposure).toEqual([
+        {
+          symbol: venue.symbol,
+          positions: 1,
+          buyVolume: best.side === 'buy' ? 0.3 : 0,
+          sellVolume: best.side === 'sell' ? 0.3 : 0,
+          netVolume: best.side === 'buy' ? 0.3 : -0.3,
+        },
+      ]);
       expect(venue.unexpected()).toEqual([]);
     } finally {
       await service.stop();
@@ -169,7 +230,7 @@ describe.each([
     }
   }, 30_000);
 
-  it('in shadow mode decides the same and sends nothing: the venue keeps the trader\'s stop and volume', async () => {
+  it("in shadow mode decides the same and sends nothing: the venue keeps the trader's stop and volume", async () => {
     const raw = sampleBars(5, 1260);
     const shift = Math.floor((PINNED_NOW - 3_000 - closeOf(raw[1201]!)) / BAR_MS) * BAR_MS;
     const bars: Bar[] = raw.map((b) => ({ ...b, time: b.time + shift }));
@@ -178,12 +239,35 @@ describe.each([
     venue.closeBars(best.i0 + 1);
     const ticket = venue.open(best.side, best.sl, best.tp);
     venue.closeBars(1200);
-    const atVenue = async (): Promise<Position | undefined> => (await venue.broker.positions()).find((p) => p.id === ticket);
+    const atVenue = async (): Promise<Position | undefined> =>
+      (await venue.broker.positions()).find((p) => p.id === ticket);
     // The same short history as above: no data passes, so shadow mode decides as live did there.
-    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'ccxt', mode: 'shadow', symbols: [venue.symbol], pollSec: 1, quoteSec: 0, historyBars: 1000 }, exits: { noDataPasses: true } });
-    const configured: ConfiguredBroker = { kind: 'ccxt', broker: venue.broker, symbols: [venue.symbol], paper: null, describe: name };
-    const store = openSqliteStore(join(dir, `shadow-${venue.symbol.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}.db`), { now: PINNED_NOW });
-    const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: configured });
+    const config = configSchema.parse({
+      service: { port: 0 },
+      broker: { kind: 'ccxt', mode: 'shadow', symbols: [venue.symbol], pollSec: 1, quoteSec: 0, historyBars: 1000 },
+      exits: { noDataPasses: true },
+    });
+    const configured: ConfiguredBroker = {
+      kind: 'ccxt',
+      broker: venue.broker,
+      symbols: [venue.symbol],
+      paper: null,
+      describe: name,
+    };
+    const store = openSqliteStore(
+      join(dir, `shadow-${venue.symbol.replace(/\W/g, '')}-${Math.random().toString(36).slice(2)}.db`),
+      { now: PINNED_NOW },
+    );
+    const service = await startService({
+      config,
+      store,
+      log: createLogger({ level: 'silent' }),
+      clock: () => PINNED_NOW,
+      version: 'test',
+      token: 'test-token-0123456789abcdef',
+      tokenFile: join(dir, 'unused.token'),
+      broker: configured,
+    });
     try {
       venue.closeBars(1202);
       await waitUntil(() => service.loop.played >= 2);
@@ -193,7 +277,9 @@ describe.each([
       expect(shadow.map((r) => r.rule)).toEqual(['partial', 'trail']);
       expect(await atVenue()).toMatchObject({ volume: 1, sl: best.sl, tp: best.tp });
       // A Binance position's ticket (XAU/USDT:USDT:long) is addressed URL-encoded.
-      const view = positionSchema.parse(await (await fetch(new URL(`/api/positions/${encodeURIComponent(ticket)}`, service.url))).json());
+      const view = positionSchema.parse(
+        await (await fetch(new URL(`/api/positions/${encodeURIComponent(ticket)}`, service.url))).json(),
+      );
       expect(view).toMatchObject({ volume: 1, sl: best.sl });
       expect(view.shadow).toMatchObject({ wouldBeSl: shadow[1]!.newSl, wouldBeVolume: 0.3, decisions: 2 });
       expect(venue.unexpected()).toEqual([]);
@@ -213,14 +299,32 @@ describe('serve on a real account that gives no bar history', () => {
     venue.closeBars(1200);
     const ticket = venue.open('buy', Math.floor(bars[1199]!.close - 30), Math.ceil(bars[1199]!.close + 60));
     // History requests (1,000 bars) are refused, as MetaApi documents for some account types; polls work.
-    const broker: ConfiguredBroker['broker'] = Object.assign(Object.create(venue.broker) as ConfiguredBroker['broker'], {
-      candles: (symbol: string, tf: 'M1', limit: number) => (limit >= 1000 ? Promise.reject(new Error('historical candles are not supported for this account')) : venue.broker.candles(symbol, tf, limit)),
+    const broker: ConfiguredBroker['broker'] = Object.assign(
+      Object.create(venue.broker) as ConfiguredBroker['broker'],
+      {
+        candles: (symbol: string, tf: 'M1', limit: number) =>
+          limit >= 1000
+            ? Promise.reject(new Error('historical candles are not supported for this account'))
+            : venue.broker.candles(symbol, tf, limit),
+      },
+    );
+    const config = configSchema.parse({
+      service: { port: 0 },
+      broker: { kind: 'metaapi', symbols: [SYMBOL], pollSec: 1, quoteSec: 0 },
     });
-    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'metaapi', symbols: [SYMBOL], pollSec: 1, quoteSec: 0 } });
     const store = openSqliteStore(join(dir, 'nohistory.db'), { now: PINNED_NOW });
     const warnings: string[] = [];
     const log = createLogger({ level: 'warn', destination: { write: (line: string) => void warnings.push(line) } });
-    const service = await startService({ config, store, log, clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: { kind: 'metaapi', broker, symbols: [SYMBOL], paper: null, describe: 'no-history venue' } });
+    const service = await startService({
+      config,
+      store,
+      log,
+      clock: () => PINNED_NOW,
+      version: 'test',
+      token: 'test-token-0123456789abcdef',
+      tokenFile: join(dir, 'unused.token'),
+      broker: { kind: 'metaapi', broker, symbols: [SYMBOL], paper: null, describe: 'no-history venue' },
+    });
     try {
       expect(warnings.join('')).toMatch(/no bar history from the broker: the features warm up from live bars/);
       expect(service.session.engine.positionIds()).toEqual([`${ticket}#1`]);
@@ -258,7 +362,12 @@ function streamingVenue() {
   fake.now = closeOf(bars[1199]!) + 1_000;
   fake.feedBars(bars.slice(0, 1200));
   fake.setBid(bars[1199]!.close);
-  const broker = new MetaApiBroker({ accountId: 'test-account', gateway: fake, symbols: [MT5_XAU], clock: () => fake.now });
+  const broker = new MetaApiBroker({
+    accountId: 'test-account',
+    gateway: fake,
+    symbols: [MT5_XAU],
+    clock: () => fake.now,
+  });
   return { bars, fake, ticket, broker };
 }
 
@@ -266,9 +375,21 @@ describe('serve on a real account that streams quotes (MetaApi)', () => {
   it('decides on the streamed quotes between bars, sends to the venue, reports the feed, and closes the stream on stop', async () => {
     const { bars, fake, ticket, broker } = streamingVenue();
     // Bars polled once (at start; none closes during the test), quotes taken every 20 ms.
-    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'metaapi', symbols: [MT5_XAU], pollSec: 300, quoteSec: 0.02 } });
+    const config = configSchema.parse({
+      service: { port: 0 },
+      broker: { kind: 'metaapi', symbols: [MT5_XAU], pollSec: 300, quoteSec: 0.02 },
+    });
     const store = openSqliteStore(join(dir, 'quotes.db'), { now: PINNED_NOW });
-    const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: { kind: 'metaapi', broker, symbols: [MT5_XAU], paper: null, describe: 'fake MetaApi' } });
+    const service = await startService({
+      config,
+      store,
+      log: createLogger({ level: 'silent' }),
+      clock: () => PINNED_NOW,
+      version: 'test',
+      token: 'test-token-0123456789abcdef',
+      tokenFile: join(dir, 'unused.token'),
+      broker: { kind: 'metaapi', broker, symbols: [MT5_XAU], paper: null, describe: 'fake MetaApi' },
+    });
     try {
       expect(service.quotes?.describe()).toBe('decisions on quotes every 0.02 s (streamed)');
       expect(fake.listening).toBe(1);
@@ -292,11 +413,23 @@ describe('serve on a real account that streams quotes (MetaApi)', () => {
     expect(fake.closed).toBe(true);
   }, 30_000);
 
-  it('in shadow mode a quote\'s decision is recorded as shadow and not sent', async () => {
+  it("in shadow mode a quote's decision is recorded as shadow and not sent", async () => {
     const { bars, fake, ticket, broker } = streamingVenue();
-    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'metaapi', mode: 'shadow', symbols: [MT5_XAU], pollSec: 300, quoteSec: 0.02 } });
+    const config = configSchema.parse({
+      service: { port: 0 },
+      broker: { kind: 'metaapi', mode: 'shadow', symbols: [MT5_XAU], pollSec: 300, quoteSec: 0.02 },
+    });
     const store = openSqliteStore(join(dir, 'quotes-shadow.db'), { now: PINNED_NOW });
-    const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: { kind: 'metaapi', broker, symbols: [MT5_XAU], paper: null, describe: 'fake MetaApi' } });
+    const service = await startService({
+      config,
+      store,
+      log: createLogger({ level: 'silent' }),
+      clock: () => PINNED_NOW,
+      version: 'test',
+      token: 'test-token-0123456789abcdef',
+      tokenFile: join(dir, 'unused.token'),
+      broker: { kind: 'metaapi', broker, symbols: [MT5_XAU], paper: null, describe: 'fake MetaApi' },
+    });
     try {
       expect(service.quotes?.describe()).toBe('decisions on quotes every 0.02 s (streamed)');
       expect(fake.listening).toBe(1);
@@ -309,7 +442,11 @@ describe('serve on a real account that streams quotes (MetaApi)', () => {
       expect(store.intentsSince(0)).toEqual([]);
       expect(service.loop.played).toBe(0);
       expect(fake.heldPositions().find((p) => p.id === ticket)?.volume).toBe(1);
-      expect(service.session.shadow!.position(ticket)).toMatchObject({ wouldBeVolume: 0.3, venueVolume: 1, decisions: 1 });
+      expect(service.session.shadow!.position(ticket)).toMatchObject({
+        wouldBeVolume: 0.3,
+        venueVolume: 1,
+        decisions: 1,
+      });
       expect(fake.unexpected).toEqual([]);
     } finally {
       await service.stop();

@@ -23,7 +23,10 @@ interface Health {
 describe('warden serve with its store locked by another program', () => {
   it('answers degraded with the reason, recovers by itself when the lock goes, and SIGTERM ends it even under the lock', async () => {
     const storeFile = join(dir, 'serve.db');
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', storeFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_API_TOKEN: '' } });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', storeFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WARDEN_API_TOKEN: '' },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
@@ -31,10 +34,15 @@ describe('warden serve with its store locked by another program', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     let lock: Database.Database | null = null;
     try {
-      expect(await waitUntil(() => /at http:\/\/127\.0\.0\.1:\d+\//.test(out) && out.includes('Ctrl-C stops.'), 1200)).toBe(true);
+      expect(
+        await waitUntil(() => /at http:\/\/127\.0\.0\.1:\d+\//.test(out) && out.includes('Ctrl-C stops.'), 1200),
+      ).toBe(true);
       const url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)![1]!;
       const health = async (): Promise<Health> => (await (await fetch(new URL('api/health', url))).json()) as Health;
-      const played = async (): Promise<number> => Number(/^warden_bars_played (\d+)$/m.exec(await (await fetch(new URL('metrics', url))).text())?.[1] ?? Number.NaN);
+      const played = async (): Promise<number> =>
+        Number(
+          /^warden_bars_played (\d+)$/m.exec(await (await fetch(new URL('metrics', url))).text())?.[1] ?? Number.NaN,
+        );
       expect(await waitUntil(() => out.includes('Ctrl-C'), 10)).toBe(true);
 
       // Another program takes the write lock.
@@ -52,9 +60,17 @@ describe('warden serve with its store locked by another program', () => {
       const token = readFileSync(`${storeFile}.token`, 'utf8').trim();
       const positions = (await (await fetch(new URL('api/positions', url))).json()) as { ticket: string }[];
       expect(positions.length).toBeGreaterThan(0); // the demo positions of the played market
-      const r = await fetch(new URL(`api/positions/${positions[0]!.ticket}/exits/disable`, url), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      const r = await fetch(new URL(`api/positions/${positions[0]!.ticket}/exits/disable`, url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(r.status).toBe(503);
-      expect(await r.json()).toMatchObject({ error: 'store_unavailable', message: expect.stringMatching(/the store cannot be written \(database is locked\): nothing is changed until it can/) });
+      expect(await r.json()).toMatchObject({
+        error: 'store_unavailable',
+        message: expect.stringMatching(
+          /the store cannot be written \(database is locked\): nothing is changed until it can/,
+        ),
+      });
       // The engine waits for its store: no bar is stepped meanwhile.
       const held = await played();
       await new Promise((r) => setTimeout(r, 300));
@@ -72,7 +88,8 @@ describe('warden serve with its store locked by another program', () => {
 
       // Locked again, and SIGTERM: the process ends all the same.
       lock.prepare('BEGIN IMMEDIATE').run();
-      for (let i = 0; i < 200 && !/store cannot be written/.test((await health()).reasons.join('\n')); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 200 && !/store cannot be written/.test((await health()).reasons.join('\n')); i++)
+        await new Promise((r) => setTimeout(r, 50));
       child.kill('SIGTERM');
       const code = await exited;
       expect(code, `stdout:\n${out}\nstderr:\n${err}`).toBe(0);

@@ -11,7 +11,13 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
-import { dtmsTradeSchema, healthSchema, planChangeSchema, positionSchema, stopPathSchema } from '../../src/service/apiSchemas.ts';
+import {
+  dtmsTradeSchema,
+  healthSchema,
+  planChangeSchema,
+  positionSchema,
+  stopPathSchema,
+} from '../../src/service/apiSchemas.ts';
 import { startService, type RunningService } from '../../src/service/service.ts';
 import { openSqliteStore } from '../../src/store/sqliteStore.ts';
 import type { WardenStore } from '../../src/store/store.ts';
@@ -24,9 +30,19 @@ let store: WardenStore;
 const TOKEN = 'test-token-0123456789abcdef';
 
 beforeAll(async () => {
-  const config = configSchema.parse({ service: { port: 0, market: { speed: 400, warmupMinutes: 1500, demoPositions: 2 } } });
+  const config = configSchema.parse({
+    service: { port: 0, market: { speed: 400, warmupMinutes: 1500, demoPositions: 2 } },
+  });
   store = openSqliteStore(join(dir, 'api.db'), { now: PINNED_NOW });
-  service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: TOKEN, tokenFile: join(dir, 'unused.token') });
+  service = await startService({
+    config,
+    store,
+    log: createLogger({ level: 'silent' }),
+    clock: () => PINNED_NOW,
+    version: 'test',
+    token: TOKEN,
+    tokenFile: join(dir, 'unused.token'),
+  });
   // Let the loop play a few hundred bars, so positions have plans, decisions and DTMS checks.
   while (service.loop.played < 300) await new Promise((r) => setTimeout(r, 50));
 }, 60_000);
@@ -65,7 +81,10 @@ describe('the HTTP API on a real port', () => {
   it("the router's refusals in the one error shape, without the URL; HEAD on the event stream completes", async () => {
     const bad = await get('/api/positions/%E0%A4%A');
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toEqual({ error: 'bad_request', message: 'the URL is not valid (a malformed percent-encoding)' });
+    expect(await bad.json()).toEqual({
+      error: 'bad_request',
+      message: 'the URL is not valid (a malformed percent-encoding)',
+    });
     const long = await get(`/api/positions/${'a'.repeat(200)}`);
     expect(long.status).toBe(400);
     expect(await long.json()).toEqual({ error: 'bad_request', message: 'a path parameter is too long' });
@@ -94,18 +113,36 @@ describe('the HTTP API on a real port', () => {
     const path = `/api/positions/${ticket}/exits/disable`;
     const none = await get(path, { method: 'POST' });
     expect(none.status).toBe(401);
-    expect(((await none.json()) as { message: string }).message).toBe('this endpoint needs the API token: Authorization: Bearer <token>');
+    expect(((await none.json()) as { message: string }).message).toBe(
+      'this endpoint needs the API token: Authorization: Bearer <token>',
+    );
     const wrong = await get(path, { method: 'POST', headers: { authorization: 'Bearer not-the-token-at-all' } });
     expect(wrong.status).toBe(401);
     expect(((await wrong.json()) as { message: string }).message).toBe('the API token is not valid');
     const ok = await get(path, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ ticket, enabled: false, dtmsDefends: true, message: `intelligent exits off; DTMS still defends this position; POST /api/positions/${ticket}/dtms/disable to take it out of DTMS's hands` });
+    expect(await ok.json()).toEqual({
+      ticket,
+      enabled: false,
+      dtmsDefends: true,
+      message: `intelligent exits off; DTMS still defends this position; POST /api/positions/${ticket}/dtms/disable to take it out of DTMS's hands`,
+    });
     expect(positionSchema.parse(await (await get(`/api/positions/${ticket}`)).json()).exits.enabled).toBe(false);
     expect(store.plan(service.session.managedKey(ticket)!)?.enabled).toBe(false);
-    const back = await get(`/api/positions/${ticket}/exits/enable`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(await back.json()).toEqual({ ticket, enabled: true, dtmsDefends: true, message: 'intelligent exits on; DTMS defends this position too' });
-    const unknown = await get('/api/positions/424242/exits/enable', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    const back = await get(`/api/positions/${ticket}/exits/enable`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(await back.json()).toEqual({
+      ticket,
+      enabled: true,
+      dtmsDefends: true,
+      message: 'intelligent exits on; DTMS defends this position too',
+    });
+    const unknown = await get('/api/positions/424242/exits/enable', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(unknown.status).toBe(404);
   });
 
@@ -116,7 +153,25 @@ describe('the HTTP API on a real port', () => {
     const body = dtmsTradeSchema.parse(await r.json());
     expect(body.summary).toBe(`Trade ${ticket} is in ${body.trade_info.state} state`);
     expect(Object.keys(body.trade_info).sort()).toEqual(
-      ['actions_taken', 'current_price', 'current_score', 'intelligent_exits', 'open_price', 'performance', 'profit', 'protection_active', 'sl', 'state', 'state_entry_time', 'symbol', 'ticket', 'tp', 'type', 'volume', 'warnings'].sort(),
+      [
+        'actions_taken',
+        'current_price',
+        'current_score',
+        'intelligent_exits',
+        'open_price',
+        'performance',
+        'profit',
+        'protection_active',
+        'sl',
+        'state',
+        'state_entry_time',
+        'symbol',
+        'ticket',
+        'tp',
+        'type',
+        'volume',
+        'warnings',
+      ].sort(),
     );
     expect((await get('/api/dtms/trade/424242')).status).toBe(404);
     const status = (await (await get('/api/dtms/status')).json()) as { enabled: boolean; deepChecks: number };
@@ -125,20 +180,64 @@ describe('the HTTP API on a real port', () => {
   });
 
   it('decision history per position and recent decisions, with reasons', async () => {
-    const recent = (await (await get('/api/decisions/recent?limit=50')).json()) as { positionId: string; reason: string }[];
+    const recent = (await (await get('/api/decisions/recent?limit=50')).json()) as {
+      positionId: string;
+      reason: string;
+    }[];
     expect(recent.length).toBeGreaterThan(0);
     expect(recent.length).toBeLessThanOrEqual(50);
     const ticket = recent[recent.length - 1]!.positionId;
-    const history = (await (await get(`/api/positions/${encodeURIComponent(ticket)}/decisions?limit=5`)).json()) as { positionId: string }[];
+    const history = (await (await get(`/api/positions/${encodeURIComponent(ticket)}/decisions?limit=5`)).json()) as {
+      positionId: string;
+    }[];
     expect(history.every((d) => d.positionId === ticket)).toBe(true);
   });
 
   it('/openapi.json is an OpenAPI 3 document with every operation; /docs serves the UI; /metrics is Prometheus text', async () => {
-    const doc = (await (await get('/openapi.json')).json()) as { openapi: string; paths: Record<string, Record<string, { operationId?: string; security?: unknown }>> };
+    const doc = (await (await get('/openapi.json')).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { operationId?: string; security?: unknown }>>;
+    };
     expect(doc.openapi).toMatch(/^3\./);
-    expect(await new Validator().validate(doc as unknown as Parameters<Validator["validate"]>[0])).toEqual({ valid: true });
+    expect(await new Validator().validate(doc as unknown as Parameters<Validator['validate']>[0])).toEqual({
+      valid: true,
+    });
     const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((op) => op.operationId));
-    expect(ops.sort()).toEqual(['disableDtms', 'disableExits', 'enableDtms', 'enableExits', 'getAccount', 'approveProposal', 'getConfig', 'getProposal', 'listProposals', 'proposePlanChange', 'rejectProposal', 'whatIf', 'getDtmsActions', 'getDtmsEngine', 'getDtmsStatus', 'getClosedTrade', 'getDtmsTrade', 'getHealth', 'getPosition', 'getStatistics', 'listClosedTrades', 'listPositions', 'positionHistory', 'promoteShadow', 'recentBars', 'recentDecisions', 'registerTrade', 'shadowReport', 'startTrailing', 'stopPath', 'updatePlan'].sort());
+    expect(ops.sort()).toEqual(
+      [
+        'disableDtms',
+        'disableExits',
+        'enableDtms',
+        'enableExits',
+        'getAccount',
+        'approveProposal',
+        'getConfig',
+        'getProposal',
+        'listProposals',
+        'proposePlanChange',
+        'rejectProposal',
+        'whatIf',
+        'getDtmsActions',
+        'getDtmsEngine',
+        'getDtmsStatus',
+        'getClosedTrade',
+        'getDtmsTrade',
+        'getHealth',
+        'getPosition',
+        'getStatistics',
+        'listClosedTrades',
+        'listPositions',
+        'positionHistory',
+        'promoteShadow',
+        'recentBars',
+        'recentDecisions',
+        'registerTrade',
+        'shadowReport',
+        'startTrailing',
+        'stopPath',
+        'updatePlan',
+      ].sort(),
+    );
     expect(doc.paths['/api/positions/{ticket}/exits/disable']?.post?.security).toEqual([{ bearer: [] }]);
     expect((await get('/docs')).status).toBeLessThan(400);
     const m = await get('/metrics');
@@ -159,26 +258,51 @@ describe('plan changes, trade registration, statistics', () => {
     // By default breakeven is set in R (1R, as the advanced rules scale it); the trader's percent replaces it.
     expect(p!.exits.breakevenR).toBeGreaterThan(0);
     const path = `/api/positions/${p!.ticket}/plan`;
-    expect((await get(path, { method: 'PATCH', body: JSON.stringify({ partialClosePct: 40 }), headers: { 'content-type': 'application/json' } })).status).toBe(401);
-    const ok = await get(path, { method: 'PATCH', body: JSON.stringify({ breakevenPct: 35, partialPct: 90, partialClosePct: 40, trailingEnabled: false }), headers: auth });
+    expect(
+      (
+        await get(path, {
+          method: 'PATCH',
+          body: JSON.stringify({ partialClosePct: 40 }),
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(401);
+    const ok = await get(path, {
+      method: 'PATCH',
+      body: JSON.stringify({ breakevenPct: 35, partialPct: 90, partialClosePct: 40, trailingEnabled: false }),
+      headers: auth,
+    });
     expect(ok.status).toBe(200);
     // The position as it is now (what clients read), and per trigger set its base and the value used now.
     const v = planChangeSchema.parse(await ok.json());
     expect(v.applied.breakevenPct?.base).toBe(35);
     expect(v.applied.partialPct?.base).toBe(90);
-    expect([v.applied.breakevenPct?.effective, v.applied.partialPct?.effective]).toEqual([v.exits.breakevenPct, v.exits.partialPct]);
+    expect([v.applied.breakevenPct?.effective, v.applied.partialPct?.effective]).toEqual([
+      v.exits.breakevenPct,
+      v.exits.partialPct,
+    ]);
     expect([v.exits.baseBreakevenPct, v.exits.basePartialPct]).toEqual([35, 90]);
     expect(v.exits.breakevenR).toBeNull();
     expect(v.exits.partialClosePct).toBe(40);
     expect(v.exits.trailingEnabled).toBe(false);
     const stored = store.plan(p!.lifetime)!;
-    expect([stored.baseBreakevenPct, stored.basePartialPct, stored.partialClosePct, stored.trailingEnabled]).toEqual([35, 90, 40, false]);
+    expect([stored.baseBreakevenPct, stored.basePartialPct, stored.partialClosePct, stored.trailingEnabled]).toEqual([
+      35,
+      90,
+      40,
+      false,
+    ]);
     const order = await get(path, { method: 'PATCH', body: JSON.stringify({ partialPct: 30 }), headers: auth });
     expect(order.status).toBe(409);
-    expect(await order.json()).toEqual({ error: 'conflict', message: 'partialPct (30) must be above breakevenPct (35): the partial close comes after breakeven' });
+    expect(await order.json()).toEqual({
+      error: 'conflict',
+      message: 'partialPct (30) must be above breakevenPct (35): the partial close comes after breakeven',
+    });
     const empty = await get(path, { method: 'PATCH', body: '{}', headers: auth });
     expect(empty.status).toBe(400);
-    expect(((await empty.json()) as { message: string }).message).toContain('give at least one of breakevenPct, partialPct, partialClosePct, trailingEnabled');
+    expect(((await empty.json()) as { message: string }).message).toContain(
+      'give at least one of breakevenPct, partialPct, partialClosePct, trailingEnabled',
+    );
     const unknownField = await get(path, { method: 'PATCH', body: JSON.stringify({ stopLoss: 1 }), headers: auth });
     expect(unknownField.status).toBe(400);
     const notJson = await get(path, { method: 'PATCH', body: '{oops', headers: auth });
@@ -191,19 +315,38 @@ describe('plan changes, trade registration, statistics', () => {
     await service.loop.pause();
     const broker = service.paper!.broker('EURUSD');
     const q = broker.quote();
-    const a = broker.open({ requestId: 'hand:register', side: 'buy', volume: 0.2, sl: Number((q.ask - 0.005).toFixed(5)), tp: Number((q.ask + 0.01).toFixed(5)), comment: '', exempt: true });
+    const a = broker.open({
+      requestId: 'hand:register',
+      side: 'buy',
+      volume: 0.2,
+      sl: Number((q.ask - 0.005).toFixed(5)),
+      tp: Number((q.ask + 0.01).toFixed(5)),
+      comment: '',
+      exempt: true,
+    });
     expect(a.outcome).toBe('applied');
     const ticket = a.outcome === 'applied' ? a.positionId : '';
-    const first = await get('/api/trades', { method: 'POST', body: JSON.stringify({ ticket, partialClosePct: 30 }), headers: auth });
+    const first = await get('/api/trades', {
+      method: 'POST',
+      body: JSON.stringify({ ticket, partialClosePct: 30 }),
+      headers: auth,
+    });
     expect(first.status).toBe(201);
     const v = positionSchema.parse(await first.json());
     expect([v.ticket, v.symbol, v.exits.partialClosePct]).toEqual([ticket, 'EURUSD', 30]);
     const again = await get('/api/trades', { method: 'POST', body: JSON.stringify({ ticket }), headers: auth });
     expect(again.status).toBe(200);
     service.loop.resume();
-    const missing = await get('/api/trades', { method: 'POST', body: JSON.stringify({ ticket: '99999999' }), headers: auth });
+    const missing = await get('/api/trades', {
+      method: 'POST',
+      body: JSON.stringify({ ticket: '99999999' }),
+      headers: auth,
+    });
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ error: 'not_found', message: 'no open position 99999999 at the broker on a managed symbol' });
+    expect(await missing.json()).toEqual({
+      error: 'not_found',
+      message: 'no open position 99999999 at the broker on a managed symbol',
+    });
   });
 
   it('POST /api/positions/{ticket}/trailing/start lets the plan trail before breakeven; 409 when trailing is off', async () => {
@@ -212,26 +355,55 @@ describe('plan changes, trade registration, statistics', () => {
       const list = ((await (await get('/api/positions')).json()) as unknown[]).map((p) => positionSchema.parse(p));
       const p = list.find((x) => x.exits.trailingEnabled)!;
       expect((await get(`/api/positions/${p.ticket}/trailing/start`, { method: 'POST' })).status).toBe(401);
-      const ok = await get(`/api/positions/${p.ticket}/trailing/start`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+      const ok = await get(`/api/positions/${p.ticket}/trailing/start`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       expect(ok.status).toBe(200);
       expect(positionSchema.parse(await ok.json()).exits.trailNow).toBe(true);
       expect(store.plan(p.lifetime)?.trailNow).toBe(true);
       const off = list.find((x) => x.ticket !== p.ticket)!;
-      await get(`/api/positions/${off.ticket}/plan`, { method: 'PATCH', body: JSON.stringify({ trailingEnabled: false }), headers: auth });
-      const refused = await get(`/api/positions/${off.ticket}/trailing/start`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+      await get(`/api/positions/${off.ticket}/plan`, {
+        method: 'PATCH',
+        body: JSON.stringify({ trailingEnabled: false }),
+        headers: auth,
+      });
+      const refused = await get(`/api/positions/${off.ticket}/trailing/start`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       expect(refused.status).toBe(409);
-      expect(await refused.json()).toEqual({ error: 'conflict', message: 'trailing is off for this position: turn it on first (PATCH its plan with trailingEnabled: true)' });
-      expect((await get('/api/positions/424242/trailing/start', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+      expect(await refused.json()).toEqual({
+        error: 'conflict',
+        message: 'trailing is off for this position: turn it on first (PATCH its plan with trailingEnabled: true)',
+      });
+      expect(
+        (
+          await get('/api/positions/424242/trailing/start', {
+            method: 'POST',
+            headers: { authorization: `Bearer ${TOKEN}` },
+          })
+        ).status,
+      ).toBe(404);
     } finally {
       service.loop.resume();
     }
   });
 
   it('GET /api/statistics adds up over the intent journal', async () => {
-    const s = (await (await get('/api/statistics?days=30')).json()) as { intents: number; applied: number; rejected: number; unsettled: number; successRate: number | null; breakevens: number };
+    const s = (await (await get('/api/statistics?days=30')).json()) as {
+      intents: number;
+      applied: number;
+      rejected: number;
+      unsettled: number;
+      successRate: number | null;
+      breakevens: number;
+    };
     expect(s.intents).toBeGreaterThan(0);
     expect(s.applied + s.rejected + s.unsettled).toBe(s.intents);
-    expect(s.successRate).toBe(s.applied + s.rejected > 0 ? Math.round((s.applied / (s.applied + s.rejected)) * 1000) / 1000 : null);
+    expect(s.successRate).toBe(
+      s.applied + s.rejected > 0 ? Math.round((s.applied / (s.applied + s.rejected)) * 1000) / 1000 : null,
+    );
     const xau = (await (await get('/api/statistics?symbol=XAUUSDc')).json()) as { intents: number; symbol: string };
     expect(xau.symbol).toBe('XAUUSDc');
     expect(xau.intents).toBeLessThanOrEqual(s.intents);
@@ -262,7 +434,10 @@ describe('chart data and DTMS engine', () => {
     const none = await get('/api/market/NOPE/bars');
     expect(none.status).toBe(404);
     expect(await none.json()).toEqual({ error: 'not_found', message: 'no market data for NOPE' });
-    const engine = (await (await get('/api/dtms/engine')).json()) as { deepCheckSec: number; rails: { dailyLossLimitPct: number } };
+    const engine = (await (await get('/api/dtms/engine')).json()) as {
+      deepCheckSec: number;
+      rails: { dailyLossLimitPct: number };
+    };
     expect(engine.deepCheckSec).toBe(900);
     expect(engine.rails.dailyLossLimitPct).toBe(2);
   });
@@ -283,7 +458,9 @@ describe('live updates', () => {
     }
     ac.abort();
     // Times are ISO 8601 UTC, as in every answer of the API.
-    expect(text).toMatch(/event: step\ndata: \{"symbol":"(XAUUSDc|EURUSD|BTCUSDc)","time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","positions":\d+,"intents":\[/);
+    expect(text).toMatch(
+      /event: step\ndata: \{"symbol":"(XAUUSDc|EURUSD|BTCUSDc)","time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","positions":\d+,"intents":\[/,
+    );
     expect(text).toMatch(/event: decision\ndata: \{"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","positionId":"/);
   });
 });
@@ -291,7 +468,10 @@ describe('live updates', () => {
 describe('warden serve as a process', () => {
   it('prints where it runs, answers, and stops cleanly on SIGTERM, releasing the store', async () => {
     const storeFile = join(dir, 'serve.db');
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', storeFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_API_TOKEN: '' } });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--store', storeFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, WARDEN_API_TOKEN: '' },
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
     const url = await new Promise<string>((resolve, reject) => {

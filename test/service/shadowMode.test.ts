@@ -24,7 +24,15 @@ async function serve(file: string, lines: string[]): Promise<{ service: RunningS
   const config = configSchema.parse({ broker: { mode: 'shadow' }, service: { port: 0, market: { speed: 500 } } });
   const store = openSqliteStore(file, { now: PINNED_NOW });
   const log = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(l) } });
-  const service = await startService({ config, store, log, clock: () => PINNED_NOW, version: 'test', token: TOKEN, tokenFile: join(dir, 'unused.token') });
+  const service = await startService({
+    config,
+    store,
+    log,
+    clock: () => PINNED_NOW,
+    version: 'test',
+    token: TOKEN,
+    tokenFile: join(dir, 'unused.token'),
+  });
   return { service, store };
 }
 
@@ -41,27 +49,68 @@ describe('shadow mode on the embedded paper account', () => {
     const { service, store } = await serve(file, lines);
     try {
       // The played market's two weeks of history make every feature ready at the first step.
-      expect(service.session.health().features.map((f) => [f.symbol, f.featuresReady, f.missing])).toEqual(['XAUUSDc', 'EURUSD', 'BTCUSDc'].map((s) => [s, true, []]));
+      expect(service.session.health().features.map((f) => [f.symbol, f.featuresReady, f.missing])).toEqual(
+        ['XAUUSDc', 'EURUSD', 'BTCUSDc'].map((s) => [s, true, []]),
+      );
       const shadowDecisions = () => store.recentDecisions(100_000).filter((r) => r.outcome === 'shadow');
-      expect(await waitUntil(() => service.loop.played >= 900 && shadowDecisions().some((r) => r.rule === 'breakeven') && shadowDecisions().some((r) => r.rule === 'partial'), 2000)).toBe(true);
+      expect(
+        await waitUntil(
+          () =>
+            service.loop.played >= 900 &&
+            shadowDecisions().some((r) => r.rule === 'breakeven') &&
+            shadowDecisions().some((r) => r.rule === 'partial'),
+          2000,
+        ),
+      ).toBe(true);
       await service.loop.pause();
       expect(store.intentsSince(0)).toEqual([]);
       expect(wardenRequests(service)).toEqual([]);
       const shadow = shadowDecisions();
-      expect(shadow.every((r) => r.reason === 'not_sent_shadow' && r.note.includes('shadow mode: not sent') && r.intentId !== '')).toBe(true);
+      expect(
+        shadow.every(
+          (r) => r.reason === 'not_sent_shadow' && r.note.includes('shadow mode: not sent') && r.intentId !== '',
+        ),
+      ).toBe(true);
       expect(lines.some((l) => l.includes('shadow, not sent: breakeven'))).toBe(true);
 
       const report = (await (await fetch(`${service.url}api/shadow`)).json()) as {
         mode: string;
         shadowed: string[];
         totals: { positions: number; final: number; decisions: number; diffMeanR: number | null };
-        positions: { ticket: string; symbol: string; decisions: number; shadowExit: unknown; actualExit: unknown; shadowR: number | null; actualR: number | null; wouldBeSl: number | null; venueSl: number | null }[];
+        positions: {
+          ticket: string;
+          symbol: string;
+          decisions: number;
+          shadowExit: unknown;
+          actualExit: unknown;
+          shadowR: number | null;
+          actualR: number | null;
+          wouldBeSl: number | null;
+          venueSl: number | null;
+        }[];
       };
       expect(report.mode).toBe('shadow');
       expect(report.shadowed).toEqual(['XAUUSDc', 'EURUSD', 'BTCUSDc']);
       expect(report.totals.positions).toBeGreaterThan(0);
       // The answer holds what its schema names, nothing of the book's internals.
-      expect(Object.keys(report.positions[0]!).sort()).toEqual(['actualExit', 'actualR', 'decisions', 'entryPrice', 'final', 'openTime', 'shadowExit', 'shadowR', 'side', 'symbol', 'ticket', 'venueSl', 'venueVolume', 'virtual', 'wouldBeSl', 'wouldBeVolume']);
+      expect(Object.keys(report.positions[0]!).sort()).toEqual([
+        'actualExit',
+        'actualR',
+        'decisions',
+        'entryPrice',
+        'final',
+        'openTime',
+        'shadowExit',
+        'shadowR',
+        'side',
+        'symbol',
+        'ticket',
+        'venueSl',
+        'venueVolume',
+        'virtual',
+        'wouldBeSl',
+        'wouldBeVolume',
+      ]);
       expect(report.totals.decisions).toBe(report.positions.reduce((n, p) => n + p.decisions, 0));
       expect(report.totals.final).toBeGreaterThan(0);
       expect(report.totals.diffMeanR).not.toBeNull();
@@ -72,7 +121,12 @@ describe('shadow mode on the embedded paper account', () => {
         if (v !== undefined && p.venueSl !== null) expect(v.sl).toBe(p.venueSl);
       }
       // A managed position's view: sl and volume are the venue's, the shadow block the would-be ones.
-      const list = (await (await fetch(`${service.url}api/positions`)).json()) as { ticket: string; sl: number | null; volume: number; shadow: { wouldBeSl: number | null } | null }[];
+      const list = (await (await fetch(`${service.url}api/positions`)).json()) as {
+        ticket: string;
+        sl: number | null;
+        volume: number;
+        shadow: { wouldBeSl: number | null } | null;
+      }[];
       expect(list.length).toBeGreaterThan(0);
       for (const p of list) {
         expect(p.shadow).not.toBeNull();
@@ -81,7 +135,12 @@ describe('shadow mode on the embedded paper account', () => {
       }
 
       // Promotion: the token is needed, an unknown symbol is a 409 with a message.
-      const post = (body: unknown, token = TOKEN) => fetch(`${service.url}api/shadow/promote`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+      const post = (body: unknown, token = TOKEN) =>
+        fetch(`${service.url}api/shadow/promote`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify(body),
+        });
       expect((await post({ symbol: 'XAUUSDc' }, 'wrong-token-0123456789')).status).toBe(401);
       const unknown = await post({ symbol: 'GBPUSD' });
       expect(unknown.status).toBe(409);
@@ -89,7 +148,9 @@ describe('shadow mode on the embedded paper account', () => {
       expect((await post({})).status).toBe(400);
       const promoted = await post({ symbol: 'XAUUSDc' });
       expect(promoted.status).toBe(200);
-      expect(store.recentDecisions(100_000).some((r) => r.reason === 'promoted_to_live' && r.symbol === 'XAUUSDc')).toBe(true);
+      expect(
+        store.recentDecisions(100_000).some((r) => r.reason === 'promoted_to_live' && r.symbol === 'XAUUSDc'),
+      ).toBe(true);
       expect((await post({ symbol: 'XAUUSDc' })).status).toBe(409);
       service.loop.resume();
       expect(await waitUntil(() => store.intentsSince(0).length > 0, 2000)).toBe(true);
@@ -118,7 +179,9 @@ describe('shadow mode on the embedded paper account', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^shadow report of .*: \d+ position\(s\), \d+ ended/m);
     expect(text.stdout).toMatch(/promoted to live: XAUUSDc/);
-    expect(text.stdout).toMatch(/would-be [+-]\d\.\d\d R against actual [+-]\d\.\d\d R per position; difference [+-]\d\.\d\d ± \d\.\d{3} R/);
+    expect(text.stdout).toMatch(
+      /would-be [+-]\d\.\d\d R against actual [+-]\d\.\d\d R per position; difference [+-]\d\.\d\d ± \d\.\d{3} R/,
+    );
     const json = await wardenCli('shadow', 'report', '--store', file, '--json');
     expect((JSON.parse(json.stdout) as { totals: { positions: number } }).totals.positions).toBeGreaterThan(0);
     const none = await wardenCli('shadow', 'report', '--store', join(dir, 'nothing.db'));

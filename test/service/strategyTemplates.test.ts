@@ -25,7 +25,15 @@ let store: WardenStore;
 beforeAll(async () => {
   const config = configSchema.parse({ service: { port: 0, market: { speed: 400, demoPositions: 0 } } });
   store = openSqliteStore(join(dir, 'strategy.db'), { now: PINNED_NOW });
-  service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: TOKEN, tokenFile: join(dir, 'unused.token') });
+  service = await startService({
+    config,
+    store,
+    log: createLogger({ level: 'silent' }),
+    clock: () => PINNED_NOW,
+    version: 'test',
+    token: TOKEN,
+    tokenFile: join(dir, 'unused.token'),
+  });
   expect(await waitUntil(() => service.loop.played >= 100, 1200)).toBe(true);
   // The market holds still: no step adopts a position before the API registers it.
   await service.loop.pause();
@@ -39,14 +47,24 @@ afterAll(async () => {
 
 const call = (path: string, init?: RequestInit) => fetch(new URL(path, service.url), init);
 const json = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-const register = (body: Record<string, unknown>) => call('/api/trades', { method: 'POST', headers: json, body: JSON.stringify(body) });
-const decisions = async (ticket: string) => decisionSchema.array().parse(await (await call(`/api/positions/${ticket}/decisions?limit=500`)).json());
+const register = (body: Record<string, unknown>) =>
+  call('/api/trades', { method: 'POST', headers: json, body: JSON.stringify(body) });
+const decisions = async (ticket: string) =>
+  decisionSchema.array().parse(await (await call(`/api/positions/${ticket}/decisions?limit=500`)).json());
 
 /** Opens a buy on the paper account's EURUSD, 50 pips stop and 100 pips target: its ticket. */
 function open(comment = ''): string {
   const broker = service.paper!.broker('EURUSD');
   const q = broker.quote();
-  const a = broker.open({ requestId: `hand:${comment}:${Math.random()}`, side: 'buy', volume: 0.2, sl: Number((q.ask - 0.005).toFixed(5)), tp: Number((q.ask + 0.01).toFixed(5)), comment, exempt: true });
+  const a = broker.open({
+    requestId: `hand:${comment}:${Math.random()}`,
+    side: 'buy',
+    volume: 0.2,
+    sl: Number((q.ask - 0.005).toFixed(5)),
+    tp: Number((q.ask + 0.01).toFixed(5)),
+    comment,
+    exempt: true,
+  });
   if (a.outcome !== 'applied') throw new Error(`open refused: ${a.outcome}`);
   return a.positionId;
 }
@@ -57,11 +75,21 @@ describe('POST /api/trades with strategy_type', () => {
     const r = await register({ ticket, strategy_type: 'BREAKOUT_IB_VOLATILITY_TRAP' });
     expect(r.status, await r.clone().text()).toBe(201);
     const v = positionSchema.parse(await r.json());
-    expect(v.exits).toMatchObject({ strategy: 'breakout_ib_volatility_trap', strategySource: 'api', partialClosePct: 50, trailingEnabled: true, trailingMultiplier: 1.5, trailingTimeframe: 'M5', bufferMultiplier: 0.2 });
+    expect(v.exits).toMatchObject({
+      strategy: 'breakout_ib_volatility_trap',
+      strategySource: 'api',
+      partialClosePct: 50,
+      trailingEnabled: true,
+      trailingMultiplier: 1.5,
+      trailingTimeframe: 'M5',
+      bufferMultiplier: 0.2,
+    });
     const plan = store.plan(v.lifetime)!;
     expect([plan.basePartialPct, plan.breakevenR, plan.trailTimeframe]).toEqual([75, 1, 'M5']);
     const ds = await decisions(ticket);
-    expect(ds.find((d) => d.rule === 'classify')?.note).toMatch(/; strategy template breakout_ib_volatility_trap \(api\): sets breakeven at 1 R, partial at 75%, partial closing 50%, trail 1\.5 x ATR\(M5\)$/);
+    expect(ds.find((d) => d.rule === 'classify')?.note).toMatch(
+      /; strategy template breakout_ib_volatility_trap \(api\): sets breakeven at 1 R, partial at 75%, partial closing 50%, trail 1\.5 x ATR\(M5\)$/,
+    );
     // Made with it: nothing was changed by hand.
     expect(ds.filter((d) => d.rule === 'manual')).toEqual([]);
   });
@@ -86,7 +114,12 @@ describe('POST /api/trades with strategy_type', () => {
     const r = await register({ ticket, strategy_type: 'mean_reversion_range_scalp', partialClosePct: 30 });
     expect(r.status, await r.clone().text()).toBe(200);
     const v = positionSchema.parse(await r.json());
-    expect(v.exits).toMatchObject({ strategy: 'mean_reversion_range_scalp', strategySource: 'api', trailingEnabled: false, partialClosePct: 30 });
+    expect(v.exits).toMatchObject({
+      strategy: 'mean_reversion_range_scalp',
+      strategySource: 'api',
+      trailingEnabled: false,
+      partialClosePct: 30,
+    });
     const manual = (await decisions(ticket)).filter((d) => d.rule === 'manual').map((d) => d.note);
     expect(manual).toEqual([
       'strategy template: none -> mean_reversion_range_scalp (api); breakeven trigger: 1 R -> 0.5 R, trailing: on -> off; source: api',
@@ -99,21 +132,31 @@ describe('POST /api/trades with strategy_type', () => {
     });
     const done = await register({ ticket, strategy_type: 'trend_continuation_pullback' });
     expect(done.status).toBe(409);
-    expect(await done.json()).toEqual({ error: 'conflict', message: 'breakeven is already done for this position: strategy template trend_continuation_pullback would change its trigger or buffer' });
+    expect(await done.json()).toEqual({
+      error: 'conflict',
+      message:
+        'breakeven is already done for this position: strategy template trend_continuation_pullback would change its trigger or buffer',
+    });
     expect(service.session.engine.plan(key)!.strategy).toBe('mean_reversion_range_scalp');
   });
 
   it('a !strategy:NAME comment is honoured without strategy_type; strategy_type wins over it', async () => {
     const commented = open('OB retest !strategy:order_block_rejection');
     const v = positionSchema.parse(await (await register({ ticket: commented })).json());
-    expect(v.exits).toMatchObject({ strategy: 'order_block_rejection', strategySource: 'comment', trailingTimeframe: 'M5' });
+    expect(v.exits).toMatchObject({
+      strategy: 'order_block_rejection',
+      strategySource: 'comment',
+      trailingTimeframe: 'M5',
+    });
     const both = open('!strategy:order_block_rejection');
     const w = positionSchema.parse(await (await register({ ticket: both, strategy_type: 'kill_zone' })).json());
     expect(w.exits).toMatchObject({ strategy: 'kill_zone', strategySource: 'api', trailingTimeframe: 'M15' });
   });
 
   it('the OpenAPI document describes strategy_type', async () => {
-    const doc = (await (await call('/openapi.json')).json()) as { components: { schemas: Record<string, { properties: Record<string, { type?: string }> }> } };
+    const doc = (await (await call('/openapi.json')).json()) as {
+      components: { schemas: Record<string, { properties: Record<string, { type?: string }> }> };
+    };
     expect(doc.components.schemas.RegisterTrade?.properties.strategy_type?.type).toBe('string');
   });
 });

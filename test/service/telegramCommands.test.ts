@@ -24,18 +24,42 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const TOKEN = 'telegram-test-token-0123456789';
 const CHAT = 4242;
 
-async function serve(file: string, fake: FakeTelegram, extra: { shadow?: boolean; perMinute?: number; lines?: string[] } = {}): Promise<{ service: RunningService; store: WardenStore }> {
+async function serve(
+  file: string,
+  fake: FakeTelegram,
+  extra: { shadow?: boolean; perMinute?: number; lines?: string[] } = {},
+): Promise<{ service: RunningService; store: WardenStore }> {
   const config = configSchema.parse({
     ...(extra.shadow === true ? { broker: { mode: 'shadow' } } : {}),
     service: { port: 0, market: { speed: 400, demoPositions: 2 } },
-    notify: { minSeverity: 'critical', telegram: { apiBaseUrl: fake.base, commands: true, commandsPerMinute: extra.perMinute ?? 100, pollTimeoutSec: 50 } },
+    notify: {
+      minSeverity: 'critical',
+      telegram: {
+        apiBaseUrl: fake.base,
+        commands: true,
+        commandsPerMinute: extra.perMinute ?? 100,
+        pollTimeoutSec: 50,
+      },
+    },
   });
   const store = openSqliteStore(file, { now: PINNED_NOW });
   const lines = extra.lines;
-  const log = lines === undefined ? createLogger({ level: 'silent' }) : createLogger({ level: 'debug', destination: { write: (l: string) => void lines.push(l) } });
+  const log =
+    lines === undefined
+      ? createLogger({ level: 'silent' })
+      : createLogger({ level: 'debug', destination: { write: (l: string) => void lines.push(l) } });
   // The bot's credentials from the environment, as a deployment keeps them.
   const env = { WARDEN_TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, WARDEN_TELEGRAM_CHAT_ID: String(CHAT) };
-  const service = await startService({ config, store, log, clock: () => PINNED_NOW, version: 'test', token: TOKEN, tokenFile: join(dir, 'unused.token'), env });
+  const service = await startService({
+    config,
+    store,
+    log,
+    clock: () => PINNED_NOW,
+    version: 'test',
+    token: TOKEN,
+    tokenFile: join(dir, 'unused.token'),
+    env,
+  });
   return { service, store };
 }
 
@@ -52,10 +76,13 @@ describe('Telegram commands on the running service', () => {
   it('answers every command; an action is the API action, shown by the API and recorded with source telegram', async () => {
     const fake = await FakeTelegram.start(TELEGRAM_TOKEN);
     const { service, store } = await serve(join(dir, 'commands.db'), fake);
-    const api = async (path: string, init?: RequestInit): Promise<unknown> => (await fetch(new URL(path, service.url), init)).json();
+    const api = async (path: string, init?: RequestInit): Promise<unknown> =>
+      (await fetch(new URL(path, service.url), init)).json();
     try {
       expect(service.commands).not.toBeNull();
-      expect(await waitUntil(() => service.loop.played >= 200 && service.session.engine.openPositions > 0, 1200)).toBe(true);
+      expect(await waitUntil(() => service.loop.played >= 200 && service.session.engine.openPositions > 0, 1200)).toBe(
+        true,
+      );
       await service.loop.pause();
       await fake.held.next();
 
@@ -71,8 +98,12 @@ describe('Telegram commands on the running service', () => {
       expect(status).toContain(`Positions managed: ${health.positions}`);
       // The account's money as the strip shows it (the paper account is read on every ask: the market is paused).
       const account = accountSchema.parse(await api('/api/account'));
-      expect(status).toContain(`Balance ${account.balance!.toFixed(2)} USD, equity ${account.equity!.toFixed(2)}, open P/L ${account.openProfit! >= 0 ? '+' : ''}${account.openProfit!.toFixed(2)}`);
-      expect(status).toMatch(/Today \(since \d{4}-\d\d-\d\d 00:00:00 UTC\): realized [+-]\d+\.\d\d in \d+ booking\(s\)/);
+      expect(status).toContain(
+        `Balance ${account.balance!.toFixed(2)} USD, equity ${account.equity!.toFixed(2)}, open P/L ${account.openProfit! >= 0 ? '+' : ''}${account.openProfit!.toFixed(2)}`,
+      );
+      expect(status).toMatch(
+        /Today \(since \d{4}-\d\d-\d\d 00:00:00 UTC\): realized [+-]\d+\.\d\d in \d+ booking\(s\)/,
+      );
 
       const list = positionSchema.array().parse(await api('/api/positions'));
       const positions = await ask(fake, '/positions');
@@ -86,7 +117,9 @@ describe('Telegram commands on the running service', () => {
       }
 
       // A position whose exits are on, trailing allowed and not yet asked to start.
-      const p = list.find((x) => x.exits.enabled && x.exits.trailingEnabled && !x.exits.trailNow && x.exits.pending === null)!;
+      const p = list.find(
+        (x) => x.exits.enabled && x.exits.trailingEnabled && !x.exits.trailNow && x.exits.pending === null,
+      )!;
       const t = p.ticket;
       const trade = await ask(fake, `/trade ${t}`);
       expect(trade.split('\n')[0]).toBe(lines.find((l) => l.startsWith(`<b>#${t}</b> `)));
@@ -97,25 +130,44 @@ describe('Telegram commands on the running service', () => {
       // Bad arguments: one line each.
       expect(await ask(fake, '/trade')).toBe('Which position? Usage: /trade N, N a ticket as /positions shows it.');
       expect(await ask(fake, '/trade abc')).toBe('No position abc under management (/positions lists them).');
-      expect(await ask(fake, '/trade <b>')).toBe('"&lt;b&gt;" is not a ticket. Usage: /trade N, N a ticket as /positions shows it.');
-      expect(await ask(fake, '/exits_off 1 2')).toBe('One ticket only. Usage: /exits_off N, N a ticket as /positions shows it.');
+      expect(await ask(fake, '/trade <b>')).toBe(
+        '"&lt;b&gt;" is not a ticket. Usage: /trade N, N a ticket as /positions shows it.',
+      );
+      expect(await ask(fake, '/exits_off 1 2')).toBe(
+        'One ticket only. Usage: /exits_off N, N a ticket as /positions shows it.',
+      );
       expect(await ask(fake, '/trail 424242')).toBe('No position 424242 under management (/positions lists them).');
 
       // Exits off: the API shows it, and the journal says who did it.
       const off = await ask(fake, `/exits_off ${t}`);
-      expect(off).toMatch(new RegExp(`^Intelligent exits off for #${t} \\(${p.symbol} ${p.side.toUpperCase()}\\)\\. DTMS (still defends it|does not defend it)\\.$`));
+      expect(off).toMatch(
+        new RegExp(
+          `^Intelligent exits off for #${t} \\(${p.symbol} ${p.side.toUpperCase()}\\)\\. DTMS (still defends it|does not defend it)\\.$`,
+        ),
+      );
       expect(positionSchema.parse(await api(`/api/positions/${t}`)).exits.enabled).toBe(false);
-      expect(await ask(fake, `/exits_off ${t}`)).toBe(`Intelligent exits were already off for #${t} (${p.symbol} ${p.side.toUpperCase()}): nothing changed.`);
+      expect(await ask(fake, `/exits_off ${t}`)).toBe(
+        `Intelligent exits were already off for #${t} (${p.symbol} ${p.side.toUpperCase()}): nothing changed.`,
+      );
       const history = () => api(`/api/positions/${t}/decisions?limit=50`).then((d) => decisionSchema.array().parse(d));
       const offRecords = (await history()).filter((d) => d.note.includes('source: telegram'));
       expect(offRecords).toHaveLength(1);
-      expect(offRecords[0]).toMatchObject({ rule: 'manual', outcome: 'info', reason: 'manual_change', note: `intelligent exits: on -> off; source: telegram (chat ${CHAT}, user @trader)` });
+      expect(offRecords[0]).toMatchObject({
+        rule: 'manual',
+        outcome: 'info',
+        reason: 'manual_change',
+        note: `intelligent exits: on -> off; source: telegram (chat ${CHAT}, user @trader)`,
+      });
 
-      expect(await ask(fake, `/exits_on ${t}`)).toMatch(new RegExp(`^Intelligent exits on for #${t} .*\\. DTMS (defends it too|does not defend it)\\.$`));
+      expect(await ask(fake, `/exits_on ${t}`)).toMatch(
+        new RegExp(`^Intelligent exits on for #${t} .*\\. DTMS (defends it too|does not defend it)\\.$`),
+      );
       expect(positionSchema.parse(await api(`/api/positions/${t}`)).exits.enabled).toBe(true);
 
       // Trailing now: the API's own action.
-      expect(await ask(fake, `/trail ${t}`)).toBe(`Trailing of #${t} starts now: the stop follows the price from the next step, and only ever tightens.`);
+      expect(await ask(fake, `/trail ${t}`)).toBe(
+        `Trailing of #${t} starts now: the stop follows the price from the next step, and only ever tightens.`,
+      );
       expect(positionSchema.parse(await api(`/api/positions/${t}`)).exits.trailNow).toBe(true);
       const notes = (await history()).filter((d) => d.note.includes('source: telegram')).map((d) => d.note);
       expect(notes).toEqual([
@@ -125,15 +177,23 @@ describe('Telegram commands on the running service', () => {
       ]);
       expect(store.recentDecisions(1000).filter((d) => d.note.includes('source: telegram'))).toHaveLength(3);
       // /trade shows the action among the last decisions.
-      expect(await ask(fake, `/trade ${t}`)).toContain('manual info (manual_change): trailing: waiting for breakeven -&gt; started now; source: telegram');
+      expect(await ask(fake, `/trade ${t}`)).toContain(
+        'manual info (manual_change): trailing: waiting for breakeven -&gt; started now; source: telegram',
+      );
 
       // A position out of DTMS's hands: /trade says since when (the API's disabledAt, an ISO time) and why.
       const d = list.find((x) => x.dtms !== null && x.exits.pending === null)!;
-      const dtmsOff = await fetch(new URL(`/api/positions/${d.ticket}/dtms/disable`, service.url), { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'news <soon>' }) });
+      const dtmsOff = await fetch(new URL(`/api/positions/${d.ticket}/dtms/disable`, service.url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'news <soon>' }),
+      });
       expect(dtmsOff.status).toBe(200);
       const disabledAt = positionSchema.parse(await api(`/api/positions/${d.ticket}`)).dtms!.disabledAt!;
       expect(disabledAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-      expect(await ask(fake, `/trade ${d.ticket}`)).toContain(`\nDTMS: out of its hands since ${disabledAt.slice(0, 19).replace('T', ' ')} UTC: news &lt;soon&gt;\n`);
+      expect(await ask(fake, `/trade ${d.ticket}`)).toContain(
+        `\nDTMS: out of its hands since ${disabledAt.slice(0, 19).replace('T', ' ')} UTC: news &lt;soon&gt;\n`,
+      );
 
       expect(await ask(fake, '/shadow')).toBe('Not in shadow mode: every decision is sent.');
     } finally {
@@ -148,7 +208,9 @@ describe('Telegram commands on the running service', () => {
     const lines: string[] = [];
     const { service, store } = await serve(join(dir, 'shadow.db'), fake, { shadow: true, perMinute: 3, lines });
     try {
-      expect(await waitUntil(() => service.loop.played >= 300 && (service.session.shadow?.scores().length ?? 0) > 0, 1200)).toBe(true);
+      expect(
+        await waitUntil(() => service.loop.played >= 300 && (service.session.shadow?.scores().length ?? 0) > 0, 1200),
+      ).toBe(true);
       await service.loop.pause();
       await fake.held.next();
 
@@ -169,7 +231,9 @@ describe('Telegram commands on the running service', () => {
       expect(await ask(fake, '/status')).toContain('mode <b>shadow</b>');
       expect(await ask(fake, '/positions')).toMatch(/^<b>Open positions: \d+<\/b>/);
       // Three a minute: the fourth is refused politely, the fifth not answered at all.
-      expect(await ask(fake, '/help')).toBe('Too many commands: I answer at most 3 a minute. Please try again in 60 s.');
+      expect(await ask(fake, '/help')).toBe(
+        'Too many commands: I answer at most 3 a minute. Please try again in 60 s.',
+      );
       fake.message('/help');
       expect(await waitUntil(() => service.commands?.stats().rateLimited === 2)).toBe(true);
       expect(fake.sent.all).toHaveLength(4);

@@ -45,9 +45,18 @@ function stored(n: number): ClosedTrade {
     initialSl: 1.105,
     riskMoney: 500,
     r: 1,
-    deals: [{ time: closeTime, volume: 1, price: 1.095, profit: 500, by: 'tp', intentId: '', partial: false, from: 'venue' }],
+    deals: [
+      { time: closeTime, volume: 1, price: 1.095, profit: 500, by: 'tp', intentId: '', partial: false, from: 'venue' },
+    ],
     hedges: [],
-    sources: { entry: 'venue', exit: 'venue', realized: 'venue', openTime: 'venue', closeTime: 'venue', initialSl: 'plan' },
+    sources: {
+      entry: 'venue',
+      exit: 'venue',
+      realized: 'venue',
+      openTime: 'venue',
+      closeTime: 'venue',
+      initialSl: 'plan',
+    },
     history: { venue: 'paper', status: 'answered', attempts: 1, error: '' },
     notes: [],
     recordedAt: closeTime,
@@ -59,12 +68,33 @@ beforeAll(async () => {
   store.transaction(() => {
     for (const n of [1, 2, 3]) {
       const t = stored(n);
-      store.saveLifetime({ key: t.key, ticket: REUSED, n, symbol: t.symbol, side: t.side, openTime: t.openTime, entryPrice: t.entryPrice, startedAt: t.openTime, endedAt: t.closeTime, endReason: 'gone from the venue (closed)' });
+      store.saveLifetime({
+        key: t.key,
+        ticket: REUSED,
+        n,
+        symbol: t.symbol,
+        side: t.side,
+        openTime: t.openTime,
+        entryPrice: t.entryPrice,
+        startedAt: t.openTime,
+        endedAt: t.closeTime,
+        endReason: 'gone from the venue (closed)',
+      });
       store.saveClosedTrade(t);
     }
   });
-  const config = configSchema.parse({ service: { port: 0, rateLimitPerMinute: 100_000, market: { speed: 400, warmupMinutes: 1500, demoPositions: 3 } } });
-  service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'trades-test-token-0123456789', tokenFile: join(dir, 'unused.token') });
+  const config = configSchema.parse({
+    service: { port: 0, rateLimitPerMinute: 100_000, market: { speed: 400, warmupMinutes: 1500, demoPositions: 3 } },
+  });
+  service = await startService({
+    config,
+    store,
+    log: createLogger({ level: 'silent' }),
+    clock: () => PINNED_NOW,
+    version: 'test',
+    token: 'trades-test-token-0123456789',
+    tokenFile: join(dir, 'unused.token'),
+  });
   // Let the market close a few positions (each recorded off the step), then hold it still.
   await waitUntil(() => store.closedTradePage({ limit: 100 }).filter((t) => t.ticket !== REUSED).length >= 6, 2400);
   await service.loop.pause();
@@ -83,7 +113,9 @@ const list = z.array(closedTradeSchema);
 const next = (r: Response): string | null => /^<([^>]+)>; rel="next"$/.exec(r.headers.get('link') ?? '')?.[1] ?? null;
 
 /** Every page of a list from `path`, following the Link headers: the lifetimes in order, and the pages' sizes. */
-async function walk(path: string): Promise<{ keys: string[]; pages: number[]; trades: z.infer<typeof closedTradeSchema>[] }> {
+async function walk(
+  path: string,
+): Promise<{ keys: string[]; pages: number[]; trades: z.infer<typeof closedTradeSchema>[] }> {
   const out = { keys: [] as string[], pages: [] as number[], trades: [] as z.infer<typeof closedTradeSchema>[] };
   for (let p: string | null = path; p !== null; ) {
     const r = await get(p);
@@ -105,7 +137,9 @@ describe('GET /api/trades/closed', () => {
     expect(keys).toEqual(all.map((t) => t.key));
     expect(pages.slice(0, -1).every((n) => n === 4)).toBe(true);
     const first = await get('/api/trades/closed?limit=4');
-    expect(first.headers.get('link')).toBe(`</api/trades/closed?after=${encodeURIComponent(all[3]!.key)}&limit=4>; rel="next"`);
+    expect(first.headers.get('link')).toBe(
+      `</api/trades/closed?after=${encodeURIComponent(all[3]!.key)}&limit=4>; rel="next"`,
+    );
     for (const t of trades) {
       expect(t.closeTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(Date.parse(t.closeTime)).toBe(store.closedTrade(t.lifetime)!.closeTime);
@@ -121,7 +155,9 @@ describe('GET /api/trades/closed', () => {
       expect(t.realizedProfit === null || Number.isFinite(t.realizedProfit)).toBe(true);
     }
     // A default page without a cursor is the first of the list.
-    expect(list.parse(await (await get('/api/trades/closed')).json()).map((t) => t.lifetime)).toEqual(all.slice(0, 100).map((t) => t.key));
+    expect(list.parse(await (await get('/api/trades/closed')).json()).map((t) => t.lifetime)).toEqual(
+      all.slice(0, 100).map((t) => t.key),
+    );
   });
 
   it('filters by symbol and by close time (from inclusive, to exclusive), the filters carried in the Link header', async () => {
@@ -134,12 +170,16 @@ describe('GET /api/trades/closed', () => {
     const played = all.filter((t) => t.ticket !== REUSED);
     const from = played[played.length - 2]!.closeTime;
     const to = played[1]!.closeTime;
-    const window = await walk(`/api/trades/closed?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&limit=2`);
+    const window = await walk(
+      `/api/trades/closed?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&limit=2`,
+    );
     expect(window.keys).toEqual(all.filter((t) => t.closeTime >= from && t.closeTime < to).map((t) => t.key));
     expect(window.keys.length).toBeGreaterThan(0);
     // An offset is an instant like any other.
     const offset = new Date(from + 3_600_000).toISOString().replace('Z', '+01:00');
-    expect((await walk(`/api/trades/closed?from=${encodeURIComponent(offset)}`)).keys).toEqual(all.filter((t) => t.closeTime >= from).map((t) => t.key));
+    expect((await walk(`/api/trades/closed?from=${encodeURIComponent(offset)}`)).keys).toEqual(
+      all.filter((t) => t.closeTime >= from).map((t) => t.key),
+    );
     expect((await walk(`/api/trades/closed?symbol=NOPE`)).keys).toEqual([]);
   });
 
@@ -173,9 +213,13 @@ describe('GET /api/trades/closed/{ticket}', () => {
     expect(life!.decisions.every((d) => d.lifetime === t.key)).toBe(true);
     expect(life!.decisions.at(-1)).toMatchObject({ rule: 'lifetime', reason: 'lifetime_ended' });
     // Fewer decisions than the page: older ones are named by their cursor.
-    const one = z.array(closedLifetimeSchema).parse(await (await get(`/api/trades/closed/${t.ticket}?decisions=1`)).json())[0]!;
+    const one = z
+      .array(closedLifetimeSchema)
+      .parse(await (await get(`/api/trades/closed/${t.ticket}?decisions=1`)).json())[0]!;
     expect(one.decisions).toEqual([life!.decisions.at(-1)]);
-    expect(one.olderDecisions).toBe(`/api/positions/${t.ticket}/decisions?before=${life!.decisions.at(-1)!.seq}&limit=1`);
+    expect(one.olderDecisions).toBe(
+      `/api/positions/${t.ticket}/decisions?before=${life!.decisions.at(-1)!.seq}&limit=1`,
+    );
     expect(life!.olderDecisions === null || life!.decisions.length === 200).toBe(true);
   });
 
@@ -183,18 +227,33 @@ describe('GET /api/trades/closed/{ticket}', () => {
     const first = await get(`/api/trades/closed/${REUSED}?limit=2`);
     const page1 = z.array(closedLifetimeSchema).parse(await first.json());
     expect(page1.map((l) => l.trade.lifetime)).toEqual([`${REUSED}#1`, `${REUSED}#2`]);
-    expect(first.headers.get('link')).toBe(`</api/trades/closed/${REUSED}?after=${encodeURIComponent(`${REUSED}#2`)}&limit=2&decisions=200>; rel="next"`);
+    expect(first.headers.get('link')).toBe(
+      `</api/trades/closed/${REUSED}?after=${encodeURIComponent(`${REUSED}#2`)}&limit=2&decisions=200>; rel="next"`,
+    );
     const second = await get(next(first)!);
-    expect(z.array(closedLifetimeSchema).parse(await second.json()).map((l) => l.trade.lifetime)).toEqual([`${REUSED}#3`]);
+    expect(
+      z
+        .array(closedLifetimeSchema)
+        .parse(await second.json())
+        .map((l) => l.trade.lifetime),
+    ).toEqual([`${REUSED}#3`]);
     expect(second.headers.get('link')).toBeNull();
-    expect(page1[0]!.trade).toMatchObject({ exitReason: 'tp', r: 1, fees: -7, closeTime: new Date(stored(1).closeTime).toISOString() });
+    expect(page1[0]!.trade).toMatchObject({
+      exitReason: 'tp',
+      r: 1,
+      fees: -7,
+      closeTime: new Date(stored(1).closeTime).toISOString(),
+    });
 
     const unknown = await get('/api/trades/closed/424242');
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({ error: 'not_found', message: 'no closed trade of ticket 424242' });
     const bad = await get(`/api/trades/closed/${REUSED}?after=1%231`);
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toEqual({ error: 'bad_request', message: `querystring.after: 1#1 is not a closed lifetime of ticket ${REUSED}` });
+    expect(await bad.json()).toEqual({
+      error: 'bad_request',
+      message: `querystring.after: 1#1 is not a closed lifetime of ticket ${REUSED}`,
+    });
   });
 });
 
@@ -203,7 +262,11 @@ describe('GET /api/positions/{ticket} of a closed ticket', () => {
     const t = store.closedTradePage({ limit: 100 }).find((x) => x.ticket !== REUSED)!;
     const r = await get(`/api/positions/${t.ticket}`);
     expect(r.status).toBe(404);
-    expect(await r.json()).toEqual({ error: 'not_found', message: `position ${t.ticket} is closed (no longer under management): its closed trade is at /api/trades/closed/${t.ticket}`, closed: `/api/trades/closed/${t.ticket}` });
+    expect(await r.json()).toEqual({
+      error: 'not_found',
+      message: `position ${t.ticket} is closed (no longer under management): its closed trade is at /api/trades/closed/${t.ticket}`,
+      closed: `/api/trades/closed/${t.ticket}`,
+    });
     const reused = await get(`/api/positions/${REUSED}`);
     expect(((await reused.json()) as { closed: string }).closed).toBe(`/api/trades/closed/${REUSED}`);
     const missing = await get('/api/positions/424242');
@@ -221,7 +284,9 @@ describe('GET /api/positions/{ticket} of a closed ticket', () => {
       // Nothing realized without a partial or a closed hedge.
       if (p.exits.closedVolume === 0 && book.hedges.every((h) => h.close === null)) expect(p.realizedProfit).toBe(0);
     }
-    const doc = (await (await get('/openapi.json')).json()) as { paths: Record<string, Record<string, { operationId: string }>> };
+    const doc = (await (await get('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { operationId: string }>>;
+    };
     expect(doc.paths['/api/trades/closed']?.['get']?.operationId).toBe('listClosedTrades');
     expect(doc.paths['/api/trades/closed/{ticket}']?.['get']?.operationId).toBe('getClosedTrade');
   });

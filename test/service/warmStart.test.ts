@@ -45,7 +45,15 @@ interface WarmVenue {
 function binance(bars: Bar[]): WarmVenue {
   const fake = new FakeBinanceUsdm();
   fake.feedBars(bars, closeOf(bars[bars.length - 1]!) + 1_000);
-  const broker = new CcxtBroker({ exchangeId: 'binanceusdm', apiKey: 'k-0123456789', secret: 's-0123456789', fetchImplementation: fake.fetch, enableRateLimit: false, timeoutMs: 2_000, clock: () => fake.now });
+  const broker = new CcxtBroker({
+    exchangeId: 'binanceusdm',
+    apiKey: 'k-0123456789',
+    secret: 's-0123456789',
+    fetchImplementation: fake.fetch,
+    enableRateLimit: false,
+    timeoutMs: 2_000,
+    clock: () => fake.now,
+  });
   const seen: string[] = [];
   const candles = broker.candles.bind(broker);
   broker.candles = (symbol: string, tf: Timeframe, limit: number) => {
@@ -60,7 +68,12 @@ function metaApi(bars: Bar[]): WarmVenue {
   fake.now = closeOf(bars[bars.length - 1]!) + 1_000;
   fake.feedBars(bars);
   fake.setBid(bars[bars.length - 1]!.close);
-  const broker = new MetaApiBroker({ accountId: 'test-account', gateway: fake, symbols: [MT5_XAU], clock: () => fake.now });
+  const broker = new MetaApiBroker({
+    accountId: 'test-account',
+    gateway: fake,
+    symbols: [MT5_XAU],
+    clock: () => fake.now,
+  });
   const seen: string[] = [];
   const candles = broker.candles.bind(broker);
   broker.candles = (symbol: string, tf: Timeframe, limit: number) => {
@@ -78,9 +91,21 @@ describe.each([
 ])('a real account warms every feature from the venue: %s', (name, make) => {
   it('has every feature ready at step one', async () => {
     const venue = make(bars);
-    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'ccxt', symbols: [venue.symbol], pollSec: 1, historyBars: 1500 } });
+    const config = configSchema.parse({
+      service: { port: 0 },
+      broker: { kind: 'ccxt', symbols: [venue.symbol], pollSec: 1, historyBars: 1500 },
+    });
     const store = openSqliteStore(join(dir, `warm-${Math.random().toString(36).slice(2)}.db`), { now: PINNED_NOW });
-    const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: { kind: 'ccxt', broker: venue.broker, symbols: [venue.symbol], paper: null, describe: name } });
+    const service = await startService({
+      config,
+      store,
+      log: createLogger({ level: 'silent' }),
+      clock: () => PINNED_NOW,
+      version: 'test',
+      token: 'test-token-0123456789abcdef',
+      tokenFile: join(dir, 'unused.token'),
+      broker: { kind: 'ccxt', broker: venue.broker, symbols: [venue.symbol], paper: null, describe: name },
+    });
     try {
       // Asked per timeframe for what the feature definitions want (EMA200 and its slope on M15, MTF on M5 / M15 / H1), M1 as configured.
       const wanted = barsPerTimeframe(featureRequirements(config, 'XAUUSD'));
@@ -95,7 +120,20 @@ describe.each([
       expect(api.features).toEqual([{ symbol: venue.symbol, featuresReady: true, missing: [] }]);
       const f = service.session.engine.features(venue.symbol);
       expect(f.time).toBe(closeOf(bars[bars.length - 1]!));
-      for (const k of ['atr', 'atrH1', 'ema200Atr', 'ema200Slope', 'ema50Slope', 'rsi', 'adx', 'vwapAtr', 'hvnDistAtr', 'pdh', 'pdl'] as const) expect(Number.isFinite(f[k]), k).toBe(true);
+      for (const k of [
+        'atr',
+        'atrH1',
+        'ema200Atr',
+        'ema200Slope',
+        'ema50Slope',
+        'rsi',
+        'adx',
+        'vwapAtr',
+        'hvnDistAtr',
+        'pdh',
+        'pdl',
+      ] as const)
+        expect(Number.isFinite(f[k]), k).toBe(true);
       expect(f.squeeze).not.toBe(-1);
       expect(f.vwapZone).not.toBe(-1);
       expect(f.mtfAvailable).toBe(3);
@@ -112,9 +150,21 @@ describe.each([
 describe('a real account whose history is short', () => {
   it('says per feature what is missing, and health is degraded until it fills', async () => {
     const venue = binance(bars.slice(bars.length - 3000));
-    const config = configSchema.parse({ service: { port: 0 }, broker: { kind: 'ccxt', symbols: [venue.symbol], pollSec: 1, historyBars: 1500 } });
+    const config = configSchema.parse({
+      service: { port: 0 },
+      broker: { kind: 'ccxt', symbols: [venue.symbol], pollSec: 1, historyBars: 1500 },
+    });
     const store = openSqliteStore(join(dir, `short-${Math.random().toString(36).slice(2)}.db`), { now: PINNED_NOW });
-    const service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: 'test-token-0123456789abcdef', tokenFile: join(dir, 'unused.token'), broker: { kind: 'ccxt', broker: venue.broker, symbols: [venue.symbol], paper: null, describe: 'short' } });
+    const service = await startService({
+      config,
+      store,
+      log: createLogger({ level: 'silent' }),
+      clock: () => PINNED_NOW,
+      version: 'test',
+      token: 'test-token-0123456789abcdef',
+      tokenFile: join(dir, 'unused.token'),
+      broker: { kind: 'ccxt', broker: venue.broker, symbols: [venue.symbol], paper: null, describe: 'short' },
+    });
     try {
       const health = service.session.health();
       expect(health.status).toBe('degraded');
@@ -127,7 +177,9 @@ describe('a real account whose history is short', () => {
         { feature: 'dtms emaAlignment', timeframe: 'M15', barsNeeded: 209, barsHave: 201 },
       ]);
       expect(f!.missing.find((m) => m.feature === 'ema200/rmag')).toBeUndefined();
-      expect(health.reasons.join('\n')).toMatch(/features warming up: missing ema200 slope \(M15 201\/220\), mtf H1 \(H1 51\/200\)/);
+      expect(health.reasons.join('\n')).toMatch(
+        /features warming up: missing ema200 slope \(M15 201\/220\), mtf H1 \(H1 51\/200\)/,
+      );
       // The report the session stores carries it too (what `warden health` reads).
       expect(store.health()?.features[0]?.featuresReady).toBe(false);
     } finally {

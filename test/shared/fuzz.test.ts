@@ -25,11 +25,47 @@ const dir = mkdtempSync(join(tmpdir(), 'warden-fuzz-'));
 let service: RunningService;
 let store: WardenStore;
 
-
-const HOSTILE = ['', '0', '-1', '1e308', 'NaN', '999999999999999999999', '%00', '..%2F..%2Fetc%2Fpasswd', '<script>alert(1)</script>', "' OR 1=1 --", 'a'.repeat(5_000), '%E2%80%AE', '😀', '[]', '{}', 'null', '100001', '100001%231'];
+const HOSTILE = [
+  '',
+  '0',
+  '-1',
+  '1e308',
+  'NaN',
+  '999999999999999999999',
+  '%00',
+  '..%2F..%2Fetc%2Fpasswd',
+  '<script>alert(1)</script>',
+  "' OR 1=1 --",
+  'a'.repeat(5_000),
+  '%E2%80%AE',
+  '😀',
+  '[]',
+  '{}',
+  'null',
+  '100001',
+  '100001%231',
+];
 const METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'HEAD', 'OPTIONS'];
-const BODIES = ['', '{', '[]', 'null', '{"breakevenPct": 1e308}', '{"ticket": 123}', '{"symbol": "XAUUSDc"}', JSON.stringify({ a: 'x'.repeat(200_000) }), '{"a":'.repeat(2_000), '\u0000\u0001\u0002', 'ticket=1&x=2'];
-const TYPES = ['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', ''];
+const BODIES = [
+  '',
+  '{',
+  '[]',
+  'null',
+  '{"breakevenPct": 1e308}',
+  '{"ticket": 123}',
+  '{"symbol": "XAUUSDc"}',
+  JSON.stringify({ a: 'x'.repeat(200_000) }),
+  '{"a":'.repeat(2_000),
+  '\u0000\u0001\u0002',
+  'ticket=1&x=2',
+];
+const TYPES = [
+  'application/json',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  '',
+];
 const HOSTS = ['', 'evil.example', 'localhost', '127.0.0.1.evil.example', 'a'.repeat(300)];
 
 interface Answer {
@@ -42,10 +78,14 @@ interface Answer {
 /** What a caller without the token may be answered on a route that needs it: never a validation's 400 or 422. */
 const REFUSALS = [401, 403, 404, 405, 413, 415, 429];
 /** Words of a validation's answer (zod's messages as the error handler words them): none may reach a caller without the token. */
-const VALIDATION_WORDS = /\bbody\b|querystring|\bparams\b|required property|must have|must NOT|Unrecognized key|Invalid input|expected \w+, received|Too (big|small)/i;
+const VALIDATION_WORDS =
+  /\bbody\b|querystring|\bparams\b|required property|must have|must NOT|Unrecognized key|Invalid input|expected \w+, received|Too (big|small)/i;
 
 interface OpenApi {
-  paths: Record<string, Record<string, { security?: unknown[]; parameters?: { name: string }[]; requestBody?: unknown }>>;
+  paths: Record<
+    string,
+    Record<string, { security?: unknown[]; parameters?: { name: string }[]; requestBody?: unknown }>
+  >;
   components?: { schemas?: Record<string, unknown> };
 }
 
@@ -62,7 +102,8 @@ function requestNames(doc: OpenApi, op: OpenApi['paths'][string][string]): strin
     }
     const o = node as Record<string, unknown>;
     if (typeof o.$ref === 'string') walk(doc.components?.schemas?.[o.$ref.split('/').pop() ?? '']);
-    if (typeof o.properties === 'object' && o.properties !== null) for (const k of Object.keys(o.properties)) names.add(k);
+    if (typeof o.properties === 'object' && o.properties !== null)
+      for (const k of Object.keys(o.properties)) names.add(k);
     if (typeof o.name === 'string' && typeof o.in === 'string') names.add(o.name);
     for (const v of Object.values(o)) walk(v);
   };
@@ -96,7 +137,15 @@ function send(url: URL, method: string, path: string, headers: Record<string, st
 beforeAll(async () => {
   const config = configSchema.parse({ service: { port: 0, rateLimitPerMinute: 1_000_000, market: { speed: 200 } } });
   store = openSqliteStore(join(dir, 'fuzz.db'), { now: PINNED_NOW });
-  service = await startService({ config, store, log: createLogger({ level: 'silent' }), clock: () => PINNED_NOW, version: 'test', token: TOKEN, tokenFile: join(dir, 'unused.token') });
+  service = await startService({
+    config,
+    store,
+    log: createLogger({ level: 'silent' }),
+    clock: () => PINNED_NOW,
+    version: 'test',
+    token: TOKEN,
+    tokenFile: join(dir, 'unused.token'),
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -106,7 +155,9 @@ afterAll(async () => {
 });
 
 describe('the HTTP fuzz', () => {
-  it(`answers ${REQUESTS} hostile requests, none with a 5xx, none hanging, no schema leaked before the token, memory bounded`, { timeout: 300_000 }, async () => {
+  it(`answers ${REQUESTS} hostile requests, none with a 5xx, none hanging, no schema leaked before the token, memory bounded`, {
+    timeout: 300_000,
+  }, async () => {
     const url = new URL(service.url);
     const doc = (await (await fetch(new URL('/openapi.json', url))).json()) as OpenApi;
     // The operations that need the token, as the document marks them (security: bearer), with the names
@@ -116,11 +167,24 @@ describe('the HTTP fuzz', () => {
       for (const [method, op] of Object.entries(ops)) {
         if ((op.security?.length ?? 0) === 0) continue;
         const names = requestNames(doc, op);
-        guarded.set(`${method.toUpperCase()} ${path}`, names.length > 0 ? new RegExp(`\\b(${names.join('|')})\\b`) : /(?!)/);
+        guarded.set(
+          `${method.toUpperCase()} ${path}`,
+          names.length > 0 ? new RegExp(`\\b(${names.join('|')})\\b`) : /(?!)/,
+        );
       }
     }
     expect(guarded.size, 'operations that need the token').toBeGreaterThan(5);
-    const templates = [...Object.keys(doc.paths), '/', '/shadow', '/dtms/status', '/dtms/trade/{ticket}', '/docs', '/metrics', '/api/nothing/here', '/assets/{ticket}'];
+    const templates = [
+      ...Object.keys(doc.paths),
+      '/',
+      '/shadow',
+      '/dtms/status',
+      '/dtms/trade/{ticket}',
+      '/docs',
+      '/metrics',
+      '/api/nothing/here',
+      '/assets/{ticket}',
+    ];
     // Seeded: the same requests every run.
     const random = seededRandom(16);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
@@ -136,11 +200,16 @@ describe('the HTTP fuzz', () => {
         next++;
         const method = pick(METHODS);
         const template = pick(templates);
-        const path = template.replace(/\{[^}]+\}/g, () => encodeURIComponent(pick(HOSTILE))) + (random() < 0.3 ? `?limit=${encodeURIComponent(pick(HOSTILE))}&before=${encodeURIComponent(pick(HOSTILE))}&after=${encodeURIComponent(pick(HOSTILE))}` : '');
+        const path =
+          template.replace(/\{[^}]+\}/g, () => encodeURIComponent(pick(HOSTILE))) +
+          (random() < 0.3
+            ? `?limit=${encodeURIComponent(pick(HOSTILE))}&before=${encodeURIComponent(pick(HOSTILE))}&after=${encodeURIComponent(pick(HOSTILE))}`
+            : '');
         const headers: Record<string, string> = {};
         const type = pick(TYPES);
         if (type !== '') headers['content-type'] = type;
-        if (random() < 0.5) headers.authorization = `Bearer ${random() < 0.7 ? TOKEN : encodeURIComponent(pick(HOSTILE))}`;
+        if (random() < 0.5)
+          headers.authorization = `Bearer ${random() < 0.7 ? TOKEN : encodeURIComponent(pick(HOSTILE))}`;
         const host = pick(HOSTS);
         if (host !== '' && random() < 0.2) headers.host = host;
         if (random() < 0.1) headers.origin = `http://${pick(HOSTS) || 'evil.example'}`;
@@ -151,7 +220,8 @@ describe('the HTTP fuzz', () => {
         const names = guarded.get(`${method} ${template}`);
         if (names !== undefined && headers.authorization !== `Bearer ${TOKEN}` && a.status > 0) {
           guardedWithoutToken++;
-          if (!REFUSALS.includes(a.status) || VALIDATION_WORDS.test(a.body) || names.test(a.body)) leaks.push(`${a.status} ${method} ${path.slice(0, 120)}: ${a.body.slice(0, 200)}`);
+          if (!REFUSALS.includes(a.status) || VALIDATION_WORDS.test(a.body) || names.test(a.body))
+            leaks.push(`${a.status} ${method} ${path.slice(0, 120)}: ${a.body.slice(0, 200)}`);
         }
       }
     };
@@ -164,7 +234,8 @@ describe('the HTTP fuzz', () => {
     expect(leaks).toEqual([]);
     // The fuzz reached the routes, their validation and the token check, not only the router's 404.
     const statuses = new Set(answers.map((a) => a.status));
-    for (const s of [200, 400, 401, 404]) expect(statuses, `statuses seen: ${[...statuses].sort().join(', ')}`).toContain(s);
+    for (const s of [200, 400, 401, 404])
+      expect(statuses, `statuses seen: ${[...statuses].sort().join(', ')}`).toContain(s);
     // The service shares this process: its memory after the hostile requests (bodies up to 200 KB).
     expect(rssGrowthMb).toBeLessThan(300);
     // And it still serves: the health report answers.

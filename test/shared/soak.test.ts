@@ -22,10 +22,21 @@ const PLAY = 1440;
 async function soak(venue: 'binance' | 'metaapi', seed: number, offset: number): Promise<SoakFigures> {
   const bars = readBars(sharedFile('xauusd_oanda_m1_2014-05.csv')).slice(offset);
   try {
-    return await runSoak({ venue, bars, historyBars: HISTORY, playBars: PLAY, kills: 5, faultRate: 0.1, seed, dir: join(dir, venue), stopOnViolation: true });
+    return await runSoak({
+      venue,
+      bars,
+      historyBars: HISTORY,
+      playBars: PLAY,
+      kills: 5,
+      faultRate: 0.1,
+      seed,
+      dir: join(dir, venue),
+      stopOnViolation: true,
+    });
   } catch (err) {
     // The failure says what the checks saw; the figures say how far the run got.
-    if (err instanceof SoakFailure) throw new Error(`${err.message}\nfigures: ${JSON.stringify({ ...err.figures, violations: undefined })}`);
+    if (err instanceof SoakFailure)
+      throw new Error(`${err.message}\nfigures: ${JSON.stringify({ ...err.figures, violations: undefined })}`);
     throw err;
   }
 }
@@ -66,9 +77,25 @@ describeShared('live soak through the real adapters (short: a day per venue, 5 k
     const bars = readBars(sharedFile('xauusd_oanda_m1_2014-05.csv'));
     const configExtra = {
       exits: { breakeven: { atR: null }, rmag: { vwapFactor: 0.9 } },
-      dtms: { graceMinutes: 0, minAdverseLayers: 1, scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 } },
+      dtms: {
+        graceMinutes: 0,
+        minAdverseLayers: 1,
+        scores: { warningL1: -2, healthyFromL1: 0, warningL2: -4, l1FromL2: -2, hedge: -6 },
+      },
     };
-    const f = await runSoak({ venue: 'binance', bars, historyBars: HISTORY, playBars: 144, kills: 2, killKinds: ['after_write'], faultRate: 0, seed: 5, dir: join(dir, 'window'), stopOnViolation: false, configExtra });
+    const f = await runSoak({
+      venue: 'binance',
+      bars,
+      historyBars: HISTORY,
+      playBars: 144,
+      kills: 2,
+      killKinds: ['after_write'],
+      faultRate: 0,
+      seed: 5,
+      dir: join(dir, 'window'),
+      stopOnViolation: false,
+      configExtra,
+    });
     expect(f.violations).toEqual([]);
     expect(f.intents.byKind['move_stop:restore'] ?? 0).toBe(0);
   }, 240_000);

@@ -28,9 +28,17 @@ export interface BigBarFile {
  * the reading, not the market).
  */
 export function writeBigBarFile(file: string, targetBytes: number, seed = 7): BigBarFile {
-  const { series } = generateSampleSeries({ seed, bars: BLOCK_BARS, ...SAMPLE_SHAPES.XAUUSD!, start: Date.UTC(BLOCK_YEAR, 2, 1) });
+  const { series } = generateSampleSeries({
+    seed,
+    bars: BLOCK_BARS,
+    ...SAMPLE_SHAPES.XAUUSD!,
+    start: Date.UTC(BLOCK_YEAR, 2, 1),
+  });
   const rows: string[] = [];
-  for (let i = 0; i < series.length; i++) rows.push(`${isoTime(series.time[i]!)},${series.open[i]},${series.high[i]},${series.low[i]},${series.close[i]},${series.volume[i]},${series.spread[i]}`);
+  for (let i = 0; i < series.length; i++)
+    rows.push(
+      `${isoTime(series.time[i]!)},${series.open[i]},${series.high[i]},${series.low[i]},${series.close[i]},${series.volume[i]},${series.spread[i]}`,
+    );
   const block = `\n${rows.join('\n')}`;
   const fd = openSync(file, 'w');
   let bytes = 0;
@@ -72,8 +80,26 @@ function peakOf(pid: number): number {
  * `warden replay --bars FILE` in a child process, entries generated every `entryEvery` bars; the peak
  * resident memory is polled from /proc (Linux) until the process ends.
  */
-export function replayWithPeak(file: string, outDir: string, entryEvery: number, extra: readonly string[] = []): Promise<ReplayPeak> {
-  return processWithPeak([path.join(ROOT, 'bin/warden.js'), 'replay', '--bars', file, '--symbol', 'XAUUSD', '--entry-every', String(entryEvery), '--out', outDir, '--no-progress', ...extra]);
+export function replayWithPeak(
+  file: string,
+  outDir: string,
+  entryEvery: number,
+  extra: readonly string[] = [],
+): Promise<ReplayPeak> {
+  return processWithPeak([
+    path.join(ROOT, 'bin/warden.js'),
+    'replay',
+    '--bars',
+    file,
+    '--symbol',
+    'XAUUSD',
+    '--entry-every',
+    String(entryEvery),
+    '--out',
+    outDir,
+    '--no-progress',
+    ...extra,
+  ]);
 }
 
 /** `node ...args` in a child process (from the repository's root): its wall time and peak resident memory. */

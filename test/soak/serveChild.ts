@@ -41,7 +41,11 @@ let nextId = 1;
 const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
 /** Asks the parent (the venue) and waits for its answer. */
-function ask(m: { t: 'fetch'; url: string; method: string; body: string | null } | { t: 'gateway'; method: string; args: unknown[] }): Promise<unknown> {
+function ask(
+  m:
+    | { t: 'fetch'; url: string; method: string; body: string | null }
+    | { t: 'gateway'; method: string; args: unknown[] },
+): Promise<unknown> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     waiting.set(id, { resolve, reject });
@@ -65,7 +69,8 @@ process.on('message', (raw: unknown) => {
     waiting.delete(m.id);
     if (m.ok) w.resolve(m.value);
     else w.reject(fromWireError(m.error));
-  } else if (m.t === 'stream') gateway?.receive(m.symbol, m.candles as MetatraderCandle[], m.price as MetatraderSymbolPrice | null);
+  } else if (m.t === 'stream')
+    gateway?.receive(m.symbol, m.candles as MetatraderCandle[], m.price as MetatraderSymbolPrice | null);
 });
 
 /** ccxt's transport: the request goes to the parent's fake Binance API, its Response comes back. */
@@ -102,7 +107,8 @@ class IpcGateway implements MetaApiGateway {
 
   private call<T>(method: string, args: unknown[]): Promise<T> {
     // The SDK's _checkIsConnectionActive.
-    if (this.closed) return Promise.reject(new Error('This connection has been closed, please create a new connection'));
+    if (this.closed)
+      return Promise.reject(new Error('This connection has been closed, please create a new connection'));
     return ask({ t: 'gateway', method, args }) as Promise<T>;
   }
 
@@ -147,10 +153,22 @@ class IpcGateway implements MetaApiGateway {
   closePosition(positionId: string, options?: MetaApiTradeOptions) {
     return this.call<MetatraderTradeResponse>('closePosition', [positionId, options]);
   }
-  createMarketBuyOrder(symbol: string, volume: number, stopLoss?: number, takeProfit?: number, options?: MetaApiTradeOptions) {
+  createMarketBuyOrder(
+    symbol: string,
+    volume: number,
+    stopLoss?: number,
+    takeProfit?: number,
+    options?: MetaApiTradeOptions,
+  ) {
     return this.call<MetatraderTradeResponse>('createMarketBuyOrder', [symbol, volume, stopLoss, takeProfit, options]);
   }
-  createMarketSellOrder(symbol: string, volume: number, stopLoss?: number, takeProfit?: number, options?: MetaApiTradeOptions) {
+  createMarketSellOrder(
+    symbol: string,
+    volume: number,
+    stopLoss?: number,
+    takeProfit?: number,
+    options?: MetaApiTradeOptions,
+  ) {
     return this.call<MetatraderTradeResponse>('createMarketSellOrder', [symbol, volume, stopLoss, takeProfit, options]);
   }
   getDealsByTimeRange(startTime: Date, endTime: Date, offset?: number, limit?: number) {
@@ -174,14 +192,29 @@ async function main(): Promise<void> {
     start.venue === 'binance'
       ? {
           kind: 'ccxt',
-          broker: new CcxtBroker({ exchangeId: 'binanceusdm', apiKey: 'soak-key-0123456789', secret: 'soak-secret-0123456789', fetchImplementation: ipcFetch, enableRateLimit: false, timeoutMs: 30_000, clock }),
+          broker: new CcxtBroker({
+            exchangeId: 'binanceusdm',
+            apiKey: 'soak-key-0123456789',
+            secret: 'soak-secret-0123456789',
+            fetchImplementation: ipcFetch,
+            enableRateLimit: false,
+            timeoutMs: 30_000,
+            clock,
+          }),
           symbols,
           paper: null,
           describe: 'binanceusdm through ccxt (the soak: a fake Binance API in the parent process)',
         }
       : {
           kind: 'metaapi',
-          broker: new MetaApiBroker({ accountId: 'soak-account', gateway: gateway!, symbols, clock, symbolRules: config.symbols, instruments: config.instruments }),
+          broker: new MetaApiBroker({
+            accountId: 'soak-account',
+            gateway: gateway!,
+            symbols,
+            clock,
+            symbolRules: config.symbols,
+            instruments: config.instruments,
+          }),
           symbols,
           paper: null,
           describe: 'MetaApi account soak-account (the soak: a fake SDK connection in the parent process)',
@@ -191,7 +224,17 @@ async function main(): Promise<void> {
   const store = openSqliteStore(start.store, { now: clock(), createdBy: `warden ${version}` });
   let service: Awaited<ReturnType<typeof startService>>;
   try {
-    service = await startService({ config, store, log, clock, version, token: undefined, tokenFile: `${start.store}.token`, broker: configured, env: {} });
+    service = await startService({
+      config,
+      store,
+      log,
+      clock,
+      version,
+      token: undefined,
+      tokenFile: `${start.store}.token`,
+      broker: configured,
+      env: {},
+    });
   } catch (err) {
     store.close();
     throw err;

@@ -12,10 +12,19 @@ import type { AppliedWrite, SoakVenue, VenueRequest } from './soakVenues.ts';
 import type { VenueAudit } from './venueAudit.ts';
 
 export type KillKind = 'between_steps' | 'before_write' | 'after_write' | 'mid_step' | 'during_start';
-export const KILL_KINDS: readonly KillKind[] = ['after_write', 'before_write', 'mid_step', 'between_steps', 'during_start'];
+export const KILL_KINDS: readonly KillKind[] = [
+  'after_write',
+  'before_write',
+  'mid_step',
+  'between_steps',
+  'during_start',
+];
 
 /** A kill waiting for its moment. */
-export type ArmedKill = { kind: 'before_write' | 'after_write' } | { kind: 'mid_step'; at: number; instead?: string } | { kind: 'during_start'; at: number };
+export type ArmedKill =
+  | { kind: 'before_write' | 'after_write' }
+  | { kind: 'mid_step'; at: number; instead?: string }
+  | { kind: 'during_start'; at: number };
 
 const CHILD = fileURLToPath(new URL('./serveChild.ts', import.meta.url));
 /** A child that says nothing for this long is stuck (a harness guard, not a measure: it only ends a hung run). */
@@ -63,8 +72,17 @@ export class ServeProcess {
   /** Starts the child and waits until it serves (or, with a kill armed during the start, until it died). */
   async start(): Promise<'ready' | 'killed'> {
     if (this.started++ > 0) this.restarts++;
-    const start: ChildStart = { venue: this.o.venue.kind, store: this.o.store, config: this.o.config, now: this.o.venue.now };
-    const child = fork(CHILD, [JSON.stringify(start)], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const start: ChildStart = {
+      venue: this.o.venue.kind,
+      store: this.o.store,
+      config: this.o.config,
+      now: this.o.venue.now,
+    };
+    const child = fork(CHILD, [JSON.stringify(start)], {
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     this.child = child;
     this.ready = false;
     this.startRequests = 0;
@@ -100,7 +118,8 @@ export class ServeProcess {
       void this.exited.then(() => {
         clearTimeout(guard);
         if (!this.ready) {
-          if (this.child === child && child.signalCode !== 'SIGKILL') reject(new Error(`warden serve exited while starting (code ${child.exitCode}): ${this.tail()}`));
+          if (this.child === child && child.signalCode !== 'SIGKILL')
+            reject(new Error(`warden serve exited while starting (code ${child.exitCode}): ${this.tail()}`));
           resolve('killed');
         }
         for (const w of this.stepWaiters.splice(0)) w('killed');
@@ -150,7 +169,15 @@ export class ServeProcess {
     if (this.steps > after) return Promise.resolve('stepped');
     if (this.child === null) return Promise.resolve('killed');
     return new Promise((resolve, reject) => {
-      const guard = setTimeout(() => reject(new Error(`no step from warden serve after bar ${this.step} (requests this step: ${this.stepRequests}): ${this.tail()}`)), STUCK_MS);
+      const guard = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no step from warden serve after bar ${this.step} (requests this step: ${this.stepRequests}): ${this.tail()}`,
+            ),
+          ),
+        STUCK_MS,
+      );
       const wait = (r: 'stepped' | 'killed') => {
         if (r === 'stepped' && this.steps <= after) {
           this.stepWaiters.push(wait);
@@ -224,7 +251,10 @@ export class ServeProcess {
 
   private onRequest(child: ChildProcess, m: Extract<ChildMessage, { t: 'fetch' | 'gateway' }>): void {
     const venue = this.o.venue;
-    const req: VenueRequest = m.t === 'fetch' ? { t: 'fetch', url: m.url, method: m.method, body: m.body } : { t: 'gateway', method: m.method, args: m.args };
+    const req: VenueRequest =
+      m.t === 'fetch'
+        ? { t: 'fetch', url: m.url, method: m.method, body: m.body }
+        : { t: 'gateway', method: m.method, args: m.args };
     const write = venue.isWrite(req);
     const poll = venue.isPoll(req);
     this.requests++;
@@ -236,7 +266,8 @@ export class ServeProcess {
       void this.kill(kind);
     };
     if (k?.kind === 'during_start' && !this.ready && this.startRequests >= k.at) return killNow('during_start');
-    if (k?.kind === 'mid_step' && this.ready && !poll && this.stepRequests >= k.at) return killNow(k.instead ? `mid_step (instead of ${k.instead}: no write came)` : 'mid_step');
+    if (k?.kind === 'mid_step' && this.ready && !poll && this.stepRequests >= k.at)
+      return killNow(k.instead ? `mid_step (instead of ${k.instead}: no write came)` : 'mid_step');
     if (k?.kind === 'before_write' && write) return killNow('before_write');
     let fault: ContractFault | null = null;
     if (write) {
@@ -256,7 +287,9 @@ export class ServeProcess {
       this.o.audit.observe(fault ? { ...source, request: `${source.request} (fault: ${fault})` } : source);
       this.applied.push(...venue.appliedBy(req, before, this.step));
     }
-    const shown = write ? `step ${this.step}: ${venue.describe(req).request} [${venue.describe(req).clientId}]${fault ? ` fault ${fault}` : ''}` : '';
+    const shown = write
+      ? `step ${this.step}: ${venue.describe(req).request} [${venue.describe(req).clientId}]${fault ? ` fault ${fault}` : ''}`
+      : '';
     if (k?.kind === 'after_write' && write) {
       answer.catch(() => undefined);
       this.noteWrite(`${shown} -> applied, then SIGKILL`);

@@ -82,7 +82,9 @@ export class SoakChecks {
   }
 
   private remember(row: StoredIntent): void {
-    if (!this.journal.has(row.intent.id)) for (const c of this.venue.clientIdsOf(row.intent)) this.byClientId.set(c.id, { intent: row.intent, role: c.role });
+    if (!this.journal.has(row.intent.id))
+      for (const c of this.venue.clientIdsOf(row.intent))
+        this.byClientId.set(c.id, { intent: row.intent, role: c.role });
     this.journal.set(row.intent.id, row);
     this.lastRecordedAt = Math.max(this.lastRecordedAt, row.recordedAt);
   }
@@ -115,7 +117,11 @@ export class SoakChecks {
   settled(): void {
     this.ran('settled');
     const open = this.db.unresolvedIntents();
-    if (open.length > 0) this.fail('settled', `${open.length} intent(s) not settled after the step: ${open.map((r) => `${r.intent.id} ${r.intent.kind} ${r.status} (${r.reason || 'no answer'})`).join('; ')}`);
+    if (open.length > 0)
+      this.fail(
+        'settled',
+        `${open.length} intent(s) not settled after the step: ${open.map((r) => `${r.intent.id} ${r.intent.kind} ${r.status} (${r.reason || 'no answer'})`).join('; ')}`,
+      );
   }
 
   /** Each write the venue applied: once per client id, and journaled (applied) before and after. */
@@ -130,16 +136,29 @@ export class SoakChecks {
         const rows = [...this.journal.values()].reverse();
         const of =
           w.what === 'stop'
-            ? rows.find((r) => r.intent.kind === 'move_stop' && r.intent.targetId === w.positionId && samePrice(r.intent.newSl, w.sl))
+            ? rows.find(
+                (r) =>
+                  r.intent.kind === 'move_stop' &&
+                  r.intent.targetId === w.positionId &&
+                  samePrice(r.intent.newSl, w.sl),
+              )
             : rows.find((r) => r.intent.kind === 'open' && w.comment !== '' && r.intent.comment === w.comment);
-        if (!of) this.fail('journaled_before_sent', `the venue applied a ${w.what === 'stop' ? `stop move of ${w.positionId} to ${w.sl}` : `market order on ${w.positionId} with comment '${w.comment}' and no client id`} for Warden (step ${w.step}); no journaled intent is that request`);
+        if (!of)
+          this.fail(
+            'journaled_before_sent',
+            `the venue applied a ${w.what === 'stop' ? `stop move of ${w.positionId} to ${w.sl}` : `market order on ${w.positionId} with comment '${w.comment}' and no client id`} for Warden (step ${w.step}); no journaled intent is that request`,
+          );
         else if (w.what === 'stop') this.stopsApplied.add(of.intent.id);
         else {
           const seen = this.appliedByClientId.get(`comment:${w.comment}`) ?? [];
           seen.push(w);
           this.appliedByClientId.set(`comment:${w.comment}`, seen);
           this.marketApplied.add(of.intent.id);
-          if (seen.length > 1) this.fail('applied_once', `the open with comment '${w.comment}' (intent ${of.intent.id}) was applied ${seen.length} times at the venue (steps ${seen.map((x) => x.step).join(', ')})`);
+          if (seen.length > 1)
+            this.fail(
+              'applied_once',
+              `the open with comment '${w.comment}' (intent ${of.intent.id}) was applied ${seen.length} times at the venue (steps ${seen.map((x) => x.step).join(', ')})`,
+            );
         }
         continue;
       }
@@ -149,11 +168,18 @@ export class SoakChecks {
       const of = this.byClientId.get(w.clientId);
       this.ran('journaled_before_sent');
       if (!of) {
-        this.fail('journaled_before_sent', `the venue applied a ${w.what} with client id ${w.clientId} (on ${w.positionId || 'a new position'}, step ${w.step}) that no journaled intent carries`);
+        this.fail(
+          'journaled_before_sent',
+          `the venue applied a ${w.what} with client id ${w.clientId} (on ${w.positionId || 'a new position'}, step ${w.step}) that no journaled intent carries`,
+        );
         continue;
       }
       // A restore puts the stop from before a refused move back: the same price again, not a second decision.
-      if (seen.length > 1 && of.role !== 'restore') this.fail('applied_once', `client id ${w.clientId} (intent ${of.intent.id}, ${of.role}) was applied ${seen.length} times at the venue (steps ${seen.map((x) => x.step).join(', ')})`);
+      if (seen.length > 1 && of.role !== 'restore')
+        this.fail(
+          'applied_once',
+          `client id ${w.clientId} (intent ${of.intent.id}, ${of.role}) was applied ${seen.length} times at the venue (steps ${seen.map((x) => x.step).join(', ')})`,
+        );
     }
     // Stop moves without a client id (MetaTrader's modify): a journaled move of that position to that stop.
   }
@@ -165,29 +191,55 @@ export class SoakChecks {
       this.checkedFinal.add(id);
       const it = row.intent;
       const mine = this.venue.clientIdsOf(it).filter((c) => c.role !== 'restore');
-      const appliedHere = mine.some((c) => (this.appliedByClientId.get(c.id)?.length ?? 0) > 0) || this.stopsApplied.has(id) || this.marketApplied.has(id);
+      const appliedHere =
+        mine.some((c) => (this.appliedByClientId.get(c.id)?.length ?? 0) > 0) ||
+        this.stopsApplied.has(id) ||
+        this.marketApplied.has(id);
       this.ran('journal_equals_venue');
       if (row.status === 'rejected') {
         // The venue did it: the journal must not say it did not (the engine would decide it again).
-        if (appliedHere && it.kind !== 'move_stop') this.fail('journal_equals_venue', `intent ${id} (${it.kind} ${it.rule} of ${it.positionId}) is journaled rejected (${row.reason}) but the venue applied its request`);
-        if (appliedHere && it.kind === 'move_stop' && this.stopAtVenueNow(it)) this.fail('journal_equals_venue', `intent ${id} (move_stop ${it.rule} of ${it.positionId} to ${it.newSl}) is journaled rejected (${row.reason}) but the venue holds that stop from its request`);
+        if (appliedHere && it.kind !== 'move_stop')
+          this.fail(
+            'journal_equals_venue',
+            `intent ${id} (${it.kind} ${it.rule} of ${it.positionId}) is journaled rejected (${row.reason}) but the venue applied its request`,
+          );
+        if (appliedHere && it.kind === 'move_stop' && this.stopAtVenueNow(it))
+          this.fail(
+            'journal_equals_venue',
+            `intent ${id} (move_stop ${it.rule} of ${it.positionId} to ${it.newSl}) is journaled rejected (${row.reason}) but the venue holds that stop from its request`,
+          );
         continue;
       }
       switch (it.kind) {
         case 'close_partial':
         case 'open':
-          if (!appliedHere) this.fail('journal_equals_venue', `intent ${id} (${it.kind} ${it.rule} of ${it.positionId}, ${it.volume}) is journaled applied (${row.reason}) but the venue never filled it (${mine[0] ? `client id ${mine[0].id}` : `comment '${it.comment}'`})`);
+          if (!appliedHere)
+            this.fail(
+              'journal_equals_venue',
+              `intent ${id} (${it.kind} ${it.rule} of ${it.positionId}, ${it.volume}) is journaled applied (${row.reason}) but the venue never filled it (${mine[0] ? `client id ${mine[0].id}` : `comment '${it.comment}'`})`,
+            );
           break;
         case 'close': {
           // Applied without a fill of its own: the position was gone already (the absence is the close).
           const then = this.audit.segmentAt(it.targetId, row.recordedAt);
-          if (!appliedHere && then && then.closedAt === null) this.fail('journal_equals_venue', `intent ${id} (close ${it.rule} of ${it.targetId}) is journaled applied (${row.reason}) but the venue never filled it and still holds ${then.key}`);
+          if (!appliedHere && then && then.closedAt === null)
+            this.fail(
+              'journal_equals_venue',
+              `intent ${id} (close ${it.rule} of ${it.targetId}) is journaled applied (${row.reason}) but the venue never filled it and still holds ${then.key}`,
+            );
           break;
         }
         case 'move_stop': {
           const seg = this.audit.segmentAt(it.targetId, row.recordedAt);
-          const reached = seg !== undefined && (samePrice(seg.stopChanges[0]?.to ?? null, it.newSl) || seg.stopChanges.some((c) => samePrice(c.to, it.newSl)));
-          if (!reached) this.fail('journal_equals_venue', `intent ${id} (move_stop ${it.rule} of ${it.targetId} to ${it.newSl}) is journaled applied (${row.reason}) but the venue's stop never was ${it.newSl}${seg ? ` (its stops: ${seg.stopChanges.map((c) => c.to ?? 'none').join(', ')})` : ' (no such position at the venue)'}`);
+          const reached =
+            seg !== undefined &&
+            (samePrice(seg.stopChanges[0]?.to ?? null, it.newSl) ||
+              seg.stopChanges.some((c) => samePrice(c.to, it.newSl)));
+          if (!reached)
+            this.fail(
+              'journal_equals_venue',
+              `intent ${id} (move_stop ${it.rule} of ${it.targetId} to ${it.newSl}) is journaled applied (${row.reason}) but the venue's stop never was ${it.newSl}${seg ? ` (its stops: ${seg.stopChanges.map((c) => c.to ?? 'none').join(', ')})` : ' (no such position at the venue)'}`,
+            );
           break;
         }
       }
@@ -214,25 +266,47 @@ export class SoakChecks {
       const seg = life ? this.audit.segmentOf(plan.ticket, life.entryPrice) : undefined;
       const where = `${plan.positionId} (${plan.side} ${plan.initialVolume}, entry ${plan.entry})`;
       if (!life || !seg || seg.closedAt !== null) {
-        this.fail('flags', `${where}: a plan without its position at the venue (${!life ? 'no lifetime row' : !seg ? `no venue position ${plan.ticket} entered at ${life.entryPrice}` : `${seg.key} closed by ${describeSource(seg.closedBy!)}`})`);
+        this.fail(
+          'flags',
+          `${where}: a plan without its position at the venue (${!life ? 'no lifetime row' : !seg ? `no venue position ${plan.ticket} entered at ${life.entryPrice}` : `${seg.key} closed by ${describeSource(seg.closedBy!)}`})`,
+        );
         continue;
       }
-      if (Math.abs(seg.volume + plan.closedVolume - plan.initialVolume) > EPS) this.fail('flags', `${where}: the venue holds ${seg.volume} of ${seg.key}, Warden's plan says ${plan.initialVolume} less ${plan.closedVolume} closed`);
-      if (Math.abs(seg.closedByWarden - plan.closedVolume) > EPS) this.fail('flags', `${where}: closedVolume ${plan.closedVolume}, but Warden's requests closed ${seg.closedByWarden} of ${seg.key} at the venue`);
-      if (plan.partialState === PARTIAL_DONE && !(seg.closedByWarden > 0)) this.fail('flags', `${where}: partial done, but the venue closed nothing of ${seg.key} for Warden`);
+      if (Math.abs(seg.volume + plan.closedVolume - plan.initialVolume) > EPS)
+        this.fail(
+          'flags',
+          `${where}: the venue holds ${seg.volume} of ${seg.key}, Warden's plan says ${plan.initialVolume} less ${plan.closedVolume} closed`,
+        );
+      if (Math.abs(seg.closedByWarden - plan.closedVolume) > EPS)
+        this.fail(
+          'flags',
+          `${where}: closedVolume ${plan.closedVolume}, but Warden's requests closed ${seg.closedByWarden} of ${seg.key} at the venue`,
+        );
+      if (plan.partialState === PARTIAL_DONE && !(seg.closedByWarden > 0))
+        this.fail('flags', `${where}: partial done, but the venue closed nothing of ${seg.key} for Warden`);
       const rows = intentsOf.get(plan.positionId) ?? [];
       if (plan.breakevenState === BREAKEVEN_DONE && plan.breakevenReason === 'confirmed') {
-        const be = rows.find((r) => r.intent.rule === 'breakeven' && r.status === 'applied' && r.intent.kind === 'move_stop');
+        const be = rows.find(
+          (r) => r.intent.rule === 'breakeven' && r.status === 'applied' && r.intent.kind === 'move_stop',
+        );
         // The trader may have moved the stop by hand since (the breakeven's own change, or its price, marks when).
         const at = be ? (seg.stopChanges.find((c) => samePrice(c.to, be.intent.newSl))?.seq ?? 0) : 0;
         const byHand = seg.stopChanges.some((c) => c.source.by === 'trader' && c.seq > at);
         // A stop Warden took away in the step a kill cut short has the settling step to come back (stop_back).
         const window = beforeSettlingStep && seg.sl === null && seg.removedAtStep !== null;
         if (!be) this.fail('flags', `${where}: breakeven confirmed, but no breakeven move is journaled applied`);
-        else if (!byHand && !window && (seg.sl === null || looser(plan.side, be.intent.newSl, seg.sl))) this.fail('flags', `${where}: breakeven confirmed at ${be.intent.newSl}, but the venue's stop of ${seg.key} is ${seg.sl ?? 'none'}`);
+        else if (!byHand && !window && (seg.sl === null || looser(plan.side, be.intent.newSl, seg.sl)))
+          this.fail(
+            'flags',
+            `${where}: breakeven confirmed at ${be.intent.newSl}, but the venue's stop of ${seg.key} is ${seg.sl ?? 'none'}`,
+          );
       }
       const trails = rows.filter((r) => r.intent.rule === 'trail' && r.status === 'applied').length;
-      if (trails !== plan.trailMoves) this.fail('flags', `${where}: trailMoves ${plan.trailMoves}, but ${trails} trail move(s) are journaled applied`);
+      if (trails !== plan.trailMoves)
+        this.fail(
+          'flags',
+          `${where}: trailMoves ${plan.trailMoves}, but ${trails} trail move(s) are journaled applied`,
+        );
     }
   }
 
@@ -241,8 +315,14 @@ export class SoakChecks {
     for (const seg of this.audit.openSegments()) {
       this.ran('stop_back');
       if (seg.sl === null && seg.removedAtStep !== null) {
-        const history = seg.stopChanges.slice(-4).map((c) => `${c.from ?? 'none'}->${c.to ?? 'none'} (${describeSource(c.source)}, step ${c.step})`).join('; ');
-        this.fail('stop_back', `${seg.key} (${seg.side} ${seg.volume}, entry ${seg.entry}) has had no stop since Warden removed ${seg.lastStop} at step ${seg.removedAtStep}; recent stop changes: ${history}`);
+        const history = seg.stopChanges
+          .slice(-4)
+          .map((c) => `${c.from ?? 'none'}->${c.to ?? 'none'} (${describeSource(c.source)}, step ${c.step})`)
+          .join('; ');
+        this.fail(
+          'stop_back',
+          `${seg.key} (${seg.side} ${seg.volume}, entry ${seg.entry}) has had no stop since Warden removed ${seg.lastStop} at step ${seg.removedAtStep}; recent stop changes: ${history}`,
+        );
         // Reported once per removal.
         seg.removedAtStep = null;
       }
@@ -265,12 +345,24 @@ export class SoakChecks {
         this.fail('view_equals_venue', `Warden keeps ${position.id} (${ticket}) open; the venue has no such position`);
         continue;
       }
-      if (!samePrice(seg.sl, position.sl)) this.fail('view_equals_venue', `${position.id}: the venue's stop is ${seg.sl ?? 'none'}, Warden's stored view says ${position.sl ?? 'none'}`);
-      if (Math.abs(seg.volume - position.volume) > EPS) this.fail('view_equals_venue', `${position.id}: the venue holds ${seg.volume}, Warden's stored view says ${position.volume}`);
+      if (!samePrice(seg.sl, position.sl))
+        this.fail(
+          'view_equals_venue',
+          `${position.id}: the venue's stop is ${seg.sl ?? 'none'}, Warden's stored view says ${position.sl ?? 'none'}`,
+        );
+      if (Math.abs(seg.volume - position.volume) > EPS)
+        this.fail(
+          'view_equals_venue',
+          `${position.id}: the venue holds ${seg.volume}, Warden's stored view says ${position.volume}`,
+        );
     }
     for (const seg of this.audit.openSegments()) {
       this.ran('view_equals_venue');
-      if (!managedTickets.has(seg.id) && !hedges.has(seg.id)) this.fail('view_equals_venue', `the venue's ${seg.key} (${seg.side} ${seg.volume}, entry ${seg.entry}, opened by ${describeSource(seg.openedBy)}) is neither managed by Warden nor its hedge`);
+      if (!managedTickets.has(seg.id) && !hedges.has(seg.id))
+        this.fail(
+          'view_equals_venue',
+          `the venue's ${seg.key} (${seg.side} ${seg.volume}, entry ${seg.entry}, opened by ${describeSource(seg.openedBy)}) is neither managed by Warden nor its hedge`,
+        );
     }
     const res = await fetch(new URL('api/positions', url));
     const listed = z.array(positionSchema).parse(await res.json());
@@ -278,8 +370,13 @@ export class SoakChecks {
       this.ran('api_equals_venue');
       if (p.exits.pending !== null) continue;
       const seg = this.audit.current(p.ticket);
-      if (!seg) this.fail('api_equals_venue', `GET /api/positions lists ${p.lifetime}; the venue has no position ${p.ticket}`);
-      else if (!samePrice(seg.sl, p.sl) || Math.abs(seg.volume - p.volume) > EPS) this.fail('api_equals_venue', `GET /api/positions shows ${p.lifetime} with stop ${p.sl ?? 'none'} and volume ${p.volume}; the venue: stop ${seg.sl ?? 'none'}, volume ${seg.volume}`);
+      if (!seg)
+        this.fail('api_equals_venue', `GET /api/positions lists ${p.lifetime}; the venue has no position ${p.ticket}`);
+      else if (!samePrice(seg.sl, p.sl) || Math.abs(seg.volume - p.volume) > EPS)
+        this.fail(
+          'api_equals_venue',
+          `GET /api/positions shows ${p.lifetime} with stop ${p.sl ?? 'none'} and volume ${p.volume}; the venue: stop ${seg.sl ?? 'none'}, volume ${seg.volume}`,
+        );
     }
   }
 }

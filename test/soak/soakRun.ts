@@ -111,7 +111,12 @@ export interface PlannedKill {
  * the run after the first few steps, at a random step of it; seeded. A kill during the start happens at
  * the start that follows the kill before it (or at the first start).
  */
-export function killPlan(kills: number, steps: number, random: () => number, only: readonly KillKind[] = KILL_KINDS): PlannedKill[] {
+export function killPlan(
+  kills: number,
+  steps: number,
+  random: () => number,
+  only: readonly KillKind[] = KILL_KINDS,
+): PlannedKill[] {
   if (kills <= 0 || only.length === 0) return [];
   const kinds: KillKind[] = [];
   while (kinds.length < kills) kinds.push(...only);
@@ -122,7 +127,10 @@ export function killPlan(kills: number, steps: number, random: () => number, onl
   }
   const first = Math.min(5, steps - 1);
   const stretch = (steps - first) / kills;
-  return kinds.map((kind, k) => ({ kind, step: Math.min(steps - 1, first + Math.floor(k * stretch + random() * Math.max(1, stretch - 1))) }));
+  return kinds.map((kind, k) => ({
+    kind,
+    step: Math.min(steps - 1, first + Math.floor(k * stretch + random() * Math.max(1, stretch - 1))),
+  }));
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
@@ -141,7 +149,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
         // Bars only (quoteSec 0): the driver checks the venue after each bar's step, and a quote step on the
         // wall clock's cadence would run between its checks (an intent of a quote step in flight when a bar's
         // check looks). Quote steps have their own tests.
-        broker: { kind: o.venue === 'binance' ? 'ccxt' : 'metaapi', symbols: [venue.symbol], pollSec: o.pollSec ?? 0.02, quoteSec: 0, historyBars: o.historyBars },
+        broker: {
+          kind: o.venue === 'binance' ? 'ccxt' : 'metaapi',
+          symbols: [venue.symbol],
+          pollSec: o.pollSec ?? 0.02,
+          quoteSec: 0,
+          historyBars: o.historyBars,
+        },
         // Played fast: a venue's retry-after and the backoff are waited in full but capped at 20 ms of the
         // driver's time (the venue's clock stands still meanwhile, so no market time passes anyway).
         execution: { retryBaseMs: 5, rateLimitWaitMs: 10, retryMaxWaitMs: 20 },
@@ -151,7 +165,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
         // missing data passes as on paper, and DTMS may open hedges and re-adds (a trader's opt-in), as
         // the original's real accounts did: the opens are what a kill mid-request tests hardest.
         exits: { noDataPasses: true, ...(o.configExtra?.exits as Record<string, unknown> | undefined) },
-        dtms: { ...(o.configExtra?.dtms as Record<string, unknown> | undefined), actions: { openPositions: true, ...((o.configExtra?.dtms as { actions?: Record<string, unknown> } | undefined)?.actions) } },
+        dtms: {
+          ...(o.configExtra?.dtms as Record<string, unknown> | undefined),
+          actions: {
+            openPositions: true,
+            ...(o.configExtra?.dtms as { actions?: Record<string, unknown> } | undefined)?.actions,
+          },
+        },
       },
       null,
       2,
@@ -159,14 +179,23 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
   );
   const history = o.bars.slice(0, o.historyBars);
   const played = o.bars.slice(o.historyBars, o.historyBars + o.playBars);
-  if (history.length < o.historyBars || played.length === 0) throw new Error(`the soak needs ${o.historyBars} history bars and some to play; it has ${o.bars.length}`);
+  if (history.length < o.historyBars || played.length === 0)
+    throw new Error(`the soak needs ${o.historyBars} history bars and some to play; it has ${o.bars.length}`);
   venue.loadHistory(history);
   audit.now = venue.now;
   audit.observe({ by: 'market', what: 'history loaded' });
   // A position the trader opened before Warden ever started: adopted at the first start.
   trader.act(o.historyBars - 1, history.slice(-60));
 
-  const proc = new ServeProcess({ venue, audit, store, config, faultRate: o.faultRate, random, ...(o.onChildLog ? { onLog: o.onChildLog } : {}) });
+  const proc = new ServeProcess({
+    venue,
+    audit,
+    store,
+    config,
+    faultRate: o.faultRate,
+    random,
+    ...(o.onChildLog ? { onLog: o.onChildLog } : {}),
+  });
   const checks = new SoakChecks(venue, audit, store, proc.applied);
   const plan = killPlan(o.kills, played.length, random, o.killKinds);
   let exitsFilled = 0;
@@ -176,7 +205,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
   const stopIfBroken = () => {
     if (o.stopOnViolation && audit.violations.length > violationsSeen) {
       const v = audit.violations.slice(violationsSeen);
-      throw new SoakFailure(`the soak on ${o.venue} broke at step ${audit.step} (bar ${new Date(played[Math.max(0, audit.step - 1)]!.time).toISOString()}):\n${v.map((x) => `[${x.check}] ${x.message}`).join('\n')}\n${proc.tail()}`, figures());
+      throw new SoakFailure(
+        `the soak on ${o.venue} broke at step ${audit.step} (bar ${new Date(played[Math.max(0, audit.step - 1)]!.time).toISOString()}):\n${v.map((x) => `[${x.check}] ${x.message}`).join('\n')}\n${proc.tail()}`,
+        figures(),
+      );
     }
     violationsSeen = audit.violations.length;
   };
@@ -188,7 +220,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
         proc.armed = { kind: 'during_start', at: 1 + Math.floor(random() * 3) } satisfies ArmedKill;
       }
       const r = await proc.start();
-      if (proc.armed?.kind === 'during_start') throw new Error('a kill planned during the start found the start over before its moment: plan it earlier');
+      if (proc.armed?.kind === 'during_start')
+        throw new Error('a kill planned during the start found the start over before its moment: plan it earlier');
       if (r === 'ready') return;
     }
   };
@@ -225,7 +258,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
       const exits = venue.playBar(bar);
       audit.now = venue.now;
       exitsFilled += exits.length;
-      audit.observe({ by: 'market', what: exits.length > 0 ? exits.join('; ') : `bar ${new Date(bar.time).toISOString()}` });
+      audit.observe({
+        by: 'market',
+        what: exits.length > 0 ? exits.join('; ') : `bar ${new Date(bar.time).toISOString()}`,
+      });
       trader.act(at, o.bars.slice(Math.max(0, at - 59), at + 1));
       let killAfter = false;
       if (proc.armed === null && plan[0] !== undefined && plan[0].kind !== 'during_start' && plan[0].step <= i) {
@@ -251,7 +287,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
         armedAt = -1;
         await restartAndCheck();
       }
-      if (o.progress && (i + 1) % 500 === 0) o.progress(`${o.venue}: ${i + 1}/${played.length} bars, ${proc.steps} steps, ${Object.values(proc.kills).reduce((a, b) => a + b, 0)} kills, ${audit.violations.length} violations`);
+      if (o.progress && (i + 1) % 500 === 0)
+        o.progress(
+          `${o.venue}: ${i + 1}/${played.length} bars, ${proc.steps} steps, ${Object.values(proc.kills).reduce((a, b) => a + b, 0)} kills, ${audit.violations.length} violations`,
+        );
     }
     // The end: Warden stops as Ctrl-C stops it, and what it left must be settled.
     const code = await proc.stop();
@@ -266,10 +305,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakFigures> {
   }
 }
 
-function summarise(o: SoakOptions, venue: SoakVenue, audit: VenueAudit, proc: ServeProcess, checks: SoakChecks, trader: Trader, played: readonly Bar[], exitsFilled: number, storeFile: string): SoakFigures {
+function summarise(
+  o: SoakOptions,
+  venue: SoakVenue,
+  audit: VenueAudit,
+  proc: ServeProcess,
+  checks: SoakChecks,
+  trader: Trader,
+  played: readonly Bar[],
+  exitsFilled: number,
+  storeFile: string,
+): SoakFigures {
   const rows = [...checks.journal.values()];
   const byKind: Record<string, number> = {};
-  for (const r of rows) byKind[`${r.intent.kind}:${r.intent.rule}`] = (byKind[`${r.intent.kind}:${r.intent.rule}`] ?? 0) + 1;
+  for (const r of rows)
+    byKind[`${r.intent.kind}:${r.intent.rule}`] = (byKind[`${r.intent.kind}:${r.intent.rule}`] ?? 0) + 1;
   const reconciled = { afterUnknown: 0, atStart: 0, asPositionLeft: 0, other: 0 };
   let reconciledApplied = 0;
   for (const r of rows) {
@@ -302,7 +352,10 @@ function summarise(o: SoakOptions, venue: SoakVenue, audit: VenueAudit, proc: Se
   const first = played[0];
   const last = played[played.length - 1];
   return {
-    venue: o.venue === 'binance' ? 'ccxt adapter over the fake Binance USD-M API' : 'MetaApi adapter over the fake SDK connection',
+    venue:
+      o.venue === 'binance'
+        ? 'ccxt adapter over the fake Binance USD-M API'
+        : 'MetaApi adapter over the fake SDK connection',
     barsPlayed: audit.step,
     marketMinutes: audit.step,
     marketSpanMs: first && last ? last.time - first.time + 60_000 : 0,

@@ -20,7 +20,9 @@ export const BAR_MS = 60_000;
 export const clockAfter = (bar: Bar): number => bar.time + BAR_MS + 1_000;
 
 /** A request of the child to the venue. */
-export type VenueRequest = { t: 'fetch'; url: string; method: string; body: string | null } | { t: 'gateway'; method: string; args: unknown[] };
+export type VenueRequest =
+  | { t: 'fetch'; url: string; method: string; body: string | null }
+  | { t: 'gateway'; method: string; args: unknown[] };
 
 /** What a write request did at the venue, for the journal checks. */
 export interface AppliedWrite {
@@ -92,7 +94,8 @@ export interface VenueSnapshot {
 const WRITE_PATHS = new Set(['POST /fapi/v1/order', 'POST /fapi/v1/algoOrder', 'DELETE /fapi/v1/algoOrder']);
 
 /** The intra-bar path: a rising bar reached its low first, a falling bar its high. */
-export const barPath = (b: Bar): number[] => (b.close >= b.open ? [b.open, b.low, b.high, b.close] : [b.open, b.high, b.low, b.close]);
+export const barPath = (b: Bar): number[] =>
+  b.close >= b.open ? [b.open, b.low, b.high, b.close] : [b.open, b.high, b.low, b.close];
 
 export class BinanceSoakVenue implements SoakVenue {
   readonly kind = 'binance';
@@ -134,7 +137,10 @@ export class BinanceSoakVenue implements SoakVenue {
 
   async handle(req: VenueRequest): Promise<WireResponse> {
     if (req.t !== 'fetch') throw new Error(`binance venue: not an HTTP request: ${req.method}`);
-    const res = await this.fake.fetch(req.url, { method: req.method, ...(req.body !== null ? { body: req.body } : {}) });
+    const res = await this.fake.fetch(req.url, {
+      method: req.method,
+      ...(req.body !== null ? { body: req.body } : {}),
+    });
     const headers: Record<string, string> = {};
     res.headers.forEach((v, k) => (headers[k] = v));
     return { status: res.status, headers, body: await res.text() };
@@ -159,7 +165,12 @@ export class BinanceSoakVenue implements SoakVenue {
   describe(req: VenueRequest): AuditSource & { by: 'warden' } {
     const { key, params } = this.route(req);
     const cid = params.get('newClientOrderId') ?? params.get('clientAlgoId') ?? '';
-    const what = key === 'POST /fapi/v1/algoOrder' ? `${key} ${params.get('type')} ${params.get('triggerPrice')}` : key === 'POST /fapi/v1/order' ? `${key} ${params.get('side')} ${params.get('quantity')}` : `${key} ${params.get('algoId') ?? ''}`;
+    const what =
+      key === 'POST /fapi/v1/algoOrder'
+        ? `${key} ${params.get('type')} ${params.get('triggerPrice')}`
+        : key === 'POST /fapi/v1/order'
+          ? `${key} ${params.get('side')} ${params.get('quantity')}`
+          : `${key} ${params.get('algoId') ?? ''}`;
     return { by: 'warden', request: what, clientId: cid };
   }
 
@@ -173,25 +184,60 @@ export class BinanceSoakVenue implements SoakVenue {
       if (p.amt === 0) continue;
       const long = p.amt > 0;
       const closing = long ? 'SELL' : 'BUY';
-      const mine = this.fake.algo.filter((o) => (o.closePosition || o.reduceOnly || o.positionSide !== 'BOTH') && o.side === closing && o.positionSide === p.positionSide);
+      const mine = this.fake.algo.filter(
+        (o) =>
+          (o.closePosition || o.reduceOnly || o.positionSide !== 'BOTH') &&
+          o.side === closing &&
+          o.positionSide === p.positionSide,
+      );
       // Warden's stops are quantity stops placed before the old one is cancelled: the newest is the stop.
       const stops = mine.filter((o) => o.orderType === 'STOP_MARKET').sort((x, y) => x.algoId - y.algoId);
       const target = mine.find((o) => o.orderType === 'TAKE_PROFIT_MARKET');
-      out.push({ id: `${BINANCE_XAU}:${long ? 'long' : 'short'}`, side: long ? 'buy' : 'sell', volume: Math.abs(p.amt), entry: p.entry, sl: stops.at(-1)?.triggerPrice ?? null, tp: target?.triggerPrice ?? null, stops: stops.filter((o) => o.closePosition).length, comment: '' });
+      out.push({
+        id: `${BINANCE_XAU}:${long ? 'long' : 'short'}`,
+        side: long ? 'buy' : 'sell',
+        volume: Math.abs(p.amt),
+        entry: p.entry,
+        sl: stops.at(-1)?.triggerPrice ?? null,
+        tp: target?.triggerPrice ?? null,
+        stops: stops.filter((o) => o.closePosition).length,
+        comment: '',
+      });
     }
     return out;
   }
 
   snapshot(): VenueSnapshot {
-    return { orders: this.fake.orders.length, algoIds: new Set(this.fake.algo.map((o) => o.algoId)), deals: 0, book: new Map() };
+    return {
+      orders: this.fake.orders.length,
+      algoIds: new Set(this.fake.algo.map((o) => o.algoId)),
+      deals: 0,
+      book: new Map(),
+    };
   }
 
   appliedBy(req: VenueRequest, before: VenueSnapshot, step: number): AppliedWrite[] {
     const out: AppliedWrite[] = [];
-    for (const o of this.fake.orders.slice(before.orders)) if (o.executedQty > 0) out.push({ what: 'market', clientId: o.clientOrderId, positionId: `${BINANCE_XAU}:${(o.side === 'SELL') === o.reduceOnly ? 'long' : 'short'}`, sl: Number.NaN, comment: '', step });
+    for (const o of this.fake.orders.slice(before.orders))
+      if (o.executedQty > 0)
+        out.push({
+          what: 'market',
+          clientId: o.clientOrderId,
+          positionId: `${BINANCE_XAU}:${(o.side === 'SELL') === o.reduceOnly ? 'long' : 'short'}`,
+          sl: Number.NaN,
+          comment: '',
+          step,
+        });
     for (const o of this.fake.algo) {
       if (before.algoIds.has(o.algoId) || o.orderType !== 'STOP_MARKET') continue;
-      out.push({ what: 'stop', clientId: o.clientAlgoId, positionId: `${BINANCE_XAU}:${o.side === 'SELL' ? 'long' : 'short'}`, sl: o.triggerPrice, comment: '', step });
+      out.push({
+        what: 'stop',
+        clientId: o.clientAlgoId,
+        positionId: `${BINANCE_XAU}:${o.side === 'SELL' ? 'long' : 'short'}`,
+        sl: o.triggerPrice,
+        comment: '',
+        step,
+      });
     }
     void req;
     return out;
@@ -237,14 +283,36 @@ export class BinanceSoakVenue implements SoakVenue {
   }
 }
 
-const TRADE_CALLS = new Set(['modifyPosition', 'closePositionPartially', 'closePosition', 'createMarketBuyOrder', 'createMarketSellOrder']);
+const TRADE_CALLS = new Set([
+  'modifyPosition',
+  'closePositionPartially',
+  'closePosition',
+  'createMarketBuyOrder',
+  'createMarketSellOrder',
+]);
 /** The calls the fake answers for the adapter (anything else is a harness error). */
-const GATEWAY_CALLS = new Set([...TRADE_CALLS, 'getAccountInformation', 'getPositions', 'getSymbolSpecification', 'getSymbolPrice', 'subscribeToMarketData', 'getHistoricalCandles', 'getDealsByTimeRange', 'getDealsByPosition']);
+const GATEWAY_CALLS = new Set([
+  ...TRADE_CALLS,
+  'getAccountInformation',
+  'getPositions',
+  'getSymbolSpecification',
+  'getSymbolPrice',
+  'subscribeToMarketData',
+  'getHistoricalCandles',
+  'getDealsByTimeRange',
+  'getDealsByPosition',
+]);
 
 export class MetaApiSoakVenue implements SoakVenue {
   readonly kind = 'metaapi';
   readonly symbol = MT5_XAU;
-  readonly faultKinds: readonly ContractFault[] = ['rate_limit', 'reject', 'requote', 'timeout_applied', 'timeout_lost'];
+  readonly faultKinds: readonly ContractFault[] = [
+    'rate_limit',
+    'reject',
+    'requote',
+    'timeout_applied',
+    'timeout_lost',
+  ];
   readonly tick = 0.001;
   readonly tradeVolume = 0.3;
   readonly maxTraderPositions = 4;
@@ -279,7 +347,10 @@ export class MetaApiSoakVenue implements SoakVenue {
   }
 
   async handle(req: VenueRequest): Promise<unknown> {
-    if (req.t !== 'gateway' || !GATEWAY_CALLS.has(req.method)) throw new Error(`metaapi venue: not a gateway call the soak serves: ${req.t === 'gateway' ? req.method : req.url}`);
+    if (req.t !== 'gateway' || !GATEWAY_CALLS.has(req.method))
+      throw new Error(
+        `metaapi venue: not a gateway call the soak serves: ${req.t === 'gateway' ? req.method : req.url}`,
+      );
     const fn = (this.fake as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[req.method]!;
     return fn.apply(this.fake, req.args);
   }
@@ -294,8 +365,13 @@ export class MetaApiSoakVenue implements SoakVenue {
 
   describe(req: VenueRequest): AuditSource & { by: 'warden' } {
     if (req.t !== 'gateway') return { by: 'warden', request: req.url, clientId: '' };
-    const options = req.args.find((a): a is { clientId?: string } => typeof a === 'object' && a !== null && !(a instanceof Date));
-    const shown = req.args.filter((a) => typeof a !== 'object' || a === null).map(String).join(', ');
+    const options = req.args.find(
+      (a): a is { clientId?: string } => typeof a === 'object' && a !== null && !(a instanceof Date),
+    );
+    const shown = req.args
+      .filter((a) => typeof a !== 'object' || a === null)
+      .map(String)
+      .join(', ');
     return { by: 'warden', request: `${req.method}(${shown})`, clientId: options?.clientId ?? '' };
   }
 
@@ -304,21 +380,44 @@ export class MetaApiSoakVenue implements SoakVenue {
   }
 
   positions(): VenuePosition[] {
-    return this.fake.heldPositions().map((p) => ({ id: p.id, side: p.side, volume: p.volume, entry: p.openPrice, sl: p.sl, tp: p.tp, stops: p.sl === null ? 0 : 1, comment: p.comment }));
+    return this.fake.heldPositions().map((p) => ({
+      id: p.id,
+      side: p.side,
+      volume: p.volume,
+      entry: p.openPrice,
+      sl: p.sl,
+      tp: p.tp,
+      stops: p.sl === null ? 0 : 1,
+      comment: p.comment,
+    }));
   }
 
   snapshot(): VenueSnapshot {
-    return { orders: 0, algoIds: new Set(), deals: this.fake.deals.length, book: new Map(this.fake.heldPositions().map((p) => [p.id, { sl: p.sl }])) };
+    return {
+      orders: 0,
+      algoIds: new Set(),
+      deals: this.fake.deals.length,
+      book: new Map(this.fake.heldPositions().map((p) => [p.id, { sl: p.sl }])),
+    };
   }
 
   appliedBy(req: VenueRequest, before: VenueSnapshot, step: number): AppliedWrite[] {
     const out: AppliedWrite[] = [];
-    for (const d of this.fake.deals.slice(before.deals)) out.push({ what: 'market', clientId: d.clientId ?? '', positionId: d.positionId ?? '', sl: Number.NaN, comment: d.comment ?? '', step });
+    for (const d of this.fake.deals.slice(before.deals))
+      out.push({
+        what: 'market',
+        clientId: d.clientId ?? '',
+        positionId: d.positionId ?? '',
+        sl: Number.NaN,
+        comment: d.comment ?? '',
+        step,
+      });
     if (req.t === 'gateway' && req.method === 'modifyPosition') {
       const id = String(req.args[0]);
       const now = this.fake.heldPositions().find((p) => p.id === id);
       const was = before.book.get(id);
-      if (now && was && now.sl !== was.sl && now.sl !== null) out.push({ what: 'stop', clientId: '', positionId: id, sl: now.sl, comment: '', step });
+      if (now && was && now.sl !== was.sl && now.sl !== null)
+        out.push({ what: 'stop', clientId: '', positionId: id, sl: now.sl, comment: '', step });
     }
     return out;
   }
@@ -352,7 +451,12 @@ export class MetaApiSoakVenue implements SoakVenue {
     const candle = this.fake.streamedCandles(MT5_XAU, '1m').at(-1);
     if (!this.lastBar) return null;
     const bid = this.lastBar.close;
-    const price: MetatraderSymbolPrice = { symbol: MT5_XAU, bid, ask: Number((bid + this.fake.spread).toFixed(3)), time: new Date(this.fake.now) };
+    const price: MetatraderSymbolPrice = {
+      symbol: MT5_XAU,
+      bid,
+      ask: Number((bid + this.fake.spread).toFixed(3)),
+      time: new Date(this.fake.now),
+    };
     return { symbol: MT5_XAU, candles: candle && +new Date(candle.time) === this.lastBar.time ? [candle] : [], price };
   }
 

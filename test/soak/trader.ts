@@ -34,10 +34,22 @@ export interface TraderOptions {
   moveChance: number;
 }
 
-export const DEFAULT_TRADER: TraderOptions = { openChance: 1 / 25, closeChance: 1 / 200, reopenChance: 0.6, moveChance: 1 / 300 };
+export const DEFAULT_TRADER: TraderOptions = {
+  openChance: 1 / 25,
+  closeChance: 1 / 200,
+  reopenChance: 0.6,
+  moveChance: 1 / 300,
+};
 
 export class Trader {
-  readonly figures: TraderFigures = { opens: 0, reopens: 0, reopensBetweenLooks: 0, closes: 0, stopMoves: 0, refused: 0 };
+  readonly figures: TraderFigures = {
+    opens: 0,
+    reopens: 0,
+    reopensBetweenLooks: 0,
+    closes: 0,
+    stopMoves: 0,
+    refused: 0,
+  };
   /** Tickets the trader opened (the others are Warden's: DTMS hedges and re-adds). */
   readonly mine = new Set<string>();
   private readonly random: () => number;
@@ -68,7 +80,8 @@ export class Trader {
         }
         continue;
       }
-      if (this.random() < this.o.moveChance && seg.sl !== null) this.moveStop(seg.id, seg.side, seg.sl, seg.entry, recent);
+      if (this.random() < this.o.moveChance && seg.sl !== null)
+        this.moveStop(seg.id, seg.side, seg.sl, seg.entry, recent);
     }
     const room = this.venue.maxTraderPositions - this.audit.openSegments().filter((s) => this.mine.has(s.id)).length;
     const due = this.reopen.findIndex((r) => r.at <= i);
@@ -118,7 +131,7 @@ export class Trader {
     const d = this.distance(recent);
     // Tighter or looser by a third of the stop distance.
     const s = side === 'buy' ? 1 : -1;
-    const shift = (this.random() < 0.5 ? 1 : -1) * s * d / 3;
+    const shift = ((this.random() < 0.5 ? 1 : -1) * s * d) / 3;
     const tick = this.venue.tick;
     const next = round(Math.round((sl + shift) / tick) * tick, tick);
     const bid = this.venue.bid();

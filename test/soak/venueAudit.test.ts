@@ -14,7 +14,10 @@ function venue() {
   let book: VenuePosition[] = [];
   const audit = new VenueAudit(() => book);
   const set = (p: Partial<VenuePosition> | null, source: AuditSource) => {
-    book = p === null ? [] : [{ id: 'T1', side: 'buy', volume: 1, entry: 100, sl: 95, tp: 110, stops: 1, comment: '', ...p }];
+    book =
+      p === null
+        ? []
+        : [{ id: 'T1', side: 'buy', volume: 1, entry: 100, sl: 95, tp: 110, stops: 1, comment: '', ...p }];
     audit.observe(source);
   };
   return { audit, set };
@@ -28,7 +31,9 @@ describe('venue audit', () => {
     expect(audit.violations).toEqual([]);
     set({ sl: 96 }, warden('trail'));
     expect(audit.violations.map((v) => v.check)).toEqual(['stop_loosened']);
-    expect(audit.violations[0]!.message).toMatch(/Warden set the stop to 96, looser than 97 before it; recent stop changes: .*97->96/);
+    expect(audit.violations[0]!.message).toMatch(
+      /Warden set the stop to 96, looser than 97 before it; recent stop changes: .*97->96/,
+    );
     set({ sl: 94 }, trader('by hand'));
     set({ sl: 95 }, warden('trail'));
     expect(audit.violations).toHaveLength(1);
@@ -48,11 +53,16 @@ describe('venue audit', () => {
     expect(audit.violations.map((v) => v.check)).toEqual(['stop_loosened']);
   });
 
-  it("counts what Warden closed of each position apart from the rest, flags closing beyond what was open, and starts a new segment when the entry moves", () => {
+  it('counts what Warden closed of each position apart from the rest, flags closing beyond what was open, and starts a new segment when the entry moves', () => {
     const { audit, set } = venue();
     set({ volume: 1 }, trader('open'));
     set({ volume: 0.6 }, warden('partial'));
-    expect(audit.current('T1')).toMatchObject({ key: 'T1~1', initialVolume: 1, closedByWarden: 0.4, closedOtherwise: 0 });
+    expect(audit.current('T1')).toMatchObject({
+      key: 'T1~1',
+      initialVolume: 1,
+      closedByWarden: 0.4,
+      closedOtherwise: 0,
+    });
     // Added to (the entry moved): another position under the same ticket.
     set({ volume: 1.6, entry: 101 }, trader('add'));
     expect(audit.current('T1')).toMatchObject({ key: 'T1~2', initialVolume: 1.6, closedByWarden: 0 });
@@ -73,7 +83,16 @@ describe("the fakes' bar walks", () => {
     fake.traderOpen('buy', 0.5, 1990, 2030);
     expect(fake.walkMark([2000, 1995, 2010, 2005])).toEqual([]);
     expect(fake.bid).toBe(2005);
-    expect(fake.walkMark([2004, 1989.5, 2001, 2000])).toEqual([{ positionId: 'XAU/USDT:USDT:long', kind: 'stop', trigger: 1990, price: 1990, volume: 0.5, clientAlgoId: expect.stringMatching(/^trader_/) }]);
+    expect(fake.walkMark([2004, 1989.5, 2001, 2000])).toEqual([
+      {
+        positionId: 'XAU/USDT:USDT:long',
+        kind: 'stop',
+        trigger: 1990,
+        price: 1990,
+        volume: 0.5,
+        clientAlgoId: expect.stringMatching(/^trader_/),
+      },
+    ]);
     expect(fake.positions.get('XAUUSDT:BOTH')?.amt).toBe(0);
     // Its target went with it.
     expect(fake.algo).toEqual([]);
@@ -93,9 +112,13 @@ describe("the fakes' bar walks", () => {
       { positionId: sell, kind: 'sl', level: 2010, price: 2010, volume: 0.3 },
       { positionId: buy, kind: 'tp', level: 2009.9, price: 2009.9, volume: 0.3 },
     ]);
-    expect(fake.deals.filter((d) => d.entryType === 'DEAL_ENTRY_OUT').map((d) => (d as { reason?: string }).reason)).toEqual(['DEAL_REASON_SL', 'DEAL_REASON_TP']);
+    expect(
+      fake.deals.filter((d) => d.entryType === 'DEAL_ENTRY_OUT').map((d) => (d as { reason?: string }).reason),
+    ).toEqual(['DEAL_REASON_SL', 'DEAL_REASON_TP']);
     const next = fake.traderOpen('buy', 0.3, 1995, 2020);
-    expect(fake.walkQuote([1990, 1992, 1989, 1991])).toEqual([{ positionId: next, kind: 'sl', level: 1995, price: 1990, volume: 0.3 }]);
+    expect(fake.walkQuote([1990, 1992, 1989, 1991])).toEqual([
+      { positionId: next, kind: 'sl', level: 1995, price: 1990, volume: 0.3 },
+    ]);
     expect(fake.heldPositions()).toEqual([]);
   });
 });

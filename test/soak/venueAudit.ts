@@ -71,10 +71,12 @@ export interface Violation {
 }
 
 /** A stop price equal up to float noise (prices here are on a 0.001 or 0.01 grid). */
-export const samePrice = (a: number | null, b: number | null): boolean => (a === null || b === null ? a === b : Math.abs(a - b) < 1e-7);
+export const samePrice = (a: number | null, b: number | null): boolean =>
+  a === null || b === null ? a === b : Math.abs(a - b) < 1e-7;
 
 /** Whether `next` is looser than `prev` for a stop of a `side` position. */
-export const looser = (side: Side, prev: number, next: number): boolean => (side === 'buy' ? next < prev - 1e-7 : next > prev + 1e-7);
+export const looser = (side: Side, prev: number, next: number): boolean =>
+  side === 'buy' ? next < prev - 1e-7 : next > prev + 1e-7;
 
 export class VenueAudit {
   readonly segments: Segment[] = [];
@@ -123,7 +125,8 @@ export class VenueAudit {
     const now = new Map(this.read().map((p) => [p.id, p]));
     for (const [id, seg] of this.open) {
       const p = now.get(id);
-      if (p && p.side === seg.side && Math.abs(p.entry - seg.entry) <= 1e-9 * Math.max(1, Math.abs(seg.entry))) continue;
+      if (p && p.side === seg.side && Math.abs(p.entry - seg.entry) <= 1e-9 * Math.max(1, Math.abs(seg.entry)))
+        continue;
       // Gone, or another position under the ticket (flipped, or its entry moved: added to).
       const closing = seg.volume;
       this.closeVolume(seg, closing, source);
@@ -139,20 +142,42 @@ export class VenueAudit {
         const n = (this.counters.get(p.id) ?? 0) + 1;
         this.counters.set(p.id, n);
         seg = {
-          key: `${p.id}~${n}`, id: p.id, side: p.side, entry: p.entry, openedBy: source, openedAt: this.seq, openedTime: this.now, closedTime: null, initialVolume: p.volume, volume: p.volume, sl: p.sl, tp: p.tp,
-          closedByWarden: 0, closedOtherwise: 0, stopChanges: [], lastStop: p.sl, closedAt: null, closedBy: null, removedAtStep: null,
+          key: `${p.id}~${n}`,
+          id: p.id,
+          side: p.side,
+          entry: p.entry,
+          openedBy: source,
+          openedAt: this.seq,
+          openedTime: this.now,
+          closedTime: null,
+          initialVolume: p.volume,
+          volume: p.volume,
+          sl: p.sl,
+          tp: p.tp,
+          closedByWarden: 0,
+          closedOtherwise: 0,
+          stopChanges: [],
+          lastStop: p.sl,
+          closedAt: null,
+          closedBy: null,
+          removedAtStep: null,
         };
         this.segments.push(seg);
         this.open.set(p.id, seg);
         if (p.sl !== null) seg.stopChanges.push({ seq: this.seq, step: this.step, from: null, to: p.sl, source });
       } else {
         if (p.volume < seg.volume - 1e-9) this.closeVolume(seg, seg.volume - p.volume, source);
-        else if (p.volume > seg.volume + 1e-9) this.flag('venue_volume_grew', `${seg.key}: volume went from ${seg.volume} to ${p.volume} with its entry unchanged (${describe(source)})`);
+        else if (p.volume > seg.volume + 1e-9)
+          this.flag(
+            'venue_volume_grew',
+            `${seg.key}: volume went from ${seg.volume} to ${p.volume} with its entry unchanged (${describe(source)})`,
+          );
         seg.volume = p.volume;
         if (!samePrice(p.sl, seg.sl)) this.stopChanged(seg, p.sl, source);
         seg.tp = p.tp;
       }
-      if (p.stops > 1) this.flag('two_stops', `${seg.key} holds ${p.stops} closePosition stops after ${describe(source)}`);
+      if (p.stops > 1)
+        this.flag('two_stops', `${seg.key} holds ${p.stops} closePosition stops after ${describe(source)}`);
     }
   }
 
@@ -160,7 +185,10 @@ export class VenueAudit {
     if (source.by === 'warden') seg.closedByWarden = round8(seg.closedByWarden + volume);
     else seg.closedOtherwise = round8(seg.closedOtherwise + volume);
     if (seg.closedByWarden + seg.closedOtherwise > seg.initialVolume + 1e-9) {
-      this.flag('closed_more_than_open', `${seg.key}: ${seg.closedByWarden} closed by Warden and ${seg.closedOtherwise} otherwise, of ${seg.initialVolume} opened`);
+      this.flag(
+        'closed_more_than_open',
+        `${seg.key}: ${seg.closedByWarden} closed by Warden and ${seg.closedOtherwise} otherwise, of ${seg.initialVolume} opened`,
+      );
     }
   }
 
@@ -179,8 +207,14 @@ export class VenueAudit {
       return;
     }
     if (seg.lastStop !== null && looser(seg.side, seg.lastStop, to)) {
-      const history = seg.stopChanges.slice(-6).map((c) => `${c.from ?? 'none'}->${c.to ?? 'none'} (${describe(c.source)}, step ${c.step})`).join('; ');
-      this.flag('stop_loosened', `${seg.key} (${seg.side}, entry ${seg.entry}): Warden set the stop to ${to}, looser than ${seg.lastStop} before it; recent stop changes: ${history}`);
+      const history = seg.stopChanges
+        .slice(-6)
+        .map((c) => `${c.from ?? 'none'}->${c.to ?? 'none'} (${describe(c.source)}, step ${c.step})`)
+        .join('; ');
+      this.flag(
+        'stop_loosened',
+        `${seg.key} (${seg.side}, entry ${seg.entry}): Warden set the stop to ${to}, looser than ${seg.lastStop} before it; recent stop changes: ${history}`,
+      );
     }
     seg.lastStop = to;
     seg.removedAtStep = null;
@@ -191,7 +225,10 @@ export class VenueAudit {
 
   flag(check: string, message: string): void {
     const recent = this.kills.filter((k) => k.step >= this.step - 3);
-    const killed = recent.length === 0 ? '' : ` [warden serve was SIGKILLed ${recent.map((k) => `at step ${k.step} (${k.kind})`).join(', ')}]`;
+    const killed =
+      recent.length === 0
+        ? ''
+        : ` [warden serve was SIGKILLed ${recent.map((k) => `at step ${k.step} (${k.kind})`).join(', ')}]`;
     this.violations.push({ check, step: this.step, message: `${message}${killed}` });
   }
 }

@@ -44,11 +44,38 @@ function trade(key: string, closeTime: number, over: Partial<ClosedTrade> = {}):
     riskMoney: 300,
     r: 0.25,
     deals: [
-      { time: closeTime - 10 * MIN, volume: 0.1, price: 2405, profit: 50, by: 'warden', intentId: `${key}:partial:1`, partial: true, from: 'venue' },
-      { time: closeTime, volume: 0.2, price: 2401.25, profit: 25, by: 'sl', intentId: '', partial: false, from: 'venue' },
+      {
+        time: closeTime - 10 * MIN,
+        volume: 0.1,
+        price: 2405,
+        profit: 50,
+        by: 'warden',
+        intentId: `${key}:partial:1`,
+        partial: true,
+        from: 'venue',
+      },
+      {
+        time: closeTime,
+        volume: 0.2,
+        price: 2401.25,
+        profit: 25,
+        by: 'sl',
+        intentId: '',
+        partial: false,
+        from: 'venue',
+      },
     ],
-    hedges: [{ ticket: null, side: 'sell', volume: 0.15, openPrice: 2399, closePrice: null, profit: null, from: 'decision' }],
-    sources: { entry: 'venue', exit: 'venue', realized: 'venue', openTime: 'venue', closeTime: 'venue', initialSl: 'plan' },
+    hedges: [
+      { ticket: null, side: 'sell', volume: 0.15, openPrice: 2399, closePrice: null, profit: null, from: 'decision' },
+    ],
+    sources: {
+      entry: 'venue',
+      exit: 'venue',
+      realized: 'venue',
+      openTime: 'venue',
+      closeTime: 'venue',
+      initialSl: 'plan',
+    },
     history: { venue: 'paper', status: 'answered', attempts: 1, error: '' },
     notes: ['a note'],
     recordedAt: closeTime + 1000,
@@ -80,7 +107,18 @@ function intent(id: string, positionId: string, over: Partial<Intent> = {}): Int
 
 const lifetime = (key: string, endedAt: number | null, endReason = 'gone from the venue (closed)'): StoredLifetime => {
   const [ticket, nth] = key.split('#');
-  return { key, ticket: ticket!, n: Number(nth), symbol: 'XAUUSDc', side: 'buy', openTime: NOW, entryPrice: 2400, startedAt: NOW, endedAt, endReason: endedAt === null ? '' : endReason };
+  return {
+    key,
+    ticket: ticket!,
+    n: Number(nth),
+    symbol: 'XAUUSDc',
+    side: 'buy',
+    openTime: NOW,
+    entryPrice: 2400,
+    startedAt: NOW,
+    endedAt,
+    endReason: endedAt === null ? '' : endReason,
+  };
 };
 
 describe('closed trades in the store', () => {
@@ -92,7 +130,14 @@ describe('closed trades in the store', () => {
     expect(s.closedTrade('100001#2')).toBeNull();
     // Every exit reason is a stored value; unknown figures stay null.
     for (const exitReason of CLOSED_TRADE_EXITS) {
-      const u = trade('100001#1', NOW + MIN, { exitReason, exitPrice: null, realizedProfit: null, r: null, volume: { opened: null, closed: null, closedByWarden: 0 }, history: { venue: 'ccxt:binanceusdm', status: 'failed', attempts: 4, error: 'timeout' } });
+      const u = trade('100001#1', NOW + MIN, {
+        exitReason,
+        exitPrice: null,
+        realizedProfit: null,
+        r: null,
+        volume: { opened: null, closed: null, closedByWarden: 0 },
+        history: { venue: 'ccxt:binanceusdm', status: 'failed', attempts: 4, error: 'timeout' },
+      });
       s.saveClosedTrade(u);
       expect(s.closedTrade('100001#1')).toEqual(u);
     }
@@ -113,7 +158,8 @@ describe('closed trades in the store', () => {
       s.saveClosedTrade(t);
     }
     expect(s.closedTradesOf('203').map((t) => t.key)).toEqual(['203#1', '203#2', '203#3', '203#4', '203#5', '203#6']);
-    const order = (xs: ClosedTrade[]) => [...xs].sort((a, b) => b.closeTime - a.closeTime || (a.key < b.key ? 1 : -1)).map((t) => t.key);
+    const order = (xs: ClosedTrade[]) =>
+      [...xs].sort((a, b) => b.closeTime - a.closeTime || (a.key < b.key ? 1 : -1)).map((t) => t.key);
     // Every page, walked with the cursor, gives each trade once, in order.
     const walk = (q: { symbol?: string; from?: number; to?: number }, limit: number): string[] => {
       const seen: string[] = [];
@@ -130,13 +176,24 @@ describe('closed trades in the store', () => {
     const from = NOW + 5 * MIN;
     const to = NOW + 12 * MIN;
     expect(walk({ from, to }, 4)).toEqual(order(all.filter((t) => t.closeTime >= from && t.closeTime < to)));
-    expect(walk({ symbol: 'XAUUSDc', from, to }, 2)).toEqual(order(all.filter((t) => t.symbol === 'XAUUSDc' && t.closeTime >= from && t.closeTime < to)));
+    expect(walk({ symbol: 'XAUUSDc', from, to }, 2)).toEqual(
+      order(all.filter((t) => t.symbol === 'XAUUSDc' && t.closeTime >= from && t.closeTime < to)),
+    );
     expect(s.closedTradePage({ limit: 0 })).toEqual([]);
     s.close();
     const db = new Database(s.location, { readonly: true });
-    const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
-    expect(plan('SELECT key FROM closed_trades WHERE close_time >= 0 AND close_time < 9 AND (close_time, key) < (5, \'k\') ORDER BY close_time DESC, key DESC LIMIT 5')).toMatch(/INDEX closed_trades_by_close/);
-    expect(plan("SELECT key FROM closed_trades WHERE symbol = 'EURUSD' AND close_time >= 0 AND close_time < 9 AND (close_time, key) < (5, 'k') ORDER BY close_time DESC, key DESC LIMIT 5")).toMatch(/INDEX closed_trades_by_symbol/);
+    const plan = (sql: string) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+    expect(
+      plan(
+        "SELECT key FROM closed_trades WHERE close_time >= 0 AND close_time < 9 AND (close_time, key) < (5, 'k') ORDER BY close_time DESC, key DESC LIMIT 5",
+      ),
+    ).toMatch(/INDEX closed_trades_by_close/);
+    expect(
+      plan(
+        "SELECT key FROM closed_trades WHERE symbol = 'EURUSD' AND close_time >= 0 AND close_time < 9 AND (close_time, key) < (5, 'k') ORDER BY close_time DESC, key DESC LIMIT 5",
+      ),
+    ).toMatch(/INDEX closed_trades_by_symbol/);
     db.close();
   });
 
@@ -181,12 +238,32 @@ describe('schema 8: a store at schema 7 migrates', () => {
       seven.saveLifetime(lifetime('1#1', NOW + MIN));
       seven.saveLifetime(lifetime('2#1', NOW + 3 * MIN));
       seven.saveLifetime(lifetime('3#1', null));
-      seven.saveLifetime(lifetime('4#1', NOW + 2 * MIN, 'promoted from shadow to live: managed afresh from the stop and volume the venue holds'));
-      seven.appendDecision({ ...newDecisionRecord(), time: NOW, positionId: '1#1', symbol: 'XAUUSDc', rule: 'partial', outcome: 'intent', reason: 'intent_sent', changed: true, intentId: 'p1' });
+      seven.saveLifetime(
+        lifetime(
+          '4#1',
+          NOW + 2 * MIN,
+          'promoted from shadow to live: managed afresh from the stop and volume the venue holds',
+        ),
+      );
+      seven.appendDecision({
+        ...newDecisionRecord(),
+        time: NOW,
+        positionId: '1#1',
+        symbol: 'XAUUSDc',
+        rule: 'partial',
+        outcome: 'intent',
+        reason: 'intent_sent',
+        changed: true,
+        intentId: 'p1',
+      });
       seven.recordIntent(intent('p1', '1#1'));
       seven.markIntent('p1', 'applied', '10009', 'applied', NOW + 1);
     });
-    const before = { decisions: seven.recentDecisions(10), intents: seven.intentsFor('1#1'), lifetimes: seven.lifetimesOf('1') };
+    const before = {
+      decisions: seven.recentDecisions(10),
+      intents: seven.intentsFor('1#1'),
+      lifetimes: seven.lifetimesOf('1'),
+    };
     seven.close();
 
     const s = openSqliteStore(file, { now: NOW });

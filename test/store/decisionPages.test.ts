@@ -20,13 +20,55 @@ const fresh = () => join(root, `p${++n}.db`);
 const NOW = Date.UTC(2026, 2, 11, 10, 0);
 
 function decision(i: number, positionId: string, rule: ExitRule): DecisionRecord {
-  return { ...newDecisionRecord(), time: NOW + i * 1000, positionId, symbol: 'XAUUSDc', rule, outcome: 'wait', reason: 'trigger_not_reached', changed: true, price: 2400 + i / 100, note: `n${i}` };
+  return {
+    ...newDecisionRecord(),
+    time: NOW + i * 1000,
+    positionId,
+    symbol: 'XAUUSDc',
+    rule,
+    outcome: 'wait',
+    reason: 'trigger_not_reached',
+    changed: true,
+    price: 2400 + i / 100,
+    note: `n${i}`,
+  };
 }
 
 /** The listed fields of a whole record, as a page gives them. */
 function listed(seq: number, r: DecisionRecord): JournalDecision {
-  const { time, positionId, symbol, rule, outcome, reason, intentId, oldSl, newSl, volume, price, dtmsState, score, note } = r;
-  return { seq, time, positionId, symbol, rule, outcome, reason, intentId, oldSl, newSl, volume, price, dtmsState, score, note };
+  const {
+    time,
+    positionId,
+    symbol,
+    rule,
+    outcome,
+    reason,
+    intentId,
+    oldSl,
+    newSl,
+    volume,
+    price,
+    dtmsState,
+    score,
+    note,
+  } = r;
+  return {
+    seq,
+    time,
+    positionId,
+    symbol,
+    rule,
+    outcome,
+    reason,
+    intentId,
+    oldSl,
+    newSl,
+    volume,
+    price,
+    dtmsState,
+    score,
+    note,
+  };
 }
 
 const RULES: ExitRule[] = ['trail', 'breakeven', 'dtms', 'partial', 'trail', 'classify', 'trail'];
@@ -98,7 +140,9 @@ describe('pages of the decision journal', () => {
     expect(s.decisionPage({ positionIds: keys }, { limit: 120 })).toEqual(of105.slice(-120));
     const cut = of105[150]!.seq;
     expect(s.decisionPage({ positionIds: keys }, { before: cut, limit: 120 })).toEqual(of105.slice(30, 150));
-    expect(s.decisionPage({ positionIds: ['105#2', '105#2'] }, { limit: 2 })).toEqual(of105.filter((d) => d.positionId === '105#2').slice(-2));
+    expect(s.decisionPage({ positionIds: ['105#2', '105#2'] }, { limit: 2 })).toEqual(
+      of105.filter((d) => d.positionId === '105#2').slice(-2),
+    );
     expect(s.decisionPage({ positionIds: [] }, { limit: 10 })).toEqual([]);
     expect(s.decisionPage({ positionIds: ['nobody'] }, { limit: 10 })).toEqual([]);
     s.close();
@@ -132,7 +176,9 @@ describe('pages of the decision journal', () => {
     expect((notJson as StoreError).message).toContain('a decisions row is not valid: its record is not valid JSON');
     const wrongType = bad(() => s.decisionPage(null, { limit: 1 }));
     expect((wrongType as StoreError).code).toBe('invalid_row');
-    expect((wrongType as StoreError).message).toContain('decisions row seq 20 is not valid: fields.5: expected a number');
+    expect((wrongType as StoreError).message).toContain(
+      'decisions row seq 20 is not valid: fields.5: expected a number',
+    );
     // The rows before them are read as they are.
     expect(s.decisionPage(null, { before: 19, limit: 3 }).map((d) => d.seq)).toEqual([16, 17, 18]);
     s.close();
@@ -142,7 +188,24 @@ describe('pages of the decision journal', () => {
 describe("a position's intents of one rule, kind or status", () => {
   it('filters in the store, in journal order', () => {
     const s = openSqliteStore(fresh(), { now: NOW });
-    const base: Intent = { id: '', positionId: '7#1', symbol: 'XAUUSDc', kind: 'move_stop', rule: 'trail', episode: 1, newSl: 2400, oldSl: null, volume: 0, time: NOW, price: 2405, reason: 'trail', targetId: '7', side: 'buy', comment: '', action: '' };
+    const base: Intent = {
+      id: '',
+      positionId: '7#1',
+      symbol: 'XAUUSDc',
+      kind: 'move_stop',
+      rule: 'trail',
+      episode: 1,
+      newSl: 2400,
+      oldSl: null,
+      volume: 0,
+      time: NOW,
+      price: 2405,
+      reason: 'trail',
+      targetId: '7',
+      side: 'buy',
+      comment: '',
+      action: '',
+    };
     const intents: Intent[] = [
       { ...base, id: 'a', rule: 'breakeven' },
       { ...base, id: 'b' },
@@ -167,11 +230,34 @@ describe("a position's intents of one rule, kind or status", () => {
 describe('intent counts of a window', () => {
   it('by status, rule and action, of one symbol or all, as decoding the window and counting would', () => {
     const s = openSqliteStore(fresh(), { now: NOW });
-    const base: Intent = { id: '', positionId: '7#1', symbol: 'XAUUSDc', kind: 'move_stop', rule: 'trail', episode: 1, newSl: 2400, oldSl: null, volume: 0, time: NOW, price: 2405, reason: 'trail', targetId: '7', side: 'buy', comment: '', action: '' };
+    const base: Intent = {
+      id: '',
+      positionId: '7#1',
+      symbol: 'XAUUSDc',
+      kind: 'move_stop',
+      rule: 'trail',
+      episode: 1,
+      newSl: 2400,
+      oldSl: null,
+      volume: 0,
+      time: NOW,
+      price: 2405,
+      reason: 'trail',
+      targetId: '7',
+      side: 'buy',
+      comment: '',
+      action: '',
+    };
     const rules: Intent['rule'][] = ['trail', 'breakeven', 'dtms', 'partial'];
     for (let i = 0; i < 200; i++) {
       const rule = rules[i % 4]!;
-      const intent: Intent = { ...base, id: `i${i}`, rule, symbol: i % 3 === 0 ? 'EURUSD' : 'XAUUSDc', action: rule === 'dtms' ? (['tighten_stop', 'partial_close'] as const)[i % 2]! : '' };
+      const intent: Intent = {
+        ...base,
+        id: `i${i}`,
+        rule,
+        symbol: i % 3 === 0 ? 'EURUSD' : 'XAUUSDc',
+        action: rule === 'dtms' ? (['tighten_stop', 'partial_close'] as const)[i % 2]! : '',
+      };
       s.recordIntent(intent, NOW + i * 60_000);
       if (i % 5 === 0) s.markIntent(intent.id, 'rejected', '10016', 'invalid stops', NOW + i * 60_000 + 1);
       else if (i % 5 !== 4) s.markIntent(intent.id, 'applied', null, '', NOW + i * 60_000 + 1);
@@ -212,13 +298,22 @@ describe('schema 7: decisions by rule', () => {
     const s = openSqliteStore(file, { now: NOW, migrations: MIGRATIONS.slice(0, 7) });
     expect(s.meta().schemaVersion).toBe(7);
     expect(s.recentDecisions(300)).toEqual(before);
-    expect(s.decisionPage({ rule: 'dtms' }, { limit: 1000 }).map((d) => d.rule)).toEqual(before.filter((r) => r.rule === 'dtms').map(() => 'dtms'));
+    expect(s.decisionPage({ rule: 'dtms' }, { limit: 1000 }).map((d) => d.rule)).toEqual(
+      before.filter((r) => r.rule === 'dtms').map(() => 'dtms'),
+    );
     s.close();
     const db = new Database(file, { readonly: true });
-    const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
-    expect(plan("SELECT seq FROM decisions WHERE rule = 'dtms' AND seq > 0 AND seq < 1000 ORDER BY seq DESC LIMIT 10")).toMatch(/USING (COVERING )?INDEX decisions_by_rule \(rule=\? AND seq>\? AND seq<\?\)/);
-    expect(plan("SELECT seq FROM decisions WHERE position_id = '1#1' AND seq > 0 AND seq < 1000 ORDER BY seq DESC LIMIT 10")).toMatch(/USING (COVERING )?INDEX decisions_by_position \(position_id=\? AND seq>\? AND seq<\?\)/);
-    expect(plan('SELECT status, count(*) FROM intents WHERE recorded_at >= 5 GROUP BY 1')).toMatch(/USING INDEX intents_by_time \(recorded_at>\?\)/);
+    const plan = (sql: string) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+    expect(
+      plan("SELECT seq FROM decisions WHERE rule = 'dtms' AND seq > 0 AND seq < 1000 ORDER BY seq DESC LIMIT 10"),
+    ).toMatch(/USING (COVERING )?INDEX decisions_by_rule \(rule=\? AND seq>\? AND seq<\?\)/);
+    expect(
+      plan("SELECT seq FROM decisions WHERE position_id = '1#1' AND seq > 0 AND seq < 1000 ORDER BY seq DESC LIMIT 10"),
+    ).toMatch(/USING (COVERING )?INDEX decisions_by_position \(position_id=\? AND seq>\? AND seq<\?\)/);
+    expect(plan('SELECT status, count(*) FROM intents WHERE recorded_at >= 5 GROUP BY 1')).toMatch(
+      /USING INDEX intents_by_time \(recorded_at>\?\)/,
+    );
     db.close();
   });
 });

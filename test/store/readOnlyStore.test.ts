@@ -2,7 +2,17 @@
 // copy of a damaged store, and work in a directory they cannot write. A store that cannot be written
 // is refused when opened for writing, naming the file and the fix, and leaves no new file behind. A
 // full disk is named as such.
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -81,7 +91,9 @@ describe('read-only uses write nothing', () => {
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toContain(`${file} is damaged (`);
-      expect(r.stderr).toContain('Nothing was written: a read-only look never saves a copy. `warden serve` on this store saves one as');
+      expect(r.stderr).toContain(
+        'Nothing was written: a read-only look never saves a copy. `warden serve` on this store saves one as',
+      );
       expect(r.stderr).toContain(`copy it yourself: ${file} as ${file}.saved (cp -p)`);
       expect(listing(dir)).toEqual(before);
     }
@@ -116,7 +128,9 @@ describe('read-only uses write nothing', () => {
       const check = openSqliteStore(file, { now: NOW, readonly: true });
       check.close();
       expect(readdirSync(join(file, '..')).sort()).toEqual(['warden.db', 'warden.db-shm', 'warden.db-wal']);
-      expect((writer.prepare("SELECT value FROM meta WHERE key = 'late'").get() as { value: string }).value).toBe('in the wal');
+      expect((writer.prepare("SELECT value FROM meta WHERE key = 'late'").get() as { value: string }).value).toBe(
+        'in the wal',
+      );
     } finally {
       writer.close();
     }
@@ -138,27 +152,32 @@ describe('read-only uses write nothing', () => {
     }
   });
 
-  it.skipIf(asRoot)(`a -wal without its -shm in a directory it cannot write: says what to do, and not to remove the -wal${NEEDS_USER}`, async () => {
-    const file = storeWithRows();
-    const copy = join(root, `t${++n}`);
-    mkdirSync(copy);
-    const writer = new Database(file);
-    writer.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('late', 'in the wal');
-    // A copy taken while the writer has commits in its -wal, without the -shm.
-    copyFileSync(file, join(copy, 'warden.db'));
-    copyFileSync(`${file}-wal`, join(copy, 'warden.db-wal'));
-    writer.close();
-    chmodSync(copy, 0o555);
-    try {
-      const h = await wardenCli('health', '--store', join(copy, 'warden.db'));
-      expect(h.code).toBe(2);
-      expect(h.stderr).toContain(`-wal holds commits not yet in the file, and reading it needs a ${join(copy, 'warden.db')}-shm beside it, which cannot be created in ${copy} (mode 0555)`);
-      expect(h.stderr).toContain('do not remove the -wal');
-      expect(readdirSync(copy).sort()).toEqual(['warden.db', 'warden.db-wal']);
-    } finally {
-      chmodSync(copy, 0o755);
-    }
-  });
+  it.skipIf(asRoot)(
+    `a -wal without its -shm in a directory it cannot write: says what to do, and not to remove the -wal${NEEDS_USER}`,
+    async () => {
+      const file = storeWithRows();
+      const copy = join(root, `t${++n}`);
+      mkdirSync(copy);
+      const writer = new Database(file);
+      writer.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('late', 'in the wal');
+      // A copy taken while the writer has commits in its -wal, without the -shm.
+      copyFileSync(file, join(copy, 'warden.db'));
+      copyFileSync(`${file}-wal`, join(copy, 'warden.db-wal'));
+      writer.close();
+      chmodSync(copy, 0o555);
+      try {
+        const h = await wardenCli('health', '--store', join(copy, 'warden.db'));
+        expect(h.code).toBe(2);
+        expect(h.stderr).toContain(
+          `-wal holds commits not yet in the file, and reading it needs a ${join(copy, 'warden.db')}-shm beside it, which cannot be created in ${copy} (mode 0555)`,
+        );
+        expect(h.stderr).toContain('do not remove the -wal');
+        expect(readdirSync(copy).sort()).toEqual(['warden.db', 'warden.db-wal']);
+      } finally {
+        chmodSync(copy, 0o755);
+      }
+    },
+  );
 });
 
 describe('a store that cannot be written is refused when opened for writing, leaving nothing behind', () => {
@@ -168,48 +187,68 @@ describe('a store that cannot be written is refused when opened for writing, lea
     const before = listing(join(file, '..'));
     const e = storeError(() => openSqliteStore(file, { now: NOW }));
     expect(e.code).toBe('io');
-    expect(e.message).toBe(`${file}: cannot open the store for writing: the file cannot be written (mode 0444); make it writable (chmod u+w ${file}); nothing was changed`);
+    expect(e.message).toBe(
+      `${file}: cannot open the store for writing: the file cannot be written (mode 0444); make it writable (chmod u+w ${file}); nothing was changed`,
+    );
     expect(listing(join(file, '..'))).toEqual(before);
     chmodSync(file, 0o644);
     openSqliteStore(file, { now: NOW }).close();
   });
 
-  it.skipIf(asRoot)(`a read-only directory: the directory named, for an existing store and a new one${NEEDS_USER}`, () => {
-    const file = storeWithRows();
-    const dir = join(file, '..');
-    chmodSync(dir, 0o555);
-    try {
-      const e = storeError(() => openSqliteStore(file, { now: NOW }));
-      expect(e.message).toContain(`${file}: cannot open the store for writing: its directory ${dir} cannot be written (mode 0555)`);
-      expect(e.message).toContain(`chmod u+w ${dir}`);
-      const other = join(dir, 'new.db');
-      expect(storeError(() => openSqliteStore(other, { now: NOW })).message).toContain(`${other}: cannot create the store: its directory ${dir} cannot be written`);
-      expect(readdirSync(dir)).toEqual(['warden.db']);
-    } finally {
-      chmodSync(dir, 0o755);
-    }
-  });
+  it.skipIf(asRoot)(
+    `a read-only directory: the directory named, for an existing store and a new one${NEEDS_USER}`,
+    () => {
+      const file = storeWithRows();
+      const dir = join(file, '..');
+      chmodSync(dir, 0o555);
+      try {
+        const e = storeError(() => openSqliteStore(file, { now: NOW }));
+        expect(e.message).toContain(
+          `${file}: cannot open the store for writing: its directory ${dir} cannot be written (mode 0555)`,
+        );
+        expect(e.message).toContain(`chmod u+w ${dir}`);
+        const other = join(dir, 'new.db');
+        expect(storeError(() => openSqliteStore(other, { now: NOW })).message).toContain(
+          `${other}: cannot create the store: its directory ${dir} cannot be written`,
+        );
+        expect(readdirSync(dir)).toEqual(['warden.db']);
+      } finally {
+        chmodSync(dir, 0o755);
+      }
+    },
+  );
 
-  it.skipIf(asRoot)(`a stray -shm or -wal that cannot be written: named, with what to check and what not to remove${NEEDS_USER}`, () => {
-    const file = storeWithRows();
-    writeFileSync(`${file}-shm`, '');
-    chmodSync(`${file}-shm`, 0o444);
-    const shm = storeError(() => openSqliteStore(file, { now: NOW }));
-    expect(shm.message).toContain(`${file}-shm beside it cannot be written (mode 0444); check its mode and owner (chmod u+w ${file}-shm); it holds no data`);
-    rmSync(`${file}-shm`);
-    writeFileSync(`${file}-wal`, '');
-    chmodSync(`${file}-wal`, 0o444);
-    const wal = storeError(() => openSqliteStore(file, { now: NOW }));
-    expect(wal.message).toContain(`${file}-wal beside it cannot be written (mode 0444); check its mode and owner (chmod u+w ${file}-wal); do not remove it: it holds the store's last transactions`);
-    expect(readdirSync(join(file, '..')).sort()).toEqual(['warden.db', 'warden.db-wal']);
-  });
+  it.skipIf(asRoot)(
+    `a stray -shm or -wal that cannot be written: named, with what to check and what not to remove${NEEDS_USER}`,
+    () => {
+      const file = storeWithRows();
+      writeFileSync(`${file}-shm`, '');
+      chmodSync(`${file}-shm`, 0o444);
+      const shm = storeError(() => openSqliteStore(file, { now: NOW }));
+      expect(shm.message).toContain(
+        `${file}-shm beside it cannot be written (mode 0444); check its mode and owner (chmod u+w ${file}-shm); it holds no data`,
+      );
+      rmSync(`${file}-shm`);
+      writeFileSync(`${file}-wal`, '');
+      chmodSync(`${file}-wal`, 0o444);
+      const wal = storeError(() => openSqliteStore(file, { now: NOW }));
+      expect(wal.message).toContain(
+        `${file}-wal beside it cannot be written (mode 0444); check its mode and owner (chmod u+w ${file}-wal); do not remove it: it holds the store's last transactions`,
+      );
+      expect(readdirSync(join(file, '..')).sort()).toEqual(['warden.db', 'warden.db-wal']);
+    },
+  );
 });
 
 describe('a full disk is named', () => {
   it("SQLite's SQLITE_FULL and the file system's ENOSPC read as the disk is full; other failures as they are", () => {
-    expect(describeStoreFailure(new Database.SqliteError('database or disk is full', 'SQLITE_FULL'))).toBe('the disk is full: database or disk is full');
-    const enospc = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: 'ENOSPC' });
+    expect(describeStoreFailure(new Database.SqliteError('database or disk is full', 'SQLITE_FULL'))).toBe(
+      'the disk is full: database or disk is full',
+    );
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     expect(describeStoreFailure(enospc)).toBe('the disk is full: ENOSPC: no space left on device, write');
-    expect(describeStoreFailure(new Database.SqliteError('database is locked', 'SQLITE_BUSY'))).toBe('database is locked');
+    expect(describeStoreFailure(new Database.SqliteError('database is locked', 'SQLITE_BUSY'))).toBe(
+      'database is locked',
+    );
   });
 });

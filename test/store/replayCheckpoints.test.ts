@@ -19,7 +19,14 @@ const fresh = () => join(root, `s${++n}.db`);
 const NOW = Date.UTC(2025, 2, 14, 9, 30);
 
 function plan(id: string) {
-  const p = parseLegacyRule(id, { ticket: id, symbol: 'XAUUSDc', entry_price: 2400, direction: 'buy', initial_sl: 2390, initial_tp: 2420 });
+  const p = parseLegacyRule(id, {
+    ticket: id,
+    symbol: 'XAUUSDc',
+    entry_price: 2400,
+    direction: 'buy',
+    initial_sl: 2390,
+    initial_tp: 2420,
+  });
   if (!p.ok) throw new Error(p.reason);
   return planFromLegacy(p.rule, instrumentFromConfig(defaultConfig(), 'XAUUSDc'), 0.3, NOW);
 }
@@ -31,12 +38,21 @@ describe('SqliteStore: replay checkpoints', () => {
     expect(s.meta().schemaVersion).toBe(MIGRATIONS.length);
     expect(s.replayCheckpoint('k1')).toBeNull();
     s.saveReplayCheckpoint('k1', { next: 500, lines: 120, bytes: 40_000, checkpointJson: '{"next":500}' }, NOW);
-    s.transaction(() => s.saveReplayCheckpoint('k1', { next: 1000, lines: 260, bytes: 91_234, checkpointJson: '{"next":1000}' }, NOW + 5));
+    s.transaction(() =>
+      s.saveReplayCheckpoint('k1', { next: 1000, lines: 260, bytes: 91_234, checkpointJson: '{"next":1000}' }, NOW + 5),
+    );
     s.saveReplayCheckpoint('k2', { next: 0, lines: 0, bytes: 0, checkpointJson: '{}' }, NOW + 6);
     s.close();
 
     const r = openSqliteStore(file, { now: NOW });
-    expect(r.replayCheckpoint('k1')).toEqual({ runKey: 'k1', next: 1000, lines: 260, bytes: 91_234, savedAt: NOW + 5, checkpointJson: '{"next":1000}' });
+    expect(r.replayCheckpoint('k1')).toEqual({
+      runKey: 'k1',
+      next: 1000,
+      lines: 260,
+      bytes: 91_234,
+      savedAt: NOW + 5,
+      checkpointJson: '{"next":1000}',
+    });
     expect(r.replayCheckpoint('k2')?.next).toBe(0);
     expect(r.deleteReplayCheckpoint('k1')).toBe(true);
     expect(r.deleteReplayCheckpoint('k1')).toBe(false);
@@ -48,8 +64,12 @@ describe('SqliteStore: replay checkpoints', () => {
   it('refuses a negative or fractional position, and reports a damaged row', () => {
     const file = fresh();
     const s = openSqliteStore(file, { now: NOW });
-    expect(() => s.saveReplayCheckpoint('k', { next: -1, lines: 0, bytes: 0, checkpointJson: '{}' }, NOW)).toThrow(StoreError);
-    expect(() => s.saveReplayCheckpoint('k', { next: 1, lines: 0.5, bytes: 0, checkpointJson: '{}' }, NOW)).toThrow(/lines must be a non-negative integer/);
+    expect(() => s.saveReplayCheckpoint('k', { next: -1, lines: 0, bytes: 0, checkpointJson: '{}' }, NOW)).toThrow(
+      StoreError,
+    );
+    expect(() => s.saveReplayCheckpoint('k', { next: 1, lines: 0.5, bytes: 0, checkpointJson: '{}' }, NOW)).toThrow(
+      /lines must be a non-negative integer/,
+    );
     s.close();
     const db = new Database(file);
     db.prepare("INSERT INTO replay_checkpoints VALUES ('bad', 1, 2, 'x', 0, '{}')").run();
@@ -61,9 +81,39 @@ describe('SqliteStore: replay checkpoints', () => {
 
   it('parts: saved with their checkpoint, replaced by list and start, the others kept, deleted with it', () => {
     const s = openSqliteStore(fresh(), { now: NOW });
-    s.saveReplayCheckpoint('k', { next: 10, lines: 1, bytes: 9, checkpointJson: '{"a":1}', parts: [{ list: 'trades', start: 0, itemsJson: '[1,2]' }, { list: 'deals', start: 0, itemsJson: '["d0"]' }] }, NOW);
-    s.saveReplayCheckpoint('other', { next: 5, lines: 0, bytes: 0, checkpointJson: '{}', parts: [{ list: 'trades', start: 0, itemsJson: '[7]' }] }, NOW);
-    s.saveReplayCheckpoint('k', { next: 20, lines: 2, bytes: 19, checkpointJson: '{"a":2}', parts: [{ list: 'trades', start: 2, itemsJson: '[3]' }, { list: 'deals', start: 0, itemsJson: '["d0 changed"]' }] }, NOW + 1);
+    s.saveReplayCheckpoint(
+      'k',
+      {
+        next: 10,
+        lines: 1,
+        bytes: 9,
+        checkpointJson: '{"a":1}',
+        parts: [
+          { list: 'trades', start: 0, itemsJson: '[1,2]' },
+          { list: 'deals', start: 0, itemsJson: '["d0"]' },
+        ],
+      },
+      NOW,
+    );
+    s.saveReplayCheckpoint(
+      'other',
+      { next: 5, lines: 0, bytes: 0, checkpointJson: '{}', parts: [{ list: 'trades', start: 0, itemsJson: '[7]' }] },
+      NOW,
+    );
+    s.saveReplayCheckpoint(
+      'k',
+      {
+        next: 20,
+        lines: 2,
+        bytes: 19,
+        checkpointJson: '{"a":2}',
+        parts: [
+          { list: 'trades', start: 2, itemsJson: '[3]' },
+          { list: 'deals', start: 0, itemsJson: '["d0 changed"]' },
+        ],
+      },
+      NOW + 1,
+    );
     expect(s.replayCheckpointParts('k')).toEqual([
       { list: 'deals', start: 0, itemsJson: '["d0 changed"]' },
       { list: 'trades', start: 0, itemsJson: '[1,2]' },
@@ -77,16 +127,43 @@ describe('SqliteStore: replay checkpoints', () => {
 
   it('one transaction: a part that fails to save leaves the previous checkpoint and its parts whole', () => {
     const s = openSqliteStore(fresh(), { now: NOW });
-    s.saveReplayCheckpoint('k', { next: 10, lines: 1, bytes: 9, checkpointJson: '{"a":1}', parts: [{ list: 'trades', start: 0, itemsJson: '[1]' }] }, NOW);
+    s.saveReplayCheckpoint(
+      'k',
+      {
+        next: 10,
+        lines: 1,
+        bytes: 9,
+        checkpointJson: '{"a":1}',
+        parts: [{ list: 'trades', start: 0, itemsJson: '[1]' }],
+      },
+      NOW,
+    );
     // items NULL breaks the table's NOT NULL after the row and the first part are written.
     const broken = { list: 'deals', start: 0, itemsJson: null } as unknown as ReplayCheckpointPart;
-    expect(() => s.saveReplayCheckpoint('k', { next: 20, lines: 2, bytes: 19, checkpointJson: '{"a":2}', parts: [{ list: 'trades', start: 1, itemsJson: '[2]' }, broken] }, NOW + 1)).toThrow(/NOT NULL/);
+    expect(() =>
+      s.saveReplayCheckpoint(
+        'k',
+        {
+          next: 20,
+          lines: 2,
+          bytes: 19,
+          checkpointJson: '{"a":2}',
+          parts: [{ list: 'trades', start: 1, itemsJson: '[2]' }, broken],
+        },
+        NOW + 1,
+      ),
+    ).toThrow(/NOT NULL/);
     expect(s.replayCheckpoint('k')?.next).toBe(10);
     expect(s.replayCheckpointParts('k')).toEqual([{ list: 'trades', start: 0, itemsJson: '[1]' }]);
     // Refused before writing: a list it does not know, a start that is not an index.
-    const bad = (part: ReplayCheckpointPart) => () => s.saveReplayCheckpoint('k', { next: 30, lines: 3, bytes: 29, checkpointJson: '{}', parts: [part] }, NOW + 2);
-    expect(bad({ list: 'orders' as ReplayCheckpointPart['list'], start: 0, itemsJson: '[]' })).toThrow(/replay checkpoint k: no list orders/);
-    expect(bad({ list: 'deals', start: -1, itemsJson: '[]' })).toThrow(/part deals start must be a non-negative integer \(got -1\)/);
+    const bad = (part: ReplayCheckpointPart) => () =>
+      s.saveReplayCheckpoint('k', { next: 30, lines: 3, bytes: 29, checkpointJson: '{}', parts: [part] }, NOW + 2);
+    expect(bad({ list: 'orders' as ReplayCheckpointPart['list'], start: 0, itemsJson: '[]' })).toThrow(
+      /replay checkpoint k: no list orders/,
+    );
+    expect(bad({ list: 'deals', start: -1, itemsJson: '[]' })).toThrow(
+      /part deals start must be a non-negative integer \(got -1\)/,
+    );
     expect(s.replayCheckpoint('k')?.next).toBe(10);
     s.close();
   });
@@ -98,7 +175,11 @@ describe('SqliteStore: replay checkpoints', () => {
     db.prepare("INSERT INTO replay_checkpoint_parts VALUES ('k', 'trades', 0, '[1]'), ('k', 'trades', 1, '[2]')").run();
     db.close();
     const s = openSqliteStore(file, { now: NOW });
-    s.saveReplayCheckpoint('k', { next: 1, lines: 0, bytes: 0, checkpointJson: '{}', parts: [{ list: 'deals', start: 0, itemsJson: '[]' }] }, NOW);
+    s.saveReplayCheckpoint(
+      'k',
+      { next: 1, lines: 0, bytes: 0, checkpointJson: '{}', parts: [{ list: 'deals', start: 0, itemsJson: '[]' }] },
+      NOW,
+    );
     expect(s.replayCheckpointParts('k')).toEqual([{ list: 'deals', start: 0, itemsJson: '[]' }]);
     s.close();
   });
@@ -107,7 +188,10 @@ describe('SqliteStore: replay checkpoints', () => {
     for (const [values, message] of [
       ["'k', 'orders', 0, '[]'", /replay_checkpoint_parts row k orders@0 is not valid: list orders/],
       ["'k', 'deals', 1.5, '[]'", /replay_checkpoint_parts row k deals@1.5 is not valid: start 1.5/],
-      ["'k', 'deals', 0, X'5b5d'", /replay_checkpoint_parts row k deals@0 is not valid: items is object, not JSON text/],
+      [
+        "'k', 'deals', 0, X'5b5d'",
+        /replay_checkpoint_parts row k deals@0 is not valid: items is object, not JSON text/,
+      ],
     ] as const) {
       const file = fresh();
       openSqliteStore(file, { now: NOW }).close();
@@ -153,7 +237,9 @@ describe('SqliteStore: replay checkpoints', () => {
     v1.savePlan(plan('7'));
     v1.close();
     const raw = new Database(file, { readonly: true });
-    expect(raw.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'replay_checkpoints'").get()).toEqual({ n: 0 });
+    expect(raw.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'replay_checkpoints'").get()).toEqual({
+      n: 0,
+    });
     raw.close();
 
     const v2 = openSqliteStore(file, { now: NOW });

@@ -18,7 +18,17 @@ import type { StoredSessionState } from '../../src/store/store.ts';
 const root = mkdtempSync(join(tmpdir(), 'warden-session-state-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const pos = (id: string, sl: number | null): Position => ({ id, symbol: 'XAUUSDc', side: 'buy', volume: 0.3, entryPrice: 2400, sl, tp: null, openTime: 1_000, comment: 'scalp' });
+const pos = (id: string, sl: number | null): Position => ({
+  id,
+  symbol: 'XAUUSDc',
+  side: 'buy',
+  volume: 0.3,
+  entryPrice: 2400,
+  sl,
+  tp: null,
+  openTime: 1_000,
+  comment: 'scalp',
+});
 
 describe('SqliteStore: live session state (schema 3)', () => {
   it('keeps positions in evaluation order, the session state and the health report across a reopen', () => {
@@ -38,11 +48,30 @@ describe('SqliteStore: live session state (schema 3)', () => {
     const state: StoredSessionState = {
       time: 1_700_000_000_000,
       hedges: [['501', '200']],
-      orphans: [{ hedgeId: '502', parentId: '150', symbol: 'XAUUSDc', side: 'sell', volume: 0.15, pending: '150:dtms:orphan_hedge:502', attempts: 1 }],
+      orphans: [
+        {
+          hedgeId: '502',
+          parentId: '150',
+          symbol: 'XAUUSDc',
+          side: 'sell',
+          volume: 0.15,
+          pending: '150:dtms:orphan_hedge:502',
+          attempts: 1,
+        },
+      ],
       deepChecks: 42,
     };
     s.saveSessionState(state);
-    const report = assessHealth({ now: 5, positions: 2, hedges: 1, breakers: [{ symbol: 'XAUUSDc', failures: 5, openedAt: 1, reopensAt: 300_001, lastError: 'bad bar' }], feeds: [{ symbol: 'XAUUSDc', lastBarAt: Number.NaN, crypto: false }], staleAfterMs: 300_000, unresolvedIntents: [], recentRejections: [] });
+    const report = assessHealth({
+      now: 5,
+      positions: 2,
+      hedges: 1,
+      breakers: [{ symbol: 'XAUUSDc', failures: 5, openedAt: 1, reopensAt: 300_001, lastError: 'bad bar' }],
+      feeds: [{ symbol: 'XAUUSDc', lastBarAt: Number.NaN, crypto: false }],
+      staleAfterMs: 300_000,
+      unresolvedIntents: [],
+      recentRejections: [],
+    });
     s.saveHealth(report);
     s.close();
 
@@ -69,7 +98,9 @@ describe('SqliteStore: live session state (schema 3)', () => {
     db.prepare("UPDATE session_state SET value = '{\"time\":1}' WHERE key = 'engine'").run();
     db.close();
     const r = openSqliteStore(file, { now: 0 });
-    expect(() => r.positions()).toThrow(`${file}: positions row 100 is not valid: side: Invalid option: expected one of "buy"|"sell"`);
+    expect(() => r.positions()).toThrow(
+      `${file}: positions row 100 is not valid: side: Invalid option: expected one of "buy"|"sell"`,
+    );
     expect(() => r.sessionState()).toThrow(new RegExp(`${file}: session_state row engine is not valid: hedges: `));
     r.close();
   });
@@ -77,13 +108,24 @@ describe('SqliteStore: live session state (schema 3)', () => {
   it('migration 5 gives every stored plan trailNow: false', () => {
     const file = join(root, 'c.db');
     const old = openSqliteStore(file, { now: 0, migrations: MIGRATIONS.slice(0, 4) });
-    const r = parseLegacyRule('7', { ticket: 7, symbol: 'XAUUSDc', entry_price: 2400, direction: 'buy', initial_sl: 2390, initial_tp: 2420 });
+    const r = parseLegacyRule('7', {
+      ticket: 7,
+      symbol: 'XAUUSDc',
+      entry_price: 2400,
+      direction: 'buy',
+      initial_sl: 2390,
+      initial_tp: 2420,
+    });
     if (!r.ok) throw new Error(r.reason);
     const { trailNow, ...before } = planFromLegacy(r.rule, instrumentFromConfig(defaultConfig(), 'XAUUSDc'), 0.3, 0);
     expect(trailNow).toBe(false);
     old.close();
     const db = new Database(file);
-    db.prepare('INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?)').run('7', 'XAUUSDc', encodeRecord(before));
+    db.prepare('INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?)').run(
+      '7',
+      'XAUUSDc',
+      encodeRecord(before),
+    );
     db.close();
     const s = openSqliteStore(file, { now: 0 });
     expect(s.meta().schemaVersion).toBe(MIGRATIONS.length);

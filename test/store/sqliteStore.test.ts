@@ -40,7 +40,14 @@ const NOW = Date.UTC(2025, 2, 14, 9, 30);
 const cfg = defaultConfig();
 
 function plan(id: string, over: Partial<ExitPlan> = {}): ExitPlan {
-  const p = parseLegacyRule(id, { ticket: id, symbol: 'XAUUSDc', entry_price: 2400, direction: 'buy', initial_sl: 2390, initial_tp: 2420 });
+  const p = parseLegacyRule(id, {
+    ticket: id,
+    symbol: 'XAUUSDc',
+    entry_price: 2400,
+    direction: 'buy',
+    initial_sl: 2390,
+    initial_tp: 2420,
+  });
   if (!p.ok) throw new Error(p.reason);
   return { ...planFromLegacy(p.rule, instrumentFromConfig(cfg, 'XAUUSDc'), 0.3, NOW), ...over };
 }
@@ -68,7 +75,17 @@ function intent(id: string, positionId = '1', over: Partial<Intent> = {}): Inten
 }
 
 function decision(positionId: string, time: number, over: Partial<DecisionRecord> = {}): DecisionRecord {
-  return { ...newDecisionRecord(), time, positionId, symbol: 'XAUUSDc', rule: 'trail', outcome: 'skip', reason: 'below_min_change', changed: true, ...over };
+  return {
+    ...newDecisionRecord(),
+    time,
+    positionId,
+    symbol: 'XAUUSDc',
+    rule: 'trail',
+    outcome: 'skip',
+    reason: 'below_min_change',
+    changed: true,
+    ...over,
+  };
 }
 
 /** The StoreError `fn` throws (fails the test if it throws something else or nothing). */
@@ -86,7 +103,11 @@ describe('SqliteStore: opening and meta', () => {
   it('creates a missing file: WAL, Warden application id, schema version and meta', () => {
     const file = fresh();
     const s = openSqliteStore(file, { now: NOW, createdBy: 'warden test' });
-    expect(s.meta()).toEqual({ schemaVersion: MIGRATIONS.length, createdBy: 'warden test', createdAt: '2025-03-14T09:30:00.000Z' });
+    expect(s.meta()).toEqual({
+      schemaVersion: MIGRATIONS.length,
+      createdBy: 'warden test',
+      createdAt: '2025-03-14T09:30:00.000Z',
+    });
     s.savePlan(plan('1'));
     expect(existsSync(`${file}-wal`)).toBe(true); // WAL: the commit is in the -wal until a checkpoint
     s.close();
@@ -105,9 +126,26 @@ describe('SqliteStore: opening and meta', () => {
     expect(s.meta().schemaVersion).toBe(MIGRATIONS.length);
     s.close();
     const db = new Database(file, { readonly: true });
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+    const tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
+    ).map((r) => r.name);
     db.close();
-    expect(tables).toEqual(['closed_trades', 'decisions', 'dtms_state', 'intent_fills', 'intents', 'legacy_rules', 'lifetimes', 'meta', 'plans', 'positions', 'proposals', 'replay_checkpoint_parts', 'replay_checkpoints', 'session_state']);
+    expect(tables).toEqual([
+      'closed_trades',
+      'decisions',
+      'dtms_state',
+      'intent_fills',
+      'intents',
+      'legacy_rules',
+      'lifetimes',
+      'meta',
+      'plans',
+      'positions',
+      'proposals',
+      'replay_checkpoint_parts',
+      'replay_checkpoints',
+      'session_state',
+    ]);
   });
 
   it('read-only: a missing file is not created; an existing store is read, not written, and nothing is left beside it', () => {
@@ -132,7 +170,10 @@ describe('SqliteStore: opening and meta', () => {
     v1.savePlan(plan('7'));
     v1.close();
 
-    const m2: Migration = { description: 'test: notes table', up: (db) => db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)') };
+    const m2: Migration = {
+      description: 'test: notes table',
+      up: (db) => db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)'),
+    };
     const v2 = openSqliteStore(file, { now: NOW, migrations: [...MIGRATIONS, m2] });
     expect(v2.meta().schemaVersion).toBe(MIGRATIONS.length + 1);
     expect(v2.plan('7')?.positionId).toBe('7');
@@ -178,7 +219,19 @@ describe('SqliteStore: records round trip', () => {
     const b = plan('200', {
       breakevenState: 1,
       breakevenReason: 'confirmed',
-      pending: { id: '200:trail:1', kind: 'move_stop', rule: 'trail', oldSl: null, newSl: 2410, volume: 0, volumeBefore: 0.3, time: NOW, targetId: '200', comment: '', action: '' },
+      pending: {
+        id: '200:trail:1',
+        kind: 'move_stop',
+        rule: 'trail',
+        oldSl: null,
+        newSl: 2410,
+        volume: 0,
+        volumeBefore: 0.3,
+        time: NOW,
+        targetId: '200',
+        comment: '',
+        action: '',
+      },
     });
     s.savePlan(a);
     s.savePlan(b);
@@ -201,7 +254,14 @@ describe('SqliteStore: records round trip', () => {
     const s = openSqliteStore(fresh(), { now: NOW });
     const d: StoredDefence = {
       tracked: {
-        state: { ...newDefensiveState('5', NOW), state: 'HEDGED', episode: 1, actionsThisEpisode: 10, flatTimerStart: NOW, ownsStop: true },
+        state: {
+          ...newDefensiveState('5', NOW),
+          state: 'HEDGED',
+          episode: 1,
+          actionsThisEpisode: 10,
+          flatTimerStart: NOW,
+          ownsStop: true,
+        },
         initialRisk: 10,
         vwapCrosses: 2,
         lastFast: NOW,
@@ -223,7 +283,12 @@ describe('SqliteStore: records round trip', () => {
     s.saveDefence('5', d);
     expect(s.defence('5')).toEqual(d);
     expect(s.defence('5')!.tracked.state.recoveryTimerStart).toBeNaN();
-    const healthy: StoredDefence = { ...d, tracked: { ...d.tracked, state: newDefensiveState('9', NOW), hedgeId: null, regime: null }, queue: [], disabled: null };
+    const healthy: StoredDefence = {
+      ...d,
+      tracked: { ...d.tracked, state: newDefensiveState('9', NOW), hedgeId: null, regime: null },
+      queue: [],
+      disabled: null,
+    };
     s.saveDefence('9', healthy);
     expect([...s.defences().keys()]).toEqual(['5', '9']);
     expect(s.defence('9')).toEqual(healthy);
@@ -255,7 +320,20 @@ describe('SqliteStore: records round trip', () => {
         const s = side === 'buy' ? 1 : -1;
         const entry = bar.close;
         const dist = Math.max(engine.features('XAUUSDc').atr, 0.5) * 1.5;
-        book.open({ id: `p${++n}`, symbol: 'XAUUSDc', side, volume: 0.2, entryPrice: entry, sl: entry - s * dist, tp: entry + s * 2 * dist, openTime: bar.time + 60_000, comment: '' }, bar.time + 60_000);
+        book.open(
+          {
+            id: `p${++n}`,
+            symbol: 'XAUUSDc',
+            side,
+            volume: 0.2,
+            entryPrice: entry,
+            sl: entry - s * dist,
+            tp: entry + s * 2 * dist,
+            openTime: bar.time + 60_000,
+            comment: '',
+          },
+          bar.time + 60_000,
+        );
       }
       const now = engine.snapshot();
       if (now.positions.some((p) => p.defence !== null && p.defence.tracked.state.state !== 'HEALTHY')) snap = now;
@@ -289,7 +367,8 @@ describe('SqliteStore: records round trip', () => {
   it('decision journal: per position and latest N, oldest first, NaN kept', () => {
     const s = openSqliteStore(fresh(), { now: NOW });
     s.transaction(() => {
-      for (let i = 0; i < 10; i++) s.appendDecision(decision(i % 2 === 0 ? 'A' : 'B', NOW + i * 60_000, { newSl: 2400 + i }));
+      for (let i = 0; i < 10; i++)
+        s.appendDecision(decision(i % 2 === 0 ? 'A' : 'B', NOW + i * 60_000, { newSl: 2400 + i }));
     });
     expect(s.decisionCount()).toBe(10);
     expect(s.decisionsFor('A').map((r) => r.newSl)).toEqual([2400, 2402, 2404, 2406, 2408]);
@@ -304,10 +383,24 @@ describe('SqliteStore: records round trip', () => {
 
   it('legacy rules: save, load, list, delete', () => {
     const s = openSqliteStore(fresh(), { now: NOW });
-    const p = parseLegacyRule('42', { ticket: 42, symbol: 'BTCUSDc', entry_price: 60000, direction: 'SELL', initial_sl: 61000, initial_tp: 0, breakeven_profit_pct: 0.3 });
+    const p = parseLegacyRule('42', {
+      ticket: 42,
+      symbol: 'BTCUSDc',
+      entry_price: 60000,
+      direction: 'SELL',
+      initial_sl: 61000,
+      initial_tp: 0,
+      breakeven_profit_pct: 0.3,
+    });
     if (!p.ok) throw new Error(p.reason);
     s.saveLegacyRule({ positionId: '42', rule: p.rule, notes: p.notes, source: 'x.json', importedAt: NOW });
-    expect(s.legacyRule('42')).toEqual({ positionId: '42', rule: p.rule, notes: p.notes, source: 'x.json', importedAt: NOW });
+    expect(s.legacyRule('42')).toEqual({
+      positionId: '42',
+      rule: p.rule,
+      notes: p.notes,
+      source: 'x.json',
+      importedAt: NOW,
+    });
     expect(s.legacyRule('42')!.rule.breakeven_profit_pct).toBe(30);
     expect(s.legacyRules()).toHaveLength(1);
     expect(s.deleteLegacyRule('42')).toBe(true);
@@ -317,7 +410,15 @@ describe('SqliteStore: records round trip', () => {
 
   it('lifetimes: by key, by ticket in order, the open ones; decisions of several lifetimes of a ticket', () => {
     const s = openSqliteStore(fresh(), { now: NOW });
-    const base = { ticket: '9', symbol: 'XAUUSDc', side: 'buy' as const, openTime: NOW, entryPrice: 2400, startedAt: NOW, endReason: '' };
+    const base = {
+      ticket: '9',
+      symbol: 'XAUUSDc',
+      side: 'buy' as const,
+      openTime: NOW,
+      entryPrice: 2400,
+      startedAt: NOW,
+      endReason: '',
+    };
     s.saveLifetime({ ...base, key: '9#1', n: 1, endedAt: null });
     s.saveLifetime({ ...base, key: '9#1', n: 1, endedAt: NOW + 5, endReason: 'gone from the venue (closed)' });
     s.saveLifetime({ ...base, key: '9#2', n: 2, endedAt: null, openTime: NOW + 9 });
@@ -329,7 +430,11 @@ describe('SqliteStore: records round trip', () => {
     s.appendDecision(decision('8#1', NOW + 1));
     s.appendDecision(decision('9#2', NOW + 2));
     s.appendDecision(decision('9#2', NOW + 3));
-    expect(s.decisionsOf(['9#1', '9#2']).map((r) => [r.positionId, r.time - NOW])).toEqual([['9#1', 0], ['9#2', 2], ['9#2', 3]]);
+    expect(s.decisionsOf(['9#1', '9#2']).map((r) => [r.positionId, r.time - NOW])).toEqual([
+      ['9#1', 0],
+      ['9#2', 2],
+      ['9#2', 3],
+    ]);
     expect(s.decisionsOf(['9#1', '9#2'], 2).map((r) => r.time - NOW)).toEqual([2, 3]);
     s.close();
   });
@@ -340,20 +445,75 @@ describe('SqliteStore: records round trip', () => {
     // Rows as a schema-5 build wrote them: plans without ticket or closedVolume.
     const db = new Database(file);
     const old = (id: string, partialState: number) => {
-      const { ticket: _t, closedVolume: _c, restoreSl: _r, restoreEpisode: _e, breakevenR: _b, strategy: _s, strategySource: _ss, templateTrailingMultiplier: _tm, templateBufferMultiplier: _bm, trailTimeframe: _tf, ...p } = plan(id, { partialState, initialVolume: 1 });
+      const {
+        ticket: _t,
+        closedVolume: _c,
+        restoreSl: _r,
+        restoreEpisode: _e,
+        breakevenR: _b,
+        strategy: _s,
+        strategySource: _ss,
+        templateTrailingMultiplier: _tm,
+        templateBufferMultiplier: _bm,
+        trailTimeframe: _tf,
+        ...p
+      } = plan(id, { partialState, initialVolume: 1 });
       return JSON.stringify(p);
     };
     db.prepare('INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?)').run('501', 'XAUUSDc', old('501', 1));
     db.prepare('INSERT INTO plans (position_id, symbol, plan) VALUES (?, ?, ?)').run('502', 'XAUUSDc', old('502', 0));
-    const position = (id: string, volume: number) => JSON.stringify({ id, symbol: 'XAUUSDc', side: 'buy', volume, entryPrice: 2400, sl: 2390, tp: 2420, openTime: NOW - 60_000, comment: '' });
-    db.prepare('INSERT INTO positions (position_id, symbol, ord, position) VALUES (?, ?, ?, ?)').run('501', 'XAUUSDc', 0, position('501', 0.3));
-    db.prepare('INSERT INTO positions (position_id, symbol, ord, position) VALUES (?, ?, ?, ?)').run('502', 'XAUUSDc', 1, position('502', 1));
+    const position = (id: string, volume: number) =>
+      JSON.stringify({
+        id,
+        symbol: 'XAUUSDc',
+        side: 'buy',
+        volume,
+        entryPrice: 2400,
+        sl: 2390,
+        tp: 2420,
+        openTime: NOW - 60_000,
+        comment: '',
+      });
+    db.prepare('INSERT INTO positions (position_id, symbol, ord, position) VALUES (?, ?, ?, ?)').run(
+      '501',
+      'XAUUSDc',
+      0,
+      position('501', 0.3),
+    );
+    db.prepare('INSERT INTO positions (position_id, symbol, ord, position) VALUES (?, ?, ?, ?)').run(
+      '502',
+      'XAUUSDc',
+      1,
+      position('502', 1),
+    );
     db.close();
     const s = openSqliteStore(file, { now: NOW });
     expect(s.meta().schemaVersion).toBe(MIGRATIONS.length);
     expect(s.openLifetimes()).toEqual([
-      { key: '501', ticket: '501', n: 0, symbol: 'XAUUSDc', side: 'buy', openTime: NOW - 60_000, entryPrice: 2400, startedAt: NOW - 60_000, endedAt: null, endReason: '' },
-      { key: '502', ticket: '502', n: 0, symbol: 'XAUUSDc', side: 'buy', openTime: NOW - 60_000, entryPrice: 2400, startedAt: NOW - 60_000, endedAt: null, endReason: '' },
+      {
+        key: '501',
+        ticket: '501',
+        n: 0,
+        symbol: 'XAUUSDc',
+        side: 'buy',
+        openTime: NOW - 60_000,
+        entryPrice: 2400,
+        startedAt: NOW - 60_000,
+        endedAt: null,
+        endReason: '',
+      },
+      {
+        key: '502',
+        ticket: '502',
+        n: 0,
+        symbol: 'XAUUSDc',
+        side: 'buy',
+        openTime: NOW - 60_000,
+        entryPrice: 2400,
+        startedAt: NOW - 60_000,
+        endedAt: null,
+        endReason: '',
+      },
     ]);
     expect(s.plan('501')).toMatchObject({ positionId: '501', ticket: '501', closedVolume: 0.7 });
     expect(s.plan('502')).toMatchObject({ positionId: '502', ticket: '502', closedVolume: 0 });
@@ -372,10 +532,28 @@ describe('SqliteStore: records round trip', () => {
             broker: {
               nextTicket: 100004,
               quote: { time: NOW, bid: 2400, ask: 2400.3 },
-              book: [{ id: '100003', side: 'buy' as const, lots: 30, entry: 2399, sl: 2390, tp: null, openTime: NOW - 60_000, comment: 'demo' }],
+              book: [
+                {
+                  id: '100003',
+                  side: 'buy' as const,
+                  lots: 30,
+                  entry: 2399,
+                  sl: 2390,
+                  tp: null,
+                  openTime: NOW - 60_000,
+                  comment: 'demo',
+                },
+              ],
               realized: [['100003', -1.5]] as [string, number][],
               appliedIds: ['100003#1:partial:1'],
-              audit: { requests: 3, applied: 3, duplicateIds: 0, loosened: 0, overClose: 0, faults: { reject: 0, requote: 0, timeout: 0 } },
+              audit: {
+                requests: 3,
+                applied: 3,
+                duplicateIds: 0,
+                loosened: 0,
+                overClose: 0,
+                faults: { reject: 0, requote: 0, timeout: 0 },
+              },
               deals: [],
               faultState: null,
             },
@@ -396,7 +574,14 @@ describe('SqliteStore: intent journal', () => {
     const s = openSqliteStore(file, { now: NOW });
     const a = intent('1:breakeven:1');
     s.recordIntent(a);
-    expect(s.intent(a.id)).toEqual({ intent: a, status: 'pending', code: null, reason: '', recordedAt: NOW, resolvedAt: null });
+    expect(s.intent(a.id)).toEqual({
+      intent: a,
+      status: 'pending',
+      code: null,
+      reason: '',
+      recordedAt: NOW,
+      resolvedAt: null,
+    });
 
     const dup = storeError(() => s.recordIntent(a));
     expect(dup.code).toBe('duplicate_intent');
@@ -425,7 +610,16 @@ describe('SqliteStore: intent journal', () => {
     s.recordIntent(intent(ids[0]!, '1'));
     s.recordIntent(intent(ids[1]!, '2', { kind: 'close_partial', rule: 'partial', volume: 0.1, newSl: NaN }), NOW + 1);
     s.recordIntent(intent(ids[2]!, '3'));
-    s.recordIntent(intent(ids[3]!, '4', { kind: 'open', rule: 'dtms', targetId: '', side: 'sell', newSl: NaN, action: 'open_hedge' }));
+    s.recordIntent(
+      intent(ids[3]!, '4', {
+        kind: 'open',
+        rule: 'dtms',
+        targetId: '',
+        side: 'sell',
+        newSl: NaN,
+        action: 'open_hedge',
+      }),
+    );
     s.markIntent(ids[0]!, 'applied', '10009', '', NOW + 10);
     s.markIntent(ids[1]!, 'unknown', 'timeout', 'no answer in 10 s', NOW + 10);
     s.markIntent(ids[2]!, 'rejected', '10016', 'invalid stops', NOW + 10);
@@ -474,7 +668,10 @@ describe('SqliteStore: rows that fail validation are reported, not dropped', () 
     s.recordIntent(intent('i1'));
     s.close();
     const db = new Database(file);
-    db.prepare('UPDATE plans SET plan = ? WHERE position_id = ?').run(JSON.stringify({ ...plan('2'), side: 'long' }), '2');
+    db.prepare('UPDATE plans SET plan = ? WHERE position_id = ?').run(
+      JSON.stringify({ ...plan('2'), side: 'long' }),
+      '2',
+    );
     db.prepare("UPDATE intents SET intent = '{not json' WHERE id = 'i1'").run();
     db.close();
 
@@ -519,7 +716,10 @@ describe('SqliteStore: WAL durability', () => {
       });
       process.kill(process.pid, 'SIGKILL');
     `;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    });
     expect(r.signal, r.stderr).toBe('SIGKILL');
     expect(existsSync(`${file}-wal`)).toBe(true);
     const s = openSqliteStore(file, { now: NOW });
@@ -546,7 +746,11 @@ describe('SqliteStore: refusals leave the file as it was', () => {
   it('random bytes', () => {
     const file = fresh();
     writeFileSync(file, Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 7919 + 13) % 251)));
-    refused(file, 'not_sqlite', /is not a Warden store: it is not a SQLite database \(it starts with the bytes 0d .*\); refusing to open it; the file was left untouched$/);
+    refused(
+      file,
+      'not_sqlite',
+      /is not a Warden store: it is not a SQLite database \(it starts with the bytes 0d .*\); refusing to open it; the file was left untouched$/,
+    );
   });
 
   it('a JSON file (say, intelligent_exits.json given as the store)', () => {
@@ -575,7 +779,11 @@ describe('SqliteStore: refusals leave the file as it was', () => {
     const db = new Database(file);
     db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ann');");
     db.close();
-    refused(file, 'foreign', /is a SQLite database but not a Warden store \(no application id, tables: users\); refusing to open it; the file was left untouched$/);
+    refused(
+      file,
+      'foreign',
+      /is a SQLite database but not a Warden store \(no application id, tables: users\); refusing to open it; the file was left untouched$/,
+    );
 
     const other = fresh('app.db');
     const db2 = new Database(other);
@@ -610,7 +818,11 @@ describe('SqliteStore: refusals leave the file as it was', () => {
     damaged.fill(0xa5, 9 * 4096, 10 * 4096);
     writeFileSync(file, damaged);
 
-    const e = refused(file, 'corrupt', /is damaged \(.+\); refusing to open it\. A copy was saved as .+; the file was left as it is/);
+    const e = refused(
+      file,
+      'corrupt',
+      /is damaged \(.+\); refusing to open it\. A copy was saved as .+; the file was left as it is/,
+    );
     const backup = `${file}.corrupt-2025-03-14T09-30-00-000Z`;
     expect(e.backup).toBe(backup);
     expect(e.message).toContain(backup);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { capture, meanSe, pairByEntry, pairedDelta, warningForecast, whipsaw, type StudyTrade } from '../../src/study/stats.ts';
+import {
+  capture,
+  meanSe,
+  pairByEntry,
+  pairedDelta,
+  warningForecast,
+  whipsaw,
+  type StudyTrade,
+} from '../../src/study/stats.ts';
 import { affinityQueue } from '../../src/study/pool.ts';
 import type { StudyJob } from '../../src/study/studyModel.ts';
 
@@ -108,7 +116,12 @@ describe("the DTMS warning's forecast", () => {
       trade(2, { r: 2 }), // never warned
       trade(3, { warningTime: w, warningR: 0.1, r: 0 }), // twin closed before the warning
     ];
-    const bracket = [trade(0, { r: 2 }), trade(1, { r: -1 }), trade(2, { r: 2 }), trade(3, { r: -1, exitTime: w - MIN })];
+    const bracket = [
+      trade(0, { r: 2 }),
+      trade(1, { r: -1 }),
+      trade(2, { r: 2 }),
+      trade(3, { r: -1, exitTime: w - MIN }),
+    ];
     const f = warningForecast(managed, bracket);
     // Twin remaining: 2 - 0.5 = 1.5 and -1 - (-0.2) = -0.8; managed remaining: -0.1 and -0.1.
     expect(f.horizon.n).toBe(2);
@@ -130,7 +143,9 @@ describe('capture', () => {
 
 describe('the worker queue', () => {
   it('hands every job out once, keeping each worker on one set while it has jobs', () => {
-    const jobs = [0, 1, 2].flatMap((s) => [0, 1, 2, 3].map((v) => ({ setIndex: s, variantIndex: v, configIndex: 0 }) as StudyJob));
+    const jobs = [0, 1, 2].flatMap((s) =>
+      [0, 1, 2, 3].map((v) => ({ setIndex: s, variantIndex: v, configIndex: 0 }) as StudyJob),
+    );
     const next = affinityQueue(jobs, 2);
     const got: [number, StudyJob][] = [];
     for (let i = 0; got.length < jobs.length && i < 100; i++) {
@@ -141,6 +156,14 @@ describe('the worker queue', () => {
     expect(next(0)).toBeUndefined();
     expect(new Set(got.map(([, j]) => j)).size).toBe(jobs.length);
     // The first four jobs of each worker come from one set.
-    for (const w of [0, 1]) expect(new Set(got.filter(([k]) => k === w).slice(0, 4).map(([, j]) => j.setIndex)).size).toBe(1);
+    for (const w of [0, 1])
+      expect(
+        new Set(
+          got
+            .filter(([k]) => k === w)
+            .slice(0, 4)
+            .map(([, j]) => j.setIndex),
+        ).size,
+      ).toBe(1);
   });
 });

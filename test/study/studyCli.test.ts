@@ -11,10 +11,23 @@ const dir = mkdtempSync(path.join(tmpdir(), 'warden-study-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // 4,000 M1 bars, an entry every 60 bars after 300 of warm-up, 2 variants: about 30 trades per run.
-const SMALL = ['--sample', '--sample-bars', '4000', '--warmup', '300', '--entry-every', '60', '--variants', '2', '--no-progress'];
+const SMALL = [
+  '--sample',
+  '--sample-bars',
+  '4000',
+  '--warmup',
+  '300',
+  '--entry-every',
+  '60',
+  '--variants',
+  '2',
+  '--no-progress',
+];
 
 describe('warden study', () => {
-  it('writes study.json and study.html with every config, baseline and variant; the same with 1 and 2 workers', { timeout: 60_000 }, async () => {
+  it('writes study.json and study.html with every config, baseline and variant; the same with 1 and 2 workers', {
+    timeout: 60_000,
+  }, async () => {
     const one = path.join(dir, 'w1');
     const two = path.join(dir, 'w2');
     const a = await wardenCli('study', 'defaults', ...SMALL, '--workers', '1', '--out', one);
@@ -83,7 +96,17 @@ describe('warden study', () => {
   it('reads a study spec, and names the file and the field of a bad one', async () => {
     const spec = path.join(dir, 'spec.yaml');
     writeFileSync(spec, 'configs: [defaults]\nvariants: 1\nentryEvery: 60\nwarmup: 300\nout: spec-out\n');
-    const ok = await wardenCli('study', '--spec', spec, '--sample', '--sample-bars', '3000', '--workers', '1', '--no-progress');
+    const ok = await wardenCli(
+      'study',
+      '--spec',
+      spec,
+      '--sample',
+      '--sample-bars',
+      '3000',
+      '--workers',
+      '1',
+      '--no-progress',
+    );
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     expect(existsSync(path.join(dir, 'spec-out', 'study.json'))).toBe(true);
@@ -116,7 +139,22 @@ describe('warden study', () => {
 
   it('replay --compare writes the same paired page beside its reports', { timeout: 60_000 }, async () => {
     const out = path.join(dir, 'compare');
-    const r = await wardenCli('replay', '--sample', '--sample-bars', '4000', '--warmup', '300', '--entry-every', '60', '--compare', 'defaults', 'examples/seed-before.yaml', '--out', out, '--no-progress');
+    const r = await wardenCli(
+      'replay',
+      '--sample',
+      '--sample-bars',
+      '4000',
+      '--warmup',
+      '300',
+      '--entry-every',
+      '60',
+      '--compare',
+      'defaults',
+      'examples/seed-before.yaml',
+      '--out',
+      out,
+      '--no-progress',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`paired comparison: ${path.join(out, 'study.html')}`);

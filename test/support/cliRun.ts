@@ -9,7 +9,10 @@ export function wardenCli(...args: string[]): Promise<{ code: number; stdout: st
 }
 
 /** The CLI with its clock pinned at `now` (epoch ms). */
-export async function wardenCliAt(now: number, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function wardenCliAt(
+  now: number,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let out = '';
   let err = '';
   const io: CliIO = { out: (t) => void (out += t), err: (t) => void (err += t), now: () => now };

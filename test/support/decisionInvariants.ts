@@ -20,7 +20,10 @@ interface Ledger {
 
 const EPS = 1e-9;
 
-export function checkDecisionInvariants(lines: readonly string[], inst: Instrument): { violations: string[]; applied: number; positions: number; hedges: number; dtmsApplied: number } {
+export function checkDecisionInvariants(
+  lines: readonly string[],
+  inst: Instrument,
+): { violations: string[]; applied: number; positions: number; hedges: number; dtmsApplied: number } {
   const violations: string[] = [];
   const ledger = new Map<string, Ledger>();
   const appliedIds = new Set<string>();
@@ -39,7 +42,20 @@ export function checkDecisionInvariants(lines: readonly string[], inst: Instrume
       bad('not JSON');
       return;
     }
-    for (const k of ['time', 'positionId', 'symbol', 'side', 'kind', 'intentId', 'oldSl', 'newSl', 'volume', 'price', 'reason', 'result'] as const) {
+    for (const k of [
+      'time',
+      'positionId',
+      'symbol',
+      'side',
+      'kind',
+      'intentId',
+      'oldSl',
+      'newSl',
+      'volume',
+      'price',
+      'reason',
+      'result',
+    ] as const) {
       if (!(k in l)) bad(`missing ${k}`);
     }
     if (l.intentId) {
@@ -61,7 +77,8 @@ export function checkDecisionInvariants(lines: readonly string[], inst: Instrume
           if (l.intentId.includes(':open_hedge')) {
             hedges++;
             hedgeOf = parentId;
-            if (parent && l.volume! > parent.volume + EPS) bad(`hedge ${l.volume} > open volume ${parent.volume} of #${parentId}`);
+            if (parent && l.volume! > parent.volume + EPS)
+              bad(`hedge ${l.volume} > open volume ${parent.volume} of #${parentId}`);
             if (parent && l.side === parent.side) bad('hedge on the same side as its position');
             if (openHedge.has(parentId)) bad(`second hedge for #${parentId} while #${openHedge.get(parentId)} is open`);
             openHedge.set(parentId, l.positionId);
@@ -78,7 +95,8 @@ export function checkDecisionInvariants(lines: readonly string[], inst: Instrume
     }
     if (l.result !== 'applied') return;
     if (p.closed) bad('applied after the position closed');
-    if (l.openVolume !== null && Math.abs(l.openVolume - p.volume) > EPS) bad(`openVolume ${l.openVolume} but ${p.volume} is open`);
+    if (l.openVolume !== null && Math.abs(l.openVolume - p.volume) > EPS)
+      bad(`openVolume ${l.openVolume} but ${p.volume} is open`);
     if (l.intentId) {
       if (appliedIds.has(l.intentId)) bad(`intent ${l.intentId} applied twice`);
       appliedIds.add(l.intentId);
@@ -87,19 +105,22 @@ export function checkDecisionInvariants(lines: readonly string[], inst: Instrume
     }
     const dtmsStop = l.kind === 'dtms' && l.newSl !== null && l.volume === null;
     const dtmsPartial = l.kind === 'dtms' && l.volume !== null && l.newSl === null;
-    if (l.kind === 'dtms' && !dtmsStop && !dtmsPartial) return bad('applied DTMS line that is neither a stop move nor a partial close');
+    if (l.kind === 'dtms' && !dtmsStop && !dtmsPartial)
+      return bad('applied DTMS line that is neither a stop move nor a partial close');
     if (l.kind === 'breakeven' || l.kind === 'trail' || dtmsStop) {
       const sl = l.newSl;
       if (sl === null) return bad('stop move without newSl');
       if (!isTighterStop(p.side, sl, p.sl)) bad(`stop loosened or unchanged: ${p.sl} -> ${sl}`);
       if (!isStepMultiple(sl, inst.tickSize)) bad(`stop ${sl} is not a multiple of the tick ${inst.tickSize}`);
       const gap = inst.stopsLevelPoints * inst.point;
-      if (l.price !== null && (p.side === 'buy' ? sl > l.price - gap + EPS : sl < l.price + gap - EPS)) bad(`stop ${sl} inside the stops level of price ${l.price}`);
+      if (l.price !== null && (p.side === 'buy' ? sl > l.price - gap + EPS : sl < l.price + gap - EPS))
+        bad(`stop ${sl} inside the stops level of price ${l.price}`);
       p.sl = sl;
     } else if (l.kind === 'partial' || dtmsPartial) {
       const v = l.volume!;
       if (v > p.volume + EPS) bad(`partial ${v} > open ${p.volume}`);
-      if (!isStepMultiple(v, inst.lotStep) || v < inst.minLot - EPS) bad(`partial ${v} breaks lot step ${inst.lotStep} / min lot ${inst.minLot}`);
+      if (!isStepMultiple(v, inst.lotStep) || v < inst.minLot - EPS)
+        bad(`partial ${v} breaks lot step ${inst.lotStep} / min lot ${inst.minLot}`);
       const rest = p.volume - v;
       if (rest > EPS && rest < inst.minLot - EPS) bad(`partial leaves ${rest} < min lot`);
       p.volume = Number(rest.toFixed(8));

@@ -23,39 +23,50 @@ export const LONDON_TIME = Date.UTC(2024, 4, 16, 10, 0, 0);
 export const TP_PROGRESS_EXITS = { breakeven: { atR: null }, rmag: { vwapFactor: 0.9 } } as const;
 
 export function config(raw: unknown = {}): WardenConfig {
-  const r = (raw ?? {}) as { exits?: { breakeven?: object; rmag?: object } & Record<string, unknown> } & Record<string, unknown>;
+  const r = (raw ?? {}) as { exits?: { breakeven?: object; rmag?: object } & Record<string, unknown> } & Record<
+    string,
+    unknown
+  >;
   const exits = r.exits ?? {};
   return configSchema.parse({
     ...r,
-    exits: { ...exits, breakeven: { ...TP_PROGRESS_EXITS.breakeven, ...exits.breakeven }, rmag: { ...TP_PROGRESS_EXITS.rmag, ...exits.rmag } },
+    exits: {
+      ...exits,
+      breakeven: { ...TP_PROGRESS_EXITS.breakeven, ...exits.breakeven },
+      rmag: { ...TP_PROGRESS_EXITS.rmag, ...exits.rmag },
+    },
   });
 }
 
 /** A neutral, fully-warmed feature set: every gate passes, no trigger rule fires. */
 export function neutralFeatures(overrides: Partial<MarketFeatures> = {}): MarketFeatures {
-  return Object.assign(emptyMarketFeatures(), {
-    time: LONDON_TIME,
-    price: 0,
-    spread: 0,
-    atr: 1,
-    atrH1: 2,
-    ema200Atr: 0.5,
-    vwapAtr: 0.2,
-    vwapZone: 0,
-    ema50Slope: 0,
-    ema200Slope: 0,
-    squeeze: 0,
-    rsi: 50,
-    adx: 25,
-    mtfUp: 2,
-    mtfDown: 0,
-    mtfAvailable: 3,
-    hvnDistAtr: 1,
-    pdh: NaN,
-    pdl: NaN,
-    equalHighsAbove: 0,
-    equalLowsBelow: 0,
-  } satisfies Partial<MarketFeatures>, overrides);
+  return Object.assign(
+    emptyMarketFeatures(),
+    {
+      time: LONDON_TIME,
+      price: 0,
+      spread: 0,
+      atr: 1,
+      atrH1: 2,
+      ema200Atr: 0.5,
+      vwapAtr: 0.2,
+      vwapZone: 0,
+      ema50Slope: 0,
+      ema200Slope: 0,
+      squeeze: 0,
+      rsi: 50,
+      adx: 25,
+      mtfUp: 2,
+      mtfDown: 0,
+      mtfAvailable: 3,
+      hvnDistAtr: 1,
+      pdh: NaN,
+      pdl: NaN,
+      equalHighsAbove: 0,
+      equalLowsBelow: 0,
+    } satisfies Partial<MarketFeatures>,
+    overrides,
+  );
 }
 
 export interface HarnessOptions {

@@ -61,7 +61,13 @@ export function profitableEntry(bars: readonly Bar[], from: number, to: number, 
     const upTp = Math.ceil(hi + 2);
     const downTp = Math.floor(lo - 2);
     const up: ProfitableEntry = { i0, side: 'buy', sl: Math.floor(lo - 2), tp: upTp, progress: (c - e) / (upTp - e) };
-    const down: ProfitableEntry = { i0, side: 'sell', sl: Math.ceil(hi + 3), tp: downTp, progress: (e - c) / (e - downTp) };
+    const down: ProfitableEntry = {
+      i0,
+      side: 'sell',
+      sl: Math.ceil(hi + 3),
+      tp: downTp,
+      progress: (e - c) / (e - downTp),
+    };
     for (const cand of [up, down]) if (cand.progress > best.progress) best = cand;
   }
   return best;
@@ -141,7 +147,11 @@ export async function runLive(o: LiveRunOptions): Promise<LiveRunResult> {
   const config = o.config ?? liveConfig();
   const instrument = instrumentFromConfig(config, SYMBOL, true);
   const bars = sampleBars(o.seed, o.bars);
-  const account = new PaperAccount([instrument], { accountMode: 'hedging', timeframeMs: BAR_MS, ...(o.faults ? { faults: o.faults } : {}) });
+  const account = new PaperAccount([instrument], {
+    accountMode: 'hedging',
+    timeframeMs: BAR_MS,
+    ...(o.faults ? { faults: o.faults } : {}),
+  });
   const crashes = [...(o.crashes ?? [])].sort((a, b) => a.at - b.at);
   let now = bars[0]!.time;
   const clock = (): number => now;
@@ -151,11 +161,21 @@ export async function runLive(o: LiveRunOptions): Promise<LiveRunResult> {
   let restarts = 0;
   let opened = 0;
 
-  const boot = async (upTo: number): Promise<{ session: AccountSession; store: WardenStore; broker: CrashingBroker }> => {
+  const boot = async (
+    upTo: number,
+  ): Promise<{ session: AccountSession; store: WardenStore; broker: CrashingBroker }> => {
     const store = openSqliteStore(o.storeFile, { now });
     const next = crashes.find((c) => c.at > sendsBefore);
     const broker = new CrashingBroker(account, next ? next.at - sendsBefore : -1, next?.mode ?? 'before_send');
-    const session = new AccountSession({ config, baseTimeframe: 'M1', instruments: [instrument], broker, store, clock, sleep: async (ms) => void waits.push(ms) });
+    const session = new AccountSession({
+      config,
+      baseTimeframe: 'M1',
+      instruments: [instrument],
+      broker,
+      store,
+      clock,
+      sleep: async (ms) => void waits.push(ms),
+    });
     await session.start(new Map([[SYMBOL, bars.slice(0, upTo)]]));
     return { session, store, broker };
   };
@@ -184,12 +204,33 @@ export async function runLive(o: LiveRunOptions): Promise<LiveRunResult> {
       const atr = f.atr > 0 ? f.atr : entry * 0.002;
       const s = side === 'buy' ? 1 : -1;
       const sl = roundStop(side, entry - s * 1.5 * atr, instrument.tickSize);
-      const tp = side === 'buy' ? floorToStep(entry + 3 * atr, instrument.tickSize) : ceilToStep(entry - 3 * atr, instrument.tickSize);
-      const a = broker.open({ requestId: `hand:${opened}`, side, volume: 0.3, sl, tp, comment: opened % 3 === 0 ? 'scalp' : '', exempt: true });
+      const tp =
+        side === 'buy'
+          ? floorToStep(entry + 3 * atr, instrument.tickSize)
+          : ceilToStep(entry - 3 * atr, instrument.tickSize);
+      const a = broker.open({
+        requestId: `hand:${opened}`,
+        side,
+        volume: 0.3,
+        sl,
+        tp,
+        comment: opened % 3 === 0 ? 'scalp' : '',
+        exempt: true,
+      });
       if (a.outcome === 'applied') opened++;
     }
   }
   sendsBefore += cur.broker.sends;
   sent.push(...cur.broker.sent);
-  return { account, session: cur.session, store: cur.store, instrument, restarts, opened, sent, sends: sendsBefore, waits };
+  return {
+    account,
+    session: cur.session,
+    store: cur.store,
+    instrument,
+    restarts,
+    opened,
+    sent,
+    sends: sendsBefore,
+    waits,
+  };
 }

@@ -21,7 +21,9 @@ export function sharedDataAvailable(dir: string, suite: string): boolean {
     if (REQUIRE_SHARED) {
       describe(suite, () => {
         it('needs the shared market data (WARDEN_REQUIRE_SHARED=1)', () => {
-          throw new Error(`${rel} not found: ${suite} needs the shared market data, and WARDEN_REQUIRE_SHARED=1 forbids skipping`);
+          throw new Error(
+            `${rel} not found: ${suite} needs the shared market data, and WARDEN_REQUIRE_SHARED=1 forbids skipping`,
+          );
         });
       });
     } else {
@@ -49,6 +51,7 @@ export function readCsv(file: string): string[][] {
 /** Bars of a shared data file in the uniform layout; any bad row fails loudly. */
 export function readBars(file: string): Bar[] {
   const { bars, errors } = readUniformCsv(file);
-  if (errors.length > 0) throw new Error(`${file}: ${errors.length} bad rows, first: line ${errors[0]!.line}: ${errors[0]!.reason}`);
+  if (errors.length > 0)
+    throw new Error(`${file}: ${errors.length} bad rows, first: line ${errors[0]!.line}: ${errors[0]!.reason}`);
   return bars;
 }

@@ -63,7 +63,16 @@ export class SimBook {
   /** Every intent applied or refused, in order. */
   readonly intents: Intent[] = [];
   readonly closed: ClosedTrade[] = [];
-  readonly counts: SimCounts = { intents: 0, byRule: {}, byAction: {}, byKind: {}, hedgesOpened: 0, reAdds: 0, refused: 0, fills: { sl: 0, tp: 0 } };
+  readonly counts: SimCounts = {
+    intents: 0,
+    byRule: {},
+    byAction: {},
+    byKind: {},
+    hedgesOpened: 0,
+    reAdds: 0,
+    refused: 0,
+    fills: { sl: 0, tp: 0 },
+  };
 
   /** Open positions (managed ones and hedges), in the order they opened. */
   private readonly held = new Map<string, Held>();
@@ -100,7 +109,8 @@ export class SimBook {
 
   /** Opens a managed position (as the trader would) and tracks it in the engine. */
   open(position: Position, now: number): void {
-    if (position.symbol !== this.inst.symbol) throw new Error(`${position.id}: symbol ${position.symbol} is not this book's ${this.inst.symbol}`);
+    if (position.symbol !== this.inst.symbol)
+      throw new Error(`${position.id}: symbol ${position.symbol} is not this book's ${this.inst.symbol}`);
     this.held.set(position.id, { pos: position, hedgeOf: '' });
     this.engine.track(position, now);
   }
@@ -188,7 +198,8 @@ export class SimBook {
       inFlight.add(it.positionId);
       this.check(it, bid, ask, bad);
       if (bad.length > 0) {
-        for (const b of bad) this.violations.push(`${it.id} (${it.rule}${it.action ? `/${it.action}` : ''} ${it.kind}): ${b}`);
+        for (const b of bad)
+          this.violations.push(`${it.id} (${it.rule}${it.action ? `/${it.action}` : ''} ${it.kind}): ${b}`);
         c.refused++;
         this.engine.resolve(it.positionId, it.id, 'rejected', '', bad[0]);
         continue;
@@ -208,7 +219,8 @@ export class SimBook {
       const h = this.held.get(it.targetId);
       if (!h) bad.push(`orphan hedge #${it.targetId} is not open`);
       else if (h.hedgeOf !== it.positionId) bad.push(`#${it.targetId} is not a hedge of #${it.positionId}`);
-      else if (Math.abs(it.volume - h.pos.volume) > EPS) bad.push(`closes ${it.volume} of hedge #${it.targetId} with ${h.pos.volume} open`);
+      else if (Math.abs(it.volume - h.pos.volume) > EPS)
+        bad.push(`closes ${it.volume} of hedge #${it.targetId} with ${h.pos.volume} open`);
       return;
     }
     if (!main || main.hedgeOf !== '') {
@@ -226,27 +238,38 @@ export class SimBook {
       }
       case 'close_partial': {
         if (it.targetId !== it.positionId) bad.push(`partial close targets #${it.targetId}`);
-        if (!isStepMultiple(it.volume, inst.lotStep) || !(it.volume >= inst.minLot - EPS)) bad.push(`partial ${it.volume} breaks lot step ${inst.lotStep} / min lot ${inst.minLot}`);
+        if (!isStepMultiple(it.volume, inst.lotStep) || !(it.volume >= inst.minLot - EPS))
+          bad.push(`partial ${it.volume} breaks lot step ${inst.lotStep} / min lot ${inst.minLot}`);
         const rest = vol(p.volume - it.volume);
         if (rest < -EPS) bad.push(`partial ${it.volume} > open ${p.volume}`);
-        else if (rest > EPS && rest < inst.minLot - EPS) bad.push(`partial ${it.volume} of ${p.volume} leaves ${rest} < min lot ${inst.minLot}`);
+        else if (rest > EPS && rest < inst.minLot - EPS)
+          bad.push(`partial ${it.volume} of ${p.volume} leaves ${rest} < min lot ${inst.minLot}`);
         return;
       }
       case 'close': {
         if (it.rule !== 'dtms') bad.push('a close from the exit plan');
         if (it.targetId === it.positionId) {
-          if (Math.abs(it.volume - p.volume) > EPS) bad.push(`closes ${it.volume} of #${it.positionId} with ${p.volume} open`);
+          if (Math.abs(it.volume - p.volume) > EPS)
+            bad.push(`closes ${it.volume} of #${it.positionId} with ${p.volume} open`);
           return;
         }
         const h = this.held.get(it.targetId);
         if (!h) bad.push(`hedge #${it.targetId} is not open`);
         else if (h.hedgeOf !== it.positionId) bad.push(`#${it.targetId} is not a hedge of #${it.positionId}`);
-        else if (Math.abs(it.volume - h.pos.volume) > EPS) bad.push(`closes ${it.volume} of hedge #${it.targetId} with ${h.pos.volume} open`);
+        else if (Math.abs(it.volume - h.pos.volume) > EPS)
+          bad.push(`closes ${it.volume} of hedge #${it.targetId} with ${h.pos.volume} open`);
         return;
       }
       case 'open': {
         if (it.rule !== 'dtms') bad.push('an open from the exit plan');
-        if (!isStepMultiple(it.volume, inst.lotStep) || !(it.volume >= inst.minLot - EPS) || it.volume > inst.maxLot + EPS) bad.push(`open ${it.volume} breaks lot step ${inst.lotStep} / min lot ${inst.minLot} / max lot ${inst.maxLot}`);
+        if (
+          !isStepMultiple(it.volume, inst.lotStep) ||
+          !(it.volume >= inst.minLot - EPS) ||
+          it.volume > inst.maxLot + EPS
+        )
+          bad.push(
+            `open ${it.volume} breaks lot step ${inst.lotStep} / min lot ${inst.minLot} / max lot ${inst.maxLot}`,
+          );
         if (Number.isFinite(it.newSl)) this.checkStop(it.side, it.newSl, null, bid, ask, bad);
         if (it.action === 'open_hedge') {
           if (!inst.hedging) bad.push('hedge opened on a netting account');
@@ -270,7 +293,9 @@ export class SimBook {
     }
     if (!isStepMultiple(sl, this.inst.tickSize)) bad.push(`stop ${sl} off the tick ${this.inst.tickSize}`);
     if (side === 'buy' ? sl > bid - this.stopGap + this.priceEps : sl < ask + this.stopGap - this.priceEps) {
-      bad.push(`stop ${sl} on the wrong side of / inside the stops level of the ${side === 'buy' ? `bid ${bid}` : `ask ${ask}`}`);
+      bad.push(
+        `stop ${sl} on the wrong side of / inside the stops level of the ${side === 'buy' ? `bid ${bid}` : `ask ${ask}`}`,
+      );
     }
     if (!isTighterStop(side, sl, current)) bad.push(`stop loosens or stays: ${current} -> ${sl}`);
   }
@@ -312,7 +337,12 @@ export class SimBook {
     if (it.action === 're_add' && !this.inst.hedging) {
       // Netting: the order adds to the position (volume-weighted entry; its stop replaces the position's).
       const total = vol(p.volume + it.volume);
-      main.pos = { ...p, volume: total, entryPrice: (p.entryPrice * p.volume + price * it.volume) / total, sl: sl ?? p.sl };
+      main.pos = {
+        ...p,
+        volume: total,
+        entryPrice: (p.entryPrice * p.volume + price * it.volume) / total,
+        sl: sl ?? p.sl,
+      };
       this.counts.reAdds++;
       engine.resolve(it.positionId, it.id, 'applied', p.id);
       engine.track(main.pos, now);
@@ -320,7 +350,17 @@ export class SimBook {
     }
     const hedge = it.action === 'open_hedge';
     const id = `${it.positionId}.${hedge ? 'h' : 'r'}${++this.tickets}`;
-    const pos: Position = { id, symbol: it.symbol, side: it.side, volume: it.volume, entryPrice: price, sl, tp: null, openTime: now, comment: it.comment };
+    const pos: Position = {
+      id,
+      symbol: it.symbol,
+      side: it.side,
+      volume: it.volume,
+      entryPrice: price,
+      sl,
+      tp: null,
+      openTime: now,
+      comment: it.comment,
+    };
     this.held.set(id, { pos, hedgeOf: hedge ? it.positionId : '' });
     if (hedge) {
       this.openHedge.set(it.positionId, id);
@@ -336,7 +376,16 @@ export class SimBook {
     this.held.delete(id);
     if (h.hedgeOf !== '' && this.openHedge.get(h.hedgeOf) === id) this.openHedge.delete(h.hedgeOf);
     const p = h.pos;
-    this.closed.push({ id, side: p.side, volume: p.volume, entry: p.entryPrice, exit, time, reason, hedgeOf: h.hedgeOf });
+    this.closed.push({
+      id,
+      side: p.side,
+      volume: p.volume,
+      entry: p.entryPrice,
+      exit,
+      time,
+      reason,
+      hedgeOf: h.hedgeOf,
+    });
   }
 }
 

@@ -19,8 +19,13 @@ export function register(program: Command): void {
   const broker = program.command('broker').description('the account Warden drives (broker: in the config)');
   broker
     .command('check')
-    .description('connect, list the account mode, symbol rules, quotes and open positions; change nothing (exit 3 when a symbol is not usable)')
-    .option('--config <file>', 'a Warden config file; its broker: section names the account (default: the paper account)')
+    .description(
+      'connect, list the account mode, symbol rules, quotes and open positions; change nothing (exit 3 when a symbol is not usable)',
+    )
+    .option(
+      '--config <file>',
+      'a Warden config file; its broker: section names the account (default: the paper account)',
+    )
     .option('--json', 'the report as JSON')
     .action((o: CheckOptions, cmd: Command) => check(o, cmd));
 }

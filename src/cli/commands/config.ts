@@ -35,11 +35,17 @@ export function register(program: Command): void {
       if (!result.ok) {
         const [first] = result.errors;
         // Unreadable file or syntax error: one line naming the file (and the line/column).
-        if (result.errors.length === 1 && first !== undefined && first.path === file) throw new CliError(`${file}: ${first.message}`);
+        if (result.errors.length === 1 && first !== undefined && first.path === file)
+          throw new CliError(`${file}: ${first.message}`);
         const n = result.errors.length;
-        throw new CliError(`${file} is not a valid Warden config (${n} error${n === 1 ? '' : 's'}):\n${formatConfigErrors(result.errors)}`);
+        throw new CliError(
+          `${file} is not a valid Warden config (${n} error${n === 1 ? '' : 's'}):\n${formatConfigErrors(result.errors)}`,
+        );
       }
-      writeOut(cmd, render(result.config, `${file} is valid. Effective config (your settings over the defaults):`, options));
+      writeOut(
+        cmd,
+        render(result.config, `${file} is valid. Effective config (your settings over the defaults):`, options),
+      );
     });
 
   config

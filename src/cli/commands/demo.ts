@@ -48,7 +48,11 @@ export function register(program: Command): void {
       if (o.quiet !== true) {
         writeOut(cmd, result.lines.join('\n'));
         const first = result.plans[0];
-        if (first) writeOut(cmd, `\nwhy, for #${first.positionId} (decision journal):\n  ${explainPosition(result, first.positionId).join('\n  ')}`);
+        if (first)
+          writeOut(
+            cmd,
+            `\nwhy, for #${first.positionId} (decision journal):\n  ${explainPosition(result, first.positionId).join('\n  ')}`,
+          );
       }
       writeOut(cmd, `\n${result.summary.join('\n')}`);
     });

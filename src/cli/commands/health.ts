@@ -28,7 +28,10 @@ export function register(program: Command): void {
     .description('healthy / degraded / idle for the positions in a store, with the reasons (exit code 3 when degraded)')
     .requiredOption('--store <file>', 'the Warden store (SQLite) the live session writes to')
     .option('--json', 'the whole report as JSON')
-    .option('--silent-after <sec>', `degraded when the session has not reported for this long while positions are open (default ${DEFAULT_SILENT_AFTER_SEC})`)
+    .option(
+      '--silent-after <sec>',
+      `degraded when the session has not reported for this long while positions are open (default ${DEFAULT_SILENT_AFTER_SEC})`,
+    )
     .action((options: HealthOptions, cmd: Command) => health(options, cmd));
 }
 
@@ -36,7 +39,8 @@ function health(o: HealthOptions, cmd: Command): void {
   let silentAfterSec = DEFAULT_SILENT_AFTER_SEC;
   if (o.silentAfter !== undefined) {
     silentAfterSec = Number(o.silentAfter);
-    if (!Number.isInteger(silentAfterSec) || silentAfterSec < 1 || silentAfterSec > 86_400) throw new CliError(`--silent-after must be a whole number of seconds within 1..86400, got "${o.silentAfter}"`);
+    if (!Number.isInteger(silentAfterSec) || silentAfterSec < 1 || silentAfterSec > 86_400)
+      throw new CliError(`--silent-after must be a whole number of seconds within 1..86400, got "${o.silentAfter}"`);
   }
   if (!existsSync(o.store)) throw new CliError(`${o.store}: no store there (the file does not exist)`);
   let store: WardenStore | undefined;
@@ -44,14 +48,25 @@ function health(o: HealthOptions, cmd: Command): void {
     const now = clockOf(cmd)();
     store = openSqliteStore(o.store, { now, readonly: true });
     const h = healthFromStore(store, now, silentAfterSec * 1000);
-    if (o.json === true) writeOut(cmd, JSON.stringify({ ...h, reportAgeMs: Number.isFinite(h.reportAgeMs) ? h.reportAgeMs : null }, null, 2));
+    if (o.json === true)
+      writeOut(
+        cmd,
+        JSON.stringify({ ...h, reportAgeMs: Number.isFinite(h.reportAgeMs) ? h.reportAgeMs : null }, null, 2),
+      );
     else {
       const age = Number.isFinite(h.reportAgeMs) ? `, report ${Math.round(h.reportAgeMs / 1000)} s old` : '';
       const lines = [`${h.status}: ${h.positions} position(s), ${h.hedges} hedge(s) under management${age}`];
       for (const r of h.reasons) lines.push(`  - ${r}`);
-      for (const f of h.feeds) lines.push(`  feed ${f.symbol}: ${Number.isFinite(f.lastBarAt) ? `last bar closed ${new Date(f.lastBarAt).toISOString()}` : 'no bar yet'}${f.stale ? ' (stale)' : ''}`);
-      for (const f of h.features) lines.push(f.featuresReady ? `  features ${f.symbol}: ready` : `  ${featuresWarmingUp(f)}`);
-      if (Number.isFinite(h.lag.lastStepAt)) lines.push(`  engine: last step ended ${new Date(h.lag.lastStepAt).toISOString()}, ${Math.round(h.lag.lagMs / 1000)} s behind the market (${h.lag.barsBehind} bar(s) waiting) when it reported`);
+      for (const f of h.feeds)
+        lines.push(
+          `  feed ${f.symbol}: ${Number.isFinite(f.lastBarAt) ? `last bar closed ${new Date(f.lastBarAt).toISOString()}` : 'no bar yet'}${f.stale ? ' (stale)' : ''}`,
+        );
+      for (const f of h.features)
+        lines.push(f.featuresReady ? `  features ${f.symbol}: ready` : `  ${featuresWarmingUp(f)}`);
+      if (Number.isFinite(h.lag.lastStepAt))
+        lines.push(
+          `  engine: last step ended ${new Date(h.lag.lastStepAt).toISOString()}, ${Math.round(h.lag.lagMs / 1000)} s behind the market (${h.lag.barsBehind} bar(s) waiting) when it reported`,
+        );
       writeOut(cmd, lines.join('\n'));
     }
     if (h.status === 'degraded') throw new CliError('', EXIT_DEGRADED);

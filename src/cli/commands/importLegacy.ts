@@ -25,7 +25,11 @@ function readLegacyFile(file: string): [string, unknown][] {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-    throw new CliError(code === 'ENOENT' ? `${file}: file not found` : `${file}: cannot read it (${err instanceof Error ? err.message : String(err)})`);
+    throw new CliError(
+      code === 'ENOENT'
+        ? `${file}: file not found`
+        : `${file}: cannot read it (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   let data: unknown;
   try {
@@ -35,7 +39,9 @@ function readLegacyFile(file: string): [string, unknown][] {
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     const what = Array.isArray(data) ? 'an array' : data === null ? 'null' : `a ${typeof data}`;
-    throw new CliError(`${file} is not an intelligent_exits.json: the top level is ${what}, expected an object keyed by ticket`);
+    throw new CliError(
+      `${file} is not an intelligent_exits.json: the top level is ${what}, expected an object keyed by ticket`,
+    );
   }
   return Object.entries(data);
 }
@@ -45,7 +51,10 @@ const pct = (v: number | undefined, dflt: number): string => `${v ?? dflt}%${v =
 function describe(rule: LegacyRule): string {
   const sl = rule.initial_sl > 0 ? `sl ${rule.initial_sl}` : 'no sl';
   const tp = rule.initial_tp > 0 ? `tp ${rule.initial_tp}` : 'no tp';
-  const state = [rule.breakeven_triggered === true ? 'breakeven done' : '', rule.partial_triggered === true ? 'partial done' : ''].filter(Boolean);
+  const state = [
+    rule.breakeven_triggered === true ? 'breakeven done' : '',
+    rule.partial_triggered === true ? 'partial done' : '',
+  ].filter(Boolean);
   return (
     `${rule.symbol} ${rule.direction} entry ${rule.entry_price} ${sl} ${tp}: ` +
     `breakeven ${pct(rule.breakeven_profit_pct, 30)}, partial ${pct(rule.partial_profit_pct, 60)} closing ${pct(rule.partial_close_pct, 50)}` +
@@ -91,10 +100,18 @@ function importLegacy(file: string, options: ImportOptions, cmd: Command): void 
           continue;
         }
         seen.set(ticket, key);
-        const record: StoredLegacyRule = { positionId: ticket, rule: p.rule, notes: p.notes, source: file, importedAt: now };
+        const record: StoredLegacyRule = {
+          positionId: ticket,
+          rule: p.rule,
+          notes: p.notes,
+          source: file,
+          importedAt: now,
+        };
         if (!dryRun) store!.saveLegacyRule(record);
         imported++;
-        lines.push(`${dryRun ? 'would import' : 'imported'} ${ticket} ${describe(p.rule)}${p.notes.length ? `; ${p.notes.join('; ')}` : ''}`);
+        lines.push(
+          `${dryRun ? 'would import' : 'imported'} ${ticket} ${describe(p.rule)}${p.notes.length ? `; ${p.notes.join('; ')}` : ''}`,
+        );
       }
     };
     // One transaction: the whole file is imported, or (on a store error) nothing.
@@ -108,7 +125,8 @@ function importLegacy(file: string, options: ImportOptions, cmd: Command): void 
   } catch (err) {
     if (err instanceof StoreError) throw new CliError(err.message);
     const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-    if (code.startsWith('SQLITE_')) throw new CliError(`${options.store}: ${err instanceof Error ? err.message : String(err)}`);
+    if (code.startsWith('SQLITE_'))
+      throw new CliError(`${options.store}: ${err instanceof Error ? err.message : String(err)}`);
     throw err;
   } finally {
     store?.close();
@@ -127,7 +145,9 @@ function storeExists(file: string): boolean {
 export function register(program: Command): void {
   program
     .command('import-legacy')
-    .description("import the Python bot's intelligent_exits.json rules into a Warden store, reporting each record imported or skipped")
+    .description(
+      "import the Python bot's intelligent_exits.json rules into a Warden store, reporting each record imported or skipped",
+    )
     .argument('<file>', 'the legacy intelligent_exits.json')
     .requiredOption('--store <file>', 'the Warden store (SQLite file; created if missing)')
     .option('--dry-run', 'only report what would be imported; write nothing')

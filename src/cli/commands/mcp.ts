@@ -31,7 +31,10 @@ export function mcpToken(env: Readonly<Record<string, string | undefined>>, toke
     if (fromEnv.length < 16) throw new CliError('WARDEN_API_TOKEN must be at least 16 characters');
     return fromEnv;
   }
-  if (!existsSync(tokenFile)) throw new CliError(`no API token: set WARDEN_API_TOKEN, or give --token-file (the file warden serve wrote beside its store); ${tokenFile} does not exist`);
+  if (!existsSync(tokenFile))
+    throw new CliError(
+      `no API token: set WARDEN_API_TOKEN, or give --token-file (the file warden serve wrote beside its store); ${tokenFile} does not exist`,
+    );
   const t = readFileSync(tokenFile, 'utf8').trim();
   if (t.length < 16) throw new CliError(`${tokenFile}: not an API token (fewer than 16 characters)`);
   return t;
@@ -43,7 +46,12 @@ export function httpApi(base: URL, token: string, fetchImpl: typeof fetch = fetc
     try {
       const r = await fetchImpl(new URL(path, base), {
         method,
-        headers: { authorization: `Bearer ${token}`, [MCP_HEADER]: '1', accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          [MCP_HEADER]: '1',
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       const text = await r.text();
@@ -56,7 +64,13 @@ export function httpApi(base: URL, token: string, fetchImpl: typeof fetch = fetc
       return { status: r.status, body: parsed };
     } catch (err) {
       const why = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
-      return { status: 503, body: { error: 'unreachable', message: `Warden cannot be reached at ${base.origin} (${why}): is warden serve running there?` } };
+      return {
+        status: 503,
+        body: {
+          error: 'unreachable',
+          message: `Warden cannot be reached at ${base.origin} (${why}): is warden serve running there?`,
+        },
+      };
     }
   };
 }
@@ -64,21 +78,38 @@ export function httpApi(base: URL, token: string, fetchImpl: typeof fetch = fetc
 export function register(program: Command): void {
   program
     .command('mcp')
-    .description("Warden's MCP server over stdio, driving a running warden serve (its tools are the API's calls, recorded with source mcp)")
+    .description(
+      "Warden's MCP server over stdio, driving a running warden serve (its tools are the API's calls, recorded with source mcp)",
+    )
     .option('--url <url>', 'where warden serve answers', 'http://127.0.0.1:8080')
-    .option('--token-file <file>', 'the API token file warden serve wrote beside its store (WARDEN_API_TOKEN wins)', 'warden.db.token')
-    .option('--store <file>', 'read this store instead, with no serve running (read-only: positions as stored, decisions, proposals; no change)')
+    .option(
+      '--token-file <file>',
+      'the API token file warden serve wrote beside its store (WARDEN_API_TOKEN wins)',
+      'warden.db.token',
+    )
+    .option(
+      '--store <file>',
+      'read this store instead, with no serve running (read-only: positions as stored, decisions, proposals; no change)',
+    )
     .action(async (o: McpOptions, cmd: Command) => {
-      if (o.store !== undefined) return serveStdio(createWardenMcpServer(storeApi(openStore(o.store, clockOf(cmd)())), { version: readVersion() }), `reading ${o.store} (read-only)`);
+      if (o.store !== undefined)
+        return serveStdio(
+          createWardenMcpServer(storeApi(openStore(o.store, clockOf(cmd)())), { version: readVersion() }),
+          `reading ${o.store} (read-only)`,
+        );
       let base: URL;
       try {
         base = new URL(o.url);
       } catch {
         throw new CliError(`--url: not a URL: ${o.url}`);
       }
-      if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new CliError(`--url: http or https only, got ${base.protocol}`);
+      if (base.protocol !== 'http:' && base.protocol !== 'https:')
+        throw new CliError(`--url: http or https only, got ${base.protocol}`);
       const token = mcpToken(process.env, o.tokenFile);
-      return serveStdio(createWardenMcpServer(httpApi(base, token), { version: readVersion() }), `driving ${base.origin}`);
+      return serveStdio(
+        createWardenMcpServer(httpApi(base, token), { version: readVersion() }),
+        `driving ${base.origin}`,
+      );
     });
 }
 

@@ -60,19 +60,37 @@ export function register(program: Command): void {
     .description("print the API's OpenAPI document (YAML; --json for JSON)")
     .option('--for <client>', 'chatgpt: only the operations of a ChatGPT custom action, with its server URL')
     .option('--server-url <url>', 'the public https URL the API is reached at (required with --for chatgpt)')
-    .option('--config <file>', 'the Warden config the service runs with: the notes (RMAG thresholds, gates, buffers) are read from it')
+    .option(
+      '--config <file>',
+      'the Warden config the service runs with: the notes (RMAG thresholds, gates, buffers) are read from it',
+    )
     .option('--json', 'JSON instead of YAML')
     .action((o: OpenApiOptions, cmd: Command) => openapi(o, cmd));
 }
 
 /** The document the server serves at /openapi.json, built without running anything (a scratch store, no market). */
-export async function openApiDocument(config: WardenConfig = loadConfigOption(undefined)): Promise<Record<string, unknown>> {
+export async function openApiDocument(
+  config: WardenConfig = loadConfigOption(undefined),
+): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'warden-openapi-'));
   const store = openSqliteStore(path.join(dir, 'scratch.db'), { now: Date.now() });
   try {
     const instruments = config.service.market.symbols.map((s) => instrumentFromConfig(config, s, true));
-    const session = new AccountSession({ config, baseTimeframe: 'M1', instruments, broker: new PaperAccount(instruments, { accountMode: 'hedging', timeframeMs: 60_000 }), store, clock: Date.now });
-    const app = await buildServer({ session, store, token: 'x'.repeat(32), log: createLogger({ level: 'silent' }), version: readVersion() });
+    const session = new AccountSession({
+      config,
+      baseTimeframe: 'M1',
+      instruments,
+      broker: new PaperAccount(instruments, { accountMode: 'hedging', timeframeMs: 60_000 }),
+      store,
+      clock: Date.now,
+    });
+    const app = await buildServer({
+      session,
+      store,
+      token: 'x'.repeat(32),
+      log: createLogger({ level: 'silent' }),
+      version: readVersion(),
+    });
     await app.ready();
     const doc = structuredClone(app.swagger()) as unknown as Record<string, unknown>;
     await app.close();
@@ -93,10 +111,13 @@ async function openapi(o: OpenApiOptions, cmd: Command): Promise<void> {
     } catch {
       throw new CliError(`--server-url is not a URL: "${o.serverUrl}"`);
     }
-    if (o.for === 'chatgpt' && u.protocol !== 'https:') throw new CliError('--server-url must be an https URL for a ChatGPT action (ChatGPT calls it from the internet)');
+    if (o.for === 'chatgpt' && u.protocol !== 'https:')
+      throw new CliError('--server-url must be an https URL for a ChatGPT action (ChatGPT calls it from the internet)');
     server = u.toString().replace(/\/$/, '');
   } else if (o.for === 'chatgpt') {
-    throw new CliError('--for chatgpt needs --server-url https://... (the public address ChatGPT calls; Warden itself listens on loopback)');
+    throw new CliError(
+      '--for chatgpt needs --server-url https://... (the public address ChatGPT calls; Warden itself listens on loopback)',
+    );
   }
   const doc = await openApiDocument(loadConfigOption(o.config));
   if (server !== undefined) doc.servers = [{ url: server }];

@@ -45,21 +45,28 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 function integer(name: string, v: string, min: number, max: number): number {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new CliError(`--${name} must be an integer between ${min} and ${max} (got "${v}")`);
+  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+    throw new CliError(`--${name} must be an integer between ${min} and ${max} (got "${v}")`);
   return n;
 }
 
 export function register(program: Command): void {
   program
     .command('optimize')
-    .description('search exit parameters (breakeven, partial, trail, gates, DTMS) over bar files and entries with walk-forward folds; write best.yaml, report.json and report.html')
+    .description(
+      'search exit parameters (breakeven, partial, trail, gates, DTMS) over bar files and entries with walk-forward folds; write best.yaml, report.json and report.html',
+    )
     .option('--bars <file>', 'bar file (any format replay reads; repeat for consecutive files)', collect, [])
     .option('--symbol <symbol>', 'the instrument the bars are for, as your broker spells it (e.g. XAUUSDc)')
     .option('--entries <file>', 'your entries (any format replay reads)')
     .option('--entry-every <n>', 'generate an entry every N bars (alternate sides from --seed)')
     .option('--seed <n>', 'seed of the generated entries and of the trials drawn', '1')
     .option('--trials <k>', 'configs drawn from the search space', '60')
-    .option('--folds <n>', `walk-forward folds: the bars split into N + 1 windows, each fold trains on one and tests on the next (1..${MAX_FOLDS})`, '3')
+    .option(
+      '--folds <n>',
+      `walk-forward folds: the bars split into N + 1 windows, each fold trains on one and tests on the next (1..${MAX_FOLDS})`,
+      '3',
+    )
     .option('--objective <name>', `what to maximise: ${OBJECTIVES.join(', ')}`, 'expectancy')
     .option('--out <dir>', 'output directory')
     .option('--workers <n>', 'threads replaying the trials', '2')
@@ -70,7 +77,11 @@ export function register(program: Command): void {
       try {
         await optimizeAction(o, cmd);
       } catch (err) {
-        throw outputFailure(err, (e) => (e instanceof ReplayInputError || e instanceof OptimizeInputError || e instanceof TrialConfigError ? new CliError(e.message) : null));
+        throw outputFailure(err, (e) =>
+          e instanceof ReplayInputError || e instanceof OptimizeInputError || e instanceof TrialConfigError
+            ? new CliError(e.message)
+            : null,
+        );
       }
     });
 }
@@ -79,18 +90,25 @@ export function register(program: Command): void {
 function configDocument(file: string | undefined): Record<string, unknown> {
   if (file === undefined) return {};
   const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-  const v: unknown = text.trim() === '' ? {} : file.toLowerCase().endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  const v: unknown =
+    text.trim() === '' ? {} : file.toLowerCase().endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 async function optimizeAction(o: OptimizeOptions, cmd: Command): Promise<void> {
   if (o.bars.length === 0) throw new CliError('--bars FILE is required (repeat it for consecutive files)');
-  if (o.symbol === undefined) throw new CliError('--symbol is required: the instrument the bars are for (e.g. XAUUSDc)');
+  if (o.symbol === undefined)
+    throw new CliError('--symbol is required: the instrument the bars are for (e.g. XAUUSDc)');
   if (o.out === undefined) throw new CliError('--out DIR is required: where best.yaml, report.json and report.html go');
-  if (o.entries !== undefined && o.entryEvery !== undefined) throw new CliError('use either --entries FILE or --entry-every N, not both');
-  if (o.entries === undefined && o.entryEvery === undefined) throw new CliError('entries are required: --entries FILE, or --entry-every N (generated; --seed S picks their sides)');
+  if (o.entries !== undefined && o.entryEvery !== undefined)
+    throw new CliError('use either --entries FILE or --entry-every N, not both');
+  if (o.entries === undefined && o.entryEvery === undefined)
+    throw new CliError(
+      'entries are required: --entries FILE, or --entry-every N (generated; --seed S picks their sides)',
+    );
   const objective = o.objective as Objective;
-  if (!(OBJECTIVES as readonly string[]).includes(o.objective)) throw new CliError(`--objective must be one of ${OBJECTIVES.join(', ')} (got "${o.objective}")`);
+  if (!(OBJECTIVES as readonly string[]).includes(o.objective))
+    throw new CliError(`--objective must be one of ${OBJECTIVES.join(', ')} (got "${o.objective}")`);
   const trials = integer('trials', o.trials, 1, 5000);
   const folds = integer('folds', o.folds, 1, MAX_FOLDS);
   const workers = integer('workers', o.workers, 1, 64);
@@ -106,10 +124,16 @@ async function optimizeAction(o: OptimizeOptions, cmd: Command): Promise<void> {
   if (loaded.spreadless.length > 0) {
     const points = replayInstrumentRules(config, o.symbol, {}).defaultSpreadPoints;
     const files = loaded.spreadless.map((f) => f.file).join(', ');
-    if (points === undefined) throw new CliError(`${files}: no spread in the data, and no instruments.${instrument.canonical}.defaultSpreadPoints to replay it with: set it in a config`);
+    if (points === undefined)
+      throw new CliError(
+        `${files}: no spread in the data, and no instruments.${instrument.canonical}.defaultSpreadPoints to replay it with: set it in a config`,
+      );
     const spread = Number((points * instrument.point).toFixed(instrument.digits + 2));
     fillSpreadless(series, loaded.spreadless, spread);
-    writeErr(cmd, `warden: ${files}: no spreads in the data; replayed with the ${instrument.canonical} default, ${points} points (${spread})`);
+    writeErr(
+      cmd,
+      `warden: ${files}: no spreads in the data; replayed with the ${instrument.canonical} default, ${points} points (${spread})`,
+    );
   }
 
   let entries: ReplayEntry[];
@@ -119,10 +143,12 @@ async function optimizeAction(o: OptimizeOptions, cmd: Command): Promise<void> {
     try {
       parsed = readEntriesFile(o.entries, instrument, config.symbols, {});
     } catch (err) {
-      if (err instanceof Error && 'code' in err && err.code === 'ENOENT') throw new CliError(`--entries ${o.entries}: no such file`);
+      if (err instanceof Error && 'code' in err && err.code === 'ENOENT')
+        throw new CliError(`--entries ${o.entries}: no such file`);
       throw err;
     }
-    if (parsed.errors.length > 0) throw new CliError(`${parsed.errors.length} bad row(s) in the entries file:\n${formatRowErrors(parsed.errors)}`);
+    if (parsed.errors.length > 0)
+      throw new CliError(`${parsed.errors.length} bad row(s) in the entries file:\n${formatRowErrors(parsed.errors)}`);
     entries = parsed.entries;
     entriesSource = `file ${path.basename(o.entries)}`;
   } else {
@@ -134,7 +160,12 @@ async function optimizeAction(o: OptimizeOptions, cmd: Command): Promise<void> {
 
   const version = readVersion();
   const showProgress = o.progress && process.stderr.isTTY === true;
-  const bar = showProgress ? new cliProgress.SingleBar({ format: 'optimize [{bar}] {percentage}% {value}/{total} bars replayed', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  const bar = showProgress
+    ? new cliProgress.SingleBar(
+        { format: 'optimize [{bar}] {percentage}% {value}/{total} bars replayed', hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
   bar?.start(1, 0);
   let report;
   try {
@@ -168,7 +199,10 @@ async function optimizeAction(o: OptimizeOptions, cmd: Command): Promise<void> {
               }
             : undefined,
         });
-        writeFileSync(path.join(dir, 'best.yaml'), bestYaml(doc, config, r, o.config === undefined ? 'the defaults' : path.basename(o.config)));
+        writeFileSync(
+          path.join(dir, 'best.yaml'),
+          bestYaml(doc, config, r, o.config === undefined ? 'the defaults' : path.basename(o.config)),
+        );
         writeFileSync(path.join(dir, 'report.json'), `${JSON.stringify(r, null, 2)}\n`);
         writeFileSync(path.join(dir, 'report.html'), renderOptimizeHtml(r));
         return r;
@@ -188,8 +222,14 @@ async function optimizeAction(o: OptimizeOptions, cmd: Command): Promise<void> {
     );
   }
   if (!report.best.beatsBaseline) {
-    writeOut(cmd, `WARNING: no trial beat your config on the training windows (best mean ${report.best.meanTraining ?? 'n/a'} against yours ${report.best.baselineMeanTraining ?? 'n/a'}): keep yours; best.yaml says so too`);
+    writeOut(
+      cmd,
+      `WARNING: no trial beat your config on the training windows (best mean ${report.best.meanTraining ?? 'n/a'} against yours ${report.best.baselineMeanTraining ?? 'n/a'}): keep yours; best.yaml says so too`,
+    );
   }
-  writeOut(cmd, `gap in - out of sample ${report.gap.gap === null ? 'n/a' : report.gap.gap.toFixed(3)}; PBO ${report.pbo.pbo ?? 'n/a'} (${report.pbo.configs} configs, ${report.pbo.splits} splits)`);
+  writeOut(
+    cmd,
+    `gap in - out of sample ${report.gap.gap === null ? 'n/a' : report.gap.gap.toFixed(3)}; PBO ${report.pbo.pbo ?? 'n/a'} (${report.pbo.configs} configs, ${report.pbo.splits} splits)`,
+  );
   writeOut(cmd, `best.yaml (trial #${report.best.trial}), report.json and report.html in ${path.resolve(o.out)}`);
 }

@@ -29,13 +29,24 @@ interface ServeOptions {
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('run Warden: the engine loop on the account of broker: (default: the paper broker and a played market), the store, and the HTTP API (/docs, /openapi.json)')
-    .option('--config <file>', 'a Warden config file (YAML or JSON); its service: section sets host, port, store, token and market')
+    .description(
+      'run Warden: the engine loop on the account of broker: (default: the paper broker and a played market), the store, and the HTTP API (/docs, /openapi.json)',
+    )
+    .option(
+      '--config <file>',
+      'a Warden config file (YAML or JSON); its service: section sets host, port, store, token and market',
+    )
     .option('--store <file>', 'the store file (default: service.store, warden.db)')
     .option('--port <n>', 'the port (default: service.port, 8080; 0 picks a free one)')
     .option('--host <addr>', 'the address to listen on (default: service.host, 127.0.0.1)')
-    .option('--shadow', 'shadow mode (broker.mode: shadow): decide and record every intent, send nothing; promote a symbol to live with POST /api/shadow/promote')
-    .option('--log <format>', 'the log on stderr: human (a line per action, DTMS change and position opened or closed) or json (every field); default human on a terminal, json otherwise')
+    .option(
+      '--shadow',
+      'shadow mode (broker.mode: shadow): decide and record every intent, send nothing; promote a symbol to live with POST /api/shadow/promote',
+    )
+    .option(
+      '--log <format>',
+      'the log on stderr: human (a line per action, DTMS change and position opened or closed) or json (every field); default human on a terminal, json otherwise',
+    )
     .action((o: ServeOptions, cmd: Command) => serve(o, cmd));
 }
 
@@ -43,17 +54,20 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   const config = loadConfigOption(o.config);
   if (o.port !== undefined) {
     const port = Number(o.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError(`--port must be a whole number within 0..65535, got "${o.port}"`);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535)
+      throw new CliError(`--port must be a whole number within 0..65535, got "${o.port}"`);
     config.service.port = port;
   }
   if (o.host !== undefined) config.service.host = o.host;
   if (o.shadow === true) config.broker.mode = 'shadow';
   // A trader watches a terminal; a file or a log collector wants the fields.
   const logFormat = o.log ?? (process.stderr.isTTY === true ? 'human' : 'json');
-  if (logFormat !== 'human' && logFormat !== 'json') throw new CliError(`--log must be human or json, got "${logFormat}"`);
+  if (logFormat !== 'human' && logFormat !== 'json')
+    throw new CliError(`--log must be human or json, got "${logFormat}"`);
   const storeFile = o.store ?? config.service.store;
   const envToken = process.env.WARDEN_API_TOKEN === '' ? undefined : process.env.WARDEN_API_TOKEN;
-  if (envToken !== undefined && envToken.length < 16) throw new CliError('WARDEN_API_TOKEN must be at least 16 characters');
+  if (envToken !== undefined && envToken.length < 16)
+    throw new CliError('WARDEN_API_TOKEN must be at least 16 characters');
   try {
     notifyFromEnv(config.notify, process.env);
   } catch (err) {
@@ -78,24 +92,57 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   }
   let service: Awaited<ReturnType<typeof startService>>;
   try {
-    service = await startService({ config, store, log, clock: clockOf(cmd), version, token: config.service.token ?? envToken, tokenFile: `${path.resolve(storeFile)}.token`, broker });
+    service = await startService({
+      config,
+      store,
+      log,
+      clock: clockOf(cmd),
+      version,
+      token: config.service.token ?? envToken,
+      tokenFile: `${path.resolve(storeFile)}.token`,
+      broker,
+    });
   } catch (err) {
     store.close();
-    if (err instanceof StoreInUseError || err instanceof BrokerSetupError || err instanceof ServiceSetupError) throw new CliError(err.message);
-    if (typeof err === 'object' && err !== null && 'code' in err && (err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
-      throw new CliError(`cannot listen on ${config.service.host}:${config.service.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'} (service.port, or --port)`);
+    if (err instanceof StoreInUseError || err instanceof BrokerSetupError || err instanceof ServiceSetupError)
+      throw new CliError(err.message);
+    if (
+      typeof err === 'object' &&
+      err !== null &&
+      'code' in err &&
+      (err.code === 'EADDRINUSE' || err.code === 'EACCES')
+    ) {
+      throw new CliError(
+        `cannot listen on ${config.service.host}:${config.service.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'} (service.port, or --port)`,
+      );
     }
     throw err;
   }
   writeOut(cmd, `Warden is running: dashboard and API at ${service.url} (API docs ${service.url}docs)`);
-  writeOut(cmd, service.tokenFile !== '' ? `API token for the mutating endpoints: in ${service.tokenFile}` : 'API token: from the config or WARDEN_API_TOKEN');
+  writeOut(
+    cmd,
+    service.tokenFile !== ''
+      ? `API token for the mutating endpoints: in ${service.tokenFile}`
+      : 'API token: from the config or WARDEN_API_TOKEN',
+  );
   // What DTMS may do on this account: a hedge or a re-add opens a position, which a trader must know before it happens.
   writeOut(cmd, service.dtms);
-  if (service.paper) writeOut(cmd, `store: ${path.resolve(storeFile)}; market: ${config.service.market.symbols.join(', ')} played at ${config.service.market.speed} bars/s. Ctrl-C stops.`);
-  else writeOut(cmd, `store: ${path.resolve(storeFile)}; account: ${service.describe}; managing ${broker.symbols.join(', ')} (bars polled every ${config.broker.pollSec} s; ${service.quotes?.describe() ?? 'decisions on closed bars only'}). Ctrl-C stops.`);
+  if (service.paper)
+    writeOut(
+      cmd,
+      `store: ${path.resolve(storeFile)}; market: ${config.service.market.symbols.join(', ')} played at ${config.service.market.speed} bars/s. Ctrl-C stops.`,
+    );
+  else
+    writeOut(
+      cmd,
+      `store: ${path.resolve(storeFile)}; account: ${service.describe}; managing ${broker.symbols.join(', ')} (bars polled every ${config.broker.pollSec} s; ${service.quotes?.describe() ?? 'decisions on closed bars only'}). Ctrl-C stops.`,
+    );
   const shadowed = service.session.shadow?.shadowed() ?? [];
   if (service.session.shadow !== undefined) {
-    writeOut(cmd, `SHADOW MODE: nothing is sent for ${shadowed.join(', ') || 'no symbol (all promoted to live)'}; every decision is recorded (outcome shadow) and scored against what the market did (GET /api/shadow, warden shadow report). Promote a symbol to live: POST /api/shadow/promote {"symbol": "..."}`);
+    writeOut(
+      cmd,
+      `SHADOW MODE: nothing is sent for ${shadowed.join(', ') || 'no symbol (all promoted to live)'}; every decision is recorded (outcome shadow) and scored against what the market did (GET /api/shadow, warden shadow report). Promote a symbol to live: POST /api/shadow/promote {"symbol": "..."}`,
+    );
   }
   await new Promise<void>((resolve) => {
     let stopping = false;

@@ -15,7 +15,9 @@ interface ReportOptions {
 }
 
 export function register(program: Command): void {
-  const shadow = program.command('shadow').description('shadow mode (warden serve --shadow): what Warden would have done, scored against what happened');
+  const shadow = program
+    .command('shadow')
+    .description('shadow mode (warden serve --shadow): what Warden would have done, scored against what happened');
   shadow
     .command('report')
     .description('per position: the would-be stop, exit and result (R) beside the actual one, and the totals')
@@ -38,7 +40,10 @@ function report(o: ReportOptions, cmd: Command): void {
   try {
     store = openSqliteStore(o.store, { now: clockOf(cmd)(), readonly: true });
     const snap = store.shadowBook();
-    if (snap === null) throw new CliError(`${o.store}: no shadow session has run on this store (start one with: warden serve --shadow --store ${o.store})`);
+    if (snap === null)
+      throw new CliError(
+        `${o.store}: no shadow session has run on this store (start one with: warden serve --shadow --store ${o.store})`,
+      );
     const book = new ShadowBook([], snap);
     const scores = book.scores();
     const totals = shadowTotals(scores);
@@ -46,16 +51,25 @@ function report(o: ReportOptions, cmd: Command): void {
       writeOut(cmd, JSON.stringify({ promoted: snap.promoted, totals, positions: scores }, null, 2));
       return;
     }
-    const lines = [`shadow report of ${o.store}: ${totals.positions} position(s), ${totals.final} ended at the venue and in shadow, ${totals.acted} with would-be decisions (${totals.decisions} in all)`];
+    const lines = [
+      `shadow report of ${o.store}: ${totals.positions} position(s), ${totals.final} ended at the venue and in shadow, ${totals.acted} with would-be decisions (${totals.decisions} in all)`,
+    ];
     if (snap.promoted.length > 0) lines.push(`promoted to live: ${snap.promoted.join(', ')}`);
     lines.push('ticket       symbol     side  decisions  would-be R  actual R  would-be exit / actual exit');
     for (const s of scores) {
-      lines.push(`${s.ticket.padEnd(12)} ${s.symbol.padEnd(10)} ${s.side.padEnd(5)} ${String(s.decisions).padStart(9)}  ${r(s.shadowR).padStart(10)}  ${(s.virtual ? 'hedge' : r(s.actualR)).padStart(8)}  ${exitText(s.shadowExit)} / ${s.virtual ? 'would-be hedge' : exitText(s.actualExit)}`);
+      lines.push(
+        `${s.ticket.padEnd(12)} ${s.symbol.padEnd(10)} ${s.side.padEnd(5)} ${String(s.decisions).padStart(9)}  ${r(s.shadowR).padStart(10)}  ${(s.virtual ? 'hedge' : r(s.actualR)).padStart(8)}  ${exitText(s.shadowExit)} / ${s.virtual ? 'would-be hedge' : exitText(s.actualExit)}`,
+      );
     }
     if (totals.diffMeanR !== null) {
       const se = totals.diffSeR === null ? '' : ` ± ${totals.diffSeR.toFixed(3)}`;
-      const noise = totals.diffSeR !== null && Math.abs(totals.diffMeanR) < totals.diffSeR ? ' (within noise: under one standard error)' : '';
-      lines.push(`would-be ${r(totals.shadowMeanR)} R against actual ${r(totals.actualMeanR)} R per position; difference ${r(totals.diffMeanR)}${se} R${noise}; better ${totals.better}, worse ${totals.worse}, same ${totals.same}`);
+      const noise =
+        totals.diffSeR !== null && Math.abs(totals.diffMeanR) < totals.diffSeR
+          ? ' (within noise: under one standard error)'
+          : '';
+      lines.push(
+        `would-be ${r(totals.shadowMeanR)} R against actual ${r(totals.actualMeanR)} R per position; difference ${r(totals.diffMeanR)}${se} R${noise}; better ${totals.better}, worse ${totals.worse}, same ${totals.same}`,
+      );
     } else lines.push('no position with a stop to measure R by yet');
     writeOut(cmd, lines.join('\n'));
   } catch (err) {

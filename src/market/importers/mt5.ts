@@ -8,7 +8,17 @@
 //    time = unix seconds (of the server's wall clock, not real UTC) or YYYY-MM-DD[ HH:MM[:SS]].
 // Volume = tick volume; the real (exchange) volume only when the tick volume is 0 and the real one is not.
 import type { ZoneClock } from '../timezone.ts';
-import { type BarSink, cellText, checkedWall, digitsAt, forEachRow, ImportError, integerIn, parseDecimal, splitCells } from './scan.ts';
+import {
+  type BarSink,
+  cellText,
+  checkedWall,
+  digitsAt,
+  forEachRow,
+  ImportError,
+  integerIn,
+  parseDecimal,
+  splitCells,
+} from './scan.ts';
 
 export interface ServerTimeSetup {
   file: string;
@@ -26,9 +36,16 @@ function columnsOf<K extends string>(names: readonly string[], wanted: Record<K,
   return out;
 }
 
-function requireColumns<K extends string>(cols: Columns<K>, wanted: Record<K, string>, required: readonly K[], file: string, layout: string): void {
+function requireColumns<K extends string>(
+  cols: Columns<K>,
+  wanted: Record<K, string>,
+  required: readonly K[],
+  file: string,
+  layout: string,
+): void {
   const missing = required.filter((k) => cols[k] < 0).map((k) => wanted[k]);
-  if (missing.length > 0) throw new ImportError(`${file}: not an ${layout} file: the header lacks ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new ImportError(`${file}: not an ${layout} file: the header lacks ${missing.join(', ')}`);
 }
 
 /** Spread in points -> price units. Dividing by 1/point (an integer for 10^-digits points) avoids 12 * 0.00001 = 0.00012000000000000002. */
@@ -47,7 +64,8 @@ function spreadConverter(hasSpread: boolean, setup: ServerTimeSetup): (points: n
       `${setup.file}: MT5 spreads are in points: configure the instrument (its point, e.g. 0.00001 for a 5-digit FX pair, 0.01 for XAUUSD with 2 digits) so they can be converted to price`,
     );
   }
-  if (!(point > 0) || !Number.isFinite(point)) throw new ImportError(`${setup.file}: the instrument's point must be a positive number, got ${point}`);
+  if (!(point > 0) || !Number.isFinite(point))
+    throw new ImportError(`${setup.file}: the instrument's point must be a positive number, got ${point}`);
   return pointsToPrice(point);
 }
 
@@ -72,10 +90,23 @@ const EXPORT_COLUMNS = {
  * Reads rows of an MT5 "Export bars" file; `header` is its first line, rows start at text[pos] (line
  * number `line`). Returns the line number after the text.
  */
-export function readMt5ExportRows(text: string, header: string, pos: number, line: number, sink: BarSink, setup: ServerTimeSetup): number {
+export function readMt5ExportRows(
+  text: string,
+  header: string,
+  pos: number,
+  line: number,
+  sink: BarSink,
+  setup: ServerTimeSetup,
+): number {
   const names = header.split('\t').map((n) => n.trim().toUpperCase());
   const c = columnsOf(names, EXPORT_COLUMNS);
-  requireColumns(c, EXPORT_COLUMNS, ['date', 'open', 'high', 'low', 'close', 'tickVolume'], setup.file, 'MT5 "Export bars"');
+  requireColumns(
+    c,
+    EXPORT_COLUMNS,
+    ['date', 'open', 'high', 'low', 'close', 'tickVolume'],
+    setup.file,
+    'MT5 "Export bars"',
+  );
   const toPrice = spreadConverter(c.spread >= 0, setup);
   const zone = setup.zone;
   const ncol = names.length;
@@ -92,7 +123,8 @@ export function readMt5ExportRows(text: string, header: string, pos: number, lin
     let wall = NaN;
     if (de - ds === 10 && text.charCodeAt(ds + 4) === 46 && text.charCodeAt(ds + 7) === 46) {
       const tl = tme - tms;
-      const okTime = c.time < 0 || ((tl === 5 || (tl === 8 && text.charCodeAt(tms + 5) === 58)) && text.charCodeAt(tms + 2) === 58);
+      const okTime =
+        c.time < 0 || ((tl === 5 || (tl === 8 && text.charCodeAt(tms + 5) === 58)) && text.charCodeAt(tms + 2) === 58);
       if (okTime) {
         const h = c.time < 0 ? 0 : digitsAt(text, tms, 2);
         const mi = c.time < 0 ? 0 : digitsAt(text, tms + 3, 2);
@@ -105,12 +137,29 @@ export function readMt5ExportRows(text: string, header: string, pos: number, lin
     }
     const ts = ds;
     const te = c.time >= 0 && tme > de ? tme : de;
-    if (Number.isNaN(wall)) return sink.reject(ln, `date/time "${cellText(text, ts, te)}" is not YYYY.MM.DD HH:MM[:SS]`);
+    if (Number.isNaN(wall))
+      return sink.reject(ln, `date/time "${cellText(text, ts, te)}" is not YYYY.MM.DD HH:MM[:SS]`);
     const time = zone.wallToUtc(wall, sink.lastTime);
     if (typeof time !== 'number') return sink.reject(ln, `server time ${time.error}`);
     const [vs, ve] = at(c.tickVolume);
     const [ss, se] = at(c.spread);
-    sink.add(ln, time, num(c.open), num(c.high), num(c.low), num(c.close), mt5Volume(parseDecimal(text, vs, ve), num(c.volume)), toPrice(num(c.spread)), text, ts, te, vs, ve, ss, se);
+    sink.add(
+      ln,
+      time,
+      num(c.open),
+      num(c.high),
+      num(c.low),
+      num(c.close),
+      mt5Volume(parseDecimal(text, vs, ve), num(c.volume)),
+      toPrice(num(c.spread)),
+      text,
+      ts,
+      te,
+      vs,
+      ve,
+      ss,
+      se,
+    );
   });
 }
 
@@ -149,10 +198,23 @@ function ratesWall(text: string, s: number, e: number): number {
 }
 
 /** Reads rows of an mt5_rates CSV; `header` is its first line, rows start at text[pos] (line number `line`). Returns the line number after the text. */
-export function readMt5RatesRows(text: string, header: string, pos: number, line: number, sink: BarSink, setup: ServerTimeSetup): number {
+export function readMt5RatesRows(
+  text: string,
+  header: string,
+  pos: number,
+  line: number,
+  sink: BarSink,
+  setup: ServerTimeSetup,
+): number {
   const names = header.split(',').map((n) => n.trim().toLowerCase());
   const c = columnsOf(names, RATES_COLUMNS);
-  requireColumns(c, RATES_COLUMNS, ['time', 'open', 'high', 'low', 'close', 'tickVolume'], setup.file, 'MT5 rates (copy_rates_*)');
+  requireColumns(
+    c,
+    RATES_COLUMNS,
+    ['time', 'open', 'high', 'low', 'close', 'tickVolume'],
+    setup.file,
+    'MT5 rates (copy_rates_*)',
+  );
   const toPrice = spreadConverter(c.spread >= 0, setup);
   const zone = setup.zone;
   const ncol = names.length;
@@ -165,13 +227,30 @@ export function readMt5RatesRows(text: string, header: string, pos: number, line
     const ts = cs[c.time]!;
     const te = ce[c.time]!;
     const wall = ratesWall(text, ts, te);
-    if (Number.isNaN(wall)) return sink.reject(ln, `time "${text.slice(ts, te)}" is neither unix seconds nor YYYY-MM-DD HH:MM:SS`);
+    if (Number.isNaN(wall))
+      return sink.reject(ln, `time "${text.slice(ts, te)}" is neither unix seconds nor YYYY-MM-DD HH:MM:SS`);
     const time = zone.wallToUtc(wall, sink.lastTime);
     if (typeof time !== 'number') return sink.reject(ln, `server time ${time.error}`);
     const vs = cs[c.tickVolume]!;
     const ve = ce[c.tickVolume]!;
     const ss = c.spread < 0 ? 0 : cs[c.spread]!;
     const se = c.spread < 0 ? 0 : ce[c.spread]!;
-    sink.add(ln, time, num(c.open), num(c.high), num(c.low), num(c.close), mt5Volume(parseDecimal(text, vs, ve), num(c.realVolume)), toPrice(num(c.spread)), text, ts, te, vs, ve, ss, se);
+    sink.add(
+      ln,
+      time,
+      num(c.open),
+      num(c.high),
+      num(c.low),
+      num(c.close),
+      mt5Volume(parseDecimal(text, vs, ve), num(c.realVolume)),
+      toPrice(num(c.spread)),
+      text,
+      ts,
+      te,
+      vs,
+      ve,
+      ss,
+      se,
+    );
   });
 }

@@ -99,7 +99,13 @@ export function checkedWall(y: number, mo: number, d: number, h: number, mi: num
 export function parseIsoUtc(text: string, s: number, e: number): number {
   const n = e - s;
   if (n < 17 || text.charCodeAt(e - 1) !== 90 /* Z */) return NaN;
-  if (text.charCodeAt(s + 4) !== 45 || text.charCodeAt(s + 7) !== 45 || text.charCodeAt(s + 10) !== 84 || text.charCodeAt(s + 13) !== 58) return NaN;
+  if (
+    text.charCodeAt(s + 4) !== 45 ||
+    text.charCodeAt(s + 7) !== 45 ||
+    text.charCodeAt(s + 10) !== 84 ||
+    text.charCodeAt(s + 13) !== 58
+  )
+    return NaN;
   const y = digitsAt(text, s, 4);
   const mo = digitsAt(text, s + 5, 2);
   const d = digitsAt(text, s + 8, 2);
@@ -148,7 +154,12 @@ export function splitCells(text: string, s: number, e: number, delim: string, cs
  * Calls `row` for each non-blank line from `pos` (which starts line number `line`), CRLF or LF.
  * Returns the number of the line after the text (the text ends with a newline, or at the file's end).
  */
-export function forEachRow(text: string, pos: number, line: number, row: (s: number, e: number, line: number) => void): number {
+export function forEachRow(
+  text: string,
+  pos: number,
+  line: number,
+  row: (s: number, e: number, line: number) => void,
+): number {
   const len = text.length;
   while (pos < len) {
     const nl = text.indexOf('\n', pos);
@@ -227,7 +238,10 @@ export class BarSink {
     if (!(open > 0) || !(high > 0) || !(low > 0) || !(close > 0)) {
       this.reject(line, 'open, high, low and close must be positive numbers');
     } else if (!inPriceRange(open) || !inPriceRange(high) || !inPriceRange(low) || !inPriceRange(close)) {
-      this.reject(line, `prices must be from ${MIN_PRICE} up to below ${MAX_PRICE} (o ${open} h ${high} l ${low} c ${close}): no real instrument trades outside, a price there is a broken row`);
+      this.reject(
+        line,
+        `prices must be from ${MIN_PRICE} up to below ${MAX_PRICE} (o ${open} h ${high} l ${low} c ${close}): no real instrument trades outside, a price there is a broken row`,
+      );
     } else if (high < (open > close ? open : close) || low > (open < close ? open : close)) {
       this.reject(line, `high/low do not contain open/close (o ${open} h ${high} l ${low} c ${close})`);
     } else if (time <= this.lastTime) {

@@ -80,7 +80,16 @@ const two = (b: Uint8Array, i: number): number => {
 
 /** `YYYY-MM-DDTHH:MM:SSZ,` at b[s..] as epoch ms, or NaN (any other shape goes to the text parser). */
 function fastTime(b: Uint8Array, s: number): number {
-  if (b[s + 4] !== 45 || b[s + 7] !== 45 || b[s + 10] !== 84 || b[s + 13] !== 58 || b[s + 16] !== 58 || b[s + 19] !== 90 || b[s + 20] !== COMMA) return NaN;
+  if (
+    b[s + 4] !== 45 ||
+    b[s + 7] !== 45 ||
+    b[s + 10] !== 84 ||
+    b[s + 13] !== 58 ||
+    b[s + 16] !== 58 ||
+    b[s + 19] !== 90 ||
+    b[s + 20] !== COMMA
+  )
+    return NaN;
   const hi = two(b, s);
   const lo = two(b, s + 2);
   const mo = two(b, s + 5);
@@ -88,7 +97,8 @@ function fastTime(b: Uint8Array, s: number): number {
   const h = two(b, s + 11);
   const mi = two(b, s + 14);
   const sec = two(b, s + 17);
-  if (hi < 0 || lo < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return NaN;
+  if (hi < 0 || lo < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
+    return NaN;
   const y = hi * 100 + lo;
   if (d > daysInMonth(y, mo)) return NaN;
   return civilDays(y, mo, d) * DAY + h * 3_600_000 + mi * 60_000 + sec * 1000;

@@ -27,7 +27,15 @@
 import type { Side } from '../../domain/types.ts';
 import { checkedWall } from '../../market/importers/scan.ts';
 import { headerKey, type CsvRow } from './csv.ts';
-import { cleanLots, rowError, otherSymbol, symbolProblem, volumeProblem, type HistoryContext, type Opening } from './rules.ts';
+import {
+  cleanLots,
+  rowError,
+  otherSymbol,
+  symbolProblem,
+  volumeProblem,
+  type HistoryContext,
+  type Opening,
+} from './rules.ts';
 
 export type BinanceKind = 'futures' | 'spot';
 
@@ -62,7 +70,8 @@ export function binanceColumns(cells: readonly string[]): BinanceColumns | null 
   };
   if (cols.time < 0 || cols.symbol < 0 || cols.side < 0 || cols.price < 0 || cols.quantity < 0) return null;
   const z = TIME_HEADER.exec(keys[time]!)!;
-  const offsetMs = z[1] === undefined ? 0 : (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 3_600_000 + Number(z[3] ?? 0) * 60_000);
+  const offsetMs =
+    z[1] === undefined ? 0 : (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 3_600_000 + Number(z[3] ?? 0) * 60_000);
   return { ...cols, kind: cols.realized >= 0 ? 'futures' : 'spot', offsetMs };
 }
 
@@ -114,7 +123,11 @@ export interface BinanceTally {
 }
 
 /** The openings of a Binance trade history (rows[0] is the header, `cols` its columns). */
-export function binanceOpenings(rows: readonly CsvRow[], cols: BinanceColumns, ctx: HistoryContext): { openings: Opening[]; tally: BinanceTally } {
+export function binanceOpenings(
+  rows: readonly CsvRow[],
+  cols: BinanceColumns,
+  ctx: HistoryContext,
+): { openings: Opening[]; tally: BinanceTally } {
   const fills: Fill[] = [];
   for (const row of rows.slice(1)) {
     const cell = (k: number) => (k >= 0 ? (row.cells[k] ?? '') : '');
@@ -159,7 +172,16 @@ export function binanceOpenings(rows: readonly CsvRow[], cols: BinanceColumns, c
       bad(`position side "${cell(cols.positionSide)}" must be LONG, SHORT or BOTH`);
       continue;
     }
-    fills.push({ line: row.line, time: wall - cols.offsetMs, symbol, side, qty, price, realized, positionSide: ps === 'LONG' || ps === 'SHORT' ? ps : 'BOTH' });
+    fills.push({
+      line: row.line,
+      time: wall - cols.offsetMs,
+      symbol,
+      side,
+      qty,
+      price,
+      realized,
+      positionSide: ps === 'LONG' || ps === 'SHORT' ? ps : 'BOTH',
+    });
   }
   // Newest first (as exported) -> oldest first; then in time order, a stable sort keeping a second's fills in file order.
   if (fills.length > 1 && fills[0]!.time > fills[fills.length - 1]!.time) fills.reverse();
@@ -173,7 +195,16 @@ export function binanceOpenings(rows: readonly CsvRow[], cols: BinanceColumns, c
       last.qty += qty;
       last.notional += qty * f.price;
       last.fills++;
-    } else parts.push({ line: f.line, time: f.time, symbol: f.symbol, side: f.side, qty, notional: qty * f.price, fills: 1 });
+    } else
+      parts.push({
+        line: f.line,
+        time: f.time,
+        symbol: f.symbol,
+        side: f.side,
+        qty,
+        notional: qty * f.price,
+        fills: 1,
+      });
   };
   /** Signed base quantity held per symbol (one-way mode), built from the file's fills. */
   const net = new Map<string, number>();
@@ -207,7 +238,11 @@ export function binanceOpenings(rows: readonly CsvRow[], cols: BinanceColumns, c
     const what = `${lots} lots (quantity ${qty}${p.fills > 1 ? ` in ${p.fills} fills` : ''} / contract size ${cs})`;
     const volumeWrong = volumeProblem(what, lots, ctx.instrument);
     if (volumeWrong !== null) {
-      rowError(ctx, p.line, `${volumeWrong}; --instrument lotStep=... sets the contract's step (Binance's BTCUSDT perpetual: 0.001)`);
+      rowError(
+        ctx,
+        p.line,
+        `${volumeWrong}; --instrument lotStep=... sets the contract's step (Binance's BTCUSDT perpetual: 0.001)`,
+      );
       continue;
     }
     openings.push({

@@ -29,7 +29,9 @@ export function cellText(html: string): string {
 
 /** Comments, scripts and styles blanked out, their line breaks kept (line numbers stay right). */
 function withoutNonContent(html: string): string {
-  return html.replace(/<!--[\s\S]*?-->|<script\b[\s\S]*?<\/script\s*>|<style\b[\s\S]*?<\/style\s*>/gi, (m) => m.replace(/[^\n]/g, ''));
+  return html.replace(/<!--[\s\S]*?-->|<script\b[\s\S]*?<\/script\s*>|<style\b[\s\S]*?<\/style\s*>/gi, (m) =>
+    m.replace(/[^\n]/g, ''),
+  );
 }
 
 const HIDDEN = /\bclass\s*=\s*(["']?)[^"'>]*\bhidden\b/i;

@@ -16,7 +16,19 @@
 //  - Deals carry no stop or target: sl and tp are null (the exit config decides).
 import type { Side } from '../../domain/types.ts';
 import { headerKey, type CsvRow } from './csv.ts';
-import { cleanLots, parseNumber, parseWallTime, rowError, serverToUtc, serverZone, otherSymbol, symbolProblem, volumeProblem, type HistoryContext, type Opening } from './rules.ts';
+import {
+  cleanLots,
+  parseNumber,
+  parseWallTime,
+  rowError,
+  serverToUtc,
+  serverZone,
+  otherSymbol,
+  symbolProblem,
+  volumeProblem,
+  type HistoryContext,
+  type Opening,
+} from './rules.ts';
 
 export const MT5_DEALS_REQUIRED = ['time', 'type', 'entry', 'position_id', 'volume', 'price', 'symbol'] as const;
 
@@ -39,7 +51,11 @@ const DEAL_INOUT = 2;
 const DEAL_OUT_BY = 3;
 
 /** The openings of a deals CSV (rows[0] is the header). */
-export function mt5DealsOpenings(rows: readonly CsvRow[], ctx: HistoryContext, layout: string): { openings: Opening[]; tally: DealsTally } {
+export function mt5DealsOpenings(
+  rows: readonly CsvRow[],
+  ctx: HistoryContext,
+  layout: string,
+): { openings: Opening[]; tally: DealsTally } {
   const keys = rows[0]!.cells.map(headerKey);
   const col = (k: string) => keys.indexOf(k);
   const c = {
@@ -129,7 +145,9 @@ export function mt5DealsOpenings(rows: readonly CsvRow[], ctx: HistoryContext, l
     } else if (entry === DEAL_INOUT) {
       tally.closing++;
       if (before === undefined) {
-        bad(`a reversal (entry 2) of position ${pos}, whose earlier deals are not in the file: the volume it opens is not known`);
+        bad(
+          `a reversal (entry 2) of position ${pos}, whose earlier deals are not in the file: the volume it opens is not known`,
+        );
         continue;
       }
       lots = cleanLots(volume - before);
@@ -152,8 +170,16 @@ export function mt5DealsOpenings(rows: readonly CsvRow[], ctx: HistoryContext, l
     after = time;
     const side: Side = type === 0 ? 'buy' : 'sell';
     const comment = cell(c.comment);
-    openings.push({ time, side, volume: lots, price, sl: null, tp: null, comment: `MT5 position ${pos}${comment ? ` ${comment}` : ''}`, line: row.line });
+    openings.push({
+      time,
+      side,
+      volume: lots,
+      price,
+      sl: null,
+      tp: null,
+      comment: `MT5 position ${pos}${comment ? ` ${comment}` : ''}`,
+      line: row.line,
+    });
   }
   return { openings, tally };
 }
-

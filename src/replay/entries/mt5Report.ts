@@ -42,7 +42,8 @@ export interface ReportRow {
   heading: boolean;
 }
 
-export const MT5_POSITIONS_COLUMNS = 'Time, Position, Symbol, Type, Volume, Price, S / L, T / P, Time, Price, Commission, Swap, Profit';
+export const MT5_POSITIONS_COLUMNS =
+  'Time, Position, Symbol, Type, Volume, Price, S / L, T / P, Time, Price, Commission, Swap, Profit';
 
 interface PositionColumns {
   time: number;
@@ -77,7 +78,11 @@ function positionColumns(cells: readonly string[]): PositionColumns | null {
 const nonEmpty = (row: ReportRow): string[] => row.cells.filter((c) => c !== '');
 const isTitle = (row: ReportRow, title?: string): boolean => {
   const shown = nonEmpty(row);
-  return shown.length === 1 && (row.heading || row.cells[0] === shown[0]) && (title === undefined || shown[0]!.toLowerCase() === title.toLowerCase());
+  return (
+    shown.length === 1 &&
+    (row.heading || row.cells[0] === shown[0]) &&
+    (title === undefined || shown[0]!.toLowerCase() === title.toLowerCase())
+  );
 };
 
 /** 1899-12-30, day 0 of spreadsheet date numbers (1900 date system, its 1900 leap-year quirk included). */
@@ -135,7 +140,8 @@ export function mt5ReportOpenings(rows: readonly ReportRow[], ctx: HistoryContex
     const typeText = cell(cols.type);
     const volText = cell(cols.volume);
     if (timeText === '' && sym === '' && typeText === '' && volText === '') continue; // the totals row
-    const bad = (reason: string) => rowError(ctx, row.line, `${cell(cols.position) ? `position ${cell(cols.position)}: ` : ''}${reason}`);
+    const bad = (reason: string) =>
+      rowError(ctx, row.line, `${cell(cols.position) ? `position ${cell(cols.position)}: ` : ''}${reason}`);
     const wall = wallOf(timeText);
     if (Number.isNaN(wall)) {
       bad(`time "${timeText}" must be ${MT5_TIME_FORMAT}`);

@@ -20,7 +20,13 @@ import { MT5_POSITIONS_COLUMNS, mt5ReportOpenings, type ReportRow } from './mt5R
 import { toReplayEntries, type HistoryContext } from './rules.ts';
 import { XlsxError, xlsxSheets } from './xlsx.ts';
 
-export type EntriesLayout = 'warden_csv' | 'mt5_report_html' | 'mt5_report_xlsx' | 'mt5_deals_csv' | 'binance_futures_csv' | 'binance_spot_csv';
+export type EntriesLayout =
+  | 'warden_csv'
+  | 'mt5_report_html'
+  | 'mt5_report_xlsx'
+  | 'mt5_deals_csv'
+  | 'binance_futures_csv'
+  | 'binance_spot_csv';
 
 export const LAYOUT_NAMES: Readonly<Record<EntriesLayout, string>> = {
   warden_csv: 'Warden entries CSV',
@@ -40,7 +46,11 @@ export const ACCEPTED_LAYOUTS = [
 ];
 
 /** The layouts stamped with the broker's server clock (they need --tz). */
-const SERVER_TIME: ReadonlySet<EntriesLayout> = new Set<EntriesLayout>(['mt5_report_html', 'mt5_report_xlsx', 'mt5_deals_csv']);
+const SERVER_TIME: ReadonlySet<EntriesLayout> = new Set<EntriesLayout>([
+  'mt5_report_html',
+  'mt5_report_xlsx',
+  'mt5_deals_csv',
+]);
 
 export interface EntriesFile {
   layout: EntriesLayout;
@@ -63,11 +73,13 @@ const extOf = (file: string) => path.extname(file).toLowerCase();
 /** The layout of a file from its bytes (and extension for .xlsx / .htm(l)); null when it is none `--entries` reads. */
 export function entriesLayoutOf(buf: Buffer, file: string): EntriesLayout | null {
   const ext = extOf(file);
-  if (buf.length >= 4 && buf.readUInt32LE(0) === ZIP_MAGIC) return ext === '.xlsx' || ext === '' || ext === '.xlsm' ? 'mt5_report_xlsx' : null;
+  if (buf.length >= 4 && buf.readUInt32LE(0) === ZIP_MAGIC)
+    return ext === '.xlsx' || ext === '' || ext === '.xlsm' ? 'mt5_report_xlsx' : null;
   if (ext === '.xlsx') return null;
   const head = decodeBarBytes(buf.subarray(0, 64 * 1024));
   // Markup: an HTML document or table (an MT5 bar export starts with "<DATE>" and is none).
-  if (ext === '.htm' || ext === '.html' || /^\s*<(?:!doctype\s+html|html|head|body|table)\b/i.test(head)) return 'mt5_report_html';
+  if (ext === '.htm' || ext === '.html' || /^\s*<(?:!doctype\s+html|html|head|body|table)\b/i.test(head))
+    return 'mt5_report_html';
   return csvLayoutOf(firstLine(head));
 }
 
@@ -89,21 +101,32 @@ function csvLayoutOf(header: string): EntriesLayout | null {
 }
 
 function unknownLayout(file: string, what: string): ReplayInputError {
-  return new ReplayInputError(`${file}: unknown entries layout (${what}); --entries reads:\n${ACCEPTED_LAYOUTS.map((l) => `  - ${l}`).join('\n')}`);
+  return new ReplayInputError(
+    `${file}: unknown entries layout (${what}); --entries reads:\n${ACCEPTED_LAYOUTS.map((l) => `  - ${l}`).join('\n')}`,
+  );
 }
 
 /** The sheet holding the Positions table (the first one naming it), else the first sheet. */
 function positionsSheet(sheets: { rows: ReportRow[] }[]): ReportRow[] {
-  const named = sheets.find((s) => s.rows.some((r) => r.cells.filter((c) => c !== '').length === 1 && r.cells[0]?.toLowerCase() === 'positions'));
+  const named = sheets.find((s) =>
+    s.rows.some((r) => r.cells.filter((c) => c !== '').length === 1 && r.cells[0]?.toLowerCase() === 'positions'),
+  );
   return (named ?? sheets[0]!).rows;
 }
 
 /** Reads an entries file of any accepted layout from its bytes. `file` names it in messages and sources. */
-export function parseEntriesFile(buf: Buffer, file: string, instrument: Instrument, symbols: SymbolRules, o: EntriesOptions = {}): EntriesFile {
+export function parseEntriesFile(
+  buf: Buffer,
+  file: string,
+  instrument: Instrument,
+  symbols: SymbolRules,
+  o: EntriesOptions = {},
+): EntriesFile {
   if (buf.length === 0) throw new ReplayInputError(`${file}: the entries file is empty`);
   const layout = entriesLayoutOf(buf, file);
   if (layout === null) {
-    if (buf.length >= 4 && buf.readUInt32LE(0) === ZIP_MAGIC) throw unknownLayout(file, `a zip archive named ${path.basename(file)}: a workbook must be an .xlsx`);
+    if (buf.length >= 4 && buf.readUInt32LE(0) === ZIP_MAGIC)
+      throw unknownLayout(file, `a zip archive named ${path.basename(file)}: a workbook must be an .xlsx`);
     if (extOf(file) === '.xlsx') throw unknownLayout(file, 'named .xlsx but not a zip archive, as every .xlsx is');
     throw unknownLayout(file, `first line "${firstLine(decodeBarBytes(buf.subarray(0, 64 * 1024))).slice(0, 80)}"`);
   }
@@ -137,7 +160,8 @@ export function parseEntriesFile(buf: Buffer, file: string, instrument: Instrume
     } else {
       const r = binanceOpenings(rows, binanceColumns(rows[0]!.cells)!, ctx);
       openings = r.openings;
-      if (r.tally.closing > 0) notes.push(`${r.tally.closing} ${r.tally.kind === 'spot' ? 'selling' : 'closing'} fill(s)`);
+      if (r.tally.closing > 0)
+        notes.push(`${r.tally.closing} ${r.tally.kind === 'spot' ? 'selling' : 'closing'} fill(s)`);
     }
   }
   const errors = ctx.errors.sort((a, b) => a.line - b.line);
@@ -146,7 +170,9 @@ export function parseEntriesFile(buf: Buffer, file: string, instrument: Instrume
     const others = [...ctx.otherSymbols].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
     const list = others.map(([sym, n]) => `${sym} ${n}`).join(', ');
     if (entries.length === 0 && errors.length === 0) {
-      throw new ReplayInputError(`${file}: no trade of ${instrument.symbol} (${instrument.canonical}) in it, only of other symbols (rows: ${list}): replay each symbol with its own bars and --symbol`);
+      throw new ReplayInputError(
+        `${file}: no trade of ${instrument.symbol} (${instrument.canonical}) in it, only of other symbols (rows: ${list}): replay each symbol with its own bars and --symbol`,
+      );
     }
     notes.push(`${others.reduce((n, [, k]) => n + k, 0)} row(s) of other symbols (${list})`);
   }
@@ -156,7 +182,12 @@ export function parseEntriesFile(buf: Buffer, file: string, instrument: Instrume
 }
 
 /** Reads `--entries FILE`. Throws ENOENT as fs does; a file no layout fits, a missing --tz, ... as ReplayInputError. */
-export function readEntriesFile(file: string, instrument: Instrument, symbols: SymbolRules, o: EntriesOptions = {}): EntriesFile {
+export function readEntriesFile(
+  file: string,
+  instrument: Instrument,
+  symbols: SymbolRules,
+  o: EntriesOptions = {},
+): EntriesFile {
   return parseEntriesFile(readFileSync(file), file, instrument, symbols, o);
 }
 
@@ -187,7 +218,11 @@ export function entriesUseServerTime(file: string): boolean {
  * alike; bars in UTC refuse a --tz that nothing uses, so when only the entries use it the bars are
  * read without it (every bar file in a UTC layout). Otherwise --tz goes to the bars as given.
  */
-export function barsTz(barFiles: readonly string[], entriesFile: string | undefined, tz: string | undefined): string | undefined {
+export function barsTz(
+  barFiles: readonly string[],
+  entriesFile: string | undefined,
+  tz: string | undefined,
+): string | undefined {
   if (tz === undefined || entriesFile === undefined || !entriesUseServerTime(entriesFile)) return tz;
   const utcOnly = barFiles.every((f) => {
     const head = headOf(f);

@@ -55,7 +55,12 @@ export const rowError = (ctx: HistoryContext, line: number, reason: string): voi
  * decorations stripped: XAUUSDc is XAUUSD). With `stableQuoted` (Binance), a USDT- or USDC-quoted symbol
  * is also the instrument of its base in USD (BTCUSDT is BTCUSD), as Warden's Binance adapter maps it.
  */
-export function symbolProblem(symbol: string, instrument: Instrument, symbols: SymbolRules, stableQuoted = false): string | null {
+export function symbolProblem(
+  symbol: string,
+  instrument: Instrument,
+  symbols: SymbolRules,
+  stableQuoted = false,
+): string | null {
   // Binance's spot pairs are sometimes written BTC/USDT.
   const canonical = canonicalSymbol(stableQuoted ? symbol.replace('/', '') : symbol, symbols);
   if (canonical === instrument.canonical) return null;
@@ -68,7 +73,13 @@ export function symbolProblem(symbol: string, instrument: Instrument, symbols: S
 
 /** Why a replay cannot open `volume` lots of the instrument, or null. */
 export function volumeProblem(text: string, volume: number, instrument: Instrument): string | null {
-  if (volume > 0 && isStepMultiple(volume, instrument.lotStep) && volume >= instrument.minLot - 1e-12 && volume <= instrument.maxLot + 1e-12) return null;
+  if (
+    volume > 0 &&
+    isStepMultiple(volume, instrument.lotStep) &&
+    volume >= instrument.minLot - 1e-12 &&
+    volume <= instrument.maxLot + 1e-12
+  )
+    return null;
   return `volume "${text}" must be a multiple of the lot step ${instrument.lotStep} between ${instrument.minLot} and ${instrument.maxLot}`;
 }
 
@@ -110,7 +121,9 @@ export function parseWallTime(text: string): number {
   const m = WALL.exec(text.trim());
   if (!m) return NaN;
   const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
-  return checkedWall(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)) + ms;
+  return (
+    checkedWall(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)) + ms
+  );
 }
 
 /** What the MT5 layouts say about times, for messages. */

@@ -50,11 +50,13 @@ export function zipEntries(buf: Buffer): Map<string, ZipEntry> {
   if (eocd < 0) throw new XlsxError('not a zip archive (no end of central directory): an .xlsx is one');
   const count = buf.readUInt16LE(eocd + 10);
   const cdOffset = buf.readUInt32LE(eocd + 16);
-  if (count === 0xffff || cdOffset === 0xffffffff) throw new XlsxError('a ZIP64 archive: too large for a trade report; save a shorter period');
+  if (count === 0xffff || cdOffset === 0xffffffff)
+    throw new XlsxError('a ZIP64 archive: too large for a trade report; save a shorter period');
   const entries = new Map<string, ZipEntry>();
   let p = cdOffset;
   for (let k = 0; k < count; k++) {
-    if (p + 46 > buf.length || buf.readUInt32LE(p) !== CENTRAL) throw new XlsxError('a damaged zip archive (central directory)');
+    if (p + 46 > buf.length || buf.readUInt32LE(p) !== CENTRAL)
+      throw new XlsxError('a damaged zip archive (central directory)');
     const nameLen = buf.readUInt16LE(p + 28);
     const entry: ZipEntry = {
       flags: buf.readUInt16LE(p + 8),
@@ -74,8 +76,10 @@ export function zipEntries(buf: Buffer): Map<string, ZipEntry> {
 /** The bytes of one zip entry, inflated and checked against its CRC. */
 export function zipRead(buf: Buffer, e: ZipEntry): Buffer {
   if (e.flags & 1) throw new XlsxError(`${e.name} is encrypted: save the report without a password`);
-  if (e.compressedSize === 0xffffffff || e.size === 0xffffffff) throw new XlsxError('a ZIP64 archive: too large for a trade report; save a shorter period');
-  if (e.size > MAX_PART_BYTES) throw new XlsxError(`${e.name} is ${e.size} bytes inflated: more than a trade report holds`);
+  if (e.compressedSize === 0xffffffff || e.size === 0xffffffff)
+    throw new XlsxError('a ZIP64 archive: too large for a trade report; save a shorter period');
+  if (e.size > MAX_PART_BYTES)
+    throw new XlsxError(`${e.name} is ${e.size} bytes inflated: more than a trade report holds`);
   const p = e.localOffset;
   if (p + 30 > buf.length || buf.readUInt32LE(p) !== LOCAL) throw new XlsxError(`a damaged zip archive (${e.name})`);
   const start = p + 30 + buf.readUInt16LE(p + 26) + buf.readUInt16LE(p + 28);
@@ -89,7 +93,8 @@ export function zipRead(buf: Buffer, e: ZipEntry): Buffer {
       throw new XlsxError(`${e.name} does not inflate (${err instanceof Error ? err.message : String(err)})`);
     }
   } else throw new XlsxError(`${e.name} uses zip compression method ${e.method}: only stored and deflate are read`);
-  if (data.length !== e.size || crc32(data) !== e.crc) throw new XlsxError(`${e.name} fails its checksum: the file is damaged`);
+  if (data.length !== e.size || crc32(data) !== e.crc)
+    throw new XlsxError(`${e.name} fails its checksum: the file is damaged`);
   return data;
 }
 
@@ -240,7 +245,8 @@ export function xlsxSheets(buf: Buffer): { name: string; rows: ReportRow[] }[] {
   for (const m of rels.matchAll(/<Relationship\b[^>]*>/g)) {
     const id = attr(m[0], 'Id');
     const target = attr(m[0], 'Target');
-    if (id !== undefined && target !== undefined) targets.set(id, target.startsWith('/') ? target.slice(1) : `xl/${target}`);
+    if (id !== undefined && target !== undefined)
+      targets.set(id, target.startsWith('/') ? target.slice(1) : `xl/${target}`);
   }
   const sharedXml = part('xl/sharedStrings.xml');
   const shared = sharedXml === null ? [] : sharedStrings(sharedXml);

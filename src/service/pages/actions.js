@@ -16,7 +16,8 @@ function row(d) {
 async function refresh() {
   const list = (await getJson('/api/dtms/actions?limit=100')).body;
   const rows = [...list].reverse();
-  document.querySelector('#actions tbody').innerHTML = rows.length === 0 ? '<tr><td colspan="11" class="empty">No DTMS decision yet.</td></tr>' : rows.map(row).join('');
+  document.querySelector('#actions tbody').innerHTML =
+    rows.length === 0 ? '<tr><td colspan="11" class="empty">No DTMS decision yet.</td></tr>' : rows.map(row).join('');
   document.getElementById('counts').textContent = `${rows.length} decision${rows.length === 1 ? '' : 's'}`;
   showError(null);
   stampUpdated();

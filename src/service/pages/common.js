@@ -65,7 +65,8 @@ export const tradeHref = (ticket) => `/dtms/trade/${encodeURIComponent(String(ti
 /** An answer of the API that was not what the page asked for: the status and the server's message. */
 export class ApiError extends Error {
   constructor(status, body, path) {
-    const message = body && typeof body === 'object' && typeof body.message === 'string' ? body.message : `HTTP ${status}`;
+    const message =
+      body && typeof body === 'object' && typeof body.message === 'string' ? body.message : `HTTP ${status}`;
     super(message);
     this.status = status;
     this.body = body;
@@ -105,7 +106,9 @@ export async function getJson(path, okStatuses = []) {
     if (token) sessionStorage.removeItem(TOKEN_KEY);
     if (!tokenAsked) {
       tokenAsked = true;
-      const given = window.prompt('This Warden needs its API token to show data (service.token or WARDEN_API_TOKEN). It is kept for this tab only.');
+      const given = window.prompt(
+        'This Warden needs its API token to show data (service.token or WARDEN_API_TOKEN). It is kept for this tab only.',
+      );
       if (given && given.trim() !== '') {
         sessionStorage.setItem(TOKEN_KEY, given.trim());
         return getJson(path, okStatuses);
@@ -128,7 +131,12 @@ export async function sendJson(method, path, body) {
     if (body !== undefined) headers['content-type'] = 'application/json';
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (token) headers.authorization = `Bearer ${token}`;
-    const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+    const r = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+    });
     let answer = null;
     try {
       answer = await r.json();
@@ -138,7 +146,9 @@ export async function sendJson(method, path, body) {
     if (r.ok) return answer;
     if (r.status !== 401 || attempt > 0) throw new ApiError(r.status, answer, path);
     if (token) sessionStorage.removeItem(TOKEN_KEY);
-    const given = window.prompt("Actions need Warden's API token (service.token, WARDEN_API_TOKEN, or the token file). It is kept for this tab only.");
+    const given = window.prompt(
+      "Actions need Warden's API token (service.token, WARDEN_API_TOKEN, or the token file). It is kept for this tab only.",
+    );
     if (!given || given.trim() === '') throw new ApiError(r.status, answer, path);
     sessionStorage.setItem(TOKEN_KEY, given.trim());
   }
@@ -154,7 +164,8 @@ export function showError(message) {
 }
 
 export function errorText(err) {
-  if (err instanceof ApiError) return err.status === 429 ? `rate limited: ${err.message}` : `the API answered ${err.status}: ${err.message}`;
+  if (err instanceof ApiError)
+    return err.status === 429 ? `rate limited: ${err.message}` : `the API answered ${err.status}: ${err.message}`;
   return `the API cannot be reached (${err instanceof Error ? err.message : String(err)}); retrying`;
 }
 
@@ -296,7 +307,8 @@ function lots(x) {
 
 function exposureText(e) {
   const net = e.netVolume;
-  const hedged = e.buyVolume > 0 && e.sellVolume > 0 ? ` (${lots(e.buyVolume)} bought, ${lots(e.sellVolume)} sold)` : '';
+  const hedged =
+    e.buyVolume > 0 && e.sellVolume > 0 ? ` (${lots(e.buyVolume)} bought, ${lots(e.sellVolume)} sold)` : '';
   const title = `${e.positions} position${e.positions === 1 ? '' : 's'}${hedged}; net ${lots(net)} lots`;
   return `<span class="exposure" title="${esc(title)}"><span class="sym">${esc(e.symbol)}</span> <span class="${net > 0 ? 'pos' : net < 0 ? 'neg' : 'muted'}">${net > 0 ? '+' : net < 0 ? '−' : '±'}${esc(lots(Math.abs(net)))}</span></span>`;
 }
@@ -314,7 +326,10 @@ function drawAccount(el, a, unreachable) {
   }
   const cur = a.currency ? ` <span class="muted">${esc(a.currency)}</span>` : '';
   const healthStatus = unreachable !== null ? 'unknown' : a.health.status;
-  const healthTitle = unreachable !== null ? `the API cannot be reached: health unknown (last report: ${a.health.status})` : a.health.reasons.join('; ') || 'no problem reported';
+  const healthTitle =
+    unreachable !== null
+      ? `the API cannot be reached: health unknown (last report: ${a.health.status})`
+      : a.health.reasons.join('; ') || 'no problem reported';
   const exposure = a.exposure.length === 0 ? '<span class="muted">flat</span>' : a.exposure.map(exposureText).join(' ');
   const shadowed = a.mode === 'shadow' && a.shadowed.length > 0 ? ` (${a.shadowed.join(', ')})` : '';
   const todayTitle = `booked since ${utc(a.today.from)}: profit ${money(a.today.profit)}, fees ${money(a.today.fees)}, ${a.today.bookings} booking(s)`;
@@ -342,7 +357,14 @@ export async function refreshAccount() {
     lastAccount = (await getJson('/api/account')).body;
     drawAccount(el, lastAccount, null);
   } catch (err) {
-    const why = err instanceof ApiError ? (err.status === 429 ? `rate limited: ${err.message}` : `answered ${err.status}: ${err.message}`) : err instanceof Error ? err.message : String(err);
+    const why =
+      err instanceof ApiError
+        ? err.status === 429
+          ? `rate limited: ${err.message}`
+          : `answered ${err.status}: ${err.message}`
+        : err instanceof Error
+          ? err.message
+          : String(err);
     drawAccount(el, lastAccount, why);
   }
 }

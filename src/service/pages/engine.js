@@ -15,7 +15,9 @@ const THRESHOLDS = {
 const duration = (sec) => (sec >= 60 && sec % 60 === 0 ? `${sec} s (${sec / 60} min)` : `${sec} s`);
 
 function fields(id, rows) {
-  document.getElementById(id).innerHTML = rows.map(([label, field, value]) => `<dt>${esc(label)}</dt><dd data-field="${esc(field)}">${esc(value)}</dd>`).join('');
+  document.getElementById(id).innerHTML = rows
+    .map(([label, field, value]) => `<dt>${esc(label)}</dt><dd data-field="${esc(field)}">${esc(value)}</dd>`)
+    .join('');
 }
 
 function render(e) {
@@ -28,7 +30,11 @@ function render(e) {
   ]);
   fields(
     'f-scores',
-    Object.entries(e.scores).map(([key, value]) => [THRESHOLDS[key] ?? key, `scores.${key}`, value > 0 ? `+${value}` : String(value)]),
+    Object.entries(e.scores).map(([key, value]) => [
+      THRESHOLDS[key] ?? key,
+      `scores.${key}`,
+      value > 0 ? `+${value}` : String(value),
+    ]),
   );
   const r = e.rails;
   fields('f-rails', [
@@ -37,8 +43,16 @@ function render(e) {
     ['No new risk after stops in a row', 'rails.maxConsecutiveStops', r.maxConsecutiveStops],
     ['Spread spike (x 5-day median)', 'rails.spreadSpikeFactor', `${r.spreadSpikeFactor}x`],
     ['Data stale after', 'rails.staleDataSec', duration(r.staleDataSec)],
-    ["Today's realized loss now", 'losses.dailyLossPct', `${e.losses.dailyLossPct}%${e.losses.dailyLossPct >= r.dailyLossLimitPct ? ' (limit reached: no new risk)' : ''}`],
-    ["The last hour's realized loss now", 'losses.hourlyLossPct', `${e.losses.hourlyLossPct}%${e.losses.hourlyLossPct >= r.hourlyLossLimitPct ? ' (limit reached: no new risk)' : ''}`],
+    [
+      "Today's realized loss now",
+      'losses.dailyLossPct',
+      `${e.losses.dailyLossPct}%${e.losses.dailyLossPct >= r.dailyLossLimitPct ? ' (limit reached: no new risk)' : ''}`,
+    ],
+    [
+      "The last hour's realized loss now",
+      'losses.hourlyLossPct',
+      `${e.losses.hourlyLossPct}%${e.losses.hourlyLossPct >= r.hourlyLossLimitPct ? ' (limit reached: no new risk)' : ''}`,
+    ],
     ['Losing stops in a row now', 'losses.consecutiveStops', e.losses.consecutiveStops],
   ]);
   fields('f-counters', [

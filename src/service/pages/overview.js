@@ -1,6 +1,19 @@
 // The overview: every open position under management (its exit plan, stop owner and DTMS state) and the
 // health banner, refreshed live from /api/events.
-import { errorText, esc, getJson, live, num, showError, sideBadge, signed, stampUpdated, stateBadge, tradeHref, utc } from './common.js';
+import {
+  errorText,
+  esc,
+  getJson,
+  live,
+  num,
+  showError,
+  sideBadge,
+  signed,
+  stampUpdated,
+  stateBadge,
+  tradeHref,
+  utc,
+} from './common.js';
 
 const COLUMNS = 16;
 
@@ -23,7 +36,12 @@ function progress(pct) {
 function breakevenFlag(p) {
   const done = p.exits.breakevenDone;
   const buffered = done && typeof p.sl === 'number' && (p.side === 'buy' ? p.sl < p.entry : p.sl > p.entry);
-  if (buffered) return flag(true, 'BE (buffered)', `breakeven done; the stop is ${p.side === 'buy' ? 'below' : 'above'} the entry by its ATR buffer, so a small loss is still possible`);
+  if (buffered)
+    return flag(
+      true,
+      'BE (buffered)',
+      `breakeven done; the stop is ${p.side === 'buy' ? 'below' : 'above'} the entry by its ATR buffer, so a small loss is still possible`,
+    );
   return flag(done, 'BE', 'stop at breakeven or better');
 }
 
@@ -31,7 +49,8 @@ function row(p) {
   const x = p.exits;
   const d = p.dtms;
   const owner = p.stopOwner === 'dtms' ? 'dtms' : 'exit_plan';
-  const hedge = d && d.hedgeId ? ` <span class="muted" title="the DTMS hedge of this position">hedge ${esc(d.hedgeId)}</span>` : '';
+  const hedge =
+    d && d.hedgeId ? ` <span class="muted" title="the DTMS hedge of this position">hedge ${esc(d.hedgeId)}</span>` : '';
   return `<tr data-ticket="${esc(p.ticket)}">
 <td class="c-ticket" data-label="Ticket"><a class="mono" href="${esc(tradeHref(p.ticket))}">${esc(p.ticket)}</a></td>
 <td class="c-symbol" data-label="Symbol">${esc(p.symbol)}</td>
@@ -54,10 +73,15 @@ function row(p) {
 
 function renderPositions(positions) {
   const body = document.querySelector('#positions tbody');
-  body.innerHTML = positions.length === 0 ? `<tr><td colspan="${COLUMNS}" class="empty">No open positions under management.</td></tr>` : positions.map(row).join('');
-  for (const bar of body.querySelectorAll('.progress[data-width]')) bar.querySelector('.fill').style.width = `${Number(bar.dataset.width)}%`;
+  body.innerHTML =
+    positions.length === 0
+      ? `<tr><td colspan="${COLUMNS}" class="empty">No open positions under management.</td></tr>`
+      : positions.map(row).join('');
+  for (const bar of body.querySelectorAll('.progress[data-width]'))
+    bar.querySelector('.fill').style.width = `${Number(bar.dataset.width)}%`;
   const hedges = positions.filter((p) => p.dtms && p.dtms.hedgeId).length;
-  document.getElementById('counts').textContent = `${positions.length} position${positions.length === 1 ? '' : 's'}, ${hedges} hedged`;
+  document.getElementById('counts').textContent =
+    `${positions.length} position${positions.length === 1 ? '' : 's'}, ${hedges} hedged`;
 }
 
 function renderHealth(h) {
@@ -72,11 +96,13 @@ function renderHealth(h) {
     `feeds ${h.feeds.length - stale.length}/${h.feeds.length} fresh`,
     `reported ${utc(h.at)}`,
   ];
-  const reasons = h.reasons.length > 0 ? `<ul class="reasons">${h.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : '';
+  const reasons =
+    h.reasons.length > 0 ? `<ul class="reasons">${h.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>` : '';
   // One line per symbol: its features ready, or still warming up and what they lack.
   const gap = (m) => `${m.feature} (${m.timeframe} ${m.barsHave}/${m.barsNeeded})`;
-  const features = (h.features ?? []).map((f) =>
-    `<li data-symbol="${esc(f.symbol)}" data-ready="${f.featuresReady}">${esc(f.symbol)}: ${f.featuresReady ? 'features ready' : esc(`warming up: missing ${f.missing.map(gap).join(', ')}`)}</li>`,
+  const features = (h.features ?? []).map(
+    (f) =>
+      `<li data-symbol="${esc(f.symbol)}" data-ready="${f.featuresReady}">${esc(f.symbol)}: ${f.featuresReady ? 'features ready' : esc(`warming up: missing ${f.missing.map(gap).join(', ')}`)}</li>`,
   );
   const ready = features.length > 0 ? `<ul class="features">${features.join('')}</ul>` : '';
   el.innerHTML = `Health: <strong class="status">${esc(h.status)}</strong> <span class="muted">· ${parts.map(esc).join(' · ')}</span>${reasons}${ready}`;
@@ -89,7 +115,9 @@ const PAGE = 500;
 async function allPositions() {
   const all = [];
   for (let after = null; ; ) {
-    const page = (await getJson(`/api/positions?limit=${PAGE}${after === null ? '' : `&after=${encodeURIComponent(after)}`}`)).body;
+    const page = (
+      await getJson(`/api/positions?limit=${PAGE}${after === null ? '' : `&after=${encodeURIComponent(after)}`}`)
+    ).body;
     all.push(...page);
     if (page.length < PAGE) return all;
     after = page[page.length - 1].ticket;

@@ -11,14 +11,18 @@ function render(s) {
   const mode = document.getElementById('mode');
   if (s.mode === 'live') {
     mode.className = 'banner idle';
-    mode.textContent = 'This account is live: every decision is sent. Start Warden with --shadow (broker.mode: shadow) to watch it decide without acting.';
+    mode.textContent =
+      'This account is live: every decision is sent. Start Warden with --shadow (broker.mode: shadow) to watch it decide without acting.';
   } else {
     mode.className = 'banner notice';
     const promoted = s.promoted.length > 0 ? ` Promoted to live: ${s.promoted.join(', ')}.` : '';
     mode.textContent = `SHADOW MODE: nothing is sent for ${s.shadowed.join(', ') || 'no symbol'}.${promoted}`;
   }
   const t = s.totals;
-  const diff = t.diffMeanR === null ? '—' : `${t.diffMeanR > 0 ? '+' : ''}${t.diffMeanR.toFixed(3)}${t.diffSeR === null ? '' : ` ± ${t.diffSeR.toFixed(3)}`} R${t.diffSeR !== null && Math.abs(t.diffMeanR) < t.diffSeR ? ' (within noise)' : ''}`;
+  const diff =
+    t.diffMeanR === null
+      ? '—'
+      : `${t.diffMeanR > 0 ? '+' : ''}${t.diffMeanR.toFixed(3)}${t.diffSeR === null ? '' : ` ± ${t.diffSeR.toFixed(3)}`} R${t.diffSeR !== null && Math.abs(t.diffMeanR) < t.diffSeR ? ' (within noise)' : ''}`;
   document.getElementById('totals').innerHTML = [
     ['Positions', t.positions],
     ['Ended (venue and shadow)', t.final],

@@ -13,7 +13,12 @@ function render(s) {
   ]
     .map(([label, field, value]) => `<dt>${esc(label)}</dt><dd data-field="${esc(field)}">${esc(value)}</dd>`)
     .join('');
-  const states = [...STATES, ...Object.keys(s.byState).filter((k) => !STATES.includes(k)).sort()];
+  const states = [
+    ...STATES,
+    ...Object.keys(s.byState)
+      .filter((k) => !STATES.includes(k))
+      .sort(),
+  ];
   const most = Math.max(1, ...Object.values(s.byState));
   const body = document.querySelector('#states tbody');
   body.innerHTML = states

@@ -5,7 +5,23 @@
 // profit with Warden's partials and hedges, R, where each figure came from, the closing deals, the
 // stop path and the decisions. A ticket Warden never managed gets a clear message; a position that
 // closes while shown keeps its last data.
-import { errorText, esc, exitBadge, getJson, live, noteMarketTime, num, sendJson, showError, sideBadge, signed, stampUpdated, stateBadge, utc, yesNo } from './common.js';
+import {
+  errorText,
+  esc,
+  exitBadge,
+  getJson,
+  live,
+  noteMarketTime,
+  num,
+  sendJson,
+  showError,
+  sideBadge,
+  signed,
+  stampUpdated,
+  stateBadge,
+  utc,
+  yesNo,
+} from './common.js';
 
 function ticketFromPath() {
   const last = location.pathname.split('/').filter(Boolean).pop() ?? '';
@@ -37,7 +53,9 @@ const onOff = (b) => `<span class="on-off ${b ? 'on' : 'off'}">${b ? 'on' : 'off
 
 /** A definition list; every value is HTML built from escaped data, tagged with the JSON field it shows. */
 function fields(id, rows) {
-  $(id).innerHTML = rows.map(([label, field, html]) => `<dt>${esc(label)}</dt><dd data-field="${esc(field)}">${html}</dd>`).join('');
+  $(id).innerHTML = rows
+    .map(([label, field, html]) => `<dt>${esc(label)}</dt><dd data-field="${esc(field)}">${html}</dd>`)
+    .join('');
 }
 
 function renderTrade(body) {
@@ -77,7 +95,8 @@ function renderTrade(body) {
       ? '<tr><td colspan="5" class="empty">No DTMS action on this trade yet.</td></tr>'
       : actions
           .map(
-            (a) => `<tr data-action="${esc(a.action)}"><td class="time" data-label="Time">${esc(utc(a.time))}</td><td data-label="Action">${esc(a.action)}</td><td data-label="Kind">${esc(a.kind)}</td><td data-label="Status">${esc(a.status)}</td><td class="note" data-label="Reason">${esc(a.reason)}</td></tr>`,
+            (a) =>
+              `<tr data-action="${esc(a.action)}"><td class="time" data-label="Time">${esc(utc(a.time))}</td><td data-label="Action">${esc(a.action)}</td><td data-label="Kind">${esc(a.kind)}</td><td data-label="Status">${esc(a.status)}</td><td class="note" data-label="Reason">${esc(a.reason)}</td></tr>`,
           )
           .join('');
   $('raw-path').textContent = api.trade;
@@ -93,7 +112,12 @@ function renderPerformance(t) {
     ['Progress to TP', 'trade_info.performance.progress_pct', signed(t.performance.progress_pct, 1, '%')],
     ['Profit (open part)', 'trade_info.performance.profit', signed(t.performance.profit, 2)],
   ];
-  if (lastPosition !== null) rows.push(['Realized so far', 'realizedProfit', `${signed(lastPosition.realizedProfit, 2)} <span class="muted">(partials, hedges)</span>`]);
+  if (lastPosition !== null)
+    rows.push([
+      'Realized so far',
+      'realizedProfit',
+      `${signed(lastPosition.realizedProfit, 2)} <span class="muted">(partials, hedges)</span>`,
+    ]);
   fields('f-performance', rows);
 }
 
@@ -106,7 +130,11 @@ function renderExits(ie, p) {
   const plan = lastPosition;
   const rows = [
     ['Breakeven triggered', 'trade_info.intelligent_exits.breakeven_triggered', esc(yesNo(ie.breakeven_triggered))],
-    ['Partial profit triggered', 'trade_info.intelligent_exits.partial_profit_triggered', esc(yesNo(ie.partial_profit_triggered))],
+    [
+      'Partial profit triggered',
+      'trade_info.intelligent_exits.partial_profit_triggered',
+      esc(yesNo(ie.partial_profit_triggered)),
+    ],
     ['Trailing stop active', 'trade_info.intelligent_exits.trailing_stop_active', esc(yesNo(ie.trailing_stop_active))],
   ];
   if (plan !== null) {
@@ -114,12 +142,27 @@ function renderExits(ie, p) {
     rows.push(
       ['Intelligent exits', 'exits.enabled', onOff(x.enabled)],
       ['Trade type', 'exits.tradeType', esc(x.tradeType)],
-      ['Triggers', 'exits.triggers', esc(`breakeven at ${x.breakevenR === null ? `${x.breakevenPct}% of the way to TP${baseNote(x.breakevenPct, x.baseBreakevenPct)}` : `${x.breakevenR} R of profit`}, partial at ${x.partialPct}%${baseNote(x.partialPct, x.basePartialPct)} (closes ${x.partialClosePct}%)`)],
-      ['Stop owner', 'stopOwner', `<span class="badge owner-${plan.stopOwner === 'dtms' ? 'dtms' : 'exit_plan'}">${plan.stopOwner === 'dtms' ? 'DTMS' : 'exit plan'}</span>`],
+      [
+        'Triggers',
+        'exits.triggers',
+        esc(
+          `breakeven at ${x.breakevenR === null ? `${x.breakevenPct}% of the way to TP${baseNote(x.breakevenPct, x.baseBreakevenPct)}` : `${x.breakevenR} R of profit`}, partial at ${x.partialPct}%${baseNote(x.partialPct, x.basePartialPct)} (closes ${x.partialClosePct}%)`,
+        ),
+      ],
+      [
+        'Stop owner',
+        'stopOwner',
+        `<span class="badge owner-${plan.stopOwner === 'dtms' ? 'dtms' : 'exit_plan'}">${plan.stopOwner === 'dtms' ? 'DTMS' : 'exit plan'}</span>`,
+      ],
       ['Trail moves', 'exits.trailMoves', esc(x.trailMoves)],
-      ['Intent in flight', 'exits.pending', x.pending === null ? '<span class="muted">none</span>' : `<span class="mono">${esc(x.pending)}</span>`],
+      [
+        'Intent in flight',
+        'exits.pending',
+        x.pending === null ? '<span class="muted">none</span>' : `<span class="mono">${esc(x.pending)}</span>`,
+      ],
     );
-    if (plan.dtms && plan.dtms.hedgeId) rows.push(['DTMS hedge', 'dtms.hedgeId', `<span class="mono">${esc(plan.dtms.hedgeId)}</span>`]);
+    if (plan.dtms && plan.dtms.hedgeId)
+      rows.push(['DTMS hedge', 'dtms.hedgeId', `<span class="mono">${esc(plan.dtms.hedgeId)}</span>`]);
   }
   fields('f-exits', rows);
 }
@@ -171,13 +214,15 @@ function renderDecisions(list) {
           .join('');
 }
 
-for (const id of ['filter-rule', 'filter-outcome', 'filter-repeats']) $(id).addEventListener('change', () => renderDecisions(shownDecisions));
+for (const id of ['filter-rule', 'filter-outcome', 'filter-repeats'])
+  $(id).addEventListener('change', () => renderDecisions(shownDecisions));
 
 // ---- actions ---------------------------------------------------------------------------------------
 
 /** The plan form's fields are the trader's while being edited: a refresh does not overwrite them. */
 let planEdited = false;
-for (const id of ['plan-be', 'plan-partial', 'plan-close', 'plan-trailing']) $(id).addEventListener('input', () => (planEdited = true));
+for (const id of ['plan-be', 'plan-partial', 'plan-close', 'plan-trailing'])
+  $(id).addEventListener('input', () => (planEdited = true));
 
 /** The buttons and the plan form, as the position is now (from /api/positions/{ticket}). */
 function renderControls(p) {
@@ -188,11 +233,20 @@ function renderControls(p) {
   exits.dataset.enable = x.enabled ? 'false' : 'true';
   const dtms = $('act-dtms');
   dtms.disabled = p.dtms === null;
-  dtms.textContent = p.dtms === null ? 'DTMS does not defend it' : p.dtms.enabled === false ? 'Give back to DTMS' : "Take out of DTMS's hands";
+  dtms.textContent =
+    p.dtms === null
+      ? 'DTMS does not defend it'
+      : p.dtms.enabled === false
+        ? 'Give back to DTMS'
+        : "Take out of DTMS's hands";
   dtms.dataset.enable = p.dtms !== null && p.dtms.enabled === false ? 'true' : 'false';
   const trail = $('act-trail');
   trail.disabled = x.trailNow || !x.trailingEnabled;
-  trail.title = x.trailNow ? 'trailing is already started' : !x.trailingEnabled ? 'trailing is off for this position: turn it on in the plan first' : 'start ATR trailing now, before breakeven (the stop still only tightens)';
+  trail.title = x.trailNow
+    ? 'trailing is already started'
+    : !x.trailingEnabled
+      ? 'trailing is off for this position: turn it on in the plan first'
+      : 'start ATR trailing now, before breakeven (the stop still only tightens)';
   if (!planEdited) {
     // The base triggers (the advanced rules adjust from them); a breakeven set in R shows as empty until edited.
     $('plan-be').value = x.breakevenR === null ? String(x.baseBreakevenPct) : '';
@@ -226,15 +280,30 @@ const positionPath = (rest) => `/api/positions/${enc}${rest}`;
 
 $('act-exits').addEventListener('click', () => {
   const enable = $('act-exits').dataset.enable === 'true';
-  return act(enable ? 'Exits on' : 'Exits off', () => sendJson('POST', positionPath(`/exits/${enable ? 'enable' : 'disable'}`)));
+  return act(enable ? 'Exits on' : 'Exits off', () =>
+    sendJson('POST', positionPath(`/exits/${enable ? 'enable' : 'disable'}`)),
+  );
 });
 $('act-dtms').addEventListener('click', () => {
   const enable = $('act-dtms').dataset.enable === 'true';
-  const reason = window.prompt(enable ? 'Why give it back to DTMS? (kept in the history)' : "Why take it out of DTMS's hands? (kept in the history)", '');
+  const reason = window.prompt(
+    enable
+      ? 'Why give it back to DTMS? (kept in the history)'
+      : "Why take it out of DTMS's hands? (kept in the history)",
+    '',
+  );
   if (reason === null) return undefined;
-  return act(enable ? 'Given back to DTMS' : "Out of DTMS's hands", () => sendJson('POST', positionPath(`/dtms/${enable ? 'enable' : 'disable'}`), reason.trim() === '' ? {} : { reason: reason.trim() }));
+  return act(enable ? 'Given back to DTMS' : "Out of DTMS's hands", () =>
+    sendJson(
+      'POST',
+      positionPath(`/dtms/${enable ? 'enable' : 'disable'}`),
+      reason.trim() === '' ? {} : { reason: reason.trim() },
+    ),
+  );
 });
-$('act-trail').addEventListener('click', () => act('Trailing started', () => sendJson('POST', positionPath('/trailing/start'))));
+$('act-trail').addEventListener('click', () =>
+  act('Trailing started', () => sendJson('POST', positionPath('/trailing/start'))),
+);
 
 /** The plan form's changes, checked as the API checks them; a message when one is out of range. */
 function planPatch() {
@@ -261,7 +330,8 @@ function planPatch() {
     if (partial !== undefined && partial !== p.basePartialPct) patch.partialPct = partial;
     if (close !== undefined && close !== p.partialClosePct) patch.partialClosePct = close;
     if ($('plan-trailing').checked !== p.trailingEnabled) patch.trailingEnabled = $('plan-trailing').checked;
-    if ((patch.partialPct ?? p.basePartialPct) <= (patch.breakevenPct ?? p.baseBreakevenPct)) throw new Error('the partial close must come after breakeven: its % must be above breakeven\'s');
+    if ((patch.partialPct ?? p.basePartialPct) <= (patch.breakevenPct ?? p.baseBreakevenPct))
+      throw new Error("the partial close must come after breakeven: its % must be above breakeven's");
   } catch (err) {
     return { error: err.message };
   }
@@ -285,7 +355,11 @@ $('plan-form').addEventListener('submit', (e) => {
   return act('Plan saved', async () => {
     const answer = await sendJson('PATCH', positionPath('/plan'), r.patch);
     planEdited = false;
-    return { message: `plan saved: ${Object.entries(r.patch).map(([k, v]) => appliedText(k, v, answer?.applied?.[k])).join(', ')}` };
+    return {
+      message: `plan saved: ${Object.entries(r.patch)
+        .map(([k, v]) => appliedText(k, v, answer?.applied?.[k]))
+        .join(', ')}`,
+    };
   });
 });
 
@@ -303,7 +377,9 @@ function ensureChart() {
   if (chart !== null) return chart;
   const LC = window.LightweightCharts;
   if (!LC) {
-    chartNote('The price chart is unavailable: the chart library did not load (is lightweight-charts installed? npm ci).');
+    chartNote(
+      'The price chart is unavailable: the chart library did not load (is lightweight-charts installed? npm ci).',
+    );
     return null;
   }
   const c = LC.createChart($('chart'), {
@@ -321,7 +397,13 @@ function ensureChart() {
     autoscaleInfoProvider: (original) => {
       const r = original();
       if (r === null || r.priceRange === null || levels.length === 0) return r;
-      return { ...r, priceRange: { minValue: Math.min(r.priceRange.minValue, ...levels), maxValue: Math.max(r.priceRange.maxValue, ...levels) } };
+      return {
+        ...r,
+        priceRange: {
+          minValue: Math.min(r.priceRange.minValue, ...levels),
+          maxValue: Math.max(r.priceRange.maxValue, ...levels),
+        },
+      };
     },
     upColor: '#26a69a',
     downColor: '#ef5350',
@@ -338,7 +420,17 @@ function ensureChart() {
     crosshairMarkerVisible: false,
     title: 'SL',
   });
-  chart = { LC, c, candles, stop, levels, markers: LC.createSeriesMarkers(candles, []), lines: new Map(), precision: -1, framed: false };
+  chart = {
+    LC,
+    c,
+    candles,
+    stop,
+    levels,
+    markers: LC.createSeriesMarkers(candles, []),
+    lines: new Map(),
+    precision: -1,
+    framed: false,
+  };
   return chart;
 }
 
@@ -389,27 +481,56 @@ function stopLine(path, times, endSec = null) {
   return kept;
 }
 
-const STATE_COLORS = { HEALTHY: '#1a7f4b', WARNING_L1: '#b7791f', WARNING_L2: '#c05600', HEDGED: '#6a2fae', RECOVERING: '#1f5ea8', CLOSED: '#4a525c' };
+const STATE_COLORS = {
+  HEALTHY: '#1a7f4b',
+  WARNING_L1: '#b7791f',
+  WARNING_L2: '#c05600',
+  HEDGED: '#6a2fae',
+  RECOVERING: '#1f5ea8',
+  CLOSED: '#4a525c',
+};
 
 /** Markers on the bars shown: the entry, the stop moves but the trail's, DTMS's state changes, and the exit (times ISO, as the API gives them). */
 function markersFor(path, decisions, times, exit) {
   const out = [];
   const buy = side === 'buy';
   const entry = snap(times, seconds(path.openTime));
-  if (entry !== null) out.push({ time: entry, position: buy ? 'belowBar' : 'aboveBar', shape: buy ? 'arrowUp' : 'arrowDown', color: '#2457c5', text: 'entry' });
+  if (entry !== null)
+    out.push({
+      time: entry,
+      position: buy ? 'belowBar' : 'aboveBar',
+      shape: buy ? 'arrowUp' : 'arrowDown',
+      color: '#2457c5',
+      text: 'entry',
+    });
   for (const s of path.stops) {
     if (s.by === 'initial' || s.by === 'trail') continue; // trail moves show as steps; labels would crowd them
     const t = snap(times, seconds(s.time));
-    if (t !== null) out.push({ time: t, position: buy ? 'belowBar' : 'aboveBar', shape: 'circle', color: '#d64545', text: s.by });
+    if (t !== null)
+      out.push({ time: t, position: buy ? 'belowBar' : 'aboveBar', shape: 'circle', color: '#d64545', text: s.by });
   }
   for (const d of decisions) {
     if (d.reason !== 'dtms_transition') continue;
     const t = snap(times, seconds(d.time));
-    if (t !== null) out.push({ time: t, position: buy ? 'aboveBar' : 'belowBar', shape: 'square', color: STATE_COLORS[d.dtmsState] ?? '#4a525c', text: d.dtmsState });
+    if (t !== null)
+      out.push({
+        time: t,
+        position: buy ? 'aboveBar' : 'belowBar',
+        shape: 'square',
+        color: STATE_COLORS[d.dtmsState] ?? '#4a525c',
+        text: d.dtmsState,
+      });
   }
   if (exit) {
     const t = snap(times, seconds(exit.time));
-    if (t !== null) out.push({ time: t, position: buy ? 'aboveBar' : 'belowBar', shape: buy ? 'arrowDown' : 'arrowUp', color: '#4a525c', text: `exit ${exit.label}` });
+    if (t !== null)
+      out.push({
+        time: t,
+        position: buy ? 'aboveBar' : 'belowBar',
+        shape: buy ? 'arrowDown' : 'arrowUp',
+        color: '#4a525c',
+        text: `exit ${exit.label}`,
+      });
   }
   return out.sort((a, b) => a.time - b.time);
 }
@@ -419,7 +540,8 @@ function priceLine(ch, key, price, options) {
   if (old && old.price === price) return;
   if (old) ch.candles.removePriceLine(old.line);
   ch.lines.delete(key);
-  if (typeof price === 'number' && Number.isFinite(price)) ch.lines.set(key, { price, line: ch.candles.createPriceLine({ price, ...options }) });
+  if (typeof price === 'number' && Number.isFinite(price))
+    ch.lines.set(key, { price, line: ch.candles.createPriceLine({ price, ...options }) });
 }
 
 /**
@@ -431,11 +553,18 @@ function renderChart(bars, path, decisions, exit = null) {
   const ch = ensureChart();
   if (ch === null) return;
   const { LC } = ch;
-  const data = bars.map((b) => ({ time: Math.floor(b.time / 1000), open: b.open, high: b.high, low: b.low, close: b.close }));
+  const data = bars.map((b) => ({
+    time: Math.floor(b.time / 1000),
+    open: b.open,
+    high: b.high,
+    low: b.low,
+    close: b.close,
+  }));
   const times = data.map((b) => b.time);
   // Prices keep the instrument's digits (XAUUSD 3, EURUSD 5...): taken from the data itself.
   let precision = 0;
-  for (const b of data.slice(-100)) precision = Math.max(precision, decimals(b.open), decimals(b.high), decimals(b.low), decimals(b.close));
+  for (const b of data.slice(-100))
+    precision = Math.max(precision, decimals(b.open), decimals(b.high), decimals(b.low), decimals(b.close));
   if (path !== null) precision = Math.max(precision, decimals(path.entry));
   precision = Math.min(8, precision);
   if (precision !== ch.precision) {
@@ -452,9 +581,25 @@ function renderChart(bars, path, decisions, exit = null) {
     ch.stop.setData(line);
     $('chart').dataset.stops = String(line.length);
     const current = path.stops.length > 0 ? path.stops[path.stops.length - 1].sl : null;
-    ch.levels.splice(0, ch.levels.length, ...[path.entry, path.tp, current, exit?.price].filter((x) => typeof x === 'number' && Number.isFinite(x)));
-    priceLine(ch, 'entry', path.entry, { color: '#2457c5', lineWidth: 1, lineStyle: LC.LineStyle.Dashed, axisLabelVisible: true, title: 'entry' });
-    priceLine(ch, 'tp', path.tp, { color: '#1a7f4b', lineWidth: 1, lineStyle: LC.LineStyle.Dashed, axisLabelVisible: true, title: 'TP' });
+    ch.levels.splice(
+      0,
+      ch.levels.length,
+      ...[path.entry, path.tp, current, exit?.price].filter((x) => typeof x === 'number' && Number.isFinite(x)),
+    );
+    priceLine(ch, 'entry', path.entry, {
+      color: '#2457c5',
+      lineWidth: 1,
+      lineStyle: LC.LineStyle.Dashed,
+      axisLabelVisible: true,
+      title: 'entry',
+    });
+    priceLine(ch, 'tp', path.tp, {
+      color: '#1a7f4b',
+      lineWidth: 1,
+      lineStyle: LC.LineStyle.Dashed,
+      axisLabelVisible: true,
+      title: 'TP',
+    });
     ch.markers.setMarkers(markersFor(path, decisions ?? [], times, exit));
   }
   if (!ch.framed && data.length > 0) {
@@ -468,7 +613,9 @@ function renderChart(bars, path, decisions, exit = null) {
     } else {
       const close = snap(times, seconds(exit.time));
       const closeIndex = close === null ? data.length - 1 : times.indexOf(close);
-      ch.c.timeScale().setVisibleLogicalRange({ from: Math.max(0, openIndex - 30), to: Math.min(data.length + 2, closeIndex + 30) });
+      ch.c
+        .timeScale()
+        .setVisibleLogicalRange({ from: Math.max(0, openIndex - 30), to: Math.min(data.length + 2, closeIndex + 30) });
     }
     ch.framed = true;
   }
@@ -497,7 +644,8 @@ async function gone(err) {
     return;
   }
   $('closed').hidden = false;
-  $('closed').innerHTML = `<strong>Position ${esc(ticket)} is no longer under management</strong> (closed or let go; noticed at ${esc(utc(Date.now()))}). What is shown below is its last known state; <a href="${esc(location.pathname)}">reload</a> for its closed trade once recorded. <a href="/">Open positions</a>`;
+  $('closed').innerHTML =
+    `<strong>Position ${esc(ticket)} is no longer under management</strong> (closed or let go; noticed at ${esc(utc(Date.now()))}). What is shown below is its last known state; <a href="${esc(location.pathname)}">reload</a> for its closed trade once recorded. <a href="/">Open positions</a>`;
   // Its last decisions (the close among them) are still in the journal.
   try {
     renderDecisions((await getJson(api.decisions)).body);
@@ -537,9 +685,16 @@ async function refresh() {
   }
   phase = 'open';
   renderTrade(trade.body);
-  const [position, stops, decisions, bars] = await Promise.allSettled([getJson(api.position), getJson(api.stops), getJson(api.decisions), getJson(api.bars(symbol))]);
+  const [position, stops, decisions, bars] = await Promise.allSettled([
+    getJson(api.position),
+    getJson(api.stops),
+    getJson(api.decisions),
+    getJson(api.bars(symbol)),
+  ]);
   // A 404 here means the position closed in between: the next refresh says so.
-  const problems = [position, stops, decisions, bars].filter((r) => r.status === 'rejected' && !isGone(r.reason)).map((r) => errorText(r.reason));
+  const problems = [position, stops, decisions, bars]
+    .filter((r) => r.status === 'rejected' && !isGone(r.reason))
+    .map((r) => errorText(r.reason));
   if (position.status === 'fulfilled') {
     renderExits(trade.body.trade_info.intelligent_exits, position.value.body);
     renderPerformance(trade.body.trade_info);
@@ -547,7 +702,8 @@ async function refresh() {
   }
   const decisionList = decisions.status === 'fulfilled' ? decisions.value.body : null;
   if (decisionList !== null) renderDecisions(decisionList);
-  if (bars.status === 'fulfilled') renderChart(bars.value.body, stops.status === 'fulfilled' ? stops.value.body : null, decisionList);
+  if (bars.status === 'fulfilled')
+    renderChart(bars.value.body, stops.status === 'fulfilled' ? stops.value.body : null, decisionList);
   await renderProposals().catch((err) => problems.push(errorText(err)));
   showError(problems.length > 0 ? problems[0] : null);
   stampUpdated();
@@ -561,8 +717,12 @@ const PATCH_WORDS = {
   partialClosePct: (v) => `partial closes ${v}% of the volume`,
   trailingEnabled: (v) => `trailing ${v ? 'on' : 'off'}`,
 };
-const patchWords = (patch) => Object.entries(patch).map(([k, v]) => (PATCH_WORDS[k] ? PATCH_WORDS[k](v) : `${k} ${v}`)).join(', ');
-const outcomeWords = (o) => `${signed(o.r, 2, ' R')} <span class="muted">(${esc(o.exitReason)}${o.open ? ', still open' : ''}; ${o.breakeven ? 'BE' : 'no BE'}, ${o.partial ? 'partial' : 'no partial'}, ${o.trailMoves} trail moves)</span>`;
+const patchWords = (patch) =>
+  Object.entries(patch)
+    .map(([k, v]) => (PATCH_WORDS[k] ? PATCH_WORDS[k](v) : `${k} ${v}`))
+    .join(', ');
+const outcomeWords = (o) =>
+  `${signed(o.r, 2, ' R')} <span class="muted">(${esc(o.exitReason)}${o.open ? ', still open' : ''}; ${o.breakeven ? 'BE' : 'no BE'}, ${o.partial ? 'partial' : 'no partial'}, ${o.trailMoves} trail moves)</span>`;
 
 /** The position's proposals in shadow, each with its what-if and the approve / reject buttons. */
 async function renderProposals() {
@@ -573,7 +733,9 @@ async function renderProposals() {
     $('proposal-list').innerHTML = '';
     return;
   }
-  const details = await Promise.all(list.map((p) => getJson(`/api/proposals/${encodeURIComponent(p.id)}`).then((r) => r.body)));
+  const details = await Promise.all(
+    list.map((p) => getJson(`/api/proposals/${encodeURIComponent(p.id)}`).then((r) => r.body)),
+  );
   $('proposal-list').innerHTML = details
     .map(({ proposal: p, whatIf: w, whatIfUnavailable }) => {
       const what = w
@@ -589,16 +751,38 @@ $('proposal-list').addEventListener('click', (e) => {
   if (!b) return undefined;
   const id = b.dataset.id;
   const verb = b.classList.contains('approve') ? 'approve' : 'reject';
-  const note = window.prompt(verb === 'approve' ? `Approve ${id}: a note for the history (optional)` : `Reject ${id}: why? (kept in the history)`, '');
+  const note = window.prompt(
+    verb === 'approve'
+      ? `Approve ${id}: a note for the history (optional)`
+      : `Reject ${id}: why? (kept in the history)`,
+    '',
+  );
   if (note === null) return undefined;
-  return act(verb === 'approve' ? `${id} approved` : `${id} rejected`, () => sendJson('POST', `/api/proposals/${encodeURIComponent(id)}/${verb}`, { note: note.trim() }));
+  return act(verb === 'approve' ? `${id} approved` : `${id} rejected`, () =>
+    sendJson('POST', `/api/proposals/${encodeURIComponent(id)}/${verb}`, { note: note.trim() }),
+  );
 });
 
 // ---- a closed trade -------------------------------------------------------------------------------------
 
-const SOURCE_WORDS = { venue: "the venue's history", journal: "Warden's requests (the venue's fills)", decision: "the decision's price (no fill named)", lifetime: 'what Warden saw', plan: 'the exit plan', none: 'not known' };
+const SOURCE_WORDS = {
+  venue: "the venue's history",
+  journal: "Warden's requests (the venue's fills)",
+  decision: "the decision's price (no fill named)",
+  lifetime: 'what Warden saw',
+  plan: 'the exit plan',
+  none: 'not known',
+};
 const source = (s) => `<span class="source">${esc(SOURCE_WORDS[s] ?? s)}</span>`;
-const BY_WORDS = { sl: 'stop loss', tp: 'take profit', stop_out: 'stop-out', outside: 'outside Warden', unknown: 'unknown', warden: 'Warden', dtms: 'DTMS' };
+const BY_WORDS = {
+  sl: 'stop loss',
+  tp: 'take profit',
+  stop_out: 'stop-out',
+  outside: 'outside Warden',
+  unknown: 'unknown',
+  warden: 'Warden',
+  dtms: 'DTMS',
+};
 
 let lifetimes = [];
 
@@ -634,14 +818,19 @@ async function renderClosed(life) {
   $('side').innerHTML = sideBadge(t.side);
   $('state').innerHTML = exitBadge(t.exitReason);
   $('closed').hidden = false;
-  $('closed').innerHTML = `<strong>Trade ${esc(ticket)} is closed</strong> (${esc(utc(t.closeTime))}, ${esc(exitWords(t))}). Below is its whole life under Warden: entry, exit, result, stop path and decisions. <a href="/trades">All closed trades</a>`;
+  $('closed').innerHTML =
+    `<strong>Trade ${esc(ticket)} is closed</strong> (${esc(utc(t.closeTime))}, ${esc(exitWords(t))}). Below is its whole life under Warden: entry, exit, result, stop path and decisions. <a href="/trades">All closed trades</a>`;
   const lots = (v) => (v === null ? '<span class="muted">—</span>' : esc(`${num(v)} lots`));
   fields('c-trade', [
     ['Lifetime', 'closed.lifetime', `<span class="mono">${esc(t.lifetime)}</span>`],
     ['Opened', 'closed.openTime', `<span class="mono">${esc(utc(t.openTime))}</span>`],
     ['Closed', 'closed.closeTime', `<span class="mono">${esc(utc(t.closeTime))}</span>`],
     ['Entry price', 'closed.entryPrice', esc(num(t.entryPrice))],
-    ['Exit price', 'closed.exitPrice', `${esc(num(t.exitPrice))}${t.deals.length > 1 && t.exitPrice !== null ? ' <span class="muted">(volume-weighted)</span>' : ''}`],
+    [
+      'Exit price',
+      'closed.exitPrice',
+      `${esc(num(t.exitPrice))}${t.deals.length > 1 && t.exitPrice !== null ? ' <span class="muted">(volume-weighted)</span>' : ''}`,
+    ],
     ['Exit reason', 'closed.exitReason', exitBadge(t.exitReason)],
     ['Volume', 'closed.volume.opened', lots(t.volume.opened)],
     ['Closed by Warden', 'closed.volume.closedByWarden', lots(t.volume.closedByWarden)],
@@ -662,7 +851,13 @@ async function renderClosed(life) {
     ['Realized', 'closed.sources.realized', source(s.realized)],
     ['Open time', 'closed.sources.openTime', source(s.openTime)],
     ['Initial stop', 'closed.sources.initialSl', source(s.initialSl)],
-    ['Venue history', 'closed.history', esc(`${t.history.venue}: ${t.history.status} (${t.history.attempts} ${t.history.attempts === 1 ? 'try' : 'tries'})${t.history.error ? `: ${t.history.error}` : ''}`)],
+    [
+      'Venue history',
+      'closed.history',
+      esc(
+        `${t.history.venue}: ${t.history.status} (${t.history.attempts} ${t.history.attempts === 1 ? 'try' : 'tries'})${t.history.error ? `: ${t.history.error}` : ''}`,
+      ),
+    ],
   ]);
   $('c-notes').innerHTML = t.notes.map((n) => `<li>${esc(n)}</li>`).join('');
   $('deals').querySelector('tbody').innerHTML =
@@ -670,14 +865,18 @@ async function renderClosed(life) {
       ? '<tr><td colspan="6" class="empty">No closing deal is known.</td></tr>'
       : t.deals
           .map(
-            (d) => `<tr data-by="${esc(d.by)}"><td class="time" data-label="Time">${esc(utc(d.time))}</td><td data-label="By">${esc(BY_WORDS[d.by] ?? d.by)}${d.partial ? ' <span class="muted">(partial)</span>' : ''}</td>
+            (
+              d,
+            ) => `<tr data-by="${esc(d.by)}"><td class="time" data-label="Time">${esc(utc(d.time))}</td><td data-label="By">${esc(BY_WORDS[d.by] ?? d.by)}${d.partial ? ' <span class="muted">(partial)</span>' : ''}</td>
 <td class="num" data-label="Volume">${esc(num(d.volume))}</td><td class="num" data-label="Price">${esc(num(d.price))}</td><td class="num" data-label="Profit">${signed(d.profit, 2)}</td><td data-label="From">${source(d.from)}</td></tr>`,
           )
           .join('');
   $('hedges-block').hidden = t.hedges.length === 0;
   $('hedges').querySelector('tbody').innerHTML = t.hedges
     .map(
-      (h) => `<tr><td data-label="Ticket" class="mono">${esc(h.ticket ?? '—')}</td><td data-label="Side">${sideBadge(h.side)}</td><td class="num" data-label="Volume">${esc(num(h.volume))}</td>
+      (
+        h,
+      ) => `<tr><td data-label="Ticket" class="mono">${esc(h.ticket ?? '—')}</td><td data-label="Side">${sideBadge(h.side)}</td><td class="num" data-label="Volume">${esc(num(h.volume))}</td>
 <td class="num" data-label="Open">${esc(num(h.openPrice))}</td><td class="num" data-label="Close">${esc(num(h.closePrice))}</td><td class="num" data-label="Profit">${signed(h.profit, 2)}</td></tr>`,
     )
     .join('');
@@ -689,7 +888,9 @@ async function renderClosed(life) {
   // Bars are epoch ms (chart data); the trade's times ISO.
   if (bars.length === 0 || Date.parse(t.closeTime) < bars[0].time) {
     $('chart').hidden = true;
-    chartNote(`The price bars kept (the last ${bars.length} minutes of ${t.symbol}) do not reach back to this trade: no chart.`);
+    chartNote(
+      `The price bars kept (the last ${bars.length} minutes of ${t.symbol}) do not reach back to this trade: no chart.`,
+    );
     return;
   }
   $('chart').hidden = false;
@@ -699,7 +900,16 @@ async function renderClosed(life) {
 }
 
 function exitWords(t) {
-  const how = { sl: 'by its stop loss', tp: 'by its take profit', warden_close: 'by Warden', warden_partials: "by Warden's partial closes", dtms_close: 'by DTMS', stop_out: 'by a stop-out', outside: 'outside Warden', unknown: 'how is not known' };
+  const how = {
+    sl: 'by its stop loss',
+    tp: 'by its take profit',
+    warden_close: 'by Warden',
+    warden_partials: "by Warden's partial closes",
+    dtms_close: 'by DTMS',
+    stop_out: 'by a stop-out',
+    outside: 'outside Warden',
+    unknown: 'how is not known',
+  };
   return `closed ${how[t.exitReason] ?? t.exitReason}`;
 }
 
@@ -713,6 +923,7 @@ refresh()
       refresh,
       immediate: false,
       // This trade's own decisions, and the bars of its symbol (price, profit and the chart move with them).
-      relevant: (type, data) => (type === 'decision' ? data.positionId === ticket : symbol === null || data.symbol === symbol),
+      relevant: (type, data) =>
+        type === 'decision' ? data.positionId === ticket : symbol === null || data.symbol === symbol,
     });
   });

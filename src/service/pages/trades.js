@@ -2,7 +2,19 @@
 // time (the next one asked with the last trade's lifetime), each row linking to the trade's page. The
 // filters live in the page's URL (?symbol=&from=&to=), so a filtered list can be shared or reloaded.
 // Refreshed when a position's lifetime ends (its closed trade is recorded just after).
-import { esc, exitBadge, getJson, live, num, showError, sideBadge, signed, stampUpdated, tradeHref, utc } from './common.js';
+import {
+  esc,
+  exitBadge,
+  getJson,
+  live,
+  num,
+  showError,
+  sideBadge,
+  signed,
+  stampUpdated,
+  tradeHref,
+  utc,
+} from './common.js';
 
 const PAGE = 100;
 const COLUMNS = 10;
@@ -50,7 +62,10 @@ function render() {
   const body = $('trades').querySelector('tbody');
   const f = filters();
   const filtered = f.symbol || f.from || f.to;
-  body.innerHTML = shown.length === 0 ? `<tr><td colspan="${COLUMNS}" class="empty">${filtered ? 'No closed trade matches these filters.' : 'No closed trade yet.'}</td></tr>` : shown.map(row).join('');
+  body.innerHTML =
+    shown.length === 0
+      ? `<tr><td colspan="${COLUMNS}" class="empty">${filtered ? 'No closed trade matches these filters.' : 'No closed trade yet.'}</td></tr>`
+      : shown.map(row).join('');
   $('more').hidden = exhausted;
   const known = shown.filter((t) => t.realizedProfit !== null);
   const rs = shown.filter((t) => t.r !== null);
@@ -60,7 +75,11 @@ function render() {
     ['Trades shown', 'count', esc(shown.length)],
     ['Realized (known)', 'realized', known.length === 0 ? '<span class="muted">—</span>' : signed(total, 2)],
     ['Won', 'won', known.length === 0 ? '<span class="muted">—</span>' : esc(`${wins} of ${known.length}`)],
-    ['Mean R', 'meanR', rs.length === 0 ? '<span class="muted">—</span>' : signed(rs.reduce((a, t) => a + t.r, 0) / rs.length, 2)],
+    [
+      'Mean R',
+      'meanR',
+      rs.length === 0 ? '<span class="muted">—</span>' : signed(rs.reduce((a, t) => a + t.r, 0) / rs.length, 2),
+    ],
   ]
     .map(([label, field, html]) => `<dt>${esc(label)}</dt><dd data-field="${esc(field)}">${html}</dd>`)
     .join('');
@@ -113,7 +132,8 @@ async function setUpForm() {
     // The list still works with "all" and the URL's symbol.
   }
   if (f.symbol && !symbols.includes(f.symbol)) symbols.push(f.symbol);
-  $('f-symbol').innerHTML = `<option value="">all</option>${symbols.map((s) => `<option value="${esc(s)}">${esc(s)}</option>`).join('')}`;
+  $('f-symbol').innerHTML =
+    `<option value="">all</option>${symbols.map((s) => `<option value="${esc(s)}">${esc(s)}</option>`).join('')}`;
   $('f-symbol').value = f.symbol;
 }
 

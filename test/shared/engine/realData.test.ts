@@ -52,12 +52,24 @@ describeShared('engine over real M1 bars', () => {
           const s = side === 'buy' ? 1 : -1;
           const entry = side === 'buy' ? bar.close + spreadOf(bar) : bar.close;
           const dist = 1.5 * f.atr;
-          const p: Position = { id: `${symbol}-${++n}`, symbol, side, volume: 0.1, entryPrice: entry, sl: entry - s * dist, tp: entry + s * 2 * dist, openTime: bar.time + 60_000, comment: '' };
+          const p: Position = {
+            id: `${symbol}-${++n}`,
+            symbol,
+            side,
+            volume: 0.1,
+            entryPrice: entry,
+            sl: entry - s * dist,
+            tp: entry + s * 2 * dist,
+            openTime: bar.time + 60_000,
+            comment: '',
+          };
           book.open(p, bar.time + 60_000);
         }
       }
       const c = book.counts;
-      console.info(`${symbol}: ${n} positions, ${c.intents} intents ${JSON.stringify(c.byRule)}, DTMS ${JSON.stringify(c.byAction)}, ${c.hedgesOpened} hedges, ${c.reAdds} re-adds, ${sink.transitions} transitions in ${engine.deepChecks} deep checks`);
+      console.info(
+        `${symbol}: ${n} positions, ${c.intents} intents ${JSON.stringify(c.byRule)}, DTMS ${JSON.stringify(c.byAction)}, ${c.hedgesOpened} hedges, ${c.reAdds} re-adds, ${sink.transitions} transitions in ${engine.deepChecks} deep checks`,
+      );
       expect(book.violations).toEqual([]);
       expect(c.refused).toBe(0);
       expect(n).toBeGreaterThan(30);
@@ -71,7 +83,8 @@ describeShared('engine over real M1 bars', () => {
       // An intent record for every intent, the closes of orphaned hedges included.
       expect(sink.intents).toBe(c.intents);
       const f = engine.features(symbol);
-      for (const k of ['atr', 'ema200Atr', 'vwapAtr', 'rsi', 'adx', 'hvnDistAtr'] as const) expect(Number.isFinite(f[k]), k).toBe(true);
+      for (const k of ['atr', 'ema200Atr', 'vwapAtr', 'rsi', 'adx', 'hvnDistAtr'] as const)
+        expect(Number.isFinite(f[k]), k).toBe(true);
     });
   }
 });

@@ -162,7 +162,13 @@ describe.skipIf(!exists)('features over real market data (../shared/data)', () =
       const mid = (x.open + x.close) / 2;
       noisy.onFormingBar({ ...x, high: x.open, low: x.open, close: x.open, volume: 0 });
       noisy.snapshot(b);
-      noisy.onFormingBar({ ...x, high: Math.max(x.open, mid), low: Math.min(x.open, mid), close: mid, volume: Math.floor(x.volume / 2) });
+      noisy.onFormingBar({
+        ...x,
+        high: Math.max(x.open, mid),
+        low: Math.min(x.open, mid),
+        close: mid,
+        volume: Math.floor(x.volume / 2),
+      });
       noisy.snapshot(b);
       noisy.onFormingBar({ ...x, close: mid });
       noisy.snapshot(b);
@@ -184,7 +190,11 @@ describe.skipIf(!exists)('features over real market data (../shared/data)', () =
     const m1 = data('xauusd_oanda_m1_2014-05.csv');
     const first = m1[0]!.time;
     const last = m1[m1.length - 1]!.time;
-    const h1 = new Map(data('xauusd_oanda_h1_2006-2019.csv').filter((b) => b.time >= first && b.time <= last).map((b) => [b.time, b]));
+    const h1 = new Map(
+      data('xauusd_oanda_h1_2006-2019.csv')
+        .filter((b) => b.time >= first && b.time <= last)
+        .map((b) => [b.time, b]),
+    );
     const agg = new BarAggregator('H1', 'M1');
     let compared = 0;
     for (const b of m1) {
@@ -194,7 +204,13 @@ describe.skipIf(!exists)('features over real market data (../shared/data)', () =
         if (new Date(got.time).getUTCHours() === 22) continue;
         const want = h1.get(got.time);
         expect(want, new Date(got.time).toISOString()).toBeDefined();
-        expect([got.open, got.high, got.low, got.close, got.spread]).toEqual([want!.open, want!.high, want!.low, want!.close, want!.spread]);
+        expect([got.open, got.high, got.low, got.close, got.spread]).toEqual([
+          want!.open,
+          want!.high,
+          want!.low,
+          want!.close,
+          want!.spread,
+        ]);
         compared++;
       }
     }
@@ -213,7 +229,8 @@ describe.skipIf(!exists)('features over real market data (../shared/data)', () =
       else groups.set(k, [b]);
     }
     const ref = new WilderAtr(14);
-    for (const g of groups.values()) ref.update(Math.max(...g.map((b) => b.high)), Math.min(...g.map((b) => b.low)), g[g.length - 1]!.close);
+    for (const g of groups.values())
+      ref.update(Math.max(...g.map((b) => b.high)), Math.min(...g.map((b) => b.low)), g[g.length - 1]!.close);
     const sf = new SymbolFeatures(CFG, 'M15', 'M1');
     for (const b of m1) sf.onBar(b);
     // the file's last M15 bucket ends with its 23:59 bar, so every bucket is closed

@@ -23,7 +23,22 @@ const BIN = path.resolve('bin/warden.js');
 const root = mkdtempSync(path.join(tmpdir(), 'warden-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const args = (out: string, extra: readonly string[]) => [BIN, 'replay', '--bars', sharedFile(FILE), '--symbol', SYMBOL, '--entry-every', '60', '--seed', '3', '--out', out, '--no-progress', ...extra];
+const args = (out: string, extra: readonly string[]) => [
+  BIN,
+  'replay',
+  '--bars',
+  sharedFile(FILE),
+  '--symbol',
+  SYMBOL,
+  '--entry-every',
+  '60',
+  '--seed',
+  '3',
+  '--out',
+  out,
+  '--no-progress',
+  ...extra,
+];
 
 interface Attempt {
   code: number | null;
@@ -74,7 +89,11 @@ describeShared('replay --store killed with SIGKILL and restarted', () => {
 
       // Start-up alone (tsx, the CLI's modules): the same command refused for a missing --bars file.
       const s0 = performance.now();
-      const st = spawnSync(process.execPath, args(path.join(dir, 'none'), extra).map((x) => (x === sharedFile(FILE) ? path.join(dir, 'missing.csv') : x)), { encoding: 'utf8' });
+      const st = spawnSync(
+        process.execPath,
+        args(path.join(dir, 'none'), extra).map((x) => (x === sharedFile(FILE) ? path.join(dir, 'missing.csv') : x)),
+        { encoding: 'utf8' },
+      );
       const startup = Math.min(performance.now() - s0, duration * 0.8);
       expect(st.status).toBe(2);
 
@@ -93,10 +112,16 @@ describeShared('replay --store killed with SIGKILL and restarted', () => {
           // A quarter spread over the whole run (start-up included), the rest over the replay and the
           // report writing after start-up; a little past the end, so some attempts finish.
           const u = rnd();
-          const delay = kills >= MIN_KILLS ? 600_000 : rnd() < 0.25 ? u * duration * 1.05 : startup + u * (duration - startup) * 1.05;
+          const delay =
+            kills >= MIN_KILLS
+              ? 600_000
+              : rnd() < 0.25
+                ? u * duration * 1.05
+                : startup + u * (duration - startup) * 1.05;
           const a = await attempt(argv, delay);
           // Printed first thing after loading (before the replay): killed attempts count too.
-          resumes += (a.stdout.match(/^resuming from bar [\d,]+ of 15,222 \(checkpoint saved at \d{4}-.+Z\)$/gm) ?? []).length;
+          resumes += (a.stdout.match(/^resuming from bar [\d,]+ of 15,222 \(checkpoint saved at \d{4}-.+Z\)$/gm) ?? [])
+            .length;
           if (a.signal === 'SIGKILL') {
             kills++;
             killedAt.push(Math.round(delay));
@@ -106,18 +131,27 @@ describeShared('replay --store killed with SIGKILL and restarted', () => {
           expect(a.code).toBe(0);
           break;
         }
-        expect(readFileSync(path.join(out, 'decisions.jsonl')).equals(refDecisions), `round ${rounds}: decisions.jsonl`).toBe(true);
-        expect(readFileSync(path.join(out, 'report.json')).equals(refReport), `round ${rounds}: report.json`).toBe(true);
+        expect(
+          readFileSync(path.join(out, 'decisions.jsonl')).equals(refDecisions),
+          `round ${rounds}: decisions.jsonl`,
+        ).toBe(true);
+        expect(readFileSync(path.join(out, 'report.json')).equals(refReport), `round ${rounds}: report.json`).toBe(
+          true,
+        );
         const decided = lines(path.join(out, 'decisions.jsonl'));
         const inv = checkDecisionInvariants(decided, inst);
         expect(inv.violations.slice(0, 5)).toEqual([]);
         // No intent id applied twice (the invariants check it too; here on its own, plainly).
-        const applied = decided.map((l) => JSON.parse(l) as { intentId: string; result: string }).filter((l) => l.intentId !== '' && l.result === 'applied');
+        const applied = decided
+          .map((l) => JSON.parse(l) as { intentId: string; result: string })
+          .filter((l) => l.intentId !== '' && l.result === 'applied');
         expect(new Set(applied.map((l) => l.intentId)).size).toBe(applied.length);
       }
       expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
       expect(resumes).toBeGreaterThan(0);
-      console.log(`${name}: uninterrupted ${Math.round(duration)} ms (start-up ${Math.round(startup)} ms); ${kills} kills in ${rounds} round(s), ${resumes} attempt(s) resumed from a checkpoint; kill delays (ms): ${killedAt.join(' ')}`);
+      console.log(
+        `${name}: uninterrupted ${Math.round(duration)} ms (start-up ${Math.round(startup)} ms); ${kills} kills in ${rounds} round(s), ${resumes} attempt(s) resumed from a checkpoint; kill delays (ms): ${killedAt.join(' ')}`,
+      );
     }, 150_000);
   }
 });

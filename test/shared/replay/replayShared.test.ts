@@ -82,7 +82,8 @@ describeShared('replay over the real market data in ../shared/data', () => {
       expect(run.report.metrics.trades).toBeGreaterThan(30);
       expect(run.report.gaps.list.length).toBe(run.report.gaps.count);
       await runReplayJob(job(file, symbol, every, b));
-      for (const f of REPLAY_FILES) expect(readFileSync(path.join(b, f)).equals(readFileSync(path.join(a, f))), f).toBe(true);
+      for (const f of REPLAY_FILES)
+        expect(readFileSync(path.join(b, f)).equals(readFileSync(path.join(a, f))), f).toBe(true);
       rows.push(row(file, run.report.data.bars, run.report.metrics));
     });
   }

@@ -10,7 +10,11 @@ import { describeShared, sharedFile } from '../../support/sharedData.ts';
 
 describeShared('a played day in shadow mode on the shared data', () => {
   it('decides, sends nothing, and scores every position against what the venue did', { timeout: 120_000 }, async () => {
-    const r = await playShadowDay({ file: sharedFile('gbpusd_fxcm_m1_2012-02.csv'), symbol: 'GBPUSD', config: configSchema.parse({}) });
+    const r = await playShadowDay({
+      file: sharedFile('gbpusd_fxcm_m1_2012-02.csv'),
+      symbol: 'GBPUSD',
+      config: configSchema.parse({}),
+    });
     expect(r.day).toBe('2012-02-07');
     expect(r.bars).toBeGreaterThan(1_000);
     expect(r.sentRequests).toBe(0);

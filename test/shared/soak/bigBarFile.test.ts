@@ -25,7 +25,9 @@ describe.skipIf(!existsSync('/proc/self/status'))('a bar file five times larger 
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/trades/);
       peaks.push(run.peakRssMb);
-      console.log(`${mb} MB, ${big.bars.toLocaleString('en-US')} bars: replay ${run.seconds.toFixed(1)} s, peak RSS ${run.peakRssMb.toFixed(0)} MB`);
+      console.log(
+        `${mb} MB, ${big.bars.toLocaleString('en-US')} bars: replay ${run.seconds.toFixed(1)} s, peak RSS ${run.peakRssMb.toFixed(0)} MB`,
+      );
     }
     expect(peaks[1]! - peaks[0]!).toBeLessThanOrEqual(64);
   });

@@ -47,7 +47,11 @@ describeShared('warden study on the real market data in ../shared/data', () => {
       expect(p.droppedEntries).toBe(0);
       expect(p.pairedEntries).toBe(runs[0]!.entries - runs[0]!.rejected);
     }
-    expect(report.groups.map((g) => g.scope)).toEqual(['eurusd_oanda_m1_2014-05.csv', 'usdjpy_fxcm_m1_2013-02.csv', 'pooled']);
+    expect(report.groups.map((g) => g.scope)).toEqual([
+      'eurusd_oanda_m1_2014-05.csv',
+      'usdjpy_fxcm_m1_2013-02.csv',
+      'pooled',
+    ]);
     console.log(`\n${r.stdout}`);
   });
 });
