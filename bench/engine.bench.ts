@@ -54,6 +54,7 @@ function featuresOnly(data: ReturnType<typeof markets>, report: boolean): void {
     );
 }
 
+// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: a long function from before the limit; split it when it is next changed
 function engineRun(data: ReturnType<typeof markets>, N: number, cfg = config): void {
   const sink = new CountingSink();
   const engine = new ExitEngine(cfg, { baseTimeframe: 'M1', sink });

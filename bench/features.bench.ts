@@ -160,7 +160,8 @@ if (gc) {
   const sf = new SymbolFeatures(cfg, 'M15', 'M1');
   const bytes = allocatedBytes(() => feed(sf));
   const sf2 = new SymbolFeatures(cfg, 'M15', 'M1');
-  const base = (gc(), process.memoryUsage().heapUsed);
+  gc();
+  const base = process.memoryUsage().heapUsed;
   feed(sf2);
   gc();
   heapLine = `allocated while feeding 1M bars (+66k snapshots): ${(bytes / 1e6).toFixed(1)} MB = ${(bytes / N).toFixed(1)} bytes/bar, all short-lived (retained after GC: ${((process.memoryUsage().heapUsed - base) / 1e6).toFixed(2)} MB)`;

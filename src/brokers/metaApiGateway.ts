@@ -416,7 +416,7 @@ class SdkGateway implements MetaApiGateway {
   terminalPrice(symbol: string): MetatraderSymbolPrice | undefined {
     const state = this.streaming?.terminalState;
     // A price kept from before a disconnection would look current: not used.
-    if (!state || !state.connected || !state.connectedToBroker) return undefined;
+    if (!state?.connected || !state.connectedToBroker) return undefined;
     return state.price(symbol);
   }
 

@@ -201,6 +201,7 @@ const INTENT_KIND: Readonly<Record<DefensiveOrder['kind'], IntentKind>> = {
  * evaluation's quote. An action left without an order is dropped with its reason; one the broker
  * refused MAX_ACTION_ATTEMPTS times is given up, and both say so.
  */
+// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: a long function from before the limit; split it when it is next changed
 export function sendDefensiveIntent(
   ctx: EvalContext,
   plan: ExitPlan,

@@ -247,6 +247,7 @@ export class DefensiveMonitor {
   }
 
   /** evaluate() for a handle from track() (the engine's per-bar path: no map lookups). */
+  // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: a long function from before the limit; split it when it is next changed
   evaluateTracked(
     t: Tracked,
     now: number,

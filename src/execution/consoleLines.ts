@@ -427,7 +427,7 @@ export class SessionConsole {
   }
 
   private on(level: Level): boolean {
-    return this.log !== undefined && this.log.isLevelEnabled(level);
+    return this.log?.isLevelEnabled(level) === true;
   }
 
   private write(level: Level, fields: Record<string, unknown>, line: string): void {

@@ -164,6 +164,7 @@ export class VenueSync {
    * ends that lifetime and starts a new one: the two never share a plan, a decision or an intent.
    * `report`: the start's (null for a step's sync).
    */
+  // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: a long function from before the limit; split it when it is next changed
   syncWith(venue: readonly Position[], now: number, report: SyncReport | null): void {
     const { engine, lines, shadow } = this.parts;
     const managed = this.asManaged(venue);

@@ -26,12 +26,14 @@ export interface ClassifyInput {
   crypto: boolean;
 }
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Whole-word keyword matcher: "breakfast" does not match "fast", "short-cut" does not match "shortcut". */
 export function keywordMatcher(keywords: readonly string[]): (text: string) => string | null {
   if (keywords.length === 0) return () => null;
-  const re = new RegExp(`(?:^|[^a-z0-9])(${keywords.map((k) => escape(k.toLowerCase())).join('|')})(?=$|[^a-z0-9])`);
+  const re = new RegExp(
+    `(?:^|[^a-z0-9])(${keywords.map((k) => escapeRegExp(k.toLowerCase())).join('|')})(?=$|[^a-z0-9])`,
+  );
   return (text) => {
     const m = re.exec(text.toLowerCase());
     return m ? m[1]! : null;

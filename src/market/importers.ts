@@ -248,6 +248,7 @@ export class BarFileReader {
     this.fd = null;
   }
 
+  // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: a long function from before the limit; split it when it is next changed
   private read(): BarSeries | null {
     const chunk = this.sink.series;
     chunk.length = 0;

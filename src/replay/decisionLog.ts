@@ -232,6 +232,7 @@ export function rounded(x: number | null | undefined, digits: number): number | 
 }
 
 /** A character JSON.stringify escapes, or a surrogate (a lone one is escaped; pairs take the slow path too). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes exactly these control characters.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 /** JSON.stringify(s), without its copy when nothing needs escaping (nearly every id, reason and explanation). */
 const str = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);

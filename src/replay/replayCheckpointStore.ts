@@ -156,9 +156,10 @@ interface WrittenList {
 export type WrittenLists = Record<ReplayCheckpointList, WrittenList>;
 
 /** Equal numbers, NaN equal to itself. */
-const eq = (a: number, b: number): boolean => a === b || (a !== a && b !== b);
+const eq = (a: number, b: number): boolean => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
 /** The fields sameDeal compares: a field added to PaperDeal and not compared there fails tsc here. */
+// biome-ignore lint/correctness/noUnusedVariables: read by tsc only (the `satisfies` check), never at run time.
 const DEAL_COMPARED = {
   positionId: true,
   time: true,

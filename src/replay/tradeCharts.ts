@@ -52,6 +52,7 @@ export function tradeCharts(trades: readonly TradeState[], source: BarSource, po
   let next = 0;
   let active: ChartPlan[] = [];
   if (waiting.length > 0) {
+    // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: a long function from before the limit; split it when it is next changed
     source.forEachChunk((chunk, offset) => {
       for (let j = 0; j < chunk.length; j++) {
         const k = offset + j;

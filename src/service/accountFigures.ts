@@ -101,11 +101,9 @@ export class AccountFigures {
     const now = this.o.clock();
     const from = Math.floor(now / DAY_MS) * DAY_MS;
     const [funds, booked, positions] = await Promise.allSettled([
-      b.funds !== undefined ? this.bounded('balance and equity', b.funds()) : Promise.resolve(null),
-      b.bookedSince !== undefined
-        ? this.bounded("today's bookings", b.bookedSince(Math.min(from, now - HOUR_MS)))
-        : Promise.resolve(null),
-      this.bounded('positions', b.positions()),
+      b.funds !== undefined ? this.bounded(b.funds()) : Promise.resolve(null),
+      b.bookedSince !== undefined ? this.bounded(b.bookedSince(Math.min(from, now - HOUR_MS))) : Promise.resolve(null),
+      this.bounded(b.positions()),
     ]);
     const at = this.o.wallClock();
     const errors: string[] = [];
@@ -125,7 +123,7 @@ export class AccountFigures {
     this.errors = errors;
   }
 
-  private bounded<T>(what: string, p: Promise<T>): Promise<T> {
+  private bounded<T>(p: Promise<T>): Promise<T> {
     const ms = this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {

@@ -221,6 +221,7 @@ function describeBytes(b: Buffer): string {
   const text = b.toString('utf8').trimStart();
   if (text.startsWith('{') || text.startsWith('[')) return 'it looks like a JSON file';
   if (SQLITE_MAGIC.subarray(0, b.length).equals(b)) return `it is cut short after ${b.length} bytes`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: tab, LF and CR are the control characters a text file holds.
   const printable = /^[\x09\x0a\x0d\x20-\x7e]+$/.test(b.toString('latin1'));
   if (printable) return `it is a text file starting "${b.toString('latin1').slice(0, 24).replace(/\s+/g, ' ')}"`;
   return `it starts with the bytes ${[...b.subarray(0, 8)].map((x) => x.toString(16).padStart(2, '0')).join(' ')}`;

@@ -468,6 +468,7 @@ export function brokerContract(
         ];
         for (const mode of ['hedging', 'netting'] as const) {
           for (const side of ['buy', 'sell'] as const) {
+            // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: a long function from before the limit; split it when it is next changed
             await withVenue({ mode }, async (h) => {
               if (!h.protectedHistory)
                 throw new Error(

@@ -467,6 +467,7 @@ export class FakeMetaApi implements MetaApiGateway {
    * already beyond (a gap). Of two levels reached in one leg, the nearer to the leg's start goes
    * first. Returns the closes.
    */
+  // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: a long function from before the limit; split it when it is next changed
   walkQuote(
     path: readonly number[],
     symbol = XAU,

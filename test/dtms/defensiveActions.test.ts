@@ -151,6 +151,7 @@ describe('DTMS action invariants (property)', () => {
         ), // current SL
         fc.integer({ min: 0, max: 3000 }).map((n) => n / 100), // R
         fc.constantFrom(...kinds),
+        // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: a long function from before the limit; split it when it is next changed
         (side, volume, bid, sl, risk, kind) => {
           const c = ctx(
             side,

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
-import type { Bar, Intent, Position } from '../../src/domain/types.ts';
+import type { Intent, Position } from '../../src/domain/types.ts';
 import { ExitEngine } from '../../src/engine/exitEngine.ts';
 import { ArraySink } from '../../src/exits/decisionRecord.ts';
 import { BAR_MS, sampleBars, SYMBOL } from '../support/liveHarness.ts';

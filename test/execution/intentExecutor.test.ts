@@ -176,7 +176,12 @@ describe('IntentExecutor', () => {
           const x = executor(s, broker);
           const order: string[] = [];
           const results = await Promise.all(
-            owners.map((p, i) => x.execute(intent(`i${i}`, p)).then((r) => (order.push(r.intent.id), r))),
+            owners.map((p, i) =>
+              x.execute(intent(`i${i}`, p)).then((r) => {
+                order.push(r.intent.id);
+                return r;
+              }),
+            ),
           );
           expect(overlapSame).toBe(0);
           expect(results.every((r) => r.outcome === 'applied')).toBe(true);

@@ -12,8 +12,6 @@ import { newDecisionRecord } from '../../src/exits/decisionRecord.ts';
 import { instrumentFromConfig } from '../../src/domain/instruments.ts';
 import { BREAKEVEN_DONE, PARTIAL_DONE, triggerParamsFor } from '../../src/exits/exitPlan.ts';
 
-/** The plain ATR trail (distance = ATR x multiplier, no step from the breakeven stop, no tightening with R) the figures below assume. */
-const PLAIN_ATR_TRAIL = config({ exits: { trailing: { fromBreakevenStop: false, tightenPerR: 0 } } });
 import { config, ExitHarness, LONDON_TIME, neutralFeatures } from '../support/exitHarness.ts';
 
 const cfg = config();

@@ -2,7 +2,7 @@
 // bars reach as far back as the long history, within the exponential averages' convergence when they
 // are only as deep as the requirements want. Readiness says what is missing, and shrinks as bars come.
 import { describe, expect, it } from 'vitest';
-import type { Bar, Timeframe } from '../../src/domain/types.ts';
+import type { Timeframe } from '../../src/domain/types.ts';
 import { TIMEFRAME_MS } from '../../src/domain/types.ts';
 import { configSchema, type FeaturesConfig } from '../../src/config/schema.ts';
 import { emptyMarketFeatures, type MarketFeatures } from '../../src/features/snapshot.ts';

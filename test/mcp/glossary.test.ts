@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GLOSSARY, glossaryMarkdown } from '../../src/service/glossary.ts';
 
-const unescape = (s: string) =>
+const unescapeHtml = (s: string) =>
   s
     .replace(/&quot;/g, '"')
     .replace(/&#39;/g, "'")
@@ -16,8 +16,8 @@ describe('glossary', () => {
   it('the trade page and the MCP resource list the same terms with the same meanings', () => {
     const html = readFileSync(new URL('../../src/service/pages/trade.html', import.meta.url), 'utf8');
     const onPage = [...html.matchAll(/<dt>(.*?)<\/dt><dd>(.*?)<\/dd>/g)].map((m) => ({
-      term: unescape(m[1]!),
-      meaning: unescape(m[2]!),
+      term: unescapeHtml(m[1]!),
+      meaning: unescapeHtml(m[2]!),
     }));
     expect(onPage.length).toBeGreaterThan(5);
     expect(GLOSSARY).toEqual(onPage);

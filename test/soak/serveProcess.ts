@@ -202,7 +202,7 @@ export class ServeProcess {
 
   private send(m: ParentMessage): void {
     const c = this.child;
-    if (c && c.connected && c.exitCode === null && c.signalCode === null) c.send(m);
+    if (c?.connected && c.exitCode === null && c.signalCode === null) c.send(m);
   }
 
   /** Kills so far, each counted as it begins (before the process is gone). */

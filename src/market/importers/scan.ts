@@ -250,9 +250,9 @@ export class BarSink {
       this.reject(line, `volume "${text.slice(vs, ve)}" is not a number >= 0`);
     } else if (!(volume < MAX_VOLUME)) {
       this.reject(line, `volume "${text.slice(vs, ve)}" is not below ${MAX_VOLUME}: a broken row`);
-    } else if (spread !== spread && !isBlank(text, ss, se)) {
+    } else if (Number.isNaN(spread) && !isBlank(text, ss, se)) {
       this.reject(line, `spread "${text.slice(ss, se)}" is not a number`);
-    } else if (spread === spread && !(spread > -MAX_PRICE && spread < MAX_PRICE)) {
+    } else if (!Number.isNaN(spread) && !(spread > -MAX_PRICE && spread < MAX_PRICE)) {
       // A negative spread is kept (the broker falls back to the configured one); only the absurd is refused.
       this.reject(line, `spread "${text.slice(ss, se)}" is not a number between -${MAX_PRICE} and ${MAX_PRICE}`);
     } else {

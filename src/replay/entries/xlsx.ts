@@ -166,6 +166,7 @@ function attrIn(xml: string, s: number, e: number, name: string): string | undef
  * regular expressions: a sheet is a flat run of <row> and <c> elements, and this reads a cell in about
  * a microsecond (regular expressions per cell took several times longer, most of it in garbage).
  */
+// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: a long function from before the limit; split it when it is next changed
 export function sheetRows(xml: string, shared: readonly string[]): ReportRow[] {
   const rows: ReportRow[] = [];
   let next = 1;

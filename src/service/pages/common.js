@@ -319,7 +319,7 @@ function exposureText(e) {
  * green.
  */
 function drawAccount(el, a, unreachable) {
-  el.classList.toggle('stale', unreachable !== null || (a !== null && a.stale));
+  el.classList.toggle('stale', unreachable !== null || a?.stale === true);
   if (a === null) {
     el.innerHTML = `<span class="chip mode">—</span><span class="item">${unreachable === null ? 'account: loading…' : esc(`account: ${unreachable}`)}</span>`;
     return;

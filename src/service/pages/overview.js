@@ -49,8 +49,9 @@ function row(p) {
   const x = p.exits;
   const d = p.dtms;
   const owner = p.stopOwner === 'dtms' ? 'dtms' : 'exit_plan';
-  const hedge =
-    d && d.hedgeId ? ` <span class="muted" title="the DTMS hedge of this position">hedge ${esc(d.hedgeId)}</span>` : '';
+  const hedge = d?.hedgeId
+    ? ` <span class="muted" title="the DTMS hedge of this position">hedge ${esc(d.hedgeId)}</span>`
+    : '';
   return `<tr data-ticket="${esc(p.ticket)}">
 <td class="c-ticket" data-label="Ticket"><a class="mono" href="${esc(tradeHref(p.ticket))}">${esc(p.ticket)}</a></td>
 <td class="c-symbol" data-label="Symbol">${esc(p.symbol)}</td>
@@ -79,7 +80,7 @@ function renderPositions(positions) {
       : positions.map(row).join('');
   for (const bar of body.querySelectorAll('.progress[data-width]'))
     bar.querySelector('.fill').style.width = `${Number(bar.dataset.width)}%`;
-  const hedges = positions.filter((p) => p.dtms && p.dtms.hedgeId).length;
+  const hedges = positions.filter((p) => p.dtms?.hedgeId).length;
   document.getElementById('counts').textContent =
     `${positions.length} position${positions.length === 1 ? '' : 's'}, ${hedges} hedged`;
 }

@@ -161,7 +161,7 @@ function renderExits(ie, p) {
         x.pending === null ? '<span class="muted">none</span>' : `<span class="mono">${esc(x.pending)}</span>`,
       ],
     );
-    if (plan.dtms && plan.dtms.hedgeId)
+    if (plan.dtms?.hedgeId)
       rows.push(['DTMS hedge', 'dtms.hedgeId', `<span class="mono">${esc(plan.dtms.hedgeId)}</span>`]);
   }
   fields('f-exits', rows);
@@ -491,6 +491,7 @@ const STATE_COLORS = {
 };
 
 /** Markers on the bars shown: the entry, the stop moves but the trail's, DTMS's state changes, and the exit (times ISO, as the API gives them). */
+// biome-ignore lint/complexity/noExcessiveCognitiveComplexity: a long function from before the limit; split it when it is next changed
 function markersFor(path, decisions, times, exit) {
   const out = [];
   const buy = side === 'buy';
