@@ -36,25 +36,18 @@
 // - Request ids: the intent id, sanitised to Binance's client id alphabet and 36 characters, is the
 //   order's client id: the same intent always gives the same one, in any process.
 //   - Stop moves: the newest open stop carrying it means the move was applied (NO_CHANGES).
-//   - Market orders (close, partial close, open): before sending, the venue is asked for an order with
-//     that client id (GET /fapi/v1/order?origClientOrderId, weight 1). Filled: applied, nothing sent
-//     (NO_CHANGES; DONE_PARTIAL when only part filled: the positions show how much). Still working
-//     (NEW, nothing filled): unknown, nothing sent. None (-2013), or ended with nothing filled: sent.
-//     Always asked, not only for intents this process has seen: after a restart the process has seen
-//     nothing, and Binance takes a client id again once its order is no longer open, so only the venue
-//     knows. The cost is one GET (one round trip) per market order, and market orders are the rare
-//     requests (partials, closes, hedges; stop moves are the frequent ones and need no extra query).
+//   - Market orders (close, partial close, open): the venue is asked for an order with that client id
+//     before sending; one there is not sent again (ccxtEarlierOrders.ts).
 // - Comment: Binance positions carry none. The adapter remembers the comment of positions it opened in
 //   this process; otherwise the comment is ''.
-// - Stops and freeze levels do not exist on crypto venues: 0. The stop must still be on the tick grid
-//   and on the right side of the mark price (else Binance triggers it at once, -2021).
+// - Stops and freeze levels do not exist on crypto venues (ccxtMarkets.ts). The stop must still be on
+//   the tick grid and on the right side of the mark price (else Binance triggers it at once, -2021).
 // - Partial closes: a lot-step multiple of at least the min amount, leaving zero or at least the min
 //   amount. Min notional is left to Binance: in one-way mode the exit is reduceOnly, which Binance
 //   exempts ("… unless you choose reduce only" in its -4164 text); in hedge mode (positionSide, no
 //   reduceOnly) neither Binance's error text nor ccxt says whether a closing order is exempt, so the venue answers
 //   and -4164 is a volume refusal. Opens are not exempt either way (-4164 from the venue).
-// - Candles: fetchOHLCV, one more than asked (the last is usually still forming: left out by
-//   `options.clock`), in pages of 1,000 going back (ccxt's cap) when more are wanted.
+// - Candles: the closed ones, `options.clock` telling the one still forming (ccxtMarkets.ts).
 // - A closed position's history (closedPosition): the account's fills of the symbol on the position's
 //   side while Warden saw it (ccxtAccountHistory.ts).
 // - close(): ccxt's exchange.close() (its websocket clients; REST holds nothing); idempotent. A closed
@@ -77,18 +70,10 @@
 // - Whether Binance exempts hedge-mode closing orders from min notional is unconfirmed (a demo run tells).
 // - A fresh market order is answered applied as soon as Binance accepts it, whatever its fill status.
 // - REST polling only: no ccxt Pro streams yet.
-import type { Exchange, Market as MaybeMarket, Order, Position as CcxtPosition } from 'ccxt';
+import type { Exchange, Order, Position as CcxtPosition } from 'ccxt';
 import { z } from 'zod';
 import { isStepMultiple } from '../domain/rounding.ts';
-import {
-  TIMEFRAME_MS,
-  type Bar,
-  type Instrument,
-  type Intent,
-  type Position,
-  type Side,
-  type Timeframe,
-} from '../domain/types.ts';
+import type { Bar, Instrument, Intent, Position, Side, Timeframe } from '../domain/types.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
 import type {
   AccountFunds,
@@ -100,7 +85,8 @@ import type {
   ClosedPositionQuery,
 } from './brokerPort.ts';
 import { bookedSince, closedPositionFills } from './ccxtAccountHistory.ts';
-import { answerForError, errorClasses } from './ccxtErrors.ts';
+import { earlierOrder, type Filled, filledCode } from './ccxtEarlierOrders.ts';
+import { answerForError } from './ccxtErrors.ts';
 import {
   accountInfo,
   algoOrderInfo,
@@ -110,42 +96,11 @@ import {
   positionInfo,
   type AlgoOrderInfo,
 } from './ccxtRecords.ts';
+import { closedCandles, instrumentOf, type Market } from './ccxtMarkets.ts';
+import { type CcxtBrokerOptions, openExchange } from './ccxtVenue.ts';
 import { cancelStops, exitsOf, placeStop, protectedBy, QTY_EPS, resizeStop, triggerOf } from './ccxtStopOrders.ts';
 
-type Market = NonNullable<MaybeMarket>;
-
-export interface CcxtBrokerOptions {
-  exchangeId: 'binanceusdm';
-  apiKey?: string;
-  secret?: string;
-  /** Binance demo trading (demo-fapi.binance.com); the futures testnet is gone from ccxt. */
-  demo?: boolean;
-  /** The account's position mode; read from the venue (fetchPositionMode) when not given. */
-  hedgeMode?: boolean;
-  /** The HTTP transport (tests pass a fake exchange). */
-  fetchImplementation?: typeof fetch;
-  /** Markets preloaded (ccxt unified markets, keyed by symbol): no exchangeInfo request. */
-  markets?: Record<string, Market>;
-  /** ccxt's own throttle; on unless turned off (tests). */
-  enableRateLimit?: boolean;
-  /** ccxt's request timeout, ms. */
-  timeoutMs?: number;
-  /** Wall clock (epoch ms): tells a closed bar from the one still forming (default Date.now). */
-  clock?: () => number;
-}
-
-/** The most candles ccxt's binance fetchOHLCV asks for in one request. */
-const OHLCV_PAGE = 1000;
-
-/** ccxt's timeframe names. */
-const CCXT_TIMEFRAME: Readonly<Record<Timeframe, string>> = {
-  M1: '1m',
-  M5: '5m',
-  M15: '15m',
-  M30: '30m',
-  H1: '1h',
-  H4: '4h',
-};
+export type { CcxtBrokerOptions } from './ccxtVenue.ts';
 
 const refuse = (code: number, reason: string): BrokerAnswer => ({
   outcome: 'rejected',
@@ -160,19 +115,6 @@ interface Held {
   /** The position's stop orders, oldest first. */
   stops: AlgoOrderInfo[];
 }
-
-/** An earlier market order of the same intent that the venue filled (wholly or in part). */
-interface Filled {
-  /** Its average fill price (NaN when the venue gave none). */
-  price: number;
-  /** All of it filled. */
-  whole: boolean;
-}
-
-/** A partial fill is applied all the same (MT5's DONE_PARTIAL): the positions show how much. */
-const filledCode = (f: Filled): number => (f.whole ? RETCODE.NO_CHANGES : RETCODE.DONE_PARTIAL);
-
-type CcxtModule = { default: Record<string, unknown> };
 
 export class CcxtBroker implements BrokerPort {
   readonly name: string;
@@ -192,30 +134,7 @@ export class CcxtBroker implements BrokerPort {
   private async venue(): Promise<Exchange> {
     if (this.closed) throw new Error(`${this.name}: the adapter is closed`);
     if (this.exchange) return this.exchange;
-    this.loading ??= (async () => {
-      const mod = (await import('ccxt')) as unknown as CcxtModule;
-      const Ctor = mod.default[this.options.exchangeId] as
-        | (new (
-            config: Record<string, unknown>,
-          ) => Exchange)
-        | undefined;
-      if (typeof Ctor !== 'function') throw new Error(`ccxt has no exchange ${this.options.exchangeId}`);
-      const o = this.options;
-      const ex = new Ctor({
-        ...(o.apiKey !== undefined ? { apiKey: o.apiKey } : {}),
-        ...(o.secret !== undefined ? { secret: o.secret } : {}),
-        ...(o.fetchImplementation ? { fetchImplementation: o.fetchImplementation } : {}),
-        enableRateLimit: o.enableRateLimit ?? true,
-        ...(o.timeoutMs !== undefined ? { timeout: o.timeoutMs } : {}),
-        // Futures only: no spot currency endpoints, no warning for account-wide open orders.
-        options: { fetchCurrencies: false, warnOnFetchOpenOrdersWithoutSymbol: false, adjustForTimeDifference: false },
-      });
-      if (o.demo) ex.enableDemoTrading(true);
-      if (o.markets) ex.setMarkets(o.markets);
-      else await ex.loadMarkets();
-      this.exchange = ex;
-      return ex;
-    })();
+    this.loading ??= openExchange(this.options).then((ex) => (this.exchange = ex));
     try {
       return await this.loading;
     } catch (err) {
@@ -248,26 +167,7 @@ export class CcxtBroker implements BrokerPort {
 
   async instrument(symbol: string): Promise<Instrument> {
     const ex = await this.venue();
-    const m = this.market(ex, symbol);
-    const tickSize = Number(m.precision.price);
-    const lotStep = Number(m.precision.amount);
-    if (!(tickSize > 0) || !(lotStep > 0))
-      throw new Error(`${this.name}: market ${symbol} has no tick size or lot step`);
-    return {
-      symbol,
-      canonical: `${m.base}${m.quote === 'USDT' || m.quote === 'USDC' ? 'USD' : m.quote}`,
-      tickSize,
-      digits: decimals(tickSize),
-      point: tickSize,
-      lotStep,
-      minLot: m.limits.amount?.min ?? lotStep,
-      maxLot: m.limits.amount?.max ?? Number.MAX_SAFE_INTEGER,
-      contractSize: m.contractSize ?? 1,
-      stopsLevelPoints: 0,
-      freezeLevelPoints: 0,
-      hedging: await this.hedgeMode(ex),
-      crypto: true,
-    };
+    return instrumentOf(this.name, symbol, this.market(ex, symbol), () => this.hedgeMode(ex));
   }
 
   async quote(symbol: string): Promise<BrokerQuote> {
@@ -282,39 +182,7 @@ export class CcxtBroker implements BrokerPort {
   async candles(symbol: string, timeframe: Timeframe, limit: number): Promise<Bar[]> {
     const ex = await this.venue();
     this.market(ex, symbol);
-    const n = Math.max(0, Math.floor(limit));
-    if (!(n > 0)) return [];
-    // One more than asked: the venue's last candle is usually the one still forming. ccxt caps a
-    // request at 1,000 candles, so longer histories are read in pages going back (`until` = endTime).
-    const want = n + 1;
-    const tf = CCXT_TIMEFRAME[timeframe];
-    let rows = await ex.fetchOHLCV(symbol, tf, undefined, Math.min(want, OHLCV_PAGE));
-    let full = rows.length === Math.min(want, OHLCV_PAGE);
-    while (full && rows.length < want) {
-      const oldest = Number(rows[0]?.[0]);
-      const ask = Math.min(want - rows.length, OHLCV_PAGE);
-      const older = (await ex.fetchOHLCV(symbol, tf, undefined, ask, { until: oldest - 1 })).filter(
-        (r) => Number(r[0]) < oldest,
-      );
-      full = older.length === ask;
-      rows = [...older, ...rows];
-    }
-    const closedBy = (this.options.clock ?? Date.now)() - TIMEFRAME_MS[timeframe];
-    const bars: Bar[] = [];
-    for (const r of rows) {
-      const [time, open, high, low, close, volume] = r;
-      if (typeof time !== 'number' || time > closedBy) continue;
-      bars.push({
-        time,
-        open: Number(open),
-        high: Number(high),
-        low: Number(low),
-        close: Number(close),
-        volume: Number(volume ?? 0),
-        spread: Number.NaN,
-      });
-    }
-    return bars.slice(Math.max(0, bars.length - n));
+    return closedCandles(ex, symbol, timeframe, limit, this.options.clock ?? Date.now);
   }
 
   /**
@@ -376,7 +244,6 @@ export class CcxtBroker implements BrokerPort {
     return out;
   }
 
-  /** The closing-side conditional orders of a position (hedge mode: its positionSide; one-way: BOTH). */
   async send(intent: Intent): Promise<BrokerAnswer> {
     if (this.closed) return refuse(RETCODE.REJECT, `${this.name}: the adapter is closed; nothing was sent`);
     let ex: Exchange;
@@ -389,44 +256,13 @@ export class CcxtBroker implements BrokerPort {
     try {
       if (intent.kind === 'move_stop') return await this.moveStop(ex, intent);
       // Market orders: this intent's order may already be at the venue (sent before an unknown answer, maybe by a previous process).
-      const earlier = await this.earlierOrder(ex, intent);
+      const earlier = await earlierOrder(this.name, ex, intent);
       if (earlier !== null && 'outcome' in earlier) return earlier;
       if (intent.kind === 'open') return await this.open(ex, intent, earlier);
       return await this.closeVolume(ex, intent, intent.kind === 'close', earlier);
     } catch (err) {
       return answerForError(err, this.secrets(), this.retryAfterMs(ex));
     }
-  }
-
-  /**
-   * The market order the venue already holds under this intent's client id (GET /fapi/v1/order by
-   * origClientOrderId): filled (wholly or in part) is the earlier send's fill; still working is
-   * unknown (a second order would double it); none (-2013), or ended with nothing filled: null, send.
-   */
-  private async earlierOrder(ex: Exchange, intent: Intent): Promise<Filled | BrokerAnswer | null> {
-    const cid = clientOrderId(intent.id);
-    let order: Order;
-    try {
-      order = await ex.fetchOrder(cid, intent.symbol, { origClientOrderId: cid });
-    } catch (err) {
-      if (
-        errorClasses(err).includes('OrderNotFound') ||
-        /"code"\s*:\s*-2013\b/.test(err instanceof Error ? err.message : '')
-      )
-        return null;
-      throw err;
-    }
-    const filled = Number(order.filled ?? 0);
-    const amount = Number(order.amount ?? filled);
-    const price = [order.average, order.price].map(Number).find((v) => v > 0) ?? Number.NaN;
-    if (filled > 0) return { price, whole: filled >= amount - 1e-12 };
-    if (order.status === 'open')
-      return {
-        outcome: 'unknown',
-        code: RETCODE.TIMEOUT,
-        reason: `${this.name}: order ${cid} of this intent is still working at the venue (nothing filled yet); not sent again`,
-      };
-    return null;
   }
 
   /** The Retry-After of the last response, when the venue gave one (seconds). */
@@ -633,18 +469,6 @@ export class CcxtBroker implements BrokerPort {
   }
 
   /**
-   * A position's fills from the account's trade history (fetchMyTrades, GET /fapi/v1/userTrades, a week
-   * at a time as Binance requires). Binance has no position id: the fills of the symbol on the position's
-   * side (hedge mode: its positionSide; one-way: BOTH) between `since` and `until` are taken as this
-   * position's, the closing side's `out` (SELL for a long), the other `in`. The profit is Binance's
-   * realizedPnl, the fees its commission (charged: negative here; a commission in another asset than the
-   * margin's is taken as it is). What made a closing fill is asked of its order (GET /fapi/v1/order by
-   * orderId, once per order): the client id of one of Warden's requests, else STOP / STOP_MARKET `sl`,
-   * TAKE_PROFIT(_MARKET) `tp`, LIQUIDATION (or an `autoclose-` client id) `stop_out`, any other
-   * `outside`; an order Binance no longer knows (it forgets them after 3 to 90 days) `unknown`.
-   * Null when no fill of the position is in the window.
-   */
-  /**
    * The wallet (GET /fapi/v3/account through fetchBalance): balance = totalWalletBalance, equity =
    * totalMarginBalance (the wallet plus the unrealized profit), margin in use and available, in USDT
    * (USD-M totals are USDT's, or its value for the other margin assets).
@@ -671,6 +495,18 @@ export class CcxtBroker implements BrokerPort {
     return bookedSince(await this.venue(), since);
   }
 
+  /**
+   * A position's fills from the account's trade history (fetchMyTrades, GET /fapi/v1/userTrades, a week
+   * at a time as Binance requires). Binance has no position id: the fills of the symbol on the position's
+   * side (hedge mode: its positionSide; one-way: BOTH) between `since` and `until` are taken as this
+   * position's, the closing side's `out` (SELL for a long), the other `in`. The profit is Binance's
+   * realizedPnl, the fees its commission (charged: negative here; a commission in another asset than the
+   * margin's is taken as it is). What made a closing fill is asked of its order (GET /fapi/v1/order by
+   * orderId, once per order): the client id of one of Warden's requests, else STOP / STOP_MARKET `sl`,
+   * TAKE_PROFIT(_MARKET) `tp`, LIQUIDATION (or an `autoclose-` client id) `stop_out`, any other
+   * `outside`; an order Binance no longer knows (it forgets them after 3 to 90 days) `unknown`.
+   * Null when no fill of the position is in the window.
+   */
   async closedPosition(q: ClosedPositionQuery): Promise<ClosedPositionFacts | null> {
     const ex = await this.venue();
     const m = this.market(ex, q.symbol);
@@ -686,10 +522,4 @@ export class CcxtBroker implements BrokerPort {
     this.loading = null;
     if (ex && typeof ex.close === 'function') await ex.close();
   }
-}
-
-function decimals(step: number): number {
-  let d = 0;
-  while (d < 12 && Math.abs(Math.round(step * 10 ** d) - step * 10 ** d) > 1e-9) d++;
-  return d;
 }

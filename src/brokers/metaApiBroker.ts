@@ -18,13 +18,8 @@
 //   smaller is kept), letters, digits and '_' as in its examples; the comment (which names a DTMS hedge, and the engine finds
 //   its hedge by it) keeps its full length and the clientId takes what is left, from 8 to 16
 //   characters, or is left out when less than 8 remain.
-// - Retries after an unknown answer: an intent id this process sent before and did not see refused
-//   is looked up before it is sent again. Closes, partial closes and opens: the deals of the time
-//   since the first attempt (getDealsByTimeRange) are searched for its clientId (an open without one:
-//   its comment, also among the open positions); found means applied, and nothing is sent. While
-//   MetaApi still synchronizes the history, or when the search fails, the answer stays unknown.
-//   Stop moves are sent again: a modify to the same levels answers NO_CHANGES (applied). Ids sent by
-//   an earlier process are not looked up: the executor's journal never sends those again.
+// - Retries after an unknown answer: an intent id this process sent before is looked up before it is
+//   sent again (metaApiRetries.ts).
 // - Prices in answers: the trade response carries no fill price. Closes answer the position's
 //   current (exit-side) price read just before; opens the quote read just before (ask for a buy,
 //   bid for a sell); stop moves the position's current price.
@@ -34,11 +29,10 @@
 //   account.getHistoricalCandles (pages of 1,000, backwards). The stream does not see a gap while it
 //   was down: only the history does.
 // - A closed position's history (closedPosition): its deals by position id, what made each from MT5's
-//   deal reason and Warden's client ids.
+//   deal reason and Warden's client ids (metaApiHistory.ts).
 // - Instruments: the symbol specification, the margin mode (hedging), the canonical symbol by the
 //   project's symbol rules, crypto from the instrument table (as instrumentFromConfig decides).
 //
-import type { z } from 'zod';
 import { DEFAULT_INSTRUMENTS, symbolsSchema } from '../config/schema.ts';
 import { bySymbol, canonicalSymbol, type SymbolRules } from '../domain/symbols.ts';
 import {
@@ -51,6 +45,7 @@ import {
   type Timeframe,
 } from '../domain/types.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
+import { barReader, historicalCandles, METAAPI_TIMEFRAME } from './metaApiCandles.ts';
 import { clientIdFor } from './metaApiClientIds.ts';
 import { answerForMetaApiError, describeError } from './metaApiErrors.ts';
 import type {
@@ -61,16 +56,10 @@ import type {
   BrokerQuote,
   ClosedPositionFacts,
   ClosedPositionQuery,
-  DealCause,
-  PositionDeal,
 } from './brokerPort.ts';
 import {
   accountSchema,
-  candleSchema,
-  DEAL_CAUSES,
-  dealsSchema,
   fundsSchema,
-  historySchema,
   parsed,
   positionSchema,
   priceSchema,
@@ -79,13 +68,14 @@ import {
   type ParsedPosition,
   type ParsedSpec,
 } from './metaApiRecords.ts';
+import { bookedDeals, closedPositionDeals } from './metaApiHistory.ts';
+import { earlierAttempt, SentRequests } from './metaApiRetries.ts';
 import {
   connectMetaApi,
   METAAPI_INSTALL_HINT,
   type ConnectMetaApiOptions,
   type MetaApiGateway,
   type MetaApiTradeOptions,
-  type MetatraderCandle,
 } from './metaApiGateway.ts';
 
 export interface MetaApiBrokerOptions {
@@ -110,24 +100,10 @@ export interface MetaApiBrokerOptions {
   connect?: (options: ConnectMetaApiOptions) => Promise<MetaApiGateway>;
 }
 
-/** MetaApi's timeframe names. */
-export const METAAPI_TIMEFRAME: Readonly<Record<Timeframe, string>> = {
-  M1: '1m',
-  M5: '5m',
-  M15: '15m',
-  M30: '30m',
-  H1: '1h',
-  H4: '4h',
-};
+export { METAAPI_TIMEFRAME } from './metaApiCandles.ts';
 
-/** Candles per getHistoricalCandles request (MetaApi's maximum). */
-const HISTORY_PAGE = 1000;
-/** Ids remembered for reconciliation. */
-const SENT_KEPT = 5000;
 /** Wait before subscribing again to a symbol whose subscription failed. */
 const RESUBSCRIBE_MS = 60_000;
-/** Margin around the deal search window (broker and local clocks differ). */
-const DEAL_WINDOW_MS = 5 * 60_000;
 
 const refuse = (code: number, reason: string): BrokerAnswer => ({
   outcome: 'rejected',
@@ -135,14 +111,6 @@ const refuse = (code: number, reason: string): BrokerAnswer => ({
   code,
   reason,
 });
-
-/** What was sent in this process, for reconciliation. */
-interface Sent {
-  /** First attempt (epoch ms). */
-  at: number;
-  /** The last answer: a retry of 'unknown' or 'applied' is looked up before it is sent. */
-  outcome: 'unknown' | 'applied';
-}
 
 export class MetaApiBroker implements BrokerPort {
   readonly name = 'metaapi';
@@ -153,7 +121,7 @@ export class MetaApiBroker implements BrokerPort {
   private readonly streamSymbols: ReadonlySet<string>;
   private readonly subscribed = new Map<string, Promise<boolean>>();
   private readonly subscribeFailedAt = new Map<string, number>();
-  private readonly sent = new Map<string, Sent>();
+  private readonly sent = new SentRequests();
   private readonly rules: SymbolRules;
   private readonly table: Readonly<Record<string, { crypto: boolean }>>;
 
@@ -319,23 +287,7 @@ export class MetaApiBroker implements BrokerPort {
     const n = Math.max(0, Math.floor(limit));
     if (n === 0) return [];
     const closedBy = this.now() - TIMEFRAME_MS[timeframe];
-    const toBar = (raw: unknown): Bar => {
-      const c = parsed(candleSchema, raw, `candle of ${symbol}`);
-      // Rounded: 16 x 0.001 is 0.016000000000000004 in binary.
-      const spread =
-        c.spread !== undefined && Number.isFinite(c.spread) && c.spread >= 0
-          ? Math.round(c.spread * point * 1e10) / 1e10
-          : Number.NaN;
-      return {
-        time: c.time,
-        open: c.open,
-        high: c.high,
-        low: c.low,
-        close: c.close,
-        volume: c.tickVolume ?? c.volume ?? 0,
-        spread,
-      };
-    };
+    const toBar = barReader(symbol, point);
     if (tf === '1m' && (await this.streaming(gw, symbol))) {
       const streamed = gw
         .streamedCandles(symbol, tf)
@@ -343,33 +295,7 @@ export class MetaApiBroker implements BrokerPort {
         .filter((b) => b.time <= closedBy);
       if (streamed.length >= n) return streamed.slice(streamed.length - n);
     }
-    const byTime = new Map<number, Bar>();
-    let closed = 0;
-    let start: Date | undefined;
-    for (;;) {
-      // One more than missing: the latest candle is usually the one forming.
-      const want = Math.min(HISTORY_PAGE, n - closed + 1);
-      let page: MetatraderCandle[];
-      try {
-        page = await gw.getHistoricalCandles(symbol, tf, start, want);
-      } catch (err) {
-        throw new Error(`metaapi: no ${tf} candles for ${symbol}: ${describeError(err, this.secrets())}`);
-      }
-      let oldest = Number.POSITIVE_INFINITY;
-      let added = 0;
-      for (const raw of page) {
-        const bar = toBar(raw);
-        oldest = Math.min(oldest, bar.time);
-        if (byTime.has(bar.time)) continue;
-        byTime.set(bar.time, bar);
-        added++;
-        if (bar.time <= closedBy) closed++;
-      }
-      if (closed >= n || added === 0 || page.length < want) break;
-      start = new Date(oldest - 1);
-    }
-    const bars = [...byTime.values()].filter((b) => b.time <= closedBy).sort((a, b) => a.time - b.time);
-    return bars.slice(Math.max(0, bars.length - n));
+    return historicalCandles(gw, symbol, tf, n, closedBy, toBar, this.secrets());
   }
 
   async positions(): Promise<Position[]> {
@@ -536,20 +462,11 @@ export class MetaApiBroker implements BrokerPort {
         opening: intent.kind === 'open',
       });
     }
-    if (answer.outcome !== 'rejected') this.remember(intent.id, { at, outcome: answer.outcome });
+    if (answer.outcome !== 'rejected') this.sent.remember(intent.id, { at, outcome: answer.outcome });
     return answer;
   }
 
-  private remember(id: string, s: Sent): void {
-    this.sent.delete(id);
-    this.sent.set(id, s);
-    if (this.sent.size > SENT_KEPT) this.sent.delete(this.sent.keys().next().value!);
-  }
-
-  /**
-   * Whether an earlier attempt of this intent took effect: its deal (by clientId; an open without one
-   * by its comment, also among the open positions). Null when not found: send it.
-   */
+  /** Whether an earlier attempt of this intent took effect (see metaApiRetries.ts); null: send it. */
   private async reconcile(
     gw: MetaApiGateway,
     intent: Intent,
@@ -557,98 +474,12 @@ export class MetaApiBroker implements BrokerPort {
     targetId: string,
   ): Promise<BrokerAnswer | null> {
     const since = this.sent.get(intent.id)!.at;
-    const clientId = clientIdFor(intent.id, intent.kind === 'open' ? intent.comment : '');
-    const byComment = intent.kind === 'open' && clientId === undefined && intent.comment !== '';
-    if (byComment) {
-      const open = held.find((p) => p.symbol === intent.symbol && p.comment === intent.comment);
-      if (open) return { outcome: 'applied', code: RETCODE.DONE, price: open.openPrice, positionId: open.id };
-    }
-    if (clientId === undefined && !byComment) return null;
-    let deals: z.infer<typeof dealsSchema>;
-    try {
-      deals = parsed(
-        dealsSchema,
-        await gw.getDealsByTimeRange(
-          new Date(since - DEAL_WINDOW_MS),
-          new Date(this.now() + DEAL_WINDOW_MS),
-          0,
-          HISTORY_PAGE,
-        ),
-        'deals',
-      );
-    } catch (err) {
-      return {
-        outcome: 'unknown',
-        code: RETCODE.CONNECTION,
-        reason: `metaapi: an earlier attempt of ${intent.id} may have gone through, and the deals cannot be read: ${describeError(err, this.secrets())}`,
-      };
-    }
-    const deal = deals.deals.find((d) =>
-      clientId !== undefined
-        ? d.clientId === clientId
-        : d.comment === intent.comment && d.symbol === intent.symbol && d.entryType === 'DEAL_ENTRY_IN',
-    );
-    if (deal)
-      return {
-        outcome: 'applied',
-        code: RETCODE.DONE,
-        price: deal.price ?? Number.NaN,
-        positionId: deal.positionId ?? targetId,
-      };
-    if (deals.synchronizing === true)
-      return {
-        outcome: 'unknown',
-        code: RETCODE.TIMEOUT,
-        reason: `metaapi: an earlier attempt of ${intent.id} may have gone through, and MetaApi is still synchronizing the deals`,
-      };
-    return null;
+    return earlierAttempt(gw, intent, held, targetId, since, () => this.now(), this.secrets());
   }
 
-  /**
-   * A position's deals from MetaApi's history (getDealsByPosition): DEAL_ENTRY_IN `in`; OUT, OUT_BY and
-   * INOUT `out` (an INOUT deal reverses a netting position: its whole volume is taken as the close, said
-   * in the notes); balance, commission and other non-trade deals left out. The cause is MT5's deal
-   * reason (DEAL_REASON_SL, _TP, _SO; a client, mobile, web or expert deal is a request, Warden's when
-   * its clientId is one Warden's request carried); fees are commission + swap as booked. While MetaApi
-   * still synchronizes the history and no closing deal is in it yet, it throws (asked again later).
-   * Null when it holds no deal of the position.
-   */
+  /** A position's deals from MetaApi's history (see metaApiHistory.ts); null when it holds none. */
   async closedPosition(q: ClosedPositionQuery): Promise<ClosedPositionFacts | null> {
-    const gw = await this.gateway();
-    const history = parsed(historySchema, await gw.getDealsByPosition(q.ticket), 'position deals');
-    const mine = new Map<string, string>();
-    for (const id of q.requestIds) {
-      const clientId = clientIdFor(id);
-      if (clientId !== undefined) mine.set(clientId, id);
-    }
-    const notes: string[] = [];
-    const deals: PositionDeal[] = [];
-    for (const d of history.deals) {
-      if (d.type !== 'DEAL_TYPE_BUY' && d.type !== 'DEAL_TYPE_SELL') continue;
-      if (d.positionId !== undefined && d.positionId !== q.ticket) continue;
-      const entry = d.entryType === 'DEAL_ENTRY_IN' ? 'in' : 'out';
-      if (d.entryType === 'DEAL_ENTRY_INOUT')
-        notes.push(`deal ${d.id} reversed the position (DEAL_ENTRY_INOUT): its whole volume is taken as the close`);
-      const requestId = d.clientId !== undefined ? (mine.get(d.clientId) ?? '') : '';
-      const cause: DealCause = requestId !== '' ? 'request' : (DEAL_CAUSES[d.reason ?? ''] ?? 'unknown');
-      const fees =
-        d.commission === undefined && d.swap === undefined ? Number.NaN : (d.commission ?? 0) + (d.swap ?? 0);
-      deals.push({
-        time: d.time,
-        entry,
-        volume: d.volume ?? Number.NaN,
-        price: d.price ?? Number.NaN,
-        profit: d.profit ?? Number.NaN,
-        fees,
-        cause,
-        requestId,
-      });
-    }
-    if (history.synchronizing === true && !deals.some((d) => d.entry === 'out'))
-      throw new Error(`metaapi: MetaApi is still synchronizing the history of position ${q.ticket}`);
-    if (deals.length === 0) return null;
-    deals.sort((a, b) => a.time - b.time);
-    return { deals, notes };
+    return closedPositionDeals(await this.gateway(), q);
   }
 
   /** Balance, equity, margin and free margin as MT5 reports them (getAccountInformation), in the deposit currency. */
@@ -666,33 +497,12 @@ export class MetaApiBroker implements BrokerPort {
   }
 
   /**
-   * The profits MT5 booked since `since` (getDealsByTimeRange, paged): each buy or sell deal that
-   * closes (DEAL_ENTRY_OUT, INOUT, OUT_BY) with its profit, and its commission and swap as fees; an
-   * opening deal's commission is booked too (profit 0). Balance, credit and other non-trade deals are
-   * left out: they are not trading results.
+   * The profits MT5 booked since `since` (see metaApiHistory.ts). Balance, credit and other non-trade
+   * deals are left out: they are not trading results.
    */
   async bookedSince(since: number): Promise<BookedProfit[]> {
     const gw = await this.gateway();
-    const until = new Date(this.now() + DEAL_WINDOW_MS);
-    const out: BookedProfit[] = [];
-    for (let offset = 0; ; offset += HISTORY_PAGE) {
-      const page = parsed(
-        historySchema,
-        await gw.getDealsByTimeRange(new Date(since), until, offset, HISTORY_PAGE),
-        'deals',
-      );
-      if (page.synchronizing === true) throw new Error('metaapi: MetaApi is still synchronizing the deals');
-      for (const d of page.deals) {
-        if (d.type !== 'DEAL_TYPE_BUY' && d.type !== 'DEAL_TYPE_SELL') continue;
-        const closing = d.entryType !== undefined && d.entryType !== 'DEAL_ENTRY_IN';
-        const fees = (d.commission ?? 0) + (d.swap ?? 0);
-        const profit = closing ? (d.profit ?? 0) : 0;
-        if (profit === 0 && fees === 0) continue;
-        out.push({ time: d.time, symbol: d.symbol ?? '', profit, fees });
-      }
-      if (page.deals.length < HISTORY_PAGE) break;
-    }
-    return out.sort((a, b) => a.time - b.time);
+    return bookedDeals(gw, since, this.now());
   }
 
   /** Closes the connection. One this adapter made is made again on the next call; a given one stays closed. */

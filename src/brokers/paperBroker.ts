@@ -7,21 +7,20 @@
 //   price units, or spreadPoints x point when it is unknown (NaN) or spreadMode is 'fixed'. The ask
 //   is normalised to `digits` so prices stay on the broker's grid. Market orders fill at the quote:
 //   a buy at the ask, a sell at the bid; a buy position exits at the bid, a sell at the ask.
-// - Stops (open / modify). SL and TP must be tick multiples, else INVALID_STOPS. Distances follow MT5:
-//   a buy is measured from the bid (bid - SL >= stops level, TP - bid >= stops level), a sell from the
-//   ask (SL - ask >= level, ask - TP >= level). Exactly the level is allowed; a level of 0 still needs
-//   the stop strictly on its side of the price. A modify validates only the levels it changes, so an
-//   unchanged TP close to the price does not block a stop move (the freeze level covers that case).
-//   The broker does NOT refuse a loosening stop (real brokers don't), but counts it in audit.loosened.
+// - Stops (open / modify). SL and TP must be on the tick grid and beyond the stops level from the
+//   exit-side price (the checks of paperOrderChecks.ts), else INVALID_STOPS. A modify validates only
+//   the levels it changes, so an unchanged TP close to the price does not block a stop move (the
+//   freeze level covers that case). The broker does NOT refuse a loosening stop (real brokers
+//   don't), but counts it in audit.loosened.
 // - Modify to the same SL and TP: NO_CHANGES, reported as applied (checked first, so a retried modify
 //   that already went through is not refused for being near a level now).
-// - Freeze level. Modify, partial close and close are refused with FROZEN while the exit-side price is
-//   within freezeLevel x point of the position's current SL or TP (MT5 wants strictly more).
+// - Freeze level. Modify, partial close and close are refused with FROZEN while the position is
+//   within the freeze level of its SL or TP.
 // - Unknown or closed position: POSITION_CLOSED. None of the validation refusals is retryable.
 // - Volumes. Orders: lot-step multiple, >= minLot, <= maxLot, else INVALID_VOLUME. Partial closes:
 //   lot-step multiple and >= minLot (INVALID_VOLUME); more than is open is INVALID_CLOSE_VOLUME
 //   (counted in audit.overClose); the remainder must be 0 or >= minLot (INVALID_VOLUME). Volumes are
-//   kept as integer counts of lot steps, so 0.1 - 0.05 never leaves 0.04999999.
+//   kept as integer counts of lot steps.
 // - Hedging account: every order opens its own position (an opposite one is a hedge).
 //   Netting account: one position per symbol. Same side adds (volume-weighted entry; the order's SL/TP,
 //   when given, replace the position's). Opposite side reduces or closes it ('net' deals, keeping its
@@ -39,25 +38,22 @@
 //   Intrabar rule: 'stop_first' (default, pessimistic), 'target_first', or 'ohlc_path' (a bar closing up
 //   goes O->L->H->C, else O->H->L->C: the first level met along that path). A fill's time is the open
 //   time of the bar (or fine bar) that decided it. Stops fill at their level: no slippage model.
-// - Faults (optional). Every request draws from the seeded generator before it is validated; with
-//   probability `rate` it fails as reject (REJECT, not retryable), requote (REQUOTE, retryable) or
-//   timeout (TIMEOUT, outcome unknown; with probability timeoutApplied it took effect anyway, so callers
-//   must reconcile from positions()). Same seed + same request sequence = same outcomes.
 // - Profit in quote currency per deal: sign x (price - entry) x volume x contractSize; every open, add,
 //   net, partial, close and fill is a deal. Fills carry requestId '' (no request made them).
-// - Request ids: a repeated id is processed like any request (a broker does not deduplicate) but is
-//   counted in audit.duplicateIds when the id had already taken effect.
+// - Before it runs, every request meets the market's hours, the faults (optional, from a seeded
+//   generator) and the audit's counts (paperRequests.ts).
 // - Exempt requests (`exempt: true` on open, the third argument of close) are the harness's own
 //   actions, e.g. replay's recorded entries and its end-of-data close: they draw no fault (so they do
 //   not shift the fault sequence of the requests under test) and are left out of the audit. An
 //   exempt close also ignores the freeze level: it is bookkeeping, not a trading request.
-import { floorToStep, isStepMultiple, isTighterStop } from '../domain/rounding.ts';
+import { isTighterStop } from '../domain/rounding.ts';
 import type { Bar, Instrument, Intent, Position, Side } from '../domain/types.ts';
 import { FineBarWindow } from '../market/fineBarWindow.ts';
 import { RETCODE, type BrokerAnswer } from './brokerAnswer.ts';
 import type { AccountMode } from './brokerPort.ts';
-import { FaultDraw } from './paperFaults.ts';
 import { LevelFills } from './paperFills.ts';
+import { OrderChecks } from './paperOrderChecks.ts';
+import { RequestGate } from './paperRequests.ts';
 import type {
   InjectedFault,
   PaperAudit,
@@ -90,24 +86,16 @@ const NO_FILLS: readonly PaperFill[] = Object.freeze([]);
 
 export class PaperBroker {
   readonly deals: PaperDeal[] = [];
-  readonly audit: PaperAudit = {
-    requests: 0,
-    applied: 0,
-    duplicateIds: 0,
-    loosened: 0,
-    overClose: 0,
-    faults: { reject: 0, requote: 0, timeout: 0 },
-  };
+  readonly audit: PaperAudit;
 
   private readonly inst: Instrument;
   private readonly netting: boolean;
   /** Where bars fill SL and TP, and the spread and price grid quotes follow. */
   private readonly fills: LevelFills;
-  private readonly faults: FaultDraw;
-  private readonly minSteps: number;
-  private readonly maxSteps: number;
-  /** Price tolerance: far below a point, far above binary floating-point noise. */
-  private readonly priceEps: number;
+  /** Market hours, faults and the audit's counts, met by every request before it runs. */
+  private readonly gate: RequestGate;
+  /** Volumes in lot steps, stop distances, the freeze level. */
+  private readonly checks: OrderChecks;
 
   private nextTicket: number;
   private qTime = NaN;
@@ -119,7 +107,6 @@ export class PaperBroker {
   private readonly realized = new Map<string, number>();
   /** Told of every deal as it is booked (the paper account keeps its balance with it). */
   onDeal: ((deal: PaperDeal) => void) | null = null;
-  private readonly appliedIds = new Set<string>();
   /** Realized profit of the positions `trimHistory` let go of (quote currency). */
   private closedRealized = 0;
 
@@ -137,10 +124,9 @@ export class PaperBroker {
       options.timeframeMs,
     );
     this.nextTicket = options.firstTicket ?? 100001;
-    this.minSteps = Math.max(1, Math.ceil(instrument.minLot / instrument.lotStep - 1e-7));
-    this.maxSteps = Math.floor(instrument.maxLot / instrument.lotStep + 1e-7);
-    this.priceEps = this.fills.priceEps;
-    this.faults = new FaultDraw(options.faults);
+    this.checks = new OrderChecks(instrument, this.fills.priceEps);
+    this.gate = new RequestGate(options.faults);
+    this.audit = this.gate.audit;
   }
 
   // ---------------------------------------------------------------- quotes
@@ -171,14 +157,12 @@ export class PaperBroker {
    * requote, or a timeout that did or did not take effect. For tests of what drives a broker.
    */
   failNext(kind: InjectedFault): void {
-    this.faults.inject(kind);
+    this.gate.faults.inject(kind);
   }
-
-  private marketOpen = true;
 
   /** Opens or closes the market (a session break): while closed every request is MARKET_CLOSED. */
   setMarketOpen(open: boolean): void {
-    this.marketOpen = open;
+    this.gate.marketOpen = open;
   }
 
   // -------------------------------------------------------------- requests
@@ -189,21 +173,21 @@ export class PaperBroker {
    */
   open(req: PaperOrder): BrokerAnswer {
     if (req.exempt === true) return this.doOpen(req);
-    return this.request(req.requestId, () => this.doOpen(req));
+    return this.gate.request(req.requestId, () => this.doOpen(req));
   }
 
   modifyStops(requestId: string, positionId: string, sl: number | null, tp: number | null): BrokerAnswer {
-    return this.request(requestId, () => this.doModify(positionId, sl, tp));
+    return this.gate.request(requestId, () => this.doModify(positionId, sl, tp));
   }
 
   closePartial(requestId: string, positionId: string, volume: number): BrokerAnswer {
-    return this.request(requestId, () => this.doClosePartial(requestId, positionId, volume));
+    return this.gate.request(requestId, () => this.doClosePartial(requestId, positionId, volume));
   }
 
   /** Closes the whole position at the current exit-side price. `exempt`: a harness close (see the header). */
   close(requestId: string, positionId: string, exempt = false): BrokerAnswer {
     if (exempt) return this.doClose(requestId, positionId, true);
-    return this.request(requestId, () => this.doClose(requestId, positionId, false));
+    return this.gate.request(requestId, () => this.doClose(requestId, positionId, false));
   }
 
   /**
@@ -255,7 +239,7 @@ export class PaperBroker {
         book[keep++] = p;
         continue;
       }
-      const volume = this.volumeOf(p.lots);
+      const volume = this.checks.volumeOf(p.lots);
       const price = fills.hitPrice;
       this.deal(p, fills.hitTime, volume, price, fills.hitReason, '');
       this.byId.delete(p.id);
@@ -285,10 +269,10 @@ export class PaperBroker {
       quote: { time: this.qTime, bid: this.qBid, ask: this.qAsk },
       book: this.book.map((p) => ({ ...p })),
       realized: [...this.realized],
-      appliedIds: [...this.appliedIds],
+      appliedIds: [...this.gate.appliedIds],
       audit: structuredClone(this.audit),
       deals: this.deals.map((d) => ({ ...d })),
-      faultState: this.faults.state,
+      faultState: this.gate.faults.state,
     };
   }
 
@@ -296,7 +280,7 @@ export class PaperBroker {
   restore(s: PaperBrokerSnapshot): void {
     if (this.book.length > 0 || this.deals.length > 0)
       throw new Error('PaperBroker.restore: the broker has already traded');
-    if ((s.faultState === null) !== (this.faults.state === null))
+    if ((s.faultState === null) !== (this.gate.faults.state === null))
       throw new Error('PaperBroker.restore: the snapshot and this broker disagree on faults');
     this.nextTicket = s.nextTicket;
     this.qTime = s.quote.time;
@@ -308,10 +292,10 @@ export class PaperBroker {
       this.byId.set(copy.id, copy);
     }
     for (const [id, v] of s.realized) this.realized.set(id, v);
-    for (const id of s.appliedIds) this.appliedIds.add(id);
+    for (const id of s.appliedIds) this.gate.appliedIds.add(id);
     Object.assign(this.audit, structuredClone(s.audit));
     for (const d of s.deals) this.deals.push({ ...d });
-    this.faults.state = s.faultState;
+    this.gate.faults.state = s.faultState;
   }
 
   // ------------------------------------------------------------- read side
@@ -335,13 +319,7 @@ export class PaperBroker {
    */
   trimHistory(keep = 200): void {
     if (this.deals.length > keep) this.deals.splice(0, this.deals.length - keep);
-    if (this.appliedIds.size > keep) {
-      let drop = this.appliedIds.size - keep;
-      for (const id of this.appliedIds) {
-        if (drop-- <= 0) break;
-        this.appliedIds.delete(id);
-      }
-    }
+    this.gate.trimIds(keep);
     for (const [id, v] of this.realized) {
       if (this.byId.has(id)) continue;
       this.closedRealized += v;
@@ -368,68 +346,14 @@ export class PaperBroker {
 
   // ------------------------------------------------------------ internals
 
-  /** Counts the request, draws its fault, runs it, and records its id when it took effect. */
-  private request(requestId: string, run: () => BrokerAnswer): BrokerAnswer {
-    this.audit.requests++;
-    if (this.appliedIds.has(requestId)) this.audit.duplicateIds++;
-    // Not retryable now: the engine decides afresh on a later bar, once the session opens.
-    if (!this.marketOpen) return rejected(RETCODE.MARKET_CLOSED, 'market closed: no trading until the session opens');
-    const forced = this.faults.nextInjected();
-    if (forced === 'timeout_applied' || forced === 'timeout_lost') {
-      if (forced === 'timeout_applied') this.settle(requestId, run());
-      return {
-        outcome: 'unknown',
-        code: RETCODE.TIMEOUT,
-        reason: 'request timed out (injected); reconcile from positions()',
-      };
-    }
-    if (forced === 'rate_limit')
-      return {
-        outcome: 'rejected',
-        retryable: true,
-        code: RETCODE.TOO_MANY_REQUESTS,
-        reason: 'too many requests (injected)',
-        retryAfterMs: 1000,
-      };
-    const fault = forced ?? this.faults.draw(this.audit);
-    if (fault === 'reject')
-      return {
-        outcome: 'rejected',
-        retryable: false,
-        code: RETCODE.REJECT,
-        reason: 'request rejected (simulated fault)',
-      };
-    if (fault === 'requote')
-      return { outcome: 'rejected', retryable: true, code: RETCODE.REQUOTE, reason: 'requote (simulated fault)' };
-    if (fault === 'timeout') {
-      // Always drawn, so the sequence of draws does not depend on the book's state.
-      const tookEffect = this.faults.timeoutTookEffect();
-      if (tookEffect) this.settle(requestId, run());
-      return {
-        outcome: 'unknown',
-        code: RETCODE.TIMEOUT,
-        reason: 'request timed out (simulated fault); reconcile from positions()',
-      };
-    }
-    return this.settle(requestId, run());
-  }
-
-  private settle(requestId: string, answer: BrokerAnswer): BrokerAnswer {
-    if (answer.outcome === 'applied') {
-      this.audit.applied++;
-      this.appliedIds.add(requestId);
-    }
-    return answer;
-  }
-
   private doOpen(req: PaperOrder): BrokerAnswer {
     if (!this.hasQuote()) return rejected(RETCODE.INVALID_PRICE, 'no quote yet');
-    const lots = this.lotsOf(req.volume);
-    if (lots === null || lots < this.minSteps)
+    const lots = this.checks.lotsOf(req.volume);
+    if (lots === null || lots < this.checks.minSteps)
       return rejected(RETCODE.INVALID_VOLUME, `volume ${req.volume} is not a lot-step multiple >= min lot`);
-    if (lots > this.maxSteps)
+    if (lots > this.checks.maxSteps)
       return rejected(RETCODE.INVALID_VOLUME, `volume ${req.volume} is above the max lot ${this.inst.maxLot}`);
-    const bad = this.checkStop(req.side, 'sl', req.sl) ?? this.checkStop(req.side, 'tp', req.tp);
+    const bad = this.stopError(req.side, 'sl', req.sl) ?? this.stopError(req.side, 'tp', req.tp);
     if (bad !== null) return rejected(RETCODE.INVALID_STOPS, bad);
     const price = req.side === 'buy' ? this.qAsk : this.qBid;
 
@@ -443,7 +367,7 @@ export class PaperBroker {
       held.lots = total;
       if (req.sl !== null) held.sl = req.sl;
       if (req.tp !== null) held.tp = req.tp;
-      this.deal(held, this.qTime, this.volumeOf(lots), price, 'open', req.requestId, 0);
+      this.deal(held, this.qTime, this.checks.volumeOf(lots), price, 'open', req.requestId, 0);
       return this.applied(price, held.id);
     }
 
@@ -451,13 +375,13 @@ export class PaperBroker {
     const closing = Math.min(lots, held.lots);
     // Same rule as a partial close: what stays open (either way round) is 0 or >= min lot.
     const left = Math.abs(held.lots - lots);
-    if (left > 0 && left < this.minSteps)
+    if (left > 0 && left < this.checks.minSteps)
       return rejected(
         RETCODE.INVALID_VOLUME,
-        `the resulting ${this.volumeOf(left)} would be below the min lot ${this.inst.minLot}`,
+        `the resulting ${this.checks.volumeOf(left)} would be below the min lot ${this.inst.minLot}`,
       );
-    if (this.isFrozen(held)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
-    this.deal(held, this.qTime, this.volumeOf(closing), price, 'net', req.requestId);
+    if (this.frozen(held)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
+    this.deal(held, this.qTime, this.checks.volumeOf(closing), price, 'net', req.requestId);
     held.lots -= closing;
     if (held.lots > 0) return this.applied(price, held.id);
     this.remove(held);
@@ -479,7 +403,7 @@ export class PaperBroker {
     };
     this.book.push(p);
     this.byId.set(p.id, p);
-    this.deal(p, this.qTime, this.volumeOf(lots), price, 'open', req.requestId, 0);
+    this.deal(p, this.qTime, this.checks.volumeOf(lots), price, 'open', req.requestId, 0);
     return p.id;
   }
 
@@ -487,14 +411,14 @@ export class PaperBroker {
     const p = this.byId.get(positionId);
     if (!p) return rejected(RETCODE.POSITION_CLOSED, `position ${positionId} is not open`);
     const price = this.exitPrice(p);
-    const slChanged = !this.samePrice(sl, p.sl);
-    const tpChanged = !this.samePrice(tp, p.tp);
+    const slChanged = !this.checks.samePrice(sl, p.sl);
+    const tpChanged = !this.checks.samePrice(tp, p.tp);
     if (!slChanged && !tpChanged) return { outcome: 'applied', code: RETCODE.NO_CHANGES, price, positionId };
     if (!this.hasQuote()) return rejected(RETCODE.INVALID_PRICE, 'no quote yet');
     const bad =
-      (slChanged ? this.checkStop(p.side, 'sl', sl) : null) ?? (tpChanged ? this.checkStop(p.side, 'tp', tp) : null);
+      (slChanged ? this.stopError(p.side, 'sl', sl) : null) ?? (tpChanged ? this.stopError(p.side, 'tp', tp) : null);
     if (bad !== null) return rejected(RETCODE.INVALID_STOPS, bad);
-    if (this.isFrozen(p)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
+    if (this.frozen(p)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
     // Removing a stop, or moving it towards the loss, loosens it: allowed, but audited.
     if (slChanged && p.sl !== null && (sl === null || !isTighterStop(p.side, sl, p.sl))) this.audit.loosened++;
     p.sl = sl;
@@ -505,26 +429,26 @@ export class PaperBroker {
   private doClosePartial(requestId: string, positionId: string, volume: number): BrokerAnswer {
     const p = this.byId.get(positionId);
     if (!p) return rejected(RETCODE.POSITION_CLOSED, `position ${positionId} is not open`);
-    const lots = this.lotsOf(volume);
-    if (lots === null || lots < this.minSteps)
+    const lots = this.checks.lotsOf(volume);
+    if (lots === null || lots < this.checks.minSteps)
       return rejected(RETCODE.INVALID_VOLUME, `volume ${volume} is not a lot-step multiple >= min lot`);
     if (lots > p.lots) {
       this.audit.overClose++;
       return rejected(
         RETCODE.INVALID_CLOSE_VOLUME,
-        `close volume ${volume} is more than the open ${this.volumeOf(p.lots)}`,
+        `close volume ${volume} is more than the open ${this.checks.volumeOf(p.lots)}`,
       );
     }
     const rest = p.lots - lots;
-    if (rest > 0 && rest < this.minSteps)
+    if (rest > 0 && rest < this.checks.minSteps)
       return rejected(
         RETCODE.INVALID_VOLUME,
-        `the remaining ${this.volumeOf(rest)} would be below the min lot ${this.inst.minLot}`,
+        `the remaining ${this.checks.volumeOf(rest)} would be below the min lot ${this.inst.minLot}`,
       );
     if (!this.hasQuote()) return rejected(RETCODE.INVALID_PRICE, 'no quote yet');
-    if (this.isFrozen(p)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
+    if (this.frozen(p)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
     const price = this.exitPrice(p);
-    this.deal(p, this.qTime, this.volumeOf(lots), price, 'partial', requestId);
+    this.deal(p, this.qTime, this.checks.volumeOf(lots), price, 'partial', requestId);
     p.lots = rest;
     if (rest === 0) this.remove(p);
     return this.applied(price, p.id);
@@ -534,39 +458,12 @@ export class PaperBroker {
     const p = this.byId.get(positionId);
     if (!p) return rejected(RETCODE.POSITION_CLOSED, `position ${positionId} is not open`);
     if (!this.hasQuote()) return rejected(RETCODE.INVALID_PRICE, 'no quote yet');
-    if (!exempt && this.isFrozen(p))
-      return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
+    if (!exempt && this.frozen(p)) return rejected(RETCODE.FROZEN, 'position is within the freeze level of its SL/TP');
     const price = this.exitPrice(p);
-    this.deal(p, this.qTime, this.volumeOf(p.lots), price, 'close', requestId);
+    this.deal(p, this.qTime, this.checks.volumeOf(p.lots), price, 'close', requestId);
     p.lots = 0;
     this.remove(p);
     return this.applied(price, p.id);
-  }
-
-  /** Why a stop is invalid for a position of `side` at the current quote, or null when it is fine. */
-  private checkStop(side: Side, kind: 'sl' | 'tp', level: number | null): string | null {
-    if (level === null) return null;
-    if (!Number.isFinite(level) || !isStepMultiple(level, this.inst.tickSize))
-      return `${kind} ${level} is not a multiple of the tick ${this.inst.tickSize}`;
-    const buy = side === 'buy';
-    // Buys are measured from the bid, sells from the ask (both levels trigger on the exit side).
-    const distance =
-      kind === 'sl' ? (buy ? this.qBid - level : level - this.qAsk) : buy ? level - this.qBid : this.qAsk - level;
-    const min = this.inst.stopsLevelPoints * this.inst.point;
-    if (!(distance > this.priceEps) || distance < min - this.priceEps) {
-      return `${kind} ${level} is inside the stops level (${this.inst.stopsLevelPoints} points) of the ${buy ? 'bid' : 'ask'}`;
-    }
-    return null;
-  }
-
-  private isFrozen(p: PaperPosition): boolean {
-    const freeze = this.inst.freezeLevelPoints * this.inst.point;
-    if (!(freeze > 0)) return false;
-    const price = this.exitPrice(p);
-    return (
-      (p.sl !== null && Math.abs(price - p.sl) <= freeze + this.priceEps) ||
-      (p.tp !== null && Math.abs(price - p.tp) <= freeze + this.priceEps)
-    );
   }
 
   /** Records a deal against `p` (at its current entry) and adds its profit to the position's total. */
@@ -584,6 +481,15 @@ export class PaperBroker {
     this.deals.push(d);
     this.onDeal?.(d);
     this.realized.set(p.id, (this.realized.get(p.id) ?? 0) + pnl);
+  }
+
+  /** Why a stop is invalid for a position of `side` at the current quote, or null when it is fine. */
+  private stopError(side: Side, kind: 'sl' | 'tp', level: number | null): string | null {
+    return this.checks.stopError(side, kind, level, this.qBid, this.qAsk);
+  }
+
+  private frozen(p: PaperPosition): boolean {
+    return this.checks.isFrozen(p, this.exitPrice(p));
   }
 
   private remove(p: PaperPosition): void {
@@ -604,27 +510,12 @@ export class PaperBroker {
     return p.side === 'buy' ? this.qBid : this.qAsk;
   }
 
-  private samePrice(a: number | null, b: number | null): boolean {
-    if (a === null || b === null) return a === b;
-    return Math.abs(a - b) <= this.priceEps;
-  }
-
-  /** Volume as a count of lot steps, or null when it is not a positive lot-step multiple. */
-  private lotsOf(volume: number): number | null {
-    if (!Number.isFinite(volume) || volume <= 0 || !isStepMultiple(volume, this.inst.lotStep)) return null;
-    return Math.round(volume / this.inst.lotStep);
-  }
-
-  private volumeOf(lots: number): number {
-    return floorToStep(lots * this.inst.lotStep, this.inst.lotStep);
-  }
-
   private toPosition(p: PaperPosition): Position {
     return {
       id: p.id,
       symbol: this.inst.symbol,
       side: p.side,
-      volume: this.volumeOf(p.lots),
+      volume: this.checks.volumeOf(p.lots),
       entryPrice: p.entry,
       sl: p.sl,
       tp: p.tp,
