@@ -1,10 +1,17 @@
 // Warden's configuration: one zod schema with every default and every field's allowed range.
 // An out-of-range value is refused with its field path and the allowed range; nothing is silently replaced.
+// The exit decisions' sections (symbols, exits, features, dtms) are here; the broker, notify, instruments
+// and running-service sections are in their own modules beside this one.
 import { z } from 'zod';
 import { brokerSchema } from './brokerSchema.ts';
+import { DEFAULT_INSTRUMENTS, instrumentRules } from './instrumentsSchema.ts';
 import { normaliseStrategyName, STRATEGY_NAME } from '../domain/strategyName.ts';
 import { bufferMultiplier, percent, range, trailingMultiplier } from './ranges.ts';
 import { notifySchema } from './notifySchema.ts';
+import { executionSchema, proposalsSchema, serviceSchema } from './serviceSchema.ts';
+
+// The brokers and replay read the built-in instrument table and its rule schema from here, with the rest.
+export { DEFAULT_INSTRUMENTS, instrumentRules };
 
 /** Breakeven at this many R of profit (exits.breakeven.atR and a strategy template's breakevenR). */
 const breakevenAtR = () => range(0.05, 20);
@@ -31,23 +38,6 @@ const tradeTypeBase = z.strictObject({
   breakevenPct: percent(),
   partialPct: percent(),
   partialClosePct: percent(),
-});
-
-export const instrumentRules = z.strictObject({
-  tickSize: z.number().positive({ error: 'must be greater than 0' }),
-  digits: z.number().int().min(0).max(10),
-  lotStep: z.number().positive({ error: 'must be greater than 0' }),
-  minLot: z.number().positive({ error: 'must be greater than 0' }),
-  maxLot: z.number().positive({ error: 'must be greater than 0' }),
-  contractSize: z.number().positive({ error: 'must be greater than 0' }),
-  stopsLevelPoints: z.number().min(0, { error: 'must be 0 or more' }),
-  freezeLevelPoints: z.number().min(0, { error: 'must be 0 or more' }),
-  crypto: z.boolean(),
-  /**
-   * Replay only: the spread (in points) of a bar file whose spreads are all 0 or missing, as MT5 exports
-   * often are; replay without it then needs --spread-points. A typical retail spread, not a best case.
-   */
-  defaultSpreadPoints: z.number().min(0, { error: 'must be 0 or more' }).optional(),
 });
 
 /** A table keyed by canonical symbol that must hold a DEFAULT entry. */
@@ -130,85 +120,6 @@ export const DEFAULT_SYMBOL_PARAMS = {
     sessions: DEFAULT_SESSION_ADJUSTMENTS.USDJPY,
   },
   DEFAULT: { trailingMultiplier: 1.5, bufferMultiplier: 0.3, minSlChangePct: 0, atrTimeframe: 'M15', sessions: {} },
-} as const;
-
-/** Instrument rules for the paper broker and replay when the broker does not supply them. */
-// Default spreads (points; a point is 10^-digits): gold 0.25 USD (the Oanda 2014 M1 median is 0.26),
-// EURUSD 1.0 pip, GBPUSD 1.2 pips, USDJPY 1.0 pip, BTCUSD 10 USD: a standard retail account's usual
-// spread, so a replay of spread-less data is not free. DEFAULT has none: an instrument Warden does not
-// know has no sensible guess.
-export const DEFAULT_INSTRUMENTS = {
-  XAUUSD: {
-    tickSize: 0.001,
-    digits: 3,
-    lotStep: 0.01,
-    minLot: 0.01,
-    maxLot: 100,
-    contractSize: 100,
-    stopsLevelPoints: 0,
-    freezeLevelPoints: 0,
-    crypto: false,
-    defaultSpreadPoints: 250,
-  },
-  EURUSD: {
-    tickSize: 0.00001,
-    digits: 5,
-    lotStep: 0.01,
-    minLot: 0.01,
-    maxLot: 100,
-    contractSize: 100_000,
-    stopsLevelPoints: 0,
-    freezeLevelPoints: 0,
-    crypto: false,
-    defaultSpreadPoints: 10,
-  },
-  GBPUSD: {
-    tickSize: 0.00001,
-    digits: 5,
-    lotStep: 0.01,
-    minLot: 0.01,
-    maxLot: 100,
-    contractSize: 100_000,
-    stopsLevelPoints: 0,
-    freezeLevelPoints: 0,
-    crypto: false,
-    defaultSpreadPoints: 12,
-  },
-  USDJPY: {
-    tickSize: 0.001,
-    digits: 3,
-    lotStep: 0.01,
-    minLot: 0.01,
-    maxLot: 100,
-    contractSize: 100_000,
-    stopsLevelPoints: 0,
-    freezeLevelPoints: 0,
-    crypto: false,
-    defaultSpreadPoints: 10,
-  },
-  BTCUSD: {
-    tickSize: 0.01,
-    digits: 2,
-    lotStep: 0.01,
-    minLot: 0.01,
-    maxLot: 50,
-    contractSize: 1,
-    stopsLevelPoints: 0,
-    freezeLevelPoints: 0,
-    crypto: true,
-    defaultSpreadPoints: 1000,
-  },
-  DEFAULT: {
-    tickSize: 0.00001,
-    digits: 5,
-    lotStep: 0.01,
-    minLot: 0.01,
-    maxLot: 100,
-    contractSize: 100_000,
-    stopsLevelPoints: 0,
-    freezeLevelPoints: 0,
-    crypto: false,
-  },
 } as const;
 
 /**
@@ -611,95 +522,6 @@ export const dtmsSchema = z
       EURJPY: 0.0007,
       DEFAULT: 0.001,
     }),
-  })
-  .prefault({});
-
-/** How intents reach the broker, and how a live session copes with failing market data (retries, feature circuit breakers, staleness and lag). */
-export const executionSchema = z
-  .strictObject({
-    /** Sends of one intent at most when the broker refuses it as retryable (requote, price changed, rate limit). */
-    maxSends: z.number().int().min(1).max(10).default(3),
-    /** Wait before the first retry, ms; it doubles at each further one. */
-    retryBaseMs: z.number().int().min(0).max(60_000).default(500),
-    /** Wait before the first retry after "too many requests" when the venue gives none, ms. */
-    rateLimitWaitMs: z.number().int().min(0).max(300_000).default(2_000),
-    /** No wait between sends is longer than this, ms (a venue's Retry-After included). */
-    retryMaxWaitMs: z.number().int().min(0).max(600_000).default(10_000),
-    /** Feature failures in a row that open a symbol's circuit breaker. */
-    breakerFailures: z.number().int().min(1).max(100).default(5),
-    /** How long an open breaker holds the last good feature values, seconds. */
-    breakerOpenSec: z.number().int().min(1).max(86_400).default(300),
-    /** Health calls a feed stale when its last bar closed longer ago than this, seconds. */
-    staleFeedSec: z.number().int().min(10).max(86_400).default(300),
-    /** Health is degraded when the engine is further behind the market than this (a bar waiting this long to be stepped), seconds. */
-    maxLagSec: z.number().int().min(1).max(3_600).default(60),
-  })
-  .prefault({});
-
-/** `warden serve`: the HTTP server, the store, and the played market of the embedded default. */
-export const serviceSchema = z
-  .strictObject({
-    /** Address to listen on: loopback unless told otherwise. */
-    host: z.string().min(1).default('127.0.0.1'),
-    port: z.number().int().min(0).max(65_535).default(8080),
-    /** Bearer token of the mutating endpoints (or WARDEN_API_TOKEN); none: one is made and written beside the store. */
-    token: z.string().min(16, 'must be at least 16 characters').optional(),
-    /** The store file (SQLite). */
-    store: z.string().min(1).default('warden.db'),
-    /** Requests per minute per client address, for callers without the token that are not the dashboard's pages. */
-    rateLimitPerMinute: z.number().int().min(10).max(1_000_000).default(1200),
-    /** Requests per minute per client address from the dashboard's own pages (their polling and live stream; several tabs). */
-    pagesRateLimitPerMinute: z.number().int().min(10).max(1_000_000).default(6000),
-    /** Requests per minute bearing the valid token: a bucket of their own, so no flood of others locks the trader out. */
-    tokenRateLimitPerMinute: z
-      .number()
-      .int()
-      .min(600, 'must be at least 600: the trader is never held below that')
-      .max(1_000_000)
-      .default(6000),
-    /**
-     * Host names (or name:port) the server answers to besides the bound address, localhost, 127.0.0.1
-     * and [::1]: a request naming any other host in Host or Origin is refused (a web page's DNS rebinding).
-     */
-    allowedHosts: z
-      .array(
-        z
-          .string()
-          .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'a host name or address, with an optional :port'),
-      )
-      .max(50)
-      .default([]),
-    /** HTTPS: certificate and private key files (PEM). Required to bind beyond loopback unless behindProxy. */
-    tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
-    /** A reverse proxy in front terminates TLS: binding beyond loopback over plain HTTP is then allowed. */
-    behindProxy: z.boolean().default(false),
-    /** MCP for agents at /mcp (streamable HTTP; the token on every request). */
-    mcp: z.boolean().default(true),
-    /** The embedded default's market: generated bars per symbol, played at `speed` bars per second. */
-    market: z
-      .strictObject({
-        symbols: z.array(z.string().min(1)).min(1).max(20).default(['XAUUSDc', 'EURUSD', 'BTCUSDc']),
-        seed: z.number().int().min(0).default(1),
-        speed: range(0.1, 10_000).default(20),
-        /**
-         * Minutes of generated history before the played market starts: two weeks, so every feature is
-         * ready at the first step (EMA200 on H1 wants 200 H1 bars; the forex symbols' weekends have none).
-         */
-        warmupMinutes: z.number().int().min(0).max(100_000).default(20_160),
-        /** Demo positions kept open per symbol (0: none). */
-        demoPositions: z.number().int().min(0).max(50).default(2),
-      })
-      .prefault({}),
-  })
-  .prefault({});
-
-/**
- * Plan proposals (an agent's, through MCP or the API): who may approve one. dashboard: only a person
- * on the position's page (an agent's approve is refused); agent: any caller with the token.
- */
-export const proposalsSchema = z
-  .strictObject({
-    approval: z.enum(['dashboard', 'agent']).default('dashboard'),
   })
   .prefault({});
 

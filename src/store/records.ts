@@ -1,14 +1,11 @@
-// How stored records are written and read back: JSON that keeps NaN and the infinities (plans and
-// decision records use NaN for "none"; plain JSON would turn them into null: domain/plainJson.ts), and a zod schema per
-// record type that every row read back goes through. A row that fails is reported with its table and
-// key (StoreError 'invalid_row'), never skipped.
+// The zod schema of each record type the store keeps, that every row read back goes through
+// (recordCodec.ts reads and writes them; the session's own state has its schemas in sessionRecords.ts).
 //
 // The schemas are checked against the TypeScript types at compile time (`satisfies`, and `allOf` for
 // the string unions): a field or a reason added to ExitPlan, DecisionRecord or Intent without its
 // schema here fails `tsc`, and stored data older than the change then needs a migration
 // (sqliteMigrations.ts) rather than being misread.
 import { z } from 'zod';
-import { fromPlainJson, toPlainJson } from '../domain/plainJson.ts';
 import type { ExitRule, Intent, IntentKind, Side } from '../domain/types.ts';
 import type { DecisionOutcome, DecisionReason, DecisionRecord } from '../exits/decisionRecord.ts';
 import type { ExitPlan, PendingIntent } from '../exits/exitPlan.ts';
@@ -18,41 +15,29 @@ import { DTMS_ACTION_BITS, type DefensiveState, type DtmsActionKind, type DtmsSt
 import type { TrackedSnapshot } from '../dtms/defendedPosition.ts';
 import type { DtmsRegime, DtmsSession, DtmsStructure, DtmsVolatility } from '../dtms/regime.ts';
 import type { DtmsConfluence, DtmsScore } from '../dtms/signalScore.ts';
-import { TIMEFRAMES, type Position } from '../domain/types.ts';
-import type { OrphanHedge } from '../engine/hedgeBook.ts';
-import type { ShadowBookSnapshot, ShadowExit, ShadowFill, ShadowPosition } from '../domain/shadowBookSnapshot.ts';
+import { TIMEFRAMES } from '../domain/types.ts';
 import type {
-  BreakerHealth,
-  FeaturesHealth,
-  FeedHealth,
-  HealthReport,
-  HealthStatus,
-  IntentHealth,
-} from '../domain/health.ts';
-import {
-  StoreError,
-  type ClosedTrade,
-  type ClosedTradeDeal,
-  type ClosedTradeExit,
-  type ClosedTradeHedge,
-  type ClosedTradeSource,
-  type IntentStatus,
-  type SessionOwner,
-  type StoredDefence,
-  type StoredLifetime,
-  type StoredPaperAccount,
-  type StoredSessionState,
+  ClosedTrade,
+  ClosedTradeDeal,
+  ClosedTradeExit,
+  ClosedTradeHedge,
+  ClosedTradeSource,
+  IntentStatus,
+  StoredDefence,
+  StoredLifetime,
 } from './store.ts';
-import type { PaperBrokerSnapshot } from '../brokers/paperBroker.ts';
+
+// The row readers take the codec with their schemas in one import from here.
+export { decodeRecord, encodeRecord } from './recordCodec.ts';
 
 /** `values` must list every member of the union T (a missing one is a compile error naming it). */
-function allOf<T extends string>() {
+export function allOf<T extends string>() {
   return <const A extends readonly [T, ...T[]]>(
     values: A & ([Exclude<T, A[number]>] extends [never] ? unknown : { missing: Exclude<T, A[number]> }),
   ): A => values;
 }
 
-const SIDES = allOf<Side>()(['buy', 'sell']);
+export const SIDES = allOf<Side>()(['buy', 'sell']);
 const EXIT_RULES = allOf<ExitRule>()([
   'classify',
   'triggers',
@@ -116,17 +101,10 @@ const REASONS = allOf<DecisionReason>()([
   'manual_change',
 ]);
 
-// ---- JSON that keeps NaN and the infinities (domain/plainJson.ts) ----------------------------------------
-
-/** JSON text of a record; non-finite numbers are kept (plainJson's tagged form). */
-export function encodeRecord(value: unknown): string {
-  return toPlainJson(value);
-}
-
 /** A number field: every number, NaN and the infinities included (they mean "not known" in the state). */
-const num = z.custom<number>((v) => typeof v === 'number', { message: 'expected a number' });
-const str = z.string();
-const bool = z.boolean();
+export const num = z.custom<number>((v) => typeof v === 'number', { message: 'expected a number' });
+export const str = z.string();
+export const bool = z.boolean();
 const reason = z.enum(REASONS);
 const gate = z.union([z.literal(-1), z.literal(0), z.literal(1)]);
 
@@ -333,21 +311,6 @@ export const intentSchema = z.strictObject({
   action: str,
 }) satisfies z.ZodType<Intent>;
 
-export const positionSchema = z.strictObject({
-  id: str,
-  ticket: str.optional(),
-  account: str.optional(),
-  symbol: str,
-  side: z.enum(SIDES),
-  volume: num,
-  entryPrice: num,
-  sl: num.nullable(),
-  tp: num.nullable(),
-  openTime: num,
-  comment: str,
-  strategyType: str.optional(),
-}) satisfies z.ZodType<Position>;
-
 export const lifetimeSchema = z.strictObject({
   key: str,
   ticket: str,
@@ -455,216 +418,6 @@ export const closedTradeSchema = z.strictObject({
   recordedAt: num,
 }) satisfies z.ZodType<ClosedTrade>;
 
-const orphanHedgeSchema = z.strictObject({
-  hedgeId: str,
-  parentId: str,
-  symbol: str,
-  side: z.enum(SIDES),
-  volume: num,
-  pending: str,
-  attempts: num,
-}) satisfies z.ZodType<OrphanHedge>;
-
-export const sessionStateSchema = z.strictObject({
-  time: num,
-  hedges: z.array(z.tuple([str, str])),
-  orphans: z.array(orphanHedgeSchema),
-  deepChecks: num,
-}) satisfies z.ZodType<StoredSessionState>;
-
-const paperBrokerSnapshotSchema = z.strictObject({
-  nextTicket: num,
-  quote: z.strictObject({ time: num, bid: num, ask: num }),
-  book: z.array(
-    z.strictObject({
-      id: str,
-      side: z.enum(SIDES),
-      lots: num,
-      entry: num,
-      sl: num.nullable(),
-      tp: num.nullable(),
-      openTime: num,
-      comment: str,
-    }),
-  ),
-  realized: z.array(z.tuple([str, num])),
-  appliedIds: z.array(str),
-  audit: z.strictObject({
-    requests: num,
-    applied: num,
-    duplicateIds: num,
-    loosened: num,
-    overClose: num,
-    faults: z.strictObject({ reject: num, requote: num, timeout: num }),
-  }),
-  deals: z.array(
-    z.strictObject({
-      positionId: str,
-      time: num,
-      side: z.enum(SIDES),
-      volume: num,
-      price: num,
-      reason: z.enum(['open', 'sl', 'tp', 'partial', 'close', 'net']),
-      profit: num,
-      requestId: str,
-    }),
-  ),
-  faultState: num.nullable(),
-}) satisfies z.ZodType<PaperBrokerSnapshot>;
-
-export const paperAccountSchema = z.strictObject({
-  account: z.strictObject({
-    symbols: z.array(z.strictObject({ symbol: str, broker: paperBrokerSnapshotSchema, closedProfit: num })),
-    // Absent in an account stored before it kept its money (PaperAccount.restore rebuilds it then).
-    funds: z
-      .strictObject({
-        balance: num,
-        currency: str,
-        booked: z.array(z.strictObject({ time: num, symbol: str, profit: num, fees: num })),
-      })
-      .optional(),
-  }),
-  market: z.strictObject({
-    seed: num,
-    symbols: z.array(str),
-    start: num,
-    warmupMinutes: num,
-    position: num,
-    clock: num,
-  }),
-}) satisfies z.ZodType<StoredPaperAccount>;
-
-const shadowExitSchema = z.strictObject({
-  time: num,
-  price: num,
-  how: z.enum(['stop', 'target', 'close', 'promoted']),
-  by: str,
-}) satisfies z.ZodType<ShadowExit>;
-const shadowFillSchema = z.strictObject({ time: num, volume: num, price: num }) satisfies z.ZodType<ShadowFill>;
-const shadowPositionSchema = z.strictObject({
-  ticket: str,
-  symbol: str,
-  side: z.enum(SIDES),
-  entryPrice: num,
-  openTime: num,
-  virtual: z.boolean(),
-  comment: str,
-  initialSl: num.nullable(),
-  initialVolume: num,
-  risk: num,
-  venueSl: num.nullable(),
-  venueTp: num.nullable(),
-  venueVolume: num,
-  sl: num.nullable(),
-  slBy: str,
-  slAt: num,
-  closed: z.array(shadowFillSchema),
-  venueClosed: z.array(shadowFillSchema),
-  decisions: num,
-  shadowExit: shadowExitSchema.nullable(),
-  actualExit: shadowExitSchema.nullable(),
-  lastPrice: num,
-  lastTime: num,
-}) satisfies z.ZodType<ShadowPosition>;
-/** Shadow mode's would-be positions and the symbols promoted to live. */
-export const shadowBookSchema = z.strictObject({
-  promoted: z.array(str),
-  positions: z.array(shadowPositionSchema),
-  virtualSeq: num,
-}) satisfies z.ZodType<ShadowBookSnapshot>;
-
-export const sessionOwnerSchema = z.strictObject({
-  pid: num,
-  host: str,
-  startedAt: num,
-}) satisfies z.ZodType<SessionOwner>;
-
-const intentHealthSchema = z.strictObject({
-  id: str,
-  positionId: str,
-  status: str,
-  at: num,
-  code: str.nullable(),
-  reason: str,
-}) satisfies z.ZodType<IntentHealth>;
-
-export const healthReportSchema = z.strictObject({
-  status: z.enum(allOf<HealthStatus>()(['healthy', 'degraded', 'idle'])),
-  reasons: z.array(str),
-  at: num,
-  reportedAt: num,
-  positions: num,
-  hedges: num,
-  breakers: z.array(
-    z.strictObject({
-      symbol: str,
-      failures: num,
-      openedAt: num,
-      reopensAt: num,
-      lastError: str,
-    }) satisfies z.ZodType<BreakerHealth>,
-  ),
-  feeds: z.array(
-    z.strictObject({ symbol: str, lastBarAt: num, ageMs: num, stale: bool }) satisfies z.ZodType<FeedHealth>,
-  ),
-  // Reports stored before features readiness was reported have none.
-  features: z
-    .array(
-      z.strictObject({
-        symbol: str,
-        featuresReady: bool,
-        missing: z.array(
-          z.strictObject({ feature: str, timeframe: z.enum(TIMEFRAMES), barsNeeded: num, barsHave: num }),
-        ),
-      }) satisfies z.ZodType<FeaturesHealth>,
-    )
-    .default([]),
-  unresolvedIntents: z.array(intentHealthSchema),
-  recentRejections: z.array(intentHealthSchema),
-  // Reports stored before the engine's lag was reported have none: no lag, no step time known.
-  lag: z
-    .strictObject({ lagMs: num, barsBehind: num, lastStepAt: num })
-    .default({ lagMs: 0, barsBehind: 0, lastStepAt: Number.NaN }),
-}) satisfies z.ZodType<HealthReport>;
-
 /** The legacy rule as `parseLegacyRule` returned it (its output is valid input of its own schema). */
 export const storedLegacyRuleSchema = legacyRuleSchema;
 export const notesSchema = z.array(z.string());
-
-/**
- * Parses a stored JSON column with `schema`; anything wrong (not JSON, a field missing or of the
- * wrong type) is a StoreError 'invalid_row' naming the table, the key and the first problem.
- */
-export function decodeRecord<S extends z.ZodType>(
-  schema: S,
-  text: unknown,
-  location: string,
-  table: string,
-  key: string,
-): z.output<S> {
-  if (typeof text !== 'string')
-    throw invalidRow(
-      location,
-      table,
-      key,
-      `the stored value is ${text === null ? 'NULL' : typeof text}, not JSON text`,
-    );
-  let value: unknown;
-  try {
-    value = fromPlainJson(text);
-  } catch (err) {
-    throw invalidRow(location, table, key, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const n = parsed.error.issues.length;
-    const i = parsed.error.issues[0]!;
-    const more = n > 1 ? ` (and ${n - 1} more problem${n > 2 ? 's' : ''})` : '';
-    throw invalidRow(location, table, key, `${i.path.join('.') || '(record)'}: ${i.message}${more}`);
-  }
-  return parsed.data;
-}
-
-function invalidRow(location: string, table: string, key: string, what: string): StoreError {
-  return new StoreError('invalid_row', location, `${location}: ${table} row ${key} is not valid: ${what}`);
-}

@@ -6,16 +6,15 @@ import type Database from 'better-sqlite3';
 import type { Position } from '../domain/types.ts';
 import type { HealthReport } from '../domain/health.ts';
 import type { ShadowBookSnapshot } from '../domain/shadowBookSnapshot.ts';
+import { decodeRecord, encodeRecord } from './recordCodec.ts';
 import {
-  decodeRecord,
-  encodeRecord,
   healthReportSchema,
   paperAccountSchema,
   positionSchema,
   sessionOwnerSchema,
   sessionStateSchema,
   shadowBookSchema,
-} from './records.ts';
+} from './sessionRecords.ts';
 import type { SessionOwner, StoredPaperAccount, StoredPosition, StoredSessionState } from './store.ts';
 
 /** Statements of the positions and session_state tables (schema 3), prepared on first use: a store opened with an older schema list (tests of migrations) has no such tables. */
