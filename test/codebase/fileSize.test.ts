@@ -18,7 +18,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Lines as an editor counts them: a final newline does not start another line. */
-export function lineCount(text: string): number {
+function lineCount(text: string): number {
   if (text === '') return 0;
   const lines = text.split('\n').length;
   return text.endsWith('\n') ? lines - 1 : lines;
