@@ -36,6 +36,7 @@ import { QuoteGate } from './quoteGate.ts';
 import type { RetryPolicy } from './retryPolicy.ts';
 import { BufferedSink, ClockWatch, manualNote, sessionNote } from './sessionNotes.ts';
 import { keepAndSend, type DispatchParts } from './decisionDispatch.ts';
+import { keepSessionState, type KeptParts } from './sessionTransaction.ts';
 import type { ShadowBook } from './shadowBook.ts';
 import { claimStore, thisProcess } from './storeClaim.ts';
 import { SessionHealth } from './sessionHealth.ts';
@@ -80,8 +81,8 @@ export class AccountSession {
   private started = false;
   /** What health reports (see health()). */
   private readonly healthNow: SessionHealth;
-  /** The parts a decision goes through on its way to the broker (see keepAndSend). */
-  private readonly dispatch: DispatchParts;
+  /** The parts a decision goes through on its way to the broker (keepAndSend), and those the store keeps. */
+  private readonly parts: DispatchParts & KeptParts;
 
   constructor(private readonly wiring: AccountSessionOptions) {
     const { config, store, clock, log } = wiring;
@@ -133,7 +134,7 @@ export class AccountSession {
       rejections: this.healthNow.rejections,
       lastBars: this.lastBars,
     });
-    this.dispatch = {
+    this.parts = {
       engine: this.engine,
       store,
       executor: this.executor,
@@ -149,6 +150,9 @@ export class AccountSession {
       persist: (intents) => this.persist(intents),
       venuePositions: () => this.venuePositions(),
       readPositions: () => this.readPositions(),
+      engineState: this.engineState,
+      health: this.healthNow,
+      wiring,
     };
     for (const inst of wiring.instruments) this.engine.addInstrument(inst);
   }
@@ -419,7 +423,7 @@ export class AccountSession {
       const spread = Number.isFinite(bar.spread) && bar.spread > 0 ? bar.spread : 0;
       this.engine.onQuote(symbol, closeTime, bar.close, bar.close + spread, out);
     }
-    const results = await keepAndSend(this.dispatch, out, closeTime);
+    const results = await keepAndSend(this.parts, out, closeTime);
     return { intents: results, featuresHeld: held, barProblem: problem };
   }
 
@@ -457,7 +461,7 @@ export class AccountSession {
       await this.storeOutage.commit(() => this.persist([]));
       return { intents: [], featuresHeld: held, skipped: '' };
     }
-    const intents = await keepAndSend(this.dispatch, out, q.time);
+    const intents = await keepAndSend(this.parts, out, q.time);
     return { intents, featuresHeld: held, skipped: '' };
   }
 
@@ -541,49 +545,9 @@ export class AccountSession {
     return Number.isFinite(t) ? t : this.clock();
   }
 
-  /**
-   * One transaction: the buffered decision records, `intents` journaled as pending, every position whose
-   * plan, DTMS state or broker view changed, positions gone, lifetimes, the engine-wide state and the
-   * health report. All of it is kept, or none: when the store refuses, nothing here counts as written
-   * (the records stay buffered, the caches unchanged) and the same call can be made again. The records
-   * reach `onDecision` once they are stored.
-   */
+  /** One transaction: the session's state, `intents` journaled as pending (see keepSessionState). */
   private persist(intents: readonly Intent[]): void {
-    const store = this.store;
-    const records = this.sink.buffer.slice();
-    const lifetimes = this.venue.book.changedRows();
-    const ended = this.venue.endedAtVenue.slice();
-    const legacy = this.venue.legacyUsed.slice();
-    const changes = this.engineState.changes(this.engine.snapshot());
-    // The report of a store that is being written: its own trouble is over if this commits.
-    const health = this.healthNow.assess(null);
-    const shadowBook = this.shadow?.dirty === true ? this.shadow.snapshot() : undefined;
-    try {
-      store.transaction(() => {
-        for (const r of records) store.appendDecision(r);
-        for (const it of intents) this.executor.journal(it);
-        this.engineState.writePositions(store, changes);
-        for (const id of legacy) store.deleteLegacyRule(id);
-        for (const l of lifetimes) store.saveLifetime(l);
-        this.wiring.alongside?.(store);
-        if (shadowBook !== undefined) store.saveShadowBook(shadowBook);
-        this.engineState.writeState(store, changes);
-        store.saveHealth(health);
-      });
-    } catch (err) {
-      this.executor.unjournal(intents.map((i) => i.id));
-      throw err;
-    }
-    // Kept: the caches follow the store.
-    this.sink.buffer.splice(0, records.length);
-    this.venue.book.committed(lifetimes);
-    this.venue.legacyUsed.splice(0, legacy.length);
-    this.engineState.committed(changes);
-    if (shadowBook !== undefined) this.shadow?.committed();
-    this.lines.stored(records, (id) => this.engine.position(id)?.volume ?? Number.NaN);
-    if (this.wiring.onDecision) for (const r of records) this.wiring.onDecision(r);
-    this.venue.endedAtVenue.splice(0, ended.length);
-    if (this.wiring.onLifetimeEnded) for (const e of ended) this.wiring.onLifetimeEnded(e);
+    keepSessionState(this.parts, intents);
   }
 }
 
