@@ -9,7 +9,6 @@ import type { EngineConfig, WardenConfig } from '../config/schema.ts';
 import { sessionAt } from '../domain/sessions.ts';
 import { canonicalSymbol } from '../domain/symbols.ts';
 import {
-  ticketOf,
   TIMEFRAME_MS,
   type Bar,
   type Instrument,
@@ -21,11 +20,7 @@ import type { DecisionSink } from '../exits/decisionRecord.ts';
 import { newEvalContext, type EvalContext } from '../exits/evalContext.ts';
 import { evaluateExitPlan } from '../exits/evaluateExitPlan.ts';
 import {
-  applyTriggers,
-  BREAKEVEN_DONE,
   createExitPlan,
-  resolveIntent,
-  retemplatePlan,
   triggerParamsFor,
   type ExitPlan,
   type IntentOutcome,
@@ -35,26 +30,23 @@ import {
 import type { TriggerParams } from '../exits/advancedTriggers.ts';
 import { restoreStop } from '../exits/restoreStop.ts';
 import { resolveSymbolParams, type ResolvedSymbolParams } from '../exits/symbolParams.ts';
-import { lookUpStrategy, strategyTimeframes, type StrategySource } from '../exits/strategyTemplates.ts';
+import { strategyTimeframes, type StrategySource } from '../exits/strategyTemplates.ts';
 import { TradeTypeClassifier } from '../exits/tradeType.ts';
 import { emptyMarketFeatures, type MarketFeatures } from '../features/snapshot.ts';
 import { SymbolFeatures } from '../features/symbolFeatures.ts';
 import type { FeatureReadiness, TimeframeHistory } from '../features/warmUp.ts';
-import {
-  newDefence,
-  resolveDefensive,
-  restoreDefence,
-  snapshotDefence,
-  type Defence,
-} from '../dtms/defensiveIntents.ts';
+import { newDefence, type Defence } from '../dtms/defensiveIntents.ts';
 import { DefensiveMonitor, type AccountRisk } from '../dtms/defensiveMonitor.ts';
 import type { DefensiveState } from '../dtms/defensiveState.ts';
 import { monitorParamsFromConfig } from '../dtms/dtmsParams.ts';
-import { pendingEffect, type Reconciled } from './brokerView.ts';
-import { defenceSwitchRecord, giveBackToDtms, takeOutOfDtmsHands, type DefenceSwitch } from './defenceSwitch.ts';
+import { readAnswer, takeAnswer } from './brokerAnswers.ts';
+import type { Reconciled } from './brokerView.ts';
+import type { DefenceSwitch } from './defenceSwitch.ts';
 import { DtmsStep } from './dtmsStep.ts';
-import type { EngineSnapshot, PositionSlot, PositionSnapshot, SymbolState } from './engineState.ts';
+import { restoreFromSnapshot, takeSnapshot } from './engineSnapshot.ts';
+import type { EngineSnapshot, PositionSlot, SymbolState } from './engineState.ts';
 import { closeOrphanHedges, HedgeBook } from './hedgeBook.ts';
+import { putOnStrategy, switchDefence, triggersNow, type DefenceHands } from './traderControls.ts';
 
 export interface ExitEngineOptions {
   /** Timeframe of the bars fed to onBar (higher timeframes are built from them). */
@@ -234,59 +226,33 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
     this.addSlot(this.symbol(position.symbol), position, plan, now);
   }
 
-  private addSlot(sym: SymbolState, position: Position, plan: ExitPlan, now: number): void {
+  private addSlot(sym: SymbolState, position: Position, plan: ExitPlan, now: number): PositionSlot {
     // Auto-enable: every managed position is defended from registration, its checks scheduled from now.
     const defence = this.monitor ? newDefence(this.monitor.track(position, sym.instrument, plan.risk, now)) : null;
     const slot: PositionSlot = { position, plan, defence };
     this.slots.set(position.id, slot);
     sym.slots.push(slot);
+    return slot;
   }
 
   /** The engine's lasting state (copies): see EngineSnapshot. */
   snapshot(): EngineSnapshot {
-    const positions: PositionSnapshot[] = [];
-    for (const sym of this.symbols.values()) {
-      for (const slot of sym.slots) {
-        positions.push({
-          position: { ...slot.position },
-          plan: structuredClone(slot.plan),
-          defence: slot.defence ? snapshotDefence(slot.defence) : null,
-        });
-      }
-    }
-    return {
-      time: this.now,
-      positions,
-      hedges: this.hedges.entries(),
-      orphans: this.hedges.orphanCopies(),
-      deepChecks: this.deepChecks,
-    };
+    return takeSnapshot(this.symbols.values(), this.hedges, this.now, this.deepChecks);
   }
 
   /**
-   * Picks up a snapshot (after a restart): positions, plans, defences, hedges, orphans. Call it after the
-   * instruments are added and the bars up to the snapshot's time are fed, on an engine with no positions.
-   * Positions the snapshot defends are defended as they were; with DTMS off here, they are not.
+   * Picks up a snapshot (after a restart): see restoreFromSnapshot. Call it after the instruments are
+   * added and the bars up to the snapshot's time are fed, on an engine with no positions.
    */
   restoreSnapshot(snap: EngineSnapshot): void {
     if (this.slots.size > 0) throw new Error('restoreSnapshot: the engine already manages positions');
     this.now = snap.time;
-    for (const saved of snap.positions) {
-      const sym = this.symbol(saved.position.symbol);
-      const position = { ...saved.position };
-      this.addSlot(sym, position, structuredClone(saved.plan), snap.time);
-      const slot = this.slots.get(position.id)!;
-      if (slot.defence && this.monitor && saved.defence) {
-        slot.defence = restoreDefence(
-          this.monitor.restoreTracked(position, sym.instrument, saved.defence.tracked),
-          saved.defence,
-        );
-      }
-    }
-    for (const [hedgeId, positionId] of snap.hedges) this.hedges.opened(hedgeId, positionId);
-    for (const saved of snap.positions) if (Number.isFinite(saved.plan.restoreSl)) this.restoring++;
-    for (const orphan of snap.orphans) this.symbol(orphan.symbol).orphans.push({ ...orphan });
-    if (this.monitor) this.monitor.deepChecks = snap.deepChecks;
+    this.restoring += restoreFromSnapshot(snap, {
+      symbol: (symbol) => this.symbol(symbol),
+      addSlot: (sym, position, plan, now) => this.addSlot(sym, position, plan, now),
+      monitor: this.monitor,
+      hedges: this.hedges,
+    });
   }
 
   /** Every managed position's id (DTMS hedges are not managed positions). */
@@ -361,23 +327,13 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
   resolve(positionId: string, intentId: string, outcome: IntentOutcome, openedId = '', refusal = ''): boolean {
     const slot = this.slots.get(positionId);
     if (!slot) return this.hedges.settleClose(positionId, intentId, outcome);
-    const pending = slot.plan.pending;
-    if (pending === null || !resolveIntent(slot.plan, intentId, outcome)) return false;
-    if (pending.rule === 'dtms' && slot.defence && this.monitor) {
-      resolveDefensive(slot.defence, this.monitor, pending, outcome, openedId, refusal);
-      if (outcome === 'applied') {
-        if (pending.action === 'open_hedge' && openedId !== '') this.hedges.opened(openedId, positionId);
-        if (pending.kind === 'close' && pending.targetId !== ticketOf(slot.position))
-          this.hedges.closed(pending.targetId);
-      }
-    }
-    return true;
+    return takeAnswer(slot, positionId, this.monitor, this.hedges, intentId, outcome, openedId, refusal);
   }
 
   /**
    * After an "unknown" answer (timeout): takes the broker's fresh view of the account (`positions`:
    * every open position on the symbol) and settles the pending intent of `positionId` from it: applied
-   * when the positions show its effect, rejected when they do not (see pendingEffect). Returns the
+   * when the positions show its effect, rejected when they do not (see readAnswer). Returns the
    * outcome and the ticket an open created, or null when nothing was pending. A position closed this
    * way is the caller's to untrack.
    */
@@ -387,38 +343,12 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
       const outcome = this.hedges.reconcileClose(positionId, positions);
       return outcome === null ? null : { outcome, openedId: '' };
     }
-    const position = positions.find((q) => q.id === positionId);
-    const pending = slot.plan.pending;
-    if (position) {
-      slot.position = position;
-      this.monitor?.refresh(position);
-    }
-    if (pending === null) return null;
-    const { applied, openedId, cutShort } = pendingEffect(
-      slot.plan,
-      slot.position,
-      position,
-      positions,
-      (id) => this.hedges.isHedge(id) || this.slots.has(id),
-    );
-    if (cutShort) {
-      // The plan puts the decided stop back at its next evaluation (rule 'restore').
-      slot.plan.restoreSl = pending.newSl;
-      this.restoring++;
-    }
-    const outcome: IntentOutcome = applied ? 'applied' : 'rejected';
-    this.resolve(
-      positionId,
-      pending.id,
-      outcome,
-      openedId,
-      applied
-        ? ''
-        : cutShort
-          ? 'cut short at the venue: the old stop is gone, the new one is not there'
-          : 'no effect at the broker',
-    );
-    return { outcome, openedId };
+    const known = (id: string) => this.hedges.isHedge(id) || this.slots.has(id);
+    const read = readAnswer(slot, positionId, positions, this.monitor, known);
+    if (read === null) return null;
+    if (read.cutShort) this.restoring++;
+    this.resolve(positionId, read.intentId, read.outcome, read.openedId, read.refusal);
+    return { outcome: read.outcome, openedId: read.openedId };
   }
 
   /**
@@ -437,11 +367,7 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
    * request came from (`source`: page, api, telegram).
    */
   disableDefence(positionId: string, reason: string, source?: string): DefenceSwitch {
-    const found = this.switchable(positionId);
-    if (!found.ok) return found;
-    const answer = takeOutOfDtmsHands(found.def, found.slot.plan, found.slot.position, reason, source, this.now);
-    if (answer.ok) this.manualRecord(found.slot, 'dtms_disabled', answer.note);
-    return answer;
+    return switchDefence(this.defenceHands(), this.slots.get(positionId), positionId, false, reason, source);
   }
 
   /**
@@ -449,58 +375,24 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
    * counted from now (what happened meanwhile was not watched), the next deep check due at once.
    */
   enableDefence(positionId: string, reason: string, source?: string): DefenceSwitch {
-    const found = this.switchable(positionId);
-    if (!found.ok) return found;
-    const answer = giveBackToDtms(found.def, found.slot.plan, this.monitor!, positionId, reason, source, this.now);
-    if (answer.ok) this.manualRecord(found.slot, 'dtms_enabled', answer.note);
-    return answer;
+    return switchDefence(this.defenceHands(), this.slots.get(positionId), positionId, true, reason, source);
   }
 
-  private switchable(
-    positionId: string,
-  ): { ok: true; slot: PositionSlot; def: Defence } | (DefenceSwitch & { ok: false }) {
-    const slot = this.slots.get(positionId);
-    if (!slot) return { ok: false, problem: 'not_managed', message: `no position ${positionId} under management` };
-    if (slot.defence === null || this.monitor === null)
-      return {
-        ok: false,
-        problem: 'dtms_off',
-        message: 'DTMS is off in the config (dtms.enabled): it defends no position',
-      };
-    return { ok: true, slot, def: slot.defence };
+  private defenceHands(): DefenceHands {
+    return {
+      monitor: this.monitor,
+      sink: this.options.sink,
+      now: this.now,
+      symbolOf: (slot) => this.symbol(slot.position.symbol),
+    };
   }
 
-  /**
-   * Puts a managed position's plan on the strategy template `name` (a trader's choice through the API):
-   * see retemplatePlan. The advanced triggers are worked out from the template's base on the symbol's
-   * features now. Returns the change in words ('' when the plan had it already), or why not.
-   */
+  /** Puts a managed position's plan on the strategy template `name`: see putOnStrategy. */
   applyStrategy(positionId: string, name: string, source: StrategySource): RetemplateResult {
     const slot = this.slots.get(positionId);
     if (!slot) return { ok: false, message: `no position ${positionId} under management` };
-    const found = lookUpStrategy(this.config.exits, name);
-    if (!found.ok) return found;
     const sym = this.symbol(slot.position.symbol);
-    sym.features.snapshot(sym.snapshot);
-    return retemplatePlan(
-      slot.plan,
-      this.config.exits,
-      found.name,
-      found.template,
-      source,
-      sym.snapshot,
-      sym.rules.triggers,
-      this.now,
-      this.register,
-    );
-  }
-
-  /** A trader's decision about a position's defence, at the engine's clock and the symbol's last quote. */
-  private manualRecord(slot: PositionSlot, reason: 'dtms_disabled' | 'dtms_enabled', note: string): void {
-    const sym = this.symbol(slot.position.symbol);
-    this.options.sink.record(
-      defenceSwitchRecord(this.now, slot.plan, slot.position, slot.defence, sym.lastBid, sym.lastAsk, reason, note),
-    );
+    return putOnStrategy(slot, sym, this.config.exits, name, source, this.now, this.register);
   }
 
   /** The DTMS state of a managed position (undefined when DTMS is off or the position unknown). */
@@ -522,22 +414,13 @@ export class ExitEngine<C extends EngineConfig = WardenConfig> {
   }
 
   /**
-   * Recomputes the advanced triggers of the plan under `positionId` from its base now, with the
-   * symbol's latest features, as its next refresh would (and records the 'triggers' decision when they
-   * change): a trader who sets a new base is answered with the trigger the engine uses from now on,
-   * not one that a refresh minutes later replaces. Returns the features (a copy) and the rule
-   * parameters used, so the result can be explained; null when the triggers are no longer refreshed
-   * for the plan (breakeven done, or off in the config: evaluateExitPlan refreshes them only before
-   * breakeven); undefined for a position not managed.
+   * The advanced triggers of the plan under `positionId` worked out now, as its next refresh would: see
+   * triggersNow. Undefined for a position not managed.
    */
   refreshTriggers(positionId: string): { features: MarketFeatures; triggers: TriggerParams } | null | undefined {
     const slot = this.slots.get(positionId);
     if (slot === undefined) return undefined;
-    if (slot.plan.breakevenState === BREAKEVEN_DONE || !this.config.exits.breakeven.enabled) return null;
-    const sym = this.symbol(slot.position.symbol);
-    const f = sym.features.snapshot(sym.snapshot);
-    applyTriggers(slot.plan, f, sym.rules.triggers, this.now, this.register, 'triggers_refreshed');
-    return { features: { ...f }, triggers: sym.rules.triggers };
+    return triggersNow(slot, this.symbol(slot.position.symbol), this.config.exits, this.now, this.register);
   }
 
   instrument(symbol: string): Instrument | undefined {

@@ -25,21 +25,22 @@ import type { Logger } from 'pino';
 import type { BrokerQuote } from '../brokers/brokerPort.ts';
 import { TIMEFRAME_MS, type Bar, type Intent, type Position } from '../domain/types.ts';
 import { ExitEngine } from '../engine/exitEngine.ts';
-import { newDecisionRecord, startRecord } from '../exits/decisionRecord.ts';
 import { FeatureBreakers } from '../features/featureBreaker.ts';
 import type { TimeframeHistory } from '../features/warmUp.ts';
 import { describeStoreFailure, type WardenStore } from '../store/store.ts';
 import type { HealthReport } from './health.ts';
-import { IntentExecutor, type SettledIntent } from './intentExecutor.ts';
+import { IntentExecutor } from './intentExecutor.ts';
 import { SessionConsole } from './consoleLines.ts';
 import { barProblem, foldHistory, quoteProblem } from './marketInput.ts';
 import { QuoteGate } from './quoteGate.ts';
 import type { RetryPolicy } from './retryPolicy.ts';
-import { BufferedSink, ClockWatch, sessionNote } from './sessionNotes.ts';
+import { BufferedSink, ClockWatch, manualNote, sessionNote } from './sessionNotes.ts';
+import { keepAndSend, type DispatchParts } from './decisionDispatch.ts';
+import { keepSessionState, type KeptParts } from './sessionTransaction.ts';
 import type { ShadowBook } from './shadowBook.ts';
 import { claimStore, thisProcess } from './storeClaim.ts';
 import { SessionHealth } from './sessionHealth.ts';
-import { applyInShadow, promoteToLive } from './shadowSteps.ts';
+import { promoteToLive } from './shadowSteps.ts';
 import { StoredEngineState } from './storedEngineState.ts';
 import { isStoreOutage, StoreOutage, StoreUnavailableError } from './storeOutage.ts';
 import { VenueSync } from './venueSync.ts';
@@ -48,9 +49,6 @@ import type { AccountSessionOptions, EngineLag, QuoteStepReport, StartReport, St
 export type { AccountSessionOptions, EngineLag, QuoteStepReport, StartReport, StepReport } from './sessionTypes.ts';
 export { StoreInUseError } from './storeClaim.ts';
 export { StoreUnavailableError } from './storeOutage.ts';
-
-/** Decisions kept this long after they were made (a store outage) are not sent: prices have moved on. */
-const STALE_DECISION_BARS = 2;
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -83,6 +81,8 @@ export class AccountSession {
   private started = false;
   /** What health reports (see health()). */
   private readonly healthNow: SessionHealth;
+  /** The parts a decision goes through on its way to the broker (keepAndSend), and those the store keeps. */
+  private readonly parts: DispatchParts & KeptParts;
 
   constructor(private readonly wiring: AccountSessionOptions) {
     const { config, store, clock, log } = wiring;
@@ -134,6 +134,26 @@ export class AccountSession {
       rejections: this.healthNow.rejections,
       lastBars: this.lastBars,
     });
+    this.parts = {
+      engine: this.engine,
+      store,
+      executor: this.executor,
+      venue: this.venue,
+      lines: this.lines,
+      shadow: this.shadow,
+      sink: this.sink,
+      log,
+      clock,
+      baseMs: this.baseMs,
+      storeOutage: this.storeOutage,
+      rejections: this.healthNow.rejections,
+      persist: (intents) => this.persist(intents),
+      venuePositions: () => this.venuePositions(),
+      readPositions: () => this.readPositions(),
+      engineState: this.engineState,
+      health: this.healthNow,
+      wiring,
+    };
     for (const inst of wiring.instruments) this.engine.addInstrument(inst);
   }
 
@@ -403,7 +423,7 @@ export class AccountSession {
       const spread = Number.isFinite(bar.spread) && bar.spread > 0 ? bar.spread : 0;
       this.engine.onQuote(symbol, closeTime, bar.close, bar.close + spread, out);
     }
-    const results = await this.keepAndSend(out, closeTime);
+    const results = await keepAndSend(this.parts, out, closeTime);
     return { intents: results, featuresHeld: held, barProblem: problem };
   }
 
@@ -441,89 +461,8 @@ export class AccountSession {
       await this.storeOutage.commit(() => this.persist([]));
       return { intents: [], featuresHeld: held, skipped: '' };
     }
-    const intents = await this.keepAndSend(out, q.time);
+    const intents = await keepAndSend(this.parts, out, q.time);
     return { intents, featuresHeld: held, skipped: '' };
-  }
-
-  /**
-   * What follows a decision, for a bar step and a quote step alike (one execution path): `out`, decided
-   * at `closeTime` (the market's time: a bar's close, or a quote's time), is kept, then sent, and the
-   * broker's fresh view taken. Returns the intents, settled.
-   */
-  private async keepAndSend(out: Intent[], closeTime: number): Promise<SettledIntent[]> {
-    // Intent ids carry the lifetime key, so a new decision never meets an id the journal holds. One
-    // that does (a store older than lifetimes, or a fault) belongs to another decision: it is neither
-    // sent nor allowed to settle this one. The engine takes it as refused and decides afresh (the
-    // rule's next episode has a new id), and the conflict is recorded.
-    const fresh: Intent[] = [];
-    for (const it of out) {
-      const prior = this.store.intent(it.id);
-      if (prior === null) {
-        fresh.push(it);
-        continue;
-      }
-      const why = `intent id ${it.id} is already in the journal (${prior.status}, journaled ${new Date(prior.recordedAt).toISOString()}): it is another decision's; not sent, decided afresh`;
-      this.engine.resolve(it.positionId, it.id, 'rejected', '', why);
-      this.sink.record(sessionNote(closeTime, it.positionId, it.symbol, it.side, 'journal_conflict', why, it.id));
-      this.log?.warn(
-        { intent: it.id, status: prior.status },
-        'intent id already in the journal for another decision: not sent, decided afresh',
-      );
-    }
-    // Nothing leaves before it is kept: the decisions, the intents (pending) and their state. How long
-    // that took is read on the session's clock: the market's time (a real account's wall clock; a
-    // played market waits for its step, so nothing it decided goes stale).
-    const shadowed =
-      this.shadow === undefined
-        ? 0
-        : applyInShadow(this.shadow, fresh, closeTime, this.engine, this.sink.buffer, this.lines);
-    const decidedAt = this.clock();
-    await this.storeOutage.commit(() => this.persist(fresh));
-    const keptAfterMs = this.clock() - decidedAt;
-    let results: SettledIntent[] = [];
-    if (fresh.length > 0 && keptAfterMs > STALE_DECISION_BARS * this.baseMs) {
-      // Kept only after a store outage: the prices these were decided on are gone. Refused unsent,
-      // recorded, and the engine decides afresh at the next bar.
-      const why = `decided ${Math.round(keptAfterMs / 1000)} s ago, before the store could keep it (a store outage): not sent; decided afresh on fresh prices`;
-      for (const it of fresh) {
-        this.executor.settle(it.id, 'rejected', why);
-        this.engine.resolve(it.positionId, it.id, 'rejected', '', why);
-        this.sink.record(sessionNote(closeTime, it.positionId, it.symbol, it.side, 'stale_decision', why, it.id));
-        this.lines.notSent(it, `NOT SENT: ${why}`);
-      }
-      this.log?.warn(
-        { intents: fresh.map((i) => i.id), keptAfterMs },
-        'decisions kept only after a store outage: not sent, decided afresh',
-      );
-    } else if (fresh.length > 0) {
-      results = await this.executor.executeStep(fresh, this.engine, {
-        readPositions: async () => this.venue.asManaged(await this.venuePositions()),
-      });
-      for (const r of results) {
-        this.lines.settled(r);
-        if (r.settled === 'rejected') {
-          const reason = r.how === 'answer' ? r.reason : "reconciled: the venue's positions show no effect";
-          this.healthNow.rejections.push({
-            id: r.intent.id,
-            positionId: r.intent.positionId,
-            status: 'rejected',
-            at: this.clock(),
-            code: r.code,
-            reason,
-          });
-        } else if (r.settled === 'unknown') this.venue.unsettled = true;
-      }
-    }
-    // The fresh view shows the new SL and volume (and settles what the positions could not settle above).
-    const after = this.venue.unsettled || results.length > 0 || shadowed > 0 ? await this.readPositions() : null;
-    if (after !== null) {
-      if (this.venue.unsettled)
-        this.venue.settleOutstanding(this.venue.asManaged(after), 'after an unknown answer', []);
-      this.venue.syncWith(after, closeTime, null);
-    }
-    await this.storeOutage.commit(() => this.persist([]));
-    this.lines.endStep();
-    return results;
   }
 
   /** The venue's positions, seen through the shadow book's would-be positions in shadow mode. */
@@ -581,25 +520,10 @@ export class AccountSession {
    * Telegram, an agent). Called inside `act`, so the record is stored with the change, or neither is.
    */
   recordManual(key: string, change: string, source: string): void {
-    const plan = this.engine.plan(key);
-    const pos = this.engine.position(key);
-    const r = startRecord(
-      newDecisionRecord(),
-      this.engineTime(),
-      plan ?? { positionId: key, symbol: pos?.symbol ?? '', side: pos?.side ?? 'buy' },
-      'manual',
-    );
-    r.outcome = 'info';
-    r.reason = 'manual_change';
-    r.changed = true;
-    if (pos !== undefined) {
-      const q = this.engine.quote(pos.symbol);
-      r.price = pos.side === 'buy' ? q.bid : q.ask;
-      r.oldSl = pos.sl ?? Number.NaN;
-      r.volume = pos.volume;
-    }
-    r.note = `${change}; source: ${source}`;
-    this.sink.record(r);
+    const engine = this.engine;
+    const pos = engine.position(key);
+    const quote = pos === undefined ? null : engine.quote(pos.symbol);
+    this.sink.record(manualNote(this.engineTime(), key, engine.plan(key), pos, quote, change, source));
   }
 
   /** Records a jump of the session's clock (see ClockWatch); the step goes on. */
@@ -621,49 +545,9 @@ export class AccountSession {
     return Number.isFinite(t) ? t : this.clock();
   }
 
-  /**
-   * One transaction: the buffered decision records, `intents` journaled as pending, every position whose
-   * plan, DTMS state or broker view changed, positions gone, lifetimes, the engine-wide state and the
-   * health report. All of it is kept, or none: when the store refuses, nothing here counts as written
-   * (the records stay buffered, the caches unchanged) and the same call can be made again. The records
-   * reach `onDecision` once they are stored.
-   */
+  /** One transaction: the session's state, `intents` journaled as pending (see keepSessionState). */
   private persist(intents: readonly Intent[]): void {
-    const store = this.store;
-    const records = this.sink.buffer.slice();
-    const lifetimes = this.venue.book.changedRows();
-    const ended = this.venue.endedAtVenue.slice();
-    const legacy = this.venue.legacyUsed.slice();
-    const changes = this.engineState.changes(this.engine.snapshot());
-    // The report of a store that is being written: its own trouble is over if this commits.
-    const health = this.healthNow.assess(null);
-    const shadowBook = this.shadow?.dirty === true ? this.shadow.snapshot() : undefined;
-    try {
-      store.transaction(() => {
-        for (const r of records) store.appendDecision(r);
-        for (const it of intents) this.executor.journal(it);
-        this.engineState.writePositions(store, changes);
-        for (const id of legacy) store.deleteLegacyRule(id);
-        for (const l of lifetimes) store.saveLifetime(l);
-        this.wiring.alongside?.(store);
-        if (shadowBook !== undefined) store.saveShadowBook(shadowBook);
-        this.engineState.writeState(store, changes);
-        store.saveHealth(health);
-      });
-    } catch (err) {
-      this.executor.unjournal(intents.map((i) => i.id));
-      throw err;
-    }
-    // Kept: the caches follow the store.
-    this.sink.buffer.splice(0, records.length);
-    this.venue.book.committed(lifetimes);
-    this.venue.legacyUsed.splice(0, legacy.length);
-    this.engineState.committed(changes);
-    if (shadowBook !== undefined) this.shadow?.committed();
-    this.lines.stored(records, (id) => this.engine.position(id)?.volume ?? Number.NaN);
-    if (this.wiring.onDecision) for (const r of records) this.wiring.onDecision(r);
-    this.venue.endedAtVenue.splice(0, ended.length);
-    if (this.wiring.onLifetimeEnded) for (const e of ended) this.wiring.onLifetimeEnded(e);
+    keepSessionState(this.parts, intents);
   }
 }
 

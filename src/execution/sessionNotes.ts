@@ -34,6 +34,35 @@ export function sessionNote(
   return r;
 }
 
+/**
+ * A trader's change to the position managed under `key`, as a `manual` decision at `time`: `change` says
+ * what changed, from what to what; `source` where the request came from (the page, the API, Telegram, an
+ * agent). `plan` and `position` as the engine has them (undefined: not managed); `quote`: the symbol's
+ * last price (null without a position), the price the change was made at.
+ */
+export function manualNote(
+  time: number,
+  key: string,
+  plan: { positionId: string; symbol: string; side: Position['side'] } | undefined,
+  position: Position | undefined,
+  quote: { bid: number; ask: number } | null,
+  change: string,
+  source: string,
+): DecisionRecord {
+  const who = plan ?? { positionId: key, symbol: position?.symbol ?? '', side: position?.side ?? 'buy' };
+  const r = startRecord(newDecisionRecord(), time, who, 'manual');
+  r.outcome = 'info';
+  r.reason = 'manual_change';
+  r.changed = true;
+  if (position !== undefined && quote !== null) {
+    r.price = position.side === 'buy' ? quote.bid : quote.ask;
+    r.oldSl = position.sl ?? Number.NaN;
+    r.volume = position.volume;
+  }
+  r.note = `${change}; source: ${source}`;
+  return r;
+}
+
 /** The session's clock going back more than this between two steps is a clock jump (recorded). */
 const CLOCK_BACK_TOLERANCE_MS = 1_000;
 /** ...and moving this much more than the market did between two steps. */

@@ -4,11 +4,9 @@
 // validated), 403 for a request naming another host (see access.ts), 404 for an unknown ticket, 429
 // past the rate limit, 500 without internals. Requests and responses go through zod schemas, which
 // also make /openapi.json.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -54,12 +52,13 @@ import { dtmsDefends, registerDtmsRoutes } from './dtmsRoutes.ts';
 import { JournalPages } from './journalPages.ts';
 import { LiveViews } from './views.ts';
 import { healthJson, linkNext, sendDecisions, sendJson } from './apiReplies.ts';
-import { answerErrors, RateLimitedError } from './errorAnswers.ts';
+import { answerErrors } from './errorAnswers.ts';
 import { registerEventStream } from './eventStream.ts';
 import { registerMetrics } from './metricsRoute.ts';
 import { switchExits } from './positionActions.ts';
 import { actionNotes } from './actionNotes.ts';
-import { HostAllowList, PAGE_HEADER, requestSource, type HostPolicy } from './access.ts';
+import { requestSource, type HostPolicy } from './access.ts';
+import { IN_PROCESS_HEADER, RequestGuards } from './requestGuards.ts';
 
 export interface ServerOptions {
   session: AccountSession;
@@ -108,22 +107,6 @@ function lossesNow(r: AccountRisk) {
   };
 }
 
-/** The header of the calls the server makes to itself (see inProcessKey). */
-const IN_PROCESS_HEADER = 'x-warden-in-process';
-
-/** Same-length digests, so the comparison takes the same time whatever the token sent. */
-function tokenMatches(sent: string, expected: string): boolean {
-  const a = createHash('sha256').update(sent).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
-/** The bearer token a request carries ('' for none). */
-function sentToken(req: FastifyRequest): string {
-  const h = req.headers.authorization ?? '';
-  return h.startsWith('Bearer ') ? h.slice(7).trim() : '';
-}
-
 /** The header the dashboard's pages set on their fetches: their polling is budgeted apart from other callers. */
 export { PAGE_HEADER } from './access.ts';
 
@@ -136,24 +119,9 @@ export { PAGE_HEADER } from './access.ts';
  */
 export const MAX_REQUESTS_PER_SOCKET = 1000;
 
+// biome-ignore lint/complexity/noExcessiveLinesPerFunction: a long function from before the limit; split it when it is next changed
 export async function buildServer(options: ServerOptions) {
-  // A secret of this process for the calls it makes to itself (the MCP tools'): never sent anywhere.
-  const inProcessKey = randomBytes(24).toString('base64url');
-  const hosts = new HostAllowList(
-    options.hosts ?? { boundHost: '127.0.0.1', allowedHosts: [], tls: options.https !== undefined },
-  );
-  /** Why a request's token does not open a guarded endpoint ('' when it does). */
-  const tokenProblem = (req: FastifyRequest): string => {
-    const sent = sentToken(req);
-    if (sent === '') return 'this endpoint needs the API token: Authorization: Bearer <token>';
-    return tokenMatches(sent, options.token) ? '' : 'the API token is not valid';
-  };
-  const unauthorized = (reply: FastifyReply, why: string) =>
-    reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: why });
-  /** Whether a request's path and method need the token: every route other than a read does, and beyond loopback the reads too. */
-  const guarded = (method: string, path: string): boolean =>
-    (method !== 'GET' && method !== 'HEAD') ||
-    (options.readsNeedToken === true && (path.startsWith('/api/') || path === '/metrics'));
+  const guards = new RequestGuards(options);
 
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
@@ -182,7 +150,7 @@ export async function buildServer(options: ServerOptions) {
     // guarded endpoint without the token is 401, so neither learns how the route reads its URL.
     frameworkErrors: (err, req, reply) => {
       const r = reply as FastifyReply;
-      const why = hosts.refusal(
+      const why = guards.hosts.refusal(
         { host: req.headers.host, origin: req.headers.origin },
         req.socket.localAddress,
         req.socket.localPort,
@@ -191,9 +159,9 @@ export async function buildServer(options: ServerOptions) {
         void r.code(403).send({ error: 'forbidden', message: why });
         return;
       }
-      const noToken = guarded(req.method, req.url.split('?')[0] ?? '') ? tokenProblem(req) : '';
+      const noToken = guards.guarded(req.method, req.url.split('?')[0] ?? '') ? guards.tokenProblem(req) : '';
       if (noToken !== '') {
-        void unauthorized(r, noToken);
+        void guards.unauthorized(r, noToken);
         return;
       }
       void r.code(400).send({
@@ -211,75 +179,8 @@ export async function buildServer(options: ServerOptions) {
   app.setSerializerCompiler(serializerCompiler);
   answerErrors(app);
 
-  // Before anything else: a request naming another host (DNS rebinding) or sent by another site's page
-  // is refused, whatever its route, so no answer of this server is ever read by such a page.
-  app.addHook('onRequest', async (req, reply) => {
-    // The MCP tools' own calls, made in this process (Fastify's inject: no socket to check), carry this
-    // process's secret; the agent's request that made them passed this check on its way in.
-    if (req.headers[IN_PROCESS_HEADER] === inProcessKey && req.socket.localPort === undefined) return;
-    const origin = req.headers.origin;
-    const why = hosts.refusal({ host: req.headers.host, origin }, req.socket.localAddress, req.socket.localPort);
-    if (why !== '') await reply.code(403).send({ error: 'forbidden', message: why });
-  });
-
-  const requireToken = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const why = tokenProblem(req);
-    if (why !== '') await unauthorized(reply, why);
-  };
-
-  // Three buckets, so no caller locks out another: requests bearing the valid token (the trader's
-  // calls: one bucket of their own, whatever floods the others), the dashboard's pages (their polling
-  // and live stream, several tabs at once), and every other caller per address. Unknown routes count
-  // too: the limit is an app-wide onRequest hook, which runs for 404s as well.
-  const limits = {
-    token: options.tokenRateLimitPerMinute ?? 6000,
-    pages: options.pagesRateLimitPerMinute ?? 6000,
-    others: options.rateLimitPerMinute ?? 1200,
-  };
-  const bucketOf = (req: FastifyRequest): keyof typeof limits => {
-    const sent = sentToken(req);
-    if (sent !== '' && tokenMatches(sent, options.token)) return 'token';
-    if (req.is404) return 'others';
-    const path = req.url.split('?')[0] ?? '';
-    // A page's fetches carry PAGE_HEADER; its live stream (EventSource sets no header) and the pages
-    // and their files themselves are the dashboard's too.
-    if (
-      req.headers[PAGE_HEADER] !== undefined ||
-      path === '/api/events' ||
-      !(path.startsWith('/api/') || path === '/metrics' || path.startsWith('/docs') || path === '/openapi.json')
-    )
-      return 'pages';
-    return 'others';
-  };
-  await app.register(fastifyRateLimit, {
-    global: false,
-    timeWindow: 60_000,
-    keyGenerator: (req) => {
-      const bucket = bucketOf(req);
-      return bucket === 'token' ? 'token' : `${bucket}:${req.ip}`;
-    },
-    max: (_req, key) => limits[key === 'token' ? 'token' : key.startsWith('pages:') ? 'pages' : 'others'],
-    errorResponseBuilder: (req, ctx) => {
-      const who = {
-        token: 'with the API token',
-        pages: "from the dashboard's pages",
-        others: 'from this address without the API token',
-      }[bucketOf(req)];
-      return new RateLimitedError(
-        `${ctx.max} requests per minute ${who}; retry in ${Math.max(1, Math.ceil(ctx.ttl / 1000))} s`,
-      );
-    },
-  });
-  app.addHook('onRequest', app.rateLimit());
-
-  // Bound beyond loopback, reads are the network's too: every API request and the metrics need the
-  // token. Loopback keeps reads open to the dashboard's pages; the mutating routes check it themselves.
-  if (options.readsNeedToken === true) {
-    app.addHook('onRequest', async (req, reply) => {
-      const path = req.url.split('?')[0] ?? '';
-      if (path.startsWith('/api/') || path === '/metrics') await requireToken(req, reply);
-    });
-  }
+  await guards.install(app);
+  const requireToken = guards.requireToken;
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Warden', description: actionNotes(options.session.engine.config).all, version: options.version },
@@ -456,7 +357,7 @@ export async function buildServer(options: ServerOptions) {
       token: options.token,
       version: options.version,
       requireToken,
-      inProcess: { header: IN_PROCESS_HEADER, key: inProcessKey },
+      inProcess: { header: IN_PROCESS_HEADER, key: guards.inProcessKey },
     });
 
   api.get(
