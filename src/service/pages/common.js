@@ -4,6 +4,9 @@
 const HTML_ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Text safe inside HTML (element content or a quoted attribute): data never becomes markup. */
+/** The page's element with this id. */
+export const $ = (id) => document.getElementById(id);
+
 export function esc(value) {
   return String(value ?? '').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 }

@@ -6,6 +6,7 @@
 // stop path and the decisions. A ticket Warden never managed gets a clear message; a position that
 // closes while shown keeps its last data.
 import {
+  $,
   errorText,
   esc,
   exitBadge,
@@ -50,7 +51,6 @@ let symbol = null;
 let side = 'buy';
 let stream = null;
 
-const $ = (id) => document.getElementById(id);
 const onOff = (b) => `<span class="on-off ${b ? 'on' : 'off'}">${b ? 'on' : 'off'}</span>`;
 
 /** A definition list; every value is HTML built from escaped data, tagged with the JSON field it shows. */

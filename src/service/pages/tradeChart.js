@@ -1,9 +1,7 @@
 // A trade's price chart (lightweight-charts, loaded by the page as a global): the bars, the stop path as a
 // step line, the entry, TP and exit levels, and markers for the stop moves, DTMS's state changes and the
 // exit. One chart per page, created on first use; a closed trade reframes it around its entry and exit.
-import { noteMarketTime, utc } from './common.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, noteMarketTime, utc } from './common.js';
 
 let chart = null;
 

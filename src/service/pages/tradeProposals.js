@@ -1,8 +1,6 @@
 // A position's proposals in shadow on its page: each proposed change in plain terms, its what-if (the plan
 // as it is against the plan with the change, on the same bars), and the trader's approve / reject.
-import { esc, getJson, num, sendJson, signed, utc } from './common.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, esc, getJson, num, sendJson, signed, utc } from './common.js';
 
 const PATCH_WORDS = {
   breakevenPct: (v) => `breakeven at ${v}% of the way to TP`,

@@ -3,6 +3,7 @@
 // filters live in the page's URL (?symbol=&from=&to=), so a filtered list can be shared or reloaded.
 // Refreshed when a position's lifetime ends (its closed trade is recorded just after).
 import {
+  $,
   esc,
   exitBadge,
   getJson,
@@ -19,8 +20,6 @@ import {
 const PAGE = 100;
 const COLUMNS = 10;
 const DAY_MS = 86_400_000;
-const $ = (id) => document.getElementById(id);
-
 /** The trades shown, oldest page last; how many the next refresh asks for (the pages loaded so far). */
 let shown = [];
 let wanted = PAGE;
