@@ -91,13 +91,19 @@ module.exports = {
       to: { path: '^src/brokers/(ccxtBroker|metaApiBroker|metaApiGateway)[.]ts$' },
     },
     {
-      name: 'sqlite-store-from-composition-roots',
+      name: 'stores-from-composition-roots',
       severity: 'error',
       comment:
-        'The SQLite store (and its migrations) is opened by the CLI commands and the study drivers only; everything else works on the ' +
-        'WardenStore interface (store/store.ts), so a server database would be one more implementation, not a rewrite.',
-      from: { pathNot: ['^src/cli/commands/', '^src/study/', '^src/store/sqliteStore[.]ts$'] },
-      to: { path: '^src/store/(sqliteStore|sqliteMigrations)[.]ts$' },
+        'The SQLite and PostgreSQL stores (and their migrations) are opened by the CLI commands and the study drivers only, directly or ' +
+        'through store/openStore.ts; everything else works on the WardenStore interface (store/store.ts), so either store runs it unchanged.',
+      from: {
+        pathNot: [
+          '^src/cli/commands/',
+          '^src/study/',
+          '^src/store/(sqliteStore|postgresStore|postgresOpen|openStore)[.]ts$',
+        ],
+      },
+      to: { path: '^src/store/(sqliteStore|sqliteMigrations|postgresStore|postgresMigrations|openStore)[.]ts$' },
     },
     {
       name: 'notify-channels-inside-notify',

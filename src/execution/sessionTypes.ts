@@ -42,6 +42,12 @@ export interface AccountSessionOptions {
   /** This process, to keep a second one off the store (default: the real pid and host). */
   owner?: StoreClaimant;
   /**
+   * A shared store's account lease was taken over by another session (this one missed its renewals:
+   * paused, cut off from the database): nothing more is journaled, so nothing more is sent. Called
+   * once; the service stops then.
+   */
+  onLeaseLost?: (message: string) => void;
+  /**
    * Called with each lifetime the venue closed, once its end is stored (a closed trade is made of it).
    * It must neither throw nor wait: the step goes on.
    */

@@ -3,7 +3,7 @@
 // over, its state being what the new session restarts from.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { WardenStore } from '../store/store.ts';
+import type { AccountLease, WardenStore } from '../store/store.ts';
 
 /** Another live session runs on the store: two would both manage (and send for) the same positions. */
 export class StoreInUseError extends Error {
@@ -15,6 +15,23 @@ export class StoreInUseError extends Error {
 
 /** How long a session on another machine counts as running after its last report. */
 const OTHER_HOST_SILENT_MS = 180_000;
+
+/**
+ * An account lease (a store shared by several processes) is taken for this long and renewed every
+ * third of it: a holder that dies (killed, its machine gone) loses the account within 20 s, and
+ * another process takes it over then; a holder that misses two renewals in a row (a 13 s stall of
+ * its event loop or its database) still keeps it.
+ */
+export const LEASE_TTL_MS = 20_000;
+export const LEASE_RENEW_MS = LEASE_TTL_MS / 3;
+
+/** The lease holder's name: host and process, unique among the processes alive. */
+export const leaseHolder = (me: Pick<StoreClaimant, 'pid' | 'host'>): string => `${me.host}:${me.pid}`;
+
+/** Who holds an account and until when, for a refusal or a wait. */
+export function describeLease(store: WardenStore, lease: AccountLease): string {
+  return `${store.location} is held by another Warden session (${lease.holder}, lease token ${lease.token}) until ${new Date(lease.expiresAt).toISOString()} unless it renews`;
+}
 
 /** A process claiming a store: its pid and host, and how to tell whether a pid of this host is alive. */
 export interface StoreClaimant {
@@ -41,6 +58,17 @@ export const thisProcess = (): StoreClaimant => ({ pid: process.pid, host: hostn
  * or a session on another machine reported within the last 3 minutes.
  */
 export function claimStore(store: WardenStore, me: StoreClaimant, clock: () => number, log: Logger | undefined): void {
+  if (store.leases !== undefined) {
+    // A shared store: the lease decides, across processes and machines (clocks: the database's).
+    const attempt = store.leases.acquire(leaseHolder(me), LEASE_TTL_MS);
+    if (!attempt.acquired)
+      throw new StoreInUseError(
+        `${describeLease(store, attempt.heldBy)}; stop it first, or start with --wait-for-lease to take over when it stops`,
+      );
+    if (attempt.lease.token > 1) log?.info({ lease: attempt.lease }, 'took the account lease');
+    store.saveSessionOwner({ pid: me.pid, host: me.host, startedAt: clock() });
+    return;
+  }
   store.transaction(() => {
     const holder = store.sessionOwner();
     if (holder !== null && !(holder.pid === me.pid && holder.host === me.host)) {

@@ -62,6 +62,8 @@ export interface ServiceOptions {
   broker?: ConfiguredBroker;
   /** Requests one keep-alive connection may carry (default MAX_REQUESTS_PER_SOCKET); tests set a small one. */
   maxRequestsPerSocket?: number;
+  /** A shared store's account lease was taken over by another session (the caller stops the service). */
+  onLeaseLost?: (message: string) => void;
 }
 
 export interface RunningService {
@@ -208,6 +210,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   const session = new AccountSession({
     ...(shadow ? { shadow } : {}),
     onLifetimeEnded: (e) => closedTrades.ended(e),
+    ...(o.onLeaseLost ? { onLeaseLost: o.onLeaseLost } : {}),
     config,
     baseTimeframe: 'M1',
     instruments,

@@ -368,10 +368,44 @@ export interface StoreMeta {
   createdAt: string;
 }
 
+/** Who holds an account's lease (PostgreSQL store): times are epoch ms on the database's clock. */
+export interface AccountLease {
+  account: string;
+  holder: string;
+  /** Grows by one at every change of holder: the fencing token journaled intents carry. */
+  token: number;
+  acquiredAt: number;
+  expiresAt: number;
+}
+
+/** Taking a lease: granted, or refused with who holds it and until when. */
+export type LeaseAttempt = { acquired: true; lease: AccountLease } | { acquired: false; heldBy: AccountLease };
+
+/**
+ * One live owner per account across processes and machines (a store shared by several, PostgreSQL).
+ * A session acquires its account's lease at start, renews it well before it lapses, and releases it
+ * at close; one killed stops renewing and its lease lapses after the time it was taken for. While a
+ * store holds the lease, it journals intents under its token; after another took the account over,
+ * journaling is refused (StoreError 'lease_lost').
+ */
+export interface AccountLeases {
+  readonly account: string;
+  /** Takes the lease for `ttlMs` when it is free (never held, released, or lapsed). */
+  acquire(holder: string, ttlMs: number): LeaseAttempt;
+  /** Extends the held lease by `ttlMs` from now; null when it is no longer this store's (taken over). */
+  renew(ttlMs: number): AccountLease | null;
+  /** Lets the lease go at once (a clean stop), keeping its token so the next holder's is higher. */
+  release(): void;
+  /** Who holds the account's lease now (lapsed or not), or null when none ever did. */
+  current(): AccountLease | null;
+}
+
 export interface WardenStore {
   /** Where the store is (a file path for the embedded store). */
   readonly location: string;
   readonly readonly: boolean;
+  /** Account leases, for a store that several processes share (PostgreSQL); absent for the embedded file. */
+  readonly leases?: AccountLeases;
   meta(): StoreMeta;
 
   /** Runs `fn` in one transaction: all its writes are kept, or none (it throws). Nests. */
@@ -520,7 +554,13 @@ export type StoreErrorCode =
   /** Intent journal: an id journaled twice, an answer for an unknown id, or a final answer changed. */
   | 'duplicate_intent'
   | 'unknown_intent'
-  | 'intent_conflict';
+  | 'intent_conflict'
+  /**
+   * Account lease (PostgreSQL store): another live session holds the account (at start), or took it
+   * over from this one (an intent journaled after that is refused: the fencing token is no longer ours).
+   */
+  | 'lease_held'
+  | 'lease_lost';
 
 /** A store problem the user can act on: `message` is the whole story (file, what is wrong), no stack needed. */
 export class StoreError extends Error {

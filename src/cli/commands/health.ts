@@ -8,13 +8,14 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { featuresWarmingUp, healthFromStore } from '../../execution/health.ts';
-import { openSqliteStore } from '../../store/sqliteStore.ts';
+import { isPostgresUrl, openStore } from '../../store/openStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
 import { CliError, EXIT_DEGRADED } from '../errors.ts';
 import { clockOf, writeOut } from '../io.ts';
 
 interface HealthOptions {
   store: string;
+  account?: string;
   json?: boolean;
   silentAfter?: string;
 }
@@ -26,7 +27,11 @@ export function register(program: Command): void {
   program
     .command('health')
     .description('healthy / degraded / idle for the positions in a store, with the reasons (exit code 3 when degraded)')
-    .requiredOption('--store <file>', 'the Warden store (SQLite) the live session writes to')
+    .requiredOption(
+      '--store <file|url>',
+      'the Warden store the live session writes to: a SQLite file, or a PostgreSQL URL (postgres://user@host/db?schema=NAME)',
+    )
+    .option('--account <id>', 'the account of a PostgreSQL store (default: default)')
     .option('--json', 'the whole report as JSON')
     .option(
       '--silent-after <sec>',
@@ -43,11 +48,12 @@ function health(o: HealthOptions, cmd: Command): void {
     if (!Number.isInteger(silentAfterSec) || silentAfterSec < 1 || silentAfterSec > 86_400)
       throw new CliError(`--silent-after must be a whole number of seconds within 1..86400, got "${o.silentAfter}"`);
   }
-  if (!existsSync(o.store)) throw new CliError(`${o.store}: no store there (the file does not exist)`);
+  if (!isPostgresUrl(o.store) && !existsSync(o.store))
+    throw new CliError(`${o.store}: no store there (the file does not exist)`);
   let store: WardenStore | undefined;
   try {
     const now = clockOf(cmd)();
-    store = openSqliteStore(o.store, { now, readonly: true });
+    store = openStore(o.store, { now, readonly: true, account: o.account });
     const h = healthFromStore(store, now, silentAfterSec * 1000);
     if (o.json === true)
       writeOut(

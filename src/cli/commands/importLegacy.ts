@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseLegacyRule, type LegacyRule } from '../../exits/legacyRule.ts';
-import { openSqliteStore } from '../../store/sqliteStore.ts';
+import { isPostgresUrl, openStore } from '../../store/openStore.ts';
 import { StoreError, type StoredLegacyRule, type WardenStore } from '../../store/store.ts';
 import { CliError } from '../errors.ts';
 import { clockOf, writeOut } from '../io.ts';
@@ -80,8 +80,9 @@ function importLegacy(file: string, options: ImportOptions, cmd: Command): void 
   let store: WardenStore | null = null;
   try {
     // A dry run writes nothing: it reads an existing store (to report what is already there) read-only.
-    if (!dryRun) store = openSqliteStore(options.store, { now, createdBy: `warden ${readVersion()}` });
-    else if (storeExists(options.store)) store = openSqliteStore(options.store, { now, readonly: true });
+    if (!dryRun) store = openStore(options.store, { now, createdBy: `warden ${readVersion()}` });
+    else if (isPostgresUrl(options.store) || storeExists(options.store))
+      store = openStore(options.store, { now, readonly: true });
 
     const lines: string[] = [];
     let imported = 0;

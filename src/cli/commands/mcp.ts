@@ -11,7 +11,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { createWardenMcpServer, type WardenApiCall } from '../../mcp/wardenMcp.ts';
 import { storeApi } from '../../mcp/storeApi.ts';
-import { openSqliteStore } from '../../store/sqliteStore.ts';
+import { isPostgresUrl, openStore } from '../../store/openStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
 import { MCP_HEADER } from '../../service/access.ts';
 import { CliError } from '../errors.ts';
@@ -94,7 +94,7 @@ export function register(program: Command): void {
     .action(async (o: McpOptions, cmd: Command) => {
       if (o.store !== undefined)
         return serveStdio(
-          createWardenMcpServer(storeApi(openStore(o.store, clockOf(cmd)())), { version: readVersion() }),
+          createWardenMcpServer(storeApi(openStoreReadOnly(o.store, clockOf(cmd)())), { version: readVersion() }),
           `reading ${o.store} (read-only)`,
         );
       let base: URL;
@@ -114,10 +114,11 @@ export function register(program: Command): void {
 }
 
 /** A store opened read-only (nothing written in it or beside it); a clear refusal when it cannot be. */
-function openStore(file: string, now: number): WardenStore {
-  if (!existsSync(file)) throw new CliError(`${file}: no store there (the file does not exist)`);
+function openStoreReadOnly(file: string, now: number): WardenStore {
+  if (!isPostgresUrl(file) && !existsSync(file))
+    throw new CliError(`${file}: no store there (the file does not exist)`);
   try {
-    return openSqliteStore(file, { now, readonly: true });
+    return openStore(file, { now, readonly: true });
   } catch (err) {
     if (err instanceof StoreError) throw new CliError(err.message);
     throw err;

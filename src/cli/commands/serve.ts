@@ -5,11 +5,13 @@
 // way is finished and stored first).
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import { ServiceSetupError, startService } from '../../service/service.ts';
 import { createLogger } from '../../log.ts';
-import { openSqliteStore } from '../../store/sqliteStore.ts';
+import { isPostgresUrl, openStore, storeLocation } from '../../store/openStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
 import { StoreInUseError } from '../../execution/accountSession.ts';
+import { describeLease, LEASE_TTL_MS, leaseHolder, thisProcess } from '../../execution/storeClaim.ts';
 import { NotifyConfigError, notifyFromEnv } from '../../notify/notifyConfig.ts';
 import { brokerFromConfig, BrokerSetupError, type ConfiguredBroker } from '../../brokers/brokerFromConfig.ts';
 import { loadConfigOption } from '../configArg.ts';
@@ -20,6 +22,8 @@ import { readVersion } from '../version.ts';
 interface ServeOptions {
   config?: string;
   store?: string;
+  account?: string;
+  waitForLease?: boolean;
   port?: string;
   host?: string;
   shadow?: boolean;
@@ -36,7 +40,15 @@ export function register(program: Command): void {
       '--config <file>',
       'a Warden config file (YAML or JSON); its service: section sets host, port, store, token and market',
     )
-    .option('--store <file>', 'the store file (default: service.store, warden.db)')
+    .option(
+      '--store <file|url>',
+      'the store: a SQLite file, or a PostgreSQL URL postgres://user@host:port/db?schema=NAME shared by several processes (default: WARDEN_STORE_URL, else service.store, warden.db)',
+    )
+    .option('--account <id>', 'the account of a PostgreSQL store this session manages (default: default)')
+    .option(
+      '--wait-for-lease',
+      'on a PostgreSQL store whose account another session holds: wait, and take it over when that session stops or dies (its lease lapses within 20 s), instead of refusing to start',
+    )
     .option('--port <n>', 'the port (default: service.port, 8080; 0 picks a free one)')
     .option('--host <addr>', 'the address to listen on (default: service.host, 127.0.0.1)')
     .option(
@@ -66,7 +78,16 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   const logFormat = o.log ?? (process.stderr.isTTY === true ? 'human' : 'json');
   if (logFormat !== 'human' && logFormat !== 'json')
     throw new CliError(`--log must be human or json, got "${logFormat}"`);
-  const storeFile = o.store ?? config.service.store;
+  const storeFile = storeLocation(o.store, process.env, config.service.store);
+  const shared = isPostgresUrl(storeFile);
+  if (o.account !== undefined && !shared)
+    throw new CliError(
+      '--account names an account of a PostgreSQL store (--store postgres://...); a store file holds one account',
+    );
+  if (o.waitForLease === true && !shared)
+    throw new CliError(
+      '--wait-for-lease waits for an account of a PostgreSQL store (--store postgres://...); a store file allows one session',
+    );
   const envToken = process.env.WARDEN_API_TOKEN === '' ? undefined : process.env.WARDEN_API_TOKEN;
   if (envToken !== undefined && envToken.length < 16)
     throw new CliError('WARDEN_API_TOKEN must be at least 16 characters');
@@ -87,11 +108,14 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   const version = readVersion();
   let store: WardenStore;
   try {
-    store = openSqliteStore(storeFile, { now: clockOf(cmd)(), createdBy: `warden ${version}` });
+    store = openStore(storeFile, { now: clockOf(cmd)(), createdBy: `warden ${version}`, account: o.account });
   } catch (err) {
     if (err instanceof StoreError) throw new CliError(err.message);
     throw err;
   }
+  if (o.waitForLease === true) await waitForLease(store, cmd, log);
+  const whereStore = shared ? store.location : path.resolve(storeFile);
+  let leaseLost: ((message: string) => void) | undefined;
   let service: Awaited<ReturnType<typeof startService>>;
   try {
     service = await startService({
@@ -101,8 +125,10 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
       clock: clockOf(cmd),
       version,
       token: config.service.token ?? envToken,
-      tokenFile: `${path.resolve(storeFile)}.token`,
+      // A shared store has no file to put a made-up token beside: it goes in the working directory.
+      tokenFile: shared ? path.resolve('warden-api.token') : `${path.resolve(storeFile)}.token`,
       broker,
+      onLeaseLost: (message) => leaseLost?.(message),
     });
   } catch (err) {
     store.close();
@@ -132,12 +158,12 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   if (service.paper)
     writeOut(
       cmd,
-      `store: ${path.resolve(storeFile)}; market: ${config.service.market.symbols.join(', ')} played at ${config.service.market.speed} bars/s. Ctrl-C stops.`,
+      `store: ${whereStore}; market: ${config.service.market.symbols.join(', ')} played at ${config.service.market.speed} bars/s. Ctrl-C stops.`,
     );
   else
     writeOut(
       cmd,
-      `store: ${path.resolve(storeFile)}; account: ${service.describe}; managing ${broker.symbols.join(', ')} (bars polled every ${config.broker.pollSec} s; ${service.quotes?.describe() ?? 'decisions on closed bars only'}). Ctrl-C stops.`,
+      `store: ${whereStore}; account: ${service.describe}; managing ${broker.symbols.join(', ')} (bars polled every ${config.broker.pollSec} s; ${service.quotes?.describe() ?? 'decisions on closed bars only'}). Ctrl-C stops.`,
     );
   const shadowed = service.session.shadow?.shadowed() ?? [];
   if (service.session.shadow !== undefined) {
@@ -148,6 +174,12 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   }
   await new Promise<void>((resolve) => {
     let stopping = false;
+    // Another session took the account over: this one stops (a supervisor may start it again, waiting).
+    leaseLost = (message) => {
+      process.exitCode = EXIT_LEASE_LOST;
+      log.error({ reason: message }, 'stopping: the account lease was lost');
+      stop('lease lost');
+    };
     const stop = (signal: string) => {
       if (stopping) {
         // A second signal: the trader wants out now. What the last step kept is in the store.
@@ -186,3 +218,29 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
 const STOP_DEADLINE_MS = 20_000;
 /** Exit code of a stop that had to be cut short. */
 const EXIT_STOPPED_HARD = 1;
+/** Exit code of a session that stopped because another took its account over (a shared store's lease). */
+const EXIT_LEASE_LOST = 4;
+/** How often a session waiting for an account's lease tries to take it. */
+const LEASE_POLL_MS = 1_000;
+
+/**
+ * `--wait-for-lease`: tries the account's lease until it is free (its holder released it, or stopped
+ * renewing and it lapsed), saying once who holds it. Taken here, it is taken again by the session's
+ * start (the same holder: this process), so no other process can slip in between.
+ */
+async function waitForLease(store: WardenStore, cmd: Command, log: Logger): Promise<void> {
+  const leases = store.leases;
+  if (leases === undefined) return;
+  const holder = leaseHolder(thisProcess());
+  let said = false;
+  for (;;) {
+    const attempt = leases.acquire(holder, LEASE_TTL_MS);
+    if (attempt.acquired) return;
+    if (!said) {
+      writeOut(cmd, `waiting: ${describeLease(store, attempt.heldBy)}`);
+      log.info({ lease: attempt.heldBy }, 'waiting for the account lease');
+      said = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
+  }
+}

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ShadowBook, shadowTotals, type ShadowScore } from '../../execution/shadowBook.ts';
-import { openSqliteStore } from '../../store/sqliteStore.ts';
+import { isPostgresUrl, openStore } from '../../store/openStore.ts';
 import { StoreError, type WardenStore } from '../../store/store.ts';
 import { CliError } from '../errors.ts';
 import { clockOf, writeOut } from '../io.ts';
@@ -35,10 +35,11 @@ function exitText(e: ShadowScore['shadowExit']): string {
 }
 
 function report(o: ReportOptions, cmd: Command): void {
-  if (!existsSync(o.store)) throw new CliError(`${o.store}: no store there (the file does not exist)`);
+  if (!isPostgresUrl(o.store) && !existsSync(o.store))
+    throw new CliError(`${o.store}: no store there (the file does not exist)`);
   let store: WardenStore | undefined;
   try {
-    store = openSqliteStore(o.store, { now: clockOf(cmd)(), readonly: true });
+    store = openStore(o.store, { now: clockOf(cmd)(), readonly: true });
     const snap = store.shadowBook();
     if (snap === null)
       throw new CliError(
