@@ -120,6 +120,8 @@ export class PostgresConnection {
       this.client.connectSync(location.connectUrl);
       // The installation's schema, and nothing else (not public): unqualified names are its tables.
       this.client.querySync(`SET search_path TO "${location.schema}"`);
+      // Not PostgreSQL's NOTICEs on stderr (a DROP ... CASCADE lists what it dropped): warnings and errors only.
+      this.client.querySync('SET client_min_messages TO warning');
     } catch (err) {
       throw new StoreError('io', location.shown, `${location.shown}: cannot connect to PostgreSQL: ${messageOf(err)}`);
     }
@@ -179,11 +181,19 @@ export class PostgresConnection {
       this.closed = true;
       connections.delete(this.key);
       this.client.end();
+      // libpq's bindings (libpq 1.11) close the socket's libuv handle at end() but keep it inside the
+      // client object: were the object collected before libuv's next loop turn finishes closing the
+      // handle, the process would abort (seen: "uv__finish_close: Assertion failed", under vitest's
+      // allocation). The client is kept a while after it ended.
+      const ended = this.client;
+      endedClients.add(ended);
+      setTimeout(() => endedClients.delete(ended), 1_000).unref();
     }
   }
 }
 
 const connections = new Map<string, PostgresConnection>();
+const endedClients = new Set<NativeClient>();
 const connectionKey = (l: PostgresLocation) => `${l.connectUrl} ${l.schema}`;
 
 /** This process's connection to `location`'s installation (made on first use). */

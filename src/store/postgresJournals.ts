@@ -269,9 +269,12 @@ export class PostgresJournals {
 
   intentCounts(at: number, symbol?: string): IntentCount[] {
     const rows = this.rows<unknown>(
-      `SELECT status, (intent::json)->>'rule' AS rule, (intent::json)->>'action' AS action, count(*) AS n FROM intents
-       WHERE account = $1 AND recorded_at >= $2 AND ($3::text IS NULL OR (intent::json)->>'symbol' = $3)
-       GROUP BY 1, 2, 3 ORDER BY 1, 2 COLLATE "C", 3 COLLATE "C"`,
+      // Ordered as SQLite orders them: bytes, an absent rule or action (NULL) first.
+      `SELECT status, rule, action, n FROM (
+         SELECT status, (intent::json)->>'rule' AS rule, (intent::json)->>'action' AS action, count(*) AS n FROM intents
+         WHERE account = $1 AND recorded_at >= $2 AND ($3::text IS NULL OR (intent::json)->>'symbol' = $3)
+         GROUP BY 1, 2, 3) c
+       ORDER BY status, rule COLLATE "C" NULLS FIRST, action COLLATE "C" NULLS FIRST`,
       [at, symbol ?? null],
     );
     return rows.map((row) => decodeIntentCount(row, this.location));
