@@ -3,6 +3,7 @@
 // The exit decisions' sections (symbols, exits, features, dtms) are here; the broker, notify, instruments
 // and running-service sections are in their own modules beside this one.
 import { z } from 'zod';
+import { accountsSchema } from './accountsSchema.ts';
 import { brokerSchema } from './brokerSchema.ts';
 import { DEFAULT_INSTRUMENTS, instrumentRules } from './instrumentsSchema.ts';
 import { normaliseStrategyName, STRATEGY_NAME } from '../domain/strategyName.ts';
@@ -534,6 +535,8 @@ export const configSchema = z.strictObject({
   service: serviceSchema,
   notify: notifySchema.prefault({}),
   broker: brokerSchema,
+  /** The accounts `warden serve` manages on a PostgreSQL store (none: the one account of `broker:`). */
+  accounts: accountsSchema,
   proposals: proposalsSchema,
   instruments: symbolTable(instrumentRules).prefault(DEFAULT_INSTRUMENTS as never),
 });

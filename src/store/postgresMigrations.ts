@@ -35,7 +35,9 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         token       bigint NOT NULL,
         acquired_at bigint NOT NULL,
         renewed_at  bigint NOT NULL,
-        expires_at  bigint NOT NULL
+        expires_at  bigint NOT NULL,
+        -- Where the holder serves this account's dashboard and API (null until it listens).
+        endpoint    text
       );
 
       CREATE TABLE plans (

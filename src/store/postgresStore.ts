@@ -10,6 +10,7 @@ import type { DecisionRecord } from '../exits/decisionRecord.ts';
 import type { ExitPlan } from '../exits/exitPlan.ts';
 import { connectionFor, parsePostgresUrl, type PostgresConnection, type SqlParam } from './postgresConnection.ts';
 import { PostgresJournals } from './postgresJournals.ts';
+import { accountLeases, installedAccounts, type LeaseHolding } from './postgresLeases.ts';
 import { POSTGRES_MIGRATIONS, type PostgresMigration } from './postgresMigrations.ts';
 import { openInstallation } from './postgresOpen.ts';
 import {
@@ -31,7 +32,7 @@ import {
 } from './sessionRecords.ts';
 import {
   StoreError,
-  type AccountLease,
+  type AccountDirectory,
   type AccountLeases,
   type ClosedTrade,
   type ClosedTradeQuery,
@@ -42,7 +43,6 @@ import {
   type JournalDecision,
   type JournalFilter,
   type JournalRange,
-  type LeaseAttempt,
   type PlanProposal,
   type ReplayCheckpointPart,
   type ReplayCheckpointRecord,
@@ -108,14 +108,12 @@ export function openPostgresStore(url: string, o: OpenPostgresStoreOptions): Pos
   return new PostgresStore(conn, location.shown, account, o.readonly === true);
 }
 
-/** The database's clock in epoch ms, one reading per statement (leases compare against it, not the hosts'). */
-const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
-
 export class PostgresStore implements WardenStore {
   readonly location: string;
   readonly leases: AccountLeases;
+  readonly directory: AccountDirectory;
   private readonly journals: PostgresJournals;
-  private heldToken: number | null = null;
+  private readonly holding: LeaseHolding = { token: null };
   private closed = false;
 
   constructor(
@@ -125,8 +123,9 @@ export class PostgresStore implements WardenStore {
     readonly readonly: boolean,
   ) {
     this.location = `${shown} account ${account}`;
-    this.journals = new PostgresJournals(conn, this.location, account, () => this.heldToken);
-    this.leases = this.makeLeases();
+    this.journals = new PostgresJournals(conn, this.location, account, () => this.holding.token);
+    this.leases = accountLeases(conn, account, this.holding);
+    this.directory = { accounts: () => installedAccounts(conn, this.location) };
   }
 
   /** One statement with the account as $1. */
@@ -526,63 +525,6 @@ export class PostgresStore implements WardenStore {
       this.write('DELETE FROM replay_checkpoint_parts WHERE account = $1 AND run_key = $2', [runKey]);
       return this.write('DELETE FROM replay_checkpoints WHERE account = $1 AND run_key = $2 RETURNING 1', [runKey]) > 0;
     });
-  }
-
-  // ---- the account's lease
-
-  private makeLeases(): AccountLeases {
-    type LeaseRow = { holder: string; token: number; acquired_at: number; expires_at: number };
-    const COLUMNS = 'holder, token, acquired_at, expires_at';
-    const toLease = (r: LeaseRow): AccountLease => ({
-      account: this.account,
-      holder: r.holder,
-      token: r.token,
-      acquiredAt: r.acquired_at,
-      expiresAt: r.expires_at,
-    });
-    const current = (): AccountLease | null => {
-      const row = this.rows<LeaseRow>(`SELECT ${COLUMNS} FROM leases WHERE account = $1`)[0];
-      return row === undefined ? null : toLease(row);
-    };
-    return {
-      account: this.account,
-      current,
-      acquire: (holder, ttlMs): LeaseAttempt =>
-        this.transaction(() => {
-          // Free: never held, released, or lapsed (the database's clock), or held by this same holder
-          // (host and process: a process re-taking its own); the token then grows by one.
-          const row = this.rows<LeaseRow>(
-            `INSERT INTO leases AS l (account, holder, token, acquired_at, renewed_at, expires_at)
-               SELECT $1, $2, 1, t.now, t.now, t.now + $3 FROM (SELECT ${NOW_MS} AS now) t
-             ON CONFLICT (account) DO UPDATE SET holder = excluded.holder, token = l.token + 1,
-               acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at
-             WHERE l.expires_at <= excluded.acquired_at OR l.holder = excluded.holder
-             RETURNING ${COLUMNS}`,
-            [holder, Math.round(ttlMs)],
-          )[0];
-          if (row !== undefined) {
-            this.heldToken = row.token;
-            return { acquired: true, lease: toLease(row) };
-          }
-          return { acquired: false, heldBy: current()! };
-        }),
-      renew: (ttlMs) => {
-        if (this.heldToken === null) return null;
-        const row = this.rows<LeaseRow>(
-          `UPDATE leases SET renewed_at = ${NOW_MS}, expires_at = ${NOW_MS} + $3 WHERE account = $1 AND token = $2
-           RETURNING ${COLUMNS}`,
-          [this.heldToken, Math.round(ttlMs)],
-        )[0];
-        if (row === undefined) this.heldToken = null;
-        return row === undefined ? null : toLease(row);
-      },
-      release: () => {
-        if (this.heldToken === null) return;
-        // Lapsed at once, the token kept: the next holder's is higher, so this session's is never valid again.
-        this.rows(`UPDATE leases SET expires_at = ${NOW_MS} WHERE account = $1 AND token = $2`, [this.heldToken]);
-        this.heldToken = null;
-      },
-    };
   }
 
   close(): void {

@@ -398,6 +398,24 @@ export interface AccountLeases {
   release(): void;
   /** Who holds the account's lease now (lapsed or not), or null when none ever did. */
   current(): AccountLease | null;
+  /** Says where the holder serves the account (its dashboard's URL), for the other processes' lists. */
+  advertise(endpoint: string): void;
+}
+
+/** One account of a shared installation, as every process sees it. */
+export interface InstalledAccount {
+  account: string;
+  /** Its lease (null: never held), whether it is live now (the database's clock), and where its holder serves it. */
+  lease: (AccountLease & { live: boolean; endpoint: string | null }) | null;
+  /** Managed positions as its session last stored them. */
+  positions: number;
+  /** The latest health report its session stored. */
+  health: HealthReport | null;
+}
+
+/** The accounts of a shared installation (PostgreSQL): what every process's account list shows. */
+export interface AccountDirectory {
+  accounts(): InstalledAccount[];
 }
 
 export interface WardenStore {
@@ -406,6 +424,8 @@ export interface WardenStore {
   readonly readonly: boolean;
   /** Account leases, for a store that several processes share (PostgreSQL); absent for the embedded file. */
   readonly leases?: AccountLeases;
+  /** Every account of the installation (a shared store); absent for the embedded file (one account). */
+  readonly directory?: AccountDirectory;
   meta(): StoreMeta;
 
   /** Runs `fn` in one transaction: all its writes are kept, or none (it throws). Nests. */
