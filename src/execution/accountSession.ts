@@ -38,6 +38,7 @@ import { BufferedSink, ClockWatch, manualNote, sessionNote } from './sessionNote
 import { keepAndSend, type DispatchParts } from './decisionDispatch.ts';
 import { keepSessionState, type KeptParts } from './sessionTransaction.ts';
 import type { ShadowBook } from './shadowBook.ts';
+import { StepTimes } from './stepTimes.ts';
 import { claimStore, LEASE_RENEW_MS, LEASE_TTL_MS, thisProcess } from './storeClaim.ts';
 import { SessionHealth } from './sessionHealth.ts';
 import { promoteToLive } from './shadowSteps.ts';
@@ -363,8 +364,18 @@ export class AccountSession {
 
   /** A closed bar of `symbol`. Steps run one at a time, in call order. */
   onBar(symbol: string, bar: Bar): Promise<StepReport> {
-    return this.queue(() => this.step(symbol, () => this.stepOn(symbol, bar)));
+    return this.queue(async () => {
+      const began = performance.now();
+      try {
+        return await this.step(symbol, () => this.stepOn(symbol, bar));
+      } finally {
+        this.stepTimes.add(performance.now() - began);
+      }
+    });
   }
+
+  /** How long the bar steps took (the latest ones), for /metrics. */
+  readonly stepTimes = new StepTimes();
 
   /**
    * A quote of `symbol` between two bars (a real account's quote feed): the positions on the symbol

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import { accountEnv, type AccountEntry } from '../config/accountsSchema.ts';
 import type { WardenConfig } from '../config/schema.ts';
-import { LEASE_TTL_MS } from '../execution/storeClaim.ts';
+import { LEASE_TTL_MS, leaseHolder, type StoreClaimant, thisProcess } from '../execution/storeClaim.ts';
 import type { InstalledAccount, WardenStore } from '../store/store.ts';
 import { startService, type RunningService } from './service.ts';
 
@@ -48,8 +48,8 @@ export interface AccountSupervisorOptions {
   tokenFile: string;
   /** The environment: each account's credentials come from its own variables (accountEnv). */
   env: Readonly<Record<string, string | undefined>>;
-  /** This process as a lease holder (host:pid). */
-  holder: string;
+  /** This process, as it holds leases (default: its pid and host); tests run two supervisors in one process. */
+  owner?: StoreClaimant;
   /** At most this many accounts run here. */
   maxAccounts: number;
   /** At most this many accounts are taken per scan. */
@@ -88,7 +88,11 @@ export class AccountSupervisor {
   private scanning: Promise<void> | null = null;
   private stopped = false;
 
-  constructor(private readonly o: AccountSupervisorOptions) {}
+  private readonly owner: StoreClaimant;
+
+  constructor(private readonly o: AccountSupervisorOptions) {
+    this.owner = o.owner ?? thisProcess();
+  }
 
   /** Takes the first free accounts, then keeps looking every scanMs. */
   async start(): Promise<void> {
@@ -122,7 +126,7 @@ export class AccountSupervisor {
         continue;
       }
       // Taken first (cheap), then the service starts and takes it again as its session's own.
-      const attempt = store.leases?.acquire(this.o.holder, LEASE_TTL_MS);
+      const attempt = store.leases?.acquire(leaseHolder(this.owner), LEASE_TTL_MS);
       if (attempt === undefined || !attempt.acquired) {
         store.close();
         continue;
@@ -145,6 +149,7 @@ export class AccountSupervisor {
         env: accountEnv(entry.id, this.o.env),
         ...(this.o.clock ? { clock: this.o.clock } : {}),
         onLeaseLost: (message) => this.lost(entry.id, message),
+        owner: this.owner,
       });
       if (this.stopped) {
         await service.stop();

@@ -33,6 +33,11 @@ export function registerMetrics(app: FastifyInstance, o: MetricsSource): void {
       '# HELP warden_unresolved_intents Intents not settled with the broker.',
       '# TYPE warden_unresolved_intents gauge',
       `warden_unresolved_intents ${h.unresolvedIntents.length}`,
+      '# HELP warden_step_seconds How long the latest bar steps took (decide, journal, send, store), wall time.',
+      '# TYPE warden_step_seconds summary',
+      `warden_step_seconds{quantile="0.5"} ${seconds(session.stepTimes.quantile(0.5))}`,
+      `warden_step_seconds{quantile="0.99"} ${seconds(session.stepTimes.quantile(0.99))}`,
+      `warden_step_seconds_count ${session.stepTimes.count}`,
       '# HELP warden_decisions_total Decision records appended to the journal.',
       '# TYPE warden_decisions_total counter',
       // The journal's last seq: records are only appended, one seq each, so it counts them without
@@ -47,3 +52,6 @@ export function registerMetrics(app: FastifyInstance, o: MetricsSource): void {
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(`${lines.join('\n')}\n`);
   });
 }
+
+/** Milliseconds as Prometheus seconds (NaN before any step, as Prometheus writes it). */
+const seconds = (ms: number): string => (Number.isNaN(ms) ? 'NaN' : (ms / 1000).toFixed(6));

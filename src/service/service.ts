@@ -18,6 +18,7 @@ import { ticketOfKey } from '../domain/lifetime.ts';
 import { AccountSession, type StepReport } from '../execution/accountSession.ts';
 import { ClosedTradeRecorder } from '../execution/closedTrades.ts';
 import { ShadowBook } from '../execution/shadowBook.ts';
+import type { StoreClaimant } from '../execution/storeClaim.ts';
 import type { StoredPaperAccount, WardenStore } from '../store/store.ts';
 import { eventFromDecision, eventFromExecution } from '../notify/notificationEvent.ts';
 import { createNotifier, notifyFromEnv } from '../notify/notifyConfig.ts';
@@ -64,6 +65,8 @@ export interface ServiceOptions {
   maxRequestsPerSocket?: number;
   /** A shared store's account lease was taken over by another session (the caller stops the service). */
   onLeaseLost?: (message: string) => void;
+  /** The process the session claims the store (or the account's lease) as (default: this one's pid and host). */
+  owner?: StoreClaimant;
 }
 
 export interface RunningService {
@@ -211,6 +214,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     ...(shadow ? { shadow } : {}),
     onLifetimeEnded: (e) => closedTrades.ended(e),
     ...(o.onLeaseLost ? { onLeaseLost: o.onLeaseLost } : {}),
+    ...(o.owner ? { owner: o.owner } : {}),
     config,
     baseTimeframe: 'M1',
     instruments,

@@ -1,0 +1,245 @@
+// `npm run soak:accounts`: many accounts across processes on one PostgreSQL installation, measured.
+// ACCOUNTS paper accounts of POSITIONS positions each (demo positions on 4 played symbols), listed in
+// one config, served by PROCESSES `warden serve` processes that share the list (each at most
+// ceil(ACCOUNTS / (PROCESSES - 1)), so the survivors can absorb a dead process's accounts). It prints:
+// the time until every account runs; over a WINDOW_S window, the bar step latency (p50 and p99 of each
+// account's latest steps, from its /metrics) and the store's write rate (rows and commits per second,
+// PostgreSQL's own counters for the installation's tables); then it SIGKILLs one process and times
+// the failover (until each of its accounts runs under another process), and checks that no intent
+// was applied twice: per account, every intent the journal says applied was applied at the paper
+// venue, every request the venue applied is in the journal as applied, and the venue saw no request
+// twice. Environment: WARDEN_PG_URL (default postgres://root@127.0.0.1:5432/test), SOAK_ACCOUNTS
+// (100), SOAK_PROCESSES (4), SOAK_WINDOW_S (60), SOAK_SPEED (bars per second each account plays, 1).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { connectionFor, parsePostgresUrl } from '../src/store/postgresConnection.ts';
+
+const PG = process.env.WARDEN_PG_URL ?? 'postgres://root@127.0.0.1:5432/test';
+const ACCOUNTS = Number(process.env.SOAK_ACCOUNTS ?? 100);
+const PROCESSES = Number(process.env.SOAK_PROCESSES ?? 4);
+const WINDOW_S = Number(process.env.SOAK_WINDOW_S ?? 60);
+const SPEED = Number(process.env.SOAK_SPEED ?? 1);
+const SYMBOLS = ['XAUUSDc', 'EURUSD', 'BTCUSDc', 'GBPUSD'];
+const POSITIONS = 100;
+const ROOT = path.resolve(import.meta.dirname, '..');
+const schema = `soak_${randomBytes(3).toString('hex')}`;
+const url = `${PG}${PG.includes('?') ? '&' : '?'}schema=${schema}`;
+const dir = path.join(ROOT, 'out', 'soak-accounts', schema);
+mkdirSync(dir, { recursive: true });
+
+const conn = connectionFor(parsePostgresUrl(url));
+const sql = <T>(text: string, params: (string | number)[] = []) => conn.rows<T>(text, params);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const fmt = (x: number, d = 1) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+};
+
+const ids = Array.from({ length: ACCOUNTS }, (_, i) => `acct-${String(i + 1).padStart(3, '0')}`);
+const configFile = path.join(dir, 'accounts.yaml');
+writeFileSync(
+  configFile,
+  stringify({
+    service: {
+      market: {
+        symbols: SYMBOLS,
+        speed: SPEED,
+        demoPositions: POSITIONS / SYMBOLS.length,
+        // A day of history: the features that need more warm up while the market plays.
+        warmupMinutes: 1440,
+      },
+    },
+    broker: { kind: 'paper', paper: { balance: 1e9 } },
+    accounts: ids.map((id, i) => ({ id, market: { seed: i + 1 } })),
+  }),
+);
+
+const maxPerProcess = Math.ceil(ACCOUNTS / Math.max(1, PROCESSES - 1));
+const procs: ChildProcess[] = [];
+function startProcess(k: number): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'bin', 'warden.js'),
+      'serve',
+      '--config',
+      configFile,
+      '--store',
+      url,
+      '--port',
+      '0',
+      '--max-accounts',
+      String(maxPerProcess),
+      '--log',
+      'json',
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const out: string[] = [];
+  child.stdout?.on('data', (b: Buffer) => out.push(b.toString()));
+  const err: Buffer[] = [];
+  child.stderr?.on('data', (b: Buffer) => {
+    err.push(b);
+    if (err.length > 2000) err.splice(0, 1000);
+  });
+  child.on('exit', () => writeFileSync(path.join(dir, `p${k}.log`), Buffer.concat(err)));
+  return child;
+}
+
+type LeaseRow = { account: string; holder: string; token: number; live: boolean; endpoint: string | null };
+const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+const leases = () =>
+  sql<LeaseRow>(`SELECT account, holder, token, expires_at > ${NOW_MS} AS live, endpoint FROM leases ORDER BY account`);
+const liveCount = () => {
+  try {
+    return leases().filter((l) => l.live && l.endpoint !== null).length;
+  } catch {
+    return 0; // the first process has not made the installation yet
+  }
+};
+const rssMb = (pid: number | undefined) => {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+};
+const writes = () =>
+  sql<{ rows: number; commits: number }>(
+    `SELECT (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables WHERE schemaname = $1) AS rows,
+            (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits`,
+    [schema],
+  )[0]!;
+
+async function metricsOf(endpoint: string): Promise<{ p50: number; p99: number; steps: number } | null> {
+  try {
+    const text = await (await fetch(new URL('metrics', endpoint))).text();
+    const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
+    return {
+      p50: num(/warden_step_seconds\{quantile="0.5"\} (\S+)/) * 1000,
+      p99: num(/warden_step_seconds\{quantile="0.99"\} (\S+)/) * 1000,
+      steps: num(/warden_step_seconds_count (\S+)/),
+    };
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `many accounts: ${ACCOUNTS} paper accounts x ${POSITIONS} positions (${SYMBOLS.length} symbols at ${SPEED} bar/s), ${PROCESSES} processes (at most ${maxPerProcess} each), node ${process.version}, schema ${schema}`,
+  );
+  const t0 = performance.now();
+  for (let k = 0; k < PROCESSES; k++) procs.push(startProcess(k));
+  for (;;) {
+    await sleep(1000);
+    if (liveCount() >= ACCOUNTS) break;
+    if (performance.now() - t0 > 600_000)
+      throw new Error(`only ${liveCount()} of ${ACCOUNTS} accounts running after 10 min`);
+  }
+  const startS = (performance.now() - t0) / 1000;
+  const byHolder = new Map<string, number>();
+  for (const l of leases()) byHolder.set(l.holder, (byHolder.get(l.holder) ?? 0) + 1);
+  console.log(
+    `all ${ACCOUNTS} accounts running after ${fmt(startS)} s; per process: ${[...byHolder.values()].sort((a, b) => b - a).join(', ')}`,
+  );
+
+  const w0 = writes();
+  const tw = performance.now();
+  await sleep(WINDOW_S * 1000);
+  const w1 = writes();
+  const secs = (performance.now() - tw) / 1000;
+  const metrics = (await Promise.all(leases().map((l) => (l.endpoint ? metricsOf(l.endpoint) : null)))).filter(
+    (m): m is NonNullable<typeof m> => m !== null && m.steps > 0,
+  );
+  const p99s = metrics.map((m) => m.p99);
+  const p50s = metrics.map((m) => m.p50);
+  console.log(
+    `bar step, ${metrics.length} accounts (each one's latest steps, up to 2,048): p50 median ${fmt(quantile(p50s, 0.5), 2)} ms; p99 median ${fmt(quantile(p99s, 0.5), 2)} ms, worst account ${fmt(Math.max(...p99s), 2)} ms; steps ${metrics.reduce((a, m) => a + m.steps, 0)}`,
+  );
+  console.log(
+    `store writes over ${fmt(secs, 0)} s: ${fmt((w1.rows - w0.rows) / secs, 0)} rows/s (inserted, updated, deleted), ${fmt((w1.commits - w0.commits) / secs, 0)} commits/s`,
+  );
+  console.log(`memory: ${procs.map((p) => `${fmt(rssMb(p.pid), 0)} MB`).join(', ')} (RSS per process)`);
+
+  // Failover: the process holding the most accounts is killed; the others take them once their leases lapse.
+  const victim = procs.find(
+    (p) => `${hostname()}:${p.pid}` === [...byHolder.entries()].sort((a, b) => b[1] - a[1])[0]![0],
+  )!;
+  const victimHolder = `${hostname()}:${victim.pid}`;
+  const orphaned = leases().filter((l) => l.holder === victimHolder);
+  const seqAtKill = sql<{ seq: number | null }>('SELECT max(seq) AS seq FROM intents')[0]!.seq ?? 0;
+  const tk = performance.now();
+  victim.kill('SIGKILL');
+  const resumedAt = new Map<string, number>();
+  while (resumedAt.size < orphaned.length) {
+    await sleep(250);
+    for (const l of leases())
+      if (orphaned.some((o) => o.account === l.account) && l.holder !== victimHolder && l.live && l.endpoint !== null)
+        if (!resumedAt.has(l.account)) resumedAt.set(l.account, (performance.now() - tk) / 1000);
+    if (performance.now() - tk > 180_000) break;
+  }
+  const times = [...resumedAt.values()];
+  console.log(
+    `failover: SIGKILL of a process holding ${orphaned.length} accounts; ${resumedAt.size} resumed elsewhere, the first after ${fmt(Math.min(...times))} s, half after ${fmt(quantile(times, 0.5))} s, all after ${fmt(Math.max(...times))} s`,
+  );
+  await sleep(15_000);
+  for (const p of procs) if (p !== victim) p.kill('SIGTERM');
+  await Promise.all(
+    procs.filter((p) => p !== victim).map((p) => new Promise((r) => (p.exitCode !== null ? r(0) : p.on('exit', r)))),
+  );
+
+  // No intent applied twice, across the failover: the journal and each paper venue agree.
+  const fenced = sql<{ n: number }>(
+    `SELECT count(*) AS n FROM intents i JOIN leases l ON l.account = i.account
+     WHERE i.seq > $1 AND i.account = ANY(string_to_array($2, ',')) AND i.lease_token <> l.token`,
+    [seqAtKill, orphaned.map((o) => o.account).join(',')],
+  )[0]!.n;
+  let applied = 0;
+  let missingAtVenue = 0;
+  let missingInJournal = 0;
+  let duplicateAtVenue = 0;
+  for (const id of ids) {
+    const journal = sql<{ id: string; status: string }>('SELECT id, status FROM intents WHERE account = $1', [id]);
+    const paper = sql<{ value: string }>("SELECT value FROM session_state WHERE account = $1 AND key = 'paper'", [
+      id,
+    ])[0];
+    if (paper === undefined) continue;
+    const snapshot = JSON.parse(paper.value) as {
+      account: { symbols: { broker: { appliedIds: string[]; audit: { duplicateIds: number } } }[] };
+    };
+    const venueIds = new Set(snapshot.account.symbols.flatMap((s) => s.broker.appliedIds));
+    duplicateAtVenue += snapshot.account.symbols.reduce((a, s) => a + s.broker.audit.duplicateIds, 0);
+    const journaled = new Map(journal.map((j) => [j.id, j.status]));
+    for (const j of journal) {
+      if (j.status !== 'applied') continue;
+      applied++;
+      if (!venueIds.has(j.id)) missingAtVenue++;
+    }
+    for (const v of venueIds) if (journaled.has(v) && journaled.get(v) !== 'applied') missingInJournal++;
+  }
+  console.log(
+    `exactly once: ${applied} intents applied; journal says applied but the venue did not: ${missingAtVenue}; the venue applied but the journal does not say so: ${missingInJournal}; requests the venue saw twice: ${duplicateAtVenue}; intents journaled after the kill under a superseded lease token: ${fenced}`,
+  );
+  console.log(`logs: ${dir}`);
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    try {
+      sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    } catch {
+      // The next run uses another schema.
+    }
+  });
