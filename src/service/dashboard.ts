@@ -33,7 +33,8 @@ export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.svg': 'image/svg+xml; charset=utf-8',
 };
 
-interface Asset {
+/** A file served from memory, with its content type and ETag. */
+export interface Asset {
   body: Buffer;
   type: string;
   etag: string;
@@ -46,7 +47,7 @@ const asset = (body: Buffer, type: string): Asset => ({
 });
 
 /** Every servable file of the pages directory, by name. */
-function readPages(): Map<string, Asset> {
+export function readPages(): Map<string, Asset> {
   const files = new Map<string, Asset>();
   for (const name of readdirSync(PAGES_DIR).sort()) {
     const type = CONTENT_TYPES[extname(name)];
@@ -90,14 +91,12 @@ export function contentSecurityPolicy(chartLibrary: Buffer | null): string {
   ].join('; ');
 }
 
-export async function registerDashboard(app: FastifyInstance): Promise<void> {
-  const pages = readPages();
-  const chartLibrary = readChartLibrary();
-  if (chartLibrary === null)
-    app.log.warn('lightweight-charts is not installed (npm ci): the trade page shows no price chart');
-  const csp = contentSecurityPolicy(chartLibrary);
-
-  const serve = (file: Asset) => (req: FastifyRequest, reply: FastifyReply) => {
+/**
+ * The handler of one page file under `csp`: the security headers every page answer carries, and its
+ * ETag (304 when the browser has it). Also the process's accounts index serves its page with it.
+ */
+export function pageHandler(csp: string) {
+  return (file: Asset) => (req: FastifyRequest, reply: FastifyReply) => {
     reply
       .header('content-security-policy', csp)
       .header('x-content-type-options', 'nosniff')
@@ -108,6 +107,16 @@ export async function registerDashboard(app: FastifyInstance): Promise<void> {
     if (req.headers['if-none-match'] === file.etag) return reply.code(304).send();
     return reply.type(file.type).send(file.body);
   };
+}
+
+export async function registerDashboard(app: FastifyInstance): Promise<void> {
+  const pages = readPages();
+  const chartLibrary = readChartLibrary();
+  if (chartLibrary === null)
+    app.log.warn('lightweight-charts is not installed (npm ci): the trade page shows no price chart');
+  const csp = contentSecurityPolicy(chartLibrary);
+
+  const serve = pageHandler(csp);
 
   for (const [url, name] of Object.entries(PAGE_ROUTES)) {
     const page = pages.get(name);

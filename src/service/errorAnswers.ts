@@ -28,9 +28,11 @@ export function answerErrors(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const first = err.validation[0];
-      const where = first?.instancePath
-        ? `${err.validationContext ?? 'request'}${first.instancePath.replaceAll('/', '.')}`
-        : (err.validationContext ?? 'request');
+      // A whole object's issue (an unknown key of a strict object) has the path '/': no field to name.
+      const where =
+        first?.instancePath && first.instancePath !== '/'
+          ? `${err.validationContext ?? 'request'}${first.instancePath.replaceAll('/', '.')}`
+          : (err.validationContext ?? 'request');
       return reply.code(400).send({ error: 'bad_request', message: `${where}: ${first?.message ?? 'invalid'}` });
     }
     // The store cannot be written now (a full disk, a lock): nothing was changed, and it may work later.

@@ -18,6 +18,8 @@ export interface GuardOptions {
   token: string;
   hosts?: HostPolicy;
   readsNeedToken?: boolean;
+  /** Paths besides /api/ and /metrics whose reads need the token when readsNeedToken (the accounts index's /healthz). */
+  guardedReads?: readonly string[];
   https?: unknown;
   rateLimitPerMinute?: number;
   pagesRateLimitPerMinute?: number;
@@ -62,10 +64,45 @@ export class RequestGuards {
 
   /** Whether a request's path and method need the token: every route other than a read does, and beyond loopback the reads too. */
   guarded(method: string, path: string): boolean {
-    return (
-      (method !== 'GET' && method !== 'HEAD') ||
-      (this.options.readsNeedToken === true && (path.startsWith('/api/') || path === '/metrics'))
+    return (method !== 'GET' && method !== 'HEAD') || (this.options.readsNeedToken === true && this.isDataRead(path));
+  }
+
+  /** The reads that carry data (the API, the metrics, and any path the server adds): beyond loopback they need the token. */
+  private isDataRead(path: string): boolean {
+    return path.startsWith('/api/') || path === '/metrics' || (this.options.guardedReads ?? []).includes(path);
+  }
+
+  /**
+   * The router's own refusals (a malformed URL, a parameter too long), Fastify's frameworkErrors, in the
+   * API's one error shape, without the URL: it is the caller's, and may be anything. They come before
+   * every hook, so the refusals the hooks make come first here too: a request naming another host is
+   * 403, and one for a guarded endpoint without the token is 401, so neither learns how the route reads
+   * its URL.
+   */
+  frameworkRefusal(err: { code: string }, req: FastifyRequest, reply: FastifyReply): void {
+    const why = this.hosts.refusal(
+      { host: req.headers.host, origin: req.headers.origin },
+      req.socket.localAddress,
+      req.socket.localPort,
     );
+    if (why !== '') {
+      void reply.code(403).send({ error: 'forbidden', message: why });
+      return;
+    }
+    const noToken = this.guarded(req.method, req.url.split('?')[0] ?? '') ? this.tokenProblem(req) : '';
+    if (noToken !== '') {
+      void this.unauthorized(reply, noToken);
+      return;
+    }
+    void reply.code(400).send({
+      error: 'bad_request',
+      message:
+        err.code === 'FST_ERR_BAD_URL'
+          ? 'the URL is not valid (a malformed percent-encoding)'
+          : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? 'a path parameter is too long'
+            : 'the request is not valid',
+    });
   }
 
   /** The onRequest hook of the routes that need the token. */
@@ -95,8 +132,7 @@ export class RequestGuards {
     // token. Loopback keeps reads open to the dashboard's pages; the mutating routes check it themselves.
     if (this.options.readsNeedToken === true) {
       app.addHook('onRequest', async (req, reply) => {
-        const path = req.url.split('?')[0] ?? '';
-        if (path.startsWith('/api/') || path === '/metrics') await this.requireToken(req, reply);
+        if (this.isDataRead(req.url.split('?')[0] ?? '')) await this.requireToken(req, reply);
       });
     }
   }

@@ -6,7 +6,7 @@
 // also make /openapi.json.
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -119,6 +119,22 @@ export { PAGE_HEADER } from './access.ts';
  */
 export const MAX_REQUESTS_PER_SOCKET = 1000;
 
+/**
+ * Idle keep-alive connections are closed after 5 s, a request's headers must arrive within 10 s and the
+ * whole request within 30 s (and a connection carries a bounded number of requests, MAX_REQUESTS_PER_SOCKET):
+ * a client holding connections open cannot hold the server. No cap on simultaneous connections
+ * (server.maxConnections): a connection over it would be refused before its request is read, so the cap
+ * could not tell the trader's token-bearing call from a flood and would lock the trader out with the
+ * flooder (and each dashboard tab holds its event stream open). The timeouts end idle and slow
+ * connections instead. The accounts index's server keeps the same limits.
+ */
+export const CONNECTION_LIMITS = {
+  keepAliveTimeout: 5_000,
+  requestTimeout: 30_000,
+  connectionTimeout: 30_000,
+  http: { headersTimeout: 10_000 },
+} as const;
+
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: a long function from before the limit; split it when it is next changed
 export async function buildServer(options: ServerOptions) {
   const guards = new RequestGuards(options);
@@ -132,48 +148,10 @@ export async function buildServer(options: ServerOptions) {
     childLoggerFactory: (logger) => logger,
     bodyLimit: 64 * 1024,
     ...(options.https ? { https: options.https } : {}),
-    // Idle keep-alive connections are closed after 5 s, a request's headers must arrive within 10 s
-    // and the whole request within 30 s, and a connection carries a bounded number of requests: a
-    // client holding connections open cannot hold the server. No cap on simultaneous connections
-    // (server.maxConnections): a connection over it would be refused before its request is read, so
-    // the cap could not tell the trader's token-bearing call from a flood and would lock the trader out
-    // with the flooder (and each dashboard tab holds its event stream open). The timeouts end idle and
-    // slow connections instead.
-    keepAliveTimeout: 5_000,
-    requestTimeout: 30_000,
-    connectionTimeout: 30_000,
-    http: { headersTimeout: 10_000 },
+    ...CONNECTION_LIMITS,
     maxRequestsPerSocket: options.maxRequestsPerSocket ?? MAX_REQUESTS_PER_SOCKET,
-    // The router's own refusals (a malformed URL, a parameter too long) in the API's one error shape,
-    // without the URL: it is the caller's, and may be anything. They come before every hook, so the
-    // refusals the hooks make come first here too: a request naming another host is 403, and one for a
-    // guarded endpoint without the token is 401, so neither learns how the route reads its URL.
-    frameworkErrors: (err, req, reply) => {
-      const r = reply as FastifyReply;
-      const why = guards.hosts.refusal(
-        { host: req.headers.host, origin: req.headers.origin },
-        req.socket.localAddress,
-        req.socket.localPort,
-      );
-      if (why !== '') {
-        void r.code(403).send({ error: 'forbidden', message: why });
-        return;
-      }
-      const noToken = guards.guarded(req.method, req.url.split('?')[0] ?? '') ? guards.tokenProblem(req) : '';
-      if (noToken !== '') {
-        void guards.unauthorized(r, noToken);
-        return;
-      }
-      void r.code(400).send({
-        error: 'bad_request',
-        message:
-          err.code === 'FST_ERR_BAD_URL'
-            ? 'the URL is not valid (a malformed percent-encoding)'
-            : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-              ? 'a path parameter is too long'
-              : 'the request is not valid',
-      });
-    },
+    // The router's own refusals (a malformed URL, a parameter too long), after the host and token checks.
+    frameworkErrors: (err, req, reply) => guards.frameworkRefusal(err, req as FastifyRequest, reply as FastifyReply),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
