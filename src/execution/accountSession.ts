@@ -346,7 +346,7 @@ export class AccountSession {
       this.leaseTimer = null;
       const holder = leases.current();
       const message = `the lease on account ${leases.account} was taken over${holder === null ? '' : ` by ${holder.holder} (token ${holder.token})`}: this session sends nothing more`;
-      this.log?.error({ lease: holder }, message);
+      this.log?.error({ holder: holder?.holder, leaseToken: holder?.token }, message);
       this.wiring.onLeaseLost?.(message);
     }, LEASE_RENEW_MS);
     this.leaseTimer.unref();

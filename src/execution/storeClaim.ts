@@ -65,7 +65,9 @@ export function claimStore(store: WardenStore, me: StoreClaimant, clock: () => n
       throw new StoreInUseError(
         `${describeLease(store, attempt.heldBy)}; stop it first, or start with --wait-for-lease to take over when it stops`,
       );
-    if (attempt.lease.token > 1) log?.info({ lease: attempt.lease }, 'took the account lease');
+    // The fencing token is logged as leaseToken: the logger hides any field named token (API tokens).
+    const l = attempt.lease;
+    if (l.token > 1) log?.info({ account: l.account, holder: l.holder, leaseToken: l.token }, 'took the account lease');
     store.saveSessionOwner({ pid: me.pid, host: me.host, startedAt: clock() });
     return;
   }

@@ -547,7 +547,7 @@ async function openVenue(
 }
 
 /** The certificate and key files of service.tls, read once at start. */
-function readTls(tls: { cert: string; key: string }): { cert: Buffer; key: Buffer } {
+export function readTls(tls: { cert: string; key: string }): { cert: Buffer; key: Buffer } {
   const read = (file: string, field: string): Buffer => {
     try {
       return readFileSync(file);

@@ -37,16 +37,20 @@ export function accountLeases(conn: PostgresConnection, account: string, holding
     acquire: (holder, ttlMs): LeaseAttempt =>
       conn.transaction(() => {
         // Free: never held, released, or lapsed (the database's clock), or held by this same holder
-        // (host and process: a process re-taking its own); the token then grows by one.
+        // (host and process: a process re-taking its own); the token then grows by one. Taken again
+        // through the store that holds it (a session claiming what its supervisor took for it), it
+        // is only extended: the same token, so no intent is journaled under a token never used.
         const row = rows<LeaseRow>(
           `INSERT INTO leases AS l (account, holder, token, acquired_at, renewed_at, expires_at)
              SELECT $1, $2, 1, t.now, t.now, t.now + $3 FROM (SELECT ${NOW_MS} AS now) t
-           ON CONFLICT (account) DO UPDATE SET holder = excluded.holder, token = l.token + 1,
-             acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at,
-             endpoint = NULL
+           ON CONFLICT (account) DO UPDATE SET holder = excluded.holder,
+             token = CASE WHEN l.holder = excluded.holder AND l.token = $4::bigint THEN l.token ELSE l.token + 1 END,
+             acquired_at = CASE WHEN l.holder = excluded.holder AND l.token = $4::bigint THEN l.acquired_at ELSE excluded.acquired_at END,
+             renewed_at = excluded.renewed_at, expires_at = excluded.expires_at,
+             endpoint = CASE WHEN l.holder = excluded.holder AND l.token = $4::bigint THEN l.endpoint ELSE NULL END
            WHERE l.expires_at <= excluded.acquired_at OR l.holder = excluded.holder
            RETURNING ${COLUMNS}`,
-          [holder, Math.round(ttlMs)],
+          [holder, Math.round(ttlMs), holding.token],
         )[0];
         if (row !== undefined) {
           holding.token = row.token;

@@ -15,6 +15,7 @@ import { describeLease, LEASE_TTL_MS, leaseHolder, thisProcess } from '../../exe
 import { NotifyConfigError, notifyFromEnv } from '../../notify/notifyConfig.ts';
 import { brokerFromConfig, BrokerSetupError, type ConfiguredBroker } from '../../brokers/brokerFromConfig.ts';
 import { loadConfigOption } from '../configArg.ts';
+import { serveAccounts } from './serveAccounts.ts';
 import { CliError } from '../errors.ts';
 import { clockOf, writeOut } from '../io.ts';
 import { readVersion } from '../version.ts';
@@ -24,6 +25,7 @@ interface ServeOptions {
   store?: string;
   account?: string;
   waitForLease?: boolean;
+  maxAccounts?: string;
   port?: string;
   host?: string;
   shadow?: boolean;
@@ -48,6 +50,10 @@ export function register(program: Command): void {
     .option(
       '--wait-for-lease',
       'on a PostgreSQL store whose account another session holds: wait, and take it over when that session stops or dies (its lease lapses within 20 s), instead of refusing to start',
+    )
+    .option(
+      '--max-accounts <n>',
+      'with an accounts: list: run at most this many of its accounts in this process (default: all); other processes take the rest',
     )
     .option('--port <n>', 'the port (default: service.port, 8080; 0 picks a free one)')
     .option('--host <addr>', 'the address to listen on (default: service.host, 127.0.0.1)')
@@ -91,6 +97,38 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   const envToken = process.env.WARDEN_API_TOKEN === '' ? undefined : process.env.WARDEN_API_TOKEN;
   if (envToken !== undefined && envToken.length < 16)
     throw new CliError('WARDEN_API_TOKEN must be at least 16 characters');
+  if (config.accounts.length > 0) {
+    if (!shared)
+      throw new CliError(
+        `accounts: lists ${config.accounts.length} account(s): they need a PostgreSQL store shared by the processes that run them (--store postgres://..., or WARDEN_STORE_URL)`,
+      );
+    if (o.account !== undefined || o.waitForLease === true)
+      throw new CliError(
+        '--account and --wait-for-lease run one account; with an accounts: list every free listed account is taken',
+      );
+    const maxAccounts = o.maxAccounts === undefined ? config.accounts.length : Number(o.maxAccounts);
+    if (!Number.isInteger(maxAccounts) || maxAccounts < 1)
+      throw new CliError(`--max-accounts must be a whole number of at least 1, got "${o.maxAccounts}"`);
+    try {
+      notifyFromEnv(config.notify, process.env);
+    } catch (err) {
+      if (err instanceof NotifyConfigError) throw new CliError(`notifications cannot start:\n${err.message}`);
+      throw err;
+    }
+    const log = createLogger({ name: 'warden', pretty: logFormat === 'human' });
+    return serveAccounts(
+      {
+        config,
+        storeUrl: storeFile,
+        token: config.service.token ?? envToken,
+        maxAccounts,
+        log,
+        version: readVersion(),
+      },
+      cmd,
+    );
+  }
+  if (o.maxAccounts !== undefined) throw new CliError('--max-accounts applies to an accounts: list in the config');
   try {
     notifyFromEnv(config.notify, process.env);
   } catch (err) {
@@ -238,7 +276,8 @@ async function waitForLease(store: WardenStore, cmd: Command, log: Logger): Prom
     if (attempt.acquired) return;
     if (!said) {
       writeOut(cmd, `waiting: ${describeLease(store, attempt.heldBy)}`);
-      log.info({ lease: attempt.heldBy }, 'waiting for the account lease');
+      const h = attempt.heldBy;
+      log.info({ account: h.account, holder: h.holder, leaseToken: h.token }, 'waiting for the account lease');
       said = true;
     }
     await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
