@@ -117,7 +117,7 @@ const writes = () =>
     [schema],
   )[0]!;
 
-async function metricsOf(endpoint: string): Promise<{ p50: number; p99: number; steps: number } | null> {
+async function metricsOf(endpoint: string): Promise<{ p50: number; p99: number; steps: number; lag: number } | null> {
   try {
     const text = await (await fetch(new URL('metrics', endpoint))).text();
     const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
@@ -125,6 +125,7 @@ async function metricsOf(endpoint: string): Promise<{ p50: number; p99: number; 
       p50: num(/warden_step_seconds\{quantile="0.5"\} (\S+)/) * 1000,
       p99: num(/warden_step_seconds\{quantile="0.99"\} (\S+)/) * 1000,
       steps: num(/warden_step_seconds_count (\S+)/),
+      lag: num(/warden_engine_lag_seconds (\S+)/),
     };
   } catch {
     return null;
@@ -144,12 +145,33 @@ async function main(): Promise<void> {
       throw new Error(`only ${liveCount()} of ${ACCOUNTS} accounts running after 10 min`);
   }
   const startS = (performance.now() - t0) / 1000;
-  const byHolder = new Map<string, number>();
-  for (const l of leases()) byHolder.set(l.holder, (byHolder.get(l.holder) ?? 0) + 1);
+  const byHolder = accountsByHolder();
   console.log(
     `all ${ACCOUNTS} accounts running after ${fmt(startS)} s; per process: ${[...byHolder.values()].sort((a, b) => b - a).join(', ')}`,
   );
 
+  await measureWindow();
+  const { orphaned, seqAtKill } = await failover(byHolder);
+  await sleep(15_000);
+  await Promise.all(procs.filter((p) => p.exitCode === null && p.signalCode === null).map(stopProcess));
+  verifyExactlyOnce(orphaned, seqAtKill);
+  console.log(`logs: ${dir}`);
+}
+
+function accountsByHolder(): Map<string, number> {
+  const byHolder = new Map<string, number>();
+  for (const l of leases()) byHolder.set(l.holder, (byHolder.get(l.holder) ?? 0) + 1);
+  return byHolder;
+}
+
+function stopProcess(p: ChildProcess): Promise<unknown> {
+  const exited = new Promise((r) => p.on('exit', r));
+  p.kill('SIGTERM');
+  return exited;
+}
+
+/** Bar step latency (each account's /metrics) and the store's write rate over the window. */
+async function measureWindow(): Promise<void> {
   const w0 = writes();
   const tw = performance.now();
   await sleep(WINDOW_S * 1000);
@@ -160,15 +182,18 @@ async function main(): Promise<void> {
   );
   const p99s = metrics.map((m) => m.p99);
   const p50s = metrics.map((m) => m.p50);
+  const lags = metrics.map((m) => m.lag);
   console.log(
-    `bar step, ${metrics.length} accounts (each one's latest steps, up to 2,048): p50 median ${fmt(quantile(p50s, 0.5), 2)} ms; p99 median ${fmt(quantile(p99s, 0.5), 2)} ms, worst account ${fmt(Math.max(...p99s), 2)} ms; steps ${metrics.reduce((a, m) => a + m.steps, 0)}`,
+    `bar step, ${metrics.length} accounts (each one's latest steps, up to 2,048): p50 median ${fmt(quantile(p50s, 0.5), 2)} ms; p99 median ${fmt(quantile(p99s, 0.5), 2)} ms, worst account ${fmt(Math.max(...p99s), 2)} ms; steps ${metrics.reduce((a, m) => a + m.steps, 0)}; engine lag (oldest bar waiting) median ${fmt(quantile(lags, 0.5))} s, worst ${fmt(Math.max(...lags))} s`,
   );
   console.log(
-    `store writes over ${fmt(secs, 0)} s: ${fmt((w1.rows - w0.rows) / secs, 0)} rows/s (inserted, updated, deleted), ${fmt((w1.commits - w0.commits) / secs, 0)} commits/s`,
+    `store writes over ${fmt(secs, 0)} s: ${fmt((w1.rows - w0.rows) / secs, 0)} rows/s (inserted, updated, deleted), ${fmt((w1.commits - w0.commits) / secs, 0)} transactions/s (reads included)`,
   );
   console.log(`memory: ${procs.map((p) => `${fmt(rssMb(p.pid), 0)} MB`).join(', ')} (RSS per process)`);
+}
 
-  // Failover: the process holding the most accounts is killed; the others take them once their leases lapse.
+/** SIGKILLs the process holding the most accounts and times until each of them runs elsewhere. */
+async function failover(byHolder: Map<string, number>): Promise<{ orphaned: LeaseRow[]; seqAtKill: number }> {
   const victim = procs.find(
     (p) => `${hostname()}:${p.pid}` === [...byHolder.entries()].sort((a, b) => b[1] - a[1])[0]![0],
   )!;
@@ -189,13 +214,11 @@ async function main(): Promise<void> {
   console.log(
     `failover: SIGKILL of a process holding ${orphaned.length} accounts; ${resumedAt.size} resumed elsewhere, the first after ${fmt(Math.min(...times))} s, half after ${fmt(quantile(times, 0.5))} s, all after ${fmt(Math.max(...times))} s`,
   );
-  await sleep(15_000);
-  for (const p of procs) if (p !== victim) p.kill('SIGTERM');
-  await Promise.all(
-    procs.filter((p) => p !== victim).map((p) => new Promise((r) => (p.exitCode !== null ? r(0) : p.on('exit', r)))),
-  );
+  return { orphaned, seqAtKill };
+}
 
-  // No intent applied twice, across the failover: the journal and each paper venue agree.
+/** No intent applied twice, across the failover: the journal and each paper venue agree. */
+function verifyExactlyOnce(orphaned: LeaseRow[], seqAtKill: number): void {
   const fenced = sql<{ n: number }>(
     `SELECT count(*) AS n FROM intents i JOIN leases l ON l.account = i.account
      WHERE i.seq > $1 AND i.account = ANY(string_to_array($2, ',')) AND i.lease_token <> l.token`,
@@ -227,7 +250,6 @@ async function main(): Promise<void> {
   console.log(
     `exactly once: ${applied} intents applied; journal says applied but the venue did not: ${missingAtVenue}; the venue applied but the journal does not say so: ${missingInJournal}; requests the venue saw twice: ${duplicateAtVenue}; intents journaled after the kill under a superseded lease token: ${fenced}`,
   );
-  console.log(`logs: ${dir}`);
 }
 
 main()
@@ -236,7 +258,7 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
-    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     try {
       sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     } catch {
