@@ -13,7 +13,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { connectionFor, parsePostgresUrl } from '../src/store/postgresConnection.ts';
@@ -50,6 +50,8 @@ writeFileSync(
         symbols: SYMBOLS,
         speed: SPEED,
         demoPositions: POSITIONS / SYMBOLS.length,
+        // The whole book from the first bar (and each closed position replaced at once).
+        reopenBars: 0,
         // A day of history: the features that need more warm up while the market plays.
         warmupMinutes: 1440,
       },
@@ -110,6 +112,15 @@ const rssMb = (pid: number | undefined) => {
     return Number.NaN;
   }
 };
+/** CPU seconds a process has used (user + system), from /proc. */
+const cpuSeconds = (pid: number | undefined): number => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+};
 const writes = () =>
   sql<{ rows: number; commits: number }>(
     `SELECT (SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables WHERE schemaname = $1) AS rows,
@@ -117,19 +128,47 @@ const writes = () =>
     [schema],
   )[0]!;
 
-async function metricsOf(endpoint: string): Promise<{ p50: number; p99: number; steps: number; lag: number } | null> {
+interface StepMetrics {
+  /** Cumulative steps at or under each bound (ms; the last Infinity), since the session started. */
+  buckets: Map<number, number>;
+  sumMs: number;
+  lag: number;
+}
+
+async function metricsOf(endpoint: string): Promise<StepMetrics | null> {
   try {
     const text = await (await fetch(new URL('metrics', endpoint))).text();
+    const buckets = new Map<number, number>();
+    for (const m of text.matchAll(/^warden_step_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm))
+      buckets.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]) * 1000, Number(m[2]));
     const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
     return {
-      p50: num(/warden_step_seconds\{quantile="0.5"\} (\S+)/) * 1000,
-      p99: num(/warden_step_seconds\{quantile="0.99"\} (\S+)/) * 1000,
-      steps: num(/warden_step_seconds_count (\S+)/),
-      lag: num(/warden_engine_lag_seconds (\S+)/),
+      buckets,
+      sumMs: num(/^warden_step_seconds_sum (\S+)$/m) * 1000,
+      lag: num(/^warden_engine_lag_seconds (\S+)$/m),
     };
   } catch {
     return null;
   }
+}
+
+/** Every account's step metrics, by account (those that answered). */
+async function allMetrics(): Promise<Map<string, StepMetrics>> {
+  const got = await Promise.all(
+    leases().map(async (l) => [l.account, l.endpoint ? await metricsOf(l.endpoint) : null] as const),
+  );
+  return new Map(got.filter((g): g is readonly [string, StepMetrics] => g[1] !== null));
+}
+
+/** The q-quantile of the steps between two reads, pooled over accounts: the bucket bound it falls under (ms). */
+function pooledQuantile(before: Map<string, StepMetrics>, after: Map<string, StepMetrics>, q: number): number {
+  const pooled = new Map<number, number>();
+  for (const [account, m] of after)
+    for (const [le, n] of m.buckets)
+      pooled.set(le, (pooled.get(le) ?? 0) + n - (before.get(account)?.buckets.get(le) ?? 0));
+  const total = pooled.get(Number.POSITIVE_INFINITY) ?? 0;
+  for (const le of [...pooled.keys()].sort((x, y) => x - y)) if ((pooled.get(le) ?? 0) >= q * total) return le;
+  return Number.NaN;
 }
 
 async function main(): Promise<void> {
@@ -172,24 +211,37 @@ function stopProcess(p: ChildProcess): Promise<unknown> {
 
 /** Bar step latency (each account's /metrics) and the store's write rate over the window. */
 async function measureWindow(): Promise<void> {
+  const m0 = await allMetrics();
   const w0 = writes();
+  const cpu0 = procs.map((p) => cpuSeconds(p.pid));
   const tw = performance.now();
   await sleep(WINDOW_S * 1000);
   const w1 = writes();
   const secs = (performance.now() - tw) / 1000;
-  const metrics = (await Promise.all(leases().map((l) => (l.endpoint ? metricsOf(l.endpoint) : null)))).filter(
-    (m): m is NonNullable<typeof m> => m !== null && m.steps > 0,
-  );
-  const p99s = metrics.map((m) => m.p99);
-  const p50s = metrics.map((m) => m.p50);
-  const lags = metrics.map((m) => m.lag);
+  const cpu = procs.map((p, k) => (cpuSeconds(p.pid) - cpu0[k]!) / secs);
+  const m1 = await allMetrics();
+  let steps = 0;
+  let stepMs = 0;
+  for (const [account, m] of m1) {
+    steps +=
+      (m.buckets.get(Number.POSITIVE_INFINITY) ?? 0) - (m0.get(account)?.buckets.get(Number.POSITIVE_INFINITY) ?? 0);
+    stepMs += m.sumMs - (m0.get(account)?.sumMs ?? 0);
+  }
+  const lags = [...m1.values()].map((m) => m.lag);
+  const under = (q: number) => `<= ${fmt(pooledQuantile(m0, m1, q), 0)} ms`;
   console.log(
-    `bar step, ${metrics.length} accounts (each one's latest steps, up to 2,048): p50 median ${fmt(quantile(p50s, 0.5), 2)} ms; p99 median ${fmt(quantile(p99s, 0.5), 2)} ms, worst account ${fmt(Math.max(...p99s), 2)} ms; steps ${metrics.reduce((a, m) => a + m.steps, 0)}; engine lag (oldest bar waiting) median ${fmt(quantile(lags, 0.5))} s, worst ${fmt(Math.max(...lags))} s`,
+    `bar steps in the window, ${m1.size} accounts pooled: ${steps} steps (${fmt(steps / secs, 0)}/s), mean ${fmt(stepMs / steps, 2)} ms, p50 ${under(0.5)}, p99 ${under(0.99)}, p99.9 ${under(0.999)} (histogram bounds); engine lag (oldest bar waiting) at the end: median ${fmt(quantile(lags, 0.5))} s, worst ${fmt(Math.max(...lags))} s`,
   );
   console.log(
     `store writes over ${fmt(secs, 0)} s: ${fmt((w1.rows - w0.rows) / secs, 0)} rows/s (inserted, updated, deleted), ${fmt((w1.commits - w0.commits) / secs, 0)} transactions/s (reads included)`,
   );
-  console.log(`memory: ${procs.map((p) => `${fmt(rssMb(p.pid), 0)} MB`).join(', ')} (RSS per process)`);
+  const held = sql<{ n: number }>('SELECT count(*) AS n FROM positions GROUP BY account').map((r) => r.n);
+  console.log(
+    `positions managed per account at the end of the window: median ${quantile(held, 0.5)}, fewest ${Math.min(...held)}, total ${held.reduce((a, b) => a + b, 0)}`,
+  );
+  console.log(
+    `processes: CPU ${cpu.map((c) => `${fmt(c * 100, 0)}%`).join(', ')} of one core each over the window (the machine has ${availableParallelism()}); memory ${procs.map((p) => `${fmt(rssMb(p.pid), 0)} MB`).join(', ')} (RSS)`,
+  );
 }
 
 /** SIGKILLs the process holding the most accounts and times until each of them runs elsewhere. */

@@ -78,6 +78,8 @@ export const serviceSchema = z
         warmupMinutes: z.number().int().min(0).max(100_000).default(20_160),
         /** Demo positions kept open per symbol (0: none). */
         demoPositions: z.number().int().min(0).max(50).default(2),
+        /** Bars between two demo openings on a symbol (0: every missing one at once, a full book from the start). */
+        reopenBars: z.number().int().min(0).max(10_000).default(30),
       })
       .prefault({}),
   })

@@ -5,13 +5,22 @@
 /** Steps kept: enough for a p99 over the last minutes of a played market or hours of a real one. */
 const KEPT = 2048;
 
+/** Upper bounds of the cumulative buckets, ms (Prometheus histogram `le`, in seconds there). */
+export const STEP_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000] as const;
+
 export class StepTimes {
   private readonly ms = new Float64Array(KEPT);
   private n = 0;
+  /** Steps at or under each bound since start (the last: all), and their total time: a scraper diffs two reads for a window. */
+  readonly buckets = new Array<number>(STEP_BUCKETS_MS.length + 1).fill(0);
+  sumMs = 0;
 
   add(ms: number): void {
     this.ms[this.n % KEPT] = ms;
     this.n++;
+    this.sumMs += ms;
+    for (let i = 0; i < STEP_BUCKETS_MS.length; i++) if (ms <= STEP_BUCKETS_MS[i]!) this.buckets[i]!++;
+    this.buckets[STEP_BUCKETS_MS.length]!++;
   }
 
   /** Steps timed since the session started. */

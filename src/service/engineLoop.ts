@@ -141,7 +141,7 @@ export class EngineLoop implements MarketLoop {
   private async play(): Promise<void> {
     const sleep = this.o.sleep ?? realSleep;
     const gap = 1000 / this.o.speed;
-    for (const inst of this.o.instruments) this.topUp(inst);
+    for (const inst of this.o.instruments) this.fill(inst);
     this.summarise(this.played, 'start');
     this.restartSchedule();
     while (!this.stopping) {
@@ -174,7 +174,7 @@ export class EngineLoop implements MarketLoop {
       const inst = this.o.instruments.find((i) => i.symbol === e.symbol);
       if (inst) {
         this.barsSinceOpen.set(e.symbol, (this.barsSinceOpen.get(e.symbol) ?? Number.POSITIVE_INFINITY) + 1);
-        this.topUp(inst);
+        this.fill(inst);
       }
       if (this.openings.due(this.played)) this.summarise(this.played, 'bars');
       const wait = gap - (this.now() - t0);
@@ -185,16 +185,22 @@ export class EngineLoop implements MarketLoop {
     }
   }
 
-  /** Opens a demo position on the symbol when fewer than `demoPositions` are open and the last one is old enough. */
-  private topUp(inst: Instrument): void {
+  /** One demo opening when due; with reopenBars 0, every one missing at once (a full book from the first bar). */
+  private fill(inst: Instrument): void {
+    if ((this.o.reopenBars ?? 30) > 0) this.topUp(inst);
+    else while (this.topUp(inst));
+  }
+
+  /** Opens a demo position on the symbol when fewer than `demoPositions` are open and the last one is old enough; true when it opened one. */
+  private topUp(inst: Instrument): boolean {
     const want = this.o.demoPositions;
-    if (want <= 0) return;
+    if (want <= 0) return false;
     const broker = this.o.account.broker(inst.symbol);
     const open = broker.positions().filter((p) => !p.comment.startsWith('DTMS_')).length;
     if (open >= want || (this.barsSinceOpen.get(inst.symbol) ?? Number.POSITIVE_INFINITY) < (this.o.reopenBars ?? 30))
-      return;
+      return false;
     const q = broker.quote();
-    if (!Number.isFinite(q.bid)) return;
+    if (!Number.isFinite(q.bid)) return false;
     const atr = this.o.session.engine.features(inst.symbol).atr;
     const side: Side = this.opened % 2 === 0 ? 'buy' : 'sell';
     const entry = side === 'buy' ? q.ask : q.bid;
@@ -215,7 +221,7 @@ export class EngineLoop implements MarketLoop {
     });
     this.opened++;
     this.barsSinceOpen.set(inst.symbol, 0);
-    if (a.outcome !== 'applied') return;
+    if (a.outcome !== 'applied') return false;
     // Said by the summary, and by the session at debug level when it adopts the position.
     this.o.session.lines.openedByDemoTrader(a.positionId);
     this.openings.add(inst.symbol, a.positionId, q.time);
@@ -223,6 +229,7 @@ export class EngineLoop implements MarketLoop {
       { symbol: inst.symbol, side, volume, sl, tp, ticket: a.positionId, at: q.time },
       'demo position opened',
     );
+    return true;
   }
 
   /** The demo trader's summary line, when it opened any since the last one. */

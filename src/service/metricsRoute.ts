@@ -1,6 +1,7 @@
 // /metrics: the session's health and counters in Prometheus's text format, for a scraper.
 import type { FastifyInstance } from 'fastify';
 import type { AccountSession } from '../execution/accountSession.ts';
+import { STEP_BUCKETS_MS } from '../execution/stepTimes.ts';
 
 export interface MetricsSource {
   session: AccountSession;
@@ -33,11 +34,18 @@ export function registerMetrics(app: FastifyInstance, o: MetricsSource): void {
       '# HELP warden_unresolved_intents Intents not settled with the broker.',
       '# TYPE warden_unresolved_intents gauge',
       `warden_unresolved_intents ${h.unresolvedIntents.length}`,
-      '# HELP warden_step_seconds How long the latest bar steps took (decide, journal, send, store), wall time.',
-      '# TYPE warden_step_seconds summary',
-      `warden_step_seconds{quantile="0.5"} ${seconds(session.stepTimes.quantile(0.5))}`,
-      `warden_step_seconds{quantile="0.99"} ${seconds(session.stepTimes.quantile(0.99))}`,
+      '# HELP warden_step_seconds How long the bar steps took (decide, journal, send, store), wall time, since start.',
+      '# TYPE warden_step_seconds histogram',
+      ...STEP_BUCKETS_MS.map(
+        (ms, i) => `warden_step_seconds_bucket{le="${ms / 1000}"} ${session.stepTimes.buckets[i]}`,
+      ),
+      `warden_step_seconds_bucket{le="+Inf"} ${session.stepTimes.count}`,
+      `warden_step_seconds_sum ${(session.stepTimes.sumMs / 1000).toFixed(6)}`,
       `warden_step_seconds_count ${session.stepTimes.count}`,
+      '# HELP warden_step_recent_seconds The latest 2,048 bar steps, as quantiles.',
+      '# TYPE warden_step_recent_seconds summary',
+      `warden_step_recent_seconds{quantile="0.5"} ${seconds(session.stepTimes.quantile(0.5))}`,
+      `warden_step_recent_seconds{quantile="0.99"} ${seconds(session.stepTimes.quantile(0.99))}`,
       '# HELP warden_decisions_total Decision records appended to the journal.',
       '# TYPE warden_decisions_total counter',
       // The journal's last seq: records are only appended, one seq each, so it counts them without

@@ -325,6 +325,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
           instruments,
           speed: m.speed,
           demoPositions: m.demoPositions,
+          reopenBars: m.reopenBars,
           log,
           beforeStep: (_symbol, closeTime) => {
             marketTime = Math.max(marketTime, closeTime);
