@@ -82,13 +82,10 @@ export class StoredEngineState {
 
   /** Writes the positions that changed and deletes those gone (inside the commit's transaction). */
   writePositions(store: WardenStore, c: EngineStateChanges): void {
-    for (const { p, order } of c.writes) {
-      const id = p.position.id;
-      store.savePlan(p.plan);
-      if (p.defence !== null) store.saveDefence(id, p.defence);
-      else store.deleteDefence(id);
-      store.savePosition(p.position, order);
-    }
+    if (c.writes.length > 0)
+      store.saveManagedPositions(
+        c.writes.map(({ p, order }) => ({ plan: p.plan, defence: p.defence, position: p.position, order })),
+      );
     for (const id of c.gone) {
       store.deletePlan(id);
       store.deleteDefence(id);

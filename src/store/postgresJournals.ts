@@ -59,6 +59,17 @@ export class PostgresJournals {
     );
   }
 
+  appendDecisions(records: readonly DecisionRecord[]): void {
+    if (records.length === 0) return;
+    // One statement, the records as one JSON array, inserted in their order (seq follows it).
+    this.rows(
+      `INSERT INTO decisions (account, time, position_id, rule, outcome, reason, record)
+       SELECT $1, (x->>0)::bigint, x->>1, x->>2, x->>3, x->>4, x->>5
+       FROM json_array_elements($2::json) WITH ORDINALITY AS t(x, n) ORDER BY n`,
+      [JSON.stringify(records.map((r) => [r.time, r.positionId, r.rule, r.outcome, r.reason, encodeRecord(r)]))],
+    );
+  }
+
   decisionsFor(positionId: string, limit = -1): DecisionRecord[] {
     return this.decodeDecisions(
       this.rows(

@@ -43,6 +43,7 @@ import {
   type JournalDecision,
   type JournalFilter,
   type JournalRange,
+  type ManagedPositionRow,
   type PlanProposal,
   type ReplayCheckpointPart,
   type ReplayCheckpointRecord,
@@ -248,6 +249,10 @@ export class PostgresStore implements WardenStore {
     this.writable();
     this.journals.appendDecision(r);
   }
+  appendDecisions(records: readonly DecisionRecord[]): void {
+    this.writable();
+    this.journals.appendDecisions(records);
+  }
   decisionsFor(positionId: string, limit = -1): DecisionRecord[] {
     return this.journals.decisionsFor(positionId, limit);
   }
@@ -317,6 +322,33 @@ export class PostgresStore implements WardenStore {
       `INSERT INTO positions (account, position_id, symbol, ord, position) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (account, position_id) DO UPDATE SET symbol = excluded.symbol, ord = excluded.ord, position = excluded.position`,
       [position.id, position.symbol, order, encodeRecord(position)],
+    );
+  }
+  saveManagedPositions(rows: readonly ManagedPositionRow[]): void {
+    if (rows.length === 0) return;
+    // One statement per table, the rows as one JSON array: x->>i gives each record's JSON text back exactly.
+    const each = (sql: string, values: unknown[][]) => {
+      if (values.length > 0) this.write(sql, [JSON.stringify(values)]);
+    };
+    const FROM = 'FROM json_array_elements($2::json) x';
+    each(
+      `INSERT INTO plans (account, position_id, symbol, plan) SELECT $1, x->>0, x->>1, x->>2 ${FROM}
+       ON CONFLICT (account, position_id) DO UPDATE SET symbol = excluded.symbol, plan = excluded.plan`,
+      rows.map((r) => [r.plan.positionId, r.plan.symbol, encodeRecord(r.plan)]),
+    );
+    each(
+      `INSERT INTO dtms_state (account, position_id, state) SELECT $1, x->>0, x->>1 ${FROM}
+       ON CONFLICT (account, position_id) DO UPDATE SET state = excluded.state`,
+      rows.filter((r) => r.defence !== null).map((r) => [r.position.id, encodeRecord(r.defence)]),
+    );
+    each(
+      `DELETE FROM dtms_state WHERE account = $1 AND position_id IN (SELECT x->>0 ${FROM})`,
+      rows.filter((r) => r.defence === null).map((r) => [r.position.id]),
+    );
+    each(
+      `INSERT INTO positions (account, position_id, symbol, ord, position) SELECT $1, x->>0, x->>1, (x->>2)::bigint, x->>3 ${FROM}
+       ON CONFLICT (account, position_id) DO UPDATE SET symbol = excluded.symbol, ord = excluded.ord, position = excluded.position`,
+      rows.map((r) => [r.position.id, r.position.symbol, r.order, encodeRecord(r.position)]),
     );
   }
   positions(): StoredPosition[] {

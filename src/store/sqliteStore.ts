@@ -50,6 +50,7 @@ import {
   type JournalDecision,
   type JournalFilter,
   type JournalRange,
+  type ManagedPositionRow,
   type PlanProposal,
   type ReplayCheckpointPart,
   type ReplayCheckpointRecord,
@@ -263,6 +264,9 @@ export class SqliteStore implements WardenStore {
   appendDecision(r: DecisionRecord): void {
     this.decisionJournal.appendDecision(r);
   }
+  appendDecisions(records: readonly DecisionRecord[]): void {
+    for (const r of records) this.decisionJournal.appendDecision(r);
+  }
   decisionsFor(positionId: string, limit = -1): DecisionRecord[] {
     return this.decisionJournal.decisionsFor(positionId, limit);
   }
@@ -320,6 +324,15 @@ export class SqliteStore implements WardenStore {
 
   savePosition(position: Position, order: number): void {
     this.sessionRows.savePosition(position, order);
+  }
+  saveManagedPositions(rows: readonly ManagedPositionRow[]): void {
+    // Statements here are in-process calls: one by one costs nothing a batch would save.
+    for (const r of rows) {
+      this.planRows.savePlan(r.plan);
+      if (r.defence !== null) this.planRows.saveDefence(r.position.id, r.defence);
+      else this.planRows.deleteDefence(r.position.id);
+      this.sessionRows.savePosition(r.position, r.order);
+    }
   }
   positions(): StoredPosition[] {
     return this.sessionRows.positions();

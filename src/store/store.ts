@@ -310,6 +310,14 @@ export interface StoredPaperAccount {
   };
 }
 
+/** A managed position as a step saves it: its plan, DTMS state (null: none) and place in the engine's order. */
+export interface ManagedPositionRow {
+  plan: ExitPlan;
+  defence: StoredDefence | null;
+  position: Position;
+  order: number;
+}
+
 /** The process running a live session on this store (one at a time). */
 export interface SessionOwner {
   pid: number;
@@ -404,6 +412,8 @@ export interface WardenStore {
 
   // Decision journal (append-only), oldest first.
   appendDecision(record: DecisionRecord): void;
+  /** Appends `records` in their order, as appendDecision one by one would (a server store: one round trip). */
+  appendDecisions(records: readonly DecisionRecord[]): void;
   decisionsFor(positionId: string, limit?: number): DecisionRecord[];
   /** The latest `limit` records of any of `positionIds` (the lifetimes of one ticket), oldest first. */
   decisionsOf(positionIds: readonly string[], limit?: number): DecisionRecord[];
@@ -454,6 +464,12 @@ export interface WardenStore {
   // A live session's restart state (schema 3): the managed positions as the broker last showed them,
   // the engine-wide state, and the latest health report (what `warden health` reads).
   savePosition(position: Position, order: number): void;
+  /**
+   * Several managed positions at once, each as savePlan, saveDefence (deleteDefence for null) and
+   * savePosition would save it (a step saves those that changed): a store on a server makes it one
+   * round trip per table instead of three per position.
+   */
+  saveManagedPositions(rows: readonly ManagedPositionRow[]): void;
   /** Every managed position, in evaluation order. */
   positions(): StoredPosition[];
   deletePosition(positionId: string): boolean;

@@ -264,6 +264,20 @@ function describeRecords(label: string, sut: StoreUnderTest): void {
       expect(s.decisionsFor('nobody')).toEqual([]);
     });
 
+    it('decisions appended together keep their order and read back as appended one by one', () => {
+      const s = store.open();
+      s.appendDecision(decision('A', NOW, { newSl: 2400 }));
+      const before = s.lastDecisionSeq();
+      const batch = [3, 1, 2].map((k) => decision(k === 2 ? 'B' : 'A', NOW + k * 60_000, { newSl: 2400 + k }));
+      s.appendDecisions(batch);
+      s.appendDecisions([]);
+      expect(s.decisionCount()).toBe(4);
+      expect(s.lastDecisionSeq()).toBeGreaterThan(before);
+      expect(s.recentDecisions(3)).toEqual(batch);
+      expect(s.decisionsFor('A').map((r) => r.newSl)).toEqual([2400, 2403, 2401]);
+      expect(Number.isNaN(s.decisionsFor('B')[0]!.atr)).toBe(true);
+    });
+
     it('legacy rules: save, load, list, delete', () => {
       const s = store.open();
       const p = parseLegacyRule('42', {
@@ -370,6 +384,51 @@ function describeRecords(label: string, sut: StoreUnderTest): void {
 function describeSessionRecords(label: string, sut: StoreUnderTest): void {
   describe(`${label}: live session state`, () => {
     const store = tracked(sut);
+
+    it('several managed positions saved at once read back as saved one by one', () => {
+      const s = store.open();
+      const defended: StoredDefence = {
+        tracked: {
+          state: newDefensiveState('302', NOW),
+          initialRisk: 10,
+          vwapCrosses: 0,
+          lastFast: NOW,
+          lastDeep: NaN,
+          cooldownUntil: NaN,
+          closedVolume: 0,
+          hedgeId: null,
+          hedgeVolume: 0,
+          score: newDtmsScore(),
+          regime: null,
+          checkedAt: NOW,
+        },
+        queue: [],
+        attempts: 0,
+        lastRefusal: '',
+        ownsStop: false,
+        disabled: null,
+      };
+      s.saveDefence('301', defended);
+      s.saveManagedPositions([
+        { plan: plan('301'), defence: null, position: position('301', 2390), order: 1 },
+        { plan: plan('302', { trailNow: true }), defence: defended, position: position('302', null), order: 0 },
+      ]);
+      expect(s.plans().map((p) => [p.positionId, p.trailNow])).toEqual([
+        ['301', false],
+        ['302', true],
+      ]);
+      expect([...s.defences().keys()]).toEqual(['302']);
+      expect(s.defence('302')).toEqual(defended);
+      expect(s.positions().map((p) => [p.position.id, p.order, p.position.sl])).toEqual([
+        ['302', 0, null],
+        ['301', 1, 2390],
+      ]);
+      s.saveManagedPositions([{ plan: plan('301'), defence: null, position: position('301', 2395), order: 2 }]);
+      expect(s.positions().map((p) => [p.position.id, p.order, p.position.sl])).toEqual([
+        ['302', 0, null],
+        ['301', 2, 2395],
+      ]);
+    });
 
     it('keeps positions in evaluation order, the session state and the health report across a reopen', () => {
       const s = store.open();
