@@ -282,6 +282,7 @@ function verifyExactlyOnce(orphaned: LeaseRow[], seqAtKill: number): void {
   let duplicateAtVenue = 0;
   for (const id of ids) {
     const journal = sql<{ id: string; status: string }>('SELECT id, status FROM intents WHERE account = $1', [id]);
+    const orphanedHere = orphaned.some((o) => o.account === id);
     const paper = sql<{ value: string }>("SELECT value FROM session_state WHERE account = $1 AND key = 'paper'", [
       id,
     ])[0];
@@ -295,7 +296,14 @@ function verifyExactlyOnce(orphaned: LeaseRow[], seqAtKill: number): void {
     for (const j of journal) {
       if (j.status !== 'applied') continue;
       applied++;
-      if (!venueIds.has(j.id)) missingAtVenue++;
+      if (!venueIds.has(j.id)) {
+        missingAtVenue++;
+        const row = sql<Record<string, unknown>>(
+          'SELECT seq, status, code, reason, lease_token, recorded_at, resolved_at, intent FROM intents WHERE account = $1 AND id = $2',
+          [id, j.id],
+        )[0];
+        console.log(`  applied in the journal, not at the venue: ${id}${orphanedHere ? ' (taken over)' : ''} ${j.id} ${JSON.stringify(row)}`);
+      }
     }
     for (const v of venueIds) if (journaled.has(v) && journaled.get(v) !== 'applied') missingInJournal++;
   }
@@ -312,7 +320,7 @@ main()
   .finally(() => {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     try {
-      sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      if (process.env.SOAK_KEEP !== '1') sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     } catch {
       // The next run uses another schema.
     }

@@ -27,9 +27,10 @@ import { TIMEFRAME_MS, type Bar, type Intent, type Position } from '../domain/ty
 import { ExitEngine } from '../engine/exitEngine.ts';
 import { FeatureBreakers } from '../features/featureBreaker.ts';
 import type { TimeframeHistory } from '../features/warmUp.ts';
-import { describeStoreFailure, type AccountLease, type WardenStore } from '../store/store.ts';
+import { describeStoreFailure, type WardenStore } from '../store/store.ts';
 import type { HealthReport } from './health.ts';
 import { IntentExecutor } from './intentExecutor.ts';
+import { answersKeptWithVenue } from './venueJournal.ts';
 import { SessionConsole } from './consoleLines.ts';
 import { barProblem, foldHistory, quoteProblem } from './marketInput.ts';
 import { QuoteGate } from './quoteGate.ts';
@@ -39,7 +40,8 @@ import { keepAndSend, type DispatchParts } from './decisionDispatch.ts';
 import { keepSessionState, type KeptParts } from './sessionTransaction.ts';
 import type { ShadowBook } from './shadowBook.ts';
 import { StepTimes } from './stepTimes.ts';
-import { claimStore, LEASE_RENEW_MS, LEASE_TTL_MS, thisProcess } from './storeClaim.ts';
+import { keepLease, type LeaseKeeper } from './leaseKeeper.ts';
+import { claimStore, thisProcess } from './storeClaim.ts';
 import { SessionHealth } from './sessionHealth.ts';
 import { promoteToLive } from './shadowSteps.ts';
 import { StoredEngineState } from './storedEngineState.ts';
@@ -80,7 +82,7 @@ export class AccountSession {
   private readonly clockWatch = new ClockWatch();
   private steps: Promise<unknown> = Promise.resolve();
   private started = false;
-  private leaseTimer: ReturnType<typeof setInterval> | null = null;
+  private leaseKeeper: LeaseKeeper | null = null;
   /** What health reports (see health()). */
   private readonly healthNow: SessionHealth;
   /** The parts a decision goes through on its way to the broker (keepAndSend), and those the store keeps. */
@@ -100,7 +102,7 @@ export class AccountSession {
       rateLimitDelayMs: execution.rateLimitWaitMs,
       maxDelayMs: execution.retryMaxWaitMs,
     };
-    this.executor = new IntentExecutor(wiring.broker, store, {
+    this.executor = new IntentExecutor(wiring.broker, answersKeptWithVenue(store, wiring.alongside), {
       retry,
       clock,
       sleep: wiring.sleep ?? realSleep,
@@ -169,7 +171,7 @@ export class AccountSession {
     if (this.started) throw new Error('AccountSession.start: already started');
     claimStore(this.store, this.wiring.owner ?? thisProcess(), this.clock, this.log);
     this.started = true;
-    this.keepLease();
+    this.leaseKeeper = keepLease(this.store, this.log, (message) => this.wiring.onLeaseLost?.(message));
     this.venue.start();
     const time = foldHistory(this.engine, history, this.wiring.baseTimeframe, this.baseMs, this.lastBarAt);
     const restored = this.engineState.restore(
@@ -305,8 +307,8 @@ export class AccountSession {
    */
   async close(): Promise<void> {
     this.interrupt();
-    if (this.leaseTimer !== null) clearInterval(this.leaseTimer);
-    this.leaseTimer = null;
+    this.leaseKeeper?.stop();
+    this.leaseKeeper = null;
     await this.steps;
     if (this.started) {
       try {
@@ -323,33 +325,6 @@ export class AccountSession {
       }
     }
     this.started = false;
-  }
-
-  /**
-   * Renews a shared store's account lease every LEASE_RENEW_MS until close. A renewal the database
-   * does not answer is tried again at the next; one refused means another session took the account:
-   * this one is told (onLeaseLost) and renews no more (its intents are refused by then anyway).
-   */
-  private keepLease(): void {
-    const leases = this.store.leases;
-    if (leases === undefined) return;
-    this.leaseTimer = setInterval(() => {
-      let renewed: AccountLease | null;
-      try {
-        renewed = leases.renew(LEASE_TTL_MS);
-      } catch (err) {
-        this.log?.warn({ error: messageOf(err) }, 'could not renew the account lease; trying again');
-        return;
-      }
-      if (renewed !== null) return;
-      if (this.leaseTimer !== null) clearInterval(this.leaseTimer);
-      this.leaseTimer = null;
-      const holder = leases.current();
-      const message = `the lease on account ${leases.account} was taken over${holder === null ? '' : ` by ${holder.holder} (token ${holder.token})`}: this session sends nothing more`;
-      this.log?.error({ holder: holder?.holder, leaseToken: holder?.token }, message);
-      this.wiring.onLeaseLost?.(message);
-    }, LEASE_RENEW_MS);
-    this.leaseTimer.unref();
   }
 
   /** Plugs in how far the market loop feeding this session is behind (reported by health). */
