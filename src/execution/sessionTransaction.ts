@@ -46,7 +46,7 @@ export function keepSessionState(parts: KeptParts, intents: readonly Intent[]): 
   const shadowBook = shadow?.dirty === true ? shadow.snapshot() : undefined;
   try {
     store.transaction(() => {
-      store.appendDecisions(records);
+      if (records.length > 0) store.appendDecisions(records);
       for (const it of intents) executor.journal(it);
       engineState.writePositions(store, changes);
       for (const id of legacy) store.deleteLegacyRule(id);
