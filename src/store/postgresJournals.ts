@@ -19,7 +19,9 @@ import {
   type StoredIntent,
 } from './store.ts';
 import {
+  answerChanges,
   decodeIntentCount,
+  duplicateIntent,
   decodeIntentRow,
   decodeJournalRow,
   INTENT_COLUMNS,
@@ -181,11 +183,7 @@ export class PostgresJournals {
         const prior = this.rows<{ status: string }>('SELECT status FROM intents WHERE account = $1 AND id = $2', [
           intent.id,
         ])[0];
-        throw new StoreError(
-          'duplicate_intent',
-          this.location,
-          `intent ${intent.id} is already in the journal (${prior?.status ?? 'unknown status'}): refusing to record it twice`,
-        );
+        throw duplicateIntent(this.location, intent.id, prior?.status);
       }
     });
   }
@@ -203,20 +201,7 @@ export class PostgresJournals {
         'SELECT status, position_id FROM intents WHERE account = $1 AND id = $2 FOR UPDATE',
         [id],
       )[0];
-      if (row === undefined)
-        throw new StoreError(
-          'unknown_intent',
-          this.location,
-          `intent ${id} is not in the journal: an answer for it cannot be recorded`,
-        );
-      if (row.status === 'applied' || row.status === 'rejected') {
-        if (row.status === status) return false;
-        throw new StoreError(
-          'intent_conflict',
-          this.location,
-          `intent ${id} is already ${row.status}: refusing to mark it ${status}`,
-        );
-      }
+      if (!answerChanges(this.location, id, row?.status, status)) return false;
       this.rows(
         'UPDATE intents SET status = $3, code = $4, reason = $5, resolved_at = $6 WHERE account = $1 AND id = $2',
         [id, status, code, reason, at],
@@ -225,7 +210,7 @@ export class PostgresJournals {
         this.rows(
           `INSERT INTO intent_fills (account, intent_id, position_id, price, at) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (account, intent_id) DO UPDATE SET price = excluded.price, at = excluded.at`,
-          [id, row.position_id, fill, at],
+          [id, row!.position_id, fill, at],
         );
       }
       return true;

@@ -14,7 +14,14 @@ import {
   type StoredIntent,
 } from './store.ts';
 import { sqliteCode } from './sqliteFile.ts';
-import { decodeIntentCount, decodeIntentRow, INTENT_COLUMNS, type IntentRow } from './storeRows.ts';
+import {
+  answerChanges,
+  decodeIntentCount,
+  decodeIntentRow,
+  duplicateIntent,
+  INTENT_COLUMNS,
+  type IntentRow,
+} from './storeRows.ts';
 
 function prepareIntentStatements(db: Database.Database) {
   return {
@@ -78,11 +85,7 @@ export class SqliteIntentJournal {
     } catch (err) {
       if (sqliteCode(err) !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
       const prior = this.st.intentStatus.get(intent.id) as { status: string } | undefined;
-      throw new StoreError(
-        'duplicate_intent',
-        this.location,
-        `intent ${intent.id} is already in the journal (${prior?.status ?? 'unknown status'}): refusing to record it twice`,
-      );
+      throw duplicateIntent(this.location, intent.id, prior?.status);
     }
   }
 
@@ -96,20 +99,7 @@ export class SqliteIntentJournal {
   ): boolean {
     return this.db.transaction(() => {
       const row = this.st.intentStatus.get(id) as { status: IntentStatus } | undefined;
-      if (row === undefined)
-        throw new StoreError(
-          'unknown_intent',
-          this.location,
-          `intent ${id} is not in the journal: an answer for it cannot be recorded`,
-        );
-      if (row.status === 'applied' || row.status === 'rejected') {
-        if (row.status === status) return false;
-        throw new StoreError(
-          'intent_conflict',
-          this.location,
-          `intent ${id} is already ${row.status}: refusing to mark it ${status}`,
-        );
-      }
+      if (!answerChanges(this.location, id, row?.status, status)) return false;
       this.st.intentMark.run(status, code, reason, at, id);
       if (status === 'applied' && fill !== undefined && Number.isFinite(fill)) {
         const positionId = (this.st.intentPosition.get(id) as { position_id: string }).position_id;

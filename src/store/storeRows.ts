@@ -59,6 +59,43 @@ export function decodeIntentRow(row: IntentRow, location: string): StoredIntent 
   };
 }
 
+/** An intent id journaled twice: refused the same way by every store. */
+export function duplicateIntent(location: string, id: string, prior: string | undefined): StoreError {
+  return new StoreError(
+    'duplicate_intent',
+    location,
+    `intent ${id} is already in the journal (${prior ?? 'unknown status'}): refusing to record it twice`,
+  );
+}
+
+/**
+ * Whether an answer `status` for intent `id`, now `current` in the journal (undefined: not there),
+ * changes it: false for the same final answer again; throws for an id never journaled
+ * ('unknown_intent') and for a final answer that would be replaced by another ('intent_conflict').
+ */
+export function answerChanges(
+  location: string,
+  id: string,
+  current: IntentStatus | undefined,
+  status: IntentStatus,
+): boolean {
+  if (current === undefined)
+    throw new StoreError(
+      'unknown_intent',
+      location,
+      `intent ${id} is not in the journal: an answer for it cannot be recorded`,
+    );
+  if (current === 'applied' || current === 'rejected') {
+    if (current === status) return false;
+    throw new StoreError(
+      'intent_conflict',
+      location,
+      `intent ${id} is already ${current}: refusing to mark it ${status}`,
+    );
+  }
+  return true;
+}
+
 const { shape: decisionFields } = decisionRecordSchema;
 
 /** A row of the intent counts: the status column, the intent's rule and action as the database extracted them, the count. */
