@@ -302,7 +302,9 @@ function verifyExactlyOnce(orphaned: LeaseRow[], seqAtKill: number): void {
           'SELECT seq, status, code, reason, lease_token, recorded_at, resolved_at, intent FROM intents WHERE account = $1 AND id = $2',
           [id, j.id],
         )[0];
-        console.log(`  applied in the journal, not at the venue: ${id}${orphanedHere ? ' (taken over)' : ''} ${j.id} ${JSON.stringify(row)}`);
+        console.log(
+          `  applied in the journal, not at the venue: ${id}${orphanedHere ? ' (taken over)' : ''} ${j.id} ${JSON.stringify(row)}`,
+        );
       }
     }
     for (const v of venueIds) if (journaled.has(v) && journaled.get(v) !== 'applied') missingInJournal++;
