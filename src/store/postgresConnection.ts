@@ -20,7 +20,7 @@ interface NativeClient {
   connectSync(url: string): void;
   querySync(text: string, values?: readonly SqlParam[]): Record<string, unknown>[];
   end(): void;
-  pq: { resultErrorFields(): Record<string, string> | null; connected?: boolean };
+  pq: { resultErrorFields(): Record<string, string> | null; transactionStatus(): number };
 }
 type NativeClientClass = new (config: { types: TypeParsers }) => NativeClient;
 
@@ -58,8 +58,9 @@ function loadNativeClient(location: string): NativeClientClass {
   }
 }
 
+/** An error's message on one line (libpq's span several: the error, then a hint). */
 export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message.trim() : String(err);
+  return (err instanceof Error ? err.message : String(err)).trim().replace(/\s*\n\s*/g, '; ');
 }
 
 /** A store URL: postgres://user@host:port/database?schema=NAME (schema: the installation's, default `warden`). */
@@ -103,7 +104,9 @@ export function parsePostgresUrl(location: string): PostgresLocation {
 
 /** One libpq connection, shared by the stores of this process on the same installation (URL and schema). */
 export class PostgresConnection {
-  private readonly client: NativeClient;
+  private client: NativeClient;
+  /** The server closed the connection (restarted, the backend terminated, the network cut): the next call outside a transaction connects again. */
+  private lost = false;
   private users = 0;
   private closed = false;
   private depth = 0;
@@ -114,16 +117,38 @@ export class PostgresConnection {
   constructor(readonly location: PostgresLocation) {
     this.shown = location.shown;
     this.key = connectionKey(location);
-    const Client = loadNativeClient(location.shown);
-    this.client = new Client({ types: TYPES });
+    this.client = connect(location);
+  }
+
+  /**
+   * One statement through libpq. A connection the server closed is said as a store outage ('io': the
+   * session waits and tries again, nothing of the transaction kept), and made again at the next call
+   * outside a transaction, its session settings with it.
+   */
+  private query(sql: string, params?: readonly SqlParam[]): Record<string, unknown>[] {
+    if (this.closed) throw new StoreError('io', this.shown, `${this.shown}: the connection is closed`);
+    if (this.lost) {
+      if (this.depth > 0)
+        throw new StoreError(
+          'io',
+          this.shown,
+          `${this.shown}: the connection to PostgreSQL was lost in this transaction; nothing of it was kept`,
+        );
+      const old = this.client;
+      this.client = connect(this.location);
+      this.lost = false;
+      retire(old);
+    }
     try {
-      this.client.connectSync(location.connectUrl);
-      // The installation's schema, and nothing else (not public): unqualified names are its tables.
-      this.client.querySync(`SET search_path TO "${location.schema}"`);
-      // Not PostgreSQL's NOTICEs on stderr (a DROP ... CASCADE lists what it dropped): warnings and errors only.
-      this.client.querySync('SET client_min_messages TO warning');
+      return params === undefined ? this.client.querySync(sql) : this.client.querySync(sql, params);
     } catch (err) {
-      throw new StoreError('io', location.shown, `${location.shown}: cannot connect to PostgreSQL: ${messageOf(err)}`);
+      if (this.client.pq.transactionStatus() !== PQTRANS_UNKNOWN) throw err;
+      this.lost = true;
+      throw new StoreError(
+        'io',
+        this.shown,
+        `${this.shown}: lost the connection to PostgreSQL (${messageOf(err)}); connecting again at the next try`,
+      );
     }
   }
 
@@ -154,14 +179,12 @@ export class PostgresConnection {
 
   /** Runs one statement; its rows (none for most writes). Parameters are $1, $2... */
   rows<T = Record<string, unknown>>(sql: string, params: readonly SqlParam[] = []): T[] {
-    if (this.closed) throw new StoreError('io', this.shown, `${this.shown}: the connection is closed`);
-    return this.client.querySync(sql, params) as T[];
+    return this.query(sql, params) as T[];
   }
 
   /** Runs statements without parameters (DDL, BEGIN, COMMIT), several separated by ; allowed. */
   exec(sql: string): void {
-    if (this.closed) throw new StoreError('io', this.shown, `${this.shown}: the connection is closed`);
-    this.client.querySync(sql);
+    this.query(sql);
   }
 
   /** The SQLSTATE of the last failed statement (e.g. 23505 unique violation), or null. */
@@ -180,16 +203,44 @@ export class PostgresConnection {
     if (this.users <= 0 && !this.closed) {
       this.closed = true;
       connections.delete(this.key);
-      this.client.end();
-      // libpq's bindings (libpq 1.11) close the socket's libuv handle at end() but keep it inside the
-      // client object: were the object collected before libuv's next loop turn finishes closing the
-      // handle, the process would abort (seen: "uv__finish_close: Assertion failed", under vitest's
-      // allocation). The client is kept a while after it ended.
-      const ended = this.client;
-      endedClients.add(ended);
-      setTimeout(() => endedClients.delete(ended), 1_000).unref();
+      retire(this.client);
     }
   }
+}
+
+/** libpq's PQTRANS_UNKNOWN: the connection is bad (the server closed it). */
+const PQTRANS_UNKNOWN = 4;
+
+/** A new libpq connection to `location`, with the installation's session settings. */
+function connect(location: PostgresLocation): NativeClient {
+  const Client = loadNativeClient(location.shown);
+  const client = new Client({ types: TYPES });
+  try {
+    client.connectSync(location.connectUrl);
+    // The installation's schema, and nothing else (not public): unqualified names are its tables.
+    client.querySync(`SET search_path TO "${location.schema}"`);
+    // Not PostgreSQL's NOTICEs on stderr (a DROP ... CASCADE lists what it dropped): warnings and errors only.
+    client.querySync('SET client_min_messages TO warning');
+  } catch (err) {
+    throw new StoreError('io', location.shown, `${location.shown}: cannot connect to PostgreSQL: ${messageOf(err)}`);
+  }
+  return client;
+}
+
+/**
+ * Ends a client. libpq's bindings (libpq 1.11) close the socket's libuv handle at end() but keep it
+ * inside the client object: were the object collected before libuv's next loop turn finishes closing
+ * the handle, the process would abort (seen: "uv__finish_close: Assertion failed", under vitest's
+ * allocation). The client is kept a while after it ended.
+ */
+function retire(client: NativeClient): void {
+  try {
+    client.end();
+  } catch {
+    // A connection already broken ends all the same.
+  }
+  endedClients.add(client);
+  setTimeout(() => endedClients.delete(client), 1_000).unref();
 }
 
 const connections = new Map<string, PostgresConnection>();

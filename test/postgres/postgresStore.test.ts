@@ -138,6 +138,33 @@ describe.skipIf(NO_POSTGRES)('PostgresStore: the installation', () => {
     ro.close();
   });
 
+  it('a connection the server closed is a store outage once, then connects again; a transaction under way keeps nothing', () => {
+    const schema = schemaFor('reconnect');
+    const s = openPostgresStore(urlOf(schema), { now: NOW });
+    s.savePlan(plan('1'));
+    const backend = () => sql<{ pid: number }>(schema, 'SELECT pg_backend_pid() AS pid')[0]!.pid;
+    // The store's connection is the installation's (sql() on the same schema shares it): end it from another.
+    const terminate = () => sql('public', 'SELECT pg_terminate_backend($1)', [backend()]);
+    terminate();
+    const lost = refusal(() => s.plan('1'));
+    expect(lost.code).toBe('io');
+    expect(lost.message).toMatch(/lost the connection to PostgreSQL.*connecting again/);
+    expect(s.plan('1')?.positionId).toBe('1');
+
+    const before = backend();
+    const cut = refusal(() =>
+      s.transaction(() => {
+        s.savePlan(plan('2'));
+        sql('public', 'SELECT pg_terminate_backend($1)', [before]);
+        s.savePlan(plan('3'));
+      }),
+    );
+    expect(cut.code).toBe('io');
+    expect(s.plans().map((p) => p.positionId)).toEqual(['1']);
+    expect(backend()).not.toBe(before);
+    s.close();
+  });
+
   it('refuses a schema or account name that is not plain, and an unreachable server, with what to fix', () => {
     expect(refusal(() => openPostgresStore(urlOf('Bad-Name'), { now: NOW })).message).toMatch(/is not a plain name/);
     expect(refusal(() => openPostgresStore(urlOf(schemaFor('acct')), { now: NOW, account: 'a b' })).message).toMatch(
