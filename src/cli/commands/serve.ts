@@ -97,6 +97,12 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
   const envToken = process.env.WARDEN_API_TOKEN === '' ? undefined : process.env.WARDEN_API_TOKEN;
   if (envToken !== undefined && envToken.length < 16)
     throw new CliError('WARDEN_API_TOKEN must be at least 16 characters');
+  try {
+    notifyFromEnv(config.notify, process.env);
+  } catch (err) {
+    if (err instanceof NotifyConfigError) throw new CliError(`notifications cannot start:\n${err.message}`);
+    throw err;
+  }
   if (config.accounts.length > 0) {
     if (!shared)
       throw new CliError(
@@ -109,12 +115,6 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
     const maxAccounts = o.maxAccounts === undefined ? config.accounts.length : Number(o.maxAccounts);
     if (!Number.isInteger(maxAccounts) || maxAccounts < 1)
       throw new CliError(`--max-accounts must be a whole number of at least 1, got "${o.maxAccounts}"`);
-    try {
-      notifyFromEnv(config.notify, process.env);
-    } catch (err) {
-      if (err instanceof NotifyConfigError) throw new CliError(`notifications cannot start:\n${err.message}`);
-      throw err;
-    }
     const log = createLogger({ name: 'warden', pretty: logFormat === 'human' });
     return serveAccounts(
       {
@@ -129,12 +129,6 @@ async function serve(o: ServeOptions, cmd: Command): Promise<void> {
     );
   }
   if (o.maxAccounts !== undefined) throw new CliError('--max-accounts applies to an accounts: list in the config');
-  try {
-    notifyFromEnv(config.notify, process.env);
-  } catch (err) {
-    if (err instanceof NotifyConfigError) throw new CliError(`notifications cannot start:\n${err.message}`);
-    throw err;
-  }
   let broker: ConfiguredBroker;
   try {
     broker = brokerFromConfig(config, process.env);
