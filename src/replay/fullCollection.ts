@@ -2,8 +2,8 @@
 // have played (the engine's, the features' and the paper broker's state is garbage; the trades remain),
 // and before report.html is drawn (report.json's and trades.csv's text is garbage). V8 collects anyway,
 // but when it chooses; a collection that comes just after a phase's burst of allocation leaves the heap
-// grown by that burst. Measured here on a 1M-bar replay (8 runs each): peak resident memory 182-196 MB
-// (median 191) without, 165-182 MB (median 176) with, same time (each collection ~20 ms). Short
+// grown by that burst. Measured here on a 1M-bar replay (8 interleaved runs each): peak resident memory
+// 182-199 MB (median 188) without, 169-181 MB (median 174) with, same time (each collection ~20 ms). Short
 // replays skip it: their peak is far below and the pause would be most of their time.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
